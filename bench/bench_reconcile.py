@@ -1,0 +1,195 @@
+"""Benchmark the domain hot loop: CSV feed -> parse -> match -> diff -> plan.
+
+    .venv/bin/python bench/bench_reconcile.py [--rows N] [--profile]
+
+Generates a seeded feed and catalog under bench/data/ (reused when present), then
+times a bare ``csv.reader`` pass over the feed (the floor) and the full
+parse+match+diff+plan pass, in that order, in one process. Targets: full pass
+<= 3.0x the floor, peak RSS <= 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import random
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "layers" / "common"))
+
+from feedsync.domain.catalog import CatalogIndex  # noqa: E402
+from feedsync.domain.feed import CsvFeed  # noqa: E402
+from feedsync.domain.fields import Variant  # noqa: E402
+from feedsync.domain.plan import build_plan  # noqa: E402
+from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data"
+SEED = 20240601
+MAPPING = {"sku": "SKU", "barcode": "UPC", "price": "Price", "stock": "Qty", "name": "Name"}
+COLOURS = ("Red", "Blue", "Green", "Black", "White", "Navy", "Olive")
+
+
+def make_variants(n: int, seed: int) -> list[Variant]:
+    """The store: n variants, about 3 per product; prices 1.00-199.99, stock 0-50."""
+    rng = random.Random(seed)
+    out: list[Variant] = []
+    for i in range(n):
+        out.append(
+            (
+                7_000_000_000 + i // 3,
+                40_000_000_000 + i,
+                f"SKU-{i:07d}",
+                f"{100_000_000_000 + i:012d}",
+                rng.randrange(100, 20_000),
+                None,
+                None,
+                None,
+                rng.randrange(0, 51),
+                f"Product {i // 3} {COLOURS[i % len(COLOURS)]}",
+            )
+        )
+    return out
+
+
+def write_feed(path: Path, variants: list[Variant], rows: int, seed: int) -> None:
+    """~90% known SKUs (~30% of those changed), ~10% unknown, ~0.2% repeated rows."""
+    rng = random.Random(seed + 1)
+    order = list(range(len(variants)))
+    rng.shuffle(order)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["SKU", "UPC", "Price", "Qty", "Name"])
+        written: list[int] = []
+        for r in range(rows):
+            x = rng.random()
+            if x < 0.002 and written:
+                v = variants[rng.choice(written)]  # a repeated item
+            elif x < 0.10:
+                new_price = f"{rng.randrange(100, 20_000) / 100:.2f}"
+                w.writerow([f"NEW-{r:08d}", "", new_price, 5, "New"])
+                continue
+            else:
+                i = order[r % len(order)]
+                written.append(i)
+                v = variants[i]
+            price, stock = v[4], v[8]
+            assert price is not None and stock is not None
+            if rng.random() < 0.30:
+                if rng.random() < 0.5:
+                    price += rng.randrange(1, 500)
+                else:
+                    stock = rng.randrange(0, 60)
+            w.writerow([v[2], v[3], f"{price // 100}.{price % 100:02d}", stock, v[9]])
+    tmp.replace(path)
+
+
+def rss_mb() -> float:
+    # ru_maxrss is KiB on Linux, bytes on macOS.
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--variants", type=int, default=None, help="catalog size (default: --rows)")
+    ap.add_argument("--profile", action="store_true", help="cProfile the full pass")
+    args = ap.parse_args()
+    n_rows = args.rows
+    n_variants = args.variants or n_rows
+    DATA.mkdir(parents=True, exist_ok=True)
+    feed_path = DATA / f"feed_{n_rows}_{n_variants}_{SEED}.csv"
+    snap_path = DATA / f"catalog_{n_variants}_{SEED}.csv"
+
+    variants = make_variants(n_variants, SEED)
+    if not feed_path.exists():
+        t = time.perf_counter()
+        write_feed(feed_path, variants, n_rows, SEED)
+        print(f"generated {feed_path.name} in {time.perf_counter() - t:.1f}s")
+
+    t = time.perf_counter()
+    index = CatalogIndex.from_variants(variants)
+    t_index = time.perf_counter() - t
+    del variants
+    t = time.perf_counter()
+    with snap_path.open("w", encoding="utf-8", newline="") as fh:
+        index.dump(fh)
+    t_dump = time.perf_counter() - t
+    # Keep one index alive at a time: continue with the reloaded copy.
+    n_index = len(index)
+    del index
+    gc.collect()
+    t = time.perf_counter()
+    with snap_path.open(encoding="utf-8", newline="") as fh:
+        index = CatalogIndex.load(fh)
+    t_load = time.perf_counter() - t
+    assert len(index) == n_index
+
+    # (a) the floor: a bare csv.reader pass.
+    t = time.perf_counter()
+    floor_rows = 0
+    with feed_path.open(encoding="utf-8-sig", newline="") as fh:
+        for _ in csv.reader(fh):
+            floor_rows += 1
+    t_floor = time.perf_counter() - t
+
+    # (b) parse + match + diff (+ plan for the changed rows).
+    spec = ReconcileSpec(match_by="sku_then_barcode", fields=("price", "stock"), mode="partial")
+    counts = Counts()
+    statuses: dict[str, int] = {}
+    items = shards = 0
+
+    def full_pass() -> CsvFeed:
+        """Stream: feed -> reconcile -> (count every outcome) -> plan of the changed ones."""
+        nonlocal items, shards
+        with feed_path.open(encoding="utf-8-sig", newline="") as fh:
+            feed = CsvFeed(fh, MAPPING, file_name=feed_path.name)
+
+            def counted(outcomes: Iterator[Outcome]) -> Iterator[Outcome]:
+                get = statuses.get
+                for out in outcomes:
+                    s = out[2]
+                    statuses[s] = get(s, 0) + 1
+                    yield out
+
+            for shard in build_plan(counted(reconcile(feed, index, spec, counts))):
+                shards += 1
+                for batch in shard:
+                    items += len(batch)
+        return feed
+
+    t = time.perf_counter()
+    if args.profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        feed = prof.runcall(full_pass)
+        pstats.Stats(prof).sort_stats("tottime").print_stats(12)
+    else:
+        feed = full_pass()
+    t_full = time.perf_counter() - t
+    counts.row_errors += len(feed.row_errors)
+
+    print(f"rows                    {feed.rows_read:,} (csv records {floor_rows - 1:,})")
+    print(f"catalog variants        {n_index:,}")
+    print(f"index build             {t_index:.2f}s")
+    print(f"snapshot dump / load    {t_dump:.2f}s / {t_load:.2f}s")
+    print(f"csv.reader floor        {t_floor:.2f}s")
+    print(f"parse+match+diff+plan   {t_full:.2f}s  ({feed.rows_read / t_full:,.0f} rows/s)")
+    print(f"ratio (b)/(a)           {t_full / t_floor:.2f}  (target <= 3.0)")
+    print(f"peak RSS                {rss_mb():.0f} MB  (target <= 1024)")
+    print(f"outcomes                {dict(sorted(statuses.items()))}")
+    print(f"plan                    {items:,} items in {shards:,} shards")
+    print(f"counts                  {counts.as_dict()}")
+
+
+if __name__ == "__main__":
+    main()

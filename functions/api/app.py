@@ -1,0 +1,150 @@
+"""The REST API. The same handler serves API Gateway and the local stack."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from feedsync.core import api
+from feedsync.errors import Conflict, InvalidRequest, NotFound
+from feedsync.models import CreateStore, PatchProfile, ProfileSettings, StartRunBody
+from feedsync.wiring import deps
+
+logger = Logger()
+app = APIGatewayRestResolver(enable_validation=True)
+
+
+class UploadUrlBody(BaseModel):
+    file_name: str = "feed.csv"
+
+
+def _tenant() -> str:
+    """Set by the API-key authorizer; never taken from the request itself."""
+    return str(app.current_event.request_context.authorizer["tenant_id"])
+
+
+def _json(status: int, body: Any) -> Response[Any]:
+    return Response(status_code=status, content_type="application/json", body=body)
+
+
+@app.exception_handler(NotFound)
+def _not_found(exc: NotFound) -> Response[Any]:
+    return _json(404, {"error": "not_found", "message": exc.message})
+
+
+@app.exception_handler(Conflict)
+def _conflict(exc: Conflict) -> Response[Any]:
+    return _json(409, {"error": exc.reason, "message": exc.message})
+
+
+@app.exception_handler(InvalidRequest)
+def _invalid(exc: InvalidRequest) -> Response[Any]:
+    return _json(422, {"error": "invalid_request", "field": exc.field, "message": exc.message})
+
+
+@app.exception_handler(RequestValidationError)
+def _validation(exc: RequestValidationError) -> Response[Any]:
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+    message = f"{field}: {first.get('msg', 'invalid value')}"
+    detail = [
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")}
+        for e in errors
+    ]
+    return _json(
+        422, {"error": "invalid_request", "field": field, "message": message, "detail": detail}
+    )
+
+
+@app.get("/openapi.json")
+def openapi() -> Response[Any]:
+    schema = app.get_openapi_json_schema(title="feedsync", version="1.0.0")
+    return Response(status_code=200, content_type="application/json", body=schema)
+
+
+@app.post("/stores")
+def create_store(body: Annotated[CreateStore, Body()]) -> Response[Any]:
+    return _json(201, api.create_store(deps(), _tenant(), body).public())
+
+
+@app.get("/stores")
+def list_stores() -> dict[str, Any]:
+    return {"stores": [s.public() for s in deps().repo.list_stores(_tenant())]}
+
+
+@app.get("/stores/<store_id>")
+def get_store(store_id: str) -> dict[str, Any]:
+    return api.get_store(deps(), _tenant(), store_id).public()
+
+
+@app.post("/profiles")
+def create_profile(body: Annotated[ProfileSettings, Body()]) -> Response[Any]:
+    return _json(201, api.create_profile(deps(), _tenant(), body).public())
+
+
+@app.get("/profiles")
+def list_profiles() -> dict[str, Any]:
+    return {"profiles": [p.public() for p in deps().repo.list_profiles(_tenant())]}
+
+
+@app.get("/profiles/<profile_id>")
+def get_profile(profile_id: str) -> dict[str, Any]:
+    return api.get_profile(deps(), _tenant(), profile_id).public()
+
+
+@app.patch("/profiles/<profile_id>")
+def patch_profile(profile_id: str, body: Annotated[PatchProfile, Body()]) -> dict[str, Any]:
+    return api.patch_profile(deps(), _tenant(), profile_id, body).public()
+
+
+@app.delete("/profiles/<profile_id>")
+def delete_profile(profile_id: str) -> Response[Any]:
+    api.delete_profile(deps(), _tenant(), profile_id)
+    return Response(status_code=204, content_type="application/json", body="")
+
+
+@app.post("/profiles/<profile_id>/upload-url")
+def upload_url(profile_id: str, body: Annotated[UploadUrlBody | None, Body()] = None) -> Any:
+    name = body.file_name if body else "feed.csv"
+    return api.upload_url(deps(), _tenant(), profile_id, name)
+
+
+@app.post("/profiles/<profile_id>/runs")
+def start_run(
+    profile_id: str, body: Annotated[StartRunBody | None, Body()] = None
+) -> Response[Any]:
+    mode = body.mode if body else None
+    run = api.start(deps(), _tenant(), profile_id, "manual", mode)
+    return _json(202, {"run_id": run.run_id, "status": run.status})
+
+
+@app.get("/profiles/<profile_id>/runs")
+def list_runs(profile_id: str) -> dict[str, Any]:
+    return {"runs": [r.public() for r in api.list_runs(deps(), _tenant(), profile_id)]}
+
+
+@app.get("/runs/<run_id>")
+def get_run(run_id: str) -> dict[str, Any]:
+    return api.get_run(deps(), _tenant(), run_id).public()
+
+
+@app.get("/runs/<run_id>/log")
+def run_log(run_id: str) -> Response[Any]:
+    body = api.run_log(deps(), _tenant(), run_id)
+    return Response(
+        status_code=200,
+        content_type="text/csv",
+        body=body.decode("utf-8"),
+        headers={"Content-Disposition": f'attachment; filename="{run_id}.csv"'},
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,40 @@
+"""The start path for non-API triggers: S3 uploads (and, later, schedules and chains)."""
+
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import S3Event
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from feedsync.core import api
+from feedsync.core.start import start_run
+from feedsync.errors import Conflict
+from feedsync.models import StartCommand, UploadedObject
+from feedsync.wiring import deps
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" not in event:
+        run = start_run(deps(), StartCommand.model_validate(event))
+        return {"runs": [run.public()]}
+    started = []
+    for record in S3Event(event).records:
+        obj = UploadedObject(
+            bucket=record.s3.bucket.name,
+            key=unquote_plus(record.s3.get_object.key),
+            size=record.s3.get_object.size or 0,
+            version_id=record.s3.get_object.version_id,
+        )
+        try:
+            run = api.record_upload(deps(), obj)
+        except Conflict as exc:
+            # The file is kept as the profile's latest; the merchant can Start later.
+            logger.warning("upload did not start a run", key=obj.key, reason=exc.reason)
+            continue
+        if run is not None:
+            started.append(run.public())
+    return {"runs": started}

@@ -1,0 +1,1 @@
+"""feedsync: supplier feed to store sync."""

@@ -1,0 +1,235 @@
+"""DynamoDB single-table repository: stores, profiles, runs, run locks, API keys.
+
+Keys are scoped by tenant (PK ``TENANT#<id>``) so one tenant can never read
+another's items by guessing ids. Per-item catalog values never live here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from feedsync.models import Profile, Run, RunSummary, Store
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+
+def _plain(value: Any) -> Any:
+    """JSON-shaped value for DynamoDB (datetimes as ISO text, models as maps)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _to_ddb(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(_plain(v)) for k, v in item.items()}
+
+
+def _from_ddb(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _numbers(_de.deserialize(v)) for k, v in item.items()}
+
+
+def _numbers(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
+
+
+def _tenant(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}"
+
+
+class DynamoRepository:
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table = table_name
+        self.client: DynamoDBClient = client or boto3.client("dynamodb")
+
+    # ------------------------------------------------------------------ primitives
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        got = self.client.get_item(
+            TableName=self.table, Key=_to_ddb({"PK": pk, "SK": sk}), ConsistentRead=True
+        )
+        return _from_ddb(got["Item"]) if "Item" in got else None
+
+    def _put(self, pk: str, sk: str, body: dict[str, Any], **extra: Any) -> None:
+        item = {**body, "PK": pk, "SK": sk, **extra}
+        self.client.put_item(TableName=self.table, Item=_to_ddb(item))
+
+    def _query(self, pk: str, prefix: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
+            "ExpressionAttributeValues": _to_ddb({":pk": pk, ":p": prefix}),
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            items.extend(_from_ddb(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _update(
+        self, pk: str, sk: str, fields: dict[str, Any], condition: str | None = None
+    ) -> None:
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": value for i, value in enumerate(fields.values())}
+        sets = ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": _to_ddb({"PK": pk, "SK": sk}),
+            "UpdateExpression": f"SET {sets}",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": _to_ddb(values),
+            "ConditionExpression": condition or "attribute_exists(PK)",
+        }
+        self.client.update_item(**kwargs)
+
+    # --------------------------------------------------------------------- API keys
+    def put_api_key(self, key_hash: str, tenant_id: str) -> None:
+        self._put(f"KEY#{key_hash}", "KEY", {"tenant_id": tenant_id, "kind": "api_key"})
+
+    def tenant_for_key(self, key_hash: str) -> str | None:
+        item = self._get(f"KEY#{key_hash}", "KEY")
+        return str(item["tenant_id"]) if item else None
+
+    # ----------------------------------------------------------------------- stores
+    def put_store(self, store: Store) -> None:
+        body = store.model_dump(mode="json")
+        self._put(_tenant(store.tenant_id), f"STORE#{store.store_id}", body, kind="store")
+
+    def get_store(self, tenant_id: str, store_id: str) -> Store | None:
+        item = self._get(_tenant(tenant_id), f"STORE#{store_id}")
+        return Store.model_validate(item) if item else None
+
+    def list_stores(self, tenant_id: str) -> list[Store]:
+        return [Store.model_validate(i) for i in self._query(_tenant(tenant_id), "STORE#")]
+
+    def update_store(self, tenant_id: str, store_id: str, **fields: Any) -> None:
+        self._update(_tenant(tenant_id), f"STORE#{store_id}", fields)
+
+    # --------------------------------------------------------------------- profiles
+    def put_profile(self, profile: Profile) -> None:
+        body = profile.model_dump(mode="json", exclude_none=True)
+        self._put(_tenant(profile.tenant_id), f"PROFILE#{profile.profile_id}", body, kind="profile")
+
+    def get_profile(self, tenant_id: str, profile_id: str) -> Profile | None:
+        item = self._get(_tenant(tenant_id), f"PROFILE#{profile_id}")
+        return Profile.model_validate(item) if item else None
+
+    def list_profiles(self, tenant_id: str) -> list[Profile]:
+        return [Profile.model_validate(i) for i in self._query(_tenant(tenant_id), "PROFILE#")]
+
+    def update_profile(self, tenant_id: str, profile_id: str, **fields: Any) -> None:
+        self._update(_tenant(tenant_id), f"PROFILE#{profile_id}", fields)
+
+    def delete_profile(self, tenant_id: str, profile_id: str) -> bool:
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"PROFILE#{profile_id}"}),
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(current_run_id)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def acquire_run_lock(self, tenant_id: str, profile_id: str, run_id: str) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"PROFILE#{profile_id}"}),
+                UpdateExpression="SET current_run_id = :r, #s = :running",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(current_run_id)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=_to_ddb({":r": run_id, ":running": "running"}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release_run_lock(
+        self, tenant_id: str, profile_id: str, run_id: str, summary: RunSummary, synced: bool
+    ) -> None:
+        values: dict[str, Any] = {":r": run_id, ":ready": "ready", ":last": summary}
+        update = "SET #s = :ready, last_run = :last"
+        if synced:
+            update += ", last_sync_at = :at"
+            values[":at"] = summary.finished_at
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"PROFILE#{profile_id}"}),
+                UpdateExpression=f"{update} REMOVE current_run_id",
+                ConditionExpression="current_run_id = :r",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=_to_ddb(values),
+            )
+        except ClientError as exc:
+            # Already released (a retried finalize) or the profile was deleted: nothing to do.
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    # ------------------------------------------------------------------------- runs
+    def put_run(self, run: Run) -> None:
+        body = run.model_dump(mode="json")
+        self._put(
+            _tenant(run.tenant_id),
+            f"RUN#{run.run_id}",
+            body,
+            kind="run",
+            GSI1PK=f"{_tenant(run.tenant_id)}#PROFILE#{run.profile_id}",
+            GSI1SK=f"RUN#{run.run_id}",
+        )
+
+    def get_run(self, tenant_id: str, run_id: str) -> Run | None:
+        item = self._get(_tenant(tenant_id), f"RUN#{run_id}")
+        return Run.model_validate(item) if item else None
+
+    def list_runs(self, tenant_id: str, profile_id: str, limit: int = 50) -> list[Run]:
+        page = self.client.query(
+            TableName=self.table,
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues=_to_ddb({":pk": f"{_tenant(tenant_id)}#PROFILE#{profile_id}"}),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [Run.model_validate(_from_ddb(i)) for i in page.get("Items", [])]
+
+    def update_run(self, tenant_id: str, run_id: str, **fields: Any) -> None:
+        self._update(_tenant(tenant_id), f"RUN#{run_id}", fields)
+
+    def add_progress(self, tenant_id: str, run_id: str, done: int) -> None:
+        self.client.update_item(
+            TableName=self.table,
+            Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"RUN#{run_id}"}),
+            UpdateExpression="SET progress.done = progress.done + :n",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues=_to_ddb({":n": done}),
+        )

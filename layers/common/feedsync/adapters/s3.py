@@ -1,0 +1,91 @@
+"""S3 blob store: run files, uploads, catalog indexes."""
+
+from __future__ import annotations
+
+import io
+from typing import IO, TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from feedsync.errors import NotFound
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+_MISSING = {"NoSuchKey", "404", "NotFound"}
+
+
+class _BodyReader(io.RawIOBase):
+    """Raw stream over a botocore StreamingBody so io.BufferedReader/TextIOWrapper can wrap it."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._body.read(len(buffer))
+        n = len(chunk)
+        buffer[:n] = chunk
+        return n
+
+    def close(self) -> None:
+        self._body.close()
+        super().close()
+
+
+class S3BlobStore:
+    def __init__(self, bucket: str, client: S3Client | None = None) -> None:
+        self.bucket = bucket
+        self.client: S3Client = client or boto3.client("s3")
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in _MISSING:
+                raise NotFound(f"s3://{self.bucket}/{key} does not exist") from exc
+            raise
+
+    def open_read(self, key: str) -> IO[bytes]:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in _MISSING:
+                raise NotFound(f"s3://{self.bucket}/{key} does not exist") from exc
+            raise
+        return io.BufferedReader(_BodyReader(body), buffer_size=1 << 20)
+
+    def upload_file(self, path: str, key: str, content_type: str = "application/octet-stream") -> None:
+        # upload_file switches to multipart above its threshold: large files stream from disk.
+        self.client.upload_file(path, self.bucket, key, ExtraArgs={"ContentType": content_type})
+
+    def download_file(self, key: str, path: str) -> None:
+        self.client.download_file(self.bucket, key, path)
+
+    def head(self, key: str) -> dict[str, Any] | None:
+        try:
+            got = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in _MISSING:
+                return None
+            raise
+        return {"size": got["ContentLength"], "etag": got.get("ETag", "").strip('"')}
+
+    def copy(self, source_key: str, key: str) -> None:
+        self.client.copy({"Bucket": self.bucket, "Key": source_key}, self.bucket, key)
+
+    def presign_put(self, key: str, expires_s: int) -> str:
+        return self.client.generate_presigned_url(
+            "put_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_s
+        )
+
+    def presign_get(self, key: str, expires_s: int) -> str:
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_s
+        )

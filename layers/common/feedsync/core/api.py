@@ -1,0 +1,166 @@
+"""The REST API's operations, independent of API Gateway's event shape."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from feedsync.core import keys
+from feedsync.core.deps import Deps
+from feedsync.core.start import start_run
+from feedsync.errors import Conflict, InvalidRequest, NotFound
+from feedsync.models import (
+    CatalogImportInput,
+    CreateStore,
+    PatchProfile,
+    Profile,
+    ProfileSettings,
+    Run,
+    StartCommand,
+    Store,
+    Trigger,
+    UploadedObject,
+)
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def hash_api_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def tenant_for_api_key(deps: Deps, api_key: str) -> str | None:
+    return deps.repo.tenant_for_key(hash_api_key(api_key)) if api_key else None
+
+
+def register_api_key(deps: Deps, tenant_id: str, api_key: str) -> None:
+    deps.repo.put_api_key(hash_api_key(api_key), tenant_id)
+
+
+# ----------------------------------------------------------------------------- stores
+def create_store(deps: Deps, tenant_id: str, body: CreateStore) -> Store:
+    store_id = deps.ids("store")
+    ref = deps.secrets.put(
+        f"{deps.secret_prefix}/{tenant_id}/{store_id}", {"access_token": body.credentials.access_token}
+    )
+    store = Store(
+        tenant_id=tenant_id,
+        store_id=store_id,
+        name=body.name,
+        platform=body.platform,
+        api_url=str(body.api_url).rstrip("/"),
+        secret_ref=ref,
+        created_at=deps.clock(),
+    )
+    deps.repo.put_store(store)
+    payload = CatalogImportInput(tenant_id=tenant_id, store_id=store_id).model_dump()
+    deps.invoker.invoke_async(deps.catalog_import_function, payload)
+    return store
+
+
+def get_store(deps: Deps, tenant_id: str, store_id: str) -> Store:
+    store = deps.repo.get_store(tenant_id, store_id)
+    if store is None:
+        raise NotFound(f"store {store_id} not found")
+    return store
+
+
+# --------------------------------------------------------------------------- profiles
+def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile:
+    get_store_for_profile(deps, tenant_id, body.store_id)
+    profile = Profile(
+        **body.model_dump(),
+        tenant_id=tenant_id,
+        profile_id=deps.ids("prof"),
+        created_at=deps.clock(),
+    )
+    deps.repo.put_profile(profile)
+    return profile
+
+
+def get_store_for_profile(deps: Deps, tenant_id: str, store_id: str) -> Store:
+    store = deps.repo.get_store(tenant_id, store_id)
+    if store is None:
+        raise InvalidRequest("store_id", f"no store {store_id!r}")
+    return store
+
+
+def get_profile(deps: Deps, tenant_id: str, profile_id: str) -> Profile:
+    profile = deps.repo.get_profile(tenant_id, profile_id)
+    if profile is None:
+        raise NotFound(f"profile {profile_id} not found")
+    return profile
+
+
+def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfile) -> Profile:
+    profile = get_profile(deps, tenant_id, profile_id)
+    changes = body.model_dump(exclude_unset=True)
+    merged = profile.model_dump(include=set(ProfileSettings.model_fields)) | changes
+    try:
+        settings = ProfileSettings.model_validate(merged)
+    except ValueError as exc:
+        raise InvalidRequest("body", str(exc)) from exc
+    new_values = settings.model_dump(include=set(changes))
+    if new_values:
+        deps.repo.update_profile(tenant_id, profile_id, **new_values)
+    return get_profile(deps, tenant_id, profile_id)
+
+
+def delete_profile(deps: Deps, tenant_id: str, profile_id: str) -> None:
+    profile = get_profile(deps, tenant_id, profile_id)
+    if profile.current_run_id:
+        raise Conflict("already_running", "a run is active; delete the profile when it ends")
+    deps.repo.delete_profile(tenant_id, profile_id)
+
+
+def upload_url(deps: Deps, tenant_id: str, profile_id: str, file_name: str) -> dict[str, Any]:
+    profile = get_profile(deps, tenant_id, profile_id)
+    if profile.source.type != "upload":
+        raise Conflict("not_upload_source", "this profile reads from a URL, not an upload")
+    safe = _SAFE_NAME.sub("_", file_name).strip("._") or "feed.csv"
+    key = f"{keys.upload_prefix(tenant_id, profile_id)}{deps.ids('up')}/{safe}"
+    return {
+        "upload_url": deps.blobs.presign_put(key, deps.upload_url_ttl_s),
+        "method": "PUT",
+        "key": key,
+        "expires_in": deps.upload_url_ttl_s,
+    }
+
+
+def record_upload(deps: Deps, obj: UploadedObject) -> Run | None:
+    """An upload landed: remember it as the profile's file and start a run on it."""
+    owner = keys.parse_upload_key(obj.key)
+    if owner is None:
+        return None
+    tenant_id, profile_id = owner
+    profile = deps.repo.get_profile(tenant_id, profile_id)
+    if profile is None or profile.source.type != "upload":
+        return None
+    deps.repo.update_profile(tenant_id, profile_id, upload_key=obj.key, uploaded_at=deps.clock())
+    return start(deps, tenant_id, profile_id, "upload", None)
+
+
+# ------------------------------------------------------------------------------- runs
+def start(deps: Deps, tenant_id: str, profile_id: str, trigger: Trigger, mode: Any) -> Run:
+    cmd = StartCommand(tenant_id=tenant_id, profile_id=profile_id, trigger=trigger, mode=mode)
+    return start_run(deps, cmd)
+
+
+def get_run(deps: Deps, tenant_id: str, run_id: str) -> Run:
+    run = deps.repo.get_run(tenant_id, run_id)
+    if run is None:
+        raise NotFound(f"run {run_id} not found")
+    return run
+
+
+def list_runs(deps: Deps, tenant_id: str, profile_id: str) -> list[Run]:
+    get_profile(deps, tenant_id, profile_id)
+    return deps.repo.list_runs(tenant_id, profile_id)
+
+
+def run_log(deps: Deps, tenant_id: str, run_id: str) -> bytes:
+    run = get_run(deps, tenant_id, run_id)
+    if not run.log_key:
+        raise NotFound(f"run {run_id} has no log yet (status: {run.status})")
+    return deps.blobs.get_bytes(run.log_key)

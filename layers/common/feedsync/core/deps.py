@@ -1,0 +1,46 @@
+"""The core's dependencies, built once by the composition root (feedsync.wiring)."""
+
+from __future__ import annotations
+
+import secrets as _secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from feedsync.core.ports import (
+    BlobStore,
+    ConnectorFactory,
+    Executions,
+    Invoker,
+    Repository,
+    Secrets,
+    SourceFetcher,
+)
+
+
+def new_id(prefix: str) -> str:
+    """Time-ordered, URL-safe ids (run ids double as execution names)."""
+    return f"{prefix}_{int(time.time() * 1000):013x}{_secrets.token_hex(5)}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    repo: Repository
+    blobs: BlobStore
+    secrets: Secrets
+    executions: Executions
+    invoker: Invoker
+    fetcher: SourceFetcher
+    connectors: ConnectorFactory
+    catalog_import_function: str
+    secret_prefix: str = "feedsync"
+    shard_batches: int = 20
+    upload_url_ttl_s: int = 3600
+    work_dir: str = "/tmp"
+    clock: Callable[[], datetime] = field(default=_now)
+    ids: Callable[[str], str] = field(default=new_id)

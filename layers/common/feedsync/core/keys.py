@@ -1,0 +1,55 @@
+"""The S3 key layout, in one place."""
+
+from __future__ import annotations
+
+
+def upload_prefix(tenant_id: str, profile_id: str) -> str:
+    return f"uploads/{tenant_id}/{profile_id}/"
+
+
+def parse_upload_key(key: str) -> tuple[str, str] | None:
+    """uploads/{tenant}/{profile}/{file} -> (tenant, profile)."""
+    parts = key.split("/")
+    if len(parts) < 4 or parts[0] != "uploads" or not all(parts[1:4]):
+        return None
+    return parts[1], parts[2]
+
+
+def run_prefix(tenant_id: str, run_id: str) -> str:
+    return f"runs/{tenant_id}/{run_id}/"
+
+
+def source_key(tenant_id: str, run_id: str, file_name: str) -> str:
+    return f"{run_prefix(tenant_id, run_id)}source/{file_name}"
+
+
+def rows_key(tenant_id: str, run_id: str) -> str:
+    return f"{run_prefix(tenant_id, run_id)}rows.csv"
+
+
+def row_errors_key(tenant_id: str, run_id: str) -> str:
+    return f"{run_prefix(tenant_id, run_id)}row_errors.csv"
+
+
+def match_log_key(tenant_id: str, run_id: str) -> str:
+    return f"{run_prefix(tenant_id, run_id)}match_log.csv"
+
+
+def shard_key(tenant_id: str, run_id: str, index: int) -> str:
+    return f"{run_prefix(tenant_id, run_id)}plan/shard-{index:05d}.json"
+
+
+def manifest_key(tenant_id: str, run_id: str) -> str:
+    return f"{run_prefix(tenant_id, run_id)}plan/manifest.json"
+
+
+def result_key(tenant_id: str, run_id: str, index: int) -> str:
+    return f"{run_prefix(tenant_id, run_id)}results/shard-{index:05d}.csv"
+
+
+def log_key(tenant_id: str, run_id: str) -> str:
+    return f"{run_prefix(tenant_id, run_id)}log.csv"
+
+
+def catalog_key(tenant_id: str, store_id: str) -> str:
+    return f"catalog/{tenant_id}/{store_id}/index.csv"

@@ -1,0 +1,389 @@
+"""The run's steps, one function per state-machine Task.
+
+Each step reads its inputs from S3 by key and writes its outputs back, so the
+state machine only carries ids, keys and counts.
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+from feedsync.core import keys
+from feedsync.core.deps import Deps
+from feedsync.core.rowfile import read_rows, write_rows
+from feedsync.domain.catalog import CatalogIndex
+from feedsync.domain.feed import CsvFeed
+from feedsync.domain.fields import VARIANT_POS
+from feedsync.domain.plan import build_plan
+from feedsync.domain.reconcile import Counts, ReconcileSpec, reconcile
+from feedsync.domain.runlog import LOG_HEADER, outcome_log_row, row_error_log_row
+from feedsync.errors import FeedFormatError, NotFound, SourceError
+from feedsync.models import (
+    FetchInput,
+    FetchOutput,
+    FinalizeInput,
+    FinalizeOutput,
+    MatchInput,
+    MatchOutput,
+    ParseInput,
+    ParseOutput,
+    Profile,
+    Run,
+    RunRef,
+    RunSummary,
+    Store,
+    UpdateInput,
+    UpdateOutput,
+)
+
+_RESULT_HEADER = ("row", "variant_id", "ok", "error")
+# Largest variant write the platform accepts in one request (see DESIGN.md).
+WRITE_BATCH = {"bigcommerce": 50}
+# Shard workers that fit the platform's quota (BigCommerce: 150 requests / 30 s per store).
+WRITE_CONCURRENCY = {"bigcommerce": 4}
+
+
+def _profile(deps: Deps, ref: RunRef) -> Profile:
+    profile = deps.repo.get_profile(ref.tenant_id, ref.profile_id)
+    if profile is None:
+        raise NotFound(f"profile {ref.profile_id} was deleted during the run")
+    return profile
+
+
+def _store(deps: Deps, ref: RunRef) -> Store:
+    store = deps.repo.get_store(ref.tenant_id, ref.store_id)
+    if store is None:
+        raise NotFound(f"store {ref.store_id} was deleted during the run")
+    return store
+
+
+def _run(deps: Deps, ref: RunRef) -> Run:
+    run = deps.repo.get_run(ref.tenant_id, ref.run_id)
+    if run is None:
+        raise NotFound(f"run {ref.run_id} not found")
+    return run
+
+
+def _text_lines(raw: io.BufferedIOBase | Any) -> Iterator[str]:
+    """Stream bytes as text: UTF-8, BOM dropped, newlines kept for csv."""
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------- fetch
+def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
+    ref = step.run
+    deps.repo.update_run(ref.tenant_id, ref.run_id, status="preparing", started_at=deps.clock())
+    profile = _profile(deps, ref)
+    source = profile.source
+    if source.type == "upload":
+        if not profile.upload_key:
+            raise SourceError("no file has been uploaded for this profile")
+        head = deps.blobs.head(profile.upload_key)
+        if head is None:
+            raise SourceError(f"the uploaded file {profile.upload_key} is gone")
+        file_name = profile.upload_key.rsplit("/", 1)[-1]
+        key = keys.source_key(ref.tenant_id, ref.run_id, file_name)
+        deps.blobs.copy(profile.upload_key, key)
+        out = FetchOutput(key=key, file_name=file_name, size=int(head["size"]), etag=head["etag"])
+        meta: dict[str, str | int | None] = {"type": "upload", "file": file_name, "size": out.size}
+    else:
+        with tempfile.TemporaryDirectory(dir=deps.work_dir) as tmp:
+            got = deps.fetcher.fetch_url(str(source.url), tmp)
+            key = keys.source_key(ref.tenant_id, ref.run_id, got.file_name)
+            deps.blobs.upload_file(got.path, key)
+        out = FetchOutput(key=key, file_name=got.file_name, size=got.size, etag=got.etag)
+        meta = {
+            "type": "url",
+            "url": str(source.url),
+            "file": got.file_name,
+            "size": got.size,
+            "etag": got.etag,
+            "last_modified": got.last_modified,
+            "sha256": got.sha256,
+        }
+    deps.repo.update_run(ref.tenant_id, ref.run_id, source=meta)
+    return out
+
+
+# ---------------------------------------------------------------------------- parse
+def parse(deps: Deps, step: ParseInput) -> ParseOutput:
+    ref = step.run
+    profile = _profile(deps, ref)
+    raw = deps.blobs.open_read(step.fetch.key)
+    try:
+        lines = _text_lines(raw)
+        feed = CsvFeed(lines, profile.mapping, file_name=step.fetch.file_name)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=deps.work_dir, suffix=".csv", encoding="utf-8", newline="", delete=False
+        ) as out:
+            write_rows(out, feed)
+    except UnicodeDecodeError as exc:
+        raise FeedFormatError(
+            f"{step.fetch.file_name}: not valid UTF-8 text near byte {exc.start} "
+            "(save the file as CSV UTF-8)"
+        ) from exc
+    except csv.Error as exc:
+        raise FeedFormatError(f"{step.fetch.file_name}: unreadable CSV: {exc}") from exc
+    finally:
+        raw.close()
+    try:
+        feed.require_rows()
+        rows_key = keys.rows_key(ref.tenant_id, ref.run_id)
+        deps.blobs.upload_file(out.name, rows_key, "text/csv")
+    finally:
+        os.unlink(out.name)
+    errors_key = keys.row_errors_key(ref.tenant_id, ref.run_id)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(LOG_HEADER)
+    writer.writerows(row_error_log_row(err) for err in feed.row_errors)
+    deps.blobs.put_bytes(errors_key, buf.getvalue().encode(), "text/csv")
+    deps.repo.update_run(
+        ref.tenant_id,
+        ref.run_id,
+        counts={"rows": feed.rows_read, "row_errors": len(feed.row_errors)},
+    )
+    return ParseOutput(
+        rows_key=rows_key,
+        rows=feed.rows_read,
+        row_errors=len(feed.row_errors),
+        row_errors_key=errors_key,
+    )
+
+
+# ---------------------------------------------------------------------------- match
+def load_catalog(deps: Deps, store: Store) -> CatalogIndex:
+    if not store.catalog_key:
+        raise NotFound(f"store {store.store_id} has no catalog index yet")
+    raw = deps.blobs.open_read(store.catalog_key)
+    try:
+        return CatalogIndex.load(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
+    finally:
+        raw.close()
+
+
+def match(deps: Deps, step: MatchInput) -> MatchOutput:
+    ref = step.run
+    deps.repo.update_run(ref.tenant_id, ref.run_id, status="matching")
+    profile = _profile(deps, ref)
+    store = _store(deps, ref)
+    run = _run(deps, ref)
+    index = load_catalog(deps, store)
+    spec = ReconcileSpec(match_by=profile.match_by, fields=tuple(profile.fields), mode=run.mode)
+    counts = Counts()
+    changed: list[tuple[Any, ...]] = []
+    raw = deps.blobs.open_read(step.parse.rows_key)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=deps.work_dir, suffix=".csv", encoding="utf-8", newline="", delete=False
+    ) as log:
+        writer = csv.writer(log, lineterminator="\n")
+        writer.writerow(LOG_HEADER)
+        try:
+            for outcome in reconcile(read_rows(_text_lines(raw)), index, spec, counts):
+                writer.writerow(outcome_log_row(outcome))
+                if outcome[2] == "changed":
+                    changed.append(outcome)
+        finally:
+            raw.close()
+    try:
+        deps.blobs.upload_file(log.name, keys.match_log_key(ref.tenant_id, ref.run_id), "text/csv")
+    finally:
+        os.unlink(log.name)
+
+    manifest: list[dict[str, Any]] = []
+    batch_size = WRITE_BATCH[store.platform]
+    for i, shard in enumerate(
+        build_plan(changed, batch_size=batch_size, batches_per_shard=deps.shard_batches)
+    ):
+        key = keys.shard_key(ref.tenant_id, ref.run_id, i)
+        deps.blobs.put_bytes(key, json.dumps({"batches": shard}).encode(), "application/json")
+        manifest.append({"index": i, "key": key, "items": sum(len(b) for b in shard)})
+    mkey = keys.manifest_key(ref.tenant_id, ref.run_id)
+    deps.blobs.put_bytes(mkey, json.dumps(manifest).encode(), "application/json")
+
+    totals = counts.as_dict()
+    totals["row_errors"] += step.parse.row_errors
+    totals["rows"] = step.parse.rows
+    deps.repo.update_run(
+        ref.tenant_id,
+        ref.run_id,
+        status="updating",
+        counts=totals,
+        progress={"done": 0, "total": len(changed)},
+    )
+    return MatchOutput(
+        manifest_bucket=deps.blobs.bucket,
+        manifest_key=mkey,
+        shards=len(manifest),
+        items=len(changed),
+        concurrency=max(1, min(WRITE_CONCURRENCY[store.platform], len(manifest))),
+    )
+
+
+# ---------------------------------------------------------------------------- update
+def update(deps: Deps, step: UpdateInput) -> UpdateOutput:
+    """Apply one shard. Values are absolute, so a retried shard is safe to re-send."""
+    ref = step.run
+    store = _store(deps, ref)
+    credentials = deps.secrets.get(store.secret_ref)
+    connector = deps.connectors(store, credentials)
+    shard = json.loads(deps.blobs.get_bytes(step.shard.key))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(_RESULT_HEADER)
+    updated = failed = 0
+    for batch in shard["batches"]:
+        by_variant = {item["variant_id"]: item for item in batch}
+        for variant_id, ok, error in connector.update_variants(batch):
+            writer.writerow((by_variant[variant_id]["row"], variant_id, int(ok), error))
+            if ok:
+                updated += 1
+            else:
+                failed += 1
+        deps.repo.add_progress(ref.tenant_id, ref.run_id, len(batch))
+    deps.blobs.put_bytes(
+        keys.result_key(ref.tenant_id, ref.run_id, step.shard.index),
+        buf.getvalue().encode(),
+        "text/csv",
+    )
+    return UpdateOutput(shard=step.shard.index, updated=updated, failed=failed)
+
+
+# -------------------------------------------------------------------------- finalize
+def _error_text(step: FinalizeInput) -> str:
+    assert step.error is not None
+    cause = step.error.cause
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and parsed.get("errorMessage"):
+        return str(parsed["errorMessage"])
+    if step.error.error.startswith("States."):
+        return f"{step.error.error}: {cause}" if cause else step.error.error
+    return cause or step.error.error
+
+
+def _csv_rows(deps: Deps, key: str) -> Iterator[list[str]]:
+    raw = deps.blobs.open_read(key)
+    try:
+        reader = csv.reader(_text_lines(raw))
+        next(reader, None)
+        yield from reader
+    finally:
+        raw.close()
+
+
+def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
+    """Close the run (succeeded or failed), write the log, release the lock. Idempotent."""
+    ref = step.run
+    run = _run(deps, ref)
+    now = deps.clock()
+    if step.error is not None:
+        reason = _error_text(step)
+        deps.repo.update_run(
+            ref.tenant_id, ref.run_id, status="failed", error=reason, finished_at=now
+        )
+        summary = RunSummary(
+            run_id=ref.run_id, status="failed", finished_at=now, counts=run.counts, error=reason
+        )
+        deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, False)
+        return FinalizeOutput(run_id=ref.run_id, status="failed", counts=run.counts, error=reason)
+
+    results: dict[int, tuple[bool, str]] = {}
+    applied: dict[int, dict[str, Any]] = {}
+    manifest = json.loads(deps.blobs.get_bytes(keys.manifest_key(ref.tenant_id, ref.run_id)))
+    for shard in manifest:
+        for row, _variant, ok, error in _csv_rows(
+            deps, keys.result_key(ref.tenant_id, ref.run_id, shard["index"])
+        ):
+            results[int(row)] = (ok == "1", error)
+        for batch in json.loads(deps.blobs.get_bytes(shard["key"]))["batches"]:
+            for item in batch:
+                if results.get(item["row"], (False, ""))[0]:
+                    applied[item["variant_id"]] = item["changes"]
+
+    updated = sum(1 for ok, _ in results.values() if ok)
+    failed = len(results) - updated
+    log_key = keys.log_key(ref.tenant_id, ref.run_id)
+    _write_log(deps, ref, results, log_key)
+    if applied:
+        _apply_to_catalog(deps, _store(deps, ref), applied)
+
+    counts = {**run.counts, "updated": updated, "failed": failed}
+    deps.repo.update_run(
+        ref.tenant_id,
+        ref.run_id,
+        status="succeeded",
+        counts=counts,
+        log_key=log_key,
+        finished_at=now,
+        progress={"done": run.progress.total, "total": run.progress.total},
+    )
+    summary = RunSummary(run_id=ref.run_id, status="succeeded", finished_at=now, counts=counts)
+    deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, True)
+    return FinalizeOutput(run_id=ref.run_id, status="succeeded", counts=counts)
+
+
+def _write_log(
+    deps: Deps, ref: RunRef, results: dict[int, tuple[bool, str]], log_key: str
+) -> None:
+    """Row errors and match outcomes, merged in file order; planned rows get their result."""
+
+    def with_results() -> Iterator[list[str]]:
+        for rec in _csv_rows(deps, keys.match_log_key(ref.tenant_id, ref.run_id)):
+            if rec[4] == "changed":
+                ok, error = results.get(int(rec[0]), (False, "not applied"))
+                rec[4] = "updated" if ok else "failed"
+                rec[6] = error
+            yield rec
+
+    errors = _csv_rows(deps, keys.row_errors_key(ref.tenant_id, ref.run_id))
+    merged = heapq.merge(errors, with_results(), key=lambda rec: int(rec[0]))
+    with tempfile.NamedTemporaryFile(
+        "w", dir=deps.work_dir, suffix=".csv", encoding="utf-8", newline="", delete=False
+    ) as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(LOG_HEADER)
+        writer.writerows(merged)
+    try:
+        deps.blobs.upload_file(out.name, log_key, "text/csv")
+    finally:
+        os.unlink(out.name)
+
+
+def _apply_to_catalog(deps: Deps, store: Store, applied: dict[int, dict[str, Any]]) -> None:
+    """Keep the stored index in step with what we wrote, so the next partial run compares true."""
+    index = load_catalog(deps, store)
+    patched = []
+    for variant in index.variants:
+        changes = applied.get(variant[1])
+        if changes:
+            values = list(variant)
+            for name, (_old, new) in changes.items():
+                values[VARIANT_POS[name]] = new
+            variant = tuple(values)  # type: ignore[assignment]
+        patched.append(variant)
+    save_catalog(deps, store, CatalogIndex.from_variants(patched))
+
+
+def save_catalog(deps: Deps, store: Store, index: CatalogIndex) -> str:
+    key = keys.catalog_key(store.tenant_id, store.store_id)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=deps.work_dir, suffix=".csv", encoding="utf-8", newline="", delete=False
+    ) as out:
+        index.dump(out)
+    try:
+        deps.blobs.upload_file(out.name, key, "text/csv")
+    finally:
+        os.unlink(out.name)
+    return key
+
+

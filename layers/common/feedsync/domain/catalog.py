@@ -1,0 +1,106 @@
+"""Catalog index: the store's variants keyed by SKU and by barcode.
+
+Variants are plain tuples (layout in ``fields``). A key held by more than one
+variant is ambiguous: it is removed from the lookup dicts and remembered, so a
+feed row carrying it is reported rather than written to an arbitrary variant.
+The index persists as compact CSV text (money in minor units) between runs.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import Final, TextIO
+
+from feedsync.domain.fields import Variant
+
+SNAPSHOT_HEADER: Final = (
+    "product_id",
+    "variant_id",
+    "sku",
+    "barcode",
+    "price",
+    "sale_price",
+    "retail_price",
+    "cost_price",
+    "stock",
+    "name",
+)
+
+
+class CatalogIndex:
+    """Lookup of store variants by SKU and barcode, with ambiguous keys set aside.
+
+    Keys are matched exactly after stripping surrounding whitespace (feed cells are
+    stripped too). The same variant listed twice (same variant_id) does not make its
+    keys ambiguous; the later listing wins.
+    """
+
+    def __init__(self, variants: list[Variant]) -> None:
+        self.variants = variants
+        self.by_sku: dict[str, Variant] = {}
+        self.by_barcode: dict[str, Variant] = {}
+        self.ambiguous_skus: set[str] = set()
+        self.ambiguous_barcodes: set[str] = set()
+        self._index(2, self.by_sku, self.ambiguous_skus)
+        self._index(3, self.by_barcode, self.ambiguous_barcodes)
+
+    def _index(self, pos: int, lookup: dict[str, Variant], ambiguous: set[str]) -> None:
+        get = lookup.get
+        for v in self.variants:
+            key = v[pos]
+            if not key:
+                continue
+            key = key.strip()  # type: ignore[union-attr]
+            if not key:
+                continue
+            other = get(key)
+            if other is not None and other[1] != v[1]:
+                ambiguous.add(key)
+            lookup[key] = v
+        for key in ambiguous:
+            del lookup[key]
+
+    @classmethod
+    def from_variants(cls, variants: Iterable[Variant]) -> CatalogIndex:
+        return cls(list(variants))
+
+    def __len__(self) -> int:
+        return len(self.variants)
+
+    def dump(self, out: TextIO) -> None:
+        """Write the variants as CSV; None is an empty cell (so "" reads back as None)."""
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(SNAPSHOT_HEADER)
+        writer.writerows(self.variants)  # csv writes None as ""
+
+    @classmethod
+    def load(cls, lines: Iterable[str]) -> CatalogIndex:
+        """Read what ``dump`` wrote. Raises ValueError on a foreign or damaged snapshot."""
+        reader = csv.reader(lines)
+        header = next(reader, None)
+        if header is None or tuple(header) != SNAPSHOT_HEADER:
+            raise ValueError(f"not a catalog snapshot (header {header!r})")
+        variants: list[Variant] = []
+        append = variants.append
+        try:
+            for pid, vid, sku, bc, pr, sp, rp, cp, st, nm in reader:
+                append(
+                    (
+                        int(pid),
+                        int(vid),
+                        sku or None,
+                        bc or None,
+                        int(pr) if pr else None,
+                        int(sp) if sp else None,
+                        int(rp) if rp else None,
+                        int(cp) if cp else None,
+                        int(st) if st else None,
+                        nm or None,
+                    )
+                )
+        except ValueError as exc:
+            raise ValueError(
+                f"damaged catalog snapshot near record {len(variants) + 2}: {exc}"
+            ) from exc
+        return cls(variants)

@@ -1,0 +1,61 @@
+"""Canonical fields and the positional tuple layouts used on the hot path.
+
+A parsed feed row and a catalog variant are plain tuples (no objects per row).
+Field ``f`` sits at ``ROW_POS[f]`` in a row and at ``VARIANT_POS[f]`` in a variant.
+Money is in integer minor units (cents); stock is an int; absent values are None.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+CANONICAL_FIELDS: Final = (
+    "sku",
+    "barcode",
+    "price",
+    "sale_price",
+    "retail_price",
+    "cost_price",
+    "stock",
+    "name",
+)
+MONEY_FIELDS: Final = ("price", "sale_price", "retail_price", "cost_price")
+INT_FIELDS: Final = ("stock",)
+# Fields a variant-level write can change (product-level fields arrive with the
+# connector capabilities work).
+WRITABLE_FIELDS: Final = ("price", "sale_price", "retail_price", "cost_price", "stock")
+MATCH_BY: Final = ("sku", "barcode", "sku_then_barcode")
+
+# Row tuple: (row_no, sku, barcode, price, sale_price, retail_price, cost_price, stock, name)
+ROW_NO: Final = 0
+ROW_POS: Final = {name: i + 1 for i, name in enumerate(CANONICAL_FIELDS)}
+
+# Variant tuple: (product_id, variant_id, sku, barcode, price, sale_price,
+#                 retail_price, cost_price, stock, name)
+PRODUCT_ID: Final = 0
+VARIANT_ID: Final = 1
+VARIANT_POS: Final = {name: i + 2 for i, name in enumerate(CANONICAL_FIELDS)}
+
+Row = tuple[
+    int,
+    str | None,
+    str | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    str | None,
+]
+Variant = tuple[
+    int,
+    int,
+    str | None,
+    str | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    int | None,
+    str | None,
+]

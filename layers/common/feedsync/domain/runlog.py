@@ -1,0 +1,62 @@
+"""Rows of the per-row log CSV that merchants download after a run.
+
+One line per feed row, in words a merchant understands: money as "12.99", an
+empty store value as "(empty)", and the column and cell that made a row fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from feedsync.domain.feed import RowError
+from feedsync.domain.fields import MONEY_FIELDS
+from feedsync.domain.money import format_money
+from feedsync.domain.reconcile import ROW_ERROR, Change, Outcome
+
+LOG_HEADER: Final = ("row", "key", "product_id", "variant_id", "status", "changes", "error")
+
+# Spreadsheet apps run a cell starting with these as a formula; supplier text is untrusted.
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _value(field: str, value: int | None) -> str:
+    if value is None:
+        return "(empty)"
+    return format_money(value) if field in MONEY_FIELDS else str(value)
+
+
+def format_changes(changes: Iterable[Change]) -> str:
+    """Render changes for the log, e.g. "price: 12.99 -> 13.49; stock: 4 -> 7"."""
+    return "; ".join(f"{f}: {_value(f, old)} -> {_value(f, new)}" for f, old, new in changes)
+
+
+def _cell(text: str) -> str:
+    """Neutralise spreadsheet formulas in text that came from the supplier's file."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _id(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def outcome_log_row(outcome: Outcome) -> tuple[str, str, str, str, str, str, str]:
+    row_no, key, status, pid, vid, changes, message = outcome
+    return (
+        str(row_no),
+        _cell(key or ""),
+        _id(pid),
+        _id(vid),
+        status,
+        format_changes(changes),
+        _cell(message),
+    )
+
+
+def row_error_log_row(err: RowError) -> tuple[str, str, str, str, str, str, str]:
+    """A row skipped by the parser: "column 'Price': 'abc' — expected a price such as 12.99"."""
+    if err.value:
+        text = f"column '{err.column}': '{err.value}' — {err.message}"
+    else:
+        text = f"column '{err.column}': {err.message}"
+    return (str(err.row_no), "", "", "", ROW_ERROR, "", _cell(text))

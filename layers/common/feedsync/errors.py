@@ -1,0 +1,99 @@
+"""Named domain errors.
+
+The class name is the Lambda ``errorType`` that Step Functions sees, so the
+state machine's Retry/Catch match on these names. Transient errors are the only
+ones retried.
+"""
+
+from __future__ import annotations
+
+
+class FeedsyncError(Exception):
+    """Base of every error a merchant may read: the message must say what and where."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# -- transient: Retry in the ASL -------------------------------------------------
+class TransientError(FeedsyncError):
+    code = "transient"
+
+
+class SourceUnavailable(TransientError):
+    """The supplier's server answered 5xx or timed out."""
+
+    code = "source_unavailable"
+
+
+class StoreUnavailable(TransientError):
+    """The store answered 5xx / timed out / kept rate-limiting past our patience."""
+
+    code = "store_unavailable"
+
+
+# -- permanent: Catch -> MarkFailed ---------------------------------------------
+class SourceError(FeedsyncError):
+    """The file could not be fetched (not found, refused, auth)."""
+
+    code = "source_error"
+
+
+class FeedFormatError(FeedsyncError):
+    """File-level problem: nothing in the store is changed."""
+
+    code = "feed_format_error"
+
+
+class MissingColumnsError(FeedFormatError):
+    code = "missing_columns"
+
+    def __init__(self, file_name: str, missing: list[str], available: list[str]) -> None:
+        self.file_name = file_name
+        self.missing = missing
+        self.available = available
+        super().__init__(
+            f"{file_name}: mapped column(s) {', '.join(repr(m) for m in missing)} not found in the "
+            f"header; the file's columns are: {', '.join(repr(a) for a in available) or '(none)'}"
+        )
+
+
+class NoDataRowsError(FeedFormatError):
+    code = "no_data_rows"
+
+
+class StoreAuthError(FeedsyncError):
+    """The store rejected the credentials (401/403)."""
+
+    code = "store_auth_error"
+
+
+class StoreRequestError(FeedsyncError):
+    """The store rejected a request we cannot split further (4xx other than 422/429)."""
+
+    code = "store_request_error"
+
+
+class NotFound(FeedsyncError):
+    code = "not_found"
+
+
+class Conflict(FeedsyncError):
+    """A start guard refused: ``reason`` is the machine-readable cause."""
+
+    code = "conflict"
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class InvalidRequest(FeedsyncError):
+    code = "invalid_request"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field

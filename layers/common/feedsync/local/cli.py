@@ -1,0 +1,216 @@
+"""`feedsync demo` and `feedsync serve`: the whole product on one machine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from feedsync.local.environment import LocalEnvironment
+from feedsync.local.sample import catalog_products, supplier_csv
+from feedsync.local.stack import ROOT
+
+SAMPLE = ROOT / "samples" / "acme_stock.csv"
+PHASES = ("queued", "preparing", "matching", "updating")
+FINAL = ("succeeded", "failed", "previewed", "held", "skipped", "cancelled")
+
+
+def _quota(text: str) -> tuple[int, float]:
+    try:
+        requests_, seconds = text.split("/")
+        return int(requests_), float(seconds)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected REQUESTS/SECONDS, e.g. 150/30") from None
+
+
+class Client:
+    def __init__(self, base: str, key: str) -> None:
+        self.base = base
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {key}"
+
+    def call(self, method: str, path: str, body: Any = None, ok: int = 200) -> Any:
+        resp = self.session.request(method, self.base + path, json=body, timeout=60)
+        if resp.status_code != ok:
+            raise SystemExit(f"{method} {path} -> {resp.status_code}: {resp.text}")
+        if resp.headers.get("Content-Type", "").startswith("application/json"):
+            return resp.json()
+        return resp.text
+
+
+def _bar(percent: int, width: int = 30) -> str:
+    filled = width * percent // 100
+    return "[" + "#" * filled + "." * (width - filled) + f"] {percent:3d}%"
+
+
+def demo(args: argparse.Namespace) -> int:
+    out_dir = Path(args.out).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as served:
+        products = catalog_products()
+        Path(served, "acme_stock.csv").write_text(
+            SAMPLE.read_text(encoding="utf-8") if SAMPLE.exists() else supplier_csv(products),
+            encoding="utf-8",
+        )
+        print("feedsync demo: starting the local stack (moto + Step Functions + sandbox store)")
+        with LocalEnvironment(files_dir=Path(served)) as env:
+            assert env.api is not None and env.files is not None
+            store_hash, token = env.sandbox.create_store()
+            env.sandbox.seed(store_hash, products)
+            variants = sum(len(p["variants"]) for p in products)
+            print(f"  sandbox store  {env.sandbox.api_url(store_hash)} ({variants} variants)")
+            print(f"  REST API       {env.api.url}")
+            print(f"  supplier file  {env.files.url}/acme_stock.csv")
+            client = Client(env.api.url, env.api_key)
+            store = client.call(
+                "POST",
+                "/stores",
+                {
+                    "name": "Demo store",
+                    "platform": "bigcommerce",
+                    "api_url": env.sandbox.api_url(store_hash),
+                    "credentials": {"access_token": token},
+                },
+                ok=201,
+            )
+            print(f"store {store['store_id']}: importing the catalog", end="", flush=True)
+            while store["status"] == "setting_up":
+                time.sleep(0.2)
+                print(".", end="", flush=True)
+                store = client.call("GET", f"/stores/{store['store_id']}")
+            print(f" {store['status']} ({store['variant_count']} variants)")
+            if store["status"] != "ready":
+                print(f"catalog import failed: {store.get('error')}")
+                return 1
+            profile = client.call(
+                "POST",
+                "/profiles",
+                {
+                    "name": "Acme stock",
+                    "store_id": store["store_id"],
+                    "source": {"type": "url", "url": f"{env.files.url}/acme_stock.csv"},
+                    "format": {"type": "csv"},
+                    "mapping": {"sku": "SKU", "barcode": "UPC", "price": "Price", "stock": "Qty"},
+                    "match_by": "sku",
+                    "fields": ["price", "stock"],
+                    "mode": "partial",
+                },
+                ok=201,
+            )
+            print(f"profile {profile['profile_id']} ({profile['name']}): Start")
+            started = client.call("POST", f"/profiles/{profile['profile_id']}/runs", {}, ok=202)
+            run = _watch(client, started["run_id"])
+            log_text = client.call("GET", f"/runs/{run['run_id']}/log")
+            log_path = out_dir / f"{run['run_id']}.log.csv"
+            log_path.write_text(log_text, encoding="utf-8")
+            _summary(run, log_path, env.stack.bucket)
+            return 0 if run["status"] == "succeeded" else 1
+
+
+def _watch(client: Client, run_id: str) -> dict[str, Any]:
+    seen: str | None = None
+    while True:
+        run: dict[str, Any] = client.call("GET", f"/runs/{run_id}")
+        status = run["status"]
+        if status != seen:
+            if seen == "updating":
+                print()
+            if status in PHASES:
+                print(f"  {status.capitalize():<10}", end="" if status == "updating" else "\n")
+            seen = status
+        if status == "updating":
+            p = run["progress"]
+            print(f"\r  {'Updating':<10} {_bar(p['percent'])} {p['done']}/{p['total']}", end="")
+            sys.stdout.flush()
+        if status in FINAL:
+            print()
+            return run
+        time.sleep(0.1)
+
+
+def _summary(run: dict[str, Any], log_path: Path, bucket: str) -> None:
+    counts = run["counts"]
+    print(f"run {run['run_id']}: {run['status'].upper()}")
+    if run.get("error"):
+        print(f"  reason: {run['error']}")
+    for name in ("rows", "matched", "not_found", "duplicates", "changed", "unchanged",
+                 "updated", "failed", "row_errors"):  # fmt: skip
+        print(f"  {name.replace('_', ' '):<11} {counts.get(name, 0):>7}")
+    print(f"  log         {log_path}")
+    print(f"              (s3://{bucket}/runs/.../{run['run_id']}/log.csv, GET /runs/{run['run_id']}/log)")
+
+
+def serve(args: argparse.Namespace) -> int:
+    env = LocalEnvironment(api_port=args.port, sandbox_port=args.sandbox_port, quota=args.sandbox_quota)
+    env.start()
+    assert env.api is not None
+    store_hash, token = env.sandbox.create_store()
+    info = {
+        "api_url": env.api.url,
+        "api_key": env.api_key,
+        "sandbox": {"api_url": env.sandbox.api_url(store_hash), "access_token": token},
+    }
+    _wait_ready(info)
+    print(f"feedsync API     {info['api_url']}  (OpenAPI: {info['api_url']}/openapi.json)")
+    print(f"API key          {info['api_key']}")
+    print(f"sandbox store    {info['sandbox']['api_url']}")
+    print(f"sandbox token    {token}")
+    print("Ctrl-C to stop.", flush=True)
+    if args.info_file:
+        Path(args.info_file).write_text(json.dumps(info, indent=2), encoding="utf-8")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    env.stop()
+    return 0
+
+
+def _wait_ready(info: dict[str, Any]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            api = requests.get(f"{info['api_url']}/openapi.json", timeout=5)
+            sandbox = requests.get(
+                f"{info['sandbox']['api_url']}/catalog/products?limit=1",
+                headers={"X-Auth-Token": info["sandbox"]["access_token"]},
+                timeout=5,
+            )
+            if api.ok and sandbox.ok:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit("the local stack did not come up within 30 s")
+        time.sleep(0.2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="feedsync")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_demo = sub.add_parser("demo", help="run one sync of the bundled sample feed, locally")
+    p_demo.add_argument("--out", default=".feedsync/demo", help="where to write the run log")
+    p_demo.set_defaults(func=demo)
+    p_serve = sub.add_parser("serve", help="run the local stack until Ctrl-C")
+    p_serve.add_argument("--port", type=int, default=8080)
+    p_serve.add_argument("--sandbox-port", type=int, default=8081)
+    p_serve.add_argument("--sandbox-quota", type=_quota, default=(150, 30.0))
+    p_serve.add_argument("--info-file")
+    p_serve.set_defaults(func=serve)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Everything `feedsync serve` and `feedsync demo` run: stack, API, sandbox, supplier server."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from feedsync.local.apiserver import LocalApi
+from feedsync.local.sandbox import SandboxStore
+from feedsync.local.stack import LocalStack
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+class FileServer:
+    """A supplier's web server on loopback, serving one directory."""
+
+    def __init__(self, directory: Path, port: int = 0) -> None:
+        handler = functools.partial(_QuietFiles, directory=str(directory))
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class LocalEnvironment:
+    def __init__(
+        self,
+        *,
+        api_port: int = 0,
+        sandbox_port: int = 0,
+        quota: tuple[int, float] = (150, 30.0),
+        files_dir: Path | None = None,
+    ) -> None:
+        self.stack = LocalStack(extra_env={"ALLOW_PRIVATE_URLS": "true"})
+        self.sandbox = SandboxStore(
+            port=sandbox_port, quota_requests=quota[0], quota_window_s=quota[1]
+        )
+        self.api_port = api_port
+        self.files_dir = files_dir
+        self.api: LocalApi | None = None
+        self.files: FileServer | None = None
+        self.api_key = ""
+        self.tenant_id = "tenant-local"
+
+    def start(self) -> LocalEnvironment:
+        self.stack.start()
+        self.sandbox.start()
+        self.api = LocalApi(self.stack, port=self.api_port).start()
+        if self.files_dir is not None:
+            self.files = FileServer(self.files_dir)
+        self.api_key = self.new_tenant(self.tenant_id)
+        return self
+
+    def new_tenant(self, tenant_id: str) -> str:
+        from feedsync.core.api import register_api_key
+        from feedsync.wiring import deps
+
+        key = f"fsk_{secrets.token_urlsafe(24)}"
+        register_api_key(deps(), tenant_id, key)
+        return key
+
+    def stop(self) -> None:
+        if self.files:
+            self.files.stop()
+        if self.api:
+            self.api.stop()
+        self.sandbox.stop()
+        self.stack.stop()
+
+    def __enter__(self) -> LocalEnvironment:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

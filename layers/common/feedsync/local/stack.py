@@ -1,0 +1,325 @@
+"""The local stack: moto (with ASL execution) + the real handlers, on one machine.
+
+moto's server runs in-process; Lambda invocations (Step Functions tasks, direct
+and async invokes, S3 notifications) are routed to the handlers under
+``functions/`` by patching moto's ``LambdaFunction.invoke``. Resources come
+from ``template.yaml``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import logging
+import os
+import socket
+import threading
+import traceback
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from feedsync.local.template import Resolver, load_template
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+ROOT = Path(__file__).resolve().parents[4]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LambdaContextStub:
+    """Just the attributes Powertools reads from the Lambda context."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int = 1769
+    function_version: str = "$LATEST"
+    aws_request_id: str = ""
+    log_group_name: str = "local"
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+@dataclass
+class LocalFunction:
+    logical_id: str
+    name: str
+    arn: str
+    code_dir: Path
+    module: ModuleType | None = None
+
+    def handler(self) -> Callable[[dict[str, Any], Any], Any]:
+        if self.module is None:
+            path = self.code_dir / "app.py"
+            spec = importlib.util.spec_from_file_location(f"fn_{self.logical_id}", path)
+            assert spec and spec.loader, path
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self.module = module
+        return self.module.lambda_handler  # type: ignore[no-any-return]
+
+    def call(self, event: Any) -> Any:
+        ctx = LambdaContextStub(self.name, self.arn, aws_request_id=str(uuid.uuid4()))
+        return self.handler()(event, ctx)
+
+
+class LocalStack:
+    def __init__(
+        self,
+        root: Path = ROOT,
+        stack_name: str = "feedsync-local",
+        port: int | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.root = root
+        self.stack_name = stack_name
+        self.port = port or free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.extra_env = extra_env or {}
+        self.template = load_template(root / "template.yaml")
+        self.functions: dict[str, LocalFunction] = {}
+        self.by_name: dict[str, LocalFunction] = {}
+        self.env: dict[str, str] = {}
+        self.invocations: list[tuple[str, str]] = []
+        self.faults: dict[str, Callable[[dict[str, Any]], None]] = {}
+        self._server: Any = None
+        self._original_invoke: Any = None
+        self._threads: list[threading.Thread] = []
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> LocalStack:
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "MOTO_PORT": str(self.port),
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+            }
+        )
+        from moto.core import config as moto_config
+        from moto.server import ThreadedMotoServer
+
+        moto_config.default_user_config["stepfunctions"]["execute_state_machine"] = True
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._patch_lambda()
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        self._create_resources()
+        os.environ.update(self.env)
+        from feedsync.settings import get_settings
+        from feedsync.wiring import deps
+
+        get_settings.cache_clear()
+        deps.cache_clear()
+        return self
+
+    def stop(self) -> None:
+        for thread in self._threads:
+            thread.join(timeout=30)
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._original_invoke is not None:
+            from moto.awslambda.models import LambdaFunction
+
+            LambdaFunction.invoke = self._original_invoke  # type: ignore[method-assign]
+            self._original_invoke = None
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+
+    # ------------------------------------------------------------- lambda routing
+    def _patch_lambda(self) -> None:
+        from moto.awslambda.models import LambdaFunction
+
+        stack = self
+        self._original_invoke = LambdaFunction.invoke
+
+        def invoke(fn: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
+            target = stack.by_name.get(fn.function_name)
+            if target is None:
+                return stack._original_invoke(fn, body, request_headers, response_headers)
+            event = json.loads(body) if body else {}
+            if (request_headers or {}).get("x-amz-invocation-type") == "Event" or (
+                request_headers or {}
+            ).get("X-Amz-Invocation-Type") == "Event":
+                thread = threading.Thread(target=stack._run_quietly, args=(target, event))
+                thread.daemon = True
+                stack._threads.append(thread)
+                thread.start()
+                return b""
+            ok, result = stack._run(target, event)
+            if not ok:
+                response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(result).encode()
+
+        LambdaFunction.invoke = invoke  # type: ignore[method-assign]
+
+    def _run(self, target: LocalFunction, event: Any) -> tuple[bool, Any]:
+        self.invocations.append((target.logical_id, json.dumps(event)[:200]))
+        try:
+            fault = self.faults.get(target.logical_id)
+            if fault is not None:
+                fault(event)
+            return True, target.call(event)
+        except Exception as exc:  # the Lambda runtime's error shape
+            return False, {
+                "errorType": type(exc).__name__,
+                "errorMessage": str(exc),
+                "stackTrace": traceback.format_tb(exc.__traceback__)[-5:],
+            }
+
+    def _run_quietly(self, target: LocalFunction, event: Any) -> None:
+        self._run(target, event)
+
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        """Call a handler directly (the local API server and tests use this)."""
+        return self.functions[logical_id].call(event)
+
+    # ------------------------------------------------------------------ resources
+    def _create_resources(self) -> None:
+        resources: dict[str, Any] = self.template["Resources"]
+        pseudo = {
+            "AWS::StackName": self.stack_name,
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        params = {
+            k: str(v.get("Default", "")) for k, v in self.template.get("Parameters", {}).items()
+        }
+        bootstrap = Resolver(pseudo, {}, {}, params)
+        refs: dict[str, str] = {}
+        arns: dict[str, str] = {}
+        for logical, res in resources.items():
+            props = res.get("Properties", {})
+            kind = res["Type"]
+            if kind == "AWS::DynamoDB::Table":
+                refs[logical] = f"{self.stack_name}-{logical}"
+            elif kind == "AWS::S3::Bucket":
+                refs[logical] = bootstrap(props["BucketName"])
+            elif kind == "AWS::Serverless::Function":
+                name = bootstrap(props.get("FunctionName", f"{self.stack_name}-{logical}"))
+                refs[logical] = name
+                arns[logical] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+            elif kind == "AWS::Serverless::StateMachine":
+                name = bootstrap(props["Name"])
+                refs[logical] = arns[logical] = (
+                    f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+                )
+            else:
+                refs[logical] = f"{self.stack_name}-{logical}"
+        resolve = Resolver(pseudo, refs, arns, params)
+        self.resolve = resolve
+        self.refs = refs
+
+        globals_env = self.template.get("Globals", {}).get("Function", {}).get("Environment", {})
+        self.env = {k: str(v) for k, v in resolve(globals_env.get("Variables", {})).items()}
+        self.env.update(self.extra_env)
+
+        iam = self.client("iam")
+        role = iam.create_role(RoleName="feedsync-local", AssumeRolePolicyDocument="{}")["Role"]
+        zipped = io.BytesIO()
+        with zipfile.ZipFile(zipped, "w") as zf:
+            zf.writestr("app.py", "# routed in-process by feedsync.local.stack\n")
+        lam = self.client("lambda")
+
+        for logical, res in resources.items():
+            props = res.get("Properties", {})
+            if res["Type"] == "AWS::DynamoDB::Table":
+                self._create_table(refs[logical], props)
+            elif res["Type"] == "AWS::S3::Bucket":
+                self.client("s3").create_bucket(Bucket=refs[logical])
+            elif res["Type"] == "AWS::Serverless::Function":
+                fn = LocalFunction(
+                    logical, refs[logical], arns[logical], self.root / props["CodeUri"]
+                )
+                lam.create_function(
+                    FunctionName=fn.name,
+                    Runtime="python3.12",
+                    Role=role["Arn"],
+                    Handler="app.lambda_handler",
+                    Code={"ZipFile": zipped.getvalue()},
+                    Environment={"Variables": self.env},
+                )
+                self.functions[logical] = fn
+                self.by_name[fn.name] = fn
+
+        for logical, res in resources.items():
+            props = res.get("Properties", {})
+            if res["Type"] == "AWS::Serverless::Function":
+                self._wire_events(logical, props.get("Events", {}))
+            elif res["Type"] == "AWS::Serverless::StateMachine":
+                self.state_machine_arn = self._create_state_machine(props, role["Arn"])
+        self.bucket = next(
+            refs[k] for k, r in resources.items() if r["Type"] == "AWS::S3::Bucket"
+        )
+        self.table = next(
+            refs[k] for k, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"
+        )
+
+    def _create_table(self, name: str, props: dict[str, Any]) -> None:
+        allowed = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+        kwargs = {k: props[k] for k in allowed if k in props}
+        self.client("dynamodb").create_table(TableName=name, **kwargs)
+
+    def _wire_events(self, logical: str, events: dict[str, Any]) -> None:
+        for event in events.values():
+            if event["Type"] != "S3":
+                continue  # Api events are served by feedsync.local.apiserver
+            props = event["Properties"]
+            bucket = self.resolve(props["Bucket"])
+            rules = props.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+            config: dict[str, Any] = {
+                "LambdaFunctionArn": self.functions[logical].arn,
+                "Events": [props["Events"]] if isinstance(props["Events"], str) else props["Events"],
+            }
+            if rules:
+                config["Filter"] = {"Key": {"FilterRules": rules}}
+            self.client("s3").put_bucket_notification_configuration(
+                Bucket=bucket,
+                NotificationConfiguration={"LambdaFunctionConfigurations": [config]},
+            )
+
+    def substituted_definition(self, props: dict[str, Any]) -> str:
+        text = (self.root / props["DefinitionUri"]).read_text(encoding="utf-8")
+        for key, value in self.resolve(props.get("DefinitionSubstitutions", {})).items():
+            text = text.replace("${" + key + "}", str(value))
+        return text
+
+    def _create_state_machine(self, props: dict[str, Any], role_arn: str) -> str:
+        sfn = self.client("stepfunctions")
+        arn: str = sfn.create_state_machine(
+            name=self.resolve(props["Name"]),
+            definition=self.substituted_definition(props),
+            roleArn=role_arn,
+            type=props.get("Type", "STANDARD"),
+        )["stateMachineArn"]
+        return arn

@@ -1,0 +1,320 @@
+"""Pydantic models for API bodies, stored records and step hand-offs.
+
+Nothing here is used per feed row: rows are plain tuples (see domain/fields.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+from feedsync.domain.fields import CANONICAL_FIELDS, WRITABLE_FIELDS
+
+RunStatus = Literal[
+    "queued", "preparing", "matching", "updating", "succeeded", "failed",
+    "previewed", "held", "skipped", "cancelled",
+]  # fmt: skip
+ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "preparing", "matching", "updating"})
+Trigger = Literal["manual", "upload", "schedule", "chain"]
+Mode = Literal["partial", "full"]
+MatchBy = Literal["sku", "barcode", "sku_then_barcode"]
+Platform = Literal["bigcommerce"]
+StoreStatus = Literal["setting_up", "ready", "import_failed"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------- API bodies
+class StoreCredentials(Strict):
+    access_token: str = Field(min_length=1)
+
+
+class CreateStore(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    platform: Platform
+    api_url: HttpUrl
+    credentials: StoreCredentials
+
+
+class UrlSource(Strict):
+    type: Literal["url"]
+    url: HttpUrl
+
+
+class UploadSource(Strict):
+    type: Literal["upload"]
+
+
+Source = Annotated[UrlSource | UploadSource, Field(discriminator="type")]
+
+
+class CsvFormat(Strict):
+    type: Literal["csv"] = "csv"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+
+
+class ProfileSettings(Strict):
+    """The merchant-editable part of a profile (POST body; PATCH takes any subset)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    store_id: str = Field(min_length=1)
+    source: Source
+    format: CsvFormat = Field(default_factory=CsvFormat)
+    mapping: dict[str, str]
+    match_by: MatchBy = "sku"
+    fields: list[str] = Field(default_factory=lambda: ["price", "stock"], min_length=1)
+    mode: Mode = "partial"
+    enabled: bool = True
+
+    @field_validator("mapping")
+    @classmethod
+    def _known_fields(cls, mapping: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(mapping) - set(CANONICAL_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown field(s) {unknown}; allowed: {list(CANONICAL_FIELDS)}")
+        empty = sorted(k for k, v in mapping.items() if not v.strip())
+        if empty:
+            raise ValueError(f"column name for {empty} is empty")
+        return mapping
+
+    @field_validator("fields")
+    @classmethod
+    def _writable(cls, fields: list[str]) -> list[str]:
+        bad = sorted(set(fields) - set(WRITABLE_FIELDS))
+        if bad:
+            raise ValueError(f"field(s) {bad} cannot be written; writable: {list(WRITABLE_FIELDS)}")
+        return list(dict.fromkeys(fields))
+
+    @model_validator(mode="after")
+    def _mapped(self) -> ProfileSettings:
+        keys = {"sku": ["sku"], "barcode": ["barcode"], "sku_then_barcode": ["sku", "barcode"]}
+        need = [k for k in keys[self.match_by] if k not in self.mapping]
+        if self.match_by == "sku_then_barcode" and len(need) == 1:
+            need = []  # either key column is enough to match on
+        if need:
+            raise ValueError(f"match_by {self.match_by!r} needs mapping for {need}")
+        unmapped = [f for f in self.fields if f not in self.mapping]
+        if unmapped:
+            raise ValueError(f"fields {unmapped} are not in mapping")
+        return self
+
+
+class PatchProfile(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    source: Source | None = None
+    format: CsvFormat | None = None
+    mapping: dict[str, str] | None = None
+    match_by: MatchBy | None = None
+    fields: list[str] | None = None
+    mode: Mode | None = None
+    enabled: bool | None = None
+
+
+class StartRunBody(Strict):
+    mode: Mode | None = None
+
+
+# ------------------------------------------------------------------ stored records
+class Store(BaseModel):
+    tenant_id: str
+    store_id: str
+    name: str
+    platform: Platform
+    api_url: str
+    secret_ref: str
+    status: StoreStatus = "setting_up"
+    variant_count: int = 0
+    catalog_key: str | None = None
+    imported_at: datetime | None = None
+    error: str | None = None
+    created_at: datetime
+
+    def public(self) -> dict[str, object]:
+        return self.model_dump(mode="json", exclude={"tenant_id", "secret_ref"})
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    status: RunStatus
+    finished_at: datetime | None = None
+    counts: dict[str, int] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class Profile(ProfileSettings):
+    model_config = ConfigDict(extra="ignore")
+
+    tenant_id: str
+    profile_id: str
+    status: Literal["ready", "running"] = "ready"
+    current_run_id: str | None = None
+    disabled_reason: str | None = None
+    upload_key: str | None = None
+    uploaded_at: datetime | None = None
+    last_run: RunSummary | None = None
+    last_sync_at: datetime | None = None
+    created_at: datetime
+
+    def public(self) -> dict[str, object]:
+        return self.model_dump(mode="json", exclude={"tenant_id"})
+
+
+class Progress(BaseModel):
+    done: int = 0
+    total: int = 0
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.total == 0 else min(100, self.done * 100 // self.total)
+
+
+COUNT_NAMES: tuple[str, ...] = (
+    "rows", "matched", "not_found", "duplicates", "changed", "unchanged",
+    "updated", "failed", "row_errors",
+)  # fmt: skip
+
+
+class Run(BaseModel):
+    tenant_id: str
+    run_id: str
+    profile_id: str
+    store_id: str
+    trigger: Trigger
+    mode: Mode
+    status: RunStatus = "queued"
+    progress: Progress = Field(default_factory=Progress)
+    counts: dict[str, int] = Field(default_factory=dict)
+    error: str | None = None
+    source: dict[str, str | int | None] = Field(default_factory=dict)
+    log_key: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    def public(self) -> dict[str, object]:
+        body = self.model_dump(mode="json", exclude={"tenant_id", "log_key"})
+        body["progress"] = {**self.progress.model_dump(), "percent": self.progress.percent}
+        body["counts"] = {name: self.counts.get(name, 0) for name in COUNT_NAMES}
+        return body
+
+
+# -------------------------------------------------------------------- step hand-offs
+class RunRef(BaseModel):
+    """What every state carries: ids only (the 256 KB payload limit)."""
+
+    tenant_id: str
+    run_id: str
+    profile_id: str
+    store_id: str
+
+
+class StartCommand(BaseModel):
+    tenant_id: str
+    profile_id: str
+    trigger: Trigger
+    mode: Mode | None = None
+
+
+class FetchOutput(BaseModel):
+    key: str
+    file_name: str
+    size: int
+    etag: str | None = None
+
+
+class ParseOutput(BaseModel):
+    rows_key: str
+    rows: int
+    row_errors: int
+    row_errors_key: str
+
+
+class MatchOutput(BaseModel):
+    manifest_bucket: str
+    manifest_key: str
+    shards: int
+    items: int
+    # Parallel shard workers; derived from the store's quota (the Map reads it).
+    concurrency: int = Field(ge=1)
+
+
+class FetchInput(BaseModel):
+    run: RunRef
+
+
+class ParseInput(BaseModel):
+    run: RunRef
+    fetch: FetchOutput
+
+
+class MatchInput(BaseModel):
+    run: RunRef
+    fetch: FetchOutput
+    parse: ParseOutput
+
+
+class ShardRef(BaseModel):
+    index: int
+    key: str
+    items: int
+
+
+class UpdateInput(BaseModel):
+    run: RunRef
+    shard: ShardRef
+
+
+class UpdateOutput(BaseModel):
+    shard: int
+    updated: int
+    failed: int
+
+
+class StepError(BaseModel):
+    """Step Functions' Catch output: ``{"Error": name, "Cause": json-or-text}``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    error: str = Field(alias="Error")
+    cause: str = Field(default="", alias="Cause")
+
+
+class FinalizeInput(BaseModel):
+    run: RunRef
+    error: StepError | None = None
+
+
+class FinalizeOutput(BaseModel):
+    run_id: str
+    status: RunStatus
+    counts: dict[str, int]
+    error: str | None = None
+
+
+class CatalogImportInput(BaseModel):
+    tenant_id: str
+    store_id: str
+
+
+class UploadedObject(BaseModel):
+    """An S3 ObjectCreated record under uploads/{tenant}/{profile}/..."""
+
+    bucket: str
+    key: str
+    size: int = 0
+    version_id: str | None = None
+
+
+class StatusOnly(BaseModel):
+    status: str
+    detail: str | None = None
+
+
+def utcnow() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)

@@ -1,0 +1,32 @@
+"""Typed settings, read from the environment once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Required names have no default: a missing one fails at cold start, not mid-run."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    table_name: str = Field(alias="TABLE_NAME")
+    bucket_name: str = Field(alias="BUCKET_NAME")
+    state_machine_arn: str = Field(alias="STATE_MACHINE_ARN")
+    catalog_import_function: str = Field(alias="CATALOG_IMPORT_FUNCTION")
+    # Secrets Manager names start with this (IAM policies are scoped to it).
+    secret_prefix: str = Field(alias="SECRET_PREFIX", min_length=1)
+    # Loopback/private source URLs are refused unless the deployment allows them
+    # (the local stack does, because its supplier server is on 127.0.0.1).
+    allow_private_urls: bool = Field(default=False, alias="ALLOW_PRIVATE_URLS")
+    shard_batches: int = Field(default=20, alias="SHARD_BATCHES", ge=1, le=200)
+    source_max_bytes: int = Field(default=2 * 1024**3, alias="SOURCE_MAX_BYTES", ge=1)
+    upload_url_ttl_s: int = Field(default=3600, alias="UPLOAD_URL_TTL_S", ge=60)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()  # type: ignore[call-arg]  # values come from the environment

@@ -1,0 +1,41 @@
+"""Composition root: builds the adapters once per process from the typed settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from feedsync.adapters.aws_misc import LambdaInvoker, SecretsManagerSecrets, StepFunctionsExecutions
+from feedsync.adapters.bigcommerce import BigCommerceConnector
+from feedsync.adapters.dynamo import DynamoRepository
+from feedsync.adapters.http_source import HttpSourceFetcher
+from feedsync.adapters.s3 import S3BlobStore
+from feedsync.core.deps import Deps
+from feedsync.core.ports import StoreConnector
+from feedsync.models import Store
+from feedsync.settings import get_settings
+
+
+def connector_for(store: Store, credentials: dict[str, str]) -> StoreConnector:
+    if store.platform == "bigcommerce":
+        return BigCommerceConnector(store.api_url, credentials["access_token"])
+    raise ValueError(f"unsupported platform {store.platform!r}")
+
+
+@lru_cache(maxsize=1)
+def deps() -> Deps:
+    settings = get_settings()
+    return Deps(
+        repo=DynamoRepository(settings.table_name),
+        blobs=S3BlobStore(settings.bucket_name),
+        secrets=SecretsManagerSecrets(),
+        executions=StepFunctionsExecutions(settings.state_machine_arn),
+        invoker=LambdaInvoker(),
+        fetcher=HttpSourceFetcher(
+            allow_private=settings.allow_private_urls, max_bytes=settings.source_max_bytes
+        ),
+        connectors=connector_for,
+        catalog_import_function=settings.catalog_import_function,
+        secret_prefix=settings.secret_prefix,
+        shard_batches=settings.shard_batches,
+        upload_url_ttl_s=settings.upload_url_ttl_s,
+    )

@@ -1,0 +1,555 @@
+"""Contract: the sandbox store and the BigCommerce connector against BigCommerce's OpenAPI files.
+
+Every request the connector sends and every response the sandbox returns (for the
+operations the connector uses) is validated with openapi-core against the specs in
+``../shared/specs`` (never copied into the repo; ``FEEDSYNC_SPECS_DIR`` overrides).
+
+Normalisation applied to the specs in memory: the variants file marks nullable fields
+with the Swagger-2 extension ``x-nullable: true``, which OpenAPI 3.0 validators ignore;
+BigCommerce means "nullable" (variant prices are null when inherited), so it is read as
+``nullable: true``. Servers: requests are validated as if sent to api.bigcommerce.com.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import yaml
+from feedsync.adapters.bigcommerce import BigCommerceConnector
+from feedsync.local.sandbox import SandboxStore
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+
+REPO = Path(__file__).resolve().parents[2]
+SPECS_DIR = Path(os.environ.get("FEEDSYNC_SPECS_DIR", REPO.parent / "shared" / "specs"))
+PLATFORM = "https://api.bigcommerce.com"
+RATE_HEADERS = (
+    "X-Rate-Limit-Requests-Left",
+    "X-Rate-Limit-Time-Reset-Ms",
+    "X-Rate-Limit-Requests-Quota",
+    "X-Rate-Limit-Time-Window-Ms",
+)
+
+Exchange = tuple[requests.PreparedRequest, requests.Response]
+
+
+def _nullable(node: Any) -> Any:
+    if isinstance(node, dict):
+        if node.get("x-nullable") is True:
+            node["nullable"] = True
+        for value in node.values():
+            _nullable(value)
+    elif isinstance(node, list):
+        for value in node:
+            _nullable(value)
+    return node
+
+
+def _load(name: str) -> dict[str, Any]:
+    path = SPECS_DIR / name
+    if not path.is_file():
+        pytest.fail(f"BigCommerce spec {path} not found (set FEEDSYNC_SPECS_DIR)")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with path.open(encoding="utf-8") as fh:
+        return _nullable(yaml.load(fh, Loader=loader))
+
+
+class Contract:
+    """openapi-core validators for the two catalog specs, routed by path."""
+
+    def __init__(self) -> None:
+        self.products_doc = _load("products_catalog.v3.yml")
+        self.variants_doc = _load("product-variants_catalog.v3.yml")
+        self.products = OpenAPI.from_dict(self.products_doc)
+        self.variants = OpenAPI.from_dict(self.variants_doc)
+
+    def spec_for(self, path: str) -> OpenAPI:
+        if path.endswith("/catalog/products"):
+            return self.products
+        if path.endswith("/catalog/variants"):
+            return self.variants
+        raise AssertionError(f"no spec routed for {path}")
+
+    @staticmethod
+    def to_openapi(prepared: requests.PreparedRequest) -> MockRequest:
+        url = urlsplit(prepared.url or "")
+        body = prepared.body
+        data = body.encode() if isinstance(body, str) else body
+        return MockRequest(
+            PLATFORM,
+            prepared.method or "GET",
+            url.path,
+            args=parse_qs(url.query),
+            headers=dict(prepared.headers),
+            data=data,
+            content_type=prepared.headers.get("Content-Type", "application/json"),
+        )
+
+    def validate_request(self, prepared: requests.PreparedRequest) -> None:
+        request = self.to_openapi(prepared)
+        self.spec_for(request.path).validate_request(request)
+
+    def validate_response(
+        self, prepared: requests.PreparedRequest, resp: requests.Response
+    ) -> None:
+        request = self.to_openapi(prepared)
+        response = MockResponse(
+            resp.content,
+            status_code=resp.status_code,
+            headers=dict(resp.headers),
+            content_type=resp.headers.get("Content-Type", ""),
+        )
+        self.spec_for(request.path).validate_response(request, response)
+
+    def check(self, exchanges: list[Exchange]) -> None:
+        assert exchanges, "no traffic was recorded"
+        for prepared, resp in exchanges:
+            self.validate_request(prepared)
+            self.validate_response(prepared, resp)
+
+
+@pytest.fixture(scope="module")
+def contract() -> Contract:
+    return Contract()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxStore]:
+    with SandboxStore() as store:
+        yield store
+
+
+@pytest.fixture
+def store(sandbox: SandboxStore) -> tuple[str, str]:
+    return sandbox.create_store()
+
+
+@pytest.fixture
+def traffic() -> tuple[requests.Session, list[Exchange]]:
+    """A session that records every (request, response) pair it sees."""
+    session = requests.Session()
+    seen: list[Exchange] = []
+
+    def hook(resp: requests.Response, *args: Any, **kwargs: Any) -> None:
+        seen.append((resp.request, resp))
+
+    session.hooks["response"].append(hook)
+    return session, seen
+
+
+def _products(n: int, prefix: str = "P", variants: int = 0) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        body: dict[str, Any] = {
+            "name": f"{prefix} product {i}",
+            "type": "physical",
+            "weight": 1.5,
+            "price": 10 + i / 100,
+            "sku": f"{prefix}-{i}",
+            "upc": f"{400000000000 + i}",
+            "inventory_level": i % 7,
+        }
+        if variants:
+            body["sku"] = ""
+            body["variants"] = [
+                {"sku": f"{prefix}-{i}-{k}", "price": 5.25 + k, "inventory_level": k}
+                for k in range(variants)
+            ]
+        out.append(body)
+    return out
+
+
+def _headers(token: str) -> dict[str, str]:
+    return {"X-Auth-Token": token, "Accept": "application/json"}
+
+
+# -- the validator itself is not vacuous ---------------------------------------------------
+def test_validator_rejects_a_response_that_breaks_the_spec(contract: Contract) -> None:
+    # Given a variant batch response whose price is negative (spec: minimum 0)
+    request = MockRequest(
+        PLATFORM,
+        "put",
+        "/stores/abc/v3/catalog/variants",
+        headers={"X-Auth-Token": "t", "Content-Type": "application/json", "Accept": "*/*"},
+        data=b'[{"id": 1, "price": 1.5}]',
+    )
+    bad = {"data": [{"id": 1, "product_id": 2, "sku": "a", "price": -1}], "meta": {}}
+    # When it is validated / Then the validator raises
+    with pytest.raises(Exception, match=r"not valid|minimum"):
+        contract.variants.validate_response(request, MockResponse(json.dumps(bad).encode()))
+    # And a request body with a non-numeric price is rejected too
+    wrong = MockRequest(
+        PLATFORM,
+        "put",
+        "/stores/abc/v3/catalog/variants",
+        headers={"X-Auth-Token": "t", "Content-Type": "application/json", "Accept": "*/*"},
+        data=b'[{"id": 1, "price": "13.49"}]',
+    )
+    with pytest.raises(Exception, match=r"(?i)invalid|not valid"):
+        contract.variants.validate_request(wrong)
+
+
+# -- GET /catalog/products?include=variants --------------------------------------------------
+def test_connector_catalog_read_conforms(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given a store with 260 products over two pages (simple and multi-variant products)
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(240) + _products(20, prefix="M", variants=3))
+    session, seen = traffic
+    connector = BigCommerceConnector(sandbox.api_url(store_hash), token, session=session)
+    # When the connector reads the whole catalog
+    variants = list(connector.iter_variants())
+    # Then it read every variant over two pages
+    assert len(variants) == 240 + 60
+    assert [urlsplit(p.url or "").query for p, _ in seen] == [
+        "include=variants&limit=250&page=1",
+        "include=variants&limit=250&page=2",
+    ]
+    # And every request and response conforms to getProducts
+    contract.check(seen)
+    first = seen[0][1].json()
+    assert first["meta"]["pagination"]["total_pages"] == 2
+    assert "variants" in first["data"][0]
+
+
+def test_products_without_include_have_no_variants_and_conform(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given a store with three products
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(3))
+    session, seen = traffic
+    # When products are listed without include=variants
+    resp = session.get(
+        f"{sandbox.api_url(store_hash)}/catalog/products", headers=_headers(token), timeout=5
+    )
+    # Then no product carries variants, and the exchange conforms
+    assert resp.status_code == 200
+    assert all("variants" not in p for p in resp.json()["data"])
+    contract.check(seen)
+
+
+def test_get_all_variants_conforms(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given a store with 5 products of 2 variants each (null sale prices: inherited)
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(5, variants=2))
+    session, seen = traffic
+    # When variants are listed 4 per page
+    url = f"{sandbox.api_url(store_hash)}/catalog/variants"
+    pages = [
+        session.get(url, params={"page": p, "limit": 4}, headers=_headers(token), timeout=5)
+        for p in (1, 2, 3)
+    ]
+    # Then the pages hold 4 + 4 + 2 variants with consistent pagination, and conform
+    assert [len(r.json()["data"]) for r in pages] == [4, 4, 2]
+    meta = pages[1].json()["meta"]["pagination"]
+    assert (meta["total"], meta["total_pages"], meta["current_page"]) == (10, 3, 2)
+    assert set(meta["links"]) == {"previous", "current", "next"}
+    assert pages[0].json()["data"][0]["sale_price"] is None
+    contract.check(seen)
+
+
+# -- PUT /catalog/variants -------------------------------------------------------------------
+def _plan(variants: list[dict[str, Any]], **changes: list[int | None]) -> list[dict[str, Any]]:
+    return [
+        {
+            "row": i + 1,
+            "key": v["sku"],
+            "product_id": v["product_id"],
+            "variant_id": v["id"],
+            "changes": changes,
+        }
+        for i, v in enumerate(variants)
+    ]
+
+
+def test_connector_variant_batch_200_conforms(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given 10 variants
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(10))
+    session, seen = traffic
+    connector = BigCommerceConnector(sandbox.api_url(store_hash), token, session=session)
+    plan = _plan(
+        sandbox.variants(store_hash),
+        price=[1000, 1349],
+        sale_price=[None, 1299],
+        retail_price=[None, 1999],
+        cost_price=[None, 701],
+        stock=[0, 12],
+    )
+    # When the connector writes all five writable fields
+    results = connector.update_variants(plan)
+    # Then one PUT was sent, it and the 200 response conform, and the values landed
+    assert all(ok for _, ok, _ in results)
+    assert [(p.method, r.status_code) for p, r in seen] == [("PUT", 200)]
+    contract.check(seen)
+    sent = json.loads(seen[0][0].body or b"[]")
+    assert sent[0]["price"] == 13.49 and sent[0]["inventory_level"] == 12
+    after = sandbox.variants(store_hash)[0]
+    assert (after["price"], after["sale_price"], after["retail_price"], after["cost_price"]) == (
+        13.49,
+        12.99,
+        19.99,
+        7.01,
+    )
+
+
+def test_variant_batch_over_50_is_413_as_documented(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given 51 variants
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(51))
+    session, seen = traffic
+    before = sandbox.variants(store_hash)
+    body = [{"id": v["id"], "price": 1.0} for v in before]
+    # When all 51 are sent in one PUT
+    resp = session.put(
+        f"{sandbox.api_url(store_hash)}/catalog/variants",
+        json=body,
+        headers=_headers(token),
+        timeout=5,
+    )
+    # Then the sandbox answers 413 with the documented example's shape, nothing applied
+    assert resp.status_code == 413
+    example = contract.variants_doc["paths"]["/catalog/variants"]["put"]["responses"]["413"][
+        "content"
+    ]["application/json"]["example"]
+    assert set(resp.json()) == set(example)
+    assert resp.json()["title"] == example["title"]
+    assert sandbox.variants(store_hash) == before
+    contract.check(seen)
+
+
+def test_variant_batch_422_rejects_whole_batch_and_conforms(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given 4 variants and a batch where one price is negative and one id is unknown
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(4))
+    session, seen = traffic
+    before = sandbox.variants(store_hash)
+    ids = [v["id"] for v in before]
+    body = [
+        {"id": ids[0], "price": 20.0},
+        {"id": ids[1], "price": -1},
+        {"id": 999999, "price": 3.0},
+        {"id": ids[3], "inventory_level": 5},
+    ]
+    # When it is sent raw (the spec itself allows only minimum 0, so skip request checks)
+    resp = session.put(
+        f"{sandbox.api_url(store_hash)}/catalog/variants",
+        json=body,
+        headers=_headers(token),
+        timeout=5,
+    )
+    # Then 422 names both bad items in batch_errors, and nothing at all was applied
+    assert resp.status_code == 422
+    errors = resp.json()["batch_errors"]
+    assert len(errors) == 2
+    assert "price" in errors[0]["errors"] and "id" in errors[1]["errors"]
+    assert sandbox.variants(store_hash) == before
+    contract.validate_response(*seen[0])
+
+
+def test_connector_bisection_traffic_conforms(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given 8 variants and a plan where one variant id no longer exists
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(8))
+    session, seen = traffic
+    connector = BigCommerceConnector(sandbox.api_url(store_hash), token, session=session)
+    plan = _plan(sandbox.variants(store_hash), price=[1000, 1500])
+    plan[5]["variant_id"] = 424242
+    # When the connector writes it
+    results = connector.update_variants(plan)
+    # Then only that item failed; every PUT (422s and 200s) and response conforms
+    assert [ok for _, ok, _ in results] == [True] * 5 + [False] + [True] * 2
+    assert {r.status_code for _, r in seen} == {200, 422}
+    contract.check(seen)
+
+
+# -- POST /catalog/products ------------------------------------------------------------------
+def test_create_product_conforms(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given a spec-valid product body with two variants (the spec's productVariant_Full
+    # marks id/product_id required on nested variants; the sandbox ignores them)
+    store_hash, token = store
+    session, seen = traffic
+    body = {
+        "name": "Smith Journal 13",
+        "type": "physical",
+        "weight": 0.5,
+        "price": 12.99,
+        "sku": "SM-13",
+        "inventory_tracking": "variant",
+        "variants": [
+            {"id": 0, "product_id": 0, "sku": "SM-13-RED", "price": 12.99, "upc": "012345678905"},
+            {"id": 0, "product_id": 0, "sku": "SM-13-BLUE", "inventory_level": 4},
+        ],
+    }
+    url = f"{sandbox.api_url(store_hash)}/catalog/products"
+    # When it is created
+    resp = session.post(url, json=body, headers=_headers(token), timeout=5)
+    # Then 200 with the product and real variant ids; request and response conform
+    assert resp.status_code == 200
+    data = resp.json()["data"]
+    assert data["name"] == body["name"] and data["price"] == 12.99
+    assert [v["sku"] for v in data["variants"]] == ["SM-13-RED", "SM-13-BLUE"]
+    assert all(v["id"] > 0 and v["product_id"] == data["id"] for v in data["variants"])
+    assert data["inventory_level"] == 4
+    contract.check(seen)
+
+
+def test_create_product_duplicate_sku_is_409_and_missing_fields_422(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given a store holding SKU "DUP-1"
+    store_hash, token = store
+    sandbox.seed(
+        store_hash, [{"name": "A", "type": "physical", "weight": 1, "price": 1, "sku": "DUP-1"}]
+    )
+    session, seen = traffic
+    url = f"{sandbox.api_url(store_hash)}/catalog/products"
+    # When a product reusing the SKU (other letter case) is posted
+    dup = session.post(
+        url,
+        json={"name": "B", "type": "physical", "weight": 1, "price": 2, "sku": "dup-1"},
+        headers=_headers(token),
+        timeout=5,
+    )
+    # And a product missing the spec-required weight is posted
+    missing = session.post(
+        url, json={"name": "C", "type": "physical", "price": 2}, headers=_headers(token), timeout=5
+    )
+    # Then the duplicate is a 409 (as the spec documents duplicates) and the other a 422
+    assert dup.status_code == 409 and "duplicate" in dup.json()["title"].lower()
+    assert missing.status_code == 422 and "weight" in missing.json()["errors"]
+    # And both responses conform; the spec agrees the second request is invalid
+    for prepared, resp in seen:
+        contract.validate_response(prepared, resp)
+    contract.validate_request(seen[0][0])
+    with pytest.raises(Exception, match=r"(?i)invalid|not valid|required"):
+        contract.validate_request(seen[1][0])
+    assert len(sandbox.variants(store_hash)) == 1
+
+
+# -- platform behaviour outside the spec files (auth, quota) --------------------------------
+def test_every_store_response_carries_rate_limit_headers(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a store
+    store_hash, token = store
+    url = f"{sandbox.api_url(store_hash)}/catalog/products"
+    # When it is called twice
+    first = requests.get(url, headers=_headers(token), timeout=5)
+    second = requests.get(url, headers=_headers(token), timeout=5)
+    # Then both answers carry the four headers, and requests-left counts down
+    for resp in (first, second):
+        assert all(h in resp.headers for h in RATE_HEADERS)
+    assert first.headers["X-Rate-Limit-Requests-Quota"] == "150"
+    assert first.headers["X-Rate-Limit-Time-Window-Ms"] == "30000"
+    left = int(first.headers["X-Rate-Limit-Requests-Left"])
+    assert int(second.headers["X-Rate-Limit-Requests-Left"]) == left - 1 == 148
+    assert 0 < int(second.headers["X-Rate-Limit-Time-Reset-Ms"]) <= 30000
+
+
+def test_quota_exhausted_is_429_with_headers_then_resets() -> None:
+    # Given a sandbox with a quota of 3 requests per 0.3 s
+    with SandboxStore(quota_requests=3, quota_window_s=0.3) as sandbox:
+        store_hash, token = sandbox.create_store()
+        url = f"{sandbox.api_url(store_hash)}/catalog/variants"
+        # When 4 requests are sent at once
+        statuses = [requests.get(url, headers=_headers(token), timeout=5) for _ in range(4)]
+        # Then the 4th is a 429 with the rate-limit headers and a reset time
+        assert [r.status_code for r in statuses] == [200, 200, 200, 429]
+        last = statuses[-1]
+        assert last.headers["X-Rate-Limit-Requests-Left"] == "0"
+        reset_ms = int(last.headers["X-Rate-Limit-Time-Reset-Ms"])
+        assert 0 < reset_ms <= 300
+        # And after the reset the store answers again
+        time.sleep(reset_ms / 1000 + 0.02)
+        assert requests.get(url, headers=_headers(token), timeout=5).status_code == 200
+
+
+def test_wrong_token_is_401_and_unknown_store_404(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a store
+    store_hash, token = store
+    # When it is called with a wrong token, without a token, and under an unknown hash
+    wrong = requests.get(
+        f"{sandbox.api_url(store_hash)}/catalog/products", headers=_headers("nope"), timeout=5
+    )
+    none = requests.get(f"{sandbox.api_url(store_hash)}/catalog/products", timeout=5)
+    unknown = requests.get(
+        f"{sandbox.api_url('zzzzzz')}/catalog/products", headers=_headers(token), timeout=5
+    )
+    # Then 401 / 401 / 404 with JSON error bodies, and the log recorded all three
+    assert (wrong.status_code, none.status_code, unknown.status_code) == (401, 401, 404)
+    assert wrong.json()["status"] == 401 and wrong.json()["title"]
+    assert unknown.json()["status"] == 404
+    assert [s for _, _, s in sandbox.requests_log] == [401, 401, 404]
+
+
+def test_money_round_trips_in_cents_without_float_drift(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given prices that drift as binary floats (0.29 * 100 == 28.999999999999996)
+    store_hash, _ = store
+    prices = [0.29, 0.07, 19.99, 1234567.89, 0.1]
+    sandbox.seed(
+        store_hash,
+        [
+            {"name": f"N{i}", "type": "physical", "weight": 0, "price": p, "sku": f"N{i}"}
+            for i, p in enumerate(prices)
+        ],
+    )
+    # When the variants are read back
+    got = [v["price"] for v in sandbox.variants(store_hash)]
+    # Then every price comes back as exactly the same JSON number
+    assert got == prices
+    assert all(math.isclose(a, b, abs_tol=0) for a, b in zip(got, prices, strict=True))
