@@ -8,12 +8,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
-
 from feedsync.core import api
 from feedsync.errors import Conflict, InvalidRequest, NotFound
 from feedsync.models import CreateStore, PatchProfile, ProfileSettings, StartRunBody
 from feedsync.wiring import deps
+from pydantic import BaseModel
 
 logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True)
@@ -32,22 +31,22 @@ def _json(status: int, body: Any) -> Response[Any]:
     return Response(status_code=status, content_type="application/json", body=body)
 
 
-@app.exception_handler(NotFound)
+@app.exception_handler(NotFound)  # type: ignore[untyped-decorator]
 def _not_found(exc: NotFound) -> Response[Any]:
     return _json(404, {"error": "not_found", "message": exc.message})
 
 
-@app.exception_handler(Conflict)
+@app.exception_handler(Conflict)  # type: ignore[untyped-decorator]
 def _conflict(exc: Conflict) -> Response[Any]:
     return _json(409, {"error": exc.reason, "message": exc.message})
 
 
-@app.exception_handler(InvalidRequest)
+@app.exception_handler(InvalidRequest)  # type: ignore[untyped-decorator]
 def _invalid(exc: InvalidRequest) -> Response[Any]:
     return _json(422, {"error": "invalid_request", "field": exc.field, "message": exc.message})
 
 
-@app.exception_handler(RequestValidationError)
+@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
 def _validation(exc: RequestValidationError) -> Response[Any]:
     errors = exc.errors()
     first = errors[0] if errors else {}

@@ -6,7 +6,6 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from feedsync.core import api
 from feedsync.core.start import start_run
 from feedsync.errors import Conflict
@@ -30,11 +29,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             version_id=record.s3.get_object.version_id,
         )
         try:
-            run = api.record_upload(deps(), obj)
+            uploaded = api.record_upload(deps(), obj)
         except Conflict as exc:
             # The file is kept as the profile's latest; the merchant can Start later.
             logger.warning("upload did not start a run", key=obj.key, reason=exc.reason)
             continue
-        if run is not None:
-            started.append(run.public())
+        if uploaded is not None:
+            started.append(uploaded.public())
     return {"runs": started}

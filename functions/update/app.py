@@ -4,7 +4,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from feedsync.core import pipeline
 from feedsync.models import UpdateInput
 from feedsync.wiring import deps

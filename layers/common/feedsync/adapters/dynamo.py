@@ -216,7 +216,9 @@ class DynamoRepository:
             TableName=self.table,
             IndexName="GSI1",
             KeyConditionExpression="GSI1PK = :pk",
-            ExpressionAttributeValues=_to_ddb({":pk": f"{_tenant(tenant_id)}#PROFILE#{profile_id}"}),
+            ExpressionAttributeValues=_to_ddb(
+                {":pk": f"{_tenant(tenant_id)}#PROFILE#{profile_id}"}
+            ),
             ScanIndexForward=False,
             Limit=limit,
         )

@@ -81,7 +81,9 @@ class HttpSourceFetcher:
                 raise SourceError(f"{url}: server answered {resp.status_code} {resp.reason}")
             declared = int(resp.headers.get("Content-Length") or 0)
             if declared > self.max_bytes:
-                raise SourceError(f"{url}: file is {declared} bytes, over the {self.max_bytes} limit")
+                raise SourceError(
+                    f"{url}: file is {declared} bytes, over the {self.max_bytes} limit"
+                )
             name = os.path.basename(unquote(urlsplit(resp.url).path)) or "feed.csv"
             path = os.path.join(dest_dir, "download")
             digest = hashlib.sha256()
@@ -91,11 +93,15 @@ class HttpSourceFetcher:
                     for chunk in resp.iter_content(_CHUNK):
                         size += len(chunk)
                         if size > self.max_bytes:
-                            raise SourceError(f"{url}: file exceeds the {self.max_bytes} byte limit")
+                            raise SourceError(
+                                f"{url}: file exceeds the {self.max_bytes} byte limit"
+                            )
                         digest.update(chunk)
                         out.write(chunk)
             except requests.RequestException as exc:
-                raise SourceUnavailable(f"{url}: download interrupted ({exc.__class__.__name__})") from exc
+                raise SourceUnavailable(
+                    f"{url}: download interrupted ({exc.__class__.__name__})"
+                ) from exc
             return DownloadedFile(
                 path=path,
                 file_name=name,

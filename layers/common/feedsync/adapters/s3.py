@@ -41,7 +41,9 @@ class S3BlobStore:
         self.bucket = bucket
         self.client: S3Client = client or boto3.client("s3")
 
-    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+    def put_bytes(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> None:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
     def get_bytes(self, key: str) -> bytes:
@@ -61,7 +63,9 @@ class S3BlobStore:
             raise
         return io.BufferedReader(_BodyReader(body), buffer_size=1 << 20)
 
-    def upload_file(self, path: str, key: str, content_type: str = "application/octet-stream") -> None:
+    def upload_file(
+        self, path: str, key: str, content_type: str = "application/octet-stream"
+    ) -> None:
         # upload_file switches to multipart above its threshold: large files stream from disk.
         self.client.upload_file(path, self.bucket, key, ExtraArgs={"ContentType": content_type})
 

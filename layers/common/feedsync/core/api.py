@@ -42,7 +42,8 @@ def register_api_key(deps: Deps, tenant_id: str, api_key: str) -> None:
 def create_store(deps: Deps, tenant_id: str, body: CreateStore) -> Store:
     store_id = deps.ids("store")
     ref = deps.secrets.put(
-        f"{deps.secret_prefix}/{tenant_id}/{store_id}", {"access_token": body.credentials.access_token}
+        f"{deps.secret_prefix}/{tenant_id}/{store_id}",
+        {"access_token": body.credentials.access_token},
     )
     store = Store(
         tenant_id=tenant_id,

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any, TextIO, cast
 
 from feedsync.core import keys
 from feedsync.core.deps import Deps
@@ -71,9 +71,9 @@ def _run(deps: Deps, ref: RunRef) -> Run:
     return run
 
 
-def _text_lines(raw: io.BufferedIOBase | Any) -> Iterator[str]:
+def _text_lines(raw: IO[bytes]) -> Iterator[str]:
     """Stream bytes as text: UTF-8, BOM dropped, newlines kept for csv."""
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")  # type: ignore[no-any-return]
+    return io.TextIOWrapper(cast(io.BufferedReader, raw), encoding="utf-8-sig", newline="")
 
 
 # ---------------------------------------------------------------------------- fetch
@@ -123,7 +123,7 @@ def parse(deps: Deps, step: ParseInput) -> ParseOutput:
         with tempfile.NamedTemporaryFile(
             "w", dir=deps.work_dir, suffix=".csv", encoding="utf-8", newline="", delete=False
         ) as out:
-            write_rows(out, feed)
+            write_rows(cast(TextIO, out), feed)
     except UnicodeDecodeError as exc:
         raise FeedFormatError(
             f"{step.fetch.file_name}: not valid UTF-8 text near byte {exc.start} "
@@ -164,7 +164,7 @@ def load_catalog(deps: Deps, store: Store) -> CatalogIndex:
         raise NotFound(f"store {store.store_id} has no catalog index yet")
     raw = deps.blobs.open_read(store.catalog_key)
     try:
-        return CatalogIndex.load(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
+        return CatalogIndex.load(_text_lines(raw))
     finally:
         raw.close()
 
@@ -332,9 +332,7 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
     return FinalizeOutput(run_id=ref.run_id, status="succeeded", counts=counts)
 
 
-def _write_log(
-    deps: Deps, ref: RunRef, results: dict[int, tuple[bool, str]], log_key: str
-) -> None:
+def _write_log(deps: Deps, ref: RunRef, results: dict[int, tuple[bool, str]], log_key: str) -> None:
     """Row errors and match outcomes, merged in file order; planned rows get their result."""
 
     def with_results() -> Iterator[list[str]]:
@@ -379,11 +377,9 @@ def save_catalog(deps: Deps, store: Store, index: CatalogIndex) -> str:
     with tempfile.NamedTemporaryFile(
         "w", dir=deps.work_dir, suffix=".csv", encoding="utf-8", newline="", delete=False
     ) as out:
-        index.dump(out)
+        index.dump(cast(TextIO, out))
     try:
         deps.blobs.upload_file(out.name, key, "text/csv")
     finally:
         os.unlink(out.name)
     return key
-
-

@@ -12,7 +12,7 @@ something changed). Guarantees the caller relies on:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import asdict, dataclass
 from typing import Final
 
@@ -82,8 +82,8 @@ class Counts:
 
 def reconcile(
     rows: Iterable[Row], index: CatalogIndex, spec: ReconcileSpec, counts: Counts
-) -> Iterator[Outcome]:
-    """Yield one Outcome per feed row, in feed order.
+) -> Generator[Outcome, None, None]:
+    """Yield one Outcome per feed row, in feed order (a generator, so it can be closed).
 
     ``counts`` is updated when the generator finishes or is closed (the tallies are
     kept in locals on the hot path), by adding to whatever it already holds.

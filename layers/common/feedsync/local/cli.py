@@ -15,6 +15,7 @@ from typing import Any
 import requests
 
 from feedsync.local.environment import LocalEnvironment
+from feedsync.models import COUNT_NAMES
 from feedsync.local.sample import catalog_products, supplier_csv
 from feedsync.local.stack import ROOT
 
@@ -141,19 +142,20 @@ def _summary(run: dict[str, Any], log_path: Path, bucket: str) -> None:
     print(f"run {run['run_id']}: {run['status'].upper()}")
     if run.get("error"):
         print(f"  reason: {run['error']}")
-    for name in ("rows", "matched", "not_found", "duplicates", "changed", "unchanged",
-                 "updated", "failed", "row_errors"):  # fmt: skip
+    for name in COUNT_NAMES:
         print(f"  {name.replace('_', ' '):<11} {counts.get(name, 0):>7}")
     print(f"  log         {log_path}")
-    print(f"              (s3://{bucket}/runs/.../{run['run_id']}/log.csv, GET /runs/{run['run_id']}/log)")
+    print(f"              (also GET /runs/{run['run_id']}/log; in S3 under s3://{bucket}/runs/)")
 
 
 def serve(args: argparse.Namespace) -> int:
-    env = LocalEnvironment(api_port=args.port, sandbox_port=args.sandbox_port, quota=args.sandbox_quota)
+    env = LocalEnvironment(
+        api_port=args.port, sandbox_port=args.sandbox_port, quota=args.sandbox_quota
+    )
     env.start()
     assert env.api is not None
     store_hash, token = env.sandbox.create_store()
-    info = {
+    info: dict[str, Any] = {
         "api_url": env.api.url,
         "api_key": env.api_key,
         "sandbox": {"api_url": env.sandbox.api_url(store_hash), "access_token": token},

@@ -31,7 +31,10 @@ def catalog_products(products: int = PRODUCTS, seed: int = 7) -> list[dict[str, 
     bodies = []
     for index in range(1, products + 1):
         variants = [
-            {**_variant_values(rng, index, size), "option_values": [{"label": size, "option_display_name": "Size"}]}
+            {
+                **_variant_values(rng, index, size),
+                "option_values": [{"label": size, "option_display_name": "Size"}],
+            }
             for size in SIZES
         ]
         bodies.append(
@@ -65,10 +68,14 @@ def supplier_csv(products: list[dict[str, Any]], seed: int = 11) -> str:
                 cents = cents + rng.choice((-200, -100, 100, 150, 300))
             elif roll < 0.45:
                 qty = rng.randrange(0, 80)
-            rows.append([variant["sku"], variant["upc"], product["name"], f"{cents / 100:.2f}", str(qty)])
+            rows.append(
+                [variant["sku"], variant["upc"], product["name"], f"{cents / 100:.2f}", str(qty)]
+            )
     for n in range(1, 151):
-        rows.append([f"ACME-9{n:04d}-X", "", f"New item {n}", f"{rng.randrange(500, 9000) / 100:.2f}", "10"])
-    for n in range(5):
+        rows.append(
+            [f"ACME-9{n:04d}-X", "", f"New item {n}", f"{rng.randrange(500, 9000) / 100:.2f}", "10"]
+        )
+    for _ in range(5):
         bad = rng.randrange(len(rows))
         rows[bad] = [rows[bad][0], rows[bad][1], rows[bad][2], "call for price", rows[bad][4]]
     rows.append(list(rows[10]))  # the supplier listed one item twice

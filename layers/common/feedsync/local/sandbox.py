@@ -651,6 +651,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, method: str, status: int, body: JSON | None, headers: dict[str, str]) -> None:
         payload = b"" if body is None else json.dumps(body).encode()
+        # Log first: once the client has the answer, the log must already show it.
+        self.store._record(method, self.path, status)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -658,7 +660,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(payload)
-        self.store._record(method, self.path, status)
 
     def _handle(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -152,7 +152,7 @@ class LocalStack:
     def client(self, service: str) -> Any:
         import boto3
 
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)  # type: ignore[call-overload]
 
     # ------------------------------------------------------------- lambda routing
     def _patch_lambda(self) -> None:
@@ -179,7 +179,7 @@ class LocalStack:
                 response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(result).encode()
 
-        LambdaFunction.invoke = invoke  # type: ignore[method-assign]
+        LambdaFunction.invoke = invoke  # type: ignore[method-assign,assignment]
 
     def _run(self, target: LocalFunction, event: Any) -> tuple[bool, Any]:
         self.invocations.append((target.logical_id, json.dumps(event)[:200]))
@@ -278,9 +278,7 @@ class LocalStack:
                 self._wire_events(logical, props.get("Events", {}))
             elif res["Type"] == "AWS::Serverless::StateMachine":
                 self.state_machine_arn = self._create_state_machine(props, role["Arn"])
-        self.bucket = next(
-            refs[k] for k, r in resources.items() if r["Type"] == "AWS::S3::Bucket"
-        )
+        self.bucket = next(refs[k] for k, r in resources.items() if r["Type"] == "AWS::S3::Bucket")
         self.table = next(
             refs[k] for k, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"
         )
@@ -299,7 +297,9 @@ class LocalStack:
             rules = props.get("Filter", {}).get("S3Key", {}).get("Rules", [])
             config: dict[str, Any] = {
                 "LambdaFunctionArn": self.functions[logical].arn,
-                "Events": [props["Events"]] if isinstance(props["Events"], str) else props["Events"],
+                "Events": [props["Events"]]
+                if isinstance(props["Events"], str)
+                else props["Events"],
             }
             if rules:
                 config["Filter"] = {"Key": {"FilterRules": rules}}
@@ -312,7 +312,7 @@ class LocalStack:
         text = (self.root / props["DefinitionUri"]).read_text(encoding="utf-8")
         for key, value in self.resolve(props.get("DefinitionSubstitutions", {})).items():
             text = text.replace("${" + key + "}", str(value))
-        return text
+        return str(text)
 
     def _create_state_machine(self, props: dict[str, Any], role_arn: str) -> str:
         sfn = self.client("stepfunctions")

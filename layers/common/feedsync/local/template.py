@@ -34,15 +34,14 @@ def _tag(name: str, split_getatt: bool = False) -> Any:
 
 
 for _short in ("Ref", "Sub", "Join", "If", "Equals", "Select", "Split", "ImportValue", "FindInMap"):
-    _CfnLoader.add_constructor(
-        f"!{_short}", _tag("Ref" if _short == "Ref" else f"Fn::{_short}")
-    )
+    _CfnLoader.add_constructor(f"!{_short}", _tag("Ref" if _short == "Ref" else f"Fn::{_short}"))
 _CfnLoader.add_constructor("!GetAtt", _tag("Fn::GetAtt", split_getatt=True))
 
 
 def load_template(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        loaded: dict[str, Any] = yaml.load(fh, Loader=_CfnLoader)
+        return loaded
 
 
 @dataclass
@@ -56,7 +55,7 @@ class Resolver:
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self._ref(arg)
             if key == "Fn::GetAtt":

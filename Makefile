@@ -1,0 +1,60 @@
+# feedsync: the targets a newcomer needs, in the order they are used.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+NODE_STAMP := node_modules/.installed
+
+.PHONY: install demo serve test lint validate pytest bench build deploy clean
+
+install: $(STAMP) $(NODE_STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[local,dev]'
+	rm -f $(VENV)/.installed-*; touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## demo: one sync of the bundled sample feed on the embedded local stack
+demo: $(STAMP)
+	$(BIN)/feedsync demo
+
+## serve: the local stack until Ctrl-C (REST API on :8080, sandbox store on :8081)
+serve: $(STAMP)
+	$(BIN)/feedsync serve
+
+## test: lint, types, template and ASL validation, then the whole pytest suite
+test: install lint validate pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+validate: $(STAMP) $(NODE_STAMP)
+	$(BIN)/cfn-lint template.yaml
+	npx --no-install asl-validator --json-path statemachine/sync.asl.json
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+## bench: parse+match+diff of 1,000,000 rows against a 1,000,000-variant index
+bench: $(STAMP)
+	$(PY) bench/bench_reconcile.py
+
+## build / deploy: AWS SAM (the CLI lives in its own venv: it pins its own boto3)
+build:
+	test -x .venv-sam/bin/sam || ($(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} .venv-sam/bin/sam validate --lint
+	.venv-sam/bin/sam build
+
+deploy: build
+	.venv-sam/bin/sam deploy
+
+clean:
+	rm -rf $(VENV) .venv-sam node_modules .aws-sam .feedsync .pytest_cache .mypy_cache .ruff_cache

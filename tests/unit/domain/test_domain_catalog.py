@@ -1,0 +1,87 @@
+"""CatalogIndex: lookups, ambiguous keys, and the CSV snapshot round trip."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from feedsync.domain.catalog import CatalogIndex
+from feedsync.domain.fields import Variant
+
+VARIANTS: list[Variant] = [
+    (1, 11, "A1", "0001", 1299, None, 1500, 700, 4, "Shirt, red"),
+    (1, 12, "A2", "0002", 1299, 999, None, None, 0, 'Shirt "blue"\nsecond line'),
+    (2, 21, "B1", None, 50, None, None, None, None, None),
+    (3, 31, None, "0003", None, None, None, None, 7, "  padded name  "),
+    (4, 41, "DUP", "0004", 100, None, None, None, 1, "x"),
+    (5, 51, "DUP", "0004", 200, None, None, None, 1, "y"),
+    (6, 61, "BIG", None, 10**15, None, None, None, 10**6, "é ü 中"),
+]
+
+
+def test_lookups_by_sku_and_barcode() -> None:
+    # Given a catalog
+    index = CatalogIndex.from_variants(VARIANTS)
+    # When looking up by either key
+    # Then the variant tuple comes back; variants without a key are not indexed by it
+    assert index.by_sku["A2"] == VARIANTS[1]
+    assert index.by_barcode["0003"] == VARIANTS[3]
+    assert "B1" in index.by_sku and len(index) == len(VARIANTS)
+
+
+def test_keys_on_several_variants_are_set_aside() -> None:
+    # Given two variants sharing a SKU and a barcode
+    index = CatalogIndex.from_variants(VARIANTS)
+    # When the index is built
+    # Then those keys are ambiguous and absent from the lookups
+    assert index.ambiguous_skus == {"DUP"}
+    assert index.ambiguous_barcodes == {"0004"}
+    assert "DUP" not in index.by_sku
+    assert "0004" not in index.by_barcode
+
+
+def test_same_variant_listed_twice_is_not_ambiguous() -> None:
+    # Given a store listing that repeated one variant (e.g. a pagination overlap)
+    index = CatalogIndex.from_variants([VARIANTS[0], VARIANTS[0]])
+    # When indexed, Then its keys stay usable
+    assert index.ambiguous_skus == set()
+    assert index.by_sku["A1"] == VARIANTS[0]
+
+
+def test_store_keys_are_matched_after_stripping() -> None:
+    # Given a store SKU saved with stray spaces
+    index = CatalogIndex.from_variants([(1, 2, " A1 ", None, None, None, None, None, None, None)])
+    # When indexed, Then the stripped key finds it (feed cells are stripped too)
+    assert "A1" in index.by_sku
+
+
+def test_dump_load_round_trip_is_exact() -> None:
+    # Given an index with awkward names, big numbers and Nones
+    index = CatalogIndex.from_variants(VARIANTS)
+    buf = io.StringIO(newline="")
+    # When dumped and loaded back
+    index.dump(buf)
+    loaded = CatalogIndex.load(io.StringIO(buf.getvalue(), newline=""))
+    # Then every variant, lookup and ambiguity set is identical
+    assert loaded.variants == VARIANTS
+    assert loaded.by_sku == index.by_sku
+    assert loaded.by_barcode == index.by_barcode
+    assert loaded.ambiguous_skus == index.ambiguous_skus
+    assert buf.getvalue().splitlines()[0] == (
+        "product_id,variant_id,sku,barcode,price,sale_price,retail_price,cost_price,stock,name"
+    )
+
+
+def test_load_refuses_a_foreign_file() -> None:
+    # Given a CSV that is not a snapshot, When loaded, Then it is refused
+    with pytest.raises(ValueError, match="not a catalog snapshot"):
+        CatalogIndex.load(io.StringIO("SKU,Price\nA,1\n"))
+
+
+def test_load_reports_a_damaged_record() -> None:
+    # Given a snapshot whose second record has a non-integer price
+    header = "product_id,variant_id,sku,barcode,price,sale_price,retail_price,cost_price,stock,name"
+    text = f"{header}\n1,2,A,,100,,,,1,x\n1,3,B,,1.5,,,,1,y\n"
+    # When loaded, Then the error points at the record
+    with pytest.raises(ValueError, match="record 3"):
+        CatalogIndex.load(io.StringIO(text))

@@ -1,0 +1,181 @@
+"""CsvFeed: header handling, row numbers, and rows skipped with a reason."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from feedsync.domain.feed import CsvFeed, RowError
+from feedsync.errors import FeedFormatError, MissingColumnsError, NoDataRowsError
+
+MAPPING = {"sku": "SKU", "price": "Price", "stock": "Qty"}
+
+
+def lines(text: str) -> io.StringIO:
+    """What the caller hands over: a text file opened with newline=""."""
+    return io.StringIO(text, newline="")
+
+
+def test_reads_rows_as_tuples_with_unmapped_fields_none() -> None:
+    # Given a small feed
+    feed = CsvFeed(
+        lines("SKU,Price,Qty,Other\n A1 ,12.99,7,x\nB2,3,0,y\n"), MAPPING, file_name="f.csv"
+    )
+    # When it is iterated
+    rows = list(feed)
+    # Then each row is (row_no, sku, barcode, price, sale, retail, cost, stock, name)
+    assert rows == [
+        (2, "A1", None, 1299, None, None, None, 7, None),
+        (3, "B2", None, 300, None, None, None, 0, None),
+    ]
+    assert feed.rows_read == 2
+    assert feed.row_errors == []
+    feed.require_rows()  # does not raise
+
+
+def test_header_with_bom_and_whitespace_is_matched() -> None:
+    # Given a header with a stray BOM (file opened without utf-8-sig) and padded names
+    text = "\ufeffSKU , Price ,\tQty\nA1,1.00,2\n"
+    # When the feed is opened with mapping names that are also padded
+    feed = CsvFeed(lines(text), {"sku": "SKU", "price": " Price", "stock": "Qty"}, file_name="f")
+    # Then the columns are found and the cleaned names are exposed
+    assert feed.columns == ["SKU", "Price", "Qty"]
+    assert list(feed) == [(2, "A1", None, 100, None, None, None, 2, None)]
+
+
+def test_utf8_sig_file_from_disk(tmp_path: Path) -> None:
+    # Given a file saved by Excel as "CSV UTF-8" (with a BOM)
+    path = tmp_path / "feed.csv"
+    path.write_bytes("SKU,Price,Qty\r\nÄ1,1.50,3\r\n".encode("utf-8-sig"))
+    # When opened the way callers do
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(CsvFeed(fh, MAPPING, file_name="feed.csv"))
+    # Then the header matches and non-ASCII text survives
+    assert rows == [(2, "Ä1", None, 150, None, None, None, 3, None)]
+
+
+def test_missing_column_names_it_and_lists_available() -> None:
+    # Given a mapping naming a column the file does not have
+    text = "SKU,Cost,Qty\nA1,1,2\n"
+    # When the feed is opened
+    with pytest.raises(MissingColumnsError) as caught:
+        CsvFeed(lines(text), MAPPING, file_name="supplier.csv")
+    # Then the error names the file, the missing column and the available ones
+    err = caught.value
+    assert err.missing == ["Price"]
+    assert err.available == ["SKU", "Cost", "Qty"]
+    assert "supplier.csv" in err.message
+    assert "'Price'" in err.message
+    assert "'SKU', 'Cost', 'Qty'" in err.message
+
+
+def test_empty_file_is_a_format_error() -> None:
+    # Given an empty file, When opened, Then it is refused as having no header row
+    with pytest.raises(FeedFormatError, match=r"f\.csv: the file is empty \(no header row\)"):
+        CsvFeed(lines(""), MAPPING, file_name="f.csv")
+
+
+def test_unknown_canonical_field_is_named() -> None:
+    # Given a mapping with a field feedsync does not know
+    # When the feed is opened
+    with pytest.raises(FeedFormatError, match="'colour'"):
+        CsvFeed(lines("SKU\nA\n"), {"sku": "SKU", "colour": "Colour"}, file_name="f")
+    # Then the error names the unknown field (checked by match)
+
+
+def test_header_only_then_require_rows_raises() -> None:
+    # Given a file with only a header (and a trailing blank line)
+    feed = CsvFeed(lines("SKU,Price,Qty\n\n"), MAPPING, file_name="f.csv")
+    # When it is iterated
+    assert list(feed) == []
+    # Then require_rows reports that there were no data rows
+    assert feed.rows_read == 0
+    with pytest.raises(NoDataRowsError, match=r"f\.csv: no data rows after the header"):
+        feed.require_rows()
+
+
+def test_bad_price_row_is_skipped_and_recorded() -> None:
+    # Given a feed whose second data row has a bad price
+    text = "SKU,Price,Qty\nA1,1.00,1\nB2,abc,2\nC3,3.00,3\n"
+    feed = CsvFeed(lines(text), MAPPING, file_name="f")
+    # When it is iterated
+    rows = list(feed)
+    # Then that row is not yielded, the others are, and the error says where and why
+    assert [r[1] for r in rows] == ["A1", "C3"]
+    assert feed.row_errors == [RowError(3, "Price", "abc", "expected a price such as 12.99")]
+    assert feed.rows_read == 3
+
+
+def test_bad_stock_row_and_whitespace_only_cell() -> None:
+    # Given one row with negative stock and one whose price cell is only spaces
+    text = "SKU,Price,Qty\nA1,1.00,-1\nB2,  ,4\n"
+    feed = CsvFeed(lines(text), MAPPING, file_name="f")
+    # When iterated
+    rows = list(feed)
+    # Then the negative stock is an error and the blank-ish price is simply empty
+    assert feed.row_errors == [RowError(2, "Qty", "-1", "stock cannot be negative")]
+    assert rows == [(3, "B2", None, None, None, None, None, 4, None)]
+
+
+def test_quoted_newlines_count_records_not_lines() -> None:
+    # Given a record whose quoted name spans three physical lines
+    text = 'SKU,Name,Price\nA1,"line one\nline two\nline three",1.00\nB2,plain,bad\n'
+    feed = CsvFeed(lines(text), {"sku": "SKU", "name": "Name", "price": "Price"}, file_name="f")
+    # When iterated
+    rows = list(feed)
+    # Then the multi-line record is row 2 and the next record is row 3 (spreadsheet rows)
+    assert rows == [(2, "A1", None, 100, None, None, None, None, "line one\nline two\nline three")]
+    assert feed.row_errors[0].row_no == 3
+
+
+def test_short_row_missing_a_mapped_column() -> None:
+    # Given a row too short to hold the mapped Qty column, and a long row
+    text = "SKU,Price,Qty\nA1,1.00\nB2,2.00,3,extra\n"
+    feed = CsvFeed(lines(text), MAPPING, file_name="f")
+    # When iterated
+    rows = list(feed)
+    # Then the short row is an error naming the cell counts; the long row still parses
+    assert feed.row_errors == [RowError(2, "Qty", "", "row has 2 cells, expected 3")]
+    assert rows == [(3, "B2", None, 200, None, None, None, 3, None)]
+    assert feed.rows_read == 2
+
+
+def test_blank_lines_advance_row_numbers_but_are_not_rows() -> None:
+    # Given blank lines inside and at the end of the data, and an all-empty-cells row
+    text = "SKU,Price,Qty\nA1,1,1\n\n,,\nB2,2,2\n\n"
+    feed = CsvFeed(lines(text), MAPPING, file_name="f")
+    # When iterated
+    rows = list(feed)
+    # Then B2 keeps its spreadsheet row number and blanks are not counted or reported
+    assert [(r[0], r[1]) for r in rows] == [(2, "A1"), (5, "B2")]
+    assert feed.rows_read == 2
+    assert feed.row_errors == []
+
+
+def test_repeated_values_parse_the_same_each_time() -> None:
+    # Given many rows repeating the same price and stock spellings, including zero
+    text = "SKU,Price,Qty\n" + "".join(f"S{i},0.00,0\nT{i},9.90,12\n" for i in range(3))
+    # When iterated
+    rows = list(CsvFeed(lines(text), MAPPING, file_name="f"))
+    # Then each repeat yields the same value (the memo must not change results)
+    assert [(r[3], r[7]) for r in rows] == [(0, 0), (990, 12)] * 3
+
+
+def test_duplicate_mapped_header_is_refused() -> None:
+    # Given a header with the mapped column twice
+    # When opened, Then it is a format error naming the column
+    with pytest.raises(FeedFormatError, match="'Price' appears more than once"):
+        CsvFeed(lines("SKU,Price,Price,Qty\n"), MAPPING, file_name="f")
+
+
+def test_undecodable_bytes_become_a_format_error(tmp_path: Path) -> None:
+    # Given a Latin-1 file read as UTF-8
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"SKU,Price,Qty\n" + b"A1,1.00,1\n" * 2000 + b"Caf\xe9,1.00,1\n")
+    # When iterated
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        feed = CsvFeed(fh, MAPPING, file_name="latin1.csv")
+        with pytest.raises(FeedFormatError, match=r"latin1\.csv: row"):
+            list(feed)
+    # Then the merchant gets a file-level error instead of a crash (checked above)
