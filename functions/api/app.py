@@ -146,4 +146,16 @@ def run_log(run_id: str) -> Response[Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _json_body_by_default(event)
     return app.resolve(event, context)
+
+
+def _json_body_by_default(event: dict[str, Any]) -> None:
+    """The API speaks JSON only: a JSON body sent as curl's default form type is read as JSON."""
+    headers = event.get("headers") or {}
+    body = (event.get("body") or "").lstrip()
+    kind = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if body[:1] in ("{", "[") and "json" not in kind.lower():
+        event["headers"] = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        event["headers"]["Content-Type"] = "application/json"
+        event.pop("multiValueHeaders", None)

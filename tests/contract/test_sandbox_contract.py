@@ -498,8 +498,8 @@ def test_every_store_response_carries_rate_limit_headers(
 
 
 def test_quota_exhausted_is_429_with_headers_then_resets() -> None:
-    # Given a sandbox with a quota of 3 requests per 0.3 s
-    with SandboxStore(quota_requests=3, quota_window_s=0.3) as sandbox:
+    # Given a sandbox with a quota of 3 requests per 1 s
+    with SandboxStore(quota_requests=3, quota_window_s=1.0) as sandbox:
         store_hash, token = sandbox.create_store()
         url = f"{sandbox.api_url(store_hash)}/catalog/variants"
         # When 4 requests are sent at once
@@ -509,7 +509,7 @@ def test_quota_exhausted_is_429_with_headers_then_resets() -> None:
         last = statuses[-1]
         assert last.headers["X-Rate-Limit-Requests-Left"] == "0"
         reset_ms = int(last.headers["X-Rate-Limit-Time-Reset-Ms"])
-        assert 0 < reset_ms <= 300
+        assert 0 < reset_ms <= 1000
         # And after the reset the store answers again
         time.sleep(reset_ms / 1000 + 0.02)
         assert requests.get(url, headers=_headers(token), timeout=5).status_code == 200

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
 
 from feedsync.domain.fields import CANONICAL_FIELDS, WRITABLE_FIELDS
 
@@ -65,8 +65,10 @@ class ProfileSettings(Strict):
     source: Source
     format: CsvFormat = Field(default_factory=CsvFormat)
     mapping: dict[str, str]
-    match_by: MatchBy = "sku"
-    fields: list[str] = Field(default_factory=lambda: ["price", "stock"], min_length=1)
+    match_by: MatchBy = Field(default="sku", validate_default=True)
+    fields: list[str] = Field(
+        default_factory=lambda: ["price", "stock"], min_length=1, validate_default=True
+    )
     mode: Mode = "partial"
     enabled: bool = True
 
@@ -81,26 +83,26 @@ class ProfileSettings(Strict):
             raise ValueError(f"column name for {empty} is empty")
         return mapping
 
+    @field_validator("match_by")
+    @classmethod
+    def _match_key_mapped(cls, match_by: str, info: ValidationInfo) -> str:
+        mapping = info.data.get("mapping") or {}
+        keys = {"sku": ("sku",), "barcode": ("barcode",), "sku_then_barcode": ("sku", "barcode")}
+        if not any(k in mapping for k in keys[match_by]):
+            raise ValueError(f"matching by {match_by} needs a column mapped to {keys[match_by]}")
+        return match_by
+
     @field_validator("fields")
     @classmethod
-    def _writable(cls, fields: list[str]) -> list[str]:
+    def _writable_and_mapped(cls, fields: list[str], info: ValidationInfo) -> list[str]:
         bad = sorted(set(fields) - set(WRITABLE_FIELDS))
         if bad:
             raise ValueError(f"field(s) {bad} cannot be written; writable: {list(WRITABLE_FIELDS)}")
-        return list(dict.fromkeys(fields))
-
-    @model_validator(mode="after")
-    def _mapped(self) -> ProfileSettings:
-        keys = {"sku": ["sku"], "barcode": ["barcode"], "sku_then_barcode": ["sku", "barcode"]}
-        need = [k for k in keys[self.match_by] if k not in self.mapping]
-        if self.match_by == "sku_then_barcode" and len(need) == 1:
-            need = []  # either key column is enough to match on
-        if need:
-            raise ValueError(f"match_by {self.match_by!r} needs mapping for {need}")
-        unmapped = [f for f in self.fields if f not in self.mapping]
+        mapping = info.data.get("mapping") or {}
+        unmapped = [f for f in fields if f not in mapping]
         if unmapped:
-            raise ValueError(f"fields {unmapped} are not in mapping")
-        return self
+            raise ValueError(f"field(s) {unmapped} have no column in mapping")
+        return list(dict.fromkeys(fields))
 
 
 class PatchProfile(Strict):

@@ -321,10 +321,10 @@ def test_persistent_429_without_headers_gives_up_as_store_unavailable(
 
 
 def test_exhausted_quota_waits_for_the_window_instead_of_failing() -> None:
-    # Given a store allowing 3 requests per 0.4 s window, and 8 single-item writes to do
-    with SandboxStore(quota_requests=3, quota_window_s=0.4) as sandbox:
+    # Given a store allowing 3 requests per 1 s window, and 7 single-item writes to do
+    with SandboxStore(quota_requests=3, quota_window_s=1.0) as sandbox:
         store = sandbox.create_store()
-        sandbox.seed(store[0], _simple(8))
+        sandbox.seed(store[0], _simple(7))
         sleep = FakeSleep(real=True)
         connector = _connector(sandbox, store, sleep)
         plan = _plan(sandbox.variants(store[0]), stock=[1, 9])
@@ -332,14 +332,14 @@ def test_exhausted_quota_waits_for_the_window_instead_of_failing() -> None:
         results = [connector.update_variants([item])[0] for item in plan]
         # Then all succeeded, the connector waited for the window to reset (no 429 seen)
         assert all(ok for _, ok, _ in results)
-        assert _statuses(sandbox) == [200] * 8
-        assert len(sleep.calls) >= 2
-        assert all(0 < s <= 0.4 for s in sleep.calls)
+        assert _statuses(sandbox) == [200] * 7
+        assert len(sleep.calls) == 2
+        assert all(0 < s <= 1.0 for s in sleep.calls)
 
 
 def test_quota_used_by_another_app_429_then_waits_and_succeeds() -> None:
     # Given a 2-request window already used up by another app on the same store
-    with SandboxStore(quota_requests=2, quota_window_s=0.3) as sandbox:
+    with SandboxStore(quota_requests=2, quota_window_s=1.0) as sandbox:
         store = sandbox.create_store()
         sandbox.seed(store[0], _simple(1))
         other = BigCommerceConnector(sandbox.api_url(store[0]), store[1], sleep=FakeSleep())
@@ -351,7 +351,7 @@ def test_quota_used_by_another_app_429_then_waits_and_succeeds() -> None:
         # Then it got a 429, waited the advertised reset, and then read the catalog
         assert len(got) == 1
         assert _statuses(sandbox) == [200, 200, 429, 200]
-        assert len(sleep.calls) == 1 and 0 < sleep.calls[0] <= 0.3
+        assert len(sleep.calls) == 1 and 0 < sleep.calls[0] <= 1.0
 
 
 # -- failures -----------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import hashlib
 import re
 from typing import Any
 
+from pydantic import ValidationError
+
 from feedsync.core import keys
 from feedsync.core.deps import Deps
 from feedsync.core.start import start_run
@@ -100,8 +102,10 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
     merged = profile.model_dump(include=set(ProfileSettings.model_fields)) | changes
     try:
         settings = ProfileSettings.model_validate(merged)
-    except ValueError as exc:
-        raise InvalidRequest("body", str(exc)) from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        raise InvalidRequest(field, first["msg"]) from exc
     new_values = settings.model_dump(include=set(changes))
     if new_values:
         deps.repo.update_profile(tenant_id, profile_id, **new_values)

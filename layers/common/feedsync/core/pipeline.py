@@ -7,6 +7,7 @@ state machine only carries ids, keys and counts.
 from __future__ import annotations
 
 import csv
+import gc
 import heapq
 import io
 import json
@@ -176,6 +177,18 @@ def match(deps: Deps, step: MatchInput) -> MatchOutput:
     store = _store(deps, ref)
     run = _run(deps, ref)
     index = load_catalog(deps, store)
+    # A million long-lived index tuples make every full GC pass walk them; park them.
+    gc.freeze()
+    try:
+        return _match(deps, step, store, run, profile, index)
+    finally:
+        gc.unfreeze()
+
+
+def _match(
+    deps: Deps, step: MatchInput, store: Store, run: Run, profile: Profile, index: CatalogIndex
+) -> MatchOutput:
+    ref = step.run
     spec = ReconcileSpec(match_by=profile.match_by, fields=tuple(profile.fields), mode=run.mode)
     counts = Counts()
     changed: list[tuple[Any, ...]] = []

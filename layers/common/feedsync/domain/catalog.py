@@ -83,6 +83,17 @@ class CatalogIndex:
             raise ValueError(f"not a catalog snapshot (header {header!r})")
         variants: list[Variant] = []
         append = variants.append
+        # Prices and stock levels repeat a lot: parse each spelling once and share the int
+        # objects, which saves memory and keeps them cache-hot for the reconcile loop.
+        memo: dict[str, int] = {}
+        memo_get = memo.get
+
+        def num(text: str) -> int:
+            value = int(text)
+            if len(memo) < 100_000:
+                memo[text] = value
+            return value
+
         try:
             for pid, vid, sku, bc, pr, sp, rp, cp, st, nm in reader:
                 append(
@@ -91,11 +102,11 @@ class CatalogIndex:
                         int(vid),
                         sku or None,
                         bc or None,
-                        int(pr) if pr else None,
-                        int(sp) if sp else None,
-                        int(rp) if rp else None,
-                        int(cp) if cp else None,
-                        int(st) if st else None,
+                        (memo_get(pr) or num(pr)) if pr else None,
+                        (memo_get(sp) or num(sp)) if sp else None,
+                        (memo_get(rp) or num(rp)) if rp else None,
+                        (memo_get(cp) or num(cp)) if cp else None,
+                        (memo_get(st) or num(st)) if st else None,
                         nm or None,
                     )
                 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable
 from dataclasses import asdict, dataclass
+from operator import itemgetter
 from typing import Final
 
 from feedsync.domain.catalog import CatalogIndex
@@ -96,6 +97,9 @@ def reconcile(
     bc_get = index.by_barcode.get
     full = spec.mode == "full"
     fpos = tuple((f, ROW_POS[f], VARIANT_POS[f]) for f in spec.fields)
+    # One C-level comparison settles the common "nothing differs" row in partial mode.
+    row_vals = itemgetter(*(ROW_POS[f] for f in spec.fields))
+    store_vals = itemgetter(*(VARIANT_POS[f] for f in spec.fields))
     seen: dict[int, int] = {}  # variant_id -> first row_no that reached it
     seen_get = seen.get
     missing_sku: dict[str, int] = {}  # unmatched key -> first row_no
@@ -134,6 +138,10 @@ def reconcile(
                 yield (row[0], key, DUPLICATE, v[0], vid, no_changes, f"same item as row {first}")
                 continue
             seen[vid] = row[0]
+            if not full and row_vals(row) == store_vals(v):
+                n_unchanged += 1
+                yield (row[0], key, UNCHANGED, v[0], vid, no_changes, "")
+                continue
             changes = no_changes
             for f, rp, vp in fpos:
                 new = row[rp]

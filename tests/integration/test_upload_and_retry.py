@@ -1,0 +1,107 @@
+"""Upload-triggered runs (S3 notification -> StartFunction) and ASL retries of transient errors."""
+
+from __future__ import annotations
+
+import time
+import types
+from typing import Any
+
+import pytest
+import requests
+from integration_harness import Harness, cents, simple_product
+
+from feedsync.core import api
+from feedsync.errors import Conflict, StoreUnavailable
+
+
+def test_presigned_upload_starts_a_run_that_succeeds(h: Harness) -> None:
+    # Given an upload-source profile with no file yet
+    shop = h.shop([simple_product("Glove", "GLV-1", "15.00", 3)])
+    profile = h.profile(shop, {"type": "upload"})
+    with pytest.raises(Conflict) as refused:
+        h.start(shop.tenant, profile.profile_id)
+    assert refused.value.reason == "no_file"
+
+    # When the merchant PUTs the file to a presigned URL
+    grant = api.upload_url(h.deps, shop.tenant, profile.profile_id, "june feed.csv")
+    assert grant["method"] == "PUT"
+    assert grant["key"].startswith(f"uploads/{shop.tenant}/{profile.profile_id}/")
+    assert grant["key"].endswith("/june_feed.csv")
+    body = b"SKU,Price,Qty\r\nGLV-1,16.25,4\r\n"
+    resp = requests.put(grant["upload_url"], data=body, timeout=30)
+    assert resp.status_code == 200, resp.text
+
+    # Then the S3 notification started a run with trigger "upload" ...
+    deadline = time.monotonic() + 30
+    while not (runs := h.deps.repo.list_runs(shop.tenant, profile.profile_id)):
+        assert time.monotonic() < deadline, "no run started by the upload"
+        time.sleep(0.02)
+    assert len(runs) == 1
+    run = h.wait_run(shop.tenant, runs[0].run_id)
+    assert run.trigger == "upload"
+    # ... that succeeded on the uploaded bytes
+    assert run.status == "succeeded", run.error
+    assert run.source == {"type": "upload", "file": "june_feed.csv", "size": len(body)}
+    assert run.counts["updated"] == 1
+    assert h.execution(run.run_id)["status"] == "SUCCEEDED"
+    (variant,) = h.sandbox.variants(shop.store_hash)
+    assert (cents(variant["price"]), variant["inventory_level"]) == (1625, 4)
+    # ... and the profile remembers the file
+    prof = h.deps.repo.get_profile(shop.tenant, profile.profile_id)
+    assert prof.upload_key == grant["key"] and prof.uploaded_at is not None
+    assert prof.status == "ready" and prof.current_run_id is None
+    assert prof.last_run is not None and prof.last_run.run_id == run.run_id
+
+    # When a manual start follows, it re-reads the same uploaded file
+    manual = h.run_to_end(shop.tenant, profile.profile_id)
+    assert manual.status == "succeeded" and manual.trigger == "manual"
+    assert manual.counts["unchanged"] == 1 and manual.counts["updated"] == 0
+
+
+@pytest.fixture
+def fast_asl_retries(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Make moto's ASL Retry wait (``time.sleep(IntervalSeconds)``) near-instant.
+
+    Only the ``time`` name inside moto's retrier module is replaced, and only for this
+    test; the requested intervals are recorded so the test can still assert the ASL's
+    own Retry settings (UpdateShard: IntervalSeconds 5) were the ones applied.
+    """
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    requested: list[float] = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        requested.append(seconds)
+        real_sleep(min(seconds, 0.05))
+
+    monkeypatch.setattr(retrier_decl, "time", types.SimpleNamespace(sleep=sleep))
+    return requested
+
+
+def test_transient_store_error_is_retried_and_the_run_succeeds(
+    h: Harness, fast_asl_retries: list[float]
+) -> None:
+    # Given the update step fails once with StoreUnavailable, then works
+    shop = h.shop([simple_product("Scarf", "SCF-1", "12.00", 2)])
+    profile = h.url_profile(shop, "SKU,Price,Qty\nSCF-1,13.00,5\n")
+    calls: list[dict[str, Any]] = []
+
+    def flaky(event: dict[str, Any]) -> None:
+        calls.append(event)
+        if len(calls) == 1:
+            raise StoreUnavailable("store answered 503 Service Unavailable")
+
+    h.stack.faults["UpdateFunction"] = flaky
+
+    # When it runs
+    run = h.run_to_end(shop.tenant, profile.profile_id)
+
+    # Then the shard was retried after UpdateShard's interval and the run succeeded
+    assert run.status == "succeeded", run.error
+    assert len(calls) == 2 and calls[0] == calls[1]
+    assert fast_asl_retries == [5]
+    assert run.counts["updated"] == 1 and run.counts["failed"] == 0
+    (variant,) = h.sandbox.variants(shop.store_hash)
+    assert (cents(variant["price"]), variant["inventory_level"]) == (1300, 5)
+    assert h.execution(run.run_id)["status"] == "SUCCEEDED"
