@@ -8,11 +8,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
 from feedsync.core import api
 from feedsync.errors import Conflict, InvalidRequest, NotFound
 from feedsync.models import CreateStore, PatchProfile, ProfileSettings, StartRunBody
 from feedsync.wiring import deps
-from pydantic import BaseModel
 
 logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True)
@@ -50,15 +51,26 @@ def _invalid(exc: InvalidRequest) -> Response[Any]:
 def _validation(exc: RequestValidationError) -> Response[Any]:
     errors = exc.errors()
     first = errors[0] if errors else {}
-    field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+    field = _field_name(first)
     message = f"{field}: {first.get('msg', 'invalid value')}"
-    detail = [
-        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")}
-        for e in errors
-    ]
+    detail = [{"field": _field_name(e), "message": e.get("msg")} for e in errors]
     return _json(
         422, {"error": "invalid_request", "field": field, "message": message, "detail": detail}
     )
+
+
+def _field_name(error: dict[str, Any]) -> str:
+    """'source.url' for pydantic's ('body', 'source', 'url', 'url') (the union tag dropped)."""
+    if error.get("type") == "json_invalid":
+        return "body"
+    parts: list[str] = []
+    for i, part in enumerate(error.get("loc", ())):
+        if part == "body" and i == 0:
+            continue
+        if parts and parts[-1] == "source" and part in ("url", "upload"):
+            continue  # the discriminator tag pydantic inserts for Source
+        parts.append(str(part))
+    return ".".join(parts) or "body"
 
 
 @app.get("/openapi.json")

@@ -4,6 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from feedsync.core import pipeline
 from feedsync.models import FinalizeInput
 from feedsync.wiring import deps

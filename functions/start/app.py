@@ -6,6 +6,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from feedsync.core import api
 from feedsync.core.start import start_run
 from feedsync.errors import Conflict

@@ -24,10 +24,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import yaml
-from feedsync.adapters.bigcommerce import BigCommerceConnector
-from feedsync.local.sandbox import SandboxStore
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
+
+from feedsync.adapters.bigcommerce import BigCommerceConnector
+from feedsync.local.sandbox import SandboxStore
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS_DIR = Path(os.environ.get("FEEDSYNC_SPECS_DIR", REPO.parent / "shared" / "specs"))

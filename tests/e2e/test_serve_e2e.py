@@ -2,6 +2,8 @@
 
 Each test owns disjoint products of the seeded sandbox catalog (see conftest.py), so
 the order of tests does not matter and one test's writes never show up in another's.
+Tests 5 and 7 come last because they exercise known product bugs (see their docstrings),
+so ``pytest -x`` still runs everything else first.
 """
 
 from __future__ import annotations
@@ -360,26 +362,56 @@ def test_guards_and_errors(api: Api, serve: Served, supplier: Supplier, store: S
     assert "/profiles/{profile_id}/runs" in doc["paths"]
 
 
-def test_malformed_json_body_names_the_body(api: Api, store: StoreInfo) -> None:
-    # Given: a body that is not JSON at all
-    broken = '{"name": "x", "store_id": '
+# ============================================================================ 6
+def test_failing_runs_release_the_lock_and_change_nothing(
+    api: Api, sandbox: Sandbox, supplier: Supplier, store: StoreInfo
+) -> None:
+    # Given: a profile whose URL answers 404
+    missing = f"{supplier.url}/no-such-file.csv"
+    pid = api.create_profile(store.store_id, {"type": "url", "url": missing})["profile_id"]
 
-    # When: it is POSTed as a profile and as a store
-    for path in ("/profiles", "/stores"):
-        resp = api.request("POST", path, data=broken, headers={"Content-Type": "application/json"})
+    # When: it runs
+    run = api.sync(pid)
 
-        # Then: 422 whose "field" names the body, not a character offset
-        assert resp.status_code == 422, resp.text
-        got = resp.json()
-        assert got["error"] == "invalid_request"
-        assert got["field"] == "body", got
-        assert "json" in got["message"].lower(), got
+    # Then: the run failed, saying why, and the profile is ready again
+    assert run["status"] == "failed", run
+    assert "404" in run["error"] or "not found" in run["error"].lower(), run["error"]
+    assert run["finished_at"] is not None
+    profile = api.wait_profile_idle(pid)
+    assert profile["last_run"]["status"] == "failed"
+    assert profile["last_run"]["error"] == run["error"]
+    # ... and the lock is released: a new Start is accepted
+    again = api.post(f"/profiles/{pid}/runs", {})
+    assert again.status_code == 202, again.text
+    assert api.wait_run(again.json()["run_id"])["status"] == "failed"
+    api.wait_profile_idle(pid)
+
+    # Given: a file for product 7 that lacks the mapped "Qty" column
+    before = store_values(sandbox, [7])
+    text = csv_text(
+        [[sku(7, s), upc(7, s), "99.99"] for s in SIZES], header=("SKU", "UPC", "Price")
+    )
+    url = supplier.put("p7-no-qty.csv", text)
+    pid = api.create_profile(store.store_id, {"type": "url", "url": url})["profile_id"]
+
+    # When: it runs
+    run = api.sync(pid)
+
+    # Then: failed, naming the missing column, and the store is untouched
+    assert run["status"] == "failed", run
+    assert "Qty" in run["error"], run["error"]
+    assert run["counts"]["updated"] == 0
+    assert store_values(sandbox, [7]) == before == seeded_values([7])
+    assert api.ok("GET", f"/profiles/{pid}")["status"] == "ready"
 
 
 # ============================================================================ 5
 def test_concurrent_starts_take_one_lock(
     api: Api, serve: Served, sandbox: Sandbox, supplier: Supplier, store: StoreInfo
 ) -> None:
+    """Known failure: the local API server (feedsync/local/apiserver.py) listens with the
+    stdlib default backlog of 5 (``ThreadingHTTPServer.request_queue_size``), so a burst
+    of 50 connections overflows the accept queue and some are reset by the kernel."""
     # Given: an idle profile on product 6; its supplier answers slowly ("slow-" file), so
     # the accepted run is still fetching while all 50 Starts are being answered
     feed = [row(6, "S", price=44.00), row(6, "M", qty=9), row(6, "L")]
@@ -426,44 +458,21 @@ def test_concurrent_starts_take_one_lock(
     assert store_values(sandbox, [6])[sku(6, "S")] == (44.0, seed_stock(6, "S"))
 
 
-# ============================================================================ 6
-def test_failing_runs_release_the_lock_and_change_nothing(
-    api: Api, sandbox: Sandbox, supplier: Supplier, store: StoreInfo
-) -> None:
-    # Given: a profile whose URL answers 404
-    missing = f"{supplier.url}/no-such-file.csv"
-    pid = api.create_profile(store.store_id, {"type": "url", "url": missing})["profile_id"]
+# ============================================================================ 7
+def test_malformed_json_body_names_the_body(api: Api, store: StoreInfo) -> None:
+    """Known failure: functions/api/app.py ``_validation`` builds "field" from the error's
+    loc, which for ``json_invalid`` is ("body", <character offset>): the field comes out
+    as e.g. "26"."""
+    # Given: a body that is not JSON at all
+    broken = '{"name": "x", "store_id": '
 
-    # When: it runs
-    run = api.sync(pid)
+    # When: it is POSTed as a profile and as a store
+    for path in ("/profiles", "/stores"):
+        resp = api.request("POST", path, data=broken, headers={"Content-Type": "application/json"})
 
-    # Then: the run failed, saying why, and the profile is ready again
-    assert run["status"] == "failed", run
-    assert "404" in run["error"] or "not found" in run["error"].lower(), run["error"]
-    assert run["finished_at"] is not None
-    profile = api.wait_profile_idle(pid)
-    assert profile["last_run"]["status"] == "failed"
-    assert profile["last_run"]["error"] == run["error"]
-    # ... and the lock is released: a new Start is accepted
-    again = api.post(f"/profiles/{pid}/runs", {})
-    assert again.status_code == 202, again.text
-    assert api.wait_run(again.json()["run_id"])["status"] == "failed"
-    api.wait_profile_idle(pid)
-
-    # Given: a file for product 7 that lacks the mapped "Qty" column
-    before = store_values(sandbox, [7])
-    text = csv_text(
-        [[sku(7, s), upc(7, s), "99.99"] for s in SIZES], header=("SKU", "UPC", "Price")
-    )
-    url = supplier.put("p7-no-qty.csv", text)
-    pid = api.create_profile(store.store_id, {"type": "url", "url": url})["profile_id"]
-
-    # When: it runs
-    run = api.sync(pid)
-
-    # Then: failed, naming the missing column, and the store is untouched
-    assert run["status"] == "failed", run
-    assert "Qty" in run["error"], run["error"]
-    assert run["counts"]["updated"] == 0
-    assert store_values(sandbox, [7]) == before == seeded_values([7])
-    assert api.ok("GET", f"/profiles/{pid}")["status"] == "ready"
+        # Then: 422 whose "field" names the body, not a character offset
+        assert resp.status_code == 422, resp.text
+        got = resp.json()
+        assert got["error"] == "invalid_request"
+        assert got["field"] == "body", got
+        assert "json" in got["message"].lower(), got

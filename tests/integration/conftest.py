@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from integration_harness import Harness, StatusSpy
-
 from feedsync.local.environment import LocalEnvironment
+from integration_harness import Harness, StatusSpy
 
 
 @pytest.fixture(scope="session")
-def _environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalEnvironment, Path]]:
+def _environment(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[LocalEnvironment, Path]]:
     files_dir = tmp_path_factory.mktemp("supplier-files")
     env = LocalEnvironment(files_dir=files_dir)
     env.start()
@@ -42,7 +43,7 @@ def _spy(_environment: tuple[LocalEnvironment, Path]) -> StatusSpy:
         if "status" in fields:
             spy.record(run_id, fields["status"])
 
-    repo.update_run = update_run
+    repo.update_run = update_run  # type: ignore[method-assign]
     return spy
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from feedsync.core import api
+from feedsync.core.deps import Deps
 from feedsync.local.environment import LocalEnvironment
 from feedsync.models import CreateStore, Profile, ProfileSettings, Run, Store
 
@@ -51,7 +52,7 @@ class Shop:
         for product in self.seeded:
             for variant in product["variants"]:
                 if variant["sku"] == sku:
-                    return variant
+                    return dict(variant)
         raise KeyError(sku)
 
 
@@ -80,7 +81,7 @@ class Harness:
         self.spy = spy
 
     @property
-    def deps(self) -> Any:
+    def deps(self) -> Deps:
         from feedsync.wiring import deps
 
         return deps()
@@ -148,9 +149,7 @@ class Harness:
     def start(self, tenant: str, profile_id: str, mode: str | None = None) -> Run:
         return api.start(self.deps, tenant, profile_id, "manual", mode)
 
-    def wait_run(
-        self, tenant: str, run_id: str, observed: list[str] | None = None
-    ) -> Run:
+    def wait_run(self, tenant: str, run_id: str, observed: list[str] | None = None) -> Run:
         """Poll the run record fast until a final status; ``observed`` gets each new status."""
         deadline = time.monotonic() + RUN_TIMEOUT_S
         while True:
@@ -181,9 +180,14 @@ class Harness:
         self.execution(run.run_id)
         return final
 
+    def store_values(self, shop: Shop) -> dict[str, tuple[int | None, int]]:
+        """sku -> (price in cents, stock) of every variant in the sandbox store."""
+        return {
+            v["sku"]: (cents(v["price"]), v["inventory_level"])
+            for v in self.sandbox.variants(shop.store_hash)
+        }
+
     def puts_to(self, shop: Shop) -> list[tuple[str, str, int]]:
         """Write requests the sandbox received for this store."""
         prefix = f"/stores/{shop.store_hash}/"
         return [r for r in self.sandbox.requests_log if r[0] != "GET" and r[1].startswith(prefix)]
-
-

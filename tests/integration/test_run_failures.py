@@ -12,24 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from integration_harness import Harness, Shop, cents, simple_product
-
 from feedsync.errors import FeedsyncError, StoreAuthError
 from feedsync.local.stack import free_port
 from feedsync.models import Run
+from integration_harness import Harness, Shop, simple_product
 
 STORE = [
     simple_product("Mug A", "MUG-A", "10.00", 5),
     simple_product("Mug B", "MUG-B", "4.00", 1),
 ]
 GOOD_FEED = "SKU,Price,Qty\nMUG-A,11.00,6\nMUG-B,4.00,1\n"
-
-
-def snapshot(h: Harness, shop: Shop) -> dict[str, tuple[int | None, int]]:
-    return {
-        v["sku"]: (cents(v["price"]), v["inventory_level"])
-        for v in h.sandbox.variants(shop.store_hash)
-    }
 
 
 def assert_failed_cleanly(h: Harness, shop: Shop, profile_id: str, run: Run) -> None:
@@ -62,7 +54,7 @@ def fail_then_recover(h: Harness, shop: Shop, profile_id: str, fix: Any = None) 
     """Run once (expected to fail), apply ``fix``, start again: the new start is accepted."""
     failed = h.run_to_end(shop.tenant, profile_id)
     assert_failed_cleanly(h, shop, profile_id, failed)
-    writes, store = h.puts_to(shop), snapshot(h, shop)
+    writes, store = h.puts_to(shop), h.store_values(shop)
     if fix is not None:
         fix()
     again = h.start(shop.tenant, profile_id)  # accepted: no Conflict("already_running")
@@ -78,7 +70,7 @@ def test_fetch_404_fails_the_run_and_leaves_the_store_alone(h: Harness) -> None:
     shop = h.shop(STORE)
     url = h.feed_url(GOOD_FEED).rsplit("/", 1)[0] + "/missing.csv"
     profile = h.profile(shop, {"type": "url", "url": url})
-    before = snapshot(h, shop)
+    before = h.store_values(shop)
 
     # When it runs, and runs again after the file appears
     def publish() -> None:
@@ -93,7 +85,7 @@ def test_fetch_404_fails_the_run_and_leaves_the_store_alone(h: Harness) -> None:
     assert out.writes == [] and out.store_after_failure == before
     # ... and the second one synced the file
     assert again.status == "succeeded", again.error
-    assert snapshot(h, shop)["MUG-A"] == (1100, 6)
+    assert h.store_values(shop)["MUG-A"] == (1100, 6)
 
 
 def test_fetch_connection_refused_fails_the_run(h: Harness) -> None:
@@ -101,14 +93,14 @@ def test_fetch_connection_refused_fails_the_run(h: Harness) -> None:
     shop = h.shop(STORE)
     url = f"http://127.0.0.1:{free_port()}/feed.csv"
     profile = h.profile(shop, {"type": "url", "url": url})
-    before = snapshot(h, shop)
+    before = h.store_values(shop)
 
     # When it runs
     out = fail_then_recover(h, shop, profile.profile_id)
     failed, again = out.failed, out.again
 
     # Then the reason names the URL and the connection failure; the store is untouched
-    assert failed.error.startswith(f"{url}: connection failed")
+    assert (failed.error or "").startswith(f"{url}: connection failed")
     assert again.status == "failed"  # still nothing listening, but the start was accepted
     assert out.writes == [] and out.store_after_failure == before
 
@@ -118,7 +110,7 @@ def test_parse_missing_mapped_column_names_the_column(h: Harness) -> None:
     # Given a file without the mapped "Qty" column
     shop = h.shop(STORE)
     profile = h.url_profile(shop, "SKU,Price,Stock\nMUG-A,11.00,6\n")
-    before = snapshot(h, shop)
+    before = h.store_values(shop)
 
     # When it runs
     failed = h.run_to_end(shop.tenant, profile.profile_id)
@@ -128,7 +120,7 @@ def test_parse_missing_mapped_column_names_the_column(h: Harness) -> None:
     assert "'Qty'" in failed.error and "not found in the header" in failed.error
     assert "'Stock'" in failed.error and failed.error.startswith("feed.csv:")
     assert h.spy.of(failed.run_id) == ["preparing", "failed"]
-    assert not h.puts_to(shop) and snapshot(h, shop) == before
+    assert not h.puts_to(shop) and h.store_values(shop) == before
 
     # When the mapping is fixed and it runs again
     h.deps.repo.update_profile(
@@ -137,14 +129,14 @@ def test_parse_missing_mapped_column_names_the_column(h: Harness) -> None:
     again = h.run_to_end(shop.tenant, profile.profile_id)
     # Then the new start is accepted and syncs
     assert again.status == "succeeded", again.error
-    assert snapshot(h, shop)["MUG-A"] == (1100, 6)
+    assert h.store_values(shop)["MUG-A"] == (1100, 6)
 
 
 def test_parse_header_only_file_has_no_data_rows(h: Harness) -> None:
     # Given a file with the header and no rows
     shop = h.shop(STORE)
     profile = h.url_profile(shop, "SKU,Price,Qty\r\n")
-    before = snapshot(h, shop)
+    before = h.store_values(shop)
 
     # When it runs (twice: the second start must be accepted)
     out = fail_then_recover(h, shop, profile.profile_id)
@@ -161,7 +153,7 @@ def test_match_error_fails_the_run(h: Harness) -> None:
     # Given the match step raises a named error
     shop = h.shop(STORE)
     profile = h.url_profile(shop, GOOD_FEED)
-    before = snapshot(h, shop)
+    before = h.store_values(shop)
 
     def boom(event: dict[str, Any]) -> None:
         raise FeedsyncError("boom: the catalog index could not be read")
@@ -215,7 +207,7 @@ def test_update_error_fails_the_run_and_releases_the_lock(h: Harness) -> None:
     # Given the update step raises a non-retried error (StoreAuthError)
     shop = h.shop(STORE)
     profile = h.url_profile(shop, GOOD_FEED)
-    before = snapshot(h, shop)
+    before = h.store_values(shop)
     calls: list[dict[str, Any]] = []
 
     def denied(event: dict[str, Any]) -> None:
@@ -237,7 +229,7 @@ def test_update_error_fails_the_run_and_releases_the_lock(h: Harness) -> None:
     assert h.spy.of(failed.run_id)[-1] == "failed"
     assert out.writes == [] and out.store_after_failure == before
     assert again.status == "succeeded", again.error
-    assert snapshot(h, shop)["MUG-A"] == (1100, 6)
+    assert h.store_values(shop)["MUG-A"] == (1100, 6)
 
 
 @pytest.mark.xfail(strict=True, reason=UPDATE_REASON_LOST)
@@ -264,7 +256,7 @@ def test_store_401_fails_the_run_and_writes_nothing(h: Harness) -> None:
     # Given the store's catalog was imported, then its credentials went bad
     shop = h.shop(STORE)
     profile = h.url_profile(shop, GOOD_FEED)
-    before = snapshot(h, shop)
+    before = h.store_values(shop)
     good_ref = shop.store.secret_ref
     bad = h.deps.secrets.put(
         f"{h.deps.secret_prefix}/{shop.tenant}/{shop.store.store_id}-wrong",
@@ -286,7 +278,7 @@ def test_store_401_fails_the_run_and_writes_nothing(h: Harness) -> None:
     assert out.store_after_failure == before
     assert failed.counts.get("updated") is None  # the run never reached a summary
     assert again.status == "succeeded", again.error
-    assert snapshot(h, shop)["MUG-A"] == (1100, 6) and before["MUG-A"] == (1000, 5)
+    assert h.store_values(shop)["MUG-A"] == (1100, 6) and before["MUG-A"] == (1000, 5)
 
 
 # -------------------------------------------------------------------------- finalize

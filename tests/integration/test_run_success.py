@@ -5,10 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
-from integration_harness import PHASES, Harness, cents, simple_product
-
 from feedsync.core.pipeline import load_catalog
 from feedsync.domain.runlog import LOG_HEADER
+from integration_harness import PHASES, Harness, simple_product
 
 STORE = [
     simple_product("Tee A", "SKU-A", "10.00", 5),  # price and stock change
@@ -79,8 +78,7 @@ def test_url_run_succeeds_end_to_end(h: Harness) -> None:
     assert execution["name"] == run.run_id
 
     # ... the store holds exactly the new values (cents), nothing else moved
-    after = {v["sku"]: (cents(v["price"]), v["inventory_level"]) for v in h.sandbox.variants(shop.store_hash)}
-    assert after == EXPECTED_STORE
+    assert h.store_values(shop) == EXPECTED_STORE
 
     # ... the per-row log in S3 has one line per feed row, in file order
     assert final.log_key
@@ -134,8 +132,7 @@ def test_url_run_succeeds_end_to_end(h: Harness) -> None:
     assert again.counts["changed"] == 0 and again.counts["updated"] == 0
     assert again.counts["unchanged"] == 4 and again.counts["matched"] == 4
     assert len(h.puts_to(shop)) == writes_before
-    after2 = {v["sku"]: (cents(v["price"]), v["inventory_level"]) for v in h.sandbox.variants(shop.store_hash)}
-    assert after2 == EXPECTED_STORE
+    assert h.store_values(shop) == EXPECTED_STORE
     assert h.execution(again.run_id)["status"] == "SUCCEEDED"
     prof = h.deps.repo.get_profile(shop.tenant, profile.profile_id)
     assert prof.last_run is not None and prof.last_run.run_id == again.run_id

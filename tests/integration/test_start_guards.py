@@ -6,11 +6,10 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from integration_harness import Harness, simple_product
-
 from feedsync.core import api
 from feedsync.errors import Conflict
 from feedsync.models import Run, Store
+from integration_harness import Harness, simple_product
 
 THREADS = 50
 
@@ -32,7 +31,7 @@ def test_fifty_simultaneous_starts_make_exactly_one_run(h: Harness) -> None:
         except Conflict as exc:
             with lock:
                 conflicts.append(exc)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             with lock:
                 other.append(exc)
         else:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from feedsync.adapters.bigcommerce import BigCommerceConnector, from_cents, to_cents
 from feedsync.domain.fields import VARIANT_ID, VARIANT_POS
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable

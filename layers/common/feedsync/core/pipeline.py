@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, Any, TextIO, cast
 
 from feedsync.core import keys
@@ -72,6 +73,21 @@ def _run(deps: Deps, ref: RunRef) -> Run:
     return run
 
 
+@contextmanager
+def _csv_to_s3(deps: Deps, key: str) -> Iterator[TextIO]:
+    """Spool a CSV to local disk, then upload it (multipart when big): never all in memory.
+
+    Nothing is uploaded if the block raises.
+    """
+    fd, path = tempfile.mkstemp(dir=deps.work_dir, suffix=".csv")
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as out:
+            yield out
+        deps.blobs.upload_file(path, key, "text/csv")
+    finally:
+        os.unlink(path)
+
+
 def _text_lines(raw: IO[bytes]) -> Iterator[str]:
     """Stream bytes as text: UTF-8, BOM dropped, newlines kept for csv."""
     return io.TextIOWrapper(cast(io.BufferedReader, raw), encoding="utf-8-sig", newline="")
@@ -117,14 +133,13 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
 def parse(deps: Deps, step: ParseInput) -> ParseOutput:
     ref = step.run
     profile = _profile(deps, ref)
+    rows_key = keys.rows_key(ref.tenant_id, ref.run_id)
     raw = deps.blobs.open_read(step.fetch.key)
     try:
-        lines = _text_lines(raw)
-        feed = CsvFeed(lines, profile.mapping, file_name=step.fetch.file_name)
-        with tempfile.NamedTemporaryFile(
-            "w", dir=deps.work_dir, suffix=".csv", encoding="utf-8", newline="", delete=False
-        ) as out:
-            write_rows(cast(TextIO, out), feed)
+        feed = CsvFeed(_text_lines(raw), profile.mapping, file_name=step.fetch.file_name)
+        with _csv_to_s3(deps, rows_key) as out:
+            write_rows(out, feed)
+            feed.require_rows()
     except UnicodeDecodeError as exc:
         raise FeedFormatError(
             f"{step.fetch.file_name}: not valid UTF-8 text near byte {exc.start} "
@@ -134,12 +149,6 @@ def parse(deps: Deps, step: ParseInput) -> ParseOutput:
         raise FeedFormatError(f"{step.fetch.file_name}: unreadable CSV: {exc}") from exc
     finally:
         raw.close()
-    try:
-        feed.require_rows()
-        rows_key = keys.rows_key(ref.tenant_id, ref.run_id)
-        deps.blobs.upload_file(out.name, rows_key, "text/csv")
-    finally:
-        os.unlink(out.name)
     errors_key = keys.row_errors_key(ref.tenant_id, ref.run_id)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -193,9 +202,7 @@ def _match(
     counts = Counts()
     changed: list[tuple[Any, ...]] = []
     raw = deps.blobs.open_read(step.parse.rows_key)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=deps.work_dir, suffix=".csv", encoding="utf-8", newline="", delete=False
-    ) as log:
+    with _csv_to_s3(deps, keys.match_log_key(ref.tenant_id, ref.run_id)) as log:
         writer = csv.writer(log, lineterminator="\n")
         writer.writerow(LOG_HEADER)
         try:
@@ -205,10 +212,6 @@ def _match(
                     changed.append(outcome)
         finally:
             raw.close()
-    try:
-        deps.blobs.upload_file(log.name, keys.match_log_key(ref.tenant_id, ref.run_id), "text/csv")
-    finally:
-        os.unlink(log.name)
 
     manifest: list[dict[str, Any]] = []
     batch_size = WRITE_BATCH[store.platform]
@@ -358,16 +361,10 @@ def _write_log(deps: Deps, ref: RunRef, results: dict[int, tuple[bool, str]], lo
 
     errors = _csv_rows(deps, keys.row_errors_key(ref.tenant_id, ref.run_id))
     merged = heapq.merge(errors, with_results(), key=lambda rec: int(rec[0]))
-    with tempfile.NamedTemporaryFile(
-        "w", dir=deps.work_dir, suffix=".csv", encoding="utf-8", newline="", delete=False
-    ) as out:
+    with _csv_to_s3(deps, log_key) as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(LOG_HEADER)
         writer.writerows(merged)
-    try:
-        deps.blobs.upload_file(out.name, log_key, "text/csv")
-    finally:
-        os.unlink(out.name)
 
 
 def _apply_to_catalog(deps: Deps, store: Store, applied: dict[int, dict[str, Any]]) -> None:
@@ -387,12 +384,6 @@ def _apply_to_catalog(deps: Deps, store: Store, applied: dict[int, dict[str, Any
 
 def save_catalog(deps: Deps, store: Store, index: CatalogIndex) -> str:
     key = keys.catalog_key(store.tenant_id, store.store_id)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=deps.work_dir, suffix=".csv", encoding="utf-8", newline="", delete=False
-    ) as out:
-        index.dump(cast(TextIO, out))
-    try:
-        deps.blobs.upload_file(out.name, key, "text/csv")
-    finally:
-        os.unlink(out.name)
+    with _csv_to_s3(deps, key) as out:
+        index.dump(out)
     return key

@@ -15,9 +15,9 @@ from typing import Any
 import requests
 
 from feedsync.local.environment import LocalEnvironment
-from feedsync.models import COUNT_NAMES
 from feedsync.local.sample import catalog_products, supplier_csv
 from feedsync.local.stack import ROOT
+from feedsync.models import COUNT_NAMES
 
 SAMPLE = ROOT / "samples" / "acme_stock.csv"
 PHASES = ("queued", "preparing", "matching", "updating")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import secrets
 import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from feedsync.local.apiserver import LocalApi
+from feedsync.local.httpserver import LoopbackServer
 from feedsync.local.sandbox import SandboxStore
 from feedsync.local.stack import LocalStack
 
@@ -24,8 +25,7 @@ class FileServer:
 
     def __init__(self, directory: Path, port: int = 0) -> None:
         handler = functools.partial(_QuietFiles, directory=str(directory))
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.server.daemon_threads = True
+        self.server = LoopbackServer(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

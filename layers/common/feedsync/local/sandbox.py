@@ -37,10 +37,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from feedsync.local.httpserver import LoopbackServer
 
 MAX_VARIANT_BATCH = 50
 MAX_PAGE_LIMIT = 250
@@ -152,7 +154,7 @@ class SandboxStore:
         self._faults: deque[tuple[int, dict[str, str] | None]] = deque()
         self._next_product_id = 100
         self._next_variant_id = 1000
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -164,8 +166,7 @@ class SandboxStore:
         class Handler(_Handler):
             store = sandbox
 
-        server = ThreadingHTTPServer((self.host, self.port), Handler)
-        server.daemon_threads = True
+        server = LoopbackServer((self.host, self.port), Handler)
         self._server = server
         self.port = int(server.server_address[1])
         self._thread = threading.Thread(
