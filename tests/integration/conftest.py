@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feedsync.local.environment import LocalEnvironment
 from integration_harness import Harness, StatusSpy
+
+from feedsync.local.environment import LocalEnvironment
 
 
 @pytest.fixture(scope="session")

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
+from integration_harness import Harness, Shop, simple_product
+
 from feedsync.errors import FeedsyncError, StoreAuthError
 from feedsync.local.stack import free_port
 from feedsync.models import Run
-from integration_harness import Harness, Shop, simple_product
 
 STORE = [
     simple_product("Mug A", "MUG-A", "10.00", 5),
@@ -100,7 +100,7 @@ def test_fetch_connection_refused_fails_the_run(h: Harness) -> None:
     failed, again = out.failed, out.again
 
     # Then the reason names the URL and the connection failure; the store is untouched
-    assert (failed.error or "").startswith(f"{url}: connection failed")
+    assert (failed.error or "").startswith(f"{url}: connection refused")
     assert again.status == "failed"  # still nothing listening, but the start was accepted
     assert out.writes == [] and out.store_after_failure == before
 
@@ -174,29 +174,30 @@ def test_match_error_fails_the_run(h: Harness) -> None:
 
 
 # -------------------------------------------------------------------------- updating
-# In the updating phase the Map's child execution fails. On moto the Distributed Map
-# still "succeeds", Finalize then finds no results file for the shard and *its* NotFound
-# becomes the run's reason; on AWS the Map fails with States.ExceedToleratedFailureThreshold.
-# Either way the shard's own reason (e.g. the store rejecting the token) is lost.
-UPDATE_REASON_LOST = (
-    "product bug: an UpdateShard failure's reason never reaches run.error "
-    "(pipeline.finalize / sync.asl.json ApplyShards); see the report"
-)
+# In the updating phase a shard's child execution fails. The shard leaves its reason on
+# the run (child executions lose it); on moto the Distributed Map still "succeeds", so
+# Finalize finds the shard without results and fails into MarkFailed with that reason.
 
 
-@pytest.mark.xfail(strict=True, reason=UPDATE_REASON_LOST)
 def test_update_error_fails_the_run_with_the_stores_reason(h: Harness) -> None:
-    # Given the update step raises a non-retried error
+    # Given the store connector raises a non-retried error inside the update step
     shop = h.shop(STORE)
     profile = h.url_profile(shop, GOOD_FEED)
 
-    def denied(event: dict[str, Any]) -> None:
-        raise StoreAuthError("the store rejected the access token (HTTP 401)")
+    class DeniedConnector:
+        max_batch = 50
 
-    h.stack.faults["UpdateFunction"] = denied
+        def update_variants(self, batch: list[dict[str, Any]]) -> list[tuple[int, bool, str]]:
+            raise StoreAuthError("the store rejected the access token (HTTP 401)")
+
+    real_connectors = h.deps.connectors
+    h.deps.connectors = lambda store, credentials: DeniedConnector()  # type: ignore[assignment,return-value]
 
     # When it runs
-    failed = h.run_to_end(shop.tenant, profile.profile_id)
+    try:
+        failed = h.run_to_end(shop.tenant, profile.profile_id)
+    finally:
+        h.deps.connectors = real_connectors
 
     # Then the run failed, the lock is released, and the reason is the store's
     assert_failed_cleanly(h, shop, profile.profile_id, failed)
@@ -232,7 +233,6 @@ def test_update_error_fails_the_run_and_releases_the_lock(h: Harness) -> None:
     assert h.store_values(shop)["MUG-A"] == (1100, 6)
 
 
-@pytest.mark.xfail(strict=True, reason=UPDATE_REASON_LOST)
 def test_store_401_fails_the_run_with_the_stores_reason(h: Harness) -> None:
     # Given the store's catalog was imported, then its credentials went bad
     shop = h.shop(STORE)

@@ -6,10 +6,11 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from integration_harness import Harness, simple_product
+
 from feedsync.core import api
 from feedsync.errors import Conflict
 from feedsync.models import Run, Store
-from integration_harness import Harness, simple_product
 
 THREADS = 50
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 import requests
+from integration_harness import Harness, cents, simple_product
+
 from feedsync.core import api
 from feedsync.errors import Conflict, StoreUnavailable
-from integration_harness import Harness, cents, simple_product
 
 
 def test_presigned_upload_starts_a_run_that_succeeds(h: Harness) -> None:

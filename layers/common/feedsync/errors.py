@@ -77,6 +77,12 @@ class StoreRequestError(FeedsyncError):
     code = "store_request_error"
 
 
+class ShardsIncomplete(FeedsyncError):
+    """Finalize found update shards without results: the run cannot be called a success."""
+
+    code = "shards_incomplete"
+
+
 class NotFound(FeedsyncError):
     code = "not_found"
 

@@ -193,12 +193,14 @@ class Run(BaseModel):
     error: str | None = None
     source: dict[str, str | int | None] = Field(default_factory=dict)
     log_key: str | None = None
+    # Set by an update shard that failed for good (child executions lose the reason).
+    shard_error: str | None = None
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
 
     def public(self) -> dict[str, object]:
-        body = self.model_dump(mode="json", exclude={"tenant_id", "log_key"})
+        body = self.model_dump(mode="json", exclude={"tenant_id", "log_key", "shard_error"})
         body["progress"] = {**self.progress.model_dump(), "percent": self.progress.percent}
         body["counts"] = {name: self.counts.get(name, 0) for name in COUNT_NAMES}
         return body

@@ -69,7 +69,7 @@ class HttpSourceFetcher:
         except requests.Timeout as exc:
             raise SourceUnavailable(f"{url}: timed out connecting") from exc
         except requests.ConnectionError as exc:
-            raise SourceError(f"{url}: connection failed ({exc.__class__.__name__})") from exc
+            raise SourceError(f"{url}: {_connection_problem(exc)}") from exc
         with resp:
             if resp.status_code >= 500:
                 raise SourceUnavailable(f"{url}: server answered {resp.status_code} {resp.reason}")
@@ -110,3 +110,20 @@ class HttpSourceFetcher:
                 last_modified=resp.headers.get("Last-Modified"),
                 sha256=digest.hexdigest(),
             )
+
+
+def _connection_problem(exc: BaseException) -> str:
+    """Name the cause a merchant can act on, from the exception chain."""
+    seen: object = exc
+    for _ in range(10):  # requests -> urllib3 -> socket; bounded in case of cycles
+        if not isinstance(seen, BaseException):
+            break
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused (is the server running on that port?)"
+        if isinstance(seen, socket.gaierror):
+            return "DNS lookup failed"
+        if "SSL" in type(seen).__name__:
+            return f"TLS handshake failed ({seen})"
+        nested = seen.args[0] if seen.args else None
+        seen = seen.__cause__ or seen.__context__ or getattr(seen, "reason", None) or nested
+    return f"connection failed ({exc})"

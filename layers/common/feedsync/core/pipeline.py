@@ -26,7 +26,13 @@ from feedsync.domain.fields import VARIANT_POS
 from feedsync.domain.plan import build_plan
 from feedsync.domain.reconcile import Counts, ReconcileSpec, reconcile
 from feedsync.domain.runlog import LOG_HEADER, outcome_log_row, row_error_log_row
-from feedsync.errors import FeedFormatError, NotFound, SourceError
+from feedsync.errors import (
+    FeedFormatError,
+    FeedsyncError,
+    NotFound,
+    ShardsIncomplete,
+    SourceError,
+)
 from feedsync.models import (
     FetchInput,
     FetchOutput,
@@ -246,6 +252,20 @@ def _match(
 # ---------------------------------------------------------------------------- update
 def update(deps: Deps, step: UpdateInput) -> UpdateOutput:
     """Apply one shard. Values are absolute, so a retried shard is safe to re-send."""
+    try:
+        return _apply_shard(deps, step)
+    except FeedsyncError as exc:
+        # A shard runs in a child execution: its error does not reach the parent's Catch
+        # intact, so leave the merchant-readable reason where finalize will find it.
+        deps.repo.update_run(
+            step.run.tenant_id,
+            step.run.run_id,
+            shard_error=f"updating the store failed: {exc.message}",
+        )
+        raise
+
+
+def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
     ref = step.run
     store = _store(deps, ref)
     credentials = deps.secrets.get(store.secret_ref)
@@ -301,21 +321,24 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
     """Close the run (succeeded or failed), write the log, release the lock. Idempotent."""
     ref = step.run
     run = _run(deps, ref)
-    now = deps.clock()
     if step.error is not None:
-        reason = _error_text(step)
-        deps.repo.update_run(
-            ref.tenant_id, ref.run_id, status="failed", error=reason, finished_at=now
-        )
-        summary = RunSummary(
-            run_id=ref.run_id, status="failed", finished_at=now, counts=run.counts, error=reason
-        )
-        deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, False)
-        return FinalizeOutput(run_id=ref.run_id, status="failed", counts=run.counts, error=reason)
+        # A shard's own reason beats the Map's generic States.* error.
+        return _fail(deps, ref, run, run.shard_error or _error_text(step))
 
+    manifest = json.loads(deps.blobs.get_bytes(keys.manifest_key(ref.tenant_id, ref.run_id)))
+    unfinished = [
+        shard["index"]
+        for shard in manifest
+        if deps.blobs.head(keys.result_key(ref.tenant_id, ref.run_id, shard["index"])) is None
+    ]
+    if unfinished:
+        # The Map can report success past a failed child; the Catch path marks the run.
+        why = f"{len(unfinished)} of {len(manifest)} update shards did not complete"
+        raise ShardsIncomplete(run.shard_error or why)
+
+    now = deps.clock()
     results: dict[int, tuple[bool, str]] = {}
     applied: dict[int, dict[str, Any]] = {}
-    manifest = json.loads(deps.blobs.get_bytes(keys.manifest_key(ref.tenant_id, ref.run_id)))
     for shard in manifest:
         for row, _variant, ok, error in _csv_rows(
             deps, keys.result_key(ref.tenant_id, ref.run_id, shard["index"])
@@ -338,6 +361,7 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
         ref.tenant_id,
         ref.run_id,
         status="succeeded",
+        shard_error=None,
         counts=counts,
         log_key=log_key,
         finished_at=now,
@@ -346,6 +370,16 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
     summary = RunSummary(run_id=ref.run_id, status="succeeded", finished_at=now, counts=counts)
     deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, True)
     return FinalizeOutput(run_id=ref.run_id, status="succeeded", counts=counts)
+
+
+def _fail(deps: Deps, ref: RunRef, run: Run, reason: str) -> FinalizeOutput:
+    now = deps.clock()
+    deps.repo.update_run(ref.tenant_id, ref.run_id, status="failed", error=reason, finished_at=now)
+    summary = RunSummary(
+        run_id=ref.run_id, status="failed", finished_at=now, counts=run.counts, error=reason
+    )
+    deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, False)
+    return FinalizeOutput(run_id=ref.run_id, status="failed", counts=run.counts, error=reason)
 
 
 def _write_log(deps: Deps, ref: RunRef, results: dict[int, tuple[bool, str]], log_key: str) -> None:
