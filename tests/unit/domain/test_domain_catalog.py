@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.fields import Variant
 

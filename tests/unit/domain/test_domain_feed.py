@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+
 from feedsync.domain.feed import CsvFeed, RowError
 from feedsync.errors import FeedFormatError, MissingColumnsError, NoDataRowsError
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from feedsync.domain.money import format_money, parse_money, parse_stock
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from feedsync.domain.plan import build_plan
 from feedsync.domain.reconcile import Outcome
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.fields import Row, Variant
 from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile
