@@ -86,7 +86,7 @@ def create_store(body: Annotated[CreateStore, Body()]) -> Response[Any]:
 
 @app.get("/stores")
 def list_stores() -> dict[str, Any]:
-    return {"stores": [s.public() for s in deps().repo.list_stores(_tenant())]}
+    return {"stores": [s.public() for s in api.list_stores(deps(), _tenant())]}
 
 
 @app.get("/stores/<store_id>")
@@ -101,7 +101,7 @@ def create_profile(body: Annotated[ProfileSettings, Body()]) -> Response[Any]:
 
 @app.get("/profiles")
 def list_profiles() -> dict[str, Any]:
-    return {"profiles": [p.public() for p in deps().repo.list_profiles(_tenant())]}
+    return {"profiles": [p.public() for p in api.list_profiles(deps(), _tenant())]}
 
 
 @app.get("/profiles/<profile_id>")

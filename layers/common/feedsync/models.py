@@ -53,8 +53,9 @@ Source = Annotated[UrlSource | UploadSource, Field(discriminator="type")]
 
 
 class CsvFormat(Strict):
+    """CSV, UTF-8 with or without BOM, comma-separated, header on the first row."""
+
     type: Literal["csv"] = "csv"
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
 
 
 class ProfileSettings(Strict):

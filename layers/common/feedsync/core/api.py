@@ -69,7 +69,15 @@ def get_store(deps: Deps, tenant_id: str, store_id: str) -> Store:
     return store
 
 
+def list_stores(deps: Deps, tenant_id: str) -> list[Store]:
+    return deps.repo.list_stores(tenant_id)
+
+
 # --------------------------------------------------------------------------- profiles
+def list_profiles(deps: Deps, tenant_id: str) -> list[Profile]:
+    return deps.repo.list_profiles(tenant_id)
+
+
 def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile:
     get_store_for_profile(deps, tenant_id, body.store_id)
     profile = Profile(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import islice, repeat
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import Final, NamedTuple
 
@@ -156,13 +156,10 @@ class CsvFeed:
         self._stock_memo = _memo(parse_stock)
 
     def __iter__(self) -> Iterator[Row]:
-        """Yield the Row tuples block by block (see ``_blocks`` and ``_block_rows``)."""
-        row_no = self._row_no
+        """Yield the Row tuples (records come from ``_blocks``, rows from ``_rows``)."""
+        records = chain.from_iterable(block[0] or () for block in self._blocks())
         try:
-            for records, _, _ in self._blocks():
-                assert records is not None
-                rows, row_no = self._block_rows(row_no, records)
-                yield from rows
+            yield from self._rows(records)
         except (csv.Error, UnicodeDecodeError) as exc:
             raise FeedFormatError(
                 f"{self.file_name}: row {self._row_no + 1} cannot be read ({exc})"
@@ -236,56 +233,56 @@ class CsvFeed:
             return records, exc
         return records, None
 
-    def _block_rows(self, row_no: int, records: list[list[str]]) -> tuple[list[Row], int]:
-        """The per-row work: index the mapped cells, strip text, parse numbers.
+    def _rows(self, records: Iterable[list[str]]) -> Iterator[Row]:
+        """The hot loop: index the mapped cells, strip text, parse numbers, yield a tuple.
 
         Unmapped fields read a "" sentinel appended to the cell list, so the loop has no
         per-field branching on the mapping. Any ValueError sends the row to the slow
-        path, which works out which cell was bad. Returns the rows and the last row
-        number; ``rows_read`` and the row number are updated as a side effect.
+        path, which works out which cell was bad. ``rows_read`` and the row number are
+        saved when the loop ends or stops.
         """
         get = self._get
         need = self._need
         pmg, pm = self._money_memo
         psg, ps = self._stock_memo
+        row_no = self._row_no
         n = self.rows_read
-        out: list[Row] = []
-        append = out.append
-        for cells in records:
-            row_no += 1
-            if len(cells) < need:
-                if _is_blank(cells):
+        try:
+            for cells in records:
+                row_no += 1
+                if len(cells) < need:
+                    if _is_blank(cells):
+                        continue
+                    n += 1
+                    self._short_row(row_no, cells)
+                    continue
+                cells.append("")
+                sku, bc, pr, sp, rp, cp, st, nm = get(cells)
+                try:
+                    row = (
+                        row_no,
+                        sku.strip() or None,
+                        bc.strip() or None,
+                        (pmg(pr) or pm(pr)) if pr else None,
+                        (pmg(sp) or pm(sp)) if sp else None,
+                        (pmg(rp) or pm(rp)) if rp else None,
+                        (pmg(cp) or pm(cp)) if cp else None,
+                        (psg(st) or ps(st)) if st else None,
+                        nm.strip() or None,
+                    )
+                except ValueError:
+                    careful = self._careful_row(row_no, cells)
+                    if careful is None:
+                        n += 1
+                        continue
+                    row = careful
+                if row[1] is None and row[2] is None and _is_blank(cells):
                     continue
                 n += 1
-                self._short_row(row_no, cells)
-                continue
-            cells.append("")
-            sku, bc, pr, sp, rp, cp, st, nm = get(cells)
-            try:
-                row = (
-                    row_no,
-                    sku.strip() or None,
-                    bc.strip() or None,
-                    (pmg(pr) or pm(pr)) if pr else None,
-                    (pmg(sp) or pm(sp)) if sp else None,
-                    (pmg(rp) or pm(rp)) if rp else None,
-                    (pmg(cp) or pm(cp)) if cp else None,
-                    (psg(st) or ps(st)) if st else None,
-                    nm.strip() or None,
-                )
-            except ValueError:
-                careful = self._careful_row(row_no, cells)
-                if careful is None:
-                    n += 1
-                    continue
-                row = careful
-            if row[1] is None and row[2] is None and _is_blank(cells):
-                continue
-            n += 1
-            append(row)
-        self._row_no = row_no
-        self.rows_read = n
-        return out, row_no
+                yield row
+        finally:
+            self._row_no = row_no
+            self.rows_read = n
 
     def _careful_row(self, row_no: int, cells: list[str]) -> Row | None:
         """Parse cell by cell; blank-but-spaced cells are empty; record the first bad cell."""

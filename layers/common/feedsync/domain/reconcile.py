@@ -288,8 +288,8 @@ def reconcile_csv(
                 if len(vals) != len(numeric) or width < need:
                     records = [flat[i : i + width] for i in range(0, len(flat), width)]
             if records is not None:
-                rows, row_no = feed._block_rows(row_no, records)
-                yield from _reconcile(rows, index, spec, counts, state)
+                yield from _reconcile(feed._rows(records), index, spec, counts, state)
+                row_no = feed._row_no
                 continue
 
             # The bulk path: the block's keys, lookups and "nothing differs" tests.
