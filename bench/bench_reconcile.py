@@ -27,13 +27,7 @@ from feedsync.domain.catalog import CatalogIndex  # noqa: E402
 from feedsync.domain.feed import CsvFeed  # noqa: E402
 from feedsync.domain.fields import Variant  # noqa: E402
 from feedsync.domain.plan import build_plan  # noqa: E402
-from feedsync.domain.reconcile import (  # noqa: E402
-    Counts,
-    Outcome,
-    ReconcileSpec,
-    reconcile,
-    reconcile_csv,
-)
+from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED = 20240601
@@ -108,9 +102,6 @@ def main() -> None:
     ap.add_argument("--variants", type=int, default=None, help="catalog size (default: --rows)")
     ap.add_argument("--no-freeze", action="store_true", help="skip gc.freeze() of the index")
     ap.add_argument("--profile", action="store_true", help="cProfile the full pass")
-    ap.add_argument(
-        "--unfused", action="store_true", help="reconcile(CsvFeed) instead of reconcile_csv"
-    )
     args = ap.parse_args()
     n_rows = args.rows
     n_variants = args.variants or n_rows
@@ -175,8 +166,7 @@ def main() -> None:
                     statuses[s] = get(s, 0) + 1
                     yield out
 
-            outcomes = (reconcile if args.unfused else reconcile_csv)(feed, index, spec, counts)
-            for shard in build_plan(counted(outcomes)):
+            for shard in build_plan(counted(reconcile(feed, index, spec, counts))):
                 shards += 1
                 for batch in shard:
                     items += len(batch)

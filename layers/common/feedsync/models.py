@@ -8,7 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from feedsync.domain.fields import CANONICAL_FIELDS, WRITABLE_FIELDS
 
@@ -167,8 +175,20 @@ class Profile(ProfileSettings):
 
 
 class Progress(BaseModel):
+    """Items applied / items to apply. ``shards`` holds each shard's applied count.
+
+    Shards write absolute counts, so a retried shard cannot count its batches twice.
+    """
+
     done: int = 0
     total: int = 0
+    shards: dict[str, int] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _sum_shards(self) -> Progress:
+        if self.shards:
+            self.done = max(self.done, sum(self.shards.values()))
+        return self
 
     @property
     def percent(self) -> int:
@@ -202,7 +222,12 @@ class Run(BaseModel):
 
     def public(self) -> dict[str, object]:
         body = self.model_dump(mode="json", exclude={"tenant_id", "log_key", "shard_error"})
-        body["progress"] = {**self.progress.model_dump(), "percent": self.progress.percent}
+        progress = self.progress
+        body["progress"] = {
+            "done": progress.done,
+            "total": progress.total,
+            "percent": progress.percent,
+        }
         body["counts"] = {name: self.counts.get(name, 0) for name in COUNT_NAMES}
         return body
 

@@ -227,11 +227,13 @@ class DynamoRepository:
     def update_run(self, tenant_id: str, run_id: str, **fields: Any) -> None:
         self._update(_tenant(tenant_id), f"RUN#{run_id}", fields)
 
-    def add_progress(self, tenant_id: str, run_id: str, done: int) -> None:
+    def set_shard_progress(self, tenant_id: str, run_id: str, shard: int, done: int) -> None:
+        # Absolute per-shard counts (not ADD): a retried shard re-sets, never double-counts.
         self.client.update_item(
             TableName=self.table,
             Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"RUN#{run_id}"}),
-            UpdateExpression="SET progress.done = progress.done + :n",
+            UpdateExpression="SET progress.shards.#s = :n",
             ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames={"#s": str(shard)},
             ExpressionAttributeValues=_to_ddb({":n": done}),
         )

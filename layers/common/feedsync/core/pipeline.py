@@ -238,7 +238,7 @@ def _match(
         ref.run_id,
         status="updating",
         counts=totals,
-        progress={"done": 0, "total": len(changed)},
+        progress={"done": 0, "total": len(changed), "shards": {}},
     )
     return MatchOutput(
         manifest_bucket=deps.blobs.bucket,
@@ -274,7 +274,7 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(_RESULT_HEADER)
-    updated = failed = 0
+    updated = failed = applied = 0
     for batch in shard["batches"]:
         by_variant = {item["variant_id"]: item for item in batch}
         for variant_id, ok, error in connector.update_variants(batch):
@@ -283,7 +283,8 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
                 updated += 1
             else:
                 failed += 1
-        deps.repo.add_progress(ref.tenant_id, ref.run_id, len(batch))
+        applied += len(batch)
+        deps.repo.set_shard_progress(ref.tenant_id, ref.run_id, step.shard.index, applied)
     deps.blobs.put_bytes(
         keys.result_key(ref.tenant_id, ref.run_id, step.shard.index),
         buf.getvalue().encode(),
@@ -365,7 +366,7 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
         counts=counts,
         log_key=log_key,
         finished_at=now,
-        progress={"done": run.progress.total, "total": run.progress.total},
+        progress={"done": run.progress.total, "total": run.progress.total, "shards": {}},
     )
     summary = RunSummary(run_id=ref.run_id, status="succeeded", finished_at=now, counts=counts)
     deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, True)

@@ -10,9 +10,7 @@ column to fix, and the rest of the file still syncs.
 from __future__ import annotations
 
 import csv
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import Final, NamedTuple
 
@@ -52,37 +50,6 @@ def _memo(parse: Callable[[str], int]) -> tuple[Callable[[str], int | None], Cal
 _CACHE_MAX: Final = 50_000
 
 
-# Lines per block: big enough to amortise the per-block work, small enough to stay in cache.
-BLOCK_LINES: Final = 2048
-_EOL: Final = "\r\n"
-
-
-class _Feeder:
-    """The csv module's line source: pushed-back lines first, then the caller's lines."""
-
-    def __init__(self, lines: Iterator[str]) -> None:
-        self.lines = lines
-        self.pending: deque[str] = deque()
-
-    def __iter__(self) -> _Feeder:
-        return self
-
-    def __next__(self) -> str:
-        if self.pending:
-            return self.pending.popleft()
-        return next(self.lines)
-
-
-# A block of data records: (cell lists, [], 0), or with ``flat`` and equal-width lines
-# (None, all cells of the block in row order, cells per row).
-Block = tuple[list[list[str]] | None, list[str], int]
-
-
-def _uniform(lines: list[str]) -> bool:
-    counts = list(map(str.count, lines, repeat(",")))
-    return counts.count(counts[0]) == len(counts)
-
-
 def _clean_header(name: str) -> str:
     # A BOM can survive when the file was concatenated or saved twice by Excel.
     return name.strip().replace("\ufeff", "").strip()
@@ -111,11 +78,7 @@ class CsvFeed:
                 f"{file_name}: unknown field(s) {', '.join(repr(u) for u in unknown)} in the "
                 f"column mapping; known fields are: {', '.join(CANONICAL_FIELDS)}"
             )
-        # One iterator over the caller's lines: the header is read through the csv module,
-        # the data rows in blocks (see ``_blocks``), quoted records again via csv.
-        self._lines: Iterator[str] = iter(lines)
-        self._feeder = _Feeder(self._lines)
-        self._reader = csv.reader(self._feeder)
+        self._reader = csv.reader(lines)
         try:
             header = next(self._reader, None)
         except (csv.Error, UnicodeDecodeError) as exc:
@@ -152,103 +115,22 @@ class CsvFeed:
             getter_idx.append(idx)
         self._get = itemgetter(*getter_idx)
         self._need = max((m[2] for m in self._mapped), default=-1) + 1
-        self._money_memo = _memo(parse_money)
-        self._stock_memo = _memo(parse_stock)
 
     def __iter__(self) -> Iterator[Row]:
-        """Yield the Row tuples (records come from ``_blocks``, rows from ``_rows``)."""
-        records = chain.from_iterable(block[0] or () for block in self._blocks())
-        try:
-            yield from self._rows(records)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise FeedFormatError(
-                f"{self.file_name}: row {self._row_no + 1} cannot be read ({exc})"
-            ) from exc
-
-    def _blocks(self, flat: bool = False) -> Iterator[Block]:
-        """Yield the data records (cell lists) in blocks of up to ``BLOCK_LINES`` lines.
-
-        A block whose lines hold no quote character, no stray CR/LF inside a line and no
-        over-long line is split with ``str.split`` in C-level bulk calls (the common
-        case, 2-3x cheaper than csv.reader). Otherwise each line of the block is split
-        on its own, and a line with a quote is handed to the csv module, which pulls
-        continuation lines (quoted newlines) from the same source. A read error is
-        raised only after the records before it have been yielded, so the caller's
-        row number points at the record that failed.
-        """
-        lines = self._lines
-        limit = csv.field_size_limit()
-        while True:
-            block: list[str] = []
-            error: Exception | None = None
-            try:
-                block.extend(islice(lines, BLOCK_LINES))
-            except UnicodeDecodeError as exc:
-                error = exc
-            if block:
-                stripped = list(map(str.rstrip, block, repeat(_EOL)))
-                joined = "\n".join(stripped)
-                if (
-                    '"' in joined
-                    or "\r" in joined
-                    or joined.count("\n") != len(stripped) - 1
-                    or max(map(len, stripped)) > limit
-                ):
-                    records, csv_error = self._split_slowly(block, limit)
-                    error = error or csv_error
-                    if records:
-                        yield records, [], 0
-                elif flat and _uniform(stripped):
-                    # Every line has the same number of cells: split the block as one
-                    # string; cell j of row i is then flat[i * width + j].
-                    width = stripped[0].count(",") + 1
-                    yield None, joined.replace("\n", ",").split(","), width
-                else:
-                    yield list(map(str.split, stripped, repeat(","))), [], 0
-            if error is not None:
-                raise error
-            if not block:
-                return
-
-    def _split_slowly(
-        self, block: list[str], limit: int
-    ) -> tuple[list[list[str]], Exception | None]:
-        """Split line by line; quoted (or odd) lines go through the csv module."""
-        records: list[list[str]] = []
-        pending = self._feeder.pending
-        pending.extend(block)
-        try:
-            while pending:
-                line = pending.popleft()
-                text = line.rstrip(_EOL)
-                if '"' in text or "\r" in text or "\n" in text or len(text) > limit:
-                    pending.appendleft(line)
-                    cells = next(self._reader, None)
-                    if cells is None:  # pragma: no cover - the pushed-back line is there
-                        break
-                    records.append(cells)
-                else:
-                    records.append(text.split(","))
-        except (csv.Error, UnicodeDecodeError) as exc:
-            return records, exc
-        return records, None
-
-    def _rows(self, records: Iterable[list[str]]) -> Iterator[Row]:
         """The hot loop: index the mapped cells, strip text, parse numbers, yield a tuple.
 
         Unmapped fields read a "" sentinel appended to the cell list, so the loop has no
         per-field branching on the mapping. Any ValueError sends the row to the slow
-        path, which works out which cell was bad. ``rows_read`` and the row number are
-        saved when the loop ends or stops.
+        path, which works out which cell was bad.
         """
         get = self._get
         need = self._need
-        pmg, pm = self._money_memo
-        psg, ps = self._stock_memo
+        pmg, pm = _memo(parse_money)
+        psg, ps = _memo(parse_stock)
         row_no = self._row_no
         n = self.rows_read
         try:
-            for cells in records:
+            for cells in self._reader:
                 row_no += 1
                 if len(cells) < need:
                     if _is_blank(cells):
@@ -280,6 +162,10 @@ class CsvFeed:
                     continue
                 n += 1
                 yield row
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise FeedFormatError(
+                f"{self.file_name}: row {row_no + 1} cannot be read ({exc})"
+            ) from exc
         finally:
             self._row_no = row_no
             self.rows_read = n

@@ -31,11 +31,14 @@ def build_plan(
     for row_no, key, status, pid, vid, changes, _msg in changed:
         if status != CHANGED:
             continue
-        diff: dict[str, list[int | None]] = {}
-        for f, old, new in changes:  # a loop, not a comprehension: no frame per item
-            diff[f] = [old, new]
         batch.append(
-            {"row": row_no, "key": key, "product_id": pid, "variant_id": vid, "changes": diff}
+            {
+                "row": row_no,
+                "key": key,
+                "product_id": pid,
+                "variant_id": vid,
+                "changes": {f: [old, new] for f, old, new in changes},
+            }
         )
         if len(batch) == batch_size:
             shard.append(batch)
