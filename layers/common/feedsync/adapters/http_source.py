@@ -7,13 +7,14 @@ import ipaddress
 import os
 import socket
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
 from feedsync.errors import SourceError, SourceUnavailable
 
 _CHUNK = 1 << 20
+_MAX_REDIRECTS = 5
 
 
 @dataclass
@@ -39,7 +40,6 @@ class HttpSourceFetcher:
         self.allow_private = allow_private
         self.max_bytes = max_bytes
         self.session = session or requests.Session()
-        self.session.max_redirects = 5
         self.timeout = (connect_timeout_s, read_timeout_s)
 
     def _check_host(self, url: str) -> None:
@@ -54,18 +54,34 @@ class HttpSourceFetcher:
             return
         for info in infos:
             addr = ipaddress.ip_address(info[4][0])
-            if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved:
+            if not addr.is_global:  # private, loopback, link-local/metadata, CGNAT, reserved
                 raise SourceError(
                     f"{url}: {host} resolves to {addr}, a private/loopback address; "
                     "feedsync only fetches from public addresses"
                 )
 
+    def _get(self, url: str) -> requests.Response:
+        """GET following at most 5 redirects, checking every hop's address (no SSRF by redirect).
+
+        DNS rebinding between the check and the connection remains possible; the Lambda
+        should run outside a VPC with private resources (see ARCHITECTURE.md).
+        """
+        target = url
+        for _hop in range(_MAX_REDIRECTS + 1):
+            self._check_host(target)
+            resp = self.session.get(
+                target, stream=True, timeout=self.timeout, allow_redirects=False
+            )
+            if not resp.is_redirect:
+                return resp
+            location = resp.headers.get("Location", "")
+            resp.close()
+            target = urljoin(target, location)
+        raise SourceError(f"{url}: more than {_MAX_REDIRECTS} redirects")
+
     def fetch_url(self, url: str, dest_dir: str) -> DownloadedFile:
-        self._check_host(url)
         try:
-            resp = self.session.get(url, stream=True, timeout=self.timeout)
-        except requests.TooManyRedirects as exc:
-            raise SourceError(f"{url}: more than 5 redirects") from exc
+            resp = self._get(url)
         except requests.Timeout as exc:
             raise SourceUnavailable(f"{url}: timed out connecting") from exc
         except requests.ConnectionError as exc:

@@ -17,9 +17,10 @@ def import_catalog(deps: Deps, cmd: CatalogImportInput) -> StatusOnly:
         connector = deps.connectors(store, deps.secrets.get(store.secret_ref))
         index = CatalogIndex.from_variants(connector.iter_variants())
         key = save_catalog(deps, store, index)
-    except FeedsyncError as exc:
-        deps.repo.update_store(cmd.tenant_id, cmd.store_id, status="import_failed", error=str(exc))
-        return StatusOnly(status="import_failed", detail=str(exc))
+    except Exception as exc:  # a store must never stay "setting_up" for ever
+        reason = str(exc) if isinstance(exc, FeedsyncError) else f"catalog import failed ({exc})"
+        deps.repo.update_store(cmd.tenant_id, cmd.store_id, status="import_failed", error=reason)
+        return StatusOnly(status="import_failed", detail=reason)
     deps.repo.update_store(
         cmd.tenant_id,
         cmd.store_id,

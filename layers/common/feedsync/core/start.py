@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from feedsync.core.deps import Deps
 from feedsync.errors import Conflict, NotFound
 from feedsync.models import Run, RunRef, RunSummary, StartCommand
@@ -47,12 +49,15 @@ def start_run(deps: Deps, cmd: StartCommand) -> Run:
         deps.repo.put_run(run)
         deps.executions.start(run_id, {"run": ref.model_dump()})
     except Exception as exc:
-        # The execution never started: nothing will release the lock but us.
+        # The execution never started: nothing will release the lock but us, so release
+        # it first, then record the failed run (upsert: put_run itself may have failed).
         reason = f"could not start the run: {exc}"
-        deps.repo.update_run(
-            cmd.tenant_id, run_id, status="failed", error=reason, finished_at=deps.clock()
-        )
         summary = RunSummary(run_id=run_id, status="failed", error=reason)
         deps.repo.release_run_lock(cmd.tenant_id, cmd.profile_id, run_id, summary, synced=False)
+        failed = run.model_copy(
+            update={"status": "failed", "error": reason, "finished_at": deps.clock()}
+        )
+        with contextlib.suppress(Exception):  # the original error is the one to report
+            deps.repo.put_run(failed)
         raise
     return run
