@@ -148,6 +148,8 @@ def get_run(run_id: str) -> dict[str, Any]:
 @app.get("/runs/<run_id>/log")
 def run_log(run_id: str) -> Response[Any]:
     body = api.run_log(deps(), _tenant(), run_id)
+    if isinstance(body, str):  # too big for a Lambda response: download from S3
+        return Response(status_code=302, headers={"Location": body}, body="")
     return Response(
         status_code=200,
         content_type="text/csv",

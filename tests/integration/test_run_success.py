@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+import requests
 from integration_harness import PHASES, Harness, simple_product
 
+from feedsync.core import api
 from feedsync.core.pipeline import load_catalog
 from feedsync.domain.runlog import LOG_HEADER
 
@@ -155,3 +158,21 @@ def test_full_mode_rewrites_every_mapped_value(h: Harness) -> None:
     assert full.counts["changed"] == 1 and full.counts["updated"] == 1
     log = h.deps.blobs.get_bytes(full.log_key).decode().splitlines()
     assert log[1].endswith(",updated,price: 7.00 -> 7.00; stock: 4 -> 4,")
+
+
+def test_a_log_too_big_for_a_lambda_response_is_a_download_url(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a finished run and a tiny inline limit (so its log counts as "too big")
+    shop = h.shop(STORE)
+    profile = h.url_profile(shop, FEED)
+    run = h.run_to_end(shop.tenant, profile.profile_id)
+    assert run.status == "succeeded", run.error
+    monkeypatch.setattr(api, "INLINE_LOG_BYTES", 10)
+    # When the log is asked for
+    got = api.run_log(h.deps, shop.tenant, run.run_id)
+    # Then it is a presigned URL that serves the same CSV the run wrote
+    assert isinstance(got, str) and got.startswith("http")
+    download = requests.get(got, timeout=10)
+    assert download.status_code == 200
+    assert download.content == h.deps.blobs.get_bytes(run.log_key or "")

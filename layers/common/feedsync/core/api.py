@@ -172,8 +172,16 @@ def list_runs(deps: Deps, tenant_id: str, profile_id: str) -> list[Run]:
     return deps.repo.list_runs(tenant_id, profile_id)
 
 
-def run_log(deps: Deps, tenant_id: str, run_id: str) -> bytes:
+# Lambda responses stop at 6 MB: bigger logs are handed out as a presigned S3 URL.
+INLINE_LOG_BYTES = 5 * 1024 * 1024
+
+
+def run_log(deps: Deps, tenant_id: str, run_id: str) -> bytes | str:
+    """The log CSV itself, or (when too big to return inline) a download URL for it."""
     run = get_run(deps, tenant_id, run_id)
     if not run.log_key:
         raise NotFound(f"run {run_id} has no log yet (status: {run.status})")
+    head = deps.blobs.head(run.log_key)
+    if head is not None and head["size"] > INLINE_LOG_BYTES:
+        return deps.blobs.presign_get(run.log_key, 900)
     return deps.blobs.get_bytes(run.log_key)
