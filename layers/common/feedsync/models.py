@@ -5,6 +5,7 @@ Nothing here is used per feed row: rows are plain tuples (see domain/fields.py).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -337,6 +338,20 @@ class UploadedObject(BaseModel):
     key: str
     size: int = 0
     version_id: str | None = None
+
+
+class ExecutionStatusChange(BaseModel):
+    """EventBridge's "Step Functions Execution Status Change" detail (the fields we read)."""
+
+    name: str
+    status: str
+    input: str | None = None
+
+    def run_ref(self) -> RunRef | None:
+        try:
+            return RunRef.model_validate(json.loads(self.input or "")["run"])
+        except (ValueError, KeyError, TypeError):
+            return None
 
 
 class StatusOnly(BaseModel):

@@ -37,5 +37,6 @@ def deps() -> Deps:
         catalog_import_function=settings.catalog_import_function,
         secret_prefix=settings.secret_prefix,
         shard_batches=settings.shard_batches,
+        allow_custom_store_urls=settings.allow_private_urls,
         upload_url_ttl_s=settings.upload_url_ttl_s,
     )

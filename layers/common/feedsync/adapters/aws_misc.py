@@ -56,8 +56,20 @@ class StepFunctionsExecutions:
         except ClientError as exc:
             # The name is the run id: a redelivered start is the same execution.
             if exc.response["Error"]["Code"] == "ExecutionAlreadyExists":
-                return f"{self.arn.replace(':stateMachine:', ':execution:')}:{name}"
+                return self._execution_arn(name)
             raise
+
+    def status(self, name: str) -> str | None:
+        try:
+            got = self.client.describe_execution(executionArn=self._execution_arn(name))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return None
+            raise
+        return got["status"]
+
+    def _execution_arn(self, name: str) -> str:
+        return f"{self.arn.replace(':stateMachine:', ':execution:')}:{name}"
 
 
 class LambdaInvoker:

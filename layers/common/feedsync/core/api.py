@@ -41,7 +41,15 @@ def register_api_key(deps: Deps, tenant_id: str, api_key: str) -> None:
 
 
 # ----------------------------------------------------------------------------- stores
+# The platform's own API host; anything else would send the store token elsewhere.
+_STORE_URL = {"bigcommerce": re.compile(r"https://api\.bigcommerce\.com/stores/[A-Za-z0-9]+/v3")}
+_STORE_URL_HINT = {"bigcommerce": "https://api.bigcommerce.com/stores/<store hash>/v3"}
+
+
 def create_store(deps: Deps, tenant_id: str, body: CreateStore) -> Store:
+    api_url = str(body.api_url).rstrip("/")
+    if not deps.allow_custom_store_urls and not _STORE_URL[body.platform].fullmatch(api_url):
+        raise InvalidRequest("api_url", f"must be {_STORE_URL_HINT[body.platform]}")
     store_id = deps.ids("store")
     ref = deps.secrets.put(
         f"{deps.secret_prefix}/{tenant_id}/{store_id}",
@@ -52,7 +60,7 @@ def create_store(deps: Deps, tenant_id: str, body: CreateStore) -> Store:
         store_id=store_id,
         name=body.name,
         platform=body.platform,
-        api_url=str(body.api_url).rstrip("/"),
+        api_url=api_url,
         secret_ref=ref,
         created_at=deps.clock(),
     )

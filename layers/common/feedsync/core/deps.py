@@ -40,6 +40,8 @@ class Deps:
     catalog_import_function: str
     secret_prefix: str = "feedsync"
     shard_batches: int = 20
+    # Store API URLs outside the platform's own host (the local sandbox) only when allowed.
+    allow_custom_store_urls: bool = False
     upload_url_ttl_s: int = 3600
     work_dir: str = "/tmp"
     clock: Callable[[], datetime] = field(default=_now)

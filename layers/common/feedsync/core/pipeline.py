@@ -20,6 +20,7 @@ from typing import IO, Any, TextIO, cast
 from feedsync.core import keys
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows, write_rows
+from feedsync.core.start import abandon_run
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.feed import CsvFeed
 from feedsync.domain.fields import VARIANT_POS
@@ -34,6 +35,7 @@ from feedsync.errors import (
     SourceError,
 )
 from feedsync.models import (
+    ACTIVE_STATUSES,
     FetchInput,
     FetchOutput,
     FinalizeInput,
@@ -323,8 +325,12 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
     ref = step.run
     run = _run(deps, ref)
     if step.error is not None:
+        if run.status not in ACTIVE_STATUSES:  # already closed (a redelivered failure)
+            return FinalizeOutput(
+                run_id=run.run_id, status=run.status, counts=run.counts, error=run.error
+            )
         # A shard's own reason beats the Map's generic States.* error.
-        return _fail(deps, ref, run, run.shard_error or _error_text(step))
+        return _fail(deps, run, run.shard_error or _error_text(step))
 
     manifest = json.loads(deps.blobs.get_bytes(keys.manifest_key(ref.tenant_id, ref.run_id)))
     unfinished = [
@@ -373,14 +379,9 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
     return FinalizeOutput(run_id=ref.run_id, status="succeeded", counts=counts)
 
 
-def _fail(deps: Deps, ref: RunRef, run: Run, reason: str) -> FinalizeOutput:
-    now = deps.clock()
-    deps.repo.update_run(ref.tenant_id, ref.run_id, status="failed", error=reason, finished_at=now)
-    summary = RunSummary(
-        run_id=ref.run_id, status="failed", finished_at=now, counts=run.counts, error=reason
-    )
-    deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, False)
-    return FinalizeOutput(run_id=ref.run_id, status="failed", counts=run.counts, error=reason)
+def _fail(deps: Deps, run: Run, reason: str) -> FinalizeOutput:
+    abandon_run(deps, run, reason)
+    return FinalizeOutput(run_id=run.run_id, status="failed", counts=run.counts, error=reason)
 
 
 def _write_log(deps: Deps, ref: RunRef, results: dict[int, tuple[bool, str]], log_key: str) -> None:

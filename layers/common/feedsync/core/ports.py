@@ -62,6 +62,10 @@ class Secrets(Protocol):
 class Executions(Protocol):
     def start(self, name: str, payload: dict[str, Any]) -> str: ...
 
+    def status(self, name: str) -> str | None:
+        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED; None when there is no such execution."""
+        ...
+
 
 class Invoker(Protocol):
     def invoke_async(self, function: str, payload: dict[str, Any]) -> None: ...

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 from feedsync.core.deps import Deps
 from feedsync.errors import Conflict, NotFound
-from feedsync.models import Run, RunRef, RunSummary, StartCommand
+from feedsync.models import (
+    ACTIVE_STATUSES,
+    ExecutionStatusChange,
+    Run,
+    RunRef,
+    RunSummary,
+    StartCommand,
+    StatusOnly,
+)
+
+# A run younger than this may not have its execution yet (start_run is between steps).
+_START_GRACE = timedelta(minutes=2)
 
 
 def start_run(deps: Deps, cmd: StartCommand) -> Run:
@@ -28,7 +40,10 @@ def start_run(deps: Deps, cmd: StartCommand) -> Run:
         raise Conflict("no_file", "no file has been uploaded for this profile yet")
 
     run_id = deps.ids("run")
-    if not deps.repo.acquire_run_lock(cmd.tenant_id, cmd.profile_id, run_id):
+    if not deps.repo.acquire_run_lock(cmd.tenant_id, cmd.profile_id, run_id) and not (
+        _clear_stale_lock(deps, cmd.tenant_id, cmd.profile_id)
+        and deps.repo.acquire_run_lock(cmd.tenant_id, cmd.profile_id, run_id)
+    ):
         raise Conflict("already_running", "this profile is already running")
     run = Run(
         tenant_id=cmd.tenant_id,
@@ -61,3 +76,55 @@ def start_run(deps: Deps, cmd: StartCommand) -> Run:
             deps.repo.put_run(failed)
         raise
     return run
+
+
+def _clear_stale_lock(deps: Deps, tenant_id: str, profile_id: str) -> bool:
+    """Free a lock whose run can no longer release it; True if it was freed.
+
+    That is a run already final (its release failed), or one whose execution ended
+    without reaching Finalize/MarkFailed (stopped, timed out, MarkFailed exhausted).
+    """
+    profile = deps.repo.get_profile(tenant_id, profile_id)
+    holder = profile.current_run_id if profile else None
+    if holder is None:
+        return True  # released meanwhile
+    run = deps.repo.get_run(tenant_id, holder)
+    if run is not None and run.status in ACTIVE_STATUSES:
+        if deps.clock() - run.created_at < _START_GRACE:
+            return False
+        if deps.executions.status(holder) == "RUNNING":
+            return False
+        abandon_run(deps, run, "the run's execution ended before the run finished")
+        return True
+    summary = (
+        RunSummary(run_id=holder, status=run.status, finished_at=run.finished_at, error=run.error)
+        if run is not None
+        else RunSummary(run_id=holder, status="failed", error="run record missing")
+    )
+    deps.repo.release_run_lock(tenant_id, profile_id, holder, summary, synced=False)
+    return True
+
+
+def abandon_run(deps: Deps, run: Run, reason: str) -> None:
+    """Mark an active run failed and release its lock (its execution will not)."""
+    if run.status not in ACTIVE_STATUSES:
+        return
+    now = deps.clock()
+    deps.repo.update_run(run.tenant_id, run.run_id, status="failed", error=reason, finished_at=now)
+    summary = RunSummary(
+        run_id=run.run_id, status="failed", finished_at=now, counts=run.counts, error=reason
+    )
+    deps.repo.release_run_lock(run.tenant_id, run.profile_id, run.run_id, summary, synced=False)
+
+
+def execution_ended(deps: Deps, change: ExecutionStatusChange) -> StatusOnly:
+    """An execution stopped, timed out or failed: close its run if nothing else did."""
+    ref = change.run_ref()
+    run = deps.repo.get_run(ref.tenant_id, ref.run_id) if ref else None
+    if run is None:
+        return StatusOnly(status="unknown", detail=f"no run for execution {change.name}")
+    if run.status in ACTIVE_STATUSES:
+        reason = f"the run's execution ended ({change.status}) before the run finished"
+        abandon_run(deps, run, reason)
+        return StatusOnly(status="failed", detail=reason)
+    return StatusOnly(status=run.status, detail="already closed")

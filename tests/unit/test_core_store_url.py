@@ -1,0 +1,99 @@
+"""A store's API URL must be the platform's own host: the store token is sent there."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pytest
+
+from feedsync.core import api
+from feedsync.core.deps import Deps
+from feedsync.errors import InvalidRequest
+from feedsync.models import CreateStore, Store
+
+
+class _Recorder:
+    """Stands in for the repository, secrets and invoker: records what the core writes."""
+
+    def __init__(self) -> None:
+        self.stores: list[Store] = []
+        self.secrets: list[dict[str, str]] = []
+        self.imports: list[dict[str, Any]] = []
+
+    def put_store(self, store: Store) -> None:
+        self.stores.append(store)
+
+    def put(self, name: str, value: dict[str, str]) -> str:
+        self.secrets.append(value)
+        return f"arn:secret:{name}"
+
+    def invoke_async(self, function: str, payload: dict[str, Any]) -> None:
+        self.imports.append(payload)
+
+
+def _deps(recorder: _Recorder, *, allow_custom: bool) -> Deps:
+    fake = cast(Any, recorder)
+    return Deps(
+        repo=fake,
+        blobs=fake,
+        secrets=fake,
+        executions=fake,
+        invoker=fake,
+        fetcher=fake,
+        connectors=fake,
+        catalog_import_function="import",
+        allow_custom_store_urls=allow_custom,
+    )
+
+
+def _body(url: str) -> CreateStore:
+    return CreateStore.model_validate(
+        {
+            "name": "Shop",
+            "platform": "bigcommerce",
+            "api_url": url,
+            "credentials": {"access_token": "tok"},
+        }
+    )
+
+
+def test_the_platform_host_is_accepted_and_starts_an_import() -> None:
+    # Given a deployment that allows only the platform's host
+    rec = _Recorder()
+    # When a store on api.bigcommerce.com is created
+    store = api.create_store(
+        _deps(rec, allow_custom=False), "t1", _body("https://api.bigcommerce.com/stores/abc123/v3/")
+    )
+    # Then it is saved (token in the secret, not the record) and its import is started
+    assert store.api_url == "https://api.bigcommerce.com/stores/abc123/v3"
+    assert rec.secrets == [{"access_token": "tok"}] and "tok" not in store.model_dump_json()
+    assert rec.imports == [{"tenant_id": "t1", "store_id": store.store_id}]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://api.bigcommerce.com/stores/abc123/v3",  # not TLS
+        "https://169.254.169.254/latest/meta-data",  # cloud metadata
+        "https://api.bigcommerce.com.evil.example/stores/abc123/v3",
+        "http://127.0.0.1:8081/stores/abc123/v3",
+    ],
+)
+def test_any_other_host_is_refused_naming_the_field(url: str) -> None:
+    # Given a deployment that allows only the platform's host
+    rec = _Recorder()
+    # When a store elsewhere is created, then it is refused and nothing is stored
+    with pytest.raises(InvalidRequest) as err:
+        api.create_store(_deps(rec, allow_custom=False), "t1", _body(url))
+    assert err.value.field == "api_url" and "api.bigcommerce.com" in err.value.message
+    assert rec.stores == [] and rec.secrets == [] and rec.imports == []
+
+
+def test_the_local_stack_may_use_its_sandbox_store() -> None:
+    # Given the local stack (custom store URLs allowed)
+    rec = _Recorder()
+    # When a sandbox store on loopback is created, then it is accepted
+    store = api.create_store(
+        _deps(rec, allow_custom=True), "t1", _body("http://127.0.0.1:8081/stores/abc123/v3")
+    )
+    assert store.api_url.startswith("http://127.0.0.1:8081/")
