@@ -8,6 +8,8 @@ is accepted afterwards (and succeeds once the cause is gone).
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,7 +278,7 @@ def test_store_401_fails_the_run_and_writes_nothing(h: Harness) -> None:
     # Then the store answered 401 once (not retried), nothing changed, the restart syncs
     assert [r[2] for r in out.writes] == [401]
     assert out.store_after_failure == before
-    assert failed.counts.get("updated") is None  # the run never reached a summary
+    assert failed.counts.get("updated") == 0  # nothing reached the store
     assert again.status == "succeeded", again.error
     assert h.store_values(shop)["MUG-A"] == (1100, 6) and before["MUG-A"] == (1000, 5)
 
@@ -305,7 +307,46 @@ def test_finalize_error_is_caught_by_mark_failed(h: Harness) -> None:
     assert calls == [False, True]
     assert failed.error == "finalize could not write the run log"
     assert h.spy.of(failed.run_id) == ["preparing", "matching", "updating", "failed"]
-    assert failed.log_key is None
+    # And the writes that did reach the store are counted and logged all the same
+    assert failed.log_key is not None and failed.counts["updated"] >= 1
+    log = h.deps.blobs.get_bytes(failed.log_key).decode()
+    assert log.count(",updated,") == failed.counts["updated"]
     assert again.status == "succeeded", again.error
     prof = h.deps.repo.get_profile(shop.tenant, profile.profile_id)
     assert prof.last_run.run_id == again.run_id and prof.last_sync_at == again.finished_at
+
+
+def test_a_shard_that_dies_part_way_logs_what_reached_the_store(h: Harness) -> None:
+    # Given 60 items to change (two batches of one shard) and a store connection that
+    # fails for good on the second batch
+    products = [simple_product(f"Tee {i}", f"TEE-{i:03d}", "10.00", 1) for i in range(60)]
+    shop = h.shop(products)
+    feed = "SKU,Price,Qty\n" + "".join(f"TEE-{i:03d},12.00,1\n" for i in range(60))
+    profile = h.url_profile(shop, feed)
+    real_connectors = h.deps.connectors
+
+    class SecondBatchFails:
+        def __init__(self, inner: Any) -> None:
+            self.inner, self.max_batch, self.calls = inner, inner.max_batch, 0
+
+        def update_variants(self, batch: list[dict[str, Any]]) -> list[tuple[int, bool, str]]:
+            self.calls += 1
+            if self.calls == 2:
+                raise StoreAuthError("the store rejected the access token (HTTP 401)")
+            return self.inner.update_variants(batch)  # type: ignore[no-any-return]
+
+    h.deps.connectors = lambda store, creds: SecondBatchFails(real_connectors(store, creds))  # type: ignore[assignment,return-value]
+    try:
+        failed = h.run_to_end(shop.tenant, profile.profile_id)
+    finally:
+        h.deps.connectors = real_connectors
+
+    # Then the run failed with the store's reason, and the first batch is on record
+    assert failed.status == "failed" and "rejected the access token" in (failed.error or "")
+    assert failed.counts["updated"] == 50 and failed.log_key is not None
+    log = list(csv.DictReader(io.StringIO(h.deps.blobs.get_bytes(failed.log_key).decode())))
+    statuses = [r["status"] for r in log]
+    assert statuses.count("updated") == 50 and statuses.count("not_applied") == 10
+    # And the catalog index holds the 50 new prices, so a rerun sends only the other 10
+    again = h.run_to_end(shop.tenant, profile.profile_id)
+    assert again.status == "succeeded" and again.counts["updated"] == 10

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
 import requests
 from integration_harness import PHASES, Harness, simple_product
 
-from feedsync.core import api
+from feedsync.core import api, pipeline
 from feedsync.core.pipeline import load_catalog
+from feedsync.domain.fields import VARIANT_POS
 from feedsync.domain.runlog import LOG_HEADER
 
 STORE = [
@@ -176,3 +178,31 @@ def test_a_log_too_big_for_a_lambda_response_is_a_download_url(
     download = requests.get(got, timeout=10)
     assert download.status_code == 200
     assert download.content == h.deps.blobs.get_bytes(run.log_key or "")
+
+
+def test_two_runs_patching_one_store_index_keep_both_changes(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a store's index, and two finalizes (e.g. two profiles) patching it at once:
+    # the second reads the index, then the first writes its change before the second writes
+    shop = h.shop(STORE)
+    store = h.deps.repo.get_store(shop.tenant, shop.store.store_id)
+    assert store is not None
+    vid_a, vid_b = (v[1] for v in load_catalog(h.deps, store).variants[:2])
+    real_read = h.deps.blobs.open_read_tagged
+    raced: list[bool] = []
+
+    def read_then_race(key: str) -> Any:
+        got = real_read(key)
+        if not raced:
+            raced.append(True)
+            pipeline._apply_to_catalog(h.deps, store, {vid_a: {"price": [None, 4242]}})
+        return got
+
+    monkeypatch.setattr(h.deps.blobs, "open_read_tagged", read_then_race)
+    # When the second one writes its own change
+    pipeline._apply_to_catalog(h.deps, store, {vid_b: {"stock": [None, 77]}})
+    # Then neither change is lost
+    after = {v[1]: v for v in load_catalog(h.deps, store).variants}
+    assert after[vid_a][VARIANT_POS["price"]] == 4242
+    assert after[vid_b][VARIANT_POS["stock"]] == 77

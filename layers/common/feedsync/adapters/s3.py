@@ -63,6 +63,29 @@ class S3BlobStore:
             raise
         return io.BufferedReader(_BodyReader(body), buffer_size=1 << 20)
 
+    def open_read_tagged(self, key: str) -> tuple[IO[bytes], str]:
+        try:
+            got = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in _MISSING:
+                raise NotFound(f"s3://{self.bucket}/{key} does not exist") from exc
+            raise
+        reader = io.BufferedReader(_BodyReader(got["Body"]), buffer_size=1 << 20)
+        return reader, got["ETag"]
+
+    def upload_file_if_match(self, path: str, key: str, etag: str) -> bool:
+        # One conditional PUT (S3 takes up to 5 GB in one); a catalog index is far smaller.
+        with open(path, "rb") as body:
+            try:
+                self.client.put_object(
+                    Bucket=self.bucket, Key=key, Body=body, IfMatch=etag, ContentType="text/csv"
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] in ("PreconditionFailed", "412"):
+                    return False
+                raise
+        return True
+
     def upload_file(
         self, path: str, key: str, content_type: str = "application/octet-stream"
     ) -> None:

@@ -13,8 +13,9 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import IO, Any, TextIO, cast
 
 from feedsync.core import keys
@@ -23,7 +24,7 @@ from feedsync.core.rowfile import read_rows, write_rows
 from feedsync.core.start import abandon_run
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.feed import CsvFeed
-from feedsync.domain.fields import VARIANT_POS
+from feedsync.domain.fields import VARIANT_POS, Variant
 from feedsync.domain.plan import build_plan
 from feedsync.domain.reconcile import Counts, ReconcileSpec, reconcile
 from feedsync.domain.runlog import LOG_HEADER, outcome_log_row, row_error_log_row
@@ -33,6 +34,7 @@ from feedsync.errors import (
     NotFound,
     ShardsIncomplete,
     SourceError,
+    TransientError,
 )
 from feedsync.models import (
     ACTIVE_STATUSES,
@@ -56,6 +58,7 @@ from feedsync.models import (
 _RESULT_HEADER = ("row", "variant_id", "ok", "error")
 # Largest variant write the platform accepts in one request (see DESIGN.md).
 WRITE_BATCH = {"bigcommerce": 50}
+_INDEX_WRITE_ATTEMPTS = 5
 # Shard workers that fit the platform's quota (BigCommerce: 150 requests / 30 s per store).
 WRITE_CONCURRENCY = {"bigcommerce": 4}
 
@@ -286,12 +289,14 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
             else:
                 failed += 1
         applied += len(batch)
+        # Results so far, after every batch: a shard that dies part-way still tells
+        # finalize (and the merchant's log) exactly which items reached the store.
+        deps.blobs.put_bytes(
+            keys.result_key(ref.tenant_id, ref.run_id, step.shard.index),
+            buf.getvalue().encode(),
+            "text/csv",
+        )
         deps.repo.set_shard_progress(ref.tenant_id, ref.run_id, step.shard.index, applied)
-    deps.blobs.put_bytes(
-        keys.result_key(ref.tenant_id, ref.run_id, step.shard.index),
-        buf.getvalue().encode(),
-        "text/csv",
-    )
     return UpdateOutput(shard=step.shard.index, updated=updated, failed=failed)
 
 
@@ -330,53 +335,69 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
                 run_id=run.run_id, status=run.status, counts=run.counts, error=run.error
             )
         # A shard's own reason beats the Map's generic States.* error.
-        return _fail(deps, run, run.shard_error or _error_text(step))
+        reason = run.shard_error or _error_text(step)
+        if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id)) is not None:
+            # Some batches may have reached the store: log them and keep the index true.
+            outcome = _gather(deps, ref)
+            run = run.model_copy(update={"counts": _record(deps, ref, run, outcome)})
+        return _fail(deps, run, reason)
 
-    manifest = json.loads(deps.blobs.get_bytes(keys.manifest_key(ref.tenant_id, ref.run_id)))
-    unfinished = [
-        shard["index"]
-        for shard in manifest
-        if deps.blobs.head(keys.result_key(ref.tenant_id, ref.run_id, shard["index"])) is None
-    ]
-    if unfinished:
+    outcome = _gather(deps, ref)
+    if outcome.unfinished:
         # The Map can report success past a failed child; the Catch path marks the run.
-        why = f"{len(unfinished)} of {len(manifest)} update shards did not complete"
+        total = len(outcome.manifest)
+        why = f"{len(outcome.unfinished)} of {total} update shards did not complete"
         raise ShardsIncomplete(run.shard_error or why)
-
+    counts = _record(deps, ref, run, outcome)
     now = deps.clock()
-    results: dict[int, tuple[bool, str]] = {}
-    applied: dict[int, dict[str, Any]] = {}
-    for shard in manifest:
-        for row, _variant, ok, error in _csv_rows(
-            deps, keys.result_key(ref.tenant_id, ref.run_id, shard["index"])
-        ):
-            results[int(row)] = (ok == "1", error)
-        for batch in json.loads(deps.blobs.get_bytes(shard["key"]))["batches"]:
-            for item in batch:
-                if results.get(item["row"], (False, ""))[0]:
-                    applied[item["variant_id"]] = item["changes"]
-
-    updated = sum(1 for ok, _ in results.values() if ok)
-    failed = len(results) - updated
-    log_key = keys.log_key(ref.tenant_id, ref.run_id)
-    _write_log(deps, ref, results, log_key)
-    if applied:
-        _apply_to_catalog(deps, _store(deps, ref), applied)
-
-    counts = {**run.counts, "updated": updated, "failed": failed}
     deps.repo.update_run(
         ref.tenant_id,
         ref.run_id,
         status="succeeded",
         shard_error=None,
-        counts=counts,
-        log_key=log_key,
         finished_at=now,
         progress={"done": run.progress.total, "total": run.progress.total, "shards": {}},
     )
     summary = RunSummary(run_id=ref.run_id, status="succeeded", finished_at=now, counts=counts)
     deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, True)
     return FinalizeOutput(run_id=ref.run_id, status="succeeded", counts=counts)
+
+
+@dataclass
+class _Applied:
+    manifest: list[dict[str, Any]]
+    results: dict[int, tuple[bool, str]]  # row -> (ok, error)
+    applied: dict[int, dict[str, Any]]  # variant id -> changes that reached the store
+    unfinished: list[int]  # shard indexes without a result for every item
+
+
+def _gather(deps: Deps, ref: RunRef) -> _Applied:
+    manifest = json.loads(deps.blobs.get_bytes(keys.manifest_key(ref.tenant_id, ref.run_id)))
+    out = _Applied(manifest, {}, {}, [])
+    for shard in manifest:
+        key = keys.result_key(ref.tenant_id, ref.run_id, shard["index"])
+        rows = list(_csv_rows(deps, key)) if deps.blobs.head(key) is not None else []
+        if len(rows) < shard["items"]:
+            out.unfinished.append(shard["index"])
+        for row, _variant, ok, error in rows:
+            out.results[int(row)] = (ok == "1", error)
+        for batch in json.loads(deps.blobs.get_bytes(shard["key"]))["batches"]:
+            for item in batch:
+                if out.results.get(item["row"], (False, ""))[0]:
+                    out.applied[item["variant_id"]] = item["changes"]
+    return out
+
+
+def _record(deps: Deps, ref: RunRef, run: Run, outcome: _Applied) -> dict[str, int]:
+    """Write the per-row log and patch the index with what reached the store; the counts."""
+    log_key = keys.log_key(ref.tenant_id, ref.run_id)
+    _write_log(deps, ref, outcome.results, log_key)
+    if outcome.applied:
+        _apply_to_catalog(deps, _store(deps, ref), outcome.applied)
+    updated = sum(1 for ok, _ in outcome.results.values() if ok)
+    counts = {**run.counts, "updated": updated, "failed": len(outcome.results) - updated}
+    deps.repo.update_run(ref.tenant_id, ref.run_id, counts=counts, log_key=log_key)
+    return counts
 
 
 def _fail(deps: Deps, run: Run, reason: str) -> FinalizeOutput:
@@ -390,9 +411,11 @@ def _write_log(deps: Deps, ref: RunRef, results: dict[int, tuple[bool, str]], lo
     def with_results() -> Iterator[list[str]]:
         for rec in _csv_rows(deps, keys.match_log_key(ref.tenant_id, ref.run_id)):
             if rec[4] == "changed":
-                ok, error = results.get(int(rec[0]), (False, "not applied"))
-                rec[4] = "updated" if ok else "failed"
-                rec[6] = error
+                got = results.get(int(rec[0]))
+                if got is None:
+                    rec[4], rec[6] = "not_applied", "the run stopped before this item was sent"
+                else:
+                    rec[4], rec[6] = ("updated" if got[0] else "failed"), got[1]
             yield rec
 
     errors = _csv_rows(deps, keys.row_errors_key(ref.tenant_id, ref.run_id))
@@ -404,18 +427,39 @@ def _write_log(deps: Deps, ref: RunRef, results: dict[int, tuple[bool, str]], lo
 
 
 def _apply_to_catalog(deps: Deps, store: Store, applied: dict[int, dict[str, Any]]) -> None:
-    """Keep the stored index in step with what we wrote, so the next partial run compares true."""
-    index = load_catalog(deps, store)
-    patched = []
-    for variant in index.variants:
+    """Keep the stored index in step with what we wrote, so the next partial run compares true.
+
+    Several profiles may write one store's index: the write is conditional on the version
+    read, and on a conflict the (absolute) changes are re-applied to the newer index.
+    """
+    key = keys.catalog_key(store.tenant_id, store.store_id)
+    for _attempt in range(_INDEX_WRITE_ATTEMPTS):
+        raw, etag = deps.blobs.open_read_tagged(key)
+        try:
+            index = CatalogIndex.load(_text_lines(raw))
+        finally:
+            raw.close()
+        patched = CatalogIndex.from_variants(_patched(index.variants, applied))
+        fd, path = tempfile.mkstemp(dir=deps.work_dir, suffix=".csv")
+        try:
+            with open(fd, "w", encoding="utf-8", newline="") as out:
+                patched.dump(out)
+            if deps.blobs.upload_file_if_match(path, key, etag):
+                return
+        finally:
+            os.unlink(path)
+    raise TransientError(f"the catalog index of store {store.store_id} kept changing; retrying")
+
+
+def _patched(variants: Iterable[Variant], applied: dict[int, dict[str, Any]]) -> Iterator[Variant]:
+    for variant in variants:
         changes = applied.get(variant[1])
         if changes:
             values = list(variant)
             for name, (_old, new) in changes.items():
                 values[VARIANT_POS[name]] = new
             variant = tuple(values)  # type: ignore[assignment]
-        patched.append(variant)
-    save_catalog(deps, store, CatalogIndex.from_variants(patched))
+        yield variant
 
 
 def save_catalog(deps: Deps, store: Store, index: CatalogIndex) -> str:
