@@ -131,7 +131,9 @@ def start_run(
     profile_id: str, body: Annotated[StartRunBody | None, Body()] = None
 ) -> Response[Any]:
     mode = body.mode if body else None
-    run = api.start(deps(), _tenant(), profile_id, "manual", mode)
+    # A double-clicked Start with the same Idempotency-Key header starts one run.
+    key = app.current_event.get_header_value("Idempotency-Key", case_sensitive=False)
+    run = api.start(deps(), _tenant(), profile_id, "manual", mode, key)
     return _json(202, {"run_id": run.run_id, "status": run.status})
 
 

@@ -16,6 +16,11 @@ from feedsync.wiring import deps
 logger = Logger()
 
 
+def _version(obj: dict[str, Any]) -> str:
+    """The object version; unversioned buckets: ETag and sequencer (either may be absent)."""
+    return str(obj.get("versionId") or f"{obj.get('eTag', '')}-{obj.get('sequencer', '')}")
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" not in event:
@@ -27,7 +32,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             bucket=record.s3.bucket.name,
             key=unquote_plus(record.s3.get_object.key),
             size=record.s3.get_object.size or 0,
-            version_id=record.s3.get_object.version_id,
+            version_id=_version(record.s3.get_object.raw_event),
         )
         try:
             uploaded = api.record_upload(deps(), obj)

@@ -217,6 +217,9 @@ class Run(BaseModel):
     log_key: str | None = None
     # Set by an update shard that failed for good (child executions lose the reason).
     shard_error: str | None = None
+    # Why a run was skipped (black-out, already running, source unchanged).
+    reason: str | None = None
+    scheduled_time: datetime | None = None
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -248,6 +251,10 @@ class StartCommand(BaseModel):
     profile_id: str
     trigger: Trigger
     mode: Mode | None = None
+    # The schedule's fire time (EventBridge Scheduler's <aws.scheduler.scheduled-time>).
+    scheduled_time: datetime | None = None
+    # Same key, same run: S3 redeliveries, scheduler retries, double-clicked Starts.
+    idempotency_key: str | None = Field(default=None, max_length=300)
 
 
 class FetchOutput(BaseModel):
@@ -337,7 +344,8 @@ class UploadedObject(BaseModel):
     bucket: str
     key: str
     size: int = 0
-    version_id: str | None = None
+    # The object version (or, unversioned, its ETag + event sequencer): one upload, one run.
+    version_id: str
 
 
 class ExecutionStatusChange(BaseModel):

@@ -6,6 +6,7 @@ another's items by guessing ids. Per-item catalog values never live here.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _ser = TypeSerializer()
+# Keys live a day (DynamoDB TTL on expires_at): longer than any redelivery or retry.
+_IDEMPOTENCY_TTL_S = 24 * 3600
 _de = TypeDeserializer()
 
 
@@ -194,6 +197,28 @@ class DynamoRepository:
             # Already released (a retried finalize) or the profile was deleted: nothing to do.
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
+
+    # ------------------------------------------------------------------ idempotency
+    def claim_idempotency_key(self, tenant_id: str, key: str, run_id: str) -> str | None:
+        expires = int(time.time()) + _IDEMPOTENCY_TTL_S
+        item = {"PK": _tenant(tenant_id), "SK": f"IDEM#{key}", "run_id": run_id}
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=_to_ddb({**item, "kind": "idempotency", "expires_at": expires}),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            held = self._get(_tenant(tenant_id), f"IDEM#{key}")
+            return str(held["run_id"]) if held else None
+        return None
+
+    def drop_idempotency_key(self, tenant_id: str, key: str) -> None:
+        self.client.delete_item(
+            TableName=self.table, Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"IDEM#{key}"})
+        )
 
     # ------------------------------------------------------------------------- runs
     def put_run(self, run: Run) -> None:

@@ -159,12 +159,26 @@ def record_upload(deps: Deps, obj: UploadedObject) -> Run | None:
     if profile is None or profile.source.type != "upload":
         return None
     deps.repo.update_profile(tenant_id, profile_id, upload_key=obj.key, uploaded_at=deps.clock())
-    return start(deps, tenant_id, profile_id, "upload", None)
+    # S3 may deliver one event twice: the object version makes it one run.
+    return start(deps, tenant_id, profile_id, "upload", None, f"{obj.key}@{obj.version_id}")
 
 
 # ------------------------------------------------------------------------------- runs
-def start(deps: Deps, tenant_id: str, profile_id: str, trigger: Trigger, mode: Any) -> Run:
-    cmd = StartCommand(tenant_id=tenant_id, profile_id=profile_id, trigger=trigger, mode=mode)
+def start(
+    deps: Deps,
+    tenant_id: str,
+    profile_id: str,
+    trigger: Trigger,
+    mode: Any,
+    idempotency_key: str | None = None,
+) -> Run:
+    cmd = StartCommand(
+        tenant_id=tenant_id,
+        profile_id=profile_id,
+        trigger=trigger,
+        mode=mode,
+        idempotency_key=idempotency_key,
+    )
     return start_run(deps, cmd)
 
 

@@ -45,4 +45,5 @@ class Deps:
     upload_url_ttl_s: int = 3600
     work_dir: str = "/tmp"
     clock: Callable[[], datetime] = field(default=_now)
+    sleep: Callable[[float], None] = field(default=time.sleep)
     ids: Callable[[str], str] = field(default=new_id)

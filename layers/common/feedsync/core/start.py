@@ -10,6 +10,7 @@ from feedsync.errors import Conflict, NotFound
 from feedsync.models import (
     ACTIVE_STATUSES,
     ExecutionStatusChange,
+    Profile,
     Run,
     RunRef,
     RunSummary,
@@ -22,10 +23,40 @@ _START_GRACE = timedelta(minutes=2)
 
 
 def start_run(deps: Deps, cmd: StartCommand) -> Run:
-    """Apply the guards, take the profile's lock, record the run, start the execution."""
+    """Apply the guards, take the profile's lock, record the run, start the execution.
+
+    A trigger delivered twice with the same idempotency key gets the first run back.
+    A scheduled trigger that cannot run now is recorded as a ``skipped`` run, never queued.
+    """
     profile = deps.repo.get_profile(cmd.tenant_id, cmd.profile_id)
     if profile is None:
         raise NotFound(f"profile {cmd.profile_id} not found")
+    run_id = deps.ids("run")
+    if cmd.idempotency_key:
+        key = f"{cmd.trigger}:{cmd.profile_id}:{cmd.idempotency_key}"
+        first = deps.repo.claim_idempotency_key(cmd.tenant_id, key, run_id)
+        if first is not None:
+            return _first_run(deps, cmd.tenant_id, first)
+        try:
+            return _start(deps, cmd, profile, run_id)
+        except Conflict:
+            # Nothing started: a later delivery with this key may try again.
+            deps.repo.drop_idempotency_key(cmd.tenant_id, key)
+            raise
+    return _start(deps, cmd, profile, run_id)
+
+
+def _first_run(deps: Deps, tenant_id: str, run_id: str) -> Run:
+    """The run an earlier delivery of this trigger started (it may be a moment behind)."""
+    for _ in range(50):
+        run = deps.repo.get_run(tenant_id, run_id)
+        if run is not None:
+            return run
+        deps.sleep(0.1)
+    raise Conflict("duplicate_trigger", f"this trigger already started run {run_id}")
+
+
+def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
     if not profile.enabled:
         why = profile.disabled_reason or "the profile is disabled"
         raise Conflict("profile_disabled", f"profile is disabled: {why}")
@@ -39,12 +70,6 @@ def start_run(deps: Deps, cmd: StartCommand) -> Run:
     if profile.source.type == "upload" and not profile.upload_key:
         raise Conflict("no_file", "no file has been uploaded for this profile yet")
 
-    run_id = deps.ids("run")
-    if not deps.repo.acquire_run_lock(cmd.tenant_id, cmd.profile_id, run_id) and not (
-        _clear_stale_lock(deps, cmd.tenant_id, cmd.profile_id)
-        and deps.repo.acquire_run_lock(cmd.tenant_id, cmd.profile_id, run_id)
-    ):
-        raise Conflict("already_running", "this profile is already running")
     run = Run(
         tenant_id=cmd.tenant_id,
         run_id=run_id,
@@ -52,8 +77,16 @@ def start_run(deps: Deps, cmd: StartCommand) -> Run:
         store_id=profile.store_id,
         trigger=cmd.trigger,
         mode=cmd.mode or profile.mode,
+        scheduled_time=cmd.scheduled_time,
         created_at=deps.clock(),
     )
+    if not deps.repo.acquire_run_lock(cmd.tenant_id, cmd.profile_id, run_id) and not (
+        _clear_stale_lock(deps, cmd.tenant_id, cmd.profile_id)
+        and deps.repo.acquire_run_lock(cmd.tenant_id, cmd.profile_id, run_id)
+    ):
+        if cmd.trigger == "schedule":
+            return _skipped(deps, run, "already_running: the previous run had not finished")
+        raise Conflict("already_running", "this profile is already running")
     ref = RunRef(
         tenant_id=run.tenant_id,
         run_id=run_id,
@@ -76,6 +109,15 @@ def start_run(deps: Deps, cmd: StartCommand) -> Run:
             deps.repo.put_run(failed)
         raise
     return run
+
+
+def _skipped(deps: Deps, run: Run, reason: str) -> Run:
+    """Record a trigger that did not run, so the history says why nothing happened."""
+    skipped = run.model_copy(
+        update={"status": "skipped", "reason": reason, "finished_at": deps.clock()}
+    )
+    deps.repo.put_run(skipped)
+    return skipped
 
 
 def _clear_stale_lock(deps: Deps, tenant_id: str, profile_id: str) -> bool:

@@ -256,7 +256,13 @@ class LocalStack:
             if res["Type"] == "AWS::DynamoDB::Table":
                 self._create_table(refs[logical], props)
             elif res["Type"] == "AWS::S3::Bucket":
-                self.client("s3").create_bucket(Bucket=refs[logical])
+                s3 = self.client("s3")
+                s3.create_bucket(Bucket=refs[logical])
+                if "VersioningConfiguration" in props:
+                    s3.put_bucket_versioning(
+                        Bucket=refs[logical],
+                        VersioningConfiguration=props["VersioningConfiguration"],
+                    )
             elif res["Type"] == "AWS::Serverless::Function":
                 fn = LocalFunction(
                     logical, refs[logical], arns[logical], self.root / props["CodeUri"]
