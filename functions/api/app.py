@@ -79,6 +79,16 @@ def openapi() -> Response[Any]:
     return Response(status_code=200, content_type="application/json", body=schema)
 
 
+@app.get("/settings/schedule")
+def get_schedule_settings() -> dict[str, Any]:
+    return api.get_schedule_settings(deps(), _tenant())
+
+
+@app.put("/settings/schedule")
+def put_schedule_settings(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    return api.put_schedule_settings(deps(), _tenant(), body)
+
+
 @app.post("/stores")
 def create_store(body: Annotated[CreateStore, Body()]) -> Response[Any]:
     return _json(201, api.create_store(deps(), _tenant(), body).public())
@@ -96,22 +106,26 @@ def get_store(store_id: str) -> dict[str, Any]:
 
 @app.post("/profiles")
 def create_profile(body: Annotated[ProfileSettings, Body()]) -> Response[Any]:
-    return _json(201, api.create_profile(deps(), _tenant(), body).public())
+    profile = api.create_profile(deps(), _tenant(), body)
+    return _json(201, api.profile_views(deps(), _tenant(), [profile])[0])
 
 
 @app.get("/profiles")
 def list_profiles() -> dict[str, Any]:
-    return {"profiles": [p.public() for p in api.list_profiles(deps(), _tenant())]}
+    tenant = _tenant()
+    return {"profiles": api.profile_views(deps(), tenant, api.list_profiles(deps(), tenant))}
 
 
 @app.get("/profiles/<profile_id>")
 def get_profile(profile_id: str) -> dict[str, Any]:
-    return api.get_profile(deps(), _tenant(), profile_id).public()
+    profile = api.get_profile(deps(), _tenant(), profile_id)
+    return api.profile_views(deps(), _tenant(), [profile])[0]
 
 
 @app.patch("/profiles/<profile_id>")
 def patch_profile(profile_id: str, body: Annotated[PatchProfile, Body()]) -> dict[str, Any]:
-    return api.patch_profile(deps(), _tenant(), profile_id, body).public()
+    profile = api.patch_profile(deps(), _tenant(), profile_id, body)
+    return api.profile_views(deps(), _tenant(), [profile])[0]
 
 
 @app.delete("/profiles/<profile_id>")

@@ -21,7 +21,7 @@ def _environment(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[LocalEnvironment, Path]]:
     files_dir = tmp_path_factory.mktemp("supplier-files")
-    env = LocalEnvironment(files_dir=files_dir)
+    env = LocalEnvironment(files_dir=files_dir, run_scheduler=False)
     env.start()
     try:
         yield env, files_dir

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from feedsync.domain.fields import CANONICAL_FIELDS, WRITABLE_FIELDS
+from feedsync.domain.schedule import validate_schedule
 
 RunStatus = Literal[
     "queued", "preparing", "matching", "updating", "succeeded", "failed",
@@ -81,6 +82,14 @@ class ProfileSettings(Strict):
     )
     mode: Mode = "partial"
     enabled: bool = True
+    # When it runs by itself: see feedsync.domain.schedule for the shapes.
+    schedule: dict[str, Any] = Field(default_factory=lambda: {"type": "manual"})
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_shape(cls, schedule: dict[str, Any]) -> dict[str, Any]:
+        # Shape and values here; the plan's minimum interval and cycles in the core.
+        return validate_schedule(schedule)
 
     @field_validator("mapping")
     @classmethod
@@ -115,6 +124,24 @@ class ProfileSettings(Strict):
         return list(dict.fromkeys(fields))
 
 
+class Plan(BaseModel):
+    """A tenant's plan limits."""
+
+    max_profiles: int = Field(default=50, ge=1)
+    min_interval_minutes: int = Field(default=15, ge=1)
+    max_rows: int = Field(default=2_000_000, ge=1)
+
+
+class TenantSettings(BaseModel):
+    """Per-tenant settings: the global (``default``) schedule, timezone and plan."""
+
+    tenant_id: str
+    schedule: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "interval", "every_minutes": 1440}
+    )
+    plan: Plan = Field(default_factory=Plan)
+
+
 class PatchProfile(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     source: Source | None = None
@@ -124,6 +151,7 @@ class PatchProfile(Strict):
     fields: list[str] | None = None
     mode: Mode | None = None
     enabled: bool | None = None
+    schedule: dict[str, Any] | None = None
 
 
 class StartRunBody(Strict):

@@ -19,9 +19,18 @@ class Settings(BaseSettings):
     catalog_import_function: str = Field(alias="CATALOG_IMPORT_FUNCTION")
     # Secrets Manager names start with this (IAM policies are scoped to it).
     secret_prefix: str = Field(alias="SECRET_PREFIX", min_length=1)
+    # EventBridge Scheduler: the group holding one schedule per scheduled profile, the
+    # role the scheduler assumes, and the start function its schedules invoke.
+    schedule_group: str = Field(alias="SCHEDULE_GROUP", min_length=1)
+    scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN", min_length=1)
+    start_function_arn: str = Field(alias="START_FUNCTION_ARN", min_length=1)
     # Loopback/private source URLs are refused unless the deployment allows them
     # (the local stack does, because its supplier server is on 127.0.0.1).
     allow_private_urls: bool = Field(default=False, alias="ALLOW_PRIVATE_URLS")
+    # The plan every tenant starts on: its shortest schedule interval.
+    default_min_interval_minutes: int = Field(
+        default=15, alias="DEFAULT_MIN_INTERVAL_MINUTES", ge=1
+    )
     shard_batches: int = Field(default=20, alias="SHARD_BATCHES", ge=1, le=200)
     source_max_bytes: int = Field(default=2 * 1024**3, alias="SOURCE_MAX_BYTES", ge=1)
     upload_url_ttl_s: int = Field(default=3600, alias="UPLOAD_URL_TTL_S", ge=60)

@@ -9,9 +9,10 @@ from feedsync.adapters.bigcommerce import BigCommerceConnector
 from feedsync.adapters.dynamo import DynamoRepository
 from feedsync.adapters.http_source import HttpSourceFetcher
 from feedsync.adapters.s3 import S3BlobStore
+from feedsync.adapters.scheduler import EventBridgeScheduler
 from feedsync.core.deps import Deps
 from feedsync.core.ports import StoreConnector
-from feedsync.models import Store
+from feedsync.models import Plan, Store
 from feedsync.settings import get_settings
 
 
@@ -33,10 +34,14 @@ def deps() -> Deps:
         fetcher=HttpSourceFetcher(
             allow_private=settings.allow_private_urls, max_bytes=settings.source_max_bytes
         ),
+        scheduler=EventBridgeScheduler(
+            settings.schedule_group, settings.start_function_arn, settings.scheduler_role_arn
+        ),
         connectors=connector_for,
         catalog_import_function=settings.catalog_import_function,
         secret_prefix=settings.secret_prefix,
         shard_batches=settings.shard_batches,
+        default_plan=Plan(min_interval_minutes=settings.default_min_interval_minutes),
         allow_custom_store_urls=settings.allow_private_urls,
         upload_url_ttl_s=settings.upload_url_ttl_s,
     )

@@ -15,7 +15,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from feedsync.models import Profile, Run, RunSummary, Store
+from feedsync.models import Profile, Run, RunSummary, Store, TenantSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -116,6 +116,15 @@ class DynamoRepository:
     def tenant_for_key(self, key_hash: str) -> str | None:
         item = self._get(f"KEY#{key_hash}", "KEY")
         return str(item["tenant_id"]) if item else None
+
+    # ---------------------------------------------------------------------- tenants
+    def get_tenant_settings(self, tenant_id: str) -> TenantSettings | None:
+        item = self._get(_tenant(tenant_id), "SETTINGS")
+        return TenantSettings.model_validate(item) if item else None
+
+    def put_tenant_settings(self, settings: TenantSettings) -> None:
+        body = settings.model_dump(mode="json")
+        self._put(_tenant(settings.tenant_id), "SETTINGS", body, kind="settings")
 
     # ----------------------------------------------------------------------- stores
     def put_store(self, store: Store) -> None:

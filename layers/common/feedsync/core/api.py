@@ -8,9 +8,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from feedsync.core import keys
+from feedsync.core import keys, schedules
 from feedsync.core.deps import Deps
 from feedsync.core.start import start_run
+from feedsync.domain.schedule import validate_schedule
 from feedsync.errors import Conflict, InvalidRequest, NotFound
 from feedsync.models import (
     CatalogImportInput,
@@ -88,13 +89,16 @@ def list_profiles(deps: Deps, tenant_id: str) -> list[Profile]:
 
 def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile:
     get_store_for_profile(deps, tenant_id, body.store_id)
+    profile_id = deps.ids("prof")
+    schedules.check(deps, tenant_id, profile_id, body.schedule)
     profile = Profile(
         **body.model_dump(),
         tenant_id=tenant_id,
-        profile_id=deps.ids("prof"),
+        profile_id=profile_id,
         created_at=deps.clock(),
     )
     deps.repo.put_profile(profile)
+    schedules.sync_schedule(deps, profile)
     return profile
 
 
@@ -122,17 +126,49 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "body"
         raise InvalidRequest(field, first["msg"]) from exc
+    if "schedule" in changes:
+        schedules.check(deps, tenant_id, profile_id, settings.schedule)
     new_values = settings.model_dump(include=set(changes))
     if new_values:
         deps.repo.update_profile(tenant_id, profile_id, **new_values)
-    return get_profile(deps, tenant_id, profile_id)
+    updated = get_profile(deps, tenant_id, profile_id)
+    if {"schedule", "enabled"} & set(changes):
+        schedules.sync_schedule(deps, updated)
+    return updated
 
 
 def delete_profile(deps: Deps, tenant_id: str, profile_id: str) -> None:
     profile = get_profile(deps, tenant_id, profile_id)
     if profile.current_run_id:
         raise Conflict("already_running", "a run is active; delete the profile when it ends")
-    deps.repo.delete_profile(tenant_id, profile_id)
+    if deps.repo.delete_profile(tenant_id, profile_id) and deps.scheduler is not None:
+        deps.scheduler.delete_schedule(profile_id)
+
+
+def profile_views(deps: Deps, tenant_id: str, profiles: list[Profile]) -> list[dict[str, Any]]:
+    settings = schedules.tenant_settings(deps, tenant_id)
+    return [schedules.view(deps, p, settings) for p in profiles]
+
+
+def get_schedule_settings(deps: Deps, tenant_id: str) -> dict[str, Any]:
+    return schedules.tenant_settings(deps, tenant_id).schedule
+
+
+def put_schedule_settings(deps: Deps, tenant_id: str, schedule: dict[str, Any]) -> dict[str, Any]:
+    """Set the tenant's global schedule and re-schedule every profile that follows it."""
+    settings = schedules.tenant_settings(deps, tenant_id)
+    try:
+        normal = validate_schedule(
+            schedule, plan_minimum=settings.plan.min_interval_minutes, tenant=True
+        )
+    except ValueError as exc:
+        raise InvalidRequest(str(exc).split(":")[0], str(exc)) from exc
+    settings = settings.model_copy(update={"schedule": normal})
+    deps.repo.put_tenant_settings(settings)
+    for profile in deps.repo.list_profiles(tenant_id):
+        if profile.schedule.get("type") == "default":
+            schedules.sync_schedule(deps, profile, settings)
+    return normal
 
 
 def upload_url(deps: Deps, tenant_id: str, profile_id: str, file_name: str) -> dict[str, Any]:

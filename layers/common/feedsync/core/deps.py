@@ -14,9 +14,11 @@ from feedsync.core.ports import (
     Executions,
     Invoker,
     Repository,
+    Scheduler,
     Secrets,
     SourceFetcher,
 )
+from feedsync.models import Plan
 
 
 def new_id(prefix: str) -> str:
@@ -38,12 +40,15 @@ class Deps:
     fetcher: SourceFetcher
     connectors: ConnectorFactory
     catalog_import_function: str
+    scheduler: Scheduler | None = None
     secret_prefix: str = "feedsync"
     shard_batches: int = 20
     # Store API URLs outside the platform's own host (the local sandbox) only when allowed.
     allow_custom_store_urls: bool = False
     upload_url_ttl_s: int = 3600
     work_dir: str = "/tmp"
+    # The plan a tenant has until one is set (the local stack allows 1-minute intervals).
+    default_plan: Plan = field(default_factory=Plan)
     clock: Callable[[], datetime] = field(default=_now)
     sleep: Callable[[float], None] = field(default=time.sleep)
     ids: Callable[[str], str] = field(default=new_id)

@@ -6,6 +6,7 @@ state machine only carries ids, keys and counts.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gc
 import heapq
@@ -21,7 +22,7 @@ from typing import IO, Any, TextIO, cast
 from feedsync.core import keys
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows, write_rows
-from feedsync.core.start import abandon_run
+from feedsync.core.start import abandon_run, start_run
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.feed import CsvFeed
 from feedsync.domain.fields import VARIANT_POS, Variant
@@ -29,6 +30,7 @@ from feedsync.domain.plan import build_plan
 from feedsync.domain.reconcile import Counts, ReconcileSpec, reconcile
 from feedsync.domain.runlog import LOG_HEADER, outcome_log_row, row_error_log_row
 from feedsync.errors import (
+    Conflict,
     FeedFormatError,
     FeedsyncError,
     NotFound,
@@ -50,6 +52,7 @@ from feedsync.models import (
     Run,
     RunRef,
     RunSummary,
+    StartCommand,
     Store,
     UpdateInput,
     UpdateOutput,
@@ -360,7 +363,25 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
     )
     summary = RunSummary(run_id=ref.run_id, status="succeeded", finished_at=now, counts=counts)
     deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, True)
+    if counts.get("updated", 0):
+        _start_followers(deps, ref)
     return FinalizeOutput(run_id=ref.run_id, status="succeeded", counts=counts)
+
+
+def _start_followers(deps: Deps, ref: RunRef) -> None:
+    """Profiles scheduled to run after this one, now that it succeeded with changes."""
+    for profile in deps.repo.list_profiles(ref.tenant_id):
+        schedule = profile.schedule
+        if schedule.get("type") != "after" or schedule.get("profile_id") != ref.profile_id:
+            continue
+        cmd = StartCommand(
+            tenant_id=ref.tenant_id,
+            profile_id=profile.profile_id,
+            trigger="chain",
+            idempotency_key=f"after:{ref.run_id}",  # a retried finalize starts it once
+        )
+        with contextlib.suppress(Conflict):  # busy or disabled: the chain waits for next time
+            start_run(deps, cmd)
 
 
 @dataclass

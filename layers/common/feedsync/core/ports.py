@@ -7,12 +7,15 @@ from datetime import datetime
 from typing import IO, Any, Protocol
 
 from feedsync.domain.fields import Variant
-from feedsync.models import Profile, Run, RunSummary, Store
+from feedsync.models import Profile, Run, RunSummary, Store, TenantSettings
 
 
 class Repository(Protocol):
     def put_api_key(self, key_hash: str, tenant_id: str) -> None: ...
     def tenant_for_key(self, key_hash: str) -> str | None: ...
+
+    def get_tenant_settings(self, tenant_id: str) -> TenantSettings | None: ...
+    def put_tenant_settings(self, settings: TenantSettings) -> None: ...
 
     def put_store(self, store: Store) -> None: ...
     def get_store(self, tenant_id: str, store_id: str) -> Store | None: ...
@@ -78,6 +81,27 @@ class Executions(Protocol):
 
     def status(self, name: str) -> str | None:
         """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED; None when there is no such execution."""
+        ...
+
+
+class Scheduler(Protocol):
+    """One EventBridge Scheduler schedule per scheduled profile, targeting the start path."""
+
+    def put_schedule(
+        self,
+        name: str,
+        expression: str,
+        timezone: str | None,
+        start_command: dict[str, Any],
+        start_date: datetime | None = None,
+    ) -> None:
+        """Create or replace. ``start_command`` is the StartCommand body without the fire
+        time: the schedule adds ``scheduled_time`` and ``idempotency_key`` from
+        ``<aws.scheduler.scheduled-time>`` so a retried fire starts one run."""
+        ...
+
+    def delete_schedule(self, name: str) -> None:
+        """Idempotent: deleting a missing schedule is fine."""
         ...
 
 

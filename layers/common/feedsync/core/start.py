@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
+from feedsync.core import schedules
 from feedsync.core.deps import Deps
 from feedsync.errors import Conflict, NotFound
 from feedsync.models import (
@@ -80,6 +81,12 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
         scheduled_time=cmd.scheduled_time,
         created_at=deps.clock(),
     )
+    if cmd.trigger == "schedule":
+        # Black-outs stop scheduled runs only; a manual Start is the merchant's call.
+        settings = schedules.tenant_settings(deps, cmd.tenant_id)
+        blackout = schedules.blackout_reason(profile, settings, cmd.scheduled_time or deps.clock())
+        if blackout:
+            return _skipped(deps, run, blackout)
     if not deps.repo.acquire_run_lock(cmd.tenant_id, cmd.profile_id, run_id) and not (
         _clear_stale_lock(deps, cmd.tenant_id, cmd.profile_id)
         and deps.repo.acquire_run_lock(cmd.tenant_id, cmd.profile_id, run_id)

@@ -12,6 +12,7 @@ from typing import Any
 from feedsync.local.apiserver import LocalApi
 from feedsync.local.httpserver import LoopbackServer
 from feedsync.local.sandbox import SandboxStore
+from feedsync.local.scheduler_tick import SchedulerTick, moto_schedules
 from feedsync.local.stack import LocalStack
 
 
@@ -42,8 +43,14 @@ class LocalEnvironment:
         sandbox_port: int = 0,
         quota: tuple[int, float] = (150, 30.0),
         files_dir: Path | None = None,
+        run_scheduler: bool = True,
     ) -> None:
-        self.stack = LocalStack(extra_env={"ALLOW_PRIVATE_URLS": "true"})
+        self.run_scheduler = run_scheduler
+        # Loopback sources and the sandbox store are allowed; schedules down to 1 minute.
+        self.stack = LocalStack(
+            extra_env={"ALLOW_PRIVATE_URLS": "true", "DEFAULT_MIN_INTERVAL_MINUTES": "1"}
+        )
+        self.tick: SchedulerTick | None = None
         self.sandbox = SandboxStore(
             port=sandbox_port, quota_requests=quota[0], quota_window_s=quota[1]
         )
@@ -61,6 +68,11 @@ class LocalEnvironment:
         if self.files_dir is not None:
             self.files = FileServer(self.files_dir)
         self.api_key = self.new_tenant(self.tenant_id)
+        if self.run_scheduler:
+            schedules = moto_schedules(
+                self.stack.client("scheduler"), self.stack.env["SCHEDULE_GROUP"]
+            )
+            self.tick = SchedulerTick(schedules, self.stack.invoke_arn).start()
         return self
 
     def new_tenant(self, tenant_id: str) -> str:
@@ -72,6 +84,8 @@ class LocalEnvironment:
         return key
 
     def stop(self) -> None:
+        if self.tick:
+            self.tick.stop()
         if self.files:
             self.files.stop()
         if self.api:

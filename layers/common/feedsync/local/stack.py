@@ -198,6 +198,10 @@ class LocalStack:
     def _run_quietly(self, target: LocalFunction, event: Any) -> None:
         self._run(target, event)
 
+    def invoke_arn(self, arn: str, event: Any) -> Any:
+        """Call the handler behind a function ARN (what a scheduler target names)."""
+        return self.by_name[arn.rsplit(":", 1)[-1]].call(event)
+
     def invoke(self, logical_id: str, event: Any) -> Any:
         """Call a handler directly (the local API server and tests use this)."""
         return self.functions[logical_id].call(event)
@@ -234,6 +238,15 @@ class LocalStack:
                 refs[logical] = arns[logical] = (
                     f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
                 )
+            elif kind == "AWS::IAM::Role":
+                # CloudFormation generates a name when RoleName is absent; so do we.
+                name = bootstrap(props.get("RoleName", f"{self.stack_name}-{logical}"))
+                refs[logical] = name
+                arns[logical] = f"arn:aws:iam::{ACCOUNT}:role/{name}"
+            elif kind == "AWS::Scheduler::ScheduleGroup":
+                name = bootstrap(props["Name"])
+                refs[logical] = name
+                arns[logical] = f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{name}"
             else:
                 refs[logical] = f"{self.stack_name}-{logical}"
         resolve = Resolver(pseudo, refs, arns, params)
@@ -246,6 +259,12 @@ class LocalStack:
 
         iam = self.client("iam")
         role = iam.create_role(RoleName="feedsync-local", AssumeRolePolicyDocument="{}")["Role"]
+        for logical, res in resources.items():
+            props = res.get("Properties", {})
+            if res["Type"] == "AWS::IAM::Role":
+                self._create_role(refs[logical], props)
+            elif res["Type"] == "AWS::Scheduler::ScheduleGroup":
+                self.client("scheduler").create_schedule_group(Name=refs[logical])
         zipped = io.BytesIO()
         with zipfile.ZipFile(zipped, "w") as zf:
             zf.writestr("app.py", "# routed in-process by feedsync.local.stack\n")
@@ -288,6 +307,19 @@ class LocalStack:
         self.table = next(
             refs[k] for k, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"
         )
+
+    def _create_role(self, name: str, props: dict[str, Any]) -> None:
+        iam = self.client("iam")
+        iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps(self.resolve(props["AssumeRolePolicyDocument"])),
+        )
+        for policy in props.get("Policies", []):
+            iam.put_role_policy(
+                RoleName=name,
+                PolicyName=policy["PolicyName"],
+                PolicyDocument=json.dumps(self.resolve(policy["PolicyDocument"])),
+            )
 
     def _create_table(self, name: str, props: dict[str, Any]) -> None:
         allowed = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")

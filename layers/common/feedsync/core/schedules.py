@@ -1,0 +1,110 @@
+"""Profiles' schedules: EventBridge schedules kept in step, black-outs, next run, health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from feedsync.core.deps import Deps
+from feedsync.domain.schedule import (
+    find_cycle,
+    health,
+    in_blackout,
+    next_run_at,
+    resolve_schedule,
+    schedule_zone,
+    to_scheduler_expression,
+    validate_schedule,
+)
+from feedsync.errors import InvalidRequest
+from feedsync.models import Profile, TenantSettings
+
+TIMED = frozenset({"interval", "daily", "cron", "automatic"})
+
+
+def tenant_settings(deps: Deps, tenant_id: str) -> TenantSettings:
+    found = deps.repo.get_tenant_settings(tenant_id)
+    return found or TenantSettings(tenant_id=tenant_id, plan=deps.default_plan)
+
+
+def effective(profile: Profile, settings: TenantSettings) -> dict[str, Any]:
+    """The schedule that really applies (``default`` follows the tenant's)."""
+    return dict(resolve_schedule(profile.schedule, settings.schedule))
+
+
+def check(deps: Deps, tenant_id: str, profile_id: str, schedule: dict[str, Any]) -> None:
+    """What the model cannot know: the tenant's plan minimum and ``after`` cycles."""
+    settings = tenant_settings(deps, tenant_id)
+    try:
+        validate_schedule(schedule, plan_minimum=settings.plan.min_interval_minutes)
+    except ValueError as exc:
+        raise InvalidRequest(f"schedule.{exc}".split(":")[0], str(exc)) from exc
+    if schedule["type"] == "after":
+        edges = {
+            p.profile_id: str(p.schedule["profile_id"])
+            for p in deps.repo.list_profiles(tenant_id)
+            if p.schedule.get("type") == "after"
+        }
+        target = str(schedule["profile_id"])
+        if target != profile_id and deps.repo.get_profile(tenant_id, target) is None:
+            raise InvalidRequest("schedule.profile_id", f"no profile {target!r}")
+        edges[profile_id] = target
+        cycle = find_cycle(edges)
+        if cycle:
+            raise InvalidRequest(
+                "schedule.profile_id",
+                f"profiles would run after each other in a cycle: {' -> '.join(cycle)}",
+            )
+
+
+def sync_schedule(deps: Deps, profile: Profile, settings: TenantSettings | None = None) -> None:
+    """Create, update or remove the profile's EventBridge schedule to match the profile."""
+    if deps.scheduler is None:
+        return
+    settings = settings or tenant_settings(deps, profile.tenant_id)
+    schedule = effective(profile, settings)
+    if not profile.enabled or schedule["type"] not in TIMED:
+        deps.scheduler.delete_schedule(profile.profile_id)
+        return
+    expression, zone = to_scheduler_expression(schedule, timezone=schedule_zone(schedule).key)
+    command = {
+        "tenant_id": profile.tenant_id,
+        "profile_id": profile.profile_id,
+        "trigger": "schedule",
+    }
+    anchor = schedule.get("anchor")
+    start = datetime.fromisoformat(str(anchor).replace("Z", "+00:00")) if anchor else None
+    deps.scheduler.put_schedule(profile.profile_id, expression, zone, command, start)
+
+
+def blackout_reason(profile: Profile, settings: TenantSettings, at: datetime) -> str | None:
+    schedule = effective(profile, settings)
+    blackouts = schedule.get("blackouts") or []
+    if blackouts and in_blackout(at, blackouts, schedule_zone(schedule)):
+        windows = ", ".join(f"{w['start']}-{w['end']}" for w in blackouts)
+        return f"blackout: inside the black-out window ({windows})"
+    return None
+
+
+def view(deps: Deps, profile: Profile, settings: TenantSettings) -> dict[str, Any]:
+    """The profile as the API shows it: next run, last run and health added."""
+    body = profile.public()
+    schedule = effective(profile, settings)
+    now = deps.clock()
+    upcoming = None
+    if profile.enabled and schedule["type"] in TIMED:
+        upcoming = next_run_at(
+            schedule, schedule.get("blackouts") or [], now, schedule_zone(schedule)
+        )
+    last = profile.last_run
+    colour, reason = health(
+        last.status if last else None,
+        last.finished_at if last else None,
+        upcoming,
+        now,
+        profile.status == "running",
+    )
+    body["next_run_at"] = upcoming.isoformat() if upcoming else None
+    body["last_run_at"] = last.finished_at.isoformat() if last and last.finished_at else None
+    body["health"] = {"status": colour, "reason": reason}
+    return body
