@@ -28,6 +28,7 @@ STEP_MODELS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     "UpdateShard": (models.UpdateInput, models.UpdateOutput),
     "Finalize": (models.FinalizeInput, models.FinalizeOutput),
     "MarkFailed": (models.FinalizeInput, models.FinalizeOutput),
+    "MarkSkipped": (models.FinalizeInput, models.FinalizeOutput),
 }
 HANDLER_MODULE = {
     "FetchFunctionArn": "FetchFunction",
@@ -128,7 +129,7 @@ def test_the_map_reads_the_match_manifest_and_feeds_update_shards() -> None:
 
 def test_every_task_and_map_catches_into_mark_failed() -> None:
     for name, state in {**TASKS, "ApplyShards": ASL["States"]["ApplyShards"]}.items():
-        if name in ("MarkFailed", "UpdateShard"):
+        if name in ("MarkFailed", "MarkSkipped", "UpdateShard"):
             continue  # MarkFailed retries; a shard's failure is caught by its Map
         catchers = state.get("Catch", [])
         assert any(
@@ -146,7 +147,7 @@ def test_retries_name_only_transient_errors() -> None:
     for name, state in TASKS.items():
         for retry in state.get("Retry", []):
             for err in retry["ErrorEquals"]:
-                if name == "MarkFailed":
+                if name in ("MarkFailed", "MarkSkipped"):
                     continue
                 assert err in transient or err.startswith("Lambda."), (name, err)
 

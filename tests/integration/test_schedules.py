@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,9 +11,10 @@ import pytest
 from integration_harness import Harness, simple_product
 
 from feedsync.core import api
+from feedsync.core.start import start_run
 from feedsync.errors import InvalidRequest
 from feedsync.local.scheduler_tick import SchedulerTick, moto_schedules
-from feedsync.models import PatchProfile
+from feedsync.models import PatchProfile, Run, StartCommand
 
 FEED = "SKU,Price,Qty\nBAG-1,21.00,4\n"
 EVERY_15 = {
@@ -172,3 +174,41 @@ def test_default_profiles_follow_the_tenant_schedule(h: Harness) -> None:
     assert _stored(h, profile.profile_id)["ScheduleExpression"] == "rate(240 minutes)"
     (view,) = api.profile_views(h.deps, shop.tenant, [profile])
     assert view["next_run_at"] is not None and view["health"]["status"] in ("green", "yellow")
+
+
+def _fire(h: Harness, tenant: str, profile_id: str, at: datetime) -> Run:
+    cmd = StartCommand(
+        tenant_id=tenant,
+        profile_id=profile_id,
+        trigger="schedule",
+        scheduled_time=at,
+        idempotency_key=at.isoformat(),
+    )
+    return h.wait_run(tenant, start_run(h.deps, cmd).run_id)
+
+
+def test_an_automatic_schedule_skips_an_unchanged_source(h: Harness) -> None:
+    # Given an automatic (every 15 minutes) profile whose supplier file is served by a
+    # web server that answers If-Modified-Since with 304
+    shop = h.shop([simple_product("Bag", "BAG-1", "20.00", 4)])
+    url = h.feed_url(FEED)
+    path = h.files_dir / url.rsplit("/", 2)[-2] / "feed.csv"
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+    automatic = {"type": "automatic", "every_minutes": 15}
+    profile = h.profile(shop, {"type": "url", "url": url}, schedule=automatic)
+    t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    # When it fires, then fires again with the file untouched
+    first = _fire(h, shop.tenant, profile.profile_id, t0)
+    second = _fire(h, shop.tenant, profile.profile_id, t0 + timedelta(minutes=15))
+    # Then the first synced and the second was skipped as unchanged, holding no lock
+    assert first.status == "succeeded" and first.counts["updated"] == 1
+    assert second.status == "skipped" and "source unchanged" in (second.reason or "")
+    assert "not modified" in (second.reason or "")
+    # When the supplier publishes a new file, then the next fire syncs it
+    path.write_text("SKU,Price,Qty\nBAG-1,23.00,4\n", encoding="utf-8")
+    os.utime(path, (1_800_000_000, 1_800_000_000))
+    third = _fire(h, shop.tenant, profile.profile_id, t0 + timedelta(minutes=30))
+    assert third.status == "succeeded" and third.counts["updated"] == 1
+    # And a manual Start always syncs, unchanged or not
+    manual = h.run_to_end(shop.tenant, profile.profile_id)
+    assert manual.status == "succeeded"

@@ -77,6 +77,12 @@ class StoreRequestError(FeedsyncError):
     code = "store_request_error"
 
 
+class SourceUnchanged(FeedsyncError):
+    """An ``automatic`` schedule's source is the same file as last time: skip the run."""
+
+    code = "source_unchanged"
+
+
 class ShardsIncomplete(FeedsyncError):
     """Finalize found update shards without results: the run cannot be called a success."""
 

@@ -197,6 +197,9 @@ class Profile(ProfileSettings):
     uploaded_at: datetime | None = None
     last_run: RunSummary | None = None
     last_sync_at: datetime | None = None
+    # The last successfully synced URL file (etag, last_modified, sha256): what an
+    # ``automatic`` schedule compares against.
+    last_source: dict[str, Any] | None = None
     created_at: datetime
 
     def public(self) -> dict[str, object]:

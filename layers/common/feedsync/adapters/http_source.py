@@ -7,11 +7,12 @@ import ipaddress
 import os
 import socket
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
-from feedsync.errors import SourceError, SourceUnavailable
+from feedsync.errors import SourceError, SourceUnavailable, SourceUnchanged
 
 _CHUNK = 1 << 20
 _MAX_REDIRECTS = 5
@@ -60,7 +61,7 @@ class HttpSourceFetcher:
                     "feedsync only fetches from public addresses"
                 )
 
-    def _get(self, url: str) -> requests.Response:
+    def _get(self, url: str, headers: dict[str, str] | None = None) -> requests.Response:
         """GET following at most 5 redirects, checking every hop's address (no SSRF by redirect).
 
         DNS rebinding between the check and the connection remains possible; the Lambda
@@ -70,7 +71,7 @@ class HttpSourceFetcher:
         for _hop in range(_MAX_REDIRECTS + 1):
             self._check_host(target)
             resp = self.session.get(
-                target, stream=True, timeout=self.timeout, allow_redirects=False
+                target, stream=True, timeout=self.timeout, allow_redirects=False, headers=headers
             )
             if not resp.is_redirect:
                 return resp
@@ -79,14 +80,23 @@ class HttpSourceFetcher:
             target = urljoin(target, location)
         raise SourceError(f"{url}: more than {_MAX_REDIRECTS} redirects")
 
-    def fetch_url(self, url: str, dest_dir: str) -> DownloadedFile:
+    def fetch_url(
+        self, url: str, dest_dir: str, unchanged_since: dict[str, Any] | None = None
+    ) -> DownloadedFile:
+        conditional = {}
+        if unchanged_since and unchanged_since.get("etag"):
+            conditional["If-None-Match"] = str(unchanged_since["etag"])
+        if unchanged_since and unchanged_since.get("last_modified"):
+            conditional["If-Modified-Since"] = str(unchanged_since["last_modified"])
         try:
-            resp = self._get(url)
+            resp = self._get(url, conditional or None)
         except requests.Timeout as exc:
             raise SourceUnavailable(f"{url}: timed out connecting") from exc
         except requests.ConnectionError as exc:
             raise SourceError(f"{url}: {_connection_problem(exc)}") from exc
         with resp:
+            if resp.status_code == 304:
+                raise SourceUnchanged(f"{url}: not modified since the last run")
             if resp.status_code >= 500:
                 raise SourceUnavailable(f"{url}: server answered {resp.status_code} {resp.reason}")
             if resp.status_code in (401, 403):

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, TextIO, cast
 
-from feedsync.core import keys
+from feedsync.core import keys, schedules
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows, write_rows
 from feedsync.core.start import abandon_run, start_run
@@ -36,6 +36,7 @@ from feedsync.errors import (
     NotFound,
     ShardsIncomplete,
     SourceError,
+    SourceUnchanged,
     TransientError,
 )
 from feedsync.models import (
@@ -125,8 +126,12 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
         out = FetchOutput(key=key, file_name=file_name, size=int(head["size"]), etag=head["etag"])
         meta: dict[str, str | int | None] = {"type": "upload", "file": file_name, "size": out.size}
     else:
+        # An automatic schedule's fire costs almost nothing when the file is the same.
+        last = profile.last_source if _checks_for_changes(deps, profile, ref) else None
         with tempfile.TemporaryDirectory(dir=deps.work_dir) as tmp:
-            got = deps.fetcher.fetch_url(str(source.url), tmp)
+            got = deps.fetcher.fetch_url(str(source.url), tmp, last)
+            if last and last.get("sha256") == got.sha256:
+                raise SourceUnchanged(f"{source.url}: same file as the last run (sha256)")
             key = keys.source_key(ref.tenant_id, ref.run_id, got.file_name)
             deps.blobs.upload_file(got.path, key)
         out = FetchOutput(key=key, file_name=got.file_name, size=got.size, etag=got.etag)
@@ -141,6 +146,14 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
         }
     deps.repo.update_run(ref.tenant_id, ref.run_id, source=meta)
     return out
+
+
+def _checks_for_changes(deps: Deps, profile: Profile, ref: RunRef) -> bool:
+    run = _run(deps, ref)
+    if run.trigger != "schedule" or not profile.last_source:
+        return False
+    settings = schedules.tenant_settings(deps, ref.tenant_id)
+    return bool(schedules.effective(profile, settings)["type"] == "automatic")
 
 
 # ---------------------------------------------------------------------------- parse
@@ -337,6 +350,8 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
             return FinalizeOutput(
                 run_id=run.run_id, status=run.status, counts=run.counts, error=run.error
             )
+        if step.error.error == "SourceUnchanged":
+            return _skip(deps, run, f"source unchanged: {_error_text(step)}")
         # A shard's own reason beats the Map's generic States.* error.
         reason = run.shard_error or _error_text(step)
         if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id)) is not None:
@@ -363,6 +378,8 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
     )
     summary = RunSummary(run_id=ref.run_id, status="succeeded", finished_at=now, counts=counts)
     deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, True)
+    if run.source.get("type") == "url":
+        deps.repo.update_profile(ref.tenant_id, ref.profile_id, last_source=run.source)
     if counts.get("updated", 0):
         _start_followers(deps, ref)
     return FinalizeOutput(run_id=ref.run_id, status="succeeded", counts=counts)
@@ -419,6 +436,16 @@ def _record(deps: Deps, ref: RunRef, run: Run, outcome: _Applied) -> dict[str, i
     counts = {**run.counts, "updated": updated, "failed": len(outcome.results) - updated}
     deps.repo.update_run(ref.tenant_id, ref.run_id, counts=counts, log_key=log_key)
     return counts
+
+
+def _skip(deps: Deps, run: Run, reason: str) -> FinalizeOutput:
+    now = deps.clock()
+    deps.repo.update_run(
+        run.tenant_id, run.run_id, status="skipped", reason=reason, finished_at=now
+    )
+    summary = RunSummary(run_id=run.run_id, status="skipped", finished_at=now)
+    deps.repo.release_run_lock(run.tenant_id, run.profile_id, run.run_id, summary, synced=False)
+    return FinalizeOutput(run_id=run.run_id, status="skipped", counts=run.counts)
 
 
 def _fail(deps: Deps, run: Run, reason: str) -> FinalizeOutput:

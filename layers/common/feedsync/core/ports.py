@@ -119,7 +119,12 @@ class FetchedFile(Protocol):
 
 
 class SourceFetcher(Protocol):
-    def fetch_url(self, url: str, dest_dir: str) -> FetchedFile: ...
+    def fetch_url(
+        self, url: str, dest_dir: str, unchanged_since: dict[str, Any] | None = None
+    ) -> FetchedFile:
+        """Download to ``dest_dir``. With ``unchanged_since`` (the last file's etag and
+        last_modified) the request is conditional; SourceUnchanged on 304."""
+        ...
 
 
 class StoreConnector(Protocol):
