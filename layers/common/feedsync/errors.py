@@ -77,6 +77,12 @@ class StoreRequestError(FeedsyncError):
     code = "store_request_error"
 
 
+class PlanLimitExceeded(FeedsyncError):
+    """The file is bigger than the tenant's plan allows: nothing is changed."""
+
+    code = "plan_limit"
+
+
 class SourceUnchanged(FeedsyncError):
     """An ``automatic`` schedule's source is the same file as last time: skip the run."""
 

@@ -200,6 +200,8 @@ class Profile(ProfileSettings):
     # The last successfully synced URL file (etag, last_modified, sha256): what an
     # ``automatic`` schedule compares against.
     last_source: dict[str, Any] | None = None
+    # Rows in the last file when that was more than the plan allows (see core/plans.py).
+    rows_over_plan: int | None = None
     created_at: datetime
 
     def public(self) -> dict[str, object]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from feedsync.core import keys, schedules
+from feedsync.core import keys, plans, schedules
 from feedsync.core.deps import Deps
 from feedsync.core.start import start_run
 from feedsync.domain.schedule import validate_schedule
@@ -99,6 +99,8 @@ def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile
     )
     deps.repo.put_profile(profile)
     schedules.sync_schedule(deps, profile)
+    if plans.apply_plan(deps, tenant_id):
+        return get_profile(deps, tenant_id, profile_id)
     return profile
 
 
@@ -134,6 +136,8 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
     updated = get_profile(deps, tenant_id, profile_id)
     if {"schedule", "enabled"} & set(changes):
         schedules.sync_schedule(deps, updated)
+        if plans.apply_plan(deps, tenant_id):
+            updated = get_profile(deps, tenant_id, profile_id)
     return updated
 
 
@@ -141,8 +145,10 @@ def delete_profile(deps: Deps, tenant_id: str, profile_id: str) -> None:
     profile = get_profile(deps, tenant_id, profile_id)
     if profile.current_run_id:
         raise Conflict("already_running", "a run is active; delete the profile when it ends")
-    if deps.repo.delete_profile(tenant_id, profile_id) and deps.scheduler is not None:
-        deps.scheduler.delete_schedule(profile_id)
+    if deps.repo.delete_profile(tenant_id, profile_id):
+        if deps.scheduler is not None:
+            deps.scheduler.delete_schedule(profile_id)
+        plans.apply_plan(deps, tenant_id)  # a freed slot re-enables a held profile
 
 
 def profile_views(deps: Deps, tenant_id: str, profiles: list[Profile]) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, TextIO, cast
 
-from feedsync.core import keys, schedules
+from feedsync.core import keys, plans, schedules
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows, write_rows
 from feedsync.core.start import abandon_run, start_run
@@ -34,6 +34,7 @@ from feedsync.errors import (
     FeedFormatError,
     FeedsyncError,
     NotFound,
+    PlanLimitExceeded,
     ShardsIncomplete,
     SourceError,
     SourceUnchanged,
@@ -148,6 +149,20 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
     return out
 
 
+def _check_rows_within_plan(deps: Deps, profile: Profile, file_name: str, rows: int) -> None:
+    """A file over the plan's rows stops here (store untouched) and holds the profile."""
+    plan = schedules.tenant_settings(deps, profile.tenant_id).plan
+    if rows > plan.max_rows:
+        deps.repo.update_profile(profile.tenant_id, profile.profile_id, rows_over_plan=rows)
+        plans.apply_plan(deps, profile.tenant_id)
+        raise PlanLimitExceeded(
+            f"{file_name}: {rows} rows; the plan allows {plan.max_rows} rows per file "
+            "(the profile is disabled until the plan is raised)"
+        )
+    if profile.rows_over_plan is not None:
+        deps.repo.update_profile(profile.tenant_id, profile.profile_id, rows_over_plan=None)
+
+
 def _checks_for_changes(deps: Deps, profile: Profile, ref: RunRef) -> bool:
     run = _run(deps, ref)
     if run.trigger != "schedule" or not profile.last_source:
@@ -167,6 +182,7 @@ def parse(deps: Deps, step: ParseInput) -> ParseOutput:
         with _csv_to_s3(deps, rows_key) as out:
             write_rows(out, feed)
             feed.require_rows()
+            _check_rows_within_plan(deps, profile, step.fetch.file_name, feed.rows_read)
     except UnicodeDecodeError as exc:
         raise FeedFormatError(
             f"{step.fetch.file_name}: not valid UTF-8 text near byte {exc.start} "

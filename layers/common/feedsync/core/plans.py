@@ -1,0 +1,62 @@
+"""Plan limits: profiles over the tenant's plan are disabled with the reason, and
+re-enabled by themselves when profiles are removed or the plan is raised."""
+
+from __future__ import annotations
+
+from feedsync.core import schedules
+from feedsync.core.deps import Deps
+from feedsync.models import Plan, Profile
+
+PLAN_PREFIX = "plan: "
+
+
+def over_plan(profile: Profile, plan: Plan, position: int) -> str | None:
+    """Why the profile cannot run on this plan (position = its age rank), or None."""
+    if position >= plan.max_profiles:
+        return f"{PLAN_PREFIX}the plan allows {plan.max_profiles} profiles"
+    every = profile.schedule.get("every_minutes")
+    if isinstance(every, int) and every < plan.min_interval_minutes:
+        return (
+            f"{PLAN_PREFIX}runs every {every} minutes; the plan's shortest interval is "
+            f"{plan.min_interval_minutes} minutes"
+        )
+    if profile.rows_over_plan is not None and profile.rows_over_plan > plan.max_rows:
+        return (
+            f"{PLAN_PREFIX}its file has {profile.rows_over_plan} rows; the plan allows "
+            f"{plan.max_rows} rows per file"
+        )
+    return None
+
+
+def apply_plan(deps: Deps, tenant_id: str) -> list[str]:
+    """Bring every profile in line with the plan; the ids whose state changed."""
+    settings = schedules.tenant_settings(deps, tenant_id)
+    profiles = sorted(deps.repo.list_profiles(tenant_id), key=lambda p: p.created_at)
+    changed = []
+    for position, profile in enumerate(profiles):
+        reason = over_plan(profile, settings.plan, position)
+        held_by_plan = (profile.disabled_reason or "").startswith(PLAN_PREFIX)
+        if reason and (profile.enabled or profile.disabled_reason != reason):
+            if not profile.enabled and not held_by_plan:
+                continue  # the merchant disabled it: leave their reason alone
+            deps.repo.update_profile(
+                tenant_id, profile.profile_id, enabled=False, disabled_reason=reason
+            )
+        elif not reason and held_by_plan:
+            deps.repo.update_profile(
+                tenant_id, profile.profile_id, enabled=True, disabled_reason=None
+            )
+        else:
+            continue
+        changed.append(profile.profile_id)
+        fresh = deps.repo.get_profile(tenant_id, profile.profile_id)
+        if fresh is not None:
+            schedules.sync_schedule(deps, fresh, settings)
+    return changed
+
+
+def set_plan(deps: Deps, tenant_id: str, plan: Plan) -> list[str]:
+    """Billing's call: a new plan, then every profile re-checked against it."""
+    settings = schedules.tenant_settings(deps, tenant_id)
+    deps.repo.put_tenant_settings(settings.model_copy(update={"plan": plan}))
+    return apply_plan(deps, tenant_id)
