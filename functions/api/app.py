@@ -12,7 +12,13 @@ from pydantic import BaseModel
 
 from feedsync.core import api
 from feedsync.errors import Conflict, InvalidRequest, NotFound
-from feedsync.models import CreateStore, PatchProfile, ProfileSettings, StartRunBody
+from feedsync.models import (
+    CreateStore,
+    PatchProfile,
+    ProfileSettings,
+    ScheduleBody,
+    StartRunBody,
+)
 from feedsync.wiring import deps
 
 logger = Logger()
@@ -85,7 +91,7 @@ def get_schedule_settings() -> dict[str, Any]:
 
 
 @app.put("/settings/schedule")
-def put_schedule_settings(body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+def put_schedule_settings(body: Annotated[ScheduleBody, Body()]) -> dict[str, Any]:
     return api.put_schedule_settings(deps(), _tenant(), body)
 
 

@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     HttpUrl,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -32,6 +33,66 @@ Mode = Literal["partial", "full"]
 MatchBy = Literal["sku", "barcode", "sku_then_barcode"]
 Platform = Literal["bigcommerce"]
 StoreStatus = Literal["setting_up", "ready", "import_failed"]
+
+
+_HHMM = {"type": "string", "pattern": "^[0-2]?[0-9]:[0-5][0-9]$", "examples": ["20:00"]}
+_TZ = {"type": "string", "description": "IANA timezone", "examples": ["Europe/Berlin"]}
+_BLACKOUTS = {
+    "type": "array",
+    "description": "Windows when scheduled runs are skipped; may cross midnight (20:00-04:00).",
+    "items": {
+        "type": "object",
+        "required": ["start", "end"],
+        "properties": {
+            "start": _HHMM,
+            "end": _HHMM,
+            "weekdays": {
+                "type": "array",
+                "description": "0=Mon..6=Sun or names; the weekday of the window's start",
+                "items": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
+            },
+        },
+    },
+}
+
+
+def _kind(kind: str, required: list[str], **props: object) -> dict[str, object]:
+    return {
+        "type": "object",
+        "required": ["type", *required],
+        "properties": {"type": {"const": kind}, **props},
+        "additionalProperties": False,
+    }
+
+
+_TIMED = {"timezone": _TZ, "blackouts": _BLACKOUTS}
+_EVERY = {"type": "integer", "minimum": 1, "description": "presets: 15, 60, 240, 1440"}
+SCHEDULE_JSON_SCHEMA: dict[str, object] = {
+    "description": "When the profile runs by itself.",
+    "oneOf": [
+        _kind(
+            "interval", ["every_minutes"], every_minutes=_EVERY, anchor={"type": "string"}, **_TIMED
+        ),
+        _kind(
+            "automatic",
+            ["every_minutes"],
+            every_minutes=_EVERY,
+            anchor={"type": "string"},
+            **_TIMED,
+        ),
+        _kind("daily", ["at"], at=_HHMM, **_TIMED),
+        _kind(
+            "cron",
+            ["expression"],
+            expression={"type": "string", "examples": ["cron(0 */2 * * ? *)"]},
+            **_TIMED,
+        ),
+        _kind("after", ["profile_id"], profile_id={"type": "string"}),
+        _kind("default", []),
+        _kind("manual", []),
+    ],
+}
+ScheduleBody = Annotated[dict[str, Any], WithJsonSchema(SCHEDULE_JSON_SCHEMA)]
 
 
 class Strict(BaseModel):
@@ -83,7 +144,7 @@ class ProfileSettings(Strict):
     mode: Mode = "partial"
     enabled: bool = True
     # When it runs by itself: see feedsync.domain.schedule for the shapes.
-    schedule: dict[str, Any] = Field(default_factory=lambda: {"type": "manual"})
+    schedule: ScheduleBody = Field(default_factory=lambda: {"type": "manual"})
 
     @field_validator("schedule")
     @classmethod
@@ -151,7 +212,7 @@ class PatchProfile(Strict):
     fields: list[str] | None = None
     mode: Mode | None = None
     enabled: bool | None = None
-    schedule: dict[str, Any] | None = None
+    schedule: ScheduleBody | None = None
 
 
 class StartRunBody(Strict):
