@@ -6,6 +6,7 @@ import os
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from integration_harness import Harness, simple_product
@@ -14,7 +15,7 @@ from feedsync.core import api
 from feedsync.core.start import start_run
 from feedsync.errors import InvalidRequest
 from feedsync.local.scheduler_tick import SchedulerTick, moto_schedules
-from feedsync.models import PatchProfile, Run, StartCommand
+from feedsync.models import PatchProfile, Run, RunSummary, StartCommand
 
 FEED = "SKU,Price,Qty\nBAG-1,21.00,4\n"
 EVERY_15 = {
@@ -174,6 +175,11 @@ def test_default_profiles_follow_the_tenant_schedule(h: Harness) -> None:
     assert _stored(h, profile.profile_id)["ScheduleExpression"] == "rate(240 minutes)"
     (view,) = api.profile_views(h.deps, shop.tenant, [profile])
     assert view["next_run_at"] is not None and view["health"]["status"] in ("green", "yellow")
+    # And a profile's own daily time without a timezone is read in the tenant's timezone
+    daily = h.url_profile(shop, FEED, schedule={"type": "daily", "at": "06:00"})
+    stored = _stored(h, daily.profile_id)
+    assert stored["ScheduleExpression"] == "cron(0 6 * * ? *)"
+    assert stored["ScheduleExpressionTimezone"] == "Europe/Berlin"
 
 
 def _fire(h: Harness, tenant: str, profile_id: str, at: datetime) -> Run:
@@ -212,3 +218,61 @@ def test_an_automatic_schedule_skips_an_unchanged_source(h: Harness) -> None:
     # And a manual Start always syncs, unchanged or not
     manual = h.run_to_end(shop.tenant, profile.profile_id)
     assert manual.status == "succeeded"
+
+
+class _InstantRuns:
+    """Stands in for Step Functions: each started run finishes at once (succeeded)."""
+
+    def __init__(self, h: Harness) -> None:
+        self.h, self.started = h, 0
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        ref = payload["run"]
+        run = self.h.deps.repo.get_run(ref["tenant_id"], ref["run_id"])
+        assert run is not None
+        self.started += 1
+        self.h.deps.repo.update_run(ref["tenant_id"], name, status="succeeded")
+        summary = RunSummary(run_id=name, status="succeeded")
+        self.h.deps.repo.release_run_lock(ref["tenant_id"], ref["profile_id"], name, summary, True)
+        return name
+
+    def status(self, name: str) -> str | None:
+        return "SUCCEEDED"
+
+
+def test_a_day_of_15_minute_fires_with_a_night_blackout_gives_64_runs_and_32_skips(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a 15-minute profile with a 20:00-04:00 black-out (Berlin time), its EventBridge
+    # schedule, the scheduler's clock, and runs that finish at once
+    shop = h.shop([simple_product("Bag", "BAG-1", "20.00", 4)])
+    day = datetime(2026, 11, 23, tzinfo=ZoneInfo("Europe/Berlin"))
+    schedule = {**EVERY_15, "timezone": "Europe/Berlin", "anchor": day.isoformat()}
+    profile = h.url_profile(shop, FEED, schedule=schedule)
+    runs = _InstantRuns(h)
+    monkeypatch.setattr(h.deps, "executions", runs)
+    group = h.stack.env["SCHEDULE_GROUP"]
+    listing = moto_schedules(h.stack.client("scheduler"), group)
+    mine = lambda: [s for s in listing() if s["Name"] == profile.profile_id]  # noqa: E731
+    clock = [day.astimezone(UTC)]
+    tick = SchedulerTick(mine, h.stack.invoke_arn, clock=lambda: clock[0])
+    tick.tick()
+    # When the day passes, ticked every 15 minutes (each fire goes through the start path)
+    while clock[0] < (day + timedelta(days=1)).astimezone(UTC):
+        clock[0] += timedelta(minutes=15)
+        tick.tick()
+    # Then 96 fires: 64 runs between 04:00 and 19:45, 32 skipped for the black-out
+    history = h.deps.repo.list_runs(shop.tenant, profile.profile_id, limit=200)
+    skipped = [r for r in history if r.status == "skipped"]
+    assert len(history) == 96 and runs.started == 64 and len(skipped) == 32
+    local = sorted(
+        r.scheduled_time.astimezone(day.tzinfo).strftime("%H:%M")
+        for r in skipped
+        if r.scheduled_time
+    )
+    assert (
+        local[0] == "00:00"
+        and local[-1] == "23:45"
+        and "04:00" not in local
+        and "19:45" not in local
+    )

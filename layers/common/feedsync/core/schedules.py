@@ -28,8 +28,13 @@ def tenant_settings(deps: Deps, tenant_id: str) -> TenantSettings:
 
 
 def effective(profile: Profile, settings: TenantSettings) -> dict[str, Any]:
-    """The schedule that really applies (``default`` follows the tenant's)."""
-    return dict(resolve_schedule(profile.schedule, settings.schedule))
+    """The schedule that really applies: ``default`` follows the tenant's, and a profile
+    schedule without a timezone takes the tenant's (the global schedule's) timezone."""
+    resolved = dict(resolve_schedule(profile.schedule, settings.schedule))
+    tenant_zone = settings.schedule.get("timezone")
+    if resolved["type"] in TIMED and "timezone" not in resolved and tenant_zone:
+        resolved["timezone"] = tenant_zone
+    return resolved
 
 
 def check(deps: Deps, tenant_id: str, profile_id: str, schedule: dict[str, Any]) -> None:
