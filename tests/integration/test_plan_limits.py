@@ -73,13 +73,14 @@ def test_a_plan_with_a_longer_minimum_interval_holds_faster_schedules(h: Harness
     # When the plan's minimum becomes 60 minutes
     plans.set_plan(h.deps, shop.tenant, Plan(min_interval_minutes=60))
     held = api.get_profile(h.deps, shop.tenant, profile.profile_id)
-    # Then the profile is held (and its EventBridge schedule removed) with the reason
+    # Then the profile is held (and its EventBridge schedule disabled) with the reason
     assert not held.enabled and "shortest interval is 60 minutes" in (held.disabled_reason or "")
     group = h.stack.env["SCHEDULE_GROUP"]
-    listed = h.stack.client("scheduler").list_schedules(GroupName=group)["Schedules"]
-    assert profile.profile_id not in {s["Name"] for s in listed}
+    scheduler = h.stack.client("scheduler")
+    stored = scheduler.get_schedule(GroupName=group, Name=profile.profile_id)
+    assert stored["State"] == "DISABLED"
     # When the plan allows 15 minutes again, then it is released and scheduled again
     plans.set_plan(h.deps, shop.tenant, Plan(min_interval_minutes=15))
     assert api.get_profile(h.deps, shop.tenant, profile.profile_id).enabled
-    listed = h.stack.client("scheduler").list_schedules(GroupName=group)["Schedules"]
-    assert profile.profile_id in {s["Name"] for s in listed}
+    stored = scheduler.get_schedule(GroupName=group, Name=profile.profile_id)
+    assert stored["State"] == "ENABLED"

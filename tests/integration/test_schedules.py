@@ -60,11 +60,17 @@ def test_the_eventbridge_schedule_follows_the_profile(h: Harness) -> None:
     stored = _stored(h, profile.profile_id)
     assert stored["ScheduleExpression"] == "cron(30 0 * * ? *)"
     assert stored["ScheduleExpressionTimezone"] == "America/New_York"
-    # When it is disabled, then no schedule remains; enabled again, it is back
+    # When it is disabled, then its schedule is DISABLED; enabled again, ENABLED
     api.patch_profile(h.deps, shop.tenant, profile.profile_id, PatchProfile(enabled=False))
-    assert profile.profile_id not in _names(h)
+    assert _stored(h, profile.profile_id)["State"] == "DISABLED"
     api.patch_profile(h.deps, shop.tenant, profile.profile_id, PatchProfile(enabled=True))
-    assert profile.profile_id in _names(h)
+    assert _stored(h, profile.profile_id)["State"] == "ENABLED"
+    # When it becomes manual, then no schedule remains
+    api.patch_profile(
+        h.deps, shop.tenant, profile.profile_id, PatchProfile(schedule={"type": "manual"})
+    )
+    assert profile.profile_id not in _names(h)
+    api.patch_profile(h.deps, shop.tenant, profile.profile_id, PatchProfile(schedule=daily))
     # When it is deleted, then its schedule is deleted too
     api.delete_profile(h.deps, shop.tenant, profile.profile_id)
     assert profile.profile_id not in _names(h)

@@ -46,6 +46,7 @@ class EventBridgeScheduler:
         timezone: str | None,
         start_command: dict[str, Any],
         start_date: datetime | None = None,
+        enabled: bool = True,
     ) -> None:
         # update_schedule replaces every field, so create and update send the same set.
         request: dict[str, Any] = {
@@ -53,7 +54,7 @@ class EventBridgeScheduler:
             "GroupName": self.group,
             "ScheduleExpression": expression,
             "FlexibleTimeWindow": {"Mode": "OFF"},
-            "State": "ENABLED",
+            "State": "ENABLED" if enabled else "DISABLED",
             "ActionAfterCompletion": "NONE",
             "Target": {
                 "Arn": self.target_arn,

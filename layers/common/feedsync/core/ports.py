@@ -94,10 +94,14 @@ class Scheduler(Protocol):
         timezone: str | None,
         start_command: dict[str, Any],
         start_date: datetime | None = None,
+        enabled: bool = True,
     ) -> None:
-        """Create or replace. ``start_command`` is the StartCommand body without the fire
-        time: the schedule adds ``scheduled_time`` and ``idempotency_key`` from
-        ``<aws.scheduler.scheduled-time>`` so a retried fire starts one run."""
+        """Create or replace (``enabled=False`` keeps it, DISABLED).
+
+        ``start_command`` is the StartCommand body without the fire time: the schedule
+        adds ``scheduled_time`` and ``idempotency_key`` from
+        ``<aws.scheduler.scheduled-time>``, so a retried fire starts one run.
+        """
         ...
 
     def delete_schedule(self, name: str) -> None:

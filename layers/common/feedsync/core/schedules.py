@@ -68,7 +68,7 @@ def sync_schedule(deps: Deps, profile: Profile, settings: TenantSettings | None 
         return
     settings = settings or tenant_settings(deps, profile.tenant_id)
     schedule = effective(profile, settings)
-    if not profile.enabled or schedule["type"] not in TIMED:
+    if schedule["type"] not in TIMED:
         deps.scheduler.delete_schedule(profile.profile_id)
         return
     expression, zone = to_scheduler_expression(schedule, timezone=schedule_zone(schedule).key)
@@ -79,7 +79,9 @@ def sync_schedule(deps: Deps, profile: Profile, settings: TenantSettings | None 
     }
     anchor = schedule.get("anchor")
     start = datetime.fromisoformat(str(anchor).replace("Z", "+00:00")) if anchor else None
-    deps.scheduler.put_schedule(profile.profile_id, expression, zone, command, start)
+    deps.scheduler.put_schedule(
+        profile.profile_id, expression, zone, command, start, enabled=profile.enabled
+    )
 
 
 def blackout_reason(profile: Profile, settings: TenantSettings, at: datetime) -> str | None:
