@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install demo serve test lint validate pytest bench build deploy clean
+.PHONY: install demo serve test lint validate test-servers pytest bench build deploy clean
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -40,7 +40,11 @@ validate: $(STAMP) $(NODE_STAMP)
 	$(BIN)/cfn-lint template.yaml
 	npx --no-install asl-validator --json-path statemachine/sync.asl.json
 
-pytest: $(STAMP)
+# The source tests talk to real OpenSSH, FTP(S) and nginx servers: install what is missing.
+test-servers:
+	bash scripts/test-servers.sh
+
+pytest: $(STAMP) test-servers
 	$(BIN)/pytest -q
 
 ## bench: parse+match+diff of 1,000,000 rows against a 1,000,000-variant index

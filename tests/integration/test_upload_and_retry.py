@@ -41,7 +41,14 @@ def test_presigned_upload_starts_a_run_that_succeeds(h: Harness) -> None:
     assert run.trigger == "upload"
     # ... that succeeded on the uploaded bytes
     assert run.status == "succeeded", run.error
-    assert run.source == {"type": "upload", "file": "june_feed.csv", "size": len(body)}
+    assert {k: run.source[k] for k in ("type", "file", "size")} == {
+        "type": "upload",
+        "file": "june_feed.csv",
+        "size": len(body),
+    }
+    # and how the file was read is on record (issue 3: encoding, delimiter, format)
+    assert run.source["format"]["encoding"] == "utf-8"
+    assert run.source["format"]["delimiter"] == ","
     assert run.counts["updated"] == 1
     assert h.execution(run.run_id)["status"] == "SUCCEEDED"
     (variant,) = h.sandbox.variants(shop.store_hash)

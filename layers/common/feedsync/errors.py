@@ -115,3 +115,28 @@ class InvalidRequest(FeedsyncError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+
+
+# -- source failures a merchant fixes in the profile (all SourceError: Catch -> MarkFailed) --
+class SourceAuthError(SourceError):
+    """The supplier's server refused the credentials."""
+
+    code = "source_auth_error"
+
+
+class SourceNotFound(SourceError):
+    """No file at the path (or nothing matched the glob)."""
+
+    code = "source_not_found"
+
+
+class SourceTooLarge(SourceError):
+    """The file is over the size limit: nothing past the limit is downloaded."""
+
+    code = "source_too_large"
+
+
+class SourceHostKeyMismatch(SourceError):
+    """The SFTP server's host key is not the pinned one: the connection is refused."""
+
+    code = "source_host_key_mismatch"

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from feedsync.domain.fields import CANONICAL_FIELDS, WRITABLE_FIELDS
+from feedsync.domain.rules import validate_rules
 from feedsync.domain.schedule import validate_schedule
 
 RunStatus = Literal[
@@ -111,22 +112,83 @@ class CreateStore(Strict):
     credentials: StoreCredentials
 
 
+class SourceCredentials(Strict):
+    """Write-only: stored in Secrets Manager on save; profiles keep only ``secret_ref``."""
+
+    password: str | None = Field(default=None, min_length=1)
+    private_key: str | None = Field(default=None, min_length=1, description="PEM text")
+    token: str | None = Field(default=None, min_length=1, description="bearer/header/query value")
+
+
+class UrlAuth(Strict):
+    type: Literal["basic", "bearer", "header", "query"]
+    username: str | None = Field(default=None, description="basic auth user")
+    name: str | None = Field(default=None, description="header name or query parameter")
+
+    @model_validator(mode="after")
+    def _complete(self) -> UrlAuth:
+        if self.type == "basic" and not self.username:
+            raise ValueError("basic auth needs username (the password goes in credentials)")
+        if self.type in ("header", "query") and not self.name:
+            raise ValueError(f"{self.type} auth needs name (the value goes in credentials)")
+        return self
+
+
 class UrlSource(Strict):
     type: Literal["url"]
     url: HttpUrl
+    auth: UrlAuth | None = None
+    credentials: SourceCredentials | None = None
+    secret_ref: str | None = None
+
+
+class FtpSource(Strict):
+    type: Literal["ftp", "ftps"]
+    host: str = Field(min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    path: str = Field(min_length=1, description="a file or a glob; the newest match is taken")
+    username: str = "anonymous"
+    tls: Literal["explicit", "implicit"] = "explicit"
+    credentials: SourceCredentials | None = None
+    secret_ref: str | None = None
+
+
+class SftpSource(Strict):
+    type: Literal["sftp"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=22, ge=1, le=65535)
+    path: str = Field(min_length=1, description="a file or a glob; the newest match is taken")
+    username: str = Field(min_length=1)
+    host_key_fingerprint: str = Field(
+        pattern=r"^SHA256:[A-Za-z0-9+/]{43}=?$",
+        description="the server's host key as `ssh-keygen -lf` prints it",
+    )
+    credentials: SourceCredentials | None = None
+    secret_ref: str | None = None
 
 
 class UploadSource(Strict):
     type: Literal["upload"]
 
 
-Source = Annotated[UrlSource | UploadSource, Field(discriminator="type")]
+Source = Annotated[UrlSource | FtpSource | SftpSource | UploadSource, Field(discriminator="type")]
 
 
-class CsvFormat(Strict):
-    """CSV, UTF-8 with or without BOM, comma-separated, header on the first row."""
+class FeedFormat(Strict):
+    """How to read the file; every key optional (detected when left out)."""
 
-    type: Literal["csv"] = "csv"
+    type: Literal["auto", "csv", "xlsx", "json", "jsonl", "xml"] = "auto"
+    delimiter: str | None = Field(default=None, description="one character, or tab/comma/...")
+    encoding: str | None = Field(default=None, description="a codec name; auto-detected")
+    header_row: int | None = Field(default=None, ge=0, description="1-based; 0 = no header")
+    sheet: str | int | None = Field(default=None, description="xlsx sheet name or 0-based index")
+    record_path: str | None = Field(default=None, description="json: a.b; xml: catalog/item")
+    namespaces: dict[str, str] | None = None
+    entry: str | None = Field(default=None, description="zip entry pattern, e.g. *.csv")
+    max_uncompressed_bytes: int | None = Field(default=None, ge=1)
+
+    def reader_options(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
 
 
 class ProfileSettings(Strict):
@@ -135,7 +197,7 @@ class ProfileSettings(Strict):
     name: str = Field(min_length=1, max_length=200)
     store_id: str = Field(min_length=1)
     source: Source
-    format: CsvFormat = Field(default_factory=CsvFormat)
+    format: FeedFormat = Field(default_factory=FeedFormat)
     mapping: dict[str, str]
     match_by: MatchBy = Field(default="sku", validate_default=True)
     fields: list[str] = Field(
@@ -145,6 +207,13 @@ class ProfileSettings(Strict):
     enabled: bool = True
     # When it runs by itself: see feedsync.domain.schedule for the shapes.
     schedule: ScheduleBody = Field(default_factory=lambda: {"type": "manual"})
+    # Price rules, stock rules, identifier handling: see feedsync.domain.rules.
+    rules: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("rules")
+    @classmethod
+    def _rules_shape(cls, rules: dict[str, Any]) -> dict[str, Any]:
+        return validate_rules(rules)
 
     @field_validator("schedule")
     @classmethod
@@ -206,7 +275,8 @@ class TenantSettings(BaseModel):
 class PatchProfile(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     source: Source | None = None
-    format: CsvFormat | None = None
+    format: FeedFormat | None = None
+    rules: dict[str, Any] | None = None
     mapping: dict[str, str] | None = None
     match_by: MatchBy | None = None
     fields: list[str] | None = None
@@ -266,7 +336,12 @@ class Profile(ProfileSettings):
     created_at: datetime
 
     def public(self) -> dict[str, object]:
-        return self.model_dump(mode="json", exclude={"tenant_id"})
+        body = self.model_dump(mode="json", exclude={"tenant_id"})
+        source = body["source"]
+        if isinstance(source, dict):
+            source.pop("credentials", None)
+            source["has_credentials"] = bool(source.pop("secret_ref", None))
+        return body
 
 
 class Progress(BaseModel):
@@ -307,7 +382,7 @@ class Run(BaseModel):
     progress: Progress = Field(default_factory=Progress)
     counts: dict[str, int] = Field(default_factory=dict)
     error: str | None = None
-    source: dict[str, str | int | None] = Field(default_factory=dict)
+    source: dict[str, Any] = Field(default_factory=dict)
     log_key: str | None = None
     # Set by an update shard that failed for good (child executions lose the reason).
     shard_error: str | None = None

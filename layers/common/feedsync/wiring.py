@@ -10,6 +10,7 @@ from feedsync.adapters.dynamo import DynamoRepository
 from feedsync.adapters.http_source import HttpSourceFetcher
 from feedsync.adapters.s3 import S3BlobStore
 from feedsync.adapters.scheduler import EventBridgeScheduler
+from feedsync.adapters.sftp_source import RemoteSourceFetcher
 from feedsync.core.deps import Deps
 from feedsync.core.ports import StoreConnector
 from feedsync.models import Plan, Store
@@ -32,6 +33,9 @@ def deps() -> Deps:
         executions=StepFunctionsExecutions(settings.state_machine_arn),
         invoker=LambdaInvoker(),
         fetcher=HttpSourceFetcher(
+            allow_private=settings.allow_private_urls, max_bytes=settings.source_max_bytes
+        ),
+        remote=RemoteSourceFetcher(
             allow_private=settings.allow_private_urls, max_bytes=settings.source_max_bytes
         ),
         scheduler=EventBridgeScheduler(

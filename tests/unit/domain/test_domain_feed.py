@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from feedsync.domain.feed import CsvFeed, RowError
+from feedsync.domain.feed import CsvFeed, RecordFeed, RowError
 from feedsync.errors import FeedFormatError, MissingColumnsError, NoDataRowsError
 
 MAPPING = {"sku": "SKU", "price": "Price", "stock": "Qty"}
@@ -180,3 +180,90 @@ def test_undecodable_bytes_become_a_format_error(tmp_path: Path) -> None:
         with pytest.raises(FeedFormatError, match=r"latin1\.csv: row"):
             list(feed)
     # Then the merchant gets a file-level error instead of a crash (checked above)
+
+
+# -- RecordFeed and the CsvFeed options ----------------------------------------------
+
+
+def test_record_feed_takes_any_records_with_their_row_numbers() -> None:
+    # Given records from a non-CSV reader (row numbers chosen by the reader)
+    records = [(10, ["A1", "1.00", "1"]), (12, ["B2", "x", "2"]), (13, ["", "", ""])]
+    feed = RecordFeed(["SKU", "Price", "Qty"], iter(records), MAPPING, file_name="f.json")
+    # When iterated
+    rows = list(feed)
+    # Then rows keep those numbers, the bad cell is recorded, the blank record is skipped
+    assert rows == [(10, "A1", None, 100, None, None, None, 1, None)]
+    assert feed.row_errors == [RowError(12, "Price", "x", "expected a price such as 12.99")]
+    assert feed.rows_read == 2
+
+
+def test_record_feed_without_header_maps_letters_and_numbers() -> None:
+    # Given header-less records
+    feed = RecordFeed(
+        None,
+        [(1, ["A1", "7", "2.50"]), (2, ["B2", "-1", "1"])],
+        {"sku": "a", "stock": "2", "price": "C"},
+        file_name="f",
+        header_required=False,
+    )
+    # When iterated
+    rows = list(feed)
+    # Then columns are letters, and errors name the letter column
+    assert feed.columns == ["A", "B", "C"]
+    assert rows == [(1, "A1", None, 250, None, None, None, 7, None)]
+    assert feed.row_errors == [RowError(2, "B", "-1", "stock cannot be negative")]
+
+
+def test_record_feed_without_header_refuses_column_names() -> None:
+    # Given no header, When a mapping uses a column name, Then it asks for a letter or number
+    with pytest.raises(FeedFormatError, match=r"letter \(C\) or a number \(3\); got 'SKU'"):
+        RecordFeed(None, [], {"sku": "SKU"}, file_name="f", header_required=False)
+
+
+def test_record_feed_without_header_and_no_rows() -> None:
+    # Given no header and no records, When iterated, Then require_rows says "no data rows"
+    feed = RecordFeed(None, [], {"sku": "A"}, file_name="f", header_required=False)
+    assert list(feed) == []
+    with pytest.raises(NoDataRowsError, match=r"^f: no data rows$"):
+        feed.require_rows()
+
+
+def test_record_feed_close_runs_registered_cleanup_once() -> None:
+    # Given a feed with a registered cleanup
+    closed: list[str] = []
+    feed = RecordFeed(["SKU"], [(2, ["A"])], {"sku": "SKU"}, file_name="f")
+    feed.on_close(lambda: closed.append("x"))
+    # When iterated to the end and closed again
+    assert len(list(feed)) == 1
+    feed.close()
+    # Then the cleanup ran once
+    assert closed == ["x"]
+
+
+def test_csv_feed_semicolon_delimiter_and_header_on_row_three() -> None:
+    # Given a preamble and a semicolon header on row 3
+    text = "Supplier;list\n\nSKU;Price;Qty\nA1;1,00 is bad;1\nB2;2.00;2\n"
+    # When read with delimiter=";" and header_row=3
+    feed = CsvFeed(lines(text), MAPPING, file_name="f", delimiter=";", header_row=3)
+    rows = list(feed)
+    # Then spreadsheet row numbers continue from the header's row
+    assert rows == [(5, "B2", None, 200, None, None, None, 2, None)]
+    assert feed.row_errors[0].row_no == 4
+
+
+def test_csv_feed_header_row_past_the_end_and_blank_header() -> None:
+    # Given a file shorter than header_row, and one whose header row is blank
+    with pytest.raises(FeedFormatError, match="fewer than 5 rows; expected the header on row 5"):
+        CsvFeed(lines("a\nb\n"), MAPPING, file_name="f", header_row=5)
+    with pytest.raises(FeedFormatError, match="row 2 is empty; expected a header row"):
+        CsvFeed(lines("title\n,,\nSKU\n"), MAPPING, file_name="f", header_row=2)
+
+
+def test_csv_feed_without_header() -> None:
+    # Given a header-less CSV, When read with header_row=0 and letter mapping
+    feed = CsvFeed(
+        lines("A1,3.00,4\n"), {"sku": "A", "price": "B", "stock": "C"}, file_name="f", header_row=0
+    )
+    # Then the first line is data row 1
+    assert list(feed) == [(1, "A1", None, 300, None, None, None, 4, None)]
+    assert not feed.has_header

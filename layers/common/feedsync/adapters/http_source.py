@@ -1,21 +1,40 @@
-"""Fetch a supplier file from an HTTP(S) URL, streamed to disk with a size cap."""
+"""Fetch a supplier file from an HTTP(S) URL, streamed to disk with a size cap.
+
+Also the pieces the FTP and SFTP fetchers share: the downloaded-file record, the
+private-address policy, connecting with errors a merchant can act on, the size-capped
+sink, newest-match glob selection and secret redaction.
+"""
 
 from __future__ import annotations
 
+import base64
+import fnmatch
 import hashlib
 import ipaddress
 import os
 import socket
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from types import TracebackType
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 
-from feedsync.errors import SourceError, SourceUnavailable, SourceUnchanged
+from feedsync.errors import (
+    FeedsyncError,
+    SourceAuthError,
+    SourceError,
+    SourceNotFound,
+    SourceTooLarge,
+    SourceUnavailable,
+    SourceUnchanged,
+)
 
 _CHUNK = 1 << 20
 _MAX_REDIRECTS = 5
+_GLOB_CHARS = frozenset("*?[")
 
 
 @dataclass
@@ -26,6 +45,232 @@ class DownloadedFile:
     etag: str | None
     last_modified: str | None
     sha256: str
+    # FTP/SFTP: the file actually taken (the newest match when the profile's path is a glob).
+    remote_path: str | None = None
+
+
+# -- shared by the HTTP, FTP and SFTP fetchers -------------------------------------------
+
+
+def resolve(
+    host: str, port: int, *, allow_private: bool, where: str
+) -> list[tuple[socket.AddressFamily, Any]]:
+    """The host's addresses, refusing a private/loopback/link-local one unless allowed.
+
+    Callers connect to exactly these addresses, so a second DNS answer cannot swap in a
+    private address after the check.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise SourceError(f"{where}: DNS lookup of {host!r} failed ({exc.strerror})") from exc
+    except UnicodeError as exc:
+        raise SourceError(f"{where}: {host!r} is not a valid host name") from exc
+    if not allow_private:
+        for info in infos:
+            addr = ipaddress.ip_address(info[4][0])
+            if not addr.is_global:  # private, loopback, link-local/metadata, CGNAT, reserved
+                raise SourceError(
+                    f"{where}: {host} resolves to {addr}, a private/loopback address; "
+                    "feedsync only fetches from public addresses"
+                )
+    return [(info[0], info[4]) for info in infos]
+
+
+def connect(
+    host: str, port: int, *, allow_private: bool, timeout_s: float, where: str
+) -> socket.socket:
+    """A TCP connection to ``host``; every failure names its cause (DNS, refused, timeout)."""
+    last: OSError | None = None
+    for family, sockaddr in resolve(host, port, allow_private=allow_private, where=where):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.settimeout(timeout_s)
+        try:
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            last = exc
+    if isinstance(last, TimeoutError):
+        raise SourceUnavailable(
+            f"{where}: timed out connecting to {host} port {port} after {timeout_s:g}s"
+        ) from last
+    if isinstance(last, ConnectionRefusedError):
+        raise SourceError(
+            f"{where}: connection refused by {host} port {port} "
+            "(is the server running on that port?)"
+        ) from last
+    reason = last.strerror if last and last.strerror else "no address"
+    raise SourceError(f"{where}: cannot connect to {host} port {port} ({reason})") from last
+
+
+def is_glob(path: str) -> bool:
+    return any(ch in _GLOB_CHARS for ch in path)
+
+
+def split_remote(path: str, where: str) -> tuple[str, str]:
+    """(directory, file name or pattern); only the file name may hold a glob."""
+    directory, _, name = path.rpartition("/")
+    if is_glob(directory):
+        raise SourceError(f"{where}: only the file name may contain * ? or [ ] (not the folder)")
+    if not name:
+        raise SourceError(f"{where}: the path names a folder, not a file")
+    return directory or ("/" if path.startswith("/") else "."), name
+
+
+def newest(
+    entries: Iterable[tuple[str, float, int | None]], pattern: str
+) -> tuple[str, float, int | None] | None:
+    """The newest (by modification time, then name) of ``(name, mtime, size)`` matching."""
+    matches = [e for e in entries if fnmatch.fnmatchcase(e[0], pattern)]
+    return max(matches, key=lambda e: (e[1], e[0])) if matches else None
+
+
+def http_date(mtime: float | None) -> str | None:
+    return formatdate(mtime, usegmt=True) if mtime is not None else None
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if len(secret) >= 3:  # a 1-2 character "secret" would mangle every message
+            for form in {secret, quote(secret, safe=""), quote(secret)}:
+                text = text.replace(form, "***")
+    return text
+
+
+def reraise_redacted(exc: FeedsyncError, secrets: Iterable[str]) -> None:
+    """Raise ``exc`` again, without a secret anywhere in its message or its cause chain."""
+    secrets = [s for s in secrets if s]
+    clean = redact(exc.message, secrets)
+    chained: BaseException | None = exc.__cause__ or exc.__context__
+    leaky = False
+    for _ in range(10):
+        if chained is None:
+            break
+        if redact(str(chained), secrets) != str(chained):
+            leaky = True
+            break
+        chained = chained.__cause__ or chained.__context__
+    if clean == exc.message and not leaky:
+        raise exc
+    try:
+        fresh = type(exc)(clean)
+    except TypeError:  # an error class with a richer constructor
+        fresh = SourceError(clean)
+    raise fresh from None
+
+
+class CappedSink:
+    """Write a download to ``dest_dir/download``: sha256, byte count and the size cap."""
+
+    def __init__(self, dest_dir: str, max_bytes: int, where: str) -> None:
+        self.path = os.path.join(dest_dir, "download")
+        self.max_bytes = max_bytes
+        self.where = where
+        self.size = 0
+        self.digest = hashlib.sha256()
+        self._out = open(self.path, "wb")  # noqa: SIM115 - closed in __exit__
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise SourceTooLarge(
+                f"{self.where}: file exceeds the {self.max_bytes} byte limit; download stopped"
+            )
+        self.digest.update(chunk)
+        self._out.write(chunk)
+
+    def __enter__(self) -> CappedSink:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._out.close()
+        if exc is not None:  # no partial file left for anyone to upload by mistake
+            os.unlink(self.path)
+
+
+def check_declared_size(size: int | None, max_bytes: int, where: str) -> None:
+    if size is not None and size > max_bytes:
+        raise SourceTooLarge(f"{where}: file is {size} bytes, over the {max_bytes} byte limit")
+
+
+# -- HTTP --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Auth:
+    headers: dict[str, str] = field(default_factory=dict)
+    query: tuple[str, str] | None = None
+    secrets: list[str] = field(default_factory=list)
+
+
+def _value(auth: Mapping[str, str], *keys: str) -> str:
+    for key in keys:
+        if auth.get(key):
+            return str(auth[key])
+    return ""
+
+
+def _parse_auth(auth: Mapping[str, str] | None, where: str) -> _Auth:
+    """``auth`` as the pipeline passes it: ``type`` (or ``kind``) and the values.
+
+    basic: username (or user), password - bearer: token - header: name, value (or token)
+    - query: param (or name), value (or token).
+    """
+    if not auth:
+        return _Auth()
+    kind = _value(auth, "type", "kind")
+    if kind == "basic":
+        user, password = _value(auth, "username", "user"), _value(auth, "password")
+        if not user or ":" in user:
+            raise SourceError(f"{where}: basic auth needs a user name without ':'")
+        encoded = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return _Auth({"Authorization": f"Basic {encoded}"}, None, [password, encoded])
+    if kind == "bearer":
+        token = _value(auth, "token", "value")
+        if not token:
+            raise SourceError(f"{where}: bearer auth has no token")
+        _check_header_value(token, "the bearer token", where)
+        return _Auth({"Authorization": f"Bearer {token}"}, None, [token])
+    if kind == "header":
+        name, value = _value(auth, "name", "header"), _value(auth, "value", "token")
+        if not name or not all(c.isalnum() or c in "-_" for c in name):
+            raise SourceError(f"{where}: header auth needs a header name (letters, digits, -)")
+        if not value:
+            raise SourceError(f"{where}: header auth has no value for {name}")
+        _check_header_value(value, f"the {name} header value", where)
+        return _Auth({name: value}, None, [value])
+    if kind == "query":
+        param, value = _value(auth, "param", "name"), _value(auth, "value", "token")
+        if not param or not value:
+            raise SourceError(f"{where}: query auth needs a parameter name and a value")
+        return _Auth({}, (param, value), [value])
+    raise SourceError(f"{where}: unknown auth type {kind!r} (basic, bearer, header or query)")
+
+
+def _check_header_value(value: str, what: str, where: str) -> None:
+    # requests would reject these with the value in its message.
+    if any(c in value for c in "\r\n\0") or value != value.strip():
+        raise SourceError(f"{where}: {what} contains line breaks or surrounding spaces")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def _with_query(url: str, param: str, value: str) -> str:
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if any(k == param for k, _ in pairs):
+        return url
+    return urlunsplit(parts._replace(query=urlencode([*pairs, (param, value)])))
 
 
 class HttpSourceFetcher:
@@ -44,34 +289,40 @@ class HttpSourceFetcher:
         self.timeout = (connect_timeout_s, read_timeout_s)
 
     def _check_host(self, url: str) -> None:
-        host = urlsplit(url).hostname
+        parts = urlsplit(url)
+        host = parts.hostname
         if not host:
             raise SourceError(f"{url}: no host name in the URL")
-        try:
-            infos = socket.getaddrinfo(host, None)
-        except socket.gaierror as exc:
-            raise SourceError(f"{url}: DNS lookup of {host!r} failed ({exc.strerror})") from exc
-        if self.allow_private:
-            return
-        for info in infos:
-            addr = ipaddress.ip_address(info[4][0])
-            if not addr.is_global:  # private, loopback, link-local/metadata, CGNAT, reserved
-                raise SourceError(
-                    f"{url}: {host} resolves to {addr}, a private/loopback address; "
-                    "feedsync only fetches from public addresses"
-                )
+        resolve(host, parts.port or 0, allow_private=self.allow_private, where=url)
 
-    def _get(self, url: str, headers: dict[str, str] | None = None) -> requests.Response:
+    def _get(
+        self, url: str, headers: dict[str, str] | None = None, auth: _Auth | None = None
+    ) -> requests.Response:
         """GET following at most 5 redirects, checking every hop's address (no SSRF by redirect).
+
+        Credentials go only to the URL's own origin (scheme, host, port): a redirect to
+        another host or from https to http drops them.
 
         DNS rebinding between the check and the connection remains possible; the Lambda
         should run outside a VPC with private resources (see ARCHITECTURE.md).
         """
+        auth = auth or _Auth()
+        origin = _origin(url)
         target = url
         for _hop in range(_MAX_REDIRECTS + 1):
             self._check_host(target)
+            hop_headers = dict(headers or {})
+            request_url = target
+            if _origin(target) == origin:
+                hop_headers.update(auth.headers)
+                if auth.query:
+                    request_url = _with_query(target, *auth.query)
             resp = self.session.get(
-                target, stream=True, timeout=self.timeout, allow_redirects=False, headers=headers
+                request_url,
+                stream=True,
+                timeout=self.timeout,
+                allow_redirects=False,
+                headers=hop_headers or None,
             )
             if not resp.is_redirect:
                 return resp
@@ -81,60 +332,77 @@ class HttpSourceFetcher:
         raise SourceError(f"{url}: more than {_MAX_REDIRECTS} redirects")
 
     def fetch_url(
-        self, url: str, dest_dir: str, unchanged_since: dict[str, Any] | None = None
+        self,
+        url: str,
+        dest_dir: str,
+        unchanged_since: dict[str, Any] | None = None,
+        auth: Mapping[str, str] | None = None,
+    ) -> DownloadedFile:
+        """Download ``url`` to ``dest_dir``; ``auth`` is the profile's auth with its secret."""
+        parsed = _parse_auth(auth, url)
+        try:
+            return self._fetch(url, dest_dir, unchanged_since, parsed)
+        except FeedsyncError as exc:
+            reraise_redacted(exc, parsed.secrets)
+            raise  # unreachable: reraise_redacted always raises
+
+    def _fetch(
+        self, url: str, dest_dir: str, unchanged_since: dict[str, Any] | None, auth: _Auth
     ) -> DownloadedFile:
         conditional = {}
         if unchanged_since and unchanged_since.get("etag"):
             conditional["If-None-Match"] = str(unchanged_since["etag"])
         if unchanged_since and unchanged_since.get("last_modified"):
             conditional["If-Modified-Since"] = str(unchanged_since["last_modified"])
+        connect_s, read_s = self.timeout
         try:
-            resp = self._get(url, conditional or None)
+            resp = self._get(url, conditional or None, auth)
+        except requests.ConnectTimeout as exc:
+            raise SourceUnavailable(f"{url}: timed out connecting after {connect_s:g}s") from exc
         except requests.Timeout as exc:
-            raise SourceUnavailable(f"{url}: timed out connecting") from exc
+            raise SourceUnavailable(
+                f"{url}: the server accepted the connection but did not answer in {read_s:g}s"
+            ) from exc
         except requests.ConnectionError as exc:
             raise SourceError(f"{url}: {_connection_problem(exc)}") from exc
+        except requests.RequestException as exc:
+            raise SourceError(f"{url}: request failed ({exc.__class__.__name__})") from exc
         with resp:
             if resp.status_code == 304:
                 raise SourceUnchanged(f"{url}: not modified since the last run")
             if resp.status_code >= 500:
                 raise SourceUnavailable(f"{url}: server answered {resp.status_code} {resp.reason}")
             if resp.status_code in (401, 403):
-                raise SourceError(f"{url}: access denied ({resp.status_code} {resp.reason})")
-            if resp.status_code == 404:
-                raise SourceError(f"{url}: file not found (404)")
+                if auth.headers or auth.query:
+                    raise SourceAuthError(
+                        f"{url}: the server refused the credentials "
+                        f"({resp.status_code} {resp.reason})"
+                    )
+                raise SourceAuthError(
+                    f"{url}: access denied ({resp.status_code} {resp.reason}); "
+                    "the server may need credentials"
+                )
+            if resp.status_code in (404, 410):
+                raise SourceNotFound(f"{url}: file not found ({resp.status_code})")
             if resp.status_code >= 400:
                 raise SourceError(f"{url}: server answered {resp.status_code} {resp.reason}")
             declared = int(resp.headers.get("Content-Length") or 0)
-            if declared > self.max_bytes:
-                raise SourceError(
-                    f"{url}: file is {declared} bytes, over the {self.max_bytes} limit"
-                )
+            check_declared_size(declared, self.max_bytes, url)
             name = os.path.basename(unquote(urlsplit(resp.url).path)) or "feed.csv"
-            path = os.path.join(dest_dir, "download")
-            digest = hashlib.sha256()
-            size = 0
             try:
-                with open(path, "wb") as out:
+                with CappedSink(dest_dir, self.max_bytes, url) as sink:
                     for chunk in resp.iter_content(_CHUNK):
-                        size += len(chunk)
-                        if size > self.max_bytes:
-                            raise SourceError(
-                                f"{url}: file exceeds the {self.max_bytes} byte limit"
-                            )
-                        digest.update(chunk)
-                        out.write(chunk)
+                        sink.write(chunk)
             except requests.RequestException as exc:
-                raise SourceUnavailable(
-                    f"{url}: download interrupted ({exc.__class__.__name__})"
-                ) from exc
+                what = "timed out" if "timed out" in str(exc).lower() else exc.__class__.__name__
+                raise SourceUnavailable(f"{url}: download interrupted ({what})") from exc
             return DownloadedFile(
-                path=path,
+                path=sink.path,
                 file_name=name,
-                size=size,
+                size=sink.size,
                 etag=resp.headers.get("ETag"),
                 last_modified=resp.headers.get("Last-Modified"),
-                sha256=digest.hexdigest(),
+                sha256=sink.digest.hexdigest(),
             )
 
 

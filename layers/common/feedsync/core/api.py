@@ -90,6 +90,9 @@ def list_profiles(deps: Deps, tenant_id: str) -> list[Profile]:
 def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile:
     get_store_for_profile(deps, tenant_id, body.store_id)
     profile_id = deps.ids("prof")
+    body = body.model_copy(
+        update={"source": _store_credentials(deps, tenant_id, profile_id, body.source, None)}
+    )
     schedules.check(deps, tenant_id, profile_id, body.schedule)
     profile = Profile(
         **body.model_dump(),
@@ -102,6 +105,19 @@ def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile
     if plans.apply_plan(deps, tenant_id):
         return get_profile(deps, tenant_id, profile_id)
     return profile
+
+
+def _store_credentials(
+    deps: Deps, tenant_id: str, profile_id: str, source: Any, kept_ref: str | None
+) -> Any:
+    """Move a source's write-only credentials into Secrets Manager; keep only the ref."""
+    if source.type == "upload":
+        return source
+    if source.credentials is None:
+        return source.model_copy(update={"secret_ref": kept_ref})
+    values = source.credentials.model_dump(exclude_none=True)
+    ref = deps.secrets.put(f"{deps.secret_prefix}/{tenant_id}/{profile_id}/source", values)
+    return source.model_copy(update={"credentials": None, "secret_ref": ref})
 
 
 def get_store_for_profile(deps: Deps, tenant_id: str, store_id: str) -> Store:
@@ -130,6 +146,10 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
         raise InvalidRequest(field, first["msg"]) from exc
     if "schedule" in changes:
         schedules.check(deps, tenant_id, profile_id, settings.schedule)
+    if "source" in changes:
+        kept = getattr(profile.source, "secret_ref", None)
+        source = _store_credentials(deps, tenant_id, profile_id, settings.source, kept)
+        settings = settings.model_copy(update={"source": source})
     new_values = settings.model_dump(include=set(changes))
     if new_values:
         deps.repo.update_profile(tenant_id, profile_id, **new_values)

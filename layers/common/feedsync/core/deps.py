@@ -13,6 +13,7 @@ from feedsync.core.ports import (
     ConnectorFactory,
     Executions,
     Invoker,
+    RemoteFileFetcher,
     Repository,
     Scheduler,
     Secrets,
@@ -41,6 +42,7 @@ class Deps:
     connectors: ConnectorFactory
     catalog_import_function: str
     scheduler: Scheduler | None = None
+    remote: RemoteFileFetcher | None = None
     secret_prefix: str = "feedsync"
     shard_batches: int = 20
     # Store API URLs outside the platform's own host (the local sandbox) only when allowed.

@@ -16,7 +16,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any, TextIO, cast
 
 from feedsync.core import keys, plans, schedules
@@ -24,14 +24,13 @@ from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows, write_rows
 from feedsync.core.start import abandon_run, start_run
 from feedsync.domain.catalog import CatalogIndex
-from feedsync.domain.feed import CsvFeed
 from feedsync.domain.fields import VARIANT_POS, Variant
 from feedsync.domain.plan import build_plan
 from feedsync.domain.reconcile import Counts, ReconcileSpec, reconcile
+from feedsync.domain.rules import CompiledRules, compile_rules, normalize_sku
 from feedsync.domain.runlog import LOG_HEADER, outcome_log_row, row_error_log_row
 from feedsync.errors import (
     Conflict,
-    FeedFormatError,
     FeedsyncError,
     NotFound,
     PlanLimitExceeded,
@@ -40,6 +39,7 @@ from feedsync.errors import (
     SourceUnchanged,
     TransientError,
 )
+from feedsync.formats import open_feed
 from feedsync.models import (
     ACTIVE_STATUSES,
     FetchInput,
@@ -58,6 +58,7 @@ from feedsync.models import (
     Store,
     UpdateInput,
     UpdateOutput,
+    UrlSource,
 )
 
 _RESULT_HEADER = ("row", "variant_id", "ok", "error")
@@ -129,16 +130,25 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
     else:
         # An automatic schedule's fire costs almost nothing when the file is the same.
         last = profile.last_source if _checks_for_changes(deps, profile, ref) else None
+        secret = deps.secrets.get(source.secret_ref) if source.secret_ref else {}
         with tempfile.TemporaryDirectory(dir=deps.work_dir) as tmp:
-            got = deps.fetcher.fetch_url(str(source.url), tmp, last)
+            if source.type == "url":
+                auth = _url_auth(source, secret)
+                got = deps.fetcher.fetch_url(str(source.url), tmp, last, auth)
+                where = str(source.url)
+            else:
+                if deps.remote is None:
+                    raise SourceError(f"{source.type} sources are not configured here")
+                got = deps.remote.fetch(source, secret, tmp)
+                where = f"{source.type}://{source.host}{getattr(got, 'remote_path', source.path)}"
             if last and last.get("sha256") == got.sha256:
-                raise SourceUnchanged(f"{source.url}: same file as the last run (sha256)")
+                raise SourceUnchanged(f"{where}: same file as the last run (sha256)")
             key = keys.source_key(ref.tenant_id, ref.run_id, got.file_name)
             deps.blobs.upload_file(got.path, key)
         out = FetchOutput(key=key, file_name=got.file_name, size=got.size, etag=got.etag)
         meta = {
-            "type": "url",
-            "url": str(source.url),
+            "type": source.type,
+            "url": where,
             "file": got.file_name,
             "size": got.size,
             "etag": got.etag,
@@ -147,6 +157,29 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
         }
     deps.repo.update_run(ref.tenant_id, ref.run_id, source=meta)
     return out
+
+
+def _folded(index: CatalogIndex) -> CatalogIndex:
+    """The index with case-folded SKUs (two SKUs differing only in case become ambiguous)."""
+    pos = VARIANT_POS["sku"]
+
+    def fold(variant: Variant) -> Variant:
+        sku = variant[pos]
+        if not isinstance(sku, str):
+            return variant
+        values = list(variant)
+        values[pos] = normalize_sku(sku, case_insensitive=True)
+        return tuple(values)  # type: ignore[return-value]
+
+    return CatalogIndex.from_variants(fold(v) for v in index.variants)
+
+
+def _compiled_rules(profile: Profile) -> CompiledRules:
+    """The profile's rules; barcodes are checked only when rows are matched by them."""
+    rules = compile_rules(profile.rules)
+    if profile.match_by == "sku" and rules.validate_barcodes:
+        rules = replace(rules, validate_barcodes=False)
+    return rules
 
 
 def _check_rows_within_plan(deps: Deps, profile: Profile, file_name: str, rows: int) -> None:
@@ -163,6 +196,22 @@ def _check_rows_within_plan(deps: Deps, profile: Profile, file_name: str, rows: 
         deps.repo.update_profile(profile.tenant_id, profile.profile_id, rows_over_plan=None)
 
 
+def _url_auth(source: UrlSource, secret: dict[str, str]) -> dict[str, str] | None:
+    """The fetcher's auth: the profile's kind and names plus the secret value."""
+    if source.auth is None:
+        return None
+    auth: dict[str, str] = {"type": source.auth.type}
+    if source.auth.username:
+        auth["username"] = source.auth.username
+    if source.auth.name:
+        auth["name"] = source.auth.name
+    value = secret.get("password") or secret.get("token")
+    if not value:
+        raise SourceError(f"{source.url}: {source.auth.type} auth has no secret stored")
+    auth["password" if source.auth.type == "basic" else "token"] = value
+    return auth
+
+
 def _checks_for_changes(deps: Deps, profile: Profile, ref: RunRef) -> bool:
     run = _run(deps, ref)
     if run.trigger != "schedule" or not profile.last_source:
@@ -176,22 +225,24 @@ def parse(deps: Deps, step: ParseInput) -> ParseOutput:
     ref = step.run
     profile = _profile(deps, ref)
     rows_key = keys.rows_key(ref.tenant_id, ref.run_id)
-    raw = deps.blobs.open_read(step.fetch.key)
-    try:
-        feed = CsvFeed(_text_lines(raw), profile.mapping, file_name=step.fetch.file_name)
-        with _csv_to_s3(deps, rows_key) as out:
-            write_rows(out, feed)
-            feed.require_rows()
-            _check_rows_within_plan(deps, profile, step.fetch.file_name, feed.rows_read)
-    except UnicodeDecodeError as exc:
-        raise FeedFormatError(
-            f"{step.fetch.file_name}: not valid UTF-8 text near byte {exc.start} "
-            "(save the file as CSV UTF-8)"
-        ) from exc
-    except csv.Error as exc:
-        raise FeedFormatError(f"{step.fetch.file_name}: unreadable CSV: {exc}") from exc
-    finally:
-        raw.close()
+    with tempfile.TemporaryDirectory(dir=deps.work_dir) as tmp:
+        local = os.path.join(tmp, "source")
+        deps.blobs.download_file(step.fetch.key, local)
+        feed, info = open_feed(
+            local,
+            step.fetch.file_name,
+            profile.format.reader_options(),
+            profile.mapping,
+            work_dir=tmp,
+        )
+        with feed:
+            feed.use_rules(_compiled_rules(profile))
+            with _csv_to_s3(deps, rows_key) as out:
+                write_rows(out, feed)
+                feed.require_rows()
+                _check_rows_within_plan(deps, profile, step.fetch.file_name, feed.rows_read)
+    run = _run(deps, ref)
+    deps.repo.update_run(ref.tenant_id, ref.run_id, source={**run.source, "format": info})
     errors_key = keys.row_errors_key(ref.tenant_id, ref.run_id)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -241,6 +292,8 @@ def _match(
     deps: Deps, step: MatchInput, store: Store, run: Run, profile: Profile, index: CatalogIndex
 ) -> MatchOutput:
     ref = step.run
+    if profile.rules.get("sku_case_insensitive"):
+        index = _folded(index)  # the feed's SKUs were folded the same way when parsed
     spec = ReconcileSpec(match_by=profile.match_by, fields=tuple(profile.fields), mode=run.mode)
     counts = Counts()
     changed: list[tuple[Any, ...]] = []

@@ -7,7 +7,15 @@ from datetime import datetime
 from typing import IO, Any, Protocol
 
 from feedsync.domain.fields import Variant
-from feedsync.models import Profile, Run, RunSummary, Store, TenantSettings
+from feedsync.models import (
+    FtpSource,
+    Profile,
+    Run,
+    RunSummary,
+    SftpSource,
+    Store,
+    TenantSettings,
+)
 
 
 class Repository(Protocol):
@@ -124,11 +132,23 @@ class FetchedFile(Protocol):
 
 class SourceFetcher(Protocol):
     def fetch_url(
-        self, url: str, dest_dir: str, unchanged_since: dict[str, Any] | None = None
+        self,
+        url: str,
+        dest_dir: str,
+        unchanged_since: dict[str, Any] | None = None,
+        auth: dict[str, str] | None = None,
     ) -> FetchedFile:
         """Download to ``dest_dir``. With ``unchanged_since`` (the last file's etag and
         last_modified) the request is conditional; SourceUnchanged on 304."""
         ...
+
+
+class RemoteFileFetcher(Protocol):
+    """FTP, FTPS and SFTP: fetch a file (or the newest match of a glob) to ``dest_dir``."""
+
+    def fetch(
+        self, source: FtpSource | SftpSource, credentials: dict[str, str], dest_dir: str
+    ) -> FetchedFile: ...
 
 
 class StoreConnector(Protocol):

@@ -1,22 +1,30 @@
-"""CSV feed reader: supplier file -> Row tuples (layout in ``fields``).
+"""Feed reader: supplier records -> Row tuples (layout in ``fields``).
 
-The caller opens the file (``encoding="utf-8-sig", newline=""``) and hands over the
-text lines; this module does no I/O of its own. Rows come out as plain tuples so a
-million-row feed costs one tuple per row. A row with a bad money/stock cell is not
-yielded; it is recorded in ``row_errors`` so the merchant can see which row and
-column to fix, and the rest of the file still syncs.
+``RecordFeed`` takes a header (or None for a file without one) and an iterable of
+``(row_no, cells)`` records, whatever the file format; ``feedsync.formats`` turns
+CSV, Excel, JSON and XML files into that shape. ``CsvFeed`` is the thin CSV
+wrapper: the caller opens the file (e.g. ``encoding="utf-8-sig", newline=""``) and
+hands over the text lines; this module does no I/O of its own. Rows come out as
+plain tuples so a million-row feed costs one tuple per row. A row with a bad
+money/stock cell is not yielded; it is recorded in ``row_errors`` so the merchant
+can see which row and column to fix, and the rest of the file still syncs.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import chain
 from operator import itemgetter
 from typing import Final, NamedTuple
 
-from feedsync.domain.fields import CANONICAL_FIELDS, INT_FIELDS, MONEY_FIELDS, Row
+from feedsync.domain.fields import CANONICAL_FIELDS, INT_FIELDS, MONEY_FIELDS, ROW_POS, Row
 from feedsync.domain.money import parse_money, parse_stock
+from feedsync.domain.rules import CompiledRules, normalize_barcode, normalize_sku
 from feedsync.errors import FeedFormatError, MissingColumnsError, NoDataRowsError
+
+Record = tuple[int, list[str]]
+"""One record: its row number as the merchant counts it, and its cells as text."""
 
 
 class RowError(NamedTuple):
@@ -48,6 +56,8 @@ def _memo(parse: Callable[[str], int]) -> tuple[Callable[[str], int | None], Cal
 
 
 _CACHE_MAX: Final = 50_000
+# How many leading records a header-less feed looks at to learn the column count.
+_WIDTH_PEEK: Final = 100
 
 
 def _clean_header(name: str) -> str:
@@ -59,47 +69,103 @@ def _is_blank(cells: list[str]) -> bool:
     return all(not c.strip() for c in cells)
 
 
-class CsvFeed:
-    """Iterate a supplier CSV as Row tuples; one pass only.
+def column_letter(index: int) -> str:
+    """0-based column index -> spreadsheet letters: 0 -> "A", 26 -> "AA"."""
+    letters = ""
+    n = index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
 
-    ``mapping`` maps canonical field name -> the file's column name. An empty column
-    name means "not mapped". ``rows_read`` and ``row_errors`` are complete once
-    iteration has finished. Wholly blank lines (e.g. trailing ones from a
-    spreadsheet export) advance the row number but are not data rows.
+
+def column_index(ref: str) -> int | None:
+    """A header-less column reference -> 0-based index: "C" / "c" / "3" -> 2; else None.
+
+    Letters go up to "ZZ" (702 columns) so a three-letter column *name* such as "SKU"
+    is reported as a name, not read as column 13,209.
+    """
+    ref = ref.strip()
+    if ref.isascii() and ref.isdigit():
+        return int(ref) - 1 if int(ref) >= 1 else None
+    if ref.isascii() and ref.isalpha() and len(ref) <= 2:
+        n = 0
+        for ch in ref.upper():
+            n = n * 26 + ord(ch) - 64
+        return n - 1
+    return None
+
+
+def check_mapping_fields(mapping: Mapping[str, str], file_name: str) -> None:
+    """Refuse a mapping that names a field feedsync does not know."""
+    unknown = [f for f in mapping if f not in CANONICAL_FIELDS]
+    if unknown:
+        raise FeedFormatError(
+            f"{file_name}: unknown field(s) {', '.join(repr(u) for u in unknown)} in the "
+            f"column mapping; known fields are: {', '.join(CANONICAL_FIELDS)}"
+        )
+
+
+class RecordFeed:
+    """Iterate a supplier file's records as Row tuples; one pass only.
+
+    ``header`` is the file's header row (cleaned of BOMs and padding here), or None
+    for a file without one. ``records`` yields ``(row_no, cells)``; ``row_no`` is the
+    number the merchant sees (spreadsheet row, JSON record, ...). ``mapping`` maps
+    canonical field name -> the file's column name; an empty name means "not
+    mapped". Without a header, columns are given as a letter ("C") or a 1-based
+    number ("3") and are reported by letter.
+
+    ``header_required``: a None header means the file was empty (FeedFormatError)
+    rather than "no header". ``header_row`` is only used in messages.
+
+    ``rows_read`` and ``row_errors`` are complete once iteration has finished. Wholly
+    blank records (e.g. trailing lines from a spreadsheet export) keep their row
+    number but are not data rows. ``close()`` (also run when iteration ends, and by
+    ``with``) releases whatever the reader registered with ``on_close``.
     """
 
-    def __init__(self, lines: Iterable[str], mapping: Mapping[str, str], *, file_name: str) -> None:
+    def __init__(
+        self,
+        header: list[str] | None,
+        records: Iterable[Record],
+        mapping: Mapping[str, str],
+        *,
+        file_name: str,
+        header_required: bool = True,
+        header_row: int = 1,
+    ) -> None:
         self.file_name = file_name
+        self._rules: CompiledRules | None = None
+        self._parse_stock: Callable[[str], int] = parse_stock
         self.rows_read = 0
         self.row_errors: list[RowError] = []
-        unknown = [f for f in mapping if f not in CANONICAL_FIELDS]
-        if unknown:
-            raise FeedFormatError(
-                f"{file_name}: unknown field(s) {', '.join(repr(u) for u in unknown)} in the "
-                f"column mapping; known fields are: {', '.join(CANONICAL_FIELDS)}"
-            )
-        self._reader = csv.reader(lines)
-        try:
-            header = next(self._reader, None)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise FeedFormatError(f"{file_name}: the header row cannot be read ({exc})") from exc
-        if header is None:
-            raise FeedFormatError(f"{file_name}: the file is empty (no header row)")
-        self.columns: list[str] = [_clean_header(h) for h in header]
-        if _is_blank(self.columns):
-            raise FeedFormatError(f"{file_name}: the first row is empty; expected a header row")
-        self._row_no = 1  # the header is spreadsheet row 1
-
+        self.has_header = header is not None
+        self._closers: list[Callable[[], object]] = []
+        check_mapping_fields(mapping, file_name)
         wanted = {f: col.strip() for f, col in mapping.items() if col and col.strip()}
-        missing = [col for col in dict.fromkeys(wanted.values()) if col not in self.columns]
-        if missing:
-            raise MissingColumnsError(file_name, missing, list(self.columns))
-        for name in set(wanted.values()):
-            if self.columns.count(name) > 1:
-                raise FeedFormatError(
-                    f"{file_name}: column {name!r} appears more than once in the header, so it "
-                    "is not clear which one to use"
-                )
+        if header is None:
+            if header_required:
+                raise FeedFormatError(f"{file_name}: the file is empty (no header row)")
+            self._records, self.columns, index_of = self._no_header(records, wanted)
+            self._row_no = 0
+        else:
+            self._records = records
+            self.columns = [_clean_header(h) for h in header]
+            if _is_blank(self.columns):
+                where = "the first row" if header_row <= 1 else f"row {header_row}"
+                raise FeedFormatError(f"{file_name}: {where} is empty; expected a header row")
+            missing = [col for col in dict.fromkeys(wanted.values()) if col not in self.columns]
+            if missing:
+                raise MissingColumnsError(file_name, missing, list(self.columns))
+            for name in set(wanted.values()):
+                if self.columns.count(name) > 1:
+                    raise FeedFormatError(
+                        f"{file_name}: column {name!r} appears more than once in the header, "
+                        "so it is not clear which one to use"
+                    )
+            index_of = {col: self.columns.index(col) for col in wanted.values()}
+            self._row_no = header_row  # records after the header start at header_row + 1
 
         # (field, row position, column index, column name, kind) for mapped fields.
         self._mapped: list[tuple[str, int, int, str, str]] = []
@@ -109,14 +175,95 @@ class CsvFeed:
             if col is None:
                 getter_idx.append(-1)  # the "" sentinel appended to each row
                 continue
-            idx = self.columns.index(col)
+            idx = index_of[col]
             kind = "money" if field in MONEY_FIELDS else "int" if field in INT_FIELDS else "text"
-            self._mapped.append((field, pos, idx, col, kind))
+            self._mapped.append((field, pos, idx, self.columns[idx], kind))
             getter_idx.append(idx)
         self._get = itemgetter(*getter_idx)
         self._need = max((m[2] for m in self._mapped), default=-1) + 1
 
+    def _no_header(
+        self, records: Iterable[Record], wanted: Mapping[str, str]
+    ) -> tuple[Iterable[Record], list[str], dict[str, int]]:
+        """Resolve letter/number references; columns are named by letter.
+
+        The width (for the "missing column" check and the column list) comes from the
+        widest of the first records; they are handed back to the hot loop unchanged.
+        """
+        index_of: dict[str, int] = {}
+        bad: list[str] = []
+        for col in wanted.values():
+            idx = column_index(col)
+            if idx is None:
+                bad.append(col)
+            else:
+                index_of[col] = idx
+        if bad:
+            raise FeedFormatError(
+                f"{self.file_name}: the file has no header row, so mapped columns must be a "
+                f"letter (C) or a number (3); got {', '.join(repr(b) for b in bad)}"
+            )
+        it = iter(records)
+        peeked: list[Record] = []
+        try:
+            for rec in it:
+                peeked.append(rec)
+                if len(peeked) >= _WIDTH_PEEK:
+                    break
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise FeedFormatError(
+                f"{self.file_name}: row {len(peeked) + 1} cannot be read ({exc})"
+            ) from exc
+        width = max((len(cells) for _, cells in peeked), default=0)
+        columns = [column_letter(i) for i in range(width)]
+        if peeked:
+            missing = [c for c in dict.fromkeys(wanted.values()) if index_of[c] >= width]
+            if missing:
+                raise MissingColumnsError(self.file_name, missing, columns)
+        columns += [column_letter(i) for i in range(width, max(index_of.values(), default=-1) + 1)]
+        return chain(peeked, it), columns, index_of
+
+    def use_rules(self, rules: CompiledRules | None) -> None:
+        """The profile's rules, set before iterating.
+
+        Stock words (">10", "in stock") are read by the rules' stock parser; price rules,
+        SKU folding and barcode checks run on the parsed row, off the no-rules hot path.
+        """
+        self._rules = rules
+        self._parse_stock = rules.stock if rules and rules.stock else parse_stock
+
     def __iter__(self) -> Iterator[Row]:
+        rows = self._rows()
+        rules = self._rules
+        if rules and (rules.money or rules.sku_case_insensitive or rules.validate_barcodes):
+            return self._ruled(rows, rules)
+        return rows
+
+    def _ruled(self, rows: Iterator[Row], rules: CompiledRules) -> Iterator[Row]:
+        """Price rules, SKU folding and barcode checks, on rows the hot loop parsed."""
+        money = [(ROW_POS[f], rule) for f, rule in rules.money.items()]
+        cost_pos = ROW_POS["cost_price"]
+        fold = rules.sku_case_insensitive
+        check = rules.validate_barcodes
+        barcode_col = next((m[3] for m in self._mapped if m[0] == "barcode"), "barcode")
+        for row in rows:
+            values = list(row)
+            if check and row[2] is not None:
+                try:
+                    values[2] = normalize_barcode(row[2])
+                except ValueError as exc:
+                    # Counted as read, reported, not yielded (like any bad cell).
+                    self.row_errors.append(RowError(row[0], barcode_col, row[2], str(exc)))
+                    continue
+            if fold and row[1] is not None:
+                values[1] = normalize_sku(row[1], case_insensitive=True)
+            cost = row[cost_pos]
+            for pos, rule in money:
+                if values[pos] is not None:
+                    values[pos] = rule(values[pos], cost)  # type: ignore[arg-type]
+            yield tuple(values)  # type: ignore[misc]
+
+    def _rows(self) -> Iterator[Row]:
         """The hot loop: index the mapped cells, strip text, parse numbers, yield a tuple.
 
         Unmapped fields read a "" sentinel appended to the cell list, so the loop has no
@@ -126,12 +273,11 @@ class CsvFeed:
         get = self._get
         need = self._need
         pmg, pm = _memo(parse_money)
-        psg, ps = _memo(parse_stock)
+        psg, ps = _memo(self._parse_stock)
         row_no = self._row_no
         n = self.rows_read
         try:
-            for cells in self._reader:
-                row_no += 1
+            for row_no, cells in self._records:
                 if len(cells) < need:
                     if _is_blank(cells):
                         continue
@@ -169,6 +315,7 @@ class CsvFeed:
         finally:
             self._row_no = row_no
             self.rows_read = n
+            self.close()
 
     def _careful_row(self, row_no: int, cells: list[str]) -> Row | None:
         """Parse cell by cell; blank-but-spaced cells are empty; record the first bad cell."""
@@ -182,7 +329,7 @@ class CsvFeed:
                 values[pos] = text
                 continue
             try:
-                values[pos] = parse_money(text) if kind == "money" else parse_stock(text)
+                values[pos] = parse_money(text) if kind == "money" else self._parse_stock(text)
             except ValueError as exc:
                 self.row_errors.append(RowError(row_no, col, raw, str(exc)))
                 return None
@@ -196,6 +343,69 @@ class CsvFeed:
                 return
 
     def require_rows(self) -> None:
-        """Raise when the file had a header but no data rows (call after iterating)."""
+        """Raise when the file had no data rows (call after iterating)."""
         if self.rows_read == 0:
-            raise NoDataRowsError(f"{self.file_name}: no data rows after the header")
+            after = " after the header" if self.has_header else ""
+            raise NoDataRowsError(f"{self.file_name}: no data rows{after}")
+
+    def on_close(self, closer: Callable[[], object]) -> None:
+        """Run ``closer`` on ``close()`` (readers register open files, temp files)."""
+        self._closers.append(closer)
+
+    def close(self) -> None:
+        """Release the reader's resources; safe to call more than once."""
+        closers, self._closers = self._closers, []
+        for closer in reversed(closers):
+            closer()
+
+    def __enter__(self) -> RecordFeed:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class CsvFeed(RecordFeed):
+    """A delimited text feed: ``lines`` is the text (opened with ``newline=""``).
+
+    ``header_row`` is the 1-based record holding the header; records before it (a
+    title, a supplier's preamble) are skipped but still counted for row numbers.
+    ``header_row=0`` means the file has no header: map columns by letter or number.
+    """
+
+    def __init__(
+        self,
+        lines: Iterable[str],
+        mapping: Mapping[str, str],
+        *,
+        file_name: str,
+        delimiter: str = ",",
+        header_row: int = 1,
+    ) -> None:
+        if header_row < 0:
+            raise ValueError("header_row must be 0 (no header) or a 1-based row number")
+        check_mapping_fields(mapping, file_name)
+        reader = csv.reader(lines, delimiter=delimiter)
+        header: list[str] | None = None
+        if header_row:
+            try:
+                for _ in range(header_row - 1):
+                    if next(reader, None) is None:
+                        raise FeedFormatError(
+                            f"{file_name}: the file has fewer than {header_row} rows; "
+                            f"expected the header on row {header_row}"
+                        )
+                header = next(reader, None)
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise FeedFormatError(
+                    f"{file_name}: the header row cannot be read ({exc})"
+                ) from exc
+        # enumerate keeps the row count in C: no per-row Python call is added.
+        super().__init__(
+            header,
+            enumerate(reader, start=header_row + 1),
+            mapping,
+            file_name=file_name,
+            header_required=header_row > 0,
+            header_row=header_row,
+        )

@@ -1,0 +1,335 @@
+"""Fetch a supplier file over FTP or FTPS (explicit or implicit TLS), passive mode.
+
+The path may be a glob in its file name (``/out/stock_*.csv``): the folder is listed
+(MLSD when the server has it, else NLST + MDTM) and the newest match is taken; the
+result's ``remote_path`` says which. Downloads stream to disk and stop at the size cap.
+"""
+
+from __future__ import annotations
+
+import ftplib
+import socket
+import ssl
+from calendar import timegm
+from time import strptime
+from typing import Literal
+
+from feedsync.adapters.http_source import (
+    CappedSink,
+    DownloadedFile,
+    check_declared_size,
+    connect,
+    http_date,
+    is_glob,
+    newest,
+    reraise_redacted,
+    split_remote,
+)
+from feedsync.errors import (
+    FeedsyncError,
+    SourceAuthError,
+    SourceError,
+    SourceNotFound,
+    SourceUnavailable,
+)
+
+Tls = Literal["none", "explicit", "implicit"]
+_CHUNK = 1 << 16
+_UNSUPPORTED = ("500", "501", "502", "504")
+
+
+class _Ftp(ftplib.FTP_TLS):
+    """FTP_TLS on a socket we connected (address policy checked), optionally implicit TLS."""
+
+    def open(self, sock: socket.socket, host: str, port: int, implicit: bool) -> None:
+        self.host, self.port = host, port
+        if implicit:  # port 990 style: TLS before the server's greeting
+            sock = self.context.wrap_socket(sock, server_hostname=host)
+        self.sock = sock
+        self.af = sock.family
+        self.file = sock.makefile("r", encoding=self.encoding)
+        self.welcome = self.getresp()
+
+    def ntransfercmd(
+        self, cmd: str, rest: int | str | None = None
+    ) -> tuple[socket.socket, int | None]:
+        # Reuse the control connection's TLS session on the data connection: vsftpd and
+        # others refuse a data connection that does not (require_ssl_reuse).
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if getattr(self, "_prot_p", False):
+            session = getattr(self.sock, "session", None)
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=session)
+        return conn, size
+
+
+class FtpSourceFetcher:
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        max_bytes: int = 2 * 1024**3,
+        connect_timeout_s: float = 10.0,
+        read_timeout_s: float = 60.0,
+    ) -> None:
+        self.allow_private = allow_private
+        self.max_bytes = max_bytes
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
+
+    def fetch(
+        self,
+        host: str,
+        port: int | None,
+        path: str,
+        username: str,
+        password: str,
+        *,
+        tls: Tls,
+        dest_dir: str,
+        max_bytes: int | None = None,
+        verify_tls: bool = True,
+        ca_file: str | None = None,
+    ) -> DownloadedFile:
+        """Download ``path`` (or the newest match of its glob) to ``dest_dir``.
+
+        ``port`` None means 990 for implicit TLS, else 21. ``verify_tls=False`` accepts any
+        certificate (a supplier's self-signed one); ``ca_file`` trusts a given CA instead.
+        """
+        if tls not in ("none", "explicit", "implicit"):
+            raise SourceError(f"ftp://{host}{path}: tls must be none, explicit or implicit")
+        port = port or (990 if tls == "implicit" else 21)
+        scheme = "ftp" if tls == "none" else "ftps"
+        where = f"{scheme}://{host}:{port}{path}"
+        try:
+            return self._fetch(
+                host,
+                port,
+                path,
+                username,
+                password,
+                tls,
+                dest_dir,
+                self.max_bytes if max_bytes is None else max_bytes,
+                _context(verify_tls, ca_file, where) if tls != "none" else None,
+                where,
+            )
+        except FeedsyncError as exc:
+            reraise_redacted(exc, [password])
+            raise  # unreachable
+
+    def _fetch(
+        self,
+        host: str,
+        port: int,
+        path: str,
+        username: str,
+        password: str,
+        tls: Tls,
+        dest_dir: str,
+        max_bytes: int,
+        context: ssl.SSLContext | None,
+        where: str,
+    ) -> DownloadedFile:
+        directory, name = split_remote(path, where)
+        sock = connect(
+            host,
+            port,
+            allow_private=self.allow_private,
+            timeout_s=self.connect_timeout_s,
+            where=where,
+        )
+        sock.settimeout(self.read_timeout_s)
+        ftp = _Ftp(context=context or ssl.create_default_context(), timeout=self.read_timeout_s)
+        step = "waiting for the server's greeting"
+        mtime: float | None
+        try:
+            if tls == "implicit":
+                step = "TLS handshake (implicit TLS)"
+            ftp.open(sock, host, port, implicit=tls == "implicit")
+            if tls == "explicit":
+                step = "TLS handshake (AUTH TLS)"
+                ftp.auth()
+            step = "login"
+            ftp.login(username, password, secure=False)
+            if tls != "none":
+                step = "securing the data connection (PROT P)"
+                ftp.prot_p()
+            ftp.set_pasv(True)
+            ftp.voidcmd("TYPE I")
+            if is_glob(name):
+                step = f"listing {directory}"
+                picked = newest(_list(ftp, directory), name)
+                if picked is None:
+                    raise SourceNotFound(f"{where}: no file in {directory} matches {name!r}")
+                name, mtime, size = picked
+                remote = f"{directory.rstrip('/')}/{name}"
+            else:
+                remote = path
+                step = f"looking up {remote}"
+                size = _size(ftp, remote, where)
+                mtime = _mdtm(ftp, remote)
+            check_declared_size(size, max_bytes, where)
+            step = f"downloading {remote}"
+            sink = _download(ftp, remote, dest_dir, max_bytes, where)
+        except FeedsyncError:
+            _close(ftp, sock)
+            raise
+        except ftplib.error_perm as exc:
+            _close(ftp, sock)
+            raise _permanent(exc, step, where) from exc
+        except ftplib.error_temp as exc:
+            _close(ftp, sock)
+            raise SourceUnavailable(f"{where}: {step}: server busy ({_reply(exc)})") from exc
+        except ssl.SSLCertVerificationError as exc:
+            _close(ftp, sock)
+            raise SourceError(
+                f"{where}: {step}: TLS certificate not trusted ({exc.verify_message}); "
+                "set the supplier's CA, or turn certificate verification off for this source"
+            ) from exc
+        except ssl.SSLError as exc:
+            _close(ftp, sock)
+            raise SourceError(f"{where}: {step}: TLS failed ({exc.reason or exc})") from exc
+        except TimeoutError as exc:
+            _close(ftp, sock)
+            raise SourceUnavailable(
+                f"{where}: {step}: no answer from the server in {self.read_timeout_s:g}s"
+            ) from exc
+        except (EOFError, OSError, ftplib.Error) as exc:
+            _close(ftp, sock)
+            raise SourceUnavailable(
+                f"{where}: {step}: connection lost ({exc.__class__.__name__})"
+            ) from exc
+        _close(ftp, sock)
+        return DownloadedFile(
+            path=sink.path,
+            file_name=remote.rsplit("/", 1)[-1],
+            size=sink.size,
+            etag=None,
+            last_modified=http_date(mtime),
+            sha256=sink.digest.hexdigest(),
+            remote_path=remote,
+        )
+
+
+def _context(verify: bool, ca_file: str | None, where: str) -> ssl.SSLContext:
+    try:
+        context = ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise SourceError(f"{where}: cannot read the CA file {ca_file!r}") from exc
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _reply(exc: BaseException) -> str:
+    return str(exc).strip()[:200]
+
+
+def _permanent(exc: ftplib.error_perm, step: str, where: str) -> FeedsyncError:
+    reply = _reply(exc)
+    if step == "login" or reply.startswith("530"):
+        return SourceAuthError(
+            f"{where}: login refused: the server did not accept the user name/password ({reply})"
+        )
+    if step.startswith("TLS"):
+        return SourceError(f"{where}: {step}: the server does not offer TLS ({reply})")
+    if reply.startswith(("550", "553")):
+        return SourceNotFound(f"{where}: {step}: not found or not readable ({reply})")
+    return SourceError(f"{where}: {step}: the server refused ({reply})")
+
+
+def _list(ftp: _Ftp, directory: str) -> list[tuple[str, float, int | None]]:
+    """(name, mtime, size) of the folder's files: MLSD, else NLST + MDTM."""
+    try:
+        entries: list[tuple[str, float, int | None]] = []
+        for name, facts in ftp.mlsd(directory, facts=["type", "modify", "size"]):
+            if facts.get("type", "file").lower() != "file":
+                continue
+            size = facts.get("size")
+            entries.append(
+                (name, _ftp_time(facts.get("modify")) or 0.0, int(size) if size else None)
+            )
+        return entries
+    except ftplib.error_perm as exc:
+        if not str(exc).startswith(_UNSUPPORTED):
+            raise
+    try:
+        names = ftp.nlst(directory)
+    except ftplib.error_perm as exc:  # many servers answer 550 for an empty folder
+        if str(exc).startswith("550") and _folder_exists(ftp, directory):
+            return []
+        raise
+    entries = []
+    for full in names:
+        name = full.rstrip("/").rsplit("/", 1)[-1]
+        mtime = _mdtm(ftp, f"{directory.rstrip('/')}/{name}")
+        if mtime is not None:  # folders have no MDTM
+            entries.append((name, mtime, None))
+    return entries
+
+
+def _folder_exists(ftp: _Ftp, directory: str) -> bool:
+    try:
+        here = ftp.pwd()
+        ftp.cwd(directory)
+        ftp.cwd(here)
+        return True
+    except ftplib.error_perm:
+        return False
+
+
+def _ftp_time(value: str | None) -> float | None:
+    """MLSD/MDTM time (``YYYYMMDDHHMMSS[.sss]``, UTC) as a Unix time."""
+    if not value:
+        return None
+    try:
+        whole, _, frac = value.strip().partition(".")
+        return timegm(strptime(whole[:14], "%Y%m%d%H%M%S")) + float(f"0.{frac or 0}")
+    except ValueError:
+        return None
+
+
+def _mdtm(ftp: _Ftp, remote: str) -> float | None:
+    try:
+        reply = ftp.sendcmd(f"MDTM {remote}")
+    except ftplib.error_perm:
+        return None
+    return _ftp_time(reply[4:]) if reply.startswith("213") else None
+
+
+def _size(ftp: _Ftp, remote: str, where: str) -> int | None:
+    try:
+        return ftp.size(remote)
+    except ftplib.error_perm as exc:
+        if str(exc).startswith(_UNSUPPORTED):
+            return None  # no SIZE: RETR says whether the file exists
+        if str(exc).startswith("550"):
+            raise SourceNotFound(f"{where}: file not found ({_reply(exc)})") from exc
+        raise
+
+
+def _download(ftp: _Ftp, remote: str, dest_dir: str, max_bytes: int, where: str) -> CappedSink:
+    ftp.voidcmd("TYPE I")  # again: listing (MLSD/NLST) switches to ASCII, which alters bytes
+    with CappedSink(dest_dir, max_bytes, where) as sink:
+        conn = ftp.transfercmd(f"RETR {remote}")
+        try:
+            while data := conn.recv(_CHUNK):
+                sink.write(data)
+            if isinstance(conn, ssl.SSLSocket):
+                conn.unwrap()
+        finally:
+            conn.close()
+        ftp.voidresp()
+    return sink
+
+
+def _close(ftp: _Ftp, sock: socket.socket) -> None:
+    try:
+        if ftp.sock is not None:
+            ftp.sock.settimeout(2)
+            ftp.quit()
+    except (OSError, EOFError, ftplib.Error, ValueError, AttributeError):
+        pass
+    ftp.close()
+    sock.close()

@@ -1,0 +1,397 @@
+"""Fetch a supplier file over SFTP (paramiko), the server's host key pinned by fingerprint.
+
+The pin is the SHA256 fingerprint as ``ssh-keygen -lf`` prints it (``SHA256:base64``).
+A server with several host keys (Ed25519, ECDSA, RSA) is asked for each kind in turn
+until one matches the pin; if none does the connection is refused before any credential
+is sent, and the error lists the fingerprints the server presented.
+
+Credentials are a password or a private key (PEM/OpenSSH text: RSA, Ed25519 or ECDSA,
+optionally with a passphrase). The path may be a glob in its file name: the newest match
+(by modification time) is taken. Downloads stream to disk in bounded windows and stop at
+the size cap.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import stat
+from collections.abc import Mapping
+from typing import Any
+
+import paramiko
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from feedsync.adapters.ftp_source import FtpSourceFetcher
+from feedsync.adapters.http_source import (
+    CappedSink,
+    DownloadedFile,
+    check_declared_size,
+    connect,
+    http_date,
+    is_glob,
+    newest,
+    reraise_redacted,
+    split_remote,
+)
+from feedsync.errors import (
+    FeedsyncError,
+    SourceAuthError,
+    SourceError,
+    SourceHostKeyMismatch,
+    SourceNotFound,
+    SourceUnavailable,
+)
+
+_BLOCK = 32 * 1024
+_WINDOW = 8 * 1024 * 1024  # at most this much requested ahead of what is written to disk
+# Host key algorithms by key kind, to ask a multi-key server for each of its keys.
+_KEY_KINDS: tuple[tuple[str, ...], ...] = (
+    ("ssh-ed25519",),
+    ("ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"),
+    ("rsa-sha2-512", "rsa-sha2-256"),
+)
+_ALL_KEY_ALGS = tuple(alg for kind in _KEY_KINDS for alg in kind)
+
+
+def normalize_fingerprint(value: str) -> str:
+    """``SHA256:<base64 without padding>``; tolerates a missing prefix or ``=`` padding."""
+    text = value.strip()
+    if text.upper().startswith("SHA256:"):
+        text = text[7:]
+    return "SHA256:" + text.rstrip("=")
+
+
+class SftpSourceFetcher:
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        max_bytes: int = 2 * 1024**3,
+        connect_timeout_s: float = 10.0,
+        read_timeout_s: float = 60.0,
+    ) -> None:
+        self.allow_private = allow_private
+        self.max_bytes = max_bytes
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
+
+    def fetch(
+        self,
+        host: str,
+        port: int | None,
+        path: str,
+        username: str,
+        *,
+        host_key_fingerprint: str,
+        password: str | None = None,
+        private_key: str | None = None,
+        private_key_passphrase: str | None = None,
+        dest_dir: str,
+        max_bytes: int | None = None,
+    ) -> DownloadedFile:
+        """Download ``path`` (or the newest match of its glob) to ``dest_dir``."""
+        port = port or 22
+        where = f"sftp://{host}:{port}{path}"
+        secrets = [s for s in (password, private_key, private_key_passphrase) if s]
+        try:
+            if not password and not private_key:
+                raise SourceAuthError(f"{where}: no password or private key is stored")
+            key = _load_key(private_key, private_key_passphrase, where) if private_key else None
+            transport = self._open(host, port, host_key_fingerprint, where)
+            try:
+                self._login(transport, username, password, key, where)
+                return self._download(
+                    transport,
+                    path,
+                    dest_dir,
+                    self.max_bytes if max_bytes is None else max_bytes,
+                    where,
+                )
+            finally:
+                transport.close()
+        except FeedsyncError as exc:
+            reraise_redacted(exc, secrets)
+            raise  # unreachable
+
+    # -- connection and host key -----------------------------------------------------
+
+    def _open(self, host: str, port: int, pinned: str, where: str) -> paramiko.Transport:
+        """A transport whose host key matches the pin; refuses (listing what was seen) else."""
+        want = normalize_fingerprint(pinned) if pinned.strip() else ""
+        seen: dict[str, str] = {}
+        for kind in (None, *_KEY_KINDS):
+            if kind is not None and any(name in kind for name in seen):
+                continue  # already saw this kind of key
+            disabled = [a for a in _ALL_KEY_ALGS if kind is not None and a not in kind]
+            transport = self._handshake(host, port, disabled, where, quiet=kind is not None)
+            if transport is None:
+                continue  # the server has no key of this kind
+            server_key = transport.get_remote_server_key()
+            fingerprint = str(server_key.fingerprint)
+            if want and fingerprint == want:
+                return transport
+            transport.close()
+            seen[transport.host_key_type or server_key.get_name()] = fingerprint
+            if not want:
+                break
+        presented = "; ".join(f"{name} {fp}" for name, fp in seen.items())
+        if not want:
+            raise SourceHostKeyMismatch(
+                f"{where}: no host key fingerprint is pinned for this source; the server "
+                f"presented {presented}. Check it with the supplier, then pin it."
+            )
+        raise SourceHostKeyMismatch(
+            f"{where}: the server's host key does not match the pinned fingerprint {want}; "
+            f"connection refused. The server presented {presented}. If the supplier changed "
+            "its key, confirm the new fingerprint with them before updating the profile."
+        )
+
+    def _handshake(
+        self, host: str, port: int, disabled_keys: list[str], where: str, *, quiet: bool
+    ) -> paramiko.Transport | None:
+        sock = connect(
+            host,
+            port,
+            allow_private=self.allow_private,
+            timeout_s=self.connect_timeout_s,
+            where=where,
+        )
+        transport = paramiko.Transport(
+            sock, disabled_algorithms={"keys": disabled_keys} if disabled_keys else None
+        )
+        transport.banner_timeout = self.read_timeout_s
+        transport.handshake_timeout = self.read_timeout_s
+        transport.auth_timeout = self.read_timeout_s
+        try:
+            transport.start_client(timeout=self.read_timeout_s)
+            if transport.host_key is None:  # start_client returns quietly on its timeout
+                raise paramiko.SSHException("Error reading SSH protocol banner (timed out)")
+            return transport
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            transport.close()
+            text = str(exc)
+            if quiet and "host key" in text.lower():
+                return None
+            if "banner" in text.lower():
+                raise SourceUnavailable(
+                    f"{where}: no SSH greeting from {host} port {port} within "
+                    f"{self.read_timeout_s:g}s (is this the SFTP port?)"
+                ) from exc
+            raise SourceError(
+                f"{where}: SSH handshake failed ({text or type(exc).__name__})"
+            ) from exc
+
+    def _login(
+        self,
+        transport: paramiko.Transport,
+        username: str,
+        password: str | None,
+        key: paramiko.PKey | None,
+        where: str,
+    ) -> None:
+        tried = []
+        try:
+            if key is not None:
+                tried.append("private key")
+                try:
+                    transport.auth_publickey(username, key)
+                except paramiko.AuthenticationException:
+                    if not password:
+                        raise
+            if not transport.is_authenticated() and password:
+                tried.append("password")
+                transport.auth_password(username, password)  # falls back to keyboard-interactive
+        except paramiko.BadAuthenticationType as exc:
+            raise SourceAuthError(
+                f"{where}: the server does not accept {' or '.join(tried)} login "
+                f"(it allows: {', '.join(exc.allowed_types) or 'nothing'})"
+            ) from exc
+        except paramiko.AuthenticationException as exc:
+            raise SourceAuthError(
+                f"{where}: login refused: the server did not accept the {' or '.join(tried)} "
+                "for this user"
+            ) from exc
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            raise SourceUnavailable(
+                f"{where}: connection lost during login ({type(exc).__name__})"
+            ) from exc
+        if not transport.is_authenticated():
+            raise SourceAuthError(f"{where}: login incomplete (the server wants more factors)")
+
+    # -- files -----------------------------------------------------------------------
+
+    def _download(
+        self,
+        transport: paramiko.Transport,
+        path: str,
+        dest_dir: str,
+        max_bytes: int,
+        where: str,
+    ) -> DownloadedFile:
+        directory, name = split_remote(path, where)
+        step = "opening the SFTP session"
+        try:
+            sftp = paramiko.SFTPClient.from_transport(transport)
+            if sftp is None:
+                raise SourceError(f"{where}: the server refused the SFTP subsystem")
+            channel = sftp.get_channel()
+            if channel is not None:
+                channel.settimeout(self.read_timeout_s)
+            if is_glob(name):
+                step = f"listing {directory}"
+                files = [
+                    (a.filename, float(a.st_mtime or 0), a.st_size)
+                    for a in sftp.listdir_attr(directory)
+                    if a.st_mode is not None and stat.S_ISREG(a.st_mode)
+                ]
+                picked = newest(files, name)
+                if picked is None:
+                    raise SourceNotFound(f"{where}: no file in {directory} matches {name!r}")
+                remote = f"{directory.rstrip('/')}/{picked[0]}"
+                mtime: float | None = picked[1]
+                size = picked[2]
+            else:
+                remote = path
+                step = f"looking up {remote}"
+                attrs = sftp.stat(remote)
+                if attrs.st_mode is not None and stat.S_ISDIR(attrs.st_mode):
+                    raise SourceError(f"{where}: {remote} is a folder, not a file")
+                mtime = float(attrs.st_mtime) if attrs.st_mtime is not None else None
+                size = attrs.st_size
+            check_declared_size(size, max_bytes, where)
+            step = f"downloading {remote}"
+            with CappedSink(dest_dir, max_bytes, where) as sink, sftp.open(remote, "rb") as f:
+                _copy(f, size or 0, sink)
+        except FeedsyncError:
+            raise
+        except TimeoutError as exc:
+            raise SourceUnavailable(
+                f"{where}: {step}: no answer from the server in {self.read_timeout_s:g}s"
+            ) from exc
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                raise SourceNotFound(f"{where}: {step}: no such file or folder") from exc
+            if exc.errno == errno.EACCES:
+                raise SourceError(f"{where}: {step}: permission denied") from exc
+            raise SourceUnavailable(f"{where}: {step}: failed ({exc.strerror or exc})") from exc
+        except (paramiko.SSHException, EOFError) as exc:
+            raise SourceUnavailable(
+                f"{where}: {step}: connection lost ({type(exc).__name__})"
+            ) from exc
+        return DownloadedFile(
+            path=sink.path,
+            file_name=remote.rsplit("/", 1)[-1],
+            size=sink.size,
+            etag=None,
+            last_modified=http_date(mtime),
+            sha256=sink.digest.hexdigest(),
+            remote_path=remote,
+        )
+
+
+def _copy(handle: paramiko.SFTPFile, size: int, sink: CappedSink) -> None:
+    """Pipelined reads in windows of _WINDOW (bounded memory), then read to the real end."""
+    offset = 0
+    while offset < size:
+        end = min(offset + _WINDOW, size)
+        chunks = [(o, min(_BLOCK, end - o)) for o in range(offset, end, _BLOCK)]
+        for data in handle.readv(chunks):
+            sink.write(data)
+        offset = end
+    handle.seek(offset)
+    while data := handle.read(_BLOCK):  # the file grew after the stat (or size unknown)
+        sink.write(data)
+
+
+_KEY_CLASSES: tuple[tuple[type[Any], type[paramiko.PKey]], ...] = (
+    (rsa.RSAPrivateKey, paramiko.RSAKey),
+    (ed25519.Ed25519PrivateKey, paramiko.Ed25519Key),
+    (ec.EllipticCurvePrivateKey, paramiko.ECDSAKey),
+)
+
+
+def _load_key(text: str, passphrase: str | None, where: str) -> paramiko.PKey:
+    """A paramiko key from PEM (PKCS#1, SEC1, PKCS#8) or OpenSSH private key text."""
+    data = text.strip().encode() + b"\n"
+    secret = passphrase.encode() if passphrase else None
+    try:
+        if b"OPENSSH PRIVATE KEY" in data:
+            key: Any = serialization.load_ssh_private_key(data, secret)
+        else:
+            key = serialization.load_pem_private_key(data, secret)
+    except TypeError:  # encrypted without a passphrase, or a passphrase for a clear key
+        hint = (
+            "it is encrypted and no passphrase is stored" if not secret else "it is not encrypted"
+        )
+        raise SourceAuthError(f"{where}: the private key cannot be used: {hint}") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise SourceAuthError(
+            f"{where}: the private key cannot be read (not PEM/OpenSSH private key text, "
+            "or a wrong passphrase)"
+        ) from None
+    for crypto_type, pkey_class in _KEY_CLASSES:
+        if isinstance(key, crypto_type):
+            clear = key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.OpenSSH,
+                serialization.NoEncryption(),
+            ).decode()
+            return pkey_class.from_private_key(io.StringIO(clear))
+    raise SourceAuthError(
+        f"{where}: unsupported private key type {type(key).__name__} (use RSA, Ed25519 or ECDSA)"
+    )
+
+
+class RemoteSourceFetcher:
+    """``RemoteFileFetcher`` (core/ports.py): an FtpSource/SftpSource profile + its secret.
+
+    ``credentials`` is the secret stored for the profile: ``password`` and/or
+    ``private_key`` (and ``private_key_passphrase``).
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        max_bytes: int = 2 * 1024**3,
+        connect_timeout_s: float = 10.0,
+        read_timeout_s: float = 60.0,
+    ) -> None:
+        options: dict[str, Any] = {
+            "allow_private": allow_private,
+            "max_bytes": max_bytes,
+            "connect_timeout_s": connect_timeout_s,
+            "read_timeout_s": read_timeout_s,
+        }
+        self.ftp = FtpSourceFetcher(**options)
+        self.sftp = SftpSourceFetcher(**options)
+
+    def fetch(self, source: Any, credentials: Mapping[str, str], dest_dir: str) -> DownloadedFile:
+        kind = source.type
+        if kind == "sftp":
+            return self.sftp.fetch(
+                source.host,
+                source.port,
+                source.path,
+                source.username,
+                host_key_fingerprint=source.host_key_fingerprint,
+                password=credentials.get("password"),
+                private_key=credentials.get("private_key"),
+                private_key_passphrase=credentials.get("private_key_passphrase"),
+                dest_dir=dest_dir,
+            )
+        if kind in ("ftp", "ftps"):
+            return self.ftp.fetch(
+                source.host,
+                source.port,
+                source.path,
+                source.username,
+                credentials.get("password", ""),
+                tls="none" if kind == "ftp" else getattr(source, "tls", "explicit"),
+                dest_dir=dest_dir,
+                verify_tls=getattr(source, "verify_tls", True),
+            )
+        raise SourceError(f"{kind}: not an FTP/SFTP source")
