@@ -47,9 +47,11 @@ test-servers:
 pytest: $(STAMP) test-servers
 	$(BIN)/pytest -q
 
-## bench: parse+match+diff of 1,000,000 rows against a 1,000,000-variant index
+## bench: parse+match+diff of 1,000,000 rows against a 1,000,000-variant index, then
+## a ~100 MB CSV and a 100,000-row XLSX fetched over local HTTP (nginx) and parsed
 bench: $(STAMP)
 	$(PY) bench/bench_reconcile.py
+	$(PY) bench/bench_sources.py
 
 ## build / deploy: AWS SAM (the CLI lives in its own venv: it pins its own boto3)
 build:

@@ -20,7 +20,9 @@ from pydantic import (
     model_validator,
 )
 
-from feedsync.domain.fields import CANONICAL_FIELDS, WRITABLE_FIELDS
+from feedsync.domain.feed import parse_weight
+from feedsync.domain.fields import CANONICAL_FIELDS, MONEY_FIELDS, WRITABLE_FIELDS
+from feedsync.domain.money import parse_money, parse_stock
 from feedsync.domain.rules import validate_rules
 from feedsync.domain.schedule import validate_schedule
 
@@ -199,6 +201,8 @@ class ProfileSettings(Strict):
     source: Source
     format: FeedFormat = Field(default_factory=FeedFormat)
     mapping: dict[str, str]
+    # Values for fields the file lacks, the same on every row (e.g. {"brand": "Acme"}).
+    constants: dict[str, str] = Field(default_factory=dict)
     match_by: MatchBy = Field(default="sku", validate_default=True)
     fields: list[str] = Field(
         default_factory=lambda: ["price", "stock"], min_length=1, validate_default=True
@@ -209,6 +213,26 @@ class ProfileSettings(Strict):
     schedule: ScheduleBody = Field(default_factory=lambda: {"type": "manual"})
     # Price rules, stock rules, identifier handling: see feedsync.domain.rules.
     rules: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("constants")
+    @classmethod
+    def _constant_values(cls, constants: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        mapping = info.data.get("mapping") or {}
+        for field, value in constants.items():
+            if field not in CANONICAL_FIELDS:
+                raise ValueError(f"{field}: unknown field; allowed: {list(CANONICAL_FIELDS)}")
+            if field in mapping:
+                raise ValueError(f"{field}: is mapped to a column already")
+            try:
+                if field in MONEY_FIELDS:
+                    parse_money(value)
+                elif field == "stock":
+                    parse_stock(value)
+                elif field == "weight":
+                    parse_weight(value)
+            except ValueError as exc:
+                raise ValueError(f"{field}: {exc}") from None
+        return constants
 
     @field_validator("rules")
     @classmethod
@@ -247,10 +271,10 @@ class ProfileSettings(Strict):
         bad = sorted(set(fields) - set(WRITABLE_FIELDS))
         if bad:
             raise ValueError(f"field(s) {bad} cannot be written; writable: {list(WRITABLE_FIELDS)}")
-        mapping = info.data.get("mapping") or {}
-        unmapped = [f for f in fields if f not in mapping]
+        supplied = {**(info.data.get("mapping") or {}), **(info.data.get("constants") or {})}
+        unmapped = [f for f in fields if f not in supplied]
         if unmapped:
-            raise ValueError(f"field(s) {unmapped} have no column in mapping")
+            raise ValueError(f"field(s) {unmapped} have no column in mapping (or constant)")
         return list(dict.fromkeys(fields))
 
 
@@ -277,6 +301,7 @@ class PatchProfile(Strict):
     source: Source | None = None
     format: FeedFormat | None = None
     rules: dict[str, Any] | None = None
+    constants: dict[str, str] | None = None
     mapping: dict[str, str] | None = None
     match_by: MatchBy | None = None
     fields: list[str] | None = None

@@ -27,8 +27,8 @@ def test_reads_rows_as_tuples_with_unmapped_fields_none() -> None:
     rows = list(feed)
     # Then each row is (row_no, sku, barcode, price, sale, retail, cost, stock, name)
     assert rows == [
-        (2, "A1", None, 1299, None, None, None, 7, None),
-        (3, "B2", None, 300, None, None, None, 0, None),
+        (2, "A1", None, 1299, None, None, None, 7, None, None, None, None, None),
+        (3, "B2", None, 300, None, None, None, 0, None, None, None, None, None),
     ]
     assert feed.rows_read == 2
     assert feed.row_errors == []
@@ -42,7 +42,7 @@ def test_header_with_bom_and_whitespace_is_matched() -> None:
     feed = CsvFeed(lines(text), {"sku": "SKU", "price": " Price", "stock": "Qty"}, file_name="f")
     # Then the columns are found and the cleaned names are exposed
     assert feed.columns == ["SKU", "Price", "Qty"]
-    assert list(feed) == [(2, "A1", None, 100, None, None, None, 2, None)]
+    assert list(feed) == [(2, "A1", None, 100, None, None, None, 2, None, None, None, None, None)]
 
 
 def test_utf8_sig_file_from_disk(tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_utf8_sig_file_from_disk(tmp_path: Path) -> None:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(CsvFeed(fh, MAPPING, file_name="feed.csv"))
     # Then the header matches and non-ASCII text survives
-    assert rows == [(2, "Ä1", None, 150, None, None, None, 3, None)]
+    assert rows == [(2, "Ä1", None, 150, None, None, None, 3, None, None, None, None, None)]
 
 
 def test_missing_column_names_it_and_lists_available() -> None:
@@ -116,7 +116,7 @@ def test_bad_stock_row_and_whitespace_only_cell() -> None:
     rows = list(feed)
     # Then the negative stock is an error and the blank-ish price is simply empty
     assert feed.row_errors == [RowError(2, "Qty", "-1", "stock cannot be negative")]
-    assert rows == [(3, "B2", None, None, None, None, None, 4, None)]
+    assert rows == [(3, "B2", None, None, None, None, None, 4, None, None, None, None, None)]
 
 
 def test_quoted_newlines_count_records_not_lines() -> None:
@@ -126,7 +126,23 @@ def test_quoted_newlines_count_records_not_lines() -> None:
     # When iterated
     rows = list(feed)
     # Then the multi-line record is row 2 and the next record is row 3 (spreadsheet rows)
-    assert rows == [(2, "A1", None, 100, None, None, None, None, "line one\nline two\nline three")]
+    assert rows == [
+        (
+            2,
+            "A1",
+            None,
+            100,
+            None,
+            None,
+            None,
+            None,
+            "line one\nline two\nline three",
+            None,
+            None,
+            None,
+            None,
+        )
+    ]
     assert feed.row_errors[0].row_no == 3
 
 
@@ -138,7 +154,7 @@ def test_short_row_missing_a_mapped_column() -> None:
     rows = list(feed)
     # Then the short row is an error naming the cell counts; the long row still parses
     assert feed.row_errors == [RowError(2, "Qty", "", "row has 2 cells, expected 3")]
-    assert rows == [(3, "B2", None, 200, None, None, None, 3, None)]
+    assert rows == [(3, "B2", None, 200, None, None, None, 3, None, None, None, None, None)]
     assert feed.rows_read == 2
 
 
@@ -192,7 +208,7 @@ def test_record_feed_takes_any_records_with_their_row_numbers() -> None:
     # When iterated
     rows = list(feed)
     # Then rows keep those numbers, the bad cell is recorded, the blank record is skipped
-    assert rows == [(10, "A1", None, 100, None, None, None, 1, None)]
+    assert rows == [(10, "A1", None, 100, None, None, None, 1, None, None, None, None, None)]
     assert feed.row_errors == [RowError(12, "Price", "x", "expected a price such as 12.99")]
     assert feed.rows_read == 2
 
@@ -210,7 +226,7 @@ def test_record_feed_without_header_maps_letters_and_numbers() -> None:
     rows = list(feed)
     # Then columns are letters, and errors name the letter column
     assert feed.columns == ["A", "B", "C"]
-    assert rows == [(1, "A1", None, 250, None, None, None, 7, None)]
+    assert rows == [(1, "A1", None, 250, None, None, None, 7, None, None, None, None, None)]
     assert feed.row_errors == [RowError(2, "B", "-1", "stock cannot be negative")]
 
 
@@ -247,7 +263,7 @@ def test_csv_feed_semicolon_delimiter_and_header_on_row_three() -> None:
     feed = CsvFeed(lines(text), MAPPING, file_name="f", delimiter=";", header_row=3)
     rows = list(feed)
     # Then spreadsheet row numbers continue from the header's row
-    assert rows == [(5, "B2", None, 200, None, None, None, 2, None)]
+    assert rows == [(5, "B2", None, 200, None, None, None, 2, None, None, None, None, None)]
     assert feed.row_errors[0].row_no == 4
 
 
@@ -265,5 +281,5 @@ def test_csv_feed_without_header() -> None:
         lines("A1,3.00,4\n"), {"sku": "A", "price": "B", "stock": "C"}, file_name="f", header_row=0
     )
     # Then the first line is data row 1
-    assert list(feed) == [(1, "A1", None, 300, None, None, None, 4, None)]
+    assert list(feed) == [(1, "A1", None, 300, None, None, None, 4, None, None, None, None, None)]
     assert not feed.has_header

@@ -95,7 +95,7 @@ def test_xlsx_inside_zip(tmp_path: Path) -> None:
         zf.write(book, "feed.xlsx")
     # When opened, Then the zip is unwrapped and the workbook read
     rows, info = run(path)
-    assert rows == [(2, "X1", None, 450, None, None, None, None, None)]
+    assert rows == [(2, "X1", None, 450, None, None, None, None, None, None, None, None, None)]
     assert (info["compression"], info["type"]) == ("zip", "xlsx")
 
 

@@ -28,8 +28,8 @@ RECORDS = [
     {"sku": "B2", "price": {"amount": 2}, "qty": 0, "tags": ["x", "y"]},
 ]
 EXPECTED = [
-    (1, "A1", "123456789012", 1250, None, None, None, 3, None),
-    (2, "B2", None, 200, None, None, None, 0, None),
+    (1, "A1", "123456789012", 1250, None, None, None, 3, None, None, None, None, None),
+    (2, "B2", None, 200, None, None, None, 0, None, None, None, None, None),
 ]
 
 

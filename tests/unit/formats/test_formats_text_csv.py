@@ -25,8 +25,8 @@ def run(path: Path, fmt: dict[str, Any] | None = None, mapping: dict[str, str] |
 
 TEXT = "SKU,Price,Qty,Name\r\nA1,1.50,3,Café crème\r\nB2,2,0,Ünïcødé “quoted”\r\n"
 EXPECTED = [
-    (2, "A1", None, 150, None, None, None, 3, "Café crème"),
-    (3, "B2", None, 200, None, None, None, 0, "Ünïcødé “quoted”"),
+    (2, "A1", None, 150, None, None, None, 3, "Café crème", None, None, None, None),
+    (3, "B2", None, 200, None, None, None, 0, "Ünïcødé “quoted”", None, None, None, None),
 ]
 
 
@@ -127,7 +127,7 @@ def test_quoted_newlines_keep_spreadsheet_row_numbers(tmp_path: Path) -> None:
     # When opened
     feed, rows, _ = run(path)
     # Then the multi-line cell survives and the next record is row 3
-    assert rows == [(2, "A1", None, 100, None, None, None, 1, "one\ntwo")]
+    assert rows == [(2, "A1", None, 100, None, None, None, 1, "one\ntwo", None, None, None, None)]
     assert feed.row_errors[0].row_no == 3
 
 
@@ -140,7 +140,7 @@ def test_header_not_on_row_one(tmp_path: Path) -> None:
     # When the profile sets header_row=3
     _, rows, info = run(path, {"header_row": 3})
     # Then the data row keeps its spreadsheet number (4)
-    assert rows == [(4, "A1", None, 100, None, None, None, 1, "a")]
+    assert rows == [(4, "A1", None, 100, None, None, None, 1, "a", None, None, None, None)]
     assert info["header_row"] == 3
 
 
@@ -152,8 +152,8 @@ def test_no_header_columns_by_letter_and_number(tmp_path: Path) -> None:
     feed, rows, _ = run(path, {"header_row": 0}, {"sku": "A", "price": "2", "stock": "c"})
     # Then every line is data, numbered from 1, and columns are named by letter
     assert rows == [
-        (1, "A1", None, 999, None, None, None, 5, None),
-        (2, "B2", None, 100, None, None, None, 0, None),
+        (1, "A1", None, 999, None, None, None, 5, None, None, None, None, None),
+        (2, "B2", None, 100, None, None, None, 0, None, None, None, None, None),
     ]
     assert feed.columns == ["A", "B", "C", "D"]
 

@@ -55,9 +55,23 @@ def test_numeric_barcodes_prices_and_dates_read_as_displayed(tmp_path: Path) -> 
     feed, rows, info = run(path, mapping={**MAPPING, "name": "Since"})
     # Then barcodes are plain digits (padding kept), integers lose ".0", dates are ISO
     assert rows == [
-        (2, "1001", "123456789012", 1250, None, None, None, 7, "2024-03-01"),
-        (3, "B-2", "4006381333931", 300, None, None, None, 0, "2023-12-31"),
-        (4, "C-3", "0012345678905", 199, None, None, None, 1, None),
+        (
+            2,
+            "1001",
+            "123456789012",
+            1250,
+            None,
+            None,
+            None,
+            7,
+            "2024-03-01",
+            None,
+            None,
+            None,
+            None,
+        ),
+        (3, "B-2", "4006381333931", 300, None, None, None, 0, "2023-12-31", None, None, None, None),
+        (4, "C-3", "0012345678905", 199, None, None, None, 1, None, None, None, None, None),
     ]
     assert info["type"] == "xlsx" and info["sheet"] == "Products"
     assert feed.row_errors == []
@@ -77,7 +91,11 @@ def test_sheet_by_name_and_by_index(tmp_path: Path) -> None:
     _, by_name, info = run(path, {"sheet": "Stock"})
     _, by_index, _ = run(path, {"sheet": 1})
     # Then both read the "Stock" sheet
-    assert by_name == by_index == [(2, "S1", None, 100, None, None, None, 2, "x")]
+    assert (
+        by_name
+        == by_index
+        == [(2, "S1", None, 100, None, None, None, 2, "x", None, None, None, None)]
+    )
     assert info["sheet"] == "Stock"
 
 
@@ -121,8 +139,8 @@ def test_no_header_sheet_by_letters(tmp_path: Path) -> None:
     _, rows, _ = run(path, {"header_row": 0}, {"sku": "A", "stock": "B", "price": "C"})
     # Then rows are numbered from 1
     assert rows == [
-        (1, "A1", None, 250, None, None, None, 5, None),
-        (2, "B1", None, 300, None, None, None, 0, None),
+        (1, "A1", None, 250, None, None, None, 5, None, None, None, None, None),
+        (2, "B1", None, 300, None, None, None, 0, None, None, None, None, None),
     ]
 
 
@@ -156,3 +174,26 @@ def test_legacy_xls_is_refused_with_advice(tmp_path: Path) -> None:
     # When opened, Then the merchant is asked to save it as .xlsx or CSV
     with pytest.raises(FeedFormatError, match=r"save it as \.xlsx or CSV"):
         run(path)
+
+
+def test_a_workbook_saved_without_the_xlsx_extension_still_opens(tmp_path: Path) -> None:
+    # Given an xlsx file stored under a name without extension (as a download may be)
+    from openpyxl import Workbook
+
+    from feedsync.formats import open_feed
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["SKU", "Qty"])
+    sheet.append(["A1", 4])
+    path = tmp_path / "download"
+    book.save(path)
+    # When it is opened as the supplier's "stock.xlsx"
+    feed, info = open_feed(
+        str(path), "stock.xlsx", {}, {"sku": "SKU", "stock": "Qty"}, work_dir=str(tmp_path)
+    )
+    # Then it is read as a workbook
+    with feed:
+        rows = list(feed)
+    assert info["type"] == "xlsx" and [r[1] for r in rows] == ["A1"]

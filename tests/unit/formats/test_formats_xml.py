@@ -31,8 +31,8 @@ NS_DOC = """<?xml version="1.0" encoding="UTF-8"?>
 </c:catalog>
 """
 EXPECTED = [
-    (1, "A1", None, 1299, None, None, None, 5, "Mug"),
-    (3, "C3", None, 300, None, None, None, 0, None),
+    (1, "A1", None, 1299, None, None, None, 5, "Mug", None, None, None, None),
+    (3, "C3", None, 300, None, None, None, 0, None, None, None, None, None),
 ]
 
 
@@ -78,7 +78,7 @@ def test_record_path_detected_from_the_first_child(tmp_path: Path) -> None:
     )
     # When opened, Then product elements are the records and the path is recorded
     _, rows, info = run(path)
-    assert rows == [(1, "A", None, 100, None, None, None, 2, "n")]
+    assert rows == [(1, "A", None, 100, None, None, None, 2, "n", None, None, None, None)]
     assert info["record_path"] == "products/product"
 
 

@@ -226,7 +226,8 @@ def parse(deps: Deps, step: ParseInput) -> ParseOutput:
     profile = _profile(deps, ref)
     rows_key = keys.rows_key(ref.tenant_id, ref.run_id)
     with tempfile.TemporaryDirectory(dir=deps.work_dir) as tmp:
-        local = os.path.join(tmp, "source")
+        # The supplier's own file name: readers (openpyxl) go by its extension.
+        local = os.path.join(tmp, os.path.basename(step.fetch.file_name) or "feed")
         deps.blobs.download_file(step.fetch.key, local)
         feed, info = open_feed(
             local,
@@ -236,6 +237,7 @@ def parse(deps: Deps, step: ParseInput) -> ParseOutput:
             work_dir=tmp,
         )
         with feed:
+            feed.use_constants(profile.constants)
             feed.use_rules(_compiled_rules(profile))
             with _csv_to_s3(deps, rows_key) as out:
                 write_rows(out, feed)

@@ -18,7 +18,14 @@ from itertools import chain
 from operator import itemgetter
 from typing import Final, NamedTuple
 
-from feedsync.domain.fields import CANONICAL_FIELDS, INT_FIELDS, MONEY_FIELDS, ROW_POS, Row
+from feedsync.domain.fields import (
+    CANONICAL_FIELDS,
+    DECIMAL_FIELDS,
+    INT_FIELDS,
+    MONEY_FIELDS,
+    ROW_POS,
+    Row,
+)
 from feedsync.domain.money import parse_money, parse_stock
 from feedsync.domain.rules import CompiledRules, normalize_barcode, normalize_sku
 from feedsync.errors import FeedFormatError, MissingColumnsError, NoDataRowsError
@@ -58,6 +65,26 @@ def _memo(parse: Callable[[str], int]) -> tuple[Callable[[str], int | None], Cal
 _CACHE_MAX: Final = 50_000
 # How many leading records a header-less feed looks at to learn the column count.
 _WIDTH_PEEK: Final = 100
+
+
+def _kind(field: str) -> str:
+    if field in MONEY_FIELDS:
+        return "money"
+    if field in INT_FIELDS:
+        return "int"
+    return "decimal" if field in DECIMAL_FIELDS else "text"
+
+
+def parse_weight(text: str) -> str:
+    """A weight as the store takes it: a non-negative decimal, kept as written (trimmed)."""
+    value = text.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError("expected a weight such as 0.25") from None
+    if number < 0 or number != number or number in (float("inf"),):
+        raise ValueError("weight must be a number >= 0")
+    return value
 
 
 def _clean_header(name: str) -> str:
@@ -167,17 +194,34 @@ class RecordFeed:
             index_of = {col: self.columns.index(col) for col in wanted.values()}
             self._row_no = header_row  # records after the header start at header_row + 1
 
+        self._columns_of = {f: index_of[col] for f, col in wanted.items()}
+        self.use_constants({})
+
+    def use_constants(self, constants: Mapping[str, str]) -> None:
+        """Values for fields the file lacks (e.g. brand "Acme"), set before iterating.
+
+        They ride at the end of every record (after the "" sentinel for unmapped fields),
+        so the hot loop reads them like cells, with the same parsing and validation.
+        """
+        clash = sorted(set(constants) & set(self._columns_of))
+        if clash:
+            raise FeedFormatError(f"{self.file_name}: {clash} are both mapped and constant")
+        check_mapping_fields(constants, self.file_name)
+        self._tail = [*constants.values(), ""]
+        const_idx = {f: i - len(self._tail) for i, f in enumerate(constants)}
         # (field, row position, column index, column name, kind) for mapped fields.
         self._mapped: list[tuple[str, int, int, str, str]] = []
         getter_idx: list[int] = []
         for pos, field in enumerate(CANONICAL_FIELDS, start=1):
-            col = wanted.get(field)
-            if col is None:
-                getter_idx.append(-1)  # the "" sentinel appended to each row
+            if field in self._columns_of:
+                idx = self._columns_of[field]
+                col = self.columns[idx]
+            elif field in const_idx:
+                idx, col = const_idx[field], f"{field} (constant)"
+            else:
+                getter_idx.append(-1)  # the "" sentinel after each record's cells
                 continue
-            idx = index_of[col]
-            kind = "money" if field in MONEY_FIELDS else "int" if field in INT_FIELDS else "text"
-            self._mapped.append((field, pos, idx, self.columns[idx], kind))
+            self._mapped.append((field, pos, idx, col, _kind(field)))
             getter_idx.append(idx)
         self._get = itemgetter(*getter_idx)
         self._need = max((m[2] for m in self._mapped), default=-1) + 1
@@ -272,6 +316,7 @@ class RecordFeed:
         """
         get = self._get
         need = self._need
+        tail = self._tail
         pmg, pm = _memo(parse_money)
         psg, ps = _memo(self._parse_stock)
         row_no = self._row_no
@@ -284,8 +329,8 @@ class RecordFeed:
                     n += 1
                     self._short_row(row_no, cells)
                     continue
-                cells.append("")
-                sku, bc, pr, sp, rp, cp, st, nm = get(cells)
+                cells.extend(tail)
+                sku, bc, pr, sp, rp, cp, st, nm, ds, br, wt, im = get(cells)
                 try:
                     row = (
                         row_no,
@@ -297,6 +342,10 @@ class RecordFeed:
                         (pmg(cp) or pm(cp)) if cp else None,
                         (psg(st) or ps(st)) if st else None,
                         nm.strip() or None,
+                        ds.strip() or None,
+                        br.strip() or None,
+                        parse_weight(wt) if wt else None,
+                        im.strip() or None,
                     )
                 except ValueError:
                     careful = self._careful_row(row_no, cells)
@@ -304,7 +353,7 @@ class RecordFeed:
                         n += 1
                         continue
                     row = careful
-                if row[1] is None and row[2] is None and _is_blank(cells):
+                if row[1] is None and row[2] is None and _is_blank(cells[: -len(tail)]):
                     continue
                 n += 1
                 yield row
@@ -319,7 +368,7 @@ class RecordFeed:
 
     def _careful_row(self, row_no: int, cells: list[str]) -> Row | None:
         """Parse cell by cell; blank-but-spaced cells are empty; record the first bad cell."""
-        values: list[object] = [row_no, None, None, None, None, None, None, None, None]
+        values: list[object] = [row_no, *([None] * len(CANONICAL_FIELDS))]
         for _field, pos, idx, col, kind in self._mapped:
             raw = cells[idx]
             text = raw.strip()
@@ -329,7 +378,12 @@ class RecordFeed:
                 values[pos] = text
                 continue
             try:
-                values[pos] = parse_money(text) if kind == "money" else self._parse_stock(text)
+                if kind == "money":
+                    values[pos] = parse_money(text)
+                elif kind == "int":
+                    values[pos] = self._parse_stock(text)
+                else:
+                    values[pos] = parse_weight(text)
             except ValueError as exc:
                 self.row_errors.append(RowError(row_no, col, raw, str(exc)))
                 return None

@@ -18,20 +18,28 @@ CANONICAL_FIELDS: Final = (
     "cost_price",
     "stock",
     "name",
+    # Product content: mapped, validated and logged; written with product-level updates.
+    "description",
+    "brand",
+    "weight",
+    "image_url",
 )
 MONEY_FIELDS: Final = ("price", "sale_price", "retail_price", "cost_price")
 INT_FIELDS: Final = ("stock",)
+DECIMAL_FIELDS: Final = ("weight",)
 # Fields a variant-level write can change (product-level fields arrive with the
 # connector capabilities work).
 WRITABLE_FIELDS: Final = ("price", "sale_price", "retail_price", "cost_price", "stock")
 MATCH_BY: Final = ("sku", "barcode", "sku_then_barcode")
 
-# Row tuple: (row_no, sku, barcode, price, sale_price, retail_price, cost_price, stock, name)
+# Row tuple: (row_no, sku, barcode, price, sale_price, retail_price, cost_price, stock, name,
+#             description, brand, weight, image_url)
 ROW_NO: Final = 0
 ROW_POS: Final = {name: i + 1 for i, name in enumerate(CANONICAL_FIELDS)}
 
 # Variant tuple: (product_id, variant_id, sku, barcode, price, sale_price,
-#                 retail_price, cost_price, stock, name)
+#                 retail_price, cost_price, stock, name): the store's side only
+#                 goes as far as name (content fields are not compared yet)
 PRODUCT_ID: Final = 0
 VARIANT_ID: Final = 1
 VARIANT_POS: Final = {name: i + 2 for i, name in enumerate(CANONICAL_FIELDS)}
@@ -45,6 +53,10 @@ Row = tuple[
     int | None,
     int | None,
     int | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
     str | None,
 ]
 Variant = tuple[

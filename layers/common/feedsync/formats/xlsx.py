@@ -63,7 +63,10 @@ def read_xlsx(
     path: str, file_name: str, *, sheet: object, header_row: int, stack: ExitStack
 ) -> Table:
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        # A file object, not the path: openpyxl refuses paths without an .xlsx extension,
+        # and fetched files keep whatever name the supplier gave them.
+        handle = stack.enter_context(open(path, "rb"))  # noqa: SIM115
+        wb = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise FeedFormatError(
             f"{file_name}: cannot be opened as an Excel .xlsx workbook ({exc})"
