@@ -17,6 +17,7 @@ from typing import Literal
 from feedsync.adapters.http_source import (
     CappedSink,
     DownloadedFile,
+    ServerFetcher,
     check_declared_size,
     connect,
     http_date,
@@ -62,19 +63,8 @@ class _Ftp(ftplib.FTP_TLS):
         return conn, size
 
 
-class FtpSourceFetcher:
-    def __init__(
-        self,
-        *,
-        allow_private: bool = False,
-        max_bytes: int = 2 * 1024**3,
-        connect_timeout_s: float = 10.0,
-        read_timeout_s: float = 60.0,
-    ) -> None:
-        self.allow_private = allow_private
-        self.max_bytes = max_bytes
-        self.connect_timeout_s = connect_timeout_s
-        self.read_timeout_s = read_timeout_s
+class FtpSourceFetcher(ServerFetcher):
+    """Options (private addresses, size cap, timeouts) come from ServerFetcher."""
 
     def fetch(
         self,

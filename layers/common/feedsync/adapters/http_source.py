@@ -273,6 +273,23 @@ def _with_query(url: str, param: str, value: str) -> str:
     return urlunsplit(parts._replace(query=urlencode([*pairs, (param, value)])))
 
 
+class ServerFetcher:
+    """What every file-server fetcher (FTP, SFTP) is configured with."""
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        max_bytes: int = 2 * 1024**3,
+        connect_timeout_s: float = 10.0,
+        read_timeout_s: float = 60.0,
+    ) -> None:
+        self.allow_private = allow_private
+        self.max_bytes = max_bytes
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
+
+
 class HttpSourceFetcher:
     def __init__(
         self,

@@ -28,6 +28,7 @@ from feedsync.adapters.ftp_source import FtpSourceFetcher
 from feedsync.adapters.http_source import (
     CappedSink,
     DownloadedFile,
+    ServerFetcher,
     check_declared_size,
     connect,
     http_date,
@@ -64,19 +65,8 @@ def normalize_fingerprint(value: str) -> str:
     return "SHA256:" + text.rstrip("=")
 
 
-class SftpSourceFetcher:
-    def __init__(
-        self,
-        *,
-        allow_private: bool = False,
-        max_bytes: int = 2 * 1024**3,
-        connect_timeout_s: float = 10.0,
-        read_timeout_s: float = 60.0,
-    ) -> None:
-        self.allow_private = allow_private
-        self.max_bytes = max_bytes
-        self.connect_timeout_s = connect_timeout_s
-        self.read_timeout_s = read_timeout_s
+class SftpSourceFetcher(ServerFetcher):
+    """Options (private addresses, size cap, timeouts) come from ServerFetcher."""
 
     def fetch(
         self,
