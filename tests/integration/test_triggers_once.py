@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +12,7 @@ from integration_harness import Harness, simple_product
 
 from feedsync.core import api
 from feedsync.core.start import start_run
-from feedsync.models import StartCommand
+from feedsync.models import PatchProfile, StartCommand
 
 FEED = "SKU,Price,Qty\nMUG-9,5.50,3\n"
 
@@ -97,3 +98,45 @@ def test_a_scheduled_trigger_during_a_run_is_recorded_as_skipped(h: Harness) -> 
     assert retried.run_id == skipped.run_id
     assert h.wait_run(tenant, running.run_id).status == "succeeded"
     assert sorted(_history(h, tenant, profile_id)) == sorted([running.run_id, skipped.run_id])
+
+
+def test_a_scheduled_fire_on_a_disabled_profile_is_recorded_as_skipped(h: Harness) -> None:
+    # Given a profile the merchant disabled
+    tenant, profile_id = _shop_and_profile(h)
+    api.patch_profile(h.deps, tenant, profile_id, PatchProfile(enabled=False))
+    # When its schedule fires anyway (e.g. before the schedule was updated)
+    fire = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    cmd = StartCommand(
+        tenant_id=tenant, profile_id=profile_id, trigger="schedule", scheduled_time=fire
+    )
+    run = start_run(h.deps, cmd)
+    # Then the history shows a skipped run saying why, and nothing ran
+    assert run.status == "skipped" and (run.reason or "").startswith("profile_disabled")
+    assert [r.status for r in h.deps.repo.list_runs(tenant, profile_id)] == ["skipped"]
+
+
+def test_credentials_are_not_kept_when_the_source_moves_to_another_server(h: Harness) -> None:
+    # Given a URL source with a bearer token
+    shop = h.shop([simple_product("Mug", "MUG-9", "5.00", 3)])
+    url = h.feed_url(FEED)
+    source = {
+        "type": "url",
+        "url": url,
+        "auth": {"type": "bearer"},
+        "credentials": {"token": "tok-123"},
+    }
+    profile = h.profile(shop, source)
+    assert profile.public()["source"]["has_credentials"] is True  # type: ignore[index]
+    assert "tok-123" not in json.dumps(profile.public())
+    # When only the path changes, then the token is kept
+    moved_path = {"type": "url", "url": url + "?v=2", "auth": {"type": "bearer"}}
+    same = api.patch_profile(
+        h.deps, shop.tenant, profile.profile_id, PatchProfile(source=moved_path)
+    )
+    assert same.public()["source"]["has_credentials"] is True  # type: ignore[index]
+    # When the host changes without new credentials, then the token is dropped
+    elsewhere = {"type": "url", "url": "http://localhost:9/feed.csv", "auth": {"type": "bearer"}}
+    moved = api.patch_profile(
+        h.deps, shop.tenant, profile.profile_id, PatchProfile(source=elsewhere)
+    )
+    assert moved.public()["source"]["has_credentials"] is False  # type: ignore[index]

@@ -107,6 +107,16 @@ def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile
     return profile
 
 
+def _endpoint(source: Any) -> tuple[str, ...]:
+    """Where credentials go: type, origin (or host and port) and user."""
+    if source.type == "url":
+        url = source.url
+        return ("url", str(url.scheme), str(url.host), str(url.port))
+    if source.type == "upload":
+        return ("upload",)
+    return (source.type, source.host, str(source.port), source.username)
+
+
 def _store_credentials(
     deps: Deps, tenant_id: str, profile_id: str, source: Any, kept_ref: str | None
 ) -> Any:
@@ -147,10 +157,12 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
     if "schedule" in changes:
         schedules.check(deps, tenant_id, profile_id, settings.schedule)
     if "source" in changes:
-        kept = getattr(profile.source, "secret_ref", None)
+        # Old credentials stay only for the same server and user: never sent elsewhere.
+        same = _endpoint(profile.source) == _endpoint(settings.source)
+        kept = getattr(profile.source, "secret_ref", None) if same else None
         source = _store_credentials(deps, tenant_id, profile_id, settings.source, kept)
         settings = settings.model_copy(update={"source": source})
-    new_values = settings.model_dump(include=set(changes))
+    new_values = settings.model_dump(mode="json", include=set(changes))
     if new_values:
         deps.repo.update_profile(tenant_id, profile_id, **new_values)
     updated = get_profile(deps, tenant_id, profile_id)

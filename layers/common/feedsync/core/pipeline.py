@@ -6,12 +6,12 @@ state machine only carries ids, keys and counts.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import gc
 import heapq
 import io
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -61,6 +61,7 @@ from feedsync.models import (
     UrlSource,
 )
 
+log = logging.getLogger(__name__)
 _RESULT_HEADER = ("row", "variant_id", "ok", "error")
 # Largest variant write the platform accepts in one request (see DESIGN.md).
 WRITE_BATCH = {"bigcommerce": 50}
@@ -468,8 +469,12 @@ def _start_followers(deps: Deps, ref: RunRef) -> None:
             trigger="chain",
             idempotency_key=f"after:{ref.run_id}",  # a retried finalize starts it once
         )
-        with contextlib.suppress(Conflict):  # busy or disabled: the chain waits for next time
+        try:
             start_run(deps, cmd)
+        except Conflict:
+            pass  # busy or disabled: the chain waits for next time
+        except Exception:  # a follower's trouble must not fail the run that finished
+            log.exception("could not start %s after %s", profile.profile_id, ref.run_id)
 
 
 @dataclass

@@ -40,9 +40,11 @@ def start_run(deps: Deps, cmd: StartCommand) -> Run:
             return _first_run(deps, cmd.tenant_id, first)
         try:
             return _start(deps, cmd, profile, run_id)
-        except Conflict:
-            # Nothing started: a later delivery with this key may try again.
-            deps.repo.drop_idempotency_key(cmd.tenant_id, key)
+        except Exception:
+            # Nothing recorded: a later delivery with this key may try again.
+            with contextlib.suppress(Exception):
+                if deps.repo.get_run(cmd.tenant_id, run_id) is None:
+                    deps.repo.drop_idempotency_key(cmd.tenant_id, key)
             raise
     return _start(deps, cmd, profile, run_id)
 
@@ -57,20 +59,24 @@ def _first_run(deps: Deps, tenant_id: str, run_id: str) -> Run:
     raise Conflict("duplicate_trigger", f"this trigger already started run {run_id}")
 
 
-def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
+def _refusal(deps: Deps, cmd: StartCommand, profile: Profile) -> Conflict | None:
+    """Why this profile cannot start now, or None."""
     if not profile.enabled:
         why = profile.disabled_reason or "the profile is disabled"
-        raise Conflict("profile_disabled", f"profile is disabled: {why}")
+        return Conflict("profile_disabled", f"profile is disabled: {why}")
     store = deps.repo.get_store(cmd.tenant_id, profile.store_id)
     if store is None:
-        raise Conflict("store_missing", f"store {profile.store_id} no longer exists")
+        return Conflict("store_missing", f"store {profile.store_id} no longer exists")
     if store.status == "setting_up":
-        raise Conflict("store_setting_up", "the store's catalog import is still running")
+        return Conflict("store_setting_up", "the store's catalog import is still running")
     if store.status != "ready":
-        raise Conflict("store_not_ready", f"the store's catalog import failed: {store.error}")
+        return Conflict("store_not_ready", f"the store's catalog import failed: {store.error}")
     if profile.source.type == "upload" and not profile.upload_key:
-        raise Conflict("no_file", "no file has been uploaded for this profile yet")
+        return Conflict("no_file", "no file has been uploaded for this profile yet")
+    return None
 
+
+def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
     run = Run(
         tenant_id=cmd.tenant_id,
         run_id=run_id,
@@ -81,6 +87,11 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
         scheduled_time=cmd.scheduled_time,
         created_at=deps.clock(),
     )
+    refused = _refusal(deps, cmd, profile)
+    if refused is not None:
+        if cmd.trigger == "schedule":  # the history says why the schedule did nothing
+            return _skipped(deps, run, f"{refused.reason}: {refused.message}")
+        raise refused
     if cmd.trigger == "schedule":
         # Black-outs stop scheduled runs only; a manual Start is the merchant's call.
         settings = schedules.tenant_settings(deps, cmd.tenant_id)
@@ -104,6 +115,10 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
         deps.repo.put_run(run)
         deps.executions.start(run_id, {"run": ref.model_dump()})
     except Exception as exc:
+        # An answer lost after StartExecution succeeded: the execution runs, keep the lock.
+        with contextlib.suppress(Exception):
+            if deps.executions.status(run_id) is not None:
+                return run
         # The execution never started: nothing will release the lock but us, so release
         # it first, then record the failed run (upsert: put_run itself may have failed).
         reason = f"could not start the run: {exc}"
