@@ -141,7 +141,8 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
                 if deps.remote is None:
                     raise SourceError(f"{source.type} sources are not configured here")
                 got = deps.remote.fetch(source, secret, tmp)
-                where = f"{source.type}://{source.host}{getattr(got, 'remote_path', source.path)}"
+                path = getattr(got, "remote_path", None) or source.path
+                where = f"{source.type}://{source.host}{path}"
             if last and last.get("sha256") == got.sha256:
                 raise SourceUnchanged(f"{where}: same file as the last run (sha256)")
             key = keys.source_key(ref.tenant_id, ref.run_id, got.file_name)
