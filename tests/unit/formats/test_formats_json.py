@@ -7,20 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from formats_support import read_all
 
 from feedsync.errors import FeedFormatError, MissingColumnsError, NoDataRowsError
-from feedsync.formats import open_feed
 
 MAPPING = {"sku": "sku", "barcode": "ean", "price": "price.amount", "stock": "qty"}
 
 
 def run(path: Path, fmt: dict[str, Any] | None = None, mapping: dict[str, str] | None = None):
-    feed, info = open_feed(
-        str(path), path.name, fmt or {}, mapping or MAPPING, work_dir=str(path.parent)
-    )
-    with feed:
-        rows = list(feed)
-    return feed, rows, info
+    return read_all(path, fmt, mapping or MAPPING)
 
 
 RECORDS = [

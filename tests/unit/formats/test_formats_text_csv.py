@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from formats_support import read_all
 
 from feedsync.errors import FeedFormatError, MissingColumnsError, NoDataRowsError
 from feedsync.formats import open_feed
@@ -15,12 +16,7 @@ MAPPING = {"sku": "SKU", "price": "Price", "stock": "Qty", "name": "Name"}
 
 
 def run(path: Path, fmt: dict[str, Any] | None = None, mapping: dict[str, str] | None = None):
-    feed, info = open_feed(
-        str(path), path.name, fmt or {}, mapping or MAPPING, work_dir=str(path.parent)
-    )
-    with feed:
-        rows = list(feed)
-    return feed, rows, info
+    return read_all(path, fmt, mapping or MAPPING)
 
 
 TEXT = "SKU,Price,Qty,Name\r\nA1,1.50,3,Café crème\r\nB2,2,0,Ünïcødé “quoted”\r\n"

@@ -8,6 +8,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from formats_support import read_all
 
 from feedsync.errors import FeedFormatError, NoDataRowsError
 from feedsync.formats import open_feed
@@ -28,12 +29,7 @@ def workbook(path: Path, sheets: dict[str, list[list[Any]]], fmt: dict[str, str]
 
 
 def run(path: Path, fmt: dict[str, Any] | None = None, mapping: dict[str, str] | None = None):
-    feed, info = open_feed(
-        str(path), path.name, fmt or {}, mapping or MAPPING, work_dir=str(path.parent)
-    )
-    with feed:
-        rows = list(feed)
-    return feed, rows, info
+    return read_all(path, fmt, mapping or MAPPING)
 
 
 def test_numeric_barcodes_prices_and_dates_read_as_displayed(tmp_path: Path) -> None:
@@ -179,8 +175,6 @@ def test_legacy_xls_is_refused_with_advice(tmp_path: Path) -> None:
 def test_a_workbook_saved_without_the_xlsx_extension_still_opens(tmp_path: Path) -> None:
     # Given an xlsx file stored under a name without extension (as a download may be)
     from openpyxl import Workbook
-
-    from feedsync.formats import open_feed
 
     book = Workbook()
     sheet = book.active

@@ -6,20 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from formats_support import read_all
 
 from feedsync.errors import FeedFormatError, NoDataRowsError
-from feedsync.formats import open_feed
 
 MAPPING = {"sku": "@sku", "price": "price", "stock": "stock/qty", "name": "name"}
 
 
 def run(path: Path, fmt: dict[str, Any] | None = None, mapping: dict[str, str] | None = None):
-    feed, info = open_feed(
-        str(path), path.name, fmt or {}, mapping or MAPPING, work_dir=str(path.parent)
-    )
-    with feed:
-        rows = list(feed)
-    return feed, rows, info
+    return read_all(path, fmt, mapping or MAPPING)
 
 
 NS_DOC = """<?xml version="1.0" encoding="UTF-8"?>

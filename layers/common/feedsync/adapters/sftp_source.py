@@ -335,27 +335,16 @@ def _load_key(text: str, passphrase: str | None, where: str) -> paramiko.PKey:
     )
 
 
-class RemoteSourceFetcher:
+class RemoteSourceFetcher(ServerFetcher):
     """``RemoteFileFetcher`` (core/ports.py): an FtpSource/SftpSource profile + its secret.
 
     ``credentials`` is the secret stored for the profile: ``password`` and/or
-    ``private_key`` (and ``private_key_passphrase``).
+    ``private_key`` (and ``private_key_passphrase``). The options (ServerFetcher's)
+    apply to both protocols.
     """
 
-    def __init__(
-        self,
-        *,
-        allow_private: bool = False,
-        max_bytes: int = 2 * 1024**3,
-        connect_timeout_s: float = 10.0,
-        read_timeout_s: float = 60.0,
-    ) -> None:
-        options: dict[str, Any] = {
-            "allow_private": allow_private,
-            "max_bytes": max_bytes,
-            "connect_timeout_s": connect_timeout_s,
-            "read_timeout_s": read_timeout_s,
-        }
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
         self.ftp = FtpSourceFetcher(**options)
         self.sftp = SftpSourceFetcher(**options)
 

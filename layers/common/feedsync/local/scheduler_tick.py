@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from feedsync.adapters.scheduler import SCHEDULED_TIME
 from feedsync.domain.schedule import next_fire
 
-SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 _RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
 _UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
 log = logging.getLogger(__name__)
