@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any, Protocol
 
+from feedsync.domain.capabilities import Capabilities
 from feedsync.domain.fields import Variant
 from feedsync.models import (
     FtpSource,
@@ -151,11 +152,59 @@ class RemoteFileFetcher(Protocol):
     ) -> FetchedFile: ...
 
 
-class StoreConnector(Protocol):
-    max_batch: int
+# A plan item as the update step hands it to a connector (JSON-ready):
+# {"row": first row, "rows": [every feed row it carries], "key": match key,
+#  "product_id": int, "variant_id": int, "ref": platform ref or None,
+#  "changes": {canonical field: [old, new]}}
+# For a product-level operation the item stands for the product (variant_id is the
+# first variant's id) and ``changes`` holds only product fields.
+PlanItem = dict[str, Any]
+# One per plan item, in order: (ok, the platform's message when not ok).
+ItemResult = tuple[bool, str]
 
-    def iter_variants(self) -> Iterator[Variant]: ...
-    def update_variants(self, batch: list[dict[str, Any]]) -> list[tuple[int, bool, str]]: ...
+
+class StoreConnector(Protocol):
+    capabilities: Capabilities
+
+    def iter_variants(
+        self, modified_since: datetime | None = None, modified_until: datetime | None = None
+    ) -> Iterator[Variant]:
+        """Every variant of every product modified in the range (all of them without one).
+
+        A product in the range yields all its variants, so the caller can replace
+        that product's entries in the index wholesale.
+        """
+        ...
+
+    def apply(
+        self, op: str, items: list[PlanItem], *, batch_key: str, location: str | None = None
+    ) -> list[ItemResult]:
+        """Send one batch of one write operation (``capabilities.op(op).max_batch`` at most).
+
+        ``batch_key`` is stable across retries of the same batch (idempotency keys);
+        ``location`` is the profile's stock location where the platform has them.
+        Transient trouble is retried inside; what cannot be written is reported per
+        item, never raised; a store-wide failure raises a named error.
+        """
+        ...
+
+
+class RateBudget(Protocol):
+    """One store's request quota, shared by every worker writing to that store."""
+
+    def before_request(self) -> None:
+        """Block until this worker may send one request within the shared budget."""
+        ...
+
+    def after_response(
+        self,
+        left: int | None,
+        reset_s: float | None,
+        quota: int | None = None,
+        window_s: float | None = None,
+    ) -> None:
+        """What the platform's rate headers said (None where a header was missing)."""
+        ...
 
 
 class ConnectorFactory(Protocol):

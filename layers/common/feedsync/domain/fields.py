@@ -27,9 +27,10 @@ CANONICAL_FIELDS: Final = (
 MONEY_FIELDS: Final = ("price", "sale_price", "retail_price", "cost_price")
 INT_FIELDS: Final = ("stock",)
 DECIMAL_FIELDS: Final = ("weight",)
-# Fields a variant-level write can change (product-level fields arrive with the
-# connector capabilities work).
-WRITABLE_FIELDS: Final = ("price", "sale_price", "retail_price", "cost_price", "stock")
+# Fields some platform can write (each platform's own set is in ``capabilities``).
+WRITABLE_FIELDS: Final = ("price", "sale_price", "retail_price", "cost_price", "stock", "name")
+# Store-side fields the catalog index keeps per variant (compared in partial mode).
+INDEXED_FIELDS: Final = CANONICAL_FIELDS[:8]
 MATCH_BY: Final = ("sku", "barcode", "sku_then_barcode")
 
 # Row tuple: (row_no, sku, barcode, price, sale_price, retail_price, cost_price, stock, name,
@@ -38,11 +39,15 @@ ROW_NO: Final = 0
 ROW_POS: Final = {name: i + 1 for i, name in enumerate(CANONICAL_FIELDS)}
 
 # Variant tuple: (product_id, variant_id, sku, barcode, price, sale_price,
-#                 retail_price, cost_price, stock, name): the store's side only
-#                 goes as far as name (content fields are not compared yet)
+#                 retail_price, cost_price, stock, name, modified, ref)
+# ``modified`` is the platform's last-modified time of the item (ISO-8601 text, as the
+# platform gives it); ``ref`` a platform id the writes need besides the variant id
+# (Shopify: the variant's inventory item id), else None.
 PRODUCT_ID: Final = 0
 VARIANT_ID: Final = 1
-VARIANT_POS: Final = {name: i + 2 for i, name in enumerate(CANONICAL_FIELDS)}
+VARIANT_POS: Final = {name: i + 2 for i, name in enumerate(INDEXED_FIELDS)}
+MODIFIED: Final = 10
+REF: Final = 11
 
 Row = tuple[
     int,
@@ -69,5 +74,7 @@ Variant = tuple[
     int | None,
     int | None,
     int | None,
+    str | None,
+    str | None,
     str | None,
 ]
