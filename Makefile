@@ -48,10 +48,12 @@ pytest: $(STAMP) test-servers
 	$(BIN)/pytest -q
 
 ## bench: parse+match+diff of 1,000,000 rows against a 1,000,000-variant index, then
-## a ~100 MB CSV and a 100,000-row XLSX fetched over local HTTP (nginx) and parsed
+## a ~100 MB CSV and a 100,000-row XLSX fetched over local HTTP (nginx) and parsed, then
+## the store connectors against their doubles (requests / minimum, rate vs quota, points)
 bench: $(STAMP)
 	$(PY) bench/bench_reconcile.py
 	$(PY) bench/bench_sources.py
+	$(PY) bench/bench_connectors.py
 
 ## build / deploy: AWS SAM (the CLI lives in its own venv: it pins its own boto3)
 build:

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "common"))
 
+from feedsync.domain.capabilities import bigcommerce  # noqa: E402
 from feedsync.domain.catalog import CatalogIndex  # noqa: E402
 from feedsync.domain.feed import CsvFeed  # noqa: E402
 from feedsync.domain.fields import Variant  # noqa: E402
@@ -53,6 +54,8 @@ def make_variants(n: int, seed: int) -> list[Variant]:
                 None,
                 rng.randrange(0, 51),
                 f"Product {i // 3} {COLOURS[i % len(COLOURS)]}",
+                "2026-11-01T00:00:00+00:00",
+                None,
             )
         )
     return out
@@ -167,10 +170,11 @@ def main() -> None:
                     statuses[s] = get(s, 0) + 1
                     yield out
 
-            for shard in build_plan(counted(reconcile(feed, index, spec, counts))):
+            plan = build_plan(counted(reconcile(feed, index, spec, counts)), bigcommerce())
+            for shard in plan:
                 shards += 1
                 for batch in shard:
-                    items += len(batch)
+                    items += len(batch["items"])
         return feed
 
     t = time.perf_counter()

@@ -14,6 +14,7 @@ from feedsync.core import api
 from feedsync.errors import Conflict, InvalidRequest, NotFound
 from feedsync.models import (
     CreateStore,
+    ImportCatalogBody,
     PatchProfile,
     ProfileSettings,
     ScheduleBody,
@@ -108,6 +109,12 @@ def list_stores() -> dict[str, Any]:
 @app.get("/stores/<store_id>")
 def get_store(store_id: str) -> dict[str, Any]:
     return api.get_store(deps(), _tenant(), store_id).public()
+
+
+@app.post("/stores/<store_id>/import")
+def import_catalog(store_id: str, body: Annotated[ImportCatalogBody, Body()]) -> Response[Any]:
+    store = api.import_store_catalog(deps(), _tenant(), store_id, body)
+    return _json(202, store.public())
 
 
 @app.post("/profiles")

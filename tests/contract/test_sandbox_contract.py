@@ -7,7 +7,11 @@ operations the connector uses) is validated with openapi-core against the specs 
 Normalisation applied to the specs in memory: the variants file marks nullable fields
 with the Swagger-2 extension ``x-nullable: true``, which OpenAPI 3.0 validators ignore;
 BigCommerce means "nullable" (variant prices are null when inherited), so it is read as
-``nullable: true``. Servers: requests are validated as if sent to api.bigcommerce.com.
+``nullable: true``. ``PUT /catalog/products`` (``product_Put_Collection``) requires each
+item's ``id`` and also marks it ``readOnly``, which a request validator then refuses; the
+operation's description says the id is required, so ``readOnly`` is dropped there.
+``application/problem+json`` (inventory errors) is deserialised as JSON. Servers: requests
+are validated as if sent to api.bigcommerce.com.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import math
 import os
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import yaml
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
 from feedsync.adapters.bigcommerce import BigCommerceConnector
@@ -70,14 +75,23 @@ class Contract:
     def __init__(self) -> None:
         self.products_doc = _load("products_catalog.v3.yml")
         self.variants_doc = _load("product-variants_catalog.v3.yml")
-        self.products = OpenAPI.from_dict(self.products_doc)
-        self.variants = OpenAPI.from_dict(self.variants_doc)
+        self.inventory_doc = _load("inventory.v3.yml")
+        # The batch update requires ``id`` but the spec also marks it read-only.
+        put_item = self.products_doc["components"]["schemas"]["product_Put_Collection"]["items"]
+        put_item["allOf"][0]["properties"]["id"].pop("readOnly", None)
+        # Inventory errors are ``application/problem+json``: JSON, as far as schemas go.
+        config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
+        self.products = OpenAPI.from_dict(self.products_doc, config=config)
+        self.variants = OpenAPI.from_dict(self.variants_doc, config=config)
+        self.inventory = OpenAPI.from_dict(self.inventory_doc, config=config)
 
     def spec_for(self, path: str) -> OpenAPI:
         if path.endswith("/catalog/products"):
             return self.products
         if path.endswith("/catalog/variants"):
             return self.variants
+        if path.endswith("/inventory/adjustments/absolute"):
+            return self.inventory
         raise AssertionError(f"no spec routed for {path}")
 
     @staticmethod
@@ -197,6 +211,16 @@ def test_validator_rejects_a_response_that_breaks_the_spec(contract: Contract) -
     )
     with pytest.raises(Exception, match=r"(?i)invalid|not valid"):
         contract.variants.validate_request(wrong)
+    # And an inventory adjustment naming an item two ways (the spec's oneOf) is rejected
+    twice = MockRequest(
+        PLATFORM,
+        "put",
+        "/stores/abc/v3/inventory/adjustments/absolute",
+        headers={"X-Auth-Token": "t", "Content-Type": "application/json", "Accept": "*/*"},
+        data=b'{"items": [{"location_id": 1, "variant_id": 2, "product_id": 3, "quantity": 1}]}',
+    )
+    with pytest.raises(Exception, match=r"(?i)invalid|not valid"):
+        contract.inventory.validate_request(twice)
 
 
 # -- GET /catalog/products?include=variants --------------------------------------------------
@@ -305,9 +329,9 @@ def test_connector_variant_batch_200_conforms(
         stock=[0, 12],
     )
     # When the connector writes all five writable fields
-    results = connector.update_variants(plan)
+    results = connector.apply("variants", plan, batch_key="b1")
     # Then one PUT was sent, it and the 200 response conform, and the values landed
-    assert all(ok for _, ok, _ in results)
+    assert all(ok for ok, _ in results)
     assert [(p.method, r.status_code) for p, r in seen] == [("PUT", 200)]
     contract.check(seen)
     sent = json.loads(seen[0][0].body or b"[]")
@@ -399,9 +423,9 @@ def test_connector_bisection_traffic_conforms(
     plan = _plan(sandbox.variants(store_hash), price=[1000, 1500])
     plan[5]["variant_id"] = 424242
     # When the connector writes it
-    results = connector.update_variants(plan)
+    results = connector.apply("variants", plan, batch_key="b1")
     # Then only that item failed; every PUT (422s and 200s) and response conforms
-    assert [ok for _, ok, _ in results] == [True] * 5 + [False] + [True] * 2
+    assert [ok for ok, _ in results] == [True] * 5 + [False] + [True] * 2
     assert {r.status_code for _, r in seen} == {200, 422}
     contract.check(seen)
 
@@ -476,6 +500,181 @@ def test_create_product_duplicate_sku_is_409_and_missing_fields_422(
     with pytest.raises(Exception, match=r"(?i)invalid|not valid|required"):
         contract.validate_request(seen[1][0])
     assert len(sandbox.variants(store_hash)) == 1
+
+
+# -- every write the connector sends ---------------------------------------------------------
+def _names_plan(products: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "row": i + 1,
+            "key": p["sku"],
+            "product_id": p["id"],
+            "variant_id": p.get("base_variant_id"),
+            "changes": {"name": [p["name"], name]},
+        }
+        for i, (p, name) in enumerate(zip(products, names, strict=True))
+    ]
+
+
+def test_every_request_body_the_connector_sends_conforms(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given a store with 12 products, one tracking stock by product, one variant and one
+    # product the platform refuses (so batches are bisected and items re-sent)
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(12))
+    products = sandbox.products(store_hash)
+    variants = sandbox.variants(store_hash)
+    sandbox.set_tracking(store_hash, products[4]["id"], "product")
+    sandbox.reject_variant(store_hash, variants[7]["id"], "Variant is locked")
+    sandbox.reject_product(store_hash, products[2]["id"], "Product is locked")
+    sandbox.add_location(store_hash, 3)
+    session, seen = traffic
+    connector = BigCommerceConnector(
+        sandbox.api_url(store_hash), token, session=session, inventory="adjustments"
+    )
+    since = datetime(2020, 1, 1, tzinfo=UTC)
+    # When it reads a modified range and writes every operation it has
+    list(connector.iter_variants(since, datetime.now(UTC)))
+    variant_results = connector.apply(
+        "variants",
+        _plan(
+            variants,
+            price=[1000, 1349],
+            sale_price=[None, None],
+            retail_price=[None, 1999],
+            cost_price=[None, 701],
+        ),
+        batch_key="v",
+    )
+    product_results = connector.apply(
+        "products", _names_plan(products[:10], [f"N{i}" for i in range(10)]), batch_key="p"
+    )
+    stock_results = connector.apply(
+        "inventory", _plan(variants, stock=[0, 5]), batch_key="i", location="3"
+    )
+    # Then the refused items are reported and the rest applied
+    assert [ok for ok, _ in variant_results] == [i != 7 for i in range(12)]
+    assert [ok for ok, _ in product_results] == [i != 2 for i in range(10)]
+    assert [ok for ok, _ in stock_results] == [i != 7 for i in range(12)]
+    # And every request (bodies included) and every answer conforms to its operation
+    methods = {(p.method, urlsplit(p.url or "").path.split("/v3")[1]) for p, _ in seen}
+    assert methods == {
+        ("GET", "/catalog/products"),
+        ("PUT", "/catalog/variants"),
+        ("PUT", "/catalog/products"),
+        ("PUT", "/inventory/adjustments/absolute"),
+    }
+    assert {r.status_code for _, r in seen} == {200, 422}
+    contract.check(seen)
+    # And the inventory bodies name a reason and location 3; the product-tracked item
+    # went by product id after the platform's 422
+    bodies = [json.loads(p.body or b"{}") for p, _ in seen if (p.url or "").endswith("absolute")]
+    assert all(b["reason"] == "feedsync i" for b in bodies)
+    assert all(item["location_id"] == 3 for b in bodies for item in b["items"])
+    assert not [k for b in bodies for item in b["items"] for k in item if k.startswith("_")]
+    assert any(item.get("product_id") == products[4]["id"] for b in bodies for item in b["items"])
+
+
+def test_product_batch_answers_conform(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given 11 products
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(11))
+    products = sandbox.products(store_hash)
+    session, seen = traffic
+    url = f"{sandbox.api_url(store_hash)}/catalog/products"
+
+    def put(body: list[dict[str, Any]]) -> requests.Response:
+        return session.put(url, json=body, headers=_headers(token), timeout=5)
+
+    # When batches too big, with a duplicate name, an unknown id, a bad name and a good one
+    too_big = put([{"id": p["id"], "name": f"X{i}"} for i, p in enumerate(products)])
+    duplicate = put([{"id": products[0]["id"], "name": products[1]["name"]}])
+    unknown = put([{"id": 999_999, "name": "Ghost"}])
+    bad = put([{"id": products[0]["id"], "name": "x" * 251}])
+    good = put([{"id": products[0]["id"], "name": "Renamed"}])
+    # Then 413 / 409 / 404 / 422 / 200 as documented, and nothing but the last applied
+    statuses = [r.status_code for r in (too_big, duplicate, unknown, bad, good)]
+    assert statuses == [413, 409, 404, 422, 200]
+    example = contract.products_doc["paths"]["/catalog/products"]["put"]["responses"]["413"][
+        "content"
+    ]["application/json"]["example"]
+    assert too_big.json()["title"] == example["title"]
+    assert [p["name"] for p in sandbox.products(store_hash)][:2] == ["Renamed", "P product 1"]
+    for prepared, resp in seen:
+        contract.validate_response(prepared, resp)
+    # And the spec agrees the over-long name is an invalid request
+    with pytest.raises(Exception, match=r"(?i)invalid|not valid|long"):
+        contract.validate_request(seen[3][0])
+
+
+def test_inventory_adjustment_answers_conform(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given a store with 2 variants, the first tracked by product
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(2))
+    products = sandbox.products(store_hash)
+    variants = sandbox.variants(store_hash)
+    sandbox.set_tracking(store_hash, products[0]["id"], "product")
+    session, seen = traffic
+    url = f"{sandbox.api_url(store_hash)}/inventory/adjustments/absolute"
+
+    def put(items: list[dict[str, Any]]) -> requests.Response:
+        body = {"reason": "contract", "items": items}
+        return session.put(url, json=body, headers=_headers(token), timeout=5)
+
+    # When the tracked-by-product item is adjusted by variant id, then by product id
+    by_variant = put([{"location_id": 1, "variant_id": variants[0]["id"], "quantity": 4}])
+    by_product = put([{"location_id": 1, "product_id": products[0]["id"], "quantity": 4}])
+    by_sku = put([{"location_id": 1, "sku": variants[1]["sku"], "quantity": 6}])
+    # Then 422 with the platform's wording (problem+json), then 200 with a transaction id
+    assert by_variant.status_code == 422
+    assert by_variant.headers["Content-Type"] == "application/problem+json"
+    assert by_variant.json()["title"] == (
+        f"[Item with variant_id {variants[0]['id']} is tracked by product, please update "
+        "stock by product id]"
+    )
+    assert by_product.status_code == by_sku.status_code == 200
+    assert by_product.json()["transaction_id"]
+    assert [v["inventory_level"] for v in sandbox.variants(store_hash)] == [4, 6]
+    contract.check(seen)
+
+
+def test_modified_range_filters_conform_and_select(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given 3 products modified on 1, 2 and 3 June 2024
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(3))
+    for day, p in enumerate(sandbox.products(store_hash), start=1):
+        sandbox.set_modified(store_hash, p["id"], datetime(2024, 6, day, 8, 0, tzinfo=UTC))
+    session, seen = traffic
+    # When products are listed with date_modified:min / :max in both documented formats
+    url = f"{sandbox.api_url(store_hash)}/catalog/products"
+    got = session.get(
+        url,
+        params={"date_modified:min": "2024-06-02T00:00:00Z", "date_modified:max": "2024-06-02"},
+        headers=_headers(token),
+        timeout=5,
+    )
+    # Then only the product of 2 June comes back, and the exchange conforms
+    assert [p["date_modified"] for p in got.json()["data"]] == ["2024-06-02T08:00:00+00:00"]
+    contract.check(seen)
 
 
 # -- platform behaviour outside the spec files (auth, quota) --------------------------------

@@ -321,7 +321,7 @@ def test_guards_and_errors(api: Api, serve: Served, supplier: Supplier, store: S
         {"name": "x", "platform": "bigcommerce", "api_url": serve.sandbox_url},
     )
     assert got["field"] == "credentials"
-    got = invalid("/stores", {"name": "x", "platform": "shopify", "api_url": serve.sandbox_url,
+    got = invalid("/stores", {"name": "x", "platform": "magento", "api_url": serve.sandbox_url,
                               "credentials": {"access_token": "t"}})  # fmt: skip
     assert got["field"] == "platform"
     got = invalid("/profiles", {**good, "surprise": 1})

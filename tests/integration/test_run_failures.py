@@ -186,14 +186,19 @@ def test_update_error_fails_the_run_with_the_stores_reason(h: Harness) -> None:
     shop = h.shop(STORE)
     profile = h.url_profile(shop, GOOD_FEED)
 
-    class DeniedConnector:
-        max_batch = 50
+    real_connectors = h.deps.connectors
 
-        def update_variants(self, batch: list[dict[str, Any]]) -> list[tuple[int, bool, str]]:
+    class DeniedConnector:
+        def __init__(self, inner: Any) -> None:
+            self.inner, self.capabilities = inner, inner.capabilities
+
+        def iter_variants(self, *args: Any, **kwargs: Any) -> Any:
+            return self.inner.iter_variants(*args, **kwargs)
+
+        def apply(self, op: str, items: list[dict[str, Any]], **kw: Any) -> Any:
             raise StoreAuthError("the store rejected the access token (HTTP 401)")
 
-    real_connectors = h.deps.connectors
-    h.deps.connectors = lambda store, credentials: DeniedConnector()  # type: ignore[assignment,return-value]
+    h.deps.connectors = lambda store, creds: DeniedConnector(real_connectors(store, creds))  # type: ignore[assignment,return-value]
 
     # When it runs
     try:
@@ -248,8 +253,10 @@ def test_store_401_fails_the_run_with_the_stores_reason(h: Harness) -> None:
     # When it runs
     failed = h.run_to_end(shop.tenant, profile.profile_id)
 
-    # Then the sandbox answered 401 and the run says the token was rejected
-    assert any(r[2] == 401 for r in h.puts_to(shop))
+    # Then the sandbox answered 401 (to the catalog refresh before matching) and the run
+    # says the token was rejected
+    prefix = f"/stores/{shop.store_hash}/"
+    assert any(r[2] == 401 for r in h.sandbox.requests_log if r[1].startswith(prefix))
     assert_failed_cleanly(h, shop, profile.profile_id, failed)
     assert "rejected the access token" in failed.error, failed.error
 
@@ -275,10 +282,13 @@ def test_store_401_fails_the_run_and_writes_nothing(h: Harness) -> None:
     )
     failed, again = out.failed, out.again
 
-    # Then the store answered 401 once (not retried), nothing changed, the restart syncs
-    assert [r[2] for r in out.writes] == [401]
+    # Then the store answered 401 to the catalog refresh, so nothing was even sent;
+    # nothing changed, the restart syncs
+    assert out.writes == []
+    prefix = f"/stores/{shop.store_hash}/"
+    assert [r[2] for r in h.sandbox.requests_log if r[1].startswith(prefix)].count(401) == 1
     assert out.store_after_failure == before
-    assert failed.counts.get("updated") == 0  # nothing reached the store
+    assert "updated" not in failed.counts  # it failed before planning: nothing was sent
     assert again.status == "succeeded", again.error
     assert h.store_values(shop)["MUG-A"] == (1100, 6) and before["MUG-A"] == (1000, 5)
 
@@ -327,13 +337,16 @@ def test_a_shard_that_dies_part_way_logs_what_reached_the_store(h: Harness) -> N
 
     class SecondBatchFails:
         def __init__(self, inner: Any) -> None:
-            self.inner, self.max_batch, self.calls = inner, inner.max_batch, 0
+            self.inner, self.capabilities, self.calls = inner, inner.capabilities, 0
 
-        def update_variants(self, batch: list[dict[str, Any]]) -> list[tuple[int, bool, str]]:
+        def iter_variants(self, *args: Any, **kwargs: Any) -> Any:
+            return self.inner.iter_variants(*args, **kwargs)
+
+        def apply(self, op: str, items: list[dict[str, Any]], **kw: Any) -> Any:
             self.calls += 1
             if self.calls == 2:
                 raise StoreAuthError("the store rejected the access token (HTTP 401)")
-            return self.inner.update_variants(batch)  # type: ignore[no-any-return]
+            return self.inner.apply(op, items, **kw)
 
     h.deps.connectors = lambda store, creds: SecondBatchFails(real_connectors(store, creds))  # type: ignore[assignment,return-value]
     try:

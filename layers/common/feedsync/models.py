@@ -34,7 +34,8 @@ ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "preparing", "matching", 
 Trigger = Literal["manual", "upload", "schedule", "chain"]
 Mode = Literal["partial", "full"]
 MatchBy = Literal["sku", "barcode", "sku_then_barcode"]
-Platform = Literal["bigcommerce"]
+Platform = Literal["bigcommerce", "shopify", "woocommerce"]
+ImportMode = Literal["full", "incremental", "by_date"]
 StoreStatus = Literal["setting_up", "ready", "import_failed"]
 
 
@@ -104,14 +105,68 @@ class Strict(BaseModel):
 
 # --------------------------------------------------------------------- API bodies
 class StoreCredentials(Strict):
-    access_token: str = Field(min_length=1)
+    """Write-only. BigCommerce and Shopify: an access token; WooCommerce: a REST key pair."""
+
+    access_token: str | None = Field(default=None, min_length=1)
+    consumer_key: str | None = Field(default=None, min_length=1)
+    consumer_secret: str | None = Field(default=None, min_length=1)
+
+
+_CREDENTIALS_NEEDED: dict[str, tuple[str, ...]] = {
+    "bigcommerce": ("access_token",),
+    "shopify": ("access_token",),
+    "woocommerce": ("consumer_key", "consumer_secret"),
+}
+
+
+class StoreOptions(Strict):
+    # BigCommerce: write stock on the variant (``inventory_level``) or through absolute
+    # inventory adjustments at a location (multi-location stores).
+    inventory: Literal["variants", "adjustments"] = "variants"
+    # The stock location written when a profile names none (BigCommerce, Shopify).
+    location_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class CreateStore(Strict):
     name: str = Field(min_length=1, max_length=200)
     platform: Platform
-    api_url: HttpUrl
+    api_url: HttpUrl = Field(
+        description="BigCommerce: https://api.bigcommerce.com/stores/<hash>/v3; "
+        "Shopify: https://<shop>.myshopify.com; WooCommerce: the site's https URL"
+    )
     credentials: StoreCredentials
+    options: StoreOptions = Field(default_factory=StoreOptions)
+
+    @model_validator(mode="after")
+    def _credentials_for_platform(self) -> CreateStore:
+        given = {k for k, v in self.credentials.model_dump().items() if v}
+        needed = _CREDENTIALS_NEEDED[self.platform]
+        missing = [k for k in needed if k not in given]
+        if missing:
+            raise ValueError(f"{self.platform} needs credentials {', '.join(needed)}")
+        extra = sorted(given - set(needed))
+        if extra:
+            raise ValueError(f"{self.platform} takes no credentials {', '.join(extra)}")
+        return self
+
+
+class ImportCatalogBody(Strict):
+    """``full`` re-reads the whole catalog; ``incremental`` what changed since the last
+    import; ``by_date`` what was modified between ``since`` and ``until``."""
+
+    mode: ImportMode = "incremental"
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> ImportCatalogBody:
+        if self.mode == "by_date" and self.since is None:
+            raise ValueError("by_date needs since (and optionally until)")
+        if self.mode != "by_date" and (self.since or self.until):
+            raise ValueError("since/until only go with mode by_date")
+        if self.since and self.until and self.until <= self.since:
+            raise ValueError("until must be after since")
+        return self
 
 
 class SourceCredentials(Strict):
@@ -208,6 +263,8 @@ class ProfileSettings(Strict):
         default_factory=lambda: ["price", "stock"], min_length=1, validate_default=True
     )
     mode: Mode = "partial"
+    # Where stock is written on multi-location stores (else the store's default).
+    location_id: str | None = Field(default=None, min_length=1, max_length=200)
     enabled: bool = True
     # When it runs by itself: see feedsync.domain.schedule for the shapes.
     schedule: ScheduleBody = Field(default_factory=lambda: {"type": "manual"})
@@ -306,6 +363,7 @@ class PatchProfile(Strict):
     match_by: MatchBy | None = None
     fields: list[str] | None = None
     mode: Mode | None = None
+    location_id: str | None = Field(default=None, min_length=1, max_length=200)
     enabled: bool | None = None
     schedule: ScheduleBody | None = None
 
@@ -322,10 +380,13 @@ class Store(BaseModel):
     platform: Platform
     api_url: str
     secret_ref: str
+    options: StoreOptions = Field(default_factory=StoreOptions)
     status: StoreStatus = "setting_up"
     variant_count: int = 0
     catalog_key: str | None = None
+    # When the last import started (the next incremental one reads from here) and how.
     imported_at: datetime | None = None
+    import_mode: ImportMode | None = None
     error: str | None = None
     created_at: datetime
 
@@ -530,6 +591,9 @@ class FinalizeOutput(BaseModel):
 class CatalogImportInput(BaseModel):
     tenant_id: str
     store_id: str
+    mode: ImportMode = "full"
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 class UploadedObject(BaseModel):

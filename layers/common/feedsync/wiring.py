@@ -8,9 +8,12 @@ from feedsync.adapters.aws_misc import LambdaInvoker, SecretsManagerSecrets, Ste
 from feedsync.adapters.bigcommerce import BigCommerceConnector
 from feedsync.adapters.dynamo import DynamoRepository
 from feedsync.adapters.http_source import HttpSourceFetcher
+from feedsync.adapters.rate_budget import DynamoRateBudget
 from feedsync.adapters.s3 import S3BlobStore
 from feedsync.adapters.scheduler import EventBridgeScheduler
 from feedsync.adapters.sftp_source import RemoteSourceFetcher
+from feedsync.adapters.shopify import ShopifyConnector
+from feedsync.adapters.woocommerce import WooCommerceConnector
 from feedsync.core.deps import Deps
 from feedsync.core.ports import StoreConnector
 from feedsync.models import Plan, Store
@@ -18,8 +21,25 @@ from feedsync.settings import get_settings
 
 
 def connector_for(store: Store, credentials: dict[str, str]) -> StoreConnector:
+    """The store's connector; BigCommerce shards share the store's quota via the table."""
+    settings = get_settings()
     if store.platform == "bigcommerce":
-        return BigCommerceConnector(store.api_url, credentials["access_token"])
+        budget = DynamoRateBudget(settings.table_name, f"{store.tenant_id}#{store.store_id}")
+        return BigCommerceConnector(
+            store.api_url,
+            credentials["access_token"],
+            inventory=store.options.inventory,
+            budget=budget,
+        )
+    if store.platform == "shopify":
+        return ShopifyConnector(store.api_url, credentials["access_token"])
+    if store.platform == "woocommerce":
+        return WooCommerceConnector(
+            store.api_url,
+            credentials["consumer_key"],
+            credentials["consumer_secret"],
+            allow_http=settings.allow_private_urls,
+        )
     raise ValueError(f"unsupported platform {store.platform!r}")
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import math
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 
 from feedsync.adapters.bigcommerce import BigCommerceConnector, from_cents, to_cents
-from feedsync.domain.fields import VARIANT_ID, VARIANT_POS
+from feedsync.adapters.rate_budget import LocalRateBudget
+from feedsync.domain.fields import MODIFIED, REF, VARIANT_ID, VARIANT_POS
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 from feedsync.local.sandbox import SandboxStore
 
@@ -137,6 +141,9 @@ def test_iter_variants_pages_over_more_than_250(
     assert last[VARIANT_POS["price"]] == 2150
     assert last[VARIANT_POS["stock"]] == 2
     assert last[VARIANT_POS["name"]] == "M99"
+    # And the 12-field tuple carries the product's date_modified and no platform ref
+    assert len(last) == 12 and last[REF] is None
+    assert last[MODIFIED] == sandbox.products(store_hash)[-1]["date_modified"]
 
 
 def test_iter_variants_reads_exact_cents_and_barcode_fallback(
@@ -187,9 +194,9 @@ def test_update_applies_exact_values(sandbox: SandboxStore, store: tuple[str, st
         stock=[1, 40],
     )
     # When the batch is applied
-    results = connector.update_variants(plan)
+    results = connector.apply("variants", plan, batch_key="b1")
     # Then every item is ok and the store holds exactly those values
-    assert results == [(item["variant_id"], True, "") for item in plan]
+    assert results == [(True, "")] * 3
     for v in sandbox.variants(store_hash):
         assert (v["price"], v["sale_price"], v["retail_price"], v["cost_price"]) == (
             13.49,
@@ -213,11 +220,10 @@ def test_422_bisection_isolates_one_bad_item_among_50(
     plan = _plan(sandbox.variants(store_hash), price=[1000, 1111])
     plan[37]["changes"] = {"price": [1000, -5]}
     # When it is applied
-    results = connector.update_variants(plan)
+    results = connector.apply("variants", plan, batch_key="b1")
     # Then only item 37 failed, with the platform's explanation
-    assert [ok for _, ok, _ in results] == [i != 37 for i in range(50)]
-    vid, _, message = results[37]
-    assert vid == plan[37]["variant_id"]
+    assert [ok for ok, _ in results] == [i != 37 for i in range(50)]
+    _, message = results[37]
     assert "price" in message and "greater than or equal to 0" in message
     # And the other 49 were applied, item 37 unchanged
     prices = [v["price"] for v in sandbox.variants(store_hash)]
@@ -239,10 +245,10 @@ def test_422_bisection_reports_each_of_two_bad_items(
     plan[2]["variant_id"] = 987654
     plan[8]["changes"] = {"stock": [1, -1]}
     # When applied
-    results = connector.update_variants(plan)
+    results = connector.apply("variants", plan, batch_key="b1")
     # Then exactly those two fail with their own reasons, the rest are ok
-    assert [i for i, (_, ok, _) in enumerate(results) if not ok] == [2, 8]
-    assert "987654" in results[2][2] and "inventory_level" in results[8][2]
+    assert [i for i, (ok, _) in enumerate(results) if not ok] == [2, 8]
+    assert "987654" in results[2][1] and "inventory_level" in results[8][1]
     # And the store holds the new stock everywhere except the two (item 2 hit no variant)
     levels = [v["inventory_level"] for v in sandbox.variants(store_hash)]
     assert levels == [5, 5, 1, 5, 5, 5, 5, 5, 1, 5]
@@ -256,7 +262,7 @@ def test_more_than_50_items_is_a_caller_bug(sandbox: SandboxStore, store: tuple[
     plan = _plan(sandbox.variants(store_hash), price=[1000, 1100])
     # When it is passed in one call / Then ValueError, and nothing was sent
     with pytest.raises(ValueError, match="at most 50"):
-        connector.update_variants(plan)
+        connector.apply("variants", plan, batch_key="b1")
     assert sandbox.requests_log == []
 
 
@@ -269,7 +275,7 @@ def test_unknown_writable_field_is_a_caller_bug(
     plan = _plan(sandbox.variants(store_hash), name=[None, 1])
     # When applied / Then ValueError before any request
     with pytest.raises(ValueError, match="name"):
-        _connector(sandbox, store, FakeSleep()).update_variants(plan)
+        _connector(sandbox, store, FakeSleep()).apply("variants", plan, batch_key="b1")
     assert sandbox.requests_log == []
 
 
@@ -330,9 +336,9 @@ def test_exhausted_quota_waits_for_the_window_instead_of_failing() -> None:
         connector = _connector(sandbox, store, sleep)
         plan = _plan(sandbox.variants(store[0]), stock=[1, 9])
         # When they are sent one request each
-        results = [connector.update_variants([item])[0] for item in plan]
+        results = [connector.apply("variants", [item], batch_key="b")[0] for item in plan]
         # Then all succeeded, the connector waited for the window to reset (no 429 seen)
-        assert all(ok for _, ok, _ in results)
+        assert all(ok for ok, _ in results)
         assert _statuses(sandbox) == [200] * 7
         assert len(sleep.calls) == 2
         assert all(0 < s <= 1.0 for s in sleep.calls)
@@ -364,9 +370,9 @@ def test_500_is_retried_then_succeeds(sandbox: SandboxStore, store: tuple[str, s
     sleep = FakeSleep()
     plan = _plan(sandbox.variants(store_hash), price=[1000, 1200])
     # When a batch is written
-    results = _connector(sandbox, store, sleep).update_variants(plan)
+    results = _connector(sandbox, store, sleep).apply("variants", plan, batch_key="b1")
     # Then it was retried with backoff and applied once
-    assert all(ok for _, ok, _ in results)
+    assert all(ok for ok, _ in results)
     assert _statuses(sandbox, "PUT") == [500, 500, 200]
     assert len(sleep.calls) == 2
     assert [v["price"] for v in sandbox.variants(store_hash)] == [12.0, 12.0]
@@ -431,3 +437,333 @@ def test_other_4xx_raises_store_request_error_with_status_and_title(
     with pytest.raises(StoreRequestError, match="HTTP 404: Injected fault"):
         list(_connector(sandbox, store, FakeSleep()).iter_variants())
     assert _statuses(sandbox) == [404]
+
+
+# -- product batches ----------------------------------------------------------------------------
+def _product_plan(products: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "row": i + 1,
+            "key": p["sku"],
+            "product_id": p["id"],
+            "variant_id": p.get("base_variant_id"),
+            "changes": {"name": [p["name"], name]},
+        }
+        for i, (p, name) in enumerate(zip(products, names, strict=True))
+    ]
+
+
+def test_product_batch_renames_ten_products_in_one_request(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given 10 products
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(10))
+    products = sandbox.products(store_hash)
+    plan = _product_plan(products, [f"Renamed {i}" for i in range(10)])
+    connector = _connector(sandbox, store, FakeSleep())
+    # When the names are written as one products batch
+    results = connector.apply("products", plan, batch_key="p1")
+    # Then one PUT /catalog/products did it, and every product has its new name
+    assert results == [(True, "")] * 10
+    assert sandbox.request_counts == {("PUT", "/catalog/products"): 1}
+    assert [p["name"] for p in sandbox.products(store_hash)] == [f"Renamed {i}" for i in range(10)]
+    # And 11 items is a caller bug (the platform's limit is 10)
+    with pytest.raises(ValueError, match="at most 10"):
+        connector.apply("products", plan + plan[:1], batch_key="p2")
+
+
+def test_product_batch_reports_duplicate_and_unknown_products_per_item(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given 6 products; the plan renames #1 to #5's name and #3 is a deleted product
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(6))
+    products = sandbox.products(store_hash)
+    plan = _product_plan(products, [f"New {i}" for i in range(6)])
+    plan[1]["changes"] = {"name": ["S1", "S5"]}
+    plan[3]["product_id"] = 999_999
+    # When the batch is applied
+    results = _connector(sandbox, store, FakeSleep()).apply("products", plan, batch_key="p")
+    # Then those two are reported with the platform's words, the rest are renamed
+    assert [ok for ok, _ in results] == [True, False, True, False, True, True]
+    assert "duplicate" in results[1][1].lower() and "999999" in results[3][1]
+    names = [p["name"] for p in sandbox.products(store_hash)]
+    assert names == ["New 0", "S1", "New 2", "S3", "New 4", "New 5"]
+
+
+def test_product_batch_with_an_empty_name_is_reported_without_sending_it(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a plan where one product's new name is empty
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(2))
+    plan = _product_plan(sandbox.products(store_hash), ["Fine", ""])
+    # When applied / Then that item is reported, the other written in one request
+    results = _connector(sandbox, store, FakeSleep()).apply("products", plan, batch_key="p")
+    assert results[0] == (True, "") and not results[1][0] and "name" in results[1][1]
+    assert _statuses(sandbox) == [200]
+
+
+# -- inventory adjustments ---------------------------------------------------------------------
+def _inventory_connector(
+    sandbox: SandboxStore, store: tuple[str, str], sleep: FakeSleep, **kw: Any
+) -> BigCommerceConnector:
+    return _connector(sandbox, store, sleep, inventory="adjustments", **kw)
+
+
+def test_inventory_adjustments_set_absolute_stock_at_a_location(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given 2,000 variants and a second location 7
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(2000))
+    sandbox.add_location(store_hash, 7)
+    variants = sandbox.variants(store_hash)
+    plan = _plan(variants, stock=[1, 0])
+    for i, item in enumerate(plan):
+        item["changes"] = {"stock": [1, i % 50]}
+    connector = _inventory_connector(sandbox, store, FakeSleep())
+    # When all of them are adjusted at location 7
+    results = connector.apply("inventory", plan, batch_key="inv-1", location="7")
+    # Then one request did it, and location 7 holds exactly those quantities
+    assert results == [(True, "")] * 2000
+    assert sandbox.request_counts == {("PUT", "/inventory/adjustments/absolute"): 1}
+    assert sandbox.stock_at(store_hash, variants[51]["id"]) == {1: 1, 7: 1}
+    # And sending it again (a retry) changes nothing: the values are absolute
+    assert connector.apply("inventory", plan[:3], batch_key="inv-1", location="7")[0][0]
+    assert sandbox.stock_at(store_hash, variants[2]["id"]) == {1: 1, 7: 2}
+    # And without a location the default location 1 is adjusted
+    connector.apply("inventory", plan[5:6], batch_key="inv-2")
+    assert sandbox.stock_at(store_hash, variants[5]["id"]) == {1: 5, 7: 5}
+
+
+def test_inventory_item_tracked_by_product_is_resent_by_product_id(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given 4 simple products, two of them tracking stock by product
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(4))
+    for p in sandbox.products(store_hash)[1:3]:
+        sandbox.set_tracking(store_hash, p["id"], "product")
+    plan = _plan(sandbox.variants(store_hash), stock=[1, 9])
+    # When their stock is adjusted by variant id
+    results = _inventory_connector(sandbox, store, FakeSleep()).apply(
+        "inventory", plan, batch_key="inv"
+    )
+    # Then the platform's 422 names them, they are re-sent by product id: two requests
+    assert results == [(True, "")] * 4
+    assert _statuses(sandbox) == [422, 200]
+    assert [v["inventory_level"] for v in sandbox.variants(store_hash)] == [9] * 4
+
+
+def test_stock_goes_through_inventory_when_adjustments_are_chosen(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a connector writing inventory through adjustments
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(1))
+    connector = _inventory_connector(sandbox, store, FakeSleep())
+    plan = _plan(sandbox.variants(store_hash), stock=[1, 2])
+    # When stock is sent on the variants operation / Then ValueError, nothing sent
+    assert "stock" not in connector.capabilities.op("variants").fields
+    with pytest.raises(ValueError, match="stock"):
+        connector.apply("variants", plan, batch_key="b")
+    # And a variants-mode connector has no inventory operation at all
+    with pytest.raises(ValueError, match="inventory"):
+        _connector(sandbox, store, FakeSleep()).apply("inventory", plan, batch_key="b")
+    assert sandbox.requests_log == []
+
+
+def test_inventory_adjustment_waits_while_another_is_processed(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given an adjustment of the store being processed (another client, 0.4 s long)
+    store_hash, token = store
+    sandbox.seed(store_hash, _simple(2))
+    variants = sandbox.variants(store_hash)
+    sandbox.inventory_processing_s = 0.4
+    url = f"{sandbox.api_url(store_hash)}/inventory/adjustments/absolute"
+    body = {"items": [{"location_id": 1, "variant_id": variants[0]["id"], "quantity": 3}]}
+    other = threading.Thread(
+        target=requests.put, args=(url,), kwargs={"json": body, "headers": {"X-Auth-Token": token}}
+    )
+    other.start()
+    while not sandbox.adjustment_in_progress(store_hash):
+        time.sleep(0.005)
+    connector = _inventory_connector(sandbox, store, FakeSleep(real=True))
+    connector.backoff_base_s = 0.1
+    # When our connector sends its own adjustment meanwhile
+    results = connector.apply("inventory", _plan(variants[1:], stock=[1, 8]), batch_key="i")
+    other.join()
+    # Then it was told 409 (one at a time), backed off, and then applied
+    assert results == [(True, "")]
+    puts = _statuses(sandbox, "PUT")
+    assert puts[0] == 409 and puts[-1] == 200 and puts.count(200) == 2
+    assert [v["inventory_level"] for v in sandbox.variants(store_hash)] == [3, 8]
+
+
+# -- modified-range import -----------------------------------------------------------------------
+def test_iter_variants_reads_only_products_modified_in_the_range(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given 5 products last modified on 1, 2, 3, 4 and 5 March
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(5))
+    products = sandbox.products(store_hash)
+    for day, p in enumerate(products, start=1):
+        sandbox.set_modified(store_hash, p["id"], datetime(2025, 3, day, 12, 0, tzinfo=UTC))
+    connector = _connector(sandbox, store, FakeSleep())
+    # When the range 2 March 12:00 .. 4 March 12:00 (inclusive) is read
+    got = list(
+        connector.iter_variants(
+            datetime(2025, 3, 2, 12, 0, tzinfo=UTC), datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
+        )
+    )
+    # Then exactly the products of 2, 3 and 4 March come back, with their date_modified
+    assert [v[0] for v in got] == [p["id"] for p in products[1:4]]
+    assert got[0][MODIFIED] == "2025-03-02T12:00:00+00:00"
+    target = sandbox.requests_log[-1][1]
+    assert "date_modified%3Amin=2025-03-02T12%3A00%3A00Z" in target
+    assert "date_modified%3Amax=2025-03-04T12%3A00%3A00Z" in target
+
+
+def test_every_kind_of_write_moves_date_modified(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given 3 products all last modified in 2020
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(3))
+    products = sandbox.products(store_hash)
+    for p in products:
+        sandbox.set_modified(store_hash, p["id"], datetime(2020, 1, 1, tzinfo=UTC))
+    variants = sandbox.variants(store_hash)
+    connector = _inventory_connector(sandbox, store, FakeSleep())
+    started = datetime.now(UTC) - timedelta(seconds=1)
+    # When product 0's price, product 1's name and product 2's stock are written
+    connector.apply("variants", _plan(variants[:1], price=[1000, 900]), batch_key="a")
+    connector.apply("products", _product_plan(products[1:2], ["Other"]), batch_key="b")
+    connector.apply("inventory", _plan(variants[2:], stock=[1, 4]), batch_key="c")
+    # Then all three show up as modified since the writes began
+    assert {v[0] for v in connector.iter_variants(started)} == {p["id"] for p in products}
+    assert list(connector.iter_variants(None, datetime(2021, 1, 1, tzinfo=UTC))) == []
+
+
+# -- bisection cost ------------------------------------------------------------------------------
+@pytest.mark.parametrize(("op", "n"), [("variants", 50), ("products", 10), ("inventory", 64)])
+def test_one_refused_item_costs_o_log_n_extra_requests(
+    sandbox: SandboxStore, store: tuple[str, str], op: str, n: int
+) -> None:
+    # Given n items of which the platform refuses exactly one (a 422 for the whole batch)
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(n))
+    bad = n * 2 // 3
+    connector = _inventory_connector(sandbox, store, FakeSleep())
+    if op == "products":
+        products = sandbox.products(store_hash)
+        plan = _product_plan(products, [f"N{i}" for i in range(n)])
+        sandbox.reject_product(store_hash, products[bad]["id"], "Product is locked by PIM")
+    else:
+        variants = sandbox.variants(store_hash)
+        field = "stock" if op == "inventory" else "price"
+        plan = _plan(variants, **{field: [1, 7]})
+        sandbox.reject_variant(store_hash, variants[bad]["id"], "Variant is locked by PIM")
+    # When the batch is applied
+    results = connector.apply(op, plan, batch_key="k")
+    # Then only that item failed, with the platform's message
+    assert [ok for ok, _ in results] == [i != bad for i in range(n)]
+    assert "locked by PIM" in results[bad][1]
+    # And it took at most 1 + 2 * ceil(log2 n) requests
+    assert len(sandbox.requests_log) <= 1 + 2 * math.ceil(math.log2(n))
+
+
+# -- faults --------------------------------------------------------------------------------------
+def test_slow_answer_times_out_and_the_retry_is_harmless(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a store whose next answer comes late (after the connector's timeout)
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(2))
+    sandbox.delay_next(1.0, route="/catalog/variants")
+    sleep = FakeSleep()
+    connector = _connector(sandbox, store, sleep, timeout=0.2)
+    # When a batch is written
+    results = connector.apply(
+        "variants", _plan(sandbox.variants(store_hash), price=[1000, 1234]), batch_key="s"
+    )
+    # Then the timeout was retried with backoff and the values are right (absolute writes)
+    assert results == [(True, "")] * 2 and len(sleep.calls) == 1
+    assert [v["price"] for v in sandbox.variants(store_hash)] == [12.34, 12.34]
+
+
+def test_connection_reset_is_retried_then_succeeds(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a store that drops the next two connections without answering
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(2))
+    sandbox.reset_next(2)
+    sleep = FakeSleep()
+    # When the catalog is read
+    got = list(_connector(sandbox, store, sleep).iter_variants())
+    # Then both resets were retried with backoff and the catalog was read
+    assert len(got) == 2 and len(sleep.calls) == 2
+    assert _statuses(sandbox) == [0, 0, 200]
+
+
+def test_persistent_connection_reset_is_store_unavailable(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a store that keeps dropping connections
+    sandbox.reset_next(10)
+    connector = _connector(sandbox, store, FakeSleep(), max_retries=2)
+    # When a write is attempted / Then StoreUnavailable after 3 attempts
+    with pytest.raises(StoreUnavailable, match="ConnectionError"):
+        connector.apply(
+            "variants", [_plan([{"sku": "x", "product_id": 1, "id": 2}])[0]], batch_key="r"
+        )
+    assert _statuses(sandbox) == [0, 0, 0]
+
+
+def test_429_with_headers_waits_the_reset_once(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a store throttling the next write with a 700 ms reset
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(1))
+    sandbox.throttle_next(reset_ms=700, route="/catalog/variants")
+    sleep = FakeSleep()
+    # When a batch is written
+    results = _connector(sandbox, store, sleep).apply(
+        "variants", _plan(sandbox.variants(store_hash), stock=[1, 3]), batch_key="t"
+    )
+    # Then it waited exactly the reset, then wrote; the injected 429 used no quota
+    assert results == [(True, "")] and sleep.calls == [0.7]
+    assert _statuses(sandbox) == [429, 200] and sandbox.rate_limited == 0
+
+
+# -- shared rate budget --------------------------------------------------------------------------
+def test_four_threads_sharing_a_budget_never_get_a_429() -> None:
+    # Given a store allowing 20 requests per 1 s window, and 4 workers sharing one budget
+    with SandboxStore(quota_requests=20, quota_window_s=1.0) as sandbox:
+        store = sandbox.create_store()
+        sandbox.seed(store[0], _simple(60))
+        variants = sandbox.variants(store[0])
+        budget = LocalRateBudget()
+        results: list[list[tuple[bool, str]]] = [[] for _ in range(4)]
+
+        def worker(n: int) -> None:
+            connector = _connector(sandbox, store, FakeSleep(real=True), budget=budget)
+            for item in _plan(variants[n::4], stock=[1, 5]):
+                results[n] += connector.apply("variants", [item], batch_key=f"w{n}")
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+        # When they write 60 single-item batches at once (3 windows' worth)
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        # Then every write succeeded and the store never answered 429
+        assert sum(len(r) for r in results) == 60 and all(ok for r in results for ok, _ in r)
+        assert sandbox.rate_limited == 0 and 429 not in sandbox.status_counts
+        assert sandbox.request_counts == {("PUT", "/catalog/variants"): 60}

@@ -10,13 +10,13 @@ from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.fields import Variant
 
 VARIANTS: list[Variant] = [
-    (1, 11, "A1", "0001", 1299, None, 1500, 700, 4, "Shirt, red"),
-    (1, 12, "A2", "0002", 1299, 999, None, None, 0, 'Shirt "blue"\nsecond line'),
-    (2, 21, "B1", None, 50, None, None, None, None, None),
-    (3, 31, None, "0003", None, None, None, None, 7, "  padded name  "),
-    (4, 41, "DUP", "0004", 100, None, None, None, 1, "x"),
-    (5, 51, "DUP", "0004", 200, None, None, None, 1, "y"),
-    (6, 61, "BIG", None, 10**15, None, None, None, 10**6, "é ü 中"),
+    (1, 11, "A1", "0001", 1299, None, 1500, 700, 4, "Shirt, red", "2026-11-01T10:00:00Z", None),
+    (1, 12, "A2", "0002", 1299, 999, None, None, 0, 'Shirt "blue"\nsecond line', None, None),
+    (2, 21, "B1", None, 50, None, None, None, None, None, None, "gid-item-21"),
+    (3, 31, None, "0003", None, None, None, None, 7, "  padded name  ", None, None),
+    (4, 41, "DUP", "0004", 100, None, None, None, 1, "x", None, None),
+    (5, 51, "DUP", "0004", 200, None, None, None, 1, "y", None, None),
+    (6, 61, "BIG", None, 10**15, None, None, None, 10**6, "é ü 中", None, None),
 ]
 
 
@@ -51,7 +51,9 @@ def test_same_variant_listed_twice_is_not_ambiguous() -> None:
 
 def test_store_keys_are_matched_after_stripping() -> None:
     # Given a store SKU saved with stray spaces
-    index = CatalogIndex.from_variants([(1, 2, " A1 ", None, None, None, None, None, None, None)])
+    index = CatalogIndex.from_variants(
+        [(1, 2, " A1 ", None, None, None, None, None, None, None, None, None)]
+    )
     # When indexed, Then the stripped key finds it (feed cells are stripped too)
     assert "A1" in index.by_sku
 
@@ -69,8 +71,32 @@ def test_dump_load_round_trip_is_exact() -> None:
     assert loaded.by_barcode == index.by_barcode
     assert loaded.ambiguous_skus == index.ambiguous_skus
     assert buf.getvalue().splitlines()[0] == (
-        "product_id,variant_id,sku,barcode,price,sale_price,retail_price,cost_price,stock,name"
+        "product_id,variant_id,sku,barcode,price,sale_price,retail_price,cost_price,stock,name,"
+        "modified,ref"
     )
+
+
+def test_a_snapshot_from_before_modified_times_still_loads() -> None:
+    # Given a snapshot written before the index kept modified times and refs
+    header = "product_id,variant_id,sku,barcode,price,sale_price,retail_price,cost_price,stock,name"
+    # When loaded, Then its variants read with None for both
+    loaded = CatalogIndex.load(io.StringIO(f"{header}\n1,2,A,,100,,,,1,x\n"))
+    assert loaded.variants == [(1, 2, "A", None, 100, None, None, None, 1, "x", None, None)]
+
+
+def test_merging_a_refresh_replaces_whole_products() -> None:
+    # Given an index and a refresh of product 1 that lost variant 12 and gained 13
+    index = CatalogIndex.from_variants(VARIANTS)
+    fresh: list[Variant] = [
+        (1, 11, "A1", "0001", 1000, None, None, None, 9, "Shirt", "2026-11-02", None),
+        (1, 13, "A3", None, 1000, None, None, None, 1, "Shirt", "2026-11-02", None),
+    ]
+    # When merged
+    merged = index.merged(fresh)
+    # Then product 1 is exactly the refresh, other products are untouched
+    assert [v[1] for v in merged.variants if v[0] == 1] == [11, 13]
+    assert merged.by_sku["A1"][4] == 1000 and "A2" not in merged.by_sku
+    assert len(merged) == len(VARIANTS) and index.merged([]) is index
 
 
 def test_load_refuses_a_foreign_file() -> None:

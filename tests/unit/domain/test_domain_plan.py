@@ -1,65 +1,118 @@
-"""build_plan: batching and sharding of changed outcomes."""
+"""build_plan: changed outcomes -> shards of per-operation batches, by the platform's limits."""
 
 from __future__ import annotations
 
-import json
+import math
 
 import pytest
 
-from feedsync.domain.plan import build_plan
+from feedsync.domain.capabilities import bigcommerce, shopify, woocommerce
+from feedsync.domain.plan import build_plan, result_rows
 from feedsync.domain.reconcile import Outcome
 
 
-def changed(n: int) -> list[Outcome]:
-    return [
-        (i + 2, f"S{i}", "changed", 1, 100 + i, (("price", 100, 200 + i),), "") for i in range(n)
-    ]
+def changed(n: int, *, per_product: int = 1, fields: tuple[str, ...] = ("price",)) -> list[Outcome]:
+    out: list[Outcome] = []
+    for i in range(n):
+        pid = 1000 + i // per_product
+        changes = tuple((f, 100, 200 + i) for f in fields)
+        out.append((i + 2, f"SKU{i}", "changed", pid, 5000 + i, changes, ""))
+    return out
 
 
-def test_120_changes_make_batches_of_50_50_20() -> None:
-    # Given 120 changed outcomes
-    # When planned with batch_size 50 and 2 batches per shard
-    shards = list(build_plan(changed(120), batch_size=50, batches_per_shard=2))
-    # Then there are two shards: [50, 50] and [20]
-    assert [[len(b) for b in s] for s in shards] == [[50, 50], [20]]
+def ops_and_sizes(shards: list[list[dict[str, object]]]) -> list[list[tuple[object, int]]]:
+    return [[(b["op"], len(b["items"])) for b in s] for s in shards]  # type: ignore[arg-type]
 
 
-def test_items_are_json_ready_and_in_feed_order() -> None:
-    # Given changed outcomes
-    shards = list(build_plan(changed(3), batch_size=2))
-    # When planned, Then items carry the row, key, ids and {field: [old, new]}
-    first = shards[0][0][0]
-    assert first == {
-        "row": 2, "key": "S0", "product_id": 1, "variant_id": 100,
-        "changes": {"price": [100, 200]},
-    }  # fmt: skip
-    assert [item["row"] for s in shards for b in s for item in b] == [2, 3, 4]
-    json.dumps(shards)  # must not raise
+def test_batches_fill_the_operation_limit_and_shards_hold_n_batches() -> None:
+    # Given 120 price changes for BigCommerce (variant batches of 50)
+    # When planned with 2 batches per shard
+    shards = build_plan(changed(120), bigcommerce(), batches_per_shard=2)
+    # Then the requests are ceil(120/50) and every shard but the last is full
+    assert ops_and_sizes(shards) == [[("variants", 50), ("variants", 50)], [("variants", 20)]]
 
 
-def test_non_changed_outcomes_are_ignored() -> None:
-    # Given a mixed stream of outcomes
+def test_product_level_fields_go_to_the_product_batch_once_per_product() -> None:
+    # Given 30 variants of 3 products whose name and price changed
+    outs = changed(30, per_product=10, fields=("price", "name"))
+    outs = [(r, k, s, p, v, tuple(("name", None, "N") if c[0] == "name" else c for c in ch), m)
+            for r, k, s, p, v, ch, m in outs]  # fmt: skip
+    # When planned for BigCommerce
+    shards = build_plan(outs, bigcommerce())
+    # Then prices go in one variant batch and the name once per product (3 items, 1 request)
+    assert ops_and_sizes(shards) == [[("variants", 30), ("products", 3)]]
+    product_items = shards[0][1]["items"]
+    assert result_rows(product_items[0]) == list(range(2, 12))
+
+
+def test_a_second_row_with_another_product_value_is_a_conflict_not_a_write() -> None:
+    # Given two variants of one product asking for different names
     outs: list[Outcome] = [
-        (2, "A", "unchanged", 1, 1, (), ""),
-        (3, "B", "not_found", None, None, (), "no variant"),
-        *changed(1),
+        (2, "A", "changed", 7, 70, (("name", "old", "First"),), ""),
+        (3, "B", "changed", 7, 71, (("name", "old", "Second"),), ""),
     ]
-    # When planned, Then only the changed one is in the plan
-    assert [[len(b) for b in s] for s in build_plan(outs)] == [[1]]
+    # When planned
+    [[batch]] = build_plan(outs, bigcommerce())
+    # Then one product item carries the first value and names the conflicting row
+    [item] = batch["items"]
+    assert item["changes"] == {"name": ["old", "First"]} and item["conflicts"] == [3]
 
 
-def test_exact_multiple_leaves_no_empty_batch_or_shard() -> None:
-    # Given exactly 4 batches' worth, When planned 2 batches per shard, Then 2 full shards
-    shards = list(build_plan(changed(8), batch_size=2, batches_per_shard=2))
-    assert [[len(b) for b in s] for s in shards] == [[2, 2], [2, 2]]
+def test_inventory_adjustments_are_serial_and_share_one_shard() -> None:
+    # Given stock changes for a store writing stock by inventory adjustments (2,000, serial)
+    shards = build_plan(changed(4500, fields=("price", "stock")), bigcommerce("adjustments"),
+                        batches_per_shard=40)  # fmt: skip
+    # Then all inventory batches sit in the last shard, one after another
+    assert [op for op, _ in ops_and_sizes(shards)[-1]] == ["inventory"] * 3
+    assert all(op == "variants" for s in shards[:-1] for op, _ in ops_and_sizes([s])[0])
+    assert sum(n for s in shards for op, n in ops_and_sizes([s])[0] if op == "variants") == 4500
 
 
-def test_nothing_changed_means_no_shards() -> None:
-    # Given no outcomes, When planned, Then there is nothing to do
-    assert list(build_plan([])) == []
+def test_per_product_operations_never_mix_products() -> None:
+    # Given 3 products x 4 variants for Shopify (productVariantsBulkUpdate is per product)
+    shards = build_plan(changed(12, per_product=4, fields=("price", "stock")), shopify())
+    sizes = ops_and_sizes(shards)[0]
+    # Then 3 variant requests (one per product) and one inventory request of 12
+    assert sizes == [("variants_bulk", 4)] * 3 + [("inventory_set", 12)]
+    for batch in shards[0][:3]:
+        assert len({i["product_id"] for i in batch["items"]}) == 1
 
 
-def test_bad_sizes_are_refused() -> None:
-    # Given a zero batch size, When planning starts, Then it is refused
+def test_above_the_bulk_threshold_shopify_variants_take_the_bulk_operation() -> None:
+    # Given more variant changes than Shopify's bulk threshold
+    shards = build_plan(changed(5001), shopify())
+    # Then they go to one serial bulk operation
+    assert ops_and_sizes(shards) == [[("variants_bulk_operation", 5001)]]
+
+
+def test_woocommerce_routes_simple_products_and_variations_apart() -> None:
+    # Given a simple product (id == variant id) and two variations of product 9
+    outs: list[Outcome] = [
+        (2, "S", "changed", 5, 5, (("price", 1, 2), ("name", "a", "b")), ""),
+        (3, "V1", "changed", 9, 91, (("price", 1, 2),), ""),
+        (4, "V2", "changed", 9, 92, (("stock", 1, 2),), ""),
+    ]
+    [shard] = build_plan(outs, woocommerce())
+    # Then the simple product's price and name are one products/batch item,
+    # the variations one variations/batch request for parent 9
+    assert [(b["op"], [i["variant_id"] for i in b["items"]]) for b in shard] == [
+        ("products_batch", [5]),
+        ("variations_batch", [91, 92]),
+    ]
+    assert shard[0]["items"][0]["changes"] == {"price": [1, 2], "name": ["a", "b"]}
+
+
+@pytest.mark.parametrize("n", [1, 49, 50, 51, 10_000])
+def test_requests_are_the_minimum(n: int) -> None:
+    # Given n changed variants on BigCommerce, when planned
+    shards = build_plan(changed(n), bigcommerce())
+    # Then the plan sends exactly ceil(n / 50) requests
+    assert sum(len(s) for s in shards) == math.ceil(n / 50)
+
+
+def test_unchanged_outcomes_and_an_empty_plan() -> None:
+    outs: list[Outcome] = [(2, "A", "unchanged", 1, 1, (), "")]
+    assert build_plan(outs, bigcommerce()) == []
+    assert build_plan([], bigcommerce()) == []
     with pytest.raises(ValueError):
-        list(build_plan(changed(1), batch_size=0))
+        build_plan(changed(1), bigcommerce(), batches_per_shard=0)

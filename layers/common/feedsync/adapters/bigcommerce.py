@@ -1,38 +1,52 @@
-"""BigCommerce Catalog API v3 connector: read variants, write variant batches.
+"""BigCommerce v3 connector (``ports.StoreConnector``) at the platform's own limits.
 
-Reads ``GET /catalog/products?include=variants`` (250 per page) and writes
-``PUT /catalog/variants`` (at most 50 per batch). The platform rejects a whole
-variant batch with 422 when one item is invalid; the connector bisects such a
-batch so the valid items are still applied and each bad item is reported with
-the platform's own words, at O(log n) extra requests per bad item.
+Reads ``GET /catalog/products?include=variants`` (250 products per page), optionally
+only the products modified in a range (``date_modified:min`` / ``:max``). Writes, as
+the capabilities declare:
 
-Rate limits: every response carries ``X-Rate-Limit-Requests-Left`` and
-``X-Rate-Limit-Time-Reset-Ms``; when the window is used up the connector waits
-for the reset before its next request. A 429 waits the advertised reset time, or
-backs off exponentially (with jitter) when the 429 has no headers (platform load).
-5xx answers, timeouts and connection errors are retried with backoff, then
-raise ``StoreUnavailable``.
+* ``variants``  -> ``PUT /catalog/variants``, 50 per request (prices, stock);
+* ``products``  -> ``PUT /catalog/products``, 10 per request (name);
+* ``inventory`` -> ``PUT /inventory/adjustments/absolute``, 2,000 per request (stock
+  at a location; the platform takes one such request per store at a time).
+
+Every write carries absolute values, so a retried request can never double-apply.
+The platform rejects a whole batch (422; 404/409 for products) when one item is
+bad; the connector bisects such a batch so the good items are still written and
+each bad one is reported with the platform's own words, at O(log n) extra
+requests per bad item. An inventory item "tracked by product" is re-sent by its
+product id instead (the platform names those items in its 422).
+
+Rate limits: with a ``RateBudget`` (shared by every worker writing to the store)
+each request first reserves its slot of the shared window and reports the
+answer's ``X-Rate-Limit-*`` headers back. Without one, the connector waits on its
+own for the reset when an answer says the window is used up. A 429 waits the
+advertised reset time, or backs off exponentially (with jitter) when it has no
+headers (platform load). 5xx answers, timeouts and connection resets are retried
+with backoff, then raise ``StoreUnavailable``; 401/403 raise ``StoreAuthError``.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 import requests
 
+from feedsync.core.ports import ItemResult, PlanItem, RateBudget
+from feedsync.domain import capabilities as caps
 from feedsync.domain.fields import Variant
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 
 JSON = dict[str, Any]
-PlanItem = dict[str, Any]
-ItemResult = tuple[int, bool, str]
 
+DEFAULT_LOCATION_ID = 1  # BigCommerce's default location
 _MONEY_FIELDS = ("price", "sale_price", "retail_price", "cost_price")
-_FIELD_TO_API = {
+_VARIANT_API = {
     "price": "price",
     "sale_price": "sale_price",
     "retail_price": "retail_price",
@@ -44,6 +58,26 @@ _TRANSIENT_EXCEPTIONS = (
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
 )
+_TRACKED_BY_PRODUCT = re.compile(r"variant_id (\d+) is tracked by product")
+
+
+class _Write:
+    """How one write operation is sent and how its answers read."""
+
+    def __init__(self, path: str, split: tuple[int, ...], retry: tuple[int, ...] = ()) -> None:
+        self.path = path
+        # Statuses that reject the whole batch because of some item(s): bisect.
+        self.split = split
+        # Statuses that mean "not now" for this operation: retried with backoff.
+        self.retry = retry
+
+
+_WRITES = {
+    "variants": _Write("/catalog/variants", split=(413, 422)),
+    "products": _Write("/catalog/products", split=(404, 409, 413, 422)),
+    # 409: another adjustment of this store is still being processed.
+    "inventory": _Write("/inventory/adjustments/absolute", split=(413, 422), retry=(409,)),
+}
 
 
 def to_cents(value: Any) -> int | None:
@@ -69,6 +103,13 @@ def from_cents(cents: int | None) -> float | None:
     return cents / 100
 
 
+def to_query_time(moment: datetime) -> str:
+    """A datetime as the ``date_modified:min/max`` filters take it (UTC, whole seconds)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _header_number(headers: Any, name: str) -> float | None:
     raw = headers.get(name)
     if raw is None:
@@ -82,7 +123,6 @@ def _header_number(headers: Any, name: str) -> float | None:
 class BigCommerceConnector:
     """One store, addressed by its v3 API URL (``https://api.bigcommerce.com/stores/H/v3``)."""
 
-    max_batch = 50
     page_limit = 250
     max_throttle_waits = 20  # consecutive 429s carrying a reset time before giving up
     backoff_base_s = 0.5
@@ -93,12 +133,16 @@ class BigCommerceConnector:
         api_url: str,
         access_token: str,
         *,
+        inventory: Literal["variants", "adjustments"] = "variants",
+        budget: RateBudget | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 30.0,
         max_retries: int = 5,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self.capabilities = caps.bigcommerce(inventory)
+        self.budget = budget
         self._token = access_token
         self._session = session if session is not None else requests.Session()
         self._sleep = sleep
@@ -111,14 +155,22 @@ class BigCommerceConnector:
         return f"BigCommerceConnector({self.api_url!r})"
 
     # -- reading ----------------------------------------------------------------------------
-    def iter_variants(self) -> Iterator[Variant]:
-        """Every variant of the catalog, as ``fields.Variant`` tuples (money in cents)."""
+    def iter_variants(
+        self, modified_since: datetime | None = None, modified_until: datetime | None = None
+    ) -> Iterator[Variant]:
+        """Every variant of every product modified in the range (all without one).
+
+        Money in cents; ``modified`` is the product's ``date_modified`` as the
+        platform writes it. Both range ends are inclusive, at whole seconds.
+        """
+        params: dict[str, Any] = {"include": "variants", "limit": self.page_limit}
+        if modified_since is not None:
+            params["date_modified:min"] = to_query_time(modified_since)
+        if modified_until is not None:
+            params["date_modified:max"] = to_query_time(modified_until)
         page = 1
         while True:
-            body = self._get_json(
-                "/catalog/products",
-                {"include": "variants", "limit": self.page_limit, "page": page},
-            )
+            body = self._get_json("/catalog/products", {**params, "page": page})
             products = body.get("data") or []
             for product in products:
                 yield from self._product_variants(product)
@@ -136,6 +188,8 @@ class BigCommerceConnector:
     def _product_variants(self, product: JSON) -> Iterator[Variant]:
         pid = int(product["id"])
         name = product.get("name")
+        modified = product.get("date_modified")
+        modified = str(modified) if modified else None
         # A variant money field that is null inherits the product's value; on the
         # product, 0 means "not set" for sale/retail/cost price.
         inherited: dict[str, int | None] = {}
@@ -160,6 +214,8 @@ class BigCommerceConnector:
                 money[3],
                 int(stock) if stock is not None else None,
                 name,
+                modified,
+                None,
             )
 
     def _money(self, obj: JSON, key: str, pid: int, vid: int | None = None) -> int | None:
@@ -172,59 +228,164 @@ class BigCommerceConnector:
             ) from None
 
     # -- writing ----------------------------------------------------------------------------
-    def update_variants(self, batch: list[PlanItem]) -> list[ItemResult]:
-        """Apply plan items; one ``(variant_id, ok, error_message)`` per item, in order."""
-        if len(batch) > self.max_batch:
+    def apply(
+        self, op: str, items: list[PlanItem], *, batch_key: str, location: str | None = None
+    ) -> list[ItemResult]:
+        """Write one batch of ``op``; one ``(ok, platform message)`` per item, in order.
+
+        More items than the operation takes, or a field it cannot write, is a
+        caller bug (ValueError, nothing sent). Items the platform refuses are
+        reported, never raised; a store-wide failure raises a named error.
+        """
+        try:
+            spec = self.capabilities.op(op)
+        except KeyError:
             raise ValueError(
-                f"update_variants takes at most {self.max_batch} items, got {len(batch)}"
-            )
-        payloads = [self._variant_payload(item) for item in batch]
-        results: list[ItemResult | None] = [None] * len(batch)
-        self._put_variants(list(range(len(batch))), payloads, results)
-        return [r for r in results if r is not None]
+                f"BigCommerce (inventory via {self._inventory_mode()}) has no write operation "
+                f"{op!r}; it has {', '.join(o.name for o in self.capabilities.ops)}"
+            ) from None
+        if len(items) > spec.max_batch:
+            raise ValueError(f"{op} takes at most {spec.max_batch} items, got {len(items)}")
+        for item in items:
+            unknown = set(item.get("changes") or {}) - set(spec.fields)
+            if unknown:
+                raise ValueError(
+                    f"{op} cannot write {', '.join(sorted(unknown))} on BigCommerce "
+                    f"(it writes {', '.join(spec.fields)})"
+                )
+        results: list[ItemResult | None] = [None] * len(items)
+        payloads: list[JSON] = []
+        send: list[int] = []
+        location_id = self._location_id(location) if op == "inventory" else None
+        for i, item in enumerate(items):
+            payload, problem = self._payload(op, item, location_id)
+            payloads.append(payload)
+            if problem:
+                results[i] = (False, problem)
+            else:
+                send.append(i)
+        self._write(op, send, payloads, results, batch_key)
+        return [r if r is not None else (False, "not sent") for r in results]
+
+    def _inventory_mode(self) -> str:
+        names = {o.name for o in self.capabilities.ops}
+        return "adjustments" if "inventory" in names else "variants"
 
     @staticmethod
-    def _variant_payload(item: PlanItem) -> JSON:
-        payload: JSON = {"id": int(item["variant_id"])}
-        if item.get("product_id") is not None:
-            payload["product_id"] = int(item["product_id"])
-        for field_name, change in (item.get("changes") or {}).items():
-            api_name = _FIELD_TO_API.get(field_name)
-            if api_name is None:
-                raise ValueError(f"variant field {field_name!r} is not writable on BigCommerce")
-            new = change[1]
-            if field_name == "stock":
-                payload[api_name] = None if new is None else int(new)
-            else:
-                payload[api_name] = from_cents(None if new is None else int(new))
-        return payload
+    def _location_id(location: str | None) -> int:
+        if location is None or str(location).strip() == "":
+            return DEFAULT_LOCATION_ID
+        try:
+            return int(location)
+        except ValueError:
+            raise ValueError(
+                f"a BigCommerce location is a numeric location id, not {location!r}"
+            ) from None
 
-    def _put_variants(
-        self, indexes: list[int], payloads: list[JSON], results: list[ItemResult | None]
+    @staticmethod
+    def _payload(op: str, item: PlanItem, location_id: int | None) -> tuple[JSON, str]:
+        """The item's body entry, and why it cannot be sent ("" when it can)."""
+        changes: dict[str, Any] = item.get("changes") or {}
+        new = {name: change[1] for name, change in changes.items()}
+        if op == "variants":
+            payload: JSON = {"id": int(item["variant_id"])}
+            if item.get("product_id") is not None:
+                payload["product_id"] = int(item["product_id"])
+            for name, value in new.items():
+                if name == "stock":
+                    if value is None:
+                        return payload, "no stock value to write"
+                    payload["inventory_level"] = int(value)
+                else:
+                    payload[_VARIANT_API[name]] = from_cents(None if value is None else int(value))
+            return payload, ""
+        if op == "products":
+            payload = {"id": int(item["product_id"])}
+            title = new.get("name")
+            if not isinstance(title, str) or not title.strip():
+                return payload, "BigCommerce needs a product name: an empty name is not written"
+            payload["name"] = title
+            return payload, ""
+        # inventory: one absolute quantity at one location
+        payload = {"location_id": location_id, "variant_id": int(item["variant_id"])}
+        stock = new.get("stock")
+        if stock is None:
+            return payload, "no stock value to write"
+        payload["quantity"] = int(stock)
+        payload["_product_id"] = item.get("product_id")  # for "tracked by product" items
+        return payload, ""
+
+    @staticmethod
+    def _body(op: str, entries: list[JSON], batch_key: str) -> Any:
+        if op != "inventory":
+            return entries
+        items = [{k: v for k, v in e.items() if not k.startswith("_")} for e in entries]
+        return {"reason": f"feedsync {batch_key}"[:255], "items": items}
+
+    def _write(
+        self,
+        op: str,
+        indexes: list[int],
+        payloads: list[JSON],
+        results: list[ItemResult | None],
+        batch_key: str,
     ) -> None:
         if not indexes:
             return
+        write = _WRITES[op]
         response = self._request(
             "PUT",
-            "/catalog/variants",
-            json_body=[payloads[i] for i in indexes],
-            passthrough=(413, 422),
+            write.path,
+            json_body=self._body(op, [payloads[i] for i in indexes], batch_key),
+            passthrough=write.split,
+            retry_statuses=write.retry,
         )
-        if response.status_code < 300:
+        status = response.status_code
+        if status < 300:
+            failed = self._partial_failures(op, response, indexes, payloads)
             for i in indexes:
-                results[i] = (payloads[i]["id"], True, "")
+                results[i] = (False, failed[i]) if i in failed else (True, "")
+            return
+        if op == "inventory" and status == 422 and self._by_product(indexes, payloads, response):
+            self._write(op, indexes, payloads, results, batch_key)
             return
         if len(indexes) == 1:
-            if response.status_code == 413:
-                raise self._request_error("PUT", "/catalog/variants", response)
-            i = indexes[0]
-            results[i] = (payloads[i]["id"], False, _error_text(response))
+            if status == 413:
+                raise self._request_error("PUT", write.path, response)
+            results[indexes[0]] = (False, _error_text(response))
             return
-        # 422: the whole batch was rejected (nothing applied); 413: the platform's
-        # batch limit shrank. Either way, split in halves and retry each half.
+        # The whole batch was rejected (nothing applied) because of some item(s), or the
+        # platform's batch limit shrank (413): split in halves and send each half.
         middle = len(indexes) // 2
-        self._put_variants(indexes[:middle], payloads, results)
-        self._put_variants(indexes[middle:], payloads, results)
+        self._write(op, indexes[:middle], payloads, results, batch_key)
+        self._write(op, indexes[middle:], payloads, results, batch_key)
+
+    @staticmethod
+    def _partial_failures(
+        op: str, response: requests.Response, indexes: list[int], payloads: list[JSON]
+    ) -> dict[int, str]:
+        """A product batch answered 207: the products missing from ``data`` failed."""
+        if op != "products" or response.status_code != 207:
+            return {}
+        data = _body(response).get("data")
+        done = (
+            {p.get("id") for p in data if isinstance(p, dict)} if isinstance(data, list) else set()
+        )
+        why = _error_text(response)
+        return {i: why for i in indexes if payloads[i]["id"] not in done}
+
+    @staticmethod
+    def _by_product(indexes: list[int], payloads: list[JSON], response: requests.Response) -> bool:
+        """Switch items the platform says are tracked by product to their product id."""
+        named = {int(v) for v in _TRACKED_BY_PRODUCT.findall(_error_text(response))}
+        switched = False
+        for i in indexes:
+            entry = payloads[i]
+            if entry.get("variant_id") in named and entry.get("_product_id") is not None:
+                del entry["variant_id"]
+                entry["product_id"] = int(entry.pop("_product_id"))
+                switched = True
+        return switched
 
     # -- transport --------------------------------------------------------------------------
     def _get_json(self, path: str, params: dict[str, Any]) -> JSON:
@@ -246,6 +407,43 @@ class BigCommerceConnector:
         ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2**attempt)
         return self._random.uniform(ceiling / 2, ceiling)  # "equal jitter"
 
+    def _send(
+        self, method: str, url: str, params: Any, json_body: Any, headers: dict[str, str]
+    ) -> requests.Response:
+        """One HTTP exchange, inside the shared budget when there is one."""
+        budget = self.budget
+        if budget is None:
+            if self._wait_before_next_s > 0:
+                wait, self._wait_before_next_s = self._wait_before_next_s, 0.0
+                self._sleep(wait)
+            return self._session.request(
+                method, url, params=params, json=json_body, headers=headers, timeout=self.timeout
+            )
+        budget.before_request()
+        reported = False
+        try:
+            response = self._session.request(
+                method, url, params=params, json=json_body, headers=headers, timeout=self.timeout
+            )
+            left, reset_ms, quota, window_ms = _rate_headers(response)
+            if response.status_code == 429 and left is None and reset_ms is not None:
+                left = 0
+            if window_ms is not None and response.elapsed.total_seconds() * 4000 > window_ms:
+                # So slow an answer may describe the window before this one: count it
+                # as spent, but learn nothing from its headers.
+                left = reset_ms = None
+            budget.after_response(
+                None if left is None else int(left),
+                None if reset_ms is None else reset_ms / 1000,
+                None if quota is None else int(quota),
+                None if window_ms is None else window_ms / 1000,
+            )
+            reported = True
+            return response
+        finally:
+            if not reported:
+                budget.after_response(None, None)
+
     def _request(
         self,
         method: str,
@@ -254,6 +452,7 @@ class BigCommerceConnector:
         params: dict[str, Any] | None = None,
         json_body: Any = None,
         passthrough: tuple[int, ...] = (),
+        retry_statuses: tuple[int, ...] = (),
     ) -> requests.Response:
         """Send one logical request: waits, retries and error mapping live here."""
         url = f"{self.api_url}{path}"
@@ -263,39 +462,37 @@ class BigCommerceConnector:
         attempts = 0
         while True:
             attempts += 1
-            if self._wait_before_next_s > 0:
-                wait, self._wait_before_next_s = self._wait_before_next_s, 0.0
-                self._sleep(wait)
             what: str
             try:
-                response = self._session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json_body,
-                    headers=headers,
-                    timeout=self.timeout,
-                )
+                response = self._send(method, url, params, json_body, headers)
             except _TRANSIENT_EXCEPTIONS as exc:
                 what = f"{type(exc).__name__} ({exc})"
             else:
                 status = response.status_code
-                left = _header_number(response.headers, "X-Rate-Limit-Requests-Left")
-                reset_ms = _header_number(response.headers, "X-Rate-Limit-Time-Reset-Ms")
-                if status != 429 and left is not None and left <= 0 and reset_ms is not None:
+                left, reset_ms, _, _ = _rate_headers(response)
+                if (
+                    self.budget is None
+                    and status != 429
+                    and left is not None
+                    and left <= 0
+                    and reset_ms is not None
+                ):
                     # The window is used up: wait for its reset before the next request.
                     self._wait_before_next_s = max(reset_ms, 0.0) / 1000
                 if status == 429:
                     if reset_ms is not None and throttled < self.max_throttle_waits:
                         throttled += 1
-                        self._sleep(max(reset_ms, 0.0) / 1000)
+                        # A budget holds every worker back until the reset; wait here too
+                        # only if it let a second 429 through.
+                        if self.budget is None or throttled > 1:
+                            self._sleep(max(reset_ms, 0.0) / 1000)
                         continue
                     what = "HTTP 429 Too Many Requests" + (
                         f" {throttled} times in a row" if reset_ms is not None else ""
                     )
                     if reset_ms is not None:
                         failures = self.max_retries  # patience exhausted
-                elif status >= 500:
+                elif status >= 500 or status in retry_statuses:
                     what = f"HTTP {status} {_error_title(response)}".rstrip()
                 else:
                     if status < 300 or status in passthrough:
@@ -324,6 +521,19 @@ class BigCommerceConnector:
         )
 
 
+def _rate_headers(
+    response: requests.Response,
+) -> tuple[float | None, float | None, float | None, float | None]:
+    """Requests left, reset (ms), quota and window (ms), None where a header is missing."""
+    h = response.headers
+    return (
+        _header_number(h, "X-Rate-Limit-Requests-Left"),
+        _header_number(h, "X-Rate-Limit-Time-Reset-Ms"),
+        _header_number(h, "X-Rate-Limit-Requests-Quota"),
+        _header_number(h, "X-Rate-Limit-Time-Window-Ms"),
+    )
+
+
 def _body(response: requests.Response) -> JSON:
     try:
         body = response.json()
@@ -338,11 +548,13 @@ def _error_title(response: requests.Response) -> str:
 
 
 def _error_text(response: requests.Response) -> str:
-    """The platform's error title and details, from a plain or a batch error body."""
+    """The platform's error title and details, from a plain, batch or multi-status body."""
     body = _body(response)
     entries = body.get("batch_errors")
     if not isinstance(entries, list) or not entries:
-        entries = [body]
+        multi = body.get("errors")
+        # A 207's "errors" is one error object; a plain error's "errors" is its details.
+        entries = [multi] if response.status_code == 207 and isinstance(multi, dict) else [body]
     texts = []
     for entry in entries:
         if not isinstance(entry, dict):

@@ -11,11 +11,13 @@ from pydantic import ValidationError
 from feedsync.core import keys, plans, schedules
 from feedsync.core.deps import Deps
 from feedsync.core.start import start_run
+from feedsync.domain.capabilities import capabilities_for
 from feedsync.domain.schedule import validate_schedule
 from feedsync.errors import Conflict, InvalidRequest, NotFound
 from feedsync.models import (
     CatalogImportInput,
     CreateStore,
+    ImportCatalogBody,
     PatchProfile,
     Profile,
     ProfileSettings,
@@ -43,8 +45,17 @@ def register_api_key(deps: Deps, tenant_id: str, api_key: str) -> None:
 
 # ----------------------------------------------------------------------------- stores
 # The platform's own API host; anything else would send the store token elsewhere.
-_STORE_URL = {"bigcommerce": re.compile(r"https://api\.bigcommerce\.com/stores/[A-Za-z0-9]+/v3")}
-_STORE_URL_HINT = {"bigcommerce": "https://api.bigcommerce.com/stores/<store hash>/v3"}
+_STORE_URL = {
+    "bigcommerce": re.compile(r"https://api\.bigcommerce\.com/stores/[A-Za-z0-9]+/v3"),
+    "shopify": re.compile(r"https://[A-Za-z0-9][A-Za-z0-9-]*\.myshopify\.com"),
+    # The merchant's own site: HTTPS only, since the key pair travels as basic auth.
+    "woocommerce": re.compile(r"https://[^\s/?#]+(/[^\s?#]*)?"),
+}
+_STORE_URL_HINT = {
+    "bigcommerce": "https://api.bigcommerce.com/stores/<store hash>/v3",
+    "shopify": "https://<shop>.myshopify.com",
+    "woocommerce": "the shop's https:// address",
+}
 
 
 def create_store(deps: Deps, tenant_id: str, body: CreateStore) -> Store:
@@ -54,7 +65,7 @@ def create_store(deps: Deps, tenant_id: str, body: CreateStore) -> Store:
     store_id = deps.ids("store")
     ref = deps.secrets.put(
         f"{deps.secret_prefix}/{tenant_id}/{store_id}",
-        {"access_token": body.credentials.access_token},
+        body.credentials.model_dump(exclude_none=True),
     )
     store = Store(
         tenant_id=tenant_id,
@@ -63,10 +74,11 @@ def create_store(deps: Deps, tenant_id: str, body: CreateStore) -> Store:
         platform=body.platform,
         api_url=api_url,
         secret_ref=ref,
+        options=body.options,
         created_at=deps.clock(),
     )
     deps.repo.put_store(store)
-    payload = CatalogImportInput(tenant_id=tenant_id, store_id=store_id).model_dump()
+    payload = CatalogImportInput(tenant_id=tenant_id, store_id=store_id).model_dump(mode="json")
     deps.invoker.invoke_async(deps.catalog_import_function, payload)
     return store
 
@@ -82,13 +94,30 @@ def list_stores(deps: Deps, tenant_id: str) -> list[Store]:
     return deps.repo.list_stores(tenant_id)
 
 
+def import_store_catalog(
+    deps: Deps, tenant_id: str, store_id: str, body: ImportCatalogBody
+) -> Store:
+    """Start a catalog import in the background; the store answers with its state."""
+    store = get_store(deps, tenant_id, store_id)
+    cmd = CatalogImportInput(tenant_id=tenant_id, store_id=store_id, **body.model_dump())
+    deps.invoker.invoke_async(deps.catalog_import_function, cmd.model_dump(mode="json"))
+    return store
+
+
+def _check_writable(store: Store, fields: list[str]) -> None:
+    try:
+        capabilities_for(store.platform, store.options.model_dump()).check_fields(fields)
+    except ValueError as exc:
+        raise InvalidRequest("fields", str(exc)) from None
+
+
 # --------------------------------------------------------------------------- profiles
 def list_profiles(deps: Deps, tenant_id: str) -> list[Profile]:
     return deps.repo.list_profiles(tenant_id)
 
 
 def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile:
-    get_store_for_profile(deps, tenant_id, body.store_id)
+    _check_writable(get_store_for_profile(deps, tenant_id, body.store_id), body.fields)
     profile_id = deps.ids("prof")
     body = body.model_copy(
         update={"source": _store_credentials(deps, tenant_id, profile_id, body.source, None)}
@@ -154,6 +183,8 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "body"
         raise InvalidRequest(field, first["msg"]) from exc
+    if {"fields", "store_id"} & set(changes):
+        _check_writable(get_store_for_profile(deps, tenant_id, settings.store_id), settings.fields)
     if "schedule" in changes:
         schedules.check(deps, tenant_id, profile_id, settings.schedule)
     if "source" in changes:

@@ -1,33 +1,100 @@
-"""Import a store's catalog into the index the match step reads."""
+"""Import a store's catalog into the index the match step reads.
+
+``full`` reads every product; ``incremental`` the products modified since the last
+import began (less a margin for clock skew between us and the platform); ``by_date``
+those modified in a range. The first import of a store is always full. Partial
+imports replace the listed products' variants in the stored index.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+
+from feedsync.core import keys
+from feedsync.core.catalog_store import load_catalog, rewrite_catalog, save_catalog
 from feedsync.core.deps import Deps
-from feedsync.core.pipeline import save_catalog
+from feedsync.core.ports import StoreConnector
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.errors import FeedsyncError, NotFound
-from feedsync.models import CatalogImportInput, StatusOnly
+from feedsync.models import CatalogImportInput, StatusOnly, Store
+
+log = logging.getLogger(__name__)
+# Platforms stamp modification times with their own clocks; read a little further back.
+CLOCK_SKEW_MARGIN = timedelta(minutes=5)
 
 
 def import_catalog(deps: Deps, cmd: CatalogImportInput) -> StatusOnly:
     store = deps.repo.get_store(cmd.tenant_id, cmd.store_id)
     if store is None:
         raise NotFound(f"store {cmd.store_id} not found")
+    started = deps.clock()
+    mode = cmd.mode if store.catalog_key and store.imported_at else "full"
     try:
         connector = deps.connectors(store, deps.secrets.get(store.secret_ref))
-        index = CatalogIndex.from_variants(connector.iter_variants())
-        key = save_catalog(deps, store, index)
+        if mode == "full":
+            index = CatalogIndex.from_variants(connector.iter_variants())
+            key = save_catalog(deps, store, index)
+            count, changed = len(index), len(index)
+        else:
+            since, until = cmd.since, cmd.until
+            if mode == "incremental":
+                assert store.imported_at is not None
+                since, until = store.imported_at - CLOCK_SKEW_MARGIN, None
+            changed, count = refresh_catalog(deps, store, connector, since, until)
+            key = store.catalog_key or keys.catalog_key(store.tenant_id, store.store_id)
     except Exception as exc:  # a store must never stay "setting_up" for ever
         reason = str(exc) if isinstance(exc, FeedsyncError) else f"catalog import failed ({exc})"
-        deps.repo.update_store(cmd.tenant_id, cmd.store_id, status="import_failed", error=reason)
+        # A store that has an index keeps working with it; only a first import fails it.
+        status = store.status if store.catalog_key else "import_failed"
+        deps.repo.update_store(cmd.tenant_id, cmd.store_id, status=status, error=reason)
         return StatusOnly(status="import_failed", detail=reason)
+    fields: dict[str, object] = {
+        "status": "ready",
+        "catalog_key": key,
+        "variant_count": count,
+        "import_mode": mode,
+        "error": None,
+    }
+    if mode != "by_date":  # a range import does not say the rest is fresh
+        fields["imported_at"] = started
+    deps.repo.update_store(cmd.tenant_id, cmd.store_id, **fields)
+    return StatusOnly(status="ready", detail=f"{mode}: {changed} variants read, {count} in index")
+
+
+def refresh_catalog(
+    deps: Deps,
+    store: Store,
+    connector: StoreConnector,
+    since: datetime | None,
+    until: datetime | None = None,
+) -> tuple[int, int]:
+    """Merge the products modified in the range into the stored index.
+
+    Returns (variants read, variants in the index).
+    """
+    fresh = list(connector.iter_variants(modified_since=since, modified_until=until))
+    if not fresh:
+        return 0, len(load_catalog(deps, store))
+    merged = rewrite_catalog(deps, store, lambda index: index.merged(fresh))
+    return len(fresh), len(merged)
+
+
+def refresh_before_match(deps: Deps, store: Store) -> CatalogIndex:
+    """The index as the store is now: products changed in the store since the last
+    import (e.g. stock reset by another app) are re-read, so partial sync sees them."""
+    if store.imported_at is None or not store.catalog_key:
+        return load_catalog(deps, store)
+    started = deps.clock()
+    connector = deps.connectors(store, deps.secrets.get(store.secret_ref))
+    since = store.imported_at - CLOCK_SKEW_MARGIN
+    fresh = list(connector.iter_variants(modified_since=since))
+    if not fresh:
+        index = load_catalog(deps, store)
+    else:
+        index = rewrite_catalog(deps, store, lambda current: current.merged(fresh))
+        log.info("refreshed %d variants of store %s before matching", len(fresh), store.store_id)
     deps.repo.update_store(
-        cmd.tenant_id,
-        cmd.store_id,
-        status="ready",
-        catalog_key=key,
-        variant_count=len(index),
-        imported_at=deps.clock(),
-        error=None,
+        store.tenant_id, store.store_id, imported_at=started, variant_count=len(index)
     )
-    return StatusOnly(status="ready", detail=f"{len(index)} variants")
+    return index

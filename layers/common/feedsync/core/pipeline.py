@@ -17,15 +17,18 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import IO, Any, TextIO, cast
+from typing import Any, TextIO
 
 from feedsync.core import keys, plans, schedules
+from feedsync.core.catalog_import import refresh_before_match
+from feedsync.core.catalog_store import rewrite_catalog, text_lines
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows, write_rows
 from feedsync.core.start import abandon_run, start_run
+from feedsync.domain.capabilities import Capabilities, capabilities_for
 from feedsync.domain.catalog import CatalogIndex
-from feedsync.domain.fields import VARIANT_POS, Variant
-from feedsync.domain.plan import build_plan
+from feedsync.domain.fields import PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS, Variant
+from feedsync.domain.plan import build_plan, result_rows
 from feedsync.domain.reconcile import Counts, ReconcileSpec, reconcile
 from feedsync.domain.rules import CompiledRules, compile_rules, normalize_sku
 from feedsync.domain.runlog import LOG_HEADER, outcome_log_row, row_error_log_row
@@ -37,7 +40,7 @@ from feedsync.errors import (
     ShardsIncomplete,
     SourceError,
     SourceUnchanged,
-    TransientError,
+    StoreRequestError,
 )
 from feedsync.formats import open_feed
 from feedsync.models import (
@@ -62,12 +65,7 @@ from feedsync.models import (
 )
 
 log = logging.getLogger(__name__)
-_RESULT_HEADER = ("row", "variant_id", "ok", "error")
-# Largest variant write the platform accepts in one request (see DESIGN.md).
-WRITE_BATCH = {"bigcommerce": 50}
-_INDEX_WRITE_ATTEMPTS = 5
-# Shard workers that fit the platform's quota (BigCommerce: 150 requests / 30 s per store).
-WRITE_CONCURRENCY = {"bigcommerce": 4}
+_RESULT_HEADER = ("row", "variant_id", "op", "ok", "error")
 
 
 def _profile(deps: Deps, ref: RunRef) -> Profile:
@@ -82,6 +80,11 @@ def _store(deps: Deps, ref: RunRef) -> Store:
     if store is None:
         raise NotFound(f"store {ref.store_id} was deleted during the run")
     return store
+
+
+def _capabilities(deps: Deps, ref: RunRef) -> Capabilities:
+    store = _store(deps, ref)
+    return capabilities_for(store.platform, store.options.model_dump())
 
 
 def _run(deps: Deps, ref: RunRef) -> Run:
@@ -104,11 +107,6 @@ def _csv_to_s3(deps: Deps, key: str) -> Iterator[TextIO]:
         deps.blobs.upload_file(path, key, "text/csv")
     finally:
         os.unlink(path)
-
-
-def _text_lines(raw: IO[bytes]) -> Iterator[str]:
-    """Stream bytes as text: UTF-8, BOM dropped, newlines kept for csv."""
-    return io.TextIOWrapper(cast(io.BufferedReader, raw), encoding="utf-8-sig", newline="")
 
 
 # ---------------------------------------------------------------------------- fetch
@@ -267,23 +265,13 @@ def parse(deps: Deps, step: ParseInput) -> ParseOutput:
 
 
 # ---------------------------------------------------------------------------- match
-def load_catalog(deps: Deps, store: Store) -> CatalogIndex:
-    if not store.catalog_key:
-        raise NotFound(f"store {store.store_id} has no catalog index yet")
-    raw = deps.blobs.open_read(store.catalog_key)
-    try:
-        return CatalogIndex.load(_text_lines(raw))
-    finally:
-        raw.close()
-
-
 def match(deps: Deps, step: MatchInput) -> MatchOutput:
     ref = step.run
     deps.repo.update_run(ref.tenant_id, ref.run_id, status="matching")
     profile = _profile(deps, ref)
     store = _store(deps, ref)
     run = _run(deps, ref)
-    index = load_catalog(deps, store)
+    index = refresh_before_match(deps, store)
     # A million long-lived index tuples make every full GC pass walk them; park them.
     gc.freeze()
     try:
@@ -306,21 +294,22 @@ def _match(
         writer = csv.writer(log, lineterminator="\n")
         writer.writerow(LOG_HEADER)
         try:
-            for outcome in reconcile(read_rows(_text_lines(raw)), index, spec, counts):
+            for outcome in reconcile(read_rows(text_lines(raw)), index, spec, counts):
                 writer.writerow(outcome_log_row(outcome))
                 if outcome[2] == "changed":
                     changed.append(outcome)
         finally:
             raw.close()
 
+    caps = capabilities_for(store.platform, store.options.model_dump())
+    refs = {v[VARIANT_ID]: v[REF] for v in index.variants if v[REF]} if changed else {}
+    plan = build_plan(changed, caps, batches_per_shard=deps.shard_batches, refs=refs)
     manifest: list[dict[str, Any]] = []
-    batch_size = WRITE_BATCH[store.platform]
-    for i, shard in enumerate(
-        build_plan(changed, batch_size=batch_size, batches_per_shard=deps.shard_batches)
-    ):
+    for i, shard in enumerate(plan):
         key = keys.shard_key(ref.tenant_id, ref.run_id, i)
         deps.blobs.put_bytes(key, json.dumps({"batches": shard}).encode(), "application/json")
-        manifest.append({"index": i, "key": key, "items": sum(len(b) for b in shard)})
+        manifest.append({"index": i, "key": key, "items": _shard_results(shard)})
+    progress_total = sum(m["items"] for m in manifest)
     mkey = keys.manifest_key(ref.tenant_id, ref.run_id)
     deps.blobs.put_bytes(mkey, json.dumps(manifest).encode(), "application/json")
 
@@ -332,14 +321,14 @@ def _match(
         ref.run_id,
         status="updating",
         counts=totals,
-        progress={"done": 0, "total": len(changed), "shards": {}},
+        progress={"done": 0, "total": progress_total, "shards": {}},
     )
     return MatchOutput(
         manifest_bucket=deps.blobs.bucket,
         manifest_key=mkey,
         shards=len(manifest),
         items=len(changed),
-        concurrency=max(1, min(WRITE_CONCURRENCY[store.platform], len(manifest))),
+        concurrency=max(1, min(caps.concurrency, len(manifest))),
     )
 
 
@@ -359,25 +348,47 @@ def update(deps: Deps, step: UpdateInput) -> UpdateOutput:
         raise
 
 
+def _shard_results(shard: list[dict[str, Any]]) -> int:
+    """Result lines a shard writes: one per feed row of every item (conflicts included)."""
+    return sum(
+        len(result_rows(item)) + len(item.get("conflicts", ()))
+        for batch in shard
+        for item in batch["items"]
+    )
+
+
 def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
     ref = step.run
     store = _store(deps, ref)
+    profile = _profile(deps, ref)
     credentials = deps.secrets.get(store.secret_ref)
     connector = deps.connectors(store, credentials)
+    location = profile.location_id or store.options.location_id
     shard = json.loads(deps.blobs.get_bytes(step.shard.key))
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(_RESULT_HEADER)
     updated = failed = applied = 0
-    for batch in shard["batches"]:
-        by_variant = {item["variant_id"]: item for item in batch}
-        for variant_id, ok, error in connector.update_variants(batch):
-            writer.writerow((by_variant[variant_id]["row"], variant_id, int(ok), error))
-            if ok:
-                updated += 1
-            else:
+    for number, batch in enumerate(shard["batches"]):
+        op, items = batch["op"], batch["items"]
+        batch_key = f"{ref.run_id}-{step.shard.index}-{number}"
+        results = connector.apply(op, items, batch_key=batch_key, location=location)
+        if len(results) != len(items):
+            raise StoreRequestError(
+                f"{store.platform} connector answered {len(results)} results for "
+                f"{len(items)} items of {op}"
+            )
+        for item, (ok, error) in zip(items, results, strict=True):
+            for row in result_rows(item):
+                writer.writerow((row, item["variant_id"], op, int(ok), error))
+                applied += 1
+                updated += ok
+                failed += not ok
+            for row in item.get("conflicts", ()):
+                why = f"row {item['row']} sets a different value for product {item['product_id']}"
+                writer.writerow((row, item["variant_id"], op, 0, why))
+                applied += 1
                 failed += 1
-        applied += len(batch)
         # Results so far, after every batch: a shard that dies part-way still tells
         # finalize (and the merchant's log) exactly which items reached the store.
         deps.blobs.put_bytes(
@@ -407,7 +418,7 @@ def _error_text(step: FinalizeInput) -> str:
 def _csv_rows(deps: Deps, key: str) -> Iterator[list[str]]:
     raw = deps.blobs.open_read(key)
     try:
-        reader = csv.reader(_text_lines(raw))
+        reader = csv.reader(text_lines(raw))
         next(reader, None)
         yield from reader
     finally:
@@ -429,11 +440,11 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
         reason = run.shard_error or _error_text(step)
         if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id)) is not None:
             # Some batches may have reached the store: log them and keep the index true.
-            outcome = _gather(deps, ref)
+            outcome = _gather(deps, ref, _capabilities(deps, ref))
             run = run.model_copy(update={"counts": _record(deps, ref, run, outcome)})
         return _fail(deps, run, reason)
 
-    outcome = _gather(deps, ref)
+    outcome = _gather(deps, ref, _capabilities(deps, ref))
     if outcome.unfinished:
         # The Map can report success past a failed child; the Catch path marks the run.
         total = len(outcome.manifest)
@@ -481,25 +492,38 @@ def _start_followers(deps: Deps, ref: RunRef) -> None:
 @dataclass
 class _Applied:
     manifest: list[dict[str, Any]]
-    results: dict[int, tuple[bool, str]]  # row -> (ok, error)
+    results: dict[int, tuple[bool, str]]  # row -> (ok, errors), every operation merged
     applied: dict[int, dict[str, Any]]  # variant id -> changes that reached the store
+    applied_products: dict[int, dict[str, Any]]  # product id -> product-level changes
     unfinished: list[int]  # shard indexes without a result for every item
 
 
-def _gather(deps: Deps, ref: RunRef) -> _Applied:
+def _gather(deps: Deps, ref: RunRef, caps: Capabilities) -> _Applied:
     manifest = json.loads(deps.blobs.get_bytes(keys.manifest_key(ref.tenant_id, ref.run_id)))
-    out = _Applied(manifest, {}, {}, [])
+    out = _Applied(manifest, {}, {}, {}, [])
+    reached: set[tuple[int, str]] = set()  # (row, op) that the store accepted
     for shard in manifest:
         key = keys.result_key(ref.tenant_id, ref.run_id, shard["index"])
         rows = list(_csv_rows(deps, key)) if deps.blobs.head(key) is not None else []
         if len(rows) < shard["items"]:
             out.unfinished.append(shard["index"])
-        for row, _variant, ok, error in rows:
-            out.results[int(row)] = (ok == "1", error)
+        for row_text, _variant, op_name, ok_text, error in rows:
+            row, ok = int(row_text), ok_text == "1"
+            if ok:
+                reached.add((row, op_name))
+            was_ok, errors = out.results.get(row, (True, ""))
+            if not ok:
+                errors = f"{errors} | {error}" if errors else error
+            out.results[row] = (was_ok and ok, errors)
         for batch in json.loads(deps.blobs.get_bytes(shard["key"]))["batches"]:
-            for item in batch:
-                if out.results.get(item["row"], (False, ""))[0]:
-                    out.applied[item["variant_id"]] = item["changes"]
+            write_op = caps.op(batch["op"])
+            for item in batch["items"]:
+                if (item["row"], write_op.name) not in reached:
+                    continue
+                level = write_op.product_level
+                target = out.applied_products if level else out.applied
+                item_id = item["product_id"] if level else item["variant_id"]
+                target.setdefault(item_id, {}).update(item["changes"])
     return out
 
 
@@ -507,8 +531,8 @@ def _record(deps: Deps, ref: RunRef, run: Run, outcome: _Applied) -> dict[str, i
     """Write the per-row log and patch the index with what reached the store; the counts."""
     log_key = keys.log_key(ref.tenant_id, ref.run_id)
     _write_log(deps, ref, outcome.results, log_key)
-    if outcome.applied:
-        _apply_to_catalog(deps, _store(deps, ref), outcome.applied)
+    if outcome.applied or outcome.applied_products:
+        apply_to_catalog(deps, _store(deps, ref), outcome.applied, outcome.applied_products)
     updated = sum(1 for ok, _ in outcome.results.values() if ok)
     counts = {**run.counts, "updated": updated, "failed": len(outcome.results) - updated}
     deps.repo.update_run(ref.tenant_id, ref.run_id, counts=counts, log_key=log_key)
@@ -551,44 +575,35 @@ def _write_log(deps: Deps, ref: RunRef, results: dict[int, tuple[bool, str]], lo
         writer.writerows(merged)
 
 
-def _apply_to_catalog(deps: Deps, store: Store, applied: dict[int, dict[str, Any]]) -> None:
-    """Keep the stored index in step with what we wrote, so the next partial run compares true.
-
-    Several profiles may write one store's index: the write is conditional on the version
-    read, and on a conflict the (absolute) changes are re-applied to the newer index.
-    """
-    key = keys.catalog_key(store.tenant_id, store.store_id)
-    for _attempt in range(_INDEX_WRITE_ATTEMPTS):
-        raw, etag = deps.blobs.open_read_tagged(key)
-        try:
-            index = CatalogIndex.load(_text_lines(raw))
-        finally:
-            raw.close()
-        patched = CatalogIndex.from_variants(_patched(index.variants, applied))
-        fd, path = tempfile.mkstemp(dir=deps.work_dir, suffix=".csv")
-        try:
-            with open(fd, "w", encoding="utf-8", newline="") as out:
-                patched.dump(out)
-            if deps.blobs.upload_file_if_match(path, key, etag):
-                return
-        finally:
-            os.unlink(path)
-    raise TransientError(f"the catalog index of store {store.store_id} kept changing; retrying")
+def apply_to_catalog(
+    deps: Deps,
+    store: Store,
+    applied: dict[int, dict[str, Any]],
+    applied_products: dict[int, dict[str, Any]] | None = None,
+) -> None:
+    """Keep the stored index in step with what we wrote, so the next partial run compares
+    true; a concurrent writer's changes are kept (``rewrite_catalog``)."""
+    rewrite_catalog(
+        deps,
+        store,
+        lambda index: CatalogIndex.from_variants(
+            _patched(index.variants, applied, applied_products or {})
+        ),
+    )
 
 
-def _patched(variants: Iterable[Variant], applied: dict[int, dict[str, Any]]) -> Iterator[Variant]:
+def _patched(
+    variants: Iterable[Variant],
+    applied: dict[int, dict[str, Any]],
+    applied_products: dict[int, dict[str, Any]],
+) -> Iterator[Variant]:
+    """The variants with what reached the store: the next partial run compares true."""
     for variant in variants:
-        changes = applied.get(variant[1])
-        if changes:
+        changes = applied.get(variant[VARIANT_ID])
+        product_changes = applied_products.get(variant[PRODUCT_ID])
+        if changes or product_changes:
             values = list(variant)
-            for name, (_old, new) in changes.items():
+            for name, (_old, new) in {**(product_changes or {}), **(changes or {})}.items():
                 values[VARIANT_POS[name]] = new
             variant = tuple(values)  # type: ignore[assignment]
         yield variant
-
-
-def save_catalog(deps: Deps, store: Store, index: CatalogIndex) -> str:
-    key = keys.catalog_key(store.tenant_id, store.store_id)
-    with _csv_to_s3(deps, key) as out:
-        index.dump(out)
-    return key

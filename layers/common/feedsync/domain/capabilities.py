@@ -149,10 +149,14 @@ def shopify() -> Capabilities:
     return Capabilities(
         platform="shopify",
         ops=(
-            WriteOp("variants_bulk", 250, ("price", "retail_price", "cost_price"), per_product=True),
+            WriteOp(
+                "variants_bulk", 250, ("price", "retail_price", "cost_price"), per_product=True
+            ),
             WriteOp("inventory_set", 250, ("stock",)),
             WriteOp(
-                "variants_bulk_operation", 100_000, ("price", "retail_price", "cost_price"),
+                "variants_bulk_operation",
+                100_000,
+                ("price", "retail_price", "cost_price"),
                 serial=True,
             ),
         ),
@@ -174,8 +178,11 @@ def woocommerce() -> Capabilities:
         ops=(
             WriteOp("products_batch", 100, ("price", "sale_price", "stock"), applies="simple"),
             WriteOp(
-                "variations_batch", 100, ("price", "sale_price", "stock"),
-                per_product=True, applies="variation",
+                "variations_batch",
+                100,
+                ("price", "sale_price", "stock"),
+                per_product=True,
+                applies="variation",
             ),
             WriteOp("products_batch", 100, ("name",), product_level=True),
         ),

@@ -25,7 +25,11 @@ SNAPSHOT_HEADER: Final = (
     "cost_price",
     "stock",
     "name",
+    "modified",
+    "ref",
 )
+# Snapshots written before the index kept modified times and platform refs.
+_SNAPSHOT_HEADER_V1: Final = SNAPSHOT_HEADER[:10]
 
 
 class CatalogIndex:
@@ -65,6 +69,19 @@ class CatalogIndex:
     def from_variants(cls, variants: Iterable[Variant]) -> CatalogIndex:
         return cls(list(variants))
 
+    def merged(self, refreshed: Iterable[Variant]) -> CatalogIndex:
+        """The index with every refreshed product's variants replaced by its new ones.
+
+        An incremental import lists whole products, so a variant removed from a
+        refreshed product disappears and a new one appears; other products stay.
+        """
+        fresh = list(refreshed)
+        if not fresh:
+            return self
+        products = {v[0] for v in fresh}
+        kept = [v for v in self.variants if v[0] not in products]
+        return CatalogIndex(kept + fresh)
+
     def __len__(self) -> int:
         return len(self.variants)
 
@@ -79,7 +96,9 @@ class CatalogIndex:
         """Read what ``dump`` wrote. Raises ValueError on a foreign or damaged snapshot."""
         reader = csv.reader(lines)
         header = next(reader, None)
-        if header is None or tuple(header) != SNAPSHOT_HEADER:
+        if header is not None and tuple(header) == _SNAPSHOT_HEADER_V1:
+            reader = ([*rec, "", ""] for rec in reader)  # type: ignore[assignment]
+        elif header is None or tuple(header) != SNAPSHOT_HEADER:
             raise ValueError(f"not a catalog snapshot (header {header!r})")
         variants: list[Variant] = []
         append = variants.append
@@ -95,7 +114,7 @@ class CatalogIndex:
             return value
 
         try:
-            for pid, vid, sku, bc, pr, sp, rp, cp, st, nm in reader:
+            for pid, vid, sku, bc, pr, sp, rp, cp, st, nm, md, ref in reader:
                 append(
                     (
                         int(pid),
@@ -108,6 +127,8 @@ class CatalogIndex:
                         (memo_get(cp) or num(cp)) if cp else None,
                         (memo_get(st) or num(st)) if st else None,
                         nm or None,
+                        md or None,
+                        ref or None,
                     )
                 )
         except ValueError as exc:

@@ -1,26 +1,55 @@
 """A local, BigCommerce-v3-compatible store for the demo, the local stack and the tests.
 
-Serves the subset of the Catalog API the connector uses, on loopback, from a stdlib
-``ThreadingHTTPServer`` in a background thread::
+Serves the subset of the Catalog and Inventory APIs the connector uses, on loopback,
+from a stdlib ``ThreadingHTTPServer`` in a background thread::
 
     GET  /stores/{hash}/v3/catalog/products?include=variants&page=N&limit=L
+              [&date_modified:min=T&date_modified:max=T]
     POST /stores/{hash}/v3/catalog/products
+    PUT  /stores/{hash}/v3/catalog/products                  (batch, at most 10)
     GET  /stores/{hash}/v3/catalog/variants?page=N&limit=L
-    PUT  /stores/{hash}/v3/catalog/variants
+    PUT  /stores/{hash}/v3/catalog/variants                  (batch, at most 50)
+    PUT  /stores/{hash}/v3/inventory/adjustments/absolute    (at most 2,000 items)
 
 Platform behaviour reproduced (shapes follow BigCommerce's OpenAPI files):
 
 * ``X-Auth-Token`` must equal the store's token (401 otherwise); unknown store -> 404.
-* A fixed-window quota per store; every answer for a known store carries
-  ``X-Rate-Limit-Requests-Left``, ``-Time-Reset-Ms``, ``-Requests-Quota`` and
-  ``-Time-Window-Ms``; over the quota -> 429 with the same headers.
+* A fixed-window quota per store (``set_quota`` scales it); every answer for a known
+  store carries ``X-Rate-Limit-Requests-Left``, ``-Time-Reset-Ms``, ``-Requests-Quota``
+  and ``-Time-Window-Ms``; over the quota -> 429 with the same headers.
 * ``PUT /catalog/variants``: at most 50 items (413). The spec documents 200, 413 and
   422 for this operation (no 207): one invalid item rejects the whole batch with 422
   ``{"batch_errors": [{"status", "title", "type", "errors"}, ...]}`` (one entry per
   invalid item) and nothing is applied.
+* ``PUT /catalog/products``: at most 10 items (413); ``id`` required; an unknown id
+  rejects the batch with 404, an invalid field with 422 (``errorResponse_422``), a
+  duplicate name with 409; nothing is applied then. 200 ``{"data": [product], "meta"}``.
+* ``PUT /inventory/adjustments/absolute``: ``{"reason", "items": [{location_id,
+  variant_id | sku | product_id, quantity}]}``, at most 2,000 items; any invalid item
+  rejects the whole request with 422 (``application/problem+json``, the spec's
+  ``ErrorResponse``; e.g. ``[Item with variant_id 106 is tracked by product, please
+  update stock by product id]``); 200 ``{"transaction_id"}``. The platform processes
+  one adjustment per store at a time: one arriving while another is processed gets
+  409 (the spec documents no status for this; ``inventory_processing_s`` makes the
+  processing take time so it can be seen).
+* ``date_modified`` per product, moved on by any write to the product, its variants
+  or its stock; ``GET /catalog/products`` filters on ``date_modified:min``/``:max``
+  (inclusive; ``YYYY-MM-DD`` or ISO-8601 date-time, UTC when no offset).
 * ``POST /catalog/products``: 422 for missing/invalid fields (spec-required: name, type,
   weight, price), 409 for a duplicate product name or SKU (the spec documents duplicate
   unique values as 409).
+
+Faults on demand (thread-safe; each takes the next matching request, optionally only
+on one route; none consumes quota except a slow answer, which is a real one):
+``fail_next(status)`` (e.g. 5xx, or 429 without headers = platform load),
+``throttle_next(reset_ms)`` (429 with rate-limit headers), ``delay_next(seconds)``,
+``reset_next()`` (the connection is closed without an answer), and
+``reject_variant``/``reject_product`` (every batch holding that item fails 422 with
+the given message, as the platform does with one bad item).
+
+Counters for benchmarks: ``request_counts`` by (method, path template),
+``status_counts``, ``rate_limited`` (429s for an exhausted quota); ``reset_log``
+clears them with the log.
 
 Money is held in integer cents and rendered as JSON numbers (``12.99``); variant money
 fields are ``null`` when unset (the variant inherits the product's value).
@@ -28,12 +57,16 @@ fields are ``null`` when unset (the variant inherits the product's value).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import secrets
+import socket
+import struct
 import threading
 import time
-from collections import deque
+import uuid
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -45,6 +78,9 @@ from urllib.parse import parse_qs, urlsplit
 from feedsync.local.httpserver import LoopbackServer
 
 MAX_VARIANT_BATCH = 50
+MAX_PRODUCT_BATCH = 10
+MAX_ADJUSTMENT_ITEMS = 2000
+DEFAULT_LOCATION_ID = 1
 MAX_PAGE_LIMIT = 250
 DEFAULT_PAGE_LIMIT = 50
 MAX_INVENTORY = 2_147_483_647
@@ -85,6 +121,34 @@ def _now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
+def _parse_when(value: str) -> datetime:
+    """A ``date_modified`` filter value -> aware datetime (ValueError when unreadable).
+
+    As the spec says, a bare date gets the current time of day added.
+    """
+    text = value.strip()
+    if len(text) == 10:
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+        now = datetime.now(UTC)
+        return day.replace(hour=now.hour, minute=now.minute, second=now.second)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _template(route: str) -> str:
+    """``catalog/products/12/variants`` -> ``/catalog/products/{id}/variants``."""
+    return "/" + "/".join("{id}" if seg.isdigit() else seg for seg in route.split("/") if seg)
+
+
+@dataclass
+class _Fault:
+    kind: str  # "status", "throttle", "delay", "reset"
+    status: int = 0
+    headers: dict[str, str] | None = None
+    delay_s: float = 0.0
+    route: str | None = None  # only requests to this route ("/catalog/variants")
+
+
 @dataclass
 class _Variant:
     id: int
@@ -98,6 +162,14 @@ class _Variant:
     cost_price: int | None = None
     inventory_level: int = 0
     option_values: list[JSON] = field(default_factory=list)
+    # Stock per location id; ``inventory_level`` is their sum.
+    levels: dict[int, int] = field(default_factory=dict)
+
+    def set_level(self, location_id: int, quantity: int) -> None:
+        if not self.levels:
+            self.levels[DEFAULT_LOCATION_ID] = self.inventory_level
+        self.levels[location_id] = quantity
+        self.inventory_level = min(MAX_INVENTORY, sum(self.levels.values()))
 
 
 @dataclass
@@ -116,6 +188,7 @@ class _Product:
     gtin: str = ""
     mpn: str = ""
     date_created: str = ""
+    date_modified: str = ""
     variant_ids: list[int] = field(default_factory=list)
     has_options: bool = False
 
@@ -130,6 +203,10 @@ class _Store:
     names: set[str] = field(default_factory=set)
     window_start: float = 0.0
     window_count: int = 0
+    locations: set[int] = field(default_factory=lambda: {DEFAULT_LOCATION_ID})
+    adjusting: bool = False  # an inventory adjustment is being processed
+    rejected_variants: dict[int, str] = field(default_factory=dict)
+    rejected_products: dict[int, str] = field(default_factory=dict)
 
 
 class SandboxStore:
@@ -151,7 +228,12 @@ class SandboxStore:
         self._lock = threading.RLock()
         self._stores: dict[str, _Store] = {}
         self._log: list[tuple[str, str, int]] = []
-        self._faults: deque[tuple[int, dict[str, str] | None]] = deque()
+        self._faults: deque[_Fault] = deque()
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._status_counts: Counter[int] = Counter()
+        self._rate_limited = 0
+        # How long each inventory adjustment is "processed" (the one-at-a-time window).
+        self.inventory_processing_s = 0.0
         self._next_product_id = 100
         self._next_variant_id = 1000
         self._server: LoopbackServer | None = None
@@ -245,18 +327,133 @@ class SandboxStore:
             return list(self._log)
 
     def reset_log(self) -> None:
+        """Clear the request log and every counter."""
         with self._lock:
             self._log.clear()
+            self._counts.clear()
+            self._status_counts.clear()
+            self._rate_limited = 0
 
-    def fail_next(self, status: int, count: int = 1, headers: dict[str, str] | None = None) -> None:
+    @property
+    def request_counts(self) -> dict[tuple[str, str], int]:
+        """Requests to known stores by ``(method, path template)``, e.g.
+        ``("PUT", "/catalog/variants")`` (faults included)."""
+        with self._lock:
+            return dict(self._counts)
+
+    @property
+    def status_counts(self) -> dict[int, int]:
+        """Answers by HTTP status (0: connection closed without an answer)."""
+        with self._lock:
+            return dict(self._status_counts)
+
+    @property
+    def rate_limited(self) -> int:
+        """429s answered because a store's window was used up (injected ones excluded)."""
+        with self._lock:
+            return self._rate_limited
+
+    def set_quota(self, requests: int, window_s: float) -> None:
+        """Scale every store's window (e.g. 150 / 3 s for a benchmark); windows restart."""
+        with self._lock:
+            self.quota_requests = requests
+            self.quota_window_s = window_s
+            for store in self._stores.values():
+                store.window_count = 0
+
+    def fail_next(
+        self,
+        status: int,
+        count: int = 1,
+        headers: dict[str, str] | None = None,
+        *,
+        route: str | None = None,
+    ) -> None:
         """Answer the next ``count`` requests (to any known store) with ``status``.
 
         The fault response carries exactly ``headers`` (no rate-limit headers unless given),
         consumes no quota and changes nothing; e.g. ``fail_next(429)`` is a platform-load 429.
         """
+        fault = _Fault("status", status=status, headers=dict(headers) if headers else None)
+        self._add_fault(fault, count, route)
+
+    def throttle_next(
+        self, reset_ms: int = 1000, count: int = 1, *, route: str | None = None
+    ) -> None:
+        """Answer 429 with the rate-limit headers (none left, reset in ``reset_ms``)."""
+        self._add_fault(_Fault("throttle", status=429, delay_s=reset_ms / 1000), count, route)
+
+    def delay_next(self, seconds: float, count: int = 1, *, route: str | None = None) -> None:
+        """Answer the next requests normally, ``seconds`` late (quota is consumed)."""
+        self._add_fault(_Fault("delay", delay_s=seconds), count, route)
+
+    def reset_next(self, count: int = 1, *, route: str | None = None) -> None:
+        """Close the connection of the next requests without answering (nothing applied)."""
+        self._add_fault(_Fault("reset"), count, route)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def reject_variant(self, store_hash: str, variant_id: int, message: str) -> None:
+        """Make the platform refuse this variant: any variant batch or inventory
+        adjustment holding it fails 422 with ``message`` (nothing applied)."""
+        with self._lock:
+            self._store(store_hash).rejected_variants[int(variant_id)] = message
+
+    def reject_product(self, store_hash: str, product_id: int, message: str) -> None:
+        """Make the platform refuse this product in product batches (422, ``message``)."""
+        with self._lock:
+            self._store(store_hash).rejected_products[int(product_id)] = message
+
+    def clear_rejections(self, store_hash: str) -> None:
+        with self._lock:
+            store = self._store(store_hash)
+            store.rejected_variants.clear()
+            store.rejected_products.clear()
+
+    def add_location(self, store_hash: str, location_id: int) -> None:
+        """Add an inventory location (location 1, the default, always exists)."""
+        with self._lock:
+            self._store(store_hash).locations.add(int(location_id))
+
+    def set_tracking(self, store_hash: str, product_id: int, tracking: str) -> None:
+        """Set a product's ``inventory_tracking`` (none, product, variant)."""
+        with self._lock:
+            self._store(store_hash).products[int(product_id)].inventory_tracking = tracking
+
+    def set_modified(self, store_hash: str, product_id: int, when: datetime) -> None:
+        """Backdate (or move) a product's ``date_modified``, for range-import tests."""
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        with self._lock:
+            product = self._store(store_hash).products[int(product_id)]
+            product.date_modified = when.astimezone(UTC).replace(microsecond=0).isoformat()
+
+    def products(self, store_hash: str) -> list[JSON]:
+        """Snapshot of every product of the store (API shape, without variants)."""
+        with self._lock:
+            store = self._store(store_hash)
+            return [
+                self._product_json(store, p, with_variants=False) for p in store.products.values()
+            ]
+
+    def stock_at(self, store_hash: str, variant_id: int) -> dict[int, int]:
+        """A variant's stock per location id."""
+        with self._lock:
+            v = self._store(store_hash).variants[int(variant_id)]
+            return dict(v.levels) if v.levels else {DEFAULT_LOCATION_ID: v.inventory_level}
+
+    def adjustment_in_progress(self, store_hash: str) -> bool:
+        """Whether an inventory adjustment of the store is being processed right now."""
+        with self._lock:
+            return self._store(store_hash).adjusting
+
+    def _add_fault(self, fault: _Fault, count: int, route: str | None) -> None:
+        fault.route = _template(route) if route else None
         with self._lock:
             for _ in range(count):
-                self._faults.append((status, dict(headers) if headers else None))
+                self._faults.append(_Fault(**{**fault.__dict__}))
 
     # -- internals (all under self._lock) --------------------------------------------------
     def _store(self, store_hash: str) -> _Store:
@@ -268,10 +465,16 @@ class SandboxStore:
     def _record(self, method: str, target: str, status: int) -> None:
         with self._lock:
             self._log.append((method, target, status))
+            self._status_counts[status] += 1
 
-    def _take_fault(self) -> tuple[int, dict[str, str] | None] | None:
+    def _take_fault(self, route: str) -> _Fault | None:
+        template = _template(route)
         with self._lock:
-            return self._faults.popleft() if self._faults else None
+            for fault in self._faults:
+                if fault.route is None or fault.route == template:
+                    self._faults.remove(fault)
+                    return fault
+            return None
 
     def _consume_quota(self, store: _Store) -> tuple[bool, dict[str, str]]:
         """Count one request in the store's window: ``(allowed, rate-limit headers)``."""
@@ -384,6 +587,7 @@ class SandboxStore:
             mpn=strings["mpn"],
             date_created=_now_iso(),
         )
+        product.date_modified = product.date_created
         if not specs:  # a simple product: one base variant mirroring the product
             specs = [
                 {
@@ -465,7 +669,7 @@ class SandboxStore:
             "gtin": p.gtin,
             "mpn": p.mpn,
             "date_created": p.date_created,
-            "date_modified": p.date_created,
+            "date_modified": p.date_modified or p.date_created,
         }
         if not p.has_options and len(variants) == 1:
             data["base_variant_id"] = variants[0].id
@@ -494,10 +698,115 @@ class SandboxStore:
                 updates.append((store.variants[item["id"]], changes))
         if problems:
             return 422, _batch_error(problems)
+        now = _now_iso()
         for variant, changes in updates:  # all valid: apply the whole batch
             for key, value in changes.items():
-                setattr(variant, key, value)
+                if key == "inventory_level":
+                    variant.set_level(DEFAULT_LOCATION_ID, value)
+                else:
+                    setattr(variant, key, value)
+            store.products[variant.product_id].date_modified = now
         return 200, {"data": [self._variant_json(store, v) for v, _ in updates], "meta": {}}
+
+    def _update_products(self, store: _Store, body: Any) -> tuple[int, JSON]:
+        """``PUT /catalog/products``: all or nothing, like the platform."""
+        if not isinstance(body, list):
+            return 422, _error(422, "The request body must be a JSON array", {"body": "x"})
+        if len(body) > MAX_PRODUCT_BATCH:
+            return 413, {
+                "errors": {},
+                "status": 413,
+                "title": "The request payload is too large. The maximum items allowed in the "
+                f"array is {MAX_PRODUCT_BATCH}.",
+                "type": ERROR_TYPE,
+            }
+        missing: list[int] = []
+        invalid: dict[str, str] = {}
+        titles: list[str] = []
+        updates: list[tuple[_Product, dict[str, Any]]] = []
+        for i, item in enumerate(body):
+            pid = item.get("id") if isinstance(item, dict) else None
+            if isinstance(pid, bool) or not isinstance(pid, int):
+                invalid[f"{i}.id"] = "required: an integer"
+                titles.append(f"Item {i} has no product id")
+                continue
+            product = store.products.get(pid)
+            if product is None:
+                missing.append(pid)
+                continue
+            errors: dict[str, str] = {}
+            changes: dict[str, Any] = {}
+            if pid in store.rejected_products:
+                errors["id"] = store.rejected_products[pid]
+            if "name" in item:
+                name = item["name"]
+                if not isinstance(name, str) or not 1 <= len(name) <= 250:
+                    errors["name"] = "must be a string of 1 to 250 characters"
+                else:
+                    changes["name"] = name
+            for key in VARIANT_MONEY:
+                if key in item:
+                    cents = _parse_money_field(item, key, errors)
+                    if cents is not None:
+                        changes[key] = cents
+            if errors:
+                invalid.update({f"{pid}.{k}": v for k, v in errors.items()})
+                titles.append(f"Product {pid} is not valid")
+            else:
+                updates.append((product, changes))
+        if missing:
+            ids = ", ".join(str(m) for m in missing)
+            return 404, {"status": 404, "title": f"Product(s) {ids} not found", "type": ERROR_TYPE}
+        if invalid:
+            return 422, _error(422, "; ".join(titles), invalid)
+        # Names must stay unique: against other products and within the batch.
+        renamed = {p.id: c["name"] for p, c in updates if "name" in c}
+        taken = {p.name.lower(): p.id for p in store.products.values() if p.id not in renamed}
+        for pid, name in renamed.items():
+            other = taken.get(name.lower())
+            if other is not None and other != pid:
+                return 409, _error(
+                    409, "The product name is a duplicate", {"name": f"{name!r} is already used"}
+                )
+            taken[name.lower()] = pid
+        now = _now_iso()
+        for product, changes in updates:
+            if "name" in changes:
+                store.names.discard(product.name.lower())
+                store.names.add(changes["name"].lower())
+            for key, value in changes.items():
+                setattr(product, key, value)
+            product.date_modified = now
+        return 200, {
+            "data": [self._product_json(store, p, with_variants=False) for p, _ in updates],
+            "meta": {},
+        }
+
+    def _adjust_inventory(self, store: _Store, body: Any) -> tuple[int, JSON]:
+        """``PUT /inventory/adjustments/absolute``: all or nothing."""
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            return 422, _error(422, "[items: a non-empty array is required]", {})
+        if len(items) > MAX_ADJUSTMENT_ITEMS:
+            return 422, _error(
+                422, f"[The maximum items allowed in the payload is {MAX_ADJUSTMENT_ITEMS}]", {}
+            )
+        problems: list[str] = []
+        sets: list[tuple[_Variant, int, int]] = []
+        by_sku = {v.sku.lower(): v for v in store.variants.values() if v.sku}
+        for i, item in enumerate(items):
+            problem, target = _parse_adjustment(store, by_sku, i, item)
+            if problem:
+                problems.append(problem)
+            elif target is not None:
+                sets.append(target)
+        if problems:
+            return 422, _error(422, "[" + ", ".join(problems) + "]", {})
+        now = _now_iso()
+        for variant, location, quantity in sets:
+            variant.set_level(location, quantity)
+            store.products[variant.product_id].date_modified = now
+        return 200, {"transaction_id": str(uuid.uuid4())}
 
 
 def _valid_inventory(value: Any) -> bool:
@@ -567,6 +876,8 @@ def _parse_variant_update(
     if variant is None:
         return f"Variant {vid} was not found", {"id": f"no variant with id {vid}"}, {}
     errors: dict[str, str] = {}
+    if vid in store.rejected_variants:
+        errors["id"] = store.rejected_variants[vid]
     pid = item.get("product_id")
     if pid is not None and pid != variant.product_id:
         errors["product_id"] = f"variant {vid} belongs to product {variant.product_id}"
@@ -583,6 +894,61 @@ def _parse_variant_update(
         changes["inventory_level"] = level
     title = f"Variant {vid} is not valid" if errors else ""
     return title, errors, changes
+
+
+def _parse_adjustment(
+    store: _Store, by_sku: dict[str, _Variant], index: int, item: Any
+) -> tuple[str, tuple[_Variant, int, int] | None]:
+    """One absolute adjustment item: ``(problem, (variant, location, quantity))``."""
+    if not isinstance(item, dict):
+        return f"Item {index} is not an object", None
+    location = item.get("location_id")
+    if isinstance(location, bool) or not isinstance(location, int):
+        return f"Item {index} has no location_id", None
+    if location not in store.locations:
+        return f"Location {location} does not exist", None
+    quantity = item.get("quantity")
+    if not _valid_inventory(quantity):
+        quantity = None
+    keys = [k for k in ("variant_id", "sku", "product_id") if k in item]
+    if len(keys) != 1:
+        return f"Item {index} needs exactly one of variant_id, sku, product_id", None
+    key = keys[0]
+    ident = item[key]
+    if quantity is None:
+        return (
+            f"Item with {key} {ident}: quantity must be an integer from 0 to {MAX_INVENTORY}",
+            None,
+        )
+    variant: _Variant | None
+    if key == "variant_id":
+        variant = store.variants.get(ident) if isinstance(ident, int) else None
+    elif key == "sku":
+        variant = by_sku.get(ident.lower()) if isinstance(ident, str) else None
+    else:
+        product = store.products.get(ident) if isinstance(ident, int) else None
+        if product is None:
+            return f"Item with product_id {ident} does not exist", None
+        if product.has_options and product.inventory_tracking == "variant":
+            return (
+                f"Item with product_id {ident} is tracked by variant, please update stock by "
+                "variant id",
+                None,
+            )
+        # Product-level stock is one number: the sandbox keeps it on the first variant.
+        return "", (store.variants[product.variant_ids[0]], location, quantity)
+    if variant is None:
+        return f"Item with {key} {ident} does not exist", None
+    if variant.id in store.rejected_variants:
+        return store.rejected_variants[variant.id], None
+    product = store.products[variant.product_id]
+    if product.inventory_tracking == "product":
+        return (
+            f"Item with variant_id {variant.id} is tracked by product, please update stock by "
+            "product id",
+            None,
+        )
+    return "", (variant, location, quantity)
 
 
 def _batch_error(problems: list[tuple[str, dict[str, str]]]) -> JSON:
@@ -650,17 +1016,31 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle("DELETE")
 
-    def _send(self, method: str, status: int, body: JSON | None, headers: dict[str, str]) -> None:
+    def _send(
+        self,
+        method: str,
+        status: int,
+        body: JSON | None,
+        headers: dict[str, str],
+        content_type: str = "application/json",
+    ) -> None:
         payload = b"" if body is None else json.dumps(body).encode()
         # Log first: once the client has the answer, the log must already show it.
         self.store._record(method, self.path, status)
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(payload)
+
+    def _drop(self, method: str) -> None:
+        """Close the connection without an answer (RST): a connection reset."""
+        self.store._record(method, self.path, 0)
+        self.close_connection = True
+        with contextlib.suppress(OSError):  # the socket may already be gone
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     def _handle(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -676,11 +1056,28 @@ class _Handler(BaseHTTPRequestHandler):
         if store is None:
             self._send(method, 404, _error(404, f"Store {parts[1]!r} not found"), {})
             return
-        fault = sandbox._take_fault()
+        route = "/".join(parts[3:])
+        with sandbox._lock:
+            sandbox._counts[(method, _template(route))] += 1
+        fault = sandbox._take_fault(route)
+        delay = 0.0
         if fault is not None:
-            status, fault_headers = fault
-            self._send(method, status, _error(status, "Injected fault"), fault_headers or {})
-            return
+            if fault.kind == "reset":
+                self._drop(method)
+                return
+            if fault.kind == "delay":
+                delay = fault.delay_s
+            elif fault.kind == "throttle":
+                with sandbox._lock:
+                    headers = sandbox._rate_headers(store)
+                headers["X-Rate-Limit-Requests-Left"] = "0"
+                headers["X-Rate-Limit-Time-Reset-Ms"] = str(max(1, round(fault.delay_s * 1000)))
+                self._send(method, 429, _error(429, "Too many requests (injected)"), headers)
+                return
+            else:
+                status = fault.status
+                self._send(method, status, _error(status, "Injected fault"), fault.headers or {})
+                return
         token = self.headers.get("X-Auth-Token")
         if token is None or not secrets.compare_digest(token, store.token):
             with sandbox._lock:
@@ -690,9 +1087,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         allowed, headers = sandbox._consume_quota(store)
         if not allowed:
+            with sandbox._lock:
+                sandbox._rate_limited += 1
             self._send(method, 429, _error(429, "Too many requests: quota exhausted"), headers)
             return
-        route = "/".join(parts[3:])
         query = parse_qs(url.query)
         body: Any = None
         if method in ("PUT", "POST"):
@@ -701,16 +1099,46 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 self._send(method, 400, _error(400, "The request body is not valid JSON"), headers)
                 return
+        adjusting = method == "PUT" and route == "inventory/adjustments/absolute"
+        if adjusting:
+            with sandbox._lock:
+                busy, store.adjusting = store.adjusting, True
+            if busy:
+                title = (
+                    "Another inventory adjustment of this store is being processed; "
+                    "send adjustments one at a time"
+                )
+                self._send(method, 409, _error(409, title), headers)
+                return
         try:
+            wait = delay + (sandbox.inventory_processing_s if adjusting else 0.0)
+            if wait > 0:
+                time.sleep(wait)
             status, response = self._route(method, route, query, body, store)
         except Exception as exc:  # a sandbox bug must look like a platform 500, not a hang
             status, response = 500, _error(500, f"Internal sandbox error: {exc!r}")
-        self._send(method, status, response, headers)
+        finally:
+            if adjusting:
+                with sandbox._lock:
+                    store.adjusting = False
+        problem = adjusting and status >= 400
+        self._send(
+            method,
+            status,
+            response,
+            headers,
+            "application/problem+json" if problem else "application/json",
+        )
 
     def _route(
         self, method: str, route: str, query: dict[str, list[str]], body: Any, store: _Store
     ) -> tuple[int, JSON]:
         sandbox = self.store
+        if route == "inventory/adjustments/absolute":
+            if method != "PUT":
+                return 405, _error(405, f"Method {method} is not allowed on /{route}")
+            with sandbox._lock:
+                return sandbox._adjust_inventory(store, body)
         if route not in ("catalog/products", "catalog/variants"):
             return 404, _error(404, f"The route /{route} is not found")
         page = max(1, _int_param(query, "page", 1))
@@ -721,7 +1149,10 @@ class _Handler(BaseHTTPRequestHandler):
         with sandbox._lock:
             if route == "catalog/products" and method == "GET":
                 include = {i for v in query.get("include", []) for i in v.split(",")}
-                products = list(store.products.values())
+                try:
+                    products = _modified_in(list(store.products.values()), query)
+                except ValueError as exc:
+                    return 422, _error(422, "The date filter is not valid", {"date": str(exc)})
                 items = [
                     sandbox._product_json(store, p, with_variants="variants" in include)
                     for p in products[start : start + limit]
@@ -736,6 +1167,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "data": sandbox._product_json(store, product, with_variants=True),
                     "meta": {},
                 }
+            if route == "catalog/products" and method == "PUT":
+                return sandbox._update_products(store, body)
             if route == "catalog/variants" and method == "GET":
                 variants = list(store.variants.values())
                 items = [sandbox._variant_json(store, v) for v in variants[start : start + limit]]
@@ -743,3 +1176,19 @@ class _Handler(BaseHTTPRequestHandler):
             if route == "catalog/variants" and method == "PUT":
                 return sandbox._update_variants(store, body)
         return 405, _error(405, f"Method {method} is not allowed on /{route}")
+
+
+def _modified_in(products: list[_Product], query: dict[str, list[str]]) -> list[_Product]:
+    """Products whose ``date_modified`` is within ``date_modified:min``/``:max`` (inclusive)."""
+    low = query.get("date_modified:min")
+    high = query.get("date_modified:max")
+    if not low and not high:
+        return products
+    lo = _parse_when(low[0]) if low else None
+    hi = _parse_when(high[0]) if high else None
+    out = []
+    for p in products:
+        when = _parse_when(p.date_modified or p.date_created)
+        if (lo is None or when >= lo) and (hi is None or when <= hi):
+            out.append(p)
+    return out

@@ -1,0 +1,308 @@
+"""Benchmark the store connectors against their local doubles.
+
+    .venv/bin/python bench/bench_connectors.py [--sizes 10000,100000] [--only bigcommerce]
+
+For each platform and size: seed the double, plan the changes with the platform's
+capabilities (``domain.plan.build_plan``, exactly what the match step does) and apply
+every batch through the connector, as the update step does. Printed per run:
+
+* requests sent (counted by the double) / minimum requests, where the minimum is
+  ``ceil(items / max batch)`` per operation (per product where a request holds one
+  product's items only). Target 1.00 without faults;
+* the same with one item in 1,000 refused by the platform (target <= 1.05);
+* BigCommerce: 4 update shards (threads, one connector each) sharing one rate budget
+  under a scaled window of 150 requests / 3 s: achieved request rate / allowed rate
+  (target >= 0.90) and the 429s seen (target 0);
+* Shopify: points spent / points available over the run (bucket 2,000, 100/s). Above
+  5,000 variant changes Shopify's bulk path replaces per-product mutations; its minimum
+  is counted as 3 GraphQL requests (staged upload, run, one poll) per bulk operation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "layers" / "common"))
+
+from feedsync.adapters.bigcommerce import BigCommerceConnector  # noqa: E402
+from feedsync.adapters.rate_budget import LocalRateBudget  # noqa: E402
+from feedsync.adapters.shopify import ShopifyConnector  # noqa: E402
+from feedsync.adapters.woocommerce import WooCommerceConnector  # noqa: E402
+from feedsync.domain.capabilities import Capabilities, shopify  # noqa: E402
+from feedsync.domain.plan import Shard, build_plan  # noqa: E402
+from feedsync.domain.reconcile import Outcome  # noqa: E402
+from feedsync.local.sandbox import SandboxStore  # noqa: E402
+from feedsync.local.shopify_double import ShopifyDouble  # noqa: E402
+from feedsync.local.woo_double import WooCommerceDouble  # noqa: E402
+
+BULK_HANDSHAKE = 3
+Target = tuple[int, int, int | None, int | None]  # product id, variant id, ref, stock
+
+
+def outcomes(targets: Iterable[Target], fields: tuple[str, ...]) -> list[Outcome]:
+    """A "changed" outcome per variant: every field in ``fields`` gets a new value."""
+    out: list[Outcome] = []
+    for n, (pid, vid, _ref, stock) in enumerate(targets):
+        changes = []
+        for f in fields:
+            if f == "stock":
+                changes.append((f, stock, (stock or 0) + 3))
+            else:
+                changes.append((f, 1000, 1234 + n % 50))
+        out.append((n + 2, f"SKU{n}", "changed", pid, vid, tuple(changes), ""))
+    return out
+
+
+def minimum_requests(plan: list[Shard], caps: Capabilities) -> int:
+    """ceil(items / max batch) per operation (per product for per-product operations)."""
+    groups: dict[tuple[str, int | None], int] = {}
+    for shard in plan:
+        for batch in shard:
+            op = caps.op(batch["op"])
+            for item in batch["items"]:
+                key = (op.name, item["product_id"] if op.per_product else None)
+                groups[key] = groups.get(key, 0) + 1
+    bulk_ops = {path.bulk_op for path in caps.bulk}
+    return sum(
+        # A bulk operation's least is its handshake: stage the upload, run it, poll once.
+        BULK_HANDSHAKE * math.ceil(n / caps.op(name).max_batch)
+        if name in bulk_ops
+        else math.ceil(n / caps.op(name).max_batch)
+        for (name, _), n in groups.items()
+    )
+
+
+def apply_plan(
+    connectors: list[Any], plan: list[Shard], bad: set[int] | None = None
+) -> tuple[int, int, float]:
+    """Apply every batch with one worker per connector; returns (ok, failed, seconds)."""
+    work: queue.Queue[tuple[int, int, dict[str, Any]]] = queue.Queue()
+    for s, shard in enumerate(plan):
+        for b, batch in enumerate(shard):
+            work.put((s, b, batch))
+    tally = {"ok": 0, "failed": 0}
+    lock = threading.Lock()
+
+    def worker(connector: Any) -> None:
+        while True:
+            try:
+                s, b, batch = work.get_nowait()
+            except queue.Empty:
+                return
+            results = connector.apply(batch["op"], batch["items"], batch_key=f"bench-{s}-{b}")
+            with lock:
+                for ok, _ in results:
+                    tally["ok" if ok else "failed"] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(c,)) for c in connectors]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return tally["ok"], tally["failed"], time.perf_counter() - started
+
+
+def report(platform: str, label: str, sent: int, minimum: int, extra: str = "") -> None:
+    ratio = sent / minimum if minimum else float("nan")
+    print(
+        f"  {platform:<11} {label:<34} requests {sent:>7} / minimum {minimum:>7} "
+        f"= {ratio:.3f}{extra}"
+    )
+
+
+# --------------------------------------------------------------------------- bigcommerce
+def bigcommerce_runs(sizes: list[int]) -> None:
+    with SandboxStore() as sandbox:
+        for n in sizes:
+            for label, every in (("price+stock", 0), ("1 bad item per 1,000", 1000)):
+                sandbox.set_quota(10**9, 30.0)  # counting requests, not waiting
+                store_hash, token = sandbox.create_store()
+                products = sandbox.seed(store_hash, _bc_products(n))
+                targets = [
+                    (p["id"], v["id"], None, v["inventory_level"])
+                    for p in products
+                    for v in p["variants"]
+                ]
+                if every:
+                    for _pid, vid, _, _ in targets[every // 2 :: every]:
+                        sandbox.reject_variant(store_hash, vid, "price: must be positive")
+                connector = BigCommerceConnector(sandbox.api_url(store_hash), token)
+                caps = connector.capabilities
+                plan = build_plan(outcomes(targets, ("price", "stock")), caps)
+                sandbox.reset_log()
+                ok, failed, secs = apply_plan([connector], plan)
+                sent = sum(sandbox.request_counts.values())
+                report(
+                    "bigcommerce",
+                    f"{n:>7,} variants, {label}",
+                    sent,
+                    minimum_requests(plan, caps),
+                    f"  ({ok} ok, {failed} refused, {secs:.1f} s)",
+                )
+        _bigcommerce_rate(sandbox)
+
+
+def _bc_products(n: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": f"Bench product {i}",
+            "type": "physical",
+            "weight": 1,
+            "sku": f"BENCH-{i:07d}",
+            "price": 10.0,
+            "inventory_level": 5,
+        }
+        for i in range(n)
+    ]
+
+
+def _bigcommerce_rate(sandbox: SandboxStore, requests_to_send: int = 750) -> None:
+    """4 shards, one shared budget, a 150 / 3 s window: how close to the quota, 429s."""
+    store_hash, token = sandbox.create_store()
+    items = requests_to_send * 50
+    products = sandbox.seed(store_hash, _bc_products(items))
+    targets = [(p["id"], v["id"], None, 5) for p in products for v in p["variants"]]
+    sandbox.set_quota(150, 3.0)
+    budget = LocalRateBudget()
+    connectors = [
+        BigCommerceConnector(sandbox.api_url(store_hash), token, budget=budget) for _ in range(4)
+    ]
+    plan = build_plan(outcomes(targets, ("price",)), connectors[0].capabilities)
+    sandbox.reset_log()
+    _ok, _failed, secs = apply_plan(connectors, plan)
+    sent = sum(sandbox.request_counts.values())
+    allowed = 150 / 3.0
+    print(
+        f"  bigcommerce rate: 4 shards, window 150/3 s: {sent} requests in {secs:.1f} s = "
+        f"{sent / secs:.1f}/s of {allowed:.0f}/s allowed -> ratio {sent / secs / allowed:.3f}; "
+        f"429s {sandbox.rate_limited}"
+    )
+
+
+# ------------------------------------------------------------------------------ shopify
+def shopify_runs(sizes: list[int]) -> None:
+    for n in sizes:
+        for label, every in (("price+stock", 0), ("1 bad item per 1,000", 1000)):
+            with ShopifyDouble() as double:
+                products = double.seed_catalog(n // 4, 4)
+                targets = [
+                    (p["id"], v["id"], v["inventory_item_id"], 5)
+                    for p in products
+                    for v in p["variants"]
+                ]
+                if every:
+                    for _pid, vid, _, _ in targets[every // 2 :: every]:
+                        double.reject_variant(vid, "Price must be positive")
+                connector = ShopifyConnector(double.shop_url, double.access_token, bulk_poll_s=0.2)
+                caps = connector.capabilities
+                plan = build_plan(
+                    outcomes(targets, ("price", "stock")),
+                    caps,
+                    refs={vid: str(ref) for _p, vid, ref, _s in targets},
+                )
+                double.reset_log()
+                ok, failed, secs = apply_plan([connector], plan)
+                stats = double.stats()
+                sent = stats["graphql_requests"]
+                minimum = minimum_requests(plan, caps)
+                samples = stats["available"]
+                span = samples[-1][0] - samples[0][0] if samples else 0.0
+                available = 2000 + 100 * span
+                report(
+                    "shopify",
+                    f"{n:>7,} variants, {label}",
+                    sent,
+                    minimum,
+                    f"  ({ok} ok, {failed} refused, {secs:.1f} s; points "
+                    f"{stats['points_spent']:.0f} / {available:.0f} available = "
+                    f"{stats['points_spent'] / available:.2f}; throttled {stats['throttled']})",
+                )
+    # The per-product path (below the bulk threshold), counted with a fast bucket.
+    per_product = _without_bulk(shopify())
+    with ShopifyDouble(restore_rate=100_000.0, maximum_available=100_000.0) as double:
+        products = double.seed_catalog(1000, 4)
+        targets = [(p["id"], v["id"], v["inventory_item_id"], 5) for p in products
+                   for v in p["variants"]]  # fmt: skip
+        connector = ShopifyConnector(double.shop_url, double.access_token)
+        plan = build_plan(outcomes(targets, ("price",)), per_product)
+        double.reset_log()
+        ok, failed, secs = apply_plan([connector], plan)
+        report(
+            "shopify",
+            "4,000 variants per product (no bulk)",
+            double.stats()["graphql_requests"],
+            minimum_requests(plan, per_product),
+            f"  ({ok} ok, {failed} refused, {secs:.1f} s)",
+        )
+
+
+def _without_bulk(caps: Capabilities) -> Capabilities:
+    from dataclasses import replace
+
+    return replace(caps, bulk=())
+
+
+# -------------------------------------------------------------------------- woocommerce
+def woocommerce_runs(sizes: list[int]) -> None:
+    for n in sizes:
+        for label, every in (("price+stock", 0), ("1 bad item per 1,000", 1000)):
+            with WooCommerceDouble() as double:
+                simple = n // 2
+                parents = (n - simple) // 50
+                double.seed_catalog(simple=simple, variable=parents, variations_each=50)
+                targets: list[Target] = []
+                for product in double.products():
+                    if product["variations"]:
+                        targets += [(product["id"], v, None, 5) for v in product["variations"]]
+                    else:
+                        targets.append((product["id"], product["id"], None, 5))
+                if every:
+                    for _pid, vid, _, _ in targets[every // 2 :: every]:
+                        double.reject_item(vid, "Invalid price")
+                key, secret = double.credentials
+                connector = WooCommerceConnector(double.site_url, key, secret, allow_http=True)
+                caps = connector.capabilities
+                plan = build_plan(outcomes(targets, ("price", "stock")), caps)
+                double.reset_log()
+                ok, failed, secs = apply_plan([connector], plan)
+                report(
+                    "woocommerce",
+                    f"{n:>7,} variants, {label}",
+                    sum(double.request_counts().values()),
+                    minimum_requests(plan, caps),
+                    f"  ({ok} ok, {failed} refused, {secs:.1f} s)",
+                )
+
+
+RUNS: dict[str, Callable[[list[int]], None]] = {
+    "bigcommerce": bigcommerce_runs,
+    "shopify": shopify_runs,
+    "woocommerce": woocommerce_runs,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--only", choices=sorted(RUNS), action="append")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print("connector benchmark: requests sent / minimum (ceil(items / max batch) per operation)")
+    for name in args.only or list(RUNS):
+        started = time.perf_counter()
+        RUNS[name](sizes)
+        print(f"  ({name}: {time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

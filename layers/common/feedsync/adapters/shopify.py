@@ -1,0 +1,882 @@
+"""Shopify Admin GraphQL connector: read variants, write prices, costs and stock.
+
+Reads page through ``products`` (with their variants; a product with more variants than a
+page holds is completed with ``product(id).variants``). Writes:
+
+* ``variants_bulk``: ``productVariantsBulkUpdate`` for one product, ``allowPartialUpdates``;
+  userErrors name ``["variants", "<i>", ...]``, so each bad variant fails alone.
+* ``inventory_set``: ``inventorySetQuantities`` (``available``, reason ``correction``) with
+  ``compareQuantity`` = the stock we last read, so a sale in between is not overwritten. The
+  mutation is all-or-nothing, so items with userErrors are dropped and the rest re-sent; a
+  stale compare is re-read: already at the target (e.g. our own earlier attempt whose answer
+  was lost) counts as done, anything else is reported, never overwritten.
+* ``variants_bulk_operation``: the same variant updates as a bulk mutation (one JSONL line of
+  variables per product) through a staged upload, polled to the end; per-line userErrors
+  are mapped back to items.
+
+Throttling is cost based: every answer's ``extensions.cost`` says what the bucket holds and
+how fast it refills; a request whose (last seen or estimated) cost exceeds what is left
+waits just long enough first, and a THROTTLED answer (HTTP 200) waits for the refill and is
+sent again. 5xx, 429, timeouts and connection resets back off exponentially with jitter,
+then raise ``StoreUnavailable``; 401/403 raise ``StoreAuthError``; other GraphQL errors
+``StoreRequestError``. ``points_spent`` sums the actual query costs.
+
+The schema (``../shared/specs``) predates Shopify 2026-01, which requires ``@idempotent``
+on inventory mutations and renames ``compareQuantity`` to ``changeFromQuantity``; against
+this schema neither exists, so the batch key travels as ``referenceDocumentUri`` and
+compare-and-set gives retries their safety.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from feedsync.domain import capabilities as _capabilities
+from feedsync.domain.fields import Variant
+from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
+
+JSON = dict[str, Any]
+PlanItem = dict[str, Any]
+ItemResult = tuple[bool, str]
+
+API_VERSION = "2025-01"  # the schema file is 'unstable' of 2024-12-18; 2025-01 was then current
+_TRANSIENT_EXCEPTIONS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+_TRANSIENT_CODES = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"})
+_DONE = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
+
+_VARIANT_FIELDS = """
+fragment FeedsyncVariant on ProductVariant {
+  id
+  sku
+  barcode
+  price
+  compareAtPrice
+  inventoryQuantity
+  inventoryItem { id unitCost { amount } }
+}
+"""
+PRODUCTS_QUERY = (
+    """
+query FeedsyncProducts($first: Int!, $after: String, $query: String, $variants: Int!) {
+  products(first: $first, after: $after, query: $query, sortKey: ID) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id
+      title
+      updatedAt
+      variants(first: $variants) {
+        pageInfo { hasNextPage endCursor }
+        nodes { ...FeedsyncVariant }
+      }
+    }
+  }
+}
+"""
+    + _VARIANT_FIELDS
+)
+PRODUCT_VARIANTS_QUERY = (
+    """
+query FeedsyncProductVariants($id: ID!, $first: Int!, $after: String) {
+  product(id: $id) {
+    variants(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { ...FeedsyncVariant }
+    }
+  }
+}
+"""
+    + _VARIANT_FIELDS
+)
+PRIMARY_LOCATION_QUERY = "query FeedsyncPrimaryLocation { location { id } }"
+VARIANTS_BULK_UPDATE = """
+mutation FeedsyncVariantsBulkUpdate($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+  productVariantsBulkUpdate(productId: $productId, variants: $variants, allowPartialUpdates: true) {
+    userErrors { field message code }
+  }
+}
+"""
+INVENTORY_SET = """
+mutation FeedsyncInventorySet($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    userErrors { field message code }
+  }
+}
+"""
+INVENTORY_LEVELS_QUERY = """
+query FeedsyncInventoryLevels($ids: [ID!]!, $locationId: ID!) {
+  nodes(ids: $ids) {
+    ... on InventoryItem {
+      id
+      inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } }
+    }
+  }
+}
+"""
+STAGED_UPLOADS = """
+mutation FeedsyncStagedUpload($input: [StagedUploadInput!]!) {
+  stagedUploadsCreate(input: $input) {
+    stagedTargets { url resourceUrl parameters { name value } }
+    userErrors { field message }
+  }
+}
+"""
+BULK_RUN = """
+mutation FeedsyncBulkRun($mutation: String!, $path: String!, $client: String) {
+  bulkOperationRunMutation(
+    mutation: $mutation, stagedUploadPath: $path, clientIdentifier: $client
+  ) {
+    bulkOperation { id status }
+    userErrors { field message code }
+  }
+}
+"""
+BULK_POLL_QUERY = """
+query FeedsyncBulkOperation($id: ID!) {
+  node(id: $id) {
+    ... on BulkOperation { id status errorCode objectCount url partialDataUrl }
+  }
+}
+"""
+CURRENT_BULK_QUERY = """
+query FeedsyncCurrentBulkMutation {
+  currentBulkOperation(type: MUTATION) { id status }
+}
+"""
+
+
+def to_cents(value: Any) -> int | None:
+    """A Shopify Money/Decimal value (``"12.99"``) -> integer cents, rounded half-even."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a money amount: {value!r}")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"not a money amount: {value!r}") from None
+    if not amount.is_finite():
+        raise ValueError(f"not a money amount: {value!r}")
+    return int(amount.scaleb(2).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def from_cents(cents: int | None) -> str | None:
+    """Integer cents -> Shopify's decimal string, e.g. 1349 -> ``"13.49"``, -5 -> ``"-0.05"``."""
+    if cents is None:
+        return None
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def gid(kind: str, number: int | str) -> str:
+    return f"gid://shopify/{kind}/{number}"
+
+
+def gid_number(value: str) -> int:
+    """``gid://shopify/ProductVariant/123`` -> 123 (query strings after the id ignored)."""
+    return int(value.rsplit("/", 1)[-1].split("?", 1)[0])
+
+
+def _search_time(moment: datetime) -> str:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ShopifyConnector:
+    """One shop (``https://{shop}.myshopify.com``), authenticated by an Admin API token."""
+
+    # Read page sizes: products(30) x variants(10) asks 2 + 30 x (1 + 2 + 10 x 3) = 992 points,
+    # under the 1,000 single-query limit; longer products are completed 250 variants a time.
+    page_products = 30
+    page_variants = 10
+    variant_page = 250
+    max_batch = 250
+    max_bulk_lines_variants = 250
+    max_throttle_waits = 30
+    backoff_base_s = 0.5
+    backoff_cap_s = 30.0
+    bulk_timeout_s = 840.0  # under a Lambda's 15 minutes
+    stock_reason = "correction"
+
+    def __init__(
+        self,
+        shop_url: str,
+        access_token: str,
+        *,
+        api_version: str = API_VERSION,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 30.0,
+        max_retries: int = 5,
+        bulk_poll_s: float = 1.0,
+    ) -> None:
+        self.capabilities = _capabilities.shopify()
+        self.shop_url = shop_url.rstrip("/")
+        self.api_version = api_version
+        self.endpoint = f"{self.shop_url}/admin/api/{api_version}/graphql.json"
+        self._token = access_token
+        self._session = session if session is not None else requests.Session()
+        self._sleep = sleep
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.bulk_poll_s = bulk_poll_s
+        self._random = random.Random()
+        self._primary_location: str | None = None
+        # Bucket as last reported, and the costs each document was last charged.
+        self._bucket: tuple[float, float, float, float] | None = None  # avail, max, rate, t
+        self._waited_s = 0.0
+        self._requested: dict[str, int] = {}
+        self.points_spent = 0
+        self.requests_sent = 0
+        self.throttled = 0
+
+    def __repr__(self) -> str:  # never shows the token
+        return f"ShopifyConnector({self.shop_url!r})"
+
+    # -- reading ----------------------------------------------------------------------------
+    def iter_variants(
+        self, modified_since: datetime | None = None, modified_until: datetime | None = None
+    ) -> Iterator[Variant]:
+        """Every variant of every product updated in the range (money in cents)."""
+        terms = []
+        if modified_since is not None:
+            terms.append(f"updated_at:>='{_search_time(modified_since)}'")
+        if modified_until is not None:
+            terms.append(f"updated_at:<='{_search_time(modified_until)}'")
+        variables: JSON = {
+            "first": self.page_products,
+            "variants": self.page_variants,
+            "after": None,
+            "query": " ".join(terms) or None,
+        }
+        estimate = 2 + self.page_products * (3 + 3 * self.page_variants)
+        while True:
+            data = self._graphql(PRODUCTS_QUERY, variables, "FeedsyncProducts", estimate)
+            products = data["products"]
+            for product in products["nodes"]:
+                yield from self._product_variants(product)
+            page = products["pageInfo"]
+            if not page["hasNextPage"] or not products["nodes"]:
+                return
+            variables["after"] = page["endCursor"]
+
+    def _product_variants(self, product: JSON) -> Iterator[Variant]:
+        pid = gid_number(product["id"])
+        title = product.get("title")
+        modified = product.get("updatedAt")
+        connection = product["variants"]
+        while True:
+            for v in connection["nodes"]:
+                yield self._variant(pid, title, modified, v)
+            page = connection["pageInfo"]
+            if not page["hasNextPage"]:
+                return
+            data = self._graphql(
+                PRODUCT_VARIANTS_QUERY,
+                {"id": product["id"], "first": self.variant_page, "after": page["endCursor"]},
+                "FeedsyncProductVariants",
+                3 + 3 * self.variant_page,
+            )
+            if data.get("product") is None:  # deleted while we were reading
+                return
+            connection = data["product"]["variants"]
+
+    def _variant(self, pid: int, title: str | None, modified: str | None, v: JSON) -> Variant:
+        vid = gid_number(v["id"])
+        item = v.get("inventoryItem") or {}
+        cost = (item.get("unitCost") or {}).get("amount")
+        try:
+            price, compare_at, cost_cents = (
+                to_cents(v.get("price")),
+                to_cents(v.get("compareAtPrice")),
+                to_cents(cost),
+            )
+        except ValueError as exc:
+            raise StoreRequestError(
+                f"Shopify store {self.shop_url}: product {pid} variant {vid} has an unreadable "
+                f"price: {exc}"
+            ) from None
+        stock = v.get("inventoryQuantity")
+        return (
+            pid,
+            vid,
+            v.get("sku") or None,
+            v.get("barcode") or None,
+            price,
+            None,  # Shopify has no sale price
+            compare_at,
+            cost_cents,
+            int(stock) if stock is not None else None,
+            title,
+            modified,
+            str(gid_number(item["id"])) if item.get("id") else None,
+        )
+
+    # -- writing ----------------------------------------------------------------------------
+    def apply(
+        self, op: str, items: list[PlanItem], *, batch_key: str, location: str | None = None
+    ) -> list[ItemResult]:
+        """One batch of one operation; ``(ok, message)`` per item, in order."""
+        limit = self.capabilities.op(op).max_batch
+        if len(items) > limit:
+            raise ValueError(f"{op} takes at most {limit} items, got {len(items)}")
+        if not items:
+            return []
+        if op == "variants_bulk":
+            return self._variants_bulk(items)
+        if op == "inventory_set":
+            return self._inventory_set(items, batch_key, location)
+        if op == "variants_bulk_operation":
+            return self._variants_bulk_operation(items, batch_key)
+        raise ValueError(f"shopify has no write operation {op!r}")
+
+    @staticmethod
+    def _variant_input(item: PlanItem) -> JSON | str:
+        """The ProductVariantsBulkInput for an item, or why it cannot be sent."""
+        payload: JSON = {"id": gid("ProductVariant", int(item["variant_id"]))}
+        for name, change in (item.get("changes") or {}).items():
+            new = None if change[1] is None else int(change[1])
+            if name == "price":
+                if new is None:
+                    return "Shopify requires a price: it cannot be emptied"
+                payload["price"] = from_cents(new)
+            elif name == "retail_price":
+                payload["compareAtPrice"] = from_cents(new)
+            elif name == "cost_price":
+                payload["inventoryItem"] = {"cost": from_cents(new)}
+            else:
+                raise ValueError(f"variant field {name!r} is not writable with variants_bulk")
+        return payload
+
+    def _variants_bulk(self, items: list[PlanItem]) -> list[ItemResult]:
+        products = {int(i["product_id"]) for i in items}
+        if len(products) != 1:
+            raise ValueError(f"variants_bulk takes one product's items, got {sorted(products)}")
+        results: list[ItemResult] = [(True, "")] * len(items)
+        sent: list[int] = []
+        variants: list[JSON] = []
+        for i, item in enumerate(items):
+            payload = self._variant_input(item)
+            if isinstance(payload, str):
+                results[i] = (False, payload)
+            else:
+                sent.append(i)
+                variants.append(payload)
+        if not variants:
+            return results
+        data = self._graphql(
+            VARIANTS_BULK_UPDATE,
+            {"productId": gid("Product", products.pop()), "variants": variants},
+            "FeedsyncVariantsBulkUpdate",
+            10,
+        )
+        errors = (data.get("productVariantsBulkUpdate") or {}).get("userErrors") or []
+        self._map_variant_errors(errors, sent, results)
+        return results
+
+    @staticmethod
+    def _map_variant_errors(errors: list[JSON], sent: list[int], results: list[ItemResult]) -> None:
+        """userErrors (``field: ["variants", "3", "price"]``) onto the items sent."""
+        per_item: dict[int, list[str]] = {}
+        general: list[str] = []
+        for error in errors:
+            path = error.get("field") or []
+            message = _user_error_text(error)
+            if len(path) >= 2 and path[0] == "variants" and str(path[1]).isdigit():
+                position = int(path[1])
+                if position < len(sent):
+                    per_item.setdefault(sent[position], []).append(message)
+                    continue
+            general.append(message)
+        for i in sent:
+            messages = per_item.get(i, []) + general
+            if messages:
+                results[i] = (False, "; ".join(messages))
+
+    # -- stock ------------------------------------------------------------------------------
+    def _location_gid(self, location: str | None) -> str:
+        if location:
+            return location if location.startswith("gid://") else gid("Location", location)
+        if self._primary_location is None:
+            data = self._graphql(PRIMARY_LOCATION_QUERY, {}, "FeedsyncPrimaryLocation", 1)
+            found = data.get("location")
+            if not found:
+                raise StoreRequestError(
+                    f"Shopify store {self.shop_url} has no primary location; "
+                    "set the profile's stock location"
+                )
+            self._primary_location = str(found["id"])
+        return self._primary_location
+
+    def _inventory_set(
+        self, items: list[PlanItem], batch_key: str, location: str | None
+    ) -> list[ItemResult]:
+        location_id = self._location_gid(location)
+        results: list[ItemResult] = [(True, "")] * len(items)
+        compared: list[int] = []
+        blind: list[int] = []  # never read from the store: nothing to compare with
+        for i, item in enumerate(items):
+            change = (item.get("changes") or {}).get("stock")
+            if change is None or change[1] is None:
+                results[i] = (False, "no stock quantity to set")
+            elif not item.get("ref"):
+                results[i] = (
+                    False,
+                    "the variant's inventory item is unknown; re-import the catalog",
+                )
+            elif change[0] is None:
+                blind.append(i)
+            else:
+                compared.append(i)
+        uri = f"gid://feedsync/SyncBatch/{quote(batch_key, safe='')}"
+        for group, ignore in ((compared, False), (blind, True)):
+            if group:
+                self._set_quantities(items, group, ignore, location_id, uri, results)
+        return results
+
+    def _set_quantities(
+        self,
+        items: list[PlanItem],
+        indexes: list[int],
+        ignore_compare: bool,
+        location_id: str,
+        uri: str,
+        results: list[ItemResult],
+    ) -> None:
+        stale: list[int] = []
+        pending = list(indexes)
+        while pending:
+            quantities = []
+            for i in pending:
+                old, new = items[i]["changes"]["stock"]
+                entry: JSON = {
+                    "inventoryItemId": gid("InventoryItem", items[i]["ref"]),
+                    "locationId": location_id,
+                    "quantity": int(new),
+                }
+                if not ignore_compare:
+                    entry["compareQuantity"] = int(old)
+                quantities.append(entry)
+            variables = {
+                "input": {
+                    "name": "available",
+                    "reason": self.stock_reason,
+                    "referenceDocumentUri": uri,
+                    "ignoreCompareQuantity": ignore_compare,
+                    "quantities": quantities,
+                }
+            }
+            data = self._graphql(INVENTORY_SET, variables, "FeedsyncInventorySet", 10)
+            errors = (data.get("inventorySetQuantities") or {}).get("userErrors") or []
+            if not errors:
+                break
+            bad: dict[int, list[str]] = {}
+            general: list[str] = []
+            for error in errors:
+                path = error.get("field") or []
+                if len(path) >= 3 and path[1] == "quantities" and str(path[2]).isdigit():
+                    position = int(path[2])
+                    if position < len(pending):
+                        if error.get("code") == "COMPARE_QUANTITY_STALE":
+                            stale.append(pending[position])
+                        bad.setdefault(pending[position], []).append(_user_error_text(error))
+                        continue
+                general.append(_user_error_text(error))
+            if general or not bad:  # nothing we can drop: the whole request is refused
+                for i in pending:
+                    results[i] = (False, "; ".join(general + bad.get(i, [])))
+                return
+            for i, messages in bad.items():
+                results[i] = (False, "; ".join(messages))
+            pending = [i for i in pending if i not in bad]  # all-or-nothing: send the rest again
+        if stale:
+            self._recheck_stale(items, stale, location_id, results)
+
+    def _recheck_stale(
+        self, items: list[PlanItem], stale: list[int], location_id: str, results: list[ItemResult]
+    ) -> None:
+        """A stale compare is fine when the store already holds the target quantity."""
+        ids = [gid("InventoryItem", items[i]["ref"]) for i in stale]
+        data = self._graphql(
+            INVENTORY_LEVELS_QUERY,
+            {"ids": ids, "locationId": location_id},
+            "FeedsyncInventoryLevels",
+            3 * len(ids),
+        )
+        current: dict[str, int | None] = {}
+        for node in data.get("nodes") or []:
+            if not node or "id" not in node:
+                continue
+            level = node.get("inventoryLevel") or {}
+            found = [
+                q["quantity"] for q in level.get("quantities") or [] if q["name"] == "available"
+            ]
+            current[node["id"]] = found[0] if found else None
+        for i, item_gid in zip(stale, ids, strict=True):
+            old, new = items[i]["changes"]["stock"]
+            now = current.get(item_gid)
+            if now is not None and now == int(new):
+                results[i] = (True, "")
+            else:
+                results[i] = (
+                    False,
+                    f"stock changed in the store since it was read (expected {old}, found "
+                    f"{'unknown' if now is None else now}); not overwritten",
+                )
+
+    # -- bulk mutation ----------------------------------------------------------------------
+    def _variants_bulk_operation(self, items: list[PlanItem], batch_key: str) -> list[ItemResult]:
+        results: list[ItemResult] = [(True, "")] * len(items)
+        by_product: dict[int, list[int]] = {}
+        inputs: dict[int, JSON] = {}
+        for i, item in enumerate(items):
+            payload = self._variant_input(item)
+            if isinstance(payload, str):
+                results[i] = (False, payload)
+                continue
+            inputs[i] = payload
+            by_product.setdefault(int(item["product_id"]), []).append(i)
+        lines: list[list[int]] = []
+        chunks: list[bytes] = []
+        for pid, indexes in by_product.items():
+            for start in range(0, len(indexes), self.max_bulk_lines_variants):
+                part = indexes[start : start + self.max_bulk_lines_variants]
+                lines.append(part)
+                line = {"productId": gid("Product", pid), "variants": [inputs[i] for i in part]}
+                chunks.append(json.dumps(line, separators=(",", ":")).encode())
+        if not lines:
+            return results
+        path = self._stage_upload(b"\n".join(chunks) + b"\n", batch_key)
+        operation = self._run_bulk_mutation(path, batch_key)
+        final = self._wait_bulk(operation)
+        status = final.get("status")
+        if status != "COMPLETED":
+            code = final.get("errorCode") or status
+            message = (
+                f"Shopify store {self.shop_url}: bulk operation {operation} ended {status} ({code})"
+            )
+            if code == "ACCESS_DENIED":
+                raise StoreAuthError(message + "; check the app's write_products scope")
+            raise StoreUnavailable(message)
+        seen: set[int] = set()
+        if final.get("url"):
+            for raw in self._download(str(final["url"])).splitlines():
+                if not raw.strip():
+                    continue
+                entry = json.loads(raw)
+                number = entry.get("__lineNumber")
+                if not isinstance(number, int) or not 0 <= number < len(lines):
+                    continue
+                seen.add(number)
+                sent = lines[number]
+                if entry.get("errors"):
+                    text = "; ".join(str(e.get("message")) for e in entry["errors"])
+                    for i in sent:
+                        results[i] = (False, text)
+                    continue
+                payload = (entry.get("data") or {}).get("productVariantsBulkUpdate") or {}
+                self._map_variant_errors(payload.get("userErrors") or [], sent, results)
+        for number, sent in enumerate(lines):
+            if number not in seen:
+                for i in sent:
+                    results[i] = (False, "the bulk operation returned no result for this item")
+        return results
+
+    def _stage_upload(self, body: bytes, batch_key: str) -> str:
+        filename = f"feedsync-{quote(batch_key, safe='')}.jsonl"
+        data = self._graphql(
+            STAGED_UPLOADS,
+            {
+                "input": [
+                    {
+                        "resource": "BULK_MUTATION_VARIABLES",
+                        "filename": filename,
+                        "mimeType": "text/jsonl",
+                        "httpMethod": "POST",
+                    }
+                ]
+            },
+            "FeedsyncStagedUpload",
+            10,
+        )
+        payload = data.get("stagedUploadsCreate") or {}
+        targets = payload.get("stagedTargets") or []
+        if payload.get("userErrors") or not targets or not targets[0]:
+            raise StoreRequestError(
+                f"Shopify store {self.shop_url} refused a staged upload: "
+                + "; ".join(_user_error_text(e) for e in payload.get("userErrors") or [])
+            )
+        target = targets[0]
+        params = [(p["name"], p["value"]) for p in target.get("parameters") or []]
+        key = next((v for n, v in params if n == "key"), None)
+        self._transfer(
+            "POST",
+            str(target["url"]),
+            data=params,
+            files={"file": (filename, body, "text/jsonl")},
+        )
+        if key is None:  # no form key: the resource URL's path names the file
+            key = urlsplit(str(target.get("resourceUrl") or "")).path.lstrip("/")
+        return key
+
+    def _run_bulk_mutation(self, path: str, batch_key: str) -> str:
+        busy_waits = 0
+        while True:
+            data = self._graphql(
+                BULK_RUN,
+                {"mutation": VARIANTS_BULK_UPDATE, "path": path, "client": batch_key},
+                "FeedsyncBulkRun",
+                10,
+            )
+            payload = data.get("bulkOperationRunMutation") or {}
+            errors = payload.get("userErrors") or []
+            if not errors and payload.get("bulkOperation"):
+                return str(payload["bulkOperation"]["id"])
+            if any(e.get("code") == "OPERATION_IN_PROGRESS" for e in errors) and busy_waits < 3:
+                # One bulk mutation per shop: wait for the running one (maybe our own earlier
+                # attempt whose answer was lost), then start ours; the values are absolute.
+                busy_waits += 1
+                current = self._graphql(CURRENT_BULK_QUERY, {}, "FeedsyncCurrentBulkMutation", 1)
+                running = current.get("currentBulkOperation")
+                if running and running.get("status") not in _DONE:
+                    self._wait_bulk(str(running["id"]))
+                continue
+            raise StoreRequestError(
+                f"Shopify store {self.shop_url} refused the bulk mutation: "
+                + "; ".join(_user_error_text(e) for e in errors)
+            )
+
+    def _wait_bulk(self, operation: str) -> JSON:
+        waited = 0.0
+        while True:
+            data = self._graphql(BULK_POLL_QUERY, {"id": operation}, "FeedsyncBulkOperation", 1)
+            node = data.get("node") or {}
+            if node.get("status") in _DONE:
+                return node
+            if waited >= self.bulk_timeout_s:
+                raise StoreUnavailable(
+                    f"Shopify store {self.shop_url}: bulk operation {operation} still "
+                    f"{node.get('status')} after {waited:.0f} s"
+                )
+            self._sleep(self.bulk_poll_s)
+            waited += self.bulk_poll_s
+
+    def _download(self, url: str) -> bytes:
+        return self._transfer("GET", url).content
+
+    # -- transport --------------------------------------------------------------------------
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2**attempt)
+        return self._random.uniform(ceiling / 2, ceiling)  # "equal jitter"
+
+    def _transfer(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Staged upload / result download: not the Admin API, so no token and no bucket."""
+        failures = 0
+        while True:
+            try:
+                response = self._session.request(method, url, timeout=self.timeout, **kwargs)
+            except _TRANSIENT_EXCEPTIONS as exc:
+                what = f"{type(exc).__name__} ({exc})"
+            else:
+                if response.status_code < 300:
+                    return response
+                what = f"HTTP {response.status_code}"
+                if response.status_code < 500 and response.status_code != 429:
+                    raise StoreRequestError(
+                        f"Shopify store {self.shop_url}: {method} of a bulk file was refused "
+                        f"({what}: {response.text[:200]})"
+                    )
+            if failures >= self.max_retries:
+                raise StoreUnavailable(
+                    f"Shopify store {self.shop_url}: {method} of a bulk file failed after "
+                    f"{failures + 1} attempt(s); last: {what}"
+                )
+            self._sleep(self._backoff(failures))
+            failures += 1
+
+    def _available_now(self) -> float | None:
+        if self._bucket is None:
+            return None
+        available, maximum, rate, seen_at = self._bucket
+        elapsed = max(time.monotonic() - seen_at, self._waited_s)
+        return min(maximum, available + rate * elapsed)
+
+    def _note_cost(self, body: JSON, operation: str) -> JSON:
+        cost = (body.get("extensions") or {}).get("cost") or {}
+        status = cost.get("throttleStatus") or {}
+        try:
+            self._bucket = (
+                float(status["currentlyAvailable"]),
+                float(status["maximumAvailable"]),
+                float(status["restoreRate"]),
+                time.monotonic(),
+            )
+            self._waited_s = 0.0
+        except (KeyError, TypeError, ValueError):
+            pass
+        if isinstance(cost.get("requestedQueryCost"), int | float):
+            self._requested[operation] = int(cost["requestedQueryCost"])
+        if isinstance(cost.get("actualQueryCost"), int | float):
+            self.points_spent += int(cost["actualQueryCost"])
+        return cost
+
+    def _wait_for_points(self, needed: float) -> None:
+        available = self._available_now()
+        if self._bucket is None or available is None or needed <= available:
+            return
+        rate = self._bucket[2] or 1.0
+        wait = (needed - available) / rate
+        self._sleep(wait)
+        self._waited_s += wait
+
+    def _graphql(self, query: str, variables: JSON, operation: str, estimate: int) -> JSON:
+        """Send one document; waits, retries and error mapping live here. Returns ``data``."""
+        failures = 0  # 5xx, timeouts, resets, 429s
+        throttles = 0
+        attempts = 0
+        headers = {
+            "X-Shopify-Access-Token": self._token,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        body = {"query": query, "variables": variables, "operationName": operation}
+        while True:
+            attempts += 1
+            self._wait_for_points(self._requested.get(operation, estimate))
+            retry_after: float | None = None
+            self.requests_sent += 1
+            try:
+                response = self._session.post(
+                    self.endpoint, json=body, headers=headers, timeout=self.timeout
+                )
+            except _TRANSIENT_EXCEPTIONS as exc:
+                what = f"{type(exc).__name__} ({exc})"
+            else:
+                status = response.status_code
+                if status in (401, 403):
+                    raise StoreAuthError(
+                        f"Shopify store {self.shop_url} rejected the access token (HTTP "
+                        f"{status}: {_text(response)}); reinstall the app or check its scopes"
+                    )
+                if status == 429 or status >= 500:
+                    what = f"HTTP {status}"
+                    retry_after = _retry_after(response)
+                elif status != 200:
+                    raise StoreRequestError(
+                        f"Shopify store {self.shop_url}: {operation} was rejected with HTTP "
+                        f"{status}: {_text(response)}"
+                    )
+                else:
+                    try:
+                        answer = response.json()
+                    except ValueError:
+                        answer = None
+                    if not isinstance(answer, dict):
+                        what = "an answer that is not a JSON object"
+                    else:
+                        cost = self._note_cost(answer, operation)
+                        errors = answer.get("errors") or []
+                        codes = {
+                            str((e.get("extensions") or {}).get("code"))
+                            for e in errors
+                            if isinstance(e, dict)
+                        }
+                        if not errors and isinstance(answer.get("data"), dict):
+                            return dict(answer["data"])
+                        if "THROTTLED" in codes:
+                            throttles += 1
+                            self.throttled += 1
+                            if throttles > self.max_throttle_waits:
+                                raise StoreUnavailable(
+                                    f"Shopify store {self.shop_url}: {operation} throttled "
+                                    f"{throttles - 1} times in a row"
+                                )
+                            self._wait_throttled(cost, operation, estimate)
+                            continue
+                        text = _errors_text(errors) or "no data in the answer"
+                        if codes & _TRANSIENT_CODES:
+                            what = text
+                        elif "ACCESS_DENIED" in codes:
+                            raise StoreAuthError(
+                                f"Shopify store {self.shop_url}: {operation} was denied: {text}; "
+                                "check the app's scopes"
+                            )
+                        else:
+                            raise StoreRequestError(
+                                f"Shopify store {self.shop_url}: {operation} failed: {text}"
+                            )
+            if failures >= self.max_retries:
+                raise StoreUnavailable(
+                    f"Shopify store {self.shop_url}: {operation} failed after {attempts} "
+                    f"attempt(s); last: {what}"
+                )
+            self._sleep(retry_after if retry_after is not None else self._backoff(failures))
+            failures += 1
+
+    def _wait_throttled(self, cost: JSON, operation: str, estimate: int) -> None:
+        status = cost.get("throttleStatus") or {}
+        needed = cost.get("requestedQueryCost") or self._requested.get(operation, estimate)
+        try:
+            missing = float(needed) - float(status["currentlyAvailable"])
+            rate = float(status["restoreRate"]) or 1.0
+        except (KeyError, TypeError, ValueError):
+            self._sleep(1.0)
+            return
+        # A throttled answer may come with room to spare (another client spent it first):
+        # wait at least one restore tick.
+        wait = max(missing / rate, 1.0 / rate)
+        self._sleep(wait)
+        self._waited_s += wait
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    raw = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(raw)) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _user_error_text(error: JSON) -> str:
+    message = str(error.get("message") or "invalid")
+    path = error.get("field") or []
+    tail = [str(p) for p in path if not str(p).isdigit() and p not in ("variants", "input")]
+    code = error.get("code")
+    where = ".".join(tail)
+    text = f"{where}: {message}" if where else message
+    return f"{text} ({code})" if code else text
+
+
+def _errors_text(errors: list[Any]) -> str:
+    texts = []
+    for error in errors:
+        if isinstance(error, dict):
+            code = (error.get("extensions") or {}).get("code")
+            message = str(error.get("message") or "")
+            texts.append(f"{message} ({code})" if code else message)
+    return "; ".join(t for t in texts if t)
+
+
+def _text(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:300] or "no details"
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, str):
+        return errors
+    if isinstance(errors, list):
+        return _errors_text(errors) or json.dumps(errors)[:300]
+    return json.dumps(body)[:300]

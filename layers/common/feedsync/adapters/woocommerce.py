@@ -1,0 +1,537 @@
+"""WooCommerce REST API v3 connector: read products and variations, write batches.
+
+Base URL ``{site}/wp-json/wc/v3``; the consumer key/secret go as HTTP Basic auth, which
+WooCommerce accepts over HTTPS only (over plain HTTP it wants OAuth 1.0a signatures, and
+Basic auth would send the secret in clear), so plain ``http://`` is refused unless
+``allow_http`` (the loopback double).
+
+Reading: ``GET /products`` 100 per page in id order (stable while the shop changes),
+paged by ``X-WP-TotalPages``; a variable product's variations come from
+``GET /products/{id}/variations``. A range import filters products with
+``modified_after``/``modified_before`` (GMT). Changing a variation does not reliably
+touch its parent's ``date_modified_gmt``, and WooCommerce has no endpoint listing
+variations across products, so a range import also pages the catalog's ids
+(``_fields=id,name,type,variations``) and asks each variable product outside the
+range whether a variation changed (``/variations?per_page=1`` with the same range);
+those that did are read whole. Cost: ``ceil(products/100)`` small pages plus one small
+request per variable product on top of the changed ones; set
+``check_unchanged_parents = False`` where parents are known to be bumped.
+
+Writing: ``POST /products/batch`` (simple products' price/stock, any product's name)
+and ``POST /products/{parent}/variations/batch`` (one parent per request), 100 objects
+at most. Per-item failures come inside HTTP 200 as ``{"id", "error": {...}}`` and are
+matched to items by id. A 413 (a site that lowered ``woocommerce_rest_batch_items_limit``)
+splits the batch in halves. Updates carry absolute values, so a retry after a lost
+answer is harmless (WooCommerce has no idempotency keys: ``batch_key`` is unused).
+
+429, 5xx, timeouts and connection errors are retried with exponential backoff and
+jitter (``Retry-After`` honoured), then ``StoreUnavailable``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from feedsync.core.ports import ItemResult, PlanItem
+from feedsync.domain import capabilities as caps
+from feedsync.domain.fields import Variant
+from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
+
+JSON = dict[str, Any]
+
+_TRANSIENT_EXCEPTIONS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+# One second either side: WordPress's date bounds are exclusive, and a product read
+# twice at the edge of two ranges is harmless (the index replaces it wholesale).
+_RANGE_SLACK = timedelta(seconds=1)
+
+
+def to_cents(value: Any) -> int | None:
+    """A WooCommerce price ("12.5", "" when unset) -> integer cents, rounded half-even."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a money amount: {value!r}")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"not a money amount: {value!r}") from None
+    if not amount.is_finite():
+        raise ValueError(f"not a money amount: {value!r}")
+    return int(amount.scaleb(2).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def money_text(cents: int | None) -> str:
+    """Integer cents -> WooCommerce's price string with 2 decimals; None -> "" (unset)."""
+    if cents is None:
+        return ""
+    return f"{Decimal(int(cents)).scaleb(-2):.2f}"
+
+
+def _gmt_param(when: datetime) -> str:
+    """A bound for ``modified_after``/``_before`` with ``dates_are_gmt`` (naive = UTC)."""
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when.replace(microsecond=0).isoformat()
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class WooCommerceConnector:
+    """One shop, addressed by its site URL (``https://shop.example``)."""
+
+    capabilities = caps.woocommerce()
+    page_size = 100
+    backoff_base_s = 0.5
+    backoff_cap_s = 30.0
+    retry_after_cap_s = 120.0
+    check_unchanged_parents = True
+
+    def __init__(
+        self,
+        site_url: str,
+        consumer_key: str,
+        consumer_secret: str,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 30.0,
+        max_retries: int = 5,
+        allow_http: bool = False,
+    ) -> None:
+        site = site_url.strip().rstrip("/")
+        for suffix in ("/wp-json/wc/v3", "/wp-json"):  # a pasted API URL still works
+            if site.endswith(suffix):
+                site = site[: -len(suffix)]
+        parts = urlsplit(site)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise StoreRequestError(f"WooCommerce site URL {site_url!r} is not an http(s) URL")
+        if parts.scheme == "http" and not allow_http:
+            raise StoreRequestError(
+                f"WooCommerce site {site} uses plain http: WooCommerce accepts REST API keys "
+                "as Basic auth over HTTPS only, and sending them over http would expose the "
+                "consumer secret; use the shop's https:// address"
+            )
+        self.site_url = site
+        self.api_url = f"{site}/wp-json/wc/v3"
+        self._auth = (consumer_key, consumer_secret)
+        self._session = session if session is not None else requests.Session()
+        self._sleep = sleep
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._random = random.Random()
+
+    def __repr__(self) -> str:  # never shows the key or secret
+        return f"WooCommerceConnector({self.site_url!r})"
+
+    # -- reading ----------------------------------------------------------------------------
+    def iter_variants(
+        self, modified_since: datetime | None = None, modified_until: datetime | None = None
+    ) -> Iterator[Variant]:
+        """Every variant of every product modified in the range (all without a range)."""
+        window = self._window(modified_since, modified_until)
+        params: JSON = {"orderby": "id", "order": "asc", **window}
+        done: set[int] = set()
+        for product in self._pages("/products", params):
+            pid = int(product["id"])
+            kind = _kind(product)
+            if kind == "simple":
+                yield self._simple_variant(product)
+            elif kind == "variable":
+                done.add(pid)
+                yield from self._variations(pid, str(product.get("name") or ""))
+        if not window or not self.check_unchanged_parents:
+            return
+        # A variation can change without its parent: look at the other variable products.
+        ids = {"orderby": "id", "order": "asc", "_fields": "id,name,type,variations"}
+        for product in self._pages("/products", ids):
+            pid = int(product["id"])
+            if pid in done or _kind(product) != "variable":
+                continue
+            path = f"/products/{pid}/variations"
+            probe = self._get(path, {"per_page": 1, "page": 1, **window}, passthrough=(404,))
+            if probe.status_code != 404 and _json_list(probe, self._where("GET", path)):
+                yield from self._variations(pid, str(product.get("name") or ""))
+
+    @staticmethod
+    def _window(since: datetime | None, until: datetime | None) -> JSON:
+        if since is None and until is None:
+            return {}
+        window: JSON = {"dates_are_gmt": "true"}
+        if since is not None:
+            window["modified_after"] = _gmt_param(since - _RANGE_SLACK)
+        if until is not None:
+            window["modified_before"] = _gmt_param(until + _RANGE_SLACK)
+        return window
+
+    def _pages(self, path: str, params: JSON, *, gone_ok: bool = False) -> Iterator[JSON]:
+        """Every row of a list; ``gone_ok``: a 404 for the resource (a product deleted
+        while the catalog is read) ends the list instead of the import."""
+        page = 1
+        while True:
+            query = {**params, "per_page": self.page_size, "page": page}
+            response = self._get(path, query, passthrough=(404,) if gone_ok else ())
+            if response.status_code == 404:
+                return
+            rows = _json_list(response, self._where("GET", path))
+            yield from rows
+            total_pages = _int_header(response, "X-WP-TotalPages")
+            if not rows or (total_pages is not None and page >= total_pages):
+                return
+            if total_pages is None and len(rows) < self.page_size:
+                return
+            page += 1
+
+    def _variations(self, pid: int, name: str) -> Iterator[Variant]:
+        path = f"/products/{pid}/variations"
+        for variation in self._pages(path, {"orderby": "id", "order": "asc"}, gone_ok=True):
+            vid = int(variation["id"])
+            yield (
+                pid,
+                vid,
+                variation.get("sku") or None,
+                variation.get("global_unique_id") or None,
+                self._money(variation, "regular_price", pid, vid),
+                self._money(variation, "sale_price", pid, vid),
+                None,
+                None,
+                self._stock(variation, pid, vid),
+                name or None,
+                variation.get("date_modified_gmt") or None,
+                None,
+            )
+
+    def _simple_variant(self, product: JSON) -> Variant:
+        pid = int(product["id"])
+        return (
+            pid,
+            pid,
+            product.get("sku") or None,
+            product.get("global_unique_id") or None,
+            self._money(product, "regular_price", pid),
+            self._money(product, "sale_price", pid),
+            None,
+            None,
+            self._stock(product, pid),
+            product.get("name") or None,
+            product.get("date_modified_gmt") or None,
+            None,
+        )
+
+    def _money(self, obj: JSON, key: str, pid: int, vid: int | None = None) -> int | None:
+        try:
+            return to_cents(obj.get(key))
+        except ValueError as exc:
+            raise StoreRequestError(
+                f"WooCommerce shop {self.site_url}: {_what(pid, vid)} has an unreadable "
+                f"{key}: {exc}"
+            ) from None
+
+    def _stock(self, obj: JSON, pid: int, vid: int | None = None) -> int | None:
+        # manage_stock is true, false, or "parent" (a variation using its parent's stock).
+        if obj.get("manage_stock") is False:
+            return None
+        quantity = obj.get("stock_quantity")
+        if quantity is None or quantity == "":
+            return None
+        try:
+            return int(Decimal(str(quantity)))
+        except (InvalidOperation, ValueError):
+            raise StoreRequestError(
+                f"WooCommerce shop {self.site_url}: {_what(pid, vid)} has an unreadable "
+                f"stock_quantity {quantity!r}"
+            ) from None
+
+    # -- writing ----------------------------------------------------------------------------
+    def apply(
+        self, op: str, items: list[PlanItem], *, batch_key: str, location: str | None = None
+    ) -> list[ItemResult]:
+        """One batch of one operation; ``(ok, message)`` per item, in order."""
+        write_op = self.capabilities.op(op)
+        if len(items) > write_op.max_batch:
+            raise ValueError(f"{op} takes at most {write_op.max_batch} items, got {len(items)}")
+        if not items:
+            return []
+        if op == "products_batch":
+            path = "/products/batch"
+            ids = [int(item["product_id"]) for item in items]
+        elif op == "variations_batch":
+            parents = {int(item["product_id"]) for item in items}
+            if len(parents) != 1:
+                raise ValueError(
+                    f"variations_batch carries one product's variations, got {sorted(parents)}"
+                )
+            path = f"/products/{parents.pop()}/variations/batch"
+            ids = [int(item["variant_id"]) for item in items]
+        else:  # pragma: no cover - capabilities.op() knows only these two
+            raise ValueError(f"WooCommerce has no write operation {op!r}")
+        results: list[ItemResult | None] = [None] * len(items)
+        payloads: list[JSON | None] = []
+        for i, (item, item_id) in enumerate(zip(items, ids, strict=True)):
+            try:
+                payloads.append(_update_payload(item_id, item.get("changes") or {}, op))
+            except ValueError as exc:
+                payloads.append(None)
+                results[i] = (False, str(exc))
+        send = [i for i, p in enumerate(payloads) if p is not None]
+        self._post_batch(path, send, payloads, results)
+        return [r if r is not None else (False, "not sent") for r in results]
+
+    def _post_batch(
+        self,
+        path: str,
+        indexes: list[int],
+        payloads: list[JSON | None],
+        results: list[ItemResult | None],
+    ) -> None:
+        if not indexes:
+            return
+        body = {"update": [payloads[i] for i in indexes]}
+        response = self._request("POST", path, json_body=body, passthrough=(400, 404, 413))
+        status = response.status_code
+        if status == 413 and len(indexes) > 1:
+            middle = len(indexes) // 2
+            self._post_batch(path, indexes[:middle], payloads, results)
+            self._post_batch(path, indexes[middle:], payloads, results)
+            return
+        if status >= 300:
+            # The whole request was refused (e.g. the parent product is gone): every
+            # item carries the platform's reason.
+            reason = f"HTTP {status}: {_error_text(response)}"
+            for i in indexes:
+                results[i] = (False, reason)
+            return
+        entries = _json_dict(response, self._where("POST", path)).get("update")
+        if not isinstance(entries, list):
+            entries = []
+        # Match by id (first unmatched item with that id, for a product written twice).
+        waiting: dict[int, deque[int]] = {}
+        for i in indexes:
+            payload = payloads[i]
+            assert payload is not None
+            waiting.setdefault(int(payload["id"]), deque()).append(i)
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            try:
+                entry_id = int(str(entry.get("id")))
+            except ValueError:
+                continue
+            queue = waiting.get(entry_id)
+            if not queue:
+                continue
+            i = queue.popleft()
+            error = entry.get("error")
+            results[i] = (False, _item_error_text(error)) if error else (True, "")
+        for queue in waiting.values():
+            for i in queue:
+                results[i] = (False, "WooCommerce's batch answer did not mention this item")
+
+    # -- transport --------------------------------------------------------------------------
+    def _where(self, method: str, path: str) -> str:
+        return f"WooCommerce shop {self.site_url}: {method} {path}"
+
+    def _get(self, path: str, params: JSON, passthrough: tuple[int, ...] = ()) -> requests.Response:
+        return self._request("GET", path, params=params, passthrough=passthrough)
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2**attempt)
+        return self._random.uniform(ceiling / 2, ceiling)  # "equal jitter"
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: JSON | None = None,
+        json_body: Any = None,
+        passthrough: tuple[int, ...] = (),
+    ) -> requests.Response:
+        """Send one logical request: retries and error mapping live here."""
+        url = f"{self.api_url}{path}"
+        headers = {"Accept": "application/json"}
+        failures = 0
+        while True:
+            what: str
+            retry_after: float | None = None
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    headers=headers,
+                    auth=self._auth,
+                    timeout=self.timeout,
+                )
+            except _TRANSIENT_EXCEPTIONS as exc:
+                what = f"{type(exc).__name__} ({exc})"
+            else:
+                status = response.status_code
+                if status == 429 or status >= 500:
+                    what = f"HTTP {status} {_error_text(response)}".rstrip()
+                    retry_after = _retry_after_s(response.headers.get("Retry-After"))
+                elif status in (401, 403):
+                    raise StoreAuthError(
+                        f"WooCommerce shop {self.site_url} refused the REST API key (HTTP "
+                        f"{status}: {_error_text(response)}); check under WooCommerce > "
+                        "Settings > Advanced > REST API that the key exists, has Read/Write "
+                        "permissions (Read is enough to import the catalog) and belongs to "
+                        "a user who may edit products"
+                    )
+                elif status == 404 and _is_missing_route(response):
+                    raise StoreRequestError(
+                        f"WooCommerce REST API not found at {self.api_url} ({method} {path} "
+                        "answered 404) — are pretty permalinks on (Settings > Permalinks, "
+                        "anything but 'Plain') and is WooCommerce active?"
+                    )
+                elif status < 300 or status in passthrough:
+                    return response
+                else:
+                    raise StoreRequestError(
+                        f"{self._where(method, path)} was rejected with HTTP {status}: "
+                        f"{_error_text(response)}"
+                    )
+            if failures >= self.max_retries:
+                raise StoreUnavailable(
+                    f"{self._where(method, path)} failed after {failures + 1} attempt(s); "
+                    f"last: {what}"
+                )
+            wait = self._backoff(failures)
+            if retry_after is not None:
+                wait = min(max(retry_after, 0.0), self.retry_after_cap_s)
+            self._sleep(wait)
+            failures += 1
+
+
+def _kind(product: JSON) -> str:
+    """simple (the product is its own variant), variable, or skip (grouped: no price)."""
+    ptype = str(product.get("type") or "simple")
+    if ptype == "grouped":
+        return "skip"
+    variations = product.get("variations")
+    if (isinstance(variations, list) and variations) or ptype.startswith("variable"):
+        return "variable"
+    return "simple"
+
+
+def _what(pid: int, vid: int | None) -> str:
+    return f"product {pid}" + (f" variation {vid}" if vid is not None else "")
+
+
+def _update_payload(item_id: int, changes: JSON, op: str) -> JSON:
+    payload: JSON = {"id": item_id}
+    for field_name, change in changes.items():
+        new = change[1] if isinstance(change, list | tuple) else change
+        if field_name == "price":
+            payload["regular_price"] = money_text(None if new is None else int(new))
+        elif field_name == "sale_price":
+            payload["sale_price"] = money_text(None if new is None else int(new))
+        elif field_name == "stock":
+            if new is None:
+                payload["manage_stock"] = False
+            else:
+                payload["manage_stock"] = True
+                payload["stock_quantity"] = int(new)
+        elif field_name == "name" and op == "products_batch":
+            payload["name"] = str(new)
+        else:
+            raise ValueError(f"WooCommerce cannot write {field_name} with {op}")
+    return payload
+
+
+def _body(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        # WordPress sites often print PHP notices before the JSON: skip to the JSON.
+        text = response.text
+        starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
+        if not starts:
+            return None
+        try:
+            return json.loads(text[min(starts) :])
+        except ValueError:
+            return None
+
+
+def _json_list(response: requests.Response, where: str) -> list[JSON]:
+    body = _body(response)
+    if not isinstance(body, list):
+        raise StoreRequestError(
+            f"{where} answered HTTP {response.status_code} without a JSON list (a security "
+            "or caching plugin in front of the REST API?)"
+        )
+    return [row for row in body if isinstance(row, dict)]
+
+
+def _json_dict(response: requests.Response, where: str) -> JSON:
+    body = _body(response)
+    if not isinstance(body, dict):
+        raise StoreRequestError(
+            f"{where} answered HTTP {response.status_code} without a JSON object (a security "
+            "or caching plugin in front of the REST API?)"
+        )
+    return body
+
+
+def _int_header(response: requests.Response, name: str) -> int | None:
+    try:
+        return int(response.headers.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _is_missing_route(response: requests.Response) -> bool:
+    """A 404 for the API itself (no route / WordPress's HTML page), not for one product."""
+    body = _body(response)
+    return not isinstance(body, dict) or body.get("code") == "rest_no_route"
+
+
+def _error_text(response: requests.Response) -> str:
+    body = _body(response)
+    if isinstance(body, dict) and (body.get("message") or body.get("code")):
+        return _item_error_text(body)
+    raw = response.text.strip()
+    return raw[:300] if raw else f"HTTP {response.status_code} without details"
+
+
+def _item_error_text(error: Any) -> str:
+    """WordPress's ``{"code", "message", "data": {"params": {...}}}`` as one line."""
+    if not isinstance(error, dict):
+        return str(error)
+    message = str(error.get("message") or "").strip() or "rejected"
+    data = error.get("data")
+    params = data.get("params") if isinstance(data, dict) else None
+    if isinstance(params, dict) and params:
+        message += " (" + "; ".join(str(v) for v in params.values()) + ")"
+    code = error.get("code")
+    return f"{message} [{code}]" if code else message

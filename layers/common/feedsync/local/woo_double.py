@@ -1,0 +1,815 @@
+"""A local WooCommerce (REST API v3) store for the tests, the benchmarks and the local stack.
+
+Serves the subset of ``/wp-json/wc/v3`` the connector uses, on loopback, from a stdlib
+``ThreadingHTTPServer`` in a background thread::
+
+    GET  /wp-json/wc/v3/products?page=N&per_page=P[&modified_after=..][&modified_before=..]
+                                 [&dates_are_gmt=true][&type=simple|variable][&orderby=..]
+                                 [&order=..][&_fields=a,b]
+    GET  /wp-json/wc/v3/products/{id}/variations   (same query parameters)
+    POST /wp-json/wc/v3/products/batch                {"create"?, "update": [...], "delete"?}
+    POST /wp-json/wc/v3/products/{id}/variations/batch
+
+Platform behaviour reproduced (from WooCommerce's REST controllers and API docs):
+
+* HTTP Basic auth with the consumer key/secret. No credentials -> 401
+  ``woocommerce_rest_cannot_view`` (reads) / ``woocommerce_rest_cannot_batch`` (batches);
+  a wrong key or secret -> 401 ``woocommerce_rest_authentication_error``; a read-only key
+  on a batch -> 401 "does not have write permissions". Errors are WordPress's
+  ``{"code", "message", "data": {"status"}}``. (The real plugin accepts Basic auth over
+  HTTPS only; the double serves plain HTTP on loopback and accepts it.)
+* Paging: ``per_page`` 1..100 (else 400 ``rest_invalid_param``), ``X-WP-Total`` and
+  ``X-WP-TotalPages`` headers, an empty list past the last page. Default order is
+  newest first, like the platform; ``orderby=id&order=asc`` gives a stable order.
+* ``modified_after`` / ``modified_before`` are exclusive bounds on ``date_modified_gmt``
+  (WordPress's ``date_query`` is not inclusive by default). The double's site timezone
+  is UTC, so ``dates_are_gmt`` changes nothing here.
+* Batches: more than 100 objects across create/update/delete -> HTTP 413
+  ``woocommerce_rest_request_entity_too_large``. Otherwise HTTP 200 whose ``update``
+  list has, per object in order, the updated resource or
+  ``{"id", "error": {"code", "message", "data": {"status": 400}}}``; a failing object
+  changes nothing, the others are applied. Only ``update`` is implemented here
+  (``create``/``delete`` entries answer a per-item error).
+* Writes set ``date_modified_gmt``. A variation's write does not touch its parent
+  (``bump_parent_on_variation_write`` turns that on): the real platform does not do it
+  reliably, so a range import must not depend on it.
+
+Stricter than the real platform, on purpose (so a connector bug shows as an error):
+prices must be JSON strings holding a non-negative decimal (or "" to clear), a sale
+price above the regular price is refused, ``stock_quantity`` must be an integer and
+``manage_stock`` a boolean, and a variation id sent to another parent's batch is an
+invalid id (WooCommerce would move the variation to that parent).
+
+Money is held in integer cents and rendered like WooCommerce does: strings ("12.5"
+is kept as "12.50"; "" when unset).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+import secrets
+import socket
+import struct
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from http.server import BaseHTTPRequestHandler
+from types import TracebackType
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
+
+from feedsync.local.httpserver import LoopbackServer
+
+API_PREFIX = "/wp-json/wc/v3"
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 10
+BATCH_LIMIT = 100
+
+JSON = dict[str, Any]
+Permissions = Literal["read", "write", "read_write"]
+_DECIMAL = re.compile(r"^\d+(\.\d+)?$")
+
+
+def _wp_error(code: str, message: str, status: int, **data: Any) -> JSON:
+    return {"code": code, "message": message, "data": {"status": status, **data}}
+
+
+def _fmt_date(when: datetime) -> str:
+    """WooCommerce's ``*_gmt`` date format: ISO 8601 without offset, whole seconds."""
+    return when.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat()
+
+
+def _parse_date(text: str) -> datetime:
+    when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _money_text(cents: int | None) -> str:
+    return "" if cents is None else f"{Decimal(cents).scaleb(-2):.2f}"
+
+
+def _price_cents(value: Any, key: str) -> tuple[int | None, str | None]:
+    """A price as sent: ``(cents or None for "", problem)``."""
+    if not isinstance(value, str):
+        return None, f"{key} is not of type string."
+    text = value.strip()
+    if text == "":
+        return None, None
+    if not _DECIMAL.match(text):
+        return None, f"{key} is not a valid price (got {value!r})."
+    try:
+        cents = Decimal(text).scaleb(2).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    except InvalidOperation:  # pragma: no cover - the pattern guards it
+        return None, f"{key} is not a valid price (got {value!r})."
+    return int(cents), None
+
+
+@dataclass
+class _Item:
+    """A product or a variation (``parent_id`` > 0)."""
+
+    id: int
+    parent_id: int
+    type: str
+    name: str
+    sku: str = ""
+    global_unique_id: str = ""
+    regular_price: int | None = None
+    sale_price: int | None = None
+    manage_stock: bool = False
+    stock_quantity: int | None = None
+    status: str = "publish"
+    date_created_gmt: datetime = field(default_factory=lambda: datetime.now(UTC))
+    date_modified_gmt: datetime = field(default_factory=lambda: datetime.now(UTC))
+    variation_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Fault:
+    kind: Literal["status", "slow", "reset"]
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: JSON | None = None
+    delay_s: float = 0.0
+    after_apply: bool = False
+
+
+class WooCommerceDouble:
+    """Loopback WooCommerce double. Use as a context manager or ``start()``/``stop()``."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
+        permissions: Permissions = "read_write",
+        pretty_permalinks: bool = True,
+        batch_limit: int = BATCH_LIMIT,
+        bump_parent_on_variation_write: bool = False,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(f"the WooCommerce double listens on loopback only, not {host!r}")
+        self.host = host
+        self.port = port
+        self.consumer_key = consumer_key or "ck_" + secrets.token_hex(20)
+        self.consumer_secret = consumer_secret or "cs_" + secrets.token_hex(20)
+        self.permissions: Permissions = permissions
+        self.pretty_permalinks = pretty_permalinks
+        self.batch_limit = batch_limit
+        self.bump_parent_on_variation_write = bump_parent_on_variation_write
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.RLock()
+        self._items: dict[int, _Item] = {}
+        self._next_id = 10
+        self._log: list[tuple[str, str, int]] = []
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._batch_objects: list[int] = []
+        self._faults: deque[_Fault] = deque()
+        self._rejections: dict[int, tuple[str, str]] = {}
+        self._server: LoopbackServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> WooCommerceDouble:
+        if self._server is not None:
+            return self
+        double = self
+
+        class Handler(_Handler):
+            store = double
+
+        server = LoopbackServer((self.host, self.port), Handler)
+        self._server = server
+        self.port = int(server.server_address[1])
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> WooCommerceDouble:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def site_url(self) -> str:
+        """What a merchant enters as the shop's address (the connector adds ``/wp-json``)."""
+        if self._server is None:
+            raise RuntimeError("the WooCommerce double is not started")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.site_url + API_PREFIX
+
+    @property
+    def credentials(self) -> tuple[str, str]:
+        return self.consumer_key, self.consumer_secret
+
+    # -- data -------------------------------------------------------------------------------
+    def seed(self, products: Iterable[JSON]) -> list[JSON]:
+        """Create products without HTTP; returns them in API shape (variable products
+        with ``"variation_objects"``: their variations in API shape).
+
+        A product: ``{"name", "type": "simple"|"variable", "sku", "global_unique_id",
+        "regular_price": "12.50", "sale_price", "manage_stock", "stock_quantity",
+        "date_modified_gmt": "2024-01-01T00:00:00", "variations": [variation, ...]}``
+        (all optional but the name); a variation takes the same keys but name and type.
+        """
+        created: list[JSON] = []
+        with self._lock:
+            for i, body in enumerate(products):
+                if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+                    raise ValueError(f"seed product #{i}: needs at least a name")
+                variations = body.get("variations") or []
+                ptype = str(body.get("type") or ("variable" if variations else "simple"))
+                product = self._new_item(body, parent_id=0, ptype=ptype, name=body["name"])
+                out = self._item_json(product)
+                if variations:
+                    out["variation_objects"] = []
+                for vbody in variations:
+                    variation = self._new_item(
+                        vbody, parent_id=product.id, ptype="variation", name=body["name"]
+                    )
+                    product.variation_ids.append(variation.id)
+                    out["variation_objects"].append(self._item_json(variation))
+                out["variations"] = list(product.variation_ids)
+                created.append(out)
+        return created
+
+    def seed_catalog(
+        self,
+        simple: int = 0,
+        variable: int = 0,
+        variations_each: int = 0,
+        *,
+        price: str = "10.00",
+        stock: int = 5,
+        modified: datetime | None = None,
+    ) -> None:
+        """A synthetic catalog for benchmarks: SKUs ``S-i`` and ``V-p-j``."""
+        when = _fmt_date(modified or self._clock())
+        base = {"regular_price": price, "manage_stock": True, "stock_quantity": stock}
+        products: list[JSON] = [
+            {"name": f"Simple {i}", "sku": f"S-{i}", "date_modified_gmt": when, **base}
+            for i in range(simple)
+        ]
+        products += [
+            {
+                "name": f"Variable {p}",
+                "type": "variable",
+                "date_modified_gmt": when,
+                "variations": [
+                    {"sku": f"V-{p}-{j}", "date_modified_gmt": when, **base}
+                    for j in range(variations_each)
+                ],
+            }
+            for p in range(variable)
+        ]
+        self.seed(products)
+
+    def products(self) -> list[JSON]:
+        """Snapshot of every product (API shape), by id."""
+        with self._lock:
+            return [self._item_json(i) for i in self._items.values() if not i.parent_id]
+
+    def variations(self, product_id: int) -> list[JSON]:
+        with self._lock:
+            parent = self._items[product_id]
+            return [self._item_json(self._items[v]) for v in parent.variation_ids]
+
+    def item(self, item_id: int) -> JSON:
+        """One product or variation (API shape)."""
+        with self._lock:
+            return self._item_json(self._items[item_id])
+
+    def set_modified(self, item_id: int, when: datetime) -> None:
+        """Set ``date_modified_gmt`` (e.g. a variation changed by another app)."""
+        with self._lock:
+            self._items[item_id].date_modified_gmt = when.astimezone(UTC)
+
+    # -- observing --------------------------------------------------------------------------
+    def requests_log(self) -> list[tuple[str, str, int]]:
+        """``(method, request target incl. query, status)`` per request (a copy)."""
+        with self._lock:
+            return list(self._log)
+
+    def request_counts(self) -> dict[tuple[str, str], int]:
+        """Requests by ``(method, path template)``, e.g. ``("POST", "/products/batch")``,
+        ``("GET", "/products/{id}/variations")``; faults and errors included."""
+        with self._lock:
+            return dict(self._counts)
+
+    def batch_sizes(self) -> list[int]:
+        """Objects per batch request that reached the batch handler, in order."""
+        with self._lock:
+            return list(self._batch_objects)
+
+    def reset_log(self) -> None:
+        with self._lock:
+            self._log.clear()
+            self._counts.clear()
+            self._batch_objects.clear()
+
+    # -- faults -----------------------------------------------------------------------------
+    def fail_next(
+        self,
+        status: int,
+        count: int = 1,
+        *,
+        retry_after: float | str | None = None,
+        headers: dict[str, str] | None = None,
+        body: JSON | None = None,
+    ) -> None:
+        """Answer the next ``count`` requests with ``status`` (429, 500, 502, 503, ...).
+
+        ``retry_after`` adds a ``Retry-After`` header (seconds or an HTTP date). Nothing
+        is changed by a faulted request. Faults come before the auth check, like a proxy.
+        """
+        all_headers = dict(headers or {})
+        if retry_after is not None:
+            all_headers["Retry-After"] = str(retry_after)
+        default = _wp_error("injected_fault", f"Injected HTTP {status}", status)
+        with self._lock:
+            for _ in range(count):
+                self._faults.append(_Fault("status", status, all_headers, body or default))
+
+    def slow_next(self, seconds: float, count: int = 1) -> None:
+        """Delay the next ``count`` answers by ``seconds`` (the request is then served)."""
+        with self._lock:
+            for _ in range(count):
+                self._faults.append(_Fault("slow", delay_s=seconds))
+
+    def reset_next(self, count: int = 1, *, after_apply: bool = False) -> None:
+        """Reset the connection (TCP RST) instead of answering the next ``count`` requests.
+
+        ``after_apply``: the request is processed first, so its writes happen and only
+        the answer is lost (a retry must be harmless).
+        """
+        with self._lock:
+            for _ in range(count):
+                self._faults.append(_Fault("reset", after_apply=after_apply))
+
+    def reject_item(
+        self,
+        item_id: int,
+        message: str = "The product could not be saved.",
+        code: str = "woocommerce_rest_product_not_saved",
+    ) -> None:
+        """Every write of this product/variation fails with a per-item error (HTTP 200)."""
+        with self._lock:
+            self._rejections[item_id] = (code, message)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+            self._rejections.clear()
+
+    # -- internals (under self._lock) -------------------------------------------------------
+    def _new_item(self, body: JSON, *, parent_id: int, ptype: str, name: str) -> _Item:
+        self._next_id += 1
+        now = self._clock()
+        modified = body.get("date_modified_gmt")
+        money: dict[str, int | None] = {}
+        for key in ("regular_price", "sale_price"):
+            cents, problem = _price_cents(body.get(key, ""), key)
+            if problem:
+                raise ValueError(f"seed item {body!r}: {problem}")
+            money[key] = cents
+        stock = body.get("stock_quantity")
+        item = _Item(
+            id=self._next_id,
+            parent_id=parent_id,
+            type=ptype,
+            name=name,
+            sku=str(body.get("sku") or ""),
+            global_unique_id=str(body.get("global_unique_id") or ""),
+            regular_price=money["regular_price"],
+            sale_price=money["sale_price"],
+            manage_stock=bool(body.get("manage_stock", stock is not None)),
+            stock_quantity=None if stock is None else int(stock),
+            date_created_gmt=now,
+            date_modified_gmt=_parse_date(modified) if modified else now,
+        )
+        self._items[item.id] = item
+        return item
+
+    def _item_json(self, item: _Item) -> JSON:
+        active = item.sale_price if item.sale_price is not None else item.regular_price
+        data: JSON = {
+            "id": item.id,
+            "name": item.name,
+            "type": item.type,
+            "status": item.status,
+            "sku": item.sku,
+            "global_unique_id": item.global_unique_id,
+            "price": _money_text(active),
+            "regular_price": _money_text(item.regular_price),
+            "sale_price": _money_text(item.sale_price),
+            "on_sale": item.sale_price is not None,
+            "manage_stock": item.manage_stock,
+            "stock_quantity": item.stock_quantity if item.manage_stock else None,
+            "stock_status": "instock"
+            if not item.manage_stock or (item.stock_quantity or 0) > 0
+            else "outofstock",
+            "date_created": _fmt_date(item.date_created_gmt),
+            "date_created_gmt": _fmt_date(item.date_created_gmt),
+            "date_modified": _fmt_date(item.date_modified_gmt),
+            "date_modified_gmt": _fmt_date(item.date_modified_gmt),
+            "meta_data": [],
+        }
+        if item.parent_id:
+            del data["type"]
+            data["parent_id"] = item.parent_id
+            data["attributes"] = []
+        else:
+            data["parent_id"] = 0
+            data["variations"] = list(item.variation_ids)
+        return data
+
+    def _record(self, method: str, target: str, template: str, status: int) -> None:
+        with self._lock:
+            self._log.append((method, target, status))
+            self._counts[(method, template)] += 1
+
+    def _take_fault(self) -> _Fault | None:
+        with self._lock:
+            return self._faults.popleft() if self._faults else None
+
+    def _list(
+        self, parent_id: int | None, query: dict[str, list[str]]
+    ) -> tuple[int, Any, dict[str, str]]:
+        def one(name: str) -> str | None:
+            values = query.get(name)
+            return values[0] if values else None
+
+        try:
+            page = int(one("page") or 1)
+            per_page = int(one("per_page") or DEFAULT_PER_PAGE)
+        except ValueError:
+            return 400, _wp_error("rest_invalid_param", "Invalid parameter(s): page", 400), {}
+        if page < 1:
+            msg = "Invalid parameter(s): page"
+            return 400, _wp_error("rest_invalid_param", msg, 400, params={"page": msg}), {}
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            why = f"per_page must be between 1 (inclusive) and {MAX_PER_PAGE} (inclusive)"
+            err = _wp_error(
+                "rest_invalid_param",
+                "Invalid parameter(s): per_page",
+                400,
+                params={"per_page": why},
+            )
+            return 400, err, {}
+        bounds: dict[str, datetime] = {}
+        for name in ("modified_after", "modified_before"):
+            raw = one(name)
+            if raw is None:
+                continue
+            try:
+                bounds[name] = _parse_date(raw)
+            except ValueError:
+                why = f"Invalid date: {raw!r}"
+                err = _wp_error(
+                    "rest_invalid_param",
+                    f"Invalid parameter(s): {name}",
+                    400,
+                    params={name: why},
+                )
+                return 400, err, {}
+        wanted_type = one("type")
+        orderby = one("orderby") or "date"
+        descending = (one("order") or "desc").lower() == "desc"
+        fields = [f for f in (one("_fields") or "").split(",") if f]
+        with self._lock:
+            if parent_id is None:
+                pool = [i for i in self._items.values() if not i.parent_id]
+            else:
+                parent = self._items.get(parent_id)
+                ids = parent.variation_ids if parent and not parent.parent_id else []
+                pool = [self._items[v] for v in ids]
+            if wanted_type and parent_id is None:
+                pool = [i for i in pool if i.type == wanted_type]
+            after, before = bounds.get("modified_after"), bounds.get("modified_before")
+            if after is not None:
+                pool = [i for i in pool if i.date_modified_gmt.replace(microsecond=0) > after]
+            if before is not None:
+                pool = [i for i in pool if i.date_modified_gmt.replace(microsecond=0) < before]
+            if orderby == "id":
+                pool.sort(key=lambda i: i.id, reverse=descending)
+            elif orderby == "modified":
+                pool.sort(key=lambda i: (i.date_modified_gmt, i.id), reverse=descending)
+            else:
+                pool.sort(key=lambda i: (i.date_created_gmt, i.id), reverse=descending)
+            total = len(pool)
+            start = (page - 1) * per_page
+            rows = [self._item_json(i) for i in pool[start : start + per_page]]
+        if fields:
+            keep = set(fields) | {"id"}
+            rows = [{k: v for k, v in row.items() if k in keep} for row in rows]
+        headers = {
+            "X-WP-Total": str(total),
+            "X-WP-TotalPages": str(math.ceil(total / per_page)),
+        }
+        return 200, rows, headers
+
+    def _batch(self, parent_id: int | None, body: Any) -> tuple[int, JSON]:
+        if not isinstance(body, dict):
+            return 400, _wp_error("rest_invalid_json", "Invalid JSON body passed.", 400)
+        total = 0
+        for key in ("create", "update", "delete"):
+            value = body.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, list):
+                msg = f"Invalid parameter(s): {key}"
+                why = f"{key} is not of type array."
+                return 400, _wp_error("rest_invalid_param", msg, 400, params={key: why})
+            total += len(value)
+        with self._lock:
+            self._batch_objects.append(total)
+        if total > self.batch_limit:
+            msg = f"Unable to accept more than {self.batch_limit} items for this request."
+            return 413, _wp_error("woocommerce_rest_request_entity_too_large", msg, 413)
+        kind = "product" if parent_id is None else "product_variation"
+        out: JSON = {}
+        for key in ("create", "delete"):
+            if body.get(key):
+                msg = f"The WooCommerce double does not {key} {kind}s."
+                entries = body[key]
+                out[key] = [
+                    {
+                        "id": 0 if key == "create" else entry,
+                        "error": _wp_error("woocommerce_rest_not_implemented", msg, 400),
+                    }
+                    for entry in entries
+                ]
+        if "update" in body:
+            out["update"] = [self._update_one(parent_id, kind, obj) for obj in body["update"]]
+        return 200, out
+
+    def _update_one(self, parent_id: int | None, kind: str, obj: Any) -> JSON:
+        raw_id = obj.get("id") if isinstance(obj, dict) else None
+        invalid = {
+            "id": raw_id,
+            "error": _wp_error(f"woocommerce_rest_{kind}_invalid_id", "Invalid ID.", 400),
+        }
+        try:
+            item_id = int(str(raw_id))  # WordPress casts the id
+        except ValueError:
+            return invalid
+        with self._lock:
+            item = self._items.get(item_id)
+            if item is None or not isinstance(obj, dict):
+                return invalid
+            if parent_id is None and item.parent_id:
+                return invalid
+            if parent_id is not None and item.parent_id != parent_id:
+                return invalid
+            rejection = self._rejections.get(item_id)
+            if rejection is not None:
+                return {"id": raw_id, "error": _wp_error(rejection[0], rejection[1], 400)}
+            changes, problems = _parse_update(obj, item, is_variation=parent_id is not None)
+            if problems:
+                names = ", ".join(problems)
+                err = _wp_error(
+                    "rest_invalid_param", f"Invalid parameter(s): {names}", 400, params=problems
+                )
+                return {"id": raw_id, "error": err}
+            regular = changes.get("regular_price", item.regular_price)
+            sale = changes.get("sale_price", item.sale_price)
+            if regular is not None and sale is not None and sale > regular:
+                msg = "Please enter in a value less than the regular price."
+                err = _wp_error(f"woocommerce_rest_{kind}_invalid_sale_price", msg, 400)
+                return {"id": raw_id, "error": err}
+            for key, value in changes.items():
+                setattr(item, key, value)
+            if not item.manage_stock:
+                item.stock_quantity = None
+            now = self._clock()
+            item.date_modified_gmt = now
+            if item.parent_id and self.bump_parent_on_variation_write:
+                self._items[item.parent_id].date_modified_gmt = now
+            return self._item_json(item)
+
+
+def _parse_update(obj: JSON, item: _Item, *, is_variation: bool) -> tuple[JSON, dict[str, str]]:
+    """The attribute changes of one ``update`` object and the problems, by parameter."""
+    changes: JSON = {}
+    problems: dict[str, str] = {}
+    for key in ("regular_price", "sale_price"):
+        if key in obj and obj[key] is not None:
+            cents, problem = _price_cents(obj[key], key)
+            if problem:
+                problems[key] = problem
+            else:
+                changes[key] = cents
+    if "manage_stock" in obj:
+        if not isinstance(obj["manage_stock"], bool):
+            problems["manage_stock"] = "manage_stock is not of type boolean."
+        else:
+            changes["manage_stock"] = obj["manage_stock"]
+    if "stock_quantity" in obj and obj["stock_quantity"] is not None:
+        qty = obj["stock_quantity"]
+        if isinstance(qty, bool) or not isinstance(qty, int):
+            problems["stock_quantity"] = "stock_quantity is not of type integer."
+        else:
+            changes["stock_quantity"] = qty
+    if "name" in obj and not is_variation:
+        name = obj["name"]
+        if not isinstance(name, str) or not name.strip():
+            problems["name"] = "name is not a non-empty string."
+        else:
+            changes["name"] = name
+    if "stock_quantity" in changes and not changes.get("manage_stock", item.manage_stock):
+        # WooCommerce ignores a quantity unless stock is managed: keep that visible.
+        changes.pop("stock_quantity")
+    return changes, problems
+
+
+def _route(path: str) -> tuple[str, int | None] | None:
+    """``(template, product id)`` for an API path under the prefix, else None."""
+    parts = [p for p in path.split("/") if p]
+    if parts == ["products"]:
+        return "/products", None
+    if parts == ["products", "batch"]:
+        return "/products/batch", None
+    if len(parts) in (3, 4) and parts[0] == "products" and parts[2] == "variations":
+        if not parts[1].isdigit():
+            return None
+        if len(parts) == 3:
+            return "/products/{id}/variations", int(parts[1])
+        if parts[3] == "batch":
+            return "/products/{id}/variations/batch", int(parts[1])
+    return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    store: WooCommerceDouble  # set on the per-server subclass
+    protocol_version = "HTTP/1.1"
+    server_version = "feedsync-woo-double/1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body leave in two writes: without TCP_NODELAY, Nagle's algorithm and
+        # the client's delayed ACK add ~40 ms to every answer, which skews benchmarks.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def _send(
+        self,
+        method: str,
+        template: str,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json; charset=UTF-8",
+    ) -> None:
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+        # Log first: once the client has the answer, the log must already show it.
+        self.store._record(method, self.path, template, status)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:  # the client gave up (a timeout after slow_next): nothing to tell
+            self.close_connection = True
+
+    def _reset(self, method: str, template: str) -> None:
+        self.store._record(method, self.path, template, 0)
+        # SO_LINGER with a zero timeout: close() sends RST instead of FIN.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def _handle(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        double = self.store
+        if not double.pretty_permalinks or not url.path.startswith(API_PREFIX):
+            # Plain permalinks: /wp-json/ is not routed, WordPress serves its HTML 404 page.
+            html = b"<!doctype html><html><body><h1>Page not found</h1></body></html>"
+            self._send(method, url.path, 404, html, content_type="text/html; charset=UTF-8")
+            return
+        rest = url.path[len(API_PREFIX) :]
+        routed = _route(rest)
+        template = routed[0] if routed else rest
+        fault = double._take_fault()
+        if fault is not None and fault.kind == "status":
+            self._send(method, template, fault.status, fault.body, fault.headers)
+            return
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.delay_s)
+        if fault is not None and fault.kind == "reset" and not fault.after_apply:
+            self._reset(method, template)
+            return
+        is_get = method == "GET"
+        allowed = routed is not None and (
+            (is_get and not routed[0].endswith("/batch"))
+            or (method in ("POST", "PUT", "PATCH") and routed[0].endswith("/batch"))
+        )
+        if routed is None or not allowed:
+            msg = "No route was found matching the URL and request method."
+            self._send(method, template, 404, _wp_error("rest_no_route", msg, 404))
+            return
+        auth_error = self._auth_error(is_get)
+        if auth_error is not None:
+            self._send(method, template, 401, auth_error)
+            return
+        status: int
+        headers: dict[str, str] = {}
+        try:
+            if is_get:
+                status, response, headers = double._list(routed[1], parse_qs(url.query))
+            else:
+                try:
+                    body = json.loads(raw or b"null")
+                except ValueError:
+                    body = None
+                status, response = double._batch(routed[1], body)
+        except Exception as exc:  # a double bug must look like a platform 500, not a hang
+            status = 500
+            response = _wp_error("internal_server_error", f"Internal double error: {exc!r}", 500)
+        if fault is not None and fault.kind == "reset":
+            self._reset(method, template)
+            return
+        self._send(method, template, status, response, headers)
+
+    def _auth_error(self, is_get: bool) -> JSON | None:
+        double = self.store
+        header = self.headers.get("Authorization") or ""
+        if not header.lower().startswith("basic "):
+            if is_get:
+                return _wp_error(
+                    "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.", 401
+                )
+            msg = "Sorry, you are not allowed to batch manipulate this resource."
+            return _wp_error("woocommerce_rest_cannot_batch", msg, 401)
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        key, _, secret = decoded.partition(":")
+        if not secrets.compare_digest(key.encode(), double.consumer_key.encode()):
+            return _wp_error(
+                "woocommerce_rest_authentication_error", "Consumer key is invalid.", 401
+            )
+        if not secrets.compare_digest(secret.encode(), double.consumer_secret.encode()):
+            msg = "Consumer secret is invalid."
+            return _wp_error("woocommerce_rest_authentication_error", msg, 401)
+        if is_get and double.permissions == "write":
+            msg = "The API key provided does not have read permissions."
+            return _wp_error("woocommerce_rest_authentication_error", msg, 401)
+        if not is_get and double.permissions == "read":
+            msg = "The API key provided does not have write permissions."
+            return _wp_error("woocommerce_rest_authentication_error", msg, 401)
+        return None
+
+
+__all__ = ["API_PREFIX", "BATCH_LIMIT", "MAX_PER_PAGE", "WooCommerceDouble"]

@@ -1,0 +1,265 @@
+"""Contract: the Shopify connector and the Shopify double against Shopify's Admin schema.
+
+The schema is ``../shared/specs/shopify_admin_schema.graphql`` (never copied into the repo;
+``FEEDSYNC_SPECS_DIR`` overrides), built once per process. The double records every
+document it receives (bulk mutation lines included); each is checked here independently
+of the double: it parses, validates, and its variables coerce to the declared input
+types. graphql-core leaves custom scalars unchecked (``Money``, ``Decimal``, ``ID``,
+``DateTime`` accept anything), so those are checked for Shopify's documented formats too.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLScalarType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    parse,
+    type_from_ast,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+
+from feedsync.adapters import shopify
+from feedsync.adapters.shopify import ShopifyConnector
+from feedsync.local.shopify_double import ShopifyDouble, load_schema
+
+DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+GID = re.compile(r"^gid://shopify/[A-Za-z]+/\d+$")
+DOCUMENTS = {
+    name: value
+    for name, value in vars(shopify).items()
+    if name.isupper()
+    and isinstance(value, str)
+    and value.lstrip().startswith(("query", "mutation"))
+}
+
+
+class NoSleep:
+    """Real but short waits: the bulk poll must let the double's worker run."""
+
+    def __call__(self, seconds: float) -> None:
+        time.sleep(min(seconds, 0.05))
+
+
+@pytest.fixture(scope="module")
+def schema() -> GraphQLSchema:
+    return load_schema()
+
+
+@pytest.fixture
+def double() -> Iterator[ShopifyDouble]:
+    with ShopifyDouble() as shop:
+        yield shop
+
+
+def _scalar_problems(value: Any, type_: GraphQLInputType, where: str) -> list[str]:
+    """Shopify's formats for the scalars graphql-core passes through unchecked."""
+    if isinstance(type_, GraphQLNonNull):
+        return _scalar_problems(value, type_.of_type, where)
+    if value is None:
+        return []
+    if isinstance(type_, GraphQLList):
+        items = value if isinstance(value, list) else [value]
+        return [
+            p
+            for i, v in enumerate(items)
+            for p in _scalar_problems(v, type_.of_type, f"{where}[{i}]")
+        ]
+    if isinstance(type_, GraphQLInputObjectType):
+        return [
+            p
+            for key, v in value.items()
+            if key in type_.fields
+            for p in _scalar_problems(v, type_.fields[key].type, f"{where}.{key}")
+        ]
+    if isinstance(type_, GraphQLScalarType) and not isinstance(type_, GraphQLEnumType):
+        if type_.name in ("Money", "Decimal") and not (
+            isinstance(value, str) and DECIMAL.match(value)
+        ):
+            return [f"{where}: {value!r} is not a {type_.name} decimal string"]
+        if type_.name == "ID" and not (isinstance(value, str) and GID.match(value)):
+            return [f"{where}: {value!r} is not a Shopify GID"]
+    return []
+
+
+def _contract_problems(schema: GraphQLSchema, query: str, variables: dict[str, Any]) -> list[str]:
+    document = parse(query)
+    problems = [e.message for e in validate(schema, document)]
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != 1:
+        return [*problems, "one named operation per document expected"]
+    definitions = operations[0].variable_definitions or ()
+    coerced = get_variable_values(schema, definitions, variables)
+    if isinstance(coerced, list):
+        problems += [e.message for e in coerced]
+    declared = {d.variable.name.value for d in definitions}
+    problems += [f"undeclared variable ${k}" for k in variables if k not in declared]
+    for definition in definitions:
+        type_ = type_from_ast(schema, definition.type)
+        name = definition.variable.name.value
+        if type_ is not None and name in variables:
+            problems += _scalar_problems(variables[name], type_, f"${name}")  # type: ignore[arg-type]
+    return problems
+
+
+def _exercise_every_path(double: ShopifyDouble) -> None:
+    """Drive each document the connector has: reads, writes, stale recheck, the bulk path."""
+    products = double.seed(
+        [
+            {
+                "title": "Long",
+                "variants": [{"sku": f"L{i}", "price": "9.99", "available": 3} for i in range(12)],
+            },
+            {"title": "Short", "variants": [{"sku": "S", "price": "5.00", "available": 1}]},
+        ]
+    )
+    connector = ShopifyConnector(
+        double.shop_url, double.access_token, sleep=NoSleep(), bulk_poll_s=0.02
+    )
+    assert len(list(connector.iter_variants(None, None))) == 13
+    long, short = products
+
+    def items(product: dict[str, Any], **changes: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "product_id": product["id"],
+                "variant_id": v["id"],
+                "ref": str(v["inventory_item_id"]),
+                "changes": dict(changes),
+            }
+            for v in product["variants"]
+        ]
+
+    connector.apply(
+        "variants_bulk",
+        items(long, price=[999, 1099], retail_price=[None, 1500], cost_price=[None, 250]),
+        batch_key="k1",
+    )
+    double.set_available(long["variants"][0]["inventory_item_id"], 0)  # a sale: stale compare
+    connector.apply("inventory_set", items(long, stock=[3, 6]), batch_key="k2")
+    connector.apply("inventory_set", items(short, stock=[None, 2]), batch_key="k3")
+    connector.apply(
+        "variants_bulk_operation",
+        items(long, price=[1099, 1199]) + items(short, price=[500, 450]),
+        batch_key="k4",
+    )
+
+
+def test_every_connector_document_validates_statically(schema: GraphQLSchema) -> None:
+    assert len(DOCUMENTS) >= 9
+    for name, query in DOCUMENTS.items():
+        assert validate(schema, parse(query)) == [], name
+
+
+def test_everything_the_connector_sends_matches_the_schema(
+    double: ShopifyDouble, schema: GraphQLSchema
+) -> None:
+    # Given a run through every read and write path of the connector
+    _exercise_every_path(double)
+    sent = double.documents()
+    # Then every document (and each bulk JSONL line's variables) is valid with its variables
+    for record in sent:
+        problems = _contract_problems(schema, record["query"], record["variables"])
+        assert problems == [], (record.get("operationName"), problems)
+        assert record["valid"]
+    # And every document the connector defines was exercised
+    names = {parse(r["query"]).definitions[0].name.value for r in sent}  # type: ignore[attr-defined]
+    defined = {parse(q).definitions[0].name.value for q in DOCUMENTS.values()}  # type: ignore[attr-defined]
+    assert defined - names == {"FeedsyncCurrentBulkMutation"}  # only when a bulk op is running
+    assert any(r["bulk"] for r in sent)
+
+
+def test_every_answer_carries_the_cost_extension(double: ShopifyDouble) -> None:
+    double.seed([{"title": "A"}])
+    response = requests.post(
+        f"{double.shop_url}/admin/api/2025-01/graphql.json",
+        json={"query": "query Q { products(first: 5) { nodes { id } } }"},
+        headers={"X-Shopify-Access-Token": double.access_token},
+        timeout=10,
+    )
+    cost = response.json()["extensions"]["cost"]
+    assert cost["requestedQueryCost"] == 2 + 5 * 1
+    assert cost["actualQueryCost"] == 2 + 1
+    assert set(cost["throttleStatus"]) == {"maximumAvailable", "currentlyAvailable", "restoreRate"}
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "fragment"),
+    [
+        ("query Q { products(first: 1) { nodes { inventory } } }", {}, "Cannot query field"),
+        ("query Q { products(first: 1, limit: 5) { nodes { id } } }", {}, "Unknown argument"),
+        ("query Q { products(first: 1) { nodes { id }", {}, "Syntax Error"),
+        (
+            "mutation M($v: [ProductVariantsBulkInput!]!) { productVariantsBulkUpdate("
+            "variants: $v) { userErrors { message } } }",
+            {"v": []},
+            "(productId:)' of type 'ID!' is required",
+        ),
+    ],
+)
+def test_the_double_rejects_an_invalid_document(
+    double: ShopifyDouble, query: str, variables: dict[str, Any], fragment: str
+) -> None:
+    # Given a product, When an invalid document is sent
+    [product] = double.seed([{"title": "A", "variants": [{"price": "1.00"}]}])
+    response = requests.post(
+        f"{double.shop_url}/admin/api/2025-01/graphql.json",
+        json={"query": query, "variables": variables},
+        headers={"X-Shopify-Access-Token": double.access_token},
+        timeout=10,
+    )
+    # Then Shopify's shape comes back: HTTP 200, errors with a message, no data, nothing run
+    assert response.status_code == 200
+    body = response.json()
+    assert "data" not in body
+    assert fragment in body["errors"][0]["message"]
+    assert double.variant(product["variants"][0]["id"])["price"] == "1.00"
+    assert double.documents()[-1]["valid"] is False
+
+
+def test_the_double_rejects_variables_that_do_not_match_their_types(
+    double: ShopifyDouble,
+) -> None:
+    [product] = double.seed([{"title": "A", "variants": [{"price": "1.00"}]}])
+    response = requests.post(
+        f"{double.shop_url}/admin/api/2025-01/graphql.json",
+        json={
+            "query": shopify.VARIANTS_BULK_UPDATE,
+            "variables": {
+                "productId": f"gid://shopify/Product/{product['id']}",
+                "variants": [{"prices": "2"}],
+            },
+        },
+        headers={"X-Shopify-Access-Token": double.access_token},
+        timeout=10,
+    )
+    body = response.json()
+    assert "prices" in body["errors"][0]["message"]
+    assert body.get("data") is None
+    assert double.variant(product["variants"][0]["id"])["price"] == "1.00"
+
+
+def test_the_contract_check_catches_a_wrong_scalar_format(schema: GraphQLSchema) -> None:
+    """Guard: the check itself must fail on numbers where Shopify wants decimal strings."""
+    problems = _contract_problems(
+        schema,
+        shopify.VARIANTS_BULK_UPDATE,
+        {"productId": "gid://shopify/Product/1", "variants": [{"id": "7", "price": 12.5}]},
+    )
+    assert problems == [
+        "$variants[0].id: '7' is not a Shopify GID",
+        "$variants[0].price: 12.5 is not a Money decimal string",
+    ]

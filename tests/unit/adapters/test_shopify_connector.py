@@ -1,0 +1,480 @@
+"""ShopifyConnector against a real ShopifyDouble on loopback (no mocks of HTTP)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from feedsync.adapters.shopify import ShopifyConnector, from_cents, to_cents
+from feedsync.domain.fields import MODIFIED, REF, VARIANT_ID, VARIANT_POS
+from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
+from feedsync.local.shopify_double import ShopifyDouble
+
+
+class FakeSleep:
+    """Records requested waits; sleeps for real only when ``real`` (bucket refills)."""
+
+    def __init__(self, real: bool = False) -> None:
+        self.calls: list[float] = []
+        self.real = real
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+        if self.real:
+            time.sleep(seconds)
+
+
+@pytest.fixture
+def double() -> Iterator[ShopifyDouble]:
+    with ShopifyDouble() as shop:
+        yield shop
+
+
+def _connector(
+    double: ShopifyDouble, sleep: FakeSleep | None = None, **kw: Any
+) -> ShopifyConnector:
+    return ShopifyConnector(
+        double.shop_url, double.access_token, sleep=sleep or FakeSleep(), bulk_poll_s=0.02, **kw
+    )
+
+
+def _product(title: str, n: int, *, price: str = "10.00", **extra: Any) -> dict[str, Any]:
+    return {
+        "title": title,
+        "variants": [
+            {"sku": f"{title}-{i}", "price": price, "available": 5, **extra} for i in range(n)
+        ],
+    }
+
+
+def _items(product: dict[str, Any], **changes: list[int | None]) -> list[dict[str, Any]]:
+    return [
+        {
+            "row": i + 1,
+            "key": v["sku"],
+            "product_id": product["id"],
+            "variant_id": v["id"],
+            "ref": str(v["inventory_item_id"]),
+            "changes": dict(changes),
+        }
+        for i, v in enumerate(product["variants"])
+    ]
+
+
+def _graphql_log(double: ShopifyDouble) -> list[dict[str, Any]]:
+    return [e for e in double.requests_log() if e.get("graphql")]
+
+
+# -- money ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [("12.99", 1299), ("10.0", 1000), ("0", 0), ("0.005", 0), ("0.015", 2), ("-1.50", -150)],
+)
+def test_money_text_becomes_cents_rounded_half_even(text: str, cents: int) -> None:
+    assert to_cents(text) == cents
+
+
+@pytest.mark.parametrize(
+    ("cents", "text"), [(1349, "13.49"), (5, "0.05"), (-5, "-0.05"), (0, "0.00")]
+)
+def test_cents_become_shopify_decimal_strings(cents: int, text: str) -> None:
+    assert from_cents(cents) == text
+    assert to_cents(text) == cents
+
+
+def test_unreadable_money_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        to_cents("12,99")
+    assert to_cents(None) is None and from_cents(None) is None
+
+
+# -- reading ----------------------------------------------------------------------------------
+def test_reads_every_variant_with_money_in_cents_and_refs(double: ShopifyDouble) -> None:
+    # Given one product with a compare-at price and a cost, and one with 25 variants
+    # (more than a read page carries per product)
+    [simple, big] = double.seed(
+        [
+            {
+                "title": "Mug",
+                "updated_at": "2024-03-01T10:00:00Z",
+                "variants": [
+                    {
+                        "sku": "MUG",
+                        "barcode": "0123",
+                        "price": "12.99",
+                        "compare_at_price": "15.00",
+                        "cost": "4.10",
+                        "available": 7,
+                    }
+                ],
+            },
+            _product("Shirt", 25),
+        ]
+    )
+    # When the connector reads the catalog
+    variants = list(_connector(double).iter_variants())
+    # Then every variant comes back once, in the port's tuple layout
+    assert [v[VARIANT_ID] for v in variants] == [simple["variants"][0]["id"]] + [
+        v["id"] for v in big["variants"]
+    ]
+    mug = variants[0]
+    assert mug == (
+        simple["id"],
+        simple["variants"][0]["id"],
+        "MUG",
+        "0123",
+        1299,
+        None,
+        1500,
+        410,
+        7,
+        "Mug",
+        "2024-03-01T10:00:00Z",
+        str(simple["variants"][0]["inventory_item_id"]),
+    )
+    assert variants[1][VARIANT_POS["retail_price"]] is None
+    assert variants[1][VARIANT_POS["cost_price"]] is None
+    assert variants[-1][REF] == str(big["variants"][-1]["inventory_item_id"])
+    # And the long product was completed with a product(id) variants page
+    assert double.stats()["by_field"] == {"products": 1, "product": 1}
+
+
+def test_reads_page_through_products(double: ShopifyDouble) -> None:
+    # Given 7 products and a page of 3 products
+    double.seed(_product(f"P{i}", 1) for i in range(7))
+    connector = _connector(double)
+    connector.page_products = 3
+    # When the catalog is read
+    skus = [v[VARIANT_POS["sku"]] for v in connector.iter_variants()]
+    # Then three pages carried all seven products
+    assert skus == [f"P{i}-0" for i in range(7)]
+    assert double.stats()["by_field"] == {"products": 3}
+
+
+def test_reads_only_products_updated_in_the_range(double: ShopifyDouble) -> None:
+    # Given products updated on three different days
+    seeded = double.seed(
+        [
+            {"title": "old", "updated_at": "2024-01-01T00:00:00Z"},
+            {"title": "mid", "updated_at": "2024-02-01T00:00:00Z"},
+            {"title": "new", "updated_at": "2024-03-01T00:00:00Z"},
+        ]
+    )
+    # When the connector reads with a range that covers only the middle one (bounds inclusive)
+    got = list(
+        _connector(double).iter_variants(
+            datetime(2024, 2, 1, tzinfo=UTC), datetime(2024, 2, 15, tzinfo=UTC)
+        )
+    )
+    # Then only that product's variants come back, with their product's updatedAt
+    assert [(v[0], v[MODIFIED]) for v in got] == [(seeded[1]["id"], "2024-02-01T00:00:00Z")]
+    sent = double.documents()[-1]["variables"]["query"]
+    assert sent == "updated_at:>='2024-02-01T00:00:00Z' updated_at:<='2024-02-15T00:00:00Z'"
+
+
+def test_points_spent_add_up_the_actual_costs(double: ShopifyDouble) -> None:
+    double.seed(_product(f"P{i}", 2) for i in range(4))
+    connector = _connector(double)
+    list(connector.iter_variants())
+    assert connector.points_spent == double.stats()["points_spent"] > 0
+
+
+def test_a_query_over_the_cost_limit_is_a_request_error(double: ShopifyDouble) -> None:
+    # Given page sizes that ask for more than 1,000 points in one query
+    double.seed([_product("P", 1)])
+    connector = _connector(double)
+    connector.page_products = 250
+    # When reading, Then Shopify's MAX_COST_EXCEEDED surfaces as a request error
+    with pytest.raises(StoreRequestError, match="MAX_COST_EXCEEDED"):
+        list(connector.iter_variants())
+
+
+# -- variants_bulk ------------------------------------------------------------------------------
+def test_variant_bulk_update_applies_valid_variants_and_reports_bad_ones(
+    double: ShopifyDouble,
+) -> None:
+    # Given a product with 4 variants, one of which the store rejects
+    [product] = double.seed([_product("Hat", 4)])
+    vids = [v["id"] for v in product["variants"]]
+    double.reject_variant(vids[2], "Variant is locked by a subscription", code="INVALID_INPUT")
+    items = _items(product, price=[1000, 1250], retail_price=[None, 1999], cost_price=[None, 300])
+    items[1]["changes"] = {"price": [1000, -100]}  # a negative price
+    # When the batch is applied
+    results = _connector(double).apply("variants_bulk", items, batch_key="run1-0")
+    # Then the valid variants were written (prices, compare-at, cost) and each bad one failed alone
+    assert results[0] == (True, "") and results[3] == (True, "")
+    assert not results[1][0] and "greater than or equal to 0" in results[1][1]
+    assert results[2] == (False, "price: Variant is locked by a subscription (INVALID_INPUT)")
+    assert double.variant(vids[0])["price"] == "12.50"
+    assert double.variant(vids[0])["compare_at_price"] == "19.99"
+    assert double.variant(vids[0])["cost"] == "3.00"
+    assert double.variant(vids[1])["price"] == "10.00"
+    assert double.variant(vids[2])["price"] == "10.00"
+    # And it took one request
+    assert double.stats()["by_field"] == {"productVariantsBulkUpdate": 1}
+
+
+def test_clearing_a_price_fails_that_item_without_a_request(double: ShopifyDouble) -> None:
+    [product] = double.seed([_product("Cap", 1, compare_at_price="20.00")])
+    results = _connector(double).apply(
+        "variants_bulk", _items(product, price=[1000, None]), batch_key="b"
+    )
+    assert results == [(False, "Shopify requires a price: it cannot be emptied")]
+    assert _graphql_log(double) == []
+    # while clearing the compare-at price is a real write
+    _connector(double).apply(
+        "variants_bulk", _items(product, retail_price=[2000, None]), batch_key="c"
+    )
+    assert double.variant(product["variants"][0]["id"])["compare_at_price"] is None
+
+
+def test_variant_bulk_refuses_items_of_two_products(double: ShopifyDouble) -> None:
+    a, b = double.seed([_product("A", 1), _product("B", 1)])
+    items = _items(a, price=[1, 2]) + _items(b, price=[1, 2])
+    with pytest.raises(ValueError, match="one product"):
+        _connector(double).apply("variants_bulk", items, batch_key="x")
+
+
+# -- inventory_set ------------------------------------------------------------------------------
+def test_inventory_set_compares_with_the_stock_read_and_keeps_a_sale(double: ShopifyDouble) -> None:
+    # Given three variants with 5 in stock, one of which sold 2 since the catalog was read
+    [product] = double.seed([_product("Sock", 3)])
+    refs = [v["inventory_item_id"] for v in product["variants"]]
+    double.set_available(refs[1], 3)
+    items = _items(product, stock=[5, 9])
+    # When stock 9 is set for all three
+    connector = _connector(double)
+    results = connector.apply("inventory_set", items, batch_key="run1-stock-0")
+    # Then the two unchanged ones are set, the sold one is reported and left alone
+    assert results[0] == (True, "") and results[2] == (True, "")
+    assert results[1] == (
+        False,
+        "stock changed in the store since it was read (expected 5, found 3); not overwritten",
+    )
+    assert [double.available(r) for r in refs] == [9, 3, 9]
+    # And the set carried compareQuantity, the reason and the batch key
+    sets = [d for d in double.documents() if "inventorySetQuantities" in d["query"]]
+    first = sets[0]["variables"]["input"]
+    assert first["name"] == "available" and first["reason"] == "correction"
+    assert first["ignoreCompareQuantity"] is False
+    assert [q["compareQuantity"] for q in first["quantities"]] == [5, 5, 5]
+    assert first["referenceDocumentUri"] == "gid://feedsync/SyncBatch/run1-stock-0"
+    assert {q["locationId"] for q in first["quantities"]} == {
+        f"gid://shopify/Location/{double.primary_location_id}"
+    }
+    # And the primary location was looked up once, even over two batches
+    connector.apply("inventory_set", _items(product, stock=[9, 10])[:1], batch_key="again")
+    assert double.stats()["by_field"]["location"] == 1
+
+
+def test_inventory_set_at_a_given_location_and_without_a_known_old_value(
+    double: ShopifyDouble,
+) -> None:
+    # Given a second location and variants whose stock there was never read
+    warehouse = double.add_location("Warehouse")
+    [product] = double.seed([_product("Bag", 2)])
+    items = _items(product, stock=[None, 4])
+    # When stock is set at that location (numeric id, as the profile holds it)
+    results = _connector(double).apply(
+        "inventory_set", items, batch_key="k", location=str(warehouse)
+    )
+    # Then it is set there, without a compare (nothing to compare with)
+    assert results == [(True, ""), (True, "")]
+    assert [double.available(v["inventory_item_id"], warehouse) for v in product["variants"]] == [
+        4,
+        4,
+    ]
+    sent = double.documents()[-1]["variables"]["input"]
+    assert sent["ignoreCompareQuantity"] is True
+    assert all("compareQuantity" not in q for q in sent["quantities"])
+
+
+def test_inventory_set_reports_an_item_without_an_inventory_item(double: ShopifyDouble) -> None:
+    [product] = double.seed([_product("Pen", 2)])
+    items = _items(product, stock=[5, 6])
+    items[0]["ref"] = None
+    results = _connector(double).apply("inventory_set", items, batch_key="k")
+    assert results[0][0] is False and "inventory item is unknown" in results[0][1]
+    assert results[1] == (True, "")
+
+
+def test_inventory_set_whose_answer_was_lost_is_not_reported_as_a_conflict(
+    double: ShopifyDouble,
+) -> None:
+    # Given a set that the store executes but whose answer never arrives (connection reset)
+    [product] = double.seed([_product("Cup", 2)])
+    connector = _connector(double)
+    connector._location_gid(None)
+    double.fail_next("reset_after")
+    # When the connector retries it
+    results = connector.apply("inventory_set", _items(product, stock=[5, 8]), batch_key="k")
+    # Then the retry's stale compare is recognised as our own write: both items are done
+    assert results == [(True, ""), (True, "")]
+    assert [double.available(v["inventory_item_id"]) for v in product["variants"]] == [8, 8]
+    assert double.stats()["by_field"]["nodes"] == 1
+
+
+# -- throttling -----------------------------------------------------------------------------------
+def test_throttled_answer_waits_for_the_restore_and_retries() -> None:
+    # Given a store whose bucket is empty (restoring in ~0.2 s: slow enough that the request
+    # surely arrives before it refills, fast enough for a unit test)
+    with ShopifyDouble(maximum_available=2000, restore_rate=5_000) as double:
+        double.seed([_product("T", 1)])
+        sleep = FakeSleep(real=True)
+        connector = _connector(double, sleep)
+        double.set_bucket(currently_available=0)
+        # When the connector reads
+        variants = list(connector.iter_variants())
+        # Then it was throttled, waited what the throttle status said, and got the data
+        assert len(variants) == 1
+        log = _graphql_log(double)
+        assert [e.get("code") for e in log] == ["THROTTLED", None]
+        requested = log[0]["requested"]
+        assert connector.throttled == 1
+        assert sleep.calls[0] == pytest.approx(requested / 5_000, rel=0.2, abs=0.02)
+
+
+def test_an_injected_throttle_is_retried(double: ShopifyDouble) -> None:
+    [product] = double.seed([_product("T", 1)])
+    double.fail_next("throttled", 2)
+    results = _connector(double).apply(
+        "variants_bulk", _items(product, price=[1, 2]), batch_key="x"
+    )
+    assert results == [(True, "")]
+    assert [e.get("code") for e in _graphql_log(double)] == ["THROTTLED", "THROTTLED", None]
+
+
+def test_waits_before_a_request_the_bucket_cannot_pay_for() -> None:
+    # Given a small bucket: after the first page, less is left than a page asks for
+    with ShopifyDouble(maximum_available=1000, restore_rate=20_000) as double:
+        double.seed(_product(f"P{i}", 1) for i in range(40))
+        sleep = FakeSleep(real=True)
+        connector = _connector(double, sleep)
+        # When the connector reads two pages
+        assert len(list(connector.iter_variants())) == 40
+        # Then it waited before the second page instead of being throttled
+        assert [e.get("code") for e in _graphql_log(double)] == [None, None]
+        assert len(sleep.calls) == 1 and sleep.calls[0] > 0
+
+
+# -- transport failures ------------------------------------------------------------------------
+@pytest.mark.parametrize("fault", [500, 502, 503, "reset"])
+def test_server_errors_and_resets_are_retried_with_backoff(
+    double: ShopifyDouble, fault: str | int
+) -> None:
+    double.seed([_product("R", 1)])
+    double.fail_next(fault, 2)
+    sleep = FakeSleep()
+    assert len(list(_connector(double, sleep).iter_variants())) == 1
+    assert len(sleep.calls) == 2 and sleep.calls[1] > sleep.calls[0] / 2
+
+
+def test_a_slow_answer_times_out_and_is_retried(double: ShopifyDouble) -> None:
+    double.seed([_product("S", 1)])
+    double.fail_next("slow", delay_s=1.0)
+    sleep = FakeSleep()
+    assert len(list(_connector(double, sleep, timeout=0.2).iter_variants())) == 1
+    assert len(sleep.calls) == 1
+
+
+def test_429_waits_the_retry_after(double: ShopifyDouble) -> None:
+    double.seed([_product("S", 1)])
+    double.fail_next(429, retry_after=2)
+    sleep = FakeSleep()
+    assert len(list(_connector(double, sleep).iter_variants())) == 1
+    assert sleep.calls == [2.0]
+
+
+def test_persistent_server_errors_raise_store_unavailable(double: ShopifyDouble) -> None:
+    double.fail_next(503, 3)
+    with pytest.raises(StoreUnavailable, match="3 attempt"):
+        list(_connector(double, max_retries=2).iter_variants())
+
+
+def test_a_wrong_token_is_an_auth_error(double: ShopifyDouble) -> None:
+    connector = ShopifyConnector(double.shop_url, "shpat_wrong", sleep=FakeSleep())
+    with pytest.raises(StoreAuthError, match="HTTP 401"):
+        list(connector.iter_variants())
+    assert "shpat_wrong" not in repr(connector)
+
+
+# -- bulk operation ------------------------------------------------------------------------------
+def test_bulk_operation_end_to_end(double: ShopifyDouble) -> None:
+    # Given 30 products of 3 variants, one variant rejected by the store
+    products = double.seed(_product(f"B{i}", 3) for i in range(30))
+    items = [
+        it
+        for p in products
+        for it in _items(p, price=[1000, 1111], retail_price=[None, 2222], cost_price=[None, 333])
+    ]
+    rejected = products[4]["variants"][1]["id"]
+    double.reject_variant(rejected, "Variant is archived")
+    items[7]["changes"] = {"price": [1000, -1]}
+    # When the 90 items go through the bulk path
+    sleep = FakeSleep(real=True)
+    results = _connector(double, sleep).apply("variants_bulk_operation", items, batch_key="run-9")
+    # Then every item has its result, mapped from the result file's line and position
+    failed = {i: r[1] for i, r in enumerate(results) if not r[0]}
+    assert set(failed) == {7, 13}
+    assert "greater than or equal to 0" in failed[7]
+    assert failed[13] == "price: Variant is archived (INVALID_INPUT)"
+    written = double.variant(products[29]["variants"][2]["id"])
+    assert (written["price"], written["compare_at_price"], written["cost"]) == (
+        "11.11",
+        "22.22",
+        "3.33",
+    )
+    assert double.variant(rejected)["price"] == "10.00"
+    # And it was: one staged upload, one upload, one bulk run, polls, one download
+    by_field = double.stats()["by_field"]
+    assert by_field["stagedUploadsCreate"] == 1 and by_field["bulkOperationRunMutation"] == 1
+    assert by_field["node"] >= 1
+    log = double.requests_log()
+    assert sum(1 for e in log if e.get("upload")) == 1
+    assert sum(1 for e in log if e.get("download")) == 1
+    # And one JSONL line per product
+    lines = [d for d in double.documents() if d["bulk"]]
+    assert len(lines) == 30 and all(len(d["variables"]["variants"]) == 3 for d in lines)
+
+
+def test_bulk_operation_splits_a_product_over_lines_of_250(double: ShopifyDouble) -> None:
+    [product] = double.seed([_product("Big", 260)])
+    results = _connector(double, FakeSleep(real=True)).apply(
+        "variants_bulk_operation", _items(product, price=[1000, 900]), batch_key="b"
+    )
+    assert all(ok for ok, _ in results)
+    sizes = [len(d["variables"]["variants"]) for d in double.documents() if d["bulk"]]
+    assert sizes == [250, 10]
+
+
+def test_a_failed_bulk_operation_raises_store_unavailable(double: ShopifyDouble) -> None:
+    products = double.seed(_product(f"F{i}", 1) for i in range(3))
+    double.fail_next_bulk("INTERNAL_SERVER_ERROR", after_lines=1)
+    items = [it for p in products for it in _items(p, price=[1000, 900])]
+    with pytest.raises(StoreUnavailable, match="FAILED"):
+        _connector(double, FakeSleep(real=True)).apply(
+            "variants_bulk_operation", items, batch_key="f"
+        )
+
+
+def test_bulk_operation_waits_for_one_already_running(double: ShopifyDouble) -> None:
+    # Given a bulk mutation of someone else (or an earlier attempt) still running
+    double.bulk_line_delay_s = 0.01
+    first, second = double.seed([_product("One", 1), _product("Two", 1)])
+    other = _connector(double, FakeSleep(real=True))
+    path = other._stage_upload(
+        b'{"productId":"gid://shopify/Product/%d","variants":[]}\n' % first["id"], "other"
+    )
+    other._run_bulk_mutation(path, "other")
+    # When ours is started
+    results = _connector(double, FakeSleep(real=True)).apply(
+        "variants_bulk_operation", _items(second, price=[1000, 1500]), batch_key="mine"
+    )
+    # Then it waited for the running one and then ran
+    assert results == [(True, "")]
+    assert double.variant(second["variants"][0]["id"])["price"] == "15.00"
+    assert [op["status"] for op in double.bulk_operations()] == ["COMPLETED", "COMPLETED"]

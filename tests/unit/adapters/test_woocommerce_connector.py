@@ -1,0 +1,519 @@
+"""WooCommerceConnector against a real WooCommerceDouble on loopback (no mocks of HTTP)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+
+from feedsync.adapters.woocommerce import WooCommerceConnector, money_text, to_cents
+from feedsync.domain.fields import MODIFIED, PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS
+from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
+from feedsync.local.woo_double import WooCommerceDouble
+
+OLD = "2024-01-01T00:00:00"
+SINCE = datetime(2024, 6, 1, tzinfo=UTC)
+INSIDE = "2024-06-02T12:00:00"
+
+
+class FakeSleep:
+    """Records requested waits without sleeping."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+@pytest.fixture
+def double() -> Iterator[WooCommerceDouble]:
+    with WooCommerceDouble() as shop:
+        yield shop
+
+
+@pytest.fixture
+def sleep() -> FakeSleep:
+    return FakeSleep()
+
+
+def _connector(double: WooCommerceDouble, sleep: FakeSleep, **kw: Any) -> WooCommerceConnector:
+    key, secret = kw.pop("credentials", double.credentials)
+    return WooCommerceConnector(double.site_url, key, secret, sleep=sleep, allow_http=True, **kw)
+
+
+def _simple(i: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": f"Shirt {i}",
+        "sku": f"S-{i}",
+        "regular_price": "10.00",
+        "manage_stock": True,
+        "stock_quantity": 3,
+        "date_modified_gmt": OLD,
+        **extra,
+    }
+
+
+def _variable(name: str, n: int, modified: str = OLD, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type": "variable",
+        "date_modified_gmt": modified,
+        "variations": [
+            {
+                "sku": f"{name}-{j}",
+                "regular_price": "20.00",
+                "manage_stock": True,
+                "stock_quantity": j,
+                "date_modified_gmt": modified,
+            }
+            for j in range(n)
+        ],
+        **extra,
+    }
+
+
+def _item(pid: int, vid: int, **changes: list[Any]) -> dict[str, Any]:
+    return {
+        "row": 1,
+        "rows": [1],
+        "key": str(vid),
+        "product_id": pid,
+        "variant_id": vid,
+        "ref": None,
+        "changes": dict(changes),
+    }
+
+
+def _count(double: WooCommerceDouble, method: str, template: str) -> int:
+    return double.request_counts().get((method, template), 0)
+
+
+# -- money ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("cents", "text"),
+    [(1250, "12.50"), (5, "0.05"), (0, "0.00"), (123456789, "1234567.89"), (None, "")],
+)
+def test_money_is_sent_as_a_string_with_two_decimals(cents: int | None, text: str) -> None:
+    assert money_text(cents) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [("12.5", 1250), ("12.50", 1250), ("7", 700), ("", None), (None, None), ("0.125", 12)],
+)
+def test_prices_are_read_into_cents(text: str | None, cents: int | None) -> None:
+    assert to_cents(text) == cents
+
+
+def test_an_unreadable_price_is_an_error() -> None:
+    with pytest.raises(ValueError, match="not a money amount"):
+        to_cents("12,50 EUR")
+
+
+# -- reading ----------------------------------------------------------------------------------
+def test_simple_products_are_read_over_pages_as_their_own_variant(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given 250 simple products, one with a GTIN and a sale price, one without stock tracking
+    products = [_simple(i) for i in range(248)]
+    products.append(_simple(248, global_unique_id="4006381333931", sale_price="8.99"))
+    products.append(_simple(249, manage_stock=False, stock_quantity=None))
+    created = double.seed(products)
+
+    # When the whole catalog is read
+    variants = list(_connector(double, sleep).iter_variants())
+
+    # Then every product is one variant (product id == variant id), read over 3 pages
+    assert len(variants) == 250
+    assert _count(double, "GET", "/products") == 3
+    assert all(v[PRODUCT_ID] == v[VARIANT_ID] for v in variants)
+    by_sku = {v[VARIANT_POS["sku"]]: v for v in variants}
+    first = by_sku["S-0"]
+    assert first[PRODUCT_ID] == created[0]["id"]
+    assert first[VARIANT_POS["price"]] == 1000
+    assert first[VARIANT_POS["sale_price"]] is None
+    assert first[VARIANT_POS["stock"]] == 3
+    assert first[VARIANT_POS["name"]] == "Shirt 0"
+    assert first[VARIANT_POS["retail_price"]] is None
+    assert first[VARIANT_POS["cost_price"]] is None
+    assert first[MODIFIED] == OLD
+    assert first[REF] is None
+    gtin = by_sku["S-248"]
+    assert gtin[VARIANT_POS["barcode"]] == "4006381333931"
+    assert gtin[VARIANT_POS["sale_price"]] == 899
+    assert by_sku["S-249"][VARIANT_POS["stock"]] is None
+
+
+def test_variations_are_read_over_pages_under_their_parent(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given a variable product with 150 variations, a simple product and a grouped one
+    [parent, *_] = double.seed(
+        [_variable("Hoodie", 150), _simple(1), {"name": "Bundle", "type": "grouped"}]
+    )
+
+    # When the catalog is read
+    variants = list(_connector(double, sleep).iter_variants())
+
+    # Then the variations carry the parent's id and name; the grouped product is skipped
+    variations = [v for v in variants if v[PRODUCT_ID] == parent["id"]]
+    assert len(variations) == 150
+    assert len(variants) == 151
+    assert {v[VARIANT_ID] for v in variations} == set(parent["variations"])
+    assert all(v[VARIANT_POS["name"]] == "Hoodie" for v in variations)
+    assert variations[7][VARIANT_POS["stock"]] == 7
+    assert variations[7][VARIANT_POS["price"]] == 2000
+    assert _count(double, "GET", "/products/{id}/variations") == 2
+
+
+def test_a_range_import_finds_products_and_variations_changed_in_the_range(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given products changed before and inside the range, and a variation changed inside the
+    # range whose parent was not touched (WooCommerce does not reliably bump the parent)
+    old_simple, new_simple, quiet_parent, new_parent, untouched = double.seed(
+        [
+            _simple(1),
+            _simple(2, date_modified_gmt=INSIDE),
+            _variable("Quiet", 3),
+            _variable("Loud", 2, modified=INSIDE),
+            _variable("Untouched", 2),
+        ]
+    )
+    changed_variation = quiet_parent["variations"][1]
+    double.set_modified(changed_variation, datetime(2024, 6, 3, tzinfo=UTC))
+
+    # When the range since SINCE is imported
+    variants = list(_connector(double, sleep).iter_variants(modified_since=SINCE))
+
+    # Then the changed simple product, the whole changed variable product and every
+    # variation of the parent whose variation changed are read; nothing else
+    got = {(v[PRODUCT_ID], v[VARIANT_ID]) for v in variants}
+    expected = {(new_simple["id"], new_simple["id"])}
+    expected |= {(new_parent["id"], vid) for vid in new_parent["variations"]}
+    expected |= {(quiet_parent["id"], vid) for vid in quiet_parent["variations"]}
+    assert got == expected
+    assert old_simple["id"] not in {v[PRODUCT_ID] for v in variants}
+    assert untouched["id"] not in {v[PRODUCT_ID] for v in variants}
+    # and the products were filtered by the platform with GMT bounds
+    first = double.requests_log()[0][1]
+    assert "modified_after=2024-05-31T23%3A59%3A59" in first
+    assert "dates_are_gmt=true" in first
+
+
+def test_a_range_import_can_trust_parents_to_be_bumped(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given a variation changed in the range under an unchanged parent
+    [quiet] = double.seed([_variable("Quiet", 2)])
+    double.set_modified(quiet["variations"][0], datetime(2024, 6, 3, tzinfo=UTC))
+    connector = _connector(double, sleep)
+    connector.check_unchanged_parents = False
+
+    # When a range import does not look at unchanged parents
+    variants = list(connector.iter_variants(modified_since=SINCE))
+
+    # Then it sends one request and misses that variation (why the check is on by default)
+    assert variants == []
+    assert len(double.requests_log()) == 1
+
+
+def test_a_range_import_with_an_upper_bound_only(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given an old and a recent simple product
+    old, _new = double.seed([_simple(1), _simple(2, date_modified_gmt=INSIDE)])
+
+    # When the range is "until SINCE"
+    variants = list(_connector(double, sleep).iter_variants(modified_until=SINCE))
+
+    # Then only the old product is read
+    assert [v[PRODUCT_ID] for v in variants] == [old["id"]]
+
+
+# -- writing ----------------------------------------------------------------------------------
+def test_a_products_batch_writes_prices_and_stock_of_simple_products(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given three simple products, one on sale
+    a, b, c = double.seed(
+        [_simple(1), _simple(2, sale_price="9.00"), _simple(3, manage_stock=False)]
+    )
+    items = [
+        _item(a["id"], a["id"], price=[1000, 1250], sale_price=[None, 1199]),
+        _item(b["id"], b["id"], sale_price=[900, None]),
+        _item(c["id"], c["id"], stock=[None, 42]),
+    ]
+
+    # When one products_batch is applied
+    results = _connector(double, sleep).apply("products_batch", items, batch_key="run-0-0")
+
+    # Then every item succeeded in one request, with WooCommerce's price strings
+    assert results == [(True, ""), (True, ""), (True, "")]
+    assert _count(double, "POST", "/products/batch") == 1
+    assert double.item(a["id"])["regular_price"] == "12.50"
+    assert double.item(a["id"])["sale_price"] == "11.99"
+    assert double.item(b["id"])["sale_price"] == ""  # None cleared the sale price
+    assert double.item(c["id"])["manage_stock"] is True
+    assert double.item(c["id"])["stock_quantity"] == 42
+    assert double.item(a["id"])["date_modified_gmt"] > OLD
+
+
+def test_a_product_name_is_written_on_the_product_and_twice_the_same_id_is_fine(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given a variable product and a simple product with a price and a name change
+    parent, simple = double.seed([_variable("Hoodie", 2), _simple(1)])
+    items = [
+        _item(parent["id"], parent["variations"][0], name=["Hoodie", "Zip hoodie"]),
+        _item(simple["id"], simple["id"], price=[1000, 1100]),
+        _item(simple["id"], simple["id"], name=["Shirt 1", "Tee 1"]),
+    ]
+
+    # When they go in one products_batch
+    results = _connector(double, sleep).apply("products_batch", items, batch_key="k")
+
+    # Then each item is answered by its own entry
+    assert results == [(True, ""), (True, ""), (True, "")]
+    assert double.item(parent["id"])["name"] == "Zip hoodie"
+    assert double.item(simple["id"])["name"] == "Tee 1"
+    assert double.item(simple["id"])["regular_price"] == "11.00"
+
+
+def test_a_variations_batch_goes_to_its_parent(double: WooCommerceDouble, sleep: FakeSleep) -> None:
+    # Given two variable products
+    first, second = double.seed([_variable("A", 3), _variable("B", 2)])
+    items = [
+        _item(first["id"], vid, price=[2000, 2500], stock=[0, 9]) for vid in first["variations"]
+    ]
+
+    # When one parent's variations are applied
+    results = _connector(double, sleep).apply("variations_batch", items, batch_key="k")
+
+    # Then one request to that parent's batch endpoint wrote them all
+    assert results == [(True, "")] * 3
+    assert double.request_counts() == {("POST", "/products/{id}/variations/batch"): 1}
+    assert f"/products/{first['id']}/variations/batch" in double.requests_log()[0][1]
+    assert all(v["regular_price"] == "25.00" for v in double.variations(first["id"]))
+    assert all(v["stock_quantity"] == 9 for v in double.variations(first["id"]))
+    assert all(v["regular_price"] == "20.00" for v in double.variations(second["id"]))
+
+
+def test_a_variations_batch_refuses_two_parents(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    first, second = double.seed([_variable("A", 1), _variable("B", 1)])
+    items = [
+        _item(first["id"], first["variations"][0], price=[1, 2]),
+        _item(second["id"], second["variations"][0], price=[1, 2]),
+    ]
+    with pytest.raises(ValueError, match="one product"):
+        _connector(double, sleep).apply("variations_batch", items, batch_key="k")
+    assert double.requests_log() == []
+
+
+def test_a_batch_over_the_limit_is_refused_before_sending(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    items = [_item(i, i, price=[1, 2]) for i in range(101)]
+    with pytest.raises(ValueError, match="at most 100"):
+        _connector(double, sleep).apply("products_batch", items, batch_key="k")
+
+
+def test_per_item_errors_inside_200_are_reported_while_the_others_apply(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given five products: one the shop rejects, and three bad values
+    ok, rejected, negative, above, fine = double.seed([_simple(i) for i in range(5)])
+    double.reject_item(rejected["id"], "Product is locked by the ERP sync.")
+    items = [
+        _item(ok["id"], ok["id"], price=[1000, 1500]),
+        _item(rejected["id"], rejected["id"], price=[1000, 1500]),
+        _item(negative["id"], negative["id"], price=[1000, -100]),
+        _item(above["id"], above["id"], sale_price=[None, 5000]),
+        _item(999_999, 999_999, price=[1, 2]),
+        _item(fine["id"], fine["id"], stock=[3, 0]),
+    ]
+
+    # When they are applied in one batch
+    results = _connector(double, sleep).apply("products_batch", items, batch_key="k")
+
+    # Then the platform's message is on each failed item and the others were written
+    assert [ok for ok, _ in results] == [True, False, False, False, False, True]
+    assert "Product is locked by the ERP sync." in results[1][1]
+    assert "regular_price is not a valid price" in results[2][1]
+    assert "less than the regular price" in results[3][1]
+    assert "Invalid ID." in results[4][1]
+    assert "woocommerce_rest_product_invalid_id" in results[4][1]
+    assert double.item(ok["id"])["regular_price"] == "15.00"
+    assert double.item(fine["id"])["stock_quantity"] == 0
+    assert double.item(negative["id"])["regular_price"] == "10.00"
+    assert _count(double, "POST", "/products/batch") == 1
+
+
+def test_a_variation_sent_to_another_parent_fails_alone(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    first, second = double.seed([_variable("A", 2), _variable("B", 1)])
+    items = [
+        _item(first["id"], first["variations"][0], price=[2000, 2100]),
+        _item(first["id"], second["variations"][0], price=[2000, 2100]),
+    ]
+    results = _connector(double, sleep).apply("variations_batch", items, batch_key="k")
+    assert results[0] == (True, "")
+    assert results[1][0] is False
+    assert "woocommerce_rest_product_variation_invalid_id" in results[1][1]
+
+
+def test_a_smaller_batch_limit_on_the_site_splits_the_batch(
+    sleep: FakeSleep,
+) -> None:
+    # Given a site whose batch limit was lowered to 40 by a filter
+    with WooCommerceDouble(batch_limit=40) as double:
+        products = double.seed([_simple(i) for i in range(100)])
+        items = [_item(p["id"], p["id"], price=[1000, 1100]) for p in products]
+
+        # When 100 items are applied
+        results = _connector(double, sleep).apply("products_batch", items, batch_key="k")
+
+        # Then 413s split the batch in halves until it fits, and every item was written
+        assert results == [(True, "")] * 100
+        assert double.batch_sizes() == [100, 50, 25, 25, 50, 25, 25]
+        assert all(p["regular_price"] == "11.00" for p in double.products())
+
+
+# -- faults -----------------------------------------------------------------------------------
+def test_a_429_with_retry_after_waits_that_long(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    [p] = double.seed([_simple(1)])
+    double.fail_next(429, retry_after=7)
+    results = _connector(double, sleep).apply(
+        "products_batch", [_item(p["id"], p["id"], price=[1000, 900])], batch_key="k"
+    )
+    assert results == [(True, "")]
+    assert sleep.calls == [7.0]
+    assert [s for _, _, s in double.requests_log()] == [429, 200]
+
+
+def test_a_429_with_an_http_date_retry_after_is_honoured(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    double.seed([_simple(1)])
+    double.fail_next(
+        429, retry_after=format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    )
+    assert len(list(_connector(double, sleep).iter_variants())) == 1
+    assert len(sleep.calls) == 1 and 20 < sleep.calls[0] <= 30
+
+
+def test_429s_and_5xx_without_retry_after_back_off_exponentially(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    double.seed([_simple(1)])
+    double.fail_next(429)
+    double.fail_next(502)
+    double.fail_next(503)
+    assert len(list(_connector(double, sleep).iter_variants())) == 1
+    assert len(sleep.calls) == 3
+    assert 0.25 <= sleep.calls[0] <= 0.5 and 0.5 <= sleep.calls[1] <= 1.0
+    assert 1.0 <= sleep.calls[2] <= 2.0
+
+
+def test_a_store_that_keeps_failing_is_unavailable(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    [p] = double.seed([_simple(1)])
+    double.fail_next(500, count=10)
+    connector = _connector(double, sleep, max_retries=3)
+    with pytest.raises(StoreUnavailable, match=r"after 4 attempt\(s\); last: HTTP 500"):
+        connector.apply("products_batch", [_item(p["id"], p["id"], price=[1, 2])], batch_key="k")
+    assert len(double.requests_log()) == 4
+
+
+def test_a_connection_reset_is_retried(double: WooCommerceDouble, sleep: FakeSleep) -> None:
+    [p] = double.seed([_simple(1)])
+    double.reset_next()
+    results = _connector(double, sleep).apply(
+        "products_batch", [_item(p["id"], p["id"], price=[1000, 1234])], batch_key="k"
+    )
+    assert results == [(True, "")]
+    assert double.item(p["id"])["regular_price"] == "12.34"
+    assert [s for _, _, s in double.requests_log()] == [0, 200]
+
+
+def test_a_lost_answer_after_the_write_is_retried_harmlessly(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    [p] = double.seed([_variable("A", 2)])
+    double.reset_next(after_apply=True)
+    items = [_item(p["id"], vid, stock=[0, 5]) for vid in p["variations"]]
+    results = _connector(double, sleep).apply("variations_batch", items, batch_key="k")
+    assert results == [(True, "")] * 2
+    assert [v["stock_quantity"] for v in double.variations(p["id"])] == [5, 5]
+    assert _count(double, "POST", "/products/{id}/variations/batch") == 2
+
+
+def test_a_slow_answer_times_out_and_is_retried(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    double.seed([_simple(1)])
+    double.slow_next(2.0)
+    variants = list(_connector(double, sleep, timeout=0.2).iter_variants())
+    assert len(variants) == 1
+    assert len(sleep.calls) == 1  # one backoff after the timeout
+
+
+def test_a_slow_answer_within_the_timeout_is_fine(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    double.seed([_simple(1)])
+    double.slow_next(0.05)
+    assert len(list(_connector(double, sleep, timeout=10).iter_variants())) == 1
+    assert sleep.calls == []
+
+
+# -- configuration and auth -------------------------------------------------------------------
+def test_wrong_credentials_are_an_auth_error_with_a_hint(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    connector = _connector(double, sleep, credentials=(double.consumer_key, "cs_wrong"))
+    with pytest.raises(StoreAuthError, match="Consumer secret is invalid") as info:
+        list(connector.iter_variants())
+    assert "Read/Write" in str(info.value)
+    assert "cs_wrong" not in str(info.value)
+
+
+def test_a_read_only_key_cannot_write(sleep: FakeSleep) -> None:
+    with WooCommerceDouble(permissions="read") as double:
+        [p] = double.seed([_simple(1)])
+        connector = _connector(double, sleep)
+        assert len(list(connector.iter_variants())) == 1
+        with pytest.raises(StoreAuthError, match="does not have write permissions"):
+            connector.apply(
+                "products_batch", [_item(p["id"], p["id"], price=[1, 2])], batch_key="k"
+            )
+
+
+def test_plain_http_is_refused_without_allow_http() -> None:
+    with pytest.raises(StoreRequestError, match="https") as info:
+        WooCommerceConnector("http://shop.example", "ck_x", "cs_secret")
+    assert "cs_secret" not in str(info.value)
+
+
+def test_https_and_a_pasted_api_url_are_accepted() -> None:
+    connector = WooCommerceConnector("https://shop.example/wp-json/wc/v3/", "ck", "cs")
+    assert connector.api_url == "https://shop.example/wp-json/wc/v3"
+    assert repr(connector) == "WooCommerceConnector('https://shop.example')"  # no secret
+
+
+def test_plain_permalinks_are_named_as_the_likely_cause(sleep: FakeSleep) -> None:
+    with (
+        WooCommerceDouble(pretty_permalinks=False) as double,
+        pytest.raises(StoreRequestError, match="pretty permalinks"),
+    ):
+        list(_connector(double, sleep).iter_variants())
