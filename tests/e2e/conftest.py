@@ -103,6 +103,7 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             sandbox_token=info["sandbox"]["access_token"],
             process=proc,
             stderr_path=err_path,
+            info=info,
         )
         yield served
     finally:

@@ -55,6 +55,7 @@ class Served:
     sandbox_token: str
     process: subprocess.Popen[bytes]
     stderr_path: Path
+    info: dict[str, Any]
 
     def stderr(self) -> str:
         try:

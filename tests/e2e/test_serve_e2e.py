@@ -476,3 +476,30 @@ def test_malformed_json_body_names_the_body(api: Api, store: StoreInfo) -> None:
         assert got["error"] == "invalid_request"
         assert got["field"] == "body", got
         assert "json" in got["message"].lower(), got
+
+
+def test_serve_offers_shopify_and_woocommerce_shops(api: Api, serve: Served) -> None:
+    # Given the Shopify and WooCommerce doubles that feedsync serve announces
+    shopify, woo = serve.info["shopify"], serve.info["woocommerce"]
+    # When stores are created on them through the REST API
+    created = [
+        api.ok("POST", "/stores", body, status=201)
+        for body in (
+            {"name": "Shopify", "platform": "shopify", "api_url": shopify["api_url"],
+             "credentials": {"access_token": shopify["access_token"]}},
+            {"name": "Woo", "platform": "woocommerce", "api_url": woo["api_url"],
+             "credentials": {"consumer_key": woo["consumer_key"],
+                             "consumer_secret": woo["consumer_secret"]}},
+        )
+    ]  # fmt: skip
+    # Then both import their catalogs (20 x 3 Shopify variants; 20 simple + 5 x 3 variations)
+    deadline = time.monotonic() + 60
+    counts: list[int] = []
+    while time.monotonic() < deadline:
+        stores = [api.ok("GET", f"/stores/{s['store_id']}") for s in created]
+        if all(s["status"] != "setting_up" for s in stores):
+            assert [s["status"] for s in stores] == ["ready", "ready"], stores
+            counts = [s["variant_count"] for s in stores]
+            break
+        time.sleep(0.1)
+    assert counts == [60, 35]

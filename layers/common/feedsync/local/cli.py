@@ -16,7 +16,9 @@ import requests
 
 from feedsync.local.environment import LocalEnvironment
 from feedsync.local.sample import catalog_products, supplier_csv
+from feedsync.local.shopify_double import ShopifyDouble
 from feedsync.local.stack import ROOT
+from feedsync.local.woo_double import WooCommerceDouble
 from feedsync.models import COUNT_NAMES
 
 SAMPLE = ROOT / "samples" / "acme_stock.csv"
@@ -155,16 +157,30 @@ def serve(args: argparse.Namespace) -> int:
     env.start()
     assert env.api is not None
     store_hash, token = env.sandbox.create_store()
+    # Small Shopify and WooCommerce shops to point stores at (SKUs SHOP-*, S-* and V-*-*).
+    shopify = ShopifyDouble().start()
+    shopify.seed_catalog(20, 3, sku_prefix="SHOP")
+    woo = WooCommerceDouble().start()
+    woo.seed_catalog(simple=20, variable=5, variations_each=3)
+    woo_key, woo_secret = woo.credentials
     info: dict[str, Any] = {
         "api_url": env.api.url,
         "api_key": env.api_key,
         "sandbox": {"api_url": env.sandbox.api_url(store_hash), "access_token": token},
+        "shopify": {"api_url": shopify.shop_url, "access_token": shopify.access_token},
+        "woocommerce": {
+            "api_url": woo.site_url,
+            "consumer_key": woo_key,
+            "consumer_secret": woo_secret,
+        },
     }
     _wait_ready(info)
     print(f"feedsync API     {info['api_url']}  (OpenAPI: {info['api_url']}/openapi.json)")
     print(f"API key          {info['api_key']}")
     print(f"sandbox store    {info['sandbox']['api_url']}")
     print(f"sandbox token    {token}")
+    print(f"Shopify double   {shopify.shop_url}  (token {shopify.access_token})")
+    print(f"WooCommerce      {woo.site_url}  (key {woo_key}, secret {woo_secret})")
     print("Ctrl-C to stop.", flush=True)
     if args.info_file:
         Path(args.info_file).write_text(json.dumps(info, indent=2), encoding="utf-8")
@@ -175,6 +191,8 @@ def serve(args: argparse.Namespace) -> int:
             pass
     except KeyboardInterrupt:
         pass
+    shopify.stop()
+    woo.stop()
     env.stop()
     return 0
 
