@@ -363,3 +363,45 @@ def test_a_shard_that_dies_part_way_logs_what_reached_the_store(h: Harness) -> N
     # And the catalog index holds the 50 new prices, so a rerun sends only the other 10
     again = h.run_to_end(shop.tenant, profile.profile_id)
     assert again.status == "succeeded" and again.counts["updated"] == 10
+
+
+def test_a_row_whose_product_write_never_ran_is_logged_partly_applied(h: Harness) -> None:
+    # Given a BigCommerce row changing a variant field (price) and a product field (name),
+    # and a store that rejects the token only for the product batch
+    shop = h.shop([simple_product("Lamp", "LAMP-1", "10.00", 1)])
+    profile = h.url_profile(
+        shop,
+        "SKU,Price,Name\nLAMP-1,12.00,Desk lamp\n",
+        mapping={"sku": "SKU", "price": "Price", "name": "Name"},
+        fields=["price", "name"],
+    )
+    real_connectors = h.deps.connectors
+
+    class ProductsDenied:
+        def __init__(self, inner: Any) -> None:
+            self.inner, self.capabilities = inner, inner.capabilities
+
+        def iter_variants(self, *args: Any, **kwargs: Any) -> Any:
+            return self.inner.iter_variants(*args, **kwargs)
+
+        def apply(self, op: str, items: list[dict[str, Any]], **kw: Any) -> Any:
+            if op == "products":
+                raise StoreAuthError("the store rejected the access token (HTTP 401)")
+            return self.inner.apply(op, items, **kw)
+
+    h.deps.connectors = lambda store, creds: ProductsDenied(real_connectors(store, creds))  # type: ignore[assignment,return-value]
+    try:
+        failed = h.run_to_end(shop.tenant, profile.profile_id)
+    finally:
+        h.deps.connectors = real_connectors
+
+    # Then the price reached the store but the row is not "updated": the log says which
+    # part never ran
+    assert failed.status == "failed" and "rejected the access token" in (failed.error or "")
+    assert h.store_values(shop)["LAMP-1"][0] == 1200
+    assert failed.counts.get("updated") == 0 and failed.counts.get("failed") == 1
+    run = h.deps.repo.get_run(shop.tenant, failed.run_id)
+    assert run is not None and run.log_key
+    log = h.deps.blobs.get_bytes(run.log_key).decode()
+    [record] = [line for line in log.splitlines() if line.startswith("2,")]
+    assert ",failed," in record and "partly applied: products was not sent" in record

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 import pytest
+from pydantic import ValidationError
 
 from feedsync.core import api
 from feedsync.core.deps import Deps
 from feedsync.errors import InvalidRequest
-from feedsync.models import CreateStore, Store
+from feedsync.models import CreateStore, ImportCatalogBody, Store
 
 
 class _Recorder:
@@ -105,3 +106,39 @@ def test_the_local_stack_may_use_its_sandbox_store() -> None:
         _deps(rec, allow_custom=True), "t1", _body("http://127.0.0.1:8081/stores/abc123/v3")
     )
     assert store.api_url.startswith("http://127.0.0.1:8081/")
+
+
+@pytest.mark.parametrize(
+    ("platform", "credentials", "options", "expected"),
+    [
+        ("woocommerce", {"access_token": "t"}, {}, "needs credentials consumer_key"),
+        ("shopify", {"access_token": "t"}, {"inventory": "adjustments"}, "BigCommerce setting"),
+        ("bigcommerce", {"access_token": "t"}, {"location_id": "main"}, "is a number"),
+        ("woocommerce", {"consumer_key": "k", "consumer_secret": "s"}, {"location_id": "1"},
+         "no stock locations"),
+    ],
+)  # fmt: skip
+def test_store_bodies_are_checked_per_platform(
+    platform: str, credentials: dict[str, str], options: dict[str, str], expected: str
+) -> None:
+    # Given a store body that does not fit its platform, When validated, Then it says why
+    body = {
+        "name": "Shop",
+        "platform": platform,
+        "api_url": "https://shop.example",
+        "credentials": credentials,
+        "options": options,
+    }
+    with pytest.raises(ValidationError, match=expected):
+        CreateStore.model_validate(body)
+
+
+def test_import_ranges_need_timezones_and_order() -> None:
+    # A naive time is refused (not a server error), as is an empty range
+    with pytest.raises(ValidationError, match="timezone"):
+        ImportCatalogBody.model_validate({"mode": "by_date", "since": "2026-01-01T00:00:00"})
+    with pytest.raises(ValidationError, match="until must be after since"):
+        ImportCatalogBody.model_validate(
+            {"mode": "by_date", "since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"}
+        )
+    assert ImportCatalogBody.model_validate({}).mode == "incremental"

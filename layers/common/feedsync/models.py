@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -147,7 +148,25 @@ class CreateStore(Strict):
         extra = sorted(given - set(needed))
         if extra:
             raise ValueError(f"{self.platform} takes no credentials {', '.join(extra)}")
+        if self.platform != "bigcommerce" and self.options.inventory != "variants":
+            raise ValueError("options.inventory is a BigCommerce setting")
+        if self.options.location_id is not None:
+            check_location(self.platform, self.options.location_id)
         return self
+
+
+def check_location(platform: str, location_id: str) -> None:
+    """A stock location the platform can address (ValueError with what it expects)."""
+    if platform == "woocommerce":
+        raise ValueError("WooCommerce has no stock locations")
+    if platform == "bigcommerce" and not location_id.isdigit():
+        raise ValueError(f"a BigCommerce location id is a number, not {location_id!r}")
+    if platform == "shopify" and not (
+        location_id.isdigit() or location_id.startswith("gid://shopify/Location/")
+    ):
+        raise ValueError(
+            f"a Shopify location id is a number or gid://shopify/Location/<n>, not {location_id!r}"
+        )
 
 
 class ImportCatalogBody(Strict):
@@ -155,8 +174,8 @@ class ImportCatalogBody(Strict):
     import; ``by_date`` what was modified between ``since`` and ``until``."""
 
     mode: ImportMode = "incremental"
-    since: datetime | None = None
-    until: datetime | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _range(self) -> ImportCatalogBody:

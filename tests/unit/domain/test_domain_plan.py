@@ -102,6 +102,19 @@ def test_woocommerce_routes_simple_products_and_variations_apart() -> None:
     assert shard[0]["items"][0]["changes"] == {"price": [1, 2], "name": ["a", "b"]}
 
 
+def test_a_variation_name_is_a_product_level_item_of_the_parent() -> None:
+    # Given two variations of product 9 renaming it the same way
+    outs: list[Outcome] = [
+        (2, "V1", "changed", 9, 91, (("name", "a", "b"),), ""),
+        (3, "V2", "changed", 9, 92, (("name", "a", "b"),), ""),
+    ]
+    [[batch]] = build_plan(outs, woocommerce())
+    # Then one products/batch item for the parent, marked product-level, carries both rows
+    [item] = batch["items"]
+    assert batch["op"] == "products_batch" and item["product_level"] is True
+    assert item["product_id"] == 9 and item["rows"] == [2, 3]
+
+
 @pytest.mark.parametrize("n", [1, 49, 50, 51, 10_000])
 def test_requests_are_the_minimum(n: int) -> None:
     # Given n changed variants on BigCommerce, when planned

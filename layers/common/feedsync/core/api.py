@@ -26,6 +26,7 @@ from feedsync.models import (
     Store,
     Trigger,
     UploadedObject,
+    check_location,
 )
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -104,11 +105,16 @@ def import_store_catalog(
     return store
 
 
-def _check_writable(store: Store, fields: list[str]) -> None:
+def _check_writable(store: Store, fields: list[str], location_id: str | None = None) -> None:
     try:
         capabilities_for(store.platform, store.options.model_dump()).check_fields(fields)
     except ValueError as exc:
         raise InvalidRequest("fields", str(exc)) from None
+    if location_id is not None:
+        try:
+            check_location(store.platform, location_id)
+        except ValueError as exc:
+            raise InvalidRequest("location_id", str(exc)) from None
 
 
 # --------------------------------------------------------------------------- profiles
@@ -117,7 +123,8 @@ def list_profiles(deps: Deps, tenant_id: str) -> list[Profile]:
 
 
 def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile:
-    _check_writable(get_store_for_profile(deps, tenant_id, body.store_id), body.fields)
+    store = get_store_for_profile(deps, tenant_id, body.store_id)
+    _check_writable(store, body.fields, body.location_id)
     profile_id = deps.ids("prof")
     body = body.model_copy(
         update={"source": _store_credentials(deps, tenant_id, profile_id, body.source, None)}
@@ -183,8 +190,9 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "body"
         raise InvalidRequest(field, first["msg"]) from exc
-    if {"fields", "store_id"} & set(changes):
-        _check_writable(get_store_for_profile(deps, tenant_id, settings.store_id), settings.fields)
+    if {"fields", "store_id", "location_id"} & set(changes):
+        store = get_store_for_profile(deps, tenant_id, settings.store_id)
+        _check_writable(store, settings.fields, settings.location_id)
     if "schedule" in changes:
         schedules.check(deps, tenant_id, profile_id, settings.schedule)
     if "source" in changes:

@@ -25,7 +25,7 @@ from feedsync.core.catalog_store import rewrite_catalog, text_lines
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows, write_rows
 from feedsync.core.start import abandon_run, start_run
-from feedsync.domain.capabilities import Capabilities, capabilities_for
+from feedsync.domain.capabilities import capabilities_for
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.fields import PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.plan import build_plan, result_rows
@@ -80,11 +80,6 @@ def _store(deps: Deps, ref: RunRef) -> Store:
     if store is None:
         raise NotFound(f"store {ref.store_id} was deleted during the run")
     return store
-
-
-def _capabilities(deps: Deps, ref: RunRef) -> Capabilities:
-    store = _store(deps, ref)
-    return capabilities_for(store.platform, store.options.model_dump())
 
 
 def _run(deps: Deps, ref: RunRef) -> Run:
@@ -440,11 +435,11 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
         reason = run.shard_error or _error_text(step)
         if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id)) is not None:
             # Some batches may have reached the store: log them and keep the index true.
-            outcome = _gather(deps, ref, _capabilities(deps, ref))
+            outcome = _gather(deps, ref)
             run = run.model_copy(update={"counts": _record(deps, ref, run, outcome)})
         return _fail(deps, run, reason)
 
-    outcome = _gather(deps, ref, _capabilities(deps, ref))
+    outcome = _gather(deps, ref)
     if outcome.unfinished:
         # The Map can report success past a failed child; the Catch path marks the run.
         total = len(outcome.manifest)
@@ -498,10 +493,13 @@ class _Applied:
     unfinished: list[int]  # shard indexes without a result for every item
 
 
-def _gather(deps: Deps, ref: RunRef, caps: Capabilities) -> _Applied:
+def _gather(deps: Deps, ref: RunRef) -> _Applied:
     manifest = json.loads(deps.blobs.get_bytes(keys.manifest_key(ref.tenant_id, ref.run_id)))
     out = _Applied(manifest, {}, {}, {}, [])
     reached: set[tuple[int, str]] = set()  # (row, op) that the store accepted
+    reported: set[tuple[int, str]] = set()  # (row, op) with a result line
+    planned: dict[tuple[int, str], None] = {}  # every (row, op) the plan holds
+    shards = []
     for shard in manifest:
         key = keys.result_key(ref.tenant_id, ref.run_id, shard["index"])
         rows = list(_csv_rows(deps, key)) if deps.blobs.head(key) is not None else []
@@ -509,21 +507,34 @@ def _gather(deps: Deps, ref: RunRef, caps: Capabilities) -> _Applied:
             out.unfinished.append(shard["index"])
         for row_text, _variant, op_name, ok_text, error in rows:
             row, ok = int(row_text), ok_text == "1"
+            reported.add((row, op_name))
             if ok:
                 reached.add((row, op_name))
             was_ok, errors = out.results.get(row, (True, ""))
             if not ok:
                 errors = f"{errors} | {error}" if errors else error
             out.results[row] = (was_ok and ok, errors)
-        for batch in json.loads(deps.blobs.get_bytes(shard["key"]))["batches"]:
-            write_op = caps.op(batch["op"])
+        shards.append(json.loads(deps.blobs.get_bytes(shard["key"]))["batches"])
+    for batches in shards:
+        for batch in batches:
+            op_name = batch["op"]
             for item in batch["items"]:
-                if (item["row"], write_op.name) not in reached:
+                for row in (*result_rows(item), *item.get("conflicts", ())):
+                    planned[(row, op_name)] = None
+                if (item["row"], op_name) not in reached:
                     continue
-                level = write_op.product_level
+                level = item.get("product_level", False)
                 target = out.applied_products if level else out.applied
                 item_id = item["product_id"] if level else item["variant_id"]
                 target.setdefault(item_id, {}).update(item["changes"])
+    # A row split over several operations is updated only if every one of them reached
+    # the store; one that never ran (its shard died) makes the row partly applied.
+    for row, op_name in planned:
+        if (row, op_name) in reported or row not in out.results:
+            continue
+        _ok, errors = out.results[row]
+        missing = f"partly applied: {op_name} was not sent (the run stopped)"
+        out.results[row] = (False, f"{errors} | {missing}" if errors else missing)
     return out
 
 

@@ -54,6 +54,8 @@ def plan_items(
                     "variant_id": vid,
                     "ref": refs.get(vid),
                     "changes": mine,
+                    # Where the changes land in the index: every variant of the product.
+                    "product_level": op.product_level,
                 }
                 continue
             clash = {f: v for f, v in mine.items() if f in item["changes"]}
