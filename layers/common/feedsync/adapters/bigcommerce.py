@@ -32,7 +32,6 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Literal
 
 import requests
@@ -40,6 +39,7 @@ import requests
 from feedsync.core.ports import ItemResult, PlanItem, RateBudget
 from feedsync.domain import capabilities as caps
 from feedsync.domain.fields import Variant
+from feedsync.domain.money import amount_to_cents
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 
 JSON = dict[str, Any]
@@ -82,17 +82,7 @@ _WRITES = {
 
 def to_cents(value: Any) -> int | None:
     """A BigCommerce money value (JSON number) -> integer cents, rounded half-even."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"not a money amount: {value!r}")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"not a money amount: {value!r}") from None
-    if not amount.is_finite():
-        raise ValueError(f"not a money amount: {value!r}")
-    return int(amount.scaleb(2).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    return amount_to_cents(value)
 
 
 def from_cents(cents: int | None) -> float | None:

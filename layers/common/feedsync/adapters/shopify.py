@@ -34,7 +34,6 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -42,6 +41,7 @@ import requests
 
 from feedsync.domain import capabilities as _capabilities
 from feedsync.domain.fields import Variant
+from feedsync.domain.money import amount_to_cents
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 
 JSON = dict[str, Any]
@@ -159,17 +159,7 @@ query FeedsyncCurrentBulkMutation {
 
 def to_cents(value: Any) -> int | None:
     """A Shopify Money/Decimal value (``"12.99"``) -> integer cents, rounded half-even."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"not a money amount: {value!r}")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"not a money amount: {value!r}") from None
-    if not amount.is_finite():
-        raise ValueError(f"not a money amount: {value!r}")
-    return int(amount.scaleb(2).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    return amount_to_cents(value)
 
 
 def from_cents(cents: int | None) -> str | None:

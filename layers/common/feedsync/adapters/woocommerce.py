@@ -37,7 +37,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,6 +46,7 @@ import requests
 from feedsync.core.ports import ItemResult, PlanItem
 from feedsync.domain import capabilities as caps
 from feedsync.domain.fields import Variant
+from feedsync.domain.money import amount_to_cents
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 
 JSON = dict[str, Any]
@@ -62,17 +63,7 @@ _RANGE_SLACK = timedelta(seconds=1)
 
 def to_cents(value: Any) -> int | None:
     """A WooCommerce price ("12.5", "" when unset) -> integer cents, rounded half-even."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"not a money amount: {value!r}")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"not a money amount: {value!r}") from None
-    if not amount.is_finite():
-        raise ValueError(f"not a money amount: {value!r}")
-    return int(amount.scaleb(2).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    return amount_to_cents(value)
 
 
 def money_text(cents: int | None) -> str:

@@ -10,6 +10,7 @@ Errors are ValueError with a message written for the merchant who owns the file.
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Final
 
 MONEY_HINT: Final = "expected a price such as 12.99"
@@ -96,3 +97,19 @@ def parse_stock(text: str) -> int:
     if negative and value:
         raise ValueError("stock cannot be negative")
     return value
+
+
+def amount_to_cents(value: object) -> int | None:
+    """A platform's money value (JSON number or decimal text; None or "" = unset) ->
+    integer cents, rounded half-even. ValueError for anything that is not an amount."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a money amount: {value!r}")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"not a money amount: {value!r}") from None
+    if not amount.is_finite():
+        raise ValueError(f"not a money amount: {value!r}")
+    return int(amount.scaleb(2).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))

@@ -71,11 +71,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from feedsync.local.httpserver import LoopbackServer
+from feedsync.local.httpserver import LoopbackService
 
 MAX_VARIANT_BATCH = 50
 MAX_PRODUCT_BATCH = 10
@@ -209,8 +208,10 @@ class _Store:
     rejected_products: dict[int, str] = field(default_factory=dict)
 
 
-class SandboxStore:
+class SandboxStore(LoopbackService):
     """Loopback BigCommerce double. Use as a context manager or ``start()``/``stop()``."""
+
+    name = "the sandbox store"
 
     def __init__(
         self,
@@ -221,8 +222,7 @@ class SandboxStore:
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"the sandbox store listens on loopback only, not {host!r}")
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.quota_requests = quota_requests
         self.quota_window_s = quota_window_s
         self._lock = threading.RLock()
@@ -236,53 +236,10 @@ class SandboxStore:
         self.inventory_processing_s = 0.0
         self._next_product_id = 100
         self._next_variant_id = 1000
-        self._server: LoopbackServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
-    def start(self) -> SandboxStore:
-        if self._server is not None:
-            return self
-        sandbox = self
-
-        class Handler(_Handler):
-            store = sandbox
-
-        server = LoopbackServer((self.host, self.port), Handler)
-        self._server = server
-        self.port = int(server.server_address[1])
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> SandboxStore:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the sandbox store is not started")
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+    def handler_class(self) -> type[_Handler]:
+        return type("Handler", (_Handler,), {"store": self})
 
     def api_url(self, store_hash: str) -> str:
         return f"{self.base_url}/stores/{store_hash}/v3"

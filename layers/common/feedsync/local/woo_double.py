@@ -62,11 +62,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from feedsync.local.httpserver import LoopbackServer
+from feedsync.local.httpserver import LoopbackService
 
 API_PREFIX = "/wp-json/wc/v3"
 MAX_PER_PAGE = 100
@@ -142,8 +141,10 @@ class _Fault:
     after_apply: bool = False
 
 
-class WooCommerceDouble:
+class WooCommerceDouble(LoopbackService):
     """Loopback WooCommerce double. Use as a context manager or ``start()``/``stop()``."""
+
+    name = "the WooCommerce double"
 
     def __init__(
         self,
@@ -160,8 +161,7 @@ class WooCommerceDouble:
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"the WooCommerce double listens on loopback only, not {host!r}")
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.consumer_key = consumer_key or "ck_" + secrets.token_hex(20)
         self.consumer_secret = consumer_secret or "cs_" + secrets.token_hex(20)
         self.permissions: Permissions = permissions
@@ -177,54 +177,15 @@ class WooCommerceDouble:
         self._batch_objects: list[int] = []
         self._faults: deque[_Fault] = deque()
         self._rejections: dict[int, tuple[str, str]] = {}
-        self._server: LoopbackServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
-    def start(self) -> WooCommerceDouble:
-        if self._server is not None:
-            return self
-        double = self
-
-        class Handler(_Handler):
-            store = double
-
-        server = LoopbackServer((self.host, self.port), Handler)
-        self._server = server
-        self.port = int(server.server_address[1])
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> WooCommerceDouble:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def handler_class(self) -> type[_Handler]:
+        return type("Handler", (_Handler,), {"store": self})
 
     @property
     def site_url(self) -> str:
         """What a merchant enters as the shop's address (the connector adds ``/wp-json``)."""
-        if self._server is None:
-            raise RuntimeError("the WooCommerce double is not started")
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return self.base_url
 
     @property
     def api_url(self) -> str:
