@@ -14,6 +14,9 @@ from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
+from feedsync.core import api
+from feedsync.errors import NotFound
+
 STORE = [
     simple_product("Lamp", "LAMP-1", "20.00", 5),
     simple_product("Desk", "DESK-1", "100.00", 2),
@@ -67,6 +70,14 @@ def test_an_ftp_glob_source_takes_the_newest_file(h: Harness, ftp_root: tuple[Pa
     assert run.status == "succeeded", run.error
     assert h.store_values(shop)["LAMP-1"] == (2200, 6)
     assert run.source["file"] == "stock_20261123.csv"
+    # When the profile is deleted, Then its stored password is deleted with it
+    stored = h.deps.repo.get_profile(shop.tenant, profile.profile_id)
+    assert stored is not None and stored.source.secret_ref  # type: ignore[union-attr]
+    secret_ref = stored.source.secret_ref  # type: ignore[union-attr]
+    assert h.deps.secrets.get(secret_ref)["password"] == "s3cret-pass"
+    api.delete_profile(h.deps, shop.tenant, profile.profile_id)
+    with pytest.raises(NotFound):
+        h.deps.secrets.get(secret_ref)
 
 
 def test_a_json_feed_with_price_rules_constants_and_case_insensitive_skus(h: Harness) -> None:

@@ -42,6 +42,14 @@ class SecretsManagerSecrets:
             self._cache[ref] = json.loads(raw)
         return self._cache[ref]
 
+    def delete(self, ref: str) -> None:
+        self._cache.pop(ref, None)
+        try:
+            self.client.delete_secret(SecretId=ref, ForceDeleteWithoutRecovery=True)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+
 
 class StepFunctionsExecutions:
     def __init__(self, state_machine_arn: str, client: SFNClient | None = None) -> None:

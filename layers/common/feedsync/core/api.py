@@ -219,6 +219,9 @@ def delete_profile(deps: Deps, tenant_id: str, profile_id: str) -> None:
     if deps.repo.delete_profile(tenant_id, profile_id):
         if deps.scheduler is not None:
             deps.scheduler.delete_schedule(profile_id)
+        secret_ref = getattr(profile.source, "secret_ref", None)
+        if secret_ref:
+            deps.secrets.delete(secret_ref)
         plans.apply_plan(deps, tenant_id)  # a freed slot re-enables a held profile
 
 

@@ -83,6 +83,9 @@ class BlobStore(Protocol):
 class Secrets(Protocol):
     def put(self, name: str, value: dict[str, str]) -> str: ...
     def get(self, ref: str) -> dict[str, str]: ...
+    def delete(self, ref: str) -> None:
+        """Remove for good (idempotent): credentials of deleted things must not linger."""
+        ...
 
 
 class Executions(Protocol):
