@@ -476,12 +476,13 @@ def test_product_batch_renames_ten_products_in_one_request(
 def test_product_batch_reports_duplicate_and_unknown_products_per_item(
     sandbox: SandboxStore, store: tuple[str, str]
 ) -> None:
-    # Given 6 products; the plan renames #1 to #5's name and #3 is a deleted product
+    # Given 7 products; the plan renames the first 6: #1 to #6's name (#6 keeps it),
+    # and #3 is a deleted product
     store_hash, _ = store
-    sandbox.seed(store_hash, _simple(6))
-    products = sandbox.products(store_hash)
+    sandbox.seed(store_hash, _simple(7))
+    products = sandbox.products(store_hash)[:6]
     plan = _product_plan(products, [f"New {i}" for i in range(6)])
-    plan[1]["changes"] = {"name": ["S1", "S5"]}
+    plan[1]["changes"] = {"name": ["S1", "S6"]}
     plan[3]["product_id"] = 999_999
     # When the batch is applied
     results = _connector(sandbox, store, FakeSleep()).apply("products", plan, batch_key="p")
@@ -489,7 +490,7 @@ def test_product_batch_reports_duplicate_and_unknown_products_per_item(
     assert [ok for ok, _ in results] == [True, False, True, False, True, True]
     assert "duplicate" in results[1][1].lower() and "999999" in results[3][1]
     names = [p["name"] for p in sandbox.products(store_hash)]
-    assert names == ["New 0", "S1", "New 2", "S3", "New 4", "New 5"]
+    assert names == ["New 0", "S1", "New 2", "S3", "New 4", "New 5", "S6"]
 
 
 def test_product_batch_with_an_empty_name_is_reported_without_sending_it(
@@ -675,6 +676,31 @@ def test_one_refused_item_costs_o_log_n_extra_requests(
     assert "locked by PIM" in results[bad][1]
     # And it took at most 1 + 2 * ceil(log2 n) requests
     assert len(sandbox.requests_log) <= 1 + 2 * math.ceil(math.log2(n))
+
+
+def test_a_half_that_goes_through_convicts_the_other_half_without_resending_it(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a batch of 50 variants and, in turn, each one of them refused by the platform
+    # (a quota large enough that only the requests are counted)
+    store_hash, _ = store
+    sandbox.set_quota(1_000_000, 30.0)
+    sandbox.seed(store_hash, _simple(50))
+    variants = sandbox.variants(store_hash)
+    connector = _connector(sandbox, store, FakeSleep())
+    sent: list[int] = []
+    for bad in range(50):
+        sandbox.clear_rejections(store_hash)
+        sandbox.reject_variant(store_hash, variants[bad]["id"], "Variant is locked by PIM")
+        sandbox.reset_log()
+        # When the batch is applied
+        results = connector.apply("variants", _plan(variants, price=[1, 100 + bad]), batch_key="k")
+        # Then exactly that item failed, with the platform's words
+        assert [ok for ok, _ in results] == [i != bad for i in range(50)]
+        assert "locked by PIM" in results[bad][1]
+        sent.append(len(sandbox.requests_log))
+    # And on average it cost about 1.5 log2(50) extra requests, not 2 log2(50)
+    assert sum(sent) / len(sent) <= 1 + 1.5 * math.ceil(math.log2(50))
 
 
 # -- faults --------------------------------------------------------------------------------------

@@ -323,18 +323,10 @@ class BigCommerceConnector:
         if not indexes:
             return
         write = _WRITES[op]
-        response = self._request(
-            "PUT",
-            write.path,
-            json_body=self._body(op, [payloads[i] for i in indexes], batch_key),
-            passthrough=write.split,
-            retry_statuses=write.retry,
-        )
+        response = self._put(op, indexes, payloads, batch_key)
         status = response.status_code
         if status < 300:
-            failed = self._partial_failures(op, response, indexes, payloads)
-            for i in indexes:
-                results[i] = (False, failed[i]) if i in failed else (True, "")
+            self._record_success(op, response, indexes, payloads, results)
             return
         if op == "inventory" and status == 422 and self._by_product(indexes, payloads, response):
             self._write(op, indexes, payloads, results, batch_key)
@@ -344,11 +336,72 @@ class BigCommerceConnector:
                 raise self._request_error("PUT", write.path, response)
             results[indexes[0]] = (False, _error_text(response))
             return
-        # The whole batch was rejected (nothing applied) because of some item(s), or the
-        # platform's batch limit shrank (413): split in halves and send each half.
-        middle = len(indexes) // 2
-        self._write(op, indexes[:middle], payloads, results, batch_key)
-        self._write(op, indexes[middle:], payloads, results, batch_key)
+        if status == 413:  # the platform's batch limit shrank: send halves
+            middle = len(indexes) // 2
+            self._write(op, indexes[:middle], payloads, results, batch_key)
+            self._write(op, indexes[middle:], payloads, results, batch_key)
+            return
+        # The whole batch was rejected (nothing applied) because of some item(s).
+        self._isolate(op, indexes, payloads, results, batch_key, response)
+
+    def _isolate(
+        self,
+        op: str,
+        indexes: list[int],
+        payloads: list[JSON],
+        results: list[ItemResult | None],
+        batch_key: str,
+        rejection: requests.Response,
+    ) -> None:
+        """Find the refused item(s) of a rejected batch, writing every other item.
+
+        Bisection that never re-sends what it already knows: when the first half of
+        a rejected set goes through, the refusal lies in the second half, which is
+        split again without being sent whole. One refused item among n costs about
+        1.5 log2(n) extra requests instead of 2 log2(n).
+        """
+        while len(indexes) > 1:
+            middle = len(indexes) // 2
+            first, second = indexes[:middle], indexes[middle:]
+            response = self._put(op, first, payloads, batch_key)
+            if response.status_code < 300:
+                self._record_success(op, response, first, payloads, results)
+                indexes = second  # still rejected as a whole: narrow it down
+                continue
+            if response.status_code == 413:
+                raise self._request_error("PUT", _WRITES[op].path, response)
+            # Both halves may hold refusals: the second is written (or isolated) as usual.
+            self._write(op, second, payloads, results, batch_key)
+            indexes, rejection = first, response
+        if len(_rejections(rejection)) == 1:
+            # The last rejection named exactly one problem and this is the only item left.
+            results[indexes[0]] = (False, _error_text(rejection))
+        else:
+            self._write(op, indexes, payloads, results, batch_key)  # its own words
+
+    def _put(
+        self, op: str, indexes: list[int], payloads: list[JSON], batch_key: str
+    ) -> requests.Response:
+        write = _WRITES[op]
+        return self._request(
+            "PUT",
+            write.path,
+            json_body=self._body(op, [payloads[i] for i in indexes], batch_key),
+            passthrough=write.split,
+            retry_statuses=write.retry,
+        )
+
+    def _record_success(
+        self,
+        op: str,
+        response: requests.Response,
+        indexes: list[int],
+        payloads: list[JSON],
+        results: list[ItemResult | None],
+    ) -> None:
+        failed = self._partial_failures(op, response, indexes, payloads)
+        for i in indexes:
+            results[i] = (False, failed[i]) if i in failed else (True, "")
 
     @staticmethod
     def _partial_failures(
@@ -535,6 +588,12 @@ def _body(response: requests.Response) -> JSON:
 def _error_title(response: requests.Response) -> str:
     title = _body(response).get("title")
     return title if isinstance(title, str) else ""
+
+
+def _rejections(response: requests.Response) -> list[Any]:
+    """The entries of a batch rejection (one per refused item on BigCommerce)."""
+    entries = _body(response).get("batch_errors")
+    return entries if isinstance(entries, list) else []
 
 
 def _error_text(response: requests.Response) -> str:

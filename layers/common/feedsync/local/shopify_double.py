@@ -57,7 +57,6 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from graphql import (
@@ -86,7 +85,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from feedsync.local.httpserver import LoopbackServer
+from feedsync.local.httpserver import LoopbackService
 
 JSON = dict[str, Any]
 Info = GraphQLResolveInfo[Any]
@@ -235,11 +234,14 @@ class _Loc:
     id: int
 
 
-class ShopifyDouble:
+class ShopifyDouble(LoopbackService):
     """Loopback Shopify Admin GraphQL double. Use as a context manager or ``start()``/``stop()``.
 
     ``shop_url`` is what the connector takes; ``access_token`` the token it must send.
     """
+
+    name = "the Shopify double"
+    bulk_query_chunk = 250  # root objects a bulk query executes per hold of the lock
 
     def __init__(
         self,
@@ -255,8 +257,7 @@ class ShopifyDouble:
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"the Shopify double listens on loopback only, not {host!r}")
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.access_token = access_token or "shpat_" + secrets.token_hex(16)
         self.maximum_available = float(maximum_available)
         self.restore_rate = float(restore_rate)
@@ -291,8 +292,9 @@ class ShopifyDouble:
         self._throttled = 0
         self._available_samples: list[tuple[float, float]] = []
         self._secret = secrets.token_bytes(16)
-        self._server: LoopbackServer | None = None
-        self._thread: threading.Thread | None = None
+        self._bulk_gate = threading.Event()
+        self._bulk_gate.set()
+        self._bulk_local = threading.local()
         self._query_root = {
             "products": self._q_products,
             "product": self._q_product,
@@ -309,55 +311,20 @@ class ShopifyDouble:
             "inventorySetQuantities": self._m_inventory_set,
             "stagedUploadsCreate": self._m_staged_uploads,
             "bulkOperationRunMutation": self._m_bulk_run,
+            "bulkOperationRunQuery": self._m_bulk_run_query,
         }
         self.add_location("Shop location", primary=True)
 
     # -- lifecycle --------------------------------------------------------------------------
-    def start(self) -> ShopifyDouble:
-        if self._server is not None:
-            return self
-        double = self
-
-        class Handler(_Handler):
-            shop = double
-
-        server = LoopbackServer((self.host, self.port), Handler)
-        self._server = server
-        self.port = int(server.server_address[1])
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"shop": self})
 
     def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        for worker in self._bulk_threads:
+        """Stop serving, then let running bulk operations finish (held ones are released)."""
+        super().stop()
+        self._bulk_gate.set()
+        for worker in list(self._bulk_threads):
             worker.join(timeout=5)
-
-    def __enter__(self) -> ShopifyDouble:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the Shopify double is not started")
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
 
     @property
     def shop_url(self) -> str:
@@ -435,26 +402,38 @@ class ShopifyDouble:
                 "price": _money(v.price),
                 "compare_at_price": _money(v.compare_at_price),
                 "cost": _money(v.cost),
-                "available": self._levels[(v.inventory_item_id, self._primary_location)][
-                    "available"
-                ],
+                "available": (
+                    self._levels.get((v.inventory_item_id, self._primary_location)) or {}
+                ).get("available"),
                 "updated_at": v.updated_at,
             }
 
     def available(self, inventory_item_id: int, location_id: int | None = None) -> int:
+        """Stock at a location (the primary one by default); KeyError when not stocked there."""
         with self._lock:
             loc = location_id or self._primary_location
-            return self._levels[(inventory_item_id, loc)]["available"]
+            level = self._levels.get((inventory_item_id, loc))
+            if level is None:
+                raise KeyError(f"inventory item {inventory_item_id} is not stocked at {loc}")
+            return level["available"]
 
     def set_available(
         self, inventory_item_id: int, quantity: int, location_id: int | None = None
     ) -> None:
-        """Change stock behind the connector's back (a sale, another app)."""
+        """Change stock behind the connector's back (a sale, another app); stocks the item
+        at the location first when it was not."""
         with self._lock:
             loc = location_id or self._primary_location
-            level = self._levels[(inventory_item_id, loc)]
+            level = self._levels.setdefault(
+                (inventory_item_id, loc), {"available": 0, "on_hand": 0}
+            )
             level["on_hand"] += quantity - level["available"]
             level["available"] = quantity
+
+    def unstock(self, inventory_item_id: int, location_id: int | None = None) -> None:
+        """The item is no longer stocked at the location (``inventoryLevel`` reads null)."""
+        with self._lock:
+            self._levels.pop((inventory_item_id, location_id or self._primary_location), None)
 
     def set_updated_at(self, product_id: int, updated_at: str) -> None:
         with self._lock:
@@ -497,7 +476,8 @@ class ShopifyDouble:
     def fail_next_bulk(
         self, error_code: str = "INTERNAL_SERVER_ERROR", after_lines: int = 0
     ) -> None:
-        """The next bulk operation FAILS with ``error_code`` after ``after_lines`` lines."""
+        """The next bulk operation (query or mutation) FAILS with ``error_code`` after
+        ``after_lines`` result lines (those are left at ``partialDataUrl``)."""
         with self._lock:
             self._bulk_faults.append((error_code, after_lines))
 
@@ -559,6 +539,13 @@ class ShopifyDouble:
     def bulk_operations(self) -> list[JSON]:
         with self._lock:
             return [self._bulk_view(op) for op in self._bulk.values()]
+
+    def hold_bulk_operations(self) -> None:
+        """Bulk operations started from now on stay CREATED (in progress) until released."""
+        self._bulk_gate.clear()
+
+    def release_bulk_operations(self) -> None:
+        self._bulk_gate.set()
 
     def wait_bulk_idle(self, timeout_s: float = 30.0) -> None:
         for worker in list(self._bulk_threads):
@@ -643,7 +630,11 @@ class ShopifyDouble:
         }
 
     def _variant_quantity(self, v: _Variant) -> int:
-        return sum(self._levels[(v.inventory_item_id, loc)]["available"] for loc in self._locations)
+        return sum(
+            self._levels[(v.inventory_item_id, loc)]["available"]
+            for loc in self._locations
+            if (v.inventory_item_id, loc) in self._levels
+        )
 
     def _variant_view(self, v: _Variant) -> JSON:
         return {
@@ -724,8 +715,35 @@ class ShopifyDouble:
         }
 
     def _connection(
-        self, items: list[Any], view: Callable[[Any], JSON], args: Mapping[str, Any]
+        self,
+        items: list[Any],
+        view: Callable[[Any], JSON],
+        args: Mapping[str, Any],
+        info: Info | None = None,
     ) -> JSON:
+        bulk: tuple[int | None, int] | None = getattr(self._bulk_local, "page", None)
+        if bulk is not None:  # a bulk query: no page arguments, every node
+            ordered = sorted(items, key=lambda x: x.id)
+            if info is not None and info.path.prev is None:  # the root: a chunk at a time
+                start, chunk = bulk
+                rest = [x for x in ordered if start is None or x.id > start]
+                ordered = rest[:chunk]
+                self._bulk_local.more = len(rest) > chunk
+                self._bulk_local.last = ordered[-1].id if ordered else None
+            nodes = [view(x) for x in ordered]
+            return {
+                "nodes": nodes,
+                "edges": [
+                    {"cursor": _cursor(x.id), "node": n}
+                    for x, n in zip(ordered, nodes, strict=True)
+                ],
+                "pageInfo": {
+                    "hasNextPage": False,
+                    "hasPreviousPage": False,
+                    "startCursor": None,
+                    "endCursor": None,
+                },
+            }
         first, last = args.get("first"), args.get("last")
         if first is None and last is None:
             raise GraphQLError("you must provide one of first or last")
@@ -762,7 +780,7 @@ class ShopifyDouble:
     def _q_products(self, info: Info, **args: Any) -> JSON:
         test = _search_filter(args.get("query"))
         products = [p for p in self._products.values() if test(p, self)]
-        return self._connection(products, self._product_view, args)
+        return self._connection(products, self._product_view, args, info)
 
     def _q_product(self, info: Info, id: str) -> JSON | None:
         p = self._products.get(parse_gid(id, "Product") or -1)
@@ -782,7 +800,7 @@ class ShopifyDouble:
 
     def _q_locations(self, info: Info, **args: Any) -> JSON:
         return self._connection(
-            [_Loc(n) for n in self._locations], lambda x: self._location_view(x.id), args
+            [_Loc(n) for n in self._locations], lambda x: self._location_view(x.id), args, info
         )
 
     def _q_node(self, info: Info, id: str) -> JSON | None:
@@ -1023,7 +1041,16 @@ class ShopifyDouble:
                     )
                 )
                 continue
-            level = self._levels[(item, loc)]
+            level = self._levels.get((item, loc))
+            if level is None:
+                errors.append(
+                    _user_error(
+                        [*where, "locationId"],
+                        "The specified inventory item is not stocked at the location.",
+                        "ITEM_NOT_STOCKED_AT_LOCATION",
+                    )
+                )
+                continue
             if not ignore:
                 compare = q.get("compareQuantity")
                 if compare is None:
@@ -1217,10 +1244,111 @@ class ShopifyDouble:
                     line["errors"] = [e.formatted for e in result.errors]
                 line["__lineNumber"] = number
             out.append(json.dumps(line, separators=(",", ":")).encode())
+        with self._lock:
+            op.root_object_count = len(out)
+        self._publish(op, out, failed)
+
+    def _m_bulk_run_query(self, info: Info, query: str) -> JSON:
+        def refuse(message: str, code: str = "INVALID") -> JSON:
+            return {"bulkOperation": None, "userErrors": [_user_error(["query"], message, code)]}
+
+        running = [
+            op
+            for op in self._bulk.values()
+            if op.type == "QUERY" and op.status in ("CREATED", "RUNNING", "CANCELING")
+        ]
+        if running:  # one bulk query per shop, whatever bulk mutation runs beside it
+            return refuse(
+                "A bulk query operation for this app and shop is already in progress: "
+                f"{gid('BulkOperation', running[-1].id)}.",
+                "OPERATION_IN_PROGRESS",
+            )
+        try:
+            document = parse(query)
+        except GraphQLError as exc:
+            return refuse(f"Invalid bulk query: {exc.message}")
+        problems = validate(self.schema, document)
+        if problems:
+            return refuse(f"Invalid bulk query: {problems[0].message}")
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
+            return refuse("Invalid bulk query: exactly one query operation expected")
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        shape = _BulkShape(self.schema, fragments)
+        problem = shape.problems(operations[0])
+        if problem is not None:
+            return refuse(problem)
+        op = _BulkOperation(id=9_000_000_000 + next(self._ids), type="QUERY", query=query)
+        self._bulk[op.id] = op
+        fault = self._bulk_faults.popleft() if self._bulk_faults else None
+        worker = threading.Thread(
+            target=self._run_bulk_query, args=(op, document, shape, fault), daemon=True
+        )
+        self._bulk_threads.append(worker)
+        worker.start()
+        return {"bulkOperation": self._bulk_view(op), "userErrors": []}
+
+    def _run_bulk_query(
+        self,
+        op: _BulkOperation,
+        document: DocumentNode,
+        shape: _BulkShape,
+        fault: tuple[str, int] | None,
+    ) -> None:
+        """Execute the query (no bucket cost) a chunk of root objects at a time, every nested
+        connection in full, and write each connection node as one JSONL line; nodes of a
+        nested connection name theirs with ``__parentId`` and follow their parent."""
+        self._bulk_gate.wait()
+        with self._lock:
+            op.status = "RUNNING"
+        assert self.schema.query_type is not None
+        operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+        out: list[bytes] = []
+        roots = 0
+        failed: str | None = None
+        after: int | None = None
+        while failed is None:
+            with self._lock:
+                self._bulk_local.page = (after, self.bulk_query_chunk)
+                self._bulk_local.more = False
+                try:
+                    result = execute_sync(
+                        self.schema,
+                        document,
+                        root_value=self._query_root,
+                        field_resolver=_resolve,
+                    )
+                finally:
+                    self._bulk_local.page = None
+                more, after = self._bulk_local.more, self._bulk_local.last
+            if result.errors:
+                failed = "INTERNAL_SERVER_ERROR"
+                break
+            lines: list[JSON] = []
+            shape.lines(self.schema.query_type, operation.selection_set, result.data, None, lines)
+            for line in lines:
+                if fault is not None and len(out) >= fault[1]:
+                    failed = fault[0]
+                    break
+                out.append(json.dumps(line, separators=(",", ":")).encode())
+                roots += "__parentId" not in line
+            if self.bulk_line_delay_s:
+                time.sleep(self.bulk_line_delay_s * len(lines))
+            with self._lock:
+                op.object_count, op.root_object_count = len(out), roots
+            if not more:
+                break
+        if fault is not None and failed is None and len(out) >= fault[1]:
+            failed = fault[0]
+        self._publish(op, out, failed)
+
+    def _publish(self, op: _BulkOperation, out: list[bytes], failed: str | None) -> None:
         body = b"\n".join(out) + (b"\n" if out else b"")
         name = f"{op.id}-{secrets.token_hex(6)}.jsonl"
         with self._lock:
-            op.object_count = op.root_object_count = len(out)
+            op.object_count = len(out)
             op.completed_at = _now()
             if out:
                 self._results[name] = body
@@ -1637,6 +1765,141 @@ class _Coster:
                 inner = item.get(unwrap) if unwrap and isinstance(item, dict) else item
                 total += 1 + self.cost(item_type, sel, inner)
         return total
+
+
+# -- bulk queries -------------------------------------------------------------------------------
+MAX_BULK_CONNECTIONS = 5
+MAX_BULK_DEPTH = 2
+_ConnPart = tuple[Any, SelectionSetNode, str, str | None]  # node type, selection, keys
+
+
+class _BulkShape:
+    """Shopify's rules for a bulk query, and its result as JSONL lines."""
+
+    def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode]):
+        self.schema = schema
+        self._walk = _Coster(schema, fragments, {})
+
+    def _fields(
+        self, parent: Any, selection_set: SelectionSetNode
+    ) -> Iterable[tuple[Any, FieldNode]]:
+        for owner, node in self._walk._fields(parent, selection_set):
+            if isinstance(owner, GraphQLObjectType | GraphQLInterfaceType) and (
+                node.name.value in owner.fields
+            ):
+                yield owner, node
+
+    def _parts(self, conn: Any, node: FieldNode) -> list[_ConnPart]:
+        """Where a connection's nodes are: ``nodes`` or ``edges { node }``."""
+        parts: list[_ConnPart] = []
+        if node.selection_set is None:
+            return parts
+        for owner, sub in self._fields(conn, node.selection_set):
+            key = sub.alias.value if sub.alias else sub.name.value
+            if sub.selection_set is None:
+                continue
+            if sub.name.value == "nodes":
+                parts.append(
+                    (get_named_type(owner.fields["nodes"].type), sub.selection_set, key, None)
+                )
+            elif sub.name.value == "edges":
+                edge = get_named_type(owner.fields["edges"].type)
+                for _, inner in self._fields(edge, sub.selection_set):
+                    if inner.name.value == "node" and inner.selection_set is not None:
+                        inner_key = inner.alias.value if inner.alias else "node"
+                        node_type = get_named_type(edge.fields["node"].type)
+                        parts.append((node_type, inner.selection_set, key, inner_key))
+        return parts
+
+    def problems(self, operation: OperationDefinitionNode) -> str | None:
+        """Why Shopify would refuse the query (None: it runs)."""
+        if operation.variable_definitions:
+            return "Invalid bulk query: bulk queries cannot use variables"
+        root = self.schema.query_type
+        tops = list(self._fields(root, operation.selection_set))
+        if len(tops) != 1:
+            return "Invalid bulk query: select exactly one top-level field"
+        if tops[0][1].name.value in ("node", "nodes"):
+            return "Invalid bulk query: the top-level node and nodes fields can't be used"
+        found: list[str] = []
+        self._scan(root, operation.selection_set, 0, found)
+        broken = [f for f in found if not f.isdigit()]
+        if broken:
+            return f"Invalid bulk query: {broken[0]}"
+        depths = [int(f) for f in found]
+        if not depths:
+            return "Invalid bulk query: bulk queries require a connection field"
+        if len(depths) > MAX_BULK_CONNECTIONS:
+            return (
+                f"Invalid bulk query: bulk queries have at most {MAX_BULK_CONNECTIONS} "
+                f"connections, this one has {len(depths)}"
+            )
+        if max(depths) > MAX_BULK_DEPTH:
+            return (
+                f"Invalid bulk query: connections nest at most {MAX_BULK_DEPTH} levels deep, "
+                f"this one {max(depths)}"
+            )
+        return None
+
+    def _scan(
+        self, parent: Any, selection_set: SelectionSetNode, depth: int, out: list[str]
+    ) -> None:
+        """Appends each connection's depth (as text) or, for a rule broken, a message."""
+        for owner, node in self._fields(parent, selection_set):
+            named = get_named_type(owner.fields[node.name.value].type)
+            if is_leaf_type(named) or node.selection_set is None:
+                continue
+            if not named.name.endswith("Connection"):
+                self._scan(named, node.selection_set, depth, out)
+                continue
+            out.append(str(depth + 1))
+            for node_type, node_sel, _, _ in self._parts(named, node):
+                before = len(out)
+                self._scan(node_type, node_sel, depth + 1, out)
+                has_id = any(
+                    f.name.value == "id" and f.alias is None
+                    for _, f in self._fields(node_type, node_sel)
+                )
+                if len(out) > before and not has_id:
+                    out.append(
+                        "The parent 'node' field for a nested connection must select the 'id' "
+                        f"field without an alias. Connection field: '{node.name.value}'"
+                    )
+
+    def lines(
+        self,
+        parent: Any,
+        selection_set: SelectionSetNode,
+        data: Any,
+        owner_id: str | None,
+        out: list[JSON],
+    ) -> None:
+        """Lift every connection node out of ``data`` onto its own line (depth first, a
+        parent before its children, which carry ``__parentId``)."""
+        if not isinstance(data, dict):
+            return
+        for owner, node in self._fields(parent, selection_set):
+            key = node.alias.value if node.alias else node.name.value
+            named = get_named_type(owner.fields[node.name.value].type)
+            if key not in data or is_leaf_type(named) or node.selection_set is None:
+                continue
+            value = data[key]
+            if not named.name.endswith("Connection"):
+                for item in value if isinstance(value, list) else [value]:
+                    self.lines(named, node.selection_set, item, owner_id, out)
+                continue
+            del data[key]
+            for node_type, node_sel, outer, inner in self._parts(named, node):
+                for entry in (value or {}).get(outer) or []:
+                    item = entry.get(inner) if inner and isinstance(entry, dict) else entry
+                    if not isinstance(item, dict):
+                        continue
+                    children: list[JSON] = []
+                    self.lines(node_type, node_sel, item, item.get("id") or owner_id, children)
+                    if owner_id is not None:
+                        item["__parentId"] = owner_id
+                    out.append(item)
+                    out.extend(children)
 
 
 # -- HTTP ---------------------------------------------------------------------------------------
