@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
 from graphql import (
+    FieldNode,
     GraphQLEnumType,
     GraphQLInputObjectType,
     GraphQLInputType,
@@ -26,6 +28,8 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     OperationDefinitionNode,
+    OperationType,
+    get_named_type,
     parse,
     type_from_ast,
     validate,
@@ -129,7 +133,10 @@ def _exercise_every_path(double: ShopifyDouble) -> None:
     connector = ShopifyConnector(
         double.shop_url, double.access_token, sleep=NoSleep(), bulk_poll_s=0.02
     )
-    assert len(list(connector.iter_variants(None, None))) == 13
+    assert len(list(connector.iter_variants(None, None))) == 13  # a bulk query
+    assert connector.last_read == "bulk"
+    # pages (an incremental read); the long product needs a product(id) page
+    assert len(list(connector.iter_variants(datetime(2000, 1, 1, tzinfo=UTC)))) == 13
     long, short = products
 
     def items(product: dict[str, Any], **changes: Any) -> list[dict[str, Any]]:
@@ -158,10 +165,84 @@ def _exercise_every_path(double: ShopifyDouble) -> None:
     )
 
 
+def _bulk_query_problems(schema: GraphQLSchema, query: str) -> list[str]:
+    """The inner document of bulkOperationRunQuery: valid against the schema, and within
+    Shopify's bulk rules (one query, no variables, one top-level connection field, nodes
+    through ``edges { node }`` or ``nodes``, connections nested at most two deep, ``id`` on
+    the parent of a nested connection so ``__parentId`` can name it)."""
+    document = parse(query)
+    problems = [e.message for e in validate(schema, document)]
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
+        return [*problems, "one query operation expected"]
+    operation = operations[0]
+    if operation.variable_definitions:
+        problems.append("a bulk query takes no variables")
+    tops = [s for s in operation.selection_set.selections if isinstance(s, FieldNode)]
+    if len(tops) != 1 or tops[0].name.value in ("node", "nodes"):
+        return [*problems, "one top-level field other than node/nodes expected"]
+    connections: list[int] = []
+
+    def walk(type_: Any, field: FieldNode, depth: int) -> None:
+        named = get_named_type(type_.fields[field.name.value].type)
+        if field.selection_set is None:
+            return
+        if named.name.endswith("Connection"):
+            connections.append(depth + 1)
+            for sub in field.selection_set.selections:
+                assert isinstance(sub, FieldNode)
+                node_type: Any = get_named_type(named.fields[sub.name.value].type)  # type: ignore[attr-defined]
+                selection = sub.selection_set
+                if sub.name.value == "edges" and selection is not None:
+                    [inner] = selection.selections
+                    assert isinstance(inner, FieldNode) and inner.name.value == "node"
+                    node_type = get_named_type(node_type.fields["node"].type)
+                    selection = inner.selection_set
+                if selection is None:
+                    continue
+                before = len(connections)
+                children = [f for f in selection.selections if isinstance(f, FieldNode)]
+                for child in children:
+                    walk(node_type, child, depth + 1)
+                if len(connections) > before and "id" not in {c.name.value for c in children}:
+                    problems.append(f"{field.name.value}: nodes with a nested connection need id")
+        else:
+            for child in field.selection_set.selections:
+                assert isinstance(child, FieldNode)
+                walk(named, child, depth)
+
+    walk(schema.query_type, tops[0], 0)
+    if not connections or connections[0] != 1:
+        problems.append("the top-level field must be a connection")
+    if len(connections) > 5 or max(connections, default=0) > 2:
+        problems.append(f"too many or too deep connections: {connections}")
+    return problems
+
+
 def test_every_connector_document_validates_statically(schema: GraphQLSchema) -> None:
-    assert len(DOCUMENTS) >= 9
+    assert len(DOCUMENTS) >= 10
     for name, query in DOCUMENTS.items():
         assert validate(schema, parse(query)) == [], name
+    # and the bulk query the full read runs, for a location GID
+    inner = shopify.bulk_products_query("gid://shopify/Location/123")
+    assert _bulk_query_problems(schema, inner) == []
+    assert '"gid://shopify/Location/123"' in inner
+
+
+def test_the_contract_check_catches_a_bulk_query_out_of_the_rules(schema: GraphQLSchema) -> None:
+    """Guard: the bulk rules check fails where Shopify would refuse the bulk query."""
+    assert _bulk_query_problems(schema, "query { shop { name } }") == [
+        "the top-level field must be a connection"
+    ]
+    deep = (
+        "query { products { edges { node { id variants { edges { node { id "
+        "inventoryItem { inventoryLevels { edges { node { id } } } } } } } } } } }"
+    )
+    assert _bulk_query_problems(schema, deep) == ["too many or too deep connections: [1, 2, 3]"]
+    orphan = "query { products { nodes { title variants { nodes { id } } } } }"
+    assert _bulk_query_problems(schema, orphan) == [
+        "products: nodes with a nested connection need id"
+    ]
 
 
 def test_everything_the_connector_sends_matches_the_schema(
@@ -175,11 +256,52 @@ def test_everything_the_connector_sends_matches_the_schema(
         problems = _contract_problems(schema, record["query"], record["variables"])
         assert problems == [], (record.get("operationName"), problems)
         assert record["valid"]
-    # And every document the connector defines was exercised
-    names = {parse(r["query"]).definitions[0].name.value for r in sent}  # type: ignore[attr-defined]
+    # And the bulk query's inner document too, against the schema and the bulk rules
+    inner = [r["variables"]["query"] for r in sent if r["operationName"] == "FeedsyncBulkQuery"]
+    assert len(inner) == 1
+    assert _bulk_query_problems(schema, inner[0]) == []
+    # And every document the connector defines was exercised (the bulk query's inner one too)
+    names = {
+        parse(query).definitions[0].name.value  # type: ignore[attr-defined]
+        for query in [r["query"] for r in sent] + inner
+    }
     defined = {parse(q).definitions[0].name.value for q in DOCUMENTS.values()}  # type: ignore[attr-defined]
     assert defined - names == {"FeedsyncCurrentBulkMutation"}  # only when a bulk op is running
     assert any(r["bulk"] for r in sent)
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ("query { products { edges { node { inventory } } } }", "Cannot query field"),
+        ("query { shop { name } }", "require a connection field"),
+        ("query Q($n: Int) { products(first: $n) { nodes { id } } }", "cannot use variables"),
+        ('query { node(id: "gid://shopify/Product/1") { id } }', "node and nodes"),
+        (
+            "query { products { nodes { title variants { nodes { id } } } } }",
+            "must select the 'id' field",
+        ),
+        (
+            "query { products { nodes { id variants { nodes { id inventoryItem { "
+            "inventoryLevels { nodes { id } } } } } } } }",
+            "at most 2 levels deep",
+        ),
+    ],
+)
+def test_the_double_refuses_a_bulk_query_shopify_would_refuse(
+    double: ShopifyDouble, query: str, fragment: str
+) -> None:
+    response = requests.post(
+        f"{double.shop_url}/admin/api/2025-01/graphql.json",
+        json={"query": shopify.BULK_QUERY_RUN, "variables": {"query": query}},
+        headers={"X-Shopify-Access-Token": double.access_token},
+        timeout=10,
+    )
+    payload = response.json()["data"]["bulkOperationRunQuery"]
+    assert payload["bulkOperation"] is None
+    [error] = payload["userErrors"]
+    assert error["code"] == "INVALID" and fragment in error["message"], error
+    assert double.bulk_operations() == []
 
 
 def test_every_answer_carries_the_cost_extension(double: ShopifyDouble) -> None:

@@ -55,6 +55,22 @@ def test_before_any_header_only_one_probe_goes_out() -> None:
     assert state.reserve(0.1, poll_s=0.01, stale_s=60) == 0.0
 
 
+def test_a_window_used_up_by_answers_without_headers_does_not_stall() -> None:
+    # Given a learnt window of 3 that reset, then 3 answers without rate headers (5xx, resets)
+    state = BudgetState()
+    assert state.reserve(0.0, poll_s=0.01, stale_s=60) == 0.0
+    state.report(0.1, 0.0, left=2, reset_s=1.0, quota=3, window_s=1.0)
+    for _ in range(3):
+        assert state.reserve(1.5, poll_s=0.01, stale_s=60) == 0.0
+    for _ in range(3):
+        state.report(1.6, 0.0, left=None, reset_s=None, quota=None, window_s=None)
+    assert state.remaining == 0 and state.window_end is None and state.in_flight == 0
+    # When a worker asks again, Then it may send one probe (nobody else would ever learn
+    # when the window ends), and a second worker waits for that probe's answer
+    assert state.reserve(1.7, poll_s=0.01, stale_s=60) == 0.0
+    assert state.reserve(1.7, poll_s=0.01, stale_s=60) == 0.01
+
+
 def test_requests_in_flight_count_against_the_window_then_it_waits_for_the_reset() -> None:
     # Given a budget that learnt "3 left, reset in 2 s, 5 per 2 s window" from an answer
     t = FakeTime()

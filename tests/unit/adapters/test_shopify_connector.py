@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import requests
 
+from feedsync.adapters import shopify
 from feedsync.adapters.shopify import ShopifyConnector, from_cents, to_cents
 from feedsync.domain.fields import MODIFIED, REF, VARIANT_ID, VARIANT_POS
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
@@ -115,8 +117,8 @@ def test_reads_every_variant_with_money_in_cents_and_refs(double: ShopifyDouble)
             _product("Shirt", 25),
         ]
     )
-    # When the connector reads the catalog
-    variants = list(_connector(double).iter_variants())
+    # When the connector reads the catalog page by page
+    variants = list(_connector(double, bulk_reads=False).iter_variants())
     # Then every variant comes back once, in the port's tuple layout
     assert [v[VARIANT_ID] for v in variants] == [simple["variants"][0]["id"]] + [
         v["id"] for v in big["variants"]
@@ -139,20 +141,21 @@ def test_reads_every_variant_with_money_in_cents_and_refs(double: ShopifyDouble)
     assert variants[1][VARIANT_POS["retail_price"]] is None
     assert variants[1][VARIANT_POS["cost_price"]] is None
     assert variants[-1][REF] == str(big["variants"][-1]["inventory_item_id"])
-    # And the long product was completed with a product(id) variants page
-    assert double.stats()["by_field"] == {"products": 1, "product": 1}
+    # And the long product was completed with a product(id) variants page, after the one
+    # look-up of the primary location whose stock is read
+    assert double.stats()["by_field"] == {"location": 1, "products": 1, "product": 1}
 
 
 def test_reads_page_through_products(double: ShopifyDouble) -> None:
     # Given 7 products and a page of 3 products
     double.seed(_product(f"P{i}", 1) for i in range(7))
-    connector = _connector(double)
+    connector = _connector(double, bulk_reads=False)
     connector.page_products = 3
     # When the catalog is read
     skus = [v[VARIANT_POS["sku"]] for v in connector.iter_variants()]
     # Then three pages carried all seven products
     assert skus == [f"P{i}-0" for i in range(7)]
-    assert double.stats()["by_field"] == {"products": 3}
+    assert double.stats()["by_field"] == {"location": 1, "products": 3}
 
 
 def test_reads_only_products_updated_in_the_range(double: ShopifyDouble) -> None:
@@ -174,19 +177,24 @@ def test_reads_only_products_updated_in_the_range(double: ShopifyDouble) -> None
     assert [(v[0], v[MODIFIED]) for v in got] == [(seeded[1]["id"], "2024-02-01T00:00:00Z")]
     sent = double.documents()[-1]["variables"]["query"]
     assert sent == "updated_at:>='2024-02-01T00:00:00Z' updated_at:<='2024-02-15T00:00:00Z'"
+    # And a ranged read pages: no bulk query for an incremental refresh
+    assert double.bulk_operations() == []
 
 
 def test_points_spent_add_up_the_actual_costs(double: ShopifyDouble) -> None:
     double.seed(_product(f"P{i}", 2) for i in range(4))
-    connector = _connector(double)
-    list(connector.iter_variants())
-    assert connector.points_spent == double.stats()["points_spent"] > 0
+    for bulk in (True, False):
+        double.reset_log()
+        before = double.stats()["points_spent"]
+        connector = _connector(double, FakeSleep(real=True), bulk_reads=bulk)
+        list(connector.iter_variants())
+        assert connector.points_spent == double.stats()["points_spent"] - before > 0
 
 
 def test_a_query_over_the_cost_limit_is_a_request_error(double: ShopifyDouble) -> None:
     # Given page sizes that ask for more than 1,000 points in one query
     double.seed([_product("P", 1)])
-    connector = _connector(double)
+    connector = _connector(double, bulk_reads=False)
     connector.page_products = 250
     # When reading, Then Shopify's MAX_COST_EXCEEDED surfaces as a request error
     with pytest.raises(StoreRequestError, match="MAX_COST_EXCEEDED"):
@@ -325,7 +333,9 @@ def test_throttled_answer_waits_for_the_restore_and_retries() -> None:
     with ShopifyDouble(maximum_available=2000, restore_rate=5_000) as double:
         double.seed([_product("T", 1)])
         sleep = FakeSleep(real=True)
-        connector = _connector(double, sleep)
+        connector = _connector(
+            double, sleep, bulk_reads=False, location=str(double.primary_location_id)
+        )
         double.set_bucket(currently_available=0)
         # When the connector reads
         variants = list(connector.iter_variants())
@@ -353,7 +363,9 @@ def test_waits_before_a_request_the_bucket_cannot_pay_for() -> None:
     with ShopifyDouble(maximum_available=1000, restore_rate=20_000) as double:
         double.seed(_product(f"P{i}", 1) for i in range(40))
         sleep = FakeSleep(real=True)
-        connector = _connector(double, sleep)
+        connector = _connector(
+            double, sleep, bulk_reads=False, location=str(double.primary_location_id)
+        )
         # When the connector reads two pages
         assert len(list(connector.iter_variants())) == 40
         # Then it waited before the second page instead of being throttled
@@ -369,7 +381,7 @@ def test_server_errors_and_resets_are_retried_with_backoff(
     double.seed([_product("R", 1)])
     double.fail_next(fault, 2)
     sleep = FakeSleep()
-    assert len(list(_connector(double, sleep).iter_variants())) == 1
+    assert len(list(_connector(double, sleep, bulk_reads=False).iter_variants())) == 1
     assert len(sleep.calls) == 2 and sleep.calls[1] > sleep.calls[0] / 2
 
 
@@ -377,7 +389,7 @@ def test_a_slow_answer_times_out_and_is_retried(double: ShopifyDouble) -> None:
     double.seed([_product("S", 1)])
     double.fail_next("slow", delay_s=1.0)
     sleep = FakeSleep()
-    assert len(list(_connector(double, sleep, timeout=0.2).iter_variants())) == 1
+    assert len(list(_connector(double, sleep, timeout=0.2, bulk_reads=False).iter_variants())) == 1
     assert len(sleep.calls) == 1
 
 
@@ -385,7 +397,7 @@ def test_429_waits_the_retry_after(double: ShopifyDouble) -> None:
     double.seed([_product("S", 1)])
     double.fail_next(429, retry_after=2)
     sleep = FakeSleep()
-    assert len(list(_connector(double, sleep).iter_variants())) == 1
+    assert len(list(_connector(double, sleep, bulk_reads=False).iter_variants())) == 1
     assert sleep.calls == [2.0]
 
 
@@ -478,3 +490,202 @@ def test_bulk_operation_waits_for_one_already_running(double: ShopifyDouble) -> 
     assert results == [(True, "")]
     assert double.variant(second["variants"][0]["id"])["price"] == "15.00"
     assert [op["status"] for op in double.bulk_operations()] == ["COMPLETED", "COMPLETED"]
+
+
+# -- stock at a location ---------------------------------------------------------------------
+def _two_location_shop(double: ShopifyDouble) -> tuple[int, dict[str, Any]]:
+    """A product of three variants: 5 each at the primary location; at a warehouse 7, 0 and
+    (the last one) not stocked at all."""
+    warehouse = double.add_location("Warehouse")
+    [product] = double.seed([_product("Coat", 3)])
+    items = [v["inventory_item_id"] for v in product["variants"]]
+    double.set_available(items[0], 7, warehouse)
+    double.unstock(items[2], warehouse)
+    return warehouse, product
+
+
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "pages"])
+def test_stock_is_read_at_the_configured_location(double: ShopifyDouble, bulk: bool) -> None:
+    # Given two locations, and a variant not stocked at the second one
+    warehouse, _ = _two_location_shop(double)
+    stock = VARIANT_POS["stock"]
+    # When the catalog is read at the warehouse (numeric id, then GID), and with no location
+    at_warehouse = []
+    for where in (str(warehouse), f"gid://shopify/Location/{warehouse}"):
+        connector = _connector(double, FakeSleep(real=True), bulk_reads=bulk, location=where)
+        at_warehouse.append([v[stock] for v in connector.iter_variants()])
+    primary = _connector(double, FakeSleep(real=True), bulk_reads=bulk)
+    at_primary = [v[stock] for v in primary.iter_variants()]
+    # Then each read reports that location's available quantity, not the total over both,
+    # and the unstocked variant reads no stock
+    assert at_warehouse == [[7, 0, None], [7, 0, None]]
+    assert at_primary == [5, 5, 5]
+    assert primary.last_read == ("bulk" if bulk else "pages")
+    # And only the read without a location looked the primary location up
+    assert double.stats()["by_field"]["location"] == 1
+
+
+def test_incremental_reads_also_read_the_location(double: ShopifyDouble) -> None:
+    warehouse, _ = _two_location_shop(double)
+    connector = _connector(double, location=str(warehouse))
+    got = [v[VARIANT_POS["stock"]] for v in connector.iter_variants(datetime(2000, 1, 1))]
+    assert got == [7, 0, None] and connector.last_read == "pages"
+
+
+def test_writing_stock_where_the_item_is_not_stocked_is_reported(double: ShopifyDouble) -> None:
+    # Given a variant not stocked at the warehouse (read: stock None)
+    warehouse, product = _two_location_shop(double)
+    items = _items(product, stock=[None, 3])[2:]
+    # When stock is set there, Then Shopify's refusal is the item's result
+    results = _connector(double).apply(
+        "inventory_set", items, batch_key="k", location=str(warehouse)
+    )
+    assert results[0][0] is False and "not stocked at the location" in results[0][1]
+
+
+# -- full reads through a bulk query ----------------------------------------------------------
+def test_a_full_read_through_a_bulk_query_equals_the_paged_read(double: ShopifyDouble) -> None:
+    # Given a catalog with money, costs, an unstocked variant, and products with more variants
+    # than a page carries (6 per product) and than a product(id) page carries (set to 10)
+    warehouse = double.add_location("Warehouse")
+    products = double.seed(
+        [
+            _product("Mug", 1, compare_at_price="15.00", cost="4.10", barcode="0123"),
+            _product("Shirt", 25),
+            *(_product(f"P{i}", 4) for i in range(40)),
+            _product("Tail", 7),
+        ]
+    )
+    double.unstock(products[1]["variants"][3]["inventory_item_id"], warehouse)
+    double.set_available(products[2]["variants"][0]["inventory_item_id"], 11, warehouse)
+    paged = _connector(double, bulk_reads=False, location=str(warehouse))
+    paged.variant_page = 10
+    # When the catalog is read page by page, and then in full through a bulk query
+    by_pages = list(paged.iter_variants())
+    double.reset_log()
+    before = double.stats()
+    bulk = _connector(double, FakeSleep(real=True), location=str(warehouse))
+    by_bulk = list(bulk.iter_variants())
+    # Then both reads are the same, variant for variant
+    assert len(by_bulk) == 1 + 25 + 160 + 7
+    assert by_bulk == by_pages
+    assert bulk.last_read == "bulk" and paged.last_read == "pages"
+    # And the bulk read was one bulk query, polls and one download: no page of products
+    after = double.stats()
+    assert after["by_field"].get("products", 0) == before["by_field"].get("products", 0)
+    assert after["by_field"]["bulkOperationRunQuery"] == 1
+    assert sum(1 for e in double.requests_log() if e.get("download")) == 1
+    [operation] = double.bulk_operations()
+    assert operation["type"] == "QUERY" and operation["status"] == "COMPLETED"
+    assert operation["rootObjectCount"] == str(len(products))
+    # And it cost a fraction of the pages
+    assert bulk.points_spent * 10 < paged.points_spent
+
+
+def test_a_full_read_of_an_empty_shop_through_a_bulk_query(double: ShopifyDouble) -> None:
+    connector = _connector(double, FakeSleep(real=True))
+    assert list(connector.iter_variants()) == [] and connector.last_read == "bulk"
+
+
+def test_a_full_read_falls_back_to_pages_while_a_bulk_query_runs(double: ShopifyDouble) -> None:
+    # Given another client's bulk query still in progress (held by the double)
+    double.seed(_product(f"P{i}", 2) for i in range(5))
+    double.hold_bulk_operations()
+    other = _connector(double)
+    started = other._graphql(
+        shopify.BULK_QUERY_RUN,
+        {"query": "query { products { edges { node { id } } } }"},
+        "FeedsyncBulkQuery",
+        10,
+    )
+    assert started["bulkOperationRunQuery"]["userErrors"] == []
+    # When the catalog is read in full
+    connector = _connector(double, FakeSleep(real=True))
+    variants = list(connector.iter_variants())
+    # Then Shopify refused a second bulk query and the read paged instead, completely
+    assert len(variants) == 10
+    assert connector.last_read.startswith("pages (a bulk query is already running")
+    assert "OPERATION_IN_PROGRESS" in connector.last_read
+    assert double.stats()["by_field"]["products"] == 1
+    double.release_bulk_operations()
+
+
+def test_a_bulk_query_runs_beside_a_bulk_mutation_but_not_beside_another_query(
+    double: ShopifyDouble,
+) -> None:
+    # Given a bulk mutation in progress
+    [product] = double.seed([_product("One", 1)])
+    double.hold_bulk_operations()
+    connector = _connector(double)
+    path = connector._stage_upload(
+        b'{"productId":"gid://shopify/Product/%d","variants":[]}\n' % product["id"], "m"
+    )
+    connector._run_bulk_mutation(path, "m")
+
+    def run_query() -> list[dict[str, Any]]:
+        data = connector._graphql(
+            shopify.BULK_QUERY_RUN,
+            {"query": shopify.bulk_products_query("gid://shopify/Location/1")},
+            "FeedsyncBulkQuery",
+            10,
+        )
+        errors: list[dict[str, Any]] = data["bulkOperationRunQuery"]["userErrors"]
+        return errors
+
+    # When two bulk queries are started, Then the first runs and the second is refused
+    assert run_query() == []
+    [refused] = run_query()
+    assert refused["code"] == "OPERATION_IN_PROGRESS"
+    double.release_bulk_operations()
+    double.wait_bulk_idle()
+    assert [(op["type"], op["status"]) for op in double.bulk_operations()] == [
+        ("MUTATION", "COMPLETED"),
+        ("QUERY", "COMPLETED"),
+    ]
+
+
+def test_a_failed_bulk_query_falls_back_to_pages(double: ShopifyDouble) -> None:
+    # Given a bulk query that will fail halfway (Shopify: INTERNAL_SERVER_ERROR)
+    double.seed(_product(f"P{i}", 3) for i in range(4))
+    double.fail_next_bulk("INTERNAL_SERVER_ERROR", after_lines=5)
+    # When the catalog is read in full
+    connector = _connector(double, FakeSleep(real=True))
+    variants = list(connector.iter_variants())
+    # Then the partial file is not trusted: the read paged, completely
+    assert len(variants) == 12
+    assert connector.last_read.startswith("pages (bulk query")
+    assert "FAILED (INTERNAL_SERVER_ERROR)" in connector.last_read
+    assert [op["status"] for op in double.bulk_operations()] == ["FAILED"]
+
+
+def test_a_denied_bulk_query_is_an_auth_error(double: ShopifyDouble) -> None:
+    double.seed([_product("P", 1)])
+    double.fail_next_bulk("ACCESS_DENIED")
+    with pytest.raises(StoreAuthError, match="read_inventory"):
+        list(_connector(double, FakeSleep(real=True)).iter_variants())
+
+
+def test_a_broken_download_is_fetched_again(double: ShopifyDouble) -> None:
+    # Given a bulk result whose first download breaks off midway
+    double.seed(_product(f"P{i}", 2) for i in range(3))
+    connector = _connector(double, FakeSleep(real=True))
+    real = connector._session.request
+    calls: list[str] = []
+
+    def flaky(method: str, url: str, **kwargs: Any) -> Any:
+        response = real(method, url, **kwargs)
+        if "/_bulk/" in url and not calls:
+            calls.append(url)
+
+            def broken(chunk_size: int = 1) -> Iterator[bytes]:
+                yield b'{"id":"gid://shopify/Product/1"'
+                raise requests.exceptions.ChunkedEncodingError("connection broken")
+
+            response.iter_content = broken
+        return response
+
+    connector._session.request = flaky  # type: ignore[method-assign]
+    # When the catalog is read, Then the file was fetched again and read whole
+    assert len(list(connector.iter_variants())) == 6
+    assert connector.last_read == "bulk"
+    assert sum(1 for e in double.requests_log() if e.get("download")) == 2

@@ -475,13 +475,13 @@ class BigCommerceConnector:
                 # So slow an answer may describe the window before this one: count it
                 # as spent, but learn nothing from its headers.
                 left = reset_ms = None
+            reported = True  # a failing report must not be followed by a second one
             budget.after_response(
                 None if left is None else int(left),
                 None if reset_ms is None else reset_ms / 1000,
                 None if quota is None else int(quota),
                 None if window_ms is None else window_ms / 1000,
             )
-            reported = True
             return response
         finally:
             if not reported:
@@ -535,7 +535,7 @@ class BigCommerceConnector:
                     )
                     if reset_ms is not None:
                         failures = self.max_retries  # patience exhausted
-                elif status >= 500 or status in retry_statuses:
+                elif status >= 500 or status == 408 or status in retry_statuses:
                     what = f"HTTP {status} {_error_title(response)}".rstrip()
                 else:
                     if status < 300 or status in passthrough:

@@ -79,6 +79,11 @@ class BudgetState:
         if self.remaining - self.in_flight > 0:
             return self._take(now)
         if self.window_end is None:
+            if self.in_flight == 0:
+                # Used up by answers without rate headers (5xx, resets, slow answers):
+                # nothing in flight will say when the window ends, so probe again.
+                self.remaining = None
+                return self._take(now)
             return poll_s  # all reserved; the first answer will say when the window ends
         return max(self.window_end - now, poll_s)
 
@@ -174,6 +179,17 @@ _NUMBERS = ("quota", "window_s", "remaining", "window_end", "prev_end", "in_flig
 _INTS = ("quota", "remaining", "in_flight")
 
 
+_TRANSIENT_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+
+
 class DynamoRateBudget:
     """The same budget in one item of the app's table, for workers in different processes.
 
@@ -235,9 +251,21 @@ class DynamoRateBudget:
 
         self._update(report)
 
+    def _unavailable(self, exc: ClientError) -> Exception:
+        """DynamoDB throttling or trouble is transient (the state machine retries it)."""
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _TRANSIENT_CODES:
+            return StoreUnavailable(
+                f"store rate budget {self.key['PK']['S']}: DynamoDB answered {code}; retrying"
+            )
+        return exc
+
     # -- storage ----------------------------------------------------------------------------
     def _load(self) -> tuple[BudgetState, int | None]:
-        got = self.client.get_item(TableName=self.table, Key=self.key, ConsistentRead=True)
+        try:
+            got = self.client.get_item(TableName=self.table, Key=self.key, ConsistentRead=True)
+        except ClientError as exc:
+            raise self._unavailable(exc) from exc
         item = got.get("Item")
         if item is None:
             return BudgetState(), None
@@ -284,7 +312,7 @@ class DynamoRateBudget:
                     )
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise
+                    raise self._unavailable(exc) from exc
                 self._sleep(self._random.uniform(0, 0.005))  # lost the race: read again
                 continue
             return result

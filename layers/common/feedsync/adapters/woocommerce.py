@@ -387,7 +387,7 @@ class WooCommerceConnector:
                 what = f"{type(exc).__name__} ({exc})"
             else:
                 status = response.status_code
-                if status == 429 or status >= 500:
+                if status in (408, 429) or status >= 500:
                     what = f"HTTP {status} {_error_text(response)}".rstrip()
                     retry_after = _retry_after_s(response.headers.get("Retry-After"))
                 elif status in (401, 403):

@@ -1,6 +1,7 @@
 """A local Shopify Admin GraphQL double for the tests, the demo and the benchmarks.
 
-Serves, on loopback, from a stdlib ``ThreadingHTTPServer`` in a background thread::
+Serves, on loopback, as a ``LoopbackService`` (a stdlib ``ThreadingHTTPServer`` in a
+background thread)::
 
     POST /admin/api/{version}/graphql.json    the Admin GraphQL endpoint
     POST /_staged_uploads                     staged upload target (multipart form, GCS-like)
@@ -23,6 +24,16 @@ graphql-core over plain dicts; the subset with real behaviour behind it is:
 * ``stagedUploadsCreate`` (BULK_MUTATION_VARIABLES) + the upload endpoint,
   ``bulkOperationRunMutation`` run on a worker thread (one mutation at a time), result JSONL
   lines ``{"data": ..., "__lineNumber": n}``.
+* ``bulkOperationRunQuery``: the inner query is parsed and validated against the schema and
+  Shopify's bulk rules (one query operation, no variables, one top-level field other than
+  ``node``/``nodes``, 1-5 connections nested at most 2 deep, ``id`` on the parent of a nested
+  connection), then run on a worker thread with every connection in full (page arguments
+  ignored). Each connection node is one JSONL line; a nested connection's nodes follow their
+  parent's line and name it with ``__parentId``. One bulk query at a time per shop, beside
+  (not instead of) the one bulk mutation. ``hold_bulk_operations()`` keeps new ones CREATED.
+* Stock levels per (inventory item, location): ``add_location`` stocks every item there,
+  ``unstock`` removes a level (``inventoryLevel`` reads null, ``inventorySetQuantities``
+  answers ``ITEM_NOT_STOCKED_AT_LOCATION``), ``set_available`` (re)stocks.
 
 Query cost (an approximation of Shopify's published rules): scalars and enums 0, objects 1,
 connections ``2 + first x (cost of one node)`` (``pageInfo``/``edges`` wrappers free), lists
@@ -1932,13 +1943,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.shop._log.append(
                 {"method": self.command, "path": self.path, "status": status, **(entry or {})}
             )
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
+            self.close_connection = True
 
     def _json(
         self,
