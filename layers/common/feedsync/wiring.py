@@ -32,7 +32,9 @@ def connector_for(store: Store, credentials: dict[str, str]) -> StoreConnector:
             budget=budget,
         )
     if store.platform == "shopify":
-        return ShopifyConnector(store.api_url, credentials["access_token"])
+        return ShopifyConnector(
+            store.api_url, credentials["access_token"], location=store.options.location_id
+        )
     if store.platform == "woocommerce":
         return WooCommerceConnector(
             store.api_url,

@@ -608,6 +608,7 @@ def test_a_full_read_falls_back_to_pages_while_a_bulk_query_runs(double: Shopify
     assert "OPERATION_IN_PROGRESS" in connector.last_read
     assert double.stats()["by_field"]["products"] == 1
     double.release_bulk_operations()
+    double.wait_bulk_idle()
 
 
 def test_a_bulk_query_runs_beside_a_bulk_mutation_but_not_beside_another_query(

@@ -942,7 +942,7 @@ class ShopifyConnector:
                         f"Shopify store {self.shop_url} rejected the access token (HTTP "
                         f"{status}: {_text(response)}); reinstall the app or check its scopes"
                     )
-                if status == 429 or status >= 500:
+                if status in (408, 429) or status >= 500:
                     what = f"HTTP {status}"
                     retry_after = _retry_after(response)
                 elif status != 200:

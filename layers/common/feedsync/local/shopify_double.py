@@ -230,6 +230,7 @@ class _BulkOperation:
     url: str | None = None
     partial_data_url: str | None = None
     client_identifier: str | None = None
+    files_url: str = ""  # where result files are served (fixed at creation: stop() may come first)
 
 
 @dataclass
@@ -1193,6 +1194,7 @@ class ShopifyDouble(LoopbackService):
             type="MUTATION",
             query=mutation,
             client_identifier=clientIdentifier,
+            files_url=self.base_url,
         )
         self._bulk[op.id] = op
         fault = self._bulk_faults.popleft() if self._bulk_faults else None
@@ -1291,7 +1293,12 @@ class ShopifyDouble(LoopbackService):
         problem = shape.problems(operations[0])
         if problem is not None:
             return refuse(problem)
-        op = _BulkOperation(id=9_000_000_000 + next(self._ids), type="QUERY", query=query)
+        op = _BulkOperation(
+            id=9_000_000_000 + next(self._ids),
+            type="QUERY",
+            query=query,
+            files_url=self.base_url,
+        )
         self._bulk[op.id] = op
         fault = self._bulk_faults.popleft() if self._bulk_faults else None
         worker = threading.Thread(
@@ -1365,11 +1372,11 @@ class ShopifyDouble(LoopbackService):
                 self._results[name] = body
             if failed is not None:
                 op.status, op.error_code = "FAILED", failed
-                op.partial_data_url = f"{self.base_url}/_bulk/{name}" if out else None
+                op.partial_data_url = f"{op.files_url}/_bulk/{name}" if out else None
             else:
                 op.status = "COMPLETED"
                 op.file_size = len(body) if out else None
-                op.url = f"{self.base_url}/_bulk/{name}" if out else None
+                op.url = f"{op.files_url}/_bulk/{name}" if out else None
 
     # -- one GraphQL request ----------------------------------------------------------------------
     def _graphql(self, body: JSON) -> tuple[JSON, JSON]:
