@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from feedsync.domain.capabilities import bigcommerce, shopify, woocommerce
-from feedsync.domain.plan import build_plan, result_rows
+from feedsync.domain.plan import Shard, build_plan, result_rows
 from feedsync.domain.reconcile import Outcome
+
+
+def plan(*args: Any, **kwargs: Any) -> list[Shard]:
+    return list(build_plan(*args, **kwargs))
 
 
 def changed(n: int, *, per_product: int = 1, fields: tuple[str, ...] = ("price",)) -> list[Outcome]:
@@ -27,7 +33,7 @@ def ops_and_sizes(shards: list[list[dict[str, object]]]) -> list[list[tuple[obje
 def test_batches_fill_the_operation_limit_and_shards_hold_n_batches() -> None:
     # Given 120 price changes for BigCommerce (variant batches of 50)
     # When planned with 2 batches per shard
-    shards = build_plan(changed(120), bigcommerce(), batches_per_shard=2)
+    shards = plan(changed(120), bigcommerce(), batches_per_shard=2)
     # Then the requests are ceil(120/50) and every shard but the last is full
     assert ops_and_sizes(shards) == [[("variants", 50), ("variants", 50)], [("variants", 20)]]
 
@@ -38,7 +44,7 @@ def test_product_level_fields_go_to_the_product_batch_once_per_product() -> None
     outs = [(r, k, s, p, v, tuple(("name", None, "N") if c[0] == "name" else c for c in ch), m)
             for r, k, s, p, v, ch, m in outs]  # fmt: skip
     # When planned for BigCommerce
-    shards = build_plan(outs, bigcommerce())
+    shards = plan(outs, bigcommerce())
     # Then prices go in one variant batch and the name once per product (3 items, 1 request)
     assert ops_and_sizes(shards) == [[("variants", 30), ("products", 3)]]
     product_items = shards[0][1]["items"]
@@ -52,7 +58,7 @@ def test_a_second_row_with_another_product_value_is_a_conflict_not_a_write() -> 
         (3, "B", "changed", 7, 71, (("name", "old", "Second"),), ""),
     ]
     # When planned
-    [[batch]] = build_plan(outs, bigcommerce())
+    [[batch]] = plan(outs, bigcommerce())
     # Then one product item carries the first value and names the conflicting row
     [item] = batch["items"]
     assert item["changes"] == {"name": ["old", "First"]} and item["conflicts"] == [3]
@@ -60,7 +66,7 @@ def test_a_second_row_with_another_product_value_is_a_conflict_not_a_write() -> 
 
 def test_inventory_adjustments_are_serial_and_share_one_shard() -> None:
     # Given stock changes for a store writing stock by inventory adjustments (2,000, serial)
-    shards = build_plan(changed(4500, fields=("price", "stock")), bigcommerce("adjustments"),
+    shards = plan(changed(4500, fields=("price", "stock")), bigcommerce("adjustments"),
                         batches_per_shard=40)  # fmt: skip
     # Then all inventory batches sit in the last shard, one after another
     assert [op for op, _ in ops_and_sizes(shards)[-1]] == ["inventory"] * 3
@@ -70,7 +76,7 @@ def test_inventory_adjustments_are_serial_and_share_one_shard() -> None:
 
 def test_per_product_operations_never_mix_products() -> None:
     # Given 3 products x 4 variants for Shopify (productVariantsBulkUpdate is per product)
-    shards = build_plan(changed(12, per_product=4, fields=("price", "stock")), shopify())
+    shards = plan(changed(12, per_product=4, fields=("price", "stock")), shopify())
     sizes = ops_and_sizes(shards)[0]
     # Then 3 variant requests (one per product) and one inventory request of 12
     assert sizes == [("variants_bulk", 4)] * 3 + [("inventory_set", 12)]
@@ -80,7 +86,7 @@ def test_per_product_operations_never_mix_products() -> None:
 
 def test_above_the_bulk_threshold_shopify_variants_take_the_bulk_operation() -> None:
     # Given more variant changes than Shopify's bulk threshold
-    shards = build_plan(changed(5001), shopify())
+    shards = plan(changed(5001), shopify())
     # Then they go to one serial bulk operation
     assert ops_and_sizes(shards) == [[("variants_bulk_operation", 5001)]]
 
@@ -92,14 +98,16 @@ def test_woocommerce_routes_simple_products_and_variations_apart() -> None:
         (3, "V1", "changed", 9, 91, (("price", 1, 2),), ""),
         (4, "V2", "changed", 9, 92, (("stock", 1, 2),), ""),
     ]
-    [shard] = build_plan(outs, woocommerce())
-    # Then the simple product's price and name are one products/batch item,
-    # the variations one variations/batch request for parent 9
+    [shard] = plan(outs, woocommerce())
+    # Then the simple product's price goes in a products/batch, the variations in one
+    # variations/batch request for parent 9, and the name in a products/batch of names
     assert [(b["op"], [i["variant_id"] for i in b["items"]]) for b in shard] == [
         ("products_batch", [5]),
         ("variations_batch", [91, 92]),
+        ("product_names", [5]),
     ]
-    assert shard[0]["items"][0]["changes"] == {"price": [1, 2], "name": ["a", "b"]}
+    assert shard[0]["items"][0]["changes"] == {"price": [1, 2]}
+    assert shard[2]["items"][0]["changes"] == {"name": ["a", "b"]}
 
 
 def test_a_variation_name_is_a_product_level_item_of_the_parent() -> None:
@@ -108,24 +116,41 @@ def test_a_variation_name_is_a_product_level_item_of_the_parent() -> None:
         (2, "V1", "changed", 9, 91, (("name", "a", "b"),), ""),
         (3, "V2", "changed", 9, 92, (("name", "a", "b"),), ""),
     ]
-    [[batch]] = build_plan(outs, woocommerce())
+    [[batch]] = plan(outs, woocommerce())
     # Then one products/batch item for the parent, marked product-level, carries both rows
     [item] = batch["items"]
-    assert batch["op"] == "products_batch" and item["product_level"] is True
+    assert batch["op"] == "product_names" and item["product_level"] is True
     assert item["product_id"] == 9 and item["rows"] == [2, 3]
 
 
 @pytest.mark.parametrize("n", [1, 49, 50, 51, 10_000])
 def test_requests_are_the_minimum(n: int) -> None:
     # Given n changed variants on BigCommerce, when planned
-    shards = build_plan(changed(n), bigcommerce())
+    shards = plan(changed(n), bigcommerce())
     # Then the plan sends exactly ceil(n / 50) requests
     assert sum(len(s) for s in shards) == math.ceil(n / 50)
 
 
 def test_unchanged_outcomes_and_an_empty_plan() -> None:
     outs: list[Outcome] = [(2, "A", "unchanged", 1, 1, (), "")]
-    assert build_plan(outs, bigcommerce()) == []
-    assert build_plan([], bigcommerce()) == []
+    assert plan(outs, bigcommerce()) == []
+    assert plan([], bigcommerce()) == []
     with pytest.raises(ValueError):
-        build_plan(changed(1), bigcommerce(), batches_per_shard=0)
+        plan(changed(1), bigcommerce(), batches_per_shard=0)
+
+
+def test_plain_batches_stream_out_before_the_outcomes_end() -> None:
+    # Given a stream of BigCommerce price changes, 2 batches per shard
+    produced: list[int] = []
+
+    def outcomes() -> Iterator[Outcome]:
+        for out in changed(250):
+            produced.append(out[0])
+            yield out
+
+    shards = build_plan(outcomes(), bigcommerce(), batches_per_shard=2)
+    # When the first shard is taken
+    first = next(shards)
+    # Then it came out after 100 outcomes, not after all 250
+    assert [len(b["items"]) for b in first] == [50, 50] and len(produced) == 100
+    assert sum(len(b["items"]) for s in shards for b in s) == 150

@@ -271,7 +271,7 @@ class WooCommerceConnector:
             raise ValueError(f"{op} takes at most {write_op.max_batch} items, got {len(items)}")
         if not items:
             return []
-        if op == "products_batch":
+        if op in ("products_batch", "product_names"):
             path = "/products/batch"
             ids = [int(item["product_id"]) for item in items]
         elif op == "variations_batch":
@@ -282,7 +282,7 @@ class WooCommerceConnector:
                 )
             path = f"/products/{parents.pop()}/variations/batch"
             ids = [int(item["variant_id"]) for item in items]
-        else:  # pragma: no cover - capabilities.op() knows only these two
+        else:  # pragma: no cover - capabilities.op() knows only these
             raise ValueError(f"WooCommerce has no write operation {op!r}")
         results: list[ItemResult | None] = [None] * len(items)
         payloads: list[JSON | None] = []
@@ -452,7 +452,7 @@ def _update_payload(item_id: int, changes: JSON, op: str) -> JSON:
             else:
                 payload["manage_stock"] = True
                 payload["stock_quantity"] = int(new)
-        elif field_name == "name" and op == "products_batch":
+        elif field_name == "name" and op in ("products_batch", "product_names"):
             payload["name"] = str(new)
         else:
             raise ValueError(f"WooCommerce cannot write {field_name} with {op}")

@@ -184,7 +184,8 @@ def woocommerce() -> Capabilities:
                 per_product=True,
                 applies="variation",
             ),
-            WriteOp("products_batch", 100, ("name",), product_level=True),
+            # products/batch too, apart so a row's price and name report separately.
+            WriteOp("product_names", 100, ("name",), product_level=True),
         ),
         quota=Quota("none"),
         concurrency=2,

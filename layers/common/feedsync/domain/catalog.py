@@ -106,6 +106,8 @@ class CatalogIndex:
         # objects, which saves memory and keeps them cache-hot for the reconcile loop.
         memo: dict[str, int] = {}
         memo_get = memo.get
+        # Modified times repeat too (products changed together): one string per time.
+        stamps: dict[str, str] = {}
 
         def num(text: str) -> int:
             value = int(text)
@@ -127,7 +129,7 @@ class CatalogIndex:
                         (memo_get(cp) or num(cp)) if cp else None,
                         (memo_get(st) or num(st)) if st else None,
                         nm or None,
-                        md or None,
+                        (stamps.setdefault(md, md) if len(stamps) < 100_000 else md) or None,
                         ref or None,
                     )
                 )

@@ -7,13 +7,21 @@ worker (a Step Functions Map iteration) applies. Items are JSON-ready dicts beca
 the plan is written to storage between steps.
 
 Requests are the scarce resource, so batches are filled to the operation's limit:
-for every operation the plan sends ``ceil(items / max_batch)`` requests (per product
+for every operation the plan sends ``ceil(items / max batch)`` requests (per product
 where a request may hold one product's items only).
+
+Most changes go to a plain operation (e.g. BigCommerce's variant batch): those
+batches are cut and their shards yielded as the outcomes stream in, so a large plan
+never sits in memory whole. Only what needs the whole file first is held back:
+product-level changes (one write per product), per-product operations (grouped by
+product), serial operations (all in the last shard) and operations with a bulk path
+(the count decides the path).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from operator import itemgetter
 from typing import Any
 
 from feedsync.domain.capabilities import Capabilities, WriteOp
@@ -22,50 +30,136 @@ from feedsync.domain.reconcile import CHANGED, Outcome
 PlanItem = dict[str, Any]
 Batch = dict[str, Any]  # {"op": name, "items": [PlanItem, ...]}
 Shard = list[Batch]
+# (field names, simple product?) -> [(operation, its field names)]
+_Routes = dict[tuple[tuple[str, ...], bool], list[tuple[WriteOp, tuple[str, ...]]]]
 
 
-def plan_items(
-    changed: Iterable[Outcome], caps: Capabilities, refs: Mapping[int, str] | None = None
-) -> dict[str, dict[int, PlanItem]]:
-    """Items per operation, keyed so that one store item is written once per operation.
+_field_name = itemgetter(0)
 
-    A product-level change (e.g. the name) is keyed by product: the first row to
-    change it wins and later rows of the same product with the same value ride along
-    (``rows``); a later row asking for a different value is left out and returned
-    with the conflict in ``item["conflicts"]`` of the kept item.
-    """
-    refs = refs or {}
-    by_op: dict[str, dict[int, PlanItem]] = {}
-    for row_no, key, status, pid, vid, changes, _msg in changed:
-        if status != CHANGED or pid is None or vid is None:
-            continue
-        as_dict = {f: [old, new] for f, old, new in changes}
-        for op, mine in caps.route(pid, vid, as_dict):
-            # A simple product is its own variant: both levels meet in one item.
-            item_key = pid if op.product_level else vid
-            items = by_op.setdefault(op.name, {})
-            item = items.get(item_key)
-            if item is None:
-                items[item_key] = {
-                    "row": row_no,
-                    "rows": [row_no],
-                    "key": key,
-                    "product_id": pid,
-                    "variant_id": vid,
-                    "ref": refs.get(vid),
-                    "changes": mine,
-                    # Where the changes land in the index: every variant of the product.
-                    "product_level": op.product_level,
-                }
+
+def _routes_for(
+    caps: Capabilities, cache: _Routes, pid: int, vid: int, names: tuple[str, ...]
+) -> list[tuple[WriteOp, tuple[str, ...]]]:
+    key = (names, pid == vid)
+    routes = cache.get(key)
+    if routes is None:
+        routed = caps.route(pid, vid, dict.fromkeys(names))
+        routes = cache[key] = [(op, tuple(mine)) for op, mine in routed]
+    return routes
+
+
+class _Planner:
+    def __init__(self, caps: Capabilities, batches_per_shard: int, refs: Mapping[int, str]):
+        self.caps = caps
+        self.batches_per_shard = batches_per_shard
+        self.refs = refs
+        bulk_sources = {path.op for path in caps.bulk}
+        # Operations whose items are held until the end (see the module docstring).
+        self.held_ops = {
+            op.name for op in caps.ops if op.per_product or op.serial or op.name in bulk_sources
+        }
+        self.held: dict[str, dict[int, PlanItem]] = {}
+        self.open: dict[str, list[PlanItem]] = {}
+        self.shard: Shard = []
+        self.done: list[Shard] = []
+
+    def add(self, outcome: Outcome, cache: _Routes) -> None:
+        row_no, key, _status, pid, vid, changes, _msg = outcome
+        assert pid is not None and vid is not None
+        names = tuple(map(_field_name, changes))
+        routes = cache.get((names, pid == vid))
+        if routes is None:
+            routes = _routes_for(self.caps, cache, pid, vid, names)
+        whole = len(routes) == 1  # the usual case: one operation takes every change
+        for op, fields in routes:
+            if whole:
+                mine = {f: [old, new] for f, old, new in changes}
+            else:
+                mine = {f: [old, new] for f, old, new in changes if f in fields}
+            item: PlanItem = {
+                "row": row_no,
+                "key": key,
+                "product_id": pid,
+                "variant_id": vid,
+                "changes": mine,
+            }
+            if self.refs:
+                ref = self.refs.get(vid)
+                if ref is not None:
+                    item["ref"] = ref
+            if op.product_level:
+                self._hold_product(op, pid, item)
+            elif op.name in self.held_ops:
+                self.held.setdefault(op.name, {})[vid] = item
+            else:
+                batch = self.open.get(op.name)
+                if batch is None:
+                    batch = self.open[op.name] = []
+                batch.append(item)
+                if len(batch) == op.max_batch:
+                    self._push({"op": op.name, "items": batch})
+                    self.open[op.name] = []
+
+    def _hold_product(self, op: WriteOp, pid: int, item: PlanItem) -> None:
+        """One item per product: later rows agreeing ride along, disagreeing ones conflict.
+
+        A simple product is its own variant, so both levels of one operation meet in
+        one item (keyed by the product id, which is the variant id too).
+        """
+        items = self.held.setdefault(op.name, {})
+        kept = items.get(pid)
+        if kept is None:
+            item["rows"] = [item["row"]]
+            item["product_level"] = True
+            items[pid] = item
+            return
+        clash = {f: v for f, v in item["changes"].items() if f in kept["changes"]}
+        if any(kept["changes"][f][1] != v[1] for f, v in clash.items()):
+            kept.setdefault("conflicts", []).append(item["row"])
+            return
+        kept["changes"].update(item["changes"])
+        if item["row"] not in kept["rows"]:
+            kept["rows"].append(item["row"])
+
+    def _push(self, batch: Batch) -> None:
+        self.shard.append(batch)
+        if len(self.shard) == self.batches_per_shard:
+            self.done.append(self.shard)
+            self.shard = []
+
+    def finish(self) -> Iterator[Shard]:
+        caps = self.caps
+        for path in caps.bulk:
+            items = self.held.get(path.op)
+            if items and len(items) > path.threshold:
+                self.held.setdefault(path.bulk_op, {}).update(self.held.pop(path.op))
+        serial: Shard = []
+        seen: set[str] = set()
+        for op in caps.ops:
+            if op.name in seen:
                 continue
-            clash = {f: v for f, v in mine.items() if f in item["changes"]}
-            if any(item["changes"][f][1] != v[1] for f, v in clash.items()):
-                item.setdefault("conflicts", []).append(row_no)
+            seen.add(op.name)
+            left = self.open.pop(op.name, None)
+            if left:
+                self._push({"op": op.name, "items": left})
+            held = self.held.get(op.name)
+            if not held:
                 continue
-            item["changes"].update(mine)
-            if row_no not in item["rows"]:
-                item["rows"].append(row_no)
-    return by_op
+            for batch in _batches(op, held.values()):
+                if op.serial:
+                    serial.append(batch)
+                else:
+                    self._push(batch)
+        yield from self.drain()
+        if self.shard:
+            yield self.shard
+            self.shard = []
+        if serial:
+            yield serial
+
+    def drain(self) -> Iterator[Shard]:
+        while self.done:
+            yield self.done.pop(0)
 
 
 def _batches(op: WriteOp, items: Iterable[PlanItem]) -> Iterator[Batch]:
@@ -87,39 +181,21 @@ def build_plan(
     *,
     batches_per_shard: int = 20,
     refs: Mapping[int, str] | None = None,
-) -> list[Shard]:
-    """Shards of batches. Every serial operation's batches share one shard (in order).
-
-    Above a bulk path's threshold, that operation's items go to its bulk operation.
-    """
+) -> Iterator[Shard]:
+    """Shards of batches, yielded as they fill. Every serial operation's batches share
+    the last shard (in order); above a bulk path's threshold, that operation's items go
+    to its bulk operation. Outcomes that are not "changed" are skipped."""
     if batches_per_shard < 1:
         raise ValueError("batches_per_shard must be at least 1")
-    by_op = plan_items(changed, caps, refs)
-    for path in caps.bulk:
-        items = by_op.get(path.op)
-        if items and len(items) > path.threshold:
-            by_op.setdefault(path.bulk_op, {}).update(by_op.pop(path.op))
-    shards: list[Shard] = []
-    serial: Shard = []
-    shard: Shard = []
-    seen: set[str] = set()
-    for op in caps.ops:
-        if op.name in seen or op.name not in by_op:
+    planner = _Planner(caps, batches_per_shard, refs or {})
+    cache: _Routes = {}
+    for outcome in changed:
+        if outcome[2] != CHANGED or outcome[3] is None or outcome[4] is None:
             continue
-        seen.add(op.name)
-        for batch in _batches(op, by_op[op.name].values()):
-            if op.serial:
-                serial.append(batch)
-                continue
-            shard.append(batch)
-            if len(shard) == batches_per_shard:
-                shards.append(shard)
-                shard = []
-    if shard:
-        shards.append(shard)
-    if serial:
-        shards.append(serial)
-    return shards
+        planner.add(outcome, cache)
+        if planner.done:
+            yield from planner.drain()
+    yield from planner.finish()
 
 
 def result_rows(item: PlanItem) -> list[int]:
