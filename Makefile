@@ -49,11 +49,13 @@ pytest: $(STAMP) test-servers
 
 ## bench: parse+match+diff of 1,000,000 rows against a 1,000,000-variant index, then
 ## a ~100 MB CSV and a 100,000-row XLSX fetched over local HTTP (nginx) and parsed, then
-## the store connectors against their doubles (requests / minimum, rate vs quota, points)
+## the store connectors against their doubles (requests / minimum, rate vs quota, points),
+## and a ~400 MB upload through the whole run on the local stack
 bench: $(STAMP)
 	$(PY) bench/bench_reconcile.py
 	$(PY) bench/bench_sources.py
 	$(PY) bench/bench_connectors.py
+	$(PY) bench/bench_upload.py
 
 ## build / deploy: AWS SAM (the CLI lives in its own venv: it pins its own boto3)
 build:

@@ -283,3 +283,34 @@ def test_csv_feed_without_header() -> None:
     # Then the first line is data row 1
     assert list(feed) == [(1, "A1", None, 300, None, None, None, 4, None, None, None, None, None)]
     assert not feed.has_header
+
+
+@pytest.mark.parametrize(
+    ("mapping", "constants", "expected"),
+    [
+        # one mapped field: no itemgetter tuple, a plain index
+        ({"sku": "SKU"}, {}, (2, "A", None, None, None, None, None, None, None, None,
+                              None, None, None)),
+        # a constant and a mapped column at the far end of the record
+        ({"sku": "SKU", "stock": "Qty"}, {"price": "9.50"},
+         (2, "A", None, 950, None, None, None, 7, None, None, None, None, None)),
+        # every kind of field
+        ({"sku": "SKU", "barcode": "UPC", "price": "Price", "stock": "Qty", "name": "Name",
+          "weight": "Kg"}, {"brand": "Acme"},
+         (2, "A", "0012", 1250, None, None, None, 7, "Mug", None, "Acme", "0.25", None)),
+    ],
+)  # fmt: skip
+def test_the_row_loop_built_for_each_mapping_reads_the_same_rows(
+    mapping: dict[str, str], constants: dict[str, str], expected: tuple[object, ...]
+) -> None:
+    # Given a file and a mapping (each mapping gets its own generated row loop)
+    text = "SKU,UPC,Price,Name,Kg,Qty\nA , 0012,12.50, Mug ,0.25,7\n,,,,,\nB,,oops,,,1\n"
+    feed = CsvFeed(io.StringIO(text, newline=""), mapping, file_name="f.csv")
+    feed.use_constants(constants)
+    # When read
+    rows = list(feed)
+    # Then the first row parses, the blank line is skipped, a bad price is reported
+    assert rows[0] == expected
+    bad_price = "price" in mapping
+    assert len(rows) == (1 if bad_price else 2) and feed.rows_read == 2
+    assert [e.row_no for e in feed.row_errors] == ([4] if bad_price else [])
