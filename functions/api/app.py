@@ -111,6 +111,12 @@ def get_store(store_id: str) -> dict[str, Any]:
     return api.get_store(deps(), _tenant(), store_id).public()
 
 
+@app.delete("/stores/<store_id>")
+def delete_store(store_id: str) -> Response[Any]:
+    api.delete_store(deps(), _tenant(), store_id)
+    return Response(status_code=204, content_type="application/json", body="")
+
+
 @app.post("/stores/<store_id>/import")
 def import_catalog(store_id: str, body: Annotated[ImportCatalogBody, Body()]) -> Response[Any]:
     store = api.import_store_catalog(deps(), _tenant(), store_id, body)

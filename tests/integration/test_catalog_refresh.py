@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
 import requests
 from integration_harness import Harness, simple_product
 
 from feedsync.core import api
 from feedsync.core.catalog_import import import_catalog
 from feedsync.core.catalog_store import load_catalog
+from feedsync.errors import Conflict, NotFound
 from feedsync.models import CatalogImportInput, ImportCatalogBody
 
 STORE = [
@@ -80,3 +82,24 @@ def test_import_modes_full_incremental_and_by_date(h: Harness) -> None:
         assert time.monotonic() < deadline, "the full import did not run"
         time.sleep(0.02)
     assert got.status == "ready" and got.variant_count == 2
+
+
+def test_a_store_is_deleted_with_its_token_and_index_once_no_profile_uses_it(h: Harness) -> None:
+    # Given a store with a profile
+    shop = h.shop(STORE)
+    profile = h.url_profile(shop, "SKU,Price,Qty\nMUG-A,8.00,10\n")
+    store = h.deps.repo.get_store(shop.tenant, shop.store.store_id)
+    assert store is not None and store.catalog_key
+    # When it is deleted while the profile uses it, Then that is refused, naming the profile
+    with pytest.raises(Conflict) as refused:
+        api.delete_store(h.deps, shop.tenant, store.store_id)
+    assert refused.value.reason == "store_in_use" and profile.profile_id in str(refused.value)
+    # When the profile goes first, Then the store, its token and its index go too
+    api.delete_profile(h.deps, shop.tenant, profile.profile_id)
+    api.delete_store(h.deps, shop.tenant, store.store_id)
+    assert h.deps.repo.get_store(shop.tenant, store.store_id) is None
+    assert h.deps.blobs.head(store.catalog_key) is None
+    with pytest.raises(NotFound):
+        h.deps.secrets.get(store.secret_ref)
+    with pytest.raises(NotFound):
+        api.delete_store(h.deps, shop.tenant, store.store_id)

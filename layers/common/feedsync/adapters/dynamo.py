@@ -156,6 +156,19 @@ class DynamoRepository:
     def update_profile(self, tenant_id: str, profile_id: str, **fields: Any) -> None:
         self._update(_tenant(tenant_id), f"PROFILE#{profile_id}", fields)
 
+    def delete_store(self, tenant_id: str, store_id: str) -> bool:
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"STORE#{store_id}"}),
+                ConditionExpression="attribute_exists(PK)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def delete_profile(self, tenant_id: str, profile_id: str) -> bool:
         try:
             self.client.delete_item(

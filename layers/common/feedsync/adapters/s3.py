@@ -107,6 +107,9 @@ class S3BlobStore:
     def copy(self, source_key: str, key: str) -> None:
         self.client.copy({"Bucket": self.bucket, "Key": source_key}, self.bucket, key)
 
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
     def presign_put(self, key: str, expires_s: int) -> str:
         return self.client.generate_presigned_url(
             "put_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_s

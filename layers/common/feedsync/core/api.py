@@ -95,6 +95,22 @@ def list_stores(deps: Deps, tenant_id: str) -> list[Store]:
     return deps.repo.list_stores(tenant_id)
 
 
+def delete_store(deps: Deps, tenant_id: str, store_id: str) -> None:
+    """Remove a store with its token and catalog index; refused while profiles use it."""
+    store = get_store(deps, tenant_id, store_id)
+    users = [p.profile_id for p in deps.repo.list_profiles(tenant_id) if p.store_id == store_id]
+    if users:
+        raise Conflict(
+            "store_in_use",
+            f"{len(users)} profile(s) sync to this store ({', '.join(users[:5])}); "
+            "delete them or point them at another store first",
+        )
+    if deps.repo.delete_store(tenant_id, store_id):
+        deps.secrets.delete(store.secret_ref)
+        if store.catalog_key:
+            deps.blobs.delete(store.catalog_key)
+
+
 def import_store_catalog(
     deps: Deps, tenant_id: str, store_id: str, body: ImportCatalogBody
 ) -> Store:
