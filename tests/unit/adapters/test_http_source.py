@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -33,6 +34,12 @@ class _Supplier(BaseHTTPRequestHandler):
         if self.path.startswith("/hops/"):
             left = int(self.path.rsplit("/", 1)[1])
             self._redirect(f"/hops/{left - 1}" if left else "/stock.csv")
+        elif self.path == "/host.csv":
+            body = f"Host\n{self.headers.get('Host')}\n".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
         elif self.path.startswith("/to-ip/"):
             self._redirect(f"http://127.0.0.1:{self.path.rsplit('/', 1)[1]}/stock.csv")
         else:
@@ -88,3 +95,28 @@ def test_loopback_is_refused_unless_allowed(port: int, tmp_path: Path) -> None:
     # Then a loopback URL is refused with the address it resolved to
     with pytest.raises(SourceError, match=r"resolves to 127\.0\.0\.1"):
         HttpSourceFetcher().fetch_url(f"http://127.0.0.1:{port}/stock.csv", str(tmp_path))
+
+
+def test_the_connection_goes_to_the_checked_address_with_the_urls_host_name(
+    port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a supplier host name that DNS answers with a checked address (here loopback)
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def dns(host: str, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(host)
+        if host == "supplier.example":
+            return real("127.0.0.1", *args, **kwargs)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    # When the file is fetched
+    got = HttpSourceFetcher(allow_private=True).fetch_url(
+        f"http://supplier.example:{port}/host.csv", str(tmp_path)
+    )
+    # Then the name was looked up once (the check), the connection used that answer (no
+    # second lookup a rebinding DNS server could change), and the server saw the name
+    assert lookups.count("supplier.example") == 1
+    assert Path(got.path).read_text() == f"Host\nsupplier.example:{port}\n"
+    assert got.file_name == "host.csv"

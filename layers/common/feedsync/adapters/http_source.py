@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from feedsync.errors import (
     FeedsyncError,
@@ -290,6 +291,38 @@ class ServerFetcher:
         self.read_timeout_s = read_timeout_s
 
 
+class _PinnedAdapter(HTTPAdapter):
+    """Connects to the address that passed the private-address check, not to a second
+    DNS answer; TLS still sends and verifies the URL's own host name (SNI)."""
+
+    def __init__(self, server_hostname: str) -> None:
+        self._server_hostname = server_hostname
+        super().__init__()
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        # urllib3 drops TLS-only keywords (this one included) for plain-http pools.
+        pool_kwargs["server_hostname"] = self._server_hostname
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+
+def _pinned(url: str, sockaddr: Any) -> tuple[str, str, str]:
+    """``url`` aimed at the checked address: (request URL, Host header, adapter prefix)."""
+    parts = urlsplit(url)
+    ip = str(sockaddr[0])
+    literal = f"[{ip}]" if ":" in ip else ip
+    default_port = 443 if parts.scheme == "https" else 80
+    port = parts.port or default_port
+    netloc = literal if port == default_port else f"{literal}:{port}"
+    host = parts.hostname or ""
+    host_header = f"[{host}]" if ":" in host else host
+    if parts.port and parts.port != default_port:
+        host_header = f"{host_header}:{parts.port}"
+    request_url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    return request_url, host_header, f"{parts.scheme}://{netloc}/"
+
+
 class HttpSourceFetcher:
     def __init__(
         self,
@@ -305,35 +338,42 @@ class HttpSourceFetcher:
         self.session = session or requests.Session()
         self.timeout = (connect_timeout_s, read_timeout_s)
 
-    def _check_host(self, url: str) -> None:
+    def _check_host(self, url: str) -> Any:
+        """The address to connect to (checked against the private-address policy)."""
         parts = urlsplit(url)
         host = parts.hostname
         if not host:
             raise SourceError(f"{url}: no host name in the URL")
-        resolve(host, parts.port or 0, allow_private=self.allow_private, where=url)
+        default_port = 443 if parts.scheme == "https" else 80
+        addresses = resolve(
+            host, parts.port or default_port, allow_private=self.allow_private, where=url
+        )
+        return addresses[0][1] if addresses else None
 
     def _get(
         self, url: str, headers: dict[str, str] | None = None, auth: _Auth | None = None
     ) -> requests.Response:
         """GET following at most 5 redirects, checking every hop's address (no SSRF by redirect).
 
-        Credentials go only to the URL's own origin (scheme, host, port): a redirect to
-        another host or from https to http drops them.
-
-        DNS rebinding between the check and the connection remains possible; the Lambda
-        should run outside a VPC with private resources (see ARCHITECTURE.md).
+        Each hop connects to exactly the address that was checked (no DNS rebinding
+        between the check and the connection); the Host header and TLS name stay the
+        URL's own. Credentials go only to the URL's own origin (scheme, host, port): a
+        redirect to another host or from https to http drops them.
         """
         auth = auth or _Auth()
         origin = _origin(url)
         target = url
         for _hop in range(_MAX_REDIRECTS + 1):
-            self._check_host(target)
+            sockaddr = self._check_host(target)
             hop_headers = dict(headers or {})
             request_url = target
             if _origin(target) == origin:
                 hop_headers.update(auth.headers)
                 if auth.query:
                     request_url = _with_query(target, *auth.query)
+            if sockaddr is not None:
+                request_url, hop_headers["Host"], prefix = _pinned(request_url, sockaddr)
+                self.session.mount(prefix, _PinnedAdapter(urlsplit(target).hostname or ""))
             resp = self.session.get(
                 request_url,
                 stream=True,
