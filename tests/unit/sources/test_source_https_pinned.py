@@ -8,15 +8,17 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
-from conftest import Cert
 
 from feedsync.adapters.http_source import HttpSourceFetcher
 from feedsync.errors import SourceError
 from feedsync.local.httpserver import LoopbackServer
+
+if TYPE_CHECKING:  # fixtures' types; conftest is not importable by name in a full run
+    from conftest import Cert
 
 FEED = b"SKU,Qty\nA-1,4\n"
 
