@@ -23,6 +23,30 @@ class LoopbackServer(ThreadingHTTPServer):
         return conn, addr
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A keep-alive handler that sends every method to ``_handle`` and logs nothing."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _handle(self, method: str) -> None:
+        raise NotImplementedError
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+
 class LoopbackService:
     """A local HTTP service (a store double) served from a background thread.
 

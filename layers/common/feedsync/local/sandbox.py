@@ -70,11 +70,10 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from feedsync.local.httpserver import LoopbackService
+from feedsync.local.httpserver import LoopbackService, QuietHandler
 
 MAX_VARIANT_BATCH = 50
 MAX_PRODUCT_BATCH = 10
@@ -953,25 +952,9 @@ def _paginate(items: list[JSON], total: int, page: int, limit: int) -> JSON:
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     store: SandboxStore  # set on the per-server subclass
-    protocol_version = "HTTP/1.1"
     server_version = "feedsync-sandbox/1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
 
     def _send(
         self,

@@ -96,7 +96,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from feedsync.local.httpserver import LoopbackService
+from feedsync.local.httpserver import LoopbackService, QuietHandler
 
 JSON = dict[str, Any]
 Info = GraphQLResolveInfo[Any]
@@ -1921,22 +1921,9 @@ class _BulkShape:
 
 
 # -- HTTP ---------------------------------------------------------------------------------------
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     shop: ShopifyDouble  # set on the per-server subclass
-    protocol_version = "HTTP/1.1"
     server_version = "feedsync-shopify-double/1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
 
     def _send(
         self,

@@ -61,11 +61,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from feedsync.local.httpserver import LoopbackService
+from feedsync.local.httpserver import LoopbackService, QuietHandler
 
 API_PREFIX = "/wp-json/wc/v3"
 MAX_PER_PAGE = 100
@@ -632,31 +631,9 @@ def _route(path: str) -> tuple[str, int | None] | None:
     return None
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     store: WooCommerceDouble  # set on the per-server subclass
-    protocol_version = "HTTP/1.1"
     server_version = "feedsync-woo-double/1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body leave in two writes: without TCP_NODELAY, Nagle's algorithm and
-        # the client's delayed ACK add ~40 ms to every answer, which skews benchmarks.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
 
     def _send(
         self,
