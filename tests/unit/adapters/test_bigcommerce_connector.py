@@ -12,25 +12,13 @@ from typing import Any
 
 import pytest
 import requests
+from fake_sleep import FakeSleep
 
 from feedsync.adapters.bigcommerce import BigCommerceConnector, from_cents, to_cents
 from feedsync.adapters.rate_budget import LocalRateBudget
 from feedsync.domain.fields import MODIFIED, REF, VARIANT_ID, VARIANT_POS
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 from feedsync.local.sandbox import SandboxStore
-
-
-class FakeSleep:
-    """Records requested waits; sleeps for real only when ``real`` (quota windows)."""
-
-    def __init__(self, real: bool = False) -> None:
-        self.calls: list[float] = []
-        self.real = real
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-        if self.real:
-            time.sleep(seconds)
 
 
 @pytest.fixture

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
+from fake_sleep import FakeSleep
 
 from feedsync.adapters import shopify
 from feedsync.adapters.shopify import ShopifyConnector, from_cents, to_cents
 from feedsync.domain.fields import MODIFIED, REF, VARIANT_ID, VARIANT_POS
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 from feedsync.local.shopify_double import ShopifyDouble
-
-
-class FakeSleep:
-    """Records requested waits; sleeps for real only when ``real`` (bucket refills)."""
-
-    def __init__(self, real: bool = False) -> None:
-        self.calls: list[float] = []
-        self.real = real
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-        if self.real:
-            time.sleep(seconds)
 
 
 @pytest.fixture

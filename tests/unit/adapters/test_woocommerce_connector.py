@@ -8,6 +8,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
+from fake_sleep import FakeSleep
 
 from feedsync.adapters.woocommerce import WooCommerceConnector, money_text, to_cents
 from feedsync.domain.fields import MODIFIED, PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS
@@ -17,16 +18,6 @@ from feedsync.local.woo_double import WooCommerceDouble
 OLD = "2024-01-01T00:00:00"
 SINCE = datetime(2024, 6, 1, tzinfo=UTC)
 INSIDE = "2024-06-02T12:00:00"
-
-
-class FakeSleep:
-    """Records requested waits without sleeping."""
-
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 @pytest.fixture
