@@ -153,7 +153,7 @@ def bigcommerce_runs(sizes: list[int]) -> None:
                     sandbox.reject_variant(store_hash, vid, "price: must be positive")
                 connector = BigCommerceConnector(sandbox.api_url(store_hash), token)
                 caps = connector.capabilities
-                plan = build_plan(outcomes(targets, ("price", "stock")), caps)
+                plan = list(build_plan(outcomes(targets, ("price", "stock")), caps))
                 sandbox.reset_log()
                 ok, failed, secs = apply_plan([connector], plan)
                 sent = sum(sandbox.request_counts.values())
@@ -192,7 +192,7 @@ def _bigcommerce_rate(sandbox: SandboxStore, requests_to_send: int = 750) -> Non
     connectors = [
         BigCommerceConnector(sandbox.api_url(store_hash), token, budget=budget) for _ in range(4)
     ]
-    plan = build_plan(outcomes(targets, ("price",)), connectors[0].capabilities)
+    plan = list(build_plan(outcomes(targets, ("price",)), connectors[0].capabilities))
     sandbox.reset_log()
     done_at: list[float] = []
     _ok, _failed, secs = apply_plan(connectors, plan, done_at)
@@ -227,10 +227,12 @@ def shopify_runs(sizes: list[int]) -> None:
                     double.reject_variant(vid, "Price must be positive")
                 connector = ShopifyConnector(double.shop_url, double.access_token, bulk_poll_s=0.2)
                 caps = connector.capabilities
-                plan = build_plan(
-                    outcomes(targets, ("price", "stock")),
-                    caps,
-                    refs={vid: str(ref) for _p, vid, ref, _s in targets},
+                plan = list(
+                    build_plan(
+                        outcomes(targets, ("price", "stock")),
+                        caps,
+                        refs={vid: str(ref) for _p, vid, ref, _s in targets},
+                    )
                 )
                 double.reset_log()
                 ok, failed, secs = apply_plan([connector], plan)
@@ -256,7 +258,7 @@ def shopify_runs(sizes: list[int]) -> None:
         targets = [(p["id"], v["id"], v["inventory_item_id"], 5) for p in products
                    for v in p["variants"]]  # fmt: skip
         connector = ShopifyConnector(double.shop_url, double.access_token)
-        plan = build_plan(outcomes(targets, ("price",)), per_product)
+        plan = list(build_plan(outcomes(targets, ("price",)), per_product))
         double.reset_log()
         ok, failed, secs = apply_plan([connector], plan)
         report(
@@ -293,7 +295,7 @@ def woocommerce_runs(sizes: list[int]) -> None:
                 key, secret = double.credentials
                 connector = WooCommerceConnector(double.site_url, key, secret, allow_http=True)
                 caps = connector.capabilities
-                plan = build_plan(outcomes(targets, ("price", "stock")), caps)
+                plan = list(build_plan(outcomes(targets, ("price", "stock")), caps))
                 double.reset_log()
                 ok, failed, secs = apply_plan([connector], plan)
                 report(
