@@ -78,6 +78,11 @@ class Capabilities:
     # Why a canonical field cannot be written here, for the merchant's error message.
     unwritable: Mapping[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        names = [op.name for op in self.ops]
+        if len(set(names)) != len(names):  # results and index patches are keyed by name
+            raise ValueError(f"{self.platform}: write operation names repeat: {names}")
+
     @property
     def writable_fields(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}

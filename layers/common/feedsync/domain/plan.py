@@ -20,6 +20,7 @@ product), serial operations (all in the last shard) and operations with a bulk p
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import Any
@@ -61,7 +62,7 @@ class _Planner:
         self.held: dict[str, dict[int, PlanItem]] = {}
         self.open: dict[str, list[PlanItem]] = {}
         self.shard: Shard = []
-        self.done: list[Shard] = []
+        self.done: deque[Shard] = deque()
 
     def add(self, outcome: Outcome, cache: _Routes) -> None:
         row_no, key, _status, pid, vid, changes, _msg = outcome
@@ -134,11 +135,7 @@ class _Planner:
             if items and len(items) > path.threshold:
                 self.held.setdefault(path.bulk_op, {}).update(self.held.pop(path.op))
         serial: Shard = []
-        seen: set[str] = set()
         for op in caps.ops:
-            if op.name in seen:
-                continue
-            seen.add(op.name)
             left = self.open.pop(op.name, None)
             if left:
                 self._push({"op": op.name, "items": left})
@@ -159,7 +156,7 @@ class _Planner:
 
     def drain(self) -> Iterator[Shard]:
         while self.done:
-            yield self.done.pop(0)
+            yield self.done.popleft()
 
 
 def _batches(op: WriteOp, items: Iterable[PlanItem]) -> Iterator[Batch]:
