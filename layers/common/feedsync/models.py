@@ -253,11 +253,13 @@ Source = Annotated[UrlSource | FtpSource | SftpSource | UploadSource, Field(disc
 class FeedFormat(Strict):
     """How to read the file; every key optional (detected when left out)."""
 
-    type: Literal["auto", "csv", "xlsx", "json", "jsonl", "xml"] = "auto"
+    type: Literal["auto", "csv", "xlsx", "xls", "json", "jsonl", "xml"] = "auto"
     delimiter: str | None = Field(default=None, description="one character, or tab/comma/...")
     encoding: str | None = Field(default=None, description="a codec name; auto-detected")
     header_row: int | None = Field(default=None, ge=0, description="1-based; 0 = no header")
-    sheet: str | int | None = Field(default=None, description="xlsx sheet name or 0-based index")
+    sheet: str | int | None = Field(
+        default=None, description="xlsx/xls sheet name or 0-based index"
+    )
     record_path: str | None = Field(default=None, description="json: a.b; xml: catalog/item")
     namespaces: dict[str, str] | None = None
     entry: str | None = Field(default=None, description="zip entry pattern, e.g. *.csv")

@@ -163,12 +163,12 @@ def test_corrupt_workbook_is_a_format_error(tmp_path: Path) -> None:
         run(path)
 
 
-def test_legacy_xls_is_refused_with_advice(tmp_path: Path) -> None:
-    # Given an OLE2 (.xls) file
+def test_a_damaged_legacy_xls_is_refused_naming_the_file(tmp_path: Path) -> None:
+    # Given an OLE2 (.xls) file that is not a readable workbook
     path = tmp_path / "old.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
-    # When opened, Then the merchant is asked to save it as .xlsx or CSV
-    with pytest.raises(FeedFormatError, match=r"save it as \.xlsx or CSV"):
+    # When opened, Then the file is named and what it was read as
+    with pytest.raises(FeedFormatError, match=r"old\.xls: cannot be opened as an Excel \.xls"):
         run(path)
 
 

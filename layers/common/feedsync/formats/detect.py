@@ -4,7 +4,7 @@
 gzip       1F 8B
 xlsx       a zip (``PK\\x03\\x04``) holding ``xl/workbook.xml``
 zip        any other zip
-xls        OLE2 (D0 CF 11 E0 ...): detected, then refused with advice
+xls        OLE2 (D0 CF 11 E0 ...): an old Excel workbook (read with python-calamine)
 xml        text starting with ``<``
 json       text starting with ``[``, or ``{`` that is not JSON Lines
 jsonl      ``{...}`` on the first line and another ``{`` line after it, or a
@@ -22,7 +22,7 @@ from typing import Final
 
 from feedsync.formats.text import bom_encoding, read_sample
 
-FORMATS: Final = ("csv", "xlsx", "json", "jsonl", "xml")
+FORMATS: Final = ("csv", "xlsx", "xls", "json", "jsonl", "xml")
 CONTAINERS: Final = ("gzip", "zip")
 _OLE: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 

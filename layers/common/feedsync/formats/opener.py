@@ -27,6 +27,7 @@ from feedsync.formats.text import (
     read_sample,
     sniff_delimiter,
 )
+from feedsync.formats.xls import read_xls
 from feedsync.formats.xlsx import read_xlsx
 from feedsync.formats.xml import read_xml
 
@@ -151,15 +152,19 @@ def _open(
         cur_path, cur_name = got.path, got.name
     info["compression"] = "+".join(layers) or None
 
-    if kind == "xls" and want is None:
-        raise FeedFormatError(
-            f"{file_name}: old Excel .xls workbooks are not supported; save it as .xlsx or CSV"
-        )
+    if kind == "xls" and want in (None, "xlsx"):
+        want = "xls"  # an old workbook, whatever its name says
     kind = want or kind
     if kind == "zip":
         kind = "xlsx"  # the user said xlsx (a zip is unwrapped otherwise)
     info["type"] = kind
     header_row = _int(fmt, "header_row", 1, file_name)
+
+    if kind == "xls":
+        info["header_row"] = header_row
+        table = read_xls(cur_path, file_name, sheet=fmt.get("sheet"), header_row=header_row)
+        info.update(sheet=table.info["sheet"])
+        return _feed(table, mapping, file_name, header_row), info
 
     if kind == "xlsx":
         info["header_row"] = header_row
