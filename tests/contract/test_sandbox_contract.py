@@ -538,7 +538,8 @@ def test_every_request_body_the_connector_sends_conforms(
     )
     since = datetime(2020, 1, 1, tzinfo=UTC)
     # When it reads a modified range and writes every operation it has
-    list(connector.iter_variants(since, datetime.now(UTC)))
+    read = list(connector.iter_variants(since, datetime.now(UTC)))
+    tracked_by = {v[1]: v[11] for v in read if v[11]}  # the index's platform refs
     variant_results = connector.apply(
         "variants",
         _plan(
@@ -553,9 +554,11 @@ def test_every_request_body_the_connector_sends_conforms(
     product_results = connector.apply(
         "products", _names_plan(products[:10], [f"N{i}" for i in range(10)]), batch_key="p"
     )
-    stock_results = connector.apply(
-        "inventory", _plan(variants, stock=[0, 5]), batch_key="i", location="3"
-    )
+    stock_plan = [
+        {**item, "ref": tracked_by.get(item["variant_id"])}
+        for item in _plan(variants, stock=[0, 5])
+    ]
+    stock_results = connector.apply("inventory", stock_plan, batch_key="i", location="3")
     # Then the refused items are reported and the rest applied
     assert [ok for ok, _ in variant_results] == [i != 7 for i in range(12)]
     assert [ok for ok, _ in product_results] == [i != 2 for i in range(10)]
@@ -571,7 +574,7 @@ def test_every_request_body_the_connector_sends_conforms(
     assert {r.status_code for _, r in seen} == {200, 422}
     contract.check(seen)
     # And the inventory bodies name a reason and location 3; the product-tracked item
-    # went by product id after the platform's 422
+    # went by product id (the read said its stock is tracked on the product)
     bodies = [json.loads(p.body or b"{}") for p, _ in seen if (p.url or "").endswith("absolute")]
     assert all(b["reason"] == "feedsync i" for b in bodies)
     assert all(item["location_id"] == 3 for b in bodies for item in b["items"])

@@ -527,23 +527,46 @@ def test_inventory_adjustments_set_absolute_stock_at_a_location(
     assert sandbox.stock_at(store_hash, variants[5]["id"]) == {1: 5, 7: 5}
 
 
-def test_inventory_item_tracked_by_product_is_resent_by_product_id(
+def test_stock_tracked_by_product_is_adjusted_by_product_id(
     sandbox: SandboxStore, store: tuple[str, str]
 ) -> None:
-    # Given 4 simple products, two of them tracking stock by product
+    # Given 4 simple products, two of them tracking stock by product, read into the index
     store_hash, _ = store
     sandbox.seed(store_hash, _simple(4))
     for p in sandbox.products(store_hash)[1:3]:
         sandbox.set_tracking(store_hash, p["id"], "product")
-    plan = _plan(sandbox.variants(store_hash), stock=[1, 9])
-    # When their stock is adjusted by variant id
+    connector = _inventory_connector(sandbox, store, FakeSleep())
+    refs = {v[1]: v[11] for v in connector.iter_variants()}
+    assert list(refs.values()) == [None, "product", "product", None]
+    plan = [
+        {**item, "ref": refs[item["variant_id"]]}
+        for item in _plan(sandbox.variants(store_hash), stock=[1, 9])
+    ]
+    sandbox.reset_log()
+    # When their stock is adjusted
+    results = connector.apply("inventory", plan, batch_key="inv")
+    # Then one request carried all four, two of them by product id
+    assert results == [(True, "")] * 4
+    assert _statuses(sandbox) == [200]
+    assert [v["inventory_level"] for v in sandbox.variants(store_hash)] == [9] * 4
+
+
+def test_a_stale_index_item_tracked_by_product_is_reported_not_guessed(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a product whose tracking moved to the product after the index was read
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(3))
+    sandbox.set_tracking(store_hash, sandbox.products(store_hash)[1]["id"], "product")
+    plan = _plan(sandbox.variants(store_hash), stock=[1, 9])  # no "product" ref
+    # When adjusted by variant id
     results = _inventory_connector(sandbox, store, FakeSleep()).apply(
         "inventory", plan, batch_key="inv"
     )
-    # Then the platform's 422 names them, they are re-sent by product id: two requests
-    assert results == [(True, "")] * 4
-    assert _statuses(sandbox) == [422, 200]
-    assert [v["inventory_level"] for v in sandbox.variants(store_hash)] == [9] * 4
+    # Then the others are written and that one fails with the platform's own words
+    # (the next run's catalog refresh reads the new tracking)
+    assert [ok for ok, _ in results] == [True, False, True]
+    assert "tracked by product" in results[1][1]
 
 
 def test_stock_goes_through_inventory_when_adjustments_are_chosen(

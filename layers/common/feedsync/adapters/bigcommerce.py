@@ -28,7 +28,6 @@ with backoff, then raise ``StoreUnavailable``; 401/403 raise ``StoreAuthError``.
 from __future__ import annotations
 
 import random
-import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -58,7 +57,6 @@ _TRANSIENT_EXCEPTIONS = (
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
 )
-_TRACKED_BY_PRODUCT = re.compile(r"variant_id (\d+) is tracked by product")
 
 
 class _Write:
@@ -180,6 +178,7 @@ class BigCommerceConnector:
         name = product.get("name")
         modified = product.get("date_modified")
         modified = str(modified) if modified else None
+        tracking = product.get("inventory_tracking")
         # A variant money field that is null inherits the product's value; on the
         # product, 0 means "not set" for sale/retail/cost price.
         inherited: dict[str, int | None] = {}
@@ -205,7 +204,8 @@ class BigCommerceConnector:
                 int(stock) if stock is not None else None,
                 name,
                 modified,
-                None,
+                # Stock tracked on the product is adjusted by product id, not variant id.
+                "product" if tracking == "product" else None,
             )
 
     def _money(self, obj: JSON, key: str, pid: int, vid: int | None = None) -> int | None:
@@ -296,21 +296,22 @@ class BigCommerceConnector:
                 return payload, "BigCommerce needs a product name: an empty name is not written"
             payload["name"] = title
             return payload, ""
-        # inventory: one absolute quantity at one location
-        payload = {"location_id": location_id, "variant_id": int(item["variant_id"])}
+        # inventory: one absolute quantity at one location, by the id that tracks the stock
+        if item.get("ref") == "product" and item.get("product_id") is not None:
+            payload = {"location_id": location_id, "product_id": int(item["product_id"])}
+        else:
+            payload = {"location_id": location_id, "variant_id": int(item["variant_id"])}
         stock = new.get("stock")
         if stock is None:
             return payload, "no stock value to write"
         payload["quantity"] = int(stock)
-        payload["_product_id"] = item.get("product_id")  # for "tracked by product" items
         return payload, ""
 
     @staticmethod
     def _body(op: str, entries: list[JSON], batch_key: str) -> Any:
         if op != "inventory":
             return entries
-        items = [{k: v for k, v in e.items() if not k.startswith("_")} for e in entries]
-        return {"reason": f"feedsync {batch_key}"[:255], "items": items}
+        return {"reason": f"feedsync {batch_key}"[:255], "items": entries}
 
     def _write(
         self,
@@ -327,9 +328,6 @@ class BigCommerceConnector:
         status = response.status_code
         if status < 300:
             self._record_success(op, response, indexes, payloads, results)
-            return
-        if op == "inventory" and status == 422 and self._by_product(indexes, payloads, response):
-            self._write(op, indexes, payloads, results, batch_key)
             return
         if len(indexes) == 1:
             if status == 413:
@@ -416,19 +414,6 @@ class BigCommerceConnector:
         )
         why = _error_text(response)
         return {i: why for i in indexes if payloads[i]["id"] not in done}
-
-    @staticmethod
-    def _by_product(indexes: list[int], payloads: list[JSON], response: requests.Response) -> bool:
-        """Switch items the platform says are tracked by product to their product id."""
-        named = {int(v) for v in _TRACKED_BY_PRODUCT.findall(_error_text(response))}
-        switched = False
-        for i in indexes:
-            entry = payloads[i]
-            if entry.get("variant_id") in named and entry.get("_product_id") is not None:
-                del entry["variant_id"]
-                entry["product_id"] = int(entry.pop("_product_id"))
-                switched = True
-        return switched
 
     # -- transport --------------------------------------------------------------------------
     def _get_json(self, path: str, params: dict[str, Any]) -> JSON:

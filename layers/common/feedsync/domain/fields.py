@@ -41,8 +41,9 @@ ROW_POS: Final = {name: i + 1 for i, name in enumerate(CANONICAL_FIELDS)}
 # Variant tuple: (product_id, variant_id, sku, barcode, price, sale_price,
 #                 retail_price, cost_price, stock, name, modified, ref)
 # ``modified`` is the platform's last-modified time of the item (ISO-8601 text, as the
-# platform gives it); ``ref`` a platform id the writes need besides the variant id
-# (Shopify: the variant's inventory item id), else None.
+# platform gives it); ``ref`` what the platform's writes need besides the ids (Shopify:
+# the variant's inventory item id; BigCommerce: "product" when stock is tracked on the
+# product), else None.
 PRODUCT_ID: Final = 0
 VARIANT_ID: Final = 1
 VARIANT_POS: Final = {name: i + 2 for i, name in enumerate(INDEXED_FIELDS)}
