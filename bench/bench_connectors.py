@@ -225,7 +225,7 @@ def shopify_runs(sizes: list[int]) -> None:
                 ]
                 for vid in _one_per(targets, every):
                     double.reject_variant(vid, "Price must be positive")
-                connector = ShopifyConnector(double.shop_url, double.access_token, bulk_poll_s=0.2)
+                connector = ShopifyConnector(double.shop_url, double.access_token)
                 caps = connector.capabilities
                 plan = list(
                     build_plan(

@@ -70,6 +70,9 @@ def test_a_run_writes_prices_and_stock_to_shopify(h: Harness, shopify: ShopifyDo
     tenant = h.tenant()
     store = _store(h, tenant, "shopify", shopify.shop_url, {"access_token": shopify.access_token})
     assert store.variant_count == 3
+    # (the import remembered the primary location its stock was read at)
+    assert store.options.location_id == f"gid://shopify/Location/{shopify.primary_location_id}"
+    lookups = shopify.stats()["by_operation"].get("FeedsyncPrimaryLocation", 0)
     feed = "SKU,Price,Qty\nHD-S,32.00,3\nHD-M,30.00,9\nHD-L,99.00,3\nHD-X,1.00,1\n"
     profile = h.profile_for(
         tenant, store.store_id, {"type": "url", "url": h.feed_url(feed)}, name="shopify feed"
@@ -81,6 +84,8 @@ def test_a_run_writes_prices_and_stock_to_shopify(h: Harness, shopify: ShopifyDo
     assert run.counts["changed"] == 3 and run.counts["updated"] == 2, run.counts
     assert run.counts["failed"] == 1 and run.counts["not_found"] == 1, run.counts
     assert shopify.variant(small["id"])["price"] == "32.00"
+    # and neither the refresh nor the update shards looked the location up again
+    assert shopify.stats()["by_operation"].get("FeedsyncPrimaryLocation", 0) == lookups
     assert shopify.available(medium["inventory_item_id"]) == 9
     log = _log(h, tenant, run.run_id)
     assert log["HD-L"]["status"] == "failed" and "too high" in log["HD-L"]["error"]

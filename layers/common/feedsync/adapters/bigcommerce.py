@@ -139,6 +139,10 @@ class BigCommerceConnector:
         self._random = random.Random()
         self._wait_before_next_s = 0.0
 
+    @property
+    def default_location(self) -> str | None:
+        return None  # stock locations are given, never looked up
+
     def __repr__(self) -> str:  # never shows the token
         return f"BigCommerceConnector({self.api_url!r})"
 

@@ -277,7 +277,7 @@ class ShopifyConnector:
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 30.0,
         max_retries: int = 5,
-        bulk_poll_s: float = 1.0,
+        bulk_poll_s: float = 10.0,
         location: str | None = None,
         bulk_reads: bool = True,
     ) -> None:
@@ -308,6 +308,11 @@ class ShopifyConnector:
 
     def __repr__(self) -> str:  # never shows the token
         return f"ShopifyConnector({self.shop_url!r})"
+
+    @property
+    def default_location(self) -> str | None:
+        """The primary location looked up for reads or writes (None until one was)."""
+        return None if self.location else self._primary_location
 
     # -- reading ----------------------------------------------------------------------------
     def iter_variants(
@@ -807,7 +812,8 @@ class ShopifyConnector:
 
     def _wait_bulk(self, operation: str) -> JSON:
         """Poll to the end: quickly at first (small jobs finish in well under a second), then
-        every ``bulk_poll_s``."""
+        less and less often, up to every ``bulk_poll_s`` (large jobs run for minutes, and
+        every poll is a request)."""
         waited = 0.0
         interval = min(0.05, self.bulk_poll_s)
         while True:

@@ -140,6 +140,10 @@ class WooCommerceConnector:
         self.max_retries = max_retries
         self._random = random.Random()
 
+    @property
+    def default_location(self) -> str | None:
+        return None  # stock locations are given, never looked up
+
     def __repr__(self) -> str:  # never shows the key or secret
         return f"WooCommerceConnector({self.site_url!r})"
 

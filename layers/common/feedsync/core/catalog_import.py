@@ -58,6 +58,11 @@ def import_catalog(deps: Deps, cmd: CatalogImportInput) -> StatusOnly:
     }
     if mode != "by_date":  # a range import does not say the rest is fresh
         fields["imported_at"] = started
+    found = connector.default_location
+    if found and store.options.location_id is None:
+        # The index's stock was read there: remember it, so every later read and write
+        # uses the same location (and no update shard has to look it up again).
+        fields["options"] = store.options.model_copy(update={"location_id": found}).model_dump()
     deps.repo.update_store(cmd.tenant_id, cmd.store_id, **fields)
     return StatusOnly(status="ready", detail=f"{mode}: {changed} variants read, {count} in index")
 

@@ -171,6 +171,12 @@ ItemResult = tuple[bool, str]
 class StoreConnector(Protocol):
     capabilities: Capabilities
 
+    @property
+    def default_location(self) -> str | None:
+        """The stock location the platform chose when none was configured (Shopify's
+        primary location, once looked up); None where there is none to remember."""
+        ...
+
     def iter_variants(
         self, modified_since: datetime | None = None, modified_until: datetime | None = None
     ) -> Iterator[Variant]:
