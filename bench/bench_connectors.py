@@ -225,7 +225,12 @@ def shopify_runs(sizes: list[int]) -> None:
                 ]
                 for vid in _one_per(targets, every):
                     double.reject_variant(vid, "Price must be positive")
-                connector = ShopifyConnector(double.shop_url, double.access_token)
+                # As for a store whose import remembered the primary location.
+                connector = ShopifyConnector(
+                    double.shop_url,
+                    double.access_token,
+                    location=str(double.primary_location_id),
+                )
                 caps = connector.capabilities
                 plan = list(
                     build_plan(
