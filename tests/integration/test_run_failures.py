@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,33 @@ STORE = [
     simple_product("Mug B", "MUG-B", "4.00", 1),
 ]
 GOOD_FEED = "SKU,Price,Qty\nMUG-A,11.00,6\nMUG-B,4.00,1\n"
+
+
+@contextmanager
+def store_refusing(h: Harness, refuses: Callable[[str, int], bool]) -> Iterator[None]:
+    """Every connector the run builds answers a write with the store's 401 when
+    ``refuses(operation, n-th write of that connector)`` says so; the rest reaches the
+    real store (reads included, so the catalog refresh before matching works)."""
+    real = h.deps.connectors
+
+    class Refusing:
+        def __init__(self, inner: Any) -> None:
+            self.inner, self.capabilities, self.writes = inner, inner.capabilities, 0
+
+        def iter_variants(self, *args: Any, **kwargs: Any) -> Any:
+            return self.inner.iter_variants(*args, **kwargs)
+
+        def apply(self, op: str, items: list[dict[str, Any]], **kw: Any) -> Any:
+            self.writes += 1
+            if refuses(op, self.writes):
+                raise StoreAuthError("the store rejected the access token (HTTP 401)")
+            return self.inner.apply(op, items, **kw)
+
+    h.deps.connectors = lambda store, creds: Refusing(real(store, creds))  # type: ignore[assignment,return-value]
+    try:
+        yield
+    finally:
+        h.deps.connectors = real
 
 
 def assert_failed_cleanly(h: Harness, shop: Shop, profile_id: str, run: Run) -> None:
@@ -186,25 +215,9 @@ def test_update_error_fails_the_run_with_the_stores_reason(h: Harness) -> None:
     shop = h.shop(STORE)
     profile = h.url_profile(shop, GOOD_FEED)
 
-    real_connectors = h.deps.connectors
-
-    class DeniedConnector:
-        def __init__(self, inner: Any) -> None:
-            self.inner, self.capabilities = inner, inner.capabilities
-
-        def iter_variants(self, *args: Any, **kwargs: Any) -> Any:
-            return self.inner.iter_variants(*args, **kwargs)
-
-        def apply(self, op: str, items: list[dict[str, Any]], **kw: Any) -> Any:
-            raise StoreAuthError("the store rejected the access token (HTTP 401)")
-
-    h.deps.connectors = lambda store, creds: DeniedConnector(real_connectors(store, creds))  # type: ignore[assignment,return-value]
-
     # When it runs
-    try:
+    with store_refusing(h, lambda op, n: True):
         failed = h.run_to_end(shop.tenant, profile.profile_id)
-    finally:
-        h.deps.connectors = real_connectors
 
     # Then the run failed, the lock is released, and the reason is the store's
     assert_failed_cleanly(h, shop, profile.profile_id, failed)
@@ -333,26 +346,8 @@ def test_a_shard_that_dies_part_way_logs_what_reached_the_store(h: Harness) -> N
     shop = h.shop(products)
     feed = "SKU,Price,Qty\n" + "".join(f"TEE-{i:03d},12.00,1\n" for i in range(60))
     profile = h.url_profile(shop, feed)
-    real_connectors = h.deps.connectors
-
-    class SecondBatchFails:
-        def __init__(self, inner: Any) -> None:
-            self.inner, self.capabilities, self.calls = inner, inner.capabilities, 0
-
-        def iter_variants(self, *args: Any, **kwargs: Any) -> Any:
-            return self.inner.iter_variants(*args, **kwargs)
-
-        def apply(self, op: str, items: list[dict[str, Any]], **kw: Any) -> Any:
-            self.calls += 1
-            if self.calls == 2:
-                raise StoreAuthError("the store rejected the access token (HTTP 401)")
-            return self.inner.apply(op, items, **kw)
-
-    h.deps.connectors = lambda store, creds: SecondBatchFails(real_connectors(store, creds))  # type: ignore[assignment,return-value]
-    try:
+    with store_refusing(h, lambda op, n: n == 2):
         failed = h.run_to_end(shop.tenant, profile.profile_id)
-    finally:
-        h.deps.connectors = real_connectors
 
     # Then the run failed with the store's reason, and the first batch is on record
     assert failed.status == "failed" and "rejected the access token" in (failed.error or "")
@@ -375,25 +370,8 @@ def test_a_row_whose_product_write_never_ran_is_logged_partly_applied(h: Harness
         mapping={"sku": "SKU", "price": "Price", "name": "Name"},
         fields=["price", "name"],
     )
-    real_connectors = h.deps.connectors
-
-    class ProductsDenied:
-        def __init__(self, inner: Any) -> None:
-            self.inner, self.capabilities = inner, inner.capabilities
-
-        def iter_variants(self, *args: Any, **kwargs: Any) -> Any:
-            return self.inner.iter_variants(*args, **kwargs)
-
-        def apply(self, op: str, items: list[dict[str, Any]], **kw: Any) -> Any:
-            if op == "products":
-                raise StoreAuthError("the store rejected the access token (HTTP 401)")
-            return self.inner.apply(op, items, **kw)
-
-    h.deps.connectors = lambda store, creds: ProductsDenied(real_connectors(store, creds))  # type: ignore[assignment,return-value]
-    try:
+    with store_refusing(h, lambda op, n: op == "products"):
         failed = h.run_to_end(shop.tenant, profile.profile_id)
-    finally:
-        h.deps.connectors = real_connectors
 
     # Then the price reached the store but the row is not "updated": the log says which
     # part never ran

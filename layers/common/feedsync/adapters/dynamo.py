@@ -157,24 +157,19 @@ class DynamoRepository:
         self._update(_tenant(tenant_id), f"PROFILE#{profile_id}", fields)
 
     def delete_store(self, tenant_id: str, store_id: str) -> bool:
-        try:
-            self.client.delete_item(
-                TableName=self.table,
-                Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"STORE#{store_id}"}),
-                ConditionExpression="attribute_exists(PK)",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._delete(_tenant(tenant_id), f"STORE#{store_id}", "attribute_exists(PK)")
 
     def delete_profile(self, tenant_id: str, profile_id: str) -> bool:
+        condition = "attribute_exists(PK) AND attribute_not_exists(current_run_id)"
+        return self._delete(_tenant(tenant_id), f"PROFILE#{profile_id}", condition)
+
+    def _delete(self, pk: str, sk: str, condition: str) -> bool:
+        """Delete if ``condition`` holds; False when it does not (or the item is gone)."""
         try:
             self.client.delete_item(
                 TableName=self.table,
-                Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"PROFILE#{profile_id}"}),
-                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(current_run_id)",
+                Key=_to_ddb({"PK": pk, "SK": sk}),
+                ConditionExpression=condition,
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":

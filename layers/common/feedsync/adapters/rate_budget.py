@@ -130,36 +130,30 @@ class BudgetState:
             self.remaining = left if self.remaining is None else min(self.remaining, left)
 
 
-class LocalRateBudget:
-    """In-process budget: share one instance between the connectors of all threads."""
+class _SharedBudget:
+    """The waiting and reporting every budget shares; ``_update`` applies one change to
+    the shared state atomically (a lock in one process, a conditional write in DynamoDB)."""
 
     def __init__(
         self,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        margin_s: float = DEFAULT_MARGIN_S,
-        poll_s: float = DEFAULT_POLL_S,
-        stale_s: float = DEFAULT_STALE_S,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+        margin_s: float,
+        poll_s: float,
+        stale_s: float,
     ) -> None:
         self._sleep = sleep
         self._clock = clock
         self.margin_s = margin_s
         self.poll_s = poll_s
         self.stale_s = stale_s
-        self._lock = threading.Lock()
-        self._state = BudgetState()
 
-    @property
-    def state(self) -> BudgetState:
-        """A copy of the shared window (for tests and logs)."""
-        with self._lock:
-            return BudgetState(**asdict(self._state))
+    def _update(self, change: Callable[[BudgetState, float], float]) -> float:
+        raise NotImplementedError
 
     def before_request(self) -> None:
         while True:
-            with self._lock:
-                wait = self._state.reserve(self._clock(), self.poll_s, self.stale_s)
+            wait = self._update(lambda s, now: s.reserve(now, self.poll_s, self.stale_s))
             if wait <= 0:
                 return
             self._sleep(wait)
@@ -171,8 +165,38 @@ class LocalRateBudget:
         quota: int | None = None,
         window_s: float | None = None,
     ) -> None:
+        def report(state: BudgetState, now: float) -> float:
+            state.report(now, self.margin_s, left, reset_s, quota, window_s)
+            return 0.0
+
+        self._update(report)
+
+
+class LocalRateBudget(_SharedBudget):
+    """In-process budget: share one instance between the connectors of all threads."""
+
+    def __init__(
+        self,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        margin_s: float = DEFAULT_MARGIN_S,
+        poll_s: float = DEFAULT_POLL_S,
+        stale_s: float = DEFAULT_STALE_S,
+    ) -> None:
+        super().__init__(sleep, clock, margin_s, poll_s, stale_s)
+        self._lock = threading.Lock()
+        self._state = BudgetState()
+
+    @property
+    def state(self) -> BudgetState:
+        """A copy of the shared window (for tests and logs)."""
         with self._lock:
-            self._state.report(self._clock(), self.margin_s, left, reset_s, quota, window_s)
+            return BudgetState(**asdict(self._state))
+
+    def _update(self, change: Callable[[BudgetState, float], float]) -> float:
+        with self._lock:
+            return change(self._state, self._clock())
 
 
 _NUMBERS = ("quota", "window_s", "remaining", "window_end", "prev_end", "in_flight", "updated_at")
@@ -190,7 +214,7 @@ _TRANSIENT_CODES = frozenset(
 )
 
 
-class DynamoRateBudget:
+class DynamoRateBudget(_SharedBudget):
     """The same budget in one item of the app's table, for workers in different processes.
 
     Item ``PK=BUDGET#<key>``, ``SK=BUDGET``: the ``BudgetState`` numbers plus a
@@ -217,11 +241,7 @@ class DynamoRateBudget:
         self.table = table_name
         self.key = {"PK": {"S": f"BUDGET#{key}"}, "SK": {"S": "BUDGET"}}
         self.client: DynamoDBClient = client or boto3.client("dynamodb")
-        self._sleep = sleep
-        self._clock = clock
-        self.margin_s = margin_s
-        self.poll_s = poll_s
-        self.stale_s = stale_s
+        super().__init__(sleep, clock, margin_s, poll_s, stale_s)
         self._random = random.Random()
 
     def __repr__(self) -> str:
@@ -230,26 +250,6 @@ class DynamoRateBudget:
     @property
     def state(self) -> BudgetState:
         return self._load()[0]
-
-    def before_request(self) -> None:
-        while True:
-            wait = self._update(lambda s, now: s.reserve(now, self.poll_s, self.stale_s))
-            if wait <= 0:
-                return
-            self._sleep(wait)
-
-    def after_response(
-        self,
-        left: int | None,
-        reset_s: float | None,
-        quota: int | None = None,
-        window_s: float | None = None,
-    ) -> None:
-        def report(state: BudgetState, now: float) -> float:
-            state.report(now, self.margin_s, left, reset_s, quota, window_s)
-            return 0.0
-
-        self._update(report)
 
     def _unavailable(self, exc: ClientError) -> Exception:
         """DynamoDB throttling or trouble is transient (the state machine retries it)."""

@@ -80,7 +80,7 @@ def refresh_catalog(
     """
     fresh = list(connector.iter_variants(modified_since=since, modified_until=until))
     if not fresh:
-        return 0, len(load_catalog(deps, store))
+        return 0, store.variant_count  # nothing changed: the stored index stands as is
     merged = rewrite_catalog(deps, store, lambda index: index.merged(fresh))
     return len(fresh), len(merged)
 
