@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "layers" / "common"))
 from feedsync.domain.capabilities import bigcommerce  # noqa: E402
 from feedsync.domain.catalog import CatalogIndex  # noqa: E402
 from feedsync.domain.feed import CsvFeed  # noqa: E402
-from feedsync.domain.fields import Variant  # noqa: E402
+from feedsync.domain.fields import NO_CONTENT, Variant  # noqa: E402
 from feedsync.domain.plan import build_plan  # noqa: E402
 from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile  # noqa: E402
 
@@ -56,6 +56,7 @@ def make_variants(n: int, seed: int) -> list[Variant]:
                 f"Product {i // 3} {COLOURS[i % len(COLOURS)]}",
                 "2026-11-01T00:00:00+00:00",
                 None,
+                *NO_CONTENT,
             )
         )
     return out

@@ -12,6 +12,10 @@ item's ``id`` and also marks it ``readOnly``, which a request validator then ref
 operation's description says the id is required, so ``readOnly`` is dropped there.
 ``application/problem+json`` (inventory errors) is deserialised as JSON. Servers: requests
 are validated as if sent to api.bigcommerce.com.
+
+``GET /catalog/brands`` (brand names for the index) is described by BigCommerce's
+``brands_catalog.v3.yml``, which ``../shared/specs`` does not hold: its exchanges are
+checked against the documented shape by hand (``check_brands``) instead.
 """
 
 from __future__ import annotations
@@ -86,6 +90,8 @@ class Contract:
         self.inventory = OpenAPI.from_dict(self.inventory_doc, config=config)
 
     def spec_for(self, path: str) -> OpenAPI:
+        if path.endswith("/catalog/brands"):
+            raise AssertionError("no spec file for /catalog/brands: use check_brands")
         if path.endswith("/catalog/products"):
             return self.products
         if path.endswith("/catalog/variants"):
@@ -128,8 +134,58 @@ class Contract:
     def check(self, exchanges: list[Exchange]) -> None:
         assert exchanges, "no traffic was recorded"
         for prepared, resp in exchanges:
+            if urlsplit(prepared.url or "").path.endswith("/catalog/brands"):
+                self.check_brands(prepared, resp)
+                continue
             self.validate_request(prepared)
             self.validate_response(prepared, resp)
+
+    @staticmethod
+    def check_brands(prepared: requests.PreparedRequest, resp: requests.Response) -> None:
+        """``GET /catalog/brands`` as BigCommerce documents it (getBrands, brand_Full)."""
+        assert prepared.method == "GET" and not prepared.body
+        params = parse_qs(urlsplit(prepared.url or "").query)
+        assert set(params) <= {"page", "limit", "id:in"}, params
+        assert 1 <= int(params["limit"][0]) <= 250
+        assert resp.status_code == 200 and resp.headers["Content-Type"] == "application/json"
+        body = resp.json()
+        assert set(body) == {"data", "meta"}
+        for brand in body["data"]:
+            assert isinstance(brand["id"], int) and brand["id"] > 0
+            assert isinstance(brand["name"], str) and 1 <= len(brand["name"]) <= 255
+            assert isinstance(brand["custom_url"]["url"], str)
+        pagination = body["meta"]["pagination"]
+        assert pagination["count"] == len(body["data"]) <= pagination["per_page"]
+
+    def declared(self, doc: dict[str, Any], schema: dict[str, Any]) -> set[str]:
+        """The property names a request schema declares (through $ref and allOf)."""
+        ref = schema.get("$ref")
+        if ref:
+            node: Any = doc
+            for part in ref.removeprefix("#/").split("/"):
+                node = node[part]
+            return self.declared(doc, node)
+        names = set(schema.get("properties") or {})
+        for part in schema.get("allOf") or []:
+            names |= self.declared(doc, part)
+        if "items" in schema:
+            names |= self.declared(doc, schema["items"])
+        return names
+
+    def put_fields(self, path: str, *, batch_only: bool = False) -> set[str]:
+        """What a batch PUT body item may carry, by the spec.
+
+        The variant batch's item schema ("Variant Put") is a trimmed inline copy of the
+        file's ``productVariant_Put`` (the single-variant update): it leaves out
+        ``product_id`` (which the operation's description names) and ``image_url``. Both
+        are declared variant fields of the same file, so unless ``batch_only`` they count.
+        """
+        doc = self.products_doc if path == "/catalog/products" else self.variants_doc
+        body = doc["paths"][path]["put"]["requestBody"]["content"]["application/json"]
+        names = self.declared(doc, body["schema"])
+        if path == "/catalog/variants" and not batch_only:
+            names |= self.declared(doc, {"$ref": "#/components/schemas/productVariant_Put"})
+        return names
 
 
 @pytest.fixture(scope="module")
@@ -240,8 +296,8 @@ def test_connector_catalog_read_conforms(
     # Then it read every variant over two pages
     assert len(variants) == 240 + 60
     assert [urlsplit(p.url or "").query for p, _ in seen] == [
-        "include=variants&limit=250&page=1",
-        "include=variants&limit=250&page=2",
+        "include=variants%2Cprimary_image&limit=250&page=1",
+        "include=variants%2Cprimary_image&limit=250&page=2",
     ]
     # And every request and response conforms to getProducts
     contract.check(seen)
@@ -296,7 +352,9 @@ def test_get_all_variants_conforms(
 
 
 # -- PUT /catalog/variants -------------------------------------------------------------------
-def _plan(variants: list[dict[str, Any]], **changes: list[int | None]) -> list[dict[str, Any]]:
+def _plan(
+    variants: list[dict[str, Any]], **changes: list[int | str | None]
+) -> list[dict[str, Any]]:
     return [
         {
             "row": i + 1,
@@ -756,3 +814,189 @@ def test_money_round_trips_in_cents_without_float_drift(
     # Then every price comes back as exactly the same JSON number
     assert got == prices
     assert all(math.isclose(a, b, abs_tol=0) for a, b in zip(got, prices, strict=True))
+
+
+# -- content fields: description, brand, weight, image -------------------------------------
+def _content_products() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "Tee",
+            "type": "physical",
+            "weight": 0.5,
+            "price": 10,
+            "sku": "TEE",
+            "description": "<p>Soft cotton</p>",
+            "brand_name": "Acme",
+            "images": [{"image_url": "https://supplier.example/tee.jpg", "is_thumbnail": True}],
+        },
+        {
+            "name": "Hoodie",
+            "type": "physical",
+            "weight": 2,
+            "price": 30,
+            "brand_name": "Northwind",
+            "variants": [
+                {"sku": "HD-S", "weight": 0.25, "image_url": "https://supplier.example/s.jpg"},
+                {"sku": "HD-M"},
+            ],
+        },
+        {"name": "Cap", "type": "physical", "weight": 0, "price": 5, "sku": "CAP"},
+    ]
+
+
+def test_content_reads_conform(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given branded products with descriptions, a product image and variant weights/images
+    store_hash, token = store
+    sandbox.seed(store_hash, _content_products())
+    session, seen = traffic
+    connector = BigCommerceConnector(sandbox.api_url(store_hash), token, session=session)
+    # When the connector reads the catalog
+    variants = list(connector.iter_variants())
+    # Then it asked for the variants and the primary image, and for the brands once
+    assert len(variants) == 4
+    paths = [urlsplit(p.url or "").path.split("/v3")[1] for p, _ in seen]
+    assert paths == ["/catalog/products", "/catalog/brands"]
+    # And every exchange conforms: the products with description, brand_id and
+    # primary_image (primaryImage_Full), the variants with weight and image_url; the
+    # brands with the documented brand shape
+    contract.check(seen)
+    products = seen[0][1].json()["data"]
+    assert products[0]["primary_image"]["url_standard"].startswith("https://")
+    assert "primary_image" not in products[2]  # no images, nothing to show
+    assert {p["brand_id"] for p in products} == set(sandbox.brands(store_hash)) | {0}
+    assert products[1]["variants"][0]["weight"] == 0.25
+    assert products[1]["variants"][1]["weight"] is None  # inherits the product's
+    assert products[1]["variants"][1]["image_url"] == ""
+
+
+def test_content_write_bodies_conform_and_use_only_declared_fields(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given 12 products, one variant and one product the platform refuses (bisection)
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(12))
+    products = sandbox.products(store_hash)
+    variants = sandbox.variants(store_hash)
+    sandbox.reject_variant(store_hash, variants[3]["id"], "Variant is locked")
+    sandbox.reject_product(store_hash, products[6]["id"], "Product is locked")
+    session, seen = traffic
+    connector = BigCommerceConnector(sandbox.api_url(store_hash), token, session=session)
+    variant_plan = _plan(
+        variants,
+        price=[1000, 1349],
+        weight=["1.5", "0.250"],
+        image_url=[None, "https://supplier.example/img/a.jpg"],
+    )
+    product_plan = [
+        {
+            "row": i + 1,
+            "product_id": p["id"],
+            "changes": {
+                "name": [p["name"], f"N{i}"],
+                "description": [None, f"<p>Item {i}</p>"],
+                "brand": [None, "Acme" if i % 2 else "Globex"],
+            },
+        }
+        for i, p in enumerate(products[:10])
+    ]
+    # When the connector writes the content with both operations
+    variant_results = connector.apply("variants", variant_plan, batch_key="v")
+    product_results = connector.apply("products", product_plan, batch_key="p")
+    # Then the refused items are reported and the rest applied
+    assert [ok for ok, _ in variant_results] == [i != 3 for i in range(12)]
+    assert [ok for ok, _ in product_results] == [i != 6 for i in range(10)]
+    assert {r.status_code for _, r in seen} == {200, 422}
+    # And every request body and every answer conforms to its operation
+    contract.check(seen)
+    # And the bodies carry the weight as a number, the image URL, the description and the
+    # brand by name: fields the batch schemas declare (not extras a validator lets pass)
+    bodies: dict[str, list[dict[str, Any]]] = {"/catalog/variants": [], "/catalog/products": []}
+    for prepared, _ in seen:
+        bodies[urlsplit(prepared.url or "").path.split("/v3")[1]] += json.loads(
+            prepared.body or b""
+        )
+    for path, items in bodies.items():
+        sent = {key for item in items for key in item}
+        assert sent <= contract.put_fields(path), sent - contract.put_fields(path)
+    # (the variant batch schema itself omits these two: see Contract.put_fields)
+    variant_keys = {key for item in bodies["/catalog/variants"] for key in item}
+    batch_declared = contract.put_fields("/catalog/variants", batch_only=True)
+    assert variant_keys - batch_declared == {"product_id", "image_url"}
+    assert {(i["weight"], i["image_url"]) for i in bodies["/catalog/variants"]} == {
+        (0.25, "https://supplier.example/img/a.jpg")
+    }
+    assert {i["brand_name"] for i in bodies["/catalog/products"]} == {"Acme", "Globex"}
+    assert all("brand_id" not in i for i in bodies["/catalog/products"])
+    # And the store holds them: the brands were created by name, once each
+    assert sorted(sandbox.brands(store_hash).values()) == ["Acme", "Globex"]
+    assert sandbox.products(store_hash)[1]["description"] == "<p>Item 1</p>"
+
+
+def test_the_spec_refuses_content_in_the_wrong_shape(contract: Contract) -> None:
+    # Given batch bodies with a weight as text, a negative weight and a brand name as a number
+    headers = {"X-Auth-Token": "t", "Content-Type": "application/json", "Accept": "*/*"}
+    bad = [
+        ("/catalog/variants", b'[{"id": 1, "weight": "0.250"}]'),
+        ("/catalog/variants", b'[{"id": 1, "weight": -1}]'),
+        ("/catalog/products", b'[{"id": 1, "brand_name": 37}]'),
+        ("/catalog/products", b'[{"id": 1, "description": ["<p>x</p>"]}]'),
+    ]
+    for path, data in bad:
+        request = MockRequest(PLATFORM, "put", f"/stores/abc/v3{path}", headers=headers, data=data)
+        # When each is validated / Then the spec refuses it
+        with pytest.raises(Exception, match=r"(?i)invalid|not valid"):
+            contract.spec_for(path).validate_request(request)
+    # And the right shapes pass
+    good = [
+        (
+            "/catalog/variants",
+            b'[{"id": 1, "weight": 0.25, "image_url": "https://x.example/a.jpg"}]',
+        ),
+        ("/catalog/products", b'[{"id": 1, "description": "<p>x</p>", "brand_name": "Acme"}]'),
+    ]
+    for path, data in good:
+        request = MockRequest(PLATFORM, "put", f"/stores/abc/v3{path}", headers=headers, data=data)
+        contract.spec_for(path).validate_request(request)
+
+
+def test_content_answers_conform_for_refusals(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given a product and its variant
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(1))
+    [product] = sandbox.products(store_hash)
+    [variant] = sandbox.variants(store_hash)
+    session, seen = traffic
+    base = sandbox.api_url(store_hash)
+
+    def put(path: str, body: list[dict[str, Any]]) -> requests.Response:
+        return session.put(f"{base}{path}", json=body, headers=_headers(token), timeout=5)
+
+    # When an image that cannot be downloaded, an unknown brand id and an over-long brand
+    # name are sent, then good content
+    image = put("/catalog/variants", [{"id": variant["id"], "image_url": "ftp://x/a.jpg"}])
+    unknown = put("/catalog/products", [{"id": product["id"], "brand_id": 999}])
+    long_name = put("/catalog/products", [{"id": product["id"], "brand_name": "B" * 256}])
+    good = put(
+        "/catalog/products", [{"id": product["id"], "brand_name": "Acme", "description": "d"}]
+    )
+    # Then 422 (batch_errors) / 409 (a missing brand, as the spec documents) / 422 / 200
+    assert [r.status_code for r in (image, unknown, long_name, good)] == [422, 409, 422, 200]
+    assert "image_url" in image.json()["batch_errors"][0]["errors"]
+    assert good.json()["data"][0]["brand_id"] == next(iter(sandbox.brands(store_hash)))
+    assert "brand_name" not in good.json()["data"][0]  # the answer names the id only
+    # And every answer conforms
+    for prepared, resp in seen:
+        contract.validate_response(prepared, resp)

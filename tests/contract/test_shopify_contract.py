@@ -120,12 +120,24 @@ def _contract_problems(schema: GraphQLSchema, query: str, variables: dict[str, A
 
 
 def _exercise_every_path(double: ShopifyDouble) -> None:
-    """Drive each document the connector has: reads, writes, stale recheck, the bulk path."""
+    """Drive each document the connector has: reads, writes, stale recheck, the bulk path,
+    content (weights, images, product fields)."""
     products = double.seed(
         [
             {
                 "title": "Long",
-                "variants": [{"sku": f"L{i}", "price": "9.99", "available": 3} for i in range(12)],
+                "description_html": "<p>Twelve of them</p>",
+                "vendor": "Acme",
+                "variants": [
+                    {
+                        "sku": f"L{i}",
+                        "price": "9.99",
+                        "available": 3,
+                        "weight": "0.5",
+                        "image": f"https://supplier.example/l{i % 2}.jpg",
+                    }
+                    for i in range(12)
+                ],
             },
             {"title": "Short", "variants": [{"sku": "S", "price": "5.00", "available": 1}]},
         ]
@@ -152,7 +164,14 @@ def _exercise_every_path(double: ShopifyDouble) -> None:
 
     connector.apply(
         "variants_bulk",
-        items(long, price=[999, 1099], retail_price=[None, 1500], cost_price=[None, 250]),
+        items(
+            long,
+            price=[999, 1099],
+            retail_price=[None, 1500],
+            cost_price=[None, 250],
+            weight=["0.5", "0.750"],
+            image_url=[None, "https://supplier.example/new.jpg"],
+        ),
         batch_key="k1",
     )
     double.set_available(long["variants"][0]["inventory_item_id"], 0)  # a sale: stale compare
@@ -160,9 +179,17 @@ def _exercise_every_path(double: ShopifyDouble) -> None:
     connector.apply("inventory_set", items(short, stock=[None, 2]), batch_key="k3")
     connector.apply(
         "variants_bulk_operation",
-        items(long, price=[1099, 1199]) + items(short, price=[500, 450]),
+        items(long, price=[1099, 1199])
+        + items(short, price=[500, 450], weight=["0", "2"], image_url=[None, "https://s.ex/s.png"]),
         batch_key="k4",
     )
+    product = {**items(short)[0], "rows": [1], "product_level": True}
+    product["changes"] = {
+        "name": ["Short", "Short one"],
+        "description": [None, "<p>One <b>short</b> one</p>"],
+        "brand": [None, "Acme"],
+    }
+    assert connector.apply("product_update", [product], batch_key="k5") == [(True, "")]
 
 
 def _bulk_query_problems(schema: GraphQLSchema, query: str) -> list[str]:
@@ -372,6 +399,76 @@ def test_the_double_rejects_variables_that_do_not_match_their_types(
     assert "prices" in body["errors"][0]["message"]
     assert body.get("data") is None
     assert double.variant(product["variants"][0]["id"])["price"] == "1.00"
+
+
+def test_the_contract_check_catches_a_weight_or_media_shopify_would_not_take(
+    schema: GraphQLSchema,
+) -> None:
+    """Guard: WeightInput wants a Float and a WeightUnit; CreateMediaInput a MediaContentType."""
+    problems = _contract_problems(
+        schema,
+        shopify.VARIANTS_BULK_UPDATE,
+        {
+            "productId": "gid://shopify/Product/1",
+            "variants": [
+                {
+                    "id": "gid://shopify/ProductVariant/2",
+                    "inventoryItem": {"measurement": {"weight": {"value": "0.25", "unit": "KG"}}},
+                    "mediaSrc": ["https://s.example/a.jpg"],
+                }
+            ],
+            "media": [{"originalSource": "https://s.example/a.jpg", "mediaContentType": "JPEG"}],
+        },
+    )
+    assert len(problems) == 3, problems
+    assert any("Float" in p for p in problems)
+    assert any("WeightUnit" in p for p in problems)
+    assert any("MediaContentType" in p for p in problems)
+
+
+def test_the_double_answers_content_reads_by_the_schema(double: ShopifyDouble) -> None:
+    """Every content field the double serves resolves without errors (graphql-core checks
+    each answer against the schema's types and non-null rules)."""
+    double.seed(
+        [
+            {
+                "title": "A",
+                "description_html": "<p>x</p>",
+                "vendor": "V",
+                "variants": [{"image": "https://s.example/a.jpg", "weight": "1"}, {}],
+            }
+        ]
+    )
+    query = """
+    query Q {
+      shop { weightUnit }
+      products(first: 5) { nodes {
+        id descriptionHtml description vendor
+        featuredMedia { id mediaContentType status }
+        media(first: 5) { nodes { id alt mediaContentType ... on MediaImage { image { url } } } }
+        variants(first: 5) { nodes {
+          image { url altText }
+          media(first: 1) { nodes { id } }
+          inventoryItem { measurement { id weight { value unit } } }
+        } }
+      } }
+    }
+    """
+    response = requests.post(
+        f"{double.shop_url}/admin/api/2025-01/graphql.json",
+        json={"query": query},
+        headers={"X-Shopify-Access-Token": double.access_token},
+        timeout=10,
+    )
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    [product] = body["data"]["products"]["nodes"]
+    assert body["data"]["shop"] == {"weightUnit": "KILOGRAMS"}
+    assert (product["description"], product["vendor"]) == ("x", "V")
+    with_image, without = product["variants"]["nodes"]
+    assert with_image["image"]["url"].startswith("https://cdn.shopify.com/")
+    assert without["image"] is None and without["media"]["nodes"] == []
+    assert without["inventoryItem"]["measurement"]["weight"] == {"value": 0.0, "unit": "KILOGRAMS"}
 
 
 def test_the_contract_check_catches_a_wrong_scalar_format(schema: GraphQLSchema) -> None:

@@ -11,7 +11,14 @@ batch) and from WooCommerce's REST controllers (``WC_REST_Controller::batch_item
   ``manage_stock`` a boolean;
 * a batch answers HTTP 200 whose ``update`` holds, per object, the resource or
   ``{"id", "error": {"code", "message", "data": {"status"}}}``;
-* lists are JSON arrays paged by ``X-WP-Total`` / ``X-WP-TotalPages``, 100 per page at most.
+* lists are JSON arrays paged by ``X-WP-Total`` / ``X-WP-TotalPages``, 100 per page at most;
+* content: ``description`` and ``weight`` are strings; a product has ``images`` (featured
+  first, then the gallery), a variation one ``image`` object or null; images are written
+  as ``{"src": url}`` (downloaded by the shop) or ``{"id": attachment}``
+  (``set_product_images`` / ``set_variation_image``), an image the shop cannot fetch
+  failing its object with ``woocommerce_product_image_upload_error`` (variations:
+  ``woocommerce_variation_image_upload_error``); a product's ``description`` is answered
+  as stored only with ``context=edit`` (``view`` runs it through ``wpautop``).
 
 The last tests feed the connector answers written the way a real shop sends them (not
 from the double): entries out of order, ids echoed as strings, PHP notices before the
@@ -33,10 +40,31 @@ import requests
 from requests.adapters import BaseAdapter
 
 from feedsync.adapters.woocommerce import WooCommerceConnector
+from feedsync.domain.content import description_digest
 from feedsync.domain.fields import PRODUCT_ID, VARIANT_ID, VARIANT_POS
 from feedsync.local.woo_double import WooCommerceDouble
 
 PRICE = {"type": "string", "pattern": r"^(\d+\.\d{2})?$"}
+IMAGE_REF = {
+    "type": "object",
+    "minProperties": 1,
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "integer", "minimum": 1},
+        "src": {"type": "string", "pattern": r"^https?://"},
+    },
+}
+IMAGE = {
+    "type": "object",
+    "required": ["id", "src", "name", "alt", "date_created_gmt"],
+    "properties": {
+        "id": {"type": "integer", "minimum": 1},
+        "src": {"type": "string", "pattern": r"^https?://"},
+        "name": {"type": "string"},
+        "alt": {"type": "string"},
+        "date_created_gmt": {"type": "string"},
+    },
+}
 UPDATE_OBJECT = {
     "type": "object",
     "required": ["id"],
@@ -48,6 +76,10 @@ UPDATE_OBJECT = {
         "manage_stock": {"type": "boolean"},
         "stock_quantity": {"type": "integer"},
         "name": {"type": "string", "minLength": 1},
+        "description": {"type": "string"},
+        "weight": {"type": "string", "pattern": r"^(\d+(\.\d+)?)?$"},
+        "images": {"type": "array", "items": IMAGE_REF},
+        "image": IMAGE_REF,
     },
 }
 BATCH_REQUEST = {
@@ -83,6 +115,8 @@ RESOURCE = {
         "manage_stock",
         "stock_quantity",
         "date_modified_gmt",
+        "description",
+        "weight",
     ],
     "properties": {
         "id": {"type": "integer"},
@@ -99,6 +133,15 @@ RESOURCE = {
             "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$",
         },
         "variations": {"type": "array", "items": {"type": "integer"}},
+        "description": {"type": "string"},
+        "weight": {"type": "string"},
+        "dimensions": {
+            "type": "object",
+            "required": ["length", "width", "height"],
+            "additionalProperties": {"type": "string"},
+        },
+        "images": {"type": "array", "items": IMAGE},
+        "image": {"oneOf": [{"type": "null"}, IMAGE]},
     },
 }
 ITEM_ERROR = {
@@ -212,6 +255,141 @@ def test_batch_requests_have_the_woocommerce_shape_and_limits(double: WooCommerc
         "stock_quantity": 4,
     }
     assert len(json.loads(session.exchanges[0][0].body or b"")["update"]) == 100
+
+
+def test_content_writes_have_the_woocommerce_shape(double: WooCommerceDouble) -> None:
+    # Given a simple product and a variable product with a variation
+    [simple, parent] = double.seed(
+        [
+            {"name": "Poster", "regular_price": "5.00"},
+            {"name": "Tee", "variations": [{"sku": "TEE-S", "regular_price": "7.00"}]},
+        ]
+    )
+    [vid] = parent["variations"]
+    session = RecordingSession()
+    connector = _connector(double, session)
+    text = "<p>Soft &amp; warm</p>"
+
+    # When the product fields, a simple product's and a variation's weight and image go
+    results = [
+        *connector.apply(
+            "product_fields",
+            [_item(parent["id"], vid, name=["Tee", "Soft tee"], description=[None, text])],
+            batch_key="k1",
+        ),
+        *connector.apply(
+            "products_batch",
+            [
+                _item(
+                    simple["id"],
+                    simple["id"],
+                    weight=[None, "0.250"],
+                    image_url=[None, "https://cdn.example/p.jpg"],
+                )
+            ],
+            batch_key="k2",
+        ),
+        *connector.apply(
+            "variations_batch",
+            [
+                _item(
+                    parent["id"],
+                    vid,
+                    weight=[None, "0.2"],
+                    image_url=[None, "https://cdn.example/s.jpg"],
+                )
+            ],
+            batch_key="k3",
+        ),
+    ]
+
+    # Then each body holds the documented fields: a product's images as a list, a
+    # variation's image as one object, the weight as a string
+    assert results == [(True, "")] * 3
+    bodies = [json.loads(r.body or b"")["update"][0] for r, _ in session.exchanges]
+    assert bodies == [
+        {"id": parent["id"], "name": "Soft tee", "description": text},
+        {"id": simple["id"], "weight": "0.250", "images": [{"src": "https://cdn.example/p.jpg"}]},
+        {"id": vid, "weight": "0.2", "image": {"src": "https://cdn.example/s.jpg"}},
+    ]
+    for request, response in session.exchanges:
+        jsonschema.validate(json.loads(request.body or b""), BATCH_REQUEST)
+        jsonschema.validate(response.json(), BATCH_RESPONSE)
+    # and the answers carry the shop's copy of each image, not the URL sent
+    product_answer = session.exchanges[1][1].json()["update"][0]
+    assert product_answer["images"][0]["src"].startswith(f"{double.site_url}/wp-content/")
+    variation_answer = session.exchanges[2][1].json()["update"][0]
+    assert variation_answer["image"]["src"].startswith(f"{double.site_url}/wp-content/")
+
+
+def test_products_are_read_in_the_edit_context(double: WooCommerceDouble) -> None:
+    # Given a product with a two-paragraph description and a variation without a weight
+    text = "First paragraph.\n\nSecond paragraph."
+    [parent] = double.seed(
+        [
+            {
+                "name": "Tee",
+                "description": text,
+                "weight": "0.3",
+                "images": [{"src": "https://shop.example/wp-content/uploads/tee.jpg"}],
+                "variations": [{"sku": "TEE-S"}],
+            }
+        ]
+    )
+    session = RecordingSession()
+
+    # When the connector reads the catalog
+    [variant] = list(_connector(double, session).iter_variants())
+
+    # Then it listed the products with context=edit, where the description is the
+    # stored text (the default view context answers it through wpautop)
+    query = parse_qs(urlsplit(session.exchanges[0][0].url or "").query)
+    assert query["context"] == ["edit"]
+    listed = session.exchanges[0][1].json()
+    jsonschema.validate(listed, LIST_RESPONSE)
+    assert listed[0]["description"] == text
+    assert variant[VARIANT_POS["description"]] == description_digest(text)
+    view = requests.get(f"{double.api_url}/products", auth=double.credentials, timeout=10)
+    assert view.json()[0]["description"] == "<p>First paragraph.</p>\n<p>Second paragraph.</p>\n"
+    # and a variation answers its parent's weight and image when it has none
+    variations = session.exchanges[1][1].json()
+    jsonschema.validate(variations, LIST_RESPONSE)
+    assert variations[0]["weight"] == "0.3"
+    assert variations[0]["image"]["id"] == parent["images"][0]["id"]
+
+
+def test_the_double_answers_image_errors_per_item_like_woocommerce(
+    double: WooCommerceDouble,
+) -> None:
+    # Given two products, an image URL the shop cannot fetch and a missing attachment id
+    [a, b] = double.seed([{"name": "A", "regular_price": "3.00"}, {"name": "B"}])
+    double.break_image_url("https://cdn.example/gone.jpg")
+
+    # When both are posted in one batch with a price
+    body = {
+        "update": [
+            {
+                "id": a["id"],
+                "regular_price": "4.00",
+                "images": [{"src": "https://cdn.example/gone.jpg"}],
+            },
+            {"id": b["id"], "images": [{"id": 999_999}]},
+        ]
+    }
+    response = _post(double, "/products/batch", body)
+
+    # Then each object fails alone inside HTTP 200 with WooCommerce's codes, unchanged
+    assert response.status_code == 200
+    jsonschema.validate(response.json(), BATCH_RESPONSE)
+    gone, missing = response.json()["update"]
+    assert gone["error"]["code"] == "woocommerce_product_image_upload_error"
+    assert gone["error"]["message"].startswith(
+        "Error getting remote image https://cdn.example/gone.jpg."
+    )
+    assert missing["error"]["code"] == "woocommerce_product_invalid_image_id"
+    assert missing["error"]["message"] == "#999999 is an invalid image ID."
+    assert double.item(a["id"])["regular_price"] == "3.00"
+    assert double.attachments() == {}
 
 
 def test_reads_page_100_at_a_time_with_gmt_bounds(double: WooCommerceDouble) -> None:
@@ -466,6 +644,57 @@ def test_reads_are_parsed_as_a_real_shop_answers_them() -> None:
     assert medium[VARIANT_POS["sale_price"]] == 1850
     assert medium[VARIANT_POS["stock"]] is None
     assert medium[VARIANT_POS["barcode"]] is None
+
+
+def test_content_is_read_as_a_real_shop_answers_it() -> None:
+    # Given a real-shaped answer in the edit context: a variable product with a featured
+    # image; one variation showing that image (WooCommerce's stand-in for none) with an
+    # empty weight (a plugin filtering the inherited one away), one with its own image;
+    # and a simple product with only WooCommerce's placeholder image (id 0)
+    def image(attachment_id: int, name: str) -> dict[str, Any]:
+        src = f"https://shop.example/wp-content/uploads/2024/05/{name}"
+        return {"id": attachment_id, "src": src, "name": name, "alt": ""}
+
+    product = {
+        "id": 70,
+        "name": "Hoodie",
+        "type": "variable",
+        "description": "[caption]Warm[/caption]\r\n\r\nHeavy cotton",
+        "weight": "0.800",
+        "images": [image(700, "hoodie.jpg"), image(701, "back.jpg")],
+        "variations": [71, 72],
+    }
+    bare = {"id": 71, "sku": "HD-S", "weight": "", "image": image(700, "hoodie.jpg")}
+    own = {"id": 72, "sku": "HD-M", "weight": "0.9", "image": image(701, "back.jpg")}
+    placeholder = {"id": 0, "src": "https://shop.example/wp-content/uploads/placeholder.png"}
+    simple = {"id": 80, "name": "Cap", "type": "simple", "description": "", "weight": ""}
+    simple |= {"images": [placeholder], "regular_price": "5", "sku": "CAP"}
+    headers = {"X-WP-Total": "2", "X-WP-TotalPages": "1"}
+    connector, adapter = _canned(
+        {
+            ("GET", "/wp-json/wc/v3/products"): (200, headers, json.dumps([product, simple])),
+            ("GET", "/wp-json/wc/v3/products/70/variations"): (
+                200,
+                headers,
+                json.dumps([bare, own]),
+            ),
+        }
+    )
+
+    # When the catalog is read
+    variants = {v[VARIANT_ID]: v for v in connector.iter_variants()}
+
+    # Then the stand-in image is no image, the empty weight is the parent's, the
+    # description the digest of the stored text; the placeholder is no image either
+    assert variants[71][VARIANT_POS["image_url"]] is None
+    assert variants[71][VARIANT_POS["weight"]] == "0.8"
+    assert variants[72][VARIANT_POS["image_url"]].endswith("/back.jpg")
+    assert variants[72][VARIANT_POS["weight"]] == "0.9"
+    assert variants[71][VARIANT_POS["description"]] == description_digest(product["description"])
+    assert variants[80][VARIANT_POS["image_url"]] is None
+    assert variants[80][VARIANT_POS["description"]] is None
+    assert variants[80][VARIANT_POS["weight"]] is None
+    assert "context=edit" in (adapter.sent[0].url or "")
 
 
 def test_a_product_deleted_while_the_catalog_is_read_is_skipped() -> None:

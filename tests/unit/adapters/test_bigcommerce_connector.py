@@ -16,7 +16,8 @@ from fake_sleep import FakeSleep
 
 from feedsync.adapters.bigcommerce import BigCommerceConnector, from_cents, to_cents
 from feedsync.adapters.rate_budget import LocalRateBudget
-from feedsync.domain.fields import MODIFIED, REF, VARIANT_ID, VARIANT_POS
+from feedsync.domain.content import description_digest, index_value
+from feedsync.domain.fields import CONTENT_FIELDS, MODIFIED, REF, VARIANT_ID, VARIANT_POS
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 from feedsync.local.sandbox import SandboxStore
 
@@ -52,7 +53,9 @@ def _simple(n: int, prefix: str = "S", price: float = 10.0) -> list[dict[str, An
     ]
 
 
-def _plan(variants: list[dict[str, Any]], **changes: list[int | None]) -> list[dict[str, Any]]:
+def _plan(
+    variants: list[dict[str, Any]], **changes: list[int | str | None]
+) -> list[dict[str, Any]]:
     return [
         {
             "row": i + 1,
@@ -129,8 +132,8 @@ def test_iter_variants_pages_over_more_than_250(
     assert last[VARIANT_POS["price"]] == 2150
     assert last[VARIANT_POS["stock"]] == 2
     assert last[VARIANT_POS["name"]] == "M99"
-    # And the 12-field tuple carries the product's date_modified and no platform ref
-    assert len(last) == 12 and last[REF] is None
+    # And the 16-field tuple carries the product's date_modified and no platform ref
+    assert len(last) == 16 and last[REF] is None
     assert last[MODIFIED] == sandbox.products(store_hash)[-1]["date_modified"]
 
 
@@ -804,3 +807,280 @@ def test_four_threads_sharing_a_budget_never_get_a_429() -> None:
         assert sum(len(r) for r in results) == 60 and all(ok for r in results for ok, _ in r)
         assert sandbox.rate_limited == 0 and 429 not in sandbox.status_counts
         assert sandbox.request_counts == {("PUT", "/catalog/variants"): 60}
+
+
+# -- content fields (description, brand, weight, image) ---------------------------------------
+def _content_store(sandbox: SandboxStore, store_hash: str) -> list[dict[str, Any]]:
+    """A product with a brand, a description and an image; one with options; a bare one."""
+    return sandbox.seed(
+        store_hash,
+        [
+            {
+                "name": "Tee",
+                "type": "physical",
+                "weight": 0.5,
+                "price": 10,
+                "sku": "TEE",
+                "description": "<p>Soft\n   cotton</p>",
+                "brand_name": "Acme",
+                "images": [{"image_url": "https://supplier.example/img/tee.jpg"}],
+            },
+            {
+                "name": "Hoodie",
+                "type": "physical",
+                "weight": 2,
+                "price": 30,
+                "variants": [
+                    {
+                        "sku": "HD-S",
+                        "weight": 0.25,
+                        "image_url": "https://supplier.example/img/hd-s.jpg",
+                        "option_values": [{"option_display_name": "Size", "label": "S"}],
+                    },
+                    {
+                        "sku": "HD-M",
+                        "option_values": [{"option_display_name": "Size", "label": "M"}],
+                    },
+                ],
+            },
+            {"name": "Cap", "type": "physical", "weight": 0, "price": 5, "sku": "CAP"},
+        ],
+    )
+
+
+def _content(variant: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(variant[VARIANT_POS[f]] for f in CONTENT_FIELDS)
+
+
+def test_iter_variants_reads_content_as_the_index_keeps_it(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a branded product with a description and a product image, a product whose
+    # variants carry their own weight/image (or inherit the weight), and a bare product
+    store_hash, _ = store
+    seeded = _content_store(sandbox, store_hash)
+    connector = _connector(sandbox, store, FakeSleep())
+    # When the catalog is read
+    got = {v[VARIANT_POS["sku"]]: v for v in connector.iter_variants()}
+    # Then the description is its digest, the brand its name, the weight canonical text
+    tee_image = seeded[0]["images"][0]["url_standard"]
+    assert _content(got["TEE"]) == (
+        description_digest("<p>Soft cotton</p>"),
+        "Acme",
+        "0.5",
+        tee_image,  # no options: the product's image is its base variant's
+    )
+    # And a variant's own weight and image win; a null weight inherits the product's
+    hd_s_image = seeded[1]["variants"][0]["image_url"]
+    assert hd_s_image.startswith("https://cdn11.bigcommerce.com/")  # the platform's copy
+    assert _content(got["HD-S"]) == (None, None, "0.25", hd_s_image)
+    assert _content(got["HD-M"]) == (None, None, "2", None)
+    # And a product without description, brand or image reads as None, weight 0 as "0"
+    assert _content(got["CAP"]) == (None, None, "0", None)
+    # And the brands were read once for the whole import, with the product pages
+    assert sandbox.request_counts == {
+        ("GET", "/catalog/products"): 1,
+        ("GET", "/catalog/brands"): 1,
+    }
+    assert "include=variants%2Cprimary_image" in sandbox.requests_log[0][1]
+
+
+def test_a_store_without_brands_is_never_asked_for_them(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given 3 products without a brand
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(3))
+    # When the catalog is read, whole and by modified range
+    connector = _connector(sandbox, store, FakeSleep())
+    list(connector.iter_variants())
+    list(connector.iter_variants(datetime(2020, 1, 1, tzinfo=UTC)))
+    # Then only the product pages were read
+    assert sandbox.request_counts == {("GET", "/catalog/products"): 2}
+
+
+def test_brands_are_read_once_per_import_and_again_for_a_brand_made_meanwhile(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given 3 products of brand "Acme", read one product per page
+    store_hash, _ = store
+    sandbox.seed(store_hash, [{**p, "brand_name": "Acme"} for p in _simple(3)])
+    connector = _connector(sandbox, store, FakeSleep())
+    connector.page_limit = 1
+    # When a ranged import reads the first page, then the third product moves to a brand
+    # created meanwhile (by another app), then the import reads on
+    pages = connector.iter_variants(datetime(2020, 1, 1, tzinfo=UTC))
+    first = next(pages)
+    third = sandbox.products(store_hash)[2]
+    writer = _connector(sandbox, store, FakeSleep())
+    plan = [{"row": 1, "product_id": third["id"], "changes": {"brand": [None, "Northwind"]}}]
+    assert writer.apply("products", plan, batch_key="b") == [(True, "")]
+    rest = list(pages)
+    # Then every product has its brand's name
+    assert [v[VARIANT_POS["brand"]] for v in [first, *rest]] == ["Acme", "Acme", "Northwind"]
+    # And the brands were read once, then once more for the unknown brand only
+    assert sandbox.request_counts[("GET", "/catalog/brands")] == 2
+    # And a second import reads them once again (never once per product)
+    list(connector.iter_variants())
+    assert sandbox.request_counts[("GET", "/catalog/brands")] == 3
+
+
+def test_content_writes_read_back_as_the_index_patch_expects(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given the content store, and the brand "Northwind" already there
+    store_hash, _ = store
+    seeded = _content_store(sandbox, store_hash)
+    sandbox.add_brand(store_hash, "Northwind")
+    tee, hoodie, cap = seeded
+    hd_s, hd_m = hoodie["variants"]
+    connector = _connector(sandbox, store, FakeSleep())
+    written = {
+        "TEE": {"weight": "0.250", "image_url": "https://supplier.example/new/tee.png"},
+        "HD-M": {"weight": "1.10", "image_url": "https://supplier.example/new/hd-m.png"},
+        "CAP": {"weight": "3", "image_url": "https://supplier.example/new/cap.png"},
+    }
+    variant_plan = [
+        {
+            "row": i + 1,
+            "product_id": v["product_id"],
+            "variant_id": v["id"],
+            "changes": {f: [None, value] for f, value in written[v["sku"]].items()},
+        }
+        for i, v in enumerate([tee["variants"][0], hd_m, cap["variants"][0]])
+    ]
+    description = "<p>Brushed fleece,\n  warm.</p>"
+    product_plan = [
+        {
+            "row": 1,
+            "product_id": tee["id"],
+            "changes": {"description": [None, description], "brand": [None, "Globex"]},
+        },
+        {"row": 2, "product_id": hoodie["id"], "changes": {"brand": [None, "Northwind"]}},
+        {"row": 3, "product_id": cap["id"], "changes": {"description": [None, "Plain cap"]}},
+    ]
+    # When the variants batch and the products batch are written
+    assert connector.apply("variants", variant_plan, batch_key="v") == [(True, "")] * 3
+    assert connector.apply("products", product_plan, batch_key="p") == [(True, "")] * 3
+    # Then one request each did it, and the store shows the values
+    assert sandbox.request_counts == {
+        ("PUT", "/catalog/variants"): 1,
+        ("PUT", "/catalog/products"): 1,
+    }
+    variants = {v["sku"]: v for v in sandbox.variants(store_hash)}
+    assert (variants["TEE"]["weight"], variants["HD-M"]["weight"]) == (0.25, 1.1)
+    assert variants["HD-S"]["weight"] == 0.25 and variants["HD-S"]["image_url"] == hd_s["image_url"]
+    # (the platform keeps its own copy of each image: its URL is not the one sent)
+    assert variants["CAP"]["image_url"].endswith("/cap.png")
+    assert variants["CAP"]["image_url"] != written["CAP"]["image_url"]
+    products = {p["name"]: p for p in sandbox.products(store_hash)}
+    brands = sandbox.brands(store_hash)
+    assert products["Tee"]["description"] == description
+    assert products["Cap"]["description"] == "Plain cap"
+    assert brands[products["Tee"]["brand_id"]] == "Globex"  # created by brand_name
+    assert brands[products["Hoodie"]["brand_id"]] == "Northwind"  # the existing one
+    assert sorted(brands.values()) == ["Acme", "Globex", "Northwind"]
+    # And reading back gives exactly what the index is patched with (no rewrite loop)
+    got = {v[VARIANT_POS["sku"]]: v for v in connector.iter_variants()}
+    for sku, values in written.items():
+        assert got[sku][VARIANT_POS["weight"]] == index_value("weight", values["weight"])
+        assert got[sku][VARIANT_POS["image_url"]] is not None  # has an image: kept
+    assert got["TEE"][VARIANT_POS["description"]] == index_value("description", description)
+    assert got["TEE"][VARIANT_POS["brand"]] == index_value("brand", "Globex")
+    assert got["HD-S"][VARIANT_POS["brand"]] == got["HD-M"][VARIANT_POS["brand"]] == "Northwind"
+    assert got["CAP"][VARIANT_POS["description"]] == index_value("description", "Plain cap")
+
+
+def test_a_description_alone_is_written_without_touching_the_name(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a product, and a products item that changes its description only
+    store_hash, _ = store
+    [product] = sandbox.seed(store_hash, _simple(1))
+    plan = [{"row": 1, "product_id": product["id"], "changes": {"description": [None, "New"]}}]
+    sandbox.reset_log()
+    # When it is applied
+    results = _connector(sandbox, store, FakeSleep()).apply("products", plan, batch_key="p")
+    # Then it is written, and the name is what it was
+    assert results == [(True, "")]
+    [after] = sandbox.products(store_hash)
+    assert (after["name"], after["description"]) == ("S0", "New")
+
+
+def test_unwritable_content_is_reported_without_sending_it(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given plans with an empty brand, a weight that is no number and an empty image URL
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(4))
+    products = sandbox.products(store_hash)
+    variants = sandbox.variants(store_hash)
+    product_plan = [
+        {"row": 1, "product_id": products[0]["id"], "changes": {"brand": [None, "  "]}},
+        {"row": 2, "product_id": products[1]["id"], "changes": {"brand": [None, "B" * 256]}},
+        {"row": 3, "product_id": products[2]["id"], "changes": {"brand": [None, "Acme"]}},
+    ]
+    variant_plan = _plan(variants[:3], weight=[None, "1.5"])
+    variant_plan[0]["changes"] = {"weight": [None, "heavy"]}
+    variant_plan[1]["changes"] = {"image_url": [None, ""]}
+    connector = _connector(sandbox, store, FakeSleep())
+    # When they are applied
+    product_results = connector.apply("products", product_plan, batch_key="p")
+    variant_results = connector.apply("variants", variant_plan, batch_key="v")
+    # Then the unwritable items are reported and only the good ones were sent, once each
+    assert [ok for ok, _ in product_results] == [False, False, True]
+    assert "empty brand" in product_results[0][1] and "255" in product_results[1][1]
+    assert [ok for ok, _ in variant_results] == [False, False, True]
+    assert "weight" in variant_results[0][1] and "image URL" in variant_results[1][1]
+    assert _statuses(sandbox, "PUT") == [200, 200]
+    assert [v["weight"] for v in sandbox.variants(store_hash)] == [None, None, 1.5, None]
+
+
+def test_an_image_the_platform_cannot_download_is_isolated_by_bisection(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given 8 variants and a plan where one image URL is not a public http(s) URL
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(8))
+    plan = _plan(sandbox.variants(store_hash), image_url=[None, "https://supplier.example/x.jpg"])
+    plan[5]["changes"] = {"image_url": [None, "file:///etc/passwd"]}
+    # When it is applied
+    results = _connector(sandbox, store, FakeSleep()).apply("variants", plan, batch_key="i")
+    # Then that item fails with the platform's words and the others got their image
+    assert [ok for ok, _ in results] == [i != 5 for i in range(8)]
+    assert "image_url" in results[5][1] and "could not be downloaded" in results[5][1]
+    images = [v["image_url"] for v in sandbox.variants(store_hash)]
+    assert [bool(url) for url in images] == [i != 5 for i in range(8)]
+    assert _statuses(sandbox, "PUT")[0] == 422
+
+
+def test_brands_over_several_pages_are_all_read(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given 5 products of 5 brands, and brands read 2 per page
+    store_hash, _ = store
+    sandbox.seed(store_hash, [{**p, "brand_name": f"Brand {i}"} for i, p in enumerate(_simple(5))])
+    connector = _connector(sandbox, store, FakeSleep())
+    connector.brands_page_limit = 2
+    # When the catalog is read
+    got = [v[VARIANT_POS["brand"]] for v in connector.iter_variants()]
+    # Then every product has its brand's name, from 3 pages of brands
+    assert got == [f"Brand {i}" for i in range(5)]
+    assert sandbox.request_counts[("GET", "/catalog/brands")] == 3
+
+
+def test_a_brand_name_in_other_letter_case_joins_the_existing_brand(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a store with the brand "Acme", and a product without a brand
+    store_hash, _ = store
+    [product] = sandbox.seed(store_hash, _simple(1))
+    sandbox.add_brand(store_hash, "Acme")
+    connector = _connector(sandbox, store, FakeSleep())
+    plan = [{"row": 1, "product_id": product["id"], "changes": {"brand": [None, "ACME"]}}]
+    # When the brand "ACME" is written
+    assert connector.apply("products", plan, batch_key="b") == [(True, "")]
+    # Then the platform attached the product to "Acme" (names ignore case) and made no
+    # new brand, so the store reads back "Acme", not the "ACME" that was sent
+    assert sandbox.brands(store_hash) == {sandbox.products(store_hash)[0]["brand_id"]: "Acme"}
+    assert [v[VARIANT_POS["brand"]] for v in connector.iter_variants()] == ["Acme"]

@@ -12,6 +12,7 @@ from fake_sleep import FakeSleep
 
 from feedsync.adapters import shopify
 from feedsync.adapters.shopify import ShopifyConnector, from_cents, to_cents
+from feedsync.domain.content import description_digest, index_value
 from feedsync.domain.fields import MODIFIED, REF, VARIANT_ID, VARIANT_POS
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 from feedsync.local.shopify_double import ShopifyDouble
@@ -83,13 +84,15 @@ def test_unreadable_money_is_a_value_error() -> None:
 
 # -- reading ----------------------------------------------------------------------------------
 def test_reads_every_variant_with_money_in_cents_and_refs(double: ShopifyDouble) -> None:
-    # Given one product with a compare-at price and a cost, and one with 25 variants
+    # Given one product with a compare-at price, a cost and content, and one with 25 variants
     # (more than a read page carries per product)
     [simple, big] = double.seed(
         [
             {
                 "title": "Mug",
                 "updated_at": "2024-03-01T10:00:00Z",
+                "description_html": "<p>A  sturdy\n mug</p>",
+                "vendor": "Acme",
                 "variants": [
                     {
                         "sku": "MUG",
@@ -98,6 +101,8 @@ def test_reads_every_variant_with_money_in_cents_and_refs(double: ShopifyDouble)
                         "compare_at_price": "15.00",
                         "cost": "4.10",
                         "available": 7,
+                        "weight": "0.350",
+                        "image": "https://supplier.example/img/mug.jpg",
                     }
                 ],
             },
@@ -124,13 +129,20 @@ def test_reads_every_variant_with_money_in_cents_and_refs(double: ShopifyDouble)
         "Mug",
         "2024-03-01T10:00:00Z",
         str(simple["variants"][0]["inventory_item_id"]),
+        description_digest("<p>A sturdy mug</p>"),
+        "Acme",
+        "0.35",
+        double.variant(simple["variants"][0]["id"])["image_url"],
     )
+    assert mug[VARIANT_POS["image_url"]].startswith("https://cdn.shopify.com/")
     assert variants[1][VARIANT_POS["retail_price"]] is None
     assert variants[1][VARIANT_POS["cost_price"]] is None
+    # (no description, vendor or image: None; no weight set: Shopify answers 0)
+    assert variants[1][VARIANT_POS["description"] :] == (None, None, "0", None)
     assert variants[-1][REF] == str(big["variants"][-1]["inventory_item_id"])
     # And the long product was completed with a product(id) variants page, after the one
-    # look-up of the primary location whose stock is read
-    assert double.stats()["by_field"] == {"location": 1, "products": 1, "product": 1}
+    # look-up of the primary location whose stock is read (the page said the weight unit)
+    assert double.stats()["by_field"] == {"location": 1, "shop": 1, "products": 1, "product": 1}
 
 
 def test_reads_page_through_products(double: ShopifyDouble) -> None:
@@ -142,7 +154,7 @@ def test_reads_page_through_products(double: ShopifyDouble) -> None:
     skus = [v[VARIANT_POS["sku"]] for v in connector.iter_variants()]
     # Then three pages carried all seven products
     assert skus == [f"P{i}-0" for i in range(7)]
-    assert double.stats()["by_field"] == {"location": 1, "products": 3}
+    assert double.stats()["by_field"] == {"location": 1, "shop": 3, "products": 3}
 
 
 def test_reads_only_products_updated_in_the_range(double: ShopifyDouble) -> None:
@@ -348,13 +360,14 @@ def test_an_injected_throttle_is_retried(double: ShopifyDouble) -> None:
 def test_waits_before_a_request_the_bucket_cannot_pay_for() -> None:
     # Given a small bucket: after the first page, less is left than a page asks for
     with ShopifyDouble(maximum_available=1000, restore_rate=20_000) as double:
-        double.seed(_product(f"P{i}", 1) for i in range(40))
+        products = ShopifyConnector.page_products + 10
+        double.seed(_product(f"P{i}", 1) for i in range(products))
         sleep = FakeSleep(real=True)
         connector = _connector(
             double, sleep, bulk_reads=False, location=str(double.primary_location_id)
         )
         # When the connector reads two pages
-        assert len(list(connector.iter_variants())) == 40
+        assert len(list(connector.iter_variants())) == products
         # Then it waited before the second page instead of being throttled
         assert [e.get("code") for e in _graphql_log(double)] == [None, None]
         assert len(sleep.calls) == 1 and sleep.calls[0] > 0
@@ -545,7 +558,8 @@ def test_a_full_read_through_a_bulk_query_equals_the_paged_read(double: ShopifyD
     )
     double.unstock(products[1]["variants"][3]["inventory_item_id"], warehouse)
     double.set_available(products[2]["variants"][0]["inventory_item_id"], 11, warehouse)
-    paged = _connector(double, bulk_reads=False, location=str(warehouse))
+    double.set_bucket(restore_rate=5_000)  # three pages outrun 2,000 points: wait a little
+    paged = _connector(double, FakeSleep(real=True), bulk_reads=False, location=str(warehouse))
     paged.variant_page = 10
     # When the catalog is read page by page, and then in full through a bulk query
     by_pages = list(paged.iter_variants())
@@ -677,3 +691,300 @@ def test_a_broken_download_is_fetched_again(double: ShopifyDouble) -> None:
     assert len(list(connector.iter_variants())) == 6
     assert connector.last_read == "bulk"
     assert sum(1 for e in double.requests_log() if e.get("download")) == 2
+
+
+# -- content: description, brand, weight, image --------------------------------------------------
+def _item(
+    product: dict[str, Any], n: int, row: int | None = None, **changes: list[Any]
+) -> dict[str, Any]:
+    variant = product["variants"][n]
+    return {
+        "row": row or n + 1,
+        "key": variant["sku"],
+        "product_id": product["id"],
+        "variant_id": variant["id"],
+        "ref": str(variant["inventory_item_id"]),
+        "changes": dict(changes),
+    }
+
+
+def _product_item(product: dict[str, Any], **changes: list[Any]) -> dict[str, Any]:
+    """A product-level plan item (the product's first variant stands for it)."""
+    return {**_item(product, 0, **changes), "rows": [1], "product_level": True}
+
+
+def _documents(double: ShopifyDouble, operation: str) -> list[dict[str, Any]]:
+    return [d for d in double.documents() if d["operationName"] == operation]
+
+
+@pytest.mark.parametrize(
+    ("weight", "unit", "shop_unit", "expected"),
+    [
+        (0.25, "KILOGRAMS", "KILOGRAMS", "0.25"),
+        (500.0, "GRAMS", "KILOGRAMS", "0.5"),
+        (16, "OUNCES", "POUNDS", "1"),
+        (1, "POUNDS", "KILOGRAMS", "0.4536"),
+        (0.0, "GRAMS", "GRAMS", "0"),
+        (1e-05, "KILOGRAMS", "KILOGRAMS", "0"),  # weights compare to 4 decimal places
+    ],
+)
+def test_a_weight_reads_as_canonical_decimal_in_the_shop_unit(
+    weight: float, unit: str, shop_unit: str, expected: str
+) -> None:
+    assert shopify.read_weight({"value": weight, "unit": unit}, shop_unit) == expected
+
+
+def test_no_weight_reads_none_and_a_feed_weight_becomes_a_weight_input() -> None:
+    assert shopify.read_weight(None, "GRAMS") is None
+    assert shopify.weight_input("0.250", "GRAMS") == {"value": 0.25, "unit": "GRAMS"}
+    assert shopify.weight_input("heavy", "GRAMS") is None
+    assert shopify.weight_input("-1", "GRAMS") is None
+
+
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "pages"])
+def test_content_is_read_in_the_index_form(bulk: bool) -> None:
+    # Given a shop weighing in pounds: a product with a description, a vendor, an image on
+    # one variant, a weight in pounds and one kept in ounces; and a product without content
+    with ShopifyDouble(weight_unit="POUNDS") as double:
+        [lamp, plain] = double.seed(
+            [
+                {
+                    "title": "Lamp",
+                    "description_html": "<p>Bright\n  and <b>warm</b></p>",
+                    "vendor": "Lumo",
+                    "variants": [
+                        {"sku": "L-1", "weight": "1.50", "image": "https://s.example/l1.png"},
+                        {"sku": "L-2", "weight": "24", "weight_unit": "OUNCES"},
+                    ],
+                },
+                {"title": "Plain", "variants": [{"sku": "P-1"}]},
+            ]
+        )
+        # When the catalog is read (a bulk query, or pages)
+        connector = _connector(double, FakeSleep(real=True), bulk_reads=bulk)
+        got = {v[VARIANT_POS["sku"]]: v for v in connector.iter_variants()}
+        # Then description (as its digest), brand, weight in the shop's unit and the image as
+        # Shopify hosts it are in the variant tuple
+        content = VARIANT_POS["description"]
+        image = double.variant(lamp["variants"][0]["id"])["image_url"]
+        assert got["L-1"][content:] == (
+            description_digest("<p>Bright and <b>warm</b></p>"),
+            "Lumo",
+            "1.5",
+            image,
+        )
+        assert image.startswith("https://cdn.shopify.com/") and "l1.png" in image
+        assert got["L-2"][content:] == (got["L-1"][content], "Lumo", "1.5", None)
+        assert got["P-1"][content:] == (None, None, "0", None)
+        assert got["P-1"][0] == plain["id"]
+        # And the shop's weight unit took one look-up of its own on the bulk path only
+        # (every page carries it)
+        lookups = double.stats()["by_operation"].get("FeedsyncShop", 0)
+        assert lookups == (1 if bulk else 0) and connector.last_read == (
+            "bulk" if bulk else "pages"
+        )
+
+
+def test_variants_bulk_writes_weight_and_image_with_the_prices(double: ShopifyDouble) -> None:
+    # Given a product of three variants
+    [product] = double.seed([_product("Jar", 3)])
+    url = "https://supplier.example/img/jar.jpg"
+    items = [
+        _item(product, 0, cost_price=[None, 300], weight=["0", "0.250"]),
+        _item(product, 1, image_url=[None, url], price=[1000, 1100]),
+        _item(product, 2, image_url=[None, url], weight=["0", "2"]),
+    ]
+    # When the batch is applied
+    connector = _connector(double)
+    assert connector.apply("variants_bulk", items, batch_key="c1") == [(True, "")] * 3
+    # Then one productVariantsBulkUpdate carried the weight (in the shop's unit) beside the
+    # cost on the inventory item, and the image once as new media plus each variant's mediaSrc
+    [sent] = _documents(double, "FeedsyncVariantsBulkUpdate")
+    variables = sent["variables"]
+    assert variables["variants"][0]["inventoryItem"] == {
+        "cost": "3.00",
+        "measurement": {"weight": {"value": 0.25, "unit": "KILOGRAMS"}},
+    }
+    assert variables["variants"][1]["mediaSrc"] == [url]
+    assert variables["media"] == [{"originalSource": url, "mediaContentType": "IMAGE"}]
+    # And the shop has them: one media for the two variants, hosted on Shopify's CDN
+    first, second, third = (double.variant(v["id"]) for v in product["variants"])
+    assert (first["weight"], first["weight_unit"], first["cost"]) == ("0.25", "KILOGRAMS", "3.00")
+    assert second["price"] == "11.00" and second["image_source"] == url
+    assert third["image_url"] == second["image_url"] != url and third["weight"] == "2"
+    assert len(double.product(product["id"])["media"]) == 1
+    # And the weight unit was looked up once
+    assert double.stats()["by_operation"]["FeedsyncShop"] == 1
+
+
+@pytest.mark.parametrize("text", ["0.250", "0.1", "1e3", "12.3456789", "0", "1234567.891"])
+def test_a_written_weight_reads_back_as_the_index_keeps_it(
+    double: ShopifyDouble, text: str
+) -> None:
+    # Given a variant, When the feed's weight is written and the catalog read again
+    [product] = double.seed([_product("W", 1)])
+    connector = _connector(double, FakeSleep(real=True))
+    assert connector.apply("variants_bulk", [_item(product, 0, weight=["0", text])], batch_key="w")
+    [variant] = connector.iter_variants()
+    # Then it reads what the index was patched with: the next run sees no change
+    assert variant[VARIANT_POS["weight"]] == index_value("weight", text)
+
+
+def test_an_image_shopify_refuses_fails_only_the_variants_naming_it(double: ShopifyDouble) -> None:
+    # Given one variant with an image URL Shopify will not take, and one with a price
+    [product] = double.seed([_product("Box", 2)])
+    items = [
+        _item(product, 0, image_url=[None, "not a url"]),
+        _item(product, 1, price=[1000, 1200]),
+    ]
+    # When the batch is applied
+    results = _connector(double).apply("variants_bulk", items, batch_key="i")
+    # Then the image's variant failed with Shopify's reason, the other was written
+    assert results[0][0] is False and results[0][1].startswith(
+        "image: Image URL is invalid (INVALID_INPUT)"
+    )
+    assert results[1] == (True, "")
+    assert double.variant(product["variants"][1]["id"])["price"] == "12.00"
+    assert double.product(product["id"])["media"] == []
+
+
+def test_a_weight_that_is_not_a_number_fails_that_item_unsent(double: ShopifyDouble) -> None:
+    [product] = double.seed([_product("Odd", 2)])
+    items = [_item(product, 0, weight=["0", "heavy"]), _item(product, 1, weight=["0", "1"])]
+    results = _connector(double).apply("variants_bulk", items, batch_key="o")
+    assert results[0] == (False, "'heavy' is not a weight Shopify takes (a number >= 0)")
+    assert results[1] == (True, "")
+    [sent] = _documents(double, "FeedsyncVariantsBulkUpdate")
+    assert [v["id"] for v in sent["variables"]["variants"]] == [
+        f"gid://shopify/ProductVariant/{product['variants'][1]['id']}"
+    ]
+
+
+def test_the_weight_unit_is_looked_up_once_and_only_for_weights(double: ShopifyDouble) -> None:
+    # Given two products
+    a, b = double.seed([_product("A", 1), _product("B", 1)])
+    connector = _connector(double)
+    # When a batch without a weight, then two with weights are applied
+    connector.apply("variants_bulk", [_item(a, 0, price=[1000, 900])], batch_key="1")
+    assert "FeedsyncShop" not in double.stats()["by_operation"]
+    connector.apply("variants_bulk", [_item(a, 0, weight=["0", "1"])], batch_key="2")
+    connector.apply("variants_bulk", [_item(b, 0, weight=["0", "2"])], batch_key="3")
+    # Then the shop's unit was asked for once
+    assert double.stats()["by_operation"]["FeedsyncShop"] == 1
+
+
+def test_product_update_writes_title_description_and_vendor(double: ShopifyDouble) -> None:
+    # Given a product
+    [product] = double.seed([_product("Old name", 2)])
+    html = "<p>Hand-made <em>stoneware</em>.</p>"
+    item = _product_item(
+        product, name=["Old name", "Stone Mug"], description=[None, html], brand=[None, "Acme"]
+    )
+    # When its product fields are applied
+    connector = _connector(double, FakeSleep(real=True))
+    assert connector.apply("product_update", [item], batch_key="p1") == [(True, "")]
+    # Then one productUpdate set title, descriptionHtml and vendor
+    [sent] = _documents(double, "FeedsyncProductUpdate")
+    assert sent["variables"] == {
+        "product": {
+            "id": f"gid://shopify/Product/{product['id']}",
+            "title": "Stone Mug",
+            "descriptionHtml": html,
+            "vendor": "Acme",
+        }
+    }
+    stored = double.product(product["id"])
+    assert (stored["title"], stored["description_html"], stored["vendor"]) == (
+        "Stone Mug",
+        html,
+        "Acme",
+    )
+    # And they read back as the index is patched with them (no rewrite on the next run)
+    for variant in connector.iter_variants():
+        for field, new in (("name", "Stone Mug"), ("description", html), ("brand", "Acme")):
+            assert variant[VARIANT_POS[field]] == index_value(field, new)
+    # And an item changing only the brand sends only the vendor
+    connector.apply(
+        "product_update", [_product_item(product, brand=["Acme", "Bcme"])], batch_key="p2"
+    )
+    assert _documents(double, "FeedsyncProductUpdate")[-1]["variables"]["product"] == {
+        "id": f"gid://shopify/Product/{product['id']}",
+        "vendor": "Bcme",
+    }
+
+
+def test_product_update_reports_user_errors_as_the_item_result(double: ShopifyDouble) -> None:
+    # Given a product Shopify refuses to change, and one that is fine
+    locked, other = double.seed([_product("Locked", 1), _product("Other", 1)])
+    double.reject_product(locked["id"], "Product is locked by another app")
+    connector = _connector(double)
+    # When product fields are applied, Then each refusal is that item's result
+    refused = connector.apply(
+        "product_update", [_product_item(locked, brand=[None, "X"])], batch_key="a"
+    )
+    assert refused == [(False, "title: Product is locked by another app")]
+    too_long = connector.apply(
+        "product_update", [_product_item(other, name=["Other", "N" * 256])], batch_key="b"
+    )
+    assert too_long == [(False, "title: Title is too long (maximum is 255 characters)")]
+    gone = {**_product_item(other, brand=[None, "X"]), "product_id": 1}
+    assert connector.apply("product_update", [gone], batch_key="c") == [
+        (False, "id: Product does not exist")
+    ]
+    # And nothing changed in the shop
+    assert (
+        double.product(locked["id"])["vendor"] == ""
+        and double.product(other["id"])["title"] == "Other"
+    )
+    # And an empty title is refused before any request
+    before = len(_graphql_log(double))
+    empty = connector.apply(
+        "product_update", [_product_item(other, name=["Other", ""])], batch_key="d"
+    )
+    assert empty == [(False, "Shopify requires a product title: it cannot be emptied")]
+    assert len(_graphql_log(double)) == before
+    # And one product per request
+    with pytest.raises(ValueError, match="at most 1"):
+        connector.apply(
+            "product_update",
+            [_product_item(locked, brand=[None, "A"]), _product_item(other, brand=[None, "B"])],
+            batch_key="e",
+        )
+
+
+def test_product_update_is_throttled_and_retried_like_the_other_calls(
+    double: ShopifyDouble,
+) -> None:
+    [product] = double.seed([_product("T", 1)])
+    double.fail_next("throttled")
+    sleep = FakeSleep()
+    results = _connector(double, sleep).apply(
+        "product_update", [_product_item(product, brand=[None, "Acme"])], batch_key="t"
+    )
+    assert results == [(True, "")] and len(sleep.calls) == 1
+    assert [e.get("code") for e in _graphql_log(double)] == ["THROTTLED", None]
+    assert double.product(product["id"])["vendor"] == "Acme"
+
+
+def test_bulk_operation_writes_weight_and_image(double: ShopifyDouble) -> None:
+    # Given two products of two variants
+    products = double.seed([_product("K0", 2), _product("K1", 2)])
+    items = [
+        _item(p, n, weight=["0", f"{k}.5"], image_url=[None, f"https://s.example/k{k}.jpg"])
+        for k, p in enumerate(products)
+        for n in range(2)
+    ]
+    # When they go through the bulk path
+    results = _connector(double, FakeSleep(real=True)).apply(
+        "variants_bulk_operation", items, batch_key="bk"
+    )
+    # Then every variant has its weight and its product's new image; one line per product
+    # carried the media and the variants naming it
+    assert results == [(True, "")] * 4
+    for k, product in enumerate(products):
+        for v in product["variants"]:
+            got = double.variant(v["id"])
+            assert (got["weight"], got["image_source"]) == (f"{k}.5", f"https://s.example/k{k}.jpg")
+        assert len(double.product(product["id"])["media"]) == 1
+    lines = [d["variables"] for d in double.documents() if d["bulk"]]
+    assert [len(line["media"]) for line in lines] == [1, 1]

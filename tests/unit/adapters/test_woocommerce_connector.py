@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from fake_sleep import FakeSleep
 
-from feedsync.adapters.woocommerce import WooCommerceConnector, money_text, to_cents
+from feedsync.adapters.woocommerce import WooCommerceConnector, money_text, to_cents, weight_text
+from feedsync.domain.content import description_digest, index_value
 from feedsync.domain.fields import MODIFIED, PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 from feedsync.local.woo_double import WooCommerceDouble
@@ -18,6 +19,9 @@ from feedsync.local.woo_double import WooCommerceDouble
 OLD = "2024-01-01T00:00:00"
 SINCE = datetime(2024, 6, 1, tzinfo=UTC)
 INSIDE = "2024-06-02T12:00:00"
+UPLOADS = "https://shop.example/wp-content/uploads/2024/01"
+SUPPLIER = "https://cdn.supplier.example/img"
+DESCRIPTION = "<p>Heavy cotton.</p>\n\nWash at 30 &deg;C.\nMade in Portugal."
 
 
 @pytest.fixture
@@ -226,6 +230,115 @@ def test_a_range_import_with_an_upper_bound_only(
     assert [v[PRODUCT_ID] for v in variants] == [old["id"]]
 
 
+def test_content_of_simple_products_is_read_as_the_index_keeps_it(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given a simple product with a description, a weight, a featured image and a gallery,
+    # and a bare one
+    full, bare = double.seed(
+        [
+            _simple(
+                1,
+                description=DESCRIPTION,
+                weight="0.250",
+                images=[{"src": f"{UPLOADS}/front.jpg"}, {"src": f"{UPLOADS}/back.jpg"}],
+            ),
+            _simple(2),
+        ]
+    )
+
+    # When the catalog is read
+    variants = {v[PRODUCT_ID]: v for v in _connector(double, sleep).iter_variants()}
+
+    # Then the description is its digest (of the stored text, not the text WooCommerce
+    # formats for display), the brand is None, the weight canonical, the image the first
+    assert variants[full["id"]][VARIANT_POS["description"]] == description_digest(DESCRIPTION)
+    assert variants[full["id"]][VARIANT_POS["brand"]] is None
+    assert variants[full["id"]][VARIANT_POS["weight"]] == "0.25"
+    assert variants[full["id"]][VARIANT_POS["image_url"]] == f"{UPLOADS}/front.jpg"
+    empty = [variants[bare["id"]][VARIANT_POS[f]] for f in ("description", "weight", "image_url")]
+    assert empty == [None, None, None]
+    # and the products were listed in the edit context (the view context's description
+    # is run through wpautop: it would never read back as written)
+    assert "context=edit" in double.requests_log()[0][1]
+    assert double.item(full["id"])["description"] != DESCRIPTION  # view: formatted
+
+
+def test_variations_take_the_products_description_and_their_own_weight_and_image(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given a variable product with a description, a weight and a featured image; one
+    # variation with its own weight, image and (per-variation) description, one without
+    [parent] = double.seed(
+        [
+            {
+                "name": "Hoodie",
+                "type": "variable",
+                "description": DESCRIPTION,
+                "weight": "0.8",
+                "images": [{"src": f"{UPLOADS}/hoodie.jpg"}],
+                "variations": [
+                    {
+                        "sku": "HD-S",
+                        "weight": "0.700",
+                        "image": {"src": f"{UPLOADS}/hoodie-s.jpg"},
+                        "description": "Small size",
+                    },
+                    {"sku": "HD-M"},
+                ],
+            }
+        ]
+    )
+    small_id, medium_id = parent["variations"]
+    # (WooCommerce answers the bare variation with its parent's weight and image)
+    assert double.item(medium_id)["weight"] == "0.8"
+    assert double.item(medium_id)["image"]["src"] == f"{UPLOADS}/hoodie.jpg"
+
+    # When the catalog is read
+    variants = {v[VARIANT_ID]: v for v in _connector(double, sleep).iter_variants()}
+
+    # Then both carry the product's description; each its own weight (the bare one its
+    # parent's) and only its own image: the parent's featured image shown in place of
+    # none does not count as the variation's
+    small, medium = variants[small_id], variants[medium_id]
+    digest = description_digest(DESCRIPTION)
+    assert small[VARIANT_POS["description"]] == medium[VARIANT_POS["description"]] == digest
+    assert (small[VARIANT_POS["weight"]], medium[VARIANT_POS["weight"]]) == ("0.7", "0.8")
+    assert small[VARIANT_POS["image_url"]] == f"{UPLOADS}/hoodie-s.jpg"
+    assert medium[VARIANT_POS["image_url"]] is None
+    assert small[VARIANT_POS["brand"]] is None and small[VARIANT_POS["name"]] == "Hoodie"
+
+
+def test_a_range_import_reads_the_content_of_an_untouched_parent(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given a variation changed in the range under a parent that was not touched, the
+    # parent with a description, a weight and a featured image
+    [quiet] = double.seed(
+        [
+            _variable(
+                "Quiet",
+                2,
+                description=DESCRIPTION,
+                weight="1.5",
+                images=[{"src": f"{UPLOADS}/quiet.jpg"}],
+            )
+        ]
+    )
+    double.set_modified(quiet["variations"][0], datetime(2024, 6, 3, tzinfo=UTC))
+
+    # When the range since SINCE is imported
+    variants = list(_connector(double, sleep).iter_variants(modified_since=SINCE))
+
+    # Then the parent's variations carry its content, asked for by id in the edit context
+    assert {v[VARIANT_ID] for v in variants} == set(quiet["variations"])
+    assert {v[VARIANT_POS["description"]] for v in variants} == {description_digest(DESCRIPTION)}
+    assert {v[VARIANT_POS["weight"]] for v in variants} == {"1.5"}
+    assert {v[VARIANT_POS["image_url"]] for v in variants} == {None}  # the parent's image
+    [lookup] = [t for _, t, _ in double.requests_log() if f"include={quiet['id']}" in t]
+    assert "context=edit" in lookup
+
+
 # -- writing ----------------------------------------------------------------------------------
 def test_a_products_batch_writes_prices_and_stock_of_simple_products(
     double: WooCommerceDouble, sleep: FakeSleep
@@ -375,6 +488,200 @@ def test_a_smaller_batch_limit_on_the_site_splits_the_batch(
         assert results == [(True, "")] * 100
         assert double.batch_sizes() == [100, 50, 25, 25, 50, 25, 25]
         assert all(p["regular_price"] == "11.00" for p in double.products())
+
+
+def test_weight_and_image_go_with_prices_and_read_back_as_the_index_expects(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given a simple product and a variable product with two variations, without images
+    simple, parent = double.seed([_simple(1), _variable("Tee", 2)])
+    connector = _connector(double, sleep)
+    small_id, medium_id = parent["variations"]
+
+    # When weights and images are written with a price
+    products = connector.apply(
+        "products_batch",
+        [
+            _item(
+                simple["id"],
+                simple["id"],
+                price=[1000, 1100],
+                weight=[None, "0.250"],
+                image_url=[None, f"{SUPPLIER}/shirt.jpg"],
+            )
+        ],
+        batch_key="k1",
+    )
+    variations = connector.apply(
+        "variations_batch",
+        [
+            _item(
+                parent["id"], small_id, weight=[None, "0.2"], image_url=[None, f"{SUPPLIER}/s.jpg"]
+            ),
+            _item(parent["id"], medium_id, weight=[None, "1e1"]),
+        ],
+        batch_key="k2",
+    )
+
+    # Then WooCommerce keeps the weight as the supplier wrote it (a spelling it would
+    # mangle goes as a plain decimal) and the image as its own copy of the file
+    assert products == [(True, "")] and variations == [(True, ""), (True, "")]
+    shirt = double.item(simple["id"])
+    assert (shirt["regular_price"], shirt["weight"]) == ("11.00", "0.250")
+    [image] = shirt["images"]
+    assert image["src"].startswith(f"{double.site_url}/wp-content/uploads/")
+    assert image["src"].endswith("/shirt.jpg") and image["id"] > 0
+    assert double.item(small_id)["image"]["src"].endswith("/s.jpg")
+    assert double.item(medium_id)["weight"] == "10"
+    # and a read gives back what the pipeline patched into the index for those writes
+    read = {v[VARIANT_ID]: v for v in connector.iter_variants()}
+    assert read[simple["id"]][VARIANT_POS["weight"]] == index_value("weight", "0.250")
+    assert read[small_id][VARIANT_POS["weight"]] == index_value("weight", "0.2")
+    assert read[medium_id][VARIANT_POS["weight"]] == index_value("weight", "1e1")
+    assert read[simple["id"]][VARIANT_POS["image_url"]] is not None  # has one now
+    assert read[small_id][VARIANT_POS["image_url"]] is not None
+    assert read[medium_id][VARIANT_POS["image_url"]] is None
+
+
+def test_product_fields_write_the_name_and_description_on_the_product(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given a variable product and a simple product
+    parent, simple = double.seed([_variable("Hoodie", 2), _simple(1)])
+    connector = _connector(double, sleep)
+
+    # When their descriptions (one with a new name) are written as product fields
+    results = connector.apply(
+        "product_fields",
+        [
+            _item(parent["id"], parent["variations"][0], description=[None, DESCRIPTION]),
+            _item(simple["id"], simple["id"], name=["Shirt 1", "Tee"], description=[None, "Plain"]),
+        ],
+        batch_key="k",
+    )
+
+    # Then one products/batch request wrote them on the products, the text as sent
+    assert results == [(True, ""), (True, "")]
+    assert _count(double, "POST", "/products/batch") == 1
+    assert double.item(parent["id"], context="edit")["description"] == DESCRIPTION
+    assert double.item(simple["id"], context="edit")["description"] == "Plain"
+    assert double.item(simple["id"])["name"] == "Tee"
+    # and every variation reads back the digest the pipeline patched into the index
+    read = list(connector.iter_variants())
+    by_product = {v[PRODUCT_ID]: v[VARIANT_POS["description"]] for v in read}
+    assert by_product[parent["id"]] == index_value("description", DESCRIPTION)
+    assert by_product[simple["id"]] == index_value("description", "Plain")
+
+
+def test_a_simple_products_image_replaces_its_gallery(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given a simple product with a featured image and two gallery images
+    gallery = [{"src": f"{UPLOADS}/{n}.jpg"} for n in ("front", "side", "back")]
+    [product] = double.seed([_simple(1, images=gallery)])
+
+    # When a (full sync's) image is written
+    results = _connector(double, sleep).apply(
+        "products_batch",
+        [
+            _item(
+                product["id"],
+                product["id"],
+                image_url=[f"{UPLOADS}/front.jpg", f"{SUPPLIER}/new.jpg"],
+            )
+        ],
+        batch_key="k",
+    )
+
+    # Then WooCommerce's images list replaced the featured image and the gallery
+    assert results == [(True, "")]
+    [only] = double.item(product["id"])["images"]
+    assert only["src"].endswith("/new.jpg")
+
+
+def test_an_image_the_shop_cannot_fetch_fails_its_item_but_the_rest_is_written(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given three products, two of them to get an image the shop cannot download
+    a, b, c = double.seed([_simple(1), _simple(2), _simple(3)])
+    broken = f"{SUPPLIER}/gone.jpg"
+    double.break_image_url(broken)
+    items = [
+        _item(a["id"], a["id"], price=[1000, 1500], image_url=[None, broken]),
+        _item(b["id"], b["id"], image_url=[None, broken]),
+        _item(c["id"], c["id"], price=[1000, 1700]),
+    ]
+
+    # When they are applied in one batch
+    results = _connector(double, sleep).apply("products_batch", items, batch_key="k")
+
+    # Then the item with other changes was written without the image (and says so), the
+    # image-only item failed with WooCommerce's reason, the last one was written
+    assert [ok for ok, _ in results] == [False, False, True]
+    assert f"Error getting remote image {broken}" in results[0][1]
+    assert "woocommerce_product_image_upload_error" in results[0][1]
+    assert "other changes were written without the image" in results[0][1]
+    assert "Error getting remote image" in results[1][1]
+    assert "without the image" not in results[1][1]
+    assert double.item(a["id"])["regular_price"] == "15.00"
+    assert double.item(a["id"])["images"] == [] and double.item(b["id"])["images"] == []
+    assert double.item(c["id"])["regular_price"] == "17.00"
+    # in two requests: the batch, then the one item again without its image
+    assert double.batch_sizes() == [3, 1]
+
+
+def test_a_variations_unfetchable_image_is_retried_without_it(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    [parent] = double.seed([_variable("Tee", 1)])
+    [vid] = parent["variations"]
+    double.break_image_url(f"{SUPPLIER}/x.jpg", reason="cURL error 28: Operation timed out")
+    [result] = _connector(double, sleep).apply(
+        "variations_batch",
+        [_item(parent["id"], vid, stock=[0, 4], image_url=[None, f"{SUPPLIER}/x.jpg"])],
+        batch_key="k",
+    )
+    assert result[0] is False
+    assert "woocommerce_variation_image_upload_error" in result[1]
+    assert "Operation timed out" in result[1]
+    assert double.item(vid)["stock_quantity"] == 4
+
+
+def test_fields_an_operation_cannot_carry_fail_their_item_unsent(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given a product, items with a brand and a description on the wrong operation
+    [p] = double.seed([_simple(1)])
+    connector = _connector(double, sleep)
+
+    # When they are applied / Then each fails alone, and nothing reaches the shop
+    [brand] = connector.apply(
+        "product_fields", [_item(p["id"], p["id"], brand=[None, "Acme"])], batch_key="k"
+    )
+    [description] = connector.apply(
+        "products_batch", [_item(p["id"], p["id"], description=[None, "x"])], batch_key="k"
+    )
+    [weight] = connector.apply(
+        "products_batch", [_item(p["id"], p["id"], weight=[None, "heavy"])], batch_key="k"
+    )
+    assert brand == (False, "WooCommerce cannot write brand with product_fields")
+    assert description == (False, "WooCommerce cannot write description with products_batch")
+    assert weight[0] is False and "decimal number" in weight[1]
+    assert double.requests_log() == []
+
+
+@pytest.mark.parametrize(
+    ("value", "sent"),
+    [("0.250", "0.250"), ("12", "12"), (".5", "0.5"), ("1e3", "1000"), ("1_000", "1000"), (2, "2")],
+)
+def test_a_weight_is_sent_as_written_when_woocommerce_keeps_it_so(value: object, sent: str) -> None:
+    assert weight_text(value) == sent
+
+
+@pytest.mark.parametrize("value", ["heavy", "-1", "nan", ""])
+def test_a_weight_that_is_no_decimal_number_is_refused(value: str) -> None:
+    with pytest.raises(ValueError, match="decimal number"):
+        weight_text(value)
 
 
 # -- faults -----------------------------------------------------------------------------------

@@ -7,17 +7,20 @@ import io
 import pytest
 
 from feedsync.domain.catalog import CatalogIndex
-from feedsync.domain.fields import Variant
+from feedsync.domain.fields import NO_CONTENT, Variant
 
+SHIRT = ("d1b2c3", "Acme", "0.25", "https://cdn.example/a1.jpg")
 VARIANTS: list[Variant] = [
-    (1, 11, "A1", "0001", 1299, None, 1500, 700, 4, "Shirt, red", "2026-11-01T10:00:00Z", None),
-    (1, 12, "A2", "0002", 1299, 999, None, None, 0, 'Shirt "blue"\nsecond line', None, None),
-    (2, 21, "B1", None, 50, None, None, None, None, None, None, "gid-item-21"),
-    (3, 31, None, "0003", None, None, None, None, 7, "  padded name  ", None, None),
-    (4, 41, "DUP", "0004", 100, None, None, None, 1, "x", None, None),
-    (5, 51, "DUP", "0004", 200, None, None, None, 1, "y", None, None),
-    (6, 61, "BIG", None, 10**15, None, None, None, 10**6, "é ü 中", None, None),
-]
+    (1, 11, "A1", "0001", 1299, None, 1500, 700, 4, "Shirt, red", "2026-11-01T10:00:00Z", None,
+     *SHIRT),
+    (1, 12, "A2", "0002", 1299, 999, None, None, 0, 'Shirt "blue"\nsecond line', None, None,
+     "d1b2c3", "Acme", None, None),
+    (2, 21, "B1", None, 50, None, None, None, None, None, None, "gid-item-21", *NO_CONTENT),
+    (3, 31, None, "0003", None, None, None, None, 7, "  padded name  ", None, None, *NO_CONTENT),
+    (4, 41, "DUP", "0004", 100, None, None, None, 1, "x", None, None, *NO_CONTENT),
+    (5, 51, "DUP", "0004", 200, None, None, None, 1, "y", None, None, *NO_CONTENT),
+    (6, 61, "BIG", None, 10**15, None, None, None, 10**6, "é ü 中", None, None, *NO_CONTENT),
+]  # fmt: skip
 
 
 def test_lookups_by_sku_and_barcode() -> None:
@@ -72,7 +75,7 @@ def test_dump_load_round_trip_is_exact() -> None:
     assert loaded.ambiguous_skus == index.ambiguous_skus
     assert buf.getvalue().splitlines()[0] == (
         "product_id,variant_id,sku,barcode,price,sale_price,retail_price,cost_price,stock,name,"
-        "modified,ref"
+        "modified,ref,description,brand,weight,image_url"
     )
 
 
@@ -81,7 +84,22 @@ def test_a_snapshot_from_before_modified_times_still_loads() -> None:
     header = "product_id,variant_id,sku,barcode,price,sale_price,retail_price,cost_price,stock,name"
     # When loaded, Then its variants read with None for both
     loaded = CatalogIndex.load(io.StringIO(f"{header}\n1,2,A,,100,,,,1,x\n"))
-    assert loaded.variants == [(1, 2, "A", None, 100, None, None, None, 1, "x", None, None)]
+    assert loaded.variants == [
+        (1, 2, "A", None, 100, None, None, None, 1, "x", None, None, *NO_CONTENT)
+    ]
+
+
+def test_a_snapshot_from_before_content_fields_still_loads() -> None:
+    # Given a snapshot written before the index kept content fields
+    header = (
+        "product_id,variant_id,sku,barcode,price,sale_price,retail_price,cost_price,stock,name,"
+        "modified,ref"
+    )
+    # When loaded, Then its variants read with no content
+    loaded = CatalogIndex.load(io.StringIO(f"{header}\n1,2,A,,100,,,,1,x,2026-01-01,r\n"))
+    assert loaded.variants == [
+        (1, 2, "A", None, 100, None, None, None, 1, "x", "2026-01-01", "r", *NO_CONTENT)
+    ]
 
 
 def test_merging_a_refresh_replaces_whole_products() -> None:

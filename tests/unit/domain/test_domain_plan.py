@@ -104,7 +104,7 @@ def test_woocommerce_routes_simple_products_and_variations_apart() -> None:
     assert [(b["op"], [i["variant_id"] for i in b["items"]]) for b in shard] == [
         ("products_batch", [5]),
         ("variations_batch", [91, 92]),
-        ("product_names", [5]),
+        ("product_fields", [5]),
     ]
     assert shard[0]["items"][0]["changes"] == {"price": [1, 2]}
     assert shard[2]["items"][0]["changes"] == {"name": ["a", "b"]}
@@ -119,7 +119,7 @@ def test_a_variation_name_is_a_product_level_item_of_the_parent() -> None:
     [[batch]] = plan(outs, woocommerce())
     # Then one products/batch item for the parent, marked product-level, carries both rows
     [item] = batch["items"]
-    assert batch["op"] == "product_names" and item["product_level"] is True
+    assert batch["op"] == "product_fields" and item["product_level"] is True
     assert item["product_id"] == 9 and item["rows"] == [2, 3]
 
 

@@ -181,7 +181,7 @@ def test_counts_are_written_when_the_consumer_stops_early() -> None:
     "kwargs",
     [
         {"match_by": "name", "fields": ("price",)},
-        {"match_by": "sku", "fields": ("description",)},
+        {"match_by": "sku", "fields": ("modified",)},
         {"match_by": "sku", "fields": ()},
         {"match_by": "sku", "fields": ("price", "price")},
         {"match_by": "sku", "fields": ("price",), "mode": "merge"},

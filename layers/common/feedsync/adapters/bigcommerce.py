@@ -1,11 +1,25 @@
 """BigCommerce v3 connector (``ports.StoreConnector``) at the platform's own limits.
 
-Reads ``GET /catalog/products?include=variants`` (250 products per page), optionally
-only the products modified in a range (``date_modified:min`` / ``:max``). Writes, as
-the capabilities declare:
+Reads ``GET /catalog/products?include=variants,primary_image`` (250 products per
+page), optionally only the products modified in a range (``date_modified:min`` /
+``:max``). Content is read as ``domain.content`` keeps it in the index:
 
-* ``variants``  -> ``PUT /catalog/variants``, 50 per request (prices, stock);
-* ``products``  -> ``PUT /catalog/products``, 10 per request (name);
+* description: the digest of the product's ``description``;
+* brand: the name of the product's ``brand_id`` (products carry the id only), from
+  ``GET /catalog/brands``, read once per import, the first time a product has a brand;
+* weight: the variant's ``weight``, or the product's when it is null (the variant
+  inherits it), as canonical decimal text;
+* image: the variant's ``image_url`` ("" is none). A product without options shows its
+  product images: its base variant counts as having an image when the product has a
+  primary image, so a partial sync does not add one.
+
+Writes, as the capabilities declare:
+
+* ``variants``  -> ``PUT /catalog/variants``, 50 per request (prices, stock, weight,
+  image URL: the platform downloads the image and answers its own copy's URL);
+* ``products``  -> ``PUT /catalog/products``, 10 per request (name, description, brand
+  as ``brand_name``: the platform attaches the product to that brand, creating it when
+  the store has none of that name);
 * ``inventory`` -> ``PUT /inventory/adjustments/absolute``, 2,000 per request (stock
   at a location; the platform takes one such request per store at a time).
 
@@ -31,12 +45,14 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 import requests
 
 from feedsync.core.ports import ItemResult, PlanItem, RateBudget
 from feedsync.domain import capabilities as caps
+from feedsync.domain.content import canonical_weight, description_digest
 from feedsync.domain.fields import Variant
 from feedsync.domain.money import amount_to_cents
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
@@ -44,6 +60,7 @@ from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 JSON = dict[str, Any]
 
 DEFAULT_LOCATION_ID = 1  # BigCommerce's default location
+MAX_BRAND_NAME = 255  # a brand's name, as the Brands API takes it
 _MONEY_FIELDS = ("price", "sale_price", "retail_price", "cost_price")
 _VARIANT_API = {
     "price": "price",
@@ -112,6 +129,7 @@ class BigCommerceConnector:
     """One store, addressed by its v3 API URL (``https://api.bigcommerce.com/stores/H/v3``)."""
 
     page_limit = 250
+    brands_page_limit = 250
     max_throttle_waits = 20  # consecutive 429s carrying a reset time before giving up
     backoff_base_s = 0.5
     backoff_cap_s = 30.0
@@ -155,17 +173,18 @@ class BigCommerceConnector:
         Money in cents; ``modified`` is the product's ``date_modified`` as the
         platform writes it. Both range ends are inclusive, at whole seconds.
         """
-        params: dict[str, Any] = {"include": "variants", "limit": self.page_limit}
+        params: dict[str, Any] = {"include": "variants,primary_image", "limit": self.page_limit}
         if modified_since is not None:
             params["date_modified:min"] = to_query_time(modified_since)
         if modified_until is not None:
             params["date_modified:max"] = to_query_time(modified_until)
+        brands = _BrandNames(self._read_brands)
         page = 1
         while True:
             body = self._get_json("/catalog/products", {**params, "page": page})
             products = body.get("data") or []
             for product in products:
-                yield from self._product_variants(product)
+                yield from self._product_variants(product, brands)
             pagination = (body.get("meta") or {}).get("pagination") or {}
             total_pages = pagination.get("total_pages")
             if not products:
@@ -177,12 +196,38 @@ class BigCommerceConnector:
                 return
             page += 1
 
-    def _product_variants(self, product: JSON) -> Iterator[Variant]:
+    def _read_brands(self) -> dict[int, str]:
+        """Every brand of the store, id -> name (``GET /catalog/brands``, all pages)."""
+        names: dict[int, str] = {}
+        page = 1
+        while True:
+            params = {"limit": self.brands_page_limit, "page": page}
+            body = self._get_json("/catalog/brands", params)
+            brands = body.get("data") or []
+            for brand in brands:
+                if isinstance(brand, dict) and brand.get("id") is not None:
+                    names[int(brand["id"])] = str(brand.get("name") or "")
+            pagination = (body.get("meta") or {}).get("pagination") or {}
+            total_pages = pagination.get("total_pages")
+            if not brands or (isinstance(total_pages, int) and page >= total_pages):
+                return names
+            if not isinstance(total_pages, int) and len(brands) < self.brands_page_limit:
+                return names
+            page += 1
+
+    def _product_variants(self, product: JSON, brands: _BrandNames) -> Iterator[Variant]:
         pid = int(product["id"])
         name = product.get("name")
         modified = product.get("date_modified")
         modified = str(modified) if modified else None
         tracking = product.get("inventory_tracking")
+        description = product.get("description")
+        digest = description_digest(description if isinstance(description, str) else None)
+        brand = brands.name(product.get("brand_id"))
+        product_weight = canonical_weight(product.get("weight"))
+        # A product without options is its base variant: the product's images are its own.
+        product_image = _image_of(product.get("primary_image"))
+        base_id = product.get("base_variant_id")
         # A variant money field that is null inherits the product's value; on the
         # product, 0 means "not set" for sale/retail/cost price.
         inherited: dict[str, int | None] = {}
@@ -196,6 +241,10 @@ class BigCommerceConnector:
                 value = self._money(variant, key, pid, vid)
                 money.append(inherited[key] if value is None else value)
             stock = variant.get("inventory_level")
+            weight = variant.get("weight")
+            image = variant.get("image_url") or None
+            if image is None and (vid == base_id or not variant.get("option_values")):
+                image = product_image
             yield (
                 pid,
                 vid,
@@ -210,6 +259,10 @@ class BigCommerceConnector:
                 modified,
                 # Stock tracked on the product is adjusted by product id, not variant id.
                 "product" if tracking == "product" else None,
+                digest,
+                brand,
+                product_weight if weight is None else canonical_weight(weight),
+                image if isinstance(image, str) else None,
             )
 
     def _money(self, obj: JSON, key: str, pid: int, vid: int | None = None) -> int | None:
@@ -290,15 +343,44 @@ class BigCommerceConnector:
                     if value is None:
                         return payload, "no stock value to write"
                     payload["inventory_level"] = int(value)
+                elif name == "weight":
+                    weight = _weight_number(value)
+                    if weight is None:
+                        return payload, f"not a weight BigCommerce takes (a number >= 0): {value!r}"
+                    payload["weight"] = weight
+                elif name == "image_url":
+                    if not isinstance(value, str) or not value.strip():
+                        return payload, "no image URL to write"
+                    payload["image_url"] = value.strip()
                 else:
                     payload[_VARIANT_API[name]] = from_cents(None if value is None else int(value))
             return payload, ""
         if op == "products":
             payload = {"id": int(item["product_id"])}
-            title = new.get("name")
-            if not isinstance(title, str) or not title.strip():
-                return payload, "BigCommerce needs a product name: an empty name is not written"
-            payload["name"] = title
+            if "name" in new:
+                title = new["name"]
+                if not isinstance(title, str) or not title.strip():
+                    return payload, "BigCommerce needs a product name: an empty name is not written"
+                payload["name"] = title
+            if "description" in new:
+                text = new["description"]
+                if not isinstance(text, str):
+                    return payload, "no description to write"
+                payload["description"] = text
+            if "brand" in new:
+                brand = new["brand"]
+                if not isinstance(brand, str) or not brand.strip():
+                    return payload, "no brand to write: an empty brand name is not written"
+                if len(brand) > MAX_BRAND_NAME:
+                    return payload, (
+                        f"BigCommerce brand names are at most {MAX_BRAND_NAME} characters "
+                        f"(this one has {len(brand):,})"
+                    )
+                # The platform attaches the product to the brand of that name (letter case
+                # aside), creating it when the store has none.
+                payload["brand_name"] = brand
+            if len(payload) == 1:
+                return payload, "nothing to write"
             return payload, ""
         # inventory: one absolute quantity at one location, by the id that tracks the stock
         if item.get("ref") == "product" and item.get("product_id") is not None:
@@ -551,6 +633,50 @@ class BigCommerceConnector:
             f"BigCommerce store {self.api_url}: {method} {path} was rejected with HTTP "
             f"{response.status_code}: {_error_text(response)}"
         )
+
+
+class _BrandNames:
+    """Brand names by id for one import: all brands are read the first time a product
+    has one, and read again (once) when a product names a brand made since."""
+
+    def __init__(self, read: Callable[[], dict[int, str]]) -> None:
+        self._read = read
+        self._names: dict[int, str] | None = None
+        self._reread = False
+
+    def name(self, brand_id: Any) -> str | None:
+        if isinstance(brand_id, bool) or not isinstance(brand_id, int) or brand_id <= 0:
+            return None  # 0: the product has no brand
+        if self._names is None:
+            self._names = self._read()
+        found = self._names.get(brand_id)
+        if found is None and not self._reread:
+            self._reread = True
+            self._names = self._read()
+            found = self._names.get(brand_id)
+        return found or None
+
+
+def _image_of(image: Any) -> str | None:
+    """The URL of a product image object (``primary_image``), None when there is none."""
+    if not isinstance(image, dict):
+        return None
+    for key in ("url_standard", "url_zoom", "image_url"):
+        url = image.get(key)
+        if isinstance(url, str) and url:
+            return url
+    return None
+
+
+def _weight_number(value: Any) -> float | None:
+    """A weight as decimal text ("0.250") -> the JSON number the API takes; None if bad."""
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number < 0:
+        return None
+    return float(number)
 
 
 def _rate_headers(

@@ -1,4 +1,4 @@
-"""Shopify Admin GraphQL connector: read variants, write prices, costs and stock.
+"""Shopify Admin GraphQL connector: read variants, write prices, costs, stock and content.
 
 Stock is the ``available`` quantity at one location (the constructor's ``location``, else
 the shop's primary location, looked up once), not ``inventoryQuantity`` (all locations
@@ -11,10 +11,22 @@ with ``__parentId``): about 15 points whatever the catalog's size, against ~23 p
 4-variant product paged. A bulk query already running (Shopify allows one per shop) or one
 that fails or is refused falls back to pages; ``last_read`` says which path a read took.
 Ranged reads (incremental refresh) page through ``products`` (with their variants; a product
-with more variants than a page holds is completed with ``product(id).variants``). Writes:
+with more variants than a page holds is completed with ``product(id).variants``).
+
+Content, as ``domain.content`` keeps it in the index: the product's ``descriptionHtml`` as
+its digest, ``vendor`` as the brand, the variant's ``image.url`` (the copy Shopify hosts,
+None without an image) and its ``inventoryItem.measurement.weight`` as canonical decimal
+text in the shop's ``weightUnit`` (a weight kept in another unit is converted). Weights are
+written in that unit too, so what is written reads back the same. Writes:
 
 * ``variants_bulk``: ``productVariantsBulkUpdate`` for one product, ``allowPartialUpdates``;
-  userErrors name ``["variants", "<i>", ...]``, so each bad variant fails alone.
+  userErrors name ``["variants", "<i>", ...]``, so each bad variant fails alone. A weight goes
+  as ``inventoryItem.measurement.weight`` (value and the shop's unit); an image as the
+  mutation's ``media`` (one ``IMAGE`` per URL, which Shopify fetches and hosts) plus the
+  variant's ``mediaSrc`` naming it; an error on ``["media", "<j>", ...]`` fails the variants
+  that named that URL.
+* ``product_update``: ``productUpdate`` of one product's ``title``, ``descriptionHtml`` and
+  ``vendor`` (name, description, brand); its userErrors are that item's result.
 * ``inventory_set``: ``inventorySetQuantities`` (``available``, reason ``correction``) with
   ``compareQuantity`` = the stock we last read, so a sale in between is not overwritten. The
   mutation is all-or-nothing, so items with userErrors are dropped and the rest re-sent; a
@@ -45,12 +57,14 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from typing import IO, Any, cast
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any, Final, cast
 from urllib.parse import quote, urlsplit
 
 import requests
 
 from feedsync.domain import capabilities as _capabilities
+from feedsync.domain.content import canonical_weight, description_digest
 from feedsync.domain.fields import Variant
 from feedsync.domain.money import amount_to_cents
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
@@ -58,6 +72,8 @@ from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 JSON = dict[str, Any]
 PlanItem = dict[str, Any]
 ItemResult = tuple[bool, str]
+# What a variant takes from its product: title, updatedAt, description digest, vendor.
+ProductFields = tuple[str | None, str | None, str | None, str | None]
 
 API_VERSION = "2025-01"  # the schema file is 'unstable' of 2024-12-18; 2025-01 was then current
 _TRANSIENT_EXCEPTIONS = (
@@ -75,9 +91,11 @@ fragment FeedsyncVariant on ProductVariant {
   barcode
   price
   compareAtPrice
+  image { url }
   inventoryItem {
     id
     unitCost { amount }
+    measurement { weight { value unit } }
     inventoryLevel(locationId: $location) { quantities(names: ["available"]) { name quantity } }
   }
 }
@@ -87,12 +105,15 @@ PRODUCTS_QUERY = (
 query FeedsyncProducts(
   $first: Int!, $after: String, $query: String, $variants: Int!, $location: ID!
 ) {
+  shop { weightUnit }
   products(first: $first, after: $after, query: $query, sortKey: ID) {
     pageInfo { hasNextPage endCursor }
     nodes {
       id
       title
       updatedAt
+      descriptionHtml
+      vendor
       variants(first: $variants) {
         pageInfo { hasNextPage endCursor }
         nodes { ...FeedsyncVariant }
@@ -117,10 +138,22 @@ query FeedsyncProductVariants($id: ID!, $first: Int!, $after: String, $location:
     + _VARIANT_FIELDS
 )
 PRIMARY_LOCATION_QUERY = "query FeedsyncPrimaryLocation { location { id } }"
+SHOP_QUERY = "query FeedsyncShop { shop { weightUnit } }"
 VARIANTS_BULK_UPDATE = """
-mutation FeedsyncVariantsBulkUpdate($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
-  productVariantsBulkUpdate(productId: $productId, variants: $variants, allowPartialUpdates: true) {
+mutation FeedsyncVariantsBulkUpdate(
+  $productId: ID!, $variants: [ProductVariantsBulkInput!]!, $media: [CreateMediaInput!]
+) {
+  productVariantsBulkUpdate(
+    productId: $productId, variants: $variants, media: $media, allowPartialUpdates: true
+  ) {
     userErrors { field message code }
+  }
+}
+"""
+PRODUCT_UPDATE = """
+mutation FeedsyncProductUpdate($product: ProductUpdateInput!) {
+  productUpdate(product: $product) {
+    userErrors { field message }
   }
 }
 """
@@ -186,6 +219,8 @@ query FeedsyncBulkProducts {
         id
         title
         updatedAt
+        descriptionHtml
+        vendor
         variants {
           edges {
             node {
@@ -194,9 +229,11 @@ query FeedsyncBulkProducts {
               barcode
               price
               compareAtPrice
+              image { url }
               inventoryItem {
                 id
                 unitCost { amount }
+                measurement { weight { value unit } }
                 inventoryLevel(locationId: "gid://shopify/Location/0") {
                   quantities(names: ["available"]) { name quantity }
                 }
@@ -229,6 +266,53 @@ def from_cents(cents: int | None) -> str | None:
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
+# Grams in one of each ``WeightUnit`` (the international pound and ounce).
+_GRAMS_PER: Final = {
+    "GRAMS": Decimal(1),
+    "KILOGRAMS": Decimal(1000),
+    "OUNCES": Decimal("28.349523125"),
+    "POUNDS": Decimal("453.59237"),
+}
+_CONVERTED_PLACES: Final = Decimal("0.000001")  # a converted weight, to a millionth
+# Canonical product field -> its ProductUpdateInput field.
+_PRODUCT_INPUT: Final = {"name": "title", "description": "descriptionHtml", "brand": "vendor"}
+
+
+def read_weight(weight: JSON | None, unit: str | None) -> str | None:
+    """A ``Weight`` (``{"value": 0.25, "unit": "KILOGRAMS"}``) as the index keeps it:
+    canonical decimal text in ``unit`` (the shop's), converted from the weight's own unit
+    when Shopify keeps it in another; None without a weight."""
+    if not weight or weight.get("value") is None:
+        return None
+    try:
+        value = Decimal(str(weight["value"]))
+        have = weight.get("unit")
+        if unit and have != unit and have in _GRAMS_PER and unit in _GRAMS_PER:
+            value = (value * _GRAMS_PER[have] / _GRAMS_PER[unit]).quantize(_CONVERTED_PLACES)
+    except (InvalidOperation, ArithmeticError):
+        return None
+    return canonical_weight(value)
+
+
+def weight_input(value: Any, unit: str) -> JSON | None:
+    """The ``WeightInput`` for a feed weight (decimal text in the shop's unit, e.g. "0.250");
+    None when it is not a weight. Shopify's ``value`` is a Float: the canonical decimal
+    converts exactly back and forth for any weight a feed carries (15 significant digits)."""
+    canonical = canonical_weight(value)
+    if canonical is None or Decimal(canonical) < 0:
+        return None
+    return {"value": float(canonical), "unit": unit}
+
+
+def _product_fields(product: JSON) -> ProductFields:
+    return (
+        product.get("title"),
+        product.get("updatedAt"),
+        description_digest(product.get("descriptionHtml")),
+        product.get("vendor") or None,
+    )
+
+
 def bulk_products_query(location_gid: str) -> str:
     """The bulk query of every product and variant, stock at ``location_gid``."""
     return BULK_PRODUCTS_QUERY.replace(_LOCATION_SLOT, json.dumps(location_gid))
@@ -251,13 +335,14 @@ def _search_time(moment: datetime) -> str:
 class ShopifyConnector:
     """One shop (``https://{shop}.myshopify.com``), authenticated by an Admin API token."""
 
-    # Read page sizes: a variant costs 5 (itself, inventoryItem, unitCost, inventoryLevel,
-    # quantities), so products(30) x variants(6) asks 2 + 30 x (1 + 2 + 6 x 5) = 992 points,
-    # under the 1,000 single-query limit; longer products are completed 199 variants at a time
-    # (3 + 199 x 5 = 998).
-    page_products = 30
+    # Read page sizes: a variant costs 8 (itself, image, inventoryItem, unitCost, measurement,
+    # weight, inventoryLevel, quantities), so shop + products(19) x variants(6) asks
+    # 1 + 2 + 19 x (1 + 2 + 6 x 8) = 972 points, under the 1,000 single-query limit; longer
+    # products are completed 124 variants at a time (3 + 124 x 8 = 995).
+    page_products = 19
     page_variants = 6
-    variant_page = 199
+    variant_page = 124
+    variant_cost = 8
     spool_bytes = 16 * 1024 * 1024  # a bulk result larger than this is spooled to disk
     max_batch = 250
     max_bulk_lines_variants = 250
@@ -298,6 +383,7 @@ class ShopifyConnector:
         self.last_read = ""  # "bulk", "pages" or "pages (<why the bulk query was not used>)"
         self._random = random.Random()
         self._primary_location: str | None = None
+        self._weight_unit: str | None = None  # the shop's, once looked up
         # Bucket as last reported, and the costs each document was last charged.
         self._bucket: tuple[float, float, float, float] | None = None  # avail, max, rate, t
         self._waited_s = 0.0
@@ -326,6 +412,7 @@ class ShopifyConnector:
             if not isinstance(result, str):
                 self.last_read = "bulk"
                 with result:
+                    self.weight_unit()
                     yield from self._variants_from_jsonl(result)
                 return
             self.last_read = f"pages ({result})"
@@ -348,9 +435,12 @@ class ShopifyConnector:
             "query": " ".join(terms) or None,
             "location": location,
         }
-        estimate = 2 + self.page_products * (3 + 5 * self.page_variants)
+        estimate = 3 + self.page_products * (3 + self.variant_cost * self.page_variants)
         while True:
             data = self._graphql(PRODUCTS_QUERY, variables, "FeedsyncProducts", estimate)
+            shop = data.get("shop") or {}
+            if shop.get("weightUnit"):  # each page says it: no look-up of its own
+                self._weight_unit = str(shop["weightUnit"])
             products = data["products"]
             for product in products["nodes"]:
                 yield from self._product_variants(product, location)
@@ -361,12 +451,11 @@ class ShopifyConnector:
 
     def _product_variants(self, product: JSON, location: str) -> Iterator[Variant]:
         pid = gid_number(product["id"])
-        title = product.get("title")
-        modified = product.get("updatedAt")
+        fields = _product_fields(product)
         connection = product["variants"]
         while True:
             for v in connection["nodes"]:
-                yield self._variant(pid, title, modified, v)
+                yield self._variant(pid, fields, v)
             page = connection["pageInfo"]
             if not page["hasNextPage"]:
                 return
@@ -379,7 +468,7 @@ class ShopifyConnector:
                     "location": location,
                 },
                 "FeedsyncProductVariants",
-                3 + 5 * self.variant_page,
+                3 + self.variant_cost * self.variant_page,
             )
             if data.get("product") is None:  # deleted while we were reading
                 return
@@ -422,7 +511,7 @@ class ShopifyConnector:
     def _variants_from_jsonl(self, lines: Iterable[bytes]) -> Iterator[Variant]:
         """Variants from the bulk query's lines: a product line comes before its variants'
         lines, which name it with ``__parentId`` (a variant seen first waits for it)."""
-        products: dict[str, tuple[str | None, str | None]] = {}
+        products: dict[str, ProductFields] = {}
         waiting: dict[str, list[JSON]] = {}
         for raw in lines:
             if not raw.strip():
@@ -431,19 +520,20 @@ class ShopifyConnector:
             parent = entry.get("__parentId")
             if parent is None:
                 key = str(entry.get("id"))
-                products[key] = (entry.get("title"), entry.get("updatedAt"))
+                products[key] = _product_fields(entry)
                 for early in waiting.pop(key, []):
-                    yield self._variant(gid_number(key), *products[key], early)
+                    yield self._variant(gid_number(key), products[key], early)
             elif parent in products:
-                yield self._variant(gid_number(parent), *products[parent], entry)
+                yield self._variant(gid_number(parent), products[parent], entry)
             else:
                 waiting.setdefault(parent, []).append(entry)
         for parent, orphans in waiting.items():  # product line missing: keep what is known
             for entry in orphans:
-                yield self._variant(gid_number(parent), None, None, entry)
+                yield self._variant(gid_number(parent), (None, None, None, None), entry)
 
-    def _variant(self, pid: int, title: str | None, modified: str | None, v: JSON) -> Variant:
+    def _variant(self, pid: int, product: ProductFields, v: JSON) -> Variant:
         vid = gid_number(v["id"])
+        title, modified, description, brand = product
         item = v.get("inventoryItem") or {}
         cost = (item.get("unitCost") or {}).get("amount")
         try:
@@ -474,7 +564,23 @@ class ShopifyConnector:
             title,
             modified,
             str(gid_number(item["id"])) if item.get("id") else None,
+            description,
+            brand,
+            read_weight((item.get("measurement") or {}).get("weight"), self._weight_unit),
+            (v.get("image") or {}).get("url") or None,
         )
+
+    def weight_unit(self) -> str:
+        """The shop's ``weightUnit`` (feed weights are in it), looked up once."""
+        if self._weight_unit is None:
+            data = self._graphql(SHOP_QUERY, {}, "FeedsyncShop", 1)
+            unit = (data.get("shop") or {}).get("weightUnit")
+            if not unit:
+                raise StoreRequestError(
+                    f"Shopify store {self.shop_url} did not say its weight unit"
+                )
+            self._weight_unit = str(unit)
+        return self._weight_unit
 
     # -- writing ----------------------------------------------------------------------------
     def apply(
@@ -492,25 +598,55 @@ class ShopifyConnector:
             return self._inventory_set(items, batch_key, location)
         if op == "variants_bulk_operation":
             return self._variants_bulk_operation(items, batch_key)
+        if op == "product_update":
+            return [self._product_update(item) for item in items]
         raise ValueError(f"shopify has no write operation {op!r}")
 
+    def _variant_inputs(self, items: list[PlanItem]) -> list[JSON | str]:
+        """Each item's ProductVariantsBulkInput, or why it cannot be sent; the shop's weight
+        unit is looked up (once) only when a weight is written."""
+        weights = any("weight" in (item.get("changes") or {}) for item in items)
+        unit = self.weight_unit() if weights else None
+        return [self._variant_input(item, unit) for item in items]
+
     @staticmethod
-    def _variant_input(item: PlanItem) -> JSON | str:
+    def _variant_input(item: PlanItem, weight_unit: str | None = None) -> JSON | str:
         """The ProductVariantsBulkInput for an item, or why it cannot be sent."""
         payload: JSON = {"id": gid("ProductVariant", int(item["variant_id"]))}
         for name, change in (item.get("changes") or {}).items():
-            new = None if change[1] is None else int(change[1])
+            new = change[1]
             if name == "price":
                 if new is None:
                     return "Shopify requires a price: it cannot be emptied"
-                payload["price"] = from_cents(new)
+                payload["price"] = from_cents(int(new))
             elif name == "retail_price":
-                payload["compareAtPrice"] = from_cents(new)
+                payload["compareAtPrice"] = None if new is None else from_cents(int(new))
             elif name == "cost_price":
-                payload["inventoryItem"] = {"cost": from_cents(new)}
+                cost = None if new is None else from_cents(int(new))
+                payload.setdefault("inventoryItem", {})["cost"] = cost
+            elif name == "weight":
+                weight = None if weight_unit is None else weight_input(new, weight_unit)
+                if weight is None:
+                    return f"{new!r} is not a weight Shopify takes (a number >= 0)"
+                payload.setdefault("inventoryItem", {})["measurement"] = {"weight": weight}
+            elif name == "image_url":
+                if not new:
+                    return "an image cannot be removed by a sync"
+                payload["mediaSrc"] = [str(new)]
             else:
                 raise ValueError(f"variant field {name!r} is not writable with variants_bulk")
         return payload
+
+    @staticmethod
+    def _product_variables(pid: int, variants: list[JSON]) -> JSON:
+        """productVariantsBulkUpdate's variables for one product: the variants and, for the
+        images they name, one new IMAGE media per URL (Shopify fetches and hosts it, then
+        ``mediaSrc`` ties it to the variants)."""
+        variables: JSON = {"productId": gid("Product", pid), "variants": variants}
+        urls = list(dict.fromkeys(url for v in variants for url in v.get("mediaSrc") or ()))
+        if urls:
+            variables["media"] = [{"originalSource": u, "mediaContentType": "IMAGE"} for u in urls]
+        return variables
 
     def _variants_bulk(self, items: list[PlanItem]) -> list[ItemResult]:
         products = {int(i["product_id"]) for i in items}
@@ -519,8 +655,7 @@ class ShopifyConnector:
         results: list[ItemResult] = [(True, "")] * len(items)
         sent: list[int] = []
         variants: list[JSON] = []
-        for i, item in enumerate(items):
-            payload = self._variant_input(item)
+        for i, payload in enumerate(self._variant_inputs(items)):
             if isinstance(payload, str):
                 results[i] = (False, payload)
             else:
@@ -528,34 +663,64 @@ class ShopifyConnector:
                 variants.append(payload)
         if not variants:
             return results
-        data = self._graphql(
-            VARIANTS_BULK_UPDATE,
-            {"productId": gid("Product", products.pop()), "variants": variants},
-            "FeedsyncVariantsBulkUpdate",
-            10,
-        )
+        variables = self._product_variables(products.pop(), variants)
+        data = self._graphql(VARIANTS_BULK_UPDATE, variables, "FeedsyncVariantsBulkUpdate", 10)
         errors = (data.get("productVariantsBulkUpdate") or {}).get("userErrors") or []
-        self._map_variant_errors(errors, sent, results)
+        self._map_variant_errors(errors, sent, variables, results)
         return results
 
     @staticmethod
-    def _map_variant_errors(errors: list[JSON], sent: list[int], results: list[ItemResult]) -> None:
-        """userErrors (``field: ["variants", "3", "price"]``) onto the items sent."""
+    def _map_variant_errors(
+        errors: list[JSON], sent: list[int], variables: JSON, results: list[ItemResult]
+    ) -> None:
+        """userErrors (``field: ["variants", "3", "price"]``) onto the items sent (``sent[k]``
+        sent as ``variables["variants"][k]``); a ``["media", "<j>", ...]`` error onto the
+        items whose ``mediaSrc`` names that media's URL."""
         per_item: dict[int, list[str]] = {}
         general: list[str] = []
+        variants: list[JSON] = variables.get("variants") or []
+        media: list[JSON] = variables.get("media") or []
         for error in errors:
             path = error.get("field") or []
             message = _user_error_text(error)
-            if len(path) >= 2 and path[0] == "variants" and str(path[1]).isdigit():
+            if len(path) >= 2 and str(path[1]).isdigit():
                 position = int(path[1])
-                if position < len(sent):
+                if path[0] == "variants" and position < len(sent):
                     per_item.setdefault(sent[position], []).append(message)
+                    continue
+                if path[0] == "media" and position < len(media):
+                    url = media[position].get("originalSource")
+                    text = "image: " + _user_error_text({**error, "field": None})
+                    for k, variant in enumerate(variants):
+                        if url in (variant.get("mediaSrc") or ()):
+                            per_item.setdefault(sent[k], []).append(text)
                     continue
             general.append(message)
         for i in sent:
             messages = per_item.get(i, []) + general
             if messages:
                 results[i] = (False, "; ".join(messages))
+
+    # -- product fields ---------------------------------------------------------------------
+    def _product_update(self, item: PlanItem) -> ItemResult:
+        """One product's title, descriptionHtml and vendor (the fields the item changes)."""
+        product: JSON = {"id": gid("Product", int(item["product_id"]))}
+        for name, change in (item.get("changes") or {}).items():
+            key = _PRODUCT_INPUT.get(name)
+            if key is None:
+                raise ValueError(f"product field {name!r} is not writable with product_update")
+            new = change[1]
+            if name == "name" and not new:
+                return (False, "Shopify requires a product title: it cannot be emptied")
+            product[key] = "" if new is None else str(new)
+        data = self._graphql(PRODUCT_UPDATE, {"product": product}, "FeedsyncProductUpdate", 10)
+        payload = data.get("productUpdate")
+        if payload is None:
+            return (False, "Shopify answered no result for the product update")
+        errors = payload.get("userErrors") or []
+        if errors:
+            return (False, "; ".join(_user_error_text(e) for e in errors))
+        return (True, "")
 
     # -- stock ------------------------------------------------------------------------------
     def _location_gid(self, location: str | None) -> str:
@@ -693,20 +858,21 @@ class ShopifyConnector:
         results: list[ItemResult] = [(True, "")] * len(items)
         by_product: dict[int, list[int]] = {}
         inputs: dict[int, JSON] = {}
-        for i, item in enumerate(items):
-            payload = self._variant_input(item)
+        for i, (item, payload) in enumerate(zip(items, self._variant_inputs(items), strict=True)):
             if isinstance(payload, str):
                 results[i] = (False, payload)
                 continue
             inputs[i] = payload
             by_product.setdefault(int(item["product_id"]), []).append(i)
         lines: list[list[int]] = []
+        line_variables: list[JSON] = []
         chunks: list[bytes] = []
         for pid, indexes in by_product.items():
             for start in range(0, len(indexes), self.max_bulk_lines_variants):
                 part = indexes[start : start + self.max_bulk_lines_variants]
                 lines.append(part)
-                line = {"productId": gid("Product", pid), "variants": [inputs[i] for i in part]}
+                line = self._product_variables(pid, [inputs[i] for i in part])
+                line_variables.append(line)
                 chunks.append(json.dumps(line, separators=(",", ":")).encode())
         if not lines:
             return results
@@ -739,7 +905,8 @@ class ShopifyConnector:
                         results[i] = (False, text)
                     continue
                 payload = (entry.get("data") or {}).get("productVariantsBulkUpdate") or {}
-                self._map_variant_errors(payload.get("userErrors") or [], sent, results)
+                errors = payload.get("userErrors") or []
+                self._map_variant_errors(errors, sent, line_variables[number], results)
         for number, sent in enumerate(lines):
             if number not in seen:
                 for i in sent:

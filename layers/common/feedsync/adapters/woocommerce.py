@@ -5,24 +5,58 @@ WooCommerce accepts over HTTPS only (over plain HTTP it wants OAuth 1.0a signatu
 Basic auth would send the secret in clear), so plain ``http://`` is refused unless
 ``allow_http`` (the loopback double).
 
-Reading: ``GET /products`` 100 per page in id order (stable while the shop changes),
-paged by ``X-WP-TotalPages``; a variable product's variations come from
-``GET /products/{id}/variations``. A range import filters products with
+Reading: ``GET /products?context=edit`` 100 per page in id order (stable while the shop
+changes), paged by ``X-WP-TotalPages``; a variable product's variations come from
+``GET /products/{id}/variations``. ``context=edit`` because in the default ``view``
+context WooCommerce answers a product's description through ``wpautop`` and
+``do_shortcode`` (and prices through plugins' display filters): what we wrote would
+never read back the same. A range import filters products with
 ``modified_after``/``modified_before`` (GMT). Changing a variation does not reliably
 touch its parent's ``date_modified_gmt``, and WooCommerce has no endpoint listing
 variations across products, so a range import also pages the catalog's ids
 (``_fields=id,name,type,variations``) and asks each variable product outside the
 range whether a variation changed (``/variations?per_page=1`` with the same range);
-those that did are read whole. Cost: ``ceil(products/100)`` small pages plus one small
-request per variable product on top of the changed ones; set
+those that did are read whole, their product's content fields fetched by id
+(``include=``, 100 per request). Cost: ``ceil(products/100)`` small pages plus one
+small request per variable product on top of the changed ones; set
 ``check_unchanged_parents = False`` where parents are known to be bumped.
 
-Writing: ``POST /products/batch`` (simple products' price/stock, any product's name)
-and ``POST /products/{parent}/variations/batch`` (one parent per request), 100 objects
-at most. Per-item failures come inside HTTP 200 as ``{"id", "error": {...}}`` and are
+Content fields, as the index keeps them (``domain.content``):
+
+* ``description`` is the product's (a variation's own ``description`` field is a
+  different, per-variation text and is not read): kept as its digest.
+* ``brand`` is None: WooCommerce keeps brands as taxonomy terms (not writable here).
+* ``weight`` is a string in WooCommerce; kept as canonical decimal text. A variation
+  without a weight of its own ships with its parent's (the API reads it through
+  ``get_weight()`` in view context); an empty one is given the parent's here as well.
+* the image URL: a simple product's first ``images`` entry (the featured image), a
+  variation's ``image``. WooCommerce answers a variation without an image of its own
+  with its parent's featured image (``get_image_id()`` in view context, whatever the
+  request's context), so a variation whose image is its parent's featured image counts
+  as having none. (A merchant who deliberately gave a variation the parent's featured
+  image sees it replaced by a partial sync; a parent without a featured image lists its
+  gallery first, so a variation using the first gallery image is treated the same.)
+
+Writing: ``POST /products/batch`` (simple products' price/stock/weight/image, any
+product's name and description: ``products_batch`` and ``product_fields``) and
+``POST /products/{parent}/variations/batch`` (one parent per request), 100 objects at
+most. Per-item failures come inside HTTP 200 as ``{"id", "error": {...}}`` and are
 matched to items by id. A 413 (a site that lowered ``woocommerce_rest_batch_items_limit``)
 splits the batch in halves. Updates carry absolute values, so a retry after a lost
 answer is harmless (WooCommerce has no idempotency keys: ``batch_key`` is unused).
+
+Images are sent as ``{"src": url}``: the shop downloads the file into its media library
+and from then on answers its own URL, never the supplier's, so an image cannot be
+compared. A partial sync therefore sets an image only where the item has none; a full
+sync sends the feed's image on every run, and every run adds a new copy to the shop's
+media library. On a simple product the image goes as ``images: [{"src": url}]``, which
+replaces the featured image AND the gallery (WooCommerce has no "featured image only"
+field): a full sync of ``image_url`` removes gallery images; a partial sync only writes
+products without any image, so it never does. A variation's goes as
+``image: {"src": url}``. When the shop cannot fetch an image, WooCommerce fails the
+whole object (price and stock too): such an item is sent once more without the image,
+and reported failed with the image's error and a note that its other changes were
+written.
 
 429, 5xx, timeouts and connection errors are retried with exponential backoff and
 jitter (``Retry-After`` honoured), then ``StoreUnavailable``.
@@ -33,18 +67,20 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Final, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
 
 from feedsync.core.ports import ItemResult, PlanItem
 from feedsync.domain import capabilities as caps
+from feedsync.domain.content import canonical_weight, description_digest
 from feedsync.domain.fields import Variant
 from feedsync.domain.money import amount_to_cents
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
@@ -59,6 +95,74 @@ _TRANSIENT_EXCEPTIONS = (
 # One second either side: WordPress's date bounds are exclusive, and a product read
 # twice at the edge of two ranges is harmless (the index replaces it wholesale).
 _RANGE_SLACK = timedelta(seconds=1)
+# Reads in the edit context: stored values, not values formatted for display.
+_EDIT: Final = {"context": "edit"}
+# What a variation needs of its product (a range import asks for just these).
+_PARENT_FIELDS: Final = "id,name,type,variations,description,weight,images"
+# A weight WooCommerce keeps as sent (wc_format_decimal drops anything but digits, "."
+# and "-", so "1e3" would be stored as "13"): other spellings go as canonical decimals.
+_PLAIN_DECIMAL: Final = re.compile(r"^\d+(\.\d+)?$")
+# The per-item errors of an image the shop could not fetch or use; the whole object
+# failed, so the item is sent again without its image.
+_IMAGE_ERRORS: Final = frozenset(
+    {
+        "woocommerce_product_image_upload_error",
+        "woocommerce_product_invalid_image_id",
+        "woocommerce_variation_image_upload_error",
+        "woocommerce_variation_invalid_image_id",
+    }
+)
+_IMAGE_KEYS: Final = ("image", "images")
+
+
+class _Parent(NamedTuple):
+    """What a variation takes from its product."""
+
+    name: str | None
+    description: str | None  # digest
+    weight: Any  # as WooCommerce sent it
+    image_id: int | None  # the first of ``images``: the featured image when there is one
+
+
+def _parent(product: JSON) -> _Parent:
+    images = product.get("images")
+    first = images[0] if isinstance(images, list) and images else None
+    return _Parent(
+        str(product.get("name") or "") or None,
+        description_digest(_text(product.get("description"))),
+        product.get("weight"),
+        _int_or_none(first.get("id")) if isinstance(first, dict) else None,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def _image_src(image: Any) -> str | None:
+    """An image object's URL; None for none (or WooCommerce's id-0 placeholder)."""
+    if not isinstance(image, dict) or _int_or_none(image.get("id")) == 0:
+        return None
+    src = image.get("src")
+    return src if isinstance(src, str) and src.strip() else None
+
+
+def weight_text(value: Any) -> str:
+    """A weight as WooCommerce stores it unchanged: plain decimal text ("0.250" as is)."""
+    text = str(value).strip()
+    if _PLAIN_DECIMAL.match(text):
+        return text
+    canonical = canonical_weight(text)
+    if canonical is None or canonical.startswith("-"):
+        raise ValueError(f"WooCommerce needs a weight as a decimal number >= 0, got {value!r}")
+    return canonical
 
 
 def to_cents(value: Any) -> int | None:
@@ -153,7 +257,7 @@ class WooCommerceConnector:
     ) -> Iterator[Variant]:
         """Every variant of every product modified in the range (all without a range)."""
         window = self._window(modified_since, modified_until)
-        params: JSON = {"orderby": "id", "order": "asc", **window}
+        params: JSON = {"orderby": "id", "order": "asc", **_EDIT, **window}
         done: set[int] = set()
         for product in self._pages("/products", params):
             pid = int(product["id"])
@@ -162,11 +266,12 @@ class WooCommerceConnector:
                 yield self._simple_variant(product)
             elif kind == "variable":
                 done.add(pid)
-                yield from self._variations(pid, str(product.get("name") or ""))
+                yield from self._variations(pid, _parent(product))
         if not window or not self.check_unchanged_parents:
             return
         # A variation can change without its parent: look at the other variable products.
         ids = {"orderby": "id", "order": "asc", "_fields": "id,name,type,variations"}
+        changed: list[int] = []
         for product in self._pages("/products", ids):
             pid = int(product["id"])
             if pid in done or _kind(product) != "variable":
@@ -174,7 +279,16 @@ class WooCommerceConnector:
             path = f"/products/{pid}/variations"
             probe = self._get(path, {"per_page": 1, "page": 1, **window}, passthrough=(404,))
             if probe.status_code != 404 and _json_list(probe, self._where("GET", path)):
-                yield from self._variations(pid, str(product.get("name") or ""))
+                changed.append(pid)
+        # Their products' content (description, weight, featured image), 100 per request;
+        # a product deleted meanwhile is not listed and is skipped.
+        for start in range(0, len(changed), self.page_size):
+            chunk = changed[start : start + self.page_size]
+            query = {"include": ",".join(map(str, chunk)), "orderby": "id", "order": "asc"}
+            query |= {**_EDIT, "_fields": _PARENT_FIELDS}
+            for product in self._pages("/products", query):
+                if int(product["id"]) in chunk:
+                    yield from self._variations(int(product["id"]), _parent(product))
 
     @staticmethod
     def _window(since: datetime | None, until: datetime | None) -> JSON:
@@ -205,10 +319,16 @@ class WooCommerceConnector:
                 return
             page += 1
 
-    def _variations(self, pid: int, name: str) -> Iterator[Variant]:
+    def _variations(self, pid: int, parent: _Parent) -> Iterator[Variant]:
         path = f"/products/{pid}/variations"
         for variation in self._pages(path, {"orderby": "id", "order": "asc"}, gone_ok=True):
             vid = int(variation["id"])
+            image = variation.get("image")
+            image_url = _image_src(image)
+            own_id = _int_or_none(image.get("id")) if isinstance(image, dict) else None
+            if parent.image_id is not None and own_id == parent.image_id:
+                image_url = None  # the parent's featured image, shown in its place
+            weight = variation.get("weight")
             yield (
                 pid,
                 vid,
@@ -219,13 +339,18 @@ class WooCommerceConnector:
                 None,
                 None,
                 self._stock(variation, pid, vid),
-                name or None,
+                parent.name,
                 variation.get("date_modified_gmt") or None,
                 None,
+                parent.description,
+                None,
+                canonical_weight(parent.weight if weight is None or weight == "" else weight),
+                image_url,
             )
 
     def _simple_variant(self, product: JSON) -> Variant:
         pid = int(product["id"])
+        images = product.get("images")
         return (
             pid,
             pid,
@@ -239,6 +364,10 @@ class WooCommerceConnector:
             product.get("name") or None,
             product.get("date_modified_gmt") or None,
             None,
+            description_digest(_text(product.get("description"))),
+            None,
+            canonical_weight(product.get("weight")),
+            next(filter(None, map(_image_src, images)), None) if isinstance(images, list) else None,
         )
 
     def _money(self, obj: JSON, key: str, pid: int, vid: int | None = None) -> int | None:
@@ -275,7 +404,7 @@ class WooCommerceConnector:
             raise ValueError(f"{op} takes at most {write_op.max_batch} items, got {len(items)}")
         if not items:
             return []
-        if op in ("products_batch", "product_names"):
+        if op in ("products_batch", "product_fields"):
             path = "/products/batch"
             ids = [int(item["product_id"]) for item in items]
         elif op == "variations_batch":
@@ -306,6 +435,8 @@ class WooCommerceConnector:
         indexes: list[int],
         payloads: list[JSON | None],
         results: list[ItemResult | None],
+        *,
+        image_fallback: bool = True,
     ) -> None:
         if not indexes:
             return
@@ -314,8 +445,8 @@ class WooCommerceConnector:
         status = response.status_code
         if status == 413 and len(indexes) > 1:
             middle = len(indexes) // 2
-            self._post_batch(path, indexes[:middle], payloads, results)
-            self._post_batch(path, indexes[middle:], payloads, results)
+            for half in (indexes[:middle], indexes[middle:]):
+                self._post_batch(path, half, payloads, results, image_fallback=image_fallback)
             return
         if status >= 300:
             # The whole request was refused (e.g. the parent product is gone): every
@@ -333,6 +464,7 @@ class WooCommerceConnector:
             payload = payloads[i]
             assert payload is not None
             waiting.setdefault(int(payload["id"]), deque()).append(i)
+        image_failed: list[int] = []
         for entry in entries:
             if not isinstance(entry, dict):
                 continue
@@ -346,9 +478,40 @@ class WooCommerceConnector:
             i = queue.popleft()
             error = entry.get("error")
             results[i] = (False, _item_error_text(error)) if error else (True, "")
+            if error and image_fallback and isinstance(error, dict):
+                payload = payloads[i]
+                others = set(payload or ()) - {"id", *_IMAGE_KEYS}
+                if error.get("code") in _IMAGE_ERRORS and others:
+                    image_failed.append(i)
         for queue in waiting.values():
             for i in queue:
                 results[i] = (False, "WooCommerce's batch answer did not mention this item")
+        if image_failed:
+            self._resend_without_images(path, image_failed, payloads, results)
+
+    def _resend_without_images(
+        self,
+        path: str,
+        indexes: list[int],
+        payloads: list[JSON | None],
+        results: list[ItemResult | None],
+    ) -> None:
+        """The shop refused these objects for their image alone: write the rest of each,
+        and report the item failed (its image is not there) with what was written."""
+        stripped: list[JSON | None] = [None] * len(payloads)
+        for i in indexes:
+            payload = payloads[i] or {}
+            stripped[i] = {k: v for k, v in payload.items() if k not in _IMAGE_KEYS}
+        again: list[ItemResult | None] = [None] * len(payloads)
+        self._post_batch(path, indexes, stripped, again, image_fallback=False)
+        for i in indexes:
+            image_error = (results[i] or (False, ""))[1]
+            retried = again[i] or (False, "not sent")
+            if retried[0]:
+                note = "the item's other changes were written without the image"
+            else:
+                note = f"without the image it failed too: {retried[1]}"
+            results[i] = (False, f"{image_error}; {note}")
 
     # -- transport --------------------------------------------------------------------------
     def _where(self, method: str, path: str) -> str:
@@ -444,8 +607,11 @@ def _what(pid: int, vid: int | None) -> str:
 
 def _update_payload(item_id: int, changes: JSON, op: str) -> JSON:
     payload: JSON = {"id": item_id}
+    product_op = op in ("products_batch", "product_fields")
     for field_name, change in changes.items():
         new = change[1] if isinstance(change, list | tuple) else change
+        if field_name in ("weight", "image_url") and op == "product_fields":
+            raise ValueError(f"WooCommerce cannot write {field_name} with {op}")
         if field_name == "price":
             payload["regular_price"] = money_text(None if new is None else int(new))
         elif field_name == "sale_price":
@@ -456,8 +622,21 @@ def _update_payload(item_id: int, changes: JSON, op: str) -> JSON:
             else:
                 payload["manage_stock"] = True
                 payload["stock_quantity"] = int(new)
-        elif field_name == "name" and op in ("products_batch", "product_names"):
+        elif field_name == "name" and product_op:
             payload["name"] = str(new)
+        elif field_name == "description" and op == "product_fields":
+            payload["description"] = "" if new is None else str(new)
+        elif field_name == "weight":
+            payload["weight"] = "" if new is None else weight_text(new)
+        elif field_name == "image_url":
+            if new is None or not str(new).strip():
+                raise ValueError("feedsync sets images, it does not remove them")
+            # A variation has one image; a product's list replaces featured + gallery.
+            image = {"src": str(new).strip()}
+            if op == "variations_batch":
+                payload["image"] = image
+            else:
+                payload["images"] = [image]
         else:
             raise ValueError(f"WooCommerce cannot write {field_name} with {op}")
     return payload

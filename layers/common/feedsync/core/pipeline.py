@@ -27,6 +27,7 @@ from feedsync.core.rowfile import read_rows, write_rows
 from feedsync.core.start import abandon_run, start_run
 from feedsync.domain.capabilities import capabilities_for
 from feedsync.domain.catalog import CatalogIndex
+from feedsync.domain.content import index_value
 from feedsync.domain.fields import PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.plan import build_plan, result_rows
 from feedsync.domain.reconcile import Counts, ReconcileSpec, reconcile
@@ -615,6 +616,6 @@ def _patched(
         if changes or product_changes:
             values = list(variant)
             for name, (_old, new) in {**(product_changes or {}), **(changes or {})}.items():
-                values[VARIANT_POS[name]] = new
+                values[VARIANT_POS[name]] = index_value(name, new)
             variant = tuple(values)  # type: ignore[assignment]
         yield variant

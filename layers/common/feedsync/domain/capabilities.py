@@ -130,14 +130,19 @@ class Capabilities:
 
 
 _VARIANT_MONEY: Final = ("price", "sale_price", "retail_price", "cost_price")
+# Content written with a variant's own fields, and with its product's (one per product).
+_VARIANT_CONTENT: Final = ("weight", "image_url")
+_PRODUCT_CONTENT: Final = ("name", "description", "brand")
 
 
 def bigcommerce(inventory: Literal["variants", "adjustments"] = "variants") -> Capabilities:
     """BigCommerce v3: 150 requests / 30 s per store (shared by every app)."""
-    variant_fields = _VARIANT_MONEY + (("stock",) if inventory == "variants" else ())
+    variant_fields = (
+        _VARIANT_MONEY + (("stock",) if inventory == "variants" else ()) + _VARIANT_CONTENT
+    )
     ops = [
         WriteOp("variants", 50, variant_fields),
-        WriteOp("products", 10, ("name",), product_level=True),
+        WriteOp("products", 10, _PRODUCT_CONTENT, product_level=True),
     ]
     if inventory == "adjustments":
         ops.append(WriteOp("inventory", 2000, ("stock",), serial=True))
@@ -149,21 +154,19 @@ def bigcommerce(inventory: Literal["variants", "adjustments"] = "variants") -> C
     )
 
 
+_SHOPIFY_VARIANT: Final = ("price", "retail_price", "cost_price", *_VARIANT_CONTENT)
+
+
 def shopify() -> Capabilities:
     """Shopify Admin GraphQL: a cost bucket (Standard: 2,000 points, 100 restored per s)."""
     return Capabilities(
         platform="shopify",
         ops=(
-            WriteOp(
-                "variants_bulk", 250, ("price", "retail_price", "cost_price"), per_product=True
-            ),
+            WriteOp("variants_bulk", 250, _SHOPIFY_VARIANT, per_product=True),
             WriteOp("inventory_set", 250, ("stock",)),
-            WriteOp(
-                "variants_bulk_operation",
-                100_000,
-                ("price", "retail_price", "cost_price"),
-                serial=True,
-            ),
+            WriteOp("variants_bulk_operation", 100_000, _SHOPIFY_VARIANT, serial=True),
+            # productUpdate: title, descriptionHtml and vendor, one product per request.
+            WriteOp("product_update", 1, _PRODUCT_CONTENT, product_level=True),
         ),
         quota=Quota("cost_bucket", points=2000, restore_per_s=100.0),
         concurrency=2,
@@ -171,9 +174,11 @@ def shopify() -> Capabilities:
         unwritable={
             "sale_price": "Shopify has no sale price: map the sale price to price and the "
             "regular price to retail_price (written as compareAtPrice)",
-            "name": "product titles are not written to Shopify",
         },
     )
+
+
+_WOO_VARIANT: Final = ("price", "sale_price", "stock", *_VARIANT_CONTENT)
 
 
 def woocommerce() -> Capabilities:
@@ -181,22 +186,19 @@ def woocommerce() -> Capabilities:
     return Capabilities(
         platform="woocommerce",
         ops=(
-            WriteOp("products_batch", 100, ("price", "sale_price", "stock"), applies="simple"),
-            WriteOp(
-                "variations_batch",
-                100,
-                ("price", "sale_price", "stock"),
-                per_product=True,
-                applies="variation",
-            ),
-            # products/batch too, apart so a row's price and name report separately.
-            WriteOp("product_names", 100, ("name",), product_level=True),
+            WriteOp("products_batch", 100, _WOO_VARIANT, applies="simple"),
+            WriteOp("variations_batch", 100, _WOO_VARIANT, per_product=True, applies="variation"),
+            # products/batch too, apart so a row's price and its product's fields (which
+            # its sibling variations share) report separately.
+            WriteOp("product_fields", 100, ("name", "description"), product_level=True),
         ),
         quota=Quota("none"),
         concurrency=2,
         unwritable={
             "retail_price": "WooCommerce has no retail (MSRP) price field",
             "cost_price": "WooCommerce has no cost price field",
+            "brand": "WooCommerce keeps brands as taxonomy terms managed in the shop; "
+            "feedsync does not create or assign them",
         },
     )
 

@@ -12,7 +12,7 @@ import csv
 from collections.abc import Iterable
 from typing import Final, TextIO
 
-from feedsync.domain.fields import Variant
+from feedsync.domain.fields import NO_CONTENT, Variant
 
 SNAPSHOT_HEADER: Final = (
     "product_id",
@@ -27,9 +27,18 @@ SNAPSHOT_HEADER: Final = (
     "name",
     "modified",
     "ref",
+    "description",
+    "brand",
+    "weight",
+    "image_url",
 )
-# Snapshots written before the index kept modified times and platform refs.
+# Snapshots written before the index kept modified times and platform refs (v1), and
+# before it kept the content fields (v2).
 _SNAPSHOT_HEADER_V1: Final = SNAPSHOT_HEADER[:10]
+_SNAPSHOT_HEADER_V2: Final = SNAPSHOT_HEADER[:12]
+
+
+_NO_CONTENT_CELLS: Final = ("",) * len(NO_CONTENT)
 
 
 class CatalogIndex:
@@ -97,7 +106,9 @@ class CatalogIndex:
         reader = csv.reader(lines)
         header = next(reader, None)
         if header is not None and tuple(header) == _SNAPSHOT_HEADER_V1:
-            reader = ([*rec, "", ""] for rec in reader)  # type: ignore[assignment]
+            reader = ([*rec, "", "", *_NO_CONTENT_CELLS] for rec in reader)  # type: ignore[assignment]
+        elif header is not None and tuple(header) == _SNAPSHOT_HEADER_V2:
+            reader = ([*rec, *_NO_CONTENT_CELLS] for rec in reader)  # type: ignore[assignment]
         elif header is None or tuple(header) != SNAPSHOT_HEADER:
             raise ValueError(f"not a catalog snapshot (header {header!r})")
         variants: list[Variant] = []
@@ -106,8 +117,10 @@ class CatalogIndex:
         # objects, which saves memory and keeps them cache-hot for the reconcile loop.
         memo: dict[str, int] = {}
         memo_get = memo.get
-        # Modified times repeat too (products changed together): one string per time.
+        # Modified times, brands and a product's description digest repeat too: one
+        # string object per spelling.
         stamps: dict[str, str] = {}
+        shared = stamps.setdefault
 
         def num(text: str) -> int:
             value = int(text)
@@ -116,7 +129,7 @@ class CatalogIndex:
             return value
 
         try:
-            for pid, vid, sku, bc, pr, sp, rp, cp, st, nm, md, ref in reader:
+            for pid, vid, sku, bc, pr, sp, rp, cp, st, nm, md, ref, ds, br, wt, im in reader:
                 append(
                     (
                         int(pid),
@@ -129,8 +142,12 @@ class CatalogIndex:
                         (memo_get(cp) or num(cp)) if cp else None,
                         (memo_get(st) or num(st)) if st else None,
                         nm or None,
-                        (stamps.setdefault(md, md) if len(stamps) < 100_000 else md) or None,
+                        (shared(md, md) if len(stamps) < 100_000 else md) or None,
                         ref or None,
+                        (shared(ds, ds) if len(stamps) < 100_000 else ds) or None,
+                        (shared(br, br) if len(stamps) < 100_000 else br) or None,
+                        wt or None,
+                        im or None,
                     )
                 )
         except ValueError as exc:

@@ -18,7 +18,7 @@ CANONICAL_FIELDS: Final = (
     "cost_price",
     "stock",
     "name",
-    # Product content: mapped, validated and logged; written with product-level updates.
+    # Content: description and brand belong to the product, weight and image to the variant.
     "description",
     "brand",
     "weight",
@@ -27,10 +27,17 @@ CANONICAL_FIELDS: Final = (
 MONEY_FIELDS: Final = ("price", "sale_price", "retail_price", "cost_price")
 INT_FIELDS: Final = ("stock",)
 DECIMAL_FIELDS: Final = ("weight",)
+CONTENT_FIELDS: Final = ("description", "brand", "weight", "image_url")
 # Fields some platform can write (each platform's own set is in ``capabilities``).
-WRITABLE_FIELDS: Final = ("price", "sale_price", "retail_price", "cost_price", "stock", "name")
-# Store-side fields the catalog index keeps per variant (compared in partial mode).
-INDEXED_FIELDS: Final = CANONICAL_FIELDS[:8]
+WRITABLE_FIELDS: Final = (
+    "price",
+    "sale_price",
+    "retail_price",
+    "cost_price",
+    "stock",
+    "name",
+    *CONTENT_FIELDS,
+)
 MATCH_BY: Final = ("sku", "barcode", "sku_then_barcode")
 
 # Row tuple: (row_no, sku, barcode, price, sale_price, retail_price, cost_price, stock, name,
@@ -39,16 +46,24 @@ ROW_NO: Final = 0
 ROW_POS: Final = {name: i + 1 for i, name in enumerate(CANONICAL_FIELDS)}
 
 # Variant tuple: (product_id, variant_id, sku, barcode, price, sale_price,
-#                 retail_price, cost_price, stock, name, modified, ref)
+#                 retail_price, cost_price, stock, name, modified, ref,
+#                 description, brand, weight, image_url)
 # ``modified`` is the platform's last-modified time of the item (ISO-8601 text, as the
 # platform gives it); ``ref`` what the platform's writes need besides the ids (Shopify:
 # the variant's inventory item id; BigCommerce: "product" when stock is tracked on the
-# product), else None.
+# product), else None. The content fields follow, as ``content`` stores them: the
+# description as a digest (never the text: an index of a million variants must stay
+# small), the weight as a canonical decimal, the brand and image URL as the store has them.
 PRODUCT_ID: Final = 0
 VARIANT_ID: Final = 1
-VARIANT_POS: Final = {name: i + 2 for i, name in enumerate(INDEXED_FIELDS)}
 MODIFIED: Final = 10
 REF: Final = 11
+VARIANT_POS: Final = {
+    **{name: i + 2 for i, name in enumerate(CANONICAL_FIELDS[:8])},
+    **{name: i + REF + 1 for i, name in enumerate(CONTENT_FIELDS)},
+}
+# A variant read before the content fields existed (old snapshots) is padded with these.
+NO_CONTENT: Final = (None, None, None, None)
 
 Row = tuple[
     int,
@@ -75,6 +90,10 @@ Variant = tuple[
     int | None,
     int | None,
     int | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
     str | None,
     str | None,
     str | None,

@@ -18,12 +18,14 @@ from operator import itemgetter
 from typing import Final
 
 from feedsync.domain.catalog import CatalogIndex
+from feedsync.domain.content import NEVER_FORCED, SAME
 from feedsync.domain.fields import MATCH_BY, ROW_POS, VARIANT_POS, WRITABLE_FIELDS, Row
 
 MODES: Final = ("partial", "full")
 
-# (field, old store value, new feed value); new is never None.
-Change = tuple[str, int | None, int]
+# (field, old index value, new feed value); new is never None. Money and stock are
+# ints; content fields are text (the old description is the index's digest).
+Change = tuple[str, int | str | None, int | str]
 # (row_no, key, status, product_id, variant_id, changes, message)
 Outcome = tuple[int, str | None, str, int | None, int | None, tuple[Change, ...], str]
 
@@ -96,7 +98,12 @@ def reconcile(
     sku_get = index.by_sku.get
     bc_get = index.by_barcode.get
     full = spec.mode == "full"
-    fpos = tuple((f, ROW_POS[f], VARIANT_POS[f]) for f in spec.fields)
+    # Content fields have their own notion of "the same" (``content.SAME``); equal values
+    # are the same for every field, so the fast path below stays exact.
+    fpos = tuple(
+        (f, ROW_POS[f], VARIANT_POS[f], SAME.get(f), full and f not in NEVER_FORCED)
+        for f in spec.fields
+    )
     # One C-level comparison settles the common "nothing differs" row in partial mode.
     row_vals = itemgetter(*(ROW_POS[f] for f in spec.fields))
     store_vals = itemgetter(*(VARIANT_POS[f] for f in spec.fields))
@@ -143,12 +150,12 @@ def reconcile(
                 yield (row[0], key, UNCHANGED, v[0], vid, no_changes, "")
                 continue
             changes = no_changes
-            for f, rp, vp in fpos:
+            for f, rp, vp, same, forced in fpos:
                 new = row[rp]
                 if new is not None:
                     old = v[vp]
-                    if full or new != old:
-                        changes += ((f, old, new),)  # type: ignore[operator]
+                    if forced or (new != old if same is None else not same(new, old)):
+                        changes += ((f, old, new),)
             if changes:
                 n_changed += 1
                 yield (row[0], key, CHANGED, v[0], vid, changes, "")

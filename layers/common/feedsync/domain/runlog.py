@@ -20,15 +20,24 @@ LOG_HEADER: Final = ("row", "key", "product_id", "variant_id", "status", "change
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _value(field: str, value: int | None) -> str:
+def _value(field: str, value: object) -> str:
     if value is None:
         return "(empty)"
-    return format_money(value) if field in MONEY_FIELDS else str(value)
+    if field in MONEY_FIELDS and isinstance(value, int):
+        return format_money(value)
+    return str(value)
+
+
+def _change(field: str, old: object, new: object) -> str:
+    if field == "description":  # the index holds a digest, and the text can be long
+        verb = "set" if old is None else "replaced"
+        return f"description: {verb} ({len(str(new)):,} characters)"
+    return f"{field}: {_value(field, old)} -> {_value(field, new)}"
 
 
 def format_changes(changes: Iterable[Change]) -> str:
     """Render changes for the log, e.g. "price: 12.99 -> 13.49; stock: 4 -> 7"."""
-    return "; ".join(f"{f}: {_value(f, old)} -> {_value(f, new)}" for f, old, new in changes)
+    return "; ".join(_change(f, old, new) for f, old, new in changes)
 
 
 def _cell(text: str) -> str:

@@ -3,12 +3,13 @@
 Serves the subset of the Catalog and Inventory APIs the connector uses, on loopback,
 from a stdlib ``ThreadingHTTPServer`` in a background thread::
 
-    GET  /stores/{hash}/v3/catalog/products?include=variants&page=N&limit=L
-              [&date_modified:min=T&date_modified:max=T]
+    GET  /stores/{hash}/v3/catalog/products?include=variants,primary_image,images
+              &page=N&limit=L[&date_modified:min=T&date_modified:max=T]
     POST /stores/{hash}/v3/catalog/products
     PUT  /stores/{hash}/v3/catalog/products                  (batch, at most 10)
     GET  /stores/{hash}/v3/catalog/variants?page=N&limit=L
     PUT  /stores/{hash}/v3/catalog/variants                  (batch, at most 50)
+    GET  /stores/{hash}/v3/catalog/brands?page=N&limit=L[&id:in=1,2]
     PUT  /stores/{hash}/v3/inventory/adjustments/absolute    (at most 2,000 items)
 
 Platform behaviour reproduced (shapes follow BigCommerce's OpenAPI files):
@@ -38,6 +39,16 @@ Platform behaviour reproduced (shapes follow BigCommerce's OpenAPI files):
 * ``POST /catalog/products``: 422 for missing/invalid fields (spec-required: name, type,
   weight, price), 409 for a duplicate product name or SKU (the spec documents duplicate
   unique values as 409).
+* Content: a product has a ``description`` (HTML text, "" when none), a ``brand_id`` (0:
+  no brand) and images (``images`` on POST; ``include=images`` / ``primary_image`` on
+  GET); a variant has a ``weight`` (null: it inherits the product's) and an
+  ``image_url`` ("" when it has none). ``brand_name`` on POST/PUT attaches the product to
+  the brand of that name, matched without regard to letter case, creating it when there
+  is none (as the spec describes; the answer carries ``brand_id`` only); an unknown
+  ``brand_id`` is a 409, as the spec documents. Image URLs must be absolute http(s) URLs;
+  the platform copies the image to its CDN, so a read answers a CDN URL, never the one
+  sent. ``GET /catalog/brands`` lists the brands (``brands_catalog.v3.yml`` of
+  BigCommerce's docs, a spec file not in ``../shared/specs``).
 
 Faults on demand (thread-safe; each takes the next matching request, optionally only
 on one route; none consumes quota except a slow answer, which is a real one):
@@ -82,6 +93,10 @@ DEFAULT_LOCATION_ID = 1
 MAX_PAGE_LIMIT = 250
 DEFAULT_PAGE_LIMIT = 50
 MAX_INVENTORY = 2_147_483_647
+MAX_WEIGHT = 9_999_999_999
+MAX_BRAND_NAME = 255
+# Where the platform re-hosts images it was given by URL.
+CDN_BASE = "https://cdn11.bigcommerce.com"
 ERROR_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
 VARIANT_MONEY = ("price", "sale_price", "retail_price", "cost_price")
 
@@ -160,6 +175,8 @@ class _Variant:
     cost_price: int | None = None
     inventory_level: int = 0
     option_values: list[JSON] = field(default_factory=list)
+    weight: float | None = None  # None: the product's weight applies
+    image_url: str = ""  # the CDN copy of the variant's image, "" for none
     # Stock per location id; ``inventory_level`` is their sum.
     levels: dict[int, int] = field(default_factory=dict)
 
@@ -189,6 +206,9 @@ class _Product:
     date_modified: str = ""
     variant_ids: list[int] = field(default_factory=list)
     has_options: bool = False
+    description: str = ""
+    brand_id: int = 0  # 0: no brand
+    images: list[JSON] = field(default_factory=list)  # productImage_Full, CDN URLs
 
 
 @dataclass
@@ -199,6 +219,7 @@ class _Store:
     variants: dict[int, _Variant] = field(default_factory=dict)
     skus: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
+    brands: dict[int, str] = field(default_factory=dict)  # brand id -> name
     window_start: float = 0.0
     window_count: int = 0
     locations: set[int] = field(default_factory=lambda: {DEFAULT_LOCATION_ID})
@@ -235,6 +256,8 @@ class SandboxStore(LoopbackService):
         self.inventory_processing_s = 0.0
         self._next_product_id = 100
         self._next_variant_id = 1000
+        self._next_brand_id = 30
+        self._next_image_id = 500
 
     # -- lifecycle --------------------------------------------------------------------------
     def handler_class(self) -> type[_Handler]:
@@ -267,7 +290,11 @@ class SandboxStore(LoopbackService):
                     product = self._create_product(store, body)
                 except _Invalid as exc:
                     raise ValueError(f"seed product #{i}: {exc.title}: {exc.errors}") from exc
-                created.append(self._product_json(store, product, with_variants=True))
+                created.append(
+                    self._product_json(
+                        store, product, with_variants=True, include=frozenset({"images"})
+                    )
+                )
         return created
 
     def variants(self, store_hash: str) -> list[JSON]:
@@ -394,6 +421,20 @@ class SandboxStore(LoopbackService):
                 self._product_json(store, p, with_variants=False) for p in store.products.values()
             ]
 
+    def brands(self, store_hash: str) -> dict[int, str]:
+        """The store's brands, id -> name."""
+        with self._lock:
+            return dict(self._store(store_hash).brands)
+
+    def add_brand(self, store_hash: str, name: str) -> int:
+        """Create a brand (``POST /catalog/brands``); returns its id. A name the store
+        has already (in any letter case) is a ValueError, as the platform's 409."""
+        with self._lock:
+            store = self._store(store_hash)
+            if _brand_named(store, name) is not None:
+                raise ValueError(f"brand {name!r} exists already")
+            return self._brand_id(store, name)
+
     def stock_at(self, store_hash: str, variant_id: int) -> dict[int, int]:
         """A variant's stock per location id."""
         with self._lock:
@@ -460,6 +501,40 @@ class SandboxStore(LoopbackService):
             "X-Rate-Limit-Time-Window-Ms": str(round(window * 1000)),
         }
 
+    def _brand_id(self, store: _Store, name: str) -> int:
+        """The id of the brand named ``name`` (any letter case), created when missing."""
+        found = _brand_named(store, name)
+        if found is not None:
+            return found
+        self._next_brand_id += 1
+        store.brands[self._next_brand_id] = name
+        return self._next_brand_id
+
+    def _cdn_url(self, store: _Store, folder: str, source: str) -> str:
+        """Where the platform keeps its copy of the image it downloaded from ``source``."""
+        self._next_image_id += 1
+        return f"{CDN_BASE}/s-{store.hash}/{folder}/{self._next_image_id}/{_file_name(source)}"
+
+    def _product_image(self, store: _Store, product: _Product, raw: JSON, first: bool) -> JSON:
+        self._next_image_id += 1
+        image_id = self._next_image_id
+        name = _file_name(raw["image_url"])
+        base = f"{CDN_BASE}/s-{store.hash}/products/{product.id}/images/{image_id}/{name}"
+        return {
+            "id": image_id,
+            "product_id": product.id,
+            # Without a thumbnail chosen, the first image becomes it.
+            "is_thumbnail": bool(raw.get("is_thumbnail", first)),
+            "sort_order": int(raw.get("sort_order") or 0),
+            "description": str(raw.get("description") or ""),
+            "image_url": base,
+            "url_zoom": f"{base}?c=2&imbypass=on",
+            "url_standard": f"{base}?c=2",
+            "url_thumbnail": f"{base}?c=2&w=220",
+            "url_tiny": f"{base}?c=2&w=44",
+            "date_modified": _now_iso(),
+        }
+
     def _create_product(self, store: _Store, body: Any) -> _Product:
         if not isinstance(body, dict):
             raise _Invalid("The request body must be a JSON object", {"body": "not an object"})
@@ -499,6 +574,21 @@ class SandboxStore(LoopbackService):
             if not isinstance(val, str) or (key != "mpn" and len(val) > 14):
                 errors[key] = "must be a string" + ("" if key == "mpn" else " of <= 14 chars")
             strings[key] = val if isinstance(val, str) else ""
+        description = body.get("description", "")
+        if not isinstance(description, str):
+            errors["description"] = "must be a string"
+            description = ""
+        brand = _parse_brand(body, errors)
+        raw_images = body.get("images") or []
+        if not isinstance(raw_images, list):
+            errors["images"] = "must be an array"
+            raw_images = []
+        for i, image in enumerate(raw_images):
+            url = image.get("image_url") if isinstance(image, dict) else None
+            problem = _image_url_problem(url, max_length=255)
+            if problem:
+                errors[f"images.{i}.image_url"] = problem
+        thumbnail = any(isinstance(i, dict) and i.get("is_thumbnail") for i in raw_images)
         raw_variants = body.get("variants") or []
         if not isinstance(raw_variants, list):
             errors["variants"] = "must be an array"
@@ -511,6 +601,8 @@ class SandboxStore(LoopbackService):
         if errors:
             raise _Invalid("The product was not valid", errors)
         assert isinstance(name, str) and isinstance(sku, str)
+        if isinstance(brand, int) and brand and brand not in store.brands:
+            raise _Invalid("The brand does not exist", {"brand_id": f"no brand {brand}"}, 409)
 
         if name.lower() in store.names:
             raise _Invalid("The product name is a duplicate", {"name": name}, status=409)
@@ -542,8 +634,17 @@ class SandboxStore(LoopbackService):
             gtin=strings["gtin"],
             mpn=strings["mpn"],
             date_created=_now_iso(),
+            description=description,
         )
         product.date_modified = product.date_created
+        if isinstance(brand, str):
+            product.brand_id = self._brand_id(store, brand)
+        elif brand is not None:
+            product.brand_id = brand
+        product.images = [
+            self._product_image(store, product, raw, first=i == 0 and not thumbnail)
+            for i, raw in enumerate(raw_images)
+        ]
         if not specs:  # a simple product: one base variant mirroring the product
             specs = [
                 {
@@ -558,7 +659,10 @@ class SandboxStore(LoopbackService):
         product.has_options = any(s["option_values"] for s in specs)
         for spec in specs:
             self._next_variant_id += 1
+            source = spec.pop("image_url", "")
             variant = _Variant(id=self._next_variant_id, product_id=product.id, **spec)
+            if source:
+                variant.image_url = self._cdn_url(store, "attribute_rule_images", source)
             store.variants[variant.id] = variant
             product.variant_ids.append(variant.id)
         store.products[product.id] = product
@@ -581,7 +685,7 @@ class SandboxStore(LoopbackService):
             "retail_price": _money(v.retail_price),
             "cost_price": _money(v.cost_price),
             "calculated_price": calculated / 100,
-            "weight": None,
+            "weight": v.weight,
             "width": None,
             "height": None,
             "depth": None,
@@ -595,17 +699,27 @@ class SandboxStore(LoopbackService):
             "bin_picking_number": "",
             "mpn": "",
             "gtin": v.gtin,
+            "image_url": v.image_url,
             "option_values": [dict(o) for o in v.option_values],
         }
 
-    def _product_json(self, store: _Store, p: _Product, *, with_variants: bool) -> JSON:
+    def _product_json(
+        self,
+        store: _Store,
+        p: _Product,
+        *,
+        with_variants: bool,
+        include: frozenset[str] = frozenset(),
+    ) -> JSON:
+        """A product as the API answers it; ``include`` holds the other sub-resources
+        asked for (``images``, ``primary_image``)."""
         variants = [store.variants[vid] for vid in p.variant_ids]
         data: JSON = {
             "id": p.id,
             "name": p.name,
             "type": p.type,
             "sku": p.sku,
-            "description": "",
+            "description": p.description,
             "weight": p.weight,
             "width": 0,
             "depth": 0,
@@ -617,6 +731,7 @@ class SandboxStore(LoopbackService):
             "map_price": 0,
             "calculated_price": (p.sale_price or p.price) / 100,
             "categories": [],
+            "brand_id": p.brand_id,
             "inventory_level": min(MAX_INVENTORY, sum(v.inventory_level for v in variants)),
             "inventory_warning_level": 0,
             "inventory_tracking": p.inventory_tracking,
@@ -631,6 +746,14 @@ class SandboxStore(LoopbackService):
             data["base_variant_id"] = variants[0].id
         if with_variants:
             data["variants"] = [self._variant_json(store, v) for v in variants]
+        if "images" in include:
+            data["images"] = [dict(image) for image in p.images]
+        if "primary_image" in include:
+            primary = next((i for i in p.images if i["is_thumbnail"]), None)
+            if primary is None and p.images:
+                primary = p.images[0]
+            if primary is not None:  # a product without images has none to show
+                data["primary_image"] = dict(primary)
         return data
 
     def _update_variants(self, store: _Store, body: Any) -> tuple[int, JSON]:
@@ -659,6 +782,9 @@ class SandboxStore(LoopbackService):
             for key, value in changes.items():
                 if key == "inventory_level":
                     variant.set_level(DEFAULT_LOCATION_ID, value)
+                elif key == "image_url":  # the platform answers its own copy's URL
+                    folder = "attribute_rule_images"
+                    variant.image_url = value and self._cdn_url(store, folder, value)
                 else:
                     setattr(variant, key, value)
             store.products[variant.product_id].date_modified = now
@@ -705,6 +831,13 @@ class SandboxStore(LoopbackService):
                     cents = _parse_money_field(item, key, errors)
                     if cents is not None:
                         changes[key] = cents
+            if "description" in item:
+                if isinstance(item["description"], str):
+                    changes["description"] = item["description"]
+                else:
+                    errors["description"] = "must be a string"
+            if "brand_id" in item or "brand_name" in item:
+                changes["brand"] = _parse_brand(item, errors)
             if errors:
                 invalid.update({f"{pid}.{k}": v for k, v in errors.items()})
                 titles.append(f"Product {pid} is not valid")
@@ -715,6 +848,14 @@ class SandboxStore(LoopbackService):
             return 404, {"status": 404, "title": f"Product(s) {ids} not found", "type": ERROR_TYPE}
         if invalid:
             return 422, _error(422, "; ".join(titles), invalid)
+        for _, changes in updates:
+            brand = changes.get("brand")
+            if isinstance(brand, int) and brand and brand not in store.brands:
+                return 409, _error(
+                    409,
+                    "The product is in conflict: its brand does not exist",
+                    {"brand_id": f"no brand with id {brand}"},
+                )
         # Names must stay unique: against other products and within the batch.
         renamed = {p.id: c["name"] for p, c in updates if "name" in c}
         taken = {p.name.lower(): p.id for p in store.products.values() if p.id not in renamed}
@@ -731,7 +872,12 @@ class SandboxStore(LoopbackService):
                 store.names.discard(product.name.lower())
                 store.names.add(changes["name"].lower())
             for key, value in changes.items():
-                setattr(product, key, value)
+                if key == "brand":  # a name attaches to (or creates) its brand
+                    product.brand_id = (
+                        self._brand_id(store, value) if isinstance(value, str) else value
+                    )
+                else:
+                    setattr(product, key, value)
             product.date_modified = now
         return 200, {
             "data": [self._product_json(store, p, with_variants=False) for p, _ in updates],
@@ -783,6 +929,66 @@ def _parse_money_field(item: JSON, key: str, errors: dict[str, str]) -> int | No
     return cents
 
 
+def _parse_weight_field(item: JSON, key: str, errors: dict[str, str]) -> float | None:
+    """A weight (JSON number >= 0) or None (the variant inherits the product's)."""
+    value = item.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        errors[key] = f"must be a number (got {value!r})"
+        return None
+    if not 0 <= value <= MAX_WEIGHT:
+        errors[key] = f"must be a number from 0 to {MAX_WEIGHT} (got {value!r})"
+        return None
+    return float(value)
+
+
+def _image_url_problem(url: Any, max_length: int | None = None) -> str:
+    """Why the platform could not download an image from ``url`` ("" when it can)."""
+    if not isinstance(url, str) or not url:
+        return "required: a publicly available image URL"
+    if max_length is not None and len(url) > max_length:
+        return f"must be at most {max_length} characters"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"the image could not be downloaded: {url!r} is not a public http(s) URL"
+    return ""
+
+
+def _file_name(url: str) -> str:
+    return urlsplit(url).path.rsplit("/", 1)[-1] or "image.jpg"
+
+
+def _brand_named(store: _Store, name: str) -> int | None:
+    """The id of the brand called ``name``; brand names ignore letter case."""
+    folded = name.casefold()
+    for brand_id, known in store.brands.items():
+        if known.casefold() == folded:
+            return brand_id
+    return None
+
+
+def _parse_brand(item: JSON, errors: dict[str, str]) -> int | str | None:
+    """``brand_id`` (an int, 0 for none) or ``brand_name`` (a name); None when neither."""
+    has_id, has_name = "brand_id" in item, "brand_name" in item
+    if has_id and has_name:
+        errors["brand_name"] = "use either brand_id or brand_name, not both"
+        return None
+    if has_id:
+        brand_id = item["brand_id"]
+        if isinstance(brand_id, bool) or not isinstance(brand_id, int) or brand_id < 0:
+            errors["brand_id"] = f"must be an integer >= 0 (got {brand_id!r})"
+            return None
+        return brand_id
+    if has_name:
+        name = item["brand_name"]
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_BRAND_NAME:
+            errors["brand_name"] = f"must be a brand name of 1 to {MAX_BRAND_NAME} characters"
+            return None
+        return name
+    return None
+
+
 def _parse_new_variant(raw: Any) -> tuple[JSON, dict[str, str]]:
     errors: dict[str, str] = {}
     if not isinstance(raw, dict):
@@ -807,12 +1013,18 @@ def _parse_new_variant(raw: Any) -> tuple[JSON, dict[str, str]]:
     if not isinstance(options, list) or not all(isinstance(o, dict) for o in options):
         errors["option_values"] = "must be an array of objects"
         options = []
+    image_url = raw.get("image_url") or ""
+    problem = _image_url_problem(image_url) if image_url else ""
+    if problem:
+        errors["image_url"] = problem
     spec: JSON = {
         "sku": sku,
         "upc": upc,
         "gtin": gtin,
         "inventory_level": level,
         "option_values": [dict(o) for o in options],
+        "weight": _parse_weight_field(raw, "weight", errors),
+        "image_url": image_url,
     }
     for key in VARIANT_MONEY:
         spec[key] = _parse_money_field(raw, key, errors)
@@ -848,6 +1060,14 @@ def _parse_variant_update(
                 f"must be an integer from 0 to {MAX_INVENTORY} (got {level!r})"
             )
         changes["inventory_level"] = level
+    if "weight" in item:
+        changes["weight"] = _parse_weight_field(item, "weight", errors)
+    if "image_url" in item:
+        url = item["image_url"]
+        problem = "" if url == "" else _image_url_problem(url)
+        if problem:
+            errors["image_url"] = problem
+        changes["image_url"] = url
     title = f"Variant {vid} is not valid" if errors else ""
     return title, errors, changes
 
@@ -1079,7 +1299,7 @@ class _Handler(QuietHandler):
                 return 405, _error(405, f"Method {method} is not allowed on /{route}")
             with sandbox._lock:
                 return sandbox._adjust_inventory(store, body)
-        if route not in ("catalog/products", "catalog/variants"):
+        if route not in ("catalog/products", "catalog/variants", "catalog/brands"):
             return 404, _error(404, f"The route /{route} is not found")
         page = max(1, _int_param(query, "page", 1))
         limit = _int_param(query, "limit", DEFAULT_PAGE_LIMIT)
@@ -1094,7 +1314,9 @@ class _Handler(QuietHandler):
                 except ValueError as exc:
                     return 422, _error(422, "The date filter is not valid", {"date": str(exc)})
                 items = [
-                    sandbox._product_json(store, p, with_variants="variants" in include)
+                    sandbox._product_json(
+                        store, p, with_variants="variants" in include, include=frozenset(include)
+                    )
                     for p in products[start : start + limit]
                 ]
                 return 200, _paginate(items, len(products), page, limit)
@@ -1104,7 +1326,9 @@ class _Handler(QuietHandler):
                 except _Invalid as exc:
                     return exc.status, _error(exc.status, exc.title, exc.errors)
                 return 200, {
-                    "data": sandbox._product_json(store, product, with_variants=True),
+                    "data": sandbox._product_json(
+                        store, product, with_variants=True, include=frozenset({"images"})
+                    ),
                     "meta": {},
                 }
             if route == "catalog/products" and method == "PUT":
@@ -1115,7 +1339,29 @@ class _Handler(QuietHandler):
                 return 200, _paginate(items, len(variants), page, limit)
             if route == "catalog/variants" and method == "PUT":
                 return sandbox._update_variants(store, body)
+            if route == "catalog/brands" and method == "GET":
+                brands = sorted(store.brands.items())
+                wanted = {i for v in query.get("id:in", []) for i in v.split(",") if i}
+                if wanted:
+                    brands = [b for b in brands if str(b[0]) in wanted]
+                items = [_brand_json(i, n) for i, n in brands[start : start + limit]]
+                return 200, _paginate(items, len(brands), page, limit)
         return 405, _error(405, f"Method {method} is not allowed on /{route}")
+
+
+def _brand_json(brand_id: int, name: str) -> JSON:
+    """A brand as ``GET /catalog/brands`` answers it (``brand_Full``)."""
+    slug = "-".join(name.split())
+    return {
+        "id": brand_id,
+        "name": name,
+        "page_title": "",
+        "meta_keywords": [""],
+        "meta_description": "",
+        "image_url": "",
+        "search_keywords": "",
+        "custom_url": {"url": f"/brands/{slug}.html", "is_customized": False},
+    }
 
 
 def _modified_in(products: list[_Product], query: dict[str, list[str]]) -> list[_Product]:

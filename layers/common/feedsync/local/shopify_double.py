@@ -14,11 +14,21 @@ graphql-core over plain dicts; the subset with real behaviour behind it is:
 
 * ``products(first|last, after, query, sortKey, reverse)`` with ``variants`` (paginated),
   ``product(id)``, ``location`` (no id: the primary location), ``locations``, ``node``/``nodes``
-  (Product, ProductVariant, InventoryItem, Location, BulkOperation), ``currentBulkOperation``.
+  (Product, ProductVariant, InventoryItem, Location, BulkOperation), ``currentBulkOperation``,
+  ``shop`` (``weightUnit``: the constructor's ``weight_unit``).
   The ``query`` filter understands ``updated_at`` / ``created_at`` comparisons
   (``:``, ``:>``, ``:>=``, ``:<``, ``:<=``), ``sku:`` and ``id:``; other terms match nothing.
-* ``productVariantsBulkUpdate`` (price, compareAtPrice, barcode, inventoryItem.cost;
-  ``allowPartialUpdates``; userErrors point at ``["variants", "<i>", field]``).
+* Content: a product's ``descriptionHtml`` (kept as sent; ``description`` is its text),
+  ``vendor``, ``media`` (MediaImage) and ``featuredMedia``; a variant's ``image`` /
+  ``media`` and its inventory item's ``measurement.weight`` (value and unit; 0 in the shop's
+  unit until set, as Shopify answers). Images are re-hosted like Shopify does: an image
+  read back has a ``cdn.shopify.com`` URL, never the URL it was created from.
+* ``productVariantsBulkUpdate`` (price, compareAtPrice, barcode, inventoryItem.cost/sku,
+  inventoryItem.measurement.weight, ``mediaSrc`` naming one of the ``media`` the same call
+  creates; ``allowPartialUpdates``; userErrors point at ``["variants", "<i>", field]`` or
+  ``["media", "<j>", field]``).
+* ``productUpdate`` (``product:`` or the deprecated ``input:``; title, descriptionHtml,
+  vendor; userErrors ``{field, message}``, nothing changed when there is one).
 * ``inventorySetQuantities`` (name ``available``/``on_hand``, compare-and-set with
   ``compareQuantity``; all-or-nothing: any userError leaves every quantity unchanged).
 * ``stagedUploadsCreate`` (BULK_MUTATION_VARIABLES) + the upload endpoint,
@@ -69,6 +79,7 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from graphql import (
     DocumentNode,
@@ -105,7 +116,10 @@ MAX_QUERY_COST = 1000
 MAX_PAGE = 250
 MAX_BULK_VARIANTS = 250
 MUTATION_COST = 10
-BULK_MUTATIONS = frozenset({"productVariantsBulkUpdate"})
+BULK_MUTATIONS = frozenset({"productVariantsBulkUpdate", "productUpdate"})
+WEIGHT_UNITS = frozenset({"GRAMS", "KILOGRAMS", "OUNCES", "POUNDS"})
+MAX_NAME_LENGTH = 255  # a product's title and vendor
+CDN_FILES = "https://cdn.shopify.com/s/files/1/0000/0001/files"
 SCHEMA_FILE = "shopify_admin_schema.graphql"
 _VERSION = re.compile(r"^(\d{4}-\d{2}|unstable)$")
 
@@ -204,6 +218,9 @@ class _Variant:
     cost: int | None
     title: str
     updated_at: str
+    weight: Decimal = Decimal(0)
+    weight_unit: str = "KILOGRAMS"
+    media_id: int | None = None  # the variant's image
 
 
 @dataclass
@@ -213,6 +230,20 @@ class _Product:
     created_at: str
     updated_at: str
     variant_ids: list[int] = field(default_factory=list)
+    description_html: str = ""
+    vendor: str = ""
+    media_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Media:
+    """A MediaImage: created from ``source``, served from Shopify's CDN at ``url``."""
+
+    id: int
+    product_id: int
+    source: str
+    url: str
+    alt: str | None = None
 
 
 @dataclass
@@ -266,10 +297,15 @@ class ShopifyDouble(LoopbackService):
         max_query_cost: int = MAX_QUERY_COST,
         bulk_line_delay_s: float = 0.0,
         schema_file: Path | str | None = None,
+        weight_unit: str = "KILOGRAMS",
     ) -> None:
+        """``weight_unit``: the shop's ``weightUnit`` (new variants weigh 0 in it)."""
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"the Shopify double listens on loopback only, not {host!r}")
+        if weight_unit not in WEIGHT_UNITS:
+            raise ValueError(f"weight_unit must be one of {sorted(WEIGHT_UNITS)}")
         super().__init__(host, port)
+        self.weight_unit = weight_unit
         self.access_token = access_token or "shpat_" + secrets.token_hex(16)
         self.maximum_available = float(maximum_available)
         self.restore_rate = float(restore_rate)
@@ -283,6 +319,7 @@ class ShopifyDouble(LoopbackService):
         self._products: dict[int, _Product] = {}
         self._variants: dict[int, _Variant] = {}
         self._item_variant: dict[int, int] = {}
+        self._media: dict[int, _Media] = {}
         self._levels: dict[tuple[int, int], dict[str, int]] = {}
         self._locations: dict[int, str] = {}
         self._primary_location = 0
@@ -295,6 +332,7 @@ class ShopifyDouble(LoopbackService):
         self._faults: deque[_Fault] = deque()
         self._bulk_faults: deque[tuple[str, int]] = deque()
         self._rejections: dict[int, tuple[str, str, str]] = {}
+        self._product_rejections: dict[int, tuple[str, str]] = {}
         self._log: list[JSON] = []
         self._documents: list[JSON] = []
         self._by_field: Counter[str] = Counter()
@@ -317,9 +355,11 @@ class ShopifyDouble(LoopbackService):
             "node": self._q_node,
             "nodes": self._q_nodes,
             "currentBulkOperation": self._q_current_bulk,
+            "shop": self._q_shop,
         }
         self._mutation_root = {
             "productVariantsBulkUpdate": self._m_variants_bulk_update,
+            "productUpdate": self._m_product_update,
             "inventorySetQuantities": self._m_inventory_set,
             "stagedUploadsCreate": self._m_staged_uploads,
             "bulkOperationRunMutation": self._m_bulk_run,
@@ -362,11 +402,13 @@ class ShopifyDouble(LoopbackService):
     def seed(self, products: Iterable[Mapping[str, Any]]) -> list[JSON]:
         """Create products without HTTP or cost.
 
-        Each product: ``{"title", "updated_at"?: ISO-8601, "variants": [{"sku", "barcode",
-        "price": "12.99", "compare_at_price", "cost", "available": int}]}`` (money as
-        decimal strings or numbers; a product without variants gets one default variant).
-        Returns ``[{"id", "title", "updated_at", "variants": [{"id", "inventory_item_id",
-        "sku", ...}]}]`` with numeric ids.
+        Each product: ``{"title", "updated_at"?: ISO-8601, "description_html", "vendor",
+        "variants": [{"sku", "barcode", "price": "12.99", "compare_at_price", "cost",
+        "available": int, "weight": "0.25", "weight_unit"?: "GRAMS", "image": URL}]}``
+        (money as decimal strings or numbers; a weight in the shop's unit unless given; an
+        image becomes a media of the product; a product without variants gets one default
+        variant). Returns ``[{"id", "title", "updated_at", "variants": [{"id",
+        "inventory_item_id", "sku", ...}]}]`` with numeric ids.
         """
         created = []
         with self._lock:
@@ -418,6 +460,27 @@ class ShopifyDouble(LoopbackService):
                     self._levels.get((v.inventory_item_id, self._primary_location)) or {}
                 ).get("available"),
                 "updated_at": v.updated_at,
+                "weight": format(v.weight.normalize(), "f"),
+                "weight_unit": v.weight_unit,
+                "image_url": None if v.media_id is None else self._media[v.media_id].url,
+                "image_source": None if v.media_id is None else self._media[v.media_id].source,
+            }
+
+    def product(self, product_id: int) -> JSON:
+        """Snapshot of one product: its content and media (``{"id", "source", "url"}``)."""
+        with self._lock:
+            p = self._products[product_id]
+            return {
+                "id": p.id,
+                "title": p.title,
+                "description_html": p.description_html,
+                "vendor": p.vendor,
+                "updated_at": p.updated_at,
+                "variant_ids": list(p.variant_ids),
+                "media": [
+                    {"id": m.id, "source": m.source, "url": m.url}
+                    for m in (self._media[i] for i in p.media_ids)
+                ],
             }
 
     def available(self, inventory_item_id: int, location_id: int | None = None) -> int:
@@ -477,6 +540,11 @@ class ShopifyDouble(LoopbackService):
             raise ValueError(f"unknown fault {fault!r}; use an HTTP status or one of {kinds}")
         with self._lock:
             self._faults.extend(item for _ in range(count))
+
+    def reject_product(self, product_id: int, message: str, *, field: str = "title") -> None:
+        """Every later productUpdate of this product gets this userError (``[field]``)."""
+        with self._lock:
+            self._product_rejections[product_id] = (message, field)
 
     def reject_variant(
         self, variant_id: int, message: str, *, field: str = "price", code: str = "INVALID_INPUT"
@@ -584,6 +652,8 @@ class ShopifyDouble(LoopbackService):
         number = 8_000_000_000_000 + next(self._ids)
         stamp = spec.get("updated_at") or _now()
         product = _Product(number, str(spec.get("title") or f"Product {number}"), stamp, stamp)
+        product.description_html = str(spec.get("description_html") or "")
+        product.vendor = str(spec.get("vendor") or "")
         self._products[number] = product
         variant_specs = list(spec.get("variants") or [{}])
         out_variants = []
@@ -601,7 +671,11 @@ class ShopifyDouble(LoopbackService):
                 cost=None if vs.get("cost") is None else _to_cents(vs["cost"]),
                 title=str(vs.get("title") or ("Default Title" if len(variant_specs) == 1 else i)),
                 updated_at=stamp,
+                weight=Decimal(str(vs.get("weight") or 0)),
+                weight_unit=str(vs.get("weight_unit") or self.weight_unit),
             )
+            if vs.get("image"):
+                variant.media_id = self._create_media(product, str(vs["image"])).id
             self._variants[variant.id] = variant
             self._item_variant[variant.inventory_item_id] = variant.id
             product.variant_ids.append(variant.id)
@@ -624,8 +698,18 @@ class ShopifyDouble(LoopbackService):
             )
         return {"id": number, "title": product.title, "updated_at": stamp, "variants": out_variants}
 
+    def _create_media(self, product: _Product, source: str) -> _Media:
+        """A MediaImage on the product; Shopify copies the file to its CDN."""
+        number = 30_000_000_000_000 + next(self._ids)
+        name = urlsplit(source).path.rsplit("/", 1)[-1] or "image"
+        media = _Media(number, product.id, source, f"{CDN_FILES}/{name}?v={number}")
+        self._media[number] = media
+        product.media_ids.append(number)
+        return media
+
     # -- object views (dicts graphql-core resolves; callables take (info, **args)) ------------
     def _product_view(self, p: _Product) -> JSON:
+        media = [self._media[m] for m in p.media_ids]
         return {
             "__typename": "Product",
             "id": gid("Product", p.id),
@@ -634,11 +718,44 @@ class ShopifyDouble(LoopbackService):
             "handle": re.sub(r"[^a-z0-9]+", "-", p.title.lower()).strip("-"),
             "createdAt": p.created_at,
             "updatedAt": p.updated_at,
+            "descriptionHtml": p.description_html,
+            "description": lambda info, truncateAt=None: _plain_text(
+                p.description_html, truncateAt
+            ),
+            "vendor": p.vendor,
             "totalInventory": sum(self._variant_quantity(self._variants[v]) for v in p.variant_ids),
             "variantsCount": {"count": len(p.variant_ids), "precision": "EXACT"},
             "variants": lambda info, **args: self._connection(
                 [self._variants[v] for v in p.variant_ids], self._variant_view, args
             ),
+            "media": lambda info, **args: self._connection(media, self._media_view, args),
+            "mediaCount": {"count": len(media), "precision": "EXACT"},
+            "featuredMedia": self._media_view(media[0]) if media else None,
+        }
+
+    def _media_view(self, m: _Media) -> JSON:
+        return {
+            "__typename": "MediaImage",
+            "id": gid("MediaImage", m.id),
+            "alt": m.alt,
+            "mediaContentType": "IMAGE",
+            "status": "READY",
+            "mediaErrors": [],
+            "mediaWarnings": [],
+            "image": self._image_view(m),
+            "preview": {"__typename": "MediaPreviewImage", "status": "READY"},
+        }
+
+    @staticmethod
+    def _image_view(m: _Media) -> JSON:
+        return {
+            "__typename": "Image",
+            "id": gid("ProductImage", m.id),
+            "altText": m.alt,
+            "url": lambda info, **args: m.url,
+            "src": m.url,
+            "originalSrc": m.url,
+            "transformedSrc": lambda info, **args: m.url,
         }
 
     def _variant_quantity(self, v: _Variant) -> int:
@@ -662,6 +779,12 @@ class ShopifyDouble(LoopbackService):
             "inventoryQuantity": self._variant_quantity(v),
             "updatedAt": v.updated_at,
             "createdAt": v.updated_at,
+            "image": lambda info, **args: (
+                None if v.media_id is None else self._image_view(self._media[v.media_id])
+            ),
+            "media": lambda info, **args: self._connection(
+                [] if v.media_id is None else [self._media[v.media_id]], self._media_view, args
+            ),
             "inventoryItem": self._item_view(v),
             "product": lambda info, **args: self._product_view(self._products[v.product_id]),
         }
@@ -677,6 +800,11 @@ class ShopifyDouble(LoopbackService):
             "unitCost": None
             if v.cost is None
             else {"amount": _money(v.cost), "currencyCode": "USD"},
+            "measurement": {
+                "__typename": "InventoryItemMeasurement",
+                "id": gid("InventoryItemMeasurement", item_id),
+                "weight": {"value": float(v.weight), "unit": v.weight_unit},
+            },
             "inventoryLevel": lambda info, locationId: self._level_view(
                 item_id, parse_gid(locationId, "Location")
             ),
@@ -841,6 +969,15 @@ class ShopifyDouble(LoopbackService):
         ops = [op for op in self._bulk.values() if op.type == type]
         return self._bulk_view(ops[-1]) if ops else None
 
+    def _q_shop(self, info: Info) -> JSON:
+        return {
+            "__typename": "Shop",
+            "id": gid("Shop", 1),
+            "name": "feedsync double",
+            "currencyCode": "USD",
+            "weightUnit": self.weight_unit,
+        }
+
     # -- mutation root ----------------------------------------------------------------------------
     def _m_variants_bulk_update(
         self,
@@ -873,21 +1010,32 @@ class ShopifyDouble(LoopbackService):
                 "productVariants": [],
                 "userErrors": errors,
             }
+        creating: dict[str, None] = {}  # URLs of the valid media to create, in order
+        for j, spec in enumerate(media or []):
+            problem = _media_input_problem(j, spec)
+            if problem is not None:
+                errors.append(problem)
+            else:
+                creating[spec["originalSource"]] = None
         updates: list[tuple[_Variant, JSON]] = []
         for i, spec in enumerate(variants):
-            found = self._check_variant_input(product, i, spec)
+            found = self._check_variant_input(product, i, spec, creating)
             if isinstance(found, list):
                 errors.extend(found)
             else:
                 updates.append(found)
         if errors and not allowPartialUpdates:
-            updates = []
+            updates, creating = [], {}
+        created = {url: self._create_media(product, url).id for url in creating}
         stamp = _now()
         for variant, changes in updates:
+            source = changes.pop("media_source", None)
+            if source is not None:
+                variant.media_id = created[source]
             for key, value in changes.items():
                 setattr(variant, key, value)
             variant.updated_at = stamp
-        if updates:
+        if updates or created:
             product.updated_at = stamp
         return {
             "product": self._product_view(product),
@@ -896,7 +1044,7 @@ class ShopifyDouble(LoopbackService):
         }
 
     def _check_variant_input(
-        self, product: _Product, i: int, spec: JSON
+        self, product: _Product, i: int, spec: JSON, creating: Mapping[str, None]
     ) -> tuple[_Variant, JSON] | list[JSON]:
         where = ["variants", str(i)]
         number = parse_gid(spec.get("id"), "ProductVariant")
@@ -975,13 +1123,98 @@ class ShopifyDouble(LoopbackService):
                     )
                 else:
                     changes["cost"] = cents
-            if "sku" in item:
-                changes["sku"] = item["sku"]
+        if isinstance(item, dict) and "sku" in item:
+            changes["sku"] = item["sku"]
+        weight = ((item or {}).get("measurement") or {}).get("weight")
+        if weight is not None:
+            # WeightInput: value Float!, unit WeightUnit! (both checked by the schema).
+            if weight["value"] < 0:
+                errors.append(
+                    _user_error(
+                        [*where, "inventoryItem", "measurement", "weight", "value"],
+                        "Weight must be greater than or equal to 0",
+                        "GREATER_THAN_OR_EQUAL_TO",
+                    )
+                )
+            else:
+                changes["weight"] = Decimal(repr(float(weight["value"])))
+                changes["weight_unit"] = weight["unit"]
+        if "mediaSrc" in spec:
+            sources = spec["mediaSrc"] or []
+            if len(sources) != 1:
+                errors.append(
+                    _user_error(
+                        [*where, "mediaSrc"], "Only one mediaSrc is allowed", "INVALID_INPUT"
+                    )
+                )
+            elif sources[0] not in creating:
+                errors.append(
+                    _user_error(
+                        [*where, "mediaSrc"],
+                        "The mediaSrc must match one of the media being created on the product",
+                        "INVALID_INPUT",
+                    )
+                )
+            else:
+                changes["media_source"] = sources[0]
         rejection = self._rejections.get(variant.id)
         if rejection is not None:
             message, field_name, code = rejection
             errors.append(_user_error([*where, field_name], message, code))
         return errors if errors else (variant, changes)
+
+    def _m_product_update(
+        self,
+        info: Info | None,
+        product: JSON | None = None,
+        input: JSON | None = None,
+        media: Any = None,
+        productPreferences: Any = None,
+    ) -> JSON:
+        """``product`` (ProductUpdateInput) or the deprecated ``input`` (ProductInput):
+        title, descriptionHtml and vendor; any userError leaves the product unchanged."""
+        if media is not None or productPreferences is not None:
+            raise GraphQLError("The Shopify double does not implement productUpdate media")
+        spec = product if product is not None else input
+        if spec is None:
+            return {"product": None, "userErrors": [_user_error(["product"], "Input is required")]}
+        target = self._products.get(parse_gid(spec.get("id"), "Product") or -1)
+        if target is None:
+            return {"product": None, "userErrors": [_user_error(["id"], "Product does not exist")]}
+        errors: list[JSON] = []
+        changes: JSON = {}
+        if "title" in spec:
+            title = spec["title"]
+            if title is None or not title.strip():
+                errors.append(_user_error(["title"], "Title can't be blank"))
+            elif len(title) > MAX_NAME_LENGTH:
+                errors.append(
+                    _user_error(
+                        ["title"], f"Title is too long (maximum is {MAX_NAME_LENGTH} characters)"
+                    )
+                )
+            else:
+                changes["title"] = title
+        if "vendor" in spec:
+            vendor = spec["vendor"] or ""
+            if len(vendor) > MAX_NAME_LENGTH:
+                errors.append(
+                    _user_error(
+                        ["vendor"], f"Vendor is too long (maximum is {MAX_NAME_LENGTH} characters)"
+                    )
+                )
+            else:
+                changes["vendor"] = vendor
+        if "descriptionHtml" in spec:
+            changes["description_html"] = spec["descriptionHtml"] or ""
+        rejection = self._product_rejections.get(target.id)
+        if rejection is not None:
+            errors.append(_user_error([rejection[1]], rejection[0]))
+        if not errors:
+            for key, value in changes.items():
+                setattr(target, key, value)
+            target.updated_at = _now()
+        return {"product": self._product_view(target), "userErrors": errors}
 
     def _m_inventory_set(self, info: Info | None, input: JSON) -> JSON:
         name = input.get("name")
@@ -1547,6 +1780,31 @@ _REASONS = frozenset(
         "shrinkage",
     }
 )
+
+
+def _plain_text(html: str, limit: int | None = None) -> str:
+    """A description's text (Product.description): tags dropped, whitespace folded."""
+    return " ".join(re.sub(r"<[^>]*>", " ", html).split())[:limit]
+
+
+def _media_input_problem(j: int, spec: JSON) -> JSON | None:
+    """Why Shopify would refuse a CreateMediaInput (None: it is created)."""
+    where = ["media", str(j)]
+    source = spec.get("originalSource")
+    parts = urlsplit(source or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return _user_error([*where, "originalSource"], "Image URL is invalid", "INVALID_INPUT")
+    if spec.get("mediaContentType") is None:
+        return _user_error(
+            [*where, "mediaContentType"], "Media content type can't be blank", "BLANK"
+        )
+    if spec["mediaContentType"] != "IMAGE":
+        return _user_error(
+            [*where, "mediaContentType"],
+            "The Shopify double only creates IMAGE media",
+            "INVALID_INPUT",
+        )
+    return None
 
 
 def _user_error(path: list[str], message: str, code: str | None = None) -> JSON:

@@ -5,7 +5,7 @@ Serves the subset of ``/wp-json/wc/v3`` the connector uses, on loopback, from a 
 
     GET  /wp-json/wc/v3/products?page=N&per_page=P[&modified_after=..][&modified_before=..]
                                  [&dates_are_gmt=true][&type=simple|variable][&orderby=..]
-                                 [&order=..][&_fields=a,b]
+                                 [&order=..][&_fields=a,b][&include=1,2][&context=view|edit]
     GET  /wp-json/wc/v3/products/{id}/variations   (same query parameters)
     POST /wp-json/wc/v3/products/batch                {"create"?, "update": [...], "delete"?}
     POST /wp-json/wc/v3/products/{id}/variations/batch
@@ -33,12 +33,36 @@ Platform behaviour reproduced (from WooCommerce's REST controllers and API docs)
 * Writes set ``date_modified_gmt``. A variation's write does not touch its parent
   (``bump_parent_on_variation_write`` turns that on): the real platform does not do it
   reliably, so a range import must not depend on it.
+* Content, as ``WC_REST_Products_Controller`` / ``WC_REST_Product_Variations_Controller``
+  answer it:
+
+  - a product's ``description`` is the stored text with ``context=edit`` and, in the
+    default ``view`` context, run through ``wpautop`` (paragraphs become ``<p>``; the
+    double's ``wpautop`` is a simplified one). A variation's own ``description`` always
+    comes formatted (``wc_format_content``) and is not its product's.
+  - ``weight`` is a string, kept as sent ("0.250"; "" when unset). A variation reads
+    through ``get_weight()`` in view context, so one without a weight answers its
+    parent's.
+  - images are attachments with ids from the post id sequence. A product answers
+    ``images``: the featured image first, then the gallery; writing ``images`` replaces
+    both (first = featured, the rest = gallery, ``[]`` removes them). A variation answers
+    ``image`` (``{id, src, ...}`` or null) through ``get_image_id()`` in view context, so
+    one without its own image answers its parent's featured image. An image sent as
+    ``{"src": url}`` is "downloaded" into the media library and answered with the shop's
+    own URL (``{site}/wp-content/uploads/YYYY/MM/name``, ``-1``... on a clash), never
+    the URL sent; ``{"id": n}`` uses an existing attachment. A URL the shop cannot fetch
+    (``break_image_url``) fails the whole object with
+    ``woocommerce_product_image_upload_error`` (variations:
+    ``woocommerce_variation_image_upload_error``), like ``set_product_images`` throwing.
 
 Stricter than the real platform, on purpose (so a connector bug shows as an error):
-prices must be JSON strings holding a non-negative decimal (or "" to clear), a sale
-price above the regular price is refused, ``stock_quantity`` must be an integer and
-``manage_stock`` a boolean, and a variation id sent to another parent's batch is an
-invalid id (WooCommerce would move the variation to that parent).
+prices and ``weight`` must be JSON strings holding a non-negative decimal (or "" to
+clear), a sale price above the regular price is refused, ``stock_quantity`` must be an
+integer and ``manage_stock`` a boolean, ``description`` a string, ``images`` a list of
+objects and a variation's ``image`` an object (or null: left alone), a non-http(s) image
+URL is refused, and a variation id sent to another parent's batch is an invalid id
+(WooCommerce would move the variation to that parent). HTML in descriptions is kept as
+sent (the real plugin filters it with ``wp_filter_post_kses``).
 
 Money is held in integer cents and rendered like WooCommerce does: strings ("12.5"
 is kept as "12.50"; "" when unset).
@@ -62,7 +86,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from feedsync.local.httpserver import LoopbackService, QuietHandler
 
@@ -125,9 +149,22 @@ class _Item:
     manage_stock: bool = False
     stock_quantity: int | None = None
     status: str = "publish"
+    description: str = ""
+    weight: str = ""
+    # The featured image (a variation: its own image), 0 for none; a product's gallery.
+    image_id: int = 0
+    gallery_ids: list[int] = field(default_factory=list)
     date_created_gmt: datetime = field(default_factory=lambda: datetime.now(UTC))
     date_modified_gmt: datetime = field(default_factory=lambda: datetime.now(UTC))
     variation_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Attachment:
+    id: int
+    src: str
+    name: str
+    date_gmt: datetime
 
 
 @dataclass
@@ -176,6 +213,8 @@ class WooCommerceDouble(LoopbackService):
         self._batch_objects: list[int] = []
         self._faults: deque[_Fault] = deque()
         self._rejections: dict[int, tuple[str, str]] = {}
+        self._attachments: dict[int, _Attachment] = {}
+        self._broken_images: dict[str, str] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
     def handler_class(self) -> type[_Handler]:
@@ -201,8 +240,11 @@ class WooCommerceDouble(LoopbackService):
 
         A product: ``{"name", "type": "simple"|"variable", "sku", "global_unique_id",
         "regular_price": "12.50", "sale_price", "manage_stock", "stock_quantity",
+        "description", "weight": "0.25", "images": [{"src": url}, ...],
         "date_modified_gmt": "2024-01-01T00:00:00", "variations": [variation, ...]}``
-        (all optional but the name); a variation takes the same keys but name and type.
+        (all optional but the name); a variation takes the same keys but name and type,
+        and ``"image": {"src": url}`` instead of ``images``. Seeded images are already in
+        the shop's media library: their ``src`` is kept as given.
         """
         created: list[JSON] = []
         with self._lock:
@@ -256,20 +298,25 @@ class WooCommerceDouble(LoopbackService):
         ]
         self.seed(products)
 
-    def products(self) -> list[JSON]:
-        """Snapshot of every product (API shape), by id."""
+    def products(self, context: str = "view") -> list[JSON]:
+        """Snapshot of every product (API shape, in ``context``), by id."""
         with self._lock:
-            return [self._item_json(i) for i in self._items.values() if not i.parent_id]
+            return [self._item_json(i, context) for i in self._items.values() if not i.parent_id]
 
-    def variations(self, product_id: int) -> list[JSON]:
+    def variations(self, product_id: int, context: str = "view") -> list[JSON]:
         with self._lock:
             parent = self._items[product_id]
-            return [self._item_json(self._items[v]) for v in parent.variation_ids]
+            return [self._item_json(self._items[v], context) for v in parent.variation_ids]
 
-    def item(self, item_id: int) -> JSON:
-        """One product or variation (API shape)."""
+    def item(self, item_id: int, context: str = "view") -> JSON:
+        """One product or variation (API shape; ``context="edit"``: the stored description)."""
         with self._lock:
-            return self._item_json(self._items[item_id])
+            return self._item_json(self._items[item_id], context)
+
+    def attachments(self) -> dict[int, str]:
+        """The media library: attachment id -> the shop's URL of the image."""
+        with self._lock:
+            return {a.id: a.src for a in self._attachments.values()}
 
     def set_modified(self, item_id: int, when: datetime) -> None:
         """Set ``date_modified_gmt`` (e.g. a variation changed by another app)."""
@@ -348,14 +395,21 @@ class WooCommerceDouble(LoopbackService):
         with self._lock:
             self._rejections[item_id] = (code, message)
 
+    def break_image_url(self, url: str, reason: str = "Not Found") -> None:
+        """The shop cannot download this image URL: a write sending it fails its object."""
+        with self._lock:
+            self._broken_images[url] = reason
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
             self._rejections.clear()
+            self._broken_images.clear()
 
     # -- internals (under self._lock) -------------------------------------------------------
     def _new_item(self, body: JSON, *, parent_id: int, ptype: str, name: str) -> _Item:
         self._next_id += 1
+        item_id = self._next_id
         now = self._clock()
         modified = body.get("date_modified_gmt")
         money: dict[str, int | None] = {}
@@ -365,8 +419,13 @@ class WooCommerceDouble(LoopbackService):
                 raise ValueError(f"seed item {body!r}: {problem}")
             money[key] = cents
         stock = body.get("stock_quantity")
+        weight = str(body.get("weight") or "")
+        if weight and not _DECIMAL.match(weight):
+            raise ValueError(f"seed item {body!r}: weight {weight!r} is not a decimal")
+        images = [body["image"]] if body.get("image") else list(body.get("images") or [])
+        image_ids = [self._add_attachment(str(image["src"]), rehost=False) for image in images]
         item = _Item(
-            id=self._next_id,
+            id=item_id,
             parent_id=parent_id,
             type=ptype,
             name=name,
@@ -376,13 +435,54 @@ class WooCommerceDouble(LoopbackService):
             sale_price=money["sale_price"],
             manage_stock=bool(body.get("manage_stock", stock is not None)),
             stock_quantity=None if stock is None else int(stock),
+            description=str(body.get("description") or ""),
+            weight=weight,
+            image_id=image_ids[0] if image_ids else 0,
+            gallery_ids=image_ids[1:],
             date_created_gmt=now,
             date_modified_gmt=_parse_date(modified) if modified else now,
         )
         self._items[item.id] = item
         return item
 
-    def _item_json(self, item: _Item) -> JSON:
+    def _add_attachment(self, url: str, *, rehost: bool) -> int:
+        """A new image in the media library; ``rehost``: as downloaded from ``url`` (the
+        shop answers its own URL for it), else ``url`` is the shop's URL already."""
+        self._next_id += 1
+        now = self._clock()
+        name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]) or "image"
+        src = url
+        if rehost:
+            taken = {a.src for a in self._attachments.values()}
+            stem, dot, ext = name.rpartition(".")
+            if not dot:
+                stem, ext = name, ""
+            folder = f"{self.site_url}/wp-content/uploads/{now:%Y/%m}/"
+            src, n = folder + name, 0
+            while src in taken:  # WordPress's wp_unique_filename: name-1.jpg, name-2.jpg
+                n += 1
+                src = f"{folder}{stem}-{n}{dot}{ext}"
+        title = name.rpartition(".")[0] or name
+        self._attachments[self._next_id] = _Attachment(self._next_id, src, title, now)
+        return self._next_id
+
+    def _image_json(self, attachment_id: int) -> JSON | None:
+        attachment = self._attachments.get(attachment_id)
+        if attachment is None:
+            return None
+        when = _fmt_date(attachment.date_gmt)
+        return {
+            "id": attachment.id,
+            "date_created": when,
+            "date_created_gmt": when,
+            "date_modified": when,
+            "date_modified_gmt": when,
+            "src": attachment.src,
+            "name": attachment.name,
+            "alt": "",
+        }
+
+    def _item_json(self, item: _Item, context: str = "view") -> JSON:
         active = item.sale_price if item.sale_price is not None else item.regular_price
         data: JSON = {
             "id": item.id,
@@ -404,14 +504,28 @@ class WooCommerceDouble(LoopbackService):
             "date_created_gmt": _fmt_date(item.date_created_gmt),
             "date_modified": _fmt_date(item.date_modified_gmt),
             "date_modified_gmt": _fmt_date(item.date_modified_gmt),
+            "weight": item.weight,
+            "dimensions": {"length": "", "width": "", "height": ""},
             "meta_data": [],
         }
         if item.parent_id:
+            # The variations controller reads through the view-context getters whatever
+            # the request's context: no weight or image of its own -> the parent's.
+            parent = self._items[item.parent_id]
             del data["type"]
             data["parent_id"] = item.parent_id
+            data["description"] = _wpautop(item.description)
+            data["weight"] = item.weight or parent.weight
+            data["image"] = self._image_json(item.image_id or parent.image_id)
             data["attributes"] = []
         else:
             data["parent_id"] = 0
+            data["description"] = (
+                item.description if context == "edit" else _wpautop(item.description)
+            )
+            data["short_description"] = ""
+            ids = ([item.image_id] if item.image_id else []) + item.gallery_ids
+            data["images"] = [j for j in map(self._image_json, ids) if j is not None]
             data["variations"] = list(item.variation_ids)
         return data
 
@@ -464,6 +578,24 @@ class WooCommerceDouble(LoopbackService):
                     params={name: why},
                 )
                 return 400, err, {}
+        context = one("context") or "view"
+        if context not in ("view", "embed", "edit"):
+            why = "context is not one of view, embed, and edit."
+            err = _wp_error(
+                "rest_invalid_param", "Invalid parameter(s): context", 400, params={"context": why}
+            )
+            return 400, err, {}
+        # WordPress takes a list as "1,2" or as repeated include[]=1&include[]=2.
+        raw_include = [part for v in query.get("include", []) for part in v.split(",")]
+        raw_include += query.get("include[]", [])
+        try:
+            include = {int(part) for part in raw_include if part.strip()}
+        except ValueError:
+            why = "include[0] is not of type integer."
+            err = _wp_error(
+                "rest_invalid_param", "Invalid parameter(s): include", 400, params={"include": why}
+            )
+            return 400, err, {}
         wanted_type = one("type")
         orderby = one("orderby") or "date"
         descending = (one("order") or "desc").lower() == "desc"
@@ -477,6 +609,8 @@ class WooCommerceDouble(LoopbackService):
                 pool = [self._items[v] for v in ids]
             if wanted_type and parent_id is None:
                 pool = [i for i in pool if i.type == wanted_type]
+            if include:
+                pool = [i for i in pool if i.id in include]
             after, before = bounds.get("modified_after"), bounds.get("modified_before")
             if after is not None:
                 pool = [i for i in pool if i.date_modified_gmt.replace(microsecond=0) > after]
@@ -490,7 +624,7 @@ class WooCommerceDouble(LoopbackService):
                 pool.sort(key=lambda i: (i.date_created_gmt, i.id), reverse=descending)
             total = len(pool)
             start = (page - 1) * per_page
-            rows = [self._item_json(i) for i in pool[start : start + per_page]]
+            rows = [self._item_json(i, context) for i in pool[start : start + per_page]]
         if fields:
             keep = set(fields) | {"id"}
             rows = [{k: v for k, v in row.items() if k in keep} for row in rows]
@@ -535,6 +669,39 @@ class WooCommerceDouble(LoopbackService):
             out["update"] = [self._update_one(parent_id, kind, obj) for obj in body["update"]]
         return 200, out
 
+    def _set_images(self, images: list[JSON], *, variation: bool) -> tuple[list[int], JSON | None]:
+        """Attachment ids for ``images`` (``{"id"}`` or ``{"src"}``), downloading the new
+        ones; or the error that fails the whole object (then nothing is added)."""
+        what = "variation" if variation else "product"
+        plan: list[int | str] = []
+        for image in images:
+            if not image:
+                continue  # array_filter() drops empty entries
+            raw = image.get("id")
+            attachment_id = raw if isinstance(raw, int) and not isinstance(raw, bool) else 0
+            src = image.get("src")
+            if attachment_id == 0 and isinstance(src, str):
+                parts = urlsplit(src)
+                if parts.scheme not in ("http", "https") or not parts.netloc:
+                    msg = f"Invalid URL {src}."
+                    return [], _wp_error(f"woocommerce_{what}_image_upload_error", msg, 400)
+                if src in self._broken_images:
+                    msg = f"Error getting remote image {src}. Error: {self._broken_images[src]}"
+                    return [], _wp_error(f"woocommerce_{what}_image_upload_error", msg, 400)
+                plan.append(src)
+            elif attachment_id in self._attachments:
+                plan.append(attachment_id)
+            elif variation and attachment_id == 0 and "src" not in image:
+                return [], None  # {"id": 0}: the variation's image is removed
+            else:
+                msg = f"#{attachment_id} is an invalid image ID."
+                return [], _wp_error(f"woocommerce_{what}_invalid_image_id", msg, 400)
+        ids = [
+            self._add_attachment(entry, rehost=True) if isinstance(entry, str) else entry
+            for entry in plan
+        ]
+        return (ids[:1] if variation else ids), None
+
     def _update_one(self, parent_id: int | None, kind: str, obj: Any) -> JSON:
         raw_id = obj.get("id") if isinstance(obj, dict) else None
         invalid = {
@@ -569,6 +736,14 @@ class WooCommerceDouble(LoopbackService):
                 msg = "Please enter in a value less than the regular price."
                 err = _wp_error(f"woocommerce_rest_{kind}_invalid_sale_price", msg, 400)
                 return {"id": raw_id, "error": err}
+            if "images" in changes or "image" in changes:
+                entries = changes.pop("images") if "images" in changes else changes.pop("image")
+                ids, error = self._set_images(entries, variation=parent_id is not None)
+                if error is not None:
+                    return {"id": raw_id, "error": error}
+                changes["image_id"] = ids[0] if ids else 0
+                if parent_id is None:
+                    changes["gallery_ids"] = ids[1:]
             for key, value in changes.items():
                 setattr(item, key, value)
             if not item.manage_stock:
@@ -608,10 +783,43 @@ def _parse_update(obj: JSON, item: _Item, *, is_variation: bool) -> tuple[JSON, 
             problems["name"] = "name is not a non-empty string."
         else:
             changes["name"] = name
+    if "description" in obj and obj["description"] is not None:
+        if not isinstance(obj["description"], str):
+            problems["description"] = "description is not of type string."
+        else:
+            changes["description"] = obj["description"]
+    if "weight" in obj and obj["weight"] is not None:
+        weight = obj["weight"]
+        if not isinstance(weight, str):
+            problems["weight"] = "weight is not of type string."
+        elif weight.strip() and not _DECIMAL.match(weight.strip()):
+            problems["weight"] = f"weight is not a valid decimal (got {weight!r})."
+        else:
+            changes["weight"] = weight.strip()
+    # Images are resolved (and "downloaded") by the caller once everything else is valid.
+    if is_variation and obj.get("image") is not None:  # null: isset() is false, no change
+        if not isinstance(obj["image"], dict):
+            problems["image"] = "image is not of type object."
+        else:
+            changes["image"] = [obj["image"]]
+    if not is_variation and obj.get("images") is not None:
+        images = obj["images"]
+        if not isinstance(images, list) or not all(isinstance(i, dict) for i in images):
+            problems["images"] = "images is not of type array of objects."
+        else:
+            changes["images"] = images
     if "stock_quantity" in changes and not changes.get("manage_stock", item.manage_stock):
         # WooCommerce ignores a quantity unless stock is managed: keep that visible.
         changes.pop("stock_quantity")
     return changes, problems
+
+
+def _wpautop(text: str) -> str:
+    """WordPress's ``wpautop``, simplified: blank-line separated paragraphs become
+    ``<p>..</p>`` and single line breaks ``<br />`` (what the REST API answers for a
+    description in the default ``view`` context)."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))]
+    return "".join("<p>" + p.replace("\n", "<br />\n") + "</p>\n" for p in paragraphs if p)
 
 
 def _route(path: str) -> tuple[str, int | None] | None:
