@@ -453,6 +453,23 @@ def test_bulk_operation_end_to_end(double: ShopifyDouble) -> None:
     assert len(lines) == 30 and all(len(d["variables"]["variants"]) == 3 for d in lines)
 
 
+def test_a_long_bulk_operation_is_polled_at_its_estimated_end(double: ShopifyDouble) -> None:
+    # Given 200 products and a shop that takes about 5 ms per bulk line (about 1 s in all)
+    products = double.seed(_product(f"L{i}", 1) for i in range(200))
+    double.bulk_line_delay_s = 0.005
+    items = [it for p in products for it in _items(p, price=[1000, 900])]
+    connector = ShopifyConnector(
+        double.shop_url, double.access_token, sleep=FakeSleep(real=True), bulk_poll_s=10.0
+    )
+    # When the items go through the bulk path
+    results = connector.apply("variants_bulk_operation", items, batch_key="eta")
+    # Then all are written, and the job was polled to learn its pace and then at its
+    # estimated end (doubling intervals alone would have taken 5 polls or more)
+    assert all(ok for ok, _ in results)
+    polls = double.stats()["by_field"]["node"]
+    assert 2 <= polls <= 3, polls
+
+
 def test_bulk_operation_splits_a_product_over_lines_of_250(double: ShopifyDouble) -> None:
     [product] = double.seed([_product("Big", 260)])
     results = _connector(double, FakeSleep(real=True)).apply(

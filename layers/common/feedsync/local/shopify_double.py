@@ -1490,6 +1490,8 @@ class ShopifyDouble(LoopbackService):
                     line["errors"] = [e.formatted for e in result.errors]
                 line["__lineNumber"] = number
             out.append(json.dumps(line, separators=(",", ":")).encode())
+            with self._lock:  # progress, as Shopify reports it while the job runs
+                op.object_count = len(out)
         with self._lock:
             op.root_object_count = len(out)
         self._publish(op, out, failed)
