@@ -20,7 +20,7 @@ def variant(vid: int, *, description: str | None = None, brand: str | None = Non
             description_digest(description), brand, weight, image)  # fmt: skip
 
 
-def row(row_no: int, sku: str, **values: str) -> Row:
+def row(row_no: int, sku: str, **values: object) -> Row:
     cells: list[object] = [row_no, sku, *([None] * (len(CANONICAL_FIELDS) - 1))]
     for name, value in values.items():
         cells[ROW_POS[name]] = value
@@ -149,3 +149,16 @@ def test_woocommerce_refuses_brand_with_the_reason() -> None:
     # Given WooCommerce, When a profile asks to write the brand, Then it is refused, saying why
     with pytest.raises(ValueError, match="brands as taxonomy terms"):
         woocommerce().check_fields(["price", "brand"])
+
+
+def test_stock_the_index_does_not_know_is_written_without_an_old_value() -> None:
+    # Given a store variant with stock 5 in the index (read at the store's location)
+    store = [variant(11), variant(12)]
+    spec = ReconcileSpec("sku", ("price", "stock"), "partial", unknown=("stock",))
+    rows = [row(2, "S11", price=1000, stock=5), row(3, "S12", price=1000, stock=5)]
+    # When the profile writes stock elsewhere and the feed says 5 (as the index does)
+    outs = list(reconcile(rows, CatalogIndex.from_variants(store), spec, Counts()))
+    # Then stock is written anyway, with no old value to compare against (never the
+    # index's, which belongs to another location), and the price is still compared
+    assert [o[5] for o in outs] == [(("stock", None, 5),), (("stock", None, 5),)]
+    assert format_changes(outs[0][5]) == "stock: (not known) -> 5"

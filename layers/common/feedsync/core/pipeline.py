@@ -282,7 +282,12 @@ def _match(
     ref = step.run
     if profile.rules.get("sku_case_insensitive"):
         index = _folded(index)  # the feed's SKUs were folded the same way when parsed
-    spec = ReconcileSpec(match_by=profile.match_by, fields=tuple(profile.fields), mode=run.mode)
+    spec = ReconcileSpec(
+        match_by=profile.match_by,
+        fields=tuple(profile.fields),
+        mode=run.mode,
+        unknown=("stock",) if _stock_elsewhere(profile, store) else (),
+    )
     counts = Counts()
     changed: list[tuple[Any, ...]] = []
     raw = deps.blobs.open_read(step.parse.rows_key)
@@ -539,12 +544,29 @@ def _gather(deps: Deps, ref: RunRef) -> _Applied:
     return out
 
 
+def _stock_elsewhere(profile: Profile, store: Store) -> bool:
+    """Does the profile write stock at another location than the one the index reads?
+    Then the index does not know the stock there: it is written, never compared."""
+    mine, indexed = profile.location_id, store.options.location_id
+    if mine is None or indexed is None:
+        return mine is not None
+    # Shopify names a location by GID or by its number: gid://shopify/Location/12 is 12.
+    return mine.rsplit("/", 1)[-1] != indexed.rsplit("/", 1)[-1]
+
+
 def _record(deps: Deps, ref: RunRef, run: Run, outcome: _Applied) -> dict[str, int]:
     """Write the per-row log and patch the index with what reached the store; the counts."""
     log_key = keys.log_key(ref.tenant_id, ref.run_id)
     _write_log(deps, ref, outcome.results, log_key)
-    if outcome.applied or outcome.applied_products:
-        apply_to_catalog(deps, _store(deps, ref), outcome.applied, outcome.applied_products)
+    applied = outcome.applied
+    store = _store(deps, ref)
+    if _stock_elsewhere(_profile(deps, ref), store):
+        # Stock written at another location is not the stock the index holds.
+        applied = {
+            vid: {f: c for f, c in ch.items() if f != "stock"} for vid, ch in applied.items()
+        }
+    if applied or outcome.applied_products:
+        apply_to_catalog(deps, store, applied, outcome.applied_products)
     updated = sum(1 for ok, _ in outcome.results.values() if ok)
     counts = {**run.counts, "updated": updated, "failed": len(outcome.results) - updated}
     deps.repo.update_run(ref.tenant_id, ref.run_id, counts=counts, log_key=log_key)

@@ -42,11 +42,15 @@ class ReconcileSpec:
 
     partial: write only fields whose feed value differs from the store's.
     full: write every mapped field in ``fields`` that has a feed value.
+    ``unknown``: fields whose store value the index does not hold (stock written to
+    another location than the one the index reads): written whenever the feed has a
+    value, as in full mode.
     """
 
     match_by: str
     fields: tuple[str, ...]
     mode: str = "partial"
+    unknown: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.match_by not in MATCH_BY:
@@ -98,13 +102,18 @@ def reconcile(
     sku_get = index.by_sku.get
     bc_get = index.by_barcode.get
     full = spec.mode == "full"
-    # Content fields have their own notion of "the same" (``content.SAME``); equal values
-    # are the same for every field, so the fast path below stays exact.
+    # Per field: is it written whatever the store holds (full mode, or a store value the
+    # index does not know)? Content fields have their own notion of "the same"
+    # (``content.SAME``); equal values are the same for every field.
+    # A field the index does not know is written with no old value (nothing to compare).
     fpos = tuple(
-        (f, ROW_POS[f], VARIANT_POS[f], SAME.get(f), full and f not in NEVER_FORCED)
+        (f, ROW_POS[f], _NOWHERE, None, True)
+        if f in spec.unknown
+        else (f, ROW_POS[f], VARIANT_POS[f], SAME.get(f), full and f not in NEVER_FORCED)
         for f in spec.fields
     )
     # One C-level comparison settles the common "nothing differs" row in partial mode.
+    shortcut = not any(forced for *_, forced in fpos)
     row_vals = itemgetter(*(ROW_POS[f] for f in spec.fields))
     store_vals = itemgetter(*(VARIANT_POS[f] for f in spec.fields))
     seen: dict[int, int] = {}  # variant_id -> first row_no that reached it
@@ -145,7 +154,7 @@ def reconcile(
                 yield (row[0], key, DUPLICATE, v[0], vid, no_changes, f"same item as row {first}")
                 continue
             seen[vid] = row[0]
-            if not full and row_vals(row) == store_vals(v):
+            if shortcut and row_vals(row) == store_vals(v):
                 n_unchanged += 1
                 yield (row[0], key, UNCHANGED, v[0], vid, no_changes, "")
                 continue
@@ -153,7 +162,7 @@ def reconcile(
             for f, rp, vp, same, forced in fpos:
                 new = row[rp]
                 if new is not None:
-                    old = v[vp]
+                    old = v[vp] if vp >= 0 else None
                     if forced or (new != old if same is None else not same(new, old)):
                         changes += ((f, old, new),)
             if changes:
@@ -170,6 +179,9 @@ def reconcile(
         counts.duplicates += n_dup
         counts.not_found += n_nf
         counts.row_errors += n_err
+
+
+_NOWHERE: Final = -1  # the index position of a field the index does not know
 
 
 def _unmatched(

@@ -22,7 +22,8 @@ _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
 def _value(field: str, value: object) -> str:
     if value is None:
-        return "(empty)"
+        # Stock the store does not track, or holds at a location the index does not read.
+        return "(not known)" if field == "stock" else "(empty)"
     if field in MONEY_FIELDS and isinstance(value, int):
         return format_money(value)
     return str(value)
