@@ -57,11 +57,20 @@ bench: $(STAMP)
 	$(PY) bench/bench_connectors.py
 	$(PY) bench/bench_upload.py
 
-## build / deploy: AWS SAM (the CLI lives in its own venv: it pins its own boto3)
+## build / deploy: AWS SAM (the CLI lives in its own venv: it pins its own boto3).
+## sam build runs layers/common/Makefile and functions/Makefile (BuildMethod: makefile): the
+## layer's requirements are fetched as the CPython 3.12 manylinux aarch64 wheels by pip, so no
+## python3.12, no Docker; then scripts/check_sam_build.py checks .aws-sam/build and prints sizes.
+SAM_VENV := .venv-sam
+SAM      := $(SAM_VENV)/bin/sam
+SAM_CLI_VERSION ?= 1.170.0
+
 build:
-	test -x .venv-sam/bin/sam || ($(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli)
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} .venv-sam/bin/sam validate --lint
-	.venv-sam/bin/sam build
+	test -x $(SAM) || ($(PYTHON) -m venv $(SAM_VENV) && \
+	  $(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION))
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} SAM_CLI_TELEMETRY=0 $(SAM) validate --lint
+	SAM_CLI_TELEMETRY=0 PIP="$(CURDIR)/$(SAM_VENV)/bin/python -m pip" $(SAM) build
+	$(SAM_VENV)/bin/python scripts/check_sam_build.py .aws-sam/build template.yaml
 
 deploy: build
 	.venv-sam/bin/sam deploy
