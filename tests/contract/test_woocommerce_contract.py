@@ -12,6 +12,10 @@ batch) and from WooCommerce's REST controllers (``WC_REST_Controller::batch_item
 * a batch answers HTTP 200 whose ``update`` holds, per object, the resource or
   ``{"id", "error": {"code", "message", "data": {"status"}}}``;
 * lists are JSON arrays paged by ``X-WP-Total`` / ``X-WP-TotalPages``, 100 per page at most;
+* WooCommerce 10.3+ lists every product's variations at ``GET /variations``
+  (``WC_REST_Variations_Controller``: the collection parameters of
+  ``/products/{id}/variations``, each item with its ``parent_id``); an older shop has no
+  such route and answers WordPress's 404 ``rest_no_route``;
 * content: ``description`` and ``weight`` are strings; a product has ``images`` (featured
   first, then the gallery), a variation one ``image`` object or null; images are written
   as ``{"src": url}`` (downloaded by the shop) or ``{"id": attachment}``
@@ -156,6 +160,24 @@ BATCH_RESPONSE = {
     },
 }
 LIST_RESPONSE = {"type": "array", "items": RESOURCE, "maxItems": 100}
+STORE_VARIATION = {
+    "allOf": [
+        RESOURCE,
+        {
+            "type": "object",
+            "required": ["parent_id"],
+            "properties": {"parent_id": {"type": "integer", "minimum": 0}},
+            "not": {"required": ["variations"]},
+        },
+    ]
+}
+VARIATIONS_LIST_RESPONSE = {"type": "array", "items": STORE_VARIATION, "maxItems": 100}
+OLD_VARIATION = {"date_modified_gmt": "2024-01-01T00:00:00"}
+NO_ROUTE = {
+    "code": "rest_no_route",
+    "message": "No route was found matching the URL and request method.",
+    "data": {"status": 404},
+}
 
 Exchange = tuple[requests.PreparedRequest, requests.Response]
 
@@ -403,20 +425,68 @@ def test_reads_page_100_at_a_time_with_gmt_bounds(double: WooCommerceDouble) -> 
 
     # Then every list request asks for at most 100 per page in a stable order, with the
     # range as GMT ISO-8601 bounds; answers are arrays with the paging headers
-    first_pass = [(r, resp) for r, resp in session.exchanges if "modified_after" in (r.url or "")]
-    assert len(first_pass) == 2
-    for request, response in session.exchanges:
+    products = [(r, resp) for r, resp in session.exchanges if _path(r).endswith("/products")]
+    assert len(products) == 2
+    for request, _response in session.exchanges:
         query = parse_qs(urlsplit(request.url or "").query)
         assert 1 <= int(query["per_page"][0]) <= 100
         assert query["orderby"] == ["id"] and query["order"] == ["asc"]
-        jsonschema.validate(
-            response.json(), LIST_RESPONSE if "_fields" not in query else {"type": "array"}
-        )
+        assert query["modified_after"] == ["2024-06-01T12:29:59"]
+        assert query["dates_are_gmt"] == ["true"]
+    for _request, response in products:
+        jsonschema.validate(response.json(), LIST_RESPONSE)
         assert response.headers["X-WP-Total"] == "120"
         assert response.headers["X-WP-TotalPages"] == "2"
-    query = parse_qs(urlsplit(first_pass[0][0].url or "").query)
-    assert query["modified_after"] == ["2024-06-01T12:29:59"]
-    assert query["dates_are_gmt"] == ["true"]
+    # and the variations changed in the range were asked for across products, ids only
+    [(request, response)] = [
+        (r, resp) for r, resp in session.exchanges if _path(r).endswith("/wc/v3/variations")
+    ]
+    assert parse_qs(urlsplit(request.url or "").query)["_fields"] == ["id,parent_id"]
+    assert response.json() == []
+    assert response.headers["X-WP-Total"] == "0"
+    assert len(session.exchanges) == 3
+
+
+def test_changed_variations_are_found_across_products_with_their_parent_ids(
+    double: WooCommerceDouble,
+) -> None:
+    # Given two variable products whose variations are untouched but one changed variation
+    # of the second, in a range
+    _first, second = double.seed(
+        [
+            {
+                "name": "A",
+                "date_modified_gmt": "2024-01-01T00:00:00",
+                "variations": [OLD_VARIATION] * 2,
+            },
+            {
+                "name": "B",
+                "date_modified_gmt": "2024-01-01T00:00:00",
+                "variations": [OLD_VARIATION] * 2,
+            },
+        ]
+    )
+    double.set_modified(second["variations"][1], datetime(2024, 6, 2, tzinfo=UTC))
+    session = RecordingSession()
+
+    # When a range import runs
+    since = datetime(2024, 6, 1, tzinfo=UTC)
+    variants = list(_connector(double, session).iter_variants(modified_since=since))
+
+    # Then GET /variations named the changed variation with its parent (and nothing else)
+    # and that product was read whole: its content by id, then its variations
+    assert {v[VARIANT_ID] for v in variants} == set(second["variations"])
+    paths = [_path(r).removeprefix("/wp-json/wc/v3") for r, _ in session.exchanges]
+    assert paths == [
+        "/products",
+        "/variations",
+        "/products",
+        f"/products/{second['id']}/variations",
+    ]
+    listed = session.exchanges[1][1].json()
+    assert listed == [{"id": second["variations"][1], "parent_id": second["id"]}]
+    lookup = parse_qs(urlsplit(session.exchanges[2][0].url or "").query)
+    assert lookup["include"] == [str(second["id"])] and lookup["context"] == ["edit"]
 
 
 # -- what the double answers ------------------------------------------------------------------
@@ -500,11 +570,76 @@ def test_the_double_pages_like_woocommerce(double: WooCommerceDouble) -> None:
     jsonschema.validate(page3.json(), LIST_RESPONSE)
 
 
-# -- answers as a real shop sends them ----------------------------------------------------------
-class CannedAdapter(BaseAdapter):
-    """Answers by (method, path) with canned (status, headers, body text)."""
+def test_the_double_lists_variations_across_products_like_woocommerce_10_3(
+    double: WooCommerceDouble,
+) -> None:
+    # Given 3 variable products with 5 variations each, one changed on 2024-06-02
+    products = double.seed(
+        [
+            {
+                "name": f"P{i}",
+                "date_modified_gmt": "2024-01-01T00:00:00",
+                "variations": [OLD_VARIATION] * 5,
+            }
+            for i in range(3)
+        ]
+    )
+    changed = products[1]["variations"][3]
+    double.set_modified(changed, datetime(2024, 6, 2, tzinfo=UTC))
+    url, auth = f"{double.api_url}/variations", double.credentials
 
-    def __init__(self, answers: Mapping[tuple[str, str], tuple[int, dict[str, str], str]]) -> None:
+    # When the store-wide list is paged, then filtered by date and trimmed by _fields
+    page2 = requests.get(url, params={"per_page": 10, "page": 2}, auth=auth, timeout=10)
+    since = {"modified_after": "2024-06-01T00:00:00", "dates_are_gmt": "true"}
+    ranged = requests.get(url, params={**since, "_fields": "id,parent_id"}, auth=auth, timeout=10)
+    too_big = requests.get(url, params={"per_page": 101}, auth=auth, timeout=10)
+    posted = _post(double, "/variations", {"update": []})
+
+    # Then it pages every product's variations with the headers, each with its parent_id
+    assert page2.status_code == 200
+    jsonschema.validate(page2.json(), VARIATIONS_LIST_RESPONSE)
+    assert len(page2.json()) == 5
+    assert page2.headers["X-WP-Total"] == "15" and page2.headers["X-WP-TotalPages"] == "2"
+    parents = {v["id"]: p["id"] for p in products for v in p["variation_objects"]}
+    assert all(row["parent_id"] == parents[row["id"]] for row in page2.json())
+    # and filters and trims like the other collections
+    assert ranged.json() == [{"id": changed, "parent_id": products[1]["id"]}]
+    assert ranged.headers["X-WP-Total"] == "1"
+    assert too_big.status_code == 400 and too_big.json()["code"] == "rest_invalid_param"
+    # and it is read-only: no route for POST
+    assert posted.status_code == 404 and posted.json()["code"] == "rest_no_route"
+
+
+def test_an_older_shop_has_no_store_wide_variations_route() -> None:
+    # Given a shop on WooCommerce before 10.3
+    with WooCommerceDouble(store_wide_variations=False) as double:
+        double.seed([{"name": "P", "variations": [{}]}])
+
+        # When GET /variations is asked
+        response = requests.get(f"{double.api_url}/variations", auth=double.credentials, timeout=10)
+
+        # Then WordPress answers 404 rest_no_route, while the per-product list still works
+        assert response.status_code == 404
+        jsonschema.validate(response.json(), WP_ERROR)
+        assert response.json() == NO_ROUTE
+        [product] = double.products()
+        per_product = requests.get(
+            f"{double.api_url}/products/{product['id']}/variations",
+            auth=double.credentials,
+            timeout=10,
+        )
+        assert per_product.status_code == 200 and len(per_product.json()) == 1
+
+
+# -- answers as a real shop sends them ----------------------------------------------------------
+Answer = tuple[int, dict[str, str], str]
+
+
+class CannedAdapter(BaseAdapter):
+    """Answers by (method, path) with canned (status, headers, body text); a list of
+    answers is given one per request, in order."""
+
+    def __init__(self, answers: Mapping[tuple[str, str], Answer | list[Answer]]) -> None:
         super().__init__()
         self.answers = answers
         self.sent: list[requests.PreparedRequest] = []
@@ -513,7 +648,8 @@ class CannedAdapter(BaseAdapter):
         self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
     ) -> requests.Response:
         self.sent.append(request)
-        status, headers, text = self.answers[(request.method or "", _path(request))]
+        answer = self.answers[(request.method or "", _path(request))]
+        status, headers, text = answer.pop(0) if isinstance(answer, list) else answer
         response = requests.Response()
         response.status_code = status
         response.headers.update({"Content-Type": "application/json; charset=UTF-8", **headers})
@@ -527,7 +663,7 @@ class CannedAdapter(BaseAdapter):
 
 
 def _canned(
-    answers: Mapping[tuple[str, str], tuple[int, dict[str, str], str]],
+    answers: Mapping[tuple[str, str], Answer | list[Answer]],
 ) -> tuple[WooCommerceConnector, CannedAdapter]:
     adapter = CannedAdapter(answers)
     session = requests.Session()
@@ -714,3 +850,86 @@ def test_a_product_deleted_while_the_catalog_is_read_is_skipped() -> None:
 
     # When the catalog is read / Then the rest of the catalog is still read
     assert [v[VARIANT_ID] for v in connector.iter_variants()] == [60]
+
+
+def _listed(rows: list[dict[str, Any]]) -> Answer:
+    pages = "1" if rows else "0"
+    return 200, {"X-WP-Total": str(len(rows)), "X-WP-TotalPages": pages}, json.dumps(rows)
+
+
+HOODIE = {"id": 40, "name": "Hoodie", "type": "variable", "variations": [41, 42]}
+HOODIE_VARIATIONS = [
+    {"id": vid, "sku": f"HD-{vid}", "regular_price": "20", "sale_price": "", "manage_stock": False}
+    for vid in (41, 42)
+]
+
+
+def test_a_range_import_reads_the_parents_a_10_3_shop_names() -> None:
+    # Given a WooCommerce 10.3 shop where no product changed in the range but variation 41
+    # of product 40 did, and an orphaned variation (parent_id 0) too
+    changed = [{"id": 41, "parent_id": 40}, {"id": 99, "parent_id": 0}]
+    connector, adapter = _canned(
+        {
+            ("GET", "/wp-json/wc/v3/products"): [_listed([]), _listed([HOODIE])],
+            ("GET", "/wp-json/wc/v3/variations"): _listed(changed),
+            ("GET", "/wp-json/wc/v3/products/40/variations"): _listed(HOODIE_VARIATIONS),
+        }
+    )
+
+    # When the range is imported
+    variants = list(connector.iter_variants(modified_since=datetime(2024, 6, 1, tzinfo=UTC)))
+
+    # Then product 40 is read whole with four requests, asking no product one by one
+    assert [(v[PRODUCT_ID], v[VARIANT_ID]) for v in variants] == [(40, 41), (40, 42)]
+    paths = [_path(r).removeprefix("/wp-json/wc/v3") for r in adapter.sent]
+    assert paths == ["/products", "/variations", "/products", "/products/40/variations"]
+    assert connector.store_wide_variations is True
+
+
+@pytest.mark.parametrize(
+    "variations_answer",
+    [
+        pytest.param((404, {}, json.dumps(NO_ROUTE)), id="older shop: rest_no_route"),
+        pytest.param(_listed([{"id": 41}]), id="parent_id trimmed away by a plugin"),
+    ],
+)
+def test_a_range_import_asks_each_product_when_the_shop_cannot_name_parents(
+    variations_answer: Answer,
+) -> None:
+    # Given a shop whose GET /variations cannot say which products changed, a variable
+    # product 40 outside the range whose variation 41 changed in it
+    connector, adapter = _canned(
+        {
+            ("GET", "/wp-json/wc/v3/products"): [
+                _listed([]),  # changed in the range
+                _listed([HOODIE]),  # the catalog's ids
+                _listed([HOODIE]),  # the changed ones' content
+                _listed([]),  # second import: changed in the range
+                _listed([HOODIE]),  # the catalog's ids
+            ],
+            ("GET", "/wp-json/wc/v3/variations"): variations_answer,
+            ("GET", "/wp-json/wc/v3/products/40/variations"): [
+                _listed(HOODIE_VARIATIONS[:1]),  # per_page=1 probe
+                _listed(HOODIE_VARIATIONS),
+                _listed([]),  # second import's probe: nothing changed
+            ],
+        }
+    )
+    since = datetime(2024, 6, 1, tzinfo=UTC)
+
+    # When the range is imported twice with the same connector
+    first = list(connector.iter_variants(modified_since=since))
+    second = list(connector.iter_variants(modified_since=since))
+
+    # Then the first import probes each variable product and finds the change; the
+    # store-wide list is asked only once
+    assert [v[VARIANT_ID] for v in first] == [41, 42]
+    assert second == []
+    assert connector.store_wide_variations is False
+    paths = [_path(r).removeprefix("/wp-json/wc/v3") for r in adapter.sent]
+    assert paths.count("/variations") == 1
+    probe = parse_qs(urlsplit(adapter.sent[3].url or "").query)
+    assert (_path(adapter.sent[3]), probe["per_page"]) == (
+        "/wp-json/wc/v3/products/40/variations",
+        ["1"],
+    )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fake_sleep import FakeSleep
@@ -165,11 +166,26 @@ def test_variations_are_read_over_pages_under_their_parent(
     assert _count(double, "GET", "/products/{id}/variations") == 2
 
 
+def _probes(double: WooCommerceDouble) -> int:
+    """Per-product variation reads of one row: how an older shop is asked about each."""
+    targets = [urlsplit(t) for _, t, _ in double.requests_log()]
+    return sum(
+        1
+        for t in targets
+        if t.path.endswith("/variations")
+        and "/products/" in t.path
+        and parse_qs(t.query).get("per_page") == ["1"]
+    )
+
+
+@pytest.mark.parametrize("store_wide", [True, False], ids=["woocommerce 10.3+", "older shop"])
 def test_a_range_import_finds_products_and_variations_changed_in_the_range(
-    double: WooCommerceDouble, sleep: FakeSleep
+    double: WooCommerceDouble, sleep: FakeSleep, store_wide: bool
 ) -> None:
     # Given products changed before and inside the range, and a variation changed inside the
-    # range whose parent was not touched (WooCommerce does not reliably bump the parent)
+    # range whose parent was not touched (WooCommerce does not reliably bump the parent),
+    # on a shop with or without GET /variations
+    double.store_wide_variations = store_wide
     old_simple, new_simple, quiet_parent, new_parent, untouched = double.seed(
         [
             _simple(1),
@@ -309,11 +325,13 @@ def test_variations_take_the_products_description_and_their_own_weight_and_image
     assert small[VARIANT_POS["brand"]] is None and small[VARIANT_POS["name"]] == "Hoodie"
 
 
+@pytest.mark.parametrize("store_wide", [True, False], ids=["woocommerce 10.3+", "older shop"])
 def test_a_range_import_reads_the_content_of_an_untouched_parent(
-    double: WooCommerceDouble, sleep: FakeSleep
+    double: WooCommerceDouble, sleep: FakeSleep, store_wide: bool
 ) -> None:
     # Given a variation changed in the range under a parent that was not touched, the
     # parent with a description, a weight and a featured image
+    double.store_wide_variations = store_wide
     [quiet] = double.seed(
         [
             _variable(
@@ -337,6 +355,121 @@ def test_a_range_import_reads_the_content_of_an_untouched_parent(
     assert {v[VARIANT_POS["image_url"]] for v in variants} == {None}  # the parent's image
     [lookup] = [t for _, t, _ in double.requests_log() if f"include={quiet['id']}" in t]
     assert "context=edit" in lookup
+
+
+def _many_variable_products_one_changed(double: WooCommerceDouble, products: int) -> list[int]:
+    """``products`` untouched variable products of 3 variations; the second variation of
+    the 100th changed in the range. Returns that product's variation ids."""
+    double.seed_catalog(
+        variable=products, variations_each=3, modified=datetime(2024, 1, 1, tzinfo=UTC)
+    )
+    target = double.products()[99]
+    double.set_modified(target["variations"][1], datetime(2024, 6, 3, tzinfo=UTC))
+    return list(target["variations"])
+
+
+def test_a_range_import_finds_a_changed_variation_among_many_products_in_a_few_requests(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given 1,000 variable products, one of which had a variation changed in the range
+    # without its parent being touched
+    changed = _many_variable_products_one_changed(double, 1000)
+
+    # When the range since SINCE is imported
+    variants = list(_connector(double, sleep).iter_variants(modified_since=SINCE))
+
+    # Then exactly that product's variations are read, with four requests: the changed
+    # products, the changed variations across products, the product's content by id and
+    # its variations; no variable product is asked on its own
+    assert sorted(v[VARIANT_ID] for v in variants) == changed
+    assert len(double.requests_log()) == 4
+    assert _count(double, "GET", "/variations") == 1
+    assert _count(double, "GET", "/products") == 2
+    assert _count(double, "GET", "/products/{id}/variations") == 1
+    assert _probes(double) == 0
+    [listing] = [
+        t for _, t, _ in double.requests_log() if t.startswith("/wp-json/wc/v3/variations")
+    ]
+    assert "modified_after=2024-05-31T23%3A59%3A59" in listing
+    assert "dates_are_gmt=true" in listing and "_fields=id%2Cparent_id" in listing
+
+
+def test_an_older_shop_is_asked_for_the_store_wide_list_once_and_probed_per_product(
+    sleep: FakeSleep,
+) -> None:
+    # Given a shop before WooCommerce 10.3 (no GET /variations) with 150 variable products,
+    # one of which had a variation changed in the range
+    with WooCommerceDouble(store_wide_variations=False) as double:
+        changed = _many_variable_products_one_changed(double, 150)
+        connector = _connector(double, sleep)
+
+        # When the range is imported twice with the same connector
+        first = list(connector.iter_variants(modified_since=SINCE))
+        second = list(connector.iter_variants(modified_since=SINCE))
+
+        # Then both find the change by asking each variable product (today's method) and
+        # the missing route was asked about once, its 404 remembered, not an error
+        assert sorted(v[VARIANT_ID] for v in first) == changed
+        assert sorted(v[VARIANT_ID] for v in second) == changed
+        assert _count(double, "GET", "/variations") == 1
+        assert [s for _, t, s in double.requests_log() if "/wc/v3/variations" in t] == [404]
+        assert _probes(double) == 2 * 150
+        assert connector.store_wide_variations is False
+
+
+def test_a_variation_changed_with_its_product_is_read_once(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given a variable product changed in the range together with one of its variations
+    [loud] = double.seed([_variable("Loud", 2, modified=INSIDE)])
+    double.set_modified(loud["variations"][0], datetime(2024, 6, 3, tzinfo=UTC))
+
+    # When the range since SINCE is imported
+    variants = list(_connector(double, sleep).iter_variants(modified_since=SINCE))
+
+    # Then its variations are read once: the product listed as changed covers them
+    assert sorted(v[VARIANT_ID] for v in variants) == sorted(loud["variations"])
+    assert _count(double, "GET", "/products/{id}/variations") == 1
+    assert _count(double, "GET", "/products") == 1  # no lookup by id
+
+
+def test_changed_variations_of_many_products_are_paged_and_looked_up_100_at_a_time(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given 150 untouched variable products, each with one variation changed in the range
+    double.seed_catalog(variable=150, variations_each=2, modified=datetime(2024, 1, 1, tzinfo=UTC))
+    products = double.products()
+    for product in products:
+        double.set_modified(product["variations"][0], datetime(2024, 6, 3, tzinfo=UTC))
+
+    # When the range since SINCE is imported
+    variants = list(_connector(double, sleep).iter_variants(modified_since=SINCE))
+
+    # Then every variation of those products is read; the changed variations over two
+    # pages, the products' content over two lookups, one variations read per product
+    assert len(variants) == 300
+    assert {v[PRODUCT_ID] for v in variants} == {p["id"] for p in products}
+    assert _count(double, "GET", "/variations") == 2
+    assert _count(double, "GET", "/products") == 1 + 2
+    assert _count(double, "GET", "/products/{id}/variations") == 150
+
+
+def test_a_full_import_does_not_look_for_changed_variations(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given variable products, one with a recently changed variation
+    changed = _many_variable_products_one_changed(double, 120)
+
+    # When the whole catalog is read
+    variants = list(_connector(double, sleep).iter_variants())
+
+    # Then every variation is read from its product, as before: two product pages and one
+    # variations read per product, no store-wide list and no probes
+    assert len(variants) == 360 and set(changed) <= {v[VARIANT_ID] for v in variants}
+    assert double.request_counts() == {
+        ("GET", "/products"): 2,
+        ("GET", "/products/{id}/variations"): 120,
+    }
 
 
 # -- writing ----------------------------------------------------------------------------------

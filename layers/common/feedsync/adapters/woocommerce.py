@@ -12,14 +12,25 @@ context WooCommerce answers a product's description through ``wpautop`` and
 ``do_shortcode`` (and prices through plugins' display filters): what we wrote would
 never read back the same. A range import filters products with
 ``modified_after``/``modified_before`` (GMT). Changing a variation does not reliably
-touch its parent's ``date_modified_gmt``, and WooCommerce has no endpoint listing
-variations across products, so a range import also pages the catalog's ids
-(``_fields=id,name,type,variations``) and asks each variable product outside the
-range whether a variation changed (``/variations?per_page=1`` with the same range);
-those that did are read whole, their product's content fields fetched by id
-(``include=``, 100 per request). Cost: ``ceil(products/100)`` small pages plus one
-small request per variable product on top of the changed ones; set
-``check_unchanged_parents = False`` where parents are known to be bumped.
+touch its parent's ``date_modified_gmt``, so a range import also looks for products
+whose variations changed in the range:
+
+* WooCommerce 10.3+ lists variations across products (``GET /variations``, each with
+  its ``parent_id``): the variations modified in the range are paged with
+  ``_fields=id,parent_id``. Cost: ``ceil(changed variations/100)`` small requests
+  (one when nothing changed).
+* An older shop answers that route 404 ``rest_no_route`` (a shop whose answer lacks
+  ``parent_id`` is treated alike; remembered for the connector's lifetime, so it is
+  asked once): the catalog's ids are paged
+  (``_fields=id,name,type,variations``) and each variable product outside the range
+  is asked whether a variation changed (``/products/{id}/variations?per_page=1`` with
+  the same range). Cost: ``ceil(products/100)`` small pages plus one small request
+  per variable product.
+
+Those products are read whole (the index replaces whole products), their content
+fields fetched by id (``include=``, 100 per request) and their variations from
+``/products/{id}/variations``. Set ``check_unchanged_parents = False`` where parents
+are known to be bumped.
 
 Content fields, as the index keeps them (``domain.content``):
 
@@ -99,6 +110,8 @@ _RANGE_SLACK = timedelta(seconds=1)
 _EDIT: Final = {"context": "edit"}
 # What a variation needs of its product (a range import asks for just these).
 _PARENT_FIELDS: Final = "id,name,type,variations,description,weight,images"
+# What a range import needs of a changed variation in the store-wide list.
+_VARIATION_FIELDS: Final = "id,parent_id"
 # A weight WooCommerce keeps as sent (wc_format_decimal drops anything but digits, "."
 # and "-", so "1e3" would be stored as "13"): other spellings go as canonical decimals.
 _PLAIN_DECIMAL: Final = re.compile(r"^\d+(\.\d+)?$")
@@ -113,6 +126,10 @@ _IMAGE_ERRORS: Final = frozenset(
     }
 )
 _IMAGE_KEYS: Final = ("image", "images")
+
+
+class _NoRoute(Exception):
+    """The shop has no such REST route (404 ``rest_no_route``): an older WooCommerce."""
 
 
 class _Parent(NamedTuple):
@@ -243,6 +260,9 @@ class WooCommerceConnector:
         self.timeout = timeout
         self.max_retries = max_retries
         self._random = random.Random()
+        # Whether the shop lists variations across products (GET /variations,
+        # WooCommerce 10.3+); None until a range import asked.
+        self.store_wide_variations: bool | None = None
 
     @property
     def default_location(self) -> str | None:
@@ -269,7 +289,49 @@ class WooCommerceConnector:
                 yield from self._variations(pid, _parent(product))
         if not window or not self.check_unchanged_parents:
             return
-        # A variation can change without its parent: look at the other variable products.
+        # A variation can change without its parent: read the products whose variations
+        # changed (those read above aside) whole, their content fields (description,
+        # weight, featured image) fetched by id, 100 per request; a product deleted
+        # meanwhile is not listed and is skipped.
+        changed = self._parents_of_changed_variations(window, done)
+        for start in range(0, len(changed), self.page_size):
+            chunk = changed[start : start + self.page_size]
+            query = {"include": ",".join(map(str, chunk)), "orderby": "id", "order": "asc"}
+            query |= {**_EDIT, "_fields": _PARENT_FIELDS}
+            for product in self._pages("/products", query):
+                pid = int(product["id"])
+                if pid in chunk and _kind(product) == "variable":
+                    yield from self._variations(pid, _parent(product))
+
+    def _parents_of_changed_variations(self, window: JSON, done: set[int]) -> list[int]:
+        """Ids of the products, but ``done``, with a variation modified in ``window``."""
+        if self.store_wide_variations is not False:
+            parents = self._store_wide_variation_parents(window)
+            self.store_wide_variations = parents is not None
+            if parents is not None:
+                return sorted(parents - done)
+        return self._probe_variable_products(window, done)
+
+    def _store_wide_variation_parents(self, window: JSON) -> set[int] | None:
+        """The parents of the variations modified in ``window`` from ``GET /variations``
+        (WooCommerce 10.3+); None when the shop has no such route or its answer does not
+        name the parents (a plugin trimming fields): then each product must be asked."""
+        query = {"orderby": "id", "order": "asc", "_fields": _VARIATION_FIELDS, **window}
+        parents: set[int] = set()
+        try:
+            for variation in self._pages("/variations", query, route_optional=True):
+                if "parent_id" not in variation:
+                    return None
+                parent_id = _int_or_none(variation["parent_id"])
+                if parent_id:  # 0: an orphaned variation, in no product
+                    parents.add(parent_id)
+        except _NoRoute:
+            return None
+        return parents
+
+    def _probe_variable_products(self, window: JSON, done: set[int]) -> list[int]:
+        """Ids of the variable products, but ``done``, with a variation modified in
+        ``window``, asking each one (shops without ``GET /variations``)."""
         ids = {"orderby": "id", "order": "asc", "_fields": "id,name,type,variations"}
         changed: list[int] = []
         for product in self._pages("/products", ids):
@@ -280,15 +342,7 @@ class WooCommerceConnector:
             probe = self._get(path, {"per_page": 1, "page": 1, **window}, passthrough=(404,))
             if probe.status_code != 404 and _json_list(probe, self._where("GET", path)):
                 changed.append(pid)
-        # Their products' content (description, weight, featured image), 100 per request;
-        # a product deleted meanwhile is not listed and is skipped.
-        for start in range(0, len(changed), self.page_size):
-            chunk = changed[start : start + self.page_size]
-            query = {"include": ",".join(map(str, chunk)), "orderby": "id", "order": "asc"}
-            query |= {**_EDIT, "_fields": _PARENT_FIELDS}
-            for product in self._pages("/products", query):
-                if int(product["id"]) in chunk:
-                    yield from self._variations(int(product["id"]), _parent(product))
+        return changed
 
     @staticmethod
     def _window(since: datetime | None, until: datetime | None) -> JSON:
@@ -301,13 +355,17 @@ class WooCommerceConnector:
             window["modified_before"] = _gmt_param(until + _RANGE_SLACK)
         return window
 
-    def _pages(self, path: str, params: JSON, *, gone_ok: bool = False) -> Iterator[JSON]:
+    def _pages(
+        self, path: str, params: JSON, *, gone_ok: bool = False, route_optional: bool = False
+    ) -> Iterator[JSON]:
         """Every row of a list; ``gone_ok``: a 404 for the resource (a product deleted
-        while the catalog is read) ends the list instead of the import."""
+        while the catalog is read) ends the list instead of the import;
+        ``route_optional``: a shop without the route raises ``_NoRoute``."""
         page = 1
         while True:
             query = {**params, "per_page": self.page_size, "page": page}
-            response = self._get(path, query, passthrough=(404,) if gone_ok else ())
+            passthrough = (404,) if gone_ok else ()
+            response = self._get(path, query, passthrough, route_optional=route_optional)
             if response.status_code == 404:
                 return
             rows = _json_list(response, self._where("GET", path))
@@ -517,8 +575,17 @@ class WooCommerceConnector:
     def _where(self, method: str, path: str) -> str:
         return f"WooCommerce shop {self.site_url}: {method} {path}"
 
-    def _get(self, path: str, params: JSON, passthrough: tuple[int, ...] = ()) -> requests.Response:
-        return self._request("GET", path, params=params, passthrough=passthrough)
+    def _get(
+        self,
+        path: str,
+        params: JSON,
+        passthrough: tuple[int, ...] = (),
+        *,
+        route_optional: bool = False,
+    ) -> requests.Response:
+        return self._request(
+            "GET", path, params=params, passthrough=passthrough, route_optional=route_optional
+        )
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2**attempt)
@@ -532,8 +599,13 @@ class WooCommerceConnector:
         params: JSON | None = None,
         json_body: Any = None,
         passthrough: tuple[int, ...] = (),
+        route_optional: bool = False,
     ) -> requests.Response:
-        """Send one logical request: retries and error mapping live here."""
+        """Send one logical request: retries and error mapping live here.
+
+        ``route_optional``: WordPress's 404 ``rest_no_route`` (a route this shop's
+        WooCommerce does not have) raises ``_NoRoute`` instead of ``StoreRequestError``.
+        """
         url = f"{self.api_url}{path}"
         headers = {"Accept": "application/json"}
         failures = 0
@@ -566,6 +638,8 @@ class WooCommerceConnector:
                         "a user who may edit products"
                     )
                 elif status == 404 and _is_missing_route(response):
+                    if route_optional and _is_no_route_error(response):
+                        raise _NoRoute(f"{method} {path}")
                     raise StoreRequestError(
                         f"WooCommerce REST API not found at {self.api_url} ({method} {path} "
                         "answered 404) — are pretty permalinks on (Settings > Permalinks, "
@@ -688,6 +762,12 @@ def _is_missing_route(response: requests.Response) -> bool:
     """A 404 for the API itself (no route / WordPress's HTML page), not for one product."""
     body = _body(response)
     return not isinstance(body, dict) or body.get("code") == "rest_no_route"
+
+
+def _is_no_route_error(response: requests.Response) -> bool:
+    """WordPress's own JSON answer for a route it does not have (not an HTML page)."""
+    body = _body(response)
+    return isinstance(body, dict) and body.get("code") == "rest_no_route"
 
 
 def _error_text(response: requests.Response) -> str:

@@ -7,6 +7,7 @@ Serves the subset of ``/wp-json/wc/v3`` the connector uses, on loopback, from a 
                                  [&dates_are_gmt=true][&type=simple|variable][&orderby=..]
                                  [&order=..][&_fields=a,b][&include=1,2][&context=view|edit]
     GET  /wp-json/wc/v3/products/{id}/variations   (same query parameters)
+    GET  /wp-json/wc/v3/variations                 (same; every product's variations)
     POST /wp-json/wc/v3/products/batch                {"create"?, "update": [...], "delete"?}
     POST /wp-json/wc/v3/products/{id}/variations/batch
 
@@ -21,6 +22,10 @@ Platform behaviour reproduced (from WooCommerce's REST controllers and API docs)
 * Paging: ``per_page`` 1..100 (else 400 ``rest_invalid_param``), ``X-WP-Total`` and
   ``X-WP-TotalPages`` headers, an empty list past the last page. Default order is
   newest first, like the platform; ``orderby=id&order=asc`` gives a stable order.
+* ``GET /variations`` (``WC_REST_Variations_Controller``, WooCommerce 10.3+) lists the
+  variations of every product with the collection parameters of
+  ``/products/{id}/variations`` and answers each with its ``parent_id``. An older shop
+  (``store_wide_variations=False``) has no such route: 404 ``rest_no_route``.
 * ``modified_after`` / ``modified_before`` are exclusive bounds on ``date_modified_gmt``
   (WordPress's ``date_query`` is not inclusive by default). The double's site timezone
   is UTC, so ``dates_are_gmt`` changes nothing here.
@@ -193,6 +198,7 @@ class WooCommerceDouble(LoopbackService):
         pretty_permalinks: bool = True,
         batch_limit: int = BATCH_LIMIT,
         bump_parent_on_variation_write: bool = False,
+        store_wide_variations: bool = True,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
@@ -204,6 +210,8 @@ class WooCommerceDouble(LoopbackService):
         self.pretty_permalinks = pretty_permalinks
         self.batch_limit = batch_limit
         self.bump_parent_on_variation_write = bump_parent_on_variation_write
+        # GET /variations as WooCommerce 10.3+ serves it; False: an older shop (404).
+        self.store_wide_variations = store_wide_variations
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
         self._items: dict[int, _Item] = {}
@@ -331,7 +339,8 @@ class WooCommerceDouble(LoopbackService):
 
     def request_counts(self) -> dict[tuple[str, str], int]:
         """Requests by ``(method, path template)``, e.g. ``("POST", "/products/batch")``,
-        ``("GET", "/products/{id}/variations")``; faults and errors included."""
+        ``("GET", "/products/{id}/variations")``, ``("GET", "/variations")``; faults and
+        errors included."""
         with self._lock:
             return dict(self._counts)
 
@@ -539,8 +548,11 @@ class WooCommerceDouble(LoopbackService):
             return self._faults.popleft() if self._faults else None
 
     def _list(
-        self, parent_id: int | None, query: dict[str, list[str]]
+        self, template: str, parent_id: int | None, query: dict[str, list[str]]
     ) -> tuple[int, Any, dict[str, str]]:
+        """A collection: ``/products``, ``/products/{id}/variations`` (``parent_id``) or
+        ``/variations`` (every product's)."""
+
         def one(name: str) -> str | None:
             values = query.get(name)
             return values[0] if values else None
@@ -601,13 +613,15 @@ class WooCommerceDouble(LoopbackService):
         descending = (one("order") or "desc").lower() == "desc"
         fields = [f for f in (one("_fields") or "").split(",") if f]
         with self._lock:
-            if parent_id is None:
+            if template == "/variations":
+                pool = [i for i in self._items.values() if i.parent_id]
+            elif parent_id is None:
                 pool = [i for i in self._items.values() if not i.parent_id]
             else:
                 parent = self._items.get(parent_id)
                 ids = parent.variation_ids if parent and not parent.parent_id else []
                 pool = [self._items[v] for v in ids]
-            if wanted_type and parent_id is None:
+            if wanted_type and template == "/products":
                 pool = [i for i in pool if i.type == wanted_type]
             if include:
                 pool = [i for i in pool if i.id in include]
@@ -829,6 +843,8 @@ def _route(path: str) -> tuple[str, int | None] | None:
         return "/products", None
     if parts == ["products", "batch"]:
         return "/products/batch", None
+    if parts == ["variations"]:
+        return "/variations", None
     if len(parts) in (3, 4) and parts[0] == "products" and parts[2] == "variations":
         if not parts[1].isdigit():
             return None
@@ -885,6 +901,8 @@ class _Handler(QuietHandler):
             return
         rest = url.path[len(API_PREFIX) :]
         routed = _route(rest)
+        if routed is not None and routed[0] == "/variations" and not double.store_wide_variations:
+            routed = None  # WooCommerce before 10.3
         template = routed[0] if routed else rest
         fault = double._take_fault()
         if fault is not None and fault.kind == "status":
@@ -912,7 +930,7 @@ class _Handler(QuietHandler):
         headers: dict[str, str] = {}
         try:
             if is_get:
-                status, response, headers = double._list(routed[1], parse_qs(url.query))
+                status, response, headers = double._list(*routed, parse_qs(url.query))
             else:
                 try:
                     body = json.loads(raw or b"null")
