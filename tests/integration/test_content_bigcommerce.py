@@ -14,7 +14,8 @@ from typing import Any
 
 from integration_harness import Harness, simple_product
 
-from feedsync.core.catalog_store import load_catalog
+from feedsync.core.catalog_store import catalog_has_content, load_catalog
+from feedsync.domain.catalog import SNAPSHOT_HEADER
 from feedsync.domain.content import description_digest
 from feedsync.domain.fields import VARIANT_POS
 
@@ -158,3 +159,33 @@ def test_no_mode_replaces_an_image_the_item_has(h: Harness) -> None:
     assert partial.status == "succeeded" and partial.counts["unchanged"] == 1
     assert full.status == "succeeded" and full.counts["unchanged"] == 1
     assert _store_content(h, shop.store_hash)["MUG-1"][3] == before
+
+
+def test_an_index_from_before_content_fields_is_read_again_before_content_is_compared(
+    h: Harness,
+) -> None:
+    # Given a store whose saved index predates content fields (no image column: every
+    # item would look imageless), and a profile writing images
+    shop = h.shop([STORE[1]])
+    store = h.deps.repo.get_store(shop.tenant, shop.store.store_id)
+    assert store is not None and store.catalog_key
+    index = load_catalog(h.deps, store)
+    old = io.StringIO(newline="")
+    writer = csv.writer(old, lineterminator="\n")
+    writer.writerow(SNAPSHOT_HEADER[:12])
+    writer.writerows(v[:12] for v in index.variants)
+    h.deps.blobs.put_bytes(store.catalog_key, old.getvalue().encode(), "text/csv")
+    before = _store_content(h, shop.store_hash)["MUG-1"][3]
+    feed = "SKU,Image\nMUG-1,https://supplier.example/img/mug.jpg\n"
+    profile = h.url_profile(shop, feed, mapping={"sku": "SKU", "image_url": "Image"},
+                            fields=["image_url"])  # fmt: skip
+
+    # When the run starts
+    run = h.run_to_end(shop.tenant, profile.profile_id)
+
+    # Then the whole catalog was read again first, so the mug is known to have an image
+    # and keeps it, and the saved index holds content from now on
+    assert run.status == "succeeded", run.error
+    assert run.counts["unchanged"] == 1, run.counts
+    assert _store_content(h, shop.store_hash)["MUG-1"][3] == before
+    assert catalog_has_content(h.deps, h.deps.repo.get_store(shop.tenant, shop.store.store_id))

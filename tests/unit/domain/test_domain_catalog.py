@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from feedsync.domain.catalog import CatalogIndex
+from feedsync.domain.catalog import SNAPSHOT_HEADER, CatalogIndex
 from feedsync.domain.fields import NO_CONTENT, Variant
 
 SHIRT = ("d1b2c3", "Acme", "0.25", "https://cdn.example/a1.jpg")
@@ -130,3 +130,22 @@ def test_load_reports_a_damaged_record() -> None:
     # When loaded, Then the error points at the record
     with pytest.raises(ValueError, match="record 3"):
         CatalogIndex.load(io.StringIO(text))
+
+
+def test_an_index_from_before_content_fields_says_its_content_is_unknown() -> None:
+    # Given a snapshot written before the index kept content fields
+    header = ",".join(SNAPSHOT_HEADER[:12])
+    old = CatalogIndex.load(io.StringIO(f"{header}\n1,2,A,,100,,,,1,x,,\n"))
+    # When it is merged with a refresh and written again
+    merged = old.merged([(1, 2, "A", None, 100, None, None, None, 1, "x", None, None, *SHIRT)])
+    buf = io.StringIO(newline="")
+    merged.dump(buf)
+    # Then it still says its content is unknown (None there is "not read", not "none")
+    assert old.has_content is False and merged.has_content is False
+    assert CatalogIndex.snapshot_has_content(buf.getvalue().splitlines()[0]) is False
+    assert CatalogIndex.load(io.StringIO(buf.getvalue())).has_content is False
+    # And an index read from the store knows it
+    fresh = CatalogIndex.from_variants(VARIANTS)
+    out = io.StringIO(newline="")
+    fresh.dump(out)
+    assert fresh.has_content and CatalogIndex.snapshot_has_content(out.getvalue().splitlines()[0])

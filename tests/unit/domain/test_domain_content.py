@@ -15,8 +15,10 @@ TEXT = "<p>Soft merino crew.</p>\n<ul><li>Machine wash</li></ul>"
 
 
 def variant(vid: int, *, description: str | None = None, brand: str | None = None,
-            weight: str | None = None, image: str | None = None) -> Variant:  # fmt: skip
-    return (1, vid, f"S{vid}", None, 1000, None, None, None, 5, "Crew", None, None,
+            weight: str | None = None, image: str | None = None, product: int | None = None
+            ) -> Variant:  # fmt: skip
+    """A variant of its own product (``product`` to share one)."""
+    return (product or vid, vid, f"S{vid}", None, 1000, None, None, None, 5, "Crew", None, None,
             description_digest(description), brand, weight, image)  # fmt: skip
 
 
@@ -162,3 +164,42 @@ def test_stock_the_index_does_not_know_is_written_without_an_old_value() -> None
     # index's, which belongs to another location), and the price is still compared
     assert [o[5] for o in outs] == [(("stock", None, 5),), (("stock", None, 5),)]
     assert format_changes(outs[0][5]) == "stock: (not known) -> 5"
+
+
+def test_the_first_row_of_a_product_decides_its_description() -> None:
+    # Given two variants of one product whose store description is the first row's
+    store = [variant(11, product=1, description=TEXT), variant(12, product=1, description=TEXT)]
+    other = "<p>Another text</p>"
+    feed = [row(2, "S11", description=TEXT), row(3, "S12", description=other)]
+    # When a feed gives the product's two rows different descriptions
+    outs = run(store, feed, ("description",))
+    # Then the later row is not written (else the product would flip between the two
+    # texts on alternate runs), and its log line says why
+    assert [o[2] for o in outs] == ["unchanged", "unchanged"]
+    assert "row 2 gives this product another description" in outs[1][6]
+
+
+def test_a_later_row_with_the_same_product_value_rides_along() -> None:
+    # Given a product of two variants, brand "Acme" in the store
+    store = [variant(11, product=1, brand="Acme"), variant(12, product=1, brand="Acme")]
+    # When both rows say the new brand, in different letter case, and a third product row
+    # (none for the first) says yet another
+    feed = [row(2, "S11", brand="Northwind"), row(3, "S12", brand="NORTHWIND")]
+    outs = run(store, feed, ("brand",))
+    # Then both are written as one brand, with no conflict noted
+    assert [o[2] for o in outs] == ["changed", "changed"] and outs[1][6] == ""
+
+
+def test_a_product_value_is_decided_by_the_first_row_that_gives_one() -> None:
+    # Given three variants of one product; the first row has no description
+    store = [variant(v, product=1) for v in (11, 12, 13)]
+    feed = [
+        row(2, "S11"),
+        row(3, "S12", description="<p>B</p>"),
+        row(4, "S13", description="<p>C</p>"),
+    ]
+    # When reconciled
+    outs = run(store, feed, ("description",))
+    # Then row 3 decides, and row 4 is not written
+    assert [o[2] for o in outs] == ["unchanged", "changed", "unchanged"]
+    assert "row 3 gives this product another description" in outs[2][6]

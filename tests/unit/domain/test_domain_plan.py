@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from feedsync.domain.capabilities import bigcommerce, shopify, woocommerce
+from feedsync.domain.fields import PRODUCT_FIELDS
 from feedsync.domain.plan import Shard, build_plan, result_rows
 from feedsync.domain.reconcile import Outcome
 
@@ -154,3 +155,25 @@ def test_plain_batches_stream_out_before_the_outcomes_end() -> None:
     # Then it came out after 100 outcomes, not after all 250
     assert [len(b["items"]) for b in first] == [50, 50] and len(produced) == 100
     assert sum(len(b["items"]) for s in shards for b in s) == 150
+
+
+def test_product_values_that_say_the_same_ride_along() -> None:
+    # Given two rows of one product giving its brand in different letter case
+    outs: list[Outcome] = [
+        (2, "A", "changed", 7, 71, (("brand", "Acme", "Northwind"),), ""),
+        (3, "B", "changed", 7, 72, (("brand", "Acme", "NORTHWIND"),), ""),
+    ]
+    # When planned, Then it is one product item that both rows share, not a conflict
+    [[batch]] = list(build_plan(outs, bigcommerce()))
+    [item] = batch["items"]
+    assert result_rows(item) == [2, 3] and "conflicts" not in item
+
+
+@pytest.mark.parametrize("caps", [bigcommerce(), shopify(), woocommerce()])
+def test_product_fields_are_product_level_on_every_platform(caps) -> None:  # type: ignore[no-untyped-def]
+    # Given each platform, When a product field is routed for a variation,
+    # Then its operation writes it once per product (reconcile relies on this)
+    for name in PRODUCT_FIELDS:
+        if name in caps.writable_fields:
+            [(op, _)] = caps.route(1, 2, {name: [None, "x"]})
+            assert op.product_level, (caps.platform, name)

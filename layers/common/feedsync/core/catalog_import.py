@@ -12,7 +12,12 @@ import logging
 from datetime import datetime, timedelta
 
 from feedsync.core import keys
-from feedsync.core.catalog_store import load_catalog, rewrite_catalog, save_catalog
+from feedsync.core.catalog_store import (
+    catalog_has_content,
+    load_catalog,
+    rewrite_catalog,
+    save_catalog,
+)
 from feedsync.core.deps import Deps
 from feedsync.core.ports import StoreConnector
 from feedsync.domain.catalog import CatalogIndex
@@ -85,13 +90,30 @@ def refresh_catalog(
     return len(fresh), len(merged)
 
 
-def refresh_before_match(deps: Deps, store: Store) -> CatalogIndex:
+def refresh_before_match(deps: Deps, store: Store, needs_content: bool = False) -> CatalogIndex:
     """The index as the store is now: products changed in the store since the last
-    import (e.g. stock reset by another app) are re-read, so partial sync sees them."""
+    import (e.g. stock reset by another app) are re-read, so partial sync sees them.
+
+    ``needs_content``: the run compares content fields. An index saved before the
+    index kept them does not know which items have an image or a description, so the
+    whole catalog is read again first (once: the new index keeps them).
+    """
     if store.imported_at is None or not store.catalog_key:
         return load_catalog(deps, store)
     started = deps.clock()
     connector = deps.connectors(store, deps.secrets.get(store.secret_ref))
+    if needs_content and not catalog_has_content(deps, store):
+        index = CatalogIndex.from_variants(connector.iter_variants())
+        save_catalog(deps, store, index)
+        log.info("re-read the whole catalog of store %s for its content", store.store_id)
+        deps.repo.update_store(
+            store.tenant_id,
+            store.store_id,
+            imported_at=started,
+            variant_count=len(index),
+            import_mode="full",
+        )
+        return index
     since = store.imported_at - CLOCK_SKEW_MARGIN
     fresh = list(connector.iter_variants(modified_since=since))
     if not fresh:

@@ -36,6 +36,18 @@ def load_catalog(deps: Deps, store: Store) -> CatalogIndex:
         raw.close()
 
 
+def catalog_has_content(deps: Deps, store: Store) -> bool:
+    """Whether the stored index holds the content fields (reads its first line only)."""
+    if not store.catalog_key:
+        return False
+    raw = deps.blobs.open_read(store.catalog_key)
+    try:
+        first = next(iter(text_lines(raw)), "")
+    finally:
+        raw.close()
+    return CatalogIndex.snapshot_has_content(first)
+
+
 def save_catalog(deps: Deps, store: Store, index: CatalogIndex) -> str:
     key = keys.catalog_key(store.tenant_id, store.store_id)
     fd, path = tempfile.mkstemp(dir=deps.work_dir, suffix=".csv")

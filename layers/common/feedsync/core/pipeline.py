@@ -28,7 +28,7 @@ from feedsync.core.start import abandon_run, start_run
 from feedsync.domain.capabilities import capabilities_for
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.content import index_value
-from feedsync.domain.fields import PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS, Variant
+from feedsync.domain.fields import CONTENT_FIELDS, PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.plan import build_plan, result_rows
 from feedsync.domain.reconcile import Counts, ReconcileSpec, reconcile
 from feedsync.domain.rules import CompiledRules, compile_rules, normalize_sku
@@ -267,7 +267,9 @@ def match(deps: Deps, step: MatchInput) -> MatchOutput:
     profile = _profile(deps, ref)
     store = _store(deps, ref)
     run = _run(deps, ref)
-    index = refresh_before_match(deps, store)
+    index = refresh_before_match(
+        deps, store, needs_content=not set(profile.fields).isdisjoint(CONTENT_FIELDS)
+    )
     # A million long-lived index tuples make every full GC pass walk them; park them.
     gc.freeze()
     try:
@@ -597,8 +599,9 @@ def _write_log(deps: Deps, ref: RunRef, results: dict[int, tuple[bool, str]], lo
                 got = results.get(int(rec[0]))
                 if got is None:
                     rec[4], rec[6] = "not_applied", "the run stopped before this item was sent"
-                else:
-                    rec[4], rec[6] = ("updated" if got[0] else "failed"), got[1]
+                else:  # the store's answer, then what the match noted (a product conflict)
+                    rec[4] = "updated" if got[0] else "failed"
+                    rec[6] = "; ".join(text for text in (got[1], rec[6]) if text)
             yield rec
 
     errors = _csv_rows(deps, keys.row_errors_key(ref.tenant_id, ref.run_id))

@@ -49,8 +49,11 @@ class CatalogIndex:
     keys ambiguous; the later listing wins.
     """
 
-    def __init__(self, variants: list[Variant]) -> None:
+    def __init__(self, variants: list[Variant], *, has_content: bool = True) -> None:
         self.variants = variants
+        # False for an index read from a snapshot older than the content fields: its
+        # None there means "not read", not "none" (no image, no description).
+        self.has_content = has_content
         self.by_sku: dict[str, Variant] = {}
         self.by_barcode: dict[str, Variant] = {}
         self.ambiguous_skus: set[str] = set()
@@ -89,7 +92,7 @@ class CatalogIndex:
             return self
         products = {v[0] for v in fresh}
         kept = [v for v in self.variants if v[0] not in products]
-        return CatalogIndex(kept + fresh)
+        return CatalogIndex(kept + fresh, has_content=self.has_content)
 
     def __len__(self) -> int:
         return len(self.variants)
@@ -97,14 +100,19 @@ class CatalogIndex:
     def dump(self, out: TextIO) -> None:
         """Write the variants as CSV; None is an empty cell (so "" reads back as None)."""
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(SNAPSHOT_HEADER)
-        writer.writerows(self.variants)  # csv writes None as ""
+        if self.has_content:
+            writer.writerow(SNAPSHOT_HEADER)
+            writer.writerows(self.variants)  # csv writes None as ""
+        else:  # still unknown: keep it saying so
+            writer.writerow(_SNAPSHOT_HEADER_V2)
+            writer.writerows(v[: len(_SNAPSHOT_HEADER_V2)] for v in self.variants)
 
     @classmethod
     def load(cls, lines: Iterable[str]) -> CatalogIndex:
         """Read what ``dump`` wrote. Raises ValueError on a foreign or damaged snapshot."""
         reader = csv.reader(lines)
         header = next(reader, None)
+        has_content = header is not None and tuple(header) == SNAPSHOT_HEADER
         if header is not None and tuple(header) == _SNAPSHOT_HEADER_V1:
             reader = ([*rec, "", "", *_NO_CONTENT_CELLS] for rec in reader)  # type: ignore[assignment]
         elif header is not None and tuple(header) == _SNAPSHOT_HEADER_V2:
@@ -154,4 +162,9 @@ class CatalogIndex:
             raise ValueError(
                 f"damaged catalog snapshot near record {len(variants) + 2}: {exc}"
             ) from exc
-        return cls(variants)
+        return cls(variants, has_content=has_content)
+
+    @staticmethod
+    def snapshot_has_content(first_line: str) -> bool:
+        """Whether a snapshot with this first line holds the content fields."""
+        return next(csv.reader([first_line]), None) == list(SNAPSHOT_HEADER)

@@ -3,8 +3,8 @@ when a feed value counts as different from the store's.
 
 Prices and stock compare as integers; content needs care:
 
-* a description can be many kilobytes, so the index keeps a digest of it (the text
-  with runs of whitespace folded, which editors and platforms reflow freely);
+* a description can be many kilobytes, so the index keeps a digest of it, taken from a
+  canonical spelling of its HTML (see ``description_digest``);
 * a weight compares as a number to four decimal places, as BigCommerce keeps it
   ("0.250" is "0.25"), kept in canonical decimal text;
 * a brand compares ignoring letter case: BigCommerce files "ACME" under an existing
@@ -19,6 +19,8 @@ Prices and stock compare as integers; content needs care:
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Final
@@ -27,13 +29,32 @@ _WEIGHT_STEP: Final = Decimal("0.0001")
 
 
 def description_digest(text: str | None) -> str | None:
-    """The index's form of a description; None for no description."""
+    """The index's form of a description; None for no description.
+
+    Platforms store HTML in their own spelling (WordPress turns ``&`` into ``&amp;`` and
+    ``<br/>`` into ``<br />``; editors reflow lines), so the text is compared in a form
+    those spellings share: entities decoded, self-closing tags without their slash,
+    quotes around attributes as double quotes, whitespace folded, none between tags.
+    """
     if text is None:
         return None
-    folded = " ".join(text.split())
+    folded = _canonical_html(text)
     if not folded:
         return None
     return hashlib.blake2b(folded.encode("utf-8"), digest_size=12).hexdigest()
+
+
+_SELF_CLOSING: Final = re.compile(r"\s*/\s*>")
+_SINGLE_QUOTED: Final = re.compile(r"""=\s*'([^'<>]*)'""")
+_BETWEEN_TAGS: Final = re.compile(r">\s+<")
+
+
+def _canonical_html(text: str) -> str:
+    text = html.unescape(text)
+    text = _SELF_CLOSING.sub(">", text)
+    text = _SINGLE_QUOTED.sub(r'="\1"', text)
+    text = " ".join(text.split())
+    return _BETWEEN_TAGS.sub("><", text)
 
 
 def canonical_weight(value: object) -> str | None:
@@ -74,6 +95,19 @@ SAME: Final[dict[str, Callable[[object, object], bool]]] = {
     "brand": _same_brand,
     "image_url": _has_image,
 }
+
+
+def same_feed_values(field: str, a: object, b: object) -> bool:
+    """Do two feed values of ``field`` say the same (two rows of one product)?"""
+    if a == b:
+        return True
+    if field == "description":
+        return description_digest(str(a)) == description_digest(str(b))
+    if field == "weight":
+        return canonical_weight(a) == canonical_weight(b)
+    if field == "brand":
+        return str(a).casefold() == str(b).casefold()
+    return False
 
 
 # Fields a full sync still writes only when ``SAME`` says they differ.

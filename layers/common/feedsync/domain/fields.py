@@ -28,6 +28,8 @@ MONEY_FIELDS: Final = ("price", "sale_price", "retail_price", "cost_price")
 INT_FIELDS: Final = ("stock",)
 DECIMAL_FIELDS: Final = ("weight",)
 CONTENT_FIELDS: Final = ("description", "brand", "weight", "image_url")
+# Fields that belong to the product on every platform: one value per product.
+PRODUCT_FIELDS: Final = ("name", "description", "brand")
 # Fields some platform can write (each platform's own set is in ``capabilities``).
 WRITABLE_FIELDS: Final = (
     "price",

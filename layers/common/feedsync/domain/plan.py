@@ -26,6 +26,7 @@ from operator import itemgetter
 from typing import Any
 
 from feedsync.domain.capabilities import Capabilities, WriteOp
+from feedsync.domain.content import same_feed_values
 from feedsync.domain.reconcile import CHANGED, Outcome
 
 PlanItem = dict[str, Any]
@@ -115,7 +116,7 @@ class _Planner:
             items[pid] = item
             return
         clash = {f: v for f, v in item["changes"].items() if f in kept["changes"]}
-        if any(kept["changes"][f][1] != v[1] for f, v in clash.items()):
+        if any(not same_feed_values(f, kept["changes"][f][1], v[1]) for f, v in clash.items()):
             kept.setdefault("conflicts", []).append(item["row"])
             return
         kept["changes"].update(item["changes"])

@@ -18,8 +18,15 @@ from operator import itemgetter
 from typing import Final
 
 from feedsync.domain.catalog import CatalogIndex
-from feedsync.domain.content import NEVER_FORCED, SAME
-from feedsync.domain.fields import MATCH_BY, ROW_POS, VARIANT_POS, WRITABLE_FIELDS, Row
+from feedsync.domain.content import NEVER_FORCED, SAME, same_feed_values
+from feedsync.domain.fields import (
+    MATCH_BY,
+    PRODUCT_FIELDS,
+    ROW_POS,
+    VARIANT_POS,
+    WRITABLE_FIELDS,
+    Row,
+)
 
 MODES: Final = ("partial", "full")
 
@@ -116,6 +123,11 @@ def reconcile(
     shortcut = not any(forced for *_, forced in fpos)
     row_vals = itemgetter(*(ROW_POS[f] for f in spec.fields))
     store_vals = itemgetter(*(VARIANT_POS[f] for f in spec.fields))
+    # Product fields (name, description, brand): the first row of a product that gives
+    # one decides it; a later row of the product saying otherwise is not written, or
+    # the product would flip between the two values on alternate runs.
+    per_product = tuple((f, ROW_POS[f]) for f in spec.fields if f in PRODUCT_FIELDS)
+    product_values: dict[tuple[int, str], tuple[int, object]] = {}
     seen: dict[int, int] = {}  # variant_id -> first row_no that reached it
     seen_get = seen.get
     missing_sku: dict[str, int] = {}  # unmatched key -> first row_no
@@ -154,23 +166,27 @@ def reconcile(
                 yield (row[0], key, DUPLICATE, v[0], vid, no_changes, f"same item as row {first}")
                 continue
             seen[vid] = row[0]
-            if shortcut and row_vals(row) == store_vals(v):
+            note = ""
+            skip: tuple[str, ...] = ()
+            if per_product:
+                skip, note = _product_clashes(row, v[0], per_product, product_values)
+            if not skip and shortcut and row_vals(row) == store_vals(v):
                 n_unchanged += 1
-                yield (row[0], key, UNCHANGED, v[0], vid, no_changes, "")
+                yield (row[0], key, UNCHANGED, v[0], vid, no_changes, note)
                 continue
             changes = no_changes
             for f, rp, vp, same, forced in fpos:
                 new = row[rp]
-                if new is not None:
+                if new is not None and f not in skip:
                     old = v[vp] if vp >= 0 else None
                     if forced or (new != old if same is None else not same(new, old)):
                         changes += ((f, old, new),)
             if changes:
                 n_changed += 1
-                yield (row[0], key, CHANGED, v[0], vid, changes, "")
+                yield (row[0], key, CHANGED, v[0], vid, changes, note)
             else:
                 n_unchanged += 1
-                yield (row[0], key, UNCHANGED, v[0], vid, no_changes, "")
+                yield (row[0], key, UNCHANGED, v[0], vid, no_changes, note)
     finally:
         counts.rows += n_changed + n_unchanged + n_dup + n_nf + n_err
         counts.matched += n_changed + n_unchanged
@@ -182,6 +198,32 @@ def reconcile(
 
 
 _NOWHERE: Final = -1  # the index position of a field the index does not know
+
+
+def _product_clashes(
+    row: Row,
+    product_id: int,
+    fields: tuple[tuple[str, int], ...],
+    first: dict[tuple[int, str], tuple[int, object]],
+) -> tuple[tuple[str, ...], str]:
+    """The product fields this row must not write (an earlier row of the same product
+    gives another value), and the note saying so."""
+    skip: list[str] = []
+    notes: list[str] = []
+    for field, pos in fields:
+        value = row[pos]
+        if value is None:
+            continue
+        got = first.get((product_id, field))
+        if got is None:
+            first[(product_id, field)] = (row[0], value)
+        elif not same_feed_values(field, got[1], value):
+            skip.append(field)
+            notes.append(
+                f"{field} not written: row {got[0]} gives this product another {field}, "
+                "and the first row of a product decides it"
+            )
+    return tuple(skip), "; ".join(notes)
 
 
 def _unmatched(
