@@ -26,8 +26,9 @@ sys.path.insert(0, str(ROOT / "layers" / "common"))
 
 from feedsync.domain.capabilities import bigcommerce  # noqa: E402
 from feedsync.domain.catalog import CatalogIndex  # noqa: E402
+from feedsync.domain.content import description_digest  # noqa: E402
 from feedsync.domain.feed import CsvFeed  # noqa: E402
-from feedsync.domain.fields import NO_CONTENT, Variant  # noqa: E402
+from feedsync.domain.fields import Variant  # noqa: E402
 from feedsync.domain.plan import build_plan  # noqa: E402
 from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile  # noqa: E402
 
@@ -35,13 +36,20 @@ DATA = Path(__file__).resolve().parent / "data"
 SEED = 20240601
 MAPPING = {"sku": "SKU", "barcode": "UPC", "price": "Price", "stock": "Qty", "name": "Name"}
 COLOURS = ("Red", "Blue", "Green", "Black", "White", "Navy", "Olive")
+BRANDS = tuple(f"Brand {k}" for k in range(40))
+WEIGHTS = ("0.25", "0.4", "0.5", "1.2", "2")
 
 
 def make_variants(n: int, seed: int) -> list[Variant]:
-    """The store: n variants, about 3 per product; prices 1.00-199.99, stock 0-50."""
+    """The store: n variants, about 3 per product; prices 1.00-199.99, stock 0-50; content
+    as a real store's index holds it (a description digest per product, a brand, a weight,
+    an image URL on 4 variants in 5), so the peak RSS is that of a realistic index."""
     rng = random.Random(seed)
     out: list[Variant] = []
+    digest = None
     for i in range(n):
+        if i % 3 == 0:
+            digest = description_digest(f"<p>Product {i // 3}: {COLOURS[i % 7]} cotton</p>")
         out.append(
             (
                 7_000_000_000 + i // 3,
@@ -56,7 +64,10 @@ def make_variants(n: int, seed: int) -> list[Variant]:
                 f"Product {i // 3} {COLOURS[i % len(COLOURS)]}",
                 "2026-11-01T00:00:00+00:00",
                 None,
-                *NO_CONTENT,
+                digest,
+                BRANDS[(i // 3) % len(BRANDS)],
+                WEIGHTS[i % len(WEIGHTS)],
+                f"https://cdn11.example-store.com/s-abc123/images/{i}.jpg" if i % 5 else None,
             )
         )
     return out

@@ -125,10 +125,14 @@ class CatalogIndex:
         # objects, which saves memory and keeps them cache-hot for the reconcile loop.
         memo: dict[str, int] = {}
         memo_get = memo.get
-        # Modified times, brands and a product's description digest repeat too: one
-        # string object per spelling.
+        # Modified times and brands repeat too: one string object per spelling. A
+        # product's variants are listed together, so its description digest is shared by
+        # keeping the last one.
         stamps: dict[str, str] = {}
-        shared = stamps.setdefault
+        stamp = stamps.setdefault
+        brands: dict[str, str] = {}
+        brand = brands.setdefault
+        last_ds = ""
 
         def num(text: str) -> int:
             value = int(text)
@@ -150,10 +154,10 @@ class CatalogIndex:
                         (memo_get(cp) or num(cp)) if cp else None,
                         (memo_get(st) or num(st)) if st else None,
                         nm or None,
-                        (shared(md, md) if len(stamps) < 100_000 else md) or None,
+                        (stamp(md, md) if len(stamps) < 100_000 else md) or None,
                         ref or None,
-                        (shared(ds, ds) if len(stamps) < 100_000 else ds) or None,
-                        (shared(br, br) if len(stamps) < 100_000 else br) or None,
+                        (last_ds := ds if ds != last_ds else last_ds) or None,
+                        (brand(br, br) if len(brands) < 10_000 else br) or None,
                         wt or None,
                         im or None,
                     )
