@@ -22,7 +22,14 @@ batch) and from WooCommerce's REST controllers (``WC_REST_Controller::batch_item
   (``set_product_images`` / ``set_variation_image``), an image the shop cannot fetch
   failing its object with ``woocommerce_product_image_upload_error`` (variations:
   ``woocommerce_variation_image_upload_error``); a product's ``description`` is answered
-  as stored only with ``context=edit`` (``view`` runs it through ``wpautop``).
+  as stored only with ``context=edit`` (``view`` runs it through ``wpautop``);
+* a description written is stored through ``wp_filter_post_kses`` (``wp_kses``'s
+  ``wp_kses_normalize_entities``, ``wp_kses_split2``, ``wp_kses_attr``, ``wp_kses_hair``
+  in ``wp-includes/kses.php``): entities normalised, tags rebuilt, elements outside the
+  post allowlist removed with their text kept;
+* a variation reads its ``weight`` and ``image`` through ``get_weight()`` /
+  ``get_image_id()`` in view context, which answer the parent's when the variation's
+  own is PHP-``empty()`` ("" and "0", not "0.0"), so a zero weight must not go as "0".
 
 The last tests feed the connector answers written the way a real shop sends them (not
 from the double): entries out of order, ids echoed as strings, PHP notices before the
@@ -412,6 +419,95 @@ def test_the_double_answers_image_errors_per_item_like_woocommerce(
     assert missing["error"]["message"] == "#999999 is an invalid image ID."
     assert double.item(a["id"])["regular_price"] == "3.00"
     assert double.attachments() == {}
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("AT&T", "AT&amp;T"),
+        (
+            "&amp; &copy; &foo; &#65; &#x0041; &#8364;",
+            "&amp; &copy; &amp;foo; &#065; &#x41; &#8364;",
+        ),
+        ("a<br/>b<BR>c", "a<br />b<BR>c"),
+        ("<img src='a.png'/>", "<img src='a.png' />"),
+        ('<td colspan=2 colspan=3 nowrap>x</td class="y">', '<td colspan="2" nowrap>x</td>'),
+        ('<p onclick="x()" class="c">y</p>', '<p class="c">y</p>'),
+        ("<script>alert(1)</script>ok", "alert(1)ok"),
+        ("<iframe src='https://x.example'></iframe>", ""),
+        ("5 > 3, 2 < 4", "5 &gt; 3, 2 "),
+        ("<p>Heavy.</p>\n\nWash at 30 &deg;C.", "<p>Heavy.</p>\n\nWash at 30 &deg;C."),
+    ],
+)
+def test_the_double_stores_descriptions_through_wp_filter_post_kses(
+    double: WooCommerceDouble, sent: str, stored: str
+) -> None:
+    # Given a product
+    [product] = double.seed([{"name": "P"}])
+
+    # When a description is written
+    response = _post(
+        double, "/products/batch", {"update": [{"id": product["id"], "description": sent}]}
+    )
+
+    # Then it is stored as WordPress's kses spells it, answered so with context=edit
+    assert response.status_code == 200
+    jsonschema.validate(response.json(), BATCH_RESPONSE)
+    edit = requests.get(
+        f"{double.api_url}/products",
+        params={"context": "edit"},
+        auth=double.credentials,
+        timeout=10,
+    )
+    assert edit.json()[0]["description"] == stored
+
+
+def test_the_double_answers_a_variations_php_empty_weight_as_its_parents(
+    double: WooCommerceDouble,
+) -> None:
+    # Given a variable product weighing 0.8 with a variation
+    [parent] = double.seed([{"name": "Tee", "weight": "0.8", "variations": [{"sku": "T"}]}])
+    [vid] = parent["variations"]
+    path = f"/products/{parent['id']}/variations/batch"
+    answered: dict[str, str] = {}
+
+    # When the variation's own weight is set to each spelling and read back
+    for weight in ("0", "", "0.0", "00", "0.5"):
+        response = _post(double, path, {"update": [{"id": vid, "weight": weight}]})
+        assert response.status_code == 200
+        listed = requests.get(
+            f"{double.api_url}/products/{parent['id']}/variations",
+            params={"context": "edit"},
+            auth=double.credentials,
+            timeout=10,
+        )
+        answered[weight] = listed.json()[0]["weight"]
+
+    # Then, as get_weight() tests it with PHP's empty(), "0" answers the parent's weight
+    # like "" does, while "0.0" and "00" are the variation's own
+    assert answered == {"0": "0.8", "": "0.8", "0.0": "0.0", "00": "00", "0.5": "0.5"}
+
+
+def test_a_zero_weight_is_sent_as_a_weight_php_does_not_take_for_none(
+    double: WooCommerceDouble,
+) -> None:
+    # Given a variable product weighing 0.8 with a variation
+    [parent] = double.seed([{"name": "Tee", "weight": "0.8", "variations": [{"sku": "T"}]}])
+    [vid] = parent["variations"]
+    session = RecordingSession()
+
+    # When the connector writes the weight 0 to the variation
+    [result] = _connector(double, session).apply(
+        "variations_batch", [_item(parent["id"], vid, weight=["0.8", "0"])], batch_key="k"
+    )
+
+    # Then the body carries "0.0", and the shop answers the variation's own zero
+    assert result == (True, "")
+    [(request, response)] = session.exchanges
+    body = json.loads(request.body or b"")
+    jsonschema.validate(body, BATCH_REQUEST)
+    assert body == {"update": [{"id": vid, "weight": "0.0"}]}
+    assert response.json()["update"][0]["weight"] == "0.0"
 
 
 def test_reads_page_100_at_a_time_with_gmt_bounds(double: WooCommerceDouble) -> None:

@@ -159,6 +159,66 @@ def test_content_reaches_woocommerce_once_and_is_not_rewritten(
     assert _posts(woo) == posts
 
 
+def test_a_zero_weight_and_a_description_wordpress_respells_are_not_rewritten(
+    h: Harness, woo: WooCommerceDouble
+) -> None:
+    # Given a simple product and a variable product weighing 0.5 whose variation has no
+    # weight of its own (WooCommerce answers it with the parent's)
+    cable, tee = woo.seed(
+        [
+            {"name": "Cable", "sku": "CBL", "regular_price": "4.00", "weight": "0.1"},
+            {"name": "Tee", "type": "variable", "weight": "0.5",
+             "variations": [{"sku": "TEE-S", "regular_price": "15.00"}]},
+        ]
+    )  # fmt: skip
+    [tee_s] = tee["variation_objects"]
+    tenant = h.tenant()
+    store = _store(h, tenant, woo)
+    # and a feed giving both the weight 0 and descriptions that WordPress stores in its
+    # own spelling: a bare "&", "<br/>", single-quoted attributes, a self-closing <img/>
+    cable_text = "AT&T cable<br/>\n<p class='spec'>2 m <img src='https://cdn.example/c.png'/></p>"
+    tee_text = "Cotton & elastane<br/>Wash <b class='hint'>cold</b>"
+    feed = _feed(
+        [
+            ["CBL", "4.00", "", cable_text, "0", ""],
+            ["TEE-S", "15.00", "", tee_text, "0", ""],
+        ]
+    )
+    profile = h.profile_for(
+        tenant,
+        store.store_id,
+        {"type": "url", "url": h.feed_url(feed)},
+        mapping=CONTENT,
+        fields=["description", "weight"],
+    )
+
+    # When the sync runs in partial mode
+    first = h.run_to_end(tenant, profile.profile_id)
+
+    # Then both rows were written: the zero weight as "0.0" (the variation answers it as
+    # its own, not its parent's 0.5) and the descriptions in WordPress's spelling
+    assert first.status == "succeeded", first.error
+    assert first.counts["failed"] == 0, first.counts
+    log = _log(h, tenant, first.run_id)
+    assert {log[k]["status"] for k in ("CBL", "TEE-S")} == {"updated"}, log
+    assert woo.item(tee_s["id"])["weight"] == "0.0"
+    assert woo.item(cable["id"])["weight"] == "0.0"
+    stored = woo.item(cable["id"], context="edit")["description"]
+    assert stored.startswith("AT&amp;T cable<br />") and "c.png' />" in stored
+    assert woo.item(tee["id"], context="edit")["description"].startswith("Cotton &amp; elastane")
+
+    # When the same feed runs again
+    posts = _posts(woo)
+    second = h.run_to_end(tenant, profile.profile_id)
+
+    # Then what was written read back as the feed's values: nothing changed, nothing sent
+    assert second.status == "succeeded", second.error
+    assert second.counts["changed"] == 0, second.counts
+    assert second.counts["unchanged"] == 2, second.counts
+    assert {rec["status"] for rec in _log(h, tenant, second.run_id).values()} == {"unchanged"}
+    assert _posts(woo) == posts
+
+
 def test_a_full_sync_writes_every_field_but_keeps_an_existing_image(
     h: Harness, woo: WooCommerceDouble
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 from fake_sleep import FakeSleep
 
 from feedsync.adapters.woocommerce import WooCommerceConnector, money_text, to_cents, weight_text
-from feedsync.domain.content import description_digest, index_value
+from feedsync.domain.content import SAME, description_digest, index_value
 from feedsync.domain.fields import MODIFIED, PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 from feedsync.local.woo_double import WooCommerceDouble
@@ -713,7 +713,8 @@ def test_a_simple_products_image_replaces_its_gallery(
     gallery = [{"src": f"{UPLOADS}/{n}.jpg"} for n in ("front", "side", "back")]
     [product] = double.seed([_simple(1, images=gallery)])
 
-    # When a (full sync's) image is written
+    # When an image is written to it (no sync does that to a product with an image:
+    # images are set only where there is none, in full mode too; see NEVER_FORCED)
     results = _connector(double, sleep).apply(
         "products_batch",
         [
@@ -815,6 +816,132 @@ def test_a_weight_is_sent_as_written_when_woocommerce_keeps_it_so(value: object,
 def test_a_weight_that_is_no_decimal_number_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="decimal number"):
         weight_text(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "sent"),
+    [("0", "0.0"), (0, "0.0"), ("-0", "0.0"), ("0e3", "0.0"), ("0.0", "0.0"), ("00", "00")],
+)
+def test_a_zero_weight_goes_as_a_zero_php_does_not_take_for_empty(value: object, sent: str) -> None:
+    # Given a zero weight / When it is spelled for WooCommerce / Then never as "0", which
+    # PHP's empty() takes for "no weight" (a variation would answer its parent's)
+    assert weight_text(value) == sent
+
+
+def test_a_zero_weight_on_a_variation_reads_back_as_zero_not_the_parents(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given a variable product weighing 0.8 whose variations have no weight of their own
+    # (WooCommerce answers them with the parent's 0.8)
+    [parent] = double.seed([_variable("Tee", 2, weight="0.8")])
+    small_id, medium_id = parent["variations"]
+    connector = _connector(double, sleep)
+    before = {v[VARIANT_ID]: v[VARIANT_POS["weight"]] for v in connector.iter_variants()}
+    assert before[small_id] == "0.8"
+
+    # When the feed's weight "0" is written to one variation
+    results = connector.apply(
+        "variations_batch", [_item(parent["id"], small_id, weight=["0.8", "0"])], batch_key="k"
+    )
+
+    # Then it went as "0.0" (PHP's empty("0") is true, empty("0.0") is not) and the shop
+    # answers the variation's own zero, not its parent's weight
+    assert results == [(True, "")]
+    assert double.item(small_id)["weight"] == "0.0"
+    assert double.item(medium_id)["weight"] == "0.8"
+    # and the read gives the value the pipeline patched into the index, so the next run
+    # compares the feed's "0" with it as unchanged (no rewrite on every run)
+    read = {v[VARIANT_ID]: v[VARIANT_POS["weight"]] for v in connector.iter_variants()}
+    assert read[small_id] == index_value("weight", "0") == "0"
+    assert SAME["weight"]("0", read[small_id])
+    assert read[medium_id] == "0.8"
+
+
+# -- descriptions as WordPress stores them ----------------------------------------------------
+RESPELLED = (
+    "AT&T cable <br/>\n<p class='spec'>2 m, <img src='https://cdn.example/c.png'/> black</p>"
+)
+
+
+def test_a_description_wordpress_respells_reads_back_with_the_digest_written(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given a simple product
+    [product] = double.seed([_simple(1)])
+    connector = _connector(double, sleep)
+
+    # When a description with a bare "&", "<br/>" and single-quoted attributes is written
+    [result] = connector.apply(
+        "product_fields",
+        [_item(product["id"], product["id"], description=[None, RESPELLED])],
+        batch_key="k",
+    )
+
+    # Then WooCommerce stored it in its own spelling (wp_filter_post_kses) ...
+    assert result == (True, "")
+    stored = double.item(product["id"], context="edit")["description"]
+    assert stored == (
+        "AT&amp;T cable <br />\n"
+        "<p class='spec'>2 m, <img src='https://cdn.example/c.png' /> black</p>"
+    )
+    # ... which reads back as the digest the pipeline patched into the index: the next
+    # run finds it unchanged
+    [variant] = connector.iter_variants()
+    assert variant[VARIANT_POS["description"]] == index_value("description", RESPELLED)
+    assert SAME["description"](RESPELLED, variant[VARIANT_POS["description"]])
+
+
+def test_a_description_with_markup_wordpress_removes_is_written_with_a_warning(
+    double: WooCommerceDouble, sleep: FakeSleep, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given two products, and descriptions: one with a script, one plain
+    script, plain = double.seed([_simple(1), _simple(2)])
+    text = "<p>Soft.</p><script>track()</script>"
+
+    # When both are written in one batch
+    with caplog.at_level("WARNING", logger="feedsync.adapters.woocommerce"):
+        results = _connector(double, sleep).apply(
+            "product_fields",
+            [
+                _item(script["id"], script["id"], description=[None, text]),
+                _item(plain["id"], plain["id"], description=[None, "<p>Plain.</p>"]),
+            ],
+            batch_key="k",
+        )
+
+    # Then both are written, and one warning names the product whose description
+    # WordPress stores without part of its markup (it will differ on every read)
+    assert results == [(True, ""), (True, "")]
+    [warning] = [r for r in caplog.records if r.name == "feedsync.adapters.woocommerce"]
+    assert warning.levelname == "WARNING"
+    message = warning.getMessage()
+    assert f"products {script['id']} hold" in message  # that one only
+    assert "<script" in message and "wp_filter_post_kses" in message
+    # (the known limit the warning is about: what is stored is not what was sent)
+    stored = double.item(script["id"], context="edit")["description"]
+    assert stored == "<p>Soft.</p>track()"
+    assert description_digest(stored) != index_value("description", text)
+
+
+def test_a_description_with_an_unquoted_attribute_reads_back_with_the_digest_written(
+    double: WooCommerceDouble, sleep: FakeSleep
+) -> None:
+    # Given a product / When a description with an unquoted attribute value is written
+    [product] = double.seed([_simple(1)])
+    connector = _connector(double, sleep)
+    text = "<p align=center>Centered</p>"
+    connector.apply(
+        "product_fields",
+        [_item(product["id"], product["id"], description=[None, text])],
+        batch_key="k",
+    )
+
+    # Then it reads back with the digest written
+    assert double.item(product["id"], context="edit")["description"] == (
+        '<p align="center">Centered</p>'
+    )
+    [variant] = connector.iter_variants()
+    assert variant[VARIANT_POS["description"]] == index_value("description", text)
 
 
 # -- faults -----------------------------------------------------------------------------------

@@ -35,11 +35,24 @@ are known to be bumped.
 Content fields, as the index keeps them (``domain.content``):
 
 * ``description`` is the product's (a variation's own ``description`` field is a
-  different, per-variation text and is not read): kept as its digest.
+  different, per-variation text and is not read): kept as its digest. WooCommerce
+  stores a description through ``wp_filter_post_kses``, which respells it (``&`` as
+  ``&amp;``, ``<br/>`` as ``<br />``); the digest is taken from a canonical spelling
+  those share, so such a description reads back unchanged. Known limits, where a
+  description reads back different and is written again on every run: markup kses
+  removes (``<script>``, ``<style>``, ``<iframe>``, form fields, ``on*`` event
+  handlers, any element outside WordPress's allowlist; the connector logs a warning
+  naming the products when it sends one of these usual cases), and spellings the
+  canonical form does not share yet: an unquoted attribute value (``width=2``, stored
+  as ``width="2"``) and an entity without its ``;`` (``&copy 2024``, stored as
+  ``&amp;copy 2024``).
 * ``brand`` is None: WooCommerce keeps brands as taxonomy terms (not writable here).
 * ``weight`` is a string in WooCommerce; kept as canonical decimal text. A variation
   without a weight of its own ships with its parent's (the API reads it through
   ``get_weight()`` in view context); an empty one is given the parent's here as well.
+  ``get_weight()`` tests the variation's own weight with PHP's ``empty()``, which holds
+  for "0" too: a zero weight is therefore sent as "0.0" (not empty, and still zero),
+  else the variation would answer its parent's weight and be rewritten on every run.
 * the image URL: a simple product's first ``images`` entry (the featured image), a
   variation's ``image``. WooCommerce answers a variation without an image of its own
   with its parent's featured image (``get_image_id()`` in view context, whatever the
@@ -58,16 +71,15 @@ answer is harmless (WooCommerce has no idempotency keys: ``batch_key`` is unused
 
 Images are sent as ``{"src": url}``: the shop downloads the file into its media library
 and from then on answers its own URL, never the supplier's, so an image cannot be
-compared. A partial sync therefore sets an image only where the item has none; a full
-sync sends the feed's image on every run, and every run adds a new copy to the shop's
-media library. On a simple product the image goes as ``images: [{"src": url}]``, which
-replaces the featured image AND the gallery (WooCommerce has no "featured image only"
-field): a full sync of ``image_url`` removes gallery images; a partial sync only writes
-products without any image, so it never does. A variation's goes as
-``image: {"src": url}``. When the shop cannot fetch an image, WooCommerce fails the
-whole object (price and stock too): such an item is sent once more without the image,
-and reported failed with the image's error and a note that its other changes were
-written.
+compared. An image is therefore set only where the item has none, in full mode too
+(``domain.content.NEVER_FORCED``): re-sending it would add a copy to the shop's media
+library on every run. On a simple product the image goes as ``images: [{"src": url}]``,
+which replaces the featured image AND the gallery (WooCommerce has no "featured image
+only" field); as only a product without any image (featured or gallery) gets one, no
+gallery is ever removed. A variation's goes as ``image: {"src": url}``. When the shop
+cannot fetch an image, WooCommerce fails the whole object (price and stock too): such
+an item is sent once more without the image, and reported failed with the image's
+error and a note that its other changes were written.
 
 429, 5xx, timeouts and connection errors are retried with exponential backoff and
 jitter (``Retry-After`` honoured), then ``StoreUnavailable``.
@@ -77,6 +89,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import random
 import re
 import time
@@ -97,6 +110,7 @@ from feedsync.domain.money import amount_to_cents
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 
 JSON = dict[str, Any]
+log = logging.getLogger(__name__)
 
 _TRANSIENT_EXCEPTIONS = (
     requests.ConnectionError,
@@ -115,6 +129,15 @@ _VARIATION_FIELDS: Final = "id,parent_id"
 # A weight WooCommerce keeps as sent (wc_format_decimal drops anything but digits, "."
 # and "-", so "1e3" would be stored as "13"): other spellings go as canonical decimals.
 _PLAIN_DECIMAL: Final = re.compile(r"^\d+(\.\d+)?$")
+# Zero as a weight PHP's empty() does not take for "none" (empty("0") is true).
+_ZERO_WEIGHT: Final = "0.0"
+# Markup ``wp_filter_post_kses`` removes from a description (the usual cases, not every
+# element outside WordPress's allowlist): such a description never reads back as sent.
+_KSES_REMOVES: Final = re.compile(
+    r"<\s*/?\s*(?:script|style|iframe|frameset|frame|embed|applet|form|input|select|option"
+    r"|noscript|svg|link|meta|base)\b|<[^>]*\son[a-z]+\s*=",
+    re.IGNORECASE,
+)
 # The per-item errors of an image the shop could not fetch or use; the whole object
 # failed, so the item is sent again without its image.
 _IMAGE_ERRORS: Final = frozenset(
@@ -172,14 +195,18 @@ def _image_src(image: Any) -> str | None:
 
 
 def weight_text(value: Any) -> str:
-    """A weight as WooCommerce stores it unchanged: plain decimal text ("0.250" as is)."""
+    """A weight as WooCommerce stores it unchanged: plain decimal text ("0.250" as is).
+
+    Zero goes as "0.0": WooCommerce stores "0" as sent, but a variation's ``get_weight()``
+    takes PHP-``empty("0")`` for no weight and answers its parent's instead.
+    """
     text = str(value).strip()
-    if _PLAIN_DECIMAL.match(text):
-        return text
-    canonical = canonical_weight(text)
-    if canonical is None or canonical.startswith("-"):
-        raise ValueError(f"WooCommerce needs a weight as a decimal number >= 0, got {value!r}")
-    return canonical
+    if not _PLAIN_DECIMAL.match(text):
+        canonical = canonical_weight(text)
+        if canonical is None or canonical.startswith("-"):
+            raise ValueError(f"WooCommerce needs a weight as a decimal number >= 0, got {value!r}")
+        text = canonical
+    return _ZERO_WEIGHT if text == "0" else text
 
 
 def to_cents(value: Any) -> int | None:
@@ -484,8 +511,29 @@ class WooCommerceConnector:
                 payloads.append(None)
                 results[i] = (False, str(exc))
         send = [i for i, p in enumerate(payloads) if p is not None]
+        self._warn_of_filtered_descriptions([payloads[i] for i in send])
         self._post_batch(path, send, payloads, results)
         return [r if r is not None else (False, "not sent") for r in results]
+
+    def _warn_of_filtered_descriptions(self, payloads: list[JSON | None]) -> None:
+        """Log the descriptions WordPress will store without some of their markup: they
+        read back different, so every run writes them again (they are written)."""
+        found: dict[int, str] = {}
+        for payload in payloads:
+            text = (payload or {}).get("description")
+            match = _KSES_REMOVES.search(text) if isinstance(text, str) else None
+            if payload is not None and match is not None:
+                found[int(payload["id"])] = match.group(0)
+        if found:
+            log.warning(
+                "WooCommerce shop %s: the descriptions of products %s hold markup that "
+                "WordPress removes when it stores a description (wp_filter_post_kses), "
+                "e.g. %r: they will read back different and be written again on every "
+                "run until the feed drops that markup",
+                self.site_url,
+                ", ".join(map(str, found)),
+                next(iter(found.values())),
+            )
 
     def _post_batch(
         self,

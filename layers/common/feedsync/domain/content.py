@@ -34,7 +34,7 @@ def description_digest(text: str | None) -> str | None:
     Platforms store HTML in their own spelling (WordPress turns ``&`` into ``&amp;`` and
     ``<br/>`` into ``<br />``; editors reflow lines), so the text is compared in a form
     those spellings share: entities decoded, self-closing tags without their slash,
-    quotes around attributes as double quotes, whitespace folded, none between tags.
+    attribute values in double quotes, whitespace folded, none between tags.
     """
     if text is None:
         return None
@@ -44,15 +44,29 @@ def description_digest(text: str | None) -> str | None:
     return hashlib.blake2b(folded.encode("utf-8"), digest_size=12).hexdigest()
 
 
-_SELF_CLOSING: Final = re.compile(r"\s*/\s*>")
-_SINGLE_QUOTED: Final = re.compile(r"""=\s*'([^'<>]*)'""")
+_TAG: Final = re.compile(r"<[^<>]+>")
+_SELF_CLOSING: Final = re.compile(r"\s*/\s*>$")
+_ATTRIBUTE: Final = re.compile(r"""=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
 _BETWEEN_TAGS: Final = re.compile(r">\s+<")
 
 
+def _canonical_tag(match: re.Match[str]) -> str:
+    tag = _SELF_CLOSING.sub(">", match.group(0))
+    return _ATTRIBUTE.sub(lambda m: '="' + next(g for g in m.groups() if g is not None) + '"', tag)
+
+
+def _unescaped(text: str) -> str:
+    # Twice at most: WordPress stores "&copy 2024" (no ";") as "&amp;copy 2024".
+    for _ in range(2):
+        decoded = html.unescape(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
 def _canonical_html(text: str) -> str:
-    text = html.unescape(text)
-    text = _SELF_CLOSING.sub(">", text)
-    text = _SINGLE_QUOTED.sub(r'="\1"', text)
+    text = _TAG.sub(_canonical_tag, _unescaped(text))
     text = " ".join(text.split())
     return _BETWEEN_TAGS.sub("><", text)
 
@@ -75,6 +89,11 @@ def _same_description(new: object, old: object) -> bool:
     return description_digest(str(new)) == old
 
 
+def _same_name(new: object, old: object) -> bool:
+    # WordPress stores "AT&T" as "AT&amp;T".
+    return old is not None and _unescaped(str(new)) == _unescaped(str(old))
+
+
 def _same_weight(new: object, old: object) -> bool:
     return canonical_weight(new) == old
 
@@ -90,6 +109,7 @@ def _has_image(new: object, old: object) -> bool:
 # field -> "does the feed value ``new`` match the index value ``old``?" (partial mode);
 # fields not listed compare with ``==``.
 SAME: Final[dict[str, Callable[[object, object], bool]]] = {
+    "name": _same_name,
     "description": _same_description,
     "weight": _same_weight,
     "brand": _same_brand,
@@ -107,6 +127,8 @@ def same_feed_values(field: str, a: object, b: object) -> bool:
         return canonical_weight(a) == canonical_weight(b)
     if field == "brand":
         return str(a).casefold() == str(b).casefold()
+    if field == "name":
+        return _unescaped(str(a)) == _unescaped(str(b))
     return False
 
 

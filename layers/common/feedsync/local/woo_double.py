@@ -41,18 +41,21 @@ Platform behaviour reproduced (from WooCommerce's REST controllers and API docs)
 * Content, as ``WC_REST_Products_Controller`` / ``WC_REST_Product_Variations_Controller``
   answer it:
 
-  - a product's ``description`` is the stored text with ``context=edit`` and, in the
-    default ``view`` context, run through ``wpautop`` (paragraphs become ``<p>``; the
-    double's ``wpautop`` is a simplified one). A variation's own ``description`` always
-    comes formatted (``wc_format_content``) and is not its product's.
+  - a ``description`` written is stored through ``wp_filter_post_kses`` (see below);
+    a product's is answered as stored with ``context=edit`` and, in the default
+    ``view`` context, run through ``wpautop`` (paragraphs become ``<p>``; the double's
+    ``wpautop`` is a simplified one). A variation's own ``description`` always comes
+    formatted (``wc_format_content``) and is not its product's.
   - ``weight`` is a string, kept as sent ("0.250"; "" when unset). A variation reads
-    through ``get_weight()`` in view context, so one without a weight answers its
-    parent's.
+    through ``get_weight()`` in view context, which answers the parent's weight when
+    the variation's own is PHP-``empty()``: "" and also "0" (but not "0.0" or "00"), so
+    a variation given the weight "0" answers its parent's.
   - images are attachments with ids from the post id sequence. A product answers
     ``images``: the featured image first, then the gallery; writing ``images`` replaces
     both (first = featured, the rest = gallery, ``[]`` removes them). A variation answers
     ``image`` (``{id, src, ...}`` or null) through ``get_image_id()`` in view context, so
-    one without its own image answers its parent's featured image. An image sent as
+    one without its own image (id 0, PHP-``empty()`` like the weight) answers its
+    parent's featured image. An image sent as
     ``{"src": url}`` is "downloaded" into the media library and answered with the shop's
     own URL (``{site}/wp-content/uploads/YYYY/MM/name``, ``-1``... on a clash), never
     the URL sent; ``{"id": n}`` uses an existing attachment. A URL the shop cannot fetch
@@ -66,8 +69,29 @@ clear), a sale price above the regular price is refused, ``stock_quantity`` must
 integer and ``manage_stock`` a boolean, ``description`` a string, ``images`` a list of
 objects and a variation's ``image`` an object (or null: left alone), a non-http(s) image
 URL is refused, and a variation id sent to another parent's batch is an invalid id
-(WooCommerce would move the variation to that parent). HTML in descriptions is kept as
-sent (the real plugin filters it with ``wp_filter_post_kses``).
+(WooCommerce would move the variation to that parent).
+
+Descriptions go through a faithful subset of ``wp_filter_post_kses`` (WordPress's
+``wp_kses(text, 'post')``, which the REST controllers call on every description
+written, whatever the key's user may do), so what reads back is WordPress's spelling:
+
+* control characters are removed (``wp_kses_no_null``);
+* entities are normalised (``wp_kses_normalize_entities``): a ``&`` that starts no
+  entity WordPress knows becomes ``&amp;`` (``AT&T`` -> ``AT&amp;T``; ``&copy;`` and
+  ``&#8364;`` stay, ``&#65;`` is spelled ``&#065;``); a ``>`` outside a tag is ``&gt;``;
+* a tag of an element outside WordPress's post allowlist (``$allowedposttags``) is
+  removed, its text kept: ``<script>alert(1)</script>`` is stored as ``alert(1)``; so
+  is a ``<`` that opens no allowed tag (``a < 3`` -> ``a``);
+* a closing tag loses any attributes; an opening tag is rebuilt from its attributes
+  (``wp_kses_hair``): ``on*`` event handlers dropped, an unquoted value double-quoted
+  (``width=2`` -> ``width="2"``), double- and single-quoted values kept as written
+  (``class='x'`` stays), the first of a repeated attribute kept, a self-closing tag
+  spelled `` />`` (``<br/>`` -> ``<br />``, ``<img src="a"/>`` -> ``<img src="a" />``).
+
+Not reproduced: the per-element attribute lists (only event handlers are dropped),
+URL protocol checks (``javascript:``), ``style`` filtering (``safecss_filter_attr``),
+the clean-up inside HTML comments (kept as sent) and the slashing around the filter.
+Seeded descriptions are stored as given (as if already filtered).
 
 Money is held in integer cents and rendered like WooCommerce does: strings ("12.5"
 is kept as "12.50"; "" when unset).
@@ -90,6 +114,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from html.entities import name2codepoint
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -524,8 +549,11 @@ class WooCommerceDouble(LoopbackService):
             del data["type"]
             data["parent_id"] = item.parent_id
             data["description"] = _wpautop(item.description)
-            data["weight"] = item.weight or parent.weight
-            data["image"] = self._image_json(item.image_id or parent.image_id)
+            own_weight, own_image = item.weight, item.image_id
+            data["weight"] = parent.weight if _php_empty(own_weight) else own_weight
+            data["image"] = self._image_json(
+                parent.image_id if _php_empty(own_image) else own_image
+            )
             data["attributes"] = []
         else:
             data["parent_id"] = 0
@@ -801,7 +829,7 @@ def _parse_update(obj: JSON, item: _Item, *, is_variation: bool) -> tuple[JSON, 
         if not isinstance(obj["description"], str):
             problems["description"] = "description is not of type string."
         else:
-            changes["description"] = obj["description"]
+            changes["description"] = wp_filter_post_kses(obj["description"])
     if "weight" in obj and obj["weight"] is not None:
         weight = obj["weight"]
         if not isinstance(weight, str):
@@ -826,6 +854,124 @@ def _parse_update(obj: JSON, item: _Item, *, is_variation: bool) -> tuple[JSON, 
         # WooCommerce ignores a quantity unless stock is managed: keep that visible.
         changes.pop("stock_quantity")
     return changes, problems
+
+
+def _php_empty(value: Any) -> bool:
+    """PHP's ``empty()``: "", "0", 0, null, false (but "0.0", "00" and " " are not)."""
+    return value is None or value is False or value == 0 or value in ("", "0")
+
+
+# WordPress's $allowedposttags (wp-includes/kses.php): the elements a description keeps.
+_KSES_ELEMENTS = frozenset({
+    "address", "a", "abbr", "acronym", "area", "article", "aside", "audio", "b", "bdo", "big",
+    "blockquote", "br", "button", "caption", "cite", "code", "col", "colgroup", "del", "dd", "dfn",
+    "details", "div", "dl", "dt", "em", "fieldset", "figure", "figcaption", "font", "footer", "h1",
+    "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "i", "img", "ins", "kbd", "label",
+    "legend", "li", "map", "mark", "menu", "nav", "p", "pre", "q", "s", "samp", "span", "section",
+    "small", "strike", "strong", "sub", "summary", "sup", "table", "tbody", "td", "textarea",
+    "tfoot", "th", "thead", "title", "tr", "track", "tt", "u", "ul", "ol", "var", "video",
+})  # fmt: skip
+# $allowedentitynames: the HTML 4 named entities and "apos".
+_KSES_ENTITIES = frozenset({*name2codepoint, "apos"})
+_KSES_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_KSES_AMP = re.compile(
+    r"&(?:([A-Za-z]{2,8}[0-9]{0,2});|#(0*[0-9]{1,7});|#[Xx](0*[0-9A-Fa-f]{1,6});)?"
+)
+_KSES_SPLIT = re.compile(r"(<!--.*?(?:-->|$))|(<[^>]*(?:>|$)|>)")
+_KSES_TAG = re.compile(r"^<\s*(/\s*)?([a-zA-Z0-9-]+)([^>]*)>?$")
+_KSES_HTML_ERROR = re.compile(r"""^("[^"]*("|$)|'[^']*('|$)|\S)*\s*""")
+
+
+def wp_filter_post_kses(text: str) -> str:
+    """The subset of WordPress's ``wp_kses(text, 'post')`` the module docstring lists."""
+    text = _KSES_CONTROL.sub("", text)
+    text = _KSES_AMP.sub(_kses_entity, text)
+    return _KSES_SPLIT.sub(_kses_split2, text)
+
+
+def _valid_unicode(code: int) -> bool:
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def _kses_entity(match: re.Match[str]) -> str:
+    """``wp_kses_normalize_entities``: one ``&``, spelled as WordPress stores it."""
+    name, decimal, hexadecimal = match.groups()
+    if name is not None:
+        return f"&{name};" if name in _KSES_ENTITIES else f"&amp;{name};"
+    if decimal is not None:
+        if decimal == "0":  # PHP empty("0"): the reference is dropped
+            return ""
+        if _valid_unicode(int(decimal)):
+            return f"&#{decimal.lstrip('0').rjust(3, '0')};"
+        return f"&amp;#{decimal};"
+    if hexadecimal is not None:
+        if _valid_unicode(int(hexadecimal, 16)):
+            return f"&#x{hexadecimal.lstrip('0')};"
+        return f"&amp;#x{hexadecimal};"
+    return "&amp;"
+
+
+def _kses_split2(match: re.Match[str]) -> str:
+    """``wp_kses_split2``: one tag, comment or stray ``>``."""
+    if match.group(1) is not None:
+        return match.group(1)  # a comment: kept as sent (WordPress also filters inside)
+    tag = match.group(2).replace('\\"', '"')  # wp_kses_stripslashes
+    if not tag.startswith("<"):
+        return "&gt;"
+    if tag.startswith("<!--"):
+        return tag  # a comment over several lines
+    parts = _KSES_TAG.match(tag)
+    if parts is None or parts.group(2).lower() not in _KSES_ELEMENTS:
+        return ""
+    element, attributes = parts.group(2), parts.group(3)
+    if parts.group(1) is not None:
+        return f"</{element}>"
+    slash = " /" if re.search(r"\s*/\s*$", attributes) else ""
+    kept = "".join(
+        f" {whole}" for name, whole in _kses_hair(attributes) if not name.lower().startswith("on")
+    )
+    return f"<{element}{re.sub(r'[<>]', '', kept)}{slash}>"
+
+
+def _kses_hair(attributes: str) -> list[tuple[str, str]]:
+    """``wp_kses_hair``: ``(name, whole)`` per attribute, the first of a repeated name."""
+    found: dict[str, str] = {}
+    mode, name, rest = 0, "", attributes
+    while rest:
+        working = False
+        if mode == 0:
+            m = re.match(r"[-a-zA-Z:]+", rest)
+            if m:
+                name, mode, working, rest = m.group(), 1, True, rest[m.end() :]
+        elif mode == 1:
+            m = re.match(r"\s*=\s*", rest)
+            if m:
+                mode, working, rest = 2, True, rest[m.end() :]
+            elif m := re.match(r"\s+", rest):
+                found.setdefault(name, name)  # valueless
+                mode, working, rest = 0, True, rest[m.end() :]
+        else:
+            for pattern, strip, quote in (
+                (r'"([^"]*)"(\s+|/?$)', r'^"[^"]*"(\s+|$)', '"'),
+                (r"'([^']*)'(\s+|/?$)", r"^'[^']*'(\s+|$)", "'"),
+                (r"""([^\s"']+)(\s+|/?$)""", r"""^[^\s"']+(\s+|$)""", '"'),
+            ):
+                m = re.match(pattern, rest)
+                if m:
+                    found.setdefault(name, f"{name}={quote}{m.group(1)}{quote}")
+                    mode, working, rest = 0, True, re.sub(strip, "", rest, count=1)
+                    break
+        if not working:  # wp_kses_html_error: drop the malformed part, start again
+            rest = _KSES_HTML_ERROR.sub("", rest, count=1)
+            mode = 0
+    if mode == 1:
+        found.setdefault(name, name)
+    return list(found.items())
 
 
 def _wpautop(text: str) -> str:
