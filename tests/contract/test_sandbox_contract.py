@@ -930,9 +930,15 @@ def test_content_write_bodies_conform_and_use_only_declared_fields(
     variant_keys = {key for item in bodies["/catalog/variants"] for key in item}
     batch_declared = contract.put_fields("/catalog/variants", batch_only=True)
     assert variant_keys - batch_declared == {"product_id", "image_url"}
-    assert {(i["weight"], i["image_url"]) for i in bodies["/catalog/variants"]} == {
-        (0.25, "https://supplier.example/img/a.jpg")
+    assert {(i["weight"], i.get("image_url")) for i in bodies["/catalog/variants"]} == {
+        (0.25, "https://supplier.example/img/a.jpg"),
+        (0.25, None),
     }
+    # (the refused variant, which sets an image along with other changes, was sent once
+    # more without its image, alone, and refused again)
+    without_image = [i["id"] for i in bodies["/catalog/variants"] if "image_url" not in i]
+    assert without_image == [variants[3]["id"]]
+    assert "refused too" in variant_results[3][1]
     assert {i["brand_name"] for i in bodies["/catalog/products"]} == {"Acme", "Globex"}
     assert all("brand_id" not in i for i in bodies["/catalog/products"])
     # And the store holds them: the brands were created by name, once each
@@ -984,17 +990,22 @@ def test_content_answers_conform_for_refusals(
     def put(path: str, body: list[dict[str, Any]]) -> requests.Response:
         return session.put(f"{base}{path}", json=body, headers=_headers(token), timeout=5)
 
-    # When an image that cannot be downloaded, an unknown brand id and an over-long brand
-    # name are sent, then good content
+    # When images that cannot be downloaded (not http, a host that does not resolve), an
+    # unknown brand id and an over-long brand name are sent, then good content
     image = put("/catalog/variants", [{"id": variant["id"], "image_url": "ftp://x/a.jpg"}])
+    gone = "https://img.supplier.invalid/a.jpg"
+    unreachable = put("/catalog/variants", [{"id": variant["id"], "image_url": gone}])
     unknown = put("/catalog/products", [{"id": product["id"], "brand_id": 999}])
     long_name = put("/catalog/products", [{"id": product["id"], "brand_name": "B" * 256}])
     good = put(
         "/catalog/products", [{"id": product["id"], "brand_name": "Acme", "description": "d"}]
     )
     # Then 422 (batch_errors) / 409 (a missing brand, as the spec documents) / 422 / 200
-    assert [r.status_code for r in (image, unknown, long_name, good)] == [422, 409, 422, 200]
+    answers = (image, unreachable, unknown, long_name, good)
+    assert [r.status_code for r in answers] == [422, 422, 409, 422, 200]
     assert "image_url" in image.json()["batch_errors"][0]["errors"]
+    assert "does not resolve" in unreachable.json()["batch_errors"][0]["errors"]["image_url"]
+    assert sandbox.variants(store_hash)[0]["image_url"] == ""
     assert good.json()["data"][0]["brand_id"] == next(iter(sandbox.brands(store_hash)))
     assert "brand_name" not in good.json()["data"][0]  # the answer names the id only
     # And every answer conforms

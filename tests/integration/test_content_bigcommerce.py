@@ -189,3 +189,52 @@ def test_an_index_from_before_content_fields_is_read_again_before_content_is_com
     assert run.counts["unchanged"] == 1, run.counts
     assert _store_content(h, shop.store_hash)["MUG-1"][3] == before
     assert catalog_has_content(h.deps, h.deps.repo.get_store(shop.tenant, shop.store.store_id))
+
+
+def test_an_image_the_store_cannot_download_does_not_hold_back_price_and_stock(
+    h: Harness,
+) -> None:
+    # Given a bare tee and a hoodie of two sizes, and a feed with new prices, stock and
+    # images where the tee's image is on a host the platform cannot download from
+    shop = h.shop([STORE[0], STORE[2]])
+    feed = (
+        "SKU,Price,Qty,Image\n"
+        "TEE-1,12.50,9,https://img.supplier.invalid/tee.jpg\n"
+        "HD-S,31.00,4,https://supplier.example/img/hd-s.jpg\n"
+        "HD-M,32.00,6,https://supplier.example/img/hd-m.jpg\n"
+    )
+    mapping = {"sku": "SKU", "price": "Price", "stock": "Qty", "image_url": "Image"}
+    profile = h.url_profile(shop, feed, mapping=mapping, fields=["price", "stock", "image_url"])
+
+    # When the sync runs
+    first = h.run_to_end(shop.tenant, profile.profile_id)
+
+    # Then the tee's price and stock are in the store, its image is not, and its row
+    # failed with the platform's words and what was written; the hoodie got everything
+    assert first.status == "succeeded", first.error
+    assert (first.counts["updated"], first.counts["failed"]) == (2, 1), first.counts
+    values = h.store_values(shop)
+    assert values == {"TEE-1": (1250, 9), "HD-S": (3100, 4), "HD-M": (3200, 6)}
+    content = _store_content(h, shop.store_hash)
+    assert content["TEE-1"][3] == "" and content["HD-S"][3].endswith("/hd-s.jpg")
+    tee = _log(h, first.log_key)["TEE-1"]
+    assert tee["status"] == "failed"
+    assert tee["error"].startswith("the image could not be set: ")
+    assert "does not resolve" in tee["error"] and "(price, stock) were written" in tee["error"]
+    # (1 batch refused, the tee alone refused, the hoodie written, the tee without its image)
+    assert [r[2] for r in h.puts_to(shop)] == [422, 422, 200, 200]
+
+    # When the same file runs again
+    writes_before = len(h.puts_to(shop))
+    second = h.run_to_end(shop.tenant, profile.profile_id)
+
+    # Then the refresh before matching read the tee's price and stock back from the store
+    # (its row was not patched into the index, having failed), so only its image is tried
+    # again: refused, in one request, and nothing else is written
+    assert second.status == "succeeded", second.error
+    assert (second.counts["changed"], second.counts["unchanged"]) == (1, 2), second.counts
+    tee = _log(h, second.log_key)["TEE-1"]
+    assert tee["status"] == "failed" and "does not resolve" in tee["error"]
+    assert tee["changes"].startswith("image_url: ") and "price" not in tee["changes"]
+    assert [r[2] for r in h.puts_to(shop)[writes_before:]] == [422]
+    assert h.store_values(shop) == values

@@ -1036,14 +1036,18 @@ def test_unwritable_content_is_reported_without_sending_it(
     assert [v["weight"] for v in sandbox.variants(store_hash)] == [None, None, 1.5, None]
 
 
+UNREACHABLE_IMAGE = "https://img.supplier.invalid/x.jpg"  # the sandbox cannot download it
+
+
 def test_an_image_the_platform_cannot_download_is_isolated_by_bisection(
     sandbox: SandboxStore, store: tuple[str, str]
 ) -> None:
-    # Given 8 variants and a plan where one image URL is not a public http(s) URL
+    # Given 8 variants and a plan where one image (the item's only change) is on a host
+    # the platform cannot download from
     store_hash, _ = store
     sandbox.seed(store_hash, _simple(8))
     plan = _plan(sandbox.variants(store_hash), image_url=[None, "https://supplier.example/x.jpg"])
-    plan[5]["changes"] = {"image_url": [None, "file:///etc/passwd"]}
+    plan[5]["changes"] = {"image_url": [None, UNREACHABLE_IMAGE]}
     # When it is applied
     results = _connector(sandbox, store, FakeSleep()).apply("variants", plan, batch_key="i")
     # Then that item fails with the platform's words and the others got their image
@@ -1051,7 +1055,104 @@ def test_an_image_the_platform_cannot_download_is_isolated_by_bisection(
     assert "image_url" in results[5][1] and "could not be downloaded" in results[5][1]
     images = [v["image_url"] for v in sandbox.variants(store_hash)]
     assert [bool(url) for url in images] == [i != 5 for i in range(8)]
-    assert _statuses(sandbox, "PUT")[0] == 422
+    # And with nothing else to write, the item is not sent again without its image:
+    # 8 refused, 0-3 written, 4-5 refused, 6-7 written, 4 written (5 convicted)
+    assert _statuses(sandbox, "PUT") == [422, 200, 422, 200, 200]
+
+
+def test_a_refused_image_does_not_keep_the_price_and_stock_of_its_item_from_being_written(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a batch of 50 variants with new prices and stock, where item 37 also sets an
+    # image the platform cannot download (so it refuses the whole item, and the batch)
+    store_hash, _ = store
+    sandbox.set_quota(1_000_000, 30.0)
+    sandbox.seed(store_hash, _simple(50))
+    variants = sandbox.variants(store_hash)
+    plan = _plan(variants, price=[1000, 1111], stock=[1, 5])
+    plan[37]["changes"] = {**plan[37]["changes"], "image_url": [None, UNREACHABLE_IMAGE]}
+    connector = _connector(sandbox, store, FakeSleep())
+    started = datetime.now(UTC) - timedelta(seconds=1)
+    # When it is applied
+    results = connector.apply("variants", plan, batch_key="b")
+    # Then the other 49 are written, and so are item 37's price and stock, not its image
+    assert [v["price"] for v in sandbox.variants(store_hash)] == [11.11] * 50
+    assert [v["inventory_level"] for v in sandbox.variants(store_hash)] == [5] * 50
+    assert sandbox.variants(store_hash)[37]["image_url"] == ""
+    # And item 37 is reported failed (its image is not there, so nothing of it is
+    # patched into the index) with the platform's words and what was written instead
+    assert [ok for ok, _ in results] == [i != 37 for i in range(50)]
+    message = results[37][1]
+    assert message.startswith("the image could not be set: ")
+    assert "image_url" in message and "could not be downloaded" in message
+    assert message.endswith("other changes (price, stock) were written without it")
+    # And it cost the bisection that convicts item 37 (1 + 8 requests) and one request
+    # more: item 37 again, without its image
+    # (0-49 refused, 0-24 ok, 25-36 ok, 37-42 refused, 43-49 ok, 37-39 refused, 40-42 ok,
+    # 37 refused, 38-39 ok, 37 without its image ok)
+    assert _statuses(sandbox, "PUT") == [422, 200, 200, 422, 200, 422, 200, 422, 200, 200]
+    # And the next run's refresh reads what was written (the write moved the product's
+    # date_modified): the index then has the price and stock, and lacks the image
+    [reread] = [v for v in connector.iter_variants(started) if v[VARIANT_ID] == variants[37]["id"]]
+    assert (reread[VARIANT_POS["price"]], reread[VARIANT_POS["stock"]]) == (1111, 5)
+    assert reread[VARIANT_POS["image_url"]] is None
+
+
+def test_an_item_refused_for_more_than_its_image_is_sent_without_it_once_and_fails(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given 4 variants with new prices, where the platform refuses item 2 whatever it
+    # holds, and item 2 also sets an image
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(4))
+    variants = sandbox.variants(store_hash)
+    sandbox.reject_variant(store_hash, variants[2]["id"], "Variant is locked by PIM")
+    plan = _plan(variants, price=[1000, 1111])
+    plan[2]["changes"] = {**plan[2]["changes"], "image_url": [None, "https://s.example/a.jpg"]}
+    # When it is applied
+    results = _connector(sandbox, store, FakeSleep()).apply("variants", plan, batch_key="b")
+    # Then item 2 fails with the platform's words from both attempts, and nothing of it
+    # is written; the others are
+    assert [ok for ok, _ in results] == [True, True, False, True]
+    assert "locked by PIM" in results[2][1] and "refused too" in results[2][1]
+    assert [v["price"] for v in sandbox.variants(store_hash)] == [11.11, 11.11, 10.0, 11.11]
+    # And the refusal was not read to decide: the item was sent once more without its
+    # image (0-3 refused, 0-1 ok, 2 refused, 3 ok, 2 without its image refused)
+    assert _statuses(sandbox, "PUT") == [422, 200, 422, 200, 422]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://supplier.example/a.jpg",
+        "/img/a.jpg",
+        "supplier.example/a.jpg",
+        "https:///a.jpg",
+        "http://[::1/a.jpg",
+        "javascript:alert(1)",
+    ],
+)
+def test_an_image_url_that_is_not_absolute_http_is_refused_unsent(
+    sandbox: SandboxStore, store: tuple[str, str], url: str
+) -> None:
+    # Given 3 variants with new prices and images, item 1's image URL not an absolute
+    # http(s) URL (one the platform could never download)
+    store_hash, _ = store
+    sandbox.seed(store_hash, _simple(3))
+    good = "HTTPS://s.example/a.jpg"
+    plan = _plan(sandbox.variants(store_hash), price=[1000, 1111], image_url=[None, good])
+    plan[1]["changes"] = {**plan[1]["changes"], "image_url": [None, url]}
+    # When it is applied
+    results = _connector(sandbox, store, FakeSleep()).apply("variants", plan, batch_key="b")
+    # Then item 1 is reported with a clear reason and not sent at all (its price neither,
+    # as for any other unwritable value); the others go in one request
+    assert [ok for ok, _ in results] == [True, False, True]
+    assert "absolute http or https URL" in results[1][1] and repr(url) in results[1][1]
+    assert _statuses(sandbox, "PUT") == [200]
+    after = sandbox.variants(store_hash)
+    assert [v["price"] for v in after] == [11.11, 10.0, 11.11]
+    assert [bool(v["image_url"]) for v in after] == [True, False, True]
 
 
 def test_brands_over_several_pages_are_all_read(

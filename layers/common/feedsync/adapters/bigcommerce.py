@@ -30,6 +30,14 @@ each bad one is reported with the platform's own words, at O(log n) extra
 requests per bad item. An inventory item "tracked by product" is re-sent by its
 product id instead (the platform names those items in its 422).
 
+An image travels in the same variant item as its price and stock, and an image the
+platform cannot download makes it refuse the whole item. So a variant isolated as
+refused while it sets an image along with other changes is sent once more without the
+image (one request, whatever the refusal said: its text is never matched). When that
+goes through, the item is still reported failed (its image is not there, so the index
+must not claim it) with the platform's words and a note that the other changes were
+written. An image URL that is not an absolute http(s) URL is not sent at all.
+
 Rate limits: with a ``RateBudget`` (shared by every worker writing to the store)
 each request first reserves its slot of the shared window and reports the
 answer's ``X-Rate-Limit-*`` headers back. Without one, the connector waits on its
@@ -47,6 +55,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import requests
 
@@ -69,6 +78,10 @@ _VARIANT_API = {
     "cost_price": "cost_price",
     "stock": "inventory_level",
 }
+# A variant item's body keys that are not changes: what identifies it.
+_VARIANT_IDS = frozenset({"id", "product_id"})
+# body key -> the field name a plan (and the run log) uses
+_VARIANT_FIELD = {api: name for name, api in _VARIANT_API.items()} | {"weight": "weight"}
 _TRANSIENT_EXCEPTIONS = (
     requests.ConnectionError,
     requests.Timeout,
@@ -351,6 +364,11 @@ class BigCommerceConnector:
                 elif name == "image_url":
                     if not isinstance(value, str) or not value.strip():
                         return payload, "no image URL to write"
+                    if not _is_web_url(value.strip()):
+                        return payload, (
+                            "not an image URL BigCommerce can download (an absolute http or "
+                            f"https URL): {value.strip()[:300]!r}"
+                        )
                     payload["image_url"] = value.strip()
                 else:
                     payload[_VARIANT_API[name]] = from_cents(None if value is None else int(value))
@@ -418,7 +436,7 @@ class BigCommerceConnector:
         if len(indexes) == 1:
             if status == 413:
                 raise self._request_error("PUT", write.path, response)
-            results[indexes[0]] = (False, _error_text(response))
+            self._refused(op, indexes[0], payloads, results, batch_key, _error_text(response))
             return
         if status == 413:  # the platform's batch limit shrank: send halves
             middle = len(indexes) // 2
@@ -459,9 +477,48 @@ class BigCommerceConnector:
             indexes, rejection = first, response
         if len(_rejections(rejection)) == 1:
             # The last rejection named exactly one problem and this is the only item left.
-            results[indexes[0]] = (False, _error_text(rejection))
+            self._refused(op, indexes[0], payloads, results, batch_key, _error_text(rejection))
         else:
             self._write(op, indexes, payloads, results, batch_key)  # its own words
+
+    def _refused(
+        self,
+        op: str,
+        index: int,
+        payloads: list[JSON],
+        results: list[ItemResult | None],
+        batch_key: str,
+        why: str,
+    ) -> None:
+        """Report the item the platform refused on its own, for ``why`` (its words).
+
+        A variant that sets an image along with other changes is sent once more without
+        the image (one request): an image the platform cannot download refuses the whole
+        item, and its price and stock must not wait for the image. The decision is
+        structural, never read from ``why``; if the item is refused without its image
+        too, that request was the cost. Either way the item is reported failed, so
+        nothing of it is taken as applied: the price and stock written here are read
+        back by the next run's refresh (the write moved the product's ``date_modified``).
+        """
+        payload = payloads[index]
+        others = [key for key in payload if key not in _VARIANT_IDS and key != "image_url"]
+        if op != "variants" or "image_url" not in payload or not others:
+            results[index] = (False, why)
+            return
+        without = {key: value for key, value in payload.items() if key != "image_url"}
+        response = self._put(op, [0], [without], batch_key)
+        if response.status_code == 413:
+            raise self._request_error("PUT", _WRITES[op].path, response)
+        if response.status_code < 300:
+            written = ", ".join(_VARIANT_FIELD.get(key, key) for key in others)
+            results[index] = (
+                False,
+                f"the image could not be set: {why}; the item's other changes ({written}) "
+                "were written without it",
+            )
+        else:
+            again = _error_text(response)
+            results[index] = (False, f"{why}; sent again without its image, refused too: {again}")
 
     def _put(
         self, op: str, indexes: list[int], payloads: list[JSON], batch_key: str
@@ -666,6 +723,16 @@ def _image_of(image: Any) -> str | None:
         if isinstance(url, str) and url:
             return url
     return None
+
+
+def _is_web_url(url: str) -> bool:
+    """Is ``url`` an absolute http(s) URL with a host (the only kind the platform fetches)?"""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(host)
 
 
 def _weight_number(value: Any) -> float | None:

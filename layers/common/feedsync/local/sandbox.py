@@ -45,8 +45,10 @@ Platform behaviour reproduced (shapes follow BigCommerce's OpenAPI files):
   ``image_url`` ("" when it has none). ``brand_name`` on POST/PUT attaches the product to
   the brand of that name, matched without regard to letter case, creating it when there
   is none (as the spec describes; the answer carries ``brand_id`` only); an unknown
-  ``brand_id`` is a 409, as the spec documents. Image URLs must be absolute http(s) URLs;
-  the platform copies the image to its CDN, so a read answers a CDN URL, never the one
+  ``brand_id`` is a 409, as the spec documents. Image URLs must be absolute http(s) URLs
+  the platform can download: one on a host under ``.invalid`` (a name that never
+  resolves, RFC 6761) cannot be, and refuses its item like any invalid field (422). The
+  platform copies the image to its CDN, so a read answers a CDN URL, never the one
   sent. ``GET /catalog/brands`` lists the brands (``brands_catalog.v3.yml`` of
   BigCommerce's docs, a spec file not in ``../shared/specs``).
 
@@ -952,6 +954,8 @@ def _image_url_problem(url: Any, max_length: int | None = None) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"the image could not be downloaded: {url!r} is not a public http(s) URL"
+    if parts.hostname == "invalid" or parts.hostname.endswith(".invalid"):
+        return f"the image could not be downloaded from {url!r}: its host does not resolve"
     return ""
 
 
