@@ -190,6 +190,13 @@ def _exercise_every_path(double: ShopifyDouble) -> None:
         "brand": [None, "Acme"],
     }
     assert connector.apply("product_update", [product], batch_key="k5") == [(True, "")]
+    # the same product fields as a bulk mutation (one JSONL line of variables per product)
+    long_product = {**items(long)[0], "rows": [2], "product_level": True}
+    long_product["changes"] = {"description": [None, "<p>Twelve</p>"], "brand": [None, "B"]}
+    product["changes"] = {"name": ["Short one", "Short two"]}
+    assert connector.apply(
+        "product_update_bulk_operation", [long_product, product], batch_key="k6"
+    ) == [(True, ""), (True, "")]
 
 
 def _bulk_query_problems(schema: GraphQLSchema, query: str) -> list[str]:
@@ -295,6 +302,9 @@ def test_everything_the_connector_sends_matches_the_schema(
     defined = {parse(q).definitions[0].name.value for q in DOCUMENTS.values()}  # type: ignore[attr-defined]
     assert defined - names == {"FeedsyncCurrentBulkMutation"}  # only when a bulk op is running
     assert any(r["bulk"] for r in sent)
+    # And both bulk mutations ran their lines: variant updates and product updates
+    bulk_roots = {parse(r["query"]).definitions[0].name.value for r in sent if r["bulk"]}  # type: ignore[attr-defined]
+    assert bulk_roots == {"FeedsyncVariantsBulkUpdate", "FeedsyncProductUpdate"}
 
 
 @pytest.mark.parametrize(

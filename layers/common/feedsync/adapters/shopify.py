@@ -35,6 +35,13 @@ written in that unit too, so what is written reads back the same. Writes:
 * ``variants_bulk_operation``: the same variant updates as a bulk mutation (one JSONL line of
   variables per product) through a staged upload, polled to the end; per-line userErrors
   are mapped back to items.
+* ``product_update_bulk_operation``: the same product updates as a bulk mutation of
+  ``productUpdate`` (one JSONL line per product); a line's userErrors are that item's result.
+
+A bulk mutation's lines go in files of at most ``max_bulk_file_bytes`` (Shopify takes 20 MB),
+one operation after the other, all within ``bulk_timeout_s``. Its polls come quickly at
+first, then at the job's estimated end: the pace is measured between polls that show
+progress (a job may sit queued first), and no single wait exceeds ``3 x bulk_poll_s``.
 
 Throttling is cost based: every answer's ``extensions.cost`` says what the bucket holds and
 how fast it refills; a request whose (last seen or estimated) cost exceeds what is left
@@ -346,6 +353,7 @@ class ShopifyConnector:
     spool_bytes = 16 * 1024 * 1024  # a bulk result larger than this is spooled to disk
     max_batch = 250
     max_bulk_lines_variants = 250
+    max_bulk_file_bytes = 20 * 1024 * 1024  # Shopify's limit for a bulk mutation's JSONL
     max_throttle_waits = 30
     backoff_base_s = 0.5
     backoff_cap_s = 30.0
@@ -365,9 +373,11 @@ class ShopifyConnector:
         bulk_poll_s: float = 10.0,
         location: str | None = None,
         bulk_reads: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``location``: the stock location reads report (numeric id or Location GID; None:
-        the primary location). ``bulk_reads``: full reads through a bulk query."""
+        the primary location). ``bulk_reads``: full reads through a bulk query. ``clock``:
+        seconds, monotonic (tests pass a fake one with ``sleep``)."""
         self.capabilities = _capabilities.shopify()
         self.shop_url = shop_url.rstrip("/")
         self.api_version = api_version
@@ -375,6 +385,7 @@ class ShopifyConnector:
         self._token = access_token
         self._session = session if session is not None else requests.Session()
         self._sleep = sleep
+        self._clock = clock
         self.timeout = timeout
         self.max_retries = max_retries
         self.bulk_poll_s = bulk_poll_s
@@ -600,6 +611,8 @@ class ShopifyConnector:
             return self._variants_bulk_operation(items, batch_key)
         if op == "product_update":
             return [self._product_update(item) for item in items]
+        if op == "product_update_bulk_operation":
+            return self._product_update_bulk_operation(items, batch_key)
         raise ValueError(f"shopify has no write operation {op!r}")
 
     def _variant_inputs(self, items: list[PlanItem]) -> list[JSON | str]:
@@ -702,8 +715,10 @@ class ShopifyConnector:
                 results[i] = (False, "; ".join(messages))
 
     # -- product fields ---------------------------------------------------------------------
-    def _product_update(self, item: PlanItem) -> ItemResult:
-        """One product's title, descriptionHtml and vendor (the fields the item changes)."""
+    @staticmethod
+    def _product_input(item: PlanItem) -> JSON | str:
+        """The ProductUpdateInput for an item (the fields it changes: title, descriptionHtml,
+        vendor), or why it cannot be sent."""
         product: JSON = {"id": gid("Product", int(item["product_id"]))}
         for name, change in (item.get("changes") or {}).items():
             key = _PRODUCT_INPUT.get(name)
@@ -711,16 +726,38 @@ class ShopifyConnector:
                 raise ValueError(f"product field {name!r} is not writable with product_update")
             new = change[1]
             if name == "name" and not new:
-                return (False, "Shopify requires a product title: it cannot be emptied")
+                return "Shopify requires a product title: it cannot be emptied"
             product[key] = "" if new is None else str(new)
+        return product
+
+    def _product_update(self, item: PlanItem) -> ItemResult:
+        """One product's title, descriptionHtml and vendor (the fields the item changes)."""
+        product = self._product_input(item)
+        if isinstance(product, str):
+            return (False, product)
         data = self._graphql(PRODUCT_UPDATE, {"product": product}, "FeedsyncProductUpdate", 10)
-        payload = data.get("productUpdate")
-        if payload is None:
-            return (False, "Shopify answered no result for the product update")
-        errors = payload.get("userErrors") or []
-        if errors:
-            return (False, "; ".join(_user_error_text(e) for e in errors))
-        return (True, "")
+        return _product_result(data.get("productUpdate"))
+
+    def _product_update_bulk_operation(
+        self, items: list[PlanItem], batch_key: str
+    ) -> list[ItemResult]:
+        """The same product updates as one bulk mutation: one line (``{"product": ...}``) per
+        item; a line's userErrors (or its missing result) are that item's result."""
+        results: list[ItemResult] = [(True, "")] * len(items)
+        sent: list[int] = []
+        lines: list[JSON] = []
+        for i, item in enumerate(items):
+            product = self._product_input(item)
+            if isinstance(product, str):
+                results[i] = (False, product)
+            else:
+                sent.append(i)
+                lines.append({"product": product})
+        if lines:
+            answers = self._bulk_mutation(PRODUCT_UPDATE, "productUpdate", lines, batch_key)
+            for i, answer in zip(sent, answers, strict=True):
+                results[i] = _product_result(answer)
+        return results
 
     # -- stock ------------------------------------------------------------------------------
     def _location_gid(self, location: str | None) -> str:
@@ -864,54 +901,83 @@ class ShopifyConnector:
                 continue
             inputs[i] = payload
             by_product.setdefault(int(item["product_id"]), []).append(i)
-        lines: list[list[int]] = []
+        lines: list[list[int]] = []  # the items each line carries
         line_variables: list[JSON] = []
-        chunks: list[bytes] = []
         for pid, indexes in by_product.items():
             for start in range(0, len(indexes), self.max_bulk_lines_variants):
                 part = indexes[start : start + self.max_bulk_lines_variants]
                 lines.append(part)
-                line = self._product_variables(pid, [inputs[i] for i in part])
-                line_variables.append(line)
-                chunks.append(json.dumps(line, separators=(",", ":")).encode())
+                line_variables.append(self._product_variables(pid, [inputs[i] for i in part]))
         if not lines:
             return results
-        path = self._stage_upload(b"\n".join(chunks) + b"\n", batch_key)
-        operation = self._run_bulk_mutation(path, batch_key)
-        final = self._wait_bulk(operation, len(lines))
-        status = final.get("status")
-        if status != "COMPLETED":
-            code = final.get("errorCode") or status
-            message = (
-                f"Shopify store {self.shop_url}: bulk operation {operation} ended {status} ({code})"
+        answers = self._bulk_mutation(
+            VARIANTS_BULK_UPDATE, "productVariantsBulkUpdate", line_variables, batch_key
+        )
+        for sent, variables, answer in zip(lines, line_variables, answers, strict=True):
+            if isinstance(answer, str):
+                for i in sent:
+                    results[i] = (False, answer)
+            else:
+                errors = answer.get("userErrors") or []
+                self._map_variant_errors(errors, sent, variables, results)
+        return results
+
+    def _bulk_mutation(
+        self, document: str, root: str, lines: list[JSON], batch_key: str
+    ) -> list[JSON | str]:
+        """Run ``document`` once per line of variables as bulk mutation(s); per line its
+        ``root`` payload (``{"userErrors": [...]}``) or why there is none.
+
+        Staged upload, run, poll, download: the lines go in files of at most
+        ``max_bulk_file_bytes``, one operation after the other (one bulk mutation per shop),
+        all within ``bulk_timeout_s``. An operation that does not complete raises.
+        """
+        encoded = [json.dumps(line, separators=(",", ":")).encode() for line in lines]
+        answers: list[JSON | str] = [_NO_BULK_RESULT] * len(lines)
+        files = _files_of(encoded, self.max_bulk_file_bytes)
+        started = self._clock()
+        for part, (first, end) in enumerate(files):
+            left = self.bulk_timeout_s - (self._clock() - started)
+            if part and left <= 0:  # no time for another: a retry sends the values again
+                raise StoreUnavailable(
+                    f"Shopify store {self.shop_url}: {part} of {len(files)} bulk operations "
+                    f"done; no time left for the others within {self.bulk_timeout_s:.0f} s"
+                )
+            key = batch_key if len(files) == 1 else f"{batch_key}-{part + 1}"
+            path = self._stage_upload(b"\n".join(encoded[first:end]) + b"\n", key)
+            operation = self._run_bulk_mutation(document, path, key, left)
+            final = self._wait_bulk(
+                operation, end - first, self.bulk_timeout_s - (self._clock() - started)
             )
-            if code == "ACCESS_DENIED":
-                raise StoreAuthError(message + "; check the app's write_products scope")
-            raise StoreUnavailable(message)
-        seen: set[int] = set()
-        if final.get("url"):
+            status = final.get("status")
+            if status != "COMPLETED":
+                code = final.get("errorCode") or status
+                message = (
+                    f"Shopify store {self.shop_url}: bulk operation {operation} ended {status} "
+                    f"({code})"
+                )
+                if code == "ACCESS_DENIED":
+                    raise StoreAuthError(message + "; check the app's write_products scope")
+                raise StoreUnavailable(message)
+            if not final.get("url"):
+                continue
             for raw in self._download(str(final["url"])).splitlines():
                 if not raw.strip():
                     continue
                 entry = json.loads(raw)
                 number = entry.get("__lineNumber")
-                if not isinstance(number, int) or not 0 <= number < len(lines):
+                if not isinstance(number, int) or not 0 <= number < end - first:
                     continue
-                seen.add(number)
-                sent = lines[number]
                 if entry.get("errors"):
-                    text = "; ".join(str(e.get("message")) for e in entry["errors"])
-                    for i in sent:
-                        results[i] = (False, text)
+                    answers[first + number] = "; ".join(
+                        str(e.get("message")) for e in entry["errors"]
+                    )
                     continue
-                payload = (entry.get("data") or {}).get("productVariantsBulkUpdate") or {}
-                errors = payload.get("userErrors") or []
-                self._map_variant_errors(errors, sent, line_variables[number], results)
-        for number, sent in enumerate(lines):
-            if number not in seen:
-                for i in sent:
-                    results[i] = (False, "the bulk operation returned no result for this item")
-        return results
+                payload = (entry.get("data") or {}).get(root)
+                answers[first + number] = (
+                    payload if isinstance(payload, dict) else _NO_MUTATION_RESULT
+                )
+        return answers
 
     def _stage_upload(self, body: bytes, batch_key: str) -> str:
         filename = f"feedsync-{quote(batch_key, safe='')}.jsonl"
@@ -950,12 +1016,17 @@ class ShopifyConnector:
             key = urlsplit(str(target.get("resourceUrl") or "")).path.lstrip("/")
         return key
 
-    def _run_bulk_mutation(self, path: str, batch_key: str) -> str:
+    def _run_bulk_mutation(
+        self, document: str, path: str, batch_key: str, timeout_s: float | None = None
+    ) -> str:
+        """Start a bulk mutation of ``document`` over the staged file; its operation id. A
+        bulk mutation already running is waited for (within ``timeout_s``) first."""
         busy_waits = 0
+        started = self._clock()
         while True:
             data = self._graphql(
                 BULK_RUN,
-                {"mutation": VARIANTS_BULK_UPDATE, "path": path, "client": batch_key},
+                {"mutation": document, "path": path, "client": batch_key},
                 "FeedsyncBulkRun",
                 10,
             )
@@ -970,48 +1041,71 @@ class ShopifyConnector:
                 current = self._graphql(CURRENT_BULK_QUERY, {}, "FeedsyncCurrentBulkMutation", 1)
                 running = current.get("currentBulkOperation")
                 if running and running.get("status") not in _DONE:
-                    self._wait_bulk(str(running["id"]))
+                    left = None
+                    if timeout_s is not None:
+                        left = timeout_s - (self._clock() - started)
+                    self._wait_bulk(str(running["id"]), timeout_s=left)
                 continue
             raise StoreRequestError(
                 f"Shopify store {self.shop_url} refused the bulk mutation: "
                 + "; ".join(_user_error_text(e) for e in errors)
             )
 
-    def _wait_bulk(self, operation: str, lines: int | None = None) -> JSON:
-        """Poll to the end, spending as few polls (requests) as the job allows.
+    def _wait_bulk(
+        self, operation: str, lines: int | None = None, timeout_s: float | None = None
+    ) -> JSON:
+        """Poll to the end (within ``timeout_s``, default ``bulk_timeout_s``) with as few polls
+        (requests) as the job allows; the final node.
 
-        Quickly at first (small jobs finish in well under a second), then less and less
-        often, up to every ``bulk_poll_s``. When the job's size is known (a mutation's
-        ``lines``) and its ``objectCount`` shows progress, the next poll waits for the
-        estimated end instead: the rate so far, with a margin, so one more poll usually
-        finds it done.
+        Quickly at first (small jobs finish in well under a second), then less and less often,
+        up to every ``bulk_poll_s``. When the job's size is known (a mutation's ``lines``) and
+        its ``objectCount`` shows progress, the next poll goes at the estimated end instead,
+        with a margin so that one more poll usually finds it done. The pace is measured
+        between two polls that both show progress: a job may sit queued before it runs, so
+        the pace since the start can be far too slow. With one such poll only, the pace since
+        the last poll that showed none (the job started after it): never faster than the job
+        runs, so that estimate errs late. No single wait exceeds ``_MAX_WAIT_POLLS`` x
+        ``bulk_poll_s`` (what a wrong estimate can cost) nor runs past the timeout.
         """
+        timeout = self.bulk_timeout_s if timeout_s is None else timeout_s
+        longest = _MAX_WAIT_POLLS * self.bulk_poll_s
         # Nothing is done the instant a job starts: the first poll comes after one interval.
         interval = min(0.05, self.bulk_poll_s)
-        started = time.monotonic()
+        started = self._clock()
         self._sleep(interval)
         waited = interval
+        idle_at = 0.0  # when a poll last showed no progress yet (the job started after it)
+        seen: tuple[float, int] | None = None  # (when, count): the last poll showing progress
         while True:
             data = self._graphql(BULK_POLL_QUERY, {"id": operation}, "FeedsyncBulkOperation", 1)
             node = data.get("node") or {}
+            # The time since the start: the sleeps, or more (the polls took time too).
+            now = max(waited, self._clock() - started)
             if node.get("status") in _DONE:
                 return node
-            if waited >= self.bulk_timeout_s:
+            if now >= timeout - 1e-6:
                 raise StoreUnavailable(
                     f"Shopify store {self.shop_url}: bulk operation {operation} still "
-                    f"{node.get('status')} after {waited:.0f} s"
+                    f"{node.get('status')} after {now:.0f} s"
                 )
             interval = min(interval * 2, self.bulk_poll_s)
             wait = interval
             done = _count(node.get("objectCount"))
-            # The time the job has run so far: the sleeps, or more (the polls took time too).
-            ran = max(waited, time.monotonic() - started)
-            if lines and 0 < done < lines:
-                left = (lines - done) * ran / done
-                wait = max(interval, min(left * _ETA_MARGIN, self.bulk_timeout_s - waited))
-            wait = max(0.0, wait)
+            pace = 0.0  # lines per second, 0: unknown
+            if seen is None:
+                if done > 0 and now > idle_at:
+                    pace = done / (now - idle_at)
+                else:
+                    idle_at = now
+            elif done > seen[1] and now > seen[0]:
+                pace = (done - seen[1]) / (now - seen[0])
+            if done > (seen[1] if seen else 0):
+                seen = (now, done)
+            if lines and pace > 0 and done < lines:
+                wait = max(interval, (lines - done) / pace * _ETA_MARGIN)
+            wait = max(0.0, min(wait, longest, timeout - now))
             self._sleep(wait)
-            waited += wait
+            waited = now + wait
 
     def _download(self, url: str) -> bytes:
         return self._transfer("GET", url).content
@@ -1071,7 +1165,7 @@ class ShopifyConnector:
         if self._bucket is None:
             return None
         available, maximum, rate, seen_at = self._bucket
-        elapsed = max(time.monotonic() - seen_at, self._waited_s)
+        elapsed = max(self._clock() - seen_at, self._waited_s)
         return min(maximum, available + rate * elapsed)
 
     def _note_cost(self, body: JSON, operation: str) -> JSON:
@@ -1082,7 +1176,7 @@ class ShopifyConnector:
                 float(status["currentlyAvailable"]),
                 float(status["maximumAvailable"]),
                 float(status["restoreRate"]),
-                time.monotonic(),
+                self._clock(),
             )
             self._waited_s = 0.0
         except (KeyError, TypeError, ValueError):
@@ -1204,6 +1298,37 @@ class ShopifyConnector:
 
 # How much longer than the estimated end to wait before polling a bulk job again.
 _ETA_MARGIN: Final = 1.15
+# The longest single wait between two polls of a bulk job, in ``bulk_poll_s``.
+_MAX_WAIT_POLLS: Final = 3.0
+_NO_BULK_RESULT: Final = "the bulk operation returned no result for this item"
+_NO_MUTATION_RESULT: Final = "Shopify answered no result for this item"
+
+
+def _files_of(lines: list[bytes], limit: int) -> list[tuple[int, int]]:
+    """``[first, end)`` ranges of ``lines`` whose JSONL (a newline after each) stays within
+    ``limit`` bytes; a line longer than that goes alone (Shopify will say what it thinks)."""
+    files: list[tuple[int, int]] = []
+    first, size = 0, 0
+    for n, line in enumerate(lines):
+        if n > first and size + len(line) + 1 > limit:
+            files.append((first, n))
+            first, size = n, 0
+        size += len(line) + 1
+    if lines:
+        files.append((first, len(lines)))
+    return files
+
+
+def _product_result(payload: JSON | str | None) -> ItemResult:
+    """A productUpdate payload (or why there is none) as the item's result."""
+    if isinstance(payload, str):
+        return (False, payload)
+    if payload is None:
+        return (False, "Shopify answered no result for the product update")
+    errors = payload.get("userErrors") or []
+    if errors:
+        return (False, "; ".join(_user_error_text(e) for e in errors))
+    return (True, "")
 
 
 def _count(value: Any) -> int:

@@ -32,8 +32,9 @@ graphql-core over plain dicts; the subset with real behaviour behind it is:
 * ``inventorySetQuantities`` (name ``available``/``on_hand``, compare-and-set with
   ``compareQuantity``; all-or-nothing: any userError leaves every quantity unchanged).
 * ``stagedUploadsCreate`` (BULK_MUTATION_VARIABLES) + the upload endpoint,
-  ``bulkOperationRunMutation`` run on a worker thread (one mutation at a time), result JSONL
-  lines ``{"data": ..., "__lineNumber": n}``.
+  ``bulkOperationRunMutation`` of ``productVariantsBulkUpdate`` or ``productUpdate`` run on a
+  worker thread (one mutation at a time), result JSONL lines ``{"data": ..., "__lineNumber":
+  n}``; ``objectCount`` grows as lines run, ``bulk_durations()`` says how long each took.
 * ``bulkOperationRunQuery``: the inner query is parsed and validated against the schema and
   Shopify's bulk rules (one query operation, no variables, one top-level field other than
   ``node``/``nodes``, 1-5 connections nested at most 2 deep, ``id`` on the parent of a nested
@@ -262,6 +263,8 @@ class _BulkOperation:
     partial_data_url: str | None = None
     client_identifier: str | None = None
     files_url: str = ""  # where result files are served (fixed at creation: stop() may come first)
+    created_s: float = field(default_factory=time.monotonic)  # for bulk_durations()
+    completed_s: float | None = None
 
 
 @dataclass
@@ -619,6 +622,20 @@ class ShopifyDouble(LoopbackService):
     def bulk_operations(self) -> list[JSON]:
         with self._lock:
             return [self._bulk_view(op) for op in self._bulk.values()]
+
+    def uploaded_files(self) -> list[bytes]:
+        """The files uploaded to staged targets (bulk mutation variables), in order."""
+        with self._lock:
+            return list(self._uploads.values())
+
+    def bulk_durations(self) -> list[float | None]:
+        """Per bulk operation, in creation order: seconds from its creation to its end (None
+        while it runs), on a monotonic clock (``completedAt`` has whole seconds only)."""
+        with self._lock:
+            return [
+                None if op.completed_s is None else op.completed_s - op.created_s
+                for op in self._bulk.values()
+            ]
 
     def hold_bulk_operations(self) -> None:
         """Bulk operations started from now on stay CREATED (in progress) until released."""
@@ -1603,6 +1620,7 @@ class ShopifyDouble(LoopbackService):
         with self._lock:
             op.object_count = len(out)
             op.completed_at = _now()
+            op.completed_s = time.monotonic()
             if out:
                 self._results[name] = body
             if failed is not None:
