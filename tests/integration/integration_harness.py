@@ -92,6 +92,23 @@ class Harness:
         self.env.new_tenant(tenant_id)
         return tenant_id
 
+    def platform_store(
+        self, tenant: str, platform: str, api_url: str, credentials: dict[str, str]
+    ) -> Store:
+        """Create a store (its catalog import runs in the background) and wait until ready."""
+        body = CreateStore.model_validate(
+            {"name": platform, "platform": platform, "api_url": api_url, "credentials": credentials}
+        )
+        store = api.create_store(self.deps, tenant, body)
+        deadline = time.monotonic() + 30
+        while True:
+            got = self.deps.repo.get_store(tenant, store.store_id)
+            if got is not None and got.status != "setting_up":
+                assert got.status == "ready", got.error
+                return got
+            assert time.monotonic() < deadline, "catalog import did not finish"
+            time.sleep(0.01)
+
     def shop(self, products: list[dict[str, Any]], tenant: str | None = None) -> Shop:
         tenant = tenant or self.tenant()
         store_hash, token = self.sandbox.create_store()

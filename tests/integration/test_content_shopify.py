@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections.abc import Iterator
 
 import pytest
 from integration_harness import Harness
 
-from feedsync.core import api, keys
+from feedsync.core import keys
 from feedsync.core.catalog_store import load_catalog
 from feedsync.domain.content import description_digest
 from feedsync.domain.fields import VARIANT_POS
 from feedsync.local.shopify_double import ShopifyDouble
-from feedsync.models import CreateStore, Store
+from feedsync.models import Store
 
 MAPPING = {
     "sku": "SKU",
@@ -44,23 +43,8 @@ def shopify() -> Iterator[ShopifyDouble]:
 
 
 def _store(h: Harness, tenant: str, double: ShopifyDouble) -> Store:
-    body = CreateStore.model_validate(
-        {
-            "name": "shopify",
-            "platform": "shopify",
-            "api_url": double.shop_url,
-            "credentials": {"access_token": double.access_token},
-        }
-    )
-    store = api.create_store(h.deps, tenant, body)
-    deadline = time.monotonic() + 30
-    while True:
-        got = h.deps.repo.get_store(tenant, store.store_id)
-        if got is not None and got.status != "setting_up":
-            assert got.status == "ready", got.error
-            return got
-        assert time.monotonic() < deadline, "catalog import did not finish"
-        time.sleep(0.02)
+    creds = {"access_token": double.access_token}
+    return h.platform_store(tenant, "shopify", double.shop_url, creds)
 
 
 def _feed(rows: list[dict[str, str]]) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,9 +12,9 @@ import pytest
 import requests
 from integration_harness import Harness
 
-from feedsync.core import api, keys
+from feedsync.core import keys
 from feedsync.local.woo_double import WooCommerceDouble
-from feedsync.models import CreateStore, Store
+from feedsync.models import Store
 
 SHOP_IMAGE = "https://shop.example/wp-content/uploads/2024/01/framed.jpg"
 TEE_FEATURED = "https://shop.example/wp-content/uploads/2024/01/tee.jpg"
@@ -41,23 +40,8 @@ def woo() -> Iterator[WooCommerceDouble]:
 
 def _store(h: Harness, tenant: str, woo: WooCommerceDouble) -> Store:
     key, secret = woo.credentials
-    body = CreateStore.model_validate(
-        {
-            "name": "woo",
-            "platform": "woocommerce",
-            "api_url": woo.site_url,
-            "credentials": {"consumer_key": key, "consumer_secret": secret},
-        }
-    )
-    store = api.create_store(h.deps, tenant, body)
-    deadline = time.monotonic() + 30
-    while True:
-        got = h.deps.repo.get_store(tenant, store.store_id)
-        if got is not None and got.status != "setting_up":
-            assert got.status == "ready", got.error
-            return got
-        assert time.monotonic() < deadline, "catalog import did not finish"
-        time.sleep(0.02)
+    creds = {"consumer_key": key, "consumer_secret": secret}
+    return h.platform_store(tenant, "woocommerce", woo.site_url, creds)
 
 
 def _log(h: Harness, tenant: str, run_id: str) -> dict[str, dict[str, str]]:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from integration_harness import Harness
 
-from feedsync.core import api, keys
+from feedsync.core import keys
 from feedsync.local.shopify_double import ShopifyDouble
 from feedsync.local.woo_double import WooCommerceDouble
-from feedsync.models import CreateStore, Store
+from feedsync.models import Store
 
 
 @pytest.fixture
@@ -30,18 +29,7 @@ def woo() -> Iterator[WooCommerceDouble]:
 
 
 def _store(h: Harness, tenant: str, platform: str, url: str, creds: dict[str, str]) -> Store:
-    body = CreateStore.model_validate(
-        {"name": platform, "platform": platform, "api_url": url, "credentials": creds}
-    )
-    store = api.create_store(h.deps, tenant, body)
-    deadline = time.monotonic() + 30
-    while True:
-        got = h.deps.repo.get_store(tenant, store.store_id)
-        if got is not None and got.status != "setting_up":
-            assert got.status == "ready", got.error
-            return got
-        assert time.monotonic() < deadline, "catalog import did not finish"
-        time.sleep(0.02)
+    return h.platform_store(tenant, platform, url, creds)
 
 
 def _log(h: Harness, tenant: str, run_id: str) -> dict[str, dict[str, str]]:

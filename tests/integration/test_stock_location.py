@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 from integration_harness import Harness
 
-from feedsync.core import api
 from feedsync.core.catalog_store import load_catalog
 from feedsync.domain.fields import VARIANT_POS
 from feedsync.local.shopify_double import ShopifyDouble
-from feedsync.models import CreateStore, Store
+from feedsync.models import Store
 
 
 @pytest.fixture
@@ -22,23 +20,8 @@ def shopify() -> Iterator[ShopifyDouble]:
 
 
 def _store(h: Harness, tenant: str, shopify: ShopifyDouble) -> Store:
-    body = CreateStore.model_validate(
-        {
-            "name": "shop",
-            "platform": "shopify",
-            "api_url": shopify.shop_url,
-            "credentials": {"access_token": shopify.access_token},
-        }
-    )
-    store = api.create_store(h.deps, tenant, body)
-    deadline = time.monotonic() + 30
-    while True:
-        got = h.deps.repo.get_store(tenant, store.store_id)
-        if got is not None and got.status != "setting_up":
-            assert got.status == "ready", got
-            return got
-        assert time.monotonic() < deadline, "catalog import did not finish"
-        time.sleep(0.01)
+    creds = {"access_token": shopify.access_token}
+    return h.platform_store(tenant, "shopify", shopify.shop_url, creds)
 
 
 def test_stock_for_another_location_is_written_not_compared(

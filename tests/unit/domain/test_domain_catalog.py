@@ -7,7 +7,7 @@ import io
 import pytest
 
 from feedsync.domain.catalog import SNAPSHOT_HEADER, CatalogIndex
-from feedsync.domain.fields import NO_CONTENT, Variant
+from feedsync.domain.fields import MODIFIED, NO_CONTENT, REF, VARIANT_POS, Variant
 
 SHIRT = ("d1b2c3", "Acme", "0.25", "https://cdn.example/a1.jpg")
 VARIANTS: list[Variant] = [
@@ -149,3 +149,11 @@ def test_an_index_from_before_content_fields_says_its_content_is_unknown() -> No
     out = io.StringIO(newline="")
     fresh.dump(out)
     assert fresh.has_content and CatalogIndex.snapshot_has_content(out.getvalue().splitlines()[0])
+
+
+def test_snapshot_columns_line_up_with_the_variant_tuple() -> None:
+    # Given the snapshot header and the variant layout, Then each field's column is its
+    # position in the tuple (the loader reads columns positionally)
+    assert len(SNAPSHOT_HEADER) == len(VARIANTS[0])
+    assert all(SNAPSHOT_HEADER[pos] == name for name, pos in VARIANT_POS.items())
+    assert (SNAPSHOT_HEADER[MODIFIED], SNAPSHOT_HEADER[REF]) == ("modified", "ref")

@@ -12,25 +12,15 @@ import csv
 from collections.abc import Iterable
 from typing import Final, TextIO
 
-from feedsync.domain.fields import NO_CONTENT, Variant
+from feedsync.domain.fields import CANONICAL_FIELDS, CONTENT_FIELDS, NO_CONTENT, Variant
 
 SNAPSHOT_HEADER: Final = (
     "product_id",
     "variant_id",
-    "sku",
-    "barcode",
-    "price",
-    "sale_price",
-    "retail_price",
-    "cost_price",
-    "stock",
-    "name",
+    *CANONICAL_FIELDS[:8],  # sku .. name
     "modified",
     "ref",
-    "description",
-    "brand",
-    "weight",
-    "image_url",
+    *CONTENT_FIELDS,
 )
 # Snapshots written before the index kept modified times and platform refs (v1), and
 # before it kept the content fields (v2).

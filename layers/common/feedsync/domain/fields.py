@@ -30,16 +30,9 @@ DECIMAL_FIELDS: Final = ("weight",)
 CONTENT_FIELDS: Final = ("description", "brand", "weight", "image_url")
 # Fields that belong to the product on every platform: one value per product.
 PRODUCT_FIELDS: Final = ("name", "description", "brand")
-# Fields some platform can write (each platform's own set is in ``capabilities``).
-WRITABLE_FIELDS: Final = (
-    "price",
-    "sale_price",
-    "retail_price",
-    "cost_price",
-    "stock",
-    "name",
-    *CONTENT_FIELDS,
-)
+# Fields some platform can write (each platform's own set is in ``capabilities``): all
+# but the keys.
+WRITABLE_FIELDS: Final = CANONICAL_FIELDS[2:]
 MATCH_BY: Final = ("sku", "barcode", "sku_then_barcode")
 
 # Row tuple: (row_no, sku, barcode, price, sale_price, retail_price, cost_price, stock, name,
