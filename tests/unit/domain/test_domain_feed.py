@@ -158,6 +158,40 @@ def test_short_row_missing_a_mapped_column() -> None:
     assert feed.rows_read == 2
 
 
+@pytest.mark.parametrize(
+    ("mapping", "constants", "column"),
+    [
+        # several mapped columns, the last one past the record's end
+        ({"sku": "SKU", "barcode": "UPC", "stock": "Qty"}, {}, "Qty"),
+        # a single mapped column past the record's end
+        ({"stock": "Qty"}, {}, "Qty"),
+        # the first mapped column already past the end
+        ({"stock": "Qty", "name": "Name"}, {}, "Qty"),
+        # with constants (read after the cells): never taken for the missing cells
+        ({"sku": "SKU", "stock": "Qty"}, {"price": "9.50", "name": "Mug"}, "Qty"),
+    ],
+)  # fmt: skip
+def test_short_blank_and_bad_records_for_each_way_of_reading_cells(
+    mapping: dict[str, str], constants: dict[str, str], column: str
+) -> None:
+    # Given short records (one with cells, an empty line, one of spaces only) among
+    # good rows and a row with a bad stock cell
+    text = "SKU,UPC,Qty,Name\nA1,1,2,x\nB2,5\n\n  ,\t\nC3,3,n/a,y\nD4,4,4,z\n"
+    feed = CsvFeed(lines(text), mapping, file_name="f.csv")
+    feed.use_constants(constants)
+    # When read
+    rows = list(feed)
+    # Then the short record is reported by column, the blank ones are skipped, the bad
+    # stock is reported, and the other rows parse
+    assert [r[0] for r in rows] == [2, 7]
+    assert [r[7] for r in rows] == [2, 4]
+    assert feed.row_errors == [
+        RowError(3, column, "", "row has 2 cells, expected 4"),
+        RowError(6, "Qty", "n/a", "expected a whole number of items such as 7"),
+    ]
+    assert feed.rows_read == 4
+
+
 def test_blank_lines_advance_row_numbers_but_are_not_rows() -> None:
     # Given blank lines inside and at the end of the data, and an all-empty-cells row
     text = "SKU,Price,Qty\nA1,1,1\n\n,,\nB2,2,2\n\n"
@@ -288,7 +322,7 @@ def test_csv_feed_without_header() -> None:
 @pytest.mark.parametrize(
     ("mapping", "constants", "expected"),
     [
-        # one mapped field: no itemgetter tuple, a plain index
+        # one mapped field
         ({"sku": "SKU"}, {}, (2, "A", None, None, None, None, None, None, None, None,
                               None, None, None)),
         # a constant and a mapped column at the far end of the record
@@ -314,3 +348,65 @@ def test_the_row_loop_built_for_each_mapping_reads_the_same_rows(
     bad_price = "price" in mapping
     assert len(rows) == (1 if bad_price else 2) and feed.rows_read == 2
     assert [e.row_no for e in feed.row_errors] == ([4] if bad_price else [])
+
+
+MONEY_HINT = "expected a price such as 12.99"
+
+
+@pytest.mark.parametrize(
+    ("cell", "cents", "error"),
+    [
+        # the 12.99 shape the row loop reads without calling parse_money
+        ("12.99", 1299, None),
+        ("0.05", 5, None),
+        (".99", 99, None),
+        ("007.50", 750, None),
+        # other spellings parse_money accepts
+        ("12.5", 1250, None),
+        ("12", 1200, None),
+        ("12.", 1200, None),
+        (" 12.99 ", 1299, None),
+        ("1,234.56", 123456, None),
+        ("12.990", 1299, None),
+        ("+1.00", 100, None),
+        ("$12.99", 1299, None),
+        # near misses of the 12.99 shape: the same errors as before
+        ("1.2.34", None, MONEY_HINT),
+        ("1_2.34", None, MONEY_HINT),
+        ("1 2.34", None, MONEY_HINT),
+        ("\u0661\u0662.\u0663\u0664", None, MONEY_HINT),  # Arabic-Indic digits
+        ("12.9x", None, MONEY_HINT),
+        ("12.999", None, f"{MONEY_HINT} (at most 2 decimal places)"),
+        ("-1.00", None, "a price cannot be negative"),
+        ("12,99", None, f"{MONEY_HINT} (use a dot for decimals, not a comma)"),
+    ],
+)
+def test_price_cells_read_exactly_as_parse_money_reads_them(
+    cell: str, cents: int | None, error: str | None
+) -> None:
+    # Given a price cell in the common 12.99 shape, another accepted spelling, or a near miss
+    text = f'SKU,Price,Qty\nA1,"{cell}",1\n'
+    feed = CsvFeed(lines(text), MAPPING, file_name="f.csv")
+    # When read
+    rows = list(feed)
+    # Then the price is parse_money's, or the row is skipped with parse_money's message
+    if error is None:
+        assert rows == [(2, "A1", None, cents, None, None, None, 1, None, None, None, None, None)]
+        assert feed.row_errors == []
+    else:
+        assert rows == []
+        assert feed.row_errors == [RowError(2, "Price", cell, error)]
+    assert feed.rows_read == 1
+
+
+def test_several_money_fields_in_one_row_each_keep_their_value() -> None:
+    # Given a row with a price, a sale price and a cost in the 12.99 shape, and one not
+    text = "SKU,Price,Sale,Cost\nA1,12.99,9.50,4.1\nB2,1.00,bad,0.99\n"
+    mapping = {"sku": "SKU", "price": "Price", "sale_price": "Sale", "cost_price": "Cost"}
+    feed = CsvFeed(lines(text), mapping, file_name="f.csv")
+    # When read
+    rows = list(feed)
+    # Then each field has its own value, and the bad sale price is reported on its row
+    assert rows == [(2, "A1", None, 1299, 950, None, 410, None, None, None, None, None, None)]
+    assert feed.row_errors == [RowError(3, "Sale", "bad", MONEY_HINT)]
+    assert feed.rows_read == 2

@@ -10,7 +10,7 @@ from formats_support import read_all
 
 from feedsync.errors import FeedFormatError, MissingColumnsError, NoDataRowsError
 from feedsync.formats import open_feed
-from feedsync.formats.text import sniff_delimiter
+from feedsync.formats.text import UTF8_PIECE, sniff_delimiter
 
 MAPPING = {"sku": "SKU", "price": "Price", "stock": "Qty", "name": "Name"}
 
@@ -70,6 +70,34 @@ def test_cp1252_late_in_the_file_is_never_mojibake(tmp_path: Path) -> None:
     assert info["encoding"] == "cp1252"
     assert rows[-1][8] == "Café"
     assert len(rows) == 200_001
+
+
+def test_character_split_between_pieces_of_the_utf8_check_is_utf8(tmp_path: Path) -> None:
+    # Given a UTF-8 file whose é (C3 A9) is cut in two by the end of the first piece of
+    # the UTF-8 check, followed by more than a whole piece of ASCII rows
+    first = b"SKU,Price,Qty,Name\nA1,1,1,".ljust(UTF8_PIECE - 1, b"x") + b"\xc3"
+    path = tmp_path / "feed.csv"
+    path.write_bytes(first + b"\xa9\n" + b"B2,2,2,plain\n" * (UTF8_PIECE // 10))
+    # When opened with detection
+    _, rows, info = run(path)
+    # Then it is read as UTF-8 and the character is whole
+    assert info["encoding"] == "utf-8"
+    assert rows[0][8] == "x" * (len(rows[0][8]) - 1) + "é"
+    assert len(rows) == 1 + UTF8_PIECE // 10
+
+
+def test_bytes_of_a_character_a_whole_ascii_piece_apart_are_not_utf8(tmp_path: Path) -> None:
+    # Given a lead byte (C3) ending the first piece of the UTF-8 check, then a whole
+    # piece of ASCII (which the check skips), then a continuation byte (A9)
+    first = b"SKU,Price,Qty,Name\nA1,1,1,".ljust(UTF8_PIECE - 1, b"x") + b"\xc3"
+    middle = b"\nB2,2,2,".ljust(UTF8_PIECE, b"y")
+    path = tmp_path / "feed.csv"
+    path.write_bytes(first + middle + b"\xa9\n")
+    # When opened with detection
+    _, rows, info = run(path)
+    # Then the two bytes are not taken for one é: the file is Windows-1252
+    assert info["encoding"] == "cp1252"
+    assert [r[8][-1] for r in rows] == ["Ã", "©"]
 
 
 def test_explicit_wrong_encoding_is_a_format_error_not_mojibake(tmp_path: Path) -> None:

@@ -139,14 +139,7 @@ def loop(records, feed, tail, pmg, pm, psg, ps, parse_weight, is_blank):
     n = feed.rows_read
     try:
         for row_no, cells in records:
-            if len(cells) < {need}:
-                if is_blank(cells):
-                    continue
-                n += 1
-                feed._short_row(row_no, cells)
-                continue
-{extend}            {unpack}
-            key1 = {key1}
+{read}            key1 = {key1}
             key2 = {key2}
             if key1 is None and key2 is None and is_blank({cells}):
                 continue
@@ -164,6 +157,34 @@ def loop(records, feed, tail, pmg, pm, psg, ps, parse_weight, is_blank):
     finally:
         feed._loop_ended(row_no, n)
 """
+# A record too short for the mapped cells: skipped if blank, else counted and reported.
+_SHORT_ROW: Final = """\
+                if is_blank(cells):
+                    continue
+                n += 1
+                feed._short_row(row_no, cells)
+                continue
+"""
+# Reading the mapped cells ({cells}: one "vN = cells[i]" line each). Without constants
+# a short record raises IndexError there, so the common case checks no length.
+_READ_CELLS: Final = (
+    """\
+            try:
+{cells}            except IndexError:
+"""
+    + _SHORT_ROW
+)
+# With constants the tail is appended first, and a short record would read the tail's
+# values as its missing cells: the length is checked before.
+_READ_CELLS_AND_TAIL: Final = (
+    """\
+            if len(cells) < {need}:
+"""
+    + _SHORT_ROW
+    + """\
+            cells.extend(tail)
+{cells}"""
+)
 _ROW_LOOPS: dict[tuple[tuple[tuple[int, int, str], ...], bool], Callable[..., Iterator[Row]]] = {}
 
 
@@ -190,24 +211,28 @@ def _row_loop(
             {
                 "none": "None",
                 "text": f"{name}.strip() or None",
-                "money": f"(pmg({name}) or pm({name})) if {name} else None",
+                # "12.99" (digits, a dot, two digits) is parse_money's own fast path
+                # as one int(): its cents are the digits without the dot. A memo
+                # lookup costs more here: prices vary, so it misses the CPU cache.
+                "money": (
+                    f"int({name}c) if {name}[-3:-2] == '.' and "
+                    f"({name}c := {name}.replace('.', '', 1)).isascii() and {name}c.isdigit() "
+                    f"else (pmg({name}) or pm({name})) if {name} else None"
+                ),
                 "int": f"(psg({name}) or ps({name})) if {name} else None",
                 "decimal": f"parse_weight({name}) if {name} else None",
             }[kind]
         )
-    names = [by_pos[pos][0] for pos, _i, _k in mapped]
     indexes = [int(idx) for _p, idx, _k in mapped]
-    if not mapped:
-        unpack = "pass"
-    elif len(mapped) == 1:
-        unpack = f"{names[0]} = cells[{indexes[0]}]"
+    # Plain indexing (specialised for lists) is cheaper than an itemgetter call + unpack.
+    lines = [f"v{i} = cells[{idx}]\n" for i, idx in enumerate(indexes)] or ["pass\n"]
+    if has_constants:
+        need = max((i for i in indexes if i >= 0), default=-1) + 1
+        read = _READ_CELLS_AND_TAIL.format(need=need, cells=" " * 12 + (" " * 12).join(lines))
     else:
-        unpack = f"{', '.join(names)} = get_cells(cells)"
-    need = max((i for i in indexes if i >= 0), default=-1) + 1
+        read = _READ_CELLS.format(cells=" " * 16 + (" " * 16).join(lines))
     source = _ROW_LOOP_TEMPLATE.format(
-        need=need,
-        extend="            cells.extend(tail)\n" if has_constants else "",
-        unpack=unpack + "\n",
+        read=read,
         # The keys (sku, barcode) first: a row without either may be a blank line.
         key1=exprs[0],
         key2=exprs[1],
@@ -215,8 +240,6 @@ def _row_loop(
         cells="cells[: -len(tail)]" if has_constants else "cells",
     )
     namespace: dict[str, object] = {"csv": csv}
-    if len(mapped) > 1:
-        namespace["get_cells"] = itemgetter(*indexes)
     exec(compile(source, "<feedsync row loop>", "exec"), namespace)
     loop = namespace["loop"]  # type: ignore[assignment]
     _ROW_LOOPS[key] = loop  # type: ignore[assignment]
