@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from feedsync.domain.feed import parse_weight
+from feedsync.domain.feed import parse_image_url, parse_weight
 from feedsync.domain.fields import CANONICAL_FIELDS, MONEY_FIELDS, WRITABLE_FIELDS
 from feedsync.domain.money import parse_money, parse_stock
 from feedsync.domain.rules import validate_rules
@@ -308,6 +308,8 @@ class ProfileSettings(Strict):
                     parse_stock(value)
                 elif field == "weight":
                     parse_weight(value)
+                elif field == "image_url":
+                    parse_image_url(value)
             except ValueError as exc:
                 raise ValueError(f"{field}: {exc}") from None
         return constants

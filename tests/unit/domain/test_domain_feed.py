@@ -410,3 +410,59 @@ def test_several_money_fields_in_one_row_each_keep_their_value() -> None:
     assert rows == [(2, "A1", None, 1299, 950, None, 410, None, None, None, None, None, None)]
     assert feed.row_errors == [RowError(3, "Sale", "bad", MONEY_HINT)]
     assert feed.rows_read == 2
+
+
+@pytest.mark.parametrize(
+    ("cell", "weight", "error"),
+    [
+        ("0.25", "0.25", None),
+        (" 1 ", "1", None),
+        ("0,5", "0.5", None),  # a decimal comma
+        (".75", ".75", None),
+        ("1e3", None, "a plain number, no unit"),  # WooCommerce would keep "1e3" as text
+        ("1_000", None, "a plain number, no unit"),
+        ("2 kg", None, "a plain number, no unit"),
+        ("inf", None, "a plain number, no unit"),
+        ("-1", None, "weight must be a number >= 0"),
+        ("\u0661\u0662", None, "a plain number, no unit"),  # not ASCII digits
+    ],
+)
+def test_a_weight_is_a_plain_number(cell: str, weight: str | None, error: str | None) -> None:
+    # Given a feed with a weight column
+    text = f'SKU,Kg\nA,"{cell}"\n'
+    feed = CsvFeed(lines(text), {"sku": "SKU", "weight": "Kg"}, file_name="f.csv")
+    # When read
+    rows = list(feed)
+    # Then a plain number is the weight (with a dot), anything else skips the row with why
+    if error is None:
+        assert rows[0][11] == weight and not feed.row_errors
+    else:
+        assert rows == [] and feed.row_errors[0].column == "Kg"
+        assert error in feed.row_errors[0].message and feed.row_errors[0].value == cell
+
+
+@pytest.mark.parametrize(
+    ("cell", "ok"),
+    [
+        ("https://supplier.example/img/a.jpg", True),
+        (" http://cdn.example/b.png ", True),
+        ("ftp://files.example/a.jpg", False),
+        ("/img/a.jpg", False),
+        ("www.example.com/a.jpg", False),
+        ("https:///a.jpg", False),
+        ("https://exa mple.com/a.jpg", False),
+        ("javascript:alert(1)", False),
+        ("http://[::1/a.jpg", False),
+    ],
+)
+def test_an_image_url_must_be_one_the_store_can_download(cell: str, ok: bool) -> None:
+    # Given a feed with an image column
+    feed = CsvFeed(lines(f'SKU,Img\nA,"{cell}"\n'), {"sku": "SKU", "image_url": "Img"},
+                   file_name="f.csv")  # fmt: skip
+    # When read
+    rows = list(feed)
+    # Then an absolute http(s) URL is kept (trimmed); anything else skips the row with why
+    if ok:
+        assert rows[0][12] == cell.strip() and not feed.row_errors
+    else:
+        assert rows == [] and "http:// or https://" in feed.row_errors[0].message

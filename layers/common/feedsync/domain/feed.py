@@ -13,10 +13,12 @@ can see which row and column to fix, and the rest of the file still syncs.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain
 from operator import itemgetter
 from typing import Final, NamedTuple
+from urllib.parse import urlsplit
 
 from feedsync.domain.fields import (
     CANONICAL_FIELDS,
@@ -72,18 +74,38 @@ def _kind(field: str) -> str:
         return "money"
     if field in INT_FIELDS:
         return "int"
-    return "decimal" if field in DECIMAL_FIELDS else "text"
+    if field in DECIMAL_FIELDS:
+        return "decimal"
+    return "url" if field == "image_url" else "text"
+
+
+_WEIGHT: Final = re.compile(r"\d+(?:[.,]\d+)?|[.,]\d+")
 
 
 def parse_weight(text: str) -> str:
-    """A weight as the store takes it: a non-negative decimal, kept as written (trimmed)."""
+    """A weight as the store takes it: a plain non-negative decimal ("0.25", or "0,25"
+    written with a decimal comma), kept as written but for a dot as the separator.
+
+    Exponents, digit separators, units and signs are refused: platforms read such text
+    differently (WooCommerce keeps "1e3" as text and sorts it as 1)."""
+    value = text.strip()
+    if not _WEIGHT.fullmatch(value) or not value.isascii():
+        if value.startswith("-"):
+            raise ValueError("weight must be a number >= 0")
+        raise ValueError("expected a weight such as 0.25 (a plain number, no unit)")
+    return value.replace(",", ".")
+
+
+def parse_image_url(text: str) -> str:
+    """An image URL the store can download: absolute http(s), with a host, no spaces."""
     value = text.strip()
     try:
-        number = float(value)
-    except ValueError:
-        raise ValueError("expected a weight such as 0.25") from None
-    if number < 0 or number != number or number in (float("inf"),):
-        raise ValueError("weight must be a number >= 0")
+        parts = urlsplit(value)
+        scheme, host = parts.scheme.lower(), parts.hostname
+    except ValueError:  # e.g. a broken IPv6 address
+        scheme, host = "", None
+    if scheme not in ("http", "https") or not host or any(c.isspace() for c in value):
+        raise ValueError("expected an image URL starting with http:// or https://")
     return value
 
 
@@ -134,7 +156,7 @@ def check_mapping_fields(mapping: Mapping[str, str], file_name: str) -> None:
 
 
 _ROW_LOOP_TEMPLATE: Final = """
-def loop(records, feed, tail, pmg, pm, psg, ps, parse_weight, is_blank):
+def loop(records, feed, tail, pmg, pm, psg, ps, parse_weight, parse_url, is_blank):
     row_no = feed._row_no
     n = feed.rows_read
     try:
@@ -221,6 +243,7 @@ def _row_loop(
                 ),
                 "int": f"(psg({name}) or ps({name})) if {name} else None",
                 "decimal": f"parse_weight({name}) if {name} else None",
+                "url": f"parse_url({name}) if {name} else None",
             }[kind]
         )
     indexes = [int(idx) for _p, idx, _k in mapped]
@@ -430,7 +453,10 @@ class RecordFeed:
         loop = _row_loop(tuple((m[1], m[2], m[4]) for m in self._mapped), len(self._tail) > 1)
         pmg, pm = _memo(parse_money)
         psg, ps = _memo(self._parse_stock)
-        return loop(self._records, self, self._tail, pmg, pm, psg, ps, parse_weight, _is_blank)
+        return loop(
+            self._records, self, self._tail, pmg, pm, psg, ps, parse_weight, parse_image_url,
+            _is_blank,
+        )  # fmt: skip
 
     def _loop_ended(self, row_no: int, rows_read: int) -> None:
         self._row_no = row_no
@@ -456,6 +482,8 @@ class RecordFeed:
                     values[pos] = parse_money(text)
                 elif kind == "int":
                     values[pos] = self._parse_stock(text)
+                elif kind == "url":
+                    values[pos] = parse_image_url(text)
                 else:
                     values[pos] = parse_weight(text)
             except ValueError as exc:
