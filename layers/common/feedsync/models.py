@@ -264,6 +264,9 @@ class FeedFormat(Strict):
     namespaces: dict[str, str] | None = None
     entry: str | None = Field(default=None, description="zip entry pattern, e.g. *.csv")
     max_uncompressed_bytes: int | None = Field(default=None, ge=1)
+    decimal_separator: Literal[".", ","] | None = Field(
+        default=None, description='csv/xml: "," for amounts written 1.234,50'
+    )
 
     def reader_options(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feedsync.domain.money import format_money, parse_money, parse_stock
+from feedsync.domain.money import format_money, parse_money, parse_stock, with_decimal_comma
 
 
 @pytest.mark.parametrize(
@@ -107,3 +107,57 @@ def test_parse_stock_rejects(text: str, fragment: str) -> None:
         parse_stock(text)
     # Then the message says why
     assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12,50", 1250),
+        ("12,5", 1250),
+        ("12", 1200),
+        ("1.234,50", 123450),
+        ("1.234.567,00", 123456700),
+        ("12,50 €", 1250),
+        ("EUR 0,99", 99),
+    ],
+)
+def test_a_decimal_comma_file_reads_amounts_as_written(text: str, expected: int) -> None:
+    # Given a file whose format says its decimal separator is a comma
+    parse = with_decimal_comma(parse_money)
+    # When a price cell is parsed
+    # Then the comma separates the cents and a dot the thousands
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "12.50",
+            "expected a price such as 12,99 "
+            "(the format's decimal separator is a comma; a dot only separates thousands)",
+        ),
+        ("1.234", "expected a price such as 12,99 (a dot only separates thousands)"),
+        ("12,999", "expected a price such as 12,99 (at most 2 decimal places)"),
+        ("-3,00", "a price cannot be negative"),
+        ("abc", "expected a price such as 12,99"),
+    ],
+)
+def test_a_decimal_comma_file_words_its_errors_in_its_own_spelling(text: str, message: str) -> None:
+    # Given a decimal-comma file and a cell it cannot mean
+    parse = with_decimal_comma(parse_money)
+    # When it is parsed
+    with pytest.raises(ValueError) as caught:
+        parse(text)
+    # Then the message shows the file's own spelling, never the dot-decimal hint
+    assert str(caught.value) == message
+
+
+def test_stock_in_a_decimal_comma_file() -> None:
+    # Given a decimal-comma file's stock parser
+    parse = with_decimal_comma(parse_stock)
+    # When stock cells are parsed, Then "1.200" is a thousand and two hundred, "7,0" is 7
+    assert (parse("1.200"), parse("7,0"), parse("7")) == (1200, 7, 7)
+    # And a fraction is still refused
+    with pytest.raises(ValueError, match="whole number"):
+        parse("7,5")

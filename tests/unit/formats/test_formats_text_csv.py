@@ -246,3 +246,40 @@ def test_files_are_released_after_iteration(tmp_path: Path) -> None:
     list(feed)
     assert feed._closers == []
     feed.close()
+
+
+def test_a_declared_decimal_comma_reads_prices_stock_and_constants(tmp_path: Path) -> None:
+    # Given a semicolon file with decimal commas, declared in the format, and a constant
+    # sale price written the same way
+    path = tmp_path / "preise.csv"
+    path.write_text("SKU;Price;Qty;Name\nA1;12,50;1.200;a\nB2;12.50;3;b\nC3;1.234,5;4;c\n", "utf-8")
+    feed, info = open_feed(
+        str(path), path.name, {"decimal_separator": ","}, MAPPING, work_dir=str(tmp_path)
+    )
+    feed.use_constants({"sale_price": "9,99"})
+    # When read
+    with feed:
+        rows = list(feed)
+    # Then amounts and stock are read in the file's spelling, and "12.50" (which a
+    # dot-decimal file would mean) is skipped rather than read as 1250.00
+    assert [(r[1], r[3], r[4], r[7]) for r in rows] == [
+        ("A1", 1250, 999, 1200),
+        ("C3", 123450, 999, 4),
+    ]
+    assert [(e.row_no, e.column, e.value) for e in feed.row_errors] == [(3, "Price", "12.50")]
+    assert info["decimal_separator"] == ","
+
+
+def test_a_decimal_comma_is_refused_where_cells_hold_numbers(tmp_path: Path) -> None:
+    # Given a JSON feed (its numbers carry no separator of their own spelling)
+    path = tmp_path / "feed.json"
+    path.write_text('[{"SKU": "A1", "Price": 12.5, "Qty": 1, "Name": "x"}]', "utf-8")
+    # When it is opened with a decimal comma, Then the profile's setting is refused by name
+    with pytest.raises(FeedFormatError, match="decimal comma can only be set for CSV and XML"):
+        open_feed(str(path), path.name, {"decimal_separator": ","}, MAPPING, work_dir=".")
+    # And an unknown separator is named
+    with pytest.raises(FeedFormatError, match="'decimal_separator' must be"):
+        open_feed(str(path), path.name, {"decimal_separator": ";"}, MAPPING, work_dir=".")
+    # And without it the file reads, recording the dot
+    _, rows, info = run(path)
+    assert rows[0][3] == 1250 and info["decimal_separator"] == "."

@@ -147,3 +147,19 @@ def test_big_document_streams_with_flat_memory(tmp_path: Path) -> None:
     # Then every record arrives in order
     assert len(rows) == 50_000 and rows[-1][:2] == (50_000, "S49999")
     assert feed.row_errors == []
+
+
+def test_a_declared_decimal_comma_reads_xml_amounts(tmp_path: Path) -> None:
+    # Given an XML feed whose supplier writes amounts with a decimal comma
+    path = tmp_path / "feed.xml"
+    path.write_text(
+        "<items><item sku='A1'><price>1.299,90</price><stock><qty>2</qty></stock></item>"
+        "<item sku='B2'><price>4,5</price><stock><qty>1.000</qty></stock></item></items>",
+        "utf-8",
+    )
+    # When read with the format's decimal separator set to a comma
+    mapping = {"sku": "@sku", "price": "price", "stock": "stock/qty"}
+    _, rows, info = run(path, {"decimal_separator": ","}, mapping)
+    # Then each amount is read in that spelling
+    assert [(r[1], r[3], r[7]) for r in rows] == [("A1", 129990, 2), ("B2", 450, 1000)]
+    assert info["decimal_separator"] == ","

@@ -28,7 +28,7 @@ from feedsync.domain.fields import (
     ROW_POS,
     Row,
 )
-from feedsync.domain.money import parse_money, parse_stock
+from feedsync.domain.money import parse_money, parse_stock, with_decimal_comma
 from feedsync.domain.rules import CompiledRules, normalize_barcode, normalize_sku
 from feedsync.errors import FeedFormatError, MissingColumnsError, NoDataRowsError
 
@@ -207,21 +207,23 @@ _READ_CELLS_AND_TAIL: Final = (
             cells.extend(tail)
 {cells}"""
 )
-_ROW_LOOPS: dict[tuple[tuple[tuple[int, int, str], ...], bool], Callable[..., Iterator[Row]]] = {}
+_LoopKey = tuple[tuple[tuple[int, int, str], ...], bool, bool]
+_ROW_LOOPS: dict[_LoopKey, Callable[..., Iterator[Row]]] = {}
 
 
 def _row_loop(
-    mapped: tuple[tuple[int, int, str], ...], has_constants: bool
+    mapped: tuple[tuple[int, int, str], ...], has_constants: bool, *, money_fast_path: bool
 ) -> Callable[..., Iterator[Row]]:
     """The hot loop for one mapping, as plain Python generated once per mapping.
 
     ``mapped`` is (row position, cell index, kind) per mapped field. The generated
     loop reads only the mapped cells and builds the row tuple with constants (None)
     for the rest, so a feed mapping 4 of 12 fields pays for 4. Constants ride after
-    the cells (``tail``), read like cells. The source is built from integers and
-    fixed snippets only, never from file or merchant text.
+    the cells (``tail``), read like cells. Without ``money_fast_path`` (a file with
+    decimal commas) every amount goes through the parser. The source is built from
+    integers and fixed snippets only, never from file or merchant text.
     """
-    key = (mapped, has_constants)
+    key = (mapped, has_constants, money_fast_path)
     loop = _ROW_LOOPS.get(key)
     if loop is not None:
         return loop
@@ -240,6 +242,8 @@ def _row_loop(
                     f"int({name}c) if {name}[-3:-2] == '.' and "
                     f"({name}c := {name}.replace('.', '', 1)).isascii() and {name}c.isdigit() "
                     f"else (pmg({name}) or pm({name})) if {name} else None"
+                    if money_fast_path
+                    else f"(pmg({name}) or pm({name})) if {name} else None"
                 ),
                 "int": f"(psg({name}) or ps({name})) if {name} else None",
                 "decimal": f"parse_weight({name}) if {name} else None",
@@ -300,7 +304,9 @@ class RecordFeed:
     ) -> None:
         self.file_name = file_name
         self._rules: CompiledRules | None = None
+        self._parse_money: Callable[[str], int] = parse_money
         self._parse_stock: Callable[[str], int] = parse_stock
+        self._decimal_comma = False
         self.rows_read = 0
         self.row_errors: list[RowError] = []
         self.has_header = header is not None
@@ -411,6 +417,17 @@ class RecordFeed:
         """
         self._rules = rules
         self._parse_stock = rules.stock if rules and rules.stock else parse_stock
+        if self._decimal_comma:
+            self._parse_stock = with_decimal_comma(self._parse_stock)
+
+    def use_decimal_comma(self) -> None:
+        """Read amounts as "1.234,50" (set before ``use_rules`` and iterating): the
+        file's format says its decimal separator is a comma."""
+        if self._decimal_comma:
+            return
+        self._decimal_comma = True
+        self._parse_money = with_decimal_comma(parse_money)
+        self._parse_stock = with_decimal_comma(self._parse_stock)
 
     def __iter__(self) -> Iterator[Row]:
         rows = self._rows()
@@ -450,8 +467,12 @@ class RecordFeed:
         fields cost nothing per row. Any ValueError sends the row to the slow path,
         which works out which cell was bad.
         """
-        loop = _row_loop(tuple((m[1], m[2], m[4]) for m in self._mapped), len(self._tail) > 1)
-        pmg, pm = _memo(parse_money)
+        loop = _row_loop(
+            tuple((m[1], m[2], m[4]) for m in self._mapped),
+            len(self._tail) > 1,
+            money_fast_path=not self._decimal_comma,
+        )
+        pmg, pm = _memo(self._parse_money)
         psg, ps = _memo(self._parse_stock)
         return loop(
             self._records, self, self._tail, pmg, pm, psg, ps, parse_weight, parse_image_url,
@@ -479,7 +500,7 @@ class RecordFeed:
                 continue
             try:
                 if kind == "money":
-                    values[pos] = parse_money(text)
+                    values[pos] = self._parse_money(text)
                 elif kind == "int":
                     values[pos] = self._parse_stock(text)
                 elif kind == "url":

@@ -10,6 +10,7 @@ Errors are ValueError with a message written for the merchant who owns the file.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Final
 
@@ -71,6 +72,38 @@ def _parse_money_general(text: str) -> int:
     if negative and minor:
         raise ValueError("a price cannot be negative")
     return minor
+
+
+# A file whose format says "decimal_separator": ",": "1.234,50" is read as 1,234.50.
+_SWAP_SEPARATORS: Final = str.maketrans({",": ".", ".": ","})
+_COMMA_WORDING: Final = (
+    (MONEY_HINT, "expected a price such as 12,99"),
+    (
+        "(use a dot for decimals, not a comma)",
+        "(the format's decimal separator is a comma; a dot only separates thousands)",
+    ),
+    ("(a comma is only accepted as a thousands separator)", "(a dot only separates thousands)"),
+)
+
+
+def with_decimal_comma(parse: Callable[[str], int]) -> Callable[[str], int]:
+    """``parse`` for files written with a decimal comma ("12,50", "1.234,50").
+
+    The cell's dots and commas trade places, so every rule of ``parse`` holds with the
+    roles swapped (a dot separates thousands, "12.50" is refused rather than guessed),
+    and its messages are re-worded to the file's own spelling.
+    """
+
+    def parse_comma(text: str) -> int:
+        try:
+            return parse(text.translate(_SWAP_SEPARATORS))
+        except ValueError as exc:
+            message = str(exc)
+            for dot_words, comma_words in _COMMA_WORDING:
+                message = message.replace(dot_words, comma_words)
+            raise ValueError(message) from None
+
+    return parse_comma
 
 
 def format_money(minor: int) -> str:

@@ -28,11 +28,14 @@ Entry point::
 ``entry``               zip: glob choosing the entry (``"*.csv"``); first match wins.
 ``max_uncompressed_bytes``  gz/zip bomb guard, default 2 GiB.
 ``max_ratio``           gz/zip bomb guard: max expansion ratio past 16 MiB, default 200.
+``decimal_separator``   csv/xml: ``","`` reads amounts written ``1.234,50`` (a dot then
+                        only separates thousands); default ``"."``.
 ======================  ================================================================
 
 Unknown keys are ignored. ``info`` (for the run record) always has the keys
 ``type, detected, compression ("gzip" | "zip" | "zip+gzip" | None), entry, encoding,
-bom, delimiter, header_row, sheet, record_path``; the ones that do not apply are None.
+bom, delimiter, header_row, sheet, record_path, decimal_separator``; the ones that do
+not apply are None.
 """
 
 from feedsync.formats.detect import detect

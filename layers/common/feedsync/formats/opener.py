@@ -42,7 +42,11 @@ FMT_KEYS: Final = (
     "entry",
     "max_uncompressed_bytes",
     "max_ratio",
+    "decimal_separator",
 )
+# Where a decimal comma can be honoured: every cell is text the supplier wrote. Excel and
+# JSON numbers reach us as numbers (written with a dot whatever the supplier's locale).
+_DECIMAL_COMMA_TYPES: Final = ("csv", "xml")
 _MAX_NESTING: Final = 2  # e.g. a .csv.gz inside a .zip
 
 
@@ -87,14 +91,34 @@ def open_feed(
     the end or closed (``with feed:``); on error everything is released here.
     """
     check_mapping_fields(mapping, file_name)
+    decimal_comma = _decimal_comma(fmt, file_name)
     stack = ExitStack()
     try:
         feed, info = _open(path, file_name, fmt, mapping, work_dir, stack)
+        if decimal_comma:
+            if info["type"] not in _DECIMAL_COMMA_TYPES:
+                raise FeedFormatError(
+                    f"{file_name}: a decimal comma can only be set for CSV and XML files; "
+                    f"this {info['type']} file holds numbers, which need no separator"
+                )
+            feed.use_decimal_comma()
+        info["decimal_separator"] = "," if decimal_comma else "."
     except BaseException:
         stack.close()
         raise
     feed.on_close(stack.close)
     return feed, info
+
+
+def _decimal_comma(fmt: Mapping[str, Any], file_name: str) -> bool:
+    value = fmt.get("decimal_separator")
+    if value in (None, "", ".", "dot"):
+        return False
+    if value in (",", "comma"):
+        return True
+    raise FeedFormatError(
+        f'{file_name}: format \'decimal_separator\' must be "." or ",", got {value!r}'
+    )
 
 
 def _open(

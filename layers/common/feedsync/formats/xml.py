@@ -148,6 +148,12 @@ def read_xml(
                 tags.pop()
                 elems.pop()
         except EntitiesForbidden as exc:
+            if exc.sysid or exc.pubid:  # <!ENTITY x SYSTEM "file:///..."> (XXE), not expansion
+                raise FeedFormatError(
+                    f"{file_name}: the XML declares entities (entity {exc.name!r} refers to the "
+                    f"external resource {exc.sysid or exc.pubid!r}); external entities are "
+                    "refused for safety"
+                ) from exc
             raise FeedFormatError(
                 f"{file_name}: the XML declares entities (entity {exc.name!r}); entity "
                 "expansion is refused for safety (e.g. 'billion laughs')"
