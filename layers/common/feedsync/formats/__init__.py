@@ -35,7 +35,8 @@ Entry point::
 Unknown keys are ignored. ``info`` (for the run record) always has the keys
 ``type, detected, compression ("gzip" | "zip" | "zip+gzip" | None), entry, encoding,
 bom, delimiter, header_row, sheet, record_path, decimal_separator``; the ones that do
-not apply are None.
+not apply are None. An xlsx adds ``reader``: ``"stream"`` (``formats.xlsx_stream``),
+``"openpyxl"`` (the fallback), or ``"stream+openpyxl"`` (fell back part-way).
 """
 
 from feedsync.formats.detect import detect

@@ -195,7 +195,7 @@ def _open(
         table = read_xlsx(
             cur_path, file_name, sheet=fmt.get("sheet"), header_row=header_row, stack=stack
         )
-        info.update(sheet=table.info["sheet"])
+        info.update(sheet=table.info["sheet"], reader=table.info["reader"])
         return _feed(table, mapping, file_name, header_row), info
 
     if kind == "xml":
