@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -92,7 +93,7 @@ class Contract:
     def spec_for(self, path: str) -> OpenAPI:
         if path.endswith("/catalog/brands"):
             raise AssertionError("no spec file for /catalog/brands: use check_brands")
-        if path.endswith("/catalog/products"):
+        if path.endswith("/catalog/products") or re.search(r"/catalog/products/\d+$", path):
             return self.products
         if path.endswith("/catalog/variants"):
             return self.variants
@@ -488,6 +489,34 @@ def test_connector_bisection_traffic_conforms(
     contract.check(seen)
 
 
+def test_looking_up_deleted_items_conforms(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given a product of three variants and four simple products; after the catalog was
+    # read, the merchant deletes one of the three variants, and one simple product
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(1, prefix="V", variants=3) + _products(4))
+    variants = sandbox.variants(store_hash)
+    plan = _plan(variants, price=[1000, 1500])
+    sandbox.delete_variant(store_hash, variants[1]["id"])
+    sandbox.delete_product(store_hash, variants[4]["product_id"])
+    session, seen = traffic
+    connector = BigCommerceConnector(sandbox.api_url(store_hash), token, session=session)
+    # When the connector writes the plan
+    results = connector.apply("variants", plan, batch_key="b1")
+    # Then the two are gone (a variant, a product), the rest written
+    assert [r.gone for r in results] == [None, "variant", None, None, "product", None, None]
+    # And each was looked up once (GET /catalog/products/{id}: 200 with its variants, and
+    # 404), every request and answer as the products spec documents them
+    lookups = [(p.url or "", r.status_code) for p, r in seen if p.method == "GET"]
+    assert sorted(status for _, status in lookups) == [200, 404]
+    assert all("include=variants" in url for url, _ in lookups)
+    contract.check(seen)
+
+
 # -- POST /catalog/products ------------------------------------------------------------------
 def test_create_product_conforms(
     contract: Contract,
@@ -623,12 +652,18 @@ def test_every_request_body_the_connector_sends_conforms(
     assert [ok for ok, _ in stock_results] == [i != 7 for i in range(12)]
     # And every request (bodies included) and every answer conforms to its operation
     methods = {(p.method, urlsplit(p.url or "").path.split("/v3")[1]) for p, _ in seen}
+    refused_product = f"/catalog/products/{products[2]['id']}"
+    refused_variant_owner = f"/catalog/products/{variants[7]['product_id']}"
     assert methods == {
         ("GET", "/catalog/products"),
         ("PUT", "/catalog/variants"),
         ("PUT", "/catalog/products"),
         ("PUT", "/inventory/adjustments/absolute"),
+        # each item refused for good was looked up once: it exists, so it is not gone
+        ("GET", refused_product),
+        ("GET", refused_variant_owner),
     }
+    assert not [r for r in (*variant_results, *product_results, *stock_results) if r.gone]
     assert {r.status_code for _, r in seen} == {200, 422}
     contract.check(seen)
     # And the inventory bodies name a reason and location 3; the product-tracked item
@@ -914,12 +949,16 @@ def test_content_write_bodies_conform_and_use_only_declared_fields(
     assert [ok for ok, _ in variant_results] == [i != 3 for i in range(12)]
     assert [ok for ok, _ in product_results] == [i != 6 for i in range(10)]
     assert {r.status_code for _, r in seen} == {200, 422}
-    # And every request body and every answer conforms to its operation
+    # And every request body and every answer conforms to its operation (the refused items
+    # were looked up, GET /catalog/products/{id}, and found to exist)
     contract.check(seen)
+    assert [r.gone for r in (variant_results[3], product_results[6])] == [None, None]
     # And the bodies carry the weight as a number, the image URL, the description and the
     # brand by name: fields the batch schemas declare (not extras a validator lets pass)
     bodies: dict[str, list[dict[str, Any]]] = {"/catalog/variants": [], "/catalog/products": []}
     for prepared, _ in seen:
+        if prepared.method == "GET":
+            continue
         bodies[urlsplit(prepared.url or "").path.split("/v3")[1]] += json.loads(
             prepared.body or b""
         )

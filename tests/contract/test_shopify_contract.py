@@ -197,6 +197,13 @@ def _exercise_every_path(double: ShopifyDouble) -> None:
     assert connector.apply(
         "product_update_bulk_operation", [long_product, product], batch_key="k6"
     ) == [(True, ""), (True, "")]
+    # a product deleted in the shop: its refused update is looked up (nodes) and found gone
+    [gone] = double.seed([{"title": "Gone", "variants": [{"sku": "G", "price": "1.00"}]}])
+    double.delete_product(gone["id"])
+    gone_item = {**items(gone)[0], "rows": [3], "product_level": True}
+    gone_item["changes"] = {"name": ["Gone", "Still gone"]}
+    [result] = connector.apply("product_update", [gone_item], batch_key="k7")
+    assert (result.ok, result.gone) == (False, "product")
 
 
 def _bulk_query_problems(schema: GraphQLSchema, query: str) -> list[str]:

@@ -42,6 +42,7 @@ EXPECTED_COUNTS = {
     "row_errors": 1,
     "updated": 3,
     "failed": 0,
+    "gone": 0,
 }
 # sku -> (price cents, stock) after the run
 EXPECTED_STORE = {

@@ -479,7 +479,7 @@ class Progress(BaseModel):
 
 COUNT_NAMES: tuple[str, ...] = (
     "rows", "matched", "not_found", "duplicates", "changed", "unchanged",
-    "updated", "failed", "row_errors",
+    "updated", "failed", "gone", "row_errors",
 )  # fmt: skip
 
 
@@ -591,6 +591,7 @@ class UpdateOutput(BaseModel):
     shard: int
     updated: int
     failed: int
+    gone: int = 0  # result lines whose item the store no longer has (not counted failed)
 
 
 class StepError(BaseModel):

@@ -38,6 +38,13 @@ goes through, the item is still reported failed (its image is not there, so the 
 must not claim it) with the platform's words and a note that the other changes were
 written. An image URL that is not an absolute http(s) URL is not sent at all.
 
+An item still refused once isolated may be one the merchant deleted since the catalog
+was read (a batch naming an unknown id is refused like any invalid one). The connector
+then asks the platform, with one ``GET /catalog/products/{id}`` (``include=variants``
+when the item is a variant): a 404 means the product is gone, a product whose variants
+no longer list the item's variant means the variant is gone. Such an item is reported
+with ``ports.item_gone``; any other answer leaves it an ordinary refusal.
+
 Rate limits: with a ``RateBudget`` (shared by every worker writing to the store)
 each request first reserves its slot of the shared window and reports the
 answer's ``X-Rate-Limit-*`` headers back. Without one, the connector waits on its
@@ -59,7 +66,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from feedsync.core.ports import ItemResult, PlanItem, RateBudget
+from feedsync.core.ports import GoneScope, ItemResult, PlanItem, RateBudget, item_gone
 from feedsync.domain import capabilities as caps
 from feedsync.domain.content import canonical_weight, description_digest
 from feedsync.domain.fields import Variant
@@ -321,11 +328,12 @@ class BigCommerceConnector:
             payload, problem = self._payload(op, item, location_id)
             payloads.append(payload)
             if problem:
-                results[i] = (False, problem)
+                results[i] = ItemResult(False, problem)
             else:
                 send.append(i)
-        self._write(op, send, payloads, results, batch_key)
-        return [r if r is not None else (False, "not sent") for r in results]
+        batch = _Batch(op, payloads, results, batch_key, [_owner(op, item) for item in items])
+        self._write(batch, send)
+        return [r if r is not None else ItemResult(False, "not sent") for r in results]
 
     def _inventory_mode(self) -> str:
         names = {o.name for o in self.capabilities.ops}
@@ -417,44 +425,30 @@ class BigCommerceConnector:
             return entries
         return {"reason": f"feedsync {batch_key}"[:255], "items": entries}
 
-    def _write(
-        self,
-        op: str,
-        indexes: list[int],
-        payloads: list[JSON],
-        results: list[ItemResult | None],
-        batch_key: str,
-    ) -> None:
+    def _write(self, batch: _Batch, indexes: list[int]) -> None:
         if not indexes:
             return
+        op = batch.op
         write = _WRITES[op]
-        response = self._put(op, indexes, payloads, batch_key)
+        response = self._put(op, indexes, batch.payloads, batch.key)
         status = response.status_code
         if status < 300:
-            self._record_success(op, response, indexes, payloads, results)
+            self._record_success(op, response, indexes, batch.payloads, batch.results)
             return
         if len(indexes) == 1:
             if status == 413:
                 raise self._request_error("PUT", write.path, response)
-            self._refused(op, indexes[0], payloads, results, batch_key, _error_text(response))
+            self._refused(batch, indexes[0], _error_text(response))
             return
         if status == 413:  # the platform's batch limit shrank: send halves
             middle = len(indexes) // 2
-            self._write(op, indexes[:middle], payloads, results, batch_key)
-            self._write(op, indexes[middle:], payloads, results, batch_key)
+            self._write(batch, indexes[:middle])
+            self._write(batch, indexes[middle:])
             return
         # The whole batch was rejected (nothing applied) because of some item(s).
-        self._isolate(op, indexes, payloads, results, batch_key, response)
+        self._isolate(batch, indexes, response)
 
-    def _isolate(
-        self,
-        op: str,
-        indexes: list[int],
-        payloads: list[JSON],
-        results: list[ItemResult | None],
-        batch_key: str,
-        rejection: requests.Response,
-    ) -> None:
+    def _isolate(self, batch: _Batch, indexes: list[int], rejection: requests.Response) -> None:
         """Find the refused item(s) of a rejected batch, writing every other item.
 
         Bisection that never re-sends what it already knows: when the first half of
@@ -462,34 +456,27 @@ class BigCommerceConnector:
         split again without being sent whole. One refused item among n costs about
         1.5 log2(n) extra requests instead of 2 log2(n).
         """
+        op = batch.op
         while len(indexes) > 1:
             middle = len(indexes) // 2
             first, second = indexes[:middle], indexes[middle:]
-            response = self._put(op, first, payloads, batch_key)
+            response = self._put(op, first, batch.payloads, batch.key)
             if response.status_code < 300:
-                self._record_success(op, response, first, payloads, results)
+                self._record_success(op, response, first, batch.payloads, batch.results)
                 indexes = second  # still rejected as a whole: narrow it down
                 continue
             if response.status_code == 413:
                 raise self._request_error("PUT", _WRITES[op].path, response)
             # Both halves may hold refusals: the second is written (or isolated) as usual.
-            self._write(op, second, payloads, results, batch_key)
+            self._write(batch, second)
             indexes, rejection = first, response
         if len(_rejections(rejection)) == 1:
             # The last rejection named exactly one problem and this is the only item left.
-            self._refused(op, indexes[0], payloads, results, batch_key, _error_text(rejection))
+            self._refused(batch, indexes[0], _error_text(rejection))
         else:
-            self._write(op, indexes, payloads, results, batch_key)  # its own words
+            self._write(batch, indexes)  # its own words
 
-    def _refused(
-        self,
-        op: str,
-        index: int,
-        payloads: list[JSON],
-        results: list[ItemResult | None],
-        batch_key: str,
-        why: str,
-    ) -> None:
+    def _refused(self, batch: _Batch, index: int, why: str) -> None:
         """Report the item the platform refused on its own, for ``why`` (its words).
 
         A variant that sets an image along with other changes is sent once more without
@@ -499,26 +486,64 @@ class BigCommerceConnector:
         too, that request was the cost. Either way the item is reported failed, so
         nothing of it is taken as applied: the price and stock written here are read
         back by the next run's refresh (the write moved the product's ``date_modified``).
+
+        An item refused for good is looked up once (``_gone``): one the store no longer
+        has is reported gone.
         """
-        payload = payloads[index]
+        op, payload = batch.op, batch.payloads[index]
         others = [key for key in payload if key not in _VARIANT_IDS and key != "image_url"]
         if op != "variants" or "image_url" not in payload or not others:
-            results[index] = (False, why)
+            batch.results[index] = self._refusal(batch, index, why)
             return
         without = {key: value for key, value in payload.items() if key != "image_url"}
-        response = self._put(op, [0], [without], batch_key)
+        response = self._put(op, [0], [without], batch.key)
         if response.status_code == 413:
             raise self._request_error("PUT", _WRITES[op].path, response)
         if response.status_code < 300:
             written = ", ".join(_VARIANT_FIELD.get(key, key) for key in others)
-            results[index] = (
+            batch.results[index] = ItemResult(
                 False,
                 f"the image could not be set: {why}; the item's other changes ({written}) "
                 "were written without it",
             )
         else:
             again = _error_text(response)
-            results[index] = (False, f"{why}; sent again without its image, refused too: {again}")
+            batch.results[index] = self._refusal(
+                batch, index, f"{why}; sent again without its image, refused too: {again}"
+            )
+
+    def _refusal(self, batch: _Batch, index: int, why: str) -> ItemResult:
+        """The result of an item refused for good: gone if the store no longer has it."""
+        product_id, variant_id = batch.owners[index]
+        scope = self._gone(product_id, variant_id)
+        return item_gone(scope, why) if scope is not None else ItemResult(False, why)
+
+    def _gone(self, product_id: int | None, variant_id: int | None) -> GoneScope | None:
+        """Does the store still have this product (and this variant of it)? One GET.
+
+        ``GET /catalog/products/{id}`` answers 404 for a product that does not exist (the
+        products spec); with ``include=variants`` its ``variants`` list every variant of
+        it, as the catalog read relies on. Anything else (an error, an unreadable answer)
+        is not taken as gone.
+        """
+        if product_id is None:
+            return None
+        path = f"/catalog/products/{product_id}"
+        params = {"include": "variants"} if variant_id is not None else None
+        try:
+            response = self._request("GET", path, params=params, passthrough=(404,))
+        except StoreRequestError:
+            return None
+        if response.status_code == 404:
+            return "product"
+        if variant_id is None:
+            return None
+        data = _body(response).get("data")
+        variants = data.get("variants") if isinstance(data, dict) else None
+        if not isinstance(variants, list):
+            return None
+        ids = {v.get("id") for v in variants if isinstance(v, dict)}
+        return None if variant_id in ids else "variant"
 
     def _put(
         self, op: str, indexes: list[int], payloads: list[JSON], batch_key: str
@@ -542,7 +567,7 @@ class BigCommerceConnector:
     ) -> None:
         failed = self._partial_failures(op, response, indexes, payloads)
         for i in indexes:
-            results[i] = (False, failed[i]) if i in failed else (True, "")
+            results[i] = ItemResult(False, failed[i]) if i in failed else ItemResult(True, "")
 
     @staticmethod
     def _partial_failures(
@@ -690,6 +715,35 @@ class BigCommerceConnector:
             f"BigCommerce store {self.api_url}: {method} {path} was rejected with HTTP "
             f"{response.status_code}: {_error_text(response)}"
         )
+
+
+class _Batch:
+    """One ``apply`` call: its operation, bodies, results so far, key and item owners."""
+
+    def __init__(
+        self,
+        op: str,
+        payloads: list[JSON],
+        results: list[ItemResult | None],
+        key: str,
+        owners: list[tuple[int | None, int | None]],
+    ) -> None:
+        self.op = op
+        self.payloads = payloads
+        self.results = results
+        self.key = key
+        # Per item: (product id, variant id) to look up when it is refused for good; the
+        # variant id is None where the item stands for its product.
+        self.owners = owners
+
+
+def _owner(op: str, item: PlanItem) -> tuple[int | None, int | None]:
+    """Which product (and variant of it) an item writes, to ask whether it still exists."""
+    pid = item.get("product_id")
+    product_id = None if pid is None else int(pid)
+    if op == "products" or (op == "inventory" and item.get("ref") == "product"):
+        return product_id, None
+    return product_id, int(item["variant_id"])
 
 
 class _BrandNames:

@@ -38,6 +38,15 @@ written in that unit too, so what is written reads back the same. Writes:
 * ``product_update_bulk_operation``: the same product updates as a bulk mutation of
   ``productUpdate`` (one JSONL line per product); a line's userErrors are that item's result.
 
+An item the shop no longer has (deleted since the catalog was read) is reported with
+``ports.item_gone``, from the userError codes of the schema's enums, never from message
+text: ``PRODUCT_DOES_NOT_EXIST`` (every item of that product's call: the product is gone)
+and ``PRODUCT_VARIANT_DOES_NOT_EXIST`` (that variant) of productVariantsBulkUpdate, in a
+direct call or a bulk mutation's result line alike; ``INVALID_INVENTORY_ITEM`` of
+inventorySetQuantities (the variant: its inventory item went with it). productUpdate's
+userErrors carry no code (plain ``UserError``), so the products of refused updates are
+looked up with one ``nodes(ids:)`` query: a null node is a product that is gone.
+
 A bulk mutation's lines go in files of at most ``max_bulk_file_bytes`` (Shopify takes 20 MB),
 one operation after the other, all within ``bulk_timeout_s``. Its polls come quickly at
 first, then at the job's estimated end: the pace is measured between polls that show
@@ -70,6 +79,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from feedsync.core.ports import GoneScope, ItemResult, PlanItem, item_gone
 from feedsync.domain import capabilities as _capabilities
 from feedsync.domain.content import canonical_weight, description_digest
 from feedsync.domain.fields import Variant
@@ -77,8 +87,6 @@ from feedsync.domain.money import amount_to_cents
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 
 JSON = dict[str, Any]
-PlanItem = dict[str, Any]
-ItemResult = tuple[bool, str]
 # What a variant takes from its product: title, updatedAt, description digest, vendor.
 ProductFields = tuple[str | None, str | None, str | None, str | None]
 
@@ -169,6 +177,11 @@ mutation FeedsyncInventorySet($input: InventorySetQuantitiesInput!) {
   inventorySetQuantities(input: $input) {
     userErrors { field message code }
   }
+}
+"""
+PRODUCTS_EXIST_QUERY = """
+query FeedsyncProductsExist($ids: [ID!]!) {
+  nodes(ids: $ids) { id }
 }
 """
 INVENTORY_LEVELS_QUERY = """
@@ -610,7 +623,7 @@ class ShopifyConnector:
         if op == "variants_bulk_operation":
             return self._variants_bulk_operation(items, batch_key)
         if op == "product_update":
-            return [self._product_update(item) for item in items]
+            return self._product_updates(items)
         if op == "product_update_bulk_operation":
             return self._product_update_bulk_operation(items, batch_key)
         raise ValueError(f"shopify has no write operation {op!r}")
@@ -665,12 +678,12 @@ class ShopifyConnector:
         products = {int(i["product_id"]) for i in items}
         if len(products) != 1:
             raise ValueError(f"variants_bulk takes one product's items, got {sorted(products)}")
-        results: list[ItemResult] = [(True, "")] * len(items)
+        results: list[ItemResult] = [ItemResult(True, "")] * len(items)
         sent: list[int] = []
         variants: list[JSON] = []
         for i, payload in enumerate(self._variant_inputs(items)):
             if isinstance(payload, str):
-                results[i] = (False, payload)
+                results[i] = ItemResult(False, payload)
             else:
                 sent.append(i)
                 variants.append(payload)
@@ -691,15 +704,22 @@ class ShopifyConnector:
         items whose ``mediaSrc`` names that media's URL."""
         per_item: dict[int, list[str]] = {}
         general: list[str] = []
+        gone: dict[int, GoneScope] = {}
+        product_gone = False
         variants: list[JSON] = variables.get("variants") or []
         media: list[JSON] = variables.get("media") or []
         for error in errors:
             path = error.get("field") or []
             message = _user_error_text(error)
+            code = error.get("code")
+            # The call is for one product: if it does not exist, neither do its variants.
+            product_gone = product_gone or code in _PRODUCT_MISSING
             if len(path) >= 2 and str(path[1]).isdigit():
                 position = int(path[1])
                 if path[0] == "variants" and position < len(sent):
                     per_item.setdefault(sent[position], []).append(message)
+                    if code in _VARIANT_MISSING:
+                        gone[sent[position]] = "variant"
                     continue
                 if path[0] == "media" and position < len(media):
                     url = media[position].get("originalSource")
@@ -711,8 +731,11 @@ class ShopifyConnector:
             general.append(message)
         for i in sent:
             messages = per_item.get(i, []) + general
-            if messages:
-                results[i] = (False, "; ".join(messages))
+            if not messages:
+                continue
+            scope = "product" if product_gone else gone.get(i)
+            text = "; ".join(messages)
+            results[i] = item_gone(scope, text) if scope else ItemResult(False, text)
 
     # -- product fields ---------------------------------------------------------------------
     @staticmethod
@@ -730,34 +753,68 @@ class ShopifyConnector:
             product[key] = "" if new is None else str(new)
         return product
 
-    def _product_update(self, item: PlanItem) -> ItemResult:
-        """One product's title, descriptionHtml and vendor (the fields the item changes)."""
-        product = self._product_input(item)
-        if isinstance(product, str):
-            return (False, product)
-        data = self._graphql(PRODUCT_UPDATE, {"product": product}, "FeedsyncProductUpdate", 10)
-        return _product_result(data.get("productUpdate"))
+    def _product_updates(self, items: list[PlanItem]) -> list[ItemResult]:
+        """Each product's title, descriptionHtml and vendor (the fields its item changes),
+        one productUpdate per item; its userErrors are that item's result."""
+        results: list[ItemResult] = []
+        refused: list[int] = []
+        for i, item in enumerate(items):
+            product = self._product_input(item)
+            if isinstance(product, str):
+                results.append(ItemResult(False, product))
+                continue
+            data = self._graphql(PRODUCT_UPDATE, {"product": product}, "FeedsyncProductUpdate", 10)
+            payload = data.get("productUpdate")
+            results.append(_product_result(payload))
+            if _has_user_errors(payload):
+                refused.append(i)
+        self._mark_gone_products(items, results, refused)
+        return results
 
     def _product_update_bulk_operation(
         self, items: list[PlanItem], batch_key: str
     ) -> list[ItemResult]:
         """The same product updates as one bulk mutation: one line (``{"product": ...}``) per
         item; a line's userErrors (or its missing result) are that item's result."""
-        results: list[ItemResult] = [(True, "")] * len(items)
+        results: list[ItemResult] = [ItemResult(True, "")] * len(items)
         sent: list[int] = []
         lines: list[JSON] = []
         for i, item in enumerate(items):
             product = self._product_input(item)
             if isinstance(product, str):
-                results[i] = (False, product)
+                results[i] = ItemResult(False, product)
             else:
                 sent.append(i)
                 lines.append({"product": product})
         if lines:
             answers = self._bulk_mutation(PRODUCT_UPDATE, "productUpdate", lines, batch_key)
+            refused: list[int] = []
             for i, answer in zip(sent, answers, strict=True):
                 results[i] = _product_result(answer)
+                if _has_user_errors(answer):
+                    refused.append(i)
+            self._mark_gone_products(items, results, refused)
         return results
+
+    def _mark_gone_products(
+        self, items: list[PlanItem], results: list[ItemResult], refused: list[int]
+    ) -> None:
+        """productUpdate's userErrors are plain ``UserError`` (no ``code`` in the schema), so
+        a refused update does not say whether its product still exists: ask, with one
+        ``nodes(ids:)`` query for the products of the ``refused`` items (those answered
+        with userErrors). A null node is a product the shop no longer has."""
+        for start in range(0, len(refused), _MAX_NODES):
+            part = refused[start : start + _MAX_NODES]
+            ids = [gid("Product", int(items[i]["product_id"])) for i in part]
+            data = self._graphql(
+                PRODUCTS_EXIST_QUERY, {"ids": ids}, "FeedsyncProductsExist", len(ids)
+            )
+            nodes = data.get("nodes")
+            if not isinstance(nodes, list) or len(nodes) != len(ids):
+                continue  # no answer to go by: the refusals stand as they are
+            for i, node in zip(part, nodes, strict=True):
+                if node is None:
+                    results[i] = item_gone("product", results[i].message)
 
     # -- stock ------------------------------------------------------------------------------
     def _location_gid(self, location: str | None) -> str:
@@ -778,17 +835,16 @@ class ShopifyConnector:
         self, items: list[PlanItem], batch_key: str, location: str | None
     ) -> list[ItemResult]:
         location_id = self._location_gid(location)
-        results: list[ItemResult] = [(True, "")] * len(items)
+        results: list[ItemResult] = [ItemResult(True, "")] * len(items)
         compared: list[int] = []
         blind: list[int] = []  # never read from the store: nothing to compare with
         for i, item in enumerate(items):
             change = (item.get("changes") or {}).get("stock")
             if change is None or change[1] is None:
-                results[i] = (False, "no stock quantity to set")
+                results[i] = ItemResult(False, "no stock quantity to set")
             elif not item.get("ref"):
-                results[i] = (
-                    False,
-                    "the variant's inventory item is unknown; re-import the catalog",
+                results[i] = ItemResult(
+                    False, "the variant's inventory item is unknown; re-import the catalog"
                 )
             elif change[0] is None:
                 blind.append(i)
@@ -838,6 +894,7 @@ class ShopifyConnector:
                 break
             bad: dict[int, list[str]] = {}
             general: list[str] = []
+            missing: set[int] = set()  # items whose inventory item no longer exists
             for error in errors:
                 path = error.get("field") or []
                 if len(path) >= 3 and path[1] == "quantities" and str(path[2]).isdigit():
@@ -845,15 +902,17 @@ class ShopifyConnector:
                     if position < len(pending):
                         if error.get("code") == "COMPARE_QUANTITY_STALE":
                             stale.append(pending[position])
+                        if error.get("code") in _INVENTORY_ITEM_MISSING:
+                            missing.add(pending[position])
                         bad.setdefault(pending[position], []).append(_user_error_text(error))
                         continue
                 general.append(_user_error_text(error))
             if general or not bad:  # nothing we can drop: the whole request is refused
                 for i in pending:
-                    results[i] = (False, "; ".join(general + bad.get(i, [])))
+                    results[i] = _stock_result(general + bad.get(i, []), i in missing)
                 return
             for i, messages in bad.items():
-                results[i] = (False, "; ".join(messages))
+                results[i] = _stock_result(messages, i in missing)
             pending = [i for i in pending if i not in bad]  # all-or-nothing: send the rest again
         if stale:
             self._recheck_stale(items, stale, location_id, results)
@@ -882,9 +941,9 @@ class ShopifyConnector:
             old, new = items[i]["changes"]["stock"]
             now = current.get(item_gid)
             if now is not None and now == int(new):
-                results[i] = (True, "")
+                results[i] = ItemResult(True, "")
             else:
-                results[i] = (
+                results[i] = ItemResult(
                     False,
                     f"stock changed in the store since it was read (expected {old}, found "
                     f"{'unknown' if now is None else now}); not overwritten",
@@ -892,12 +951,12 @@ class ShopifyConnector:
 
     # -- bulk mutation ----------------------------------------------------------------------
     def _variants_bulk_operation(self, items: list[PlanItem], batch_key: str) -> list[ItemResult]:
-        results: list[ItemResult] = [(True, "")] * len(items)
+        results: list[ItemResult] = [ItemResult(True, "")] * len(items)
         by_product: dict[int, list[int]] = {}
         inputs: dict[int, JSON] = {}
         for i, (item, payload) in enumerate(zip(items, self._variant_inputs(items), strict=True)):
             if isinstance(payload, str):
-                results[i] = (False, payload)
+                results[i] = ItemResult(False, payload)
                 continue
             inputs[i] = payload
             by_product.setdefault(int(item["product_id"]), []).append(i)
@@ -916,7 +975,7 @@ class ShopifyConnector:
         for sent, variables, answer in zip(lines, line_variables, answers, strict=True):
             if isinstance(answer, str):
                 for i in sent:
-                    results[i] = (False, answer)
+                    results[i] = ItemResult(False, answer)
             else:
                 errors = answer.get("userErrors") or []
                 self._map_variant_errors(errors, sent, variables, results)
@@ -1302,6 +1361,13 @@ _ETA_MARGIN: Final = 1.15
 _MAX_WAIT_POLLS: Final = 3.0
 _NO_BULK_RESULT: Final = "the bulk operation returned no result for this item"
 _NO_MUTATION_RESULT: Final = "Shopify answered no result for this item"
+# userError codes (the schema's enums) saying what a write named does not exist.
+# ProductVariantsBulkUpdateUserErrorCode:
+_PRODUCT_MISSING: Final = frozenset({"PRODUCT_DOES_NOT_EXIST"})
+_VARIANT_MISSING: Final = frozenset({"PRODUCT_VARIANT_DOES_NOT_EXIST"})
+# InventorySetQuantitiesUserErrorCode ("The specified inventory item could not be found."):
+_INVENTORY_ITEM_MISSING: Final = frozenset({"INVALID_INVENTORY_ITEM"})
+_MAX_NODES: Final = 250  # ids per nodes(ids:) query
 
 
 def _files_of(lines: list[bytes], limit: int) -> list[tuple[int, int]]:
@@ -1322,13 +1388,25 @@ def _files_of(lines: list[bytes], limit: int) -> list[tuple[int, int]]:
 def _product_result(payload: JSON | str | None) -> ItemResult:
     """A productUpdate payload (or why there is none) as the item's result."""
     if isinstance(payload, str):
-        return (False, payload)
+        return ItemResult(False, payload)
     if payload is None:
-        return (False, "Shopify answered no result for the product update")
+        return ItemResult(False, "Shopify answered no result for the product update")
     errors = payload.get("userErrors") or []
     if errors:
-        return (False, "; ".join(_user_error_text(e) for e in errors))
-    return (True, "")
+        return ItemResult(False, "; ".join(_user_error_text(e) for e in errors))
+    return ItemResult(True, "")
+
+
+def _has_user_errors(payload: JSON | str | None) -> bool:
+    """Did a mutation's payload come back with userErrors (the shop refused the input)?"""
+    return isinstance(payload, dict) and bool(payload.get("userErrors"))
+
+
+def _stock_result(messages: list[str], missing: bool) -> ItemResult:
+    """An inventorySetQuantities item's failure; ``missing``: its inventory item is gone
+    (its variant was deleted: Shopify deletes a variant's inventory item with it)."""
+    text = "; ".join(messages)
+    return item_gone("variant", text) if missing else ItemResult(False, text)
 
 
 def _count(value: Any) -> int:

@@ -65,7 +65,10 @@ Writing: ``POST /products/batch`` (simple products' price/stock/weight/image, an
 product's name and description: ``products_batch`` and ``product_fields``) and
 ``POST /products/{parent}/variations/batch`` (one parent per request), 100 objects at
 most. Per-item failures come inside HTTP 200 as ``{"id", "error": {...}}`` and are
-matched to items by id. A 413 (a site that lowered ``woocommerce_rest_batch_items_limit``)
+matched to items by id. An error whose ``code`` says the id does not exist
+(``woocommerce_rest_product_invalid_id``: the product; ``..._product_variation_invalid_id``:
+the variation) reports the item gone (``ports.item_gone``): deleted since the catalog was
+read. A 413 (a site that lowered ``woocommerce_rest_batch_items_limit``)
 splits the batch in halves. Updates carry absolute values, so a retry after a lost
 answer is harmless (WooCommerce has no idempotency keys: ``batch_key`` is unused).
 
@@ -102,7 +105,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from feedsync.core.ports import ItemResult, PlanItem
+from feedsync.core.ports import GoneScope, ItemResult, PlanItem, item_gone
 from feedsync.domain import capabilities as caps
 from feedsync.domain.content import canonical_weight, description_digest
 from feedsync.domain.fields import Variant
@@ -149,6 +152,12 @@ _IMAGE_ERRORS: Final = frozenset(
     }
 )
 _IMAGE_KEYS: Final = ("image", "images")
+# A batch item's error code for an id the shop does not have (the REST controllers'
+# "woocommerce_rest_{post_type}_invalid_id", "Invalid ID."): what no longer exists.
+_MISSING: Final[dict[str, GoneScope]] = {
+    "woocommerce_rest_product_invalid_id": "product",
+    "woocommerce_rest_product_variation_invalid_id": "variant",
+}
 
 
 class _NoRoute(Exception):
@@ -509,11 +518,11 @@ class WooCommerceConnector:
                 payloads.append(_update_payload(item_id, item.get("changes") or {}, op))
             except ValueError as exc:
                 payloads.append(None)
-                results[i] = (False, str(exc))
+                results[i] = ItemResult(False, str(exc))
         send = [i for i, p in enumerate(payloads) if p is not None]
         self._warn_of_filtered_descriptions([payloads[i] for i in send])
         self._post_batch(path, send, payloads, results)
-        return [r if r is not None else (False, "not sent") for r in results]
+        return [r if r is not None else ItemResult(False, "not sent") for r in results]
 
     def _warn_of_filtered_descriptions(self, payloads: list[JSON | None]) -> None:
         """Log the descriptions WordPress will store without some of their markup: they
@@ -559,7 +568,7 @@ class WooCommerceConnector:
             # item carries the platform's reason.
             reason = f"HTTP {status}: {_error_text(response)}"
             for i in indexes:
-                results[i] = (False, reason)
+                results[i] = ItemResult(False, reason)
             return
         entries = _json_dict(response, self._where("POST", path)).get("update")
         if not isinstance(entries, list):
@@ -583,7 +592,7 @@ class WooCommerceConnector:
                 continue
             i = queue.popleft()
             error = entry.get("error")
-            results[i] = (False, _item_error_text(error)) if error else (True, "")
+            results[i] = _entry_result(error)
             if error and image_fallback and isinstance(error, dict):
                 payload = payloads[i]
                 others = set(payload or ()) - {"id", *_IMAGE_KEYS}
@@ -591,7 +600,9 @@ class WooCommerceConnector:
                     image_failed.append(i)
         for queue in waiting.values():
             for i in queue:
-                results[i] = (False, "WooCommerce's batch answer did not mention this item")
+                results[i] = ItemResult(
+                    False, "WooCommerce's batch answer did not mention this item"
+                )
         if image_failed:
             self._resend_without_images(path, image_failed, payloads, results)
 
@@ -611,13 +622,13 @@ class WooCommerceConnector:
         again: list[ItemResult | None] = [None] * len(payloads)
         self._post_batch(path, indexes, stripped, again, image_fallback=False)
         for i in indexes:
-            image_error = (results[i] or (False, ""))[1]
-            retried = again[i] or (False, "not sent")
+            image_error = (results[i] or ItemResult(False, ""))[1]
+            retried = again[i] or ItemResult(False, "not sent")
             if retried[0]:
                 note = "the item's other changes were written without the image"
             else:
                 note = f"without the image it failed too: {retried[1]}"
-            results[i] = (False, f"{image_error}; {note}")
+            results[i] = ItemResult(False, f"{image_error}; {note}")
 
     # -- transport --------------------------------------------------------------------------
     def _where(self, method: str, path: str) -> str:
@@ -824,6 +835,17 @@ def _error_text(response: requests.Response) -> str:
         return _item_error_text(body)
     raw = response.text.strip()
     return raw[:300] if raw else f"HTTP {response.status_code} without details"
+
+
+def _entry_result(error: Any) -> ItemResult:
+    """A batch answer entry's result: ok without ``error``; gone when its code says the
+    id does not exist (the code, never the message)."""
+    if not error:
+        return ItemResult(True, "")
+    text = _item_error_text(error)
+    code = error.get("code") if isinstance(error, dict) else None
+    scope = _MISSING.get(code) if isinstance(code, str) else None
+    return item_gone(scope, text) if scope is not None else ItemResult(False, text)
 
 
 def _item_error_text(error: Any) -> str:

@@ -14,10 +14,10 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import Any, TextIO
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple, TextIO
 
 from feedsync.core import keys, plans, schedules
 from feedsync.core.catalog_import import refresh_before_match
@@ -32,7 +32,7 @@ from feedsync.domain.fields import CONTENT_FIELDS, PRODUCT_ID, REF, VARIANT_ID, 
 from feedsync.domain.plan import build_plan, result_rows
 from feedsync.domain.reconcile import Counts, ReconcileSpec, reconcile
 from feedsync.domain.rules import CompiledRules, compile_rules, normalize_sku
-from feedsync.domain.runlog import LOG_HEADER, outcome_log_row, row_error_log_row
+from feedsync.domain.runlog import LOG_HEADER, applied_status, outcome_log_row, row_error_log_row
 from feedsync.errors import (
     Conflict,
     FeedsyncError,
@@ -66,7 +66,9 @@ from feedsync.models import (
 )
 
 log = logging.getLogger(__name__)
-_RESULT_HEADER = ("row", "variant_id", "op", "ok", "error")
+# ``gone``: "product" / "variant" when the store no longer has what the item wrote (a
+# result file written before that column existed has five).
+_RESULT_HEADER = ("row", "variant_id", "op", "ok", "error", "gone")
 
 
 def _profile(deps: Deps, ref: RunRef) -> Profile:
@@ -371,7 +373,7 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(_RESULT_HEADER)
-    updated = failed = applied = 0
+    updated = failed = gone = applied = 0
     for number, batch in enumerate(shard["batches"]):
         op, items = batch["op"], batch["items"]
         batch_key = f"{ref.run_id}-{step.shard.index}-{number}"
@@ -381,15 +383,19 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
                 f"{store.platform} connector answered {len(results)} results for "
                 f"{len(items)} items of {op}"
             )
-        for item, (ok, error) in zip(items, results, strict=True):
+        for item, result in zip(items, results, strict=True):
+            ok, error, scope = result.ok, result.message, result.gone
+            if scope is not None and item.get("product_level"):
+                scope = "product"  # the item stands for its product
             for row in result_rows(item):
-                writer.writerow((row, item["variant_id"], op, int(ok), error))
+                writer.writerow((row, item["variant_id"], op, int(ok), error, scope or ""))
                 applied += 1
                 updated += ok
-                failed += not ok
+                gone += scope is not None
+                failed += not ok and scope is None
             for row in item.get("conflicts", ()):
                 why = f"row {item['row']} sets a different value for product {item['product_id']}"
-                writer.writerow((row, item["variant_id"], op, 0, why))
+                writer.writerow((row, item["variant_id"], op, 0, why, ""))
                 applied += 1
                 failed += 1
         # Results so far, after every batch: a shard that dies part-way still tells
@@ -400,7 +406,7 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
             "text/csv",
         )
         deps.repo.set_shard_progress(ref.tenant_id, ref.run_id, step.shard.index, applied)
-    return UpdateOutput(shard=step.shard.index, updated=updated, failed=failed)
+    return UpdateOutput(shard=step.shard.index, updated=updated, failed=failed, gone=gone)
 
 
 # -------------------------------------------------------------------------- finalize
@@ -492,13 +498,23 @@ def _start_followers(deps: Deps, ref: RunRef) -> None:
             log.exception("could not start %s after %s", profile.profile_id, ref.run_id)
 
 
+class _RowResult(NamedTuple):
+    """A feed row's outcome over every operation that carried it."""
+
+    ok: bool
+    errors: str  # the platform's words, " | " between operations
+    gone: bool = False  # an operation found its variant or product gone from the store
+
+
 @dataclass
 class _Applied:
     manifest: list[dict[str, Any]]
-    results: dict[int, tuple[bool, str]]  # row -> (ok, errors), every operation merged
+    results: dict[int, _RowResult]  # row -> its outcome, every operation merged
     applied: dict[int, dict[str, Any]]  # variant id -> changes that reached the store
     applied_products: dict[int, dict[str, Any]]  # product id -> product-level changes
     unfinished: list[int]  # shard indexes without a result for every item
+    gone_variants: set[int] = field(default_factory=set)  # no longer in the store
+    gone_products: set[int] = field(default_factory=set)  # ... with all their variants
 
 
 def _gather(deps: Deps, ref: RunRef) -> _Applied:
@@ -506,6 +522,7 @@ def _gather(deps: Deps, ref: RunRef) -> _Applied:
     out = _Applied(manifest, {}, {}, {}, [])
     reached: set[tuple[int, str]] = set()  # (row, op) that the store accepted
     reported: set[tuple[int, str]] = set()  # (row, op) with a result line
+    missing: dict[tuple[int, str], str] = {}  # (row, op) -> what the store no longer has
     planned: dict[tuple[int, str], None] = {}  # every (row, op) the plan holds
     shards = []
     for shard in manifest:
@@ -513,15 +530,18 @@ def _gather(deps: Deps, ref: RunRef) -> _Applied:
         rows = list(_csv_rows(deps, key)) if deps.blobs.head(key) is not None else []
         if len(rows) < shard["items"]:
             out.unfinished.append(shard["index"])
-        for row_text, _variant, op_name, ok_text, error in rows:
-            row, ok = int(row_text), ok_text == "1"
+        for row_text, _variant, op_name, ok_text, error, *more in rows:
+            row, ok, scope = int(row_text), ok_text == "1", more[0] if more else ""
             reported.add((row, op_name))
             if ok:
                 reached.add((row, op_name))
-            was_ok, errors = out.results.get(row, (True, ""))
+            if scope:
+                missing[(row, op_name)] = scope
+            was = out.results.get(row, _RowResult(True, ""))
+            errors = was.errors
             if not ok:
                 errors = f"{errors} | {error}" if errors else error
-            out.results[row] = (was_ok and ok, errors)
+            out.results[row] = _RowResult(was.ok and ok, errors, was.gone or bool(scope))
         shards.append(json.loads(deps.blobs.get_bytes(shard["key"]))["batches"])
     for batches in shards:
         for batch in batches:
@@ -529,6 +549,11 @@ def _gather(deps: Deps, ref: RunRef) -> _Applied:
             for item in batch["items"]:
                 for row in (*result_rows(item), *item.get("conflicts", ())):
                     planned[(row, op_name)] = None
+                lost = missing.get((item["row"], op_name))
+                if lost == "product":
+                    out.gone_products.add(item["product_id"])
+                elif lost:
+                    out.gone_variants.add(item["variant_id"])
                 if (item["row"], op_name) not in reached:
                     continue
                 level = item.get("product_level", False)
@@ -540,9 +565,10 @@ def _gather(deps: Deps, ref: RunRef) -> _Applied:
     for row, op_name in planned:
         if (row, op_name) in reported or row not in out.results:
             continue
-        _ok, errors = out.results[row]
-        missing = f"partly applied: {op_name} was not sent (the run stopped)"
-        out.results[row] = (False, f"{errors} | {missing}" if errors else missing)
+        was = out.results[row]
+        unsent = f"partly applied: {op_name} was not sent (the run stopped)"
+        errors = f"{was.errors} | {unsent}" if was.errors else unsent
+        out.results[row] = _RowResult(False, errors, was.gone)
     return out
 
 
@@ -567,10 +593,27 @@ def _record(deps: Deps, ref: RunRef, run: Run, outcome: _Applied) -> dict[str, i
         applied = {
             vid: {f: c for f, c in ch.items() if f != "stock"} for vid, ch in applied.items()
         }
-    if applied or outcome.applied_products:
-        apply_to_catalog(deps, store, applied, outcome.applied_products)
-    updated = sum(1 for ok, _ in outcome.results.values() if ok)
-    counts = {**run.counts, "updated": updated, "failed": len(outcome.results) - updated}
+    gone_variants, gone_products = outcome.gone_variants, outcome.gone_products
+    if applied or outcome.applied_products or gone_variants or gone_products:
+        index = apply_to_catalog(
+            deps,
+            store,
+            applied,
+            outcome.applied_products,
+            gone_variants=gone_variants,
+            gone_products=gone_products,
+        )
+        if gone_variants or gone_products:
+            deps.repo.update_store(ref.tenant_id, ref.store_id, variant_count=len(index))
+    results = outcome.results.values()
+    updated = sum(1 for result in results if result.ok)
+    gone = sum(1 for result in results if result.gone)
+    counts = {
+        **run.counts,
+        "updated": updated,
+        "failed": len(outcome.results) - updated - gone,
+        "gone": gone,
+    }
     deps.repo.update_run(ref.tenant_id, ref.run_id, counts=counts, log_key=log_key)
     return counts
 
@@ -590,18 +633,14 @@ def _fail(deps: Deps, run: Run, reason: str) -> FinalizeOutput:
     return FinalizeOutput(run_id=run.run_id, status="failed", counts=run.counts, error=reason)
 
 
-def _write_log(deps: Deps, ref: RunRef, results: dict[int, tuple[bool, str]], log_key: str) -> None:
+def _write_log(deps: Deps, ref: RunRef, results: dict[int, _RowResult], log_key: str) -> None:
     """Row errors and match outcomes, merged in file order; planned rows get their result."""
 
     def with_results() -> Iterator[list[str]]:
         for rec in _csv_rows(deps, keys.match_log_key(ref.tenant_id, ref.run_id)):
             if rec[4] == "changed":
-                got = results.get(int(rec[0]))
-                if got is None:
-                    rec[4], rec[6] = "not_applied", "the run stopped before this item was sent"
-                else:  # the store's answer, then what the match noted (a product conflict)
-                    rec[4] = "updated" if got[0] else "failed"
-                    rec[6] = "; ".join(text for text in (got[1], rec[6]) if text)
+                # the store's answer, then what the match noted (a product conflict)
+                rec[4], rec[6] = applied_status(results.get(int(rec[0])), rec[6])
             yield rec
 
     errors = _csv_rows(deps, keys.row_errors_key(ref.tenant_id, ref.run_id))
@@ -617,16 +656,23 @@ def apply_to_catalog(
     store: Store,
     applied: dict[int, dict[str, Any]],
     applied_products: dict[int, dict[str, Any]] | None = None,
-) -> None:
+    *,
+    gone_variants: Collection[int] = (),
+    gone_products: Collection[int] = (),
+) -> CatalogIndex:
     """Keep the stored index in step with what we wrote, so the next partial run compares
-    true; a concurrent writer's changes are kept (``rewrite_catalog``)."""
-    rewrite_catalog(
-        deps,
-        store,
-        lambda index: CatalogIndex.from_variants(
-            _patched(index.variants, applied, applied_products or {})
-        ),
-    )
+    true, and forget what the store no longer has (``gone_variants``, and every variant of
+    ``gone_products``: a modified-since refresh never lists them, so the next run finds
+    them "not_found"); a concurrent writer's changes are kept (``rewrite_catalog``)."""
+    products = applied_products or {}
+    dropped_variants, dropped_products = set(gone_variants), set(gone_products)
+
+    def change(index: CatalogIndex) -> CatalogIndex:
+        if applied or products:
+            index = CatalogIndex.from_variants(_patched(index.variants, applied, products))
+        return index.without(dropped_variants, dropped_products)
+
+    return rewrite_catalog(deps, store, change)
 
 
 def _patched(

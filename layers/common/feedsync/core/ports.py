@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import IO, Any, Protocol
+from typing import IO, Any, Literal, NamedTuple, Protocol
 
 from feedsync.domain.capabilities import Capabilities
 from feedsync.domain.fields import Variant
@@ -164,8 +164,50 @@ class RemoteFileFetcher(Protocol):
 # For a product-level operation the item stands for the product (variant_id is the
 # first variant's id) and ``changes`` holds only product fields.
 PlanItem = dict[str, Any]
-# One per plan item, in order: (ok, the platform's message when not ok).
-ItemResult = tuple[bool, str]
+# What a write found missing from the store: the item's variant, or its whole product.
+GoneScope = Literal["product", "variant"]
+
+
+class ItemResult(NamedTuple):
+    """One per plan item, in order: ``(ok, the platform's message when not ok)``.
+
+    ``gone`` says the write failed because the item no longer exists in the store (the
+    connector learned it structurally: a platform error code or status, never message
+    text): ``"variant"`` for the item's variant, ``"product"`` for its whole product. A
+    gone result is built with ``item_gone``; it still unpacks as ``(ok, message)``.
+    """
+
+    ok: bool
+    message: str = ""
+
+    @property
+    def gone(self) -> GoneScope | None:
+        return None
+
+
+class _VariantGone(ItemResult):
+    __slots__ = ()
+
+    @property
+    def gone(self) -> GoneScope | None:
+        return "variant"
+
+
+class _ProductGone(ItemResult):
+    __slots__ = ()
+
+    @property
+    def gone(self) -> GoneScope | None:
+        return "product"
+
+
+def item_gone(scope: GoneScope, message: str) -> ItemResult:
+    """A failed result for an item the store no longer has (``message``: the platform's)."""
+    if scope == "product":
+        return _ProductGone(False, message)
+    if scope == "variant":
+        return _VariantGone(False, message)
+    raise ValueError(f"gone scope must be 'product' or 'variant', not {scope!r}")
 
 
 class StoreConnector(Protocol):
@@ -195,7 +237,9 @@ class StoreConnector(Protocol):
         ``batch_key`` is stable across retries of the same batch (idempotency keys);
         ``location`` is the profile's stock location where the platform has them.
         Transient trouble is retried inside; what cannot be written is reported per
-        item, never raised; a store-wide failure raises a named error.
+        item, never raised; a store-wide failure raises a named error. An item that
+        failed because its variant or product no longer exists is reported with
+        ``item_gone`` (so the caller can drop it from the index).
         """
         ...
 

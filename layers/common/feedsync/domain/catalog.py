@@ -9,7 +9,7 @@ The index persists as compact CSV text (money in minor units) between runs.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Final, TextIO
 
 from feedsync.domain.fields import CANONICAL_FIELDS, CONTENT_FIELDS, NO_CONTENT, Variant
@@ -83,6 +83,16 @@ class CatalogIndex:
         products = {v[0] for v in fresh}
         kept = [v for v in self.variants if v[0] not in products]
         return CatalogIndex(kept + fresh, has_content=self.has_content)
+
+    def without(
+        self, variant_ids: Collection[int] = (), product_ids: Collection[int] = ()
+    ) -> CatalogIndex:
+        """The index less these variants and every variant of these products (items the
+        store no longer has: a modified-since refresh never lists what was deleted)."""
+        if not variant_ids and not product_ids:
+            return self
+        kept = [v for v in self.variants if v[1] not in variant_ids and v[0] not in product_ids]
+        return CatalogIndex(kept, has_content=self.has_content)
 
     def __len__(self) -> int:
         return len(self.variants)

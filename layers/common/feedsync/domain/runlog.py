@@ -16,6 +16,17 @@ from feedsync.domain.reconcile import ROW_ERROR, Change, Outcome
 
 LOG_HEADER: Final = ("row", "key", "product_id", "variant_id", "status", "changes", "error")
 
+# What became of a "changed" row once the update step ran (the match's statuses are in
+# ``reconcile``).
+UPDATED: Final = "updated"
+FAILED: Final = "failed"
+# Its variant (or product) was deleted in the store after the catalog was read: the write
+# could not happen, and the index forgets the item, so the next run finds it "not_found".
+GONE: Final = "gone"
+NOT_APPLIED: Final = "not_applied"
+GONE_MESSAGE: Final = "no longer in the store (deleted since the catalog was read)"
+NOT_APPLIED_MESSAGE: Final = "the run stopped before this item was sent"
+
 # Spreadsheet apps run a cell starting with these as a formula; supplier text is untrusted.
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
@@ -61,6 +72,21 @@ def outcome_log_row(outcome: Outcome) -> tuple[str, str, str, str, str, str, str
         format_changes(changes),
         _cell(message),
     )
+
+
+def applied_status(result: tuple[bool, str, bool] | None, noted: str = "") -> tuple[str, str]:
+    """Status and error text of a planned ("changed") row from the store's answer.
+
+    ``result``: ``(ok, the platform's errors, gone)`` over every operation that carried
+    the row, None when none was sent; ``noted``: what the match noted (a product conflict),
+    kept after the store's answer.
+    """
+    if result is None:
+        return NOT_APPLIED, NOT_APPLIED_MESSAGE
+    ok, errors, gone = result
+    if gone:  # the platform's own words add nothing a merchant can act on
+        return GONE, "; ".join(text for text in (GONE_MESSAGE, noted) if text)
+    return (UPDATED if ok else FAILED), "; ".join(text for text in (errors, noted) if text)
 
 
 def row_error_log_row(err: RowError) -> tuple[str, str, str, str, str, str, str]:

@@ -5,6 +5,7 @@ from a stdlib ``ThreadingHTTPServer`` in a background thread::
 
     GET  /stores/{hash}/v3/catalog/products?include=variants,primary_image,images
               &page=N&limit=L[&date_modified:min=T&date_modified:max=T]
+    GET  /stores/{hash}/v3/catalog/products/{id}?include=variants,primary_image,images
     POST /stores/{hash}/v3/catalog/products
     PUT  /stores/{hash}/v3/catalog/products                  (batch, at most 10)
     GET  /stores/{hash}/v3/catalog/variants?page=N&limit=L
@@ -33,6 +34,8 @@ Platform behaviour reproduced (shapes follow BigCommerce's OpenAPI files):
   one adjustment per store at a time: one arriving while another is processed gets
   409 (the spec documents no status for this; ``inventory_processing_s`` makes the
   processing take time so it can be seen).
+* ``GET /catalog/products/{id}``: 200 ``{"data": product, "meta": {}}`` (``include`` as
+  for the list), 404 for a product the store does not have.
 * ``date_modified`` per product, moved on by any write to the product, its variants
   or its stock; ``GET /catalog/products`` filters on ``date_modified:min``/``:max``
   (inclusive; ``YYYY-MM-DD`` or ISO-8601 date-time, UTC when no offset).
@@ -59,6 +62,12 @@ on one route; none consumes quota except a slow answer, which is a real one):
 ``reset_next()`` (the connection is closed without an answer), and
 ``reject_variant``/``reject_product`` (every batch holding that item fails 422 with
 the given message, as the platform does with one bad item).
+
+``delete_product`` / ``delete_variant`` remove a product (with its variants) or one
+variant of a product that has others, as a merchant does in the control panel; nothing else
+changes (no other product's ``date_modified`` moves), so a range read never lists what
+was deleted. Later writes naming it are refused as the platform refuses unknown ids
+(variants 422, products 404, inventory 422) and ``GET /catalog/products/{id}`` is 404.
 
 Counters for benchmarks: ``request_counts`` by (method, path template),
 ``status_counts``, ``rate_limited`` (429s for an exhausted quota); ``reset_log``
@@ -396,6 +405,33 @@ class SandboxStore(LoopbackService):
             store = self._store(store_hash)
             store.rejected_variants.clear()
             store.rejected_products.clear()
+
+    def delete_product(self, store_hash: str, product_id: int) -> None:
+        """Delete a product and its variants (``DELETE /catalog/products/{id}``)."""
+        with self._lock:
+            store = self._store(store_hash)
+            product = store.products.pop(int(product_id))
+            store.names.discard(product.name.lower())
+            store.skus.discard(product.sku.lower())
+            for vid in product.variant_ids:
+                variant = store.variants.pop(vid)
+                store.skus.discard(variant.sku.lower())
+
+    def delete_variant(self, store_hash: str, variant_id: int) -> None:
+        """Delete one variant of a product that has others
+        (``DELETE /catalog/products/{product_id}/variants/{variant_id}``); the product and
+        its other variants stay as they are."""
+        with self._lock:
+            store = self._store(store_hash)
+            variant = store.variants[int(variant_id)]
+            product = store.products[variant.product_id]
+            if len(product.variant_ids) < 2:
+                raise ValueError(
+                    f"variant {variant_id} is its product's only variant: delete the product"
+                )
+            del store.variants[variant.id]
+            product.variant_ids.remove(variant.id)
+            store.skus.discard(variant.sku.lower())
 
     def add_location(self, store_hash: str, location_id: int) -> None:
         """Add an inventory location (location 1, the default, always exists)."""
@@ -1303,6 +1339,23 @@ class _Handler(QuietHandler):
                 return 405, _error(405, f"Method {method} is not allowed on /{route}")
             with sandbox._lock:
                 return sandbox._adjust_inventory(store, body)
+        parts = route.split("/")
+        if len(parts) == 3 and parts[:2] == ["catalog", "products"] and parts[2].isdigit():
+            if method != "GET":
+                return 405, _error(405, f"Method {method} is not allowed on /{route}")
+            include = {i for v in query.get("include", []) for i in v.split(",")}
+            with sandbox._lock:
+                product = store.products.get(int(parts[2]))
+                if product is None:
+                    return 404, {
+                        "status": 404,
+                        "title": "The requested product was not found.",
+                        "type": ERROR_TYPE,
+                    }
+                data = sandbox._product_json(
+                    store, product, with_variants="variants" in include, include=frozenset(include)
+                )
+            return 200, {"data": data, "meta": {}}
         if route not in ("catalog/products", "catalog/variants", "catalog/brands"):
             return 404, _error(404, f"The route /{route} is not found")
         page = max(1, _int_param(query, "page", 1))

@@ -42,6 +42,10 @@ graphql-core over plain dicts; the subset with real behaviour behind it is:
   ignored). Each connection node is one JSONL line; a nested connection's nodes follow their
   parent's line and name it with ``__parentId``. One bulk query at a time per shop, beside
   (not instead of) the one bulk mutation. ``hold_bulk_operations()`` keeps new ones CREATED.
+* ``delete_product`` / ``delete_variant``: a product (with its variants) or one variant is
+  gone; writes naming it answer as Shopify does for ids that do not exist
+  (``PRODUCT_DOES_NOT_EXIST`` / ``PRODUCT_VARIANT_DOES_NOT_EXIST``, ``INVALID_INVENTORY_ITEM``,
+  productUpdate's ``["id"]`` "Product does not exist") and ``node``/``nodes`` read null.
 * Stock levels per (inventory item, location): ``add_location`` stocks every item there,
   ``unstock`` removes a level (``inventoryLevel`` reads null, ``inventorySetQuantities``
   answers ``ITEM_NOT_STOCKED_AT_LOCATION``), ``set_available`` (re)stocks.
@@ -516,6 +520,34 @@ class ShopifyDouble(LoopbackService):
     def set_updated_at(self, product_id: int, updated_at: str) -> None:
         with self._lock:
             self._products[product_id].updated_at = updated_at
+
+    def delete_product(self, product_id: int) -> None:
+        """The merchant deletes a product (``productDelete``): its variants, their inventory
+        items and its media go with it. It no longer reads (``product``/``node`` null, not in
+        ``products``); a write naming it gets the schema's "does not exist" userErrors."""
+        with self._lock:
+            product = self._products.pop(product_id)
+            for variant_id in list(product.variant_ids):
+                self._drop_variant(variant_id)
+            for media_id in product.media_ids:
+                self._media.pop(media_id, None)
+
+    def delete_variant(self, variant_id: int) -> None:
+        """The merchant deletes one variant of a product that has others
+        (``productVariantsBulkDelete``); its inventory item goes with it. Nothing else
+        changes (the product's ``updatedAt`` stays), so a range read does not see it."""
+        with self._lock:
+            product = self._products[self._variants[variant_id].product_id]
+            if len(product.variant_ids) < 2:
+                raise ValueError(f"variant {variant_id} is its product's only one")
+            product.variant_ids.remove(variant_id)
+            self._drop_variant(variant_id)
+
+    def _drop_variant(self, variant_id: int) -> None:
+        variant = self._variants.pop(variant_id)
+        self._item_variant.pop(variant.inventory_item_id, None)
+        for key in [k for k in self._levels if k[0] == variant.inventory_item_id]:
+            del self._levels[key]
 
     # -- faults -----------------------------------------------------------------------------
     def fail_next(

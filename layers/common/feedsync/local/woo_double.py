@@ -35,6 +35,10 @@ Platform behaviour reproduced (from WooCommerce's REST controllers and API docs)
   ``{"id", "error": {"code", "message", "data": {"status": 400}}}``; a failing object
   changes nothing, the others are applied. Only ``update`` is implemented here
   (``create``/``delete`` entries answer a per-item error).
+* ``delete`` removes a product (with its variations) or a variation for good: it no
+  longer lists, and a batch naming it answers the per-item error WooCommerce gives an id
+  it does not have (``woocommerce_rest_product_invalid_id`` /
+  ``woocommerce_rest_product_variation_invalid_id``, "Invalid ID.", status 400).
 * Writes set ``date_modified_gmt``. A variation's write does not touch its parent
   (``bump_parent_on_variation_write`` turns that on): the real platform does not do it
   reliably, so a range import must not depend on it.
@@ -355,6 +359,19 @@ class WooCommerceDouble(LoopbackService):
         """Set ``date_modified_gmt`` (e.g. a variation changed by another app)."""
         with self._lock:
             self._items[item_id].date_modified_gmt = when.astimezone(UTC)
+
+    def delete(self, item_id: int) -> None:
+        """The merchant deletes a product (with its variations) or one variation for good
+        (``DELETE /products/{id}?force=true``, ``.../variations/{id}?force=true``). Nothing
+        else changes (a parent's ``date_modified_gmt`` stays), so a range read does not see
+        it; a batch naming it answers the per-item ``woocommerce_rest_{kind}_invalid_id``."""
+        with self._lock:
+            item = self._items.pop(item_id)
+            for variation_id in item.variation_ids:
+                self._items.pop(variation_id, None)
+            parent = self._items.get(item.parent_id) if item.parent_id else None
+            if parent is not None:
+                parent.variation_ids.remove(item_id)
 
     # -- observing --------------------------------------------------------------------------
     def requests_log(self) -> list[tuple[str, str, int]]:

@@ -1,0 +1,198 @@
+"""BigCommerceConnector: an item deleted in the store since the catalog was read is reported
+gone (one look-up per item refused for good), against a real SandboxStore on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fake_sleep import FakeSleep
+
+from feedsync.adapters.bigcommerce import BigCommerceConnector
+from feedsync.local.sandbox import SandboxStore
+
+LOOKUP = ("GET", "/catalog/products/{id}")
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxStore]:
+    with SandboxStore() as store:
+        yield store
+
+
+@pytest.fixture
+def store(sandbox: SandboxStore) -> tuple[str, str]:
+    return sandbox.create_store()
+
+
+def _connector(sandbox: SandboxStore, store: tuple[str, str], **kw: Any) -> BigCommerceConnector:
+    return BigCommerceConnector(sandbox.api_url(store[0]), store[1], sleep=FakeSleep(), **kw)
+
+
+def _seed(sandbox: SandboxStore, store_hash: str) -> list[dict[str, Any]]:
+    """A tee in three sizes and two simple products (mug, cap)."""
+    return sandbox.seed(
+        store_hash,
+        [
+            {
+                "name": "Tee",
+                "type": "physical",
+                "weight": 1,
+                "price": 10,
+                "variants": [
+                    {"sku": f"TEE-{size}", "price": 10, "inventory_level": 2}
+                    for size in ("S", "M", "L")
+                ],
+            },
+            {"name": "Mug", "type": "physical", "weight": 1, "price": 5, "sku": "MUG"},
+            {"name": "Cap", "type": "physical", "weight": 1, "price": 7, "sku": "CAP"},
+        ],
+    )
+
+
+def _items(products: list[dict[str, Any]], **changes: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "row": n + 1,
+            "key": v["sku"],
+            "product_id": p["id"],
+            "variant_id": v["id"],
+            "changes": dict(changes),
+        }
+        for n, (p, v) in enumerate((p, v) for p in products for v in p["variants"])
+    ]
+
+
+def _skus(sandbox: SandboxStore, store_hash: str) -> dict[str, float]:
+    return {v["sku"]: v["price"] for v in sandbox.variants(store_hash)}
+
+
+def test_a_variant_deleted_in_the_store_is_reported_gone_and_the_rest_written(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given the catalog as it was read, and then the merchant deletes the tee's size M
+    store_hash, _ = store
+    products = _seed(sandbox, store_hash)
+    items = _items(products, price=[1000, 1250])
+    sandbox.delete_variant(store_hash, items[1]["variant_id"])
+    sandbox.reset_log()
+    # When a variant batch writes all five
+    results = _connector(sandbox, store).apply("variants", items, batch_key="b")
+    # Then size M is gone (its variant, not its product), the others are written
+    assert [r.ok for r in results] == [True, False, True, True, True]
+    assert [r.gone for r in results] == [None, "variant", None, None, None]
+    assert _skus(sandbox, store_hash) == {"TEE-S": 12.5, "TEE-L": 12.5, "MUG": 12.5, "CAP": 12.5}
+    # And finding that out took one look-up of its product, with its variants
+    assert sandbox.request_counts[LOOKUP] == 1
+    [lookup] = [t for m, t, _ in sandbox.requests_log if m == "GET"]
+    assert f"/catalog/products/{products[0]['id']}?include=variants" in lookup
+
+
+def test_a_product_deleted_in_the_store_is_gone_for_its_variants_and_its_fields(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given the catalog as it was read, and then the merchant deletes the whole tee
+    store_hash, _ = store
+    products = _seed(sandbox, store_hash)
+    items = _items(products, price=[1000, 900])
+    sandbox.delete_product(store_hash, products[0]["id"])
+    connector = _connector(sandbox, store)
+    # When its three variants are written with the mug and the cap
+    variant_results = connector.apply("variants", items, batch_key="v")
+    # Then each of them is gone with its product; the mug and the cap are written
+    assert [r.gone for r in variant_results] == ["product"] * 3 + [None, None]
+    assert [r.ok for r in variant_results] == [False] * 3 + [True, True]
+    assert _skus(sandbox, store_hash) == {"MUG": 9.0, "CAP": 9.0}
+    # And when its name is written (a product batch, which the platform refuses with 404)
+    renames = [
+        {"row": 1, "product_id": p["id"], "variant_id": p["variants"][0]["id"],
+         "changes": {"name": [p["name"], p["name"] + " 2"]}}
+        for p in products
+    ]  # fmt: skip
+    sandbox.reset_log()
+    product_results = connector.apply("products", renames, batch_key="p")
+    # Then the tee is gone, the others renamed, at one look-up (without variants)
+    assert [(r.ok, r.gone) for r in product_results] == [
+        (False, "product"),
+        (True, None),
+        (True, None),
+    ]
+    assert [p["name"] for p in sandbox.products(store_hash)] == ["Mug 2", "Cap 2"]
+    assert sandbox.request_counts[LOOKUP] == 1
+    [lookup] = [t for m, t, _ in sandbox.requests_log if m == "GET"]
+    assert f"/catalog/products/{products[0]['id']}" in lookup and "include" not in lookup
+
+
+def test_stock_adjustments_of_a_deleted_variant_and_of_a_deleted_product_are_gone(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given the mug's stock tracked on the product, then the tee's size S and the mug deleted
+    store_hash, _ = store
+    products = _seed(sandbox, store_hash)
+    sandbox.set_tracking(store_hash, products[1]["id"], "product")
+    items = _items(products, stock=[2, 9])
+    items[3]["ref"] = "product"  # the index says: adjusted by product id
+    sandbox.delete_variant(store_hash, items[0]["variant_id"])
+    sandbox.delete_product(store_hash, products[1]["id"])
+    # When the absolute adjustments are sent
+    connector = _connector(sandbox, store, inventory="adjustments")
+    results = connector.apply("inventory", items, batch_key="i")
+    # Then the size S is gone as a variant, the mug as a product, the rest adjusted
+    assert [r.gone for r in results] == ["variant", None, None, "product", None]
+    assert [r.ok for r in results] == [False, True, True, False, True]
+    assert {v["sku"]: v["inventory_level"] for v in sandbox.variants(store_hash)} == {
+        "TEE-M": 9,
+        "TEE-L": 9,
+        "CAP": 9,
+    }
+
+
+def test_a_refused_item_the_store_still_has_is_an_ordinary_failure(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a variant the platform refuses, with words that sound like a deletion
+    store_hash, _ = store
+    products = _seed(sandbox, store_hash)
+    items = _items(products, price=[1000, 1100])
+    sandbox.reject_variant(store_hash, items[2]["variant_id"], "Variant was not found in PIM")
+    # When the batch is written
+    results = _connector(sandbox, store).apply("variants", items, batch_key="b")
+    # Then it failed with the platform's words but is not gone: the store still has it
+    assert "not found in PIM" in results[2].message
+    assert (results[2].ok, results[2].gone) == (False, None)
+    assert sandbox.request_counts[LOOKUP] == 1
+
+
+def test_a_deleted_variant_that_also_sets_an_image_is_gone_after_the_retry_without_it(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a deleted variant whose item sets an image along with its price
+    store_hash, _ = store
+    products = _seed(sandbox, store_hash)
+    items = _items(products[:1], price=[1000, 1100])
+    items[0]["changes"]["image_url"] = [None, "https://supplier.example/tee-s.jpg"]
+    sandbox.delete_variant(store_hash, items[0]["variant_id"])
+    sandbox.reset_log()
+    # When written
+    results = _connector(sandbox, store).apply("variants", items, batch_key="b")
+    # Then it was sent once more without the image (refused too), then found gone
+    assert [r.gone for r in results] == ["variant", None, None]
+    assert [m for m, _, _ in sandbox.requests_log] == ["PUT", "PUT", "PUT", "PUT", "GET"]
+
+
+def test_a_look_up_that_fails_leaves_the_refusal_as_it_was(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a deleted variant, and a store that answers the look-up with an error
+    store_hash, _ = store
+    products = _seed(sandbox, store_hash)
+    items = _items(products, price=[1000, 1100])
+    sandbox.delete_variant(store_hash, items[1]["variant_id"])
+    sandbox.fail_next(400, route=f"/catalog/products/{products[0]['id']}")
+    # When written
+    results = _connector(sandbox, store).apply("variants", items, batch_key="b")
+    # Then the item failed with the platform's refusal, but nothing says it is gone
+    assert (results[1].ok, results[1].gone) == (False, None)
+    assert str(items[1]["variant_id"]) in results[1].message
+    assert [r.ok for r in results] == [True, False, True, True, True]
