@@ -112,16 +112,18 @@ def test_a_product_deleted_in_the_store_is_gone_for_its_variants_and_its_fields(
     ]  # fmt: skip
     sandbox.reset_log()
     product_results = connector.apply("products", renames, batch_key="p")
-    # Then the tee is gone, the others renamed, at one look-up (without variants)
+    # Then the tee is gone, the others renamed, at one look-up (without variants),
     assert [(r.ok, r.gone) for r in product_results] == [
         (False, "product"),
         (True, None),
         (True, None),
     ]
     assert [p["name"] for p in sandbox.products(store_hash)] == ["Mug 2", "Cap 2"]
+    # plus one read of the product list, proving the store itself still answers
     assert sandbox.request_counts[LOOKUP] == 1
-    [lookup] = [t for m, t, _ in sandbox.requests_log if m == "GET"]
+    [lookup, probe] = [t for m, t, _ in sandbox.requests_log if m == "GET"]
     assert f"/catalog/products/{products[0]['id']}" in lookup and "include" not in lookup
+    assert probe.endswith("/catalog/products?limit=1")
 
 
 def test_stock_adjustments_of_a_deleted_variant_and_of_a_deleted_product_are_gone(
@@ -196,3 +198,23 @@ def test_a_look_up_that_fails_leaves_the_refusal_as_it_was(
     assert (results[1].ok, results[1].gone) == (False, None)
     assert str(items[1]["variant_id"]) in results[1].message
     assert [r.ok for r in results] == [True, False, True, True, True]
+
+
+def test_a_store_answering_404_to_everything_has_no_item_gone(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given products the index holds, and a store address that now answers 404 to every
+    # request (a closed store, a platform incident)
+    store_hash, token = store
+    products = _seed(sandbox, store_hash)
+    renames = [
+        {"row": n + 1, "product_id": p["id"], "variant_id": p["variants"][0]["id"],
+         "changes": {"name": [p["name"], p["name"] + " 2"]}}
+        for n, p in enumerate(products)
+    ]  # fmt: skip
+    dead = BigCommerceConnector(sandbox.api_url("closed-store"), token, sleep=FakeSleep())
+    # When their names are written (the platform refuses product batches with 404)
+    results = dead.apply("products", renames, batch_key="p")
+    # Then every item failed, and none is taken for deleted: the index must keep them
+    assert [r.ok for r in results] == [False, False, False]
+    assert [r.gone for r in results] == [None, None, None]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from formats_support import read_all
 
+from feedsync.domain.rules import compile_rules
 from feedsync.errors import FeedFormatError, MissingColumnsError, NoDataRowsError
 from feedsync.formats import open_feed
 from feedsync.formats.text import UTF8_PIECE, sniff_delimiter
@@ -250,13 +251,13 @@ def test_files_are_released_after_iteration(tmp_path: Path) -> None:
 
 def test_a_declared_decimal_comma_reads_prices_stock_and_constants(tmp_path: Path) -> None:
     # Given a semicolon file with decimal commas, declared in the format, and a constant
-    # sale price written the same way
+    # sale price (the profile's own text, written with a dot like every setting)
     path = tmp_path / "preise.csv"
     path.write_text("SKU;Price;Qty;Name\nA1;12,50;1.200;a\nB2;12.50;3;b\nC3;1.234,5;4;c\n", "utf-8")
     feed, info = open_feed(
         str(path), path.name, {"decimal_separator": ","}, MAPPING, work_dir=str(tmp_path)
     )
-    feed.use_constants({"sale_price": "9,99"})
+    feed.use_constants({"sale_price": "9.99"})
     # When read
     with feed:
         rows = list(feed)
@@ -283,3 +284,19 @@ def test_a_decimal_comma_is_refused_where_cells_hold_numbers(tmp_path: Path) -> 
     # And without it the file reads, recording the dot
     _, rows, info = run(path)
     assert rows[0][3] == 1250 and info["decimal_separator"] == "."
+
+
+def test_a_decimal_comma_file_keeps_stock_words_as_written(tmp_path: Path) -> None:
+    # Given a German file with decimal commas whose stock column holds words with dots
+    path = tmp_path / "lager.csv"
+    path.write_text("SKU;Price;Qty;Name\nA1;1,50;n.v.;a\nB2;2,00;1.000;b\n", "utf-8")
+    feed, _ = open_feed(
+        str(path), path.name, {"decimal_separator": ","}, MAPPING, work_dir=str(tmp_path)
+    )
+    # And stock rules mapping "n.v." (nicht verfuegbar) to 0
+    feed.use_rules(compile_rules({"stock_rules": {"text": {"n.v.": 0}}}))
+    # When read, Then the word is looked up as written and the number read with its dots
+    with feed:
+        rows = list(feed)
+    assert [(r[1], r[3], r[7]) for r in rows] == [("A1", 150, 0), ("B2", 200, 1000)]
+    assert feed.row_errors == []

@@ -18,7 +18,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from feedsync.domain.feed import Record
 from feedsync.errors import FeedFormatError
-from feedsync.formats import xlsx
+from feedsync.formats import open_feed, xlsx
 from feedsync.formats.xlsx_stream import Unsupported
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -496,7 +496,7 @@ def _sheet(rows: int = 2) -> str:
     ("part", "doctype"),
     [
         ("xl/sharedStrings.xml", '<!DOCTYPE sst [<!ENTITY boom "BOOM">]>'),
-        ("xl/worksheets/sheet1.xml", "<!DOCTYPE worksheet>"),
+        ("xl/worksheets/sheet1.xml", "<!DOCTYPE worksheet [<!ELEMENT worksheet ANY>]>"),
         ("xl/workbook.xml", '<!DOCTYPE workbook [<!ENTITY a "aa"><!ENTITY b "&a;&a;">]>'),
         ("xl/worksheets/sheet1.xml", '<!DOCTYPE w SYSTEM "file:///etc/passwd">'),
     ],
@@ -514,6 +514,19 @@ def test_a_doctype_in_any_part_is_refused_naming_the_file(
     # When read, Then it is refused with the file and the part named
     with pytest.raises(FeedFormatError, match=rf"evil\.xlsx: {part}.*DOCTYPE"):
         read(path)
+
+
+def test_a_bare_doctype_reads_as_openpyxl_reads_it(tmp_path: Path) -> None:
+    # Given a sheet with a bare DOCTYPE (no declarations, no external DTD), as some
+    # writers emit
+    path = by_hand(
+        tmp_path / "bare.xlsx",
+        {"S": _sheet(3)},
+        prolog={"xl/worksheets/sheet1.xml": "<!DOCTYPE worksheet>"},
+    )
+    # When read, Then the stream reads it, with the cells openpyxl gives
+    _, records, info = same_as_openpyxl(path)
+    assert records == [(2, ["A"]), (3, ["A"])] and info["reader"] == "stream"
 
 
 @pytest.mark.filterwarnings("ignore:File contains an invalid specification")
@@ -565,6 +578,12 @@ def test_something_unexpected_mid_sheet_hands_over_to_openpyxl_at_that_row(
     assert info["reader"] == "stream+openpyxl"
     assert (header, records) == read_openpyxl(path)[:2]
     assert records[2] == (4, ["3", "x3", ""])
+    # And what the run records, once the feed is read, says so too
+    feed, run_info = open_feed(str(path), path.name, {}, {"sku": "0"}, work_dir=str(tmp_path))
+    assert run_info["reader"] == "stream"  # nothing read yet
+    with feed:
+        list(feed)
+    assert run_info["reader"] == "stream+openpyxl"
 
 
 def test_a_chart_sheet_is_refused_by_name_and_skipped_by_position(tmp_path: Path) -> None:

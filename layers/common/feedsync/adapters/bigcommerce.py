@@ -523,8 +523,10 @@ class BigCommerceConnector:
 
         ``GET /catalog/products/{id}`` answers 404 for a product that does not exist (the
         products spec); with ``include=variants`` its ``variants`` list every variant of
-        it, as the catalog read relies on. Anything else (an error, an unreadable answer)
-        is not taken as gone.
+        it, as the catalog read relies on. A 404 counts only once the store's product
+        list still answers (a closed store, or a platform incident, answers 404 to
+        everything: that must not empty the index). Anything else (an error, an
+        unreadable answer) is not taken as gone: the item is an ordinary failure.
         """
         if product_id is None:
             return None
@@ -532,10 +534,13 @@ class BigCommerceConnector:
         params = {"include": "variants"} if variant_id is not None else None
         try:
             response = self._request("GET", path, params=params, passthrough=(404,))
-        except StoreRequestError:
+            if response.status_code == 404:
+                probe = self._request(
+                    "GET", "/catalog/products", params={"limit": 1}, passthrough=(404,)
+                )
+                return "product" if probe.status_code == 200 else None
+        except (StoreRequestError, StoreUnavailable):
             return None
-        if response.status_code == 404:
-            return "product"
         if variant_id is None:
             return None
         data = _body(response).get("data")

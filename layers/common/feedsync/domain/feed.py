@@ -28,7 +28,12 @@ from feedsync.domain.fields import (
     ROW_POS,
     Row,
 )
-from feedsync.domain.money import parse_money, parse_stock, with_decimal_comma
+from feedsync.domain.money import (
+    parse_money,
+    parse_stock,
+    to_decimal_comma,
+    with_decimal_comma,
+)
 from feedsync.domain.rules import CompiledRules, normalize_barcode, normalize_sku
 from feedsync.errors import FeedFormatError, MissingColumnsError, NoDataRowsError
 
@@ -67,6 +72,10 @@ def _memo(parse: Callable[[str], int]) -> tuple[Callable[[str], int | None], Cal
 _CACHE_MAX: Final = 50_000
 # How many leading records a header-less feed looks at to learn the column count.
 _WIDTH_PEEK: Final = 100
+
+
+# Kinds whose constants are amounts (re-spelled for a decimal-comma file).
+_NUMBERS: Final = ("money", "int")
 
 
 def _kind(field: str) -> str:
@@ -344,12 +353,18 @@ class RecordFeed:
 
         They ride at the end of every record (after the "" sentinel for unmapped fields),
         so the hot loop reads them like cells, with the same parsing and validation.
+        Constants are the profile's own text, always written with a decimal dot; in a
+        decimal-comma file their amounts are re-spelled to read as the cells do.
         """
         clash = sorted(set(constants) & set(self._columns_of))
         if clash:
             raise FeedFormatError(f"{self.file_name}: {clash} are both mapped and constant")
         check_mapping_fields(constants, self.file_name)
-        self._tail = [*constants.values(), ""]
+        self._constants = dict(constants)
+        self._tail = [
+            to_decimal_comma(value) if self._decimal_comma and _kind(f) in _NUMBERS else value
+            for f, value in constants.items()
+        ] + [""]
         const_idx = {f: i - len(self._tail) for i, f in enumerate(constants)}
         # (field, row position, column index, column name, kind) for mapped fields.
         self._mapped: list[tuple[str, int, int, str, str]] = []
@@ -418,7 +433,7 @@ class RecordFeed:
         self._rules = rules
         self._parse_stock = rules.stock if rules and rules.stock else parse_stock
         if self._decimal_comma:
-            self._parse_stock = with_decimal_comma(self._parse_stock)
+            self._parse_stock = with_decimal_comma(self._parse_stock, words=True)
 
     def use_decimal_comma(self) -> None:
         """Read amounts as "1.234,50" (set before ``use_rules`` and iterating): the
@@ -427,7 +442,8 @@ class RecordFeed:
             return
         self._decimal_comma = True
         self._parse_money = with_decimal_comma(parse_money)
-        self._parse_stock = with_decimal_comma(self._parse_stock)
+        self._parse_stock = with_decimal_comma(self._parse_stock, words=True)
+        self.use_constants(self._constants)
 
     def __iter__(self) -> Iterator[Row]:
         rows = self._rows()

@@ -86,15 +86,24 @@ _COMMA_WORDING: Final = (
 )
 
 
-def with_decimal_comma(parse: Callable[[str], int]) -> Callable[[str], int]:
+def to_decimal_comma(text: str) -> str:
+    """A dot-decimal amount spelled as a decimal-comma file writes it: "1,234.50" -> "1.234,50"."""
+    return text.translate(_SWAP_SEPARATORS)
+
+
+def with_decimal_comma(parse: Callable[[str], int], *, words: bool = False) -> Callable[[str], int]:
     """``parse`` for files written with a decimal comma ("12,50", "1.234,50").
 
     The cell's dots and commas trade places, so every rule of ``parse`` holds with the
     roles swapped (a dot separates thousands, "12.50" is refused rather than guessed),
-    and its messages are re-worded to the file's own spelling.
+    and its messages are re-worded to the file's own spelling. ``words``: ``parse``
+    also reads words (stock rules' "n.v.", "ca. 5"); a cell with a letter in it is
+    handed over as written.
     """
 
     def parse_comma(text: str) -> int:
+        if words and any(c.isalpha() for c in text):
+            return parse(text)
         try:
             return parse(text.translate(_SWAP_SEPARATORS))
         except ValueError as exc:

@@ -98,8 +98,9 @@ def open_feed(
         if decimal_comma:
             if info["type"] not in _DECIMAL_COMMA_TYPES:
                 raise FeedFormatError(
-                    f"{file_name}: a decimal comma can only be set for CSV and XML files; "
-                    f"this {info['type']} file holds numbers, which need no separator"
+                    f"{file_name}: a decimal comma can only be set for CSV and XML files, "
+                    f"whose cells are all text; a {info['type']} file can hold real numbers "
+                    "too, which a decimal comma would misread"
                 )
             feed.use_decimal_comma()
         info["decimal_separator"] = "," if decimal_comma else "."
@@ -196,6 +197,8 @@ def _open(
             cur_path, file_name, sheet=fmt.get("sheet"), header_row=header_row, stack=stack
         )
         info.update(sheet=table.info["sheet"], reader=table.info["reader"])
+        # The reader may fall back to openpyxl part-way through the sheet: say so once read.
+        stack.callback(lambda: info.update(reader=table.info["reader"]))
         return _feed(table, mapping, file_name, header_row), info
 
     if kind == "xml":

@@ -79,16 +79,22 @@ def _local(name: str) -> str:
 
 
 def _parser(file_name: str, part: str) -> Any:
-    """An expat parser that refuses a DOCTYPE (so no entity can ever be declared)."""
+    """An expat parser that refuses a DOCTYPE with declarations or an external DTD (so no
+    entity can ever be declared or fetched); a bare ``<!DOCTYPE worksheet>``, which some
+    writers emit and openpyxl reads, is let through."""
     parser = expat.ParserCreate(namespace_separator=" ")
 
     def refuse(*_: object) -> None:
         raise FeedFormatError(
-            f"{file_name}: {part} inside the workbook declares a DOCTYPE or entities; "
-            "refused (an .xlsx never has one)"
+            f"{file_name}: {part} inside the workbook declares a DOCTYPE with entities or "
+            "an external DTD; refused (an .xlsx never needs one)"
         )
 
-    parser.StartDoctypeDeclHandler = refuse
+    def doctype(_name: str, system_id: str | None, public_id: str | None, subset: int) -> None:
+        if system_id or public_id or subset:
+            refuse()
+
+    parser.StartDoctypeDeclHandler = doctype
     parser.EntityDeclHandler = refuse
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.buffer_text = True
