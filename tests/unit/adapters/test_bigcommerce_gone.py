@@ -111,7 +111,7 @@ def test_a_product_deleted_in_the_store_is_gone_for_its_variants_and_its_fields(
         for p in products
     ]  # fmt: skip
     sandbox.reset_log()
-    product_results = connector.apply("products", renames, batch_key="p")
+    product_results = _connector(sandbox, store).apply("products", renames, batch_key="p")
     # Then the tee is gone, the others renamed, at one look-up (without variants),
     assert [(r.ok, r.gone) for r in product_results] == [
         (False, "product"),
@@ -218,3 +218,22 @@ def test_a_store_answering_404_to_everything_has_no_item_gone(
     # Then every item failed, and none is taken for deleted: the index must keep them
     assert [r.ok for r in results] == [False, False, False]
     assert [r.gone for r in results] == [None, None, None]
+
+
+def test_a_mass_deletion_proves_the_store_alive_once(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given the catalog as it was read, and then the merchant deletes the mug and the cap
+    store_hash, _ = store
+    products = _seed(sandbox, store_hash)
+    items = _items(products, price=[1000, 900])
+    for product in products[1:]:
+        sandbox.delete_product(store_hash, product["id"])
+    sandbox.reset_log()
+    # When the five variants are written
+    results = _connector(sandbox, store).apply("variants", items, batch_key="v")
+    # Then both are gone, at one look-up each and a single read of the product list
+    assert [r.gone for r in results] == [None, None, None, "product", "product"]
+    gets = [t for m, t, _ in sandbox.requests_log if m == "GET"]
+    assert sandbox.request_counts[LOOKUP] == 2
+    assert [t for t in gets if t.endswith("/catalog/products?limit=1")] == [gets[1]]

@@ -61,7 +61,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 import requests
@@ -106,6 +106,9 @@ class _Write:
         # Statuses that mean "not now" for this operation: retried with backoff.
         self.retry = retry
 
+
+# How long a 200 from the store's product list vouches for the store (see _gone).
+_ALIVE_FOR_S: Final = 60.0
 
 _WRITES = {
     "variants": _Write("/catalog/variants", split=(413, 422)),
@@ -176,6 +179,9 @@ class BigCommerceConnector:
         self.max_retries = max_retries
         self._random = random.Random()
         self._wait_before_next_s = 0.0
+        # When the store last proved it answers (see _gone): a mass deletion then costs
+        # one look-up per product, not two.
+        self._alive_at: float | None = None
 
     @property
     def default_location(self) -> str | None:
@@ -535,10 +541,7 @@ class BigCommerceConnector:
         try:
             response = self._request("GET", path, params=params, passthrough=(404,))
             if response.status_code == 404:
-                probe = self._request(
-                    "GET", "/catalog/products", params={"limit": 1}, passthrough=(404,)
-                )
-                return "product" if probe.status_code == 200 else None
+                return "product" if self._store_answers() else None
         except (StoreRequestError, StoreUnavailable):
             return None
         if variant_id is None:
@@ -549,6 +552,17 @@ class BigCommerceConnector:
             return None
         ids = {v.get("id") for v in variants if isinstance(v, dict)}
         return None if variant_id in ids else "variant"
+
+    def _store_answers(self) -> bool:
+        """Does the store's product list answer 200? Asked at most once a minute."""
+        now = time.monotonic()
+        if self._alive_at is not None and now - self._alive_at < _ALIVE_FOR_S:
+            return True
+        probe = self._request("GET", "/catalog/products", params={"limit": 1}, passthrough=(404,))
+        if probe.status_code != 200:
+            return False
+        self._alive_at = now
+        return True
 
     def _put(
         self, op: str, indexes: list[int], payloads: list[JSON], batch_key: str
