@@ -14,6 +14,8 @@ import pytest
 from integration_harness import Harness, StatusSpy
 
 from feedsync.local.environment import LocalEnvironment
+from feedsync.local.shopify_double import ShopifyDouble
+from feedsync.local.woo_double import WooCommerceDouble
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +59,17 @@ def h(_environment: tuple[LocalEnvironment, Path], _spy: StatusSpy) -> Iterator[
         yield harness
     finally:
         env.stack.faults.clear()
+
+
+@pytest.fixture
+def shopify() -> Iterator[ShopifyDouble]:
+    """A Shopify store double on loopback (a test module may override it, e.g. its weight unit)."""
+    with ShopifyDouble() as double:
+        yield double
+
+
+@pytest.fixture
+def woo() -> Iterator[WooCommerceDouble]:
+    """A WooCommerce store double on loopback."""
+    with WooCommerceDouble() as double:
+        yield double

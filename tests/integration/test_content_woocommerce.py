@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
 from integration_harness import Harness
 
@@ -30,12 +28,6 @@ CONTENT = {
     "weight": "Weight",
     "image_url": "Image",
 }
-
-
-@pytest.fixture
-def woo() -> Iterator[WooCommerceDouble]:
-    with WooCommerceDouble() as double:
-        yield double
 
 
 def _store(h: Harness, tenant: str, woo: WooCommerceDouble) -> Store:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -53,18 +53,6 @@ class Shop:
     delete_product: Callable[[str], None]
     writes: Callable[[], int]  # write requests the store has received so far
     price: Callable[[str], int]  # a variant's price in the store, in cents
-
-
-@pytest.fixture
-def shopify() -> Iterator[ShopifyDouble]:
-    with ShopifyDouble() as double:
-        yield double
-
-
-@pytest.fixture
-def woo() -> Iterator[WooCommerceDouble]:
-    with WooCommerceDouble() as double:
-        yield double
 
 
 def _bigcommerce(h: Harness) -> Shop:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,18 +13,6 @@ from feedsync.core import keys
 from feedsync.local.shopify_double import ShopifyDouble
 from feedsync.local.woo_double import WooCommerceDouble
 from feedsync.models import Store
-
-
-@pytest.fixture
-def shopify() -> Iterator[ShopifyDouble]:
-    with ShopifyDouble() as double:
-        yield double
-
-
-@pytest.fixture
-def woo() -> Iterator[WooCommerceDouble]:
-    with WooCommerceDouble() as double:
-        yield double
 
 
 def _store(h: Harness, tenant: str, platform: str, url: str, creds: dict[str, str]) -> Store:

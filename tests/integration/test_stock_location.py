@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from integration_harness import Harness
 
 from feedsync.core.catalog_store import load_catalog
 from feedsync.domain.fields import VARIANT_POS
 from feedsync.local.shopify_double import ShopifyDouble
 from feedsync.models import Store
-
-
-@pytest.fixture
-def shopify() -> Iterator[ShopifyDouble]:
-    with ShopifyDouble() as double:
-        yield double
 
 
 def _store(h: Harness, tenant: str, shopify: ShopifyDouble) -> Store:

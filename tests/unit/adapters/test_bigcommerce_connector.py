@@ -6,7 +6,6 @@ import math
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,17 +19,6 @@ from feedsync.domain.content import description_digest, index_value
 from feedsync.domain.fields import CONTENT_FIELDS, MODIFIED, REF, VARIANT_ID, VARIANT_POS
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 from feedsync.local.sandbox import SandboxStore
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxStore]:
-    with SandboxStore() as store:
-        yield store
-
-
-@pytest.fixture
-def store(sandbox: SandboxStore) -> tuple[str, str]:
-    return sandbox.create_store()
 
 
 def _connector(

@@ -3,27 +3,14 @@ gone (one look-up per item refused for good), against a real SandboxStore on loo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fake_sleep import FakeSleep
 
 from feedsync.adapters.bigcommerce import BigCommerceConnector
 from feedsync.local.sandbox import SandboxStore
 
 LOOKUP = ("GET", "/catalog/products/{id}")
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxStore]:
-    with SandboxStore() as store:
-        yield store
-
-
-@pytest.fixture
-def store(sandbox: SandboxStore) -> tuple[str, str]:
-    return sandbox.create_store()
 
 
 def _connector(sandbox: SandboxStore, store: tuple[str, str], **kw: Any) -> BigCommerceConnector:

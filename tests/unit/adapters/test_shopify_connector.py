@@ -10,6 +10,7 @@ from typing import Any, cast
 import pytest
 import requests
 from fake_sleep import FakeSleep
+from shopify_items import variant_items
 
 from feedsync.adapters import shopify
 from feedsync.adapters.shopify import ShopifyConnector, from_cents, to_cents
@@ -41,20 +42,6 @@ def _product(title: str, n: int, *, price: str = "10.00", **extra: Any) -> dict[
             {"sku": f"{title}-{i}", "price": price, "available": 5, **extra} for i in range(n)
         ],
     }
-
-
-def _items(product: dict[str, Any], **changes: list[int | None]) -> list[dict[str, Any]]:
-    return [
-        {
-            "row": i + 1,
-            "key": v["sku"],
-            "product_id": product["id"],
-            "variant_id": v["id"],
-            "ref": str(v["inventory_item_id"]),
-            "changes": dict(changes),
-        }
-        for i, v in enumerate(product["variants"])
-    ]
 
 
 def _graphql_log(double: ShopifyDouble) -> list[dict[str, Any]]:
@@ -210,7 +197,9 @@ def test_variant_bulk_update_applies_valid_variants_and_reports_bad_ones(
     [product] = double.seed([_product("Hat", 4)])
     vids = [v["id"] for v in product["variants"]]
     double.reject_variant(vids[2], "Variant is locked by a subscription", code="INVALID_INPUT")
-    items = _items(product, price=[1000, 1250], retail_price=[None, 1999], cost_price=[None, 300])
+    items = variant_items(
+        product, price=[1000, 1250], retail_price=[None, 1999], cost_price=[None, 300]
+    )
     items[1]["changes"] = {"price": [1000, -100]}  # a negative price
     # When the batch is applied
     results = _connector(double).apply("variants_bulk", items, batch_key="run1-0")
@@ -230,20 +219,20 @@ def test_variant_bulk_update_applies_valid_variants_and_reports_bad_ones(
 def test_clearing_a_price_fails_that_item_without_a_request(double: ShopifyDouble) -> None:
     [product] = double.seed([_product("Cap", 1, compare_at_price="20.00")])
     results = _connector(double).apply(
-        "variants_bulk", _items(product, price=[1000, None]), batch_key="b"
+        "variants_bulk", variant_items(product, price=[1000, None]), batch_key="b"
     )
     assert results == [(False, "Shopify requires a price: it cannot be emptied")]
     assert _graphql_log(double) == []
     # while clearing the compare-at price is a real write
     _connector(double).apply(
-        "variants_bulk", _items(product, retail_price=[2000, None]), batch_key="c"
+        "variants_bulk", variant_items(product, retail_price=[2000, None]), batch_key="c"
     )
     assert double.variant(product["variants"][0]["id"])["compare_at_price"] is None
 
 
 def test_variant_bulk_refuses_items_of_two_products(double: ShopifyDouble) -> None:
     a, b = double.seed([_product("A", 1), _product("B", 1)])
-    items = _items(a, price=[1, 2]) + _items(b, price=[1, 2])
+    items = variant_items(a, price=[1, 2]) + variant_items(b, price=[1, 2])
     with pytest.raises(ValueError, match="one product"):
         _connector(double).apply("variants_bulk", items, batch_key="x")
 
@@ -254,7 +243,7 @@ def test_inventory_set_compares_with_the_stock_read_and_keeps_a_sale(double: Sho
     [product] = double.seed([_product("Sock", 3)])
     refs = [v["inventory_item_id"] for v in product["variants"]]
     double.set_available(refs[1], 3)
-    items = _items(product, stock=[5, 9])
+    items = variant_items(product, stock=[5, 9])
     # When stock 9 is set for all three
     connector = _connector(double)
     results = connector.apply("inventory_set", items, batch_key="run1-stock-0")
@@ -276,7 +265,7 @@ def test_inventory_set_compares_with_the_stock_read_and_keeps_a_sale(double: Sho
         f"gid://shopify/Location/{double.primary_location_id}"
     }
     # And the primary location was looked up once, even over two batches
-    connector.apply("inventory_set", _items(product, stock=[9, 10])[:1], batch_key="again")
+    connector.apply("inventory_set", variant_items(product, stock=[9, 10])[:1], batch_key="again")
     assert double.stats()["by_field"]["location"] == 1
 
 
@@ -286,7 +275,7 @@ def test_inventory_set_at_a_given_location_and_without_a_known_old_value(
     # Given a second location and variants whose stock there was never read
     warehouse = double.add_location("Warehouse")
     [product] = double.seed([_product("Bag", 2)])
-    items = _items(product, stock=[None, 4])
+    items = variant_items(product, stock=[None, 4])
     # When stock is set at that location (numeric id, as the profile holds it)
     results = _connector(double).apply(
         "inventory_set", items, batch_key="k", location=str(warehouse)
@@ -304,7 +293,7 @@ def test_inventory_set_at_a_given_location_and_without_a_known_old_value(
 
 def test_inventory_set_reports_an_item_without_an_inventory_item(double: ShopifyDouble) -> None:
     [product] = double.seed([_product("Pen", 2)])
-    items = _items(product, stock=[5, 6])
+    items = variant_items(product, stock=[5, 6])
     items[0]["ref"] = None
     results = _connector(double).apply("inventory_set", items, batch_key="k")
     assert results[0][0] is False and "inventory item is unknown" in results[0][1]
@@ -320,7 +309,7 @@ def test_inventory_set_whose_answer_was_lost_is_not_reported_as_a_conflict(
     connector._location_gid(None)
     double.fail_next("reset_after")
     # When the connector retries it
-    results = connector.apply("inventory_set", _items(product, stock=[5, 8]), batch_key="k")
+    results = connector.apply("inventory_set", variant_items(product, stock=[5, 8]), batch_key="k")
     # Then the retry's stale compare is recognised as our own write: both items are done
     assert results == [(True, ""), (True, "")]
     assert [double.available(v["inventory_item_id"]) for v in product["variants"]] == [8, 8]
@@ -353,7 +342,7 @@ def test_an_injected_throttle_is_retried(double: ShopifyDouble) -> None:
     [product] = double.seed([_product("T", 1)])
     double.fail_next("throttled", 2)
     results = _connector(double).apply(
-        "variants_bulk", _items(product, price=[1, 2]), batch_key="x"
+        "variants_bulk", variant_items(product, price=[1, 2]), batch_key="x"
     )
     assert results == [(True, "")]
     assert [e.get("code") for e in _graphql_log(double)] == ["THROTTLED", "THROTTLED", None]
@@ -423,7 +412,9 @@ def test_bulk_operation_end_to_end(double: ShopifyDouble) -> None:
     items = [
         it
         for p in products
-        for it in _items(p, price=[1000, 1111], retail_price=[None, 2222], cost_price=[None, 333])
+        for it in variant_items(
+            p, price=[1000, 1111], retail_price=[None, 2222], cost_price=[None, 333]
+        )
     ]
     rejected = products[4]["variants"][1]["id"]
     double.reject_variant(rejected, "Variant is archived")
@@ -470,7 +461,7 @@ def test_a_long_bulk_operation_is_polled_at_its_estimated_end(double: ShopifyDou
     # Given 400 products and a shop that takes about 5 ms per bulk line (2 s or more in all)
     products = double.seed(_product(f"L{i}", 1) for i in range(400))
     double.bulk_line_delay_s = 0.005
-    items = [it for p in products for it in _items(p, price=[1000, 900])]
+    items = [it for p in products for it in variant_items(p, price=[1000, 900])]
     connector = ShopifyConnector(
         double.shop_url, double.access_token, sleep=FakeSleep(real=True), bulk_poll_s=10.0
     )
@@ -603,7 +594,7 @@ def test_a_slow_bulk_job_is_polled_at_most_every_three_poll_intervals() -> None:
 def test_bulk_operation_splits_a_product_over_lines_of_250(double: ShopifyDouble) -> None:
     [product] = double.seed([_product("Big", 260)])
     results = _connector(double, FakeSleep(real=True)).apply(
-        "variants_bulk_operation", _items(product, price=[1000, 900]), batch_key="b"
+        "variants_bulk_operation", variant_items(product, price=[1000, 900]), batch_key="b"
     )
     assert all(ok for ok, _ in results)
     sizes = [len(d["variables"]["variants"]) for d in double.documents() if d["bulk"]]
@@ -613,7 +604,7 @@ def test_bulk_operation_splits_a_product_over_lines_of_250(double: ShopifyDouble
 def test_a_failed_bulk_operation_raises_store_unavailable(double: ShopifyDouble) -> None:
     products = double.seed(_product(f"F{i}", 1) for i in range(3))
     double.fail_next_bulk("INTERNAL_SERVER_ERROR", after_lines=1)
-    items = [it for p in products for it in _items(p, price=[1000, 900])]
+    items = [it for p in products for it in variant_items(p, price=[1000, 900])]
     with pytest.raises(StoreUnavailable, match="FAILED"):
         _connector(double, FakeSleep(real=True)).apply(
             "variants_bulk_operation", items, batch_key="f"
@@ -631,7 +622,7 @@ def test_bulk_operation_waits_for_one_already_running(double: ShopifyDouble) -> 
     other._run_bulk_mutation(shopify.VARIANTS_BULK_UPDATE, path, "other")
     # When ours is started
     results = _connector(double, FakeSleep(real=True)).apply(
-        "variants_bulk_operation", _items(second, price=[1000, 1500]), batch_key="mine"
+        "variants_bulk_operation", variant_items(second, price=[1000, 1500]), batch_key="mine"
     )
     # Then it waited for the running one and then ran
     assert results == [(True, "")]
@@ -682,7 +673,7 @@ def test_incremental_reads_also_read_the_location(double: ShopifyDouble) -> None
 def test_writing_stock_where_the_item_is_not_stocked_is_reported(double: ShopifyDouble) -> None:
     # Given a variant not stocked at the warehouse (read: stock None)
     warehouse, product = _two_location_shop(double)
-    items = _items(product, stock=[None, 3])[2:]
+    items = variant_items(product, stock=[None, 3])[2:]
     # When stock is set there, Then Shopify's refusal is the item's result
     results = _connector(double).apply(
         "inventory_set", items, batch_key="k", location=str(warehouse)

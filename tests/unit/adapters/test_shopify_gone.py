@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fake_sleep import FakeSleep
+from shopify_items import variant_items
 
 from feedsync.adapters.shopify import ShopifyConnector
 from feedsync.local.shopify_double import ShopifyDouble
@@ -35,20 +36,6 @@ def _product(title: str, n: int) -> dict[str, Any]:
     }
 
 
-def _items(product: dict[str, Any], **changes: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "row": i + 1,
-            "key": v["sku"],
-            "product_id": product["id"],
-            "variant_id": v["id"],
-            "ref": str(v["inventory_item_id"]),
-            "changes": dict(changes),
-        }
-        for i, v in enumerate(product["variants"])
-    ]
-
-
 def _product_item(product: dict[str, Any], title: str) -> dict[str, Any]:
     return {
         "row": 1,
@@ -70,7 +57,7 @@ def test_a_deleted_variant_is_gone_by_its_code_and_its_siblings_are_written(
     # Given a product of three variants; the merchant deletes the second, and the shop
     # refuses the third with a message that reads like a deletion (another code)
     [tee] = double.seed([_product("Tee", 3)])
-    items = _items(tee, price=[1000, 1200])
+    items = variant_items(tee, price=[1000, 1200])
     double.delete_variant(items[1]["variant_id"])
     double.reject_variant(items[2]["variant_id"], "Product variant does not exist in PIM")
     # When the product's variants are updated
@@ -89,7 +76,7 @@ def test_every_variant_of_a_deleted_product_is_gone_with_its_product(
     [tee] = double.seed([_product("Tee", 2)])
     double.delete_product(tee["id"])
     # When its variants are updated
-    items = _items(tee, price=[1000, 1200])
+    items = variant_items(tee, price=[1000, 1200])
     results = _connector(double).apply("variants_bulk", items, batch_key="b")
     # Then both are gone with their product (PRODUCT_DOES_NOT_EXIST)
     assert [(r.ok, r.gone) for r in results] == [(False, "product"), (False, "product")]
@@ -98,7 +85,7 @@ def test_every_variant_of_a_deleted_product_is_gone_with_its_product(
 def test_stock_of_a_deleted_variant_is_gone_and_the_rest_is_set(double: ShopifyDouble) -> None:
     # Given three variants whose stock we read as 5; the merchant deletes the middle one
     [tee] = double.seed([_product("Tee", 3)])
-    items = _items(tee, stock=[5, 8])
+    items = variant_items(tee, stock=[5, 8])
     double.delete_variant(items[1]["variant_id"])
     # When their stock is set (the mutation is all-or-nothing: the rest is sent again)
     results = _connector(double).apply("inventory_set", items, batch_key="s")
@@ -141,12 +128,14 @@ def test_the_bulk_paths_report_deleted_variants_and_products_from_their_result_l
     # Given two products of two variants: one deleted whole, the other losing a variant
     gone, kept = double.seed([_product("Gone", 2), _product("Kept", 2)])
     double.delete_product(gone["id"])
-    kept_items = _items(kept, price=[1000, 1500])
+    kept_items = variant_items(kept, price=[1000, 1500])
     double.delete_variant(kept_items[0]["variant_id"])
     connector = _connector(double)
     # When their prices go through a bulk mutation (one JSONL line per product)
     results = connector.apply(
-        "variants_bulk_operation", _items(gone, price=[1000, 1500]) + kept_items, batch_key="bv"
+        "variants_bulk_operation",
+        variant_items(gone, price=[1000, 1500]) + kept_items,
+        batch_key="bv",
     )
     # Then each line's userErrors say what is gone
     assert [(r.ok, r.gone) for r in results] == [

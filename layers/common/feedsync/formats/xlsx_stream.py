@@ -417,7 +417,6 @@ def _sheet_batches(book: Book, path: str) -> Generator[list[list[str]], None, No
 
     out: list[list[str] | int] = []  # rows, or a count of empty rows for a long gap
     gaps = False
-    empty: list[str] = []  # what an empty row is (no cells)
     data_open = data_done = False
     depth = 0
     counter = 1  # the next row number to hand out
@@ -564,7 +563,7 @@ def _sheet_batches(book: Book, path: str) -> Generator[list[list[str]], None, No
                     gaps = True
                     counter = row_idx
                 while counter < row_idx:
-                    out.append(empty.copy())
+                    out.append([])
                     counter += 1
             elif name == _DIMENSION and not data_done:
                 raise Unsupported("<dimension> not under <worksheet>")
@@ -718,7 +717,7 @@ def _sheet_batches(book: Book, path: str) -> Generator[list[list[str]], None, No
                 batch, out = out, []
                 if gaps:
                     gaps = False
-                    yield from _expand(batch, empty)
+                    yield from _expand(batch)
                 else:
                     yield cast(list[list[str]], batch)
             if failure is not None:
@@ -727,13 +726,13 @@ def _sheet_batches(book: Book, path: str) -> Generator[list[list[str]], None, No
                 break
 
 
-def _expand(batch: list[list[str] | int], empty: list[str]) -> Iterator[list[list[str]]]:
+def _expand(batch: list[list[str] | int]) -> Iterator[list[list[str]]]:
     """A batch with counts of empty rows, as batches of at most _GAP_ROWS rows."""
     rows: list[list[str]] = []
     for item in batch:
         if isinstance(item, int):
             for _ in range(item):
-                rows.append(empty.copy())
+                rows.append([])
                 if len(rows) >= _GAP_ROWS:
                     yield rows
                     rows = []

@@ -1,0 +1,20 @@
+"""Adapter fixtures: a BigCommerce-compatible sandbox store on loopback, one per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from feedsync.local.sandbox import SandboxStore
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxStore]:
+    with SandboxStore() as store:
+        yield store
+
+
+@pytest.fixture
+def store(sandbox: SandboxStore) -> tuple[str, str]:
+    return sandbox.create_store()
