@@ -34,16 +34,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "common"))
 
-from feedsync.adapters.bigcommerce import BigCommerceConnector  # noqa: E402
 from feedsync.adapters.rate_budget import LocalRateBudget  # noqa: E402
-from feedsync.adapters.shopify import ShopifyConnector  # noqa: E402
-from feedsync.adapters.woocommerce import WooCommerceConnector  # noqa: E402
-from feedsync.domain.capabilities import Capabilities, shopify  # noqa: E402
+from feedsync.domain.capabilities import Capabilities  # noqa: E402
 from feedsync.domain.plan import Shard, build_plan  # noqa: E402
 from feedsync.domain.reconcile import Outcome  # noqa: E402
-from feedsync.local.sandbox import SandboxStore  # noqa: E402
-from feedsync.local.shopify_double import ShopifyDouble  # noqa: E402
-from feedsync.local.woo_double import WooCommerceDouble  # noqa: E402
+from feedsync.platforms.bigcommerce.connector import BigCommerceConnector  # noqa: E402
+from feedsync.platforms.shopify.connector import ShopifyConnector  # noqa: E402
+from feedsync.platforms.shopify.spec import capabilities as shopify  # noqa: E402
+from feedsync.platforms.woocommerce.connector import WooCommerceConnector  # noqa: E402
+from feedsync_local.bigcommerce_double import SandboxStore  # noqa: E402
+from feedsync_local.shopify_double import ShopifyDouble  # noqa: E402
+from feedsync_local.woo_double import WooCommerceDouble  # noqa: E402
 
 BULK_HANDSHAKE = 3
 Target = tuple[int, int, int | None, int | None]  # product id, variant id, ref, stock

@@ -24,13 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "common"))
 
-from feedsync.domain.capabilities import bigcommerce  # noqa: E402
 from feedsync.domain.catalog import CatalogIndex  # noqa: E402
 from feedsync.domain.content import description_digest  # noqa: E402
 from feedsync.domain.feed import CsvFeed  # noqa: E402
 from feedsync.domain.fields import Variant  # noqa: E402
 from feedsync.domain.plan import build_plan  # noqa: E402
 from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile  # noqa: E402
+from feedsync.platforms.bigcommerce.spec import capabilities as bigcommerce  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED = 20240601

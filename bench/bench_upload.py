@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "common"))
 
 from feedsync.core import api  # noqa: E402
-from feedsync.local.environment import LocalEnvironment  # noqa: E402
 from feedsync.models import CreateStore, Plan, ProfileSettings, TenantSettings  # noqa: E402
+from feedsync_local.environment import LocalEnvironment  # noqa: E402
 
 STORE_VARIANTS = 20_000
 

@@ -37,8 +37,8 @@ import yaml
 from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-from feedsync.adapters.bigcommerce import BigCommerceConnector
-from feedsync.local.sandbox import SandboxStore
+from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
+from feedsync_local.bigcommerce_double import SandboxStore
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS_DIR = Path(os.environ.get("FEEDSYNC_SPECS_DIR", REPO.parent / "shared" / "specs"))

@@ -36,9 +36,9 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from feedsync.adapters import shopify
-from feedsync.adapters.shopify import ShopifyConnector
-from feedsync.local.shopify_double import ShopifyDouble, load_schema
+from feedsync.platforms.shopify import connector as shopify
+from feedsync.platforms.shopify.connector import ShopifyConnector
+from feedsync_local.shopify_double import ShopifyDouble, load_schema
 
 DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 GID = re.compile(r"^gid://shopify/[A-Za-z]+/\d+$")

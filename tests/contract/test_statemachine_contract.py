@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from feedsync import errors, models
-from feedsync.local.template import load_template
+from feedsync_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 ASL_PATH = ROOT / "statemachine" / "sync.asl.json"

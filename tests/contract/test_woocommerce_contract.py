@@ -50,10 +50,10 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from feedsync.adapters.woocommerce import WooCommerceConnector
 from feedsync.domain.content import description_digest
 from feedsync.domain.fields import PRODUCT_ID, VARIANT_ID, VARIANT_POS
-from feedsync.local.woo_double import WooCommerceDouble
+from feedsync.platforms.woocommerce.connector import WooCommerceConnector
+from feedsync_local.woo_double import WooCommerceDouble
 
 PRICE = {"type": "string", "pattern": r"^(\d+\.\d{2})?$"}
 IMAGE_REF = {

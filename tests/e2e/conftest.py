@@ -65,7 +65,7 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     info_file = tmp / "info.json"
     out_path, err_path = tmp / "stdout.txt", tmp / "stderr.txt"
     cmd = [
-        sys.executable, "-m", "feedsync.local.cli", "serve",
+        sys.executable, "-m", "feedsync_local.cli", "serve",
         "--port", str(free_port()),
         "--sandbox-port", str(free_port()),
         "--info-file", str(info_file),

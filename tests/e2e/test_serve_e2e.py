@@ -409,7 +409,7 @@ def test_failing_runs_release_the_lock_and_change_nothing(
 def test_concurrent_starts_take_one_lock(
     api: Api, serve: Served, sandbox: Sandbox, supplier: Supplier, store: StoreInfo
 ) -> None:
-    """Known failure: the local API server (feedsync/local/apiserver.py) listens with the
+    """Known failure: the local API server (feedsync_local/apiserver.py) listens with the
     stdlib default backlog of 5 (``ThreadingHTTPServer.request_queue_size``), so a burst
     of 50 connections overflows the accept queue and some are reset by the kernel."""
     # Given: an idle profile on product 6; its supplier answers slowly ("slow-" file), so

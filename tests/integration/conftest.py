@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from integration_harness import Harness, StatusSpy
 
-from feedsync.local.environment import LocalEnvironment
-from feedsync.local.shopify_double import ShopifyDouble
-from feedsync.local.woo_double import WooCommerceDouble
+from feedsync_local.environment import LocalEnvironment
+from feedsync_local.shopify_double import ShopifyDouble
+from feedsync_local.woo_double import WooCommerceDouble
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ from typing import Any
 
 from feedsync.core import api
 from feedsync.core.deps import Deps
-from feedsync.local.environment import LocalEnvironment
 from feedsync.models import CreateStore, Profile, ProfileSettings, Run, Store
+from feedsync_local.environment import LocalEnvironment
 
 FINAL = {"succeeded", "failed", "previewed", "held", "skipped", "cancelled"}
 PHASES = ["queued", "preparing", "matching", "updating", "succeeded"]

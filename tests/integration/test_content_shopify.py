@@ -14,8 +14,8 @@ from feedsync.core import keys
 from feedsync.core.catalog_store import load_catalog
 from feedsync.domain.content import description_digest
 from feedsync.domain.fields import VARIANT_POS
-from feedsync.local.shopify_double import ShopifyDouble
 from feedsync.models import Store
+from feedsync_local.shopify_double import ShopifyDouble
 
 MAPPING = {
     "sku": "SKU",

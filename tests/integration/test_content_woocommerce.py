@@ -11,8 +11,8 @@ import requests
 from integration_harness import Harness
 
 from feedsync.core import keys
-from feedsync.local.woo_double import WooCommerceDouble
 from feedsync.models import Store
+from feedsync_local.woo_double import WooCommerceDouble
 
 SHOP_IMAGE = "https://shop.example/wp-content/uploads/2024/01/framed.jpg"
 TEE_FEATURED = "https://shop.example/wp-content/uploads/2024/01/tee.jpg"

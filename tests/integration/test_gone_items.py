@@ -27,9 +27,9 @@ from feedsync.core import keys
 from feedsync.core.catalog_store import load_catalog
 from feedsync.domain.fields import VARIANT_ID
 from feedsync.domain.runlog import GONE_MESSAGE
-from feedsync.local.shopify_double import ShopifyDouble
-from feedsync.local.woo_double import WooCommerceDouble
 from feedsync.models import Run, Store
+from feedsync_local.shopify_double import ShopifyDouble
+from feedsync_local.woo_double import WooCommerceDouble
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 PLATFORMS = ("bigcommerce", "shopify", "woocommerce")

@@ -10,9 +10,9 @@ import pytest
 from integration_harness import Harness
 
 from feedsync.core import keys
-from feedsync.local.shopify_double import ShopifyDouble
-from feedsync.local.woo_double import WooCommerceDouble
 from feedsync.models import Store
+from feedsync_local.shopify_double import ShopifyDouble
+from feedsync_local.woo_double import WooCommerceDouble
 
 
 def _store(h: Harness, tenant: str, platform: str, url: str, creds: dict[str, str]) -> Store:

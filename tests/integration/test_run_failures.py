@@ -18,8 +18,8 @@ from typing import Any
 from integration_harness import Harness, Shop, simple_product
 
 from feedsync.errors import FeedsyncError, StoreAuthError
-from feedsync.local.stack import free_port
 from feedsync.models import Run
+from feedsync_local.stack import free_port
 
 STORE = [
     simple_product("Mug A", "MUG-A", "10.00", 5),

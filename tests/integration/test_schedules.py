@@ -14,8 +14,8 @@ from integration_harness import Harness, simple_product
 from feedsync.core import api
 from feedsync.core.start import start_run
 from feedsync.errors import InvalidRequest
-from feedsync.local.scheduler_tick import SchedulerTick, moto_schedules
 from feedsync.models import PatchProfile, Run, RunSummary, StartCommand
+from feedsync_local.scheduler_tick import SchedulerTick, moto_schedules
 
 FEED = "SKU,Price,Qty\nBAG-1,21.00,4\n"
 EVERY_15 = {

@@ -6,8 +6,8 @@ from integration_harness import Harness
 
 from feedsync.core.catalog_store import load_catalog
 from feedsync.domain.fields import VARIANT_POS
-from feedsync.local.shopify_double import ShopifyDouble
 from feedsync.models import Store
+from feedsync_local.shopify_double import ShopifyDouble
 
 
 def _store(h: Harness, tenant: str, shopify: ShopifyDouble) -> Store:

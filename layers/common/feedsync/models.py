@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -26,6 +27,8 @@ from feedsync.domain.fields import CANONICAL_FIELDS, MONEY_FIELDS, WRITABLE_FIEL
 from feedsync.domain.money import parse_money, parse_stock
 from feedsync.domain.rules import validate_rules
 from feedsync.domain.schedule import validate_schedule
+from feedsync.platforms.registry import PLATFORM_NAMES, PLATFORMS
+from feedsync.platforms.registry import platform as platform_spec
 
 RunStatus = Literal[
     "queued", "preparing", "matching", "updating", "succeeded", "failed",
@@ -35,7 +38,19 @@ ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "preparing", "matching", 
 Trigger = Literal["manual", "upload", "schedule", "chain"]
 Mode = Literal["partial", "full"]
 MatchBy = Literal["sku", "barcode", "sku_then_barcode"]
-Platform = Literal["bigcommerce", "shopify", "woocommerce"]
+
+
+def _known_platform(name: str) -> str:
+    platform_spec(name)  # ValueError naming the supported ones
+    return name
+
+
+# A registered store platform (``platforms/registry.py``).
+Platform = Annotated[
+    str,
+    AfterValidator(_known_platform),
+    WithJsonSchema({"type": "string", "enum": list(PLATFORM_NAMES)}),
+]
 ImportMode = Literal["full", "incremental", "by_date"]
 StoreStatus = Literal["setting_up", "ready", "import_failed"]
 
@@ -106,25 +121,20 @@ class Strict(BaseModel):
 
 # --------------------------------------------------------------------- API bodies
 class StoreCredentials(Strict):
-    """Write-only. BigCommerce and Shopify: an access token; WooCommerce: a REST key pair."""
+    """Write-only; which of them a platform takes is its spec's ``credential_fields``."""
 
     access_token: str | None = Field(default=None, min_length=1)
     consumer_key: str | None = Field(default=None, min_length=1)
     consumer_secret: str | None = Field(default=None, min_length=1)
 
 
-_CREDENTIALS_NEEDED: dict[str, tuple[str, ...]] = {
-    "bigcommerce": ("access_token",),
-    "shopify": ("access_token",),
-    "woocommerce": ("consumer_key", "consumer_secret"),
-}
-
-
 class StoreOptions(Strict):
-    # BigCommerce: write stock on the variant (``inventory_level``) or through absolute
-    # inventory adjustments at a location (multi-location stores).
+    """Which platform reads which option is in its spec's ``options``."""
+
+    # Write stock on the variant or through absolute inventory adjustments at a
+    # location (multi-location stores).
     inventory: Literal["variants", "adjustments"] = "variants"
-    # The stock location written when a profile names none (BigCommerce, Shopify).
+    # The stock location written when a profile names none.
     location_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
@@ -132,8 +142,7 @@ class CreateStore(Strict):
     name: str = Field(min_length=1, max_length=200)
     platform: Platform
     api_url: HttpUrl = Field(
-        description="BigCommerce: https://api.bigcommerce.com/stores/<hash>/v3; "
-        "Shopify: https://<shop>.myshopify.com; WooCommerce: the site's https URL"
+        description="; ".join(f"{s.label}: {s.store_url_hint}" for s in PLATFORMS.values())
     )
     credentials: StoreCredentials
     options: StoreOptions = Field(default_factory=StoreOptions)
@@ -141,15 +150,19 @@ class CreateStore(Strict):
     @model_validator(mode="after")
     def _credentials_for_platform(self) -> CreateStore:
         given = {k for k, v in self.credentials.model_dump().items() if v}
-        needed = _CREDENTIALS_NEEDED[self.platform]
+        spec = platform_spec(self.platform)
+        needed = spec.credential_fields
         missing = [k for k in needed if k not in given]
         if missing:
             raise ValueError(f"{self.platform} needs credentials {', '.join(needed)}")
         extra = sorted(given - set(needed))
         if extra:
             raise ValueError(f"{self.platform} takes no credentials {', '.join(extra)}")
-        if self.platform != "bigcommerce" and self.options.inventory != "variants":
-            raise ValueError("options.inventory is a BigCommerce setting")
+        # A location is the platform's to judge (check_location says what it expects).
+        for option in sorted(self.options.model_fields_set - spec.options - {"location_id"}):
+            if getattr(self.options, option) != StoreOptions.model_fields[option].default:
+                takers = [s.label for s in PLATFORMS.values() if option in s.options]
+                raise ValueError(f"options.{option} is a {' / '.join(takers)} setting")
         if self.options.location_id is not None:
             check_location(self.platform, self.options.location_id)
         return self
@@ -157,16 +170,7 @@ class CreateStore(Strict):
 
 def check_location(platform: str, location_id: str) -> None:
     """A stock location the platform can address (ValueError with what it expects)."""
-    if platform == "woocommerce":
-        raise ValueError("WooCommerce has no stock locations")
-    if platform == "bigcommerce" and not location_id.isdigit():
-        raise ValueError(f"a BigCommerce location id is a number, not {location_id!r}")
-    if platform == "shopify" and not (
-        location_id.isdigit() or location_id.startswith("gid://shopify/Location/")
-    ):
-        raise ValueError(
-            f"a Shopify location id is a number or gid://shopify/Location/<n>, not {location_id!r}"
-        )
+    platform_spec(platform).validate_location(location_id)
 
 
 class ImportCatalogBody(Strict):

@@ -5,44 +5,34 @@ from __future__ import annotations
 from functools import lru_cache
 
 from feedsync.adapters.aws_misc import LambdaInvoker, SecretsManagerSecrets, StepFunctionsExecutions
-from feedsync.adapters.bigcommerce import BigCommerceConnector
 from feedsync.adapters.dynamo import DynamoRepository
 from feedsync.adapters.http_source import HttpSourceFetcher
 from feedsync.adapters.rate_budget import DynamoRateBudget
 from feedsync.adapters.s3 import S3BlobStore
 from feedsync.adapters.scheduler import EventBridgeScheduler
 from feedsync.adapters.sftp_source import RemoteSourceFetcher
-from feedsync.adapters.shopify import ShopifyConnector
-from feedsync.adapters.woocommerce import WooCommerceConnector
 from feedsync.core.deps import Deps
 from feedsync.core.ports import StoreConnector
 from feedsync.models import Plan, Store
+from feedsync.platforms.registry import platform
+from feedsync.platforms.spec import ConnectorSetup
 from feedsync.settings import get_settings
 
 
 def connector_for(store: Store, credentials: dict[str, str]) -> StoreConnector:
-    """The store's connector; BigCommerce shards share the store's quota via the table."""
+    """The store's connector; a quota shared by shards lives in the table."""
     settings = get_settings()
-    if store.platform == "bigcommerce":
-        budget = DynamoRateBudget(settings.table_name, f"{store.tenant_id}#{store.store_id}")
-        return BigCommerceConnector(
-            store.api_url,
-            credentials["access_token"],
-            inventory=store.options.inventory,
-            budget=budget,
+    return platform(store.platform).connector(
+        ConnectorSetup(
+            api_url=store.api_url,
+            credentials=credentials,
+            options=store.options.model_dump(),
+            allow_private=settings.allow_private_urls,
+            budget=lambda: DynamoRateBudget(
+                settings.table_name, f"{store.tenant_id}#{store.store_id}"
+            ),
         )
-    if store.platform == "shopify":
-        return ShopifyConnector(
-            store.api_url, credentials["access_token"], location=store.options.location_id
-        )
-    if store.platform == "woocommerce":
-        return WooCommerceConnector(
-            store.api_url,
-            credentials["consumer_key"],
-            credentials["consumer_secret"],
-            allow_http=settings.allow_private_urls,
-        )
-    raise ValueError(f"unsupported platform {store.platform!r}")
+    )
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from feedsync.local.sandbox import SandboxStore
+from feedsync_local.bigcommerce_double import SandboxStore
 
 
 @pytest.fixture

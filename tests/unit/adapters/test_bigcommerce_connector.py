@@ -13,12 +13,12 @@ import pytest
 import requests
 from fake_sleep import FakeSleep
 
-from feedsync.adapters.bigcommerce import BigCommerceConnector, from_cents, to_cents
 from feedsync.adapters.rate_budget import LocalRateBudget
 from feedsync.domain.content import description_digest, index_value
 from feedsync.domain.fields import CONTENT_FIELDS, MODIFIED, REF, VARIANT_ID, VARIANT_POS
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
-from feedsync.local.sandbox import SandboxStore
+from feedsync.platforms.bigcommerce.connector import BigCommerceConnector, from_cents, to_cents
+from feedsync_local.bigcommerce_double import SandboxStore
 
 
 def _connector(

@@ -7,8 +7,8 @@ from typing import Any
 
 from fake_sleep import FakeSleep
 
-from feedsync.adapters.bigcommerce import BigCommerceConnector
-from feedsync.local.sandbox import SandboxStore
+from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
+from feedsync_local.bigcommerce_double import SandboxStore
 
 LOOKUP = ("GET", "/catalog/products/{id}")
 

@@ -13,7 +13,7 @@ import pytest
 
 from feedsync.adapters.http_source import HttpSourceFetcher
 from feedsync.errors import SourceError
-from feedsync.local.httpserver import LoopbackServer
+from feedsync_local.httpserver import LoopbackServer
 
 FEED = b"SKU,Qty\nA-1,4\n"
 

@@ -15,10 +15,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from feedsync.adapters.bigcommerce import BigCommerceConnector
 from feedsync.adapters.rate_budget import BudgetState, DynamoRateBudget, LocalRateBudget
-from feedsync.local.sandbox import SandboxStore
-from feedsync.local.template import load_template
+from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
+from feedsync_local.bigcommerce_double import SandboxStore
+from feedsync_local.template import load_template
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -12,13 +12,13 @@ import requests
 from fake_sleep import FakeSleep
 from shopify_items import variant_items
 
-from feedsync.adapters import shopify
-from feedsync.adapters.shopify import ShopifyConnector, from_cents, to_cents
 from feedsync.domain.content import description_digest, index_value
 from feedsync.domain.fields import MODIFIED, REF, VARIANT_ID, VARIANT_POS
 from feedsync.domain.plan import build_plan
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
-from feedsync.local.shopify_double import ShopifyDouble
+from feedsync.platforms.shopify import connector as shopify
+from feedsync.platforms.shopify.connector import ShopifyConnector, from_cents, to_cents
+from feedsync_local.shopify_double import ShopifyDouble
 
 
 @pytest.fixture

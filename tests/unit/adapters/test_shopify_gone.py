@@ -11,8 +11,8 @@ import pytest
 from fake_sleep import FakeSleep
 from shopify_items import variant_items
 
-from feedsync.adapters.shopify import ShopifyConnector
-from feedsync.local.shopify_double import ShopifyDouble
+from feedsync.platforms.shopify.connector import ShopifyConnector
+from feedsync_local.shopify_double import ShopifyDouble
 
 LOOKUP = "FeedsyncProductsExist"
 

@@ -11,11 +11,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fake_sleep import FakeSleep
 
-from feedsync.adapters.woocommerce import WooCommerceConnector, money_text, to_cents, weight_text
 from feedsync.domain.content import SAME, description_digest, index_value
 from feedsync.domain.fields import MODIFIED, PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
-from feedsync.local.woo_double import WooCommerceDouble
+from feedsync.platforms.woocommerce.connector import (
+    WooCommerceConnector,
+    money_text,
+    to_cents,
+    weight_text,
+)
+from feedsync_local.woo_double import WooCommerceDouble
 
 OLD = "2024-01-01T00:00:00"
 SINCE = datetime(2024, 6, 1, tzinfo=UTC)
@@ -899,7 +904,7 @@ def test_a_description_with_markup_wordpress_removes_is_written_with_a_warning(
     text = "<p>Soft.</p><script>track()</script>"
 
     # When both are written in one batch
-    with caplog.at_level("WARNING", logger="feedsync.adapters.woocommerce"):
+    with caplog.at_level("WARNING", logger="feedsync.platforms.woocommerce.connector"):
         results = _connector(double, sleep).apply(
             "product_fields",
             [
@@ -912,7 +917,7 @@ def test_a_description_with_markup_wordpress_removes_is_written_with_a_warning(
     # Then both are written, and one warning names the product whose description
     # WordPress stores without part of its markup (it will differ on every read)
     assert results == [(True, ""), (True, "")]
-    [warning] = [r for r in caplog.records if r.name == "feedsync.adapters.woocommerce"]
+    [warning] = [r for r in caplog.records if r.name == "feedsync.platforms.woocommerce.connector"]
     assert warning.levelname == "WARNING"
     message = warning.getMessage()
     assert f"products {script['id']} hold" in message  # that one only

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fake_sleep import FakeSleep
 
-from feedsync.adapters.woocommerce import WooCommerceConnector
-from feedsync.local.woo_double import WooCommerceDouble
+from feedsync.platforms.woocommerce.connector import WooCommerceConnector
+from feedsync_local.woo_double import WooCommerceDouble
 
 
 @pytest.fixture

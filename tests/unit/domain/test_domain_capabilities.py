@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from feedsync.domain.capabilities import bigcommerce, capabilities_for, shopify, woocommerce
+from feedsync.platforms.bigcommerce.spec import capabilities as bigcommerce
+from feedsync.platforms.registry import capabilities_for
+from feedsync.platforms.shopify.spec import capabilities as shopify
+from feedsync.platforms.woocommerce.spec import capabilities as woocommerce
 
 
 def test_bigcommerce_routes_prices_to_variants_and_name_to_products() -> None:

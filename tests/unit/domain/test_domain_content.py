@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from feedsync.domain.capabilities import bigcommerce, shopify, woocommerce
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.content import canonical_weight, description_digest, index_value
 from feedsync.domain.fields import CANONICAL_FIELDS, ROW_POS, Row, Variant
 from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile
 from feedsync.domain.runlog import format_changes
+from feedsync.platforms.bigcommerce.spec import capabilities as bigcommerce
+from feedsync.platforms.shopify.spec import capabilities as shopify
+from feedsync.platforms.woocommerce.spec import capabilities as woocommerce
 
 TEXT = "<p>Soft merino crew.</p>\n<ul><li>Machine wash</li></ul>"
 

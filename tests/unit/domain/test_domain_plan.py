@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
-from feedsync.domain.capabilities import bigcommerce, shopify, woocommerce
 from feedsync.domain.fields import PRODUCT_FIELDS
 from feedsync.domain.plan import Shard, build_plan, result_rows
 from feedsync.domain.reconcile import Outcome
+from feedsync.platforms.bigcommerce.spec import capabilities as bigcommerce
+from feedsync.platforms.shopify.spec import capabilities as shopify
+from feedsync.platforms.woocommerce.spec import capabilities as woocommerce
 
 
 def plan(*args: Any, **kwargs: Any) -> list[Shard]:

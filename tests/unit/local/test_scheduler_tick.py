@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from feedsync.local.scheduler_tick import SCHEDULED_TIME, SchedulerTick
+from feedsync_local.scheduler_tick import SCHEDULED_TIME, SchedulerTick
 
 START_FN = "arn:aws:lambda:us-east-1:123456789012:function:feedsync-local-start"
 

@@ -15,7 +15,7 @@ import requests
 
 from feedsync.adapters.http_source import HttpSourceFetcher
 from feedsync.errors import SourceError
-from feedsync.local.httpserver import LoopbackServer
+from feedsync_local.httpserver import LoopbackServer
 
 if TYPE_CHECKING:  # fixtures' types; conftest is not importable by name in a full run
     from conftest import Cert

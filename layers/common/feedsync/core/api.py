@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from feedsync.core import keys, plans, schedules
 from feedsync.core.deps import Deps
 from feedsync.core.start import start_run
-from feedsync.domain.capabilities import capabilities_for
 from feedsync.domain.schedule import validate_schedule
 from feedsync.errors import Conflict, InvalidRequest, NotFound
 from feedsync.models import (
@@ -28,6 +27,7 @@ from feedsync.models import (
     UploadedObject,
     check_location,
 )
+from feedsync.platforms.registry import capabilities_for, platform
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -45,24 +45,11 @@ def register_api_key(deps: Deps, tenant_id: str, api_key: str) -> None:
 
 
 # ----------------------------------------------------------------------------- stores
-# The platform's own API host; anything else would send the store token elsewhere.
-_STORE_URL = {
-    "bigcommerce": re.compile(r"https://api\.bigcommerce\.com/stores/[A-Za-z0-9]+/v3"),
-    "shopify": re.compile(r"https://[A-Za-z0-9][A-Za-z0-9-]*\.myshopify\.com"),
-    # The merchant's own site: HTTPS only, since the key pair travels as basic auth.
-    "woocommerce": re.compile(r"https://[^\s/?#]+(/[^\s?#]*)?"),
-}
-_STORE_URL_HINT = {
-    "bigcommerce": "https://api.bigcommerce.com/stores/<store hash>/v3",
-    "shopify": "https://<shop>.myshopify.com",
-    "woocommerce": "the shop's https:// address",
-}
-
-
 def create_store(deps: Deps, tenant_id: str, body: CreateStore) -> Store:
     api_url = str(body.api_url).rstrip("/")
-    if not deps.allow_custom_store_urls and not _STORE_URL[body.platform].fullmatch(api_url):
-        raise InvalidRequest("api_url", f"must be {_STORE_URL_HINT[body.platform]}")
+    spec = platform(body.platform)
+    if not deps.allow_custom_store_urls and not spec.store_url.fullmatch(api_url):
+        raise InvalidRequest("api_url", f"must be {spec.store_url_hint}")
     store_id = deps.ids("store")
     ref = deps.secrets.put(
         f"{deps.secret_prefix}/{tenant_id}/{store_id}",

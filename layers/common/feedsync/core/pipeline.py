@@ -25,7 +25,6 @@ from feedsync.core.catalog_store import rewrite_catalog, text_lines
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows, write_rows
 from feedsync.core.start import abandon_run, start_run
-from feedsync.domain.capabilities import capabilities_for
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.content import index_value
 from feedsync.domain.fields import CONTENT_FIELDS, PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS, Variant
@@ -64,6 +63,7 @@ from feedsync.models import (
     UpdateOutput,
     UrlSource,
 )
+from feedsync.platforms.registry import capabilities_for, platform
 
 log = logging.getLogger(__name__)
 # ``gone``: "product" / "variant" when the store no longer has what the item wrote (a
@@ -578,8 +578,8 @@ def _stock_elsewhere(profile: Profile, store: Store) -> bool:
     mine, indexed = profile.location_id, store.options.location_id
     if mine is None or indexed is None:
         return mine is not None
-    # Shopify names a location by GID or by its number: gid://shopify/Location/12 is 12.
-    return mine.rsplit("/", 1)[-1] != indexed.rsplit("/", 1)[-1]
+    same = platform(store.platform).location_key
+    return same(mine) != same(indexed)
 
 
 def _record(deps: Deps, ref: RunRef, run: Run, outcome: _Applied) -> dict[str, int]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import IO, Any, Literal, NamedTuple, Protocol
+from typing import IO, Any, Protocol
 
 from feedsync.domain.capabilities import Capabilities
 from feedsync.domain.fields import Variant
+from feedsync.domain.writes import GoneScope, ItemResult, PlanItem, item_gone
 from feedsync.models import (
     FtpSource,
     Profile,
@@ -157,57 +158,8 @@ class RemoteFileFetcher(Protocol):
     ) -> FetchedFile: ...
 
 
-# A plan item as the update step hands it to a connector (JSON-ready):
-# {"row": first row, "rows": [every feed row it carries], "key": match key,
-#  "product_id": int, "variant_id": int, "ref": platform ref or None,
-#  "changes": {canonical field: [old, new]}}
-# For a product-level operation the item stands for the product (variant_id is the
-# first variant's id) and ``changes`` holds only product fields.
-PlanItem = dict[str, Any]
-# What a write found missing from the store: the item's variant, or its whole product.
-GoneScope = Literal["product", "variant"]
-
-
-class ItemResult(NamedTuple):
-    """One per plan item, in order: ``(ok, the platform's message when not ok)``.
-
-    ``gone`` says the write failed because the item no longer exists in the store (the
-    connector learned it structurally: a platform error code or status, never message
-    text): ``"variant"`` for the item's variant, ``"product"`` for its whole product. A
-    gone result is built with ``item_gone``; it still unpacks as ``(ok, message)``.
-    """
-
-    ok: bool
-    message: str = ""
-
-    @property
-    def gone(self) -> GoneScope | None:
-        return None
-
-
-class _VariantGone(ItemResult):
-    __slots__ = ()
-
-    @property
-    def gone(self) -> GoneScope | None:
-        return "variant"
-
-
-class _ProductGone(ItemResult):
-    __slots__ = ()
-
-    @property
-    def gone(self) -> GoneScope | None:
-        return "product"
-
-
-def item_gone(scope: GoneScope, message: str) -> ItemResult:
-    """A failed result for an item the store no longer has (``message``: the platform's)."""
-    if scope == "product":
-        return _ProductGone(False, message)
-    if scope == "variant":
-        return _VariantGone(False, message)
-    raise ValueError(f"gone scope must be 'product' or 'variant', not {scope!r}")
+# Re-exported: adapters and connectors take them from the ports.
+__all__ = ["GoneScope", "ItemResult", "PlanItem", "item_gone"]
 
 
 class StoreConnector(Protocol):

@@ -1,9 +1,10 @@
 """What each store platform can write, how much per request, and under which quota.
 
-The match step plans batches from these declarations and the update step applies
-them, so neither needs to know a platform. A plan item's changes are routed to
-one or more write operations (e.g. BigCommerce: prices and stock on the variant
-batch, the name on the product batch); each operation says how many items one
+Each platform declares its own in ``platforms/<name>/spec.py``; the match step plans
+batches from the declaration and the update step applies them, so neither needs to
+know a platform. A plan item's changes are routed to
+one or more write operations (e.g. prices and stock on a variant batch, the name on
+a product batch); each operation says how many items one
 request may carry and whether a request may mix products.
 """
 
@@ -21,8 +22,8 @@ QuotaModel = Literal["request_window", "cost_bucket", "none"]
 class WriteOp:
     """One kind of write request.
 
-    ``per_product``: a request carries one product's items only (Shopify's
-    productVariantsBulkUpdate, WooCommerce's variations/batch).
+    ``per_product``: a request carries one product's items only (a per-product
+    variants endpoint or mutation).
     ``product_level``: the fields belong to the product, so the variants of one
     product collapse into a single item keyed by the product id.
     ``serial``: the platform processes these one at a time per store, so the
@@ -48,8 +49,8 @@ class WriteOp:
 
 @dataclass(frozen=True)
 class Quota:
-    """The platform's rate model: a request window (BigCommerce), a cost bucket
-    (Shopify GraphQL: ``points`` capacity restored at ``restore_per_s``) or none."""
+    """The platform's rate model: a request window (``requests`` per ``window_s``), a
+    cost bucket (``points`` capacity restored at ``restore_per_s``) or none."""
 
     model: QuotaModel
     requests: int = 0
@@ -129,111 +130,8 @@ class Capabilities:
             )
 
 
-_VARIANT_MONEY: Final = ("price", "sale_price", "retail_price", "cost_price")
+# Canonical fields grouped as the platforms write them.
+VARIANT_MONEY: Final = ("price", "sale_price", "retail_price", "cost_price")
 # Content written with a variant's own fields, and with its product's (one per product).
-_VARIANT_CONTENT: Final = ("weight", "image_url")
-_PRODUCT_CONTENT: Final = ("name", "description", "brand")
-
-
-def bigcommerce(inventory: Literal["variants", "adjustments"] = "variants") -> Capabilities:
-    """BigCommerce v3: 150 requests / 30 s per store (shared by every app)."""
-    variant_fields = (
-        _VARIANT_MONEY + (("stock",) if inventory == "variants" else ()) + _VARIANT_CONTENT
-    )
-    ops = [
-        WriteOp("variants", 50, variant_fields),
-        WriteOp("products", 10, _PRODUCT_CONTENT, product_level=True),
-    ]
-    if inventory == "adjustments":
-        ops.append(WriteOp("inventory", 2000, ("stock",), serial=True))
-    return Capabilities(
-        platform="bigcommerce",
-        ops=tuple(ops),
-        quota=Quota("request_window", requests=150, window_s=30.0),
-        concurrency=4,
-    )
-
-
-_SHOPIFY_VARIANT: Final = ("price", "retail_price", "cost_price", *_VARIANT_CONTENT)
-# Above this many products, product fields go as one bulk productUpdate mutation. Plain,
-# each product is a request of 10 points: a full bucket (2,000) pays for 200, each one after
-# that waits 0.1 s for refill, refill the price and stock shards (same bucket) then wait for
-# too; 500 products are 5,000 points (~30 s of refill past the first bucket) and 500 requests.
-# The bulk handshake costs the same whatever the count (staged upload and run at 10 points
-# each, a few 1-point polls, a download: ~25 points, ~5 requests) but adds the job's time in
-# Shopify's queue, waits for any other bulk mutation (one per shop) and reports only at the
-# end: below a couple of buckets' worth, plain requests are as quick and report product by
-# product; from 500 on, the bulk path spends 200 times fewer points.
-_SHOPIFY_PRODUCT_BULK_THRESHOLD: Final = 500
-
-
-def shopify() -> Capabilities:
-    """Shopify Admin GraphQL: a cost bucket (Standard: 2,000 points, 100 restored per s)."""
-    return Capabilities(
-        platform="shopify",
-        ops=(
-            WriteOp("variants_bulk", 250, _SHOPIFY_VARIANT, per_product=True),
-            WriteOp("inventory_set", 250, ("stock",)),
-            WriteOp("variants_bulk_operation", 100_000, _SHOPIFY_VARIANT, serial=True),
-            # productUpdate: title, descriptionHtml and vendor, one product per request.
-            WriteOp("product_update", 1, _PRODUCT_CONTENT, product_level=True),
-            # The same as a bulk mutation, one JSONL line per product.
-            WriteOp(
-                "product_update_bulk_operation",
-                100_000,
-                _PRODUCT_CONTENT,
-                product_level=True,
-                serial=True,
-            ),
-        ),
-        quota=Quota("cost_bucket", points=2000, restore_per_s=100.0),
-        concurrency=2,
-        bulk=(
-            BulkPath("variants_bulk", "variants_bulk_operation", threshold=5000),
-            BulkPath(
-                "product_update",
-                "product_update_bulk_operation",
-                threshold=_SHOPIFY_PRODUCT_BULK_THRESHOLD,
-            ),
-        ),
-        unwritable={
-            "sale_price": "Shopify has no sale price: map the sale price to price and the "
-            "regular price to retail_price (written as compareAtPrice)",
-        },
-    )
-
-
-_WOO_VARIANT: Final = ("price", "sale_price", "stock", *_VARIANT_CONTENT)
-
-
-def woocommerce() -> Capabilities:
-    """WooCommerce REST v3: no quota built in; the shop's own server is the limit."""
-    return Capabilities(
-        platform="woocommerce",
-        ops=(
-            WriteOp("products_batch", 100, _WOO_VARIANT, applies="simple"),
-            WriteOp("variations_batch", 100, _WOO_VARIANT, per_product=True, applies="variation"),
-            # products/batch too, apart so a row's price and its product's fields (which
-            # its sibling variations share) report separately.
-            WriteOp("product_fields", 100, ("name", "description"), product_level=True),
-        ),
-        quota=Quota("none"),
-        concurrency=2,
-        unwritable={
-            "retail_price": "WooCommerce has no retail (MSRP) price field",
-            "cost_price": "WooCommerce has no cost price field",
-            "brand": "WooCommerce keeps brands as taxonomy terms managed in the shop; "
-            "feedsync does not create or assign them",
-        },
-    )
-
-
-def capabilities_for(platform: str, options: Mapping[str, Any] | None = None) -> Capabilities:
-    options = options or {}
-    if platform == "bigcommerce":
-        return bigcommerce(options.get("inventory", "variants"))
-    if platform == "shopify":
-        return shopify()
-    if platform == "woocommerce":
-        return woocommerce()
-    raise ValueError(f"unsupported platform {platform!r}")
+VARIANT_CONTENT: Final = ("weight", "image_url")
+PRODUCT_CONTENT: Final = ("name", "description", "brand")

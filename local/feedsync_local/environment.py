@@ -9,11 +9,11 @@ from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from feedsync.local.apiserver import LocalApi
-from feedsync.local.httpserver import LoopbackServer
-from feedsync.local.sandbox import SandboxStore
-from feedsync.local.scheduler_tick import SchedulerTick, moto_schedules
-from feedsync.local.stack import LocalStack
+from feedsync_local.apiserver import LocalApi
+from feedsync_local.bigcommerce_double import SandboxStore
+from feedsync_local.httpserver import LoopbackServer
+from feedsync_local.scheduler_tick import SchedulerTick, moto_schedules
+from feedsync_local.stack import LocalStack
 
 
 class _QuietFiles(SimpleHTTPRequestHandler):

@@ -80,11 +80,11 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from feedsync.core.ports import GoneScope, ItemResult, PlanItem, item_gone
-from feedsync.domain import capabilities as _capabilities
 from feedsync.domain.content import canonical_weight, description_digest
 from feedsync.domain.fields import Variant
 from feedsync.domain.money import amount_to_cents
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
+from feedsync.platforms.shopify.spec import capabilities as shopify_capabilities
 
 JSON = dict[str, Any]
 # What a variant takes from its product: title, updatedAt, description digest, vendor.
@@ -391,7 +391,7 @@ class ShopifyConnector:
         """``location``: the stock location reads report (numeric id or Location GID; None:
         the primary location). ``bulk_reads``: full reads through a bulk query. ``clock``:
         seconds, monotonic (tests pass a fake one with ``sleep``)."""
-        self.capabilities = _capabilities.shopify()
+        self.capabilities = shopify_capabilities()
         self.shop_url = shop_url.rstrip("/")
         self.api_version = api_version
         self.endpoint = f"{self.shop_url}/admin/api/{api_version}/graphql.json"

@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from feedsync.local.httpserver import LoopbackServer
-from feedsync.local.stack import ACCOUNT, REGION, LocalStack
+from feedsync_local.httpserver import LoopbackServer
+from feedsync_local.stack import ACCOUNT, REGION, LocalStack
 
 PUBLIC_PATHS = frozenset({"/openapi.json"})
 

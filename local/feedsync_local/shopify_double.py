@@ -112,7 +112,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from feedsync.local.httpserver import LoopbackService, QuietHandler
+from feedsync_local.httpserver import LoopbackService, QuietHandler
 
 JSON = dict[str, Any]
 Info = GraphQLResolveInfo[Any]
@@ -136,7 +136,7 @@ _schemas: dict[Path, GraphQLSchema] = {}
 def schema_path() -> Path:
     """``$FEEDSYNC_SPECS_DIR`` or ``<repo>/../shared/specs``: read there, never copied."""
     specs = os.environ.get("FEEDSYNC_SPECS_DIR")
-    base = Path(specs) if specs else Path(__file__).resolve().parents[4].parent / "shared" / "specs"
+    base = Path(specs) if specs else Path(__file__).resolve().parents[2].parent / "shared" / "specs"
     return base / SCHEMA_FILE
 
 

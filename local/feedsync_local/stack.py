@@ -24,11 +24,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from feedsync.local.template import Resolver, load_template
+from feedsync_local.template import Resolver, load_template
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -267,7 +267,7 @@ class LocalStack:
                 self.client("scheduler").create_schedule_group(Name=refs[logical])
         zipped = io.BytesIO()
         with zipfile.ZipFile(zipped, "w") as zf:
-            zf.writestr("app.py", "# routed in-process by feedsync.local.stack\n")
+            zf.writestr("app.py", "# routed in-process by feedsync_local.stack\n")
         lam = self.client("lambda")
 
         for logical, res in resources.items():
@@ -329,7 +329,7 @@ class LocalStack:
     def _wire_events(self, logical: str, events: dict[str, Any]) -> None:
         for event in events.values():
             if event["Type"] != "S3":
-                continue  # Api events are served by feedsync.local.apiserver
+                continue  # Api events are served by feedsync_local.apiserver
             props = event["Properties"]
             bucket = self.resolve(props["Bucket"])
             rules = props.get("Filter", {}).get("S3Key", {}).get("Rules", [])

@@ -14,12 +14,12 @@ from typing import Any
 
 import requests
 
-from feedsync.local.environment import LocalEnvironment
-from feedsync.local.sample import catalog_products, supplier_csv
-from feedsync.local.shopify_double import ShopifyDouble
-from feedsync.local.stack import ROOT
-from feedsync.local.woo_double import WooCommerceDouble
 from feedsync.models import COUNT_NAMES
+from feedsync_local.environment import LocalEnvironment
+from feedsync_local.sample import catalog_products, supplier_csv
+from feedsync_local.shopify_double import ShopifyDouble
+from feedsync_local.stack import ROOT
+from feedsync_local.woo_double import WooCommerceDouble
 
 SAMPLE = ROOT / "samples" / "acme_stock.csv"
 PHASES = ("queued", "preparing", "matching", "updating")

@@ -95,7 +95,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from feedsync.local.httpserver import LoopbackService, QuietHandler
+from feedsync_local.httpserver import LoopbackService, QuietHandler
 
 MAX_VARIANT_BATCH = 50
 MAX_PRODUCT_BATCH = 10

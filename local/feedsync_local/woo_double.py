@@ -122,7 +122,7 @@ from html.entities import name2codepoint
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from feedsync.local.httpserver import LoopbackService, QuietHandler
+from feedsync_local.httpserver import LoopbackService, QuietHandler
 
 API_PREFIX = "/wp-json/wc/v3"
 MAX_PER_PAGE = 100

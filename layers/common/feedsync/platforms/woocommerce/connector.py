@@ -106,11 +106,11 @@ from urllib.parse import urlsplit
 import requests
 
 from feedsync.core.ports import GoneScope, ItemResult, PlanItem, item_gone
-from feedsync.domain import capabilities as caps
 from feedsync.domain.content import canonical_weight, description_digest
 from feedsync.domain.fields import Variant
 from feedsync.domain.money import amount_to_cents
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
+from feedsync.platforms.woocommerce.spec import capabilities as woocommerce_capabilities
 
 JSON = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -256,7 +256,7 @@ def _retry_after_s(value: str | None) -> float | None:
 class WooCommerceConnector:
     """One shop, addressed by its site URL (``https://shop.example``)."""
 
-    capabilities = caps.woocommerce()
+    capabilities = woocommerce_capabilities()
     page_size = 100
     backoff_base_s = 0.5
     backoff_cap_s = 30.0

@@ -67,11 +67,11 @@ from urllib.parse import urlsplit
 import requests
 
 from feedsync.core.ports import GoneScope, ItemResult, PlanItem, RateBudget, item_gone
-from feedsync.domain import capabilities as caps
 from feedsync.domain.content import canonical_weight, description_digest
 from feedsync.domain.fields import Variant
 from feedsync.domain.money import amount_to_cents
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
+from feedsync.platforms.bigcommerce.spec import capabilities as bigcommerce_capabilities
 
 JSON = dict[str, Any]
 
@@ -170,7 +170,7 @@ class BigCommerceConnector:
         max_retries: int = 5,
     ) -> None:
         self.api_url = api_url.rstrip("/")
-        self.capabilities = caps.bigcommerce(inventory)
+        self.capabilities = bigcommerce_capabilities(inventory)
         self.budget = budget
         self._token = access_token
         self._session = session if session is not None else requests.Session()

@@ -1,0 +1,129 @@
+"""What passes between the plan, the connectors and the results: typed records.
+
+A ``PlanItem`` is one item of one write batch, as the match step plans it and the
+update step hands it to a connector; it goes to storage between the two steps as
+JSON (``to_json`` / ``from_json``). An ``ItemResult`` is what the connector answers
+for it, one per item, in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple
+
+# One change: the store's value and the feed's, in canonical form (money in cents).
+Change = list[Any]  # [old, new]; a list because it travels as JSON
+
+
+@dataclass(slots=True)
+class PlanItem:
+    """One item of a write batch.
+
+    For a product-level operation the item stands for the product: ``variant_id`` is
+    the first variant's id, ``changes`` holds only product fields, ``rows`` every feed
+    row it carries and ``conflicts`` the rows that wanted another value for it.
+    ``ref`` is the platform's own reference for the variant where it has one (e.g.
+    an inventory item id).
+    """
+
+    row: int
+    key: str
+    product_id: int
+    variant_id: int
+    changes: dict[str, Change]
+    ref: str | None = None
+    rows: list[int] | None = None
+    product_level: bool = False
+    conflicts: list[int] = field(default_factory=list)
+
+    @property
+    def result_rows(self) -> list[int]:
+        """The feed rows whose outcome this item decides."""
+        return self.rows or [self.row]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "row": self.row,
+            "key": self.key,
+            "product_id": self.product_id,
+            "variant_id": self.variant_id,
+            "changes": self.changes,
+        }
+        if self.ref is not None:
+            out["ref"] = self.ref
+        if self.rows is not None:
+            out["rows"] = self.rows
+        if self.product_level:
+            out["product_level"] = True
+        if self.conflicts:
+            out["conflicts"] = self.conflicts
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlanItem:
+        return cls(
+            row=data["row"],
+            key=data["key"],
+            product_id=data["product_id"],
+            variant_id=data["variant_id"],
+            changes=data["changes"],
+            ref=data.get("ref"),
+            rows=data.get("rows"),
+            product_level=bool(data.get("product_level")),
+            conflicts=list(data.get("conflicts") or ()),
+        )
+
+    # Transitional: dict-style reads, while connectors move to attributes.
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = getattr(self, name, default)
+        return default if value is None else value
+
+
+# What a write found missing from the store: the item's variant, or its whole product.
+GoneScope = Literal["product", "variant"]
+
+
+class ItemResult(NamedTuple):
+    """One per plan item, in order: ``(ok, the platform's message when not ok)``.
+
+    ``gone`` says the write failed because the item no longer exists in the store (the
+    connector learned it structurally: a platform error code or status, never message
+    text): ``"variant"`` for the item's variant, ``"product"`` for its whole product. A
+    gone result is built with ``item_gone``; it still unpacks and compares as
+    ``(ok, message)``.
+    """
+
+    ok: bool
+    message: str = ""
+
+    @property
+    def gone(self) -> GoneScope | None:
+        return None
+
+
+class _VariantGone(ItemResult):
+    __slots__ = ()
+
+    @property
+    def gone(self) -> GoneScope | None:
+        return "variant"
+
+
+class _ProductGone(ItemResult):
+    __slots__ = ()
+
+    @property
+    def gone(self) -> GoneScope | None:
+        return "product"
+
+
+def item_gone(scope: GoneScope, message: str) -> ItemResult:
+    """A failed result for an item the store no longer has (``message``: the platform's)."""
+    if scope == "product":
+        return _ProductGone(False, message)
+    if scope == "variant":
+        return _VariantGone(False, message)
+    raise ValueError(f"gone scope must be 'product' or 'variant', not {scope!r}")

@@ -1,0 +1,1 @@
+"""BigCommerce (REST v3): the spec in ``spec.py``, the connector in ``connector.py``."""

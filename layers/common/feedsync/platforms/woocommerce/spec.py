@@ -1,0 +1,67 @@
+"""WooCommerce as the rest of feedsync knows it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from feedsync.domain.capabilities import VARIANT_CONTENT, Capabilities, Quota, WriteOp
+from feedsync.platforms.spec import ConnectorSetup, PlatformSpec
+
+if TYPE_CHECKING:
+    from feedsync.core.ports import StoreConnector
+
+NAME = "woocommerce"
+
+_VARIANT: Final = ("price", "sale_price", "stock", *VARIANT_CONTENT)
+
+
+def capabilities() -> Capabilities:
+    """WooCommerce REST v3: no quota built in; the shop's own server is the limit."""
+    return Capabilities(
+        platform=NAME,
+        ops=(
+            WriteOp("products_batch", 100, _VARIANT, applies="simple"),
+            WriteOp("variations_batch", 100, _VARIANT, per_product=True, applies="variation"),
+            # products/batch too, apart so a row's price and its product's fields (which
+            # its sibling variations share) report separately.
+            WriteOp("product_fields", 100, ("name", "description"), product_level=True),
+        ),
+        quota=Quota("none"),
+        concurrency=2,
+        unwritable={
+            "retail_price": "WooCommerce has no retail (MSRP) price field",
+            "cost_price": "WooCommerce has no cost price field",
+            "brand": "WooCommerce keeps brands as taxonomy terms managed in the shop; "
+            "feedsync does not create or assign them",
+        },
+    )
+
+
+def _capabilities(options: Mapping[str, Any]) -> Capabilities:
+    return capabilities()
+
+
+def _connector(setup: ConnectorSetup) -> StoreConnector:
+    from feedsync.platforms.woocommerce.connector import WooCommerceConnector
+
+    return WooCommerceConnector(
+        setup.api_url,
+        setup.credentials["consumer_key"],
+        setup.credentials["consumer_secret"],
+        allow_http=setup.allow_private,
+    )
+
+
+SPEC = PlatformSpec(
+    name=NAME,
+    label="WooCommerce",
+    credential_fields=("consumer_key", "consumer_secret"),
+    # The merchant's own site: HTTPS only, since the key pair travels as basic auth.
+    store_url=re.compile(r"https://[^\s/?#]+(/[^\s?#]*)?"),
+    store_url_hint="the shop's https:// address",
+    capabilities=_capabilities,
+    connector=_connector,
+    options=frozenset(),
+)
