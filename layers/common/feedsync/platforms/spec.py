@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from feedsync.domain.capabilities import Capabilities
 
 if TYPE_CHECKING:
+    import requests
+
     from feedsync.core.ports import RateBudget, StoreConnector
 
 
@@ -30,6 +32,15 @@ class ConnectorSetup:
     allow_private: bool = False
     # The store's shared request window, for platforms whose quota is one.
     budget: Callable[[], RateBudget] | None = None
+    # Tests and benchmarks: the HTTP session, and a fake sleep and monotonic clock.
+    session: requests.Session | None = None
+    sleep: Callable[[float], None] | None = None
+    clock: Callable[[], float] | None = None
+
+    def injected(self) -> dict[str, Any]:
+        """The test seams that were given, as connector keyword arguments."""
+        seams = {"session": self.session, "sleep": self.sleep, "clock": self.clock}
+        return {name: value for name, value in seams.items() if value is not None}
 
 
 @dataclass(frozen=True)

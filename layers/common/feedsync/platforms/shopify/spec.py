@@ -91,7 +91,10 @@ def _connector(setup: ConnectorSetup) -> StoreConnector:
     from feedsync.platforms.shopify.connector import ShopifyConnector
 
     return ShopifyConnector(
-        setup.api_url, setup.credentials["access_token"], location=setup.options.get("location_id")
+        setup.api_url,
+        setup.credentials["access_token"],
+        location=setup.options.get("location_id"),
+        **setup.injected(),
     )
 
 
