@@ -1,0 +1,339 @@
+"""One HTTP transport for every store connector.
+
+Retries, backoff with jitter, ``Retry-After``, throttle waits, timeouts and the
+rate budget live here, once. A platform supplies only how to read a response: its
+``classify`` function turns each response into an ``Outcome`` (ok, refused item,
+gone, retry, throttle, fatal), and its ``Pacer`` (if any) keeps the store's quota.
+The connector then sees only answers it has to act on (``ok``, ``refused``,
+``gone``) or a named error.
+
+Modelled on meltano/sdk's ``validate_response`` plus one request decorator: the
+loop is the same for every platform, the judgement of a response is not.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, NamedTuple, Protocol
+
+import requests
+
+from feedsync.core.ports import RateBudget
+from feedsync.errors import FeedsyncError, StoreUnavailable
+
+# Failures of the exchange itself, worth another try: the store may answer next time.
+TRANSIENT_EXCEPTIONS: tuple[type[Exception], ...] = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+OutcomeKind = Literal["ok", "refused", "gone", "retry", "throttle", "fatal"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a platform makes of one response.
+
+    ``ok``, ``refused`` (the store refused an item of the request) and ``gone`` (what
+    the request named no longer exists) go back to the connector with the response.
+    ``retry`` is sent again after ``wait_s`` (the server's word, capped) or a jittered
+    backoff; ``throttle`` after ``wait_s`` without spending the retry allowance, up to
+    the throttle patience; ``fatal`` raises ``error``. ``what`` describes a retry or
+    throttle for the message when patience runs out; ``body`` carries a body the
+    classifier already parsed, so nobody parses it twice.
+    """
+
+    kind: OutcomeKind
+    what: str = ""
+    wait_s: float | None = None
+    error: FeedsyncError | None = None
+    body: Any = None
+
+    @classmethod
+    def ok(cls, body: Any = None) -> Outcome:
+        return cls("ok", body=body)
+
+    @classmethod
+    def refused(cls, what: str = "", body: Any = None) -> Outcome:
+        return cls("refused", what, body=body)
+
+    @classmethod
+    def gone(cls, what: str = "", body: Any = None) -> Outcome:
+        return cls("gone", what, body=body)
+
+    @classmethod
+    def retry(cls, what: str, wait_s: float | None = None) -> Outcome:
+        return cls("retry", what, wait_s)
+
+    @classmethod
+    def throttle(cls, what: str, wait_s: float) -> Outcome:
+        return cls("throttle", what, wait_s)
+
+    @classmethod
+    def fatal(cls, error: FeedsyncError) -> Outcome:
+        return cls("fatal", error=error)
+
+
+class Reply(NamedTuple):
+    """A response the connector acts on, with the platform's reading of it."""
+
+    response: requests.Response
+    outcome: Outcome
+
+    @property
+    def kind(self) -> OutcomeKind:
+        return self.outcome.kind
+
+    @property
+    def body(self) -> Any:
+        return self.outcome.body
+
+
+Classify = Callable[[requests.Response], Outcome]
+
+
+class Pacer(Protocol):
+    """Keeps one store's quota: waits before a request, learns from each answer."""
+
+    # True when the pacer itself holds requests back after a throttle (a shared
+    # budget does): the transport then skips its own wait for the first one in a row.
+    paces_throttles: bool
+
+    def before_request(self, cost: float) -> None: ...
+
+    def after_response(self, response: requests.Response | None, outcome: Outcome | None) -> None:
+        """``response`` None: the exchange failed (it still counts as spent)."""
+        ...
+
+    def waited(self, seconds: float) -> None:
+        """The transport slept this long (a fake sleep does not move a clock)."""
+        ...
+
+
+class NoPacing:
+    """For stores without a quota of their own (the shop's server is the limit)."""
+
+    paces_throttles = False
+
+    def before_request(self, cost: float) -> None:
+        return None
+
+    def after_response(self, response: requests.Response | None, outcome: Outcome | None) -> None:
+        return None
+
+    def waited(self, seconds: float) -> None:
+        return None
+
+
+class WindowHeaders(NamedTuple):
+    """A request window as a platform's rate headers describe it (seconds)."""
+
+    left: float | None
+    reset_s: float | None
+    quota: float | None
+    window_s: float | None
+
+
+class RequestWindowPacer:
+    """A quota of N requests per window, read from the platform's rate headers.
+
+    With a ``RateBudget`` every worker writing to the store shares the window; without
+    one, this worker waits for the reset once the headers say the window is used up.
+    """
+
+    def __init__(
+        self,
+        read_headers: Callable[[requests.Response], WindowHeaders],
+        budget: RateBudget | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.read_headers = read_headers
+        self.budget = budget
+        self.paces_throttles = budget is not None
+        self._sleep = sleep
+        self._wait_before_next_s = 0.0
+
+    def before_request(self, cost: float) -> None:
+        if self.budget is not None:
+            self.budget.before_request()
+        elif self._wait_before_next_s > 0:
+            wait, self._wait_before_next_s = self._wait_before_next_s, 0.0
+            self._sleep(wait)
+
+    def after_response(self, response: requests.Response | None, outcome: Outcome | None) -> None:
+        if response is None:
+            if self.budget is not None:
+                self.budget.after_response(None, None)
+            return
+        left, reset_s, quota, window_s = self.read_headers(response)
+        status = response.status_code
+        if self.budget is None:
+            if status != 429 and left is not None and left <= 0 and reset_s is not None:
+                self._wait_before_next_s = max(reset_s, 0.0)
+            return
+        if status == 429 and left is None and reset_s is not None:
+            left = 0
+        if window_s is not None and response.elapsed.total_seconds() * 4 > window_s:
+            # So slow an answer may describe the window before this one: count it as
+            # spent, but learn nothing from its headers.
+            left = reset_s = None
+        self.budget.after_response(
+            None if left is None else int(left),
+            reset_s,
+            None if quota is None else int(quota),
+            window_s,
+        )
+
+    def waited(self, seconds: float) -> None:
+        return None
+
+
+def retry_after_s(response: requests.Response) -> float | None:
+    """``Retry-After`` in seconds: a number, or an HTTP date (RFC 9110); None if absent."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class HttpTransport:
+    """Sends one logical request until the platform's reading of it settles.
+
+    ``where`` names the store in error messages ("BigCommerce store https://...").
+    """
+
+    def __init__(
+        self,
+        where: str,
+        *,
+        session: requests.Session | None = None,
+        pacer: Pacer | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 30.0,
+        max_retries: int = 5,
+        max_throttle_waits: int = 20,
+        backoff_base_s: float = 0.5,
+        backoff_cap_s: float = 30.0,
+        retry_after_cap_s: float = 120.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.where = where
+        self.session = session if session is not None else requests.Session()
+        self.pacer: Pacer = pacer if pacer is not None else NoPacing()
+        self._sleep = sleep
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_throttle_waits = max_throttle_waits
+        self.backoff_base_s = backoff_base_s
+        self.backoff_cap_s = backoff_cap_s
+        self.retry_after_cap_s = retry_after_cap_s
+        self._random = rng if rng is not None else random.Random()
+        self.requests_sent = 0
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with "equal jitter": half fixed, half random."""
+        ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2**attempt)
+        return self._random.uniform(ceiling / 2, ceiling)
+
+    def sleep(self, seconds: float) -> None:
+        self._sleep(seconds)
+        self.pacer.waited(seconds)
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        classify: Classify,
+        *,
+        what: str,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        data: bytes | None = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        cost: float = 1.0,
+        stream: bool = False,
+    ) -> Reply:
+        """One logical request (``what``: e.g. "PUT /catalog/variants", for messages)."""
+        failures = 0  # retries spent: 5xx, timeouts, resets, throttles without a wait
+        throttles = 0  # throttles in a row
+        attempts = 0
+        while True:
+            attempts += 1
+            self.pacer.before_request(cost)
+            self.requests_sent += 1
+            request: dict[str, Any] = {"timeout": self.timeout}
+            for name, value in (
+                ("params", params),
+                ("json", json_body),
+                ("data", data),
+                ("files", files),
+                ("headers", dict(headers) if headers else None),
+                ("auth", auth),
+            ):
+                if value is not None:
+                    request[name] = value
+            if stream:
+                request["stream"] = True
+            outcome: Outcome | None = None
+            response: requests.Response | None = None
+            try:
+                response = self.session.request(method, url, **request)
+            except TRANSIENT_EXCEPTIONS as exc:
+                self.pacer.after_response(None, None)
+                outcome = Outcome.retry(f"{type(exc).__name__} ({exc})")
+            except BaseException:
+                self.pacer.after_response(None, None)  # the request still counts as spent
+                raise
+            else:
+                try:
+                    outcome = classify(response)
+                finally:
+                    self.pacer.after_response(response, outcome)
+            assert outcome is not None
+            kind = outcome.kind
+            if kind == "fatal":
+                assert outcome.error is not None
+                raise outcome.error
+            if response is not None and kind in ("ok", "refused", "gone"):
+                return Reply(response, outcome)
+            if kind == "throttle":
+                throttles += 1
+                if throttles > self.max_throttle_waits:
+                    raise StoreUnavailable(
+                        f"{self.where}: {what} failed after {attempts} attempt(s); "
+                        f"last: {outcome.what} {throttles} times in a row"
+                    )
+                # A pacer that holds every worker back until the reset already waits;
+                # wait here too only if it let a second throttle through.
+                if not (self.pacer.paces_throttles and throttles == 1):
+                    self.sleep(max(outcome.wait_s or 0.0, 0.0))
+                continue
+            throttles = 0
+            if failures >= self.max_retries:
+                raise StoreUnavailable(
+                    f"{self.where}: {what} failed after {attempts} attempt(s); last: {outcome.what}"
+                )
+            if outcome.wait_s is not None:
+                wait = min(max(outcome.wait_s, 0.0), self.retry_after_cap_s)
+            else:
+                wait = self.backoff(failures)
+            self.sleep(wait)
+            failures += 1
