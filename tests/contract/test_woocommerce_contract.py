@@ -52,6 +52,7 @@ from requests.adapters import BaseAdapter
 
 from feedsync.domain.content import description_digest
 from feedsync.domain.fields import PRODUCT_ID, VARIANT_ID, VARIANT_POS
+from feedsync.domain.writes import PlanItem
 from feedsync.platforms.woocommerce.connector import WooCommerceConnector
 from feedsync_local.woo_double import WooCommerceDouble
 
@@ -215,8 +216,8 @@ def _connector(double: WooCommerceDouble, session: requests.Session) -> WooComme
     )
 
 
-def _item(pid: int, vid: int, **changes: list[Any]) -> dict[str, Any]:
-    return {"row": 1, "key": "k", "product_id": pid, "variant_id": vid, "changes": changes}
+def _item(pid: int, vid: int, **changes: list[Any]) -> PlanItem:
+    return PlanItem(row=1, key="k", product_id=pid, variant_id=vid, changes=changes)
 
 
 def _post(double: WooCommerceDouble, path: str, body: Any) -> requests.Response:

@@ -13,13 +13,10 @@ from fake_sleep import FakeSleep
 
 from feedsync.domain.content import SAME, description_digest, index_value
 from feedsync.domain.fields import MODIFIED, PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS
+from feedsync.domain.writes import PlanItem
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
-from feedsync.platforms.woocommerce.connector import (
-    WooCommerceConnector,
-    money_text,
-    to_cents,
-    weight_text,
-)
+from feedsync.platforms.woocommerce.connector import WooCommerceConnector
+from feedsync.platforms.woocommerce.endpoints import money_text, to_cents, weight_text
 from feedsync_local.woo_double import WooCommerceDouble
 
 OLD = "2024-01-01T00:00:00"
@@ -77,16 +74,8 @@ def _variable(name: str, n: int, modified: str = OLD, **extra: Any) -> dict[str,
     }
 
 
-def _item(pid: int, vid: int, **changes: list[Any]) -> dict[str, Any]:
-    return {
-        "row": 1,
-        "rows": [1],
-        "key": str(vid),
-        "product_id": pid,
-        "variant_id": vid,
-        "ref": None,
-        "changes": dict(changes),
-    }
+def _item(pid: int, vid: int, **changes: list[Any]) -> PlanItem:
+    return PlanItem(row=1, key=str(vid), product_id=pid, variant_id=vid, changes=changes, rows=[1])
 
 
 def _count(double: WooCommerceDouble, method: str, template: str) -> int:
@@ -904,7 +893,7 @@ def test_a_description_with_markup_wordpress_removes_is_written_with_a_warning(
     text = "<p>Soft.</p><script>track()</script>"
 
     # When both are written in one batch
-    with caplog.at_level("WARNING", logger="feedsync.platforms.woocommerce.connector"):
+    with caplog.at_level("WARNING", logger="feedsync.platforms.woocommerce.writer"):
         results = _connector(double, sleep).apply(
             "product_fields",
             [
@@ -917,7 +906,7 @@ def test_a_description_with_markup_wordpress_removes_is_written_with_a_warning(
     # Then both are written, and one warning names the product whose description
     # WordPress stores without part of its markup (it will differ on every read)
     assert results == [(True, ""), (True, "")]
-    [warning] = [r for r in caplog.records if r.name == "feedsync.platforms.woocommerce.connector"]
+    [warning] = [r for r in caplog.records if r.name == "feedsync.platforms.woocommerce.writer"]
     assert warning.levelname == "WARNING"
     message = warning.getMessage()
     assert f"products {script['id']} hold" in message  # that one only

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fake_sleep import FakeSleep
 
+from feedsync.domain.writes import PlanItem
 from feedsync.platforms.woocommerce.connector import WooCommerceConnector
 from feedsync_local.woo_double import WooCommerceDouble
 
@@ -41,8 +42,8 @@ def _seed(double: WooCommerceDouble) -> tuple[dict[str, Any], dict[str, Any], di
     return tee, mug, cap
 
 
-def _item(pid: int, vid: int, **changes: list[Any]) -> dict[str, Any]:
-    return {"row": 1, "rows": [1], "product_id": pid, "variant_id": vid, "changes": changes}
+def _item(pid: int, vid: int, **changes: list[Any]) -> PlanItem:
+    return PlanItem(row=1, key=str(vid), product_id=pid, variant_id=vid, changes=changes, rows=[1])
 
 
 def test_a_deleted_variation_is_gone_and_its_siblings_are_written(
