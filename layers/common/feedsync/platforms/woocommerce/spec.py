@@ -51,7 +51,7 @@ def _connector(setup: ConnectorSetup) -> StoreConnector:
         setup.credentials["consumer_key"],
         setup.credentials["consumer_secret"],
         allow_http=setup.allow_private,
-        **{k: v for k, v in setup.injected().items() if k != "clock"},  # no clock yet
+        **setup.injected(),
     )
 
 
