@@ -46,6 +46,7 @@ class WooCommerceConnector:
 
     capabilities = woocommerce_capabilities()
     page_size = 100
+    # The transport's waits, handed to it when the connector is built.
     backoff_base_s = 0.5
     backoff_cap_s = 30.0
     retry_after_cap_s = 120.0
