@@ -17,8 +17,9 @@ from feedsync.models import (
     ImportCatalogBody,
     PatchProfile,
     ProfileSettings,
-    ScheduleBody,
     StartRunBody,
+    TenantSchedule,
+    describe_error,
 )
 from feedsync.wiring import deps
 
@@ -56,28 +57,23 @@ def _invalid(exc: InvalidRequest) -> Response[Any]:
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
 def _validation(exc: RequestValidationError) -> Response[Any]:
-    errors = exc.errors()
-    first = errors[0] if errors else {}
-    field = _field_name(first)
-    message = f"{field}: {first.get('msg', 'invalid value')}"
-    detail = [{"field": _field_name(e), "message": e.get("msg")} for e in errors]
+    detail = [_described(e) for e in exc.errors()]
+    first = detail[0] if detail else {"field": "body", "message": "invalid value"}
+    message = f"{first['field']}: {first['message']}"
     return _json(
-        422, {"error": "invalid_request", "field": field, "message": message, "detail": detail}
+        422,
+        {"error": "invalid_request", "field": first["field"], "message": message, "detail": detail},
     )
 
 
-def _field_name(error: dict[str, Any]) -> str:
-    """'source.url' for pydantic's ('body', 'source', 'url', 'url') (the union tag dropped)."""
+def _described(error: dict[str, Any]) -> dict[str, str]:
+    """``{"field": "schedule.at", "message": "expected a time HH:MM ..."}`` for pydantic's
+    ``("body", "schedule", "daily", "at")`` error (see feedsync.models.describe_error)."""
     if error.get("type") == "json_invalid":
-        return "body"
-    parts: list[str] = []
-    for i, part in enumerate(error.get("loc", ())):
-        if part == "body" and i == 0:
-            continue
-        if parts and parts[-1] == "source" and part in ("url", "upload"):
-            continue  # the discriminator tag pydantic inserts for Source
-        parts.append(str(part))
-    return ".".join(parts) or "body"
+        return {"field": "body", "message": str(error.get("msg", "invalid JSON"))}
+    loc = tuple(error.get("loc", ()))
+    field, message = describe_error({**error, "loc": loc[1:] if loc[:1] == ("body",) else loc})
+    return {"field": field or "body", "message": message}
 
 
 @app.get("/openapi.json")
@@ -92,7 +88,7 @@ def get_schedule_settings() -> dict[str, Any]:
 
 
 @app.put("/settings/schedule")
-def put_schedule_settings(body: Annotated[ScheduleBody, Body()]) -> dict[str, Any]:
+def put_schedule_settings(body: Annotated[TenantSchedule, Body()]) -> dict[str, Any]:
     return api.put_schedule_settings(deps(), _tenant(), body)
 
 

@@ -24,8 +24,10 @@ def test_tenant_schedule_settings_round_trip_and_are_validated(api: Api) -> None
     # And the OpenAPI document describes every schedule shape and the settings path
     spec = api.get("/openapi.json").json()
     assert "/settings/schedule" in spec["paths"]
-    shapes = spec["components"]["schemas"]["ProfileSettings"]["properties"]["schedule"]["oneOf"]
-    kinds = {shape["properties"]["type"]["const"] for shape in shapes}
+    schemas = spec["components"]["schemas"]
+    shapes = schemas["ProfileSettings"]["properties"]["schedule"]["oneOf"]
+    models = [schemas[shape["$ref"].rsplit("/", 1)[1]] for shape in shapes]
+    kinds = {model["properties"]["type"]["const"] for model in models}
     assert kinds == {"interval", "automatic", "daily", "cron", "after", "default", "manual"}
 
 

@@ -14,10 +14,8 @@ from feedsync.domain.rules import (
     gtin_check_digit,
     normalize_barcode,
     normalize_sku,
-    validate_price_rules,
-    validate_rules,
-    validate_stock_rules,
 )
+from feedsync.models import validate_price_rules, validate_rules, validate_stock_rules
 
 CENT = Decimal("0.01")
 
@@ -243,7 +241,7 @@ def test_integer_pipeline_matches_decimal_reference(spec: dict[str, Any]) -> Non
         ({"round": "0.9"}, "price_rules.round: expected one of 0.99, 0.95, 0.05, 1, none"),
         ({"tiers_by": "weight"}, "price_rules.tiers_by: expected one of price, cost"),
         ({"markup": "25"}, "price_rules.markup: unknown key; known keys are: currency_factor"),
-        ({"tiers": {"min": 0}}, "price_rules.tiers: expected a list of tiers"),
+        ({"tiers": {"min": 0}}, "price_rules.tiers: expected a list"),
         ({"tiers": [{"min": "0"}, "x"]}, "price_rules.tiers[1]: expected an object"),
         (
             {"tiers": [{"min": "0", "max": "10"}, {"min": "10", "max": "ten"}]},
@@ -257,14 +255,15 @@ def test_integer_pipeline_matches_decimal_reference(spec: dict[str, Any]) -> Non
         ({"tiers": [{"min": "0"}, {"min": "9"}]}, "price_rules.tiers[1].min: tier overlaps"),
         ({"tiers": [{"mni": "0"}]}, "price_rules.tiers[0].mni: unknown key"),
         ({"apply_to": ["cost_price"]}, "price_rules.apply_to[0]: expected one of price, sale_"),
-        ({"apply_to": "price"}, "price_rules.apply_to: expected a non-empty list"),
+        ({"apply_to": "price"}, "price_rules.apply_to: expected a list"),
+        ({"apply_to": []}, "price_rules.apply_to: must not be empty"),
     ],
 )
 def test_invalid_price_specs_name_the_key_path(spec: dict[str, Any], message: str) -> None:
     # Given an invalid spec
-    # When it is compiled
+    # When it is validated (by the PriceRules model, before anything is compiled)
     with pytest.raises(ValueError) as exc:
-        compile_price_rules(spec)
+        validate_price_rules(spec)
     # Then the message starts with the key path and says what is wrong
     assert str(exc.value).startswith(message)
 
@@ -410,9 +409,9 @@ def test_unreadable_stock_raises(spec: dict[str, Any], text: str, message: str) 
 )
 def test_invalid_stock_specs_name_the_key_path(spec: dict[str, Any], message: str) -> None:
     # Given an invalid stock spec
-    # When it is compiled
+    # When it is validated (by the StockRules model, before anything is compiled)
     with pytest.raises(ValueError) as exc:
-        compile_stock_rules(spec)
+        validate_stock_rules(spec)
     # Then the message starts with the key path
     assert str(exc.value).startswith(message)
 
@@ -571,9 +570,9 @@ def test_compile_rules_applies_price_rule_to_chosen_fields() -> None:
 )
 def test_compile_rules_errors_name_the_key_path(spec: dict[str, Any], message: str) -> None:
     # Given an invalid rules object
-    # When compiled
+    # When validated (by the Rules model, before anything is compiled)
     with pytest.raises(ValueError) as exc:
-        compile_rules(spec)
+        validate_rules(spec)
     # Then the error names the key path
     assert str(exc.value).startswith(message)
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from feedsync.core.schedules import validate_schedule
 from feedsync.domain.schedule import (
     aws_weekday,
     find_cycle,
@@ -17,7 +18,6 @@ from feedsync.domain.schedule import (
     next_run_at,
     parse_cron,
     to_scheduler_expression,
-    validate_schedule,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -427,7 +427,7 @@ BAD_DAY = {"start": "1:00", "end": "2:00", "weekdays": ["XX"]}
         ({"type": "weekly"}, "type: expected one of"),
         ({"type": "interval", "every_minutes": 5}, "every_minutes: must be at least 15"),
         ({"type": "interval", "every_minutes": "60"}, "every_minutes: expected a whole number"),
-        ({"type": "automatic"}, "every_minutes: expected a whole number"),
+        ({"type": "automatic"}, "every_minutes: required"),
         ({"type": "daily", "at": "24:00"}, "at: expected a time HH:MM"),
         ({"type": "daily", "at": "12:5"}, "at: expected a time HH:MM"),
         ({"type": "daily", "at": "12:00", "timezone": "Mars/Olympus"}, "timezone: unknown"),

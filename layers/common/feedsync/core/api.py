@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -11,21 +12,24 @@ from pydantic import ValidationError
 from feedsync.core import keys, plans, schedules
 from feedsync.core.deps import Deps
 from feedsync.core.start import start_run
-from feedsync.domain.schedule import validate_schedule
 from feedsync.errors import Conflict, InvalidRequest, NotFound
 from feedsync.models import (
     CatalogImportInput,
     CreateStore,
     ImportCatalogBody,
+    InvalidValue,
     PatchProfile,
     Profile,
     ProfileSettings,
     Run,
     StartCommand,
     Store,
+    TenantSchedule,
     Trigger,
     UploadedObject,
     check_location,
+    describe_error,
+    parse_schedule,
 )
 from feedsync.platforms.registry import capabilities_for, platform
 
@@ -190,9 +194,8 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
     try:
         settings = ProfileSettings.model_validate(merged)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "body"
-        raise InvalidRequest(field, first["msg"]) from exc
+        field, message = describe_error(exc.errors()[0])
+        raise InvalidRequest(field or "body", message) from exc
     if {"fields", "store_id", "location_id"} & set(changes):
         store = get_store_for_profile(deps, tenant_id, settings.store_id)
         _check_writable(store, settings.fields, settings.location_id)
@@ -234,24 +237,30 @@ def profile_views(deps: Deps, tenant_id: str, profiles: list[Profile]) -> list[d
 
 
 def get_schedule_settings(deps: Deps, tenant_id: str) -> dict[str, Any]:
-    return schedules.tenant_settings(deps, tenant_id).schedule
+    return schedules.tenant_settings(deps, tenant_id).schedule.spec()
 
 
-def put_schedule_settings(deps: Deps, tenant_id: str, schedule: dict[str, Any]) -> dict[str, Any]:
-    """Set the tenant's global schedule and re-schedule every profile that follows it."""
+def put_schedule_settings(
+    deps: Deps, tenant_id: str, schedule: TenantSchedule | Mapping[str, Any]
+) -> dict[str, Any]:
+    """Set the tenant's global schedule and re-schedule every profile that follows it.
+
+    Takes the validated model (the API body) or its JSON form (read with the model).
+    """
     settings = schedules.tenant_settings(deps, tenant_id)
     try:
-        normal = validate_schedule(
-            schedule, plan_minimum=settings.plan.min_interval_minutes, tenant=True
+        parsed = (
+            parse_schedule(schedule, tenant=True) if isinstance(schedule, Mapping) else schedule
         )
-    except ValueError as exc:
-        raise InvalidRequest(str(exc).split(":")[0], str(exc)) from exc
-    settings = settings.model_copy(update={"schedule": normal})
+        schedules.within_plan(parsed, settings.plan.min_interval_minutes)
+    except InvalidValue as exc:
+        raise InvalidRequest(exc.field, str(exc)) from exc
+    settings = settings.model_copy(update={"schedule": parsed})
     deps.repo.put_tenant_settings(settings)
     for profile in deps.repo.list_profiles(tenant_id):
-        if profile.schedule.get("type") == "default":
+        if profile.schedule.type == "default":
             schedules.sync_schedule(deps, profile, settings)
-    return normal
+    return parsed.spec()
 
 
 def upload_url(deps: Deps, tenant_id: str, profile_id: str, file_name: str) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from feedsync.errors import (
 from feedsync.formats import open_feed
 from feedsync.models import (
     ACTIVE_STATUSES,
+    AfterSchedule,
     FetchInput,
     FetchOutput,
     FinalizeInput,
@@ -174,7 +175,7 @@ def _folded(index: CatalogIndex) -> CatalogIndex:
 
 def _compiled_rules(profile: Profile) -> CompiledRules:
     """The profile's rules; barcodes are checked only when rows are matched by them."""
-    rules = compile_rules(profile.rules)
+    rules = compile_rules(profile.rules.spec())
     if profile.match_by == "sku" and rules.validate_barcodes:
         rules = replace(rules, validate_barcodes=False)
     return rules
@@ -284,7 +285,7 @@ def _match(
     deps: Deps, step: MatchInput, store: Store, run: Run, profile: Profile, index: CatalogIndex
 ) -> MatchOutput:
     ref = step.run
-    if profile.rules.get("sku_case_insensitive"):
+    if profile.rules.sku_case_insensitive:
         index = _folded(index)  # the feed's SKUs were folded the same way when parsed
     spec = ReconcileSpec(
         match_by=profile.match_by,
@@ -482,7 +483,7 @@ def _start_followers(deps: Deps, ref: RunRef) -> None:
     """Profiles scheduled to run after this one, now that it succeeded with changes."""
     for profile in deps.repo.list_profiles(ref.tenant_id):
         schedule = profile.schedule
-        if schedule.get("type") != "after" or schedule.get("profile_id") != ref.profile_id:
+        if not isinstance(schedule, AfterSchedule) or schedule.profile_id != ref.profile_id:
             continue
         cmd = StartCommand(
             tenant_id=ref.tenant_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from feedsync.core import schedules
 from feedsync.core.deps import Deps
-from feedsync.models import Plan, Profile
+from feedsync.models import Plan, Profile, RateSchedule
 
 PLAN_PREFIX = "plan: "
 
@@ -14,7 +14,7 @@ def over_plan(profile: Profile, plan: Plan, position: int) -> str | None:
     """Why the profile cannot run on this plan (position = its age rank), or None."""
     if position >= plan.max_profiles:
         return f"{PLAN_PREFIX}the plan allows {plan.max_profiles} profiles"
-    every = profile.schedule.get("every_minutes")
+    every = profile.schedule.every_minutes if isinstance(profile.schedule, RateSchedule) else None
     if isinstance(every, int) and every < plan.min_interval_minutes:
         return (
             f"{PLAN_PREFIX}runs every {every} minutes; the plan's shortest interval is "

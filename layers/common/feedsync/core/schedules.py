@@ -1,12 +1,19 @@
-"""Profiles' schedules: EventBridge schedules kept in step, black-outs, next run, health."""
+"""Profiles' schedules: EventBridge schedules kept in step, black-outs, next run, health.
+
+Schedules arrive validated as models (``feedsync.models.Schedule``); what only the
+tenant can tell (the plan's shortest interval, ``after`` chains) is checked here. The
+domain's scheduling functions read the model's plain JSON form (``spec()``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from feedsync.core.deps import Deps
 from feedsync.domain.schedule import (
+    TIMED_KINDS,
     find_cycle,
     health,
     in_blackout,
@@ -14,12 +21,21 @@ from feedsync.domain.schedule import (
     resolve_schedule,
     schedule_zone,
     to_scheduler_expression,
-    validate_schedule,
 )
 from feedsync.errors import InvalidRequest
-from feedsync.models import Profile, TenantSettings
+from feedsync.models import (
+    AfterSchedule,
+    InvalidValue,
+    Profile,
+    RateSchedule,
+    Schedule,
+    TenantSchedule,
+    TenantSettings,
+    TimedSchedule,
+    parse_schedule,
+)
 
-TIMED = frozenset({"interval", "daily", "cron", "automatic"})
+TIMED = frozenset(TIMED_KINDS)
 
 
 def tenant_settings(deps: Deps, tenant_id: str) -> TenantSettings:
@@ -30,27 +46,50 @@ def tenant_settings(deps: Deps, tenant_id: str) -> TenantSettings:
 def effective(profile: Profile, settings: TenantSettings) -> dict[str, Any]:
     """The schedule that really applies: ``default`` follows the tenant's, and a profile
     schedule without a timezone takes the tenant's (the global schedule's) timezone."""
-    resolved = dict(resolve_schedule(profile.schedule, settings.schedule))
-    tenant_zone = settings.schedule.get("timezone")
+    resolved = dict(resolve_schedule(profile.schedule.spec(), settings.schedule.spec()))
+    tenant = settings.schedule
+    tenant_zone = tenant.timezone if isinstance(tenant, TimedSchedule) else None
     if resolved["type"] in TIMED and "timezone" not in resolved and tenant_zone:
         resolved["timezone"] = tenant_zone
     return resolved
 
 
-def check(deps: Deps, tenant_id: str, profile_id: str, schedule: dict[str, Any]) -> None:
+def within_plan(schedule: Schedule | TenantSchedule, plan_minimum: int) -> None:
+    """The plan's shortest interval (InvalidValue naming ``every_minutes``)."""
+    if isinstance(schedule, RateSchedule) and schedule.every_minutes < plan_minimum:
+        raise InvalidValue(
+            "every_minutes",
+            f"must be at least {plan_minimum} (the plan's minimum), got {schedule.every_minutes}",
+        )
+
+
+def validate_schedule(
+    raw: Mapping[str, Any], *, plan_minimum: int = 1, tenant: bool = False
+) -> dict[str, Any]:
+    """A raw schedule checked by its model and the plan; its stored (JSON) form.
+
+    Raises InvalidValue (a ValueError) whose message starts with the offending field.
+    ``tenant=True`` reads the tenant's global schedule (not ``default`` or ``after``).
+    """
+    schedule = parse_schedule(raw, tenant=tenant)
+    within_plan(schedule, plan_minimum)
+    return schedule.spec()
+
+
+def check(deps: Deps, tenant_id: str, profile_id: str, schedule: Schedule) -> None:
     """What the model cannot know: the tenant's plan minimum and ``after`` cycles."""
     settings = tenant_settings(deps, tenant_id)
     try:
-        validate_schedule(schedule, plan_minimum=settings.plan.min_interval_minutes)
-    except ValueError as exc:
-        raise InvalidRequest(f"schedule.{exc}".split(":")[0], str(exc)) from exc
-    if schedule["type"] == "after":
+        within_plan(schedule, settings.plan.min_interval_minutes)
+    except InvalidValue as exc:
+        raise InvalidRequest(f"schedule.{exc.field}", str(exc)) from exc
+    if isinstance(schedule, AfterSchedule):
         edges = {
-            p.profile_id: str(p.schedule["profile_id"])
+            p.profile_id: p.schedule.profile_id
             for p in deps.repo.list_profiles(tenant_id)
-            if p.schedule.get("type") == "after"
+            if isinstance(p.schedule, AfterSchedule)
         }
-        target = str(schedule["profile_id"])
+        target = schedule.profile_id
         if target != profile_id and deps.repo.get_profile(tenant_id, target) is None:
             raise InvalidRequest("schedule.profile_id", f"no profile {target!r}")
         edges[profile_id] = target

@@ -1,9 +1,14 @@
 """Per-profile transformation rules: price rules, stock rules and identifier clean-up.
 
-Rules arrive as JSON from the profile, are validated once (``validate_*`` returns the
-normalised spec for the API; errors are ValueError naming the key path, such as
-``price_rules.tiers[1].max: expected a number``) and compiled once into closures over
-plain ints. The closures run on the per-row path, so they do integer arithmetic only.
+The shape of a rule set is declared once, by the pydantic models in
+``feedsync.models`` (``Rules``, ``PriceRules``, ``PriceTier``, ``StockRules``): they
+refuse unknown keys, say which key path is wrong (``rules.price_rules.tiers[1].max:
+expected a number``) and give the OpenAPI schema. This module stays free of pydantic:
+the models call its value parsers (``money_text``, ``percent_text``, ...) so a value
+means the same when validated and when compiled, and :func:`compile_rules` takes the
+validated rules as the plain dict the model dumps (``Rules.spec()``, also the stored
+form) and compiles them once into closures over plain ints. The closures run on the
+per-row path, so they do integer arithmetic only.
 
 Price rules (all keys optional; amounts are in the feed's money, strings preferred)::
 
@@ -53,13 +58,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from itertools import pairwise
-from typing import Any, Final, Protocol
+from typing import Any, Final, Literal, Protocol, get_args
 
 from feedsync.domain.money import STOCK_HINT, format_money, parse_stock
 
 # ---------------------------------------------------------------------------
-# Shared spec helpers
+# Value parsers: what the models validate with and the compilers read with
 # ---------------------------------------------------------------------------
 
 _MAX_AMOUNT: Final = Decimal(1_000_000_000)  # money values in a spec, in major units
@@ -69,57 +73,49 @@ _MAX_PLACES: Final = 6  # decimal places allowed in a factor or a percentage
 _MAX_QTY: Final = 1_000_000_000
 
 
-def _expect_mapping(spec: object, path: str) -> Mapping[str, Any]:
-    if not isinstance(spec, Mapping):
-        raise ValueError(f"{path}: expected an object")
-    return spec
-
-
-def _check_keys(spec: Mapping[str, Any], known: tuple[str, ...], path: str) -> None:
-    for key in spec:
-        if key not in known:
-            where = f"{path}.{key}" if path else str(key)
-            raise ValueError(f"{where}: unknown key; known keys are: {', '.join(known)}")
-
-
-def _decimal(value: object, path: str) -> Decimal:
+def parse_decimal(value: object) -> Decimal:
     """A finite Decimal from a JSON string or number (floats via their shortest repr)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise ValueError(f"{path}: expected a number")
+        raise ValueError("expected a number")
     text = value.strip() if isinstance(value, str) else str(value)
     try:
         d = Decimal(text)
     except InvalidOperation:
         hint = " (use a dot for decimals)" if re.fullmatch(r"-?\d+,\d+", text) else ""
-        raise ValueError(f"{path}: expected a number{hint}") from None
+        raise ValueError(f"expected a number{hint}") from None
     if not d.is_finite():
-        raise ValueError(f"{path}: expected a number")
+        raise ValueError("expected a number")
     return d
 
 
-def _amount(value: object, path: str, *, negative_ok: bool = False) -> int:
-    """A money value from the spec ("1.50") -> cents (150)."""
-    d = _decimal(value, path)
+def money_cents(value: object, *, negative_ok: bool = False) -> int:
+    """A money value from the spec ("1.50", 1.5) -> cents (150)."""
+    d = parse_decimal(value)
     if d < 0 and not negative_ok:
-        raise ValueError(f"{path}: cannot be negative")
+        raise ValueError("cannot be negative")
     if abs(d) >= _MAX_AMOUNT:
-        raise ValueError(f"{path}: too large")
+        raise ValueError("too large")
     cents = d * 100
     if cents != cents.to_integral_value():
-        raise ValueError(f"{path}: at most 2 decimal places")
+        raise ValueError("at most 2 decimal places")
     return int(cents)
 
 
-def _ratio_value(value: object, path: str, *, low: Decimal, high: Decimal) -> Decimal:
+def money_text(value: object, *, negative_ok: bool = False) -> str:
+    """A money value in its stored form: ``1.5`` -> ``"1.50"``."""
+    return format_money(money_cents(value, negative_ok=negative_ok))
+
+
+def _ratio_value(value: object, *, low: Decimal, high: Decimal) -> Decimal:
     """A percentage or factor: bounded, at most _MAX_PLACES decimals (kept exact)."""
     if isinstance(value, str) and value.strip().endswith("%"):
         value = value.strip()[:-1]
-    d = _decimal(value, path).normalize()
+    d = parse_decimal(value).normalize()
     if not low <= d <= high:
-        raise ValueError(f"{path}: must be between {low} and {high}")
+        raise ValueError(f"must be between {low} and {high}")
     exponent = d.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -_MAX_PLACES:
-        raise ValueError(f"{path}: at most {_MAX_PLACES} decimal places")
+        raise ValueError(f"at most {_MAX_PLACES} decimal places")
     return d
 
 
@@ -127,24 +123,37 @@ def _dec_str(d: Decimal) -> str:
     return format(d.normalize(), "f")
 
 
-def _count(value: object, path: str) -> int:
+def percent_text(value: object) -> str:
+    """A markup percentage in its stored form: ``25.0`` / ``"25%"`` -> ``"25"``."""
+    return _dec_str(_ratio_value(value, low=Decimal(-100), high=_MAX_PERCENT))
+
+
+def factor_text(value: object) -> str:
+    """A currency factor (> 0) in its stored form: ``1.080`` -> ``"1.08"``."""
+    f = _ratio_value(value, low=Decimal(0), high=_MAX_FACTOR)
+    if f == 0:
+        raise ValueError("must be greater than 0")
+    return _dec_str(f)
+
+
+def count(value: object) -> int:
     """A whole, non-negative quantity from the spec (JSON int or integer string)."""
     if isinstance(value, bool):
-        raise ValueError(f"{path}: expected a whole number")
+        raise ValueError("expected a whole number")
     if isinstance(value, int):
         n = value
     else:
         try:
-            d = _decimal(value, path)
+            d = parse_decimal(value)
         except ValueError:
-            raise ValueError(f"{path}: expected a whole number") from None
+            raise ValueError("expected a whole number") from None
         if d != d.to_integral_value():
-            raise ValueError(f"{path}: expected a whole number")
+            raise ValueError("expected a whole number")
         n = int(d)
     if n < 0:
-        raise ValueError(f"{path}: cannot be negative")
+        raise ValueError("cannot be negative")
     if n > _MAX_QTY:
-        raise ValueError(f"{path}: too large")
+        raise ValueError("too large")
     return n
 
 
@@ -152,23 +161,13 @@ def _count(value: object, path: str) -> int:
 # Price rules
 # ---------------------------------------------------------------------------
 
-PRICE_KEYS: Final = (
-    "currency_factor",
-    "markup_percent",
-    "add",
-    "tiers",
-    "tiers_by",
-    "round",
-    "min",
-    "max",
-    "apply_to",
-)
-TIER_KEYS: Final = ("min", "max", "markup_percent", "add")
-TIERS_BY: Final = ("price", "cost")
-ROUNDINGS: Final = ("0.99", "0.95", "0.05", "1", "none")
-PRICE_RULE_FIELDS: Final = ("price", "sale_price", "retail_price")
+Rounding = Literal["0.99", "0.95", "0.05", "1", "none"]
+TiersBy = Literal["price", "cost"]
+PriceRuleField = Literal["price", "sale_price", "retail_price"]
+ROUNDINGS: Final[tuple[Rounding, ...]] = get_args(Rounding)
+PRICE_RULE_FIELDS: Final[tuple[PriceRuleField, ...]] = get_args(PriceRuleField)
 
-_ROUND_BY_VALUE: Final = {Decimal(r): r for r in ROUNDINGS if r != "none"}
+_ROUND_BY_VALUE: Final[dict[Decimal, Rounding]] = {Decimal(r): r for r in ROUNDINGS if r != "none"}
 
 
 class PriceRule(Protocol):
@@ -181,63 +180,13 @@ class PriceRule(Protocol):
     def __call__(self, cents: int, cost: int | None = None, /) -> int: ...
 
 
-def validate_price_rules(
-    spec: Mapping[str, Any] | None, path: str = "price_rules"
-) -> dict[str, Any]:
-    """Check a price-rules spec; return it normalised (only the keys given).
-
-    Numbers come back as canonical strings (money as "1.50", percentages as "25"),
-    tiers sorted by ``min``. Raises ValueError naming the key path.
-    """
-    if spec is None:
-        return {}
-    spec = _expect_mapping(spec, path)
-    _check_keys(spec, PRICE_KEYS, path)
-    out: dict[str, Any] = {}
-    if "currency_factor" in spec:
-        f = _ratio_value(
-            spec["currency_factor"], f"{path}.currency_factor", low=Decimal(0), high=_MAX_FACTOR
-        )
-        if f == 0:
-            raise ValueError(f"{path}.currency_factor: must be greater than 0")
-        out["currency_factor"] = _dec_str(f)
-    if "markup_percent" in spec:
-        out["markup_percent"] = _percent_str(spec["markup_percent"], f"{path}.markup_percent")
-    if "add" in spec:
-        out["add"] = format_money(_amount(spec["add"], f"{path}.add", negative_ok=True))
-    if "tiers" in spec:
-        out["tiers"] = _validate_tiers(spec["tiers"], f"{path}.tiers")
-    if "tiers_by" in spec:
-        by = spec["tiers_by"]
-        if by not in TIERS_BY:
-            raise ValueError(f"{path}.tiers_by: expected one of {', '.join(TIERS_BY)}")
-        out["tiers_by"] = by
-    if "round" in spec:
-        out["round"] = _rounding(spec["round"], f"{path}.round")
-    low = high = None
-    if "min" in spec:
-        low = _amount(spec["min"], f"{path}.min")
-        out["min"] = format_money(low)
-    if "max" in spec:
-        high = _amount(spec["max"], f"{path}.max")
-        out["max"] = format_money(high)
-    if low is not None and high is not None and high < low:
-        raise ValueError(f"{path}.max: must not be less than min ({format_money(low)})")
-    if "apply_to" in spec:
-        out["apply_to"] = _apply_to(spec["apply_to"], f"{path}.apply_to")
-    return out
-
-
-def _percent_str(value: object, path: str) -> str:
-    return _dec_str(_ratio_value(value, path, low=Decimal(-100), high=_MAX_PERCENT))
-
-
-def _rounding(value: object, path: str) -> str:
-    msg = f"{path}: expected one of {', '.join(ROUNDINGS)}"
+def rounding_text(value: object) -> Rounding:
+    """A rounding in its stored form: ``".99"`` -> ``"0.99"``, ``1`` -> ``"1"``, None -> none."""
+    msg = f"expected one of {', '.join(ROUNDINGS)}"
     if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
         return "none"
     try:
-        d = _decimal(value, path)
+        d = parse_decimal(value)
     except ValueError:
         raise ValueError(msg) from None
     try:
@@ -246,50 +195,12 @@ def _rounding(value: object, path: str) -> str:
         raise ValueError(msg) from None
 
 
-def _apply_to(value: object, path: str) -> list[str]:
-    if not isinstance(value, list | tuple) or not value:
-        raise ValueError(f"{path}: expected a non-empty list of fields")
-    fields: list[str] = []
-    for i, f in enumerate(value):
-        if f not in PRICE_RULE_FIELDS:
-            raise ValueError(f"{path}[{i}]: expected one of {', '.join(PRICE_RULE_FIELDS)}")
-        if f not in fields:
-            fields.append(f)
-    return fields
-
-
-def _validate_tiers(value: object, path: str) -> list[dict[str, str]]:
-    if not isinstance(value, list | tuple):
-        raise ValueError(f"{path}: expected a list of tiers")
-    parsed: list[tuple[int, int | None, int, dict[str, str]]] = []
-    for i, tier in enumerate(value):
-        tpath = f"{path}[{i}]"
-        tier = _expect_mapping(tier, tpath)
-        _check_keys(tier, TIER_KEYS, tpath)
-        lo = _amount(tier.get("min", 0), f"{tpath}.min")
-        hi = _amount(tier["max"], f"{tpath}.max") if tier.get("max") is not None else None
-        if hi is not None and hi <= lo:
-            raise ValueError(f"{tpath}.max: must be greater than min ({format_money(lo)})")
-        norm = {"min": format_money(lo)}
-        if hi is not None:
-            norm["max"] = format_money(hi)
-        if "markup_percent" in tier:
-            norm["markup_percent"] = _percent_str(tier["markup_percent"], f"{tpath}.markup_percent")
-        if "add" in tier:
-            norm["add"] = format_money(_amount(tier["add"], f"{tpath}.add", negative_ok=True))
-        parsed.append((lo, hi, i, norm))
-    parsed.sort(key=lambda t: t[0])
-    for (_lo0, hi0, i0, _n0), (lo1, _hi1, i1, _n1) in pairwise(parsed):
-        if hi0 is None or lo1 < hi0:
-            raise ValueError(f"{path}[{i1}].min: tier overlaps tiers[{i0}]")
-    return [t[3] for t in parsed]
-
-
-def _markup(percent: str | None, add: str | None) -> tuple[int, int, int]:
+def _markup(percent: object, add: object) -> tuple[int, int, int]:
     """(numerator, denominator, add_cents) for ``v * (1 + percent/100) + add``."""
-    m = (Decimal(100) + Decimal(percent or "0")) / 100  # exact: percent has <= 6 places
+    pct = Decimal(percent_text(percent)) if percent is not None else Decimal(0)
+    m = (Decimal(100) + pct) / 100  # exact: percent has <= 6 places
     num, den = m.as_integer_ratio()
-    return num, den, int(Decimal(add or "0") * 100)
+    return num, den, money_cents(add, negative_ok=True) if add is not None else 0
 
 
 def _round_step(mode: str) -> Callable[[int], int] | None:
@@ -304,29 +215,35 @@ def _round_step(mode: str) -> Callable[[int], int] | None:
     return None
 
 
-def compile_price_rules(
-    spec: Mapping[str, Any] | None, path: str = "price_rules"
-) -> PriceRule | None:
-    """Validate and compile a price-rules spec; None when it changes nothing.
+def compile_price_rules(spec: Mapping[str, Any] | None) -> PriceRule | None:
+    """Compile validated price rules (``PriceRules.spec()``); None when they change nothing.
 
-    The result is called per row as ``rule(cents)`` or ``rule(cents, cost_cents)``.
+    Values are read with the parsers above, so loose numbers (``25``, ``"25%"``) compile
+    as the model would store them; the shape is the model's to check. The result is
+    called per row as ``rule(cents)`` or ``rule(cents, cost_cents)``.
     """
-    norm = validate_price_rules(spec, path)
-    f_num, f_den = Decimal(norm.get("currency_factor", "1")).as_integer_ratio()
+    spec = spec or {}
+    factor = spec.get("currency_factor")
+    f_num, f_den = Decimal(factor_text(factor) if factor is not None else "1").as_integer_ratio()
     f2_den = 2 * f_den
-    flat = _markup(norm.get("markup_percent"), norm.get("add"))
+    flat = _markup(spec.get("markup_percent"), spec.get("add"))
     tiers = tuple(
-        (
-            int(Decimal(t["min"]) * 100),
-            int(Decimal(t["max"]) * 100) if "max" in t else None,
-            *_markup(t.get("markup_percent"), t.get("add")),
+        sorted(
+            (
+                (
+                    money_cents(t.get("min") or 0),
+                    money_cents(t["max"]) if t.get("max") is not None else None,
+                    *_markup(t.get("markup_percent"), t.get("add")),
+                )
+                for t in spec.get("tiers") or ()
+            ),
+            key=lambda t: t[0],
         )
-        for t in norm.get("tiers", ())
     )
-    by_cost = norm.get("tiers_by", "price") == "cost"
-    rnd = _round_step(norm.get("round", "none"))
-    low = int(Decimal(norm["min"]) * 100) if "min" in norm else None
-    high = int(Decimal(norm["max"]) * 100) if "max" in norm else None
+    by_cost = spec.get("tiers_by") == "cost"
+    rnd = _round_step(rounding_text(spec.get("round")))
+    low = money_cents(spec["min"]) if spec.get("min") is not None else None
+    high = money_cents(spec["max"]) if spec.get("max") is not None else None
     has_factor = f_num != f_den
     if (has_factor, flat, tiers, rnd, low, high) == (False, (1, 1, 0), (), None, None, None):
         return None  # nothing configured that changes a price
@@ -365,54 +282,24 @@ def compile_price_rules(
 # Stock rules
 # ---------------------------------------------------------------------------
 
-STOCK_KEYS: Final = ("buffer", "zero_below", "cap", "text", "greater_than_as")
-GREATER_THAN_AS: Final = ("value", "value+1")
+GreaterThanAs = Literal["value", "value+1"]
 _GT_RE: Final = re.compile(r">\s*(.+)|(.+?)\s*\+")
 _WORDS_LISTED: Final = 10
 
 
-def _word_key(text: str) -> str:
+def stock_word_key(text: str) -> str:
+    """How a stock word is looked up: no whitespace, casefolded ("In Stock" = "instock")."""
     return "".join(text.split()).casefold()
 
 
-def validate_stock_rules(
-    spec: Mapping[str, Any] | None, path: str = "stock_rules"
-) -> dict[str, Any]:
-    """Check a stock-rules spec; return it normalised (only the keys given).
-
-    Counts come back as ints; ``text`` words lower-cased with single spaces.
-    """
-    if spec is None:
-        return {}
-    spec = _expect_mapping(spec, path)
-    _check_keys(spec, STOCK_KEYS, path)
-    out: dict[str, Any] = {}
-    for key in ("buffer", "zero_below", "cap"):
-        if key in spec:
-            out[key] = _count(spec[key], f"{path}.{key}")
-    if "greater_than_as" in spec:
-        if spec["greater_than_as"] not in GREATER_THAN_AS:
-            raise ValueError(
-                f"{path}.greater_than_as: expected one of {', '.join(GREATER_THAN_AS)}"
-            )
-        out["greater_than_as"] = spec["greater_than_as"]
-    if "text" in spec:
-        words = _expect_mapping(spec["text"], f"{path}.text")
-        norm: dict[str, int] = {}
-        seen: dict[str, str] = {}
-        for word, qty in words.items():
-            wpath = f"{path}.text[{word!r}]"
-            if not isinstance(word, str) or not word.strip():
-                raise ValueError(f"{wpath}: expected a word")
-            key = _word_key(word)
-            if key in seen:
-                raise ValueError(f"{wpath}: same word as {seen[key]!r}")
-            if _is_quantity(word.strip()):
-                raise ValueError(f"{wpath}: a number is already read as a quantity")
-            seen[key] = word
-            norm[" ".join(word.split()).casefold()] = _count(qty, wpath)
-        out["text"] = norm
-    return out
+def stock_word(word: object) -> str:
+    """A ``text`` word in its stored form (lower case, single spaces); refuses words
+    that are empty or already read as a quantity ("7", ">10")."""
+    if not isinstance(word, str) or not word.strip():
+        raise ValueError("expected a word")
+    if _is_quantity(word.strip()):
+        raise ValueError("a number is already read as a quantity")
+    return " ".join(word.split()).casefold()
 
 
 def _is_quantity(text: str) -> bool:
@@ -423,28 +310,26 @@ def _is_quantity(text: str) -> bool:
     return True
 
 
-def compile_stock_rules(
-    spec: Mapping[str, Any] | None, path: str = "stock_rules"
-) -> Callable[[str], int] | None:
-    """Validate and compile stock rules; None when the spec is absent or empty.
+def compile_stock_rules(spec: Mapping[str, Any] | None) -> Callable[[str], int] | None:
+    """Compile validated stock rules (``StockRules.spec()``); None when absent or empty.
 
     The result replaces ``parse_stock`` for the stock cell: raw text in, final
     quantity out; ValueError (merchant-readable) for text it cannot read.
     """
-    norm = validate_stock_rules(spec, path)
-    if not norm:
+    if not spec:
         return None
-    buffer: int = norm.get("buffer", 0)
-    zero_below: int = norm.get("zero_below", 0)
-    cap: int | None = norm.get("cap")
-    plus = 1 if norm.get("greater_than_as") == "value+1" else 0
-    words: dict[str, int] = {_word_key(w): q for w, q in norm.get("text", {}).items()}
-    names = list(norm.get("text", {}))
+    buffer = count(spec.get("buffer") or 0)
+    zero_below = count(spec.get("zero_below") or 0)
+    cap = count(spec["cap"]) if spec.get("cap") is not None else None
+    plus = 1 if spec.get("greater_than_as") == "value+1" else 0
+    text: Mapping[str, object] = spec.get("text") or {}
+    words: dict[str, int] = {stock_word_key(w): count(q) for w, q in text.items()}
+    names = [" ".join(w.split()).casefold() for w in text]
     listed = ", ".join(names[:_WORDS_LISTED]) + (", ..." if len(names) > _WORDS_LISTED else "")
     unknown = f"expected a quantity or one of: {listed}" if names else STOCK_HINT
 
     def read(text: str) -> int:
-        q = words.get(_word_key(text))
+        q = words.get(stock_word_key(text))
         if q is not None:
             return q
         s = text.strip()
@@ -564,8 +449,6 @@ def normalize_barcode(text: str, *, check_digit: bool = True) -> str:
 # All rules of a profile
 # ---------------------------------------------------------------------------
 
-RULES_KEYS: Final = ("price_rules", "stock_rules", "sku_case_insensitive", "validate_barcodes")
-
 
 @dataclass(frozen=True, slots=True)
 class CompiledRules:
@@ -595,55 +478,27 @@ class CompiledRules:
     validate_barcodes: bool = True
 
 
-def _flag(spec: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = spec.get(key, default)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise ValueError(f"{key}: expected true or false")
-    return value
-
-
-def validate_rules(profile_rules: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Check a profile's ``rules`` object; return it normalised (keys given only).
-
-    ``{"price_rules": {...}, "stock_rules": {...}, "sku_case_insensitive": false,
-    "validate_barcodes": true}``; errors name the key path ("price_rules.add: ...").
-    """
-    if profile_rules is None:
-        return {}
-    spec = _expect_mapping(profile_rules, "rules")
-    _check_keys(spec, RULES_KEYS, "")
-    out: dict[str, Any] = {}
-    if spec.get("price_rules") is not None:
-        out["price_rules"] = validate_price_rules(spec["price_rules"])
-    if spec.get("stock_rules") is not None:
-        out["stock_rules"] = validate_stock_rules(spec["stock_rules"])
-    for key, default in (("sku_case_insensitive", False), ("validate_barcodes", True)):
-        if key in spec:
-            out[key] = _flag(spec, key, default)
-    return out
-
-
 def compile_rules(profile_rules: Mapping[str, Any] | None) -> CompiledRules:
-    """Validate and compile a profile's ``rules`` object (None: defaults).
+    """Compile a profile's validated ``rules`` (``Rules.spec()``; None: defaults).
 
-    Defaults: no price or stock rules, SKUs case-sensitive, barcodes validated.
-    ``price_rules.apply_to`` (default ``["price"]``) picks the money fields the price
-    rule applies to; ``cost_price`` is never transformed (it is the tier basis).
+    Takes the plain dict rather than the model so the domain stays free of pydantic
+    and the per-row closures hold nothing but ints. Defaults: no price or stock
+    rules, SKUs case-sensitive, barcodes validated. ``price_rules.apply_to`` (default
+    ``["price"]``) picks the money fields the price rule applies to; ``cost_price`` is
+    never transformed (it is the tier basis).
     """
-    norm = validate_rules(profile_rules)
-    price_spec: dict[str, Any] = norm.get("price_rules", {})
+    spec = profile_rules or {}
+    price_spec: Mapping[str, Any] = spec.get("price_rules") or {}
     rule = compile_price_rules(price_spec)
     money: dict[str, PriceRule] = {}
     if rule is not None:
-        for f in price_spec.get("apply_to", ["price"]):
+        for f in price_spec.get("apply_to") or ["price"]:
             money[f] = rule
     uses_cost = bool(rule and price_spec.get("tiers") and price_spec.get("tiers_by") == "cost")
     return CompiledRules(
         money=money,
         money_uses_cost=uses_cost,
-        stock=compile_stock_rules(norm.get("stock_rules")),
-        sku_case_insensitive=norm.get("sku_case_insensitive", False),
-        validate_barcodes=norm.get("validate_barcodes", True),
+        stock=compile_stock_rules(spec.get("stock_rules")),
+        sku_case_insensitive=spec.get("sku_case_insensitive") is True,
+        validate_barcodes=spec.get("validate_barcodes") is not False,
     )

@@ -1,9 +1,13 @@
 """Profile schedules: when EventBridge Scheduler fires, black-out windows, health.
 
-Pure domain: stdlib only (``datetime``, ``zoneinfo``), no I/O. The API layer keeps
-its pydantic models and calls these functions with plain values (``model_dump()``
-output is fine); the AWS adapter uses :func:`to_scheduler_expression`; the local
-stack's scheduler tick uses :func:`next_run_at` with a controllable clock.
+Pure domain: stdlib only (``datetime``, ``zoneinfo``), no I/O. The shapes are
+declared and validated once, by the pydantic models in ``feedsync.models``
+(``Schedule``: one model per kind); these functions read the validated form as a
+plain mapping (the model's ``spec()``, which is also what DynamoDB stores), so the
+domain stays free of pydantic. The models call the ``parse_*`` functions here for
+the values (times, weekdays, timezones, cron), so a value means the same when it is
+validated and when it is used. The AWS adapter uses :func:`to_scheduler_expression`;
+the local stack's scheduler tick uses :func:`next_run_at` with a controllable clock.
 
 Schedule shapes (a mapping with ``type``)::
 
@@ -44,13 +48,14 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Final, Literal, NamedTuple
+from typing import Any, Final, Literal, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Schedule = Mapping[str, Any]
+_T = TypeVar("_T")
 GapPolicy = Literal["skip", "shift"]
 Colour = Literal["green", "yellow", "red"]
 
@@ -356,15 +361,32 @@ def _cron_next(spec: CronSpec, after: datetime, tz: ZoneInfo, gap: GapPolicy) ->
     return None
 
 
+def parse_anchor(value: object) -> datetime:
+    """An interval's ``anchor`` (ISO text or a datetime) as an aware UTC instant."""
+    parsed = value
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+    if not isinstance(parsed, datetime):
+        raise ValueError(f"expected an aware ISO datetime, got {value!r}")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(f"expected an aware ISO datetime (with an offset or Z), got {value!r}")
+    return parsed.astimezone(UTC)
+
+
 def _anchor(schedule: Schedule) -> datetime:
     raw = schedule.get("anchor")
-    if raw is None:
-        return EPOCH
-    value = datetime.fromisoformat(raw.replace("Z", "+00:00")) if isinstance(raw, str) else raw
-    if not isinstance(value, datetime):
-        raise ValueError(f"anchor: expected an ISO datetime, got {raw!r}")
-    _require_aware(value, "anchor")
-    return value.astimezone(UTC)
+    return EPOCH if raw is None else _named("anchor", parse_anchor, raw)
+
+
+def _named(field: str, parse: Callable[[object], _T], value: object) -> _T:
+    """``parse(value)`` with its ValueError prefixed by the field (``"at: expected ..."``)."""
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise ValueError(f"{field}: {exc}") from None
 
 
 # ---------------------------------------------------------------------- next fire
@@ -383,7 +405,7 @@ def resolve_schedule(schedule: Schedule, tenant_schedule: Schedule | None) -> Sc
 
 def schedule_zone(schedule: Schedule, fallback: str = "UTC") -> ZoneInfo:
     """The schedule's own ``timezone`` if set, else ``fallback`` (the tenant's)."""
-    return _zone(schedule.get("timezone") or fallback, "timezone")
+    return _named("timezone", parse_zone, schedule.get("timezone") or fallback)
 
 
 def next_fire(
@@ -406,13 +428,15 @@ def next_fire(
     if kind in ("manual", "after"):
         return None
     if kind in ("interval", "automatic"):
-        every = timedelta(minutes=_every_minutes(sched.get("every_minutes"), 1))
+        every = timedelta(
+            minutes=_named("every_minutes", parse_every_minutes, sched.get("every_minutes"))
+        )
         anchor = _anchor(sched)
         if after < anchor:
             return anchor
         return anchor + ((after - anchor) // every + 1) * every
     if kind == "daily":
-        hour, minute = _parse_hhmm(sched.get("at"), "at")
+        hour, minute = _named("at", parse_hhmm, sched.get("at"))
         return _cron_next(parse_cron(f"cron({minute} {hour} * * ? *)"), after, tz, gap)
     if kind == "cron":
         return _cron_next(parse_cron(str(sched.get("expression"))), after, tz, gap)
@@ -433,22 +457,25 @@ class BlackoutWindow(NamedTuple):
         return self.weekdays is None or day.weekday() in self.weekdays
 
 
-def _parse_hhmm(value: object, field: str) -> tuple[int, int]:
+def parse_hhmm(value: object) -> tuple[int, int]:
+    """A wall time ``"8:05"`` / ``"08:05"`` as ``(8, 5)``."""
     if not isinstance(value, str) or not (m := _HHMM.match(value.strip())):
-        raise ValueError(f"{field}: expected a time HH:MM (00:00-23:59), got {value!r}")
+        raise ValueError(f"expected a time HH:MM (00:00-23:59), got {value!r}")
     return int(m.group(1)), int(m.group(2))
 
 
-def _weekday(value: object, field: str) -> int:
+def parse_weekday(value: object) -> int:
+    """A weekday as 0=Mon..6=Sun, from that number or a name (``"mon"``, ``"Sunday"``)."""
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
         return value
     if isinstance(value, str) and value.strip().upper() in _WEEKDAY_NAMES:
         return _WEEKDAY_NAMES[value.strip().upper()]
-    raise ValueError(f"{field}: expected a weekday 0-6 (0=Mon) or a name MON-SUN, got {value!r}")
+    raise ValueError(f"expected a weekday 0-6 (0=Mon) or a name MON-SUN, got {value!r}")
 
 
 def parse_blackouts(blackouts: object, field: str = "blackouts") -> list[BlackoutWindow]:
-    """Validate raw black-out windows; errors name the item (``blackouts[1].end``)."""
+    """Black-out windows (``{start, end, weekdays?}`` mappings, as the model stores them)
+    as :class:`BlackoutWindow`; a bad value raises naming the item (``blackouts[1].end``)."""
     if blackouts is None:
         return []
     if isinstance(blackouts, (str, bytes)) or not isinstance(blackouts, Sequence):
@@ -461,17 +488,16 @@ def parse_blackouts(blackouts: object, field: str = "blackouts") -> list[Blackou
             continue
         if not isinstance(raw, Mapping):
             raise ValueError(f"{where}: expected {{start, end, weekdays?}}, got {raw!r}")
-        unknown = set(raw) - {"start", "end", "weekdays"}
-        if unknown:
-            raise ValueError(f"{where}.{sorted(unknown)[0]}: unknown field")
-        sh, sm = _parse_hhmm(raw.get("start"), f"{where}.start")
-        eh, em = _parse_hhmm(raw.get("end"), f"{where}.end")
+        sh, sm = _named(f"{where}.start", parse_hhmm, raw.get("start"))
+        eh, em = _named(f"{where}.end", parse_hhmm, raw.get("end"))
         days = raw.get("weekdays")
         weekdays: frozenset[int] | None = None
         if days is not None:
             if isinstance(days, (str, bytes)) or not isinstance(days, Iterable):
                 raise ValueError(f"{where}.weekdays: expected a list of weekdays, got {days!r}")
-            weekdays = frozenset(_weekday(d, f"{where}.weekdays[{j}]") for j, d in enumerate(days))
+            weekdays = frozenset(
+                _named(f"{where}.weekdays[{j}]", parse_weekday, d) for j, d in enumerate(days)
+            )
             if not weekdays:
                 raise ValueError(f"{where}.weekdays: must not be empty (omit it for every day)")
         windows.append(BlackoutWindow(sh * 60 + sm, eh * 60 + em, weekdays))
@@ -602,105 +628,36 @@ def health(
     return "yellow", f"Unknown last run status {last_status!r}."
 
 
-# ---------------------------------------------------------------------- validation
+# ------------------------------------------------------------------ value parsers
+# The models (feedsync.models) validate schedules with these, the functions above read
+# the stored values with them: one meaning for each value.
 
 
-def _zone(name: object, field: str) -> ZoneInfo:
+def parse_zone(name: object) -> ZoneInfo:
+    """An IANA timezone by name (``"Europe/Berlin"``)."""
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"{field}: expected an IANA timezone name, got {name!r}")
+        raise ValueError(f"expected an IANA timezone name, got {name!r}")
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(
-            f"{field}: unknown IANA timezone {name!r} (e.g. 'Europe/Berlin')"
-        ) from None
+        raise ValueError(f"unknown IANA timezone {name!r} (e.g. 'Europe/Berlin')") from None
 
 
-def _every_minutes(value: object, minimum: int) -> int:
+def parse_every_minutes(value: object) -> int:
+    """An interval's ``every_minutes``: a whole number 1..MAX_EVERY_MINUTES.
+
+    The plan's minimum is the core's to check (``core/schedules.py``): it needs the tenant.
+    """
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"every_minutes: expected a whole number of minutes, got {value!r}")
-    if value < max(minimum, 1):
-        raise ValueError(
-            f"every_minutes: must be at least {max(minimum, 1)} (the plan's minimum), got {value}"
-        )
+        raise ValueError(f"expected a whole number of minutes, got {value!r}")
+    if value < 1:
+        raise ValueError(f"must be at least 1, got {value}")
     if value > MAX_EVERY_MINUTES:
-        raise ValueError(f"every_minutes: must be at most {MAX_EVERY_MINUTES}, got {value}")
+        raise ValueError(f"must be at most {MAX_EVERY_MINUTES}, got {value}")
     return value
 
 
-_ALLOWED: Final[dict[str, frozenset[str]]] = {
-    "default": frozenset({"type"}),
-    "manual": frozenset({"type"}),
-    "after": frozenset({"type", "profile_id"}),
-    "interval": frozenset({"type", "every_minutes", "timezone", "blackouts", "anchor"}),
-    "automatic": frozenset({"type", "every_minutes", "timezone", "blackouts", "anchor"}),
-    "daily": frozenset({"type", "at", "timezone", "blackouts"}),
-    "cron": frozenset({"type", "expression", "timezone", "blackouts"}),
-}
-
-
-def validate_schedule(
-    raw: Mapping[str, Any], *, plan_minimum: int = 1, tenant: bool = False
-) -> dict[str, Any]:
-    """Check a schedule and return it normalised (JSON-ready).
-
-    Raises ``ValueError`` whose message starts with the offending field. ``tenant=True``
-    validates the tenant's global schedule, which cannot be ``default`` or ``after``.
-    Unknown fields for the type are refused. Normalises ``at`` to ``HH:MM``, the cron
-    expression to ``cron(f1 .. f6)``, black-out weekdays to sorted 0..6 and ``anchor``
-    to an ISO UTC string. Cycles of ``after`` are checked with :func:`find_cycle`.
-    """
-    if not isinstance(raw, Mapping):
-        raise ValueError(f"schedule: expected an object, got {raw!r}")
-    kind = raw.get("type")
-    if kind not in KINDS:
-        raise ValueError(f"type: expected one of {', '.join(KINDS)}, got {kind!r}")
-    if tenant and kind in ("default", "after"):
-        raise ValueError(f"type: the tenant schedule cannot be {kind!r}")
-    unknown = sorted(set(raw) - _ALLOWED[kind])
-    if unknown:
-        raise ValueError(f"{unknown[0]}: not allowed for type {kind!r}")
-    out: dict[str, Any] = {"type": kind}
-    if kind == "after":
-        pid = raw.get("profile_id")
-        if not isinstance(pid, str) or not pid.strip():
-            raise ValueError(
-                f"profile_id: expected the id of the profile to run after, got {pid!r}"
-            )
-        out["profile_id"] = pid.strip()
-    if kind in ("interval", "automatic"):
-        out["every_minutes"] = _every_minutes(raw.get("every_minutes"), plan_minimum)
-        if raw.get("anchor") is not None:
-            try:
-                anchor = _anchor(raw)
-            except (ValueError, TypeError, AttributeError) as exc:
-                raise ValueError(f"anchor: expected an aware ISO datetime ({exc})") from None
-            out["anchor"] = anchor.isoformat().replace("+00:00", "Z")
-    if kind == "daily":
-        hour, minute = _parse_hhmm(raw.get("at"), "at")
-        out["at"] = f"{hour:02d}:{minute:02d}"
-    if kind == "cron":
-        expression = raw.get("expression")
-        if not isinstance(expression, str):
-            raise ValueError(f"expression: expected a cron(...) string, got {expression!r}")
-        try:
-            out["expression"] = parse_cron(expression).expression
-        except ValueError as exc:
-            raise ValueError(f"expression: {exc}") from None
-    if kind in TIMED_KINDS:
-        if raw.get("timezone") is not None:
-            out["timezone"] = _zone(raw["timezone"], "timezone").key
-        windows = parse_blackouts(raw.get("blackouts"))
-        if windows:
-            out["blackouts"] = [
-                {
-                    "start": f"{w.start // 60:02d}:{w.start % 60:02d}",
-                    "end": f"{w.end // 60:02d}:{w.end % 60:02d}",
-                    **({"weekdays": sorted(w.weekdays)} if w.weekdays is not None else {}),
-                }
-                for w in windows
-            ]
-    return out
+# ------------------------------------------------------------------------ chains
 
 
 def find_cycle(edges: Mapping[str, str]) -> list[str] | None:
@@ -743,11 +700,11 @@ def to_scheduler_expression(
     sched = resolve_schedule(schedule, tenant_schedule)
     kind = sched.get("type")
     if kind in ("interval", "automatic"):
-        n = _every_minutes(sched.get("every_minutes"), 1)
+        n = _named("every_minutes", parse_every_minutes, sched.get("every_minutes"))
         return (f"rate({n} minute{'s' if n != 1 else ''})", None)
     zone = schedule_zone(sched, timezone).key
     if kind == "daily":
-        hour, minute = _parse_hhmm(sched.get("at"), "at")
+        hour, minute = _named("at", parse_hhmm, sched.get("at"))
         return (f"cron({minute} {hour} * * ? *)", zone)
     if kind == "cron":
         return (parse_cron(str(sched.get("expression"))).expression, zone)
