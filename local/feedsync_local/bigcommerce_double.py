@@ -89,6 +89,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -250,12 +251,16 @@ class SandboxStore(LoopbackService):
         port: int = 0,
         quota_requests: int = 150,
         quota_window_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``clock``: monotonic seconds the quota windows are measured in (tests share a
+        virtual one with the connector, so a window passes without waiting for it)."""
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"the sandbox store listens on loopback only, not {host!r}")
         super().__init__(host, port)
         self.quota_requests = quota_requests
         self.quota_window_s = quota_window_s
+        self._clock = clock
         self._lock = threading.RLock()
         self._stores: dict[str, _Store] = {}
         self._log: list[tuple[str, str, int]] = []
@@ -514,7 +519,7 @@ class SandboxStore(LoopbackService):
     def _consume_quota(self, store: _Store) -> tuple[bool, dict[str, str]]:
         """Count one request in the store's window: ``(allowed, rate-limit headers)``."""
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             window = self.quota_window_s
             if store.window_count == 0 or now - store.window_start >= window:
                 store.window_start = now
@@ -525,7 +530,7 @@ class SandboxStore(LoopbackService):
             return allowed, self._rate_headers(store, now)
 
     def _rate_headers(self, store: _Store, now: float | None = None) -> dict[str, str]:
-        now = time.monotonic() if now is None else now
+        now = self._clock() if now is None else now
         window = self.quota_window_s
         if store.window_count == 0 or now - store.window_start >= window:
             left, reset_s = self.quota_requests, window

@@ -305,8 +305,11 @@ class ShopifyDouble(LoopbackService):
         bulk_line_delay_s: float = 0.0,
         schema_file: Path | str | None = None,
         weight_unit: str = "KILOGRAMS",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``weight_unit``: the shop's ``weightUnit`` (new variants weigh 0 in it)."""
+        """``weight_unit``: the shop's ``weightUnit`` (new variants weigh 0 in it). ``clock``:
+        monotonic seconds the cost bucket refills in (tests share a virtual one with the
+        connector, so a refill passes without waiting for it)."""
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"the Shopify double listens on loopback only, not {host!r}")
         if weight_unit not in WEIGHT_UNITS:
@@ -320,7 +323,8 @@ class ShopifyDouble(LoopbackService):
         self.bulk_line_delay_s = bulk_line_delay_s
         self.schema = load_schema(schema_file)
         self._lock = threading.RLock()
-        self._started = time.monotonic()
+        self._clock = clock
+        self._started = clock()
         self._available = self.maximum_available
         self._bucket_t = self._started
         self._products: dict[int, _Product] = {}
@@ -682,7 +686,7 @@ class ShopifyDouble(LoopbackService):
 
     # -- bucket -----------------------------------------------------------------------------
     def _refill(self) -> float:
-        now = time.monotonic()
+        now = self._clock()
         self._available = min(
             self.maximum_available, self._available + (now - self._bucket_t) * self.restore_rate
         )
