@@ -211,8 +211,8 @@ class CatalogReader:
     def _variant(self, pid: int, product: ProductFields, v: JSON) -> Variant:
         vid = gid_number(v["id"])
         title, modified, description, brand = product
-        item = v.get("inventoryItem") or {}
-        cost = (item.get("unitCost") or {}).get("amount")
+        inventory = v.get("inventoryItem") or {}
+        cost = (inventory.get("unitCost") or {}).get("amount")
         try:
             price, compare_at, cost_cents = (
                 to_cents(v.get("price")),
@@ -223,7 +223,7 @@ class CatalogReader:
             raise StoreRequestError(
                 f"{self._client.where}: product {pid} variant {vid} has an unreadable price: {exc}"
             ) from None
-        level = item.get("inventoryLevel")  # None: not stocked at the read location
+        level = inventory.get("inventoryLevel")  # None: not stocked at the read location
         quantities = (level or {}).get("quantities") or []
         found = [q.get("quantity") for q in quantities if q.get("name") == "available"]
         stock = found[0] if found else None
@@ -239,10 +239,10 @@ class CatalogReader:
             int(stock) if stock is not None else None,
             title,
             modified,
-            str(gid_number(item["id"])) if item.get("id") else None,
+            str(gid_number(inventory["id"])) if inventory.get("id") else None,
             description,
             brand,
-            read_weight((item.get("measurement") or {}).get("weight"), self._shop.unit),
+            read_weight((inventory.get("measurement") or {}).get("weight"), self._shop.unit),
             (v.get("image") or {}).get("url") or None,
         )
 
