@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +37,8 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from feedsync.platforms.shopify import connector as shopify
+from feedsync.domain.writes import PlanItem
+from feedsync.platforms.shopify import queries as shopify
 from feedsync.platforms.shopify.connector import ShopifyConnector
 from feedsync_local.shopify_double import ShopifyDouble, load_schema
 
@@ -151,15 +153,17 @@ def _exercise_every_path(double: ShopifyDouble) -> None:
     assert len(list(connector.iter_variants(datetime(2000, 1, 1, tzinfo=UTC)))) == 13
     long, short = products
 
-    def items(product: dict[str, Any], **changes: Any) -> list[dict[str, Any]]:
+    def items(product: dict[str, Any], **changes: Any) -> list[PlanItem]:
         return [
-            {
-                "product_id": product["id"],
-                "variant_id": v["id"],
-                "ref": str(v["inventory_item_id"]),
-                "changes": dict(changes),
-            }
-            for v in product["variants"]
+            PlanItem(
+                row=n + 1,
+                key=v["sku"],
+                product_id=product["id"],
+                variant_id=v["id"],
+                ref=str(v["inventory_item_id"]),
+                changes=dict(changes),
+            )
+            for n, v in enumerate(product["variants"])
         ]
 
     connector.apply(
@@ -183,25 +187,25 @@ def _exercise_every_path(double: ShopifyDouble) -> None:
         + items(short, price=[500, 450], weight=["0", "2"], image_url=[None, "https://s.ex/s.png"]),
         batch_key="k4",
     )
-    product = {**items(short)[0], "rows": [1], "product_level": True}
-    product["changes"] = {
+    product = replace(items(short)[0], rows=[1], product_level=True)
+    product.changes = {
         "name": ["Short", "Short one"],
         "description": [None, "<p>One <b>short</b> one</p>"],
         "brand": [None, "Acme"],
     }
     assert connector.apply("product_update", [product], batch_key="k5") == [(True, "")]
     # the same product fields as a bulk mutation (one JSONL line of variables per product)
-    long_product = {**items(long)[0], "rows": [2], "product_level": True}
-    long_product["changes"] = {"description": [None, "<p>Twelve</p>"], "brand": [None, "B"]}
-    product["changes"] = {"name": ["Short one", "Short two"]}
+    long_product = replace(items(long)[0], rows=[2], product_level=True)
+    long_product.changes = {"description": [None, "<p>Twelve</p>"], "brand": [None, "B"]}
+    product.changes = {"name": ["Short one", "Short two"]}
     assert connector.apply(
         "product_update_bulk_operation", [long_product, product], batch_key="k6"
     ) == [(True, ""), (True, "")]
     # a product deleted in the shop: its refused update is looked up (nodes) and found gone
     [gone] = double.seed([{"title": "Gone", "variants": [{"sku": "G", "price": "1.00"}]}])
     double.delete_product(gone["id"])
-    gone_item = {**items(gone)[0], "rows": [3], "product_level": True}
-    gone_item["changes"] = {"name": ["Gone", "Still gone"]}
+    gone_item = replace(items(gone)[0], rows=[3], product_level=True)
+    gone_item.changes = {"name": ["Gone", "Still gone"]}
     [result] = connector.apply("product_update", [gone_item], batch_key="k7")
     assert (result.ok, result.gone) == (False, "product")
 

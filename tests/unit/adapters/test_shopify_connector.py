@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -15,9 +16,12 @@ from shopify_items import variant_items
 from feedsync.domain.content import description_digest, index_value
 from feedsync.domain.fields import MODIFIED, REF, VARIANT_ID, VARIANT_POS
 from feedsync.domain.plan import build_plan
+from feedsync.domain.writes import PlanItem
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
-from feedsync.platforms.shopify import connector as shopify
-from feedsync.platforms.shopify.connector import ShopifyConnector, from_cents, to_cents
+from feedsync.platforms.shopify import bulk as shopify_bulk
+from feedsync.platforms.shopify import queries, values
+from feedsync.platforms.shopify.connector import ShopifyConnector
+from feedsync.platforms.shopify.values import from_cents, to_cents
 from feedsync_local.shopify_double import ShopifyDouble
 
 
@@ -200,7 +204,7 @@ def test_variant_bulk_update_applies_valid_variants_and_reports_bad_ones(
     items = variant_items(
         product, price=[1000, 1250], retail_price=[None, 1999], cost_price=[None, 300]
     )
-    items[1]["changes"] = {"price": [1000, -100]}  # a negative price
+    items[1].changes = {"price": [1000, -100]}  # a negative price
     # When the batch is applied
     results = _connector(double).apply("variants_bulk", items, batch_key="run1-0")
     # Then the valid variants were written (prices, compare-at, cost) and each bad one failed alone
@@ -294,7 +298,7 @@ def test_inventory_set_at_a_given_location_and_without_a_known_old_value(
 def test_inventory_set_reports_an_item_without_an_inventory_item(double: ShopifyDouble) -> None:
     [product] = double.seed([_product("Pen", 2)])
     items = variant_items(product, stock=[5, 6])
-    items[0]["ref"] = None
+    items[0].ref = None
     results = _connector(double).apply("inventory_set", items, batch_key="k")
     assert results[0][0] is False and "inventory item is unknown" in results[0][1]
     assert results[1] == (True, "")
@@ -306,7 +310,7 @@ def test_inventory_set_whose_answer_was_lost_is_not_reported_as_a_conflict(
     # Given a set that the store executes but whose answer never arrives (connection reset)
     [product] = double.seed([_product("Cup", 2)])
     connector = _connector(double)
-    connector._location_gid(None)
+    connector.shop.location_gid(None)
     double.fail_next("reset_after")
     # When the connector retries it
     results = connector.apply("inventory_set", variant_items(product, stock=[5, 8]), batch_key="k")
@@ -418,7 +422,7 @@ def test_bulk_operation_end_to_end(double: ShopifyDouble) -> None:
     ]
     rejected = products[4]["variants"][1]["id"]
     double.reject_variant(rejected, "Variant is archived")
-    items[7]["changes"] = {"price": [1000, -1]}
+    items[7].changes = {"price": [1000, -1]}
     # When the 90 items go through the bulk path
     sleep = FakeSleep(real=True)
     results = _connector(double, sleep).apply("variants_bulk_operation", items, batch_key="run-9")
@@ -512,8 +516,8 @@ class _QueuedThenFast:
         self.sleeps.append(seconds)
         self.now += seconds
 
-    def post(self, url: str, **kwargs: Any) -> _Answer:
-        assert kwargs["json"]["operationName"] == "FeedsyncBulkOperation"
+    def request(self, method: str, url: str, **kwargs: Any) -> _Answer:
+        assert method == "POST" and kwargs["json"]["operationName"] == "FeedsyncBulkOperation"
         done = min(self.lines, max(0, int((self.now - self.queued_s) * self.pace)))
         status = "COMPLETED" if done == self.lines else "RUNNING" if done else "CREATED"
         self.polls.append((self.now, done))
@@ -541,11 +545,11 @@ def test_a_queued_bulk_job_is_paced_from_its_progress_not_from_its_start() -> No
     connector = _fake_clock_connector(shop)
     longest = 3 * connector.bulk_poll_s
     # When the connector waits for it
-    final = connector._wait_bulk("gid://shopify/BulkOperation/1", 100_000)
+    final = connector.bulk.wait("gid://shopify/BulkOperation/1", 100_000)
     # Then it found it done soon after its end (not near the 840 s timeout, as a pace taken
     # from the start, queue included, would have had it wait)
     assert final["status"] == "COMPLETED"
-    assert 120.0 <= shop.now <= 120.0 * shopify._ETA_MARGIN, shop.polls
+    assert 120.0 <= shop.now <= 120.0 * shopify_bulk.ETA_MARGIN, shop.polls
     # And no single wait was longer than the cap, whatever the estimate
     assert max(shop.sleeps) <= longest
     # And the polls stayed few: the doubling ones while it was queued, then about one per
@@ -560,10 +564,10 @@ def test_a_fast_bulk_job_is_polled_twice() -> None:
     # Given a bulk job of 10,000 lines that starts at once and runs 2,000 lines a second
     shop = _QueuedThenFast(10_000, queued_s=0.0, pace=2000.0)
     # When the connector waits for it
-    final = _fake_clock_connector(shop)._wait_bulk("gid://shopify/BulkOperation/1", 10_000)
+    final = _fake_clock_connector(shop).bulk.wait("gid://shopify/BulkOperation/1", 10_000)
     # Then the first poll learns its pace and the second finds it done
     assert final["status"] == "COMPLETED"
-    assert len(shop.polls) == 2 and shop.now <= 5.0 * shopify._ETA_MARGIN
+    assert len(shop.polls) == 2 and shop.now <= 5.0 * shopify_bulk.ETA_MARGIN
 
 
 def test_a_bulk_job_that_never_ends_is_given_up_at_the_timeout_not_after() -> None:
@@ -573,7 +577,7 @@ def test_a_bulk_job_that_never_ends_is_given_up_at_the_timeout_not_after() -> No
     connector.bulk_timeout_s = 100.0
     # When the connector waits for it, Then it gives up with StoreUnavailable
     with pytest.raises(StoreUnavailable, match="still CREATED after 100 s"):
-        connector._wait_bulk("gid://shopify/BulkOperation/1", 1000)
+        connector.bulk.wait("gid://shopify/BulkOperation/1", 1000)
     # And its last poll came at the timeout, no wait longer than the cap
     assert shop.polls[-1][0] == pytest.approx(100.0)
     assert max(shop.sleeps) <= 3 * connector.bulk_poll_s
@@ -584,7 +588,7 @@ def test_a_slow_bulk_job_is_polled_at_most_every_three_poll_intervals() -> None:
     # (500 s in all: a pace estimate would wait to its end in one go)
     shop = _QueuedThenFast(10_000, queued_s=0.0, pace=20.0)
     # When the connector waits for it
-    final = _fake_clock_connector(shop)._wait_bulk("gid://shopify/BulkOperation/1", 10_000)
+    final = _fake_clock_connector(shop).bulk.wait("gid://shopify/BulkOperation/1", 10_000)
     # Then no wait exceeded 30 s and it was found done soon after its end
     assert final["status"] == "COMPLETED"
     assert max(shop.sleeps) <= 30.0 and 500.0 <= shop.now <= 530.0
@@ -616,10 +620,10 @@ def test_bulk_operation_waits_for_one_already_running(double: ShopifyDouble) -> 
     double.bulk_line_delay_s = 0.01
     first, second = double.seed([_product("One", 1), _product("Two", 1)])
     other = _connector(double, FakeSleep(real=True))
-    path = other._stage_upload(
+    path = other.bulk.stage_upload(
         b'{"productId":"gid://shopify/Product/%d","variants":[]}\n' % first["id"], "other"
     )
-    other._run_bulk_mutation(shopify.VARIANTS_BULK_UPDATE, path, "other")
+    other.bulk.start_mutation(queries.VARIANTS_BULK_UPDATE, path, "other")
     # When ours is started
     results = _connector(double, FakeSleep(real=True)).apply(
         "variants_bulk_operation", variant_items(second, price=[1000, 1500]), batch_key="mine"
@@ -731,8 +735,8 @@ def test_a_full_read_falls_back_to_pages_while_a_bulk_query_runs(double: Shopify
     double.seed(_product(f"P{i}", 2) for i in range(5))
     double.hold_bulk_operations()
     other = _connector(double)
-    started = other._graphql(
-        shopify.BULK_QUERY_RUN,
+    started = other.client.graphql(
+        queries.BULK_QUERY_RUN,
         {"query": "query { products { edges { node { id } } } }"},
         "FeedsyncBulkQuery",
         10,
@@ -757,15 +761,15 @@ def test_a_bulk_query_runs_beside_a_bulk_mutation_but_not_beside_another_query(
     [product] = double.seed([_product("One", 1)])
     double.hold_bulk_operations()
     connector = _connector(double)
-    path = connector._stage_upload(
+    path = connector.bulk.stage_upload(
         b'{"productId":"gid://shopify/Product/%d","variants":[]}\n' % product["id"], "m"
     )
-    connector._run_bulk_mutation(shopify.VARIANTS_BULK_UPDATE, path, "m")
+    connector.bulk.start_mutation(queries.VARIANTS_BULK_UPDATE, path, "m")
 
     def run_query() -> list[dict[str, Any]]:
-        data = connector._graphql(
-            shopify.BULK_QUERY_RUN,
-            {"query": shopify.bulk_products_query("gid://shopify/Location/1")},
+        data = connector.client.graphql(
+            queries.BULK_QUERY_RUN,
+            {"query": queries.bulk_products_query("gid://shopify/Location/1")},
             "FeedsyncBulkQuery",
             10,
         )
@@ -834,21 +838,21 @@ def test_a_broken_download_is_fetched_again(double: ShopifyDouble) -> None:
 # -- content: description, brand, weight, image --------------------------------------------------
 def _item(
     product: dict[str, Any], n: int, row: int | None = None, **changes: list[Any]
-) -> dict[str, Any]:
+) -> PlanItem:
     variant = product["variants"][n]
-    return {
-        "row": row or n + 1,
-        "key": variant["sku"],
-        "product_id": product["id"],
-        "variant_id": variant["id"],
-        "ref": str(variant["inventory_item_id"]),
-        "changes": dict(changes),
-    }
+    return PlanItem(
+        row=row or n + 1,
+        key=variant["sku"],
+        product_id=product["id"],
+        variant_id=variant["id"],
+        ref=str(variant["inventory_item_id"]),
+        changes=dict(changes),
+    )
 
 
-def _product_item(product: dict[str, Any], **changes: list[Any]) -> dict[str, Any]:
+def _product_item(product: dict[str, Any], **changes: list[Any]) -> PlanItem:
     """A product-level plan item (the product's first variant stands for it)."""
-    return {**_item(product, 0, **changes), "rows": [1], "product_level": True}
+    return replace(_item(product, 0, **changes), rows=[1], product_level=True)
 
 
 def _documents(double: ShopifyDouble, operation: str) -> list[dict[str, Any]]:
@@ -869,14 +873,14 @@ def _documents(double: ShopifyDouble, operation: str) -> list[dict[str, Any]]:
 def test_a_weight_reads_as_canonical_decimal_in_the_shop_unit(
     weight: float, unit: str, shop_unit: str, expected: str
 ) -> None:
-    assert shopify.read_weight({"value": weight, "unit": unit}, shop_unit) == expected
+    assert values.read_weight({"value": weight, "unit": unit}, shop_unit) == expected
 
 
 def test_no_weight_reads_none_and_a_feed_weight_becomes_a_weight_input() -> None:
-    assert shopify.read_weight(None, "GRAMS") is None
-    assert shopify.weight_input("0.250", "GRAMS") == {"value": 0.25, "unit": "GRAMS"}
-    assert shopify.weight_input("heavy", "GRAMS") is None
-    assert shopify.weight_input("-1", "GRAMS") is None
+    assert values.read_weight(None, "GRAMS") is None
+    assert values.weight_input("0.250", "GRAMS") == {"value": 0.25, "unit": "GRAMS"}
+    assert values.weight_input("heavy", "GRAMS") is None
+    assert values.weight_input("-1", "GRAMS") is None
 
 
 @pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "pages"])
@@ -1065,7 +1069,7 @@ def test_product_update_reports_user_errors_as_the_item_result(double: ShopifyDo
         "product_update", [_product_item(other, name=["Other", "N" * 256])], batch_key="b"
     )
     assert too_long == [(False, "title: Title is too long (maximum is 255 characters)")]
-    gone = {**_product_item(other, brand=[None, "X"]), "product_id": 1}
+    gone = replace(_product_item(other, brand=[None, "X"]), product_id=1)
     assert connector.apply("product_update", [gone], batch_key="c") == [
         (False, "id: Product does not exist")
     ]
@@ -1168,7 +1172,7 @@ def test_product_update_bulk_operation_writes_each_product_and_maps_its_errors(
     assert "productUpdate" not in by_field  # never one request per product
     assert sum(1 for e in double.requests_log() if e.get("download")) == 1
     [operation] = double.bulk_operations()
-    assert operation["query"] == shopify.PRODUCT_UPDATE and operation["status"] == "COMPLETED"
+    assert operation["query"] == queries.PRODUCT_UPDATE and operation["status"] == "COMPLETED"
     lines = [d["variables"] for d in double.documents() if d["bulk"]]
     assert [line["product"]["id"] for line in lines] == [
         f"gid://shopify/Product/{p['id']}"
@@ -1250,11 +1254,11 @@ def test_no_further_bulk_file_is_started_once_the_time_is_up(double: ShopifyDoub
 def test_the_jsonl_files_of_a_bulk_mutation_stay_within_the_limit() -> None:
     lines = [b"a" * 9, b"b" * 9, b"c" * 29, b"d" * 4]
     # Given lines of 10, 10, 30 and 5 bytes (a newline each), When cut for 20-byte files
-    files = shopify._files_of(lines, 20)
+    files = shopify_bulk.files_of(lines, 20)
     # Then two lines share the first file, the long one goes alone, the last one alone
     assert files == [(0, 2), (2, 3), (3, 4)]
-    assert shopify._files_of([], 20) == []
-    assert shopify._files_of(lines, 10**6) == [(0, 4)]
+    assert shopify_bulk.files_of([], 20) == []
+    assert shopify_bulk.files_of(lines, 10**6) == [(0, 4)]
 
 
 def _product_outcomes(products: list[dict[str, Any]]) -> list[Any]:

@@ -11,6 +11,7 @@ import pytest
 from fake_sleep import FakeSleep
 from shopify_items import variant_items
 
+from feedsync.domain.writes import PlanItem
 from feedsync.platforms.shopify.connector import ShopifyConnector
 from feedsync_local.shopify_double import ShopifyDouble
 
@@ -36,15 +37,16 @@ def _product(title: str, n: int) -> dict[str, Any]:
     }
 
 
-def _product_item(product: dict[str, Any], title: str) -> dict[str, Any]:
-    return {
-        "row": 1,
-        "rows": [1],
-        "product_level": True,
-        "product_id": product["id"],
-        "variant_id": product["variants"][0]["id"],
-        "changes": {"name": [product["title"], title]},
-    }
+def _product_item(product: dict[str, Any], title: str) -> PlanItem:
+    return PlanItem(
+        row=1,
+        key=product["variants"][0]["sku"],
+        rows=[1],
+        product_level=True,
+        product_id=product["id"],
+        variant_id=product["variants"][0]["id"],
+        changes={"name": [product["title"], title]},
+    )
 
 
 def _lookups(double: ShopifyDouble) -> int:
@@ -58,15 +60,15 @@ def test_a_deleted_variant_is_gone_by_its_code_and_its_siblings_are_written(
     # refuses the third with a message that reads like a deletion (another code)
     [tee] = double.seed([_product("Tee", 3)])
     items = variant_items(tee, price=[1000, 1200])
-    double.delete_variant(items[1]["variant_id"])
-    double.reject_variant(items[2]["variant_id"], "Product variant does not exist in PIM")
+    double.delete_variant(items[1].variant_id)
+    double.reject_variant(items[2].variant_id, "Product variant does not exist in PIM")
     # When the product's variants are updated
     results = _connector(double).apply("variants_bulk", items, batch_key="b")
     # Then only the deleted one is gone (PRODUCT_VARIANT_DOES_NOT_EXIST), the refused one
     # is an ordinary failure, and the first was written
     assert [(r.ok, r.gone) for r in results] == [(True, None), (False, "variant"), (False, None)]
     assert "PRODUCT_VARIANT_DOES_NOT_EXIST" in results[1].message
-    assert double.variant(items[0]["variant_id"])["price"] == "12.00"
+    assert double.variant(items[0].variant_id)["price"] == "12.00"
 
 
 def test_every_variant_of_a_deleted_product_is_gone_with_its_product(
@@ -86,12 +88,12 @@ def test_stock_of_a_deleted_variant_is_gone_and_the_rest_is_set(double: ShopifyD
     # Given three variants whose stock we read as 5; the merchant deletes the middle one
     [tee] = double.seed([_product("Tee", 3)])
     items = variant_items(tee, stock=[5, 8])
-    double.delete_variant(items[1]["variant_id"])
+    double.delete_variant(items[1].variant_id)
     # When their stock is set (the mutation is all-or-nothing: the rest is sent again)
     results = _connector(double).apply("inventory_set", items, batch_key="s")
     # Then its inventory item is gone (INVALID_INVENTORY_ITEM), the others set
     assert [(r.ok, r.gone) for r in results] == [(True, None), (False, "variant"), (True, None)]
-    assert double.available(int(items[0]["ref"])) == double.available(int(items[2]["ref"])) == 8
+    assert double.available(int(items[0].ref)) == double.available(int(items[2].ref)) == 8
 
 
 def test_a_product_update_of_a_deleted_product_is_looked_up_and_gone(
@@ -129,7 +131,7 @@ def test_the_bulk_paths_report_deleted_variants_and_products_from_their_result_l
     gone, kept = double.seed([_product("Gone", 2), _product("Kept", 2)])
     double.delete_product(gone["id"])
     kept_items = variant_items(kept, price=[1000, 1500])
-    double.delete_variant(kept_items[0]["variant_id"])
+    double.delete_variant(kept_items[0].variant_id)
     connector = _connector(double)
     # When their prices go through a bulk mutation (one JSONL line per product)
     results = connector.apply(
@@ -144,7 +146,7 @@ def test_the_bulk_paths_report_deleted_variants_and_products_from_their_result_l
         (False, "variant"),
         (True, None),
     ]
-    assert double.variant(kept_items[1]["variant_id"])["price"] == "15.00"
+    assert double.variant(kept_items[1].variant_id)["price"] == "15.00"
     # And product fields through a bulk mutation: the deleted product is looked up, gone
     product_results = connector.apply(
         "product_update_bulk_operation",

@@ -266,3 +266,25 @@ def test_only_given_arguments_reach_the_session() -> None:
             "timeout": 7.0,
         }
     ]
+
+
+def test_a_forms_fields_and_files_reach_the_session_on_every_try() -> None:
+    # Given a multipart upload (form fields, then the file) that first meets a 503
+    session = ScriptedSession(_response(503), _response(204))
+    transport, _ = _transport(session, timeout=7.0)
+    form = [("key", "uploads/a.jsonl"), ("policy", "p")]
+    files = {"file": ("a.jsonl", b"{}\n", "text/jsonl")}
+    # When it is sent
+    reply = transport.send(
+        "POST", "http://files/up", _by_status, what="POST upload", data=form, files=files
+    )
+    # Then both tries carried the same fields and file, as given
+    assert reply.kind == "ok" and len(session.calls) == 2
+    for call in session.calls:
+        assert call == {
+            "method": "POST",
+            "url": "http://files/up",
+            "data": form,
+            "files": files,
+            "timeout": 7.0,
+        }

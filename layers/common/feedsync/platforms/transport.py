@@ -16,7 +16,7 @@ from __future__ import annotations
 import email.utils
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, Protocol
@@ -264,14 +264,17 @@ class HttpTransport:
         what: str,
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
-        data: bytes | None = None,
+        data: bytes | Sequence[tuple[str, str]] | None = None,
         files: Any = None,
         headers: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         cost: float = 1.0,
         stream: bool = False,
     ) -> Reply:
-        """One logical request (``what``: e.g. "PUT /catalog/variants", for messages)."""
+        """One logical request (``what``: e.g. "PUT /catalog/variants", for messages).
+
+        ``data``: a raw body, or a form's (name, value) fields (sent before ``files``).
+        """
         failures = 0  # retries spent: 5xx, timeouts, resets, throttles without a wait
         throttles = 0  # throttles in a row
         attempts = 0
