@@ -8,7 +8,6 @@ means is ``responses``'.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -55,8 +54,6 @@ class AdminClient:
             "max_throttle_waits": max_throttle_waits,
             "backoff_base_s": backoff_base_s,
             "backoff_cap_s": backoff_cap_s,
-            # Shopify's Retry-After has always been followed as said.
-            "retry_after_cap_s": math.inf,
         }
         self.api = HttpTransport(self.where, pacer=self.bucket, **patience)
         self.files = HttpTransport(self.where, pacer=NoPacing(), **patience)
