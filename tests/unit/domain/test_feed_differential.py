@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 import pytest
@@ -82,13 +83,14 @@ def kind_of(name: str) -> str:
     return "text"
 
 
+@cache  # strategies are built once: building them costs more than drawing
 def good_cell(kind: str, decimal_comma: bool) -> st.SearchStrategy[str]:
     """A cell the file should have, or a blank one."""
     good = st.sampled_from(GOOD[kind])
     if kind == "money":
         good |= st.builds(
             lambda cents, spelling: spelling.format(cents / 100),
-            st.integers(0, 10**9),
+            st.integers(0, 3000) | st.integers(0, 10**9),  # about the tiers, and beyond
             st.sampled_from(["{:.2f}", "{:,.2f}", "{:.1f}", "{:.0f}", " {:.2f} "]),
         )
     elif kind == "int":
@@ -100,6 +102,7 @@ def good_cell(kind: str, decimal_comma: bool) -> st.SearchStrategy[str]:
     return good | st.sampled_from(BLANKS)
 
 
+@cache
 def any_cell(kind: str, decimal_comma: bool) -> st.SearchStrategy[str]:
     """Mostly a good cell, else a tricky one of the column's kind or anything."""
     good = good_cell(kind, decimal_comma)
@@ -125,6 +128,7 @@ BAD_CONSTANTS: dict[str, list[str]] = {
 }
 
 
+@cache
 def constant(kind: str) -> st.SearchStrategy[str]:
     good = st.sampled_from(GOOD_CONSTANTS[kind])
     return mostly(good, 19, st.sampled_from(BAD_CONSTANTS[kind]))
@@ -150,6 +154,19 @@ PRICE_RULES = st.fixed_dictionaries(
         ),
     },
 )
+# Tiers chosen by cost: a rule that reads the row's cost besides the amount.
+TIERED_BY_COST = st.fixed_dictionaries(
+    {
+        "tiers": st.just(
+            [{"min": "0", "max": "10", "markup_percent": "50"}, {"min": "10", "add": "1"}]
+        ),
+        "tiers_by": st.just("cost"),
+    },
+    optional={
+        "currency_factor": st.sampled_from(["1.08", "3"]),
+        "apply_to": st.just(["price", "sale_price", "retail_price"]),
+    },
+)
 STOCK_RULES = st.fixed_dictionaries(
     {},
     optional={
@@ -163,7 +180,7 @@ STOCK_RULES = st.fixed_dictionaries(
 RULE_SPECS = st.fixed_dictionaries(
     {},
     optional={
-        "price_rules": PRICE_RULES,
+        "price_rules": PRICE_RULES | TIERED_BY_COST,
         "stock_rules": STOCK_RULES,
         "sku_case_insensitive": st.booleans(),
         "validate_barcodes": st.booleans(),
@@ -191,12 +208,22 @@ class Case:
     header_required: bool = True
     header_row: int = 1
     broken_after: int | None = None  # the record stream fails after this many records
+    # Also a price rule on cost_price, ahead of the others (compile_rules never makes
+    # one): every rule must still be fed the cost as read.
+    rule_on_cost: bool = False
 
     @property
     def rules(self) -> CompiledRules | None:
-        return None if self.rules_spec is None else compile_rules(self.rules_spec)
+        if self.rules_spec is None:
+            return None
+        rules = compile_rules(self.rules_spec)
+        if self.rule_on_cost and rules.money:
+            rule = next(iter(rules.money.values()))
+            rules = replace(rules, money={"cost_price": rule, **rules.money})
+        return rules
 
 
+@cache
 def one_in(n: int) -> st.SearchStrategy[bool]:
     """True once in ``n`` draws (a choice among n, not a small integer: those come often)."""
     return st.sampled_from([False] * (n - 1) + [True])
@@ -275,6 +302,7 @@ def cases(draw: st.DrawFn) -> Case:
         header_required=not no_header or draw(one_in(20)),
         header_row=header_row,
         broken_after=draw(st.integers(0, len(records))) if draw(one_in(15)) else None,
+        rule_on_cost=draw(st.booleans()),
     )
 
 
@@ -491,3 +519,17 @@ def test_a_stream_that_breaks_is_reported_at_the_row_after_the_last_one_read() -
         FeedFormatError,
         "f.csv: row 4 cannot be read (line contains NUL)",
     )
+
+
+def test_price_rules_read_the_cost_as_the_file_gives_it() -> None:
+    # Given tiers chosen by cost (under 10.00: +50%, else +1.00), applied to the price,
+    # and (hand-built) to the cost itself ahead of the price
+    spec = {"price_rules": {"tiers": [{"min": "0", "max": "10", "markup_percent": "50"},
+                                      {"min": "10", "add": "1"}], "tiers_by": "cost"}}  # fmt: skip
+    records: list[Record] = [(2, ["A", "20.00", "8.00"])]
+    mapping = {"sku": "SKU", "price": "Price", "cost_price": "Cost"}
+    case = Case(["SKU", "Price", "Cost"], records, mapping, rules_spec=spec, rule_on_cost=True)
+    # When read
+    _, rows, _, _ = both(case)
+    # Then the price's tier is the one of the cost as read (8.00, not the ruled 12.00)
+    assert rows == [row(2, sku="A", price=3000, cost_price=1200)]
