@@ -172,7 +172,7 @@ def loop(records, feed, tail, pmg, pm, psg, ps, parse_weight, parse_url, is_blan
         for row_no, cells in records:
 {read}            key1 = {key1}
             key2 = {key2}
-            if key1 is None and key2 is None and is_blank({cells}):
+            if {keys_none}is_blank({cells}):
                 continue
             try:
                 row = (row_no, key1, key2, {fields})
@@ -267,11 +267,15 @@ def _row_loop(
         read = _READ_CELLS_AND_TAIL.format(need=need, cells=" " * 12 + (" " * 12).join(lines))
     else:
         read = _READ_CELLS.format(cells=" " * 16 + (" " * 16).join(lines))
+    # A key read from a cell that is not None shows the record is not blank; a key from a
+    # constant shows nothing (a blank line would become a row with only the constant).
+    from_cells = {pos for pos, idx, _k in mapped if idx >= 0}
     source = _ROW_LOOP_TEMPLATE.format(
         read=read,
         # The keys (sku, barcode) first: a row without either may be a blank line.
         key1=exprs[0],
         key2=exprs[1],
+        keys_none="".join(f"key{pos} is None and " for pos in (1, 2) if pos in from_cells),
         fields=", ".join(exprs[2:]),
         cells="cells[: -len(tail)]" if has_constants else "cells",
     )

@@ -1,0 +1,265 @@
+"""The plain reference for ``feed.RecordFeed``: records -> rows and row errors, read slowly.
+
+``RecordFeed`` builds its per-row loop as generated Python (``feed._row_loop``) for speed;
+this module says the same thing one record and one field at a time, so it can be read
+and trusted. ``tests/unit/domain/test_feed_differential.py`` runs both over generated
+feeds and asserts the same rows, the same errors (in order) and the same count. Nothing
+on the production path imports this module: it is a specification that runs.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from itertools import chain
+from typing import Final, cast
+
+from feedsync.domain.feed import (
+    Record,
+    RowError,
+    check_mapping_fields,
+    column_index,
+    column_letter,
+    parse_image_url,
+    parse_weight,
+)
+from feedsync.domain.fields import CANONICAL_FIELDS, INT_FIELDS, MONEY_FIELDS, Row
+from feedsync.domain.money import parse_money, parse_stock, to_decimal_comma, with_decimal_comma
+from feedsync.domain.rules import CompiledRules, normalize_barcode, normalize_sku
+from feedsync.errors import FeedFormatError, MissingColumnsError
+
+# A header-less file's width is learnt from this many leading records (as RecordFeed).
+WIDTH_PEEK: Final = 100
+
+
+@dataclass(frozen=True)
+class ReferenceFeed:
+    """What a whole read gives: the rows, the skipped rows' errors, the data-row count."""
+
+    rows: list[Row]
+    row_errors: list[RowError]
+    rows_read: int
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where one canonical field's text comes from: a cell (``index``) or a constant."""
+
+    field: str
+    column: str  # as reported in a RowError
+    index: int | None  # the cell's index, None for a constant
+    constant: str | None
+
+
+def read_reference(
+    header: list[str] | None,
+    records: Iterable[Record],
+    mapping: Mapping[str, str],
+    *,
+    file_name: str,
+    constants: Mapping[str, str] | None = None,
+    rules: CompiledRules | None = None,
+    decimal_comma: bool = False,
+    header_required: bool = True,
+    header_row: int = 1,
+) -> ReferenceFeed:
+    """Read a feed as ``RecordFeed(header, records, mapping, ...)`` with
+    ``use_decimal_comma()`` (when ``decimal_comma``), ``use_constants(constants)`` and
+    ``use_rules(rules)`` would; raises the same FeedFormatErrors."""
+    check_mapping_fields(mapping, file_name)
+    wanted = {f: col.strip() for f, col in mapping.items() if col.strip()}
+    if header is None:
+        if header_required:
+            raise FeedFormatError(f"{file_name}: the file is empty (no header row)")
+        records, columns, index_of = _letter_columns(records, wanted, file_name)
+        last_row_no = 0
+    else:
+        columns, index_of = _named_columns(header, wanted, file_name, header_row)
+        last_row_no = header_row
+    records = iter(records)
+
+    constants = dict(constants or {})
+    clash = sorted(set(constants) & set(wanted))
+    if clash:
+        raise FeedFormatError(f"{file_name}: {clash} are both mapped and constant")
+    check_mapping_fields(constants, file_name)
+
+    read_money, read_stock = _number_readers(rules, decimal_comma)
+    sources: list[_Source] = []
+    for field in CANONICAL_FIELDS:
+        if field in wanted:
+            index = index_of[wanted[field]]
+            sources.append(_Source(field, columns[index], index, None))
+        elif field in constants:
+            text = constants[field]
+            # The profile writes constants with a decimal dot; a comma file's parser
+            # reads them re-spelled, as its cells are written.
+            if decimal_comma and field in MONEY_FIELDS + INT_FIELDS:
+                text = to_decimal_comma(text)
+            sources.append(_Source(field, f"{field} (constant)", None, text))
+    cell_count = max((s.index + 1 for s in sources if s.index is not None), default=0)
+
+    rows: list[Row] = []
+    errors: list[RowError] = []
+    rows_read = 0
+    while True:
+        try:
+            record = next(records, None)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise FeedFormatError(
+                f"{file_name}: row {last_row_no + 1} cannot be read ({exc})"
+            ) from exc
+        if record is None:
+            break
+        row_no, cells = record
+        last_row_no = row_no
+        if all(not cell.strip() for cell in cells):
+            continue  # a blank record keeps its row number but is no data row
+        rows_read += 1
+        if len(cells) < cell_count:
+            short = next(s for s in sources if s.index is not None and s.index >= len(cells))
+            message = f"row has {len(cells)} cells, expected {len(columns)}"
+            errors.append(RowError(row_no, short.column, "", message))
+            continue
+        row, error = _read_row(row_no, cells, sources, read_money, read_stock)
+        if error is None:
+            row, error = _apply_rules(row, rules, sources)
+        if error is not None:
+            errors.append(error)
+        else:
+            rows.append(row)
+    return ReferenceFeed(rows, errors, rows_read)
+
+
+def _named_columns(
+    header: list[str], wanted: Mapping[str, str], file_name: str, header_row: int
+) -> tuple[list[str], dict[str, int]]:
+    """The cleaned header and each mapped name's index; a missing or repeated mapped
+    name, or a blank header, is a FeedFormatError."""
+    columns = [name.strip().replace("\ufeff", "").strip() for name in header]
+    if all(not name.strip() for name in columns):
+        where = "the first row" if header_row <= 1 else f"row {header_row}"
+        raise FeedFormatError(f"{file_name}: {where} is empty; expected a header row")
+    names = list(dict.fromkeys(wanted.values()))
+    missing = [name for name in names if name not in columns]
+    if missing:
+        raise MissingColumnsError(file_name, missing, columns)
+    for name in set(names):
+        if columns.count(name) > 1:
+            raise FeedFormatError(
+                f"{file_name}: column {name!r} appears more than once in the header, "
+                "so it is not clear which one to use"
+            )
+    return columns, {name: columns.index(name) for name in names}
+
+
+def _letter_columns(
+    records: Iterable[Record], wanted: Mapping[str, str], file_name: str
+) -> tuple[Iterable[Record], list[str], dict[str, int]]:
+    """A header-less file: columns are letters; the width is the widest of the first
+    ``WIDTH_PEEK`` records, which are read ahead and handed back with the rest."""
+    index_of: dict[str, int] = {}
+    bad: list[str] = []
+    for ref in wanted.values():
+        index = column_index(ref)
+        if index is None:
+            bad.append(ref)
+        else:
+            index_of[ref] = index
+    if bad:
+        raise FeedFormatError(
+            f"{file_name}: the file has no header row, so mapped columns must be a "
+            f"letter (C) or a number (3); got {', '.join(repr(b) for b in bad)}"
+        )
+    records = iter(records)
+    first: list[Record] = []
+    try:
+        while len(first) < WIDTH_PEEK:
+            record = next(records, None)
+            if record is None:
+                break
+            first.append(record)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise FeedFormatError(f"{file_name}: row {len(first) + 1} cannot be read ({exc})") from exc
+    width = max((len(cells) for _row_no, cells in first), default=0)
+    if first:
+        missing = [ref for ref in dict.fromkeys(wanted.values()) if index_of[ref] >= width]
+        if missing:
+            raise MissingColumnsError(file_name, missing, [column_letter(i) for i in range(width)])
+    widest = max([width, *(i + 1 for i in index_of.values())])
+    columns = [column_letter(i) for i in range(widest)]
+    return chain(first, records), columns, index_of
+
+
+def _number_readers(
+    rules: CompiledRules | None, decimal_comma: bool
+) -> tuple[Callable[[str], int], Callable[[str], int]]:
+    """The money and stock parsers: the rules' stock words, the file's decimal comma."""
+    read_money: Callable[[str], int] = parse_money
+    read_stock = rules.stock if rules is not None and rules.stock else parse_stock
+    if decimal_comma:
+        read_money = with_decimal_comma(read_money)
+        read_stock = with_decimal_comma(read_stock, words=True)
+    return read_money, read_stock
+
+
+def _read_row(
+    row_no: int,
+    cells: list[str],
+    sources: list[_Source],
+    read_money: Callable[[str], int],
+    read_stock: Callable[[str], int],
+) -> tuple[Row, RowError | None]:
+    """Each field's text stripped (blank = None) and parsed by its kind; the first cell
+    that does not parse, in field order, is the row's error."""
+    values: dict[str, int | str | None] = dict.fromkeys(CANONICAL_FIELDS)
+    for source in sources:
+        raw = cells[source.index] if source.index is not None else cast(str, source.constant)
+        text = raw.strip()
+        if not text:
+            continue
+        try:
+            if source.field in MONEY_FIELDS:
+                values[source.field] = read_money(text)
+            elif source.field in INT_FIELDS:
+                values[source.field] = read_stock(text)
+            elif source.field == "weight":
+                values[source.field] = parse_weight(text)
+            elif source.field == "image_url":
+                values[source.field] = parse_image_url(text)
+            else:
+                values[source.field] = text
+        except ValueError as exc:
+            return _row(row_no, values), RowError(row_no, source.column, raw, str(exc))
+    return _row(row_no, values), None
+
+
+def _apply_rules(
+    row: Row, rules: CompiledRules | None, sources: list[_Source]
+) -> tuple[Row, RowError | None]:
+    """The barcode check (its error reports the stripped barcode), SKU folding, and
+    price rules, each fed the row's cost as read (before any rule)."""
+    if rules is None:
+        return row, None
+    values: dict[str, int | str | None] = dict(zip(CANONICAL_FIELDS, row[1:], strict=True))
+    barcode = values["barcode"]
+    if rules.validate_barcodes and isinstance(barcode, str):
+        try:
+            values["barcode"] = normalize_barcode(barcode)
+        except ValueError as exc:
+            column = next(s.column for s in sources if s.field == "barcode")
+            return row, RowError(row[0], column, barcode, str(exc))
+    sku = values["sku"]
+    if rules.sku_case_insensitive and isinstance(sku, str):
+        values["sku"] = normalize_sku(sku, case_insensitive=True)
+    cost = cast("int | None", values["cost_price"])
+    for field, rule in rules.money.items():
+        amount = values[field]
+        if isinstance(amount, int):
+            values[field] = rule(amount, cost)
+    return _row(row[0], values), None
+
+
+def _row(row_no: int, values: Mapping[str, int | str | None]) -> Row:
+    return cast(Row, (row_no, *(values[f] for f in CANONICAL_FIELDS)))
