@@ -26,6 +26,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ import yaml
 from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
+from feedsync.domain.writes import PlanItem
 from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
 from feedsync_local.bigcommerce_double import SandboxStore
 
@@ -353,17 +355,15 @@ def test_get_all_variants_conforms(
 
 
 # -- PUT /catalog/variants -------------------------------------------------------------------
-def _plan(
-    variants: list[dict[str, Any]], **changes: list[int | str | None]
-) -> list[dict[str, Any]]:
+def _plan(variants: list[dict[str, Any]], **changes: list[int | str | None]) -> list[PlanItem]:
     return [
-        {
-            "row": i + 1,
-            "key": v["sku"],
-            "product_id": v["product_id"],
-            "variant_id": v["id"],
-            "changes": changes,
-        }
+        PlanItem(
+            row=i + 1,
+            key=v["sku"],
+            product_id=v["product_id"],
+            variant_id=v["id"],
+            changes=changes,
+        )
         for i, v in enumerate(variants)
     ]
 
@@ -480,7 +480,7 @@ def test_connector_bisection_traffic_conforms(
     session, seen = traffic
     connector = BigCommerceConnector(sandbox.api_url(store_hash), token, session=session)
     plan = _plan(sandbox.variants(store_hash), price=[1000, 1500])
-    plan[5]["variant_id"] = 424242
+    plan[5].variant_id = 424242
     # When the connector writes it
     results = connector.apply("variants", plan, batch_key="b1")
     # Then only that item failed; every PUT (422s and 200s) and response conforms
@@ -594,15 +594,27 @@ def test_create_product_duplicate_sku_is_409_and_missing_fields_422(
 
 
 # -- every write the connector sends ---------------------------------------------------------
-def _names_plan(products: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+def _first_variant_id(product: dict[str, Any]) -> int:
+    """A product's first variant (a product listed without its variants: the base one)."""
+    variants = product.get("variants")
+    return int(variants[0]["id"] if variants else product["base_variant_id"])
+
+
+def _product_item(row: int, product: dict[str, Any], changes: dict[str, list[Any]]) -> PlanItem:
+    """A products item for ``product`` (the sandbox's): it stands for the product."""
+    return PlanItem(
+        row=row,
+        key=product.get("sku") or "",
+        product_id=product["id"],
+        variant_id=_first_variant_id(product),
+        changes=changes,
+        product_level=True,
+    )
+
+
+def _names_plan(products: list[dict[str, Any]], names: list[str]) -> list[PlanItem]:
     return [
-        {
-            "row": i + 1,
-            "key": p["sku"],
-            "product_id": p["id"],
-            "variant_id": p.get("base_variant_id"),
-            "changes": {"name": [p["name"], name]},
-        }
+        _product_item(i + 1, p, {"name": [p["name"], name]})
         for i, (p, name) in enumerate(zip(products, names, strict=True))
     ]
 
@@ -646,8 +658,7 @@ def test_every_request_body_the_connector_sends_conforms(
         "products", _names_plan(products[:10], [f"N{i}" for i in range(10)]), batch_key="p"
     )
     stock_plan = [
-        {**item, "ref": tracked_by.get(item["variant_id"])}
-        for item in _plan(variants, stock=[0, 5])
+        replace(item, ref=tracked_by.get(item.variant_id)) for item in _plan(variants, stock=[0, 5])
     ]
     stock_results = connector.apply("inventory", stock_plan, batch_key="i", location="3")
     # Then the refused items are reported and the rest applied
@@ -935,15 +946,15 @@ def test_content_write_bodies_conform_and_use_only_declared_fields(
         image_url=[None, "https://supplier.example/img/a.jpg"],
     )
     product_plan = [
-        {
-            "row": i + 1,
-            "product_id": p["id"],
-            "changes": {
+        _product_item(
+            i + 1,
+            p,
+            {
                 "name": [p["name"], f"N{i}"],
                 "description": [None, f"<p>Item {i}</p>"],
                 "brand": [None, "Acme" if i % 2 else "Globex"],
             },
-        }
+        )
         for i, p in enumerate(products[:10])
     ]
     # When the connector writes the content with both operations

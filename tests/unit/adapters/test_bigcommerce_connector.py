@@ -6,6 +6,7 @@ import math
 import socket
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from fake_sleep import FakeSleep
 from feedsync.adapters.rate_budget import LocalRateBudget
 from feedsync.domain.content import description_digest, index_value
 from feedsync.domain.fields import CONTENT_FIELDS, MODIFIED, REF, VARIANT_ID, VARIANT_POS
+from feedsync.domain.writes import PlanItem
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 from feedsync.platforms.bigcommerce.connector import BigCommerceConnector, from_cents, to_cents
 from feedsync_local.bigcommerce_double import SandboxStore
@@ -41,19 +43,36 @@ def _simple(n: int, prefix: str = "S", price: float = 10.0) -> list[dict[str, An
     ]
 
 
-def _plan(
-    variants: list[dict[str, Any]], **changes: list[int | str | None]
-) -> list[dict[str, Any]]:
+def _plan(variants: list[dict[str, Any]], **changes: list[int | str | None]) -> list[PlanItem]:
+    """One plan item per variant (a double's variant), each with ``changes``."""
     return [
-        {
-            "row": i + 1,
-            "key": v["sku"],
-            "product_id": v["product_id"],
-            "variant_id": v["id"],
-            "changes": dict(changes),
-        }
+        PlanItem(
+            row=i + 1,
+            key=v["sku"],
+            product_id=v["product_id"],
+            variant_id=v["id"],
+            changes=dict(changes),
+        )
         for i, v in enumerate(variants)
     ]
+
+
+def _first_variant_id(product: dict[str, Any]) -> int:
+    """A product's first variant (a product listed without its variants: the base one)."""
+    variants = product.get("variants")
+    return int(variants[0]["id"] if variants else product["base_variant_id"])
+
+
+def _product_item(row: int, product: dict[str, Any], **changes: list[Any]) -> PlanItem:
+    """A products item for ``product`` (a double's product): it stands for the product."""
+    return PlanItem(
+        row=row,
+        key=product.get("sku") or "",
+        product_id=product["id"],
+        variant_id=_first_variant_id(product),
+        changes=dict(changes),
+        product_level=True,
+    )
 
 
 def _statuses(sandbox: SandboxStore, method: str | None = None) -> list[int]:
@@ -197,7 +216,7 @@ def test_422_bisection_isolates_one_bad_item_among_50(
     sandbox.seed(store_hash, _simple(50))
     connector = _connector(sandbox, store, FakeSleep())
     plan = _plan(sandbox.variants(store_hash), price=[1000, 1111])
-    plan[37]["changes"] = {"price": [1000, -5]}
+    plan[37].changes = {"price": [1000, -5]}
     # When it is applied
     results = connector.apply("variants", plan, batch_key="b1")
     # Then only item 37 failed, with the platform's explanation
@@ -221,8 +240,8 @@ def test_422_bisection_reports_each_of_two_bad_items(
     sandbox.seed(store_hash, _simple(10))
     connector = _connector(sandbox, store, FakeSleep())
     plan = _plan(sandbox.variants(store_hash), stock=[1, 5])
-    plan[2]["variant_id"] = 987654
-    plan[8]["changes"] = {"stock": [1, -1]}
+    plan[2].variant_id = 987654
+    plan[8].changes = {"stock": [1, -1]}
     # When applied
     results = connector.apply("variants", plan, batch_key="b1")
     # Then exactly those two fail with their own reasons, the rest are ok
@@ -419,15 +438,9 @@ def test_other_4xx_raises_store_request_error_with_status_and_title(
 
 
 # -- product batches ----------------------------------------------------------------------------
-def _product_plan(products: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+def _product_plan(products: list[dict[str, Any]], names: list[str]) -> list[PlanItem]:
     return [
-        {
-            "row": i + 1,
-            "key": p["sku"],
-            "product_id": p["id"],
-            "variant_id": p.get("base_variant_id"),
-            "changes": {"name": [p["name"], name]},
-        }
+        _product_item(i + 1, p, name=[p["name"], name])
         for i, (p, name) in enumerate(zip(products, names, strict=True))
     ]
 
@@ -461,8 +474,8 @@ def test_product_batch_reports_duplicate_and_unknown_products_per_item(
     sandbox.seed(store_hash, _simple(7))
     products = sandbox.products(store_hash)[:6]
     plan = _product_plan(products, [f"New {i}" for i in range(6)])
-    plan[1]["changes"] = {"name": ["S1", "S6"]}
-    plan[3]["product_id"] = 999_999
+    plan[1].changes = {"name": ["S1", "S6"]}
+    plan[3].product_id = 999_999
     # When the batch is applied
     results = _connector(sandbox, store, FakeSleep()).apply("products", plan, batch_key="p")
     # Then those two are reported with the platform's words, the rest are renamed
@@ -502,7 +515,7 @@ def test_inventory_adjustments_set_absolute_stock_at_a_location(
     variants = sandbox.variants(store_hash)
     plan = _plan(variants, stock=[1, 0])
     for i, item in enumerate(plan):
-        item["changes"] = {"stock": [1, i % 50]}
+        item.changes = {"stock": [1, i % 50]}
     connector = _inventory_connector(sandbox, store, FakeSleep())
     # When all of them are adjusted at location 7
     results = connector.apply("inventory", plan, batch_key="inv-1", location="7")
@@ -530,7 +543,7 @@ def test_stock_tracked_by_product_is_adjusted_by_product_id(
     refs = {v[1]: v[11] for v in connector.iter_variants()}
     assert list(refs.values()) == [None, "product", "product", None]
     plan = [
-        {**item, "ref": refs[item["variant_id"]]}
+        replace(item, ref=refs[item.variant_id])
         for item in _plan(sandbox.variants(store_hash), stock=[1, 9])
     ]
     sandbox.reset_log()
@@ -903,7 +916,7 @@ def test_brands_are_read_once_per_import_and_again_for_a_brand_made_meanwhile(
     first = next(pages)
     third = sandbox.products(store_hash)[2]
     writer = _connector(sandbox, store, FakeSleep())
-    plan = [{"row": 1, "product_id": third["id"], "changes": {"brand": [None, "Northwind"]}}]
+    plan = [_product_item(1, third, brand=[None, "Northwind"])]
     assert writer.apply("products", plan, batch_key="b") == [(True, "")]
     rest = list(pages)
     # Then every product has its brand's name
@@ -931,23 +944,20 @@ def test_content_writes_read_back_as_the_index_patch_expects(
         "CAP": {"weight": "3", "image_url": "https://supplier.example/new/cap.png"},
     }
     variant_plan = [
-        {
-            "row": i + 1,
-            "product_id": v["product_id"],
-            "variant_id": v["id"],
-            "changes": {f: [None, value] for f, value in written[v["sku"]].items()},
-        }
+        PlanItem(
+            row=i + 1,
+            key=v["sku"],
+            product_id=v["product_id"],
+            variant_id=v["id"],
+            changes={f: [None, value] for f, value in written[v["sku"]].items()},
+        )
         for i, v in enumerate([tee["variants"][0], hd_m, cap["variants"][0]])
     ]
     description = "<p>Brushed fleece,\n  warm.</p>"
     product_plan = [
-        {
-            "row": 1,
-            "product_id": tee["id"],
-            "changes": {"description": [None, description], "brand": [None, "Globex"]},
-        },
-        {"row": 2, "product_id": hoodie["id"], "changes": {"brand": [None, "Northwind"]}},
-        {"row": 3, "product_id": cap["id"], "changes": {"description": [None, "Plain cap"]}},
+        _product_item(1, tee, description=[None, description], brand=[None, "Globex"]),
+        _product_item(2, hoodie, brand=[None, "Northwind"]),
+        _product_item(3, cap, description=[None, "Plain cap"]),
     ]
     # When the variants batch and the products batch are written
     assert connector.apply("variants", variant_plan, batch_key="v") == [(True, "")] * 3
@@ -987,7 +997,7 @@ def test_a_description_alone_is_written_without_touching_the_name(
     # Given a product, and a products item that changes its description only
     store_hash, _ = store
     [product] = sandbox.seed(store_hash, _simple(1))
-    plan = [{"row": 1, "product_id": product["id"], "changes": {"description": [None, "New"]}}]
+    plan = [_product_item(1, product, description=[None, "New"])]
     sandbox.reset_log()
     # When it is applied
     results = _connector(sandbox, store, FakeSleep()).apply("products", plan, batch_key="p")
@@ -1006,13 +1016,13 @@ def test_unwritable_content_is_reported_without_sending_it(
     products = sandbox.products(store_hash)
     variants = sandbox.variants(store_hash)
     product_plan = [
-        {"row": 1, "product_id": products[0]["id"], "changes": {"brand": [None, "  "]}},
-        {"row": 2, "product_id": products[1]["id"], "changes": {"brand": [None, "B" * 256]}},
-        {"row": 3, "product_id": products[2]["id"], "changes": {"brand": [None, "Acme"]}},
+        _product_item(1, products[0], brand=[None, "  "]),
+        _product_item(2, products[1], brand=[None, "B" * 256]),
+        _product_item(3, products[2], brand=[None, "Acme"]),
     ]
     variant_plan = _plan(variants[:3], weight=[None, "1.5"])
-    variant_plan[0]["changes"] = {"weight": [None, "heavy"]}
-    variant_plan[1]["changes"] = {"image_url": [None, ""]}
+    variant_plan[0].changes = {"weight": [None, "heavy"]}
+    variant_plan[1].changes = {"image_url": [None, ""]}
     connector = _connector(sandbox, store, FakeSleep())
     # When they are applied
     product_results = connector.apply("products", product_plan, batch_key="p")
@@ -1037,7 +1047,7 @@ def test_an_image_the_platform_cannot_download_is_isolated_by_bisection(
     store_hash, _ = store
     sandbox.seed(store_hash, _simple(8))
     plan = _plan(sandbox.variants(store_hash), image_url=[None, "https://supplier.example/x.jpg"])
-    plan[5]["changes"] = {"image_url": [None, UNREACHABLE_IMAGE]}
+    plan[5].changes = {"image_url": [None, UNREACHABLE_IMAGE]}
     # When it is applied
     results = _connector(sandbox, store, FakeSleep()).apply("variants", plan, batch_key="i")
     # Then that item fails with the platform's words and the others got their image
@@ -1060,7 +1070,7 @@ def test_a_refused_image_does_not_keep_the_price_and_stock_of_its_item_from_bein
     sandbox.seed(store_hash, _simple(50))
     variants = sandbox.variants(store_hash)
     plan = _plan(variants, price=[1000, 1111], stock=[1, 5])
-    plan[37]["changes"] = {**plan[37]["changes"], "image_url": [None, UNREACHABLE_IMAGE]}
+    plan[37].changes = {**plan[37].changes, "image_url": [None, UNREACHABLE_IMAGE]}
     connector = _connector(sandbox, store, FakeSleep())
     started = datetime.now(UTC) - timedelta(seconds=1)
     # When it is applied
@@ -1098,7 +1108,7 @@ def test_an_item_refused_for_more_than_its_image_is_sent_without_it_once_and_fai
     variants = sandbox.variants(store_hash)
     sandbox.reject_variant(store_hash, variants[2]["id"], "Variant is locked by PIM")
     plan = _plan(variants, price=[1000, 1111])
-    plan[2]["changes"] = {**plan[2]["changes"], "image_url": [None, "https://s.example/a.jpg"]}
+    plan[2].changes = {**plan[2].changes, "image_url": [None, "https://s.example/a.jpg"]}
     # When it is applied
     results = _connector(sandbox, store, FakeSleep()).apply("variants", plan, batch_key="b")
     # Then item 2 fails with the platform's words from both attempts, and nothing of it
@@ -1132,7 +1142,7 @@ def test_an_image_url_that_is_not_absolute_http_is_refused_unsent(
     sandbox.seed(store_hash, _simple(3))
     good = "HTTPS://s.example/a.jpg"
     plan = _plan(sandbox.variants(store_hash), price=[1000, 1111], image_url=[None, good])
-    plan[1]["changes"] = {**plan[1]["changes"], "image_url": [None, url]}
+    plan[1].changes = {**plan[1].changes, "image_url": [None, url]}
     # When it is applied
     results = _connector(sandbox, store, FakeSleep()).apply("variants", plan, batch_key="b")
     # Then item 1 is reported with a clear reason and not sent at all (its price neither,
@@ -1168,7 +1178,7 @@ def test_a_brand_name_in_other_letter_case_joins_the_existing_brand(
     [product] = sandbox.seed(store_hash, _simple(1))
     sandbox.add_brand(store_hash, "Acme")
     connector = _connector(sandbox, store, FakeSleep())
-    plan = [{"row": 1, "product_id": product["id"], "changes": {"brand": [None, "ACME"]}}]
+    plan = [_product_item(1, product, brand=[None, "ACME"])]
     # When the brand "ACME" is written
     assert connector.apply("products", plan, batch_key="b") == [(True, "")]
     # Then the platform attached the product to "Acme" (names ignore case) and made no

@@ -7,7 +7,10 @@ from typing import Any
 
 from fake_sleep import FakeSleep
 
+from feedsync.domain.writes import PlanItem
 from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
+from feedsync.platforms.bigcommerce.spec import SPEC
+from feedsync.platforms.spec import ConnectorSetup
 from feedsync_local.bigcommerce_double import SandboxStore
 
 LOOKUP = ("GET", "/catalog/products/{id}")
@@ -38,16 +41,32 @@ def _seed(sandbox: SandboxStore, store_hash: str) -> list[dict[str, Any]]:
     )
 
 
-def _items(products: list[dict[str, Any]], **changes: list[Any]) -> list[dict[str, Any]]:
+def _items(products: list[dict[str, Any]], **changes: list[Any]) -> list[PlanItem]:
+    """One plan item per variant of ``products`` (the double's), each with ``changes``."""
     return [
-        {
-            "row": n + 1,
-            "key": v["sku"],
-            "product_id": p["id"],
-            "variant_id": v["id"],
-            "changes": dict(changes),
-        }
+        PlanItem(
+            row=n + 1,
+            key=v["sku"],
+            product_id=p["id"],
+            variant_id=v["id"],
+            changes=dict(changes),
+        )
         for n, (p, v) in enumerate((p, v) for p in products for v in p["variants"])
+    ]
+
+
+def _renames(products: list[dict[str, Any]]) -> list[PlanItem]:
+    """A products item per product: its name, with " 2" appended."""
+    return [
+        PlanItem(
+            row=n + 1,
+            key=p["variants"][0]["sku"],
+            product_id=p["id"],
+            variant_id=p["variants"][0]["id"],
+            changes={"name": [p["name"], p["name"] + " 2"]},
+            product_level=True,
+        )
+        for n, p in enumerate(products)
     ]
 
 
@@ -62,7 +81,7 @@ def test_a_variant_deleted_in_the_store_is_reported_gone_and_the_rest_written(
     store_hash, _ = store
     products = _seed(sandbox, store_hash)
     items = _items(products, price=[1000, 1250])
-    sandbox.delete_variant(store_hash, items[1]["variant_id"])
+    sandbox.delete_variant(store_hash, items[1].variant_id)
     sandbox.reset_log()
     # When a variant batch writes all five
     results = _connector(sandbox, store).apply("variants", items, batch_key="b")
@@ -92,13 +111,10 @@ def test_a_product_deleted_in_the_store_is_gone_for_its_variants_and_its_fields(
     assert [r.ok for r in variant_results] == [False] * 3 + [True, True]
     assert _skus(sandbox, store_hash) == {"MUG": 9.0, "CAP": 9.0}
     # And when its name is written (a product batch, which the platform refuses with 404)
-    renames = [
-        {"row": 1, "product_id": p["id"], "variant_id": p["variants"][0]["id"],
-         "changes": {"name": [p["name"], p["name"] + " 2"]}}
-        for p in products
-    ]  # fmt: skip
     sandbox.reset_log()
-    product_results = _connector(sandbox, store).apply("products", renames, batch_key="p")
+    product_results = _connector(sandbox, store).apply(
+        "products", _renames(products), batch_key="p"
+    )
     # Then the tee is gone, the others renamed, at one look-up (without variants),
     assert [(r.ok, r.gone) for r in product_results] == [
         (False, "product"),
@@ -121,8 +137,8 @@ def test_stock_adjustments_of_a_deleted_variant_and_of_a_deleted_product_are_gon
     products = _seed(sandbox, store_hash)
     sandbox.set_tracking(store_hash, products[1]["id"], "product")
     items = _items(products, stock=[2, 9])
-    items[3]["ref"] = "product"  # the index says: adjusted by product id
-    sandbox.delete_variant(store_hash, items[0]["variant_id"])
+    items[3].ref = "product"  # the index says: adjusted by product id
+    sandbox.delete_variant(store_hash, items[0].variant_id)
     sandbox.delete_product(store_hash, products[1]["id"])
     # When the absolute adjustments are sent
     connector = _connector(sandbox, store, inventory="adjustments")
@@ -144,7 +160,7 @@ def test_a_refused_item_the_store_still_has_is_an_ordinary_failure(
     store_hash, _ = store
     products = _seed(sandbox, store_hash)
     items = _items(products, price=[1000, 1100])
-    sandbox.reject_variant(store_hash, items[2]["variant_id"], "Variant was not found in PIM")
+    sandbox.reject_variant(store_hash, items[2].variant_id, "Variant was not found in PIM")
     # When the batch is written
     results = _connector(sandbox, store).apply("variants", items, batch_key="b")
     # Then it failed with the platform's words but is not gone: the store still has it
@@ -160,8 +176,8 @@ def test_a_deleted_variant_that_also_sets_an_image_is_gone_after_the_retry_witho
     store_hash, _ = store
     products = _seed(sandbox, store_hash)
     items = _items(products[:1], price=[1000, 1100])
-    items[0]["changes"]["image_url"] = [None, "https://supplier.example/tee-s.jpg"]
-    sandbox.delete_variant(store_hash, items[0]["variant_id"])
+    items[0].changes["image_url"] = [None, "https://supplier.example/tee-s.jpg"]
+    sandbox.delete_variant(store_hash, items[0].variant_id)
     sandbox.reset_log()
     # When written
     results = _connector(sandbox, store).apply("variants", items, batch_key="b")
@@ -177,13 +193,13 @@ def test_a_look_up_that_fails_leaves_the_refusal_as_it_was(
     store_hash, _ = store
     products = _seed(sandbox, store_hash)
     items = _items(products, price=[1000, 1100])
-    sandbox.delete_variant(store_hash, items[1]["variant_id"])
+    sandbox.delete_variant(store_hash, items[1].variant_id)
     sandbox.fail_next(400, route=f"/catalog/products/{products[0]['id']}")
     # When written
     results = _connector(sandbox, store).apply("variants", items, batch_key="b")
     # Then the item failed with the platform's refusal, but nothing says it is gone
     assert (results[1].ok, results[1].gone) == (False, None)
-    assert str(items[1]["variant_id"]) in results[1].message
+    assert str(items[1].variant_id) in results[1].message
     assert [r.ok for r in results] == [True, False, True, True, True]
 
 
@@ -194,14 +210,9 @@ def test_a_store_answering_404_to_everything_has_no_item_gone(
     # request (a closed store, a platform incident)
     store_hash, token = store
     products = _seed(sandbox, store_hash)
-    renames = [
-        {"row": n + 1, "product_id": p["id"], "variant_id": p["variants"][0]["id"],
-         "changes": {"name": [p["name"], p["name"] + " 2"]}}
-        for n, p in enumerate(products)
-    ]  # fmt: skip
     dead = BigCommerceConnector(sandbox.api_url("closed-store"), token, sleep=FakeSleep())
     # When their names are written (the platform refuses product batches with 404)
-    results = dead.apply("products", renames, batch_key="p")
+    results = dead.apply("products", _renames(products), batch_key="p")
     # Then every item failed, and none is taken for deleted: the index must keep them
     assert [r.ok for r in results] == [False, False, False]
     assert [r.gone for r in results] == [None, None, None]
@@ -224,3 +235,36 @@ def test_a_mass_deletion_proves_the_store_alive_once(
     gets = [t for m, t, _ in sandbox.requests_log if m == "GET"]
     assert sandbox.request_counts[LOOKUP] == 2
     assert [t for t in gets if t.endswith("/catalog/products?limit=1")] == [gets[1]]
+
+
+def test_the_store_proves_itself_alive_again_once_a_minute_has_passed_on_the_given_clock(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a connector built by the platform's spec with a fake monotonic clock, and the
+    # mug and the cap deleted in the store
+    store_hash, token = store
+    products = _seed(sandbox, store_hash)
+    now = [1000.0]
+    setup = ConnectorSetup(
+        sandbox.api_url(store_hash), {"access_token": token}, {}, sleep=FakeSleep(),
+        clock=lambda: now[0],
+    )  # fmt: skip
+    connector = SPEC.connector(setup)
+    mug, cap = (_items([p], price=[500, 600]) for p in products[1:])
+    for product in products[1:]:
+        sandbox.delete_product(store_hash, product["id"])
+    sandbox.reset_log()
+
+    def probes() -> int:
+        return sum(1 for m, t, _ in sandbox.requests_log if t.endswith("/catalog/products?limit=1"))
+
+    # When the mug is written, and the cap 59 s later
+    assert [r.gone for r in connector.apply("variants", mug, batch_key="a")] == ["product"]
+    now[0] += 59.0
+    assert [r.gone for r in connector.apply("variants", cap, batch_key="b")] == ["product"]
+    # Then the product list was read once: the store's answer still vouched for it
+    assert probes() == 1
+    # And once a minute has passed on that clock, the next deletion reads it again
+    now[0] += 2.0
+    assert [r.gone for r in connector.apply("variants", mug, batch_key="c")] == ["product"]
+    assert probes() == 2

@@ -16,6 +16,7 @@ import pytest
 from moto import mock_aws
 
 from feedsync.adapters.rate_budget import BudgetState, DynamoRateBudget, LocalRateBudget
+from feedsync.domain.writes import PlanItem
 from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
 from feedsync_local.bigcommerce_double import SandboxStore
 from feedsync_local.template import load_template
@@ -334,9 +335,8 @@ def test_two_threads_with_dynamo_budgets_get_no_429_from_the_sandbox(
             connector = BigCommerceConnector(
                 sandbox.api_url(store_hash), token, budget=budget, sleep=time.sleep
             )
-            for v in variants[n::2]:
-                item = {"product_id": v["product_id"], "variant_id": v["id"]}
-                item["changes"] = {"stock": [0, 4]}
+            for row, v in enumerate(variants[n::2], start=1):
+                item = PlanItem(row, v["sku"], v["product_id"], v["id"], {"stock": [0, 4]})
                 oks.extend(ok for ok, _ in connector.apply("variants", [item], batch_key="d"))
 
         threads = [threading.Thread(target=shard, args=(n,)) for n in range(2)]

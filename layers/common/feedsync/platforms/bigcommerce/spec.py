@@ -59,7 +59,7 @@ def _connector(setup: ConnectorSetup) -> StoreConnector:
         inventory=setup.options.get("inventory") or "variants",
         # Every shard writing to the store shares its request window.
         budget=setup.budget() if setup.budget is not None else None,
-        **{k: v for k, v in setup.injected().items() if k != "clock"},  # no clock yet
+        **setup.injected(),
     )
 
 
