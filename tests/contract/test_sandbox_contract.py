@@ -769,11 +769,12 @@ def test_modified_range_filters_conform_and_select(
     store: tuple[str, str],
     traffic: tuple[requests.Session, list[Exchange]],
 ) -> None:
-    # Given 3 products modified on 1, 2 and 3 June 2024
+    # Given 3 products modified at midnight on 1, 2 and 3 June 2024 (a bare max date gets
+    # the current time of day added, as the spec says: midnight is inside it at any hour)
     store_hash, token = store
     sandbox.seed(store_hash, _products(3))
     for day, p in enumerate(sandbox.products(store_hash), start=1):
-        sandbox.set_modified(store_hash, p["id"], datetime(2024, 6, day, 8, 0, tzinfo=UTC))
+        sandbox.set_modified(store_hash, p["id"], datetime(2024, 6, day, 0, 0, tzinfo=UTC))
     session, seen = traffic
     # When products are listed with date_modified:min / :max in both documented formats
     url = f"{sandbox.api_url(store_hash)}/catalog/products"
@@ -784,7 +785,7 @@ def test_modified_range_filters_conform_and_select(
         timeout=5,
     )
     # Then only the product of 2 June comes back, and the exchange conforms
-    assert [p["date_modified"] for p in got.json()["data"]] == ["2024-06-02T08:00:00+00:00"]
+    assert [p["date_modified"] for p in got.json()["data"]] == ["2024-06-02T00:00:00+00:00"]
     contract.check(seen)
 
 
