@@ -6,58 +6,195 @@ Nothing here is used per feed row: rows are plain tuples (see domain/fields.py).
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping, Sequence
 from datetime import datetime
-from itertools import pairwise
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
-    Discriminator,
     Field,
     HttpUrl,
-    SerializerFunctionWrapHandler,
-    StrictBool,
-    TypeAdapter,
-    ValidationError,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
-    model_serializer,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from feedsync.domain.feed import parse_image_url, parse_weight
 from feedsync.domain.fields import CANONICAL_FIELDS, MONEY_FIELDS, WRITABLE_FIELDS
 from feedsync.domain.money import parse_money, parse_stock
-from feedsync.domain.rules import (
-    GreaterThanAs,
-    PriceRuleField,
-    Rounding,
-    TiersBy,
-    count,
-    factor_text,
-    money_cents,
-    money_text,
-    percent_text,
-    rounding_text,
-    stock_word,
-    stock_word_key,
+from feedsync.models.rules import (
+    _COUNT_INPUT as _COUNT_INPUT,
 )
-from feedsync.domain.schedule import (
-    MAX_EVERY_MINUTES,
-    parse_anchor,
-    parse_cron,
-    parse_every_minutes,
-    parse_hhmm,
-    parse_weekday,
-    parse_zone,
+from feedsync.models.rules import (
+    _NUMBER_INPUT as _NUMBER_INPUT,
+)
+from feedsync.models.rules import (
+    PRICE_RULES as PRICE_RULES,
+)
+from feedsync.models.rules import (
+    RULES as RULES,
+)
+from feedsync.models.rules import (
+    STOCK_RULES as STOCK_RULES,
+)
+from feedsync.models.rules import (
+    Count as Count,
+)
+from feedsync.models.rules import (
+    Factor as Factor,
+)
+from feedsync.models.rules import (
+    Money as Money,
+)
+from feedsync.models.rules import (
+    Percent as Percent,
+)
+from feedsync.models.rules import (
+    PriceRules as PriceRules,
+)
+from feedsync.models.rules import (
+    PriceTier as PriceTier,
+)
+from feedsync.models.rules import (
+    Rules as Rules,
+)
+from feedsync.models.rules import (
+    SignedMoney as SignedMoney,
+)
+from feedsync.models.rules import (
+    StockRules as StockRules,
+)
+from feedsync.models.rules import (
+    _signed_money as _signed_money,
+)
+from feedsync.models.rules import (
+    validate_price_rules as validate_price_rules,
+)
+from feedsync.models.rules import (
+    validate_rules as validate_rules,
+)
+from feedsync.models.rules import (
+    validate_stock_rules as validate_stock_rules,
+)
+from feedsync.models.schedules import (
+    _SCHEDULE_KINDS as _SCHEDULE_KINDS,
+)
+from feedsync.models.schedules import (
+    _WEEKDAY_INPUT as _WEEKDAY_INPUT,
+)
+from feedsync.models.schedules import (
+    SCHEDULE as SCHEDULE,
+)
+from feedsync.models.schedules import (
+    TENANT_SCHEDULE as TENANT_SCHEDULE,
+)
+from feedsync.models.schedules import (
+    AfterSchedule as AfterSchedule,
+)
+from feedsync.models.schedules import (
+    Anchor as Anchor,
+)
+from feedsync.models.schedules import (
+    AutomaticSchedule as AutomaticSchedule,
+)
+from feedsync.models.schedules import (
+    Blackout as Blackout,
+)
+from feedsync.models.schedules import (
+    CronExpression as CronExpression,
+)
+from feedsync.models.schedules import (
+    CronSchedule as CronSchedule,
+)
+from feedsync.models.schedules import (
+    DailySchedule as DailySchedule,
+)
+from feedsync.models.schedules import (
+    DefaultSchedule as DefaultSchedule,
+)
+from feedsync.models.schedules import (
+    EveryMinutes as EveryMinutes,
+)
+from feedsync.models.schedules import (
+    IntervalSchedule as IntervalSchedule,
+)
+from feedsync.models.schedules import (
+    ManualSchedule as ManualSchedule,
+)
+from feedsync.models.schedules import (
+    RateSchedule as RateSchedule,
+)
+from feedsync.models.schedules import (
+    Schedule as Schedule,
+)
+from feedsync.models.schedules import (
+    TenantSchedule as TenantSchedule,
+)
+from feedsync.models.schedules import (
+    TimedSchedule as TimedSchedule,
+)
+from feedsync.models.schedules import (
+    TimeZoneName as TimeZoneName,
+)
+from feedsync.models.schedules import (
+    WallTime as WallTime,
+)
+from feedsync.models.schedules import (
+    Weekday as Weekday,
+)
+from feedsync.models.schedules import (
+    _cron_expression as _cron_expression,
+)
+from feedsync.models.schedules import (
+    _profile_ref as _profile_ref,
+)
+from feedsync.models.schedules import (
+    _ScheduleKind as _ScheduleKind,
+)
+from feedsync.models.schedules import (
+    _TenantKinds as _TenantKinds,
+)
+from feedsync.models.schedules import (
+    _wall_time as _wall_time,
+)
+from feedsync.models.schedules import (
+    _zone_name as _zone_name,
+)
+from feedsync.models.schedules import (
+    parse_schedule as parse_schedule,
+)
+from feedsync.models.validation import (
+    _PLAIN_MESSAGES as _PLAIN_MESSAGES,
+)
+from feedsync.models.validation import (
+    _T as _T,
+)
+from feedsync.models.validation import (
+    UNION_TAGS as UNION_TAGS,
+)
+from feedsync.models.validation import (
+    ErrorAt as ErrorAt,
+)
+from feedsync.models.validation import (
+    InvalidValue as InvalidValue,
+)
+from feedsync.models.validation import (
+    Spec as Spec,
+)
+from feedsync.models.validation import (
+    _quoted as _quoted,
+)
+from feedsync.models.validation import (
+    describe_error as describe_error,
+)
+from feedsync.models.validation import (
+    error_field as error_field,
+)
+from feedsync.models.validation import (
+    validated as validated,
 )
 from feedsync.platforms.registry import PLATFORM_NAMES, PLATFORMS
 from feedsync.platforms.registry import platform as platform_spec
@@ -85,507 +222,6 @@ Platform = Annotated[
 ]
 ImportMode = Literal["full", "incremental", "by_date"]
 StoreStatus = Literal["setting_up", "ready", "import_failed"]
-_T = TypeVar("_T")
-
-
-# --------------------------------------------------------------- validation errors
-class ErrorAt(ValueError):
-    """A validator's error about a part of its value: ``where`` continues the field path
-    (``"[1].min"`` for a list's item, ``"['in stock']"`` for a mapping's key)."""
-
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__(message)
-        self.where = where
-
-
-class InvalidValue(ValueError):
-    """A value that failed its model: the field path and what was expected."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-def _quoted(text: object) -> str:
-    """``"'a', 'b' or 'c'"`` (how pydantic lists choices) -> ``"a, b, c"``."""
-    return ", ".join(re.findall(r"'([^']*)'", str(text)))
-
-
-_PLAIN_MESSAGES: dict[str, str] = {
-    "missing": "required",
-    "extra_forbidden": "unknown key",
-    "model_type": "expected an object",
-    "model_attributes_type": "expected an object",
-    "dict_type": "expected an object",
-    "list_type": "expected a list",
-    "bool_type": "expected true or false",
-    "bool_parsing": "expected true or false",
-    "string_type": "expected a string",
-    "int_type": "expected a whole number",
-    "int_parsing": "expected a whole number",
-    "int_from_float": "expected a whole number",
-}
-
-
-def describe_error(error: Mapping[str, Any]) -> tuple[str, str]:
-    """A pydantic error (``ValidationError.errors()`` item) as ``(field, message)`` in
-    the API's words: ``("schedule.blackouts[0].end", "expected a time HH:MM ...")``.
-
-    Union tags pydantic puts in the location are dropped, an unknown key or a bad
-    ``type`` is named in the field, and messages say what was expected.
-    """
-    kind = str(error.get("type", ""))
-    ctx: Mapping[str, Any] = error.get("ctx") or {}
-    loc: tuple[int | str, ...] = tuple(error.get("loc", ()))
-    where = ""
-    message = str(error.get("msg", "invalid value"))
-    if kind == "value_error" and isinstance(ctx.get("error"), Exception):
-        message = str(ctx["error"])
-        where = getattr(ctx["error"], "where", "")
-    elif kind in ("union_tag_invalid", "union_tag_not_found"):
-        loc += (str(ctx.get("discriminator", "type")).strip("'"),)
-        expected = _quoted(ctx.get("expected_tags", ""))
-        got = f", got {ctx['tag']!r}" if "tag" in ctx else ""
-        message = f"expected one of {expected}{got}" if expected else "required"
-    elif kind == "unknown_key":
-        loc += (str(ctx["key"]),)
-    elif kind == "literal_error":
-        message = f"expected one of {_quoted(ctx.get('expected', ''))}"
-    elif kind == "too_short" and ctx.get("min_length") == 1:
-        message = "must not be empty"
-    elif kind in _PLAIN_MESSAGES:
-        message = _PLAIN_MESSAGES[kind]
-    return error_field(loc) + where, message
-
-
-def error_field(loc: Sequence[int | str]) -> str:
-    """``schedule.blackouts[0].end`` for pydantic's ``("schedule", "interval",
-    "blackouts", 0, "end")``: the union tags of ``source`` and ``schedule`` dropped (a
-    schedule kind first is the tag of a schedule body, ``PUT /settings/schedule``)."""
-    out = ""
-    previous: int | str | None = None
-    for part in loc:
-        tags = _SCHEDULE_KINDS if previous in (None, "schedule") else _UNION_TAGS.get(previous)
-        if isinstance(part, str) and tags and part in tags:
-            previous = part
-            continue
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-        previous = part
-    return out
-
-
-def validated(adapter: TypeAdapter[_T], raw: object, field: str = "") -> _T:
-    """``raw`` through ``adapter``, or InvalidValue naming the first bad field under
-    ``field`` (``validated(PRICE_RULES, {"add": "x"}, "price_rules")`` -> price_rules.add)."""
-    try:
-        return adapter.validate_python(raw)
-    except ValidationError as exc:
-        where, message = describe_error(exc.errors()[0])
-        dot = "." if field and where[:1] not in ("", "[") else ""
-        raise InvalidValue(f"{field}{dot}{where}" or "body", message) from None
-
-
-class Spec(BaseModel):
-    """A closed JSON object in the API and the store (schedules, rules).
-
-    An unknown key is refused naming it and the known ones; the dump leaves out what
-    was not given (None), so the stored form holds only the keys given, as it always has.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_keys(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            unknown = [str(k) for k in data if k not in cls.model_fields]
-            if unknown:
-                raise cls._unknown_key(unknown[0])
-        return data
-
-    @classmethod
-    def _unknown_key(cls, key: str) -> PydanticCustomError:
-        known = ", ".join(cls.model_fields)
-        return PydanticCustomError(
-            "unknown_key", "unknown key; known keys are: {known}", {"key": key, "known": known}
-        )
-
-    @model_serializer(mode="wrap")
-    def _given_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return {k: v for k, v in handler(self).items() if v is not None}
-
-    def spec(self) -> dict[str, Any]:
-        """The plain JSON form: what the domain reads and DynamoDB stores."""
-        return self.model_dump(mode="json")
-
-
-# ----------------------------------------------------------------------- schedules
-# One model per kind, discriminated by ``type``; the values are read with the domain's
-# parsers (feedsync.domain.schedule), which the scheduling code uses too. The plan's
-# shortest interval needs the tenant, so core/schedules.py checks it.
-
-
-def _wall_time(value: object) -> str:
-    hour, minute = parse_hhmm(value)
-    return f"{hour:02d}:{minute:02d}"
-
-
-def _zone_name(value: object) -> str:
-    return parse_zone(value).key
-
-
-def _cron_expression(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a cron(...) string, got {value!r}")
-    return parse_cron(value).expression
-
-
-def _profile_ref(value: object) -> object:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected the id of the profile to run after, got {value!r}")
-    return value.strip()
-
-
-# Constraints (Field) come before the validator, so the schema states them as JSON Schema.
-WallTime = Annotated[
-    str,
-    Field(pattern=r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$", examples=["20:00"]),
-    BeforeValidator(_wall_time),
-]
-_WEEKDAY_INPUT: Any = Annotated[int, Field(ge=0, le=6)] | str
-Weekday = Annotated[
-    int, Field(ge=0, le=6), BeforeValidator(parse_weekday, json_schema_input_type=_WEEKDAY_INPUT)
-]
-TimeZoneName = Annotated[
-    str,
-    Field(description="IANA timezone (else the tenant's)", examples=["Europe/Berlin"]),
-    BeforeValidator(_zone_name),
-]
-EveryMinutes = Annotated[
-    int,
-    Field(
-        ge=1,
-        le=MAX_EVERY_MINUTES,
-        description="presets: 15, 60, 240, 1440; the plan sets the shortest",
-    ),
-    BeforeValidator(parse_every_minutes),
-]
-Anchor = Annotated[
-    AwareDatetime,
-    Field(description="fires at anchor + k * every_minutes (default: the Unix epoch)"),
-    BeforeValidator(parse_anchor),
-]
-CronExpression = Annotated[
-    str,
-    Field(description="EventBridge cron, 6 fields", examples=["cron(0 */2 * * ? *)"]),
-    BeforeValidator(_cron_expression),
-]
-
-
-class Blackout(Spec):
-    """A window when scheduled runs are skipped, on the schedule's wall clock: ``start``
-    inclusive, ``end`` exclusive; an ``end`` before ``start`` crosses midnight
-    (20:00-04:00), ``start == end`` is the whole day."""
-
-    start: WallTime
-    end: WallTime
-    weekdays: list[Weekday] | None = Field(
-        default=None,
-        min_length=1,
-        description="0=Mon..6=Sun or names; the weekday of the window's start (all if left out)",
-    )
-
-    @field_validator("weekdays")
-    @classmethod
-    def _in_order(cls, days: list[int] | None) -> list[int] | None:
-        return None if days is None else sorted(set(days))
-
-
-class _ScheduleKind(Spec):
-    type: str
-
-    @classmethod
-    def _unknown_key(cls, key: str) -> PydanticCustomError:
-        kind = repr(get_args(cls.model_fields["type"].annotation)[0])
-        return PydanticCustomError(
-            "unknown_key", "not allowed for type {kind}", {"key": key, "kind": kind}
-        )
-
-
-class TimedSchedule(_ScheduleKind):
-    """A schedule with its own timing: a timezone (else the tenant's) and black-outs."""
-
-    timezone: TimeZoneName | None = None
-    blackouts: list[Blackout] | None = Field(
-        default=None,
-        description="Windows when scheduled runs are skipped; may cross midnight (20:00-04:00).",
-    )
-
-    @field_validator("blackouts")
-    @classmethod
-    def _none_if_empty(cls, windows: list[Blackout] | None) -> list[Blackout] | None:
-        return windows or None
-
-
-class RateSchedule(TimedSchedule):
-    """Every ``every_minutes`` from ``anchor``: an absolute rhythm (EventBridge
-    ``rate()``) that timezones and DST do not move."""
-
-    every_minutes: EveryMinutes
-    anchor: Anchor | None = None
-
-
-class IntervalSchedule(RateSchedule):
-    """Runs every ``every_minutes``."""
-
-    type: Literal["interval"]
-
-
-class AutomaticSchedule(RateSchedule):
-    """Like ``interval``, but a run whose supplier file is unchanged is ``skipped``."""
-
-    type: Literal["automatic"]
-
-
-class DailySchedule(TimedSchedule):
-    """Runs once a day at ``at`` (wall clock in the timezone; DST gaps skip the day)."""
-
-    type: Literal["daily"]
-    at: WallTime
-
-
-class CronSchedule(TimedSchedule):
-    """Runs on an EventBridge cron expression, in the timezone."""
-
-    type: Literal["cron"]
-    expression: CronExpression
-
-
-class AfterSchedule(_ScheduleKind):
-    """Runs when the profile ``profile_id`` succeeds with changes (no cycles)."""
-
-    type: Literal["after"]
-    profile_id: Annotated[str, Field(min_length=1), BeforeValidator(_profile_ref)]
-
-
-class DefaultSchedule(_ScheduleKind):
-    """Follows the tenant's global schedule (``PUT /settings/schedule``)."""
-
-    type: Literal["default"]
-
-
-class ManualSchedule(_ScheduleKind):
-    """Runs only when started (or on an upload)."""
-
-    type: Literal["manual"]
-
-
-_TenantKinds = IntervalSchedule | AutomaticSchedule | DailySchedule | CronSchedule | ManualSchedule
-# When a profile runs by itself.
-Schedule = Annotated[_TenantKinds | AfterSchedule | DefaultSchedule, Discriminator("type")]
-# The tenant's global schedule: what ``default`` follows, so not ``default`` or ``after``.
-TenantSchedule = Annotated[_TenantKinds, Discriminator("type")]
-SCHEDULE: TypeAdapter[Schedule] = TypeAdapter(Schedule)
-TENANT_SCHEDULE: TypeAdapter[TenantSchedule] = TypeAdapter(TenantSchedule)
-_SCHEDULE_KINDS: frozenset[str] = frozenset(
-    kind
-    for model in get_args(get_args(Schedule)[0])
-    for kind in get_args(model.model_fields["type"].annotation)
-)
-
-
-def parse_schedule(raw: object, *, tenant: bool = False) -> Schedule:
-    """A schedule from its JSON form (stored or sent), or InvalidValue naming the field.
-
-    ``tenant=True`` reads the tenant's global schedule, which cannot be ``default`` or
-    ``after``.
-    """
-    if tenant:
-        kind = raw.get("type") if isinstance(raw, Mapping) else getattr(raw, "type", None)
-        if kind in ("default", "after"):
-            raise InvalidValue("type", f"the tenant schedule cannot be {kind!r}")
-        return validated(TENANT_SCHEDULE, raw)
-    return validated(SCHEDULE, raw)
-
-
-# --------------------------------------------------------------------------- rules
-# The rule set's shape; the values are read with the domain's parsers
-# (feedsync.domain.rules), which compile the same values for the per-row path.
-
-
-def _signed_money(value: object) -> str:
-    return money_text(value, negative_ok=True)
-
-
-_NUMBER_INPUT: Any = str | float
-Money = Annotated[
-    str,
-    BeforeValidator(money_text, json_schema_input_type=_NUMBER_INPUT),
-    Field(description="an amount, at most 2 decimals", examples=["1.50"]),
-]
-SignedMoney = Annotated[
-    str,
-    BeforeValidator(_signed_money, json_schema_input_type=_NUMBER_INPUT),
-    Field(description="an amount, may be negative", examples=["-0.50"]),
-]
-Percent = Annotated[
-    str,
-    BeforeValidator(percent_text, json_schema_input_type=_NUMBER_INPUT),
-    Field(description='a percentage -100..100000 ("25" or "25%")', examples=["25"]),
-]
-Factor = Annotated[
-    str,
-    BeforeValidator(factor_text, json_schema_input_type=_NUMBER_INPUT),
-    Field(description="greater than 0, at most 6 decimals", examples=["1.08"]),
-]
-_COUNT_INPUT: Any = Annotated[int, Field(ge=0)] | str
-Count = Annotated[
-    int, Field(ge=0, examples=[2]), BeforeValidator(count, json_schema_input_type=_COUNT_INPUT)
-]
-
-
-class PriceTier(Spec):
-    """The markup for values from ``min`` (inclusive) to ``max`` (exclusive; open when
-    left out); its missing ``markup_percent``/``add`` are 0."""
-
-    min: Money = "0.00"
-    max: Money | None = None
-    markup_percent: Percent | None = None
-    add: SignedMoney | None = None
-
-    @field_validator("max")
-    @classmethod
-    def _above_min(cls, high: str | None, info: ValidationInfo) -> str | None:
-        low = info.data.get("min")
-        if high is not None and low is not None and money_cents(high) <= money_cents(low):
-            raise ValueError(f"must be greater than min ({low})")
-        return high
-
-
-class PriceRules(Spec):
-    """How supplier prices become store prices: factor, markup (or tiers), rounding,
-    clamp, in that order (see feedsync.domain.rules)."""
-
-    currency_factor: Factor | None = None
-    markup_percent: Percent | None = None
-    add: SignedMoney | None = None
-    tiers: list[PriceTier] | None = Field(
-        default=None, description="non-overlapping ranges; sorted by min when stored"
-    )
-    tiers_by: TiersBy | None = Field(default=None, description="the tier basis (default price)")
-    round: Rounding | None = Field(
-        default=None, description="price endings; also written .99, 1 (default none)"
-    )
-    min: Money | None = None
-    max: Money | None = None
-    apply_to: list[PriceRuleField] | None = Field(
-        default=None, min_length=1, description='the money fields ruled (default ["price"])'
-    )
-
-    @field_validator("round", mode="before")
-    @classmethod
-    def _rounding(cls, value: object) -> object:
-        return None if value is None else rounding_text(value)
-
-    @field_validator("tiers")
-    @classmethod
-    def _sorted_apart(cls, tiers: list[PriceTier] | None) -> list[PriceTier] | None:
-        if tiers is None:
-            return None
-        ranked = sorted(enumerate(tiers), key=lambda it: money_cents(it[1].min))
-        for (i0, lower), (i1, upper) in pairwise(ranked):
-            if lower.max is None or money_cents(upper.min) < money_cents(lower.max):
-                raise ErrorAt(f"[{i1}].min", f"tier overlaps tiers[{i0}]")
-        return [tier for _, tier in ranked]
-
-    @field_validator("max")
-    @classmethod
-    def _not_below_min(cls, high: str | None, info: ValidationInfo) -> str | None:
-        low = info.data.get("min")
-        if high is not None and low is not None and money_cents(high) < money_cents(low):
-            raise ValueError(f"must not be less than min ({low})")
-        return high
-
-    @field_validator("apply_to")
-    @classmethod
-    def _once_each(cls, fields: list[PriceRuleField] | None) -> list[PriceRuleField] | None:
-        return None if fields is None else list(dict.fromkeys(fields))
-
-
-class StockRules(Spec):
-    """How the stock cell becomes a quantity: words, ``>10``, then buffer, zero below,
-    cap (see feedsync.domain.rules)."""
-
-    buffer: Count | None = None
-    zero_below: Count | None = None
-    cap: Count | None = None
-    text: dict[str, Count] | None = Field(
-        default=None,
-        description='words read as quantities, e.g. {"in stock": 100, "no": 0}',
-    )
-    greater_than_as: GreaterThanAs | None = Field(
-        default=None, description='">10" / "10+" read as 10 (value) or 11 (value+1)'
-    )
-
-    @field_validator("text", mode="before")
-    @classmethod
-    def _words(cls, words: object) -> object:
-        if not isinstance(words, Mapping):
-            return words  # "expected an object"
-        out: dict[str, int] = {}
-        seen: dict[str, object] = {}
-        for word, qty in words.items():
-            where = f"[{word!r}]"
-            try:
-                norm = stock_word(word)
-            except ValueError as exc:
-                raise ErrorAt(where, str(exc)) from None
-            key = stock_word_key(norm)
-            if key in seen:
-                raise ErrorAt(where, f"same word as {seen[key]!r}")
-            seen[key] = word
-            try:
-                out[norm] = count(qty)
-            except ValueError as exc:
-                raise ErrorAt(where, str(exc)) from None
-        return out
-
-
-class Rules(Spec):
-    """A profile's rules: price rules, stock rules and identifier handling."""
-
-    price_rules: PriceRules | None = None
-    stock_rules: StockRules | None = None
-    sku_case_insensitive: StrictBool | None = Field(
-        default=None, description="match SKUs ignoring case (default false)"
-    )
-    validate_barcodes: StrictBool | None = Field(
-        default=None, description="check GTIN check digits (default true)"
-    )
-
-
-RULES: TypeAdapter[Rules] = TypeAdapter(Rules)
-PRICE_RULES: TypeAdapter[PriceRules] = TypeAdapter(PriceRules)
-STOCK_RULES: TypeAdapter[StockRules] = TypeAdapter(StockRules)
-
-
-def validate_rules(raw: object) -> dict[str, Any]:
-    """A profile's raw ``rules`` in their stored form; InvalidValue names the key path."""
-    return validated(RULES, raw or {}).spec()
-
-
-def validate_price_rules(raw: object) -> dict[str, Any]:
-    """Raw ``price_rules`` in their stored form (``price_rules.tiers[1].max: ...``)."""
-    return validated(PRICE_RULES, raw or {}, "price_rules").spec()
-
-
-def validate_stock_rules(raw: object) -> dict[str, Any]:
-    """Raw ``stock_rules`` in their stored form (``stock_rules.cap: ...``)."""
-    return validated(STOCK_RULES, raw or {}, "stock_rules").spec()
 
 
 class Strict(BaseModel):
@@ -725,14 +361,11 @@ class UploadSource(Strict):
 
 
 Source = Annotated[UrlSource | FtpSource | SftpSource | UploadSource, Field(discriminator="type")]
-# The tags pydantic puts in an error's location after a union field (see error_field).
-_UNION_TAGS: dict[object, frozenset[str]] = {
-    "source": frozenset(
-        tag
-        for model in get_args(get_args(Source)[0])
-        for tag in get_args(model.model_fields["type"].annotation)
-    ),
-}
+UNION_TAGS["source"] = frozenset(
+    tag
+    for model in get_args(get_args(Source)[0])
+    for tag in get_args(model.model_fields["type"].annotation)
+)
 
 
 class FeedFormat(Strict):
