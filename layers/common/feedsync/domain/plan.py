@@ -29,7 +29,7 @@ from typing import TypedDict
 from feedsync.domain.capabilities import Capabilities, WriteOp
 from feedsync.domain.content import same_feed_values
 from feedsync.domain.reconcile import CHANGED, Outcome
-from feedsync.domain.writes import PlanItem
+from feedsync.domain.writes import Change, PlanItem
 
 
 class Batch(TypedDict):
@@ -93,7 +93,7 @@ class _Planner:
             else:
                 mine = {f: [old, new] for f, old, new in changes if f in fields}
             if op.product_level:
-                self._hold_product(op, PlanItem(row_no, key, pid, vid, mine, ref))
+                self._hold_product(op, row_no, key, pid, vid, mine, ref)
                 continue
             item = PlanItem(row_no, key, pid, vid, mine, ref)
             if op.name in self.held_ops:
@@ -107,30 +107,38 @@ class _Planner:
                     self._push({"op": op.name, "items": batch})
                     self.open[op.name] = []
 
-    def _hold_product(self, op: WriteOp, item: PlanItem) -> None:
+    def _hold_product(
+        self,
+        op: WriteOp,
+        row_no: int,
+        key: str,
+        pid: int,
+        vid: int,
+        changes: dict[str, Change],
+        ref: str | None,
+    ) -> None:
         """One item per product: later rows agreeing ride along, disagreeing ones conflict.
 
         A simple product is its own variant, so both levels of one operation meet in
-        one item (keyed by the product id, which is the variant id too).
+        one item (keyed by the product id, which is the variant id too). Only the
+        product's first row makes an item; the others just join it.
         """
         items = self.held.setdefault(op.name, {})
-        kept = items.get(item.product_id)
+        kept = items.get(pid)
         if kept is None:
-            item.rows = [item.row]
-            item.product_level = True
-            items[item.product_id] = item
+            items[pid] = PlanItem(row_no, key, pid, vid, changes, ref, [row_no], True)
             return
         held = kept.changes
-        for name, (_old, new) in item.changes.items():
+        for name, (_old, new) in changes.items():
             have = held.get(name)
             if have is not None and not same_feed_values(name, have[1], new):
-                kept.conflicts.append(item.row)
+                kept.conflicts.append(row_no)
                 return
-        held.update(item.changes)
+        held.update(changes)
         rows = kept.rows
         assert rows is not None  # set when the product was first held
-        if item.row not in rows:
-            rows.append(item.row)
+        if row_no not in rows:
+            rows.append(row_no)
 
     def _push(self, batch: Batch) -> None:
         self.shard.append(batch)
