@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from feedsync.core import pipeline
+from feedsync.core.steps.fetch import fetch
 from feedsync.models import FetchInput
 from feedsync.wiring import deps
 
@@ -14,4 +14,4 @@ logger = Logger()
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return pipeline.fetch(deps(), FetchInput.model_validate(event)).model_dump(mode="json")
+    return fetch(deps(), FetchInput.model_validate(event)).model_dump(mode="json")

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from feedsync.core import pipeline
+from feedsync.core.steps.parse import parse
 from feedsync.models import ParseInput
 from feedsync.wiring import deps
 
@@ -14,4 +14,4 @@ logger = Logger()
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return pipeline.parse(deps(), ParseInput.model_validate(event)).model_dump(mode="json")
+    return parse(deps(), ParseInput.model_validate(event)).model_dump(mode="json")

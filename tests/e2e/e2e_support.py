@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,7 +22,9 @@ SIZES = ("S", "M", "L")
 FINAL = frozenset({"succeeded", "failed", "previewed", "held", "skipped", "cancelled"})
 START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 45
-SLOW_FILE_S = 4.0
+# A held ``slow-*`` file is answered at the latest after this (a test that forgot to
+# release it must not hang the server thread for ever).
+SLOW_FILE_TIMEOUT_S = 60.0
 
 
 def free_port() -> int:
@@ -169,7 +173,11 @@ class Sandbox:
 class Supplier:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        handler = functools.partial(_QuietFiles, directory=str(directory))
+        self.slow_released = threading.Event()
+        self.slow_released.set()
+        handler = functools.partial(
+            _QuietFiles, directory=str(directory), released=self.slow_released
+        )
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -180,21 +188,35 @@ class Supplier:
         (self.directory / name).write_text(text, encoding="utf-8", newline="")
         return f"{self.url}/{name}"
 
+    @contextlib.contextmanager
+    def holding_slow_files(self) -> Iterator[None]:
+        """Within the block, a ``slow-*`` file is not answered (its fetch, and so its
+        run, waits); leaving the block answers it."""
+        self.slow_released.clear()
+        try:
+            yield
+        finally:
+            self.slow_released.set()
+
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
 
 
 class _QuietFiles(SimpleHTTPRequestHandler):
-    """Serves the directory; a file named ``slow-*`` is answered after SLOW_FILE_S seconds
+    """Serves the directory; a file named ``slow-*`` is answered once ``released`` is set
     (keeps a run in its fetch step, e.g. while concurrent Starts hit the lock)."""
+
+    def __init__(self, *args: Any, released: threading.Event, **kwargs: Any) -> None:
+        self.released = released  # before the base class handles the request
+        super().__init__(*args, **kwargs)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
         if self.path.lstrip("/").startswith("slow-"):
-            time.sleep(SLOW_FILE_S)
+            self.released.wait(SLOW_FILE_TIMEOUT_S)
         super().do_GET()
 
 

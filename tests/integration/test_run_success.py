@@ -10,8 +10,8 @@ import pytest
 import requests
 from integration_harness import PHASES, Harness, simple_product
 
-from feedsync.core import api, pipeline
-from feedsync.core.catalog_store import load_catalog
+from feedsync.core import api
+from feedsync.core.catalog_store import apply_to_catalog, load_catalog
 from feedsync.domain.fields import VARIANT_POS
 from feedsync.domain.runlog import LOG_HEADER
 
@@ -197,12 +197,12 @@ def test_two_runs_patching_one_store_index_keep_both_changes(
         got = real_read(key)
         if not raced:
             raced.append(True)
-            pipeline.apply_to_catalog(h.deps, store, {vid_a: {"price": [None, 4242]}})
+            apply_to_catalog(h.deps, store, {vid_a: {"price": [None, 4242]}})
         return got
 
     monkeypatch.setattr(h.deps.blobs, "open_read_tagged", read_then_race)
     # When the second one writes its own change
-    pipeline.apply_to_catalog(h.deps, store, {vid_b: {"stock": [None, 77]}})
+    apply_to_catalog(h.deps, store, {vid_b: {"stock": [None, 77]}})
     # Then neither change is lost
     after = {v[1]: v for v in load_catalog(h.deps, store).variants}
     assert after[vid_a][VARIANT_POS["price"]] == 4242

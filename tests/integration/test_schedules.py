@@ -134,10 +134,11 @@ def test_a_profile_after_another_runs_when_that_one_changes_something(h: Harness
     (chained,) = h.deps.repo.list_runs(shop.tenant, follower.profile_id)
     assert chained.trigger == "chain"
     assert h.wait_run(shop.tenant, chained.run_id).status == "succeeded"
-    # When A runs again with nothing to change, then B does not run again
+    # When A runs again with nothing to change, then B does not run again (no wait is
+    # needed: run_to_end returns once A's execution ended, after its Finalize, which is
+    # where followers are started)
     again = h.run_to_end(shop.tenant, first.profile_id)
     assert again.counts["updated"] == 0
-    time.sleep(0.5)
     assert len(h.deps.repo.list_runs(shop.tenant, follower.profile_id)) == 1
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import types
 from typing import Any
 
 import pytest
@@ -65,25 +64,32 @@ def test_presigned_upload_starts_a_run_that_succeeds(h: Harness) -> None:
     assert manual.counts["unchanged"] == 1 and manual.counts["updated"] == 0
 
 
+class FakeRetryClock:
+    """Stands in for the ``time`` module of moto's ASL retrier: a Retry's wait passes at
+    once on a virtual clock, and the intervals asked for are kept for the test."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 @pytest.fixture
 def fast_asl_retries(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Make moto's ASL Retry wait (``time.sleep(IntervalSeconds)``) near-instant.
+    """moto's ASL Retry waits (``time.sleep(IntervalSeconds)``) on a fake clock.
 
     Only the ``time`` name inside moto's retrier module is replaced, and only for this
-    test; the requested intervals are recorded so the test can still assert the ASL's
+    test; the requested intervals are returned so the test can still assert the ASL's
     own Retry settings (UpdateShard: IntervalSeconds 5) were the ones applied.
     """
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
-    requested: list[float] = []
-    real_sleep = time.sleep
-
-    def sleep(seconds: float) -> None:
-        requested.append(seconds)
-        real_sleep(min(seconds, 0.05))
-
-    monkeypatch.setattr(retrier_decl, "time", types.SimpleNamespace(sleep=sleep))
-    return requested
+    clock = FakeRetryClock()
+    monkeypatch.setattr(retrier_decl, "time", clock)
+    return clock.slept
 
 
 def test_transient_store_error_is_retried_and_the_run_succeeds(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from feedsync.domain.fields import PRODUCT_FIELDS
-from feedsync.domain.plan import Shard, build_plan, result_rows
+from feedsync.domain.plan import Shard, build_plan, shard_from_json, shard_to_json
 from feedsync.domain.reconcile import Outcome
 from feedsync.platforms.bigcommerce.spec import capabilities as bigcommerce
 from feedsync.platforms.shopify.spec import capabilities as shopify
@@ -29,8 +29,8 @@ def changed(n: int, *, per_product: int = 1, fields: tuple[str, ...] = ("price",
     return out
 
 
-def ops_and_sizes(shards: list[list[dict[str, object]]]) -> list[list[tuple[object, int]]]:
-    return [[(b["op"], len(b["items"])) for b in s] for s in shards]  # type: ignore[arg-type]
+def ops_and_sizes(shards: list[Shard]) -> list[list[tuple[str, int]]]:
+    return [[(b["op"], len(b["items"])) for b in s] for s in shards]
 
 
 def test_batches_fill_the_operation_limit_and_shards_hold_n_batches() -> None:
@@ -51,7 +51,7 @@ def test_product_level_fields_go_to_the_product_batch_once_per_product() -> None
     # Then prices go in one variant batch and the name once per product (3 items, 1 request)
     assert ops_and_sizes(shards) == [[("variants", 30), ("products", 3)]]
     product_items = shards[0][1]["items"]
-    assert result_rows(product_items[0]) == list(range(2, 12))
+    assert product_items[0].result_rows == list(range(2, 12))
 
 
 def test_a_second_row_with_another_product_value_is_a_conflict_not_a_write() -> None:
@@ -64,7 +64,7 @@ def test_a_second_row_with_another_product_value_is_a_conflict_not_a_write() -> 
     [[batch]] = plan(outs, bigcommerce())
     # Then one product item carries the first value and names the conflicting row
     [item] = batch["items"]
-    assert item["changes"] == {"name": ["old", "First"]} and item["conflicts"] == [3]
+    assert item.changes == {"name": ["old", "First"]} and item.conflicts == [3]
 
 
 def test_inventory_adjustments_are_serial_and_share_one_shard() -> None:
@@ -84,7 +84,7 @@ def test_per_product_operations_never_mix_products() -> None:
     # Then 3 variant requests (one per product) and one inventory request of 12
     assert sizes == [("variants_bulk", 4)] * 3 + [("inventory_set", 12)]
     for batch in shards[0][:3]:
-        assert len({i["product_id"] for i in batch["items"]}) == 1
+        assert len({i.product_id for i in batch["items"]}) == 1
 
 
 def test_above_the_bulk_threshold_shopify_variants_take_the_bulk_operation() -> None:
@@ -104,13 +104,13 @@ def test_woocommerce_routes_simple_products_and_variations_apart() -> None:
     [shard] = plan(outs, woocommerce())
     # Then the simple product's price goes in a products/batch, the variations in one
     # variations/batch request for parent 9, and the name in a products/batch of names
-    assert [(b["op"], [i["variant_id"] for i in b["items"]]) for b in shard] == [
+    assert [(b["op"], [i.variant_id for i in b["items"]]) for b in shard] == [
         ("products_batch", [5]),
         ("variations_batch", [91, 92]),
         ("product_fields", [5]),
     ]
-    assert shard[0]["items"][0]["changes"] == {"price": [1, 2]}
-    assert shard[2]["items"][0]["changes"] == {"name": ["a", "b"]}
+    assert shard[0]["items"][0].changes == {"price": [1, 2]}
+    assert shard[2]["items"][0].changes == {"name": ["a", "b"]}
 
 
 def test_a_variation_name_is_a_product_level_item_of_the_parent() -> None:
@@ -122,8 +122,8 @@ def test_a_variation_name_is_a_product_level_item_of_the_parent() -> None:
     [[batch]] = plan(outs, woocommerce())
     # Then one products/batch item for the parent, marked product-level, carries both rows
     [item] = batch["items"]
-    assert batch["op"] == "product_fields" and item["product_level"] is True
-    assert item["product_id"] == 9 and item["rows"] == [2, 3]
+    assert batch["op"] == "product_fields" and item.product_level is True
+    assert item.product_id == 9 and item.rows == [2, 3]
 
 
 @pytest.mark.parametrize("n", [1, 49, 50, 51, 10_000])
@@ -168,7 +168,7 @@ def test_product_values_that_say_the_same_ride_along() -> None:
     # When planned, Then it is one product item that both rows share, not a conflict
     [[batch]] = list(build_plan(outs, bigcommerce()))
     [item] = batch["items"]
-    assert result_rows(item) == [2, 3] and "conflicts" not in item
+    assert item.result_rows == [2, 3] and item.conflicts == []
 
 
 @pytest.mark.parametrize("caps", [bigcommerce(), shopify(), woocommerce()])
@@ -179,3 +179,23 @@ def test_product_fields_are_product_level_on_every_platform(caps) -> None:  # ty
         if name in caps.writable_fields:
             [(op, _)] = caps.route(1, 2, {name: [None, "x"]})
             assert op.product_level, (caps.platform, name)
+
+
+def test_a_shard_goes_to_storage_and_back_as_the_same_typed_items() -> None:
+    # Given a plan with plain items (a ref each) and a product-level item with a conflict
+    outs: list[Outcome] = [
+        (2, "A", "changed", 7, 71, (("name", "old", "First"), ("price", 100, 150)), ""),
+        (3, "B", "changed", 7, 72, (("name", "old", "Second"),), ""),
+    ]
+    [shard] = plan(outs, bigcommerce(), refs={71: "product"})
+    # When it is written as JSON and read back
+    back = shard_from_json(shard_to_json(shard))
+    # Then every batch holds equal PlanItem records, in order
+    assert back == shard
+    variant, product = back[0]["items"][0], back[1]["items"][0]
+    assert (variant.ref, variant.changes, variant.product_level) == (
+        "product",
+        {"price": [100, 150]},
+        False,
+    )
+    assert (product.rows, product.conflicts, product.product_level) == ([2], [3], True)

@@ -1,4 +1,5 @@
-"""The per-store catalog index in S3: load, save, and rewrite under concurrency.
+"""The per-store catalog index in S3: load, save, rewrite under concurrency, and patch
+with what a run wrote.
 
 Several profiles (and catalog imports) may write one store's index; a rewrite is
 conditional on the version read and starts over from the newer one on a conflict.
@@ -6,24 +7,21 @@ conditional on the version read and starts over from the newer one on a conflict
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from typing import IO, cast
+from collections.abc import Callable, Collection, Iterable, Iterator
+from typing import Any
 
 from feedsync.core import keys
+from feedsync.core.blobcsv import text_lines
 from feedsync.core.deps import Deps
 from feedsync.domain.catalog import CatalogIndex
+from feedsync.domain.content import index_value
+from feedsync.domain.fields import PRODUCT_ID, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.errors import NotFound, TransientError
 from feedsync.models import Store
 
 _INDEX_WRITE_ATTEMPTS = 5
-
-
-def text_lines(raw: IO[bytes]) -> Iterator[str]:
-    """Stream bytes as text: UTF-8, BOM dropped, newlines kept for csv."""
-    return io.TextIOWrapper(cast(io.BufferedReader, raw), encoding="utf-8-sig", newline="")
 
 
 def load_catalog(deps: Deps, store: Store) -> CatalogIndex:
@@ -81,3 +79,44 @@ def rewrite_catalog(
         finally:
             os.unlink(path)
     raise TransientError(f"the catalog index of store {store.store_id} kept changing; retrying")
+
+
+def apply_to_catalog(
+    deps: Deps,
+    store: Store,
+    applied: dict[int, dict[str, Any]],
+    applied_products: dict[int, dict[str, Any]] | None = None,
+    *,
+    gone_variants: Collection[int] = (),
+    gone_products: Collection[int] = (),
+) -> CatalogIndex:
+    """Keep the stored index in step with what we wrote, so the next partial run compares
+    true, and forget what the store no longer has (``gone_variants``, and every variant of
+    ``gone_products``: a modified-since refresh never lists them, so the next run finds
+    them "not_found"); a concurrent writer's changes are kept (``rewrite_catalog``)."""
+    products = applied_products or {}
+    dropped_variants, dropped_products = set(gone_variants), set(gone_products)
+
+    def change(index: CatalogIndex) -> CatalogIndex:
+        if applied or products:
+            index = CatalogIndex.from_variants(_patched(index.variants, applied, products))
+        return index.without(dropped_variants, dropped_products)
+
+    return rewrite_catalog(deps, store, change)
+
+
+def _patched(
+    variants: Iterable[Variant],
+    applied: dict[int, dict[str, Any]],
+    applied_products: dict[int, dict[str, Any]],
+) -> Iterator[Variant]:
+    """The variants with what reached the store (a product's changes under its variants')."""
+    for variant in variants:
+        changes = applied.get(variant[VARIANT_ID])
+        product_changes = applied_products.get(variant[PRODUCT_ID])
+        if changes or product_changes:
+            values = list(variant)
+            for name, (_old, new) in {**(product_changes or {}), **(changes or {})}.items():
+                values[VARIANT_POS[name]] = index_value(name, new)
+            variant = tuple(values)  # type: ignore[assignment]
+        yield variant

@@ -2,9 +2,9 @@
 
 The platform's capabilities say which operation writes which field and how many
 items one request may carry; this module only follows them. A batch is what one
-store request carries (``{"op": name, "items": [...]}``); a shard is what one
-worker (a Step Functions Map iteration) applies. Items are JSON-ready dicts because
-the plan is written to storage between steps.
+store request carries (one operation's ``PlanItem`` records); a shard is what one
+worker (a Step Functions Map iteration) applies. A shard goes to storage between the
+match and update steps as JSON (``shard_to_json`` / ``shard_from_json``).
 
 Requests are the scarce resource, so batches are filled to the operation's limit:
 for every operation the plan sends ``ceil(items / max batch)`` requests (per product
@@ -20,17 +20,25 @@ product), serial operations (all in the last shard) and operations with a bulk p
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
-from typing import Any
+from typing import TypedDict
 
 from feedsync.domain.capabilities import Capabilities, WriteOp
 from feedsync.domain.content import same_feed_values
 from feedsync.domain.reconcile import CHANGED, Outcome
+from feedsync.domain.writes import Change, PlanItem
 
-PlanItem = dict[str, Any]
-Batch = dict[str, Any]  # {"op": name, "items": [PlanItem, ...]}
+
+class Batch(TypedDict):
+    """What one store request carries: items of one write operation."""
+
+    op: str
+    items: list[PlanItem]
+
+
 Shard = list[Batch]
 # (field names, simple product?) -> [(operation, its field names)]
 _Routes = dict[tuple[tuple[str, ...], bool], list[tuple[WriteOp, tuple[str, ...]]]]
@@ -67,31 +75,28 @@ class _Planner:
 
     def add(self, outcome: Outcome, cache: _Routes) -> None:
         row_no, key, _status, pid, vid, changes, _msg = outcome
-        assert pid is not None and vid is not None
-        names = tuple(map(_field_name, changes))
+        assert key is not None and pid is not None and vid is not None  # matched by its key
+        # The usual case, one field changed, skips the comprehensions (this runs per row).
+        single = len(changes) == 1
+        names = (changes[0][0],) if single else tuple(map(_field_name, changes))
         routes = cache.get((names, pid == vid))
         if routes is None:
             routes = _routes_for(self.caps, cache, pid, vid, names)
-        whole = len(routes) == 1  # the usual case: one operation takes every change
+        ref = self.refs.get(vid) if self.refs else None
+        whole = len(routes) == 1  # ... and one operation takes every change
         for op, fields in routes:
-            if whole:
+            if single:
+                ((name, old, new),) = changes
+                mine = {name: [old, new]}
+            elif whole:
                 mine = {f: [old, new] for f, old, new in changes}
             else:
                 mine = {f: [old, new] for f, old, new in changes if f in fields}
-            item: PlanItem = {
-                "row": row_no,
-                "key": key,
-                "product_id": pid,
-                "variant_id": vid,
-                "changes": mine,
-            }
-            if self.refs:
-                ref = self.refs.get(vid)
-                if ref is not None:
-                    item["ref"] = ref
             if op.product_level:
-                self._hold_product(op, pid, item)
-            elif op.name in self.held_ops:
+                self._hold_product(op, row_no, key, pid, vid, mine, ref)
+                continue
+            item = PlanItem(row_no, key, pid, vid, mine, ref)
+            if op.name in self.held_ops:
                 self.held.setdefault(op.name, {})[vid] = item
             else:
                 batch = self.open.get(op.name)
@@ -102,26 +107,38 @@ class _Planner:
                     self._push({"op": op.name, "items": batch})
                     self.open[op.name] = []
 
-    def _hold_product(self, op: WriteOp, pid: int, item: PlanItem) -> None:
+    def _hold_product(
+        self,
+        op: WriteOp,
+        row_no: int,
+        key: str,
+        pid: int,
+        vid: int,
+        changes: dict[str, Change],
+        ref: str | None,
+    ) -> None:
         """One item per product: later rows agreeing ride along, disagreeing ones conflict.
 
         A simple product is its own variant, so both levels of one operation meet in
-        one item (keyed by the product id, which is the variant id too).
+        one item (keyed by the product id, which is the variant id too). Only the
+        product's first row makes an item; the others just join it.
         """
         items = self.held.setdefault(op.name, {})
         kept = items.get(pid)
         if kept is None:
-            item["rows"] = [item["row"]]
-            item["product_level"] = True
-            items[pid] = item
+            items[pid] = PlanItem(row_no, key, pid, vid, changes, ref, [row_no], True)
             return
-        clash = {f: v for f, v in item["changes"].items() if f in kept["changes"]}
-        if any(not same_feed_values(f, kept["changes"][f][1], v[1]) for f, v in clash.items()):
-            kept.setdefault("conflicts", []).append(item["row"])
-            return
-        kept["changes"].update(item["changes"])
-        if item["row"] not in kept["rows"]:
-            kept["rows"].append(item["row"])
+        held = kept.changes
+        for name, (_old, new) in changes.items():
+            have = held.get(name)
+            if have is not None and not same_feed_values(name, have[1], new):
+                kept.conflicts.append(row_no)
+                return
+        held.update(changes)
+        rows = kept.rows
+        assert rows is not None  # set when the product was first held
+        if row_no not in rows:
+            rows.append(row_no)
 
     def _push(self, batch: Batch) -> None:
         self.shard.append(batch)
@@ -162,9 +179,9 @@ class _Planner:
 
 def _batches(op: WriteOp, items: Iterable[PlanItem]) -> Iterator[Batch]:
     if op.per_product:
-        groups: dict[Any, list[PlanItem]] = {}
+        groups: dict[int, list[PlanItem]] = {}
         for item in items:
-            groups.setdefault(item["product_id"], []).append(item)
+            groups.setdefault(item.product_id, []).append(item)
         streams: Iterable[list[PlanItem]] = groups.values()
     else:
         streams = [list(items)]
@@ -196,7 +213,16 @@ def build_plan(
     yield from planner.finish()
 
 
-def result_rows(item: PlanItem) -> list[int]:
-    """The feed rows whose outcome this item decides."""
-    rows: list[int] = item.get("rows") or [item["row"]]
-    return rows
+def shard_to_json(shard: Shard) -> bytes:
+    """A shard as the match step stores it for the update step."""
+    batches = [{"op": b["op"], "items": [i.to_json() for i in b["items"]]} for b in shard]
+    return json.dumps({"batches": batches}).encode()
+
+
+def shard_from_json(data: bytes | str) -> Shard:
+    """A stored shard's batches, items as ``PlanItem`` records again."""
+    from_json = PlanItem.from_json
+    return [
+        {"op": b["op"], "items": [from_json(i) for i in b["items"]]}
+        for b in json.loads(data)["batches"]
+    ]

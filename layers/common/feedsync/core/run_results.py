@@ -1,0 +1,168 @@
+"""A run's results: what each update shard reports, and what finalize makes of them.
+
+The update step writes one result line per feed row an item decides (conflicting rows
+included) to its shard's result file; finalize reads every file back beside the plan
+to merge each row's outcome over its operations, learn what reached the store (to
+patch the index) and what the store no longer has, and write the merchant's log.
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from feedsync.core import keys
+from feedsync.core.blobcsv import csv_records, csv_to_blob
+from feedsync.core.deps import Deps
+from feedsync.domain.plan import Batch, shard_from_json
+from feedsync.domain.runlog import LOG_HEADER, applied_status
+from feedsync.domain.writes import ItemResult, PlanItem
+from feedsync.models import RunRef
+
+# ``gone``: "product" / "variant" when the store no longer has what the item wrote (a
+# result file written before that column existed has five).
+RESULT_HEADER = ("row", "variant_id", "op", "ok", "error", "gone")
+
+
+def result_lines(batches: Iterable[Batch]) -> int:
+    """Result lines a shard writes: one per feed row of every item (conflicts included)."""
+    return sum(
+        len(item.result_rows) + len(item.conflicts) for batch in batches for item in batch["items"]
+    )
+
+
+class ShardResults:
+    """One shard's result file as it grows, with its counts."""
+
+    def __init__(self) -> None:
+        self._buf = io.StringIO()
+        self._writer = csv.writer(self._buf, lineterminator="\n")
+        self._writer.writerow(RESULT_HEADER)
+        self.lines = self.updated = self.failed = self.gone = 0
+
+    def add(self, op: str, item: PlanItem, result: ItemResult) -> None:
+        """A line per feed row the item decides, then one per row it conflicted with."""
+        ok, error, scope = result.ok, result.message, result.gone
+        if scope is not None and item.product_level:
+            scope = "product"  # the item stands for its product
+        write = self._writer.writerow
+        for row in item.result_rows:
+            write((row, item.variant_id, op, int(ok), error, scope or ""))
+            self.lines += 1
+            self.updated += ok
+            self.gone += scope is not None
+            self.failed += not ok and scope is None
+        for row in item.conflicts:
+            why = f"row {item.row} sets a different value for product {item.product_id}"
+            write((row, item.variant_id, op, 0, why, ""))
+            self.lines += 1
+            self.failed += 1
+
+    def data(self) -> bytes:
+        return self._buf.getvalue().encode()
+
+
+class RowResult(NamedTuple):
+    """A feed row's outcome over every operation that carried it."""
+
+    ok: bool
+    errors: str  # the platform's words, " | " between operations
+    gone: bool = False  # an operation found its variant or product gone from the store
+
+
+@dataclass
+class RunOutcome:
+    """Every shard's results read back beside the plan."""
+
+    manifest: list[dict[str, Any]]
+    results: dict[int, RowResult] = field(default_factory=dict)  # row -> merged outcome
+    applied: dict[int, dict[str, Any]] = field(default_factory=dict)  # variant id -> changes
+    applied_products: dict[int, dict[str, Any]] = field(default_factory=dict)  # product id
+    unfinished: list[int] = field(default_factory=list)  # shards without every result line
+    gone_variants: set[int] = field(default_factory=set)  # no longer in the store
+    gone_products: set[int] = field(default_factory=set)  # ... with all their variants
+
+    def counts(self) -> dict[str, int]:
+        """Rows updated, failed and gone (a gone row is not a failure: nothing to fix)."""
+        values = self.results.values()
+        updated = sum(1 for result in values if result.ok)
+        gone = sum(1 for result in values if result.gone)
+        return {"updated": updated, "failed": len(self.results) - updated - gone, "gone": gone}
+
+
+def gather(deps: Deps, ref: RunRef) -> RunOutcome:
+    manifest = json.loads(deps.blobs.get_bytes(keys.manifest_key(ref.tenant_id, ref.run_id)))
+    out = RunOutcome(manifest)
+    reached: set[tuple[int, str]] = set()  # (row, op) that the store accepted
+    reported: set[tuple[int, str]] = set()  # (row, op) with a result line
+    missing: dict[tuple[int, str], str] = {}  # (row, op) -> what the store no longer has
+    planned: dict[tuple[int, str], None] = {}  # every (row, op) the plan holds
+    shards = []
+    for shard in manifest:
+        key = keys.result_key(ref.tenant_id, ref.run_id, shard["index"])
+        rows = list(csv_records(deps, key)) if deps.blobs.head(key) is not None else []
+        if len(rows) < shard["items"]:
+            out.unfinished.append(shard["index"])
+        for row_text, _variant, op_name, ok_text, error, *more in rows:
+            row, ok, scope = int(row_text), ok_text == "1", more[0] if more else ""
+            reported.add((row, op_name))
+            if ok:
+                reached.add((row, op_name))
+            if scope:
+                missing[(row, op_name)] = scope
+            was = out.results.get(row, RowResult(True, ""))
+            errors = was.errors
+            if not ok:
+                errors = f"{errors} | {error}" if errors else error
+            out.results[row] = RowResult(was.ok and ok, errors, was.gone or bool(scope))
+        shards.append(shard_from_json(deps.blobs.get_bytes(shard["key"])))
+    for batches in shards:
+        for batch in batches:
+            op_name = batch["op"]
+            for item in batch["items"]:
+                for row in (*item.result_rows, *item.conflicts):
+                    planned[(row, op_name)] = None
+                lost = missing.get((item.row, op_name))
+                if lost == "product":
+                    out.gone_products.add(item.product_id)
+                elif lost:
+                    out.gone_variants.add(item.variant_id)
+                if (item.row, op_name) not in reached:
+                    continue
+                if item.product_level:
+                    out.applied_products.setdefault(item.product_id, {}).update(item.changes)
+                else:
+                    out.applied.setdefault(item.variant_id, {}).update(item.changes)
+    # A row split over several operations is updated only if every one of them reached
+    # the store; one that never ran (its shard died) makes the row partly applied.
+    for row, op_name in planned:
+        if (row, op_name) in reported or row not in out.results:
+            continue
+        was = out.results[row]
+        unsent = f"partly applied: {op_name} was not sent (the run stopped)"
+        errors = f"{was.errors} | {unsent}" if was.errors else unsent
+        out.results[row] = RowResult(False, errors, was.gone)
+    return out
+
+
+def write_log(deps: Deps, ref: RunRef, results: dict[int, RowResult], log_key: str) -> None:
+    """Row errors and match outcomes, merged in file order; planned rows get their result."""
+
+    def with_results() -> Iterator[list[str]]:
+        for rec in csv_records(deps, keys.match_log_key(ref.tenant_id, ref.run_id)):
+            if rec[4] == "changed":
+                # the store's answer, then what the match noted (a product conflict)
+                rec[4], rec[6] = applied_status(results.get(int(rec[0])), rec[6])
+            yield rec
+
+    errors = csv_records(deps, keys.row_errors_key(ref.tenant_id, ref.run_id))
+    merged = heapq.merge(errors, with_results(), key=lambda rec: int(rec[0]))
+    with csv_to_blob(deps, log_key) as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(LOG_HEADER)
+        writer.writerows(merged)

@@ -1,0 +1,39 @@
+"""What several steps read again: the run's records, and where its stock is written."""
+
+from __future__ import annotations
+
+from feedsync.core.deps import Deps
+from feedsync.errors import NotFound
+from feedsync.models import Profile, Run, RunRef, Store
+from feedsync.platforms.registry import platform
+
+
+def profile_of(deps: Deps, ref: RunRef) -> Profile:
+    profile = deps.repo.get_profile(ref.tenant_id, ref.profile_id)
+    if profile is None:
+        raise NotFound(f"profile {ref.profile_id} was deleted during the run")
+    return profile
+
+
+def store_of(deps: Deps, ref: RunRef) -> Store:
+    store = deps.repo.get_store(ref.tenant_id, ref.store_id)
+    if store is None:
+        raise NotFound(f"store {ref.store_id} was deleted during the run")
+    return store
+
+
+def run_of(deps: Deps, ref: RunRef) -> Run:
+    run = deps.repo.get_run(ref.tenant_id, ref.run_id)
+    if run is None:
+        raise NotFound(f"run {ref.run_id} not found")
+    return run
+
+
+def stock_elsewhere(profile: Profile, store: Store) -> bool:
+    """Does the profile write stock at another location than the one the index reads?
+    Then the index does not know the stock there: it is written, never compared."""
+    mine, indexed = profile.location_id, store.options.location_id
+    if mine is None or indexed is None:
+        return mine is not None
+    same = platform(store.platform).location_key
+    return same(mine) != same(indexed)

@@ -1,0 +1,85 @@
+"""Fetch (preparing, part 1): bring the supplier file into the run's folder."""
+
+from __future__ import annotations
+
+import tempfile
+
+from feedsync.core import keys, schedules
+from feedsync.core.deps import Deps
+from feedsync.core.steps.common import profile_of, run_of
+from feedsync.errors import SourceError, SourceUnchanged
+from feedsync.models import FetchInput, FetchOutput, Profile, RunRef, UrlSource
+
+
+def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
+    ref = step.run
+    deps.repo.update_run(ref.tenant_id, ref.run_id, status="preparing", started_at=deps.clock())
+    profile = profile_of(deps, ref)
+    source = profile.source
+    if source.type == "upload":
+        if not profile.upload_key:
+            raise SourceError("no file has been uploaded for this profile")
+        head = deps.blobs.head(profile.upload_key)
+        if head is None:
+            raise SourceError(f"the uploaded file {profile.upload_key} is gone")
+        file_name = profile.upload_key.rsplit("/", 1)[-1]
+        key = keys.source_key(ref.tenant_id, ref.run_id, file_name)
+        deps.blobs.copy(profile.upload_key, key)
+        out = FetchOutput(key=key, file_name=file_name, size=int(head["size"]), etag=head["etag"])
+        meta: dict[str, str | int | None] = {"type": "upload", "file": file_name, "size": out.size}
+    else:
+        # An automatic schedule's fire costs almost nothing when the file is the same.
+        last = profile.last_source if _checks_for_changes(deps, profile, ref) else None
+        secret = deps.secrets.get(source.secret_ref) if source.secret_ref else {}
+        with tempfile.TemporaryDirectory(dir=deps.work_dir) as tmp:
+            if source.type == "url":
+                auth = _url_auth(source, secret)
+                got = deps.fetcher.fetch_url(str(source.url), tmp, last, auth)
+                where = str(source.url)
+            else:
+                if deps.remote is None:
+                    raise SourceError(f"{source.type} sources are not configured here")
+                got = deps.remote.fetch(source, secret, tmp)
+                path = getattr(got, "remote_path", None) or source.path
+                where = f"{source.type}://{source.host}{path}"
+            if last and last.get("sha256") == got.sha256:
+                raise SourceUnchanged(f"{where}: same file as the last run (sha256)")
+            key = keys.source_key(ref.tenant_id, ref.run_id, got.file_name)
+            deps.blobs.upload_file(got.path, key)
+        out = FetchOutput(key=key, file_name=got.file_name, size=got.size, etag=got.etag)
+        meta = {
+            "type": source.type,
+            "url": where,
+            "file": got.file_name,
+            "size": got.size,
+            "etag": got.etag,
+            "last_modified": got.last_modified,
+            "sha256": got.sha256,
+        }
+    deps.repo.update_run(ref.tenant_id, ref.run_id, source=meta)
+    return out
+
+
+def _url_auth(source: UrlSource, secret: dict[str, str]) -> dict[str, str] | None:
+    """The fetcher's auth: the profile's kind and names plus the secret value."""
+    if source.auth is None:
+        return None
+    auth: dict[str, str] = {"type": source.auth.type}
+    if source.auth.username:
+        auth["username"] = source.auth.username
+    if source.auth.name:
+        auth["name"] = source.auth.name
+    value = secret.get("password") or secret.get("token")
+    if not value:
+        raise SourceError(f"{source.url}: {source.auth.type} auth has no secret stored")
+    auth["password" if source.auth.type == "basic" else "token"] = value
+    return auth
+
+
+def _checks_for_changes(deps: Deps, profile: Profile, ref: RunRef) -> bool:
+    """Only an automatic schedule's fire skips a file it has seen (a Start always runs)."""
+    run = run_of(deps, ref)
+    if run.trigger != "schedule" or not profile.last_source:
+        return False
+    settings = schedules.tenant_settings(deps, ref.tenant_id)
+    return bool(schedules.effective(profile, settings)["type"] == "automatic")

@@ -1,0 +1,159 @@
+"""Finalize, MarkFailed and MarkSkipped: close the run (one Lambda serves all three).
+
+Every path writes what reached the store to the log and the catalog index, releases
+the profile's lock and is safe to run twice (Step Functions retries it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from feedsync.core import keys
+from feedsync.core.catalog_store import apply_to_catalog
+from feedsync.core.deps import Deps
+from feedsync.core.run_results import RunOutcome, gather, write_log
+from feedsync.core.start import abandon_run, start_run
+from feedsync.core.steps.common import profile_of, run_of, stock_elsewhere, store_of
+from feedsync.errors import Conflict, ShardsIncomplete
+from feedsync.models import (
+    ACTIVE_STATUSES,
+    AfterSchedule,
+    FinalizeInput,
+    FinalizeOutput,
+    Run,
+    RunRef,
+    RunSummary,
+    StartCommand,
+    StepError,
+)
+
+log = logging.getLogger(__name__)
+
+
+def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
+    """Close the run (succeeded, or failed/skipped on the error path). Idempotent."""
+    ref = step.run
+    run = run_of(deps, ref)
+    if step.error is not None:
+        return _close_on_error(deps, run, step.error)
+
+    outcome = gather(deps, ref)
+    if outcome.unfinished:
+        # The Map can report success past a failed child; the Catch path marks the run.
+        total = len(outcome.manifest)
+        why = f"{len(outcome.unfinished)} of {total} update shards did not complete"
+        raise ShardsIncomplete(run.shard_error or why)
+    counts = record(deps, ref, run, outcome)
+    now = deps.clock()
+    deps.repo.update_run(
+        ref.tenant_id,
+        ref.run_id,
+        status="succeeded",
+        shard_error=None,
+        finished_at=now,
+        progress={"done": run.progress.total, "total": run.progress.total, "shards": {}},
+    )
+    summary = RunSummary(run_id=ref.run_id, status="succeeded", finished_at=now, counts=counts)
+    deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, True)
+    if run.source.get("type") == "url":
+        deps.repo.update_profile(ref.tenant_id, ref.profile_id, last_source=run.source)
+    if counts.get("updated", 0):
+        _start_followers(deps, ref)
+    return FinalizeOutput(run_id=ref.run_id, status="succeeded", counts=counts)
+
+
+def _close_on_error(deps: Deps, run: Run, error: StepError) -> FinalizeOutput:
+    if run.status not in ACTIVE_STATUSES:  # already closed (a redelivered failure)
+        return FinalizeOutput(
+            run_id=run.run_id, status=run.status, counts=run.counts, error=run.error
+        )
+    if error.error == "SourceUnchanged":
+        return mark_skipped(deps, run, f"source unchanged: {_error_text(error)}")
+    # A shard's own reason beats the Map's generic States.* error.
+    return mark_failed(deps, run, run.shard_error or _error_text(error))
+
+
+def mark_failed(deps: Deps, run: Run, reason: str) -> FinalizeOutput:
+    """The run failed: what batches reached the store is still logged and indexed."""
+    ref = RunRef(
+        tenant_id=run.tenant_id, run_id=run.run_id, profile_id=run.profile_id, store_id=run.store_id
+    )
+    if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id)) is not None:
+        outcome = gather(deps, ref)
+        run = run.model_copy(update={"counts": record(deps, ref, run, outcome)})
+    abandon_run(deps, run, reason)
+    return FinalizeOutput(run_id=run.run_id, status="failed", counts=run.counts, error=reason)
+
+
+def mark_skipped(deps: Deps, run: Run, reason: str) -> FinalizeOutput:
+    """Nothing to do this time (an automatic schedule saw the same file): no sync."""
+    now = deps.clock()
+    deps.repo.update_run(
+        run.tenant_id, run.run_id, status="skipped", reason=reason, finished_at=now
+    )
+    summary = RunSummary(run_id=run.run_id, status="skipped", finished_at=now)
+    deps.repo.release_run_lock(run.tenant_id, run.profile_id, run.run_id, summary, synced=False)
+    return FinalizeOutput(run_id=run.run_id, status="skipped", counts=run.counts)
+
+
+def record(deps: Deps, ref: RunRef, run: Run, outcome: RunOutcome) -> dict[str, int]:
+    """Write the per-row log and patch the index with what reached the store; the counts."""
+    log_key = keys.log_key(ref.tenant_id, ref.run_id)
+    write_log(deps, ref, outcome.results, log_key)
+    applied = outcome.applied
+    store = store_of(deps, ref)
+    if stock_elsewhere(profile_of(deps, ref), store):
+        # Stock written at another location is not the stock the index holds.
+        applied = {
+            vid: {f: c for f, c in ch.items() if f != "stock"} for vid, ch in applied.items()
+        }
+    gone_variants, gone_products = outcome.gone_variants, outcome.gone_products
+    if applied or outcome.applied_products or gone_variants or gone_products:
+        index = apply_to_catalog(
+            deps,
+            store,
+            applied,
+            outcome.applied_products,
+            gone_variants=gone_variants,
+            gone_products=gone_products,
+        )
+        if gone_variants or gone_products:
+            deps.repo.update_store(ref.tenant_id, ref.store_id, variant_count=len(index))
+    counts = {**run.counts, **outcome.counts()}
+    deps.repo.update_run(ref.tenant_id, ref.run_id, counts=counts, log_key=log_key)
+    return counts
+
+
+def _error_text(error: StepError) -> str:
+    """The merchant-readable reason: a Lambda's errorMessage, else the States.* error."""
+    cause = error.cause
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and parsed.get("errorMessage"):
+        return str(parsed["errorMessage"])
+    if error.error.startswith("States."):
+        return f"{error.error}: {cause}" if cause else error.error
+    return cause or error.error
+
+
+def _start_followers(deps: Deps, ref: RunRef) -> None:
+    """Profiles scheduled to run after this one, now that it succeeded with changes."""
+    for profile in deps.repo.list_profiles(ref.tenant_id):
+        schedule = profile.schedule
+        if not isinstance(schedule, AfterSchedule) or schedule.profile_id != ref.profile_id:
+            continue
+        cmd = StartCommand(
+            tenant_id=ref.tenant_id,
+            profile_id=profile.profile_id,
+            trigger="chain",
+            idempotency_key=f"after:{ref.run_id}",  # a retried finalize starts it once
+        )
+        try:
+            start_run(deps, cmd)
+        except Conflict:
+            pass  # busy or disabled: the chain waits for next time
+        except Exception:  # a follower's trouble must not fail the run that finished
+            log.exception("could not start %s after %s", profile.profile_id, ref.run_id)

@@ -1,0 +1,113 @@
+"""Match (matching): rows x the refreshed catalog index -> match log, plan shards, manifest."""
+
+from __future__ import annotations
+
+import csv
+import gc
+import json
+from typing import Any
+
+from feedsync.core import keys
+from feedsync.core.blobcsv import csv_to_blob, text_lines
+from feedsync.core.catalog_import import refresh_before_match
+from feedsync.core.deps import Deps
+from feedsync.core.rowfile import read_rows
+from feedsync.core.run_results import result_lines
+from feedsync.core.steps.common import profile_of, run_of, stock_elsewhere, store_of
+from feedsync.domain.catalog import CatalogIndex
+from feedsync.domain.fields import CONTENT_FIELDS, REF, VARIANT_ID, VARIANT_POS, Variant
+from feedsync.domain.plan import build_plan, shard_to_json
+from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile
+from feedsync.domain.rules import normalize_sku
+from feedsync.domain.runlog import LOG_HEADER, outcome_log_row
+from feedsync.models import MatchInput, MatchOutput, Profile, Run, Store
+from feedsync.platforms.registry import capabilities_for
+
+
+def match(deps: Deps, step: MatchInput) -> MatchOutput:
+    ref = step.run
+    deps.repo.update_run(ref.tenant_id, ref.run_id, status="matching")
+    profile = profile_of(deps, ref)
+    store = store_of(deps, ref)
+    run = run_of(deps, ref)
+    index = refresh_before_match(
+        deps, store, needs_content=not set(profile.fields).isdisjoint(CONTENT_FIELDS)
+    )
+    # A million long-lived index tuples make every full GC pass walk them; park them.
+    gc.freeze()
+    try:
+        return _match(deps, step, store, run, profile, index)
+    finally:
+        gc.unfreeze()
+
+
+def _match(
+    deps: Deps, step: MatchInput, store: Store, run: Run, profile: Profile, index: CatalogIndex
+) -> MatchOutput:
+    ref = step.run
+    if profile.rules.sku_case_insensitive:
+        index = _folded(index)  # the feed's SKUs were folded the same way when parsed
+    spec = ReconcileSpec(
+        match_by=profile.match_by,
+        fields=tuple(profile.fields),
+        mode=run.mode,
+        unknown=("stock",) if stock_elsewhere(profile, store) else (),
+    )
+    counts = Counts()
+    changed: list[Outcome] = []
+    raw = deps.blobs.open_read(step.parse.rows_key)
+    with csv_to_blob(deps, keys.match_log_key(ref.tenant_id, ref.run_id)) as log:
+        writer = csv.writer(log, lineterminator="\n")
+        writer.writerow(LOG_HEADER)
+        try:
+            for outcome in reconcile(read_rows(text_lines(raw)), index, spec, counts):
+                writer.writerow(outcome_log_row(outcome))
+                if outcome[2] == "changed":
+                    changed.append(outcome)
+        finally:
+            raw.close()
+
+    caps = capabilities_for(store.platform, store.options.model_dump())
+    refs = {v[VARIANT_ID]: v[REF] for v in index.variants if v[REF]} if changed else {}
+    plan = build_plan(changed, caps, batches_per_shard=deps.shard_batches, refs=refs)
+    manifest: list[dict[str, Any]] = []
+    for i, shard in enumerate(plan):
+        key = keys.shard_key(ref.tenant_id, ref.run_id, i)
+        deps.blobs.put_bytes(key, shard_to_json(shard), "application/json")
+        manifest.append({"index": i, "key": key, "items": result_lines(shard)})
+    progress_total = sum(m["items"] for m in manifest)
+    mkey = keys.manifest_key(ref.tenant_id, ref.run_id)
+    deps.blobs.put_bytes(mkey, json.dumps(manifest).encode(), "application/json")
+
+    totals = counts.as_dict()
+    totals["row_errors"] += step.parse.row_errors
+    totals["rows"] = step.parse.rows
+    deps.repo.update_run(
+        ref.tenant_id,
+        ref.run_id,
+        status="updating",
+        counts=totals,
+        progress={"done": 0, "total": progress_total, "shards": {}},
+    )
+    return MatchOutput(
+        manifest_bucket=deps.blobs.bucket,
+        manifest_key=mkey,
+        shards=len(manifest),
+        items=len(changed),
+        concurrency=max(1, min(caps.concurrency, len(manifest))),
+    )
+
+
+def _folded(index: CatalogIndex) -> CatalogIndex:
+    """The index with case-folded SKUs (two SKUs differing only in case become ambiguous)."""
+    pos = VARIANT_POS["sku"]
+
+    def fold(variant: Variant) -> Variant:
+        sku = variant[pos]
+        if not isinstance(sku, str):
+            return variant
+        values = list(variant)
+        values[pos] = normalize_sku(sku, case_insensitive=True)
+        return tuple(values)  # type: ignore[return-value]
+
+    return CatalogIndex.from_variants(fold(v) for v in index.variants)
