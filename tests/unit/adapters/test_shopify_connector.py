@@ -1282,7 +1282,7 @@ def test_above_the_threshold_product_fields_take_the_bulk_operation(count: int, 
         [batch] = batches
         assert batch["op"] == "product_update_bulk_operation" and len(batch["items"]) == count
         assert caps.op(batch["op"]).serial and shards[-1] == [batch]
-        assert all(item["product_level"] and item["rows"] for item in batch["items"])
+        assert all(item.product_level and item.rows for item in batch["items"])
     else:
         assert {b["op"] for b in batches} == {"product_update"} and len(batches) == count
 

@@ -174,22 +174,3 @@ def test_the_spec_hands_the_connector_every_seam() -> None:
         assert results == [(True, "")]
         assert sleep.calls == [3.0]
         assert double.item(product["id"])["regular_price"] == "6.50"
-
-
-def test_plan_items_in_their_json_form_are_written_alike() -> None:
-    # Given a product and the same change as a PlanItem and as the JSON the plan stores
-    with WooCommerceDouble() as double:
-        [product] = double.seed([{"name": "Cap", "sku": "CAP", "regular_price": "5.00"}])
-        key, secret = double.credentials
-        connector = WooCommerceConnector(
-            double.site_url, key, secret, sleep=FakeSleep(), allow_http=True
-        )
-        pid = product["id"]
-        record = PlanItem(1, "CAP", pid, pid, {"price": [500, 650]})
-        stored = PlanItem(1, "CAP", pid, pid, {"price": [650, 700]}).to_json()
-        # When each is applied
-        first = connector.apply("products_batch", [record], batch_key="a")
-        second = connector.apply("products_batch", [stored], batch_key="b")
-        # Then both are written (the update step still hands the JSON form over)
-        assert first == second == [(True, "")]
-        assert double.item(pid)["regular_price"] == "7.00"

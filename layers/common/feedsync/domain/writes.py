@@ -73,14 +73,6 @@ class PlanItem:
             conflicts=list(data.get("conflicts") or ()),
         )
 
-    # Transitional: dict-style reads, while connectors move to attributes.
-    def __getitem__(self, name: str) -> Any:
-        return getattr(self, name)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        value = getattr(self, name, default)
-        return default if value is None else value
-
 
 # What a write found missing from the store: the item's variant, or its whole product.
 GoneScope = Literal["product", "variant"]

@@ -22,9 +22,9 @@ answers, timeouts and connection resets are retried with backoff, then raise
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import requests
 
@@ -138,7 +138,7 @@ class BigCommerceConnector:
     def apply(
         self,
         op: str,
-        items: Sequence[PlanItem | dict[str, Any]],
+        items: list[PlanItem],
         *,
         batch_key: str,
         location: str | None = None,
@@ -149,7 +149,4 @@ class BigCommerceConnector:
         caller bug (ValueError, nothing sent). Items the platform refuses are
         reported, never raised; a store-wide failure raises a named error.
         """
-        # Until the update step hands over PlanItem records (issue 15), an item read from
-        # a shard file arrives in its JSON form; it becomes a record here, once.
-        plan = [i if isinstance(i, PlanItem) else PlanItem.from_json(i) for i in items]
-        return self._writer.apply(op, plan, batch_key=batch_key, location=location)
+        return self._writer.apply(op, items, batch_key=batch_key, location=location)

@@ -21,7 +21,7 @@ errors ``StoreRequestError``. ``points_spent`` sums the actual query costs.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -153,14 +153,8 @@ class ShopifyConnector:
             raise ValueError(f"{op} takes at most {limit} items, got {len(items)}")
         if not items:
             return []
-        return self.writer.apply(op, _plan_items(items), batch_key, location)
+        return self.writer.apply(op, items, batch_key, location)
 
     def weight_unit(self) -> str:
         """The shop's ``weightUnit`` (feed weights are in it), looked up once."""
         return self.shop.weight_unit()
-
-
-def _plan_items(items: Sequence[PlanItem | Mapping[str, Any]]) -> list[PlanItem]:
-    """Transitional, until the update step hands ``PlanItem`` records (issue 15): a plan
-    item still planned as a dict is read into one; the writer reads attributes only."""
-    return [i if isinstance(i, PlanItem) else PlanItem.from_json(dict(i)) for i in items]

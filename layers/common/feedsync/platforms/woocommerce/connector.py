@@ -25,9 +25,8 @@ transport paces nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
 
 import requests
 
@@ -129,7 +128,7 @@ class WooCommerceConnector:
     def apply(
         self,
         op: str,
-        items: Sequence[PlanItem | dict[str, Any]],
+        items: list[PlanItem],
         *,
         batch_key: str,
         location: str | None = None,

@@ -34,7 +34,6 @@ from __future__ import annotations
 import logging
 import re
 from collections import deque
-from collections.abc import Sequence
 from typing import Any, Final
 
 from feedsync.domain.capabilities import Capabilities
@@ -87,13 +86,13 @@ class BatchWriter:
         self._client = client
         self._capabilities = capabilities
 
-    def apply(self, op: str, items: Sequence[PlanItem | JSON]) -> list[ItemResult]:
+    def apply(self, op: str, items: list[PlanItem]) -> list[ItemResult]:
         write_op = self._capabilities.op(op)
         if len(items) > write_op.max_batch:
             raise ValueError(f"{op} takes at most {write_op.max_batch} items, got {len(items)}")
         if not items:
             return []
-        plan = [_plan_item(item) for item in items]
+        plan = list(items)
         if op in PRODUCT_OPS:
             path = PRODUCTS_BATCH
             ids = [int(item.product_id) for item in plan]
@@ -224,12 +223,6 @@ class BatchWriter:
             else:
                 note = f"without the image it failed too: {retried.message}"
             results[i] = ItemResult(False, f"{image_error}; {note}")
-
-
-def _plan_item(item: PlanItem | JSON) -> PlanItem:
-    """Transitional: callers that still hand plan items as their JSON form (the update
-    step and the connector benchmark, until they pass ``PlanItem`` records)."""
-    return item if isinstance(item, PlanItem) else PlanItem.from_json(item)
 
 
 def _entry_result(error: Any) -> ItemResult:
