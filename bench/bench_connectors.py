@@ -82,7 +82,7 @@ def minimum_requests(plan: list[Shard], caps: Capabilities) -> int:
         for batch in shard:
             op = caps.op(batch["op"])
             for item in batch["items"]:
-                key = (op.name, item["product_id"] if op.per_product else None)
+                key = (op.name, item.product_id if op.per_product else None)
                 groups[key] = groups.get(key, 0) + 1
     bulk_ops = {path.bulk_op for path in caps.bulk}
     return sum(
