@@ -6,8 +6,8 @@ misbehave and how to read back what it holds and what it received. The suite its
 names a platform.
 
 Where a platform genuinely behaves otherwise than the suite's default expectation, the
-harness declares it (``product_gone_scope``, ``honours_retry_after_on_5xx``, ``keyed_ops``)
-with the reason, and the suite checks the declared behaviour instead.
+harness declares it (``product_gone_scope``, ``keyed_ops``) with the reason, and the
+suite checks the declared behaviour instead.
 """
 
 from __future__ import annotations
@@ -48,8 +48,6 @@ class Harness(ABC):
     keyed_ops: ClassVar[frozenset[str]] = frozenset()
     # How an item of a deleted product comes back, where not as the whole product gone.
     product_gone_scope: ClassVar[Mapping[str, GoneScope]] = {}
-    # Does the connector wait a 5xx's Retry-After (else it backs off on its own)?
-    honours_retry_after_on_5xx: ClassVar[bool] = True
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options: dict[str, Any] = dict(options or {})

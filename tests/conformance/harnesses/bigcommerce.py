@@ -22,9 +22,6 @@ class BigCommerceHarness(Harness):
     option_sets = ({}, {"inventory": "adjustments"})
     # An adjustment's reason carries the batch key; the catalog writes have no such field.
     keyed_ops = frozenset({"inventory"})
-    # BigCommerce documents no Retry-After (its 429s carry X-Rate-Limit-* instead), and
-    # the connector backs off on a 5xx whatever it carries.
-    honours_retry_after_on_5xx = False
 
     def start(self) -> None:
         self.double = SandboxStore(clock=self.clock).start()

@@ -24,7 +24,7 @@ from typing import Any
 import requests
 
 from feedsync.errors import StoreAuthError, StoreRequestError
-from feedsync.platforms.transport import Outcome, WindowHeaders
+from feedsync.platforms.transport import Outcome, WindowHeaders, retry_after_s
 
 JSON = dict[str, Any]
 
@@ -50,11 +50,14 @@ class Classifier:
         status = response.status_code
         if status == 429:
             reset_ms = _header_number(response.headers, "X-Rate-Limit-Time-Reset-Ms")
-            if reset_ms is None:
-                return Outcome.retry(_TOO_MANY)
+            if reset_ms is None:  # platform load, not the store's quota
+                return Outcome.retry(_TOO_MANY, retry_after_s(response))
             return Outcome.throttle(_TOO_MANY, reset_ms / 1000)
         if status >= 500 or status == 408 or status in self.retry:
-            return Outcome.retry(f"HTTP {status} {error_title(response)}".rstrip())
+            # BigCommerce documents no Retry-After, but what answers for it (a CDN, a
+            # proxy in maintenance) may send one: the wait it asks for is the better guess.
+            what = f"HTTP {status} {error_title(response)}".rstrip()
+            return Outcome.retry(what, retry_after_s(response))
         if status < 300:
             if status == 207 and self.multi_status:
                 return Outcome.refused(f"HTTP {status}", body_of(response))
