@@ -302,11 +302,13 @@ class FakeBlobStore:
 
 # ------------------------------------------------------------- secrets, AWS services
 class FakeSecrets:
+    """Like Secrets Manager through its adapter: every put is a new version, a new ref."""
+
     def __init__(self) -> None:
         self.values: dict[str, dict[str, str]] = {}
 
     def put(self, name: str, value: dict[str, str]) -> str:
-        ref = f"arn:fake:secretsmanager:{name}"
+        ref = f"arn:fake:secretsmanager:{name}#v{len(self.values) + 1}"
         self.values[ref] = dict(value)
         return ref
 
@@ -317,7 +319,9 @@ class FakeSecrets:
             raise NotFound(f"secret {ref} not found") from None
 
     def delete(self, ref: str) -> None:
-        self.values.pop(ref, None)
+        name = ref.partition("#")[0]
+        for stored in [r for r in self.values if r.partition("#")[0] == name]:
+            del self.values[stored]
 
 
 class FakeExecutions:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -16,36 +17,74 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
 
+# A ref is "<secret ARN>#<version id>"; '#' is in neither (names are letters, digits, /_+=.@-).
+_VERSION_MARK = "#"
+_CACHED_VERSIONS = 256
+
+
 class SecretsManagerSecrets:
-    """Store credentials live here; records keep only the ARN."""
+    """Credentials live here; records keep only the ref ``put`` returned.
+
+    Every ``put`` writes a new version and returns a ref that names it
+    (``<ARN>#<VersionId>``). A version's value never changes, so a process may cache it
+    for as long as it lives, and a changed value is a new ref: the record that holds it
+    (a profile after ``PATCH /profiles/{id}``) sends every process, the fetch Lambda's as
+    well as the API Lambda's that wrote it, to the new value at its next read, with no
+    invalidation message between Lambdas. A short TTL would still hand a run started just
+    after the change the old password; reading on every call would cost one
+    GetSecretValue per update shard for values that almost never change.
+
+    A ref without a version (records written before refs carried one, or by hand) is read
+    from Secrets Manager on every ``get`` (its current version), never cached.
+    """
 
     def __init__(self, client: SecretsManagerClient | None = None) -> None:
         self.client: SecretsManagerClient = client or boto3.client("secretsmanager")
-        self._cache: dict[str, dict[str, str]] = {}
+        self._cache: dict[str, dict[str, str]] = {}  # versioned ref -> value
+        self._lock = threading.Lock()  # the local stack runs handlers in threads
 
     def put(self, name: str, value: dict[str, str]) -> str:
         try:
-            return self.client.create_secret(Name=name, SecretString=json.dumps(value))["ARN"]
+            created = self.client.create_secret(Name=name, SecretString=json.dumps(value))
+            arn, version = created["ARN"], created["VersionId"]
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ResourceExistsException":
                 raise
-        return self.client.put_secret_value(SecretId=name, SecretString=json.dumps(value))["ARN"]
+            put = self.client.put_secret_value(SecretId=name, SecretString=json.dumps(value))
+            arn, version = put["ARN"], put["VersionId"]
+        return f"{arn}{_VERSION_MARK}{version}"
 
     def get(self, ref: str) -> dict[str, str]:
-        if ref not in self._cache:
-            try:
-                raw = self.client.get_secret_value(SecretId=ref)["SecretString"]
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] == "ResourceNotFoundException":
-                    raise NotFound(f"secret {ref} not found") from exc
-                raise
-            self._cache[ref] = json.loads(raw)
-        return self._cache[ref]
+        secret_id, _, version = ref.partition(_VERSION_MARK)
+        with self._lock:
+            cached = self._cache.get(ref) if version else None
+        if cached is not None:
+            return dict(cached)
+        try:
+            if version:
+                raw = self.client.get_secret_value(SecretId=secret_id, VersionId=version)
+            else:
+                raw = self.client.get_secret_value(SecretId=secret_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                raise NotFound(f"secret {ref} not found") from exc
+            raise
+        value: dict[str, str] = json.loads(raw["SecretString"])
+        if version:
+            with self._lock:
+                if len(self._cache) >= _CACHED_VERSIONS:
+                    del self._cache[next(iter(self._cache))]  # the oldest entry
+                self._cache[ref] = value
+        return dict(value)
 
     def delete(self, ref: str) -> None:
-        self._cache.pop(ref, None)
+        """Delete the secret (every version); ``ref`` may name any of its versions."""
+        secret_id = ref.partition(_VERSION_MARK)[0]
+        with self._lock:
+            for cached in [r for r in self._cache if r.partition(_VERSION_MARK)[0] == secret_id]:
+                del self._cache[cached]
         try:
-            self.client.delete_secret(SecretId=ref, ForceDeleteWithoutRecovery=True)
+            self.client.delete_secret(SecretId=secret_id, ForceDeleteWithoutRecovery=True)
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise

@@ -13,7 +13,7 @@ import hashlib
 import ipaddress
 import os
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from types import TracebackType
@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.models import REDIRECT_STATI
 
 from feedsync.errors import (
     FeedsyncError,
@@ -358,7 +359,9 @@ class HttpSourceFetcher:
         Each hop connects to exactly the address that was checked (no DNS rebinding
         between the check and the connection); the Host header and TLS name stay the
         URL's own. Credentials go only to the URL's own origin (scheme, host, port): a
-        redirect to another host or from https to http drops them.
+        redirect to another host or from https to http drops them. A redirect's body is
+        never read, and a Location that is no usable http(s) URL is a ``SourceError`` naming
+        the URL and the bad value (``_redirect_target``).
         """
         auth = auth or _Auth()
         origin = _origin(url)
@@ -374,18 +377,20 @@ class HttpSourceFetcher:
             if sockaddr is not None:
                 request_url, hop_headers["Host"], prefix = _pinned(request_url, sockaddr)
                 self.session.mount(prefix, _PinnedAdapter(urlsplit(target).hostname or ""))
+            taken: list[str] = []
             resp = self.session.get(
                 request_url,
                 stream=True,
                 timeout=self.timeout,
                 allow_redirects=False,
                 headers=hop_headers or None,
+                hooks={"response": _take_location(taken)},
             )
-            if not resp.is_redirect:
+            if resp.status_code not in REDIRECT_STATI:
                 return resp
-            location = resp.headers.get("Location", "")
-            resp.close()
-            target = urljoin(target, location)
+            resp.close()  # a redirect's body is never read
+            location = taken[0] if taken else ""
+            target = _redirect_target(url, target, location, resp.status_code, auth.secrets)
         raise SourceError(f"{url}: more than {_MAX_REDIRECTS} redirects")
 
     def fetch_url(
@@ -461,6 +466,77 @@ class HttpSourceFetcher:
                 last_modified=resp.headers.get("Last-Modified"),
                 sha256=sink.digest.hexdigest(),
             )
+
+
+def _take_location(taken: list[str]) -> Callable[..., None]:
+    """A response hook that takes a redirect's Location (into ``taken``) out of requests' hands.
+
+    Even with ``allow_redirects=False``, ``Session.send`` prepares the next request (for
+    ``Response.next``) from the Location: it reads the redirect's whole body into memory,
+    past any size cap, and a malformed Location escapes as a bare ``ValueError`` ("Invalid
+    IPv6 URL"). Without the header the response is no redirect to requests; ``_get``
+    follows it itself.
+    """
+
+    def hook(resp: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if resp.status_code in REDIRECT_STATI and "Location" in resp.headers:
+            raw = resp.headers.pop("Location")
+            try:  # http.client decodes headers as Latin-1; servers send UTF-8
+                taken.append(raw.encode("latin-1").decode("utf-8"))
+            except UnicodeError:
+                taken.append(raw)
+
+    return hook
+
+
+def _redirect_target(
+    url: str, current: str, location: str, status: int, secrets: Iterable[str]
+) -> str:
+    """The absolute URL a redirect from ``current`` leads to, or a ``SourceError``.
+
+    A Location that is no usable http(s) URL (``http://example.com:99999/f.csv``,
+    ``http://[::1``, ``ftp://...``, empty or missing) fails here, naming the profile's
+    ``url``, the server that sent it and the value (shortened, ``secrets`` hidden before the
+    cut so no part of one is left): otherwise the next hop would fail with urllib's bare
+    ``ValueError`` ("Port out of range 0-65535"), naming neither.
+    """
+    problem = ""
+    target = ""
+    try:
+        target = urljoin(current, location)
+        parts = urlsplit(target)
+    except ValueError:  # unbalanced [ ] around an IPv6 address, and the like
+        problem = "it is not a valid URL"
+    else:
+        if not location.strip():
+            problem = "it is empty or missing"
+        elif parts.scheme not in ("http", "https"):
+            problem = f"it leads to {parts.scheme}:, and only http and https are followed"
+        elif not parts.hostname:
+            problem = "it has no host name"
+        else:
+            try:
+                bad_port = parts.port == 0
+            except ValueError:  # out of range or not a number
+                bad_port = True
+            if bad_port:
+                problem = "its port is not a number from 1 to 65535"
+    if not problem:
+        return target
+    sender = "the server" if current == url else f"the server at {current}"
+    raise SourceError(
+        f"{url}: {sender} sent a bad redirect ({status}), "
+        f"Location {_shorten(redact(location, secrets))} "
+        f"({problem}); nothing was downloaded"
+    )
+
+
+def _shorten(value: str, limit: int = 100) -> str:
+    """``value`` quoted for a message, control characters escaped, cut to ``limit``."""
+    shown = repr(value)[1:-1]
+    if len(shown) > limit:
+        shown = shown[: limit - 3] + "..."
+    return f"'{shown}'"
 
 
 def _connection_problem(exc: BaseException) -> str:

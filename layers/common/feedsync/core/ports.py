@@ -84,7 +84,12 @@ class BlobStore(Protocol):
 
 
 class Secrets(Protocol):
-    def put(self, name: str, value: dict[str, str]) -> str: ...
+    def put(self, name: str, value: dict[str, str]) -> str:
+        """Store ``value`` under ``name``; the ref returned names this value and no later
+        one, so a record holding it sends every reader to this value (a new password is a
+        new ref: keep the one ``put`` returned)."""
+        ...
+
     def get(self, ref: str) -> dict[str, str]: ...
     def delete(self, ref: str) -> None:
         """Remove for good (idempotent): credentials of deleted things must not linger."""
