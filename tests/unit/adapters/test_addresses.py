@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 
 from feedsync.adapters.addresses import AddressRules, embedded_ipv4, first_refused, refusal
+from feedsync.adapters.ftp_source import FtpSourceFetcher
+from feedsync.adapters.http_source import HttpSourceFetcher
+from feedsync.errors import SourceError
 
 REFUSED = [
     # IPv4: this host, private, loopback, link-local (metadata), CGNAT, multicast, reserved
@@ -156,3 +159,35 @@ def test_a_name_that_does_not_resolve_is_left_to_the_connection(
     monkeypatch.setattr(socket, "getaddrinfo", dns)
     # Then the URL is not refused for it: the connection looks it up (and checks) again
     assert AddressRules(allow_private=False).refusal("https://new-shop.example") is None
+
+
+@pytest.fixture
+def nat64_dns(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every name resolves to 64:ff9b::a9fe:a9fe (the metadata address through NAT64)."""
+    lookups: list[str] = []
+
+    def dns(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(host)
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("64:ff9b::a9fe:a9fe", port, 0, 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    return lookups
+
+
+def test_the_supplier_fetchers_ask_the_same_rule(nat64_dns: list[str], tmp_path: Any) -> None:
+    # Given a supplier host whose name resolves to a NAT64 address embedding the metadata
+    # service's address
+    # When a deployment's URL and FTP fetchers are asked for a file there
+    with pytest.raises(SourceError) as by_url:
+        HttpSourceFetcher().fetch_url("https://feed.example/stock.csv", str(tmp_path))
+    with pytest.raises(SourceError) as by_ftp:
+        FtpSourceFetcher().fetch(
+            "feed.example", 21, "/stock.csv", "u", "p", tls="none", dest_dir=str(tmp_path)
+        )
+    # Then both refuse it by the embedded address, before connecting
+    for err in (by_url, by_ftp):
+        assert (
+            "feed.example resolves to 64:ff9b::a9fe:a9fe, a NAT64 address for 169.254.169.254, "
+            "a link-local address" in err.value.message
+        ), err.value.message
+    assert nat64_dns == ["feed.example", "feed.example"]

@@ -36,11 +36,13 @@ NAMES = {
     "shop.example": ["127.0.0.1"],
     "other.example": ["127.0.0.1"],
     "localhost": ["127.0.0.1"],
+    "xn--bcher-kva.example": ["127.0.0.1"],  # bücher.example
     "metadata.example": ["169.254.169.254"],
     "intranet.example": ["10.1.2.3"],
     "nat64.example": ["64:ff9b::a9fe:a9fe"],  # 169.254.169.254 through NAT64
-    # A rebinding name: the store's address the first time, the metadata service after.
-    "rebind.example": ["127.0.0.1", "169.254.169.254"],
+    # A rebinding name: the store's address the first time, then one the rule refuses
+    # (127.0.0.2: loopback, where nothing listens, so even a mistake stays on this machine).
+    "rebind.example": ["127.0.0.1", "127.0.0.2"],
 }
 
 
@@ -209,7 +211,7 @@ def test_a_good_redirect_is_followed_on_the_checked_address(
     store: tuple[int, list[dict[str, Any]]], dns: list[str]
 ) -> None:
     # Given a deployment's transport and a store whose name first resolves to its address,
-    # and to the metadata service on any later look-up (DNS rebinding), that redirects
+    # and to a refused one on any later look-up (DNS rebinding), that redirects
     port, seen = store
     transport = _deployment()
     # When a request meets the redirect
@@ -224,6 +226,18 @@ def test_a_good_redirect_is_followed_on_the_checked_address(
     # And both connections went to the address that was checked: the name was looked up
     # once, so the rebinding answer never came into play
     assert dns.count("rebind.example") == 1
+
+
+def test_an_international_name_is_looked_up_and_sent_in_its_ascii_form(
+    store: tuple[int, list[dict[str, Any]]], dns: list[str]
+) -> None:
+    # Given a deployment's transport and a shop under an international domain name
+    port, _seen = store
+    # When a request is sent
+    reply = _deployment().send("GET", f"http://bücher.example:{port}/ok", _json, what="GET /x")
+    # Then the name was looked up, and named to the server, as DNS and HTTP spell it
+    assert reply.body["host"] == f"xn--bcher-kva.example:{port}"
+    assert dns.count("xn--bcher-kva.example") == 1
 
 
 @pytest.mark.parametrize(

@@ -384,8 +384,6 @@ class HttpTransport:
                     f"{self.where}: {what} was redirected to {_shown(following)}: {problem}; "
                     "feedsync does not follow it"
                 )
-            if hop == self.max_redirects:
-                break
             method, call = _redirected(method, response.status_code, call)
             if _origin(following) != origin:
                 call = {k: v for k, v in call.items() if k not in ("auth", "headers")}
@@ -402,6 +400,9 @@ class HttpTransport:
         request = dict(call)
         if not self.allow_private:
             host = urlsplit(url).hostname or ""
+            if not host.isascii():  # an international name: its ASCII (punycode) form
+                url = requests.Request("GET", url).prepare().url or url
+                host = urlsplit(url).hostname or ""
             sockaddr = self._address(url, what, redirected)
             url, host_header, prefix = pinned(url, sockaddr)
             request["headers"] = {**(request.get("headers") or {}), "Host": host_header}
