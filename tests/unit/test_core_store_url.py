@@ -1,4 +1,4 @@
-"""A store's API URL must be the platform's own host: the store token is sent there."""
+"""A store's API URL: the platform's own host, at a public address (the token is sent there)."""
 
 from __future__ import annotations
 
