@@ -152,7 +152,9 @@ def bigcommerce_runs(sizes: list[int]) -> None:
                 ]
                 for vid in _one_per(targets, every):
                     sandbox.reject_variant(store_hash, vid, "price: must be positive")
-                connector = BigCommerceConnector(sandbox.api_url(store_hash), token)
+                connector = BigCommerceConnector(
+                    sandbox.api_url(store_hash), token, allow_private=True
+                )
                 caps = connector.capabilities
                 plan = list(build_plan(outcomes(targets, ("price", "stock")), caps))
                 sandbox.reset_log()
@@ -191,7 +193,8 @@ def _bigcommerce_rate(sandbox: SandboxStore, requests_to_send: int = 750) -> Non
     sandbox.set_quota(150, 3.0)
     budget = LocalRateBudget()
     connectors = [
-        BigCommerceConnector(sandbox.api_url(store_hash), token, budget=budget) for _ in range(4)
+        BigCommerceConnector(sandbox.api_url(store_hash), token, budget=budget, allow_private=True)
+        for _ in range(4)
     ]
     plan = list(build_plan(outcomes(targets, ("price",)), connectors[0].capabilities))
     sandbox.reset_log()
@@ -231,6 +234,7 @@ def shopify_runs(sizes: list[int]) -> None:
                     double.shop_url,
                     double.access_token,
                     location=str(double.primary_location_id),
+                    allow_private=True,
                 )
                 caps = connector.capabilities
                 plan = list(
@@ -263,7 +267,7 @@ def shopify_runs(sizes: list[int]) -> None:
         products = double.seed_catalog(1000, 4)
         targets = [(p["id"], v["id"], v["inventory_item_id"], 5) for p in products
                    for v in p["variants"]]  # fmt: skip
-        connector = ShopifyConnector(double.shop_url, double.access_token)
+        connector = ShopifyConnector(double.shop_url, double.access_token, allow_private=True)
         plan = list(build_plan(outcomes(targets, ("price",)), per_product))
         double.reset_log()
         ok, failed, secs = apply_plan([connector], plan)
@@ -299,7 +303,9 @@ def woocommerce_runs(sizes: list[int]) -> None:
                 for vid in _one_per(targets, every):
                     double.reject_item(vid, "Invalid price")
                 key, secret = double.credentials
-                connector = WooCommerceConnector(double.site_url, key, secret, allow_http=True)
+                connector = WooCommerceConnector(
+                    double.site_url, key, secret, allow_http=True, allow_private=True
+                )
                 caps = connector.capabilities
                 plan = list(build_plan(outcomes(targets, ("price", "stock")), caps))
                 double.reset_log()

@@ -293,7 +293,9 @@ def test_connector_catalog_read_conforms(
     store_hash, token = store
     sandbox.seed(store_hash, _products(240) + _products(20, prefix="M", variants=3))
     session, seen = traffic
-    connector = BigCommerceConnector(sandbox.api_url(store_hash), token, session=session)
+    connector = BigCommerceConnector(
+        sandbox.api_url(store_hash), token, session=session, allow_private=True
+    )
     # When the connector reads the whole catalog
     variants = list(connector.iter_variants())
     # Then it read every variant over two pages
@@ -378,7 +380,9 @@ def test_connector_variant_batch_200_conforms(
     store_hash, token = store
     sandbox.seed(store_hash, _products(10))
     session, seen = traffic
-    connector = BigCommerceConnector(sandbox.api_url(store_hash), token, session=session)
+    connector = BigCommerceConnector(
+        sandbox.api_url(store_hash), token, session=session, allow_private=True
+    )
     plan = _plan(
         sandbox.variants(store_hash),
         price=[1000, 1349],
@@ -478,7 +482,9 @@ def test_connector_bisection_traffic_conforms(
     store_hash, token = store
     sandbox.seed(store_hash, _products(8))
     session, seen = traffic
-    connector = BigCommerceConnector(sandbox.api_url(store_hash), token, session=session)
+    connector = BigCommerceConnector(
+        sandbox.api_url(store_hash), token, session=session, allow_private=True
+    )
     plan = _plan(sandbox.variants(store_hash), price=[1000, 1500])
     plan[5].variant_id = 424242
     # When the connector writes it
@@ -504,7 +510,9 @@ def test_looking_up_deleted_items_conforms(
     sandbox.delete_variant(store_hash, variants[1]["id"])
     sandbox.delete_product(store_hash, variants[4]["product_id"])
     session, seen = traffic
-    connector = BigCommerceConnector(sandbox.api_url(store_hash), token, session=session)
+    connector = BigCommerceConnector(
+        sandbox.api_url(store_hash), token, session=session, allow_private=True
+    )
     # When the connector writes the plan
     results = connector.apply("variants", plan, batch_key="b1")
     # Then the two are gone (a variant, a product), the rest written
@@ -637,7 +645,11 @@ def test_every_request_body_the_connector_sends_conforms(
     sandbox.add_location(store_hash, 3)
     session, seen = traffic
     connector = BigCommerceConnector(
-        sandbox.api_url(store_hash), token, session=session, inventory="adjustments"
+        sandbox.api_url(store_hash),
+        token,
+        session=session,
+        inventory="adjustments",
+        allow_private=True,
     )
     since = datetime(2020, 1, 1, tzinfo=UTC)
     # When it reads a modified range and writes every operation it has
@@ -905,7 +917,9 @@ def test_content_reads_conform(
     store_hash, token = store
     sandbox.seed(store_hash, _content_products())
     session, seen = traffic
-    connector = BigCommerceConnector(sandbox.api_url(store_hash), token, session=session)
+    connector = BigCommerceConnector(
+        sandbox.api_url(store_hash), token, session=session, allow_private=True
+    )
     # When the connector reads the catalog
     variants = list(connector.iter_variants())
     # Then it asked for the variants and the primary image, and for the brands once
@@ -939,7 +953,9 @@ def test_content_write_bodies_conform_and_use_only_declared_fields(
     sandbox.reject_variant(store_hash, variants[3]["id"], "Variant is locked")
     sandbox.reject_product(store_hash, products[6]["id"], "Product is locked")
     session, seen = traffic
-    connector = BigCommerceConnector(sandbox.api_url(store_hash), token, session=session)
+    connector = BigCommerceConnector(
+        sandbox.api_url(store_hash), token, session=session, allow_private=True
+    )
     variant_plan = _plan(
         variants,
         price=[1000, 1349],

@@ -145,7 +145,7 @@ def _exercise_every_path(double: ShopifyDouble) -> None:
         ]
     )
     connector = ShopifyConnector(
-        double.shop_url, double.access_token, sleep=NoSleep(), bulk_poll_s=0.02
+        double.shop_url, double.access_token, sleep=NoSleep(), bulk_poll_s=0.02, allow_private=True
     )
     assert len(list(connector.iter_variants(None, None))) == 13  # a bulk query
     assert connector.last_read == "bulk"

@@ -212,7 +212,13 @@ def double() -> Iterator[WooCommerceDouble]:
 def _connector(double: WooCommerceDouble, session: requests.Session) -> WooCommerceConnector:
     key, secret = double.credentials
     return WooCommerceConnector(
-        double.site_url, key, secret, session=session, allow_http=True, sleep=lambda s: None
+        double.site_url,
+        key,
+        secret,
+        session=session,
+        allow_http=True,
+        sleep=lambda s: None,
+        allow_private=True,
     )
 
 
@@ -765,7 +771,9 @@ def _canned(
     adapter = CannedAdapter(answers)
     session = requests.Session()
     session.mount("https://", adapter)
-    return WooCommerceConnector("https://shop.example", "ck", "cs", session=session), adapter
+    return WooCommerceConnector(
+        "https://shop.example", "ck", "cs", session=session, allow_private=True
+    ), adapter
 
 
 def test_batch_answers_are_matched_by_id_not_position() -> None:

@@ -1,12 +1,15 @@
-"""A store's API URL must be the platform's own host: the store token is sent there."""
+"""A store's API URL: the platform's own host, at a public address (the token is sent there)."""
 
 from __future__ import annotations
 
+import re
+import socket
 from typing import Any, cast
 
 import pytest
 from pydantic import ValidationError
 
+from feedsync.adapters.addresses import AddressRules
 from feedsync.core import api
 from feedsync.core.deps import Deps
 from feedsync.errors import InvalidRequest
@@ -33,6 +36,8 @@ class _Recorder:
 
 
 def _deps(recorder: _Recorder, *, allow_custom: bool) -> Deps:
+    """The core as the composition root builds it: one setting allows custom store URLs
+    and private addresses (the local stack), and the address rule is the real one."""
     fake = cast(Any, recorder)
     return Deps(
         repo=fake,
@@ -43,6 +48,7 @@ def _deps(recorder: _Recorder, *, allow_custom: bool) -> Deps:
         fetcher=fake,
         connectors=fake,
         catalog_import_function="import",
+        addresses=AddressRules(allow_private=allow_custom),
         allow_custom_store_urls=allow_custom,
     )
 
@@ -58,7 +64,34 @@ def _body(url: str) -> CreateStore:
     )
 
 
-def test_the_platform_host_is_accepted_and_starts_an_import() -> None:
+# -- the address a store URL reaches ---------------------------------------------------------
+# What the fake DNS answers; any other name is not looked up at all (no real network).
+NAMES = {
+    "api.bigcommerce.com": "93.184.216.34",
+    "shop.example": "93.184.216.34",
+    "intranet-shop.example": "192.168.1.5",
+    "metadata.example": "169.254.169.254",
+    "nat64-private.example": "64:ff9b::a00:1",  # 10.0.0.1 through NAT64
+    "nat64-public.example": "64:ff9b::5db8:d822",  # 93.184.216.34 through NAT64
+}
+
+
+@pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names in ``NAMES`` resolve as listed; IP literals as themselves; lookups recorded."""
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def answer(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(host)
+        numeric = NAMES.get(host, host)
+        return real(numeric, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+
+    monkeypatch.setattr(socket, "getaddrinfo", answer)
+    return lookups
+
+
+def test_the_platform_host_is_accepted_and_starts_an_import(dns: list[str]) -> None:
     # Given a deployment that allows only the platform's host
     rec = _Recorder()
     # When a store on api.bigcommerce.com is created
@@ -106,6 +139,69 @@ def test_the_local_stack_may_use_its_sandbox_store() -> None:
         _deps(rec, allow_custom=True), "t1", _body("http://127.0.0.1:8081/stores/abc123/v3")
     )
     assert store.api_url.startswith("http://127.0.0.1:8081/")
+
+
+def _shop(url: str) -> CreateStore:
+    return CreateStore.model_validate(
+        {
+            "name": "Shop",
+            "platform": "woocommerce",
+            "api_url": url,
+            "credentials": {"consumer_key": "ck", "consumer_secret": "cs"},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://10.0.0.1", r"10\.0\.0\.1, a private address"),
+        ("https://169.254.169.254/latest", r"169\.254\.169\.254, a link-local address"),
+        ("https://127.0.0.1:8443", r"127\.0\.0\.1, a loopback address"),
+        ("https://[::1]", r"::1, a loopback address"),
+        ("https://100.64.0.7", r"100\.64\.0\.7, not a public address"),  # carrier-grade NAT
+        ("https://[::ffff:10.0.0.1]", r"IPv4-mapped address for 10\.0\.0\.1, a private"),
+        ("https://[64:ff9b::a9fe:a9fe]", r"NAT64 address for 169\.254\.169\.254, a link-local"),
+        ("https://intranet-shop.example", r"resolves to 192\.168\.1\.5, a private address"),
+        ("https://metadata.example", r"resolves to 169\.254\.169\.254, a link-local"),
+        ("https://nat64-private.example", r"64:ff9b::a00:1, a NAT64 address for 10\.0\.0\.1"),
+    ],
+)
+def test_a_store_at_a_private_address_is_refused_naming_the_field_and_why(
+    url: str, why: str, dns: list[str]
+) -> None:
+    # Given a deployment (private addresses not allowed) and a shop URL whose host is, or
+    # resolves to, an address inside a private, loopback, link-local or NAT64-embedded range
+    rec = _Recorder()
+    # When the store is created
+    with pytest.raises(InvalidRequest) as err:
+        api.create_store(_deps(rec, allow_custom=False), "t1", _shop(url))
+    # Then it is refused: the 422 names api_url, the address and why; nothing is stored
+    assert err.value.field == "api_url"
+    assert re.search(why, err.value.message), err.value.message
+    assert "public addresses" in err.value.message
+    assert rec.stores == [] and rec.secrets == [] and rec.imports == []
+
+
+@pytest.mark.parametrize("url", ["https://shop.example", "https://nat64-public.example"])
+def test_a_store_at_a_public_address_is_accepted(url: str, dns: list[str]) -> None:
+    # Given a deployment and a shop whose name resolves to a public address (directly, or
+    # through NAT64 to a public IPv4 address)
+    rec = _Recorder()
+    # When the store is created
+    store = api.create_store(_deps(rec, allow_custom=False), "t1", _shop(url))
+    # Then it is saved and imported, after its name was looked up
+    assert store.api_url == url and len(rec.stores) == 1 and len(rec.imports) == 1
+    assert dns == [url.removeprefix("https://")]
+
+
+@pytest.mark.parametrize("url", ["https://10.0.0.1", "https://metadata.example"])
+def test_the_local_stack_may_name_private_addresses(url: str, dns: list[str]) -> None:
+    # Given the local stack (private addresses allowed)
+    rec = _Recorder()
+    # When a shop at a private address is created, Then it is accepted (nothing looked up)
+    store = api.create_store(_deps(rec, allow_custom=True), "t1", _shop(url))
+    assert store.api_url == url and dns == []
 
 
 @pytest.mark.parametrize(

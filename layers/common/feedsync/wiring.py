@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from feedsync.adapters.addresses import AddressRules
 from feedsync.adapters.aws_misc import LambdaInvoker, SecretsManagerSecrets, StepFunctionsExecutions
 from feedsync.adapters.dynamo import DynamoRepository
 from feedsync.adapters.http_source import HttpSourceFetcher
@@ -55,6 +56,7 @@ def deps() -> Deps:
         ),
         connectors=connector_for,
         catalog_import_function=settings.catalog_import_function,
+        addresses=AddressRules(allow_private=settings.allow_private_urls),
         secret_prefix=settings.secret_prefix,
         shard_batches=settings.shard_batches,
         default_plan=Plan(min_interval_minutes=settings.default_min_interval_minutes),

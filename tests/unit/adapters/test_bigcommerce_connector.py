@@ -26,7 +26,9 @@ from feedsync_local.bigcommerce_double import SandboxStore
 def _connector(
     sandbox: SandboxStore, store: tuple[str, str], sleep: FakeSleep, **kw: Any
 ) -> BigCommerceConnector:
-    return BigCommerceConnector(sandbox.api_url(store[0]), store[1], sleep=sleep, **kw)
+    return BigCommerceConnector(
+        sandbox.api_url(store[0]), store[1], sleep=sleep, **kw, allow_private=True
+    )
 
 
 def _simple(n: int, prefix: str = "S", price: float = 10.0) -> list[dict[str, Any]]:
@@ -347,7 +349,9 @@ def test_quota_used_by_another_app_429_then_waits_and_succeeds() -> None:
     with SandboxStore(quota_requests=2, quota_window_s=1.0) as sandbox:
         store = sandbox.create_store()
         sandbox.seed(store[0], _simple(1))
-        other = BigCommerceConnector(sandbox.api_url(store[0]), store[1], sleep=FakeSleep())
+        other = BigCommerceConnector(
+            sandbox.api_url(store[0]), store[1], sleep=FakeSleep(), allow_private=True
+        )
         list(other.iter_variants())
         list(other.iter_variants())
         sleep = FakeSleep(real=True)
@@ -396,7 +400,9 @@ def test_connection_refused_is_retried_then_store_unavailable() -> None:
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/stores/abc/v3"
     sleep = FakeSleep()
-    connector = BigCommerceConnector(url, "t", sleep=sleep, max_retries=2, timeout=2)
+    connector = BigCommerceConnector(
+        url, "t", sleep=sleep, max_retries=2, timeout=2, allow_private=True
+    )
     # When the catalog is read / Then two backoffs, then StoreUnavailable naming the URL
     with pytest.raises(StoreUnavailable, match="ConnectionError") as err:
         list(connector.iter_variants())
@@ -409,7 +415,7 @@ def test_401_raises_store_auth_error_without_leaking_the_token(
 ) -> None:
     # Given a connector holding a wrong token
     connector = BigCommerceConnector(
-        sandbox.api_url(store[0]), "wrong-secret-token", sleep=FakeSleep()
+        sandbox.api_url(store[0]), "wrong-secret-token", sleep=FakeSleep(), allow_private=True
     )
     # When it reads / Then StoreAuthError at once (no retry), token not in the message
     with pytest.raises(StoreAuthError) as err:

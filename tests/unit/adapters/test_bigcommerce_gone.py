@@ -17,7 +17,9 @@ LOOKUP = ("GET", "/catalog/products/{id}")
 
 
 def _connector(sandbox: SandboxStore, store: tuple[str, str], **kw: Any) -> BigCommerceConnector:
-    return BigCommerceConnector(sandbox.api_url(store[0]), store[1], sleep=FakeSleep(), **kw)
+    return BigCommerceConnector(
+        sandbox.api_url(store[0]), store[1], sleep=FakeSleep(), **kw, allow_private=True
+    )
 
 
 def _seed(sandbox: SandboxStore, store_hash: str) -> list[dict[str, Any]]:
@@ -210,7 +212,9 @@ def test_a_store_answering_404_to_everything_has_no_item_gone(
     # request (a closed store, a platform incident)
     store_hash, token = store
     products = _seed(sandbox, store_hash)
-    dead = BigCommerceConnector(sandbox.api_url("closed-store"), token, sleep=FakeSleep())
+    dead = BigCommerceConnector(
+        sandbox.api_url("closed-store"), token, sleep=FakeSleep(), allow_private=True
+    )
     # When their names are written (the platform refuses product batches with 404)
     results = dead.apply("products", _renames(products), batch_key="p")
     # Then every item failed, and none is taken for deleted: the index must keep them
@@ -246,8 +250,8 @@ def test_the_store_proves_itself_alive_again_once_a_minute_has_passed_on_the_giv
     products = _seed(sandbox, store_hash)
     now = [1000.0]
     setup = ConnectorSetup(
-        sandbox.api_url(store_hash), {"access_token": token}, {}, sleep=FakeSleep(),
-        clock=lambda: now[0],
+        sandbox.api_url(store_hash), {"access_token": token}, {}, allow_private=True,
+        sleep=FakeSleep(), clock=lambda: now[0],
     )  # fmt: skip
     connector = SPEC.connector(setup)
     mug, cap = (_items([p], price=[500, 600]) for p in products[1:])

@@ -126,7 +126,9 @@ def test_throttle_patience_runs_out_with_store_unavailable(
     # Given a store throttling every request with a 100 ms reset, and a patience of 3
     sandbox.throttle_next(reset_ms=100, count=10)
     sleep = FakeSleep()
-    connector = BigCommerceConnector(sandbox.api_url(store[0]), store[1], sleep=sleep)
+    connector = BigCommerceConnector(
+        sandbox.api_url(store[0]), store[1], sleep=sleep, allow_private=True
+    )
     connector.max_throttle_waits = 3
     # When the catalog is read / Then it waited the reset 3 times, then gave up, saying so
     with pytest.raises(StoreUnavailable) as err:
@@ -145,7 +147,9 @@ def test_a_backoff_set_on_the_connector_is_the_one_waited(
     # Given a connector whose backoff base is set to 4 s, and a store failing once with 500
     sandbox.fail_next(500)
     sleep = FakeSleep()
-    connector = BigCommerceConnector(sandbox.api_url(store[0]), store[1], sleep=sleep)
+    connector = BigCommerceConnector(
+        sandbox.api_url(store[0]), store[1], sleep=sleep, allow_private=True
+    )
     connector.backoff_base_s = 4.0
     # When the catalog is read
     list(connector.iter_variants())
@@ -153,4 +157,7 @@ def test_a_backoff_set_on_the_connector_is_the_one_waited(
     assert len(sleep.calls) == 1 and 2.0 <= sleep.calls[0] <= 4.0
     # And the class default is untouched for other connectors
     assert BigCommerceConnector.backoff_base_s == 0.5
-    assert BigCommerceConnector(sandbox.api_url(store[0]), store[1]).backoff_base_s == 0.5
+    assert (
+        BigCommerceConnector(sandbox.api_url(store[0]), store[1], allow_private=True).backoff_base_s
+        == 0.5
+    )

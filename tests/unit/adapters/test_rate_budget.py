@@ -333,7 +333,11 @@ def test_two_threads_with_dynamo_budgets_get_no_429_from_the_sandbox(
         def shard(n: int) -> None:
             budget = DynamoRateBudget(name, store_hash, client, sleep=time.sleep)
             connector = BigCommerceConnector(
-                sandbox.api_url(store_hash), token, budget=budget, sleep=time.sleep
+                sandbox.api_url(store_hash),
+                token,
+                budget=budget,
+                sleep=time.sleep,
+                allow_private=True,
             )
             for row, v in enumerate(variants[n::2], start=1):
                 item = PlanItem(row, v["sku"], v["product_id"], v["id"], {"stock": [0, 4]})

@@ -162,6 +162,7 @@ def _connector(shop: ScriptedShop, clock: Clock, **kw: Any) -> ShopifyConnector:
         sleep=clock.sleep,
         clock=clock,
         **kw,
+        allow_private=True,
     )
 
 

@@ -35,7 +35,12 @@ def _connector(
     double: ShopifyDouble, sleep: FakeSleep | None = None, **kw: Any
 ) -> ShopifyConnector:
     return ShopifyConnector(
-        double.shop_url, double.access_token, sleep=sleep or FakeSleep(), bulk_poll_s=0.02, **kw
+        double.shop_url,
+        double.access_token,
+        sleep=sleep or FakeSleep(),
+        bulk_poll_s=0.02,
+        **kw,
+        allow_private=True,
     )
 
 
@@ -403,7 +408,9 @@ def test_persistent_server_errors_raise_store_unavailable(double: ShopifyDouble)
 
 
 def test_a_wrong_token_is_an_auth_error(double: ShopifyDouble) -> None:
-    connector = ShopifyConnector(double.shop_url, "shpat_wrong", sleep=FakeSleep())
+    connector = ShopifyConnector(
+        double.shop_url, "shpat_wrong", sleep=FakeSleep(), allow_private=True
+    )
     with pytest.raises(StoreAuthError, match="HTTP 401"):
         list(connector.iter_variants())
     assert "shpat_wrong" not in repr(connector)
@@ -467,7 +474,11 @@ def test_a_long_bulk_operation_is_polled_at_its_estimated_end(double: ShopifyDou
     double.bulk_line_delay_s = 0.005
     items = [it for p in products for it in variant_items(p, price=[1000, 900])]
     connector = ShopifyConnector(
-        double.shop_url, double.access_token, sleep=FakeSleep(real=True), bulk_poll_s=10.0
+        double.shop_url,
+        double.access_token,
+        sleep=FakeSleep(real=True),
+        bulk_poll_s=10.0,
+        allow_private=True,
     )
     # When the items go through the bulk path
     results = connector.apply("variants_bulk_operation", items, batch_key="eta")
@@ -489,6 +500,8 @@ def test_doubling_alone_would_poll_a_two_second_job_six_times() -> None:
 
 
 class _Answer:
+    is_redirect = False  # as requests.Response says of a 200
+
     def __init__(self, body: dict[str, Any]) -> None:
         self.status_code = 200
         self.headers: dict[str, str] = {}
@@ -535,6 +548,7 @@ def _fake_clock_connector(shop: _QueuedThenFast) -> ShopifyConnector:
         session=cast(requests.Session, shop),
         sleep=shop.sleep,
         clock=shop.clock,
+        allow_private=True,
     )
 
 

@@ -26,7 +26,12 @@ def double() -> Iterator[ShopifyDouble]:
 
 def _connector(double: ShopifyDouble, **kw: Any) -> ShopifyConnector:
     return ShopifyConnector(
-        double.shop_url, double.access_token, sleep=FakeSleep(real=True), bulk_poll_s=0.02, **kw
+        double.shop_url,
+        double.access_token,
+        sleep=FakeSleep(real=True),
+        bulk_poll_s=0.02,
+        **kw,
+        allow_private=True,
     )
 
 

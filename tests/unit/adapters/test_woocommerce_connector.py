@@ -40,7 +40,9 @@ def sleep() -> FakeSleep:
 
 def _connector(double: WooCommerceDouble, sleep: FakeSleep, **kw: Any) -> WooCommerceConnector:
     key, secret = kw.pop("credentials", double.credentials)
-    return WooCommerceConnector(double.site_url, key, secret, sleep=sleep, allow_http=True, **kw)
+    return WooCommerceConnector(
+        double.site_url, key, secret, sleep=sleep, allow_http=True, **kw, allow_private=True
+    )
 
 
 def _simple(i: int, **extra: Any) -> dict[str, Any]:

@@ -22,7 +22,9 @@ def double() -> Iterator[WooCommerceDouble]:
 
 def _connector(double: WooCommerceDouble) -> WooCommerceConnector:
     key, secret = double.credentials
-    return WooCommerceConnector(double.site_url, key, secret, sleep=FakeSleep(), allow_http=True)
+    return WooCommerceConnector(
+        double.site_url, key, secret, sleep=FakeSleep(), allow_http=True, allow_private=True
+    )
 
 
 def _seed(double: WooCommerceDouble) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:

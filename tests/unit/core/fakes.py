@@ -374,6 +374,13 @@ class FakeInvoker:
         self.calls.append((function, payload))
 
 
+class AnyAddress:
+    """Every store URL may be reached (the address rule has tests of its own)."""
+
+    def refusal(self, url: str) -> str | None:
+        return None
+
+
 # ----------------------------------------------------------------------- the source
 @dataclass
 class FetchedFile:
@@ -570,6 +577,7 @@ class World:
             fetcher=self.fetcher,
             connectors=self._connector_for,
             catalog_import_function="catalog-import",
+            addresses=AnyAddress(),
             scheduler=self.scheduler,
             shard_batches=2,
             work_dir=work_dir,

@@ -64,8 +64,14 @@ def _by_status(response: requests.Response) -> Outcome:
 
 def _transport(session: ScriptedSession, **kwargs: Any) -> tuple[HttpTransport, list[float]]:
     sleeps: list[float] = []
+    # The scripted store answers without a network: no address to check (allow_private).
     transport = HttpTransport(
-        "Test store", session=session, sleep=sleeps.append, rng=random.Random(7), **kwargs
+        "Test store",
+        session=session,
+        sleep=sleeps.append,
+        rng=random.Random(7),
+        allow_private=True,
+        **kwargs,
     )
     return transport, sleeps
 
@@ -239,7 +245,9 @@ def test_without_a_budget_a_spent_window_waits_for_its_reset_before_the_next_req
     sleeps: list[float] = []
     pacer = RequestWindowPacer(_window, None, sleep=sleeps.append)
     session = ScriptedSession(_response(200, {"Left": "0", "Reset": "4"}), _response(200))
-    transport = HttpTransport("Test store", session=session, pacer=pacer, sleep=sleeps.append)
+    transport = HttpTransport(
+        "Test store", session=session, pacer=pacer, sleep=sleeps.append, allow_private=True
+    )
     # When two requests are sent
     transport.send("GET", "http://store/x", _by_status, what="GET /x")
     assert sleeps == []
@@ -264,6 +272,7 @@ def test_only_given_arguments_reach_the_session() -> None:
             "json": [1],
             "headers": {"A": "b"},
             "timeout": 7.0,
+            "allow_redirects": False,  # the transport follows (and checks) redirects itself
         }
     ]
 
@@ -287,4 +296,5 @@ def test_a_forms_fields_and_files_reach_the_session_on_every_try() -> None:
             "data": form,
             "files": files,
             "timeout": 7.0,
+            "allow_redirects": False,
         }

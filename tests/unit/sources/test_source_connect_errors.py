@@ -77,5 +77,5 @@ def test_a_silent_server_times_out(fetch: Fetch, tmp_path: Path, silent_port: in
 def test_a_private_address_is_refused_unless_allowed(
     fetch: Fetch, tmp_path: Path, silent_port: int
 ) -> None:
-    with pytest.raises(SourceError, match=r"resolves to 127\.0\.0\.1, a private/loopback"):
+    with pytest.raises(SourceError, match=r"resolves to 127\.0\.0\.1, a loopback address"):
         fetch("127.0.0.1", silent_port, str(tmp_path), False)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import fnmatch
 import hashlib
-import ipaddress
 import os
 import socket
 from collections.abc import Callable, Iterable, Mapping
@@ -21,9 +20,11 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.models import REDIRECT_STATI
 
+from feedsync.adapters.addresses import PinnedAdapter as _PinnedAdapter
+from feedsync.adapters.addresses import first_refused, lookup
+from feedsync.adapters.addresses import pinned as _pinned
 from feedsync.errors import (
     FeedsyncError,
     SourceAuthError,
@@ -57,26 +58,22 @@ class DownloadedFile:
 def resolve(
     host: str, port: int, *, allow_private: bool, where: str
 ) -> list[tuple[socket.AddressFamily, Any]]:
-    """The host's addresses, refusing a private/loopback/link-local one unless allowed.
+    """The host's addresses, refusing any ``addresses.refusal`` refuses unless allowed.
 
     Callers connect to exactly these addresses, so a second DNS answer cannot swap in a
     private address after the check.
     """
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        found = lookup(host, port)
     except socket.gaierror as exc:
         raise SourceError(f"{where}: DNS lookup of {host!r} failed ({exc.strerror})") from exc
     except UnicodeError as exc:
         raise SourceError(f"{where}: {host!r} is not a valid host name") from exc
     if not allow_private:
-        for info in infos:
-            addr = ipaddress.ip_address(info[4][0])
-            if not addr.is_global:  # private, loopback, link-local/metadata, CGNAT, reserved
-                raise SourceError(
-                    f"{where}: {host} resolves to {addr}, a private/loopback address; "
-                    "feedsync only fetches from public addresses"
-                )
-    return [(info[0], info[4]) for info in infos]
+        refused = first_refused(host, found)
+        if refused is not None:
+            raise SourceError(f"{where}: {refused}; feedsync only fetches from public addresses")
+    return found
 
 
 def connect(
@@ -290,38 +287,6 @@ class ServerFetcher:
         self.max_bytes = max_bytes
         self.connect_timeout_s = connect_timeout_s
         self.read_timeout_s = read_timeout_s
-
-
-class _PinnedAdapter(HTTPAdapter):
-    """Connects to the address that passed the private-address check, not to a second
-    DNS answer; TLS still sends and verifies the URL's own host name (SNI)."""
-
-    def __init__(self, server_hostname: str) -> None:
-        self._server_hostname = server_hostname
-        super().__init__()
-
-    def init_poolmanager(
-        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
-    ) -> None:
-        # urllib3 drops TLS-only keywords (this one included) for plain-http pools.
-        pool_kwargs["server_hostname"] = self._server_hostname
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-
-
-def _pinned(url: str, sockaddr: Any) -> tuple[str, str, str]:
-    """``url`` aimed at the checked address: (request URL, Host header, adapter prefix)."""
-    parts = urlsplit(url)
-    ip = str(sockaddr[0])
-    literal = f"[{ip}]" if ":" in ip else ip
-    default_port = 443 if parts.scheme == "https" else 80
-    port = parts.port or default_port
-    netloc = literal if port == default_port else f"{literal}:{port}"
-    host = parts.hostname or ""
-    host_header = f"[{host}]" if ":" in host else host
-    if parts.port and parts.port != default_port:
-        host_header = f"{host_header}:{parts.port}"
-    request_url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-    return request_url, host_header, f"{parts.scheme}://{netloc}/"
 
 
 class HttpSourceFetcher:

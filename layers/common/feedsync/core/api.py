@@ -54,6 +54,11 @@ def create_store(deps: Deps, tenant_id: str, body: CreateStore) -> Store:
     spec = platform(body.platform)
     if not deps.allow_custom_store_urls and not spec.store_url.fullmatch(api_url):
         raise InvalidRequest("api_url", f"must be {spec.store_url_hint}")
+    refused = deps.addresses.refusal(api_url)
+    if refused is not None:
+        raise InvalidRequest(
+            "api_url", f"{refused}; feedsync connects only to stores at public addresses"
+        )
     store_id = deps.ids("store")
     ref = deps.secrets.put(
         f"{deps.secret_prefix}/{tenant_id}/{store_id}",

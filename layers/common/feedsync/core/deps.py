@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from feedsync.core.ports import (
+    AddressPolicy,
     BlobStore,
     ConnectorFactory,
     Executions,
@@ -41,6 +42,8 @@ class Deps:
     fetcher: SourceFetcher
     connectors: ConnectorFactory
     catalog_import_function: str
+    # Which hosts a store URL may name (checked again by the connector at every request).
+    addresses: AddressPolicy
     scheduler: Scheduler | None = None
     remote: RemoteFileFetcher | None = None
     secret_prefix: str = "feedsync"

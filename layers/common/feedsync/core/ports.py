@@ -155,6 +155,15 @@ class SourceFetcher(Protocol):
         ...
 
 
+class AddressPolicy(Protocol):
+    """Where feedsync may connect: the deployment's address rule (public addresses only,
+    outside the local stack)."""
+
+    def refusal(self, url: str) -> str | None:
+        """Why the URL's host may not be reached, as it resolves now (None: it may)."""
+        ...
+
+
 class RemoteFileFetcher(Protocol):
     """FTP, FTPS and SFTP: fetch a file (or the newest match of a glob) to ``dest_dir``."""
 

@@ -9,6 +9,13 @@ The connector then sees only answers it has to act on (``ok``, ``refused``,
 
 Modelled on meltano/sdk's ``validate_response`` plus one request decorator: the
 loop is the same for every platform, the judgement of a response is not.
+
+Where it connects is the transport's too, for every platform: outside the local stack
+(``allow_private``) each host is looked up, refused if ``adapters.addresses.refusal``
+refuses any of its addresses, and connected to at exactly the checked address (DNS
+rebinding cannot swap one in). Redirects are followed here, not by ``requests``: each
+hop is checked the same way, may not leave https for http, and at most
+``max_redirects`` are followed; credentials go only to the first URL's origin.
 """
 
 from __future__ import annotations
@@ -20,11 +27,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, Protocol
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 
+from feedsync.adapters.addresses import PinnedAdapter, SockAddr, first_refused, lookup, pinned
 from feedsync.core.ports import RateBudget
-from feedsync.errors import FeedsyncError, StoreUnavailable
+from feedsync.errors import FeedsyncError, StoreRequestError, StoreUnavailable
 
 # Failures of the exchange itself, worth another try: the store may answer next time.
 TRANSIENT_EXCEPTIONS: tuple[type[Exception], ...] = (
@@ -232,7 +241,12 @@ class HttpTransport:
         backoff_cap_s: float = 30.0,
         retry_after_cap_s: float = 120.0,
         rng: random.Random | None = None,
+        allow_private: bool = False,
+        max_redirects: int = 5,
     ) -> None:
+        """``allow_private``: connect anywhere, unchecked and unpinned (the local stack and
+        the tests' loopback doubles); redirects are still checked for https -> http and
+        counted."""
         self.where = where
         self.session = session if session is not None else requests.Session()
         self.pacer: Pacer = pacer if pacer is not None else NoPacing()
@@ -245,6 +259,10 @@ class HttpTransport:
         self.retry_after_cap_s = retry_after_cap_s
         self._random = rng if rng is not None else random.Random()
         self.requests_sent = 0
+        self.allow_private = allow_private
+        self.max_redirects = max_redirects
+        # (host, port) -> the address that passed the check, kept while it answers.
+        self._checked: dict[tuple[str, int], SockAddr] = {}
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with "equal jitter": half fixed, half random."""
@@ -281,7 +299,6 @@ class HttpTransport:
         while True:
             attempts += 1
             self.pacer.before_request(cost)
-            self.requests_sent += 1
             request: dict[str, Any] = {"timeout": self.timeout}
             for name, value in (
                 ("params", params),
@@ -298,8 +315,9 @@ class HttpTransport:
             outcome: Outcome | None = None
             response: requests.Response | None = None
             try:
-                response = self.session.request(method, url, **request)
+                response = self._exchange(method, url, request, what)
             except TRANSIENT_EXCEPTIONS as exc:
+                self._checked.clear()  # the next attempt looks the host up (and checks) again
                 self.pacer.after_response(None, None)
                 outcome = Outcome.retry(f"{type(exc).__name__} ({exc})")
             except BaseException:
@@ -340,3 +358,144 @@ class HttpTransport:
                 wait = self.backoff(failures)
             self.sleep(wait)
             failures += 1
+
+    # -- one attempt: the request, its redirects, each hop checked ---------------------------
+    def _exchange(
+        self, method: str, url: str, request: dict[str, Any], what: str
+    ) -> requests.Response:
+        """The answer to ``request`` once redirects are followed (each hop checked).
+
+        301/302 of a POST and every 303 continue as a GET without the body, as browsers and
+        ``requests`` do; 307 and 308 repeat the request. ``auth`` and the caller's headers
+        (the store's credentials) go only to ``url``'s origin.
+        """
+        origin = _origin(url)
+        target, call = url, request
+        for hop in range(self.max_redirects + 1):
+            response = self._send_one(method, target, call, what, redirected=hop > 0)
+            if not response.is_redirect:
+                return response
+            base = _with_params(target, call.get("params"))
+            following = urljoin(base, response.headers["Location"])
+            response.close()
+            problem = _hop_problem(target, following)
+            if problem is not None:
+                raise StoreRequestError(
+                    f"{self.where}: {what} was redirected to {_shown(following)}: {problem}; "
+                    "feedsync does not follow it"
+                )
+            method, call = _redirected(method, response.status_code, call)
+            if _origin(following) != origin:
+                call = {k: v for k, v in call.items() if k not in ("auth", "headers")}
+            target = following
+        raise StoreRequestError(
+            f"{self.where}: {what} was redirected more than {self.max_redirects} times "
+            f"(the last time to {_shown(following)})"
+        )
+
+    def _send_one(
+        self, method: str, url: str, call: dict[str, Any], what: str, *, redirected: bool
+    ) -> requests.Response:
+        """One HTTP request, to the checked address unless ``allow_private``."""
+        request = dict(call)
+        if not self.allow_private:
+            host = urlsplit(url).hostname or ""
+            if not host.isascii():  # an international name: its ASCII (punycode) form
+                url = requests.Request("GET", url).prepare().url or url
+                host = urlsplit(url).hostname or ""
+            sockaddr = self._address(url, what, redirected)
+            url, host_header, prefix = pinned(url, sockaddr)
+            request["headers"] = {**(request.get("headers") or {}), "Host": host_header}
+            mounted = self.session.adapters.get(prefix)
+            if not (isinstance(mounted, PinnedAdapter) and mounted.server_hostname == host):
+                self.session.mount(prefix, PinnedAdapter(host))
+        self.requests_sent += 1
+        return self.session.request(method, url, allow_redirects=False, **request)
+
+    def refused(self, host: str, addresses: list[tuple[Any, SockAddr]]) -> str | None:
+        """Why ``host`` may not be reached at ``addresses`` (None: it may): the shared rule."""
+        return first_refused(host, addresses)
+
+    def _address(self, url: str, what: str, redirected: bool) -> SockAddr:
+        """The address to connect to for ``url``'s host, checked (and remembered)."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        known = self._checked.get((host, port))
+        if known is not None:
+            return known
+        hop = f"{what} was redirected to {_shown(url)}: " if redirected else ""
+        try:
+            found = lookup(host, port)
+        except UnicodeError:
+            raise StoreRequestError(f"{self.where}: {hop}{host!r} is not a host name") from None
+        except OSError as exc:  # a failed lookup, retried as a failed connection would be
+            raise requests.ConnectionError(f"DNS lookup of {host!r} failed ({exc})") from exc
+        refused = self.refused(host, found)
+        if refused is not None:
+            raise StoreRequestError(
+                f"{self.where}: {hop}{refused}; feedsync connects only to public addresses"
+            )
+        if not found:
+            raise requests.ConnectionError(f"DNS lookup of {host!r} gave no address")
+        self._checked[(host, port)] = found[0][1]
+        return found[0][1]
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return (
+        parts.scheme,
+        (parts.hostname or "").lower(),
+        parts.port or _DEFAULT_PORTS.get(parts.scheme),
+    )
+
+
+def _shown(url: str) -> str:
+    """A URL for a message: scheme, host, port and path (no user, query or fragment)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    try:
+        if parts.port:
+            netloc = f"{netloc}:{parts.port}"
+    except ValueError:
+        pass
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _with_params(url: str, params: Any) -> str:
+    """``url`` with the query ``params`` added (the base a relative ``Location`` resolves on)."""
+    if not params:
+        return url
+    return requests.Request("GET", url, params=params).prepare().url or url
+
+
+def _hop_problem(current: str, following: str) -> str | None:
+    """Why a redirect from ``current`` to ``following`` is not followed (None: it is)."""
+    parts = urlsplit(following)
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return "not an http(s) URL"
+    if urlsplit(current).scheme == "https" and parts.scheme == "http":
+        return "it leaves https for plain http"
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        return "its port is not a number"
+    return None
+
+
+def _redirected(method: str, status: int, call: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The method and request of the next hop (``requests``' rules; its params are in the
+    URL already)."""
+    call = {k: v for k, v in call.items() if k != "params"}
+    to_get = (status in (302, 303) and method != "HEAD") or (status == 301 and method == "POST")
+    if not to_get:
+        return method, call
+    call = {k: v for k, v in call.items() if k not in ("json", "data", "files")}
+    if call.get("headers"):
+        call["headers"] = {k: v for k, v in call["headers"].items() if k.lower() != "content-type"}
+    return "GET", call

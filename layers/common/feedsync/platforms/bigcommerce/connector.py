@@ -92,7 +92,9 @@ class BigCommerceConnector:
         timeout: float = 30.0,
         max_retries: int = 5,
         clock: Callable[[], float] = time.monotonic,
+        allow_private: bool = False,
     ) -> None:
+        """``allow_private``: the store may be at a private address (the local stack)."""
         self.api_url = api_url.rstrip("/")
         self.capabilities = bigcommerce_capabilities(inventory)
         self.budget = budget
@@ -108,6 +110,7 @@ class BigCommerceConnector:
             max_throttle_waits=cls.max_throttle_waits,
             backoff_base_s=cls.backoff_base_s,
             backoff_cap_s=cls.backoff_cap_s,
+            allow_private=allow_private,
         )
         self._api = StoreApi(self.api_url, access_token, self.transport)
         self._writer = BatchWriter(self._api, self.capabilities, GoneCheck(self._api, clock))

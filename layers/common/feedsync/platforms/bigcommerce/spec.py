@@ -59,6 +59,7 @@ def _connector(setup: ConnectorSetup) -> StoreConnector:
         inventory=setup.options.get("inventory") or "variants",
         # Every shard writing to the store shares its request window.
         budget=setup.budget() if setup.budget is not None else None,
+        allow_private=setup.allow_private,
         **setup.injected(),
     )
 

@@ -37,6 +37,7 @@ class AdminClient:
         max_throttle_waits: int,
         backoff_base_s: float,
         backoff_cap_s: float,
+        allow_private: bool,
     ) -> None:
         self.where = f"Shopify store {shop_url}"
         self.endpoint = f"{shop_url}/admin/api/{api_version}/graphql.json"
@@ -54,6 +55,7 @@ class AdminClient:
             "max_throttle_waits": max_throttle_waits,
             "backoff_base_s": backoff_base_s,
             "backoff_cap_s": backoff_cap_s,
+            "allow_private": allow_private,
         }
         self.api = HttpTransport(self.where, pacer=self.bucket, **patience)
         self.files = HttpTransport(self.where, pacer=NoPacing(), **patience)

@@ -75,10 +75,12 @@ class ShopifyConnector:
         location: str | None = None,
         bulk_reads: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        allow_private: bool = False,
     ) -> None:
         """``location``: the stock location reads report (numeric id or Location GID; None:
         the primary location). ``bulk_reads``: full reads through a bulk query. ``clock``:
-        seconds, monotonic (tests pass a fake one with ``sleep``)."""
+        seconds, monotonic (tests pass a fake one with ``sleep``). ``allow_private``: the
+        shop and its file hosts may be at private addresses (the local stack)."""
         self.capabilities = shopify_capabilities()
         self.shop_url = shop_url.rstrip("/")
         self.api_version = api_version
@@ -100,6 +102,7 @@ class ShopifyConnector:
             max_throttle_waits=self.max_throttle_waits,
             backoff_base_s=self.backoff_base_s,
             backoff_cap_s=self.backoff_cap_s,
+            allow_private=allow_private,
         )
         self.endpoint = self.client.endpoint
         self.shop = ShopFacts(self.client)

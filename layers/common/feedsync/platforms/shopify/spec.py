@@ -94,6 +94,7 @@ def _connector(setup: ConnectorSetup) -> StoreConnector:
         setup.api_url,
         setup.credentials["access_token"],
         location=setup.options.get("location_id"),
+        allow_private=setup.allow_private,
         **setup.injected(),
     )
 

@@ -63,7 +63,10 @@ class WooCommerceConnector:
         max_retries: int = 5,
         allow_http: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        allow_private: bool = False,
     ) -> None:
+        """``allow_http``: a plain-http site; ``allow_private``: a site at a private address
+        (both: the local stack's loopback double)."""
         site = normalised_site_url(site_url, allow_http=allow_http)
         # Taken for the seam every connector shares; WooCommerce has no quota window
         # to time, so nothing reads it yet.
@@ -78,6 +81,7 @@ class WooCommerceConnector:
             backoff_base_s=self.backoff_base_s,
             backoff_cap_s=self.backoff_cap_s,
             retry_after_cap_s=self.retry_after_cap_s,
+            allow_private=allow_private,
         )
         self._client = ShopClient(site, (consumer_key, consumer_secret), self._transport)
         self._reader = CatalogReader(self._client, self)

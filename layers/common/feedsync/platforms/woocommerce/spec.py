@@ -51,6 +51,7 @@ def _connector(setup: ConnectorSetup) -> StoreConnector:
         setup.credentials["consumer_key"],
         setup.credentials["consumer_secret"],
         allow_http=setup.allow_private,
+        allow_private=setup.allow_private,
         **setup.injected(),
     )
 
