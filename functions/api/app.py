@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
@@ -21,6 +21,7 @@ from feedsync.models import (
     TenantSchedule,
     describe_error,
 )
+from feedsync.models.limits import IDEMPOTENCY_KEY_MAX
 from feedsync.wiring import deps
 
 logger = Logger()
@@ -72,8 +73,21 @@ def _described(error: dict[str, Any]) -> dict[str, str]:
     if error.get("type") == "json_invalid":
         return {"field": "body", "message": str(error.get("msg", "invalid JSON"))}
     loc = tuple(error.get("loc", ()))
+    if loc[:1] == ("header",):
+        return _header_error(str(loc[-1]), error)
     field, message = describe_error({**error, "loc": loc[1:] if loc[:1] == ("body",) else loc})
     return {"field": field or "body", "message": message}
+
+
+def _header_error(name: str, error: dict[str, Any]) -> dict[str, str]:
+    """A refused header, named as it is sent: ``Idempotency-Key``."""
+    field = "-".join(part.capitalize() for part in name.split("-"))
+    if error.get("type") == "string_too_long" and field == "Idempotency-Key":
+        limit = (error.get("ctx") or {}).get("max_length", IDEMPOTENCY_KEY_MAX)
+        got = len(str(error.get("input", "")))
+        message = f"at most {limit} characters (it is part of a DynamoDB key), got {got}"
+        return {"field": field, "message": message}
+    return {"field": field, "message": describe_error({**error, "loc": ()})[1]}
 
 
 @app.get("/openapi.json")
@@ -157,12 +171,17 @@ def upload_url(profile_id: str, body: Annotated[UploadUrlBody | None, Body()] = 
 
 @app.post("/profiles/<profile_id>/runs")
 def start_run(
-    profile_id: str, body: Annotated[StartRunBody | None, Body()] = None
+    profile_id: str,
+    body: Annotated[StartRunBody | None, Body()] = None,
+    # A double-clicked Start with the same Idempotency-Key header starts one run. The key
+    # becomes part of a DynamoDB sort key (at most 1,024 bytes): hence the limit.
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX),
+    ] = None,
 ) -> Response[Any]:
     mode = body.mode if body else None
-    # A double-clicked Start with the same Idempotency-Key header starts one run.
-    key = app.current_event.get_header_value("Idempotency-Key", case_sensitive=False)
-    run = api.start(deps(), _tenant(), profile_id, "manual", mode, key)
+    run = api.start(deps(), _tenant(), profile_id, "manual", mode, idempotency_key)
     return _json(202, {"run_id": run.run_id, "status": run.status})
 
 

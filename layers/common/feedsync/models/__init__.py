@@ -25,6 +25,7 @@ from pydantic import (
 from feedsync.domain.feed import parse_image_url, parse_weight
 from feedsync.domain.fields import CANONICAL_FIELDS, MONEY_FIELDS, WRITABLE_FIELDS
 from feedsync.domain.money import parse_money, parse_stock
+from feedsync.models.limits import IDEMPOTENCY_KEY_MAX
 from feedsync.models.rules import (
     _COUNT_INPUT as _COUNT_INPUT,
 )
@@ -646,7 +647,7 @@ class StartCommand(BaseModel):
     # The schedule's fire time (EventBridge Scheduler's <aws.scheduler.scheduled-time>).
     scheduled_time: datetime | None = None
     # Same key, same run: S3 redeliveries, scheduler retries, double-clicked Starts.
-    idempotency_key: str | None = Field(default=None, max_length=300)
+    idempotency_key: str | None = Field(default=None, max_length=IDEMPOTENCY_KEY_MAX)
 
 
 class FetchOutput(BaseModel):

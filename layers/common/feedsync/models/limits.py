@@ -1,0 +1,10 @@
+"""The API's size limits, in one place (README "Limits" lists them).
+
+The models carry them as ``max_length`` (so the OpenAPI document shows them); the API
+handler checks the raw request (size, nesting) before any model sees it.
+"""
+
+from __future__ import annotations
+
+# An Idempotency-Key becomes part of a DynamoDB sort key (at most 1,024 bytes).
+IDEMPOTENCY_KEY_MAX = 300

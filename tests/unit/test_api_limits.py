@@ -1,0 +1,112 @@
+"""The API's request limits: a request over one is a clear 4xx, never a crashed function.
+
+Driven through ``lambda_handler`` as API Gateway calls it (the authorizer's tenant in the
+request context). Nothing here reaches AWS: a refused request stops before ``deps()``,
+and an accepted one reaches a recording stand-in for the core call.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from feedsync.models.limits import IDEMPOTENCY_KEY_MAX
+from functions.api import app as api_app
+
+
+def _event(method: str, path: str, body: str | None, headers: dict[str, str]) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json", **headers}
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "requestContext": {
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method,
+            "path": f"/v1{path}",
+            "stage": "v1",
+            "requestId": "req-1",
+            "authorizer": {"tenant_id": "tenant-1", "principalId": "tenant-1"},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def call(
+    method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """One request through the API function's entry point; (status, JSON answer)."""
+    context = SimpleNamespace(
+        function_name="ApiFunction",
+        memory_limit_in_mb=256,
+        invoked_function_arn="arn:aws:lambda:eu-central-1:000000000000:function:ApiFunction",
+        aws_request_id="req-1",
+    )
+    result = api_app.lambda_handler(_event(method, path, body, headers or {}), context)
+    answer = json.loads(result["body"]) if result.get("body") else {}
+    return int(result["statusCode"]), answer
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """The idempotency keys that reached the core's start (no AWS behind it)."""
+    keys: list[str | None] = []
+
+    def start(_deps: Any, _tenant: str, _profile: str, _trigger: str, _mode: Any,
+              key: str | None = None) -> Any:  # fmt: skip
+        keys.append(key)
+        return SimpleNamespace(run_id="run-1", status="starting")
+
+    monkeypatch.setattr(api_app, "deps", lambda: None)
+    monkeypatch.setattr(api_app.api, "start", start)
+    return keys
+
+
+# ------------------------------------------------------------------ Idempotency-Key
+def test_an_idempotency_key_over_the_limit_is_a_422_naming_the_header(
+    started: list[str | None],
+) -> None:
+    # Given a Start whose Idempotency-Key is one character over the limit
+    key = "k" * (IDEMPOTENCY_KEY_MAX + 1)
+    # When it is sent
+    status, answer = call("POST", "/profiles/p-1/runs", headers={"Idempotency-Key": key})
+    # Then it is refused naming the header and the limit, and no run is started
+    assert status == 422, answer
+    assert answer["error"] == "invalid_request"
+    assert answer["field"] == "Idempotency-Key"
+    assert answer["message"] == (
+        "Idempotency-Key: at most 300 characters (it is part of a DynamoDB key), got 301"
+    )
+    assert started == []
+
+
+def test_an_idempotency_key_at_the_limit_starts_the_run_with_it(
+    started: list[str | None],
+) -> None:
+    # Given a Start whose Idempotency-Key (sent in lower case) is exactly at the limit
+    key = "k" * IDEMPOTENCY_KEY_MAX
+    # When it is sent
+    status, answer = call("POST", "/profiles/p-1/runs", headers={"idempotency-key": key})
+    # Then the run starts with that key
+    assert (status, answer) == (202, {"run_id": "run-1", "status": "starting"})
+    assert started == [key]
+
+
+def test_the_openapi_document_shows_the_idempotency_key_limit() -> None:
+    # Given the API's OpenAPI document
+    status, doc = call("GET", "/openapi.json")
+    # When the Start operation's header is looked up
+    params = doc["paths"]["/profiles/{profile_id}/runs"]["post"]["parameters"]
+    header = next(p for p in params if p["in"] == "header")
+    # Then it carries the limit
+    assert status == 200
+    assert header["name"].lower() == "idempotency-key"
+    assert {"type": "string", "maxLength": 300} in header["schema"]["anyOf"]
