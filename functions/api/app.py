@@ -1,5 +1,6 @@
 """The REST API. The same handler serves API Gateway and the local stack."""
 
+import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -21,7 +22,7 @@ from feedsync.models import (
     TenantSchedule,
     describe_error,
 )
-from feedsync.models.limits import IDEMPOTENCY_KEY_MAX
+from feedsync.models.limits import IDEMPOTENCY_KEY_MAX, MAX_BODY_DEPTH
 from feedsync.wiring import deps
 
 logger = Logger()
@@ -210,8 +211,54 @@ def run_log(run_id: str) -> Response[Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    refused = _refused_body(event.get("body"))
+    if refused is not None:
+        return refused
     _json_body_by_default(event)
     return app.resolve(event, context)
+
+
+def _refused_body(body: str | None) -> dict[str, Any] | None:
+    """A body over the API's limits, answered before any model sees it (a 1,000-level deep
+    body would crash the function in json.loads or pydantic); None when within them."""
+    if not body:
+        return None
+    try:
+        parsed = json.loads(body)
+    except RecursionError:
+        parsed = None  # deeper than Python's json goes: surely over the limit
+    except ValueError:
+        return None  # not JSON: the validation answers its 422
+    else:
+        if _depth_within(parsed, MAX_BODY_DEPTH):
+            return None
+    message = f"body: nested deeper than {MAX_BODY_DEPTH} levels of objects and lists"
+    return _refusal(400, {"error": "too_deep", "field": "body", "message": message})
+
+
+def _depth_within(value: Any, limit: int) -> bool:
+    """Whether ``value``'s objects and lists nest at most ``limit`` deep (no recursion)."""
+    level: list[Any] = [value]
+    for _ in range(limit):
+        level = [
+            child
+            for item in level
+            if isinstance(item, dict | list)
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
+        if not level:
+            return True
+    return not any(isinstance(item, dict | list) for item in level)
+
+
+def _refusal(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """An answer in API Gateway's proxy shape, as ``app.resolve`` gives it."""
+    return {
+        "statusCode": status,
+        "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
 
 
 def _json_body_by_default(event: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from feedsync.models.limits import IDEMPOTENCY_KEY_MAX
+from feedsync.models.limits import IDEMPOTENCY_KEY_MAX, MAX_BODY_DEPTH
 from functions.api import app as api_app
 
 
@@ -110,3 +110,45 @@ def test_the_openapi_document_shows_the_idempotency_key_limit() -> None:
     assert status == 200
     assert header["name"].lower() == "idempotency-key"
     assert {"type": "string", "maxLength": 300} in header["schema"]["anyOf"]
+
+
+# ------------------------------------------------------------------------ nesting
+def _nested(levels: int) -> str:
+    """A profile body whose ``name`` makes the whole body ``levels`` deep."""
+    inner = levels - 1
+    return '{"name": ' + "[" * inner + "]" * inner + "}"
+
+
+@pytest.mark.parametrize("levels", [MAX_BODY_DEPTH + 1, 1_000, 100_000])
+def test_a_body_nested_over_the_limit_is_a_400_before_any_model_sees_it(levels: int) -> None:
+    # Given a body nested deeper than the limit (1,000 levels crashed the function)
+    body = _nested(levels)
+    # When it is sent
+    status, answer = call("POST", "/profiles", body)
+    # Then it is refused as too deep, naming the limit
+    assert status == 400, answer
+    assert answer == {
+        "error": "too_deep",
+        "field": "body",
+        "message": "body: nested deeper than 32 levels of objects and lists",
+    }
+
+
+def test_a_body_nested_at_the_limit_reaches_the_validation() -> None:
+    # Given a body exactly as deep as the limit
+    body = _nested(MAX_BODY_DEPTH)
+    # When it is sent
+    status, answer = call("POST", "/profiles", body)
+    # Then the models judge it (its name is a list, not a string)
+    assert status == 422, answer
+    assert answer["field"] == "name"
+    assert answer["message"] == "name: expected a string"
+
+
+def test_a_body_that_is_not_json_is_still_the_validations_422() -> None:
+    # Given a body that is not JSON at all
+    # When it is sent
+    status, answer = call("POST", "/profiles", '{"name": ')
+    # Then the answer is the usual 422 for invalid JSON, not a refusal by size or depth
+    assert status == 422, answer
+    assert answer["field"] == "body"

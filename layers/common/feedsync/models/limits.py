@@ -8,3 +8,7 @@ from __future__ import annotations
 
 # An Idempotency-Key becomes part of a DynamoDB sort key (at most 1,024 bytes).
 IDEMPOTENCY_KEY_MAX = 300
+
+# A request body nested deeper than this is refused before it is parsed into a model
+# (the API's bodies go 5 levels deep; Python's json gives up near 1,000).
+MAX_BODY_DEPTH = 32
