@@ -22,7 +22,7 @@ from feedsync.models import (
     TenantSchedule,
     describe_error,
 )
-from feedsync.models.limits import IDEMPOTENCY_KEY_MAX, MAX_BODY_DEPTH
+from feedsync.models.limits import IDEMPOTENCY_KEY_MAX, MAX_BODY_BYTES, MAX_BODY_DEPTH
 from feedsync.wiring import deps
 
 logger = Logger()
@@ -219,10 +219,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 def _refused_body(body: str | None) -> dict[str, Any] | None:
-    """A body over the API's limits, answered before any model sees it (a 1,000-level deep
-    body would crash the function in json.loads or pydantic); None when within them."""
+    """A body over the API's limits (size, nesting), answered before any model sees it (a deep
+    body would crash the function in json.loads); None when within them."""
     if not body:
         return None
+    size = len(body.encode("utf-8", "surrogatepass"))  # no binary media types: always text
+    if size > MAX_BODY_BYTES:
+        message = f"body: at most {MAX_BODY_BYTES:,} bytes (1 MiB), got {size:,}"
+        return _refusal(413, {"error": "too_large", "field": "body", "message": message})
     try:
         parsed = json.loads(body)
     except RecursionError:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from feedsync.models.limits import IDEMPOTENCY_KEY_MAX, MAX_BODY_DEPTH
+from feedsync.models.limits import IDEMPOTENCY_KEY_MAX, MAX_BODY_BYTES, MAX_BODY_DEPTH
 from functions.api import app as api_app
 
 
@@ -152,3 +152,39 @@ def test_a_body_that_is_not_json_is_still_the_validations_422() -> None:
     # Then the answer is the usual 422 for invalid JSON, not a refusal by size or depth
     assert status == 422, answer
     assert answer["field"] == "body"
+
+
+# --------------------------------------------------------------------------- size
+def _sized(size: int, filler: str = "x") -> str:
+    """A JSON profile body of exactly ``size`` bytes (UTF-8)."""
+    head = '{"name": "'
+    room = size - len(head) - 2
+    return head + filler * (room // len(filler.encode())) + '"}'
+
+
+@pytest.mark.parametrize("filler", ["x", "é"])
+def test_a_body_over_the_size_limit_is_a_413_naming_the_limit(filler: str) -> None:
+    # Given a body one byte over the limit (counted in UTF-8 bytes, not characters)
+    body = _sized(MAX_BODY_BYTES + 2 if filler == "é" else MAX_BODY_BYTES + 1, filler)
+    size = len(body.encode())
+    assert size > MAX_BODY_BYTES
+    # When it is sent
+    status, answer = call("POST", "/profiles", body)
+    # Then it is refused as too large, naming the limit and the size
+    assert status == 413, answer
+    assert answer == {
+        "error": "too_large",
+        "field": "body",
+        "message": f"body: at most 1,048,576 bytes (1 MiB), got {size:,}",
+    }
+
+
+def test_a_body_at_the_size_limit_reaches_the_validation() -> None:
+    # Given a body exactly at the limit
+    body = _sized(MAX_BODY_BYTES)
+    assert len(body.encode()) == MAX_BODY_BYTES
+    # When it is sent
+    status, answer = call("POST", "/profiles", body)
+    # Then the models judge it (the name is too long, the body is missing its other fields)
+    assert status == 422, answer
+    assert answer["error"] == "invalid_request"

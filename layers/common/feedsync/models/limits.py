@@ -12,3 +12,7 @@ IDEMPOTENCY_KEY_MAX = 300
 # A request body nested deeper than this is refused before it is parsed into a model
 # (the API's bodies go 5 levels deep; Python's json gives up near 1,000).
 MAX_BODY_DEPTH = 32
+
+# The largest request body the API takes (API Gateway's own limit is 10 MB). Supplier
+# files never pass through the API: they go to S3 by an upload URL.
+MAX_BODY_BYTES = 1024 * 1024
