@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from feedsync.core import api
 from feedsync.errors import Conflict, InvalidRequest, NotFound
@@ -22,7 +22,12 @@ from feedsync.models import (
     TenantSchedule,
     describe_error,
 )
-from feedsync.models.limits import IDEMPOTENCY_KEY_MAX, MAX_BODY_BYTES, MAX_BODY_DEPTH
+from feedsync.models.limits import (
+    FILE_NAME_MAX,
+    IDEMPOTENCY_KEY_MAX,
+    MAX_BODY_BYTES,
+    MAX_BODY_DEPTH,
+)
 from feedsync.wiring import deps
 
 logger = Logger()
@@ -30,7 +35,7 @@ app = APIGatewayRestResolver(enable_validation=True)
 
 
 class UploadUrlBody(BaseModel):
-    file_name: str = "feed.csv"
+    file_name: str = Field(default="feed.csv", min_length=1, max_length=FILE_NAME_MAX)
 
 
 def _tenant() -> str:

@@ -7,52 +7,14 @@ and an accepted one reaches a recording stand-in for the core call.
 
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from api_support import call
 
 from feedsync.models.limits import IDEMPOTENCY_KEY_MAX, MAX_BODY_BYTES, MAX_BODY_DEPTH
 from functions.api import app as api_app
-
-
-def _event(method: str, path: str, body: str | None, headers: dict[str, str]) -> dict[str, Any]:
-    headers = {"Content-Type": "application/json", **headers}
-    return {
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "requestContext": {
-            "resourcePath": "/{proxy+}",
-            "httpMethod": method,
-            "path": f"/v1{path}",
-            "stage": "v1",
-            "requestId": "req-1",
-            "authorizer": {"tenant_id": "tenant-1", "principalId": "tenant-1"},
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
-
-
-def call(
-    method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, Any]]:
-    """One request through the API function's entry point; (status, JSON answer)."""
-    context = SimpleNamespace(
-        function_name="ApiFunction",
-        memory_limit_in_mb=256,
-        invoked_function_arn="arn:aws:lambda:eu-central-1:000000000000:function:ApiFunction",
-        aws_request_id="req-1",
-    )
-    result = api_app.lambda_handler(_event(method, path, body, headers or {}), context)
-    answer = json.loads(result["body"]) if result.get("body") else {}
-    return int(result["statusCode"]), answer
 
 
 @pytest.fixture

@@ -25,7 +25,16 @@ from pydantic import (
 from feedsync.domain.feed import parse_image_url, parse_weight
 from feedsync.domain.fields import CANONICAL_FIELDS, MONEY_FIELDS, WRITABLE_FIELDS
 from feedsync.domain.money import parse_money, parse_stock
-from feedsync.models.limits import IDEMPOTENCY_KEY_MAX
+from feedsync.models.limits import (
+    ENTRIES_MAX,
+    HOST_MAX,
+    IDEMPOTENCY_KEY_MAX,
+    NAME_MAX,
+    PEM_MAX,
+    TEXT_MAX,
+    Name,
+    Text,
+)
 from feedsync.models.rules import (
     _COUNT_INPUT as _COUNT_INPUT,
 )
@@ -233,9 +242,9 @@ class Strict(BaseModel):
 class StoreCredentials(Strict):
     """Write-only; which of them a platform takes is its spec's ``credential_fields``."""
 
-    access_token: str | None = Field(default=None, min_length=1)
-    consumer_key: str | None = Field(default=None, min_length=1)
-    consumer_secret: str | None = Field(default=None, min_length=1)
+    access_token: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
+    consumer_key: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
+    consumer_secret: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
 
 
 class StoreOptions(Strict):
@@ -305,15 +314,19 @@ class ImportCatalogBody(Strict):
 class SourceCredentials(Strict):
     """Write-only: stored in Secrets Manager on save; profiles keep only ``secret_ref``."""
 
-    password: str | None = Field(default=None, min_length=1)
-    private_key: str | None = Field(default=None, min_length=1, description="PEM text")
-    token: str | None = Field(default=None, min_length=1, description="bearer/header/query value")
+    password: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
+    private_key: str | None = Field(
+        default=None, min_length=1, max_length=PEM_MAX, description="PEM text"
+    )
+    token: str | None = Field(
+        default=None, min_length=1, max_length=TEXT_MAX, description="bearer/header/query value"
+    )
 
 
 class UrlAuth(Strict):
     type: Literal["basic", "bearer", "header", "query"]
-    username: str | None = Field(default=None, description="basic auth user")
-    name: str | None = Field(default=None, description="header name or query parameter")
+    username: Name | None = Field(default=None, description="basic auth user")
+    name: Name | None = Field(default=None, description="header name or query parameter")
 
     @model_validator(mode="after")
     def _complete(self) -> UrlAuth:
@@ -329,32 +342,36 @@ class UrlSource(Strict):
     url: HttpUrl
     auth: UrlAuth | None = None
     credentials: SourceCredentials | None = None
-    secret_ref: str | None = None
+    secret_ref: Text | None = None
 
 
 class FtpSource(Strict):
     type: Literal["ftp", "ftps"]
-    host: str = Field(min_length=1)
+    host: str = Field(min_length=1, max_length=HOST_MAX)
     port: int | None = Field(default=None, ge=1, le=65535)
-    path: str = Field(min_length=1, description="a file or a glob; the newest match is taken")
-    username: str = "anonymous"
+    path: str = Field(
+        min_length=1, max_length=TEXT_MAX, description="a file or a glob; the newest match is taken"
+    )
+    username: Name = "anonymous"
     tls: Literal["explicit", "implicit"] = "explicit"
     credentials: SourceCredentials | None = None
-    secret_ref: str | None = None
+    secret_ref: Text | None = None
 
 
 class SftpSource(Strict):
     type: Literal["sftp"]
-    host: str = Field(min_length=1)
+    host: str = Field(min_length=1, max_length=HOST_MAX)
     port: int = Field(default=22, ge=1, le=65535)
-    path: str = Field(min_length=1, description="a file or a glob; the newest match is taken")
-    username: str = Field(min_length=1)
+    path: str = Field(
+        min_length=1, max_length=TEXT_MAX, description="a file or a glob; the newest match is taken"
+    )
+    username: str = Field(min_length=1, max_length=NAME_MAX)
     host_key_fingerprint: str = Field(
         pattern=r"^SHA256:[A-Za-z0-9+/]{43}=?$",
         description="the server's host key as `ssh-keygen -lf` prints it",
     )
     credentials: SourceCredentials | None = None
-    secret_ref: str | None = None
+    secret_ref: Text | None = None
 
 
 class UploadSource(Strict):
@@ -373,15 +390,15 @@ class FeedFormat(Strict):
     """How to read the file; every key optional (detected when left out)."""
 
     type: Literal["auto", "csv", "xlsx", "xls", "json", "jsonl", "xml"] = "auto"
-    delimiter: str | None = Field(default=None, description="one character, or tab/comma/...")
-    encoding: str | None = Field(default=None, description="a codec name; auto-detected")
+    delimiter: Name | None = Field(default=None, description="one character, or tab/comma/...")
+    encoding: Name | None = Field(default=None, description="a codec name; auto-detected")
     header_row: int | None = Field(default=None, ge=0, description="1-based; 0 = no header")
-    sheet: str | int | None = Field(
+    sheet: Name | int | None = Field(
         default=None, description="xlsx/xls sheet name or 0-based index"
     )
-    record_path: str | None = Field(default=None, description="json: a.b; xml: catalog/item")
-    namespaces: dict[str, str] | None = None
-    entry: str | None = Field(default=None, description="zip entry pattern, e.g. *.csv")
+    record_path: Text | None = Field(default=None, description="json: a.b; xml: catalog/item")
+    namespaces: dict[Name, Text] | None = Field(default=None, max_length=ENTRIES_MAX)
+    entry: Text | None = Field(default=None, description="zip entry pattern, e.g. *.csv")
     max_uncompressed_bytes: int | None = Field(default=None, ge=1)
     decimal_separator: Literal[".", ","] | None = Field(
         default=None, description='csv/xml: "," for amounts written 1.234,50'
@@ -395,15 +412,18 @@ class ProfileSettings(Strict):
     """The merchant-editable part of a profile (POST body; PATCH takes any subset)."""
 
     name: str = Field(min_length=1, max_length=200)
-    store_id: str = Field(min_length=1)
+    store_id: str = Field(min_length=1, max_length=NAME_MAX)
     source: Source
     format: FeedFormat = Field(default_factory=FeedFormat)
-    mapping: dict[str, str]
+    mapping: dict[Name, Text] = Field(max_length=ENTRIES_MAX)
     # Values for fields the file lacks, the same on every row (e.g. {"brand": "Acme"}).
-    constants: dict[str, str] = Field(default_factory=dict)
+    constants: dict[Name, Text] = Field(default_factory=dict, max_length=ENTRIES_MAX)
     match_by: MatchBy = Field(default="sku", validate_default=True)
-    fields: list[str] = Field(
-        default_factory=lambda: ["price", "stock"], min_length=1, validate_default=True
+    fields: list[Name] = Field(
+        default_factory=lambda: ["price", "stock"],
+        min_length=1,
+        max_length=ENTRIES_MAX,
+        validate_default=True,
     )
     mode: Mode = "partial"
     # Where stock is written on multi-location stores (else the store's default).
@@ -496,10 +516,10 @@ class PatchProfile(Strict):
     source: Source | None = None
     format: FeedFormat | None = None
     rules: Rules | None = None
-    constants: dict[str, str] | None = None
-    mapping: dict[str, str] | None = None
+    constants: dict[Name, Text] | None = Field(default=None, max_length=ENTRIES_MAX)
+    mapping: dict[Name, Text] | None = Field(default=None, max_length=ENTRIES_MAX)
     match_by: MatchBy | None = None
-    fields: list[str] | None = None
+    fields: list[Name] | None = Field(default=None, max_length=ENTRIES_MAX)
     mode: Mode | None = None
     location_id: str | None = Field(default=None, min_length=1, max_length=200)
     enabled: bool | None = None

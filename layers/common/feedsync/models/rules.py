@@ -29,6 +29,7 @@ from feedsync.domain.rules import (
     stock_word,
     stock_word_key,
 )
+from feedsync.models.limits import ENTRIES_MAX, PRICE_TIERS_MAX, STOCK_WORDS_MAX, Name
 from feedsync.models.validation import (
     ErrorAt,
     Spec,
@@ -97,7 +98,9 @@ class PriceRules(Spec):
     markup_percent: Percent | None = None
     add: SignedMoney | None = None
     tiers: list[PriceTier] | None = Field(
-        default=None, description="non-overlapping ranges; sorted by min when stored"
+        default=None,
+        max_length=PRICE_TIERS_MAX,
+        description="non-overlapping ranges; sorted by min when stored",
     )
     tiers_by: TiersBy | None = Field(default=None, description="the tier basis (default price)")
     round: Rounding | None = Field(
@@ -106,7 +109,10 @@ class PriceRules(Spec):
     min: Money | None = None
     max: Money | None = None
     apply_to: list[PriceRuleField] | None = Field(
-        default=None, min_length=1, description='the money fields ruled (default ["price"])'
+        default=None,
+        min_length=1,
+        max_length=ENTRIES_MAX,
+        description='the money fields ruled (default ["price"])',
     )
 
     @field_validator("round", mode="before")
@@ -146,8 +152,9 @@ class StockRules(Spec):
     buffer: Count | None = None
     zero_below: Count | None = None
     cap: Count | None = None
-    text: dict[str, Count] | None = Field(
+    text: dict[Name, Count] | None = Field(
         default=None,
+        max_length=STOCK_WORDS_MAX,
         description='words read as quantities, e.g. {"in stock": 100, "no": 0}',
     )
     greater_than_as: GreaterThanAs | None = Field(
@@ -157,8 +164,8 @@ class StockRules(Spec):
     @field_validator("text", mode="before")
     @classmethod
     def _words(cls, words: object) -> object:
-        if not isinstance(words, Mapping):
-            return words  # "expected an object"
+        if not isinstance(words, Mapping) or len(words) > STOCK_WORDS_MAX:
+            return words  # "expected an object" / "at most 100 entries"
         out: dict[str, int] = {}
         seen: dict[str, object] = {}
         for word, qty in words.items():

@@ -24,6 +24,7 @@ from feedsync.domain.schedule import (
     parse_weekday,
     parse_zone,
 )
+from feedsync.models.limits import BLACKOUTS_MAX, NAME_MAX, WEEKDAYS_MAX
 from feedsync.models.validation import (
     UNION_TAGS,
     InvalidValue,
@@ -104,6 +105,7 @@ class Blackout(Spec):
     weekdays: list[Weekday] | None = Field(
         default=None,
         min_length=1,
+        max_length=WEEKDAYS_MAX,
         description="0=Mon..6=Sun or names; the weekday of the window's start (all if left out)",
     )
 
@@ -130,6 +132,7 @@ class TimedSchedule(_ScheduleKind):
     timezone: TimeZoneName | None = None
     blackouts: list[Blackout] | None = Field(
         default=None,
+        max_length=BLACKOUTS_MAX,
         description="Windows when scheduled runs are skipped; may cross midnight (20:00-04:00).",
     )
 
@@ -177,7 +180,9 @@ class AfterSchedule(_ScheduleKind):
     """Runs when the profile ``profile_id`` succeeds with changes (no cycles)."""
 
     type: Literal["after"]
-    profile_id: Annotated[str, Field(min_length=1), BeforeValidator(_profile_ref)]
+    profile_id: Annotated[
+        str, Field(min_length=1, max_length=NAME_MAX), BeforeValidator(_profile_ref)
+    ]
 
 
 class DefaultSchedule(_ScheduleKind):

@@ -86,9 +86,26 @@ def describe_error(error: Mapping[str, Any]) -> tuple[str, str]:
         message = f"expected one of {_quoted(ctx.get('expected', ''))}"
     elif kind == "too_short" and ctx.get("min_length") == 1:
         message = "must not be empty"
+    elif kind in ("string_too_long", "url_too_long", "too_long"):
+        loc, message = _too_long(kind, loc, ctx, error.get("input"))
     elif kind in _PLAIN_MESSAGES:
         message = _PLAIN_MESSAGES[kind]
     return error_field(loc) + where, message
+
+
+def _too_long(
+    kind: str, loc: tuple[int | str, ...], ctx: Mapping[str, Any], value: object
+) -> tuple[tuple[int | str, ...], str]:
+    """``"at most 50 items, got 51"``; an object's over-long key is told at the object
+    (``rules.stock_rules.text``), not echoed into the field path."""
+    limit = ctx.get("max_length")
+    got = f", got {len(value):,}" if isinstance(value, str | list | dict) else ""
+    if kind == "too_long":
+        unit = "entries" if isinstance(value, dict) else "items"
+        return loc, f"at most {limit:,} {unit}{got}"
+    if loc[-1:] == ("[key]",):
+        return loc[:-2], f"keys at most {limit:,} characters, got one of {len(str(value)):,}"
+    return loc, f"at most {limit:,} characters{got}"
 
 
 # The tags pydantic puts in an error's location after a union field, by the field that
