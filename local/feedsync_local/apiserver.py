@@ -87,6 +87,13 @@ class LocalApi:
             if tenant is None:
                 return _json(401, {"message": "Unauthorized"})
             context["authorizer"] = {"tenant_id": tenant, "principalId": tenant}
+        try:
+            text = body.decode("utf-8") if body else None
+        except UnicodeDecodeError as exc:
+            # The API speaks JSON (UTF-8): answered here, as the connection is kept.
+            bad = body[exc.start : exc.start + 1].hex()
+            message = f"body: not UTF-8 text (byte 0x{bad} at offset {exc.start})"
+            return _json(400, {"error": "invalid_body", "field": "body", "message": message})
         event = {
             "resource": "/{proxy+}",
             "path": path,
@@ -100,7 +107,7 @@ class LocalApi:
             "pathParameters": {"proxy": path.lstrip("/")},
             "stageVariables": None,
             "requestContext": context,
-            "body": body.decode("utf-8") if body else None,
+            "body": text,
             "isBase64Encoded": False,
         }
         result = self.stack.invoke(self.api_function, event)
