@@ -190,6 +190,19 @@ def missing_column_csv() -> bytes:
     return codecs.BOM_UTF8 + text.encode("utf-8")
 
 
+def unclosed_quote_csv() -> bytes:
+    # Row 3 opens a quote it never closes: read leniently, rows 4 and 5 would vanish
+    # into one cell of row 3 and the run would succeed. The file must fail instead.
+    text = _lines(
+        "SKU,Price,Qty",
+        "CORP-001,11.00,6",
+        'CORP-002,"21.00,4',
+        "CORP-003,31.00,9",
+        "CORP-004,4.10,11",
+    )
+    return text.encode("utf-8")
+
+
 def header_only_csv() -> bytes:
     return b"SKU,Price,Qty\r\n"
 
@@ -411,6 +424,7 @@ FILES: dict[str, Callable[[], bytes]] = {
     "missing_column.csv": missing_column_csv,
     "duplicate_skus.csv": duplicate_skus_csv,
     "row_problems.csv": row_problems_csv,
+    "unclosed_quote.csv": unclosed_quote_csv,
 }
 
 

@@ -416,9 +416,7 @@ class RecordFeed:
                 if len(peeked) >= _WIDTH_PEEK:
                     break
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise FeedFormatError(
-                f"{self.file_name}: row {len(peeked) + 1} cannot be read ({exc})"
-            ) from exc
+            raise self._unreadable(peeked[-1][0] if peeked else 0, exc) from exc
         width = max((len(cells) for _, cells in peeked), default=0)
         columns = [column_letter(i) for i in range(width)]
         if peeked:
@@ -582,27 +580,77 @@ class CsvFeed(RecordFeed):
         if header_row < 0:
             raise ValueError("header_row must be 0 (no header) or a 1-based row number")
         check_mapping_fields(mapping, file_name)
-        reader = csv.reader(lines, delimiter=delimiter)
+        # Two marker lines after the file's own (see _end_of_file), chained in C; the
+        # records stop at the first marker record (iter's sentinel, a C list compare).
+        reader = csv.reader(chain(lines, _EOF_LINES), delimiter=delimiter)
+        rows = iter(reader.__next__, [_EOF_MARK])
         header: list[str] | None = None
         if header_row:
             try:
                 for _ in range(header_row - 1):
-                    if next(reader, None) is None:
+                    if next(rows, None) is None:
                         raise FeedFormatError(
                             f"{file_name}: the file has fewer than {header_row} rows; "
                             f"expected the header on row {header_row}"
                         )
-                header = next(reader, None)
+                header = next(rows, None)
             except (csv.Error, UnicodeDecodeError) as exc:
                 raise FeedFormatError(
                     f"{file_name}: the header row cannot be read ({exc})"
                 ) from exc
         # enumerate keeps the row count in C: no per-row Python call is added.
+        records = chain(rows, _end_of_file(reader))
         super().__init__(
             header,
-            enumerate(reader, start=header_row + 1),
+            enumerate(records, start=header_row + 1),
             mapping,
             file_name=file_name,
             header_required=header_row > 0,
             header_row=header_row,
         )
+
+    def _unreadable(self, row_no: int, exc: Exception) -> FeedFormatError:
+        if isinstance(exc, UnclosedQuoteError):
+            return FeedFormatError(
+                f"{self.file_name}: row {row_no} opens a quoted cell that is never closed: "
+                f'an unclosed " takes every line after it to the end of the file into one '
+                'cell; close the quote (write a quote inside a cell as "")'
+            )
+        if "field larger than field limit" in str(exc):
+            return FeedFormatError(
+                f"{self.file_name}: row {row_no + 1} has a cell longer than "
+                f'{csv.field_size_limit():,} characters, probably an unclosed " opening a '
+                "quoted cell that takes the lines after it; close the quote (write a quote "
+                'inside a cell as "")'
+            )
+        return super()._unreadable(row_no, exc)
+
+
+# Private-use characters: text no supplier writes, no delimiter and no quote.
+_EOF_MARK: Final = "\ue000feedsync end of file\ue000"
+_EOF_CHECK: Final = "\ue001feedsync end check\ue001"
+# Each is a line of its own: the reader ends a record at the end of every line it is
+# given (inside a quoted cell it goes on), so a last line without "\n" stays whole.
+_EOF_LINES: Final = (_EOF_MARK, _EOF_CHECK)
+
+
+class UnclosedQuoteError(csv.Error):
+    """The file ended inside a quoted cell (raised once, after the last record)."""
+
+
+def _end_of_file(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    """Check, once the records are done, that the file did not end inside a quote.
+
+    The reader is fed the file's lines and then ``_EOF_LINES``. Read outside any quote,
+    the marker lines are two records of their own: the records stop at the first
+    (``iter``'s sentinel) and the second is still waiting here. Read inside a quoted
+    cell opened by an unclosed ``"``, they are just more text of that cell, so the
+    reader ends with the whole rest of the file in one record and nothing is left:
+    that record is where the quote opened (the last row number the loop saw), and the
+    file fails instead of silently losing every row after it. The cost is one record
+    at the end of the file and a C-level list compare per record.
+    """
+    if next(reader, None) != [_EOF_CHECK]:
+        raise UnclosedQuoteError("the file ended inside a quoted cell")
+    return
+    yield
