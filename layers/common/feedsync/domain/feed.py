@@ -35,7 +35,13 @@ from feedsync.domain.money import (
     with_decimal_comma,
 )
 from feedsync.domain.rules import CompiledRules, normalize_barcode, normalize_sku
-from feedsync.errors import FeedFormatError, MissingColumnsError, NoDataRowsError
+from feedsync.errors import (
+    FeedFormatError,
+    MissingColumnsError,
+    NoDataRowsError,
+    name_list,
+    shorten,
+)
 
 Record = tuple[int, list[str]]
 """One record: its row number as the merchant counts it, and its cells as text."""
@@ -159,7 +165,7 @@ def check_mapping_fields(mapping: Mapping[str, str], file_name: str) -> None:
     unknown = [f for f in mapping if f not in CANONICAL_FIELDS]
     if unknown:
         raise FeedFormatError(
-            f"{file_name}: unknown field(s) {', '.join(repr(u) for u in unknown)} in the "
+            f"{file_name}: unknown field(s) {name_list(unknown)} in the "
             f"column mapping; known fields are: {', '.join(CANONICAL_FIELDS)}"
         )
 
@@ -343,8 +349,8 @@ class RecordFeed:
             for name in set(wanted.values()):
                 if self.columns.count(name) > 1:
                     raise FeedFormatError(
-                        f"{file_name}: column {name!r} appears more than once in the header, "
-                        "so it is not clear which one to use"
+                        f"{file_name}: column {shorten(name)} appears more than once in the "
+                        "header, so it is not clear which one to use"
                     )
             index_of = {col: self.columns.index(col) for col in wanted.values()}
             self._row_no = header_row  # records after the header start at header_row + 1
@@ -406,7 +412,7 @@ class RecordFeed:
         if bad:
             raise FeedFormatError(
                 f"{self.file_name}: the file has no header row, so mapped columns must be a "
-                f"letter (C) or a number (3); got {', '.join(repr(b) for b in bad)}"
+                f"letter (C) or a number (3); got {name_list(bad)}"
             )
         it = iter(records)
         peeked: list[Record] = []

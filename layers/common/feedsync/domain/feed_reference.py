@@ -27,7 +27,7 @@ from feedsync.domain.feed import (
 from feedsync.domain.fields import CANONICAL_FIELDS, INT_FIELDS, MONEY_FIELDS, Row
 from feedsync.domain.money import parse_money, parse_stock, to_decimal_comma, with_decimal_comma
 from feedsync.domain.rules import CompiledRules, normalize_barcode, normalize_sku
-from feedsync.errors import FeedFormatError, MissingColumnsError
+from feedsync.errors import FeedFormatError, MissingColumnsError, name_list, shorten
 
 # A header-less file's width is learnt from this many leading records (as RecordFeed).
 WIDTH_PEEK: Final = 100
@@ -148,7 +148,7 @@ def _named_columns(
     for name in set(names):
         if columns.count(name) > 1:
             raise FeedFormatError(
-                f"{file_name}: column {name!r} appears more than once in the header, "
+                f"{file_name}: column {shorten(name)} appears more than once in the header, "
                 "so it is not clear which one to use"
             )
     return columns, {name: columns.index(name) for name in names}
@@ -170,7 +170,7 @@ def _letter_columns(
     if bad:
         raise FeedFormatError(
             f"{file_name}: the file has no header row, so mapped columns must be a "
-            f"letter (C) or a number (3); got {', '.join(repr(b) for b in bad)}"
+            f"letter (C) or a number (3); got {name_list(bad)}"
         )
     records = iter(records)
     first: list[Record] = []

@@ -27,7 +27,7 @@ from itertools import chain, islice
 from typing import Any, Final
 
 from feedsync.domain.feed import Record
-from feedsync.errors import FeedFormatError, NoDataRowsError
+from feedsync.errors import FeedFormatError, NoDataRowsError, name_list
 from feedsync.formats.table import Table, union_header
 from feedsync.formats.values import value_text
 
@@ -61,7 +61,7 @@ def _navigate(doc: Any, record_path: str | None, file_name: str) -> tuple[list[A
                 node = node[int(part)]
             else:
                 here = ".".join(walked) or "the top level"
-                keys = ", ".join(repr(k) for k in node) if isinstance(node, dict) else ""
+                keys = name_list(node) if isinstance(node, dict) else ""
                 raise FeedFormatError(
                     f"{file_name}: record path {record_path!r} not found: no {part!r} at "
                     f"{here}" + (f" (keys there: {keys})" if keys else "")
@@ -80,7 +80,7 @@ def _navigate(doc: Any, record_path: str | None, file_name: str) -> tuple[list[A
             return doc[arrays[0]], arrays[0]
         raise FeedFormatError(
             f"{file_name}: the JSON is an object; set the format's 'record_path' to the array "
-            f"of records (its keys: {', '.join(repr(k) for k in doc)})"
+            f"of records (its keys: {name_list(doc)})"
         )
     raise FeedFormatError(f"{file_name}: the JSON holds no array of records")
 
