@@ -203,6 +203,21 @@ def unclosed_quote_csv() -> bytes:
     return text.encode("utf-8")
 
 
+def login_page_csv() -> bytes:
+    # The supplier's server answered the file's URL with its sign-in page (a 200, HTML):
+    # read as XML it used to fail as "mapped columns not found; the columns are 'title'".
+    text = _lines(
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head><title>Sign in - Acme supplier portal</title></head>",
+        '<body><form method="post" action="/login">',
+        '<input name="user"><input name="password" type="password">',
+        "</form></body>",
+        "</html>",
+    )
+    return codecs.BOM_UTF8 + b"\r\n" + text.encode("utf-8")
+
+
 def header_only_csv() -> bytes:
     return b"SKU,Price,Qty\r\n"
 
@@ -425,6 +440,7 @@ FILES: dict[str, Callable[[], bytes]] = {
     "duplicate_skus.csv": duplicate_skus_csv,
     "row_problems.csv": row_problems_csv,
     "unclosed_quote.csv": unclosed_quote_csv,
+    "login_page.csv": login_page_csv,
 }
 
 
