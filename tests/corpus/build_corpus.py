@@ -88,6 +88,20 @@ def utf16be_bom_csv() -> bytes:
     return codecs.BOM_UTF16_BE + text.encode("utf-16-be")
 
 
+def utf16le_no_bom_cyrillic_csv() -> bytes:
+    # UTF-16 LE without a BOM, mostly Cyrillic: only a quarter of the characters are
+    # ASCII (with a NUL byte beside them), so it is found by where its NULs are, not by
+    # how many (read as Latin-1 the column names were garbage).
+    text = _lines(
+        "Артикул;Наименование товара;Цена;Остаток",
+        "CORP-001;Кружка керамическая синяя большая в подарочной упаковке;14.00;3",
+        "CORP-004;Чашка фарфоровая с блюдцем белая набор из шести штук;4.60;12",  # noqa: RUF001
+        "CAFÉ-Ü;Кофе молотый «Арабика» в вакуумной упаковке обжарка средняя;8.20;0",
+        end="\r\n",
+    )
+    return text.encode("utf-16-le")
+
+
 def cp1252_semicolon_csv() -> bytes:
     # A European export: Windows-1252 (€ is byte 0x80, the dash 0x96, curly quotes
     # 0x93/0x94), semicolons, CRLF. A price with a decimal comma (row 4) is refused
@@ -441,6 +455,7 @@ FILES: dict[str, Callable[[], bytes]] = {
     "row_problems.csv": row_problems_csv,
     "unclosed_quote.csv": unclosed_quote_csv,
     "login_page.csv": login_page_csv,
+    "utf16le_no_bom_cyrillic.csv": utf16le_no_bom_cyrillic_csv,
 }
 
 

@@ -160,6 +160,19 @@ def column_index(ref: str) -> int | None:
     return None
 
 
+def unreadable(file_name: str, where: str, exc: Exception) -> FeedFormatError:
+    """The file-level error for text that cannot be read: ``where`` is "row 12" or "the
+    header row"; a decoding error names the encoding the file was read with."""
+    if isinstance(exc, UnicodeError):
+        encoding = getattr(exc, "encoding", None) or "the format's encoding"
+        reason = getattr(exc, "reason", None) or str(exc)
+        return FeedFormatError(
+            f"{file_name}: {where} cannot be read as {encoding} ({reason}): the file is not "
+            "in that encoding; set the format's 'encoding' to the one it is written in"
+        )
+    return FeedFormatError(f"{file_name}: {where} cannot be read ({exc})")
+
+
 def check_mapping_fields(mapping: Mapping[str, str], file_name: str) -> None:
     """Refuse a mapping that names a field feedsync does not know."""
     unknown = [f for f in mapping if f not in CANONICAL_FIELDS]
@@ -189,7 +202,7 @@ def loop(records, feed, tail, pmg, pm, psg, ps, parse_weight, parse_url, is_blan
                     continue
             n += 1
             yield row
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except (csv.Error, UnicodeError) as exc:
         raise feed._unreadable(row_no, exc) from exc
     finally:
         feed._loop_ended(row_no, n)
@@ -421,7 +434,7 @@ class RecordFeed:
                 peeked.append(rec)
                 if len(peeked) >= _WIDTH_PEEK:
                     break
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except (csv.Error, UnicodeError) as exc:
             raise self._unreadable(peeked[-1][0] if peeked else 0, exc) from exc
         width = max((len(cells) for _, cells in peeked), default=0)
         columns = [column_letter(i) for i in range(width)]
@@ -509,7 +522,7 @@ class RecordFeed:
         self.close()
 
     def _unreadable(self, row_no: int, exc: Exception) -> FeedFormatError:
-        return FeedFormatError(f"{self.file_name}: row {row_no + 1} cannot be read ({exc})")
+        return unreadable(self.file_name, f"row {row_no + 1}", exc)
 
     def _careful_row(self, row_no: int, cells: list[str]) -> Row | None:
         """Parse cell by cell; blank-but-spaced cells are empty; record the first bad cell."""
@@ -600,10 +613,8 @@ class CsvFeed(RecordFeed):
                             f"expected the header on row {header_row}"
                         )
                 header = next(rows, None)
-            except (csv.Error, UnicodeDecodeError) as exc:
-                raise FeedFormatError(
-                    f"{file_name}: the header row cannot be read ({exc})"
-                ) from exc
+            except (csv.Error, UnicodeError) as exc:
+                raise unreadable(file_name, "the header row", exc) from exc
         # enumerate keeps the row count in C: no per-row Python call is added.
         records = chain(rows, _end_of_file(reader))
         super().__init__(

@@ -23,6 +23,7 @@ from feedsync.domain.feed import (
     column_letter,
     parse_image_url,
     parse_weight,
+    unreadable,
 )
 from feedsync.domain.fields import CANONICAL_FIELDS, INT_FIELDS, MONEY_FIELDS, Row
 from feedsync.domain.money import parse_money, parse_stock, to_decimal_comma, with_decimal_comma
@@ -106,10 +107,8 @@ def read_reference(
     while True:
         try:
             record = next(records, None)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise FeedFormatError(
-                f"{file_name}: row {last_row_no + 1} cannot be read ({exc})"
-            ) from exc
+        except (csv.Error, UnicodeError) as exc:
+            raise unreadable(file_name, f"row {last_row_no + 1}", exc) from exc
         if record is None:
             break
         row_no, cells = record
@@ -180,8 +179,8 @@ def _letter_columns(
             if record is None:
                 break
             first.append(record)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise FeedFormatError(f"{file_name}: row {len(first) + 1} cannot be read ({exc})") from exc
+    except (csv.Error, UnicodeError) as exc:
+        raise unreadable(file_name, f"row {len(first) + 1}", exc) from exc
     width = max((len(cells) for _row_no, cells in first), default=0)
     if first:
         missing = [ref for ref in dict.fromkeys(wanted.values()) if index_of[ref] >= width]
