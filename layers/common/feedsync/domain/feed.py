@@ -31,6 +31,7 @@ from feedsync.domain.fields import (
 from feedsync.domain.money import (
     parse_money,
     parse_stock,
+    row_message,
     to_decimal_comma,
     with_decimal_comma,
 )
@@ -545,7 +546,7 @@ class RecordFeed:
                 else:
                     values[pos] = parse_weight(text)
             except ValueError as exc:
-                self.row_errors.append(RowError(row_no, col, raw, str(exc)))
+                self.row_errors.append(RowError(row_no, col, raw, row_message(str(exc))))
                 return None
         return tuple(values)  # type: ignore[return-value]
 

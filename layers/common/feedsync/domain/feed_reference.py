@@ -26,7 +26,13 @@ from feedsync.domain.feed import (
     unreadable,
 )
 from feedsync.domain.fields import CANONICAL_FIELDS, INT_FIELDS, MONEY_FIELDS, Row
-from feedsync.domain.money import parse_money, parse_stock, to_decimal_comma, with_decimal_comma
+from feedsync.domain.money import (
+    parse_money,
+    parse_stock,
+    row_message,
+    to_decimal_comma,
+    with_decimal_comma,
+)
 from feedsync.domain.rules import CompiledRules, normalize_barcode, normalize_sku
 from feedsync.errors import FeedFormatError, MissingColumnsError, name_list, shorten
 
@@ -230,7 +236,7 @@ def _read_row(
             else:
                 values[source.field] = text
         except ValueError as exc:
-            return _row(row_no, values), RowError(row_no, source.column, raw, str(exc))
+            return _row(row_no, values), RowError(row_no, source.column, raw, row_message(str(exc)))
     return _row(row_no, values), None
 
 
