@@ -88,6 +88,20 @@ def utf16be_bom_csv() -> bytes:
     return codecs.BOM_UTF16_BE + text.encode("utf-16-be")
 
 
+def utf16le_no_bom_cyrillic_csv() -> bytes:
+    # UTF-16 LE without a BOM, mostly Cyrillic: only a quarter of the characters are
+    # ASCII (with a NUL byte beside them), so it is found by where its NULs are, not by
+    # how many (read as Latin-1 the column names were garbage).
+    text = _lines(
+        "Артикул;Наименование товара;Цена;Остаток",
+        "CORP-001;Кружка керамическая синяя большая в подарочной упаковке;14.00;3",
+        "CORP-004;Чашка фарфоровая с блюдцем белая набор из шести штук;4.60;12",  # noqa: RUF001
+        "CAFÉ-Ü;Кофе молотый «Арабика» в вакуумной упаковке обжарка средняя;8.20;0",
+        end="\r\n",
+    )
+    return text.encode("utf-16-le")
+
+
 def cp1252_semicolon_csv() -> bytes:
     # A European export: Windows-1252 (€ is byte 0x80, the dash 0x96, curly quotes
     # 0x93/0x94), semicolons, CRLF. A price with a decimal comma (row 4) is refused
@@ -188,6 +202,34 @@ def no_header_csv() -> bytes:
 def missing_column_csv() -> bytes:
     text = _lines("SKU,Price,Quantity", "CORP-001,99.00,99")
     return codecs.BOM_UTF8 + text.encode("utf-8")
+
+
+def unclosed_quote_csv() -> bytes:
+    # Row 3 opens a quote it never closes: read leniently, rows 4 and 5 would vanish
+    # into one cell of row 3 and the run would succeed. The file must fail instead.
+    text = _lines(
+        "SKU,Price,Qty",
+        "CORP-001,11.00,6",
+        'CORP-002,"21.00,4',
+        "CORP-003,31.00,9",
+        "CORP-004,4.10,11",
+    )
+    return text.encode("utf-8")
+
+
+def login_page_csv() -> bytes:
+    # The supplier's server answered the file's URL with its sign-in page (a 200, HTML):
+    # read as XML it used to fail as "mapped columns not found; the columns are 'title'".
+    text = _lines(
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head><title>Sign in - Acme supplier portal</title></head>",
+        '<body><form method="post" action="/login">',
+        '<input name="user"><input name="password" type="password">',
+        "</form></body>",
+        "</html>",
+    )
+    return codecs.BOM_UTF8 + b"\r\n" + text.encode("utf-8")
 
 
 def header_only_csv() -> bytes:
@@ -411,6 +453,9 @@ FILES: dict[str, Callable[[], bytes]] = {
     "missing_column.csv": missing_column_csv,
     "duplicate_skus.csv": duplicate_skus_csv,
     "row_problems.csv": row_problems_csv,
+    "unclosed_quote.csv": unclosed_quote_csv,
+    "login_page.csv": login_page_csv,
+    "utf16le_no_bom_cyrillic.csv": utf16le_no_bom_cyrillic_csv,
 }
 
 

@@ -7,6 +7,33 @@ ones retried.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Final
+
+# Caps on what a message quotes back (a 100,000-column header, a 1 MB cell): lists show
+# their first LIST_LIMIT names and "and N more", a name its first NAME_LIMIT characters,
+# and any message is cut at MESSAGE_LIMIT characters saying how many more there were.
+LIST_LIMIT: Final = 20
+NAME_LIMIT: Final = 100
+MESSAGE_LIMIT: Final = 4000
+
+
+def shorten(text: str, limit: int = NAME_LIMIT) -> str:
+    """``text`` quoted (repr), its first ``limit`` characters and how many more if longer."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text) - limit:,} more characters)"
+
+
+def name_list(names: Iterable[str], limit: int = LIST_LIMIT, *, empty: str = "(none)") -> str:
+    """``'a', 'b', 'c' and 7 more``: the first ``limit`` names quoted, then the count left."""
+    items = list(names)
+    shown = ", ".join(shorten(str(n)) for n in items[:limit])
+    more = len(items) - limit
+    if more > 0:
+        return f"{shown} and {more:,} more"
+    return shown or empty
+
 
 class FeedsyncError(Exception):
     """Base of every error a merchant may read: the message must say what and where."""
@@ -14,6 +41,9 @@ class FeedsyncError(Exception):
     code = "error"
 
     def __init__(self, message: str) -> None:
+        if len(message) > MESSAGE_LIMIT:
+            extra = len(message) - MESSAGE_LIMIT
+            message = f"{message[:MESSAGE_LIMIT]}... ({extra:,} more characters)"
         super().__init__(message)
         self.message = message
 
@@ -56,8 +86,8 @@ class MissingColumnsError(FeedFormatError):
         self.missing = missing
         self.available = available
         super().__init__(
-            f"{file_name}: mapped column(s) {', '.join(repr(m) for m in missing)} not found in the "
-            f"header; the file's columns are: {', '.join(repr(a) for a in available) or '(none)'}"
+            f"{file_name}: mapped column(s) {name_list(missing)} not found in the "
+            f"header; the file's columns are: {name_list(available)}"
         )
 
 

@@ -378,7 +378,12 @@ MONEY_HINT = "expected a price such as 12.99"
         ("12.9x", None, MONEY_HINT),
         ("12.999", None, f"{MONEY_HINT} (at most 2 decimal places)"),
         ("-1.00", None, "a price cannot be negative"),
-        ("12,99", None, f"{MONEY_HINT} (use a dot for decimals, not a comma)"),
+        (
+            "12,99",
+            None,
+            f"{MONEY_HINT} (a decimal comma: if the file writes amounts as 12,50, "
+            'set format.decimal_separator: "," in the profile)',
+        ),
     ],
 )
 def test_price_cells_read_exactly_as_parse_money_reads_them(

@@ -68,7 +68,7 @@ def test_zip_single_feed_without_pattern_and_ambiguous(tmp_path: Path) -> None:
     rows, info = run(one)
     # Then the only feed is used, and two feeds are refused asking for a pattern
     assert info["entry"] == "feed.csv" and len(rows) == 2
-    with pytest.raises(FeedFormatError, match=r"a\.csv, b\.csv.*'entry'"):
+    with pytest.raises(FeedFormatError, match=r"'a\.csv', 'b\.csv'.*'entry'"):
         run(two)
 
 

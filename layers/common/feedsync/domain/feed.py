@@ -31,11 +31,18 @@ from feedsync.domain.fields import (
 from feedsync.domain.money import (
     parse_money,
     parse_stock,
+    row_message,
     to_decimal_comma,
     with_decimal_comma,
 )
 from feedsync.domain.rules import CompiledRules, normalize_barcode, normalize_sku
-from feedsync.errors import FeedFormatError, MissingColumnsError, NoDataRowsError
+from feedsync.errors import (
+    FeedFormatError,
+    MissingColumnsError,
+    NoDataRowsError,
+    name_list,
+    shorten,
+)
 
 Record = tuple[int, list[str]]
 """One record: its row number as the merchant counts it, and its cells as text."""
@@ -154,12 +161,25 @@ def column_index(ref: str) -> int | None:
     return None
 
 
+def unreadable(file_name: str, where: str, exc: Exception) -> FeedFormatError:
+    """The file-level error for text that cannot be read: ``where`` is "row 12" or "the
+    header row"; a decoding error names the encoding the file was read with."""
+    if isinstance(exc, UnicodeError):
+        encoding = getattr(exc, "encoding", None) or "the format's encoding"
+        reason = getattr(exc, "reason", None) or str(exc)
+        return FeedFormatError(
+            f"{file_name}: {where} cannot be read as {encoding} ({reason}): the file is not "
+            "in that encoding; set the format's 'encoding' to the one it is written in"
+        )
+    return FeedFormatError(f"{file_name}: {where} cannot be read ({exc})")
+
+
 def check_mapping_fields(mapping: Mapping[str, str], file_name: str) -> None:
     """Refuse a mapping that names a field feedsync does not know."""
     unknown = [f for f in mapping if f not in CANONICAL_FIELDS]
     if unknown:
         raise FeedFormatError(
-            f"{file_name}: unknown field(s) {', '.join(repr(u) for u in unknown)} in the "
+            f"{file_name}: unknown field(s) {name_list(unknown)} in the "
             f"column mapping; known fields are: {', '.join(CANONICAL_FIELDS)}"
         )
 
@@ -183,7 +203,7 @@ def loop(records, feed, tail, pmg, pm, psg, ps, parse_weight, parse_url, is_blan
                     continue
             n += 1
             yield row
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except (csv.Error, UnicodeError) as exc:
         raise feed._unreadable(row_no, exc) from exc
     finally:
         feed._loop_ended(row_no, n)
@@ -343,8 +363,8 @@ class RecordFeed:
             for name in set(wanted.values()):
                 if self.columns.count(name) > 1:
                     raise FeedFormatError(
-                        f"{file_name}: column {name!r} appears more than once in the header, "
-                        "so it is not clear which one to use"
+                        f"{file_name}: column {shorten(name)} appears more than once in the "
+                        "header, so it is not clear which one to use"
                     )
             index_of = {col: self.columns.index(col) for col in wanted.values()}
             self._row_no = header_row  # records after the header start at header_row + 1
@@ -406,7 +426,7 @@ class RecordFeed:
         if bad:
             raise FeedFormatError(
                 f"{self.file_name}: the file has no header row, so mapped columns must be a "
-                f"letter (C) or a number (3); got {', '.join(repr(b) for b in bad)}"
+                f"letter (C) or a number (3); got {name_list(bad)}"
             )
         it = iter(records)
         peeked: list[Record] = []
@@ -415,10 +435,8 @@ class RecordFeed:
                 peeked.append(rec)
                 if len(peeked) >= _WIDTH_PEEK:
                     break
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise FeedFormatError(
-                f"{self.file_name}: row {len(peeked) + 1} cannot be read ({exc})"
-            ) from exc
+        except (csv.Error, UnicodeError) as exc:
+            raise self._unreadable(peeked[-1][0] if peeked else 0, exc) from exc
         width = max((len(cells) for _, cells in peeked), default=0)
         columns = [column_letter(i) for i in range(width)]
         if peeked:
@@ -505,7 +523,7 @@ class RecordFeed:
         self.close()
 
     def _unreadable(self, row_no: int, exc: Exception) -> FeedFormatError:
-        return FeedFormatError(f"{self.file_name}: row {row_no + 1} cannot be read ({exc})")
+        return unreadable(self.file_name, f"row {row_no + 1}", exc)
 
     def _careful_row(self, row_no: int, cells: list[str]) -> Row | None:
         """Parse cell by cell; blank-but-spaced cells are empty; record the first bad cell."""
@@ -528,7 +546,7 @@ class RecordFeed:
                 else:
                     values[pos] = parse_weight(text)
             except ValueError as exc:
-                self.row_errors.append(RowError(row_no, col, raw, str(exc)))
+                self.row_errors.append(RowError(row_no, col, raw, row_message(str(exc))))
                 return None
         return tuple(values)  # type: ignore[return-value]
 
@@ -582,27 +600,75 @@ class CsvFeed(RecordFeed):
         if header_row < 0:
             raise ValueError("header_row must be 0 (no header) or a 1-based row number")
         check_mapping_fields(mapping, file_name)
-        reader = csv.reader(lines, delimiter=delimiter)
+        # Two marker lines after the file's own (see _end_of_file), chained in C; the
+        # records stop at the first marker record (iter's sentinel, a C list compare).
+        reader = csv.reader(chain(lines, _EOF_LINES), delimiter=delimiter)
+        rows = iter(reader.__next__, [_EOF_MARK])
         header: list[str] | None = None
         if header_row:
             try:
                 for _ in range(header_row - 1):
-                    if next(reader, None) is None:
+                    if next(rows, None) is None:
                         raise FeedFormatError(
                             f"{file_name}: the file has fewer than {header_row} rows; "
                             f"expected the header on row {header_row}"
                         )
-                header = next(reader, None)
-            except (csv.Error, UnicodeDecodeError) as exc:
-                raise FeedFormatError(
-                    f"{file_name}: the header row cannot be read ({exc})"
-                ) from exc
+                header = next(rows, None)
+            except (csv.Error, UnicodeError) as exc:
+                raise unreadable(file_name, "the header row", exc) from exc
         # enumerate keeps the row count in C: no per-row Python call is added.
+        records = chain(rows, _end_of_file(reader))
         super().__init__(
             header,
-            enumerate(reader, start=header_row + 1),
+            enumerate(records, start=header_row + 1),
             mapping,
             file_name=file_name,
             header_required=header_row > 0,
             header_row=header_row,
         )
+
+    def _unreadable(self, row_no: int, exc: Exception) -> FeedFormatError:
+        if isinstance(exc, UnclosedQuoteError):
+            return FeedFormatError(
+                f"{self.file_name}: row {row_no} opens a quoted cell that is never closed: "
+                f'an unclosed " takes every line after it to the end of the file into one '
+                'cell; close the quote (write a quote inside a cell as "")'
+            )
+        if "field larger than field limit" in str(exc):
+            return FeedFormatError(
+                f"{self.file_name}: row {row_no + 1} has a cell longer than "
+                f'{csv.field_size_limit():,} characters, probably an unclosed " opening a '
+                "quoted cell that takes the lines after it; close the quote (write a quote "
+                'inside a cell as "")'
+            )
+        return super()._unreadable(row_no, exc)
+
+
+# Private-use characters: text no supplier writes, no delimiter and no quote.
+_EOF_MARK: Final = "\ue000feedsync end of file\ue000"
+_EOF_CHECK: Final = "\ue001feedsync end check\ue001"
+# Each is a line of its own: the reader ends a record at the end of every line it is
+# given (inside a quoted cell it goes on), so a last line without "\n" stays whole.
+_EOF_LINES: Final = (_EOF_MARK, _EOF_CHECK)
+
+
+class UnclosedQuoteError(csv.Error):
+    """The file ended inside a quoted cell (raised once, after the last record)."""
+
+
+def _end_of_file(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    """Check, once the records are done, that the file did not end inside a quote.
+
+    The reader is fed the file's lines and then ``_EOF_LINES``. Read outside any quote,
+    the marker lines are two records of their own: the records stop at the first
+    (``iter``'s sentinel) and the second is still waiting here. Read inside a quoted
+    cell opened by an unclosed ``"``, they are just more text of that cell, so the
+    reader ends with the whole rest of the file in one record and nothing is left:
+    that record is where the quote opened (the last row number the loop saw), and the
+    file fails instead of silently losing every row after it. The cost is one record
+    at the end of the file and a C-level list compare per record.
+    """
+    if next(reader, None) != [_EOF_CHECK]:
+        raise UnclosedQuoteError("the file ended inside a quoted cell")
+    return
+    yield

@@ -23,11 +23,18 @@ from feedsync.domain.feed import (
     column_letter,
     parse_image_url,
     parse_weight,
+    unreadable,
 )
 from feedsync.domain.fields import CANONICAL_FIELDS, INT_FIELDS, MONEY_FIELDS, Row
-from feedsync.domain.money import parse_money, parse_stock, to_decimal_comma, with_decimal_comma
+from feedsync.domain.money import (
+    parse_money,
+    parse_stock,
+    row_message,
+    to_decimal_comma,
+    with_decimal_comma,
+)
 from feedsync.domain.rules import CompiledRules, normalize_barcode, normalize_sku
-from feedsync.errors import FeedFormatError, MissingColumnsError
+from feedsync.errors import FeedFormatError, MissingColumnsError, name_list, shorten
 
 # A header-less file's width is learnt from this many leading records (as RecordFeed).
 WIDTH_PEEK: Final = 100
@@ -106,10 +113,8 @@ def read_reference(
     while True:
         try:
             record = next(records, None)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise FeedFormatError(
-                f"{file_name}: row {last_row_no + 1} cannot be read ({exc})"
-            ) from exc
+        except (csv.Error, UnicodeError) as exc:
+            raise unreadable(file_name, f"row {last_row_no + 1}", exc) from exc
         if record is None:
             break
         row_no, cells = record
@@ -148,7 +153,7 @@ def _named_columns(
     for name in set(names):
         if columns.count(name) > 1:
             raise FeedFormatError(
-                f"{file_name}: column {name!r} appears more than once in the header, "
+                f"{file_name}: column {shorten(name)} appears more than once in the header, "
                 "so it is not clear which one to use"
             )
     return columns, {name: columns.index(name) for name in names}
@@ -170,7 +175,7 @@ def _letter_columns(
     if bad:
         raise FeedFormatError(
             f"{file_name}: the file has no header row, so mapped columns must be a "
-            f"letter (C) or a number (3); got {', '.join(repr(b) for b in bad)}"
+            f"letter (C) or a number (3); got {name_list(bad)}"
         )
     records = iter(records)
     first: list[Record] = []
@@ -180,8 +185,8 @@ def _letter_columns(
             if record is None:
                 break
             first.append(record)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise FeedFormatError(f"{file_name}: row {len(first) + 1} cannot be read ({exc})") from exc
+    except (csv.Error, UnicodeError) as exc:
+        raise unreadable(file_name, f"row {len(first) + 1}", exc) from exc
     width = max((len(cells) for _row_no, cells in first), default=0)
     if first:
         missing = [ref for ref in dict.fromkeys(wanted.values()) if index_of[ref] >= width]
@@ -231,7 +236,7 @@ def _read_row(
             else:
                 values[source.field] = text
         except ValueError as exc:
-            return _row(row_no, values), RowError(row_no, source.column, raw, str(exc))
+            return _row(row_no, values), RowError(row_no, source.column, raw, row_message(str(exc)))
     return _row(row_no, values), None
 
 

@@ -16,6 +16,19 @@ from typing import Final
 
 MONEY_HINT: Final = "expected a price such as 12.99"
 STOCK_HINT: Final = "expected a whole number of items such as 7"
+DOT_DECIMALS_HINT: Final = "(use a dot for decimals, not a comma)"
+# A feed row's cell is the file's spelling, which the profile can declare: the row error
+# points at that setting instead of asking the merchant to re-export the file.
+ROW_DECIMAL_COMMA_HINT: Final = (
+    '(a decimal comma: if the file writes amounts as 12,50, set format.decimal_separator: ","'
+    " in the profile)"
+)
+
+
+def row_message(message: str) -> str:
+    """A parser's message as a feed row error says it (the decimal-comma hint)."""
+    return message.replace(DOT_DECIMALS_HINT, ROW_DECIMAL_COMMA_HINT)
+
 
 # Currency markers tolerated around an amount: "$12.99", "12.99 €", "USD 12.99".
 _SYMBOLS: Final = "$€£¥"
@@ -58,7 +71,7 @@ def _parse_money_general(text: str) -> int:
     m = _AMOUNT_RE.fullmatch(s)
     if m is None or (m[1] is None and m[2] is None):
         if re.fullmatch(r"\d+,\d{1,2}", s, re.ASCII):
-            raise ValueError(f"{MONEY_HINT} (use a dot for decimals, not a comma)")
+            raise ValueError(f"{MONEY_HINT} {DOT_DECIMALS_HINT}")
         raise ValueError(MONEY_HINT)
     whole_s, frac = m[1] or "0", m[2] or ""
     if "," in whole_s and not m[2]:
@@ -79,7 +92,7 @@ _SWAP_SEPARATORS: Final = str.maketrans({",": ".", ".": ","})
 _COMMA_WORDING: Final = (
     (MONEY_HINT, "expected a price such as 12,99"),
     (
-        "(use a dot for decimals, not a comma)",
+        DOT_DECIMALS_HINT,
         "(the format's decimal separator is a comma; a dot only separates thousands)",
     ),
     ("(a comma is only accepted as a thousands separator)", "(a dot only separates thousands)"),

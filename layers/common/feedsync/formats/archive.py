@@ -24,7 +24,7 @@ import zipfile
 import zlib
 from typing import Final, NamedTuple, Protocol
 
-from feedsync.errors import FeedFormatError
+from feedsync.errors import FeedFormatError, name_list
 
 DEFAULT_MAX_UNCOMPRESSED: Final = 2 * 1024**3
 DEFAULT_MAX_RATIO: Final = 200
@@ -105,7 +105,7 @@ def choose_entry(infos: list[zipfile.ZipInfo], pattern: str | None, file_name: s
                 return name
         raise FeedFormatError(
             f"{file_name}: no entry in the zip matches {pattern!r}; the entries are: "
-            f"{', '.join(entries) or '(none)'}"
+            f"{name_list(entries)}"
         )
     feeds = [n for n in entries if n.lower().endswith(FEED_EXTENSIONS)]
     if len(feeds) == 1:
@@ -115,7 +115,7 @@ def choose_entry(infos: list[zipfile.ZipInfo], pattern: str | None, file_name: s
     if not entries:
         raise FeedFormatError(f"{file_name}: the zip archive has no files in it")
     raise FeedFormatError(
-        f"{file_name}: the zip holds several files ({', '.join(entries)}); set the format's "
+        f"{file_name}: the zip holds several files ({name_list(entries)}); set the format's "
         "'entry' pattern (e.g. '*.csv') to choose one"
     )
 

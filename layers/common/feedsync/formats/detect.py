@@ -12,19 +12,26 @@ jsonl      ``{...}`` on the first line and another ``{`` line after it, or a
 csv        any other text (the file name is not trusted over the content:
            suppliers often send CSV named ``.xls``)
 =========  ==============================================================
+
+A text starting (after a BOM, blanks and an XML declaration) with ``<!DOCTYPE html`` or
+``<html`` is a web page - a login or error page served in place of the file - and fails
+as such (FeedFormatError) whatever type the profile names, before any reader sees it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from typing import Final
 
+from feedsync.errors import FeedFormatError
 from feedsync.formats.text import bom_encoding, read_sample
 
 FORMATS: Final = ("csv", "xlsx", "xls", "json", "jsonl", "xml")
 CONTAINERS: Final = ("gzip", "zip")
 _OLE: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HTML: Final = re.compile(r"(?:<\?xml[^>]*\?>\s*)?<(?:!doctype\s+html|html[\s>])", re.IGNORECASE)
 
 
 def detect(path: str, file_name: str) -> dict[str, str]:
@@ -55,6 +62,11 @@ def _text_kind(path: str, file_name: str) -> str:
     text = sample.lstrip("\ufeff \t\r\n")
     lower = file_name.lower()
     if text.startswith("<"):
+        if _HTML.match(text):
+            raise FeedFormatError(
+                f"{file_name}: this is an HTML web page, not a feed file - probably a login or "
+                "error page served in place of the file; check the source's URL and credentials"
+            )
         return "xml"
     if text.startswith("["):
         return "json"

@@ -66,7 +66,9 @@ def _int(fmt: Mapping[str, Any], key: str, default: int, file_name: str) -> int:
 def _encoding(fmt: Mapping[str, Any], path: str, file_name: str) -> TextEncoding:
     name = fmt.get("encoding")
     if name and str(name).lower() != "auto":
-        return explicit_encoding(str(name), file_name)
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+        return explicit_encoding(str(name), file_name, head)
     return detect_encoding(path)
 
 

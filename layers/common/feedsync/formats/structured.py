@@ -26,8 +26,8 @@ from contextlib import ExitStack
 from itertools import chain, islice
 from typing import Any, Final
 
-from feedsync.domain.feed import Record
-from feedsync.errors import FeedFormatError, NoDataRowsError
+from feedsync.domain.feed import Record, unreadable
+from feedsync.errors import FeedFormatError, NoDataRowsError, name_list
 from feedsync.formats.table import Table, union_header
 from feedsync.formats.values import value_text
 
@@ -61,7 +61,7 @@ def _navigate(doc: Any, record_path: str | None, file_name: str) -> tuple[list[A
                 node = node[int(part)]
             else:
                 here = ".".join(walked) or "the top level"
-                keys = ", ".join(repr(k) for k in node) if isinstance(node, dict) else ""
+                keys = name_list(node) if isinstance(node, dict) else ""
                 raise FeedFormatError(
                     f"{file_name}: record path {record_path!r} not found: no {part!r} at "
                     f"{here}" + (f" (keys there: {keys})" if keys else "")
@@ -80,7 +80,7 @@ def _navigate(doc: Any, record_path: str | None, file_name: str) -> tuple[list[A
             return doc[arrays[0]], arrays[0]
         raise FeedFormatError(
             f"{file_name}: the JSON is an object; set the format's 'record_path' to the array "
-            f"of records (its keys: {', '.join(repr(k) for k in doc)})"
+            f"of records (its keys: {name_list(doc)})"
         )
     raise FeedFormatError(f"{file_name}: the JSON holds no array of records")
 
@@ -92,8 +92,11 @@ def read_json(path: str, file_name: str, *, codec: str, record_path: str | None)
             f"{file_name}: {size:,} bytes is too big for a JSON document (the limit is "
             f"{MAX_JSON_BYTES:,}); send JSON Lines (one object per line) instead"
         )
-    with open(path, encoding=codec) as fh:
-        text = fh.read()
+    try:
+        with open(path, encoding=codec) as fh:
+            text = fh.read()
+    except UnicodeError as exc:
+        raise unreadable(file_name, "the text", exc) from exc
     try:
         doc = json.loads(text.lstrip("\ufeff"))
     except json.JSONDecodeError as exc:
@@ -144,8 +147,8 @@ def read_jsonl(path: str, file_name: str, *, codec: str, stack: ExitStack) -> Ta
     stream = parsed()
     try:
         first = list(islice(stream, HEADER_SAMPLE))
-    except UnicodeDecodeError as exc:
-        raise FeedFormatError(f"{file_name}: the text cannot be decoded ({exc})") from exc
+    except UnicodeError as exc:
+        raise unreadable(file_name, "the text", exc) from exc
     if not first:
         raise NoDataRowsError(f"{file_name}: no records (JSON Lines with no objects)")
     header = union_header([flat for _, flat in first])

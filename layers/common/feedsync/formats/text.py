@@ -4,8 +4,12 @@ Encoding decision (recorded on the run as ``info["encoding"]``):
 
 1. A BOM decides: UTF-8 BOM -> ``utf-8``; FF FE / FE FF -> ``utf-16-le`` / ``utf-16-be``
    (``info["bom"] = True``). Bytes that then fail to decode are a FeedFormatError.
-2. No BOM, but a NUL byte in most odd (or even) positions of the first 4 KB -> UTF-16
-   LE (BE) without a BOM.
+2. No BOM, but NUL bytes in the first 4 KB nearly all in odd (even) positions -> UTF-16
+   LE (BE) without a BOM. Text in a one-byte encoding or UTF-8 holds no NUL at all,
+   while UTF-16 puts one beside every ASCII character (delimiters, line ends, digits),
+   so even a file of mostly Cyrillic or CJK text shows the pattern; a NUL on the other
+   side (U+xx00, e.g. a rare CJK character) is allowed at one in five, and NULs on
+   fewer than 2% of one side's bytes are stray bytes, not UTF-16.
 3. Otherwise the **whole file** is checked as UTF-8 in 64 KB pieces with an incremental
    decoder (a streaming pre-pass in constant memory; pure-ASCII pieces are not decoded,
    so it costs about one read of the file, ~0.02 s per 100 MB). Only if every byte is
@@ -33,6 +37,8 @@ UTF8_PIECE: Final = 1 << 16
 SAMPLE_BYTES: Final = 64 * 1024
 DELIMITERS: Final = (",", ";", "\t", "|")
 _SNIFF_RECORDS: Final = 50
+_MIN_NULS: Final = 2
+_NUL_SIDE_RATIO: Final = 5
 _CP1252_UNDEFINED: Final = bytes([0x81, 0x8D, 0x8F, 0x90, 0x9D])
 _DELIMITER_ALIASES: Final = {
     "tab": "\t",
@@ -71,17 +77,25 @@ def bom_encoding(head: bytes) -> TextEncoding | None:
         return TextEncoding("utf-16", "utf-16-le", True)
     if head.startswith(codecs.BOM_UTF16_BE):
         return TextEncoding("utf-16", "utf-16-be", True)
-    if len(head) >= 4:
-        even, odd = head[0::2], head[1::2]
-        if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even):
-            return TextEncoding("utf-16-le", "utf-16-le", False)
-        if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
-            return TextEncoding("utf-16-be", "utf-16-be", False)
+    return _utf16_by_nul_bytes(head)
+
+
+def _utf16_by_nul_bytes(head: bytes) -> TextEncoding | None:
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    least = max(_MIN_NULS, len(head) // 100)  # 2% of one side: not a stray NUL or two
+    if odd >= least and even * _NUL_SIDE_RATIO <= odd:
+        return TextEncoding("utf-16-le", "utf-16-le", False)
+    if even >= least and odd * _NUL_SIDE_RATIO <= even:
+        return TextEncoding("utf-16-be", "utf-16-be", False)
     return None
 
 
-def explicit_encoding(name: str, file_name: str) -> TextEncoding:
-    """An encoding named in the profile; a UTF-8/16 BOM is still dropped."""
+def explicit_encoding(name: str, file_name: str, head: bytes = b"") -> TextEncoding:
+    """An encoding named in the profile; a UTF-8/16 BOM is still dropped.
+
+    ``utf-16`` on a file without a BOM (``head``: its first bytes) is read as LE or BE
+    by its NUL bytes (LE, Windows' choice, when they do not tell): Python's ``utf-16``
+    codec refuses a stream without a BOM."""
     try:
         canonical = codecs.lookup(name).name
     except LookupError as exc:
@@ -89,7 +103,9 @@ def explicit_encoding(name: str, file_name: str) -> TextEncoding:
     if canonical in ("utf-8", "utf-8-sig"):
         return TextEncoding("utf-8-sig", "utf-8", False)
     if canonical == "utf-16":
-        return TextEncoding("utf-16", "utf-16", False)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return TextEncoding("utf-16", "utf-16", False)
+        return _utf16_by_nul_bytes(head) or TextEncoding("utf-16-le", "utf-16-le", False)
     return TextEncoding(canonical, canonical, False)
 
 

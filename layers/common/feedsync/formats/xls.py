@@ -17,7 +17,7 @@ from typing import Any
 from python_calamine import CalamineError, CalamineWorkbook
 
 from feedsync.domain.feed import Record
-from feedsync.errors import FeedFormatError
+from feedsync.errors import FeedFormatError, name_list
 from feedsync.formats.table import Table
 from feedsync.formats.values import value_text
 
@@ -72,7 +72,7 @@ def _sheet_name(names: list[str], sheet: object, file_name: str) -> str:
         return names[index]
     raise FeedFormatError(
         f"{file_name}: no sheet {sheet!r}; the workbook's sheets are: "
-        f"{', '.join(repr(n) for n in names)} (a number picks by position, from 0)"
+        f"{name_list(names)} (a number picks by position, from 0)"
     )
 
 

@@ -26,7 +26,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from feedsync.domain.feed import Record
-from feedsync.errors import FeedFormatError
+from feedsync.errors import FeedFormatError, name_list
 from feedsync.formats.table import Table
 from feedsync.formats.values import value_text
 from feedsync.formats.xlsx_stream import SheetRef, Unsupported, open_book
@@ -62,7 +62,7 @@ def _sheet_index(sheet: object) -> int | None:
 def _no_sheet(sheet: object, names: list[str], file_name: str) -> FeedFormatError:
     return FeedFormatError(
         f"{file_name}: no sheet {sheet!r}; the workbook's sheets are: "
-        f"{', '.join(repr(n) for n in names)} (a number picks by position, from 0)"
+        f"{name_list(names)} (a number picks by position, from 0)"
     )
 
 
