@@ -80,3 +80,35 @@ def test_the_execution_watcher_closes_a_run_whose_execution_ended(h: Harness) ->
     assert out["status"] == "failed" and again["detail"] == "already closed"
     assert run is not None and run.status == "failed" and "ABORTED" in (run.error or "")
     assert profile is not None and profile.current_run_id is None and profile.status == "ready"
+
+
+def _lock_without_record(h: Harness, taken_ago: timedelta) -> tuple[str, str, str]:
+    """A lock taken by a start that has not written its run record yet (or never will)."""
+    shop = h.shop([simple_product("Cap", "CAP-1", "9.00", 1)])
+    profile = h.url_profile(shop, FEED)
+    run_id = h.deps.ids("run")
+    since = datetime.now(UTC) - taken_ago
+    assert h.deps.repo.acquire_run_lock(shop.tenant, profile.profile_id, run_id, since=since)
+    return shop.tenant, profile.profile_id, run_id
+
+
+def test_a_start_between_another_starts_lock_and_its_run_record_is_refused(h: Harness) -> None:
+    # Given another start that took the lock a moment ago and is about to write its run
+    # record (under load, fifty simultaneous starts meet here)
+    tenant, profile_id, holder = _lock_without_record(h, timedelta(seconds=1))
+    # When a second start comes in, Then it is refused and the first keeps the lock
+    with pytest.raises(Conflict) as refused:
+        h.start(tenant, profile_id)
+    profile = h.deps.repo.get_profile(tenant, profile_id)
+    assert refused.value.reason == "already_running"
+    assert profile is not None and profile.current_run_id == holder
+
+
+def test_a_lock_whose_run_record_never_came_is_taken_over_after_the_grace(h: Harness) -> None:
+    # Given a lock taken 5 minutes ago by a start that died before writing its run record
+    tenant, profile_id, holder = _lock_without_record(h, timedelta(minutes=5))
+    # When a start comes in
+    new = h.start(tenant, profile_id)
+    # Then it takes the lock over and runs to the end
+    assert new.run_id != holder
+    assert h.wait_run(tenant, new.run_id).status == "succeeded"

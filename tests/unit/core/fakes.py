@@ -155,12 +155,16 @@ class FakeRepository:
             del self.items[key]
             return True
 
-    def acquire_run_lock(self, tenant_id: str, profile_id: str, run_id: str) -> bool:
+    def acquire_run_lock(
+        self, tenant_id: str, profile_id: str, run_id: str, since: datetime | None = None
+    ) -> bool:
         with self._mutex:
             item = self.items.get((f"TENANT#{tenant_id}", f"PROFILE#{profile_id}"))
             if item is None or item.get("current_run_id") is not None:
                 return False
             item.update(current_run_id=run_id, status="running")
+            if since is not None:
+                item["current_run_since"] = since.isoformat()
             return True
 
     def release_run_lock(
@@ -174,6 +178,7 @@ class FakeRepository:
             if synced:
                 item["last_sync_at"] = _plain(summary.finished_at)
             del item["current_run_id"]
+            item.pop("current_run_since", None)
 
     # -- idempotency (the 24-hour TTL is not modelled: keys never expire here)
     def claim_idempotency_key(self, tenant_id: str, key: str, run_id: str) -> str | None:

@@ -177,15 +177,22 @@ class DynamoRepository:
             raise
         return True
 
-    def acquire_run_lock(self, tenant_id: str, profile_id: str, run_id: str) -> bool:
+    def acquire_run_lock(
+        self, tenant_id: str, profile_id: str, run_id: str, since: datetime | None = None
+    ) -> bool:
+        update = "SET current_run_id = :r, #s = :running"
+        values: dict[str, Any] = {":r": run_id, ":running": "running"}
+        if since is not None:
+            update += ", current_run_since = :since"
+            values[":since"] = since
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"PROFILE#{profile_id}"}),
-                UpdateExpression="SET current_run_id = :r, #s = :running",
+                UpdateExpression=update,
                 ConditionExpression="attribute_exists(PK) AND attribute_not_exists(current_run_id)",
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=_to_ddb({":r": run_id, ":running": "running"}),
+                ExpressionAttributeValues=_to_ddb(values),
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -205,7 +212,7 @@ class DynamoRepository:
             self.client.update_item(
                 TableName=self.table,
                 Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"PROFILE#{profile_id}"}),
-                UpdateExpression=f"{update} REMOVE current_run_id",
+                UpdateExpression=f"{update} REMOVE current_run_id, current_run_since",
                 ConditionExpression="current_run_id = :r",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues=_to_ddb(values),

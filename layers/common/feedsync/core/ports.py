@@ -39,8 +39,14 @@ class Repository(Protocol):
     def update_profile(self, tenant_id: str, profile_id: str, **fields: Any) -> None: ...
     def delete_profile(self, tenant_id: str, profile_id: str) -> bool: ...
 
-    def acquire_run_lock(self, tenant_id: str, profile_id: str, run_id: str) -> bool:
-        """Conditional write: True for exactly one caller while no run holds the lock."""
+    def acquire_run_lock(
+        self, tenant_id: str, profile_id: str, run_id: str, since: datetime | None = None
+    ) -> bool:
+        """Conditional write: True for exactly one caller while no run holds the lock.
+
+        ``since`` (kept as ``current_run_since``) is when it was taken: a start holds the
+        lock a moment before its run record exists, and must not look abandoned then.
+        """
         ...
 
     def release_run_lock(

@@ -98,9 +98,10 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
         blackout = schedules.blackout_reason(profile, settings, cmd.scheduled_time or deps.clock())
         if blackout:
             return _skipped(deps, run, blackout)
-    if not deps.repo.acquire_run_lock(cmd.tenant_id, cmd.profile_id, run_id) and not (
+    lock = (cmd.tenant_id, cmd.profile_id, run_id)
+    if not deps.repo.acquire_run_lock(*lock, since=deps.clock()) and not (
         _clear_stale_lock(deps, cmd.tenant_id, cmd.profile_id)
-        and deps.repo.acquire_run_lock(cmd.tenant_id, cmd.profile_id, run_id)
+        and deps.repo.acquire_run_lock(*lock, since=deps.clock())
     ):
         if cmd.trigger == "schedule":
             return _skipped(deps, run, "already_running: the previous run had not finished")
@@ -153,6 +154,9 @@ def _clear_stale_lock(deps: Deps, tenant_id: str, profile_id: str) -> bool:
     if holder is None:
         return True  # released meanwhile
     run = deps.repo.get_run(tenant_id, holder)
+    since = profile.current_run_since if profile else None
+    if run is None and since is not None and deps.clock() - since < _START_GRACE:
+        return False  # a start in progress: its run record is being written
     if run is not None and run.status in ACTIVE_STATUSES:
         if deps.clock() - run.created_at < _START_GRACE:
             return False

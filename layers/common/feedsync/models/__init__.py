@@ -567,6 +567,7 @@ class Profile(ProfileSettings):
     profile_id: str
     status: Literal["ready", "running"] = "ready"
     current_run_id: str | None = None
+    current_run_since: datetime | None = None  # when the lock was taken
     disabled_reason: str | None = None
     upload_key: str | None = None
     uploaded_at: datetime | None = None
