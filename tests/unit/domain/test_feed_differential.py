@@ -15,11 +15,11 @@ from functools import cache
 from typing import Any
 
 import pytest
+from feed_reference import WIDTH_PEEK, read_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedsync.domain.feed import Record, RecordFeed, RowError, column_letter
-from feedsync.domain.feed_reference import WIDTH_PEEK, read_reference
 from feedsync.domain.fields import CANONICAL_FIELDS, Row
 from feedsync.domain.money import to_decimal_comma
 from feedsync.domain.rules import CompiledRules, compile_rules, gtin_check_digit
@@ -514,6 +514,20 @@ def test_a_stream_that_breaks_is_reported_at_the_row_after_the_last_one_read() -
     # When read
     outcome = both(case)
     # Then the error names row 4
+    assert outcome[:3] == (
+        "raised",
+        FeedFormatError,
+        "f.csv: row 4 cannot be read (line contains NUL)",
+    )
+
+
+def test_a_headerless_sheet_that_breaks_while_its_width_is_read_names_the_next_row() -> None:
+    # Given a header-less sheet whose rows skip a number (1, 3, 4), the stream breaking
+    # while the first records are read ahead for the width (found by the property test)
+    records: list[Record] = [(1, ["Mug"]), (3, ["Mug"]), (4, ["Mug"])]
+    case = Case(None, records, {}, header_required=False, header_row=0, broken_after=2)
+    # When read, Then both readers name the row after the last one read (4), not a count
+    outcome = both(case)
     assert outcome[:3] == (
         "raised",
         FeedFormatError,

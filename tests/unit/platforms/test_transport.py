@@ -24,6 +24,7 @@ def _response(status: int, headers: dict[str, str] | None = None, elapsed_s: flo
     response.status_code = status
     response.headers.update(headers or {})
     response._content = b"{}"
+    response._content_consumed = True  # read already: close() has no connection to free
     response.elapsed = timedelta(seconds=elapsed_s)
     return response
 
@@ -298,3 +299,25 @@ def test_a_forms_fields_and_files_reach_the_session_on_every_try() -> None:
             "timeout": 7.0,
             "allow_redirects": False,
         }
+
+
+@pytest.mark.parametrize(
+    ("location", "why"),
+    [
+        ("http://[::1/x", "it is not a valid URL"),
+        ("http://example.com:99999/x", "its port is not a number from 1 to 65535"),
+        ("http://example.com:0/x", "its port is not a number from 1 to 65535"),
+        ("ftp://example.com/x", "only http and https are followed"),
+        ("", "it is empty or missing"),
+    ],
+)
+def test_a_malformed_redirect_is_a_named_store_error_not_a_bare_value_error(
+    location: str, why: str
+) -> None:
+    # Given a store answering a redirect whose Location is no usable http(s) URL
+    session = ScriptedSession(_response(302, {"Location": location}))
+    transport, _ = _transport(session)
+    # When a request meets it, Then it fails as the store's named error, saying why
+    with pytest.raises(StoreRequestError, match="Test store: GET /x was redirected to") as err:
+        transport.send("GET", "http://store/x", _by_status, what="GET /x")
+    assert why in err.value.message and len(session.calls) == 1

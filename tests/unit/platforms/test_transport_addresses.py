@@ -261,7 +261,11 @@ def test_an_international_name_is_looked_up_and_sent_in_its_ascii_form(
             "http://intranet.example/",
             "intranet.example resolves to 10.1.2.3, a private address",
         ),
-        ("ftp://shop.example/x", "redirected to ftp://shop.example/x: not an http(s) URL"),
+        (
+            "ftp://shop.example/x",
+            "redirected to ftp://shop.example/x: it leads to ftp:, "
+            "and only http and https are followed",
+        ),
     ],
 )
 def test_a_redirect_to_a_private_address_is_refused_naming_the_store_and_the_hop(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from requests.adapters import HTTPAdapter
 
@@ -152,6 +152,46 @@ class PinnedAdapter(HTTPAdapter):
         # urllib3 drops TLS-only keywords (this one included) for plain-http pools.
         pool_kwargs["server_hostname"] = self.server_hostname
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+
+DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port: where credentials may go (the URL's own origin only)."""
+    parts = urlsplit(url)
+    return (
+        parts.scheme,
+        (parts.hostname or "").lower(),
+        parts.port or DEFAULT_PORTS.get(parts.scheme),
+    )
+
+
+def redirect_target(current: str, location: str) -> tuple[str, str | None]:
+    """Where a redirect from ``current`` leads, and why it is not followed (None: it is).
+
+    The one hop rule of the supplier fetcher and the store transport: a ``Location`` that
+    is no usable http(s) URL (``http://host:99999/f.csv``, ``http://[::1``, ``ftp:``, empty)
+    is named here, before urllib's bare ``ValueError`` could surface from the next hop.
+    """
+    try:
+        target = urljoin(current, location)
+        parts = urlsplit(target)
+    except ValueError:  # unbalanced [ ] around an IPv6 address, and the like
+        return "", "it is not a valid URL"
+    if not location.strip():
+        return target, "it is empty or missing"
+    if parts.scheme not in DEFAULT_PORTS:
+        return target, f"it leads to {parts.scheme}:, and only http and https are followed"
+    if not parts.hostname:
+        return target, "it has no host name"
+    try:
+        bad_port = parts.port == 0
+    except ValueError:  # out of range or not a number
+        bad_port = True
+    if bad_port:
+        return target, "its port is not a number from 1 to 65535"
+    return target, None
 
 
 def pinned(url: str, sockaddr: SockAddr) -> tuple[str, str, str]:

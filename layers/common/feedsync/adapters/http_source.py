@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import requests
 from requests.models import REDIRECT_STATI
 
 from feedsync.adapters.addresses import PinnedAdapter as _PinnedAdapter
-from feedsync.adapters.addresses import first_refused, lookup
+from feedsync.adapters.addresses import first_refused, lookup, origin, redirect_target
 from feedsync.adapters.addresses import pinned as _pinned
 from feedsync.errors import (
     FeedsyncError,
@@ -258,12 +258,6 @@ def _check_header_value(value: str, what: str, where: str) -> None:
         raise SourceError(f"{where}: {what} contains line breaks or surrounding spaces")
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
-
-
 def _with_query(url: str, param: str, value: str) -> str:
     parts = urlsplit(url)
     pairs = parse_qsl(parts.query, keep_blank_values=True)
@@ -329,13 +323,13 @@ class HttpSourceFetcher:
         the URL and the bad value (``_redirect_target``).
         """
         auth = auth or _Auth()
-        origin = _origin(url)
+        start = origin(url)
         target = url
         for _hop in range(_MAX_REDIRECTS + 1):
             sockaddr = self._check_host(target)
             hop_headers = dict(headers or {})
             request_url = target
-            if _origin(target) == origin:
+            if origin(target) == start:
                 hop_headers.update(auth.headers)
                 if auth.query:
                     request_url = _with_query(target, *auth.query)
@@ -465,28 +459,8 @@ def _redirect_target(
     cut so no part of one is left): otherwise the next hop would fail with urllib's bare
     ``ValueError`` ("Port out of range 0-65535"), naming neither.
     """
-    problem = ""
-    target = ""
-    try:
-        target = urljoin(current, location)
-        parts = urlsplit(target)
-    except ValueError:  # unbalanced [ ] around an IPv6 address, and the like
-        problem = "it is not a valid URL"
-    else:
-        if not location.strip():
-            problem = "it is empty or missing"
-        elif parts.scheme not in ("http", "https"):
-            problem = f"it leads to {parts.scheme}:, and only http and https are followed"
-        elif not parts.hostname:
-            problem = "it has no host name"
-        else:
-            try:
-                bad_port = parts.port == 0
-            except ValueError:  # out of range or not a number
-                bad_port = True
-            if bad_port:
-                problem = "its port is not a number from 1 to 65535"
-    if not problem:
+    target, problem = redirect_target(current, location)
+    if problem is None:
         return target
     sender = "the server" if current == url else f"the server at {current}"
     raise SourceError(

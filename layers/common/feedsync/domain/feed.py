@@ -616,6 +616,12 @@ class CsvFeed(RecordFeed):
                 header = next(rows, None)
             except (csv.Error, UnicodeError) as exc:
                 raise unreadable(file_name, "the header row", exc) from exc
+            if header and _EOF_MARK in header[-1]:  # the whole file went into one cell
+                raise FeedFormatError(
+                    f"{file_name}: row {header_row} opens a quoted cell that is never "
+                    'closed: an unclosed " takes every line after it to the end of the file '
+                    'into one cell; close the quote (write a quote inside a cell as "")'
+                )
         # enumerate keeps the row count in C: no per-row Python call is added.
         records = chain(rows, _end_of_file(reader))
         super().__init__(

@@ -27,11 +27,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, Protocol
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from feedsync.adapters.addresses import PinnedAdapter, SockAddr, first_refused, lookup, pinned
+from feedsync.adapters.addresses import (
+    PinnedAdapter,
+    SockAddr,
+    first_refused,
+    lookup,
+    origin,
+    pinned,
+    redirect_target,
+)
 from feedsync.core.ports import RateBudget
 from feedsync.errors import FeedsyncError, StoreRequestError, StoreUnavailable
 
@@ -369,23 +377,24 @@ class HttpTransport:
         ``requests`` do; 307 and 308 repeat the request. ``auth`` and the caller's headers
         (the store's credentials) go only to ``url``'s origin.
         """
-        origin = _origin(url)
+        start = origin(url)
         target, call = url, request
         for hop in range(self.max_redirects + 1):
             response = self._send_one(method, target, call, what, redirected=hop > 0)
             if not response.is_redirect:
                 return response
             base = _with_params(target, call.get("params"))
-            following = urljoin(base, response.headers["Location"])
+            location = response.headers.get("Location", "")
             response.close()
-            problem = _hop_problem(target, following)
+            following, problem = _hop_problem(base, location)
             if problem is not None:
+                shown = _shown(following) if following else repr(location[:100])
                 raise StoreRequestError(
-                    f"{self.where}: {what} was redirected to {_shown(following)}: {problem}; "
+                    f"{self.where}: {what} was redirected to {shown}: {problem}; "
                     "feedsync does not follow it"
                 )
             method, call = _redirected(method, response.status_code, call)
-            if _origin(following) != origin:
+            if origin(following) != start:
                 call = {k: v for k, v in call.items() if k not in ("auth", "headers")}
             target = following
         raise StoreRequestError(
@@ -413,7 +422,8 @@ class HttpTransport:
         return self.session.request(method, url, allow_redirects=False, **request)
 
     def refused(self, host: str, addresses: list[tuple[Any, SockAddr]]) -> str | None:
-        """Why ``host`` may not be reached at ``addresses`` (None: it may): the shared rule."""
+        """Why ``host`` may not be reached at ``addresses`` (None: it may): the shared rule.
+        A method so tests can let their loopback servers stand in for public stores."""
         return first_refused(host, addresses)
 
     def _address(self, url: str, what: str, redirected: bool) -> SockAddr:
@@ -442,18 +452,6 @@ class HttpTransport:
         return found[0][1]
 
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return (
-        parts.scheme,
-        (parts.hostname or "").lower(),
-        parts.port or _DEFAULT_PORTS.get(parts.scheme),
-    )
-
-
 def _shown(url: str) -> str:
     """A URL for a message: scheme, host, port and path (no user, query or fragment)."""
     parts = urlsplit(url)
@@ -474,18 +472,14 @@ def _with_params(url: str, params: Any) -> str:
     return requests.Request("GET", url, params=params).prepare().url or url
 
 
-def _hop_problem(current: str, following: str) -> str | None:
-    """Why a redirect from ``current`` to ``following`` is not followed (None: it is)."""
-    parts = urlsplit(following)
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return "not an http(s) URL"
-    if urlsplit(current).scheme == "https" and parts.scheme == "http":
-        return "it leaves https for plain http"
-    try:
-        parts.port  # noqa: B018 - raises for a port that is not a number
-    except ValueError:
-        return "its port is not a number"
-    return None
+def _hop_problem(current: str, location: str) -> tuple[str, str | None]:
+    """Where a redirect leads and why it is not followed (None: it is): the shared hop
+    rule, and a store never leaves https for plain http (its credentials would)."""
+    following, problem = redirect_target(current, location)
+    leaves_https = urlsplit(current).scheme == "https" and urlsplit(following).scheme == "http"
+    if problem is None and leaves_https:
+        problem = "it leaves https for plain http"
+    return following, problem
 
 
 def _redirected(method: str, status: int, call: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -16,6 +16,7 @@ from itertools import chain
 from typing import Final, cast
 
 from feedsync.domain.feed import (
+    _WIDTH_PEEK,
     Record,
     RowError,
     check_mapping_fields,
@@ -37,7 +38,7 @@ from feedsync.domain.rules import CompiledRules, normalize_barcode, normalize_sk
 from feedsync.errors import FeedFormatError, MissingColumnsError, name_list, shorten
 
 # A header-less file's width is learnt from this many leading records (as RecordFeed).
-WIDTH_PEEK: Final = 100
+WIDTH_PEEK: Final = _WIDTH_PEEK  # the generated loop's look-ahead, so they cannot drift
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,8 @@ def _letter_columns(
                 break
             first.append(record)
     except (csv.Error, UnicodeError) as exc:
-        raise unreadable(file_name, f"row {len(first) + 1}", exc) from exc
+        last = first[-1][0] if first else 0  # sheets skip row numbers: not len(first)
+        raise unreadable(file_name, f"row {last + 1}", exc) from exc
     width = max((len(cells) for _row_no, cells in first), default=0)
     if first:
         missing = [ref for ref in dict.fromkeys(wanted.values()) if index_of[ref] >= width]
