@@ -22,7 +22,8 @@ def _orphaned_run(h: Harness, age: timedelta) -> tuple[str, str, str]:
     shop = h.shop([simple_product("Cap", "CAP-1", "9.00", 1)])
     profile = h.url_profile(shop, FEED)
     run_id = h.deps.ids("run")
-    assert h.deps.repo.acquire_run_lock(shop.tenant, profile.profile_id, run_id)
+    created = datetime.now(UTC) - age
+    assert h.deps.repo.acquire_run_lock(shop.tenant, profile.profile_id, run_id, since=created)
     h.deps.repo.put_run(
         Run(
             tenant_id=shop.tenant,
@@ -32,7 +33,7 @@ def _orphaned_run(h: Harness, age: timedelta) -> tuple[str, str, str]:
             trigger="manual",
             mode="partial",
             status="preparing",
-            created_at=datetime.now(UTC) - age,
+            created_at=created,
         )
     )
     return shop.tenant, profile.profile_id, run_id

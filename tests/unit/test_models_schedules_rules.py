@@ -298,15 +298,16 @@ def test_a_profile_stored_with_dict_schedule_and_rules_loads_and_writes_the_same
 def test_a_stored_profile_compiles_to_the_rules_it_compiled_to_before() -> None:
     # Given the stored rules and the profile loaded from them
     profile = Profile.model_validate(_from_ddb(_to_ddb(OLD_PROFILE)))
-    # When both are compiled (the domain reads the model's plain JSON form)
-    old, new = compile_rules(OLD_RULES), compile_rules(profile.rules.spec())
-    # Then prices and stock come out the same
+    # When they are compiled (the domain reads the model's plain JSON form)
+    new = compile_rules(profile.rules.spec())
+    # Then prices and stock come out as the code before the models computed them
+    # (figures taken from compile_rules at 34a33d5 on OLD_RULES)
     cents = [0, 499, 999, 1000, 12345]
-    assert [new.money["price"](c) for c in cents] == [old.money["price"](c) for c in cents]
+    assert [new.money["price"](c) for c in cents] == [500, 899, 1499, 1499, 17399]
     assert set(new.money) == {"price", "sale_price"}
-    assert new.stock is not None and old.stock is not None
+    assert new.stock is not None
     assert [new.stock(t) for t in ("7", "In Stock", "9999")] == [5, 98, 500]
-    assert new.sku_case_insensitive is old.sku_case_insensitive is True
+    assert new.sku_case_insensitive is True
 
 
 @pytest.mark.parametrize(

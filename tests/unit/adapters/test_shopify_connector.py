@@ -827,7 +827,7 @@ def test_a_broken_download_is_fetched_again(double: ShopifyDouble) -> None:
     # Given a bulk result whose first download breaks off midway
     double.seed(_product(f"P{i}", 2) for i in range(3))
     connector = _connector(double, FakeSleep(real=True))
-    real = connector._session.request
+    real = connector.client.files.session.request
     calls: list[str] = []
 
     def flaky(method: str, url: str, **kwargs: Any) -> Any:
@@ -842,7 +842,7 @@ def test_a_broken_download_is_fetched_again(double: ShopifyDouble) -> None:
             response.iter_content = broken
         return response
 
-    connector._session.request = flaky  # type: ignore[method-assign]
+    connector.client.files.session.request = flaky  # type: ignore[method-assign]
     # When the catalog is read, Then the file was fetched again and read whole
     assert len(list(connector.iter_variants())) == 6
     assert connector.last_read == "bulk"

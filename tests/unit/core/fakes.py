@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
-from pydantic import BaseModel
-
+from feedsync.adapters.dynamo import _plain  # what DynamoDB keeps of a value
 from feedsync.core import keys
 from feedsync.core.deps import Deps
 from feedsync.core.ports import ItemResult, PlanItem, item_gone
@@ -53,19 +52,6 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 class ConditionFailed(Exception):
     """DynamoDB's ConditionalCheckFailedException: the item a write needs is not there."""
-
-
-def _plain(value: Any) -> Any:
-    """What DynamoDB keeps of a value (the adapter's ``_plain``): JSON-shaped."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 # ------------------------------------------------------------------------ repository
@@ -156,15 +142,14 @@ class FakeRepository:
             return True
 
     def acquire_run_lock(
-        self, tenant_id: str, profile_id: str, run_id: str, since: datetime | None = None
+        self, tenant_id: str, profile_id: str, run_id: str, since: datetime
     ) -> bool:
         with self._mutex:
             item = self.items.get((f"TENANT#{tenant_id}", f"PROFILE#{profile_id}"))
             if item is None or item.get("current_run_id") is not None:
                 return False
-            item.update(current_run_id=run_id, status="running")
-            if since is not None:
-                item["current_run_since"] = since.isoformat()
+            item.update(current_run_id=run_id, current_run_since=since.isoformat())
+            item["status"] = "running"
             return True
 
     def release_run_lock(
@@ -655,7 +640,9 @@ class World:
 
     def run(self, profile: Profile, *, trigger: str = "manual", run_id: str = "run_1") -> RunRef:
         """A run started as the start path does: the profile's lock taken, the record queued."""
-        assert self.repo.acquire_run_lock(self.tenant, profile.profile_id, run_id)
+        assert self.repo.acquire_run_lock(
+            self.tenant, profile.profile_id, run_id, since=self.clock()
+        )
         self.repo.put_run(
             Run(
                 tenant_id=self.tenant,

@@ -15,8 +15,8 @@ def test_the_run_lock_is_taken_once_and_released_only_by_its_holder(world: World
     # Given a profile
     world.profile(world.store([variant(1, 1, "A")]))
     # When two runs try to take its lock, Then exactly the first gets it
-    assert world.repo.acquire_run_lock("t1", "p1", "run_a") is True
-    assert world.repo.acquire_run_lock("t1", "p1", "run_b") is False
+    assert world.repo.acquire_run_lock("t1", "p1", "run_a", since=world.clock()) is True
+    assert world.repo.acquire_run_lock("t1", "p1", "run_b", since=world.clock()) is False
     # When another run releases it, Then it stays held
     summary = RunSummary(run_id="run_b", status="failed")
     world.repo.release_run_lock("t1", "p1", "run_b", summary, synced=False)
@@ -25,9 +25,9 @@ def test_the_run_lock_is_taken_once_and_released_only_by_its_holder(world: World
     world.repo.release_run_lock("t1", "p1", "run_a", summary, synced=False)
     assert world.profile_record().current_run_id is None
     assert world.profile_record().status == "ready"
-    assert world.repo.acquire_run_lock("t1", "p1", "run_b") is True
+    assert world.repo.acquire_run_lock("t1", "p1", "run_b", since=world.clock()) is True
     # and a missing profile has no lock to take
-    assert world.repo.acquire_run_lock("t1", "nope", "run_c") is False
+    assert world.repo.acquire_run_lock("t1", "nope", "run_c", since=world.clock()) is False
 
 
 def test_an_idempotency_key_is_claimed_once(world: World) -> None:

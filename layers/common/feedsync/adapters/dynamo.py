@@ -178,13 +178,10 @@ class DynamoRepository:
         return True
 
     def acquire_run_lock(
-        self, tenant_id: str, profile_id: str, run_id: str, since: datetime | None = None
+        self, tenant_id: str, profile_id: str, run_id: str, since: datetime
     ) -> bool:
-        update = "SET current_run_id = :r, #s = :running"
-        values: dict[str, Any] = {":r": run_id, ":running": "running"}
-        if since is not None:
-            update += ", current_run_since = :since"
-            values[":since"] = since
+        update = "SET current_run_id = :r, current_run_since = :since, #s = :running"
+        values: dict[str, Any] = {":r": run_id, ":since": since, ":running": "running"}
         try:
             self.client.update_item(
                 TableName=self.table,

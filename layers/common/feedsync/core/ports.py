@@ -40,7 +40,7 @@ class Repository(Protocol):
     def delete_profile(self, tenant_id: str, profile_id: str) -> bool: ...
 
     def acquire_run_lock(
-        self, tenant_id: str, profile_id: str, run_id: str, since: datetime | None = None
+        self, tenant_id: str, profile_id: str, run_id: str, since: datetime
     ) -> bool:
         """Conditional write: True for exactly one caller while no run holds the lock.
 

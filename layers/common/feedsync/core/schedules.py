@@ -18,6 +18,7 @@ from feedsync.domain.schedule import (
     health,
     in_blackout,
     next_run_at,
+    parse_anchor,
     resolve_schedule,
     schedule_zone,
     to_scheduler_expression,
@@ -117,7 +118,7 @@ def sync_schedule(deps: Deps, profile: Profile, settings: TenantSettings | None 
         "trigger": "schedule",
     }
     anchor = schedule.get("anchor")
-    start = datetime.fromisoformat(str(anchor).replace("Z", "+00:00")) if anchor else None
+    start = parse_anchor(anchor) if anchor else None
     deps.scheduler.put_schedule(
         profile.profile_id, expression, zone, command, start, enabled=profile.enabled
     )

@@ -99,9 +99,9 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
         if blackout:
             return _skipped(deps, run, blackout)
     lock = (cmd.tenant_id, cmd.profile_id, run_id)
-    if not deps.repo.acquire_run_lock(*lock, since=deps.clock()) and not (
+    if not deps.repo.acquire_run_lock(*lock, since=run.created_at) and not (
         _clear_stale_lock(deps, cmd.tenant_id, cmd.profile_id)
-        and deps.repo.acquire_run_lock(*lock, since=deps.clock())
+        and deps.repo.acquire_run_lock(*lock, since=run.created_at)
     ):
         if cmd.trigger == "schedule":
             return _skipped(deps, run, "already_running: the previous run had not finished")

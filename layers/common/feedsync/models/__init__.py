@@ -36,16 +36,7 @@ from feedsync.models.limits import (
     Text,
 )
 from feedsync.models.rules import (
-    _COUNT_INPUT as _COUNT_INPUT,
-)
-from feedsync.models.rules import (
-    _NUMBER_INPUT as _NUMBER_INPUT,
-)
-from feedsync.models.rules import (
     PRICE_RULES as PRICE_RULES,
-)
-from feedsync.models.rules import (
-    RULES as RULES,
 )
 from feedsync.models.rules import (
     STOCK_RULES as STOCK_RULES,
@@ -54,13 +45,7 @@ from feedsync.models.rules import (
     Count as Count,
 )
 from feedsync.models.rules import (
-    Factor as Factor,
-)
-from feedsync.models.rules import (
     Money as Money,
-)
-from feedsync.models.rules import (
-    Percent as Percent,
 )
 from feedsync.models.rules import (
     PriceRules as PriceRules,
@@ -72,13 +57,7 @@ from feedsync.models.rules import (
     Rules as Rules,
 )
 from feedsync.models.rules import (
-    SignedMoney as SignedMoney,
-)
-from feedsync.models.rules import (
     StockRules as StockRules,
-)
-from feedsync.models.rules import (
-    _signed_money as _signed_money,
 )
 from feedsync.models.rules import (
     validate_price_rules as validate_price_rules,
@@ -90,31 +69,13 @@ from feedsync.models.rules import (
     validate_stock_rules as validate_stock_rules,
 )
 from feedsync.models.schedules import (
-    _SCHEDULE_KINDS as _SCHEDULE_KINDS,
-)
-from feedsync.models.schedules import (
-    _WEEKDAY_INPUT as _WEEKDAY_INPUT,
-)
-from feedsync.models.schedules import (
-    SCHEDULE as SCHEDULE,
-)
-from feedsync.models.schedules import (
-    TENANT_SCHEDULE as TENANT_SCHEDULE,
-)
-from feedsync.models.schedules import (
     AfterSchedule as AfterSchedule,
-)
-from feedsync.models.schedules import (
-    Anchor as Anchor,
 )
 from feedsync.models.schedules import (
     AutomaticSchedule as AutomaticSchedule,
 )
 from feedsync.models.schedules import (
     Blackout as Blackout,
-)
-from feedsync.models.schedules import (
-    CronExpression as CronExpression,
 )
 from feedsync.models.schedules import (
     CronSchedule as CronSchedule,
@@ -124,9 +85,6 @@ from feedsync.models.schedules import (
 )
 from feedsync.models.schedules import (
     DefaultSchedule as DefaultSchedule,
-)
-from feedsync.models.schedules import (
-    EveryMinutes as EveryMinutes,
 )
 from feedsync.models.schedules import (
     IntervalSchedule as IntervalSchedule,
@@ -147,37 +105,7 @@ from feedsync.models.schedules import (
     TimedSchedule as TimedSchedule,
 )
 from feedsync.models.schedules import (
-    TimeZoneName as TimeZoneName,
-)
-from feedsync.models.schedules import (
-    WallTime as WallTime,
-)
-from feedsync.models.schedules import (
-    Weekday as Weekday,
-)
-from feedsync.models.schedules import (
-    _cron_expression as _cron_expression,
-)
-from feedsync.models.schedules import (
-    _profile_ref as _profile_ref,
-)
-from feedsync.models.schedules import (
-    _ScheduleKind as _ScheduleKind,
-)
-from feedsync.models.schedules import (
-    _TenantKinds as _TenantKinds,
-)
-from feedsync.models.schedules import (
-    _wall_time as _wall_time,
-)
-from feedsync.models.schedules import (
-    _zone_name as _zone_name,
-)
-from feedsync.models.schedules import (
     parse_schedule as parse_schedule,
-)
-from feedsync.models.validation import (
-    _PLAIN_MESSAGES as _PLAIN_MESSAGES,
 )
 from feedsync.models.validation import (
     _T as _T,
@@ -186,22 +114,10 @@ from feedsync.models.validation import (
     UNION_TAGS as UNION_TAGS,
 )
 from feedsync.models.validation import (
-    ErrorAt as ErrorAt,
-)
-from feedsync.models.validation import (
     InvalidValue as InvalidValue,
 )
 from feedsync.models.validation import (
-    Spec as Spec,
-)
-from feedsync.models.validation import (
-    _quoted as _quoted,
-)
-from feedsync.models.validation import (
     describe_error as describe_error,
-)
-from feedsync.models.validation import (
-    error_field as error_field,
 )
 from feedsync.models.validation import (
     validated as validated,

@@ -85,16 +85,16 @@ class Outcome:
         return cls("gone", what, body=body)
 
     @classmethod
-    def retry(cls, what: str, wait_s: float | None = None) -> Outcome:
-        return cls("retry", what, wait_s)
+    def retry(cls, what: str, wait_s: float | None = None, body: Any = None) -> Outcome:
+        return cls("retry", what, wait_s, body=body)
 
     @classmethod
-    def throttle(cls, what: str, wait_s: float) -> Outcome:
-        return cls("throttle", what, wait_s)
+    def throttle(cls, what: str, wait_s: float, body: Any = None) -> Outcome:
+        return cls("throttle", what, wait_s, body=body)
 
     @classmethod
-    def fatal(cls, error: FeedsyncError) -> Outcome:
-        return cls("fatal", error=error)
+    def fatal(cls, error: FeedsyncError, body: Any = None) -> Outcome:
+        return cls("fatal", error=error, body=body)
 
 
 class Reply(NamedTuple):

@@ -97,7 +97,6 @@ class BigCommerceConnector:
         """``allow_private``: the store may be at a private address (the local stack)."""
         self.api_url = api_url.rstrip("/")
         self.capabilities = bigcommerce_capabilities(inventory)
-        self.budget = budget
         cls = type(self)
         self.transport = HttpTransport(
             f"BigCommerce store {self.api_url}",

@@ -52,7 +52,6 @@ class ShopifyConnector:
     variant_page = 124
     variant_cost = 8
     spool_bytes = 16 * 1024 * 1024  # a bulk result larger than this is spooled to disk
-    max_batch = 250
     max_bulk_lines_variants = 250
     max_bulk_file_bytes = 20 * 1024 * 1024  # Shopify's limit for a bulk mutation's JSONL
     max_throttle_waits = 30
@@ -83,10 +82,6 @@ class ShopifyConnector:
         shop and its file hosts may be at private addresses (the local stack)."""
         self.capabilities = shopify_capabilities()
         self.shop_url = shop_url.rstrip("/")
-        self.api_version = api_version
-        self._session = session if session is not None else requests.Session()
-        self.timeout = timeout
-        self.max_retries = max_retries
         self.bulk_poll_s = bulk_poll_s
         self.location = location
         self.bulk_reads = bulk_reads
@@ -94,7 +89,7 @@ class ShopifyConnector:
             self.shop_url,
             access_token,
             api_version=api_version,
-            session=self._session,
+            session=session if session is not None else requests.Session(),
             sleep=sleep,
             clock=clock,
             timeout=timeout,
@@ -104,7 +99,6 @@ class ShopifyConnector:
             backoff_cap_s=self.backoff_cap_s,
             allow_private=allow_private,
         )
-        self.endpoint = self.client.endpoint
         self.shop = ShopFacts(self.client)
         self.bulk = BulkOperations(self.client, self, sleep, clock)
         self.reader = CatalogReader(self.client, self.shop, self.bulk, self)

@@ -22,7 +22,6 @@ Staged uploads and bulk result downloads (not the Admin API: no token, no bucket
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any, Final
@@ -76,17 +75,17 @@ def graphql_classifier(
         }
         if "THROTTLED" in codes:
             cost = (answer.get("extensions") or {}).get("cost") or {}
-            return _carrying(Outcome.throttle("THROTTLED", throttle_wait(cost)), answer)
+            return Outcome.throttle("THROTTLED", throttle_wait(cost), body=answer)
         text = errors_text(errors) or "no data in the answer"
         if codes & TRANSIENT_CODES:
-            return _carrying(Outcome.retry(text), answer)
+            return Outcome.retry(text, body=answer)
         if "ACCESS_DENIED" in codes:
             error: StoreRequestError | StoreAuthError = StoreAuthError(
                 f"{where}: {operation} was denied: {text}; check the app's scopes"
             )
         else:
             error = StoreRequestError(f"{where}: {operation} failed: {text}")
-        return _carrying(Outcome.fatal(error), answer)
+        return Outcome.fatal(error, body=answer)
 
     return classify
 
@@ -108,11 +107,6 @@ def transfer_classifier(where: str, method: str) -> Classify:
         )
 
     return classify
-
-
-def _carrying(outcome: Outcome, answer: JSON) -> Outcome:
-    """The outcome with the parsed answer, for the cost bucket to learn from."""
-    return dataclasses.replace(outcome, body=answer)
 
 
 def user_error_text(error: JSON) -> str:

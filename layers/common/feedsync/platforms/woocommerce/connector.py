@@ -68,9 +68,7 @@ class WooCommerceConnector:
         """``allow_http``: a plain-http site; ``allow_private``: a site at a private address
         (both: the local stack's loopback double)."""
         site = normalised_site_url(site_url, allow_http=allow_http)
-        # Taken for the seam every connector shares; WooCommerce has no quota window
-        # to time, so nothing reads it yet.
-        self._clock = clock
+        del clock  # the seam every connector shares; WooCommerce has no quota window to time
         self._transport = HttpTransport(
             f"WooCommerce shop {site}",
             session=session,
@@ -88,23 +86,6 @@ class WooCommerceConnector:
         self._writer = BatchWriter(self._client, self.capabilities)
         self.site_url = site
         self.api_url = self._client.api_url
-
-    # The transport's settings, as attributes of the connector (set them here).
-    @property
-    def timeout(self) -> float:
-        return self._transport.timeout
-
-    @timeout.setter
-    def timeout(self, seconds: float) -> None:
-        self._transport.timeout = seconds
-
-    @property
-    def max_retries(self) -> int:
-        return self._transport.max_retries
-
-    @max_retries.setter
-    def max_retries(self, count: int) -> None:
-        self._transport.max_retries = count
 
     @property
     def store_wide_variations(self) -> bool | None:
