@@ -153,8 +153,9 @@ def test_a_long_bad_location_is_shortened(base: str, tmp_path: Path) -> None:
     # Given a redirect to a 430-character malformed Location
     with pytest.raises(SourceError) as caught:
         fetch(f"{base}/long", tmp_path)
-    # Then the message shows its first 97 characters and "...", not the whole value
-    assert f"Location '{LONG[:97]}...' (its port" in caught.value.message
+    # Then the message shows its first 100 characters and how many more, not the whole value
+    more = len(LONG) - 100
+    assert f"Location '{LONG[:100]}'... ({more} more characters) (its port" in caught.value.message
     assert LONG not in caught.value.message
 
 

@@ -21,6 +21,7 @@ import socket
 from typing import Any, Final
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import requests
 from requests.adapters import HTTPAdapter
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -155,6 +156,22 @@ class PinnedAdapter(HTTPAdapter):
 
 
 DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+
+
+def ascii_url(url: str) -> str:
+    """``url`` with an international host name in its ASCII (punycode) form.
+
+    DNS, the ``Host`` header and the TLS name all take the ASCII form; a name IDNA cannot
+    encode raises ``ValueError`` naming it, so each caller can say which URL it was.
+    """
+    host = urlsplit(url).hostname or ""
+    if host.isascii():
+        return url
+    try:
+        prepared = requests.Request("GET", url).prepare().url
+    except requests.exceptions.InvalidURL as exc:
+        raise ValueError(f"{host!r} is not a valid host name") from exc
+    return prepared or url
 
 
 def origin(url: str) -> tuple[str, str, int | None]:

@@ -23,7 +23,13 @@ import requests
 from requests.models import REDIRECT_STATI
 
 from feedsync.adapters.addresses import PinnedAdapter as _PinnedAdapter
-from feedsync.adapters.addresses import first_refused, lookup, origin, redirect_target
+from feedsync.adapters.addresses import (
+    ascii_url,
+    first_refused,
+    lookup,
+    origin,
+    redirect_target,
+)
 from feedsync.adapters.addresses import pinned as _pinned
 from feedsync.errors import (
     FeedsyncError,
@@ -33,6 +39,7 @@ from feedsync.errors import (
     SourceTooLarge,
     SourceUnavailable,
     SourceUnchanged,
+    shorten,
 )
 
 _CHUNK = 1 << 20
@@ -323,8 +330,8 @@ class HttpSourceFetcher:
         the URL and the bad value (``_redirect_target``).
         """
         auth = auth or _Auth()
-        start = origin(url)
-        target = url
+        target = _ascii(url, url)
+        start = origin(target)
         for _hop in range(_MAX_REDIRECTS + 1):
             sockaddr = self._check_host(target)
             hop_headers = dict(headers or {})
@@ -349,7 +356,9 @@ class HttpSourceFetcher:
                 return resp
             resp.close()  # a redirect's body is never read
             location = taken[0] if taken else ""
-            target = _redirect_target(url, target, location, resp.status_code, auth.secrets)
+            target = _ascii(
+                url, _redirect_target(url, target, location, resp.status_code, auth.secrets)
+            )
         raise SourceError(f"{url}: more than {_MAX_REDIRECTS} redirects")
 
     def fetch_url(
@@ -465,17 +474,17 @@ def _redirect_target(
     sender = "the server" if current == url else f"the server at {current}"
     raise SourceError(
         f"{url}: {sender} sent a bad redirect ({status}), "
-        f"Location {_shorten(redact(location, secrets))} "
+        f"Location {shorten(redact(location, secrets))} "
         f"({problem}); nothing was downloaded"
     )
 
 
-def _shorten(value: str, limit: int = 100) -> str:
-    """``value`` quoted for a message, control characters escaped, cut to ``limit``."""
-    shown = repr(value)[1:-1]
-    if len(shown) > limit:
-        shown = shown[: limit - 3] + "..."
-    return f"'{shown}'"
+def _ascii(url: str, target: str) -> str:
+    """``target`` by its ASCII host name, or a ``SourceError`` naming the profile's ``url``."""
+    try:
+        return ascii_url(target)
+    except ValueError as exc:
+        raise SourceError(f"{url}: {exc}") from exc
 
 
 def _connection_problem(exc: BaseException) -> str:

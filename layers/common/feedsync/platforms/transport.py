@@ -34,6 +34,7 @@ import requests
 from feedsync.adapters.addresses import (
     PinnedAdapter,
     SockAddr,
+    ascii_url,
     first_refused,
     lookup,
     origin,
@@ -410,7 +411,10 @@ class HttpTransport:
         if not self.allow_private:
             host = urlsplit(url).hostname or ""
             if not host.isascii():  # an international name: its ASCII (punycode) form
-                url = requests.Request("GET", url).prepare().url or url
+                try:
+                    url = ascii_url(url)
+                except ValueError as exc:
+                    raise StoreRequestError(f"{self.where}: {what}: {exc}") from exc
                 host = urlsplit(url).hostname or ""
             sockaddr = self._address(url, what, redirected)
             url, host_header, prefix = pinned(url, sockaddr)
