@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Template resources the local stack deliberately does not create: the layer (the handlers
 # import feedsync from the source tree), the API (feedsync_local.apiserver serves it), and
 # what only operates a deployment (logs, bucket and queue policies, alarms, their topic).
-# A type in neither this set nor _create_resources fails the start, so none is missed.
+# A type in neither this set nor CREATED fails the start, so none is missed.
 NOT_CREATED = frozenset(
     {
         "AWS::Serverless::LayerVersion",
@@ -47,6 +47,26 @@ NOT_CREATED = frozenset(
         "AWS::CloudWatch::Alarm",
     }
 )
+CREATED = frozenset(
+    {
+        "AWS::DynamoDB::Table",
+        "AWS::S3::Bucket",
+        "AWS::SQS::Queue",
+        "AWS::Serverless::Function",
+        "AWS::Serverless::StateMachine",
+        "AWS::IAM::Role",
+        "AWS::Scheduler::ScheduleGroup",
+    }
+)
+
+
+def unhandled_resources(resources: dict[str, Any]) -> list[str]:
+    """Template resources of a type the local stack neither creates nor deliberately skips."""
+    return [
+        f"{logical} ({res['Type']})"
+        for logical, res in resources.items()
+        if res["Type"] not in CREATED | NOT_CREATED
+    ]
 
 
 def free_port() -> int:
@@ -277,6 +297,11 @@ class LocalStack:
     # ------------------------------------------------------------------ resources
     def _create_resources(self) -> None:
         resources: dict[str, Any] = self.template["Resources"]
+        if unhandled := unhandled_resources(resources):
+            raise ValueError(
+                "the local stack neither creates nor deliberately skips (stack.NOT_CREATED): "
+                + ", ".join(unhandled)
+            )
         pseudo = {
             "AWS::StackName": self.stack_name,
             "AWS::Region": REGION,
@@ -320,13 +345,8 @@ class LocalStack:
                 name = bootstrap(props.get("QueueName", f"{self.stack_name}-{logical}"))
                 refs[logical] = f"{self.endpoint}/{ACCOUNT}/{name}"
                 arns[logical] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
-            elif kind in NOT_CREATED:
-                refs[logical] = f"{self.stack_name}-{logical}"
             else:
-                raise ValueError(
-                    f"template resource {logical} ({kind}): the local stack neither creates "
-                    "nor deliberately skips this type (feedsync_local.stack.NOT_CREATED)"
-                )
+                refs[logical] = f"{self.stack_name}-{logical}"
         resolve = Resolver(pseudo, refs, arns, params)
         self.resolve = resolve
         self.refs = refs
