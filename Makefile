@@ -5,10 +5,14 @@ PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 NODE_STAMP := node_modules/.installed
+# checkov pins its own dependencies (as the SAM CLI does): it lives in its own venv.
+CHECKOV_VENV    := .venv-checkov
+CHECKOV_VERSION ?= 3.3.30
+CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
 .PHONY: install demo serve test lint validate test-servers pytest bench build deploy clean
 
-install: $(STAMP) $(NODE_STAMP)
+install: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +23,11 @@ $(STAMP): pyproject.toml
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+$(CHECKOV_STAMP):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	rm -f $(CHECKOV_VENV)/.installed-*; touch $@
 
 ## demo: one sync of the bundled sample feed on the embedded local stack
 demo: $(STAMP)
@@ -36,9 +45,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-validate: $(STAMP) $(NODE_STAMP)
+# checkov fails on any failed check; a deliberate exception is a Metadata checkov skip with
+# its reason in template.yaml. --skip-download: no call to the Prisma Cloud API.
+validate: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 	$(BIN)/cfn-lint template.yaml
 	npx --no-install asl-validator --json-path statemachine/sync.asl.json
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation \
+	  --skip-download --compact --quiet
 
 # The source tests talk to real OpenSSH, FTP(S) and nginx servers: install what is missing.
 test-servers:
@@ -76,4 +89,4 @@ deploy: build
 	.venv-sam/bin/sam deploy
 
 clean:
-	rm -rf $(VENV) .venv-sam node_modules .aws-sam .feedsync .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-sam $(CHECKOV_VENV) node_modules .aws-sam .feedsync .pytest_cache .mypy_cache .ruff_cache

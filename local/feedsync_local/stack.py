@@ -20,6 +20,7 @@ import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,6 +30,43 @@ from feedsync_local.template import Resolver, load_template
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROOT = Path(__file__).resolve().parents[2]
+# Template resources the local stack deliberately does not create: the layer (the handlers
+# import feedsync from the source tree), the API (feedsync_local.apiserver serves it), and
+# what only operates a deployment (logs, bucket and queue policies, alarms, their topic).
+# A type in neither this set nor CREATED fails the start, so none is missed.
+NOT_CREATED = frozenset(
+    {
+        "AWS::Serverless::LayerVersion",
+        "AWS::Serverless::Api",
+        "AWS::ApiGateway::Account",
+        "AWS::Logs::LogGroup",
+        "AWS::S3::BucketPolicy",
+        "AWS::SQS::QueuePolicy",
+        "AWS::SNS::Topic",
+        "AWS::SNS::Subscription",
+        "AWS::CloudWatch::Alarm",
+    }
+)
+CREATED = frozenset(
+    {
+        "AWS::DynamoDB::Table",
+        "AWS::S3::Bucket",
+        "AWS::SQS::Queue",
+        "AWS::Serverless::Function",
+        "AWS::Serverless::StateMachine",
+        "AWS::IAM::Role",
+        "AWS::Scheduler::ScheduleGroup",
+    }
+)
+
+
+def unhandled_resources(resources: dict[str, Any]) -> list[str]:
+    """Template resources of a type the local stack neither creates nor deliberately skips."""
+    return [
+        f"{logical} ({res['Type']})"
+        for logical, res in resources.items()
+        if res["Type"] not in CREATED | NOT_CREATED
+    ]
 
 
 def free_port() -> int:
@@ -95,8 +133,11 @@ class LocalStack:
         self.env: dict[str, str] = {}
         self.invocations: list[tuple[str, str]] = []
         self.faults: dict[str, Callable[[dict[str, Any]], None]] = {}
+        # logical id -> the SQS queue ARN of its EventInvokeConfig OnFailure destination
+        self.on_failure: dict[str, str] = {}
         self._server: Any = None
         self._original_invoke: Any = None
+        self._original_s3_invoke: Any = None
         self._threads: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -142,6 +183,11 @@ class LocalStack:
 
             LambdaFunction.invoke = self._original_invoke  # type: ignore[method-assign]
             self._original_invoke = None
+        if self._original_s3_invoke is not None:
+            from moto.s3 import notifications
+
+            notifications._invoke_awslambda = self._original_s3_invoke
+            self._original_s3_invoke = None
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -157,9 +203,11 @@ class LocalStack:
     # ------------------------------------------------------------- lambda routing
     def _patch_lambda(self) -> None:
         from moto.awslambda.models import LambdaFunction
+        from moto.s3 import notifications
 
         stack = self
         self._original_invoke = LambdaFunction.invoke
+        self._original_s3_invoke = notifications._invoke_awslambda
 
         def invoke(fn: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
             target = stack.by_name.get(fn.function_name)
@@ -169,17 +217,29 @@ class LocalStack:
             if (request_headers or {}).get("x-amz-invocation-type") == "Event" or (
                 request_headers or {}
             ).get("X-Amz-Invocation-Type") == "Event":
-                thread = threading.Thread(target=stack._run_quietly, args=(target, event))
-                thread.daemon = True
-                stack._threads.append(thread)
-                thread.start()
+                stack._invoke_async(target, event)
                 return b""
             ok, result = stack._run(target, event)
             if not ok:
                 response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(result).encode()
 
+        def s3_invoke(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+            # S3 invokes Lambda asynchronously; moto would call it in the PUT's own thread.
+            target = stack.by_name.get(fn_arn.rsplit(":", 1)[-1])
+            if target is None:
+                stack._original_s3_invoke(account_id, event_body, fn_arn, region_name)
+            else:
+                stack._invoke_async(target, event_body)
+
         LambdaFunction.invoke = invoke  # type: ignore[method-assign,assignment]
+        notifications._invoke_awslambda = s3_invoke
+
+    def _invoke_async(self, target: LocalFunction, event: Any) -> None:
+        thread = threading.Thread(target=self._run_quietly, args=(target, event))
+        thread.daemon = True
+        self._threads.append(thread)
+        thread.start()
 
     def _run(self, target: LocalFunction, event: Any) -> tuple[bool, Any]:
         self.invocations.append((target.logical_id, json.dumps(event)[:200]))
@@ -196,7 +256,35 @@ class LocalStack:
             }
 
     def _run_quietly(self, target: LocalFunction, event: Any) -> None:
-        self._run(target, event)
+        """An asynchronous invocation: a failure goes to the function's OnFailure queue.
+
+        Lambda would first retry (MaximumRetryAttempts, minutes apart); locally the first
+        failure is final, so the record says one attempt.
+        """
+        ok, result = self._run(target, event)
+        queue_arn = self.on_failure.get(target.logical_id)
+        if ok or queue_arn is None:
+            return
+        record = {
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"{target.arn}:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": 1,
+            },
+            "requestPayload": event,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "responsePayload": result,
+        }
+        sqs = self.client("sqs")
+        url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
 
     def invoke_arn(self, arn: str, event: Any) -> Any:
         """Call the handler behind a function ARN (what a scheduler target names)."""
@@ -209,6 +297,11 @@ class LocalStack:
     # ------------------------------------------------------------------ resources
     def _create_resources(self) -> None:
         resources: dict[str, Any] = self.template["Resources"]
+        if unhandled := unhandled_resources(resources):
+            raise ValueError(
+                "the local stack neither creates nor deliberately skips (stack.NOT_CREATED): "
+                + ", ".join(unhandled)
+            )
         pseudo = {
             "AWS::StackName": self.stack_name,
             "AWS::Region": REGION,
@@ -247,6 +340,11 @@ class LocalStack:
                 name = bootstrap(props["Name"])
                 refs[logical] = name
                 arns[logical] = f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{name}"
+            elif kind == "AWS::SQS::Queue":
+                # CloudFormation names a queue when QueueName is absent; Ref is its URL.
+                name = bootstrap(props.get("QueueName", f"{self.stack_name}-{logical}"))
+                refs[logical] = f"{self.endpoint}/{ACCOUNT}/{name}"
+                arns[logical] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
             else:
                 refs[logical] = f"{self.stack_name}-{logical}"
         resolve = Resolver(pseudo, refs, arns, params)
@@ -265,6 +363,8 @@ class LocalStack:
                 self._create_role(refs[logical], props)
             elif res["Type"] == "AWS::Scheduler::ScheduleGroup":
                 self.client("scheduler").create_schedule_group(Name=refs[logical])
+            elif res["Type"] == "AWS::SQS::Queue":
+                self.client("sqs").create_queue(QueueName=arns[logical].rsplit(":", 1)[1])
         zipped = io.BytesIO()
         with zipfile.ZipFile(zipped, "w") as zf:
             zf.writestr("app.py", "# routed in-process by feedsync_local.stack\n")
@@ -301,9 +401,17 @@ class LocalStack:
             props = res.get("Properties", {})
             if res["Type"] == "AWS::Serverless::Function":
                 self._wire_events(logical, props.get("Events", {}))
+                on_failure = (
+                    props.get("EventInvokeConfig", {})
+                    .get("DestinationConfig", {})
+                    .get("OnFailure", {})
+                )
+                if on_failure.get("Type") == "SQS":
+                    self.on_failure[logical] = resolve(on_failure["Destination"])
             elif res["Type"] == "AWS::Serverless::StateMachine":
                 self.state_machine_arn = self._create_state_machine(props, role["Arn"])
-        self.bucket = next(refs[k] for k, r in resources.items() if r["Type"] == "AWS::S3::Bucket")
+        # The files bucket is the one the functions are told about (not the access-log bucket).
+        self.bucket = self.env["BUCKET_NAME"]
         self.table = next(
             refs[k] for k, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"
         )

@@ -33,7 +33,8 @@ def _tag(name: str, split_getatt: bool = False) -> Any:
     return construct
 
 
-for _short in ("Ref", "Sub", "Join", "If", "Equals", "Select", "Split", "ImportValue", "FindInMap"):
+_SHORT_FORMS = ("Ref", "Sub", "Join", "If", "Equals", "Not", "And", "Or", "Select", "Split")
+for _short in (*_SHORT_FORMS, "ImportValue", "FindInMap", "Base64", "GetAZs"):
     _CfnLoader.add_constructor(f"!{_short}", _tag("Ref" if _short == "Ref" else f"Fn::{_short}"))
 _CfnLoader.add_constructor("!GetAtt", _tag("Fn::GetAtt", split_getatt=True))
 

@@ -80,6 +80,13 @@ def test_put_creates_a_schedule_that_starts_the_profile(h: Harness) -> None:
     assert target["Arn"] == h.stack.functions["StartFunction"].arn
     assert target["RoleArn"] == scheduler.role_arn
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 5}
+    # ... a fire still undelivered after those retries goes to the stack's dead-letter queue
+    dead_letter = h.stack.env["SCHEDULE_DEAD_LETTER_ARN"]
+    assert target["DeadLetterConfig"] == {"Arn": dead_letter}
+    assert scheduler.dead_letter_arn == dead_letter
+    queue_name = dead_letter.rsplit(":", 1)[1]
+    assert queue_name == f"{h.stack.stack_name}-ScheduleDeadLetterQueue"
+    assert h.stack.client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
     body = json.loads(target["Input"])
     assert body == {**command, "scheduled_time": PLACEHOLDER, "idempotency_key": PLACEHOLDER}
 

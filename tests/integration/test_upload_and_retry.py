@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
+from urllib.parse import unquote_plus
 
 import pytest
 import requests
@@ -62,6 +64,51 @@ def test_presigned_upload_starts_a_run_that_succeeds(h: Harness) -> None:
     manual = h.run_to_end(shop.tenant, profile.profile_id)
     assert manual.status == "succeeded" and manual.trigger == "manual"
     assert manual.counts["unchanged"] == 1 and manual.counts["updated"] == 0
+
+
+def test_an_upload_whose_start_fails_is_kept_in_the_start_failure_queue(h: Harness) -> None:
+    # Given an upload-source profile, and a start function that fails (say DynamoDB is down)
+    shop = h.shop([simple_product("Belt", "BLT-1", "20.00", 1)])
+    profile = h.profile(shop, {"type": "upload"})
+    grant = api.upload_url(h.deps, shop.tenant, profile.profile_id, "july.csv")
+
+    def down(event: dict[str, Any]) -> None:
+        raise RuntimeError("DynamoDB is unavailable")
+
+    h.stack.faults["StartFunction"] = down
+    sqs = h.stack.client("sqs")
+    queue_arn = h.stack.on_failure["StartFunction"]
+    url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
+
+    # When the merchant uploads the file (S3 invokes the start function asynchronously)
+    resp = requests.put(grant["upload_url"], data=b"SKU,Price,Qty\r\nBLT-1,21.00,2\r\n", timeout=30)
+    assert resp.status_code == 200, resp.text
+
+    # Then the failed invocation lands in the start function's on-failure queue, with the
+    # S3 event naming the upload and the error, as Lambda's destination record has them
+    records: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 30
+    while not records:
+        assert time.monotonic() < deadline, "the failed start reached no queue"
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        records += [json.loads(m["Body"]) for m in got.get("Messages", [])]
+    # (an S3 event carries the key URL-encoded)
+    mine = [r for r in records if unquote_plus(_s3_key(r["requestPayload"])) == grant["key"]]
+    assert len(mine) == 1, records
+    (record,) = mine
+    assert record["requestContext"]["functionArn"].startswith(
+        h.stack.functions["StartFunction"].arn
+    )
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    assert record["responsePayload"]["errorType"] == "RuntimeError"
+    assert record["responsePayload"]["errorMessage"] == "DynamoDB is unavailable"
+    # ... and no run started
+    assert h.deps.repo.list_runs(shop.tenant, profile.profile_id) == []
+
+
+def _s3_key(event: dict[str, Any]) -> str:
+    return str(event["Records"][0]["s3"]["object"]["key"])
 
 
 class FakeRetryClock:

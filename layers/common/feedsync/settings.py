@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     schedule_group: str = Field(alias="SCHEDULE_GROUP", min_length=1)
     scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN", min_length=1)
     start_function_arn: str = Field(alias="START_FUNCTION_ARN", min_length=1)
+    # The SQS queue a schedule's undeliverable fire goes to (the target's DeadLetterConfig).
+    schedule_dead_letter_arn: str = Field(alias="SCHEDULE_DEAD_LETTER_ARN", min_length=1)
     # Loopback/private source URLs are refused unless the deployment allows them
     # (the local stack does, because its supplier server is on 127.0.0.1).
     allow_private_urls: bool = Field(default=False, alias="ALLOW_PRIVATE_URLS")

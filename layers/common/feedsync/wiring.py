@@ -52,7 +52,10 @@ def deps() -> Deps:
             allow_private=settings.allow_private_urls, max_bytes=settings.source_max_bytes
         ),
         scheduler=EventBridgeScheduler(
-            settings.schedule_group, settings.start_function_arn, settings.scheduler_role_arn
+            settings.schedule_group,
+            settings.start_function_arn,
+            settings.scheduler_role_arn,
+            settings.schedule_dead_letter_arn,
         ),
         connectors=connector_for,
         catalog_import_function=settings.catalog_import_function,

@@ -32,11 +32,14 @@ class EventBridgeScheduler:
         group: str,
         target_arn: str,
         role_arn: str,
+        dead_letter_arn: str,
         client: EventBridgeSchedulerClient | None = None,
     ) -> None:
         self.group = group
         self.target_arn = target_arn
         self.role_arn = role_arn
+        # A fire still undelivered after the retries is kept in this SQS queue (alarmed).
+        self.dead_letter_arn = dead_letter_arn
         self.client: EventBridgeSchedulerClient = client or boto3.client("scheduler")
 
     def put_schedule(
@@ -69,6 +72,7 @@ class EventBridgeScheduler:
                     }
                 ),
                 "RetryPolicy": dict(RETRY_POLICY),
+                "DeadLetterConfig": {"Arn": self.dead_letter_arn},
             },
         }
         if timezone:
