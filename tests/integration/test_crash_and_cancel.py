@@ -14,6 +14,7 @@ import dataclasses
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,7 @@ ITEMS = 6
 SKUS = [f"KILL-{i}" for i in range(ITEMS)]
 FEED = "SKU,Price,Qty\n" + "".join(f"{sku},12.00,1\n" for sku in SKUS)
 OLD, NEW = 1000, 1200
+YESTERDAY = datetime.now(UTC) - timedelta(days=1)  # when the seeded products last changed
 BATCH = 2  # items a batch in these tests (Shopify's variant writes are one product each)
 
 
@@ -56,7 +58,9 @@ class Seeded:
 def seeded(h: Harness, tenant: str, request: pytest.FixtureRequest, platform: str) -> Seeded:
     if platform == "bigcommerce":
         store_hash, token = h.sandbox.create_store()
-        h.sandbox.seed(store_hash, [simple_product(s, s, "10.00", 1) for s in SKUS])
+        made = h.sandbox.seed(store_hash, [simple_product(s, s, "10.00", 1) for s in SKUS])
+        for product in made:  # a modified-since read lists only what the run changes
+            h.sandbox.set_modified(store_hash, product["id"], YESTERDAY)
         store = h.platform_store(
             tenant, "bigcommerce", h.sandbox.api_url(store_hash), {"access_token": token}
         )
@@ -72,6 +76,7 @@ def seeded(h: Harness, tenant: str, request: pytest.FixtureRequest, platform: st
             [{"title": s, "variants": [{"sku": s, "price": "10.00", "available": 1}]} for s in SKUS]
         )
         ids = {p["variants"][0]["sku"]: p["variants"][0]["id"] for p in made}
+        backdate_shopify(shopify, made)
         store = h.platform_store(
             tenant, "shopify", shopify.shop_url, {"access_token": shopify.access_token}
         )
@@ -85,11 +90,19 @@ def seeded(h: Harness, tenant: str, request: pytest.FixtureRequest, platform: st
         ]
     )  # fmt: skip
     ids = {p["sku"]: p["id"] for p in made}
+    for product in made:
+        woo.set_modified(product["id"], YESTERDAY)
     key, secret = woo.credentials
     store = h.platform_store(
         tenant, "woocommerce", woo.site_url, {"consumer_key": key, "consumer_secret": secret}
     )
     return Seeded(platform, store, lambda sku: cents(woo.item(ids[sku])["regular_price"]), BATCH)
+
+
+def backdate_shopify(shopify: ShopifyDouble, made: list[Any]) -> None:
+    stamp = YESTERDAY.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for product in made:
+        shopify.set_updated_at(product["id"], stamp)
 
 
 @pytest.fixture(autouse=True)
@@ -242,3 +255,41 @@ def test_a_run_cancelled_while_matching_ends_cancelled_writing_nothing(h: Harnes
     # and a cancel now is refused: the run has ended
     with pytest.raises(Exception, match="already ended"):
         api.cancel_run(h.deps, tenant, run.run_id)
+
+
+@pytest.mark.parametrize("accepted", [False, True], ids=["before-store", "after-store"])
+def test_shopify_stock_written_before_a_crash_is_read_back_though_updated_at_stays(
+    h: Harness, shopify: ShopifyDouble, accepted: bool
+) -> None:
+    # Given Shopify stock changes (a stock write does not move the product's updated_at,
+    # so a modified-since read cannot see it) and a step that dies in batch 2
+    made = shopify.seed(
+        [{"title": s, "variants": [{"sku": s, "price": "10.00", "available": 1}]} for s in SKUS]
+    )
+    items = {p["variants"][0]["sku"]: p["variants"][0]["inventory_item_id"] for p in made}
+    backdate_shopify(shopify, made)
+    tenant = h.tenant()
+    store = h.platform_store(
+        tenant, "shopify", shopify.shop_url, {"access_token": shopify.access_token}
+    )
+    feed = "SKU,Price,Qty\n" + "".join(f"{sku},10.00,7\n" for sku in SKUS)
+    profile = h.profile_for(tenant, store.store_id, {"type": "url", "url": h.feed_url(feed)})
+
+    def kill(n: int, send: Callable[[], Any]) -> Any:
+        if n == 1 or accepted:
+            answers = send()
+            if n == 1:
+                return answers
+        raise Crash(f"injected crash in batch {n}")
+
+    # When the run goes through the state machine
+    with writes_hooked(h, kill):
+        run = h.run_to_end(tenant, profile.profile_id)
+    # Then the log says what Shopify holds for every item
+    assert run.status == "failed" and "injected crash in batch 2" in (run.error or "")
+    assert run.log_key is not None
+    text = h.deps.blobs.get_bytes(run.log_key).decode()
+    log = {rec["key"]: rec["status"] for rec in csv.DictReader(io.StringIO(text))}
+    held = {sku: shopify.available(items[sku]) for sku in SKUS}
+    assert {sku: 7 if log[sku] == "updated" else 1 for sku in SKUS} == held, log
+    assert run.counts["updated"] == (1 + accepted) * BATCH

@@ -238,3 +238,32 @@ def test_a_shard_that_left_no_error_is_named_stopped_not_a_guess(world: World, r
     # When finalized, Then the reason says it was stopped without an error
     with pytest.raises(ShardsIncomplete, match="recorded no error"):
         finalize(world.deps, FinalizeInput(run=ref))
+
+
+def test_a_write_a_range_read_cannot_see_is_read_back_from_the_whole_catalog(
+    world: World, ref: RunRef
+) -> None:
+    # Given an operation whose writes a modified-since read does not list (Shopify's
+    # stock), and a step that died right after the store accepted batch 1
+    connector = world.connectors["s1"]
+    connector.capabilities = dataclasses.replace(
+        connector.capabilities,
+        ops=tuple(
+            dataclasses.replace(op, range_read_sees=False) for op in connector.capabilities.ops
+        ),
+    )
+    step = planned(world, ref)
+    kill_at_batch(world, 0, after_store_accepts=False)
+    # (the store took batch 1: the whole catalog holds it, a range read lists nothing)
+    connector.variants = holding(1200, *CATALOG[:2]) + CATALOG[2:]
+    # When the run closes
+    log = close_after_crash(world, ref, step)
+    # Then the whole catalog was read once more, and batch 1 is updated, not guessed
+    assert [since for since, _ in connector.reads[-2:]] == [mock_since(world, ref), None]
+    assert [log[sku][4] for sku in SKUS] == ["updated"] * 2 + ["not_applied"] * 4
+
+
+def mock_since(world: World, ref: RunRef) -> Any:
+    started = world.run_record(ref).started_at
+    assert started is not None
+    return started - CLOCK_SKEW_MARGIN

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from feedsync.core import keys
 from feedsync.core.catalog_import import CLOCK_SKEW_MARGIN
 from feedsync.core.deps import Deps
 from feedsync.core.steps.common import profile_of, stock_elsewhere, store_of
-from feedsync.domain.fields import VARIANT_ID
+from feedsync.domain.fields import VARIANT_ID, Variant
 from feedsync.domain.readback import IN_DOUBT, read_back_status
 from feedsync.domain.runlog import FAILED
 from feedsync.domain.writes import PlanItem
@@ -59,23 +60,36 @@ def write_marker(deps: Deps, ref: RunRef, shard: int, marker: InFlight) -> None:
 
 
 def read_back(
-    deps: Deps, ref: RunRef, since: datetime | None, items: list[PlanItem]
+    deps: Deps, ref: RunRef, since: datetime | None, items: list[tuple[str, PlanItem]]
 ) -> list[tuple[str, str]]:
-    """``(status, message)`` per item, from what the store holds now."""
+    """``(status, message)`` per ``(op, item)``, from what the store holds now.
+
+    One read of the products modified since the run began; an item it does not list was
+    not changed, unless its operation is one such a read cannot see (``range_read_sees``):
+    those few take one read of the whole catalog rather than a guess.
+    """
     store = store_of(deps, ref)
     unreadable = ("stock",) if stock_elsewhere(profile_of(deps, ref), store) else ()
-    wanted = {item.variant_id for item in items}
+    wanted = {item.variant_id for _op, item in items}
     try:
         connector = deps.connectors(store, deps.secrets.get(store.secret_ref))
         start = None if since is None else since - CLOCK_SKEW_MARGIN
-        held = {
-            variant[VARIANT_ID]: variant
-            for variant in connector.iter_variants(modified_since=start)
-            if variant[VARIANT_ID] in wanted
+        held = _listed(connector.iter_variants(modified_since=start), wanted)
+        caps = connector.capabilities
+        unseen = {
+            item.variant_id
+            for op, item in items
+            if item.variant_id not in held and not caps.op(op).range_read_sees
         }
+        if unseen and start is not None:
+            held.update(_listed(connector.iter_variants(), unseen))
     except FeedsyncError as exc:
         # Not knowing is said as such: the merchant checks these items in the store.
         log.warning("could not read back %d in-flight items: %s", len(items), exc.message)
         why = f"{IN_DOUBT}, and the store could not be read back ({exc.message}): check it there"
         return [(FAILED, why)] * len(items)
-    return [read_back_status(item, held.get(item.variant_id), unreadable) for item in items]
+    return [read_back_status(item, held.get(item.variant_id), unreadable) for _op, item in items]
+
+
+def _listed(variants: Iterable[Variant], wanted: set[int]) -> dict[int, Variant]:
+    return {v[VARIANT_ID]: v for v in variants if v[VARIANT_ID] in wanted}

@@ -101,7 +101,6 @@ class RunOutcome:
     gone_products: set[int] = field(default_factory=set)  # ... with all their variants
     # rows an in-flight batch carried that the store did not apply -> why (read back)
     unsent: dict[int, str] = field(default_factory=dict)
-    read_back: int = 0  # items of in-flight batches read back from the store
 
     def counts(self) -> dict[str, int]:
         """Rows updated, failed and gone (a gone row is not a failure: nothing to fix)."""
@@ -154,8 +153,7 @@ def gather(
         for row_text, _variant, op_name, ok_text, error, *more in rows:
             take(row_text, op_name, ok_text, error, more)
     if doubtful:
-        out.read_back = len(doubtful)
-        verdicts = read_back_items(deps, ref, since, [item for _op, item in doubtful])
+        verdicts = read_back_items(deps, ref, since, doubtful)
         found = ShardResults()
         for (op_name, item), (status, message) in zip(doubtful, verdicts, strict=True):
             if status == NOT_APPLIED:
