@@ -267,3 +267,17 @@ def mock_since(world: World, ref: RunRef) -> Any:
     started = world.run_record(ref).started_at
     assert started is not None
     return started - CLOCK_SKEW_MARGIN
+
+
+def test_an_unexpected_error_of_any_size_is_the_runs_reason_capped(
+    world: World, ref: RunRef
+) -> None:
+    # Given a shard that dies on an unexpected error with a 10,000-character message
+    step = planned(world, ref)
+    world.connectors["s1"].script.append(Crash("x" * 10_000))
+    # When it runs, Then the run keeps the reason, cut to the message limit saying so
+    with pytest.raises(Crash):
+        update(world.deps, step)
+    error = world.run_record(ref).shard_error
+    assert error is not None and error.endswith("(6,000 more characters)")
+    assert error.startswith("updating the store stopped on an unexpected error: xxx")

@@ -26,8 +26,9 @@ def update(deps: Deps, step: UpdateInput) -> UpdateOutput:
         # (whatever the error: an unexpected one is the shard's own reason too).
         if isinstance(exc, FeedsyncError):
             why = f"updating the store failed: {exc.message}"
-        else:
-            why = f"updating the store stopped on an unexpected error: {exc or type(exc).__name__}"
+        else:  # capped as every merchant-facing message is
+            text = FeedsyncError(str(exc) or type(exc).__name__).message
+            why = f"updating the store stopped on an unexpected error: {text}"
         try:
             deps.repo.update_run(step.run.tenant_id, step.run.run_id, shard_error=why)
         except Exception:  # the shard's own error is the one to raise
