@@ -1,12 +1,13 @@
 """The REST API. The same handler serves API Gateway and the local stack."""
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
@@ -199,6 +200,35 @@ def list_runs(profile_id: str) -> dict[str, Any]:
 @app.get("/runs/<run_id>")
 def get_run(run_id: str) -> dict[str, Any]:
     return api.get_run(deps(), _tenant(), run_id).public()
+
+
+class CancelAccepted(BaseModel):
+    run_id: str
+    status: Literal["cancelling"] = Field(
+        description="the run stops at its next step or batch; GET /runs/{id} says cancelled"
+    )
+
+
+class CancelRefused(BaseModel):
+    error: str = Field(description="not_found, or run_finished")
+    message: str
+
+
+def _cancel_answer(model: type[BaseModel], description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
+@app.post(
+    "/runs/<run_id>/cancel",
+    responses={
+        202: _cancel_answer(CancelAccepted, "cancel requested: the run stops between batches"),
+        404: _cancel_answer(CancelRefused, "no such run for this API key"),
+        409: _cancel_answer(CancelRefused, "the run has already ended (run_finished)"),
+    },
+)
+def cancel_run(run_id: str) -> Response[Any]:
+    run = api.cancel_run(deps(), _tenant(), run_id)
+    return _json(202, {"run_id": run.run_id, "status": "cancelling"})
 
 
 @app.get("/runs/<run_id>/log")

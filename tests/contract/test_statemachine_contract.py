@@ -29,6 +29,7 @@ STEP_MODELS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     "Finalize": (models.FinalizeInput, models.FinalizeOutput),
     "MarkFailed": (models.FinalizeInput, models.FinalizeOutput),
     "MarkSkipped": (models.FinalizeInput, models.FinalizeOutput),
+    "MarkCancelled": (models.FinalizeInput, models.FinalizeOutput),
 }
 HANDLER_MODULE = {
     "FetchFunctionArn": "FetchFunction",
@@ -129,13 +130,26 @@ def test_the_map_reads_the_match_manifest_and_feeds_update_shards() -> None:
 
 def test_every_task_and_map_catches_into_mark_failed() -> None:
     for name, state in {**TASKS, "ApplyShards": ASL["States"]["ApplyShards"]}.items():
-        if name in ("MarkFailed", "MarkSkipped", "UpdateShard"):
+        if name in ("MarkFailed", "MarkSkipped", "MarkCancelled", "UpdateShard"):
             continue  # MarkFailed retries; a shard's failure is caught by its Map
         catchers = state.get("Catch", [])
         assert any(
             c["ErrorEquals"] == ["States.ALL"] and c["Next"] == "MarkFailed" for c in catchers
         ), name
     assert ASL["States"]["MarkFailed"]["Next"] == "RunFailed"
+
+
+def test_a_cancelled_step_before_updating_ends_in_mark_cancelled() -> None:
+    # Given the steps that start a run's phases (a cancel stops a run at their start)
+    for name in ("Fetch", "Parse", "Match"):
+        catchers = ASL["States"][name]["Catch"]
+        # Then each sends RunCancelled to MarkCancelled, ahead of the catch-all
+        targets = [c["Next"] for c in catchers]
+        cancel = targets.index("MarkCancelled")
+        assert catchers[cancel]["ErrorEquals"] == ["RunCancelled"], name
+        assert cancel < targets.index("MarkFailed"), name
+    assert hasattr(errors, "RunCancelled")
+    assert ASL["States"]["MarkCancelled"].get("End") is True
 
 
 def test_retries_name_only_transient_errors() -> None:
@@ -147,7 +161,7 @@ def test_retries_name_only_transient_errors() -> None:
     for name, state in TASKS.items():
         for retry in state.get("Retry", []):
             for err in retry["ErrorEquals"]:
-                if name in ("MarkFailed", "MarkSkipped"):
+                if name in ("MarkFailed", "MarkSkipped", "MarkCancelled"):
                     continue
                 assert err in transient or err.startswith("Lambda."), (name, err)
 

@@ -125,6 +125,13 @@ class ShardsIncomplete(FeedsyncError):
     code = "shards_incomplete"
 
 
+class RunCancelled(FeedsyncError):
+    """The run was cancelled (POST /runs/{id}/cancel): a step stops at its start, and the
+    ASL's Catch sends the run to MarkCancelled (nothing more is written)."""
+
+    code = "run_cancelled"
+
+
 class NotFound(FeedsyncError):
     code = "not_found"
 

@@ -194,13 +194,14 @@ class FakeRepository:
         self._update(f"TENANT#{tenant_id}", f"RUN#{run_id}", fields)
         self.run_writes.append((run_id, _plain(fields)))
 
-    def set_shard_progress(self, tenant_id: str, run_id: str, shard: int, done: int) -> None:
+    def set_shard_progress(self, tenant_id: str, run_id: str, shard: int, done: int) -> bool:
         with self._mutex:
             item = self.items.get((f"TENANT#{tenant_id}", f"RUN#{run_id}"))
             if item is None:
                 raise ConditionFailed(f"run {run_id} does not exist")
             # SET progress.shards.#s: the map must exist (DynamoDB: invalid document path)
             item["progress"]["shards"][str(shard)] = done
+            return item.get("cancel_requested_at") is not None
 
     def statuses(self, run_id: str) -> list[str]:
         """Every status written to the run, in order."""

@@ -273,13 +273,16 @@ class DynamoRepository:
     def update_run(self, tenant_id: str, run_id: str, **fields: Any) -> None:
         self._update(_tenant(tenant_id), f"RUN#{run_id}", fields)
 
-    def set_shard_progress(self, tenant_id: str, run_id: str, shard: int, done: int) -> None:
+    def set_shard_progress(self, tenant_id: str, run_id: str, shard: int, done: int) -> bool:
         # Absolute per-shard counts (not ADD): a retried shard re-sets, never double-counts.
-        self.client.update_item(
+        got = self.client.update_item(
             TableName=self.table,
             Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"RUN#{run_id}"}),
             UpdateExpression="SET progress.shards.#s = :n",
             ConditionExpression="attribute_exists(PK)",
             ExpressionAttributeNames={"#s": str(shard)},
             ExpressionAttributeValues=_to_ddb({":n": done}),
+            ReturnValues="ALL_NEW",
         )
+        held = got.get("Attributes", {}).get("cancel_requested_at")
+        return held is not None and "NULL" not in held

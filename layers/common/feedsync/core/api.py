@@ -14,6 +14,7 @@ from feedsync.core.deps import Deps
 from feedsync.core.start import start_run
 from feedsync.errors import Conflict, InvalidRequest, NotFound
 from feedsync.models import (
+    ACTIVE_STATUSES,
     CatalogImportInput,
     CreateStore,
     ImportCatalogBody,
@@ -319,6 +320,20 @@ def get_run(deps: Deps, tenant_id: str, run_id: str) -> Run:
     run = deps.repo.get_run(tenant_id, run_id)
     if run is None:
         raise NotFound(f"run {run_id} not found")
+    return run
+
+
+def cancel_run(deps: Deps, tenant_id: str, run_id: str) -> Run:
+    """Ask an active run to stop: each step checks at its start, the update step between
+    batches, and finalize closes the run ``cancelled`` (lock released, what reached the
+    store logged). Asking twice is one request; a finished run is a Conflict."""
+    run = get_run(deps, tenant_id, run_id)  # another tenant's run is NotFound too
+    if run.status not in ACTIVE_STATUSES:
+        raise Conflict(
+            "run_finished", f"run {run_id} has already ended ({run.status}): nothing to cancel"
+        )
+    if run.cancel_requested_at is None:
+        deps.repo.update_run(tenant_id, run_id, cancel_requested_at=deps.clock())
     return run
 
 

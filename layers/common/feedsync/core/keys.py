@@ -53,3 +53,8 @@ def log_key(tenant_id: str, run_id: str) -> str:
 
 def catalog_key(tenant_id: str, store_id: str) -> str:
     return f"catalog/{tenant_id}/{store_id}/index.csv"
+
+
+def in_flight_key(tenant_id: str, run_id: str, index: int) -> str:
+    """Which batch a shard is sending (written before each batch; see ``core/in_flight``)."""
+    return f"{run_prefix(tenant_id, run_id)}results/shard-{index:05d}.in-flight.json"

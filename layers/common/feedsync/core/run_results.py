@@ -14,13 +14,22 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from feedsync.core import keys
 from feedsync.core.blobcsv import csv_records, csv_to_blob
 from feedsync.core.deps import Deps
+from feedsync.core.in_flight import read_back as read_back_items
+from feedsync.core.in_flight import read_marker
 from feedsync.domain.plan import Batch, shard_from_json
-from feedsync.domain.runlog import LOG_HEADER, applied_status
+from feedsync.domain.runlog import (
+    LOG_HEADER,
+    NOT_APPLIED,
+    NOT_APPLIED_MESSAGE,
+    UPDATED,
+    applied_status,
+)
 from feedsync.domain.writes import ItemResult, PlanItem
 from feedsync.models import RunRef
 
@@ -66,6 +75,10 @@ class ShardResults:
     def data(self) -> bytes:
         return self._buf.getvalue().encode()
 
+    def records(self) -> list[list[str]]:
+        """The result lines as a reader of the file gets them (header left out)."""
+        return list(csv.reader(io.StringIO(self._buf.getvalue())))[1:]
+
 
 class RowResult(NamedTuple):
     """A feed row's outcome over every operation that carried it."""
@@ -86,6 +99,8 @@ class RunOutcome:
     unfinished: list[int] = field(default_factory=list)  # shards without every result line
     gone_variants: set[int] = field(default_factory=set)  # no longer in the store
     gone_products: set[int] = field(default_factory=set)  # ... with all their variants
+    # rows an in-flight batch carried that the store did not apply -> why (read back)
+    unsent: dict[int, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Rows updated, failed and gone (a gone row is not a failure: nothing to fix)."""
@@ -95,7 +110,12 @@ class RunOutcome:
         return {"updated": updated, "failed": len(self.results) - updated - gone, "gone": gone}
 
 
-def gather(deps: Deps, ref: RunRef) -> RunOutcome:
+def gather(
+    deps: Deps, ref: RunRef, since: datetime | None = None, *, read_back: bool = True
+) -> RunOutcome:
+    """Every shard's results beside the plan; items of a batch a shard was sending when it
+    stopped are read back from the store (``since``: when the run began; ``read_back``
+    False leaves them unsent, for a caller that only wants to know which shards stopped)."""
     manifest = json.loads(deps.blobs.get_bytes(keys.manifest_key(ref.tenant_id, ref.run_id)))
     out = RunOutcome(manifest)
     reached: set[tuple[int, str]] = set()  # (row, op) that the store accepted
@@ -103,24 +123,45 @@ def gather(deps: Deps, ref: RunRef) -> RunOutcome:
     missing: dict[tuple[int, str], str] = {}  # (row, op) -> what the store no longer has
     planned: dict[tuple[int, str], None] = {}  # every (row, op) the plan holds
     shards = []
+    doubtful: list[tuple[str, PlanItem]] = []  # (op, item) of batches in flight
+
+    def take(row_text: str, op_name: str, ok_text: str, error: str, more: list[str]) -> None:
+        row, ok, scope = int(row_text), ok_text == "1", more[0] if more else ""
+        reported.add((row, op_name))
+        if ok:
+            reached.add((row, op_name))
+        if scope:
+            missing[(row, op_name)] = scope
+        was = out.results.get(row, RowResult(True, ""))
+        errors = was.errors
+        if not ok:
+            errors = f"{errors} | {error}" if errors else error
+        out.results[row] = RowResult(was.ok and ok, errors, was.gone or bool(scope))
+
     for shard in manifest:
         key = keys.result_key(ref.tenant_id, ref.run_id, shard["index"])
         rows = list(csv_records(deps, key)) if deps.blobs.head(key) is not None else []
+        batches = shard_from_json(deps.blobs.get_bytes(shard["key"]))
+        shards.append(batches)
         if len(rows) < shard["items"]:
             out.unfinished.append(shard["index"])
+            marker = read_marker(deps, ref, shard["index"]) if read_back else None
+            for number in marker.doubtful(len(rows)) if marker else ():
+                if number < len(batches):
+                    op = batches[number]["op"]
+                    doubtful.extend((op, item) for item in batches[number]["items"])
         for row_text, _variant, op_name, ok_text, error, *more in rows:
-            row, ok, scope = int(row_text), ok_text == "1", more[0] if more else ""
-            reported.add((row, op_name))
-            if ok:
-                reached.add((row, op_name))
-            if scope:
-                missing[(row, op_name)] = scope
-            was = out.results.get(row, RowResult(True, ""))
-            errors = was.errors
-            if not ok:
-                errors = f"{errors} | {error}" if errors else error
-            out.results[row] = RowResult(was.ok and ok, errors, was.gone or bool(scope))
-        shards.append(shard_from_json(deps.blobs.get_bytes(shard["key"])))
+            take(row_text, op_name, ok_text, error, more)
+    if doubtful:
+        verdicts = read_back_items(deps, ref, since, doubtful)
+        found = ShardResults()
+        for (op_name, item), (status, message) in zip(doubtful, verdicts, strict=True):
+            if status == NOT_APPLIED:
+                out.unsent.update(dict.fromkeys((*item.result_rows, *item.conflicts), message))
+            else:
+                found.add(op_name, item, ItemResult(status == UPDATED, message))
+        for row_text, _variant, op_name, ok_text, error, *more in found.records():
+            take(row_text, op_name, ok_text, error, more)
     for batches in shards:
         for batch in batches:
             op_name = batch["op"]
@@ -150,14 +191,20 @@ def gather(deps: Deps, ref: RunRef) -> RunOutcome:
     return out
 
 
-def write_log(deps: Deps, ref: RunRef, results: dict[int, RowResult], log_key: str) -> None:
-    """Row errors and match outcomes, merged in file order; planned rows get their result."""
+def write_log(
+    deps: Deps, ref: RunRef, outcome: RunOutcome, log_key: str, unsent: str = NOT_APPLIED_MESSAGE
+) -> None:
+    """Row errors and match outcomes, merged in file order; planned rows get their result
+    (``unsent``: why a row nothing was sent for did not reach the store)."""
+    results, read_back_unsent = outcome.results, outcome.unsent
 
     def with_results() -> Iterator[list[str]]:
         for rec in csv_records(deps, keys.match_log_key(ref.tenant_id, ref.run_id)):
             if rec[4] == "changed":
                 # the store's answer, then what the match noted (a product conflict)
-                rec[4], rec[6] = applied_status(results.get(int(rec[0])), rec[6])
+                row = int(rec[0])
+                why = read_back_unsent.get(row, unsent)
+                rec[4], rec[6] = applied_status(results.get(row), rec[6], why)
             yield rec
 
     errors = csv_records(deps, keys.row_errors_key(ref.tenant_id, ref.run_id))

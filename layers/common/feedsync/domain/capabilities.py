@@ -30,6 +30,9 @@ class WriteOp:
     planner keeps all of them in one shard (never two in flight).
     ``applies``: which items it takes: every item, simple products only (the
     product is its own variant, ``product_id == variant_id``) or variations only.
+    ``range_read_sees``: a modified-since read lists what it wrote (False where the
+    platform does not move the modification time for it: reading such a write back after
+    a crash then takes a whole-catalog read).
     """
 
     name: str
@@ -39,6 +42,7 @@ class WriteOp:
     product_level: bool = False
     serial: bool = False
     applies: Applies = "any"
+    range_read_sees: bool = True
 
     def takes(self, product_id: int, variant_id: int) -> bool:
         if self.applies == "any":

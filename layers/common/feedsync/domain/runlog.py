@@ -26,12 +26,14 @@ GONE: Final = "gone"
 NOT_APPLIED: Final = "not_applied"
 GONE_MESSAGE: Final = "no longer in the store (deleted since the catalog was read)"
 NOT_APPLIED_MESSAGE: Final = "the run stopped before this item was sent"
+CANCELLED_MESSAGE: Final = "the run was cancelled before this item was sent"
 
 # Spreadsheet apps run a cell starting with these as a formula; supplier text is untrusted.
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _value(field: str, value: object) -> str:
+def value_text(field: str, value: object) -> str:
+    """A canonical value in the log's words (money as 12.99, None as (empty))."""
     if value is None:
         # Stock the store does not track, or holds at a location the index does not read.
         return "(not known)" if field == "stock" else "(empty)"
@@ -44,7 +46,7 @@ def _change(field: str, old: object, new: object) -> str:
     if field == "description":  # the index holds a digest, and the text can be long
         verb = "set" if old is None else "replaced"
         return f"description: {verb} ({len(str(new)):,} characters)"
-    return f"{field}: {_value(field, old)} -> {_value(field, new)}"
+    return f"{field}: {value_text(field, old)} -> {value_text(field, new)}"
 
 
 def format_changes(changes: Iterable[Change]) -> str:
@@ -74,15 +76,17 @@ def outcome_log_row(outcome: Outcome) -> tuple[str, str, str, str, str, str, str
     )
 
 
-def applied_status(result: tuple[bool, str, bool] | None, noted: str = "") -> tuple[str, str]:
+def applied_status(
+    result: tuple[bool, str, bool] | None, noted: str = "", unsent: str = NOT_APPLIED_MESSAGE
+) -> tuple[str, str]:
     """Status and error text of a planned ("changed") row from the store's answer.
 
     ``result``: ``(ok, the platform's errors, gone)`` over every operation that carried
-    the row, None when none was sent; ``noted``: what the match noted (a product conflict),
-    kept after the store's answer.
+    the row, None when none reached the store; ``noted``: what the match noted (a product
+    conflict), kept after the store's answer; ``unsent``: why none reached it.
     """
     if result is None:
-        return NOT_APPLIED, NOT_APPLIED_MESSAGE
+        return NOT_APPLIED, "; ".join(text for text in (unsent, noted) if text)
     ok, errors, gone = result
     if gone:  # the platform's own words add nothing a merchant can act on
         return GONE, "; ".join(text for text in (GONE_MESSAGE, noted) if text)

@@ -547,8 +547,10 @@ class Run(BaseModel):
     log_key: str | None = None
     # Set by an update shard that failed for good (child executions lose the reason).
     shard_error: str | None = None
-    # Why a run was skipped (black-out, already running, source unchanged).
+    # Why a run was skipped (black-out, already running, source unchanged) or cancelled.
     reason: str | None = None
+    # POST /runs/{id}/cancel: the steps stop at their next boundary (between batches).
+    cancel_requested_at: datetime | None = None
     scheduled_time: datetime | None = None
     created_at: datetime
     started_at: datetime | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from feedsync.core.deps import Deps
-from feedsync.errors import NotFound
+from feedsync.errors import NotFound, RunCancelled
 from feedsync.models import Profile, Run, RunRef, Store
 from feedsync.platforms.registry import platform
 
@@ -26,6 +26,13 @@ def run_of(deps: Deps, ref: RunRef) -> Run:
     run = deps.repo.get_run(ref.tenant_id, ref.run_id)
     if run is None:
         raise NotFound(f"run {ref.run_id} not found")
+    return run
+
+
+def unless_cancelled(run: Run) -> Run:
+    """The run, unless a cancel was requested: then the step stops before doing anything."""
+    if run.cancel_requested_at is not None:
+        raise RunCancelled(f"run {run.run_id} was cancelled")
     return run
 
 

@@ -6,13 +6,14 @@ import tempfile
 
 from feedsync.core import keys, schedules
 from feedsync.core.deps import Deps
-from feedsync.core.steps.common import profile_of, run_of
+from feedsync.core.steps.common import profile_of, run_of, unless_cancelled
 from feedsync.errors import SourceError, SourceUnchanged
 from feedsync.models import FetchInput, FetchOutput, Profile, RunRef, UrlSource
 
 
 def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
     ref = step.run
+    unless_cancelled(run_of(deps, ref))  # cancelled while queued: fetch nothing
     deps.repo.update_run(ref.tenant_id, ref.run_id, status="preparing", started_at=deps.clock())
     profile = profile_of(deps, ref)
     source = profile.source

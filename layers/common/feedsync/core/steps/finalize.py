@@ -1,4 +1,5 @@
-"""Finalize, MarkFailed and MarkSkipped: close the run (one Lambda serves all three).
+"""Finalize, MarkFailed, MarkSkipped and MarkCancelled: close the run (one Lambda serves
+all four).
 
 Every path writes what reached the store to the log and the catalog index, releases
 the profile's lock and is safe to run twice (Step Functions retries it).
@@ -15,6 +16,7 @@ from feedsync.core.deps import Deps
 from feedsync.core.run_results import RunOutcome, gather, write_log
 from feedsync.core.start import abandon_run, start_run
 from feedsync.core.steps.common import profile_of, run_of, stock_elsewhere, store_of
+from feedsync.domain.runlog import CANCELLED_MESSAGE, NOT_APPLIED_MESSAGE
 from feedsync.errors import Conflict, ShardsIncomplete
 from feedsync.models import (
     ACTIVE_STATUSES,
@@ -38,11 +40,17 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
     if step.error is not None:
         return _close_on_error(deps, run, step.error)
 
-    outcome = gather(deps, ref)
+    outcome = gather(deps, ref, run.started_at, read_back=False)
     if outcome.unfinished:
-        # The Map can report success past a failed child; the Catch path marks the run.
+        if run.cancel_requested_at is not None:  # the shards stopped between batches
+            return mark_cancelled(deps, run)
+        # The Map can report success past a failed child; the Catch path marks the run
+        # (and reads back what the stopped shards were sending).
         total = len(outcome.manifest)
-        why = f"{len(outcome.unfinished)} of {total} update shards did not complete"
+        why = (
+            f"{len(outcome.unfinished)} of {total} update shards did not complete and "
+            "recorded no error (the update function was stopped: a timeout or out of memory?)"
+        )
         raise ShardsIncomplete(run.shard_error or why)
     counts = record(deps, ref, run, outcome)
     now = deps.clock()
@@ -70,6 +78,8 @@ def _close_on_error(deps: Deps, run: Run, error: StepError) -> FinalizeOutput:
         )
     if error.error == "SourceUnchanged":
         return mark_skipped(deps, run, f"source unchanged: {_error_text(error)}")
+    if error.error == "RunCancelled":
+        return mark_cancelled(deps, run)
     # A shard's own reason beats the Map's generic States.* error.
     return mark_failed(deps, run, run.shard_error or _error_text(error))
 
@@ -80,10 +90,41 @@ def mark_failed(deps: Deps, run: Run, reason: str) -> FinalizeOutput:
         tenant_id=run.tenant_id, run_id=run.run_id, profile_id=run.profile_id, store_id=run.store_id
     )
     if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id)) is not None:
-        outcome = gather(deps, ref)
+        outcome = gather(deps, ref, run.started_at)
         run = run.model_copy(update={"counts": record(deps, ref, run, outcome)})
     abandon_run(deps, run, reason)
     return FinalizeOutput(run_id=run.run_id, status="failed", counts=run.counts, error=reason)
+
+
+def mark_cancelled(deps: Deps, run: Run) -> FinalizeOutput:
+    """Cancelled on request: what reached the store is logged and indexed like a failed
+    run's (in-flight items read back); what was never sent says the run was cancelled."""
+    if run.status not in ACTIVE_STATUSES:  # already closed (a retried MarkCancelled)
+        return FinalizeOutput(run_id=run.run_id, status=run.status, counts=run.counts)
+    ref = RunRef(
+        tenant_id=run.tenant_id, run_id=run.run_id, profile_id=run.profile_id, store_id=run.store_id
+    )
+    counts = run.counts
+    reason = "cancelled on request before anything was sent to the store"
+    if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id)) is not None:
+        outcome = gather(deps, ref, run.started_at)
+        counts = record(deps, ref, run, outcome, unsent=CANCELLED_MESSAGE)
+        reason = (
+            f"cancelled on request while updating: {counts.get('updated', 0)} rows had "
+            "reached the store (see the log)"
+        )
+    now = deps.clock()
+    deps.repo.update_run(
+        ref.tenant_id,
+        ref.run_id,
+        status="cancelled",
+        reason=reason,
+        shard_error=None,
+        finished_at=now,
+    )
+    summary = RunSummary(run_id=ref.run_id, status="cancelled", finished_at=now, counts=counts)
+    deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, synced=False)
+    return FinalizeOutput(run_id=ref.run_id, status="cancelled", counts=counts)
 
 
 def mark_skipped(deps: Deps, run: Run, reason: str) -> FinalizeOutput:
@@ -97,10 +138,15 @@ def mark_skipped(deps: Deps, run: Run, reason: str) -> FinalizeOutput:
     return FinalizeOutput(run_id=run.run_id, status="skipped", counts=run.counts)
 
 
-def record(deps: Deps, ref: RunRef, run: Run, outcome: RunOutcome) -> dict[str, int]:
-    """Write the per-row log and patch the index with what reached the store; the counts."""
+def record(
+    deps: Deps, ref: RunRef, run: Run, outcome: RunOutcome, unsent: str = NOT_APPLIED_MESSAGE
+) -> dict[str, int]:
+    """Write the per-row log and patch the index with what reached the store; the counts.
+
+    ``unsent``: what the log says of a planned row nothing was sent for.
+    """
     log_key = keys.log_key(ref.tenant_id, ref.run_id)
-    write_log(deps, ref, outcome.results, log_key)
+    write_log(deps, ref, outcome, log_key, unsent)
     applied = outcome.applied
     store = store_of(deps, ref)
     if stock_elsewhere(profile_of(deps, ref), store):

@@ -13,7 +13,13 @@ from feedsync.core.catalog_import import refresh_before_match
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows
 from feedsync.core.run_results import result_lines
-from feedsync.core.steps.common import profile_of, run_of, stock_elsewhere, store_of
+from feedsync.core.steps.common import (
+    profile_of,
+    run_of,
+    stock_elsewhere,
+    store_of,
+    unless_cancelled,
+)
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.fields import CONTENT_FIELDS, REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.plan import build_plan, shard_to_json
@@ -26,10 +32,10 @@ from feedsync.platforms.registry import capabilities_for
 
 def match(deps: Deps, step: MatchInput) -> MatchOutput:
     ref = step.run
+    run = unless_cancelled(run_of(deps, ref))
     deps.repo.update_run(ref.tenant_id, ref.run_id, status="matching")
     profile = profile_of(deps, ref)
     store = store_of(deps, ref)
-    run = run_of(deps, ref)
     index = refresh_before_match(
         deps, store, needs_content=not set(profile.fields).isdisjoint(CONTENT_FIELDS)
     )

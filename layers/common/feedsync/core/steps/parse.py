@@ -16,7 +16,7 @@ from feedsync.core import keys, plans, schedules
 from feedsync.core.blobcsv import csv_to_blob
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import write_rows
-from feedsync.core.steps.common import profile_of, run_of
+from feedsync.core.steps.common import profile_of, run_of, unless_cancelled
 from feedsync.domain.rules import CompiledRules, compile_rules
 from feedsync.domain.runlog import LOG_HEADER, row_error_log_row
 from feedsync.errors import PlanLimitExceeded
@@ -26,6 +26,7 @@ from feedsync.models import ParseInput, ParseOutput, Profile
 
 def parse(deps: Deps, step: ParseInput) -> ParseOutput:
     ref = step.run
+    unless_cancelled(run_of(deps, ref))
     profile = profile_of(deps, ref)
     rows_key = keys.rows_key(ref.tenant_id, ref.run_id)
     with tempfile.TemporaryDirectory(dir=deps.work_dir) as tmp:

@@ -41,7 +41,8 @@ def capabilities() -> Capabilities:
         platform=NAME,
         ops=(
             WriteOp("variants_bulk", 250, _VARIANT, per_product=True),
-            WriteOp("inventory_set", 250, ("stock",)),
+            # A stock change does not move the product's updated_at.
+            WriteOp("inventory_set", 250, ("stock",), range_read_sees=False),
             WriteOp("variants_bulk_operation", 100_000, _VARIANT, serial=True),
             # productUpdate: title, descriptionHtml and vendor, one product per request.
             WriteOp("product_update", 1, PRODUCT_CONTENT, product_level=True),

@@ -1,0 +1,95 @@
+"""Batches in flight: recorded by the update step before it sends one, read back at finalize.
+
+A shard writes its results after each batch. A shard that stops between sending a batch
+and recording its answers (a crash, a timeout, the store's connection dropping) leaves a
+batch nobody knows the fate of; the marker names it, and finalize asks the store what it
+holds for those items with one read of the products modified since the run began (the
+catalog refresh's own read: paged, never a request per item).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from feedsync.core import keys
+from feedsync.core.catalog_import import CLOCK_SKEW_MARGIN
+from feedsync.core.deps import Deps
+from feedsync.core.steps.common import profile_of, stock_elsewhere, store_of
+from feedsync.domain.fields import VARIANT_ID, Variant
+from feedsync.domain.readback import IN_DOUBT, read_back_status
+from feedsync.domain.runlog import FAILED
+from feedsync.domain.writes import PlanItem
+from feedsync.errors import FeedsyncError
+from feedsync.models import RunRef
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """A shard's marker: the batch being sent, the result lines recorded before it, and
+    the furthest batch any attempt of the shard began (a retried shard starts over)."""
+
+    batch: int
+    lines: int
+    started: int
+
+    def doubtful(self, recorded: int) -> range:
+        """Batches that may have reached the store without a result line, given the
+        result lines the shard's file holds."""
+        first = self.batch if recorded <= self.lines else self.batch + 1
+        return range(first, self.started + 1)
+
+
+def read_marker(deps: Deps, ref: RunRef, shard: int) -> InFlight | None:
+    key = keys.in_flight_key(ref.tenant_id, ref.run_id, shard)
+    if deps.blobs.head(key) is None:
+        return None
+    data = json.loads(deps.blobs.get_bytes(key))
+    return InFlight(int(data["batch"]), int(data["lines"]), int(data["started"]))
+
+
+def write_marker(deps: Deps, ref: RunRef, shard: int, marker: InFlight) -> None:
+    body = {"batch": marker.batch, "lines": marker.lines, "started": marker.started}
+    key = keys.in_flight_key(ref.tenant_id, ref.run_id, shard)
+    deps.blobs.put_bytes(key, json.dumps(body).encode(), "application/json")
+
+
+def read_back(
+    deps: Deps, ref: RunRef, since: datetime | None, items: list[tuple[str, PlanItem]]
+) -> list[tuple[str, str]]:
+    """``(status, message)`` per ``(op, item)``, from what the store holds now.
+
+    One read of the products modified since the run began; an item it does not list was
+    not changed, unless its operation is one such a read cannot see (``range_read_sees``):
+    those few take one read of the whole catalog rather than a guess.
+    """
+    store = store_of(deps, ref)
+    unreadable = ("stock",) if stock_elsewhere(profile_of(deps, ref), store) else ()
+    wanted = {item.variant_id for _op, item in items}
+    try:
+        connector = deps.connectors(store, deps.secrets.get(store.secret_ref))
+        start = None if since is None else since - CLOCK_SKEW_MARGIN
+        held = _listed(connector.iter_variants(modified_since=start), wanted)
+        caps = connector.capabilities
+        unseen = {
+            item.variant_id
+            for op, item in items
+            if item.variant_id not in held and not caps.op(op).range_read_sees
+        }
+        if unseen and start is not None:
+            held.update(_listed(connector.iter_variants(), unseen))
+    except FeedsyncError as exc:
+        # Not knowing is said as such: the merchant checks these items in the store.
+        log.warning("could not read back %d in-flight items: %s", len(items), exc.message)
+        why = f"{IN_DOUBT}, and the store could not be read back ({exc.message}): check it there"
+        return [(FAILED, why)] * len(items)
+    return [read_back_status(item, held.get(item.variant_id), unreadable) for _op, item in items]
+
+
+def _listed(variants: Iterable[Variant], wanted: set[int]) -> dict[int, Variant]:
+    return {v[VARIANT_ID]: v for v in variants if v[VARIANT_ID] in wanted}
