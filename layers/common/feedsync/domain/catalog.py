@@ -3,16 +3,19 @@
 Variants are plain tuples (layout in ``fields``). A key held by more than one
 variant is ambiguous: it is removed from the lookup dicts and remembered, so a
 feed row carrying it is reported rather than written to an arbitrary variant.
-The index persists as compact CSV text (money in minor units) between runs.
+The index persists as compact CSV text (money in minor units) between runs, with
+each barcode as the store holds it: the GTIN-14 keys are made when an index is built
+(so a snapshot written before barcodes were keyed matches like a fresh one).
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Final, TextIO
 
 from feedsync.domain.fields import CANONICAL_FIELDS, CONTENT_FIELDS, NO_CONTENT, Variant
+from feedsync.domain.rules import barcode_key
 
 SNAPSHOT_HEADER: Final = (
     "product_id",
@@ -34,9 +37,11 @@ _NO_CONTENT_CELLS: Final = ("",) * len(NO_CONTENT)
 class CatalogIndex:
     """Lookup of store variants by SKU and barcode, with ambiguous keys set aside.
 
-    Keys are matched exactly after stripping surrounding whitespace (feed cells are
-    stripped too). The same variant listed twice (same variant_id) does not make its
-    keys ambiguous; the later listing wins.
+    SKUs are matched exactly after stripping surrounding whitespace (feed cells are
+    stripped too); barcodes by ``barcode_key`` (a valid GTIN as its GTIN-14, so
+    ``84500001005`` and ``0084500001005`` are one key; any other code as written). The
+    same variant listed twice (same variant_id) does not make its keys ambiguous; the
+    later listing wins.
     """
 
     def __init__(self, variants: list[Variant], *, has_content: bool = True) -> None:
@@ -48,16 +53,22 @@ class CatalogIndex:
         self.by_barcode: dict[str, Variant] = {}
         self.ambiguous_skus: set[str] = set()
         self.ambiguous_barcodes: set[str] = set()
-        self._index(2, self.by_sku, self.ambiguous_skus)
-        self._index(3, self.by_barcode, self.ambiguous_barcodes)
+        self._index(2, self.by_sku, self.ambiguous_skus, str.strip)
+        self._index(3, self.by_barcode, self.ambiguous_barcodes, barcode_key)
 
-    def _index(self, pos: int, lookup: dict[str, Variant], ambiguous: set[str]) -> None:
+    def _index(
+        self,
+        pos: int,
+        lookup: dict[str, Variant],
+        ambiguous: set[str],
+        key_of: Callable[[str], str],
+    ) -> None:
         get = lookup.get
         for v in self.variants:
             key = v[pos]
             if not key:
                 continue
-            key = key.strip()  # type: ignore[union-attr]
+            key = key_of(key)  # type: ignore[arg-type]
             if not key:
                 continue
             other = get(key)
