@@ -6,9 +6,12 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from feedsync.domain.catalog import SNAPSHOT_HEADER, CatalogIndex
+import pytest
+
+from feedsync.domain import catalog
+from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.feed import CsvFeed
-from feedsync.domain.fields import NO_CONTENT, Row, Variant
+from feedsync.domain.fields import NO_CONTENT, WRITABLE_FIELDS, Row, Variant
 from feedsync.domain.reconcile import Counts, ReconcileSpec, reconcile
 from feedsync.domain.rules import CompiledRules, compile_rules
 
@@ -71,34 +74,72 @@ def test_a_profile_not_matching_by_barcode_leaves_the_cells_alone() -> None:
 
 def test_the_index_keys_store_barcodes_by_gtin_14() -> None:
     # Given store variants holding a UPC-A as 12 digits, a GTIN as 14, an internal code
-    index = CatalogIndex.from_variants(
-        [variant(1, "084500001002"), variant(2, "00012345678905"), variant(3, " INT-7 ")]
-    )
-    # When indexed
+    listed = [variant(1, "084500001002"), variant(2, "00012345678905"), variant(3, " INT-7 ")]
+    # When an index is made of them as the store lists them
+    index = CatalogIndex.from_store(listed)
     # Then valid GTINs are keyed by their GTIN-14, the internal code as written
     assert sorted(index.by_barcode) == ["00012345678905", "00084500001002", "INT-7"]
-    # ... and the variants themselves keep the store's spelling (never written back changed)
-    assert [v[3] for v in index.variants] == ["084500001002", "00012345678905", " INT-7 "]
+    assert [v[3] for v in index.variants] == ["00084500001002", "00012345678905", "INT-7"]
+    # ... and the barcode is no field a run writes, so the store keeps its own spelling
+    assert "barcode" not in WRITABLE_FIELDS
+
+
+def test_a_refresh_keys_the_variants_it_brings() -> None:
+    # Given an index, and a refresh listing a product whose UPC is now written with 11 digits
+    index = CatalogIndex.from_store([variant(1, "084500001002"), variant(2, "96385074")])
+    # When merged
+    merged = index.merged([variant(1, "84500001002", stock=3)])
+    # Then the refreshed variant is found by the same key, the other one as before
+    assert merged.by_barcode["00084500001002"][8] == 3
+    assert merged.by_barcode["00000096385074"] == index.by_barcode["00000096385074"]
+
+
+# The header of a snapshot saved before barcodes were keyed (its barcodes as the store
+# spells them), with and without the content fields.
+V3 = (
+    "product_id,variant_id,sku,barcode,price,sale_price,retail_price,cost_price,stock,name,"
+    "modified,ref,description,brand,weight,image_url"
+)
+V2 = V3.rsplit(",", 4)[0]
 
 
 def test_a_snapshot_written_before_keying_matches_like_a_fresh_index() -> None:
-    # Given a snapshot as the index wrote it before barcodes were keyed (store spellings)
-    snapshot = ",".join(SNAPSHOT_HEADER) + "\n" + "7,70,S7,84500001002,100,,,,1,x,,,,,,\n"
-    # When loaded and a feed row with the 13-digit spelling is matched against it
-    index = CatalogIndex.load(io.StringIO(snapshot, newline=""))
-    rows, _ = read("UPC,Qty\n0084500001002,5\n", compile_rules(None))
-    [out] = reconcile(rows, index, BY_BARCODE, Counts())
-    # Then it finds the variant, and a dump keeps the store's spelling
-    assert out[1:5] == ("00084500001002", "changed", 7, 70)
+    # Given snapshots as the index wrote them before barcodes were keyed
+    for snapshot in (f"{V3}\n7,70,S7,84500001002,100,,,,1,x,,,,,,\n",
+                     f"{V2}\n7,70,S7,84500001002,100,,,,1,x,,\n"):  # fmt: skip
+        # When loaded and a feed row with the 13-digit spelling is matched against it
+        index = CatalogIndex.load(io.StringIO(snapshot, newline=""))
+        rows, _ = read("UPC,Qty\n0084500001002,5\n", compile_rules(None))
+        [out] = reconcile(rows, index, BY_BARCODE, Counts())
+        # Then it finds the variant, and the index is saved keyed from then on
+        assert out[1:5] == ("00084500001002", "changed", 7, 70)
+        buf = io.StringIO(newline="")
+        index.dump(buf)
+        header, record = buf.getvalue().splitlines()
+        assert header.split(",")[3] == "barcode_key"
+        assert record.startswith("7,70,S7,00084500001002,100,")
+        assert CatalogIndex.snapshot_has_content(header) == (snapshot.startswith(V3))
+
+
+def test_loading_a_keyed_snapshot_keys_nothing_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an index saved keyed
     buf = io.StringIO(newline="")
-    index.dump(buf)
-    assert buf.getvalue() == snapshot
+    CatalogIndex.from_store([variant(1, "84500001002"), variant(2, "INT-7")]).dump(buf)
+
+    # When it is loaded for a run (with keying made to fail, to see it is not called)
+    def no_keying(text: str) -> str:
+        raise AssertionError(f"keyed {text!r} again")
+
+    monkeypatch.setattr(catalog, "barcode_key", no_keying)
+    index = CatalogIndex.load(io.StringIO(buf.getvalue(), newline=""))
+    # Then its keys are there as saved, at no cost per variant
+    assert sorted(index.by_barcode) == ["00084500001002", "INT-7"]
 
 
 def test_feed_and_store_spellings_meet_and_repeats_are_duplicates() -> None:
     # Given a store with a 12-digit UPC and a 14-digit GTIN, and a feed spelling each
     # differently (the first UPC twice, with and without its zero)
-    index = CatalogIndex.from_variants([variant(1, "084500001002"), variant(2, "00012345678905")])
+    index = CatalogIndex.from_store([variant(1, "084500001002"), variant(2, "00012345678905")])
     text = "UPC,Qty\n84500001002,5\n12345678905,6\n0084500001002,7\n"
     rows, _ = read(text, compile_rules(None))
     # When matched
@@ -112,7 +153,7 @@ def test_feed_and_store_spellings_meet_and_repeats_are_duplicates() -> None:
 
 def test_two_store_spellings_of_one_gtin_are_ambiguous_and_named() -> None:
     # Given two store variants holding one UPC, as 12 and as 13 digits
-    index = CatalogIndex.from_variants([variant(1, "084500001002"), variant(2, "0084500001002")])
+    index = CatalogIndex.from_store([variant(1, "084500001002"), variant(2, "0084500001002")])
     rows, _ = read("UPC,Qty\n84500001002,5\n", compile_rules(None))
     # When a feed row with that UPC is matched
     [out] = reconcile(rows, index, BY_BARCODE, Counts())
@@ -124,7 +165,7 @@ def test_two_store_spellings_of_one_gtin_are_ambiguous_and_named() -> None:
 
 def test_internal_codes_match_with_validation_off() -> None:
     # Given a store and a feed both using internal, non-GTIN codes
-    index = CatalogIndex.from_variants([variant(1, "INT-0042"), variant(2, "0042")])
+    index = CatalogIndex.from_store([variant(1, "INT-0042"), variant(2, "0042")])
     rows, _ = read("UPC,Qty\nINT-0042,5\n0042,6\n", compile_rules({"validate_barcodes": False}))
     # When matched with validation off
     outs = list(reconcile(rows, index, BY_BARCODE, Counts()))

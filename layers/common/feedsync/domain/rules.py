@@ -378,13 +378,16 @@ def gtin_check_digit(body: str) -> int:
     return (10 - total % 10) % 10
 
 
+# What the digits' weighted byte sum counts for "0" bytes alone, per length (GS1 weights
+# 3 and 1 alternate from the digit left of the check digit).
+_ZERO_BYTES: Final = tuple(48 * (3 * (n // 2) + (n + 1) // 2) for n in range(15))
+
+
 def _check_digit_ok(digits: str) -> bool:
-    """Whether ASCII ``digits`` end in their GS1 check digit (leading zeros do not
-    change it). Sums the bytes in C: the store side runs this once per variant."""
-    weighted = digits[-2::-2]
-    plain = digits[-1::-2]
-    total = 3 * (sum(weighted.encode()) - 48 * len(weighted)) + sum(plain.encode())
-    return (total - 48 * len(plain)) % 10 == 0
+    """Whether 1-14 ASCII ``digits`` end in their GS1 check digit (leading zeros do not
+    change it). Sums bytes in C: the store side runs this once per variant imported."""
+    b = digits.encode()
+    return (3 * sum(b[-2::-2]) + sum(b[-1::-2]) - _ZERO_BYTES[len(b)]) % 10 == 0
 
 
 def _upc_e_to_upc_a(code: str) -> str | None:
@@ -475,7 +478,12 @@ def barcode_key(text: str) -> str:
     internal code in the store, and a real GTIN matches however many zeros it lost.
     """
     s = text.strip()
-    digits = s if s.isdigit() else _SEPARATORS_RE.sub("", s)
+    n = len(s)
+    if 8 <= n <= 14 and s.isdigit() and s.isascii():  # the usual case, kept short
+        if _check_digit_ok(s):
+            return s.zfill(14)
+        return (n == 8 and _gtin14(s)) or s
+    digits = _SEPARATORS_RE.sub("", s)
     if 8 <= len(digits) <= 14 and digits.isascii() and digits.isdigit():
         key = _gtin14(digits)
         if key is not None:
