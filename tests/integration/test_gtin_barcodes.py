@@ -10,6 +10,7 @@ from typing import Any
 
 from integration_harness import Harness, Shop, simple_product
 
+from feedsync.core.catalog_store import load_catalog
 from feedsync.domain.runlog import LOG_HEADER
 from feedsync.models import Run
 
@@ -37,6 +38,17 @@ def _run(h: Harness, shop: Shop, name: str, data: bytes, column: str, **rules: A
         **({"rules": rules} if rules else {}),
     )
     return h.run_to_end(shop.tenant, profile.profile_id)
+
+
+def test_the_imported_index_holds_the_store_codes_as_gtin_14_keys(h: Harness) -> None:
+    # Given a store holding a UPC-A as 12 digits and a GTIN as 14
+    # When its catalog is imported (no run yet)
+    shop = h.shop(STORE)
+    store = h.deps.repo.get_store(shop.tenant, shop.store.store_id)
+    assert store is not None
+    index = load_catalog(h.deps, store)
+    # Then the saved index finds both by their GTIN-14
+    assert sorted(index.by_barcode) == ["00012345678905", "00084500001002"]
 
 
 def test_an_xlsx_with_11_digit_upc_numbers_matches_12_and_14_digit_store_codes(
