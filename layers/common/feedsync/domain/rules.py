@@ -423,10 +423,10 @@ def gtin_key(text: str) -> str:
     """A barcode's match key: its GTIN-14 (14 digits); ValueError, saying why, otherwise.
 
     Spaces and dashes are removed and the digits left-padded to 14, so a UPC-A written
-    ``84500001005`` (the spreadsheet dropped its zero), ``084500001005`` or
-    ``0084500001005`` (as an EAN-13) is one key. 8 to 14 digits are taken, the padded code
-    must pass the GS1 check digit; an 8-digit UPC-E that passes its own check digit
-    becomes its UPC-A's key. Fewer than 8 digits is not a GTIN with zeros dropped (the
+    ``84500001002`` (the spreadsheet dropped its zero), ``084500001002`` or
+    ``0084500001002`` (as an EAN-13) is one key. 8 to 14 digits are taken, the padded code
+    must pass the GS1 check digit; an 8-digit code that is no valid GTIN-8 but a valid
+    UPC-E becomes its UPC-A's key. Fewer than 8 digits is not a GTIN with zeros dropped (the
     shortest GTIN has 8) and is most often a wrong column (quantities, internal numbers),
     so it is refused like more than 14, scientific notation, decimals and letters.
     """
