@@ -132,7 +132,7 @@ def main() -> None:
         print(f"generated {feed_path.name} in {time.perf_counter() - t:.1f}s")
 
     t = time.perf_counter()
-    index = CatalogIndex.from_variants(variants)
+    index = CatalogIndex.from_store(variants)
     t_index = time.perf_counter() - t
     del variants
     t = time.perf_counter()

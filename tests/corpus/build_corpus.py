@@ -271,6 +271,20 @@ def row_problems_csv() -> bytes:
     return text.encode("utf-8")
 
 
+def gtin_spellings_csv() -> bytes:
+    # Matched by barcode: each code spelled with another number of digits than the store
+    # holds it; they compare as GTIN-14, so only a wrong check digit is refused.
+    text = _lines(
+        "UPC,Qty",
+        "12345678905,11",  # CORP-002's UPC-A, its leading zero dropped
+        "04006381333931,15",  # CORP-001's EAN-13 as a GTIN-14
+        "0096385074,4",  # CORP-004's EAN-8 with two zeros in front
+        "5901234123450,1",  # CORP-003's EAN-13 with a wrong check digit
+        "0012345678905,2",  # CORP-002 again, as an EAN-13: the same item as row 2
+    )
+    return text.encode("utf-8")
+
+
 # ------------------------------------------------------------------------ other formats
 def numeric_barcodes_xlsx() -> bytes:
     # Barcodes stored as numbers, as Excel does when a GTIN column is pasted: the one
@@ -287,6 +301,22 @@ def numeric_barcodes_xlsx() -> bytes:
     sheet.append([4006381333931, "Mug", 10.99, 14])
     # Row 4 stays empty; row 5 has a price the merchant has not set yet.
     sheet["A5"], sheet["B5"], sheet["C5"], sheet["D5"] = 5901234123457, "Bowl", "TBC", 2
+    raw = io.BytesIO()
+    book.save(raw)
+    return _pin_workbook(raw.getvalue())
+
+
+def upc_numbers_xlsx() -> bytes:
+    # UPCs pasted into Excel as plain numbers (no number format): the leading zero is gone
+    # and the cell holds 11 digits, which still match the store's 12-digit UPC-A.
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["UPC", "Qty"])
+    sheet.append([12345678905, 9])
+    sheet.append([12345678900, 1])  # the same UPC with a wrong check digit
     raw = io.BytesIO()
     book.save(raw)
     return _pin_workbook(raw.getvalue())
@@ -439,6 +469,7 @@ FILES: dict[str, Callable[[], bytes]] = {
     "preamble_header_row3.csv": preamble_header_row3_csv,
     "no_header.csv": no_header_csv,
     "numeric_barcodes.xlsx": numeric_barcodes_xlsx,
+    "upc_numbers.xlsx": upc_numbers_xlsx,
     "namespaced.xml": namespaced_xml,
     "billion_laughs.xml": billion_laughs_xml,
     "external_entity.xml": external_entity_xml,
@@ -453,6 +484,7 @@ FILES: dict[str, Callable[[], bytes]] = {
     "missing_column.csv": missing_column_csv,
     "duplicate_skus.csv": duplicate_skus_csv,
     "row_problems.csv": row_problems_csv,
+    "gtin_spellings.csv": gtin_spellings_csv,
     "unclosed_quote.csv": unclosed_quote_csv,
     "login_page.csv": login_page_csv,
     "utf16le_no_bom_cyrillic.csv": utf16le_no_bom_cyrillic_csv,

@@ -34,7 +34,7 @@ from feedsync.domain.money import (
     to_decimal_comma,
     with_decimal_comma,
 )
-from feedsync.domain.rules import CompiledRules, normalize_barcode, normalize_sku
+from feedsync.domain.rules import CompiledRules, barcode_key, gtin_key, normalize_sku
 from feedsync.errors import FeedFormatError, MissingColumnsError, name_list, shorten
 
 # A header-less file's width is learnt from this many leading records (as RecordFeed).
@@ -245,15 +245,15 @@ def _read_row(
 def _apply_rules(
     row: Row, rules: CompiledRules | None, sources: list[_Source]
 ) -> tuple[Row, RowError | None]:
-    """The barcode check (its error reports the stripped barcode), SKU folding, and
+    """The barcode key (GTIN-14; a checked barcode's error reports it stripped), SKU folding, and
     price rules, each fed the row's cost as read (before any rule)."""
     if rules is None:
         return row, None
     values: dict[str, int | str | None] = dict(zip(CANONICAL_FIELDS, row[1:], strict=True))
     barcode = values["barcode"]
-    if rules.validate_barcodes and isinstance(barcode, str):
+    if rules.match_barcodes and isinstance(barcode, str):
         try:
-            values["barcode"] = normalize_barcode(barcode)
+            values["barcode"] = (gtin_key if rules.validate_barcodes else barcode_key)(barcode)
         except ValueError as exc:
             column = next(s.column for s in sources if s.field == "barcode")
             return row, RowError(row[0], column, barcode, str(exc))

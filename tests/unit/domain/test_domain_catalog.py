@@ -74,8 +74,8 @@ def test_dump_load_round_trip_is_exact() -> None:
     assert loaded.by_barcode == index.by_barcode
     assert loaded.ambiguous_skus == index.ambiguous_skus
     assert buf.getvalue().splitlines()[0] == (
-        "product_id,variant_id,sku,barcode,price,sale_price,retail_price,cost_price,stock,name,"
-        "modified,ref,description,brand,weight,image_url"
+        "product_id,variant_id,sku,barcode_key,price,sale_price,retail_price,cost_price,stock,"
+        "name,modified,ref,description,brand,weight,image_url"
     )
 
 
@@ -155,5 +155,6 @@ def test_snapshot_columns_line_up_with_the_variant_tuple() -> None:
     # Given the snapshot header and the variant layout, Then each field's column is its
     # position in the tuple (the loader reads columns positionally)
     assert len(SNAPSHOT_HEADER) == len(VARIANTS[0])
-    assert all(SNAPSHOT_HEADER[pos] == name for name, pos in VARIANT_POS.items())
+    columns = {**VARIANT_POS, "barcode_key": VARIANT_POS["barcode"]}
+    assert all(SNAPSHOT_HEADER[pos] == name for name, pos in columns.items() if name != "barcode")
     assert (SNAPSHOT_HEADER[MODIFIED], SNAPSHOT_HEADER[REF]) == ("modified", "ref")

@@ -12,7 +12,6 @@ from feedsync.domain.rules import (
     compile_rules,
     compile_stock_rules,
     gtin_check_digit,
-    normalize_barcode,
     normalize_sku,
 )
 from feedsync.models import validate_price_rules, validate_rules, validate_stock_rules
@@ -425,66 +424,6 @@ def test_validate_stock_rules_normalises() -> None:
 
 
 # --- identifiers -------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("96385074", "96385074"),  # GTIN-8
-        ("036000291452", "036000291452"),  # GTIN-12 (UPC-A), leading zero kept
-        ("4006381333931", "4006381333931"),  # GTIN-13
-        ("10012345678902", "10012345678902"),  # GTIN-14
-        ("0036000291452", "0036000291452"),  # UPC-A as EAN-13: zeros kept
-        ("00012345600012", "00012345600012"),
-        (" 400-638 133 393-1 ", "4006381333931"),  # spaces and dashes removed
-        ("04252614", "04252614"),  # UPC-E (check digit of its UPC-A)
-    ],
-)
-def test_valid_barcodes(text: str, expected: str) -> None:
-    # Given a valid GTIN as suppliers write it
-    # When normalised
-    # Then the digits are kept, leading zeros included
-    assert normalize_barcode(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("96385070", "barcode '96385070' fails the GTIN-8 check digit (expected 4)"),
-        ("036000291450", "barcode '036000291450' fails the GTIN-12 check digit (expected 2)"),
-        ("4006381333932", "barcode '4006381333932' fails the GTIN-13 check digit (expected 1)"),
-        ("10012345678900", "barcode '10012345678900' fails the GTIN-14 check digit (expected 2)"),
-        ("04252615", "barcode '04252615' fails the GTIN-8 check digit (expected 0)"),
-        (
-            "1.23457E+11",
-            "barcode '1.23457E+11' is in scientific notation (the spreadsheet rounded it): "
-            "re-export the column as text",
-        ),
-        ("4.00638E12", "is in scientific notation"),
-        ("4006381333931.0", "barcode '4006381333931.0' has a decimal point"),
-        ("ABC-123", "barcode 'ABC-123' must contain only digits (found 'A')"),
-        ("36000291452", "has 11 digits; a GTIN has 8, 12, 13 or 14 (a leading zero may have"),
-        ("123456789", "barcode '123456789' has 9 digits; a GTIN has 8, 12, 13 or 14"),
-        ("   ", "barcode is empty"),
-    ],
-)
-def test_invalid_barcodes(text: str, message: str) -> None:
-    # Given a corrupt or mistyped barcode
-    # When normalised
-    with pytest.raises(ValueError) as exc:
-        normalize_barcode(text)
-    # Then the message says exactly what is wrong
-    assert message in str(exc.value)
-
-
-def test_barcode_without_check_digit_validation_keeps_any_digits() -> None:
-    # Given validation turned off
-    # When an odd-length code and a bad check digit are normalised
-    # Then digits are kept as they are, but corruption is still refused
-    assert normalize_barcode("00123-45", check_digit=False) == "0012345"
-    assert normalize_barcode("4006381333932", check_digit=False) == "4006381333932"
-    with pytest.raises(ValueError, match="scientific notation"):
-        normalize_barcode("1.23457E+11", check_digit=False)
 
 
 def test_gtin_check_digit() -> None:

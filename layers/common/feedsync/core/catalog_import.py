@@ -38,7 +38,7 @@ def import_catalog(deps: Deps, cmd: CatalogImportInput) -> StatusOnly:
     try:
         connector = deps.connectors(store, deps.secrets.get(store.secret_ref))
         if mode == "full":
-            index = CatalogIndex.from_variants(connector.iter_variants())
+            index = CatalogIndex.from_store(connector.iter_variants())
             key = save_catalog(deps, store, index)
             count, changed = len(index), len(index)
         else:
@@ -103,7 +103,7 @@ def refresh_before_match(deps: Deps, store: Store, needs_content: bool = False) 
     started = deps.clock()
     connector = deps.connectors(store, deps.secrets.get(store.secret_ref))
     if needs_content and not catalog_has_content(deps, store):
-        index = CatalogIndex.from_variants(connector.iter_variants())
+        index = CatalogIndex.from_store(connector.iter_variants())
         save_catalog(deps, store, index)
         log.info("re-read the whole catalog of store %s for its content", store.store_id)
         deps.repo.update_store(

@@ -3,7 +3,12 @@
 Variants are plain tuples (layout in ``fields``). A key held by more than one
 variant is ambiguous: it is removed from the lookup dicts and remembered, so a
 feed row carrying it is reported rather than written to an arbitrary variant.
-The index persists as compact CSV text (money in minor units) between runs.
+A variant's barcode is held as its match key (``rules.barcode_key``: a valid GTIN as
+its GTIN-14), made once where the store's variants come in (``from_store``, ``merged``)
+so that loading the index for a run costs nothing extra. Barcodes are never written
+back to a store, so the store keeps its own spelling.
+The index persists as compact CSV text (money in minor units) between runs; a snapshot
+from before barcodes were keyed (its column says ``barcode``) is keyed when loaded.
 """
 
 from __future__ import annotations
@@ -13,19 +18,43 @@ from collections.abc import Collection, Iterable
 from typing import Final, TextIO
 
 from feedsync.domain.fields import CANONICAL_FIELDS, CONTENT_FIELDS, NO_CONTENT, Variant
+from feedsync.domain.rules import barcode_key
 
 SNAPSHOT_HEADER: Final = (
     "product_id",
     "variant_id",
-    *CANONICAL_FIELDS[:8],  # sku .. name
+    "sku",
+    "barcode_key",
+    *CANONICAL_FIELDS[2:8],  # price .. name
     "modified",
     "ref",
     *CONTENT_FIELDS,
 )
-# Snapshots written before the index kept modified times and platform refs (v1), and
-# before it kept the content fields (v2).
-_SNAPSHOT_HEADER_V1: Final = SNAPSHOT_HEADER[:10]
-_SNAPSHOT_HEADER_V2: Final = SNAPSHOT_HEADER[:12]
+# An index not knowing the content fields (read from a v2 snapshot) is saved as such.
+_SNAPSHOT_HEADER_NO_CONTENT: Final = SNAPSHOT_HEADER[:12]
+# Snapshots written before barcodes were keyed (v3), and before that before the index
+# kept the content fields (v2) and modified times and platform refs (v1): their barcodes
+# are the store's spelling.
+_SNAPSHOT_HEADER_V3: Final = (
+    "product_id",
+    "variant_id",
+    *CANONICAL_FIELDS[:8],
+    *SNAPSHOT_HEADER[10:],
+)
+_SNAPSHOT_HEADER_V2: Final = _SNAPSHOT_HEADER_V3[:12]
+_SNAPSHOT_HEADER_V1: Final = _SNAPSHOT_HEADER_V3[:10]
+_BARCODE: Final = 3
+
+
+def _keyed(variant: Variant) -> Variant:
+    """The variant with its barcode as its match key (the same tuple when it already is)."""
+    code = variant[_BARCODE]
+    if not code:
+        return variant
+    key = barcode_key(code)
+    if key == code:
+        return variant
+    return (*variant[:_BARCODE], key, *variant[_BARCODE + 1 :])  # type: ignore[return-value]
 
 
 _NO_CONTENT_CELLS: Final = ("",) * len(NO_CONTENT)
@@ -35,8 +64,10 @@ class CatalogIndex:
     """Lookup of store variants by SKU and barcode, with ambiguous keys set aside.
 
     Keys are matched exactly after stripping surrounding whitespace (feed cells are
-    stripped too). The same variant listed twice (same variant_id) does not make its
-    keys ambiguous; the later listing wins.
+    stripped too); the variants' barcodes are already match keys (``from_store``), so
+    ``84500001002`` and ``0084500001002`` in the store are one key. The same variant
+    listed twice (same variant_id) does not make its keys ambiguous; the later listing
+    wins.
     """
 
     def __init__(self, variants: list[Variant], *, has_content: bool = True) -> None:
@@ -49,7 +80,7 @@ class CatalogIndex:
         self.ambiguous_skus: set[str] = set()
         self.ambiguous_barcodes: set[str] = set()
         self._index(2, self.by_sku, self.ambiguous_skus)
-        self._index(3, self.by_barcode, self.ambiguous_barcodes)
+        self._index(_BARCODE, self.by_barcode, self.ambiguous_barcodes)
 
     def _index(self, pos: int, lookup: dict[str, Variant], ambiguous: set[str]) -> None:
         get = lookup.get
@@ -69,15 +100,22 @@ class CatalogIndex:
 
     @classmethod
     def from_variants(cls, variants: Iterable[Variant]) -> CatalogIndex:
+        """An index of variants whose barcodes are match keys already (an index's own)."""
         return cls(list(variants))
+
+    @classmethod
+    def from_store(cls, variants: Iterable[Variant]) -> CatalogIndex:
+        """An index of variants as a store lists them: each barcode becomes its key."""
+        return cls([_keyed(v) for v in variants])
 
     def merged(self, refreshed: Iterable[Variant]) -> CatalogIndex:
         """The index with every refreshed product's variants replaced by its new ones.
 
         An incremental import lists whole products, so a variant removed from a
         refreshed product disappears and a new one appears; other products stay.
+        ``refreshed`` are as the store lists them (their barcodes become keys here).
         """
-        fresh = list(refreshed)
+        fresh = [_keyed(v) for v in refreshed]
         if not fresh:
             return self
         products = {v[0] for v in fresh}
@@ -104,20 +142,23 @@ class CatalogIndex:
             writer.writerow(SNAPSHOT_HEADER)
             writer.writerows(self.variants)  # csv writes None as ""
         else:  # still unknown: keep it saying so
-            writer.writerow(_SNAPSHOT_HEADER_V2)
-            writer.writerows(v[: len(_SNAPSHOT_HEADER_V2)] for v in self.variants)
+            writer.writerow(_SNAPSHOT_HEADER_NO_CONTENT)
+            writer.writerows(v[: len(_SNAPSHOT_HEADER_NO_CONTENT)] for v in self.variants)
 
     @classmethod
     def load(cls, lines: Iterable[str]) -> CatalogIndex:
         """Read what ``dump`` wrote. Raises ValueError on a foreign or damaged snapshot."""
         reader = csv.reader(lines)
         header = next(reader, None)
-        has_content = header is not None and tuple(header) == SNAPSHOT_HEADER
-        if header is not None and tuple(header) == _SNAPSHOT_HEADER_V1:
+        found = tuple(header) if header is not None else None
+        has_content = found in (SNAPSHOT_HEADER, _SNAPSHOT_HEADER_V3)
+        # Before v4 the barcodes are the store's spelling: key them as they are read.
+        key_of = None if found in (SNAPSHOT_HEADER, _SNAPSHOT_HEADER_NO_CONTENT) else barcode_key
+        if found == _SNAPSHOT_HEADER_V1:
             reader = ([*rec, "", "", *_NO_CONTENT_CELLS] for rec in reader)  # type: ignore[assignment]
-        elif header is not None and tuple(header) == _SNAPSHOT_HEADER_V2:
+        elif found in (_SNAPSHOT_HEADER_V2, _SNAPSHOT_HEADER_NO_CONTENT):
             reader = ([*rec, *_NO_CONTENT_CELLS] for rec in reader)  # type: ignore[assignment]
-        elif header is None or tuple(header) != SNAPSHOT_HEADER:
+        elif not has_content:
             raise ValueError(f"not a catalog snapshot (header {header!r})")
         variants: list[Variant] = []
         append = variants.append
@@ -147,7 +188,7 @@ class CatalogIndex:
                         int(pid),
                         int(vid),
                         sku or None,
-                        bc or None,
+                        (key_of(bc) if key_of else bc) if bc else None,
                         (memo_get(pr) or num(pr)) if pr else None,
                         (memo_get(sp) or num(sp)) if sp else None,
                         (memo_get(rp) or num(rp)) if rp else None,
@@ -171,4 +212,5 @@ class CatalogIndex:
     @staticmethod
     def snapshot_has_content(first_line: str) -> bool:
         """Whether a snapshot with this first line holds the content fields."""
-        return next(csv.reader([first_line]), None) == list(SNAPSHOT_HEADER)
+        header = next(csv.reader([first_line]), None)
+        return header is not None and tuple(header) in (SNAPSHOT_HEADER, _SNAPSHOT_HEADER_V3)

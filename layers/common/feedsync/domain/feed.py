@@ -35,7 +35,7 @@ from feedsync.domain.money import (
     to_decimal_comma,
     with_decimal_comma,
 )
-from feedsync.domain.rules import CompiledRules, normalize_barcode, normalize_sku
+from feedsync.domain.rules import CompiledRules, barcode_key, gtin_key, normalize_sku
 from feedsync.errors import (
     FeedFormatError,
     MissingColumnsError,
@@ -450,7 +450,8 @@ class RecordFeed:
         """The profile's rules, set before iterating.
 
         Stock words (">10", "in stock") are read by the rules' stock parser; price rules,
-        SKU folding and barcode checks run on the parsed row, off the no-rules hot path.
+        SKU folding and barcode keys (GTIN-14) run on the parsed row, off the no-rules
+        hot path; barcodes are keyed only when rows are matched by them.
         """
         self._rules = rules
         self._parse_stock = rules.stock if rules and rules.stock else parse_stock
@@ -470,22 +471,24 @@ class RecordFeed:
     def __iter__(self) -> Iterator[Row]:
         rows = self._rows()
         rules = self._rules
-        if rules and (rules.money or rules.sku_case_insensitive or rules.validate_barcodes):
+        if rules and (rules.money or rules.sku_case_insensitive or rules.match_barcodes):
             return self._ruled(rows, rules)
         return rows
 
     def _ruled(self, rows: Iterator[Row], rules: CompiledRules) -> Iterator[Row]:
-        """Price rules, SKU folding and barcode checks, on rows the hot loop parsed."""
+        """Price rules, SKU folding and barcode keys, on rows the hot loop parsed."""
         money = [(ROW_POS[f], rule) for f, rule in rules.money.items()]
         cost_pos = ROW_POS["cost_price"]
         fold = rules.sku_case_insensitive
-        check = rules.validate_barcodes
+        key = (
+            (gtin_key if rules.validate_barcodes else barcode_key) if rules.match_barcodes else None
+        )
         barcode_col = next((m[3] for m in self._mapped if m[0] == "barcode"), "barcode")
         for row in rows:
             values = list(row)
-            if check and row[2] is not None:
+            if key is not None and row[2] is not None:
                 try:
-                    values[2] = normalize_barcode(row[2])
+                    values[2] = key(row[2])
                 except ValueError as exc:
                     # Counted as read, reported, not yielded (like any bad cell).
                     self.row_errors.append(RowError(row[0], barcode_col, row[2], str(exc)))

@@ -378,6 +378,18 @@ def gtin_check_digit(body: str) -> int:
     return (10 - total % 10) % 10
 
 
+# What the digits' weighted byte sum counts for "0" bytes alone, per length (GS1 weights
+# 3 and 1 alternate from the digit left of the check digit).
+_ZERO_BYTES: Final = tuple(48 * (3 * (n // 2) + (n + 1) // 2) for n in range(15))
+
+
+def _check_digit_ok(digits: str) -> bool:
+    """Whether 1-14 ASCII ``digits`` end in their GS1 check digit (leading zeros do not
+    change it). Sums bytes in C: the store side runs this once per variant imported."""
+    b = digits.encode()
+    return (3 * sum(b[-2::-2]) + sum(b[-1::-2]) - _ZERO_BYTES[len(b)]) % 10 == 0
+
+
 def _upc_e_to_upc_a(code: str) -> str | None:
     """Expand an 8-digit UPC-E (number system 0/1) to its 12-digit UPC-A, else None."""
     if code[0] not in "01":
@@ -395,16 +407,28 @@ def _upc_e_to_upc_a(code: str) -> str | None:
     return ns + body + check
 
 
-def normalize_barcode(text: str, *, check_digit: bool = True) -> str:
-    """Barcode match key: digits only, leading zeros kept; ValueError when corrupt.
+def _gtin14(digits: str) -> str | None:
+    """The GTIN-14 of 8-14 ASCII digits, else None: left-padded with zeros when the check
+    digit holds, or an 8-digit UPC-E expanded to its UPC-A when its own check digit does."""
+    if _check_digit_ok(digits):
+        return digits.zfill(14)
+    if len(digits) == 8:
+        upc_a = _upc_e_to_upc_a(digits)
+        if upc_a is not None and _check_digit_ok(upc_a):
+            return upc_a.zfill(14)
+    return None
 
-    - Scientific notation ("1.23457E+11") and decimals ("4006381333931.0") are
-      refused: the spreadsheet stored the code as a number and lost digits.
-    - Spaces and dashes are removed; anything else that is not a digit is refused.
-    - With ``check_digit`` (the default), the code must be a GTIN-8/12/13/14 with a
-      valid GS1 check digit (an 8-digit UPC-E is accepted by its own check digit);
-      other lengths are refused, naming the lengths a GTIN may have. Without it, any
-      run of digits is kept unchanged (internal or non-GTIN codes).
+
+def gtin_key(text: str) -> str:
+    """A barcode's match key: its GTIN-14 (14 digits); ValueError, saying why, otherwise.
+
+    Spaces and dashes are removed and the digits left-padded to 14, so a UPC-A written
+    ``84500001002`` (the spreadsheet dropped its zero), ``084500001002`` or
+    ``0084500001002`` (as an EAN-13) is one key. 8 to 14 digits are taken, the padded code
+    must pass the GS1 check digit; an 8-digit code that is no valid GTIN-8 but a valid
+    UPC-E becomes its UPC-A's key. Fewer than 8 digits is not a GTIN with zeros dropped (the
+    shortest GTIN has 8) and is most often a wrong column (quantities, internal numbers),
+    so it is refused like more than 14, scientific notation, decimals and letters.
     """
     s = text.strip()
     if not s:
@@ -423,26 +447,48 @@ def normalize_barcode(text: str, *, check_digit: bool = True) -> str:
     if not (digits.isascii() and digits.isdigit()):
         bad = next(ch for ch in digits if not ("0" <= ch <= "9"))
         raise ValueError(f"barcode '{s}' must contain only digits (found {bad!r})")
-    if not check_digit:
-        return digits
-    kind = _GTIN_LENGTHS.get(len(digits))
-    if kind is None:
+    n = len(digits)
+    if n > 14:
+        raise ValueError(f"barcode '{s}' has {n} digits; a GTIN has at most 14")
+    if n < 8:
         hint = (
-            " (a leading zero may have been dropped: re-export the column as text)"
-            if len(digits) in (7, 11)
-            else ""
+            "a leading zero may have been dropped: re-export the column as text"
+            if n == 7
+            else "is the right column mapped?"
         )
+        raise ValueError(f"barcode '{s}' has {n} digits; a GTIN has at least 8 ({hint})")
+    key = _gtin14(digits)
+    if key is None:
+        kind = _GTIN_LENGTHS.get(n) or "GTIN-12"  # 9-11 digits: a UPC-A that lost zeros
+        width = int(kind[5:])
+        read_as = f"read as {digits.zfill(width)}, " if width != n else ""
+        expected = gtin_check_digit(digits[:-1])
         raise ValueError(
-            f"barcode '{s}' has {len(digits)} digits; a GTIN has 8, 12, 13 or 14{hint}"
+            f"barcode '{s}' fails the {kind} check digit ({read_as}expected {expected})"
         )
-    expected = gtin_check_digit(digits[:-1])
-    if expected != ord(digits[-1]) - 48:
-        if len(digits) == 8:
-            upc_a = _upc_e_to_upc_a(digits)
-            if upc_a is not None and gtin_check_digit(upc_a[:-1]) == ord(upc_a[-1]) - 48:
-                return digits
-        raise ValueError(f"barcode '{s}' fails the {kind} check digit (expected {expected})")
-    return digits
+    return key
+
+
+def barcode_key(text: str) -> str:
+    """A barcode's match key without refusing anything: its GTIN-14 when it is a valid
+    GTIN (as :func:`gtin_key` reads it), else the code as written, stripped.
+
+    Store barcodes go through this (a store may hold internal codes), and so do feed
+    barcodes when ``validate_barcodes`` is off: an internal code then matches the same
+    internal code in the store, and a real GTIN matches however many zeros it lost.
+    """
+    s = text.strip()
+    n = len(s)
+    if 8 <= n <= 14 and s.isdigit() and s.isascii():  # the usual case, kept short
+        if _check_digit_ok(s):
+            return s.zfill(14)
+        return (n == 8 and _gtin14(s)) or s
+    digits = _SEPARATORS_RE.sub("", s)
+    if 8 <= len(digits) <= 14 and digits.isascii() and digits.isdigit():
+        key = _gtin14(digits)
+        if key is not None:
+            return key
+    return s
 
 
 # ---------------------------------------------------------------------------
@@ -456,8 +502,10 @@ class CompiledRules:
 
     - ``sku``: ``normalize_sku(text, case_insensitive=rules.sku_case_insensitive)``
       (the catalog side's SKUs must go through the same call to match).
-    - ``barcode``: ``normalize_barcode(text, check_digit=rules.validate_barcodes)``;
-      a ValueError skips the row (row number, column, value, message).
+    - ``barcode`` (only when ``match_barcodes``: rows are matched by barcode):
+      ``gtin_key(text)`` when ``validate_barcodes``, a ValueError skipping the row (row
+      number, column, value, message); else ``barcode_key(text)``, which refuses nothing.
+      The catalog side keys its barcodes with ``barcode_key``, so both meet as GTIN-14.
     - ``stock``: ``(rules.stock or parse_stock)(text)`` on the stripped, non-empty
       cell; a ValueError skips the row. The callable is pure, so it can be memoised
       per text exactly like ``parse_stock``.
@@ -476,6 +524,7 @@ class CompiledRules:
     stock: Callable[[str], int] | None = None
     sku_case_insensitive: bool = False
     validate_barcodes: bool = True
+    match_barcodes: bool = True
 
 
 def compile_rules(profile_rules: Mapping[str, Any] | None) -> CompiledRules:

@@ -5,8 +5,8 @@ integer-valued numbers as plain digits (a barcode never becomes ``1.23457E+11``)
 dates as ISO dates, TRUE/FALSE. An ``.xls`` sheet holds at most 65,536 rows, so
 calamine reading the sheet at once is bounded. Unlike ``.xlsx``, the cell number
 format is not available, so a barcode stored as a number with a ``000000000000``
-format loses its leading zeros (store barcodes as text, or check digits with
-``validate_barcodes``, which reports such a barcode).
+format loses its leading zeros; matching by barcode does not mind, since barcodes
+compare as GTIN-14 (zero-padded, check digit verified).
 """
 
 from __future__ import annotations

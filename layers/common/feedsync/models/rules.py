@@ -194,7 +194,11 @@ class Rules(Spec):
         default=None, description="match SKUs ignoring case (default false)"
     )
     validate_barcodes: StrictBool | None = Field(
-        default=None, description="check GTIN check digits (default true)"
+        default=None,
+        description=(
+            "skip a row whose barcode is no GTIN: 8-14 digits, zero-padded to 14, GS1 check "
+            "digit (default true); false matches internal codes as written"
+        ),
     )
 
 

@@ -69,10 +69,11 @@ def parse(deps: Deps, step: ParseInput) -> ParseOutput:
 
 
 def _compiled_rules(profile: Profile) -> CompiledRules:
-    """The profile's rules; barcodes are checked only when rows are matched by them."""
+    """The profile's rules; barcodes are keyed and checked only when rows are matched by
+    them (a profile matching by SKU keeps its barcode cells as they are, unused)."""
     rules = compile_rules(profile.rules.spec())
-    if profile.match_by == "sku" and rules.validate_barcodes:
-        rules = replace(rules, validate_barcodes=False)
+    if profile.match_by == "sku":
+        rules = replace(rules, validate_barcodes=False, match_barcodes=False)
     return rules
 
 
