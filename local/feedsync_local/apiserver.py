@@ -57,6 +57,9 @@ class LocalApi:
 
             def _not_allowed(self) -> None:
                 """Methods API Gateway's ANY does not take: a JSON 405, not the 501 page."""
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)  # unread, it would be taken for the next request
                 message = f"method {self.command} is not served; see GET /openapi.json"
                 payload = json.dumps({"error": "method_not_allowed", "message": message}).encode()
                 self.send_response(405)

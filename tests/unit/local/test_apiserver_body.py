@@ -81,9 +81,9 @@ def test_a_method_api_gateway_does_not_pass_on_is_a_json_405_and_the_connection_
     api, stack = served
     port = int(api.url.rsplit(":", 1)[1])
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    # Given a method outside API Gateway's ANY (it was the HTTP server's 501 HTML page)
+    # Given a method outside API Gateway's ANY, with a body (it was the HTTP server's 501 page)
     # When it is sent
-    conn.request(method, "/stores")
+    conn.request(method, "/stores", body=b'{"name": "x"}')
     answer = conn.getresponse()
     # Then the answer is a JSON 405 listing the methods served, and the function is not called
     assert answer.status == 405
