@@ -1,19 +1,28 @@
-"""The REST API. The same handler serves API Gateway and the local stack."""
+"""The REST API. The same handler serves API Gateway and the local stack.
+
+Every operation documents every status it answers, each with its body's model
+(``feedsync.models.responses``): ``/openapi.json`` is checked against the running API by
+Schemathesis in ``make test``.
+"""
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.openapi.types import (
+    COMPONENT_REF_TEMPLATE,
+    OpenAPIResponse,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from feedsync.core import api
-from feedsync.errors import Conflict, InvalidRequest, NotFound
+from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
 from feedsync.models import (
     CreateStore,
     ImportCatalogBody,
@@ -29,10 +38,87 @@ from feedsync.models.limits import (
     MAX_BODY_BYTES,
     MAX_BODY_DEPTH,
 )
+from feedsync.models.responses import (
+    CancelAccepted,
+    ErrorBody,
+    ProfileList,
+    ProfileView,
+    RunList,
+    RunStarted,
+    RunView,
+    StoreList,
+    StoreView,
+    UnauthorizedBody,
+    UploadUrl,
+    ValidationErrorBody,
+)
+from feedsync.models.schedules import TENANT_SCHEDULE
 from feedsync.wiring import deps
 
 logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True)
+BEARER = "apiKey"
+app.configure_openapi(
+    title="feedsync",
+    version="1.0.0",
+    security_schemes={
+        BEARER: HTTPBearer(description="A tenant's API key: `Authorization: Bearer <key>`")
+    },
+    security=[{BEARER: []}],
+)
+
+# What each refusal means; every operation lists the ones it can answer (see _answers).
+_ERRORS: dict[int, tuple[str, type[BaseModel]]] = {
+    400: ("The body is nested too deep (`too_deep`) or is not UTF-8 text (`invalid_body`).",
+          ErrorBody),
+    401: ("No valid API key in `Authorization: Bearer <key>`: API Gateway's own answer.",
+          UnauthorizedBody),
+    404: ("Nothing with this id for this API key's tenant (`not_found`).", ErrorBody),
+    409: ("Refused in the resource's present state: `error` says why.", ErrorBody),
+    410: ("It was kept for a while and is gone for good (`gone`).", ErrorBody),
+    413: ("The body is over 1 MiB (`too_large`).", ErrorBody),
+    415: ("The body is not JSON (`unsupported_media_type`): send `application/json`.",
+          ErrorBody),
+    422: ("The request does not match its schema, or a value is refused "
+          "(`invalid_request`, naming the field).", ValidationErrorBody),
+}  # fmt: skip
+# Any operation with a body can be refused for its size, depth, media type or values.
+BODY_ERRORS = (400, 413, 415, 422)
+
+
+def _answers(
+    status: int, description: str, model: Any = None, *errors: int, body: bool = False
+) -> dict[int, OpenAPIResponse]:
+    """The documented answers of one operation: its success, 401 (every operation is behind
+    the API-key authorizer), 422 (the validator's, on every operation), the body refusals
+    when it takes a body, and ``errors``."""
+    success: OpenAPIResponse = {"description": description, "content": {}}  # {}: no body
+    if isinstance(model, dict):
+        success["content"] = {"application/json": {"schema": model}}
+    elif model is not None:
+        success["content"] = {"application/json": {"model": model}}
+    answers: dict[int, OpenAPIResponse] = {status: success}
+    for code in sorted({401, 422, *errors, *(BODY_ERRORS if body else ())}):
+        text, error_model = _ERRORS[code]
+        answers[code] = {
+            "description": text,
+            "content": {"application/json": {"model": error_model}},
+        }
+    return answers
+
+
+# The schedule answered is the one PUT takes: the same component schemas (a model used for a
+# request and an answer would be documented twice, as "-Input" and as an untyped "-Output").
+_SCHEDULE_SCHEMA = {
+    key: value
+    for key, value in TENANT_SCHEDULE.json_schema(ref_template=COMPONENT_REF_TEMPLATE).items()
+    if key != "$defs"
+}
+
+_IDEMPOTENCY = (
+    "A repeated Start with the same key (a double click, a client's retry) answers the run the "
+    f"first one started instead of starting another. At most {IDEMPOTENCY_KEY_MAX} characters."
+)
 
 
 class UploadUrlBody(BaseModel):
@@ -48,9 +134,27 @@ def _json(status: int, body: Any) -> Response[Any]:
     return Response(status_code=status, content_type="application/json", body=body)
 
 
+def _no_content() -> Response[Any]:
+    """204: no body, so no Content-Type either."""
+    return Response(status_code=204, body="")
+
+
 @app.exception_handler(NotFound)  # type: ignore[untyped-decorator]
 def _not_found(exc: NotFound) -> Response[Any]:
     return _json(404, {"error": "not_found", "message": exc.message})
+
+
+@app.not_found
+def _no_route(_exc: Exception) -> Response[Any]:
+    """An unknown path or method: the API's own 404 body, not the framework's."""
+    event = app.current_event
+    message = f"no operation {event.http_method} {event.path}; see GET /openapi.json"
+    return _json(404, {"error": "not_found", "message": message})
+
+
+@app.exception_handler(Gone)  # type: ignore[untyped-decorator]
+def _gone(exc: Gone) -> Response[Any]:
+    return _json(410, {"error": "gone", "message": exc.message})
 
 
 @app.exception_handler(Conflict)  # type: ignore[untyped-decorator]
@@ -97,86 +201,130 @@ def _header_error(name: str, error: dict[str, Any]) -> dict[str, str]:
     return {"field": field, "message": describe_error({**error, "loc": ()})[1]}
 
 
-@app.get("/openapi.json")
+@app.get(
+    "/openapi.json",
+    security=[{}],  # public: API Gateway serves it without the authorizer (template.yaml)
+    responses={
+        200: {
+            "description": "This document.",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        422: {
+            "description": _ERRORS[422][0],
+            "content": {"application/json": {"model": ValidationErrorBody}},
+        },
+    },
+)
 def openapi() -> Response[Any]:
-    schema = app.get_openapi_json_schema(title="feedsync", version="1.0.0")
+    schema = app.get_openapi_json_schema()
     return Response(status_code=200, content_type="application/json", body=schema)
 
 
-@app.get("/settings/schedule")
+@app.get(
+    "/settings/schedule",
+    responses=_answers(200, "The tenant's global schedule.", _SCHEDULE_SCHEMA),
+)
 def get_schedule_settings() -> dict[str, Any]:
     return api.get_schedule_settings(deps(), _tenant())
 
 
-@app.put("/settings/schedule")
+@app.put(
+    "/settings/schedule",
+    responses=_answers(200, "The schedule as stored.", _SCHEDULE_SCHEMA, body=True),
+)
 def put_schedule_settings(body: Annotated[TenantSchedule, Body()]) -> dict[str, Any]:
     return api.put_schedule_settings(deps(), _tenant(), body)
 
 
-@app.post("/stores")
+@app.post(
+    "/stores",
+    responses=_answers(201, "Created; its catalog import runs in the background.", StoreView,
+                       body=True),
+)  # fmt: skip
 def create_store(body: Annotated[CreateStore, Body()]) -> Response[Any]:
     return _json(201, api.create_store(deps(), _tenant(), body).public())
 
 
-@app.get("/stores")
+@app.get("/stores", responses=_answers(200, "The tenant's stores.", StoreList))
 def list_stores() -> dict[str, Any]:
     return {"stores": [s.public() for s in api.list_stores(deps(), _tenant())]}
 
 
-@app.get("/stores/<store_id>")
+@app.get("/stores/<store_id>", responses=_answers(200, "The store.", StoreView, 404))
 def get_store(store_id: str) -> dict[str, Any]:
     return api.get_store(deps(), _tenant(), store_id).public()
 
 
-@app.delete("/stores/<store_id>")
+@app.delete(
+    "/stores/<store_id>",
+    responses=_answers(204, "Deleted with its token and catalog index.", None, 404, 409),
+)
 def delete_store(store_id: str) -> Response[Any]:
     api.delete_store(deps(), _tenant(), store_id)
-    return Response(status_code=204, content_type="application/json", body="")
+    return _no_content()
 
 
-@app.post("/stores/<store_id>/import")
+@app.post(
+    "/stores/<store_id>/import",
+    responses=_answers(202, "The import started; the store as it is now.", StoreView, 404,
+                       body=True),
+)  # fmt: skip
 def import_catalog(store_id: str, body: Annotated[ImportCatalogBody, Body()]) -> Response[Any]:
     store = api.import_store_catalog(deps(), _tenant(), store_id, body)
     return _json(202, store.public())
 
 
-@app.post("/profiles")
+@app.post("/profiles", responses=_answers(201, "Created.", ProfileView, body=True))
 def create_profile(body: Annotated[ProfileSettings, Body()]) -> Response[Any]:
     profile = api.create_profile(deps(), _tenant(), body)
     return _json(201, api.profile_views(deps(), _tenant(), [profile])[0])
 
 
-@app.get("/profiles")
+@app.get("/profiles", responses=_answers(200, "The tenant's profiles.", ProfileList))
 def list_profiles() -> dict[str, Any]:
     tenant = _tenant()
     return {"profiles": api.profile_views(deps(), tenant, api.list_profiles(deps(), tenant))}
 
 
-@app.get("/profiles/<profile_id>")
+@app.get("/profiles/<profile_id>", responses=_answers(200, "The profile.", ProfileView, 404))
 def get_profile(profile_id: str) -> dict[str, Any]:
     profile = api.get_profile(deps(), _tenant(), profile_id)
     return api.profile_views(deps(), _tenant(), [profile])[0]
 
 
-@app.patch("/profiles/<profile_id>")
+@app.patch(
+    "/profiles/<profile_id>",
+    responses=_answers(200, "The profile as changed.", ProfileView, 404, body=True),
+)
 def patch_profile(profile_id: str, body: Annotated[PatchProfile, Body()]) -> dict[str, Any]:
     profile = api.patch_profile(deps(), _tenant(), profile_id, body)
     return api.profile_views(deps(), _tenant(), [profile])[0]
 
 
-@app.delete("/profiles/<profile_id>")
+@app.delete(
+    "/profiles/<profile_id>",
+    responses=_answers(204, "Deleted with its schedule and source credentials.", None, 404, 409),
+)
 def delete_profile(profile_id: str) -> Response[Any]:
     api.delete_profile(deps(), _tenant(), profile_id)
-    return Response(status_code=204, content_type="application/json", body="")
+    return _no_content()
 
 
-@app.post("/profiles/<profile_id>/upload-url")
+@app.post(
+    "/profiles/<profile_id>/upload-url",
+    responses=_answers(200, "A presigned S3 PUT URL: the upload starts a run.", UploadUrl,
+                       404, 409, body=True),
+)  # fmt: skip
 def upload_url(profile_id: str, body: Annotated[UploadUrlBody | None, Body()] = None) -> Any:
     name = body.file_name if body else "feed.csv"
     return api.upload_url(deps(), _tenant(), profile_id, name)
 
 
-@app.post("/profiles/<profile_id>/runs")
+@app.post(
+    "/profiles/<profile_id>/runs",
+    responses=_answers(202, "Started (or, for a repeated Idempotency-Key, the run it started).",
+                       RunStarted, 404, 409, body=True),
+)  # fmt: skip
 def start_run(
     profile_id: str,
     body: Annotated[StartRunBody | None, Body()] = None,
@@ -184,7 +332,7 @@ def start_run(
     # becomes part of a DynamoDB sort key (at most 1,024 bytes): hence the limit.
     idempotency_key: Annotated[
         str | None,
-        Header(alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX),
+        Header(alias="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX, description=_IDEMPOTENCY),
     ] = None,
 ) -> Response[Any]:
     mode = body.mode if body else None
@@ -192,46 +340,40 @@ def start_run(
     return _json(202, {"run_id": run.run_id, "status": run.status})
 
 
-@app.get("/profiles/<profile_id>/runs")
+@app.get(
+    "/profiles/<profile_id>/runs",
+    responses=_answers(200, "The profile's runs, newest first.", RunList, 404),
+)
 def list_runs(profile_id: str) -> dict[str, Any]:
     return {"runs": [r.public() for r in api.list_runs(deps(), _tenant(), profile_id)]}
 
 
-@app.get("/runs/<run_id>")
+@app.get("/runs/<run_id>", responses=_answers(200, "The run.", RunView, 404))
 def get_run(run_id: str) -> dict[str, Any]:
     return api.get_run(deps(), _tenant(), run_id).public()
 
 
-class CancelAccepted(BaseModel):
-    run_id: str
-    status: Literal["cancelling"] = Field(
-        description="the run stops at its next step or batch; GET /runs/{id} says cancelled"
-    )
-
-
-class CancelRefused(BaseModel):
-    error: str = Field(description="not_found, or run_finished")
-    message: str
-
-
-def _cancel_answer(model: type[BaseModel], description: str) -> OpenAPIResponse:
-    return {"description": description, "content": {"application/json": {"model": model}}}
-
-
 @app.post(
     "/runs/<run_id>/cancel",
-    responses={
-        202: _cancel_answer(CancelAccepted, "cancel requested: the run stops between batches"),
-        404: _cancel_answer(CancelRefused, "no such run for this API key"),
-        409: _cancel_answer(CancelRefused, "the run has already ended (run_finished)"),
-    },
+    responses=_answers(
+        202, "Cancel requested: the run stops at its next step or batch.", CancelAccepted, 404, 409
+    ),
 )
 def cancel_run(run_id: str) -> Response[Any]:
     run = api.cancel_run(deps(), _tenant(), run_id)
     return _json(202, {"run_id": run.run_id, "status": "cancelling"})
 
 
-@app.get("/runs/<run_id>/log")
+_LOG_ANSWERS = _answers(200, "The run's per-row log.", None, 404, 410)
+_LOG_ANSWERS[200]["content"] = {"text/csv": {"schema": {"type": "string"}}}
+_LOG_ANSWERS[302] = {
+    "description": "The log is over 5 MiB (a Lambda answer's limit): download it from S3.",
+    "headers": {"Location": {"description": "a presigned S3 URL", "schema": {"type": "string"}}},
+    "content": {},
+}
+
+
+@app.get("/runs/<run_id>/log", responses=_LOG_ANSWERS)
 def run_log(run_id: str) -> Response[Any]:
     body = api.run_log(deps(), _tenant(), run_id)
     if isinstance(body, str):  # too big for a Lambda response: download from S3
@@ -246,7 +388,7 @@ def run_log(run_id: str) -> Response[Any]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    refused = _refused_body(event.get("body"))
+    refused = _refused_body(event.get("body")) or _refused_media_type(event)
     if refused is not None:
         return refused
     _json_body_by_default(event)
@@ -300,12 +442,42 @@ def _refusal(status: int, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _json_body_by_default(event: dict[str, Any]) -> None:
-    """The API speaks JSON only: a JSON body sent as curl's default form type is read as JSON."""
+# curl -d sends this type: a JSON body sent with it is read as JSON (see below).
+_FORM = "application/x-www-form-urlencoded"
+
+
+def _media_type(event: dict[str, Any]) -> str:
     headers = event.get("headers") or {}
-    body = (event.get("body") or "").lstrip()
     kind = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    if body[:1] in ("{", "[") and "json" not in kind.lower():
-        event["headers"] = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    return str(kind).split(";", 1)[0].strip().lower()
+
+
+def _is_json(media: str) -> bool:
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _refused_media_type(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A body declared as anything but JSON (XML, a multipart form, plain text, a form that is
+    not a JSON text) is a 415 naming the type; None for JSON, no type, or no body."""
+    body = (event.get("body") or "").lstrip()
+    media = _media_type(event)
+    if not body or not media or _is_json(media) or (media == _FORM and body[:1] in "{["):
+        return None
+    message = f"Content-Type: the API reads JSON bodies (application/json), got {media!r}"
+    answer = {"error": "unsupported_media_type", "field": "Content-Type", "message": message}
+    return _refusal(415, answer)
+
+
+def _json_body_by_default(event: dict[str, Any]) -> None:
+    """The API speaks JSON only: a body that passed ``_refused_media_type`` (JSON, ``+json``,
+    or JSON sent as curl's default form type) is read as JSON; no body, no media type."""
+    media = _media_type(event)
+    if media == "application/json" or not media:
+        return
+    headers = event.get("headers") or {}
+    event["headers"] = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    if (event.get("body") or "").strip():
         event["headers"]["Content-Type"] = "application/json"
-        event.pop("multiValueHeaders", None)
+    event.pop("multiValueHeaders", None)

@@ -17,6 +17,8 @@ from feedsync_local.httpserver import LoopbackServer
 from feedsync_local.stack import ACCOUNT, REGION, LocalStack
 
 PUBLIC_PATHS = frozenset({"/openapi.json"})
+# What API Gateway's ANY method (the template's /{proxy+}) passes on to the function.
+ANY_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 class LocalApi:
@@ -50,9 +52,30 @@ class LocalApi:
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            def _not_allowed(self) -> None:
+                """Methods API Gateway's ANY does not take: a JSON 405, not the 501 page."""
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)  # unread, it would be taken for the next request
+                message = f"method {self.command} is not served; see GET /openapi.json"
+                payload = json.dumps({"error": "method_not_allowed", "message": message}).encode()
+                self.send_response(405)
+                self.send_header("Allow", ", ".join(ANY_METHODS))
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+            def __getattr__(self, name: str) -> Any:
+                # Any other method (TRACE, QUERY, ...) is looked up as do_<METHOD>.
+                if name.startswith("do_"):
+                    return self._not_allowed
+                raise AttributeError(name)
 
         self.server = LoopbackServer((host, port), Handler)
         self.url = f"http://{host}:{self.server.server_address[1]}"

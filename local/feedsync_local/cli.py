@@ -16,6 +16,7 @@ import requests
 
 from feedsync.models import COUNT_NAMES
 from feedsync_local.environment import LocalEnvironment
+from feedsync_local.loopback import confine_to_loopback
 from feedsync_local.sample import catalog_products, supplier_csv
 from feedsync_local.shopify_double import ShopifyDouble
 from feedsync_local.stack import ROOT
@@ -151,6 +152,8 @@ def _summary(run: dict[str, Any], log_path: Path, bucket: str) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    if args.loopback_only:
+        confine_to_loopback()
     env = LocalEnvironment(
         api_port=args.port, sandbox_port=args.sandbox_port, quota=args.sandbox_quota
     )
@@ -227,6 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--sandbox-port", type=int, default=8081)
     p_serve.add_argument("--sandbox-quota", type=_quota, default=(150, 30.0))
     p_serve.add_argument("--info-file")
+    p_serve.add_argument(
+        "--loopback-only",
+        action="store_true",
+        help="connect to and look up nothing but loopback (for fuzzing the API)",
+    )
     p_serve.set_defaults(func=serve)
     args = parser.parse_args(argv)
     return int(args.func(args))

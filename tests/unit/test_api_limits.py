@@ -150,3 +150,45 @@ def test_a_body_at_the_size_limit_reaches_the_validation() -> None:
     # Then the models judge it (the name is too long, the body is missing its other fields)
     assert status == 422, answer
     assert answer["error"] == "invalid_request"
+
+
+# --------------------------------------------------------------------- media type
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/xml", "<profile><name>Acme</name></profile>"),
+        ("text/plain; charset=utf-8", '{"name": "Acme"}'),
+        ("multipart/form-data; boundary=x", '--x\r\nContent-Disposition: form-data; name="n"'),
+        ("application/x-www-form-urlencoded", "name=Acme"),
+    ],
+)
+def test_a_body_declared_as_anything_but_json_is_a_415_naming_the_type(
+    content_type: str, body: str
+) -> None:
+    # Given a body sent with a media type the API does not read (a form: only a JSON text)
+    # When it is sent
+    status, answer = call("POST", "/profiles", body, headers={"Content-Type": content_type})
+    # Then it is refused as an unsupported media type, naming the type and what is read
+    media = content_type.split(";")[0]
+    assert status == 415, answer
+    assert answer == {
+        "error": "unsupported_media_type",
+        "field": "Content-Type",
+        "message": f"Content-Type: the API reads JSON bodies (application/json), got {media!r}",
+    }
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/merge-patch+json",
+                     "application/x-www-form-urlencoded"],
+)  # fmt: skip
+def test_a_json_body_sent_as_json_or_as_curls_form_default_reaches_the_start(
+    started: list[str | None], content_type: str
+) -> None:
+    # Given a Start whose body is JSON, sent as JSON or as curl -d's default form type
+    headers = {"Content-Type": content_type, "Idempotency-Key": "k-1"}
+    # When it is sent
+    status, answer = call("POST", "/profiles/p-1/runs", '{"mode": "full"}', headers=headers)
+    # Then it is read as JSON and the run starts
+    assert (status, answer) == (202, {"run_id": "run-1", "status": "starting"})
+    assert started == ["k-1"]

@@ -136,6 +136,12 @@ class NotFound(FeedsyncError):
     code = "not_found"
 
 
+class Gone(FeedsyncError):
+    """It existed and was removed for good (a run log past its retention): an API 410."""
+
+    code = "gone"
+
+
 class Conflict(FeedsyncError):
     """A start guard refused: ``reason`` is the machine-readable cause."""
 

@@ -72,3 +72,27 @@ def test_a_body_that_is_not_utf8_is_a_400_and_the_connection_stays(
     assert status == 200
     assert stack.bodies == ['{"name": "Café"}']
     conn.close()
+
+
+@pytest.mark.parametrize("method", ["TRACE", "QUERY", "CONNECT"])
+def test_a_method_api_gateway_does_not_pass_on_is_a_json_405_and_the_connection_stays(
+    served: tuple[LocalApi, FakeStack], method: str
+) -> None:
+    api, stack = served
+    port = int(api.url.rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    # Given a method outside API Gateway's ANY, with a body (it was the HTTP server's 501 page)
+    # When it is sent
+    conn.request(method, "/stores", body=b'{"name": "x"}')
+    answer = conn.getresponse()
+    # Then the answer is a JSON 405 listing the methods served, and the function is not called
+    assert answer.status == 405
+    assert answer.getheader("Allow") == "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
+    assert answer.getheader("Content-Type") == "application/json"
+    assert json.loads(answer.read()) == {
+        "error": "method_not_allowed",
+        "message": f"method {method} is not served; see GET /openapi.json",
+    }
+    assert stack.bodies == []
+    # And the connection still serves the next request
+    assert _post(conn, b"{}") == (200, {})

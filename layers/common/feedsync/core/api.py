@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from feedsync.core import keys, plans, schedules
 from feedsync.core.deps import Deps
 from feedsync.core.start import start_run
-from feedsync.errors import Conflict, InvalidRequest, NotFound
+from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
 from feedsync.models import (
     ACTIVE_STATUSES,
     CatalogImportInput,
@@ -352,6 +352,9 @@ def run_log(deps: Deps, tenant_id: str, run_id: str) -> bytes | str:
     if not run.log_key:
         raise NotFound(f"run {run_id} has no log yet (status: {run.status})")
     head = deps.blobs.head(run.log_key)
-    if head is not None and head["size"] > INLINE_LOG_BYTES:
+    if head is None:
+        # Run files expire (S3 lifecycle on runs/, see template.yaml): say so, not "not found".
+        raise Gone(f"run {run_id}'s log is no longer kept (run files expire after 90 days)")
+    if head["size"] > INLINE_LOG_BYTES:
         return deps.blobs.presign_get(run.log_key, 900)
     return deps.blobs.get_bytes(run.log_key)

@@ -1,0 +1,155 @@
+"""What the REST API answers, as models: ``/openapi.json`` documents every body from these.
+
+The handlers build their answers from the stored records (``Store.public()`` and the like);
+these models only describe them, so the document says what is really sent (Schemathesis
+checks every answer against them in ``make test``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from feedsync.models import (
+    ImportMode,
+    Mode,
+    Platform,
+    RunStatus,
+    StoreOptions,
+    StoreStatus,
+    Trigger,
+)
+
+
+# ------------------------------------------------------------------------ errors
+class ErrorBody(BaseModel):
+    """Every refusal the API itself sends (400, 404, 409, 413, 415): ``error`` is the
+    machine-readable cause, ``message`` says what and where, ``field`` names the part of the
+    request at fault when there is one."""
+
+    error: str = Field(examples=["not_found", "already_running", "too_large"])
+    message: str
+    field: str | None = None
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(examples=["schedule.at"])
+    message: str
+
+
+class ValidationErrorBody(BaseModel):
+    """A request the models refused (422): the first problem in ``field``/``message``, every
+    problem in ``detail`` when the body or a header failed validation."""
+
+    error: Literal["invalid_request"]
+    field: str
+    message: str
+    detail: list[FieldProblem] | None = None
+
+
+class UnauthorizedBody(BaseModel):
+    """API Gateway's own answer when the authorizer refuses the key (missing, unknown)."""
+
+    message: Literal["Unauthorized"]
+
+
+# ---------------------------------------------------------------------- successes
+class StoreView(BaseModel):
+    store_id: str
+    name: str
+    platform: Platform
+    api_url: str
+    options: StoreOptions
+    status: StoreStatus
+    variant_count: int
+    catalog_key: str | None
+    imported_at: datetime | None
+    import_mode: ImportMode | None
+    error: str | None
+    created_at: datetime
+
+
+class StoreList(BaseModel):
+    stores: list[StoreView]
+
+
+class RunProgress(BaseModel):
+    done: int
+    total: int
+    percent: int = Field(ge=0, le=100)
+
+
+class RunView(BaseModel):
+    run_id: str
+    profile_id: str
+    store_id: str
+    trigger: Trigger
+    mode: Mode
+    status: RunStatus
+    progress: RunProgress
+    counts: dict[str, int]
+    error: str | None
+    source: dict[str, Any]
+    reason: str | None
+    scheduled_time: datetime | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class RunList(BaseModel):
+    runs: list[RunView]
+
+
+class RunStarted(BaseModel):
+    run_id: str
+    status: RunStatus
+
+
+class CancelAccepted(BaseModel):
+    run_id: str
+    status: Literal["cancelling"] = Field(
+        description="the run stops at its next step or batch; GET /runs/{id} then says cancelled"
+    )
+
+
+class Health(BaseModel):
+    status: Literal["green", "yellow", "red"]
+    reason: str
+
+
+class ProfileView(BaseModel):
+    """A profile as ``POST /profiles`` took it (credentials replaced by ``has_credentials``),
+    with its state, next and last run and health. The settings' own schemas are those of
+    ``ProfileSettings``."""
+
+    profile_id: str
+    name: str
+    store_id: str
+    source: dict[str, Any]
+    format: dict[str, Any]
+    mapping: dict[str, str]
+    fields: list[str]
+    mode: Mode
+    enabled: bool
+    schedule: dict[str, Any]
+    status: Literal["ready", "running"]
+    current_run_id: str | None
+    disabled_reason: str | None
+    created_at: datetime
+    next_run_at: datetime | None
+    last_run_at: datetime | None
+    health: Health
+
+
+class ProfileList(BaseModel):
+    profiles: list[ProfileView]
+
+
+class UploadUrl(BaseModel):
+    upload_url: str
+    method: Literal["PUT"]
+    key: str
+    expires_in: int = Field(description="seconds the URL stays valid")

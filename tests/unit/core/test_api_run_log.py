@@ -1,0 +1,50 @@
+"""``GET /runs/{id}/log``'s answers from the core: the log, a download URL, 404 or 410."""
+
+from __future__ import annotations
+
+import pytest
+from fakes import World
+
+from feedsync.core import api
+from feedsync.errors import Gone, NotFound
+from feedsync.models import Run
+
+
+def _run(world: World, log_key: str | None) -> Run:
+    run = Run(
+        tenant_id=world.tenant, run_id="run_1", profile_id="p1", store_id="s1",
+        trigger="manual", mode="partial", status="succeeded", log_key=log_key,
+        created_at=world.clock(),
+    )  # fmt: skip
+    world.repo.put_run(run)
+    return run
+
+
+def test_a_kept_log_is_answered_inline(world: World) -> None:
+    # Given a finished run whose log is in the bucket
+    _run(world, "runs/t1/run_1/log.csv")
+    world.blobs.put_bytes("runs/t1/run_1/log.csv", b"row,sku,outcome\n", "text/csv")
+    # When its log is asked for
+    # Then the CSV itself is the answer
+    assert api.run_log(world.deps, world.tenant, "run_1") == b"row,sku,outcome\n"
+
+
+def test_a_log_past_its_retention_is_gone_not_missing(world: World) -> None:
+    # Given a finished run whose log the bucket's lifecycle rule has expired
+    _run(world, "runs/t1/run_1/log.csv")
+    # When its log is asked for
+    # Then the answer is Gone (410) saying the log is no longer kept, without the bucket's name
+    with pytest.raises(Gone) as raised:
+        api.run_log(world.deps, world.tenant, "run_1")
+    assert raised.value.message == (
+        "run run_1's log is no longer kept (run files expire after 90 days)"
+    )
+
+
+def test_a_run_without_a_log_yet_is_not_found(world: World) -> None:
+    # Given a run still in progress (no log written yet)
+    _run(world, None)
+    # When its log is asked for
+    # Then the answer is NotFound (404) naming the run's status
+    with pytest.raises(NotFound, match=r"run run_1 has no log yet \(status: succeeded\)"):
+        api.run_log(world.deps, world.tenant, "run_1")
