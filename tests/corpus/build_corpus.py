@@ -217,6 +217,22 @@ def unclosed_quote_csv() -> bytes:
     return text.encode("utf-8")
 
 
+def stray_quote_csv() -> bytes:
+    # Row 3 opens a quote that a stray quote on line 6 closes: read leniently, rows 4 and
+    # 5 (whole records, with the header's three commas) would be text in row 3's name
+    # and the run would succeed without them. The file must fail, naming row 3.
+    text = _lines(
+        "SKU,Name,Price,Qty",
+        "CORP-001,Mug,11.00,6",
+        'CORP-002,"Plate,21.00,4',
+        "CORP-003,Bowl,31.00,9",
+        "CORP-004,Cup,4.10,11",
+        'CORP-009,Jug",5.00,2',
+        "CORP-010,Tray,6.00,1",
+    )
+    return text.encode("utf-8")
+
+
 def login_page_csv() -> bytes:
     # The supplier's server answered the file's URL with its sign-in page (a 200, HTML):
     # read as XML it used to fail as "mapped columns not found; the columns are 'title'".
@@ -454,6 +470,7 @@ FILES: dict[str, Callable[[], bytes]] = {
     "duplicate_skus.csv": duplicate_skus_csv,
     "row_problems.csv": row_problems_csv,
     "unclosed_quote.csv": unclosed_quote_csv,
+    "stray_quote.csv": stray_quote_csv,
     "login_page.csv": login_page_csv,
     "utf16le_no_bom_cyrillic.csv": utf16le_no_bom_cyrillic_csv,
 }

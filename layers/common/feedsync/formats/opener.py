@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from typing import Any, Final
 
@@ -236,8 +236,18 @@ def _open(
         sample, complete = read_sample(cur_path, enc.codec)
         delimiter = sniff_delimiter(sample, complete)
     info.update(delimiter=delimiter, header_row=header_row)
-    fh = stack.enter_context(open(cur_path, encoding=enc.codec, newline=""))  # noqa: SIM115
-    feed = CsvFeed(fh, mapping, file_name=file_name, delimiter=delimiter, header_row=header_row)
+
+    def text() -> Iterable[str]:
+        return stack.enter_context(open(cur_path, encoding=enc.codec, newline=""))
+
+    feed = CsvFeed(
+        text(),
+        mapping,
+        file_name=file_name,
+        delimiter=delimiter,
+        header_row=header_row,
+        reread=text,
+    )
     return feed, info
 
 
