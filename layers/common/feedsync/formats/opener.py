@@ -21,6 +21,7 @@ from feedsync.formats.structured import read_json, read_jsonl
 from feedsync.formats.table import Table
 from feedsync.formats.text import (
     TextEncoding,
+    check_line_lengths,
     detect_encoding,
     explicit_encoding,
     normalise_delimiter,
@@ -219,6 +220,8 @@ def _open(
     if _is_blank_text(cur_path, enc.codec):
         raise FeedFormatError(f"{file_name}: the file is empty")
 
+    if kind != "json":  # a JSON document is read whole, under its own size limit
+        check_line_lengths(cur_path, enc.codec, file_name)
     if kind == "json":
         table = read_json(
             cur_path, file_name, codec=enc.codec, record_path=fmt.get("record_path") or None
