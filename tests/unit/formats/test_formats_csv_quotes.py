@@ -150,3 +150,19 @@ def test_a_two_column_file_cannot_tell_prose_from_rows_and_is_read(tmp_path: Pat
     # When it is read, Then both rows come out: one delimiter a line is no evidence
     _, rows, _ = read_all(path, None, {"sku": "SKU", "name": "Name"})
     assert [r[1] for r in rows] == ["A1", "A2"]
+
+
+def test_a_header_less_file_with_cells_over_lines(tmp_path: Path) -> None:
+    # Given a short file without a header (it ends while its width is being learnt) with
+    # a legitimate multi-line cell, and one whose rows 3-4 a stray quote swallowed
+    ok = _write(tmp_path / "ok.csv", ['A1,"Mug\nwith a lid",1.00', "A2,Cup,2.00"])
+    bad = _write(
+        tmp_path / "bad.csv",
+        ["A0,Plate,0.50", 'A1,"Mug,1.00', "A2,Cup,2.00", "A3,Jug,3.00", 'A4,Tray",4.00'],
+    )
+    mapping = {"sku": "A", "price": "C"}
+    # When they are read, Then the first reads whole, the second fails naming row 2
+    _, rows, _ = read_all(ok, {"header_row": 0}, mapping)
+    assert [(r[0], r[1]) for r in rows] == [(1, "A1"), (2, "A2")]
+    with pytest.raises(FeedFormatError, match=r"^bad\.csv: row 2 opens a quoted cell .* line 5"):
+        read_all(bad, {"header_row": 0}, mapping)

@@ -646,7 +646,10 @@ class CsvFeed(RecordFeed):
         second pass; it needs the text again (``reread``), so a one-shot iterator of
         lines without it is not checked."""
         if extra_lines > 0 and self._reread is not None:
-            find_swallowed_rows(self._reread(), self._delimiter, len(self.columns))
+            # Without a header the width is the records' own (the columns may not be
+            # known yet: a short file ends while its first records are peeked).
+            width = len(self.columns) if self.has_header else None
+            find_swallowed_rows(self._reread(), self._delimiter, width)
 
     def _unreadable(self, row_no: int, exc: Exception) -> FeedFormatError:
         if isinstance(exc, SwallowedRowsError):

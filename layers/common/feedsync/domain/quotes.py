@@ -31,7 +31,7 @@ _MIN_WHOLE_LINES: Final = 2
 _MIN_DELIMITERS: Final = 2
 
 
-def find_swallowed_rows(lines: Iterable[str], delimiter: str, width: int) -> None:
+def find_swallowed_rows(lines: Iterable[str], delimiter: str, width: int | None) -> None:
     """Raise SwallowedRowsError for the first record holding a cell with whole records.
 
     A quote opened by mistake and closed by a stray quote many lines later makes one
@@ -39,15 +39,17 @@ def find_swallowed_rows(lines: Iterable[str], delimiter: str, width: int) -> Non
     records with exactly the header's count of delimiters, and none holds a quote (a
     quote would have ended the cell). A description written over several lines
     rarely has that exact count on two lines or more; see ``_MIN_WHOLE_LINES``.
+    ``width`` is the header's cell count; None (not known yet): that of the first record
+    on one line.
     """
-    need = width - 1
-    if need < _MIN_DELIMITERS:
-        return
     reader = csv.reader(lines, delimiter=delimiter)
     last = 0
     for row_no, cells in enumerate(reader, start=1):
         line = reader.line_num
-        if line - last > 1:
+        if width is None and line - last == 1 and cells:
+            width = len(cells)
+        need = (width or 0) - 1
+        if line - last > 1 and need >= _MIN_DELIMITERS:
             for cell in cells:
                 if "\n" not in cell and "\r" not in cell:
                     continue
