@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import random
 import re
 import sys
 import zipfile
@@ -410,6 +411,17 @@ def stock_csv_gz() -> bytes:
     return _gzip(text.encode("utf-8"))
 
 
+def one_line_csv_gz() -> bytes:
+    # 5 MiB of records joined by the delimiter on one line (a file whose line ends were
+    # lost), gzipped: refused by the 4 MiB line limit before it is read (read whole,
+    # 300 MB of such a line took 2 GB). A seeded SKU every 40 records keeps the
+    # compression ratio under the bomb guard's 200 and the file under 100 KB.
+    rnd = random.Random(14)
+    block = "CORP-001,11.00,6," * 40
+    parts = [f"{block}X-{rnd.randrange(10**8):08d},1.00,1," for _ in range(5 * 2**20 // 700)]
+    return _gzip(("SKU,Price,Qty\n" + "".join(parts) + "\n").encode("utf-8"))
+
+
 def bundle_zip() -> bytes:
     # Several entries; the profile's pattern "*_2024.csv" picks the current stock file.
     old = _lines("SKU,Price,Qty", "CORP-001,1.00,1", "CORP-004,1.00,1").encode()
@@ -471,6 +483,7 @@ FILES: dict[str, Callable[[], bytes]] = {
     "row_problems.csv": row_problems_csv,
     "unclosed_quote.csv": unclosed_quote_csv,
     "stray_quote.csv": stray_quote_csv,
+    "one_line.csv.gz": one_line_csv_gz,
     "login_page.csv": login_page_csv,
     "utf16le_no_bom_cyrillic.csv": utf16le_no_bom_cyrillic_csv,
 }
