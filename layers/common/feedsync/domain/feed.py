@@ -587,6 +587,8 @@ class CsvFeed(RecordFeed):
     ``header_row`` is the 1-based record holding the header; records before it (a
     title, a supplier's preamble) are skipped but still counted for row numbers.
     ``header_row=0`` means the file has no header: map columns by letter or number.
+    ``reread`` hands the text over again for the stray-quote check (``quotes.py``), run
+    only when a record spanned lines; by default a file is rewound, a list re-iterated.
     """
 
     def __init__(
