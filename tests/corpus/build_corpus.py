@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import random
 import re
 import sys
 import zipfile
@@ -213,6 +214,22 @@ def unclosed_quote_csv() -> bytes:
         'CORP-002,"21.00,4',
         "CORP-003,31.00,9",
         "CORP-004,4.10,11",
+    )
+    return text.encode("utf-8")
+
+
+def stray_quote_csv() -> bytes:
+    # Row 3 opens a quote that a stray quote on line 6 closes: read leniently, rows 4 and
+    # 5 (whole records, with the header's three commas) would be text in row 3's name
+    # and the run would succeed without them. The file must fail, naming row 3.
+    text = _lines(
+        "SKU,Name,Price,Qty",
+        "CORP-001,Mug,11.00,6",
+        'CORP-002,"Plate,21.00,4',
+        "CORP-003,Bowl,31.00,9",
+        "CORP-004,Cup,4.10,11",
+        'CORP-009,Jug",5.00,2',
+        "CORP-010,Tray,6.00,1",
     )
     return text.encode("utf-8")
 
@@ -424,6 +441,17 @@ def stock_csv_gz() -> bytes:
     return _gzip(text.encode("utf-8"))
 
 
+def one_line_csv_gz() -> bytes:
+    # 5 MiB of records joined by the delimiter on one line (a file whose line ends were
+    # lost), gzipped: refused by the 4 MiB line limit before it is read (read whole,
+    # 300 MB of such a line took 2 GB). A seeded SKU every 40 records keeps the
+    # compression ratio under the bomb guard's 200 and the file under 100 KB.
+    rnd = random.Random(14)
+    block = "CORP-001,11.00,6," * 40
+    parts = [f"{block}X-{rnd.randrange(10**8):08d},1.00,1," for _ in range(5 * 2**20 // 700)]
+    return _gzip(("SKU,Price,Qty\n" + "".join(parts) + "\n").encode("utf-8"))
+
+
 def bundle_zip() -> bytes:
     # Several entries; the profile's pattern "*_2024.csv" picks the current stock file.
     old = _lines("SKU,Price,Qty", "CORP-001,1.00,1", "CORP-004,1.00,1").encode()
@@ -486,6 +514,8 @@ FILES: dict[str, Callable[[], bytes]] = {
     "row_problems.csv": row_problems_csv,
     "gtin_spellings.csv": gtin_spellings_csv,
     "unclosed_quote.csv": unclosed_quote_csv,
+    "stray_quote.csv": stray_quote_csv,
+    "one_line.csv.gz": one_line_csv_gz,
     "login_page.csv": login_page_csv,
     "utf16le_no_bom_cyrillic.csv": utf16le_no_bom_cyrillic_csv,
 }

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from formats_support import read_all
 
+from feedsync.domain.fields import ROW_POS
 from feedsync.errors import FeedFormatError
 
 MAPPING = {"sku": "SKU", "price": "Price", "stock": "Qty"}
@@ -84,3 +85,84 @@ def test_closed_quotes_and_a_last_line_without_newline_read_every_row(
     # Then both rows come out whole, with their spreadsheet row numbers
     assert [(r[0], r[1], r[3], r[7]) for r in rows] == [(2, "SKU-1", 100, 1), (3, "SKU-2", 200, 2)]
     assert feed.row_errors == []
+
+
+# -- a quote closed by a stray quote later: rows in between would go into one cell --------
+def test_a_quote_closed_by_a_stray_quote_later_fails_naming_its_row(tmp_path: Path) -> None:
+    # Given 1,000 rows where row 501 opens a quote that a stray quote on row 740 closes
+    rows = _rows(1000)
+    rows[499] = 'SKU-500,"5.00,3'
+    rows[738] = 'SKU-739,7.00,"3'
+    path = _write(tmp_path / "stray.csv", ["SKU,Price,Qty", *rows])
+    # When the file is read
+    with pytest.raises(FeedFormatError) as err:
+        read_all(path, None, MAPPING)
+    # Then it fails naming the row where the quote opened and the line that closed it
+    msg = str(err.value)
+    assert msg.startswith(
+        "stray.csv: row 501 opens a quoted cell that a stray quote on line 740 closes: "
+        "238 lines in between that look like whole rows"
+    )
+    assert "the header's 2 delimiters" in msg
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_two_swallowed_rows_in_a_semicolon_file_with_a_preamble(tmp_path: Path, end: str) -> None:
+    # Given a ;-file with its header on row 3 whose row 5 opens a quote closed on row 8
+    text = end.join(
+        ["Price list", "", "SKU;Name;Price;Qty", 'A1;"Mug;1.00;1', "A2;Cup;2.00;2",
+         "A3;Bowl;3.00;3", 'A4;Plate";4.00;4', "A5;Jug;5.00;5", ""]
+    )  # fmt: skip
+    path = tmp_path / "pre.csv"
+    path.write_bytes(text.encode())
+    # When it is read with its header row, Then row 4 (the quote's row) is named
+    with pytest.raises(FeedFormatError, match=r"^pre\.csv: row 4 opens a quoted cell .* line 7"):
+        read_all(path, {"header_row": 3}, {"sku": "SKU", "price": "Price"})
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        # A description over lines, some with commas, none shaped like a whole row
+        "Fits: A, B\\nColours: red, blue, green, white\\nCare: wash cold\\nMade in EU",
+        # One line that happens to hold the header's count of delimiters
+        "Sizes: S, M\\nRed, green\\nNote",
+        # Two such lines among many prose lines (under half of them)
+        "Intro\\na, b\\nc, d\\nsome prose\\nmore prose\\nyet more\\nend\\nfin",
+    ],
+    ids=["prose", "one-row-shaped-line", "minority"],
+)
+def test_legitimate_multiline_cells_are_read_whole(tmp_path: Path, cell: str) -> None:
+    # Given quoted cells written over several lines (no stray quote)
+    cell = cell.replace("\\n", "\n")
+    header = "SKU,Name,Price"
+    path = _write(tmp_path / "ok.csv", [header, f'A1,"{cell}",1.00', "A2,Cup,2.00"])
+    # When the file is read
+    feed, rows, _ = read_all(path, None, {"sku": "SKU", "name": "Name", "price": "Price"})
+    # Then every row comes out, the cell intact
+    assert [(r[0], r[1]) for r in rows] == [(2, "A1"), (3, "A2")]
+    assert rows[0][ROW_POS["name"]] == cell and feed.row_errors == []
+
+
+def test_a_two_column_file_cannot_tell_prose_from_rows_and_is_read(tmp_path: Path) -> None:
+    # Given a two-column file whose cell spans lines with one comma each (prose-like)
+    path = _write(tmp_path / "two.csv", ["SKU,Name", 'A1,"a, b\nc, d\ne, f\ng"', "A2,Cup"])
+    # When it is read, Then both rows come out: one delimiter a line is no evidence
+    _, rows, _ = read_all(path, None, {"sku": "SKU", "name": "Name"})
+    assert [r[1] for r in rows] == ["A1", "A2"]
+
+
+def test_a_header_less_file_with_cells_over_lines(tmp_path: Path) -> None:
+    # Given a short file without a header (it ends while its width is being learnt) with
+    # a legitimate multi-line cell, and one whose rows 3-4 a stray quote swallowed
+    ok = _write(tmp_path / "ok.csv", ['A1,"Mug\nwith a lid",1.00', "A2,Cup,2.00"])
+    bad = _write(
+        tmp_path / "bad.csv",
+        ["A0,Plate,0.50", 'A1,"Mug,1.00', "A2,Cup,2.00", "A3,Jug,3.00", 'A4,Tray",4.00'],
+    )
+    mapping = {"sku": "A", "price": "C"}
+    # When they are read, Then the first reads whole, the second fails naming row 2
+    _, rows, _ = read_all(ok, {"header_row": 0}, mapping)
+    assert [(r[0], r[1]) for r in rows] == [(1, "A1"), (2, "A2")]
+    with pytest.raises(FeedFormatError, match=r"^bad\.csv: row 2 opens a quoted cell .* line 5"):
+        read_all(bad, {"header_row": 0}, mapping)

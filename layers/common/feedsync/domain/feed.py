@@ -15,9 +15,9 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import chain
+from itertools import chain, count
 from operator import itemgetter
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from feedsync.domain.fields import (
@@ -35,6 +35,7 @@ from feedsync.domain.money import (
     to_decimal_comma,
     with_decimal_comma,
 )
+from feedsync.domain.quotes import SwallowedRowsError, find_swallowed_rows
 from feedsync.domain.rules import CompiledRules, barcode_key, gtin_key, normalize_sku
 from feedsync.errors import (
     FeedFormatError,
@@ -589,6 +590,8 @@ class CsvFeed(RecordFeed):
     ``header_row`` is the 1-based record holding the header; records before it (a
     title, a supplier's preamble) are skipped but still counted for row numbers.
     ``header_row=0`` means the file has no header: map columns by letter or number.
+    ``reread`` hands the text over again for the stray-quote check (``quotes.py``), run
+    only when a record spanned lines; by default a file is rewound, a list re-iterated.
     """
 
     def __init__(
@@ -599,10 +602,13 @@ class CsvFeed(RecordFeed):
         file_name: str,
         delimiter: str = ",",
         header_row: int = 1,
+        reread: Callable[[], Iterable[str]] | None = None,
     ) -> None:
         if header_row < 0:
             raise ValueError("header_row must be 0 (no header) or a 1-based row number")
         check_mapping_fields(mapping, file_name)
+        self._delimiter = delimiter
+        self._reread = reread or _rereader(lines)
         # Two marker lines after the file's own (see _end_of_file), chained in C; the
         # records stop at the first marker record (iter's sentinel, a C list compare).
         reader = csv.reader(chain(lines, _EOF_LINES), delimiter=delimiter)
@@ -625,18 +631,40 @@ class CsvFeed(RecordFeed):
                     'closed: an unclosed " takes every line after it to the end of the file '
                     'into one cell; close the quote (write a quote inside a cell as "")'
                 )
-        # enumerate keeps the row count in C: no per-row Python call is added.
-        records = chain(rows, _end_of_file(reader))
+        # zip with a count keeps the row count in C (no per-row Python call), and the
+        # count can be read once the records are done (see _end_of_file).
+        numbers = count(header_row + 1)
+        records = chain(rows, _end_of_file(reader, numbers, self._check_multiline))
         super().__init__(
             header,
-            enumerate(records, start=header_row + 1),
+            zip(numbers, records, strict=False),  # numbers never ends
             mapping,
             file_name=file_name,
             header_required=header_row > 0,
             header_row=header_row,
         )
 
+    def _check_multiline(self, extra_lines: int) -> None:
+        """After the last record: if any record spanned lines, look for swallowed rows.
+
+        Only a file with quoted cells spanning lines (``extra_lines`` > 0) pays for this
+        second pass; it needs the text again (``reread``), so a one-shot iterator of
+        lines without it is not checked."""
+        if extra_lines > 0 and self._reread is not None:
+            # Without a header the width is the records' own (the columns may not be
+            # known yet: a short file ends while its first records are peeked).
+            width = len(self.columns) if self.has_header else None
+            find_swallowed_rows(self._reread(), self._delimiter, width)
+
     def _unreadable(self, row_no: int, exc: Exception) -> FeedFormatError:
+        if isinstance(exc, SwallowedRowsError):
+            return FeedFormatError(
+                f"{self.file_name}: row {exc.row_no} opens a quoted cell that a stray quote "
+                f"on line {exc.last_line} closes: {exc.whole:,} lines in between that look "
+                f"like whole rows (each with the header's {exc.delimiters} delimiters) went "
+                "into that one cell; close the quote on that row (write a quote inside a "
+                'cell as "") so no row is lost'
+            )
         if isinstance(exc, UnclosedQuoteError):
             return FeedFormatError(
                 f"{self.file_name}: row {row_no} opens a quoted cell that is never closed: "
@@ -665,7 +693,9 @@ class UnclosedQuoteError(csv.Error):
     """The file ended inside a quoted cell (raised once, after the last record)."""
 
 
-def _end_of_file(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+def _end_of_file(
+    reader: _CsvReader, numbers: Iterator[int], check_multiline: Callable[[int], None]
+) -> Iterator[list[str]]:
     """Check, once the records are done, that the file did not end inside a quote.
 
     The reader is fed the file's lines and then ``_EOF_LINES``. Read outside any quote,
@@ -679,5 +709,22 @@ def _end_of_file(reader: Iterator[list[str]]) -> Iterator[list[str]]:
     """
     if next(reader, None) != [_EOF_CHECK]:
         raise UnclosedQuoteError("the file ended inside a quoted cell")
+    # ``numbers`` (zipped before the records) has handed out one number per record and
+    # one for this last try: records = next - 2; lines = line_num - 2 (the markers).
+    check_multiline(reader.line_num - next(numbers))
     return
     yield
+
+
+class _CsvReader(Iterator[list[str]], Protocol):
+    line_num: int
+
+
+def _rereader(lines: Iterable[str]) -> Callable[[], Iterable[str]] | None:
+    """How to read ``lines`` again: a file is rewound, a list re-iterated; else None."""
+    seek = getattr(lines, "seek", None)
+    if seek is not None:
+        return lambda: (seek(0), lines)[1]
+    if iter(lines) is not lines:
+        return lambda: lines
+    return None

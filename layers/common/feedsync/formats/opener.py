@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from typing import Any, Final
 
@@ -21,6 +21,7 @@ from feedsync.formats.structured import read_json, read_jsonl
 from feedsync.formats.table import Table
 from feedsync.formats.text import (
     TextEncoding,
+    check_line_lengths,
     detect_encoding,
     explicit_encoding,
     normalise_delimiter,
@@ -219,6 +220,8 @@ def _open(
     if _is_blank_text(cur_path, enc.codec):
         raise FeedFormatError(f"{file_name}: the file is empty")
 
+    if kind != "json":  # a JSON document is read whole, under its own size limit
+        check_line_lengths(cur_path, enc.codec, file_name)
     if kind == "json":
         table = read_json(
             cur_path, file_name, codec=enc.codec, record_path=fmt.get("record_path") or None
@@ -236,8 +239,18 @@ def _open(
         sample, complete = read_sample(cur_path, enc.codec)
         delimiter = sniff_delimiter(sample, complete)
     info.update(delimiter=delimiter, header_row=header_row)
-    fh = stack.enter_context(open(cur_path, encoding=enc.codec, newline=""))  # noqa: SIM115
-    feed = CsvFeed(fh, mapping, file_name=file_name, delimiter=delimiter, header_row=header_row)
+
+    def text() -> Iterable[str]:
+        return stack.enter_context(open(cur_path, encoding=enc.codec, newline=""))
+
+    feed = CsvFeed(
+        text(),
+        mapping,
+        file_name=file_name,
+        delimiter=delimiter,
+        header_row=header_row,
+        reread=text,
+    )
     return feed, info
 
 
