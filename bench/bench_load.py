@@ -242,6 +242,9 @@ def scheduled_part(
     print(f"  runs per profile        {dict(sorted(per_profile.items()))}  "
           f"(lost {lost}, duplicated {duplicated})")  # fmt: skip
     print(f"  runs by status          {dict(statuses)}")
+    print(f"  scheduler deliveries    {env.tick.failed_attempts} failed attempts (retried), "
+          f"{len(env.tick.lost)} lost")  # fmt: skip
+    check(not env.tick.lost, "every fire delivered to the start function")
     wrong_time = [r.run_id for r in every if r.scheduled_time != minute]
     check(lost == 0 and duplicated == 0, "every profile fired exactly once")
     check(not wrong_time, "every run carries the scheduled minute as its scheduled_time")
