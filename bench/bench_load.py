@@ -153,9 +153,9 @@ def make_profile(
 
 
 def wait_all_final(
-    d: Deps, profiles: list[tuple[str, str]], timeout_s: float, expect: int = 1
+    d: Deps, profiles: list[tuple[str, str]], timeout_s: float, every_s: float = 5.0
 ) -> dict[tuple[str, str], list[Run]]:
-    """Poll until each profile has ``expect`` runs, all final (or the timeout passes)."""
+    """Poll until each profile has a run and all its runs are final (or the timeout passes)."""
     runs: dict[tuple[str, str], list[Run]] = {}
     pending = list(profiles)
     deadline = time.monotonic() + timeout_s
@@ -165,14 +165,14 @@ def wait_all_final(
         for key in pending:
             got = d.repo.list_runs(*key)
             runs[key] = got
-            if len(got) < expect or any(r.status not in FINAL for r in got):
+            if not got or any(r.status not in FINAL for r in got):
                 still.append(key)
         pending = still
         if pending:
             if time.monotonic() - last_print > 15:
                 print(f"    ... {len(profiles) - len(pending)}/{len(profiles)} done")
                 last_print = time.monotonic()
-            time.sleep(1.0)
+            time.sleep(every_s)  # each sweep reads every pending profile: keep it light
     return runs
 
 
@@ -201,33 +201,45 @@ def store_requests(env: LocalEnvironment) -> int:
 
 def scheduled_part(
     env: LocalEnvironment, d: Deps, shops: list[dict[str, Any]], args: Any, files: Path,
-    base_url: str, per_store: int, per_profile_s: float, check: Callable[[bool, str], None],
+    base_url: str, per_store: int, check: Callable[[bool, str], None],
 ) -> None:  # fmt: skip
     n = args.scheduled
-    # The minute every profile fires on: far enough ahead to create them all first.
-    now = datetime.now(UTC)
-    ahead = timedelta(seconds=per_profile_s * n * 1.5 + 30)
-    minute = (now + ahead + timedelta(minutes=1)).replace(second=0, microsecond=0)
-    schedule = {"type": "daily", "at": minute.strftime("%H:%M"), "timezone": "UTC"}
-    print(f"\n(a) {n:,} profiles scheduled daily at {minute:%H:%M} UTC")
+    print(f"\n(a) {n:,} profiles following their tenant's schedule, all on one minute")
+    # Created on the tenant's schedule (the default), parked at a time far from now; then
+    # the merchant's PUT /settings/schedule moves every tenant to one minute just ahead.
+    parked = (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M")
+    for shop in shops:
+        api.put_schedule_settings(
+            d, shop["tenant"], {"type": "daily", "at": parked, "timezone": "UTC"}
+        )
     t = time.perf_counter()
     profiles: list[tuple[str, str]] = []
     skus: set[str] = set()
     for j in range(n):
         shop = shops[j % len(shops)]
         item = args.manual + j // len(shops)
-        pid = make_profile(d, files, base_url, shop, item, per_store, schedule)
+        pid = make_profile(d, files, base_url, shop, item, per_store, {"type": "default"})
         profiles.append((shop["tenant"], pid))
         skus.add(f"L{shop['t']}-{item:05d}")
-    print(f"  {n:,} profiles (and their EventBridge schedules) created in "
-          f"{fmt_s(time.perf_counter() - t)}")  # fmt: skip
+        if j + 1 in (100, n):
+            print(f"  {j + 1:,} profiles (and their EventBridge schedules) created in "
+                  f"{fmt_s(time.perf_counter() - t)}")  # fmt: skip
+    minute = (datetime.now(UTC) + timedelta(seconds=90)).replace(second=0, microsecond=0)
+    minute += timedelta(minutes=1)
+    t = time.perf_counter()
+    for shop in shops:
+        api.put_schedule_settings(
+            d, shop["tenant"], {"type": "daily", "at": f"{minute:%H:%M}", "timezone": "UTC"}
+        )
+    print(f"  {len(shops)} tenants' schedules set to daily {minute:%H:%M} UTC "
+          f"({n:,} EventBridge schedules updated) in {fmt_s(time.perf_counter() - t)}")  # fmt: skip
     if datetime.now(UTC) >= minute - timedelta(seconds=5):
         check(False, f"set-up finished after {minute:%H:%M}: the minute was missed, re-run")
         return
     requests_before = store_requests(env)
     print(f"  waiting {fmt_s((minute - datetime.now(UTC)).total_seconds())} for the minute")
-    runs = wait_all_final(d, profiles, timeout_s=(minute - datetime.now(UTC)).total_seconds()
-                          + args.timeout)  # fmt: skip
+    time.sleep(max(0.0, (minute - datetime.now(UTC)).total_seconds()))
+    runs = wait_all_final(d, profiles, timeout_s=args.timeout)
     # A duplicate or late fire would come from a later tick: let a few pass, then recount.
     assert env.tick is not None
     settle = time.monotonic() + 3 * env.tick.interval_s
@@ -294,7 +306,7 @@ def manual_part(
                 answers[pid] = (0, time.perf_counter() - t, str(exc))
 
     threads = [threading.Thread(target=start, args=key) for key in profiles]
-    t0 = time.perf_counter()
+    t0 = datetime.now(UTC)
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -306,8 +318,7 @@ def manual_part(
         if status != 202:
             print(f"    {pid}: {status} {text}")
     latencies = sorted(lat for _, lat, _ in answers.values())
-    runs = wait_all_final(d, profiles, timeout_s=args.timeout)
-    done = time.perf_counter() - t0
+    runs = wait_all_final(d, profiles, timeout_s=args.timeout, every_s=1.0)
     every = [r for rs in runs.values() for r in rs]
     statuses = Counter(r.status for r in every)
     print(f"  runs by status          {dict(statuses)}")
@@ -324,7 +335,9 @@ def manual_part(
         p95 = latencies[min(len(latencies) - 1, round(0.95 * len(latencies)) - 1)]
         print(f"  start latency           p50 {statistics.median(latencies) * 1000:.0f} ms, "
               f"p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")  # fmt: skip
-    print(f"  first Start -> all finished  {fmt_s(done)}")
+    if every:
+        done = max(r.finished_at or datetime.now(UTC) for r in every) - t0
+        print(f"  Starts sent -> all finished  {fmt_s(done.total_seconds())}")
     print(f"  store requests          {store_requests(env) - requests_before:,}")
 
 
@@ -352,18 +365,14 @@ def main() -> None:
             t = time.perf_counter()
             shops = make_shops(env, d, args.stores, per_store)
             print(f"  {args.stores} stores imported in {fmt_s(time.perf_counter() - t)}")
-            # The manual profiles first: their creation time sizes the wait for the minute.
-            t = time.perf_counter()
             manual: list[tuple[str, str]] = []
             for j in range(args.manual):
                 shop = shops[j % len(shops)]
                 pid = make_profile(d, files, env.files.url, shop, j, per_store, {"type": "manual"})
                 manual.append((shop["tenant"], pid))
-            per_profile_s = (time.perf_counter() - t) / max(args.manual, 1)
             keys = {s["tenant"]: s["key"] for s in shops}
             if args.scheduled:
-                scheduled_part(env, d, shops, args, files, env.files.url, per_store,
-                               max(per_profile_s, 0.02), check)  # fmt: skip
+                scheduled_part(env, d, shops, args, files, env.files.url, per_store, check)
             if args.manual:
                 manual_part(env, d, shops, manual, keys, args, check)
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
