@@ -3,6 +3,8 @@ one minute once each and free their locks; concurrent Starts over HTTP all finis
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -124,3 +126,17 @@ def test_concurrent_manual_starts_over_http_across_profiles_all_finish(h: Harnes
     assert _locks_held(h, shop.tenant, ids) == []
     values = h.store_values(shop)
     assert [i for i in range(MANUAL) if values[f"LD-{i:03d}"][0] != 1150] == []
+
+
+def test_the_local_aws_endpoint_queues_a_burst_of_connections(h: Harness) -> None:
+    # Given the local stack's AWS endpoint (moto), which every handler and every
+    # execution's Lambda task calls; under load its accept loop waits for the GIL
+    ss = shutil.which("ss")
+    assert ss is not None, "iproute2's ss is needed to read the listen queue"
+    # When the kernel is asked how many pending connections its socket may queue
+    line = subprocess.run(
+        [ss, "-ltnH", f"sport = :{h.stack.port}"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    # Then it is thousands, not werkzeug's 128 (a burst of 500 runs overflowed that, and a
+    # Lambda task failed with "Connection was closed before we received a valid response")
+    assert int(line[2]) >= 1024, line
