@@ -362,6 +362,7 @@ def main() -> None:
 
             # 2,200 runs' INFO lines would bury the figures (handlers read it at import).
             os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+            os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
 
             d = deps()
             assert env.files is not None
