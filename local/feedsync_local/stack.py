@@ -75,6 +75,38 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Every AWS call of every handler and every execution's Lambda task goes to one moto
+# server, whose accept loop shares the GIL with hundreds of threads under load: with
+# werkzeug's 128-connection accept queue, a burst overflowed it and a Lambda task failed
+# with "Connection was closed before we received a valid response" (a run failed).
+MOTO_ACCEPT_QUEUE = 4096
+
+
+def moto_server(host: str, port: int) -> Any:
+    """moto's threaded server, with an accept queue deep enough for a burst of runs."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from moto.server import ThreadedMotoServer
+    from werkzeug.serving import ThreadedWSGIServer
+
+    class DeepQueueServer(ThreadedWSGIServer):
+        request_queue_size = MOTO_ACCEPT_QUEUE
+
+    class Server(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = DomainDispatcherApplication(create_backend_app)
+            self._server = DeepQueueServer(
+                self._ip_address, self._port, app, handler=MotoRequestHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return Server(ip_address=host, port=port, verbose=False)
+
+
 @dataclass
 class LambdaContextStub:
     """Just the attributes Powertools reads from the Lambda context."""
@@ -156,12 +188,11 @@ class LocalStack:
             }
         )
         from moto.core import config as moto_config
-        from moto.server import ThreadedMotoServer
 
         moto_config.default_user_config["stepfunctions"]["execute_state_machine"] = True
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._patch_lambda()
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server = moto_server("127.0.0.1", self.port)
         self._server.start()
         self._create_resources()
         os.environ.update(self.env)
