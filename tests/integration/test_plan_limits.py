@@ -84,3 +84,16 @@ def test_a_plan_with_a_longer_minimum_interval_holds_faster_schedules(h: Harness
     assert api.get_profile(h.deps, shop.tenant, profile.profile_id).enabled
     stored = scheduler.get_schedule(GroupName=group, Name=profile.profile_id)
     assert stored["State"] == "ENABLED"
+
+
+def test_the_tables_profile_count_is_the_tenants_profiles_only(h: Harness) -> None:
+    # Given a tenant with a store, three profiles and a run, and another tenant's profile
+    shop = h.shop(PRODUCTS)
+    profiles = [h.url_profile(shop, FEED) for _ in range(3)]
+    h.run_to_end(shop.tenant, profiles[0].profile_id)
+    other = h.shop(PRODUCTS, tenant="another-tenant")
+    h.url_profile(other, FEED)
+    # When DynamoDB counts the first tenant's profiles (what a create checks the plan with)
+    counted = h.deps.repo.count_profiles(shop.tenant)
+    # Then it is the three, not the store, the run or the other tenant's profile
+    assert counted == len(h.deps.repo.list_profiles(shop.tenant)) == 3

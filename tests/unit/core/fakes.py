@@ -129,6 +129,9 @@ class FakeRepository:
     def list_profiles(self, tenant_id: str) -> list[Profile]:
         return [Profile.model_validate(i) for i in self._query(f"TENANT#{tenant_id}", "PROFILE#")]
 
+    def count_profiles(self, tenant_id: str) -> int:
+        return len(self._query(f"TENANT#{tenant_id}", "PROFILE#"))
+
     def update_profile(self, tenant_id: str, profile_id: str, **fields: Any) -> None:
         self._update(f"TENANT#{tenant_id}", f"PROFILE#{profile_id}", fields)
 

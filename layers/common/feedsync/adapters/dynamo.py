@@ -153,6 +153,22 @@ class DynamoRepository:
     def list_profiles(self, tenant_id: str) -> list[Profile]:
         return [Profile.model_validate(i) for i in self._query(_tenant(tenant_id), "PROFILE#")]
 
+    def count_profiles(self, tenant_id: str) -> int:
+        """The tenant's profiles, counted by DynamoDB (no item is sent or decoded)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
+            "ExpressionAttributeValues": _to_ddb({":pk": _tenant(tenant_id), ":p": "PROFILE#"}),
+            "Select": "COUNT",
+        }
+        count = 0
+        while True:
+            page = self.client.query(**kwargs)
+            count += int(page.get("Count", 0))
+            if "LastEvaluatedKey" not in page:
+                return count
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def update_profile(self, tenant_id: str, profile_id: str, **fields: Any) -> None:
         self._update(_tenant(tenant_id), f"PROFILE#{profile_id}", fields)
 

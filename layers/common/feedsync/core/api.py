@@ -149,10 +149,10 @@ def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile
         profile_id=profile_id,
         created_at=deps.clock(),
     )
+    settings = schedules.tenant_settings(deps, tenant_id)
+    profile = plans.admit(deps, profile, settings)
     deps.repo.put_profile(profile)
-    schedules.sync_schedule(deps, profile)
-    if plans.apply_plan(deps, tenant_id):
-        return get_profile(deps, tenant_id, profile_id)
+    schedules.sync_schedule(deps, profile, settings)
     return profile
 
 
