@@ -369,3 +369,17 @@ http {{
         yield Nginx(port, other, root, NGINX_BASIC, NGINX_BEARER, NGINX_HEADER, NGINX_QUERY)
     finally:
         stop(proc)
+
+
+@pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every name looks up as 127.0.0.1 (the checked address); the names asked for are recorded."""
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def answer(host: str, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(host)
+        return real("127.0.0.1", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", answer)
+    return lookups

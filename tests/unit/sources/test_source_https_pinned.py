@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -43,20 +42,6 @@ def https_port(cert: Cert) -> Iterator[int]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield int(server.server_address[1])
     server.shutdown()
-
-
-@pytest.fixture
-def dns(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every name looks up as 127.0.0.1 (the checked address); lookups are recorded."""
-    real = socket.getaddrinfo
-    lookups: list[str] = []
-
-    def answer(host: str, *args: Any, **kwargs: Any) -> Any:
-        lookups.append(host)
-        return real("127.0.0.1", *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", answer)
-    return lookups
 
 
 def _fetcher(cert: Cert) -> HttpSourceFetcher:

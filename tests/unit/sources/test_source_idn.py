@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -37,20 +36,6 @@ def port() -> Iterator[int]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield int(server.server_address[1])
     server.shutdown()
-
-
-@pytest.fixture
-def dns(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every name looks up as 127.0.0.1; the names asked for are recorded."""
-    real = socket.getaddrinfo
-    asked: list[str] = []
-
-    def answer(host: str, *args: Any, **kwargs: Any) -> Any:
-        asked.append(host)
-        return real("127.0.0.1", *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", answer)
-    return asked
 
 
 def test_an_international_host_name_is_looked_up_and_sent_in_its_ascii_form(
