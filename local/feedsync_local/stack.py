@@ -19,7 +19,7 @@ import traceback
 import uuid
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -125,25 +125,44 @@ class LambdaContextStub:
 
 @dataclass
 class LocalFunction:
+    """A function as Lambda runs it: each concurrent invocation gets an instance of its own.
+
+    Lambda gives every concurrent request its own execution environment, so a handler
+    module's globals (Powertools' resolver holds the current event) serve one request at a
+    time. Here an idle instance (a separate import of the function's ``app.py``) is reused,
+    and a new one is imported when all are busy: one shared module let a request read
+    another's event under load (100 concurrent Starts: 3 saw another tenant and got 404).
+    """
+
     logical_id: str
     name: str
     arn: str
     code_dir: Path
-    module: ModuleType | None = None
+    _idle: list[ModuleType] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    instances: int = 0
 
-    def handler(self) -> Callable[[dict[str, Any], Any], Any]:
-        if self.module is None:
-            path = self.code_dir / "app.py"
-            spec = importlib.util.spec_from_file_location(f"fn_{self.logical_id}", path)
-            assert spec and spec.loader, path
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            self.module = module
-        return self.module.lambda_handler  # type: ignore[no-any-return]
+    def _load(self) -> ModuleType:
+        path = self.code_dir / "app.py"
+        spec = importlib.util.spec_from_file_location(f"fn_{self.logical_id}", path)
+        assert spec and spec.loader, path
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        with self._lock:
+            self.instances += 1
+        return module
 
     def call(self, event: Any) -> Any:
+        with self._lock:
+            module = self._idle.pop() if self._idle else None
+        if module is None:
+            module = self._load()
         ctx = LambdaContextStub(self.name, self.arn, aws_request_id=str(uuid.uuid4()))
-        return self.handler()(event, ctx)
+        try:
+            return module.lambda_handler(event, ctx)
+        finally:
+            with self._lock:
+                self._idle.append(module)
 
 
 class LocalStack:
