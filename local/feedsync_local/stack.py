@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Final
 
 from feedsync_local.template import Resolver, load_template
 
@@ -123,6 +123,13 @@ class LambdaContextStub:
         return 900_000
 
 
+# Functions served one request at a time. Powertools' REST resolver keeps the current event
+# on its class (BaseRouter.current_event), shared by every instance in a process: on Lambda
+# each environment serves one request, but here concurrent API requests read each other's
+# event (100 concurrent Starts across 20 tenants: 3 to 5 took another tenant and got 404).
+ONE_AT_A_TIME: Final = frozenset({"ApiFunction"})
+
+
 @dataclass
 class LocalFunction:
     """A function as Lambda runs it: each concurrent invocation gets an instance of its own.
@@ -130,16 +137,18 @@ class LocalFunction:
     Lambda gives every concurrent request its own execution environment, so a handler
     module's globals (Powertools' resolver holds the current event) serve one request at a
     time. Here an idle instance (a separate import of the function's ``app.py``) is reused,
-    and a new one is imported when all are busy: one shared module let a request read
-    another's event under load (100 concurrent Starts: 3 saw another tenant and got 404).
+    and a new one is imported when all are busy, so module globals stay per request; state a
+    library keeps on a class is shared by all instances, hence ``one_at_a_time``.
     """
 
     logical_id: str
     name: str
     arn: str
     code_dir: Path
+    one_at_a_time: bool = False
     _idle: list[ModuleType] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _serving: threading.Lock = field(default_factory=threading.Lock)
     instances: int = 0
 
     def _load(self) -> ModuleType:
@@ -153,6 +162,12 @@ class LocalFunction:
         return module
 
     def call(self, event: Any) -> Any:
+        if self.one_at_a_time:
+            with self._serving:
+                return self._call(event)
+        return self._call(event)
+
+    def _call(self, event: Any) -> Any:
         with self._lock:
             module = self._idle.pop() if self._idle else None
         if module is None:
@@ -434,7 +449,11 @@ class LocalStack:
                     )
             elif res["Type"] == "AWS::Serverless::Function":
                 fn = LocalFunction(
-                    logical, refs[logical], arns[logical], self.root / props["CodeUri"]
+                    logical,
+                    refs[logical],
+                    arns[logical],
+                    self.root / props["CodeUri"],
+                    one_at_a_time=logical in ONE_AT_A_TIME,
                 )
                 lam.create_function(
                     FunctionName=fn.name,
