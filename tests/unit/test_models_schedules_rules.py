@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import pytest
+from api_support import call
 from pydantic import BaseModel
 
 from feedsync.adapters.dynamo import _from_ddb, _to_ddb
@@ -140,28 +141,8 @@ PROFILE = {
 
 
 def _call(method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """The API handler as API Gateway calls it (the authorizer's tenant in the context)."""
-    event = {
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "queryStringParameters": None,
-        "pathParameters": {"proxy": path.lstrip("/")},
-        "requestContext": {
-            "resourcePath": "/{proxy+}",
-            "httpMethod": method,
-            "path": f"/v1{path}",
-            "stage": "v1",
-            "requestId": "req-1",
-            "authorizer": {"tenant_id": "tenant-1", "principalId": "tenant-1"},
-        },
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
-    result = app.resolve(event, None)
-    return int(result["statusCode"]), dict(json.loads(result["body"]))
+    """The API function as API Gateway calls it (the authorizer's tenant in the context)."""
+    return call(method, path, json.dumps(body))
 
 
 @pytest.mark.parametrize(

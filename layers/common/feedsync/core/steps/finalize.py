@@ -86,9 +86,7 @@ def _close_on_error(deps: Deps, run: Run, error: StepError) -> FinalizeOutput:
 
 def mark_failed(deps: Deps, run: Run, reason: str) -> FinalizeOutput:
     """The run failed: what batches reached the store is still logged and indexed."""
-    ref = RunRef(
-        tenant_id=run.tenant_id, run_id=run.run_id, profile_id=run.profile_id, store_id=run.store_id
-    )
+    ref = _ref_of(run)
     if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id)) is not None:
         outcome = gather(deps, ref, run.started_at)
         run = run.model_copy(update={"counts": record(deps, ref, run, outcome)})
@@ -101,9 +99,7 @@ def mark_cancelled(deps: Deps, run: Run) -> FinalizeOutput:
     run's (in-flight items read back); what was never sent says the run was cancelled."""
     if run.status not in ACTIVE_STATUSES:  # already closed (a retried MarkCancelled)
         return FinalizeOutput(run_id=run.run_id, status=run.status, counts=run.counts)
-    ref = RunRef(
-        tenant_id=run.tenant_id, run_id=run.run_id, profile_id=run.profile_id, store_id=run.store_id
-    )
+    ref = _ref_of(run)
     counts = run.counts
     reason = "cancelled on request before anything was sent to the store"
     if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id)) is not None:
@@ -203,3 +199,9 @@ def _start_followers(deps: Deps, ref: RunRef) -> None:
             pass  # busy or disabled: the chain waits for next time
         except Exception:  # a follower's trouble must not fail the run that finished
             log.exception("could not start %s after %s", profile.profile_id, ref.run_id)
+
+
+def _ref_of(run: Run) -> RunRef:
+    return RunRef(
+        tenant_id=run.tenant_id, run_id=run.run_id, profile_id=run.profile_id, store_id=run.store_id
+    )
