@@ -1,0 +1,129 @@
+"""A run's changes: one line per (feed row, field) the run writes or would write.
+
+The changes file (``runs/{tenant}/{run}/changes.csv``) is both the plan a merchant
+reviews before anything reaches the store and the run's before-image: ``store_value``
+is what the store held, ``new_value`` what the run writes. It is in feed-row order
+(plan order), one line per field, and every step that moves an item on (select,
+finalize) rewrites it in one streaming pass, so it never sits in memory whole.
+
+Values are stored as JSON (``null``, ``1299``, ``"text"``) in their canonical form
+(money in cents); ``present`` turns them into the API's words.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any, Final, NamedTuple
+
+from feedsync.domain.fields import MONEY_FIELDS
+from feedsync.domain.money import format_money
+
+CHANGES_HEADER: Final = (
+    "row",
+    "key",
+    "product_id",
+    "variant_id",
+    "field",
+    "store_value",
+    "new_value",
+    "status",
+    "error",
+)
+
+# Statuses a merchant sees.
+PENDING: Final = "pending"  # planned, not yet sent (a preview, or not selected yet)
+UPDATED: Final = "updated"
+FAILED: Final = "failed"
+STALE: Final = "stale"  # the store no longer held store_value when it was applied
+SKIPPED: Final = "skipped"  # not written, and not to be: the item is gone, nothing to undo
+REVERTED: Final = "reverted"  # a revert run put store_value back
+# Internal: selected for the apply in progress (shown as pending until its answer).
+SENDING: Final = "sending"
+
+STATUSES: Final = (PENDING, UPDATED, FAILED, STALE, SKIPPED, REVERTED)
+
+
+class ChangeLine(NamedTuple):
+    row: int
+    key: str
+    product_id: int
+    variant_id: int
+    field: str
+    store_value: Any
+    new_value: Any
+    status: str
+    error: str = ""
+
+    @property
+    def shown_status(self) -> str:
+        return PENDING if self.status == SENDING else self.status
+
+
+def encode(line: ChangeLine) -> tuple[str, ...]:
+    """A line as the CSV stores it."""
+    return (
+        str(line.row),
+        line.key,
+        str(line.product_id),
+        str(line.variant_id),
+        line.field,
+        json.dumps(line.store_value, ensure_ascii=False),
+        json.dumps(line.new_value, ensure_ascii=False),
+        line.status,
+        line.error,
+    )
+
+
+def decode(record: list[str]) -> ChangeLine:
+    """A stored CSV record (header excluded) as a ``ChangeLine``."""
+    row, key, pid, vid, field, old, new, status, error = record
+    return ChangeLine(
+        int(row), key, int(pid), int(vid), field, json.loads(old), json.loads(new), status, error
+    )
+
+
+def lines_of(outcome_changes: Iterable[tuple[int, str, int, int, Iterable[Any]]], status: str) -> Iterator[ChangeLine]:
+    """Change lines of changed outcomes: ``(row, key, product_id, variant_id, changes)``
+    where each change is ``(field, old, new)``."""
+    for row, key, pid, vid, changes in outcome_changes:
+        for field, old, new in changes:
+            yield ChangeLine(row, key, pid, vid, field, old, new, status)
+
+
+def shown_value(field: str, value: Any) -> Any:
+    """A canonical value in the API's words: money as "12.99", the rest as stored."""
+    if field in MONEY_FIELDS and isinstance(value, int):
+        return format_money(value)
+    return value
+
+
+def present(line: ChangeLine) -> dict[str, Any]:
+    """One change as ``GET /runs/{id}/changes`` answers it."""
+    return {
+        "row": line.row,
+        "key": line.key,
+        "product_id": line.product_id,
+        "variant_id": line.variant_id,
+        "field": line.field,
+        "store_value": shown_value(line.field, line.store_value),
+        "new_value": shown_value(line.field, line.new_value),
+        "status": line.shown_status,
+        "error": line.error or None,
+    }
+
+
+class ChangeCounts:
+    """Changes per status and per field, kept on the run as ``change_counts``."""
+
+    def __init__(self) -> None:
+        self.status: dict[str, int] = {}
+        self.field: dict[str, int] = {}
+
+    def add(self, line: ChangeLine) -> None:
+        status = line.shown_status
+        self.status[status] = self.status.get(status, 0) + 1
+        self.field[line.field] = self.field.get(line.field, 0) + 1
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {"status": dict(self.status), "field": dict(self.field)}
