@@ -21,13 +21,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from feedsync.core import api
+from feedsync.core import api, review
 from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
 from feedsync.models import (
+    ApplyBody,
     CreateStore,
     ImportCatalogBody,
     PatchProfile,
     ProfileSettings,
+    RetryBody,
     StartRunBody,
     TenantSchedule,
     describe_error,
@@ -336,7 +338,8 @@ def start_run(
     ] = None,
 ) -> Response[Any]:
     mode = body.mode if body else None
-    run = api.start(deps(), _tenant(), profile_id, "manual", mode, idempotency_key)
+    preview = body.preview if body else False
+    run = api.start(deps(), _tenant(), profile_id, "manual", mode, idempotency_key, preview)
     return _json(202, {"run_id": run.run_id, "status": run.status})
 
 
@@ -362,6 +365,49 @@ def get_run(run_id: str) -> dict[str, Any]:
 def cancel_run(run_id: str) -> Response[Any]:
     run = api.cancel_run(deps(), _tenant(), run_id)
     return _json(202, {"run_id": run.run_id, "status": "cancelling"})
+
+
+@app.post(
+    "/runs/<run_id>/apply",
+    responses=_answers(
+        202,
+        "Applying: the run's pending changes (all, of `keys`, or of the next `limit` items) go "
+        "to the store in a new execution of the run; it ends `partially_applied` while changes "
+        "stay pending, else `succeeded` or `failed`.",
+        RunStarted, 404, 409, 410, body=True,
+    ),
+)  # fmt: skip
+def apply_run(run_id: str, body: Annotated[ApplyBody | None, Body()] = None) -> Response[Any]:
+    run = review.apply_run(deps(), _tenant(), run_id, body or ApplyBody())
+    return _json(202, {"run_id": run.run_id, "status": run.status})
+
+
+@app.post(
+    "/runs/<run_id>/retry",
+    responses=_answers(
+        202,
+        "A new run (`trigger: retry`, `parent_run_id`) re-sends this run's failed changes with "
+        "the values it meant to write, checked against the store as it is now.",
+        RunStarted, 404, 409, 410, body=True,
+    ),
+)  # fmt: skip
+def retry_run(run_id: str, body: Annotated[RetryBody, Body()]) -> Response[Any]:
+    run = review.retry_run(deps(), _tenant(), run_id)
+    return _json(202, {"run_id": run.run_id, "status": run.status})
+
+
+@app.post(
+    "/runs/<run_id>/revert",
+    responses=_answers(
+        202,
+        "A new run (`trigger: revert`, `parent_run_id`) puts back what this run replaced, where "
+        "the store still holds what it wrote (other items are `stale` in its log).",
+        RunStarted, 404, 409, 410,
+    ),
+)  # fmt: skip
+def revert_run(run_id: str) -> Response[Any]:
+    run = review.revert_run(deps(), _tenant(), run_id)
+    return _json(202, {"run_id": run.run_id, "status": run.status})
 
 
 _LOG_ANSWERS = _answers(200, "The run's per-row log.", None, 404, 410)

@@ -24,7 +24,7 @@ from feedsync_local.woo_double import WooCommerceDouble
 
 SAMPLE = ROOT / "samples" / "acme_stock.csv"
 PHASES = ("queued", "preparing", "matching", "updating")
-FINAL = ("succeeded", "failed", "previewed", "held", "skipped", "cancelled")
+FINAL = ("succeeded", "failed", "previewed", "partially_applied", "held", "skipped", "cancelled")
 
 
 def _quota(text: str) -> tuple[int, float]:

@@ -25,16 +25,19 @@ STEP_MODELS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     "Fetch": (models.FetchInput, models.FetchOutput),
     "Parse": (models.ParseInput, models.ParseOutput),
     "Match": (models.MatchInput, models.MatchOutput),
+    "SelectChanges": (models.SelectInput, models.MatchOutput),
     "UpdateShard": (models.UpdateInput, models.UpdateOutput),
     "Finalize": (models.FinalizeInput, models.FinalizeOutput),
     "MarkFailed": (models.FinalizeInput, models.FinalizeOutput),
     "MarkSkipped": (models.FinalizeInput, models.FinalizeOutput),
     "MarkCancelled": (models.FinalizeInput, models.FinalizeOutput),
+    "MarkPreviewed": (models.FinalizeInput, models.FinalizeOutput),
 }
 HANDLER_MODULE = {
     "FetchFunctionArn": "FetchFunction",
     "ParseFunctionArn": "ParseFunction",
     "MatchFunctionArn": "MatchFunction",
+    "SelectFunctionArn": "SelectFunction",
     "UpdateFunctionArn": "UpdateFunction",
     "FinalizeFunctionArn": "FinalizeFunction",
 }
@@ -94,6 +97,7 @@ def test_each_task_receives_exactly_what_its_input_model_needs() -> None:
     # Given where every step's output lands in the execution state
     produced = _result_paths()
     produced["$.error"] = models.StepError
+    produced["$.action"] = models.Action  # an apply's, retry's or revert's execution input
     for name, state in TASKS.items():
         if name == "UpdateShard":
             continue  # fed by the Map's ItemSelector (next test)
@@ -107,6 +111,9 @@ def test_each_task_receives_exactly_what_its_input_model_needs() -> None:
         # And each path carries the model type the field expects
         for field, path in given.items():
             expected = _annotation(model, field)
+            if not isinstance(path, str) or not path.startswith("$"):
+                assert isinstance(path, expected), (name, field)  # a constant
+                continue
             assert expected in (produced[path], produced[path] | None), (name, field)
 
 
@@ -180,5 +187,5 @@ def test_moto_asl_parser_accepts_the_substituted_definition(substituted: str) ->
 
     # When moto's ASL parser (LocalStack's grammar) parses it
     program, _ = AmazonStateLanguageParser.parse(substituted)
-    # Then it yields a program that starts at Fetch
-    assert program.start_at.start_at_name == "Fetch"
+    # Then it yields a program that starts at Route (a run goes on to Fetch)
+    assert program.start_at.start_at_name == "Route"

@@ -16,7 +16,7 @@ from feedsync.core.deps import Deps
 from feedsync.models import CreateStore, Profile, ProfileSettings, Run, Store
 from feedsync_local.environment import LocalEnvironment
 
-FINAL = {"succeeded", "failed", "previewed", "held", "skipped", "cancelled"}
+FINAL = {"succeeded", "failed", "previewed", "partially_applied", "held", "skipped", "cancelled"}
 PHASES = ["queued", "preparing", "matching", "updating", "succeeded"]
 RUN_TIMEOUT_S = 60.0
 

@@ -39,6 +39,9 @@ ANSWERS: dict[tuple[str, str], set[int]] = {
     ("GET", "/runs/{run_id}"): {200, 404},
     ("GET", "/runs/{run_id}/log"): {200, 302, 404, 410},
     ("POST", "/runs/{run_id}/cancel"): {202, 404, 409},
+    ("POST", "/runs/{run_id}/apply"): {202, 404, 409, 410},
+    ("POST", "/runs/{run_id}/retry"): {202, 404, 409, 410},
+    ("POST", "/runs/{run_id}/revert"): {202, 404, 409, 410},
 }
 PUBLIC = {("GET", "/openapi.json")}
 BODY_STATUSES = {400, 413, 415, 422}

@@ -305,6 +305,7 @@ def start(
     trigger: Trigger,
     mode: Any,
     idempotency_key: str | None = None,
+    preview: bool = False,
 ) -> Run:
     cmd = StartCommand(
         tenant_id=tenant_id,
@@ -312,6 +313,7 @@ def start(
         trigger=trigger,
         mode=mode,
         idempotency_key=idempotency_key,
+        preview=preview,
     )
     return start_run(deps, cmd)
 

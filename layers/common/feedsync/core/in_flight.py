@@ -46,7 +46,7 @@ class InFlight:
 
 
 def read_marker(deps: Deps, ref: RunRef, shard: int) -> InFlight | None:
-    key = keys.in_flight_key(ref.tenant_id, ref.run_id, shard)
+    key = keys.in_flight_key(ref.tenant_id, ref.run_id, shard, ref.round)
     if deps.blobs.head(key) is None:
         return None
     data = json.loads(deps.blobs.get_bytes(key))
@@ -55,7 +55,7 @@ def read_marker(deps: Deps, ref: RunRef, shard: int) -> InFlight | None:
 
 def write_marker(deps: Deps, ref: RunRef, shard: int, marker: InFlight) -> None:
     body = {"batch": marker.batch, "lines": marker.lines, "started": marker.started}
-    key = keys.in_flight_key(ref.tenant_id, ref.run_id, shard)
+    key = keys.in_flight_key(ref.tenant_id, ref.run_id, shard, ref.round)
     deps.blobs.put_bytes(key, json.dumps(body).encode(), "application/json")
 
 

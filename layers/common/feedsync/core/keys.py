@@ -35,16 +35,33 @@ def match_log_key(tenant_id: str, run_id: str) -> str:
     return f"{run_prefix(tenant_id, run_id)}match_log.csv"
 
 
-def shard_key(tenant_id: str, run_id: str, index: int) -> str:
-    return f"{run_prefix(tenant_id, run_id)}plan/shard-{index:05d}.json"
+def _round_prefix(tenant_id: str, run_id: str, round_no: int) -> str:
+    """Where one execution of a run keeps its plan and results: the run itself (0) or its
+    n-th apply, so an apply never reads an earlier one's result files as its own."""
+    prefix = run_prefix(tenant_id, run_id)
+    return prefix if round_no == 0 else f"{prefix}apply-{round_no}/"
 
 
-def manifest_key(tenant_id: str, run_id: str) -> str:
-    return f"{run_prefix(tenant_id, run_id)}plan/manifest.json"
+def shard_key(tenant_id: str, run_id: str, index: int, round_no: int = 0) -> str:
+    return f"{_round_prefix(tenant_id, run_id, round_no)}plan/shard-{index:05d}.json"
 
 
-def result_key(tenant_id: str, run_id: str, index: int) -> str:
-    return f"{run_prefix(tenant_id, run_id)}results/shard-{index:05d}.csv"
+def manifest_key(tenant_id: str, run_id: str, round_no: int = 0) -> str:
+    return f"{_round_prefix(tenant_id, run_id, round_no)}plan/manifest.json"
+
+
+def result_key(tenant_id: str, run_id: str, index: int, round_no: int = 0) -> str:
+    return f"{_round_prefix(tenant_id, run_id, round_no)}results/shard-{index:05d}.csv"
+
+
+def selection_key(tenant_id: str, run_id: str, round_no: int) -> str:
+    """What ``POST /runs/{id}/apply`` selected (keys or a limit), for the select step."""
+    return f"{_round_prefix(tenant_id, run_id, round_no)}selection.json"
+
+
+def changes_key(tenant_id: str, run_id: str) -> str:
+    """The run's changes: its plan and before-image (``domain/changes.py``)."""
+    return f"{run_prefix(tenant_id, run_id)}changes.csv"
 
 
 def log_key(tenant_id: str, run_id: str) -> str:
@@ -55,6 +72,7 @@ def catalog_key(tenant_id: str, store_id: str) -> str:
     return f"catalog/{tenant_id}/{store_id}/index.csv"
 
 
-def in_flight_key(tenant_id: str, run_id: str, index: int) -> str:
+def in_flight_key(tenant_id: str, run_id: str, index: int, round_no: int = 0) -> str:
     """Which batch a shard is sending (written before each batch; see ``core/in_flight``)."""
-    return f"{run_prefix(tenant_id, run_id)}results/shard-{index:05d}.in-flight.json"
+    prefix = _round_prefix(tenant_id, run_id, round_no)
+    return f"{prefix}results/shard-{index:05d}.in-flight.json"

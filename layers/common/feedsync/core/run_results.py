@@ -101,6 +101,8 @@ class RunOutcome:
     gone_products: set[int] = field(default_factory=set)  # ... with all their variants
     # rows an in-flight batch carried that the store did not apply -> why (read back)
     unsent: dict[int, str] = field(default_factory=dict)
+    # failed rows that one of their operations did reach the store with -> those fields
+    partly: dict[int, set[str]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Rows updated, failed and gone (a gone row is not a failure: nothing to fix)."""
@@ -116,7 +118,9 @@ def gather(
     """Every shard's results beside the plan; items of a batch a shard was sending when it
     stopped are read back from the store (``since``: when the run began; ``read_back``
     False leaves them unsent, for a caller that only wants to know which shards stopped)."""
-    manifest = json.loads(deps.blobs.get_bytes(keys.manifest_key(ref.tenant_id, ref.run_id)))
+    manifest = json.loads(
+        deps.blobs.get_bytes(keys.manifest_key(ref.tenant_id, ref.run_id, ref.round))
+    )
     out = RunOutcome(manifest)
     reached: set[tuple[int, str]] = set()  # (row, op) that the store accepted
     reported: set[tuple[int, str]] = set()  # (row, op) with a result line
@@ -139,7 +143,7 @@ def gather(
         out.results[row] = RowResult(was.ok and ok, errors, was.gone or bool(scope))
 
     for shard in manifest:
-        key = keys.result_key(ref.tenant_id, ref.run_id, shard["index"])
+        key = keys.result_key(ref.tenant_id, ref.run_id, shard["index"], ref.round)
         rows = list(csv_records(deps, key)) if deps.blobs.head(key) is not None else []
         batches = shard_from_json(deps.blobs.get_bytes(shard["key"]))
         shards.append(batches)
@@ -188,7 +192,24 @@ def gather(
         unsent = f"partly applied: {op_name} was not sent (the run stopped)"
         errors = f"{was.errors} | {unsent}" if was.errors else unsent
         out.results[row] = RowResult(False, errors, was.gone)
+    _partly_applied(out, shards, reached)
     return out
+
+
+def _partly_applied(
+    out: RunOutcome, shards: list[list[Batch]], reached: set[tuple[int, str]]
+) -> None:
+    """The fields a failed row did get into the store, by an operation that reached it."""
+    failed = {row for row, result in out.results.items() if not result.ok}
+    if not failed:
+        return
+    for batches in shards:
+        for batch in batches:
+            for item in batch["items"]:
+                rows = [row for row in item.result_rows if row in failed]
+                if rows and (item.row, batch["op"]) in reached:
+                    for row in rows:
+                        out.partly.setdefault(row, set()).update(item.changes)
 
 
 def write_log(

@@ -59,12 +59,12 @@ def _first_run(deps: Deps, tenant_id: str, run_id: str) -> Run:
     raise Conflict("duplicate_trigger", f"this trigger already started run {run_id}")
 
 
-def _refusal(deps: Deps, cmd: StartCommand, profile: Profile) -> Conflict | None:
-    """Why this profile cannot start now, or None."""
+def refusal(deps: Deps, tenant_id: str, profile: Profile) -> Conflict | None:
+    """Why this profile cannot start (or apply) now, or None."""
     if not profile.enabled:
         why = profile.disabled_reason or "the profile is disabled"
         return Conflict("profile_disabled", f"profile is disabled: {why}")
-    store = deps.repo.get_store(cmd.tenant_id, profile.store_id)
+    store = deps.repo.get_store(tenant_id, profile.store_id)
     if store is None:
         return Conflict("store_missing", f"store {profile.store_id} no longer exists")
     if store.status == "setting_up":
@@ -86,8 +86,10 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
         mode=cmd.mode or profile.mode,
         scheduled_time=cmd.scheduled_time,
         created_at=deps.clock(),
+        preview=cmd.preview,
+        parent_run_id=cmd.parent_run_id,
     )
-    refused = _refusal(deps, cmd, profile)
+    refused = refusal(deps, cmd.tenant_id, profile)
     if refused is not None:
         if cmd.trigger == "schedule":  # the history says why the schedule did nothing
             return _skipped(deps, run, f"{refused.reason}: {refused.message}")
@@ -100,7 +102,7 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
             return _skipped(deps, run, blackout)
     lock = (cmd.tenant_id, cmd.profile_id, run_id)
     if not deps.repo.acquire_run_lock(*lock, since=run.created_at) and not (
-        _clear_stale_lock(deps, cmd.tenant_id, cmd.profile_id)
+        clear_stale_lock(deps, cmd.tenant_id, cmd.profile_id)
         and deps.repo.acquire_run_lock(*lock, since=run.created_at)
     ):
         if cmd.trigger == "schedule":
@@ -114,7 +116,9 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
     )
     try:
         deps.repo.put_run(run)
-        deps.executions.start(run_id, {"run": ref.model_dump()})
+        # A retry or revert sends its parent's stored changes; every other run reads a file.
+        action = cmd.trigger if cmd.trigger in ("retry", "revert") else "run"
+        deps.executions.start(run_id, {"run": ref.model_dump(), "action": action})
     except Exception as exc:
         # An answer lost after StartExecution succeeded: the execution runs, keep the lock.
         with contextlib.suppress(Exception):
@@ -143,7 +147,7 @@ def _skipped(deps: Deps, run: Run, reason: str) -> Run:
     return skipped
 
 
-def _clear_stale_lock(deps: Deps, tenant_id: str, profile_id: str) -> bool:
+def clear_stale_lock(deps: Deps, tenant_id: str, profile_id: str) -> bool:
     """Free a lock whose run can no longer release it; True if it was freed.
 
     That is a run already final (its release failed), or one whose execution ended
@@ -158,9 +162,10 @@ def _clear_stale_lock(deps: Deps, tenant_id: str, profile_id: str) -> bool:
     if run is None and since is not None and deps.clock() - since < _START_GRACE:
         return False  # a start in progress: its run record is being written
     if run is not None and run.status in ACTIVE_STATUSES:
-        if deps.clock() - run.created_at < _START_GRACE:
+        # (an apply re-takes an older run's lock: the lock's own time counts too)
+        if deps.clock() - max(run.created_at, since or run.created_at) < _START_GRACE:
             return False
-        if deps.executions.status(holder) == "RUNNING":
+        if deps.executions.status(run.execution_name) == "RUNNING":
             return False
         abandon_run(deps, run, "the run's execution ended before the run finished")
         return True

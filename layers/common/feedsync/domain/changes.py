@@ -18,6 +18,7 @@ from typing import Any, Final, NamedTuple
 
 from feedsync.domain.fields import MONEY_FIELDS
 from feedsync.domain.money import format_money
+from feedsync.domain.runlog import GONE, GONE_MESSAGE, outcome_log_row
 
 CHANGES_HEADER: Final = (
     "row",
@@ -83,14 +84,6 @@ def decode(record: list[str]) -> ChangeLine:
     )
 
 
-def lines_of(outcome_changes: Iterable[tuple[int, str, int, int, Iterable[Any]]], status: str) -> Iterator[ChangeLine]:
-    """Change lines of changed outcomes: ``(row, key, product_id, variant_id, changes)``
-    where each change is ``(field, old, new)``."""
-    for row, key, pid, vid, changes in outcome_changes:
-        for field, old, new in changes:
-            yield ChangeLine(row, key, pid, vid, field, old, new, status)
-
-
 def shown_value(field: str, value: Any) -> Any:
     """A canonical value in the API's words: money as "12.99", the rest as stored."""
     if field in MONEY_FIELDS and isinstance(value, int):
@@ -127,3 +120,51 @@ class ChangeCounts:
 
     def as_dict(self) -> dict[str, dict[str, int]]:
         return {"status": dict(self.status), "field": dict(self.field)}
+
+
+# A row's status in the run's log, from its changes' (first match wins).
+_ROW_STATUS: Final = (
+    (FAILED, FAILED),
+    (STALE, STALE),
+    (PENDING, PENDING),
+    (SENDING, PENDING),
+    (UPDATED, UPDATED),
+    (REVERTED, REVERTED),
+    (SKIPPED, SKIPPED),
+)
+
+
+def row_status(lines: list[ChangeLine]) -> tuple[str, str]:
+    """One feed row's status and error text in the log, from all its changes: failed if
+    any failed, then stale, pending, updated, reverted; skipped (``gone`` when the store
+    no longer has the item) only when nothing else happened to it."""
+    statuses = {line.status for line in lines}
+    errors = "; ".join(dict.fromkeys(line.error for line in lines if line.error))
+    for status, shown in _ROW_STATUS:
+        if status in statuses:
+            if shown == SKIPPED and any(line.error == GONE_MESSAGE for line in lines):
+                return GONE, errors
+            return shown, errors
+    return PENDING, errors
+
+
+def rows_of(lines: Iterable[ChangeLine]) -> Iterator[list[ChangeLine]]:
+    """The file's lines grouped by feed row (a row's lines are consecutive)."""
+    group: list[ChangeLine] = []
+    for line in lines:
+        if group and group[0].row != line.row:
+            yield group
+            group = []
+        group.append(line)
+    if group:
+        yield group
+
+
+def row_log_line(lines: list[ChangeLine]) -> tuple[str, str, str, str, str, str, str]:
+    """A row's line in the run's log (``domain/runlog.LOG_HEADER``) from its changes."""
+    first = lines[0]
+    status, error = row_status(lines)
+    changes = tuple((line.field, line.store_value, line.new_value) for line in lines)
+    return outcome_log_row(
+        (first.row, first.key, status, first.product_id, first.variant_id, changes, error)
+    )

@@ -6,7 +6,7 @@ Nothing here is used per feed row: rows are plain tuples (see domain/fields.py).
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -26,9 +26,12 @@ from feedsync.domain.feed import parse_image_url, parse_weight
 from feedsync.domain.fields import CANONICAL_FIELDS, MONEY_FIELDS, WRITABLE_FIELDS
 from feedsync.domain.money import parse_money, parse_stock
 from feedsync.models.limits import (
+    APPLY_KEYS_MAX,
+    APPLY_LIMIT_MAX,
     ENTRIES_MAX,
     HOST_MAX,
     IDEMPOTENCY_KEY_MAX,
+    KEY_MAX,
     NAME_MAX,
     PEM_MAX,
     TEXT_MAX,
@@ -127,10 +130,15 @@ from feedsync.platforms.registry import platform as platform_spec
 
 RunStatus = Literal[
     "queued", "preparing", "matching", "updating", "succeeded", "failed",
-    "previewed", "held", "skipped", "cancelled",
+    "previewed", "partially_applied", "held", "skipped", "cancelled",
 ]  # fmt: skip
+# A run's changes can be applied for a week; what it replaced is kept for a month (revert).
+PLAN_KEPT = timedelta(days=7)
+BEFORE_IMAGE_KEPT = timedelta(days=30)
 ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "preparing", "matching", "updating"})
-Trigger = Literal["manual", "upload", "schedule", "chain"]
+Trigger = Literal["manual", "upload", "schedule", "chain", "retry", "revert"]
+# What an execution does: a run from the file, or applying a run's stored changes.
+Action = Literal["run", "apply", "retry", "revert"]
 Mode = Literal["partial", "full"]
 MatchBy = Literal["sku", "barcode", "sku_then_barcode"]
 
@@ -444,6 +452,28 @@ class PatchProfile(Strict):
 
 class StartRunBody(Strict):
     mode: Mode | None = None
+    # Fetch, parse and match against the store as it is now, write nothing: the run ends
+    # "previewed" with its changes kept for review and ``POST /runs/{id}/apply``.
+    preview: bool = False
+
+
+class ApplyBody(Strict):
+    """``{}``: every pending change; ``keys``: those items; ``limit``: the next N items."""
+
+    keys: list[Annotated[str, Field(min_length=1, max_length=KEY_MAX)]] | None = Field(
+        default=None, min_length=1, max_length=APPLY_KEYS_MAX
+    )
+    limit: int | None = Field(default=None, ge=1, le=APPLY_LIMIT_MAX)
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> ApplyBody:
+        if self.keys is not None and self.limit is not None:
+            raise ValueError("give keys or limit, not both")
+        return self
+
+
+class RetryBody(Strict):
+    only: Literal["failed"]
 
 
 # ------------------------------------------------------------------ stored records
@@ -528,7 +558,7 @@ class Progress(BaseModel):
 
 COUNT_NAMES: tuple[str, ...] = (
     "rows", "matched", "not_found", "duplicates", "changed", "unchanged",
-    "updated", "failed", "gone", "row_errors",
+    "updated", "failed", "gone", "row_errors", "stale", "pending",
 )  # fmt: skip
 
 
@@ -545,6 +575,14 @@ class Run(BaseModel):
     error: str | None = None
     source: dict[str, Any] = Field(default_factory=dict)
     log_key: str | None = None
+    # The run's changes (plan and before-image, domain/changes.py) and their tallies.
+    changes_key: str | None = None
+    change_counts: dict[str, dict[str, int]] = Field(default_factory=dict)
+    # Preview, apply, retry, revert (issue 12).
+    preview: bool = False
+    parent_run_id: str | None = None
+    # Applies of this run so far: each is an execution of its own (``execution_name``).
+    round: int = 0
     # Set by an update shard that failed for good (child executions lose the reason).
     shard_error: str | None = None
     # Why a run was skipped (black-out, already running, source unchanged) or cancelled.
@@ -556,8 +594,27 @@ class Run(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
 
+    @property
+    def execution_name(self) -> str:
+        """The Step Functions execution of the run's latest start or apply."""
+        return self.run_id if self.round == 0 else f"{self.run_id}-apply-{self.round}"
+
+    @property
+    def plan_expires_at(self) -> datetime:
+        """Until when its pending changes can be applied (or its failed ones retried)."""
+        return self.created_at + PLAN_KEPT
+
+    @property
+    def before_image_expires_at(self) -> datetime:
+        """Until when what it replaced in the store is kept, so the run can be reverted."""
+        return self.created_at + BEFORE_IMAGE_KEPT
+
     def public(self) -> dict[str, object]:
-        body = self.model_dump(mode="json", exclude={"tenant_id", "log_key", "shard_error"})
+        body = self.model_dump(
+            mode="json", exclude={"tenant_id", "log_key", "shard_error", "changes_key", "round"}
+        )
+        body["plan_expires_at"] = self.plan_expires_at.isoformat()
+        body["before_image_expires_at"] = self.before_image_expires_at.isoformat()
         progress = self.progress
         body["progress"] = {
             "done": progress.done,
@@ -576,6 +633,9 @@ class RunRef(BaseModel):
     run_id: str
     profile_id: str
     store_id: str
+    # Which apply of the run this execution is (0: the run itself); its plan and results
+    # files are its own (core/keys.py).
+    round: int = 0
 
 
 class StartCommand(BaseModel):
@@ -587,6 +647,9 @@ class StartCommand(BaseModel):
     scheduled_time: datetime | None = None
     # Same key, same run: S3 redeliveries, scheduler retries, double-clicked Starts.
     idempotency_key: str | None = Field(default=None, max_length=IDEMPOTENCY_KEY_MAX)
+    preview: bool = False
+    # retry / revert: the run whose changes the new run re-applies or takes back.
+    parent_run_id: str | None = None
 
 
 class FetchOutput(BaseModel):
@@ -610,6 +673,8 @@ class MatchOutput(BaseModel):
     items: int
     # Parallel shard workers; derived from the store's quota (the Map reads it).
     concurrency: int = Field(ge=1)
+    # A preview: the state machine ends here (MarkPreviewed), nothing is sent.
+    preview: bool = False
 
 
 class FetchInput(BaseModel):
@@ -625,6 +690,13 @@ class MatchInput(BaseModel):
     run: RunRef
     fetch: FetchOutput
     parse: ParseOutput
+
+
+class SelectInput(BaseModel):
+    """An apply, retry or revert: the stored changes to send instead of a file."""
+
+    run: RunRef
+    action: Action
 
 
 class ShardRef(BaseModel):
@@ -657,6 +729,8 @@ class StepError(BaseModel):
 class FinalizeInput(BaseModel):
     run: RunRef
     error: StepError | None = None
+    # MarkPreviewed: a preview computed its changes; nothing was sent.
+    previewed: bool = False
 
 
 class FinalizeOutput(BaseModel):

@@ -40,6 +40,12 @@ PRICE_TIERS_MAX = 100
 STOCK_WORDS_MAX = 100
 ENTRIES_MAX = 50
 
+# POST /runs/{id}/apply: item keys (SKUs or barcodes) one request may select, and the
+# largest processing limit (a run's changes are at most a file's rows).
+KEY_MAX = 255
+APPLY_KEYS_MAX = 10_000
+APPLY_LIMIT_MAX = 10_000_000
+
 Name = Annotated[str, Field(max_length=NAME_MAX)]
 Text = Annotated[str, Field(max_length=TEXT_MAX)]
 Pem = Annotated[str, Field(max_length=PEM_MAX)]

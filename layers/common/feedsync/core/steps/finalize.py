@@ -11,7 +11,9 @@ import json
 import logging
 
 from feedsync.core import keys
+from feedsync.core.blobcsv import csv_records
 from feedsync.core.catalog_store import apply_to_catalog
+from feedsync.core.change_files import mark_reverted, settle_changes, write_changes_log
 from feedsync.core.deps import Deps
 from feedsync.core.run_results import RunOutcome, gather, write_log
 from feedsync.core.start import abandon_run, start_run
@@ -25,6 +27,7 @@ from feedsync.models import (
     FinalizeOutput,
     Run,
     RunRef,
+    RunStatus,
     RunSummary,
     StartCommand,
     StepError,
@@ -39,6 +42,8 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
     run = run_of(deps, ref)
     if step.error is not None:
         return _close_on_error(deps, run, step.error)
+    if step.previewed:
+        return mark_previewed(deps, run)
 
     outcome = gather(deps, ref, run.started_at, read_back=False)
     if outcome.unfinished:
@@ -53,22 +58,53 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
         )
         raise ShardsIncomplete(run.shard_error or why)
     counts = record(deps, ref, run, outcome)
+    # An applied preview with changes still pending waits for the next apply.
+    status: RunStatus = "partially_applied" if counts.get("pending") else "succeeded"
     now = deps.clock()
     deps.repo.update_run(
         ref.tenant_id,
         ref.run_id,
-        status="succeeded",
+        status=status,
         shard_error=None,
         finished_at=now,
         progress={"done": run.progress.total, "total": run.progress.total, "shards": {}},
     )
-    summary = RunSummary(run_id=ref.run_id, status="succeeded", finished_at=now, counts=counts)
+    summary = RunSummary(run_id=ref.run_id, status=status, finished_at=now, counts=counts)
     deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, True)
-    if run.source.get("type") == "url":
+    if run.source.get("type") == "url" and ref.round == 0:
         deps.repo.update_profile(ref.tenant_id, ref.profile_id, last_source=run.source)
-    if counts.get("updated", 0):
+    if counts.get("updated", 0) and run.trigger not in ("retry", "revert") and not run.preview:
         _start_followers(deps, ref)
-    return FinalizeOutput(run_id=ref.run_id, status="succeeded", counts=counts)
+    return FinalizeOutput(run_id=ref.run_id, status=status, counts=counts)
+
+
+def mark_previewed(deps: Deps, run: Run) -> FinalizeOutput:
+    """A preview computed what it would change: kept for review and apply, lock released."""
+    if run.status not in ACTIVE_STATUSES:  # a retried MarkPreviewed
+        return FinalizeOutput(run_id=run.run_id, status=run.status, counts=run.counts)
+    ref = _ref_of(run)
+    log_key = keys.log_key(ref.tenant_id, ref.run_id)
+    if run.changes_key:
+        write_changes_log(
+            deps,
+            run.changes_key,
+            log_key,
+            csv_records(deps, keys.match_log_key(ref.tenant_id, ref.run_id)),
+            csv_records(deps, keys.row_errors_key(ref.tenant_id, ref.run_id)),
+        )
+    now = deps.clock()
+    counts = {**run.counts, "pending": run.counts.get("changed", 0)}
+    deps.repo.update_run(
+        ref.tenant_id,
+        ref.run_id,
+        status="previewed",
+        finished_at=now,
+        counts=counts,
+        log_key=log_key,
+    )
+    summary = RunSummary(run_id=ref.run_id, status="previewed", finished_at=now, counts=counts)
+    deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, synced=False)
+    return FinalizeOutput(run_id=ref.run_id, status="previewed", counts=counts)
 
 
 def _close_on_error(deps: Deps, run: Run, error: StepError) -> FinalizeOutput:
@@ -87,7 +123,7 @@ def _close_on_error(deps: Deps, run: Run, error: StepError) -> FinalizeOutput:
 def mark_failed(deps: Deps, run: Run, reason: str) -> FinalizeOutput:
     """The run failed: what batches reached the store is still logged and indexed."""
     ref = _ref_of(run)
-    if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id)) is not None:
+    if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id, ref.round)) is not None:
         outcome = gather(deps, ref, run.started_at)
         run = run.model_copy(update={"counts": record(deps, ref, run, outcome)})
     abandon_run(deps, run, reason)
@@ -102,7 +138,7 @@ def mark_cancelled(deps: Deps, run: Run) -> FinalizeOutput:
     ref = _ref_of(run)
     counts = run.counts
     reason = "cancelled on request before anything was sent to the store"
-    if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id)) is not None:
+    if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id, ref.round)) is not None:
         outcome = gather(deps, ref, run.started_at)
         counts = record(deps, ref, run, outcome, unsent=CANCELLED_MESSAGE)
         reason = (
@@ -142,7 +178,19 @@ def record(
     ``unsent``: what the log says of a planned row nothing was sent for.
     """
     log_key = keys.log_key(ref.tenant_id, ref.run_id)
-    write_log(deps, ref, outcome, log_key, unsent)
+    by_changes = run.preview or run.trigger in ("retry", "revert")
+    extra: dict[str, object] = {}
+    row_counts = {"updated": 0, "failed": 0, "gone": 0, "stale": 0, "pending": 0}
+    if run.changes_key and deps.blobs.head(run.changes_key) is not None:
+        settled = settle_changes(deps, run.changes_key, outcome, unsent)
+        extra["change_counts"] = settled.counts.as_dict()
+        if by_changes:  # the changes decide each row's outcome over every apply so far
+            _log_from_changes(deps, ref, run, log_key)
+            row_counts.update(settled.rows)
+        if run.trigger == "revert" and settled.updated_now:
+            _mark_parent_reverted(deps, run, settled.updated_now)
+    if not by_changes:
+        write_log(deps, ref, outcome, log_key, unsent)
     applied = outcome.applied
     store = store_of(deps, ref)
     if stock_elsewhere(profile_of(deps, ref), store):
@@ -162,9 +210,30 @@ def record(
         )
         if gone_variants or gone_products:
             deps.repo.update_store(ref.tenant_id, ref.store_id, variant_count=len(index))
-    counts = {**run.counts, **outcome.counts()}
-    deps.repo.update_run(ref.tenant_id, ref.run_id, counts=counts, log_key=log_key)
+    counts = {**run.counts, **(row_counts if by_changes else outcome.counts())}
+    deps.repo.update_run(ref.tenant_id, ref.run_id, counts=counts, log_key=log_key, **extra)
     return counts
+
+
+def _log_from_changes(deps: Deps, ref: RunRef, run: Run, log_key: str) -> None:
+    assert run.changes_key is not None
+    if run.trigger in ("retry", "revert"):  # no file of its own: its changes are its log
+        write_changes_log(deps, run.changes_key, log_key, None, None)
+        return
+    write_changes_log(
+        deps,
+        run.changes_key,
+        log_key,
+        csv_records(deps, keys.match_log_key(ref.tenant_id, ref.run_id)),
+        csv_records(deps, keys.row_errors_key(ref.tenant_id, ref.run_id)),
+    )
+
+
+def _mark_parent_reverted(deps: Deps, run: Run, reverted: set[tuple[int, str]]) -> None:
+    parent = run.parent_run_id and deps.repo.get_run(run.tenant_id, run.parent_run_id)
+    if parent and parent.changes_key and deps.blobs.head(parent.changes_key) is not None:
+        counts = mark_reverted(deps, parent.changes_key, reverted)
+        deps.repo.update_run(run.tenant_id, parent.run_id, change_counts=counts.as_dict())
 
 
 def _error_text(error: StepError) -> str:
@@ -203,5 +272,9 @@ def _start_followers(deps: Deps, ref: RunRef) -> None:
 
 def _ref_of(run: Run) -> RunRef:
     return RunRef(
-        tenant_id=run.tenant_id, run_id=run.run_id, profile_id=run.profile_id, store_id=run.store_id
+        tenant_id=run.tenant_id,
+        run_id=run.run_id,
+        profile_id=run.profile_id,
+        store_id=run.store_id,
+        round=run.round,
     )

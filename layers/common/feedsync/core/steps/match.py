@@ -10,6 +10,7 @@ from typing import Any
 from feedsync.core import keys
 from feedsync.core.blobcsv import csv_to_blob, text_lines
 from feedsync.core.catalog_import import refresh_before_match
+from feedsync.core.change_files import changes_writer
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows
 from feedsync.core.run_results import result_lines
@@ -21,6 +22,7 @@ from feedsync.core.steps.common import (
     unless_cancelled,
 )
 from feedsync.domain.catalog import CatalogIndex
+from feedsync.domain.changes import PENDING, SENDING, ChangeLine
 from feedsync.domain.fields import CONTENT_FIELDS, REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.plan import build_plan, shard_to_json
 from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile
@@ -62,16 +64,47 @@ def _match(
     counts = Counts()
     changed: list[Outcome] = []
     raw = deps.blobs.open_read(step.parse.rows_key)
-    with csv_to_blob(deps, keys.match_log_key(ref.tenant_id, ref.run_id)) as log:
+    # A preview's changes wait for the merchant; a direct run's are on their way.
+    planned = PENDING if run.preview else SENDING
+    changes_key = keys.changes_key(ref.tenant_id, ref.run_id)
+    with (
+        csv_to_blob(deps, keys.match_log_key(ref.tenant_id, ref.run_id)) as log,
+        changes_writer(deps, changes_key) as plan_out,
+    ):
         writer = csv.writer(log, lineterminator="\n")
         writer.writerow(LOG_HEADER)
+        add_change = plan_out.add
         try:
             for outcome in reconcile(read_rows(text_lines(raw)), index, spec, counts):
                 writer.writerow(outcome_log_row(outcome))
                 if outcome[2] == "changed":
                     changed.append(outcome)
+                    row, key, _status, pid, vid, row_changes, _note = outcome
+                    for name, old, new in row_changes:
+                        add_change(ChangeLine(row, key, pid, vid, name, old, new, planned))  # type: ignore[arg-type]
         finally:
             raw.close()
+    totals = counts.as_dict()
+    totals["row_errors"] += step.parse.row_errors
+    totals["rows"] = step.parse.rows
+    deps.repo.update_run(
+        ref.tenant_id,
+        ref.run_id,
+        changes_key=changes_key,
+        change_counts=plan_out.counts.as_dict(),
+    )
+    if run.preview:  # nothing is planned for the store: the merchant reviews first
+        mkey = keys.manifest_key(ref.tenant_id, ref.run_id)
+        deps.blobs.put_bytes(mkey, b"[]", "application/json")
+        deps.repo.update_run(ref.tenant_id, ref.run_id, counts=totals)
+        return MatchOutput(
+            manifest_bucket=deps.blobs.bucket,
+            manifest_key=mkey,
+            shards=0,
+            items=len(changed),
+            concurrency=1,
+            preview=True,
+        )
 
     caps = capabilities_for(store.platform, store.options.model_dump())
     refs = {v[VARIANT_ID]: v[REF] for v in index.variants if v[REF]} if changed else {}
@@ -84,10 +117,6 @@ def _match(
     progress_total = sum(m["items"] for m in manifest)
     mkey = keys.manifest_key(ref.tenant_id, ref.run_id)
     deps.blobs.put_bytes(mkey, json.dumps(manifest).encode(), "application/json")
-
-    totals = counts.as_dict()
-    totals["row_errors"] += step.parse.row_errors
-    totals["rows"] = step.parse.rows
     deps.repo.update_run(
         ref.tenant_id,
         ref.run_id,

@@ -48,7 +48,7 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
     location = profile.location_id or store.options.location_id
     batches = shard_from_json(deps.blobs.get_bytes(step.shard.key))
     results = ShardResults()
-    results_key = keys.result_key(ref.tenant_id, ref.run_id, index)
+    results_key = keys.result_key(ref.tenant_id, ref.run_id, index, ref.round)
     earlier = read_marker(deps, ref, index)
     started = -1
     if earlier is not None:

@@ -1,0 +1,151 @@
+"""Writing a run's changes file (``domain/changes.py``): match writes it, the select step
+and finalize move its lines on, each in one streaming pass (the file can hold millions).
+
+Reading it for the API is ``core/changes.py``.
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from feedsync.core.blobcsv import csv_records, csv_to_blob
+from feedsync.core.deps import Deps
+from feedsync.core.run_results import RunOutcome
+from feedsync.domain.changes import (
+    CHANGES_HEADER,
+    FAILED,
+    PENDING,
+    REVERTED,
+    SENDING,
+    SKIPPED,
+    UPDATED,
+    ChangeCounts,
+    ChangeLine,
+    decode,
+    encode,
+    row_log_line,
+    row_status,
+    rows_of,
+)
+from feedsync.domain.runlog import GONE_MESSAGE, LOG_HEADER
+
+
+class ChangesOut:
+    """A changes file being written, with its tallies."""
+
+    def __init__(self, writer: Any) -> None:
+        self._write = writer.writerow
+        self.counts = ChangeCounts()
+
+    def add(self, line: ChangeLine) -> None:
+        self._write(encode(line))
+        self.counts.add(line)
+
+
+@contextmanager
+def changes_writer(deps: Deps, key: str) -> Iterator[ChangesOut]:
+    """Write a changes file (uploaded when the block ends without an error)."""
+    with csv_to_blob(deps, key) as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CHANGES_HEADER)
+        yield ChangesOut(writer)
+
+
+def read_changes(deps: Deps, key: str) -> Iterator[ChangeLine]:
+    """The lines of a stored changes file, in plan order."""
+    for record in csv_records(deps, key):
+        yield decode(record)
+
+
+def rewrite_changes(
+    deps: Deps, key: str, move: Callable[[ChangeLine], ChangeLine | None]
+) -> ChangeCounts:
+    """Pass every line through ``move`` (None drops it) and store the result over the file."""
+    with changes_writer(deps, key) as out:
+        for line in read_changes(deps, key):
+            moved = move(line)
+            if moved is not None:
+                out.add(moved)
+    return out.counts
+
+
+class Settled:
+    """What settling an execution's answers into the changes file found."""
+
+    def __init__(self) -> None:
+        self.counts = ChangeCounts()
+        self.rows: dict[str, int] = {}  # rows per log status, over the whole run
+        self.updated_now: set[tuple[int, str]] = set()  # (row, field) written this time
+
+
+def settle_changes(deps: Deps, key: str, outcome: RunOutcome | None, unsent: str) -> Settled:
+    """Lines this execution sent (``sending``) take the store's answer: updated, failed,
+    skipped (the item is gone), or pending again when they never reached the store
+    (``unsent``: why; they can be applied later). ``outcome`` None: nothing was sent."""
+    settled = Settled()
+    results = outcome.results if outcome else {}
+    read_back = outcome.unsent if outcome else {}
+    partly = outcome.partly if outcome else {}
+
+    def answer(line: ChangeLine) -> ChangeLine:
+        result = results.get(line.row)
+        if result is None:
+            return line._replace(status=PENDING, error=read_back.get(line.row, unsent))
+        if result.gone:
+            return line._replace(status=SKIPPED, error=GONE_MESSAGE)
+        if result.ok or line.field in partly.get(line.row, ()):
+            settled.updated_now.add((line.row, line.field))
+            return line._replace(status=UPDATED, error="")
+        return line._replace(status=FAILED, error=result.errors)
+
+    with changes_writer(deps, key) as out:
+        for group in rows_of(read_changes(deps, key)):
+            if any(line.status == SENDING for line in group):
+                group = [answer(line) if line.status == SENDING else line for line in group]
+            for line in group:
+                out.add(line)
+            status, _ = row_status(group)
+            settled.rows[status] = settled.rows.get(status, 0) + 1
+    settled.counts = out.counts
+    return settled
+
+
+def mark_reverted(deps: Deps, key: str, reverted: set[tuple[int, str]]) -> ChangeCounts:
+    """A revert put these (row, field) back: the reverted run's changes say so."""
+
+    def move(line: ChangeLine) -> ChangeLine:
+        if line.status == UPDATED and (line.row, line.field) in reverted:
+            return line._replace(status=REVERTED)
+        return line
+
+    return rewrite_changes(deps, key, move)
+
+
+def write_changes_log(
+    deps: Deps,
+    changes_key: str,
+    log_key: str,
+    match_log: Iterable[list[str]] | None,
+    row_errors: Iterable[list[str]] | None,
+) -> None:
+    """The run's log where the changes file decides each planned row: the match log's other
+    rows (unchanged, not found, ...) and the row errors as they are, merged in file order;
+    a run without a file of its own (retry, revert) logs its changes only."""
+    planned = (list(row_log_line(group)) for group in rows_of(read_changes(deps, changes_key)))
+    streams: list[Iterator[Any]] = [planned]
+    if match_log is not None:
+        streams.append(rec for rec in match_log if rec[4] != "changed")
+    if row_errors is not None:
+        streams.append(iter(row_errors))
+    with csv_to_blob(deps, log_key) as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(LOG_HEADER)
+        writer.writerows(heapq.merge(*streams, key=_row_number))
+
+
+def _row_number(record: Any) -> int:
+    return int(record[0])

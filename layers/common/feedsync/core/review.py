@@ -1,0 +1,190 @@
+"""Apply, retry and revert: the merchant decides what of a run reaches the store.
+
+A run's changes file (``domain/changes.py``) is its plan and its before-image. An apply
+sends some or all of its pending changes in a new execution of the same run; a retry and
+a revert are new runs (``parent_run_id``) built from another run's changes. Each takes
+the profile's lock like a run and goes through the select step, which checks every
+change against the store as it is now (``core/steps/select.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+from feedsync.core import keys
+from feedsync.core.change_files import read_changes
+from feedsync.core.deps import Deps
+from feedsync.core.start import clear_stale_lock, refusal, start_run
+from feedsync.domain.changes import FAILED, PENDING, SENDING, UPDATED
+from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
+from feedsync.models import (
+    ACTIVE_STATUSES,
+    ApplyBody,
+    Run,
+    RunRef,
+    RunSummary,
+    StartCommand,
+    Trigger,
+)
+
+# Unknown keys named in a 422, at most (the rest are counted).
+_NAMED_KEYS = 20
+
+
+def _run(deps: Deps, tenant_id: str, run_id: str) -> Run:
+    run = deps.repo.get_run(tenant_id, run_id)
+    if run is None:  # another tenant's run too
+        raise NotFound(f"run {run_id} not found")
+    if run.status in ACTIVE_STATUSES:
+        raise Conflict("run_active", f"run {run_id} is still {run.status}: wait for it to end")
+    return run
+
+
+def _kept_changes(deps: Deps, run: Run, until_what: str, expired: bool) -> str:
+    """The run's changes file, or why it cannot be used any more (410)."""
+    if expired:
+        raise Gone(f"run {run.run_id}'s {until_what} is no longer kept: start a new run")
+    if not run.changes_key or deps.blobs.head(run.changes_key) is None:
+        if run.changes_key:
+            raise Gone(f"run {run.run_id}'s changes are no longer kept: start a new run")
+        raise Conflict("nothing_pending", f"run {run.run_id} has no changes")
+    return run.changes_key
+
+
+def _count(run: Run, status: str) -> int:
+    return run.change_counts.get("status", {}).get(status, 0)
+
+
+def apply_run(deps: Deps, tenant_id: str, run_id: str, body: ApplyBody) -> Run:
+    """Send the run's pending changes (all, of ``keys``, or of the next ``limit`` items) in
+    a new execution of the run; answers the run, queued."""
+    run = _run(deps, tenant_id, run_id)
+    expired = deps.clock() >= run.plan_expires_at
+    changes_key = _kept_changes(deps, run, "plan", expired)
+    if body.keys is not None:
+        _check_keys(deps, run, changes_key, body.keys)
+    elif _count(run, PENDING) == 0:
+        raise Conflict("nothing_pending", f"run {run_id} has no pending changes to apply")
+    profile = deps.repo.get_profile(tenant_id, run.profile_id)
+    if profile is None:
+        raise Conflict("profile_missing", f"profile {run.profile_id} no longer exists")
+    refused = refusal(deps, tenant_id, profile)
+    if refused is not None:
+        raise refused
+    if profile.store_id != run.store_id:
+        raise Conflict("store_changed", "the profile now writes to another store than this run")
+    now = deps.clock()
+    lock = (tenant_id, run.profile_id, run_id)
+    if not deps.repo.acquire_run_lock(*lock, since=now) and not (
+        clear_stale_lock(deps, tenant_id, run.profile_id)
+        and deps.repo.acquire_run_lock(*lock, since=now)
+    ):
+        raise Conflict("already_running", "this profile is already running")
+    round_no = run.round + 1
+    selection = body.model_dump(exclude_none=True)
+    before = {
+        "status": run.status,
+        "round": run.round,
+        "finished_at": run.finished_at,
+        "error": run.error,
+    }
+    try:
+        deps.blobs.put_bytes(
+            keys.selection_key(tenant_id, run_id, round_no),
+            json.dumps(selection).encode(),
+            "application/json",
+        )
+        deps.repo.update_run(
+            tenant_id,
+            run_id,
+            status="queued",
+            round=round_no,
+            finished_at=None,
+            error=None,
+            reason=None,
+            shard_error=None,
+            cancel_requested_at=None,
+            progress={"done": 0, "total": 0, "shards": {}},
+        )
+        ref = RunRef(
+            tenant_id=tenant_id,
+            run_id=run_id,
+            profile_id=run.profile_id,
+            store_id=run.store_id,
+            round=round_no,
+        )
+        applied = run.model_copy(update={"round": round_no, "status": "queued"})
+        deps.executions.start(applied.execution_name, {"run": ref.model_dump(), "action": "apply"})
+    except Exception:
+        with contextlib.suppress(Exception):  # the original error is the one to report
+            if deps.executions.status(f"{run_id}-apply-{round_no}") is not None:
+                return applied  # the answer was lost, the execution runs
+        with contextlib.suppress(Exception):
+            deps.repo.update_run(tenant_id, run_id, **before)
+            summary = RunSummary(run_id=run_id, status=run.status, finished_at=run.finished_at)
+            deps.repo.release_run_lock(tenant_id, run.profile_id, run_id, summary, synced=False)
+        raise
+    return applied
+
+
+def _check_keys(deps: Deps, run: Run, changes_key: str, wanted: list[str]) -> None:
+    """Every key must be in the run's changes (422 naming those that are not), and some of
+    them still pending (409)."""
+    asked = set(wanted)
+    known: set[str] = set()
+    pending = False
+    for line in read_changes(deps, changes_key):
+        if line.key in asked:
+            known.add(line.key)
+            pending = pending or line.status in (PENDING, SENDING)
+    unknown = [key for key in dict.fromkeys(wanted) if key not in known]
+    if unknown:
+        named = ", ".join(unknown[:_NAMED_KEYS])
+        more = f" and {len(unknown) - _NAMED_KEYS} more" if len(unknown) > _NAMED_KEYS else ""
+        raise InvalidRequest(
+            "keys", f"not among run {run.run_id}'s changes: {named}{more}; nothing was applied"
+        )
+    if not pending:
+        raise Conflict("nothing_pending", "none of these items has a pending change")
+
+
+def retry_run(deps: Deps, tenant_id: str, run_id: str) -> Run:
+    """A new run re-sending the failed changes of ``run_id``, with the values it meant to
+    write, checked against the store as it is now."""
+    parent = _run(deps, tenant_id, run_id)
+    if _count(parent, FAILED) == 0:
+        raise Conflict("nothing_failed", f"run {run_id} has no failed changes to retry")
+    _kept_changes(deps, parent, "plan", deps.clock() >= parent.plan_expires_at)
+    return _child(deps, parent, "retry")
+
+
+def revert_run(deps: Deps, tenant_id: str, run_id: str) -> Run:
+    """A new run putting back what ``run_id`` replaced, where the store still holds what
+    that run wrote."""
+    parent = _run(deps, tenant_id, run_id)
+    if parent.trigger == "revert":
+        raise Conflict(
+            "is_a_revert",
+            f"run {run_id} is itself a revert: revert run {parent.parent_run_id} again "
+            "or start a new run",
+        )
+    if _count(parent, UPDATED) == 0:
+        raise Conflict("nothing_written", f"run {run_id} wrote nothing to the store to revert")
+    expired = deps.clock() >= parent.before_image_expires_at
+    _kept_changes(deps, parent, "before-image", expired)
+    return _child(deps, parent, "revert")
+
+
+def _child(deps: Deps, parent: Run, trigger: Trigger) -> Run:
+    profile = deps.repo.get_profile(parent.tenant_id, parent.profile_id)
+    if profile is not None and profile.store_id != parent.store_id:
+        raise Conflict("store_changed", "the profile now writes to another store than this run")
+    cmd = StartCommand(
+        tenant_id=parent.tenant_id,
+        profile_id=parent.profile_id,
+        trigger=trigger,
+        mode=parent.mode,
+        parent_run_id=parent.run_id,
+    )
+    return start_run(deps, cmd)

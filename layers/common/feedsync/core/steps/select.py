@@ -1,0 +1,193 @@
+"""Select (matching): the stored changes an apply, retry or revert sends, checked against
+the store as it is now, as plan shards for the update step.
+
+No file is fetched: an apply writes exactly the values its run previewed. Whether the
+store still holds what the plan expects comes from the catalog refresh every run does
+before matching (one modified-since read, never a read per item): a change whose store
+value moved on is ``stale`` and is not sent.
+
+- ``apply``: the run's own pending changes, all of them, those of the selected keys, or
+  those of the next N items (``core/keys.selection_key``);
+- ``retry``: the parent run's failed changes, with the values it meant to write;
+- ``revert``: the parent run's updated changes turned around: the value it wrote is the
+  one expected in the store, the value it replaced the one to write.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from feedsync.core import keys
+from feedsync.core.catalog_import import refresh_before_match
+from feedsync.core.change_files import changes_writer, read_changes
+from feedsync.core.deps import Deps
+from feedsync.core.run_results import result_lines
+from feedsync.core.steps.common import (
+    profile_of,
+    run_of,
+    stock_elsewhere,
+    store_of,
+    unless_cancelled,
+)
+from feedsync.domain.changes import (
+    FAILED,
+    PENDING,
+    SENDING,
+    SKIPPED,
+    STALE,
+    UPDATED,
+    ChangeLine,
+)
+from feedsync.domain.content import index_value
+from feedsync.domain.fields import CONTENT_FIELDS, REF, VARIANT_ID, VARIANT_POS, Variant
+from feedsync.domain.plan import build_plan, shard_to_json
+from feedsync.domain.reconcile import CHANGED, Outcome
+from feedsync.domain.runlog import GONE_MESSAGE, value_text
+from feedsync.errors import NotFound
+from feedsync.models import MatchOutput, Run, SelectInput
+from feedsync.platforms.registry import capabilities_for
+
+# The store keeps a digest of a description, never the text: there is nothing to put back.
+NOT_KEPT = {"description": "the store's earlier description is not kept (only its digest)"}
+NO_EARLIER_VALUE = "the store had no value here before the run: nothing to put back"
+
+
+def select(deps: Deps, step: SelectInput) -> MatchOutput:
+    ref = step.run
+    run = unless_cancelled(run_of(deps, ref))
+    deps.repo.update_run(ref.tenant_id, ref.run_id, status="matching")
+    profile = profile_of(deps, ref)
+    store = store_of(deps, ref)
+    index = refresh_before_match(
+        deps, store, needs_content=not set(profile.fields).isdisjoint(CONTENT_FIELDS)
+    )
+    gc.freeze()  # the index's tuples live for the whole step (see the match step)
+    try:
+        held = {v[VARIANT_ID]: v for v in index.variants}
+        refs = {v[VARIANT_ID]: v[REF] for v in index.variants if v[REF]}
+        del index
+        unchecked = ("stock",) if stock_elsewhere(profile, store) else ()
+        changed: list[Outcome] = []
+        changes_key = keys.changes_key(ref.tenant_id, ref.run_id)
+        with changes_writer(deps, changes_key) as out:
+            for line in _candidates(deps, run, step.action):
+                if line.status == SENDING:
+                    line = _checked(line, held.get(line.variant_id), unchecked)
+                out.add(line)
+                if line.status == SENDING:
+                    _add_to_outcomes(changed, line)
+    finally:
+        gc.unfreeze()
+
+    caps = capabilities_for(store.platform, store.options.model_dump())
+    manifest: list[dict[str, Any]] = []
+    plan = build_plan(changed, caps, batches_per_shard=deps.shard_batches, refs=refs)
+    for i, shard in enumerate(plan):
+        key = keys.shard_key(ref.tenant_id, ref.run_id, i, ref.round)
+        deps.blobs.put_bytes(key, shard_to_json(shard), "application/json")
+        manifest.append({"index": i, "key": key, "items": result_lines(shard)})
+    mkey = keys.manifest_key(ref.tenant_id, ref.run_id, ref.round)
+    deps.blobs.put_bytes(mkey, json.dumps(manifest).encode(), "application/json")
+    deps.repo.update_run(
+        ref.tenant_id,
+        ref.run_id,
+        status="updating",
+        changes_key=changes_key,
+        change_counts=out.counts.as_dict(),
+        progress={"done": 0, "total": sum(m["items"] for m in manifest), "shards": {}},
+    )
+    return MatchOutput(
+        manifest_bucket=deps.blobs.bucket,
+        manifest_key=mkey,
+        shards=len(manifest),
+        items=len(changed),
+        concurrency=max(1, min(caps.concurrency, len(manifest))),
+    )
+
+
+def _candidates(deps: Deps, run: Run, action: str) -> Iterator[ChangeLine]:
+    """The lines of the run's new changes file: to send (``SENDING``) or kept as they are."""
+    if action == "apply":
+        chosen = _selection(deps, run)
+        yield from (
+            line._replace(status=SENDING, error="") if chosen(line) else line
+            for line in read_changes(deps, keys.changes_key(run.tenant_id, run.run_id))
+        )
+        return
+    parent = _parent_changes(deps, run)
+    if action == "retry":
+        for line in parent:
+            if line.status == FAILED:
+                yield line._replace(status=SENDING, error="")
+        return
+    for line in parent:  # revert
+        if line.status != UPDATED:
+            continue
+        expected = index_value(line.field, line.new_value)  # what the run left in the store
+        back = line._replace(store_value=expected, new_value=line.store_value, error="")
+        why = NOT_KEPT.get(line.field) or (NO_EARLIER_VALUE if line.store_value is None else "")
+        yield back._replace(status=SKIPPED, error=why) if why else back._replace(status=SENDING)
+
+
+def _selection(deps: Deps, run: Run) -> Any:
+    """Which of the run's lines this apply sends: pending ones (a line left ``sending`` by an
+    apply that never finished is pending too) of the chosen keys or the next N items."""
+    chosen = json.loads(
+        deps.blobs.get_bytes(keys.selection_key(run.tenant_id, run.run_id, run.round))
+    )
+    wanted = set(chosen["keys"]) if chosen.get("keys") is not None else None
+    limit = chosen.get("limit")
+    taken: set[str] = set()
+
+    def chosen_line(line: ChangeLine) -> bool:
+        if line.status not in (PENDING, SENDING):
+            return False
+        if wanted is not None:
+            return line.key in wanted
+        if limit is not None and line.key not in taken:
+            if len(taken) >= limit:
+                return False
+            taken.add(line.key)
+        return True
+
+    return chosen_line
+
+
+def _parent_changes(deps: Deps, run: Run) -> Iterator[ChangeLine]:
+    parent = run.parent_run_id and deps.repo.get_run(run.tenant_id, run.parent_run_id)
+    if not parent or not parent.changes_key:
+        raise NotFound(f"run {run.parent_run_id} (the run to {run.trigger}) has no changes")
+    return read_changes(deps, parent.changes_key)
+
+
+def _checked(line: ChangeLine, variant: Variant | None, unchecked: tuple[str, ...]) -> ChangeLine:
+    """The line still to send, or why not: the item is gone, or the store moved on."""
+    if variant is None:
+        return line._replace(status=SKIPPED, error=GONE_MESSAGE)
+    pos = VARIANT_POS.get(line.field)
+    if pos is None or line.field in unchecked:
+        return line
+    now = variant[pos]
+    if now == line.store_value:
+        return line
+    field = line.field
+    return line._replace(
+        status=STALE,
+        error=(
+            f"the store now holds {value_text(field, now)}, not "
+            f"{value_text(field, line.store_value)} as when the change was planned: not written"
+        ),
+    )
+
+
+def _add_to_outcomes(changed: list[Outcome], line: ChangeLine) -> None:
+    """Lines of one row (consecutive in the file) become that row's one changed outcome."""
+    change = (line.field, line.store_value, line.new_value)
+    if changed and changed[-1][0] == line.row:
+        last = changed[-1]
+        changed[-1] = (*last[:5], (*last[5], change), last[6])
+        return
+    changed.append((line.row, line.key, CHANGED, line.product_id, line.variant_id, (change,), ""))
