@@ -256,12 +256,13 @@ def test_inventory_set_compares_with_the_stock_read_and_keeps_a_sale(double: Sho
     # When stock 9 is set for all three
     connector = _connector(double)
     results = connector.apply("inventory_set", items, batch_key="run1-stock-0")
-    # Then the two unchanged ones are set, the sold one is reported and left alone
+    # Then the two unchanged ones are set, the sold one is reported stale and left alone
     assert results[0] == (True, "") and results[2] == (True, "")
     assert results[1] == (
         False,
         "stock changed in the store since it was read (expected 5, found 3); not overwritten",
     )
+    assert results[1].stale and not results[0].stale and results[1].gone is None
     assert [double.available(r) for r in refs] == [9, 3, 9]
     # And the set carried compareQuantity, the reason and the batch key
     sets = [d for d in double.documents() if "inventorySetQuantities" in d["query"]]

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from feedsync.core import review
 from feedsync.core.change_files import read_changes
-from feedsync.core.ports import ItemResult
+from feedsync.core.ports import ItemResult, item_stale
 from feedsync.core.steps.finalize import finalize
 from feedsync.core.steps.match import match
 from feedsync.core.steps.select import select
@@ -303,3 +303,23 @@ def test_a_run_that_wrote_nothing_cannot_be_reverted_and_an_old_one_is_gone(
     world.clock.advance(timedelta(days=30).total_seconds())
     with pytest.raises(Gone):
         review.revert_run(world.deps, "t1", ref.run_id)
+
+
+def test_a_write_the_store_refused_as_changed_since_read_is_stale_not_failed(
+    world: World,
+) -> None:
+    # Given a preview, and a store whose compare-and-set write finds B changed since read
+    # (as Shopify's inventorySetQuantities answers a stale compareQuantity)
+    ref = _preview(world)
+    world.connectors["s1"].script.append(
+        [ItemResult(True), item_stale("changed in the store since it was read: 7")]
+        + [ItemResult(True)] * 2
+    )
+    # When everything is applied
+    run = _apply(world, ref)
+    # Then B is stale (kept as the store has it), not failed, and nothing is left to retry
+    [b] = [c for c in _changes(world, "run_1") if c.key == "B"]
+    assert (b.status, b.error) == ("stale", "changed in the store since it was read: 7")
+    assert run.change_counts["status"] == {"updated": 3, "stale": 1}
+    with pytest.raises(Conflict):
+        review.retry_run(world.deps, "t1", ref.run_id)

@@ -70,11 +70,11 @@ def test_every_feed_row_gets_its_result_line_and_the_progress_is_absolute(
     # and the result file has a line per feed row, conflicts last
     assert _results(world, 3) == [
         list(RESULT_HEADER),
-        ["2", "71", "variants", "1", "", ""],
-        ["3", "72", "variants", "0", "price below cost", ""],
-        ["4", "81", "products", "1", "", ""],
-        ["5", "81", "products", "1", "", ""],
-        ["6", "81", "products", "0", "row 4 sets a different value for product 8", ""],
+        ["2", "71", "variants", "1", "", "", ""],
+        ["3", "72", "variants", "0", "price below cost", "", ""],
+        ["4", "81", "products", "1", "", "", ""],
+        ["5", "81", "products", "1", "", "", ""],
+        ["6", "81", "products", "0", "row 4 sets a different value for product 8", "", ""],
     ]
     assert (out.shard, out.updated, out.failed, out.gone) == (3, 3, 2, 0)
     # and the run's progress for this shard is the absolute count of lines
@@ -105,8 +105,8 @@ def test_items_the_store_no_longer_has_are_gone_not_failed(world: World, ref: Ru
     out = update(world.deps, step)
     # Then the gone rows say what is gone and count as gone, not as failures
     lines = {r[0]: r for r in _results(world)[1:]}
-    assert lines["3"][3:] == ["0", "variant 72 not found", "variant"]
-    assert lines["7"][3:] == ["0", "product 9 not found", "product"]
+    assert lines["3"][3:] == ["0", "variant 72 not found", "variant", ""]
+    assert lines["7"][3:] == ["0", "product 9 not found", "product", ""]
     assert (out.updated, out.failed, out.gone) == (1, 0, 2)
 
 

@@ -22,6 +22,7 @@ from feedsync.domain.changes import (
     REVERTED,
     SENDING,
     SKIPPED,
+    STALE,
     UPDATED,
     ChangeCounts,
     ChangeLine,
@@ -100,6 +101,8 @@ def settle_changes(deps: Deps, key: str, outcome: RunOutcome | None, unsent: str
         if result.ok or line.field in partly.get(line.row, ()):
             settled.updated_now.add((line.row, line.field))
             return line._replace(status=UPDATED, error="")
+        if result.stale:  # the store refused to overwrite a value changed since it was read
+            return line._replace(status=STALE, error=result.errors)
         return line._replace(status=FAILED, error=result.errors)
 
     with changes_writer(deps, key) as out:

@@ -8,7 +8,7 @@ from typing import IO, Any, Protocol
 
 from feedsync.domain.capabilities import Capabilities
 from feedsync.domain.fields import Variant
-from feedsync.domain.writes import GoneScope, ItemResult, PlanItem, item_gone
+from feedsync.domain.writes import GoneScope, ItemResult, PlanItem, item_gone, item_stale
 from feedsync.models import (
     FtpSource,
     Profile,
@@ -183,7 +183,7 @@ class RemoteFileFetcher(Protocol):
 
 
 # Re-exported: adapters and connectors take them from the ports.
-__all__ = ["GoneScope", "ItemResult", "PlanItem", "item_gone"]
+__all__ = ["GoneScope", "ItemResult", "PlanItem", "item_gone", "item_stale"]
 
 
 class StoreConnector(Protocol):

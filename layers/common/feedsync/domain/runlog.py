@@ -77,7 +77,9 @@ def outcome_log_row(outcome: Outcome) -> tuple[str, str, str, str, str, str, str
 
 
 def applied_status(
-    result: tuple[bool, str, bool] | None, noted: str = "", unsent: str = NOT_APPLIED_MESSAGE
+    result: tuple[bool, str, bool] | tuple[bool, str, bool, bool] | None,
+    noted: str = "",
+    unsent: str = NOT_APPLIED_MESSAGE,
 ) -> tuple[str, str]:
     """Status and error text of a planned ("changed") row from the store's answer.
 
@@ -87,7 +89,7 @@ def applied_status(
     """
     if result is None:
         return NOT_APPLIED, "; ".join(text for text in (unsent, noted) if text)
-    ok, errors, gone = result
+    ok, errors, gone = result[0], result[1], result[2]
     if gone:  # the platform's own words add nothing a merchant can act on
         return GONE, "; ".join(text for text in (GONE_MESSAGE, noted) if text)
     return (UPDATED if ok else FAILED), "; ".join(text for text in (errors, noted) if text)

@@ -85,7 +85,8 @@ class ItemResult(NamedTuple):
     connector learned it structurally: a platform error code or status, never message
     text): ``"variant"`` for the item's variant, ``"product"`` for its whole product. A
     gone result is built with ``item_gone``; it still unpacks and compares as
-    ``(ok, message)``.
+    ``(ok, message)``. ``stale`` says the store refused to overwrite a value that changed
+    since it was read (``item_stale``).
     """
 
     ok: bool
@@ -94,6 +95,25 @@ class ItemResult(NamedTuple):
     @property
     def gone(self) -> GoneScope | None:
         return None
+
+    @property
+    def stale(self) -> bool:
+        return False
+
+
+class _Stale(ItemResult):
+    __slots__ = ()
+
+    @property
+    def stale(self) -> bool:
+        return True
+
+
+def item_stale(message: str) -> ItemResult:
+    """A failed result for an item whose value changed in the store since it was read: a
+    compare-and-set write that did not match, so nothing was overwritten (``message``: what
+    the store holds)."""
+    return _Stale(False, message)
 
 
 class _VariantGone(ItemResult):

@@ -97,6 +97,15 @@ class RunView(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    cancel_requested_at: datetime | None
+    preview: bool = Field(description="a preview: its changes wait for POST /runs/{id}/apply")
+    parent_run_id: str | None = Field(description="the run a retry or revert started from")
+    plan_expires_at: datetime = Field(
+        description="until when its pending changes can be applied, its failed ones retried"
+    )
+    before_image_expires_at: datetime = Field(
+        description="until when what it replaced in the store is kept (POST /runs/{id}/revert)"
+    )
 
 
 class RunList(BaseModel):

@@ -33,7 +33,7 @@ from __future__ import annotations
 from typing import Any, Final, Protocol
 from urllib.parse import quote
 
-from feedsync.core.ports import GoneScope, ItemResult, PlanItem, item_gone
+from feedsync.core.ports import GoneScope, ItemResult, PlanItem, item_gone, item_stale
 from feedsync.platforms.shopify.bulk import BulkOperations
 from feedsync.platforms.shopify.client import AdminClient
 from feedsync.platforms.shopify.queries import (
@@ -339,8 +339,7 @@ class CatalogWriter:
             if now is not None and now == int(new):
                 results[i] = ItemResult(True, "")
             else:
-                results[i] = ItemResult(
-                    False,
+                results[i] = item_stale(
                     f"stock changed in the store since it was read (expected {old}, found "
                     f"{'unknown' if now is None else now}); not overwritten",
                 )
