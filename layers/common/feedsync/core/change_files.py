@@ -28,6 +28,7 @@ from feedsync.domain.changes import (
     ChangeLine,
     decode,
     encode,
+    json_cell,
     row_log_line,
     row_status,
     rows_of,
@@ -45,6 +46,20 @@ class ChangesOut:
     def add(self, line: ChangeLine) -> None:
         self._write(encode(line))
         self.counts.add(line)
+
+    def add_row(
+        self, row: int, key: str, pid: int, vid: int, changes: Iterable[Any], status: str
+    ) -> None:
+        """One matched row's changes ``(field, old, new)``: the match step's hot path, so no
+        record per line (the same cells as ``encode``)."""
+        write, cell, fields = self._write, json_cell, self.counts.field
+        head = (str(row), key, str(pid), str(vid))
+        n = 0
+        for name, old, new in changes:
+            write((*head, name, cell(old), cell(new), status, ""))
+            fields[name] = fields.get(name, 0) + 1
+            n += 1
+        self.counts.status[status] = self.counts.status.get(status, 0) + n
 
 
 @contextmanager

@@ -61,6 +61,13 @@ class ChangeLine(NamedTuple):
         return PENDING if self.status == SENDING else self.status
 
 
+def json_cell(value: Any) -> str:
+    """A value as its JSON text (ints, the common case, without the json module)."""
+    if type(value) is int:
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
 def encode(line: ChangeLine) -> tuple[str, ...]:
     """A line as the CSV stores it."""
     return (
@@ -69,8 +76,8 @@ def encode(line: ChangeLine) -> tuple[str, ...]:
         str(line.product_id),
         str(line.variant_id),
         line.field,
-        json.dumps(line.store_value, ensure_ascii=False),
-        json.dumps(line.new_value, ensure_ascii=False),
+        json_cell(line.store_value),
+        json_cell(line.new_value),
         line.status,
         line.error,
     )

@@ -22,7 +22,7 @@ from feedsync.core.steps.common import (
     unless_cancelled,
 )
 from feedsync.domain.catalog import CatalogIndex
-from feedsync.domain.changes import PENDING, SENDING, ChangeLine
+from feedsync.domain.changes import PENDING, SENDING
 from feedsync.domain.fields import CONTENT_FIELDS, REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.plan import build_plan, shard_to_json
 from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile
@@ -73,15 +73,14 @@ def _match(
     ):
         writer = csv.writer(log, lineterminator="\n")
         writer.writerow(LOG_HEADER)
-        add_change = plan_out.add
+        add_changes = plan_out.add_row
         try:
             for outcome in reconcile(read_rows(text_lines(raw)), index, spec, counts):
                 writer.writerow(outcome_log_row(outcome))
                 if outcome[2] == "changed":
                     changed.append(outcome)
                     row, key, _status, pid, vid, row_changes, _note = outcome
-                    for name, old, new in row_changes:
-                        add_change(ChangeLine(row, key, pid, vid, name, old, new, planned))  # type: ignore[arg-type]
+                    add_changes(row, key, pid, vid, row_changes, planned)  # type: ignore[arg-type]
         finally:
             raw.close()
     totals = counts.as_dict()
