@@ -74,7 +74,7 @@ def test_every_feed_row_gets_its_result_line_and_the_progress_is_absolute(
         ["3", "72", "variants", "0", "price below cost", "", ""],
         ["4", "81", "products", "1", "", "", ""],
         ["5", "81", "products", "1", "", "", ""],
-        ["6", "81", "products", "0", "row 4 sets a different value for product 8", "", ""],
+        ["6", "81", "products", "0", "row 4 sets a different value for product 8", "", "conflict"],
     ]
     assert (out.shard, out.updated, out.failed, out.gone) == (3, 3, 2, 0)
     # and the run's progress for this shard is the absolute count of lines

@@ -118,6 +118,8 @@ def settle_changes(deps: Deps, key: str, outcome: RunOutcome | None, unsent: str
             return line._replace(status=UPDATED, error="")
         if result.stale:  # the store refused to overwrite a value changed since it was read
             return line._replace(status=STALE, error=result.errors)
+        if result.conflict:  # another row of the product decided it: not to be retried
+            return line._replace(status=SKIPPED, error=result.errors)
         return line._replace(status=FAILED, error=result.errors)
 
     with changes_writer(deps, key) as out:

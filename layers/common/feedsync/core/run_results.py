@@ -34,9 +34,11 @@ from feedsync.domain.writes import ItemResult, PlanItem
 from feedsync.models import RunRef
 
 # ``gone``: "product" / "variant" when the store no longer has what the item wrote;
-# ``stale``: "1" when the store refused to overwrite a value changed since it was read (a
+# ``kind`` of a failure: "stale" when the store refused to overwrite a value changed since it
+# was read, "conflict" for a row that wanted another value for its product than the row
+# that wrote it (never to be retried) (a
 # result file written before those columns existed has five or six).
-RESULT_HEADER = ("row", "variant_id", "op", "ok", "error", "gone", "stale")
+RESULT_HEADER = ("row", "variant_id", "op", "ok", "error", "gone", "kind")
 
 
 def result_lines(batches: Iterable[Batch]) -> int:
@@ -60,17 +62,17 @@ class ShardResults:
         ok, error, scope = result.ok, result.message, result.gone
         if scope is not None and item.product_level:
             scope = "product"  # the item stands for its product
-        stale = "1" if result.stale else ""
+        kind = "stale" if result.stale else ""
         write = self._writer.writerow
         for row in item.result_rows:
-            write((row, item.variant_id, op, int(ok), error, scope or "", stale))
+            write((row, item.variant_id, op, int(ok), error, scope or "", kind))
             self.lines += 1
             self.updated += ok
             self.gone += scope is not None
             self.failed += not ok and scope is None
         for row in item.conflicts:
             why = f"row {item.row} sets a different value for product {item.product_id}"
-            write((row, item.variant_id, op, 0, why, "", ""))
+            write((row, item.variant_id, op, 0, why, "", "conflict"))
             self.lines += 1
             self.failed += 1
 
@@ -89,6 +91,7 @@ class RowResult(NamedTuple):
     errors: str  # the platform's words, " | " between operations
     gone: bool = False  # an operation found its variant or product gone from the store
     stale: bool = False  # an operation's value had changed in the store: not overwritten
+    conflict: bool = False  # another row of its product decided the product's value
 
 
 @dataclass
@@ -134,7 +137,7 @@ def gather(
 
     def take(row_text: str, op_name: str, ok_text: str, error: str, more: list[str]) -> None:
         row, ok, scope = int(row_text), ok_text == "1", more[0] if more else ""
-        stale = len(more) > 1 and more[1] == "1"
+        kind = more[1] if len(more) > 1 else ""
         reported.add((row, op_name))
         if ok:
             reached.add((row, op_name))
@@ -145,7 +148,11 @@ def gather(
         if not ok:
             errors = f"{errors} | {error}" if errors else error
         out.results[row] = RowResult(
-            was.ok and ok, errors, was.gone or bool(scope), was.stale or stale
+            was.ok and ok,
+            errors,
+            was.gone or bool(scope),
+            was.stale or kind == "stale",
+            was.conflict or kind == "conflict",
         )
 
     for shard in manifest:
@@ -197,7 +204,7 @@ def gather(
         was = out.results[row]
         unsent = f"partly applied: {op_name} was not sent (the run stopped)"
         errors = f"{was.errors} | {unsent}" if was.errors else unsent
-        out.results[row] = RowResult(False, errors, was.gone, was.stale)
+        out.results[row] = RowResult(False, errors, was.gone, was.stale, was.conflict)
     _partly_applied(out, shards, reached)
     return out
 
