@@ -3,8 +3,10 @@ and every refusal (issue 12). The real state machine runs them in tests/integrat
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fakes import World, row, variant
@@ -13,13 +15,16 @@ from pydantic import ValidationError
 from feedsync.core import review
 from feedsync.core.change_files import read_changes
 from feedsync.core.ports import ItemResult, item_stale
+from feedsync.core.steps import match as match_step
+from feedsync.core.steps import select as select_step
 from feedsync.core.steps.finalize import finalize
 from feedsync.core.steps.match import match
 from feedsync.core.steps.select import select
 from feedsync.core.steps.update import update
+from feedsync.domain.capabilities import Capabilities
 from feedsync.domain.changes import ChangeLine
 from feedsync.domain.fields import Row
-from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
+from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound, StoreUnavailable
 from feedsync.models import (
     ApplyBody,
     FinalizeInput,
@@ -32,10 +37,18 @@ from feedsync.models import (
     StepError,
     UpdateInput,
 )
+from feedsync.platforms.registry import capabilities_for
 
 SKUS = ["A", "B", "C", "D"]
 CATALOG = [variant(10 + i, 100 + i, sku, price=1000, stock=5) for i, sku in enumerate(SKUS)]
 FEED = [row(i + 2, sku, price=1200 + i) for i, sku in enumerate(SKUS)]  # every price moves
+
+
+def _two_a_batch(name: str, options: Any = None) -> Capabilities:
+    """The platform's capabilities with two items a batch (so a run has several)."""
+    caps = capabilities_for(name, options)
+    ops = tuple(dataclasses.replace(op, max_batch=min(op.max_batch, 2)) for op in caps.ops)
+    return dataclasses.replace(caps, ops=ops)
 
 
 def _preview(world: World, rows: list[Row] = FEED) -> RunRef:
@@ -323,3 +336,36 @@ def test_a_write_the_store_refused_as_changed_since_read_is_stale_not_failed(
     assert run.change_counts["status"] == {"updated": 3, "stale": 1}
     with pytest.raises(Conflict):
         review.retry_run(world.deps, "t1", ref.run_id)
+
+
+def test_applying_a_run_that_failed_sends_what_it_never_sent(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given batches of two, and a direct run whose second batch failed for good
+    for step in (match_step, select_step):
+        monkeypatch.setattr(step, "capabilities_for", _two_a_batch)
+    ref = world.run(world.profile(world.store(CATALOG)))
+    out = match(
+        world.deps, MatchInput(run=ref, fetch=world.fetched(ref), parse=world.parsed(ref, FEED))
+    )
+    world.connectors["s1"].script.extend(
+        [[ItemResult(True)] * 2, StoreUnavailable("the store answered 503 for 5 minutes")]
+    )
+    with pytest.raises(StoreUnavailable):
+        _updates(world, ref, out)
+    error = StepError(Error="States.TaskFailed", Cause="shard failed")
+    failed = finalize(world.deps, FinalizeInput(run=ref, error=error))
+    assert failed.status == "failed"
+    assert world.run_record(ref).counts["pending"] == 2
+    world.connectors["s1"].calls.clear()
+    # When the failed run is applied
+    run = _apply(world, ref)
+    # Then the two items never sent reached the store, and the log and counts say every
+    # row is updated (the first run's two and the apply's)
+    assert _sent(world) == [(102, 1202), (103, 1203)]
+    assert run.status == "succeeded"
+    assert (run.counts["updated"], run.counts["pending"]) == (4, 0)
+    log = world.blobs.csv(run.log_key or "")
+    assert [(r[1], r[4]) for r in log[1:] if r[4] != "row_error"] == [
+        (sku, "updated") for sku in SKUS
+    ]

@@ -178,15 +178,17 @@ def record(
     ``unsent``: what the log says of a planned row nothing was sent for.
     """
     log_key = keys.log_key(ref.tenant_id, ref.run_id)
-    by_changes = run.preview or run.trigger in ("retry", "revert")
+    # A preview's applies, a retry, a revert and any later apply of a run: the changes decide
+    # each row's outcome over every apply so far (this execution's results are only a part).
+    by_changes = run.preview or ref.round > 0 or run.trigger in ("retry", "revert")
     extra: dict[str, object] = {}
     row_counts = {"updated": 0, "failed": 0, "gone": 0, "stale": 0, "pending": 0}
     if run.changes_key and deps.blobs.head(run.changes_key) is not None:
         settled = settle_changes(deps, run.changes_key, outcome, unsent)
         extra["change_counts"] = settled.counts.as_dict()
-        if by_changes:  # the changes decide each row's outcome over every apply so far
+        row_counts.update(settled.rows)
+        if by_changes:
             _log_from_changes(deps, ref, run, log_key)
-            row_counts.update(settled.rows)
         if run.trigger == "revert" and settled.updated_now:
             _mark_parent_reverted(deps, run, settled.updated_now)
     if not by_changes:
@@ -210,7 +212,11 @@ def record(
         )
         if gone_variants or gone_products:
             deps.repo.update_store(ref.tenant_id, ref.store_id, variant_count=len(index))
-    counts = {**run.counts, **(row_counts if by_changes else outcome.counts())}
+    if by_changes:
+        counts = {**run.counts, **row_counts}
+    else:  # the log's words for this run; what is left to apply (or stale) from the changes
+        left = {name: row_counts[name] for name in ("stale", "pending")}
+        counts = {**run.counts, **outcome.counts(), **left}
     deps.repo.update_run(ref.tenant_id, ref.run_id, counts=counts, log_key=log_key, **extra)
     return counts
 
