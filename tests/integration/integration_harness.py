@@ -174,7 +174,9 @@ class Harness:
             assert run is not None, f"run {run_id} not recorded"
             if observed is not None and (not observed or observed[-1] != run.status):
                 observed.append(run.status)
-            if run.status in FINAL:
+            # moto applies an update's fields one by one, so a read can see the final status
+            # before the rest of its update (finished_at is written in the same update)
+            if run.status in FINAL and run.finished_at is not None:
                 return run
             assert time.monotonic() < deadline, f"run {run_id} stuck in {run.status}"
             time.sleep(0.005)
