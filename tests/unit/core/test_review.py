@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from feedsync.core import review
 from feedsync.core.change_files import read_changes
 from feedsync.core.ports import ItemResult, item_stale
+from feedsync.core.start import start_run
 from feedsync.core.steps import match as match_step
 from feedsync.core.steps import select as select_step
 from feedsync.core.steps.finalize import finalize
@@ -32,8 +33,10 @@ from feedsync.models import (
     MatchOutput,
     Run,
     RunRef,
+    RunSummary,
     SelectInput,
     ShardRef,
+    StartCommand,
     StepError,
     UpdateInput,
 )
@@ -369,3 +372,45 @@ def test_applying_a_run_that_failed_sends_what_it_never_sent(
     assert [(r[1], r[4]) for r in log[1:] if r[4] != "row_error"] == [
         (sku, "updated") for sku in SKUS
     ]
+
+
+def test_a_preview_and_an_apply_obey_the_start_guards_and_take_the_lock(world: World) -> None:
+    # Given a previewed run, and another run of the profile holding its lock
+    ref = _preview(world)
+    assert world.repo.acquire_run_lock("t1", "p1", "run_busy", since=world.clock())
+    world.repo.put_run(
+        Run(tenant_id="t1", run_id="run_busy", profile_id="p1", store_id="s1",
+            trigger="manual", mode="partial", status="updating", created_at=world.clock())
+    )  # fmt: skip
+    # When a preview is started, or the previewed run applied, Then both are refused
+    preview = StartCommand(tenant_id="t1", profile_id="p1", trigger="manual", preview=True)
+    for attempt in (
+        lambda: start_run(world.deps, preview),
+        lambda: review.apply_run(world.deps, "t1", ref.run_id, ApplyBody()),
+        lambda: review.revert_run(world.deps, "t1", _direct_on_free_lock(world)),
+    ):
+        with pytest.raises(Conflict) as refused:
+            attempt()
+        assert refused.value.reason == "already_running"
+    # and a disabled profile refuses a preview as it refuses a Start
+    world.repo.release_run_lock("t1", "p1", "run_busy", RunSummary(run_id="run_busy",
+                                status="succeeded"), synced=False)  # fmt: skip
+    world.repo.update_profile("t1", "p1", enabled=False, disabled_reason="paused")
+    with pytest.raises(Conflict) as refused:
+        start_run(world.deps, preview)
+    assert refused.value.reason == "profile_disabled"
+    with pytest.raises(Conflict):
+        review.apply_run(world.deps, "t1", ref.run_id, ApplyBody())
+    assert world.run_record(ref).status == "previewed"
+
+
+def _direct_on_free_lock(world: World) -> str:
+    """A finished direct run's id, recorded without touching the profile's lock."""
+    world.repo.put_run(
+        Run(tenant_id="t1", run_id="run_done", profile_id="p1", store_id="s1",
+            trigger="manual", mode="partial", status="succeeded", created_at=world.clock(),
+            changes_key="runs/t1/run_done/changes.csv",
+            change_counts={"status": {"updated": 1}, "field": {"price": 1}})
+    )  # fmt: skip
+    world.blobs.put_bytes("runs/t1/run_done/changes.csv", b"row\n", "text/csv")
+    return "run_done"
