@@ -31,7 +31,7 @@ STEP_MODELS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     "MarkFailed": (models.FinalizeInput, models.FinalizeOutput),
     "MarkSkipped": (models.FinalizeInput, models.FinalizeOutput),
     "MarkCancelled": (models.FinalizeInput, models.FinalizeOutput),
-    "MarkPreviewed": (models.FinalizeInput, models.FinalizeOutput),
+    "MarkForReview": (models.FinalizeInput, models.FinalizeOutput),
 }
 HANDLER_MODULE = {
     "FetchFunctionArn": "FetchFunction",

@@ -120,6 +120,7 @@ class FakeRepository:
     # -- profiles and the run lock
     def put_profile(self, profile: Profile) -> None:
         body = profile.model_dump(exclude_none=True)
+        body["limits"] = profile.limits.model_dump()  # as the adapter: an off limit is null
         self._put(f"TENANT#{profile.tenant_id}", f"PROFILE#{profile.profile_id}", body)
 
     def get_profile(self, tenant_id: str, profile_id: str) -> Profile | None:
@@ -527,6 +528,16 @@ class FakeClock:
 
 
 # ------------------------------------------------------------------------ the world
+# Every safety limit off: for a test of a step whose feed moves prices a lot (the limits
+# have tests of their own, in test_limits.py).
+NO_LIMITS = {
+    "max_changed_share": None,
+    "max_price_change_pct": None,
+    "max_zero_stock_share": None,
+    "min_rows_share": None,
+}
+
+
 def variant(
     pid: int,
     vid: int,

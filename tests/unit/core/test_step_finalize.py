@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from fakes import World, row, variant
+from fakes import NO_LIMITS, World, row, variant
 
 from feedsync.core import keys
 from feedsync.core.ports import ItemResult
@@ -48,14 +48,14 @@ def _update_all(world: World, ref: RunRef, out: MatchOutput, shards: int | None 
 
 @pytest.fixture
 def ref(world: World) -> RunRef:
-    return world.run(world.profile(world.store(CATALOG)))
+    return world.run(world.profile(world.store(CATALOG), limits=NO_LIMITS))
 
 
 @pytest.fixture
 def split_ref(world: World) -> RunRef:
     """A store writing stock by inventory adjustments: serial, so always its own last shard."""
     store = world.store(CATALOG, options={"inventory": "adjustments"})
-    return world.run(world.profile(store))
+    return world.run(world.profile(store, limits=NO_LIMITS))
 
 
 def test_a_finished_run_is_counted_logged_indexed_and_unlocked(world: World, ref: RunRef) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fakes import World, row, variant
+from fakes import NO_LIMITS, World, row, variant
 
 from feedsync.core import keys
 from feedsync.core.steps.match import match
@@ -28,7 +28,7 @@ def _match(world: World, ref: RunRef, rows: list[Row], row_errors: int = 0) -> M
 def test_changes_are_planned_in_shards_listed_by_the_manifest(world: World) -> None:
     # Given a BigCommerce store (variant batches of 50, 2 batches per shard here) and a
     # feed changing 120 prices, leaving 1 unchanged and naming 1 unknown SKU
-    profile = world.profile(world.store(_catalog(121)))
+    profile = world.profile(world.store(_catalog(121)), limits=NO_LIMITS)
     ref = world.run(profile)
     rows = [row(i + 2, f"SKU-{i}", price=2000 + i) for i in range(120)]
     rows += [row(122, "SKU-120", price=1000), row(123, "NOPE", price=1)]
@@ -74,7 +74,9 @@ def test_shards_run_as_many_at_once_as_the_platform_allows(world: World, platfor
     world.deps.shard_batches = 1
     per_request = caps.op(caps.route(100, 1000, {"price": None})[0][0].name).max_batch
     n = per_request * (caps.concurrency + 1)
-    profile = world.profile(world.store(_catalog(n), platform=platform), fields=["price"])
+    profile = world.profile(
+        world.store(_catalog(n), platform=platform), fields=["price"], limits=NO_LIMITS
+    )
     ref = world.run(profile)
     # When matched
     out = _match(world, ref, [row(i + 2, f"SKU-{i}", price=5) for i in range(n)])

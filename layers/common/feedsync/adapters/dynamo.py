@@ -144,6 +144,8 @@ class DynamoRepository:
     # --------------------------------------------------------------------- profiles
     def put_profile(self, profile: Profile) -> None:
         body = profile.model_dump(mode="json", exclude_none=True)
+        # A limit switched off is null, not absent (absent reads back as the default).
+        body["limits"] = profile.limits.model_dump(mode="json")
         self._put(_tenant(profile.tenant_id), f"PROFILE#{profile.profile_id}", body, kind="profile")
 
     def get_profile(self, tenant_id: str, profile_id: str) -> Profile | None:

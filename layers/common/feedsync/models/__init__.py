@@ -26,17 +26,23 @@ from feedsync.domain.feed import parse_image_url, parse_weight
 from feedsync.domain.fields import CANONICAL_FIELDS, MONEY_FIELDS, WRITABLE_FIELDS
 from feedsync.domain.money import parse_money, parse_stock
 from feedsync.models.limits import (
-    APPLY_KEYS_MAX,
-    APPLY_LIMIT_MAX,
     ENTRIES_MAX,
     HOST_MAX,
     IDEMPOTENCY_KEY_MAX,
-    KEY_MAX,
     NAME_MAX,
     PEM_MAX,
     TEXT_MAX,
     Name,
     Text,
+)
+from feedsync.models.review import (
+    ApplyBody as ApplyBody,
+)
+from feedsync.models.review import (
+    RetryBody as RetryBody,
+)
+from feedsync.models.review import (
+    SafetyLimits as SafetyLimits,
 )
 from feedsync.models.rules import (
     PRICE_RULES as PRICE_RULES,
@@ -361,6 +367,11 @@ class ProfileSettings(Strict):
         default_factory=Rules,
         description="Price rules, stock rules, identifier handling.",
     )
+    limits: SafetyLimits = Field(
+        default_factory=SafetyLimits,
+        description="Safety limits: a run over one is held for review (share rules from the "
+        "profile's second successful run).",
+    )
 
     @field_validator("constants")
     @classmethod
@@ -448,6 +459,7 @@ class PatchProfile(Strict):
     location_id: str | None = Field(default=None, min_length=1, max_length=200)
     enabled: bool | None = None
     schedule: Schedule | None = None
+    limits: SafetyLimits | None = None
 
 
 class StartRunBody(Strict):
@@ -455,25 +467,6 @@ class StartRunBody(Strict):
     # Fetch, parse and match against the store as it is now, write nothing: the run ends
     # "previewed" with its changes kept for review and ``POST /runs/{id}/apply``.
     preview: bool = False
-
-
-class ApplyBody(Strict):
-    """``{}``: every pending change; ``keys``: those items; ``limit``: the next N items."""
-
-    keys: list[Annotated[str, Field(min_length=1, max_length=KEY_MAX)]] | None = Field(
-        default=None, min_length=1, max_length=APPLY_KEYS_MAX
-    )
-    limit: int | None = Field(default=None, ge=1, le=APPLY_LIMIT_MAX)
-
-    @model_validator(mode="after")
-    def _one_selection(self) -> ApplyBody:
-        if self.keys is not None and self.limit is not None:
-            raise ValueError("give keys or limit, not both")
-        return self
-
-
-class RetryBody(Strict):
-    only: Literal["failed"]
 
 
 # ------------------------------------------------------------------ stored records
@@ -524,6 +517,8 @@ class Profile(ProfileSettings):
     last_source: dict[str, Any] | None = None
     # Rows in the last file when that was more than the plan allows (see core/plans.py).
     rows_over_plan: int | None = None
+    # Rows of the last successful run that read a file (the min_rows_share limit).
+    last_file_rows: int | None = None
     created_at: datetime
 
     def public(self) -> dict[str, object]:
@@ -583,6 +578,9 @@ class Run(BaseModel):
     parent_run_id: str | None = None
     # Applies of this run so far: each is an execution of its own (``execution_name``).
     round: int = 0
+    # The safety limits the run's changes break (each: rule, limit, measured, examples):
+    # a run that is not a preview is then held.
+    held_reasons: list[dict[str, Any]] = Field(default_factory=list)
     # Set by an update shard that failed for good (child executions lose the reason).
     shard_error: str | None = None
     # Why a run was skipped (black-out, already running, source unchanged) or cancelled.
@@ -673,8 +671,10 @@ class MatchOutput(BaseModel):
     items: int
     # Parallel shard workers; derived from the store's quota (the Map reads it).
     concurrency: int = Field(ge=1)
-    # A preview: the state machine ends here (MarkPreviewed), nothing is sent.
+    # A preview, or a run over its safety limits: the state machine ends here
+    # (MarkForReview), nothing is sent.
     preview: bool = False
+    held: bool = False
 
 
 class FetchInput(BaseModel):
@@ -729,7 +729,7 @@ class StepError(BaseModel):
 class FinalizeInput(BaseModel):
     run: RunRef
     error: StepError | None = None
-    # MarkPreviewed: a preview computed its changes; nothing was sent.
+    # MarkForReview: a preview computed its changes, or a run was held; nothing was sent.
     previewed: bool = False
 
 

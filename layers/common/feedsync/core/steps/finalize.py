@@ -43,7 +43,7 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
     if step.error is not None:
         return _close_on_error(deps, run, step.error)
     if step.previewed:
-        return mark_previewed(deps, run)
+        return mark_for_review(deps, run)
 
     outcome = gather(deps, ref, run.started_at, read_back=False)
     if outcome.unfinished:
@@ -73,15 +73,19 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
     deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, True)
     if run.source.get("type") == "url" and ref.round == 0:
         deps.repo.update_profile(ref.tenant_id, ref.profile_id, last_source=run.source)
+    if run.trigger not in ("retry", "revert") and "rows" in counts:  # it read a file
+        deps.repo.update_profile(ref.tenant_id, ref.profile_id, last_file_rows=counts["rows"])
     if counts.get("updated", 0) and run.trigger not in ("retry", "revert") and not run.preview:
         _start_followers(deps, ref)
     return FinalizeOutput(run_id=ref.run_id, status=status, counts=counts)
 
 
-def mark_previewed(deps: Deps, run: Run) -> FinalizeOutput:
-    """A preview computed what it would change: kept for review and apply, lock released."""
-    if run.status not in ACTIVE_STATUSES:  # a retried MarkPreviewed
+def mark_for_review(deps: Deps, run: Run) -> FinalizeOutput:
+    """A preview computed what it would change, or a run broke a safety limit (held): its
+    changes are kept for review and apply, nothing was sent, the lock is released."""
+    if run.status not in ACTIVE_STATUSES:  # a retried MarkForReview
         return FinalizeOutput(run_id=run.run_id, status=run.status, counts=run.counts)
+    status: RunStatus = "held" if run.held_reasons and not run.preview else "previewed"
     ref = _ref_of(run)
     log_key = keys.log_key(ref.tenant_id, ref.run_id)
     if run.changes_key:
@@ -97,14 +101,14 @@ def mark_previewed(deps: Deps, run: Run) -> FinalizeOutput:
     deps.repo.update_run(
         ref.tenant_id,
         ref.run_id,
-        status="previewed",
+        status=status,
         finished_at=now,
         counts=counts,
         log_key=log_key,
     )
-    summary = RunSummary(run_id=ref.run_id, status="previewed", finished_at=now, counts=counts)
+    summary = RunSummary(run_id=ref.run_id, status=status, finished_at=now, counts=counts)
     deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, synced=False)
-    return FinalizeOutput(run_id=ref.run_id, status="previewed", counts=counts)
+    return FinalizeOutput(run_id=ref.run_id, status=status, counts=counts)
 
 
 def _close_on_error(deps: Deps, run: Run, error: StepError) -> FinalizeOutput:

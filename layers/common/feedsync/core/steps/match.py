@@ -10,7 +10,7 @@ from typing import Any
 from feedsync.core import keys
 from feedsync.core.blobcsv import csv_to_blob, text_lines
 from feedsync.core.catalog_import import refresh_before_match
-from feedsync.core.change_files import changes_writer
+from feedsync.core.change_files import changes_writer, rewrite_changes
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows
 from feedsync.core.run_results import result_lines
@@ -22,8 +22,9 @@ from feedsync.core.steps.common import (
     unless_cancelled,
 )
 from feedsync.domain.catalog import CatalogIndex
-from feedsync.domain.changes import PENDING, SENDING
+from feedsync.domain.changes import PENDING, SENDING, ChangeLine
 from feedsync.domain.fields import CONTENT_FIELDS, REF, VARIANT_ID, VARIANT_POS, Variant
+from feedsync.domain.limits import LimitTally
 from feedsync.domain.plan import build_plan, shard_to_json
 from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile
 from feedsync.domain.rules import normalize_sku
@@ -74,6 +75,8 @@ def _match(
         writer = csv.writer(log, lineterminator="\n")
         writer.writerow(LOG_HEADER)
         add_changes = plan_out.add_row
+        tally = LimitTally(profile.limits.rules())
+        add_to_tally = tally.add
         try:
             for outcome in reconcile(read_rows(text_lines(raw)), index, spec, counts):
                 writer.writerow(outcome_log_row(outcome))
@@ -81,18 +84,29 @@ def _match(
                     changed.append(outcome)
                     row, key, _status, pid, vid, row_changes, _note = outcome
                     add_changes(row, key, pid, vid, row_changes, planned)  # type: ignore[arg-type]
+                    add_to_tally(key, row_changes)  # type: ignore[arg-type]
         finally:
             raw.close()
     totals = counts.as_dict()
     totals["row_errors"] += step.parse.row_errors
     totals["rows"] = step.parse.rows
+    held = tally.reasons(
+        matched=totals["matched"],
+        rows=step.parse.rows,
+        last_rows=profile.last_file_rows,
+        shares_apply=profile.last_sync_at is not None,
+    )
+    change_counts = plan_out.counts
+    if held and not run.preview:  # nothing goes to the store until the merchant says so
+        change_counts = rewrite_changes(deps, changes_key, _pending)
     deps.repo.update_run(
         ref.tenant_id,
         ref.run_id,
         changes_key=changes_key,
-        change_counts=plan_out.counts.as_dict(),
+        change_counts=change_counts.as_dict(),
+        held_reasons=held,
     )
-    if run.preview:  # nothing is planned for the store: the merchant reviews first
+    if run.preview or held:  # nothing is planned for the store: the merchant reviews first
         mkey = keys.manifest_key(ref.tenant_id, ref.run_id)
         deps.blobs.put_bytes(mkey, b"[]", "application/json")
         deps.repo.update_run(ref.tenant_id, ref.run_id, counts=totals)
@@ -102,7 +116,8 @@ def _match(
             shards=0,
             items=len(changed),
             concurrency=1,
-            preview=True,
+            preview=run.preview,
+            held=not run.preview,
         )
 
     caps = capabilities_for(store.platform, store.options.model_dump())
@@ -130,6 +145,10 @@ def _match(
         items=len(changed),
         concurrency=max(1, min(caps.concurrency, len(manifest))),
     )
+
+
+def _pending(line: ChangeLine) -> ChangeLine:
+    return line._replace(status=PENDING)
 
 
 def _folded(index: CatalogIndex) -> CatalogIndex:

@@ -1,0 +1,57 @@
+"""The bodies of preview, apply and retry, and a profile's safety limits (issues 12, 13)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from feedsync.domain.limits import LimitRules
+from feedsync.models.limits import APPLY_KEYS_MAX, APPLY_LIMIT_MAX, KEY_MAX
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApplyBody(_Strict):
+    """``{}``: every pending change; ``keys``: those items; ``limit``: the next N items."""
+
+    keys: list[Annotated[str, Field(min_length=1, max_length=KEY_MAX)]] | None = Field(
+        default=None, min_length=1, max_length=APPLY_KEYS_MAX
+    )
+    limit: int | None = Field(default=None, ge=1, le=APPLY_LIMIT_MAX)
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> ApplyBody:
+        if self.keys is not None and self.limit is not None:
+            raise ValueError("give keys or limit, not both")
+        return self
+
+
+class RetryBody(_Strict):
+    only: Literal["failed"]
+
+
+class SafetyLimits(_Strict):
+    """A run that breaks one ends ``held``: nothing written, plan kept, reasons given; the
+    merchant applies it on purpose. ``null`` switches a rule off."""
+
+    max_changed_share: float | None = Field(
+        default=0.5, ge=0, le=1, description="changed items / matched items"
+    )
+    max_price_change_pct: float | None = Field(
+        default=50, ge=0, description="any item whose price moves more than this, up or down"
+    )
+    max_zero_stock_share: float | None = Field(
+        default=0.3, ge=0, le=1, description="items going from in stock to 0 / matched items"
+    )
+    min_rows_share: float | None = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="this file's rows / the rows of the last successful run that read a file",
+    )
+
+    def rules(self) -> LimitRules:
+        return LimitRules(**self.model_dump())
