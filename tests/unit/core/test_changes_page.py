@@ -331,3 +331,20 @@ def test_a_page_of_long_texts_stops_early_and_goes_on_in_the_next(
     # Then each page stops once it passes the budget, and together they hold all ten
     assert [len(page) for page in pages] == [3, 3, 3, 1]
     assert [c["row"] for page in pages for c in page] == list(range(2, 12))
+
+
+def test_a_rare_filter_over_a_huge_run_answers_in_parts_within_the_scan_budget(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a run whose only failed change is its last, and a scan budget of 8 changes a page
+    monkeypatch.setattr(changes, "SCAN_LINES", 8)
+    run = _run(world)
+    lines = _lines(20)
+    lines[-1] = lines[-1]._replace(status="failed")
+    _write(world, lines)
+    # When the failed changes are asked for
+    pages = _all_pages(world, run, status="failed")
+    # Then each page stops after 8 changes read (the first ones empty, each with a next), and
+    # the last answers the failed change: a page never reads the whole run
+    assert [len(page) for page in pages] == [0, 0, 1]
+    assert pages[-1][0]["row"] == lines[-1].row

@@ -39,6 +39,9 @@ LIMIT_MAX: Final = 1000
 # A page also stops once its answer passes this (long descriptions): a Lambda answer is at
 # most 6 MB, so a page of a thousand long texts goes on in the next page instead.
 PAGE_BYTES: Final = 4 * 1024 * 1024
+# A page also stops after reading this many changes, matching or not (about 7 s): a rare
+# filter over a huge run answers in parts, each within API Gateway's 29 s, never times out.
+SCAN_LINES: Final = 2_000_000
 EXPORT_URL_TTL_S: Final = 900
 _BAD_CURSOR: Final = (
     "not a cursor of this run's changes: pass the `next` of the previous page unchanged, "
@@ -187,8 +190,10 @@ def _lines(
         return [], None
     found: list[ChangeLine] = []
     try:
-        before = scan.cursor()
+        before, budget = scan.cursor(), scan.line + SCAN_LINES
         for record in scan:
+            if scan.line > budget:
+                return found, before.encode()
             if keep(record):
                 if len(found) == limit or size > PAGE_BYTES:
                     return found, before.encode()
