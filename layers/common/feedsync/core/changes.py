@@ -26,6 +26,7 @@ from feedsync.domain.changes import (
     STATUSES,
     ChangeLine,
     csv_record,
+    csv_records,
     decode,
     present,
     record_filter,
@@ -268,7 +269,7 @@ def changes_csv(
     try:
         if deps.blobs.head(export) is not None:
             return deps.blobs.presign_get(export, EXPORT_URL_TTL_S)
-        rows = (csv_record(decode(record)) for record in scan if keep(record))
+        rows = csv_records(scan, keep)
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CHANGES_HEADER)

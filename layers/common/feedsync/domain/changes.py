@@ -16,9 +16,9 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Final, NamedTuple
 
+from feedsync.domain import runlog
 from feedsync.domain.fields import MONEY_FIELDS
 from feedsync.domain.money import format_money
-from feedsync.domain.runlog import spreadsheet_safe, value_text
 
 CHANGES_HEADER: Final = (
     "row",
@@ -84,16 +84,6 @@ def decode(record: list[str]) -> ChangeLine:
     )
 
 
-def lines_of(
-    outcome_changes: Iterable[tuple[int, str, int, int, Iterable[Any]]], status: str
-) -> Iterator[ChangeLine]:
-    """Change lines of changed outcomes: ``(row, key, product_id, variant_id, changes)``
-    where each change is ``(field, old, new)``."""
-    for row, key, pid, vid, changes in outcome_changes:
-        for field, old, new in changes:
-            yield ChangeLine(row, key, pid, vid, field, old, new, status)
-
-
 def shown_value(field: str, value: Any) -> Any:
     """A canonical value in the API's words: money as "12.99", the rest as stored."""
     if field in MONEY_FIELDS and isinstance(value, int):
@@ -142,9 +132,9 @@ def record_filter(
 
 
 def _text(field: str, value: Any) -> str:
-    text = value_text(field, value)
+    text = runlog.value_text(field, value)
     # Numbers stay numbers (a stock of -5 is no formula); text from a file or a store may be.
-    return text if isinstance(value, int | float) else spreadsheet_safe(text)
+    return text if isinstance(value, int | float) else runlog.spreadsheet_safe(text)
 
 
 def csv_record(line: ChangeLine) -> tuple[str, ...]:
@@ -152,15 +142,24 @@ def csv_record(line: ChangeLine) -> tuple[str, ...]:
     words, spreadsheet formulas in supplier or store text neutralised."""
     return (
         str(line.row),
-        spreadsheet_safe(line.key),
+        runlog.spreadsheet_safe(line.key),
         str(line.product_id),
         str(line.variant_id),
         line.field,
         _text(line.field, line.store_value),
         _text(line.field, line.new_value),
         line.shown_status,
-        spreadsheet_safe(line.error),
+        runlog.spreadsheet_safe(line.error),
     )
+
+
+def csv_records(
+    records: Iterable[list[str]], keep: Callable[[Sequence[str]], bool]
+) -> Iterator[tuple[str, ...]]:
+    """The CSV answer's rows of the stored records ``keep`` keeps (only those decoded)."""
+    for record in records:
+        if keep(record):
+            yield csv_record(decode(record))
 
 
 class ChangeCounts:

@@ -545,10 +545,9 @@ class Run(BaseModel):
     error: str | None = None
     source: dict[str, Any] = Field(default_factory=dict)
     log_key: str | None = None
-    # Changes per status and per field ({"status": {...}, "field": {...}}, domain/changes).
-    change_counts: dict[str, dict[str, int]] = Field(default_factory=dict)
-    # runs/{tenant}/{run}/changes.csv once the run has one (GET /runs/{id}/changes reads it).
+    # The run's changes (plan and before-image, domain/changes.py) and their tallies.
     changes_key: str | None = None
+    change_counts: dict[str, dict[str, int]] = Field(default_factory=dict)
     # Set by an update shard that failed for good (child executions lose the reason).
     shard_error: str | None = None
     # Why a run was skipped (black-out, already running, source unchanged) or cancelled.
@@ -561,9 +560,7 @@ class Run(BaseModel):
     finished_at: datetime | None = None
 
     def public(self) -> dict[str, object]:
-        body = self.model_dump(
-            mode="json", exclude={"tenant_id", "log_key", "changes_key", "shard_error"}
-        )
+        body = self.model_dump(mode="json", exclude={"tenant_id", "log_key", "shard_error"})
         progress = self.progress
         body["progress"] = {
             "done": progress.done,
@@ -571,6 +568,7 @@ class Run(BaseModel):
             "percent": progress.percent,
         }
         body["counts"] = {name: self.counts.get(name, 0) for name in COUNT_NAMES}
+        body.pop("changes_key", None)  # where its files are stays inside, as log_key
         return body
 
 
