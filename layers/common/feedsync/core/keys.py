@@ -47,13 +47,13 @@ def result_key(tenant_id: str, run_id: str, index: int) -> str:
     return f"{run_prefix(tenant_id, run_id)}results/shard-{index:05d}.csv"
 
 
+def changes_key(tenant_id: str, run_id: str) -> str:
+    """The run's changes: its plan and before-image (``domain/changes.py``)."""
+    return f"{run_prefix(tenant_id, run_id)}changes.csv"
+
+
 def log_key(tenant_id: str, run_id: str) -> str:
     return f"{run_prefix(tenant_id, run_id)}log.csv"
-
-
-def changes_key(tenant_id: str, run_id: str) -> str:
-    """The run's changes, one line per (row, field): ``domain/changes``."""
-    return f"{run_prefix(tenant_id, run_id)}changes.csv"
 
 
 def changes_export_key(tenant_id: str, run_id: str, digest: str) -> str:
