@@ -444,7 +444,7 @@ def run_changes(
     ] = "json",
 ) -> Response[Any]:
     filters = {"status": status, "field": field, "q": q}
-    page = {"limit": limit or 100, "cursor": cursor}
+    page: dict[str, Any] = {"cursor": cursor, **({"limit": limit} if limit else {})}
     if format_ == "json":
         found, following = api.run_changes(deps(), _tenant(), run_id, **filters, **page)
         return _json(200, {"changes": found, "next": following})
