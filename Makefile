@@ -64,13 +64,15 @@ pytest: $(STAMP) test-servers
 ## a ~100 MB CSV and a 100,000-row XLSX fetched over local HTTP (nginx) and parsed, then
 ## the store connectors against their doubles (requests / minimum, rate vs quota, points),
 ## a ~400 MB upload through the whole run on the local stack, and load on the local stack
-## (1,000 profiles fire on one minute: once each, locks released; 100 concurrent Starts)
+## (1,000 profiles fire on one minute: once each, locks released; 100 concurrent Starts),
+## then GET /runs/{id}/changes paged through 1,000,000 changes (pages/s, the API's peak RSS)
 bench: $(STAMP)
 	$(PY) bench/bench_reconcile.py
 	$(PY) bench/bench_sources.py
 	$(PY) bench/bench_connectors.py
 	$(PY) bench/bench_upload.py
 	$(PY) bench/bench_load.py
+	$(PY) bench/bench_changes.py
 
 ## build / deploy: AWS SAM (the CLI lives in its own venv: it pins its own boto3).
 ## sam build runs layers/common/Makefile and functions/Makefile (BuildMethod: makefile): the

@@ -6,13 +6,13 @@ Schemathesis in ``make test``.
 """
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import (
     COMPONENT_REF_TEMPLATE,
     OpenAPIResponse,
@@ -42,6 +42,9 @@ from feedsync.models.limits import (
 )
 from feedsync.models.responses import (
     CancelAccepted,
+    ChangeField,
+    ChangeList,
+    ChangeStatus,
     ErrorBody,
     ProfileList,
     ProfileView,
@@ -188,8 +191,20 @@ def _described(error: dict[str, Any]) -> dict[str, str]:
     loc = tuple(error.get("loc", ()))
     if loc[:1] == ("header",):
         return _header_error(str(loc[-1]), error)
+    if loc[:1] == ("query",):
+        return {"field": str(loc[-1]), "message": _query_message(error)}
     field, message = describe_error({**error, "loc": loc[1:] if loc[:1] == ("body",) else loc})
     return {"field": field or "body", "message": message}
+
+
+def _query_message(error: dict[str, Any]) -> str:
+    """A refused query parameter's problem: its bounds said plainly (``limit=0``)."""
+    ctx = error.get("ctx") or {}
+    if error.get("type") == "greater_than_equal":
+        return f"at least {ctx.get('ge')}, got {error.get('input')}"
+    if error.get("type") == "less_than_equal":
+        return f"at most {ctx.get('le')}, got {error.get('input')}"
+    return describe_error({**error, "loc": ()})[1]
 
 
 def _header_error(name: str, error: dict[str, Any]) -> dict[str, str]:
@@ -430,6 +445,65 @@ def run_log(run_id: str) -> Response[Any]:
         body=body.decode("utf-8"),
         headers={"Content-Disposition": f'attachment; filename="{run_id}.csv"'},
     )
+
+
+_CHANGES_ANSWERS = _answers(
+    200, "A page of the run's changes, in feed-row order; as CSV with `format=csv`.",
+    ChangeList, 404, 410,
+)  # fmt: skip
+_CHANGES_ANSWERS[200]["content"]["text/csv"] = {"schema": {"type": "string"}}
+_CHANGES_ANSWERS[200]["headers"] = {
+    "X-Next-Cursor": {
+        "description": "a CSV page's next cursor (absent after the last change)",
+        "schema": {"type": "string"},
+    }
+}
+_CHANGES_ANSWERS[302] = {
+    "description": "`format=csv` without `limit`/`cursor` and over 5 MiB: download it from S3.",
+    "headers": _LOG_ANSWERS[302]["headers"],
+    "content": {},
+}
+
+
+@app.get("/runs/<run_id>/changes", responses=_CHANGES_ANSWERS)
+def run_changes(
+    run_id: str,
+    status: Annotated[ChangeStatus | None, Query(description="only changes in this status")] = None,
+    field: Annotated[ChangeField | None, Query(description="only changes of this field")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="only changes whose key contains this (any case)"),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=1000, description="at most this many changes (default 100)"),
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=1000, description="the previous page's `next`")
+    ] = None,
+    format_: Annotated[
+        Literal["json", "csv"],
+        Query(
+            alias="format",
+            description="`csv`: without `limit` and `cursor`, every change under the filters",
+        ),
+    ] = "json",
+) -> Response[Any]:
+    filters = {"status": status, "field": field, "q": q}
+    page: dict[str, Any] = {"cursor": cursor, **({"limit": limit} if limit else {})}
+    if format_ == "json":
+        found, following = api.run_changes(deps(), _tenant(), run_id, **filters, **page)
+        return _json(200, {"changes": found, "next": following})
+    headers = {"Content-Disposition": f'attachment; filename="{run_id}-changes.csv"'}
+    if limit is None and cursor is None:
+        whole = api.run_changes_csv(deps(), _tenant(), run_id, **filters)
+        if isinstance(whole, str):  # too big for a Lambda response: download from S3
+            return Response(status_code=302, headers={"Location": whole}, body="")
+        return Response(200, "text/csv", whole.decode("utf-8"), headers)
+    data, following = api.run_changes_csv_page(deps(), _tenant(), run_id, **filters, **page)
+    if following is not None:
+        headers["X-Next-Cursor"] = following
+    return Response(200, "text/csv", data.decode("utf-8"), headers)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

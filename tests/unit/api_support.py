@@ -9,7 +9,13 @@ from typing import Any
 from functions.api import app as api_app
 
 
-def _event(method: str, path: str, body: str | None, headers: dict[str, str]) -> dict[str, Any]:
+def _event(
+    method: str,
+    path: str,
+    body: str | None,
+    headers: dict[str, str],
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
     headers = {"Content-Type": "application/json", **headers}
     return {
         "resource": "/{proxy+}",
@@ -17,7 +23,8 @@ def _event(method: str, path: str, body: str | None, headers: dict[str, str]) ->
         "httpMethod": method,
         "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
         "pathParameters": {"proxy": path.lstrip("/")},
         "requestContext": {
             "resourcePath": "/{proxy+}",
@@ -33,15 +40,30 @@ def _event(method: str, path: str, body: str | None, headers: dict[str, str]) ->
 
 
 def call(
-    method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
+    method: str,
+    path: str,
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """One request through the API function's entry point; (status, JSON answer)."""
+    result = respond(method, path, body, headers, query)
+    answer = json.loads(result["body"]) if result.get("body") else {}
+    return int(result["statusCode"]), answer
+
+
+def respond(
+    method: str,
+    path: str,
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One request through the API function's entry point; its whole proxy answer."""
     context = SimpleNamespace(
         function_name="ApiFunction",
         memory_limit_in_mb=256,
         invoked_function_arn="arn:aws:lambda:eu-central-1:000000000000:function:ApiFunction",
         aws_request_id="req-1",
     )
-    result = api_app.lambda_handler(_event(method, path, body, headers or {}), context)
-    answer = json.loads(result["body"]) if result.get("body") else {}
-    return int(result["statusCode"]), answer
+    return api_app.lambda_handler(_event(method, path, body, headers or {}, query), context)

@@ -34,3 +34,24 @@ def test_the_connector_benchmark_runs_on_a_small_plan_at_the_platform_floor() ->
     assert len(floor_runs) == 2
     assert all("= 1.000" in line for line in floor_runs if "woocommerce" in line)
     assert any("per product (no bulk)" in line and "= 1.000" in line for line in lines)
+
+
+def test_the_changes_benchmark_pages_a_small_run_within_the_memory_target() -> None:
+    # Given the changes benchmark and a small run (3,000 changes, pages of 500)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["layers/common", "local", "."])}
+    # When it runs
+    done = subprocess.run(
+        [sys.executable, "bench/bench_changes.py", "--lines", "3000", "--limit", "500"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    # Then it pages through all of them, the filtered page finds the tail, the CSV is
+    # answered, and the API process stays within its memory target
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert "6 pages" in out and "every change once, in order" in out
+    assert "10 changes, next: None" in out
+    assert "target < 256 MB: PASS" in out

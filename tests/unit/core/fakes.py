@@ -253,6 +253,10 @@ class FakeBlobStore:
             self.between_read_and_write.popleft()()
         return io.BytesIO(data), f'"{_etag(data)}"'  # S3 quotes it
 
+    def open_read_range(self, key: str, start: int = 0) -> tuple[IO[bytes], str]:
+        data = self._data(key)
+        return io.BytesIO(data[start:]), f'"{_etag(data)}"'
+
     def upload_file_if_match(self, path: str, key: str, etag: str) -> bool:
         current = self._data(key)  # S3: If-Match on a missing key is an error, not a write
         if _etag(current) != etag.strip('"'):

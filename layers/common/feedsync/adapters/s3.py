@@ -73,6 +73,24 @@ class S3BlobStore:
         reader = io.BufferedReader(_BodyReader(got["Body"]), buffer_size=1 << 20)
         return reader, got["ETag"]
 
+    def open_read_range(self, key: str, start: int = 0) -> tuple[IO[bytes], str]:
+        extra: dict[str, Any] = {"Range": f"bytes={start}-"} if start > 0 else {}
+        try:
+            got = self.client.get_object(Bucket=self.bucket, Key=key, **extra)
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if code in _MISSING:
+                raise NotFound(f"s3://{self.bucket}/{key} does not exist") from exc
+            if code not in ("InvalidRange", "416"):
+                raise
+            # Nothing from ``start`` on (the object is shorter now): empty, with its ETag.
+            head = self.head(key)
+            if head is None:
+                raise NotFound(f"s3://{self.bucket}/{key} does not exist") from exc
+            return io.BytesIO(b""), f'"{head["etag"]}"'
+        reader = io.BufferedReader(_BodyReader(got["Body"]), buffer_size=1 << 20)
+        return reader, got["ETag"]
+
     def upload_file_if_match(self, path: str, key: str, etag: str) -> bool:
         # One conditional PUT (S3 takes up to 5 GB in one); a catalog index is far smaller.
         with open(path, "rb") as body:

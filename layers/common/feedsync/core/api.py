@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from feedsync.core import keys, plans, schedules
+from feedsync.core import changes, keys, plans, schedules
 from feedsync.core.deps import Deps
 from feedsync.core.start import start_run
 from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
@@ -360,3 +360,24 @@ def run_log(deps: Deps, tenant_id: str, run_id: str) -> bytes | str:
     if head["size"] > INLINE_LOG_BYTES:
         return deps.blobs.presign_get(run.log_key, 900)
     return deps.blobs.get_bytes(run.log_key)
+
+
+# ---------------------------------------------------------------------------- changes
+def run_changes(
+    deps: Deps, tenant_id: str, run_id: str, **query: Any
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the run's changes and the next page's cursor (``core/changes``)."""
+    return changes.page_changes(deps, get_run(deps, tenant_id, run_id), **query)
+
+
+def run_changes_csv_page(
+    deps: Deps, tenant_id: str, run_id: str, **query: Any
+) -> tuple[bytes, str | None]:
+    """A page of the run's changes as CSV and the next page's cursor."""
+    return changes.page_changes_csv(deps, get_run(deps, tenant_id, run_id), **query)
+
+
+def run_changes_csv(deps: Deps, tenant_id: str, run_id: str, **filters: Any) -> bytes | str:
+    """Every change under the filters as CSV, or (too big to return inline) a download URL."""
+    run = get_run(deps, tenant_id, run_id)
+    return changes.changes_csv(deps, run, inline_bytes=INLINE_LOG_BYTES, **filters)

@@ -68,6 +68,12 @@ def log_key(tenant_id: str, run_id: str) -> str:
     return f"{run_prefix(tenant_id, run_id)}log.csv"
 
 
+def changes_export_key(tenant_id: str, run_id: str, digest: str) -> str:
+    """A filtered CSV of the changes too big to answer inline (``digest``: of the filter and
+    the changes file's version, so one export serves every download of the same list)."""
+    return f"{run_prefix(tenant_id, run_id)}exports/changes-{digest}.csv"
+
+
 def catalog_key(tenant_id: str, store_id: str) -> str:
     return f"catalog/{tenant_id}/{store_id}/index.csv"
 

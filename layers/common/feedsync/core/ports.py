@@ -80,6 +80,12 @@ class BlobStore(Protocol):
         """The object and the ETag of exactly the version being read."""
         ...
 
+    def open_read_range(self, key: str, start: int = 0) -> tuple[IO[bytes], str]:
+        """The object from byte ``start`` to its end (empty when ``start`` is at or past it)
+        and the ETag of the whole version being read: a reader resumes where it stopped
+        without reading what came before, and knows whether the object changed since."""
+        ...
+
     def upload_file_if_match(self, path: str, key: str, etag: str) -> bool:
         """Replace the object only if it is still that version; False if someone else wrote it."""
         ...

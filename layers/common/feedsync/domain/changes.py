@@ -13,9 +13,10 @@ Values are stored as JSON (``null``, ``1299``, ``"text"``) in their canonical fo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Final, NamedTuple
 
+from feedsync.domain import runlog
 from feedsync.domain.fields import MONEY_FIELDS
 from feedsync.domain.money import format_money
 from feedsync.domain.runlog import GONE, GONE_MESSAGE, outcome_log_row
@@ -111,6 +112,62 @@ def present(line: ChangeLine) -> dict[str, Any]:
         "status": line.shown_status,
         "error": line.error or None,
     }
+
+
+# Where the filters look in a stored record (``encode``'s order).
+_KEY: Final = CHANGES_HEADER.index("key")
+_FIELD: Final = CHANGES_HEADER.index("field")
+_STATUS: Final = CHANGES_HEADER.index("status")
+
+
+def record_filter(
+    status: str | None = None, field: str | None = None, q: str | None = None
+) -> Callable[[Sequence[str]], bool]:
+    """Whether a stored record (not decoded: a scan of a million lines decodes only those it
+    answers) is shown under the filters: ``status`` as shown (``sending`` is ``pending``),
+    ``field`` exactly, ``q`` a case-insensitive part of ``key``; None matches all."""
+    statuses = None if status is None else {status, SENDING} if status == PENDING else {status}
+    needle = q.casefold() if q else None
+
+    def keep(record: Sequence[str]) -> bool:
+        return (
+            (statuses is None or record[_STATUS] in statuses)
+            and (field is None or record[_FIELD] == field)
+            and (needle is None or needle in record[_KEY].casefold())
+        )
+
+    return keep
+
+
+def _text(field: str, value: Any) -> str:
+    text = runlog.value_text(field, value)
+    # Numbers stay numbers (a stock of -5 is no formula); text from a file or a store may be.
+    return text if isinstance(value, int | float) else runlog.spreadsheet_safe(text)
+
+
+def csv_record(line: ChangeLine) -> tuple[str, ...]:
+    """One change as the API's CSV answers it: ``present``'s columns, values in the log's
+    words, spreadsheet formulas in supplier or store text neutralised."""
+    return (
+        str(line.row),
+        runlog.spreadsheet_safe(line.key),
+        str(line.product_id),
+        str(line.variant_id),
+        line.field,
+        _text(line.field, line.store_value),
+        _text(line.field, line.new_value),
+        line.shown_status,
+        runlog.spreadsheet_safe(line.error),
+    )
+
+
+def csv_records(
+    records: Iterable[list[str]], keep: Callable[[Sequence[str]], bool]
+) -> Iterator[tuple[str, ...]]:
+    """The CSV answer's rows of the stored records ``keep`` keeps (only those decoded)."""
+    for record in records:
+        if keep(record):
+            yield csv_record(decode(record))
 
 
 class ChangeCounts:

@@ -59,6 +59,10 @@ def _cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+# The run's other CSV answers (its changes) neutralise the same way.
+spreadsheet_safe = _cell
+
+
 def _id(value: int | None) -> str:
     return "" if value is None else str(value)
 

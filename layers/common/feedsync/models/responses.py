@@ -90,6 +90,11 @@ class RunView(BaseModel):
     status: RunStatus
     progress: RunProgress
     counts: dict[str, int]
+    change_counts: dict[str, dict[str, int]] = Field(
+        description="the run's changes per `status` and per `field` (GET /runs/{id}/changes), "
+        'e.g. {"status": {"pending": 3, "updated": 5}, "field": {"price": 6, "stock": 2}}; '
+        "empty for a run from before changes were kept"
+    )
     error: str | None
     source: dict[str, Any]
     reason: str | None
@@ -105,6 +110,38 @@ class RunView(BaseModel):
     )
     before_image_expires_at: datetime = Field(
         description="until when what it replaced in the store is kept (POST /runs/{id}/revert)"
+    )
+
+
+# A change's status as shown, and the fields a change can be about (domain/changes.py's
+# STATUSES, domain/fields.py's WRITABLE_FIELDS: a test keeps them equal).
+ChangeStatus = Literal["pending", "updated", "failed", "stale", "skipped", "reverted"]
+ChangeField = Literal[
+    "price", "sale_price", "retail_price", "cost_price", "stock", "name", "description",
+    "brand", "weight", "image_url",
+]  # fmt: skip
+
+
+class Change(BaseModel):
+    """One field of one feed row the run writes or would write."""
+
+    row: int = Field(description="the feed's row number")
+    key: str = Field(description="the SKU or barcode the row was matched on")
+    product_id: int
+    variant_id: int
+    field: ChangeField
+    store_value: str | int | float | None = Field(
+        description='what the store held (money as text: "12.99")'
+    )
+    new_value: str | int | float | None = Field(description="what the run writes")
+    status: ChangeStatus
+    error: str | None = Field(description="why it failed or was not written")
+
+
+class ChangeList(BaseModel):
+    changes: list[Change]
+    next: str | None = Field(
+        description="pass as `cursor` for the next page; null after the last change"
     )
 
 
