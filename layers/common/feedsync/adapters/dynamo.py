@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -32,6 +33,8 @@ def _plain(value: Any) -> Any:
         return value.model_dump(mode="json")
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, float):  # DynamoDB numbers are decimals (a limit of 0.5, a share)
+        return Decimal(str(value))
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -48,8 +51,6 @@ def _from_ddb(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _numbers(value: Any) -> Any:
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
