@@ -19,7 +19,16 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTS = 10
 SIZES = ("S", "M", "L")
-FINAL = frozenset({"succeeded", "failed", "previewed", "held", "skipped", "cancelled"})
+FINAL = frozenset(
+    {"succeeded", "failed", "previewed", "partially_applied", "held", "skipped", "cancelled"}
+)
+# Every safety limit off (a profile body's "limits"), for flows that are not about them.
+NO_LIMITS = {
+    "max_changed_share": None,
+    "max_price_change_pct": None,
+    "max_zero_stock_share": None,
+    "min_rows_share": None,
+}
 START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 45
 # A held ``slow-*`` file is answered at the latest after this (a test that forgot to
@@ -109,6 +118,9 @@ class Api:
             "match_by": "sku",
             "fields": ["price", "stock"],
             "mode": "partial",
+            # These flows move prices a lot on purpose; the safety limits have tests of
+            # their own (tests/integration/test_limits_held.py): pass limits={} for them.
+            "limits": NO_LIMITS,
         }
         body.update(extra)
         created = self.ok("POST", "/profiles", body, status=201)

@@ -19,6 +19,13 @@ from feedsync_local.environment import LocalEnvironment
 FINAL = {"succeeded", "failed", "previewed", "partially_applied", "held", "skipped", "cancelled"}
 PHASES = ["queued", "preparing", "matching", "updating", "succeeded"]
 RUN_TIMEOUT_S = 60.0
+# Every safety limit off (a profile body's "limits"), for flows that are not about them.
+NO_LIMITS = {
+    "max_changed_share": None,
+    "max_price_change_pct": None,
+    "max_zero_stock_share": None,
+    "min_rows_share": None,
+}
 
 
 def cents(value: Any) -> int | None:
@@ -155,6 +162,9 @@ class Harness:
             "store_id": store_id,
             "source": source,
             "mapping": {"sku": "SKU", "price": "Price", "stock": "Qty"},
+            # These runs move prices and stock a lot on purpose; the safety limits have tests
+            # of their own (test_limits_held.py): pass limits={} to have them.
+            "limits": NO_LIMITS,
             **settings,
         }
         return api.create_profile(self.deps, tenant, ProfileSettings.model_validate(body))

@@ -43,6 +43,8 @@ EXPECTED_COUNTS = {
     "updated": 3,
     "failed": 0,
     "gone": 0,
+    "stale": 0,  # of the changes: none found the store moved on
+    "pending": 0,  # none left to apply
 }
 # sku -> (price cents, stock) after the run
 EXPECTED_STORE = {

@@ -8,7 +8,7 @@ only (the match step's hot loop already has them).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -40,8 +40,11 @@ class LimitTally:
     price_keys: list[str] = field(default_factory=list)
     zeroed_keys: list[str] = field(default_factory=list)
 
-    def add(self, key: str, changes: Iterable[tuple[str, Any, Any]]) -> None:
-        """One changed row's changes ``(field, store value, new value)``."""
+    def add(self, key: str, changes: Sequence[tuple[str, Any, Any]]) -> None:
+        """One changed row's changes ``(field, store value, new value)``. A full sync's
+        rewrite of a value the store already holds is not a change it measures."""
+        if all(old == new for _name, old, new in changes):
+            return
         self.changed += 1
         if len(self.changed_keys) < EXAMPLES:
             self.changed_keys.append(key)
