@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
-from feedsync.adapters.dynamo import _plain  # what DynamoDB keeps of a value
+from feedsync.adapters.dynamo import _numbers, _plain  # what DynamoDB keeps of a value
 from feedsync.core import keys
 from feedsync.core.deps import Deps
 from feedsync.core.ports import ItemResult, PlanItem, item_gone
@@ -66,7 +66,7 @@ class FakeRepository:
     # -- primitives
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         item = self.items.get((pk, sk))
-        return copy.deepcopy(item) if item is not None else None
+        return _numbers(copy.deepcopy(item)) if item is not None else None
 
     def _put(self, pk: str, sk: str, body: dict[str, Any]) -> None:
         self.items[(pk, sk)] = _plain(body)
@@ -80,7 +80,7 @@ class FakeRepository:
 
     def _query(self, pk: str, prefix: str) -> list[dict[str, Any]]:
         return [
-            copy.deepcopy(item)
+            _numbers(copy.deepcopy(item))
             for (p, s), item in sorted(self.items.items())
             if p == pk and s.startswith(prefix)
         ]
