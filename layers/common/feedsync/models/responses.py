@@ -111,6 +111,18 @@ class RunView(BaseModel):
     before_image_expires_at: datetime = Field(
         description="until when what it replaced in the store is kept (POST /runs/{id}/revert)"
     )
+    held_reasons: list[HeldReason] = Field(
+        description="the safety limits its changes break: a run (not a preview) is then held"
+    )
+
+
+class HeldReason(BaseModel):
+    rule: Literal[
+        "max_changed_share", "max_price_change_pct", "max_zero_stock_share", "min_rows_share"
+    ]
+    limit: float
+    measured: float = Field(description="a share (0-1), or the largest price move in percent")
+    examples: list[str] = Field(description="up to 10 keys of items the rule counted")
 
 
 # A change's status as shown, and the fields a change can be about (domain/changes.py's
