@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.types import (
 )
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from feedsync.core import api, review
 from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
@@ -35,8 +35,10 @@ from feedsync.models import (
     describe_error,
 )
 from feedsync.models.limits import (
+    APPLY_KEYS_MAX,
     FILE_NAME_MAX,
     IDEMPOTENCY_KEY_MAX,
+    KEY_MAX,
     MAX_BODY_BYTES,
     MAX_BODY_DEPTH,
 )
@@ -45,6 +47,8 @@ from feedsync.models.responses import (
     ChangeField,
     ChangeList,
     ChangeStatus,
+    ConflictList,
+    ConflictsDismissed,
     ErrorBody,
     ProfileList,
     ProfileView,
@@ -423,6 +427,61 @@ def retry_run(run_id: str, body: Annotated[RetryBody, Body()]) -> Response[Any]:
 def revert_run(run_id: str) -> Response[Any]:
     run = review.revert_run(deps(), _tenant(), run_id)
     return _json(202, {"run_id": run.run_id, "status": run.status})
+
+
+class ConflictKeys(BaseModel):
+    """``{}``: every open conflict; ``keys``: those items' conflicts."""
+
+    model_config = ConfigDict(extra="forbid")
+    keys: list[Annotated[str, Field(min_length=1, max_length=KEY_MAX)]] | None = Field(
+        default=None, min_length=1, max_length=APPLY_KEYS_MAX
+    )
+
+
+@app.get(
+    "/profiles/<profile_id>/conflicts",
+    responses=_answers(
+        200, "The profile's open conflicts: values changed in the store since feedsync wrote "
+        "them, kept because the store wins for their field.", ConflictList, 404,
+    ),
+)  # fmt: skip
+def list_conflicts(
+    profile_id: str,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many")] = 100,
+    cursor: Annotated[
+        str | None, Query(max_length=20, description="the previous page's `next`")
+    ] = None,
+) -> dict[str, Any]:
+    return review.list_conflicts(deps(), _tenant(), profile_id, limit, cursor)
+
+
+@app.post(
+    "/profiles/<profile_id>/conflicts/reapply",
+    responses=_answers(
+        202, "A run (`trigger: reapply`) writes the feed's values over these store edits.",
+        RunStarted, 404, 409, body=True,
+    ),
+)  # fmt: skip
+def reapply_conflicts(
+    profile_id: str, body: Annotated[ConflictKeys | None, Body()] = None
+) -> Response[Any]:
+    wanted = body.keys if body else None
+    run = review.reapply_conflicts(deps(), _tenant(), profile_id, wanted)
+    return _json(202, {"run_id": run.run_id, "status": run.status})
+
+
+@app.post(
+    "/profiles/<profile_id>/conflicts/dismiss",
+    responses=_answers(
+        200, "The store's values stay and are not flagged again until the feed's value changes.",
+        ConflictsDismissed, 404, 409, body=True,
+    ),
+)  # fmt: skip
+def dismiss_conflicts(
+    profile_id: str, body: Annotated[ConflictKeys | None, Body()] = None
+) -> dict[str, Any]:
+    wanted = body.keys if body else None
+    return {"dismissed": review.dismiss_conflicts(deps(), _tenant(), profile_id, wanted)}
 
 
 _LOG_ANSWERS = _answers(200, "The run's per-row log.", None, 404, 410)

@@ -43,6 +43,9 @@ ANSWERS: dict[tuple[str, str], set[int]] = {
     ("POST", "/runs/{run_id}/apply"): {202, 404, 409, 410},
     ("POST", "/runs/{run_id}/retry"): {202, 404, 409, 410},
     ("POST", "/runs/{run_id}/revert"): {202, 404, 409, 410},
+    ("GET", "/profiles/{profile_id}/conflicts"): {200, 404},
+    ("POST", "/profiles/{profile_id}/conflicts/reapply"): {202, 404, 409},
+    ("POST", "/profiles/{profile_id}/conflicts/dismiss"): {200, 404, 409},
 }
 PUBLIC = {("GET", "/openapi.json")}
 BODY_STATUSES = {400, 413, 415, 422}

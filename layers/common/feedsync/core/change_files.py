@@ -96,6 +96,7 @@ class Settled:
         self.counts = ChangeCounts()
         self.rows: dict[str, int] = {}  # rows per log status, over the whole run
         self.updated_now: set[tuple[int, str]] = set()  # (row, field) written this time
+        self.updated_items: set[tuple[int, str]] = set()  # (variant id, field) likewise
 
 
 def settle_changes(deps: Deps, key: str, outcome: RunOutcome | None, unsent: str) -> Settled:
@@ -115,6 +116,7 @@ def settle_changes(deps: Deps, key: str, outcome: RunOutcome | None, unsent: str
             return line._replace(status=SKIPPED, error=GONE_MESSAGE)
         if result.ok or line.field in partly.get(line.row, ()):
             settled.updated_now.add((line.row, line.field))
+            settled.updated_items.add((line.variant_id, line.field))
             return line._replace(status=UPDATED, error="")
         if result.stale:  # the store refused to overwrite a value changed since it was read
             return line._replace(status=STALE, error=result.errors)

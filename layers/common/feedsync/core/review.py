@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+from typing import Any
 
 from feedsync.core import keys
 from feedsync.core.change_files import read_changes
 from feedsync.core.deps import Deps
 from feedsync.core.start import clear_stale_lock, refusal, start_run
-from feedsync.domain.changes import FAILED, PENDING, SENDING, UPDATED
+from feedsync.core.written import (
+    drop_conflicts,
+    load_dismissed,
+    open_conflicts,
+    save_dismissed,
+)
+from feedsync.domain.changes import FAILED, PENDING, SENDING, UPDATED, shown_value
 from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
 from feedsync.models import (
     ACTIVE_STATUSES,
@@ -188,3 +195,65 @@ def _child(deps: Deps, parent: Run, trigger: Trigger) -> Run:
         parent_run_id=parent.run_id,
     )
     return start_run(deps, cmd)
+
+
+# ------------------------------------------------------------------ store-side edits
+def list_conflicts(
+    deps: Deps, tenant_id: str, profile_id: str, limit: int = 100, cursor: str | None = None
+) -> dict[str, Any]:
+    """The profile's open conflicts (the store kept a value changed since feedsync wrote
+    it), ``limit`` at a time from ``cursor``."""
+    _profile(deps, tenant_id, profile_id)
+    start = 0
+    if cursor is not None:
+        if not cursor.isdigit():
+            raise InvalidRequest("cursor", "not a cursor this API gave out")
+        start = int(cursor)
+    found = open_conflicts(deps, tenant_id, profile_id)
+    page = found[start : start + limit]
+    for c in page:
+        for name in ("store_value", "feed_value", "last_written"):
+            c[name] = shown_value(c["field"], c[name])
+    more = start + limit < len(found)
+    return {"conflicts": page, "next": str(start + limit) if more else None}
+
+
+def _chosen(
+    deps: Deps, tenant_id: str, profile_id: str, wanted: list[str] | None
+) -> list[dict[str, Any]]:
+    _profile(deps, tenant_id, profile_id)
+    found = open_conflicts(deps, tenant_id, profile_id)
+    if wanted is not None:
+        known = {c["key"] for c in found}
+        unknown = [key for key in dict.fromkeys(wanted) if key not in known]
+        if unknown:
+            raise InvalidRequest(
+                "keys", f"no open conflict for: {', '.join(unknown[:_NAMED_KEYS])}"
+            )
+        found = [c for c in found if c["key"] in set(wanted)]
+    if not found:
+        raise Conflict("no_conflicts", f"profile {profile_id} has no open conflicts")
+    return found
+
+
+def reapply_conflicts(deps: Deps, tenant_id: str, profile_id: str, wanted: list[str] | None) -> Run:
+    """A run (``trigger: reapply``) writing the feed's values over the store's edits."""
+    _chosen(deps, tenant_id, profile_id, wanted)
+    cmd = StartCommand(tenant_id=tenant_id, profile_id=profile_id, trigger="reapply", keys=wanted)
+    return start_run(deps, cmd)
+
+
+def dismiss_conflicts(deps: Deps, tenant_id: str, profile_id: str, wanted: list[str] | None) -> int:
+    """Leave these values to the store: not flagged again until the feed's value changes."""
+    chosen = _chosen(deps, tenant_id, profile_id, wanted)
+    dismissed = load_dismissed(deps, tenant_id, profile_id)
+    for c in chosen:
+        dismissed[(c["variant_id"], c["field"])] = c["feed_value"]
+    save_dismissed(deps, tenant_id, profile_id, dismissed)
+    drop_conflicts(deps, tenant_id, profile_id, {(c["variant_id"], c["field"]) for c in chosen})
+    return len(chosen)
+
+
+def _profile(deps: Deps, tenant_id: str, profile_id: str) -> None:
+    if deps.repo.get_profile(tenant_id, profile_id) is None:
+        raise NotFound(f"profile {profile_id} not found")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import timedelta
 
-from feedsync.core import schedules
+from feedsync.core import keys, schedules
 from feedsync.core.deps import Deps
 from feedsync.errors import Conflict, NotFound
 from feedsync.models import (
@@ -116,8 +117,11 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
     )
     try:
         deps.repo.put_run(run)
-        # A retry or revert sends its parent's stored changes; every other run reads a file.
-        action = cmd.trigger if cmd.trigger in ("retry", "revert") else "run"
+        if cmd.trigger == "reapply":  # which conflicts, for its select step
+            chosen = json.dumps({"keys": cmd.keys}).encode()
+            deps.blobs.put_bytes(keys.selection_key(cmd.tenant_id, run_id, 0), chosen)
+        # A retry, revert or reapply sends stored changes; every other run reads a file.
+        action = cmd.trigger if cmd.trigger in ("retry", "revert", "reapply") else "run"
         deps.executions.start(run_id, {"run": ref.model_dump(), "action": action})
     except Exception as exc:
         # An answer lost after StartExecution succeeded: the execution runs, keep the lock.

@@ -39,6 +39,9 @@ from feedsync.models.review import (
     ApplyBody as ApplyBody,
 )
 from feedsync.models.review import (
+    ConflictPolicies as ConflictPolicies,
+)
+from feedsync.models.review import (
     RetryBody as RetryBody,
 )
 from feedsync.models.review import (
@@ -142,9 +145,9 @@ RunStatus = Literal[
 PLAN_KEPT = timedelta(days=7)
 BEFORE_IMAGE_KEPT = timedelta(days=30)
 ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "preparing", "matching", "updating"})
-Trigger = Literal["manual", "upload", "schedule", "chain", "retry", "revert"]
+Trigger = Literal["manual", "upload", "schedule", "chain", "retry", "revert", "reapply"]
 # What an execution does: a run from the file, or applying a run's stored changes.
-Action = Literal["run", "apply", "retry", "revert"]
+Action = Literal["run", "apply", "retry", "revert", "reapply"]
 Mode = Literal["partial", "full"]
 MatchBy = Literal["sku", "barcode", "sku_then_barcode"]
 
@@ -367,6 +370,11 @@ class ProfileSettings(Strict):
         default_factory=Rules,
         description="Price rules, stock rules, identifier handling.",
     )
+    conflicts: ConflictPolicies = Field(
+        default_factory=dict,
+        description="Per field, store_wins or feed_wins for a value changed in the store since "
+        "feedsync wrote it (default: store_wins for prices and content; stock follows the feed).",
+    )
     limits: SafetyLimits = Field(
         default_factory=SafetyLimits,
         description="Safety limits: a run over one is held for review (share rules from the "
@@ -460,6 +468,7 @@ class PatchProfile(Strict):
     enabled: bool | None = None
     schedule: Schedule | None = None
     limits: SafetyLimits | None = None
+    conflicts: ConflictPolicies | None = None
 
 
 class StartRunBody(Strict):
@@ -553,7 +562,7 @@ class Progress(BaseModel):
 
 COUNT_NAMES: tuple[str, ...] = (
     "rows", "matched", "not_found", "duplicates", "changed", "unchanged",
-    "updated", "failed", "gone", "row_errors", "stale", "pending",
+    "updated", "failed", "gone", "row_errors", "stale", "pending", "conflicts",
 )  # fmt: skip
 
 
@@ -648,6 +657,8 @@ class StartCommand(BaseModel):
     preview: bool = False
     # retry / revert: the run whose changes the new run re-applies or takes back.
     parent_run_id: str | None = None
+    # reapply: the keys of the open conflicts to write the feed's values for (None: all).
+    keys: list[str] | None = None
 
 
 class FetchOutput(BaseModel):

@@ -157,6 +157,30 @@ class ChangeList(BaseModel):
     )
 
 
+class OpenConflict(BaseModel):
+    """A value changed in the store since feedsync wrote it, kept because the store wins."""
+
+    row: int = Field(description="the feed row that wanted to change it (in the run_id's file)")
+    key: str
+    product_id: int
+    variant_id: int
+    field: ChangeField
+    store_value: str | int | float | None = Field(description="what the store holds (kept)")
+    feed_value: str | int | float | None = Field(description="what the feed says")
+    last_written: str | int | float | None = Field(description="what feedsync last wrote")
+    run_id: str = Field(description="the run that last found it")
+    since: datetime = Field(description="when a run first found it")
+
+
+class ConflictList(BaseModel):
+    conflicts: list[OpenConflict]
+    next: str | None = Field(description="pass as `cursor` for the next page; null at the end")
+
+
+class ConflictsDismissed(BaseModel):
+    dismissed: int = Field(description="conflicts left to the store until the feed changes")
+
+
 class RunList(BaseModel):
     runs: list[RunView]
 

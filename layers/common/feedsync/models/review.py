@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from feedsync.domain.conflicts import NEVER_STORE_WINS
+from feedsync.domain.fields import WRITABLE_FIELDS
 from feedsync.domain.limits import LimitRules
 from feedsync.models.limits import APPLY_KEYS_MAX, APPLY_LIMIT_MAX, KEY_MAX
 
@@ -55,3 +57,21 @@ class SafetyLimits(_Strict):
 
     def rules(self) -> LimitRules:
         return LimitRules(**self.model_dump())
+
+
+def _policies(value: dict[str, str]) -> dict[str, str]:
+    for field, policy in value.items():
+        if field not in WRITABLE_FIELDS:
+            raise ValueError(f"{field}: unknown field; allowed: {list(WRITABLE_FIELDS)}")
+        if field in NEVER_STORE_WINS and policy == "store_wins":
+            raise ValueError(f"{field}: always follows the feed (orders move it all the time)")
+    return value
+
+
+# Per field: does a value changed in the store since feedsync wrote it stay (store_wins) or
+# get the feed's (feed_wins)? Unnamed fields: store_wins for prices and content.
+ConflictPolicies = Annotated[
+    dict[str, Literal["store_wins", "feed_wins"]],
+    Field(max_length=len(WRITABLE_FIELDS)),
+    AfterValidator(_policies),
+]

@@ -18,6 +18,7 @@ from feedsync.core.deps import Deps
 from feedsync.core.run_results import RunOutcome, gather, write_log
 from feedsync.core.start import abandon_run, start_run
 from feedsync.core.steps.common import profile_of, run_of, stock_elsewhere, store_of
+from feedsync.core.written import drop_conflicts, remember_written
 from feedsync.domain.runlog import CANCELLED_MESSAGE, NOT_APPLIED_MESSAGE
 from feedsync.errors import Conflict, ShardsIncomplete
 from feedsync.models import (
@@ -34,6 +35,8 @@ from feedsync.models import (
 )
 
 log = logging.getLogger(__name__)
+# Runs that send another run's (or the profile's conflicts') stored changes, reading no file.
+CHANGES_ONLY = ("retry", "revert", "reapply")
 
 
 def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
@@ -73,9 +76,9 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
     deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, True)
     if run.source.get("type") == "url" and ref.round == 0:
         deps.repo.update_profile(ref.tenant_id, ref.profile_id, last_source=run.source)
-    if run.trigger not in ("retry", "revert") and "rows" in counts:  # it read a file
+    if run.trigger not in CHANGES_ONLY and "rows" in counts:  # it read a file
         deps.repo.update_profile(ref.tenant_id, ref.profile_id, last_file_rows=counts["rows"])
-    if counts.get("updated", 0) and run.trigger not in ("retry", "revert") and not run.preview:
+    if counts.get("updated", 0) and run.trigger not in CHANGES_ONLY and not run.preview:
         _start_followers(deps, ref)
     return FinalizeOutput(run_id=ref.run_id, status=status, counts=counts)
 
@@ -184,7 +187,7 @@ def record(
     log_key = keys.log_key(ref.tenant_id, ref.run_id)
     # A preview's applies, a retry, a revert and any later apply of a run: the changes decide
     # each row's outcome over every apply so far (this execution's results are only a part).
-    by_changes = run.preview or ref.round > 0 or run.trigger in ("retry", "revert")
+    by_changes = run.preview or ref.round > 0 or run.trigger in CHANGES_ONLY
     extra: dict[str, object] = {}
     row_counts = {"updated": 0, "failed": 0, "gone": 0, "stale": 0, "pending": 0}
     if run.changes_key and deps.blobs.head(run.changes_key) is not None:
@@ -195,9 +198,12 @@ def record(
             _log_from_changes(deps, ref, run, log_key)
         if run.trigger == "revert" and settled.updated_now:
             _mark_parent_reverted(deps, run, settled.updated_now)
+        if run.trigger == "reapply" and settled.updated_items:  # the feed's values won now
+            drop_conflicts(deps, ref.tenant_id, ref.profile_id, settled.updated_items)
     if not by_changes:
         write_log(deps, ref, outcome, log_key, unsent)
     applied = outcome.applied
+    remember_written(deps, ref.tenant_id, ref.profile_id, applied)
     store = store_of(deps, ref)
     if stock_elsewhere(profile_of(deps, ref), store):
         # Stock written at another location is not the stock the index holds.
@@ -227,7 +233,7 @@ def record(
 
 def _log_from_changes(deps: Deps, ref: RunRef, run: Run, log_key: str) -> None:
     assert run.changes_key is not None
-    if run.trigger in ("retry", "revert"):  # no file of its own: its changes are its log
+    if run.trigger in CHANGES_ONLY:  # no file of its own: its changes are its log
         write_changes_log(deps, run.changes_key, log_key, None, None)
         return
     write_changes_log(

@@ -21,15 +21,17 @@ from feedsync.core.steps.common import (
     store_of,
     unless_cancelled,
 )
+from feedsync.core.written import load_dismissed, load_written, save_conflicts
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.changes import PENDING, SENDING, ChangeLine
+from feedsync.domain.conflicts import CONFLICT, Conflict, Key, split_conflicts, store_wins_fields
 from feedsync.domain.fields import CONTENT_FIELDS, REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.limits import LimitTally
 from feedsync.domain.plan import build_plan, shard_to_json
 from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile
 from feedsync.domain.rules import normalize_sku
 from feedsync.domain.runlog import LOG_HEADER, outcome_log_row
-from feedsync.models import MatchInput, MatchOutput, Profile, Run, Store
+from feedsync.models import MatchInput, MatchOutput, Profile, Run, RunRef, Store
 from feedsync.platforms.registry import capabilities_for
 
 
@@ -77,8 +79,11 @@ def _match(
         add_changes = plan_out.add_row
         tally = LimitTally(profile.limits.rules())
         add_to_tally = tally.add
+        edits = _StoreEdits(deps, ref, profile)
         try:
             for outcome in reconcile(read_rows(text_lines(raw)), index, spec, counts):
+                if edits.written and outcome[2] == "changed":
+                    outcome = edits.resolve(outcome)
                 writer.writerow(outcome_log_row(outcome))
                 if outcome[2] == "changed":
                     changed.append(outcome)
@@ -90,6 +95,9 @@ def _match(
     totals = counts.as_dict()
     totals["row_errors"] += step.parse.row_errors
     totals["rows"] = step.parse.rows
+    edits.adjust(totals)
+    if not run.preview:  # the profile's open conflicts are what this file found
+        save_conflicts(deps, ref.tenant_id, ref.profile_id, edits.found, ref.run_id, deps.clock())
     held = tally.reasons(
         matched=totals["matched"],
         rows=step.parse.rows,
@@ -145,6 +153,38 @@ def _match(
         items=len(changed),
         concurrency=max(1, min(caps.concurrency, len(manifest))),
     )
+
+
+class _StoreEdits:
+    """Changed rows against what the profile last wrote: the store's edits it keeps."""
+
+    def __init__(self, deps: Deps, ref: RunRef, profile: Profile) -> None:
+        self.store_wins = store_wins_fields(profile.conflicts)
+        self.written: dict[Key, Any] = {}
+        self.dismissed: dict[Key, Any] = {}
+        if self.store_wins:
+            self.written = load_written(deps, ref.tenant_id, ref.profile_id)
+            if self.written:
+                self.dismissed = load_dismissed(deps, ref.tenant_id, ref.profile_id)
+        self.found: list[Conflict] = []
+        self.rows = self.now_conflict = self.now_unchanged = 0
+
+    def resolve(self, outcome: Outcome) -> Outcome:
+        resolved, found = split_conflicts(outcome, self.written, self.dismissed, self.store_wins)
+        if found:
+            self.found.extend(found)
+            self.rows += 1
+        if resolved[2] == CONFLICT:
+            self.now_conflict += 1
+        elif resolved[2] != "changed":
+            self.now_unchanged += 1
+        return resolved
+
+    def adjust(self, totals: dict[str, int]) -> None:
+        """Rows the store's edits took out of "changed": conflicts, or unchanged."""
+        totals["changed"] -= self.now_conflict + self.now_unchanged
+        totals["unchanged"] += self.now_unchanged
+        totals["conflicts"] = self.rows
 
 
 def _pending(line: ChangeLine) -> ChangeLine:

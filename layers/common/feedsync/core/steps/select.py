@@ -32,6 +32,7 @@ from feedsync.core.steps.common import (
     store_of,
     unless_cancelled,
 )
+from feedsync.core.written import open_conflicts
 from feedsync.domain.changes import (
     FAILED,
     PENDING,
@@ -117,6 +118,9 @@ def _candidates(deps: Deps, run: Run, action: str) -> Iterator[ChangeLine]:
             for line in read_changes(deps, keys.changes_key(run.tenant_id, run.run_id))
         )
         return
+    if action == "reapply":
+        yield from _reapplied(deps, run)
+        return
     parent = _parent_changes(deps, run)
     if action == "retry":
         for line in parent:
@@ -154,6 +158,19 @@ def _selection(deps: Deps, run: Run) -> Any:
         return True
 
     return chosen_line
+
+
+def _reapplied(deps: Deps, run: Run) -> Iterator[ChangeLine]:
+    """The profile's open conflicts the merchant chose (all, or those of some keys), as
+    changes that write the feed's values over the store's."""
+    chosen = json.loads(deps.blobs.get_bytes(keys.selection_key(run.tenant_id, run.run_id, 0)))
+    wanted = set(chosen["keys"]) if chosen.get("keys") is not None else None
+    for c in open_conflicts(deps, run.tenant_id, run.profile_id):
+        if wanted is None or c["key"] in wanted:
+            yield ChangeLine(
+                c["row"], c["key"], c["product_id"], c["variant_id"], c["field"],
+                c["store_value"], c["feed_value"], SENDING,
+            )  # fmt: skip
 
 
 def _parent_changes(deps: Deps, run: Run) -> Iterator[ChangeLine]:
