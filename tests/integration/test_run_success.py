@@ -46,6 +46,7 @@ EXPECTED_COUNTS = {
     "stale": 0,  # of the changes: none found the store moved on
     "pending": 0,  # none left to apply
     "conflicts": 0,  # feedsync had written nothing before: no hand edit to keep
+    "missing": 0,  # missing: ignore (the default)
 }
 # sku -> (price cents, stock) after the run
 EXPECTED_STORE = {

@@ -61,6 +61,7 @@ def test_changes_are_planned_in_shards_listed_by_the_manifest(world: World) -> N
         "unchanged": 1,
         "row_errors": 2,
         "conflicts": 0,  # nothing was written before: no store-side edit to keep
+        "missing": 0,
     }
     # and every row has its outcome in the match log, in file order
     log = world.blobs.csv(keys.match_log_key("t1", "run_1"))

@@ -22,6 +22,7 @@ from feedsync.core.blobcsv import csv_records, csv_to_blob
 from feedsync.core.deps import Deps
 from feedsync.core.in_flight import read_back as read_back_items
 from feedsync.core.in_flight import read_marker
+from feedsync.domain.missing import MISSING
 from feedsync.domain.plan import Batch, shard_from_json
 from feedsync.domain.runlog import (
     LOG_HEADER,
@@ -234,11 +235,14 @@ def write_log(
 
     def with_results() -> Iterator[list[str]]:
         for rec in csv_records(deps, keys.match_log_key(ref.tenant_id, ref.run_id)):
-            if rec[4] == "changed":
+            planned = rec[4]
+            if planned in ("changed", MISSING):
                 # the store's answer, then what the match noted (a product conflict)
                 row = int(rec[0])
                 why = read_back_unsent.get(row, unsent)
                 rec[4], rec[6] = applied_status(results.get(row), rec[6], why)
+                if planned == MISSING and rec[4] == UPDATED:
+                    rec[4] = MISSING  # the note says what was done
             yield rec
 
     errors = csv_records(deps, keys.row_errors_key(ref.tenant_id, ref.run_id))

@@ -74,8 +74,9 @@ def remember_written(
     ledger = load_written(deps, tenant_id, profile_id)
     for vid, changes in applied.items():
         for field, (_old, new) in changes.items():
-            if field != "stock":  # stock always follows the feed: never a conflict
-                ledger[(vid, field)] = index_value(field, new)
+            # stock too: never a conflict (it always follows the feed), but it says the
+            # profile wrote the item (missing: zero_stock)
+            ledger[(vid, field)] = index_value(field, new)
     rows = ((vid, field, json_cell(value)) for (vid, field), value in sorted(ledger.items()))
     _put(deps, written_key(tenant_id, profile_id), ("variant_id", "field", "value"), rows)
 

@@ -370,6 +370,11 @@ class ProfileSettings(Strict):
         default_factory=Rules,
         description="Price rules, stock rules, identifier handling.",
     )
+    missing: Literal["ignore", "zero_stock"] = Field(
+        default="ignore",
+        description="Items this profile wrote before that today's file no longer lists: "
+        "leave them (ignore) or set their stock to 0 (zero_stock).",
+    )
     conflicts: ConflictPolicies = Field(
         default_factory=dict,
         description="Per field, store_wins or feed_wins for a value changed in the store since "
@@ -469,6 +474,7 @@ class PatchProfile(Strict):
     schedule: Schedule | None = None
     limits: SafetyLimits | None = None
     conflicts: ConflictPolicies | None = None
+    missing: Literal["ignore", "zero_stock"] | None = None
 
 
 class StartRunBody(Strict):
@@ -562,7 +568,7 @@ class Progress(BaseModel):
 
 COUNT_NAMES: tuple[str, ...] = (
     "rows", "matched", "not_found", "duplicates", "changed", "unchanged",
-    "updated", "failed", "gone", "row_errors", "stale", "pending", "conflicts",
+    "updated", "failed", "gone", "row_errors", "stale", "pending", "conflicts", "missing",
 )  # fmt: skip
 
 

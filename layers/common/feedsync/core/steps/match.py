@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from feedsync.core import keys
-from feedsync.core.blobcsv import csv_to_blob, text_lines
+from feedsync.core.blobcsv import csv_records, csv_to_blob, text_lines
 from feedsync.core.catalog_import import refresh_before_match
 from feedsync.core.change_files import changes_writer, rewrite_changes
 from feedsync.core.deps import Deps
@@ -27,6 +27,7 @@ from feedsync.domain.changes import PENDING, SENDING, ChangeLine
 from feedsync.domain.conflicts import CONFLICT, Conflict, Key, split_conflicts, store_wins_fields
 from feedsync.domain.fields import CONTENT_FIELDS, REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.limits import LimitTally
+from feedsync.domain.missing import ZERO_STOCK, missing_outcomes
 from feedsync.domain.plan import build_plan, shard_to_json
 from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile
 from feedsync.domain.rules import normalize_sku
@@ -80,11 +81,16 @@ def _match(
         tally = LimitTally(profile.limits.rules())
         add_to_tally = tally.add
         edits = _StoreEdits(deps, ref, profile)
+        listed = edits.listed
+        last_row = 0
         try:
             for outcome in reconcile(read_rows(text_lines(raw)), index, spec, counts):
-                if edits.written and outcome[2] == "changed":
+                if edits.store_wins_written and outcome[2] == "changed":
                     outcome = edits.resolve(outcome)
                 writer.writerow(outcome_log_row(outcome))
+                if listed is not None and outcome[4] is not None:
+                    listed.add(outcome[4])
+                last_row = outcome[0]
                 if outcome[2] == "changed":
                     changed.append(outcome)
                     row, key, _status, pid, vid, row_changes, _note = outcome
@@ -92,6 +98,17 @@ def _match(
                     add_to_tally(key, row_changes)  # type: ignore[arg-type]
         finally:
             raw.close()
+        if listed is not None:  # missing: zero_stock
+            first = max(last_row, _last_row_error(deps, step.parse.row_errors_key)) + 1
+            gone_from_file = missing_outcomes(index.variants, edits.wrote, listed, first)
+            for outcome in gone_from_file:
+                writer.writerow(outcome_log_row(outcome))
+                row, key, _status, pid, vid, row_changes, _note = outcome
+                assert key is not None and pid is not None and vid is not None
+                changed.append((row, key, "changed", pid, vid, row_changes, _note))
+                add_changes(row, key, pid, vid, row_changes, planned)
+                add_to_tally(key, row_changes)
+            edits.missing = len(gone_from_file)
     totals = counts.as_dict()
     totals["row_errors"] += step.parse.row_errors
     totals["rows"] = step.parse.rows
@@ -160,14 +177,19 @@ class _StoreEdits:
 
     def __init__(self, deps: Deps, ref: RunRef, profile: Profile) -> None:
         self.store_wins = store_wins_fields(profile.conflicts)
+        zero_missing = profile.missing == ZERO_STOCK
         self.written: dict[Key, Any] = {}
         self.dismissed: dict[Key, Any] = {}
-        if self.store_wins:
+        if self.store_wins or zero_missing:
             self.written = load_written(deps, ref.tenant_id, ref.profile_id)
-            if self.written:
+            if self.written and self.store_wins:
                 self.dismissed = load_dismissed(deps, ref.tenant_id, ref.profile_id)
+        self.store_wins_written = bool(self.store_wins and self.written)
+        # missing: zero_stock: the variants the file listed, and those the profile wrote
+        self.listed: set[int] | None = set() if zero_missing and self.written else None
+        self.wrote = {vid for vid, _field in self.written} if self.listed is not None else set()
         self.found: list[Conflict] = []
-        self.rows = self.now_conflict = self.now_unchanged = 0
+        self.rows = self.now_conflict = self.now_unchanged = self.missing = 0
 
     def resolve(self, outcome: Outcome) -> Outcome:
         resolved, found = split_conflicts(outcome, self.written, self.dismissed, self.store_wins)
@@ -185,6 +207,15 @@ class _StoreEdits:
         totals["changed"] -= self.now_conflict + self.now_unchanged
         totals["unchanged"] += self.now_unchanged
         totals["conflicts"] = self.rows
+        totals["missing"] = self.missing
+
+
+def _last_row_error(deps: Deps, key: str) -> int:
+    """The last row the parser refused (the missing items are numbered after it)."""
+    last = 0
+    for rec in csv_records(deps, key):
+        last = int(rec[0])
+    return last
 
 
 def _pending(line: ChangeLine) -> ChangeLine:
