@@ -71,3 +71,16 @@ def test_zeroing_missing_items_counts_against_the_zero_stock_limit(world: World)
     assert run.status == "held" and world.connectors["s1"].calls == []
     [reason] = run.held_reasons
     assert reason["rule"] == "max_zero_stock_share" and reason["examples"] == ["D"]
+
+
+def test_a_file_with_refused_rows_zeroes_nothing(world: World) -> None:
+    # Given a profile that wrote A's and B's stock
+    world.profile(world.store(CATALOG), missing="zero_stock", limits=NO_LIMITS)
+    _run(world, [row(2, "A", stock=7), row(3, "B", stock=8)], "run_1")
+    world.connectors["s1"].calls.clear()
+    # When today's file lists A, and a row the parser refused (it may be B's)
+    ref = world.run(world.profile_record(), run_id="run_2")
+    parsed = world.parsed(ref, [row(2, "A", stock=7)], row_errors=1)
+    out = match(world.deps, MatchInput(run=ref, fetch=world.fetched(ref), parse=parsed))
+    # Then B is not zeroed: nothing is planned
+    assert out.items == 0 and world.run_record(ref).counts["missing"] == 0

@@ -13,9 +13,10 @@ from fakes import World, row, variant
 from pydantic import ValidationError
 
 from feedsync.core import review
-from feedsync.core.change_files import read_changes
+from feedsync.core.change_files import read_changes, settle_changes
 from feedsync.core.ports import ItemResult, item_stale
-from feedsync.core.start import start_run
+from feedsync.core.run_results import gather
+from feedsync.core.start import execution_ended, start_run
 from feedsync.core.steps import match as match_step
 from feedsync.core.steps import select as select_step
 from feedsync.core.steps.finalize import finalize
@@ -28,6 +29,7 @@ from feedsync.domain.fields import Row
 from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound, StoreUnavailable
 from feedsync.models import (
     ApplyBody,
+    ExecutionStatusChange,
     FinalizeInput,
     MatchInput,
     MatchOutput,
@@ -414,3 +416,54 @@ def _direct_on_free_lock(world: World) -> str:
     )  # fmt: skip
     world.blobs.put_bytes("runs/t1/run_done/changes.csv", b"row\n", "text/csv")
     return "run_done"
+
+
+def test_an_apply_that_has_just_taken_the_lock_is_not_taken_over(world: World) -> None:
+    # Given a previewed run whose apply has taken the profile's lock a moment ago (its
+    # status not yet queued)
+    ref = _preview(world)
+    assert world.repo.acquire_run_lock("t1", "p1", ref.run_id, since=world.clock())
+    # When a Start comes in, Then it is refused, not given the apply's lock
+    with pytest.raises(Conflict) as refused:
+        start_run(world.deps, StartCommand(tenant_id="t1", profile_id="p1", trigger="manual"))
+    assert refused.value.reason == "already_running"
+    assert world.profile_record().current_run_id == ref.run_id
+
+
+def test_a_late_end_of_an_earlier_apply_does_not_close_the_current_one(world: World) -> None:
+    # Given a run in its second apply
+    ref = _preview(world)
+    applying = review.apply_run(world.deps, "t1", ref.run_id, ApplyBody(limit=1))
+    assert applying.execution_name == "run_1-apply-1"
+    # When the EventBridge event of its first execution (the preview) arrives late
+    change = ExecutionStatusChange(
+        name="run_1", status="FAILED", input=json.dumps({"run": ref.model_dump()})
+    )
+    execution_ended(world.deps, change)
+    # Then the apply goes on, still holding the lock
+    assert world.run_record(ref).status == "queued"
+    assert world.profile_record().current_run_id == ref.run_id
+
+
+def test_a_retried_finalize_of_a_revert_still_marks_what_it_put_back(world: World) -> None:
+    ref = _direct(world)
+    revert = review.revert_run(world.deps, "t1", ref.run_id)
+    payload = world.executions.started[revert.execution_name]
+    rref = RunRef.model_validate(payload["run"])
+    _updates(world, rref, select(world.deps, SelectInput(run=rref, action="revert")))
+    # Given a first finalize that settled the changes and then died
+    settle_changes(world.deps, world.run_record(rref).changes_key or "", gather(
+        world.deps, rref), "")  # fmt: skip
+    # When finalize runs again
+    finalize(world.deps, FinalizeInput(run=rref))
+    # Then the reverted run's changes still say they were put back
+    assert set(_status_by_key(world, "run_1").values()) == {"reverted"}
+
+
+def test_a_direct_run_logs_and_counts_a_value_changed_since_read_as_stale(world: World) -> None:
+    stale = item_stale("changed in the store since it was read")
+    ref = _direct(world, [ItemResult(True), stale, ItemResult(True), ItemResult(True)])
+    run = world.run_record(ref)
+    assert (run.counts["updated"], run.counts["failed"], run.counts["stale"]) == (3, 0, 1)
+    log = {r[1]: r[4] for r in world.blobs.csv(run.log_key or "")[1:]}
+    assert log["B"] == "stale"

@@ -97,6 +97,9 @@ class Settled:
         self.rows: dict[str, int] = {}  # rows per log status, over the whole run
         self.updated_now: set[tuple[int, str]] = set()  # (row, field) written this time
         self.updated_items: set[tuple[int, str]] = set()  # (variant id, field) likewise
+        # every line updated so far (this execution or an earlier attempt of it)
+        self.updated_rows: set[tuple[int, str]] = set()
+        self.updated_variants: set[tuple[int, str]] = set()
 
 
 def settle_changes(deps: Deps, key: str, outcome: RunOutcome | None, unsent: str) -> Settled:
@@ -130,6 +133,9 @@ def settle_changes(deps: Deps, key: str, outcome: RunOutcome | None, unsent: str
                 group = [answer(line) if line.status == SENDING else line for line in group]
             for line in group:
                 out.add(line)
+                if line.status == UPDATED:
+                    settled.updated_rows.add((line.row, line.field))
+                    settled.updated_variants.add((line.variant_id, line.field))
             status, _ = row_status(group)
             settled.rows[status] = settled.rows.get(status, 0) + 1
     settled.counts = out.counts
@@ -160,7 +166,7 @@ def write_changes_log(
     planned = (list(row_log_line(group)) for group in rows_of(read_changes(deps, changes_key)))
     streams: list[Iterator[Any]] = [planned]
     if match_log is not None:
-        streams.append(rec for rec in match_log if rec[4] != "changed")
+        streams.append(rec for rec in match_log if rec[4] not in ("changed", "missing"))
     if row_errors is not None:
         streams.append(iter(row_errors))
     with csv_to_blob(deps, log_key) as out:

@@ -112,6 +112,7 @@ def apply_run(deps: Deps, tenant_id: str, run_id: str, body: ApplyBody) -> Run:
             reason=None,
             shard_error=None,
             cancel_requested_at=None,
+            started_at=now,  # an in-flight batch is read back from here
             progress={"done": 0, "total": 0, "shards": {}},
         )
         ref = RunRef(

@@ -116,7 +116,9 @@ class RunOutcome:
         values = self.results.values()
         updated = sum(1 for result in values if result.ok)
         gone = sum(1 for result in values if result.gone)
-        return {"updated": updated, "failed": len(self.results) - updated - gone, "gone": gone}
+        stale = sum(1 for result in values if result.stale and not result.ok and not result.gone)
+        failed = len(self.results) - updated - gone - stale
+        return {"updated": updated, "failed": failed, "gone": gone, "stale": stale}
 
 
 def gather(

@@ -163,8 +163,12 @@ def clear_stale_lock(deps: Deps, tenant_id: str, profile_id: str) -> bool:
         return True  # released meanwhile
     run = deps.repo.get_run(tenant_id, holder)
     since = profile.current_run_since if profile else None
-    if run is None and since is not None and deps.clock() - since < _START_GRACE:
-        return False  # a start in progress: its run record is being written
+    if (run is None or run.status not in ACTIVE_STATUSES) and (
+        since is not None and deps.clock() - since < _START_GRACE
+    ):
+        # a start in progress (its run record is being written), or an apply that has
+        # just taken its finished run's lock (its status is being set)
+        return False
     if run is not None and run.status in ACTIVE_STATUSES:
         # (an apply re-takes an older run's lock: the lock's own time counts too)
         if deps.clock() - max(run.created_at, since or run.created_at) < _START_GRACE:
@@ -200,6 +204,9 @@ def execution_ended(deps: Deps, change: ExecutionStatusChange) -> StatusOnly:
     run = deps.repo.get_run(ref.tenant_id, ref.run_id) if ref else None
     if run is None:
         return StatusOnly(status="unknown", detail=f"no run for execution {change.name}")
+    if run.status in ACTIVE_STATUSES and change.name != run.execution_name:
+        # an earlier apply's execution ending late: the run's current one goes on
+        return StatusOnly(status=run.status, detail=f"{change.name} is not the run's current")
     if run.status in ACTIVE_STATUSES:
         reason = f"the run's execution ended ({change.status}) before the run finished"
         abandon_run(deps, run, reason)

@@ -24,6 +24,8 @@ FAILED: Final = "failed"
 # could not happen, and the index forgets the item, so the next run finds it "not_found".
 GONE: Final = "gone"
 NOT_APPLIED: Final = "not_applied"
+# The store's value changed since it was read: the write did not overwrite it.
+STALE: Final = "stale"
 GONE_MESSAGE: Final = "no longer in the store (deleted since the catalog was read)"
 NOT_APPLIED_MESSAGE: Final = "the run stopped before this item was sent"
 CANCELLED_MESSAGE: Final = "the run was cancelled before this item was sent"
@@ -94,6 +96,9 @@ def applied_status(
     if result is None:
         return NOT_APPLIED, "; ".join(text for text in (unsent, noted) if text)
     ok, errors, gone = result[0], result[1], result[2]
+    if not ok and not gone and len(result) > 3 and result[3]:
+        # the store refused to overwrite a value changed since it was read
+        return STALE, "; ".join(text for text in (errors, noted) if text)
     if gone:  # the platform's own words add nothing a merchant can act on
         return GONE, "; ".join(text for text in (GONE_MESSAGE, noted) if text)
     return (UPDATED if ok else FAILED), "; ".join(text for text in (errors, noted) if text)

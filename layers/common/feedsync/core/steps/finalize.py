@@ -86,7 +86,9 @@ def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
 def mark_for_review(deps: Deps, run: Run) -> FinalizeOutput:
     """A preview computed what it would change, or a run broke a safety limit (held): its
     changes are kept for review and apply, nothing was sent, the lock is released."""
-    if run.status not in ACTIVE_STATUSES:  # a retried MarkForReview
+    if run.status not in ACTIVE_STATUSES:  # a retried MarkForReview: the lock may be held
+        done = RunSummary(run_id=run.run_id, status=run.status, finished_at=run.finished_at)
+        deps.repo.release_run_lock(run.tenant_id, run.profile_id, run.run_id, done, False)
         return FinalizeOutput(run_id=run.run_id, status=run.status, counts=run.counts)
     status: RunStatus = "held" if run.held_reasons and not run.preview else "previewed"
     ref = _ref_of(run)
@@ -100,7 +102,8 @@ def mark_for_review(deps: Deps, run: Run) -> FinalizeOutput:
             csv_records(deps, keys.row_errors_key(ref.tenant_id, ref.run_id)),
         )
     now = deps.clock()
-    counts = {**run.counts, "pending": run.counts.get("changed", 0)}
+    pending = run.counts.get("changed", 0) + run.counts.get("missing", 0)
+    counts = {**run.counts, "pending": pending}
     deps.repo.update_run(
         ref.tenant_id,
         ref.run_id,
@@ -196,10 +199,11 @@ def record(
         row_counts.update(settled.rows)
         if by_changes:
             _log_from_changes(deps, ref, run, log_key)
-        if run.trigger == "revert" and settled.updated_now:
-            _mark_parent_reverted(deps, run, settled.updated_now)
-        if run.trigger == "reapply" and settled.updated_items:  # the feed's values won now
-            drop_conflicts(deps, ref.tenant_id, ref.profile_id, settled.updated_items)
+        # from every line it updated (not only this call's): a retried finalize still does it
+        if run.trigger == "revert" and settled.updated_rows:
+            _mark_parent_reverted(deps, run, settled.updated_rows)
+        if run.trigger == "reapply" and settled.updated_variants:  # the feed's values won
+            drop_conflicts(deps, ref.tenant_id, ref.profile_id, settled.updated_variants)
     if not by_changes:
         write_log(deps, ref, outcome, log_key, unsent)
     applied = outcome.applied
@@ -225,7 +229,7 @@ def record(
     if by_changes:
         counts = {**run.counts, **row_counts}
     else:  # the log's words for this run; what is left to apply (or stale) from the changes
-        left = {name: row_counts[name] for name in ("stale", "pending")}
+        left = {"pending": row_counts["pending"]}
         counts = {**run.counts, **outcome.counts(), **left}
     deps.repo.update_run(ref.tenant_id, ref.run_id, counts=counts, log_key=log_key, **extra)
     return counts

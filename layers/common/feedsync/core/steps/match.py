@@ -80,7 +80,15 @@ def _match(
         add_changes = plan_out.add_row
         tally = LimitTally(profile.limits.rules())
         add_to_tally = tally.add
-        edits = _StoreEdits(deps, ref, profile)
+        # A refused row may be a "missing" item (its key is not known), stock written at
+        # another location is not the stock the index holds: zero nothing then.
+        zero_missing = (
+            profile.missing == ZERO_STOCK
+            and "stock" in profile.fields
+            and step.parse.row_errors == 0
+            and not stock_elsewhere(profile, store)
+        )
+        edits = _StoreEdits(deps, ref, profile, zero_missing)
         listed = edits.listed
         last_row = 0
         try:
@@ -175,9 +183,8 @@ def _match(
 class _StoreEdits:
     """Changed rows against what the profile last wrote: the store's edits it keeps."""
 
-    def __init__(self, deps: Deps, ref: RunRef, profile: Profile) -> None:
+    def __init__(self, deps: Deps, ref: RunRef, profile: Profile, zero_missing: bool) -> None:
         self.store_wins = store_wins_fields(profile.conflicts)
-        zero_missing = profile.missing == ZERO_STOCK
         self.written: dict[Key, Any] = {}
         self.dismissed: dict[Key, Any] = {}
         if self.store_wins or zero_missing:
