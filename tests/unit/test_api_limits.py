@@ -23,7 +23,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     keys: list[str | None] = []
 
     def start(_deps: Any, _tenant: str, _profile: str, _trigger: str, _mode: Any,
-              key: str | None = None) -> Any:  # fmt: skip
+              key: str | None = None, _preview: bool = False) -> Any:  # fmt: skip
         keys.append(key)
         return SimpleNamespace(run_id="run-1", status="starting")
 
