@@ -209,6 +209,7 @@ def test_a_retry_sends_only_the_failed_items(
     assert retry.trigger == "retry" and retry.parent_run_id == first.run_id
     assert retry.status == "succeeded", (retry.status, retry.error)
     assert shop.carried(sent) == refused
+    assert {line.key for line in changes(h, retry)} == refused
     assert shop.writes() - writes == RETRY_WRITES[platform]
     assert shop.values() == WANTED
     assert retry.counts["updated"] == 2 and retry.counts["failed"] == 0, retry.counts
