@@ -66,8 +66,10 @@ class Shop:
     refusals included: every request that reached it); ``carried(since)``: the SKUs the
     write requests after the first ``since`` carried; ``edit(sku, cents)``: the merchant
     changes a price in the store (through the platform's own API, so its modified time
-    moves on as the platform's does); ``refuse(sku)`` / ``accept_all()``: the platform
-    refuses every write of that item (a per-item error) / accepts them again.
+    moves on as the platform's does); ``sell(sku, n)``: the item's stock in the store
+    becomes n (sales, another app: on Shopify the product's ``updatedAt`` stays);
+    ``refuse(sku)`` / ``accept_all()``: the platform refuses every write of that item (a
+    per-item error) / accepts them again.
     """
 
     platform: str
@@ -78,6 +80,7 @@ class Shop:
     write_bodies: Callable[[], list[Any]]
     carried_by: Callable[[Any], set[str]]
     edit: Callable[[str, int], None]
+    sell: Callable[[str, int], None]
     refuse: Callable[[str], None]
     accept_all: Callable[[], None]
 
@@ -157,6 +160,15 @@ def _bigcommerce(h: Harness, tenant: str) -> Shop:
         )
         assert answer.status_code == 200, answer.text
 
+    def sell(sku: str, stock: int) -> None:
+        answer = requests.put(
+            f"{sandbox.api_url(store_hash)}/catalog/variants",
+            json=[{"id": ids[sku][1], "inventory_level": stock}],
+            headers={"X-Auth-Token": token},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+
     return Shop(
         "bigcommerce",
         tenant,
@@ -166,6 +178,7 @@ def _bigcommerce(h: Harness, tenant: str) -> Shop:
         lambda: sandbox.write_bodies(store_hash),
         carried_by,
         edit,
+        sell,
         lambda sku: sandbox.reject_variant(store_hash, ids[sku][1], "Price is not allowed"),
         lambda: sandbox.clear_rejections(store_hash),
     )
@@ -249,6 +262,7 @@ def _shopify(h: Harness, tenant: str, shop: ShopifyDouble) -> Shop:
         write_bodies,
         carried_by,
         edit,
+        lambda sku, stock: shop.set_available(variants[sku]["inventory_item_id"], stock),
         lambda sku: shop.reject_variant(variants[sku]["id"], "Price is not allowed"),
         shop.clear_rejections,
     )
@@ -287,10 +301,10 @@ def _woocommerce(h: Harness, tenant: str, woo: WooCommerceDouble) -> Shop:
         _parent, body = batch
         return {sku_of[obj["id"]] for obj in body.get("update", []) if obj.get("id") in sku_of}
 
-    def edit(sku: str, price: int) -> None:
+    def update(sku: str, **fields: Any) -> None:
         answer = requests.post(
             f"{woo.api_url}/products/batch",
-            json={"update": [{"id": ids[sku], "regular_price": f"{price / 100:.2f}"}]},
+            json={"update": [{"id": ids[sku], **fields}]},
             auth=(key, secret),
             timeout=10,
         )
@@ -304,7 +318,8 @@ def _woocommerce(h: Harness, tenant: str, woo: WooCommerceDouble) -> Shop:
         lambda: sum(1 for m, _t, _s in woo.requests_log() if m != "GET"),
         woo.batch_bodies,
         carried_by,
-        edit,
+        lambda sku, price: update(sku, regular_price=f"{price / 100:.2f}"),
+        lambda sku, stock: update(sku, stock_quantity=stock),
         lambda sku: woo.reject_item(ids[sku], "The product could not be saved."),
         woo.clear_faults,
     )

@@ -11,6 +11,7 @@ double, write requests and the items they carried are counted at the double.
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -162,28 +163,32 @@ def test_applying_with_a_limit_three_times_finishes_the_run(
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
-def test_a_price_changed_in_the_store_after_the_preview_is_stale_and_kept(
+def test_store_values_changed_after_the_preview_are_stale_and_kept(
     h: Harness, request: pytest.FixtureRequest, platform: str
 ) -> None:
-    # Given a previewed run, and the merchant then sets one item's price to 11.11 in the store
+    # Given a previewed run; then the merchant sets one item's price to 11.11 in the store
+    # and another item's stock falls to 7 (sales)
     shop = seeded(h, request, platform)
     run = previewed(h, shop)
-    moved = SKUS[2]
+    moved, sold = SKUS[2], SKUS[4]
     shop.edit(moved, 1111)
+    shop.sell(sold, 7)
     # When the run is applied whole
     applied = apply(h, shop, run)
-    # Then that price was not written: the store keeps the merchant's value
+    # Then neither value was written over: the store keeps them; the rest is the file's
     assert applied.status == "succeeded", (applied.status, applied.error)
-    values = shop.values()
-    assert values[moved][0] == 1111
-    assert {s: values[s] for s in SKUS if s != moved} == {s: WANTED[s] for s in SKUS if s != moved}
-    # and its price change is stale, with both values in the log line of that row
-    [stale] = [x for x in changes(h, applied) if x.key == moved and x.field == "price"]
-    assert stale.status == "stale"
-    line = log_of(h, applied)[moved]
-    assert line["status"] == "stale", line
-    assert "11.11" in line["error"] and "10.00" in line["error"], line
-    assert applied.counts["stale"] == 1 and applied.counts["updated"] == ITEMS - 1
+    expected = dict(WANTED)
+    expected[moved] = (1111, WANTED[moved][1])
+    expected[sold] = (WANTED[sold][0], 7)
+    assert shop.values() == expected
+    # and those two changes are stale, with both values in the log line of their row
+    stale = {(x.key, x.field) for x in changes(h, applied) if x.status == "stale"}
+    assert stale == {(moved, "price"), (sold, "stock")}
+    log = log_of(h, applied)
+    assert log[moved]["status"] == "stale" == log[sold]["status"], (log[moved], log[sold])
+    assert "11.11" in log[moved]["error"] and "10.00" in log[moved]["error"], log[moved]
+    assert re.search(r"\b7\b", log[sold]["error"]) and re.search(r"\b1\b", log[sold]["error"])
+    assert applied.counts["stale"] == 2 and applied.counts["updated"] == ITEMS - 2
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -227,31 +232,35 @@ RETRY_WRITES = {"bigcommerce": 1, "shopify": 2, "woocommerce": 1}
 def test_a_revert_restores_the_before_image_except_what_changed_since(
     h: Harness, request: pytest.FixtureRequest, platform: str
 ) -> None:
-    # Given a direct run that wrote six items, and the merchant then set one price by hand
+    # Given a direct run that wrote six items; then the merchant set one price by hand and
+    # another item's stock fell to 7 (sales)
     shop = seeded(h, request, platform)
     profile = shop.profile(h)
     first = h.run_to_end(shop.tenant, profile.profile_id)
     assert first.status == "succeeded" and shop.values() == WANTED, first.error
-    moved = SKUS[3]
+    moved, sold = SKUS[3], SKUS[5]
     shop.edit(moved, 1111)
+    shop.sell(sold, 7)
     # When the run is reverted
     started = review.revert_run(h.deps, shop.tenant, first.run_id)
     revert = h.wait_run(shop.tenant, started.run_id)
-    # Then every value the run wrote is back as seeded, but the merchant's price is kept
+    # Then every value the run wrote is back as seeded, but the store's newer ones are kept
     assert revert.trigger == "revert" and revert.parent_run_id == first.run_id
     assert revert.status == "succeeded", (revert.status, revert.error)
-    values = shop.values()
-    assert values[moved] == (1111, OLD_STOCK)
-    assert {s: values[s] for s in SKUS if s != moved} == {s: SEEDED[s] for s in SKUS if s != moved}
-    # and the revert's log names that item stale, with both values
-    line = log_of(h, revert)[moved]
-    assert line["status"] == "stale" and "11.11" in line["error"], line
-    assert revert.counts["stale"] == 1 and revert.counts["updated"] == ITEMS - 1
+    expected = dict(SEEDED)
+    expected[moved] = (1111, OLD_STOCK)
+    expected[sold] = (OLD_PRICE, 7)
+    assert shop.values() == expected
+    # and the revert's log names those items stale, with the value found
+    log = log_of(h, revert)
+    assert log[moved]["status"] == "stale" and "11.11" in log[moved]["error"], log[moved]
+    assert log[sold]["status"] == "stale" and re.search(r"\b7\b", log[sold]["error"]), log[sold]
+    assert revert.counts["stale"] == 2 and revert.counts["updated"] == ITEMS - 2
     # and the reverted run's changes say what was put back
     parent = h.deps.repo.get_run(shop.tenant, first.run_id)
     assert parent is not None
     kept = {(x.key, x.field): x.status for x in changes(h, parent)}
-    assert kept.pop((moved, "price")) == "updated"
+    assert kept.pop((moved, "price")) == "updated" == kept.pop((sold, "stock"))
     assert set(kept.values()) == {"reverted"}
     lock_free(h, shop, revert)
 
