@@ -166,29 +166,42 @@ def test_applying_with_a_limit_three_times_finishes_the_run(
 def test_store_values_changed_after_the_preview_are_stale_and_kept(
     h: Harness, request: pytest.FixtureRequest, platform: str
 ) -> None:
-    # Given a previewed run; then the merchant sets one item's price to 11.11 in the store
-    # and another item's stock falls to 7 (sales)
+    # Given a previewed run; then the merchant sets one item's price to 11.11 in the store,
+    # another item's stock falls to 7 (sales), and a third sells down to 5 while the store
+    # now refuses its price (a per-item error)
     shop = seeded(h, request, platform)
     run = previewed(h, shop)
-    moved, sold = SKUS[2], SKUS[4]
+    moved, sold, both = SKUS[2], SKUS[4], SKUS[0]
     shop.edit(moved, 1111)
     shop.sell(sold, 7)
+    shop.sell(both, 5)
+    shop.refuse(both)
     # When the run is applied whole
     applied = apply(h, shop, run)
-    # Then neither value was written over: the store keeps them; the rest is the file's
+    # Then no store value was written over: the store keeps them; the rest is the file's
     assert applied.status == "succeeded", (applied.status, applied.error)
     expected = dict(WANTED)
     expected[moved] = (1111, WANTED[moved][1])
     expected[sold] = (WANTED[sold][0], 7)
+    expected[both] = (OLD_PRICE, 5)
     assert shop.values() == expected
-    # and those two changes are stale, with both values in the log line of their row
-    stale = {(x.key, x.field) for x in changes(h, applied) if x.status == "stale"}
-    assert stale == {(moved, "price"), (sold, "stock")}
+    # and the changes that met a moved store value are stale; the refused price is failed
+    # (a retry sends it), not stale
+    moved_on = {(x.key, x.field): x.status for x in changes(h, applied) if x.status != "updated"}
+    assert moved_on == {
+        (moved, "price"): "stale",
+        (sold, "stock"): "stale",
+        (both, "stock"): "stale",
+        (both, "price"): "failed",
+    }
+    # and the log line of a stale row holds both values
     log = log_of(h, applied)
     assert log[moved]["status"] == "stale" == log[sold]["status"], (log[moved], log[sold])
     assert "11.11" in log[moved]["error"] and "10.00" in log[moved]["error"], log[moved]
     assert re.search(r"\b7\b", log[sold]["error"]) and re.search(r"\b1\b", log[sold]["error"])
-    assert applied.counts["stale"] == 2 and applied.counts["updated"] == ITEMS - 2
+    assert log[both]["status"] == "failed", log[both]
+    counts = applied.counts
+    assert (counts["stale"], counts["failed"], counts["updated"]) == (2, 1, ITEMS - 3), counts
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
