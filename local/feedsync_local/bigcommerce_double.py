@@ -238,6 +238,8 @@ class _Store:
     adjusting: bool = False  # an inventory adjustment is being processed
     rejected_variants: dict[int, str] = field(default_factory=dict)
     rejected_products: dict[int, str] = field(default_factory=dict)
+    # (method, path template, body) of every write request that reached the catalog.
+    writes: list[tuple[str, str, Any]] = field(default_factory=list)
 
 
 class SandboxStore(LoopbackService):
@@ -324,6 +326,12 @@ class SandboxStore(LoopbackService):
         """``(method, request target incl. query, status)`` per request (a copy)."""
         with self._lock:
             return list(self._log)
+
+    def write_bodies(self, store_hash: str) -> list[tuple[str, str, Any]]:
+        """``(method, path template, JSON body)`` of each write request this store served
+        past its faults, auth and quota (what items a write carried), in arrival order."""
+        with self._lock:
+            return list(self._store(store_hash).writes)
 
     def reset_log(self) -> None:
         """Clear the request log and every counter."""
@@ -1304,6 +1312,8 @@ class _Handler(QuietHandler):
             except ValueError:
                 self._send(method, 400, _error(400, "The request body is not valid JSON"), headers)
                 return
+            with sandbox._lock:
+                store.writes.append((method, _template(route), body))
         adjusting = method == "PUT" and route == "inventory/adjustments/absolute"
         if adjusting:
             with sandbox._lock:

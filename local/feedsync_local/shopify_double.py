@@ -592,6 +592,12 @@ class ShopifyDouble(LoopbackService):
         with self._lock:
             self._rejections[variant_id] = (message, field, code)
 
+    def clear_rejections(self) -> None:
+        """Writes of every product and variant are accepted again."""
+        with self._lock:
+            self._rejections.clear()
+            self._product_rejections.clear()
+
     def fail_next_bulk(
         self, error_code: str = "INTERNAL_SERVER_ERROR", after_lines: int = 0
     ) -> None:

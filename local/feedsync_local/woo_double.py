@@ -248,6 +248,7 @@ class WooCommerceDouble(LoopbackService):
         self._log: list[tuple[str, str, int]] = []
         self._counts: Counter[tuple[str, str]] = Counter()
         self._batch_objects: list[int] = []
+        self._batch_bodies: list[tuple[int | None, Any]] = []
         self._faults: deque[_Fault] = deque()
         self._rejections: dict[int, tuple[str, str]] = {}
         self._attachments: dict[int, _Attachment] = {}
@@ -391,11 +392,18 @@ class WooCommerceDouble(LoopbackService):
         with self._lock:
             return list(self._batch_objects)
 
+    def batch_bodies(self) -> list[tuple[int | None, Any]]:
+        """``(parent product id or None, JSON body)`` of each batch request that reached the
+        batch handler, in order (which items a write carried)."""
+        with self._lock:
+            return list(self._batch_bodies)
+
     def reset_log(self) -> None:
         with self._lock:
             self._log.clear()
             self._counts.clear()
             self._batch_objects.clear()
+            self._batch_bodies.clear()
 
     # -- faults -----------------------------------------------------------------------------
     def fail_next(
@@ -696,6 +704,8 @@ class WooCommerceDouble(LoopbackService):
     def _batch(self, parent_id: int | None, body: Any) -> tuple[int, JSON]:
         if not isinstance(body, dict):
             return 400, _wp_error("rest_invalid_json", "Invalid JSON body passed.", 400)
+        with self._lock:
+            self._batch_bodies.append((parent_id, body))
         total = 0
         for key in ("create", "update", "delete"):
             value = body.get(key)

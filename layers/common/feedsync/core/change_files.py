@@ -110,6 +110,7 @@ def settle_changes(deps: Deps, key: str, outcome: RunOutcome | None, unsent: str
     results = outcome.results if outcome else {}
     read_back = outcome.unsent if outcome else {}
     partly = outcome.partly if outcome else {}
+    moved_on = outcome.stale if outcome else {}
 
     def answer(line: ChangeLine) -> ChangeLine:
         result = results.get(line.row)
@@ -121,7 +122,9 @@ def settle_changes(deps: Deps, key: str, outcome: RunOutcome | None, unsent: str
             settled.updated_now.add((line.row, line.field))
             settled.updated_items.add((line.variant_id, line.field))
             return line._replace(status=UPDATED, error="")
-        if result.stale:  # the store refused to overwrite a value changed since it was read
+        if line.field in moved_on.get(line.row, ()):
+            # the store refused to overwrite this value: it changed since it was read (a
+            # field another operation of the row failed to write stays failed)
             return line._replace(status=STALE, error=result.errors)
         if result.conflict:  # another row of the product decided it: not to be retried
             return line._replace(status=SKIPPED, error=result.errors)

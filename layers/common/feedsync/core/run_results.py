@@ -110,6 +110,9 @@ class RunOutcome:
     unsent: dict[int, str] = field(default_factory=dict)
     # failed rows that one of their operations did reach the store with -> those fields
     partly: dict[int, set[str]] = field(default_factory=dict)
+    # rows an operation found changed in the store since read -> the fields it carried
+    # (the row's other operations may have failed otherwise: those stay failed)
+    stale: dict[int, set[str]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Rows updated, failed and gone (a gone row is not a failure: nothing to fix)."""
@@ -134,6 +137,7 @@ def gather(
     reached: set[tuple[int, str]] = set()  # (row, op) that the store accepted
     reported: set[tuple[int, str]] = set()  # (row, op) with a result line
     missing: dict[tuple[int, str], str] = {}  # (row, op) -> what the store no longer has
+    moved_on: set[tuple[int, str]] = set()  # (row, op) the store refused as changed since
     planned: dict[tuple[int, str], None] = {}  # every (row, op) the plan holds
     shards = []
     doubtful: list[tuple[str, PlanItem]] = []  # (op, item) of batches in flight
@@ -144,6 +148,8 @@ def gather(
         reported.add((row, op_name))
         if ok:
             reached.add((row, op_name))
+        if kind == "stale":
+            moved_on.add((row, op_name))
         if scope:
             missing[(row, op_name)] = scope
         was = out.results.get(row, RowResult(True, ""))
@@ -188,6 +194,8 @@ def gather(
             for item in batch["items"]:
                 for row in (*item.result_rows, *item.conflicts):
                     planned[(row, op_name)] = None
+                    if (row, op_name) in moved_on:
+                        out.stale.setdefault(row, set()).update(item.changes)
                 lost = missing.get((item.row, op_name))
                 if lost == "product":
                     out.gone_products.add(item.product_id)
