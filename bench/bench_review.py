@@ -350,7 +350,11 @@ def _profile(deps: Deps, tenant: str, store_id: str, url: str) -> str:
         {"name": f"review bench {uuid.uuid4().hex[:6]}", "store_id": store_id,
          "source": {"type": "url", "url": url},
          "mapping": {"sku": "SKU", "price": "Price", "stock": "Qty"},
-         "fields": ["price", "stock"]}
+         "fields": ["price", "stock"],
+         # requests per change are measured here, not the safety limits (a file that moves
+         # every price would be held for review)
+         "limits": {"max_changed_share": None, "max_price_change_pct": None,
+                    "max_zero_stock_share": None, "min_rows_share": None}}
     )  # fmt: skip
     return api.create_profile(deps, tenant, body).profile_id
 

@@ -111,6 +111,7 @@ def settle_changes(deps: Deps, key: str, outcome: RunOutcome | None, unsent: str
     read_back = outcome.unsent if outcome else {}
     partly = outcome.partly if outcome else {}
     moved_on = outcome.stale if outcome else {}
+    lost_to = outcome.conflicted if outcome else {}
 
     def answer(line: ChangeLine) -> ChangeLine:
         result = results.get(line.row)
@@ -126,7 +127,9 @@ def settle_changes(deps: Deps, key: str, outcome: RunOutcome | None, unsent: str
             # the store refused to overwrite this value: it changed since it was read (a
             # field another operation of the row failed to write stays failed)
             return line._replace(status=STALE, error=result.errors)
-        if result.conflict:  # another row of the product decided it: not to be retried
+        if line.field in lost_to.get(line.row, ()):
+            # another row of the product decided it: not to be retried (a field another
+            # operation of the row failed to write stays failed)
             return line._replace(status=SKIPPED, error=result.errors)
         return line._replace(status=FAILED, error=result.errors)
 

@@ -113,6 +113,8 @@ class RunOutcome:
     # rows an operation found changed in the store since read -> the fields it carried
     # (the row's other operations may have failed otherwise: those stay failed)
     stale: dict[int, set[str]] = field(default_factory=dict)
+    # rows that lost their product to another row -> the fields of that operation
+    conflicted: dict[int, set[str]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Rows updated, failed and gone (a gone row is not a failure: nothing to fix)."""
@@ -138,6 +140,7 @@ def gather(
     reported: set[tuple[int, str]] = set()  # (row, op) with a result line
     missing: dict[tuple[int, str], str] = {}  # (row, op) -> what the store no longer has
     moved_on: set[tuple[int, str]] = set()  # (row, op) the store refused as changed since
+    lost_to: set[tuple[int, str]] = set()  # (row, op) another row of the product decided
     planned: dict[tuple[int, str], None] = {}  # every (row, op) the plan holds
     shards = []
     doubtful: list[tuple[str, PlanItem]] = []  # (op, item) of batches in flight
@@ -150,6 +153,8 @@ def gather(
             reached.add((row, op_name))
         if kind == "stale":
             moved_on.add((row, op_name))
+        elif kind == "conflict":
+            lost_to.add((row, op_name))
         if scope:
             missing[(row, op_name)] = scope
         was = out.results.get(row, RowResult(True, ""))
@@ -196,6 +201,8 @@ def gather(
                     planned[(row, op_name)] = None
                     if (row, op_name) in moved_on:
                         out.stale.setdefault(row, set()).update(item.changes)
+                    if (row, op_name) in lost_to:
+                        out.conflicted.setdefault(row, set()).update(item.changes)
                 lost = missing.get((item.row, op_name))
                 if lost == "product":
                     out.gone_products.add(item.product_id)
