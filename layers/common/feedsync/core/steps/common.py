@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from feedsync.core.catalog_import import refresh_before_match
 from feedsync.core.deps import Deps
+from feedsync.domain.catalog import CatalogIndex
+from feedsync.domain.fields import CONTENT_FIELDS
 from feedsync.errors import NotFound, RunCancelled
 from feedsync.models import Profile, Run, RunRef, Store
 from feedsync.platforms.registry import platform
@@ -34,6 +37,19 @@ def unless_cancelled(run: Run) -> Run:
     if run.cancel_requested_at is not None:
         raise RunCancelled(f"run {run.run_id} was cancelled")
     return run
+
+
+def start_matching(deps: Deps, ref: RunRef) -> tuple[Run, Profile, Store, CatalogIndex]:
+    """The run (unless cancelled) marked matching, its profile and store, and the catalog
+    index as the store is now (the refresh every matching step starts with)."""
+    run = unless_cancelled(run_of(deps, ref))
+    deps.repo.update_run(ref.tenant_id, ref.run_id, status="matching")
+    profile = profile_of(deps, ref)
+    store = store_of(deps, ref)
+    index = refresh_before_match(
+        deps, store, needs_content=not set(profile.fields).isdisjoint(CONTENT_FIELDS)
+    )
+    return run, profile, store, index
 
 
 def stock_elsewhere(profile: Profile, store: Store) -> bool:

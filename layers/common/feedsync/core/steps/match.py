@@ -9,23 +9,16 @@ from typing import Any
 
 from feedsync.core import keys
 from feedsync.core.blobcsv import csv_records, csv_to_blob, text_lines
-from feedsync.core.catalog_import import refresh_before_match
 from feedsync.core.change_files import changes_writer, rewrite_changes
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows
 from feedsync.core.run_results import result_lines
-from feedsync.core.steps.common import (
-    profile_of,
-    run_of,
-    stock_elsewhere,
-    store_of,
-    unless_cancelled,
-)
+from feedsync.core.steps.common import start_matching, stock_elsewhere
 from feedsync.core.written import load_dismissed, load_written, save_conflicts
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.changes import PENDING, SENDING, ChangeLine
 from feedsync.domain.conflicts import CONFLICT, Conflict, Key, split_conflicts, store_wins_fields
-from feedsync.domain.fields import CONTENT_FIELDS, REF, VARIANT_ID, VARIANT_POS, Variant
+from feedsync.domain.fields import REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.limits import LimitTally
 from feedsync.domain.missing import ZERO_STOCK, missing_outcomes
 from feedsync.domain.plan import build_plan, shard_to_json
@@ -37,14 +30,7 @@ from feedsync.platforms.registry import capabilities_for
 
 
 def match(deps: Deps, step: MatchInput) -> MatchOutput:
-    ref = step.run
-    run = unless_cancelled(run_of(deps, ref))
-    deps.repo.update_run(ref.tenant_id, ref.run_id, status="matching")
-    profile = profile_of(deps, ref)
-    store = store_of(deps, ref)
-    index = refresh_before_match(
-        deps, store, needs_content=not set(profile.fields).isdisjoint(CONTENT_FIELDS)
-    )
+    run, profile, store, index = start_matching(deps, step.run)
     # A million long-lived index tuples make every full GC pass walk them; park them.
     gc.freeze()
     try:

@@ -21,17 +21,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from feedsync.core import keys
-from feedsync.core.catalog_import import refresh_before_match
 from feedsync.core.change_files import changes_writer, read_changes
 from feedsync.core.deps import Deps
 from feedsync.core.run_results import result_lines
-from feedsync.core.steps.common import (
-    profile_of,
-    run_of,
-    stock_elsewhere,
-    store_of,
-    unless_cancelled,
-)
+from feedsync.core.steps.common import start_matching, stock_elsewhere
 from feedsync.core.written import open_conflicts
 from feedsync.domain.changes import (
     FAILED,
@@ -43,7 +36,7 @@ from feedsync.domain.changes import (
     ChangeLine,
 )
 from feedsync.domain.content import index_value
-from feedsync.domain.fields import CONTENT_FIELDS, REF, VARIANT_ID, VARIANT_POS, Variant
+from feedsync.domain.fields import REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.plan import build_plan, shard_to_json
 from feedsync.domain.reconcile import CHANGED, Outcome
 from feedsync.domain.runlog import GONE_MESSAGE, value_text
@@ -58,13 +51,7 @@ NO_EARLIER_VALUE = "the store had no value here before the run: nothing to put b
 
 def select(deps: Deps, step: SelectInput) -> MatchOutput:
     ref = step.run
-    run = unless_cancelled(run_of(deps, ref))
-    deps.repo.update_run(ref.tenant_id, ref.run_id, status="matching")
-    profile = profile_of(deps, ref)
-    store = store_of(deps, ref)
-    index = refresh_before_match(
-        deps, store, needs_content=not set(profile.fields).isdisjoint(CONTENT_FIELDS)
-    )
+    run, profile, store, index = start_matching(deps, ref)
     gc.freeze()  # the index's tuples live for the whole step (see the match step)
     try:
         held = {v[VARIANT_ID]: v for v in index.variants}
