@@ -53,6 +53,7 @@ from feedsync.models import (  # noqa: E402
     Run,
     TenantSettings,
 )
+from feedsync.models.review import LIMITS_OFF  # noqa: E402
 from feedsync_local.environment import LocalEnvironment  # noqa: E402
 from feedsync_local.shopify_double import ShopifyDouble  # noqa: E402
 from feedsync_local.woo_double import WooCommerceDouble  # noqa: E402
@@ -353,8 +354,7 @@ def _profile(deps: Deps, tenant: str, store_id: str, url: str) -> str:
          "fields": ["price", "stock"],
          # requests per change are measured here, not the safety limits (a file that moves
          # every price would be held for review)
-         "limits": {"max_changed_share": None, "max_price_change_pct": None,
-                    "max_zero_stock_share": None, "min_rows_share": None}}
+         "limits": LIMITS_OFF}
     )  # fmt: skip
     return api.create_profile(deps, tenant, body).profile_id
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import requests
 
+from feedsync.models.review import LIMITS_OFF
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTS = 10
 SIZES = ("S", "M", "L")
@@ -23,12 +25,7 @@ FINAL = frozenset(
     {"succeeded", "failed", "previewed", "partially_applied", "held", "skipped", "cancelled"}
 )
 # Every safety limit off (a profile body's "limits"), for flows that are not about them.
-NO_LIMITS = {
-    "max_changed_share": None,
-    "max_price_change_pct": None,
-    "max_zero_stock_share": None,
-    "min_rows_share": None,
-}
+NO_LIMITS = LIMITS_OFF
 START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 45
 # A held ``slow-*`` file is answered at the latest after this (a test that forgot to

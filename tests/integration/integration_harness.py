@@ -14,18 +14,14 @@ from typing import Any
 from feedsync.core import api
 from feedsync.core.deps import Deps
 from feedsync.models import CreateStore, Profile, ProfileSettings, Run, Store
+from feedsync.models.review import LIMITS_OFF
 from feedsync_local.environment import LocalEnvironment
 
 FINAL = {"succeeded", "failed", "previewed", "partially_applied", "held", "skipped", "cancelled"}
 PHASES = ["queued", "preparing", "matching", "updating", "succeeded"]
 RUN_TIMEOUT_S = 60.0
 # Every safety limit off (a profile body's "limits"), for flows that are not about them.
-NO_LIMITS = {
-    "max_changed_share": None,
-    "max_price_change_pct": None,
-    "max_zero_stock_share": None,
-    "min_rows_share": None,
-}
+NO_LIMITS = LIMITS_OFF
 
 
 def cents(value: Any) -> int | None:

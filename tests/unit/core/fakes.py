@@ -45,6 +45,7 @@ from feedsync.models import (
     Store,
     TenantSettings,
 )
+from feedsync.models.review import LIMITS_OFF
 from feedsync.platforms.registry import capabilities_for
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -534,12 +535,7 @@ class FakeClock:
 # ------------------------------------------------------------------------ the world
 # Every safety limit off: for a test of a step whose feed moves prices a lot (the limits
 # have tests of their own, in test_limits.py).
-NO_LIMITS = {
-    "max_changed_share": None,
-    "max_price_change_pct": None,
-    "max_zero_stock_share": None,
-    "min_rows_share": None,
-}
+NO_LIMITS = LIMITS_OFF
 
 
 def variant(

@@ -95,23 +95,22 @@ class Settled:
     def __init__(self) -> None:
         self.counts = ChangeCounts()
         self.rows: dict[str, int] = {}  # rows per log status, over the whole run
-        self.updated_now: set[tuple[int, str]] = set()  # (row, field) written this time
-        self.updated_items: set[tuple[int, str]] = set()  # (variant id, field) likewise
-        # every line updated so far (this execution or an earlier attempt of it)
+        # with ``updated_lines``: every line updated so far (this execution's or an earlier
+        # attempt's), as (row, field) and (variant id, field)
         self.updated_rows: set[tuple[int, str]] = set()
         self.updated_variants: set[tuple[int, str]] = set()
 
 
-def settle_changes(deps: Deps, key: str, outcome: RunOutcome | None, unsent: str) -> Settled:
+def settle_changes(
+    deps: Deps, key: str, outcome: RunOutcome, unsent: str, *, updated_lines: bool = False
+) -> Settled:
     """Lines this execution sent (``sending``) take the store's answer: updated, failed,
     skipped (the item is gone), or pending again when they never reached the store
-    (``unsent``: why; they can be applied later). ``outcome`` None: nothing was sent."""
+    (``unsent``: why; they can be applied later). ``updated_lines``: collect the updated
+    lines (a revert or reapply acts on them; a big run does not need them in memory)."""
     settled = Settled()
-    results = outcome.results if outcome else {}
-    read_back = outcome.unsent if outcome else {}
-    partly = outcome.partly if outcome else {}
-    moved_on = outcome.stale if outcome else {}
-    lost_to = outcome.conflicted if outcome else {}
+    results, read_back, partly = outcome.results, outcome.unsent, outcome.partly
+    moved_on, lost_to = outcome.stale, outcome.conflicted
 
     def answer(line: ChangeLine) -> ChangeLine:
         result = results.get(line.row)
@@ -120,8 +119,6 @@ def settle_changes(deps: Deps, key: str, outcome: RunOutcome | None, unsent: str
         if result.gone:
             return line._replace(status=SKIPPED, error=GONE_MESSAGE)
         if result.ok or line.field in partly.get(line.row, ()):
-            settled.updated_now.add((line.row, line.field))
-            settled.updated_items.add((line.variant_id, line.field))
             return line._replace(status=UPDATED, error="")
         if line.field in moved_on.get(line.row, ()):
             # the store refused to overwrite this value: it changed since it was read (a
@@ -139,7 +136,7 @@ def settle_changes(deps: Deps, key: str, outcome: RunOutcome | None, unsent: str
                 group = [answer(line) if line.status == SENDING else line for line in group]
             for line in group:
                 out.add(line)
-                if line.status == UPDATED:
+                if updated_lines and line.status == UPDATED:
                     settled.updated_rows.add((line.row, line.field))
                     settled.updated_variants.add((line.variant_id, line.field))
             status, _ = row_status(group)

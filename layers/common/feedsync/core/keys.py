@@ -64,6 +64,23 @@ def changes_key(tenant_id: str, run_id: str) -> str:
     return f"{run_prefix(tenant_id, run_id)}changes.csv"
 
 
+def _profile_prefix(tenant_id: str, profile_id: str) -> str:
+    return f"profiles/{tenant_id}/{profile_id}/"
+
+
+def written_key(tenant_id: str, profile_id: str) -> str:
+    """What the profile last wrote, per variant and field (``core/written.py``)."""
+    return f"{_profile_prefix(tenant_id, profile_id)}written.csv"
+
+
+def conflicts_key(tenant_id: str, profile_id: str) -> str:
+    return f"{_profile_prefix(tenant_id, profile_id)}conflicts.csv"
+
+
+def dismissed_key(tenant_id: str, profile_id: str) -> str:
+    return f"{_profile_prefix(tenant_id, profile_id)}dismissed.csv"
+
+
 def log_key(tenant_id: str, run_id: str) -> str:
     return f"{run_prefix(tenant_id, run_id)}log.csv"
 

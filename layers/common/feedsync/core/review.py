@@ -14,9 +14,11 @@ import json
 from typing import Any
 
 from feedsync.core import keys
+from feedsync.core.api import get_profile, get_run
 from feedsync.core.change_files import read_changes
 from feedsync.core.deps import Deps
-from feedsync.core.start import clear_stale_lock, refusal, start_run
+from feedsync.core.start import refusal, start_run, take_run_lock
+from feedsync.core.steps.common import ref_of
 from feedsync.core.written import (
     drop_conflicts,
     load_dismissed,
@@ -24,12 +26,11 @@ from feedsync.core.written import (
     save_dismissed,
 )
 from feedsync.domain.changes import FAILED, PENDING, SENDING, UPDATED, shown_value
-from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
+from feedsync.errors import Conflict, Gone, InvalidRequest
 from feedsync.models import (
     ACTIVE_STATUSES,
     ApplyBody,
     Run,
-    RunRef,
     RunSummary,
     StartCommand,
     Trigger,
@@ -40,9 +41,7 @@ _NAMED_KEYS = 20
 
 
 def _run(deps: Deps, tenant_id: str, run_id: str) -> Run:
-    run = deps.repo.get_run(tenant_id, run_id)
-    if run is None:  # another tenant's run too
-        raise NotFound(f"run {run_id} not found")
+    run = get_run(deps, tenant_id, run_id)  # another tenant's run is NotFound too
     if run.status in ACTIVE_STATUSES:
         raise Conflict("run_active", f"run {run_id} is still {run.status}: wait for it to end")
     return run
@@ -61,6 +60,15 @@ def _kept_changes(deps: Deps, run: Run, until_what: str, expired: bool) -> str:
 
 def _count(run: Run, status: str) -> int:
     return run.change_counts.get("status", {}).get(status, 0)
+
+
+def _refuse_unknown(wanted: list[str], known: set[str], what: str) -> None:
+    """422 naming the keys in ``wanted`` that are not ``known`` (nothing is done)."""
+    unknown = [key for key in dict.fromkeys(wanted) if key not in known]
+    if unknown:
+        named = ", ".join(unknown[:_NAMED_KEYS])
+        more = f" and {len(unknown) - _NAMED_KEYS} more" if len(unknown) > _NAMED_KEYS else ""
+        raise InvalidRequest("keys", f"{what}: {named}{more}; nothing was done")
 
 
 def apply_run(deps: Deps, tenant_id: str, run_id: str, body: ApplyBody) -> Run:
@@ -82,13 +90,10 @@ def apply_run(deps: Deps, tenant_id: str, run_id: str, body: ApplyBody) -> Run:
     if profile.store_id != run.store_id:
         raise Conflict("store_changed", "the profile now writes to another store than this run")
     now = deps.clock()
-    lock = (tenant_id, run.profile_id, run_id)
-    if not deps.repo.acquire_run_lock(*lock, since=now) and not (
-        clear_stale_lock(deps, tenant_id, run.profile_id)
-        and deps.repo.acquire_run_lock(*lock, since=now)
-    ):
+    if not take_run_lock(deps, tenant_id, run.profile_id, run_id, now):
         raise Conflict("already_running", "this profile is already running")
     round_no = run.round + 1
+    applied = run.model_copy(update={"round": round_no, "status": "queued"})
     selection = body.model_dump(exclude_none=True)
     before = {
         "status": run.status,
@@ -115,18 +120,11 @@ def apply_run(deps: Deps, tenant_id: str, run_id: str, body: ApplyBody) -> Run:
             started_at=now,  # an in-flight batch is read back from here
             progress={"done": 0, "total": 0, "shards": {}},
         )
-        ref = RunRef(
-            tenant_id=tenant_id,
-            run_id=run_id,
-            profile_id=run.profile_id,
-            store_id=run.store_id,
-            round=round_no,
-        )
-        applied = run.model_copy(update={"round": round_no, "status": "queued"})
-        deps.executions.start(applied.execution_name, {"run": ref.model_dump(), "action": "apply"})
+        payload = {"run": ref_of(applied).model_dump(), "action": "apply"}
+        deps.executions.start(applied.execution_name, payload)
     except Exception:
         with contextlib.suppress(Exception):  # the original error is the one to report
-            if deps.executions.status(f"{run_id}-apply-{round_no}") is not None:
+            if deps.executions.status(applied.execution_name) is not None:
                 return applied  # the answer was lost, the execution runs
         with contextlib.suppress(Exception):
             deps.repo.update_run(tenant_id, run_id, **before)
@@ -146,13 +144,7 @@ def _check_keys(deps: Deps, run: Run, changes_key: str, wanted: list[str]) -> No
         if line.key in asked:
             known.add(line.key)
             pending = pending or line.status in (PENDING, SENDING)
-    unknown = [key for key in dict.fromkeys(wanted) if key not in known]
-    if unknown:
-        named = ", ".join(unknown[:_NAMED_KEYS])
-        more = f" and {len(unknown) - _NAMED_KEYS} more" if len(unknown) > _NAMED_KEYS else ""
-        raise InvalidRequest(
-            "keys", f"not among run {run.run_id}'s changes: {named}{more}; nothing was applied"
-        )
+    _refuse_unknown(wanted, known, f"not among run {run.run_id}'s changes")
     if not pending:
         raise Conflict("nothing_pending", "none of these items has a pending change")
 
@@ -204,7 +196,7 @@ def list_conflicts(
 ) -> dict[str, Any]:
     """The profile's open conflicts (the store kept a value changed since feedsync wrote
     it), ``limit`` at a time from ``cursor``."""
-    _profile(deps, tenant_id, profile_id)
+    get_profile(deps, tenant_id, profile_id)
     start = 0
     if cursor is not None:
         if not cursor.isdigit():
@@ -222,16 +214,12 @@ def list_conflicts(
 def _chosen(
     deps: Deps, tenant_id: str, profile_id: str, wanted: list[str] | None
 ) -> list[dict[str, Any]]:
-    _profile(deps, tenant_id, profile_id)
+    get_profile(deps, tenant_id, profile_id)
     found = open_conflicts(deps, tenant_id, profile_id)
     if wanted is not None:
-        known = {c["key"] for c in found}
-        unknown = [key for key in dict.fromkeys(wanted) if key not in known]
-        if unknown:
-            raise InvalidRequest(
-                "keys", f"no open conflict for: {', '.join(unknown[:_NAMED_KEYS])}"
-            )
-        found = [c for c in found if c["key"] in set(wanted)]
+        _refuse_unknown(wanted, {c["key"] for c in found}, "no open conflict for")
+        asked = set(wanted)
+        found = [c for c in found if c["key"] in asked]
     if not found:
         raise Conflict("no_conflicts", f"profile {profile_id} has no open conflicts")
     return found
@@ -253,8 +241,3 @@ def dismiss_conflicts(deps: Deps, tenant_id: str, profile_id: str, wanted: list[
     save_dismissed(deps, tenant_id, profile_id, dismissed)
     drop_conflicts(deps, tenant_id, profile_id, {(c["variant_id"], c["field"]) for c in chosen})
     return len(chosen)
-
-
-def _profile(deps: Deps, tenant_id: str, profile_id: str) -> None:
-    if deps.repo.get_profile(tenant_id, profile_id) is None:
-        raise NotFound(f"profile {profile_id} not found")

@@ -92,7 +92,6 @@ class RowResult(NamedTuple):
     errors: str  # the platform's words, " | " between operations
     gone: bool = False  # an operation found its variant or product gone from the store
     stale: bool = False  # an operation's value had changed in the store: not overwritten
-    conflict: bool = False  # another row of its product decided the product's value
 
 
 @dataclass
@@ -166,7 +165,6 @@ def gather(
             errors,
             was.gone or bool(scope),
             was.stale or kind == "stale",
-            was.conflict or kind == "conflict",
         )
 
     for shard in manifest:
@@ -222,7 +220,7 @@ def gather(
         was = out.results[row]
         unsent = f"partly applied: {op_name} was not sent (the run stopped)"
         errors = f"{was.errors} | {unsent}" if was.errors else unsent
-        out.results[row] = RowResult(False, errors, was.gone, was.stale, was.conflict)
+        out.results[row] = RowResult(False, errors, was.gone, was.stale)
     _partly_applied(out, shards, reached)
     return out
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from feedsync.core import keys, schedules
 from feedsync.core.deps import Deps
+from feedsync.core.steps.common import ref_of
 from feedsync.errors import Conflict, NotFound
 from feedsync.models import (
     ACTIVE_STATUSES,
     ExecutionStatusChange,
     Profile,
     Run,
-    RunRef,
     RunSummary,
     StartCommand,
     StatusOnly,
@@ -101,23 +101,14 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
         blackout = schedules.blackout_reason(profile, settings, cmd.scheduled_time or deps.clock())
         if blackout:
             return _skipped(deps, run, blackout)
-    lock = (cmd.tenant_id, cmd.profile_id, run_id)
-    if not deps.repo.acquire_run_lock(*lock, since=run.created_at) and not (
-        clear_stale_lock(deps, cmd.tenant_id, cmd.profile_id)
-        and deps.repo.acquire_run_lock(*lock, since=run.created_at)
-    ):
+    if not take_run_lock(deps, cmd.tenant_id, cmd.profile_id, run_id, run.created_at):
         if cmd.trigger == "schedule":
             return _skipped(deps, run, "already_running: the previous run had not finished")
         raise Conflict("already_running", "this profile is already running")
-    ref = RunRef(
-        tenant_id=run.tenant_id,
-        run_id=run_id,
-        profile_id=run.profile_id,
-        store_id=run.store_id,
-    )
+    ref = ref_of(run)
     try:
         deps.repo.put_run(run)
-        if cmd.trigger == "reapply":  # which conflicts, for its select step
+        if cmd.keys is not None:  # which items, for its select step (a reapply's)
             chosen = json.dumps({"keys": cmd.keys}).encode()
             deps.blobs.put_bytes(keys.selection_key(cmd.tenant_id, run_id, 0), chosen)
         # A retry, revert or reapply sends stored changes; every other run reads a file.
@@ -149,6 +140,18 @@ def _skipped(deps: Deps, run: Run, reason: str) -> Run:
     )
     deps.repo.put_run(skipped)
     return skipped
+
+
+def take_run_lock(
+    deps: Deps, tenant_id: str, profile_id: str, run_id: str, since: datetime
+) -> bool:
+    """Take the profile's lock for ``run_id``, freeing it first when its holder can no
+    longer release it; False when another run holds it."""
+    lock = (tenant_id, profile_id, run_id)
+    return deps.repo.acquire_run_lock(*lock, since=since) or (
+        clear_stale_lock(deps, tenant_id, profile_id)
+        and deps.repo.acquire_run_lock(*lock, since=since)
+    )
 
 
 def clear_stale_lock(deps: Deps, tenant_id: str, profile_id: str) -> bool:

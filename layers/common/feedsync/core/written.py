@@ -13,10 +13,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from feedsync.core import keys
+from feedsync.core.blobcsv import csv_records
 from feedsync.core.deps import Deps
 from feedsync.domain.changes import json_cell
 from feedsync.domain.conflicts import Conflict, Key
@@ -28,26 +30,10 @@ CONFLICT_HEADER = (
 )  # fmt: skip
 
 
-def _prefix(tenant_id: str, profile_id: str) -> str:
-    return f"profiles/{tenant_id}/{profile_id}/"
-
-
-def written_key(tenant_id: str, profile_id: str) -> str:
-    return f"{_prefix(tenant_id, profile_id)}written.csv"
-
-
-def conflicts_key(tenant_id: str, profile_id: str) -> str:
-    return f"{_prefix(tenant_id, profile_id)}conflicts.csv"
-
-
-def dismissed_key(tenant_id: str, profile_id: str) -> str:
-    return f"{_prefix(tenant_id, profile_id)}dismissed.csv"
-
-
-def _records(deps: Deps, key: str) -> list[list[str]]:
-    if deps.blobs.head(key) is None:
-        return []
-    return list(csv.reader(io.StringIO(deps.blobs.get_bytes(key).decode("utf-8"))))[1:]
+def _records(deps: Deps, key: str) -> Iterator[list[str]]:
+    """The file's records (none when a profile has none yet)."""
+    if deps.blobs.head(key) is not None:
+        yield from csv_records(deps, key)
 
 
 def _put(deps: Deps, key: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
@@ -61,7 +47,7 @@ def _put(deps: Deps, key: str, header: Iterable[str], rows: Iterable[Iterable[An
 def load_written(deps: Deps, tenant_id: str, profile_id: str) -> dict[Key, Any]:
     return {
         (int(vid), field): json.loads(value)
-        for vid, field, value in _records(deps, written_key(tenant_id, profile_id))
+        for vid, field, value in _records(deps, keys.written_key(tenant_id, profile_id))
     }
 
 
@@ -78,13 +64,13 @@ def remember_written(
             # profile wrote the item (missing: zero_stock)
             ledger[(vid, field)] = index_value(field, new)
     rows = ((vid, field, json_cell(value)) for (vid, field), value in sorted(ledger.items()))
-    _put(deps, written_key(tenant_id, profile_id), ("variant_id", "field", "value"), rows)
+    _put(deps, keys.written_key(tenant_id, profile_id), ("variant_id", "field", "value"), rows)
 
 
 def load_dismissed(deps: Deps, tenant_id: str, profile_id: str) -> dict[Key, Any]:
     return {
         (int(vid), field): json.loads(value)
-        for vid, field, value in _records(deps, dismissed_key(tenant_id, profile_id))
+        for vid, field, value in _records(deps, keys.dismissed_key(tenant_id, profile_id))
     }
 
 
@@ -92,13 +78,14 @@ def save_dismissed(
     deps: Deps, tenant_id: str, profile_id: str, dismissed: Mapping[Key, Any]
 ) -> None:
     rows = ((vid, field, json_cell(value)) for (vid, field), value in sorted(dismissed.items()))
-    _put(deps, dismissed_key(tenant_id, profile_id), ("variant_id", "field", "feed_value"), rows)
+    key = keys.dismissed_key(tenant_id, profile_id)
+    _put(deps, key, ("variant_id", "field", "feed_value"), rows)
 
 
 def open_conflicts(deps: Deps, tenant_id: str, profile_id: str) -> list[dict[str, Any]]:
     """The open conflicts, as the API shows them (values in their canonical form)."""
     out = []
-    for rec in _records(deps, conflicts_key(tenant_id, profile_id)):
+    for rec in _records(deps, keys.conflicts_key(tenant_id, profile_id)):
         row, key, pid, vid, field, store, feed, last, run_id, since = rec
         out.append(
             {
@@ -117,6 +104,14 @@ def open_conflicts(deps: Deps, tenant_id: str, profile_id: str) -> list[dict[str
     return out
 
 
+def _conflict_cells(c: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        c["row"], c["key"], c["product_id"], c["variant_id"], c["field"],
+        json_cell(c["store_value"]), json_cell(c["feed_value"]), json_cell(c["last_written"]),
+        c["run_id"], c["since"],
+    )  # fmt: skip
+
+
 def save_conflicts(
     deps: Deps,
     tenant_id: str,
@@ -130,29 +125,21 @@ def save_conflicts(
         (c["variant_id"], c["field"]): c["since"]
         for c in open_conflicts(deps, tenant_id, profile_id)
     }
-    rows = [
-        (
-            c.row, c.key, c.product_id, c.variant_id, c.field, json_cell(c.store_value),
-            json_cell(c.feed_value), json_cell(c.last_written), run_id,
-            earlier.get((c.variant_id, c.field), now.isoformat()),
+    rows = (
+        _conflict_cells(
+            {**c._asdict(), "run_id": run_id,
+             "since": earlier.get((c.variant_id, c.field), now.isoformat())}
         )
         for c in found
-    ]  # fmt: skip
-    _put(deps, conflicts_key(tenant_id, profile_id), CONFLICT_HEADER, rows)
+    )  # fmt: skip
+    _put(deps, keys.conflicts_key(tenant_id, profile_id), CONFLICT_HEADER, rows)
 
 
-def drop_conflicts(deps: Deps, tenant_id: str, profile_id: str, keys: set[Key]) -> None:
+def drop_conflicts(deps: Deps, tenant_id: str, profile_id: str, dropped: set[Key]) -> None:
     """Forget open conflicts (reapplied or dismissed)."""
-    kept = [
-        c for c in open_conflicts(deps, tenant_id, profile_id)
-        if (c["variant_id"], c["field"]) not in keys
-    ]  # fmt: skip
-    rows = [
-        (
-            c["row"], c["key"], c["product_id"], c["variant_id"], c["field"],
-            json_cell(c["store_value"]), json_cell(c["feed_value"]),
-            json_cell(c["last_written"]), c["run_id"], c["since"],
-        )
-        for c in kept
-    ]  # fmt: skip
-    _put(deps, conflicts_key(tenant_id, profile_id), CONFLICT_HEADER, rows)
+    rows = (
+        _conflict_cells(c)
+        for c in open_conflicts(deps, tenant_id, profile_id)
+        if (c["variant_id"], c["field"]) not in dropped
+    )
+    _put(deps, keys.conflicts_key(tenant_id, profile_id), CONFLICT_HEADER, rows)

@@ -83,7 +83,7 @@ def outcome_log_row(outcome: Outcome) -> tuple[str, str, str, str, str, str, str
 
 
 def applied_status(
-    result: tuple[bool, str, bool] | tuple[bool, str, bool, bool, bool] | None,
+    result: tuple[bool, str, bool] | tuple[bool, str, bool, bool] | None,
     noted: str = "",
     unsent: str = NOT_APPLIED_MESSAGE,
 ) -> tuple[str, str]:

@@ -59,6 +59,10 @@ class SafetyLimits(_Strict):
         return LimitRules(**self.model_dump())
 
 
+# Every limit switched off, as a profile body's "limits" says it.
+LIMITS_OFF: dict[str, None] = dict.fromkeys(SafetyLimits.model_fields)
+
+
 def _policies(value: dict[str, str]) -> dict[str, str]:
     for field, policy in value.items():
         if field not in WRITABLE_FIELDS:

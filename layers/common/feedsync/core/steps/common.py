@@ -25,6 +25,17 @@ def store_of(deps: Deps, ref: RunRef) -> Store:
     return store
 
 
+def ref_of(run: Run) -> RunRef:
+    """What the states of the run's current execution carry."""
+    return RunRef(
+        tenant_id=run.tenant_id,
+        run_id=run.run_id,
+        profile_id=run.profile_id,
+        store_id=run.store_id,
+        round=run.round,
+    )
+
+
 def run_of(deps: Deps, ref: RunRef) -> Run:
     run = deps.repo.get_run(ref.tenant_id, ref.run_id)
     if run is None:

@@ -17,7 +17,7 @@ from feedsync.core.change_files import mark_reverted, settle_changes, write_chan
 from feedsync.core.deps import Deps
 from feedsync.core.run_results import RunOutcome, gather, write_log
 from feedsync.core.start import abandon_run, start_run
-from feedsync.core.steps.common import profile_of, run_of, stock_elsewhere, store_of
+from feedsync.core.steps.common import profile_of, ref_of, run_of, stock_elsewhere, store_of
 from feedsync.core.written import drop_conflicts, remember_written
 from feedsync.domain.runlog import CANCELLED_MESSAGE, NOT_APPLIED_MESSAGE
 from feedsync.errors import Conflict, ShardsIncomplete
@@ -91,7 +91,7 @@ def mark_for_review(deps: Deps, run: Run) -> FinalizeOutput:
         deps.repo.release_run_lock(run.tenant_id, run.profile_id, run.run_id, done, False)
         return FinalizeOutput(run_id=run.run_id, status=run.status, counts=run.counts)
     status: RunStatus = "held" if run.held_reasons and not run.preview else "previewed"
-    ref = _ref_of(run)
+    ref = ref_of(run)
     log_key = keys.log_key(ref.tenant_id, ref.run_id)
     if run.changes_key:
         write_changes_log(
@@ -132,7 +132,7 @@ def _close_on_error(deps: Deps, run: Run, error: StepError) -> FinalizeOutput:
 
 def mark_failed(deps: Deps, run: Run, reason: str) -> FinalizeOutput:
     """The run failed: what batches reached the store is still logged and indexed."""
-    ref = _ref_of(run)
+    ref = ref_of(run)
     if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id, ref.round)) is not None:
         outcome = gather(deps, ref, run.started_at)
         run = run.model_copy(update={"counts": record(deps, ref, run, outcome)})
@@ -145,7 +145,7 @@ def mark_cancelled(deps: Deps, run: Run) -> FinalizeOutput:
     run's (in-flight items read back); what was never sent says the run was cancelled."""
     if run.status not in ACTIVE_STATUSES:  # already closed (a retried MarkCancelled)
         return FinalizeOutput(run_id=run.run_id, status=run.status, counts=run.counts)
-    ref = _ref_of(run)
+    ref = ref_of(run)
     counts = run.counts
     reason = "cancelled on request before anything was sent to the store"
     if deps.blobs.head(keys.manifest_key(ref.tenant_id, ref.run_id, ref.round)) is not None:
@@ -194,7 +194,8 @@ def record(
     extra: dict[str, object] = {}
     row_counts = {"updated": 0, "failed": 0, "gone": 0, "stale": 0, "pending": 0}
     if run.changes_key and deps.blobs.head(run.changes_key) is not None:
-        settled = settle_changes(deps, run.changes_key, outcome, unsent)
+        follow_up = run.trigger in ("revert", "reapply")
+        settled = settle_changes(deps, run.changes_key, outcome, unsent, updated_lines=follow_up)
         extra["change_counts"] = settled.counts.as_dict()
         row_counts.update(settled.rows)
         if by_changes:
@@ -288,13 +289,3 @@ def _start_followers(deps: Deps, ref: RunRef) -> None:
             pass  # busy or disabled: the chain waits for next time
         except Exception:  # a follower's trouble must not fail the run that finished
             log.exception("could not start %s after %s", profile.profile_id, ref.run_id)
-
-
-def _ref_of(run: Run) -> RunRef:
-    return RunRef(
-        tenant_id=run.tenant_id,
-        run_id=run.run_id,
-        profile_id=run.profile_id,
-        store_id=run.store_id,
-        round=run.round,
-    )

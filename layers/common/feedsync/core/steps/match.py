@@ -77,6 +77,14 @@ def _match(
         edits = _StoreEdits(deps, ref, profile, zero_missing)
         listed = edits.listed
         last_row = 0
+
+        def into_plan(outcome: Outcome) -> None:
+            """A row with changes: into the plan, the changes file and the limits' tally."""
+            changed.append(outcome)
+            row, key, _status, pid, vid, row_changes, _note = outcome
+            add_changes(row, key, pid, vid, row_changes, planned)  # type: ignore[arg-type]
+            add_to_tally(key, row_changes)  # type: ignore[arg-type]
+
         try:
             for outcome in reconcile(read_rows(text_lines(raw)), index, spec, counts):
                 if edits.store_wins_written and outcome[2] == "changed":
@@ -86,22 +94,15 @@ def _match(
                     listed.add(outcome[4])
                 last_row = outcome[0]
                 if outcome[2] == "changed":
-                    changed.append(outcome)
-                    row, key, _status, pid, vid, row_changes, _note = outcome
-                    add_changes(row, key, pid, vid, row_changes, planned)  # type: ignore[arg-type]
-                    add_to_tally(key, row_changes)  # type: ignore[arg-type]
+                    into_plan(outcome)
         finally:
             raw.close()
         if listed is not None:  # missing: zero_stock
             first = max(last_row, _last_row_error(deps, step.parse.row_errors_key)) + 1
             gone_from_file = missing_outcomes(index.variants, edits.wrote, listed, first)
             for outcome in gone_from_file:
-                writer.writerow(outcome_log_row(outcome))
-                row, key, _status, pid, vid, row_changes, _note = outcome
-                assert key is not None and pid is not None and vid is not None
-                changed.append((row, key, "changed", pid, vid, row_changes, _note))
-                add_changes(row, key, pid, vid, row_changes, planned)
-                add_to_tally(key, row_changes)
+                writer.writerow(outcome_log_row(outcome))  # logged as missing
+                into_plan((*outcome[:2], "changed", *outcome[3:]))
             edits.missing = len(gone_from_file)
     totals = counts.as_dict()
     totals["row_errors"] += step.parse.row_errors

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from feedsync.core import keys
@@ -123,7 +123,7 @@ def _candidates(deps: Deps, run: Run, action: str) -> Iterator[ChangeLine]:
         yield back._replace(status=SKIPPED, error=why) if why else back._replace(status=SENDING)
 
 
-def _selection(deps: Deps, run: Run) -> Any:
+def _selection(deps: Deps, run: Run) -> Callable[[ChangeLine], bool]:
     """Which of the run's lines this apply sends: pending ones (a line left ``sending`` by an
     apply that never finished is pending too) of the chosen keys or the next N items."""
     chosen = json.loads(
@@ -150,7 +150,8 @@ def _selection(deps: Deps, run: Run) -> Any:
 def _reapplied(deps: Deps, run: Run) -> Iterator[ChangeLine]:
     """The profile's open conflicts the merchant chose (all, or those of some keys), as
     changes that write the feed's values over the store's."""
-    chosen = json.loads(deps.blobs.get_bytes(keys.selection_key(run.tenant_id, run.run_id, 0)))
+    key = keys.selection_key(run.tenant_id, run.run_id, 0)
+    chosen = json.loads(deps.blobs.get_bytes(key)) if deps.blobs.head(key) is not None else {}
     wanted = set(chosen["keys"]) if chosen.get("keys") is not None else None
     for c in open_conflicts(deps, run.tenant_id, run.profile_id):
         if wanted is None or c["key"] in wanted:
