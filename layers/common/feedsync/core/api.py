@@ -193,10 +193,20 @@ def get_profile(deps: Deps, tenant_id: str, profile_id: str) -> Profile:
     return profile
 
 
+# Settings that are maps of their own: a PATCH merges into them instead of replacing them.
+_MERGED_ON_PATCH = frozenset({"limits", "conflicts"})
+
+
 def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfile) -> Profile:
     profile = get_profile(deps, tenant_id, profile_id)
     changes = body.model_dump(exclude_unset=True)
-    merged = profile.model_dump(include=set(ProfileSettings.model_fields)) | changes
+    current = profile.model_dump(include=set(ProfileSettings.model_fields))
+    for name in _MERGED_ON_PATCH & set(changes):
+        # A merge patch (RFC 7386): the keys sent change, the others keep their values
+        # (switching one limit off must not bring another back on).
+        if isinstance(changes[name], dict) and isinstance(current.get(name), dict):
+            changes[name] = current[name] | changes[name]
+    merged = current | changes
     try:
         settings = ProfileSettings.model_validate(merged)
     except ValidationError as exc:

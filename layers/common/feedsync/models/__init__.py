@@ -472,8 +472,16 @@ class PatchProfile(Strict):
     location_id: str | None = Field(default=None, min_length=1, max_length=200)
     enabled: bool | None = None
     schedule: Schedule | None = None
-    limits: SafetyLimits | None = None
-    conflicts: ConflictPolicies | None = None
+    limits: SafetyLimits | None = Field(
+        default=None,
+        description="Merged into the profile's limits: the rules named change (null switches "
+        "one off), the others keep their values.",
+    )
+    conflicts: ConflictPolicies | None = Field(
+        default=None,
+        description="Merged into the profile's policies: the fields named change, the others "
+        "keep theirs.",
+    )
     missing: Literal["ignore", "zero_stock"] | None = None
 
 
