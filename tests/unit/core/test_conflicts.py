@@ -10,6 +10,7 @@ import pytest
 from fakes import NO_LIMITS, World, row, variant
 
 from feedsync.core import review
+from feedsync.core.steps import match as match_step
 from feedsync.core.steps.finalize import finalize
 from feedsync.core.steps.match import match
 from feedsync.core.steps.select import select
@@ -152,6 +153,27 @@ def test_dismiss_stops_the_flag_until_the_feed_value_changes(world: World, profi
     # and a new feed value is flagged again
     changed = _run(world, [row(2, "A", price=1300)], "run_4")
     assert changed.counts["conflicts"] == 1 and _log(world, changed)["A"][4] == "conflict"
+
+
+def test_a_dismiss_while_a_run_matches_is_not_undone_by_that_run(
+    world: World, profile_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an open conflict on A (feed 1250, store 9999)
+    _run(world, [row(2, "A", price=1200)], "run_1")
+    _hand_edit(world, A=9999)
+    _run(world, [row(2, "A", price=1250)], "run_2")
+    read_before = match_step.load_dismissed
+
+    def dismissed_during_the_match(*args: Any) -> Any:
+        seen = read_before(*args)  # the run has read the dismissed values ...
+        assert review.dismiss_conflicts(world.deps, "t1", profile_id, None) == 1  # ... then
+        return seen
+
+    monkeypatch.setattr(match_step, "load_dismissed", dismissed_during_the_match)
+    # When the merchant dismisses it while the next run with the same file matches
+    _run(world, [row(2, "A", price=1250)], "run_3")
+    # Then the conflict stays dismissed (not open again from that run's findings)
+    assert review.list_conflicts(world.deps, "t1", profile_id)["conflicts"] == []
 
 
 def test_reapply_and_dismiss_name_unknown_keys_and_need_an_open_conflict(

@@ -120,17 +120,24 @@ def save_conflicts(
     run_id: str,
     now: datetime,
 ) -> None:
-    """The conflicts a run found replace the open ones; one already open keeps its since."""
+    """The conflicts a run found replace the open ones; one already open keeps its since.
+
+    A dismiss takes no run lock, so one may land while the run matches: what it dismissed
+    (read again here, after the match) is not opened again.
+    """
     earlier = {
         (c["variant_id"], c["field"]): c["since"]
         for c in open_conflicts(deps, tenant_id, profile_id)
     }
+    dismissed = load_dismissed(deps, tenant_id, profile_id)
     rows = (
         _conflict_cells(
             {**c._asdict(), "run_id": run_id,
              "since": earlier.get((c.variant_id, c.field), now.isoformat())}
         )
         for c in found
+        if (c.variant_id, c.field) not in dismissed
+        or dismissed[(c.variant_id, c.field)] != c.feed_value
     )  # fmt: skip
     _put(deps, keys.conflicts_key(tenant_id, profile_id), CONFLICT_HEADER, rows)
 
