@@ -141,6 +141,8 @@ RunStatus = Literal[
     "queued", "preparing", "matching", "updating", "succeeded", "failed",
     "previewed", "partially_applied", "held", "skipped", "cancelled",
 ]  # fmt: skip
+# Until a run leaves these, the number of items it will write is not known.
+PLANNING: frozenset[str] = frozenset({"queued", "preparing", "matching"})
 # A run's changes can be applied for a week; what it replaced is kept for a month (revert).
 PLAN_KEPT = timedelta(days=7)
 BEFORE_IMAGE_KEPT = timedelta(days=30)
@@ -640,7 +642,9 @@ class Run(BaseModel):
         body["progress"] = {
             "done": progress.done,
             "total": progress.total,
-            "percent": progress.percent,
+            # Before the plan exists the total is not known: no percentage (a bar at 100 %
+            # while the file is still read would be a lie).
+            "percent": None if self.status in PLANNING else progress.percent,
         }
         body["counts"] = {name: self.counts.get(name, 0) for name in COUNT_NAMES}
         return body

@@ -78,7 +78,9 @@ class StoreList(BaseModel):
 class RunProgress(BaseModel):
     done: int
     total: int
-    percent: int = Field(ge=0, le=100)
+    percent: int | None = Field(
+        ge=0, le=100, description="null while queued, preparing or matching: the total is not known"
+    )
 
 
 class RunView(BaseModel):
