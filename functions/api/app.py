@@ -315,7 +315,7 @@ def get_profile(profile_id: str) -> dict[str, Any]:
 
 @app.patch(
     "/profiles/<profile_id>",
-    responses=_answers(200, "The profile as changed.", ProfileView, 404, body=True),
+    responses=_answers(200, "The profile as changed.", ProfileView, 404, 409, body=True),
 )
 def patch_profile(profile_id: str, body: Annotated[PatchProfile, Body()]) -> dict[str, Any]:
     profile = api.patch_profile(deps(), _tenant(), profile_id, body)

@@ -31,7 +31,7 @@ ANSWERS: dict[tuple[str, str], set[int]] = {
     ("POST", "/profiles"): {201},
     ("GET", "/profiles"): {200},
     ("GET", "/profiles/{profile_id}"): {200, 404},
-    ("PATCH", "/profiles/{profile_id}"): {200, 404},
+    ("PATCH", "/profiles/{profile_id}"): {200, 404, 409},
     ("DELETE", "/profiles/{profile_id}"): {204, 404, 409},
     ("POST", "/profiles/{profile_id}/upload-url"): {200, 404, 409},
     ("POST", "/profiles/{profile_id}/runs"): {202, 404, 409},

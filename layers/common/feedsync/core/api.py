@@ -212,6 +212,14 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
     except ValidationError as exc:
         field, message = describe_error(exc.errors()[0])
         raise InvalidRequest(field or "body", message) from exc
+    if changes.get("enabled") is True:
+        held = plans.refusal_to_enable(deps, profile.model_copy(update=dict(settings)))
+        if held is not None:
+            raise Conflict(
+                "over_plan",
+                f"the plan holds this profile ({held.removeprefix(plans.PLAN_PREFIX)}): raise "
+                "the plan or remove other profiles, and it is enabled by itself",
+            )
     if {"fields", "store_id", "location_id"} & set(changes):
         store = get_store_for_profile(deps, tenant_id, settings.store_id)
         _check_writable(store, settings.fields, settings.location_id)

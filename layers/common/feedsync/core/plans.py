@@ -43,6 +43,21 @@ def admit(deps: Deps, profile: Profile, settings: TenantSettings) -> Profile:
     return profile.model_copy(update={"enabled": False, "disabled_reason": reason})
 
 
+def refusal_to_enable(deps: Deps, profile: Profile) -> str | None:
+    """Why a profile the plan holds cannot be enabled as it would be set (None: it can).
+
+    ``profile`` carries the settings the request would give it (a shorter interval may
+    be what frees it)."""
+    if not (profile.disabled_reason or "").startswith(PLAN_PREFIX):
+        return None
+    settings = schedules.tenant_settings(deps, profile.tenant_id)
+    profiles = sorted(deps.repo.list_profiles(profile.tenant_id), key=lambda p: p.created_at)
+    position = next(
+        (i for i, p in enumerate(profiles) if p.profile_id == profile.profile_id), len(profiles)
+    )
+    return over_plan(profile, settings.plan, position)
+
+
 def apply_plan(deps: Deps, tenant_id: str) -> list[str]:
     """Bring every profile in line with the plan; the ids whose state changed."""
     settings = schedules.tenant_settings(deps, tenant_id)
