@@ -126,7 +126,7 @@ def read_reference(
         if len(cells) < cell_count:
             short = next(s for s in sources if s.index is not None and s.index >= len(cells))
             message = f"row has {len(cells)} cells, expected {len(columns)}"
-            errors.append(RowError(row_no, short.column, "", message))
+            errors.append(RowError(row_no, short.column, "", message, _key_of(cells, sources)))
             continue
         row, error = _read_row(row_no, cells, sources, read_money, read_stock)
         if error is None:
@@ -238,8 +238,21 @@ def _read_row(
             else:
                 values[source.field] = text
         except ValueError as exc:
-            return _row(row_no, values), RowError(row_no, source.column, raw, row_message(str(exc)))
+            message = row_message(str(exc))
+            key = _key_of(cells, sources)
+            return _row(row_no, values), RowError(row_no, source.column, raw, message, key)
     return _row(row_no, values), None
+
+
+def _key_of(cells: list[str], sources: list[_Source]) -> str:
+    """A skipped row's name: its SKU cell, else its barcode cell, stripped ("" if none)."""
+    for field in ("sku", "barcode"):
+        for source in sources:
+            if source.field == field and source.index is not None and source.index < len(cells):
+                text = cells[source.index].strip()
+                if text:
+                    return text
+    return ""
 
 
 def _apply_rules(
@@ -256,7 +269,8 @@ def _apply_rules(
             values["barcode"] = (gtin_key if rules.validate_barcodes else barcode_key)(barcode)
         except ValueError as exc:
             column = next(s.column for s in sources if s.field == "barcode")
-            return row, RowError(row[0], column, barcode, str(exc))
+            key = cast("str | None", values["sku"]) or barcode  # as read, before folding
+            return row, RowError(row[0], column, barcode, str(exc), key)
     sku = values["sku"]
     if rules.sku_case_insensitive and isinstance(sku, str):
         values["sku"] = normalize_sku(sku, case_insensitive=True)

@@ -104,7 +104,7 @@ def test_bad_price_row_is_skipped_and_recorded() -> None:
     rows = list(feed)
     # Then that row is not yielded, the others are, and the error says where and why
     assert [r[1] for r in rows] == ["A1", "C3"]
-    assert feed.row_errors == [RowError(3, "Price", "abc", "expected a price such as 12.99")]
+    assert feed.row_errors == [RowError(3, "Price", "abc", "expected a price such as 12.99", "B2")]
     assert feed.rows_read == 3
 
 
@@ -115,7 +115,7 @@ def test_bad_stock_row_and_whitespace_only_cell() -> None:
     # When iterated
     rows = list(feed)
     # Then the negative stock is an error and the blank-ish price is simply empty
-    assert feed.row_errors == [RowError(2, "Qty", "-1", "stock cannot be negative")]
+    assert feed.row_errors == [RowError(2, "Qty", "-1", "stock cannot be negative", "A1")]
     assert rows == [(3, "B2", None, None, None, None, None, 4, None, None, None, None, None)]
 
 
@@ -153,7 +153,7 @@ def test_short_row_missing_a_mapped_column() -> None:
     # When iterated
     rows = list(feed)
     # Then the short row is an error naming the cell counts; the long row still parses
-    assert feed.row_errors == [RowError(2, "Qty", "", "row has 2 cells, expected 3")]
+    assert feed.row_errors == [RowError(2, "Qty", "", "row has 2 cells, expected 3", "A1")]
     assert rows == [(3, "B2", None, 200, None, None, None, 3, None, None, None, None, None)]
     assert feed.rows_read == 2
 
@@ -184,10 +184,13 @@ def test_short_blank_and_bad_records_for_each_way_of_reading_cells(
     # Then the short record is reported by column, the blank ones are skipped, the bad
     # stock is reported, and the other rows parse
     assert [r[0] for r in rows] == [2, 7]
+    named = "sku" in mapping  # a skipped row is named by its SKU where the file has one
     assert [r[7] for r in rows] == [2, 4]
     assert feed.row_errors == [
-        RowError(3, column, "", "row has 2 cells, expected 4"),
-        RowError(6, "Qty", "n/a", "expected a whole number of items such as 7"),
+        RowError(3, column, "", "row has 2 cells, expected 4", "B2" if named else ""),
+        RowError(
+            6, "Qty", "n/a", "expected a whole number of items such as 7", "C3" if named else ""
+        ),
     ]
     assert feed.rows_read == 4
 
@@ -243,7 +246,7 @@ def test_record_feed_takes_any_records_with_their_row_numbers() -> None:
     rows = list(feed)
     # Then rows keep those numbers, the bad cell is recorded, the blank record is skipped
     assert rows == [(10, "A1", None, 100, None, None, None, 1, None, None, None, None, None)]
-    assert feed.row_errors == [RowError(12, "Price", "x", "expected a price such as 12.99")]
+    assert feed.row_errors == [RowError(12, "Price", "x", "expected a price such as 12.99", "B2")]
     assert feed.rows_read == 2
 
 
@@ -261,7 +264,7 @@ def test_record_feed_without_header_maps_letters_and_numbers() -> None:
     # Then columns are letters, and errors name the letter column
     assert feed.columns == ["A", "B", "C"]
     assert rows == [(1, "A1", None, 250, None, None, None, 7, None, None, None, None, None)]
-    assert feed.row_errors == [RowError(2, "B", "-1", "stock cannot be negative")]
+    assert feed.row_errors == [RowError(2, "B", "-1", "stock cannot be negative", "B2")]
 
 
 def test_record_feed_without_header_refuses_column_names() -> None:
@@ -400,7 +403,7 @@ def test_price_cells_read_exactly_as_parse_money_reads_them(
         assert feed.row_errors == []
     else:
         assert rows == []
-        assert feed.row_errors == [RowError(2, "Price", cell, error)]
+        assert feed.row_errors == [RowError(2, "Price", cell, error, "A1")]
     assert feed.rows_read == 1
 
 
@@ -413,7 +416,7 @@ def test_several_money_fields_in_one_row_each_keep_their_value() -> None:
     rows = list(feed)
     # Then each field has its own value, and the bad sale price is reported on its row
     assert rows == [(2, "A1", None, 1299, 950, None, 410, None, None, None, None, None, None)]
-    assert feed.row_errors == [RowError(3, "Sale", "bad", MONEY_HINT)]
+    assert feed.row_errors == [RowError(3, "Sale", "bad", MONEY_HINT, "B2")]
     assert feed.rows_read == 2
 
 

@@ -34,13 +34,14 @@ def test_not_matched_outcome_has_blank_ids() -> None:
 
 
 def test_row_error_log_row_names_column_and_value() -> None:
-    # Given a parse error for a bad price cell
-    err = RowError(7, "Price", "abc", "expected a price such as 12.99")
+    # Given a parse error for a bad price cell on the row of SKU A-7
+    err = RowError(7, "Price", "abc", "expected a price such as 12.99", "A-7")
     # When logged
     line = row_error_log_row(err)
-    # Then the error text names the column, the cell and what was expected
+    # Then the line names the row's SKU, and the error the column, the cell and what was
+    # expected
     assert line == (
-        "7", "", "", "", "row_error", "",
+        "7", "A-7", "", "", "row_error", "",
         "column 'Price': 'abc' — expected a price such as 12.99",
     )  # fmt: skip
 

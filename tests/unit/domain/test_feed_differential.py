@@ -469,6 +469,7 @@ def test_decimal_comma_constants_are_respelled_and_reported_as_read() -> None:
             "12.5",
             "expected a price such as 12,99 (the format's decimal separator is a comma; "
             "a dot only separates thousands)",
+            "A",
         )
     ]
 
@@ -480,12 +481,14 @@ def test_a_bad_cell_is_reported_before_a_bad_barcode_and_the_barcode_as_stripped
                 rules_spec={})  # fmt: skip
     # When read with the default rules (barcodes validated)
     _, rows, errors, rows_read = both(case)
-    # Then the first row reports its price only, the second its barcode (stripped)
+    # Then the first row reports its price only, the second its barcode (stripped); each
+    # is named by its barcode as the file wrote it (there is no SKU)
     assert rows == [] and rows_read == 2
     assert errors == [
-        RowError(2, "Price", "x", "expected a price such as 12.99"),
+        RowError(2, "Price", "x", "expected a price such as 12.99", "4006381333932"),
         RowError(3, "UPC", "4006381333932",
-                 "barcode '4006381333932' fails the GTIN-13 check digit (expected 1)"),
+                 "barcode '4006381333932' fails the GTIN-13 check digit (expected 1)",
+                 "4006381333932"),
     ]  # fmt: skip
 
 
@@ -504,7 +507,7 @@ def test_a_headerless_file_learns_its_width_from_the_first_records_only() -> Non
         "f.csv: mapped column(s) 'C' not found in the header; the file's columns are: 'A', 'B'"
     )
     assert len(early_outcome[1]) == 1
-    assert early_outcome[2][0] == RowError(1, "C", "", "row has 2 cells, expected 3")
+    assert early_outcome[2][0] == RowError(1, "C", "", "row has 2 cells, expected 3", "A")
 
 
 def test_a_stream_that_breaks_is_reported_at_the_row_after_the_last_one_read() -> None:

@@ -50,12 +50,14 @@ Record = tuple[int, list[str]]
 
 
 class RowError(NamedTuple):
-    """One skipped row: spreadsheet row number, the file's column name, the raw cell."""
+    """One skipped row: spreadsheet row number, the file's column name, the raw cell, and
+    the row's SKU (else barcode) as the file wrote it, so the log can name the item."""
 
     row_no: int
     column: str
     value: str
     message: str
+    key: str = ""
 
 
 def _memo(parse: Callable[[str], int]) -> tuple[Callable[[str], int | None], Callable[[str], int]]:
@@ -492,7 +494,9 @@ class RecordFeed:
                     values[2] = key(row[2])
                 except ValueError as exc:
                     # Counted as read, reported, not yielded (like any bad cell).
-                    self.row_errors.append(RowError(row[0], barcode_col, row[2], str(exc)))
+                    self.row_errors.append(
+                        RowError(row[0], barcode_col, row[2], str(exc), row[1] or row[2])
+                    )
                     continue
             if fold and row[1] is not None:
                 values[1] = normalize_sku(row[1], case_insensitive=True)
@@ -550,7 +554,8 @@ class RecordFeed:
                 else:
                     values[pos] = parse_weight(text)
             except ValueError as exc:
-                self.row_errors.append(RowError(row_no, col, raw, row_message(str(exc))))
+                key = self._key_cell(cells)
+                self.row_errors.append(RowError(row_no, col, raw, row_message(str(exc)), key))
                 return None
         return tuple(values)  # type: ignore[return-value]
 
@@ -558,8 +563,16 @@ class RecordFeed:
         for _field, _pos, idx, col, _kind in self._mapped:
             if idx >= len(cells):
                 msg = f"row has {len(cells)} cells, expected {len(self.columns)}"
-                self.row_errors.append(RowError(row_no, col, "", msg))
+                self.row_errors.append(RowError(row_no, col, "", msg, self._key_cell(cells)))
                 return
+
+    def _key_cell(self, cells: list[str]) -> str:
+        """The row's SKU, else its barcode, as written (a skipped row is named by it)."""
+        for field in ("sku", "barcode"):
+            idx = self._columns_of.get(field)
+            if idx is not None and idx < len(cells) and cells[idx].strip():
+                return cells[idx].strip()
+        return ""
 
     def require_rows(self) -> None:
         """Raise when the file had no data rows (call after iterating)."""

@@ -110,4 +110,4 @@ def row_error_log_row(err: RowError) -> tuple[str, str, str, str, str, str, str]
         text = f"column '{err.column}': '{err.value}' — {err.message}"
     else:
         text = f"column '{err.column}': {err.message}"
-    return (str(err.row_no), "", "", "", ROW_ERROR, "", _cell(text))
+    return (str(err.row_no), _cell(err.key), "", "", ROW_ERROR, "", _cell(text))

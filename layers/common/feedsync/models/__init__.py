@@ -5,8 +5,7 @@ Nothing here is used per feed row: rows are plain tuples (see domain/fields.py).
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -28,7 +27,6 @@ from feedsync.domain.money import parse_money, parse_stock
 from feedsync.models.limits import (
     ENTRIES_MAX,
     HOST_MAX,
-    IDEMPOTENCY_KEY_MAX,
     NAME_MAX,
     PEM_MAX,
     TEXT_MAX,
@@ -119,6 +117,25 @@ from feedsync.models.schedules import (
 from feedsync.models.schedules import (
     parse_schedule as parse_schedule,
 )
+from feedsync.models.steps import CatalogImportInput as CatalogImportInput
+from feedsync.models.steps import ExecutionStatusChange as ExecutionStatusChange
+from feedsync.models.steps import FetchInput as FetchInput
+from feedsync.models.steps import FetchOutput as FetchOutput
+from feedsync.models.steps import FinalizeInput as FinalizeInput
+from feedsync.models.steps import FinalizeOutput as FinalizeOutput
+from feedsync.models.steps import MatchInput as MatchInput
+from feedsync.models.steps import MatchOutput as MatchOutput
+from feedsync.models.steps import ParseInput as ParseInput
+from feedsync.models.steps import ParseOutput as ParseOutput
+from feedsync.models.steps import RunRef as RunRef
+from feedsync.models.steps import SelectInput as SelectInput
+from feedsync.models.steps import ShardRef as ShardRef
+from feedsync.models.steps import StartCommand as StartCommand
+from feedsync.models.steps import StatusOnly as StatusOnly
+from feedsync.models.steps import StepError as StepError
+from feedsync.models.steps import UpdateInput as UpdateInput
+from feedsync.models.steps import UpdateOutput as UpdateOutput
+from feedsync.models.steps import UploadedObject as UploadedObject
 from feedsync.models.validation import (
     _T as _T,
 )
@@ -134,24 +151,19 @@ from feedsync.models.validation import (
 from feedsync.models.validation import (
     validated as validated,
 )
+from feedsync.models.vocabulary import ACTIVE_STATUSES as ACTIVE_STATUSES
+from feedsync.models.vocabulary import BEFORE_IMAGE_KEPT as BEFORE_IMAGE_KEPT
+from feedsync.models.vocabulary import PLAN_KEPT as PLAN_KEPT
+from feedsync.models.vocabulary import PLANNING as PLANNING
+from feedsync.models.vocabulary import Action as Action
+from feedsync.models.vocabulary import ImportMode as ImportMode
+from feedsync.models.vocabulary import MatchBy as MatchBy
+from feedsync.models.vocabulary import Mode as Mode
+from feedsync.models.vocabulary import RunStatus as RunStatus
+from feedsync.models.vocabulary import StoreStatus as StoreStatus
+from feedsync.models.vocabulary import Trigger as Trigger
 from feedsync.platforms.registry import PLATFORM_NAMES, PLATFORMS
 from feedsync.platforms.registry import platform as platform_spec
-
-RunStatus = Literal[
-    "queued", "preparing", "matching", "updating", "succeeded", "failed",
-    "previewed", "partially_applied", "held", "skipped", "cancelled",
-]  # fmt: skip
-# Until a run leaves these, the number of items it will write is not known.
-PLANNING: frozenset[str] = frozenset({"queued", "preparing", "matching"})
-# A run's changes can be applied for a week; what it replaced is kept for a month (revert).
-PLAN_KEPT = timedelta(days=7)
-BEFORE_IMAGE_KEPT = timedelta(days=30)
-ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "preparing", "matching", "updating"})
-Trigger = Literal["manual", "upload", "schedule", "chain", "retry", "revert", "reapply"]
-# What an execution does: a run from the file, or applying a run's stored changes.
-Action = Literal["run", "apply", "retry", "revert", "reapply"]
-Mode = Literal["partial", "full"]
-MatchBy = Literal["sku", "barcode", "sku_then_barcode"]
 
 
 def _known_platform(name: str) -> str:
@@ -165,8 +177,6 @@ Platform = Annotated[
     AfterValidator(_known_platform),
     WithJsonSchema({"type": "string", "enum": list(PLATFORM_NAMES)}),
 ]
-ImportMode = Literal["full", "incremental", "by_date"]
-StoreStatus = Literal["setting_up", "ready", "import_failed"]
 
 
 class Strict(BaseModel):
@@ -648,162 +658,6 @@ class Run(BaseModel):
         }
         body["counts"] = {name: self.counts.get(name, 0) for name in COUNT_NAMES}
         return body
-
-
-# -------------------------------------------------------------------- step hand-offs
-class RunRef(BaseModel):
-    """What every state carries: ids only (the 256 KB payload limit)."""
-
-    tenant_id: str
-    run_id: str
-    profile_id: str
-    store_id: str
-    # Which apply of the run this execution is (0: the run itself); its plan and results
-    # files are its own (core/keys.py).
-    round: int = 0
-
-
-class StartCommand(BaseModel):
-    tenant_id: str
-    profile_id: str
-    trigger: Trigger
-    mode: Mode | None = None
-    # The schedule's fire time (EventBridge Scheduler's <aws.scheduler.scheduled-time>).
-    scheduled_time: datetime | None = None
-    # Same key, same run: S3 redeliveries, scheduler retries, double-clicked Starts.
-    idempotency_key: str | None = Field(default=None, max_length=IDEMPOTENCY_KEY_MAX)
-    preview: bool = False
-    # retry / revert: the run whose changes the new run re-applies or takes back.
-    parent_run_id: str | None = None
-    # reapply: the keys of the open conflicts to write the feed's values for (None: all).
-    keys: list[str] | None = None
-
-
-class FetchOutput(BaseModel):
-    key: str
-    file_name: str
-    size: int
-    etag: str | None = None
-
-
-class ParseOutput(BaseModel):
-    rows_key: str
-    rows: int
-    row_errors: int
-    row_errors_key: str
-
-
-class MatchOutput(BaseModel):
-    manifest_bucket: str
-    manifest_key: str
-    shards: int
-    items: int
-    # Parallel shard workers; derived from the store's quota (the Map reads it).
-    concurrency: int = Field(ge=1)
-    # A preview, or a run over its safety limits: the state machine ends here
-    # (MarkForReview), nothing is sent.
-    preview: bool = False
-    held: bool = False
-
-
-class FetchInput(BaseModel):
-    run: RunRef
-
-
-class ParseInput(BaseModel):
-    run: RunRef
-    fetch: FetchOutput
-
-
-class MatchInput(BaseModel):
-    run: RunRef
-    fetch: FetchOutput
-    parse: ParseOutput
-
-
-class SelectInput(BaseModel):
-    """An apply, retry or revert: the stored changes to send instead of a file."""
-
-    run: RunRef
-    action: Action
-
-
-class ShardRef(BaseModel):
-    index: int
-    key: str
-    items: int
-
-
-class UpdateInput(BaseModel):
-    run: RunRef
-    shard: ShardRef
-
-
-class UpdateOutput(BaseModel):
-    shard: int
-    updated: int
-    failed: int
-    gone: int = 0  # result lines whose item the store no longer has (not counted failed)
-
-
-class StepError(BaseModel):
-    """Step Functions' Catch output: ``{"Error": name, "Cause": json-or-text}``."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    error: str = Field(alias="Error")
-    cause: str = Field(default="", alias="Cause")
-
-
-class FinalizeInput(BaseModel):
-    run: RunRef
-    error: StepError | None = None
-    # MarkForReview: a preview computed its changes, or a run was held; nothing was sent.
-    previewed: bool = False
-
-
-class FinalizeOutput(BaseModel):
-    run_id: str
-    status: RunStatus
-    counts: dict[str, int]
-    error: str | None = None
-
-
-class CatalogImportInput(BaseModel):
-    tenant_id: str
-    store_id: str
-    mode: ImportMode = "full"
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-class UploadedObject(BaseModel):
-    """An S3 ObjectCreated record under uploads/{tenant}/{profile}/..."""
-
-    bucket: str
-    key: str
-    size: int = 0
-    # The object version (or, unversioned, its ETag + event sequencer): one upload, one run.
-    version_id: str
-
-
-class ExecutionStatusChange(BaseModel):
-    """EventBridge's "Step Functions Execution Status Change" detail (the fields we read)."""
-
-    name: str
-    status: str
-    input: str | None = None
-
-    def run_ref(self) -> RunRef | None:
-        try:
-            return RunRef.model_validate(json.loads(self.input or "")["run"])
-        except (ValueError, KeyError, TypeError):
-            return None
-
-
-class StatusOnly(BaseModel):
-    status: str
-    detail: str | None = None
 
 
 def utcnow() -> datetime:
