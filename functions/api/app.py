@@ -366,8 +366,14 @@ def start_run(
     "/profiles/<profile_id>/runs",
     responses=_answers(200, "The profile's runs, newest first.", RunList, 404),
 )
-def list_runs(profile_id: str) -> dict[str, Any]:
-    return {"runs": [r.public() for r in api.list_runs(deps(), _tenant(), profile_id)]}
+def list_runs(
+    profile_id: str,
+    limit: Annotated[int, Query(ge=1, le=200, description="at most this many")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=100, description="the previous page's `next`")
+    ] = None,
+) -> dict[str, Any]:
+    return api.list_runs(deps(), _tenant(), profile_id, limit, cursor)
 
 
 @app.get("/runs/<run_id>", responses=_answers(200, "The run.", RunView, 404))

@@ -7,19 +7,15 @@ import itertools
 import random
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from feedsync.adapters.rate_budget import BudgetState, DynamoRateBudget, LocalRateBudget
 from feedsync.domain.writes import PlanItem
 from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
 from feedsync_local.bigcommerce_double import SandboxStore
-from feedsync_local.template import load_template
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -212,22 +208,6 @@ def test_workers_sharing_one_local_budget_never_exceed_the_window() -> None:
 
 
 # -- DynamoDB -----------------------------------------------------------------------------------
-@pytest.fixture
-def table() -> Iterator[tuple[str, Any]]:
-    """The app's table, created from template.yaml's definition, in moto."""
-    props = load_template(REPO / "template.yaml")["Resources"]["Table"]["Properties"]
-    allowed = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(TableName="feedsync-Table", **{k: props[k] for k in allowed})
-        ttl = props["TimeToLiveSpecification"]
-        client.update_time_to_live(
-            TableName="feedsync-Table",
-            TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
-        )
-        yield "feedsync-Table", client
-
-
 def _dynamo(table: tuple[str, Any], t: FakeTime, key: str = "store-1") -> DynamoRateBudget:
     name, client = table
     return DynamoRateBudget(

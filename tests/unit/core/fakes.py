@@ -195,6 +195,15 @@ class FakeRepository:
         mine = [r for r in runs if r.profile_id == profile_id]
         return sorted(mine, key=lambda r: r.run_id, reverse=True)[:limit]
 
+    def runs_page(
+        self, tenant_id: str, profile_id: str, limit: int, after: str | None
+    ) -> tuple[list[Run], str | None]:
+        newest_first = self.list_runs(tenant_id, profile_id, limit=10**9)
+        if after is not None:
+            newest_first = [r for r in newest_first if r.run_id < after]
+        page = newest_first[:limit]
+        return page, (page[-1].run_id if len(newest_first) > limit else None)
+
     def update_run(self, tenant_id: str, run_id: str, **fields: Any) -> None:
         self._update(f"TENANT#{tenant_id}", f"RUN#{run_id}", fields)
         self.run_writes.append((run_id, _plain(fields)))

@@ -1,4 +1,5 @@
-"""``GET /runs/{id}/log``'s answers from the core: the log, a download URL, 404 or 410."""
+"""``GET /runs/{id}/log``'s answers from the core: the log, a download URL, 404 or 410; the
+profile's run history, paged."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 from fakes import World
 
 from feedsync.core import api
-from feedsync.errors import Gone, NotFound
+from feedsync.errors import Gone, InvalidRequest, NotFound
 from feedsync.models import Run
 
 
@@ -48,3 +49,27 @@ def test_a_run_without_a_log_yet_is_not_found(world: World) -> None:
     # Then the answer is NotFound (404) naming the run's status
     with pytest.raises(NotFound, match=r"run run_1 has no log yet \(status: succeeded\)"):
         api.run_log(world.deps, world.tenant, "run_1")
+
+
+def test_the_history_pages_with_the_cursor_it_gives_out(world: World) -> None:
+    # Given a profile with 5 runs
+    profile = world.profile(world.store([]), profile_id="p1")
+    for n in range(5):
+        world.repo.put_run(
+            Run(
+                tenant_id=world.tenant, run_id=f"run_{n}", profile_id=profile.profile_id,
+                store_id="s1", trigger="manual", mode="partial", status="succeeded",
+                created_at=world.clock(),
+            )
+        )  # fmt: skip
+    # When it is read two at a time
+    first = api.list_runs(world.deps, world.tenant, "p1", limit=2)
+    second = api.list_runs(world.deps, world.tenant, "p1", limit=2, cursor=first["next"])
+    last = api.list_runs(world.deps, world.tenant, "p1", limit=2, cursor=second["next"])
+    # Then the pages follow each other newest first, and the last says there is no more
+    pages = [[r["run_id"] for r in p["runs"]] for p in (first, second, last)]
+    assert pages == [["run_4", "run_3"], ["run_2", "run_1"], ["run_0"]]
+    assert last["next"] is None
+    # and a cursor it never gave out is refused by name
+    with pytest.raises(InvalidRequest, match="cursor"):
+        api.list_runs(world.deps, world.tenant, "p1", cursor="../../x y")

@@ -277,17 +277,30 @@ class DynamoRepository:
         return Run.model_validate(item) if item else None
 
     def list_runs(self, tenant_id: str, profile_id: str, limit: int = 50) -> list[Run]:
+        return self.runs_page(tenant_id, profile_id, limit, None)[0]
+
+    def runs_page(
+        self, tenant_id: str, profile_id: str, limit: int, after: str | None
+    ) -> tuple[list[Run], str | None]:
+        by_profile = f"{_tenant(tenant_id)}#PROFILE#{profile_id}"
+        query: dict[str, Any] = {}
+        if after is not None:  # the index key of the page before's last run
+            sk = f"RUN#{after}"
+            query["ExclusiveStartKey"] = _to_ddb(
+                {"PK": _tenant(tenant_id), "SK": sk, "GSI1PK": by_profile, "GSI1SK": sk}
+            )
         page = self.client.query(
             TableName=self.table,
             IndexName="GSI1",
             KeyConditionExpression="GSI1PK = :pk",
-            ExpressionAttributeValues=_to_ddb(
-                {":pk": f"{_tenant(tenant_id)}#PROFILE#{profile_id}"}
-            ),
+            ExpressionAttributeValues=_to_ddb({":pk": by_profile}),
             ScanIndexForward=False,
             Limit=limit,
+            **query,
         )
-        return [Run.model_validate(_from_ddb(i)) for i in page.get("Items", [])]
+        runs = [Run.model_validate(_from_ddb(i)) for i in page.get("Items", [])]
+        more = "LastEvaluatedKey" in page and bool(runs)
+        return runs, (runs[-1].run_id if more else None)
 
     def update_run(self, tenant_id: str, run_id: str, **fields: Any) -> None:
         self._update(_tenant(tenant_id), f"RUN#{run_id}", fields)

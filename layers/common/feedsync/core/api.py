@@ -357,9 +357,19 @@ def cancel_run(deps: Deps, tenant_id: str, run_id: str) -> Run:
     return run
 
 
-def list_runs(deps: Deps, tenant_id: str, profile_id: str) -> list[Run]:
+_RUN_CURSOR = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+
+
+def list_runs(
+    deps: Deps, tenant_id: str, profile_id: str, limit: int = 50, cursor: str | None = None
+) -> dict[str, Any]:
+    """The profile's runs, newest first, ``limit`` at a time; ``next`` is the cursor of the
+    page after (a run id: the history pages by the table's index, never by offset)."""
     get_profile(deps, tenant_id, profile_id)
-    return deps.repo.list_runs(tenant_id, profile_id)
+    if cursor is not None and not _RUN_CURSOR.fullmatch(cursor):
+        raise InvalidRequest("cursor", "not a cursor this API gave out")
+    runs, after = deps.repo.runs_page(tenant_id, profile_id, limit, cursor)
+    return {"runs": [r.public() for r in runs], "next": after}
 
 
 # Lambda responses stop at 6 MB: bigger logs are handed out as a presigned S3 URL.

@@ -185,6 +185,7 @@ class ConflictsDismissed(BaseModel):
 
 class RunList(BaseModel):
     runs: list[RunView]
+    next: str | None = Field(description="pass as `cursor` for the next page; null at the end")
 
 
 class RunStarted(BaseModel):
