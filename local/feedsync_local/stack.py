@@ -82,6 +82,26 @@ def free_port() -> int:
 MOTO_ACCEPT_QUEUE = 4096
 
 
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _raw_put_bodies(app: Any) -> Any:
+    """A PUT's body is the object, whatever its Content-Type says.
+
+    ``curl -X PUT --data-binary @file URL`` labels the body a form; S3 stores the bytes, but
+    the werkzeug app under moto parsed them as form fields and stored an empty object.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("REQUEST_METHOD") == "PUT" and str(
+            environ.get("CONTENT_TYPE", "")
+        ).startswith(_FORM_TYPES):
+            environ["CONTENT_TYPE"] = "application/octet-stream"
+        return app(environ, start_response)
+
+    return wsgi
+
+
 def moto_server(host: str, port: int) -> Any:
     """moto's threaded server, with an accept queue deep enough for a burst of runs."""
     from moto.moto_server.werkzeug_app import (
@@ -97,7 +117,7 @@ def moto_server(host: str, port: int) -> Any:
 
     class Server(ThreadedMotoServer):
         def _server_entry(self) -> None:
-            app = DomainDispatcherApplication(create_backend_app)
+            app = _raw_put_bodies(DomainDispatcherApplication(create_backend_app))
             self._server = DeepQueueServer(
                 self._ip_address, self._port, app, handler=MotoRequestHandler
             )

@@ -66,6 +66,71 @@ def test_presigned_upload_starts_a_run_that_succeeds(h: Harness) -> None:
     assert manual.counts["unchanged"] == 1 and manual.counts["updated"] == 0
 
 
+def _runs_once_there(h: Harness, tenant: str, profile_id: str, count: int) -> list[Any]:
+    deadline = time.monotonic() + 30
+    while len(runs := h.deps.repo.list_runs(tenant, profile_id)) < count:
+        assert time.monotonic() < deadline, f"{len(runs)} runs, expected {count}"
+        time.sleep(0.02)
+    return runs
+
+
+def test_the_upload_curl_sends_as_a_form_stores_the_bytes(h: Harness) -> None:
+    # Given an upload-source profile and its presigned URL
+    shop = h.shop([simple_product("Glove", "GLV-1", "15.00", 3)])
+    profile = h.profile(shop, {"type": "upload"})
+    grant = api.upload_url(h.deps, shop.tenant, profile.profile_id, "stock.csv")
+    body = b"SKU,Price,Qty\r\nGLV-1,17.50,9\r\n"
+    # When the file is PUT as `curl -X PUT --data-binary @stock.csv URL` sends it (labelled
+    # a form)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    resp = requests.put(grant["upload_url"], data=body, headers=form, timeout=30)
+    assert resp.status_code == 200, resp.text
+    # Then the bytes were stored whole and synced
+    assert h.deps.blobs.get_bytes(grant["key"]) == body
+    (started,) = _runs_once_there(h, shop.tenant, profile.profile_id, 1)
+    run = h.wait_run(shop.tenant, started.run_id)
+    assert run.status == "succeeded", run.error
+    (variant,) = h.sandbox.variants(shop.store_hash)
+    assert (cents(variant["price"]), variant["inventory_level"]) == (1750, 9)
+
+
+def test_an_empty_upload_is_refused_and_the_last_file_kept(h: Harness) -> None:
+    # Given an upload profile whose first file was synced
+    shop = h.shop([simple_product("Glove", "GLV-1", "15.00", 3)])
+    profile = h.profile(shop, {"type": "upload"})
+    first = api.upload_url(h.deps, shop.tenant, profile.profile_id, "stock.csv")
+    requests.put(first["upload_url"], data=b"SKU,Price,Qty\nGLV-1,16.00,3\n", timeout=30)
+    (synced,) = _runs_once_there(h, shop.tenant, profile.profile_id, 1)
+    h.wait_run(shop.tenant, synced.run_id)
+    # When an empty file is uploaded
+    empty = api.upload_url(h.deps, shop.tenant, profile.profile_id, "stock.csv")
+    assert requests.put(empty["upload_url"], data=b"", timeout=30).status_code == 200
+    # Then the history says it was refused and why, and the profile keeps its last file
+    skipped = _runs_once_there(h, shop.tenant, profile.profile_id, 2)[0]
+    assert skipped.status == "skipped" and skipped.trigger == "upload"
+    assert skipped.reason is not None and skipped.reason.startswith("empty_upload: stock.csv")
+    prof = h.deps.repo.get_profile(shop.tenant, profile.profile_id)
+    assert prof is not None and prof.upload_key == first["key"]
+
+
+def test_an_upload_while_a_run_is_active_is_kept_and_recorded(h: Harness) -> None:
+    # Given an upload profile with a file, and a run holding its lock
+    shop = h.shop([simple_product("Glove", "GLV-1", "15.00", 3)])
+    profile = h.profile(shop, {"type": "upload"})
+    assert h.deps.repo.acquire_run_lock(
+        shop.tenant, profile.profile_id, "run_busy", since=h.deps.clock()
+    )
+    # When a new file is uploaded
+    grant = api.upload_url(h.deps, shop.tenant, profile.profile_id, "stock.csv")
+    requests.put(grant["upload_url"], data=b"SKU,Price,Qty\nGLV-1,18.00,3\n", timeout=30)
+    # Then it is the profile's file, and the history says it did not start and why
+    (skipped,) = _runs_once_there(h, shop.tenant, profile.profile_id, 1)
+    assert skipped.status == "skipped" and skipped.trigger == "upload"
+    assert skipped.reason is not None and skipped.reason.startswith("already_running:")
+    prof = h.deps.repo.get_profile(shop.tenant, profile.profile_id)
+    assert prof is not None and prof.upload_key == grant["key"]
+
+
 def test_an_upload_whose_start_fails_is_kept_in_the_start_failure_queue(h: Harness) -> None:
     # Given an upload-source profile, and a start function that fails (say DynamoDB is down)
     shop = h.shop([simple_product("Belt", "BLT-1", "20.00", 1)])

@@ -6,6 +6,7 @@ import io
 from typing import IO, TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from feedsync.errors import NotFound
@@ -14,6 +15,10 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 _MISSING = {"NoSuchKey", "404", "NotFound"}
+# Presigned URLs signed with Signature Version 4 sign the host only: an upload with any
+# Content-Type (curl's --data-binary says it is a form) is taken. botocore's default for S3
+# presigning is the deprecated version 2, which signs the Content-Type too.
+_SIGV4 = Config(signature_version="s3v4")
 
 
 class _BodyReader(io.RawIOBase):
@@ -39,7 +44,7 @@ class _BodyReader(io.RawIOBase):
 class S3BlobStore:
     def __init__(self, bucket: str, client: S3Client | None = None) -> None:
         self.bucket = bucket
-        self.client: S3Client = client or boto3.client("s3")
+        self.client: S3Client = client or boto3.client("s3", config=_SIGV4)
 
     def put_bytes(
         self, key: str, data: bytes, content_type: str = "application/octet-stream"

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from feedsync.core import changes, keys, plans, schedules
 from feedsync.core.deps import Deps
-from feedsync.core.start import start_run
+from feedsync.core.start import record_skipped, start_run
 from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
 from feedsync.models import (
     ACTIVE_STATUSES,
@@ -301,6 +301,12 @@ def upload_url(deps: Deps, tenant_id: str, profile_id: str, file_name: str) -> d
     }
 
 
+EMPTY_UPLOAD = (
+    "empty_upload: {name} arrived empty (0 bytes): nothing was synced and the profile keeps "
+    "its last file; upload it again (curl -T FILE URL)"
+)
+
+
 def record_upload(deps: Deps, obj: UploadedObject) -> Run | None:
     """An upload landed: remember it as the profile's file and start a run on it."""
     owner = keys.parse_upload_key(obj.key)
@@ -310,9 +316,13 @@ def record_upload(deps: Deps, obj: UploadedObject) -> Run | None:
     profile = deps.repo.get_profile(tenant_id, profile_id)
     if profile is None or profile.source.type != "upload":
         return None
+    once = f"{obj.key}@{obj.version_id}"  # S3 may deliver one event twice: one run
+    if obj.size == 0:  # never the profile's file: a Start keeps syncing the last good one
+        name = obj.key.rsplit("/", 1)[-1]
+        cmd = StartCommand(tenant_id=tenant_id, profile_id=profile_id, trigger="upload")
+        return record_skipped(deps, cmd, EMPTY_UPLOAD.format(name=name))
     deps.repo.update_profile(tenant_id, profile_id, upload_key=obj.key, uploaded_at=deps.clock())
-    # S3 may deliver one event twice: the object version makes it one run.
-    return start(deps, tenant_id, profile_id, "upload", None, f"{obj.key}@{obj.version_id}")
+    return start(deps, tenant_id, profile_id, "upload", None, once)
 
 
 # ------------------------------------------------------------------------------- runs

@@ -28,7 +28,8 @@ def start_run(deps: Deps, cmd: StartCommand) -> Run:
     """Apply the guards, take the profile's lock, record the run, start the execution.
 
     A trigger delivered twice with the same idempotency key gets the first run back.
-    A scheduled trigger that cannot run now is recorded as a ``skipped`` run, never queued.
+    A scheduled fire or an upload that cannot run now is recorded as a ``skipped`` run with
+    the reason (the history says why nothing happened), never queued.
     """
     profile = deps.repo.get_profile(cmd.tenant_id, cmd.profile_id)
     if profile is None:
@@ -77,8 +78,16 @@ def refusal(deps: Deps, tenant_id: str, profile: Profile) -> Conflict | None:
     return None
 
 
-def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
-    run = Run(
+# Triggers no merchant waits on for an answer: what stops them goes into the history.
+_RECORDED_WHEN_REFUSED = ("schedule", "upload")
+_UPLOAD_WHILE_RUNNING = (
+    "already_running: a run was in progress when the file arrived; the file is kept as the "
+    "profile's file: Start syncs it"
+)
+
+
+def _new_run(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
+    return Run(
         tenant_id=cmd.tenant_id,
         run_id=run_id,
         profile_id=profile.profile_id,
@@ -90,9 +99,21 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
         preview=cmd.preview,
         parent_run_id=cmd.parent_run_id,
     )
+
+
+def record_skipped(deps: Deps, cmd: StartCommand, reason: str) -> Run:
+    """A trigger that will not run, recorded with why (e.g. an empty upload)."""
+    profile = deps.repo.get_profile(cmd.tenant_id, cmd.profile_id)
+    if profile is None:
+        raise NotFound(f"profile {cmd.profile_id} not found")
+    return _skipped(deps, _new_run(deps, cmd, profile, deps.ids("run")), reason)
+
+
+def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
+    run = _new_run(deps, cmd, profile, run_id)
     refused = refusal(deps, cmd.tenant_id, profile)
     if refused is not None:
-        if cmd.trigger == "schedule":  # the history says why the schedule did nothing
+        if cmd.trigger in _RECORDED_WHEN_REFUSED:
             return _skipped(deps, run, f"{refused.reason}: {refused.message}")
         raise refused
     if cmd.trigger == "schedule":
@@ -104,6 +125,8 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
     if not take_run_lock(deps, cmd.tenant_id, cmd.profile_id, run_id, run.created_at):
         if cmd.trigger == "schedule":
             return _skipped(deps, run, "already_running: the previous run had not finished")
+        if cmd.trigger == "upload":
+            return _skipped(deps, run, _UPLOAD_WHILE_RUNNING)
         raise Conflict("already_running", "this profile is already running")
     ref = ref_of(run)
     try:
