@@ -370,10 +370,10 @@ class ProfileSettings(Strict):
         default_factory=Rules,
         description="Price rules, stock rules, identifier handling.",
     )
-    missing: Literal["ignore", "zero_stock"] = Field(
+    missing: Literal["ignore", "zero_stock", "disable"] = Field(
         default="ignore",
-        description="Items this profile wrote before that today's file no longer lists: "
-        "leave them (ignore) or set their stock to 0 (zero_stock).",
+        description="Items this profile wrote before that today's file no longer lists: leave "
+        "them (ignore), stock to 0 (zero_stock), hide the product till listed again (disable).",
     )
     conflicts: ConflictPolicies = Field(
         default_factory=dict,
@@ -474,7 +474,7 @@ class PatchProfile(Strict):
     schedule: Schedule | None = None
     limits: SafetyLimits | None = None
     conflicts: ConflictPolicies | None = None
-    missing: Literal["ignore", "zero_stock"] | None = None
+    missing: Literal["ignore", "zero_stock", "disable"] | None = None
 
 
 class StartRunBody(Strict):
