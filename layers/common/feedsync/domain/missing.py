@@ -87,29 +87,44 @@ def disable_outcomes(
     stock where the index reads it); a product in ``hidden`` (feedsync hid it) that the file
     lists again is shown (status ``changed``). Hiding and zeroing need ``file_whole`` (no row
     refused: a refused row may be the item's); showing a listed product does not."""
-    relevant = {v[PRODUCT_ID] for v in variants if v[VARIANT_ID] in written} | set(hidden)
-    products: dict[int, list[Variant]] = {}
+    relevant = {v[PRODUCT_ID] for v in variants if v[VARIANT_ID] in written}
+    relevant.update(hidden)
+    # One pass over the relevant products' variants: which products the file lists (and
+    # their first listed variant, for those feedsync hid), which written variants it lacks.
+    shown: set[int] = set()
+    first_shown: dict[int, Variant] = {}
+    lacking: dict[int, list[Variant]] = {}
+    touched: dict[int, None] = {}  # the products with something to do, in index order
     for v in variants:
-        if v[PRODUCT_ID] in relevant:
-            products.setdefault(v[PRODUCT_ID], []).append(v)
+        pid = v[PRODUCT_ID]
+        if pid not in relevant:
+            continue
+        vid = v[VARIANT_ID]
+        if vid in listed:
+            if pid not in shown:
+                shown.add(pid)
+                if pid in hidden:
+                    first_shown[pid] = v
+                    touched[pid] = None
+        elif vid in written:
+            lacking.setdefault(pid, []).append(v)
+            touched[pid] = None
     out: list[Outcome] = []
-    for pid, members in products.items():
-        shown = [v for v in members if v[VARIANT_ID] in listed]
-        if shown:
-            if pid in hidden:
-                first = shown[0]
-                out.append((first_row + len(out), _key(first), CHANGED, pid, first[VARIANT_ID],
-                            ((VISIBLE, False, True),), ENABLED_NOTE))  # fmt: skip
-            if not (file_whole and zero_siblings):
-                continue
-            for v in members:
-                if v[VARIANT_ID] in written and v[VARIANT_ID] not in listed:
+    for pid in touched:
+        first = first_shown.get(pid)
+        if first is not None:
+            out.append((first_row + len(out), _key(first), CHANGED, pid, first[VARIANT_ID],
+                        ((VISIBLE, False, True),), ENABLED_NOTE))  # fmt: skip
+        gone = lacking.get(pid)
+        if not gone or not file_whole:
+            continue
+        if pid in shown:  # its listed siblings keep it on view: stock 0 for what is gone
+            if zero_siblings:
+                for v in gone:
                     zeroed = _zeroed(v, first_row + len(out))
                     if zeroed is not None:
                         out.append(zeroed)
-            continue
-        gone = [v for v in members if v[VARIANT_ID] in written]
-        if file_whole and gone and pid not in hidden:
+        elif pid not in hidden:
             first = gone[0]
             out.append((first_row + len(out), _key(first), MISSING, pid, first[VARIANT_ID],
                         ((VISIBLE, True, False),), DISABLED_NOTE))  # fmt: skip
