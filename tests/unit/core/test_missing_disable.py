@@ -3,16 +3,28 @@ hidden once, remembered, shown again when it returns; counted against the limits
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import pytest
 from fakes import NO_LIMITS, World, row, variant
 
+from feedsync.core import api
 from feedsync.core.steps.finalize import finalize
 from feedsync.core.steps.match import match
 from feedsync.core.steps.update import update
 from feedsync.core.written import load_written
 from feedsync.domain.fields import Row
-from feedsync.models import FinalizeInput, MatchInput, Run, ShardRef, UpdateInput
+from feedsync.errors import InvalidRequest
+from feedsync.models import (
+    FinalizeInput,
+    MatchInput,
+    ProfileSettings,
+    Run,
+    ShardRef,
+    UpdateInput,
+)
+from feedsync.platforms.registry import capabilities_for
 
 # Simple products A..D (product 10 + i, variant 100 + i) and product 20 with E1, E2.
 CATALOG = [variant(10 + i, 100 + i, sku, price=1000, stock=5) for i, sku in enumerate("ABCD")]
@@ -107,3 +119,32 @@ def test_hiding_counts_against_the_limits(world: World) -> None:
     assert run.status == "held" and world.connectors["s1"].calls == []
     [reason] = run.held_reasons
     assert reason["rule"] == "max_zero_stock_share" and reason["examples"] == ["D"]
+
+
+def test_a_profile_may_disable_only_where_the_platform_can_hide_a_product(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a store on a platform that can hide a product, a profile may ask for disable
+    store = world.store(CATALOG)
+    body = {
+        "name": "hide",
+        "store_id": store.store_id,
+        "source": {"type": "url", "url": "https://supplier.example/stock.csv"},
+        "mapping": {"sku": "SKU", "price": "Price", "stock": "Qty"},
+        "missing": "disable",
+    }
+    made = api.create_profile(world.deps, world.tenant, ProfileSettings.model_validate(body))
+    assert made.missing == "disable"
+    # When the platform could not hide one (its capabilities without visible)
+    caps = capabilities_for("bigcommerce", {})
+    ops = tuple(
+        dataclasses.replace(op, fields=tuple(f for f in op.fields if f != "visible"))
+        for op in caps.ops
+    )
+    blind = dataclasses.replace(caps, ops=ops)
+    monkeypatch.setattr(api, "capabilities_for", lambda name, options: blind)
+    # Then a profile asking for disable is refused, naming the setting and the way out
+    with pytest.raises(InvalidRequest) as refused:
+        api.create_profile(world.deps, world.tenant, ProfileSettings.model_validate(body))
+    assert refused.value.field == "missing"
+    assert "cannot hide a product: use zero_stock or ignore" in str(refused.value)
