@@ -1,11 +1,13 @@
 """missing: disable through the state machine on each platform's double (issue 13): a
 product this profile wrote that today's file lacks is hidden in the store and nothing else
 is written; a preview of the file that lists it again sends nothing; a revert shows it again;
-a file that lists it again shows it."""
+a file that lists it again shows it. A product with a size still listed is not hidden: its
+missing size goes to stock 0."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from integration_harness import Harness
@@ -37,7 +39,7 @@ def _visibility(h: Harness, request: pytest.FixtureRequest, shop: Shop) -> dict[
     return {sku: woo.item(pid)["status"] == "publish" for sku, pid in product_of.items()}
 
 
-def _run(h: Harness, shop: Shop, profile_id: str, feed: str) -> Run:
+def _run_on(h: Harness, shop: Any, profile_id: str, feed: str) -> Run:
     url = h.feed_url(feed)
     h.deps.repo.update_profile(shop.tenant, profile_id, source={"type": "url", "url": url})
     run = h.run_to_end(shop.tenant, profile_id)
@@ -60,7 +62,7 @@ def test_disable_hides_the_missing_product_and_shows_it_again(
     writes = len(shop.write_bodies())
 
     # When today's file lacks one of the three
-    hid = _run(h, shop, profile.profile_id, LACKING)
+    hid = _run_on(h, shop, profile.profile_id, LACKING)
     # Then that product alone is hidden, and the only write carried it
     assert _visibility(h, request, shop) == {**every, GONE: False}
     assert shop.carried(writes) == {GONE}
@@ -89,11 +91,36 @@ def test_disable_hides_the_missing_product_and_shows_it_again(
     assert _visibility(h, request, shop) == every
 
     # When a later file lacks it again, then lists it again
-    _run(h, shop, profile.profile_id, LACKING)
+    _run_on(h, shop, profile.profile_id, LACKING)
     assert _visibility(h, request, shop)[GONE] is False
-    back = _run(h, shop, profile.profile_id, ALL)
+    back = _run_on(h, shop, profile.profile_id, ALL)
     # Then it is shown again, counted as changed and logged as updated
     assert _visibility(h, request, shop) == every
     assert back.counts["changed"] == 1 and back.counts["updated"] == 1
     line = log_of(h, back)[GONE]
     assert (line["status"], line["changes"]) == ("updated", "visible: hidden -> shown")
+
+
+def _product(name: str, skus: list[str]) -> dict[str, Any]:
+    variants = [{"sku": s, "price": 10.0, "inventory_level": 5} for s in skus]
+    return {"name": name, "type": "physical", "weight": 1, "price": 10.0, "sku": "",
+            "variants": variants}  # fmt: skip
+
+
+def test_a_product_is_hidden_only_when_none_of_its_variants_is_listed(h: Harness) -> None:
+    # Given a store with a tee in two sizes and a mug, and a profile that wrote all three
+    shop = h.shop([_product("Tee", ["TEE-S", "TEE-M"]), _product("Mug", ["MUG"])])
+    first = "SKU,Price,Qty\nTEE-S,10.00,7\nTEE-M,10.00,7\nMUG,10.00,7\n"
+    profile = h.url_profile(shop, first, missing="disable")
+    assert h.run_to_end(shop.tenant, profile.profile_id).status == "succeeded"
+    # When today's file lists the small tee only
+    run = _run_on(h, shop, profile.profile_id, "SKU,Price,Qty\nTEE-S,10.00,7\n")
+    # Then the mug is hidden; the tee stays on view, its missing size at stock 0
+    shown = {p["name"]: p["is_visible"] for p in h.sandbox.products(shop.store_hash)}
+    assert shown == {"Tee": True, "Mug": False}
+    stock = {sku: value[1] for sku, value in h.store_values(shop).items()}
+    assert stock == {"TEE-S": 7, "TEE-M": 0, "MUG": 7}
+    assert run.counts["missing"] == 2
+    log = log_of(h, run)
+    assert log["TEE-M"]["error"] == "not in today's file: stock set to 0 (was 7)"
+    assert log["MUG"]["error"] == "not in today's file: disabled (hidden in the store)"
