@@ -67,7 +67,8 @@ pytest: $(STAMP) test-servers
 ## the double: preview 0, apply = direct),
 ## a ~400 MB upload through the whole run on the local stack, and load on the local stack
 ## (1,000 profiles fire on one minute: once each, locks released; 100 concurrent Starts),
-## then GET /runs/{id}/changes paged through 1,000,000 changes (pages/s, the API's peak RSS)
+## then GET /runs/{id}/changes paged through 1,000,000 changes (pages/s, the API's peak RSS),
+## then what missing: zero_stock / disable cost against a 1,000,000-variant index
 bench: $(STAMP)
 	$(PY) bench/bench_reconcile.py
 	$(PY) bench/bench_sources.py
@@ -76,6 +77,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_upload.py
 	$(PY) bench/bench_load.py
 	$(PY) bench/bench_changes.py
+	$(PY) bench/bench_missing.py
 
 ## build / deploy: AWS SAM (the CLI lives in its own venv: it pins its own boto3).
 ## sam build runs layers/common/Makefile and functions/Makefile (BuildMethod: makefile): the

@@ -54,6 +54,8 @@ Platform behaviour reproduced (shapes follow BigCommerce's OpenAPI files):
   platform copies the image to its CDN, so a read answers a CDN URL, never the one
   sent. ``GET /catalog/brands`` lists the brands (``brands_catalog.v3.yml`` of
   BigCommerce's docs, a spec file not in ``../shared/specs``).
+* ``is_visible`` (a boolean, true by default) on POST/PUT shows or hides a product on the
+  storefront; reads answer it.
 
 Faults on demand (thread-safe; each takes the next matching request, optionally only
 on one route; none consumes quota except a slow answer, which is a real one):
@@ -221,6 +223,7 @@ class _Product:
     description: str = ""
     brand_id: int = 0  # 0: no brand
     images: list[JSON] = field(default_factory=list)  # productImage_Full, CDN URLs
+    is_visible: bool = True  # shown on the storefront
 
 
 @dataclass
@@ -630,6 +633,9 @@ class SandboxStore(LoopbackService):
             errors["description"] = "must be a string"
             description = ""
         brand = _parse_brand(body, errors)
+        visible = body.get("is_visible", True)
+        if not isinstance(visible, bool):
+            errors["is_visible"] = "must be a boolean"
         raw_images = body.get("images") or []
         if not isinstance(raw_images, list):
             errors["images"] = "must be an array"
@@ -686,6 +692,7 @@ class SandboxStore(LoopbackService):
             mpn=strings["mpn"],
             date_created=_now_iso(),
             description=description,
+            is_visible=visible is not False,
         )
         product.date_modified = product.date_created
         if isinstance(brand, str):
@@ -786,7 +793,7 @@ class SandboxStore(LoopbackService):
             "inventory_level": min(MAX_INVENTORY, sum(v.inventory_level for v in variants)),
             "inventory_warning_level": 0,
             "inventory_tracking": p.inventory_tracking,
-            "is_visible": True,
+            "is_visible": p.is_visible,
             "upc": p.upc,
             "gtin": p.gtin,
             "mpn": p.mpn,
@@ -889,6 +896,11 @@ class SandboxStore(LoopbackService):
                     errors["description"] = "must be a string"
             if "brand_id" in item or "brand_name" in item:
                 changes["brand"] = _parse_brand(item, errors)
+            if "is_visible" in item:
+                if isinstance(item["is_visible"], bool):
+                    changes["is_visible"] = item["is_visible"]
+                else:
+                    errors["is_visible"] = "must be a boolean"
             if errors:
                 invalid.update({f"{pid}.{k}": v for k, v in errors.items()})
                 titles.append(f"Product {pid} is not valid")

@@ -28,7 +28,8 @@ graphql-core over plain dicts; the subset with real behaviour behind it is:
   creates; ``allowPartialUpdates``; userErrors point at ``["variants", "<i>", field]`` or
   ``["media", "<j>", field]``).
 * ``productUpdate`` (``product:`` or the deprecated ``input:``; title, descriptionHtml,
-  vendor; userErrors ``{field, message}``, nothing changed when there is one).
+  vendor, status (``ProductStatus``: a product is ACTIVE unless seeded otherwise);
+  userErrors ``{field, message}``, nothing changed when there is one).
 * ``inventorySetQuantities`` (name ``available``/``on_hand``, compare-and-set with
   ``compareQuantity``; all-or-nothing: any userError leaves every quantity unchanged).
 * ``stagedUploadsCreate`` (BULK_MUTATION_VARIABLES) + the upload endpoint,
@@ -238,6 +239,7 @@ class _Product:
     description_html: str = ""
     vendor: str = ""
     media_ids: list[int] = field(default_factory=list)
+    status: str = "ACTIVE"  # ProductStatus: ACTIVE, ARCHIVED or DRAFT
 
 
 @dataclass
@@ -486,6 +488,7 @@ class ShopifyDouble(LoopbackService):
                 "title": p.title,
                 "description_html": p.description_html,
                 "vendor": p.vendor,
+                "status": p.status,
                 "updated_at": p.updated_at,
                 "variant_ids": list(p.variant_ids),
                 "media": [
@@ -713,6 +716,7 @@ class ShopifyDouble(LoopbackService):
         product = _Product(number, str(spec.get("title") or f"Product {number}"), stamp, stamp)
         product.description_html = str(spec.get("description_html") or "")
         product.vendor = str(spec.get("vendor") or "")
+        product.status = str(spec.get("status") or "ACTIVE")
         self._products[number] = product
         variant_specs = list(spec.get("variants") or [{}])
         out_variants = []
@@ -782,6 +786,7 @@ class ShopifyDouble(LoopbackService):
                 p.description_html, truncateAt
             ),
             "vendor": p.vendor,
+            "status": p.status,
             "totalInventory": sum(self._variant_quantity(self._variants[v]) for v in p.variant_ids),
             "variantsCount": {"count": len(p.variant_ids), "precision": "EXACT"},
             "variants": lambda info, **args: self._connection(
@@ -1266,6 +1271,8 @@ class ShopifyDouble(LoopbackService):
                 changes["vendor"] = vendor
         if "descriptionHtml" in spec:
             changes["description_html"] = spec["descriptionHtml"] or ""
+        if spec.get("status") is not None:  # the schema's ProductStatus enum checked it
+            changes["status"] = spec["status"]
         rejection = self._product_rejections.get(target.id)
         if rejection is not None:
             errors.append(_user_error([rejection[1]], rejection[0]))

@@ -119,7 +119,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from html.entities import name2codepoint
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from feedsync_local.httpserver import LoopbackService, QuietHandler
@@ -495,6 +495,7 @@ class WooCommerceDouble(LoopbackService):
             manage_stock=bool(body.get("manage_stock", stock is not None)),
             stock_quantity=None if stock is None else int(stock),
             description=str(body.get("description") or ""),
+            status=str(body.get("status") or "publish"),
             weight=weight,
             image_id=image_ids[0] if image_ids else 0,
             gallery_ids=image_ids[1:],
@@ -824,6 +825,10 @@ class WooCommerceDouble(LoopbackService):
             return self._item_json(item)
 
 
+# The REST schema's product (and variation) status enum ("future" is a scheduled product).
+_POST_STATUSES: Final = ("draft", "pending", "private", "publish", "future")
+
+
 def _parse_update(obj: JSON, item: _Item, *, is_variation: bool) -> tuple[JSON, dict[str, str]]:
     """The attribute changes of one ``update`` object and the problems, by parameter."""
     changes: JSON = {}
@@ -852,6 +857,11 @@ def _parse_update(obj: JSON, item: _Item, *, is_variation: bool) -> tuple[JSON, 
             problems["name"] = "name is not a non-empty string."
         else:
             changes["name"] = name
+    if "status" in obj and obj["status"] is not None:
+        if obj["status"] not in _POST_STATUSES:
+            problems["status"] = f"status is not one of {', '.join(_POST_STATUSES)}."
+        else:
+            changes["status"] = obj["status"]
     if "description" in obj and obj["description"] is not None:
         if not isinstance(obj["description"], str):
             problems["description"] = "description is not of type string."

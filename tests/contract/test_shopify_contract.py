@@ -192,15 +192,18 @@ def _exercise_every_path(double: ShopifyDouble) -> None:
         "name": ["Short", "Short one"],
         "description": [None, "<p>One <b>short</b> one</p>"],
         "brand": [None, "Acme"],
+        "visible": [True, False],
     }
     assert connector.apply("product_update", [product], batch_key="k5") == [(True, "")]
+    assert double.product(short["id"])["status"] == "DRAFT"
     # the same product fields as a bulk mutation (one JSONL line of variables per product)
     long_product = replace(items(long)[0], rows=[2], product_level=True)
     long_product.changes = {"description": [None, "<p>Twelve</p>"], "brand": [None, "B"]}
-    product.changes = {"name": ["Short one", "Short two"]}
+    product.changes = {"name": ["Short one", "Short two"], "visible": [False, True]}
     assert connector.apply(
         "product_update_bulk_operation", [long_product, product], batch_key="k6"
     ) == [(True, ""), (True, "")]
+    assert double.product(short["id"])["status"] == "ACTIVE"
     # a product deleted in the shop: its refused update is looked up (nodes) and found gone
     [gone] = double.seed([{"title": "Gone", "variants": [{"sku": "G", "price": "1.00"}]}])
     double.delete_product(gone["id"])

@@ -12,6 +12,8 @@ from pydantic import ValidationError
 from feedsync.core import changes, keys, plans, schedules
 from feedsync.core.deps import Deps
 from feedsync.core.start import record_skipped, start_run
+from feedsync.domain.capabilities import VISIBLE
+from feedsync.domain.missing import DISABLE
 from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
 from feedsync.models import (
     ACTIVE_STATUSES,
@@ -118,11 +120,18 @@ def import_store_catalog(
     return store
 
 
-def _check_writable(store: Store, fields: list[str], location_id: str | None = None) -> None:
+def _check_writable(
+    store: Store, fields: list[str], location_id: str | None = None, missing: str = "ignore"
+) -> None:
+    caps = capabilities_for(store.platform, store.options.model_dump())
     try:
-        capabilities_for(store.platform, store.options.model_dump()).check_fields(fields)
+        caps.check_fields(fields)
     except ValueError as exc:
         raise InvalidRequest("fields", str(exc)) from None
+    if missing == DISABLE and VISIBLE not in caps.writable_fields:
+        raise InvalidRequest(
+            "missing", f"{caps.platform} cannot hide a product: use zero_stock or ignore"
+        )
     if location_id is not None:
         try:
             check_location(store.platform, location_id)
@@ -137,7 +146,7 @@ def list_profiles(deps: Deps, tenant_id: str) -> list[Profile]:
 
 def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile:
     store = get_store_for_profile(deps, tenant_id, body.store_id)
-    _check_writable(store, body.fields, body.location_id)
+    _check_writable(store, body.fields, body.location_id, body.missing)
     profile_id = deps.ids("prof")
     body = body.model_copy(
         update={"source": _store_credentials(deps, tenant_id, profile_id, body.source, None)}
@@ -220,9 +229,9 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
                 f"the plan holds this profile ({held.removeprefix(plans.PLAN_PREFIX)}): raise "
                 "the plan or remove other profiles, and it is enabled by itself",
             )
-    if {"fields", "store_id", "location_id"} & set(changes):
+    if {"fields", "store_id", "location_id", "missing"} & set(changes):
         store = get_store_for_profile(deps, tenant_id, settings.store_id)
-        _check_writable(store, settings.fields, settings.location_id)
+        _check_writable(store, settings.fields, settings.location_id, settings.missing)
     if "schedule" in changes:
         schedules.check(deps, tenant_id, profile_id, settings.schedule)
     if "source" in changes:

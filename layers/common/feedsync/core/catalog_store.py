@@ -117,6 +117,8 @@ def _patched(
         if changes or product_changes:
             values = list(variant)
             for name, (_old, new) in {**(product_changes or {}), **(changes or {})}.items():
-                values[VARIANT_POS[name]] = index_value(name, new)
+                pos = VARIANT_POS.get(name)
+                if pos is not None:  # the index holds no visibility (the ledger does)
+                    values[pos] = index_value(name, new)
             variant = tuple(values)  # type: ignore[assignment]
         yield variant

@@ -1,7 +1,8 @@
 """What a profile wrote, its open conflicts and the ones the merchant dismissed (S3).
 
 - ``written.csv``: per (variant, field), the value feedsync last wrote, as the catalog index
-  holds it; finalize adds what each run got into the store.
+  holds it; finalize adds what each run got into the store. A product's ``visible`` is kept
+  per (product, "visible"): whether feedsync hid it (``missing: disable``).
 - ``conflicts.csv``: the store-side edits the last run found (``domain/conflicts.py``), each
   with when it was first seen; ``GET /profiles/{id}/conflicts`` reads it.
 - ``dismissed.csv``: (variant, field, feed value) the merchant chose to leave to the store;
@@ -20,6 +21,7 @@ from typing import Any
 from feedsync.core import keys
 from feedsync.core.blobcsv import csv_records
 from feedsync.core.deps import Deps
+from feedsync.domain.capabilities import VISIBLE
 from feedsync.domain.changes import json_cell
 from feedsync.domain.conflicts import Conflict, Key
 from feedsync.domain.content import index_value
@@ -52,10 +54,20 @@ def load_written(deps: Deps, tenant_id: str, profile_id: str) -> dict[Key, Any]:
 
 
 def remember_written(
-    deps: Deps, tenant_id: str, profile_id: str, applied: Mapping[int, Mapping[str, Any]]
+    deps: Deps,
+    tenant_id: str,
+    profile_id: str,
+    applied: Mapping[int, Mapping[str, Any]],
+    applied_products: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> None:
-    """Add what reached the store (variant id -> {field: [old, new]}) to the ledger."""
-    if not applied:
+    """Add what reached the store (variant id -> {field: [old, new]}) to the ledger, and a
+    product's visibility (product id -> {"visible": [old, new]}: missing: disable)."""
+    shown = {
+        pid: changes[VISIBLE]
+        for pid, changes in (applied_products or {}).items()
+        if VISIBLE in changes
+    }
+    if not applied and not shown:
         return
     ledger = load_written(deps, tenant_id, profile_id)
     for vid, changes in applied.items():
@@ -63,6 +75,9 @@ def remember_written(
             # stock too: never a conflict (it always follows the feed), but it says the
             # profile wrote the item (missing: zero_stock)
             ledger[(vid, field)] = index_value(field, new)
+    for pid, (_old, new) in shown.items():
+        # keyed by the product (the field is only ever a product's): whether feedsync hid it
+        ledger[(pid, VISIBLE)] = new
     rows = ((vid, field, json_cell(value)) for (vid, field), value in sorted(ledger.items()))
     _put(deps, keys.written_key(tenant_id, profile_id), ("variant_id", "field", "value"), rows)
 

@@ -139,3 +139,6 @@ VARIANT_MONEY: Final = ("price", "sale_price", "retail_price", "cost_price")
 # Content written with a variant's own fields, and with its product's (one per product).
 VARIANT_CONTENT: Final = ("weight", "image_url")
 PRODUCT_CONTENT: Final = ("name", "description", "brand")
+# Whether the product is shown in the store (True) or hidden (False): never a feed column,
+# only written for items missing from the feed (``missing: disable``) and when they return.
+VISIBLE: Final = "visible"

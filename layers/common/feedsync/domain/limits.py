@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from feedsync.domain.capabilities import VISIBLE
 from feedsync.domain.fields import MONEY_FIELDS
 
 EXAMPLES: Final = 10  # example keys named per broken rule
@@ -59,6 +60,8 @@ class LimitTally:
                         self.largest_move_pct = max(self.largest_move_pct, move)
             elif name == "stock":
                 zeroed = zeroed or (new == 0 and isinstance(old, int) and old > 0)
+            elif name == VISIBLE:  # hiding a product takes it off sale as surely
+                zeroed = zeroed or (old is True and new is False)
         if moved:
             self.price_moves += 1
             if len(self.price_keys) < EXAMPLES:

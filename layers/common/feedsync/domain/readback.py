@@ -37,9 +37,10 @@ def read_back_status(
     kept: list[str] = []
     other: list[str] = []
     for name, (old, new) in item.changes.items():
-        if name in unreadable:
+        pos = VARIANT_POS.get(name)
+        if pos is None or name in unreadable:  # (the index holds no visibility)
             continue
-        value = held[VARIANT_POS[name]]
+        value = held[pos]
         same = SAME.get(name)
         if same(new, value) if same is not None else new == value:
             planned.append(name)

@@ -41,6 +41,8 @@ def value_text(field: str, value: object) -> str:
         return "(not known)" if field == "stock" else "(empty)"
     if field in MONEY_FIELDS and isinstance(value, int):
         return format_money(value)
+    if isinstance(value, bool):  # a product's visibility (missing: disable)
+        return "shown" if value else "hidden"
     return str(value)
 
 

@@ -382,10 +382,10 @@ class ProfileSettings(Strict):
         default_factory=Rules,
         description="Price rules, stock rules, identifier handling.",
     )
-    missing: Literal["ignore", "zero_stock"] = Field(
+    missing: Literal["ignore", "zero_stock", "disable"] = Field(
         default="ignore",
-        description="Items this profile wrote before that today's file no longer lists: "
-        "leave them (ignore) or set their stock to 0 (zero_stock).",
+        description="Items this profile wrote before that today's file no longer lists: leave "
+        "them (ignore), stock to 0 (zero_stock), hide the product till listed again (disable).",
     )
     conflicts: ConflictPolicies = Field(
         default_factory=dict,
@@ -494,7 +494,7 @@ class PatchProfile(Strict):
         description="Merged into the profile's policies: the fields named change, the others "
         "keep theirs.",
     )
-    missing: Literal["ignore", "zero_stock"] | None = None
+    missing: Literal["ignore", "zero_stock", "disable"] | None = None
 
 
 class StartRunBody(Strict):

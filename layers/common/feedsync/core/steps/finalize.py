@@ -208,7 +208,7 @@ def record(
     if not by_changes:
         write_log(deps, ref, outcome, log_key, unsent)
     applied = outcome.applied
-    remember_written(deps, ref.tenant_id, ref.profile_id, applied)
+    remember_written(deps, ref.tenant_id, ref.profile_id, applied, outcome.applied_products)
     store = store_of(deps, ref)
     if stock_elsewhere(profile_of(deps, ref), store):
         # Stock written at another location is not the stock the index holds.

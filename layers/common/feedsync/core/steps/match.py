@@ -15,12 +15,20 @@ from feedsync.core.rowfile import read_rows
 from feedsync.core.run_results import result_lines
 from feedsync.core.steps.common import start_matching, stock_elsewhere
 from feedsync.core.written import load_dismissed, load_written, save_conflicts
+from feedsync.domain.capabilities import VISIBLE
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.changes import PENDING, SENDING, ChangeLine
 from feedsync.domain.conflicts import CONFLICT, Conflict, Key, split_conflicts, store_wins_fields
 from feedsync.domain.fields import REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.limits import LimitTally
-from feedsync.domain.missing import ZERO_STOCK, missing_outcomes
+from feedsync.domain.missing import (
+    DISABLE,
+    MISSING,
+    ZERO_STOCK,
+    disable_outcomes,
+    hidden_products,
+    missing_outcomes,
+)
 from feedsync.domain.plan import build_plan, shard_to_json
 from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile
 from feedsync.domain.rules import normalize_sku
@@ -68,13 +76,11 @@ def _match(
         add_to_tally = tally.add
         # A refused row may be a "missing" item (its key is not known), stock written at
         # another location is not the stock the index holds: zero nothing then.
-        zero_missing = (
-            profile.missing == ZERO_STOCK
-            and "stock" in profile.fields
-            and step.parse.row_errors == 0
-            and not stock_elsewhere(profile, store)
-        )
-        edits = _StoreEdits(deps, ref, profile, zero_missing)
+        file_whole = step.parse.row_errors == 0
+        stock_here = "stock" in profile.fields and not stock_elsewhere(profile, store)
+        zero_missing = profile.missing == ZERO_STOCK and stock_here and file_whole
+        disable = profile.missing == DISABLE  # (it also shows again what it hid)
+        edits = _StoreEdits(deps, ref, profile, zero_missing or disable)
         listed = edits.listed
         last_row = 0
 
@@ -97,13 +103,20 @@ def _match(
                     into_plan(outcome)
         finally:
             raw.close()
-        if listed is not None:  # missing: zero_stock
+        if listed is not None:  # missing: zero_stock or disable
             first = max(last_row, _last_row_error(deps, step.parse.row_errors_key)) + 1
-            gone_from_file = missing_outcomes(index.variants, edits.wrote, listed, first)
+            if disable:
+                hidden = hidden_products(edits.written)
+                gone_from_file = disable_outcomes(index.variants, edits.wrote, hidden, listed,
+                                                  first, file_whole=file_whole,
+                                                  zero_siblings=stock_here)  # fmt: skip
+            else:
+                gone_from_file = missing_outcomes(index.variants, edits.wrote, listed, first)
             for outcome in gone_from_file:
-                writer.writerow(outcome_log_row(outcome))  # logged as missing
+                writer.writerow(outcome_log_row(outcome))  # logged as missing (or changed)
                 into_plan((*outcome[:2], "changed", *outcome[3:]))
-            edits.missing = len(gone_from_file)
+            edits.missing = sum(1 for outcome in gone_from_file if outcome[2] == MISSING)
+            edits.shown_again = len(gone_from_file) - edits.missing
     totals = counts.as_dict()
     totals["row_errors"] += step.parse.row_errors
     totals["rows"] = step.parse.rows
@@ -170,20 +183,25 @@ def _match(
 class _StoreEdits:
     """Changed rows against what the profile last wrote: the store's edits it keeps."""
 
-    def __init__(self, deps: Deps, ref: RunRef, profile: Profile, zero_missing: bool) -> None:
+    def __init__(self, deps: Deps, ref: RunRef, profile: Profile, missing: bool) -> None:
         self.store_wins = store_wins_fields(profile.conflicts)
         self.written: dict[Key, Any] = {}
         self.dismissed: dict[Key, Any] = {}
-        if self.store_wins or zero_missing:
+        if self.store_wins or missing:
             self.written = load_written(deps, ref.tenant_id, ref.profile_id)
             if self.written and self.store_wins:
                 self.dismissed = load_dismissed(deps, ref.tenant_id, ref.profile_id)
         self.store_wins_written = bool(self.store_wins and self.written)
-        # missing: zero_stock: the variants the file listed, and those the profile wrote
-        self.listed: set[int] | None = set() if zero_missing and self.written else None
-        self.wrote = {vid for vid, _field in self.written} if self.listed is not None else set()
+        # missing: zero_stock or disable: the variants the file listed, those the profile wrote
+        self.listed: set[int] | None = set() if missing and self.written else None
+        self.wrote = (
+            {vid for vid, field in self.written if field != VISIBLE}  # (a product's: hidden)
+            if self.listed is not None
+            else set()
+        )
         self.found: list[Conflict] = []
         self.rows = self.now_conflict = self.now_unchanged = self.missing = 0
+        self.shown_again = 0  # products feedsync had hidden, listed again (missing: disable)
 
     def resolve(self, outcome: Outcome) -> Outcome:
         resolved, found = split_conflicts(outcome, self.written, self.dismissed, self.store_wins)
@@ -198,7 +216,7 @@ class _StoreEdits:
 
     def adjust(self, totals: dict[str, int]) -> None:
         """Rows the store's edits took out of "changed": conflicts, or unchanged."""
-        totals["changed"] -= self.now_conflict + self.now_unchanged
+        totals["changed"] += self.shown_again - self.now_conflict - self.now_unchanged
         totals["unchanged"] += self.now_unchanged
         totals["conflicts"] = self.rows
         totals["missing"] = self.missing

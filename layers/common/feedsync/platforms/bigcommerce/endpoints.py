@@ -6,7 +6,7 @@ Writes, as the capabilities declare:
   image URL: the platform downloads the image and answers its own copy's URL);
 * ``products``  -> ``PUT /catalog/products``, 10 per request (name, description, brand
   as ``brand_name``: the platform attaches the product to that brand, creating it when
-  the store has none of that name);
+  the store has none of that name; visible as ``is_visible``);
 * ``inventory`` -> ``PUT /inventory/adjustments/absolute``, 2,000 per request (stock
   at a location; the platform takes one such request per store at a time).
 
@@ -197,6 +197,10 @@ def _product_payload(item: PlanItem, new: dict[str, Any]) -> tuple[JSON, str]:
         # The platform attaches the product to the brand of that name (letter case
         # aside), creating it when the store has none.
         body["brand_name"] = brand
+    if "visible" in new:
+        if not isinstance(new["visible"], bool):
+            return body, "visible is shown (true) or hidden (false)"
+        body["is_visible"] = new["visible"]
     if len(body) == 1:
         return body, "nothing to write"
     return body, ""

@@ -10,6 +10,7 @@ from feedsync.domain.capabilities import (
     PRODUCT_CONTENT,
     VARIANT_CONTENT,
     VARIANT_MONEY,
+    VISIBLE,
     Capabilities,
     Quota,
     WriteOp,
@@ -29,7 +30,7 @@ def capabilities(inventory: Literal["variants", "adjustments"] = "variants") -> 
     )
     ops = [
         WriteOp("variants", 50, variant_fields),
-        WriteOp("products", 10, PRODUCT_CONTENT, product_level=True),
+        WriteOp("products", 10, (*PRODUCT_CONTENT, VISIBLE), product_level=True),
     ]
     if inventory == "adjustments":
         ops.append(WriteOp("inventory", 2000, ("stock",), serial=True))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 from feedsync.domain.capabilities import (
     PRODUCT_CONTENT,
     VARIANT_CONTENT,
+    VISIBLE,
     BulkPath,
     Capabilities,
     Quota,
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 NAME = "shopify"
 
 _VARIANT: Final = ("price", "retail_price", "cost_price", *VARIANT_CONTENT)
+_PRODUCT: Final = (*PRODUCT_CONTENT, VISIBLE)
 # Above this many products, product fields go as one bulk productUpdate mutation. Plain,
 # each product is a request of 10 points: a full bucket (2,000) pays for 200, each one after
 # that waits 0.1 s for refill, refill the price and stock shards (same bucket) then wait for
@@ -44,13 +46,14 @@ def capabilities() -> Capabilities:
             # A stock change does not move the product's updated_at.
             WriteOp("inventory_set", 250, ("stock",), range_read_sees=False),
             WriteOp("variants_bulk_operation", 100_000, _VARIANT, serial=True),
-            # productUpdate: title, descriptionHtml and vendor, one product per request.
-            WriteOp("product_update", 1, PRODUCT_CONTENT, product_level=True),
+            # productUpdate: title, descriptionHtml, vendor and status (visible: ACTIVE or
+            # DRAFT), one product per request.
+            WriteOp("product_update", 1, _PRODUCT, product_level=True),
             # The same as a bulk mutation, one JSONL line per product.
             WriteOp(
                 "product_update_bulk_operation",
                 100_000,
-                PRODUCT_CONTENT,
+                _PRODUCT,
                 product_level=True,
                 serial=True,
             ),

@@ -6,8 +6,10 @@
   mutation's ``media`` (one ``IMAGE`` per URL, which Shopify fetches and hosts) plus the
   variant's ``mediaSrc`` naming it; an error on ``["media", "<j>", ...]`` fails the variants
   that named that URL.
-* ``product_update``: ``productUpdate`` of one product's ``title``, ``descriptionHtml`` and
-  ``vendor`` (name, description, brand); its userErrors are that item's result.
+* ``product_update``: ``productUpdate`` of one product's ``title``, ``descriptionHtml``,
+  ``vendor`` and ``status`` (name, description, brand, visible: ``ACTIVE`` shown, ``DRAFT``
+  hidden from every sales channel but kept with its publications); its userErrors are that
+  item's result.
 * ``inventory_set``: ``inventorySetQuantities`` (``available``, reason ``correction``) with
   ``compareQuantity`` = the stock we last read, so a sale in between is not overwritten. The
   mutation is all-or-nothing, so items with userErrors are dropped and the rest re-sent; a
@@ -51,7 +53,9 @@ from feedsync.platforms.shopify.values import from_cents, weight_input
 JSON = dict[str, Any]
 
 # Canonical product field -> its ProductUpdateInput field.
-_PRODUCT_INPUT: Final = {"name": "title", "description": "descriptionHtml", "brand": "vendor"}
+_PRODUCT_INPUT: Final = {
+    "name": "title", "description": "descriptionHtml", "brand": "vendor", "visible": "status",
+}  # fmt: skip
 # userError codes (the schema's enums) saying what a write named does not exist.
 # ProductVariantsBulkUpdateUserErrorCode:
 _PRODUCT_MISSING: Final = frozenset({"PRODUCT_DOES_NOT_EXIST"})
@@ -433,13 +437,18 @@ def _map_variant_errors(
 
 def _product_input(item: PlanItem) -> JSON | str:
     """The ProductUpdateInput for an item (the fields it changes: title, descriptionHtml,
-    vendor), or why it cannot be sent."""
+    vendor, status), or why it cannot be sent."""
     product: JSON = {"id": gid("Product", int(item.product_id))}
     for name, change in item.changes.items():
         key = _PRODUCT_INPUT.get(name)
         if key is None:
             raise ValueError(f"product field {name!r} is not writable with product_update")
         new = change[1]
+        if name == "visible":
+            if not isinstance(new, bool):
+                return "visible is shown (true) or hidden (false)"
+            product[key] = "ACTIVE" if new else "DRAFT"
+            continue
         if name == "name" and not new:
             return "Shopify requires a product title: it cannot be emptied"
         product[key] = "" if new is None else str(new)

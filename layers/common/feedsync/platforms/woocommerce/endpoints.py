@@ -139,6 +139,12 @@ def money_text(cents: int | None) -> str:
     return f"{Decimal(int(cents)).scaleb(-2):.2f}"
 
 
+# A hidden product is "private": off the shop front, its search and its feeds, yet still a
+# finished product to the shop's staff (a "draft" reads as work not done yet).
+PUBLISHED: Final = "publish"
+HIDDEN: Final = "private"
+
+
 def update_payload(item_id: int, changes: dict[str, Any], op: str) -> JSON:
     """One object of a batch's ``update`` list; ValueError for a change ``op`` cannot
     carry (the item then fails alone, unsent)."""
@@ -162,6 +168,10 @@ def update_payload(item_id: int, changes: dict[str, Any], op: str) -> JSON:
             payload["name"] = str(new)
         elif field_name == "description" and op == "product_fields":
             payload["description"] = "" if new is None else str(new)
+        elif field_name == "visible" and op == "product_fields":
+            if not isinstance(new, bool):
+                raise ValueError("visible is shown (true) or hidden (false)")
+            payload["status"] = PUBLISHED if new else HIDDEN
         elif field_name == "weight":
             payload["weight"] = "" if new is None else weight_text(new)
         elif field_name == "image_url":

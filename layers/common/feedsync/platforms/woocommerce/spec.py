@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from feedsync.domain.capabilities import VARIANT_CONTENT, Capabilities, Quota, WriteOp
+from feedsync.domain.capabilities import VARIANT_CONTENT, VISIBLE, Capabilities, Quota, WriteOp
 from feedsync.platforms.spec import ConnectorSetup, PlatformSpec
 
 if TYPE_CHECKING:
@@ -25,8 +25,9 @@ def capabilities() -> Capabilities:
             WriteOp("products_batch", 100, _VARIANT, applies="simple"),
             WriteOp("variations_batch", 100, _VARIANT, per_product=True, applies="variation"),
             # products/batch too, apart so a row's price and its product's fields (which
-            # its sibling variations share) report separately.
-            WriteOp("product_fields", 100, ("name", "description"), product_level=True),
+            # its sibling variations share) report separately. visible: status publish or
+            # private.
+            WriteOp("product_fields", 100, ("name", "description", VISIBLE), product_level=True),
         ),
         quota=Quota("none"),
         concurrency=2,

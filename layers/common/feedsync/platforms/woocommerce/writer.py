@@ -1,7 +1,8 @@
 """Writing plan items to a WooCommerce shop in batches.
 
-``POST /products/batch`` (simple products' price/stock/weight/image, any product's name
-and description: ``products_batch`` and ``product_fields``) and
+``POST /products/batch`` (simple products' price/stock/weight/image, any product's name,
+description and status (visible: ``publish``, hidden: ``private``): ``products_batch`` and
+``product_fields``) and
 ``POST /products/{parent}/variations/batch`` (one parent per request), 100 objects at
 most. Per-item failures come inside HTTP 200 as ``{"id", "error": {...}}`` and are
 matched to items by id. An error whose ``code`` says the id does not exist
