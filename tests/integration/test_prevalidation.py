@@ -60,6 +60,16 @@ def _item(h: Harness, store: Store, sku: str, changes: dict[str, Any]) -> PlanIt
     return PlanItem(99, sku, v[PRODUCT_ID], v[VARIANT_ID], changes, v[REF])
 
 
+def _refusals(h: Harness, store_hash: str) -> int:
+    """422 answers this BigCommerce store gave (the sandbox serves other tests' stores too)."""
+    prefix = f"/stores/{store_hash}/"
+    return sum(
+        1
+        for _, target, status in h.sandbox.requests_log
+        if target.startswith(prefix) and status == 422
+    )
+
+
 def _bad_values_absent(bodies: str, *values: str) -> None:
     for value in values:
         assert value not in bodies, value[:40]
@@ -127,7 +137,7 @@ def test_bigcommerce_never_receives_a_value_its_spec_refuses(h: Harness) -> None
         shop.seeded_variant(s)["id"] for s in "ADE"
     )
     _bad_values_absent(json.dumps(writes), "2147483648", long_name, "-5")
-    assert h.sandbox.status_counts.get(422, 0) == 0
+    assert _refusals(h, shop.store_hash) == 0
 
     # When the withheld values are sent on purpose through the connector
     creds = {"access_token": shop.token}
@@ -138,7 +148,7 @@ def test_bigcommerce_never_receives_a_value_its_spec_refuses(h: Harness) -> None
     # Then the double refuses both (422): pre-validation saved two failed requests
     assert not stock.ok and "inventory_level" in stock.message
     assert not name.ok and "name" in name.message
-    assert h.sandbox.status_counts[422] >= 2
+    assert _refusals(h, shop.store_hash) == 2
 
 
 def test_shopify_never_receives_a_value_its_spec_refuses(h: Harness) -> None:
