@@ -43,14 +43,14 @@ ROWS = [
 ]
 
 
-def _ref(world: World, **settings: object) -> RunRef:
+def _ref(world: World, limits: object = NO_LIMITS) -> RunRef:
     store = world.store(CATALOG)
-    profile = world.profile(store, mapping=MAPPING, fields=FIELDS, limits=NO_LIMITS, **settings)
+    profile = world.profile(store, mapping=MAPPING, fields=FIELDS, limits=limits)
     return world.run(profile)
 
 
-def _match(world: World, ref: RunRef) -> MatchOutput:
-    parsed = world.parsed(ref, ROWS)
+def _match(world: World, ref: RunRef, rows: list[Row] = ROWS) -> MatchOutput:
+    parsed = world.parsed(ref, rows)
     return match(world.deps, MatchInput(run=ref, fetch=world.fetched(ref), parse=parsed))
 
 
@@ -169,3 +169,18 @@ def test_a_retry_of_a_refused_change_fails_again_without_a_request(world: World)
         ("variants", [72])
     ]
     assert connector.calls[sent].items[0].changes == {"price": [1000, 1600]}
+
+
+def test_a_held_run_keeps_its_refused_changes_failed(world: World) -> None:
+    # Given the safety limits on and a file that also moves A's price tenfold
+    ref = _ref(world, limits={})
+    # When matched
+    out = _match(world, ref, [_row(2, "A", 10_000), *ROWS[1:]])
+    # Then the run is held for the price, nothing is planned, and the changes the platform
+    # would refuse stay failed with their reason while the rest wait for the merchant
+    assert out.held and out.shards == 0
+    assert [r["rule"] for r in world.run_record(ref).held_reasons] == ["max_price_change_pct"]
+    changes = _changes(world, ref)
+    assert changes[("B", "stock")][0] == FAILED and changes[("C", "name")][0] == FAILED
+    assert changes[("A", "price")] == (PENDING, "")
+    assert changes[("C", "price")] == (PENDING, "")
