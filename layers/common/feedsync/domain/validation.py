@@ -12,8 +12,9 @@ entry carries its price, stock, weight and image together), so sending the rest 
 item would only be refused with it; a change another operation writes (BigCommerce's
 name on the product batch, Shopify's stock on its own mutation) still goes.
 
-Per row this is one dict lookup per changed field; nothing is allocated unless a value is
-refused (rare), so the hot loop stays as fast as it was.
+Per changed row this is a dict lookup and two comparisons per changed money or stock field
+(a weight's decimal text is parsed); nothing else is allocated unless a value is refused
+(rare): about 0.1 us per changed row (``bench/bench_validation.py``).
 """
 
 from __future__ import annotations
