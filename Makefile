@@ -60,7 +60,8 @@ test-servers:
 pytest: $(STAMP) test-servers
 	$(BIN)/pytest -q
 
-## bench: parse+match+diff of 1,000,000 rows against a 1,000,000-variant index, then
+## bench: parse+match+diff of 1,000,000 rows against a 1,000,000-variant index (and what
+## checking each changed row against the platform's constraints adds), then
 ## a ~100 MB CSV and a 100,000-row XLSX fetched over local HTTP (nginx) and parsed, then
 ## the store connectors against their doubles (requests / minimum, rate vs quota, points),
 ## preview / apply all / direct run of one file on each platform's double (writes counted at
@@ -71,6 +72,7 @@ pytest: $(STAMP) test-servers
 ## then what missing: zero_stock / disable cost against a 1,000,000-variant index
 bench: $(STAMP)
 	$(PY) bench/bench_reconcile.py
+	$(PY) bench/bench_validation.py
 	$(PY) bench/bench_sources.py
 	$(PY) bench/bench_connectors.py
 	$(PY) bench/bench_review.py

@@ -55,3 +55,22 @@ def test_the_changes_benchmark_pages_a_small_run_within_the_memory_target() -> N
     assert "6 pages" in out and "every change once, in order" in out
     assert "10 changes, next: None" in out
     assert "target < 256 MB: PASS" in out
+
+
+def test_the_validation_benchmark_refuses_one_row_in_a_thousand() -> None:
+    # Given the pre-validation benchmark on 3,000 changed rows (one in 1,000 over a maximum)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["layers/common", "local", "."])}
+    # When it runs
+    done = subprocess.run(
+        [sys.executable, "bench/bench_validation.py", "--rows", "3000"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # Then it times each platform, refusing the rows over a maximum the platform declares
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert "BigCommerce" in out and "Shopify" in out and "3 rows refused" in out
+    assert "WooCommerce" in out and "0 rows refused" in out

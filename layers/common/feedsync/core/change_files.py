@@ -34,6 +34,10 @@ from feedsync.domain.changes import (
     rows_of,
 )
 from feedsync.domain.runlog import GONE_MESSAGE, LOG_HEADER
+from feedsync.domain.validation import REFUSED
+
+# The match log's statuses of rows the changes file decides.
+_PLANNED = ("changed", "missing", REFUSED)
 
 
 class ChangesOut:
@@ -169,7 +173,7 @@ def write_changes_log(
     planned = (list(row_log_line(group)) for group in rows_of(read_changes(deps, changes_key)))
     streams: list[Iterator[Any]] = [planned]
     if match_log is not None:
-        streams.append(rec for rec in match_log if rec[4] not in ("changed", "missing"))
+        streams.append(rec for rec in match_log if rec[4] not in _PLANNED)
     if row_errors is not None:
         streams.append(iter(row_errors))
     with csv_to_blob(deps, log_key) as out:

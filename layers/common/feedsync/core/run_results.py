@@ -25,12 +25,14 @@ from feedsync.core.in_flight import read_marker
 from feedsync.domain.missing import MISSING
 from feedsync.domain.plan import Batch, shard_from_json
 from feedsync.domain.runlog import (
+    FAILED,
     LOG_HEADER,
     NOT_APPLIED,
     NOT_APPLIED_MESSAGE,
     UPDATED,
     applied_status,
 )
+from feedsync.domain.validation import REFUSED
 from feedsync.domain.writes import ItemResult, PlanItem
 from feedsync.models import RunRef
 
@@ -243,15 +245,34 @@ def _partly_applied(
 
 def write_log(
     deps: Deps, ref: RunRef, outcome: RunOutcome, log_key: str, unsent: str = NOT_APPLIED_MESSAGE
-) -> None:
+) -> dict[str, int]:
     """Row errors and match outcomes, merged in file order; planned rows get their result
-    (``unsent``: why a row nothing was sent for did not reach the store)."""
+    (``unsent``: why a row nothing was sent for did not reach the store).
+
+    A row with a value the platform refuses (``refused``, never sent) is ``failed`` with the
+    reason, whatever became of the rest of it (unless gone or stale); the answer is what
+    that moves in ``outcome.counts()`` (which knows the store's answers only)."""
     results, read_back_unsent = outcome.results, outcome.unsent
+    moved = {"updated": 0, "failed": 0}
+
+    def refused(rec: list[str]) -> None:
+        result = results.get(int(rec[0]))
+        if result is None:  # nothing of it was sent
+            rec[4] = FAILED
+            moved["failed"] += 1
+            return
+        status, rec[6] = applied_status(result, rec[6])
+        rec[4] = FAILED if status == UPDATED else status
+        if status == UPDATED:
+            moved["updated"] -= 1
+            moved["failed"] += 1
 
     def with_results() -> Iterator[list[str]]:
         for rec in csv_records(deps, keys.match_log_key(ref.tenant_id, ref.run_id)):
             planned = rec[4]
-            if planned in ("changed", MISSING):
+            if planned == REFUSED:
+                refused(rec)
+            elif planned in ("changed", MISSING):
                 # the store's answer, then what the match noted (a product conflict)
                 row = int(rec[0])
                 why = read_back_unsent.get(row, unsent)
@@ -266,3 +287,4 @@ def write_log(
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(LOG_HEADER)
         writer.writerows(merged)
+    return moved

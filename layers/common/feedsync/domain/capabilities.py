@@ -72,6 +72,21 @@ class BulkPath:
     threshold: int
 
 
+@dataclass(frozen=True, slots=True)
+class FieldRule:
+    """What the platform's own specification says a value of one canonical field must be,
+    in canonical units (money in cents, stock in units, a weight as the index holds it:
+    decimal text in the store's unit). ``domain/validation.py`` checks a row's changes
+    against these before anything is sent, so a value the platform would refuse costs no
+    request. ``source``: where the specification says so."""
+
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int | None = None  # characters
+    web_url: bool = False  # an absolute http(s) URL with a host (the platform downloads it)
+    source: str = ""
+
+
 @dataclass(frozen=True)
 class Capabilities:
     platform: str
@@ -82,6 +97,8 @@ class Capabilities:
     bulk: tuple[BulkPath, ...] = ()
     # Why a canonical field cannot be written here, for the merchant's error message.
     unwritable: Mapping[str, str] = field(default_factory=dict)
+    # What the platform's spec refuses, per canonical field (checked before sending).
+    constraints: Mapping[str, FieldRule] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = [op.name for op in self.ops]

@@ -587,8 +587,8 @@ class Progress(BaseModel):
 
 
 COUNT_NAMES: tuple[str, ...] = (
-    "rows", "matched", "not_found", "duplicates", "changed", "unchanged",
-    "updated", "failed", "gone", "row_errors", "stale", "pending", "conflicts", "missing",
+    "rows", "matched", "not_found", "duplicates", "changed", "unchanged", "updated", "failed",
+    "gone", "row_errors", "stale", "pending", "conflicts", "missing", "invalid",
 )  # fmt: skip
 
 

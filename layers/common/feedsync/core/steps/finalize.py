@@ -205,8 +205,9 @@ def record(
             _mark_parent_reverted(deps, run, settled.updated_rows)
         if run.trigger == "reapply" and settled.updated_variants:  # the feed's values won
             drop_conflicts(deps, ref.tenant_id, ref.profile_id, settled.updated_variants)
+    moved: dict[str, int] = {}
     if not by_changes:
-        write_log(deps, ref, outcome, log_key, unsent)
+        moved = write_log(deps, ref, outcome, log_key, unsent)
     applied = outcome.applied
     remember_written(deps, ref.tenant_id, ref.profile_id, applied, outcome.applied_products)
     store = store_of(deps, ref)
@@ -232,6 +233,8 @@ def record(
     else:  # the log's words for this run; what is left to apply (or stale) from the changes
         left = {"pending": row_counts["pending"]}
         counts = {**run.counts, **outcome.counts(), **left}
+        for name, more in moved.items():  # rows with a refused value are failed
+            counts[name] += more
     deps.repo.update_run(ref.tenant_id, ref.run_id, counts=counts, log_key=log_key, **extra)
     return counts
 

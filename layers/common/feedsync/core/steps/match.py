@@ -9,7 +9,7 @@ from typing import Any
 
 from feedsync.core import keys
 from feedsync.core.blobcsv import csv_records, csv_to_blob, text_lines
-from feedsync.core.change_files import changes_writer, rewrite_changes
+from feedsync.core.change_files import ChangesOut, changes_writer, rewrite_changes
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows
 from feedsync.core.run_results import result_lines
@@ -17,7 +17,7 @@ from feedsync.core.steps.common import start_matching, stock_elsewhere
 from feedsync.core.written import load_dismissed, load_written, save_conflicts
 from feedsync.domain.capabilities import VISIBLE
 from feedsync.domain.catalog import CatalogIndex
-from feedsync.domain.changes import PENDING, SENDING, ChangeLine
+from feedsync.domain.changes import FAILED, PENDING, SENDING, ChangeLine
 from feedsync.domain.conflicts import CONFLICT, Conflict, Key, split_conflicts, store_wins_fields
 from feedsync.domain.fields import REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.limits import LimitTally
@@ -30,11 +30,12 @@ from feedsync.domain.missing import (
     missing_outcomes,
 )
 from feedsync.domain.plan import build_plan, shard_to_json
-from feedsync.domain.reconcile import Counts, Outcome, ReconcileSpec, reconcile
+from feedsync.domain.reconcile import CHANGED, Counts, Outcome, ReconcileSpec, reconcile
 from feedsync.domain.rules import normalize_sku
 from feedsync.domain.runlog import LOG_HEADER, outcome_log_row
+from feedsync.domain.validation import REFUSED, Validator
 from feedsync.models import MatchInput, MatchOutput, Profile, Run, RunRef, Store
-from feedsync.platforms.registry import capabilities_for
+from feedsync.platforms.registry import capabilities_for, platform
 
 
 def match(deps: Deps, step: MatchInput) -> MatchOutput:
@@ -60,6 +61,7 @@ def _match(
         unknown=("stock",) if stock_elsewhere(profile, store) else (),
     )
     counts = Counts()
+    caps = capabilities_for(store.platform, store.options.model_dump())
     changed: list[Outcome] = []
     raw = deps.blobs.open_read(step.parse.rows_key)
     # A preview's changes wait for the merchant; a direct run's are on their way.
@@ -84,21 +86,29 @@ def _match(
         listed = edits.listed
         last_row = 0
 
-        def into_plan(outcome: Outcome) -> None:
+        def into_plan(outcome: Outcome, lines: bool = True) -> None:
             """A row with changes: into the plan, the changes file and the limits' tally."""
             changed.append(outcome)
             row, key, _status, pid, vid, row_changes, _note = outcome
-            add_changes(row, key, pid, vid, row_changes, planned)  # type: ignore[arg-type]
+            if lines:
+                add_changes(row, key, pid, vid, row_changes, planned)  # type: ignore[arg-type]
             add_to_tally(key, row_changes)  # type: ignore[arg-type]
 
+        refusals = _Refusals(Validator(platform(store.platform).label, caps), plan_out, planned)
+        check = refusals.validator.refused if refusals.validator.rules else None
         try:
             for outcome in reconcile(read_rows(text_lines(raw)), index, spec, counts):
                 if edits.store_wins_written and outcome[2] == "changed":
                     outcome = edits.resolve(outcome)
-                writer.writerow(outcome_log_row(outcome))
                 if listed is not None and outcome[4] is not None:
                     listed.add(outcome[4])
                 last_row = outcome[0]
+                refused = check(outcome[5]) if check and outcome[2] == "changed" else None
+                if refused is not None:  # a value the platform would refuse: never sent
+                    outcome, kept = refusals.take(outcome, refused)
+                    if kept is not None:
+                        into_plan(kept, lines=False)
+                writer.writerow(outcome_log_row(outcome))
                 if outcome[2] == "changed":
                     into_plan(outcome)
         finally:
@@ -118,6 +128,9 @@ def _match(
             edits.missing = sum(1 for outcome in gone_from_file if outcome[2] == MISSING)
             edits.shown_again = len(gone_from_file) - edits.missing
     totals = counts.as_dict()
+    if refusals.rows:  # (the API answers 0 for a count a run does not hold)
+        totals["changed"] -= refusals.whole  # planned rows only
+        totals["invalid"] = refusals.rows
     totals["row_errors"] += step.parse.row_errors
     totals["rows"] = step.parse.rows
     edits.adjust(totals)
@@ -153,7 +166,6 @@ def _match(
             held=not run.preview,
         )
 
-    caps = capabilities_for(store.platform, store.options.model_dump())
     refs = {v[VARIANT_ID]: v[REF] for v in index.variants if v[REF]} if changed else {}
     plan = build_plan(changed, caps, batches_per_shard=deps.shard_batches, refs=refs)
     manifest: list[dict[str, Any]] = []
@@ -178,6 +190,40 @@ def _match(
         items=len(changed),
         concurrency=max(1, min(caps.concurrency, len(manifest))),
     )
+
+
+class _Refusals:
+    """Changed rows with a value the platform's spec refuses (``domain/validation.py``):
+    what one request would carry with it is withheld and failed in the changes file with
+    the reason; the rest of the row is planned as usual."""
+
+    def __init__(self, validator: Validator, plan_out: ChangesOut, planned: str) -> None:
+        self.validator = validator
+        self.add = plan_out.add
+        self.planned = planned
+        self.rows = 0  # rows with a refused value
+        self.whole = 0  # ... of which nothing is left to send
+
+    def take(self, outcome: Outcome, refused: dict[str, str]) -> tuple[Outcome, Outcome | None]:
+        """The row's match-log outcome (``refused``, with the reasons) and what is still
+        planned of it (None: nothing)."""
+        row, key, _status, pid, vid, changes, note = outcome
+        assert key is not None and pid is not None and vid is not None  # a changed row
+        kept, withheld = self.validator.withheld(pid, vid, changes, refused)
+        for name, old, new in changes:
+            why = withheld.get(name, "")
+            status = FAILED if why else self.planned
+            self.add(ChangeLine(row, key, pid, vid, name, old, new, status, why))
+        self.rows += 1
+        reasons = "; ".join(refused.values())
+        also = [name for name in withheld if name not in refused]
+        if also:
+            reasons += f" (not sent with it: {', '.join(also)})"
+        logged = (row, key, REFUSED, pid, vid, changes, "; ".join(t for t in (reasons, note) if t))
+        if not kept:
+            self.whole += 1
+            return logged, None
+        return logged, (row, key, CHANGED, pid, vid, kept, note)
 
 
 class _StoreEdits:
@@ -231,7 +277,8 @@ def _last_row_error(deps: Deps, key: str) -> int:
 
 
 def _pending(line: ChangeLine) -> ChangeLine:
-    return line._replace(status=PENDING)
+    """A held run's planned lines wait for the merchant (a refused one stays failed)."""
+    return line._replace(status=PENDING) if line.status == SENDING else line
 
 
 def _folded(index: CatalogIndex) -> CatalogIndex:

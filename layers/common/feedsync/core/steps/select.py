@@ -40,9 +40,10 @@ from feedsync.domain.fields import REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.plan import build_plan, shard_to_json
 from feedsync.domain.reconcile import CHANGED, Outcome
 from feedsync.domain.runlog import GONE_MESSAGE, value_text
+from feedsync.domain.validation import Validator
 from feedsync.errors import NotFound
 from feedsync.models import MatchOutput, Run, SelectInput
-from feedsync.platforms.registry import capabilities_for
+from feedsync.platforms.registry import capabilities_for, platform
 
 # The store keeps a digest of a description, never the text: there is nothing to put back.
 NOT_KEPT = {"description": "the store's earlier description is not kept (only its digest)"}
@@ -58,19 +59,24 @@ def select(deps: Deps, step: SelectInput) -> MatchOutput:
         refs = {v[VARIANT_ID]: v[REF] for v in index.variants if v[REF]}
         del index
         unchecked = ("stock",) if stock_elsewhere(profile, store) else ()
+        caps = capabilities_for(store.platform, store.options.model_dump())
+        refused = Validator(platform(store.platform).label, caps).line
         changed: list[Outcome] = []
         changes_key = keys.changes_key(ref.tenant_id, ref.run_id)
         with changes_writer(deps, changes_key) as out:
             for line in _candidates(deps, run, step.action):
                 if line.status == SENDING:
                     line = _checked(line, held.get(line.variant_id), unchecked)
+                if line.status == SENDING:  # a value the platform would refuse is not sent
+                    why = refused(line.field, line.new_value)
+                    if why:
+                        line = line._replace(status=FAILED, error=why)
                 out.add(line)
                 if line.status == SENDING:
                     _add_to_outcomes(changed, line)
     finally:
         gc.unfreeze()
 
-    caps = capabilities_for(store.platform, store.options.model_dump())
     manifest: list[dict[str, Any]] = []
     plan = build_plan(changed, caps, batches_per_shard=deps.shard_batches, refs=refs)
     for i, shard in enumerate(plan):

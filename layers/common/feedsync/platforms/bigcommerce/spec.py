@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from feedsync.domain.capabilities import (
     PRODUCT_CONTENT,
@@ -12,6 +12,7 @@ from feedsync.domain.capabilities import (
     VARIANT_MONEY,
     VISIBLE,
     Capabilities,
+    FieldRule,
     Quota,
     WriteOp,
 )
@@ -21,6 +22,37 @@ if TYPE_CHECKING:
     from feedsync.core.ports import StoreConnector
 
 NAME = "bigcommerce"
+
+_VARIANTS_SPEC: Final = "product-variants_catalog.v3.yml, PUT /catalog/variants"
+_PRODUCTS_SPEC: Final = "products_catalog.v3.yml, PUT /catalog/products"
+_MONEY: Final = FieldRule(minimum=0, source=f"{_VARIANTS_SPEC}: minimum 0")
+# What BigCommerce's specifications refuse (canonical units: cents, units, the store's
+# weight unit); see ``domain/validation.py``.
+CONSTRAINTS: Final = {
+    "price": _MONEY,
+    "sale_price": _MONEY,
+    "retail_price": _MONEY,
+    "cost_price": _MONEY,
+    # The catalog's inventory_level (the variant's maximum, the product's minimum 0); an
+    # absolute adjustment's quantity is held to the same by the platform.
+    "stock": FieldRule(
+        minimum=0,
+        maximum=2_147_483_647,
+        source=f"{_VARIANTS_SPEC}: inventory_level maximum 2147483647; "
+        f"{_PRODUCTS_SPEC}: inventory_level minimum 0",
+    ),
+    "weight": FieldRule(
+        minimum=0,
+        maximum=9_999_999_999,
+        source=f"{_VARIANTS_SPEC}: weight minimum 0; {_PRODUCTS_SPEC}: weight maximum 9999999999",
+    ),
+    "image_url": FieldRule(
+        web_url=True,
+        source=f"{_VARIANTS_SPEC}: image_url, a publicly available URL the platform downloads",
+    ),
+    "name": FieldRule(max_length=250, source=f"{_PRODUCTS_SPEC}: name maxLength 250"),
+    "brand": FieldRule(max_length=255, source="Brands API: brand name at most 255 characters"),
+}
 
 
 def capabilities(inventory: Literal["variants", "adjustments"] = "variants") -> Capabilities:
@@ -39,6 +71,7 @@ def capabilities(inventory: Literal["variants", "adjustments"] = "variants") -> 
         ops=tuple(ops),
         quota=Quota("request_window", requests=150, window_s=30.0),
         concurrency=4,
+        constraints=CONSTRAINTS,
     )
 
 

@@ -12,6 +12,7 @@ from feedsync.domain.capabilities import (
     VISIBLE,
     BulkPath,
     Capabilities,
+    FieldRule,
     Quota,
     WriteOp,
 )
@@ -24,6 +25,36 @@ NAME = "shopify"
 
 _VARIANT: Final = ("price", "retail_price", "cost_price", *VARIANT_CONTENT)
 _PRODUCT: Final = (*PRODUCT_CONTENT, VISIBLE)
+_SCHEMA: Final = "shopify_admin_schema.graphql"
+_MONEY: Final = FieldRule(
+    minimum=0,
+    source=f"{_SCHEMA}: ProductVariantsBulkUpdateUserErrorCode GREATER_THAN_OR_EQUAL_TO "
+    "(the price must be greater than or equal to zero), NEGATIVE_PRICE_VALUE",
+)
+_TITLE: Final = 255
+# What Shopify refuses (canonical units: cents, units, the shop's weight unit): price is the
+# variant's price, retail_price its compareAtPrice, cost_price its inventory item's cost,
+# brand the product's vendor; see ``domain/validation.py``.
+CONSTRAINTS: Final = {
+    "price": _MONEY,
+    "retail_price": _MONEY,
+    "cost_price": _MONEY,
+    "stock": FieldRule(
+        minimum=-1_000_000_000,
+        maximum=1_000_000_000,
+        source=f"{_SCHEMA}: InventorySetQuantitiesUserErrorCode INVALID_QUANTITY_TOO_HIGH "
+        "(at most 1,000,000,000), INVALID_QUANTITY_TOO_LOW (at least -1,000,000,000)",
+    ),
+    "weight": FieldRule(minimum=0, source="Shopify: a variant's weight must be >= 0"),
+    "image_url": FieldRule(
+        web_url=True, source=f"{_SCHEMA}: mediaSrc / originalSource, an external URL"
+    ),
+    "name": FieldRule(
+        max_length=_TITLE,
+        source=f"{_SCHEMA}: TITLE_TOO_LONG (the title cannot be longer than 255 characters)",
+    ),
+    "brand": FieldRule(max_length=_TITLE, source="Shopify: a product's vendor, 255 characters"),
+}
 # Above this many products, product fields go as one bulk productUpdate mutation. Plain,
 # each product is a request of 10 points: a full bucket (2,000) pays for 200, each one after
 # that waits 0.1 s for refill, refill the price and stock shards (same bucket) then wait for
@@ -68,6 +99,7 @@ def capabilities() -> Capabilities:
                 threshold=PRODUCT_BULK_THRESHOLD,
             ),
         ),
+        constraints=CONSTRAINTS,
         unwritable={
             "sale_price": "Shopify has no sale price: map the sale price to price and the "
             "regular price to retail_price (written as compareAtPrice)",

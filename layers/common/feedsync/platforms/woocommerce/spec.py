@@ -6,7 +6,14 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from feedsync.domain.capabilities import VARIANT_CONTENT, VISIBLE, Capabilities, Quota, WriteOp
+from feedsync.domain.capabilities import (
+    VARIANT_CONTENT,
+    VISIBLE,
+    Capabilities,
+    FieldRule,
+    Quota,
+    WriteOp,
+)
 from feedsync.platforms.spec import ConnectorSetup, PlatformSpec
 
 if TYPE_CHECKING:
@@ -15,6 +22,21 @@ if TYPE_CHECKING:
 NAME = "woocommerce"
 
 _VARIANT: Final = ("price", "sale_price", "stock", *VARIANT_CONTENT)
+_MONEY: Final = FieldRule(
+    minimum=0, source="WooCommerce REST v3: regular_price, sale_price (a price, never negative)"
+)
+# WooCommerce's REST schema declares no maximum or maxLength for what feedsync writes (prices
+# and weights are strings, names and descriptions WordPress posts, stock may go negative
+# with backorders): the general rules hold.
+CONSTRAINTS: Final = {
+    "price": _MONEY,
+    "sale_price": _MONEY,
+    "weight": FieldRule(minimum=0, source="WooCommerce REST v3: weight, a decimal >= 0"),
+    "image_url": FieldRule(
+        web_url=True,
+        source="WooCommerce REST v3: images[].src / image.src, a URL the shop downloads",
+    ),
+}
 
 
 def capabilities() -> Capabilities:
@@ -31,6 +53,7 @@ def capabilities() -> Capabilities:
         ),
         quota=Quota("none"),
         concurrency=2,
+        constraints=CONSTRAINTS,
         unwritable={
             "retail_price": "WooCommerce has no retail (MSRP) price field",
             "cost_price": "WooCommerce has no cost price field",
