@@ -331,7 +331,7 @@ class LocalStack:
                 rest.targets = others
                 original(rest, event, transform_input)
 
-        Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+        Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment]
 
     def _invoke_async(self, target: LocalFunction, event: Any) -> None:
         thread = threading.Thread(target=self._run_quietly, args=(target, event))

@@ -75,8 +75,9 @@ class NotificationSettings(BaseModel):
 
 class NotificationSettingsView(BaseModel):
     email: str | None
-    status: Literal["none", "pending_confirmation", "confirmed"] = Field(
-        description="pending_confirmation: AWS sent a mail with a link the address must follow"
+    status: Literal["none", "pending_confirmation", "confirmed", "unsubscribed"] = Field(
+        description="pending_confirmation: AWS mailed a link the address must follow; "
+        "unsubscribed: the address left through a mail's link (PUT it again to re-subscribe)"
     )
 
 

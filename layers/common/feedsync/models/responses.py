@@ -224,6 +224,12 @@ class ProfileView(BaseModel):
     next_run_at: datetime | None
     last_run_at: datetime | None
     health: Health
+    webhooks: list[dict[str, Any]] = Field(default_factory=list)
+    has_webhook_secret: bool = False
+    webhook_secret: str | None = Field(
+        default=None, description="only in the answer that created it (POST or PATCH adding "
+        "the first webhook): keep it, it is not shown again (POST .../webhook-secret replaces it)"
+    )  # fmt: skip
 
 
 class ProfileList(BaseModel):
