@@ -14,7 +14,7 @@ from feedsync.core import api, notify_api
 from feedsync.core.notify import notify
 from feedsync.domain.notifications import WebhookAnswer, verify
 from feedsync.errors import InvalidRequest
-from feedsync.models import PatchProfile
+from feedsync.models import PatchProfile, ProfileSettings
 from feedsync.models.notifications import NotificationSettings, RunFinished
 
 HOOK = "https://hooks.example/feedsync"
@@ -171,6 +171,21 @@ def test_a_webhook_url_feedsync_would_not_deliver_to_is_refused_at_save(wired: W
             api.patch_profile(wired.deps, "t1", "p1", body)
         assert refused.value.field == "webhooks.0.url" and why in refused.value.message
     assert wired.profile_record().webhooks == []
+    # ... and a new profile's too
+    body = ProfileSettings.model_validate(
+        {
+            "name": "n",
+            "store_id": "s1",
+            "source": {"type": "url", "url": "https://supplier.example/f.csv"},
+            "mapping": {"sku": "SKU", "price": "Price"},
+            "fields": ["price"],
+            "webhooks": [{"url": "https://hooks.example/a"}, {"url": "https://192.168.1.10/h"}],
+        }
+    )
+    with pytest.raises(InvalidRequest) as refused:
+        api.create_profile(wired.deps, "t1", body)
+    assert refused.value.field == "webhooks.1.url" and "private" in refused.value.message
+    assert len(wired.repo.list_profiles("t1")) == 1
 
 
 def test_the_secret_is_shown_once_and_can_be_replaced(wired: World) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import textwrap
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,3 +86,22 @@ def test_backoff_doubles_and_stops_after_the_last_attempt_or_the_time_budget() -
     assert policy.next_delay(1, 429, 0, 999.0) == 30.0
     # ... and no attempt starts that could end past the budget (49 s spent + 2 s + 10 s > 60)
     assert policy.next_delay(2, 503, 49.0, None) is None
+
+
+def test_the_readmes_receiver_example_accepts_a_delivery_and_refuses_a_tampered_one() -> None:
+    # Given the verification code the README gives receivers (its Notifications section)
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Notifications", 1)[1].split("\n### ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(textwrap.dedent(code), namespace)  # the README's own code, run as a receiver would
+    verified = namespace["verified"]
+    # When feedsync signs a delivery now
+    stamp = int(time.time())
+    headers = {"Feedsync-Timestamp": str(stamp), "Feedsync-Signature": sign(SECRET, stamp, BODY)}
+    # Then the example accepts it, and refuses a changed body or an old timestamp
+    assert verified(SECRET, headers, BODY)
+    assert not verified(SECRET, headers, BODY + b" ")
+    old = stamp - 301
+    stale = {"Feedsync-Timestamp": str(old), "Feedsync-Signature": sign(SECRET, old, BODY)}
+    assert not verified(SECRET, stale, BODY)
