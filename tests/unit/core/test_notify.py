@@ -13,7 +13,7 @@ from notify_fakes import FakeEmailTopic, FakeNotificationLog, ScriptedPoster
 from feedsync.core import api, notify_api
 from feedsync.core.notify import notify
 from feedsync.domain.notifications import WebhookAnswer, verify
-from feedsync.errors import InvalidRequest
+from feedsync.errors import InvalidRequest, NotificationUnavailable
 from feedsync.models import PatchProfile, ProfileSettings
 from feedsync.models.notifications import NotificationSettings, RunFinished
 
@@ -215,3 +215,26 @@ def test_an_alert_address_is_subscribed_filtered_and_replaced(wired: World) -> N
     notify_api.put_settings(wired.deps, "t1", NotificationSettings(email=None))
     assert topic.subscriptions == {}
     assert notify_api.get_settings(wired.deps, "t1").status == "none"
+
+
+def test_a_topic_in_trouble_still_lets_the_webhooks_go_and_the_retry_sends_only_the_mail(
+    wired: World,
+) -> None:
+    notify_api.put_settings(wired.deps, "t1", NotificationSettings(email="shop@example.com"))
+    _profile(wired, {"url": HOOK})
+    topic = wired.deps.email
+    assert isinstance(topic, FakeEmailTopic)
+    healthy = topic.publish
+
+    def throttled(*_: Any) -> None:
+        raise NotificationUnavailable("the notifications topic: Throttled")
+
+    topic.publish = throttled  # type: ignore[method-assign]
+    # When the topic throttles, Then the invocation fails (to be retried) after the webhook went
+    with pytest.raises(NotificationUnavailable):
+        notify(wired.deps, _event("failed"))
+    assert len(_sent(wired)) == 1
+    # When the event is retried with the topic back, Then only the mail goes
+    topic.publish = healthy  # type: ignore[method-assign]
+    again = notify(wired.deps, _event("failed"))
+    assert again.emailed and len(topic.published) == 1 and len(_sent(wired)) == 1

@@ -37,8 +37,12 @@ def notify(deps: Deps, event: RunFinished, policy: RetryPolicy = POLICY) -> Noti
     profile = deps.repo.get_profile(event.tenant_id, event.profile_id)
     # One key per execution's outcome: a later apply of the same run notifies again.
     sent_key = f"{event.run_id}#{event.round}#{event.status}"
+    email_error: Exception | None = None
     if events & EMAIL_EVENTS:
-        result.emailed = _email(deps, event, events, profile, f"{sent_key}#email")
+        try:
+            result.emailed = _email(deps, event, events, profile, f"{sent_key}#email")
+        except Exception as exc:  # the webhooks still go; the invocation then fails
+            email_error = exc
     if profile is not None and profile.webhooks and profile.webhook_secret_ref:
         secret: str | None = None
         for hook in profile.webhooks:
@@ -53,14 +57,16 @@ def notify(deps: Deps, event: RunFinished, policy: RetryPolicy = POLICY) -> Noti
             deps.notification_log.put_delivery(event.tenant_id, delivery.model_dump(mode="json"))
             deps.notification_log.mark_done(event.tenant_id, key)
             result.deliveries.append(delivery)
+    if email_error is not None:
+        # Lambda retries the event (then its failure queue keeps it); what went is marked.
+        raise email_error
     return result
 
 
 def _email(
     deps: Deps, event: RunFinished, events: frozenset[str], profile: Profile | None, key: str
 ) -> bool:
-    """Publish the alert when the tenant has an address; a failure to publish raises (the
-    invocation is retried), the webhooks already sent are not sent again."""
+    """Publish the alert when the tenant has an address (False: nothing to publish)."""
     assert deps.notification_log is not None
     if deps.email is None or deps.notification_log.get_email(event.tenant_id) is None:
         return False
