@@ -43,7 +43,10 @@ def notify(deps: Deps, event: RunFinished, policy: RetryPolicy = POLICY) -> Noti
             result.emailed = _email(deps, event, events, profile, f"{sent_key}#email")
         except Exception as exc:  # the webhooks still go; the invocation then fails
             email_error = exc
-    if profile is not None and profile.webhooks and profile.webhook_secret_ref:
+    if profile is not None and profile.webhooks and not profile.webhook_secret_ref:
+        # the API creates the secret with the first webhook: a record written around it
+        log.warning("profile %s has webhooks but no signing secret: none sent", profile.profile_id)
+    elif profile is not None and profile.webhooks and profile.webhook_secret_ref:
         secret: str | None = None
         for hook in profile.webhooks:
             if not events & set(hook.events):
