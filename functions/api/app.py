@@ -21,7 +21,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from feedsync.core import api, review
+from feedsync.core import api, notify_api, review
 from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
 from feedsync.models import (
     ApplyBody,
@@ -41,6 +41,12 @@ from feedsync.models.limits import (
     KEY_MAX,
     MAX_BODY_BYTES,
     MAX_BODY_DEPTH,
+)
+from feedsync.models.notifications import (
+    NotificationSettings,
+    NotificationSettingsView,
+    WebhookDeliveryList,
+    WebhookSecretView,
 )
 from feedsync.models.responses import (
     CancelAccepted,
@@ -255,6 +261,27 @@ def get_schedule_settings() -> dict[str, Any]:
 )
 def put_schedule_settings(body: Annotated[TenantSchedule, Body()]) -> dict[str, Any]:
     return api.put_schedule_settings(deps(), _tenant(), body)
+
+
+@app.get(
+    "/settings/notifications",
+    responses=_answers(200, "Where run alerts are mailed, and whether the address confirmed.",
+                       NotificationSettingsView),
+)  # fmt: skip
+def get_notification_settings() -> dict[str, Any]:
+    return notify_api.get_settings(deps(), _tenant()).model_dump(mode="json")
+
+
+@app.put(
+    "/settings/notifications",
+    responses=_answers(
+        200, "Subscribed: AWS mails the address a confirmation link; alerts (a run failed, was "
+        "held, or the store refused items) start once it is followed. `null` unsubscribes.",
+        NotificationSettingsView, body=True,
+    ),
+)  # fmt: skip
+def put_notification_settings(body: Annotated[NotificationSettings, Body()]) -> dict[str, Any]:
+    return notify_api.put_settings(deps(), _tenant(), body).model_dump(mode="json")
 
 
 @app.post(
@@ -488,6 +515,35 @@ def dismiss_conflicts(
 ) -> dict[str, Any]:
     wanted = body.keys if body else None
     return {"dismissed": review.dismiss_conflicts(deps(), _tenant(), profile_id, wanted)}
+
+
+@app.post(
+    "/profiles/<profile_id>/webhook-secret",
+    responses=_answers(
+        201, "A new signing secret for the profile's webhooks, shown this once; the old one "
+        "stops signing at once.", WebhookSecretView, 404,
+    ),
+)  # fmt: skip
+def rotate_webhook_secret(profile_id: str) -> Response[Any]:
+    return _json(201, {"secret": notify_api.rotate_secret(deps(), _tenant(), profile_id)})
+
+
+@app.get(
+    "/profiles/<profile_id>/webhook-deliveries",
+    responses=_answers(
+        200, "The profile's webhook deliveries, newest first (each with its attempts).",
+        WebhookDeliveryList, 404,
+    ),
+)  # fmt: skip
+def list_webhook_deliveries(
+    profile_id: str,
+    limit: Annotated[int, Query(ge=1, le=notify_api.DELIVERIES_PAGE_MAX)] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=400, description="the previous page's `next_cursor`")
+    ] = None,
+) -> dict[str, Any]:
+    page = notify_api.list_deliveries(deps(), _tenant(), profile_id, limit, cursor)
+    return page.model_dump(mode="json")
 
 
 _LOG_ANSWERS = _answers(200, "The run's per-row log.", None, 404, 410)

@@ -42,7 +42,6 @@ NOT_CREATED = frozenset(
         "AWS::Logs::LogGroup",
         "AWS::S3::BucketPolicy",
         "AWS::SQS::QueuePolicy",
-        "AWS::SNS::Topic",
         "AWS::SNS::Subscription",
         "AWS::CloudWatch::Alarm",
     }
@@ -56,6 +55,8 @@ CREATED = frozenset(
         "AWS::Serverless::StateMachine",
         "AWS::IAM::Role",
         "AWS::Scheduler::ScheduleGroup",
+        "AWS::Events::EventBus",
+        "AWS::SNS::Topic",
     }
 )
 
@@ -216,6 +217,7 @@ class LocalStack:
         self.template = load_template(root / "template.yaml")
         self.functions: dict[str, LocalFunction] = {}
         self.by_name: dict[str, LocalFunction] = {}
+        self.by_arn: dict[str, LocalFunction] = {}
         self.env: dict[str, str] = {}
         self.invocations: list[tuple[str, str]] = []
         self.faults: dict[str, Callable[[dict[str, Any]], None]] = {}
@@ -224,6 +226,7 @@ class LocalStack:
         self._server: Any = None
         self._original_invoke: Any = None
         self._original_s3_invoke: Any = None
+        self._original_send_to_targets: Any = None
         self._threads: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -273,6 +276,11 @@ class LocalStack:
 
             notifications._invoke_awslambda = self._original_s3_invoke
             self._original_s3_invoke = None
+        if self._original_send_to_targets is not None:
+            from moto.events.models import Rule
+
+            Rule.send_to_targets = self._original_send_to_targets  # type: ignore[method-assign]
+            self._original_send_to_targets = None
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -319,6 +327,31 @@ class LocalStack:
 
         LambdaFunction.invoke = invoke  # type: ignore[method-assign,assignment]
         notifications._invoke_awslambda = s3_invoke
+        self._patch_event_rules()
+
+    def _patch_event_rules(self) -> None:
+        """EventBridge rules whose target is one of our functions invoke it asynchronously,
+        as EventBridge does (moto stores such rules and matches events, but has no Lambda
+        target); other targets (an SQS queue a test adds) keep moto's own delivery."""
+        import copy
+
+        from moto.events.models import Rule
+
+        stack = self
+        self._original_send_to_targets = original = Rule.send_to_targets
+
+        def send_to_targets(rule: Any, event: Any, transform_input: bool = True) -> None:
+            local = [t for t in rule.targets if t["Arn"] in stack.by_arn]
+            others = [t for t in rule.targets if t["Arn"] not in stack.by_arn]
+            if local and rule.event_pattern.matches_event(event):
+                for target in local:
+                    stack._invoke_async(stack.by_arn[target["Arn"]], copy.deepcopy(event))
+            if others:
+                rest = copy.copy(rule)
+                rest.targets = others
+                original(rest, event, transform_input)
+
+        Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment]
 
     def _invoke_async(self, target: LocalFunction, event: Any) -> None:
         thread = threading.Thread(target=self._run_quietly, args=(target, event))
@@ -425,6 +458,14 @@ class LocalStack:
                 name = bootstrap(props["Name"])
                 refs[logical] = name
                 arns[logical] = f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/{name}"
+            elif kind == "AWS::Events::EventBus":
+                name = bootstrap(props["Name"])
+                refs[logical] = name
+                arns[logical] = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}"
+            elif kind == "AWS::SNS::Topic":
+                # CloudFormation names a topic when TopicName is absent; Ref is its ARN.
+                name = bootstrap(props.get("TopicName", f"{self.stack_name}-{logical}"))
+                refs[logical] = arns[logical] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
             elif kind == "AWS::SQS::Queue":
                 # CloudFormation names a queue when QueueName is absent; Ref is its URL.
                 name = bootstrap(props.get("QueueName", f"{self.stack_name}-{logical}"))
@@ -450,6 +491,10 @@ class LocalStack:
                 self.client("scheduler").create_schedule_group(Name=refs[logical])
             elif res["Type"] == "AWS::SQS::Queue":
                 self.client("sqs").create_queue(QueueName=arns[logical].rsplit(":", 1)[1])
+            elif res["Type"] == "AWS::Events::EventBus":
+                self.client("events").create_event_bus(Name=refs[logical])
+            elif res["Type"] == "AWS::SNS::Topic":
+                self.client("sns").create_topic(Name=arns[logical].rsplit(":", 1)[1])
         zipped = io.BytesIO()
         with zipfile.ZipFile(zipped, "w") as zf:
             zf.writestr("app.py", "# routed in-process by feedsync_local.stack\n")
@@ -485,6 +530,7 @@ class LocalStack:
                 )
                 self.functions[logical] = fn
                 self.by_name[fn.name] = fn
+                self.by_arn[fn.arn] = fn
 
         for logical, res in resources.items():
             props = res.get("Properties", {})
@@ -525,8 +571,12 @@ class LocalStack:
 
     def _wire_events(self, logical: str, events: dict[str, Any]) -> None:
         for event in events.values():
+            if event["Type"] == "EventBridgeRule" and "EventBusName" in event["Properties"]:
+                self._wire_rule(logical, event["Properties"])
             if event["Type"] != "S3":
-                continue  # Api events are served by feedsync_local.apiserver
+                # Api events are served by feedsync_local.apiserver; the rule on the default
+                # bus listens to Step Functions status changes, which moto does not emit.
+                continue
             props = event["Properties"]
             bucket = self.resolve(props["Bucket"])
             rules = props.get("Filter", {}).get("S3Key", {}).get("Rules", [])
@@ -542,6 +592,16 @@ class LocalStack:
                 Bucket=bucket,
                 NotificationConfiguration={"LambdaFunctionConfigurations": [config]},
             )
+
+    def _wire_rule(self, logical: str, props: dict[str, Any]) -> None:
+        """A rule on the stack's own bus (feedsync's run events) targeting the function."""
+        events = self.client("events")
+        bus = self.resolve(props["EventBusName"])
+        name = self.resolve(props["RuleName"])
+        pattern = json.dumps(self.resolve(props["Pattern"]))
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=pattern, State="ENABLED")
+        target = {"Id": logical, "Arn": self.functions[logical].arn}
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[target])
 
     def substituted_definition(self, props: dict[str, Any]) -> str:
         text = (self.root / props["DefinitionUri"]).read_text(encoding="utf-8")

@@ -84,13 +84,14 @@ def _assert_watched(queue: str) -> None:
     assert TOPIC in alarm["AlarmActions"], f"{queue}'s alarm reaches no one"
 
 
-def test_the_asynchronously_invoked_functions_are_the_known_three() -> None:
+def test_the_asynchronously_invoked_functions_are_the_known_four() -> None:
     # Given the template's event sources and the settings the code invokes by
     # Then the set is what the product does (a new one must meet the next test)
     assert _async_functions() == {
         "StartFunction",
         "ExecutionWatchFunction",
         "CatalogImportFunction",
+        "NotifyFunction",
     }
 
 
@@ -123,6 +124,28 @@ def test_an_execution_event_eventbridge_cannot_deliver_goes_to_an_alarmed_queue(
         assert grant["Principal"] == {"Service": "events.amazonaws.com"}
         assert grant["Action"] == "sqs:SendMessage"
         assert _names(grant["Condition"]["ArnEquals"]["aws:SourceArn"]) == rule_arn
+
+
+def test_a_run_event_eventbridge_cannot_deliver_to_notify_goes_to_an_alarmed_queue() -> None:
+    # Given the rule on the stack's own bus feeding the notify function
+    (event,) = FUNCTIONS["NotifyFunction"]["Properties"]["Events"].values()
+    props = event["Properties"]
+    assert props["EventBusName"] == {"Ref": "EventsBus"}
+    assert props["Pattern"]["source"] == ["feedsync"]
+    # Then an event it cannot deliver goes to an alarmed queue of this stack
+    queue = _queue_of(props["DeadLetterConfig"]["Arn"])
+    _assert_watched(queue)
+    # ... that lets events.amazonaws.com send for this rule (on that bus) only
+    bus = _names(RESOURCES["EventsBus"]["Properties"]["Name"])
+    rule_arn = f"arn:aws:events:r:1:rule/{bus}/{_names(props['RuleName'])}"
+    (policy,) = [
+        r["Properties"]
+        for r in RESOURCES.values()
+        if r["Type"] == "AWS::SQS::QueuePolicy" and {"Ref": queue} in r["Properties"]["Queues"]
+    ]
+    (grant,) = policy["PolicyDocument"]["Statement"]
+    assert grant["Principal"] == {"Service": "events.amazonaws.com"}
+    assert _names(grant["Condition"]["ArnEquals"]["aws:SourceArn"]) == rule_arn
 
 
 def test_a_schedule_fire_the_scheduler_cannot_deliver_goes_to_an_alarmed_queue() -> None:

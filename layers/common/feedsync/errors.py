@@ -183,3 +183,16 @@ class SourceHostKeyMismatch(SourceError):
     """The SFTP server's host key is not the pinned one: the connection is refused."""
 
     code = "source_host_key_mismatch"
+
+
+class NotificationError(FeedsyncError):
+    """EventBridge or SNS refused a notification (no such bus or topic, no permission,
+    an address it does not take): trying again will not help."""
+
+    code = "notification_error"
+
+
+class NotificationUnavailable(TransientError):
+    """EventBridge or SNS could not take a notification now (throttled, internal error)."""
+
+    code = "notification_unavailable"

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     start_function_arn: str = Field(alias="START_FUNCTION_ARN", min_length=1)
     # The SQS queue a schedule's undeliverable fire goes to (the target's DeadLetterConfig).
     schedule_dead_letter_arn: str = Field(alias="SCHEDULE_DEAD_LETTER_ARN", min_length=1)
+    # Notifications: the bus every run outcome is put on ("Run Finished" events) and the
+    # SNS topic run alerts are mailed through (each tenant's subscription filtered on it).
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+    notifications_topic_arn: str = Field(alias="NOTIFICATIONS_TOPIC_ARN", min_length=1)
     # Loopback/private source URLs are refused unless the deployment allows them
     # (the local stack does, because its supplier server is on 127.0.0.1).
     allow_private_urls: bool = Field(default=False, alias="ALLOW_PRIVATE_URLS")

@@ -8,10 +8,16 @@ from feedsync.adapters.addresses import AddressRules
 from feedsync.adapters.aws_misc import LambdaInvoker, SecretsManagerSecrets, StepFunctionsExecutions
 from feedsync.adapters.dynamo import DynamoRepository
 from feedsync.adapters.http_source import HttpSourceFetcher
+from feedsync.adapters.notifications import (
+    DynamoNotificationLog,
+    EventBridgeRunEvents,
+    SnsEmailTopic,
+)
 from feedsync.adapters.rate_budget import DynamoRateBudget
 from feedsync.adapters.s3 import S3BlobStore
 from feedsync.adapters.scheduler import EventBridgeScheduler
 from feedsync.adapters.sftp_source import RemoteSourceFetcher
+from feedsync.adapters.webhook_http import RequestsWebhookPoster
 from feedsync.core.deps import Deps
 from feedsync.core.ports import StoreConnector
 from feedsync.models import Plan, Store
@@ -65,4 +71,9 @@ def deps() -> Deps:
         default_plan=Plan(min_interval_minutes=settings.default_min_interval_minutes),
         allow_custom_store_urls=settings.allow_private_urls,
         upload_url_ttl_s=settings.upload_url_ttl_s,
+        events=EventBridgeRunEvents(settings.event_bus_name),
+        email=SnsEmailTopic(settings.notifications_topic_arn),
+        webhooks=RequestsWebhookPoster(allow_private=settings.allow_private_urls),
+        notification_log=DynamoNotificationLog(settings.table_name),
+        allow_http_webhooks=settings.allow_private_urls,
     )

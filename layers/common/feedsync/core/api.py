@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from feedsync.core import changes, keys, plans, schedules
+from feedsync.core import changes, keys, notify_api, plans, schedules
 from feedsync.core.deps import Deps
 from feedsync.core.start import record_skipped, start_run
 from feedsync.domain.capabilities import VISIBLE
@@ -147,6 +147,7 @@ def list_profiles(deps: Deps, tenant_id: str) -> list[Profile]:
 def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile:
     store = get_store_for_profile(deps, tenant_id, body.store_id)
     _check_writable(store, body.fields, body.location_id, body.missing)
+    notify_api.check_webhooks(deps, body.webhooks)
     profile_id = deps.ids("prof")
     body = body.model_copy(
         update={"source": _store_credentials(deps, tenant_id, profile_id, body.source, None)}
@@ -162,7 +163,7 @@ def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile
     profile = plans.admit(deps, profile, settings)
     deps.repo.put_profile(profile)
     schedules.sync_schedule(deps, profile, settings)
-    return profile
+    return notify_api.ensure_secret(deps, profile)
 
 
 def _endpoint(source: Any) -> tuple[str, ...]:
@@ -234,6 +235,8 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
         _check_writable(store, settings.fields, settings.location_id, settings.missing)
     if "schedule" in changes:
         schedules.check(deps, tenant_id, profile_id, settings.schedule)
+    if "webhooks" in changes:
+        notify_api.check_webhooks(deps, settings.webhooks)
     if "source" in changes:
         # Old credentials stay only for the same server and user: never sent elsewhere.
         same = _endpoint(profile.source) == _endpoint(settings.source)
@@ -248,7 +251,7 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
         schedules.sync_schedule(deps, updated)
         if plans.apply_plan(deps, tenant_id):
             updated = get_profile(deps, tenant_id, profile_id)
-    return updated
+    return notify_api.ensure_secret(deps, updated)
 
 
 def delete_profile(deps: Deps, tenant_id: str, profile_id: str) -> None:
@@ -261,6 +264,7 @@ def delete_profile(deps: Deps, tenant_id: str, profile_id: str) -> None:
         secret_ref = getattr(profile.source, "secret_ref", None)
         if secret_ref:
             deps.secrets.delete(secret_ref)
+        notify_api.forget_profile(deps, profile)
         plans.apply_plan(deps, tenant_id)  # a freed slot re-enables a held profile
 
 

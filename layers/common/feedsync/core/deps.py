@@ -12,13 +12,17 @@ from feedsync.core.ports import (
     AddressPolicy,
     BlobStore,
     ConnectorFactory,
+    EmailTopic,
     Executions,
     Invoker,
+    NotificationLog,
     RemoteFileFetcher,
     Repository,
+    RunEvents,
     Scheduler,
     Secrets,
     SourceFetcher,
+    WebhookPoster,
 )
 from feedsync.models import Plan
 
@@ -51,6 +55,14 @@ class Deps:
     # Store API URLs outside the platform's own host (the local sandbox) only when allowed.
     allow_custom_store_urls: bool = False
     upload_url_ttl_s: int = 3600
+    # Notifications (None: not wired, e.g. a unit test's world): the run-outcome bus, the
+    # email topic, webhook HTTP and the delivery records; plain-http webhook URLs only
+    # where private addresses are allowed (the local stack).
+    events: RunEvents | None = None
+    email: EmailTopic | None = None
+    webhooks: WebhookPoster | None = None
+    notification_log: NotificationLog | None = None
+    allow_http_webhooks: bool = False
     work_dir: str = "/tmp"
     # The plan a tenant has until one is set (the local stack allows 1-minute intervals).
     default_plan: Plan = field(default_factory=Plan)

@@ -8,6 +8,7 @@ from typing import IO, Any, Protocol
 
 from feedsync.domain.capabilities import Capabilities
 from feedsync.domain.fields import Variant
+from feedsync.domain.notifications import WebhookAnswer
 from feedsync.domain.writes import GoneScope, ItemResult, PlanItem, item_gone, item_stale
 from feedsync.models import (
     FtpSource,
@@ -196,7 +197,7 @@ class RemoteFileFetcher(Protocol):
 
 
 # Re-exported: adapters and connectors take them from the ports.
-__all__ = ["GoneScope", "ItemResult", "PlanItem", "item_gone", "item_stale"]
+__all__ = ["GoneScope", "ItemResult", "PlanItem", "WebhookAnswer", "item_gone", "item_stale"]
 
 
 class StoreConnector(Protocol):
@@ -257,3 +258,50 @@ class ConnectorFactory(Protocol):
 
 class Clock(Protocol):
     def __call__(self) -> datetime: ...
+
+
+class RunEvents(Protocol):
+    """Where a run's end is announced (EventBridge: the notify rule and anyone's own)."""
+
+    def put(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+
+
+class EmailTopic(Protocol):
+    """Run alerts by email: one topic, each tenant's subscription filtered on its id."""
+
+    def publish(self, tenant_id: str, subject: str, message: str) -> None: ...
+    def subscribe(self, tenant_id: str, email: str) -> str:
+        """Subscribe the address (AWS mails it a confirmation link); the subscription ARN."""
+        ...
+
+    def unsubscribe(self, subscription_arn: str) -> None: ...
+    def confirmed(self, subscription_arn: str) -> bool | None:
+        """True once the address confirmed; None when the subscription is gone."""
+        ...
+
+
+class WebhookPoster(Protocol):
+    def post(
+        self, url: str, body: bytes, headers: dict[str, str], timeout_s: float
+    ) -> WebhookAnswer:
+        """One attempt; never raises for the receiver's trouble (it is in the answer)."""
+        ...
+
+
+class NotificationLog(Protocol):
+    """Delivery records, the tenant's email subscription, and what was already sent."""
+
+    def done(self, tenant_id: str, key: str) -> bool:
+        """Whether ``mark_done`` was called with this key (a redelivered event, a retried
+        invocation: what was sent is not sent again)."""
+        ...
+
+    def mark_done(self, tenant_id: str, key: str) -> None: ...
+
+    def put_delivery(self, tenant_id: str, delivery: dict[str, Any]) -> None: ...
+    def list_deliveries(
+        self, tenant_id: str, profile_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]: ...
+    def get_email(self, tenant_id: str) -> dict[str, Any] | None: ...
+    def put_email(self, tenant_id: str, email: str, subscription_arn: str) -> None: ...
+    def delete_email(self, tenant_id: str) -> None: ...

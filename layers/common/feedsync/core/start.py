@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from feedsync.core import keys, schedules
 from feedsync.core.deps import Deps
+from feedsync.core.run_events import announce, announce_run
 from feedsync.core.steps.common import ref_of
 from feedsync.errors import Conflict, NotFound
 from feedsync.models import (
@@ -152,6 +153,7 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
         )
         with contextlib.suppress(Exception):  # the original error is the one to report
             deps.repo.put_run(failed)
+        announce_run(deps, failed)
         raise
     return run
 
@@ -162,6 +164,7 @@ def _skipped(deps: Deps, run: Run, reason: str) -> Run:
         update={"status": "skipped", "reason": reason, "finished_at": deps.clock()}
     )
     deps.repo.put_run(skipped)
+    announce_run(deps, skipped)
     return skipped
 
 
@@ -202,6 +205,7 @@ def clear_stale_lock(deps: Deps, tenant_id: str, profile_id: str) -> bool:
         if deps.executions.status(run.execution_name) == "RUNNING":
             return False
         abandon_run(deps, run, "the run's execution ended before the run finished")
+        announce(deps, tenant_id, run.run_id)
         return True
     summary = (
         RunSummary(run_id=holder, status=run.status, finished_at=run.finished_at, error=run.error)
@@ -236,5 +240,6 @@ def execution_ended(deps: Deps, change: ExecutionStatusChange) -> StatusOnly:
     if run.status in ACTIVE_STATUSES:
         reason = f"the run's execution ended ({change.status}) before the run finished"
         abandon_run(deps, run, reason)
+        announce(deps, run.tenant_id, run.run_id)
         return StatusOnly(status="failed", detail=reason)
     return StatusOnly(status=run.status, detail="already closed")

@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
+    PrivateAttr,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -33,6 +34,7 @@ from feedsync.models.limits import (
     Name,
     Text,
 )
+from feedsync.models.notifications import Webhooks
 from feedsync.models.review import (
     ApplyBody as ApplyBody,
 )
@@ -397,6 +399,7 @@ class ProfileSettings(Strict):
         description="Safety limits: a run over one is held for review (share rules from the "
         "profile's second successful run).",
     )
+    webhooks: Webhooks = Field(default_factory=list)
 
     @field_validator("constants")
     @classmethod
@@ -495,6 +498,7 @@ class PatchProfile(Strict):
         "keep theirs.",
     )
     missing: Literal["ignore", "zero_stock", "disable"] | None = None
+    webhooks: Webhooks | None = None
 
 
 class StartRunBody(Strict):
@@ -554,10 +558,15 @@ class Profile(ProfileSettings):
     rows_over_plan: int | None = None
     # Rows of the last successful run that read a file (the min_rows_share limit).
     last_file_rows: int | None = None
+    webhook_secret_ref: str | None = None  # the webhooks' signing secret (Secrets Manager)
     created_at: datetime
+    _new_webhook_secret: str | None = PrivateAttr(default=None)  # answered once, never kept
 
     def public(self) -> dict[str, object]:
-        body = self.model_dump(mode="json", exclude={"tenant_id"})
+        body = self.model_dump(mode="json", exclude={"tenant_id", "webhook_secret_ref"})
+        body["has_webhook_secret"] = bool(self.webhook_secret_ref)
+        if self._new_webhook_secret:
+            body["webhook_secret"] = self._new_webhook_secret
         source = body["source"]
         if isinstance(source, dict):
             source.pop("credentials", None)

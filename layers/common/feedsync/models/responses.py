@@ -21,6 +21,7 @@ from feedsync.models import (
     StoreStatus,
     Trigger,
 )
+from feedsync.models.notifications import Webhook
 
 
 # ------------------------------------------------------------------------ errors
@@ -227,6 +228,12 @@ class ProfileView(BaseModel):
     next_run_at: datetime | None
     last_run_at: datetime | None
     health: Health
+    webhooks: list[Webhook] = Field(default_factory=list)
+    has_webhook_secret: bool = False
+    webhook_secret: str | None = Field(
+        default=None, description="only in the answer that created it (POST or PATCH adding "
+        "the first webhook): keep it, it is not shown again (POST .../webhook-secret replaces it)"
+    )  # fmt: skip
 
 
 class ProfileList(BaseModel):

@@ -15,6 +15,7 @@ from feedsync.core.blobcsv import csv_records
 from feedsync.core.catalog_store import apply_to_catalog
 from feedsync.core.change_files import mark_reverted, settle_changes, write_changes_log
 from feedsync.core.deps import Deps
+from feedsync.core.run_events import announce
 from feedsync.core.run_results import RunOutcome, gather, write_log
 from feedsync.core.start import abandon_run, start_run
 from feedsync.core.steps.common import profile_of, ref_of, run_of, stock_elsewhere, store_of
@@ -40,7 +41,14 @@ CHANGES_ONLY = ("retry", "revert", "reapply")
 
 
 def finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
-    """Close the run (succeeded, or failed/skipped on the error path). Idempotent."""
+    """Close the run (succeeded, or failed/skipped on the error path), then announce how
+    it ended (``core/run_events``). Idempotent."""
+    result = _finalize(deps, step)
+    announce(deps, step.run.tenant_id, step.run.run_id)
+    return result
+
+
+def _finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
     ref = step.run
     run = run_of(deps, ref)
     if step.error is not None:

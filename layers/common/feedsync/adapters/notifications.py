@@ -1,0 +1,203 @@
+"""Notifications on AWS: run events on EventBridge, run alerts by email through SNS, and
+their records in the table (deliveries, the tenant's subscription, what was sent)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from feedsync.adapters.dynamo import _from_ddb, _to_ddb
+from feedsync.errors import InvalidRequest, NotificationError, NotificationUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+SOURCE = "feedsync"
+# (No boto3 stubs for events and sns are installed: their clients are typed Any.)
+# Codes worth another try later; any other code is a configuration or input problem.
+_TRANSIENT = frozenset(
+    {"ThrottlingException", "Throttling", "Throttled", "InternalException", "InternalError",
+     "InternalFailure", "ServiceUnavailable", "KMSThrottlingException"}
+)  # fmt: skip
+# Delivery records and "sent" marks expire (DynamoDB TTL on expires_at).
+DELIVERY_TTL_S = 90 * 24 * 3600
+DONE_TTL_S = 30 * 24 * 3600
+
+
+def _translated(exc: ClientError, what: str) -> Exception:
+    code = exc.response.get("Error", {}).get("Code", "")
+    message = exc.response.get("Error", {}).get("Message", "")
+    if code in _TRANSIENT:
+        return NotificationUnavailable(f"{what}: {code} {message}".strip())
+    return NotificationError(f"{what}: {code} {message}".strip())
+
+
+class EventBridgeRunEvents:
+    """``ports.RunEvents``: one ``PutEvents`` entry per announcement."""
+
+    def __init__(self, bus_name: str, client: Any = None) -> None:
+        self.bus_name = bus_name
+        self.client = client or boto3.client("events")
+
+    def put(self, detail_type: str, detail: dict[str, Any]) -> None:
+        entry = {
+            "Source": SOURCE,
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail, default=str),
+            "EventBusName": self.bus_name,
+        }
+        try:
+            answer = self.client.put_events(Entries=[entry])
+        except ClientError as exc:
+            raise _translated(exc, f"EventBridge bus {self.bus_name}") from exc
+        if answer.get("FailedEntryCount"):
+            failed = answer["Entries"][0]
+            code = failed.get("ErrorCode", "")
+            text = f"EventBridge bus {self.bus_name}: {code} {failed.get('ErrorMessage', '')}"
+            if code in _TRANSIENT:
+                raise NotificationUnavailable(text.strip())
+            raise NotificationError(text.strip())
+
+
+class SnsEmailTopic:
+    """``ports.EmailTopic``: one topic; a tenant's address receives only messages whose
+    ``tenant_id`` attribute is its own (the subscription's filter policy)."""
+
+    def __init__(self, topic_arn: str, client: Any = None) -> None:
+        self.topic_arn = topic_arn
+        self.client = client or boto3.client("sns")
+
+    def publish(self, tenant_id: str, subject: str, message: str) -> None:
+        try:
+            self.client.publish(
+                TopicArn=self.topic_arn,
+                Subject=subject[:100],  # SNS's limit for email subjects
+                Message=message,
+                MessageAttributes={"tenant_id": {"DataType": "String", "StringValue": tenant_id}},
+            )
+        except ClientError as exc:
+            raise _translated(exc, "the notifications topic") from exc
+
+    def subscribe(self, tenant_id: str, email: str) -> str:
+        try:
+            answer = self.client.subscribe(
+                TopicArn=self.topic_arn,
+                Protocol="email",
+                Endpoint=email,
+                Attributes={
+                    "FilterPolicy": json.dumps({"tenant_id": [tenant_id]}),
+                    "FilterPolicyScope": "MessageAttributes",
+                },
+                ReturnSubscriptionArn=True,
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidParameter":
+                why = "the notifications topic refused this address"
+                raise InvalidRequest("email", why) from exc
+            raise _translated(exc, "the notifications topic") from exc
+        return str(answer["SubscriptionArn"])
+
+    def unsubscribe(self, subscription_arn: str) -> None:
+        try:
+            self.client.unsubscribe(SubscriptionArn=subscription_arn)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("NotFound", "InvalidParameter"):
+                raise _translated(exc, "the notifications topic") from exc
+
+    def confirmed(self, subscription_arn: str) -> bool | None:
+        try:
+            attrs = self.client.get_subscription_attributes(SubscriptionArn=subscription_arn)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NotFound", "InvalidParameter"):
+                return None
+            raise _translated(exc, "the notifications topic") from exc
+        return bool(attrs["Attributes"].get("PendingConfirmation", "false") != "true")
+
+
+class DynamoNotificationLog:
+    """``ports.NotificationLog`` in the single table, under the tenant's partition:
+    ``WEBHOOK#<profile>#<delivery id>`` (time-ordered ids: newest first by a reverse
+    query), ``NOTIFY#EMAIL`` and ``NOTIFIED#<key>``."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table = table_name
+        self.client: DynamoDBClient = client or boto3.client("dynamodb")
+
+    @staticmethod
+    def _pk(tenant_id: str) -> str:
+        return f"TENANT#{tenant_id}"
+
+    def done(self, tenant_id: str, key: str) -> bool:
+        answer = self.client.get_item(
+            TableName=self.table,
+            Key=_to_ddb({"PK": self._pk(tenant_id), "SK": f"NOTIFIED#{key}"}),
+            ProjectionExpression="PK",
+        )
+        return "Item" in answer
+
+    def mark_done(self, tenant_id: str, key: str) -> None:
+        item: dict[str, Any] = {"PK": self._pk(tenant_id), "SK": f"NOTIFIED#{key}"}
+        item["expires_at"] = int(time.time()) + DONE_TTL_S
+        self.client.put_item(TableName=self.table, Item=_to_ddb(item))
+
+    def put_delivery(self, tenant_id: str, delivery: dict[str, Any]) -> None:
+        sk = f"WEBHOOK#{delivery['profile_id']}#{delivery['delivery_id']}"
+        item = {**delivery, "PK": self._pk(tenant_id), "SK": sk, "kind": "webhook_delivery"}
+        item["expires_at"] = int(time.time()) + DELIVERY_TTL_S
+        self.client.put_item(TableName=self.table, Item=_to_ddb(item))
+
+    def list_deliveries(
+        self, tenant_id: str, profile_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        prefix = f"WEBHOOK#{profile_id}#"
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
+            "ExpressionAttributeValues": _to_ddb({":pk": self._pk(tenant_id), ":p": prefix}),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            try:
+                sk = base64.urlsafe_b64decode(cursor.encode()).decode()
+            except ValueError:
+                sk = ""
+            if not sk.startswith(prefix):
+                raise InvalidRequest("cursor", "not a cursor this list gave out")
+            query["ExclusiveStartKey"] = _to_ddb({"PK": self._pk(tenant_id), "SK": sk})
+        answer = self.client.query(**query)
+        items = [_from_ddb(i) for i in answer.get("Items", [])]
+        last = answer.get("LastEvaluatedKey")
+        next_cursor = None
+        if last and len(items) == limit:
+            next_cursor = base64.urlsafe_b64encode(_from_ddb(last)["SK"].encode()).decode()
+        for item in items:
+            for name in ("PK", "SK", "kind", "expires_at"):
+                item.pop(name, None)
+        return items, next_cursor
+
+    def get_email(self, tenant_id: str) -> dict[str, Any] | None:
+        answer = self.client.get_item(
+            TableName=self.table, Key=_to_ddb({"PK": self._pk(tenant_id), "SK": "NOTIFY#EMAIL"})
+        )
+        return _from_ddb(answer["Item"]) if "Item" in answer else None
+
+    def put_email(self, tenant_id: str, email: str, subscription_arn: str) -> None:
+        item = {
+            "PK": self._pk(tenant_id),
+            "SK": "NOTIFY#EMAIL",
+            "kind": "notification_email",
+            "email": email,
+            "subscription_arn": subscription_arn,
+        }
+        self.client.put_item(TableName=self.table, Item=_to_ddb(item))
+
+    def delete_email(self, tenant_id: str) -> None:
+        self.client.delete_item(
+            TableName=self.table, Key=_to_ddb({"PK": self._pk(tenant_id), "SK": "NOTIFY#EMAIL"})
+        )

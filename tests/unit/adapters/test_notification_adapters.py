@@ -1,0 +1,178 @@
+"""The notification adapters: webhook HTTP (address rule, pinning, no redirects, no answer)
+and the EventBridge, SNS and DynamoDB ones on moto (error codes, paging)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from feedsync.adapters.notifications import (
+    DynamoNotificationLog,
+    EventBridgeRunEvents,
+    SnsEmailTopic,
+)
+from feedsync.adapters.webhook_http import RequestsWebhookPoster
+from feedsync.errors import InvalidRequest, NotificationError, NotificationUnavailable
+
+
+class Endpoint:
+    def __init__(
+        self, status: int = 204, delay_s: float = 0, headers: dict[str, str] | None = None
+    ):
+        self.hits: list[tuple[str, dict[str, str], bytes]] = []
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                endpoint.hits.append((self.path, dict(self.headers), body))
+                threading.Event().wait(delay_s)
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def endpoint() -> Iterator[Endpoint]:
+    e = Endpoint()
+    yield e
+    e.close()
+
+
+def test_a_loopback_receiver_is_refused_without_a_request_outside_the_local_stack(
+    endpoint: Endpoint,
+) -> None:
+    answer = RequestsWebhookPoster(allow_private=False).post(endpoint.url, b"{}", {}, 2)
+    assert answer.refused and answer.status_code is None
+    assert "loopback" in (answer.error or "") and endpoint.hits == []
+
+
+def test_a_post_carries_the_body_and_headers(endpoint: Endpoint) -> None:
+    headers = {"Feedsync-Signature": "v1=ab", "Content-Type": "application/json"}
+    answer = RequestsWebhookPoster(allow_private=True).post(endpoint.url, b'{"a":1}', headers, 2)
+    assert (answer.status_code, answer.error, answer.refused) == (204, None, False)
+    ((path, sent, body),) = endpoint.hits
+    assert path == "/hook" and body == b'{"a":1}' and sent["Feedsync-Signature"] == "v1=ab"
+
+
+def test_no_answer_in_time_and_a_closed_port_are_answers_without_a_status() -> None:
+    slow = Endpoint(delay_s=1.5)
+    try:
+        answer = RequestsWebhookPoster(allow_private=True).post(slow.url, b"{}", {}, 0.3)
+    finally:
+        slow.close()
+    assert answer.status_code is None and "no answer within" in (answer.error or "")
+    closed = slow.url  # its server is gone
+    answer = RequestsWebhookPoster(allow_private=True).post(closed, b"{}", {}, 1)
+    assert answer.status_code is None and "could not connect" in (answer.error or "")
+
+
+def test_a_redirect_is_not_followed_and_retry_after_is_read() -> None:
+    moved = Endpoint(status=302, headers={"Location": "http://169.254.169.254/"})
+    busy = Endpoint(status=429, headers={"Retry-After": "7"})
+    try:
+        poster = RequestsWebhookPoster(allow_private=True)
+        answer = poster.post(moved.url, b"{}", {}, 2)
+        assert answer.status_code == 302 and "not followed" in (answer.error or "")
+        assert poster.post(busy.url, b"{}", {}, 2).retry_after_s == 7.0
+    finally:
+        moved.close()
+        busy.close()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def test_an_event_goes_on_the_named_bus_and_a_missing_bus_is_a_named_error(aws: None) -> None:
+    events = boto3.client("events", region_name="us-east-1")
+    events.create_event_bus(Name="stack-events")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue = sqs.create_queue(QueueName="q")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+    events.put_rule(Name="r", EventBusName="stack-events", EventPattern='{"source":["feedsync"]}')
+    events.put_targets(
+        Rule="r", EventBusName="stack-events", Targets=[{"Id": "q", "Arn": arn["QueueArn"]}]
+    )
+    EventBridgeRunEvents("stack-events", events).put("Run Finished", {"run_id": "r1"})
+    (message,) = sqs.receive_message(QueueUrl=queue)["Messages"]
+    assert json.loads(message["Body"])["detail"] == {"run_id": "r1"}
+
+
+def test_client_error_codes_are_translated() -> None:
+    class Refusing:
+        def __init__(self, code: str) -> None:
+            self.code = code
+
+        def __getattr__(self, name: str) -> Any:
+            def call(**_: Any) -> None:
+                raise ClientError({"Error": {"Code": self.code, "Message": "m"}}, name)
+
+            return call
+
+    with pytest.raises(NotificationUnavailable):
+        EventBridgeRunEvents("b", Refusing("ThrottlingException")).put("Run Finished", {})
+    with pytest.raises(NotificationError):
+        EventBridgeRunEvents("b", Refusing("ResourceNotFoundException")).put("Run Finished", {})
+    with pytest.raises(NotificationUnavailable):
+        SnsEmailTopic("arn:t", Refusing("Throttled")).publish("t1", "s", "m")
+    with pytest.raises(InvalidRequest):
+        SnsEmailTopic("arn:t", Refusing("InvalidParameter")).subscribe("t1", "not-an-address")
+    assert SnsEmailTopic("arn:t", Refusing("NotFound")).confirmed("arn:sub") is None
+
+
+def test_a_subscription_filters_on_the_tenant(aws: None) -> None:
+    sns = boto3.client("sns", region_name="us-east-1")
+    topic = sns.create_topic(Name="alerts")["TopicArn"]
+    arn = SnsEmailTopic(topic, sns).subscribe("t1", "shop@example.com")
+    attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    assert json.loads(attributes["FilterPolicy"]) == {"tenant_id": ["t1"]}
+    assert attributes["Endpoint"] == "shop@example.com"
+
+
+def test_deliveries_are_listed_newest_first_a_page_at_a_time(aws: None) -> None:
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
+                   {"AttributeName": "SK", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
+                              {"AttributeName": "SK", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )  # fmt: skip
+    log = DynamoNotificationLog("t", ddb)
+    for n in range(5):
+        log.put_delivery("t1", {"profile_id": "p1", "delivery_id": f"dlv_{n}", "attempts": n})
+    log.put_delivery("t1", {"profile_id": "p2", "delivery_id": "dlv_9", "attempts": 1})
+    first, cursor = log.list_deliveries("t1", "p1", 2, None)
+    assert [d["delivery_id"] for d in first] == ["dlv_4", "dlv_3"] and cursor
+    second, cursor = log.list_deliveries("t1", "p1", 2, cursor)
+    third, last = log.list_deliveries("t1", "p1", 2, cursor)
+    assert [d["delivery_id"] for d in second + third] == ["dlv_2", "dlv_1", "dlv_0"]
+    assert last is None and "PK" not in third[0] and "expires_at" not in third[0]
+    with pytest.raises(InvalidRequest):
+        log.list_deliveries("t1", "p2", 2, cursor)  # another profile's cursor
+    assert not log.done("t1", "k") and (log.mark_done("t1", "k") or log.done("t1", "k"))
