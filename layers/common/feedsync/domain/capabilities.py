@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 Applies = Literal["any", "simple", "variation"]
-QuotaModel = Literal["request_window", "cost_bucket", "none"]
+QuotaModel = Literal["request_window", "cost_bucket", "token_bucket", "none"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ class WriteOp:
 @dataclass(frozen=True)
 class Quota:
     """The platform's rate model: a request window (``requests`` per ``window_s``), a
-    cost bucket (``points`` capacity restored at ``restore_per_s``) or none."""
+    cost bucket (``points`` capacity restored at ``restore_per_s``), a token bucket per
+    operation (rates and bursts the platform's connector keeps) or none."""
 
     model: QuotaModel
     requests: int = 0
