@@ -86,6 +86,7 @@ class AmazonDouble(LoopbackService):
         self._faults: deque[_Fault] = deque()
         self._log: list[tuple[str, str, int]] = []
         self.received: list[tuple[str, str, Any]] = []  # (operation, path, JSON body)
+        self.answered: list[tuple[str, int, Any]] = []  # (operation, status, JSON body)
 
     def handler_class(self) -> type[_Handler]:
         return type("Handler", (_Handler,), {"double": self})
@@ -196,6 +197,7 @@ class AmazonDouble(LoopbackService):
         with self._lock:
             self._log.clear()
             self.received.clear()
+            self.answered.clear()
 
     def _take_fault(self) -> _Fault | None:
         with self._lock:
@@ -229,6 +231,9 @@ class _Handler(QuietHandler):
         else:
             payload = json.dumps(body).encode()
         self.double._record(method, what, status)
+        if not isinstance(body, bytes) and body is not None:
+            with self.double._lock:
+                self.double.answered.append((what, status, body))
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
@@ -246,9 +251,18 @@ class _Handler(QuietHandler):
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         double, state = self.double, self.double.state
         state.advance()
+        routed = next(
+            (
+                (operation, match.groups())
+                for route_method, pattern, operation in _ROUTES
+                if route_method == method and (match := pattern.fullmatch(path))
+            ),
+            None,
+        )
+        what = routed[0] if routed else "token" if path == TOKEN_PATH else path
         fault = double._take_fault()
         if fault is not None:
-            self._send(method, path, fault.status, fault.body, fault.headers)
+            self._send(method, what, fault.status, fault.body, fault.headers)
             return
         if path == TOKEN_PATH and method == "POST":
             form = {k: v[-1] for k, v in parse_qs(raw.decode(errors="replace")).items()}
@@ -258,11 +272,9 @@ class _Handler(QuietHandler):
         if path.startswith(_DOCS):
             self._document(method, path[len(_DOCS) :], raw)
             return
-        for route_method, pattern, operation in _ROUTES:
-            match = pattern.fullmatch(path)
-            if match and route_method == method:
-                self._operation(method, operation, match.groups(), query, raw)
-                return
+        if routed is not None:
+            self._operation(method, routed[0], routed[1], query, raw)
+            return
         self._send(method, path, 404, errors("NotFound", f"No route for {method} {path}"))
 
     def _operation(
