@@ -494,7 +494,7 @@ class AmazonState:
                 "InvalidInput", "The input feed document was not found or not uploaded"
             )
         now = self.clock()
-        size = len(doc.body) // 200 + 1  # roughly messages: processing takes longer for more
+        size = _message_count(doc.body)  # processing takes longer for more messages
         ends = now + self.queue_s + max(self.feed_min_s, size * self.feed_s_per_message)
         job = Job(
             self._next_id(),
@@ -698,6 +698,14 @@ def _within(listing: Listing, bounds: dict[str, datetime]) -> bool:
         if (value < bound) if name.endswith("After") else (value > bound):
             return False
     return True
+
+
+def _message_count(raw: bytes) -> int:
+    try:
+        messages = json.loads(raw).get("messages")
+    except (ValueError, AttributeError):
+        return 1
+    return len(messages) if isinstance(messages, list) else 1
 
 
 def _included(query: dict[str, str]) -> set[str]:
