@@ -98,7 +98,7 @@ class Classify:
                     f"{self.where}: Amazon refused {self.operation} (HTTP {status}: "
                     f"{error_text(response, body)}); check in Seller Central (Apps and "
                     "Services > Manage Your Apps) that the app is still authorized and "
-                    "has the Product Listing and Inventory roles, and that seller_id is "
+                    "has the Product Listing role, and that seller_id is "
                     "the seller who authorized it"
                 )
             )
