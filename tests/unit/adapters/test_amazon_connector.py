@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from feedsync.domain.fields import REF, VARIANT_POS
+from feedsync.domain.plan import build_plan
 from feedsync.domain.writes import PlanItem
 from feedsync.errors import StoreAuthError, StoreRequestError
 from feedsync.models import CreateStore
@@ -255,3 +256,24 @@ def test_another_token_url_only_where_private_urls_are_allowed() -> None:
             marketplace_id="ATVPDKIKX0DER",
             token_url="https://tokens.example/o2/token",
         )
+
+
+def test_each_feed_is_an_update_shard_of_its_own() -> None:
+    # Given 60,000 changed listings (a feed takes minutes at Amazon, an update Lambda 15 at most)
+    caps = capabilities_for("amazon")
+    changed = [
+        (
+            n + 2,
+            f"S{n}",
+            "changed",
+            listing_id(f"S{n}"),
+            listing_id(f"S{n}"),
+            (("stock", 1, 2),),
+            "",
+        )
+        for n in range(60_000)
+    ]
+    # When they are planned with the deployment's 20 batches per shard
+    plan = list(build_plan(changed, caps, batches_per_shard=20))
+    # Then each shard holds one feed of at most 25,000 messages
+    assert [[len(b["items"]) for b in shard] for shard in plan] == [[25_000], [25_000], [10_000]]

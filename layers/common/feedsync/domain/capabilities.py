@@ -83,6 +83,9 @@ class Capabilities:
     bulk: tuple[BulkPath, ...] = ()
     # Why a canonical field cannot be written here, for the merchant's error message.
     unwritable: Mapping[str, str] = field(default_factory=dict)
+    # At most this many batches in one update shard (None: the deployment's setting), for
+    # platforms whose batch takes minutes (a feed processed asynchronously).
+    batches_per_shard: int | None = None
 
     def __post_init__(self) -> None:
         names = [op.name for op in self.ops]

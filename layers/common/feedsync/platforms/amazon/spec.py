@@ -27,13 +27,15 @@ def capabilities() -> Capabilities:
 
     Each SKU is a listing of its own (``applies="simple"``: product id = variant id).
     The quota is Amazon's usage plan per operation (``token_bucket``), kept by the
-    connector; one shard at a time, as a feed is already the whole batch.
+    connector; one feed per shard, one shard at a time.
     """
     return Capabilities(
         platform=NAME,
         ops=(WriteOp("listings_feed", FEED_MESSAGES, ("price", "stock"), applies="simple"),),
         quota=Quota("token_bucket"),
         concurrency=1,
+        # A feed takes minutes at Amazon: one per update shard (one Lambda) at a time.
+        batches_per_shard=1,
         unwritable={
             "sale_price": "Amazon's sale price is a scheduled discount in purchasable_offer "
             "with start and end dates; feedsync writes our_price only",
