@@ -22,7 +22,8 @@ from feedsync_local.amazon_double import AmazonDouble
 def amazon(monkeypatch: pytest.MonkeyPatch) -> Iterator[AmazonDouble]:
     """The double on the real clock, processing in a fraction of a second, and the
     connector looking at reports and feeds as often (Amazon takes minutes)."""
-    monkeypatch.setattr(AmazonConnector, "polling", Polling(0.05, 1.5, 0.5, 30.0))
+    quick = Polling(first_s=0.05, cap_s=0.5, patience_s=30.0, min_s=0.02)
+    monkeypatch.setattr(AmazonConnector, "polling", quick)
     with AmazonDouble() as double:
         double.state.queue_s = 0.05
         double.state.report_s = double.state.feed_min_s = 0.1

@@ -13,10 +13,11 @@ import pytest
 from feedsync.domain.fields import REF, VARIANT_POS
 from feedsync.domain.plan import build_plan
 from feedsync.domain.writes import PlanItem
-from feedsync.errors import StoreAuthError, StoreRequestError
+from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 from feedsync.models import CreateStore
 from feedsync.platforms.amazon.connector import AmazonConnector
 from feedsync.platforms.amazon.endpoints import listing_id
+from feedsync.platforms.amazon.jobs import Polling, wait_for
 from feedsync.platforms.registry import capabilities_for
 from feedsync_local.amazon_double import AmazonDouble
 
@@ -277,3 +278,30 @@ def test_each_feed_is_an_update_shard_of_its_own() -> None:
     plan = list(build_plan(changed, caps, batches_per_shard=20))
     # Then each shard holds one feed of at most 25,000 messages
     assert [[len(b["items"]) for b in shard] for shard in plan] == [[25_000], [25_000], [10_000]]
+
+
+def test_a_slow_job_is_looked_at_after_half_the_time_waited_so_far() -> None:
+    # Given a feed guessed to take 100 s that is done at the fourth look
+    answers = iter(["IN_QUEUE", "IN_PROGRESS", "IN_PROGRESS", "DONE"])
+    sleeps: list[float] = []
+    polling = Polling(first_s=10, cap_s=300, patience_s=780, min_s=5)
+    # When it is waited for
+    job = wait_for(
+        lambda: {"processingStatus": next(answers)},
+        polling=polling,
+        first_s=100,
+        sleep=sleeps.append,
+        what="feed 1",
+    )
+    # Then the waits grew with the time already waited: 100, 50, 75, 112.5
+    assert job["processingStatus"] == "DONE"
+    assert sleeps == [100, 50, 75, 112.5]
+    # and a job that never finishes is given up after the patience, as unavailable
+    with pytest.raises(StoreUnavailable, match="still IN_PROGRESS"):
+        wait_for(
+            lambda: {"processingStatus": "IN_PROGRESS"},
+            polling=polling,
+            first_s=100,
+            sleep=lambda s: None,
+            what="feed 2",
+        )

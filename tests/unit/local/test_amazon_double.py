@@ -254,6 +254,7 @@ def test_a_feed_applies_valid_messages_and_reports_each_refused_one(
             _patch(2, "MUG-1", price=0),
             _patch(3, "NOPE-1", quantity=1),
             _patch(4, "CAP-1", quantity=9),
+            {**_patch(5, "MUG-1", quantity=99), "productType": ""},
         ),
     )
     # When it has been processed (valid against the processing report schema)
@@ -265,8 +266,10 @@ def test_a_feed_applies_valid_messages_and_reports_each_refused_one(
     # and each other message has its ERROR issue
     codes = {i["messageId"]: i["code"] for i in report["issues"]}
     assert codes[2] == "90244" and codes[3] == CODE_UNKNOWN_SKU and codes[4] == "8572"
+    # (a message the listings feed schema refuses, too: its productType is empty)
+    assert codes[5] == "4000001" and mug.quantity == 3
     assert report["summary"]["messagesAccepted"] == 1
-    assert report["summary"]["messagesInvalid"] == 3
+    assert report["summary"]["messagesInvalid"] == 4
 
 
 def test_an_invalid_document_or_an_injected_fault_makes_the_feed_fatal(

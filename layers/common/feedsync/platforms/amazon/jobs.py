@@ -1,8 +1,9 @@
 """Waiting for Amazon's asynchronous work (a report, a feed): status polls with backoff.
 
-The first look comes after what the job should take at least, then each wait grows by
-half, up to ``cap_s``; past ``patience_s`` the store counts as unavailable (the run's
-retry sends the feed again, harmless: its values are absolute).
+The first look comes after what the job should take, then each wait is half the time
+waited so far (between ``min_s`` and ``cap_s``): a job twice as slow as guessed costs
+two more looks, ten times as slow about six. Past ``patience_s`` the store counts as
+unavailable (the shard's retry sends the feed again, harmless: its values are absolute).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ FINISHED = frozenset({"DONE", "FATAL", "CANCELLED"})
 class Polling:
     first_s: float = 10.0
     growth: float = 1.5
-    cap_s: float = 120.0
+    cap_s: float = 300.0
     patience_s: float = 780.0
+    min_s: float = 5.0
 
 
 def wait_for(
@@ -47,4 +49,4 @@ def wait_for(
                 f"{what} was still {job.get('processingStatus')} after {waited:.0f} s; "
                 "Amazon is slow to process it (a retry of the run sends it again)"
             )
-        wait = min(polling.cap_s, max(wait, 1.0) * polling.growth)
+        wait = min(polling.cap_s, max(waited * (polling.growth - 1.0), polling.min_s))
