@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import requests
 
-from feedsync.errors import StoreAuthError
+from feedsync.adapters.addresses import lookup
+from feedsync.errors import StoreAuthError, StoreRequestError
 from feedsync.platforms.amazon.endpoints import RATES
 from feedsync.platforms.amazon.pacing import TokenBucketPacer
 from feedsync.platforms.amazon.responses import (
@@ -58,6 +60,7 @@ class SellerClient:
         self._transports: dict[str, HttpTransport] = {}
         self._token: str | None = None
         self._token_until = 0.0
+        self._endpoint_checked = allow_private
         self.tokens_bought = 0
 
     def transport(self, operation: str) -> HttpTransport:
@@ -91,9 +94,29 @@ class SellerClient:
     # -- the access token ------------------------------------------------------------------
     def access_token(self) -> str:
         if self._token is None or self._clock() >= self._token_until:
+            self._check_endpoint()
             self._buy_token()
         assert self._token is not None
         return self._token
+
+    def _check_endpoint(self) -> None:
+        """Before the first token: the SP-API endpoint must be one feedsync may reach (the
+        transport's rule, which would refuse it at the first call anyway): no token is bought
+        for a store that cannot be reached."""
+        if self._endpoint_checked:
+            return
+        parts = urlsplit(self.api_url)
+        host = parts.hostname or ""
+        try:
+            found = lookup(host, parts.port or 443)
+        except (OSError, UnicodeError):
+            return  # the transport names the failed look-up at the first call
+        refused = self.transport("endpoint").refused(host, found)
+        if refused is not None:
+            raise StoreRequestError(
+                f"{self.where}: {refused}; feedsync connects only to public addresses"
+            )
+        self._endpoint_checked = True
 
     def _buy_token(self) -> None:
         client_id, client_secret = self._app
