@@ -121,3 +121,22 @@ def test_a_second_identical_run_changes_nothing(h: Harness, amazon: AmazonDouble
     assert "createFeed" not in [what for _, what, _ in amazon.requests_log()]
     kettle = amazon.listing("AZ-1")
     assert kettle is not None and (kettle.price_cents, kettle.quantity) == (3100, 5)
+
+
+def test_a_listing_deleted_since_the_import_is_gone_once(h: Harness, amazon: AmazonDouble) -> None:
+    # Given a store imported, then a listing deleted in Seller Central
+    tenant = h.tenant()
+    store = _store(h, tenant, amazon)
+    amazon.delete("AZ-2")
+    url = h.feed_url("SKU,Price,Qty\nAZ-1,33.00,3\nAZ-2,11.00,9\n")
+    profile = h.profile_for(tenant, store.store_id, {"type": "url", "url": url})
+    # When a run writes both
+    run = h.run_to_end(tenant, profile.profile_id)
+    # Then the deleted one is gone (Amazon's unknown-SKU issue), the other written
+    assert run.status == "succeeded", run.error
+    assert (run.counts["updated"], run.counts["gone"], run.counts["failed"]) == (1, 1, 0)
+    log = _log(h, tenant, run.run_id)
+    assert log["AZ-2"]["status"] == "gone"
+    # and the next run no longer finds it
+    again = h.run_to_end(tenant, profile.profile_id)
+    assert (again.counts["not_found"], again.counts["gone"]) == (1, 0), again.counts
