@@ -192,6 +192,16 @@ def test_every_answer_of_the_double_is_one_the_specs_define(exchanged: AmazonDou
     assert checked == {operation for operation, _, _ in exchanged.received}
 
 
+def test_the_token_is_bought_with_login_with_amazons_refresh_token_grant(
+    exchanged: AmazonDouble,
+) -> None:
+    # Given the token requests the double answered (one, then one after the expiry)
+    tokens = [(s, body) for op, s, body in exchanged.answered if op == "token"]
+    # Then each was a refresh_token grant LWA accepted, with a bearer token and its lifetime
+    assert [s for s, _ in tokens] == [200, 200]
+    assert all(b["token_type"] == "bearer" and b["expires_in"] > 0 for _, b in tokens)
+
+
 def test_every_feed_document_is_a_valid_listings_feed(exchanged: AmazonDouble) -> None:
     documents = [doc for doc in exchanged.state.documents.values() if not doc.result and doc.body]
     assert documents

@@ -18,7 +18,7 @@ from feedsync.models import CreateStore
 from feedsync.platforms.amazon.connector import AmazonConnector
 from feedsync.platforms.amazon.endpoints import listing_id
 from feedsync.platforms.amazon.jobs import Polling, wait_for
-from feedsync.platforms.registry import capabilities_for
+from feedsync.platforms.registry import capabilities_for, platform
 from feedsync_local.amazon_double import AmazonDouble
 
 
@@ -305,3 +305,17 @@ def test_a_slow_job_is_looked_at_after_half_the_time_waited_so_far() -> None:
             sleep=lambda s: None,
             what="feed 2",
         )
+
+
+@pytest.mark.parametrize(
+    ("url", "taken"),
+    [
+        ("https://sellingpartnerapi-na.amazon.com", True),
+        ("https://sellingpartnerapi-fe.amazon.com", True),
+        ("http://sellingpartnerapi-na.amazon.com", False),
+        ("https://sellingpartnerapi-na.amazon.com.evil.example", False),
+        ("https://api.amazon.com", False),
+    ],
+)
+def test_the_store_url_is_the_sp_api_endpoint_of_a_region(url: str, taken: bool) -> None:
+    assert bool(platform("amazon").store_url.fullmatch(url)) is taken
