@@ -63,7 +63,8 @@ pytest: $(STAMP) test-servers
 ## bench: parse+match+diff of 1,000,000 rows against a 1,000,000-variant index (and what
 ## checking each changed row against the platform's constraints adds), then
 ## a ~100 MB CSV and a 100,000-row XLSX fetched over local HTTP (nginx) and parsed, then
-## the store connectors against their doubles (requests / minimum, rate vs quota, points),
+## the store connectors against their doubles (requests / minimum, rate vs quota, points;
+## Amazon: feeds for 100,000 changed listings on a virtual clock),
 ## preview / apply all / direct run of one file on each platform's double (writes counted at
 ## the double: preview 0, apply = direct),
 ## a ~400 MB upload through the whole run on the local stack, and load on the local stack
@@ -75,6 +76,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_validation.py
 	$(PY) bench/bench_sources.py
 	$(PY) bench/bench_connectors.py
+	$(PY) bench/bench_amazon.py
 	$(PY) bench/bench_review.py
 	$(PY) bench/bench_upload.py
 	$(PY) bench/bench_load.py

@@ -15,6 +15,7 @@ from typing import Any
 import requests
 
 from feedsync.models import COUNT_NAMES
+from feedsync_local.amazon_double import AmazonDouble
 from feedsync_local.environment import LocalEnvironment
 from feedsync_local.loopback import confine_to_loopback
 from feedsync_local.sample import catalog_products, supplier_csv
@@ -166,6 +167,12 @@ def serve(args: argparse.Namespace) -> int:
     woo = WooCommerceDouble().start()
     woo.seed_catalog(simple=20, variable=5, variations_each=3)
     woo_key, woo_secret = woo.credentials
+    # A small Amazon seller account (SKUs AMZ-*), processing reports and feeds in seconds.
+    amazon = AmazonDouble().start()
+    amazon.seed(
+        {"sku": f"AMZ-{n:03d}", "name": f"Amazon item {n}", "price": 1000 + n * 50, "quantity": n}
+        for n in range(1, 21)
+    )
     info: dict[str, Any] = {
         "api_url": env.api.url,
         "api_key": env.api_key,
@@ -176,6 +183,7 @@ def serve(args: argparse.Namespace) -> int:
             "consumer_key": woo_key,
             "consumer_secret": woo_secret,
         },
+        "amazon": amazon.info(),
     }
     _wait_ready(info)
     print(f"feedsync API     {info['api_url']}  (OpenAPI: {info['api_url']}/openapi.json)")
@@ -184,6 +192,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"sandbox token    {token}")
     print(f"Shopify double   {shopify.shop_url}  (token {shopify.access_token})")
     print(f"WooCommerce      {woo.site_url}  (key {woo_key}, secret {woo_secret})")
+    print(f"Amazon double    {amazon.endpoint}  (seller {amazon.seller_id}, see the info file)")
     print("Ctrl-C to stop.", flush=True)
     if args.info_file:
         Path(args.info_file).write_text(json.dumps(info, indent=2), encoding="utf-8")
@@ -196,6 +205,7 @@ def serve(args: argparse.Namespace) -> int:
         pass
     shopify.stop()
     woo.stop()
+    amazon.stop()
     env.stop()
     return 0
 

@@ -228,15 +228,27 @@ def new_value(field: str, variant: Variant) -> Any:
     return values[field]
 
 
+def _read_back(field: str) -> bool:
+    """A field the catalog index holds (visibility is not: its own contract tests,
+    ``tests/contract/test_product_visibility.py``, read it from each double)."""
+    return field in VARIANT_POS
+
+
+def readable_fields(op: WriteOp) -> tuple[str, ...]:
+    """The operation's fields a catalog read shows again."""
+    return tuple(f for f in op.fields if _read_back(f))
+
+
 def plain_fields(op: WriteOp) -> tuple[str, ...]:
     """One field of the operation whose written value reads back as sent."""
-    return tuple(f for f in op.fields if f not in NEVER_FORCED)[:1]
+    return tuple(f for f in op.fields if f not in NEVER_FORCED and _read_back(f))[:1]
 
 
 def resendable_fields(op: WriteOp) -> tuple[str, ...]:
-    """The operation's fields a sync may send again: not images, which every platform
-    re-hosts as a new copy (so a sync never forces them, ``content.NEVER_FORCED``)."""
-    return tuple(f for f in op.fields if f not in NEVER_FORCED)
+    """The operation's fields a sync may send again and a read shows: not images, which
+    every platform re-hosts as a new copy (so a sync never forces them,
+    ``content.NEVER_FORCED``)."""
+    return tuple(f for f in op.fields if f not in NEVER_FORCED and _read_back(f))
 
 
 def plan_batches(

@@ -19,6 +19,8 @@ from feedsync.core.ports import StoreConnector
 from feedsync.domain.writes import ItemResult, PlanItem
 
 BURST = 9  # one-item writes sent back to back
+# More than the smallest burst of a usage plan (10: getFeedDocument's) allows.
+BEYOND_BURST = 16
 
 
 def _burst_items(harness: Harness) -> tuple[str, list[PlanItem]]:
@@ -49,6 +51,8 @@ def test_the_connector_keeps_to_its_platforms_quota(harness: Harness) -> None:
     elif model == "cost_bucket":
         _a_burst_against_a_small_bucket_is_paced_without_throttling(harness)
         _an_emptied_bucket_is_waited_out(harness)
+    elif model == "token_bucket":
+        _a_burst_beyond_the_usage_plans_gets_no_429(harness)
     elif model == "none":
         _a_burst_goes_out_unpaced(harness)
     else:
@@ -138,4 +142,23 @@ def _a_burst_goes_out_unpaced(harness: Harness) -> None:
     assert all(r.ok for r in results)
     assert harness.statuses() == [200] * BURST
     assert harness.clock.sleeps == []
+    assert factory.calls == 0
+
+
+def _a_burst_beyond_the_usage_plans_gets_no_429(harness: Harness) -> None:
+    # Given more one-item writes, back to back, than some operation's burst allows (each
+    # write spends one token of every operation it uses), the double at the spec's plans
+    op, items = _burst_items(harness)
+    items = [items[n % len(items)] for n in range(BEYOND_BURST)]
+    factory = BudgetFactory(_budget(harness))
+    connector = harness.connector(factory)
+    harness.reset_log()
+    # When they are sent
+    results = _send(connector, op, items)
+    # Then every one was written without a 429: the connector waited for the tokens its
+    # operations' plans said were coming
+    assert all(r.ok for r in results)
+    assert harness.rate_limited() == 0
+    assert harness.clock.sleeps and max(harness.clock.sleeps) > 0
+    # (the plans are the connector's own: no shared request window was asked for)
     assert factory.calls == 0

@@ -100,7 +100,7 @@ def test_the_platform_host_is_accepted_and_starts_an_import(dns: list[str]) -> N
     )
     # Then it is saved (token in the secret, not the record) and its import is started
     assert store.api_url == "https://api.bigcommerce.com/stores/abc123/v3"
-    assert rec.secrets == [{"access_token": "tok"}] and "tok" not in store.model_dump_json()
+    assert rec.secrets == [{"access_token": "tok"}] and '"tok"' not in store.model_dump_json()
     assert rec.imports == [
         {
             "tenant_id": "t1",

@@ -7,9 +7,15 @@ operation its capabilities declare where the test is about writes.
 
 from __future__ import annotations
 
+from harnesses.amazon import AmazonHarness
 from harnesses.base import Harness
 from harnesses.bigcommerce import BigCommerceHarness
 from harnesses.shopify import ShopifyHarness
 from harnesses.woocommerce import WooCommerceHarness
 
-HARNESSES: list[type[Harness]] = [BigCommerceHarness, ShopifyHarness, WooCommerceHarness]
+HARNESSES: list[type[Harness]] = [
+    BigCommerceHarness,
+    ShopifyHarness,
+    WooCommerceHarness,
+    AmazonHarness,
+]

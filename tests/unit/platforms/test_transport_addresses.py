@@ -369,6 +369,10 @@ def test_a_post_is_repeated_on_307_and_308_and_becomes_a_get_on_302_and_303(
 
 
 # -- every platform's connector -------------------------------------------------------------
+# Values of the right form for the options a platform requires.
+REQUIRED_OPTIONS = {"seller_id": "A2FEEDSYNCSELLER", "marketplace_id": "ATVPDKIKX0DER"}
+
+
 @pytest.mark.parametrize("name", sorted(PLATFORMS))
 def test_every_platform_connects_to_a_private_address_only_when_allowed(
     name: str, store: tuple[int, list[dict[str, Any]]], dns: list[str]
@@ -377,9 +381,16 @@ def test_every_platform_connects_to_a_private_address_only_when_allowed(
     port, seen = store
     spec = PLATFORMS[name]
     credentials = {field: "x" for field in spec.credential_fields}
+    options = {option: REQUIRED_OPTIONS[option] for option in spec.required_options}
 
     def connector(url: str, allow_private: bool) -> Any:
-        setup = ConnectorSetup(url, credentials, {}, allow_private=allow_private, sleep=_no_sleep)
+        # (a token endpoint of its own is the store's too, where private URLs are allowed)
+        token = (
+            {"token_url": f"{url}/token"} if allow_private and "token_url" in spec.options else {}
+        )
+        setup = ConnectorSetup(
+            url, credentials, {**options, **token}, allow_private=allow_private, sleep=_no_sleep
+        )
         return spec.connector(setup)
 
     # When a deployment's connector (built as the composition root builds it) reads it

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 Applies = Literal["any", "simple", "variation"]
-QuotaModel = Literal["request_window", "cost_bucket", "none"]
+QuotaModel = Literal["request_window", "cost_bucket", "token_bucket", "none"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ class WriteOp:
 @dataclass(frozen=True)
 class Quota:
     """The platform's rate model: a request window (``requests`` per ``window_s``), a
-    cost bucket (``points`` capacity restored at ``restore_per_s``) or none."""
+    cost bucket (``points`` capacity restored at ``restore_per_s``), a token bucket per
+    operation (rates and bursts the platform's connector keeps) or none."""
 
     model: QuotaModel
     requests: int = 0
@@ -99,6 +100,9 @@ class Capabilities:
     unwritable: Mapping[str, str] = field(default_factory=dict)
     # What the platform's spec refuses, per canonical field (checked before sending).
     constraints: Mapping[str, FieldRule] = field(default_factory=dict)
+    # At most this many batches in one update shard (None: the deployment's setting), for
+    # platforms whose batch takes minutes (a feed processed asynchronously).
+    batches_per_shard: int | None = None
 
     def __post_init__(self) -> None:
         names = [op.name for op in self.ops]

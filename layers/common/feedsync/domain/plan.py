@@ -202,7 +202,8 @@ def build_plan(
     to its bulk operation. Outcomes that are not "changed" are skipped."""
     if batches_per_shard < 1:
         raise ValueError("batches_per_shard must be at least 1")
-    planner = _Planner(caps, batches_per_shard, refs or {})
+    per_shard = min(batches_per_shard, caps.batches_per_shard or batches_per_shard)
+    planner = _Planner(caps, per_shard, refs or {})
     cache: _Routes = {}
     for outcome in changed:
         if outcome[2] != CHANGED or outcome[3] is None or outcome[4] is None:

@@ -138,6 +138,8 @@ from feedsync.models.steps import StepError as StepError
 from feedsync.models.steps import UpdateInput as UpdateInput
 from feedsync.models.steps import UpdateOutput as UpdateOutput
 from feedsync.models.steps import UploadedObject as UploadedObject
+from feedsync.models.stores import StoreCredentials as StoreCredentials
+from feedsync.models.stores import StoreOptions as StoreOptions
 from feedsync.models.validation import (
     _T as _T,
 )
@@ -186,24 +188,6 @@ class Strict(BaseModel):
 
 
 # --------------------------------------------------------------------- API bodies
-class StoreCredentials(Strict):
-    """Write-only; which of them a platform takes is its spec's ``credential_fields``."""
-
-    access_token: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
-    consumer_key: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
-    consumer_secret: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
-
-
-class StoreOptions(Strict):
-    """Which platform reads which option is in its spec's ``options``."""
-
-    # Write stock on the variant or through absolute inventory adjustments at a
-    # location (multi-location stores).
-    inventory: Literal["variants", "adjustments"] = "variants"
-    # The stock location written when a profile names none.
-    location_id: str | None = Field(default=None, min_length=1, max_length=200)
-
-
 class CreateStore(Strict):
     name: str = Field(min_length=1, max_length=200)
     platform: Platform
@@ -229,6 +213,8 @@ class CreateStore(Strict):
             if getattr(self.options, option) != StoreOptions.model_fields[option].default:
                 takers = [s.label for s in PLATFORMS.values() if option in s.options]
                 raise ValueError(f"options.{option} is a {' / '.join(takers)} setting")
+        if unset := [o for o in sorted(spec.required_options) if getattr(self.options, o) is None]:
+            raise ValueError(f"{self.platform} needs options {', '.join(unset)}")
         if self.options.location_id is not None:
             check_location(self.platform, self.options.location_id)
         return self

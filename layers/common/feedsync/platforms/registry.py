@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from feedsync.domain.capabilities import Capabilities
+from feedsync.platforms.amazon.spec import SPEC as _AMAZON
 from feedsync.platforms.bigcommerce.spec import SPEC as _BIGCOMMERCE
 from feedsync.platforms.shopify.spec import SPEC as _SHOPIFY
 from feedsync.platforms.spec import PlatformSpec
 from feedsync.platforms.woocommerce.spec import SPEC as _WOOCOMMERCE
 
 PLATFORMS: Final[Mapping[str, PlatformSpec]] = {
-    spec.name: spec for spec in (_BIGCOMMERCE, _SHOPIFY, _WOOCOMMERCE)
+    spec.name: spec for spec in (_BIGCOMMERCE, _SHOPIFY, _WOOCOMMERCE, _AMAZON)
 }
 PLATFORM_NAMES: Final[tuple[str, ...]] = tuple(PLATFORMS)
 

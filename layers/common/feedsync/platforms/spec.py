@@ -61,6 +61,8 @@ class PlatformSpec:
     capabilities: Callable[[Mapping[str, Any]], Capabilities]
     connector: Callable[[ConnectorSetup], StoreConnector]
     options: frozenset[str] = frozenset()
+    # Of ``options``, those a store of the platform must give.
+    required_options: frozenset[str] = frozenset()
     check_location: Callable[[str], None] | None = None
     location_key: Callable[[str], str] = str
 
