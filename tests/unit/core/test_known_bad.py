@@ -1,0 +1,100 @@
+"""Known-bad items over fakes: finalize remembers what the platform refused (and forgets
+what it later accepts); the next run's plan isolates or skips a still-identical payload."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from fakes import NO_LIMITS, World, row, variant
+
+from feedsync.core import keys
+from feedsync.core.ports import ItemResult, PlanItem
+from feedsync.core.steps.finalize import finalize
+from feedsync.core.steps.match import match
+from feedsync.core.steps.update import update
+from feedsync.domain.fields import Row
+from feedsync.models import FinalizeInput, MatchInput, Profile, RunRef, ShardRef, UpdateInput
+
+CATALOG = [variant(7, 71, "A"), variant(7, 72, "B"), variant(8, 81, "C"), variant(9, 91, "D")]
+Answer = Callable[[str, list[PlanItem]], list[ItemResult]]
+
+
+def _sync(world: World, profile: Profile, rows: list[Row], run_id: str, *answers: Answer) -> RunRef:
+    """One run through match, update (the store answering ``answers``, one per batch, then
+    writing everything) and finalize."""
+    ref = world.run(profile, run_id=run_id)
+    connector = world.connectors["s1"]
+    connector.script.extend(answers)
+    parsed = world.parsed(ref, rows)
+    out = match(world.deps, MatchInput(run=ref, fetch=world.fetched(ref), parse=parsed))
+    for entry in json.loads(world.blobs.get_bytes(out.manifest_key)):
+        update(world.deps, UpdateInput(run=ref, shard=ShardRef.model_validate(entry)))
+    finalize(world.deps, FinalizeInput(run=ref))
+    return ref
+
+
+def _refusing(bad: str, why: str = "price: must be positive") -> Answer:
+    """The store refuses the item of SKU ``bad`` (the others are written)."""
+
+    def answer(op: str, items: list[PlanItem]) -> list[ItemResult]:
+        del op
+        return [ItemResult(item.key != bad, why if item.key == bad else "") for item in items]
+
+    return answer
+
+
+def _ledger(world: World) -> list[list[str]]:
+    return world.blobs.csv(keys.refused_key("t1", "p1"))
+
+
+def test_finalize_remembers_each_refused_item_with_its_payload_and_the_platforms_words(
+    world: World,
+) -> None:
+    # Given a run where the store writes A, refuses C's new price and no longer has B
+    profile = world.profile(world.store(CATALOG), limits=NO_LIMITS)
+    world.connectors["s1"].gone_variants.add(72)
+    rows = [row(2, "A", price=1500), row(3, "B", price=1600), row(4, "C", price=1700)]
+
+    def answer(op: str, items: list[PlanItem]) -> list[ItemResult]:
+        return [
+            _refusing("C")(op, [item])[0]
+            if item.key == "C"
+            else world.connectors["s1"].answer(item)
+            for item in items
+        ]
+
+    # When it is finalized
+    _sync(world, profile, rows, "run_1", answer)
+    # Then only C is remembered: its operation, variant, the payload refused, the words,
+    # the run and the time (the gone item and the written one are not)
+    header, *entries = _ledger(world)
+    assert header == ["op", "level", "id", "key", "payload", "reason", "run_id", "at"]
+    assert entries == [
+        [
+            "variants", "variant", "81", "C", '{"price": 1700}', "price: must be positive",
+            "run_1", world.clock().isoformat(),
+        ]
+    ]  # fmt: skip
+
+
+def test_an_item_the_store_later_accepts_is_forgotten(world: World) -> None:
+    # Given C's price 17.00 was refused by a first run
+    profile = world.profile(world.store(CATALOG), limits=NO_LIMITS)
+    _sync(world, profile, [row(2, "C", price=1700)], "run_1", _refusing("C"))
+    assert len(_ledger(world)) == 2
+    # When a later run writes C's price (another value: the merchant fixed the feed)
+    _sync(world, profile, [row(2, "C", price=1800)], "run_2")
+    # Then C is forgotten
+    assert _ledger(world) == [["op", "level", "id", "key", "payload", "reason", "run_id", "at"]]
+
+
+def test_a_run_that_refuses_nothing_and_had_nothing_refused_reads_and_writes_no_ledger(
+    world: World,
+) -> None:
+    # Given a profile that never had anything refused
+    profile = world.profile(world.store(CATALOG), limits=NO_LIMITS)
+    # When a run writes every item
+    _sync(world, profile, [row(2, "A", price=1500)], "run_1")
+    # Then there is no ledger
+    assert world.blobs.head(keys.refused_key("t1", "p1")) is None
