@@ -98,3 +98,73 @@ def test_a_run_that_refuses_nothing_and_had_nothing_refused_reads_and_writes_no_
     _sync(world, profile, [row(2, "A", price=1500)], "run_1")
     # Then there is no ledger
     assert world.blobs.head(keys.refused_key("t1", "p1")) is None
+
+
+def _sent(world: World) -> list[list[str]]:
+    """The SKUs of each batch sent to the store, in order."""
+    return [[item.key for item in call.items] for call in world.connectors["s1"].calls]
+
+
+def _log(world: World, run_id: str) -> dict[str, tuple[str, str]]:
+    """SKU -> (status, error) in the run's log."""
+    return {r[1]: (r[4], r[6]) for r in world.blobs.csv(keys.log_key("t1", run_id))[1:]}
+
+
+FOUR = [row(2, "A", price=1500), row(3, "B", price=1600), row(4, "C", price=1700)]
+# The next file: new prices for A and B, C's refused one again.
+NEXT = [row(2, "A", price=1510), row(3, "B", price=1610), row(4, "C", price=1700)]
+
+
+def test_a_known_bad_item_goes_into_a_batch_of_its_own_and_stays_remembered(
+    world: World,
+) -> None:
+    # Given C's price 17.00 was refused by a first run (in a batch with A and B)
+    profile = world.profile(world.store(CATALOG), limits=NO_LIMITS)
+    _sync(world, profile, FOUR, "run_1", _refusing("C"))
+    world.connectors["s1"].calls.clear()
+    # When the next file changes A and B again, and C the same way, refused again
+    _sync(world, profile, NEXT, "run_2", lambda op, items: [ItemResult(True)] * len(items),
+          _refusing("C"))  # fmt: skip
+    # Then C went alone, after a batch of the healthy items, and failed with the words
+    assert _sent(world) == [["A", "B"], ["C"]]
+    assert _log(world, "run_2")["C"] == ("failed", "price: must be positive")
+    # And it is still remembered, now by the second run
+    assert [e[6] for e in _ledger(world)[1:]] == ["run_2"]
+
+
+def test_a_changed_payload_is_tried_with_the_others_and_forgotten_when_written(
+    world: World,
+) -> None:
+    # Given C's price 17.00 was refused by a first run
+    profile = world.profile(world.store(CATALOG), limits=NO_LIMITS)
+    _sync(world, profile, FOUR, "run_1", _refusing("C"))
+    world.connectors["s1"].calls.clear()
+    # When the next file has another price for C, and the store takes it
+    rows = [*NEXT[:2], row(4, "C", price=1750)]
+    _sync(world, profile, rows, "run_2")
+    # Then C shared the batch with A and B, was written, and is forgotten
+    assert _sent(world) == [["A", "B", "C"]]
+    assert _log(world, "run_2")["C"][0] == "updated"
+    assert _ledger(world)[1:] == []
+
+
+def test_skip_sends_nothing_for_a_known_bad_item_and_logs_the_remembered_reason(
+    world: World,
+) -> None:
+    # Given a profile that skips known-bad items, and C's price 17.00 refused by run 1
+    profile = world.profile(world.store(CATALOG), limits=NO_LIMITS, known_bad="skip")
+    _sync(world, profile, FOUR, "run_1", _refusing("C"))
+    at = _ledger(world)[1][7]
+    world.connectors["s1"].calls.clear()
+    # When the next file changes A and B again, and C the same way
+    ref = _sync(world, profile, NEXT, "run_2")
+    # Then nothing was sent for C; it is logged failed with the remembered reason
+    assert _sent(world) == [["A", "B"]]
+    assert _log(world, "run_2")["C"] == (
+        "failed",
+        f"not sent: the platform refused this same change before (price: must be positive; "
+        f"run run_1, {at})",
+    )
+    # And the remembered refusal is kept as it was (the platform was not asked again)
+    assert [e[6] for e in _ledger(world)[1:]] == ["run_1"]
+    assert world.run_record(ref).counts["failed"] == 1

@@ -60,6 +60,14 @@ def known_bad(
     return refusal
 
 
+def skipped_message(refusal: Refusal) -> str:
+    """Why a known-bad item was not sent (the profile skips them)."""
+    return (
+        f"not sent: the platform refused this same change before ({refusal.reason}; "
+        f"run {refusal.run_id}, {refusal.at})"
+    )
+
+
 def forget_accepted(
     known: dict[RefusalKey, Refusal],
     applied: Mapping[int, Mapping[str, Any]],
