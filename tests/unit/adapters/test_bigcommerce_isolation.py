@@ -102,10 +102,15 @@ def test_items_as_many_as_the_refusals_need_no_request_of_their_own(
     sandbox.reset_log()
     # When it is applied
     results = _connector(sandbox, store).apply("variants", _plan(variants, 1500), batch_key="k")
-    # Then all three failed with the platform's words, after one write: 3 refusals, 3 items
+    # Then all three failed with the platform's words, after one write (3 refusals, 3
+    # items) and one look-up of all three (the store still has them)
     assert [ok for ok, _ in results] == [False] * 3
     assert all("locked by PIM" in message for _, message in results)
-    assert _puts(sandbox) == [422]
+    assert [r.gone for r in results] == [None] * 3
+    assert [(method, status) for method, _, status in sandbox.requests_log] == [
+        ("PUT", 422),
+        ("GET", 200),
+    ]
 
 
 def test_items_refused_together_for_different_reasons_are_told_every_reason(

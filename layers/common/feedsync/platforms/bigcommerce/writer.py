@@ -22,8 +22,9 @@ goes through, the item is still reported failed (its image is not there, so the 
 must not claim it) with the platform's words and a note that the other changes were
 written.
 
-An item still refused once isolated is looked up (``gone.GoneCheck``): one the store no
-longer has is reported with ``ports.item_gone``.
+Items still refused once isolated are looked up together when the batch is done
+(``gone.GoneCheck.scopes``): one the store no longer has is reported with
+``ports.item_gone``.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class _Batch:
         # Per item: (product id, variant id) to look up when it is refused for good; the
         # variant id is None where the item stands for its product.
         self.owners = owners
+        self.refused: list[int] = []  # items refused for good: looked up together at the end
 
 
 class BatchWriter:
@@ -115,6 +117,12 @@ class BatchWriter:
                 send.append(i)
         batch = _Batch(op, payloads, results, batch_key, [_owner(op, item) for item in items])
         self._write(batch, send)
+        if batch.refused:  # which of them the store no longer has: one look-up for all
+            owners = [batch.owners[i] for i in batch.refused]
+            for i, scope in zip(batch.refused, self._gone.scopes(owners), strict=True):
+                result = results[i]
+                if scope is not None and result is not None:
+                    results[i] = item_gone(scope, result.message)
         return [r if r is not None else ItemResult(False, "not sent") for r in results]
 
     def _inventory_mode(self) -> str:
@@ -288,10 +296,10 @@ class BatchWriter:
         )
 
     def _refusal(self, batch: _Batch, index: int, why: str) -> ItemResult:
-        """The result of an item refused for good: gone if the store no longer has it."""
-        product_id, variant_id = batch.owners[index]
-        scope = self._gone.scope(product_id, variant_id)
-        return item_gone(scope, why) if scope is not None else ItemResult(False, why)
+        """The result of an item refused for good; whether the store still has it is
+        asked once the batch is done, for every such item together."""
+        batch.refused.append(index)
+        return ItemResult(False, why)
 
     def _record_success(self, batch: _Batch, reply: Reply, indexes: list[int]) -> None:
         """The request went through: every item written, but those a 207 says failed."""
