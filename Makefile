@@ -65,9 +65,11 @@ pytest: $(STAMP) test-servers
 ## the store connectors against their doubles (requests / minimum, rate vs quota, points),
 ## preview / apply all / direct run of one file on each platform's double (writes counted at
 ## the double: preview 0, apply = direct),
-## a ~400 MB upload through the whole run on the local stack, and load on the local stack
+## a ~400 MB upload through the whole run on the local stack, load on the local stack
 ## (1,000 profiles fire on one minute: once each, locks released; 100 concurrent Starts),
 ## then GET /runs/{id}/changes paged through 1,000,000 changes (pages/s, the API's peak RSS)
+## and known-bad items: a first run finds 1 refused per 1,000, the second sets them apart
+## (requests / minimum at each double, first and second run)
 bench: $(STAMP)
 	$(PY) bench/bench_reconcile.py
 	$(PY) bench/bench_sources.py
@@ -76,6 +78,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_upload.py
 	$(PY) bench/bench_load.py
 	$(PY) bench/bench_changes.py
+	$(PY) bench/bench_known_bad.py
 
 ## build / deploy: AWS SAM (the CLI lives in its own venv: it pins its own boto3).
 ## sam build runs layers/common/Makefile and functions/Makefile (BuildMethod: makefile): the
