@@ -8,6 +8,7 @@ from feedsync.domain.plan import Shard, build_plan, shard_from_json, shard_to_js
 from feedsync.domain.reconcile import Outcome
 from feedsync.domain.refusals import Refusal
 from feedsync.platforms.bigcommerce.spec import capabilities as bigcommerce
+from feedsync.platforms.shopify.spec import capabilities as shopify
 from feedsync.platforms.woocommerce.spec import capabilities as woocommerce
 
 
@@ -88,3 +89,14 @@ def test_skipped_items_travel_with_their_reason_and_are_never_mixed_with_sent_on
         "not sent: the platform refused this same change before "
         "(price: must be positive; run run_1, t0)"
     ]
+
+
+def test_an_item_refused_through_a_bulk_path_is_known_bad_below_its_threshold_too() -> None:
+    # Given SKU7's price refused by Shopify's bulk variant operation (a large run), and a
+    # profile that skips known-bad items
+    known = refused("variants_bulk_operation", 107, {"price": 207})
+    # When a small run (below the bulk threshold) sends it the same price
+    shards = plan(prices(10), shopify(), known=known, skip_known=True)
+    # Then it is skipped all the same
+    skipped = [b for s in shards for b in s if "known_bad" in b]
+    assert [[i.key for i in b["items"]] for b in skipped] == [["SKU7"]]

@@ -81,6 +81,8 @@ class _Planner:
         self.refs = refs
         self.known = known
         self.skip_known = skip_known
+        # An item refused through an operation's bulk path is known bad for the operation.
+        self.bulk_of = {path.op: path.bulk_op for path in caps.bulk}
         self.apart: dict[str, list[PlanItem]] = {}  # known-bad items isolated, per op
         self.skipped: dict[str, list[tuple[PlanItem, str]]] = {}  # ... skipped, with why
         bulk_sources = {path.op for path in caps.bulk}
@@ -165,6 +167,9 @@ class _Planner:
     def _set_apart(self, op: WriteOp, item: PlanItem, item_id: int) -> bool:
         """Take a known-bad item out of the ordinary batches (True when taken)."""
         refusal = known_bad(self.known, op.name, item_id, item.changes)
+        bulk = self.bulk_of.get(op.name)
+        if refusal is None and bulk is not None:
+            refusal = known_bad(self.known, bulk, item_id, item.changes)
         if refusal is None:
             return False
         if self.skip_known:
