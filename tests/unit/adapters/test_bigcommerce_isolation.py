@@ -130,3 +130,19 @@ def test_items_refused_together_for_different_reasons_are_told_every_reason(
         assert message.startswith("refused with the 1 other item(s) of its request")
         assert "PIM" in message and "archived" in message
     assert _puts(sandbox) == [422]
+
+
+def test_an_answer_without_a_count_falls_back_to_bisection(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given 8 variants, none of them bad, and a 422 answer without batch_errors (nothing
+    # to count) for the first request
+    variants = _seeded(sandbox, store[0], 8)
+    sandbox.reset_log()
+    sandbox.fail_next(422, route="/catalog/variants")
+    # When the batch is applied
+    results = _connector(sandbox, store).apply("variants", _plan(variants, 1500), batch_key="k")
+    # Then it was bisected (halves that go through narrow the rest down) and every item
+    # written in the end: 0-7 refused, 0-3 ok, 4-5 ok, 6 ok, 7 ok
+    assert [ok for ok, _ in results] == [True] * 8
+    assert _puts(sandbox) == [422, 200, 200, 200, 200]
