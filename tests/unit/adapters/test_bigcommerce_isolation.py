@@ -126,6 +126,7 @@ def test_items_refused_together_for_different_reasons_are_told_every_reason(
     # Then both failed after one write, each told both reasons (the answer does not say
     # whose is whose)
     assert [ok for ok, _ in results] == [False, False]
+    assert [r.shared for r in results] == [True, True]  # the words are not each one's own
     for _, message in results:
         assert message.startswith("refused with the 1 other item(s) of its request")
         assert "PIM" in message and "archived" in message

@@ -8,7 +8,14 @@ from typing import IO, Any, Protocol
 
 from feedsync.domain.capabilities import Capabilities
 from feedsync.domain.fields import Variant
-from feedsync.domain.writes import GoneScope, ItemResult, PlanItem, item_gone, item_stale
+from feedsync.domain.writes import (
+    GoneScope,
+    ItemResult,
+    PlanItem,
+    item_gone,
+    item_refused_together,
+    item_stale,
+)
 from feedsync.models import (
     FtpSource,
     Profile,
@@ -189,7 +196,9 @@ class RemoteFileFetcher(Protocol):
 
 
 # Re-exported: adapters and connectors take them from the ports.
-__all__ = ["GoneScope", "ItemResult", "PlanItem", "item_gone", "item_stale"]
+__all__ = [
+    "GoneScope", "ItemResult", "PlanItem", "item_gone", "item_refused_together", "item_stale",
+]  # fmt: skip
 
 
 class StoreConnector(Protocol):

@@ -41,6 +41,8 @@ from feedsync.models import RunRef
 # that wrote it (never to be retried) (a
 # result file written before those columns existed has five or six).
 RESULT_HEADER = ("row", "variant_id", "op", "ok", "error", "gone", "kind")
+# The kind of a refusal in the platform's words for several items together.
+SHARED = "shared"
 
 
 def result_lines(batches: Iterable[Batch]) -> int:
@@ -67,6 +69,8 @@ class ShardResults:
             scope = "product"  # the item stands for its product
         if result.stale:
             kind = "stale"
+        elif result.shared:
+            kind = SHARED
         write = self._writer.writerow
         for row in item.result_rows:
             write((row, item.variant_id, op, int(ok), error, scope or "", kind))
@@ -146,7 +150,8 @@ def gather(
     missing: dict[tuple[int, str], str] = {}  # (row, op) -> what the store no longer has
     moved_on: set[tuple[int, str]] = set()  # (row, op) the store refused as changed since
     lost_to: set[tuple[int, str]] = set()  # (row, op) another row of the product decided
-    refusals: dict[tuple[int, str], str] = {}  # (row, op) the platform refused -> its words
+    # (row, op) the platform refused -> its words, and whether they are several items'
+    refusals: dict[tuple[int, str], tuple[str, bool]] = {}
     planned: dict[tuple[int, str], None] = {}  # every (row, op) the plan holds
     shards = []
     doubtful: list[tuple[str, PlanItem]] = []  # (op, item) of batches in flight
@@ -157,8 +162,8 @@ def gather(
         """One result line (``sent`` False: a verdict read back, no platform answer)."""
         row, ok, scope = int(row_text), ok_text == "1", more[0] if more else ""
         kind = more[1] if len(more) > 1 else ""
-        if sent and not ok and not scope and not kind:
-            refusals[(row, op_name)] = error
+        if sent and not ok and not scope and kind in ("", SHARED):
+            refusals[(row, op_name)] = (error, kind == SHARED)
         reported.add((row, op_name))
         if ok:
             reached.add((row, op_name))
@@ -213,11 +218,12 @@ def gather(
                         out.stale.setdefault(row, set()).update(item.changes)
                     if (row, op_name) in lost_to:
                         out.conflicted.setdefault(row, set()).update(item.changes)
-                why = refusals.get((item.row, op_name)) if refusals else None
-                if why is not None:
+                refusal = refusals.get((item.row, op_name)) if refusals else None
+                if refusal is not None:
+                    why, shared = refusal
                     out.refused[refusal_key(op_name, item)] = Refusal(
                         payload_of(item.changes), why, ref.run_id, "", item.key,
-                        item.product_level,
+                        item.product_level, shared,
                     )  # fmt: skip
                 lost = missing.get((item.row, op_name))
                 if lost == "product":

@@ -28,7 +28,7 @@ from feedsync.core.deps import Deps
 from feedsync.domain.changes import json_cell
 from feedsync.domain.conflicts import Conflict, Key
 from feedsync.domain.content import index_value
-from feedsync.domain.refusals import Refusal, RefusalKey, forget_accepted
+from feedsync.domain.refusals import Refusal, RefusalKey, forget_accepted, merged
 
 CONFLICT_HEADER = (
     "row", "key", "product_id", "variant_id", "field", "store_value", "feed_value",
@@ -107,7 +107,7 @@ def remember_refused(
     changed = forget_accepted(ledger, applied, applied_products)
     if not refused and not changed:
         return
-    ledger.update(refused)
+    merged(ledger, refused)
     rows = (
         (op, "product" if r.product_level else "variant", item_id, r.key,
          json.dumps(r.payload, sort_keys=True, ensure_ascii=False), r.reason, r.run_id, r.at)

@@ -46,6 +46,8 @@ class Batch(TypedDict):
     items: list[PlanItem]
     # Items skipped as known bad: never sent, each failed with this (per item) reason.
     known_bad: NotRequired[list[str]]
+    # Known-bad items isolated: the platform's words for each when it last refused it.
+    remembered: NotRequired[list[str]]
 
 
 Shard = list[Batch]
@@ -84,6 +86,7 @@ class _Planner:
         # An item refused through an operation's bulk path is known bad for the operation.
         self.bulk_of = {path.op: path.bulk_op for path in caps.bulk}
         self.apart: dict[str, list[PlanItem]] = {}  # known-bad items isolated, per op
+        self.remembered: dict[tuple[str, int], str] = {}  # (op, row) isolated -> the reason
         self.skipped: dict[str, list[tuple[PlanItem, str]]] = {}  # ... skipped, with why
         bulk_sources = {path.op for path in caps.bulk}
         # Operations whose items are held until the end (see the module docstring).
@@ -178,6 +181,7 @@ class _Planner:
         if not op.refusal_rejects_batch:
             return False  # refused on its own, it costs the others nothing
         self.apart.setdefault(op.name, []).append(item)
+        self.remembered[(op.name, item.row)] = refusal.reason
         return True
 
     def _push(self, batch: Batch) -> None:
@@ -212,6 +216,7 @@ class _Planner:
                 else:
                     self._push(batch)
             for batch in _batches(op, self.apart.pop(op.name, ())):
+                batch["remembered"] = [self.remembered[(op.name, i.row)] for i in batch["items"]]
                 if op.serial:
                     serial.append(batch)
                 else:
@@ -282,8 +287,9 @@ def shard_to_json(shard: Shard) -> bytes:
     batches = []
     for b in shard:
         out: dict[str, object] = {"op": b["op"], "items": [i.to_json() for i in b["items"]]}
-        if "known_bad" in b:
-            out["known_bad"] = b["known_bad"]
+        for extra in ("known_bad", "remembered"):
+            if extra in b:
+                out[extra] = b[extra]
         batches.append(out)
     return json.dumps({"batches": batches}).encode()
 
@@ -296,5 +302,7 @@ def shard_from_json(data: bytes | str) -> Shard:
         batch: Batch = {"op": b["op"], "items": [from_json(i) for i in b["items"]]}
         if "known_bad" in b:
             batch["known_bad"] = b["known_bad"]
+        if "remembered" in b:
+            batch["remembered"] = b["remembered"]
         shard.append(batch)
     return shard

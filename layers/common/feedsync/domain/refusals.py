@@ -35,6 +35,9 @@ class Refusal(NamedTuple):
     at: str
     key: str = ""  # the item's feed key, for a reader of the file
     product_level: bool = False
+    # ``reason`` is the platform's words for several items refused together (not stored:
+    # an earlier reason of the item's own, for the same payload, is kept instead)
+    shared: bool = False
 
 
 def refusal_key(op: str, item: PlanItem) -> RefusalKey:
@@ -66,6 +69,16 @@ def skipped_message(refusal: Refusal) -> str:
         f"not sent: the platform refused this same change before ({refusal.reason}; "
         f"run {refusal.run_id}, {refusal.at})"
     )
+
+
+def merged(known: dict[RefusalKey, Refusal], refused: Mapping[RefusalKey, Refusal]) -> None:
+    """Add this run's refusals; one in words shared by several items keeps the item's own
+    earlier words when it sent the same payload."""
+    for refusal_id, refusal in refused.items():
+        was = known.get(refusal_id)
+        if refusal.shared and was is not None and was.payload == refusal.payload:
+            refusal = refusal._replace(reason=was.reason)
+        known[refusal_id] = refusal._replace(shared=False)
 
 
 def forget_accepted(

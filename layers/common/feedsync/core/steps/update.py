@@ -7,7 +7,7 @@ import logging
 from feedsync.core import keys
 from feedsync.core.deps import Deps
 from feedsync.core.in_flight import InFlight, read_marker, write_marker
-from feedsync.core.ports import ItemResult
+from feedsync.core.ports import ItemResult, item_refused_together
 from feedsync.core.run_results import ShardResults
 from feedsync.core.steps.common import profile_of, run_of, store_of
 from feedsync.domain.plan import shard_from_json
@@ -78,7 +78,10 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
                 f"{store.platform} connector answered {len(answers)} results for "
                 f"{len(items)} items of {op}"
             )
-        for item, answer in zip(items, answers, strict=True):
+        remembered = batch.get("remembered")
+        for n, (item, answer) in enumerate(zip(items, answers, strict=True)):
+            if remembered and answer.shared:  # the item's own words, from when it was refused
+                answer = item_refused_together(f"refused again, as before: {remembered[n]}")
             results.add(op, item, answer)
         # Results so far, after every batch: a shard that dies part-way still tells
         # finalize (and the merchant's log) exactly which items reached the store.

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from feedsync.core.ports import ItemResult, PlanItem, item_gone
+from feedsync.core.ports import ItemResult, PlanItem, item_gone, item_refused_together
 from feedsync.domain.capabilities import Capabilities
 from feedsync.platforms.bigcommerce.client import StoreApi
 from feedsync.platforms.bigcommerce.endpoints import (
@@ -233,7 +233,7 @@ class BatchWriter:
                 f"platform answered: {shown}" + (f" (and {more} more)" if more > 0 else "")
             )
         for i in indexes:
-            self._refused(batch, i, why)
+            self._refused(batch, i, why, together=len(texts) > 1)
 
     def _isolate(self, batch: _Batch, indexes: list[int], rejection: Reply) -> None:
         """Find the refused item(s) of a rejected batch whose answer gives no count.
@@ -262,7 +262,7 @@ class BatchWriter:
         else:
             self._write(batch, indexes, counted=False)  # its own words
 
-    def _refused(self, batch: _Batch, index: int, why: str) -> None:
+    def _refused(self, batch: _Batch, index: int, why: str, together: bool = False) -> None:
         """Report the item the platform refused on its own, for ``why`` (its words).
 
         A variant that sets an image along with other changes is sent once more without
@@ -276,7 +276,7 @@ class BatchWriter:
         op, body = batch.op, batch.payloads[index]
         others = [key for key in body if key not in VARIANT_IDS and key != "image_url"]
         if op != "variants" or "image_url" not in body or not others:
-            batch.results[index] = self._refusal(batch, index, why)
+            batch.results[index] = self._refusal(batch, index, why, together)
             return
         without = {key: value for key, value in body.items() if key != "image_url"}
         reply = self._put(op, [without], batch.key)
@@ -295,11 +295,12 @@ class BatchWriter:
             batch, index, f"{why}; sent again without its image, refused too: {again}"
         )
 
-    def _refusal(self, batch: _Batch, index: int, why: str) -> ItemResult:
-        """The result of an item refused for good; whether the store still has it is
-        asked once the batch is done, for every such item together."""
+    def _refusal(self, batch: _Batch, index: int, why: str, together: bool = False) -> ItemResult:
+        """The result of an item refused for good (``together``: ``why`` are the words for
+        several items); whether the store still has it is asked once the batch is done,
+        for every such item together."""
         batch.refused.append(index)
-        return ItemResult(False, why)
+        return item_refused_together(why) if together else ItemResult(False, why)
 
     def _record_success(self, batch: _Batch, reply: Reply, indexes: list[int]) -> None:
         """The request went through: every item written, but those a 207 says failed."""

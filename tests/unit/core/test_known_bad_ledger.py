@@ -9,7 +9,7 @@ from collections.abc import Callable
 from fakes import NO_LIMITS, World, row, variant
 
 from feedsync.core import keys
-from feedsync.core.ports import ItemResult, PlanItem
+from feedsync.core.ports import ItemResult, PlanItem, item_refused_together
 from feedsync.core.steps.finalize import finalize
 from feedsync.core.steps.match import match
 from feedsync.core.steps.update import update
@@ -168,3 +168,34 @@ def test_skip_sends_nothing_for_a_known_bad_item_and_logs_the_remembered_reason(
     # And the remembered refusal is kept as it was (the platform was not asked again)
     assert [e[6] for e in _ledger(world)[1:]] == ["run_1"]
     assert world.run_record(ref).counts["failed"] == 1
+
+
+def test_known_bad_items_refused_together_keep_their_own_remembered_words(world: World) -> None:
+    # Given B's and C's prices refused by a first run, each in its own words
+    profile = world.profile(world.store(CATALOG), limits=NO_LIMITS)
+
+    def own_words(op: str, items: list[PlanItem]) -> list[ItemResult]:
+        del op
+        return [
+            ItemResult(i.key == "A", "" if i.key == "A" else f"{i.key} is locked") for i in items
+        ]
+
+    _sync(world, profile, FOUR, "run_1", own_words)
+    # When the next run sends both the same prices (and A a new one), and the store refuses
+    # their request as a whole in words it does not attribute
+    again = [row(2, "A", price=1510), *FOUR[1:]]
+    together: Answer = lambda op, items: [item_refused_together("B or C is locked")] * len(items)  # noqa: E731
+    ref = _sync(
+        world, profile, again, "run_2", lambda op, items: [ItemResult(True)] * len(items), together
+    )
+    # Then B and C went together, apart from A, and each is logged with its own words from
+    # last time
+    assert _sent(world)[-2:] == [["A"], ["B", "C"]]
+    log = _log(world, ref.run_id)
+    assert log["B"] == ("failed", "refused again, as before: B is locked")
+    assert log["C"] == ("failed", "refused again, as before: C is locked")
+    # And the remembered words stay each item's own, now from the second run
+    assert [(e[3], e[5], e[6]) for e in _ledger(world)[1:]] == [
+        ("B", "B is locked", "run_2"),
+        ("C", "C is locked", "run_2"),
+    ]
