@@ -67,10 +67,12 @@ pytest: $(STAMP) test-servers
 ## Amazon: feeds for 100,000 changed listings on a virtual clock),
 ## preview / apply all / direct run of one file on each platform's double (writes counted at
 ## the double: preview 0, apply = direct),
-## a ~400 MB upload through the whole run on the local stack, and load on the local stack
+## a ~400 MB upload through the whole run on the local stack, load on the local stack
 ## (1,000 profiles fire on one minute: once each, locks released; 100 concurrent Starts),
 ## then GET /runs/{id}/changes paged through 1,000,000 changes (pages/s, the API's peak RSS),
 ## then what missing: zero_stock / disable cost against a 1,000,000-variant index
+## and known-bad items: a first run finds 1 refused per 1,000, the second sets them apart
+## (requests / minimum at each double, first and second run)
 bench: $(STAMP)
 	$(PY) bench/bench_reconcile.py
 	$(PY) bench/bench_validation.py
@@ -82,6 +84,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_load.py
 	$(PY) bench/bench_changes.py
 	$(PY) bench/bench_missing.py
+	$(PY) bench/bench_known_bad.py
 
 ## build / deploy: AWS SAM (the CLI lives in its own venv: it pins its own boto3).
 ## sam build runs layers/common/Makefile and functions/Makefile (BuildMethod: makefile): the

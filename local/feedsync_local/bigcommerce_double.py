@@ -4,7 +4,7 @@ Serves the subset of the Catalog and Inventory APIs the connector uses, on loopb
 from a stdlib ``ThreadingHTTPServer`` in a background thread::
 
     GET  /stores/{hash}/v3/catalog/products?include=variants,primary_image,images
-              &page=N&limit=L[&date_modified:min=T&date_modified:max=T]
+              &page=N&limit=L[&date_modified:min=T&date_modified:max=T][&id:in=1,2]
     GET  /stores/{hash}/v3/catalog/products/{id}?include=variants,primary_image,images
     POST /stores/{hash}/v3/catalog/products
     PUT  /stores/{hash}/v3/catalog/products                  (batch, at most 10)
@@ -1397,6 +1397,9 @@ class _Handler(QuietHandler):
                     products = _modified_in(list(store.products.values()), query)
                 except ValueError as exc:
                     return 422, _error(422, "The date filter is not valid", {"date": str(exc)})
+                wanted = {i for v in query.get("id:in", []) for i in v.split(",") if i}
+                if wanted:
+                    products = [p for p in products if str(p.id) in wanted]
                 items = [
                     sandbox._product_json(
                         store, p, with_variants="variants" in include, include=frozenset(include)

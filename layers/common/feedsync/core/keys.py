@@ -73,6 +73,11 @@ def written_key(tenant_id: str, profile_id: str) -> str:
     return f"{_profile_prefix(tenant_id, profile_id)}written.csv"
 
 
+def refused_key(tenant_id: str, profile_id: str) -> str:
+    """The items the platform refused, with the payload refused (``core/written.py``)."""
+    return f"{_profile_prefix(tenant_id, profile_id)}refused.csv"
+
+
 def conflicts_key(tenant_id: str, profile_id: str) -> str:
     return f"{_profile_prefix(tenant_id, profile_id)}conflicts.csv"
 

@@ -9,7 +9,14 @@ from typing import IO, Any, Protocol
 from feedsync.domain.capabilities import Capabilities
 from feedsync.domain.fields import Variant
 from feedsync.domain.notifications import WebhookAnswer
-from feedsync.domain.writes import GoneScope, ItemResult, PlanItem, item_gone, item_stale
+from feedsync.domain.writes import (
+    GoneScope,
+    ItemResult,
+    PlanItem,
+    item_gone,
+    item_refused_together,
+    item_stale,
+)
 from feedsync.models import (
     FtpSource,
     Profile,
@@ -197,7 +204,10 @@ class RemoteFileFetcher(Protocol):
 
 
 # Re-exported: adapters and connectors take them from the ports.
-__all__ = ["GoneScope", "ItemResult", "PlanItem", "WebhookAnswer", "item_gone", "item_stale"]
+__all__ = [
+    "GoneScope", "ItemResult", "PlanItem", "WebhookAnswer", "item_gone", "item_refused_together",
+    "item_stale",
+]  # fmt: skip
 
 
 class StoreConnector(Protocol):

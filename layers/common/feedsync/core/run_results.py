@@ -24,6 +24,7 @@ from feedsync.core.in_flight import read_back as read_back_items
 from feedsync.core.in_flight import read_marker
 from feedsync.domain.missing import MISSING
 from feedsync.domain.plan import Batch, shard_from_json
+from feedsync.domain.refusals import Refusal, RefusalKey, payload_of, refusal_key
 from feedsync.domain.runlog import (
     FAILED,
     LOG_HEADER,
@@ -42,6 +43,8 @@ from feedsync.models import RunRef
 # that wrote it (never to be retried) (a
 # result file written before those columns existed has five or six).
 RESULT_HEADER = ("row", "variant_id", "op", "ok", "error", "gone", "kind")
+# The kind of a refusal in the platform's words for several items together.
+SHARED = "shared"
 
 
 def result_lines(batches: Iterable[Batch]) -> int:
@@ -60,12 +63,16 @@ class ShardResults:
         self._writer.writerow(RESULT_HEADER)
         self.lines = self.updated = self.failed = self.gone = 0
 
-    def add(self, op: str, item: PlanItem, result: ItemResult) -> None:
-        """A line per feed row the item decides, then one per row it conflicted with."""
+    def add(self, op: str, item: PlanItem, result: ItemResult, kind: str = "") -> None:
+        """A line per feed row the item decides, then one per row it conflicted with
+        (``kind``: ``KNOWN_BAD`` for an item skipped as known bad, never sent)."""
         ok, error, scope = result.ok, result.message, result.gone
         if scope is not None and item.product_level:
             scope = "product"  # the item stands for its product
-        kind = "stale" if result.stale else ""
+        if result.stale:
+            kind = "stale"
+        elif result.shared:
+            kind = SHARED
         write = self._writer.writerow
         for row in item.result_rows:
             write((row, item.variant_id, op, int(ok), error, scope or "", kind))
@@ -116,6 +123,9 @@ class RunOutcome:
     stale: dict[int, set[str]] = field(default_factory=dict)
     # rows that lost their product to another row -> the fields of that operation
     conflicted: dict[int, set[str]] = field(default_factory=dict)
+    # items the platform refused (its words; not gone, stale, a conflict or in doubt);
+    # their time is set when they are remembered
+    refused: dict[RefusalKey, Refusal] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Rows updated, failed and gone (a gone row is not a failure: nothing to fix)."""
@@ -142,13 +152,20 @@ def gather(
     missing: dict[tuple[int, str], str] = {}  # (row, op) -> what the store no longer has
     moved_on: set[tuple[int, str]] = set()  # (row, op) the store refused as changed since
     lost_to: set[tuple[int, str]] = set()  # (row, op) another row of the product decided
+    # (row, op) the platform refused -> its words, and whether they are several items'
+    refusals: dict[tuple[int, str], tuple[str, bool]] = {}
     planned: dict[tuple[int, str], None] = {}  # every (row, op) the plan holds
     shards = []
     doubtful: list[tuple[str, PlanItem]] = []  # (op, item) of batches in flight
 
-    def take(row_text: str, op_name: str, ok_text: str, error: str, more: list[str]) -> None:
+    def take(
+        row_text: str, op_name: str, ok_text: str, error: str, more: list[str], sent: bool = True
+    ) -> None:
+        """One result line (``sent`` False: a verdict read back, no platform answer)."""
         row, ok, scope = int(row_text), ok_text == "1", more[0] if more else ""
         kind = more[1] if len(more) > 1 else ""
+        if sent and not ok and not scope and kind in ("", SHARED):
+            refusals[(row, op_name)] = (error, kind == SHARED)
         reported.add((row, op_name))
         if ok:
             reached.add((row, op_name))
@@ -192,7 +209,7 @@ def gather(
             else:
                 found.add(op_name, item, ItemResult(status == UPDATED, message))
         for row_text, _variant, op_name, ok_text, error, *more in found.records():
-            take(row_text, op_name, ok_text, error, more)
+            take(row_text, op_name, ok_text, error, more, sent=False)
     for batches in shards:
         for batch in batches:
             op_name = batch["op"]
@@ -203,6 +220,13 @@ def gather(
                         out.stale.setdefault(row, set()).update(item.changes)
                     if (row, op_name) in lost_to:
                         out.conflicted.setdefault(row, set()).update(item.changes)
+                refusal = refusals.get((item.row, op_name)) if refusals else None
+                if refusal is not None:
+                    why, shared = refusal
+                    out.refused[refusal_key(op_name, item)] = Refusal(
+                        payload_of(item.changes), why, ref.run_id, "", item.key,
+                        item.product_level, shared,
+                    )  # fmt: skip
                 lost = missing.get((item.row, op_name))
                 if lost == "product":
                     out.gone_products.add(item.product_id)

@@ -7,6 +7,11 @@
   with when it was first seen; ``GET /profiles/{id}/conflicts`` reads it.
 - ``dismissed.csv``: (variant, field, feed value) the merchant chose to leave to the store;
   a conflict is flagged again once the feed value changes.
+- ``refused.csv``: per (operation, item), the payload the platform last refused, its words,
+  the run and when (``domain/refusals.py``); the match step reads it to isolate or skip
+  an item still sending the same payload.
+
+Each is loaded whole (bounded by the profile's items; fine at today's catalog sizes).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from feedsync.domain.capabilities import VISIBLE
 from feedsync.domain.changes import json_cell
 from feedsync.domain.conflicts import Conflict, Key
 from feedsync.domain.content import index_value
+from feedsync.domain.refusals import Refusal, RefusalKey, forget_accepted, merged
 
 CONFLICT_HEADER = (
     "row", "key", "product_id", "variant_id", "field", "store_value", "feed_value",
@@ -80,6 +86,49 @@ def remember_written(
         ledger[(pid, VISIBLE)] = new
     rows = ((vid, field, json_cell(value)) for (vid, field), value in sorted(ledger.items()))
     _put(deps, keys.written_key(tenant_id, profile_id), ("variant_id", "field", "value"), rows)
+
+
+REFUSED_HEADER = ("op", "level", "id", "key", "payload", "reason", "run_id", "at")
+
+
+def load_refused(deps: Deps, tenant_id: str, profile_id: str) -> dict[RefusalKey, Refusal]:
+    """The profile's known-bad items (empty when none was ever refused)."""
+    return {
+        (op, int(item_id)): Refusal(
+            json.loads(payload), reason, run_id, at, key, level == "product"
+        )
+        for op, level, item_id, key, payload, reason, run_id, at in _records(
+            deps, keys.refused_key(tenant_id, profile_id)
+        )
+    }
+
+
+def remember_refused(
+    deps: Deps,
+    tenant_id: str,
+    profile_id: str,
+    refused: Mapping[RefusalKey, Refusal],
+    applied: Mapping[int, Mapping[str, Any]],
+    applied_products: Mapping[int, Mapping[str, Any]],
+) -> None:
+    """Add what the platform refused this run; strike what it accepted (``applied``:
+    variant id -> changes, ``applied_products``: product id -> changes). The file is
+    read only when the run refused something, or wrote something and a file exists."""
+    key = keys.refused_key(tenant_id, profile_id)
+    wrote = bool(applied or applied_products)
+    if not refused and not (wrote and deps.blobs.head(key) is not None):
+        return
+    ledger = load_refused(deps, tenant_id, profile_id)
+    changed = forget_accepted(ledger, applied, applied_products)
+    if not refused and not changed:
+        return
+    merged(ledger, refused)
+    rows = (
+        (op, "product" if r.product_level else "variant", item_id, r.key,
+         json.dumps(r.payload, sort_keys=True, ensure_ascii=False), r.reason, r.run_id, r.at)
+        for (op, item_id), r in sorted(ledger.items())
+    )  # fmt: skip
+    _put(deps, key, REFUSED_HEADER, rows)
 
 
 def load_dismissed(deps: Deps, tenant_id: str, profile_id: str) -> dict[Key, Any]:

@@ -33,6 +33,9 @@ class WriteOp:
     ``range_read_sees``: a modified-since read lists what it wrote (False where the
     platform does not move the modification time for it: reading such a write back after
     a crash then takes a whole-catalog read).
+    ``refusal_rejects_batch``: one refused item makes the platform reject the whole
+    request, so the plan gives known-bad items requests of their own (where the platform
+    answers per item, they cost the others nothing and ride along).
     """
 
     name: str
@@ -43,6 +46,7 @@ class WriteOp:
     serial: bool = False
     applies: Applies = "any"
     range_read_sees: bool = True
+    refusal_rejects_batch: bool = False
 
     def takes(self, product_id: int, variant_id: int) -> bool:
         if self.applies == "any":

@@ -16,6 +16,12 @@ never sits in memory whole. Only what needs the whole file first is held back:
 product-level changes (one write per product), per-product operations (grouped by
 product), serial operations (all in the last shard) and operations with a bulk path
 (the count decides the path).
+
+Known-bad items (``domain/refusals.py``: the payload the platform refused last time,
+unchanged) are set apart: in batches of their own where a refusal rejects the whole
+request (isolate), or in batches that are never sent and fail with the remembered
+reason (skip: ``Batch.known_bad``). With no known-bad items the per-row cost is one
+truth test.
 """
 
 from __future__ import annotations
@@ -24,11 +30,12 @@ import json
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from feedsync.domain.capabilities import Capabilities, WriteOp
 from feedsync.domain.content import same_feed_values
 from feedsync.domain.reconcile import CHANGED, Outcome
+from feedsync.domain.refusals import Refusal, RefusalKey, known_bad, skipped_message
 from feedsync.domain.writes import Change, PlanItem
 
 
@@ -37,6 +44,10 @@ class Batch(TypedDict):
 
     op: str
     items: list[PlanItem]
+    # Items skipped as known bad: never sent, each failed with this (per item) reason.
+    known_bad: NotRequired[list[str]]
+    # Known-bad items isolated: the platform's words for each when it last refused it.
+    remembered: NotRequired[list[str]]
 
 
 Shard = list[Batch]
@@ -59,10 +70,24 @@ def _routes_for(
 
 
 class _Planner:
-    def __init__(self, caps: Capabilities, batches_per_shard: int, refs: Mapping[int, str]):
+    def __init__(
+        self,
+        caps: Capabilities,
+        batches_per_shard: int,
+        refs: Mapping[int, str],
+        known: Mapping[RefusalKey, Refusal],
+        skip_known: bool,
+    ):
         self.caps = caps
         self.batches_per_shard = batches_per_shard
         self.refs = refs
+        self.known = known
+        self.skip_known = skip_known
+        # An item refused through an operation's bulk path is known bad for the operation.
+        self.bulk_of = {path.op: path.bulk_op for path in caps.bulk}
+        self.apart: dict[str, list[PlanItem]] = {}  # known-bad items isolated, per op
+        self.remembered: dict[tuple[str, int], str] = {}  # (op, row) isolated -> the reason
+        self.skipped: dict[str, list[tuple[PlanItem, str]]] = {}  # ... skipped, with why
         bulk_sources = {path.op for path in caps.bulk}
         # Operations whose items are held until the end (see the module docstring).
         self.held_ops = {
@@ -96,6 +121,8 @@ class _Planner:
                 self._hold_product(op, row_no, key, pid, vid, mine, ref)
                 continue
             item = PlanItem(row_no, key, pid, vid, mine, ref)
+            if self.known and self._set_apart(op, item, vid):
+                continue
             if op.name in self.held_ops:
                 self.held.setdefault(op.name, {})[vid] = item
             else:
@@ -140,6 +167,23 @@ class _Planner:
         if row_no not in rows:
             rows.append(row_no)
 
+    def _set_apart(self, op: WriteOp, item: PlanItem, item_id: int) -> bool:
+        """Take a known-bad item out of the ordinary batches (True when taken)."""
+        refusal = known_bad(self.known, op.name, item_id, item.changes)
+        bulk = self.bulk_of.get(op.name)
+        if refusal is None and bulk is not None:
+            refusal = known_bad(self.known, bulk, item_id, item.changes)
+        if refusal is None:
+            return False
+        if self.skip_known:
+            self.skipped.setdefault(op.name, []).append((item, skipped_message(refusal)))
+            return True
+        if not op.refusal_rejects_batch:
+            return False  # refused on its own, it costs the others nothing
+        self.apart.setdefault(op.name, []).append(item)
+        self.remembered[(op.name, item.row)] = refusal.reason
+        return True
+
     def _push(self, batch: Batch) -> None:
         self.shard.append(batch)
         if len(self.shard) == self.batches_per_shard:
@@ -148,6 +192,14 @@ class _Planner:
 
     def finish(self) -> Iterator[Shard]:
         caps = self.caps
+        if self.known:  # a product-level item is whole only now
+            for op in caps.ops:
+                products = self.held.get(op.name)
+                if not op.product_level or not products:
+                    continue
+                for pid, item in list(products.items()):
+                    if self._set_apart(op, item, pid):
+                        del products[pid]
         for path in caps.bulk:
             items = self.held.get(path.op)
             if items and len(items) > path.threshold:
@@ -158,13 +210,27 @@ class _Planner:
             if left:
                 self._push({"op": op.name, "items": left})
             held = self.held.get(op.name)
-            if not held:
-                continue
-            for batch in _batches(op, held.values()):
+            for batch in _batches(op, (held or {}).values()):
                 if op.serial:
                     serial.append(batch)
                 else:
                     self._push(batch)
+            for batch in _batches(op, self.apart.pop(op.name, ())):
+                batch["remembered"] = [self.remembered[(op.name, i.row)] for i in batch["items"]]
+                if op.serial:
+                    serial.append(batch)
+                else:
+                    self._push(batch)
+            skipped = self.skipped.pop(op.name, [])
+            for start in range(0, len(skipped), op.max_batch):
+                chunk = skipped[start : start + op.max_batch]
+                self._push(
+                    {
+                        "op": op.name,
+                        "items": [i for i, _ in chunk],
+                        "known_bad": [w for _, w in chunk],
+                    }
+                )
         yield from self.drain()
         if self.shard:
             yield self.shard
@@ -196,14 +262,17 @@ def build_plan(
     *,
     batches_per_shard: int = 20,
     refs: Mapping[int, str] | None = None,
+    known: Mapping[RefusalKey, Refusal] | None = None,
+    skip_known: bool = False,
 ) -> Iterator[Shard]:
     """Shards of batches, yielded as they fill. Every serial operation's batches share
     the last shard (in order); above a bulk path's threshold, that operation's items go
-    to its bulk operation. Outcomes that are not "changed" are skipped."""
+    to its bulk operation. Outcomes that are not "changed" are skipped. ``known``: the
+    profile's known-bad items, isolated (or, ``skip_known``, never sent)."""
     if batches_per_shard < 1:
         raise ValueError("batches_per_shard must be at least 1")
     per_shard = min(batches_per_shard, caps.batches_per_shard or batches_per_shard)
-    planner = _Planner(caps, per_shard, refs or {})
+    planner = _Planner(caps, per_shard, refs or {}, known or {}, skip_known)
     cache: _Routes = {}
     for outcome in changed:
         if outcome[2] != CHANGED or outcome[3] is None or outcome[4] is None:
@@ -216,14 +285,25 @@ def build_plan(
 
 def shard_to_json(shard: Shard) -> bytes:
     """A shard as the match step stores it for the update step."""
-    batches = [{"op": b["op"], "items": [i.to_json() for i in b["items"]]} for b in shard]
+    batches = []
+    for b in shard:
+        out: dict[str, object] = {"op": b["op"], "items": [i.to_json() for i in b["items"]]}
+        for extra in ("known_bad", "remembered"):
+            if extra in b:
+                out[extra] = b[extra]
+        batches.append(out)
     return json.dumps({"batches": batches}).encode()
 
 
 def shard_from_json(data: bytes | str) -> Shard:
     """A stored shard's batches, items as ``PlanItem`` records again."""
     from_json = PlanItem.from_json
-    return [
-        {"op": b["op"], "items": [from_json(i) for i in b["items"]]}
-        for b in json.loads(data)["batches"]
-    ]
+    shard: Shard = []
+    for b in json.loads(data)["batches"]:
+        batch: Batch = {"op": b["op"], "items": [from_json(i) for i in b["items"]]}
+        if "known_bad" in b:
+            batch["known_bad"] = b["known_bad"]
+        if "remembered" in b:
+            batch["remembered"] = b["remembered"]
+        shard.append(batch)
+    return shard

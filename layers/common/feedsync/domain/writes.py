@@ -86,7 +86,8 @@ class ItemResult(NamedTuple):
     text): ``"variant"`` for the item's variant, ``"product"`` for its whole product. A
     gone result is built with ``item_gone``; it still unpacks and compares as
     ``(ok, message)``. ``stale`` says the store refused to overwrite a value that changed
-    since it was read (``item_stale``).
+    since it was read (``item_stale``); ``shared`` that the message is the words for
+    several items refused together (``item_refused_together``).
     """
 
     ok: bool
@@ -98,6 +99,12 @@ class ItemResult(NamedTuple):
 
     @property
     def stale(self) -> bool:
+        return False
+
+    @property
+    def shared(self) -> bool:
+        """The message is the platform's words for several items refused together (it did
+        not say whose are whose): ``item_refused_together``."""
         return False
 
 
@@ -114,6 +121,20 @@ def item_stale(message: str) -> ItemResult:
     compare-and-set write that did not match, so nothing was overwritten (``message``: what
     the store holds)."""
     return _Stale(False, message)
+
+
+class _Shared(ItemResult):
+    __slots__ = ()
+
+    @property
+    def shared(self) -> bool:
+        return True
+
+
+def item_refused_together(message: str) -> ItemResult:
+    """A failed result whose ``message`` holds the platform's words for every item of a
+    request it refused as a whole, not this item's alone."""
+    return _Shared(False, message)
 
 
 class _VariantGone(ItemResult):

@@ -41,6 +41,7 @@ from feedsync.models.review import (
 from feedsync.models.review import (
     ConflictPolicies as ConflictPolicies,
 )
+from feedsync.models.review import KnownBad
 from feedsync.models.review import (
     RetryBody as RetryBody,
 )
@@ -181,6 +182,10 @@ Platform = Annotated[
     AfterValidator(_known_platform),
     WithJsonSchema({"type": "string", "enum": list(PLATFORM_NAMES)}),
 ]
+
+
+# How a constant's value is checked (money by parse_money; text as it is).
+_CONSTANT_CHECKS = {"stock": parse_stock, "weight": parse_weight, "image_url": parse_image_url}
 
 
 class Strict(BaseModel):
@@ -375,6 +380,7 @@ class ProfileSettings(Strict):
         description="Items this profile wrote before that today's file no longer lists: leave "
         "them (ignore), stock to 0 (zero_stock), hide the product till listed again (disable).",
     )
+    known_bad: KnownBad = "isolate"
     conflicts: ConflictPolicies = Field(
         default_factory=dict,
         description="Per field, store_wins or feed_wins for a value changed in the store since "
@@ -397,14 +403,7 @@ class ProfileSettings(Strict):
             if field in mapping:
                 raise ValueError(f"{field}: is mapped to a column already")
             try:
-                if field in MONEY_FIELDS:
-                    parse_money(value)
-                elif field == "stock":
-                    parse_stock(value)
-                elif field == "weight":
-                    parse_weight(value)
-                elif field == "image_url":
-                    parse_image_url(value)
+                (parse_money if field in MONEY_FIELDS else _CONSTANT_CHECKS.get(field, str))(value)
             except ValueError as exc:
                 raise ValueError(f"{field}: {exc}") from None
         return constants
@@ -485,6 +484,7 @@ class PatchProfile(Strict):
     )
     missing: Literal["ignore", "zero_stock", "disable"] | None = None
     webhooks: Webhooks | None = None
+    known_bad: KnownBad | None = None
 
 
 class StartRunBody(Strict):

@@ -11,6 +11,16 @@ from feedsync.domain.fields import WRITABLE_FIELDS
 from feedsync.domain.limits import LimitRules
 from feedsync.models.limits import APPLY_KEYS_MAX, APPLY_LIMIT_MAX, KEY_MAX
 
+# What the next run does with an item still sending the payload the platform refused.
+KnownBad = Annotated[
+    Literal["isolate", "skip"],
+    Field(
+        description="An item whose payload the platform refused before, unchanged: send it "
+        "in requests of its own so it costs no healthy item a request (isolate), or send "
+        "nothing and log it failed with the remembered reason (skip)."
+    ),
+]
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -19,7 +19,7 @@ from feedsync.core.run_events import announce
 from feedsync.core.run_results import RunOutcome, gather, write_log
 from feedsync.core.start import abandon_run, start_run
 from feedsync.core.steps.common import profile_of, ref_of, run_of, stock_elsewhere, store_of
-from feedsync.core.written import drop_conflicts, remember_written
+from feedsync.core.written import drop_conflicts, remember_refused, remember_written
 from feedsync.domain.runlog import CANCELLED_MESSAGE, NOT_APPLIED_MESSAGE
 from feedsync.errors import Conflict, ShardsIncomplete
 from feedsync.models import (
@@ -218,6 +218,11 @@ def record(
         moved = write_log(deps, ref, outcome, log_key, unsent)
     applied = outcome.applied
     remember_written(deps, ref.tenant_id, ref.profile_id, applied, outcome.applied_products)
+    at = deps.clock().isoformat()
+    refused = {key: refusal._replace(at=at) for key, refusal in outcome.refused.items()}
+    remember_refused(
+        deps, ref.tenant_id, ref.profile_id, refused, applied, outcome.applied_products
+    )
     store = store_of(deps, ref)
     if stock_elsewhere(profile_of(deps, ref), store):
         # Stock written at another location is not the stock the index holds.

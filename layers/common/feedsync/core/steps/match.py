@@ -14,7 +14,7 @@ from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows
 from feedsync.core.run_results import result_lines
 from feedsync.core.steps.common import start_matching, stock_elsewhere
-from feedsync.core.written import load_dismissed, load_written, save_conflicts
+from feedsync.core.written import load_dismissed, load_refused, load_written, save_conflicts
 from feedsync.domain.capabilities import VISIBLE
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.changes import FAILED, PENDING, SENDING, ChangeLine
@@ -31,6 +31,7 @@ from feedsync.domain.missing import (
 )
 from feedsync.domain.plan import build_plan, shard_to_json
 from feedsync.domain.reconcile import CHANGED, Counts, Outcome, ReconcileSpec, reconcile
+from feedsync.domain.refusals import SKIP
 from feedsync.domain.rules import normalize_sku
 from feedsync.domain.runlog import LOG_HEADER, outcome_log_row
 from feedsync.domain.validation import REFUSED, Validator
@@ -167,7 +168,16 @@ def _match(
         )
 
     refs = {v[VARIANT_ID]: v[REF] for v in index.variants if v[REF]} if changed else {}
-    plan = build_plan(changed, caps, batches_per_shard=deps.shard_batches, refs=refs)
+    # Items still sending what the platform refused last time: isolated, or skipped.
+    known = load_refused(deps, ref.tenant_id, ref.profile_id) if changed else {}
+    plan = build_plan(
+        changed,
+        caps,
+        batches_per_shard=deps.shard_batches,
+        refs=refs,
+        known=known,
+        skip_known=profile.known_bad == SKIP,
+    )
     manifest: list[dict[str, Any]] = []
     for i, shard in enumerate(plan):
         key = keys.shard_key(ref.tenant_id, ref.run_id, i)

@@ -25,7 +25,7 @@ from feedsync.core.change_files import changes_writer, read_changes
 from feedsync.core.deps import Deps
 from feedsync.core.run_results import result_lines
 from feedsync.core.steps.common import start_matching, stock_elsewhere
-from feedsync.core.written import open_conflicts
+from feedsync.core.written import load_refused, open_conflicts
 from feedsync.domain.changes import (
     FAILED,
     PENDING,
@@ -39,6 +39,7 @@ from feedsync.domain.content import index_value
 from feedsync.domain.fields import REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.plan import build_plan, shard_to_json
 from feedsync.domain.reconcile import CHANGED, Outcome
+from feedsync.domain.refusals import SKIP
 from feedsync.domain.runlog import GONE_MESSAGE, value_text
 from feedsync.domain.validation import Validator
 from feedsync.errors import NotFound
@@ -78,7 +79,16 @@ def select(deps: Deps, step: SelectInput) -> MatchOutput:
         gc.unfreeze()
 
     manifest: list[dict[str, Any]] = []
-    plan = build_plan(changed, caps, batches_per_shard=deps.shard_batches, refs=refs)
+    # Items still sending what the platform refused last time: isolated, or skipped.
+    known = load_refused(deps, ref.tenant_id, ref.profile_id) if changed else {}
+    plan = build_plan(
+        changed,
+        caps,
+        batches_per_shard=deps.shard_batches,
+        refs=refs,
+        known=known,
+        skip_known=profile.known_bad == SKIP,
+    )
     for i, shard in enumerate(plan):
         key = keys.shard_key(ref.tenant_id, ref.run_id, i, ref.round)
         deps.blobs.put_bytes(key, shard_to_json(shard), "application/json")

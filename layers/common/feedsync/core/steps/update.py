@@ -7,9 +7,11 @@ import logging
 from feedsync.core import keys
 from feedsync.core.deps import Deps
 from feedsync.core.in_flight import InFlight, read_marker, write_marker
+from feedsync.core.ports import ItemResult, item_refused_together
 from feedsync.core.run_results import ShardResults
 from feedsync.core.steps.common import profile_of, run_of, store_of
 from feedsync.domain.plan import shard_from_json
+from feedsync.domain.refusals import KNOWN_BAD
 from feedsync.errors import FeedsyncError, StoreRequestError
 from feedsync.models import UpdateInput, UpdateOutput
 
@@ -58,6 +60,13 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
         deps.blobs.put_bytes(results_key, results.data(), "text/csv")
     for number, batch in enumerate(batches):
         op, items = batch["op"], batch["items"]
+        skipped = batch.get("known_bad")
+        if skipped is not None:  # known bad, and the profile skips them: nothing to send
+            for item, why in zip(items, skipped, strict=True):
+                results.add(op, item, ItemResult(False, why), kind=KNOWN_BAD)
+            deps.blobs.put_bytes(results_key, results.data(), "text/csv")
+            deps.repo.set_shard_progress(ref.tenant_id, ref.run_id, index, results.lines)
+            continue
         started = max(started, number)
         # In flight before it is sent: if the shard stops before recording the answers,
         # finalize reads these items back from the store instead of guessing.
@@ -69,7 +78,10 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
                 f"{store.platform} connector answered {len(answers)} results for "
                 f"{len(items)} items of {op}"
             )
-        for item, answer in zip(items, answers, strict=True):
+        remembered = batch.get("remembered")
+        for n, (item, answer) in enumerate(zip(items, answers, strict=True)):
+            if remembered and answer.shared:  # the item's own words, from when it was refused
+                answer = item_refused_together(f"refused again, as before: {remembered[n]}")
             results.add(op, item, answer)
         # Results so far, after every batch: a shard that dies part-way still tells
         # finalize (and the merchant's log) exactly which items reached the store.

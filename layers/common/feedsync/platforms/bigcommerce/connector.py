@@ -3,7 +3,7 @@
 The class only composes the parts, each in its own module:
 
 * ``reader``: the catalog read (products with their variants, brands);
-* ``writer``: write batches, 422/413 bisection, the image-less resend;
+* ``writer``: write batches, 422 isolation (the refusals' count), 413 halving, image resend;
 * ``gone``: the deletion look-up of an item refused for good;
 * ``endpoints``: paths, write payloads, money and weight conversions;
 * ``responses``: what each answer means (the shared transport's ``Outcome``), rate

@@ -5,13 +5,15 @@ once isolated is looked up with one ``GET /catalog/products/{id}`` (``include=va
 when the item is a variant): a 404 means the product is gone, a product whose variants no
 longer list the item's variant means the variant is gone. Such an item is reported with
 ``ports.item_gone``; any other answer leaves it an ordinary refusal. Never decided by the
-refusal's words.
+refusal's words. Several items refused in one batch are looked up together: one
+``GET /catalog/products?id:in=...&include=variants`` per 50 products (a product missing
+from that 200 answer is gone: the answer itself shows the store answers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Final
+from collections.abc import Callable, Sequence
+from typing import Any, Final
 
 from feedsync.core.ports import GoneScope
 from feedsync.errors import StoreRequestError, StoreUnavailable
@@ -22,6 +24,8 @@ from feedsync.platforms.bigcommerce.responses import body_of
 # How long a 200 from the store's product list vouches for the store: a mass deletion
 # then costs one look-up per product, not two.
 ALIVE_FOR_S: Final = 60.0
+# Products per look-up of several refused items (their ids go in the query string).
+IDS_PER_LOOKUP: Final = 50
 
 
 class GoneCheck:
@@ -59,6 +63,37 @@ class GoneCheck:
             return None
         ids = {v.get("id") for v in variants if isinstance(v, dict)}
         return None if variant_id in ids else "variant"
+
+    def scopes(self, owners: Sequence[tuple[int | None, int | None]]) -> list[GoneScope | None]:
+        """``scope`` for each (product id, variant id | None), in as few requests as can be:
+        one item as ``scope`` does; several with one product list per 50 products."""
+        if len(owners) == 1:
+            return [self.scope(*owners[0])]
+        ids = sorted({pid for pid, _vid in owners if pid is not None})
+        held: dict[int, set[Any]] = {}  # product id -> its variant ids, as the store lists them
+        for start in range(0, len(ids), IDS_PER_LOOKUP):
+            chunk = ids[start : start + IDS_PER_LOOKUP]
+            params = {"id:in": ",".join(map(str, chunk)), "include": "variants", "limit": 250}
+            try:
+                reply = self._api.get(PRODUCTS, params)
+            except (StoreRequestError, StoreUnavailable):
+                return [None] * len(owners)  # not known: ordinary refusals
+            data = body_of(reply.response).get("data")
+            if reply.response.status_code != 200 or not isinstance(data, list):
+                return [None] * len(owners)
+            for product in data:
+                variants = product.get("variants") if isinstance(product, dict) else None
+                if isinstance(variants, list):
+                    held[product.get("id")] = {v.get("id") for v in variants if isinstance(v, dict)}
+        out: list[GoneScope | None] = []
+        for pid, vid in owners:
+            if pid is None:
+                out.append(None)
+            elif pid not in held:
+                out.append("product")
+            else:
+                out.append("variant" if vid is not None and vid not in held[pid] else None)
+        return out
 
     def _store_answers(self) -> bool:
         """Does the store's product list answer 200? Asked at most once a minute."""

@@ -5,7 +5,7 @@ The shared transport retries and waits; this module only says what each answer m
 * 2xx: ``ok``; a product batch's 207 (some products written, the others listed as
   failed) is ``refused``: the writer reports the products missing from its ``data``;
 * a status that rejects a write batch because of some item (413, 422; 404, 409 for
-  products) is ``refused``: the writer bisects the batch;
+  products) is ``refused``: the writer isolates the refused items;
 * a status the caller expects for a missing resource (the deletion look-up's 404) is
   ``gone``;
 * 429 with ``X-Rate-Limit-Time-Reset-Ms`` is a ``throttle`` for that long (the store's

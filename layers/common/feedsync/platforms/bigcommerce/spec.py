@@ -61,11 +61,18 @@ def capabilities(inventory: Literal["variants", "adjustments"] = "variants") -> 
         VARIANT_MONEY + (("stock",) if inventory == "variants" else ()) + VARIANT_CONTENT
     )
     ops = [
-        WriteOp("variants", 50, variant_fields),
-        WriteOp("products", 10, (*PRODUCT_CONTENT, VISIBLE), product_level=True),
+        # A refused item rejects its whole request (422; 404/409 for products).
+        WriteOp("variants", 50, variant_fields, refusal_rejects_batch=True),
+        WriteOp(
+            "products",
+            10,
+            (*PRODUCT_CONTENT, VISIBLE),
+            product_level=True,
+            refusal_rejects_batch=True,
+        ),
     ]
     if inventory == "adjustments":
-        ops.append(WriteOp("inventory", 2000, ("stock",), serial=True))
+        ops.append(WriteOp("inventory", 2000, ("stock",), serial=True, refusal_rejects_batch=True))
     return Capabilities(
         platform=NAME,
         ops=tuple(ops),

@@ -1,9 +1,16 @@
 """Writing plan items in batches, and finding the items the platform refuses.
 
-The platform rejects a whole batch (422; 404/409 for products) when one item is bad;
-the writer bisects such a batch so the good items are still written and each bad one
-is reported with the platform's own words, at O(log n) extra requests per bad item. A
-413 (the platform's batch limit shrank) sends halves. An inventory item "tracked by
+The platform rejects a whole batch (422; 404/409 for products) when one item is bad.
+Its variant batch answer has one ``batch_errors`` entry per refused item, so the writer
+knows how many of the batch are bad (never which: their text is never matched) and
+isolates them by group testing (``_find``): a test subset of the candidates goes out
+with the known-good items not yet written (the pile); when it goes through, all of
+them are written and the bad ones are in the rest; when it is refused, its count says
+how many are in the subset. Candidates as many as their count are the bad ones and
+cost no request of their own. Split sizes minimise the expected requests (one bad item
+among 50: about 6.1 after the rejected batch, against 8.5 for bisection). An answer
+without a plausible count (none, or more than the items sent) falls back to bisection.
+A 413 (the platform's batch limit shrank) sends halves. An inventory item "tracked by
 product" goes by its product id when the index says so; otherwise the platform's 422
 names it and it is reported.
 
@@ -15,13 +22,16 @@ goes through, the item is still reported failed (its image is not there, so the 
 must not claim it) with the platform's words and a note that the other changes were
 written.
 
-An item still refused once isolated is looked up (``gone.GoneCheck``): one the store no
-longer has is reported with ``ports.item_gone``.
+Items still refused once isolated are looked up together when the batch is done
+(``gone.GoneCheck.scopes``): one the store no longer has is reported with
+``ports.item_gone``.
 """
 
 from __future__ import annotations
 
-from feedsync.core.ports import ItemResult, PlanItem, item_gone
+from functools import cache
+
+from feedsync.core.ports import ItemResult, PlanItem, item_gone, item_refused_together
 from feedsync.domain.capabilities import Capabilities
 from feedsync.platforms.bigcommerce.client import StoreApi
 from feedsync.platforms.bigcommerce.endpoints import (
@@ -58,6 +68,7 @@ class _Batch:
         # Per item: (product id, variant id) to look up when it is refused for good; the
         # variant id is None where the item stands for its product.
         self.owners = owners
+        self.refused: list[int] = []  # items refused for good: looked up together at the end
 
 
 class BatchWriter:
@@ -106,6 +117,12 @@ class BatchWriter:
                 send.append(i)
         batch = _Batch(op, payloads, results, batch_key, [_owner(op, item) for item in items])
         self._write(batch, send)
+        if batch.refused:  # which of them the store no longer has: one look-up for all
+            owners = [batch.owners[i] for i in batch.refused]
+            for i, scope in zip(batch.refused, self._gone.scopes(owners), strict=True):
+                result = results[i]
+                if scope is not None and result is not None:
+                    results[i] = item_gone(scope, result.message)
         return [r if r is not None else ItemResult(False, "not sent") for r in results]
 
     def _inventory_mode(self) -> str:
@@ -122,7 +139,12 @@ class BatchWriter:
         """A single item the platform calls too large: nothing to split, a request bug."""
         return rejected(self._api.where, f"PUT {WRITES[batch.op].path}", reply.response)
 
-    def _write(self, batch: _Batch, indexes: list[int]) -> None:
+    def _write(self, batch: _Batch, indexes: list[int], counted: bool = True) -> None:
+        """Send ``indexes``; a rejection is narrowed down to the refused items.
+
+        ``counted``: trust the rejection's count of refused items (False once an answer
+        gave an implausible one: plain bisection then).
+        """
         if not indexes:
             return
         reply = self._put_items(batch, indexes)
@@ -137,14 +159,84 @@ class BatchWriter:
             return
         if status == 413:  # the platform's batch limit shrank: send halves
             middle = len(indexes) // 2
-            self._write(batch, indexes[:middle])
-            self._write(batch, indexes[middle:])
+            self._write(batch, indexes[:middle], counted)
+            self._write(batch, indexes[middle:], counted)
             return
         # The whole batch was rejected (nothing applied) because of some item(s).
-        self._isolate(batch, indexes, reply)
+        count = len(rejections(reply.body or {}))
+        if counted and 1 <= count <= len(indexes):
+            self._find(batch, indexes, count, reply)
+        else:
+            self._isolate(batch, indexes, reply)
+
+    def _find(self, batch: _Batch, indexes: list[int], count: int, rejection: Reply) -> None:
+        """Isolate the ``count`` refused items among ``indexes``, writing every other one.
+
+        Groups of candidates each hold a known number of refused items (and, where one
+        answer named exactly those, that answer: their words). A test sends part of a
+        group with the pile (known-good items not yet written): through, all are
+        written; refused, its count splits the group. Everything is decided before
+        this returns (a batch's results are final for the in-flight marker).
+        """
+        groups: list[tuple[list[int], int, Reply | None]] = [(indexes, count, rejection)]
+        pile: list[int] = []
+        while groups:
+            candidates, bad, words = groups.pop()
+            if len(candidates) == bad:  # all of them: no request of their own
+                self._all_refused(batch, candidates, words)
+                continue
+            size = split_size(len(candidates), bad)
+            test, rest = candidates[:size], candidates[size:]
+            sent = test + pile
+            reply = self._put_items(batch, sent)
+            if _went_through(reply):
+                self._record_success(batch, reply, sent)
+                pile = []
+                groups.append((rest, bad, words))
+                continue
+            if reply.response.status_code == 413:
+                raise self._too_large(batch, reply)
+            found = len(rejections(reply.body or {}))
+            if not 1 <= found <= min(bad, size):  # the count cannot be trusted: bisect
+                undecided = pile + test + rest + [i for group in groups for i in group[0]]
+                self._write(batch, sorted(undecided), counted=False)
+                return
+            if found == bad:
+                pile += rest
+            else:
+                groups.append((rest, bad - found, None))
+            groups.append((test, found, reply))
+        self._write(batch, pile)
+
+    def _all_refused(self, batch: _Batch, indexes: list[int], words: Reply | None) -> None:
+        """Every one of ``indexes`` is refused, and costs no request of its own.
+
+        With the answer that named exactly them (``words``), each is reported with its
+        words: one item, its own; several, the answer cannot say whose is whose, so each
+        gets them all (the first few when there are many). Without such an answer (a
+        count found by subtraction), each is sent alone for its own words.
+        """
+        entries = rejections(words.body or {}) if words is not None else []
+        if words is None or len(entries) != len(indexes):
+            for i in indexes:
+                self._write(batch, [i])
+            return
+        texts = list(
+            dict.fromkeys(error_text(words.response, {"batch_errors": [e]}) for e in entries)
+        )
+        why = texts[0]
+        if len(texts) > 1:
+            shown = " | ".join(texts[:_WORDS_SHOWN])
+            more = len(texts) - _WORDS_SHOWN
+            why = (
+                f"refused with the {len(indexes) - 1} other item(s) of its request, which the "
+                f"platform answered: {shown}" + (f" (and {more} more)" if more > 0 else "")
+            )
+        for i in indexes:
+            self._refused(batch, i, why, together=len(texts) > 1)
 
     def _isolate(self, batch: _Batch, indexes: list[int], rejection: Reply) -> None:
-        """Find the refused item(s) of a rejected batch, writing every other item.
+        """Find the refused item(s) of a rejected batch whose answer gives no count.
 
         Bisection that never re-sends what it already knows: when the first half of
         a rejected set goes through, the refusal lies in the second half, which is
@@ -162,15 +254,15 @@ class BatchWriter:
             if reply.response.status_code == 413:
                 raise self._too_large(batch, reply)
             # Both halves may hold refusals: the second is written (or isolated) as usual.
-            self._write(batch, second)
+            self._write(batch, second, counted=False)
             indexes, rejection = first, reply
         if len(rejections(rejection.body or {})) == 1:
             # The last rejection named exactly one problem and this is the only item left.
             self._refused(batch, indexes[0], error_text(rejection.response, rejection.body))
         else:
-            self._write(batch, indexes)  # its own words
+            self._write(batch, indexes, counted=False)  # its own words
 
-    def _refused(self, batch: _Batch, index: int, why: str) -> None:
+    def _refused(self, batch: _Batch, index: int, why: str, together: bool = False) -> None:
         """Report the item the platform refused on its own, for ``why`` (its words).
 
         A variant that sets an image along with other changes is sent once more without
@@ -184,7 +276,7 @@ class BatchWriter:
         op, body = batch.op, batch.payloads[index]
         others = [key for key in body if key not in VARIANT_IDS and key != "image_url"]
         if op != "variants" or "image_url" not in body or not others:
-            batch.results[index] = self._refusal(batch, index, why)
+            batch.results[index] = self._refusal(batch, index, why, together)
             return
         without = {key: value for key, value in body.items() if key != "image_url"}
         reply = self._put(op, [without], batch.key)
@@ -203,17 +295,55 @@ class BatchWriter:
             batch, index, f"{why}; sent again without its image, refused too: {again}"
         )
 
-    def _refusal(self, batch: _Batch, index: int, why: str) -> ItemResult:
-        """The result of an item refused for good: gone if the store no longer has it."""
-        product_id, variant_id = batch.owners[index]
-        scope = self._gone.scope(product_id, variant_id)
-        return item_gone(scope, why) if scope is not None else ItemResult(False, why)
+    def _refusal(self, batch: _Batch, index: int, why: str, together: bool = False) -> ItemResult:
+        """The result of an item refused for good (``together``: ``why`` are the words for
+        several items); whether the store still has it is asked once the batch is done,
+        for every such item together."""
+        batch.refused.append(index)
+        return item_refused_together(why) if together else ItemResult(False, why)
 
     def _record_success(self, batch: _Batch, reply: Reply, indexes: list[int]) -> None:
         """The request went through: every item written, but those a 207 says failed."""
         failed = _partial_failures(batch, reply, indexes)
         for i in indexes:
             batch.results[i] = ItemResult(False, failed[i]) if i in failed else ItemResult(True)
+
+
+# Above this many candidates with one refused item, a test takes half of them.
+_PLANNED = 100
+# The platform's words shown for items refused together (the answer does not say whose).
+_WORDS_SHOWN = 3
+
+
+@cache
+def _one_bad(candidates: int) -> tuple[float, int]:
+    """(expected requests, best test size) to isolate one refused item among
+    ``candidates`` (each equally likely), every test carrying the pile, and the pile
+    still to write when the item is found (the cost of the last step)."""
+    if candidates == 1:
+        return 1.0, 0  # found: the pile's own request (a caller with no pile counts 0)
+    best = (float("inf"), 1)
+    for size in range(1, candidates):
+        passed = (candidates - size) / candidates  # the item is in the rest
+        rest = 0.0 if candidates - size == 1 else _one_bad(candidates - size)[0]
+        expected = 1 + passed * rest + (1 - passed) * _one_bad(size)[0]
+        if expected < best[0] - 1e-12:
+            best = (expected, size)
+    return best
+
+
+def split_size(candidates: int, bad: int) -> int:
+    """How many of ``candidates`` (``bad`` of them refused) the next test sends.
+
+    One refused item: the size that minimises the expected requests (``_one_bad``).
+    Several: about the share that leaves the test clean half the time.
+    """
+    if candidates <= 1:
+        return candidates
+    if bad == 1:
+        return _one_bad(candidates)[1] if candidates <= _PLANNED else candidates // 2
+    clean_half = candidates * (1.0 - float(0.5 ** (1 / bad)))
+    return max(1, min(candidates - 1, round(clean_half)))
 
 
 def _went_through(reply: Reply) -> bool:
