@@ -33,6 +33,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             key=unquote_plus(record.s3.get_object.key),
             size=record.s3.get_object.size or 0,
             version_id=_version(record.s3.get_object.raw_event),
+            s3_version=record.s3.get_object.raw_event.get("versionId") or None,
         )
         try:
             uploaded = api.record_upload(deps(), obj)

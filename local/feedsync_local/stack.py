@@ -226,6 +226,7 @@ class LocalStack:
         self._server: Any = None
         self._original_invoke: Any = None
         self._original_s3_invoke: Any = None
+        self._original_s3_event: Any = None
         self._original_send_to_targets: Any = None
         self._threads: list[threading.Thread] = []
 
@@ -275,6 +276,7 @@ class LocalStack:
             from moto.s3 import notifications
 
             notifications._invoke_awslambda = self._original_s3_invoke
+            notifications._get_s3_event = self._original_s3_event
             self._original_s3_invoke = None
         if self._original_send_to_targets is not None:
             from moto.events.models import Rule
@@ -301,6 +303,15 @@ class LocalStack:
         stack = self
         self._original_invoke = LambdaFunction.invoke
         self._original_s3_invoke = notifications._invoke_awslambda
+        self._original_s3_event = original_event = notifications._get_s3_event
+
+        def s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> Any:
+            # S3's record names the object version in a versioned bucket (moto's has none).
+            event = original_event(event_name, bucket, key, notification_id)
+            version = getattr(key, "version_id", None)
+            if version and version != "null":
+                event["Records"][0]["s3"]["object"]["versionId"] = version
+            return event
 
         def invoke(fn: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
             target = stack.by_name.get(fn.function_name)
@@ -327,6 +338,7 @@ class LocalStack:
 
         LambdaFunction.invoke = invoke  # type: ignore[method-assign,assignment]
         notifications._invoke_awslambda = s3_invoke
+        notifications._get_s3_event = s3_event
         self._patch_event_rules()
 
     def _patch_event_rules(self) -> None:

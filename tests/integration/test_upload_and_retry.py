@@ -113,6 +113,24 @@ def test_an_empty_upload_is_refused_and_the_last_file_kept(h: Harness) -> None:
     assert prof is not None and prof.upload_key == first["key"]
 
 
+def test_an_empty_put_to_the_same_url_does_not_replace_the_kept_file(h: Harness) -> None:
+    # Given an upload profile whose file came through a presigned URL and was synced
+    shop = h.shop([simple_product("Glove", "GLV-1", "15.00", 3)])
+    profile = h.profile(shop, {"type": "upload"})
+    grant = api.upload_url(h.deps, shop.tenant, profile.profile_id, "stock.csv")
+    requests.put(grant["upload_url"], data=b"SKU,Price,Qty\nGLV-1,16.00,3\n", timeout=30)
+    (synced,) = _runs_once_there(h, shop.tenant, profile.profile_id, 1)
+    h.wait_run(shop.tenant, synced.run_id)
+    # When an empty file is PUT to the same URL (it takes PUTs for an hour), then Start
+    requests.put(grant["upload_url"], data=b"", timeout=30)
+    skipped = _runs_once_there(h, shop.tenant, profile.profile_id, 2)[0]
+    assert skipped.status == "skipped", skipped.reason
+    manual = h.run_to_end(shop.tenant, profile.profile_id)
+    # Then the run reads the file that was kept (its S3 version), not the empty one
+    assert manual.status == "succeeded", manual.error
+    assert manual.source["size"] == len(b"SKU,Price,Qty\nGLV-1,16.00,3\n")
+
+
 def test_an_upload_while_a_run_is_active_is_kept_and_recorded(h: Harness) -> None:
     # Given an upload profile with a file, and a run holding its lock
     shop = h.shop([simple_product("Glove", "GLV-1", "15.00", 3)])

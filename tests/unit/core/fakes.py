@@ -285,11 +285,12 @@ class FakeBlobStore:
         with open(path, "wb") as fh:
             fh.write(data)
 
-    def head(self, key: str) -> dict[str, Any] | None:
+    def head(self, key: str, version: str | None = None) -> dict[str, Any] | None:
+        # (unversioned: the fakes keep the latest object; moto-backed tests read versions)
         data = self.objects.get(key)
         return None if data is None else {"size": len(data), "etag": _etag(data)}
 
-    def copy(self, source_key: str, key: str) -> None:
+    def copy(self, source_key: str, key: str, version: str | None = None) -> None:
         self.put_bytes(key, self._data(source_key), self.content_types.get(source_key, ""))
 
     def delete(self, key: str) -> None:

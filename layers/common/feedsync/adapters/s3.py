@@ -13,6 +13,7 @@ from feedsync.errors import NotFound
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CopySourceTypeDef
 
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 # Presigned URLs signed with Signature Version 4 sign the host only: an upload with any
@@ -118,17 +119,23 @@ class S3BlobStore:
     def download_file(self, key: str, path: str) -> None:
         self.client.download_file(self.bucket, key, path)
 
-    def head(self, key: str) -> dict[str, Any] | None:
+    def head(self, key: str, version: str | None = None) -> dict[str, Any] | None:
         try:
-            got = self.client.head_object(Bucket=self.bucket, Key=key)
+            if version:
+                got = self.client.head_object(Bucket=self.bucket, Key=key, VersionId=version)
+            else:
+                got = self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if exc.response["Error"]["Code"] in _MISSING:
                 return None
             raise
         return {"size": got["ContentLength"], "etag": got.get("ETag", "").strip('"')}
 
-    def copy(self, source_key: str, key: str) -> None:
-        self.client.copy({"Bucket": self.bucket, "Key": source_key}, self.bucket, key)
+    def copy(self, source_key: str, key: str, version: str | None = None) -> None:
+        source: CopySourceTypeDef = {"Bucket": self.bucket, "Key": source_key}
+        if version:
+            source["VersionId"] = version
+        self.client.copy(source, self.bucket, key)
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)

@@ -332,9 +332,17 @@ def record_upload(deps: Deps, obj: UploadedObject) -> Run | None:
     once = f"{obj.key}@{obj.version_id}"  # S3 may deliver one event twice: one run
     if obj.size == 0:  # never the profile's file: a Start keeps syncing the last good one
         name = obj.key.rsplit("/", 1)[-1]
-        cmd = StartCommand(tenant_id=tenant_id, profile_id=profile_id, trigger="upload")
+        cmd = StartCommand(
+            tenant_id=tenant_id, profile_id=profile_id, trigger="upload", idempotency_key=once
+        )
         return record_skipped(deps, cmd, EMPTY_UPLOAD.format(name=name))
-    deps.repo.update_profile(tenant_id, profile_id, upload_key=obj.key, uploaded_at=deps.clock())
+    deps.repo.update_profile(
+        tenant_id,
+        profile_id,
+        upload_key=obj.key,
+        upload_version=obj.s3_version,
+        uploaded_at=deps.clock(),
+    )
     return start(deps, tenant_id, profile_id, "upload", None, once)
 
 

@@ -103,11 +103,18 @@ def _new_run(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Ru
 
 
 def record_skipped(deps: Deps, cmd: StartCommand, reason: str) -> Run:
-    """A trigger that will not run, recorded with why (e.g. an empty upload)."""
+    """A trigger that will not run, recorded with why (e.g. an empty upload); once per
+    idempotency key, as a run would be."""
     profile = deps.repo.get_profile(cmd.tenant_id, cmd.profile_id)
     if profile is None:
         raise NotFound(f"profile {cmd.profile_id} not found")
-    return _skipped(deps, _new_run(deps, cmd, profile, deps.ids("run")), reason)
+    run_id = deps.ids("run")
+    if cmd.idempotency_key:
+        key = f"{cmd.trigger}:{cmd.profile_id}:{cmd.idempotency_key}"
+        first = deps.repo.claim_idempotency_key(cmd.tenant_id, key, run_id)
+        if first is not None:
+            return _first_run(deps, cmd.tenant_id, first)
+    return _skipped(deps, _new_run(deps, cmd, profile, run_id), reason)
 
 
 def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:

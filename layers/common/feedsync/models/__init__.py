@@ -534,6 +534,7 @@ class Profile(ProfileSettings):
     current_run_since: datetime | None = None  # when the lock was taken
     disabled_reason: str | None = None
     upload_key: str | None = None
+    upload_version: str | None = None  # the S3 version of upload_key that was uploaded
     uploaded_at: datetime | None = None
     last_run: RunSummary | None = None
     last_sync_at: datetime | None = None

@@ -146,6 +146,8 @@ class UploadedObject(BaseModel):
     size: int = 0
     # The object version (or, unversioned, its ETag + event sequencer): one upload, one run.
     version_id: str
+    # S3's own version id (versioned bucket): the run reads this upload, not a later PUT.
+    s3_version: str | None = None
 
 
 class ExecutionStatusChange(BaseModel):

@@ -20,12 +20,15 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
     if source.type == "upload":
         if not profile.upload_key:
             raise SourceError("no file has been uploaded for this profile")
-        head = deps.blobs.head(profile.upload_key)
+        # That upload's version: a presigned URL takes PUTs for an hour, and a later (say,
+        # empty) PUT to it must not replace the file the profile keeps.
+        version = profile.upload_version
+        head = deps.blobs.head(profile.upload_key, version)
         if head is None:
             raise SourceError(f"the uploaded file {profile.upload_key} is gone")
         file_name = profile.upload_key.rsplit("/", 1)[-1]
         key = keys.source_key(ref.tenant_id, ref.run_id, file_name)
-        deps.blobs.copy(profile.upload_key, key)
+        deps.blobs.copy(profile.upload_key, key, version)
         out = FetchOutput(key=key, file_name=file_name, size=int(head["size"]), etag=head["etag"])
         meta: dict[str, str | int | None] = {"type": "upload", "file": file_name, "size": out.size}
     else:
