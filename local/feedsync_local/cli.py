@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import signal
 import sys
 import tempfile
@@ -26,6 +27,11 @@ from feedsync_local.woo_double import WooCommerceDouble
 SAMPLE = ROOT / "samples" / "acme_stock.csv"
 PHASES = ("queued", "preparing", "matching", "updating")
 FINAL = ("succeeded", "failed", "previewed", "partially_applied", "held", "skipped", "cancelled")
+
+
+def _sample_text(products: list[dict[str, Any]]) -> str:
+    """The bundled supplier file (the generator's, when the repository has none)."""
+    return SAMPLE.read_text(encoding="utf-8") if SAMPLE.exists() else supplier_csv(products)
 
 
 def _quota(text: str) -> tuple[int, float]:
@@ -61,10 +67,7 @@ def demo(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as served:
         products = catalog_products()
-        Path(served, "acme_stock.csv").write_text(
-            SAMPLE.read_text(encoding="utf-8") if SAMPLE.exists() else supplier_csv(products),
-            encoding="utf-8",
-        )
+        Path(served, "acme_stock.csv").write_text(_sample_text(products), encoding="utf-8")
         print("feedsync demo: starting the local stack (moto + Step Functions + sandbox store)")
         with LocalEnvironment(files_dir=Path(served)) as env:
             assert env.api is not None and env.files is not None
@@ -155,12 +158,23 @@ def _summary(run: dict[str, Any], log_path: Path, bucket: str) -> None:
 def serve(args: argparse.Namespace) -> int:
     if args.loopback_only:
         confine_to_loopback()
+    # The demo's supplier file on loopback, and a sandbox store seeded with its catalog, so
+    # the README's first commands work as written (an empty store refused them all).
+    served = Path(tempfile.mkdtemp(prefix="feedsync-serve-"))
+    products = catalog_products()
+    (served / "acme_stock.csv").write_text(_sample_text(products), encoding="utf-8")
     env = LocalEnvironment(
-        api_port=args.port, sandbox_port=args.sandbox_port, quota=args.sandbox_quota
+        api_port=args.port,
+        sandbox_port=args.sandbox_port,
+        quota=args.sandbox_quota,
+        files_dir=served,
+        files_port=args.files_port,
     )
     env.start()
-    assert env.api is not None
-    store_hash, token = env.sandbox.create_store()
+    assert env.api is not None and env.files is not None
+    demo_hash, demo_token = env.sandbox.create_store()
+    env.sandbox.seed(demo_hash, products)
+    store_hash, token = env.sandbox.create_store()  # an empty one, for scripts and tests
     # Small Shopify and WooCommerce shops to point stores at (SKUs SHOP-*, S-* and V-*-*).
     shopify = ShopifyDouble().start()
     shopify.seed_catalog(20, 3, sku_prefix="SHOP")
@@ -177,6 +191,12 @@ def serve(args: argparse.Namespace) -> int:
         "api_url": env.api.url,
         "api_key": env.api_key,
         "sandbox": {"api_url": env.sandbox.api_url(store_hash), "access_token": token},
+        "demo": {
+            "api_url": env.sandbox.api_url(demo_hash),
+            "access_token": demo_token,
+            "feed_url": f"{env.files.url}/acme_stock.csv",
+            "variants": sum(len(p["variants"]) for p in products),
+        },
         "shopify": {"api_url": shopify.shop_url, "access_token": shopify.access_token},
         "woocommerce": {
             "api_url": woo.site_url,
@@ -188,7 +208,11 @@ def serve(args: argparse.Namespace) -> int:
     _wait_ready(info)
     print(f"feedsync API     {info['api_url']}  (OpenAPI: {info['api_url']}/openapi.json)")
     print(f"API key          {info['api_key']}")
-    print(f"sandbox store    {info['sandbox']['api_url']}")
+    demo = info["demo"]
+    print(f"demo store       {demo['api_url']}  ({demo['variants']:,} variants)")
+    print(f"demo token       {demo['access_token']}")
+    print(f"supplier file    {demo['feed_url']}  (the demo store's feed)")
+    print(f"sandbox store    {info['sandbox']['api_url']}  (empty)")
     print(f"sandbox token    {token}")
     print(f"Shopify double   {shopify.shop_url}  (token {shopify.access_token})")
     print(f"WooCommerce      {woo.site_url}  (key {woo_key}, secret {woo_secret})")
@@ -207,6 +231,7 @@ def serve(args: argparse.Namespace) -> int:
     woo.stop()
     amazon.stop()
     env.stop()
+    shutil.rmtree(served, ignore_errors=True)
     return 0
 
 
@@ -239,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--port", type=int, default=8080)
     p_serve.add_argument("--sandbox-port", type=int, default=8081)
     p_serve.add_argument("--sandbox-quota", type=_quota, default=(150, 30.0))
+    p_serve.add_argument(
+        "--files-port", type=int, default=9000, help="the supplier file's port (0: any free one)"
+    )
     p_serve.add_argument("--info-file")
     p_serve.add_argument(
         "--loopback-only",

@@ -43,6 +43,7 @@ class LocalEnvironment:
         sandbox_port: int = 0,
         quota: tuple[int, float] = (150, 30.0),
         files_dir: Path | None = None,
+        files_port: int = 0,
         run_scheduler: bool = True,
     ) -> None:
         self.run_scheduler = run_scheduler
@@ -56,6 +57,7 @@ class LocalEnvironment:
         )
         self.api_port = api_port
         self.files_dir = files_dir
+        self.files_port = files_port
         self.api: LocalApi | None = None
         self.files: FileServer | None = None
         self.api_key = ""
@@ -66,7 +68,7 @@ class LocalEnvironment:
         self.sandbox.start()
         self.api = LocalApi(self.stack, port=self.api_port).start()
         if self.files_dir is not None:
-            self.files = FileServer(self.files_dir)
+            self.files = FileServer(self.files_dir, self.files_port)
         self.api_key = self.new_tenant(self.tenant_id)
         if self.run_scheduler:
             schedules = moto_schedules(

@@ -68,6 +68,7 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         sys.executable, "-m", "feedsync_local.cli", "serve",
         "--port", str(free_port()),
         "--sandbox-port", str(free_port()),
+        "--files-port", str(free_port()),
         "--info-file", str(info_file),
         "--sandbox-quota", "150/30",
     ]  # fmt: skip

@@ -47,7 +47,7 @@ def loopback_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     cmd = [
         sys.executable, "-m", "feedsync_local.cli", "serve", "--loopback-only",
         "--port", str(free_port()), "--sandbox-port", str(free_port()),
-        "--info-file", str(info_file),
+        "--files-port", str(free_port()), "--info-file", str(info_file),
     ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with open(tmp / "stdout.txt", "wb") as out, open(err_path, "wb") as err:

@@ -73,6 +73,35 @@ def seeded_values(products: range | list[int]) -> dict[str, tuple[float, int]]:
     return {sku(p, s): (seed_price(p, s), seed_stock(p, s)) for p in products for s in SIZES}
 
 
+# ============================================================================ 0
+def test_the_readmes_first_commands_work_on_the_demo_store(api: Api, serve: Served) -> None:
+    # Given the demo store and supplier file `feedsync serve` prints (the README's example)
+    demo = serve.info["demo"]
+    assert requests.get(demo["feed_url"], timeout=10).text.startswith("SKU,")
+    # When a store and a profile are made from them, as the README's curl lines do, and
+    # the profile is started
+    created = api.ok("POST", "/stores", {
+        "name": "Demo", "platform": "bigcommerce", "api_url": demo["api_url"],
+        "credentials": {"access_token": demo["access_token"]},
+    }, status=201)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while (store := api.ok("GET", f"/stores/{created['store_id']}"))["status"] == "setting_up":
+        assert time.monotonic() < deadline, store
+        time.sleep(0.2)
+    assert store["status"] == "ready" and store["variant_count"] == demo["variants"]
+    profile = api.ok("POST", "/profiles", {
+        "name": "Acme stock", "store_id": store["store_id"],
+        "source": {"type": "url", "url": demo["feed_url"]}, "format": {"type": "csv"},
+        "mapping": {"sku": "SKU", "barcode": "UPC", "price": "Price", "stock": "Qty"},
+        "match_by": "sku", "fields": ["price", "stock"], "mode": "partial",
+        "limits": {"max_changed_share": None, "max_zero_stock_share": None},
+    }, status=201)  # fmt: skip
+    run = api.wait_run(api.start(profile["profile_id"])["run_id"], timeout_s=120)
+    # Then the sync succeeds and writes the file's changes to the demo store
+    assert run["status"] == "succeeded", run
+    assert run["counts"]["updated"] > 0 and run["counts"]["failed"] == 0
+
+
 # ============================================================================ 1
 def test_manual_sync_from_url_source(
     api: Api, sandbox: Sandbox, supplier: Supplier, store: StoreInfo, serve: Served
