@@ -54,14 +54,15 @@ def test_a_redelivered_s3_event_starts_one_run(h: Harness) -> None:
         assert time.monotonic() < deadline, "the upload started no run"
         time.sleep(0.05)
     (first,) = _history(h, shop.tenant, profile.profile_id)
-    # (moto's notification carries key, size and eTag; AWS adds versionId and sequencer)
-    etag = h.stack.client("s3").head_object(Bucket=h.deps.blobs.bucket, Key=key)["ETag"]
+    # (the event as S3 sends it: key, size, eTag and, in a versioned bucket, versionId)
+    head = h.stack.client("s3").head_object(Bucket=h.deps.blobs.bucket, Key=key)
+    obj = {"key": key, "size": len(FEED), "eTag": head["ETag"].strip('"')}
     record = {
         "eventSource": "aws:s3",
         "eventName": "ObjectCreated:Put",
         "s3": {
             "bucket": {"name": h.deps.blobs.bucket},
-            "object": {"key": key, "size": len(FEED), "eTag": etag.strip('"')},
+            "object": {**obj, "versionId": head["VersionId"]},
         },
     }
     # When S3 delivers that event again, twice

@@ -37,19 +37,28 @@ def start_run(deps: Deps, cmd: StartCommand) -> Run:
         raise NotFound(f"profile {cmd.profile_id} not found")
     run_id = deps.ids("run")
     if cmd.idempotency_key:
-        key = f"{cmd.trigger}:{cmd.profile_id}:{cmd.idempotency_key}"
-        first = deps.repo.claim_idempotency_key(cmd.tenant_id, key, run_id)
-        if first is not None:
-            return _first_run(deps, cmd.tenant_id, first)
+        earlier = _claimed_before(deps, cmd, run_id)
+        if earlier is not None:
+            return earlier
         try:
             return _start(deps, cmd, profile, run_id)
         except Exception:
             # Nothing recorded: a later delivery with this key may try again.
             with contextlib.suppress(Exception):
                 if deps.repo.get_run(cmd.tenant_id, run_id) is None:
-                    deps.repo.drop_idempotency_key(cmd.tenant_id, key)
+                    deps.repo.drop_idempotency_key(cmd.tenant_id, _idempotency_item(cmd))
             raise
     return _start(deps, cmd, profile, run_id)
+
+
+def _idempotency_item(cmd: StartCommand) -> str:
+    return f"{cmd.trigger}:{cmd.profile_id}:{cmd.idempotency_key}"
+
+
+def _claimed_before(deps: Deps, cmd: StartCommand, run_id: str) -> Run | None:
+    """The run an earlier delivery with this key started (None: ``run_id`` claimed it)."""
+    first = deps.repo.claim_idempotency_key(cmd.tenant_id, _idempotency_item(cmd), run_id)
+    return None if first is None else _first_run(deps, cmd.tenant_id, first)
 
 
 def _first_run(deps: Deps, tenant_id: str, run_id: str) -> Run:
@@ -109,11 +118,8 @@ def record_skipped(deps: Deps, cmd: StartCommand, reason: str) -> Run:
     if profile is None:
         raise NotFound(f"profile {cmd.profile_id} not found")
     run_id = deps.ids("run")
-    if cmd.idempotency_key:
-        key = f"{cmd.trigger}:{cmd.profile_id}:{cmd.idempotency_key}"
-        first = deps.repo.claim_idempotency_key(cmd.tenant_id, key, run_id)
-        if first is not None:
-            return _first_run(deps, cmd.tenant_id, first)
+    if cmd.idempotency_key and (earlier := _claimed_before(deps, cmd, run_id)) is not None:
+        return earlier
     return _skipped(deps, _new_run(deps, cmd, profile, run_id), reason)
 
 

@@ -12,9 +12,9 @@ from feedsync.core.blobcsv import csv_records, csv_to_blob, text_lines
 from feedsync.core.change_files import ChangesOut, changes_writer, rewrite_changes
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows
-from feedsync.core.run_results import result_lines
 from feedsync.core.steps.common import start_matching, stock_elsewhere
-from feedsync.core.written import load_dismissed, load_refused, load_written, save_conflicts
+from feedsync.core.steps.planning import write_plan
+from feedsync.core.written import load_dismissed, load_written, save_conflicts
 from feedsync.domain.capabilities import VISIBLE
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.changes import FAILED, PENDING, SENDING, ChangeLine
@@ -29,9 +29,7 @@ from feedsync.domain.missing import (
     hidden_products,
     missing_outcomes,
 )
-from feedsync.domain.plan import build_plan, shard_to_json
 from feedsync.domain.reconcile import CHANGED, Counts, Outcome, ReconcileSpec, reconcile
-from feedsync.domain.refusals import SKIP
 from feedsync.domain.rules import normalize_sku
 from feedsync.domain.runlog import LOG_HEADER, outcome_log_row
 from feedsync.domain.validation import REFUSED, Validator
@@ -168,21 +166,7 @@ def _match(
         )
 
     refs = {v[VARIANT_ID]: v[REF] for v in index.variants if v[REF]} if changed else {}
-    # Items still sending what the platform refused last time: isolated, or skipped.
-    known = load_refused(deps, ref.tenant_id, ref.profile_id) if changed else {}
-    plan = build_plan(
-        changed,
-        caps,
-        batches_per_shard=deps.shard_batches,
-        refs=refs,
-        known=known,
-        skip_known=profile.known_bad == SKIP,
-    )
-    manifest: list[dict[str, Any]] = []
-    for i, shard in enumerate(plan):
-        key = keys.shard_key(ref.tenant_id, ref.run_id, i)
-        deps.blobs.put_bytes(key, shard_to_json(shard), "application/json")
-        manifest.append({"index": i, "key": key, "items": result_lines(shard)})
+    manifest = write_plan(deps, ref, profile, changed, caps, refs)
     progress_total = sum(m["items"] for m in manifest)
     mkey = keys.manifest_key(ref.tenant_id, ref.run_id)
     deps.blobs.put_bytes(mkey, json.dumps(manifest).encode(), "application/json")

@@ -18,14 +18,13 @@ from __future__ import annotations
 import gc
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from feedsync.core import keys
 from feedsync.core.change_files import changes_writer, read_changes
 from feedsync.core.deps import Deps
-from feedsync.core.run_results import result_lines
 from feedsync.core.steps.common import start_matching, stock_elsewhere
-from feedsync.core.written import load_refused, open_conflicts
+from feedsync.core.steps.planning import write_plan
+from feedsync.core.written import open_conflicts
 from feedsync.domain.changes import (
     FAILED,
     PENDING,
@@ -37,9 +36,7 @@ from feedsync.domain.changes import (
 )
 from feedsync.domain.content import index_value
 from feedsync.domain.fields import REF, VARIANT_ID, VARIANT_POS, Variant
-from feedsync.domain.plan import build_plan, shard_to_json
 from feedsync.domain.reconcile import CHANGED, Outcome
-from feedsync.domain.refusals import SKIP
 from feedsync.domain.runlog import GONE_MESSAGE, value_text
 from feedsync.domain.validation import Validator
 from feedsync.errors import NotFound
@@ -78,21 +75,7 @@ def select(deps: Deps, step: SelectInput) -> MatchOutput:
     finally:
         gc.unfreeze()
 
-    manifest: list[dict[str, Any]] = []
-    # Items still sending what the platform refused last time: isolated, or skipped.
-    known = load_refused(deps, ref.tenant_id, ref.profile_id) if changed else {}
-    plan = build_plan(
-        changed,
-        caps,
-        batches_per_shard=deps.shard_batches,
-        refs=refs,
-        known=known,
-        skip_known=profile.known_bad == SKIP,
-    )
-    for i, shard in enumerate(plan):
-        key = keys.shard_key(ref.tenant_id, ref.run_id, i, ref.round)
-        deps.blobs.put_bytes(key, shard_to_json(shard), "application/json")
-        manifest.append({"index": i, "key": key, "items": result_lines(shard)})
+    manifest = write_plan(deps, ref, profile, changed, caps, refs)
     mkey = keys.manifest_key(ref.tenant_id, ref.run_id, ref.round)
     deps.blobs.put_bytes(mkey, json.dumps(manifest).encode(), "application/json")
     deps.repo.update_run(
