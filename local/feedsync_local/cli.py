@@ -254,8 +254,20 @@ def _wait_ready(info: dict[str, Any]) -> None:
         time.sleep(0.2)
 
 
+LOCAL_COMMANDS = ("demo", "serve")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="feedsync")
+    args_given = sys.argv[1:] if argv is None else argv
+    if args_given and args_given[0] not in (*LOCAL_COMMANDS, "-h", "--help"):
+        from feedsync_local.merchant_cli import main as merchant_main
+
+        return merchant_main(args_given)  # stores, profiles, run, runs, log, upload
+    parser = argparse.ArgumentParser(
+        prog="feedsync",
+        epilog="Against an API (FEEDSYNC_API_URL, FEEDSYNC_API_KEY): feedsync stores | "
+        "profiles | run | runs | log | upload (feedsync stores --help, ...)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="run one sync of the bundled sample feed, locally")
     p_demo.add_argument("--out", default=".feedsync/demo", help="where to write the run log")

@@ -247,3 +247,18 @@ class StoreInfo:
     @property
     def store_id(self) -> str:
         return str(self.store["store_id"])
+
+
+def demo_store(api: Api, serve: Served) -> dict[str, Any]:
+    """A store on the demo sandbox store `feedsync serve` seeds, ready (catalog imported)."""
+    demo = serve.info["demo"]
+    created = api.ok("POST", "/stores", {
+        "name": "Demo", "platform": "bigcommerce", "api_url": demo["api_url"],
+        "credentials": {"access_token": demo["access_token"]},
+    }, status=201)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while (store := api.ok("GET", f"/stores/{created['store_id']}"))["status"] == "setting_up":
+        assert time.monotonic() < deadline, store
+        time.sleep(0.2)
+    assert store["status"] == "ready", store
+    return store  # type: ignore[no-any-return]
