@@ -84,3 +84,20 @@ def test_run_wait_exits_1_on_a_failed_run_and_2_when_it_cannot_start(
     refused = feedsync(serve, "run", "prof_nope", "--wait")
     assert refused.returncode == 2
     assert "404" in refused.stderr and "prof_nope" in refused.stderr
+
+
+def test_upload_wait_follows_the_sync_the_upload_starts(
+    api: Api, serve: Served, tmp_path: Path
+) -> None:
+    # Given an upload profile on the demo store and a supplier file on disk
+    store = demo_store(api, serve)
+    profile = api.create_profile(store["store_id"], {"type": "upload"}, name="CLI upload")
+    feed = tmp_path / "stock.csv"
+    feed.write_text("SKU,UPC,Price,Qty\nACME-00001-S,,12.34,7\n", encoding="utf-8")
+    # When the file is uploaded and the sync it starts is waited for
+    done = feedsync(serve, "--json", "upload", profile["profile_id"], str(feed), "--wait")
+    # Then the exit code is 0 and the run is the upload's, on that file
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = json.loads(done.stdout)
+    assert run["trigger"] == "upload" and run["status"] == "succeeded"
+    assert run["source"]["file"] == "stock.csv" and run["counts"]["matched"] == 1
