@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -155,14 +156,7 @@ def test_a_subscription_filters_on_the_tenant(aws: None) -> None:
 
 def test_deliveries_are_listed_newest_first_a_page_at_a_time(aws: None) -> None:
     ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
-                   {"AttributeName": "SK", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
-                              {"AttributeName": "SK", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )  # fmt: skip
+    _table(ddb)
     log = DynamoNotificationLog("t", ddb)
     for n in range(5):
         log.put_delivery("t1", {"profile_id": "p1", "delivery_id": f"dlv_{n}", "attempts": n})
@@ -175,4 +169,43 @@ def test_deliveries_are_listed_newest_first_a_page_at_a_time(aws: None) -> None:
     assert last is None and "PK" not in third[0] and "expires_at" not in third[0]
     with pytest.raises(InvalidRequest):
         log.list_deliveries("t1", "p2", 2, cursor)  # another profile's cursor
-    assert not log.done("t1", "k") and (log.mark_done("t1", "k") or log.done("t1", "k"))
+
+
+def _table(ddb: Any) -> None:
+    ddb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
+                   {"AttributeName": "SK", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
+                              {"AttributeName": "SK", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )  # fmt: skip
+
+
+def test_a_channel_is_claimed_once_until_sent_and_a_dead_claim_after_its_lease(
+    aws: None,
+) -> None:
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    _table(ddb)
+    log = DynamoNotificationLog("t", ddb)
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    # Given one invocation's claim on a channel
+    assert log.claim("t1", "run_1#0#failed#email", now, 100) == "claimed"
+    # Then a concurrent one finds it busy (another tenant's same key is its own)
+    assert log.claim("t1", "run_1#0#failed#email", now, 100) == "busy"
+    assert log.claim("t2", "run_1#0#failed#email", now, 100) == "claimed"
+    # ... and once its lease ran out (the holder died), the next one takes it over
+    later = now + timedelta(seconds=101)
+    assert log.claim("t1", "run_1#0#failed#email", later, 100) == "claimed"
+    # When it is marked sent, Then nobody claims it again, lease or not
+    log.mark_done("t1", "run_1#0#failed#email")
+    assert log.claim("t1", "run_1#0#failed#email", later + timedelta(days=1), 100) == "sent"
+    # A released claim is free at once; a sent mark is not released
+    assert log.claim("t1", "k2", now, 100) == "claimed"
+    log.release("t1", "k2")
+    assert log.claim("t1", "k2", now, 100) == "claimed"
+    log.release("t1", "run_1#0#failed#email")
+    assert log.claim("t1", "run_1#0#failed#email", later, 100) == "sent"
+    # A mark written before claims existed (no state) counts as sent
+    ddb.put_item(TableName="t", Item={"PK": {"S": "TENANT#t1"}, "SK": {"S": "NOTIFIED#old"}})
+    assert log.claim("t1", "old", now, 100) == "sent"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
-from feedsync.domain.notifications import WebhookAnswer
+from feedsync.domain.notifications import Claim, WebhookAnswer
 
 
 class FakeRunEvents:
@@ -65,14 +66,25 @@ class ScriptedPoster:
 class FakeNotificationLog:
     def __init__(self) -> None:
         self.marks: set[tuple[str, str]] = set()
+        self.claims: dict[tuple[str, str], datetime] = {}  # -> lease until
         self.deliveries: list[tuple[str, dict[str, Any]]] = []
         self.emails: dict[str, dict[str, Any]] = {}
 
-    def done(self, tenant_id: str, key: str) -> bool:
-        return (tenant_id, key) in self.marks
+    def claim(self, tenant_id: str, key: str, now: datetime, lease_s: float) -> Claim:
+        held = self.claims.get((tenant_id, key))
+        if (tenant_id, key) in self.marks:
+            return "sent"
+        if held is not None and held > now:
+            return "busy"
+        self.claims[(tenant_id, key)] = now + timedelta(seconds=lease_s)
+        return "claimed"
 
     def mark_done(self, tenant_id: str, key: str) -> None:
+        self.claims.pop((tenant_id, key), None)
         self.marks.add((tenant_id, key))
+
+    def release(self, tenant_id: str, key: str) -> None:
+        self.claims.pop((tenant_id, key), None)
 
     def put_delivery(self, tenant_id: str, delivery: dict[str, Any]) -> None:
         self.deliveries.append((tenant_id, delivery))

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
 
 from feedsync.adapters.dynamo import _from_ddb, _to_ddb
+from feedsync.domain.notifications import Claim
 from feedsync.errors import InvalidRequest, NotificationError, NotificationUnavailable
 
 if TYPE_CHECKING:
@@ -27,6 +30,8 @@ _TRANSIENT = frozenset(
 # Delivery records and "sent" marks expire (DynamoDB TTL on expires_at).
 DELIVERY_TTL_S = 90 * 24 * 3600
 DONE_TTL_S = 30 * 24 * 3600
+# A channel's claim is free when nobody has it, or its holder did not finish in time.
+_FREE = "attribute_not_exists(PK) OR (#s = :sending AND lease_until < :now)"
 
 
 def _translated(exc: ClientError, what: str) -> Exception:
@@ -122,7 +127,7 @@ class SnsEmailTopic:
 class DynamoNotificationLog:
     """``ports.NotificationLog`` in the single table, under the tenant's partition:
     ``WEBHOOK#<profile>#<delivery id>`` (time-ordered ids: newest first by a reverse
-    query), ``NOTIFY#EMAIL`` and ``NOTIFIED#<key>``."""
+    query), ``NOTIFY#EMAIL`` and ``NOTIFIED#<key>`` (a channel's claim, then its sent mark)."""
 
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table = table_name
@@ -132,18 +137,48 @@ class DynamoNotificationLog:
     def _pk(tenant_id: str) -> str:
         return f"TENANT#{tenant_id}"
 
-    def done(self, tenant_id: str, key: str) -> bool:
+    def claim(self, tenant_id: str, key: str, now: datetime, lease_s: float) -> Claim:
+        at = int(now.timestamp())
+        key_item = {"PK": self._pk(tenant_id), "SK": f"NOTIFIED#{key}"}
+        item = {**key_item, "state": "sending", "lease_until": at + math.ceil(lease_s)}
+        item["expires_at"] = at + DONE_TTL_S
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=_to_ddb(item),
+                ConditionExpression=_FREE,
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues=_to_ddb({":sending": "sending", ":now": at}),
+            )
+            return "claimed"
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
         answer = self.client.get_item(
-            TableName=self.table,
-            Key=_to_ddb({"PK": self._pk(tenant_id), "SK": f"NOTIFIED#{key}"}),
-            ProjectionExpression="PK",
+            TableName=self.table, Key=_to_ddb(key_item), ConsistentRead=True
         )
-        return "Item" in answer
+        found = _from_ddb(answer["Item"]) if "Item" in answer else {"state": "sending"}
+        # A mark from before claims (no state) is a sent one.
+        return "busy" if found.get("state") == "sending" else "sent"
 
     def mark_done(self, tenant_id: str, key: str) -> None:
         item: dict[str, Any] = {"PK": self._pk(tenant_id), "SK": f"NOTIFIED#{key}"}
+        item["state"] = "sent"
         item["expires_at"] = int(time.time()) + DONE_TTL_S
         self.client.put_item(TableName=self.table, Item=_to_ddb(item))
+
+    def release(self, tenant_id: str, key: str) -> None:
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key=_to_ddb({"PK": self._pk(tenant_id), "SK": f"NOTIFIED#{key}"}),
+                ConditionExpression="#s = :sending",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues=_to_ddb({":sending": "sending"}),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
 
     def put_delivery(self, tenant_id: str, delivery: dict[str, Any]) -> None:
         sk = f"WEBHOOK#{delivery['profile_id']}#{delivery['delivery_id']}"

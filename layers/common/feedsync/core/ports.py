@@ -8,7 +8,7 @@ from typing import IO, Any, Protocol
 
 from feedsync.domain.capabilities import Capabilities
 from feedsync.domain.fields import Variant
-from feedsync.domain.notifications import WebhookAnswer
+from feedsync.domain.notifications import Claim, WebhookAnswer
 from feedsync.domain.writes import (
     GoneScope,
     ItemResult,
@@ -301,12 +301,19 @@ class WebhookPoster(Protocol):
 class NotificationLog(Protocol):
     """Delivery records, the tenant's email subscription, and what was already sent."""
 
-    def done(self, tenant_id: str, key: str) -> bool:
-        """Whether ``mark_done`` was called with this key (a redelivered event, a retried
-        invocation: what was sent is not sent again)."""
+    def claim(self, tenant_id: str, key: str, now: datetime, lease_s: float) -> Claim:
+        """Take the channel ``key`` before sending on it, atomically: ``claimed`` (send, then
+        ``mark_done``), ``sent`` (it went already) or ``busy`` (another invocation holds it
+        and its lease has not run out: a crashed claim is taken over once it has)."""
         ...
 
-    def mark_done(self, tenant_id: str, key: str) -> None: ...
+    def mark_done(self, tenant_id: str, key: str) -> None:
+        """The claimed channel went: no invocation sends on it again."""
+        ...
+
+    def release(self, tenant_id: str, key: str) -> None:
+        """The claimed channel did not go: the next invocation may take it at once."""
+        ...
 
     def put_delivery(self, tenant_id: str, delivery: dict[str, Any]) -> None: ...
     def list_deliveries(
