@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -21,7 +22,9 @@ from feedsync.adapters.notifications import (
     SnsEmailTopic,
 )
 from feedsync.adapters.webhook_http import RequestsWebhookPoster
+from feedsync.core import notify_api
 from feedsync.errors import InvalidRequest, NotificationError, NotificationUnavailable
+from feedsync.models.notifications import NotificationSettings
 
 
 class Endpoint:
@@ -141,17 +144,44 @@ def test_client_error_codes_are_translated() -> None:
     with pytest.raises(NotificationUnavailable):
         SnsEmailTopic("arn:t", Refusing("Throttled")).publish("t1", "s", "m")
     with pytest.raises(InvalidRequest):
-        SnsEmailTopic("arn:t", Refusing("InvalidParameter")).subscribe("t1", "not-an-address")
+        SnsEmailTopic("arn:t", Refusing("InvalidParameter")).subscribe("not-an-address", ["t1"])
     assert SnsEmailTopic("arn:t", Refusing("NotFound")).confirmed("arn:sub") is None
 
 
-def test_a_subscription_filters_on_the_tenant(aws: None) -> None:
+def test_two_tenants_with_one_address_both_get_their_alerts_on_moto(aws: None) -> None:
+    # Given the API's path over SNS and the table on moto
     sns = boto3.client("sns", region_name="us-east-1")
-    topic = sns.create_topic(Name="alerts")["TopicArn"]
-    arn = SnsEmailTopic(topic, sns).subscribe("t1", "shop@example.com")
-    attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
-    assert json.loads(attributes["FilterPolicy"]) == {"tenant_id": ["t1"]}
-    assert attributes["Endpoint"] == "shop@example.com"
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    _table(ddb)
+    topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
+    deps = SimpleNamespace(
+        email=SnsEmailTopic(topic_arn, sns), notification_log=DynamoNotificationLog("t", ddb)
+    )
+    put = notify_api.put_settings
+
+    def filters() -> dict[str, list[str]]:
+        subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+        found = {}
+        for sub in subscriptions:
+            attrs = sns.get_subscription_attributes(SubscriptionArn=sub["SubscriptionArn"])
+            policy = json.loads(attrs["Attributes"]["FilterPolicy"])
+            assert attrs["Attributes"]["FilterPolicyScope"] == "MessageAttributes"
+            found[sub["Endpoint"]] = policy["tenant_id"]
+        return found
+
+    # When tenants A and B choose the same address
+    put(deps, "tA", NotificationSettings(email="ops@agency.example"))  # type: ignore[arg-type]
+    put(deps, "tB", NotificationSettings(email="ops@agency.example"))  # type: ignore[arg-type]
+    # Then its one subscription lets both tenants' alerts through
+    assert filters() == {"ops@agency.example": ["tA", "tB"]}
+    # When B turns alerts off, Then A's subscription stays, filtered to A
+    put(deps, "tB", NotificationSettings(email=None))  # type: ignore[arg-type]
+    assert filters() == {"ops@agency.example": ["tA"]}
+    assert notify_api.get_settings(deps, "tA").email == "ops@agency.example"  # type: ignore[arg-type]
+    # When A leaves too, Then the address is unsubscribed and its record gone
+    put(deps, "tA", NotificationSettings(email=None))  # type: ignore[arg-type]
+    assert filters() == {}
+    assert deps.notification_log.get_address("ops@agency.example") is None
 
 
 def test_deliveries_are_listed_newest_first_a_page_at_a_time(aws: None) -> None:

@@ -211,7 +211,7 @@ def test_an_alert_address_is_subscribed_filtered_and_replaced(wired: World) -> N
     view = notify_api.put_settings(wired.deps, "t1", NotificationSettings(email="a@example.com"))
     assert (view.email, view.status) == ("a@example.com", "pending_confirmation")
     notify_api.put_settings(wired.deps, "t1", NotificationSettings(email="b@example.com"))
-    assert list(topic.subscriptions.values()) == [("t1", "b@example.com")]
+    assert list(topic.subscriptions.values()) == [(["t1"], "b@example.com")]
     notify_api.put_settings(wired.deps, "t1", NotificationSettings(email=None))
     assert topic.subscriptions == {}
     assert notify_api.get_settings(wired.deps, "t1").status == "none"
@@ -325,3 +325,25 @@ def test_a_failed_record_write_lets_the_retry_post_under_the_same_delivery_id(
     # ... and another run's delivery to the same URL has an id of its own
     notify(wired.deps, _event("failed", run_id="run_2"))
     assert _sent(wired)[2][2]["Feedsync-Delivery"] != first
+
+
+def test_tenants_choosing_one_address_share_its_subscription(wired: World) -> None:
+    topic = wired.deps.email
+    assert isinstance(topic, FakeEmailTopic)
+    # Given tenant t1 whose address confirmed its subscription
+    notify_api.put_settings(wired.deps, "t1", NotificationSettings(email="ops@agency.example"))
+    topic.confirmed_arns.update(topic.subscriptions)
+    # When tenant t2 chooses the same address (typed in another case)
+    view = notify_api.put_settings(
+        wired.deps, "t2", NotificationSettings(email="Ops@Agency.example")
+    )
+    # Then the one subscription receives both tenants' alerts (nothing to confirm again)
+    assert list(topic.subscriptions.values()) == [(["t1", "t2"], "ops@agency.example")]
+    assert (view.email, view.status) == ("Ops@Agency.example", "confirmed")
+    # When t2 turns its alerts off, Then t1's still arrive
+    notify_api.put_settings(wired.deps, "t2", NotificationSettings(email=None))
+    assert topic.receivers("t1") == ["ops@agency.example"] and topic.receivers("t2") == []
+    assert notify_api.get_settings(wired.deps, "t1").status == "confirmed"
+    # When t1 moves to another address, Then the shared one is unsubscribed (nobody left)
+    notify_api.put_settings(wired.deps, "t1", NotificationSettings(email="me@shop.example"))
+    assert [e for _, e in topic.subscriptions.values()] == ["me@shop.example"]

@@ -69,9 +69,13 @@ class EventBridgeRunEvents:
             raise NotificationError(text.strip())
 
 
+def _filter(tenant_ids: list[str]) -> str:
+    return json.dumps({"tenant_id": sorted(tenant_ids)})
+
+
 class SnsEmailTopic:
-    """``ports.EmailTopic``: one topic; a tenant's address receives only messages whose
-    ``tenant_id`` attribute is its own (the subscription's filter policy)."""
+    """``ports.EmailTopic``: one topic; an address receives only messages whose
+    ``tenant_id`` attribute is one of the tenants that chose it (its filter policy)."""
 
     def __init__(self, topic_arn: str, client: Any = None) -> None:
         self.topic_arn = topic_arn
@@ -88,14 +92,14 @@ class SnsEmailTopic:
         except ClientError as exc:
             raise _translated(exc, "the notifications topic") from exc
 
-    def subscribe(self, tenant_id: str, email: str) -> str:
+    def subscribe(self, email: str, tenant_ids: list[str]) -> str:
         try:
             answer = self.client.subscribe(
                 TopicArn=self.topic_arn,
                 Protocol="email",
                 Endpoint=email,
                 Attributes={
-                    "FilterPolicy": json.dumps({"tenant_id": [tenant_id]}),
+                    "FilterPolicy": _filter(tenant_ids),
                     "FilterPolicyScope": "MessageAttributes",
                 },
                 ReturnSubscriptionArn=True,
@@ -106,6 +110,16 @@ class SnsEmailTopic:
                 raise InvalidRequest("email", why) from exc
             raise _translated(exc, "the notifications topic") from exc
         return str(answer["SubscriptionArn"])
+
+    def set_tenants(self, subscription_arn: str, tenant_ids: list[str]) -> None:
+        try:
+            self.client.set_subscription_attributes(
+                SubscriptionArn=subscription_arn,
+                AttributeName="FilterPolicy",
+                AttributeValue=_filter(tenant_ids),
+            )
+        except ClientError as exc:
+            raise _translated(exc, "the notifications topic") from exc
 
     def unsubscribe(self, subscription_arn: str) -> None:
         try:
@@ -127,7 +141,8 @@ class SnsEmailTopic:
 class DynamoNotificationLog:
     """``ports.NotificationLog`` in the single table, under the tenant's partition:
     ``WEBHOOK#<profile>#<delivery id>`` (time-ordered ids: newest first by a reverse
-    query), ``NOTIFY#EMAIL`` and ``NOTIFIED#<key>`` (a channel's claim, then its sent mark)."""
+    query), ``NOTIFY#EMAIL`` and ``NOTIFIED#<key>`` (a channel's claim, then its sent mark);
+    an alert address shared by tenants under ``NOTIFY_ADDRESS#<address>``."""
 
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table = table_name
@@ -222,13 +237,12 @@ class DynamoNotificationLog:
         )
         return _from_ddb(answer["Item"]) if "Item" in answer else None
 
-    def put_email(self, tenant_id: str, email: str, subscription_arn: str) -> None:
+    def put_email(self, tenant_id: str, email: str) -> None:
         item = {
             "PK": self._pk(tenant_id),
             "SK": "NOTIFY#EMAIL",
             "kind": "notification_email",
             "email": email,
-            "subscription_arn": subscription_arn,
         }
         self.client.put_item(TableName=self.table, Item=_to_ddb(item))
 
@@ -236,3 +250,58 @@ class DynamoNotificationLog:
         self.client.delete_item(
             TableName=self.table, Key=_to_ddb({"PK": self._pk(tenant_id), "SK": "NOTIFY#EMAIL"})
         )
+
+    @staticmethod
+    def _address_key(email: str) -> dict[str, Any]:
+        return _to_ddb({"PK": f"NOTIFY_ADDRESS#{email}", "SK": "NOTIFY_ADDRESS"})
+
+    def get_address(self, email: str) -> dict[str, Any] | None:
+        answer = self.client.get_item(
+            TableName=self.table, Key=self._address_key(email), ConsistentRead=True
+        )
+        if "Item" not in answer:
+            return None
+        item = _from_ddb(answer["Item"])
+        return {
+            "tenants": sorted(item.get("tenants", [])),
+            "subscription_arn": item["subscription_arn"],
+            "version": int(item["version"]),
+        }
+
+    def save_address(
+        self, email: str, tenants: list[str], subscription_arn: str, version: int | None
+    ) -> bool:
+        item = {
+            **_from_ddb(self._address_key(email)),
+            "kind": "notification_address",
+            "tenants": list(tenants),
+            "subscription_arn": subscription_arn,
+            "version": (version or 0) + 1,
+        }
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(PK)"}
+        if version is not None:
+            condition = {
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": _to_ddb({":v": version}),
+            }
+        try:
+            self.client.put_item(TableName=self.table, Item=_to_ddb(item), **condition)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def delete_address(self, email: str, version: int) -> bool:
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key=self._address_key(email),
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues=_to_ddb({":v": version}),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
