@@ -4,7 +4,9 @@ and the EventBridge, SNS and DynamoDB ones on moto (error codes, paging)."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -90,6 +92,70 @@ def test_no_answer_in_time_and_a_closed_port_are_answers_without_a_status() -> N
     closed = slow.url  # its server is gone
     answer = RequestsWebhookPoster(allow_private=True).post(closed, b"{}", {}, 1)
     assert answer.status_code is None and "could not connect" in (answer.error or "")
+
+
+class Trickler:
+    """A loopback receiver that takes the request, then answers ``head`` at once and
+    ``tail`` in ``chunk``-byte pieces every ``pause_s`` (it notes whether it got it all out)."""
+
+    def __init__(self, head: bytes, tail: bytes, chunk: int, pause_s: float) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}/hook"
+        self.finished: bool | None = None
+        self.thread = threading.Thread(
+            target=self._serve, args=(head, tail, chunk, pause_s), daemon=True
+        )
+        self.thread.start()
+
+    def _serve(self, head: bytes, tail: bytes, chunk: int, pause_s: float) -> None:
+        conn, _ = self.server.accept()
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(65536)
+            try:
+                conn.sendall(head)
+                for start in range(0, len(tail), chunk):
+                    conn.sendall(tail[start : start + chunk])
+                    time.sleep(pause_s)
+                self.finished = True
+            except OSError:  # the client hung up
+                self.finished = False
+
+    def close(self) -> None:
+        self.thread.join(30)
+        self.server.close()
+
+
+def test_a_receiver_trickling_its_headers_is_cut_at_the_attempts_deadline() -> None:
+    # Given a receiver sending its answer's headers a byte every 50 ms (10 s in all), each
+    # byte well inside requests' per-read timeout
+    slow = Trickler(b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"a" * 192 + b"\r\n\r\n", 1, 0.05)
+    try:
+        # When a delivery's attempt has 0.5 s
+        answer = RequestsWebhookPoster(allow_private=True).post(slow.url, b"{}", {}, 0.5)
+    finally:
+        slow.close()
+    # Then it ends with no answer, having hung up on the receiver before it was done
+    assert answer.status_code is None and answer.error == "no answer within 0.5 s"
+    assert slow.finished is False
+
+
+def test_a_refusal_with_an_endless_body_is_read_a_few_kb_only() -> None:
+    # Given a receiver answering 500 with 64 MB of text
+    big = Trickler(
+        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 67108864\r\n\r\n",
+        b"overloaded " * (67108864 // 11) + b"x" * (67108864 % 11),
+        65536,
+        0,
+    )
+    try:
+        answer = RequestsWebhookPoster(allow_private=True).post(big.url, b"{}", {}, 5)
+    finally:
+        big.close()
+    # Then the answer is the status and the start of the text; the rest was never read
+    assert answer.status_code == 500 and (answer.error or "").startswith("HTTP 500: overloaded")
+    assert big.finished is False
 
 
 def test_a_redirect_is_not_followed_and_retry_after_is_read() -> None:

@@ -347,3 +347,21 @@ def test_tenants_choosing_one_address_share_its_subscription(wired: World) -> No
     # When t1 moves to another address, Then the shared one is unsubscribed (nobody left)
     notify_api.put_settings(wired.deps, "t1", NotificationSettings(email="me@shop.example"))
     assert [e for _, e in topic.subscriptions.values()] == ["me@shop.example"]
+
+
+def test_webhooks_the_invocation_has_no_time_left_for_are_left_to_the_retry(
+    wired: World,
+) -> None:
+    # Given two webhooks, and an invocation with time for one delivery only
+    _profile(wired, {"url": HOOK}, {"url": "https://other.example/h"})
+    left = iter([300.0, 40.0])
+    # When the run's end is notified
+    with pytest.raises(NotificationUnavailable) as late:
+        notify(wired.deps, _event("failed"), remaining_s=lambda: next(left))
+    # Then the first went and the second was not started (nor claimed)
+    assert [url for url, _, _ in _sent(wired)] == [HOOK]
+    assert "1 webhook(s) left for the retry" in str(late.value)
+    # When Lambda retries with time enough, Then only the second goes
+    result = notify(wired.deps, _event("failed"), remaining_s=lambda: 300.0)
+    assert [url for url, _, _ in _sent(wired)] == [HOOK, "https://other.example/h"]
+    assert [d.url for d in result.deliveries] == ["https://other.example/h"]

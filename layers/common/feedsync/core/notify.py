@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from feedsync.core.deps import Deps
@@ -33,7 +34,14 @@ _TITLES = {
 }
 
 
-def notify(deps: Deps, event: RunFinished, policy: RetryPolicy = POLICY) -> NotifyResult:
+def notify(
+    deps: Deps,
+    event: RunFinished,
+    policy: RetryPolicy = POLICY,
+    remaining_s: Callable[[], float] | None = None,
+) -> NotifyResult:
+    """``remaining_s``: the invocation's time left (Lambda's context); a webhook that
+    might not finish in it is left unclaimed for Lambda's retry, as are those after it."""
     events = outcome_events(event.status, event.counts)
     result = NotifyResult(run_id=event.run_id, status=event.status, events=sorted(events))
     if not events or deps.notification_log is None:
@@ -42,7 +50,7 @@ def notify(deps: Deps, event: RunFinished, policy: RetryPolicy = POLICY) -> Noti
     # One key per execution's outcome: a later apply of the same run notifies again.
     sent_key = f"{event.run_id}#{event.round}#{event.status}"
     error: Exception | None = None
-    busy = 0
+    busy = late = 0
     if events & EMAIL_EVENTS:
         try:
             emailed = _email(deps, event, events, profile, f"{sent_key}#email")
@@ -57,6 +65,9 @@ def notify(deps: Deps, event: RunFinished, policy: RetryPolicy = POLICY) -> Noti
         secret: str | None = None
         for hook in profile.webhooks:
             if not events & set(hook.events):
+                continue
+            if late or (remaining_s is not None and remaining_s() < _needed(policy)):
+                late += 1
                 continue
             key = f"{sent_key}#webhook#{hashlib.sha256(hook.url.encode()).hexdigest()[:20]}"
             claim = deps.notification_log.claim(event.tenant_id, key, deps.clock(), _lease(policy))
@@ -79,6 +90,10 @@ def notify(deps: Deps, event: RunFinished, policy: RetryPolicy = POLICY) -> Noti
     if error is not None:
         # Lambda retries the event (then its failure queue keeps it); what went is marked.
         raise error
+    if late:
+        raise NotificationUnavailable(
+            f"run {event.run_id}: {late} webhook(s) left for the retry (too little time left)"
+        )
     if busy:
         # Another invocation of the same event holds them; should it have crashed, the
         # retry takes them over once its lease ran out (and sends under the same ids).
@@ -86,6 +101,12 @@ def notify(deps: Deps, event: RunFinished, policy: RetryPolicy = POLICY) -> Noti
             f"run {event.run_id}: {busy} notification(s) held by another invocation"
         )
     return result
+
+
+def _needed(policy: RetryPolicy) -> float:
+    """The time one webhook may take: its retry budget (each attempt's deadline inside
+    it), with room for its secret, record and mark."""
+    return policy.budget_s + 10.0
 
 
 def _lease(policy: RetryPolicy) -> float:

@@ -91,6 +91,7 @@ class RetryPolicy:
     # The whole delivery, attempts and waits, stays within this (the function's timeout
     # covers every webhook of a run, one after the other).
     budget_s: float = 60.0
+    # One attempt, connect to the last byte read (not per read: a trickling receiver).
     timeout_s: float = 10.0
 
     def retryable(self, status_code: int | None) -> bool:
