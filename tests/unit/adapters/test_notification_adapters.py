@@ -305,3 +305,13 @@ def test_a_channel_is_claimed_once_until_sent_and_a_dead_claim_after_its_lease(
     # A mark written before claims existed (no state) counts as sent
     ddb.put_item(TableName="t", Item={"PK": {"S": "TENANT#t1"}, "SK": {"S": "NOTIFIED#old"}})
     assert log.claim("t1", "old", now, 100) == "sent"
+
+
+def test_the_bus_and_topic_clients_give_up_in_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the clients as the start path and the API build them
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for client in (EventBridgeRunEvents("b").client, SnsEmailTopic("arn:t").client):
+        config = client.meta.config
+        # Then a call waits 5 s at most for each connect and read, and is tried twice at most
+        assert config.connect_timeout <= 5 and config.read_timeout <= 5
+        assert config.retries["total_max_attempts"] == 2

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from feedsync.adapters.dynamo import _from_ddb, _to_ddb
@@ -27,6 +28,11 @@ _TRANSIENT = frozenset(
     {"ThrottlingException", "Throttling", "Throttled", "InternalException", "InternalError",
      "InternalFailure", "ServiceUnavailable", "KMSThrottlingException"}
 )  # fmt: skip
+# Announcing a run's end sits inline in the start path and the API (29 s at most): a bus
+# or topic that does not answer costs seconds, not botocore's 60 s reads and retries.
+CLIENT_CONFIG = Config(
+    connect_timeout=3, read_timeout=5, retries={"total_max_attempts": 2, "mode": "standard"}
+)
 # Delivery records and "sent" marks expire (DynamoDB TTL on expires_at).
 DELIVERY_TTL_S = 90 * 24 * 3600
 DONE_TTL_S = 30 * 24 * 3600
@@ -47,7 +53,7 @@ class EventBridgeRunEvents:
 
     def __init__(self, bus_name: str, client: Any = None) -> None:
         self.bus_name = bus_name
-        self.client = client or boto3.client("events")
+        self.client = client or boto3.client("events", config=CLIENT_CONFIG)
 
     def put(self, detail_type: str, detail: dict[str, Any]) -> None:
         entry = {
@@ -79,7 +85,7 @@ class SnsEmailTopic:
 
     def __init__(self, topic_arn: str, client: Any = None) -> None:
         self.topic_arn = topic_arn
-        self.client = client or boto3.client("sns")
+        self.client = client or boto3.client("sns", config=CLIENT_CONFIG)
 
     def publish(self, tenant_id: str, subject: str, message: str) -> None:
         try:
