@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -315,3 +316,24 @@ def test_the_bus_and_topic_clients_give_up_in_seconds(monkeypatch: pytest.Monkey
         # Then a call waits 5 s at most for each connect and read, and is tried twice at most
         assert config.connect_timeout <= 5 and config.read_timeout <= 5
         assert config.retries["total_max_attempts"] == 2
+
+
+def test_a_profile_name_with_line_breaks_still_gets_its_alert_mailed() -> None:
+    class Recording:
+        def __init__(self) -> None:
+            self.calls: list[dict[str, Any]] = []
+
+        def publish(self, **call: Any) -> None:
+            self.calls.append(call)
+
+    # Given a subject naming a profile with a line break, a tab and a long tail
+    client = Recording()
+    name = "Summer\r\nsale\tfeed\u2028" + "x" * 120
+    # When the alert is published
+    SnsEmailTopic("arn:t", client).publish("t1", f"feedsync: {name} failed", "text")
+    # Then SNS gets a subject of one line, no control characters, under 100 characters
+    ((call,),) = [client.calls]
+    subject = call["Subject"]
+    assert subject.startswith("feedsync: Summer sale feed xxx") and len(subject) == 99
+    assert not any(unicodedata.category(c).startswith(("C", "Zl", "Zp")) for c in subject)
+    assert call["Message"] == "text"

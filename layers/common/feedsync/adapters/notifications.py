@@ -7,6 +7,7 @@ import base64
 import json
 import math
 import time
+import unicodedata
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,19 @@ class EventBridgeRunEvents:
             raise NotificationError(text.strip())
 
 
+# SNS refuses a Subject with a line break or control character, or of 100 characters.
+SUBJECT_MAX = 99
+
+
+def mail_subject(subject: str) -> str:
+    """``subject`` as SNS takes it: control characters and line breaks (a profile's name
+    may hold them) become spaces, runs of spaces one, cut to 99 characters."""
+    cleaned = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in subject
+    )
+    return " ".join(cleaned.split())[:SUBJECT_MAX].rstrip()
+
+
 def _filter(tenant_ids: list[str]) -> str:
     return json.dumps({"tenant_id": sorted(tenant_ids)})
 
@@ -91,7 +105,7 @@ class SnsEmailTopic:
         try:
             self.client.publish(
                 TopicArn=self.topic_arn,
-                Subject=subject[:100],  # SNS's limit for email subjects
+                Subject=mail_subject(subject),
                 Message=message,
                 MessageAttributes={"tenant_id": {"DataType": "String", "StringValue": tenant_id}},
             )
