@@ -15,4 +15,8 @@ logger = Logger()
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     finished = RunFinished.model_validate(event["detail"])
-    return notify(deps(), finished).model_dump(mode="json")
+
+    def remaining_s() -> float:
+        return context.get_remaining_time_in_millis() / 1000
+
+    return notify(deps(), finished, remaining_s=remaining_s).model_dump(mode="json")

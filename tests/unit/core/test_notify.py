@@ -211,7 +211,7 @@ def test_an_alert_address_is_subscribed_filtered_and_replaced(wired: World) -> N
     view = notify_api.put_settings(wired.deps, "t1", NotificationSettings(email="a@example.com"))
     assert (view.email, view.status) == ("a@example.com", "pending_confirmation")
     notify_api.put_settings(wired.deps, "t1", NotificationSettings(email="b@example.com"))
-    assert list(topic.subscriptions.values()) == [("t1", "b@example.com")]
+    assert list(topic.subscriptions.values()) == [(["t1"], "b@example.com")]
     notify_api.put_settings(wired.deps, "t1", NotificationSettings(email=None))
     assert topic.subscriptions == {}
     assert notify_api.get_settings(wired.deps, "t1").status == "none"
@@ -238,3 +238,130 @@ def test_a_topic_in_trouble_still_lets_the_webhooks_go_and_the_retry_sends_only_
     topic.publish = healthy  # type: ignore[method-assign]
     again = notify(wired.deps, _event("failed"))
     assert again.emailed and len(topic.published) == 1 and len(_sent(wired)) == 1
+
+
+class Crash(BaseException):
+    """The invocation dies where it stands (Lambda's timeout, the process killed)."""
+
+
+def test_a_second_delivery_of_the_event_during_the_first_sends_nothing_twice(
+    wired: World,
+) -> None:
+    # Given a tenant with an alert address and a profile with a webhook
+    notify_api.put_settings(wired.deps, "t1", NotificationSettings(email="shop@example.com"))
+    _profile(wired, {"url": HOOK})
+    topic = wired.deps.email
+    assert isinstance(topic, FakeEmailTopic)
+    publish, seconds = topic.publish, []
+
+    def publish_while_redelivered(*args: Any) -> None:
+        # When EventBridge delivers the event again while the first is mailing
+        if not seconds:
+            with pytest.raises(NotificationUnavailable) as held:
+                seconds.append(notify(wired.deps, _event("failed")))
+            assert "held by another invocation" in str(held.value)
+        publish(*args)
+
+    topic.publish = publish_while_redelivered  # type: ignore[method-assign]
+    first = notify(wired.deps, _event("failed"))
+    # Then one mail and one POST went, the second invocation sending neither twice
+    assert len(topic.published) == 1 and len(_sent(wired)) == 1
+    assert first.emailed and first.deliveries == []  # the second one posted the webhook
+    # ... and its Lambda retry finds everything sent
+    again = notify(wired.deps, _event("failed"))
+    assert not again.emailed and again.deliveries == [] and len(_sent(wired)) == 1
+
+
+def test_a_crashed_delivery_is_taken_over_after_its_lease_with_the_same_delivery_id(
+    wired: World,
+) -> None:
+    # Given a webhook whose first invocation dies right after its POST
+    _profile(wired, {"url": HOOK})
+    poster = wired.deps.webhooks
+    assert isinstance(poster, ScriptedPoster)
+
+    def die() -> None:
+        raise Crash
+
+    poster.on_post = die
+    with pytest.raises(Crash):
+        notify(wired.deps, _event("failed"))
+    poster.on_post = None
+    # When Lambda retries while the dead claim still holds, Then nothing is posted yet
+    wired.clock.advance(60)
+    with pytest.raises(NotificationUnavailable):
+        notify(wired.deps, _event("failed"))
+    assert len(_sent(wired)) == 1
+    # When it retries after the lease ran out, Then the POST goes again with the same id
+    wired.clock.advance(120)
+    result = notify(wired.deps, _event("failed"))
+    assert len(_sent(wired)) == 2 and [d.outcome for d in result.deliveries] == ["delivered"]
+    ids = [headers["Feedsync-Delivery"] for _, _, headers in _sent(wired)]
+    assert ids[0] == ids[1] == result.deliveries[0].delivery_id
+    assert json.loads(_sent(wired)[1][1])["id"] == ids[0]
+
+
+def test_a_failed_record_write_lets_the_retry_post_under_the_same_delivery_id(
+    wired: World,
+) -> None:
+    _profile(wired, {"url": HOOK})
+    log = wired.deps.notification_log
+    assert isinstance(log, FakeNotificationLog)
+    record = log.put_delivery
+
+    def unavailable(*_: Any) -> None:
+        raise NotificationUnavailable("DynamoDB: throttled")
+
+    # Given a POST that went but whose record could not be written
+    log.put_delivery = unavailable  # type: ignore[method-assign]
+    with pytest.raises(NotificationUnavailable):
+        notify(wired.deps, _event("failed"))
+    # When Lambda retries the event
+    log.put_delivery = record  # type: ignore[method-assign]
+    notify(wired.deps, _event("failed"))
+    # Then the receiver sees the same delivery id twice (and drops the repeat)
+    first, second = (headers["Feedsync-Delivery"] for _, _, headers in _sent(wired))
+    assert first == second and [d["delivery_id"] for _, d in log.deliveries] == [first]
+    # ... and another run's delivery to the same URL has an id of its own
+    notify(wired.deps, _event("failed", run_id="run_2"))
+    assert _sent(wired)[2][2]["Feedsync-Delivery"] != first
+
+
+def test_tenants_choosing_one_address_share_its_subscription(wired: World) -> None:
+    topic = wired.deps.email
+    assert isinstance(topic, FakeEmailTopic)
+    # Given tenant t1 whose address confirmed its subscription
+    notify_api.put_settings(wired.deps, "t1", NotificationSettings(email="ops@agency.example"))
+    topic.confirmed_arns.update(topic.subscriptions)
+    # When tenant t2 chooses the same address (typed in another case)
+    view = notify_api.put_settings(
+        wired.deps, "t2", NotificationSettings(email="Ops@Agency.example")
+    )
+    # Then the one subscription receives both tenants' alerts (nothing to confirm again)
+    assert list(topic.subscriptions.values()) == [(["t1", "t2"], "ops@agency.example")]
+    assert (view.email, view.status) == ("Ops@Agency.example", "confirmed")
+    # When t2 turns its alerts off, Then t1's still arrive
+    notify_api.put_settings(wired.deps, "t2", NotificationSettings(email=None))
+    assert topic.receivers("t1") == ["ops@agency.example"] and topic.receivers("t2") == []
+    assert notify_api.get_settings(wired.deps, "t1").status == "confirmed"
+    # When t1 moves to another address, Then the shared one is unsubscribed (nobody left)
+    notify_api.put_settings(wired.deps, "t1", NotificationSettings(email="me@shop.example"))
+    assert [e for _, e in topic.subscriptions.values()] == ["me@shop.example"]
+
+
+def test_webhooks_the_invocation_has_no_time_left_for_are_left_to_the_retry(
+    wired: World,
+) -> None:
+    # Given two webhooks, and an invocation with time for one delivery only
+    _profile(wired, {"url": HOOK}, {"url": "https://other.example/h"})
+    left = iter([300.0, 40.0])
+    # When the run's end is notified
+    with pytest.raises(NotificationUnavailable) as late:
+        notify(wired.deps, _event("failed"), remaining_s=lambda: next(left))
+    # Then the first went and the second was not started (nor claimed)
+    assert [url for url, _, _ in _sent(wired)] == [HOOK]
+    assert "1 webhook(s) left for the retry" in str(late.value)
+    # When Lambda retries with time enough, Then only the second goes
+    result = notify(wired.deps, _event("failed"), remaining_s=lambda: 300.0)
+    assert [url for url, _, _ in _sent(wired)] == [HOOK, "https://other.example/h"]
+    assert [d.url for d in result.deliveries] == ["https://other.example/h"]

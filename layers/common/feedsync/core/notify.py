@@ -1,9 +1,12 @@
 """Tell the merchant how a run ended: a mail through the tenant's subscription and a
 signed POST to each of the profile's webhooks that asked for the outcome.
 
-Called once per ``Run Finished`` event (``functions/notify``). Every channel is marked
-sent once it went out, so a redelivered event or a retried invocation sends only what
-had not gone yet; each webhook delivery is recorded with every attempt it took.
+Called for each delivery of a ``Run Finished`` event (``functions/notify``; EventBridge
+delivers at least once). Each channel is claimed with a conditional write before it is
+sent and marked sent after, so concurrent or retried invocations send only what had not
+gone yet; a webhook's delivery id comes from its channel, so a POST repeated after a crash
+carries the same ``Feedsync-Delivery`` and the receiver can drop it. Each webhook delivery
+is recorded with every attempt it took.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from feedsync.core.deps import Deps
 from feedsync.domain.notifications import EMAIL_EVENTS, RetryPolicy, outcome_events, sign
+from feedsync.errors import NotificationUnavailable
 from feedsync.models import Profile
 from feedsync.models.notifications import NotifyResult, RunFinished, WebhookDelivery
 
@@ -29,7 +34,14 @@ _TITLES = {
 }
 
 
-def notify(deps: Deps, event: RunFinished, policy: RetryPolicy = POLICY) -> NotifyResult:
+def notify(
+    deps: Deps,
+    event: RunFinished,
+    policy: RetryPolicy = POLICY,
+    remaining_s: Callable[[], float] | None = None,
+) -> NotifyResult:
+    """``remaining_s``: the invocation's time left (Lambda's context); a webhook that
+    might not finish in it is left unclaimed for Lambda's retry, as are those after it."""
     events = outcome_events(event.status, event.counts)
     result = NotifyResult(run_id=event.run_id, status=event.status, events=sorted(events))
     if not events or deps.notification_log is None:
@@ -37,12 +49,15 @@ def notify(deps: Deps, event: RunFinished, policy: RetryPolicy = POLICY) -> Noti
     profile = deps.repo.get_profile(event.tenant_id, event.profile_id)
     # One key per execution's outcome: a later apply of the same run notifies again.
     sent_key = f"{event.run_id}#{event.round}#{event.status}"
-    email_error: Exception | None = None
+    error: Exception | None = None
+    busy = late = 0
     if events & EMAIL_EVENTS:
         try:
-            result.emailed = _email(deps, event, events, profile, f"{sent_key}#email")
+            emailed = _email(deps, event, events, profile, f"{sent_key}#email")
+            result.emailed = emailed is True
+            busy += emailed is None
         except Exception as exc:  # the webhooks still go; the invocation then fails
-            email_error = exc
+            error = exc
     if profile is not None and profile.webhooks and not profile.webhook_secret_ref:
         # the API creates the secret with the first webhook: a record written around it
         log.warning("profile %s has webhooks but no signing secret: none sent", profile.profile_id)
@@ -51,32 +66,80 @@ def notify(deps: Deps, event: RunFinished, policy: RetryPolicy = POLICY) -> Noti
         for hook in profile.webhooks:
             if not events & set(hook.events):
                 continue
-            key = f"{sent_key}#webhook#{hashlib.sha256(hook.url.encode()).hexdigest()[:20]}"
-            if deps.notification_log.done(event.tenant_id, key):
+            if late or (remaining_s is not None and remaining_s() < _needed(policy)):
+                late += 1
                 continue
-            if secret is None:
-                secret = deps.secrets.get(profile.webhook_secret_ref)["secret"]
-            delivery = deliver(deps, event, events, profile, hook.url, secret, policy)
-            deps.notification_log.put_delivery(event.tenant_id, delivery.model_dump(mode="json"))
+            key = f"{sent_key}#webhook#{hashlib.sha256(hook.url.encode()).hexdigest()[:20]}"
+            claim = deps.notification_log.claim(event.tenant_id, key, deps.clock(), _lease(policy))
+            if claim != "claimed":
+                busy += claim == "busy"
+                continue
+            try:
+                if secret is None:
+                    secret = deps.secrets.get(profile.webhook_secret_ref)["secret"]
+                dlv = channel_delivery_id(event, key)
+                delivery = deliver(deps, event, events, profile, hook.url, secret, dlv, policy)
+                deps.notification_log.put_delivery(
+                    event.tenant_id, delivery.model_dump(mode="json")
+                )
+            except Exception:
+                deps.notification_log.release(event.tenant_id, key)
+                raise
             deps.notification_log.mark_done(event.tenant_id, key)
             result.deliveries.append(delivery)
-    if email_error is not None:
+    if error is not None:
         # Lambda retries the event (then its failure queue keeps it); what went is marked.
-        raise email_error
+        raise error
+    if late:
+        raise NotificationUnavailable(
+            f"run {event.run_id}: {late} webhook(s) left for the retry (too little time left)"
+        )
+    if busy:
+        # Another invocation of the same event holds them; should it have crashed, the
+        # retry takes them over once its lease ran out (and sends under the same ids).
+        raise NotificationUnavailable(
+            f"run {event.run_id}: {busy} notification(s) held by another invocation"
+        )
     return result
+
+
+def _needed(policy: RetryPolicy) -> float:
+    """The time one webhook may take: its retry budget (each attempt's deadline inside
+    it), with room for its secret, record and mark."""
+    return policy.budget_s + 10.0
+
+
+def _lease(policy: RetryPolicy) -> float:
+    """How long a claim holds: longer than one channel can take to go (a webhook's whole
+    retry budget plus its last attempt), shorter than Lambda's second retry (~3 minutes)."""
+    return policy.budget_s + policy.timeout_s + 30.0
+
+
+def channel_delivery_id(event: RunFinished, key: str) -> str:
+    """The same for every attempt, retry and redelivery of one webhook's delivery (so a
+    receiver drops a repeat), ordered by the run's end (newest first in the list)."""
+    ended = event.finished_at or event.created_at
+    digest = hashlib.sha256(f"{event.tenant_id}#{key}".encode()).hexdigest()[:16]
+    return f"dlv_{int(ended.timestamp() * 1000):013x}{digest}"
 
 
 def _email(
     deps: Deps, event: RunFinished, events: frozenset[str], profile: Profile | None, key: str
-) -> bool:
-    """Publish the alert when the tenant has an address (False: nothing to publish)."""
+) -> bool | None:
+    """Publish the alert when the tenant has an address (False: nothing to publish or it
+    went already; None: another invocation holds it)."""
     assert deps.notification_log is not None
     if deps.email is None or deps.notification_log.get_email(event.tenant_id) is None:
         return False
-    if deps.notification_log.done(event.tenant_id, key):
-        return False
+    claim = deps.notification_log.claim(event.tenant_id, key, deps.clock(), _lease(POLICY))
+    if claim != "claimed":
+        return None if claim == "busy" else False
     subject, text = email_message(event, events, profile.name if profile else event.profile_id)
-    deps.email.publish(event.tenant_id, subject, text)
+    try:
+        deps.email.publish(event.tenant_id, subject, text)
+    except Exception:
+        deps.notification_log.release(event.tenant_id, key)
+        raise
     deps.notification_log.mark_done(event.tenant_id, key)
     return True
 
@@ -144,12 +207,12 @@ def deliver(
     profile: Profile,
     url: str,
     secret: str,
+    delivery_id: str,
     policy: RetryPolicy = POLICY,
 ) -> WebhookDelivery:
     """POST the event to ``url``, retrying as ``policy`` says; every attempt is signed
     with its own timestamp (a receiver's 5-minute window holds for a late retry too)."""
     assert deps.webhooks is not None
-    delivery_id = deps.ids("dlv")
     body = webhook_body(event, events, profile.name, delivery_id)
     started = deps.clock()
     attempts = 0

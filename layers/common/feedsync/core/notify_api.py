@@ -1,5 +1,6 @@
 """The API's side of notifications: a profile's webhooks (checked URLs, the signing
-secret), its delivery records, and the tenant's alert address."""
+secret), its delivery records, and the tenant's alert address (shared: tenants choosing
+the same address share its one subscription)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feedsync.core.deps import Deps
-from feedsync.errors import InvalidRequest, NotFound
+from feedsync.errors import InvalidRequest, NotFound, NotificationUnavailable
 from feedsync.models import Profile
 from feedsync.models.notifications import (
     NotificationSettings,
@@ -81,7 +82,8 @@ def get_settings(deps: Deps, tenant_id: str) -> NotificationSettingsView:
     current = _log(deps).get_email(tenant_id)
     if current is None or deps.email is None:
         return NotificationSettingsView(email=None, status="none")
-    confirmed = deps.email.confirmed(current["subscription_arn"])
+    address = _log(deps).get_address(subscribed_address(current["email"]))
+    confirmed = deps.email.confirmed(address["subscription_arn"]) if address else None
     status: Any = {None: "unsubscribed", True: "confirmed", False: "pending_confirmation"}
     return NotificationSettingsView(email=current["email"], status=status[confirmed])
 
@@ -89,23 +91,94 @@ def get_settings(deps: Deps, tenant_id: str) -> NotificationSettingsView:
 def put_settings(
     deps: Deps, tenant_id: str, body: NotificationSettings
 ) -> NotificationSettingsView:
-    """Subscribe the address to the alert topic, filtered to this tenant's runs (AWS mails
-    it a confirmation link); the address it replaces is unsubscribed; null removes it."""
+    """Send the tenant's alerts to this address (AWS mails it a confirmation link unless
+    it is subscribed already); the address it replaces stops getting them; null: none."""
     log = _log(deps)
     if deps.email is None:
         raise InvalidRequest("email", "this deployment has no notifications topic")
     current = log.get_email(tenant_id)
-    unchanged = current is not None and current["email"] == body.email
-    if unchanged and deps.email.confirmed(current["subscription_arn"]) is not None:
-        return get_settings(deps, tenant_id)
-    if body.email is not None:
-        arn = deps.email.subscribe(tenant_id, body.email)
-        log.put_email(tenant_id, body.email, arn)
+    old = subscribed_address(current["email"]) if current else None
+    new = subscribed_address(body.email) if body.email is not None else None
+    if new is not None and body.email is not None:
+        _join(deps, new, tenant_id)
+        log.put_email(tenant_id, body.email)
     else:
         log.delete_email(tenant_id)
-    if current is not None and not unchanged:
-        deps.email.unsubscribe(current["subscription_arn"])
+    if old is not None and old != new:
+        _leave(deps, old, tenant_id)
     return get_settings(deps, tenant_id)
+
+
+def subscribed_address(email: str) -> str:
+    """The form an address is subscribed and shared under (one per mailbox, whatever case
+    each tenant typed it in)."""
+    return email.strip().lower()
+
+
+# Tries at a conditional write of an address's record before giving up (other tenants
+# changing the same address at the same moment).
+_ADDRESS_TRIES = 5
+
+
+def _join(deps: Deps, address: str, tenant_id: str) -> None:
+    """Add the tenant to the address's subscription: one per address (SNS keeps one per
+    topic and address), its filter policy listing every tenant that chose it."""
+    log, topic = _log(deps), deps.email
+    assert topic is not None
+    for _ in range(_ADDRESS_TRIES):
+        record = log.get_address(address)
+        tenants = sorted({*(record["tenants"] if record else []), tenant_id})
+        arn = record["subscription_arn"] if record else None
+        live = arn is not None and topic.confirmed(arn) is not None
+        if record is not None and tenant_id in record["tenants"] and live:
+            return
+        version = record["version"] if record else None
+        if live and arn is not None:
+            if not log.save_address(address, tenants, arn, version):
+                continue
+            topic.set_tenants(arn, tenants)
+        else:
+            # None yet, or the address left through a mail's link: subscribe it (again).
+            arn = topic.subscribe(address, tenants)
+            if not log.save_address(address, tenants, arn, version):
+                continue
+        _settle(deps, address, (version or 0) + 1)
+        return
+    raise NotificationUnavailable(f"the alert address {address} is being changed; try again")
+
+
+def _leave(deps: Deps, address: str, tenant_id: str) -> None:
+    """Take the tenant off the address's filter; the last one out unsubscribes it."""
+    log, topic = _log(deps), deps.email
+    assert topic is not None
+    for _ in range(_ADDRESS_TRIES):
+        record = log.get_address(address)
+        if record is None or tenant_id not in record["tenants"]:
+            return
+        tenants = [t for t in record["tenants"] if t != tenant_id]
+        arn = record["subscription_arn"]
+        if not tenants:
+            if log.delete_address(address, record["version"]):
+                topic.unsubscribe(arn)
+                return
+            continue
+        if not log.save_address(address, tenants, arn, record["version"]):
+            continue
+        if topic.confirmed(arn) is not None:
+            topic.set_tenants(arn, tenants)
+        _settle(deps, address, record["version"] + 1)
+        return
+    raise NotificationUnavailable(f"the alert address {address} is being changed; try again")
+
+
+def _settle(deps: Deps, address: str, written: int) -> None:
+    """Another tenant changed the record after ours and may have set the filter before
+    us: set it again from the newest record (the filter follows the record)."""
+    record, topic = _log(deps).get_address(address), deps.email
+    if record is None or record["version"] == written or topic is None:
+        return
+    if topic.confirmed(record["subscription_arn"]) is not None:
+        topic.set_tenants(record["subscription_arn"], record["tenants"])
 
 
 def forget_profile(deps: Deps, profile: Profile) -> None:

@@ -8,7 +8,7 @@ from typing import IO, Any, Protocol
 
 from feedsync.domain.capabilities import Capabilities
 from feedsync.domain.fields import Variant
-from feedsync.domain.notifications import WebhookAnswer
+from feedsync.domain.notifications import Claim, WebhookAnswer
 from feedsync.domain.writes import (
     GoneScope,
     ItemResult,
@@ -280,11 +280,16 @@ class RunEvents(Protocol):
 
 
 class EmailTopic(Protocol):
-    """Run alerts by email: one topic, each tenant's subscription filtered on its id."""
+    """Run alerts by email: one topic, one subscription per address, filtered on the ids
+    of the tenants that chose it (SNS keeps one subscription per topic and address)."""
 
     def publish(self, tenant_id: str, subject: str, message: str) -> None: ...
-    def subscribe(self, tenant_id: str, email: str) -> str:
+    def subscribe(self, email: str, tenant_ids: list[str]) -> str:
         """Subscribe the address (AWS mails it a confirmation link); the subscription ARN."""
+        ...
+
+    def set_tenants(self, subscription_arn: str, tenant_ids: list[str]) -> None:
+        """The tenants whose alerts the subscription receives (its filter policy)."""
         ...
 
     def unsubscribe(self, subscription_arn: str) -> None: ...
@@ -304,17 +309,38 @@ class WebhookPoster(Protocol):
 class NotificationLog(Protocol):
     """Delivery records, the tenant's email subscription, and what was already sent."""
 
-    def done(self, tenant_id: str, key: str) -> bool:
-        """Whether ``mark_done`` was called with this key (a redelivered event, a retried
-        invocation: what was sent is not sent again)."""
+    def claim(self, tenant_id: str, key: str, now: datetime, lease_s: float) -> Claim:
+        """Take the channel ``key`` before sending on it, atomically: ``claimed`` (send, then
+        ``mark_done``), ``sent`` (it went already) or ``busy`` (another invocation holds it
+        and its lease has not run out: a crashed claim is taken over once it has)."""
         ...
 
-    def mark_done(self, tenant_id: str, key: str) -> None: ...
+    def mark_done(self, tenant_id: str, key: str) -> None:
+        """The claimed channel went: no invocation sends on it again."""
+        ...
+
+    def release(self, tenant_id: str, key: str) -> None:
+        """The claimed channel did not go: the next invocation may take it at once."""
+        ...
 
     def put_delivery(self, tenant_id: str, delivery: dict[str, Any]) -> None: ...
     def list_deliveries(
         self, tenant_id: str, profile_id: str, limit: int, cursor: str | None
     ) -> tuple[list[dict[str, Any]], str | None]: ...
     def get_email(self, tenant_id: str) -> dict[str, Any] | None: ...
-    def put_email(self, tenant_id: str, email: str, subscription_arn: str) -> None: ...
+    def put_email(self, tenant_id: str, email: str) -> None: ...
     def delete_email(self, tenant_id: str) -> None: ...
+    def get_address(self, email: str) -> dict[str, Any] | None:
+        """An alert address's record: ``tenants``, ``subscription_arn``, ``version``."""
+        ...
+
+    def save_address(
+        self, email: str, tenants: list[str], subscription_arn: str, version: int | None
+    ) -> bool:
+        """Write the record as ``version`` + 1 if it is still at ``version`` (None: absent);
+        False when another writer came first (read it again)."""
+        ...
+
+    def delete_address(self, email: str, version: int) -> bool:
+        """Delete the record if it is still at ``version``; False otherwise."""
+        ...

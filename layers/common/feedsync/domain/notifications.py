@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 # What a webhook can subscribe to; a run's outcome is one or more of them.
 WEBHOOK_EVENTS = ("failed", "failed_items", "held", "succeeded")
@@ -18,6 +19,9 @@ WEBHOOK_EVENTS = ("failed", "failed_items", "held", "succeeded")
 EMAIL_EVENTS = frozenset({"failed", "failed_items", "held"})
 SIGNATURE_VERSION = "v1"
 TOLERANCE_S = 300
+# A channel (the mail, one webhook) of one run outcome: claimed by the invocation that
+# sends it, sent once it went, or busy while another invocation's claim holds.
+Claim = Literal["claimed", "sent", "busy"]
 
 
 def outcome_events(status: str, counts: Mapping[str, int]) -> frozenset[str]:
@@ -87,6 +91,7 @@ class RetryPolicy:
     # The whole delivery, attempts and waits, stays within this (the function's timeout
     # covers every webhook of a run, one after the other).
     budget_s: float = 60.0
+    # One attempt, connect to the last byte read (not per read: a trickling receiver).
     timeout_s: float = 10.0
 
     def retryable(self, status_code: int | None) -> bool:
