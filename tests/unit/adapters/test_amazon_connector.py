@@ -197,6 +197,41 @@ def test_one_feed_writes_the_batch_and_maps_every_message_back(
     assert spec["feedType"] == "JSON_LISTINGS_FEED"
 
 
+def test_a_price_or_stock_update_keeps_the_sale_price_and_handling_time(
+    double: AmazonDouble, clock: VirtualClock
+) -> None:
+    # Given a listing on sale with a minimum price, a list price and a handling time
+    offer = {
+        "discounted_price": [{"schedule": [{"value_with_tax": 9.99}]}],
+        "minimum_seller_allowed_price": [{"schedule": [{"value_with_tax": 8.0}]}],
+        "list_price": [{"value_with_tax": 25.0}],
+    }
+    availability = {"lead_time_to_ship_max_days": 4, "restock_date": "2027-01-10"}
+    double.seed(
+        [
+            {"sku": "LAMP-1", "price": 2000, "quantity": 5, "offer": offer},
+            {"sku": "DESK-1", "price": 9000, "quantity": 2, "availability": availability},
+        ]
+    )
+    # When feedsync writes a new price to one and a new quantity to the other
+    connector = _connector(double, clock)
+    results = connector.apply(
+        "listings_feed",
+        [_item(1, "LAMP-1", price=[2000, 1800]), _item(2, "DESK-1", stock=[2, 6])],
+        batch_key="k",
+    )
+    assert [r.ok for r in results] == [True, True]
+    lamp, desk = double.listing("LAMP-1"), double.listing("DESK-1")
+    assert lamp is not None and desk is not None
+    # Then each has its new value
+    assert (lamp.price_cents, desk.quantity) == (1800, 6)
+    # and kept the rest of its offer and its availability
+    [lamp_offer] = lamp.attributes["purchasable_offer"]
+    assert {k: lamp_offer[k] for k in offer} == offer
+    [desk_availability] = desk.attributes["fulfillment_availability"]
+    assert {k: desk_availability[k] for k in availability} == availability
+
+
 def test_a_fatal_feed_fails_every_item_and_changes_nothing(
     double: AmazonDouble, clock: VirtualClock
 ) -> None:
