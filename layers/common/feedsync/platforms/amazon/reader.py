@@ -11,7 +11,8 @@
 Each SKU is one item: product id = variant id = ``listing_id(sku)``, ``ref`` the SKU
 (what a feed message names). The barcode is the listing's UPC, EAN or ISBN, else its
 ASIN. A listing without a price or a merchant quantity (a variation parent, an FBA
-offer) reads with None there.
+offer) reads with None there; the stock rule's ``needs_read`` (``spec.py``) then keeps
+feedsync from writing it a quantity (one would make an FBA listing merchant-fulfilled).
 """
 
 from __future__ import annotations
