@@ -137,6 +137,7 @@ class CatalogReader:
 
     # -- whole: the listings report -------------------------------------------------------------
     def _report(self) -> Iterator[Variant]:
+        started = self._client.now()
         spec = {"reportType": LISTINGS_REPORT, "marketplaceIds": [self._marketplace]}
         made = _object(self._client.call("createReport", "POST", REPORTS, json_body=spec).body)
         report_id = str(made.get("reportId") or "")
@@ -146,6 +147,8 @@ class CatalogReader:
             polling=self._polling,
             first_s=self._polling.first_s,
             sleep=self._client.sleep,
+            clock=self._client.now,
+            started=started,
             what=f"{self._client.where}: listings report {report_id}",
         )
         status = report.get("processingStatus")

@@ -103,6 +103,7 @@ class FeedWriter:
 
     def _send(self, messages: list[JSON]) -> dict[int, ItemResult]:
         client = self._client
+        started = client.now()  # the patience counts from here: the feed's upload is in it
         body = json.dumps(feed_document(self._seller, messages)).encode()
         made = _object(
             client.call(
@@ -128,6 +129,8 @@ class FeedWriter:
             polling=self._polling,
             first_s=self._polling.first_s + self._s_per_message * len(messages),
             sleep=client.sleep,
+            clock=client.now,
+            started=started,
             what=f"{client.where}: feed {feed_id}",
         )
         status = str(feed.get("processingStatus"))
