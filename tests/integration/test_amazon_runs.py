@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from collections.abc import Iterator
 
@@ -140,3 +141,38 @@ def test_a_listing_deleted_since_the_import_is_gone_once(h: Harness, amazon: Ama
     # and the next run no longer finds it
     again = h.run_to_end(tenant, profile.profile_id)
     assert (again.counts["not_found"], again.counts["gone"]) == (1, 0), again.counts
+
+
+def test_a_listing_fulfilled_by_amazon_gets_its_price_but_never_a_quantity(
+    h: Harness, amazon: AmazonDouble
+) -> None:
+    # Given a listing fulfilled by Amazon (FBA: its stock is Amazon's) and one merchant's
+    amazon.seed([{"sku": "AZ-F", "name": "Grinder", "price": 4000, "fulfillment": "AMAZON_NA"}])
+    tenant = h.tenant()
+    store = _store(h, tenant, amazon)
+    feed = "SKU,Price,Qty\nAZ-F,42.00,12\nAZ-1,30.00,8\n"
+    profile = h.profile_for(tenant, store.store_id, {"type": "url", "url": h.feed_url(feed)})
+    # When a sync writes a price and a quantity to both
+    run = h.run_to_end(tenant, profile.profile_id)
+    # Then the FBA listing got its price and stayed fulfilled by Amazon
+    assert run.status == "succeeded", run.error
+    grinder, kettle = amazon.listing("AZ-F"), amazon.listing("AZ-1")
+    assert grinder is not None and kettle is not None
+    assert (grinder.price_cents, grinder.channel, grinder.quantity) == (4200, "AMAZON_NA", None)
+    assert (kettle.price_cents, kettle.quantity) == (3000, 8)
+    # for no quantity was sent to it: the feed's messages for it patch the offer only
+    sent = [
+        message
+        for doc in amazon.state.documents.values()
+        if doc.body is not None and not doc.result
+        for message in json.loads(doc.body)["messages"]
+    ]
+    paths = {m["sku"]: [p["path"] for p in m["patches"]] for m in sent}
+    assert paths["AZ-F"] == ["/attributes/purchasable_offer"]
+    assert paths["AZ-1"] == ["/attributes/fulfillment_availability"]
+    # and the run says why its quantity was not written
+    log = _log(h, tenant, run.run_id)
+    assert (
+        "stock 12: not written: the listing has no merchant-fulfilled quantity"
+        in (log["AZ-F"]["error"])
+    ), log["AZ-F"]

@@ -28,9 +28,12 @@ Behaviour reproduced:
   IN_PROGRESS -> DONE/FATAL); a report's document is the listings as tab-separated
   text (gzip with ``gzip_reports``); a feed's document is validated against
   ``listings-feed-schema-v2.json``: an invalid document is FATAL, an invalid message an
-  ERROR issue of that message; PATCH messages set ``purchasable_offer`` (our price, in
+  ERROR issue of that message; PATCH messages change ``purchasable_offer`` (our price, in
   the marketplace's currency, more than 0 with at most 2 decimals) and
-  ``fulfillment_availability`` (DEFAULT channel quantity); the processing report follows
+  ``fulfillment_availability`` (DEFAULT channel quantity), ``replace`` the whole attribute,
+  ``merge`` only the sub-attributes given of the entry its selectors name (``offers.py``);
+  a listing fulfilled by Amazon (``fulfillment``: AMAZON_NA, ...) has no DEFAULT quantity
+  until one is sent, which makes it merchant-fulfilled; the processing report follows
   ``listings-feed-processing-report-schema-v2.json``.
 * Faults: ``fail_next`` (429, 5xx, with or without headers), ``reject_sku`` (an ERROR
   issue with the given code), ``fatal_next_feeds``, ``expire_tokens``; an unknown SKU is

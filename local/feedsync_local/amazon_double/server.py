@@ -122,7 +122,9 @@ class AmazonDouble(LoopbackService):
 
     # -- catalog -------------------------------------------------------------------------------
     def seed(self, listings: Iterable[JSON]) -> list[Listing]:
-        """Listings from ``{"sku", "name", "price" (cents), "quantity", "upc"|"ean"?}``."""
+        """Listings from ``{"sku", "name", "price" (cents), "quantity", "upc"|"ean"?}``;
+        ``fulfillment`` (e.g. AMAZON_NA: an FBA listing, its quantity Amazon's), ``offer`` and
+        ``availability`` (more sub-attributes: a sale price, a handling time) optional."""
         made = []
         now = self.state.now()
         for n, spec in enumerate(listings):
@@ -142,7 +144,16 @@ class AmazonDouble(LoopbackService):
                 quantity=spec.get("quantity"),
                 created=spec.get("created") or now - timedelta(days=30, seconds=n),
                 updated=spec.get("updated") or now - timedelta(days=1, seconds=n),
+                channel=spec.get("fulfillment") or "DEFAULT",
+                marketplace_id=self.state.marketplace_id,
+                currency=self.state.currency,
             )
+            for name, more in (
+                ("purchasable_offer", spec.get("offer")),
+                ("fulfillment_availability", spec.get("availability")),
+            ):
+                if more and listing.attributes.get(name):
+                    listing.attributes[name][0].update(more)
             self.state.add(listing)
             made.append(listing)
         return made

@@ -19,10 +19,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from feedsync_local.amazon_double import offers
 
 JSON = dict[str, Any]
 
@@ -106,6 +108,37 @@ class Listing:
     updated: datetime
     product_type: str = "PRODUCT"
     attributes: JSON = field(default_factory=dict)
+    # DEFAULT: merchant-fulfilled; AMAZON_NA, AMAZON_EU, ...: fulfilled by Amazon (FBA),
+    # whose stock is Amazon's (``quantity`` is the merchant-fulfilled one: None there).
+    channel: str = offers.MERCHANT
+    marketplace_id: str = "ATVPDKIKX0DER"
+    currency: str = "USD"
+
+    def __post_init__(self) -> None:
+        """The offer attributes from the price and quantity given, unless given whole."""
+        attributes = self.attributes
+        if "purchasable_offer" not in attributes and self.price_cents is not None:
+            price = float(Decimal(self.price_cents).scaleb(-2))
+            offer: JSON = {"marketplace_id": self.marketplace_id, "currency": self.currency}
+            offer["our_price"] = [{"schedule": [{"value_with_tax": price}]}]
+            attributes["purchasable_offer"] = [offer]
+        if "fulfillment_availability" not in attributes and (
+            self.quantity is not None or self.channel != offers.MERCHANT
+        ):
+            entry: JSON = {"fulfillment_channel_code": self.channel}
+            if self.quantity is not None:
+                entry["quantity"] = self.quantity
+            attributes["fulfillment_availability"] = [entry]
+        self.sync()
+
+    def sync(self) -> None:
+        """Price, quantity and channel as the offer attributes now say."""
+        entries = self.attributes.get("fulfillment_availability")
+        self.price_cents = offers.our_price(
+            self.attributes.get("purchasable_offer"), self.marketplace_id
+        )
+        self.quantity = offers.merchant_quantity(entries)
+        self.channel = offers.channel(entries)
 
 
 @dataclass
@@ -292,10 +325,11 @@ class AmazonState:
                 price = {"currencyCode": self.currency, "amount": amount}
                 out["offers"] = [{"marketplaceId": m, "offerType": "B2C", "price": price}]
         if "fulfillmentAvailability" in included:
-            out["fulfillmentAvailability"] = []
-            if listing.quantity is not None:
-                entry = {"fulfillmentChannelCode": "DEFAULT", "quantity": listing.quantity}
-                out["fulfillmentAvailability"] = [entry]
+            out["fulfillmentAvailability"] = [
+                {"fulfillmentChannelCode": e.get("fulfillment_channel_code")}
+                | ({"quantity": e["quantity"]} if isinstance(e.get("quantity"), int) else {})
+                for e in listing.attributes.get("fulfillment_availability") or ()
+            ]
         return out
 
     def _attributes(self, listing: Listing) -> JSON:
@@ -311,14 +345,6 @@ class AmazonState:
                 "marketplace_id": m,
             }
             attributes["externally_assigned_product_identifier"] = [ident]
-        if listing.price_cents is not None:
-            value = float(Decimal(listing.price_cents).scaleb(-2))
-            schedule = [{"schedule": [{"value_with_tax": value}]}]
-            offer = {"marketplace_id": m, "currency": self.currency, "our_price": schedule}
-            attributes["purchasable_offer"] = [offer]
-        if listing.quantity is not None:
-            entry = {"fulfillment_channel_code": "DEFAULT", "quantity": listing.quantity}
-            attributes["fulfillment_availability"] = [entry]
         return attributes
 
     def search(self, query: dict[str, str]) -> tuple[int, JSON]:
@@ -414,8 +440,8 @@ class AmazonState:
                     "11",
                     x.asin,
                     x.product_id,
-                    "DEFAULT",
-                    "Active" if x.quantity else "Inactive",
+                    x.channel,
+                    "Active" if x.quantity or x.channel != offers.MERCHANT else "Inactive",
                 )
             )
         return out.getvalue().encode()
@@ -612,59 +638,17 @@ class AmazonState:
             ]
         else:
             changes = [("replace", k, v) for k, v in message["attributes"].items()]
-        update: JSON = {}
+        attributes = dict(listing.attributes)  # the message applies whole or not at all
         for op, name, value in changes:
             try:
-                update[name] = self._attribute(op, name, value)
+                offers.check(name, op, value, self.marketplace_id, self.currency)
             except ValueError as exc:
                 return [issue(CODE_INVALID_VALUE, str(exc), name)]
-        for name, value in update.items():
-            if name == "purchasable_offer":
-                listing.price_cents = value
-            elif name == "fulfillment_availability":
-                listing.quantity = value
-            elif value is None:
-                listing.attributes.pop(name, None)
-            else:
-                listing.attributes[name] = value
+            attributes[name] = offers.patched(op, name, attributes.get(name), value)
+        listing.attributes = {k: v for k, v in attributes.items() if v is not None}
+        listing.sync()
         listing.updated = self.now()
         return []
-
-    def _attribute(self, op: str, name: str, value: Any) -> Any:
-        """The stored form of one attribute's new value; ValueError: Amazon's complaint."""
-        if op == "delete":
-            return None
-        if name == "purchasable_offer":
-            offers = [v for v in value or [] if v.get("marketplace_id") == self.marketplace_id]
-            if not offers:
-                raise ValueError(
-                    f"'purchasable_offer' has no value for marketplace {self.marketplace_id}."
-                )
-            offer = offers[0]
-            if offer.get("currency") != self.currency:
-                raise ValueError(f"The currency for 'purchasable_offer' must be {self.currency}.")
-            try:
-                price = Decimal(str(offer["our_price"][0]["schedule"][0]["value_with_tax"]))
-            except (KeyError, IndexError, TypeError, InvalidOperation):
-                raise ValueError(
-                    "'purchasable_offer.our_price' needs a schedule with value_with_tax."
-                ) from None
-            if not price.is_finite() or price <= 0 or price != price.quantize(Decimal("0.01")):
-                raise ValueError(
-                    f"The value '{price}' for 'purchasable_offer.our_price' is invalid: "
-                    "a positive amount with at most 2 decimals is required."
-                )
-            return int(price.scaleb(2))
-        if name == "fulfillment_availability":
-            entries = [v for v in value or [] if v.get("fulfillment_channel_code") == "DEFAULT"]
-            quantity = entries[0].get("quantity") if entries else None
-            if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
-                raise ValueError(
-                    "'fulfillment_availability.quantity' must be a whole number >= 0 "
-                    "for fulfillment_channel_code DEFAULT."
-                )
-            return quantity
-        return value
 
 
 def errors(code: str, message: str, details: str = "") -> JSON:

@@ -197,6 +197,41 @@ def test_one_feed_writes_the_batch_and_maps_every_message_back(
     assert spec["feedType"] == "JSON_LISTINGS_FEED"
 
 
+def test_a_price_or_stock_update_keeps_the_sale_price_and_handling_time(
+    double: AmazonDouble, clock: VirtualClock
+) -> None:
+    # Given a listing on sale with a minimum price, a list price and a handling time
+    offer = {
+        "discounted_price": [{"schedule": [{"value_with_tax": 9.99}]}],
+        "minimum_seller_allowed_price": [{"schedule": [{"value_with_tax": 8.0}]}],
+        "list_price": [{"value_with_tax": 25.0}],
+    }
+    availability = {"lead_time_to_ship_max_days": 4, "restock_date": "2027-01-10"}
+    double.seed(
+        [
+            {"sku": "LAMP-1", "price": 2000, "quantity": 5, "offer": offer},
+            {"sku": "DESK-1", "price": 9000, "quantity": 2, "availability": availability},
+        ]
+    )
+    # When feedsync writes a new price to one and a new quantity to the other
+    connector = _connector(double, clock)
+    results = connector.apply(
+        "listings_feed",
+        [_item(1, "LAMP-1", price=[2000, 1800]), _item(2, "DESK-1", stock=[2, 6])],
+        batch_key="k",
+    )
+    assert [r.ok for r in results] == [True, True]
+    lamp, desk = double.listing("LAMP-1"), double.listing("DESK-1")
+    assert lamp is not None and desk is not None
+    # Then each has its new value
+    assert (lamp.price_cents, desk.quantity) == (1800, 6)
+    # and kept the rest of its offer and its availability
+    [lamp_offer] = lamp.attributes["purchasable_offer"]
+    assert {k: lamp_offer[k] for k in offer} == offer
+    [desk_availability] = desk.attributes["fulfillment_availability"]
+    assert {k: desk_availability[k] for k in availability} == availability
+
+
 def test_a_fatal_feed_fails_every_item_and_changes_nothing(
     double: AmazonDouble, clock: VirtualClock
 ) -> None:
@@ -283,28 +318,71 @@ def test_each_feed_is_an_update_shard_of_its_own() -> None:
 def test_a_slow_job_is_looked_at_after_half_the_time_waited_so_far() -> None:
     # Given a feed guessed to take 100 s that is done at the fourth look
     answers = iter(["IN_QUEUE", "IN_PROGRESS", "IN_PROGRESS", "DONE"])
-    sleeps: list[float] = []
+    clock = VirtualClock()
     polling = Polling(first_s=10, cap_s=300, patience_s=780, min_s=5)
     # When it is waited for
     job = wait_for(
         lambda: {"processingStatus": next(answers)},
         polling=polling,
         first_s=100,
-        sleep=sleeps.append,
+        sleep=clock.sleep,
+        clock=clock,
         what="feed 1",
     )
     # Then the waits grew with the time already waited: 100, 50, 75, 112.5
     assert job["processingStatus"] == "DONE"
-    assert sleeps == [100, 50, 75, 112.5]
-    # and a job that never finishes is given up after the patience, as unavailable
-    with pytest.raises(StoreUnavailable, match="still IN_PROGRESS"):
+    assert clock.sleeps == [100, 50, 75, 112.5]
+
+
+@pytest.mark.parametrize("first_s", [5, 10, 100, 250, 333, 600, 779])
+@pytest.mark.parametrize("spent_before", [0, 30, 200])
+def test_a_job_that_never_finishes_is_given_up_at_the_patience_never_past_it(
+    first_s: float, spent_before: float
+) -> None:
+    # Given a feed that stays IN_PROGRESS, each look taking 2 s, and a batch that spent
+    # some time (upload, createFeed) before its first look
+    clock = VirtualClock()
+    started = clock.now
+    clock.now += spent_before
+    polling = Polling(first_s=10, cap_s=300, patience_s=780, min_s=5)
+
+    def look() -> dict[str, Any]:
+        clock.now += 2
+        return {"processingStatus": "IN_PROGRESS"}
+
+    # When it is waited for
+    with pytest.raises(StoreUnavailable, match="still IN_PROGRESS") as raised:
         wait_for(
-            lambda: {"processingStatus": "IN_PROGRESS"},
+            look,
             polling=polling,
-            first_s=100,
-            sleep=lambda s: None,
+            first_s=first_s,
+            sleep=clock.sleep,
+            clock=clock,
+            started=started,
             what="feed 2",
         )
+    # Then it is given up as unavailable (the retry's case), the sleeps within the patience
+    # left and the whole wait ending at it (plus the last look), inside Lambda's 900 s
+    assert sum(clock.sleeps) <= polling.patience_s - spent_before
+    assert clock.now - started <= polling.patience_s + 2
+    assert "a retry of the run sends a new feed" in str(raised.value)
+
+
+def test_a_feed_taking_an_hour_makes_the_store_unavailable_before_the_timeout(
+    double: AmazonDouble, clock: VirtualClock
+) -> None:
+    # Given a feed Amazon takes an hour to process
+    double.state.feed_min_s = 3600
+    start = clock.now
+    # When a batch is written
+    with pytest.raises(StoreUnavailable, match="still IN_PROGRESS"):
+        _connector(double, clock).apply(
+            "listings_feed", [_item(1, "MUG-1", stock=[7, 2])], batch_key="k"
+        )
+    # Then the connector gave up at its patience, before the update function's timeout
+    assert clock.now - start <= AmazonConnector.polling.patience_s + 1
+    mug = double.listing("MUG-1")
+    assert mug is not None and mug.quantity == 7
 
 
 @pytest.mark.parametrize(

@@ -239,3 +239,27 @@ def test_a_long_text_is_shown_by_its_start() -> None:
 )
 def test_only_an_absolute_http_url_with_a_host_is_an_image_url(url: str, ok: bool) -> None:
     assert is_web_url(url) is ok
+
+
+def test_stock_amazon_holds_no_merchant_quantity_for_is_not_written_alone() -> None:
+    # Given Amazon, which writes price and stock in one feed message per listing
+    validator = _validator("amazon")
+    # When a listing read with no merchant-fulfilled quantity (FBA) gets a price and stock
+    changes = (("price", 2000, 1800), ("stock", None, 5))
+    refused = validator.refused(changes)
+    # Then its stock is not written, and says why
+    assert refused is not None and list(refused) == ["stock"]
+    assert refused["stock"] == (
+        "stock 5: not written: the listing has no merchant-fulfilled quantity on Amazon "
+        "(it is fulfilled by Amazon, whose stock it is, or a variation parent)"
+    )
+    assert validator.line("stock", 5, None) == refused["stock"]
+    # and its price still goes (Amazon refuses nothing: feedsync does not send it)
+    kept, withheld = validator.withheld(1, 1, changes, refused)
+    assert (kept, list(withheld)) == ((("price", 2000, 1800),), ["stock"])
+    # while a merchant-fulfilled listing's stock is taken, and so is stock the index does
+    # not hold (written to another location)
+    assert validator.refused([("stock", 3, 5)]) is None
+    assert validator.line("stock", 5, 3) == ""
+    elsewhere = Validator("Amazon", capabilities_for("amazon"), ("stock",))
+    assert elsewhere.refused([("stock", None, 5)]) is None

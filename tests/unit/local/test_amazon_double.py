@@ -272,6 +272,69 @@ def test_a_feed_applies_valid_messages_and_reports_each_refused_one(
     assert report["summary"]["messagesInvalid"] == 4
 
 
+def test_replace_sets_a_whole_offer_attribute_and_merge_keeps_the_rest(
+    double: AmazonDouble, clock: Clock
+) -> None:
+    # Given listings with a sale price and a handling time besides price and quantity
+    sale = {"discounted_price": [{"schedule": [{"value_with_tax": 9.99}]}]}
+    handling = {"lead_time_to_ship_max_days": 3}
+    double.seed(
+        [
+            {"sku": f"{k}-1", "price": 1500, "quantity": 5, "offer": sale, "availability": handling}
+            for k in ("KEEP", "DROP")
+        ]
+    )
+    session = _api(double)
+
+    def sent(op: str, sku: str, mid: int) -> dict[str, Any]:
+        message = _patch(mid, sku, price=12.5, quantity=8)
+        for patch in message["patches"]:
+            patch["op"] = op
+        return message
+
+    # When one gets price and quantity merged, the other replaced
+    feed = _feed(
+        double, session, _document(double, sent("merge", "KEEP-1", 1), sent("replace", "DROP-1", 2))
+    )
+    status, report = _finished(double, session, clock, feed)
+    assert (status, report["issues"]) == ("DONE", [])
+    kept, dropped = double.listing("KEEP-1"), double.listing("DROP-1")
+    assert kept is not None and dropped is not None
+    # Then both have the new price and quantity
+    assert (kept.price_cents, kept.quantity) == (dropped.price_cents, dropped.quantity) == (1250, 8)
+    # and the merged one kept its sale price and handling time, the replaced one lost them
+    [offer] = kept.attributes["purchasable_offer"]
+    [availability] = kept.attributes["fulfillment_availability"]
+    assert offer["discounted_price"] == sale["discounted_price"]
+    assert availability["lead_time_to_ship_max_days"] == 3
+    assert "discounted_price" not in dropped.attributes["purchasable_offer"][0]
+    assert "lead_time_to_ship_max_days" not in dropped.attributes["fulfillment_availability"][0]
+
+
+def test_a_default_quantity_switches_an_fba_listing_to_merchant_fulfilled(
+    double: AmazonDouble, clock: Clock
+) -> None:
+    # Given a listing fulfilled by Amazon: no merchant quantity, in the report or a read
+    [fba] = double.seed(
+        [{"sku": "FBA-1", "price": 2000, "quantity": 40, "fulfillment": "AMAZON_NA"}]
+    )
+    assert (fba.channel, fba.quantity) == ("AMAZON_NA", None)
+    session = _api(double)
+    item = session.get(
+        f"{double.endpoint}/listings/2021-08-01/items/{double.seller_id}/FBA-1",
+        params={"marketplaceIds": double.marketplace_id, "includedData": "fulfillmentAvailability"},
+    ).json()
+    assert item["fulfillmentAvailability"] == [
+        {"fulfillmentChannelCode": "AMAZON_NA", "quantity": 40}
+    ]
+    # When a merchant-fulfilled quantity is merged into it
+    message = _patch(1, "FBA-1", quantity=6)
+    message["patches"][0]["op"] = "merge"
+    _finished(double, session, clock, _feed(double, session, _document(double, message)))
+    # Then it is merchant-fulfilled now (as on Amazon: what feedsync must never send it)
+    assert (fba.channel, fba.quantity) == ("DEFAULT", 6)
+
+
 def test_an_invalid_document_or_an_injected_fault_makes_the_feed_fatal(
     double: AmazonDouble, clock: Clock
 ) -> None:

@@ -90,6 +90,9 @@ class FieldRule:
     max_length: int | None = None  # characters
     web_url: bool = False  # an absolute http(s) URL with a host (the platform downloads it)
     source: str = ""
+    # Set: the field is written only to an item whose read shows a value for it (the
+    # platform's stock of the others is not the merchant's); the text says why.
+    needs_read: str = ""
 
 
 @dataclass(frozen=True)

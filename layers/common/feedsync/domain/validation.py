@@ -4,7 +4,9 @@ Each platform declares its constraints (``Capabilities.constraints``: per canoni
 a ``FieldRule`` in canonical units); the match step asks ``Validator.refused`` of every
 changed row, and the select step of every change it would send. A refused value costs
 no request and fails no batch: the row is reported with the reason (field, value, the
-platform's limit).
+platform's limit). A field whose rule ``needs_read`` is not written to an item whose read
+shows no value for it (Amazon: a listing fulfilled by Amazon has no merchant quantity);
+that withholds nothing else of the item, as the platform refuses nothing.
 
 What is withheld with a refused value: the changes one request would carry with it. The
 platform takes or refuses an item of one write operation whole (a BigCommerce variant
@@ -101,12 +103,19 @@ def reason(label: str, field: str, value: int | str, rule: FieldRule) -> str:
 
 
 class Validator:
-    """One platform's constraints, checked over a row's changes."""
+    """One platform's constraints, checked over a row's changes. ``unknown``: fields whose
+    store value the index does not hold (no old value says nothing of them)."""
 
-    def __init__(self, label: str, caps: Capabilities) -> None:
+    def __init__(self, label: str, caps: Capabilities, unknown: Iterable[str] = ()) -> None:
         self.label = label
         self.caps = caps
         self.rules: Mapping[str, FieldRule] = dict(caps.constraints)
+        skip = set(unknown)
+        self._needs_read = {
+            name: rule.needs_read
+            for name, rule in self.rules.items()
+            if rule.needs_read and name not in skip
+        }
         # Fields bounded by numbers only (money, stock): an int inside them is taken with two
         # comparisons, the common case of the hot loop.
         self._bounds: dict[str, tuple[float, float]] = {
@@ -122,18 +131,24 @@ class Validator:
     def _checker(self) -> Callable[[Iterable[Change]], dict[str, str] | None]:
         """``refused``, with what it looks at in locals (it runs once per changed row)."""
         rule_of, bound_of, label = self.rules.get, self._bounds.get, self.label
+        needs_read = self._needs_read
 
         def refused(changes: Iterable[Change]) -> dict[str, str] | None:
             """The refused fields of a row's changes and why; None when all are taken."""
             found: dict[str, str] | None = None
-            for name, _old, new in changes:
+            for name, old, new in changes:
                 bound = bound_of(name)
-                if bound is not None and type(new) is int and bound[0] <= new <= bound[1]:
+                if (
+                    bound is not None
+                    and type(new) is int
+                    and bound[0] <= new <= bound[1]
+                    and (old is not None or name not in needs_read)
+                ):
                     continue
                 rule = rule_of(name)
                 if rule is None:
                     continue
-                why = reason(label, name, new, rule)
+                why = self.unread(name, old, new) or reason(label, name, new, rule)
                 if why:
                     if found is None:
                         found = {}
@@ -142,12 +157,20 @@ class Validator:
 
         return refused
 
-    def line(self, field: str, value: int | str | None) -> str:
-        """Why one change would be refused ("" when it would not)."""
+    def line(self, field: str, value: int | str | None, old: int | str | None = 0) -> str:
+        """Why one change would be refused ("" when it would not); ``old``: the store's."""
         rule = self.rules.get(field)
         if rule is None or value is None:
             return ""
-        return reason(self.label, field, value, rule)
+        return self.unread(field, old, value) or reason(self.label, field, value, rule)
+
+    def unread(self, field: str, old: int | str | None, new: int | str) -> str:
+        """Why a field is not written to an item whose read has no value for it ("")."""
+        why = self._needs_read.get(field) if old is None else None
+        if not why:
+            return ""
+        shown = _shown(field, new) if isinstance(new, int) else _short(new)
+        return f"{field} {shown}: not written: {why}"
 
     def withheld(
         self,
@@ -160,8 +183,10 @@ class Validator:
         the changes one request would carry with it (see the module docstring)."""
         names = {name: None for name, _old, _new in changes}
         withheld = dict(refused)
+        # Not written by feedsync's choice (no value read): nothing goes down with it.
+        unread = {name for name, old, _new in changes if old is None and name in self._needs_read}
         for _op, mine in self.caps.route(product_id, variant_id, names):
-            bad = [name for name in mine if name in refused]
+            bad = [name for name in mine if name in refused and name not in unread]
             if not bad:
                 continue
             for name in mine:

@@ -93,7 +93,8 @@ def _match(
                 add_changes(row, key, pid, vid, row_changes, planned)  # type: ignore[arg-type]
             add_to_tally(key, row_changes)  # type: ignore[arg-type]
 
-        refusals = _Refusals(Validator(platform(store.platform).label, caps), plan_out, planned)
+        validator = Validator(platform(store.platform).label, caps, spec.unknown)
+        refusals = _Refusals(validator, plan_out, planned)
         check = refusals.validator.refused if refusals.validator.rules else None
         try:
             for outcome in reconcile(read_rows(text_lines(raw)), index, spec, counts):

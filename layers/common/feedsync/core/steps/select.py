@@ -58,7 +58,7 @@ def select(deps: Deps, step: SelectInput) -> MatchOutput:
         del index
         unchecked = ("stock",) if stock_elsewhere(profile, store) else ()
         caps = capabilities_for(store.platform, store.options.model_dump())
-        refused = Validator(platform(store.platform).label, caps).line
+        refused = Validator(platform(store.platform).label, caps, unchecked).line
         changed: list[Outcome] = []
         changes_key = keys.changes_key(ref.tenant_id, ref.run_id)
         with changes_writer(deps, changes_key) as out:
@@ -66,7 +66,7 @@ def select(deps: Deps, step: SelectInput) -> MatchOutput:
                 if line.status == SENDING:
                     line = _checked(line, held.get(line.variant_id), unchecked)
                 if line.status == SENDING:  # a value the platform would refuse is not sent
-                    why = refused(line.field, line.new_value)
+                    why = refused(line.field, line.new_value, line.store_value)
                     if why:
                         line = line._replace(status=FAILED, error=why)
                 out.add(line)

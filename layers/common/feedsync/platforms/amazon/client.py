@@ -91,6 +91,10 @@ class SellerClient:
     def sleep(self, seconds: float) -> None:
         self._sleep(seconds)
 
+    def now(self) -> float:
+        """The connector's monotonic clock, in seconds."""
+        return self._clock()
+
     # -- the access token ------------------------------------------------------------------
     def access_token(self) -> str:
         if self._token is None or self._clock() >= self._token_until:

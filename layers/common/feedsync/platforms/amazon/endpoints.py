@@ -31,6 +31,8 @@ LISTINGS_FEED: Final = "JSON_LISTINGS_FEED"
 FEED_CONTENT_TYPE: Final = "application/json; charset=UTF-8"
 # Offer-only PATCH messages name this generic product type (no product facts change).
 OFFER_PRODUCT_TYPE: Final = "PRODUCT"
+# The offer for all buyers (not a B2B one): a selector of purchasable_offer.
+OFFER_AUDIENCE: Final = "ALL"
 # The merchant-fulfilled channel: the only quantity a seller sets (FBA stock is Amazon's).
 MERCHANT_CHANNEL: Final = "DEFAULT"
 # searchListingsItems pages through at most this many results, 20 a page.
@@ -97,21 +99,27 @@ def to_cents(value: Any) -> int | None:
 
 
 def offer_patch(marketplace_id: str, currency: str, cents: int) -> JSON:
+    """Our price, merged into the offer its selectors name (marketplace, currency, all
+    buyers): ``merge`` keeps the offer's other sub-attributes (sale price, minimum and
+    maximum seller allowed price, list price), which ``replace`` would drop."""
     if cents <= 0:
         raise ValueError(f"Amazon needs a price above 0, got {Decimal(cents).scaleb(-2)}")
     offer = {
         "marketplace_id": marketplace_id,
         "currency": currency,
+        "audience": OFFER_AUDIENCE,
         "our_price": [{"schedule": [{"value_with_tax": price_value(cents)}]}],
     }
-    return {"op": "replace", "path": "/attributes/purchasable_offer", "value": [offer]}
+    return {"op": "merge", "path": "/attributes/purchasable_offer", "value": [offer]}
 
 
 def quantity_patch(quantity: int) -> JSON:
+    """The merchant-fulfilled quantity, merged into that channel's availability: its
+    handling time and restock date stay (``replace`` would drop them)."""
     if quantity < 0:
         raise ValueError(f"Amazon needs a quantity of 0 or more, got {quantity}")
     value = [{"fulfillment_channel_code": MERCHANT_CHANNEL, "quantity": int(quantity)}]
-    return {"op": "replace", "path": "/attributes/fulfillment_availability", "value": value}
+    return {"op": "merge", "path": "/attributes/fulfillment_availability", "value": value}
 
 
 def message(message_id: int, sku: str, patches: list[JSON]) -> JSON:

@@ -11,7 +11,8 @@
 Each SKU is one item: product id = variant id = ``listing_id(sku)``, ``ref`` the SKU
 (what a feed message names). The barcode is the listing's UPC, EAN or ISBN, else its
 ASIN. A listing without a price or a merchant quantity (a variation parent, an FBA
-offer) reads with None there.
+offer) reads with None there; the stock rule's ``needs_read`` (``spec.py``) then keeps
+feedsync from writing it a quantity (one would make an FBA listing merchant-fulfilled).
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ class CatalogReader:
 
     # -- whole: the listings report -------------------------------------------------------------
     def _report(self) -> Iterator[Variant]:
+        started = self._client.now()
         spec = {"reportType": LISTINGS_REPORT, "marketplaceIds": [self._marketplace]}
         made = _object(self._client.call("createReport", "POST", REPORTS, json_body=spec).body)
         report_id = str(made.get("reportId") or "")
@@ -145,6 +147,8 @@ class CatalogReader:
             polling=self._polling,
             first_s=self._polling.first_s,
             sleep=self._client.sleep,
+            clock=self._client.now,
+            started=started,
             what=f"{self._client.where}: listings report {report_id}",
         )
         status = report.get("processingStatus")

@@ -34,6 +34,9 @@ CONSTRAINTS: Final = {
     "stock": FieldRule(
         minimum=0,
         source="Amazon product type definitions: fulfillment_availability.quantity is at least 0",
+        # A DEFAULT quantity sent to an FBA listing would make it merchant-fulfilled.
+        needs_read="the listing has no merchant-fulfilled quantity on Amazon (it is fulfilled "
+        "by Amazon, whose stock it is, or a variation parent)",
     ),
 }
 

@@ -1,8 +1,9 @@
 """Writing plan items to Amazon through one JSON_LISTINGS_FEED per batch.
 
 A batch (up to 25,000 items, what one feed document may hold) becomes one document of
-PATCH messages, one per item: ``purchasable_offer`` (our price, in the marketplace's
-currency) and ``fulfillment_availability`` (the merchant-fulfilled quantity). Then:
+PATCH messages, one per item, each a ``merge`` (the rest of the attribute stays):
+``purchasable_offer`` (our price, in the marketplace's currency) and
+``fulfillment_availability`` (the merchant-fulfilled quantity). Then:
 createFeedDocument, the upload to its URL, createFeed, status polls with backoff, the
 processing report (getFeedDocument and its download). Each message's ERROR issues are
 its item's failure, with Amazon's codes and messages; a SKU Amazon does not know is
@@ -102,6 +103,7 @@ class FeedWriter:
 
     def _send(self, messages: list[JSON]) -> dict[int, ItemResult]:
         client = self._client
+        started = client.now()  # the patience counts from here: the feed's upload is in it
         body = json.dumps(feed_document(self._seller, messages)).encode()
         made = _object(
             client.call(
@@ -127,6 +129,8 @@ class FeedWriter:
             polling=self._polling,
             first_s=self._polling.first_s + self._s_per_message * len(messages),
             sleep=client.sleep,
+            clock=client.now,
+            started=started,
             what=f"{client.where}: feed {feed_id}",
         )
         status = str(feed.get("processingStatus"))
