@@ -19,6 +19,7 @@ from feedsync.models import (
     RunSummary,
     StartCommand,
     StatusOnly,
+    Store,
 )
 
 # A run younger than this may not have its execution yet (start_run is between steps).
@@ -74,9 +75,15 @@ def _first_run(deps: Deps, tenant_id: str, run_id: str) -> Run:
 def refusal(deps: Deps, tenant_id: str, profile: Profile) -> Conflict | None:
     """Why this profile cannot start (or apply) now, or None."""
     if not profile.enabled:
+        return blocked(profile, None)
+    return blocked(profile, deps.repo.get_store(tenant_id, profile.store_id))
+
+
+def blocked(profile: Profile, store: Store | None) -> Conflict | None:
+    """Why this profile cannot start with its store as it is, or None (the run lock aside)."""
+    if not profile.enabled:
         why = profile.disabled_reason or "the profile is disabled"
         return Conflict("profile_disabled", f"profile is disabled: {why}")
-    store = deps.repo.get_store(tenant_id, profile.store_id)
     if store is None:
         return Conflict("store_missing", f"store {profile.store_id} no longer exists")
     if store.status == "setting_up":

@@ -206,6 +206,11 @@ class Health(BaseModel):
     reason: str
 
 
+class StartBlocked(BaseModel):
+    reason: str
+    message: str
+
+
 class ProfileView(BaseModel):
     """A profile as ``POST /profiles`` took it (credentials replaced by ``has_credentials``),
     with its state, next and last run and health. The settings' own schemas are those of
@@ -228,6 +233,12 @@ class ProfileView(BaseModel):
     next_run_at: datetime | None
     last_run_at: datetime | None
     health: Health
+    can_start: bool = Field(description="Start would be taken now")
+    start_blocked: StartBlocked | None = Field(
+        description="why Start is refused now (null when it can start): `already_running`, "
+        "`profile_disabled` (the plan's or the merchant's reason), `store_setting_up`, "
+        "`store_not_ready`, `store_missing`, `no_file`"
+    )
     webhooks: list[Webhook] = Field(default_factory=list)
     has_webhook_secret: bool = False
     webhook_secret: str | None = Field(
