@@ -556,8 +556,17 @@ _LOG_ANSWERS[302] = {
 
 
 @app.get("/runs/<run_id>/log", responses=_LOG_ANSWERS)
-def run_log(run_id: str) -> Response[Any]:
-    body = api.run_log(deps(), _tenant(), run_id)
+def run_log(
+    run_id: str,
+    status: Annotated[
+        str | None,
+        Query(
+            pattern="^[a-z_]{1,30}$",
+            description="only the lines of this status (e.g. `failed`, `row_error`, `updated`)",
+        ),
+    ] = None,
+) -> Response[Any]:
+    body = api.run_log(deps(), _tenant(), run_id, status)
     if isinstance(body, str):  # too big for a Lambda response: download from S3
         return Response(status_code=302, headers={"Location": body}, body="")
     return Response(

@@ -261,12 +261,8 @@ def runs(c: Context, profile_id: str, limit: int, cursor: str | None) -> None:
 @pass_context
 def log(c: Context, run_id: str, status: str | None) -> None:
     """The per-row log of RUN as CSV."""
-    text = c.api.call("GET", f"/runs/{run_id}/log")
-    if text.startswith("http"):  # a big log is handed out as a download URL
-        text = requests.get(text, timeout=300).text
+    text = c.api.call("GET", f"/runs/{run_id}/log", status=status)
     rows = list(csv.DictReader(io.StringIO(text)))
-    if status is not None:
-        rows = [r for r in rows if r.get("status") == status]
     if c.as_json:
         c.emit(rows)
         return

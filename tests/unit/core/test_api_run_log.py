@@ -73,3 +73,41 @@ def test_the_history_pages_with_the_cursor_it_gives_out(world: World) -> None:
     # and a cursor it never gave out is refused by name
     with pytest.raises(InvalidRequest, match="cursor"):
         api.list_runs(world.deps, world.tenant, "p1", cursor="../../x y")
+
+
+def test_the_log_of_one_status_holds_its_lines_only(world: World) -> None:
+    # Given a finished run whose log holds updated, failed and row-error lines
+    _run(world, "runs/t1/run_1/log.csv")
+    log = (
+        "row,key,product_id,variant_id,status,changes,error\n"
+        "2,A,1,11,updated,price: 1.00 -> 2.00,\n"
+        '3,B,2,12,failed,"stock: 1 -> 2","price: must be positive, said the store"\n'
+        "4,C,,,row_error,,column 'Price': 'x'\n"
+    )
+    world.blobs.put_bytes("runs/t1/run_1/log.csv", log.encode(), "text/csv")
+    # When its failed lines are asked for
+    body = api.run_log(world.deps, world.tenant, "run_1", "failed")
+    # Then the answer is the header and the failed line, quoted as in the log
+    assert isinstance(body, bytes)
+    assert body.decode().splitlines() == [
+        "row,key,product_id,variant_id,status,changes,error",
+        '3,B,2,12,failed,stock: 1 -> 2,"price: must be positive, said the store"',
+    ]
+
+
+def test_a_big_log_of_one_status_is_handed_out_as_a_download(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a run whose log is over the inline limit
+    _run(world, "runs/t1/run_1/log.csv")
+    head = "row,key,product_id,variant_id,status,changes,error\n"
+    lines = "".join(f"{n},K{n},1,{n},{'failed' if n % 2 else 'updated'},,\n" for n in range(2, 50))
+    world.blobs.put_bytes("runs/t1/run_1/log.csv", (head + lines).encode(), "text/csv")
+    monkeypatch.setattr(api, "INLINE_LOG_BYTES", 200)
+    # When its failed lines are asked for
+    url = api.run_log(world.deps, world.tenant, "run_1", "failed")
+    # Then the answer is a download of an export holding exactly those lines
+    assert isinstance(url, str) and "exports/log-failed.csv" in url
+    exported = world.blobs.text("runs/t1/run_1/exports/log-failed.csv").splitlines()
+    assert exported[0] == head.strip()
+    assert [line.split(",")[0] for line in exported[1:]] == [str(n) for n in range(3, 50, 2)]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import hashlib
+import io
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -10,10 +13,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from feedsync.core import changes, keys, notify_api, plans, schedules
+from feedsync.core.blobcsv import csv_to_blob, text_lines
 from feedsync.core.deps import Deps
 from feedsync.core.start import blocked, record_skipped, start_run
 from feedsync.domain.capabilities import VISIBLE
 from feedsync.domain.missing import DISABLE
+from feedsync.domain.runlog import LOG_HEADER
 from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
 from feedsync.models import (
     ACTIVE_STATUSES,
@@ -425,8 +430,9 @@ def list_runs(
 INLINE_LOG_BYTES = 5 * 1024 * 1024
 
 
-def run_log(deps: Deps, tenant_id: str, run_id: str) -> bytes | str:
-    """The log CSV itself, or (when too big to return inline) a download URL for it."""
+def run_log(deps: Deps, tenant_id: str, run_id: str, status: str | None = None) -> bytes | str:
+    """The log CSV itself, or (when too big to return inline) a download URL for it; with
+    ``status``, only its lines of that status."""
     run = get_run(deps, tenant_id, run_id)
     if not run.log_key:
         raise NotFound(f"run {run_id} has no log yet (status: {run.status})")
@@ -434,9 +440,29 @@ def run_log(deps: Deps, tenant_id: str, run_id: str) -> bytes | str:
     if head is None:
         # Run files expire (S3 lifecycle on runs/, see template.yaml): say so, not "not found".
         raise Gone(f"run {run_id}'s log is no longer kept (run files expire after 90 days)")
+    if status is not None:
+        return _log_lines_of(deps, run, run.log_key, status, big=head["size"] > INLINE_LOG_BYTES)
     if head["size"] > INLINE_LOG_BYTES:
         return deps.blobs.presign_get(run.log_key, 900)
     return deps.blobs.get_bytes(run.log_key)
+
+
+def _log_lines_of(deps: Deps, run: Run, log_key: str, status: str, big: bool) -> bytes | str:
+    """The log's header and its lines of ``status``, read as a stream: in the answer for a
+    log within the inline limit, else through the run's exports/ as a download URL."""
+    export = keys.log_export_key(run.tenant_id, run.run_id, status)
+    with contextlib.ExitStack() as closing:
+        raw = closing.enter_context(contextlib.closing(deps.blobs.open_read(log_key)))
+        inline = io.StringIO()
+        out = closing.enter_context(csv_to_blob(deps, export)) if big else inline
+        writer = csv.writer(out, lineterminator="\n")
+        records = csv.reader(text_lines(raw))
+        next(records, None)  # the header
+        writer.writerow(LOG_HEADER)
+        writer.writerows(rec for rec in records if len(rec) > 4 and rec[4] == status)
+    if not big:
+        return inline.getvalue().encode("utf-8")
+    return deps.blobs.presign_get(export, 900)
 
 
 # ---------------------------------------------------------------------------- changes

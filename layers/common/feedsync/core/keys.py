@@ -96,6 +96,11 @@ def changes_export_key(tenant_id: str, run_id: str, digest: str) -> str:
     return f"{run_prefix(tenant_id, run_id)}exports/changes-{digest}.csv"
 
 
+def log_export_key(tenant_id: str, run_id: str, status: str) -> str:
+    """The log's lines of one status, when too big to answer inline."""
+    return f"{run_prefix(tenant_id, run_id)}exports/log-{status}.csv"
+
+
 def catalog_key(tenant_id: str, store_id: str) -> str:
     return f"catalog/{tenant_id}/{store_id}/index.csv"
 
