@@ -21,7 +21,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from feedsync.core import api, notify_api, review
+from feedsync.core import api, notify_api, plans, review, schedules
 from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
 from feedsync.models import (
     ApplyBody,
@@ -30,6 +30,7 @@ from feedsync.models import (
     PatchProfile,
     ProfileSettings,
     RetryBody,
+    SchedulePreviewBody,
     StartRunBody,
     TenantSchedule,
     describe_error,
@@ -56,11 +57,13 @@ from feedsync.models.responses import (
     ConflictList,
     ConflictsDismissed,
     ErrorBody,
+    PlanView,
     ProfileList,
     ProfileView,
     RunList,
     RunStarted,
     RunView,
+    SchedulePreview,
     StoreList,
     StoreView,
     UnauthorizedBody,
@@ -253,6 +256,22 @@ def openapi() -> Response[Any]:
 )
 def get_schedule_settings() -> dict[str, Any]:
     return api.get_schedule_settings(deps(), _tenant())
+
+
+@app.post(
+    "/schedule-preview",
+    responses=_answers(
+        200, "The next times a profile with this schedule would run (nothing is saved).",
+        SchedulePreview, body=True,
+    ),
+)  # fmt: skip
+def schedule_preview(body: Annotated[SchedulePreviewBody, Body()]) -> dict[str, Any]:
+    return schedules.preview(deps(), _tenant(), body.schedule, body.count)
+
+
+@app.get("/plan", responses=_answers(200, "The tenant's plan and what it uses of it.", PlanView))
+def get_plan() -> dict[str, Any]:
+    return plans.usage(deps(), _tenant())
 
 
 @app.put(

@@ -23,6 +23,8 @@ from functions.api import app as api_app
 ANSWERS: dict[tuple[str, str], set[int]] = {
     ("GET", "/settings/schedule"): {200},
     ("PUT", "/settings/schedule"): {200},
+    ("POST", "/schedule-preview"): {200},
+    ("GET", "/plan"): {200},
     ("POST", "/stores"): {201},
     ("GET", "/stores"): {200},
     ("GET", "/stores/{store_id}"): {200, 404},

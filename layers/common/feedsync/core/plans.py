@@ -90,3 +90,18 @@ def set_plan(deps: Deps, tenant_id: str, plan: Plan) -> list[str]:
     settings = schedules.tenant_settings(deps, tenant_id)
     deps.repo.put_tenant_settings(settings.model_copy(update={"plan": plan}))
     return apply_plan(deps, tenant_id)
+
+
+def usage(deps: Deps, tenant_id: str) -> dict[str, object]:
+    """The tenant's plan and what it uses of it."""
+    settings = schedules.tenant_settings(deps, tenant_id)
+    profiles = deps.repo.list_profiles(tenant_id)
+    held = sum(1 for p in profiles if (p.disabled_reason or "").startswith(PLAN_PREFIX))
+    return {
+        "plan": settings.plan.model_dump(),
+        "usage": {
+            "profiles": len(profiles),
+            "profiles_enabled": sum(1 for p in profiles if p.enabled),
+            "held_by_plan": held,
+        },
+    }

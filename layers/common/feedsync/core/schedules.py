@@ -47,12 +47,35 @@ def tenant_settings(deps: Deps, tenant_id: str) -> TenantSettings:
 def effective(profile: Profile, settings: TenantSettings) -> dict[str, Any]:
     """The schedule that really applies: ``default`` follows the tenant's, and a profile
     schedule without a timezone takes the tenant's (the global schedule's) timezone."""
-    resolved = dict(resolve_schedule(profile.schedule.spec(), settings.schedule.spec()))
+    return _effective(profile.schedule, settings)
+
+
+def _effective(schedule: Schedule, settings: TenantSettings) -> dict[str, Any]:
+    resolved = dict(resolve_schedule(schedule.spec(), settings.schedule.spec()))
     tenant = settings.schedule
     tenant_zone = tenant.timezone if isinstance(tenant, TimedSchedule) else None
     if resolved["type"] in TIMED and "timezone" not in resolved and tenant_zone:
         resolved["timezone"] = tenant_zone
     return resolved
+
+
+def preview(deps: Deps, tenant_id: str, schedule: Schedule, count: int) -> dict[str, Any]:
+    """The next ``count`` times a profile with this schedule would run (black-outs and the
+    tenant's global schedule applied), for an editor to show before saving."""
+    effective_schedule = _effective(schedule, tenant_settings(deps, tenant_id))
+    if effective_schedule["type"] not in TIMED:
+        return {"type": effective_schedule["type"], "timezone": None, "next": []}
+    zone = schedule_zone(effective_schedule)
+    blackouts = effective_schedule.get("blackouts") or []
+    times: list[str] = []
+    after = deps.clock()
+    while len(times) < count:
+        fire = next_run_at(effective_schedule, blackouts, after, zone)
+        if fire is None:
+            break
+        times.append(fire.isoformat())
+        after = fire
+    return {"type": effective_schedule["type"], "timezone": zone.key, "next": times}
 
 
 def within_plan(schedule: Schedule | TenantSchedule, plan_minimum: int) -> None:

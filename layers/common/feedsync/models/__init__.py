@@ -487,6 +487,13 @@ class PatchProfile(Strict):
     known_bad: KnownBad | None = None
 
 
+class SchedulePreviewBody(Strict):
+    """A schedule to try before saving it: its next run times."""
+
+    schedule: Schedule
+    count: int = Field(default=5, ge=1, le=20, description="how many run times")
+
+
 class StartRunBody(Strict):
     mode: Mode | None = None
     # Fetch, parse and match against the store as it is now, write nothing: the run ends

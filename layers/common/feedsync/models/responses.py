@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from feedsync.models import (
     ImportMode,
     Mode,
+    Plan,
     Platform,
     RunStatus,
     StoreOptions,
@@ -256,3 +257,22 @@ class UploadUrl(BaseModel):
     method: Literal["PUT"]
     key: str
     expires_in: int = Field(description="seconds the URL stays valid")
+
+
+class SchedulePreview(BaseModel):
+    type: str = Field(description="the schedule that applies (``default`` resolved)")
+    timezone: str | None = Field(description="the zone its times are read in; null if untimed")
+    next: list[datetime] = Field(
+        description="the next run times, black-outs skipped (empty: manual, after, or no free time)"
+    )
+
+
+class PlanUsage(BaseModel):
+    profiles: int
+    profiles_enabled: int
+    held_by_plan: int = Field(description="profiles disabled because they are over the plan")
+
+
+class PlanView(BaseModel):
+    plan: Plan
+    usage: PlanUsage
