@@ -118,7 +118,7 @@ def _patched(
             values = list(variant)
             for name, (_old, new) in {**(product_changes or {}), **(changes or {})}.items():
                 pos = VARIANT_POS.get(name)
-                if pos is not None:  # the index holds no visibility (the ledger does)
+                if pos is not None:  # (a field the index holds, visible included)
                     values[pos] = index_value(name, new)
             variant = tuple(values)  # type: ignore[assignment]
         yield variant

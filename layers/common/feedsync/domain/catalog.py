@@ -8,7 +8,8 @@ its GTIN-14), made once where the store's variants come in (``from_store``, ``me
 so that loading the index for a run costs nothing extra. Barcodes are never written
 back to a store, so the store keeps its own spelling.
 The index persists as compact CSV text (money in minor units) between runs; a snapshot
-from before barcodes were keyed (its column says ``barcode``) is keyed when loaded.
+from before barcodes were keyed (its column says ``barcode``) is keyed when loaded, and one
+from before products' visibility was read (no ``visible`` column) loads with it unknown.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ SNAPSHOT_HEADER: Final = (
     "modified",
     "ref",
     *CONTENT_FIELDS,
+    "visible",
 )
+# Snapshots written before the index kept products' visibility (v4): unknown when loaded.
+_SNAPSHOT_HEADER_V4: Final = SNAPSHOT_HEADER[:-1]
 # An index not knowing the content fields (read from a v2 snapshot) is saved as such.
 _SNAPSHOT_HEADER_NO_CONTENT: Final = SNAPSHOT_HEADER[:12]
 # Snapshots written before barcodes were keyed (v3), and before that before the index
@@ -39,11 +43,13 @@ _SNAPSHOT_HEADER_V3: Final = (
     "product_id",
     "variant_id",
     *CANONICAL_FIELDS[:8],
-    *SNAPSHOT_HEADER[10:],
+    *_SNAPSHOT_HEADER_V4[10:],
 )
 _SNAPSHOT_HEADER_V2: Final = _SNAPSHOT_HEADER_V3[:12]
 _SNAPSHOT_HEADER_V1: Final = _SNAPSHOT_HEADER_V3[:10]
 _BARCODE: Final = 3
+_WITH_CONTENT: Final = (SNAPSHOT_HEADER, _SNAPSHOT_HEADER_V4, _SNAPSHOT_HEADER_V3)
+_KEYED: Final = (SNAPSHOT_HEADER, _SNAPSHOT_HEADER_V4, _SNAPSHOT_HEADER_NO_CONTENT)
 
 
 def _keyed(variant: Variant) -> Variant:
@@ -58,6 +64,8 @@ def _keyed(variant: Variant) -> Variant:
 
 
 _NO_CONTENT_CELLS: Final = ("",) * len(NO_CONTENT)
+# How a snapshot cell spells a product's visibility (csv writes the bool as its name).
+_VISIBLE_CELL: Final = {"True": True, "False": False, "": None}
 
 
 class CatalogIndex:
@@ -151,13 +159,16 @@ class CatalogIndex:
         reader = csv.reader(lines)
         header = next(reader, None)
         found = tuple(header) if header is not None else None
-        has_content = found in (SNAPSHOT_HEADER, _SNAPSHOT_HEADER_V3)
+        has_content = found in _WITH_CONTENT
         # Before v4 the barcodes are the store's spelling: key them as they are read.
-        key_of = None if found in (SNAPSHOT_HEADER, _SNAPSHOT_HEADER_NO_CONTENT) else barcode_key
+        key_of = None if found in _KEYED else barcode_key
+        # Before v5 the products' visibility is unknown: an empty cell.
         if found == _SNAPSHOT_HEADER_V1:
-            reader = ([*rec, "", "", *_NO_CONTENT_CELLS] for rec in reader)  # type: ignore[assignment]
+            reader = ([*rec, "", "", *_NO_CONTENT_CELLS, ""] for rec in reader)  # type: ignore[assignment]
         elif found in (_SNAPSHOT_HEADER_V2, _SNAPSHOT_HEADER_NO_CONTENT):
-            reader = ([*rec, *_NO_CONTENT_CELLS] for rec in reader)  # type: ignore[assignment]
+            reader = ([*rec, *_NO_CONTENT_CELLS, ""] for rec in reader)  # type: ignore[assignment]
+        elif found in (_SNAPSHOT_HEADER_V3, _SNAPSHOT_HEADER_V4):
+            reader = ([*rec, ""] for rec in reader)  # type: ignore[assignment]
         elif not has_content:
             raise ValueError(f"not a catalog snapshot (header {header!r})")
         variants: list[Variant] = []
@@ -174,6 +185,7 @@ class CatalogIndex:
         brands: dict[str, str] = {}
         brand = brands.setdefault
         last_ds = ""
+        visible = _VISIBLE_CELL.__getitem__
 
         def num(text: str) -> int:
             value = int(text)
@@ -182,7 +194,7 @@ class CatalogIndex:
             return value
 
         try:
-            for pid, vid, sku, bc, pr, sp, rp, cp, st, nm, md, ref, ds, br, wt, im in reader:
+            for pid, vid, sku, bc, pr, sp, rp, cp, st, nm, md, ref, ds, br, wt, im, vs in reader:
                 append(
                     (
                         int(pid),
@@ -201,9 +213,10 @@ class CatalogIndex:
                         (brand(br, br) if len(brands) < 10_000 else br) or None,
                         wt or None,
                         im or None,
+                        visible(vs),
                     )
                 )
-        except ValueError as exc:
+        except (ValueError, KeyError) as exc:  # (KeyError: a visibility cell unknown)
             raise ValueError(
                 f"damaged catalog snapshot near record {len(variants) + 2}: {exc}"
             ) from exc
@@ -213,4 +226,4 @@ class CatalogIndex:
     def snapshot_has_content(first_line: str) -> bool:
         """Whether a snapshot with this first line holds the content fields."""
         header = next(csv.reader([first_line]), None)
-        return header is not None and tuple(header) in (SNAPSHOT_HEADER, _SNAPSHOT_HEADER_V3)
+        return header is not None and tuple(header) in _WITH_CONTENT
