@@ -64,8 +64,16 @@ def _keyed(variant: Variant) -> Variant:
 
 
 _NO_CONTENT_CELLS: Final = ("",) * len(NO_CONTENT)
-# How a snapshot cell spells a product's visibility (csv writes the bool as its name).
-_VISIBLE_CELL: Final = {"True": True, "False": False, "": None}
+
+
+def _visibility(cell: str) -> bool | None:
+    """A snapshot cell's product visibility (csv writes the bool as its name); the common
+    case, shown, is tested inline in ``load``."""
+    if not cell:
+        return None
+    if cell == "False":
+        return False
+    raise ValueError(f"visible is {cell!r}, not True, False or empty")
 
 
 class CatalogIndex:
@@ -185,7 +193,6 @@ class CatalogIndex:
         brands: dict[str, str] = {}
         brand = brands.setdefault
         last_ds = ""
-        visible = _VISIBLE_CELL.__getitem__
 
         def num(text: str) -> int:
             value = int(text)
@@ -213,10 +220,10 @@ class CatalogIndex:
                         (brand(br, br) if len(brands) < 10_000 else br) or None,
                         wt or None,
                         im or None,
-                        visible(vs),
+                        True if vs == "True" else _visibility(vs),
                     )
                 )
-        except (ValueError, KeyError) as exc:  # (KeyError: a visibility cell unknown)
+        except ValueError as exc:
             raise ValueError(
                 f"damaged catalog snapshot near record {len(variants) + 2}: {exc}"
             ) from exc
