@@ -10,7 +10,7 @@ import pytest
 from fakes import NO_LIMITS, World, row, variant
 
 from feedsync.core import api
-from feedsync.core.catalog_store import load_catalog
+from feedsync.core.catalog_store import apply_to_catalog, load_catalog
 from feedsync.core.steps.finalize import finalize
 from feedsync.core.steps.match import match
 from feedsync.core.steps.update import update
@@ -212,3 +212,44 @@ def test_a_product_with_a_variant_another_profile_writes_is_not_hidden(world: Wo
         "missing",
         "not in today's file: stock set to 0 (was 6)",
     )
+
+
+def test_an_index_from_before_visibility_is_read_whole_once_and_then_hides(
+    world: World,
+) -> None:
+    # Given a store whose index was saved before it kept the products' visibility
+    store = world.store(CATALOG)
+    key = store.catalog_key or ""
+    lines = world.blobs.get_bytes(key).decode().splitlines()
+    old = "".join(line.rsplit(",", 1)[0] + "\n" for line in lines)  # (no visible column)
+    world.blobs.put_bytes(key, old.encode(), "text/csv")
+    world.profile(store, missing="disable", limits=NO_LIMITS)
+    reads = world.connectors["s1"].reads
+    # When the profile's first run matches
+    _run(world, ALL, "run_1")
+    # Then the whole catalog was read first, once
+    assert reads.count((None, None)) == 1
+    # When the next file lacks C
+    world.connectors["s1"].calls.clear()
+    _run(world, ALL[:2], "run_2")
+    # Then C's product is hidden (the index knows the store shows it), with no further
+    # whole read
+    assert _sent(world) == [("products", 102, {"visible": [True, False]})]
+    assert reads.count((None, None)) == 1
+
+
+def test_patching_an_index_from_before_visibility_keeps_it_unknown(world: World) -> None:
+    # Given a store whose index was saved before it kept the products' visibility
+    store = world.store(CATALOG)
+    key = store.catalog_key or ""
+    lines = world.blobs.get_bytes(key).decode().splitlines()
+    world.blobs.put_bytes(key, "".join(ln.rsplit(",", 1)[0] + "\n" for ln in lines).encode())
+    # When a run's writes are patched into it
+    apply_to_catalog(
+        world.deps, store, {100: {"price": [1000, 1100]}}, {12: {"visible": [True, False]}}
+    )
+    # Then it still says the products' visibility is unknown (a run that hides products
+    # reads the whole catalog first), with the written price kept
+    index = load_catalog(world.deps, store)
+    assert not index.has_visibility and all(v[VISIBLE_AT] is None for v in index.variants)
+    assert next(v[4] for v in index.variants if v[1] == 100) == 1100

@@ -112,15 +112,27 @@ def test_a_snapshot_from_before_visibility_was_read_loads_with_it_unknown() -> N
     # When loaded
     loaded = CatalogIndex.load(io.StringIO(text))
     # Then its products' visibility is unknown (missing: disable leaves them alone), the
-    # rest reads as written, and saved again it has the column
+    # rest reads as written
     assert loaded.variants == [
         (1, 2, "A", "0001", 100, None, None, None, 1, "x", "2026-01-01", "r",
          "d1b2c3", "Acme", "0.25", "https://i/a.jpg", None)
     ]  # fmt: skip
     assert loaded.has_content and CatalogIndex.snapshot_has_content(header)
+    assert not loaded.has_visibility and not CatalogIndex.snapshot_knows_visibility(header)
+    # And merged with a refresh and saved again, it still says so (the next run that hides
+    # products reads the whole catalog first)
+    refreshed = (1, 3, "B", None, 100, None, None, None, 1, "x", None, None, *SHIRT, True)
+    merged = loaded.merged([refreshed])
     buf = io.StringIO(newline="")
-    loaded.dump(buf)
-    assert buf.getvalue().splitlines()[1].endswith(",https://i/a.jpg,")
+    merged.dump(buf)
+    lines = buf.getvalue().splitlines()
+    assert lines[0] == header and lines[1].count(",") == len(header.split(",")) - 1
+    assert not CatalogIndex.snapshot_knows_visibility(lines[0])
+    assert not CatalogIndex.load(io.StringIO(buf.getvalue())).has_visibility
+    # while an index read from the store knows it
+    fresh = io.StringIO(newline="")
+    CatalogIndex.from_store([refreshed]).dump(fresh)
+    assert CatalogIndex.snapshot_knows_visibility(fresh.getvalue().splitlines()[0])
 
 
 def test_load_reports_a_damaged_visibility() -> None:

@@ -86,11 +86,16 @@ class CatalogIndex:
     wins.
     """
 
-    def __init__(self, variants: list[Variant], *, has_content: bool = True) -> None:
+    def __init__(
+        self, variants: list[Variant], *, has_content: bool = True, has_visibility: bool = True
+    ) -> None:
         self.variants = variants
         # False for an index read from a snapshot older than the content fields: its
         # None there means "not read", not "none" (no image, no description).
         self.has_content = has_content
+        # Likewise for the products' visibility (a snapshot older than it): such an index is
+        # saved without it, so the next run that needs it reads the whole catalog once.
+        self.has_visibility = has_visibility and has_content
         self.by_sku: dict[str, Variant] = {}
         self.by_barcode: dict[str, Variant] = {}
         self.ambiguous_skus: set[str] = set()
@@ -136,7 +141,7 @@ class CatalogIndex:
             return self
         products = {v[0] for v in fresh}
         kept = [v for v in self.variants if v[0] not in products]
-        return CatalogIndex(kept + fresh, has_content=self.has_content)
+        return self.like(kept + fresh)
 
     def without(
         self, variant_ids: Collection[int] = (), product_ids: Collection[int] = ()
@@ -146,7 +151,13 @@ class CatalogIndex:
         if not variant_ids and not product_ids:
             return self
         kept = [v for v in self.variants if v[1] not in variant_ids and v[0] not in product_ids]
-        return CatalogIndex(kept, has_content=self.has_content)
+        return self.like(kept)
+
+    def like(self, variants: list[Variant]) -> CatalogIndex:
+        """An index of these variants that knows the fields this one knows."""
+        return CatalogIndex(
+            variants, has_content=self.has_content, has_visibility=self.has_visibility
+        )
 
     def __len__(self) -> int:
         return len(self.variants)
@@ -154,9 +165,12 @@ class CatalogIndex:
     def dump(self, out: TextIO) -> None:
         """Write the variants as CSV; None is an empty cell (so "" reads back as None)."""
         writer = csv.writer(out, lineterminator="\n")
-        if self.has_content:
+        if self.has_visibility:
             writer.writerow(SNAPSHOT_HEADER)
             writer.writerows(self.variants)  # csv writes None as ""
+        elif self.has_content:  # visibility still unknown: keep it saying so
+            writer.writerow(_SNAPSHOT_HEADER_V4)
+            writer.writerows(v[: len(_SNAPSHOT_HEADER_V4)] for v in self.variants)
         else:  # still unknown: keep it saying so
             writer.writerow(_SNAPSHOT_HEADER_NO_CONTENT)
             writer.writerows(v[: len(_SNAPSHOT_HEADER_NO_CONTENT)] for v in self.variants)
@@ -227,7 +241,13 @@ class CatalogIndex:
             raise ValueError(
                 f"damaged catalog snapshot near record {len(variants) + 2}: {exc}"
             ) from exc
-        return cls(variants, has_content=has_content)
+        return cls(variants, has_content=has_content, has_visibility=found == SNAPSHOT_HEADER)
+
+    @staticmethod
+    def snapshot_knows_visibility(first_line: str) -> bool:
+        """Whether a snapshot with this first line holds the products' visibility."""
+        header = next(csv.reader([first_line]), None)
+        return header is not None and tuple(header) == SNAPSHOT_HEADER
 
     @staticmethod
     def snapshot_has_content(first_line: str) -> bool:
