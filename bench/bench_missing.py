@@ -39,7 +39,7 @@ def main() -> None:
     n = parser.parse_args().variants
     index: list[Variant] = [
         (i // 2, i, f"S{i}", None, 1000, None, None, None, 5, "Item", None, None,
-         None, None, None, None)
+         None, None, None, None, True)
         for i in range(n)
     ]  # fmt: skip
     listed = {i for i in range(n) if i % 100}

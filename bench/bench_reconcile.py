@@ -43,7 +43,8 @@ WEIGHTS = ("0.25", "0.4", "0.5", "1.2", "2")
 def make_variants(n: int, seed: int) -> list[Variant]:
     """The store: n variants, about 3 per product; prices 1.00-199.99, stock 0-50; content
     as a real store's index holds it (a description digest per product, a brand, a weight,
-    an image URL on 4 variants in 5), so the peak RSS is that of a realistic index."""
+    an image URL on 4 variants in 5; one product in 20 hidden), so the peak RSS is that of a
+    realistic index."""
     rng = random.Random(seed)
     out: list[Variant] = []
     digest = None
@@ -68,6 +69,7 @@ def make_variants(n: int, seed: int) -> list[Variant]:
                 BRANDS[(i // 3) % len(BRANDS)],
                 WEIGHTS[i % len(WEIGHTS)],
                 f"https://cdn11.example-store.com/s-abc123/images/{i}.jpg" if i % 5 else None,
+                (i // 3) % 20 != 0,  # one product in 20 hidden
             )
         )
     return out

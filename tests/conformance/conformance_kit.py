@@ -18,7 +18,7 @@ import requests
 from feedsync.core.ports import RateBudget, StoreConnector
 from feedsync.domain.capabilities import WriteOp
 from feedsync.domain.content import NEVER_FORCED, SAME, index_value
-from feedsync.domain.fields import REF, VARIANT_POS, Variant
+from feedsync.domain.fields import REF, VARIANT_POS, VISIBLE_AT, Variant
 from feedsync.domain.writes import ItemResult, PlanItem
 
 
@@ -224,13 +224,14 @@ def new_value(field: str, variant: Variant) -> Any:
         "brand": "Conformance Brand",
         "weight": "1.25",
         "image_url": f"https://images.example/conformance/{variant[1]}.jpg",
+        "visible": variant[VISIBLE_AT] is not True,  # shown -> hidden, else shown
     }
     return values[field]
 
 
 def _read_back(field: str) -> bool:
-    """A field the catalog index holds (visibility is not: its own contract tests,
-    ``tests/contract/test_product_visibility.py``, read it from each double)."""
+    """A field the catalog index holds (a product's visibility too; its own contract
+    tests, ``tests/contract/test_product_visibility.py``, read each double's states)."""
     return field in VARIANT_POS
 
 

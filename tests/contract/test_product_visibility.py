@@ -3,13 +3,15 @@
 BigCommerce: ``is_visible`` on the products batch; Shopify: productUpdate's ``status``
 (ACTIVE / DRAFT, also checked against the schema in ``test_shopify_contract``);
 WooCommerce: ``status`` on the products batch (``publish`` / ``private``). Each double
-holds the state, answers it on reads and refuses a value its spec would refuse.
+holds the state, answers it on reads and refuses a value its spec would refuse; each reader
+gives the catalog index the state it finds.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -24,6 +26,7 @@ from test_sandbox_contract import (  # noqa: F401 (fixtures)
     traffic,
 )
 
+from feedsync.domain.fields import VISIBLE_AT, Variant
 from feedsync.domain.writes import PlanItem
 from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
 from feedsync.platforms.shopify.connector import ShopifyConnector
@@ -181,3 +184,66 @@ def test_the_woocommerce_double_refuses_a_status_outside_the_enum(woo: WooCommer
     [entry] = answer.json()["update"]
     assert entry["error"]["code"] == "rest_invalid_param"
     assert woo.item(poster["id"])["status"] == "publish"
+
+
+# -- reads: each reader gives the catalog index a product's visibility as the store has it ---
+# True on view; False hidden as feedsync hides a product; None any other state (the
+# merchant's own: missing: disable leaves it alone).
+def _visibility(variants: Iterable[Variant]) -> dict[int, bool | None]:
+    return {v[0]: v[VISIBLE_AT] for v in variants}
+
+
+def test_bigcommerce_reads_is_visible(
+    sandbox: SandboxStore,  # noqa: F811
+    store: tuple[str, str],  # noqa: F811
+) -> None:
+    # Given a visible product and one the merchant hid
+    store_hash, token = store
+    bodies = _products(2)
+    bodies[1]["is_visible"] = False
+    sandbox.seed(store_hash, bodies)
+    shown, hidden = (p["id"] for p in sandbox.products(store_hash))
+    connector = BigCommerceConnector(sandbox.api_url(store_hash), token, allow_private=True)
+    # When the catalog is read, whole and by a modified-since range
+    whole = _visibility(connector.iter_variants())
+    since = _visibility(connector.iter_variants(datetime(2000, 1, 1, tzinfo=UTC)))
+    # Then each product's variants carry its visibility
+    assert whole == since == {shown: True, hidden: False}
+
+
+def test_shopify_reads_status_as_visibility(shop: ShopifyDouble) -> None:
+    # Given an active product, a draft (as feedsync hides one) and an archived one
+    seeded = shop.seed(
+        [
+            {"title": t, "status": s, "variants": [{"sku": t, "price": "5.00"}]}
+            for t, s in (("On", "ACTIVE"), ("Draft", "DRAFT"), ("Old", "ARCHIVED"))
+        ]
+    )
+    on, draft, archived = (p["id"] for p in seeded)
+    connector = ShopifyConnector(
+        shop.shop_url, shop.access_token, sleep=lambda s: None, allow_private=True
+    )
+    # When the catalog is read whole (a bulk query) and by a range (pages)
+    whole = _visibility(connector.iter_variants())
+    since = _visibility(connector.iter_variants(datetime(2000, 1, 1, tzinfo=UTC)))
+    # Then ACTIVE is on view, DRAFT hidden, ARCHIVED the merchant's own (None)
+    assert whole == since == {on: True, draft: False, archived: None}
+
+
+def test_woocommerce_reads_status_as_visibility(woo: WooCommerceDouble) -> None:
+    # Given a published variable product, a private one, a draft and a pending one
+    seeded = woo.seed(
+        [
+            {"name": "Tee", "status": "publish",
+             "variations": [{"sku": "TEE-S", "regular_price": "7.00"}]},
+            {"name": "Hid", "status": "private",
+             "variations": [{"sku": "HID-S", "regular_price": "7.00"}]},
+            {"name": "Draft", "status": "draft", "regular_price": "5.00"},
+            {"name": "Pending", "status": "pending", "regular_price": "5.00"},
+        ]
+    )  # fmt: skip
+    tee, hid, draft, pending = (p["id"] for p in seeded)
+    # When the catalog is read
+    read = _visibility(_woo_connector(woo).iter_variants())
+    # Then publish is on view, private hidden, a draft or pending product the merchant's own
+    assert read == {tee: True, hid: False, draft: None, pending: None}

@@ -1,8 +1,9 @@
 """missing: disable through the state machine on each platform's double (issue 13): a
 product this profile wrote that today's file lacks is hidden in the store and nothing else
 is written; a preview of the file that lists it again sends nothing; a revert shows it again;
-a file that lists it again shows it. A product with a size still listed is not hidden: its
-missing size goes to stock 0."""
+a file that lists it again shows it. A product with a size still listed, or a size another
+profile writes, is not hidden: its missing size goes to stock 0. A product the merchant
+holds back (hidden, a draft, archived) is never hidden nor published by feedsync."""
 
 from __future__ import annotations
 
@@ -10,8 +11,18 @@ import re
 from typing import Any
 
 import pytest
+import requests
 from integration_harness import Harness
-from review_support import PLATFORMS, SKUS, Shop, changes, log_of, preview, seeded
+from review_support import (
+    PLATFORMS,
+    SHOPIFY_VERSION,
+    SKUS,
+    Shop,
+    changes,
+    log_of,
+    preview,
+    seeded,
+)
 
 from feedsync.core import review
 from feedsync.core.catalog_store import load_catalog
@@ -124,3 +135,128 @@ def test_a_product_is_hidden_only_when_none_of_its_variants_is_listed(h: Harness
     log = log_of(h, run)
     assert log["TEE-M"]["error"] == "not in today's file: stock set to 0 (was 7)"
     assert log["MUG"]["error"] == "not in today's file: disabled (hidden in the store)"
+
+
+# How each merchant holds a product back by hand: BigCommerce hides it (as feedsync would),
+# Shopify archives it or leaves it a draft, WooCommerce leaves it a draft.
+HELD_BACK = [("bigcommerce", False), ("shopify", "ARCHIVED"), ("shopify", "DRAFT"),
+             ("woocommerce", "draft")]  # fmt: skip
+
+
+def _merchant_sets(
+    h: Harness, request: pytest.FixtureRequest, shop: Shop, sku: str, state: Any
+) -> None:
+    """The merchant changes the product's state in the store, through the platform's API."""
+    pid = next(v[0] for v in load_catalog(h.deps, shop.store).variants if v[2] == sku)
+    if shop.platform == "bigcommerce":
+        answer = requests.put(
+            f"{shop.store.api_url}/catalog/products",
+            json=[{"id": pid, "is_visible": state}],
+            headers={"X-Auth-Token": h.deps.secrets.get(shop.store.secret_ref)["access_token"]},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+    elif shop.platform == "shopify":
+        double = request.getfixturevalue("shopify")
+        answer = requests.post(
+            f"{double.shop_url}/admin/api/{SHOPIFY_VERSION}/graphql.json",
+            json={
+                "query": "mutation($p: ProductUpdateInput!) { productUpdate(product: $p) "
+                "{ userErrors { message } } }",
+                "variables": {"p": {"id": f"gid://shopify/Product/{pid}", "status": state}},
+            },
+            headers={"X-Shopify-Access-Token": double.access_token},
+            timeout=10,
+        )
+        assert not answer.json().get("errors"), answer.json()
+        assert not answer.json()["data"]["productUpdate"]["userErrors"], answer.json()
+    else:
+        woo = request.getfixturevalue("woo")
+        answer = requests.post(
+            f"{woo.api_url}/products/batch",
+            json={"update": [{"id": pid, "status": state}]},
+            auth=woo.credentials,
+            timeout=10,
+        )
+        assert "error" not in answer.json()["update"][0], answer.json()
+
+
+def _state(h: Harness, request: pytest.FixtureRequest, shop: Shop, sku: str) -> Any:
+    """The product's state as the double holds it (is_visible, or status)."""
+    pid = next(v[0] for v in load_catalog(h.deps, shop.store).variants if v[2] == sku)
+    if shop.platform == "bigcommerce":
+        found = re.search(r"/stores/([^/]+)/", shop.store.api_url)
+        assert found is not None
+        return next(p["is_visible"] for p in h.sandbox.products(found.group(1)) if p["id"] == pid)
+    if shop.platform == "shopify":
+        return request.getfixturevalue("shopify").product(pid)["status"]
+    return request.getfixturevalue("woo").item(pid)["status"]
+
+
+@pytest.mark.parametrize(("platform", "held"), HELD_BACK)
+def test_a_product_the_merchant_holds_back_is_left_alone_and_never_published(
+    h: Harness, request: pytest.FixtureRequest, platform: str, held: Any
+) -> None:
+    # Given a product the merchant holds back (hidden, a draft, archived), to which a
+    # profile (missing: disable) writes price and stock with two others
+    shop = seeded(h, request, platform)
+    profile = h.profile_for(
+        shop.tenant, shop.store.store_id, {"type": "url", "url": h.feed_url(ALL)}, missing="disable"
+    )
+    _merchant_sets(h, request, shop, GONE, held)
+    _run_on(h, shop, profile.profile_id, ALL)
+    assert _state(h, request, shop, GONE) == held
+    writes = len(shop.write_bodies())
+    # When the supplier drops it for a day
+    dropped = _run_on(h, shop, profile.profile_id, LACKING)
+    # Then nothing is written to it: it stays as the merchant left it, nothing is missing
+    assert shop.carried(writes) == set() and dropped.counts["missing"] == 0
+    assert _state(h, request, shop, GONE) == held
+    # When it comes back
+    writes = len(shop.write_bodies())
+    _run_on(h, shop, profile.profile_id, ALL)
+    # Then it is still held back: feedsync never published it
+    assert _state(h, request, shop, GONE) == held
+    assert shop.carried(writes) == set()
+
+
+@pytest.mark.parametrize(("platform", "held"), [("shopify", "ARCHIVED"), ("woocommerce", "draft")])
+def test_a_product_feedsync_hid_that_the_merchant_then_held_back_is_not_published(
+    h: Harness, request: pytest.FixtureRequest, platform: str, held: Any
+) -> None:
+    # Given a product feedsync hid (the file dropped it: Shopify DRAFT, WooCommerce
+    # private), which the merchant then archived, or made a draft
+    shop = seeded(h, request, platform)
+    profile = h.profile_for(
+        shop.tenant, shop.store.store_id, {"type": "url", "url": h.feed_url(ALL)}, missing="disable"
+    )
+    _run_on(h, shop, profile.profile_id, ALL)
+    _run_on(h, shop, profile.profile_id, LACKING)
+    assert _visibility(h, request, shop)[GONE] is False
+    _merchant_sets(h, request, shop, GONE, held)
+    # When the file lists it again
+    writes = len(shop.write_bodies())
+    back = _run_on(h, shop, profile.profile_id, ALL)
+    # Then the merchant's state stands
+    assert _state(h, request, shop, GONE) == held
+    assert GONE not in shop.carried(writes) and back.counts["changed"] == 0
+
+
+def test_a_product_with_a_variant_another_profile_writes_is_not_hidden(h: Harness) -> None:
+    # Given a tee in two sizes: one profile (missing: disable) writes the small, another
+    # profile writes the medium
+    shop = h.shop([_product("Tee", ["TEE-S", "TEE-M"]), _product("Mug", ["MUG"])])
+    small = h.url_profile(shop, "SKU,Price,Qty\nTEE-S,10.00,7\nMUG,10.00,7\n", missing="disable")
+    medium = h.url_profile(shop, "SKU,Price,Qty\nTEE-M,10.00,8\n")
+    for profile in (small, medium):
+        assert h.run_to_end(shop.tenant, profile.profile_id).status == "succeeded"
+    # When the first profile's file drops the small tee (and lists nothing else of it)
+    run = _run_on(h, shop, small.profile_id, "SKU,Price,Qty\nMUG,10.00,7\n")
+    # Then the tee stays on view (the other profile still sells its medium size); the small
+    # size goes to stock 0 and the medium is untouched
+    shown = {p["name"]: p["is_visible"] for p in h.sandbox.products(shop.store_hash)}
+    assert shown == {"Tee": True, "Mug": True}
+    stock = {sku: value[1] for sku, value in h.store_values(shop).items()}
+    assert stock == {"TEE-S": 0, "TEE-M": 8, "MUG": 7}
+    assert run.counts["missing"] == 1
+    assert log_of(h, run)["TEE-S"]["error"] == "not in today's file: stock set to 0 (was 7)"

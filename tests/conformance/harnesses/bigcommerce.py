@@ -97,6 +97,7 @@ class BigCommerceHarness(Harness):
             "brand": self.double.brands(self.store_hash).get(product["brand_id"]),
             "weight": canonical_weight(weight),
             "image_url": variant["image_url"] or None,
+            "visible": product["is_visible"],
         }
 
     def set_modified(self, product_id: int, when: datetime) -> None:

@@ -88,6 +88,7 @@ class ShopifyHarness(Harness):
             "brand": product["vendor"] or None,
             "weight": canonical_weight(variant["weight"]),
             "image_url": variant["image_url"],
+            "visible": {"ACTIVE": True, "DRAFT": False}.get(product["status"]),
         }
 
     def set_modified(self, product_id: int, when: datetime) -> None:

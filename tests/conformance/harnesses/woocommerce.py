@@ -91,6 +91,7 @@ class WooCommerceHarness(Harness):
             "description": product["description"],
             "weight": canonical_weight(item["weight"] or product["weight"]),
             "image_url": image,
+            "visible": {"publish": True, "private": False}.get(product["status"]),
         }
 
     def set_modified(self, product_id: int, when: datetime) -> None:

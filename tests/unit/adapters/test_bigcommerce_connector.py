@@ -16,7 +16,14 @@ from fake_sleep import FakeSleep
 
 from feedsync.adapters.rate_budget import LocalRateBudget
 from feedsync.domain.content import description_digest, index_value
-from feedsync.domain.fields import CONTENT_FIELDS, MODIFIED, REF, VARIANT_ID, VARIANT_POS
+from feedsync.domain.fields import (
+    CONTENT_FIELDS,
+    MODIFIED,
+    REF,
+    VARIANT_ID,
+    VARIANT_POS,
+    VISIBLE_AT,
+)
 from feedsync.domain.writes import PlanItem
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 from feedsync.platforms.bigcommerce.connector import BigCommerceConnector, from_cents, to_cents
@@ -141,8 +148,9 @@ def test_iter_variants_pages_over_more_than_250(
     assert last[VARIANT_POS["price"]] == 2150
     assert last[VARIANT_POS["stock"]] == 2
     assert last[VARIANT_POS["name"]] == "M99"
-    # And the 16-field tuple carries the product's date_modified and no platform ref
-    assert len(last) == 16 and last[REF] is None
+    # And the 17-field tuple carries the product's date_modified, no platform ref and the
+    # product's visibility
+    assert len(last) == 17 and last[REF] is None and last[VISIBLE_AT] is True
     assert last[MODIFIED] == sandbox.products(store_hash)[-1]["date_modified"]
 
 

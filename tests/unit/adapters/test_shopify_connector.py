@@ -131,12 +131,13 @@ def test_reads_every_variant_with_money_in_cents_and_refs(double: ShopifyDouble)
         "Acme",
         "0.35",
         double.variant(simple["variants"][0]["id"])["image_url"],
+        True,  # ACTIVE: on view
     )
     assert mug[VARIANT_POS["image_url"]].startswith("https://cdn.shopify.com/")
     assert variants[1][VARIANT_POS["retail_price"]] is None
     assert variants[1][VARIANT_POS["cost_price"]] is None
     # (no description, vendor or image: None; no weight set: Shopify answers 0)
-    assert variants[1][VARIANT_POS["description"] :] == (None, None, "0", None)
+    assert variants[1][VARIANT_POS["description"] :] == (None, None, "0", None, True)
     assert variants[-1][REF] == str(big["variants"][-1]["inventory_item_id"])
     # And the long product was completed with a product(id) variants page, after the one
     # look-up of the primary location whose stock is read (the page said the weight unit)
@@ -929,10 +930,11 @@ def test_content_is_read_in_the_index_form(bulk: bool) -> None:
             "Lumo",
             "1.5",
             image,
+            True,
         )
         assert image.startswith("https://cdn.shopify.com/") and "l1.png" in image
-        assert got["L-2"][content:] == (got["L-1"][content], "Lumo", "1.5", None)
-        assert got["P-1"][content:] == (None, None, "0", None)
+        assert got["L-2"][content:] == (got["L-1"][content], "Lumo", "1.5", None, True)
+        assert got["P-1"][content:] == (None, None, "0", None, True)
         assert got["P-1"][0] == plain["id"]
         # And the shop's weight unit took one look-up of its own on the bulk path only
         # (every page carries it)

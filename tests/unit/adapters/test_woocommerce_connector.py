@@ -12,7 +12,7 @@ import pytest
 from fake_sleep import FakeSleep
 
 from feedsync.domain.content import SAME, description_digest, index_value
-from feedsync.domain.fields import MODIFIED, PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS
+from feedsync.domain.fields import MODIFIED, PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS, VISIBLE_AT
 from feedsync.domain.writes import PlanItem
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 from feedsync.platforms.woocommerce.connector import WooCommerceConnector
@@ -326,7 +326,7 @@ def test_a_range_import_reads_the_content_of_an_untouched_parent(
     double: WooCommerceDouble, sleep: FakeSleep, store_wide: bool
 ) -> None:
     # Given a variation changed in the range under a parent that was not touched, the
-    # parent with a description, a weight and a featured image
+    # parent with a description, a weight, a featured image, hidden (private)
     double.store_wide_variations = store_wide
     [quiet] = double.seed(
         [
@@ -336,6 +336,7 @@ def test_a_range_import_reads_the_content_of_an_untouched_parent(
                 description=DESCRIPTION,
                 weight="1.5",
                 images=[{"src": f"{UPLOADS}/quiet.jpg"}],
+                status="private",
             )
         ]
     )
@@ -344,11 +345,13 @@ def test_a_range_import_reads_the_content_of_an_untouched_parent(
     # When the range since SINCE is imported
     variants = list(_connector(double, sleep).iter_variants(modified_since=SINCE))
 
-    # Then the parent's variations carry its content, asked for by id in the edit context
+    # Then the parent's variations carry its content and visibility, asked for by id in the
+    # edit context
     assert {v[VARIANT_ID] for v in variants} == set(quiet["variations"])
     assert {v[VARIANT_POS["description"]] for v in variants} == {description_digest(DESCRIPTION)}
     assert {v[VARIANT_POS["weight"]] for v in variants} == {"1.5"}
     assert {v[VARIANT_POS["image_url"]] for v in variants} == {None}  # the parent's image
+    assert {v[VISIBLE_AT] for v in variants} == {False}
     [lookup] = [t for _, t, _ in double.requests_log() if f"include={quiet['id']}" in t]
     assert "context=edit" in lookup
 

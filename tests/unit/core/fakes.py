@@ -555,10 +555,12 @@ def variant(
     price: int | None = 1000,
     stock: int | None = 5,
     ref: str | None = None,
+    visible: bool | None = True,
 ) -> Variant:
-    """An index variant with a SKU, price (cents) and stock; no barcode or content."""
+    """An index variant with a SKU, price (cents) and stock, its product on view; no
+    barcode or content."""
     return (pid, vid, sku, None, price, None, None, None, stock, f"Item {sku}", None, ref,
-            None, None, None, None)  # fmt: skip
+            None, None, None, None, visible)  # fmt: skip
 
 
 def row(no: int, sku: str, price: int | None = None, stock: int | None = None) -> Row:

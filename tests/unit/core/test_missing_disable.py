@@ -10,11 +10,12 @@ import pytest
 from fakes import NO_LIMITS, World, row, variant
 
 from feedsync.core import api
+from feedsync.core.catalog_store import apply_to_catalog, load_catalog
 from feedsync.core.steps.finalize import finalize
 from feedsync.core.steps.match import match
 from feedsync.core.steps.update import update
 from feedsync.core.written import load_written
-from feedsync.domain.fields import Row
+from feedsync.domain.fields import VISIBLE_AT, Row
 from feedsync.errors import InvalidRequest
 from feedsync.models import (
     FinalizeInput,
@@ -148,3 +149,107 @@ def test_a_profile_may_disable_only_where_the_platform_can_hide_a_product(
         api.create_profile(world.deps, world.tenant, ProfileSettings.model_validate(body))
     assert refused.value.field == "missing"
     assert "cannot hide a product: use zero_stock or ignore" in str(refused.value)
+
+
+def test_a_product_the_store_does_not_show_is_left_alone_and_never_published(
+    world: World,
+) -> None:
+    # Given C held back as a draft (None: a state feedsync never sets) and D hidden by the
+    # merchant (False), both written by the profile
+    held_back = [variant(12, 102, "C", visible=None), variant(13, 103, "D", visible=False)]
+    world.profile(world.store(CATALOG[:2] + held_back), missing="disable", limits=NO_LIMITS)
+    rows = [*ALL, row(5, "D", stock=9)]
+    _run(world, rows, "run_1")
+    world.connectors["s1"].calls.clear()
+    # When today's file drops them
+    dropped = _run(world, ALL[:2], "run_2")
+    # Then nothing is sent for them and the ledger does not call them feedsync's
+    assert _sent(world) == [] and dropped.counts["missing"] == 0
+    assert (12, "visible") not in load_written(world.deps, "t1", "p1")
+    # When they come back
+    _run(world, rows, "run_3")
+    # Then they are not published either
+    assert [w for w in _sent(world) if "visible" in w[2]] == []
+
+
+def test_finalize_keeps_the_index_in_step_with_what_a_run_wrote_to_visible(
+    world: World,
+) -> None:
+    # Given a profile that wrote A, B and C
+    store = world.store(CATALOG)
+    world.profile(store, missing="disable", limits=NO_LIMITS)
+    _run(world, ALL, "run_1")
+
+    def shown() -> bool | None:
+        current = world.repo.get_store("t1", store.store_id)
+        assert current is not None
+        index = load_catalog(world.deps, current)
+        return next(v[VISIBLE_AT] for v in index.variants if v[0] == 12)
+
+    # When a file without C hides it
+    _run(world, ALL[:2], "run_2")
+    # Then the index holds it hidden (so the next file that lists C shows it again)
+    assert shown() is False
+    # When C is back
+    _run(world, ALL, "run_3")
+    # Then the index holds it shown
+    assert shown() is True
+
+
+def test_a_product_with_a_variant_another_profile_writes_is_not_hidden(world: World) -> None:
+    # Given product 20 whose E1 this profile writes and E2 it never did (another profile's)
+    world.profile(world.store(CATALOG), missing="disable", limits=NO_LIMITS)
+    _run(world, [*ALL, row(5, "E1", stock=6)], "run_1")
+    world.connectors["s1"].calls.clear()
+    # When today's file lacks E1 (and lists nothing of product 20)
+    run = _run(world, ALL, "run_2")
+    # Then the product stays on view and E1 alone goes to stock 0
+    assert _sent(world) == [("variants", 200, {"stock": [6, 0]})]
+    assert run.counts["missing"] == 1
+    line = world.blobs.csv(run.log_key or "")[-1]
+    assert (line[1], line[4], line[6]) == (
+        "E1",
+        "missing",
+        "not in today's file: stock set to 0 (was 6)",
+    )
+
+
+def test_an_index_from_before_visibility_is_read_whole_once_and_then_hides(
+    world: World,
+) -> None:
+    # Given a store whose index was saved before it kept the products' visibility
+    store = world.store(CATALOG)
+    key = store.catalog_key or ""
+    lines = world.blobs.get_bytes(key).decode().splitlines()
+    old = "".join(line.rsplit(",", 1)[0] + "\n" for line in lines)  # (no visible column)
+    world.blobs.put_bytes(key, old.encode(), "text/csv")
+    world.profile(store, missing="disable", limits=NO_LIMITS)
+    reads = world.connectors["s1"].reads
+    # When the profile's first run matches
+    _run(world, ALL, "run_1")
+    # Then the whole catalog was read first, once
+    assert reads.count((None, None)) == 1
+    # When the next file lacks C
+    world.connectors["s1"].calls.clear()
+    _run(world, ALL[:2], "run_2")
+    # Then C's product is hidden (the index knows the store shows it), with no further
+    # whole read
+    assert _sent(world) == [("products", 102, {"visible": [True, False]})]
+    assert reads.count((None, None)) == 1
+
+
+def test_patching_an_index_from_before_visibility_keeps_it_unknown(world: World) -> None:
+    # Given a store whose index was saved before it kept the products' visibility
+    store = world.store(CATALOG)
+    key = store.catalog_key or ""
+    lines = world.blobs.get_bytes(key).decode().splitlines()
+    world.blobs.put_bytes(key, "".join(ln.rsplit(",", 1)[0] + "\n" for ln in lines).encode())
+    # When a run's writes are patched into it
+    apply_to_catalog(
+        world.deps, store, {100: {"price": [1000, 1100]}}, {12: {"visible": [True, False]}}
+    )
+    # Then it still says the products' visibility is unknown (a run that hides products
+    # reads the whole catalog first), with the written price kept
+    index = load_catalog(world.deps, store)
+    assert not index.has_visibility and all(v[VISIBLE_AT] is None for v in index.variants)
+    assert next(v[4] for v in index.variants if v[1] == 100) == 1100

@@ -21,7 +21,7 @@ BY_BARCODE = ReconcileSpec(match_by="barcode", fields=("stock",))
 
 def variant(vid: int, barcode: str | None, stock: int = 1) -> Variant:
     return (vid, vid * 10, f"SKU-{vid}", barcode, 100, None, None, None, stock, "x", None, None,
-            *NO_CONTENT)  # fmt: skip
+            *NO_CONTENT, True)  # fmt: skip
 
 
 def read(text: str, rules: CompiledRules) -> tuple[list[Row], CsvFeed]:

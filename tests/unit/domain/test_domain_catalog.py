@@ -12,14 +12,17 @@ from feedsync.domain.fields import MODIFIED, NO_CONTENT, REF, VARIANT_POS, Varia
 SHIRT = ("d1b2c3", "Acme", "0.25", "https://cdn.example/a1.jpg")
 VARIANTS: list[Variant] = [
     (1, 11, "A1", "0001", 1299, None, 1500, 700, 4, "Shirt, red", "2026-11-01T10:00:00Z", None,
-     *SHIRT),
+     *SHIRT, True),
     (1, 12, "A2", "0002", 1299, 999, None, None, 0, 'Shirt "blue"\nsecond line', None, None,
-     "d1b2c3", "Acme", None, None),
-    (2, 21, "B1", None, 50, None, None, None, None, None, None, "gid-item-21", *NO_CONTENT),
-    (3, 31, None, "0003", None, None, None, None, 7, "  padded name  ", None, None, *NO_CONTENT),
-    (4, 41, "DUP", "0004", 100, None, None, None, 1, "x", None, None, *NO_CONTENT),
-    (5, 51, "DUP", "0004", 200, None, None, None, 1, "y", None, None, *NO_CONTENT),
-    (6, 61, "BIG", None, 10**15, None, None, None, 10**6, "é ü 中", None, None, *NO_CONTENT),
+     "d1b2c3", "Acme", None, None, True),
+    (2, 21, "B1", None, 50, None, None, None, None, None, None, "gid-item-21", *NO_CONTENT,
+     False),
+    (3, 31, None, "0003", None, None, None, None, 7, "  padded name  ", None, None, *NO_CONTENT,
+     None),
+    (4, 41, "DUP", "0004", 100, None, None, None, 1, "x", None, None, *NO_CONTENT, True),
+    (5, 51, "DUP", "0004", 200, None, None, None, 1, "y", None, None, *NO_CONTENT, True),
+    (6, 61, "BIG", None, 10**15, None, None, None, 10**6, "é ü 中", None, None, *NO_CONTENT,
+     True),
 ]  # fmt: skip
 
 
@@ -75,7 +78,7 @@ def test_dump_load_round_trip_is_exact() -> None:
     assert loaded.ambiguous_skus == index.ambiguous_skus
     assert buf.getvalue().splitlines()[0] == (
         "product_id,variant_id,sku,barcode_key,price,sale_price,retail_price,cost_price,stock,"
-        "name,modified,ref,description,brand,weight,image_url"
+        "name,modified,ref,description,brand,weight,image_url,visible"
     )
 
 
@@ -85,7 +88,7 @@ def test_a_snapshot_from_before_modified_times_still_loads() -> None:
     # When loaded, Then its variants read with None for both
     loaded = CatalogIndex.load(io.StringIO(f"{header}\n1,2,A,,100,,,,1,x\n"))
     assert loaded.variants == [
-        (1, 2, "A", None, 100, None, None, None, 1, "x", None, None, *NO_CONTENT)
+        (1, 2, "A", None, 100, None, None, None, 1, "x", None, None, *NO_CONTENT, None)
     ]
 
 
@@ -98,8 +101,46 @@ def test_a_snapshot_from_before_content_fields_still_loads() -> None:
     # When loaded, Then its variants read with no content
     loaded = CatalogIndex.load(io.StringIO(f"{header}\n1,2,A,,100,,,,1,x,2026-01-01,r\n"))
     assert loaded.variants == [
-        (1, 2, "A", None, 100, None, None, None, 1, "x", "2026-01-01", "r", *NO_CONTENT)
+        (1, 2, "A", None, 100, None, None, None, 1, "x", "2026-01-01", "r", *NO_CONTENT, None)
     ]
+
+
+def test_a_snapshot_from_before_visibility_was_read_loads_with_it_unknown() -> None:
+    # Given a snapshot written before the index kept products' visibility (no column)
+    header = ",".join(SNAPSHOT_HEADER[:-1])
+    text = f"{header}\n1,2,A,0001,100,,,,1,x,2026-01-01,r,d1b2c3,Acme,0.25,https://i/a.jpg\n"
+    # When loaded
+    loaded = CatalogIndex.load(io.StringIO(text))
+    # Then its products' visibility is unknown (missing: disable leaves them alone), the
+    # rest reads as written
+    assert loaded.variants == [
+        (1, 2, "A", "0001", 100, None, None, None, 1, "x", "2026-01-01", "r",
+         "d1b2c3", "Acme", "0.25", "https://i/a.jpg", None)
+    ]  # fmt: skip
+    assert loaded.has_content and CatalogIndex.snapshot_has_content(header)
+    assert not loaded.has_visibility and not CatalogIndex.snapshot_knows_visibility(header)
+    # And merged with a refresh and saved again, it still says so (the next run that hides
+    # products reads the whole catalog first)
+    refreshed = (1, 3, "B", None, 100, None, None, None, 1, "x", None, None, *SHIRT, True)
+    merged = loaded.merged([refreshed])
+    buf = io.StringIO(newline="")
+    merged.dump(buf)
+    lines = buf.getvalue().splitlines()
+    assert lines[0] == header and lines[1].count(",") == len(header.split(",")) - 1
+    assert not CatalogIndex.snapshot_knows_visibility(lines[0])
+    assert not CatalogIndex.load(io.StringIO(buf.getvalue())).has_visibility
+    # while an index read from the store knows it
+    fresh = io.StringIO(newline="")
+    CatalogIndex.from_store([refreshed]).dump(fresh)
+    assert CatalogIndex.snapshot_knows_visibility(fresh.getvalue().splitlines()[0])
+
+
+def test_load_reports_a_damaged_visibility() -> None:
+    # Given a snapshot whose record spells visibility in no way dump writes it
+    text = ",".join(SNAPSHOT_HEADER) + "\n1,2,A,,100,,,,1,x,,,,,,,yes\n"
+    # When loaded, Then the error points at the record
+    with pytest.raises(ValueError, match="record 2"):
+        CatalogIndex.load(io.StringIO(text))
 
 
 def test_merging_a_refresh_replaces_whole_products() -> None:

@@ -7,7 +7,7 @@ from feedsync.domain.fields import NO_CONTENT, Variant
 
 
 def _variant(pid: int, vid: int, sku: str, barcode: str | None = None) -> Variant:
-    return (pid, vid, sku, barcode, 1000, None, None, None, 3, "x", None, None, *NO_CONTENT)
+    return (pid, vid, sku, barcode, 1000, None, None, None, 3, "x", None, None, *NO_CONTENT, True)
 
 
 TEE_S, TEE_M = _variant(1, 11, "TEE-S", "0011"), _variant(1, 12, "TEE-M")

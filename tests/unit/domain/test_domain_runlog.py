@@ -51,3 +51,13 @@ def test_supplier_text_cannot_become_a_spreadsheet_formula() -> None:
     line = outcome_log_row((2, "=HYPERLINK(1)", "not_found", None, None, (), ""))
     # When logged, Then it is neutralised with a leading quote
     assert line[1] == "'=HYPERLINK(1)"
+
+
+def test_a_products_visibility_reads_in_words_held_back_included() -> None:
+    # Given a product hidden, and one the store holds in a state of the merchant's own
+    # (None: a draft or archived product; e.g. a revert found it so and did not send)
+    # Then the log says so in words
+    assert format_changes([("visible", True, False)]) == "visible: shown -> hidden"
+    assert format_changes([("visible", None, True)]) == (
+        "visible: held back by the merchant (or not known) -> shown"
+    )

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from feedsync.core import keys
 from feedsync.core.catalog_store import (
-    catalog_has_content,
+    catalog_header,
     load_catalog,
     rewrite_catalog,
     save_catalog,
@@ -90,22 +90,39 @@ def refresh_catalog(
     return len(fresh), len(merged)
 
 
-def refresh_before_match(deps: Deps, store: Store, needs_content: bool = False) -> CatalogIndex:
+def refresh_before_match(
+    deps: Deps, store: Store, needs_content: bool = False, needs_visibility: bool = False
+) -> CatalogIndex:
     """The index as the store is now: products changed in the store since the last
     import (e.g. stock reset by another app) are re-read, so partial sync sees them.
 
     ``needs_content``: the run compares content fields. An index saved before the
     index kept them does not know which items have an image or a description, so the
     whole catalog is read again first (once: the new index keeps them).
+    ``needs_visibility``: the run may hide products (``missing: disable``); likewise for an
+    index saved before it kept the products' visibility (else it would hide none).
     """
     if store.imported_at is None or not store.catalog_key:
         return load_catalog(deps, store)
     started = deps.clock()
     connector = deps.connectors(store, deps.secrets.get(store.secret_ref))
-    if needs_content and not catalog_has_content(deps, store):
+    header = catalog_header(deps, store) if needs_content or needs_visibility else ""
+    lacking = [
+        what
+        for what, needed, known in (
+            ("content", needs_content, CatalogIndex.snapshot_has_content),
+            ("products' visibility", needs_visibility, CatalogIndex.snapshot_knows_visibility),
+        )
+        if needed and not known(header)
+    ]
+    if lacking:
         index = CatalogIndex.from_store(connector.iter_variants())
         save_catalog(deps, store, index)
-        log.info("re-read the whole catalog of store %s for its content", store.store_id)
+        log.info(
+            "re-read the whole catalog of store %s for its %s",
+            store.store_id,
+            " and ".join(lacking),
+        )
         deps.repo.update_store(
             store.tenant_id,
             store.store_id,

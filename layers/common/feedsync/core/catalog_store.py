@@ -36,14 +36,18 @@ def load_catalog(deps: Deps, store: Store) -> CatalogIndex:
 
 def catalog_has_content(deps: Deps, store: Store) -> bool:
     """Whether the stored index holds the content fields (reads its first line only)."""
+    return CatalogIndex.snapshot_has_content(catalog_header(deps, store))
+
+
+def catalog_header(deps: Deps, store: Store) -> str:
+    """The stored index's first line: which fields it knows ("" without an index)."""
     if not store.catalog_key:
-        return False
+        return ""
     raw = deps.blobs.open_read(store.catalog_key)
     try:
-        first = next(iter(text_lines(raw)), "")
+        return next(iter(text_lines(raw)), "")
     finally:
         raw.close()
-    return CatalogIndex.snapshot_has_content(first)
 
 
 def save_catalog(deps: Deps, store: Store, index: CatalogIndex) -> str:
@@ -99,7 +103,7 @@ def apply_to_catalog(
 
     def change(index: CatalogIndex) -> CatalogIndex:
         if applied or products:
-            index = CatalogIndex.from_variants(_patched(index.variants, applied, products))
+            index = index.like(list(_patched(index.variants, applied, products)))
         return index.without(dropped_variants, dropped_products)
 
     return rewrite_catalog(deps, store, change)
@@ -118,7 +122,7 @@ def _patched(
             values = list(variant)
             for name, (_old, new) in {**(product_changes or {}), **(changes or {})}.items():
                 pos = VARIANT_POS.get(name)
-                if pos is not None:  # the index holds no visibility (the ledger does)
+                if pos is not None:  # (a field the index holds, visible included)
                     values[pos] = index_value(name, new)
             variant = tuple(values)  # type: ignore[assignment]
         yield variant

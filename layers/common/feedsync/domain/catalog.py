@@ -8,7 +8,8 @@ its GTIN-14), made once where the store's variants come in (``from_store``, ``me
 so that loading the index for a run costs nothing extra. Barcodes are never written
 back to a store, so the store keeps its own spelling.
 The index persists as compact CSV text (money in minor units) between runs; a snapshot
-from before barcodes were keyed (its column says ``barcode``) is keyed when loaded.
+from before barcodes were keyed (its column says ``barcode``) is keyed when loaded, and one
+from before products' visibility was read (no ``visible`` column) loads with it unknown.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ SNAPSHOT_HEADER: Final = (
     "modified",
     "ref",
     *CONTENT_FIELDS,
+    "visible",
 )
+# Snapshots written before the index kept products' visibility (v4): unknown when loaded.
+_SNAPSHOT_HEADER_V4: Final = SNAPSHOT_HEADER[:-1]
 # An index not knowing the content fields (read from a v2 snapshot) is saved as such.
 _SNAPSHOT_HEADER_NO_CONTENT: Final = SNAPSHOT_HEADER[:12]
 # Snapshots written before barcodes were keyed (v3), and before that before the index
@@ -39,11 +43,13 @@ _SNAPSHOT_HEADER_V3: Final = (
     "product_id",
     "variant_id",
     *CANONICAL_FIELDS[:8],
-    *SNAPSHOT_HEADER[10:],
+    *_SNAPSHOT_HEADER_V4[10:],
 )
 _SNAPSHOT_HEADER_V2: Final = _SNAPSHOT_HEADER_V3[:12]
 _SNAPSHOT_HEADER_V1: Final = _SNAPSHOT_HEADER_V3[:10]
 _BARCODE: Final = 3
+_WITH_CONTENT: Final = (SNAPSHOT_HEADER, _SNAPSHOT_HEADER_V4, _SNAPSHOT_HEADER_V3)
+_KEYED: Final = (SNAPSHOT_HEADER, _SNAPSHOT_HEADER_V4, _SNAPSHOT_HEADER_NO_CONTENT)
 
 
 def _keyed(variant: Variant) -> Variant:
@@ -60,6 +66,16 @@ def _keyed(variant: Variant) -> Variant:
 _NO_CONTENT_CELLS: Final = ("",) * len(NO_CONTENT)
 
 
+def _visibility(cell: str) -> bool | None:
+    """A snapshot cell's product visibility (csv writes the bool as its name); the common
+    case, shown, is tested inline in ``load``."""
+    if not cell:
+        return None
+    if cell == "False":
+        return False
+    raise ValueError(f"visible is {cell!r}, not True, False or empty")
+
+
 class CatalogIndex:
     """Lookup of store variants by SKU and barcode, with ambiguous keys set aside.
 
@@ -70,11 +86,16 @@ class CatalogIndex:
     wins.
     """
 
-    def __init__(self, variants: list[Variant], *, has_content: bool = True) -> None:
+    def __init__(
+        self, variants: list[Variant], *, has_content: bool = True, has_visibility: bool = True
+    ) -> None:
         self.variants = variants
         # False for an index read from a snapshot older than the content fields: its
         # None there means "not read", not "none" (no image, no description).
         self.has_content = has_content
+        # Likewise for the products' visibility (a snapshot older than it): such an index is
+        # saved without it, so the next run that needs it reads the whole catalog once.
+        self.has_visibility = has_visibility and has_content
         self.by_sku: dict[str, Variant] = {}
         self.by_barcode: dict[str, Variant] = {}
         self.ambiguous_skus: set[str] = set()
@@ -120,7 +141,7 @@ class CatalogIndex:
             return self
         products = {v[0] for v in fresh}
         kept = [v for v in self.variants if v[0] not in products]
-        return CatalogIndex(kept + fresh, has_content=self.has_content)
+        return self.like(kept + fresh)
 
     def without(
         self, variant_ids: Collection[int] = (), product_ids: Collection[int] = ()
@@ -130,7 +151,13 @@ class CatalogIndex:
         if not variant_ids and not product_ids:
             return self
         kept = [v for v in self.variants if v[1] not in variant_ids and v[0] not in product_ids]
-        return CatalogIndex(kept, has_content=self.has_content)
+        return self.like(kept)
+
+    def like(self, variants: list[Variant]) -> CatalogIndex:
+        """An index of these variants that knows the fields this one knows."""
+        return CatalogIndex(
+            variants, has_content=self.has_content, has_visibility=self.has_visibility
+        )
 
     def __len__(self) -> int:
         return len(self.variants)
@@ -138,9 +165,12 @@ class CatalogIndex:
     def dump(self, out: TextIO) -> None:
         """Write the variants as CSV; None is an empty cell (so "" reads back as None)."""
         writer = csv.writer(out, lineterminator="\n")
-        if self.has_content:
+        if self.has_visibility:
             writer.writerow(SNAPSHOT_HEADER)
             writer.writerows(self.variants)  # csv writes None as ""
+        elif self.has_content:  # visibility still unknown: keep it saying so
+            writer.writerow(_SNAPSHOT_HEADER_V4)
+            writer.writerows(v[: len(_SNAPSHOT_HEADER_V4)] for v in self.variants)
         else:  # still unknown: keep it saying so
             writer.writerow(_SNAPSHOT_HEADER_NO_CONTENT)
             writer.writerows(v[: len(_SNAPSHOT_HEADER_NO_CONTENT)] for v in self.variants)
@@ -151,13 +181,16 @@ class CatalogIndex:
         reader = csv.reader(lines)
         header = next(reader, None)
         found = tuple(header) if header is not None else None
-        has_content = found in (SNAPSHOT_HEADER, _SNAPSHOT_HEADER_V3)
+        has_content = found in _WITH_CONTENT
         # Before v4 the barcodes are the store's spelling: key them as they are read.
-        key_of = None if found in (SNAPSHOT_HEADER, _SNAPSHOT_HEADER_NO_CONTENT) else barcode_key
+        key_of = None if found in _KEYED else barcode_key
+        # Before v5 the products' visibility is unknown: an empty cell.
         if found == _SNAPSHOT_HEADER_V1:
-            reader = ([*rec, "", "", *_NO_CONTENT_CELLS] for rec in reader)  # type: ignore[assignment]
+            reader = ([*rec, "", "", *_NO_CONTENT_CELLS, ""] for rec in reader)  # type: ignore[assignment]
         elif found in (_SNAPSHOT_HEADER_V2, _SNAPSHOT_HEADER_NO_CONTENT):
-            reader = ([*rec, *_NO_CONTENT_CELLS] for rec in reader)  # type: ignore[assignment]
+            reader = ([*rec, *_NO_CONTENT_CELLS, ""] for rec in reader)  # type: ignore[assignment]
+        elif found in (_SNAPSHOT_HEADER_V3, _SNAPSHOT_HEADER_V4):
+            reader = ([*rec, ""] for rec in reader)  # type: ignore[assignment]
         elif not has_content:
             raise ValueError(f"not a catalog snapshot (header {header!r})")
         variants: list[Variant] = []
@@ -182,7 +215,7 @@ class CatalogIndex:
             return value
 
         try:
-            for pid, vid, sku, bc, pr, sp, rp, cp, st, nm, md, ref, ds, br, wt, im in reader:
+            for pid, vid, sku, bc, pr, sp, rp, cp, st, nm, md, ref, ds, br, wt, im, vs in reader:
                 append(
                     (
                         int(pid),
@@ -201,16 +234,23 @@ class CatalogIndex:
                         (brand(br, br) if len(brands) < 10_000 else br) or None,
                         wt or None,
                         im or None,
+                        True if vs == "True" else _visibility(vs),
                     )
                 )
         except ValueError as exc:
             raise ValueError(
                 f"damaged catalog snapshot near record {len(variants) + 2}: {exc}"
             ) from exc
-        return cls(variants, has_content=has_content)
+        return cls(variants, has_content=has_content, has_visibility=found == SNAPSHOT_HEADER)
+
+    @staticmethod
+    def snapshot_knows_visibility(first_line: str) -> bool:
+        """Whether a snapshot with this first line holds the products' visibility."""
+        header = next(csv.reader([first_line]), None)
+        return header is not None and tuple(header) == SNAPSHOT_HEADER
 
     @staticmethod
     def snapshot_has_content(first_line: str) -> bool:
         """Whether a snapshot with this first line holds the content fields."""
         header = next(csv.reader([first_line]), None)
-        return header is not None and tuple(header) in (SNAPSHOT_HEADER, _SNAPSHOT_HEADER_V3)
+        return header is not None and tuple(header) in _WITH_CONTENT

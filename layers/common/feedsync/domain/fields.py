@@ -42,13 +42,15 @@ ROW_POS: Final = {name: i + 1 for i, name in enumerate(CANONICAL_FIELDS)}
 
 # Variant tuple: (product_id, variant_id, sku, barcode, price, sale_price,
 #                 retail_price, cost_price, stock, name, modified, ref,
-#                 description, brand, weight, image_url)
+#                 description, brand, weight, image_url, visible)
 # ``modified`` is the platform's last-modified time of the item (ISO-8601 text, as the
 # platform gives it); ``ref`` what the platform's writes need besides the ids (Shopify:
 # the variant's inventory item id; BigCommerce: "product" when stock is tracked on the
 # product), else None. The content fields follow, as ``content`` stores them: the
 # description as a digest (never the text: an index of a million variants must stay
 # small), the weight as a canonical decimal, the brand and image URL as the store has them.
+# Last, ``visible``: the product's visibility (the same on each of its variants; see
+# ``VISIBLE_AT``).
 PRODUCT_ID: Final = 0
 VARIANT_ID: Final = 1
 MODIFIED: Final = 10
@@ -56,7 +58,15 @@ REF: Final = 11
 VARIANT_POS: Final = {
     **{name: i + 2 for i, name in enumerate(CANONICAL_FIELDS[:8])},
     **{name: i + REF + 1 for i, name in enumerate(CONTENT_FIELDS)},
+    "visible": REF + 1 + len(CONTENT_FIELDS),
 }
+# Where a variant holds its product's visibility: True on view (BigCommerce ``is_visible``,
+# Shopify ACTIVE, WooCommerce ``publish``); False hidden the way feedsync hides a product
+# (BigCommerce ``is_visible`` false, Shopify DRAFT, WooCommerce ``private``); None for any
+# other state (Shopify ARCHIVED, a WooCommerce draft: held back by the merchant) or unknown
+# (an index from before it was read, a platform without it). ``missing: disable`` hides only
+# a True product and shows again only a False one: a merchant's own state is left alone.
+VISIBLE_AT: Final = VARIANT_POS["visible"]
 # A variant read before the content fields existed (old snapshots) is padded with these.
 NO_CONTENT: Final = (None, None, None, None)
 
@@ -92,4 +102,5 @@ Variant = tuple[
     str | None,
     str | None,
     str | None,
+    bool | None,
 ]

@@ -7,12 +7,16 @@ was read whole, and counted against the safety limits, so a file that lost half 
 held, not applied. They follow the file's rows in the log, each with a row number of its own
 past the file's last (the log says why).
 
-Hiding is a product's state, so ``disable`` looks at products: a product is hidden only when
-none of its variants is listed (hiding it would hide the listed ones too); a missing variant
-whose siblings are listed has its stock set to 0 instead. The profile's ledger remembers each
-product feedsync hid (``visible`` false, keyed by the product id): such a product is not hidden
-again (a merchant who shows it by hand wins, as with any store-side edit) and is shown again
-once the file lists it.
+Hiding is a product's state, so ``disable`` looks at products, and only at what it can
+tell is its own to change. A product is hidden only when none of its variants is listed
+(hiding it would hide the listed ones too), every variant of it is one this profile wrote
+(another profile, or none, may supply the rest), and the store shows it now (the index's
+``visible``: a draft or archived product, or one of unknown state, is left alone). Otherwise
+a missing variant this profile wrote has its stock set to 0. The profile's ledger remembers
+each product feedsync hid (``visible`` false, keyed by the product id): such a product is not
+hidden again (a merchant who shows it by hand wins, as with any store-side edit) and is shown
+again once the file lists it, only while it is still hidden the way feedsync hid it (a
+merchant who made it a draft, or archived it, since keeps that).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import Any, Final
 
 from feedsync.domain.capabilities import VISIBLE
-from feedsync.domain.fields import PRODUCT_ID, VARIANT_ID, VARIANT_POS, Variant
+from feedsync.domain.fields import PRODUCT_ID, VARIANT_ID, VARIANT_POS, VISIBLE_AT, Variant
 from feedsync.domain.reconcile import CHANGED, Outcome
 
 MISSING: Final = "missing"  # a log line's status: the item is not in today's file
@@ -81,19 +85,23 @@ def disable_outcomes(
     file_whole: bool,
     zero_siblings: bool,
 ) -> list[Outcome]:
-    """``missing: disable``'s changes, numbered from ``first_row``: each product this profile
-    wrote a variant of and the file lists none of is hidden (status ``missing``); a missing
-    variant whose siblings are listed gets stock 0 (``zero_siblings``: the profile writes
-    stock where the index reads it); a product in ``hidden`` (feedsync hid it) that the file
-    lists again is shown (status ``changed``). Hiding and zeroing need ``file_whole`` (no row
-    refused: a refused row may be the item's); showing a listed product does not."""
+    """``missing: disable``'s changes, numbered from ``first_row``: each product the store
+    shows whose variants this profile all wrote and the file lists none of is hidden
+    (status ``missing``); a missing variant this profile wrote whose product the file lists,
+    or has a variant the profile never wrote, gets stock 0 (``zero_siblings``: the profile
+    writes stock where the index reads it); a product in ``hidden`` (feedsync hid it) that
+    the file lists again and the store still holds as feedsync hid it is shown (status
+    ``changed``). Hiding and zeroing need ``file_whole`` (no row refused: a refused
+    row may be the item's); showing a listed product does not."""
     relevant = {v[PRODUCT_ID] for v in variants if v[VARIANT_ID] in written}
     relevant.update(hidden)
     # One pass over the relevant products' variants: which products the file lists (and
-    # their first listed variant, for those feedsync hid), which written variants it lacks.
+    # their first listed variant, for those feedsync hid), which written variants it lacks,
+    # which have a variant this profile never wrote.
     shown: set[int] = set()
     first_shown: dict[int, Variant] = {}
     lacking: dict[int, list[Variant]] = {}
+    foreign: set[int] = set()
     touched: dict[int, None] = {}  # the products with something to do, in index order
     for v in variants:
         pid = v[PRODUCT_ID]
@@ -103,12 +111,14 @@ def disable_outcomes(
         if vid in listed:
             if pid not in shown:
                 shown.add(pid)
-                if pid in hidden:
+                if pid in hidden and v[VISIBLE_AT] is False:  # still as feedsync hid it
                     first_shown[pid] = v
                     touched[pid] = None
         elif vid in written:
             lacking.setdefault(pid, []).append(v)
             touched[pid] = None
+        if vid not in written:
+            foreign.add(pid)
     out: list[Outcome] = []
     for pid in touched:
         first = first_shown.get(pid)
@@ -118,13 +128,15 @@ def disable_outcomes(
         gone = lacking.get(pid)
         if not gone or not file_whole:
             continue
-        if pid in shown:  # its listed siblings keep it on view: stock 0 for what is gone
+        if pid in shown or pid in foreign:  # not all of it is gone: stock 0 for what is
             if zero_siblings:
                 for v in gone:
                     zeroed = _zeroed(v, first_row + len(out))
                     if zeroed is not None:
                         out.append(zeroed)
-        elif pid not in hidden:
+        # Hidden only when the store shows it now: a product the merchant hid or holds back
+        # (or of unknown state) is theirs, and feedsync would publish it when it came back.
+        elif pid not in hidden and gone[0][VISIBLE_AT] is True:
             first = gone[0]
             out.append((first_row + len(out), _key(first), MISSING, pid, first[VARIANT_ID],
                         ((VISIBLE, True, False),), DISABLED_NOTE))  # fmt: skip

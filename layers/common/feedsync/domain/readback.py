@@ -38,7 +38,7 @@ def read_back_status(
     other: list[str] = []
     for name, (old, new) in item.changes.items():
         pos = VARIANT_POS.get(name)
-        if pos is None or name in unreadable:  # (the index holds no visibility)
+        if pos is None or name in unreadable:  # (a field the index does not hold)
             continue
         value = held[pos]
         same = SAME.get(name)

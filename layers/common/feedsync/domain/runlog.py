@@ -37,7 +37,10 @@ _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 def value_text(field: str, value: object) -> str:
     """A canonical value in the log's words (money as 12.99, None as (empty))."""
     if value is None:
-        # Stock the store does not track, or holds at a location the index does not read.
+        # Stock the store does not track, or holds at a location the index does not read; a
+        # product in a state of the merchant's own (a draft, archived: ``fields.VISIBLE_AT``).
+        if field == "visible":
+            return "held back by the merchant (or not known)"
         return "(not known)" if field == "stock" else "(empty)"
     if field in MONEY_FIELDS and isinstance(value, int):
         return format_money(value)

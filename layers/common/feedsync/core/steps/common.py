@@ -6,6 +6,7 @@ from feedsync.core.catalog_import import refresh_before_match
 from feedsync.core.deps import Deps
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.fields import CONTENT_FIELDS
+from feedsync.domain.missing import DISABLE
 from feedsync.errors import NotFound, RunCancelled
 from feedsync.models import Profile, Run, RunRef, Store
 from feedsync.platforms.registry import platform
@@ -58,7 +59,10 @@ def start_matching(deps: Deps, ref: RunRef) -> tuple[Run, Profile, Store, Catalo
     profile = profile_of(deps, ref)
     store = store_of(deps, ref)
     index = refresh_before_match(
-        deps, store, needs_content=not set(profile.fields).isdisjoint(CONTENT_FIELDS)
+        deps,
+        store,
+        needs_content=not set(profile.fields).isdisjoint(CONTENT_FIELDS),
+        needs_visibility=profile.missing == DISABLE,
     )
     return run, profile, store, index
 

@@ -221,6 +221,7 @@ def _variant(
         None,
         None,
         None,
+        None,  # a listing has no store-wide visibility feedsync reads
     )
 
 

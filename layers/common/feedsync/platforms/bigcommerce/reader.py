@@ -128,6 +128,8 @@ def _product_variants(api: StoreApi, product: JSON, brands: BrandNames) -> Itera
     # A product without options is its base variant: the product's images are its own.
     product_image = _image_of(product.get("primary_image"))
     base_id = product.get("base_variant_id")
+    shown = product.get("is_visible")  # whether the storefront shows the product
+    visible = shown if isinstance(shown, bool) else None
     # A variant money field that is null inherits the product's value; on the
     # product, 0 means "not set" for sale/retail/cost price.
     inherited: dict[str, int | None] = {}
@@ -163,6 +165,7 @@ def _product_variants(api: StoreApi, product: JSON, brands: BrandNames) -> Itera
             brand,
             product_weight if weight is None else canonical_weight(weight),
             image if isinstance(image, str) else None,
+            visible,
         )
 
 

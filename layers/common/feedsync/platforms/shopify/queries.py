@@ -50,6 +50,7 @@ query FeedsyncProducts(
       updatedAt
       descriptionHtml
       vendor
+      status
       variants(first: $variants) {
         pageInfo { hasNextPage endCursor }
         nodes { ...FeedsyncVariant }
@@ -162,6 +163,7 @@ query FeedsyncBulkProducts {
         updatedAt
         descriptionHtml
         vendor
+        status
         variants {
           edges {
             node {

@@ -43,7 +43,8 @@ from feedsync.platforms.shopify.values import read_weight, to_cents
 
 JSON = dict[str, Any]
 # What a variant takes from its product: title, updatedAt, description digest, vendor.
-ProductFields = tuple[str | None, str | None, str | None, str | None]
+# title, updatedAt, description digest, vendor, visible (``_visible``)
+ProductFields = tuple[str | None, str | None, str | None, str | None, bool | None]
 
 
 class ReadSettings(Protocol):
@@ -206,11 +207,11 @@ class CatalogReader:
                 waiting.setdefault(parent, []).append(entry)
         for parent, orphans in waiting.items():  # product line missing: keep what is known
             for entry in orphans:
-                yield self._variant(gid_number(parent), (None, None, None, None), entry)
+                yield self._variant(gid_number(parent), (None, None, None, None, None), entry)
 
     def _variant(self, pid: int, product: ProductFields, v: JSON) -> Variant:
         vid = gid_number(v["id"])
-        title, modified, description, brand = product
+        title, modified, description, brand, visible = product
         inventory = v.get("inventoryItem") or {}
         cost = (inventory.get("unitCost") or {}).get("amount")
         try:
@@ -244,6 +245,7 @@ class CatalogReader:
             brand,
             read_weight((inventory.get("measurement") or {}).get("weight"), self._shop.unit),
             (v.get("image") or {}).get("url") or None,
+            visible,
         )
 
 
@@ -253,4 +255,11 @@ def _product_fields(product: JSON) -> ProductFields:
         product.get("updatedAt"),
         description_digest(product.get("descriptionHtml")),
         product.get("vendor") or None,
+        _visible(product.get("status")),
     )
+
+
+def _visible(status: Any) -> bool | None:
+    """ACTIVE is on view, DRAFT hidden as feedsync hides a product; ARCHIVED (the merchant's
+    own way to set a product aside) or no status: None (``fields.VISIBLE_AT``)."""
+    return {"ACTIVE": True, "DRAFT": False}.get(status) if isinstance(status, str) else None

@@ -43,7 +43,7 @@ EDIT: Final = {"context": "edit"}
 # Lists in id order: stable while the shop changes.
 BY_ID: Final = {"orderby": "id", "order": "asc"}
 # What a variation needs of its product (a range import asks for just these).
-PARENT_FIELDS: Final = "id,name,type,variations,description,weight,images"
+PARENT_FIELDS: Final = "id,name,type,variations,description,weight,images,status"
 # What the fallback needs of every product to find the variable ones.
 PRODUCT_KIND_FIELDS: Final = "id,name,type,variations"
 # What a range import needs of a changed variation in the store-wide list.

@@ -99,6 +99,7 @@ class _Parent(NamedTuple):
     description: str | None  # digest
     weight: Any  # as WooCommerce sent it
     image_id: int | None  # the first of ``images``: the featured image when there is one
+    visible: bool | None  # the product's status (``_visible``)
 
 
 class CatalogReader:
@@ -240,6 +241,7 @@ class CatalogReader:
                 None,
                 canonical_weight(parent.weight if weight is None or weight == "" else weight),
                 image_url,
+                parent.visible,
             )
 
     def _simple_variant(self, product: JSON) -> Variant:
@@ -262,6 +264,7 @@ class CatalogReader:
             None,
             canonical_weight(product.get("weight")),
             next(filter(None, map(_image_src, images)), None) if isinstance(images, list) else None,
+            _visible(product.get("status")),
         )
 
     def _money(self, obj: JSON, key: str, pid: int, vid: int | None = None) -> int | None:
@@ -307,7 +310,15 @@ def _parent(product: JSON) -> _Parent:
         description_digest(_text(product.get("description"))),
         product.get("weight"),
         _int_or_none(first.get("id")) if isinstance(first, dict) else None,
+        _visible(product.get("status")),
     )
+
+
+def _visible(status: Any) -> bool | None:
+    """``publish`` is on view, ``private`` hidden as feedsync hides a product; a draft,
+    pending or scheduled product (the merchant's own, not ready) or none: None
+    (``fields.VISIBLE_AT``)."""
+    return {"publish": True, "private": False}.get(status) if isinstance(status, str) else None
 
 
 def _what(pid: int, vid: int | None) -> str:
