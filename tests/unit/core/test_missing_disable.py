@@ -253,3 +253,22 @@ def test_patching_an_index_from_before_visibility_keeps_it_unknown(world: World)
     index = load_catalog(world.deps, store)
     assert not index.has_visibility and all(v[VISIBLE_AT] is None for v in index.variants)
     assert next(v[4] for v in index.variants if v[1] == 100) == 1100
+
+
+def test_a_product_the_merchant_showed_again_can_be_hidden_the_next_time_it_goes(
+    world: World,
+) -> None:
+    # Given C's product hidden by feedsync, then shown again by the merchant by hand
+    world.profile(world.store(CATALOG), missing="disable", limits=NO_LIMITS)
+    _run(world, ALL, "run_1")
+    _run(world, ALL[:2], "run_2")
+    world.connectors["s1"].modified = [variant(12, 102, "C", stock=9, visible=True)]
+    # When C is listed again (nothing to show: the store shows it), then dropped again
+    _run(world, ALL, "run_3")
+    assert load_written(world.deps, "t1", "p1")[(12, "visible")] is True  # theirs now
+    world.connectors["s1"].calls.clear()
+    world.connectors["s1"].modified = []
+    gone = _run(world, ALL[:2], "run_4")
+    # Then it is hidden again (the ledger did not keep saying feedsync had hidden it)
+    assert _sent(world) == [("products", 102, {"visible": [True, False]})]
+    assert gone.counts["missing"] == 1

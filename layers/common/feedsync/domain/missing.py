@@ -75,6 +75,18 @@ def hidden_products(written: Mapping[tuple[int, str], Any]) -> set[int]:
     return {pid for (pid, field), value in written.items() if field == VISIBLE and value is False}
 
 
+def released_products(variants: Iterable[Variant], hidden: Set[int], listed: Set[int]) -> set[int]:
+    """Products feedsync hid that the file lists again while the store no longer holds them
+    as feedsync hid them (the merchant showed, archived or drafted one by hand): theirs now,
+    so the ledger forgets feedsync hid them, and the next time one goes missing it is judged
+    afresh (else it could never be hidden again)."""
+    return {
+        v[PRODUCT_ID]
+        for v in variants
+        if v[PRODUCT_ID] in hidden and v[VARIANT_ID] in listed and v[VISIBLE_AT] is not False
+    }
+
+
 def disable_outcomes(
     variants: Sequence[Variant],
     written: Set[int],

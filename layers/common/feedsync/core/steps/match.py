@@ -14,7 +14,7 @@ from feedsync.core.deps import Deps
 from feedsync.core.rowfile import read_rows
 from feedsync.core.steps.common import start_matching, stock_elsewhere
 from feedsync.core.steps.planning import write_plan
-from feedsync.core.written import load_dismissed, load_written, save_conflicts
+from feedsync.core.written import load_dismissed, load_written, remember_written, save_conflicts
 from feedsync.domain.capabilities import VISIBLE
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.changes import FAILED, PENDING, SENDING, ChangeLine
@@ -28,6 +28,7 @@ from feedsync.domain.missing import (
     disable_outcomes,
     hidden_products,
     missing_outcomes,
+    released_products,
 )
 from feedsync.domain.reconcile import CHANGED, Counts, Outcome, ReconcileSpec, reconcile
 from feedsync.domain.rules import normalize_sku
@@ -120,6 +121,11 @@ def _match(
                 gone_from_file = disable_outcomes(index.variants, edits.wrote, hidden, listed,
                                                   first, file_whole=file_whole,
                                                   zero_siblings=stock_here)  # fmt: skip
+                # Listed again, changed by the merchant: theirs now (feedsync forgets it hid it)
+                released = released_products(index.variants, hidden, listed)
+                if released and not run.preview:
+                    forgot = {pid: {VISIBLE: [False, True]} for pid in released}
+                    remember_written(deps, ref.tenant_id, ref.profile_id, {}, forgot)
             else:
                 gone_from_file = missing_outcomes(index.variants, edits.wrote, listed, first)
             for outcome in gone_from_file:
