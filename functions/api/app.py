@@ -296,7 +296,7 @@ def get_notification_settings() -> dict[str, Any]:
     responses=_answers(
         200, "Subscribed: AWS mails the address a confirmation link; alerts (a run failed, was "
         "held, or the store refused items) start once it is followed. `null` unsubscribes.",
-        NotificationSettingsView, body=True,
+        NotificationSettingsView, 409, body=True,
     ),
 )  # fmt: skip
 def put_notification_settings(body: Annotated[NotificationSettings, Body()]) -> dict[str, Any]:

@@ -49,7 +49,7 @@ ANSWERS: dict[tuple[str, str], set[int]] = {
     ("POST", "/profiles/{profile_id}/conflicts/reapply"): {202, 404, 409},
     ("POST", "/profiles/{profile_id}/conflicts/dismiss"): {200, 404, 409},
     ("GET", "/settings/notifications"): {200},
-    ("PUT", "/settings/notifications"): {200},
+    ("PUT", "/settings/notifications"): {200, 409},
     ("POST", "/profiles/{profile_id}/webhook-secret"): {201, 404},
     ("GET", "/profiles/{profile_id}/webhook-deliveries"): {200, 404},
 }

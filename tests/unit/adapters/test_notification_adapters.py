@@ -26,7 +26,7 @@ from feedsync.adapters.notifications import (
 )
 from feedsync.adapters.webhook_http import RequestsWebhookPoster
 from feedsync.core import notify_api
-from feedsync.errors import InvalidRequest, NotificationError, NotificationUnavailable
+from feedsync.errors import Conflict, InvalidRequest, NotificationError, NotificationUnavailable
 from feedsync.models.notifications import NotificationSettings
 
 
@@ -215,7 +215,7 @@ def test_client_error_codes_are_translated() -> None:
     assert SnsEmailTopic("arn:t", Refusing("NotFound")).confirmed("arn:sub") is None
 
 
-def test_two_tenants_with_one_address_both_get_their_alerts_on_moto(aws: None) -> None:
+def test_a_second_account_cannot_take_over_an_address_on_moto(aws: None) -> None:
     # Given the API's path over SNS and the table on moto
     sns = boto3.client("sns", region_name="us-east-1")
     ddb = boto3.client("dynamodb", region_name="us-east-1")
@@ -236,13 +236,11 @@ def test_two_tenants_with_one_address_both_get_their_alerts_on_moto(aws: None) -
             found[sub["Endpoint"]] = policy["tenant_id"]
         return found
 
-    # When tenants A and B choose the same address
+    # When tenant A chooses an address, and B the same one
     put(deps, "tA", NotificationSettings(email="ops@agency.example"))  # type: ignore[arg-type]
-    put(deps, "tB", NotificationSettings(email="ops@agency.example"))  # type: ignore[arg-type]
-    # Then its one subscription lets both tenants' alerts through
-    assert filters() == {"ops@agency.example": ["tA", "tB"]}
-    # When B turns alerts off, Then A's subscription stays, filtered to A
-    put(deps, "tB", NotificationSettings(email=None))  # type: ignore[arg-type]
+    with pytest.raises(Conflict):
+        put(deps, "tB", NotificationSettings(email="ops@agency.example"))  # type: ignore[arg-type]
+    # Then the subscription stays A's alone (B's alerts never reach A's mailbox)
     assert filters() == {"ops@agency.example": ["tA"]}
     assert notify_api.get_settings(deps, "tA").email == "ops@agency.example"  # type: ignore[arg-type]
     # When A leaves too, Then the address is unsubscribed and its record gone

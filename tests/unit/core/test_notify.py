@@ -13,7 +13,7 @@ from notify_fakes import FakeEmailTopic, FakeNotificationLog, ScriptedPoster
 from feedsync.core import api, notify_api
 from feedsync.core.notify import notify
 from feedsync.domain.notifications import WebhookAnswer, verify
-from feedsync.errors import InvalidRequest, NotificationUnavailable
+from feedsync.errors import Conflict, InvalidRequest, NotificationUnavailable
 from feedsync.models import PatchProfile, ProfileSettings
 from feedsync.models.notifications import NotificationSettings, RunFinished
 
@@ -327,24 +327,20 @@ def test_a_failed_record_write_lets_the_retry_post_under_the_same_delivery_id(
     assert _sent(wired)[2][2]["Feedsync-Delivery"] != first
 
 
-def test_tenants_choosing_one_address_share_its_subscription(wired: World) -> None:
+def test_an_address_another_account_receives_alerts_at_is_refused(wired: World) -> None:
     topic = wired.deps.email
     assert isinstance(topic, FakeEmailTopic)
     # Given tenant t1 whose address confirmed its subscription
     notify_api.put_settings(wired.deps, "t1", NotificationSettings(email="ops@agency.example"))
     topic.confirmed_arns.update(topic.subscriptions)
     # When tenant t2 chooses the same address (typed in another case)
-    view = notify_api.put_settings(
-        wired.deps, "t2", NotificationSettings(email="Ops@Agency.example")
-    )
-    # Then the one subscription receives both tenants' alerts (nothing to confirm again)
-    assert list(topic.subscriptions.values()) == [(["t1", "t2"], "ops@agency.example")]
-    assert (view.email, view.status) == ("Ops@Agency.example", "confirmed")
-    # When t2 turns its alerts off, Then t1's still arrive
-    notify_api.put_settings(wired.deps, "t2", NotificationSettings(email=None))
-    assert topic.receivers("t1") == ["ops@agency.example"] and topic.receivers("t2") == []
-    assert notify_api.get_settings(wired.deps, "t1").status == "confirmed"
-    # When t1 moves to another address, Then the shared one is unsubscribed (nobody left)
+    with pytest.raises(Conflict) as refused:
+        notify_api.put_settings(wired.deps, "t2", NotificationSettings(email="Ops@Agency.example"))
+    # Then it is refused (joining would skip the mailbox's consent), and t1's alerts stay
+    assert refused.value.reason == "address_in_use"
+    assert list(topic.subscriptions.values()) == [(["t1"], "ops@agency.example")]
+    assert topic.receivers("t2") == [] and notify_api.get_settings(wired.deps, "t2").email is None
+    # When t1 moves to another address, Then the old one is unsubscribed
     notify_api.put_settings(wired.deps, "t1", NotificationSettings(email="me@shop.example"))
     assert [e for _, e in topic.subscriptions.values()] == ["me@shop.example"]
 

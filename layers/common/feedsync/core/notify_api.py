@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feedsync.core.deps import Deps
-from feedsync.errors import InvalidRequest, NotFound, NotificationUnavailable
+from feedsync.errors import Conflict, InvalidRequest, NotFound, NotificationUnavailable
 from feedsync.models import Profile
 from feedsync.models.notifications import (
     NotificationSettings,
@@ -127,6 +127,14 @@ def _join(deps: Deps, address: str, tenant_id: str) -> None:
     assert topic is not None
     for _ in range(_ADDRESS_TRIES):
         record = log.get_address(address)
+        if record is not None and set(record["tenants"]) - {tenant_id}:
+            # Joining another account's confirmed address would skip the mailbox's own
+            # consent (SNS confirms an address once): each account confirms its own.
+            raise Conflict(
+                "address_in_use",
+                "this address already receives another account's alerts: choose an address "
+                "of your own",
+            )
         tenants = sorted({*(record["tenants"] if record else []), tenant_id})
         arn = record["subscription_arn"] if record else None
         live = arn is not None and topic.confirmed(arn) is not None
@@ -158,8 +166,10 @@ def _leave(deps: Deps, address: str, tenant_id: str) -> None:
         tenants = [t for t in record["tenants"] if t != tenant_id]
         arn = record["subscription_arn"]
         if not tenants:
+            # Unsubscribe first: a failure leaves the record, and a retry finds it again
+            # (the other order could leave a subscription nobody's record names).
+            topic.unsubscribe(arn)
             if log.delete_address(address, record["version"]):
-                topic.unsubscribe(arn)
                 return
             continue
         if not log.save_address(address, tenants, arn, record["version"]):

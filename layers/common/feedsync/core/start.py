@@ -125,9 +125,17 @@ def record_skipped(deps: Deps, cmd: StartCommand, reason: str) -> Run:
     if profile is None:
         raise NotFound(f"profile {cmd.profile_id} not found")
     run_id = deps.ids("run")
-    if cmd.idempotency_key and (earlier := _claimed_before(deps, cmd, run_id)) is not None:
+    if not cmd.idempotency_key:
+        return _skipped(deps, _new_run(deps, cmd, profile, run_id), reason)
+    if (earlier := _claimed_before(deps, cmd, run_id)) is not None:
         return earlier
-    return _skipped(deps, _new_run(deps, cmd, profile, run_id), reason)
+    try:
+        return _skipped(deps, _new_run(deps, cmd, profile, run_id), reason)
+    except Exception:
+        # Nothing recorded: the redelivery may record it (the key would name no run).
+        with contextlib.suppress(Exception):
+            deps.repo.drop_idempotency_key(cmd.tenant_id, _idempotency_item(cmd))
+        raise
 
 
 def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
