@@ -176,3 +176,21 @@ def test_a_listing_fulfilled_by_amazon_gets_its_price_but_never_a_quantity(
         "stock 12: not written: the listing has no merchant-fulfilled quantity"
         in (log["AZ-F"]["error"])
     ), log["AZ-F"]
+
+
+def test_a_merchant_listing_with_no_quantity_yet_gets_the_files_quantity(
+    h: Harness, amazon: AmazonDouble
+) -> None:
+    # Given a merchant-fulfilled listing created with a price and no quantity yet
+    amazon.seed([{"sku": "AZ-N", "name": "New kettle", "price": 2500, "quantity": None}])
+    tenant = h.tenant()
+    store = _store(h, tenant, amazon)
+    feed = "SKU,Price,Qty\nAZ-N,25.00,6\n"
+    profile = h.profile_for(tenant, store.store_id, {"type": "url", "url": h.feed_url(feed)})
+    # When a sync writes the file's quantity
+    run = h.run_to_end(tenant, profile.profile_id)
+    # Then it is written (the listing is the merchant's, not FBA's: no quantity is not "FBA")
+    assert run.status == "succeeded", run.error
+    kettle = amazon.listing("AZ-N")
+    assert kettle is not None and (kettle.quantity, kettle.channel) == (6, "DEFAULT")
+    assert run.counts["updated"] >= 1 and run.counts["failed"] == 0

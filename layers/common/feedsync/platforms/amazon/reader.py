@@ -128,9 +128,14 @@ class CatalogReader:
         )
         price = self._cents(sku, (offer or {}).get("price", {}).get("amount"))
         quantity = None
-        for entry in item.get("fulfillmentAvailability") or ():
-            if isinstance(entry, dict) and entry.get("fulfillmentChannelCode") == MERCHANT_CHANNEL:
+        channels = [
+            entry for entry in item.get("fulfillmentAvailability") or () if isinstance(entry, dict)
+        ]
+        for entry in channels:
+            if entry.get("fulfillmentChannelCode") == MERCHANT_CHANNEL:
                 quantity = _int(entry.get("quantity"))
+        if quantity is None and offer is not None and not channels:
+            quantity = 0  # an offer no channel fulfils yet: the merchant's, with none in stock
         name = summary.get("itemName") if summary else None
         modified = summary.get("lastUpdatedDate") if summary else None
         return _variant(sku, item_barcode(item), price, quantity, name, modified)
@@ -183,6 +188,9 @@ class CatalogReader:
                 continue
             price = self._cents(sku, (row.get("price") or "").strip())
             quantity = _int((row.get("quantity") or "").strip())
+            channel = (row.get("fulfillment-channel") or "").strip() or MERCHANT_CHANNEL
+            if quantity is None and channel == MERCHANT_CHANNEL and price is not None:
+                quantity = 0  # a merchant-fulfilled offer with no quantity set yet
             name = (row.get("item-name") or "").strip() or None
             yield _variant(sku, report_barcode(row), price, quantity, name, None)
 
