@@ -140,7 +140,7 @@ def test_a_failed_run_is_on_the_bus_mailed_to_its_tenant_and_posted_signed(
 ) -> None:
     # Given a tenant with an alert address, another tenant's filtered subscription, and a
     # profile whose webhook is a loopback receiver
-    shop = _subscribed_shop(h, "merchant@example.com")
+    shop = _subscribed_shop(h, "failed@merchant.example")
     other = _topic_watch(h, "someone-else")
     bus, topic = _bus_watch(h, shop.tenant), _topic_watch(h, shop.tenant)
     profile = h.url_profile(shop, "SKU,Price,Qty\n", webhooks=[{"url": receiver.url}])
@@ -169,7 +169,7 @@ def test_a_held_run_notifies_and_a_receiver_failing_twice_gets_three_attempts(
     h: Harness, receiver: Receiver
 ) -> None:
     # Given a profile with the safety limits on, a webhook that answers 500 twice, then 200
-    shop = _subscribed_shop(h, "merchant@example.com")
+    shop = _subscribed_shop(h, "held@merchant.example")
     bus, topic = _bus_watch(h, shop.tenant), _topic_watch(h, shop.tenant)
     feed = "SKU,Price,Qty\n" + "".join(f"{sku},1000,5\n" for sku in SKUS)  # prices in cents
     profile = h.url_profile(shop, feed, limits={}, webhooks=[{"url": receiver.url}])
@@ -193,7 +193,7 @@ def test_a_held_run_notifies_and_a_receiver_failing_twice_gets_three_attempts(
 
 
 def test_a_clean_success_is_on_the_bus_but_mails_nobody(h: Harness, receiver: Receiver) -> None:
-    shop = _subscribed_shop(h, "merchant@example.com")
+    shop = _subscribed_shop(h, "clean@merchant.example")
     bus, topic = _bus_watch(h, shop.tenant), _topic_watch(h, shop.tenant)
     feed = "SKU,Price,Qty\n" + "".join(f"{sku},10.00,6\n" for sku in SKUS)
     profile = h.url_profile(shop, feed, webhooks=[{"url": receiver.url}])
