@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -35,25 +34,9 @@ from feedsync.domain.plan import build_plan  # noqa: E402
 from feedsync.domain.reconcile import Outcome  # noqa: E402
 from feedsync.platforms.amazon.connector import AmazonConnector  # noqa: E402
 from feedsync.platforms.amazon.endpoints import listing_id  # noqa: E402
-from feedsync_local.amazon_double import AmazonDouble  # noqa: E402
+from feedsync_local.amazon_double import AmazonDouble, VirtualClock  # noqa: E402
 
 PER_FEED = 6
-
-
-class VirtualClock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-        self.slept = 0.0
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.now += max(0.0, seconds)
-            self.slept += max(0.0, seconds)
 
 
 def run(n: int, label: str, slow: float, refuse_every: int) -> None:

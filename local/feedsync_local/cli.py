@@ -19,14 +19,14 @@ from feedsync.models import COUNT_NAMES
 from feedsync_local.amazon_double import AmazonDouble
 from feedsync_local.environment import LocalEnvironment
 from feedsync_local.loopback import confine_to_loopback
+from feedsync_local.merchant_cli import Api, ApiError, Context, follow
+from feedsync_local.merchant_cli import main as merchant_main
 from feedsync_local.sample import catalog_products, supplier_csv
 from feedsync_local.shopify_double import ShopifyDouble
 from feedsync_local.stack import ROOT
 from feedsync_local.woo_double import WooCommerceDouble
 
 SAMPLE = ROOT / "samples" / "acme_stock.csv"
-PHASES = ("queued", "preparing", "matching", "updating")
-FINAL = ("succeeded", "failed", "previewed", "partially_applied", "held", "skipped", "cancelled")
 
 
 def _sample_text(products: list[dict[str, Any]]) -> str:
@@ -40,26 +40,6 @@ def _quota(text: str) -> tuple[int, float]:
         return int(requests_), float(seconds)
     except ValueError:
         raise argparse.ArgumentTypeError("expected REQUESTS/SECONDS, e.g. 150/30") from None
-
-
-class Client:
-    def __init__(self, base: str, key: str) -> None:
-        self.base = base
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {key}"
-
-    def call(self, method: str, path: str, body: Any = None, ok: int = 200) -> Any:
-        resp = self.session.request(method, self.base + path, json=body, timeout=60)
-        if resp.status_code != ok:
-            raise SystemExit(f"{method} {path} -> {resp.status_code}: {resp.text}")
-        if resp.headers.get("Content-Type", "").startswith("application/json"):
-            return resp.json()
-        return resp.text
-
-
-def _bar(percent: int, width: int = 30) -> str:
-    filled = width * percent // 100
-    return "[" + "#" * filled + "." * (width - filled) + f"] {percent:3d}%"
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -77,7 +57,7 @@ def demo(args: argparse.Namespace) -> int:
             print(f"  sandbox store  {env.sandbox.api_url(store_hash)} ({variants} variants)")
             print(f"  REST API       {env.api.url}")
             print(f"  supplier file  {env.files.url}/acme_stock.csv")
-            client = Client(env.api.url, env.api_key)
+            client = Api(env.api.url, env.api_key)
             store = client.call(
                 "POST",
                 "/stores",
@@ -87,7 +67,6 @@ def demo(args: argparse.Namespace) -> int:
                     "api_url": env.sandbox.api_url(store_hash),
                     "credentials": {"access_token": token},
                 },
-                ok=201,
             )
             print(f"store {store['store_id']}: importing the catalog", end="", flush=True)
             while store["status"] == "setting_up":
@@ -111,37 +90,15 @@ def demo(args: argparse.Namespace) -> int:
                     "fields": ["price", "stock"],
                     "mode": "partial",
                 },
-                ok=201,
             )
             print(f"profile {profile['profile_id']} ({profile['name']}): Start")
-            started = client.call("POST", f"/profiles/{profile['profile_id']}/runs", {}, ok=202)
-            run = _watch(client, started["run_id"])
+            started = client.call("POST", f"/profiles/{profile['profile_id']}/runs", {})
+            run = follow(Context(client, as_json=False), started["run_id"])
             log_text = client.call("GET", f"/runs/{run['run_id']}/log")
             log_path = out_dir / f"{run['run_id']}.log.csv"
             log_path.write_text(log_text, encoding="utf-8")
             _summary(run, log_path, env.stack.bucket)
             return 0 if run["status"] == "succeeded" else 1
-
-
-def _watch(client: Client, run_id: str) -> dict[str, Any]:
-    seen: str | None = None
-    while True:
-        run: dict[str, Any] = client.call("GET", f"/runs/{run_id}")
-        status = run["status"]
-        if status != seen:
-            if seen == "updating":
-                print()
-            if status in PHASES:
-                print(f"  {status.capitalize():<10}", end="" if status == "updating" else "\n")
-            seen = status
-        if status == "updating":
-            p = run["progress"]
-            print(f"\r  {'Updating':<10} {_bar(p['percent'])} {p['done']}/{p['total']}", end="")
-            sys.stdout.flush()
-        if status in FINAL:
-            print()
-            return run
-        time.sleep(0.1)
 
 
 def _summary(run: dict[str, Any], log_path: Path, bucket: str) -> None:
@@ -260,8 +217,6 @@ LOCAL_COMMANDS = ("demo", "serve")
 def main(argv: list[str] | None = None) -> int:
     args_given = sys.argv[1:] if argv is None else argv
     if args_given and args_given[0] not in (*LOCAL_COMMANDS, "-h", "--help"):
-        from feedsync_local.merchant_cli import main as merchant_main
-
         return merchant_main(args_given)  # stores, profiles, run, runs, log, upload
     parser = argparse.ArgumentParser(
         prog="feedsync",
@@ -287,7 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_serve.set_defaults(func=serve)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except ApiError as exc:  # the local API refused the demo's request: say so, exit 2
+        exc.show()
+        return exc.exit_code
 
 
 if __name__ == "__main__":

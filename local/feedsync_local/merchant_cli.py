@@ -24,8 +24,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from feedsync.models import ACTIVE_STATUSES
+
 SUCCEEDED, FAILED, NOT_STARTED, OTHER = 0, 1, 2, 3
-FINAL = ("succeeded", "failed", "previewed", "partially_applied", "held", "skipped", "cancelled")
 PHASE_WORDS = {
     "queued": "Queued",
     "preparing": "Preparing",
@@ -197,14 +198,15 @@ def run(c: Context, profile_id: str, full: bool, preview: bool, wait: bool) -> N
     if not wait:
         c.emit(started, f"run {started['run_id']}: {started['status']}")
         return
-    _finish(c, _follow(c, started["run_id"]))
+    _finish(c, follow(c, started["run_id"]))
 
 
-def _follow(c: Context, run_id: str) -> dict[str, Any]:
-    """The run at its end, its phases shown as they happen (a bar while it updates)."""
+def follow(c: Context, run_id: str) -> dict[str, Any]:
+    """The run at its end, its phases shown as they happen (a bar while it updates; `feedsync
+    demo` follows its run with it too)."""
     if c.as_json or not c.out.is_terminal:
         seen = ""
-        while (now := c.api.call("GET", f"/runs/{run_id}"))["status"] not in FINAL:
+        while (now := c.api.call("GET", f"/runs/{run_id}"))["status"] in ACTIVE_STATUSES:
             if now["status"] != seen and not c.as_json:
                 click.echo(PHASE_WORDS.get(now["status"], now["status"]))
             seen = now["status"]
@@ -214,7 +216,7 @@ def _follow(c: Context, run_id: str) -> dict[str, Any]:
                TimeRemainingColumn())  # fmt: skip
     with Progress(*columns, console=c.out, transient=False) as bar:
         task = bar.add_task("Queued", total=None, n="")
-        while (now := c.api.call("GET", f"/runs/{run_id}"))["status"] not in FINAL:
+        while (now := c.api.call("GET", f"/runs/{run_id}"))["status"] in ACTIVE_STATUSES:
             p = now["progress"]
             known = p.get("percent") is not None and p["total"]
             bar.update(task, description=PHASE_WORDS.get(now["status"], now["status"]),
@@ -291,7 +293,7 @@ def upload(c: Context, profile_id: str, file: Path, wait: bool) -> None:
     if not wait:
         c.emit(grant, f"uploaded {file.name} ({file.stat().st_size:,} bytes)")
         return
-    _finish(c, _follow(c, _run_of_upload(c, profile_id, before)))
+    _finish(c, follow(c, _run_of_upload(c, profile_id, before)))
 
 
 def _run_of_upload(c: Context, profile_id: str, before: set[str]) -> str:

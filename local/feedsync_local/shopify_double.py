@@ -68,7 +68,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import os
 import re
 import secrets
 import socket
@@ -114,6 +113,7 @@ from graphql import (
 )
 
 from feedsync_local.httpserver import LoopbackService, QuietHandler
+from feedsync_local.specs import specs_dir
 
 JSON = dict[str, Any]
 Info = GraphQLResolveInfo[Any]
@@ -135,10 +135,8 @@ _schemas: dict[Path, GraphQLSchema] = {}
 
 
 def schema_path() -> Path:
-    """``$FEEDSYNC_SPECS_DIR`` or ``<repo>/../shared/specs``: read there, never copied."""
-    specs = os.environ.get("FEEDSYNC_SPECS_DIR")
-    base = Path(specs) if specs else Path(__file__).resolve().parents[2].parent / "shared" / "specs"
-    return base / SCHEMA_FILE
+    """The Admin schema in ``specs_dir()``: read there, never copied."""
+    return specs_dir() / SCHEMA_FILE
 
 
 def load_schema(path: Path | str | None = None) -> GraphQLSchema:

@@ -1,5 +1,5 @@
 """Contract: what the Amazon connector sends and what the Amazon double answers, checked
-against Amazon's own specifications in ``/work/shared/specs/amazon/`` (read from there,
+against Amazon's own specifications in ``../shared/specs/amazon/`` (read from there,
 never copied): the SP-API models (feeds, reports, listings items) for every operation's
 path, query, body and answer, the listings feed schema for every feed document, and the
 processing report schema for every processing report."""
@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,9 +20,10 @@ from jsonschema import Draft4Validator, Draft7Validator
 from feedsync.domain.writes import PlanItem
 from feedsync.platforms.amazon.connector import AmazonConnector
 from feedsync.platforms.amazon.endpoints import listing_id
-from feedsync_local.amazon_double import AmazonDouble
+from feedsync_local.amazon_double import AmazonDouble, VirtualClock
+from feedsync_local.specs import specs_dir
 
-SPECS = Path("/work/shared/specs/amazon")
+SPECS = specs_dir() / "amazon"
 MODELS = ("feeds_2021-06-30.json", "reports_2021-06-30.json", "listingsItems_2021-08-01.json")
 
 
@@ -59,22 +59,11 @@ def _schema(name: str) -> dict[str, Any]:
     return loaded
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 7000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture(scope="module")
 def exchanged() -> Iterator[AmazonDouble]:
     """A connector's whole repertoire against the double: a full read (gzip report), an
     incremental read, a feed with a refused and an unknown SKU, an expired token, a 429."""
-    clock = Clock()
+    clock = VirtualClock(7000.0)
     with AmazonDouble(clock=clock) as double:
         double.state.gzip_reports = True
         double.seed(

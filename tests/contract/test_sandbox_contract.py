@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -41,9 +40,10 @@ from openapi_core.testing import MockRequest, MockResponse
 from feedsync.domain.writes import PlanItem
 from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
 from feedsync_local.bigcommerce_double import SandboxStore
+from feedsync_local.specs import specs_dir
 
 REPO = Path(__file__).resolve().parents[2]
-SPECS_DIR = Path(os.environ.get("FEEDSYNC_SPECS_DIR", REPO.parent / "shared" / "specs"))
+SPECS_DIR = specs_dir()
 PLATFORM = "https://api.bigcommerce.com"
 RATE_HEADERS = (
     "X-Rate-Limit-Requests-Left",

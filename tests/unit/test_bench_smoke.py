@@ -14,19 +14,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _bench(script: str, *args: str, timeout: int = 240) -> subprocess.CompletedProcess[str]:
+    """A benchmark script run as `make bench` runs it, on the arguments given."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["layers/common", "local", "."])}
+    return subprocess.run(
+        [sys.executable, f"bench/{script}", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
 def test_the_connector_benchmark_runs_on_a_small_plan_at_the_platform_floor() -> None:
     # Given the benchmark script and a small size, on the doubles that need no quota wait
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["layers/common", "local", "."])}
     # When it runs for WooCommerce and Shopify
     platforms = ["--only", "woocommerce", "--only", "shopify"]
-    done = subprocess.run(
-        [sys.executable, "bench/bench_connectors.py", "--sizes", "300", *platforms],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    done = _bench("bench_connectors.py", "--sizes", "300", *platforms)
     # Then it finishes and reports each run, without faults at the floor
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
@@ -38,16 +39,8 @@ def test_the_connector_benchmark_runs_on_a_small_plan_at_the_platform_floor() ->
 
 def test_the_changes_benchmark_pages_a_small_run_within_the_memory_target() -> None:
     # Given the changes benchmark and a small run (3,000 changes, pages of 500)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["layers/common", "local", "."])}
     # When it runs
-    done = subprocess.run(
-        [sys.executable, "bench/bench_changes.py", "--lines", "3000", "--limit", "500"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    done = _bench("bench_changes.py", "--lines", "3000", "--limit", "500")
     # Then it pages through all of them, the filtered page finds the tail, the CSV is
     # answered, and the API process stays within its memory target
     assert done.returncode == 0, done.stderr[-2000:]
@@ -59,16 +52,8 @@ def test_the_changes_benchmark_pages_a_small_run_within_the_memory_target() -> N
 
 def test_the_validation_benchmark_refuses_one_row_in_a_thousand() -> None:
     # Given the pre-validation benchmark on 3,000 changed rows (one in 1,000 over a maximum)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["layers/common", "local", "."])}
     # When it runs
-    done = subprocess.run(
-        [sys.executable, "bench/bench_validation.py", "--rows", "3000"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _bench("bench_validation.py", "--rows", "3000", timeout=120)
     # Then it times each platform, refusing the rows over a maximum the platform declares
     assert done.returncode == 0, done.stderr[-2000:]
     out = done.stdout
@@ -78,17 +63,9 @@ def test_the_validation_benchmark_refuses_one_row_in_a_thousand() -> None:
 
 def test_the_known_bad_benchmark_sets_the_refused_items_apart_on_the_second_run() -> None:
     # Given the known-bad benchmark at 2,000 items (2 refused) on BigCommerce and WooCommerce
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(["layers/common", "local", "."])}
     platforms = ["--only", "bigcommerce", "--only", "woocommerce"]
     # When it runs
-    done = subprocess.run(
-        [sys.executable, "bench/bench_known_bad.py", "--items", "2000", *platforms],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    done = _bench("bench_known_bad.py", "--items", "2000", *platforms)
     # Then it reports both runs of each, the second planned from the 2 refused items the
     # first remembered: on BigCommerce the minimum (40) plus their one request together
     # and one look-up; on WooCommerce the minimum (the targets are judged at full size)
@@ -97,3 +74,17 @@ def test_the_known_bad_benchmark_sets_the_refused_items_apart_on_the_second_run(
     assert out.count("2 known bad before it, 2 remembered after") == 2
     assert "bigcommerce run 2: requests     42 / minimum     40" in out
     assert "PASS woocommerce second run: 1.000" in out
+
+
+def test_the_amazon_benchmark_runs_on_a_small_plan_at_the_floor() -> None:
+    # Given the benchmark script and a small size
+    # When it runs
+    done = _bench("bench_amazon.py", "--sizes", "300", "--slow", "3")
+    # Then it reports the three runs: the plain one at the floor, each refusal counted,
+    # and slower feeds costing extra status polls only
+    assert done.returncode == 0, done.stderr[-2000:]
+    runs = [line for line in done.stdout.splitlines() if "listings," in line]
+    assert len(runs) == 3
+    assert "= 1.000" in runs[0] and "300 ok, 0 refused" in runs[0]
+    assert "299 ok, 1 refused" in runs[1]
+    assert "0 x 429" in runs[2] and "1 feeds" in runs[2]

@@ -1,7 +1,7 @@
 """A local Amazon Selling Partner API for the tests, the benchmarks and the local stack.
 
 Serves, on loopback, what the connector (and any SP-API client) uses, shaped as the
-specs in ``/work/shared/specs/amazon/`` describe it::
+specs in ``../shared/specs/amazon/`` (``FEEDSYNC_SPECS_DIR`` overrides) describe it::
 
     POST /auth/o2/token                                    Login with Amazon, refresh_token grant
     GET  /listings/2021-08-01/items/{sellerId}             searchListingsItems
@@ -43,6 +43,7 @@ Behaviour reproduced:
 benchmark gives a virtual one and nothing ever waits for real.
 """
 
+from feedsync_local.amazon_double.clock import VirtualClock
 from feedsync_local.amazon_double.server import AmazonDouble
 from feedsync_local.amazon_double.state import (
     CODE_INVALID_VALUE,
@@ -51,4 +52,6 @@ from feedsync_local.amazon_double.state import (
     Listing,
 )
 
-__all__ = ["CODE_INVALID_VALUE", "CODE_UNKNOWN_SKU", "RATES", "AmazonDouble", "Listing"]
+__all__ = [
+    "CODE_INVALID_VALUE", "CODE_UNKNOWN_SKU", "RATES", "AmazonDouble", "Listing", "VirtualClock",
+]  # fmt: skip

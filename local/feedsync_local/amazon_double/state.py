@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from feedsync_local.amazon_double import offers
+from feedsync_local.specs import specs_dir
 
 JSON = dict[str, Any]
 
-SPECS = Path("/work/shared/specs/amazon")
+SPECS = specs_dir() / "amazon"
 FEED_SCHEMA = "listings-feed-schema-v2.json"
 REPORT_SCHEMA = "listings-feed-processing-report-schema-v2.json"
 LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"

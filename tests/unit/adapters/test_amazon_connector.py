@@ -19,25 +19,12 @@ from feedsync.platforms.amazon.connector import AmazonConnector
 from feedsync.platforms.amazon.endpoints import listing_id
 from feedsync.platforms.amazon.jobs import Polling, wait_for
 from feedsync.platforms.registry import capabilities_for, platform
-from feedsync_local.amazon_double import AmazonDouble
-
-
-class VirtualClock:
-    def __init__(self) -> None:
-        self.now = 5000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from feedsync_local.amazon_double import AmazonDouble, VirtualClock
 
 
 @pytest.fixture
 def clock() -> VirtualClock:
-    return VirtualClock()
+    return VirtualClock(5000.0)
 
 
 @pytest.fixture
@@ -318,7 +305,7 @@ def test_each_feed_is_an_update_shard_of_its_own() -> None:
 def test_a_slow_job_is_looked_at_after_half_the_time_waited_so_far() -> None:
     # Given a feed guessed to take 100 s that is done at the fourth look
     answers = iter(["IN_QUEUE", "IN_PROGRESS", "IN_PROGRESS", "DONE"])
-    clock = VirtualClock()
+    clock = VirtualClock(5000.0)
     polling = Polling(first_s=10, cap_s=300, patience_s=780, min_s=5)
     # When it is waited for
     job = wait_for(
@@ -341,7 +328,7 @@ def test_a_job_that_never_finishes_is_given_up_at_the_patience_never_past_it(
 ) -> None:
     # Given a feed that stays IN_PROGRESS, each look taking 2 s, and a batch that spent
     # some time (upload, createFeed) before its first look
-    clock = VirtualClock()
+    clock = VirtualClock(5000.0)
     started = clock.now
     clock.now += spent_before
     polling = Polling(first_s=10, cap_s=300, patience_s=780, min_s=5)

@@ -7,33 +7,25 @@ import gzip
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from jsonschema import Draft7Validator
 
-from feedsync_local.amazon_double import CODE_UNKNOWN_SKU, AmazonDouble
+from feedsync_local.amazon_double import CODE_UNKNOWN_SKU, AmazonDouble, VirtualClock
+from feedsync_local.specs import specs_dir
 
-SPECS = Path("/work/shared/specs/amazon")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+SPECS = specs_dir() / "amazon"
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> VirtualClock:
+    return VirtualClock(1000.0)
 
 
 @pytest.fixture
-def double(clock: Clock) -> Iterator[AmazonDouble]:
+def double(clock: VirtualClock) -> Iterator[AmazonDouble]:
     with AmazonDouble(clock=clock) as started:
         started.seed(
             [
@@ -118,7 +110,9 @@ def _document(double: AmazonDouble, *messages: dict[str, Any]) -> dict[str, Any]
     return {"header": {"sellerId": double.seller_id, "version": "2.0"}, "messages": list(messages)}
 
 
-def _finished(double: AmazonDouble, session: requests.Session, clock: Clock, feed_id: str) -> Any:
+def _finished(
+    double: AmazonDouble, session: requests.Session, clock: VirtualClock, feed_id: str
+) -> Any:
     url = f"{double.endpoint}/feeds/2021-06-30/feeds/{feed_id}"
     assert session.get(url).json()["processingStatus"] == "IN_QUEUE"
     clock.now += 3
@@ -135,7 +129,7 @@ def _finished(double: AmazonDouble, session: requests.Session, clock: Clock, fee
 
 
 def test_the_refresh_token_buys_an_access_token_that_expires(
-    double: AmazonDouble, clock: Clock
+    double: AmazonDouble, clock: VirtualClock
 ) -> None:
     # Given the app's credentials and the seller's refresh token
     # When they are exchanged
@@ -177,7 +171,7 @@ def test_a_listing_reads_with_its_offer_and_availability(double: AmazonDouble) -
 
 
 def test_search_pages_what_changed_and_stops_at_a_thousand(
-    double: AmazonDouble, clock: Clock
+    double: AmazonDouble, clock: VirtualClock
 ) -> None:
     # Given 1,200 listings updated now and two updated a month ago
     recent = datetime.now(UTC) + timedelta(days=1)
@@ -209,7 +203,7 @@ def test_search_pages_what_changed_and_stops_at_a_thousand(
 
 @pytest.mark.parametrize("gzipped", [False, True])
 def test_the_listings_report_is_processed_then_downloads_as_tab_separated(
-    double: AmazonDouble, clock: Clock, gzipped: bool
+    double: AmazonDouble, clock: VirtualClock, gzipped: bool
 ) -> None:
     double.state.gzip_reports = gzipped
     session = _api(double)
@@ -240,7 +234,7 @@ def test_the_listings_report_is_processed_then_downloads_as_tab_separated(
 
 
 def test_a_feed_applies_valid_messages_and_reports_each_refused_one(
-    double: AmazonDouble, clock: Clock
+    double: AmazonDouble, clock: VirtualClock
 ) -> None:
     # Given a feed: a good price and quantity, a price of zero, an unknown SKU, a refusal
     double.reject_sku("CAP-1", "Refused for a test", code="8572")
@@ -273,7 +267,7 @@ def test_a_feed_applies_valid_messages_and_reports_each_refused_one(
 
 
 def test_replace_sets_a_whole_offer_attribute_and_merge_keeps_the_rest(
-    double: AmazonDouble, clock: Clock
+    double: AmazonDouble, clock: VirtualClock
 ) -> None:
     # Given listings with a sale price and a handling time besides price and quantity
     sale = {"discounted_price": [{"schedule": [{"value_with_tax": 9.99}]}]}
@@ -312,7 +306,7 @@ def test_replace_sets_a_whole_offer_attribute_and_merge_keeps_the_rest(
 
 
 def test_a_default_quantity_switches_an_fba_listing_to_merchant_fulfilled(
-    double: AmazonDouble, clock: Clock
+    double: AmazonDouble, clock: VirtualClock
 ) -> None:
     # Given a listing fulfilled by Amazon: no merchant quantity, in the report or a read
     [fba] = double.seed(
@@ -336,7 +330,7 @@ def test_a_default_quantity_switches_an_fba_listing_to_merchant_fulfilled(
 
 
 def test_an_invalid_document_or_an_injected_fault_makes_the_feed_fatal(
-    double: AmazonDouble, clock: Clock
+    double: AmazonDouble, clock: VirtualClock
 ) -> None:
     session = _api(double)
     # Given a document without its header
@@ -355,7 +349,7 @@ def test_an_invalid_document_or_an_injected_fault_makes_the_feed_fatal(
     assert mug is not None and mug.quantity == 7
 
 
-def test_each_operation_keeps_its_usage_plan(double: AmazonDouble, clock: Clock) -> None:
+def test_each_operation_keeps_its_usage_plan(double: AmazonDouble, clock: VirtualClock) -> None:
     session = _api(double)
     url = f"{double.endpoint}/feeds/2021-06-30/documents"
     body = {"contentType": "application/json"}

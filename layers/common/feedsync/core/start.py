@@ -96,11 +96,12 @@ def blocked(profile: Profile, store: Store | None) -> Conflict | None:
 
 
 # Triggers no merchant waits on for an answer: what stops them goes into the history.
-_RECORDED_WHEN_REFUSED = ("schedule", "upload")
-_UPLOAD_WHILE_RUNNING = (
-    "already_running: a run was in progress when the file arrived; the file is kept as the "
-    "profile's file: Start syncs it"
-)
+# (the reason each is recorded with when another run holds the lock)
+_RECORDED_WHEN_REFUSED = {
+    "schedule": "already_running: the previous run had not finished",
+    "upload": "already_running: a run was in progress when the file arrived; the file is kept "
+    "as the profile's file: Start syncs it",
+}
 
 
 def _new_run(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
@@ -152,10 +153,8 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
         if blackout:
             return _skipped(deps, run, blackout)
     if not take_run_lock(deps, cmd.tenant_id, cmd.profile_id, run_id, run.created_at):
-        if cmd.trigger == "schedule":
-            return _skipped(deps, run, "already_running: the previous run had not finished")
-        if cmd.trigger == "upload":
-            return _skipped(deps, run, _UPLOAD_WHILE_RUNNING)
+        if cmd.trigger in _RECORDED_WHEN_REFUSED:
+            return _skipped(deps, run, _RECORDED_WHEN_REFUSED[cmd.trigger])
         raise Conflict("already_running", "this profile is already running")
     ref = ref_of(run)
     try:

@@ -10,12 +10,12 @@ RunStatus = Literal[
     "queued", "preparing", "matching", "updating", "succeeded", "failed",
     "previewed", "partially_applied", "held", "skipped", "cancelled",
 ]  # fmt: skip
-# Until a run leaves these, the number of items it will write is not known.
-PLANNING: frozenset[str] = frozenset({"queued", "preparing", "matching"})
 # A run's changes can be applied for a week; what it replaced is kept for a month (revert).
 PLAN_KEPT = timedelta(days=7)
 BEFORE_IMAGE_KEPT = timedelta(days=30)
 ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "preparing", "matching", "updating"})
+# Until a run leaves these, the number of items it will write is not known.
+PLANNING: frozenset[str] = ACTIVE_STATUSES - {"updating"}
 Trigger = Literal["manual", "upload", "schedule", "chain", "retry", "revert", "reapply"]
 # What an execution does: a run from the file, or applying a run's stored changes.
 Action = Literal["run", "apply", "retry", "revert", "reapply"]
