@@ -9,10 +9,14 @@ NODE_STAMP := node_modules/.installed
 CHECKOV_VENV    := .venv-checkov
 CHECKOV_VERSION ?= 3.3.30
 CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+# The merchant's dashboard: dashboard/src -> dashboard/dist (esbuild; served by feedsync serve).
+DASHBOARD         := dashboard/dist/index.html
+DASHBOARD_SOURCES := $(shell find dashboard/src -name '*.js') dashboard/index.html \
+                     dashboard/styles.css dashboard/build.mjs
 
-.PHONY: install demo serve test lint validate test-servers pytest bench build deploy clean
+.PHONY: install dashboard demo serve test lint validate test-servers pytest bench build deploy clean
 
-install: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
+install: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(DASHBOARD)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +28,12 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+## dashboard: build the merchant's dashboard (dashboard/dist, served at / by feedsync serve)
+dashboard: $(DASHBOARD)
+
+$(DASHBOARD): $(NODE_STAMP) $(DASHBOARD_SOURCES)
+	node dashboard/build.mjs
+
 $(CHECKOV_STAMP):
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
@@ -34,7 +44,7 @@ demo: $(STAMP)
 	$(BIN)/feedsync demo
 
 ## serve: the local stack until Ctrl-C (REST API on :8080, sandbox store on :8081)
-serve: $(STAMP)
+serve: $(STAMP) $(DASHBOARD)
 	$(BIN)/feedsync serve
 
 ## test: lint, types, template and ASL validation, then the whole pytest suite
@@ -57,7 +67,7 @@ validate: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 test-servers:
 	bash scripts/test-servers.sh
 
-pytest: $(STAMP) test-servers
+pytest: $(STAMP) $(DASHBOARD) test-servers
 	$(BIN)/pytest -q
 
 ## bench: parse+match+diff of 1,000,000 rows against a 1,000,000-variant index (and what

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Install what the source tests (tests/unit/sources) start as real servers, on Debian:
+#   - Debian's chromium for the dashboard's browser tests (tests/e2e/test_dashboard_*.py);
 #   - OpenSSH sshd (/usr/sbin/sshd, with ssh-keygen) and nginx (/usr/sbin/nginx), via apt only
 #     when the binaries are missing; their system services are not started by the install;
 #   - the local account the SFTP tests log in as ($FEEDSYNC_TEST_SFTP_USER, default
@@ -21,6 +22,8 @@ fi
 missing=()
 [ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-server)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
+# The dashboard's browser tests drive Debian's Chromium (Playwright, executable_path).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   # Keep apt from starting the system sshd/nginx services (port 22/80) during the install.

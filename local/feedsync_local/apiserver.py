@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from feedsync_local.dashboard_files import dashboard_file, is_dashboard_path
 from feedsync_local.httpserver import LoopbackServer
 from feedsync_local.stack import ACCOUNT, REGION, LocalStack
 
@@ -94,6 +95,8 @@ class LocalApi:
     ) -> tuple[int, dict[str, str], bytes]:
         split = urlsplit(raw_path)
         path = split.path
+        if method in ("GET", "HEAD") and is_dashboard_path(path):
+            return dashboard_file(path)
         query = {k: v[-1] for k, v in parse_qs(split.query).items()} or None
         context: dict[str, Any] = {
             "resourcePath": "/{proxy+}",

@@ -5,6 +5,7 @@
 * ``sandbox``  - the sandbox store over HTTP, seeded with a small catalog.
 * ``supplier`` - a supplier web server in this process, serving a tmp dir.
 * ``store``    - one feedsync store on the sandbox, created and imported once.
+* ``chromium`` - Debian's Chromium under Playwright (browser_support.py: pages, axe, screenshots).
 
 Helpers live in e2e_support.py. The catalog is ``PRODUCTS`` products x 3 sizes; tests
 own disjoint products so they do not see each other's writes (the store's catalog
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from browser_support import launch
 from e2e_support import (
     PRODUCTS,
     ROOT,
@@ -40,6 +42,7 @@ from e2e_support import (
     sku,
     upc,
 )
+from playwright.sync_api import Browser, sync_playwright
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> str | None:
@@ -185,3 +188,12 @@ def store(api: Api, sandbox: Sandbox, serve: Served) -> StoreInfo:
         got = api.get(f"/stores/{created['store_id']}")
         observed.append({"text": got.text, **got.json()})
     return StoreInfo(resp.status_code, created, current, observed)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, driven by Playwright; one per session, a new context per test."""
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()

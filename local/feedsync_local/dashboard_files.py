@@ -1,0 +1,52 @@
+"""The merchant's dashboard as `feedsync serve` hands it out: the built files of `dashboard/`.
+
+The pages are static (one HTML page, one script, one stylesheet, built by `make dashboard`),
+so they are served beside the API on the same origin without the authorizer: the page asks
+for the API key and sends it with each API call. On AWS the same files sit in S3 behind
+CloudFront (ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from pathlib import Path
+
+DIST_ENV = "FEEDSYNC_DASHBOARD_DIR"
+DEFAULT_DIST = Path(__file__).resolve().parents[2] / "dashboard" / "dist"
+
+# Everything the page loads comes from feedsync itself: no CDN, no remote font, no inline script.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; font-src 'self'; form-action 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+def dist_dir() -> Path:
+    return Path(os.environ.get(DIST_ENV) or DEFAULT_DIST)
+
+
+def is_dashboard_path(path: str) -> bool:
+    """`/` and `/index.html` are the page, `/assets/...` its files; every other path is the API."""
+    return path in ("/", "/index.html") or path.startswith("/assets/")
+
+
+def dashboard_file(path: str) -> tuple[int, dict[str, str], bytes]:
+    root = dist_dir().resolve()
+    relative = "index.html" if path in ("/", "/index.html") else path.lstrip("/")
+    target = (root / relative).resolve()
+    if root not in target.parents or not target.is_file():
+        if not (root / "index.html").is_file():
+            message = f"the dashboard is not built ({root}): run `make dashboard`"
+            return 503, {"Content-Type": "text/plain; charset=utf-8"}, message.encode()
+        return 404, {"Content-Type": "text/plain; charset=utf-8"}, b"not found"
+    kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if kind.startswith("text/") or kind in ("application/javascript", "text/javascript"):
+        kind += "; charset=utf-8"
+    return 200, {"Content-Type": kind, **SECURITY_HEADERS}, target.read_bytes()
