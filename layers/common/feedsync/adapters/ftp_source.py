@@ -247,8 +247,7 @@ def _locate(ftp: _Ftp, path: str, step: _Step, where: str) -> tuple[str, int | N
         # (a listing without modify facts dates every file 0: no time to go by)
         return f"{directory.rstrip('/')}/{found}", size, mtime or None
     step.now = f"looking up {path}"
-    size, mtime = _stat(ftp, path, where)
-    return path, size, mtime
+    return (path, *_stat(ftp, path, where))
 
 
 def _stat(ftp: _Ftp, remote: str, where: str) -> tuple[int | None, float | None]:

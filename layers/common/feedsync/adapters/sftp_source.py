@@ -342,7 +342,7 @@ class SftpSourceFetcher(ServerFetcher):
         return SourceUnavailable(f"{where}: {step}: connection lost ({type(exc).__name__})")
 
 
-def _copy(handle: paramiko.SFTPFile, size: int, sink: CappedSink) -> None:
+def _copy(handle: paramiko.SFTPFile, size: int, sink: CappedSink | HashSink) -> None:
     """Pipelined reads in windows of _WINDOW (bounded memory), then read to the real end."""
     offset = 0
     while offset < size:

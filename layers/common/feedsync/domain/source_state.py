@@ -64,10 +64,10 @@ def verdict(last: Mapping[str, Any] | None, probed: ProbedSource) -> Verdict:
     """``probed`` against the last synced file: unchanged, changed, or cannot tell."""
     if not last:
         return UNKNOWN  # nothing synced yet: the run decides
+    if probed.version is not None:  # an upload: its key and object version name the file
+        return UNCHANGED if last.get("version") == probed.version else CHANGED
     if last.get("url") != probed.location:
         return CHANGED  # another file (the source was edited, or a glob has a newer match)
-    if probed.version is not None:
-        return UNCHANGED if last.get("version") == probed.version else CHANGED
     if probed.not_modified:
         return UNCHANGED
     if probed.sha256 is not None:
