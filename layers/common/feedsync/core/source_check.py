@@ -37,7 +37,7 @@ def stop_if_unchanged(deps: Deps, cmd: StartCommand, profile: Profile) -> None:
         return
     try:
         probed = probe(deps, profile)
-    except Exception:
+    except Exception:  # a probe that fails is no "unchanged": the run fails with the cause
         return
     if verdict(profile.last_source, probed) != UNCHANGED:
         return
