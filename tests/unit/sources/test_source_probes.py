@@ -256,6 +256,22 @@ def test_ftp_without_any_time_hashes_the_file_streamed(
     )
 
 
+def test_a_file_too_big_to_hash_cheaply_cannot_be_told(
+    no_time_ftp: tuple[int, Path], sent: list[str]
+) -> None:
+    # Given a server without times and a file over the probe's hashing limit
+    port, root = no_time_ftp
+    (root / "large.csv").write_bytes(b"SKU,Qty\n" + b"A-1,9\n" * 10)
+    fetcher = FtpSourceFetcher(**OPTIONS, probe_hash_max_bytes=32)
+    # When it is probed
+    probed = fetcher.probe("127.0.0.1", port, "/large.csv", "supplier", "no-time-pw", tls="none")
+    # Then nothing was downloaded and the verdict is "cannot tell": the run decides
+    assert "RETR" not in lookups(sent) and probed.sha256 is None and probed.mtime is None
+    last = {"url": "ftp://h/large.csv", "size": 68, "sha256": "aa"}
+    named = ProbedSource(location="ftp://h/large.csv", size=probed.size)
+    assert verdict(last, named) == "unknown"
+
+
 def test_ftp_probe_fails_as_a_fetch_does(ftp_servers: FtpServers) -> None:
     # A wrong password is refused (and hidden); a missing file is not found
     with pytest.raises(SourceAuthError) as refused:

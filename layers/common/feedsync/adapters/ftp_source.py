@@ -141,8 +141,11 @@ class FtpSourceFetcher(ServerFetcher):
             remote, size, mtime = _locate(ftp, path, step, where)
             if mtime is not None:
                 return ProbedSource(remote_path=remote, size=size, mtime=mtime)
+            cap = min(self.max_bytes, self.probe_hash_max_bytes)
+            if size is not None and size > cap:
+                return ProbedSource(remote_path=remote, size=size)  # cannot tell cheaply
             step.now = f"hashing {remote} (the server gives no modification time)"
-            sink = HashSink(self.max_bytes, where)
+            sink = HashSink(cap, where)
             _retrieve(ftp, remote, sink)
             return ProbedSource(remote_path=remote, size=sink.size, sha256=sink.digest.hexdigest())
 

@@ -304,11 +304,15 @@ class ServerFetcher:
         max_bytes: int = 2 * 1024**3,
         connect_timeout_s: float = 10.0,
         read_timeout_s: float = 60.0,
+        probe_hash_max_bytes: int = 256 * 1024**2,
     ) -> None:
         self.allow_private = allow_private
         self.max_bytes = max_bytes
         self.connect_timeout_s = connect_timeout_s
         self.read_timeout_s = read_timeout_s
+        # A probe hashes a file without a time up to this size; a bigger one cannot be told
+        # (the run's Fetch decides): a check stays well inside the start function's time.
+        self.probe_hash_max_bytes = probe_hash_max_bytes
 
 
 class HttpSourceFetcher:

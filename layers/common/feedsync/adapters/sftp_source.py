@@ -115,8 +115,11 @@ class SftpSourceFetcher(ServerFetcher):
                 remote, size, mtime = self._locate(sftp, path, where)
                 if mtime is not None:
                     return ProbedSource(remote_path=remote, size=size, mtime=mtime)
+                cap = min(self.max_bytes, self.probe_hash_max_bytes)
+                if size is not None and size > cap:
+                    return ProbedSource(remote_path=remote, size=size)  # cannot tell cheaply
                 step = f"hashing {remote} (the server gives no modification time)"
-                sink = HashSink(self.max_bytes, where)
+                sink = HashSink(cap, where)
                 with sftp.open(remote, "rb") as f:
                     _copy(f, size or 0, sink)
             except (OSError, paramiko.SSHException, EOFError) as exc:
