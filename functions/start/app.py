@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from feedsync.core import api
 from feedsync.core.start import start_run
-from feedsync.errors import Conflict
+from feedsync.errors import Conflict, SourceUnchanged
 from feedsync.models import StartCommand, UploadedObject
 from feedsync.wiring import deps
 
@@ -24,7 +24,10 @@ def _version(obj: dict[str, Any]) -> str:
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" not in event:
-        run = start_run(deps(), StartCommand.model_validate(event))
+        try:
+            run = start_run(deps(), StartCommand.model_validate(event))
+        except SourceUnchanged as exc:  # an automatic schedule's check: no run to start
+            return {"runs": [], "unchanged": exc.message}
         return {"runs": [run.public()]}
     started = []
     for record in S3Event(event).records:

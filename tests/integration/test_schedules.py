@@ -13,7 +13,7 @@ from integration_harness import Harness, simple_product
 
 from feedsync.core import api
 from feedsync.core.start import start_run
-from feedsync.errors import InvalidRequest
+from feedsync.errors import InvalidRequest, SourceUnchanged
 from feedsync.models import PatchProfile, Run, RunSummary, StartCommand
 from feedsync_local.scheduler_tick import SchedulerTick, moto_schedules
 
@@ -210,13 +210,24 @@ def test_an_automatic_schedule_skips_an_unchanged_source(h: Harness) -> None:
     automatic = {"type": "automatic", "every_minutes": 15}
     profile = h.profile(shop, {"type": "url", "url": url}, schedule=automatic)
     t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    # When it fires, then fires again with the file untouched
+    # When it fires (the run ends), then fires again with the file untouched
     first = _fire(h, shop.tenant, profile.profile_id, t0)
-    second = _fire(h, shop.tenant, profile.profile_id, t0 + timedelta(minutes=15))
-    # Then the first synced and the second was skipped as unchanged, holding no lock
+    h.execution(first.run_id)  # its Finalize recorded the file
+    second = StartCommand(
+        tenant_id=shop.tenant,
+        profile_id=profile.profile_id,
+        trigger="schedule",
+        scheduled_time=t0 + timedelta(minutes=15),
+    )
+    with pytest.raises(SourceUnchanged, match=r"not modified \(304\)"):
+        start_run(h.deps, second)
+    # Then the first synced; the second was a check on the profile: no run, no lock
     assert first.status == "succeeded" and first.counts["updated"] == 1
-    assert second.status == "skipped" and "source unchanged" in (second.reason or "")
-    assert "not modified" in (second.reason or "")
+    assert [r.run_id for r in h.deps.repo.list_runs(shop.tenant, profile.profile_id)] == [
+        first.run_id
+    ]
+    checked = h.deps.repo.get_profile(shop.tenant, profile.profile_id)
+    assert checked is not None and checked.checks == 1 and checked.current_run_id is None
     # When the supplier publishes a new file, then the next fire syncs it
     path.write_text("SKU,Price,Qty\nBAG-1,23.00,4\n", encoding="utf-8")
     os.utime(path, (1_800_000_000, 1_800_000_000))

@@ -33,6 +33,7 @@ from feedsync.domain.capabilities import Capabilities
 from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.fields import Row, Variant
 from feedsync.domain.runlog import LOG_HEADER
+from feedsync.domain.source_state import ProbedSource
 from feedsync.errors import NotFound, SourceError, SourceUnchanged
 from feedsync.models import (
     FetchOutput,
@@ -136,6 +137,13 @@ class FakeRepository:
 
     def update_profile(self, tenant_id: str, profile_id: str, **fields: Any) -> None:
         self._update(f"TENANT#{tenant_id}", f"PROFILE#{profile_id}", fields)
+
+    def record_source_check(self, tenant_id: str, profile_id: str, at: datetime) -> None:
+        with self._mutex:
+            item = self.items.get((f"TENANT#{tenant_id}", f"PROFILE#{profile_id}"))
+            if item is not None:  # a deleted profile has nothing to record
+                item["checks"] = int(item.get("checks", 0)) + 1
+                item["last_checked_at"] = _plain(at)
 
     def delete_profile(self, tenant_id: str, profile_id: str) -> bool:
         with self._mutex:
@@ -416,12 +424,28 @@ class FakeSourceFetcher:
     def __init__(self) -> None:
         self.files: dict[str, _Served] = {}
         self.requests: list[tuple[str, dict[str, Any] | None, dict[str, str] | None]] = []
+        self.probes: list[tuple[str, dict[str, Any] | None, dict[str, str] | None]] = []
 
     def serve(
         self, url: str, data: bytes, *, etag: str | None = "auto", last_modified: str | None = None
     ) -> None:
         """``etag=None``: a server that sends none (only the content can tell)."""
         self.files[url] = _Served(data, _etag(data) if etag == "auto" else etag, last_modified)
+
+    def probe_url(
+        self,
+        url: str,
+        last: dict[str, Any] | None = None,
+        auth: dict[str, str] | None = None,
+    ) -> ProbedSource:
+        """Headers only: 304 for the last file's ETag, else the file's validators."""
+        self.probes.append((url, last, auth))
+        served = self.files.get(url)
+        if served is None:
+            raise SourceError(f"{url}: 404 Not Found")
+        if last and served.etag and last.get("etag") == served.etag:
+            return ProbedSource(location=url, not_modified=True)
+        return ProbedSource(location=url, etag=served.etag, last_modified=served.last_modified)
 
     def fetch_url(
         self,

@@ -97,7 +97,12 @@ def test_an_uploaded_file_is_copied_into_the_run(world: World) -> None:
     # Then the upload is copied into the run (and kept for later runs)
     assert out.file_name == "june.csv" and world.blobs.get_bytes(out.key) == FEED
     assert world.blobs.get_bytes(upload) == FEED
-    assert world.run_record(ref).source == {"type": "upload", "file": "june.csv", "size": 26}
+    assert world.run_record(ref).source == {
+        "type": "upload",
+        "file": "june.csv",
+        "size": 26,
+        "version": f"{upload}#",  # the key and S3 version: what a scheduled fire compares
+    }
 
 
 def test_an_upload_gone_from_the_bucket_is_a_source_error(world: World) -> None:

@@ -175,6 +175,20 @@ class DynamoRepository:
     def update_profile(self, tenant_id: str, profile_id: str, **fields: Any) -> None:
         self._update(_tenant(tenant_id), f"PROFILE#{profile_id}", fields)
 
+    def record_source_check(self, tenant_id: str, profile_id: str, at: datetime) -> None:
+        """ADD (not read-modify-write): checks from two fires at once both count."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"PROFILE#{profile_id}"}),
+                UpdateExpression="ADD checks :one SET last_checked_at = :at",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues=_to_ddb({":one": 1, ":at": at}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise  # (failed: the profile was deleted meanwhile, nothing to record)
+
     def delete_store(self, tenant_id: str, store_id: str) -> bool:
         return self._delete(_tenant(tenant_id), f"STORE#{store_id}", "attribute_exists(PK)")
 

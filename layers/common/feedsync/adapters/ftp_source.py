@@ -11,12 +11,14 @@ import ftplib
 import socket
 import ssl
 from calendar import timegm
+from collections.abc import Callable
 from time import strptime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from feedsync.adapters.http_source import (
     CappedSink,
     DownloadedFile,
+    HashSink,
     ServerFetcher,
     check_declared_size,
     connect,
@@ -26,6 +28,7 @@ from feedsync.adapters.http_source import (
     reraise_redacted,
     split_remote,
 )
+from feedsync.domain.source_state import ProbedSource
 from feedsync.errors import (
     FeedsyncError,
     SourceAuthError,
@@ -63,6 +66,16 @@ class _Ftp(ftplib.FTP_TLS):
         return conn, size
 
 
+class _Step:
+    """What the session is doing, for the error that names it."""
+
+    def __init__(self) -> None:
+        self.now = "waiting for the server's greeting"
+
+
+T = TypeVar("T")
+
+
 class FtpSourceFetcher(ServerFetcher):
     """Options (private addresses, size cap, timeouts) come from ServerFetcher."""
 
@@ -85,42 +98,96 @@ class FtpSourceFetcher(ServerFetcher):
         ``port`` None means 990 for implicit TLS, else 21. ``verify_tls=False`` accepts any
         certificate (a supplier's self-signed one); ``ca_file`` trusts a given CA instead.
         """
+        cap = self.max_bytes if max_bytes is None else max_bytes
+
+        def download(ftp: _Ftp, step: _Step, where: str) -> DownloadedFile:
+            remote, size, mtime = _locate(ftp, path, step, where)
+            check_declared_size(size, cap, where)
+            step.now = f"downloading {remote}"
+            with CappedSink(dest_dir, cap, where) as sink:
+                _retrieve(ftp, remote, sink)
+            return DownloadedFile(
+                path=sink.path,
+                file_name=remote.rsplit("/", 1)[-1],
+                size=sink.size,
+                etag=None,
+                last_modified=http_date(mtime),
+                sha256=sink.digest.hexdigest(),
+                remote_path=remote,
+                mtime=mtime,
+            )
+
+        return self._session(
+            host, port, path, username, password, tls, verify_tls, ca_file, download
+        )
+
+    def probe(
+        self,
+        host: str,
+        port: int | None,
+        path: str,
+        username: str,
+        password: str,
+        *,
+        tls: Tls,
+        verify_tls: bool = True,
+        ca_file: str | None = None,
+    ) -> ProbedSource:
+        """The file's size and modification time: one MLST (else SIZE + MDTM), or one
+        listing for a glob. A server that gives no time has the file hashed as it streams
+        (a download, kept nowhere)."""
+
+        def look(ftp: _Ftp, step: _Step, where: str) -> ProbedSource:
+            remote, size, mtime = _locate(ftp, path, step, where)
+            if mtime is not None:
+                return ProbedSource(remote_path=remote, size=size, mtime=mtime)
+            cap = min(self.max_bytes, self.probe_hash_max_bytes)
+            if size is not None and size > cap:
+                return ProbedSource(remote_path=remote, size=size)  # cannot tell cheaply
+            step.now = f"hashing {remote} (the server gives no modification time)"
+            sink = HashSink(cap, where)
+            _retrieve(ftp, remote, sink)
+            return ProbedSource(remote_path=remote, size=sink.size, sha256=sink.digest.hexdigest())
+
+        return self._session(host, port, path, username, password, tls, verify_tls, ca_file, look)
+
+    def _session(
+        self,
+        host: str,
+        port: int | None,
+        path: str,
+        username: str,
+        password: str,
+        tls: Tls,
+        verify_tls: bool,
+        ca_file: str | None,
+        work: Callable[[_Ftp, _Step, str], T],
+    ) -> T:
+        """Connect, log in and do ``work``; every failure is a named error, the password
+        nowhere in it."""
         if tls not in ("none", "explicit", "implicit"):
             raise SourceError(f"ftp://{host}{path}: tls must be none, explicit or implicit")
         port = port or (990 if tls == "implicit" else 21)
         scheme = "ftp" if tls == "none" else "ftps"
         where = f"{scheme}://{host}:{port}{path}"
         try:
-            return self._fetch(
-                host,
-                port,
-                path,
-                username,
-                password,
-                tls,
-                dest_dir,
-                self.max_bytes if max_bytes is None else max_bytes,
-                _context(verify_tls, ca_file, where) if tls != "none" else None,
-                where,
-            )
+            context = _context(verify_tls, ca_file, where) if tls != "none" else None
+            return self._logged_in(host, port, username, password, tls, context, where, work)
         except FeedsyncError as exc:
             reraise_redacted(exc, [password])
             raise  # unreachable
 
-    def _fetch(
+    def _logged_in(
         self,
         host: str,
         port: int,
-        path: str,
         username: str,
         password: str,
         tls: Tls,
-        dest_dir: str,
-        max_bytes: int,
         context: ssl.SSLContext | None,
         where: str,
-    ) -> DownloadedFile:
-        directory, name = split_remote(path, where)
+        work: Callable[[_Ftp, _Step, str], T],
+    ) -> T:
         sock = connect(
             host,
             port,
@@ -130,75 +197,92 @@ class FtpSourceFetcher(ServerFetcher):
         )
         sock.settimeout(self.read_timeout_s)
         ftp = _Ftp(context=context or ssl.create_default_context(), timeout=self.read_timeout_s)
-        step = "waiting for the server's greeting"
-        mtime: float | None
+        step = _Step()
         try:
             if tls == "implicit":
-                step = "TLS handshake (implicit TLS)"
+                step.now = "TLS handshake (implicit TLS)"
             ftp.open(sock, host, port, implicit=tls == "implicit")
             if tls == "explicit":
-                step = "TLS handshake (AUTH TLS)"
+                step.now = "TLS handshake (AUTH TLS)"
                 ftp.auth()
-            step = "login"
+            step.now = "login"
             ftp.login(username, password, secure=False)
             if tls != "none":
-                step = "securing the data connection (PROT P)"
+                step.now = "securing the data connection (PROT P)"
                 ftp.prot_p()
             ftp.set_pasv(True)
             ftp.voidcmd("TYPE I")
-            if is_glob(name):
-                step = f"listing {directory}"
-                picked = newest(_list(ftp, directory), name)
-                if picked is None:
-                    raise SourceNotFound(f"{where}: no file in {directory} matches {name!r}")
-                name, mtime, size = picked
-                remote = f"{directory.rstrip('/')}/{name}"
-            else:
-                remote = path
-                step = f"looking up {remote}"
-                size = _size(ftp, remote, where)
-                mtime = _mdtm(ftp, remote)
-            check_declared_size(size, max_bytes, where)
-            step = f"downloading {remote}"
-            sink = _download(ftp, remote, dest_dir, max_bytes, where)
+            return work(ftp, step, where)
         except FeedsyncError:
-            _close(ftp, sock)
             raise
         except ftplib.error_perm as exc:
-            _close(ftp, sock)
-            raise _permanent(exc, step, where) from exc
+            raise _permanent(exc, step.now, where) from exc
         except ftplib.error_temp as exc:
-            _close(ftp, sock)
-            raise SourceUnavailable(f"{where}: {step}: server busy ({_reply(exc)})") from exc
+            raise SourceUnavailable(f"{where}: {step.now}: server busy ({_reply(exc)})") from exc
         except ssl.SSLCertVerificationError as exc:
-            _close(ftp, sock)
             raise SourceError(
-                f"{where}: {step}: TLS certificate not trusted ({exc.verify_message}); "
+                f"{where}: {step.now}: TLS certificate not trusted ({exc.verify_message}); "
                 "set the supplier's CA, or turn certificate verification off for this source"
             ) from exc
         except ssl.SSLError as exc:
-            _close(ftp, sock)
-            raise SourceError(f"{where}: {step}: TLS failed ({exc.reason or exc})") from exc
+            raise SourceError(f"{where}: {step.now}: TLS failed ({exc.reason or exc})") from exc
         except TimeoutError as exc:
-            _close(ftp, sock)
             raise SourceUnavailable(
-                f"{where}: {step}: no answer from the server in {self.read_timeout_s:g}s"
+                f"{where}: {step.now}: no answer from the server in {self.read_timeout_s:g}s"
             ) from exc
         except (EOFError, OSError, ftplib.Error) as exc:
-            _close(ftp, sock)
             raise SourceUnavailable(
-                f"{where}: {step}: connection lost ({exc.__class__.__name__})"
+                f"{where}: {step.now}: connection lost ({exc.__class__.__name__})"
             ) from exc
-        _close(ftp, sock)
-        return DownloadedFile(
-            path=sink.path,
-            file_name=remote.rsplit("/", 1)[-1],
-            size=sink.size,
-            etag=None,
-            last_modified=http_date(mtime),
-            sha256=sink.digest.hexdigest(),
-            remote_path=remote,
-        )
+        finally:
+            _close(ftp, sock)
+
+
+def _locate(ftp: _Ftp, path: str, step: _Step, where: str) -> tuple[str, int | None, float | None]:
+    """(remote path, size, mtime) of the file, or of the newest match of a glob."""
+    directory, name = split_remote(path, where)
+    if is_glob(name):
+        step.now = f"listing {directory}"
+        picked = newest(_list(ftp, directory), name)
+        if picked is None:
+            raise SourceNotFound(f"{where}: no file in {directory} matches {name!r}")
+        found, mtime, size = picked
+        # (a listing without modify facts dates every file 0: no time to go by)
+        return f"{directory.rstrip('/')}/{found}", size, mtime or None
+    step.now = f"looking up {path}"
+    return (path, *_stat(ftp, path, where))
+
+
+def _stat(ftp: _Ftp, remote: str, where: str) -> tuple[int | None, float | None]:
+    """Size and modification time: MLST's facts, else SIZE + MDTM (None: not given)."""
+    facts = _mlst(ftp, remote, where)
+    if facts is not None and facts.get("type", "file").lower() not in ("file", ""):
+        raise SourceError(f"{where}: {remote} is a folder, not a file")
+    size = int(facts["size"]) if facts and facts.get("size", "").isdigit() else None
+    mtime = _ftp_time(facts.get("modify")) if facts else None
+    if size is None:
+        size = _size(ftp, remote, where)
+    if mtime is None:
+        mtime = _mdtm(ftp, remote)
+    return size, mtime
+
+
+def _mlst(ftp: _Ftp, remote: str, where: str) -> dict[str, str] | None:
+    """The file's MLST facts (lower-case names); None when the server has no MLST."""
+    try:
+        reply = ftp.sendcmd(f"MLST {remote}")
+    except ftplib.error_perm as exc:
+        if str(exc).startswith(_UNSUPPORTED):
+            return None
+        if str(exc).startswith("550"):
+            raise SourceNotFound(f"{where}: file not found ({_reply(exc)})") from exc
+        raise
+    for line in reply.splitlines()[1:]:
+        if line.startswith(" "):  # " type=file;size=12;modify=20240101000000; /path"
+            text = line.strip().partition(" ")[0]
+            pairs = (fact.partition("=") for fact in text.split(";") if "=" in fact)
+            return {key.lower(): value for key, _, value in pairs}
+    return {}
 
 
 def _context(verify: bool, ca_file: str | None, where: str) -> ssl.SSLContext:
@@ -299,19 +383,17 @@ def _size(ftp: _Ftp, remote: str, where: str) -> int | None:
         raise
 
 
-def _download(ftp: _Ftp, remote: str, dest_dir: str, max_bytes: int, where: str) -> CappedSink:
+def _retrieve(ftp: _Ftp, remote: str, sink: CappedSink | HashSink) -> None:
     ftp.voidcmd("TYPE I")  # again: listing (MLSD/NLST) switches to ASCII, which alters bytes
-    with CappedSink(dest_dir, max_bytes, where) as sink:
-        conn = ftp.transfercmd(f"RETR {remote}")
-        try:
-            while data := conn.recv(_CHUNK):
-                sink.write(data)
-            if isinstance(conn, ssl.SSLSocket):
-                conn.unwrap()
-        finally:
-            conn.close()
-        ftp.voidresp()
-    return sink
+    conn = ftp.transfercmd(f"RETR {remote}")
+    try:
+        while data := conn.recv(_CHUNK):
+            sink.write(data)
+        if isinstance(conn, ssl.SSLSocket):
+            conn.unwrap()
+    finally:
+        conn.close()
+    ftp.voidresp()
 
 
 def _close(ftp: _Ftp, sock: socket.socket) -> None:

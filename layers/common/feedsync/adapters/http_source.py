@@ -31,6 +31,7 @@ from feedsync.adapters.addresses import (
     redirect_target,
 )
 from feedsync.adapters.addresses import pinned as _pinned
+from feedsync.domain.source_state import ProbedSource
 from feedsync.errors import (
     FeedsyncError,
     SourceAuthError,
@@ -57,6 +58,8 @@ class DownloadedFile:
     sha256: str
     # FTP/SFTP: the file actually taken (the newest match when the profile's path is a glob).
     remote_path: str | None = None
+    # FTP/SFTP: its modification time on the server (Unix seconds; None: not given).
+    mtime: float | None = None
 
 
 # -- shared by the HTTP, FTP and SFTP fetchers -------------------------------------------
@@ -200,6 +203,24 @@ class CappedSink:
             os.unlink(self.path)
 
 
+class HashSink:
+    """A download hashed as it streams and kept nowhere (a probe's sha256), size-capped."""
+
+    def __init__(self, max_bytes: int, where: str) -> None:
+        self.max_bytes = max_bytes
+        self.where = where
+        self.size = 0
+        self.digest = hashlib.sha256()
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise SourceTooLarge(
+                f"{self.where}: file exceeds the {self.max_bytes} byte limit; download stopped"
+            )
+        self.digest.update(chunk)
+
+
 def check_declared_size(size: int | None, max_bytes: int, where: str) -> None:
     if size is not None and size > max_bytes:
         raise SourceTooLarge(f"{where}: file is {size} bytes, over the {max_bytes} byte limit")
@@ -283,11 +304,15 @@ class ServerFetcher:
         max_bytes: int = 2 * 1024**3,
         connect_timeout_s: float = 10.0,
         read_timeout_s: float = 60.0,
+        probe_hash_max_bytes: int = 256 * 1024**2,
     ) -> None:
         self.allow_private = allow_private
         self.max_bytes = max_bytes
         self.connect_timeout_s = connect_timeout_s
         self.read_timeout_s = read_timeout_s
+        # A probe hashes a file without a time up to this size; a bigger one cannot be told
+        # (the run's Fetch decides): a check stays well inside the start function's time.
+        self.probe_hash_max_bytes = probe_hash_max_bytes
 
 
 class HttpSourceFetcher:
@@ -376,46 +401,34 @@ class HttpSourceFetcher:
             reraise_redacted(exc, parsed.secrets)
             raise  # unreachable: reraise_redacted always raises
 
+    def probe_url(
+        self,
+        url: str,
+        last: dict[str, Any] | None = None,
+        auth: Mapping[str, str] | None = None,
+    ) -> ProbedSource:
+        """One conditional GET for the answer's headers only: a 200's body is never read
+        (the connection is closed on it). Same addresses, redirects and auth as a fetch."""
+        parsed = _parse_auth(auth, url)
+        try:
+            with self._answer(url, _conditional(last), parsed) as resp:
+                if resp.status_code == 304:
+                    return ProbedSource(location=url, not_modified=True)
+                return ProbedSource(
+                    location=url,
+                    etag=resp.headers.get("ETag"),
+                    last_modified=resp.headers.get("Last-Modified"),
+                )
+        except FeedsyncError as exc:
+            reraise_redacted(exc, parsed.secrets)
+            raise  # unreachable: reraise_redacted always raises
+
     def _fetch(
         self, url: str, dest_dir: str, unchanged_since: dict[str, Any] | None, auth: _Auth
     ) -> DownloadedFile:
-        conditional = {}
-        if unchanged_since and unchanged_since.get("etag"):
-            conditional["If-None-Match"] = str(unchanged_since["etag"])
-        if unchanged_since and unchanged_since.get("last_modified"):
-            conditional["If-Modified-Since"] = str(unchanged_since["last_modified"])
-        connect_s, read_s = self.timeout
-        try:
-            resp = self._get(url, conditional or None, auth)
-        except requests.ConnectTimeout as exc:
-            raise SourceUnavailable(f"{url}: timed out connecting after {connect_s:g}s") from exc
-        except requests.Timeout as exc:
-            raise SourceUnavailable(
-                f"{url}: the server accepted the connection but did not answer in {read_s:g}s"
-            ) from exc
-        except requests.ConnectionError as exc:
-            raise SourceError(f"{url}: {_connection_problem(exc)}") from exc
-        except requests.RequestException as exc:
-            raise SourceError(f"{url}: request failed ({exc.__class__.__name__})") from exc
-        with resp:
+        with self._answer(url, _conditional(unchanged_since), auth) as resp:
             if resp.status_code == 304:
                 raise SourceUnchanged(f"{url}: not modified since the last run")
-            if resp.status_code >= 500:
-                raise SourceUnavailable(f"{url}: server answered {resp.status_code} {resp.reason}")
-            if resp.status_code in (401, 403):
-                if auth.headers or auth.query:
-                    raise SourceAuthError(
-                        f"{url}: the server refused the credentials "
-                        f"({resp.status_code} {resp.reason})"
-                    )
-                raise SourceAuthError(
-                    f"{url}: access denied ({resp.status_code} {resp.reason}); "
-                    "the server may need credentials"
-                )
-            if resp.status_code in (404, 410):
-                raise SourceNotFound(f"{url}: file not found ({resp.status_code})")
-            if resp.status_code >= 400:
-                raise SourceError(f"{url}: server answered {resp.status_code} {resp.reason}")
             declared = int(resp.headers.get("Content-Length") or 0)
             check_declared_size(declared, self.max_bytes, url)
             name = os.path.basename(unquote(urlsplit(resp.url).path)) or "feed.csv"
@@ -434,6 +447,50 @@ class HttpSourceFetcher:
                 last_modified=resp.headers.get("Last-Modified"),
                 sha256=sink.digest.hexdigest(),
             )
+
+    def _answer(self, url: str, conditional: dict[str, str], auth: _Auth) -> requests.Response:
+        """The server's answer, 2xx or 304 (its body unread); any other is a named error."""
+        connect_s, read_s = self.timeout
+        try:
+            resp = self._get(url, conditional or None, auth)
+        except requests.ConnectTimeout as exc:
+            raise SourceUnavailable(f"{url}: timed out connecting after {connect_s:g}s") from exc
+        except requests.Timeout as exc:
+            raise SourceUnavailable(
+                f"{url}: the server accepted the connection but did not answer in {read_s:g}s"
+            ) from exc
+        except requests.ConnectionError as exc:
+            raise SourceError(f"{url}: {_connection_problem(exc)}") from exc
+        except requests.RequestException as exc:
+            raise SourceError(f"{url}: request failed ({exc.__class__.__name__})") from exc
+        if resp.status_code < 400:
+            return resp
+        with resp:
+            if resp.status_code >= 500:
+                raise SourceUnavailable(f"{url}: server answered {resp.status_code} {resp.reason}")
+            if resp.status_code in (401, 403):
+                if auth.headers or auth.query:
+                    raise SourceAuthError(
+                        f"{url}: the server refused the credentials "
+                        f"({resp.status_code} {resp.reason})"
+                    )
+                raise SourceAuthError(
+                    f"{url}: access denied ({resp.status_code} {resp.reason}); "
+                    "the server may need credentials"
+                )
+            if resp.status_code in (404, 410):
+                raise SourceNotFound(f"{url}: file not found ({resp.status_code})")
+            raise SourceError(f"{url}: server answered {resp.status_code} {resp.reason}")
+
+
+def _conditional(last: Mapping[str, Any] | None) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from the last file's ETag and Last-Modified."""
+    headers = {}
+    if last and last.get("etag"):
+        headers["If-None-Match"] = str(last["etag"])
+    if last and last.get("last_modified"):
+        headers["If-Modified-Since"] = str(last["last_modified"])
+    return headers
 
 
 def _take_location(taken: list[str]) -> Callable[..., None]:

@@ -16,8 +16,8 @@ from __future__ import annotations
 import errno
 import io
 import stat
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import paramiko
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -28,6 +28,7 @@ from feedsync.adapters.ftp_source import FtpSourceFetcher
 from feedsync.adapters.http_source import (
     CappedSink,
     DownloadedFile,
+    HashSink,
     ServerFetcher,
     check_declared_size,
     connect,
@@ -37,6 +38,7 @@ from feedsync.adapters.http_source import (
     reraise_redacted,
     split_remote,
 )
+from feedsync.domain.source_state import ProbedSource
 from feedsync.errors import (
     FeedsyncError,
     SourceAuthError,
@@ -55,6 +57,7 @@ _KEY_KINDS: tuple[tuple[str, ...], ...] = (
     ("rsa-sha2-512", "rsa-sha2-256"),
 )
 _ALL_KEY_ALGS = tuple(alg for kind in _KEY_KINDS for alg in kind)
+T = TypeVar("T")
 
 
 def normalize_fingerprint(value: str) -> str:
@@ -83,6 +86,64 @@ class SftpSourceFetcher(ServerFetcher):
         max_bytes: int | None = None,
     ) -> DownloadedFile:
         """Download ``path`` (or the newest match of its glob) to ``dest_dir``."""
+        cap = self.max_bytes if max_bytes is None else max_bytes
+
+        def download(sftp: paramiko.SFTPClient, where: str) -> DownloadedFile:
+            return self._download(sftp, path, dest_dir, cap, where)
+
+        login = (host, port, path, username, host_key_fingerprint, password, private_key)
+        return self._session(*login, private_key_passphrase, download)
+
+    def probe(
+        self,
+        host: str,
+        port: int | None,
+        path: str,
+        username: str,
+        *,
+        host_key_fingerprint: str,
+        password: str | None = None,
+        private_key: str | None = None,
+        private_key_passphrase: str | None = None,
+    ) -> ProbedSource:
+        """The file's size and modification time: one ``stat`` (one listing for a glob),
+        the host key pinned as for a fetch. A file without a time is hashed as it streams."""
+
+        def look(sftp: paramiko.SFTPClient, where: str) -> ProbedSource:
+            step = f"looking up {path}"
+            try:
+                remote, size, mtime = self._locate(sftp, path, where)
+                if mtime is not None:
+                    return ProbedSource(remote_path=remote, size=size, mtime=mtime)
+                cap = min(self.max_bytes, self.probe_hash_max_bytes)
+                if size is not None and size > cap:
+                    return ProbedSource(remote_path=remote, size=size)  # cannot tell cheaply
+                step = f"hashing {remote} (the server gives no modification time)"
+                sink = HashSink(cap, where)
+                with sftp.open(remote, "rb") as f:
+                    _copy(f, size or 0, sink)
+            except (OSError, paramiko.SSHException, EOFError) as exc:
+                raise self._failure(exc, step, where) from exc
+            digest = sink.digest.hexdigest()
+            return ProbedSource(remote_path=remote, size=sink.size, sha256=digest)
+
+        login = (host, port, path, username, host_key_fingerprint, password, private_key)
+        return self._session(*login, private_key_passphrase, look)
+
+    def _session(
+        self,
+        host: str,
+        port: int | None,
+        path: str,
+        username: str,
+        host_key_fingerprint: str,
+        password: str | None,
+        private_key: str | None,
+        private_key_passphrase: str | None,
+        work: Callable[[paramiko.SFTPClient, str], T],
+    ) -> T:
+        """Connect (host key pinned), log in, open SFTP and do ``work``; no secret in any
+        error."""
         port = port or 22
         where = f"sftp://{host}:{port}{path}"
         secrets = [s for s in (password, private_key, private_key_passphrase) if s]
@@ -93,13 +154,7 @@ class SftpSourceFetcher(ServerFetcher):
             transport = self._open(host, port, host_key_fingerprint, where)
             try:
                 self._login(transport, username, password, key, where)
-                return self._download(
-                    transport,
-                    path,
-                    dest_dir,
-                    self.max_bytes if max_bytes is None else max_bytes,
-                    where,
-                )
+                return work(self._sftp(transport, where), where)
             finally:
                 transport.close()
         except FeedsyncError as exc:
@@ -213,64 +268,57 @@ class SftpSourceFetcher(ServerFetcher):
 
     # -- files -----------------------------------------------------------------------
 
+    def _sftp(self, transport: paramiko.Transport, where: str) -> paramiko.SFTPClient:
+        try:
+            sftp = paramiko.SFTPClient.from_transport(transport)
+        except (OSError, paramiko.SSHException, EOFError) as exc:
+            raise self._failure(exc, "opening the SFTP session", where) from exc
+        if sftp is None:
+            raise SourceError(f"{where}: the server refused the SFTP subsystem")
+        channel = sftp.get_channel()
+        if channel is not None:
+            channel.settimeout(self.read_timeout_s)
+        return sftp
+
+    def _locate(
+        self, sftp: paramiko.SFTPClient, path: str, where: str
+    ) -> tuple[str, int | None, float | None]:
+        """(remote path, size, mtime) of the file, or of the newest match of a glob."""
+        directory, name = split_remote(path, where)
+        if is_glob(name):
+            files = [
+                (a.filename, float(a.st_mtime or 0), a.st_size)
+                for a in sftp.listdir_attr(directory)
+                if a.st_mode is not None and stat.S_ISREG(a.st_mode)
+            ]
+            picked = newest(files, name)
+            if picked is None:
+                raise SourceNotFound(f"{where}: no file in {directory} matches {name!r}")
+            return f"{directory.rstrip('/')}/{picked[0]}", picked[2], picked[1] or None
+        attrs = sftp.stat(path)
+        if attrs.st_mode is not None and stat.S_ISDIR(attrs.st_mode):
+            raise SourceError(f"{where}: {path} is a folder, not a file")
+        mtime = float(attrs.st_mtime) if attrs.st_mtime is not None else None
+        return path, attrs.st_size, mtime
+
     def _download(
         self,
-        transport: paramiko.Transport,
+        sftp: paramiko.SFTPClient,
         path: str,
         dest_dir: str,
         max_bytes: int,
         where: str,
     ) -> DownloadedFile:
         directory, name = split_remote(path, where)
-        step = "opening the SFTP session"
+        step = f"listing {directory}" if is_glob(name) else f"looking up {path}"
         try:
-            sftp = paramiko.SFTPClient.from_transport(transport)
-            if sftp is None:
-                raise SourceError(f"{where}: the server refused the SFTP subsystem")
-            channel = sftp.get_channel()
-            if channel is not None:
-                channel.settimeout(self.read_timeout_s)
-            if is_glob(name):
-                step = f"listing {directory}"
-                files = [
-                    (a.filename, float(a.st_mtime or 0), a.st_size)
-                    for a in sftp.listdir_attr(directory)
-                    if a.st_mode is not None and stat.S_ISREG(a.st_mode)
-                ]
-                picked = newest(files, name)
-                if picked is None:
-                    raise SourceNotFound(f"{where}: no file in {directory} matches {name!r}")
-                remote = f"{directory.rstrip('/')}/{picked[0]}"
-                mtime: float | None = picked[1]
-                size = picked[2]
-            else:
-                remote = path
-                step = f"looking up {remote}"
-                attrs = sftp.stat(remote)
-                if attrs.st_mode is not None and stat.S_ISDIR(attrs.st_mode):
-                    raise SourceError(f"{where}: {remote} is a folder, not a file")
-                mtime = float(attrs.st_mtime) if attrs.st_mtime is not None else None
-                size = attrs.st_size
+            remote, size, mtime = self._locate(sftp, path, where)
             check_declared_size(size, max_bytes, where)
             step = f"downloading {remote}"
             with CappedSink(dest_dir, max_bytes, where) as sink, sftp.open(remote, "rb") as f:
                 _copy(f, size or 0, sink)
-        except FeedsyncError:
-            raise
-        except TimeoutError as exc:
-            raise SourceUnavailable(
-                f"{where}: {step}: no answer from the server in {self.read_timeout_s:g}s"
-            ) from exc
-        except OSError as exc:
-            if exc.errno == errno.ENOENT:
-                raise SourceNotFound(f"{where}: {step}: no such file or folder") from exc
-            if exc.errno == errno.EACCES:
-                raise SourceError(f"{where}: {step}: permission denied") from exc
-            raise SourceUnavailable(f"{where}: {step}: failed ({exc.strerror or exc})") from exc
-        except (paramiko.SSHException, EOFError) as exc:
-            raise SourceUnavailable(
-                f"{where}: {step}: connection lost ({type(exc).__name__})"
-            ) from exc
+        except (OSError, paramiko.SSHException, EOFError) as exc:
+            raise self._failure(exc, step, where) from exc
         return DownloadedFile(
             path=sink.path,
             file_name=remote.rsplit("/", 1)[-1],
@@ -279,10 +327,25 @@ class SftpSourceFetcher(ServerFetcher):
             last_modified=http_date(mtime),
             sha256=sink.digest.hexdigest(),
             remote_path=remote,
+            mtime=mtime,
         )
 
+    def _failure(self, exc: BaseException, step: str, where: str) -> FeedsyncError:
+        """The named error for a failed SFTP operation."""
+        if isinstance(exc, TimeoutError):
+            return SourceUnavailable(
+                f"{where}: {step}: no answer from the server in {self.read_timeout_s:g}s"
+            )
+        if isinstance(exc, OSError):
+            if exc.errno == errno.ENOENT:
+                return SourceNotFound(f"{where}: {step}: no such file or folder")
+            if exc.errno == errno.EACCES:
+                return SourceError(f"{where}: {step}: permission denied")
+            return SourceUnavailable(f"{where}: {step}: failed ({exc.strerror or exc})")
+        return SourceUnavailable(f"{where}: {step}: connection lost ({type(exc).__name__})")
 
-def _copy(handle: paramiko.SFTPFile, size: int, sink: CappedSink) -> None:
+
+def _copy(handle: paramiko.SFTPFile, size: int, sink: CappedSink | HashSink) -> None:
     """Pipelined reads in windows of _WINDOW (bounded memory), then read to the real end."""
     offset = 0
     while offset < size:
@@ -371,6 +434,33 @@ class RemoteSourceFetcher(ServerFetcher):
                 credentials.get("password", ""),
                 tls="none" if kind == "ftp" else getattr(source, "tls", "explicit"),
                 dest_dir=dest_dir,
+                verify_tls=getattr(source, "verify_tls", True),
+            )
+        raise SourceError(f"{kind}: not an FTP/SFTP source")
+
+    def probe(self, source: Any, credentials: Mapping[str, str]) -> ProbedSource:
+        """The file's size and time (its ``remote_path`` says which file), as ``fetch``
+        would connect for it."""
+        kind = source.type
+        if kind == "sftp":
+            return self.sftp.probe(
+                source.host,
+                source.port,
+                source.path,
+                source.username,
+                host_key_fingerprint=source.host_key_fingerprint,
+                password=credentials.get("password"),
+                private_key=credentials.get("private_key"),
+                private_key_passphrase=credentials.get("private_key_passphrase"),
+            )
+        if kind in ("ftp", "ftps"):
+            return self.ftp.probe(
+                source.host,
+                source.port,
+                source.path,
+                source.username,
+                credentials.get("password", ""),
+                tls="none" if kind == "ftp" else getattr(source, "tls", "explicit"),
                 verify_tls=getattr(source, "verify_tls", True),
             )
         raise SourceError(f"{kind}: not an FTP/SFTP source")

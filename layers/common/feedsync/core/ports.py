@@ -9,6 +9,7 @@ from typing import IO, Any, Protocol
 from feedsync.domain.capabilities import Capabilities
 from feedsync.domain.fields import Variant
 from feedsync.domain.notifications import Claim, WebhookAnswer
+from feedsync.domain.source_state import ProbedSource
 from feedsync.domain.writes import (
     GoneScope,
     ItemResult,
@@ -46,6 +47,10 @@ class Repository(Protocol):
     def list_profiles(self, tenant_id: str) -> list[Profile]: ...
     def count_profiles(self, tenant_id: str) -> int: ...
     def update_profile(self, tenant_id: str, profile_id: str, **fields: Any) -> None: ...
+    def record_source_check(self, tenant_id: str, profile_id: str, at: datetime) -> None:
+        """One write: ``checks`` + 1 and ``last_checked_at`` (a source found unchanged)."""
+        ...
+
     def delete_profile(self, tenant_id: str, profile_id: str) -> bool: ...
 
     def acquire_run_lock(
@@ -188,6 +193,16 @@ class SourceFetcher(Protocol):
         last_modified) the request is conditional; SourceUnchanged on 304."""
         ...
 
+    def probe_url(
+        self,
+        url: str,
+        last: dict[str, Any] | None = None,
+        auth: dict[str, str] | None = None,
+    ) -> ProbedSource:
+        """One conditional GET (the last file's etag and last_modified), headers only:
+        ``not_modified`` on 304, else the answer's validators. Fails as ``fetch_url``."""
+        ...
+
 
 class AddressPolicy(Protocol):
     """Where feedsync may connect: the deployment's address rule (public addresses only,
@@ -204,6 +219,11 @@ class RemoteFileFetcher(Protocol):
     def fetch(
         self, source: FtpSource | SftpSource, credentials: dict[str, str], dest_dir: str
     ) -> FetchedFile: ...
+
+    def probe(self, source: FtpSource | SftpSource, credentials: dict[str, str]) -> ProbedSource:
+        """The file's ``remote_path``, size and modification time (one listing or stat);
+        where the server gives no time, its ``sha256`` (hashed as it streams, kept nowhere)."""
+        ...
 
 
 # Re-exported: adapters and connectors take them from the ports.

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from feedsync.core import keys, schedules
 from feedsync.core.deps import Deps
 from feedsync.core.run_events import announce, announce_run
+from feedsync.core.source_check import stop_if_unchanged
 from feedsync.core.steps.common import ref_of
 from feedsync.errors import Conflict, NotFound
 from feedsync.models import (
@@ -31,11 +32,17 @@ def start_run(deps: Deps, cmd: StartCommand) -> Run:
 
     A trigger delivered twice with the same idempotency key gets the first run back.
     A scheduled fire or an upload that cannot run now is recorded as a ``skipped`` run with
-    the reason (the history says why nothing happened), never queued.
+    the reason (the history says why nothing happened), never queued; an ``automatic``
+    schedule's fire that finds the last synced file raises ``SourceUnchanged`` and
+    records only the check (core/source_check.py).
     """
     profile = deps.repo.get_profile(cmd.tenant_id, cmd.profile_id)
     if profile is None:
         raise NotFound(f"profile {cmd.profile_id} not found")
+    if cmd.trigger == "schedule":
+        # An unchanged file records a check and raises SourceUnchanged: before the claim
+        # (a retried fire checks again, recording nothing more than a check).
+        stop_if_unchanged(deps, cmd, profile)
     run_id = deps.ids("run")
     if cmd.idempotency_key:
         earlier = _claimed_before(deps, cmd, run_id)

@@ -545,9 +545,15 @@ class Profile(ProfileSettings):
     uploaded_at: datetime | None = None
     last_run: RunSummary | None = None
     last_sync_at: datetime | None = None
-    # The last successfully synced URL file (etag, last_modified, sha256): what an
-    # ``automatic`` schedule compares against.
+    # The last successfully synced file, as Fetch recorded it on the run (url, etag,
+    # last_modified, size, mtime, sha256; an upload's version): what an ``automatic``
+    # schedule's probe compares against (domain/source_state.py).
     last_source: dict[str, Any] | None = None
+    # The automatic schedule's probes: the last that found the file unchanged, how many did
+    # since the file last changed, and when a run last read a file other than the last one.
+    last_checked_at: datetime | None = None
+    checks: int = 0
+    last_changed_at: datetime | None = None
     # Rows in the last file when that was more than the plan allows (see core/plans.py).
     rows_over_plan: int | None = None
     # Rows of the last successful run that read a file (the min_rows_share limit).

@@ -240,6 +240,16 @@ class ProfileView(BaseModel):
         "`profile_disabled` (the plan's or the merchant's reason), `store_setting_up`, "
         "`store_not_ready`, `store_missing`, `no_file`"
     )
+    last_checked_at: datetime | None = Field(
+        default=None,
+        description="when an automatic schedule last found the supplier file unchanged (no run)",
+    )
+    checks: int = Field(
+        default=0, description="how many times it found the file unchanged since it last changed"
+    )
+    last_changed_at: datetime | None = Field(
+        default=None, description="when a run last read a supplier file other than the last one"
+    )
     webhooks: list[Webhook] = Field(default_factory=list)
     has_webhook_secret: bool = False
     webhook_secret: str | None = Field(

@@ -6,9 +6,10 @@ import tempfile
 
 from feedsync.core import keys, schedules
 from feedsync.core.deps import Deps
+from feedsync.core.source_check import location, saw_file, upload_version, url_auth
 from feedsync.core.steps.common import profile_of, run_of, unless_cancelled
 from feedsync.errors import SourceError, SourceUnchanged
-from feedsync.models import FetchInput, FetchOutput, Profile, RunRef, UrlSource
+from feedsync.models import FetchInput, FetchOutput, Profile, RunRef
 
 
 def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
@@ -30,22 +31,26 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
         key = keys.source_key(ref.tenant_id, ref.run_id, file_name)
         deps.blobs.copy(profile.upload_key, key, version)
         out = FetchOutput(key=key, file_name=file_name, size=int(head["size"]), etag=head["etag"])
-        meta: dict[str, str | int | None] = {"type": "upload", "file": file_name, "size": out.size}
+        meta: dict[str, str | int | float | None] = {
+            "type": "upload",
+            "file": file_name,
+            "size": out.size,
+            "version": upload_version(profile),
+        }
     else:
         # An automatic schedule's fire costs almost nothing when the file is the same.
         last = profile.last_source if _checks_for_changes(deps, profile, ref) else None
         secret = deps.secrets.get(source.secret_ref) if source.secret_ref else {}
         with tempfile.TemporaryDirectory(dir=deps.work_dir) as tmp:
             if source.type == "url":
-                auth = _url_auth(source, secret)
+                auth = url_auth(source, secret)
                 got = deps.fetcher.fetch_url(str(source.url), tmp, last, auth)
-                where = str(source.url)
+                where = location(source)
             else:
                 if deps.remote is None:
                     raise SourceError(f"{source.type} sources are not configured here")
                 got = deps.remote.fetch(source, secret, tmp)
-                path = getattr(got, "remote_path", None) or source.path
-                where = f"{source.type}://{source.host}{path}"
+                where = location(source, getattr(got, "remote_path", None))
             if last and last.get("sha256") == got.sha256:
                 raise SourceUnchanged(f"{where}: same file as the last run (sha256)")
             key = keys.source_key(ref.tenant_id, ref.run_id, got.file_name)
@@ -60,24 +65,11 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
             "last_modified": got.last_modified,
             "sha256": got.sha256,
         }
+        if source.type != "url":  # a file server's size and time: what its probe compares
+            meta["mtime"] = getattr(got, "mtime", None)
     deps.repo.update_run(ref.tenant_id, ref.run_id, source=meta)
+    saw_file(deps, profile, meta)
     return out
-
-
-def _url_auth(source: UrlSource, secret: dict[str, str]) -> dict[str, str] | None:
-    """The fetcher's auth: the profile's kind and names plus the secret value."""
-    if source.auth is None:
-        return None
-    auth: dict[str, str] = {"type": source.auth.type}
-    if source.auth.username:
-        auth["username"] = source.auth.username
-    if source.auth.name:
-        auth["name"] = source.auth.name
-    value = secret.get("password") or secret.get("token")
-    if not value:
-        raise SourceError(f"{source.url}: {source.auth.type} auth has no secret stored")
-    auth["password" if source.auth.type == "basic" else "token"] = value
-    return auth
 
 
 def _checks_for_changes(deps: Deps, profile: Profile, ref: RunRef) -> bool:

@@ -82,7 +82,7 @@ def _finalize(deps: Deps, step: FinalizeInput) -> FinalizeOutput:
     )
     summary = RunSummary(run_id=ref.run_id, status=status, finished_at=now, counts=counts)
     deps.repo.release_run_lock(ref.tenant_id, ref.profile_id, ref.run_id, summary, True)
-    if run.source.get("type") == "url" and ref.round == 0:
+    if run.source.get("type") and ref.round == 0:  # the file it read: the next probe's
         deps.repo.update_profile(ref.tenant_id, ref.profile_id, last_source=run.source)
     if run.trigger not in CHANGES_ONLY and "rows" in counts:  # it read a file
         deps.repo.update_profile(ref.tenant_id, ref.profile_id, last_file_rows=counts["rows"])
