@@ -13,13 +13,18 @@ can see which row and column to fix, and the rest of the file still syncs.
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain, count
 from operator import itemgetter
 from typing import Final, NamedTuple, Protocol
-from urllib.parse import urlsplit
 
+from feedsync.domain.cells import check_mapping_fields as check_mapping_fields
+from feedsync.domain.cells import clean_header, is_blank
+from feedsync.domain.cells import column_index as column_index
+from feedsync.domain.cells import column_letter as column_letter
+from feedsync.domain.cells import parse_image_url as parse_image_url
+from feedsync.domain.cells import parse_weight as parse_weight
+from feedsync.domain.cells import unreadable as unreadable
 from feedsync.domain.fields import (
     CANONICAL_FIELDS,
     DECIMAL_FIELDS,
@@ -96,95 +101,6 @@ def _kind(field: str) -> str:
     if field in DECIMAL_FIELDS:
         return "decimal"
     return "url" if field == "image_url" else "text"
-
-
-_WEIGHT: Final = re.compile(r"\d+(?:[.,]\d+)?|[.,]\d+")
-
-
-def parse_weight(text: str) -> str:
-    """A weight as the store takes it: a plain non-negative decimal ("0.25", or "0,25"
-    written with a decimal comma), kept as written but for a dot as the separator.
-
-    Exponents, digit separators, units and signs are refused: platforms read such text
-    differently (WooCommerce keeps "1e3" as text and sorts it as 1)."""
-    value = text.strip()
-    if not _WEIGHT.fullmatch(value) or not value.isascii():
-        if value.startswith("-"):
-            raise ValueError("weight must be a number >= 0")
-        raise ValueError("expected a weight such as 0.25 (a plain number, no unit)")
-    return value.replace(",", ".")
-
-
-def parse_image_url(text: str) -> str:
-    """An image URL the store can download: absolute http(s), with a host, no spaces."""
-    value = text.strip()
-    try:
-        parts = urlsplit(value)
-        scheme, host = parts.scheme.lower(), parts.hostname
-    except ValueError:  # e.g. a broken IPv6 address
-        scheme, host = "", None
-    if scheme not in ("http", "https") or not host or any(c.isspace() for c in value):
-        raise ValueError("expected an image URL starting with http:// or https://")
-    return value
-
-
-def _clean_header(name: str) -> str:
-    # A BOM can survive when the file was concatenated or saved twice by Excel.
-    return name.strip().replace("\ufeff", "").strip()
-
-
-def _is_blank(cells: list[str]) -> bool:
-    return all(not c.strip() for c in cells)
-
-
-def column_letter(index: int) -> str:
-    """0-based column index -> spreadsheet letters: 0 -> "A", 26 -> "AA"."""
-    letters = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def column_index(ref: str) -> int | None:
-    """A header-less column reference -> 0-based index: "C" / "c" / "3" -> 2; else None.
-
-    Letters go up to "ZZ" (702 columns) so a three-letter column *name* such as "SKU"
-    is reported as a name, not read as column 13,209.
-    """
-    ref = ref.strip()
-    if ref.isascii() and ref.isdigit():
-        return int(ref) - 1 if int(ref) >= 1 else None
-    if ref.isascii() and ref.isalpha() and len(ref) <= 2:
-        n = 0
-        for ch in ref.upper():
-            n = n * 26 + ord(ch) - 64
-        return n - 1
-    return None
-
-
-def unreadable(file_name: str, where: str, exc: Exception) -> FeedFormatError:
-    """The file-level error for text that cannot be read: ``where`` is "row 12" or "the
-    header row"; a decoding error names the encoding the file was read with."""
-    if isinstance(exc, UnicodeError):
-        encoding = getattr(exc, "encoding", None) or "the format's encoding"
-        reason = getattr(exc, "reason", None) or str(exc)
-        return FeedFormatError(
-            f"{file_name}: {where} cannot be read as {encoding} ({reason}): the file is not "
-            "in that encoding; set the format's 'encoding' to the one it is written in"
-        )
-    return FeedFormatError(f"{file_name}: {where} cannot be read ({exc})")
-
-
-def check_mapping_fields(mapping: Mapping[str, str], file_name: str) -> None:
-    """Refuse a mapping that names a field feedsync does not know."""
-    unknown = [f for f in mapping if f not in CANONICAL_FIELDS]
-    if unknown:
-        raise FeedFormatError(
-            f"{file_name}: unknown field(s) {name_list(unknown)} in the "
-            f"column mapping; known fields are: {', '.join(CANONICAL_FIELDS)}"
-        )
 
 
 _ROW_LOOP_TEMPLATE: Final = """
@@ -356,8 +272,8 @@ class RecordFeed:
             self._row_no = 0
         else:
             self._records = records
-            self.columns = [_clean_header(h) for h in header]
-            if _is_blank(self.columns):
+            self.columns = [clean_header(h) for h in header]
+            if is_blank(self.columns):
                 where = "the first row" if header_row <= 1 else f"row {header_row}"
                 raise FeedFormatError(f"{file_name}: {where} is empty; expected a header row")
             missing = [col for col in dict.fromkeys(wanted.values()) if col not in self.columns]
@@ -522,7 +438,7 @@ class RecordFeed:
         psg, ps = _memo(self._parse_stock)
         return loop(
             self._records, self, self._tail, pmg, pm, psg, ps, parse_weight, parse_image_url,
-            _is_blank,
+            is_blank,
         )  # fmt: skip
 
     def _loop_ended(self, row_no: int, rows_read: int) -> None:
