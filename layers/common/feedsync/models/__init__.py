@@ -25,6 +25,7 @@ from pydantic import (
 from feedsync.domain.feed import parse_image_url, parse_weight
 from feedsync.domain.fields import CANONICAL_FIELDS, MONEY_FIELDS, WRITABLE_FIELDS
 from feedsync.domain.money import parse_money, parse_stock
+from feedsync.models.keys import KeyTransformSettings, check_key_transform
 from feedsync.models.limits import (
     ENTRIES_MAX,
     HOST_MAX,
@@ -34,7 +35,6 @@ from feedsync.models.limits import (
     Name,
     Text,
 )
-from feedsync.models.keys import KeyTransformSettings, check_key_transform
 from feedsync.models.notifications import Webhooks
 from feedsync.models.review import (
     ApplyBody as ApplyBody,
