@@ -97,7 +97,9 @@ def test_url_run_succeeds_end_to_end(h: Harness) -> None:
     raw = h.deps.blobs.get_bytes(final.log_key).decode()
     lines = list(csv.reader(io.StringIO(raw)))
     assert tuple(lines[0]) == LOG_HEADER
-    assert LOG_HEADER == ("row", "key", "product_id", "variant_id", "status", "changes", "error")
+    assert LOG_HEADER == (
+        "row", "key", "product_id", "variant_id", "status", "changes", "error", "file_key",
+    )  # fmt: skip
     rows = {int(r[0]): dict(zip(LOG_HEADER, r, strict=True)) for r in lines[1:]}
     assert [int(r[0]) for r in lines[1:]] == [2, 3, 4, 5, 6, 7, 8]
 
