@@ -166,7 +166,7 @@ def test_full_mode_rewrites_every_mapped_value(h: Harness) -> None:
     assert full.status == "succeeded" and full.mode == "full"
     assert full.counts["changed"] == 1 and full.counts["updated"] == 1
     log = h.deps.blobs.get_bytes(full.log_key).decode().splitlines()
-    assert log[1].endswith(",updated,price: 7.00 -> 7.00; stock: 4 -> 4,")
+    assert log[1].endswith(",updated,price: 7.00 -> 7.00; stock: 4 -> 4,,")
 
 
 def test_a_log_too_big_for_a_lambda_response_is_a_download_url(
