@@ -106,7 +106,7 @@ def _match(
                 if listed is not None and outcome[4] is not None:
                     listed.add(outcome[4])
                 last_row = outcome[0]
-                file_key = file_keys.of(last_row)
+                file_key = file_keys.key if file_keys.row == last_row else ""  # (inline .of)
                 refused = check(outcome[5]) if check and outcome[2] == "changed" else None
                 if refused is not None:  # a value the platform would refuse: never sent
                     outcome, kept = refusals.take(outcome, refused, file_key)
