@@ -34,10 +34,6 @@ class KeyTransform:
     columns: tuple[str, ...] = ()  # the file's column names (letters without a header)
     template: str = ""  # as the merchant wrote it, for messages
 
-    @property
-    def is_template(self) -> bool:
-        return bool(self.columns)
-
 
 class EmptyKeyColumn(ValueError):
     """A row with a SKU whose template column is empty: the store's key cannot be made."""
