@@ -97,7 +97,9 @@ def test_url_run_succeeds_end_to_end(h: Harness) -> None:
     raw = h.deps.blobs.get_bytes(final.log_key).decode()
     lines = list(csv.reader(io.StringIO(raw)))
     assert tuple(lines[0]) == LOG_HEADER
-    assert LOG_HEADER == ("row", "key", "product_id", "variant_id", "status", "changes", "error")
+    assert LOG_HEADER == (
+        "row", "key", "product_id", "variant_id", "status", "changes", "error", "file_key",
+    )  # fmt: skip
     rows = {int(r[0]): dict(zip(LOG_HEADER, r, strict=True)) for r in lines[1:]}
     assert [int(r[0]) for r in lines[1:]] == [2, 3, 4, 5, 6, 7, 8]
 
@@ -164,7 +166,7 @@ def test_full_mode_rewrites_every_mapped_value(h: Harness) -> None:
     assert full.status == "succeeded" and full.mode == "full"
     assert full.counts["changed"] == 1 and full.counts["updated"] == 1
     log = h.deps.blobs.get_bytes(full.log_key).decode().splitlines()
-    assert log[1].endswith(",updated,price: 7.00 -> 7.00; stock: 4 -> 4,")
+    assert log[1].endswith(",updated,price: 7.00 -> 7.00; stock: 4 -> 4,,")
 
 
 def test_a_log_too_big_for_a_lambda_response_is_a_download_url(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from feedsync.core.rowfile import HEADER, read_rows, write_rows
+from feedsync.core.rowfile import HEADER, KEYED_HEADER, FileKeySlot, read_rows, write_rows
 from feedsync.domain.fields import Row
 
 ROWS: list[Row] = [
@@ -30,3 +30,20 @@ def test_an_empty_feed_writes_only_the_header() -> None:
     buf = io.StringIO(newline="")
     write_rows(buf, [])
     assert list(read_rows(io.StringIO(buf.getvalue()))) == []
+
+
+def test_keyed_rows_hand_their_file_key_to_the_slot_as_each_row_is_read() -> None:
+    # Given rows a key transform made (the file's SKU last), one without a SKU
+    keyed = [(2, "ACME-1", None, 100, *([None] * 9), "1"), (3, None, "4006381333931",
+             200, *([None] * 9), None)]  # fmt: skip
+    buf = io.StringIO(newline="")
+    write_rows(buf, keyed, file_keys=True)  # type: ignore[arg-type]
+    # When read back with a slot
+    slot = FileKeySlot()
+    seen = []
+    for row in read_rows(io.StringIO(buf.getvalue(), newline=""), slot):
+        seen.append((row, slot.of(row[0]), slot.of(row[0] + 1)))
+    # Then each row keeps the usual layout, and the slot holds its file key while it is out
+    # (and nothing for another row)
+    assert buf.getvalue().splitlines()[0] == ",".join(KEYED_HEADER)
+    assert seen == [(keyed[0][:13], "1", ""), (keyed[1][:13], "", "")]

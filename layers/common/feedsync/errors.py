@@ -81,12 +81,15 @@ class FeedFormatError(FeedsyncError):
 class MissingColumnsError(FeedFormatError):
     code = "missing_columns"
 
-    def __init__(self, file_name: str, missing: list[str], available: list[str]) -> None:
+    def __init__(
+        self, file_name: str, missing: list[str], available: list[str], named_by: str = "mapped"
+    ) -> None:
         self.file_name = file_name
         self.missing = missing
         self.available = available
+        what = "mapped column(s)" if named_by == "mapped" else f"column(s) of {named_by}"
         super().__init__(
-            f"{file_name}: mapped column(s) {name_list(missing)} not found in the "
+            f"{file_name}: {what} {name_list(missing)} not found in the "
             f"header; the file's columns are: {name_list(available)}"
         )
 

@@ -74,6 +74,7 @@ def test_a_client_pages_through_every_change_with_the_next_cursor(world: World) 
     assert seen[0] == {
         "row": 2, "key": "SKU-000", "product_id": 10, "variant_id": 100, "field": "price",
         "store_value": "10.00", "new_value": "12.99", "status": "pending", "error": None,
+        "file_key": None,
     }  # fmt: skip
     # and without a limit, a page is 100 changes: all 30 here
     status, body = call("GET", "/runs/run_1/changes")
@@ -154,7 +155,7 @@ def test_format_csv_answers_the_whole_filtered_list_inline(world: World) -> None
     assert _header(result, "Content-Disposition") == 'attachment; filename="run_1-changes.csv"'
     records = list(csv.reader(io.StringIO(result["body"])))
     assert records[0] == list(CHANGES_HEADER) and len(records) == 16
-    assert records[1] == ["3", "SKU-001", "11", "101", "stock", "1001", "1300", "updated", ""]
+    assert records[1] == ["3", "SKU-001", "11", "101", "stock", "1001", "1300", "updated", "", ""]
 
 
 def test_a_csv_over_the_inline_limit_is_a_302_to_its_download(

@@ -111,3 +111,22 @@ def test_a_big_log_of_one_status_is_handed_out_as_a_download(
     exported = world.blobs.text("runs/t1/run_1/exports/log-failed.csv").splitlines()
     assert exported[0] == head.strip()
     assert [line.split(",")[0] for line in exported[1:]] == [str(n) for n in range(3, 50, 2)]
+
+
+def test_the_lines_of_one_status_keep_the_logs_own_columns(world: World) -> None:
+    # Given a log with the file's key beside the store's (a key_transform's run)
+    _run(world, "runs/t1/run_1/log.csv")
+    log = (
+        "row,key,product_id,variant_id,status,changes,error,file_key\n"
+        "2,ACME-1,1,11,updated,price: 1.00 -> 2.00,,1\n"
+        "3,ACME-2,,,not_found,,no variant in the store has SKU 'ACME-2',2\n"
+    )
+    world.blobs.put_bytes("runs/t1/run_1/log.csv", log.encode(), "text/csv")
+    # When its not_found lines are asked for
+    body = api.run_log(world.deps, world.tenant, "run_1", "not_found")
+    # Then the header and the line keep the file_key column
+    assert isinstance(body, bytes)
+    assert body.decode().splitlines() == [
+        "row,key,product_id,variant_id,status,changes,error,file_key",
+        "3,ACME-2,,,not_found,,no variant in the store has SKU 'ACME-2',2",
+    ]

@@ -85,6 +85,7 @@ def test_paging_answers_every_change_once_in_file_order(world: World) -> None:
     assert first == {
         "row": 2, "key": "SKU-2", "product_id": 12, "variant_id": 102, "field": "price",
         "store_value": "10.00", "new_value": "12.99", "status": "pending", "error": None,
+        "file_key": None,
     }  # fmt: skip
     assert multi_line["error"] == 'refused,\nsee "the store"'
 
@@ -256,9 +257,9 @@ def test_the_csv_is_the_filtered_list_in_the_logs_words_formulas_neutralised(
     assert isinstance(data, bytes) and isinstance(stock, bytes)
     assert _csv(data) == [
         list(CHANGES_HEADER),
-        ["2", "'=HYPERLINK(1)", "1", "11", "price", "(empty)", "12.99", "updated", ""],
-        ["2", "'=HYPERLINK(1)", "1", "11", "stock", "(not known)", "-5", "failed", "'-refused"],
-        ["3", "B", "2", "12", "name", "'@old", "new", "pending", ""],
+        ["2", "'=HYPERLINK(1)", "1", "11", "price", "(empty)", "12.99", "updated", "", ""],
+        ["2", "'=HYPERLINK(1)", "1", "11", "stock", "(not known)", "-5", "failed", "'-refused", ""],
+        ["3", "B", "2", "12", "name", "'@old", "new", "pending", "", ""],
     ]
     assert _csv(stock) == [_csv(data)[0], _csv(data)[2]]
 
@@ -348,3 +349,21 @@ def test_a_rare_filter_over_a_huge_run_answers_in_parts_within_the_scan_budget(
     # the last answers the failed change: a page never reads the whole run
     assert [len(page) for page in pages] == [0, 0, 1]
     assert pages[-1][0]["row"] == lines[-1].row
+
+
+def test_a_changes_file_written_before_file_keys_is_still_served(world: World) -> None:
+    # Given a run's changes file of nine columns, as runs wrote them before file_key
+    run = _run(world)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CHANGES_HEADER[:-1])
+    writer.writerow(["2", "SKU-2", "1", "11", "price", "1000", "1299", "updated", ""])
+    world.blobs.put_bytes(KEY, out.getvalue().encode(), "text/csv")
+    # When a page and the CSV are asked for
+    found, following = changes.page_changes(world.deps, run)
+    data = changes.changes_csv(world.deps, run, inline_bytes=10_000)
+    # Then the change is answered, with no file key
+    assert following is None
+    assert [(c["key"], c["new_value"], c["file_key"]) for c in found] == [("SKU-2", "12.99", None)]
+    assert isinstance(data, bytes)
+    assert _csv(data)[1] == ["2", "SKU-2", "1", "11", "price", "10.00", "12.99", "updated", "", ""]

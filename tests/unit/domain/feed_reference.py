@@ -27,6 +27,7 @@ from feedsync.domain.feed import (
     unreadable,
 )
 from feedsync.domain.fields import CANONICAL_FIELDS, INT_FIELDS, MONEY_FIELDS, Row
+from feedsync.domain.keys import EmptyKeyColumn, KeyTransform, store_key
 from feedsync.domain.money import (
     parse_money,
     parse_stock,
@@ -68,23 +69,27 @@ def read_reference(
     file_name: str,
     constants: Mapping[str, str] | None = None,
     rules: CompiledRules | None = None,
+    key_transform: KeyTransform | None = None,
     decimal_comma: bool = False,
     header_required: bool = True,
     header_row: int = 1,
 ) -> ReferenceFeed:
     """Read a feed as ``RecordFeed(header, records, mapping, ...)`` with
-    ``use_decimal_comma()`` (when ``decimal_comma``), ``use_constants(constants)`` and
-    ``use_rules(rules)`` would; raises the same FeedFormatErrors."""
+    ``use_decimal_comma()`` (when ``decimal_comma``), ``use_constants(constants)``,
+    ``use_key_transform(key_transform)`` and ``use_rules(rules)`` would; raises the same
+    FeedFormatErrors. With a key transform a row with a SKU has the store's key in its
+    place, and every row carries the SKU as the file wrote it last (None without one)."""
     check_mapping_fields(mapping, file_name)
     wanted = {f: col.strip() for f, col in mapping.items() if col.strip()}
     if header is None:
         if header_required:
             raise FeedFormatError(f"{file_name}: the file is empty (no header row)")
-        records, columns, index_of = _letter_columns(records, wanted, file_name)
+        records, columns, index_of, width = _letter_columns(records, wanted, file_name)
         last_row_no = 0
     else:
         columns, index_of = _named_columns(header, wanted, file_name, header_row)
         last_row_no = header_row
+        width = 0
     records = iter(records)
 
     constants = dict(constants or {})
@@ -106,7 +111,11 @@ def read_reference(
             if decimal_comma and field in MONEY_FIELDS + INT_FIELDS:
                 text = to_decimal_comma(text)
             sources.append(_Source(field, f"{field} (constant)", None, text))
-    cell_count = max((s.index + 1 for s in sources if s.index is not None), default=0)
+    key_cells = _key_cells(key_transform, wanted, columns, header is not None, width, file_name)
+    cell_count = max(
+        [*(s.index + 1 for s in sources if s.index is not None), *(i + 1 for i, _ in key_cells)],
+        default=0,
+    )
 
     rows: list[Row] = []
     errors: list[RowError] = []
@@ -124,12 +133,16 @@ def read_reference(
             continue  # a blank record keeps its row number but is no data row
         rows_read += 1
         if len(cells) < cell_count:
-            short = next(s for s in sources if s.index is not None and s.index >= len(cells))
+            short = [(s.index, s.column) for s in sources if s.index is not None] + key_cells
+            column = next(column for index, column in short if index >= len(cells))
             message = f"row has {len(cells)} cells, expected {len(columns)}"
-            errors.append(RowError(row_no, short.column, "", message, _key_of(cells, sources)))
+            errors.append(RowError(row_no, column, "", message, _key_of(cells, sources)))
             continue
-        row, error = _read_row(row_no, cells, sources, read_money, read_stock)
+        error = _empty_key_cell(row_no, cells, sources, key_transform, key_cells)
         if error is None:
+            row, error = _read_row(row_no, cells, sources, read_money, read_stock)
+        if error is None:
+            row = _keyed(row, key_transform, cells, key_cells)
             row, error = _apply_rules(row, rules, sources)
         if error is not None:
             errors.append(error)
@@ -162,7 +175,7 @@ def _named_columns(
 
 def _letter_columns(
     records: Iterable[Record], wanted: Mapping[str, str], file_name: str
-) -> tuple[Iterable[Record], list[str], dict[str, int]]:
+) -> tuple[Iterable[Record], list[str], dict[str, int], int]:
     """A header-less file: columns are letters; the width is the widest of the first
     ``WIDTH_PEEK`` records, which are read ahead and handed back with the rest."""
     index_of: dict[str, int] = {}
@@ -196,7 +209,92 @@ def _letter_columns(
             raise MissingColumnsError(file_name, missing, [column_letter(i) for i in range(width)])
     widest = max([width, *(i + 1 for i in index_of.values())])
     columns = [column_letter(i) for i in range(widest)]
-    return chain(first, records), columns, index_of
+    return chain(first, records), columns, index_of, width
+
+
+def _key_cells(
+    transform: KeyTransform | None,
+    wanted: Mapping[str, str],
+    columns: list[str],
+    has_header: bool,
+    width: int,
+    file_name: str,
+) -> list[tuple[int, str]]:
+    """A key template's (cell index, column as reported), resolved as mapped columns are;
+    the checks a key transform makes of the file, in RecordFeed's order."""
+    if transform is None:
+        return []
+    if "sku" not in wanted:
+        raise FeedFormatError(
+            f"{file_name}: key_transform reshapes the file's SKU, and no column is mapped to sku"
+        )
+    names = list(dict.fromkeys(transform.columns))
+    index_of: dict[str, int] = {}
+    if has_header:
+        for name in names:
+            if name in columns:
+                if columns.count(name) > 1:
+                    raise FeedFormatError(
+                        f"{file_name}: column {shorten(name)} of key_transform's template "
+                        "appears more than once in the header, so it is not clear which one "
+                        "to use"
+                    )
+                index_of[name] = columns.index(name)
+        missing = [name for name in names if name not in index_of]
+    else:
+        bad = [name for name in names if column_index(name) is None]
+        if bad:
+            raise FeedFormatError(
+                f"{file_name}: the file has no header row, so key_transform's template names "
+                f"columns by letter ({{C}}) or number ({{3}}); got {name_list(bad)}"
+            )
+        index_of = {name: cast(int, column_index(name)) for name in names}
+        missing = [name for name in names if width and index_of[name] >= width]
+    if missing:
+        shown = columns if has_header else columns[:width]
+        raise MissingColumnsError(file_name, missing, shown, named_by="key_transform's template")
+    return [
+        (index_of[name], name if has_header else column_letter(index_of[name]))
+        for name in transform.columns
+    ]
+
+
+def _sku_cell(cells: list[str], sources: list[_Source]) -> str:
+    sku = next(s for s in sources if s.field == "sku")
+    return cells[cast(int, sku.index)].strip()
+
+
+def _empty_key_cell(
+    row_no: int,
+    cells: list[str],
+    sources: list[_Source],
+    transform: KeyTransform | None,
+    key_cells: list[tuple[int, str]],
+) -> RowError | None:
+    """A row with a SKU and an empty template column: the row's first error (the key
+    belongs to the SKU, the first field)."""
+    if transform is None or not key_cells:
+        return None
+    sku = _sku_cell(cells, sources)
+    if not sku:
+        return None
+    for index, column in key_cells:
+        if not cells[index].strip():
+            why = str(EmptyKeyColumn(column, transform.template))
+            return RowError(row_no, column, cells[index], why, sku)
+    return None
+
+
+def _keyed(
+    row: Row, transform: KeyTransform | None, cells: list[str], key_cells: list[tuple[int, str]]
+) -> Row:
+    """The row with the store's key for its SKU (``store_key``) and the file's SKU last."""
+    if transform is None:
+        return row
+    sku = row[1]
+    index_of = {name: index for name, (index, _) in zip(transform.columns, key_cells, strict=True)}
+    key = store_key(transform, sku, lambda name: cells[index_of[name]]) if sku else None
+    return cast(Row, (row[0], key, *row[2:], sku))
 
 
 def _number_readers(
@@ -262,14 +360,18 @@ def _apply_rules(
     price rules, each fed the row's cost as read (before any rule)."""
     if rules is None:
         return row, None
-    values: dict[str, int | str | None] = dict(zip(CANONICAL_FIELDS, row[1:], strict=True))
+    file_key = row[len(CANONICAL_FIELDS) + 1 :]  # the SKU as written, with a key transform
+    values: dict[str, int | str | None] = dict(
+        zip(CANONICAL_FIELDS, row[1 : len(CANONICAL_FIELDS) + 1], strict=True)
+    )
     barcode = values["barcode"]
     if rules.match_barcodes and isinstance(barcode, str):
         try:
             values["barcode"] = (gtin_key if rules.validate_barcodes else barcode_key)(barcode)
         except ValueError as exc:
             column = next(s.column for s in sources if s.field == "barcode")
-            key = cast("str | None", values["sku"]) or barcode  # as read, before folding
+            sku = file_key[0] if file_key else values["sku"]
+            key = cast("str | None", sku) or barcode  # as the file wrote it
             return row, RowError(row[0], column, barcode, str(exc), key)
     sku = values["sku"]
     if rules.sku_case_insensitive and isinstance(sku, str):
@@ -279,7 +381,7 @@ def _apply_rules(
         amount = values[field]
         if isinstance(amount, int):
             values[field] = rule(amount, cost)
-    return _row(row[0], values), None
+    return cast(Row, _row(row[0], values) + file_key), None
 
 
 def _row(row_no: int, values: Mapping[str, int | str | None]) -> Row:

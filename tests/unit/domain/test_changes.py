@@ -71,7 +71,7 @@ def test_rows_group_consecutive_lines_and_log_their_changes() -> None:
     groups = list(rows_of(lines))
     assert [len(g) for g in groups] == [2, 1]
     assert row_log_line(groups[0]) == (
-        "2", "SKU-2", "7", "72", "updated", "price: 10.00 -> 12.99; stock: 1 -> 4", ""
+        "2", "SKU-2", "7", "72", "updated", "price: 10.00 -> 12.99; stock: 1 -> 4", "", ""
     )  # fmt: skip
 
 
@@ -87,6 +87,7 @@ def test_the_api_shows_money_as_decimal_text_and_sending_as_pending() -> None:
         "new_value": "12.99",
         "status": "pending",
         "error": None,
+        "file_key": None,
     }
     counts = ChangeCounts()
     for line in (_line(2, "price", "sending"), _line(3, "stock", "updated")):
@@ -95,3 +96,14 @@ def test_the_api_shows_money_as_decimal_text_and_sending_as_pending() -> None:
         "status": {"pending": 1, "updated": 1},
         "field": {"price": 1, "stock": 1},
     }
+
+
+def test_a_changes_file_from_before_file_keys_still_reads() -> None:
+    # Given a stored record of nine columns (written before file_key) and one of ten
+    old = ["2", "SKU-2", "7", "72", "price", "1000", "1299", "updated", ""]
+    new = ["2", "ACME-2", "7", "72", "price", "1000", "1299", "updated", "", "2"]
+    # When decoded
+    # Then the old one has no file key, the new one its own; encoding gives the ten back
+    assert decode(old).file_key == "" and present(decode(old))["file_key"] is None
+    assert decode(new).file_key == "2" and present(decode(new))["file_key"] == "2"
+    assert list(encode(decode(new))) == new

@@ -23,14 +23,14 @@ def test_outcome_log_row_matches_header() -> None:
     # Then it lines up with LOG_HEADER as text
     assert dict(zip(LOG_HEADER, line, strict=True)) == {
         "row": "5", "key": "A1", "product_id": "10", "variant_id": "20",
-        "status": "changed", "changes": "price: 1.00 -> 1.50", "error": "",
+        "status": "changed", "changes": "price: 1.00 -> 1.50", "error": "", "file_key": "",
     }  # fmt: skip
 
 
 def test_not_matched_outcome_has_blank_ids() -> None:
     # Given a row error without a key, When logged, Then ids and key are blank
     line = outcome_log_row((3, None, "row_error", None, None, (), "no SKU"))
-    assert line == ("3", "", "", "", "row_error", "", "no SKU")
+    assert line == ("3", "", "", "", "row_error", "", "no SKU", "")
 
 
 def test_row_error_log_row_names_column_and_value() -> None:
@@ -42,7 +42,7 @@ def test_row_error_log_row_names_column_and_value() -> None:
     # expected
     assert line == (
         "7", "A-7", "", "", "row_error", "",
-        "column 'Price': 'abc' — expected a price such as 12.99",
+        "column 'Price': 'abc' — expected a price such as 12.99", "",
     )  # fmt: skip
 
 
@@ -61,3 +61,12 @@ def test_a_products_visibility_reads_in_words_held_back_included() -> None:
     assert format_changes([("visible", None, True)]) == (
         "visible: held back by the merchant (or not known) -> shown"
     )
+
+
+def test_a_reshaped_key_is_logged_with_the_files_key_beside_it() -> None:
+    # Given a row matched on the store's key ACME-12345, made from the file's 12345
+    out = (4, "ACME-12345", "changed", 10, 20, (("stock", 1, 5),), "")
+    # When logged with the file's key
+    line = dict(zip(LOG_HEADER, outcome_log_row(out, "12345"), strict=True))
+    # Then the log shows both keys
+    assert (line["key"], line["file_key"]) == ("ACME-12345", "12345")

@@ -1,8 +1,8 @@
 """The generated row loop (``RecordFeed``) against the plain reference (``read_reference``).
 
-Hypothesis builds feeds - headers, mappings, constants, rules, decimal commas, records
-full of awkward cells - and both readers must give the same rows, the same row errors
-in the same order and the same count, or fail with the same error.
+Hypothesis builds feeds - headers, mappings, constants, rules, key transforms, decimal
+commas, records full of awkward cells - and both readers must give the same rows, the
+same row errors in the same order and the same count, or fail with the same error.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from feedsync.domain.feed import Record, RecordFeed, RowError, column_letter
 from feedsync.domain.fields import CANONICAL_FIELDS, Row
+from feedsync.domain.keys import KeyTransform, compile_key_transform
 from feedsync.domain.money import to_decimal_comma
 from feedsync.domain.rules import CompiledRules, compile_rules, gtin_check_digit
 from feedsync.errors import FeedFormatError
@@ -211,6 +212,11 @@ class Case:
     # Also a price rule on cost_price, ahead of the others (compile_rules never makes
     # one): every rule must still be fed the cost as read.
     rule_on_cost: bool = False
+    key_spec: dict[str, str] | None = None  # the profile's key_transform
+
+    @property
+    def key_transform(self) -> KeyTransform | None:
+        return compile_key_transform(self.key_spec)
 
     @property
     def rules(self) -> CompiledRules | None:
@@ -230,8 +236,9 @@ def one_in(n: int) -> st.SearchStrategy[bool]:
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> Case:
-    """A feed: mostly well-formed, with a fair share of broken headers and mappings."""
+def cases(draw: st.DrawFn, keyed: bool = False) -> Case:
+    """A feed: mostly well-formed, with a fair share of broken headers and mappings
+    (``keyed``: its SKU mapped to a column and reshaped by a key transform)."""
     no_header = draw(one_in(5))
     names = draw(st.lists(st.sampled_from(COLUMN_NAMES), min_size=1, max_size=10, unique=True))
     if draw(one_in(10)):
@@ -245,6 +252,8 @@ def cases(draw: st.DrawFn) -> Case:
     kind_at: dict[int, str] = {}
     for name in CANONICAL_FIELDS:
         how = draw(st.sampled_from(["none", "none", "column", "column", "constant", "blank"]))
+        if keyed and name == "sku":
+            how = "column"
         free = [i for i in range(width) if i not in kind_at]
         if how == "column" and (free or draw(one_in(8))):  # now and then, a shared column
             index = draw(st.sampled_from(free or range(width)))
@@ -292,6 +301,11 @@ def cases(draw: st.DrawFn) -> Case:
         records.append((row_no, cells))
 
     return Case(
+        key_spec=draw(
+            key_specs(
+                names, no_header, sku_mapped=bool(mapping.get("sku", "").strip()), keyed=keyed
+            )
+        ),
         header=None if no_header else [draw(PADDING) + n + draw(PADDING) for n in names],
         records=records,
         mapping=mapping,
@@ -304,6 +318,46 @@ def cases(draw: st.DrawFn) -> Case:
         broken_after=draw(st.integers(0, len(records))) if draw(one_in(15)) else None,
         rule_on_cost=draw(st.booleans()),
     )
+
+
+AFFIXES = ["ACME-", "-EU", "x", "Straße/", "{", "ǅ", " a", "0"]
+
+
+@st.composite
+def key_specs(
+    draw: st.DrawFn, names: list[str], no_header: bool, *, sku_mapped: bool, keyed: bool
+) -> dict[str, str] | None:
+    """Mostly none; else a prefix and/or suffix, or a template of the file's columns (by
+    letter or number without a header), now and then one the file lacks (and rarely a
+    transform without a SKU mapped, which the profile's model refuses)."""
+    if not sku_mapped and not draw(one_in(20)):
+        return None
+    shape = draw(
+        st.sampled_from(["affix", "template"] if keyed else ["none", "none", "affix", "template"])
+    )
+    if shape == "affix":
+        spec = draw(
+            st.fixed_dictionaries(
+                {},
+                optional={"prefix": st.sampled_from(AFFIXES), "suffix": st.sampled_from(AFFIXES)},
+            )
+        )
+        return spec or {"prefix": "ACME-"}
+    if shape == "none":
+        return None
+    refs = (
+        [column_letter(i) for i in range(len(names))] + [str(i + 1) for i in range(len(names))]
+        if no_header
+        else [name.strip() for name in names if name.strip()] or ["SKU"]
+    )
+    if draw(one_in(10)):
+        refs = [*refs, draw(st.sampled_from(["Maker", "ZZ", "0"]))]  # not in the file
+    columns = draw(st.lists(st.sampled_from(refs), min_size=1, max_size=3))
+    literal = st.sampled_from(["", "-", "/", "{{", "ACME "])
+    template = draw(literal)
+    for column in columns:
+        template += "{" + column + "}" + draw(literal)
+    return {"template": template}
 
 
 # ----------------------------------------------------------------------------- readers
@@ -336,6 +390,7 @@ def generated(case: Case) -> Outcome:
         if case.decimal_comma and not case.comma_last:
             feed.use_decimal_comma()
         feed.use_constants(case.constants)
+        feed.use_key_transform(case.key_transform)
         feed.use_rules(case.rules)
         if case.decimal_comma and case.comma_last:
             feed.use_decimal_comma()
@@ -354,6 +409,7 @@ def reference(case: Case) -> Outcome:
             file_name="f.csv",
             constants=case.constants,
             rules=case.rules,
+            key_transform=case.key_transform,
             decimal_comma=case.decimal_comma,
             header_required=case.header_required,
             header_row=case.header_row,
@@ -374,6 +430,35 @@ def test_the_generated_loop_reads_every_feed_as_the_reference_does(case: Case) -
     fast, plain = generated(case), reference(case)
     # Then they give the same rows, the same errors in order and the same count
     assert fast == plain
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(cases(keyed=True))
+def test_the_generated_loop_reshapes_keys_as_the_reference_does(case: Case) -> None:
+    # Given any feed whose SKU is reshaped by a prefix, a suffix or a template of columns
+    # When both the generated row loop and the plain reference read it
+    fast, plain = generated(case), reference(case)
+    # Then they give the same rows (store's key, file's key last), errors and count
+    assert fast == plain
+
+
+def test_a_keyed_case_reshapes_keys_and_finds_empty_key_columns() -> None:
+    # Given the keyed strategy's own examples
+    outcomes = []
+
+    @settings(max_examples=150, deadline=None, derandomize=True)
+    @given(cases(keyed=True))
+    def collect(case: Case) -> None:
+        outcomes.append(generated(case))
+
+    # When they are read
+    collect()
+    # Then many rows carry a store's key made from the file's, and some rows are refused
+    # for an empty template column
+    read = [o for o in outcomes if o[0] == "read"]
+    reshaped = [r for o in read for r in o[1] if r[-1] is not None and r[1] != r[-1]]
+    empty = [e for o in read for e in o[2] if "key_transform's template" in e.message]
+    assert len(reshaped) > 100 and len(empty) > 5
 
 
 def test_a_generated_case_is_not_all_errors() -> None:

@@ -457,8 +457,8 @@ def _log_lines_of(deps: Deps, run: Run, log_key: str, status: str, big: bool) ->
         out = closing.enter_context(csv_to_blob(deps, export)) if big else inline
         writer = csv.writer(out, lineterminator="\n")
         records = csv.reader(text_lines(raw))
-        next(records, None)  # the header
-        writer.writerow(LOG_HEADER)
+        # The file's own header: a log from before a column was added has fewer.
+        writer.writerow(next(records, list(LOG_HEADER)))
         writer.writerows(rec for rec in records if len(rec) > 4 and rec[4] == status)
     if not big:
         return inline.getvalue().encode("utf-8")

@@ -52,7 +52,14 @@ class ChangesOut:
         self.counts.add(line)
 
     def add_row(
-        self, row: int, key: str, pid: int, vid: int, changes: Iterable[Any], status: str
+        self,
+        row: int,
+        key: str,
+        pid: int,
+        vid: int,
+        changes: Iterable[Any],
+        status: str,
+        file_key: str = "",
     ) -> None:
         """One matched row's changes ``(field, old, new)``: the match step's hot path, so no
         record per line (the same cells as ``encode``)."""
@@ -60,7 +67,7 @@ class ChangesOut:
         head = (str(row), key, str(pid), str(vid))
         n = 0
         for name, old, new in changes:
-            write((*head, name, cell(old), cell(new), status, ""))
+            write((*head, name, cell(old), cell(new), status, "", file_key))
             fields[name] = fields.get(name, 0) + 1
             n += 1
         self.counts.status[status] = self.counts.status.get(status, 0) + n

@@ -48,7 +48,8 @@ _BAD_CURSOR: Final = (
     "not a cursor of this run's changes: pass the `next` of the previous page unchanged, "
     "or leave it out to start from the first change"
 )
-_COLUMNS: Final = len(CHANGES_HEADER)
+# A changes file from before ``file_key`` has one column fewer.
+_COLUMNS: Final = (len(CHANGES_HEADER) - 1, len(CHANGES_HEADER))
 
 
 class Cursor(NamedTuple):
@@ -149,7 +150,7 @@ class _Scan:
     def __iter__(self) -> Iterator[list[str]]:
         try:
             for record in self._records:
-                if len(record) != _COLUMNS:
+                if len(record) not in _COLUMNS:
                     raise _Unreadable
                 self.line += 1
                 yield record

@@ -3,7 +3,9 @@
 Money stays in minor units, so the match step never re-parses supplier text. Both
 directions run once per feed row, so they are written for speed: the csv module
 writes the row tuples as they are (None as an empty cell), and reading unpacks the
-fixed layout into a tuple in one expression.
+fixed layout into a tuple in one expression. A profile with a ``key_transform`` writes one
+more column, ``file_key`` (the SKU as the file wrote it); reading hands it to a
+``FileKeySlot`` beside the row, so rows keep their layout downstream.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Final, TextIO
 from feedsync.domain.fields import CANONICAL_FIELDS, Row
 
 HEADER: Final = ("row", *CANONICAL_FIELDS)
+KEYED_HEADER: Final = (*HEADER, "file_key")
 # The layout ``read_rows`` unpacks; it must be the header's (checked below, at import).
 _LAYOUT: Final = (
     "row", "sku", "barcode", "price", "sale_price", "retail_price", "cost_price", "stock",
@@ -24,18 +27,60 @@ if _LAYOUT != HEADER:  # pragma: no cover - a field was added without updating r
     raise RuntimeError(f"rowfile.read_rows unpacks {_LAYOUT}, but rows are {HEADER}")
 
 
-def write_rows(out: TextIO, rows: Iterable[Row]) -> None:
+def write_rows(out: TextIO, rows: Iterable[Row], *, file_keys: bool = False) -> None:
+    """``file_keys``: the rows carry the file's SKU last (a key transform made their key)."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
+    writer.writerow(KEYED_HEADER if file_keys else HEADER)
     writer.writerows(rows)  # None is written as an empty cell
 
 
-def read_rows(lines: Iterable[str]) -> Iterator[Row]:
+class FileKeySlot:
+    """The file's SKU of the row read last (``row``: its number).
+
+    The match step asks it as each outcome comes out of ``reconcile``, which yields one
+    outcome per row before it reads the next: no map of a million rows is kept."""
+
+    __slots__ = ("key", "row")
+
+    def __init__(self) -> None:
+        self.row = -1
+        self.key = ""
+
+    def of(self, row: int) -> str:
+        return self.key if row == self.row else ""
+
+
+def read_rows(lines: Iterable[str], file_keys: FileKeySlot | None = None) -> Iterator[Row]:
+    """The rows of a rows file; a keyed file's file keys go to ``file_keys`` as each row
+    is handed out."""
     reader = csv.reader(lines)
-    next(reader, None)
+    header = next(reader, None)
+    if header is not None and len(header) == len(KEYED_HEADER):
+        yield from _keyed_rows(reader, file_keys or FileKeySlot())
+        return
     for no, sku, bc, pr, sp, rp, cp, st, nm, ds, br, wt, im in reader:
         yield (
             int(no),
+            sku or None,
+            bc or None,
+            int(pr) if pr else None,
+            int(sp) if sp else None,
+            int(rp) if rp else None,
+            int(cp) if cp else None,
+            int(st) if st else None,
+            nm or None,
+            ds or None,
+            br or None,
+            wt or None,
+            im or None,
+        )
+
+
+def _keyed_rows(reader: Iterator[list[str]], slot: FileKeySlot) -> Iterator[Row]:
+    for no, sku, bc, pr, sp, rp, cp, st, nm, ds, br, wt, im, file_key in reader:
+        slot.row, slot.key = int(no), file_key
+        yield (
+            slot.row,
             sku or None,
             bc or None,
             int(pr) if pr else None,

@@ -7,7 +7,9 @@ is what the store held, ``new_value`` what the run writes. It is in feed-row ord
 finalize) rewrites it in one streaming pass, so it never sits in memory whole.
 
 Values are stored as JSON (``null``, ``1299``, ``"text"``) in their canonical form
-(money in cents); ``present`` turns them into the API's words.
+(money in cents); ``present`` turns them into the API's words. ``key`` is the store's key;
+``file_key`` the SKU as the file wrote it when a key_transform made the key, else empty (a
+file written before that column existed has nine columns and reads with it empty).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, Final, NamedTuple
 from feedsync.domain import runlog
 from feedsync.domain.fields import MONEY_FIELDS
 from feedsync.domain.money import format_money
-from feedsync.domain.runlog import GONE, GONE_MESSAGE, outcome_log_row
+from feedsync.domain.runlog import GONE, GONE_MESSAGE, LogLine, outcome_log_row
 
 CHANGES_HEADER: Final = (
     "row",
@@ -31,6 +33,7 @@ CHANGES_HEADER: Final = (
     "new_value",
     "status",
     "error",
+    "file_key",
 )
 
 # Statuses a merchant sees.
@@ -56,6 +59,7 @@ class ChangeLine(NamedTuple):
     new_value: Any
     status: str
     error: str = ""
+    file_key: str = ""
 
     @property
     def shown_status(self) -> str:
@@ -81,15 +85,17 @@ def encode(line: ChangeLine) -> tuple[str, ...]:
         json_cell(line.new_value),
         line.status,
         line.error,
+        line.file_key,
     )
 
 
 def decode(record: list[str]) -> ChangeLine:
     """A stored CSV record (header excluded) as a ``ChangeLine``."""
-    row, key, pid, vid, field, old, new, status, error = record
+    row, key, pid, vid, field, old, new, status, error, *file_key = record
     return ChangeLine(
-        int(row), key, int(pid), int(vid), field, json.loads(old), json.loads(new), status, error
-    )
+        int(row), key, int(pid), int(vid), field, json.loads(old), json.loads(new), status, error,
+        file_key[0] if file_key else "",
+    )  # fmt: skip
 
 
 def shown_value(field: str, value: Any) -> Any:
@@ -111,6 +117,7 @@ def present(line: ChangeLine) -> dict[str, Any]:
         "new_value": shown_value(line.field, line.new_value),
         "status": line.shown_status,
         "error": line.error or None,
+        "file_key": line.file_key or None,
     }
 
 
@@ -158,6 +165,7 @@ def csv_record(line: ChangeLine) -> tuple[str, ...]:
         _text(line.field, line.new_value),
         line.shown_status,
         runlog.spreadsheet_safe(line.error),
+        runlog.spreadsheet_safe(line.file_key),
     )
 
 
@@ -224,11 +232,12 @@ def rows_of(lines: Iterable[ChangeLine]) -> Iterator[list[ChangeLine]]:
         yield group
 
 
-def row_log_line(lines: list[ChangeLine]) -> tuple[str, str, str, str, str, str, str]:
+def row_log_line(lines: list[ChangeLine]) -> LogLine:
     """A row's line in the run's log (``domain/runlog.LOG_HEADER``) from its changes."""
     first = lines[0]
     status, error = row_status(lines)
     changes = tuple((line.field, line.store_value, line.new_value) for line in lines)
     return outcome_log_row(
-        (first.row, first.key, status, first.product_id, first.variant_id, changes, error)
+        (first.row, first.key, status, first.product_id, first.variant_id, changes, error),
+        first.file_key,
     )

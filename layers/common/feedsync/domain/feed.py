@@ -13,21 +13,28 @@ can see which row and column to fix, and the rest of the file still syncs.
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain, count
 from operator import itemgetter
 from typing import Final, NamedTuple, Protocol
-from urllib.parse import urlsplit
 
+from feedsync.domain.cells import check_mapping_fields as check_mapping_fields
+from feedsync.domain.cells import clean_header, is_blank
+from feedsync.domain.cells import column_index as column_index
+from feedsync.domain.cells import column_letter as column_letter
+from feedsync.domain.cells import parse_image_url as parse_image_url
+from feedsync.domain.cells import parse_weight as parse_weight
+from feedsync.domain.cells import unreadable as unreadable
 from feedsync.domain.fields import (
     CANONICAL_FIELDS,
     DECIMAL_FIELDS,
+    FILE_KEY,
     INT_FIELDS,
     MONEY_FIELDS,
     ROW_POS,
     Row,
 )
+from feedsync.domain.keys import EmptyKeyColumn, KeyTransform, store_key
 from feedsync.domain.money import (
     parse_money,
     parse_stock,
@@ -79,6 +86,11 @@ def _memo(parse: Callable[[str], int]) -> tuple[Callable[[str], int | None], Cal
     return memo.get, miss
 
 
+def _no_key() -> str:
+    """A template column is empty: the generated loop's row goes to the careful path."""
+    raise ValueError("empty key column")
+
+
 _CACHE_MAX: Final = 50_000
 # How many leading records a header-less feed looks at to learn the column count.
 _WIDTH_PEEK: Final = 100
@@ -98,97 +110,10 @@ def _kind(field: str) -> str:
     return "url" if field == "image_url" else "text"
 
 
-_WEIGHT: Final = re.compile(r"\d+(?:[.,]\d+)?|[.,]\d+")
-
-
-def parse_weight(text: str) -> str:
-    """A weight as the store takes it: a plain non-negative decimal ("0.25", or "0,25"
-    written with a decimal comma), kept as written but for a dot as the separator.
-
-    Exponents, digit separators, units and signs are refused: platforms read such text
-    differently (WooCommerce keeps "1e3" as text and sorts it as 1)."""
-    value = text.strip()
-    if not _WEIGHT.fullmatch(value) or not value.isascii():
-        if value.startswith("-"):
-            raise ValueError("weight must be a number >= 0")
-        raise ValueError("expected a weight such as 0.25 (a plain number, no unit)")
-    return value.replace(",", ".")
-
-
-def parse_image_url(text: str) -> str:
-    """An image URL the store can download: absolute http(s), with a host, no spaces."""
-    value = text.strip()
-    try:
-        parts = urlsplit(value)
-        scheme, host = parts.scheme.lower(), parts.hostname
-    except ValueError:  # e.g. a broken IPv6 address
-        scheme, host = "", None
-    if scheme not in ("http", "https") or not host or any(c.isspace() for c in value):
-        raise ValueError("expected an image URL starting with http:// or https://")
-    return value
-
-
-def _clean_header(name: str) -> str:
-    # A BOM can survive when the file was concatenated or saved twice by Excel.
-    return name.strip().replace("\ufeff", "").strip()
-
-
-def _is_blank(cells: list[str]) -> bool:
-    return all(not c.strip() for c in cells)
-
-
-def column_letter(index: int) -> str:
-    """0-based column index -> spreadsheet letters: 0 -> "A", 26 -> "AA"."""
-    letters = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def column_index(ref: str) -> int | None:
-    """A header-less column reference -> 0-based index: "C" / "c" / "3" -> 2; else None.
-
-    Letters go up to "ZZ" (702 columns) so a three-letter column *name* such as "SKU"
-    is reported as a name, not read as column 13,209.
-    """
-    ref = ref.strip()
-    if ref.isascii() and ref.isdigit():
-        return int(ref) - 1 if int(ref) >= 1 else None
-    if ref.isascii() and ref.isalpha() and len(ref) <= 2:
-        n = 0
-        for ch in ref.upper():
-            n = n * 26 + ord(ch) - 64
-        return n - 1
-    return None
-
-
-def unreadable(file_name: str, where: str, exc: Exception) -> FeedFormatError:
-    """The file-level error for text that cannot be read: ``where`` is "row 12" or "the
-    header row"; a decoding error names the encoding the file was read with."""
-    if isinstance(exc, UnicodeError):
-        encoding = getattr(exc, "encoding", None) or "the format's encoding"
-        reason = getattr(exc, "reason", None) or str(exc)
-        return FeedFormatError(
-            f"{file_name}: {where} cannot be read as {encoding} ({reason}): the file is not "
-            "in that encoding; set the format's 'encoding' to the one it is written in"
-        )
-    return FeedFormatError(f"{file_name}: {where} cannot be read ({exc})")
-
-
-def check_mapping_fields(mapping: Mapping[str, str], file_name: str) -> None:
-    """Refuse a mapping that names a field feedsync does not know."""
-    unknown = [f for f in mapping if f not in CANONICAL_FIELDS]
-    if unknown:
-        raise FeedFormatError(
-            f"{file_name}: unknown field(s) {name_list(unknown)} in the "
-            f"column mapping; known fields are: {', '.join(CANONICAL_FIELDS)}"
-        )
-
-
 _ROW_LOOP_TEMPLATE: Final = """
-def loop(records, feed, tail, pmg, pm, psg, ps, parse_weight, parse_url, is_blank):
+def loop(records, feed, tail, pmg, pm, psg, ps, parse_weight, parse_url, is_blank, key_parts,
+         no_key):
+    {key_parts} = key_parts
     row_no = feed._row_no
     n = feed.rows_read
     try:
@@ -198,7 +123,7 @@ def loop(records, feed, tail, pmg, pm, psg, ps, parse_weight, parse_url, is_blan
             if {keys_none}is_blank({cells}):
                 continue
             try:
-                row = (row_no, key1, key2, {fields})
+                row = (row_no, {store_key}, key2, {fields}{file_key})
             except ValueError:
                 row = feed._careful_row(row_no, cells)
                 if row is None:
@@ -239,12 +164,16 @@ _READ_CELLS_AND_TAIL: Final = (
             cells.extend(tail)
 {cells}"""
 )
-_LoopKey = tuple[tuple[tuple[int, int, str], ...], bool, bool]
+_LoopKey = tuple[tuple[tuple[int, int, str], ...], bool, bool, tuple[int, ...] | None]
 _ROW_LOOPS: dict[_LoopKey, Callable[..., Iterator[Row]]] = {}
 
 
 def _row_loop(
-    mapped: tuple[tuple[int, int, str], ...], has_constants: bool, *, money_fast_path: bool
+    mapped: tuple[tuple[int, int, str], ...],
+    has_constants: bool,
+    *,
+    money_fast_path: bool,
+    key_cells: tuple[int, ...] | None = None,
 ) -> Callable[..., Iterator[Row]]:
     """The hot loop for one mapping, as plain Python generated once per mapping.
 
@@ -252,10 +181,13 @@ def _row_loop(
     loop reads only the mapped cells and builds the row tuple with constants (None)
     for the rest, so a feed mapping 4 of 12 fields pays for 4. Constants ride after
     the cells (``tail``), read like cells. Without ``money_fast_path`` (a file with
-    decimal commas) every amount goes through the parser. The source is built from
+    decimal commas) every amount goes through the parser. ``key_cells``: the profile's
+    key_transform, None without one, () for a prefix and suffix (``key_parts``), else the
+    template's cell indexes (between ``key_parts``' literals); the row then carries the
+    store's key at the SKU's place and the file's SKU last. The source is built from
     integers and fixed snippets only, never from file or merchant text.
     """
-    key = (mapped, has_constants, money_fast_path)
+    key = (mapped, has_constants, money_fast_path, key_cells)
     loop = _ROW_LOOPS.get(key)
     if loop is not None:
         return loop
@@ -285,6 +217,14 @@ def _row_loop(
     indexes = [int(idx) for _p, idx, _k in mapped]
     # Plain indexing (specialised for lists) is cheaper than an itemgetter call + unpack.
     lines = [f"v{i} = cells[{idx}]\n" for i, idx in enumerate(indexes)] or ["pass\n"]
+    store_key, parts = "key1", "_"
+    if key_cells is not None:  # the file's SKU (key1) made the store's
+        template = [int(idx) for idx in key_cells]
+        lines += [f"t{j} = cells[{idx}]\n" for j, idx in enumerate(template)]
+        indexes += template
+        parts = ", ".join(f"k{j}" for j in range(len(template) + 1 if template else 2))
+        inner = "".join(f" + (t{j}.strip() or no_key()) + k{j + 1}" for j in range(len(template)))
+        store_key = f"k0{inner or ' + key1 + k1'} if key1 is not None else None"
     if has_constants:
         need = max((i for i in indexes if i >= 0), default=-1) + 1
         read = _READ_CELLS_AND_TAIL.format(need=need, cells=" " * 12 + (" " * 12).join(lines))
@@ -301,6 +241,9 @@ def _row_loop(
         keys_none="".join(f"key{pos} is None and " for pos in (1, 2) if pos in from_cells),
         fields=", ".join(exprs[2:]),
         cells="cells[: -len(tail)]" if has_constants else "cells",
+        key_parts=parts,
+        store_key=store_key,
+        file_key="" if key_cells is None else ", key1",
     )
     namespace: dict[str, object] = {"csv": csv}
     exec(compile(source, "<feedsync row loop>", "exec"), namespace)
@@ -347,6 +290,10 @@ class RecordFeed:
         self.row_errors: list[RowError] = []
         self.has_header = header is not None
         self._closers: list[Callable[[], object]] = []
+        self._key: KeyTransform | None = None
+        self._key_cells: list[tuple[int, str]] = []  # a template's (cell index, column)
+        self._key_index: dict[str, int] = {}
+        self._width = 0  # without a header: the widest of the first records
         check_mapping_fields(mapping, file_name)
         wanted = {f: col.strip() for f, col in mapping.items() if col and col.strip()}
         if header is None:
@@ -356,8 +303,8 @@ class RecordFeed:
             self._row_no = 0
         else:
             self._records = records
-            self.columns = [_clean_header(h) for h in header]
-            if _is_blank(self.columns):
+            self.columns = [clean_header(h) for h in header]
+            if is_blank(self.columns):
                 where = "the first row" if header_row <= 1 else f"row {header_row}"
                 raise FeedFormatError(f"{file_name}: {where} is empty; expected a header row")
             missing = [col for col in dict.fromkeys(wanted.values()) if col not in self.columns]
@@ -440,7 +387,7 @@ class RecordFeed:
                     break
         except (csv.Error, UnicodeError) as exc:
             raise self._unreadable(peeked[-1][0] if peeked else 0, exc) from exc
-        width = max((len(cells) for _, cells in peeked), default=0)
+        width = self._width = max((len(cells) for _, cells in peeked), default=0)
         columns = [column_letter(i) for i in range(width)]
         if peeked:
             missing = [c for c in dict.fromkeys(wanted.values()) if index_of[c] >= width]
@@ -448,6 +395,51 @@ class RecordFeed:
                 raise MissingColumnsError(self.file_name, missing, columns)
         columns += [column_letter(i) for i in range(width, max(index_of.values(), default=-1) + 1)]
         return chain(peeked, it), columns, index_of
+
+    def use_key_transform(self, transform: KeyTransform | None) -> None:
+        """The profile's ``key_transform`` (``domain/keys.py``), set before iterating: a row
+        with a SKU carries the store's key in its place and the file's SKU last
+        (``fields.FILE_KEY``). A template's column the file lacks is a file-level error
+        naming it, as a missing mapped column is."""
+        self._key, self._key_cells = transform, []
+        if transform is None:
+            return
+        if "sku" not in self._columns_of:
+            raise FeedFormatError(
+                f"{self.file_name}: key_transform reshapes the file's SKU, and no column is "
+                "mapped to sku"
+            )
+        names = list(dict.fromkeys(transform.columns))
+        if self.has_header:
+            missing = [name for name in names if name not in self.columns]
+            index_of = {name: self.columns.index(name) for name in names if name not in missing}
+            twice = [name for name in index_of if self.columns.count(name) > 1]
+            if twice:
+                raise FeedFormatError(
+                    f"{self.file_name}: column {shorten(twice[0])} of key_transform's template "
+                    "appears more than once in the header, so it is not clear which one to use"
+                )
+        else:
+            refs = {name: column_index(name) for name in names}
+            bad = [name for name, idx in refs.items() if idx is None]
+            if bad:
+                raise FeedFormatError(
+                    f"{self.file_name}: the file has no header row, so key_transform's template "
+                    f"names columns by letter ({{C}}) or number ({{3}}); got {name_list(bad)}"
+                )
+            index_of = {name: idx for name, idx in refs.items() if idx is not None}
+            width = self._width
+            missing = [name for name in names if width and index_of[name] >= width]
+        if missing:
+            columns = self.columns if self.has_header else self.columns[: self._width]
+            raise MissingColumnsError(
+                self.file_name, missing, list(columns), named_by="key_transform's template"
+            )
+        self._key_index = index_of
+        self._key_cells = [
+            (index_of[name], name if self.has_header else column_letter(index_of[name]))
+            for name in transform.columns
+        ]
 
     def use_rules(self, rules: CompiledRules | None) -> None:
         """The profile's rules, set before iterating.
@@ -487,6 +479,7 @@ class RecordFeed:
             (gtin_key if rules.validate_barcodes else barcode_key) if rules.match_barcodes else None
         )
         barcode_col = next((m[3] for m in self._mapped if m[0] == "barcode"), "barcode")
+        sku_at = 1 if self._key is None else FILE_KEY  # the SKU as the file wrote it
         for row in rows:
             values = list(row)
             if key is not None and row[2] is not None:
@@ -495,7 +488,7 @@ class RecordFeed:
                 except ValueError as exc:
                     # Counted as read, reported, not yielded (like any bad cell).
                     self.row_errors.append(
-                        RowError(row[0], barcode_col, row[2], str(exc), row[1] or row[2])
+                        RowError(row[0], barcode_col, row[2], str(exc), values[sku_at] or row[2])  # type: ignore[arg-type]
                     )
                     continue
             if fold and row[1] is not None:
@@ -513,16 +506,19 @@ class RecordFeed:
         fields cost nothing per row. Any ValueError sends the row to the slow path,
         which works out which cell was bad.
         """
+        key = self._key
         loop = _row_loop(
             tuple((m[1], m[2], m[4]) for m in self._mapped),
             len(self._tail) > 1,
             money_fast_path=not self._decimal_comma,
+            key_cells=None if key is None else tuple(idx for idx, _col in self._key_cells),
         )
         pmg, pm = _memo(self._parse_money)
         psg, ps = _memo(self._parse_stock)
+        parts = () if key is None else key.literals or (key.prefix, key.suffix)
         return loop(
             self._records, self, self._tail, pmg, pm, psg, ps, parse_weight, parse_image_url,
-            _is_blank,
+            is_blank, parts, _no_key,
         )  # fmt: skip
 
     def _loop_ended(self, row_no: int, rows_read: int) -> None:
@@ -534,8 +530,16 @@ class RecordFeed:
         return unreadable(self.file_name, f"row {row_no + 1}", exc)
 
     def _careful_row(self, row_no: int, cells: list[str]) -> Row | None:
-        """Parse cell by cell; blank-but-spaced cells are empty; record the first bad cell."""
+        """Parse cell by cell; blank-but-spaced cells are empty; record the first bad cell
+        (a template's empty column first: it belongs to the SKU, the first field)."""
         values: list[object] = [row_no, *([None] * len(CANONICAL_FIELDS))]
+        sku = self._key and cells[self._columns_of["sku"]].strip()
+        if sku and self._key_cells:
+            for idx, col in self._key_cells:
+                if not cells[idx].strip():
+                    why = str(EmptyKeyColumn(col, self._key.template))  # type: ignore[union-attr]
+                    self.row_errors.append(RowError(row_no, col, cells[idx], why, sku))
+                    return None
         for _field, pos, idx, col, kind in self._mapped:
             raw = cells[idx]
             text = raw.strip()
@@ -557,10 +561,16 @@ class RecordFeed:
                 key = self._key_cell(cells)
                 self.row_errors.append(RowError(row_no, col, raw, row_message(str(exc)), key))
                 return None
+        if self._key is not None:
+            if sku:
+                values[1] = store_key(self._key, sku, lambda name: cells[self._key_index[name]])
+            values.append(sku or None)
         return tuple(values)  # type: ignore[return-value]
 
     def _short_row(self, row_no: int, cells: list[str]) -> None:
-        for _field, _pos, idx, col, _kind in self._mapped:
+        """Report the first cell the record lacks: the mapped fields' (in field order), then
+        the key template's."""
+        for idx, col in [(m[2], m[3]) for m in self._mapped] + self._key_cells:
             if idx >= len(cells):
                 msg = f"row has {len(cells)} cells, expected {len(self.columns)}"
                 self.row_errors.append(RowError(row_no, col, "", msg, self._key_cell(cells)))

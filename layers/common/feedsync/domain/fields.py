@@ -39,6 +39,9 @@ MATCH_BY: Final = ("sku", "barcode", "sku_then_barcode")
 #             description, brand, weight, image_url)
 ROW_NO: Final = 0
 ROW_POS: Final = {name: i + 1 for i, name in enumerate(CANONICAL_FIELDS)}
+# A profile with a ``key_transform`` (``domain/keys.py``): the row's SKU is the store's key,
+# and the parsed row carries one more item, the SKU as the file wrote it (None without one).
+FILE_KEY: Final = len(CANONICAL_FIELDS) + 1
 
 # Variant tuple: (product_id, variant_id, sku, barcode, price, sale_price,
 #                 retail_price, cost_price, stock, name, modified, ref,

@@ -14,7 +14,13 @@ from feedsync.domain.fields import MONEY_FIELDS
 from feedsync.domain.money import format_money
 from feedsync.domain.reconcile import ROW_ERROR, Change, Outcome
 
-LOG_HEADER: Final = ("row", "key", "product_id", "variant_id", "status", "changes", "error")
+# ``key`` is the store's key the row was matched on; ``file_key`` the SKU as the file wrote
+# it when the profile's key_transform made the store's from it, else empty (a log written
+# before it existed has no such column). A row the parser skipped is named by the file's key.
+LOG_HEADER: Final = (
+    "row", "key", "product_id", "variant_id", "status", "changes", "error", "file_key",
+)  # fmt: skip
+LogLine = tuple[str, str, str, str, str, str, str, str]
 
 # What became of a "changed" row once the update step ran (the match's statuses are in
 # ``reconcile``).
@@ -74,7 +80,7 @@ def _id(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def outcome_log_row(outcome: Outcome) -> tuple[str, str, str, str, str, str, str]:
+def outcome_log_row(outcome: Outcome, file_key: str = "") -> LogLine:
     row_no, key, status, pid, vid, changes, message = outcome
     return (
         str(row_no),
@@ -84,6 +90,7 @@ def outcome_log_row(outcome: Outcome) -> tuple[str, str, str, str, str, str, str
         status,
         format_changes(changes),
         _cell(message),
+        _cell(file_key),
     )
 
 
@@ -109,10 +116,10 @@ def applied_status(
     return (UPDATED if ok else FAILED), "; ".join(text for text in (errors, noted) if text)
 
 
-def row_error_log_row(err: RowError) -> tuple[str, str, str, str, str, str, str]:
+def row_error_log_row(err: RowError) -> LogLine:
     """A row skipped by the parser: "column 'Price': 'abc' — expected a price such as 12.99"."""
     if err.value:
         text = f"column '{err.column}': '{err.value}' — {err.message}"
     else:
         text = f"column '{err.column}': {err.message}"
-    return (str(err.row_no), _cell(err.key), "", "", ROW_ERROR, "", _cell(text))
+    return (str(err.row_no), _cell(err.key), "", "", ROW_ERROR, "", _cell(text), "")

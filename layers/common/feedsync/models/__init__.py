@@ -25,6 +25,7 @@ from pydantic import (
 from feedsync.domain.feed import parse_image_url, parse_weight
 from feedsync.domain.fields import CANONICAL_FIELDS, MONEY_FIELDS, WRITABLE_FIELDS
 from feedsync.domain.money import parse_money, parse_stock
+from feedsync.models.keys import KeyTransformSettings, check_key_transform
 from feedsync.models.limits import (
     ENTRIES_MAX,
     HOST_MAX,
@@ -357,6 +358,11 @@ class ProfileSettings(Strict):
     # Values for fields the file lacks, the same on every row (e.g. {"brand": "Acme"}).
     constants: dict[Name, Text] = Field(default_factory=dict, max_length=ENTRIES_MAX)
     match_by: MatchBy = Field(default="sku", validate_default=True)
+    key_transform: KeyTransformSettings | None = Field(
+        default=None,
+        description="The store's SKU made from the file's (a prefix and/or suffix, or a "
+        "template of columns), before matching; null: the file's SKU as it is.",
+    )
     fields: list[Name] = Field(
         default_factory=lambda: ["price", "stock"],
         min_length=1,
@@ -428,6 +434,15 @@ class ProfileSettings(Strict):
             raise ValueError(f"matching by {match_by} needs a column mapped to {keys[match_by]}")
         return match_by
 
+    @field_validator("key_transform")
+    @classmethod
+    def _reshapes_skus(
+        cls, key_transform: KeyTransformSettings | None, info: ValidationInfo
+    ) -> KeyTransformSettings | None:
+        return check_key_transform(
+            key_transform, info.data.get("match_by"), info.data.get("mapping") or {}
+        )
+
     @field_validator("fields")
     @classmethod
     def _writable_and_mapped(cls, fields: list[str], info: ValidationInfo) -> list[str]:
@@ -467,6 +482,7 @@ class PatchProfile(Strict):
     constants: dict[Name, Text] | None = Field(default=None, max_length=ENTRIES_MAX)
     mapping: dict[Name, Text] | None = Field(default=None, max_length=ENTRIES_MAX)
     match_by: MatchBy | None = None
+    key_transform: KeyTransformSettings | None = None
     fields: list[Name] | None = Field(default=None, max_length=ENTRIES_MAX)
     mode: Mode | None = None
     location_id: str | None = Field(default=None, min_length=1, max_length=200)

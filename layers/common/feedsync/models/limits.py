@@ -30,6 +30,8 @@ PEM_MAX = 16384
 # An uploaded file's name ends up in the upload trigger's idempotency key (with the
 # tenant, profile and object version): short enough to keep that under its limit.
 FILE_NAME_MAX = 100
+# A key_transform's prefix or suffix (the store's SKU is the file's with them around it).
+KEY_AFFIX_MAX = 100
 
 # Lists and objects: black-out windows per schedule (every profile read evaluates them),
 # weekdays per window, price tiers, stock words, and the entries of mapping, constants,

@@ -142,7 +142,7 @@ class Change(BaseModel):
     """One field of one feed row the run writes or would write."""
 
     row: int = Field(description="the feed's row number")
-    key: str = Field(description="the SKU or barcode the row was matched on")
+    key: str = Field(description="the SKU or barcode the row was matched on (the store's)")
     product_id: int
     variant_id: int
     field: ChangeField
@@ -152,6 +152,11 @@ class Change(BaseModel):
     new_value: str | int | float | None = Field(description="what the run writes")
     status: ChangeStatus
     error: str | None = Field(description="why it failed or was not written")
+    file_key: str | None = Field(
+        default=None,
+        description="the SKU as the file wrote it, when the profile's key_transform made "
+        "`key` from it; null otherwise",
+    )
 
 
 class ChangeList(BaseModel):

@@ -11,7 +11,7 @@ from feedsync.core import keys
 from feedsync.core.blobcsv import csv_records, csv_to_blob, text_lines
 from feedsync.core.change_files import ChangesOut, changes_writer, rewrite_changes
 from feedsync.core.deps import Deps
-from feedsync.core.rowfile import read_rows
+from feedsync.core.rowfile import FileKeySlot, read_rows
 from feedsync.core.steps.common import start_matching, stock_elsewhere
 from feedsync.core.steps.planning import write_plan
 from feedsync.core.written import load_dismissed, load_written, remember_written, save_conflicts
@@ -86,32 +86,35 @@ def _match(
         listed = edits.listed
         last_row = 0
 
-        def into_plan(outcome: Outcome, lines: bool = True) -> None:
+        def into_plan(outcome: Outcome, lines: bool = True, file_key: str = "") -> None:
             """A row with changes: into the plan, the changes file and the limits' tally."""
             changed.append(outcome)
             row, key, _status, pid, vid, row_changes, _note = outcome
             if lines:
-                add_changes(row, key, pid, vid, row_changes, planned)  # type: ignore[arg-type]
+                add_changes(row, key, pid, vid, row_changes, planned, file_key)  # type: ignore[arg-type]
             add_to_tally(key, row_changes)  # type: ignore[arg-type]
 
         validator = Validator(platform(store.platform).label, caps, spec.unknown)
         refusals = _Refusals(validator, plan_out, planned)
         check = refusals.validator.refused if refusals.validator.rules else None
+        file_keys = FileKeySlot()  # the file's SKU of the row each outcome is about
         try:
-            for outcome in reconcile(read_rows(text_lines(raw)), index, spec, counts):
+            rows = read_rows(text_lines(raw), file_keys)
+            for outcome in reconcile(rows, index, spec, counts):
                 if edits.store_wins_written and outcome[2] == "changed":
                     outcome = edits.resolve(outcome)
                 if listed is not None and outcome[4] is not None:
                     listed.add(outcome[4])
                 last_row = outcome[0]
+                file_key = file_keys.key if file_keys.row == last_row else ""  # (inline .of)
                 refused = check(outcome[5]) if check and outcome[2] == "changed" else None
                 if refused is not None:  # a value the platform would refuse: never sent
-                    outcome, kept = refusals.take(outcome, refused)
+                    outcome, kept = refusals.take(outcome, refused, file_key)
                     if kept is not None:
                         into_plan(kept, lines=False)
-                writer.writerow(outcome_log_row(outcome))
+                writer.writerow(outcome_log_row(outcome, file_key))
                 if outcome[2] == "changed":
-                    into_plan(outcome)
+                    into_plan(outcome, file_key=file_key)
         finally:
             raw.close()
         if listed is not None:  # missing: zero_stock or disable
@@ -205,7 +208,9 @@ class _Refusals:
         self.rows = 0  # rows with a refused value
         self.whole = 0  # ... of which nothing is left to send
 
-    def take(self, outcome: Outcome, refused: dict[str, str]) -> tuple[Outcome, Outcome | None]:
+    def take(
+        self, outcome: Outcome, refused: dict[str, str], file_key: str = ""
+    ) -> tuple[Outcome, Outcome | None]:
         """The row's match-log outcome (``refused``, with the reasons) and what is still
         planned of it (None: nothing)."""
         row, key, _status, pid, vid, changes, note = outcome
@@ -214,7 +219,7 @@ class _Refusals:
         for name, old, new in changes:
             why = withheld.get(name, "")
             status = FAILED if why else self.planned
-            self.add(ChangeLine(row, key, pid, vid, name, old, new, status, why))
+            self.add(ChangeLine(row, key, pid, vid, name, old, new, status, why, file_key))
         self.rows += 1
         reasons = "; ".join(refused.values())
         also = [name for name in withheld if name not in refused]

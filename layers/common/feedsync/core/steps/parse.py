@@ -17,6 +17,7 @@ from feedsync.core.blobcsv import csv_to_blob
 from feedsync.core.deps import Deps
 from feedsync.core.rowfile import write_rows
 from feedsync.core.steps.common import profile_of, run_of, unless_cancelled
+from feedsync.domain.keys import compile_key_transform
 from feedsync.domain.rules import CompiledRules, compile_rules
 from feedsync.domain.runlog import LOG_HEADER, row_error_log_row
 from feedsync.errors import PlanLimitExceeded
@@ -42,9 +43,13 @@ def parse(deps: Deps, step: ParseInput) -> ParseOutput:
         )
         with feed:
             feed.use_constants(profile.constants)
+            transform = compile_key_transform(
+                profile.key_transform.spec() if profile.key_transform else None
+            )
+            feed.use_key_transform(transform)
             feed.use_rules(_compiled_rules(profile))
             with csv_to_blob(deps, rows_key) as out:
-                write_rows(out, feed)
+                write_rows(out, feed, file_keys=transform is not None)
                 feed.require_rows()
                 _check_rows_within_plan(deps, profile, step.fetch.file_name, feed.rows_read)
     run = run_of(deps, ref)
