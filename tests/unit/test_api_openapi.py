@@ -28,6 +28,7 @@ ANSWERS: dict[tuple[str, str], set[int]] = {
     ("POST", "/stores"): {201},
     ("GET", "/stores"): {200},
     ("GET", "/stores/{store_id}"): {200, 404},
+    ("PATCH", "/stores/{store_id}"): {200, 404, 409},
     ("DELETE", "/stores/{store_id}"): {204, 404, 409},
     ("POST", "/stores/{store_id}/import"): {202, 404},
     ("POST", "/profiles"): {201},
