@@ -16,6 +16,7 @@ from feedsync.core import changes, keys, notify_api, plans, schedules
 from feedsync.core.blobcsv import csv_to_blob, text_lines
 from feedsync.core.deps import Deps
 from feedsync.core.start import blocked, record_skipped, start_run
+from feedsync.core.written import forget_store_items
 from feedsync.domain.capabilities import VISIBLE
 from feedsync.domain.missing import DISABLE
 from feedsync.domain.runlog import LOG_HEADER
@@ -238,6 +239,13 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
     if {"fields", "store_id", "location_id", "missing"} & set(changes):
         store = get_store_for_profile(deps, tenant_id, settings.store_id)
         _check_writable(store, settings.fields, settings.location_id, settings.missing)
+    moving = settings.store_id != profile.store_id
+    if moving and profile.current_run_id:
+        raise Conflict(
+            "already_running",
+            f"run {profile.current_run_id} is syncing to the profile's store: move the profile "
+            "to another store when it ends",
+        )
     if "schedule" in changes:
         schedules.check(deps, tenant_id, profile_id, settings.schedule)
     if "webhooks" in changes:
@@ -251,6 +259,8 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
     new_values = settings.model_dump(mode="json", include=set(changes))
     if new_values:
         deps.repo.update_profile(tenant_id, profile_id, **new_values)
+    if moving:
+        forget_store_items(deps, tenant_id, profile_id)
     updated = get_profile(deps, tenant_id, profile_id)
     if {"schedule", "enabled"} & set(changes):
         schedules.sync_schedule(deps, updated)
