@@ -17,7 +17,7 @@ from feedsync.models.file_preview import FilePreviewBody
 from tests.unit.core.fakes import World
 
 if TYPE_CHECKING:  # fixtures' types; conftest is not importable by name in a full run
-    from conftest import Nginx, Sshd
+    from conftest import FtpServers, Nginx, Sshd
 
 CATALOG = [(1, 11, "A-1", None, 1000, None, None, None, 5)]
 OPTIONS: dict[str, Any] = {"allow_private": True, "connect_timeout_s": 5, "read_timeout_s": 10}
@@ -146,6 +146,24 @@ def test_sftp_with_another_pinned_key_is_refused_showing_the_presented_one(
     assert got["host_key"]["pinned"] is False
     assert got["host_key"]["fingerprint"] in sshd.fingerprints.values()
     assert "does not match" in got["message"]
+
+
+def test_an_ftp_source_with_the_profiles_password_reads_the_file(
+    world: World, ftp_servers: FtpServers
+) -> None:
+    # Given an FTP profile whose password is stored
+    ref = world.secrets.put("ftp", {"password": ftp_servers.password})
+    source = {"type": "ftp", "host": "127.0.0.1", "port": ftp_servers.plain,
+              "path": "/out/prices.csv", "username": ftp_servers.user}  # fmt: skip
+    world.profile(world.store(CATALOG), source={**source, "secret_ref": ref})
+    # When the editor previews it for that profile without the password
+    got = _preview(world, source=source, profile_id="p1")
+    # Then the file is read with the stored password
+    assert (got["columns"], got["rows"]) == (["SKU", "Price"], [["A-1", "9.99"]])
+    # And pointed at another server the stored password is not sent (the server refuses)
+    with pytest.raises(InvalidRequest) as refused:
+        _preview(world, source={**source, "username": "someone"}, profile_id="p1")
+    assert refused.value.field == "source"
 
 
 def test_an_upload_source_previews_the_profiles_latest_upload(world: World) -> None:
