@@ -131,6 +131,7 @@ from feedsync.models.steps import MatchInput as MatchInput
 from feedsync.models.steps import MatchOutput as MatchOutput
 from feedsync.models.steps import ParseInput as ParseInput
 from feedsync.models.steps import ParseOutput as ParseOutput
+from feedsync.models.steps import PendingUpload as PendingUpload
 from feedsync.models.steps import RunRef as RunRef
 from feedsync.models.steps import SelectInput as SelectInput
 from feedsync.models.steps import ShardRef as ShardRef
@@ -476,6 +477,14 @@ class TenantSettings(BaseModel):
 
 class PatchProfile(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    store_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=NAME_MAX,
+        description="Move the profile to another store of the tenant: checked as on create; "
+        "refused while it runs; what it wrote, its conflicts and refused items (the old "
+        "store's items) are forgotten.",
+    )
     source: Source | None = None
     format: FeedFormat | None = None
     rules: Rules | None = None
@@ -533,6 +542,8 @@ class Store(BaseModel):
     imported_at: datetime | None = None
     import_mode: ImportMode | None = None
     error: str | None = None
+    # The last import's failure as a name (``store_auth_error``: the store rejects its token).
+    error_code: str | None = None
     created_at: datetime
 
     def public(self) -> dict[str, object]:
@@ -559,6 +570,7 @@ class Profile(ProfileSettings):
     upload_key: str | None = None
     upload_version: str | None = None  # the S3 version of upload_key that was uploaded
     uploaded_at: datetime | None = None
+    pending_upload: PendingUpload | None = None  # stored with "start": false, not synced yet
     last_run: RunSummary | None = None
     last_sync_at: datetime | None = None
     # The last successfully synced file, as Fetch recorded it on the run (url, etag,
