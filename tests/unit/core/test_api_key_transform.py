@@ -9,8 +9,6 @@ import pytest
 from api_support import call
 from fakes import World
 
-from functions.api import app as api_app
-
 CATALOG = [(1, 11, "ACME-1", None, 1000, None, None, None, 5)]
 
 
@@ -18,7 +16,7 @@ CATALOG = [(1, 11, "ACME-1", None, 1000, None, None, None, 5)]
 def store_id(world: World, monkeypatch: pytest.MonkeyPatch) -> str:
     """A store of the tenant the API's authorizer context names, the API over the fakes."""
     world.tenant = "tenant-1"
-    monkeypatch.setattr(api_app, "deps", lambda: world.deps)
+    monkeypatch.setattr("routes.common.deps", lambda: world.deps)
     return world.store(CATALOG).store_id
 
 
