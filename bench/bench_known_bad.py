@@ -190,7 +190,8 @@ def bigcommerce(items: int) -> tuple[float, float]:
         ]
         bad = set(_one_per(targets, 1000))
         for vid in bad:
-            sandbox.reject_variant(store_hash, vid, "price: must be positive")
+            # A refused price, as the platform words it: under `price` of the entry's errors.
+            sandbox.reject_variant(store_hash, vid, "must be positive", field="price")
         connector = BigCommerceConnector(sandbox.api_url(store_hash), token, allow_private=True)
         store = Store(
             connector,

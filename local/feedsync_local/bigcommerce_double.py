@@ -22,10 +22,13 @@ Platform behaviour reproduced (shapes follow BigCommerce's OpenAPI files):
 * ``PUT /catalog/variants``: at most 50 items (413). The spec documents 200, 413 and
   422 for this operation (no 207): one invalid item rejects the whole batch with 422
   ``{"batch_errors": [{"status", "title", "type", "errors"}, ...]}`` (one entry per
-  invalid item) and nothing is applied.
+  invalid item) and nothing is applied. The spec's entry has no field for an item index
+  or id, and neither has the double's: ``errors`` maps the item's fields to reasons
+  (``id`` for an unknown variant); only the words (title, reasons) may mention it.
 * ``PUT /catalog/products``: at most 10 items (413); ``id`` required; an unknown id
-  rejects the batch with 404, an invalid field with 422 (``errorResponse_422``), a
-  duplicate name with 409; nothing is applied then. 200 ``{"data": [product], "meta"}``.
+  rejects the batch with 404, an invalid field with 422 (``errorResponse_422``: one
+  error whose ``errors`` maps fields to reasons, naming no product), a duplicate name
+  with 409; nothing is applied then. 200 ``{"data": [product], "meta"}``.
 * ``PUT /inventory/adjustments/absolute``: ``{"reason", "items": [{location_id,
   variant_id | sku | product_id, quantity}]}``, at most 2,000 items; any invalid item
   rejects the whole request with 422 (``application/problem+json``, the spec's
@@ -63,7 +66,8 @@ on one route; none consumes quota except a slow answer, which is a real one):
 ``throttle_next(reset_ms)`` (429 with rate-limit headers), ``delay_next(seconds)``,
 ``reset_next()`` (the connection is closed without an answer), and
 ``reject_variant``/``reject_product`` (every batch holding that item fails 422 with
-the given message, as the platform does with one bad item).
+the given message under ``errors[field]``, ``id`` unless told, as the platform does with
+one bad item).
 
 ``delete_product`` / ``delete_variant`` remove a product (with its variants) or one
 variant of a product that has others, as a merchant does in the control panel; nothing else
@@ -239,8 +243,9 @@ class _Store:
     window_count: int = 0
     locations: set[int] = field(default_factory=lambda: {DEFAULT_LOCATION_ID})
     adjusting: bool = False  # an inventory adjustment is being processed
-    rejected_variants: dict[int, str] = field(default_factory=dict)
-    rejected_products: dict[int, str] = field(default_factory=dict)
+    # Items the platform refuses whatever they send: id -> (field the answer names, words).
+    rejected_variants: dict[int, tuple[str, str]] = field(default_factory=dict)
+    rejected_products: dict[int, tuple[str, str]] = field(default_factory=dict)
     # (method, path template, body) of every write request that reached the catalog.
     writes: list[tuple[str, str, Any]] = field(default_factory=list)
 
@@ -405,16 +410,23 @@ class SandboxStore(LoopbackService):
         with self._lock:
             self._faults.clear()
 
-    def reject_variant(self, store_hash: str, variant_id: int, message: str) -> None:
+    def reject_variant(
+        self, store_hash: str, variant_id: int, message: str, *, field: str = "id"
+    ) -> None:
         """Make the platform refuse this variant: any variant batch or inventory
-        adjustment holding it fails 422 with ``message`` (nothing applied)."""
+        adjustment holding it fails 422 with ``message`` (nothing applied). ``field``:
+        what the answer's ``errors`` names (``id``: the item as such, as for an unknown
+        id; a field such as ``price``: a value of an item the store has)."""
         with self._lock:
-            self._store(store_hash).rejected_variants[int(variant_id)] = message
+            self._store(store_hash).rejected_variants[int(variant_id)] = (field, message)
 
-    def reject_product(self, store_hash: str, product_id: int, message: str) -> None:
-        """Make the platform refuse this product in product batches (422, ``message``)."""
+    def reject_product(
+        self, store_hash: str, product_id: int, message: str, *, field: str = "id"
+    ) -> None:
+        """Make the platform refuse this product in product batches (422, ``message``
+        under ``field`` of the answer's ``errors``, as ``reject_variant``)."""
         with self._lock:
-            self._store(store_hash).rejected_products[int(product_id)] = message
+            self._store(store_hash).rejected_products[int(product_id)] = (field, message)
 
     def clear_rejections(self, store_hash: str) -> None:
         with self._lock:
@@ -867,7 +879,7 @@ class SandboxStore(LoopbackService):
         for i, item in enumerate(body):
             pid = item.get("id") if isinstance(item, dict) else None
             if isinstance(pid, bool) or not isinstance(pid, int):
-                invalid[f"{i}.id"] = "required: an integer"
+                invalid["id"] = "required: an integer"
                 titles.append(f"Item {i} has no product id")
                 continue
             product = store.products.get(pid)
@@ -877,7 +889,8 @@ class SandboxStore(LoopbackService):
             errors: dict[str, str] = {}
             changes: dict[str, Any] = {}
             if pid in store.rejected_products:
-                errors["id"] = store.rejected_products[pid]
+                key, message = store.rejected_products[pid]
+                errors[key] = message
             if "name" in item:
                 name = item["name"]
                 if not isinstance(name, str) or not 1 <= len(name) <= 250:
@@ -902,7 +915,7 @@ class SandboxStore(LoopbackService):
                 else:
                     errors["is_visible"] = "must be a boolean"
             if errors:
-                invalid.update({f"{pid}.{k}": v for k, v in errors.items()})
+                invalid.update(errors)
                 titles.append(f"Product {pid} is not valid")
             else:
                 updates.append((product, changes))
@@ -1110,7 +1123,8 @@ def _parse_variant_update(
         return f"Variant {vid} was not found", {"id": f"no variant with id {vid}"}, {}
     errors: dict[str, str] = {}
     if vid in store.rejected_variants:
-        errors["id"] = store.rejected_variants[vid]
+        key, message = store.rejected_variants[vid]
+        errors[key] = message
     pid = item.get("product_id")
     if pid is not None and pid != variant.product_id:
         errors["product_id"] = f"variant {vid} belongs to product {variant.product_id}"
@@ -1181,7 +1195,7 @@ def _parse_adjustment(
     if variant is None:
         return f"Item with {key} {ident} does not exist", None
     if variant.id in store.rejected_variants:
-        return store.rejected_variants[variant.id], None
+        return store.rejected_variants[variant.id][1], None
     product = store.products[variant.product_id]
     if product.inventory_tracking == "product":
         return (

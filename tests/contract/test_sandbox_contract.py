@@ -472,6 +472,46 @@ def test_variant_batch_422_rejects_whole_batch_and_conforms(
     contract.validate_response(*seen[0])
 
 
+def test_a_422_names_no_item_but_in_its_words_as_the_spec_documents(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given 4 products, a variant refused for its price (a fault naming that field), a
+    # product refused as such, and batches holding them with a bad value of another item
+    store_hash, token = store
+    sandbox.seed(store_hash, _products(4))
+    products = sandbox.products(store_hash)
+    ids = [v["id"] for v in sandbox.variants(store_hash)]
+    sandbox.reject_variant(store_hash, ids[1], "must be positive", field="price")
+    sandbox.reject_product(store_hash, products[2]["id"], "Product is locked")
+    session, seen = traffic
+    base = sandbox.api_url(store_hash)
+    variants = [{"id": ids[0], "inventory_level": -1}, {"id": ids[1], "price": 3.0}]
+    named = [{"id": products[2]["id"], "name": "x" * 251}, {"id": products[3]["id"], "name": ""}]
+    # When they are sent raw
+    refused_variants = session.put(
+        f"{base}/catalog/variants", json=variants, headers=_headers(token), timeout=5
+    )
+    refused_products = session.put(
+        f"{base}/catalog/products", json=named, headers=_headers(token), timeout=5
+    )
+    # Then each 422 entry carries only the spec's error keys, and its `errors` name fields
+    # of the items sent (the fault's under the field it names), never an item id or place
+    put = contract.variants_doc["paths"]["/catalog/variants"]["put"]
+    entry_schema = put["responses"]["422"]["content"]["application/json"]["schema"]
+    entry = entry_schema["properties"]["batch_errors"]["items"]["allOf"]
+    allowed = set(entry[0]["properties"]) | set(entry[1]["properties"])
+    batch_errors = refused_variants.json()["batch_errors"]
+    assert [set(e) <= allowed for e in batch_errors] == [True, True]
+    assert [set(e["errors"]) for e in batch_errors] == [{"inventory_level"}, {"price"}]
+    assert refused_products.status_code == 422
+    assert set(refused_products.json()["errors"]) == {"id", "name"}
+    for prepared, resp in seen:
+        contract.validate_response(prepared, resp)
+
+
 def test_connector_bisection_traffic_conforms(
     contract: Contract,
     sandbox: SandboxStore,

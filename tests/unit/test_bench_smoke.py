@@ -68,11 +68,13 @@ def test_the_known_bad_benchmark_sets_the_refused_items_apart_on_the_second_run(
     done = _bench("bench_known_bad.py", "--items", "2000", *platforms)
     # Then it reports both runs of each, the second planned from the 2 refused items the
     # first remembered: on BigCommerce the minimum (40) plus their one request together
-    # and one look-up; on WooCommerce the minimum (the targets are judged at full size)
+    # and no look-up (their refusal names a price: the store has them); on WooCommerce the
+    # minimum (the targets are judged at full size)
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
     out = done.stdout
     assert out.count("2 known bad before it, 2 remembered after") == 2
-    assert "bigcommerce run 2: requests     42 / minimum     40" in out
+    assert "bigcommerce run 2: requests     41 / minimum     40" in out
+    assert "(writes 41 = 1.025, look-ups 0)" in out
     assert "PASS woocommerce second run: 1.000" in out
 
 

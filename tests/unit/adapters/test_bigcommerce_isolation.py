@@ -85,11 +85,12 @@ def test_two_refused_items_are_isolated_each_with_its_own_words(
     assert "archived" in results[40][1] and "PIM" not in results[40][1]
     prices = [v["price"] for v in sandbox.variants(store[0])]
     assert [p == 15.0 for p in prices] == [i not in (10, 40) for i in range(50)]
-    # And the writes are the strategy's, driven by the counts the answers give:
-    # 0-49 (2 refused); 0-14 (1: so 15-49 hold the other); 0-5 ok; 6-8 ok; 9-11 (1);
-    # 9-10 with 11 (1); 9 with 11 ok (10 convicted by the last count of 1); 15-26 ok;
-    # 27-37 ok; 38-43 (1); 38-40 with 41-43 (1); 38-39 with 41-43 ok (40 convicted)
-    assert _puts(sandbox) == [422, 422, 200, 200, 422, 422, 200, 200, 200, 422, 422, 200]
+    # And the writes are the strategy's, driven by the counts the answers give: 0-49 (2
+    # refused); a group of 50 / 2: 0-24 (1: so 25-49 hold the other); 0-11 (1: 12-24
+    # join the pile); 0-5 with 12-24 ok; 6-8 ok; 9-10 (1: 11 joins the pile); 9 with 11
+    # ok (10 convicted, its words the last answer's); 25-36 ok; 37-42 (1: 43-49 join the
+    # pile); 37-39 with 43-49 ok; 40-41 (1); 40 with 42 (1: 40 convicted); 41-42 ok
+    assert _puts(sandbox) == [422, 422, 422, 200, 200, 422, 200, 200, 422, 200, 422, 422, 200]
 
 
 def test_items_as_many_as_the_refusals_need_no_request_of_their_own(

@@ -12,7 +12,11 @@ from fake_sleep import FakeSleep
 
 from feedsync.errors import StoreAuthError, StoreRequestError, StoreUnavailable
 from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
-from feedsync.platforms.bigcommerce.responses import Classifier, window_headers
+from feedsync.platforms.bigcommerce.responses import (
+    Classifier,
+    refusal_names_values_only,
+    window_headers,
+)
 from feedsync_local.bigcommerce_double import SandboxStore
 
 WHERE = "BigCommerce store https://api.bigcommerce.com/stores/abc/v3"
@@ -161,3 +165,26 @@ def test_a_backoff_set_on_the_connector_is_the_one_waited(
         BigCommerceConnector(sandbox.api_url(store[0]), store[1], allow_private=True).backoff_base_s
         == 0.5
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "says_it_exists"),
+    [
+        # a value of the item refused: the store read the item
+        (422, {"batch_errors": [{"title": "Bad", "errors": {"price": "must be >= 0"}}]}, True),
+        (422, {"title": "Bad", "errors": {"name": "too long", "is_visible": "a boolean"}}, True),
+        # the item as such (an unknown id reads the same), or no field named: may be gone
+        (422, {"batch_errors": [{"title": "Not found", "errors": {"id": "no such id"}}]}, False),
+        (422, {"batch_errors": [{"errors": {"price": "bad"}}, {"errors": {"sku": "?"}}]}, False),
+        (422, {"batch_errors": [{"title": "Variant is not valid", "errors": {}}]}, False),
+        (422, {"title": "[Item with variant_id 106 does not exist]"}, False),
+        (404, {"title": "Product(s) 7 not found"}, False),
+        (409, {"title": "Conflict", "errors": {"name": "duplicate"}}, False),
+    ],
+)
+def test_only_a_422_naming_values_alone_says_the_refused_item_exists(
+    status: int, body: dict[str, Any], says_it_exists: bool
+) -> None:
+    # Given a refusal, When asked whether it names values of its items only
+    # Then only a 422 whose every entry names fields other than the item's identity does
+    assert refusal_names_values_only(_response(status, body), body) is says_it_exists

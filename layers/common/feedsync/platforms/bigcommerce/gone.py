@@ -5,7 +5,9 @@ once isolated is looked up with one ``GET /catalog/products/{id}`` (``include=va
 when the item is a variant): a 404 means the product is gone, a product whose variants no
 longer list the item's variant means the variant is gone. Such an item is reported with
 ``ports.item_gone``; any other answer leaves it an ordinary refusal. Never decided by the
-refusal's words. Several items refused in one batch are looked up together: one
+refusal's words, and asked only for a refusal that could mean one (the writer skips an
+item whose refusal names values of it only, ``responses.names_values_only``: the store
+read it). Several items refused in one batch are looked up together: one
 ``GET /catalog/products?id:in=...&include=variants`` per 50 products (a product missing
 from that 200 answer is gone: the answer itself shows the store answers).
 """

@@ -127,6 +127,40 @@ def rejections(body: JSON) -> list[Any]:
     return entries if isinstance(entries, list) else []
 
 
+# Keys of a refusal's ``errors`` that stand for the item itself rather than one of its
+# values: the platform refuses an unknown (deleted) id on them.
+_IDENTITY_KEYS = frozenset({"id", "product_id", "variant_id", "sku"})
+
+
+def names_values_only(entries: list[Any]) -> bool:
+    """Do these refusal entries (``batch_errors``, or a plain error as one entry) each name
+    only values of an item (``errors`` keys like ``price``, none like ``id``)?
+
+    Then the store has the item: it read its values to refuse them, so no deletion
+    look-up is needed. Decided on the keys the spec's ``errors`` object carries, never on
+    words; an entry without them (or naming an identity key) might mean a deleted item.
+    """
+    if not entries:
+        return False
+    for entry in entries:
+        details = entry.get("errors") if isinstance(entry, dict) else None
+        if not isinstance(details, dict) or not details:
+            return False
+        if any(str(key).split(".")[-1] in _IDENTITY_KEYS for key in details):
+            return False
+    return True
+
+
+def refusal_names_values_only(response: requests.Response, body: JSON | None) -> bool:
+    """``names_values_only`` for a whole answer: a 422 whose errors name values only (a
+    404 or an answer without ``errors`` may mean the item is gone)."""
+    if response.status_code != 422:
+        return False
+    body = body or {}
+    entries = body.get("batch_errors")
+    return names_values_only(entries if isinstance(entries, list) else [body])
+
+
 def error_text(response: requests.Response, body: JSON | None = None) -> str:
     """The platform's error title and details, from a plain, batch or multi-status body.
 
