@@ -49,7 +49,7 @@ export function useProblem() {
     setTarget(found);
     requestAnimationFrame(() => {
       const element = found
-        ? document.getElementById(fieldId(found))
+        ? document.getElementById(fieldId(found)) || document.querySelector(`[data-field="${found}"]`)
         : document.querySelector("[data-form-problem]");
       if (element) element.focus();
     });
