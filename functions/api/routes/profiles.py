@@ -28,7 +28,15 @@ def create_profile(body: Annotated[ProfileSettings, Body()]) -> Response[Any]:
     return json_answer(201, api.profile_views(common.deps(), tenant(), [profile])[0])
 
 
-@router.get("/profiles", responses=answers(200, "The tenant's profiles.", ProfileList))
+@router.get(
+    "/profiles",
+    responses=answers(
+        200, "The tenant's profiles, each with all its home-page tile shows (store, source and "
+        "schedule in words, the live run, the last run, health, whether Start is taken and "
+        "its estimate): one call, a constant number of table reads however many profiles.",
+        ProfileList,
+    ),
+)  # fmt: skip
 def list_profiles() -> dict[str, Any]:
     deps, who = common.deps(), tenant()
     return {"profiles": api.profile_views(deps, who, api.list_profiles(deps, who))}

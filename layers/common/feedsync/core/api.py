@@ -15,7 +15,9 @@ from pydantic import ValidationError
 from feedsync.core import changes, keys, notify_api, plans, schedules
 from feedsync.core.blobcsv import csv_to_blob, text_lines
 from feedsync.core.deps import Deps
-from feedsync.core.start import blocked, record_skipped, start_run
+from feedsync.core.home import profile_views as profile_views
+from feedsync.core.start import record_skipped, start_run
+from feedsync.core.written import forget_store_items
 from feedsync.domain.capabilities import VISIBLE
 from feedsync.domain.missing import DISABLE
 from feedsync.domain.runlog import LOG_HEADER
@@ -238,6 +240,13 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
     if {"fields", "store_id", "location_id", "missing"} & set(changes):
         store = get_store_for_profile(deps, tenant_id, settings.store_id)
         _check_writable(store, settings.fields, settings.location_id, settings.missing)
+    moving = settings.store_id != profile.store_id
+    if moving and profile.current_run_id:
+        raise Conflict(
+            "already_running",
+            f"run {profile.current_run_id} is syncing to the profile's store: move the profile "
+            "to another store when it ends",
+        )
     if "schedule" in changes:
         schedules.check(deps, tenant_id, profile_id, settings.schedule)
     if "webhooks" in changes:
@@ -251,6 +260,8 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
     new_values = settings.model_dump(mode="json", include=set(changes))
     if new_values:
         deps.repo.update_profile(tenant_id, profile_id, **new_values)
+    if moving:
+        forget_store_items(deps, tenant_id, profile_id)
     updated = get_profile(deps, tenant_id, profile_id)
     if {"schedule", "enabled"} & set(changes):
         schedules.sync_schedule(deps, updated)
@@ -271,29 +282,6 @@ def delete_profile(deps: Deps, tenant_id: str, profile_id: str) -> None:
             deps.secrets.delete(secret_ref)
         notify_api.forget_profile(deps, profile)
         plans.apply_plan(deps, tenant_id)  # a freed slot re-enables a held profile
-
-
-def profile_views(deps: Deps, tenant_id: str, profiles: list[Profile]) -> list[dict[str, Any]]:
-    """The profiles as the API shows them; whether each can start now, and why not (one read
-    of the tenant's stores for all of them: the home page is one call)."""
-    settings = schedules.tenant_settings(deps, tenant_id)
-    stores = {s.store_id: s for s in deps.repo.list_stores(tenant_id)} if profiles else {}
-    views = []
-    for profile in profiles:
-        body = schedules.view(deps, profile, settings)
-        why = _start_blocked(profile, stores.get(profile.store_id))
-        body["can_start"] = why is None
-        body["start_blocked"] = why
-        views.append(body)
-    return views
-
-
-def _start_blocked(profile: Profile, store: Store | None) -> dict[str, str] | None:
-    if profile.current_run_id:
-        message = f"run {profile.current_run_id} is in progress: Start when it ends"
-        return {"reason": "already_running", "message": message}
-    refused = blocked(profile, store)
-    return None if refused is None else {"reason": refused.reason, "message": refused.message}
 
 
 def get_schedule_settings(deps: Deps, tenant_id: str) -> dict[str, Any]:

@@ -461,6 +461,14 @@ class TenantSettings(BaseModel):
 
 class PatchProfile(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    store_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=NAME_MAX,
+        description="Move the profile to another store of the tenant: checked as on create; "
+        "refused while it runs; what it wrote, its conflicts and refused items (the old "
+        "store's items) are forgotten.",
+    )
     source: Source | None = None
     format: FeedFormat | None = None
     rules: Rules | None = None
