@@ -131,12 +131,12 @@ export function profileBody(draft, secrets, original = null) {
     enabled: draft.enabled,
   };
   if (!original) return body;
+  // What changed against the profile as loaded, both in body form (nulls and empties pruned).
+  const before = profileBody(original, {});
   const changed = {};
   for (const [key, value] of Object.entries(body)) {
-    const before = key === "source" ? sourceBody(original.source, {}) : original[key];
-    if (JSON.stringify(value) !== JSON.stringify(before)) changed[key] = value;
+    if (JSON.stringify(value) !== JSON.stringify(before[key])) changed[key] = value;
   }
-  if (changed.store_id === undefined) delete changed.store_id;
   return changed;
 }
 
