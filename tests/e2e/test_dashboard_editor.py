@@ -48,7 +48,8 @@ def test_a_profile_is_made_from_the_file_preview_by_picking_columns(
     rows = [
         f"{sku(8, s)};{upc(8, s)};{12 + i}.50;{i + 3};Blau" for i, s in enumerate(("S", "M", "L"))
     ]
-    url = supplier.put(f"ui-{uuid.uuid4().hex[:6]}.csv", "Item Code;EAN;Unit Price;Verfügbar;Farbe\n" + "\n".join(rows) + "\n")
+    text = "Item Code;EAN;Unit Price;Verfügbar;Farbe\n" + "\n".join(rows) + "\n"
+    url = supplier.put(f"ui-{uuid.uuid4().hex[:6]}.csv", text)
 
     with dashboard_page(chromium, serve.api_url, serve.api_key) as (page, watch):
         page.goto("/#/profiles/new")

@@ -102,7 +102,8 @@ export function FormatSection({ format, setFormat, preview, onPreview, problems,
       ${cannotPreview ? html`<p class="help">${cannotPreview}</p>` : null}
       <${Status} text=${preview.loading ? "Reading the file…" : preview.problem ? `The file could not be previewed: ${preview.problem.message}` : ""}
         tone=${preview.problem ? "error" : ""} />
-      ${answer ? html`
+      ${answer && answer.message ? html`<p class="notice">${answer.message}</p>` : null}
+      ${answer && answer.file_name ? html`
         <${Detected} detected=${answer.detected} fileName=${answer.file_name} size=${answer.size} />
         <${PreviewTable} answer=${answer} />` : null}
     </section>

@@ -57,7 +57,7 @@ export function EditorPage({ params, search }) {
 
   const runPreview = async () => {
     const answer = await preview.run(previewRequest(draft, secrets, profileId));
-    if (answer && Object.keys(draft.mapping).length === 0) {
+    if (answer && (answer.columns || []).length && Object.keys(draft.mapping).length === 0) {
       const picked = autoPick(answer.columns || []);
       const matchBy = picked.sku ? draft.match_by : picked.barcode ? "barcode" : draft.match_by;
       setDraft((d) => ({ ...d, mapping: picked, match_by: matchBy, fields: d.fields.filter((f) => picked[f]) }));
@@ -138,7 +138,7 @@ export function EditorPage({ params, search }) {
         <//>
         <${FormatSection} format=${draft.format} setFormat=${(patch) => set({ format: pruned({ ...draft.format, ...patch }) })}
           preview=${preview} onPreview=${runPreview} problems=${problems} cannotPreview=${cannotPreview} />
-        <${MappingSection} columns=${answer ? answer.columns : null} rows=${answer ? answer.rows : []}
+        <${MappingSection} columns=${answer && answer.file_name ? answer.columns : null} rows=${answer ? answer.rows : []}
           mapping=${draft.mapping} setMapping=${(mapping) => set({ mapping })} problems=${problems} />
         <${UpdateSection} draft=${draft} set=${set} problems=${problems} />
         <${RulesSection} rules=${draft.rules} setRules=${(rules) => set({ rules })} problems=${problems} />
