@@ -231,3 +231,15 @@ def test_a_store_that_rejects_its_token_turns_its_profiles_red(world: World) -> 
     # Then its health is red and says to replace the credentials
     assert view["health"]["status"] == "red"
     assert "replace them" in view["health"]["reason"]
+
+
+def test_a_skipped_last_run_says_nothing_about_duration(world: World) -> None:
+    # Given a store of 5,000 variants and a last run that was skipped (it never started)
+    store = world.store(CATALOG).model_copy(update={"variant_count": 5000})
+    skipped = Run(
+        tenant_id=world.tenant, run_id="run_s", profile_id="p1", store_id="s1",
+        trigger="schedule", mode="partial", status="skipped", created_at=world.clock(),
+        finished_at=world.clock(),
+    )  # fmt: skip
+    # When Start's estimate is made, Then it is a first run's, from the catalog
+    assert "a first run" in estimate(skipped, store)["basis"]

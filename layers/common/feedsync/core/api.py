@@ -29,6 +29,7 @@ from feedsync.models import (
     ImportCatalogBody,
     InvalidValue,
     PatchProfile,
+    PendingUpload,
     Profile,
     ProfileSettings,
     Run,
@@ -173,7 +174,7 @@ def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile
     return notify_api.ensure_secret(deps, profile)
 
 
-def _endpoint(source: Any) -> tuple[str, ...]:
+def endpoint(source: Any) -> tuple[str, ...]:
     """Where credentials go: type, origin (or host and port) and user."""
     if source.type == "url":
         url = source.url
@@ -253,7 +254,7 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
         notify_api.check_webhooks(deps, settings.webhooks)
     if "source" in changes:
         # Old credentials stay only for the same server and user: never sent elsewhere.
-        same = _endpoint(profile.source) == _endpoint(settings.source)
+        same = endpoint(profile.source) == endpoint(settings.source)
         kept = getattr(profile.source, "secret_ref", None) if same else None
         source = _store_credentials(deps, tenant_id, profile_id, settings.source, kept)
         settings = settings.model_copy(update={"source": source})
@@ -311,17 +312,23 @@ def put_schedule_settings(
     return parsed.spec()
 
 
-def upload_url(deps: Deps, tenant_id: str, profile_id: str, file_name: str) -> dict[str, Any]:
+def upload_url(
+    deps: Deps, tenant_id: str, profile_id: str, file_name: str, start: bool = True
+) -> dict[str, Any]:
+    """A presigned PUT; ``start`` False stores the file without starting a run (the choice is
+    in the key the URL signs, so the client sends nothing more: ``headers`` is empty)."""
     profile = get_profile(deps, tenant_id, profile_id)
     if profile.source.type != "upload":
         raise Conflict("not_upload_source", "this profile reads from a URL, not an upload")
     safe = _SAFE_NAME.sub("_", file_name).strip("._") or "feed.csv"
-    key = f"{keys.upload_prefix(tenant_id, profile_id)}{deps.ids('up')}/{safe}"
+    key = keys.upload_key(tenant_id, profile_id, deps.ids("up"), safe, start)
     return {
         "upload_url": deps.blobs.presign_put(key, deps.upload_url_ttl_s),
         "method": "PUT",
         "key": key,
         "expires_in": deps.upload_url_ttl_s,
+        "headers": {},
+        "start": start,
     }
 
 
@@ -332,7 +339,8 @@ EMPTY_UPLOAD = (
 
 
 def record_upload(deps: Deps, obj: UploadedObject) -> Run | None:
-    """An upload landed: remember it as the profile's file and start a run on it."""
+    """An upload landed: remember it as the profile's file and start a run on it (or, sent
+    with ``"start": false``, keep it as ``pending_upload`` for a later Start)."""
     owner = keys.parse_upload_key(obj.key)
     if owner is None:
         return None
@@ -347,13 +355,23 @@ def record_upload(deps: Deps, obj: UploadedObject) -> Run | None:
             tenant_id=tenant_id, profile_id=profile_id, trigger="upload", idempotency_key=once
         )
         return record_skipped(deps, cmd, EMPTY_UPLOAD.format(name=name))
+    now = deps.clock()
+    stored_only = not keys.upload_starts_run(obj.key)
+    pending = PendingUpload(
+        key=obj.key, version=obj.s3_version, size=obj.size,
+        file_name=obj.key.rsplit("/", 1)[-1], uploaded_at=now,
+    )  # fmt: skip
     deps.repo.update_profile(
         tenant_id,
         profile_id,
         upload_key=obj.key,
         upload_version=obj.s3_version,
-        uploaded_at=deps.clock(),
+        uploaded_at=now,
+        # A file stored without a run waits for Start; one that starts its run is not pending.
+        pending_upload=pending.model_dump(mode="json") if stored_only else None,
     )
+    if stored_only:
+        return None
     return start(deps, tenant_id, profile_id, "upload", None, once)
 
 

@@ -21,7 +21,7 @@ from feedsync.core.start import blocked
 from feedsync.domain.capabilities import Quota
 from feedsync.domain.health import HealthFacts, health
 from feedsync.domain.schedule_words import schedule_text
-from feedsync.models import Profile, Run, Store
+from feedsync.models import Profile, Run, Store, TenantSettings
 from feedsync.platforms.registry import capabilities_for
 
 PHASE_LABELS: Final = {
@@ -44,8 +44,9 @@ def profile_views(deps: Deps, tenant_id: str, profiles: list[Profile]) -> list[d
     wanted |= {p.last_run.run_id for p in profiles if p.last_run}
     runs = deps.repo.get_runs(tenant_id, wanted) if wanted else {}
     names = {p.profile_id: p.name for p in profiles}
-    leaders = {str(p.schedule.spec().get("profile_id")) for p in profiles}
-    if leaders - set(names) - {"None"}:  # a single view naming the profile it follows
+    specs = [p.schedule.spec() for p in profiles]
+    leaders = {s["profile_id"] for s in specs if s["type"] == "after"}
+    if leaders - set(names):  # a single view naming the profile it follows
         names |= {p.profile_id: p.name for p in deps.repo.list_profiles(tenant_id)}
     return [_view(deps, p, settings, stores.get(p.store_id), runs, names) for p in profiles]
 
@@ -53,7 +54,7 @@ def profile_views(deps: Deps, tenant_id: str, profiles: list[Profile]) -> list[d
 def _view(
     deps: Deps,
     profile: Profile,
-    settings: Any,
+    settings: TenantSettings,
     store: Store | None,
     runs: dict[str, Run],
     names: dict[str, str],
@@ -149,9 +150,9 @@ def estimate(last: Run | None, store: Store | None) -> dict[str, Any]:
     """How long Start will take, for its confirmation: the last finished run's duration for
     its changes; for a first run, the store's variants at the platform's batch size and
     quota; ``seconds`` null when there is nothing to go on (``basis`` says so)."""
-    if last is not None and last.finished_at is not None:
-        began = last.started_at or last.created_at
-        took = max((last.finished_at - began).total_seconds(), 1.0)
+    if last is not None and last.finished_at is not None and last.started_at is not None:
+        # (a run that never started, e.g. skipped, says nothing about how long one takes)
+        took = max((last.finished_at - last.started_at).total_seconds(), 1.0)
         changes = last.counts.get("changed", last.counts.get("updated", 0))
         seconds = math.ceil(took)
         basis = f"the last run took {_duration(took)} for {changes:,} changes"

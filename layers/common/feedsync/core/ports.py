@@ -209,6 +209,10 @@ class RemoteFileFetcher(Protocol):
         self, source: FtpSource | SftpSource, credentials: dict[str, str], dest_dir: str
     ) -> FetchedFile: ...
 
+    def host_key(self, source: SftpSource) -> str:
+        """The fingerprint (``SHA256:...``) of the host key the SFTP server presents."""
+        ...
+
 
 # Re-exported: adapters and connectors take them from the ports.
 __all__ = [

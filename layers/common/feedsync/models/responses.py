@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from feedsync.models import (
     ImportMode,
     Mode,
+    PendingUpload,
     Plan,
     Platform,
     RunStatus,
@@ -256,6 +257,10 @@ class ProfileView(BaseModel):
         description="the schedule that applies, in words",
     )
     live: LiveRun | None = Field(description="the run in progress; null when none")
+    pending_upload: PendingUpload | None = Field(
+        default=None,
+        description='a file uploaded with `"start": false`, not synced yet: Start syncs it',
+    )
     last_run: LastRun | None = Field(description="the last finished run; null before the first")
     estimate: Estimate
     webhooks: list[Webhook] = Field(default_factory=list)
@@ -306,6 +311,10 @@ class UploadUrl(BaseModel):
     method: Literal["PUT"]
     key: str
     expires_in: int = Field(description="seconds the URL stays valid")
+    headers: dict[str, str] = Field(
+        description="headers the PUT must send as they are (signed into the URL); empty today"
+    )
+    start: bool = Field(description="whether the upload starts a run (else it is stored)")
 
 
 class SchedulePreview(BaseModel):
