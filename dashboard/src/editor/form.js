@@ -93,7 +93,7 @@ export function TextField({ name, label, value, onValue, problems, help, type = 
       <label for=${id}>${label}</label>
       <input id=${id} type=${type} value=${value ?? ""} aria-invalid=${message ? "true" : undefined}
         aria-describedby=${described(id, help, message)}
-        onInput=${(e) => onValue(e.currentTarget.value)} ...${rest} />
+        onInput=${(e) => { if (message) problems.clear(); onValue(e.currentTarget.value); }} ...${rest} />
       <${Extras} id=${id} help=${help} message=${message} />
     </div>
   `;
@@ -107,7 +107,7 @@ export function TextArea({ name, label, value, onValue, problems, help, ...rest 
       <label for=${id}>${label}</label>
       <textarea id=${id} aria-invalid=${message ? "true" : undefined}
         aria-describedby=${described(id, help, message)}
-        onInput=${(e) => onValue(e.currentTarget.value)} ...${rest}>${value ?? ""}</textarea>
+        onInput=${(e) => { if (message) problems.clear(); onValue(e.currentTarget.value); }} ...${rest}>${value ?? ""}</textarea>
       <${Extras} id=${id} help=${help} message=${message} />
     </div>
   `;
@@ -122,7 +122,7 @@ export function SelectField({ name, label, value, options, onValue, problems, he
       <label for=${id}>${label}</label>
       <select id=${id} value=${value ?? ""} aria-invalid=${message ? "true" : undefined}
         aria-describedby=${described(id, help, message)}
-        onChange=${(e) => onValue(e.currentTarget.value)} ...${rest}>
+        onChange=${(e) => { if (message) problems.clear(); onValue(e.currentTarget.value); }} ...${rest}>
         ${options.map(([v, text]) => html`<option value=${v} selected=${v === (value ?? "")}>${text}</option>`)}
       </select>
       <${Extras} id=${id} help=${help} message=${message} />
@@ -137,7 +137,7 @@ export function CheckField({ name, label, checked, onValue, problems, help }) {
     <div class="field check" data-field=${name}>
       <input id=${id} type="checkbox" checked=${Boolean(checked)}
         aria-describedby=${described(id, help, message)}
-        onChange=${(e) => onValue(e.currentTarget.checked)} />
+        onChange=${(e) => { if (message) problems.clear(); onValue(e.currentTarget.checked); }} />
       <label for=${id}>${label}</label>
       <${Extras} id=${id} help=${help} message=${message} />
     </div>

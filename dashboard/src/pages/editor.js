@@ -63,6 +63,12 @@ export function EditorPage({ params, search }) {
       setDraft((d) => ({ ...d, mapping: picked, match_by: matchBy, fields: d.fields.filter((f) => picked[f]) }));
     }
   };
+  // A new file stored: the profile shows it waiting, and the preview reads it.
+  const stored = async () => {
+    const fresh = await api.get(`/profiles/${encodeURIComponent(profileId)}`);
+    setLoaded((l) => ({ ...l, profile: fresh }));
+    runPreview();
+  };
   const cannotPreview = draft.source.type === "upload" && !(profile && (profile.uploaded_at || profile.pending_upload))
     ? "The preview reads the uploaded file: save the profile with its file first."
     : "";
@@ -132,7 +138,7 @@ export function EditorPage({ params, search }) {
           problems=${problems} hostKey=${answer && answer.host_key}>
           ${profileId && profile.source.type === "upload"
             ? html`<${UploadUpdate} profile=${profile} initialStatus=${search.get("saved") === "stored" ? STORED : ""}
-                onStored=${() => api.get(`/profiles/${encodeURIComponent(profileId)}`).then((p) => setLoaded((l) => ({ ...l, profile: p })))} />`
+                onStored=${stored} />`
             : html`<${FilePicker} file=${file} setFile=${setFile} label="File to upload"
                 />${profileId ? null : html`<p class="help">It is uploaded when you save the profile.</p>`}`}
         <//>
