@@ -4,6 +4,8 @@ Update then Start (seed 000); axe and 375 px on the way."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -16,8 +18,23 @@ from browser_support import (
     screenshot,
     serious_accessibility_violations,
 )
-from e2e_support import NO_LIMITS, Api, Sandbox, Served, StoreInfo, Supplier, sku, upc
+from e2e_support import NO_LIMITS, ROOT, Api, Sandbox, Served, StoreInfo, Supplier, sku, upc
 from playwright.sync_api import Browser, Page, expect
+
+
+def _source_servers() -> object:
+    """The source tests' real servers (tests/unit/sources/conftest.py), for the sshd fixture."""
+    where = ROOT / "tests" / "unit" / "sources" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("source_servers", where)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+_SERVERS = _source_servers()
+sshd = _SERVERS.sshd  # type: ignore[attr-defined]  # OpenSSH on loopback (session fixture)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # The sandbox product this file's upload test writes (the other e2e tests own theirs).
@@ -218,3 +235,57 @@ def test_an_upload_profile_is_updated_with_a_new_file_then_started(
         assert {k: f"{variants[k]['price']:.2f}" for k in new_prices} == new_prices
         # And the page talked to nothing but feedsync and the upload URL it was given
         assert [u for u in watch.foreign_requests if "/uploads/" not in u] == []
+
+
+def test_an_sftp_servers_key_is_shown_pinned_and_kept_with_the_password(
+    chromium: Browser, serve: Served, api: Api, store: StoreInfo, sshd: Any
+) -> None:
+    name = f"UI sftp {uuid.uuid4().hex[:6]}"
+    with dashboard_page(chromium, serve.api_url, serve.api_key) as (page, _watch):
+        # Given a new profile reading a file over SFTP, with no host key typed
+        page.goto("/#/profiles/new")
+        page.get_by_label("Profile name").fill(name)
+        page.get_by_label("Store", exact=True).select_option(value=store.store_id)
+        page.get_by_label("SFTP").check()
+        page.get_by_label("Server", exact=True).fill("127.0.0.1")
+        page.get_by_label("Port").fill(str(sshd.port))
+        page.get_by_label("File path").fill(f"{sshd.root}/out/stock_*.csv")
+        page.get_by_label("User name").fill(sshd.user)
+        page.get_by_label("Password", exact=True).fill(sshd.password)
+
+        # When the merchant previews the file
+        page.get_by_role("button", name="Preview file").click()
+
+        # Then nothing is read yet: the key the server presented is shown to be pinned
+        notice = page.locator(".host-key")
+        expect(notice).to_contain_text("The server presented the key SHA256:")
+        presented = notice.locator("code").inner_text()
+        assert presented in sshd.fingerprints.values()
+        expect(page.get_by_text("The server's key is not pinned yet")).to_be_visible()
+        assert serious_accessibility_violations(page) == []
+
+        # When the key is pinned and the file previewed again
+        page.get_by_role("button", name="Pin this key").click()
+        expect(page.get_by_label("Server's host key (SHA256 fingerprint)")).to_have_value(presented)
+        page.get_by_role("button", name="Preview again").click()
+
+        # Then the newest matching file is read, and its columns are picked ahead
+        table = page.get_by_role("table", name="First 1 rows of stock_2024-03.csv")
+        expect(table).to_contain_text("A-1")
+        expect(page.get_by_role("group", name="Columns").get_by_label("Stock")).to_have_value("Qty")
+        screenshot(page, "editor-sftp")
+
+        # When it is saved
+        page.get_by_role("button", name="Create profile").click()
+        expect(page.get_by_role("heading", name=f"Edit settings: {name}")).to_be_visible()
+
+        # Then the pinned key and the password are kept, and the password is not shown back
+        source = _profile_named(api, name)["source"]
+        assert source["host_key_fingerprint"] == presented
+        assert source["has_credentials"] is True
+        password = page.get_by_label("Password", exact=True)
+        expect(password).to_have_value("")
+        expect(password).to_have_accessible_description("Leave empty to keep the saved one.")
+
+        # And the editor previews with the stored password
+        expect(page.get_by_role("table", name="First 1 rows of stock_2024-03.csv")).to_be_visible()

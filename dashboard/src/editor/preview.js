@@ -102,7 +102,9 @@ export function FormatSection({ format, setFormat, preview, onPreview, problems,
       ${cannotPreview ? html`<p class="help">${cannotPreview}</p>` : null}
       <${Status} text=${preview.loading ? "Reading the file…" : preview.problem ? `The file could not be previewed: ${preview.problem.message}` : ""}
         tone=${preview.problem ? "error" : ""} />
-      ${answer && answer.message ? html`<p class="notice">${answer.message}</p>` : null}
+      ${answer && answer.message && !preview.problem ? html`<p class="notice">${answer.host_key && !answer.host_key.pinned
+        ? "The server's key is not pinned yet: check it under Supplier file, pin it, then click Preview again."
+        : answer.message}</p>` : null}
       ${answer && answer.file_name ? html`
         <${Detected} detected=${answer.detected} fileName=${answer.file_name} size=${answer.size} />
         <${PreviewTable} answer=${answer} />` : null}

@@ -43,10 +43,10 @@ export function SourceSection(props) {
 
 function SecretField({ name, label, secrets, setSecret, hasSecret, problems, help, multiline }) {
   const key = name.split(".").pop();
-  const kept = hasSecret ? "Saved. Leave empty to keep it." : "";
+  const kept = hasSecret ? "Leave empty to keep the saved one." : "";
   const helpText = [help, kept].filter(Boolean).join(" ");
   const Input = multiline ? TextArea : TextField;
-  return html`<${Input} name=${name} label=${label} type="password" autocomplete="new-password"
+  return html`<${Input} name=${name} label=${label} type=${multiline ? undefined : "password"} autocomplete="new-password"
     value=${secrets[key] || ""} onValue=${(v) => setSecret(key, v)} problems=${problems}
     help=${helpText || undefined} rows=${multiline ? 4 : undefined} />`;
 }
