@@ -131,6 +131,20 @@ def test_a_profile_is_made_from_the_file_preview_by_picking_columns(
         _no_page_faults(page)
 
 
+def test_the_new_profile_page_reads_at_phone_width(chromium: Browser, serve: Served) -> None:
+    with dashboard_page(chromium, serve.api_url, serve.api_key, viewport=PHONE) as (page, watch):
+        # Given the editor of a new profile on a phone
+        page.goto("/#/profiles/new")
+        expect(page.get_by_role("heading", name="New profile", exact=True)).to_be_visible()
+
+        # Then nothing is wider than the screen, and axe finds nothing serious
+        expect(page.get_by_text("It runs only when you click Start")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        _no_page_faults(page)
+        assert watch.console_errors == []
+        screenshot(page, "editor-new-phone")
+
+
 def test_the_schedule_editor_shows_the_next_five_runs_before_saving(
     chromium: Browser, serve: Served, api: Api
 ) -> None:
@@ -222,7 +236,9 @@ def test_an_upload_profile_is_updated_with_a_new_file_then_started(
         # When the merchant clicks Start and confirms
         page.get_by_role("button", name="Start", exact=True).click()
         expect(page.get_by_text("This may take a few minutes")).to_be_visible()
-        page.get_by_role("button", name="OK").click()
+        ok = page.get_by_role("button", name="OK")
+        expect(ok).to_be_focused()  # the keyboard goes on from the question
+        page.keyboard.press("Enter")
 
         # Then the run page opens, and the run synced the new file's prices into the store
         page.wait_for_url("**/#/runs/*")

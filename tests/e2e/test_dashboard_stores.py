@@ -154,3 +154,29 @@ def test_connect_refusal_is_shown_beside_the_field(
         error = page.locator("#f-api-url-error")
         expect(error).to_contain_text("URL")
         assert "Never saved" not in [s["name"] for s in api.ok("GET", "/stores")["stores"]]
+
+
+def test_the_stores_list_reads_at_phone_width(
+    chromium: Browser, serve: Served, api: Api, sandbox: Sandbox
+) -> None:
+    # Given at least one store
+    assert api.ok("GET", "/stores")["stores"] or api.ok(
+        "POST",
+        "/stores",
+        {
+            "name": f"UI phone {uuid.uuid4().hex[:6]}",
+            "platform": "bigcommerce",
+            "api_url": serve.sandbox_url,
+            "credentials": {"access_token": serve.sandbox_token},
+        },
+        status=201,
+    )
+    with dashboard_page(chromium, serve.api_url, serve.api_key, viewport=PHONE) as (page, watch):
+        # When the stores page is opened on a phone
+        page.goto("/#/stores")
+        expect(page.get_by_role("table", name="Your stores")).to_be_visible()
+
+        # Then the page is no wider than the screen (the table scrolls in its own box)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        _no_page_faults(page, watch)
+        screenshot(page, "stores-list-phone")
