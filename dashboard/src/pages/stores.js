@@ -98,11 +98,11 @@ function StoreList() {
               ${stores.map((s) => html`
                 <tr>
                   <th scope="row"><a href=${`#/stores/${encodeURIComponent(s.store_id)}`}>${s.name}</a></th>
-                  <td>${platformLabel(known, s.platform)}</td>
-                  <td><${StoreStatus} status=${s.status} /></td>
-                  <td>${count(s.variant_count)}</td>
-                  <td>${when(s.imported_at)}</td>
-                  <td>${s.error || ""}</td>
+                  <td data-label="Platform">${platformLabel(known, s.platform)}</td>
+                  <td data-label="Status"><${StoreStatus} status=${s.status} /></td>
+                  <td data-label="Variants">${count(s.variant_count)}</td>
+                  <td data-label="Imported">${when(s.imported_at)}</td>
+                  <td data-label="Problem">${s.error || ""}</td>
                 </tr>`)}
             </tbody>
           </table>
