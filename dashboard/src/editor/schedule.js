@@ -86,6 +86,10 @@ function Blackouts({ windows, setWindows, problems }) {
       if (input) input.focus();
     });
   };
+  const remove = (i) => {
+    setWindows(windows.filter((_, j) => j !== i));
+    requestAnimationFrame(() => document.getElementById("add-quiet-time").focus()); // not lost with its button
+  };
   return html`
     <fieldset data-field="schedule.blackouts">
       <legend>Quiet times (no scheduled runs)</legend>
@@ -110,10 +114,10 @@ function Blackouts({ windows, setWindows, problems }) {
                   <label for=${fieldId(`${name}.weekdays.${d}`)}>${day}</label>
                 </span>`)}
             </fieldset>
-            <button type="button" class="secondary" onClick=${() => setWindows(windows.filter((_, j) => j !== i))}>Remove quiet time ${i + 1}</button>
+            <button type="button" class="secondary" onClick=${() => remove(i)}>Remove quiet time ${i + 1}</button>
           </fieldset>`;
       })}
-      <div class="actions"><button type="button" class="secondary" onClick=${add}>Add a quiet time</button></div>
+      <div class="actions"><button type="button" class="secondary" id="add-quiet-time" onClick=${add}>Add a quiet time</button></div>
     </fieldset>
   `;
 }
