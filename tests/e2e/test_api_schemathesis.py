@@ -24,7 +24,9 @@ from typing import Any
 import pytest
 from e2e_support import FINAL, ROOT, START_TIMEOUT_S, STOP_TIMEOUT_S, Api, Supplier, free_port
 
-pytestmark = pytest.mark.e2e
+# The run's own limit plus starting, seeding and stopping `feedsync serve` (pytest's default 300 s
+# was reached in the teardown on a loaded machine once the dashboard's operations were added).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
 CHECKS = (
     "not_a_server_error",

@@ -144,3 +144,19 @@ def test_an_empty_patch_is_refused_by_the_model() -> None:
     # Given a body with nothing to change, When it is read, Then it is refused saying what to send
     with pytest.raises(ValidationError, match="at least one of name, credentials, options"):
         PatchStore.model_validate({})
+
+
+def test_options_sent_are_merged_into_the_stores(world: World) -> None:
+    # Given an Amazon store with its seller and marketplace
+    world.store(
+        CATALOG, platform="amazon",
+        options={"seller_id": "A1SELLER01", "marketplace_id": "A1PA6795UKMFR9"},
+    )  # fmt: skip
+    # When an option Amazon does not take is sent, Then it is refused naming the options
+    with pytest.raises(InvalidRequest) as refused:
+        _patch(world, options={"inventory": "adjustments"})
+    assert refused.value.field == "options"
+    # When only a new marketplace is sent, Then the store keeps the seller it had
+    updated = _patch(world, options={"marketplace_id": "ATVPDKIKX0DER"})
+    assert updated.options.seller_id == "A1SELLER01"
+    assert updated.options.marketplace_id == "ATVPDKIKX0DER"

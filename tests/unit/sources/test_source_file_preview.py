@@ -190,3 +190,16 @@ def test_an_upload_source_needs_a_profile_with_a_file(world: World) -> None:
             _preview(world, source={"type": "upload"}, **body)
         assert refused.value.field == "profile_id"
         assert why in refused.value.message
+
+
+def test_a_long_cell_is_cut_so_the_answer_stays_small(world: World) -> None:
+    # Given an uploaded file whose one cell is 10,000 characters long
+    world.profile(world.store(CATALOG), source={"type": "upload"})
+    key = "uploads/t1/p1/up_1/long.csv"
+    world.blobs.put_bytes(key, b"SKU,Description\nA-1," + b"x" * 10_000 + b"\n")
+    world.repo.update_profile(world.tenant, "p1", upload_key=key)
+    # When it is previewed
+    got = _preview(world, source={"type": "upload"}, profile_id="p1")
+    # Then the cell is shown cut at 500 characters, marked
+    (row,) = got["rows"]
+    assert row[1] == "x" * 500 + "…"

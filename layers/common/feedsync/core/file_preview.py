@@ -33,6 +33,9 @@ from feedsync.models.file_preview import FilePreviewBody
 PREVIEW_MAX_BYTES: Final = 50 * 1024 * 1024
 PREVIEW_CONNECT_S: Final = 5.0
 PREVIEW_READ_S: Final = 10.0
+# An answer stays far below Lambda's 6 MB: the first columns, each cell's first characters.
+PREVIEW_COLUMNS_MAX: Final = 500
+PREVIEW_CELL_MAX: Final = 500
 # How the readers' info keys are shown as "detected" (``type`` is the format).
 _DETECTED: Final = (
     "encoding", "delimiter", "header_row", "sheet", "sheets", "compression", "entry",
@@ -66,8 +69,8 @@ def preview(deps: Deps, tenant_id: str, body: FilePreviewBody) -> dict[str, Any]
         try:
             feed, info = open_feed(path, file_name, fmt, {}, work_dir=tmp)
             with feed:
-                rows = feed.first_records(body.rows)
-                columns = list(feed.columns)
+                rows = [_shown(r) for r in feed.first_records(body.rows)]
+                columns = _shown(list(feed.columns))
         except FeedFormatError as exc:
             raise InvalidRequest("format", exc.message) from exc
     detected = {"format": info.get("type"), **{k: info.get(k) for k in _DETECTED}}
@@ -80,6 +83,13 @@ def preview(deps: Deps, tenant_id: str, body: FilePreviewBody) -> dict[str, Any]
         "host_key": host_key,
         "message": None,
     }
+
+
+def _shown(cells: list[str]) -> list[str]:
+    return [
+        cell if len(cell) <= PREVIEW_CELL_MAX else cell[:PREVIEW_CELL_MAX] + "…"
+        for cell in cells[:PREVIEW_COLUMNS_MAX]
+    ]
 
 
 def _secret(deps: Deps, source: Any, profile: Profile | None) -> dict[str, str]:

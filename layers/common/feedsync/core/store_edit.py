@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from feedsync.core.deps import Deps
 from feedsync.errors import Conflict, InvalidRequest, NotFound
 from feedsync.models import CatalogImportInput, CreateStore, Store, describe_error
-from feedsync.models.stores import PatchStore
+from feedsync.models.stores import PatchStore, StoreOptions
+from feedsync.platforms.registry import platform as platform_spec
 
 
 def patch_store(deps: Deps, tenant_id: str, store_id: str, body: PatchStore) -> Store:
@@ -25,12 +26,12 @@ def patch_store(deps: Deps, tenant_id: str, store_id: str, body: PatchStore) -> 
     rechecked = bool({"credentials", "options"} & sent)
     if rechecked:
         _refuse_while_running(deps, store)
-        _check_for_platform(deps, store, body)
+        _check_for_platform(store, body)
     fields: dict[str, object] = {}
     if body.name is not None:
         fields["name"] = body.name
     if body.options is not None:
-        fields["options"] = body.options.model_dump(mode="json")
+        fields["options"] = merged_options(store, body).model_dump(mode="json")
     if body.credentials is not None:
         fields["secret_ref"] = deps.secrets.put(
             f"{deps.secret_prefix}/{tenant_id}/{store_id}",
@@ -69,12 +70,28 @@ def _refuse_while_running(deps: Deps, store: Store) -> None:
         )
 
 
-def _check_for_platform(deps: Deps, store: Store, body: PatchStore) -> None:
-    """The credentials and options the store's platform takes, as POST /stores checks them."""
-    credentials = body.credentials.model_dump(exclude_none=True) if body.credentials else None
-    if credentials is None:
-        credentials = deps.secrets.get(store.secret_ref)
-    options = body.options or store.options
+def merged_options(store: Store, body: PatchStore) -> StoreOptions:
+    """The options sent change, the others keep their values (a merge patch, as a profile's
+    maps): a new stock location does not drop a marketplace seller's ids."""
+    sent = body.options.model_dump(exclude_unset=True) if body.options else {}
+    return StoreOptions.model_validate(store.options.model_dump() | sent)
+
+
+def _required_kept(store: Store, sent: dict[str, object]) -> dict[str, object]:
+    """The platform's required options the patch leaves as they are."""
+    kept = store.options.model_dump()
+    return {name: kept[name] for name in platform_spec(store.platform).required_options
+            if name not in sent}  # fmt: skip
+
+
+def _check_for_platform(store: Store, body: PatchStore) -> None:
+    """The credentials and options sent, as POST /stores checks them for the store's platform
+    (what is kept was checked when it was sent: the stored secret is not read)."""
+    if body.credentials is not None:
+        credentials = body.credentials.model_dump(exclude_none=True)
+    else:
+        credentials = {name: "kept" for name in platform_spec(store.platform).credential_fields}
+    sent_options = body.options.model_dump(exclude_unset=True) if body.options else {}
     try:
         CreateStore.model_validate(
             {
@@ -82,7 +99,8 @@ def _check_for_platform(deps: Deps, store: Store, body: PatchStore) -> None:
                 "platform": store.platform,
                 "api_url": store.api_url,
                 "credentials": credentials,
-                "options": options.model_dump(exclude_unset=body.options is not None),
+                # The options sent are checked as on create; the kept ones were checked then.
+                "options": sent_options | _required_kept(store, sent_options),
             }
         )
     except ValidationError as exc:

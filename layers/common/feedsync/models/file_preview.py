@@ -57,8 +57,12 @@ class FilePreview(BaseModel):
         "`sheet`, `sheets` (null where the reader does not list them), `compression`, "
         "`entry`, `record_path`, `decimal_separator`, `bom`"
     )
-    columns: list[str] = Field(description="the header's columns (letters without a header)")
-    rows: list[list[str]] = Field(description="the first records, cells as text")
+    columns: list[str] = Field(
+        description="the header's columns (letters without a header); the first 500"
+    )
+    rows: list[list[str]] = Field(
+        description="the first records, cells as text (the first 500 characters, then `…`)"
+    )
     host_key: HostKey | None = Field(description="SFTP: the key the server presented")
     message: str | None = Field(
         default=None, description="why no file was read (an SFTP host key to confirm)"

@@ -42,8 +42,9 @@ class StoreOptions(_Strict):
 
 class PatchStore(_Strict):
     """Rename a store, replace its credentials (a rotated or rejected token), change its
-    options; any of them, at least one. Which credentials and options the platform takes
-    is checked against the store's platform (as on create)."""
+    options (merged: the ones sent change, the others keep their values); any of them, at
+    least one. Which credentials and options the platform takes is checked against the
+    store's platform (as on create)."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     credentials: StoreCredentials | None = None
