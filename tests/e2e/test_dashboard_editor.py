@@ -305,3 +305,39 @@ def test_an_sftp_servers_key_is_shown_pinned_and_kept_with_the_password(
 
         # And the editor previews with the stored password
         expect(page.get_by_role("table", name="First 1 rows of stock_2024-03.csv")).to_be_visible()
+
+
+def test_a_new_upload_profile_is_saved_first_then_its_file_stored(
+    chromium: Browser, serve: Served, api: Api, store: StoreInfo, tmp_path: Path
+) -> None:
+    # Given a file on the merchant's computer
+    name = f"UI new upload {uuid.uuid4().hex[:6]}"
+    file = tmp_path / "first.csv"
+    file.write_text("SKU,UPC,Price,Qty\nNOT-IN-STORE,,1.00,1\n", encoding="utf-8")
+
+    with dashboard_page(chromium, serve.api_url, serve.api_key) as (page, _watch):
+        # When a new profile reads uploads, with its columns typed and the file picked
+        page.goto("/#/profiles/new")
+        page.get_by_label("Profile name").fill(name)
+        page.get_by_label("Store", exact=True).select_option(value=store.store_id)
+        page.get_by_label("File upload").check()
+        page.get_by_label("File to upload").set_input_files(str(file))
+        columns = page.get_by_role("group", name="Columns")
+        columns.get_by_label("SKU", exact=True).fill("SKU")
+        columns.get_by_label("Price", exact=True).fill("Price")
+        columns.get_by_label("Stock", exact=True).fill("Qty")
+        page.get_by_role("button", name="Create profile").click()
+
+        # Then the profile is saved, then its file stored without a run, as the page says
+        expect(page.get_by_role("heading", name=f"Edit settings: {name}")).to_be_visible()
+        expect(
+            page.get_by_role("status").filter(has_text="Stored. Click Start to sync it.")
+        ).to_have_count(1)
+        created = _profile_named(api, name)
+        assert created["pending_upload"]["file_name"] == "first.csv"
+        assert api.ok("GET", f"/profiles/{created['profile_id']}/runs")["runs"] == []
+
+        # And the stored file is what the preview reads
+        expect(page.get_by_role("table", name="First 1 rows of first.csv")).to_contain_text(
+            "NOT-IN-STORE"
+        )

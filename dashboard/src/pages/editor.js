@@ -23,7 +23,7 @@ export function EditorPage({ params, search }) {
   const [secrets, setSecrets] = useState({});
   const [file, setFile] = useState(null); // a new upload profile's first file
   const [saving, setSaving] = useState(false);
-  const [saved, setSaved] = useState(search.get("saved") === "stored" ? STORED : search.get("saved") ? "Saved." : "");
+  const [saved, setSaved] = useState(search.get("saved") ? "Saved." : "") // the upload's own line says it was stored;
   const problems = useProblem();
   const preview = usePreview();
 
