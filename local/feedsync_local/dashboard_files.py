@@ -11,21 +11,37 @@ from __future__ import annotations
 import mimetypes
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DIST_ENV = "FEEDSYNC_DASHBOARD_DIR"
 DEFAULT_DIST = Path(__file__).resolve().parents[2] / "dashboard" / "dist"
 
 # Everything the page loads comes from feedsync itself: no CDN, no remote font, no inline script.
+# The one other place it talks to is where an upload URL points (the files bucket): the editor
+# PUTs a supplier file there (UPLOAD_ORIGIN_ENV, else the local stack's S3 endpoint).
+UPLOAD_ORIGIN_ENV = "FEEDSYNC_UPLOAD_ORIGIN"
 SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; font-src 'self'; form-action 'none'; base-uri 'none'; "
-        "frame-ancestors 'none'"
-    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
+
+
+def upload_origin() -> str | None:
+    url = os.environ.get(UPLOAD_ORIGIN_ENV) or os.environ.get("AWS_ENDPOINT_URL")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def content_security_policy() -> str:
+    connect = " ".join(filter(None, ("'self'", upload_origin())))
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src {connect}; font-src 'self'; form-action 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    )
 
 
 def dist_dir() -> Path:
@@ -49,4 +65,5 @@ def dashboard_file(path: str) -> tuple[int, dict[str, str], bytes]:
     kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     if kind.startswith("text/") or kind in ("application/javascript", "text/javascript"):
         kind += "; charset=utf-8"
-    return 200, {"Content-Type": kind, **SECURITY_HEADERS}, target.read_bytes()
+    headers = {"Content-Type": kind, "Content-Security-Policy": content_security_policy()}
+    return 200, {**headers, **SECURITY_HEADERS}, target.read_bytes()

@@ -1,0 +1,165 @@
+// A profile as the editor holds it (a "draft") and the bodies POST /profiles and
+// PATCH /profiles/{id} take. Secrets live apart from the draft: typed ones are sent, empty
+// ones are left out, so the stored secret stays (the API never shows it back).
+
+// Every field a file's column can feed (models: ProfileSettings.mapping, CANONICAL_FIELDS).
+export const CANONICAL_FIELDS = [
+  ["sku", "SKU"],
+  ["barcode", "Barcode (UPC/EAN)"],
+  ["price", "Price"],
+  ["sale_price", "Sale price"],
+  ["retail_price", "Retail price"],
+  ["cost_price", "Cost price"],
+  ["stock", "Stock"],
+  ["name", "Product name"],
+  ["description", "Description"],
+  ["brand", "Brand"],
+  ["weight", "Weight"],
+  ["image_url", "Image URL"],
+];
+export const WRITABLE_FIELDS = CANONICAL_FIELDS.slice(2);
+export const FIELD_LABEL = Object.fromEntries(CANONICAL_FIELDS);
+
+// The safety limits (SafetyLimits): shares shown as percentages.
+export const LIMITS = [
+  ["max_changed_share", "Hold the run when more than this share of matched items change", "share", 0.5],
+  ["max_price_change_pct", "Hold the run when a price moves by more than", "percent", 50],
+  ["max_zero_stock_share", "Hold the run when more than this share of items go out of stock", "share", 0.3],
+  ["min_rows_share", "Hold the run when the file has fewer rows than this share of the last one", "share", 0.5],
+];
+
+export function newDraft(storeId = "") {
+  return {
+    name: "",
+    store_id: storeId,
+    source: { type: "url", url: "" },
+    format: { type: "auto" },
+    mapping: {},
+    constants: {},
+    match_by: "sku",
+    fields: ["price", "stock"],
+    mode: "partial",
+    schedule: { type: "manual" },
+    rules: {},
+    missing: "ignore",
+    known_bad: "isolate",
+    conflicts: {},
+    limits: Object.fromEntries(LIMITS.map(([name, , , value]) => [name, value])),
+    enabled: true,
+  };
+}
+
+const EDITABLE = [
+  "name", "store_id", "source", "format", "mapping", "constants", "match_by", "fields", "mode",
+  "schedule", "rules", "missing", "known_bad", "conflicts", "limits", "enabled", "location_id",
+];
+
+// A profile from the API -> a draft (what the view adds is left out).
+export function draftFrom(profile) {
+  const draft = newDraft();
+  for (const key of EDITABLE) if (profile[key] !== undefined && profile[key] !== null) draft[key] = clone(profile[key]);
+  const { has_credentials: _shown, ...source } = draft.source;
+  draft.source = source;
+  draft.limits = { ...Object.fromEntries(LIMITS.map(([name]) => [name, null])), ...(profile.limits || {}) };
+  return draft;
+}
+
+export function clone(value) {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+// Drops empty strings, nulls and empty objects, so the models' defaults apply.
+export function pruned(value) {
+  if (Array.isArray(value)) return value.map(pruned);
+  if (value && typeof value === "object") {
+    const out = {};
+    for (const [key, item] of Object.entries(value)) {
+      const kept = pruned(item);
+      if (kept === "" || kept === null || kept === undefined) continue;
+      if (typeof kept === "object" && !Array.isArray(kept) && Object.keys(kept).length === 0) continue;
+      out[key] = kept;
+    }
+    return out;
+  }
+  return value;
+}
+
+// The source as the API takes it: only the keys its type has, secrets only when typed.
+export function sourceBody(source, secrets) {
+  const keys = {
+    url: ["url", "auth"],
+    ftp: ["host", "port", "path", "username"],
+    ftps: ["host", "port", "path", "username", "tls"],
+    sftp: ["host", "port", "path", "username", "host_key_fingerprint"],
+    upload: [],
+  }[source.type] || [];
+  const body = { type: source.type };
+  for (const key of keys) {
+    if (source[key] === undefined || source[key] === "" || source[key] === null) continue;
+    body[key] = key === "port" ? Number(source[key]) : key === "auth" ? pruned(source.auth) : source[key];
+  }
+  if (body.auth && !body.auth.type) delete body.auth;
+  if (body.auth) {
+    // The model takes username only for basic auth, name only for a header or query.
+    if (body.auth.type !== "basic") delete body.auth.username;
+    if (!["header", "query"].includes(body.auth.type)) delete body.auth.name;
+  }
+  const credentials = pruned({ password: secrets.password, private_key: secrets.private_key, token: secrets.token });
+  if (Object.keys(credentials).length && source.type !== "upload") body.credentials = credentials;
+  return body;
+}
+
+// The whole body (POST) or what changed (PATCH): limits always whole, so a rule switched
+// off (null) is sent as null.
+export function profileBody(draft, secrets, original = null) {
+  const body = {
+    name: draft.name,
+    store_id: draft.store_id,
+    source: sourceBody(draft.source, secrets),
+    format: pruned(draft.format),
+    mapping: pruned(draft.mapping),
+    constants: pruned(draft.constants),
+    match_by: draft.match_by,
+    fields: draft.fields,
+    mode: draft.mode,
+    schedule: scheduleBody(draft.schedule),
+    rules: pruned(draft.rules),
+    missing: draft.missing,
+    known_bad: draft.known_bad,
+    conflicts: pruned(draft.conflicts),
+    limits: draft.limits,
+    enabled: draft.enabled,
+  };
+  if (!original) return body;
+  // What changed against the profile as loaded, both in body form (nulls and empties pruned).
+  const before = profileBody(original, {});
+  const changed = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (JSON.stringify(value) !== JSON.stringify(before[key])) changed[key] = value;
+  }
+  return changed;
+}
+
+export function scheduleBody(schedule) {
+  const keys = {
+    interval: ["every_minutes", "anchor", "timezone", "blackouts"],
+    automatic: ["every_minutes", "anchor", "timezone", "blackouts"],
+    daily: ["at", "timezone", "blackouts"],
+    cron: ["expression", "timezone", "blackouts"],
+    after: ["profile_id"],
+    default: [],
+    manual: [],
+  }[schedule.type] || [];
+  const body = { type: schedule.type };
+  for (const key of keys) {
+    const value = schedule[key];
+    if (value === undefined || value === null || value === "") continue;
+    if (key === "blackouts") {
+      if (!value.length) continue;
+      body.blackouts = value.map((w) => pruned({ start: w.start, end: w.end, weekdays: w.weekdays && w.weekdays.length ? w.weekdays : null }));
+    } else {
+      body[key] = key === "every_minutes" ? Number(value) : value;
+    }
+  }
+  return body;
+}
