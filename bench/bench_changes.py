@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-for part in ("layers/common", "local", "."):
+for part in ("layers/common", "local", ".", "functions/api"):
     sys.path.insert(0, str(ROOT / part))
 
 RSS_TARGET_MB = 256
@@ -109,7 +109,8 @@ def main() -> None:
         d.repo.put_run(run)
         print(f"changes benchmark: {args.lines:,} changes, {size / 1e6:.0f} MB, written to "
               f"moto S3 in {time.perf_counter() - t:.1f} s")  # fmt: skip
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(["layers/common", "local", "."])}
+        paths = ["layers/common", "local", ".", "functions/api"]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
         cmd = [sys.executable, __file__, "--api-child", "--lines", str(args.lines),
                "--limit", str(args.limit)]  # fmt: skip
         done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)

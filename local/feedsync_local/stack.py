@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import threading
 import traceback
 import uuid
@@ -174,6 +175,9 @@ class LocalFunction:
 
     def _load(self) -> ModuleType:
         path = self.code_dir / "app.py"
+        # As Lambda's task root: the function's own modules (the API's routes/) import by name.
+        if str(self.code_dir) not in sys.path:
+            sys.path.append(str(self.code_dir))
         spec = importlib.util.spec_from_file_location(f"fn_{self.logical_id}", path)
         assert spec and spec.loader, path
         module = importlib.util.module_from_spec(spec)

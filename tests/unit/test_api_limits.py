@@ -14,7 +14,6 @@ import pytest
 from api_support import call
 
 from feedsync.models.limits import IDEMPOTENCY_KEY_MAX, MAX_BODY_BYTES, MAX_BODY_DEPTH
-from functions.api import app as api_app
 
 
 @pytest.fixture
@@ -27,8 +26,8 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
         keys.append(key)
         return SimpleNamespace(run_id="run-1", status="starting")
 
-    monkeypatch.setattr(api_app, "deps", lambda: None)
-    monkeypatch.setattr(api_app.api, "start", start)
+    monkeypatch.setattr("routes.common.deps", lambda: None)
+    monkeypatch.setattr("feedsync.core.api.start", start)
     return keys
 
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from api_support import call
 from pydantic import BaseModel
+from routes.common import ERRORS
 
 from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
 from feedsync.models.responses import ErrorBody, ValidationErrorBody
-from functions.api import app as api_app
 
 # (method, path) -> the success status and the statuses the handler raises (404 NotFound,
 # 409 Conflict, 410 Gone, 302 the log's redirect).
@@ -28,6 +28,7 @@ ANSWERS: dict[tuple[str, str], set[int]] = {
     ("POST", "/stores"): {201},
     ("GET", "/stores"): {200},
     ("GET", "/stores/{store_id}"): {200, 404},
+    ("PATCH", "/stores/{store_id}"): {200, 404, 409},
     ("DELETE", "/stores/{store_id}"): {204, 404, 409},
     ("POST", "/stores/{store_id}/import"): {202, 404},
     ("POST", "/profiles"): {201},
@@ -194,13 +195,13 @@ def test_a_named_error_is_answered_with_its_documented_status_and_body(
     def fail(*_args: Any) -> Any:
         raise error
 
-    monkeypatch.setattr(api_app, "deps", lambda: None)
-    monkeypatch.setattr(api_app.api, "get_run", fail)
+    monkeypatch.setattr("routes.common.deps", lambda: None)
+    monkeypatch.setattr("feedsync.core.api.get_run", fail)
     # When an operation meets it
     got, body = call("GET", "/runs/r-1")
     # Then the status is the one the API's table explains, the body its documented model's
     assert got == status
-    assert api_app._ERRORS[status][1] is model
+    assert ERRORS[status][1] is model
     assert set(body) <= set(model.model_fields)
     model.model_validate(body)
 

@@ -25,7 +25,7 @@ def world(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> World:
     """The fakes, as the tenant the API test requests come from."""
     made = World(str(tmp_path))
     made.tenant = "tenant-1"
-    monkeypatch.setattr("functions.api.app.deps", lambda: made.deps)
+    monkeypatch.setattr("routes.common.deps", lambda: made.deps)
     return made
 
 

@@ -50,9 +50,14 @@ def import_catalog(deps: Deps, cmd: CatalogImportInput) -> StatusOnly:
             key = store.catalog_key or keys.catalog_key(store.tenant_id, store.store_id)
     except Exception as exc:  # a store must never stay "setting_up" for ever
         reason = str(exc) if isinstance(exc, FeedsyncError) else f"catalog import failed ({exc})"
-        # A store that has an index keeps working with it; only a first import fails it.
-        status = store.status if store.catalog_key else "import_failed"
-        deps.repo.update_store(cmd.tenant_id, cmd.store_id, status=status, error=reason)
+        code = exc.code if isinstance(exc, FeedsyncError) else "catalog_import_failed"
+        # A store that has an index keeps working with it; only a first import fails it, or
+        # the check of new credentials or options (PATCH /stores: "setting_up" until known).
+        kept = store.catalog_key and store.status != "setting_up"
+        status = store.status if kept else "import_failed"
+        deps.repo.update_store(
+            cmd.tenant_id, cmd.store_id, status=status, error=reason, error_code=code
+        )
         return StatusOnly(status="import_failed", detail=reason)
     fields: dict[str, object] = {
         "status": "ready",
@@ -60,6 +65,7 @@ def import_catalog(deps: Deps, cmd: CatalogImportInput) -> StatusOnly:
         "variant_count": count,
         "import_mode": mode,
         "error": None,
+        "error_code": None,
     }
     if mode != "by_date":  # a range import does not say the rest is fresh
         fields["imported_at"] = started

@@ -517,6 +517,8 @@ class Store(BaseModel):
     imported_at: datetime | None = None
     import_mode: ImportMode | None = None
     error: str | None = None
+    # The last import's failure as a name (``store_auth_error``: the store rejects its token).
+    error_code: str | None = None
     created_at: datetime
 
     def public(self) -> dict[str, object]:

@@ -70,6 +70,11 @@ class StoreView(BaseModel):
     imported_at: datetime | None
     import_mode: ImportMode | None
     error: str | None
+    error_code: str | None = Field(
+        default=None,
+        description="the last import's failure by name; `store_auth_error`: the store rejects "
+        "its credentials (replace them with PATCH /stores/{id})",
+    )
     created_at: datetime
 
 

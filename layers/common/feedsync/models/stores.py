@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from feedsync.models.limits import TEXT_MAX
 
@@ -38,3 +38,22 @@ class StoreOptions(_Strict):
     seller_id: str | None = Field(default=None, pattern=r"^[A-Z0-9]{8,20}$")
     marketplace_id: str | None = Field(default=None, pattern=r"^[A-Z0-9]{8,20}$")
     token_url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=500)
+
+
+class PatchStore(_Strict):
+    """Rename a store, replace its credentials (a rotated or rejected token), change its
+    options; any of them, at least one. Which credentials and options the platform takes
+    is checked against the store's platform (as on create)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    credentials: StoreCredentials | None = None
+    options: StoreOptions | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> PatchStore:
+        if not self.model_fields_set:
+            raise ValueError("send at least one of name, credentials, options")
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null: leave it out to keep it")
+        return self
