@@ -89,7 +89,9 @@ def test_start_confirm_watch_it_reach_ready_with_start_disabled_meanwhile(
             # Then a dialog asks for confirmation, with the time warning and partial / full
             dialog = page.get_by_role("dialog", name="Start a sync")
             expect(dialog).to_be_visible()
-            expect(dialog).to_contain_text("This may take a few minutes depending on your product count")
+            expect(dialog).to_contain_text(
+                "This may take a few minutes depending on your product count"
+            )
             expect(dialog.get_by_label("Partial", exact=False)).to_be_checked()
             assert serious_accessibility_violations(page) == []
             screenshot(page, "home-start-dialog")
@@ -175,7 +177,9 @@ def test_a_previewed_run_waits_for_review_and_apply_sends_it(
     new_price = f"{seed_price(PRODUCT, 'L') + 1:.2f}"
     url = supplier.put(
         f"home-review-{uuid.uuid4().hex[:6]}.csv",
-        csv_text([[sku(PRODUCT, "L"), upc(PRODUCT, "L"), new_price, str(seed_stock(PRODUCT, "L"))]]),
+        csv_text(
+            [[sku(PRODUCT, "L"), upc(PRODUCT, "L"), new_price, str(seed_stock(PRODUCT, "L"))]]
+        ),
     )
     profile = api.create_profile(store.store_id, {"type": "url", "url": url}, name=name)
     preview = api.sync(profile["profile_id"], {"preview": True})

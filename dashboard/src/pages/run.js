@@ -53,7 +53,8 @@ function Phases({ run }) {
   return html`
     <ol class="phases" aria-label="Phases">
       ${PHASES.map(([name, label], i) => {
-        const done = finished || i < at;
+        // A run waiting for review has sent nothing: its Updating phase is still to come.
+        const done = finished ? !(name === "updating" && needsReview(run.status)) : i < at;
         const current = i === at;
         return html`<li class=${done ? "done" : ""} aria-current=${current ? "step" : undefined}>
           ${label}<span class="sr-only">${done ? " (done)" : current ? " (now)" : " (to come)"}</span></li>`;
@@ -177,7 +178,7 @@ function Review({ run, onApplied }) {
       <h2 id="review-title">Waiting for your review</h2>
       ${run.held_reasons && run.held_reasons.length > 0 && html`
         <p class="notice">Held because it breaks a safety limit: ${run.held_reasons.map((r) => r.rule.replaceAll("_", " ")).join(", ")}.</p>`}
-      <p>${count(pending)} changes are waiting. Nothing was sent to the store yet.
+      <p>${count(pending)} ${pending === 1 ? "change is" : "changes are"} waiting. Nothing was sent to the store yet.
         ${run.plan_expires_at && ` They can be applied until ${when(run.plan_expires_at)}.`}</p>
       ${changes && changes.changes.length > 0 && html`
         <div class="table-scroll"><table class="stack-table">
