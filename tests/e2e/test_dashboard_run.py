@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from pathlib import Path
 
 import pytest
 from browser_support import PHONE, dashboard_page, screenshot, serious_accessibility_violations
@@ -101,7 +102,8 @@ def test_the_run_page_shows_phases_summary_and_a_log_filtered_and_searched(
         with page.expect_download() as downloading:
             page.get_by_role("button", name="Download CSV").click()
         saved = downloading.value
-        lines = list(csv.DictReader(io.StringIO(open(saved.path(), encoding="utf-8").read())))
+        text = Path(saved.path()).read_text(encoding="utf-8")
+        lines = list(csv.DictReader(io.StringIO(text)))
 
         # Then the file is the API's log of the two row errors, named after the run
         assert saved.suggested_filename == f"{run['run_id']}.csv"
