@@ -111,8 +111,11 @@ build:
 	SAM_CLI_TELEMETRY=0 PIP="$(CURDIR)/$(SAM_VENV)/bin/python -m pip" $(SAM) build
 	$(SAM_VENV)/bin/python scripts/check_sam_build.py .aws-sam/build template.yaml
 
-deploy: build
+# After the stack, the dashboard's files go to its bucket (scripts/publish_dashboard.py reads
+# the stack's outputs; it prints DashboardUrl).
+deploy: build $(DASHBOARD)
 	.venv-sam/bin/sam deploy
+	$(PY) scripts/publish_dashboard.py --stack-name $${STACK_NAME:-feedsync}
 
 clean:
 	rm -rf $(VENV) .venv-sam $(CHECKOV_VENV) node_modules .aws-sam .feedsync .pytest_cache .mypy_cache .ruff_cache
