@@ -82,8 +82,10 @@ pytest: $(STAMP) $(DASHBOARD) test-servers
 ## then GET /runs/{id}/changes paged through 1,000,000 changes (pages/s, the API's peak RSS),
 ## then what missing: zero_stock / disable cost against a 1,000,000-variant index
 ## and known-bad items: a first run finds 1 refused per 1,000, the second sets them apart
-## (requests / minimum at each double, first and second run)
-bench: $(STAMP)
+## (requests / minimum at each double, first and second run),
+## then the dashboard's home page with 500 profiles in headless Chromium: API calls per
+## refresh (target 1) and time to render every tile (median of 5)
+bench: $(STAMP) $(DASHBOARD)
 	$(PY) bench/bench_reconcile.py
 	$(PY) bench/bench_validation.py
 	$(PY) bench/bench_sources.py
@@ -95,6 +97,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_changes.py
 	$(PY) bench/bench_missing.py
 	$(PY) bench/bench_known_bad.py
+	$(PY) bench/bench_dashboard.py
 
 ## build / deploy: AWS SAM (the CLI lives in its own venv: it pins its own boto3).
 ## sam build runs layers/common/Makefile and functions/Makefile (BuildMethod: makefile): the

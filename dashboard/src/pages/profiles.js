@@ -21,14 +21,25 @@ const SCHEDULE_WORDS = {
   after: "After another profile",
 };
 
+function every(m) {
+  if (m === 60) return "Every hour";
+  if (m === 1440) return "Every day";
+  return `Every ${minutes(m)}`;
+}
+
+// The API's own words when it gives them (schedule_text); else said here from the schedule.
 export function scheduleWords(profile) {
   if (profile.schedule_text) return profile.schedule_text;
   const schedule = profile.schedule || {};
-  if (schedule.type === "daily" && schedule.at) return `Every day at ${schedule.at}`;
+  let words = SCHEDULE_WORDS[schedule.type] || schedule.type || "Not set";
+  if (schedule.type === "daily" && schedule.at) words = `Every day at ${schedule.at}`;
   if ((schedule.type === "interval" || schedule.type === "automatic") && schedule.every_minutes) {
-    return `Every ${minutes(schedule.every_minutes)}`;
+    words = every(schedule.every_minutes) + (schedule.type === "automatic" ? " when the file changed" : "");
   }
-  return SCHEDULE_WORDS[schedule.type] || schedule.type || "Not set";
+  const blackouts = (schedule.blackouts || []).map((b) => `${b.start}-${b.end}`);
+  if (blackouts.length) words += ` except ${blackouts.join(", ")}`;
+  if (schedule.timezone) words += `, ${schedule.timezone}`;
+  return words;
 }
 
 function sourceWords(profile) {
