@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from routes import profiles, review, runs, settings, stores
+from routes import file_preview, profiles, review, runs, settings, stores
 from routes.common import ERRORS
 
 from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
@@ -133,7 +133,14 @@ def openapi() -> Response[Any]:
     return Response(status_code=200, content_type="application/json", body=schema)
 
 
-for _router in (settings.router, stores.router, profiles.router, runs.router, review.router):
+for _router in (
+    settings.router,
+    stores.router,
+    profiles.router,
+    runs.router,
+    review.router,
+    file_preview.router,
+):
     app.include_router(_router)
 
 

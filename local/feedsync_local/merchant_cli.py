@@ -279,19 +279,26 @@ def log(c: Context, run_id: str, status: str | None) -> None:
 @cli.command()
 @click.argument("profile_id")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--wait", is_flag=True, help="follow the sync the upload starts")
+@click.option("--start", is_flag=True, help="start a sync on the file as it lands")
+@click.option("--wait", is_flag=True, help="with --start: follow the sync the upload starts")
 @pass_context
-def upload(c: Context, profile_id: str, file: Path, wait: bool) -> None:
-    """Upload FILE as PROFILE's supplier file (an upload profile syncs it at once)."""
-    grant = c.api.call("POST", f"/profiles/{profile_id}/upload-url", {"file_name": file.name})
+def upload(c: Context, profile_id: str, file: Path, start: bool, wait: bool) -> None:
+    """Upload FILE as PROFILE's supplier file. Without --start it is only stored (the
+    dashboard's Update): `feedsync run PROFILE` then syncs it."""
+    if wait and not start:
+        raise click.UsageError("--wait follows the sync --start begins: add --start")
+    body = {"file_name": file.name, "start": start}
+    grant = c.api.call("POST", f"/profiles/{profile_id}/upload-url", body)
     history = c.api.call("GET", f"/profiles/{profile_id}/runs", limit=5)["runs"]
     before = {r["run_id"] for r in history}
     with file.open("rb") as data:
-        put = requests.put(grant["upload_url"], data=data, timeout=600)
+        headers = grant.get("headers") or {}
+        put = requests.put(grant["upload_url"], data=data, headers=headers, timeout=600)
     if put.status_code >= 300:
         raise ApiError(f"the upload was refused: {put.status_code} {put.text[:300]}")
     if not wait:
-        c.emit(grant, f"uploaded {file.name} ({file.stat().st_size:,} bytes)")
+        then = "a sync starts on it" if start else f"stored: `feedsync run {profile_id}` syncs it"
+        c.emit(grant, f"uploaded {file.name} ({file.stat().st_size:,} bytes); {then}")
         return
     _finish(c, follow(c, _run_of_upload(c, profile_id, before)))
 

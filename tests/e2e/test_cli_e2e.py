@@ -95,9 +95,44 @@ def test_upload_wait_follows_the_sync_the_upload_starts(
     feed = tmp_path / "stock.csv"
     feed.write_text("SKU,UPC,Price,Qty\nACME-00001-S,,12.34,7\n", encoding="utf-8")
     # When the file is uploaded and the sync it starts is waited for
-    done = feedsync(serve, "--json", "upload", profile["profile_id"], str(feed), "--wait")
+    done = feedsync(
+        serve, "--json", "upload", profile["profile_id"], str(feed), "--start", "--wait"
+    )
     # Then the exit code is 0 and the run is the upload's, on that file
     assert done.returncode == 0, done.stdout + done.stderr
     run = json.loads(done.stdout)
     assert run["trigger"] == "upload" and run["status"] == "succeeded"
     assert run["source"]["file"] == "stock.csv" and run["counts"]["matched"] == 1
+
+
+def test_upload_without_start_stores_the_file_and_run_syncs_it(
+    api: Api, serve: Served, tmp_path: Path
+) -> None:
+    # Given an upload profile on the demo store and a supplier file on disk
+    store = demo_store(api, serve)
+    profile = api.create_profile(store["store_id"], {"type": "upload"}, name="CLI update")
+    profile_id = profile["profile_id"]
+    feed = tmp_path / "stock.csv"
+    feed.write_text("SKU,UPC,Price,Qty\nACME-00001-S,,12.34,7\n", encoding="utf-8")
+    # When the file is uploaded without --start (the dashboard's Update)
+    stored = feedsync(serve, "upload", profile_id, str(feed))
+    # Then it exits 0 saying it was stored, and the profile holds it without a run
+    assert stored.returncode == 0, stored.stdout + stored.stderr
+    assert "stored" in stored.stdout
+    shown = feedsync(serve, "--json", "profiles", "show", profile_id)
+    for _ in range(100):  # the S3 notification records it a moment after the PUT
+        if json.loads(shown.stdout).get("pending_upload"):
+            break
+        shown = feedsync(serve, "--json", "profiles", "show", profile_id)
+    view = json.loads(shown.stdout)
+    assert view["pending_upload"]["file_name"] == "stock.csv"
+    assert view["can_start"] is True
+    runs = feedsync(serve, "--json", "runs", profile_id)
+    assert json.loads(runs.stdout)["runs"] == []
+    # When the profile is then run, Then the stored file is synced
+    done = feedsync(serve, "--json", "run", profile_id, "--wait")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["source"]["size"] == feed.stat().st_size
+    # And --wait without --start is a usage error (exit 2)
+    refused = feedsync(serve, "upload", profile_id, str(feed), "--wait")
+    assert refused.returncode == 2 and "--start" in refused.stderr

@@ -248,3 +248,47 @@ def test_transient_store_error_is_retried_and_the_run_succeeds(
     (variant,) = h.sandbox.variants(shop.store_hash)
     assert (cents(variant["price"]), variant["inventory_level"]) == (1300, 5)
     assert h.execution(run.run_id)["status"] == "SUCCEEDED"
+
+
+def _pending_upload(h: Harness, tenant: str, profile_id: str) -> Any:
+    """The profile's stored-only upload, once the S3 notification has recorded it."""
+    deadline = time.monotonic() + 30
+    while True:
+        prof = h.deps.repo.get_profile(tenant, profile_id)
+        if prof is not None and prof.pending_upload is not None:
+            return prof
+        assert time.monotonic() < deadline, "the stored upload was not recorded"
+        time.sleep(0.02)
+
+
+def test_an_upload_sent_with_start_false_is_stored_and_a_later_start_syncs_it(
+    h: Harness,
+) -> None:
+    # Given an upload profile with no file yet (Start is refused: no_file)
+    shop = h.shop([simple_product("Glove", "GLV-1", "15.00", 3)])
+    profile = h.profile(shop, {"type": "upload"})
+    (view,) = api.profile_views(h.deps, shop.tenant, [profile])
+    assert view["start_blocked"]["reason"] == "no_file"
+    # When a file is PUT to an upload URL asked for with start: false
+    grant = api.upload_url(h.deps, shop.tenant, profile.profile_id, "stock.csv", start=False)
+    assert grant["start"] is False and grant["headers"] == {}
+    body = b"SKU,Price,Qty\nGLV-1,17.50,9\n"
+    assert requests.put(grant["upload_url"], data=body, timeout=30).status_code == 200
+    # Then the profile holds it as its pending upload, no run started, and Start is offered
+    prof = _pending_upload(h, shop.tenant, profile.profile_id)
+    pending = prof.pending_upload
+    assert (pending.key, pending.size, pending.file_name) == (grant["key"], len(body), "stock.csv")
+    assert pending.version is not None and prof.upload_version == pending.version
+    time.sleep(0.5)  # the notification was handled; give a wrongly started run time to show
+    assert h.deps.repo.list_runs(shop.tenant, profile.profile_id) == []
+    (view,) = api.profile_views(h.deps, shop.tenant, [prof])
+    assert view["can_start"] is True and view["pending_upload"]["file_name"] == "stock.csv"
+    # When the merchant clicks Start
+    run = h.run_to_end(shop.tenant, profile.profile_id)
+    # Then the run syncs the stored file and the profile has nothing pending any more
+    assert run.status == "succeeded", run.error
+    assert run.trigger == "manual" and run.source["size"] == len(body)
+    (variant,) = h.sandbox.variants(shop.store_hash)
+    assert (cents(variant["price"]), variant["inventory_level"]) == (1750, 9)
+    after = h.deps.repo.get_profile(shop.tenant, profile.profile_id)
+    assert after is not None and after.pending_upload is None

@@ -24,6 +24,7 @@ ANSWERS: dict[tuple[str, str], set[int]] = {
     ("GET", "/settings/schedule"): {200},
     ("PUT", "/settings/schedule"): {200},
     ("POST", "/schedule-preview"): {200},
+    ("POST", "/file-preview"): {200, 404},
     ("GET", "/plan"): {200},
     ("POST", "/stores"): {201},
     ("GET", "/stores"): {200},

@@ -20,6 +20,11 @@ router = Router()  # type: ignore[no-untyped-call]
 
 class UploadUrlBody(BaseModel):
     file_name: str = Field(default="feed.csv", min_length=1, max_length=FILE_NAME_MAX)
+    start: bool = Field(
+        default=True,
+        description="false: the upload is stored as the profile's file (`pending_upload`) "
+        "and starts nothing; a later Start syncs it",
+    )
 
 
 @router.post("/profiles", responses=answers(201, "Created.", ProfileView, body=True))
@@ -28,7 +33,15 @@ def create_profile(body: Annotated[ProfileSettings, Body()]) -> Response[Any]:
     return json_answer(201, api.profile_views(common.deps(), tenant(), [profile])[0])
 
 
-@router.get("/profiles", responses=answers(200, "The tenant's profiles.", ProfileList))
+@router.get(
+    "/profiles",
+    responses=answers(
+        200, "The tenant's profiles, each with all its home-page tile shows (store, source and "
+        "schedule in words, the live run, the last run, health, whether Start is taken and "
+        "its estimate): one call, a constant number of table reads however many profiles.",
+        ProfileList,
+    ),
+)  # fmt: skip
 def list_profiles() -> dict[str, Any]:
     deps, who = common.deps(), tenant()
     return {"profiles": api.profile_views(deps, who, api.list_profiles(deps, who))}
@@ -60,12 +73,16 @@ def delete_profile(profile_id: str) -> Response[Any]:
 
 @router.post(
     "/profiles/<profile_id>/upload-url",
-    responses=answers(200, "A presigned S3 PUT URL: the upload starts a run.", UploadUrl,
-                      404, 409, body=True),
+    responses=answers(
+        200, "A presigned S3 PUT URL (valid `expires_in` seconds; send the file as the body, "
+        "with the `headers` listed, none today): the upload starts a run, or with "
+        '`"start": false` is stored as the profile\'s `pending_upload` for a later Start.',
+        UploadUrl, 404, 409, body=True,
+    ),
 )  # fmt: skip
 def upload_url(profile_id: str, body: Annotated[UploadUrlBody | None, Body()] = None) -> Any:
-    name = body.file_name if body else "feed.csv"
-    return api.upload_url(common.deps(), tenant(), profile_id, name)
+    body = body or UploadUrlBody()
+    return api.upload_url(common.deps(), tenant(), profile_id, body.file_name, body.start)
 
 
 @router.post(

@@ -19,6 +19,7 @@ from feedsync.adapters.scheduler import EventBridgeScheduler
 from feedsync.adapters.sftp_source import RemoteSourceFetcher
 from feedsync.adapters.webhook_http import RequestsWebhookPoster
 from feedsync.core.deps import Deps
+from feedsync.core.file_preview import PREVIEW_CONNECT_S, PREVIEW_MAX_BYTES, PREVIEW_READ_S
 from feedsync.core.ports import StoreConnector
 from feedsync.models import Plan, Store
 from feedsync.platforms.registry import platform
@@ -56,6 +57,18 @@ def deps() -> Deps:
         ),
         remote=RemoteSourceFetcher(
             allow_private=settings.allow_private_urls, max_bytes=settings.source_max_bytes
+        ),
+        preview_fetcher=HttpSourceFetcher(
+            allow_private=settings.allow_private_urls,
+            max_bytes=PREVIEW_MAX_BYTES,
+            connect_timeout_s=PREVIEW_CONNECT_S,
+            read_timeout_s=PREVIEW_READ_S,
+        ),
+        preview_remote=RemoteSourceFetcher(
+            allow_private=settings.allow_private_urls,
+            max_bytes=PREVIEW_MAX_BYTES,
+            connect_timeout_s=PREVIEW_CONNECT_S,
+            read_timeout_s=PREVIEW_READ_S,
         ),
         scheduler=EventBridgeScheduler(
             settings.schedule_group,

@@ -48,3 +48,30 @@ def test_a_short_history_has_no_next_page(table: tuple[str, Any]) -> None:
     # When one page of 50 is read, Then it holds them all and says there is no more
     runs, after = repo.runs_page("t1", "p1", 50, None)
     assert [r.run_id for r in runs] == ["run_002", "run_001", "run_000"] and after is None
+
+
+def test_many_runs_are_read_in_batches_of_a_hundred(table: tuple[str, Any]) -> None:
+    # Given 250 runs, and a client that counts its BatchGetItem requests
+    repo = DynamoRepository(table[0], table[1])
+    _history(repo, 250)
+    requests: list[int] = []
+    batch_get = repo.client.batch_get_item
+
+    def counted(**kwargs: Any) -> Any:
+        requests.append(len(kwargs["RequestItems"][table[0]]["Keys"]))
+        return batch_get(**kwargs)
+
+    repo.client.batch_get_item = counted  # type: ignore[method-assign]
+    # When all of them and an id that has no run are asked for
+    wanted = [f"run_{n:03d}" for n in range(250)] + ["run_none"]
+    found = repo.get_runs("t1", wanted)
+    # Then every run comes back by its id, the unknown one is absent, in 3 requests
+    assert sorted(found) == [f"run_{n:03d}" for n in range(250)]
+    assert found["run_007"].status == "succeeded"
+    assert requests == [100, 100, 51]
+
+
+def test_no_runs_asked_is_no_request(table: tuple[str, Any]) -> None:
+    # Given a repository, When no run ids are asked for, Then nothing is read
+    repo = DynamoRepository(table[0], table[1])
+    assert repo.get_runs("t1", []) == {}

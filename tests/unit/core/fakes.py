@@ -190,6 +190,10 @@ class FakeRepository:
         item = self._get(f"TENANT#{tenant_id}", f"RUN#{run_id}")
         return Run.model_validate(item) if item else None
 
+    def get_runs(self, tenant_id: str, run_ids: Iterable[str]) -> dict[str, Run]:
+        found = (self.get_run(tenant_id, run_id) for run_id in set(run_ids))
+        return {run.run_id: run for run in found if run is not None}
+
     def list_runs(self, tenant_id: str, profile_id: str, limit: int = 50) -> list[Run]:
         runs = [Run.model_validate(i) for i in self._query(f"TENANT#{tenant_id}", "RUN#")]
         mine = [r for r in runs if r.profile_id == profile_id]

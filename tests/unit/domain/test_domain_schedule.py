@@ -12,7 +12,6 @@ from feedsync.core.schedules import validate_schedule
 from feedsync.domain.schedule import (
     aws_weekday,
     find_cycle,
-    health,
     in_blackout,
     next_fire,
     next_run_at,
@@ -366,34 +365,6 @@ def test_schedule_entirely_inside_blackouts_returns_none() -> None:
 # ----------------------------------------------------------------------- health
 
 NOW = utc(2026, 6, 1, 12)
-
-
-@pytest.mark.parametrize(
-    ("status", "next_at", "running", "colour", "reason"),
-    [
-        ("succeeded", NOW + timedelta(minutes=30), False, "green", "Last run succeeded"),
-        ("skipped", NOW + timedelta(minutes=30), False, "green", "Last run skipped"),
-        ("succeeded", None, False, "green", "Last run succeeded"),
-        ("succeeded", NOW - timedelta(minutes=4), False, "green", "Next run at"),
-        ("succeeded", NOW - timedelta(minutes=6), False, "yellow", "Overdue"),
-        ("succeeded", NOW + timedelta(minutes=30), True, "yellow", "in progress"),
-        (None, NOW + timedelta(minutes=30), False, "yellow", "No run yet"),
-        ("cancelled", NOW + timedelta(minutes=30), False, "yellow", "cancelled"),
-        ("failed", NOW + timedelta(minutes=30), False, "red", "Last run failed"),
-        ("held", NOW + timedelta(minutes=30), False, "red", "held for review"),
-        ("failed", NOW + timedelta(minutes=30), True, "red", "a new run is in progress"),
-    ],
-)
-def test_health_colours(
-    status: str | None, next_at: datetime | None, running: bool, colour: str, reason: str
-) -> None:
-    # Given the last run's status, the next run time and whether a run is active
-    finished = NOW - timedelta(hours=1) if status else None
-    # When health is computed with a 5-minute grace
-    got_colour, got_reason = health(status, finished, next_at, NOW, running, timedelta(minutes=5))
-    # Then the colour and the reason match
-    assert got_colour == colour
-    assert reason in got_reason
 
 
 # ------------------------------------------------------------------- validation

@@ -7,6 +7,7 @@ another's items by guessing ids. Per-item catalog values never live here.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,10 @@ _ser = TypeSerializer()
 # Keys live a day (DynamoDB TTL on expires_at): longer than any redelivery or retry.
 _IDEMPOTENCY_TTL_S = 24 * 3600
 _de = TypeDeserializer()
+
+# BatchGetItem takes at most 100 keys; keys it leaves unprocessed are asked again this often.
+BATCH_GET_KEYS = 100
+BATCH_GET_ATTEMPTS = 8
 
 
 def _plain(value: Any) -> Any:
@@ -304,6 +309,28 @@ class DynamoRepository:
 
     def update_run(self, tenant_id: str, run_id: str, **fields: Any) -> None:
         self._update(_tenant(tenant_id), f"RUN#{run_id}", fields)
+
+    def get_runs(self, tenant_id: str, run_ids: Iterable[str]) -> dict[str, Run]:
+        """Many runs in BatchGetItem requests (100 keys each, DynamoDB's limit; the keys it
+        leaves unprocessed asked again): one request for a page of the home page's runs."""
+        wanted = sorted(set(run_ids))
+        found: dict[str, Run] = {}
+        for start in range(0, len(wanted), BATCH_GET_KEYS):
+            keys = [
+                _to_ddb({"PK": _tenant(tenant_id), "SK": f"RUN#{run_id}"})
+                for run_id in wanted[start : start + BATCH_GET_KEYS]
+            ]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                got = self.client.batch_get_item(RequestItems=request)
+                for item in got.get("Responses", {}).get(self.table, []):
+                    run = Run.model_validate(_from_ddb(item))
+                    found[run.run_id] = run
+                request = got.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))  # throttled: back off, ask the rest
+        return found
 
     def set_shard_progress(self, tenant_id: str, run_id: str, shard: int, done: int) -> bool:
         # Absolute per-shard counts (not ADD): a retried shard re-sets, never double-counts.

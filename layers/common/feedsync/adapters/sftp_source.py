@@ -106,6 +106,17 @@ class SftpSourceFetcher(ServerFetcher):
             reraise_redacted(exc, secrets)
             raise  # unreachable
 
+    def presented_host_key(self, host: str, port: int | None) -> str:
+        """The fingerprint of the host key the server presents first (``SHA256:...``), for a
+        merchant to confirm before pinning it; nothing is sent but the SSH handshake."""
+        port = port or 22
+        transport = self._handshake(host, port, [], f"sftp://{host}:{port}", quiet=False)
+        assert transport is not None  # quiet=False: a failed handshake raises
+        try:
+            return str(transport.get_remote_server_key().fingerprint)
+        finally:
+            transport.close()
+
     # -- connection and host key -----------------------------------------------------
 
     def _open(self, host: str, port: int, pinned: str, where: str) -> paramiko.Transport:
@@ -374,3 +385,7 @@ class RemoteSourceFetcher(ServerFetcher):
                 verify_tls=getattr(source, "verify_tls", True),
             )
         raise SourceError(f"{kind}: not an FTP/SFTP source")
+
+    def host_key(self, source: Any) -> str:
+        """The host key an SFTP source's server presents (see ``presented_host_key``)."""
+        return self.sftp.presented_host_key(source.host, source.port)

@@ -15,7 +15,9 @@ from pydantic import ValidationError
 from feedsync.core import changes, keys, notify_api, plans, schedules
 from feedsync.core.blobcsv import csv_to_blob, text_lines
 from feedsync.core.deps import Deps
-from feedsync.core.start import blocked, record_skipped, start_run
+from feedsync.core.home import profile_views as profile_views
+from feedsync.core.start import record_skipped, start_run
+from feedsync.core.written import forget_store_items
 from feedsync.domain.capabilities import VISIBLE
 from feedsync.domain.missing import DISABLE
 from feedsync.domain.runlog import LOG_HEADER
@@ -27,6 +29,7 @@ from feedsync.models import (
     ImportCatalogBody,
     InvalidValue,
     PatchProfile,
+    PendingUpload,
     Profile,
     ProfileSettings,
     Run,
@@ -171,7 +174,7 @@ def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile
     return notify_api.ensure_secret(deps, profile)
 
 
-def _endpoint(source: Any) -> tuple[str, ...]:
+def endpoint(source: Any) -> tuple[str, ...]:
     """Where credentials go: type, origin (or host and port) and user."""
     if source.type == "url":
         url = source.url
@@ -238,19 +241,28 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
     if {"fields", "store_id", "location_id", "missing"} & set(changes):
         store = get_store_for_profile(deps, tenant_id, settings.store_id)
         _check_writable(store, settings.fields, settings.location_id, settings.missing)
+    moving = settings.store_id != profile.store_id
+    if moving and profile.current_run_id:
+        raise Conflict(
+            "already_running",
+            f"run {profile.current_run_id} is syncing to the profile's store: move the profile "
+            "to another store when it ends",
+        )
     if "schedule" in changes:
         schedules.check(deps, tenant_id, profile_id, settings.schedule)
     if "webhooks" in changes:
         notify_api.check_webhooks(deps, settings.webhooks)
     if "source" in changes:
         # Old credentials stay only for the same server and user: never sent elsewhere.
-        same = _endpoint(profile.source) == _endpoint(settings.source)
+        same = endpoint(profile.source) == endpoint(settings.source)
         kept = getattr(profile.source, "secret_ref", None) if same else None
         source = _store_credentials(deps, tenant_id, profile_id, settings.source, kept)
         settings = settings.model_copy(update={"source": source})
     new_values = settings.model_dump(mode="json", include=set(changes))
     if new_values:
         deps.repo.update_profile(tenant_id, profile_id, **new_values)
+    if moving:
+        forget_store_items(deps, tenant_id, profile_id)
     updated = get_profile(deps, tenant_id, profile_id)
     if {"schedule", "enabled"} & set(changes):
         schedules.sync_schedule(deps, updated)
@@ -271,29 +283,6 @@ def delete_profile(deps: Deps, tenant_id: str, profile_id: str) -> None:
             deps.secrets.delete(secret_ref)
         notify_api.forget_profile(deps, profile)
         plans.apply_plan(deps, tenant_id)  # a freed slot re-enables a held profile
-
-
-def profile_views(deps: Deps, tenant_id: str, profiles: list[Profile]) -> list[dict[str, Any]]:
-    """The profiles as the API shows them; whether each can start now, and why not (one read
-    of the tenant's stores for all of them: the home page is one call)."""
-    settings = schedules.tenant_settings(deps, tenant_id)
-    stores = {s.store_id: s for s in deps.repo.list_stores(tenant_id)} if profiles else {}
-    views = []
-    for profile in profiles:
-        body = schedules.view(deps, profile, settings)
-        why = _start_blocked(profile, stores.get(profile.store_id))
-        body["can_start"] = why is None
-        body["start_blocked"] = why
-        views.append(body)
-    return views
-
-
-def _start_blocked(profile: Profile, store: Store | None) -> dict[str, str] | None:
-    if profile.current_run_id:
-        message = f"run {profile.current_run_id} is in progress: Start when it ends"
-        return {"reason": "already_running", "message": message}
-    refused = blocked(profile, store)
-    return None if refused is None else {"reason": refused.reason, "message": refused.message}
 
 
 def get_schedule_settings(deps: Deps, tenant_id: str) -> dict[str, Any]:
@@ -323,17 +312,23 @@ def put_schedule_settings(
     return parsed.spec()
 
 
-def upload_url(deps: Deps, tenant_id: str, profile_id: str, file_name: str) -> dict[str, Any]:
+def upload_url(
+    deps: Deps, tenant_id: str, profile_id: str, file_name: str, start: bool = True
+) -> dict[str, Any]:
+    """A presigned PUT; ``start`` False stores the file without starting a run (the choice is
+    in the key the URL signs, so the client sends nothing more: ``headers`` is empty)."""
     profile = get_profile(deps, tenant_id, profile_id)
     if profile.source.type != "upload":
         raise Conflict("not_upload_source", "this profile reads from a URL, not an upload")
     safe = _SAFE_NAME.sub("_", file_name).strip("._") or "feed.csv"
-    key = f"{keys.upload_prefix(tenant_id, profile_id)}{deps.ids('up')}/{safe}"
+    key = keys.upload_key(tenant_id, profile_id, deps.ids("up"), safe, start)
     return {
         "upload_url": deps.blobs.presign_put(key, deps.upload_url_ttl_s),
         "method": "PUT",
         "key": key,
         "expires_in": deps.upload_url_ttl_s,
+        "headers": {},
+        "start": start,
     }
 
 
@@ -344,7 +339,8 @@ EMPTY_UPLOAD = (
 
 
 def record_upload(deps: Deps, obj: UploadedObject) -> Run | None:
-    """An upload landed: remember it as the profile's file and start a run on it."""
+    """An upload landed: remember it as the profile's file and start a run on it (or, sent
+    with ``"start": false``, keep it as ``pending_upload`` for a later Start)."""
     owner = keys.parse_upload_key(obj.key)
     if owner is None:
         return None
@@ -359,13 +355,23 @@ def record_upload(deps: Deps, obj: UploadedObject) -> Run | None:
             tenant_id=tenant_id, profile_id=profile_id, trigger="upload", idempotency_key=once
         )
         return record_skipped(deps, cmd, EMPTY_UPLOAD.format(name=name))
+    now = deps.clock()
+    stored_only = not keys.upload_starts_run(obj.key)
+    pending = PendingUpload(
+        key=obj.key, version=obj.s3_version, size=obj.size,
+        file_name=obj.key.rsplit("/", 1)[-1], uploaded_at=now,
+    )  # fmt: skip
     deps.repo.update_profile(
         tenant_id,
         profile_id,
         upload_key=obj.key,
         upload_version=obj.s3_version,
-        uploaded_at=deps.clock(),
+        uploaded_at=now,
+        # A file stored without a run waits for Start; one that starts its run is not pending.
+        pending_upload=pending.model_dump(mode="json") if stored_only else None,
     )
+    if stored_only:
+        return None
     return start(deps, tenant_id, profile_id, "upload", None, once)
 
 

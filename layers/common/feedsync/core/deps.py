@@ -50,6 +50,10 @@ class Deps:
     addresses: AddressPolicy
     scheduler: Scheduler | None = None
     remote: RemoteFileFetcher | None = None
+    # The file preview's fetchers (POST /file-preview): the same address rules, a smaller
+    # size cap and shorter timeouts, within API Gateway's 29 s (None: the run's fetchers).
+    preview_fetcher: SourceFetcher | None = None
+    preview_remote: RemoteFileFetcher | None = None
     secret_prefix: str = "feedsync"
     shard_batches: int = 20
     # Store API URLs outside the platform's own host (the local sandbox) only when allowed.

@@ -7,6 +7,22 @@ def upload_prefix(tenant_id: str, profile_id: str) -> str:
     return f"uploads/{tenant_id}/{profile_id}/"
 
 
+# An upload under this folder is stored as the profile's file without starting a run (the
+# upload URL's body said ``"start": false``): the key is signed into the URL, so the choice
+# travels with the PUT and the ObjectCreated notification on uploads/ sees it.
+STORE_ONLY = "stored"
+
+
+def upload_key(tenant_id: str, profile_id: str, upload_id: str, name: str, start: bool) -> str:
+    folder = f"{upload_id}/" if start else f"{STORE_ONLY}/{upload_id}/"
+    return f"{upload_prefix(tenant_id, profile_id)}{folder}{name}"
+
+
+def upload_starts_run(key: str) -> bool:
+    """Whether the upload at ``key`` starts a run (False: store it only)."""
+    return key.split("/")[3:4] != [STORE_ONLY]
+
+
 def parse_upload_key(key: str) -> tuple[str, str] | None:
     """uploads/{tenant}/{profile}/{file} -> (tenant, profile)."""
     parts = key.split("/")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any, Protocol
 
@@ -70,6 +70,10 @@ class Repository(Protocol):
 
     def put_run(self, run: Run) -> None: ...
     def get_run(self, tenant_id: str, run_id: str) -> Run | None: ...
+    def get_runs(self, tenant_id: str, run_ids: Iterable[str]) -> dict[str, Run]:
+        """The runs found among ``run_ids`` by id, in one batch read (not one per run)."""
+        ...
+
     def list_runs(self, tenant_id: str, profile_id: str, limit: int = 50) -> list[Run]: ...
     def runs_page(
         self, tenant_id: str, profile_id: str, limit: int, after: str | None
@@ -204,6 +208,10 @@ class RemoteFileFetcher(Protocol):
     def fetch(
         self, source: FtpSource | SftpSource, credentials: dict[str, str], dest_dir: str
     ) -> FetchedFile: ...
+
+    def host_key(self, source: SftpSource) -> str:
+        """The fingerprint (``SHA256:...``) of the host key the SFTP server presents."""
+        ...
 
 
 # Re-exported: adapters and connectors take them from the ports.

@@ -15,7 +15,6 @@ from feedsync.core.deps import Deps
 from feedsync.domain.schedule import (
     TIMED_KINDS,
     find_cycle,
-    health,
     in_blackout,
     next_run_at,
     parse_anchor,
@@ -157,7 +156,7 @@ def blackout_reason(profile: Profile, settings: TenantSettings, at: datetime) ->
 
 
 def view(deps: Deps, profile: Profile, settings: TenantSettings) -> dict[str, Any]:
-    """The profile as the API shows it: next run, last run and health added."""
+    """The profile with its next and last run (``core/home.py`` adds the rest)."""
     body = profile.public()
     schedule = effective(profile, settings)
     now = deps.clock()
@@ -167,14 +166,6 @@ def view(deps: Deps, profile: Profile, settings: TenantSettings) -> dict[str, An
             schedule, schedule.get("blackouts") or [], now, schedule_zone(schedule)
         )
     last = profile.last_run
-    colour, reason = health(
-        last.status if last else None,
-        last.finished_at if last else None,
-        upcoming,
-        now,
-        profile.status == "running",
-    )
     body["next_run_at"] = upcoming.isoformat() if upcoming else None
     body["last_run_at"] = last.finished_at.isoformat() if last and last.finished_at else None
-    body["health"] = {"status": colour, "reason": reason}
     return body

@@ -214,3 +214,16 @@ def drop_conflicts(deps: Deps, tenant_id: str, profile_id: str, dropped: set[Key
         if (c["variant_id"], c["field"]) not in dropped
     )
     _put(deps, keys.conflicts_key(tenant_id, profile_id), CONFLICT_HEADER, rows)
+
+
+def forget_store_items(deps: Deps, tenant_id: str, profile_id: str) -> None:
+    """A profile moved to another store: what it wrote, its open and dismissed conflicts and
+    the items the store refused are the old store's items (their ids mean nothing in the new
+    one), so all of it goes: in the new store an item feedsync never wrote has no conflict."""
+    for key in (
+        keys.written_key(tenant_id, profile_id),
+        keys.conflicts_key(tenant_id, profile_id),
+        keys.dismissed_key(tenant_id, profile_id),
+        keys.refused_key(tenant_id, profile_id),
+    ):
+        deps.blobs.delete(key)

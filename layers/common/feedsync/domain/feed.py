@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import chain, count
+from itertools import chain, count, islice
 from operator import itemgetter
 from typing import Final, NamedTuple, Protocol
 from urllib.parse import urlsplit
@@ -579,6 +579,11 @@ class RecordFeed:
         if self.rows_read == 0:
             after = " after the header" if self.has_header else ""
             raise NoDataRowsError(f"{self.file_name}: no data rows{after}")
+
+    def first_records(self, limit: int) -> list[list[str]]:
+        """The first ``limit`` records' cells as the file has them (a file preview's rows);
+        the feed is not read as rows after this."""
+        return [[str(cell) for cell in cells] for _, cells in islice(self._records, limit)]
 
     def on_close(self, closer: Callable[[], object]) -> None:
         """Run ``closer`` on ``close()`` (readers register open files, temp files)."""

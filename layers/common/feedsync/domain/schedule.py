@@ -1,4 +1,5 @@
-"""Profile schedules: when EventBridge Scheduler fires, black-out windows, health.
+"""Profile schedules: when EventBridge Scheduler fires, black-out windows (health is
+``domain/health.py``, the words ``domain/schedule_words.py``).
 
 Pure domain: stdlib only (``datetime``, ``zoneinfo``), no I/O. The shapes are
 declared and validated once, by the pydantic models in ``feedsync.models``
@@ -57,20 +58,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 Schedule = Mapping[str, Any]
 _T = TypeVar("_T")
 GapPolicy = Literal["skip", "shift"]
-Colour = Literal["green", "yellow", "red"]
 
 KINDS: Final = ("default", "interval", "automatic", "daily", "cron", "after", "manual")
 TIMED_KINDS: Final = ("interval", "automatic", "daily", "cron")
 INTERVAL_PRESETS: Final = (15, 60, 240, 1440)
 MAX_EVERY_MINUTES: Final = 366 * 24 * 60
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-DEFAULT_GRACE: Final = timedelta(minutes=5)
 DEFAULT_HORIZON: Final = timedelta(days=366)
-
-# Run statuses (see feedsync.models.RunStatus) as health sees them.
-_OK_STATUSES: Final = frozenset({"succeeded", "skipped", "previewed"})
-_BAD_STATUSES: Final = frozenset({"failed", "held"})
-_ACTIVE_STATUSES: Final = frozenset({"queued", "preparing", "matching", "updating"})
 
 _WEEKDAY_NAMES: Final = {
     name: i
@@ -583,49 +577,6 @@ def next_run_at(
         if fire is not None and fire <= after:
             raise AssertionError(f"next_fire did not move past {after.isoformat()}")
     return None
-
-
-# -------------------------------------------------------------------------- health
-
-
-def _fmt(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def health(
-    last_status: str | None,
-    last_finished_at: datetime | None,
-    next_run_at: datetime | None,
-    now: datetime,
-    running: bool,
-    grace: timedelta = DEFAULT_GRACE,
-) -> tuple[Colour, str]:
-    """Traffic light for a profile and a human reason.
-
-    red: the last finished run ``failed`` or was ``held`` (wins over everything, so an
-    error stays visible while a retry runs); yellow: a run is active, the next run is
-    overdue (``now > next_run_at + grace``), the last run was cancelled, or there was
-    no run yet; green otherwise (last run succeeded, or skipped/previewed).
-    """
-    _require_aware(now, "now")
-    when = f" at {_fmt(last_finished_at)}" if last_finished_at else ""
-    active = running or last_status in _ACTIVE_STATUSES
-    if last_status in _BAD_STATUSES:
-        tail = "; a new run is in progress" if active else ""
-        word = "failed" if last_status == "failed" else "was held for review"
-        return "red", f"Last run {word}{when}{tail}."
-    if active:
-        return "yellow", "A run is in progress."
-    if next_run_at is not None and now > next_run_at + grace:
-        return "yellow", f"Overdue: the next run was due at {_fmt(next_run_at)}."
-    nxt = f" Next run at {_fmt(next_run_at)}." if next_run_at else ""
-    if last_status is None:
-        return "yellow", f"No run yet.{nxt}"
-    if last_status == "cancelled":
-        return "yellow", f"Last run was cancelled{when}.{nxt}"
-    if last_status in _OK_STATUSES:
-        return "green", f"Last run {last_status}{when}.{nxt}"
-    return "yellow", f"Unknown last run status {last_status!r}."
 
 
 # ------------------------------------------------------------------ value parsers

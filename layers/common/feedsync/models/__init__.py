@@ -130,6 +130,7 @@ from feedsync.models.steps import MatchInput as MatchInput
 from feedsync.models.steps import MatchOutput as MatchOutput
 from feedsync.models.steps import ParseInput as ParseInput
 from feedsync.models.steps import ParseOutput as ParseOutput
+from feedsync.models.steps import PendingUpload as PendingUpload
 from feedsync.models.steps import RunRef as RunRef
 from feedsync.models.steps import SelectInput as SelectInput
 from feedsync.models.steps import ShardRef as ShardRef
@@ -461,6 +462,14 @@ class TenantSettings(BaseModel):
 
 class PatchProfile(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    store_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=NAME_MAX,
+        description="Move the profile to another store of the tenant: checked as on create; "
+        "refused while it runs; what it wrote, its conflicts and refused items (the old "
+        "store's items) are forgotten.",
+    )
     source: Source | None = None
     format: FeedFormat | None = None
     rules: Rules | None = None
@@ -545,6 +554,7 @@ class Profile(ProfileSettings):
     upload_key: str | None = None
     upload_version: str | None = None  # the S3 version of upload_key that was uploaded
     uploaded_at: datetime | None = None
+    pending_upload: PendingUpload | None = None  # stored with "start": false, not synced yet
     last_run: RunSummary | None = None
     last_sync_at: datetime | None = None
     # The last successfully synced URL file (etag, last_modified, sha256): what an

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from feedsync.models import (
     ImportMode,
     Mode,
+    PendingUpload,
     Plan,
     Platform,
     RunStatus,
@@ -245,12 +246,60 @@ class ProfileView(BaseModel):
         "`profile_disabled` (the plan's or the merchant's reason), `store_setting_up`, "
         "`store_not_ready`, `store_missing`, `no_file`"
     )
+    store_name: str | None = Field(description="null when the store no longer exists")
+    platform: Platform | None
+    source_summary: str = Field(
+        examples=["SFTP feeds.acme.com/stock.csv", "URL https://acme.example/stock.csv", "Upload"],
+        description="where the file comes from, never a secret (a URL without user or query)",
+    )
+    schedule_text: str = Field(
+        examples=["every hour except 22:00-04:00, Europe/Berlin", "daily at 06:00, UTC"],
+        description="the schedule that applies, in words",
+    )
+    live: LiveRun | None = Field(description="the run in progress; null when none")
+    pending_upload: PendingUpload | None = Field(
+        default=None,
+        description='a file uploaded with `"start": false`, not synced yet: Start syncs it',
+    )
+    last_run: LastRun | None = Field(description="the last finished run; null before the first")
+    estimate: Estimate
     webhooks: list[Webhook] = Field(default_factory=list)
     has_webhook_secret: bool = False
     webhook_secret: str | None = Field(
         default=None, description="only in the answer that created it (POST or PATCH adding "
         "the first webhook): keep it, it is not shown again (POST .../webhook-secret replaces it)"
     )  # fmt: skip
+
+
+class LiveRun(BaseModel):
+    """The run in progress, as a tile shows it."""
+
+    run_id: str
+    status: RunStatus
+    phase_label: Literal["Queued", "Preparing", "Matching", "Updating", "Finalizing"] = Field(
+        description="`Finalizing`: every item sent, the log and the index being written"
+    )
+    percent: int | None = Field(ge=0, le=100, description="null until the total is known")
+
+
+class LastRun(BaseModel):
+    run_id: str
+    status: RunStatus
+    finished_at: datetime | None
+    counts: dict[str, int]
+    error: str | None = None
+
+
+class Estimate(BaseModel):
+    """How long a Start may take, for its confirmation."""
+
+    seconds: int | None = Field(description="null when there is nothing to go on")
+    basis: str = Field(
+        examples=["the last run took 2 min 40 s for 1,204 changes"],
+        description="what the estimate is made from: the last finished run's duration and "
+        "changes; for a first run the store's variants at the platform's batch size and quota",
+    )
+    text: str = Field(examples=["about 3 minutes: the last run took 2 min 40 s for 1,204 changes"])
 
 
 class ProfileList(BaseModel):
@@ -262,6 +311,10 @@ class UploadUrl(BaseModel):
     method: Literal["PUT"]
     key: str
     expires_in: int = Field(description="seconds the URL stays valid")
+    headers: dict[str, str] = Field(
+        description="headers the PUT must send as they are (signed into the URL); empty today"
+    )
+    start: bool = Field(description="whether the upload starts a run (else it is stored)")
 
 
 class SchedulePreview(BaseModel):

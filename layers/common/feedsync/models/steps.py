@@ -150,6 +150,17 @@ class UploadedObject(BaseModel):
     s3_version: str | None = None
 
 
+class PendingUpload(BaseModel):
+    """A file uploaded with ``"start": false``: the profile's file, not synced yet (a Start
+    syncs it)."""
+
+    key: str
+    version: str | None = Field(description="the S3 version a Start reads")
+    size: int
+    file_name: str
+    uploaded_at: datetime
+
+
 class ExecutionStatusChange(BaseModel):
     """EventBridge's "Step Functions Execution Status Change" detail (the fields we read)."""
 

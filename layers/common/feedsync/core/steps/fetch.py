@@ -37,7 +37,7 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
         secret = deps.secrets.get(source.secret_ref) if source.secret_ref else {}
         with tempfile.TemporaryDirectory(dir=deps.work_dir) as tmp:
             if source.type == "url":
-                auth = _url_auth(source, secret)
+                auth = url_auth(source, secret)
                 got = deps.fetcher.fetch_url(str(source.url), tmp, last, auth)
                 where = str(source.url)
             else:
@@ -64,7 +64,7 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
     return out
 
 
-def _url_auth(source: UrlSource, secret: dict[str, str]) -> dict[str, str] | None:
+def url_auth(source: UrlSource, secret: dict[str, str]) -> dict[str, str] | None:
     """The fetcher's auth: the profile's kind and names plus the secret value."""
     if source.auth is None:
         return None
