@@ -92,6 +92,8 @@ def test_start_confirm_watch_it_reach_ready_with_start_disabled_meanwhile(
             expect(dialog).to_contain_text(
                 "This may take a few minutes depending on your product count"
             )
+            estimate = api.ok("GET", f"/profiles/{profile['profile_id']}")["estimate"]["text"]
+            expect(dialog).to_contain_text(f"Estimated time: {estimate}")
             expect(dialog.get_by_label("Partial", exact=False)).to_be_checked()
             assert serious_accessibility_violations(page) == []
             screenshot(page, "home-start-dialog")
@@ -105,7 +107,8 @@ def test_start_confirm_watch_it_reach_ready_with_start_disabled_meanwhile(
             expect(follow).to_be_focused()
             start = card.get_by_role("button", name="Start")
             expect(start).to_be_disabled(timeout=10_000)
-            expect(card.locator(".live-status")).not_to_have_text("Ready")
+            # ... and the tile says the run's phase: it waits in Preparing for the file
+            expect(card.locator(".live-status")).to_have_text("Preparing", timeout=10_000)
             reason_id = start.get_attribute("aria-describedby")
             assert reason_id
             reason = page.locator(f"#{reason_id}")
@@ -194,14 +197,15 @@ def test_a_previewed_run_waits_for_review_and_apply_sends_it(
         card.get_by_role("link", name="see the changes and apply them").click()
 
         # Then the run's page lists the change, store value -> new value
-        expect(page.get_by_role("heading", name="Waiting for your review")).to_be_visible()
-        row = page.locator("table tbody tr").filter(has_text=sku(PRODUCT, "L"))
+        review = page.get_by_role("region", name="Waiting for your review")
+        expect(review).to_be_visible()
+        row = review.locator("tbody tr").filter(has_text=sku(PRODUCT, "L"))
         expect(row).to_contain_text(new_price)
         assert serious_accessibility_violations(page) == []
         screenshot(page, "run-review")
 
         # When the merchant applies it, the run is applied and the store holds the price
-        page.get_by_role("button", name="Apply all changes").click()
+        review.get_by_role("button", name="Apply all changes").click()
         expect(page.locator(".status-text")).to_have_text("Status: Ready", timeout=RUN_TIMEOUT_MS)
     applied = api.wait_run(preview["run_id"])
     assert applied["status"] == "succeeded" and applied["counts"]["updated"] == 1
@@ -229,3 +233,13 @@ def test_home_is_accessible_and_fits_a_phone(
             assert width <= page.viewport_size["width"], width
             screenshot(page, shot, full_page=viewport is None)
             assert watch.foreign_requests == []
+
+
+def test_serve_prints_where_the_dashboard_is(serve: Served) -> None:
+    # Given what `feedsync serve` printed when it started (the fixture keeps its stdout)
+    printed = (serve.stderr_path.parent / "stdout.txt").read_text(encoding="utf-8")
+
+    # Then its first line is the dashboard's URL, the API's own origin
+    first = printed.splitlines()[0]
+    assert first.split()[:2] == ["dashboard", f"{serve.api_url}/"]
+    assert "sign in with the API key" in first

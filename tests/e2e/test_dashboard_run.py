@@ -159,3 +159,48 @@ def test_history_pages_through_the_runs_with_next_and_previous(
         links.first.click()
         expect(page.get_by_role("heading", name=f"Run {newest_first[0]}")).to_be_visible()
         assert watch.foreign_requests == [] and watch.console_errors == []
+
+
+def test_a_running_run_shows_its_phase_and_is_cancelled_from_its_page(
+    chromium: Browser, serve: Served, api: Api, store: StoreInfo, supplier: Supplier
+) -> None:
+    # Given a run waiting for its supplier file (held back by the supplier's server)
+    url = supplier.put(f"slow-run-page-{uuid.uuid4().hex[:6]}.csv", feed())
+    profile = api.create_profile(store.store_id, {"type": "url", "url": url}, name="Run cancel")
+    with supplier.holding_slow_files():
+        run_id = api.start(profile["profile_id"])["run_id"]
+        with dashboard_page(chromium, serve.api_url, serve.api_key) as (page, watch):
+            # When its page is opened
+            page.goto(f"/#/runs/{run_id}")
+
+            # Then Preparing is the current phase, Queued is done, and no percentage shows
+            # while the total is unknown
+            phases = page.get_by_role("list", name="Phases")
+            expect(phases.locator("[aria-current=step]")).to_contain_text("Preparing")
+            expect(phases.locator("li.done")).to_have_count(1)
+            progress = page.get_by_role("progressbar", name="Run progress")
+            expect(progress).to_be_visible()
+            assert progress.get_attribute("value") is None
+            expect(page.get_by_text("Working out how many items to update")).to_be_visible()
+            assert serious_accessibility_violations(page) == []
+            screenshot(page, "run-running")
+
+            # When the merchant asks to cancel, and confirms in the dialog
+            page.get_by_role("button", name="Cancel run").click()
+            dialog = page.get_by_role("dialog", name="Cancel this run?")
+            expect(dialog).to_be_visible()
+            dialog.get_by_role("button", name="Cancel run").click()
+
+            # Then the page says it is cancelling, and Cancel is gone
+            expect(dialog).to_be_hidden()
+            expect(page.locator(".status-text")).to_contain_text("cancelling")
+            expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
+            assert api.ok("GET", f"/runs/{run_id}")["cancel_requested_at"] is not None
+
+            # When the supplier answers, the run stops at its next step: Cancelled
+            supplier.slow_released.set()
+            expect(page.locator(".status-text")).to_have_text("Status: Cancelled", timeout=60_000)
+            expect(phases.locator("[aria-current=step]")).to_have_text("Cancelled")
+            assert watch.console_errors == []
+    assert api.wait_run(run_id)["status"] == "cancelled"
+    api.wait_profile_idle(profile["profile_id"])

@@ -29,7 +29,7 @@ function every(m) {
 
 // The API's own words when it gives them (schedule_text); else said here from the schedule.
 export function scheduleWords(profile) {
-  if (profile.schedule_text) return profile.schedule_text;
+  if (profile.schedule_text) return profile.schedule_text.charAt(0).toUpperCase() + profile.schedule_text.slice(1);
   const schedule = profile.schedule || {};
   let words = SCHEDULE_WORDS[schedule.type] || schedule.type || "Not set";
   if (schedule.type === "daily" && schedule.at) words = `Every day at ${schedule.at}`;
@@ -81,9 +81,12 @@ function StartDialog({ profile, onClose, onStarted }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const idempotency = useRef(`start-${profile.profile_id}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
-  const estimate = profile.estimate && profile.estimate.seconds != null
-    ? `Estimated time: about ${duration(profile.estimate.seconds)}${profile.estimate.basis ? ` (${profile.estimate.basis})` : ""}.`
-    : null;
+  const given = profile.estimate;
+  let estimate = null;
+  if (given && given.text) estimate = `Estimated time: ${given.text}.`;
+  else if (given && given.seconds != null) {
+    estimate = `Estimated time: about ${duration(given.seconds)}${given.basis ? ` (${given.basis})` : ""}.`;
+  }
   const submit = async (event) => {
     event.preventDefault();
     setBusy(true);
@@ -189,7 +192,8 @@ function Tile({ profile, stores, plan, started, onStart, refresh }) {
       </dl>
       ${last && needsReview(last.status) && html`
         <p class="notice">Waiting for your review: <a href=${`#/runs/${last.run_id}`}>see the changes and apply them</a></p>`}
-      ${profile.pending_upload && html`<p class="help">A new file is uploaded and waits for Start.</p>`}
+      ${profile.pending_upload && html`<p class="notice">New file ${profile.pending_upload.file_name || ""} uploaded
+        ${profile.pending_upload.uploaded_at ? ` ${when(profile.pending_upload.uploaded_at)}` : ""}: click Start to sync it.</p>`}
       ${runLink && (started || profile.status === "running") && html`<p><a ref=${follow} href=${`#/runs/${runLink}`}>Follow this run</a></p>`}
       <div class="actions">
         <button type="button" disabled=${!profile.can_start} aria-describedby=${blocked ? blockedId : undefined}

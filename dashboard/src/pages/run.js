@@ -84,7 +84,10 @@ function RunLog({ run }) {
   const [error, setError] = useState(null);
   const [page, setPage] = useState(0);
   const [saving, setSaving] = useState(null);
+  // A run that stopped before reading its file has no log: not asked for (the API's 404).
+  const readRows = run.counts && run.counts.rows > 0;
   useEffect(() => {
+    if (!readRows) return undefined;
     let current = true;
     setLines(null);
     setError(null);
@@ -93,12 +96,19 @@ function RunLog({ run }) {
       .then((text) => current && setLines(parseCsv(text)))
       .catch((e) => current && setError(e.message));
     return () => { current = false; };
-  }, [run.run_id, status]);
+  }, [run.run_id, status, readRows]);
   const shown = useMemo(() => {
     const wanted = sku.trim().toLowerCase();
     return (lines || []).filter((line) => !wanted || line.key.toLowerCase().includes(wanted));
   }, [lines, sku]);
   useEffect(() => setPage(0), [status, sku]);
+  if (!readRows) {
+    return html`
+      <section aria-labelledby="log-title">
+        <h2 id="log-title">Log</h2>
+        <p>This run read no rows from the file, so it has no log.</p>
+      </section>`;
+  }
   const pages = Math.max(1, Math.ceil(shown.length / LOG_PAGE));
   const visible = shown.slice(page * LOG_PAGE, (page + 1) * LOG_PAGE);
   const download = async () => {
