@@ -82,8 +82,10 @@ pytest: $(STAMP) $(DASHBOARD) test-servers
 ## then GET /runs/{id}/changes paged through 1,000,000 changes (pages/s, the API's peak RSS),
 ## then what missing: zero_stock / disable cost against a 1,000,000-variant index
 ## and known-bad items: a first run finds 1 refused per 1,000, the second sets them apart
-## (requests / minimum at each double, first and second run)
-bench: $(STAMP)
+## (requests / minimum at each double, first and second run),
+## then the dashboard's home page with 500 profiles in headless Chromium: API calls per
+## refresh (target 1) and time to render every tile (median of 5)
+bench: $(STAMP) $(DASHBOARD)
 	$(PY) bench/bench_reconcile.py
 	$(PY) bench/bench_validation.py
 	$(PY) bench/bench_sources.py
@@ -95,6 +97,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_changes.py
 	$(PY) bench/bench_missing.py
 	$(PY) bench/bench_known_bad.py
+	$(PY) bench/bench_dashboard.py
 
 ## build / deploy: AWS SAM (the CLI lives in its own venv: it pins its own boto3).
 ## sam build runs layers/common/Makefile and functions/Makefile (BuildMethod: makefile): the
@@ -111,8 +114,11 @@ build:
 	SAM_CLI_TELEMETRY=0 PIP="$(CURDIR)/$(SAM_VENV)/bin/python -m pip" $(SAM) build
 	$(SAM_VENV)/bin/python scripts/check_sam_build.py .aws-sam/build template.yaml
 
-deploy: build
+# After the stack, the dashboard's files go to its bucket (scripts/publish_dashboard.py reads
+# the stack's outputs; it prints DashboardUrl).
+deploy: build $(DASHBOARD)
 	.venv-sam/bin/sam deploy
+	$(PY) scripts/publish_dashboard.py --stack-name $${STACK_NAME:-feedsync}
 
 clean:
 	rm -rf $(VENV) .venv-sam $(CHECKOV_VENV) node_modules .aws-sam .feedsync .pytest_cache .mypy_cache .ruff_cache

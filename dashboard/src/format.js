@@ -17,3 +17,11 @@ export function duration(seconds) {
 export function count(n) {
   return (n ?? 0).toLocaleString();
 }
+
+// A schedule's or a plan's minutes in words: "15 min", "4 h", "1 day", "1 h 30 min".
+export function minutes(total) {
+  const m = Math.round(total);
+  if (m % 1440 === 0) return m === 1440 ? "1 day" : `${m / 1440} days`;
+  if (m < 60) return `${m} min`;
+  return m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m / 60} h`;
+}

@@ -163,6 +163,7 @@ def serve(args: argparse.Namespace) -> int:
         "amazon": amazon.info(),
     }
     _wait_ready(info)
+    print(f"dashboard        {info['api_url']}/  (open it and sign in with the API key below)")
     print(f"feedsync API     {info['api_url']}  (OpenAPI: {info['api_url']}/openapi.json)")
     print(f"API key          {info['api_key']}")
     demo = info["demo"]

@@ -45,6 +45,10 @@ NOT_CREATED = frozenset(
         "AWS::SQS::QueuePolicy",
         "AWS::SNS::Subscription",
         "AWS::CloudWatch::Alarm",
+        # The dashboard's CDN: feedsync serve serves dashboard/dist itself (dashboard_files.py).
+        "AWS::CloudFront::Distribution",
+        "AWS::CloudFront::OriginAccessControl",
+        "AWS::CloudFront::ResponseHeadersPolicy",
     }
 )
 CREATED = frozenset(
