@@ -35,8 +35,11 @@ def upload_origin() -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
-def content_security_policy() -> str:
-    connect = " ".join(filter(None, ("'self'", upload_origin())))
+def content_security_policy(*upload_origins: str) -> str:
+    """The page's policy; the upload origins default to this process's (the template's
+    CloudFront policy names the files bucket's hosts instead: same policy otherwise)."""
+    origins = upload_origins or tuple(filter(None, (upload_origin(),)))
+    connect = " ".join(("'self'", *origins))
     return (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         f"connect-src {connect}; font-src 'self'; form-action 'none'; base-uri 'none'; "

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from feedsync_local.dashboard_files import SECURITY_HEADERS
+from feedsync_local.dashboard_files import content_security_policy
 from feedsync_local.stack import unhandled_resources
 from feedsync_local.template import load_template
 
@@ -83,8 +83,15 @@ def test_the_page_and_its_assets_come_from_the_bucket_with_the_local_policy() ->
         "/index.html": "dashboard",
         "/assets/*": "dashboard",
     }
-    # ... sent with the same Content-Security-Policy feedsync serve sends
-    assert csp == SECURITY_HEADERS["Content-Security-Policy"]
+    # ... sent with the Content-Security-Policy feedsync serve sends, the files bucket (where
+    # uploads are PUT) the one other origin it may connect to
+    bucket_hosts = (
+        "https://${Bucket}.s3.amazonaws.com",
+        "https://${Bucket}.s3.${AWS::Region}.amazonaws.com",
+    )
+    assert csp == {"Fn::Sub": content_security_policy(*bucket_hosts)}
+    cors = RESOURCES["Bucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert {"GET", "PUT"} <= set(cors[0]["AllowedMethods"])
     for behaviour in behaviours.values():
         assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "DashboardHeaders"}
     # ... the stack says where it is, and the local stack knows every new type
