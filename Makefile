@@ -86,6 +86,15 @@ bench: $(STAMP)
 	$(PY) bench/bench_missing.py
 	$(PY) bench/bench_known_bad.py
 
+## cost: the cost model (bench/cost_model.py): on each platform's double, a store's setup, a
+## 10,000-row / 1,000-change run of an automatic profile fired by the scheduler and the
+## unchanged-file check after it, then 1,000,000 rows / 100,000 changes, metered on the local
+## stack (state transitions, Lambda GB-s and memory, DynamoDB units, S3 requests and bytes,
+## calls), priced at docs/aws_prices.toml; rewrites docs/COSTS.md's tables. Not in `make test`.
+.PHONY: cost
+cost: $(STAMP)
+	PYTHONPATH=layers/common:local:. $(PY) bench/cost_model.py --write
+
 ## build / deploy: AWS SAM (the CLI lives in its own venv: it pins its own boto3).
 ## sam build runs layers/common/Makefile and functions/Makefile (BuildMethod: makefile): the
 ## layer's requirements are fetched as the CPython 3.12 manylinux aarch64 wheels by pip, so no

@@ -232,8 +232,15 @@ class _Attributed:
 class Meter:
     """Counts a scenario's usage on the local stack; ``reset()`` between scenarios."""
 
-    def __init__(self, *, memory: bool = False, echo_logs: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        memory: bool = False,
+        traced: frozenset[str] | None = None,
+        echo_logs: bool = False,
+    ) -> None:
         self.memory = memory
+        self.traced = traced  # the functions whose invocations are traced (None: all)
         self.echo_logs = echo_logs
         self.usage = Usage()
         self.tables = MotoTables()
@@ -243,7 +250,7 @@ class Meter:
         self._tracing = False  # tracemalloc started by this meter, for the running ones
         self._peak_base = 0
         self._stack: Any = None
-        self._originals: dict[str, Any] = {}
+        self._patched: list[tuple[Any, str, Any]] = []  # (owner, name, original)
         self._streams: list[tuple[Any, Any]] = []
 
     # ------------------------------------------------------------------ switch on / off
@@ -258,9 +265,12 @@ class Meter:
         for fn in stack.functions.values():
             fn.meter = self
         meter = self
-        self._originals["api_call"] = api_call = botocore.client.BaseClient._make_api_call
-        self._originals["state_body"] = state_body = CommonStateField._eval_body
-        self._originals["submit"] = transfer_submit = BoundedExecutor.submit
+        targets: list[tuple[Any, str]] = [
+            (botocore.client.BaseClient, "_make_api_call"),
+            (CommonStateField, "_eval_body"),
+            (BoundedExecutor, "submit"),
+        ]
+        api_call, state_body, transfer_submit = (getattr(o, n) for o, n in targets)
 
         def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
             if getattr(meter._local, "function", None) is None:
@@ -278,21 +288,18 @@ class Meter:
                 task = _Attributed(task, function, meter)
             return transfer_submit(executor, task, tag, block)
 
-        botocore.client.BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
-        CommonStateField._eval_body = eval_body  # type: ignore[method-assign]
-        BoundedExecutor.submit = submit  # type: ignore[method-assign]
+        for (owner, name), patch in zip(targets, (make_api_call, eval_body, submit), strict=True):
+            self._patched.append((owner, name, getattr(owner, name)))
+            setattr(owner, name, patch)
         return self
 
     def detach(self) -> None:
-        import botocore.client
-        from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
-        from s3transfer.futures import BoundedExecutor
-
+        """Switch counting off: every patch undone, the log streams given back."""
         if self._stack is None:
             return
-        BoundedExecutor.submit = self._originals["submit"]  # type: ignore[method-assign]
-        botocore.client.BaseClient._make_api_call = self._originals["api_call"]  # type: ignore[method-assign]
-        CommonStateField._eval_body = self._originals["state_body"]  # type: ignore[method-assign]
+        for owner, name, original in reversed(self._patched):
+            setattr(owner, name, original)
+        self._patched.clear()
         for handler, stream in self._streams:
             handler.stream = stream
         self._streams.clear()
@@ -341,7 +348,8 @@ class Meter:
             if not self._running:
                 # Traced only while invocations run (tracing slows Python code several
                 # times over: a memory pass's durations are not billed).
-                if self.memory and not tracemalloc.is_tracing():
+                wanted = self.traced is None or function in self.traced
+                if self.memory and wanted and not tracemalloc.is_tracing():
                     tracemalloc.start()
                     self._tracing = True
                 if self._tracing:
@@ -386,7 +394,7 @@ class Meter:
                 if stream is None or isinstance(stream, _CountingStream):
                     continue
                 self._streams.append((handler, stream))
-                handler.stream = _CountingStream(self, stream, self.echo_logs)
+                handler.stream = _CountingStream(self, stream, self.echo_logs)  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------ one AWS call, counted
     def _counted_call(
@@ -406,6 +414,8 @@ class Meter:
             self._local.overhead += time.perf_counter() - t1
 
     def _before(self, service: str, operation: str, params: dict[str, Any]) -> Any:
+        if service == "s3" and operation in ("PutObject", "UploadPart"):
+            return _body_size(params)  # before botocore wraps the body in a stream
         if service != "dynamodb":
             return None
         if operation in DYNAMO_WRITES:
@@ -435,7 +445,7 @@ class Meter:
         elif service == "s3":
             a_or_b = s3_request_class(operation)
             if operation in ("PutObject", "UploadPart") and response is not None:
-                size = _body_size(params)
+                size = before
                 if size is None and operation == "PutObject":
                     size = _stored_size(params["Bucket"], params["Key"])
                 put = (str(params.get("Key", "")).split("/", 1)[0], size or 0)
@@ -534,6 +544,7 @@ def _stored_size(bucket: str, key: str) -> int:
     from moto.s3.models import s3_backends
 
     try:
-        return int(s3_backends[ACCOUNT]["aws"].get_object(bucket, key).size)
+        stored = s3_backends[ACCOUNT]["aws"].get_object(bucket, key)
+        return 0 if stored is None else int(stored.size)
     except Exception:  # gone again already: nothing left to bill as storage
         return 0
