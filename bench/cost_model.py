@@ -55,8 +55,7 @@ from feedsync_local.environment import LocalEnvironment  # noqa: E402
 from feedsync_local.metering import Meter  # noqa: E402
 
 SIZES = {"10k": (10_000, 1_000), "1M": (1_000_000, 100_000)}
-# Over 10,000 rows the memory pass traces the run's functions only: a store's catalog import
-# of 1,000,000 items, traced, would take most of an hour (it is sized from 10,000).
+# The functions a traced run of a file over 10,000 rows traces (all of them: a run's).
 TRACED = frozenset(
     {
         "StartFunction",
@@ -283,11 +282,6 @@ def main() -> None:
         "--sizes", default="10k,1M", help=f"of {', '.join(SIZES)}, or ROWS:CHANGES (a trial)"
     )
     parser.add_argument("--platforms", default=",".join(PLATFORMS))
-    parser.add_argument(
-        "--memory-platforms",
-        default="woocommerce",
-        help="the platform whose files over 10,000 rows the memory pass traces",
-    )
     parser.add_argument("--write", action="store_true", help="rewrite docs/COSTS.md's tables")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
@@ -310,23 +304,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = LocalEnvironment(files_dir=Path(tmp), run_scheduler=False)
         env.start()
-        runs = [(rows, changes, p) for rows, changes in sizes for p in platforms]
-        # The memory pass: every platform up to 10,000 rows; larger files on the first of
-        # --memory-platforms only (a parse's or a match's peak is the file's, not the store's).
-        big = [p.strip() for p in args.memory_platforms.split(",") if p.strip()][:1]
-        for label, memory, out, chosen in (
-            ("counts and durations", False, measured, runs),
-            ("memory (traced: durations not billed)", True, traced,
-             [r for r in runs if r[0] <= SIZES["10k"][0] or r[2] in big]),
-        ):  # fmt: skip
-            print(f"  pass: {label}")
-            for rows, changes, platform in chosen:
-                small = rows <= SIZES["10k"][0]
-                meter = Meter(memory=memory, traced=None if small else TRACED).attach(env.stack)
+        meter = Meter().attach(env.stack)
+        bench = CostBench(env, meter, Path(tmp))
+        for rows, changes in sizes:
+            for platform in platforms:
                 started = time.perf_counter()
-                out += CostBench(env, meter, Path(tmp)).platform(platform, rows, changes)
-                meter.detach()
+                # The next file's run traced for memory: every function up to 10,000 rows,
+                # over that the run's functions (the store's catalog import is not rerun).
+                tracer = Meter(memory=True, traced=None if rows <= SIZES["10k"][0] else TRACED)
+                counted, memory = bench.platform(platform, rows, changes, traced=tracer)
+                measured += counted
+                traced += memory
                 print(f"    ({platform} {rows:,} rows: {time.perf_counter() - started:.0f} s)")
+        meter.detach()
         baselines = {
             logical: handler_baseline_mb(fn.code_dir, dict(os.environ))
             for logical, fn in env.stack.functions.items()

@@ -13,6 +13,7 @@ asynchronous invocation (the run's events, notifications) done.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -50,20 +51,22 @@ class Measured:
     execution: str | None = None  # the run's Step Functions execution ARN
 
 
-def feed_lines(skus: list[str], changes: int) -> list[str]:
+def feed_lines(skus: list[str], changes: int, edition: int = 0) -> list[str]:
     """The supplier file: every item at the store's values except ``changes`` rows spread
-    evenly, each a new price (even ones) or a new stock level (odd ones). The profile keeps
-    the default safety limits, which these changes stay within."""
+    evenly, each a new price (even ones) or a new stock level (odd ones); each ``edition``
+    gives those rows other values (the next file, as many changes). The profile keeps the
+    default safety limits, which these changes stay within."""
     every = max(1, len(skus) // changes) if changes else 0
     lines = ["SKU,Price,Qty\n"]
     changed = 0
     for i, sku in enumerate(skus):
         if every and i % every == 0 and changed < changes:
+            k = i + edition
             if changed % 2 == 0:
                 # 11.00 to 14.99: within the default safety limits (a move under 50%)
-                lines.append(f"{sku},{11 + i % 4}.{i % 100:02d},{SEED_STOCK}\n")
+                lines.append(f"{sku},{11 + k % 4}.{k % 100:02d},{SEED_STOCK}\n")
             else:
-                lines.append(f"{sku},{SEED_PRICE},{SEED_STOCK + 1 + i % 40}\n")
+                lines.append(f"{sku},{SEED_PRICE},{SEED_STOCK + 1 + k % 40}\n")
             changed += 1
         else:
             lines.append(f"{sku},{SEED_PRICE},{SEED_STOCK}\n")
@@ -180,9 +183,16 @@ class CostBench:
         return run.status, dict(run.counts), execution
 
     def platform(
-        self, platform: str, rows: int, changes: int, log: Callable[[str], None] = print
-    ) -> list[Measured]:
-        """Setup, a real run of ``rows`` rows with ``changes`` changes, an unchanged check."""
+        self,
+        platform: str,
+        rows: int,
+        changes: int,
+        log: Callable[[str], None] = print,
+        traced: Meter | None = None,
+    ) -> tuple[list[Measured], list[Measured]]:
+        """Setup, a real run of ``rows`` rows with ``changes`` changes, an unchanged check;
+        with ``traced`` (a memory meter), then the next file (as many changes) under it, for
+        the functions' memory (its durations are tracing's)."""
         from feedsync.models import Plan, TenantSettings
         from feedsync.wiring import deps
 
@@ -195,7 +205,8 @@ class CostBench:
             (twin,) = TWINS[platform](self.env, doubles, rows, copies=1)
             skus = sorted(twin.values())
             name = f"cost-{platform}-{uuid.uuid4().hex[:8]}.csv"
-            with (self.files_dir / name).open("w", encoding="utf-8") as out:
+            path = self.files_dir / name
+            with path.open("w", encoding="utf-8") as out:
                 out.writelines(feed_lines(skus, changes))
             assert self.env.files is not None
             log(f"  {platform}: {rows:,} items seeded in {time.perf_counter() - t0:.0f} s")
@@ -211,7 +222,44 @@ class CostBench:
                 measured.append(Measured(scenario, platform, rows, changes, status, counts,
                                          secs, usage, execution))  # fmt: skip
                 log(f"    {scenario}: {status} {counts.get('updated', 0):,} updated, {secs:.1f} s")
-        return measured
+            if traced is None:
+                return measured, []
+            with path.open("w", encoding="utf-8") as out:
+                out.writelines(feed_lines(skus, changes, edition=1))
+            stamp = time.time() + 60  # a newer Last-Modified: the next fire fetches it
+            os.utime(path, (stamp, stamp))
+            memory = self._traced(traced, key, tenant, twin, path, fires, rows, changes, log)
+        return measured, memory
+
+    def _traced(
+        self, traced: Meter, key: str, tenant: str, twin: Twin, path: Path, fires: Fires,
+        rows: int, changes: int, log: Callable[[str], None],
+    ) -> list[Measured]:  # fmt: skip
+        """The next file's run under the memory meter, and when it traces every function a
+        second store's setup too (its catalog import; skipped for large catalogs)."""
+        counting, self.meter = self.meter, traced
+        counting.detach()
+        traced.attach(self.env.stack)
+        fires.tick.meter = traced
+        out: list[Measured] = []
+        try:
+            if traced.traced is None:
+                assert self.env.files is not None
+                url = f"{self.env.files.url}/{path.name}"
+                _profile, usage, secs = self._setup(key, tenant, twin, url)
+                out.append(Measured("traced setup", twin.platform, rows, 0, "ready", {}, secs,
+                                    usage))  # fmt: skip
+            t = time.perf_counter()
+            status, counts, execution = self._until_done(tenant, fires.fire(), 7200)
+            secs = time.perf_counter() - t
+            out.append(Measured("traced run", twin.platform, rows, changes, status, counts,
+                                secs, traced.reset(), execution))  # fmt: skip
+            log(f"    traced run (memory): {status}, {secs:.1f} s")
+        finally:
+            traced.detach()
+            self.meter = fires.tick.meter = counting
+            counting.attach(self.env.stack)
+        return out
 
 
 def handler_baseline_mb(code_dir: Path, env: dict[str, str]) -> float:

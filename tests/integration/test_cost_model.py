@@ -37,6 +37,10 @@ def meter(h: Harness) -> Iterator[Meter]:
         meter.detach()
 
 
+def _quiet(_line: str) -> None:
+    pass
+
+
 def _states_entered(h: Harness, execution: str) -> Counter[str]:
     sfn = h.stack.client("stepfunctions")
     pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution)
@@ -55,7 +59,7 @@ def test_a_metered_run_and_unchanged_check_count_what_the_product_did(
     bench = CostBench(h.env, meter, h.files_dir)
     # When a tenant sets up the store and an automatic profile through the API, the
     # scheduler fires it (a file with 8 changes), then fires it again (the same file)
-    setup, real, unchanged = bench.platform("woocommerce", ROWS, CHANGES, log=lambda _s: None)
+    (setup, real, unchanged), _ = bench.platform("woocommerce", ROWS, CHANGES, log=_quiet)
     # Then the setup went through API Gateway twice, each request authorized, and wrote
     # the store's token as one secret
     by_fn = Counter(i.function for i in setup.usage.invocations)
@@ -105,3 +109,25 @@ def _counts_match_the_execution(h: Harness, m: Measured) -> None:
     for state, function in TASKS.items():
         assert by_fn[function] == parent[state]
     assert by_fn["FinalizeFunction"] == sum(parent[state] for state in FINALIZING) == 1
+
+
+def test_the_memory_pass_traces_every_function_of_a_second_setup_and_run(h: Harness) -> None:
+    # Given the counting meter and a memory meter
+    counting = Meter().attach(h.stack)
+    tracer = Meter(memory=True)
+    try:
+        # When the scenarios run with the memory meter for the next file
+        counted, traced = CostBench(h.env, counting, h.files_dir).platform(
+            "woocommerce", ROWS, CHANGES, log=_quiet, traced=tracer
+        )
+    finally:
+        counting.detach()
+    # Then the counted invocations carry no peak (their durations are not tracing's) ...
+    assert all(i.peak_bytes is None for m in counted for i in m.usage.invocations)
+    # ... and the traced ones do: a second store's setup and the next file's run, as many
+    # changes, each function of them with a peak above zero
+    assert [m.scenario for m in traced] == ["traced setup", "traced run"]
+    assert traced[1].status == "succeeded" and traced[1].counts["updated"] == CHANGES
+    peaks = {i.function: i.peak_bytes for m in traced for i in m.usage.invocations}
+    assert {"CatalogImportFunction", "ParseFunction", "MatchFunction"} <= set(peaks)
+    assert all(peak is not None and peak > 0 for peak in peaks.values())
