@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import re
 import sys
 import tempfile
@@ -55,18 +56,11 @@ from feedsync_local.environment import LocalEnvironment  # noqa: E402
 from feedsync_local.metering import Meter  # noqa: E402
 
 SIZES = {"10k": (10_000, 1_000), "1M": (1_000_000, 100_000)}
-# The functions a traced run of a file over 10,000 rows traces (all of them: a run's).
+# What a traced run of a file over 10,000 rows traces: the functions whose peak grows with
+# the file. The doubles run in this process, so tracing an update shard traces the store's
+# side of 100,000 changes too (an hour); a shard's batches are bounded, 10,000 rows size it.
 TRACED = frozenset(
-    {
-        "StartFunction",
-        "FetchFunction",
-        "ParseFunction",
-        "MatchFunction",
-        "SelectFunction",
-        "UpdateFunction",
-        "FinalizeFunction",
-        "NotifyFunction",
-    }
+    {"FetchFunction", "ParseFunction", "MatchFunction", "SelectFunction", "FinalizeFunction"}
 )
 COSTS_MD = ROOT / "docs" / "COSTS.md"
 BEGIN = "<!-- BEGIN GENERATED: make cost (bench/cost_model.py --write) -->"
@@ -147,7 +141,7 @@ class Report:
                 continue
             largest = max(measured)
             peak, overlapped = max(p for p in measured.values())
-            scaled = None
+            scaled = largest
             if len(measured) > 1:
                 small = min(measured)
                 grown = extrapolate(
@@ -166,11 +160,10 @@ class Report:
         for need in self.memory():
             seconds = [i.seconds for m in self.measured for i in m.usage.invocations
                        if i.function == need.function] or [0.0]  # fmt: skip
-            note = ""
-            if need.scaled_to_rows:
-                note = f" (at {need.scaled_to_rows:,} rows)"
-            elif need.peak_overlapped:
-                note = " (upper bound)"
+            note = f" (file of {need.scaled_to_rows:,} rows"
+            if need.scaled_to_rows == self.max_rows:
+                note += ", extended from the sizes measured"
+            note += ", upper bound)" if need.peak_overlapped else ")"
             rows.append([need.function, len(seconds), f"{max(seconds):,.2f}",
                          f"{need.baseline_mb:,.0f}", f"{need.peak_mb:,.0f}{note}",
                          f"{need.need_mb:,.0f}", self.pricing.memory_mb[need.function],
@@ -243,12 +236,14 @@ class Report:
             lines.append([m.scenario, m.platform, f"{before:,.1f}", f"{after:,.1f}"])
         return _table(["scenario", "platform", "GB-s as configured", "GB-s as proposed"], lines)
 
-    def markdown(self) -> str:
+    def markdown(self, pending: Iterable[str] = ()) -> str:
         p = self.pricing
+        left = list(pending)
         return "\n".join([
             f"Measured {time.strftime('%Y-%m-%d')} by `make cost`; prices "
             f"{p.prices['region']} as of {p.prices['as_of']} (`docs/aws_prices.toml`); "
-            f"Lambda {p.arch}, memory as `template.yaml` configures it.",
+            f"Lambda {p.arch}, memory as `template.yaml` configures it."
+            + (f" **Not measured in this run**: {', '.join(left)}." if left else ""),
             "", "### Counts per scenario", "", *self.counts_table(),
             "", "### Dollars per scenario, by service", "", *self.dollars_table(),
             "", "### Lambda memory per function", "", *self.memory_table(),
@@ -283,6 +278,12 @@ def main() -> None:
     )
     parser.add_argument("--platforms", default=",".join(PLATFORMS))
     parser.add_argument("--write", action="store_true", help="rewrite docs/COSTS.md's tables")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        help="a file keeping the measurements: read first, saved after each step (so runs "
+        "of a size or a platform each add to the same tables)",
+    )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     platforms = [p.strip() for p in args.platforms.split(",") if p.strip()]
@@ -301,32 +302,37 @@ def main() -> None:
     print("cost model: scenarios on the local stack, metered, priced at docs/aws_prices.toml")
     measured: list[Measured] = []
     traced: list[Measured] = []
+    if args.state and args.state.exists():
+        measured, traced = pickle.loads(args.state.read_bytes())  # our own file
+        print(f"  {len(measured)} scenarios read from {args.state}")
     with tempfile.TemporaryDirectory() as tmp:
         env = LocalEnvironment(files_dir=Path(tmp), run_scheduler=False)
         env.start()
-        meter = Meter().attach(env.stack)
-        bench = CostBench(env, meter, Path(tmp))
-        for rows, changes in sizes:
-            for platform in platforms:
-                started = time.perf_counter()
-                # The next file's run traced for memory: every function up to 10,000 rows,
-                # over that the run's functions (the store's catalog import is not rerun).
-                tracer = Meter(memory=True, traced=None if rows <= SIZES["10k"][0] else TRACED)
-                counted, memory = bench.platform(platform, rows, changes, traced=tracer)
-                measured += counted
-                traced += memory
-                print(f"    ({platform} {rows:,} rows: {time.perf_counter() - started:.0f} s)")
-        meter.detach()
         baselines = {
             logical: handler_baseline_mb(fn.code_dir, dict(os.environ))
             for logical, fn in env.stack.functions.items()
         }
-    report = Report(measured, traced, pricing, baselines, Plan().max_rows)
-    section = report.markdown()
-    print(section)
-    if args.write:
-        write_docs(section)
-        print(f"wrote {COSTS_MD.relative_to(ROOT)}")
+        meter = Meter().attach(env.stack)
+        bench = CostBench(env, meter, Path(tmp))
+        steps = [(rows, changes, p) for rows, changes in sizes for p in platforms]
+        for n, (rows, changes, platform) in enumerate(steps, 1):
+            started = time.perf_counter()
+            # The next file's run traced for memory: every function up to 10,000 rows (and a
+            # second store's setup), over that the functions whose peak grows with the file.
+            tracer = Meter(memory=True, traced=None if rows <= SIZES["10k"][0] else TRACED)
+            counted, memory = bench.platform(platform, rows, changes, traced=tracer)
+            measured = [m for m in measured if (m.rows, m.platform) != (rows, platform)] + counted
+            traced = [m for m in traced if (m.rows, m.platform) != (rows, platform)] + memory
+            if args.state:
+                args.state.write_bytes(pickle.dumps((measured, traced)))
+            print(f"    ({platform} {rows:,} rows: {time.perf_counter() - started:.0f} s)")
+            report = Report(measured, traced, pricing, baselines, Plan().max_rows)
+            pending = [f"{r:,} rows on {p}" for r, _c, p in steps[n:]]
+            if args.write:  # after each step: a long run that is stopped keeps what it measured
+                write_docs(report.markdown(pending))
+                print(f"    wrote {COSTS_MD.relative_to(ROOT)} ({n} of {len(steps)} measured)")
+        meter.detach()
+    print(report.markdown())
     sys.stdout.flush()
     os._exit(0)  # the stack's worker threads are not waited for
 

@@ -151,7 +151,7 @@ class MemoryNeed:
     baseline_mb: float  # RSS of a Python process that imported the handler
     peak_mb: float  # the largest traced peak of one invocation (alone when one ran alone)
     peak_overlapped: bool  # every measured invocation overlapped others: an upper bound
-    scaled_to_rows: int | None = None  # the peak extrapolated to this file size
+    scaled_to_rows: int | None = None  # the file size the peak stands for
 
     @property
     def need_mb(self) -> float:

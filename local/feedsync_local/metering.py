@@ -127,11 +127,16 @@ class MotoTables:
             keys[table.range_key_attr] = key[table.range_key_attr]
         from moto.dynamodb.models.dynamo_type import DynamoType
 
-        found = table.get_item(
-            DynamoType(keys[table.hash_key_attr]),
-            DynamoType(keys[table.range_key_attr]) if table.range_key_attr else None,
-        )
-        return None if found is None else dict(found.to_json()["Attributes"])
+        for _attempt in range(10):
+            found = table.get_item(
+                DynamoType(keys[table.hash_key_attr]),
+                DynamoType(keys[table.range_key_attr]) if table.range_key_attr else None,
+            )
+            try:
+                return None if found is None else dict(found.to_json()["Attributes"])
+            except RuntimeError:  # moto's server thread changed it as we read: read again
+                continue
+        raise RuntimeError(f"{table_name}: the item kept changing while it was read")
 
     def index_keys(self, table_name: str) -> list[tuple[str, ...]]:
         """Each global secondary index's key attributes (an item is in it when it has them)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,27 @@ def test_memory_and_retention_are_read_from_the_template() -> None:
     assert {"ParseFunction", "MatchFunction", "UpdateFunction"} <= set(memory)
     assert all(128 <= mb <= 10_240 for mb in memory.values())
     assert retention_days(template())["runs"] == 90
+
+
+def test_the_generated_section_is_replaced_and_the_prose_kept(tmp_path: Path) -> None:
+    from bench.cost_model import BEGIN, END, size_of, write_docs
+
+    # Given a page with prose around the generated section
+    page = tmp_path / "COSTS.md"
+    page.write_text(f"# Costs\nprose\n{BEGIN}\nold tables\n{END}\nafter\n", encoding="utf-8")
+    # When the model writes new tables
+    write_docs("new tables", page)
+    # Then only the section between the markers changed
+    assert page.read_text(encoding="utf-8") == (
+        f"# Costs\nprose\n{BEGIN}\nnew tables\n{END}\nafter\n"
+    )
+    # And a page without the markers is refused, not overwritten
+    bare = tmp_path / "bare.md"
+    bare.write_text("# nothing generated here\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no generated section"):
+        write_docs("tables", bare)
+    # And sizes are named or given as rows:changes
+    assert size_of("10k") == (10_000, 1_000) and size_of("1M") == (1_000_000, 100_000)
+    assert size_of("200:20") == (200, 20)
+    with pytest.raises(ValueError):
+        size_of("20:200")
