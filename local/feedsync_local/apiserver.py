@@ -92,8 +92,9 @@ class LocalApi:
     def handle(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
-        if self.stack.meter is not None:  # the cost model counts API Gateway requests
-            self.stack.meter.api_request()
+        meter = getattr(self.stack, "meter", None)
+        if meter is not None:  # the cost model counts API Gateway requests
+            meter.api_request()
         split = urlsplit(raw_path)
         path = split.path
         query = {k: v[-1] for k, v in parse_qs(split.query).items()} or None
