@@ -89,8 +89,8 @@ bench: $(STAMP)
 ## cost: the cost model (bench/cost_model.py): on each platform's double, a store's setup, a
 ## 10,000-row / 1,000-change run of an automatic profile fired by the scheduler and the
 ## unchanged-file check after it (~10 min), then 1,000,000 rows / 100,000 changes on
-## COST_1M_PLATFORMS (WooCommerce by default: seeding and importing 1,000,000 items takes
-## ~15 min a platform here), metered on the local stack (state transitions, Lambda GB-s and
+## COST_1M_PLATFORMS (WooCommerce by default: seeding and importing 1,000,000 items took
+## more than 28 min on this 2-core machine before the run itself), metered on the local stack (state transitions, Lambda GB-s and
 ## memory, DynamoDB units, S3 requests and bytes, calls), priced at docs/aws_prices.toml;
 ## rewrites docs/COSTS.md's tables after each step. Not in `make test`.
 COST_1M_PLATFORMS ?= woocommerce
