@@ -110,8 +110,10 @@ def _tally(requests: Iterable[tuple[bool, bool]]) -> tuple[int, int, int]:
     return writes, reads, throttled
 
 
-def bigcommerce_twins(env: LocalEnvironment, _stack: ExitStack, items: int) -> list[Twin]:
-    """Two stores on the local stack's sandbox, ``items`` simple products each."""
+def bigcommerce_twins(
+    env: LocalEnvironment, _stack: ExitStack, items: int, copies: int = 2
+) -> list[Twin]:
+    """``copies`` stores on the local stack's sandbox, ``items`` simple products each."""
     sandbox = env.sandbox
     products = [
         {"name": f"Item {i}", "type": "physical", "weight": 1, "sku": f"RV-{i:07d}",
@@ -119,7 +121,7 @@ def bigcommerce_twins(env: LocalEnvironment, _stack: ExitStack, items: int) -> l
         for i in range(items)
     ]  # fmt: skip
     twins = []
-    for _ in range(2):
+    for _ in range(copies):
         store_hash, token = sandbox.create_store()
         for product in sandbox.seed(store_hash, products):
             sandbox.set_modified(store_hash, product["id"], SEEDED_AT)
@@ -143,10 +145,12 @@ def bigcommerce_twins(env: LocalEnvironment, _stack: ExitStack, items: int) -> l
     return twins
 
 
-def shopify_twins(_env: LocalEnvironment, stack: ExitStack, items: int) -> list[Twin]:
-    """Two Shopify doubles, ``items`` variants each (four per product)."""
+def shopify_twins(
+    _env: LocalEnvironment, stack: ExitStack, items: int, copies: int = 2
+) -> list[Twin]:
+    """``copies`` Shopify doubles, ``items`` variants each (four per product)."""
     twins = []
-    for _ in range(2):
+    for _ in range(copies):
         double = stack.enter_context(ShopifyDouble())
         per_product = 4
         seeded = double.seed_catalog(
@@ -191,13 +195,15 @@ def _shopify_write(double: ShopifyDouble, entry: dict[str, Any]) -> bool:
     return any(f in names and f not in SHOPIFY_READ_MUTATIONS for f in entry.get("fields") or ())
 
 
-def woocommerce_twins(_env: LocalEnvironment, stack: ExitStack, items: int) -> list[Twin]:
-    """Two WooCommerce doubles: half the items simple products, half variations (50 each)."""
+def woocommerce_twins(
+    _env: LocalEnvironment, stack: ExitStack, items: int, copies: int = 2
+) -> list[Twin]:
+    """``copies`` WooCommerce doubles: half the items simple, half variations (50 each)."""
     twins = []
     variations_each = 50
     parents = (items // 2) // variations_each
     simple = items - parents * variations_each
-    for _ in range(2):
+    for _ in range(copies):
         double = stack.enter_context(WooCommerceDouble())
         double.seed_catalog(
             simple=simple,
@@ -231,7 +237,8 @@ def woocommerce_twins(_env: LocalEnvironment, stack: ExitStack, items: int) -> l
     return twins
 
 
-TWINS: dict[str, Callable[[LocalEnvironment, ExitStack, int], list[Twin]]] = {
+# Each makes ``copies`` stores alike (two here; the cost model seeds one).
+TWINS: dict[str, Callable[..., list[Twin]]] = {
     "bigcommerce": bigcommerce_twins,
     "shopify": shopify_twins,
     "woocommerce": woocommerce_twins,

@@ -93,6 +93,9 @@ class LocalApi:
     def handle(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
+        meter = getattr(self.stack, "meter", None)
+        if meter is not None:  # the cost model counts API Gateway requests
+            meter.api_request()
         split = urlsplit(raw_path)
         path = split.path
         if method in ("GET", "HEAD") and is_dashboard_path(path):

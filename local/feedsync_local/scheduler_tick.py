@@ -100,6 +100,8 @@ class SchedulerTick:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._count_lock = threading.Lock()
+        # feedsync_local.metering.Meter while the cost model counts (None: no effect).
+        self.meter: Any = None
 
     def tick(self) -> list[tuple[str, datetime]]:
         """Fire everything due since the last tick (nothing on the first: no backfill)."""
@@ -124,6 +126,8 @@ class SchedulerTick:
     def _fire(self, stored: StoredSchedule, fire: datetime) -> None:
         event = target_event(stored, fire)
         for attempt in range(1, self.attempts + 1):
+            if self.meter is not None:  # each delivery attempt is one Scheduler invocation
+                self.meter.scheduler_invocation()
             try:
                 self.invoke(str(stored["Target"]["Arn"]), event)
                 return

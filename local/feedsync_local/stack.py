@@ -176,6 +176,8 @@ class LocalFunction:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _serving: threading.Lock = field(default_factory=threading.Lock)
     instances: int = 0
+    # feedsync_local.metering.Meter while the cost model counts (None: no effect).
+    meter: Any = None
 
     def _load(self) -> ModuleType:
         path = self.code_dir / "app.py"
@@ -203,7 +205,10 @@ class LocalFunction:
             module = self._load()
         ctx = LambdaContextStub(self.name, self.arn, aws_request_id=str(uuid.uuid4()))
         try:
-            return module.lambda_handler(event, ctx)
+            if self.meter is None:
+                return module.lambda_handler(event, ctx)
+            with self.meter.invocation(self.logical_id):
+                return module.lambda_handler(event, ctx)
         finally:
             with self._lock:
                 self._idle.append(module)
@@ -229,6 +234,8 @@ class LocalStack:
         self.env: dict[str, str] = {}
         self.invocations: list[tuple[str, str]] = []
         self.faults: dict[str, Callable[[dict[str, Any]], None]] = {}
+        # feedsync_local.metering.Meter while the cost model counts (None: no effect).
+        self.meter: Any = None
         # logical id -> the SQS queue ARN of its EventInvokeConfig OnFailure destination
         self.on_failure: dict[str, str] = {}
         self._server: Any = None

@@ -1,0 +1,341 @@
+"""The cost model: what feedsync's runs cost on AWS, counted on the local stack and priced.
+
+    .venv/bin/python bench/cost_model.py [--sizes 10k,1M] [--platforms bigcommerce,shopify]
+                                         [--write]
+
+On the local stack with ``feedsync_local.metering`` switched on, for each size (10k: a
+10,000-row file with 1,000 changes; 1M: 1,000,000 rows with 100,000 changes) and each
+platform's double: the store's setup through the API (its catalog import), a real run of
+an ``automatic`` profile fired by the scheduler, then the unchanged-file check (the next
+fire, the file the same). Printed per scenario: the counts (state transitions of the
+parent and the Distributed Map's children, Lambda invocations and GB-seconds, DynamoDB read
+and write units, S3 requests by class and bytes, Secrets Manager calls, Scheduler
+invocations, events put, SNS publishes, API requests, log bytes), the dollars by service
+at ``docs/aws_prices.toml``, each function's memory (measured and proposed), and the fleet
+(10,000 tenants x 10 profiles, checks every 15 minutes, 2 real runs a day). ``--write``
+replaces the generated section of ``docs/COSTS.md`` with the tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+for _path in (ROOT, ROOT / "local", ROOT / "layers" / "common"):
+    sys.path.insert(0, str(_path))
+
+from bench.cost_pricing import (  # noqa: E402
+    SERVICES,
+    Fleet,
+    FleetCost,
+    MemoryNeed,
+    Pricing,
+    architecture,
+    average,
+    billed_gb_seconds,
+    dominant,
+    extrapolate,
+    fleet_cost,
+    function_memory,
+    load_prices,
+    peak_mb,
+    retention_days,
+    template,
+    total,
+)
+from bench.cost_scenarios import PLATFORMS, CostBench, Measured, handler_baseline_mb  # noqa: E402
+from feedsync_local.environment import LocalEnvironment  # noqa: E402
+from feedsync_local.metering import Meter  # noqa: E402
+
+SIZES = {"10k": (10_000, 1_000), "1M": (1_000_000, 100_000)}
+# What a traced run of a file over 10,000 rows traces: the functions whose peak grows with
+# the file. The doubles run in this process, so tracing an update shard traces the store's
+# side of 100,000 changes too (an hour); a shard's batches are bounded, 10,000 rows size it.
+TRACED = frozenset(
+    {"FetchFunction", "ParseFunction", "MatchFunction", "SelectFunction", "FinalizeFunction"}
+)
+COSTS_MD = ROOT / "docs" / "COSTS.md"
+BEGIN = "<!-- BEGIN GENERATED: make cost (bench/cost_model.py --write) -->"
+END = "<!-- END GENERATED -->"
+
+
+def usd(value: float) -> str:
+    if value == 0:
+        return "0"
+    if value < 0.0001:
+        return f"{value:.7f}"
+    return f"{value:.4f}" if value < 1 else f"{value:,.2f}"
+
+
+def _row(cells: Iterable[object]) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _table(head: list[str], rows: Iterable[Iterable[object]]) -> list[str]:
+    return [_row(head), _row("---" for _ in head), *(_row(r) for r in rows)]
+
+
+class Report:
+    def __init__(
+        self,
+        measured: list[Measured],
+        traced: list[Measured],
+        pricing: Pricing,
+        baselines: dict[str, float],
+        max_rows: int,
+    ) -> None:
+        self.measured, self.pricing, self.baselines = measured, pricing, baselines
+        self.traced = traced  # the memory pass (its durations are tracing's, not billed)
+        self.max_rows = max_rows
+        self.runs = [m for m in measured if m.scenario != "store setup"]
+
+    # ----------------------------------------------------------------- the counts
+    def counts_table(self) -> list[str]:
+        head = ["scenario", "platform", "run", "transitions (parent + child)",
+                "Lambda invocations", "GB-s", "DynamoDB RRU / WRU", "S3 PUT-class / GET-class",
+                "S3 MB written", "Secrets calls", "Scheduler", "events put", "SNS",
+                "API requests", "log KB", "wall s"]  # fmt: skip
+        rows = []
+        for m in self.measured:
+            u = m.usage
+            rows.append([
+                m.scenario, m.platform, m.status,
+                f"{u.transitions_parent} + {u.transitions_child}", len(u.invocations),
+                f"{billed_gb_seconds(u, self.pricing.memory_mb):,.1f}",
+                f"{u.dynamodb_read_units:,.1f} / {u.dynamodb_write_units:,.0f}",
+                f"{u.s3_requests['A']:,} / {u.s3_requests['B']:,}",
+                f"{sum(u.s3_bytes_put.values()) / 1e6:,.2f}", u.secrets_calls,
+                u.scheduler_invocations, u.events_entries, u.sns_publishes, u.api_requests,
+                f"{u.log_bytes / 1024:,.1f}", f"{m.seconds:,.1f}",
+            ])  # fmt: skip
+        return _table(head, rows)
+
+    def dollars_table(self) -> list[str]:
+        head = ["scenario", "platform", *SERVICES, "total"]
+        rows = []
+        for m in self.measured:
+            costs = self.pricing.by_service(m.usage)
+            rows.append([m.scenario, m.platform, *(usd(costs[s]) for s in SERVICES),
+                         f"**{usd(total(costs))}**"])  # fmt: skip
+        return _table(head, rows)
+
+    # ------------------------------------------------------------------ memory
+    def memory(self) -> list[MemoryNeed]:
+        needs = []
+        by_size: dict[int, list[Measured]] = {}
+        for m in self.traced:
+            by_size.setdefault(m.rows, []).append(m)
+        sizes = sorted(by_size)
+        for function in sorted(self.pricing.memory_mb):
+            peaks = {n: peak_mb((m.usage for m in by_size[n]), function) for n in sizes}
+            measured = {n: p for n, p in peaks.items() if p[0] > 0 or p[1]}
+            if not measured:
+                continue
+            largest = max(measured)
+            peak, overlapped = max(p for p in measured.values())
+            scaled = largest
+            if len(measured) > 1:
+                small = min(measured)
+                grown = extrapolate(
+                    (small, measured[small][0]), (largest, measured[largest][0]), self.max_rows
+                )
+                if grown > peak:
+                    peak, scaled = grown, self.max_rows
+            needs.append(MemoryNeed(function, self.baselines.get(function, 0.0), peak,
+                                    overlapped, scaled))  # fmt: skip
+        return needs
+
+    def memory_table(self) -> list[str]:
+        head = ["function", "invocations", "longest s", "baseline MB (imported)",
+                "peak MB (traced)", "need MB", "configured MB", "proposed MB"]  # fmt: skip
+        rows = []
+        for need in self.memory():
+            seconds = [i.seconds for m in self.measured for i in m.usage.invocations
+                       if i.function == need.function] or [0.0]  # fmt: skip
+            note = f" (file of {need.scaled_to_rows:,} rows"
+            if need.scaled_to_rows == self.max_rows:
+                note += ", extended from the sizes measured"
+            note += ", upper bound)" if need.peak_overlapped else ")"
+            rows.append([need.function, len(seconds), f"{max(seconds):,.2f}",
+                         f"{need.baseline_mb:,.0f}", f"{need.peak_mb:,.0f}{note}",
+                         f"{need.need_mb:,.0f}", self.pricing.memory_mb[need.function],
+                         need.proposed_mb])  # fmt: skip
+        return _table(head, rows)
+
+    # ------------------------------------------------------------------- the fleet
+    def fleet(self) -> tuple[Fleet, FleetCost, int] | None:
+        real = [m for m in self.runs if m.rows == SIZES["10k"][0] and "changes" in m.scenario]
+        checks = [m for m in self.runs if m.rows == SIZES["10k"][0] and "unchanged" in m.scenario]
+        if not real or not checks:
+            return None
+        setups = [m for m in self.measured if m.scenario == "store setup"]
+        secrets = max(m.usage.calls[("secretsmanager", "CreateSecret")] for m in setups)
+        fleet = Fleet(secrets_per_tenant=secrets)
+        cost = fleet_cost(
+            fleet,
+            average(self.pricing.by_service(m.usage) for m in checks),
+            average(self.pricing.by_service(m.usage) for m in real),
+            self.pricing.prices,
+        )
+        return fleet, cost, len(real)
+
+    def fleet_lines(self) -> list[str]:
+        got = self.fleet()
+        if got is None:
+            return ["(the fleet needs the 10k scenario and its unchanged check)"]
+        fleet, cost, platforms = got
+        service, share = dominant(cost.per_tenant_month)
+        runs = fleet.profiles_per_tenant * 30
+        lines = [
+            f"{fleet.tenants:,} tenants x {fleet.profiles_per_tenant} profiles, a check every "
+            f"15 minutes ({fleet.checks_per_day} a day): {fleet.real_runs_per_day} real runs "
+            f"(the 10,000-row / 1,000-change scenario) and {fleet.unchanged_per_day} unchanged "
+            f"checks per profile a day, 30 days; an equal mix of the {platforms} platforms "
+            f"measured (the mean of their figures); {fleet.secrets_per_tenant} secret per "
+            "tenant held all month (the store's token: the setup's CreateSecret calls).",
+            "",
+            f"- per profile a day: {fleet.unchanged_per_day} x unchanged + "
+            f"{fleet.real_runs_per_day} x real = ${cost.per_profile_day:.4f}",
+            f"- per tenant a month: {runs} profile-days x that + secrets = "
+            f"**${cost.tenant_month:,.2f}**",
+            f"- the fleet a month: {fleet.tenants:,} x that = "
+            f"**${cost.tenant_month * fleet.tenants:,.0f}**",
+            f"- the unchanged checks are {cost.unchanged_share:.0%} of it; {service} dominates "
+            f"({share:.0%})",
+            "",
+            *_table(
+                ["service", "per tenant a month", "fleet a month"],
+                (
+                    [
+                        s,
+                        usd(cost.per_tenant_month[s]),
+                        usd(cost.per_tenant_month[s] * fleet.tenants),
+                    ]
+                    for s in SERVICES
+                ),
+            ),
+        ]
+        return lines
+
+    def resizing_lines(self) -> list[str]:
+        """What the proposed memory saves on the real runs measured (same durations)."""
+        proposed = {n.function: n.proposed_mb for n in self.memory()}
+        memory = {**self.pricing.memory_mb, **proposed}
+        lines = []
+        for m in self.runs:
+            before = billed_gb_seconds(m.usage, self.pricing.memory_mb)
+            after = billed_gb_seconds(m.usage, memory)
+            lines.append([m.scenario, m.platform, f"{before:,.1f}", f"{after:,.1f}"])
+        return _table(["scenario", "platform", "GB-s as configured", "GB-s as proposed"], lines)
+
+    def markdown(self, pending: Iterable[str] = ()) -> str:
+        p = self.pricing
+        left = list(pending)
+        return "\n".join([
+            f"Measured {time.strftime('%Y-%m-%d')} by `make cost`; prices "
+            f"{p.prices['region']} as of {p.prices['as_of']} (`docs/aws_prices.toml`); "
+            f"Lambda {p.arch}, memory as `template.yaml` configures it."
+            + (f" **Not measured in this run**: {', '.join(left)}." if left else ""),
+            "", "### Counts per scenario", "", *self.counts_table(),
+            "", "### Dollars per scenario, by service", "", *self.dollars_table(),
+            "", "### Lambda memory per function", "", *self.memory_table(),
+            "", "GB-seconds of the runs measured, with the memory configured and proposed "
+            "(the same durations):", "", *self.resizing_lines(),
+            "", "### The fleet", "", *self.fleet_lines(), "",
+        ])  # fmt: skip
+
+
+def size_of(text: str) -> tuple[int, int]:
+    """ "10k", "1M" or "ROWS:CHANGES"."""
+    if text in SIZES:
+        return SIZES[text]
+    rows, changes = text.split(":")
+    if not 0 < int(changes) <= int(rows):
+        raise ValueError(text)
+    return int(rows), int(changes)
+
+
+def write_docs(section: str, path: Path = COSTS_MD) -> None:
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{path}: no generated section ({BEGIN} ... {END})")
+    path.write_text(pattern.sub(lambda _m: f"{BEGIN}\n{section}\n{END}", text), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", default="10k,1M", help=f"of {', '.join(SIZES)}, or ROWS:CHANGES (a trial)"
+    )
+    parser.add_argument("--platforms", default=",".join(PLATFORMS))
+    parser.add_argument("--write", action="store_true", help="rewrite docs/COSTS.md's tables")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        help="a file keeping the measurements: read first, saved after each step (so runs "
+        "of a size or a platform each add to the same tables)",
+    )
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    platforms = [p.strip() for p in args.platforms.split(",") if p.strip()]
+    try:
+        sizes = [size_of(s.strip()) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or set(platforms) - set(PLATFORMS):
+        parser.error(f"sizes are {', '.join(SIZES)} or ROWS:CHANGES; platforms "
+                     f"{', '.join(PLATFORMS)}")  # fmt: skip
+    from feedsync.models import Plan
+
+    tmpl = template()
+    pricing = Pricing(load_prices(), function_memory(tmpl), architecture(tmpl),
+                      retention_days(tmpl))  # fmt: skip
+    print("cost model: scenarios on the local stack, metered, priced at docs/aws_prices.toml")
+    measured: list[Measured] = []
+    traced: list[Measured] = []
+    if args.state and args.state.exists():
+        measured, traced = pickle.loads(args.state.read_bytes())  # our own file
+        print(f"  {len(measured)} scenarios read from {args.state}")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = LocalEnvironment(files_dir=Path(tmp), run_scheduler=False)
+        env.start()
+        baselines = {
+            logical: handler_baseline_mb(fn.code_dir, dict(os.environ))
+            for logical, fn in env.stack.functions.items()
+        }
+        meter = Meter().attach(env.stack)
+        bench = CostBench(env, meter, Path(tmp))
+        steps = [(rows, changes, p) for rows, changes in sizes for p in platforms]
+        for n, (rows, changes, platform) in enumerate(steps, 1):
+            started = time.perf_counter()
+            # The next file's run traced for memory: every function up to 10,000 rows (and a
+            # second store's setup), over that the functions whose peak grows with the file.
+            tracer = Meter(memory=True, traced=None if rows <= SIZES["10k"][0] else TRACED)
+            counted, memory = bench.platform(platform, rows, changes, traced=tracer)
+            measured = [m for m in measured if (m.rows, m.platform) != (rows, platform)] + counted
+            traced = [m for m in traced if (m.rows, m.platform) != (rows, platform)] + memory
+            if args.state:
+                args.state.write_bytes(pickle.dumps((measured, traced)))
+            print(f"    ({platform} {rows:,} rows: {time.perf_counter() - started:.0f} s)")
+            report = Report(measured, traced, pricing, baselines, Plan().max_rows)
+            pending = [f"{r:,} rows on {p}" for r, _c, p in steps[n:]]
+            if args.write:  # after each step: a long run that is stopped keeps what it measured
+                write_docs(report.markdown(pending))
+                print(f"    wrote {COSTS_MD.relative_to(ROOT)} ({n} of {len(steps)} measured)")
+        meter.detach()
+    print(report.markdown())
+    sys.stdout.flush()
+    os._exit(0)  # the stack's worker threads are not waited for
+
+
+if __name__ == "__main__":
+    main()
