@@ -184,6 +184,21 @@ def endpoint(source: Any) -> tuple[str, ...]:
     return (source.type, source.host, str(source.port), source.username)
 
 
+def same_server(old: Any, new: Any) -> bool:
+    """Whether stored credentials may go with ``new``: the same endpoint and, for SFTP, the
+    same pinned host key (a password is sent only to the key it was entered for)."""
+    if endpoint(old) != endpoint(new):
+        return False
+    return old.type != "sftp" or same_pin(old, new)
+
+
+def same_pin(old: Any, new: Any) -> bool:
+    """Two SFTP sources pin one host key (``ssh-keygen`` may print the ``=`` or not)."""
+    pins = (getattr(s, "host_key_fingerprint", None) for s in (old, new))
+    before, after = ((pin or "").rstrip("=") for pin in pins)
+    return before == after
+
+
 def _store_credentials(
     deps: Deps, tenant_id: str, profile_id: str, source: Any, kept_ref: str | None
 ) -> Any:
@@ -214,6 +229,17 @@ def get_profile(deps: Deps, tenant_id: str, profile_id: str) -> Profile:
 # Settings that are maps of their own: a PATCH merges into them instead of replacing them.
 _MERGED_ON_PATCH = frozenset({"limits", "conflicts"})
 
+# Settings that change what a run writes (which file, how it is read, matched and ruled,
+# where and what it writes). A change to one forgets ``last_source``: the next automatic
+# fire syncs the file even when it has not changed (the probe and Fetch's sha256 check
+# compare with it). Name, schedule, enabled, limits and webhooks change nothing written.
+RESYNC_ON_CHANGE = frozenset(
+    {
+        "store_id", "source", "format", "mapping", "constants", "match_by", "key_transform",
+        "fields", "mode", "location_id", "rules", "missing", "known_bad", "conflicts",
+    }
+)  # fmt: skip
+
 
 def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfile) -> Profile:
     profile = get_profile(deps, tenant_id, profile_id)
@@ -243,32 +269,54 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
         _check_writable(store, settings.fields, settings.location_id, settings.missing)
     moving = settings.store_id != profile.store_id
     if moving and profile.current_run_id:
-        raise Conflict(
-            "already_running",
-            f"run {profile.current_run_id} is syncing to the profile's store: move the profile "
-            "to another store when it ends",
-        )
+        raise _running_on_move(profile.current_run_id)
     if "schedule" in changes:
         schedules.check(deps, tenant_id, profile_id, settings.schedule)
     if "webhooks" in changes:
         notify_api.check_webhooks(deps, settings.webhooks)
     if "source" in changes:
-        # Old credentials stay only for the same server and user: never sent elsewhere.
-        same = endpoint(profile.source) == endpoint(settings.source)
+        # Old credentials stay only for the same server, user and (SFTP) pinned host key:
+        # never sent elsewhere. Without new ones for another server they are dropped (the
+        # answer's has_credentials says so), as for a URL on another host.
+        same = same_server(profile.source, settings.source)
         kept = getattr(profile.source, "secret_ref", None) if same else None
         source = _store_credentials(deps, tenant_id, profile_id, settings.source, kept)
         settings = settings.model_copy(update={"source": source})
     new_values = settings.model_dump(mode="json", include=set(changes))
-    if new_values:
-        deps.repo.update_profile(tenant_id, profile_id, **new_values)
+    if _changes_what_runs_write(profile, new_values):
+        new_values["last_source"] = None
     if moving:
+        # Conditional on the lock being free: a run that took it since the read above keeps
+        # its store (409), and the old store's items are forgotten only once moved.
+        if not deps.repo.update_idle_profile(tenant_id, profile_id, **new_values):
+            held = get_profile(deps, tenant_id, profile_id).current_run_id
+            raise _running_on_move(held or "a run")
         forget_store_items(deps, tenant_id, profile_id)
+    elif new_values:
+        deps.repo.update_profile(tenant_id, profile_id, **new_values)
     updated = get_profile(deps, tenant_id, profile_id)
     if {"schedule", "enabled"} & set(changes):
         schedules.sync_schedule(deps, updated)
         if plans.apply_plan(deps, tenant_id):
             updated = get_profile(deps, tenant_id, profile_id)
     return notify_api.ensure_secret(deps, updated)
+
+
+def _running_on_move(run_id: str) -> Conflict:
+    return Conflict(
+        "already_running",
+        f"run {run_id} is syncing to the profile's store: move the profile to another store "
+        "when it ends",
+    )
+
+
+def _changes_what_runs_write(profile: Profile, new_values: Mapping[str, Any]) -> bool:
+    """Whether the patch changes a setting in ``RESYNC_ON_CHANGE`` (sent with another value)."""
+    if not profile.last_source:
+        return False
+    sent = set(RESYNC_ON_CHANGE & set(new_values))
+    before = profile.model_dump(mode="json", include=sent)
+    return any(before.get(name) != new_values[name] for name in sent)
 
 
 def delete_profile(deps: Deps, tenant_id: str, profile_id: str) -> None:

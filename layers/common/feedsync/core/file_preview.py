@@ -16,7 +16,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, Final
 
-from feedsync.core.api import endpoint, get_profile
+from feedsync.core.api import endpoint, get_profile, same_pin
 from feedsync.core.deps import Deps
 from feedsync.core.source_check import url_auth
 from feedsync.errors import (
@@ -98,9 +98,22 @@ def _secret(deps: Deps, source: Any, profile: Profile | None) -> dict[str, str]:
     if source.credentials is not None:
         return dict(source.credentials.model_dump(exclude_none=True))
     stored = getattr(profile.source, "secret_ref", None) if profile else None
-    if stored and profile is not None and endpoint(profile.source) == endpoint(source):
-        return deps.secrets.get(stored)
-    return {}
+    if not stored or profile is None or endpoint(profile.source) != endpoint(source):
+        return {}
+    if (
+        source.type == "sftp"
+        and source.host_key_fingerprint
+        and not same_pin(profile.source, source)
+    ):
+        # The stored password goes only to the host key it was entered for.
+        entered_for = getattr(profile.source, "host_key_fingerprint", None)
+        raise InvalidRequest(
+            "source.host_key_fingerprint",
+            f"sftp://{source.host}:{source.port}: the stored credentials were saved for host "
+            f"key {entered_for}, not this one; enter the password "
+            "(or key) again to use another key",
+        )
+    return deps.secrets.get(stored)
 
 
 def _fetched(deps: Deps, source: Any, secret: dict[str, str], tmp: str) -> tuple[str, str]:

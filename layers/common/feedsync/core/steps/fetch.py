@@ -30,6 +30,13 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
         file_name = profile.upload_key.rsplit("/", 1)[-1]
         key = keys.source_key(ref.tenant_id, ref.run_id, file_name)
         deps.blobs.copy(profile.upload_key, key, version)
+        pending = profile.pending_upload
+        if pending is not None and (pending.key, pending.version) == (profile.upload_key, version):
+            # That file is synced now (not at Start: a file stored between Start and this
+            # read is the one copied). Conditional: one stored since stays pending.
+            deps.repo.clear_pending_upload(
+                ref.tenant_id, profile.profile_id, pending.key, pending.version
+            )
         out = FetchOutput(key=key, file_name=file_name, size=int(head["size"]), etag=head["etag"])
         meta: dict[str, str | int | float | None] = {
             "type": "upload",
