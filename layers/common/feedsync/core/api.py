@@ -285,6 +285,8 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
     new_values = settings.model_dump(mode="json", include=set(changes))
     if _changes_what_runs_write(profile, new_values):
         new_values["last_source"] = None
+    if {"schedule", "enabled"} & set(changes):
+        new_values["schedule_since"] = deps.clock()  # no fire before it was due (health)
     if moving:
         # Conditional on the lock being free: a run that took it since the read above keeps
         # its store (409), and the old store's items are forgotten only once moved.
@@ -357,6 +359,7 @@ def put_schedule_settings(
     for profile in deps.repo.list_profiles(tenant_id):
         if profile.schedule.type == "default":
             schedules.sync_schedule(deps, profile, settings)
+            deps.repo.update_profile(tenant_id, profile.profile_id, schedule_since=deps.clock())
     return parsed.spec()
 
 
