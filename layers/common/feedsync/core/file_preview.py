@@ -3,9 +3,10 @@ was read (POST /file-preview). No run, no execution; nothing is kept but a tempo
 
 The file comes through the fetchers the Fetch step uses (the same address rules and
 errors), configured for the API: at most ``PREVIEW_MAX_BYTES``, ``PREVIEW_CONNECT_S`` to
-connect and ``PREVIEW_READ_S`` per read, so a preview answers within API Gateway's 29 s or
-fails saying why. An SFTP server's host key is reported; one the source does not pin is
-never logged in to (no password or key is sent to an unconfirmed server).
+connect, ``PREVIEW_READ_S`` per read and ``PREVIEW_TOTAL_S`` for the whole download, so a
+preview answers within API Gateway's 29 s or fails saying why. An SFTP server's host key is
+reported; one the source does not pin is never logged in to (no password or key is sent to
+an unconfirmed server), and stored credentials go only to the host key they were saved for.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from feedsync.models.file_preview import FilePreviewBody
 PREVIEW_MAX_BYTES: Final = 50 * 1024 * 1024
 PREVIEW_CONNECT_S: Final = 5.0
 PREVIEW_READ_S: Final = 10.0
+# The whole download's wall clock: a server trickling a byte inside each read timeout is
+# stopped here with a clear 422, not by API Gateway's bare 504 at 29 s.
+PREVIEW_TOTAL_S: Final = 20.0
 # An answer stays far below Lambda's 6 MB: the first columns, each cell's first characters.
 PREVIEW_COLUMNS_MAX: Final = 500
 PREVIEW_CELL_MAX: Final = 500
