@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 from fakes import World, variant
-from test_source_check import URL, fire, synced
+from test_source_check import FEED, URL, fire, synced
 
 from feedsync.core import api
 from feedsync.core.start import start_run
+from feedsync.core.steps.fetch import fetch
 from feedsync.core.written import load_written, remember_written
 from feedsync.errors import Conflict, SourceUnchanged
-from feedsync.models import PatchProfile, Profile
+from feedsync.models import FetchInput, PatchProfile, Profile, RunSummary
 
 PIN = "SHA256:" + "k" * 43
 OTHER_PIN = "SHA256:" + "z" * 43
@@ -75,6 +76,25 @@ def test_a_setting_sent_with_its_current_value_keeps_the_last_file(world: World)
     # Then nothing changed: the fire is a check
     with pytest.raises(SourceUnchanged):
         start_run(world.deps, fire(world))
+
+
+def test_a_file_a_run_synced_while_the_settings_changed_does_not_stop_the_next_fire(
+    world: World,
+) -> None:
+    # Given an automatic profile whose scheduled run fetched a new file with the old mapping
+    profile = synced(world, mapping=MAPPING)
+    world.fetcher.serve(URL, FEED + b"B-2,3.00,1\n", etag="v2")
+    ref = world.run(profile, trigger="schedule")
+    fetch(world.deps, FetchInput(run=ref))
+    # When the mapping is changed while that run goes on, and the run then ends, its
+    # Finalize recording the file it synced as the last one (core/steps/finalize.py)
+    _patch(world, mapping={**MAPPING, "stock": "Quantity"})
+    world.repo.update_profile(world.tenant, "p1", last_source=world.run_record(ref).source)
+    done = RunSummary(run_id=ref.run_id, status="succeeded", finished_at=world.clock())
+    world.repo.release_run_lock(world.tenant, "p1", ref.run_id, done, synced=True)
+    # Then the next fire still starts a run: that file was synced with other settings
+    run = start_run(world.deps, fire(world, key="after-the-edit"))
+    assert run.status == "queued"
 
 
 def test_a_move_racing_a_run_start_is_a_409_and_keeps_the_old_store(world: World) -> None:

@@ -16,6 +16,7 @@ from feedsync.core import changes, keys, notify_api, plans, schedules
 from feedsync.core.blobcsv import csv_to_blob, text_lines
 from feedsync.core.deps import Deps
 from feedsync.core.home import profile_views as profile_views
+from feedsync.core.source_check import RESYNC_ON_CHANGE
 from feedsync.core.start import record_skipped, start_run
 from feedsync.core.written import forget_store_items
 from feedsync.domain.capabilities import VISIBLE
@@ -229,17 +230,6 @@ def get_profile(deps: Deps, tenant_id: str, profile_id: str) -> Profile:
 # Settings that are maps of their own: a PATCH merges into them instead of replacing them.
 _MERGED_ON_PATCH = frozenset({"limits", "conflicts"})
 
-# Settings that change what a run writes (which file, how it is read, matched and ruled,
-# where and what it writes). A change to one forgets ``last_source``: the next automatic
-# fire syncs the file even when it has not changed (the probe and Fetch's sha256 check
-# compare with it). Name, schedule, enabled, limits and webhooks change nothing written.
-RESYNC_ON_CHANGE = frozenset(
-    {
-        "store_id", "source", "format", "mapping", "constants", "match_by", "key_transform",
-        "fields", "mode", "location_id", "rules", "missing", "known_bad", "conflicts",
-    }
-)  # fmt: skip
-
 
 def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfile) -> Profile:
     profile = get_profile(deps, tenant_id, profile_id)
@@ -313,7 +303,8 @@ def _running_on_move(run_id: str) -> Conflict:
 
 
 def _changes_what_runs_write(profile: Profile, new_values: Mapping[str, Any]) -> bool:
-    """Whether the patch changes a setting in ``RESYNC_ON_CHANGE`` (sent with another value)."""
+    """Whether the patch changes a setting in ``RESYNC_ON_CHANGE`` (sent with another value):
+    then ``last_source`` is forgotten and the next automatic fire syncs even the same file."""
     if not profile.last_source:
         return False
     sent = set(RESYNC_ON_CHANGE & set(new_values))

@@ -6,7 +6,14 @@ import tempfile
 
 from feedsync.core import keys, schedules
 from feedsync.core.deps import Deps
-from feedsync.core.source_check import location, saw_file, upload_version, url_auth
+from feedsync.core.source_check import (
+    location,
+    saw_file,
+    settings_stamp,
+    synced_under_other_settings,
+    upload_version,
+    url_auth,
+)
 from feedsync.core.steps.common import profile_of, run_of, unless_cancelled
 from feedsync.errors import SourceError, SourceUnchanged
 from feedsync.models import FetchInput, FetchOutput, Profile, RunRef
@@ -74,6 +81,7 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
         }
         if source.type != "url":  # a file server's size and time: what its probe compares
             meta["mtime"] = getattr(got, "mtime", None)
+    meta["settings_stamp"] = settings_stamp(profile)  # the settings this file is synced with
     deps.repo.update_run(ref.tenant_id, ref.run_id, source=meta)
     saw_file(deps, profile, meta)
     return out
@@ -83,6 +91,8 @@ def _checks_for_changes(deps: Deps, profile: Profile, ref: RunRef) -> bool:
     """Only an automatic schedule's fire skips a file it has seen (a Start always runs)."""
     run = run_of(deps, ref)
     if run.trigger != "schedule" or not profile.last_source:
+        return False
+    if synced_under_other_settings(profile):
         return False
     settings = schedules.tenant_settings(deps, ref.tenant_id)
     return bool(schedules.effective(profile, settings)["type"] == "automatic")
