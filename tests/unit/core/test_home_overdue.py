@@ -8,8 +8,8 @@ from typing import Any
 
 from fakes import World
 
-from feedsync.core import api
-from feedsync.models import PatchProfile, RunSummary
+from feedsync.core import api, plans
+from feedsync.models import PatchProfile, Plan, RunSummary
 
 CATALOG = [(1, 11, "A-1", None, 1000, None, None, None, 5)]
 HOURLY = {"type": "interval", "every_minutes": 60}
@@ -74,3 +74,30 @@ def test_a_profile_without_a_timed_schedule_is_never_overdue(world: World) -> No
     # When a month passes, Then the light is still green
     world.clock.advance(30 * 24 * 3600)
     assert _health(world)["status"] == "green"
+
+
+def test_a_profile_the_plan_enables_again_is_not_overdue_for_fires_while_held(
+    world: World,
+) -> None:
+    # Given an hourly profile held by the plan (a second profile over a plan of one) for a day
+    store = world.store(CATALOG)
+    world.profile(store, profile_id="p0")
+    world.clock.advance(60)
+    world.profile(store, schedule=HOURLY)
+    plans.set_plan(world.deps, world.tenant, Plan(max_profiles=1))
+    plans.apply_plan(world.deps, world.tenant)
+    assert world.profile_record().enabled is False
+    world.clock.advance(24 * 3600)  # 09:01 the next day
+    # When the plan is raised and the profile enabled again by itself
+    plans.set_plan(world.deps, world.tenant, Plan(max_profiles=2))
+    plans.apply_plan(world.deps, world.tenant)
+    # Then it is not overdue for the fires while it was held, only after its next one
+    assert world.profile_record().enabled is True
+    assert not _health_of(world, "p1").startswith("Overdue")
+    world.clock.advance(65 * 60)  # 10:06
+    assert _health_of(world, "p1").startswith("Overdue")
+
+
+def _health_of(world: World, profile_id: str) -> str:
+    views = api.profile_views(world.deps, world.tenant, world.repo.list_profiles(world.tenant))
+    return next(str(v["health"]["reason"]) for v in views if v["profile_id"] == profile_id)
