@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     )
     shard_batches: int = Field(default=20, alias="SHARD_BATCHES", ge=1, le=200)
     source_max_bytes: int = Field(default=2 * 1024**3, alias="SOURCE_MAX_BYTES", ge=1)
+    # An automatic fire's probe hashes a file without a modification time for at most this
+    # long (the start function has 300 s); slower: cannot tell, the run starts.
+    probe_hash_s: float = Field(default=60.0, alias="PROBE_HASH_S", gt=0, le=240)
     upload_url_ttl_s: int = Field(default=3600, alias="UPLOAD_URL_TTL_S", ge=60)
 
 

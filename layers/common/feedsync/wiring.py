@@ -19,7 +19,12 @@ from feedsync.adapters.scheduler import EventBridgeScheduler
 from feedsync.adapters.sftp_source import RemoteSourceFetcher
 from feedsync.adapters.webhook_http import RequestsWebhookPoster
 from feedsync.core.deps import Deps
-from feedsync.core.file_preview import PREVIEW_CONNECT_S, PREVIEW_MAX_BYTES, PREVIEW_READ_S
+from feedsync.core.file_preview import (
+    PREVIEW_CONNECT_S,
+    PREVIEW_MAX_BYTES,
+    PREVIEW_READ_S,
+    PREVIEW_TOTAL_S,
+)
 from feedsync.core.ports import StoreConnector
 from feedsync.models import Plan, Store
 from feedsync.platforms.registry import platform
@@ -56,19 +61,23 @@ def deps() -> Deps:
             allow_private=settings.allow_private_urls, max_bytes=settings.source_max_bytes
         ),
         remote=RemoteSourceFetcher(
-            allow_private=settings.allow_private_urls, max_bytes=settings.source_max_bytes
+            allow_private=settings.allow_private_urls,
+            max_bytes=settings.source_max_bytes,
+            probe_hash_s=settings.probe_hash_s,
         ),
         preview_fetcher=HttpSourceFetcher(
             allow_private=settings.allow_private_urls,
             max_bytes=PREVIEW_MAX_BYTES,
             connect_timeout_s=PREVIEW_CONNECT_S,
             read_timeout_s=PREVIEW_READ_S,
+            total_timeout_s=PREVIEW_TOTAL_S,
         ),
         preview_remote=RemoteSourceFetcher(
             allow_private=settings.allow_private_urls,
             max_bytes=PREVIEW_MAX_BYTES,
             connect_timeout_s=PREVIEW_CONNECT_S,
             read_timeout_s=PREVIEW_READ_S,
+            total_timeout_s=PREVIEW_TOTAL_S,
         ),
         scheduler=EventBridgeScheduler(
             settings.schedule_group,

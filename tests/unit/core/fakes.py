@@ -138,6 +138,23 @@ class FakeRepository:
     def update_profile(self, tenant_id: str, profile_id: str, **fields: Any) -> None:
         self._update(f"TENANT#{tenant_id}", f"PROFILE#{profile_id}", fields)
 
+    def update_idle_profile(self, tenant_id: str, profile_id: str, **fields: Any) -> bool:
+        with self._mutex:
+            item = self.items.get((f"TENANT#{tenant_id}", f"PROFILE#{profile_id}"))
+            if item is None or item.get("current_run_id") is not None:
+                return False
+            item.update(_plain(fields))
+            return True
+
+    def clear_pending_upload(
+        self, tenant_id: str, profile_id: str, key: str, version: str | None
+    ) -> None:
+        with self._mutex:
+            item = self.items.get((f"TENANT#{tenant_id}", f"PROFILE#{profile_id}"))
+            pending = (item or {}).get("pending_upload") or {}
+            if item is not None and (pending.get("key"), pending.get("version")) == (key, version):
+                del item["pending_upload"]
+
     def record_source_check(self, tenant_id: str, profile_id: str, at: datetime) -> None:
         with self._mutex:
             item = self.items.get((f"TENANT#{tenant_id}", f"PROFILE#{profile_id}"))

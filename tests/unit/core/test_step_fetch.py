@@ -8,6 +8,7 @@ import pytest
 from fakes import World, variant
 
 from feedsync.core import keys
+from feedsync.core.source_check import settings_stamp
 from feedsync.core.steps.fetch import fetch
 from feedsync.errors import SourceError, SourceUnchanged
 from feedsync.models import FetchInput
@@ -37,6 +38,7 @@ def test_a_url_file_is_copied_into_the_run_and_described_on_it(world: World) -> 
         "etag": "v1",
         "last_modified": "Mon, 02 Mar 2026 08:00:00 GMT",
         "sha256": hashlib.sha256(FEED).hexdigest(),
+        "settings_stamp": settings_stamp(profile),  # the settings it was synced with
     }
     # and a manual run asks for the file unconditionally
     assert world.fetcher.requests == [(URL, None, None)]
@@ -102,6 +104,7 @@ def test_an_uploaded_file_is_copied_into_the_run(world: World) -> None:
         "file": "june.csv",
         "size": 26,
         "version": f"{upload}#",  # the key and S3 version: what a scheduled fire compares
+        "settings_stamp": settings_stamp(profile),
     }
 
 

@@ -10,7 +10,7 @@ import pytest
 from fakes import World
 from pydantic import ValidationError
 
-from feedsync.core import store_edit
+from feedsync.core import api, store_edit
 from feedsync.core.catalog_import import import_catalog
 from feedsync.errors import Conflict, InvalidRequest, NotFound, StoreAuthError
 from feedsync.models import CatalogImportInput
@@ -160,3 +160,46 @@ def test_options_sent_are_merged_into_the_stores(world: World) -> None:
     updated = _patch(world, options={"marketplace_id": "ATVPDKIKX0DER"})
     assert updated.options.seller_id == "A1SELLER01"
     assert updated.options.marketplace_id == "ATVPDKIKX0DER"
+
+
+def test_a_start_during_the_credentials_check_is_refused_as_setting_up(world: World) -> None:
+    # Given an idle profile of the store
+    world.profile(world.store(CATALOG))
+    refusals: list[str] = []
+    list_profiles = world.repo.list_profiles
+
+    def a_start_arrives_while_runs_are_looked_for(tenant_id: str) -> Any:
+        try:
+            api.start(world.deps, tenant_id, "p1", "manual", None)
+        except Conflict as exc:
+            refusals.append(exc.reason)
+        return list_profiles(tenant_id)
+
+    world.repo.list_profiles = a_start_arrives_while_runs_are_looked_for  # type: ignore[method-assign]
+    # When the token is replaced while a Start comes in
+    updated = _patch(world, credentials={"access_token": "new"})
+    # Then the Start was refused (the store was already setting up), and the token replaced
+    assert refusals == ["store_setting_up"]
+    assert world.executions.started == {}
+    assert world.secrets.get(updated.secret_ref) == {"access_token": "new"}
+
+
+def test_a_refused_credentials_change_leaves_the_store_as_it_was(world: World) -> None:
+    # Given a store whose last import failed, and a profile of it with a run in progress
+    store = world.store(CATALOG)
+    world.repo.update_store(world.tenant, "s1", status="import_failed", error="401",
+                            error_code="store_auth_error")  # fmt: skip
+    world.run(world.profile(store))
+    # When its token is replaced
+    with pytest.raises(Conflict):
+        _patch(world, credentials={"access_token": "new"})
+    # Then the store keeps its state, its error and its secret; no import was started
+    after = world.repo.get_store(world.tenant, "s1")
+    assert after is not None
+    assert (after.status, after.error, after.error_code) == (
+        "import_failed",
+        "401",
+        "store_auth_error",
+    )
+    assert after.secret_ref == store.secret_ref
+    assert world.invoker.calls == []

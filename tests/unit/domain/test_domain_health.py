@@ -67,7 +67,7 @@ def _facts(**changed: Any) -> HealthFacts:
             "The store rejects its credentials (401: token revoked)", "replace them",
         ),
         (
-            _facts(next_run_at=NOW - timedelta(minutes=6)), "yellow", "Overdue",
+            _facts(due_at=NOW - timedelta(minutes=6)), "yellow", "Overdue",
             "Start it, or check the schedule",
         ),
         (_facts(last_status="cancelled"), "yellow", "cancelled", "Start again"),

@@ -180,6 +180,48 @@ class DynamoRepository:
     def update_profile(self, tenant_id: str, profile_id: str, **fields: Any) -> None:
         self._update(_tenant(tenant_id), f"PROFILE#{profile_id}", fields)
 
+    def update_idle_profile(self, tenant_id: str, profile_id: str, **fields: Any) -> bool:
+        """Update only while no run holds the profile's lock (the lock's own condition, the
+        other way round); False when one does (or the profile is gone)."""
+        condition = "attribute_exists(PK) AND attribute_not_exists(current_run_id)"
+        try:
+            self._update(_tenant(tenant_id), f"PROFILE#{profile_id}", fields, condition)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def clear_pending_upload(
+        self, tenant_id: str, profile_id: str, key: str, version: str | None
+    ) -> None:
+        """Forget ``pending_upload`` only while it still names that key and version (a file
+        stored since stays pending)."""
+        values: dict[str, Any] = {":k": key}
+        condition = "pending_upload.#k = :k AND "
+        if version is None:
+            # (a bucket without versioning: stored as null)
+            condition += (
+                "(attribute_not_exists(pending_upload.version)"
+                " OR attribute_type(pending_upload.version, :null))"
+            )
+            values[":null"] = "NULL"
+        else:
+            condition += "pending_upload.version = :v"
+            values[":v"] = version
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"PROFILE#{profile_id}"}),
+                UpdateExpression="REMOVE pending_upload",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#k": "key"},
+                ExpressionAttributeValues=_to_ddb(values),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise  # (failed: another file is pending now, or none is)
+
     def record_source_check(self, tenant_id: str, profile_id: str, at: datetime) -> None:
         """ADD (not read-modify-write): checks from two fires at once both count."""
         try:

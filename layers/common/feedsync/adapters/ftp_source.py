@@ -17,9 +17,11 @@ from typing import Literal, TypeVar
 
 from feedsync.adapters.http_source import (
     CappedSink,
+    Deadline,
     DownloadedFile,
     HashSink,
     ServerFetcher,
+    TransferDeadline,
     check_declared_size,
     connect,
     http_date,
@@ -99,13 +101,14 @@ class FtpSourceFetcher(ServerFetcher):
         certificate (a supplier's self-signed one); ``ca_file`` trusts a given CA instead.
         """
         cap = self.max_bytes if max_bytes is None else max_bytes
+        started = Deadline(self.total_timeout_s, path)  # from the connection on
 
         def download(ftp: _Ftp, step: _Step, where: str) -> DownloadedFile:
             remote, size, mtime = _locate(ftp, path, step, where)
             check_declared_size(size, cap, where)
             step.now = f"downloading {remote}"
-            with CappedSink(dest_dir, cap, where) as sink:
-                _retrieve(ftp, remote, sink)
+            with CappedSink(dest_dir, cap, where, started.naming(where)) as sink:
+                _retrieve(ftp, remote, sink, self.read_timeout_s)
             return DownloadedFile(
                 path=sink.path,
                 file_name=remote.rsplit("/", 1)[-1],
@@ -145,8 +148,11 @@ class FtpSourceFetcher(ServerFetcher):
             if size is not None and size > cap:
                 return ProbedSource(remote_path=remote, size=size)  # cannot tell cheaply
             step.now = f"hashing {remote} (the server gives no modification time)"
-            sink = HashSink(cap, where)
-            _retrieve(ftp, remote, sink)
+            sink = HashSink(cap, where, Deadline(self.probe_hash_s, where))
+            try:
+                _retrieve(ftp, remote, sink, self.read_timeout_s)
+            except TransferDeadline:  # too slow to tell within the start function's time
+                return ProbedSource(remote_path=remote, size=size)
             return ProbedSource(remote_path=remote, size=sink.size, sha256=sink.digest.hexdigest())
 
         return self._session(host, port, path, username, password, tls, verify_tls, ca_file, look)
@@ -383,11 +389,22 @@ def _size(ftp: _Ftp, remote: str, where: str) -> int | None:
         raise
 
 
-def _retrieve(ftp: _Ftp, remote: str, sink: CappedSink | HashSink) -> None:
+def _retrieve(ftp: _Ftp, remote: str, sink: CappedSink | HashSink, read_s: float) -> None:
+    """RETR into ``sink``; each receive waits at most the read timeout or the time left
+    before the sink's deadline."""
     ftp.voidcmd("TYPE I")  # again: listing (MLSD/NLST) switches to ASCII, which alters bytes
     conn = ftp.transfercmd(f"RETR {remote}")
     try:
-        while data := conn.recv(_CHUNK):
+        while True:
+            conn.settimeout(sink.deadline.read_timeout(read_s))
+            try:
+                data = conn.recv(_CHUNK)
+            except TimeoutError as exc:
+                if sink.deadline.passed():
+                    raise sink.deadline.error() from exc
+                raise
+            if not data:
+                break
             sink.write(data)
         if isinstance(conn, ssl.SSLSocket):
             conn.unwrap()

@@ -12,7 +12,8 @@ import fnmatch
 import hashlib
 import os
 import socket
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from types import TracebackType
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import requests
+import urllib3
 from requests.models import REDIRECT_STATI
 
 from feedsync.adapters.addresses import PinnedAdapter as _PinnedAdapter
@@ -169,18 +171,70 @@ def reraise_redacted(exc: FeedsyncError, secrets: Iterable[str]) -> None:
     raise fresh from None
 
 
-class CappedSink:
-    """Write a download to ``dest_dir/download``: sha256, byte count and the size cap."""
+class TransferDeadline(SourceUnavailable):
+    """A transfer with a wall-clock limit (a preview's, a probe's hash) went past it."""
 
-    def __init__(self, dest_dir: str, max_bytes: int, where: str) -> None:
+
+class Deadline:
+    """A wall-clock limit across a whole transfer: per-read timeouts bound a slow read, not a
+    server that trickles a byte just inside each one. The time left caps every read's
+    timeout and every chunk is checked against it. ``seconds`` None: no limit."""
+
+    def __init__(
+        self, seconds: float | None, where: str, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.seconds, self.where, self._clock = seconds, where, clock
+        self._ends = None if seconds is None else clock() + seconds
+
+    @property
+    def limited(self) -> bool:
+        return self._ends is not None
+
+    def read_timeout(self, read_s: float) -> float:
+        """A read's timeout: ``read_s``, or the time left when that is less."""
+        if self._ends is None:
+            return read_s
+        return max(min(read_s, self._ends - self._clock()), 0.001)
+
+    def passed(self) -> bool:
+        return self._ends is not None and self._clock() >= self._ends
+
+    def check(self) -> None:
+        if self.passed():
+            raise self.error()
+
+    def naming(self, where: str) -> Deadline:
+        """The same limit, its error naming ``where``."""
+        named = Deadline(None, where, self._clock)
+        named.seconds, named._ends = self.seconds, self._ends
+        return named
+
+    def error(self) -> TransferDeadline:
+        return TransferDeadline(
+            f"{self.where}: the server did not send the file within {self.seconds:g} s"
+        )
+
+
+NO_DEADLINE = Deadline(None, "")
+
+
+class CappedSink:
+    """Write a download to ``dest_dir/download``: sha256, byte count, the size cap and the
+    deadline (if any)."""
+
+    def __init__(
+        self, dest_dir: str, max_bytes: int, where: str, deadline: Deadline = NO_DEADLINE
+    ) -> None:
         self.path = os.path.join(dest_dir, "download")
         self.max_bytes = max_bytes
         self.where = where
+        self.deadline = deadline
         self.size = 0
         self.digest = hashlib.sha256()
         self._out = open(self.path, "wb")  # noqa: SIM115 - closed in __exit__
 
     def write(self, chunk: bytes) -> None:
+        self.deadline.check()
         self.size += len(chunk)
         if self.size > self.max_bytes:
             raise SourceTooLarge(
@@ -206,13 +260,15 @@ class CappedSink:
 class HashSink:
     """A download hashed as it streams and kept nowhere (a probe's sha256), size-capped."""
 
-    def __init__(self, max_bytes: int, where: str) -> None:
+    def __init__(self, max_bytes: int, where: str, deadline: Deadline = NO_DEADLINE) -> None:
         self.max_bytes = max_bytes
         self.where = where
+        self.deadline = deadline
         self.size = 0
         self.digest = hashlib.sha256()
 
     def write(self, chunk: bytes) -> None:
+        self.deadline.check()
         self.size += len(chunk)
         if self.size > self.max_bytes:
             raise SourceTooLarge(
@@ -305,14 +361,20 @@ class ServerFetcher:
         connect_timeout_s: float = 10.0,
         read_timeout_s: float = 60.0,
         probe_hash_max_bytes: int = 256 * 1024**2,
+        probe_hash_s: float = 60.0,
+        total_timeout_s: float | None = None,
     ) -> None:
         self.allow_private = allow_private
         self.max_bytes = max_bytes
         self.connect_timeout_s = connect_timeout_s
         self.read_timeout_s = read_timeout_s
-        # A probe hashes a file without a time up to this size; a bigger one cannot be told
-        # (the run's Fetch decides): a check stays well inside the start function's time.
+        # A probe hashes a file without a time up to this size and for at most this long;
+        # a bigger or slower one cannot be told (the run's Fetch decides): a check stays
+        # well inside the start function's time.
         self.probe_hash_max_bytes = probe_hash_max_bytes
+        self.probe_hash_s = probe_hash_s
+        # A whole download's wall-clock limit (a preview's); None: the timeouts alone.
+        self.total_timeout_s = total_timeout_s
 
 
 class HttpSourceFetcher:
@@ -324,11 +386,14 @@ class HttpSourceFetcher:
         session: requests.Session | None = None,
         connect_timeout_s: float = 10.0,
         read_timeout_s: float = 60.0,
+        total_timeout_s: float | None = None,
     ) -> None:
         self.allow_private = allow_private
         self.max_bytes = max_bytes
         self.session = session or requests.Session()
         self.timeout = (connect_timeout_s, read_timeout_s)
+        # A whole download's wall-clock limit (a preview's); None: the timeouts alone.
+        self.total_timeout_s = total_timeout_s
 
     def _check_host(self, url: str) -> Any:
         """The address to connect to (checked against the private-address policy)."""
@@ -343,7 +408,11 @@ class HttpSourceFetcher:
         return addresses[0][1] if addresses else None
 
     def _get(
-        self, url: str, headers: dict[str, str] | None = None, auth: _Auth | None = None
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        auth: _Auth | None = None,
+        deadline: Deadline = NO_DEADLINE,
     ) -> requests.Response:
         """GET following at most 5 redirects, checking every hop's address (no SSRF by redirect).
 
@@ -369,10 +438,12 @@ class HttpSourceFetcher:
                 request_url, hop_headers["Host"], prefix = _pinned(request_url, sockaddr)
                 self.session.mount(prefix, _PinnedAdapter(urlsplit(target).hostname or ""))
             taken: list[str] = []
+            connect_s, read_s = self.timeout
+            deadline.check()
             resp = self.session.get(
                 request_url,
                 stream=True,
-                timeout=self.timeout,
+                timeout=(deadline.read_timeout(connect_s), deadline.read_timeout(read_s)),
                 allow_redirects=False,
                 headers=hop_headers or None,
                 hooks={"response": _take_location(taken)},
@@ -396,7 +467,8 @@ class HttpSourceFetcher:
         """Download ``url`` to ``dest_dir``; ``auth`` is the profile's auth with its secret."""
         parsed = _parse_auth(auth, url)
         try:
-            return self._fetch(url, dest_dir, unchanged_since, parsed)
+            deadline = Deadline(self.total_timeout_s, url)
+            return self._fetch(url, dest_dir, unchanged_since, parsed, deadline)
         except FeedsyncError as exc:
             reraise_redacted(exc, parsed.secrets)
             raise  # unreachable: reraise_redacted always raises
@@ -424,19 +496,26 @@ class HttpSourceFetcher:
             raise  # unreachable: reraise_redacted always raises
 
     def _fetch(
-        self, url: str, dest_dir: str, unchanged_since: dict[str, Any] | None, auth: _Auth
+        self,
+        url: str,
+        dest_dir: str,
+        unchanged_since: dict[str, Any] | None,
+        auth: _Auth,
+        deadline: Deadline = NO_DEADLINE,
     ) -> DownloadedFile:
-        with self._answer(url, _conditional(unchanged_since), auth) as resp:
+        with self._answer(url, _conditional(unchanged_since), auth, deadline) as resp:
             if resp.status_code == 304:
                 raise SourceUnchanged(f"{url}: not modified since the last run")
             declared = int(resp.headers.get("Content-Length") or 0)
             check_declared_size(declared, self.max_bytes, url)
             name = os.path.basename(unquote(urlsplit(resp.url).path)) or "feed.csv"
             try:
-                with CappedSink(dest_dir, self.max_bytes, url) as sink:
-                    for chunk in resp.iter_content(_CHUNK):
+                with CappedSink(dest_dir, self.max_bytes, url, deadline) as sink:
+                    for chunk in self._body(resp, deadline):
                         sink.write(chunk)
-            except requests.RequestException as exc:
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+                if deadline.passed():
+                    raise deadline.error() from exc
                 what = "timed out" if "timed out" in str(exc).lower() else exc.__class__.__name__
                 raise SourceUnavailable(f"{url}: download interrupted ({what})") from exc
             return DownloadedFile(
@@ -448,14 +527,41 @@ class HttpSourceFetcher:
                 sha256=sink.digest.hexdigest(),
             )
 
-    def _answer(self, url: str, conditional: dict[str, str], auth: _Auth) -> requests.Response:
+    def _body(self, resp: requests.Response, deadline: Deadline) -> Iterator[bytes]:
+        """The answer's body in chunks. Under a deadline each read takes what has arrived
+        (``read1``: one receive) with the time left as its timeout, so a server trickling a
+        byte inside each read timeout is stopped at the deadline, not at the end of a chunk."""
+        if not deadline.limited:
+            yield from resp.iter_content(_CHUNK)
+            return
+        connection = getattr(resp.raw, "connection", None)
+        sock = getattr(connection, "sock", None)
+        while True:
+            if isinstance(sock, socket.socket):
+                sock.settimeout(deadline.read_timeout(self.timeout[1]))
+            chunk = resp.raw.read1(_CHUNK, decode_content=True)
+            if not chunk:
+                return
+            yield chunk
+
+    def _answer(
+        self,
+        url: str,
+        conditional: dict[str, str],
+        auth: _Auth,
+        deadline: Deadline = NO_DEADLINE,
+    ) -> requests.Response:
         """The server's answer, 2xx or 304 (its body unread); any other is a named error."""
         connect_s, read_s = self.timeout
         try:
-            resp = self._get(url, conditional or None, auth)
-        except requests.ConnectTimeout as exc:
-            raise SourceUnavailable(f"{url}: timed out connecting after {connect_s:g}s") from exc
+            resp = self._get(url, conditional or None, auth, deadline)
         except requests.Timeout as exc:
+            if deadline.passed():
+                raise deadline.error() from exc
+            if isinstance(exc, requests.ConnectTimeout):
+                raise SourceUnavailable(
+                    f"{url}: timed out connecting after {connect_s:g}s"
+                ) from exc
             raise SourceUnavailable(
                 f"{url}: the server accepted the connection but did not answer in {read_s:g}s"
             ) from exc

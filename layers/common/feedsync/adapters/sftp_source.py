@@ -27,9 +27,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from feedsync.adapters.ftp_source import FtpSourceFetcher
 from feedsync.adapters.http_source import (
     CappedSink,
+    Deadline,
     DownloadedFile,
     HashSink,
     ServerFetcher,
+    TransferDeadline,
     check_declared_size,
     connect,
     http_date,
@@ -87,9 +89,10 @@ class SftpSourceFetcher(ServerFetcher):
     ) -> DownloadedFile:
         """Download ``path`` (or the newest match of its glob) to ``dest_dir``."""
         cap = self.max_bytes if max_bytes is None else max_bytes
+        started = Deadline(self.total_timeout_s, path)  # from the connection on
 
         def download(sftp: paramiko.SFTPClient, where: str) -> DownloadedFile:
-            return self._download(sftp, path, dest_dir, cap, where)
+            return self._download(sftp, path, dest_dir, cap, where, started.naming(where))
 
         login = (host, port, path, username, host_key_fingerprint, password, private_key)
         return self._session(*login, private_key_passphrase, download)
@@ -119,9 +122,11 @@ class SftpSourceFetcher(ServerFetcher):
                 if size is not None and size > cap:
                     return ProbedSource(remote_path=remote, size=size)  # cannot tell cheaply
                 step = f"hashing {remote} (the server gives no modification time)"
-                sink = HashSink(cap, where)
+                sink = HashSink(cap, where, Deadline(self.probe_hash_s, where))
                 with sftp.open(remote, "rb") as f:
-                    _copy(f, size or 0, sink)
+                    _copy(f, size or 0, sink, self.read_timeout_s)
+            except TransferDeadline:  # too slow to tell within the start function's time
+                return ProbedSource(remote_path=remote, size=size)
             except (OSError, paramiko.SSHException, EOFError) as exc:
                 raise self._failure(exc, step, where) from exc
             digest = sink.digest.hexdigest()
@@ -319,6 +324,7 @@ class SftpSourceFetcher(ServerFetcher):
         dest_dir: str,
         max_bytes: int,
         where: str,
+        deadline: Deadline,
     ) -> DownloadedFile:
         directory, name = split_remote(path, where)
         step = f"listing {directory}" if is_glob(name) else f"looking up {path}"
@@ -326,8 +332,11 @@ class SftpSourceFetcher(ServerFetcher):
             remote, size, mtime = self._locate(sftp, path, where)
             check_declared_size(size, max_bytes, where)
             step = f"downloading {remote}"
-            with CappedSink(dest_dir, max_bytes, where) as sink, sftp.open(remote, "rb") as f:
-                _copy(f, size or 0, sink)
+            with (
+                CappedSink(dest_dir, max_bytes, where, deadline) as sink,
+                sftp.open(remote, "rb") as f,
+            ):
+                _copy(f, size or 0, sink, self.read_timeout_s)
         except (OSError, paramiko.SSHException, EOFError) as exc:
             raise self._failure(exc, step, where) from exc
         return DownloadedFile(
@@ -356,18 +365,35 @@ class SftpSourceFetcher(ServerFetcher):
         return SourceUnavailable(f"{where}: {step}: connection lost ({type(exc).__name__})")
 
 
-def _copy(handle: paramiko.SFTPFile, size: int, sink: CappedSink | HashSink) -> None:
-    """Pipelined reads in windows of _WINDOW (bounded memory), then read to the real end."""
-    offset = 0
-    while offset < size:
-        end = min(offset + _WINDOW, size)
-        chunks = [(o, min(_BLOCK, end - o)) for o in range(offset, end, _BLOCK)]
-        for data in handle.readv(chunks):
+def _copy(handle: paramiko.SFTPFile, size: int, sink: CappedSink | HashSink, read_s: float) -> None:
+    """Pipelined reads in windows of _WINDOW (bounded memory), then read to the real end;
+    each wait for the server at most the read timeout or the time left before the sink's
+    deadline."""
+    channel = handle.sftp.get_channel()
+
+    def bound() -> None:
+        if channel is not None:
+            channel.settimeout(sink.deadline.read_timeout(read_s))
+
+    try:
+        offset = 0
+        while offset < size:
+            end = min(offset + _WINDOW, size)
+            chunks = [(o, min(_BLOCK, end - o)) for o in range(offset, end, _BLOCK)]
+            bound()
+            for data in handle.readv(chunks):
+                sink.write(data)
+                bound()
+            offset = end
+        handle.seek(offset)
+        bound()
+        while data := handle.read(_BLOCK):  # the file grew after the stat (or size unknown)
             sink.write(data)
-        offset = end
-    handle.seek(offset)
-    while data := handle.read(_BLOCK):  # the file grew after the stat (or size unknown)
-        sink.write(data)
+            bound()
+    except TimeoutError as exc:
+        if sink.deadline.passed():
+            raise sink.deadline.error() from exc
+        raise
 
 
 _KEY_CLASSES: tuple[tuple[type[Any], type[paramiko.PKey]], ...] = (

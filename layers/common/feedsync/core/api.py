@@ -16,6 +16,7 @@ from feedsync.core import changes, keys, notify_api, plans, schedules
 from feedsync.core.blobcsv import csv_to_blob, text_lines
 from feedsync.core.deps import Deps
 from feedsync.core.home import profile_views as profile_views
+from feedsync.core.source_check import RESYNC_ON_CHANGE
 from feedsync.core.start import record_skipped, start_run
 from feedsync.core.written import forget_store_items
 from feedsync.domain.capabilities import VISIBLE
@@ -184,6 +185,21 @@ def endpoint(source: Any) -> tuple[str, ...]:
     return (source.type, source.host, str(source.port), source.username)
 
 
+def same_server(old: Any, new: Any) -> bool:
+    """Whether stored credentials may go with ``new``: the same endpoint and, for SFTP, the
+    same pinned host key (a password is sent only to the key it was entered for)."""
+    if endpoint(old) != endpoint(new):
+        return False
+    return old.type != "sftp" or same_pin(old, new)
+
+
+def same_pin(old: Any, new: Any) -> bool:
+    """Two SFTP sources pin one host key (``ssh-keygen`` may print the ``=`` or not)."""
+    pins = (getattr(s, "host_key_fingerprint", None) for s in (old, new))
+    before, after = ((pin or "").rstrip("=") for pin in pins)
+    return before == after
+
+
 def _store_credentials(
     deps: Deps, tenant_id: str, profile_id: str, source: Any, kept_ref: str | None
 ) -> Any:
@@ -243,32 +259,57 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
         _check_writable(store, settings.fields, settings.location_id, settings.missing)
     moving = settings.store_id != profile.store_id
     if moving and profile.current_run_id:
-        raise Conflict(
-            "already_running",
-            f"run {profile.current_run_id} is syncing to the profile's store: move the profile "
-            "to another store when it ends",
-        )
+        raise _running_on_move(profile.current_run_id)
     if "schedule" in changes:
         schedules.check(deps, tenant_id, profile_id, settings.schedule)
     if "webhooks" in changes:
         notify_api.check_webhooks(deps, settings.webhooks)
     if "source" in changes:
-        # Old credentials stay only for the same server and user: never sent elsewhere.
-        same = endpoint(profile.source) == endpoint(settings.source)
+        # Old credentials stay only for the same server, user and (SFTP) pinned host key:
+        # never sent elsewhere. Without new ones for another server they are dropped (the
+        # answer's has_credentials says so), as for a URL on another host.
+        same = same_server(profile.source, settings.source)
         kept = getattr(profile.source, "secret_ref", None) if same else None
         source = _store_credentials(deps, tenant_id, profile_id, settings.source, kept)
         settings = settings.model_copy(update={"source": source})
     new_values = settings.model_dump(mode="json", include=set(changes))
-    if new_values:
-        deps.repo.update_profile(tenant_id, profile_id, **new_values)
+    if _changes_what_runs_write(profile, new_values):
+        new_values["last_source"] = None
+    if {"schedule", "enabled"} & set(changes):
+        new_values["schedule_since"] = deps.clock()  # no fire before it was due (health)
     if moving:
+        # Conditional on the lock being free: a run that took it since the read above keeps
+        # its store (409), and the old store's items are forgotten only once moved.
+        if not deps.repo.update_idle_profile(tenant_id, profile_id, **new_values):
+            held = get_profile(deps, tenant_id, profile_id).current_run_id
+            raise _running_on_move(held or "a run")
         forget_store_items(deps, tenant_id, profile_id)
+    elif new_values:
+        deps.repo.update_profile(tenant_id, profile_id, **new_values)
     updated = get_profile(deps, tenant_id, profile_id)
     if {"schedule", "enabled"} & set(changes):
         schedules.sync_schedule(deps, updated)
         if plans.apply_plan(deps, tenant_id):
             updated = get_profile(deps, tenant_id, profile_id)
     return notify_api.ensure_secret(deps, updated)
+
+
+def _running_on_move(run_id: str) -> Conflict:
+    return Conflict(
+        "already_running",
+        f"run {run_id} is syncing to the profile's store: move the profile to another store "
+        "when it ends",
+    )
+
+
+def _changes_what_runs_write(profile: Profile, new_values: Mapping[str, Any]) -> bool:
+    """Whether the patch changes a setting in ``RESYNC_ON_CHANGE`` (sent with another value):
+    then ``last_source`` is forgotten and the next automatic fire syncs even the same file."""
+    if not profile.last_source:
+        return False
+    sent = set(RESYNC_ON_CHANGE & set(new_values))
+    before = profile.model_dump(mode="json", include=sent)
+    return any(before.get(name) != new_values[name] for name in sent)
 
 
 def delete_profile(deps: Deps, tenant_id: str, profile_id: str) -> None:
@@ -309,6 +350,7 @@ def put_schedule_settings(
     for profile in deps.repo.list_profiles(tenant_id):
         if profile.schedule.type == "default":
             schedules.sync_schedule(deps, profile, settings)
+            deps.repo.update_profile(tenant_id, profile.profile_id, schedule_since=deps.clock())
     return parsed.spec()
 
 

@@ -3,9 +3,10 @@ was read (POST /file-preview). No run, no execution; nothing is kept but a tempo
 
 The file comes through the fetchers the Fetch step uses (the same address rules and
 errors), configured for the API: at most ``PREVIEW_MAX_BYTES``, ``PREVIEW_CONNECT_S`` to
-connect and ``PREVIEW_READ_S`` per read, so a preview answers within API Gateway's 29 s or
-fails saying why. An SFTP server's host key is reported; one the source does not pin is
-never logged in to (no password or key is sent to an unconfirmed server).
+connect, ``PREVIEW_READ_S`` per read and ``PREVIEW_TOTAL_S`` for the whole download, so a
+preview answers within API Gateway's 29 s or fails saying why. An SFTP server's host key is
+reported; one the source does not pin is never logged in to (no password or key is sent to
+an unconfirmed server), and stored credentials go only to the host key they were saved for.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, Final
 
-from feedsync.core.api import endpoint, get_profile
+from feedsync.core.api import endpoint, get_profile, same_pin
 from feedsync.core.deps import Deps
 from feedsync.core.source_check import url_auth
 from feedsync.errors import (
@@ -33,6 +34,9 @@ from feedsync.models.file_preview import FilePreviewBody
 PREVIEW_MAX_BYTES: Final = 50 * 1024 * 1024
 PREVIEW_CONNECT_S: Final = 5.0
 PREVIEW_READ_S: Final = 10.0
+# The whole download's wall clock: a server trickling a byte inside each read timeout is
+# stopped here with a clear 422, not by API Gateway's bare 504 at 29 s.
+PREVIEW_TOTAL_S: Final = 20.0
 # An answer stays far below Lambda's 6 MB: the first columns, each cell's first characters.
 PREVIEW_COLUMNS_MAX: Final = 500
 PREVIEW_CELL_MAX: Final = 500
@@ -98,9 +102,22 @@ def _secret(deps: Deps, source: Any, profile: Profile | None) -> dict[str, str]:
     if source.credentials is not None:
         return dict(source.credentials.model_dump(exclude_none=True))
     stored = getattr(profile.source, "secret_ref", None) if profile else None
-    if stored and profile is not None and endpoint(profile.source) == endpoint(source):
-        return deps.secrets.get(stored)
-    return {}
+    if not stored or profile is None or endpoint(profile.source) != endpoint(source):
+        return {}
+    if (
+        source.type == "sftp"
+        and source.host_key_fingerprint
+        and not same_pin(profile.source, source)
+    ):
+        # The stored password goes only to the host key it was entered for.
+        entered_for = getattr(profile.source, "host_key_fingerprint", None)
+        raise InvalidRequest(
+            "source.host_key_fingerprint",
+            f"sftp://{source.host}:{source.port}: the stored credentials were saved for host "
+            f"key {entered_for}, not this one; enter the password "
+            "(or key) again to use another key",
+        )
+    return deps.secrets.get(stored)
 
 
 def _fetched(deps: Deps, source: Any, secret: dict[str, str], tmp: str) -> tuple[str, str]:

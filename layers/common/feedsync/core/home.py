@@ -77,6 +77,7 @@ def _view(
         store_rejects_token=bool(store and store.error_code == TOKEN_REJECTED),
         store_error=store.error if store else None,
         held_by_plan=(profile.disabled_reason or "").startswith(PLAN_PREFIX),
+        due_at=schedules.first_due(profile, schedule),
     )
     colour, reason = health(facts, deps.clock())
     body["health"] = {"status": colour, "reason": reason}

@@ -74,7 +74,11 @@ def apply_plan(deps: Deps, tenant_id: str) -> list[str]:
             )
         elif not reason and held_by_plan:
             deps.repo.update_profile(
-                tenant_id, profile.profile_id, enabled=True, disabled_reason=None
+                tenant_id,
+                profile.profile_id,
+                enabled=True,
+                disabled_reason=None,
+                schedule_since=deps.clock(),  # no fire while held was due (health's Overdue)
             )
         else:
             continue

@@ -155,6 +155,18 @@ def blackout_reason(profile: Profile, settings: TenantSettings, at: datetime) ->
     return None
 
 
+def first_due(profile: Profile, schedule: Mapping[str, Any]) -> datetime | None:
+    """The schedule's first fire (outside black-outs) after the profile last did anything a
+    fire does: a run ended, an automatic fire found the file unchanged, or the schedule was
+    set (or the profile enabled). None for a disabled profile or a schedule without timing."""
+    if not profile.enabled or schedule["type"] not in TIMED:
+        return None
+    last_end = profile.last_run.finished_at if profile.last_run else None
+    marks = (profile.created_at, profile.schedule_since, profile.last_checked_at, last_end)
+    since = max(mark for mark in marks if mark is not None)
+    return next_run_at(schedule, schedule.get("blackouts") or [], since, schedule_zone(schedule))
+
+
 def view(deps: Deps, profile: Profile, settings: TenantSettings) -> dict[str, Any]:
     """The profile with its next and last run (``core/home.py`` adds the rest)."""
     body = profile.public()

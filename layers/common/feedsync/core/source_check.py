@@ -13,6 +13,8 @@ source), and every fire a guard stops (disabled, black-out, already running: a
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -28,6 +30,32 @@ from feedsync.models import (
     TenantSettings,
     UrlSource,
 )
+
+# Settings that change what a run writes (which file, how it is read, matched and ruled,
+# where and what it writes). The last synced file counts as synced only under the settings
+# it was synced with: a PATCH changing one clears ``last_source`` (core/api.py), and the run
+# records their stamp with the file (``settings_stamp``), so a file a run synced while they
+# were being changed does not stop the next fire either. Name, schedule, enabled, limits
+# and webhooks change nothing written.
+RESYNC_ON_CHANGE = frozenset(
+    {
+        "store_id", "source", "format", "mapping", "constants", "match_by", "key_transform",
+        "fields", "mode", "location_id", "rules", "missing", "known_bad", "conflicts",
+    }
+)  # fmt: skip
+
+
+def settings_stamp(profile: Profile) -> str:
+    """The profile's ``RESYNC_ON_CHANGE`` settings, fingerprinted for the run's source."""
+    values = profile.model_dump(mode="json", include=set(RESYNC_ON_CHANGE))
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def synced_under_other_settings(profile: Profile) -> bool:
+    """The last file was synced with settings since changed (a file recorded before stamps
+    were kept counts as synced with these)."""
+    stamp = (profile.last_source or {}).get("settings_stamp")
+    return stamp is not None and stamp != settings_stamp(profile)
 
 
 def stop_if_unchanged(deps: Deps, cmd: StartCommand, profile: Profile) -> None:
@@ -51,7 +79,7 @@ def _may_skip(deps: Deps, cmd: StartCommand, profile: Profile) -> bool:
     (``default`` follows the tenant's; a black-out without a timezone takes the tenant's)."""
     if cmd.trigger != "schedule" or not profile.enabled or profile.current_run_id:
         return False  # a guard or the lock decides, and records why
-    if not profile.last_source:
+    if not profile.last_source or synced_under_other_settings(profile):
         return False
     own = profile.schedule.spec()
     if own.get("type") not in ("automatic", "default"):

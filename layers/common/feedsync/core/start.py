@@ -171,8 +171,6 @@ def _start(deps: Deps, cmd: StartCommand, profile: Profile, run_id: str) -> Run:
             deps.blobs.put_bytes(keys.selection_key(cmd.tenant_id, run_id, 0), chosen)
         # A retry, revert or reapply sends stored changes; every other run reads a file.
         action = cmd.trigger if cmd.trigger in ("retry", "revert", "reapply") else "run"
-        if action == "run" and profile.pending_upload is not None:  # this run syncs it
-            deps.repo.update_profile(cmd.tenant_id, cmd.profile_id, pending_upload=None)
         deps.executions.start(run_id, {"run": ref.model_dump(), "action": action})
     except Exception as exc:
         # An answer lost after StartExecution succeeded: the execution runs, keep the lock.

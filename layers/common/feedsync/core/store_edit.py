@@ -25,8 +25,8 @@ def patch_store(deps: Deps, tenant_id: str, store_id: str, body: PatchStore) -> 
     sent = body.model_fields_set
     rechecked = bool({"credentials", "options"} & sent)
     if rechecked:
-        _refuse_while_running(deps, store)
         _check_for_platform(store, body)
+        _hold_starts_while_idle(deps, store)
     fields: dict[str, object] = {}
     if body.name is not None:
         fields["name"] = body.name
@@ -53,16 +53,33 @@ def patch_store(deps: Deps, tenant_id: str, store_id: str, body: PatchStore) -> 
     return updated
 
 
-def _refuse_while_running(deps: Deps, store: Store) -> None:
-    """A run reads the store record at each step: new credentials or options mid-run would
+def _hold_starts_while_idle(deps: Deps, store: Store) -> None:
+    """Mark the store ``setting_up`` first (every start's guard then refuses it), then look
+    for runs holding their profiles' locks: a run found is a 409 and the store's state is put
+    back; none found, the new credentials or options go in.
+
+    Why: a run reads the store record at each step: new credentials or options mid-run would
     send the rest of its batches with other ones (perhaps to another account), and the
-    re-import would rewrite the index the run matched against."""
+    re-import would rewrite the index the run matched against.
+
+    The window left: a start that read the store ``ready`` before the mark and takes its
+    profile's lock after the look (a few milliseconds between its two requests). That run
+    reads the new credentials from its first step on and matches against an index the
+    import may be rewriting. Closing it would take a second store read after every lock.
+    Meanwhile a start in the moment between the mark and a 409 is refused as
+    ``store_setting_up``, as during any import.
+    """
+    deps.repo.update_store(store.tenant_id, store.store_id, status="setting_up")
     running = [
         p.profile_id
         for p in deps.repo.list_profiles(store.tenant_id)
         if p.store_id == store.store_id and p.current_run_id
     ]
     if running:
+        deps.repo.update_store(
+            store.tenant_id, store.store_id,
+            status=store.status, error=store.error, error_code=store.error_code,
+        )  # fmt: skip
         raise Conflict(
             "already_running",
             f"profile(s) {', '.join(running[:5])} are syncing to this store: replace its "

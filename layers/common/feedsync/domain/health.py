@@ -31,6 +31,9 @@ class HealthFacts(NamedTuple):
     store_rejects_token: bool = False
     store_error: str | None = None
     held_by_plan: bool = False  # disabled because the tenant's plan has no room for it
+    # The schedule's first fire after the profile last ran, checked its file or had its
+    # schedule set: past it (and the grace) with nothing since, a fire went missing.
+    due_at: datetime | None = None
 
 
 def _at(instant: datetime | None) -> str:
@@ -76,9 +79,9 @@ def health(
         )
     if active:
         return "yellow", "A run is in progress: its status updates as it goes; nothing to do."
-    if facts.next_run_at is not None and now > facts.next_run_at + grace:
+    if facts.due_at is not None and now > facts.due_at + grace:
         return "yellow", (
-            f"Overdue: the next run was due{_at(facts.next_run_at)}. Start it, or check the "
+            f"Overdue: a run was due{_at(facts.due_at)} and none ran. Start it, or check the "
             "schedule and the plan."
         )
     nxt = f" Next run{_at(facts.next_run_at)}." if facts.next_run_at else ""

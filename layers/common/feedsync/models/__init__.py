@@ -582,6 +582,8 @@ class Profile(ProfileSettings):
     last_checked_at: datetime | None = None
     checks: int = 0
     last_changed_at: datetime | None = None
+    # When the schedule (or enabled) was last set: a fire before it was never due.
+    schedule_since: datetime | None = None
     # Rows in the last file when that was more than the plan allows (see core/plans.py).
     rows_over_plan: int | None = None
     # Rows of the last successful run that read a file (the min_rows_share limit).

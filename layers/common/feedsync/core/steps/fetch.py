@@ -6,7 +6,14 @@ import tempfile
 
 from feedsync.core import keys, schedules
 from feedsync.core.deps import Deps
-from feedsync.core.source_check import location, saw_file, upload_version, url_auth
+from feedsync.core.source_check import (
+    location,
+    saw_file,
+    settings_stamp,
+    synced_under_other_settings,
+    upload_version,
+    url_auth,
+)
 from feedsync.core.steps.common import profile_of, run_of, unless_cancelled
 from feedsync.errors import SourceError, SourceUnchanged
 from feedsync.models import FetchInput, FetchOutput, Profile, RunRef
@@ -30,6 +37,13 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
         file_name = profile.upload_key.rsplit("/", 1)[-1]
         key = keys.source_key(ref.tenant_id, ref.run_id, file_name)
         deps.blobs.copy(profile.upload_key, key, version)
+        pending = profile.pending_upload
+        if pending is not None and (pending.key, pending.version) == (profile.upload_key, version):
+            # That file is synced now (not at Start: a file stored between Start and this
+            # read is the one copied). Conditional: one stored since stays pending.
+            deps.repo.clear_pending_upload(
+                ref.tenant_id, profile.profile_id, pending.key, pending.version
+            )
         out = FetchOutput(key=key, file_name=file_name, size=int(head["size"]), etag=head["etag"])
         meta: dict[str, str | int | float | None] = {
             "type": "upload",
@@ -67,6 +81,7 @@ def fetch(deps: Deps, step: FetchInput) -> FetchOutput:
         }
         if source.type != "url":  # a file server's size and time: what its probe compares
             meta["mtime"] = getattr(got, "mtime", None)
+    meta["settings_stamp"] = settings_stamp(profile)  # the settings this file is synced with
     deps.repo.update_run(ref.tenant_id, ref.run_id, source=meta)
     saw_file(deps, profile, meta)
     return out
@@ -76,6 +91,8 @@ def _checks_for_changes(deps: Deps, profile: Profile, ref: RunRef) -> bool:
     """Only an automatic schedule's fire skips a file it has seen (a Start always runs)."""
     run = run_of(deps, ref)
     if run.trigger != "schedule" or not profile.last_source:
+        return False
+    if synced_under_other_settings(profile):
         return False
     settings = schedules.tenant_settings(deps, ref.tenant_id)
     return bool(schedules.effective(profile, settings)["type"] == "automatic")
