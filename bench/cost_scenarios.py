@@ -272,7 +272,8 @@ def handler_baseline_mb(code_dir: Path, env: dict[str, str]) -> float:
         # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent
         "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
     )
-    path = f"{ROOT / 'layers' / 'common'}:{ROOT / 'local'}:{ROOT}"
+    # The function's own folder first, as Lambda's task root (the API's `routes` package).
+    path = f"{code_dir}:{ROOT / 'layers' / 'common'}:{ROOT / 'local'}:{ROOT}"
     out = subprocess.run(
         [sys.executable, "-c", script],
         env={**env, "PYTHONPATH": path},
