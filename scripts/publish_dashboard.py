@@ -27,7 +27,7 @@ CONTENT_TYPES = {
     ".map": "application/json",
 }
 PAGE_CACHE = "no-cache"  # index.html names the assets: always the newest
-ASSET_CACHE = "public, max-age=86400"  # replaced by an invalidation on every publish
+ASSET_CACHE = "no-cache"  # names are not hashed: a browser asks again (304) after a publish
 
 
 def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:

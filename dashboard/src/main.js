@@ -35,7 +35,8 @@ function NotFound() {
 function App() {
   const path = useHashPath();
   const [signedIn, setSignedIn] = useState(Boolean(apiKey()));
-  useEffect(() => whenUnauthorized(() => setSignedIn(false)), []);
+  // A key the API no longer takes (revoked, rotated) is dropped, not kept for the next tab.
+  useEffect(() => whenUnauthorized(() => { signOut(); setSignedIn(false); }), []);
   useEffect(() => {
     // Each page names itself in its h1; move focus there so screen readers announce it.
     const heading = document.querySelector("main h1");

@@ -203,3 +203,34 @@ def test_a_refused_credentials_change_leaves_the_store_as_it_was(world: World) -
     )
     assert after.secret_ref == store.secret_ref
     assert world.invoker.calls == []
+
+
+def test_new_options_make_the_stores_profiles_sync_their_file_again(world: World) -> None:
+    # Given a store whose profile has synced a file (an automatic fire would find it unchanged)
+    store = world.store(CATALOG)
+    profile = world.profile(store)
+    world.repo.update_profile(world.tenant, profile.profile_id, last_source={"sha256": "ab"})
+    # When its stock location changes
+    _patch(world, options={"location_id": "7"})
+    # Then the profile no longer remembers a synced file: its next fire runs
+    after = world.repo.get_profile(world.tenant, profile.profile_id)
+    assert after is not None and after.last_source is None
+
+
+def test_a_failure_after_the_mark_puts_the_stores_state_back(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a ready store, and a secrets store that fails to take a new version
+    world.store(CATALOG)
+
+    def refuse(*_: Any) -> str:
+        raise RuntimeError("Secrets Manager is throttling")
+
+    monkeypatch.setattr(world.deps.secrets, "put", refuse)
+    # When its token is replaced
+    with pytest.raises(RuntimeError):
+        _patch(world, credentials={"access_token": "new"})
+    # Then the store is ready again, not setting up for good, and no import was started
+    after = world.repo.get_store(world.tenant, "s1")
+    assert after is not None and after.status == "ready"
+    assert world.invoker.calls == []

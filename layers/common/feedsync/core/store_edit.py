@@ -27,6 +27,23 @@ def patch_store(deps: Deps, tenant_id: str, store_id: str, body: PatchStore) -> 
     if rechecked:
         _check_for_platform(store, body)
         _hold_starts_while_idle(deps, store)
+        try:
+            return _apply(deps, store, body)
+        except BaseException:
+            # Nothing will end the import this was for: put the store's state back, or every
+            # start on it would be refused as setting up for good.
+            deps.repo.update_store(
+                tenant_id, store_id,
+                status=store.status, error=store.error, error_code=store.error_code,
+            )  # fmt: skip
+            raise
+    return _apply(deps, store, body)
+
+
+def _apply(deps: Deps, store: Store, body: PatchStore) -> Store:
+    tenant_id, store_id = store.tenant_id, store.store_id
+    sent = body.model_fields_set
+    rechecked = bool({"credentials", "options"} & sent)
     fields: dict[str, object] = {}
     if body.name is not None:
         fields["name"] = body.name
@@ -40,6 +57,12 @@ def patch_store(deps: Deps, tenant_id: str, store_id: str, body: PatchStore) -> 
     if rechecked:
         fields |= {"status": "setting_up", "error": None, "error_code": None}
     deps.repo.update_store(tenant_id, store_id, **fields)
+    if "options" in sent:
+        # Options may move the stock location: what a run writes changes with them, so the
+        # store's automatic profiles sync their file again rather than find it unchanged.
+        for profile in deps.repo.list_profiles(tenant_id):
+            if profile.store_id == store_id and profile.last_source:
+                deps.repo.update_profile(tenant_id, profile.profile_id, last_source=None)
     if rechecked:
         # Options may move the stock location: the whole catalog is read again. Credentials
         # alone: what changed since the last import (any read proves the token).
