@@ -21,7 +21,6 @@ from feedsync.adapters.http_source import (
     DownloadedFile,
     HashSink,
     ServerFetcher,
-    TransferDeadline,
     check_declared_size,
     connect,
     http_date,
@@ -142,18 +141,12 @@ class FtpSourceFetcher(ServerFetcher):
 
         def look(ftp: _Ftp, step: _Step, where: str) -> ProbedSource:
             remote, size, mtime = _locate(ftp, path, step, where)
-            if mtime is not None:
-                return ProbedSource(remote_path=remote, size=size, mtime=mtime)
-            cap = min(self.max_bytes, self.probe_hash_max_bytes)
-            if size is not None and size > cap:
-                return ProbedSource(remote_path=remote, size=size)  # cannot tell cheaply
-            step.now = f"hashing {remote} (the server gives no modification time)"
-            sink = HashSink(cap, where, Deadline(self.probe_hash_s, where))
-            try:
+
+            def stream(sink: HashSink) -> None:
+                step.now = f"hashing {remote} (the server gives no modification time)"
                 _retrieve(ftp, remote, sink, self.read_timeout_s)
-            except TransferDeadline:  # too slow to tell within the start function's time
-                return ProbedSource(remote_path=remote, size=size)
-            return ProbedSource(remote_path=remote, size=sink.size, sha256=sink.digest.hexdigest())
+
+            return self.probed(remote, size, mtime, where, stream)
 
         return self._session(host, port, path, username, password, tls, verify_tls, ca_file, look)
 

@@ -376,6 +376,29 @@ class ServerFetcher:
         # A whole download's wall-clock limit (a preview's); None: the timeouts alone.
         self.total_timeout_s = total_timeout_s
 
+    def probed(
+        self,
+        remote: str,
+        size: int | None,
+        mtime: float | None,
+        where: str,
+        stream: Callable[[HashSink], None],
+    ) -> ProbedSource:
+        """A listed file as a probe tells it: its size and time, else (the server gives no
+        time) its sha256 from ``stream``ing it into a hash, when that fits the probe's size and
+        time budget; past either, size only (cannot tell: the run's Fetch decides)."""
+        if mtime is not None:
+            return ProbedSource(remote_path=remote, size=size, mtime=mtime)
+        cap = min(self.max_bytes, self.probe_hash_max_bytes)
+        if size is not None and size > cap:
+            return ProbedSource(remote_path=remote, size=size)
+        sink = HashSink(cap, where, Deadline(self.probe_hash_s, where))
+        try:
+            stream(sink)
+        except TransferDeadline:  # too slow to tell within the start function's time
+            return ProbedSource(remote_path=remote, size=size)
+        return ProbedSource(remote_path=remote, size=sink.size, sha256=sink.digest.hexdigest())
+
 
 class HttpSourceFetcher:
     def __init__(

@@ -31,7 +31,6 @@ from feedsync.adapters.http_source import (
     DownloadedFile,
     HashSink,
     ServerFetcher,
-    TransferDeadline,
     check_declared_size,
     connect,
     http_date,
@@ -116,21 +115,16 @@ class SftpSourceFetcher(ServerFetcher):
             step = f"looking up {path}"
             try:
                 remote, size, mtime = self._locate(sftp, path, where)
-                if mtime is not None:
-                    return ProbedSource(remote_path=remote, size=size, mtime=mtime)
-                cap = min(self.max_bytes, self.probe_hash_max_bytes)
-                if size is not None and size > cap:
-                    return ProbedSource(remote_path=remote, size=size)  # cannot tell cheaply
-                step = f"hashing {remote} (the server gives no modification time)"
-                sink = HashSink(cap, where, Deadline(self.probe_hash_s, where))
-                with sftp.open(remote, "rb") as f:
-                    _copy(f, size or 0, sink, self.read_timeout_s)
-            except TransferDeadline:  # too slow to tell within the start function's time
-                return ProbedSource(remote_path=remote, size=size)
+
+                def stream(sink: HashSink) -> None:
+                    nonlocal step
+                    step = f"hashing {remote} (the server gives no modification time)"
+                    with sftp.open(remote, "rb") as f:
+                        _copy(f, size or 0, sink, self.read_timeout_s)
+
+                return self.probed(remote, size, mtime, where, stream)
             except (OSError, paramiko.SSHException, EOFError) as exc:
                 raise self._failure(exc, step, where) from exc
-            digest = sink.digest.hexdigest()
-            return ProbedSource(remote_path=remote, size=sink.size, sha256=digest)
 
         login = (host, port, path, username, host_key_fingerprint, password, private_key)
         return self._session(*login, private_key_passphrase, look)
