@@ -3,6 +3,8 @@ key kept in the tab's session only, nothing loaded from anywhere but feedsync it
 
 from __future__ import annotations
 
+from typing import Any
+
 from browser_support import dashboard_page, screenshot, serious_accessibility_violations
 from e2e_support import Served
 from playwright.sync_api import Browser, expect
@@ -61,3 +63,48 @@ def test_the_page_is_served_with_a_policy_that_allows_only_its_own_origin(
         for directive in ("script-src 'self'", "style-src 'self'", "connect-src 'self'"):
             assert directive in policy
         assert "default-src 'none'" in policy
+
+
+def test_a_page_whose_api_fails_asks_again_later_and_later(
+    chromium: Browser, serve: Served
+) -> None:
+    # Given a run page whose API answers 503 to every poll (an outage), on a browser clock
+    # that the test moves by hand
+    with dashboard_page(chromium, serve.api_url, serve.api_key) as (page, _watch):
+        asked: list[str] = []
+
+        def outage(route: Any) -> None:
+            asked.append(route.request.url)
+            route.fulfill(
+                status=503,
+                content_type="application/json",
+                body='{"error": "unavailable", "message": "try later"}',
+            )
+
+        page.clock.install()
+        page.route("**/runs/run_outage", outage)
+        page.goto("/#/runs/run_outage")
+        expect(page.get_by_role("alert").first).to_be_visible()
+        first = len(asked)
+
+        # When a minute passes on the page's clock, a second at a time (each answer is
+        # given real time to arrive before the clock moves on)
+        _pass_seconds(page, 60)
+
+        # Then it asked again with growing waits (2, 4, 8, 16, 30 s: about five more
+        # requests), not once a second as it does while a run goes well
+        assert 1 <= first <= 2
+        assert 3 <= len(asked) - first <= 6
+
+        # When the API answers again and a further minute passes
+        page.unroute("**/runs/run_outage")
+        _pass_seconds(page, 60)
+
+        # Then the page shows the API's own answer for the run (it did not give up)
+        expect(page.get_by_role("alert").first).not_to_contain_text("try later")
+
+
+def _pass_seconds(page: Any, seconds: int) -> None:
+    for _ in range(seconds):
+        page.clock.run_for(1000)
+        page.wait_for_timeout(40)

@@ -27,6 +27,14 @@ class _Recorder:
     def put_store(self, store: Store) -> None:
         self.stores.append(store)
 
+    def update_store(self, tenant_id: str, store_id: str, **fields: Any) -> None:
+        (stored,) = [s for s in self.stores if s.store_id == store_id]
+        merged = {**stored.model_dump(), **fields}
+        self.stores[self.stores.index(stored)] = Store.model_validate(merged)
+
+    def get_store(self, tenant_id: str, store_id: str) -> Store | None:
+        return next((s for s in self.stores if s.store_id == store_id), None)
+
     def put(self, name: str, value: dict[str, str]) -> str:
         self.secrets.append(value)
         return f"arn:secret:{name}"

@@ -1,6 +1,15 @@
 // Calls load() now and again after each answer, every delay(result) ms; paused while the tab
-// is hidden (a hidden tab asks nothing) and refreshed at once when it shows again.
+// is hidden (a hidden tab asks nothing) and refreshed at once when it shows again. A load that
+// fails (throws, or answers null) is tried again later and later (doubling, up to 30 s), so an
+// outage or a network drop is not met with a request a second from every open page.
 import { useEffect, useRef } from "../html.js";
+
+const MAX_BACKOFF_MS = 30000;
+
+export function backoff(usual, failures) {
+  if (!failures) return usual;
+  return Math.min(MAX_BACKOFF_MS, Math.max(usual, 1000) * 2 ** failures);
+}
 
 export function usePolling(load, delay, deps = []) {
   const nudge = useRef(() => {});
@@ -8,6 +17,7 @@ export function usePolling(load, delay, deps = []) {
     let timer = null;
     let stopped = false;
     let busy = false;
+    let failures = 0;
     const tick = async () => {
       timer = null;
       if (stopped || busy) return;
@@ -21,7 +31,8 @@ export function usePolling(load, delay, deps = []) {
       } finally {
         busy = false;
       }
-      if (!stopped && !document.hidden) timer = setTimeout(tick, delay(result));
+      failures = result === undefined || result === null ? failures + 1 : 0;
+      if (!stopped && !document.hidden) timer = setTimeout(tick, backoff(delay(result), failures));
     };
     const visibility = () => {
       if (!document.hidden && timer === null && !busy) tick();
@@ -31,6 +42,7 @@ export function usePolling(load, delay, deps = []) {
       }
     };
     nudge.current = () => {
+      failures = 0;
       if (timer !== null) clearTimeout(timer);
       timer = null;
       tick();

@@ -2,13 +2,16 @@
 // replacing a rejected or rotated token, renaming. Routes #/stores and #/stores/:store_id.
 import { html, useEffect, useState } from "../html.js";
 import { api } from "../api.js";
+import { usePolling } from "../components/polling.js";
 import { navigate } from "../router.js";
 import { count, when } from "../format.js";
 import { FormProblem, RadioField, SelectField, Status, TextField, useProblem } from "../editor/form.js";
 import { fieldLabel, loadPlatforms, platformLabel } from "../stores/platforms.js";
 
 const POLL_MS = 1000;
-const WAIT_TRIES = 20; // polls for a re-import to leave its mark on the store
+const IDLE_MS = 3600000; // nothing running: asked again only when the merchant acts
+// An import's mark older than a Lambda function can run belongs to one that was cut off.
+const IMPORT_STALE_MS = 16 * 60 * 1000;
 
 const STATUS = {
   setting_up: ["yellow", "Setting up"],
@@ -21,11 +24,24 @@ function StoreStatus({ status }) {
   return html`<span class=${`badge ${tone}`}>${text}</span>`;
 }
 
+// The import under way on the store (the API marks it when asked for, counts as it reads
+// and clears it at the end), or null.
+function importing(store) {
+  const running = store && store.importing;
+  if (!running) return null;
+  return Date.now() - Date.parse(running.started_at) < IMPORT_STALE_MS ? running : null;
+}
+
+function busy(store) {
+  return store.status === "setting_up" || Boolean(importing(store));
+}
+
 // What the store is doing, in words (read out when it changes).
 function statusSentence(store) {
-  if (store.status === "setting_up") {
-    return `Importing your catalog… ${count(store.variant_count)} variants so far. This page updates by itself.`;
-  }
+  const running = importing(store);
+  const read = `${count(running ? running.read : 0)} variants read so far. This page updates by itself.`;
+  if (store.status === "setting_up") return `Importing your catalog… ${read}`;
+  if (running) return `Re-importing your catalog (${running.mode.replace("_", " ")})… ${read}`;
   if (store.status === "ready") {
     const how = store.import_mode ? ` (${store.import_mode.replace("_", " ")})` : "";
     return `Ready: ${count(store.variant_count)} variants imported ${when(store.imported_at)}${how}.`;
@@ -35,36 +51,27 @@ function statusSentence(store) {
   return `Import failed: ${store.error || "no reason given"}.${next}`;
 }
 
-// What a finished import changes on the store.
-function mark(store) {
-  return `${store.imported_at}|${store.import_mode}|${store.variant_count}|${store.error}`;
-}
-
-// Calls `load` now and every POLL_MS while `active` says so.
+// Loads now and every POLL_MS while `active` says so (backing off after a failure); the
+// returned refresh asks again at once (after the merchant did something).
 function usePolled(load, active, deps) {
   const [value, setValue] = useState(null);
   const [problem, setProblem] = useState("");
-  useEffect(() => {
-    let stopped = false;
-    let timer = null;
-    const tick = async () => {
+  const refresh = usePolling(
+    async () => {
       try {
         const got = await load();
-        if (stopped) return;
         setValue(got);
         setProblem("");
-        if (active(got)) timer = setTimeout(tick, POLL_MS);
+        return got;
       } catch (error) {
-        if (!stopped) setProblem(error.message);
+        setProblem(error.message);
+        return null;
       }
-    };
-    tick();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, deps);
-  return [value, setValue, problem];
+    },
+    (got) => (got && !active(got) ? IDLE_MS : POLL_MS),
+    deps,
+  );
+  return [value, setValue, problem, refresh];
 }
 
 export function StoresPage({ params }) {
@@ -75,7 +82,7 @@ function StoreList() {
   const [platforms, setPlatforms] = useState(null);
   const [stores, , problem] = usePolled(
     () => api.get("/stores").then((body) => body.stores),
-    (got) => got.some((s) => s.status === "setting_up"),
+    (got) => got.some(busy),
     [],
   );
   useEffect(() => {
@@ -99,7 +106,7 @@ function StoreList() {
                 <tr>
                   <th scope="row"><a href=${`#/stores/${encodeURIComponent(s.store_id)}`}>${s.name}</a></th>
                   <td data-label="Platform">${platformLabel(known, s.platform)}</td>
-                  <td data-label="Status"><${StoreStatus} status=${s.status} /></td>
+                  <td data-label="Status"><${StoreStatus} status=${s.status} />${importing(s) && s.status === "ready" ? " re-importing" : ""}</td>
                   <td data-label="Variants">${count(s.variant_count)}</td>
                   <td data-label="Imported">${when(s.imported_at)}</td>
                   <td data-label="Problem">${s.error || ""}</td>
@@ -188,43 +195,13 @@ function ConnectStore({ platforms }) {
 function StoreDetail({ storeId }) {
   const path = `/stores/${encodeURIComponent(storeId)}`;
   const [platforms, setPlatforms] = useState(null);
-  const [store, setStore, problem] = usePolled(
-    () => api.get(path),
-    (got) => got.status === "setting_up",
-    [storeId],
-  );
-  // After a change: poll till the store settles. A re-import does not pass through
-  // setting_up: it is awaited by its mark on the store (import time, mode) moving on, for
-  // a while; a re-import that leaves no mark (the same mode by date) is then left to Check Status.
-  const [watching, setWatching] = useState(null);
-  const [note, setNote] = useState("");
+  const [store, setStore, problem, refresh] = usePolled(() => api.get(path), busy, [storeId]);
   useEffect(() => {
     loadPlatforms().then(setPlatforms, () => setPlatforms({ platforms: [], options: {} }));
   }, []);
-  useEffect(() => {
-    if (!watching) return undefined;
-    let stopped = false;
-    let timer = null;
-    let tries = 0;
-    const tick = async () => {
-      tries += 1;
-      const got = await api.get(path).catch(() => null);
-      if (stopped) return;
-      if (got) setStore(got);
-      const before = watching.before;
-      const unmoved = before && got && mark(got) === before;
-      if (!got || got.status === "setting_up" || (unmoved && tries < WAIT_TRIES)) {
-        timer = setTimeout(tick, POLL_MS);
-      } else {
-        if (unmoved) setNote("The import goes on in the background: click Check Status to see when it is done.");
-        setWatching(null);
-      }
-    };
-    timer = setTimeout(tick, POLL_MS);
-    return () => { stopped = true; clearTimeout(timer); };
-  }, [watching]);
-  const changed = (got) => { setStore(got); setNote(""); setWatching({}); };
-  const reimported = (got) => { setStore(got); setNote(""); setWatching({ before: mark(got) }); };
+  // A change answers the store as it now is (an import asked for is already marked on it);
+  // polling then follows it on its usual rhythm.
+  const changed = (got) => { setStore(got); setTimeout(refresh, POLL_MS); };
 
   if (problem && !store) {
     return html`<section><h1>Store</h1><p class="error" role="alert">${problem}</p>
@@ -234,21 +211,23 @@ function StoreDetail({ storeId }) {
   const known = platforms ? platforms.platforms : [];
   const platform = known.find((p) => p.name === store.platform);
   const [tone] = STATUS[store.status] || ["yellow"];
+  const running = importing(store);
   return html`
     <section>
       <p><a href="#/stores">← All stores</a></p>
       <h1>${store.name}</h1>
       <div class=${`card store-status health-${tone}`}>
         <p><${StoreStatus} status=${store.status} /> ${platformLabel(known, store.platform)} · ${store.api_url}</p>
-        <${Status} text=${note || (watching && watching.before) ? note || "Re-importing your catalog… This page updates by itself." : statusSentence(store)} />
+        <${Status} text=${statusSentence(store)} />
+        ${problem ? html`<p class="error" role="alert">${problem} (trying again)</p>` : null}
         <dl class="facts">
           <dt>Variants</dt><dd>${count(store.variant_count)}</dd>
           <dt>Last import</dt><dd>${when(store.imported_at)}${store.import_mode ? ` (${store.import_mode.replace("_", " ")})` : ""}</dd>
         </dl>
-        ${store.status === "setting_up" || watching ? html`<progress aria-label="Catalog import"></progress>` : null}
-        <div class="actions"><button type="button" class="secondary" onClick=${() => { setNote(""); setWatching({}); }}>Check Status</button></div>
+        ${busy(store) ? html`<progress aria-label="Catalog import"></progress>` : null}
+        <div class="actions"><button type="button" class="secondary" onClick=${refresh}>Check Status</button></div>
       </div>
-      <${Reimport} path=${path} store=${store} busy=${Boolean(watching)} onChanged=${reimported} />
+      <${Reimport} path=${path} store=${store} busy=${Boolean(running)} onChanged=${changed} />
       ${platform ? html`<${ReplaceToken} path=${path} store=${store} platform=${platform} onChanged=${changed} />` : null}
       <${Rename} path=${path} store=${store} onChanged=${setStore} />
     </section>

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from feedsync.core import changes, keys, notify_api, plans, schedules
 from feedsync.core.blobcsv import csv_to_blob, text_lines
+from feedsync.core.catalog_import import request_import
 from feedsync.core.deps import Deps
 from feedsync.core.home import profile_views as profile_views
 from feedsync.core.source_check import RESYNC_ON_CHANGE
@@ -87,9 +88,8 @@ def create_store(deps: Deps, tenant_id: str, body: CreateStore) -> Store:
         created_at=deps.clock(),
     )
     deps.repo.put_store(store)
-    payload = CatalogImportInput(tenant_id=tenant_id, store_id=store_id).model_dump(mode="json")
-    deps.invoker.invoke_async(deps.catalog_import_function, payload)
-    return store
+    request_import(deps, CatalogImportInput(tenant_id=tenant_id, store_id=store_id))
+    return get_store(deps, tenant_id, store_id)
 
 
 def get_store(deps: Deps, tenant_id: str, store_id: str) -> Store:
@@ -123,10 +123,11 @@ def import_store_catalog(
     deps: Deps, tenant_id: str, store_id: str, body: ImportCatalogBody
 ) -> Store:
     """Start a catalog import in the background; the store answers with its state."""
-    store = get_store(deps, tenant_id, store_id)
-    cmd = CatalogImportInput(tenant_id=tenant_id, store_id=store_id, **body.model_dump())
-    deps.invoker.invoke_async(deps.catalog_import_function, cmd.model_dump(mode="json"))
-    return store
+    get_store(deps, tenant_id, store_id)
+    request_import(
+        deps, CatalogImportInput(tenant_id=tenant_id, store_id=store_id, **body.model_dump())
+    )
+    return get_store(deps, tenant_id, store_id)
 
 
 def _check_writable(

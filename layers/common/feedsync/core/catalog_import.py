@@ -9,6 +9,7 @@ imports replace the listed products' variants in the stored index.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
 from feedsync.core import keys
@@ -21,12 +22,38 @@ from feedsync.core.catalog_store import (
 from feedsync.core.deps import Deps
 from feedsync.core.ports import StoreConnector
 from feedsync.domain.catalog import CatalogIndex
+from feedsync.domain.fields import Variant
 from feedsync.errors import FeedsyncError, NotFound
-from feedsync.models import CatalogImportInput, StatusOnly, Store
+from feedsync.models import CatalogImportInput, ImportProgress, StatusOnly, Store
 
 log = logging.getLogger(__name__)
 # Platforms stamp modification times with their own clocks; read a little further back.
 CLOCK_SKEW_MARGIN = timedelta(minutes=5)
+# How often a running import writes its count to the store (one write, not one per item).
+PROGRESS_EVERY = timedelta(seconds=2)
+
+
+def request_import(deps: Deps, cmd: CatalogImportInput) -> None:
+    """Mark the store as importing, then start the import in the background: a page that
+    reads the store at once sees the import it asked for, before the function runs."""
+    progress = ImportProgress(mode=cmd.mode, started_at=deps.clock())
+    deps.repo.update_store(cmd.tenant_id, cmd.store_id, importing=progress.model_dump(mode="json"))
+    deps.invoker.invoke_async(deps.catalog_import_function, cmd.model_dump(mode="json"))
+
+
+def _counted(
+    deps: Deps, store: Store, mode: str, started: datetime, variants: Iterable[Variant]
+) -> Iterator[Variant]:
+    """The variants as they come, with the count written to the store now and then."""
+    progress = ImportProgress(mode=mode, started_at=started)
+    last = started
+    for read, variant in enumerate(variants, 1):
+        yield variant
+        now = deps.clock()
+        if now - last >= PROGRESS_EVERY:
+            last, progress.read = now, read
+            importing = progress.model_dump(mode="json")
+            deps.repo.update_store(store.tenant_id, store.store_id, importing=importing)
 
 
 def import_catalog(deps: Deps, cmd: CatalogImportInput) -> StatusOnly:
@@ -35,10 +62,14 @@ def import_catalog(deps: Deps, cmd: CatalogImportInput) -> StatusOnly:
         raise NotFound(f"store {cmd.store_id} not found")
     started = deps.clock()
     mode = cmd.mode if store.catalog_key and store.imported_at else "full"
+    progress = ImportProgress(mode=mode, started_at=started).model_dump(mode="json")
+    deps.repo.update_store(cmd.tenant_id, cmd.store_id, importing=progress)
     try:
         connector = deps.connectors(store, deps.secrets.get(store.secret_ref))
         if mode == "full":
-            index = CatalogIndex.from_store(connector.iter_variants())
+            index = CatalogIndex.from_store(
+                _counted(deps, store, mode, started, connector.iter_variants())
+            )
             key = save_catalog(deps, store, index)
             count, changed = len(index), len(index)
         else:
@@ -46,7 +77,14 @@ def import_catalog(deps: Deps, cmd: CatalogImportInput) -> StatusOnly:
             if mode == "incremental":
                 assert store.imported_at is not None
                 since, until = store.imported_at - CLOCK_SKEW_MARGIN, None
-            changed, count = refresh_catalog(deps, store, connector, since, until)
+            changed, count = refresh_catalog(
+                deps,
+                store,
+                connector,
+                since,
+                until,
+                counted=lambda variants: _counted(deps, store, mode, started, variants),
+            )
             key = store.catalog_key or keys.catalog_key(store.tenant_id, store.store_id)
     except Exception as exc:  # a store must never stay "setting_up" for ever
         reason = str(exc) if isinstance(exc, FeedsyncError) else f"catalog import failed ({exc})"
@@ -56,7 +94,12 @@ def import_catalog(deps: Deps, cmd: CatalogImportInput) -> StatusOnly:
         kept = store.catalog_key and store.status != "setting_up"
         status = store.status if kept else "import_failed"
         deps.repo.update_store(
-            cmd.tenant_id, cmd.store_id, status=status, error=reason, error_code=code
+            cmd.tenant_id,
+            cmd.store_id,
+            status=status,
+            error=reason,
+            error_code=code,
+            importing=None,
         )
         return StatusOnly(status="import_failed", detail=reason)
     fields: dict[str, object] = {
@@ -66,6 +109,7 @@ def import_catalog(deps: Deps, cmd: CatalogImportInput) -> StatusOnly:
         "import_mode": mode,
         "error": None,
         "error_code": None,
+        "importing": None,
     }
     if mode != "by_date":  # a range import does not say the rest is fresh
         fields["imported_at"] = started
@@ -84,12 +128,15 @@ def refresh_catalog(
     connector: StoreConnector,
     since: datetime | None,
     until: datetime | None = None,
+    counted: Callable[[Iterable[Variant]], Iterator[Variant]] | None = None,
 ) -> tuple[int, int]:
     """Merge the products modified in the range into the stored index.
 
-    Returns (variants read, variants in the index).
+    Returns (variants read, variants in the index). ``counted`` watches the read (an
+    import shows its count on the store; a run's refresh does not).
     """
-    fresh = list(connector.iter_variants(modified_since=since, modified_until=until))
+    read = connector.iter_variants(modified_since=since, modified_until=until)
+    fresh = list(counted(read) if counted else read)
     if not fresh:
         return 0, store.variant_count  # nothing changed: the stored index stands as is
     merged = rewrite_catalog(deps, store, lambda index: index.merged(fresh))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from feedsync.core.catalog_import import request_import
 from feedsync.core.deps import Deps
 from feedsync.errors import Conflict, InvalidRequest, NotFound
 from feedsync.models import CatalogImportInput, CreateStore, Store, describe_error
@@ -70,7 +71,7 @@ def _apply(deps: Deps, store: Store, body: PatchStore) -> Store:
         cmd = CatalogImportInput(
             tenant_id=tenant_id, store_id=store_id, mode="full" if full else "incremental"
         )
-        deps.invoker.invoke_async(deps.catalog_import_function, cmd.model_dump(mode="json"))
+        request_import(deps, cmd)
     updated = deps.repo.get_store(tenant_id, store_id)
     assert updated is not None
     return updated

@@ -527,6 +527,15 @@ class StartRunBody(Strict):
 
 
 # ------------------------------------------------------------------ stored records
+class ImportProgress(BaseModel):
+    """A catalog import under way: set when it is asked for, counted as it reads, cleared
+    when it ends (so a page can show a count, and tell a finished re-import from a slow one)."""
+
+    mode: ImportMode
+    started_at: datetime
+    read: int = 0  # variants read so far
+
+
 class Store(BaseModel):
     tenant_id: str
     store_id: str
@@ -544,6 +553,7 @@ class Store(BaseModel):
     error: str | None = None
     # The last import's failure as a name (``store_auth_error``: the store rejects its token).
     error_code: str | None = None
+    importing: ImportProgress | None = None
     created_at: datetime
 
     def public(self) -> dict[str, object]:
