@@ -9,12 +9,25 @@ import { fieldId, problemFrom, Status } from "./form.js";
 
 export const STORED = "Stored. Click Start to sync it.";
 
-// Stores `file` as the profile's next file; resolves when the PUT is done.
-export async function storeFile(profileId, file) {
-  const target = await api.send("POST", `/profiles/${encodeURIComponent(profileId)}/upload-url`, {
+const RECORD_POLL_MS = 500;
+const RECORD_WAIT_MS = 30000;
+
+function pendingMark(profile) {
+  const pending = profile && profile.pending_upload;
+  return pending ? `${pending.key}|${pending.uploaded_at}` : "";
+}
+
+// Stores `file` as the profile's next file; resolves once the profile records it as the
+// file waiting for Start. The PUT lands in S3 first and the profile learns of it from S3's
+// event a moment later: a Start in between would sync the previous file.
+export async function storeFile(profileId, file, { onStage = () => {} } = {}) {
+  const path = `/profiles/${encodeURIComponent(profileId)}`;
+  const before = pendingMark(await api.get(path));
+  const target = await api.send("POST", `${path}/upload-url`, {
     file_name: file.name.slice(-100),
     start: false,
   });
+  onStage("Uploading…");
   const response = await fetch(target.upload_url, {
     method: target.method || "PUT",
     headers: target.headers || {},
@@ -23,7 +36,17 @@ export async function storeFile(profileId, file) {
   if (!response.ok) {
     throw new Error(`the file was not stored (the upload answered ${response.status}); try again`);
   }
-  return target;
+  onStage("Uploaded; recording it on the profile…");
+  const deadline = Date.now() + RECORD_WAIT_MS;
+  for (;;) {
+    const profile = await api.get(path);
+    const mark = pendingMark(profile);
+    if (mark && mark !== before && profile.pending_upload.key === target.key) return target;
+    if (Date.now() > deadline) {
+      throw new Error("the file was uploaded but the profile has not recorded it yet; wait a minute and reload before you click Start");
+    }
+    await new Promise((resolve) => setTimeout(resolve, RECORD_POLL_MS));
+  }
 }
 
 export function FilePicker({ file, setFile, label = "File to upload" }) {
@@ -67,7 +90,7 @@ export function UploadUpdate({ profile, onStored, initialStatus = "" }) {
     setBusy(true);
     setStatus("Uploading…");
     try {
-      await storeFile(profile.profile_id, file);
+      await storeFile(profile.profile_id, file, { onStage: setStatus });
       setStatus(STORED);
       if (onStored) onStored();
     } catch (error) {
