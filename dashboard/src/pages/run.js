@@ -1,17 +1,18 @@
 // One run: its phases as they happen, progress with an ETA, the summary, the per-row log
 // (filtered by status at the API, searched by SKU here), CSV download, Cancel, and for a
 // previewed or held run its changes with Apply.
-import { html, useCallback, useEffect, useMemo, useRef, useState } from "../html.js";
+import { html, useCallback, useEffect, useRef, useState } from "../html.js";
 import { ApiError, api, query } from "../api.js";
 import { count, duration, when } from "../format.js";
 import { PHASES, ProgressBar, isActive, needsReview, statusLabel } from "../components/status.js";
 import { Dialog } from "../components/dialog.js";
 import { Pager } from "../components/pager.js";
 import { usePolling } from "../components/polling.js";
-import { parseCsv, saveResponse } from "../components/csv.js";
+import { saveResponse } from "../components/csv.js";
 
 const POLL_MS = 2000;
 const LOG_PAGE = 50;
+const SEARCH_DELAY_MS = 300; // a search is sent once typing pauses
 const SUMMARY = [
   ["updated", "Updated"],
   ["failed", "Failed"],
@@ -77,31 +78,43 @@ function ChangesCell({ text }) {
   return html`<ul class="change-list">${text.split("; ").map((part) => html`<li>${part}</li>`)}</ul>`;
 }
 
+// What the table holds: the count when one page holds them all, else which rows.
+function rangeText(page, shown, more) {
+  if (shown === 0) return page === 0 ? "No rows match." : "No more rows.";
+  if (page === 0 && !more) return `${count(shown)} ${shown === 1 ? "row" : "rows"}`;
+  const first = page * LOG_PAGE + 1;
+  return `Rows ${count(first)}–${count(first + shown - 1)}${more ? "" : " (the last)"}`;
+}
+
+// The log is paged, filtered and searched by the API (a run can log a million rows: never
+// loaded whole into the page); Previous goes back through the cursors already seen.
 function RunLog({ run }) {
   const [status, setStatus] = useState("");
   const [sku, setSku] = useState("");
+  const [search, setSearch] = useState("");
   const [lines, setLines] = useState(null);
+  const [next, setNext] = useState(null);
+  const [cursors, setCursors] = useState([null]); // the cursor of each page seen so far
   const [error, setError] = useState(null);
-  const [page, setPage] = useState(0);
   const [saving, setSaving] = useState(null);
   // A run that stopped before reading its file has no log: not asked for (the API's 404).
   const readRows = run.counts && run.counts.rows > 0;
   useEffect(() => {
+    const timer = setTimeout(() => setSearch(sku.trim()), SEARCH_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [sku]);
+  useEffect(() => setCursors([null]), [status, search]);
+  const page = cursors.length - 1;
+  useEffect(() => {
     if (!readRows) return undefined;
     let current = true;
-    setLines(null);
     setError(null);
-    api.download(`/runs/${run.run_id}/log${query({ status })}`)
-      .then((response) => response.text())
-      .then((text) => current && setLines(parseCsv(text)))
+    const asked = { format: "json", limit: LOG_PAGE, status, q: search, cursor: cursors[page] };
+    api.get(`/runs/${run.run_id}/log${query(asked)}`)
+      .then((body) => { if (current) { setLines(body.lines); setNext(body.next); } })
       .catch((e) => current && setError(e.message));
     return () => { current = false; };
-  }, [run.run_id, status, readRows]);
-  const shown = useMemo(() => {
-    const wanted = sku.trim().toLowerCase();
-    return (lines || []).filter((line) => !wanted || line.key.toLowerCase().includes(wanted));
-  }, [lines, sku]);
-  useEffect(() => setPage(0), [status, sku]);
+  }, [run.run_id, status, search, cursors, readRows]);
   if (!readRows) {
     return html`
       <section aria-labelledby="log-title">
@@ -109,8 +122,6 @@ function RunLog({ run }) {
         <p>This run read no rows from the file, so it has no log.</p>
       </section>`;
   }
-  const pages = Math.max(1, Math.ceil(shown.length / LOG_PAGE));
-  const visible = shown.slice(page * LOG_PAGE, (page + 1) * LOG_PAGE);
   const download = async () => {
     setSaving("Preparing the file…");
     try {
@@ -120,6 +131,7 @@ function RunLog({ run }) {
       setSaving(e.message);
     }
   };
+  const shown = lines ? lines.length : 0;
   return html`
     <section aria-labelledby="log-title">
       <h2 id="log-title">Log</h2>
@@ -142,24 +154,24 @@ function RunLog({ run }) {
       ${error && html`<p class="error" role="alert">${error}</p>`}
       ${lines === null && !error ? html`<p>Loading the log…</p>` : null}
       ${lines !== null && html`
-        <p class="help" aria-live="polite">${count(shown.length)} ${shown.length === 1 ? "row" : "rows"}</p>
-        ${shown.length > 0 && html`
+        <p class="help" aria-live="polite">${rangeText(page, shown, Boolean(next))}</p>
+        ${shown > 0 && html`
           <div class="table-scroll">
             <table class="stack-table">
               <caption class="sr-only">The run's rows</caption>
               <thead><tr><th scope="col">Row</th><th scope="col">SKU</th><th scope="col">Status</th>
                 <th scope="col">Old -> new</th><th scope="col">Error</th></tr></thead>
               <tbody>
-                ${visible.map((line) => html`<tr>
+                ${lines.map((line) => html`<tr>
                   <td data-label="Row">${line.row}</td><td data-label="SKU">${line.key}</td>
-                  <td data-label="Status">${line.status.replace("_", " ")}</td>
+                  <td data-label="Status">${(line.status || "").replace("_", " ")}</td>
                   <td data-label="Old -> new"><${ChangesCell} text=${line.changes} /></td>
                   <td data-label="Error">${line.error}</td></tr>`)}
               </tbody>
             </table>
-          </div>
-          ${pages > 1 && html`<${Pager} label="Log pages" page=${page} hasNext=${page + 1 < pages}
-            onPrevious=${() => setPage(page - 1)} onNext=${() => setPage(page + 1)} />`}`}`}
+          </div>`}
+        ${(page > 0 || next) && html`<${Pager} label="Log pages" page=${page} hasNext=${Boolean(next)}
+          onPrevious=${() => setCursors(cursors.slice(0, -1))} onNext=${() => setCursors([...cursors, next])} />`}`}
     </section>`;
 }
 

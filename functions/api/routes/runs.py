@@ -15,6 +15,7 @@ from feedsync.models.responses import (
     ChangeList,
     ChangeStatus,
     RunList,
+    RunLogPage,
     RunStarted,
     RunView,
 )
@@ -80,8 +81,10 @@ def cancel_run(run_id: str) -> Response[Any]:
     return json_answer(202, {"run_id": run.run_id, "status": "cancelling"})
 
 
-_LOG_ANSWERS = answers(200, "The run's per-row log.", None, 404, 410)
-_LOG_ANSWERS[200]["content"] = {"text/csv": {"schema": {"type": "string"}}}
+_LOG_ANSWERS = answers(
+    200, "The run's per-row log as CSV; with `format=json`, a page of it.", RunLogPage, 404, 410
+)
+_LOG_ANSWERS[200]["content"]["text/csv"] = {"schema": {"type": "string"}}
 _LOG_ANSWERS[302] = {
     "description": "The log is over 5 MiB (a Lambda answer's limit): download it from S3.",
     "headers": {"Location": {"description": "a presigned S3 URL", "schema": {"type": "string"}}},
@@ -99,7 +102,30 @@ def run_log(
             description="only the lines of this status (e.g. `failed`, `row_error`, `updated`)",
         ),
     ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="`format=json`: only lines whose SKU or barcode (the store's or the "
+            "file's) contains this, in any case",
+        ),
+    ] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=1000, description="`format=json`: at most this many lines")
+    ] = 100,
+    cursor: Annotated[
+        str | None, Query(max_length=1000, description="the previous page's `next`")
+    ] = None,
+    format_: Annotated[
+        Literal["csv", "json"],
+        Query(alias="format", description="`json`: a page of lines (the dashboard's table)"),
+    ] = "csv",
 ) -> Response[Any]:
+    if format_ == "json":
+        found, following = api.run_log_page(
+            common.deps(), tenant(), run_id, status=status, q=q, limit=limit, cursor=cursor
+        )
+        return json_answer(200, {"lines": found, "next": following})
     body = api.run_log(common.deps(), tenant(), run_id, status)
     if isinstance(body, str):  # too big for a Lambda response: download from S3
         return Response(status_code=302, headers={"Location": body}, body="")

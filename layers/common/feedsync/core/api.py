@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from feedsync.core import changes, keys, notify_api, plans, schedules
+from feedsync.core import changes, keys, log_pages, notify_api, plans, schedules
 from feedsync.core.blobcsv import csv_to_blob, text_lines
 from feedsync.core.catalog_import import request_import
 from feedsync.core.deps import Deps
@@ -494,6 +494,22 @@ def run_log(deps: Deps, tenant_id: str, run_id: str, status: str | None = None) 
     if head["size"] > INLINE_LOG_BYTES:
         return deps.blobs.presign_get(run.log_key, 900)
     return deps.blobs.get_bytes(run.log_key)
+
+
+def run_log_page(
+    deps: Deps,
+    tenant_id: str,
+    run_id: str,
+    *,
+    status: str | None = None,
+    q: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the log for a table: filtered, searched by key, read from the cursor on."""
+    return log_pages.page_log(
+        deps, get_run(deps, tenant_id, run_id), status=status, q=q, limit=limit, cursor=cursor
+    )
 
 
 def _log_lines_of(deps: Deps, run: Run, log_key: str, status: str, big: bool) -> bytes | str:

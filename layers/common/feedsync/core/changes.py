@@ -15,8 +15,8 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Any, Final, NamedTuple
+from collections.abc import Callable, Container, Iterator, Sequence
+from typing import IO, Any, Final, NamedTuple, TypeVar
 
 from feedsync.core import keys
 from feedsync.core.blobcsv import csv_to_blob
@@ -35,6 +35,7 @@ from feedsync.domain.fields import WRITABLE_FIELDS
 from feedsync.errors import Gone, InvalidRequest, NotFound
 from feedsync.models import Run
 
+T = TypeVar("T")
 LIMIT_DEFAULT: Final = 100
 LIMIT_MAX: Final = 1000
 # A page also stops once its answer passes this (long descriptions): a Lambda answer is at
@@ -44,7 +45,7 @@ PAGE_BYTES: Final = 4 * 1024 * 1024
 # filter over a huge run answers in parts, each within API Gateway's 29 s, never times out.
 SCAN_LINES: Final = 2_000_000
 EXPORT_URL_TTL_S: Final = 900
-_BAD_CURSOR: Final = (
+BAD_CURSOR: Final = (
     "not a cursor of this run's changes: pass the `next` of the previous page unchanged, "
     "or leave it out to start from the first change"
 )
@@ -71,13 +72,13 @@ class Cursor(NamedTuple):
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             got = json.loads(raw)
         except (binascii.Error, ValueError):  # JSONDecodeError, UnicodeDecodeError
-            raise InvalidRequest("cursor", _BAD_CURSOR) from None
+            raise InvalidRequest("cursor", BAD_CURSOR) from None
         if not isinstance(got, dict) or set(got) != {"o", "n", "e"}:
-            raise InvalidRequest("cursor", _BAD_CURSOR)
+            raise InvalidRequest("cursor", BAD_CURSOR)
         offset, line, etag = got["o"], got["n"], got["e"]
         numbers_ok = all(type(v) is int and v >= 0 for v in (offset, line))
         if not numbers_ok or not isinstance(etag, str) or (offset == 0) != (line == 0):
-            raise InvalidRequest("cursor", _BAD_CURSOR)
+            raise InvalidRequest("cursor", BAD_CURSOR)
         return cls(offset, line, etag)
 
 
@@ -103,14 +104,18 @@ class ChangeFilter(NamedTuple):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-class _Unreadable(Exception):
+class Unreadable(Exception):
     """A record that is not a change line (only a forged cursor lands in one)."""
 
 
-class _Scan:
-    """The changes file's records from a cursor on, tracking the byte offset after each."""
+class RecordScan:
+    """A run file's CSV records from a cursor on, tracking the byte offset after each (the
+    changes file's, or another's with its ``columns``)."""
 
-    def __init__(self, deps: Deps, key: str, at: Cursor | None) -> None:
+    def __init__(
+        self, deps: Deps, key: str, at: Cursor | None, columns: Container[int] = _COLUMNS
+    ) -> None:
+        self.columns = columns  # the record lengths a line of this file may have
         self.offset, self.line = 0, 0
         self.raw, self.etag = self._open(deps, key, at)
         self._records = csv.reader(self._physical_lines())
@@ -129,7 +134,7 @@ class _Scan:
             if etag == at.etag:
                 if raw.read(1) != b"\n":
                     raw.close()
-                    raise InvalidRequest("cursor", _BAD_CURSOR)
+                    raise InvalidRequest("cursor", BAD_CURSOR)
                 self.offset, self.line = at.offset, at.line
                 return raw, etag
             raw.close()
@@ -150,12 +155,12 @@ class _Scan:
     def __iter__(self) -> Iterator[list[str]]:
         try:
             for record in self._records:
-                if len(record) not in _COLUMNS:
-                    raise _Unreadable
+                if len(record) not in self.columns:
+                    raise Unreadable
                 self.line += 1
                 yield record
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise _Unreadable from exc
+            raise Unreadable from exc
 
     def cursor(self) -> Cursor:
         return Cursor(self.offset, self.line, self.etag)
@@ -164,13 +169,13 @@ class _Scan:
         self.raw.close()
 
 
-def _scan(deps: Deps, run: Run, at: Cursor | None) -> _Scan | None:
+def _scan(deps: Deps, run: Run, at: Cursor | None) -> RecordScan | None:
     """The run's changes from ``at``; None when the run has none (from before changes
     files, or failed before matching); Gone when the file has expired."""
     if not run.changes_key:
         return None
     try:
-        return _Scan(deps, run.changes_key, at)
+        return RecordScan(deps, run.changes_key, at)
     except NotFound:
         # Run files expire (S3 lifecycle on runs/, see template.yaml): say so, not "not found".
         raise Gone(
@@ -185,12 +190,26 @@ def _lines(
     (None at the end of the file)."""
     if not 1 <= limit <= LIMIT_MAX:
         raise InvalidRequest("limit", f"expected 1 to {LIMIT_MAX}, got {limit}")
-    keep, size = flt.checked().keep(), 0
+    keep = flt.checked().keep()
     at = Cursor.decode(cursor) if cursor is not None else None
     scan = _scan(deps, run, at)
     if scan is None:
         return [], None
-    found: list[ChangeLine] = []
+    return take_page(scan, keep, limit, at, decode)
+
+
+def take_page(
+    scan: RecordScan,
+    keep: Callable[[Sequence[str]], bool],
+    limit: int,
+    at: Cursor | None,
+    convert: Callable[[list[str]], T],
+) -> tuple[list[T], str | None]:
+    """Up to ``limit`` kept records of ``scan`` (as ``convert`` makes them) and the next
+    cursor, or None at the end of the file; a page also stops at ``PAGE_BYTES`` or after
+    ``SCAN_LINES`` records read. Closes the scan."""
+    found: list[T] = []
+    size = 0
     try:
         before, budget = scan.cursor(), scan.line + SCAN_LINES
         for record in scan:
@@ -199,14 +218,13 @@ def _lines(
             if keep(record):
                 if len(found) == limit or size > PAGE_BYTES:
                     return found, before.encode()
-                line = decode(record)
-                found.append(line)
+                found.append(convert(record))
                 size += len(json.dumps(record))  # about its share of the answer
             before = scan.cursor()
-    except (_Unreadable, ValueError) as exc:  # ValueError: decode's int() and json.loads
+    except (Unreadable, ValueError) as exc:  # ValueError: a converter's int() or json.loads
         if at is None or at.offset == 0:
             raise  # the file itself: the writer's fault, not the caller's
-        raise InvalidRequest("cursor", _BAD_CURSOR) from exc
+        raise InvalidRequest("cursor", BAD_CURSOR) from exc
     finally:
         scan.close()
     return found, None

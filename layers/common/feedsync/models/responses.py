@@ -172,6 +172,26 @@ class ChangeList(BaseModel):
     )
 
 
+class RunLogLine(BaseModel):
+    """One feed row of a run, as its log says what became of it."""
+
+    row: int | None = Field(description="the row in the file (1 is the first data row)")
+    key: str | None = Field(description="the SKU or barcode, as the store knows it")
+    product_id: int | None
+    variant_id: int | None
+    status: str | None = Field(description="e.g. `updated`, `unchanged`, `failed`, `row_error`")
+    changes: str | None = Field(description="old -> new per field, `; ` between fields")
+    error: str | None
+    file_key: str | None = Field(description="the key as the file wrote it (null in older logs)")
+
+
+class RunLogPage(BaseModel):
+    lines: list[RunLogLine]
+    next: str | None = Field(
+        description="pass as `cursor` for the next page; null after the last line"
+    )
+
+
 class OpenConflict(BaseModel):
     """A value changed in the store since feedsync wrote it, kept because the store wins."""
 
