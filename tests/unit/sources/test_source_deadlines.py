@@ -5,11 +5,14 @@ Small limits here (a second or less), no long sleeps."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -193,3 +196,108 @@ def test_an_sftp_copy_stops_at_its_sinks_deadline() -> None:
         "sftp://h/stock.csv: the server did not send the file within 1 s"
     )
     assert sink.size < 32 * 32 * 1024
+
+
+# ------------------------------------------------------- greetings that never end
+# Each read may wait 5 s, the whole preview 1 s: only the deadline can end it at 1 s.
+SLOW_READS = LIMITS | {"read_timeout_s": 5}
+# Bytes the greeting server sends in 2 s: cut off before that, it was the deadline's doing.
+BEFORE_READ_TIMEOUTS = int(2 / TICK)
+
+
+class TricklingGreeting:
+    """A server that accepts a connection and sends its greeting a byte every TICK seconds
+    for about 10 s, never ending the line: each read gets a byte within its timeout."""
+
+    def __init__(self, greeting: bytes) -> None:
+        self.greeting = greeting
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.cut_off = threading.Event()  # the client hung up before the greeting ended
+        self.sent = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = self.listener.accept()
+        with conn:
+            for byte in (self.greeting * 40)[:40]:
+                try:
+                    conn.sendall(bytes([byte]))
+                    self.sent += 1
+                    time.sleep(TICK)
+                    if conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                        break  # the client hung up
+                except BlockingIOError:
+                    continue  # nothing from the client: still connected
+                except OSError:
+                    break  # reset by the client
+            else:
+                return  # the whole greeting went out: never cut off
+            self.cut_off.set()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def greeting_servers() -> Iterator[list[TricklingGreeting]]:
+    made: list[TricklingGreeting] = []
+    yield made
+    for server in made:
+        server.close()
+
+
+def _trickling(made: list[TricklingGreeting], greeting: bytes) -> int:
+    made.append(TricklingGreeting(greeting))
+    return made[-1].port
+
+
+def test_an_sftp_greeting_that_never_ends_stops_at_the_previews_deadline(
+    greeting_servers: list[TricklingGreeting],
+) -> None:
+    # Given an "SSH server" that sends its greeting a byte at a time and never finishes it,
+    # and the preview's fetcher allowed 1 s in all
+    port = _trickling(greeting_servers, b"SSH-2.0-OpenSSH_9.6 ")
+    fetcher = RemoteSourceFetcher(**SLOW_READS, total_timeout_s=1.0)
+    source = SimpleNamespace(type="sftp", host="127.0.0.1", port=port, path="/stock.csv",
+                             username="supplier", host_key_fingerprint="SHA256:abc")  # fmt: skip
+    # When the file is fetched
+    # Then it stops at the deadline (not 10 s later), naming the server and the limit
+    with pytest.raises(TransferDeadline) as stopped:
+        fetcher.fetch(source, {"password": "pw"}, "/tmp")
+    assert stopped.value.message.startswith(f"sftp://127.0.0.1:{port}/stock.csv:")
+    assert "within 1 s" in stopped.value.message
+    # And the connection was cut while the server was still greeting, at the deadline
+    assert greeting_servers[0].cut_off.wait(2)
+    assert greeting_servers[0].sent <= BEFORE_READ_TIMEOUTS
+
+
+def test_an_sftp_host_key_look_up_stops_at_the_deadline_too(
+    greeting_servers: list[TricklingGreeting],
+) -> None:
+    # Given the same endless greeting, and the preview asking which host key it presents
+    port = _trickling(greeting_servers, b"SSH-2.0-OpenSSH_9.6 ")
+    fetcher = RemoteSourceFetcher(**SLOW_READS, total_timeout_s=1.0)
+    source = SimpleNamespace(type="sftp", host="127.0.0.1", port=port)
+    # When the key is looked up, Then it stops at the deadline
+    with pytest.raises(TransferDeadline, match="within 1 s"):
+        fetcher.host_key(source)
+    assert greeting_servers[0].cut_off.wait(2)
+    assert greeting_servers[0].sent <= BEFORE_READ_TIMEOUTS
+
+
+def test_an_ftp_greeting_that_never_ends_stops_at_the_previews_deadline(
+    greeting_servers: list[TricklingGreeting],
+) -> None:
+    # Given an "FTP server" whose 220 greeting never ends, and a 1 s limit in all
+    port = _trickling(greeting_servers, b"220 welcome ")
+    fetcher = RemoteSourceFetcher(**SLOW_READS, total_timeout_s=1.0)
+    source = SimpleNamespace(type="ftp", host="127.0.0.1", port=port, path="/stock.csv",
+                             username="supplier")  # fmt: skip
+    # When the file is fetched, Then it stops at the deadline naming the server
+    with pytest.raises(TransferDeadline) as stopped:
+        fetcher.fetch(source, {"password": "pw"}, "/tmp")
+    assert stopped.value.message.startswith(f"ftp://127.0.0.1:{port}/stock.csv:")
+    assert greeting_servers[0].cut_off.wait(2)
+    assert greeting_servers[0].sent <= BEFORE_READ_TIMEOUTS

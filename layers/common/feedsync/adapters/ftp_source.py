@@ -16,11 +16,13 @@ from time import strptime
 from typing import Literal, TypeVar
 
 from feedsync.adapters.http_source import (
+    NO_DEADLINE,
     CappedSink,
     Deadline,
     DownloadedFile,
     HashSink,
     ServerFetcher,
+    Watchdog,
     check_declared_size,
     connect,
     http_date,
@@ -120,7 +122,7 @@ class FtpSourceFetcher(ServerFetcher):
             )
 
         return self._session(
-            host, port, path, username, password, tls, verify_tls, ca_file, download
+            host, port, path, username, password, tls, verify_tls, ca_file, download, started
         )
 
     def probe(
@@ -161,9 +163,10 @@ class FtpSourceFetcher(ServerFetcher):
         verify_tls: bool,
         ca_file: str | None,
         work: Callable[[_Ftp, _Step, str], T],
+        deadline: Deadline = NO_DEADLINE,
     ) -> T:
         """Connect, log in and do ``work``; every failure is a named error, the password
-        nowhere in it."""
+        nowhere in it. ``deadline`` covers the whole session, greeting and login included."""
         if tls not in ("none", "explicit", "implicit"):
             raise SourceError(f"ftp://{host}{path}: tls must be none, explicit or implicit")
         port = port or (990 if tls == "implicit" else 21)
@@ -171,7 +174,10 @@ class FtpSourceFetcher(ServerFetcher):
         where = f"{scheme}://{host}:{port}{path}"
         try:
             context = _context(verify_tls, ca_file, where) if tls != "none" else None
-            return self._logged_in(host, port, username, password, tls, context, where, work)
+            with Watchdog(deadline.naming(where)) as dog:
+                return self._logged_in(
+                    host, port, username, password, tls, context, where, work, dog
+                )
         except FeedsyncError as exc:
             reraise_redacted(exc, [password])
             raise  # unreachable
@@ -186,6 +192,7 @@ class FtpSourceFetcher(ServerFetcher):
         context: ssl.SSLContext | None,
         where: str,
         work: Callable[[_Ftp, _Step, str], T],
+        dog: Watchdog,
     ) -> T:
         sock = connect(
             host,
@@ -194,6 +201,7 @@ class FtpSourceFetcher(ServerFetcher):
             timeout_s=self.connect_timeout_s,
             where=where,
         )
+        dog.watch(sock)
         sock.settimeout(self.read_timeout_s)
         ftp = _Ftp(context=context or ssl.create_default_context(), timeout=self.read_timeout_s)
         step = _Step()

@@ -8,10 +8,12 @@ sink, newest-match glob selection and secret redaction.
 from __future__ import annotations
 
 import base64
+import contextlib
 import fnmatch
 import hashlib
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -216,6 +218,53 @@ class Deadline:
 
 
 NO_DEADLINE = Deadline(None, "")
+
+
+class Watchdog:
+    """Cuts a server connection's sockets when the deadline passes. A server that trickles
+    its greeting, handshake or login answers a byte inside each read timeout is stopped at
+    the deadline too (per-read timeouts alone never fire), and the failure that follows is
+    reported as the deadline's. No deadline: it does nothing."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+        self._sockets: list[socket.socket] = []
+        self._timer: threading.Timer | None = None
+        self.fired = False
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        self._sockets.append(sock)
+        if self.fired:
+            self._cut()
+        return sock
+
+    def _cut(self) -> None:
+        self.fired = True
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):  # already closed
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> Watchdog:
+        if self.deadline._ends is not None:
+            left = max(self.deadline._ends - self.deadline._clock(), 0.0)
+            self._timer = threading.Timer(left, self._cut)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, _tb: object
+    ) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        # A failure the cut caused (connection lost, no greeting) is the deadline's.
+        caused = isinstance(exc, FeedsyncError) and not isinstance(exc, TransferDeadline)
+        if caused and self.passed():
+            raise self.deadline.error() from exc
+
+    def passed(self) -> bool:
+        """The deadline cut the connection (or has passed): the failure is its doing."""
+        return self.fired or self.deadline.passed()
 
 
 class CappedSink:

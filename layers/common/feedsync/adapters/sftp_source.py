@@ -26,11 +26,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from feedsync.adapters.ftp_source import FtpSourceFetcher
 from feedsync.adapters.http_source import (
+    NO_DEADLINE,
     CappedSink,
     Deadline,
     DownloadedFile,
     HashSink,
     ServerFetcher,
+    Watchdog,
     check_declared_size,
     connect,
     http_date,
@@ -94,7 +96,7 @@ class SftpSourceFetcher(ServerFetcher):
             return self._download(sftp, path, dest_dir, cap, where, started.naming(where))
 
         login = (host, port, path, username, host_key_fingerprint, password, private_key)
-        return self._session(*login, private_key_passphrase, download)
+        return self._session(*login, private_key_passphrase, download, deadline=started)
 
     def probe(
         self,
@@ -140,9 +142,10 @@ class SftpSourceFetcher(ServerFetcher):
         private_key: str | None,
         private_key_passphrase: str | None,
         work: Callable[[paramiko.SFTPClient, str], T],
+        deadline: Deadline = NO_DEADLINE,
     ) -> T:
         """Connect (host key pinned), log in, open SFTP and do ``work``; no secret in any
-        error."""
+        error. ``deadline`` covers the whole session, handshake and login included."""
         port = port or 22
         where = f"sftp://{host}:{port}{path}"
         secrets = [s for s in (password, private_key, private_key_passphrase) if s]
@@ -150,12 +153,13 @@ class SftpSourceFetcher(ServerFetcher):
             if not password and not private_key:
                 raise SourceAuthError(f"{where}: no password or private key is stored")
             key = _load_key(private_key, private_key_passphrase, where) if private_key else None
-            transport = self._open(host, port, host_key_fingerprint, where)
-            try:
-                self._login(transport, username, password, key, where)
-                return work(self._sftp(transport, where), where)
-            finally:
-                transport.close()
+            with Watchdog(deadline.naming(where)) as dog:
+                transport = self._open(host, port, host_key_fingerprint, where, dog)
+                try:
+                    self._login(transport, username, password, key, where)
+                    return work(self._sftp(transport, where), where)
+                finally:
+                    transport.close()
         except FeedsyncError as exc:
             reraise_redacted(exc, secrets)
             raise  # unreachable
@@ -164,7 +168,9 @@ class SftpSourceFetcher(ServerFetcher):
         """The fingerprint of the host key the server presents first (``SHA256:...``), for a
         merchant to confirm before pinning it; nothing is sent but the SSH handshake."""
         port = port or 22
-        transport = self._handshake(host, port, [], f"sftp://{host}:{port}", quiet=False)
+        where = f"sftp://{host}:{port}"
+        with Watchdog(Deadline(self.total_timeout_s, where)) as dog:
+            transport = self._handshake(host, port, [], where, quiet=False, dog=dog)
         assert transport is not None  # quiet=False: a failed handshake raises
         try:
             return str(transport.get_remote_server_key().fingerprint)
@@ -173,7 +179,9 @@ class SftpSourceFetcher(ServerFetcher):
 
     # -- connection and host key -----------------------------------------------------
 
-    def _open(self, host: str, port: int, pinned: str, where: str) -> paramiko.Transport:
+    def _open(
+        self, host: str, port: int, pinned: str, where: str, dog: Watchdog | None = None
+    ) -> paramiko.Transport:
         """A transport whose host key matches the pin; refuses (listing what was seen) else."""
         want = normalize_fingerprint(pinned) if pinned.strip() else ""
         seen: dict[str, str] = {}
@@ -181,7 +189,9 @@ class SftpSourceFetcher(ServerFetcher):
             if kind is not None and any(name in kind for name in seen):
                 continue  # already saw this kind of key
             disabled = [a for a in _ALL_KEY_ALGS if kind is not None and a not in kind]
-            transport = self._handshake(host, port, disabled, where, quiet=kind is not None)
+            transport = self._handshake(
+                host, port, disabled, where, quiet=kind is not None, dog=dog
+            )
             if transport is None:
                 continue  # the server has no key of this kind
             server_key = transport.get_remote_server_key()
@@ -205,7 +215,14 @@ class SftpSourceFetcher(ServerFetcher):
         )
 
     def _handshake(
-        self, host: str, port: int, disabled_keys: list[str], where: str, *, quiet: bool
+        self,
+        host: str,
+        port: int,
+        disabled_keys: list[str],
+        where: str,
+        *,
+        quiet: bool,
+        dog: Watchdog | None = None,
     ) -> paramiko.Transport | None:
         sock = connect(
             host,
@@ -214,6 +231,8 @@ class SftpSourceFetcher(ServerFetcher):
             timeout_s=self.connect_timeout_s,
             where=where,
         )
+        if dog is not None:
+            dog.watch(sock)
         transport = paramiko.Transport(
             sock, disabled_algorithms={"keys": disabled_keys} if disabled_keys else None
         )
