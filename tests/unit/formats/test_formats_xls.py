@@ -76,6 +76,7 @@ def test_sheet_by_name_or_index_and_a_header_further_down(tmp_path: Path) -> Non
         _feed, rows, info = read_all(path, {"sheet": sheet, "header_row": 2}, mapping)
         # Then the row is read with its sheet row number
         assert info["sheet"] == "Stock" and [r[:2] for r in rows] == [(3, "A-1")]
+        assert info["sheets"] == ["Notes", "Stock"]  # named for picking one
         assert rows[0][7] == 4
     # And an unknown sheet names the sheets there are
     with pytest.raises(FeedFormatError, match="'Notes', 'Stock'"):

@@ -86,13 +86,14 @@ def test_sheet_by_name_and_by_index(tmp_path: Path) -> None:
     # When the sheet is chosen by name, and by 0-based index
     _, by_name, info = run(path, {"sheet": "Stock"})
     _, by_index, _ = run(path, {"sheet": 1})
-    # Then both read the "Stock" sheet
+    # Then both read the "Stock" sheet, and the workbook's sheets are named for picking
     assert (
         by_name
         == by_index
         == [(2, "S1", None, 100, None, None, None, 2, "x", None, None, None, None)]
     )
     assert info["sheet"] == "Stock"
+    assert info["sheets"] == ["Notes", "Stock"]
 
 
 def test_unknown_sheet_lists_the_sheets(tmp_path: Path) -> None:

@@ -49,6 +49,8 @@ FMT_KEYS: Final = (
 # JSON numbers reach us as numbers (written with a dot whatever the supplier's locale).
 _DECIMAL_COMMA_TYPES: Final = ("csv", "xml")
 _MAX_NESTING: Final = 2  # e.g. a .csv.gz inside a .zip
+# A workbook's sheet names shown for picking one (the run record keeps them too).
+MAX_SHEETS_SHOWN: Final = 100
 
 
 def _int(fmt: Mapping[str, Any], key: str, default: int, file_name: str) -> int:
@@ -155,6 +157,7 @@ def _open(
         "delimiter": None,
         "header_row": None,
         "sheet": None,
+        "sheets": None,
         "record_path": None,
     }
     if os.path.getsize(path) == 0:
@@ -191,7 +194,7 @@ def _open(
     if kind == "xls":
         info["header_row"] = header_row
         table = read_xls(cur_path, file_name, sheet=fmt.get("sheet"), header_row=header_row)
-        info.update(sheet=table.info["sheet"])
+        info.update(sheet=table.info["sheet"], sheets=table.info["sheets"][:MAX_SHEETS_SHOWN])
         return _feed(table, mapping, file_name, header_row), info
 
     if kind == "xlsx":
@@ -199,7 +202,11 @@ def _open(
         table = read_xlsx(
             cur_path, file_name, sheet=fmt.get("sheet"), header_row=header_row, stack=stack
         )
-        info.update(sheet=table.info["sheet"], reader=table.info["reader"])
+        info.update(
+            sheet=table.info["sheet"],
+            sheets=table.info["sheets"][:MAX_SHEETS_SHOWN],
+            reader=table.info["reader"],
+        )
         # The reader may fall back to openpyxl part-way through the sheet: say so once read.
         stack.callback(lambda: info.update(reader=table.info["reader"]))
         return _feed(table, mapping, file_name, header_row), info
