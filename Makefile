@@ -9,6 +9,11 @@ NODE_STAMP := node_modules/.installed
 CHECKOV_VENV    := .venv-checkov
 CHECKOV_VERSION ?= 3.3.30
 CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+# External CSV test data from PyPI (tests/unit/formats/test_external_csv_packaged_suites.py):
+# csvkit's source distribution, whose examples/ are the files its own tests read.
+TEST_DATA       := build/test-data
+CSVKIT_VERSION  := 2.2.0
+CSVKIT_STAMP    := $(TEST_DATA)/csvkit-$(CSVKIT_VERSION)/.installed
 # The merchant's dashboard: dashboard/src -> dashboard/dist (esbuild; served by feedsync serve).
 DASHBOARD         := dashboard/dist/index.html
 DASHBOARD_SOURCES := $(shell find dashboard/src -name '*.js') dashboard/index.html \
@@ -16,7 +21,7 @@ DASHBOARD_SOURCES := $(shell find dashboard/src -name '*.js') dashboard/index.ht
 
 .PHONY: install dashboard demo serve test lint validate test-servers pytest bench build deploy clean
 
-install: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(DASHBOARD)
+install: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(DASHBOARD) $(CSVKIT_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +31,14 @@ $(STAMP): pyproject.toml
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# pip's own client, the source distribution only (never installed: its files are read as data).
+$(CSVKIT_STAMP): $(STAMP)
+	mkdir -p $(TEST_DATA)
+	$(PY) -m pip download --quiet --no-deps --no-binary :all: --dest $(TEST_DATA) \
+	  csvkit==$(CSVKIT_VERSION)
+	tar -xzf $(TEST_DATA)/csvkit-$(CSVKIT_VERSION).tar.gz -C $(TEST_DATA)
 	touch $@
 
 ## dashboard: build the merchant's dashboard (dashboard/dist, served at / by feedsync serve)
@@ -67,7 +80,7 @@ validate: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 test-servers:
 	bash scripts/test-servers.sh
 
-pytest: $(STAMP) $(DASHBOARD) test-servers
+pytest: $(STAMP) $(DASHBOARD) $(CSVKIT_STAMP) test-servers
 	$(BIN)/pytest -q
 
 ## bench: parse+match+diff of 1,000,000 rows against a 1,000,000-variant index (and what

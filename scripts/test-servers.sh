@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install what the source tests (tests/unit/sources) start as real servers, on Debian:
 #   - Debian's chromium for the dashboard's browser tests (tests/e2e/test_dashboard_*.py);
+#   - Debian's libpython3.11-testsuite: CPython's Lib/test, whose test_csv.py cases
+#     tests/unit/formats/test_external_csv_packaged_suites.py reads as data;
 #   - OpenSSH sshd (/usr/sbin/sshd, with ssh-keygen) and nginx (/usr/sbin/nginx), via apt only
 #     when the binaries are missing; their system services are not started by the install;
 #   - the local account the SFTP tests log in as ($FEEDSYNC_TEST_SFTP_USER, default
@@ -24,6 +26,8 @@ missing=()
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 # The dashboard's browser tests drive Debian's Chromium (Playwright, executable_path).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# CPython's csv tests, as Debian packages them for the project's Python (3.11).
+[ -f /usr/lib/python3.11/test/test_csv.py ] || missing+=(libpython3.11-testsuite)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   # Keep apt from starting the system sshd/nginx services (port 22/80) during the install.

@@ -17,6 +17,7 @@ from feedsync.adapters.rate_budget import DynamoRateBudget
 from feedsync.adapters.s3 import S3BlobStore
 from feedsync.adapters.scheduler import EventBridgeScheduler
 from feedsync.adapters.sftp_source import RemoteSourceFetcher
+from feedsync.adapters.token_buckets import DynamoTokenBuckets
 from feedsync.adapters.webhook_http import RequestsWebhookPoster
 from feedsync.core.deps import Deps
 from feedsync.core.file_preview import (
@@ -33,7 +34,8 @@ from feedsync.settings import get_settings
 
 
 def connector_for(store: Store, credentials: dict[str, str]) -> StoreConnector:
-    """The store's connector; a quota shared by shards lives in the table."""
+    """The store's connector; a quota shared by shards lives in the table (a store's
+    request window; a tenant's usage plans under the scope the platform names)."""
     settings = get_settings()
     return platform(store.platform).connector(
         ConnectorSetup(
@@ -43,6 +45,9 @@ def connector_for(store: Store, credentials: dict[str, str]) -> StoreConnector:
             allow_private=settings.allow_private_urls,
             budget=lambda: DynamoRateBudget(
                 settings.table_name, f"{store.tenant_id}#{store.store_id}"
+            ),
+            buckets=lambda scope: DynamoTokenBuckets(
+                settings.table_name, f"{store.tenant_id}#{scope}"
             ),
         )
     )

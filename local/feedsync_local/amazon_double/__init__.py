@@ -20,7 +20,8 @@ Behaviour reproduced:
 
 * The access token from the token endpoint (``expires_in`` seconds) goes in
   ``x-amz-access-token``; none, an unknown one or an expired one -> 403 ``Unauthorized``
-  (an expired one says so in ``details``).
+  (an expired one says so in ``details``; ``expire_tokens(401)``: 401 where the
+  operation's model lists it, the Feeds and Reports APIs).
 * Every operation has its usage plan (rate per second, burst) from the specs' tables, a
   token bucket per operation; past it -> 429 ``QuotaExceeded``. Every answer carries
   ``x-amzn-RateLimit-Limit`` (the rate). ``scale_rates`` makes every plan faster.

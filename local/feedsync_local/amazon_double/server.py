@@ -41,6 +41,11 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("GET", r"/feeds/2021-06-30/documents/([^/]+)", "getFeedDocument"),
     )
 )
+# The operations whose models list a 401 (the Feeds and Reports APIs'; the Listings Items
+# API's and createFeedDocument's list only 403): where ``expire_tokens(401)`` answers so.
+_ANSWER_401 = frozenset(
+    ("createReport", "getReport", "getReportDocument", "createFeed", "getFeed", "getFeedDocument")
+)
 
 
 @dataclass
@@ -86,6 +91,7 @@ class AmazonDouble(LoopbackService):
         self._faults: deque[_Fault] = deque()
         self._log: list[tuple[str, str, int]] = []
         self.received: list[tuple[str, str, Any]] = []  # (operation, path, JSON body)
+        self.expired_status = 403  # what a request with an expired token is answered
         self.answered: list[tuple[str, int, Any]] = []  # (operation, status, JSON body)
 
     def handler_class(self) -> type[_Handler]:
@@ -191,8 +197,11 @@ class AmazonDouble(LoopbackService):
         with self.state.lock:
             self.state.fatal_feeds += count
 
-    def expire_tokens(self) -> None:
+    def expire_tokens(self, status: int = 403) -> None:
+        """Every token handed out so far has expired; a request with one is answered
+        ``status`` (403 as Amazon does; 401 where the operation's model lists it)."""
         self.state.expire_tokens()
+        self.expired_status = status
 
     def scale_rates(self, factor: float) -> None:
         """Every operation's rate ``factor`` times the spec's (a benchmark's shortcut)."""
@@ -301,7 +310,10 @@ class _Handler(QuietHandler):
         if problem is not None:
             denied = "Access to requested resource is denied."
             detail = problem if problem != denied else ""
-            self._send(method, operation, 403, errors("Unauthorized", denied, detail))
+            status = 403
+            if detail and operation in _ANSWER_401:
+                status = self.double.expired_status
+            self._send(method, operation, status, errors("Unauthorized", denied, detail))
             return
         limit = {"x-amzn-RateLimit-Limit": f"{state.rate(operation):g}"}
         if not state.admit(operation):

@@ -129,22 +129,27 @@ def test_more_changes_than_search_pages_through_fall_back_to_the_report(
     assert _operations(double).count("searchListingsItems") == 1
 
 
+@pytest.mark.parametrize("status", [403, 401])
 def test_the_access_token_is_cached_and_bought_again_when_it_expired(
-    double: AmazonDouble, clock: VirtualClock
+    double: AmazonDouble, clock: VirtualClock, status: int
 ) -> None:
     connector = _connector(double, clock)
     list(connector.iter_variants())
     list(connector.iter_variants())
     # Then two reads used one token
     assert _operations(double).count("token") == 1
-    # Given Amazon now says the token expired
-    double.expire_tokens()
+    # Given Amazon now says the token expired, with a 403 or (the Reports API) a 401
+    double.expire_tokens(status)
     # When it reads again
     assert len(list(connector.iter_variants())) == 3
-    # Then it was refused once, bought a new token and went on
+    # Then it was refused once, bought a new token and resent the refused createReport
     log = double.requests_log()
-    refused = [i for i, (_, what, status) in enumerate(log) if status == 403]
-    assert len(refused) == 1 and log[refused[0] + 1][1] == "token"
+    refused = [i for i, (_, what, answered) in enumerate(log) if answered in (401, 403)]
+    assert [log[i][1:] for i in refused] == [("createReport", status)]
+    assert [what for _, what, _ in log[refused[0] + 1 : refused[0] + 3]] == [
+        "token",
+        "createReport",
+    ]
     assert _operations(double).count("token") == 2
 
 

@@ -23,18 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from formats_support import read_all
+from formats_support import as_feedsync_reads, read_cells
 
 from feedsync.domain.feed import column_letter
-from feedsync.domain.fields import ROW_POS
 from feedsync.errors import FeedFormatError
 
 ROOT = Path(__file__).resolve().parents[3]
 NODE_MODULES = ROOT / "node_modules"
 SPECTRUM = NODE_MODULES / "csv-spectrum"
 PAPA_CASES = NODE_MODULES / "papaparse" / "tests" / "test-cases.js"
-# The fields read as plain text: a case's columns are read through them, five at a time.
-TEXT_FIELDS = ("sku", "barcode", "name", "description", "brand")
 
 
 def _installed(path: Path) -> Path:
@@ -44,39 +41,6 @@ def _installed(path: Path) -> Path:
             "`make install` (npm ci, from package.json); run it, then the tests again"
         )
     return path
-
-
-def read_cells(
-    path: Path, fmt: dict[str, Any], columns: list[str]
-) -> tuple[list[list[str | None]], list[int]]:
-    """Every data row of ``path`` as its cells (stripped, None when empty), in order, and
-    the rows reported as too short for the columns (feedsync skips and reports those)."""
-    by_row: dict[int, list[str | None]] = {}
-    short: set[int] = set()
-    for start in range(0, len(columns), len(TEXT_FIELDS)):
-        mapping = dict(zip(TEXT_FIELDS, columns[start : start + len(TEXT_FIELDS)], strict=False))
-        feed, rows, _ = read_all(path, fmt, mapping)
-        short.update(e.row_no for e in feed.row_errors)
-        for row in rows:
-            by_row.setdefault(row[0], []).extend(row[ROW_POS[f]] for f in mapping)  # type: ignore[misc]
-    return [cells for _, cells in sorted(by_row.items())], sorted(short)
-
-
-def _as_feedsync_reads(rows: list[list[str]]) -> tuple[list[list[str | None]], list[int]]:
-    """Expected rows as feedsync reads them: cells stripped, empty ones None; a wholly
-    blank row left out; a row without every column skipped and reported (its number)."""
-    width = max((len(row) for row in rows), default=0)
-    out: list[list[str | None]] = []
-    short: list[int] = []
-    for row_no, row in enumerate(rows, start=1):
-        cells = [cell.strip() or None for cell in row]
-        if all(cell is None for cell in cells):
-            continue
-        if len(cells) < width:
-            short.append(row_no)
-        else:
-            out.append(cells)
-    return out, short
 
 
 # -- csv-spectrum ---------------------------------------------------------------------
@@ -113,7 +77,7 @@ def test_csv_spectrum_case(name: str, tmp_path: Path) -> None:
     # When feedsync reads it (format detected, delimiter sniffed)
     got = read_cells(path, {}, columns)
     # Then every row holds the expected cells
-    assert got == _as_feedsync_reads([[row[c] for c in columns] for row in expected])
+    assert got == as_feedsync_reads([[row[c] for c in columns] for row in expected])
 
 
 # -- PapaParse's core parser cases ------------------------------------------------------
@@ -228,4 +192,4 @@ def test_papaparse_core_case(case: dict[str, Any], tmp_path: Path) -> None:
     # When feedsync reads it
     got = read_cells(path, fmt, columns)
     # Then every row holds the expected cells; rows without every column are reported
-    assert got == _as_feedsync_reads(rows), why
+    assert got == as_feedsync_reads(rows), why

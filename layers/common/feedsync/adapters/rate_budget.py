@@ -203,7 +203,7 @@ _NUMBERS = ("quota", "window_s", "remaining", "window_end", "prev_end", "in_flig
 _INTS = ("quota", "remaining", "in_flight")
 
 
-_TRANSIENT_CODES = frozenset(
+TRANSIENT_DYNAMO_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
         "ThrottlingException",
@@ -254,7 +254,7 @@ class DynamoRateBudget(_SharedBudget):
     def _unavailable(self, exc: ClientError) -> Exception:
         """DynamoDB throttling or trouble is transient (the state machine retries it)."""
         code = exc.response.get("Error", {}).get("Code", "")
-        if code in _TRANSIENT_CODES:
+        if code in TRANSIENT_DYNAMO_CODES:
             return StoreUnavailable(
                 f"store rate budget {self.key['PK']['S']}: DynamoDB answered {code}; retrying"
             )

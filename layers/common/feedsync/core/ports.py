@@ -303,6 +303,21 @@ class RateBudget(Protocol):
         ...
 
 
+class TokenBuckets(Protocol):
+    """Token buckets (``rate`` per second, up to ``burst``) by name, shared by every worker
+    that sends for one account: a platform whose quota is a usage plan per operation."""
+
+    def reserve(self, name: str, rate: float, burst: int) -> float:
+        """Take one token of bucket ``name`` (made full at ``rate``/``burst`` when new);
+        the seconds to wait before sending (0.0: now). Never waits itself."""
+        ...
+
+    def report(self, name: str, *, rate: float | None, throttled: bool) -> None:
+        """What an answer said: the plan's rate when the platform gave it; ``throttled``
+        (a 429): the bucket is empty."""
+        ...
+
+
 class ConnectorFactory(Protocol):
     def __call__(self, store: Store, credentials: dict[str, str]) -> StoreConnector: ...
 

@@ -18,7 +18,7 @@ from feedsync.domain.capabilities import Capabilities
 if TYPE_CHECKING:
     import requests
 
-    from feedsync.core.ports import RateBudget, StoreConnector
+    from feedsync.core.ports import RateBudget, StoreConnector, TokenBuckets
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,9 @@ class ConnectorSetup:
     allow_private: bool = False
     # The store's shared request window, for platforms whose quota is one.
     budget: Callable[[], RateBudget] | None = None
+    # Token buckets shared by every worker of one account, under the scope the platform
+    # names (its usage plans' owner, e.g. a seller), for quotas that are buckets.
+    buckets: Callable[[str], TokenBuckets] | None = None
     # Tests and benchmarks: the HTTP session, and a fake sleep and monotonic clock.
     session: requests.Session | None = None
     sleep: Callable[[float], None] | None = None

@@ -1,7 +1,7 @@
 """One seller's Selling Partner API: the access token (bought with the refresh token,
 cached until a minute before it expires, bought again when Amazon says it expired), and
 every exchange sent through the shared ``HttpTransport``, one per operation, each paced
-by its operation's usage plan.
+by its operation's usage plan in the seller's token buckets.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import requests
 
 from feedsync.adapters.addresses import lookup
+from feedsync.adapters.token_buckets import LocalTokenBuckets
+from feedsync.core.ports import TokenBuckets
 from feedsync.errors import StoreAuthError, StoreRequestError
 from feedsync.platforms.amazon.endpoints import RATES
 from feedsync.platforms.amazon.pacing import TokenBucketPacer
@@ -43,6 +45,7 @@ class SellerClient:
         sleep: Callable[[float], None],
         clock: Callable[[], float],
         allow_private: bool,
+        buckets: TokenBuckets | None = None,
         timeout: float = 30.0,
         max_retries: int = 5,
     ) -> None:
@@ -57,6 +60,8 @@ class SellerClient:
         self._allow_private = allow_private
         self._timeout = timeout
         self._max_retries = max_retries
+        # The seller's usage plans: shared by every shard when given, else this client's.
+        self._buckets = buckets if buckets is not None else LocalTokenBuckets(clock=clock)
         self._transports: dict[str, HttpTransport] = {}
         self._token: str | None = None
         self._token_until = 0.0
@@ -64,12 +69,12 @@ class SellerClient:
         self.tokens_bought = 0
 
     def transport(self, operation: str) -> HttpTransport:
-        """The operation's transport: its own pacer (the spec's plan), one shared session."""
+        """The operation's transport: paced by its plan in the seller's buckets, one session."""
         found = self._transports.get(operation)
         if found is None:
             plan = RATES.get(operation)
             pacer = (
-                TokenBucketPacer(plan[0], plan[1], sleep=self._sleep, clock=self._clock)
+                TokenBucketPacer(operation, plan[0], plan[1], self._buckets, sleep=self._sleep)
                 if plan is not None
                 else NoPacing()
             )

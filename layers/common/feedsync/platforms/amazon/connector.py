@@ -4,7 +4,8 @@ The connector only composes the parts:
 
 * ``endpoints``: paths, marketplaces and currencies, feed messages, report rows, ids;
 * ``responses``: what each answer means to the shared transport (``Classify``);
-* ``pacing``: the usage plan of each operation as a token bucket;
+* ``pacing``: the usage plan of each operation as a token bucket, the seller's (shared by
+  every shard when the composition root gives ``buckets``);
 * ``client``: the access token and one transport per operation;
 * ``reader``: the listings report (whole) and the listings search (by update time);
 * ``writer``: one JSON_LISTINGS_FEED per batch and its processing report.
@@ -18,6 +19,7 @@ from datetime import datetime
 
 import requests
 
+from feedsync.core.ports import TokenBuckets
 from feedsync.domain.fields import Variant
 from feedsync.domain.writes import ItemResult, PlanItem
 from feedsync.errors import StoreRequestError
@@ -51,6 +53,7 @@ class AmazonConnector:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         allow_private: bool = False,
+        buckets: TokenBuckets | None = None,
         timeout: float = 30.0,
         max_retries: int = 5,
     ) -> None:
@@ -84,6 +87,7 @@ class AmazonConnector:
             sleep=sleep,
             clock=clock,
             allow_private=allow_private,
+            buckets=buckets,
             timeout=timeout,
             max_retries=max_retries,
         )

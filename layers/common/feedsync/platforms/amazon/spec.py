@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
 
 from feedsync.domain.capabilities import Capabilities, FieldRule, Quota, WriteOp
 from feedsync.platforms.spec import ConnectorSetup, PlatformSpec
@@ -45,8 +46,9 @@ def capabilities() -> Capabilities:
     """One operation, a listings feed carrying price and quantity PATCH messages.
 
     Each SKU is a listing of its own (``applies="simple"``: product id = variant id).
-    The quota is Amazon's usage plan per operation (``token_bucket``), kept by the
-    connector; one feed per shard, one shard at a time.
+    The quota is Amazon's usage plan per operation (``token_bucket``), the seller's
+    buckets shared by every shard (``ConnectorSetup.buckets``); one feed per shard, one
+    shard at a time.
     """
     return Capabilities(
         platform=NAME,
@@ -78,15 +80,20 @@ def _connector(setup: ConnectorSetup) -> StoreConnector:
     from feedsync.platforms.amazon.connector import AmazonConnector
 
     options = setup.options
+    seller_id = str(options.get("seller_id") or "")
+    # Amazon's usage plans are the seller's in a region, whichever marketplace a store is.
+    region = urlsplit(setup.api_url).hostname or setup.api_url
+    buckets = setup.buckets(f"{NAME}#{region}#{seller_id}") if setup.buckets else None
     return AmazonConnector(
         setup.api_url,
         client_id=setup.credentials["client_id"],
         client_secret=setup.credentials["client_secret"],
         refresh_token=setup.credentials["refresh_token"],
-        seller_id=str(options.get("seller_id") or ""),
+        seller_id=seller_id,
         marketplace_id=str(options.get("marketplace_id") or ""),
         token_url=options.get("token_url") or None,
         allow_private=setup.allow_private,
+        buckets=buckets,
         **setup.injected(),
     )
 
