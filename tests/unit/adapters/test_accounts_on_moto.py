@@ -19,7 +19,7 @@ from feedsync.core import accounts as core_accounts
 from feedsync.core.deps import Deps
 from feedsync.core.identity import Accounts, authenticate, hash_api_key
 from feedsync.domain.tokens import TokenRules, issuer_for
-from feedsync.errors import Conflict, NotFound
+from feedsync.errors import Conflict, InvalidRequest, NotFound
 from feedsync.models.accounts import Principal
 from feedsync_local.template import load_template
 
@@ -264,3 +264,14 @@ def test_a_removed_user_is_refused_at_the_next_call_and_leaves_the_pool(pool: Po
     # and another workspace's owner cannot touch t-a's users: not found
     with pytest.raises(NotFound):
         core_accounts.remove_user(pool.accounts, "t-b", ed.actor_id)
+
+
+def test_an_address_the_pool_refuses_is_a_422_naming_the_email(pool: Pool) -> None:
+    # Given an address the form's pattern lets through but the pool does not take
+    # When an owner invites it
+    with pytest.raises(InvalidRequest) as refused:
+        core_accounts.invite_user(pool.world.deps, pool.accounts, "t-a", "zoë@a.example", "viewer")
+    # Then the refusal names the field and the address, and no membership was written
+    assert refused.value.field == "email"
+    assert "'zoë@a.example'" in refused.value.message
+    assert core_accounts.list_users(pool.accounts, "t-a").users == []
