@@ -6,13 +6,15 @@ context; a credential it cannot prove is None (API Gateway's 401).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
+from feedsync.core.api import hash_api_key
 from feedsync.core.deps import Deps
 from feedsync.core.ports import Members, SigningKeys, UserDirectory
 from feedsync.domain import tokens
 from feedsync.models.accounts import ROLES, Principal
+
+__all__ = ["Accounts", "api_key_principal", "authenticate", "hash_api_key"]
 
 # A key stored before keys had roles and names (feedsync serve's) is its tenant's owner key.
 LEGACY_KEY_ROLE = "owner"
@@ -30,10 +32,6 @@ class Accounts:
     region: str
     user_pool_id: str
     cognito_endpoint: str
-
-
-def hash_api_key(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode()).hexdigest()
 
 
 def authenticate(deps: Deps, accounts: Accounts, credential: str) -> Principal | None:
