@@ -45,7 +45,7 @@ def _no_world(monkeypatch: pytest.MonkeyPatch) -> None:
         raise ReachedTheRoute()
 
     monkeypatch.setattr("routes.common.deps", reached)
-    monkeypatch.setattr("routes.common.accounts", reached, raising=False)
+    monkeypatch.setattr("routes.common.accounts", reached)
 
 
 def _call(method: str, path: str, principal: dict[str, str]) -> tuple[int, dict[str, Any]]:
