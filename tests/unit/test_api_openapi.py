@@ -1,7 +1,8 @@
 """``/openapi.json`` documents every status each operation answers, each with its real body.
 
 ``ANSWERS`` is the list of what each operation answers besides the statuses every operation
-has (401 from the authorizer, 422 from the validator) and those of a body (400, 413, 415, 422).
+has (401 from the authorizer, 403 from the role check, 422 from the validator) and those of a
+body (400, 413, 415, 422).
 A route added without its documentation, or documented without an entry here, fails.
 Schemathesis (tests/e2e/test_api_schemathesis.py) then checks the running API against it.
 """
@@ -15,12 +16,18 @@ from api_support import call
 from pydantic import BaseModel
 from routes.common import ERRORS
 
-from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
-from feedsync.models.responses import ErrorBody, ValidationErrorBody
+from feedsync.errors import Conflict, Forbidden, Gone, InvalidRequest, NotFound
+from feedsync.models.responses import ErrorBody, ForbiddenBody, ValidationErrorBody
 
 # (method, path) -> the success status and the statuses the handler raises (404 NotFound,
 # 409 Conflict, 410 Gone, 302 the log's redirect).
 ANSWERS: dict[tuple[str, str], set[int]] = {
+    ("GET", "/me"): {200},
+    ("POST", "/tenants"): {201, 409},
+    ("GET", "/users"): {200},
+    ("POST", "/users"): {201, 409},
+    ("PATCH", "/users/{user_id}"): {200, 404, 409},
+    ("DELETE", "/users/{user_id}"): {204, 404, 409},
     ("GET", "/settings/schedule"): {200},
     ("PUT", "/settings/schedule"): {200},
     ("POST", "/schedule-preview"): {200},
@@ -55,9 +62,10 @@ ANSWERS: dict[tuple[str, str], set[int]] = {
     ("POST", "/profiles/{profile_id}/webhook-secret"): {201, 404},
     ("GET", "/profiles/{profile_id}/webhook-deliveries"): {200, 404},
 }
-PUBLIC = {("GET", "/openapi.json")}
+PUBLIC = {("GET", "/openapi.json"), ("GET", "/auth/config")}
 BODY_STATUSES = {400, 413, 415, 422}
-ERROR_MODELS = {401: "UnauthorizedBody", 422: "ValidationErrorBody"}  # the rest: ErrorBody
+# The rest: ErrorBody.
+ERROR_MODELS = {401: "UnauthorizedBody", 403: "ForbiddenBody", 422: "ValidationErrorBody"}
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +102,10 @@ def test_an_operation_documents_exactly_the_statuses_it_answers(
     op = _operations(doc)[operation]
     # When its documented statuses are read
     documented = {int(code) for code in op["responses"]}
-    # Then they are its own, the authorizer's 401, the validator's 422, and a body's refusals
-    expected = ANSWERS[operation] | {401, 422} | (BODY_STATUSES if "requestBody" in op else set())
+    # Then they are its own, the authorizer's 401, the role check's 403, the validator's 422,
+    # and a body's refusals
+    body = BODY_STATUSES if "requestBody" in op else set()
+    expected = ANSWERS[operation] | {401, 403, 422} | body
     assert documented == expected
 
 
@@ -145,7 +155,8 @@ def test_the_api_key_scheme_covers_every_operation_but_the_document_itself(
         "apiKey": {
             "type": "http",
             "scheme": "bearer",
-            "description": "A tenant's API key: `Authorization: Bearer <key>`",
+            "description": "A tenant's API key, or a signed-in user's Cognito ID or access "
+            "token: `Authorization: Bearer <key or token>`",
         }
     }
     assert doc["security"] == [{"apiKey": []}]
@@ -186,6 +197,7 @@ def test_the_error_bodies_are_in_the_components(doc: dict[str, Any]) -> None:
         (Conflict("already_running", "this profile is already running"), 409, ErrorBody),
         (Gone("run r-1's log is no longer kept"), 410, ErrorBody),
         (InvalidRequest("api_url", "must be public"), 422, ValidationErrorBody),
+        (Forbidden("owner", "editor", "user"), 403, ForbiddenBody),
     ],
     ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
 )
