@@ -22,7 +22,7 @@ class Who:
 @pytest.fixture
 def accounts(world: World) -> FakeAccounts:
     fake = FakeAccounts()
-    world.deps.accounts = fake
+    world.deps.account_records = fake
     return fake
 
 

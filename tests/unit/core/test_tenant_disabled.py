@@ -25,7 +25,7 @@ REASON = "invoice 1042 unpaid"
 def disabled(world: World) -> World:
     """t1 with a ready store and profile, disabled by the operator."""
     fake = FakeAccounts()
-    world.deps.accounts = fake
+    world.deps.account_records = fake
     fake.put_tenant(TenantRecord(tenant_id="t1", name="Shop", created_at=world.clock()))
     world.profile(world.store([variant(1, 1, "A")]))
     tenants.disable(world.deps, "t1", REASON)
@@ -66,7 +66,7 @@ def test_a_disabled_tenants_start_and_upload_url_are_409_with_the_reason(disable
 def test_a_disabled_tenants_preview_cannot_be_applied(world: World) -> None:
     # Given a preview waiting to be applied, then the tenant disabled
     fake = FakeAccounts()
-    world.deps.accounts = fake
+    world.deps.account_records = fake
     fake.put_tenant(TenantRecord(tenant_id="t1", name="Shop", created_at=world.clock()))
     ref = world.run(world.profile(world.store([variant(1, 1, "A", price=1000)])))
     world.repo.update_run("t1", ref.run_id, preview=True)

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 TENANTS_INDEX_KEY = "TENANTS"
+# Sign-in sessions this process has claimed or seen claimed: their next requests cost no
+# write (the conditional put is the truth; this only spares repeating it).
+_SIGN_INS_REMEMBERED = 10_000
 _LOOKUP_FIELDS = ("tenant_id", "key_id", "name", "role", "created_at", "created_by")
 
 
@@ -44,6 +47,7 @@ class DynamoAccounts:
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table = table_name
         self.client: DynamoDBClient = client or boto3.client("dynamodb")
+        self._sign_ins: set[tuple[str, str]] = set()
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         got = self.client.get_item(
@@ -171,6 +175,10 @@ class DynamoAccounts:
         return events, following
 
     def claim_sign_in(self, tenant_id: str, session: str, expires_at: int) -> bool:
+        if (tenant_id, session) in self._sign_ins:
+            return False
+        if len(self._sign_ins) >= _SIGN_INS_REMEMBERED:
+            self._sign_ins.clear()
         item = {"PK": _tenant(tenant_id), "SK": f"SIGNIN#{session}", "kind": "sign_in"}
         try:
             self.client.put_item(
@@ -180,8 +188,10 @@ class DynamoAccounts:
             )
         except ClientError as exc:
             if _conditional_failed(exc):
+                self._sign_ins.add((tenant_id, session))
                 return False
             raise
+        self._sign_ins.add((tenant_id, session))
         return True
 
     # ---------------------------------------------------------------------- tenants

@@ -12,7 +12,7 @@ import logging
 import secrets
 from datetime import timedelta
 
-from feedsync.core.audit import Actor, accounts, record
+from feedsync.core.audit import Actor, record, records
 from feedsync.core.deps import Deps
 from feedsync.errors import NotFound
 from feedsync.models.accounts import ApiKeyCreated, ApiKeyRecord, ApiKeyView, Role
@@ -46,7 +46,7 @@ def store_key(
         created_at=deps.clock(),
         created_by=created_by,
     )
-    accounts(deps).put_api_key(key)
+    records(deps).put_api_key(key)
     return key
 
 
@@ -58,12 +58,12 @@ def create_key(deps: Deps, principal: Actor, name: str, role: Role) -> ApiKeyCre
 
 
 def list_keys(deps: Deps, tenant_id: str) -> list[ApiKeyView]:
-    found = accounts(deps).list_api_keys(tenant_id)
+    found = records(deps).list_api_keys(tenant_id)
     return [k.view() for k in sorted(found, key=lambda k: (k.created_at, k.key_id))]
 
 
 def revoke_key(deps: Deps, principal: Actor, key_id: str) -> None:
-    gone = accounts(deps).delete_api_key(principal.tenant_id, key_id)
+    gone = records(deps).delete_api_key(principal.tenant_id, key_id)
     if gone is None:
         raise NotFound(f"API key {key_id} not found")
     record(deps, principal, "api_key.revoked", key_id, gone.name)
@@ -73,7 +73,7 @@ def authenticate(deps: Deps, secret: str) -> ApiKeyRecord | None:
     """The key ``secret`` is, or None; marks it used (at most once per ``TOUCH_EVERY``)."""
     if not secret:
         return None
-    store = accounts(deps)
+    store = records(deps)
     key = store.api_key(hash_key(secret))
     if key is None:
         return None

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from feedsync.core.deps import Deps
-from feedsync.core.ports import Accounts
+from feedsync.core.ports import AccountRecords
 from feedsync.errors import InvalidRequest
 from feedsync.models.accounts import AUDIT_PAGE_MAX, AuditEvent, AuditPage
 
@@ -72,10 +72,10 @@ class Operator:
         self.tenant_id = tenant_id
 
 
-def accounts(deps: Deps) -> Accounts:
-    if deps.accounts is None:
-        raise RuntimeError("accounts are not wired (Deps.accounts)")
-    return deps.accounts
+def records(deps: Deps) -> AccountRecords:
+    if deps.account_records is None:
+        raise RuntimeError("account records are not wired (Deps.account_records)")
+    return deps.account_records
 
 
 def record(deps: Deps, principal: Actor, action: str, target: str, detail: str = "") -> None:
@@ -100,7 +100,7 @@ def record(deps: Deps, principal: Actor, action: str, target: str, detail: str =
     event["id"] = secrets.token_hex(4)
     expires = int((at + RETENTION).timestamp())
     try:
-        accounts(deps).put_audit(principal.tenant_id, event, expires)
+        records(deps).put_audit(principal.tenant_id, event, expires)
     except Exception:
         logger.exception("audit event %s on %s not recorded", action, target)
 
@@ -108,7 +108,7 @@ def record(deps: Deps, principal: Actor, action: str, target: str, detail: str =
 def page(deps: Deps, tenant_id: str, limit: int = 50, cursor: str | None = None) -> AuditPage:
     if not 1 <= limit <= AUDIT_PAGE_MAX:
         raise InvalidRequest("limit", f"between 1 and {AUDIT_PAGE_MAX}, got {limit}")
-    items, following = accounts(deps).audit_page(tenant_id, limit, cursor)
+    items, following = records(deps).audit_page(tenant_id, limit, cursor)
     return AuditPage(events=[AuditEvent.model_validate(i) for i in items], next=following)
 
 
@@ -118,7 +118,11 @@ def sign_in(deps: Deps, principal: Actor, session: str) -> bool:
     ``session`` names the sign-in: a token's ``origin_jti`` (shared by the ID and access
     tokens of one sign-in and their refreshes), else ``<sub>:<auth_time>``."""
     expires = int((deps.clock() + SIGN_IN_MEMORY).timestamp())
-    if not accounts(deps).claim_sign_in(principal.tenant_id, session, expires):
+    try:
+        if not records(deps).claim_sign_in(principal.tenant_id, session, expires):
+            return False
+    except Exception:  # the authorizer answers all the same: a sign-in is not refused for it
+        logger.exception("sign-in of %s not recorded", principal.actor)
         return False
     record(deps, principal, "sign_in", principal.tenant_id)
     return True

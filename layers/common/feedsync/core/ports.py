@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Protocol
 
@@ -382,7 +383,7 @@ class NotificationLog(Protocol):
         ...
 
 
-class Accounts(Protocol):
+class AccountRecords(Protocol):
     """A tenant's API keys, audit trail, sign-ins seen and own record (issue 18)."""
 
     def put_api_key(self, record: ApiKeyRecord) -> None:
@@ -424,3 +425,59 @@ class Accounts(Protocol):
     def count_runs_since(self, tenant_id: str, first_run_id: str) -> int:
         """Runs whose (time-ordered) id sorts at or after ``first_run_id``, counted."""
         ...
+
+
+# -- accounts: who may sign in, and where they belong ------------------------------------
+class SigningKeys(Protocol):
+    def key(self, kid: str) -> Any | None:
+        """The user pool's public key with this id (None: the pool has none by that id)."""
+        ...
+
+
+@dataclass(frozen=True)
+class DirectoryUser:
+    """A user of the Cognito pool: ``sub`` never changes; ``status`` is Cognito's
+    (FORCE_CHANGE_PASSWORD until an invited user first signs in, CONFIRMED after)."""
+
+    sub: str
+    email: str
+    status: str
+    enabled: bool = True
+
+
+class UserDirectory(Protocol):
+    def invite(self, email: str) -> DirectoryUser | None:
+        """Create the user and mail the invitation (a temporary password); None when a
+        user with this email exists already."""
+        ...
+
+    def find(self, email_or_sub: str) -> DirectoryUser | None: ...
+    def remove(self, sub: str) -> None:
+        """Delete the user from the pool (its tokens are refused from then on: the
+        authorizer finds no membership)."""
+        ...
+
+    def create_confirmed(self, email: str, password: str) -> DirectoryUser:
+        """A user who can sign in at once (the local stack's demo user, tests)."""
+        ...
+
+
+class Members(Protocol):
+    """Tenant records and memberships: one item per user (``USER#<sub>``)."""
+
+    def get_member(self, sub: str) -> dict[str, Any] | None: ...
+    def put_member(self, member: dict[str, Any], new: bool = True) -> bool:
+        """Write ``member`` (sub, tenant_id, role, email, status, created_at); with ``new``
+        only if the user has no membership yet (False when it has one)."""
+        ...
+
+    def list_members(self, tenant_id: str) -> list[dict[str, Any]]: ...
+    def update_member(self, sub: str, tenant_id: str, **fields: Any) -> bool:
+        """Update while the membership is still in ``tenant_id``; False when it is not."""
+        ...
+
+    def delete_member(self, sub: str, tenant_id: str) -> bool: ...
+    def create_tenant(
+        self, tenant_id: str, name: str, created_at: str, created_by: str
+    ) -> None: ...
+    def get_tenant(self, tenant_id: str) -> dict[str, Any] | None: ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from feedsync.core import plans, schedules
-from feedsync.core.audit import Actor, Operator, accounts, record
+from feedsync.core.audit import Actor, Operator, record, records
 from feedsync.core.deps import Deps
 from feedsync.errors import Conflict, InvalidRequest, NotFound
 from feedsync.models import Plan
@@ -50,7 +50,7 @@ def create_tenant(deps: Deps, name: str, plan: Plan | None = None) -> TenantReco
     if not name.strip():
         raise InvalidRequest("name", "a tenant needs a name")
     tenant = TenantRecord(tenant_id=deps.ids("tenant"), name=name.strip(), created_at=deps.clock())
-    accounts(deps).put_tenant(tenant)
+    records(deps).put_tenant(tenant)
     settings = schedules.tenant_settings(deps, tenant.tenant_id)
     deps.repo.put_tenant_settings(settings.model_copy(update={"plan": plan or deps.default_plan}))
     record(deps, Operator(tenant.tenant_id), "tenant.created", tenant.tenant_id, tenant.name)
@@ -58,7 +58,7 @@ def create_tenant(deps: Deps, name: str, plan: Plan | None = None) -> TenantReco
 
 
 def get_tenant(deps: Deps, tenant_id: str) -> TenantRecord:
-    found = accounts(deps).get_tenant(tenant_id)
+    found = records(deps).get_tenant(tenant_id)
     if found is None:
         raise NotFound(f"tenant {tenant_id} not found")
     return found
@@ -66,9 +66,9 @@ def get_tenant(deps: Deps, tenant_id: str) -> TenantRecord:
 
 def refusal(deps: Deps, tenant_id: str) -> Conflict | None:
     """409 ``tenant_disabled`` with the operator's reason when the tenant may not run."""
-    if deps.accounts is None:
+    if deps.account_records is None:
         return None  # (a world without accounts: every tenant runs)
-    found = deps.accounts.get_tenant(tenant_id)
+    found = deps.account_records.get_tenant(tenant_id)
     if found is None or found.status == "active":
         return None
     why = found.disabled_reason or "disabled by the operator"
@@ -88,7 +88,7 @@ def enable(deps: Deps, tenant_id: str, actor: Actor | None = None) -> TenantReco
 def _set_status(
     deps: Deps, tenant_id: str, status: str, reason: str | None, actor: Actor | None
 ) -> TenantRecord:
-    if not accounts(deps).set_tenant_status(tenant_id, status, reason):
+    if not records(deps).set_tenant_status(tenant_id, status, reason):
         raise NotFound(f"tenant {tenant_id} not found")
     action = "tenant.disabled" if status == "disabled" else "tenant.enabled"
     record(deps, actor or Operator(tenant_id), action, tenant_id, reason or "")
@@ -113,7 +113,7 @@ def month_start_run_id(now: datetime) -> str:
 def overview(deps: Deps, tenant: TenantRecord) -> dict[str, object]:
     """One line of ``feedsync admin tenants list``: the tenant, its plan and its usage."""
     settings = schedules.tenant_settings(deps, tenant.tenant_id)
-    store = accounts(deps)
+    store = records(deps)
     return {
         "id": tenant.tenant_id,
         "name": tenant.name,
@@ -128,4 +128,4 @@ def overview(deps: Deps, tenant: TenantRecord) -> dict[str, object]:
 
 
 def list_tenants(deps: Deps) -> list[TenantRecord]:
-    return sorted(accounts(deps).list_tenants(), key=lambda t: (t.created_at, t.tenant_id))
+    return sorted(records(deps).list_tenants(), key=lambda t: (t.created_at, t.tenant_id))
