@@ -52,6 +52,13 @@ class Operator:
             self.out.print(text)
 
 
+def accounts() -> Any:
+    """Cognito and the memberships, as the API function builds them (feedsync.wiring)."""
+    from feedsync.wiring import accounts as wired
+
+    return wired()
+
+
 def _connect(stack: str | None, local: bool) -> Deps:
     """The core's dependencies over the stack's resources, as its functions build them."""
     from feedsync.adapters.aws_misc import stack_function_environment
@@ -63,6 +70,7 @@ def _connect(stack: str | None, local: bool) -> Deps:
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),
             ("AWS_DEFAULT_REGION", LOCAL_REGION),
+            ("AWS_REGION", LOCAL_REGION),
         ):
             os.environ.setdefault(name, value)
         function = f"{LOCAL_STACK}-{API_FUNCTION}"
@@ -75,11 +83,18 @@ def _connect(stack: str | None, local: bool) -> Deps:
     except FeedsyncError as exc:
         raise Refused(exc.message) from exc
     os.environ.update(env)
-    from feedsync.settings import get_settings
+    if not os.environ.get("AWS_REGION"):  # (Lambda sets it; the account settings read it)
+        import boto3
+
+        os.environ["AWS_REGION"] = boto3.session.Session().region_name or ""
+    from feedsync.settings import get_account_settings, get_settings
+    from feedsync.wiring import accounts as wired_accounts
     from feedsync.wiring import deps
 
     get_settings.cache_clear()
+    get_account_settings.cache_clear()
     deps.cache_clear()
+    wired_accounts.cache_clear()
     return deps()
 
 
@@ -119,7 +134,11 @@ def tenants_create(op: Operator, name: str, owner_email: str, plan_name: str | N
     deps = op.deps()
     plan = _refusing(core.plan_named, plan_name) if plan_name else None
     tenant = _refusing(core.create_tenant, deps, name, plan)
-    body = {**tenant.model_dump(mode="json"), "owner": owner_email}
+    people = accounts()
+    invited = _refusing(
+        core.invite_owner, deps, people.members, people.directory, tenant.tenant_id, owner_email
+    )
+    body = {**tenant.model_dump(mode="json"), "owner": invited}
     op.emit(body, f"tenant {tenant.tenant_id} ({tenant.name}) created; {owner_email} invited")
 
 
@@ -129,7 +148,11 @@ def tenants_list(op: Operator) -> None:
     from feedsync.core import tenants as core
 
     deps = op.deps()
-    lines = [core.overview(deps, t) for t in core.list_tenants(deps)]
+    members = accounts().members
+    lines = [
+        {**core.overview(deps, t), "users": core.count_users(members, t.tenant_id)}
+        for t in core.list_tenants(deps)
+    ]
     table = Table("id", "name", "plan", "status", "profiles", "runs this month", "users")
     for line in lines:
         status = str(line["status"])
@@ -137,7 +160,7 @@ def tenants_list(op: Operator) -> None:
             status += f" ({line['disabled_reason']})"
         table.add_row(
             str(line["id"]), str(line["name"]), str(line["plan"]), status,
-            str(line["profiles"]), str(line["runs_this_month"]), str(line.get("users", "")),
+            str(line["profiles"]), str(line["runs_this_month"]), str(line["users"]),
         )  # fmt: skip
     op.emit({"tenants": lines}, table)
 

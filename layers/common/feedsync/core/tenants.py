@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from feedsync.core import plans, schedules
 from feedsync.core.audit import Actor, Operator, record, records
 from feedsync.core.deps import Deps
+from feedsync.core.ports import Members, UserDirectory
 from feedsync.errors import Conflict, InvalidRequest, NotFound
 from feedsync.models import Plan
 from feedsync.models.accounts import TenantRecord
@@ -55,6 +56,31 @@ def create_tenant(deps: Deps, name: str, plan: Plan | None = None) -> TenantReco
     deps.repo.put_tenant_settings(settings.model_copy(update={"plan": plan or deps.default_plan}))
     record(deps, Operator(tenant.tenant_id), "tenant.created", tenant.tenant_id, tenant.name)
     return tenant
+
+
+def invite_owner(
+    deps: Deps, members: Members, directory: UserDirectory, tenant_id: str, email: str
+) -> dict[str, str]:
+    """The tenant's first owner: Cognito mails the invitation (a temporary password); the
+    membership says ``invited`` until they sign in. A user of another tenant is refused
+    (409 ``member_elsewhere``): a user belongs to one tenant."""
+    user = directory.invite(email) or directory.find(email)
+    if user is None:
+        raise Conflict("invite_failed", f"{email} could not be invited")
+    held = members.get_member(user.sub)
+    if held is not None and held.get("tenant_id") != tenant_id:
+        raise Conflict("member_elsewhere", f"{email} belongs to another tenant already")
+    member = {
+        "sub": user.sub, "tenant_id": tenant_id, "role": "owner", "email": email,
+        "status": "invited", "created_at": deps.clock().isoformat(),
+    }  # fmt: skip
+    members.put_member(member, new=held is None)
+    record(deps, Operator(tenant_id), "user.invited", user.sub, f"{email} (owner)")
+    return {"id": user.sub, "email": email, "role": "owner", "status": "invited"}
+
+
+def count_users(members: Members, tenant_id: str) -> int:
+    return len(members.list_members(tenant_id))
 
 
 def get_tenant(deps: Deps, tenant_id: str) -> TenantRecord:
