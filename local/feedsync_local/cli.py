@@ -149,6 +149,7 @@ def serve(args: argparse.Namespace) -> int:
         "api_url": env.api.url,
         "api_key": env.api_key,
         "aws_endpoint": env.stack.endpoint,
+        "demo_user": {"email": env.demo_email, "password": env.demo_password},
         "sandbox": {"api_url": env.sandbox.api_url(store_hash), "access_token": token},
         "demo": {
             "api_url": env.sandbox.api_url(demo_hash),
@@ -165,9 +166,10 @@ def serve(args: argparse.Namespace) -> int:
         "amazon": amazon.info(),
     }
     _wait_ready(info)
-    print(f"dashboard        {info['api_url']}/  (open it and sign in with the API key below)")
+    print(f"dashboard        {info['api_url']}/  (sign in as the demo user, or with the API key)")
     print(f"feedsync API     {info['api_url']}  (OpenAPI: {info['api_url']}/openapi.json)")
-    print(f"API key          {info['api_key']}")
+    print(f"API key          {info['api_key']}  (the demo workspace's owner key 'default')")
+    print(f"demo user        {env.demo_email}  password {env.demo_password}  (owner)")
     print(f"AWS endpoint     {info['aws_endpoint']}  (AWS_ENDPOINT_URL=... feedsync admin --local)")
     demo = info["demo"]
     print(f"demo store       {demo['api_url']}  ({demo['variants']:,} variants)")

@@ -15,6 +15,8 @@ from feedsync_local.httpserver import LoopbackServer
 from feedsync_local.scheduler_tick import SchedulerTick, moto_schedules
 from feedsync_local.stack import LocalStack
 
+DEMO_EMAIL = "demo@feedsync.local"
+
 
 class _QuietFiles(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
@@ -62,6 +64,9 @@ class LocalEnvironment:
         self.files: FileServer | None = None
         self.api_key = ""
         self.tenant_id = "tenant-local"
+        # The demo tenant's owner, signed in to with email and password (Cognito on moto).
+        self.demo_email = DEMO_EMAIL
+        self.demo_password = ""
 
     def start(self) -> LocalEnvironment:
         self.stack.start()
@@ -70,6 +75,7 @@ class LocalEnvironment:
         if self.files_dir is not None:
             self.files = FileServer(self.files_dir, self.files_port)
         self.api_key = self.new_tenant(self.tenant_id)
+        self.demo_password = self.new_user(self.tenant_id, self.demo_email, "owner")
         if self.run_scheduler:
             schedules = moto_schedules(
                 self.stack.client("scheduler"), self.stack.env["SCHEDULE_GROUP"]
@@ -80,16 +86,26 @@ class LocalEnvironment:
     def new_tenant(self, tenant_id: str, name: str | None = None) -> str:
         """The tenant's record and its owner key ``default`` (returned)."""
         from feedsync.core.api import register_api_key
-        from feedsync.core.audit import records
-        from feedsync.models.accounts import TenantRecord
-        from feedsync.wiring import deps
+        from feedsync.wiring import accounts, deps
 
-        wired = deps()
-        record = TenantRecord(tenant_id=tenant_id, name=name or tenant_id, created_at=wired.clock())
-        records(wired).put_tenant(record)
+        wired, members = deps(), accounts().members
+        if members.get_tenant(tenant_id) is None:
+            members.create_tenant(
+                tenant_id, name or tenant_id, wired.clock().isoformat(), "feedsync"
+            )
         key = f"fsk_{secrets.token_urlsafe(24)}"
         register_api_key(wired, tenant_id, key)
         return key
+
+    def new_user(self, tenant_id: str, email: str, role: str) -> str:
+        """A confirmed user of ``tenant_id`` with ``role``; its (random) password."""
+        from feedsync.core.accounts import add_ready_user
+        from feedsync.wiring import accounts, deps
+
+        # Cognito's policy (template.yaml): 12+ characters, upper and lower case, a digit.
+        password = f"Fs{secrets.token_urlsafe(12)}9z"
+        add_ready_user(deps(), accounts(), tenant_id, email, password, role)
+        return password
 
     def stop(self) -> None:
         if self.tick:

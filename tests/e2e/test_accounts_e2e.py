@@ -1,142 +1,156 @@
-"""End-to-end (issue 18, keys): API keys with roles, revoked at once, the audit trail, and
-the operator CLI (`feedsync admin --local tenants ...`) against `feedsync serve`."""
+"""Accounts through `feedsync serve`: the demo user signs in with Cognito (moto), a new
+user makes a workspace of their own, roles hold over HTTP, and one workspace's token never
+reaches another's data (404, as for an id that does not exist)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+import secrets
 from typing import Any
 
+import boto3
 import pytest
-from e2e_support import Api, Served, demo_store
+import requests
+from e2e_support import Api, Served, StoreInfo
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "Correct-horse-42"
 
 
-def admin(serve: Served, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": serve.info["aws_endpoint"],
-        "PYTHONPATH": os.pathsep.join(["layers/common", "local", "."]),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "feedsync_local.cli", "admin", "--local", "--json", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+class Cognito:
+    """The browser's side of sign-in: Cognito's JSON API where /auth/config says it is."""
+
+    def __init__(self, serve: Served) -> None:
+        self.config = requests.get(f"{serve.api_url}/auth/config", timeout=30).json()
+        self.idp = boto3.client(
+            "cognito-idp",
+            endpoint_url=self.config["cognito_endpoint"],
+            region_name=self.config["region"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def sign_in(self, email: str, password: str = PASSWORD) -> str:
+        answer = self.idp.initiate_auth(
+            ClientId=self.config["client_id"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )
+        return str(answer["AuthenticationResult"]["IdToken"])
+
+    def sign_up(self, email: str) -> str:
+        client = self.config["client_id"]
+        self.idp.sign_up(
+            ClientId=client,
+            Username=email,
+            Password=PASSWORD,
+            UserAttributes=[{"Name": "email", "Value": email}],
+        )
+        self.idp.confirm_sign_up(ClientId=client, Username=email, ConfirmationCode="123456")
+        return self.sign_in(email)
+
+    def accept_invitation(self, email: str) -> str:
+        """What the invited person does with the mailed temporary password (set here, as
+        moto mails nothing): choose their own, then sign in."""
+        self.idp.admin_set_user_password(
+            UserPoolId=self.config["user_pool_id"], Username=email, Password=PASSWORD,
+            Permanent=True,
+        )  # fmt: skip
+        return self.sign_in(email)
+
+
+@pytest.fixture(scope="module")
+def cognito(serve: Served) -> Cognito:
+    return Cognito(serve)
+
+
+def _email(name: str) -> str:
+    return f"{name}-{secrets.token_hex(4)}@shop.example"
+
+
+def test_the_auth_config_is_public_and_names_the_pool(serve: Served, cognito: Cognito) -> None:
+    # Given no credentials at all
+    # When the sign-in page asks where to sign in
+    config = cognito.config
+    # Then it is told the pool, the app client and the endpoint (moto's, locally)
+    assert config["user_pool_id"].startswith(f"{config['region']}_")
+    assert config["client_id"]
+    assert config["cognito_endpoint"].startswith("http://127.0.0.1:")
+
+
+def test_the_demo_user_signs_in_and_sees_what_the_api_key_sees(
+    serve: Served, cognito: Cognito, api: Api, store: StoreInfo
+) -> None:
+    # Given the demo user feedsync serve printed
+    demo = serve.info["demo_user"]
+    # When they sign in with email and password
+    user = Api(serve.api_url, cognito.sign_in(demo["email"], demo["password"]))
+    # Then they are the demo workspace's owner, and see its stores as the API key does
+    me = user.ok("GET", "/me")
+    assert (me["email"], me["actor_kind"], me["role"]) == (demo["email"], "user", "owner")
+    assert me["tenant_id"] == api.ok("GET", "/me")["tenant_id"]
+    assert api.ok("GET", "/me")["actor"] == "key:default"
+    store_id = store.created["store_id"]
+    assert user.ok("GET", f"/stores/{store_id}")["store_id"] == store_id
+
+
+def test_a_token_of_one_workspace_never_reaches_another_workspaces_data(
+    serve: Served, cognito: Cognito, api: Api, store: StoreInfo
+) -> None:
+    # Given a new user who signed up and made a workspace with a store of its own
+    email = _email("bea")
+    bea = Api(serve.api_url, cognito.sign_up(email))
+    before = bea.get("/stores")
+    assert (before.status_code, before.json()["error"]) == (403, "no_tenant")
+    made = bea.ok("POST", "/tenants", {"name": "Bea's shop"}, status=201)
+    assert made["role"] == "owner"
+    own = bea.ok(
+        "POST", "/stores",
+        {"name": "Bea's store", "platform": "bigcommerce", "api_url": serve.sandbox_url,
+         "credentials": {"access_token": serve.sandbox_token}},
+        status=201,
     )  # fmt: skip
+    demo = serve.info["demo_user"]
+    owner = Api(serve.api_url, cognito.sign_in(demo["email"], demo["password"]))
+    theirs = store.created["store_id"]
+    # When each reaches for the other's store by its id
+    reaches: list[requests.Response] = [
+        bea.get(f"/stores/{theirs}"),
+        bea.patch(f"/stores/{theirs}", {"name": "mine now"}),
+        bea.request("DELETE", f"/stores/{theirs}"),
+        owner.get(f"/stores/{own['store_id']}"),
+        owner.request("DELETE", f"/stores/{own['store_id']}"),
+    ]
+    # Then every one is the 404 of an id that does not exist, and nothing moved
+    assert [r.status_code for r in reaches] == [404] * len(reaches)
+    assert [s["store_id"] for s in bea.ok("GET", "/stores")["stores"]] == [own["store_id"]]
+    assert api.ok("GET", f"/stores/{theirs}")["name"] == store.created["name"]
+    # and neither sees the other's users
+    assert [u["email"] for u in bea.ok("GET", "/users")["users"]] == [email]
+    assert email not in [u["email"] for u in owner.ok("GET", "/users")["users"]]
 
 
-def _audit(owner: Api) -> list[dict[str, Any]]:
-    """The whole trail, newest first, read 3 at a time through the cursor."""
-    events: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
-        resp = owner.get("/audit", params=params)
-        assert resp.status_code == 200, resp.text
-        page = resp.json()
-        events += page["events"]
-        cursor = page["next"]
-        if cursor is None:
-            return events
-
-
-def test_a_viewer_key_reads_cannot_write_and_is_refused_at_once_when_revoked(
-    serve: Served, api: Api
+def test_an_invited_viewer_reads_but_cannot_write_and_is_out_when_removed(
+    serve: Served, cognito: Cognito, api: Api, store: StoreInfo
 ) -> None:
-    # Given the owner key feedsync serve prints creates a viewer key
-    created = api.ok("POST", "/api-keys", {"name": "dashboard screen", "role": "viewer"}, 201)
-    assert set(created) == {"id", "name", "role", "key"} and created["role"] == "viewer"
-    viewer = Api(serve.api_url, created["key"])
-    # When the viewer key reads, Then it may
-    assert viewer.get("/profiles").status_code == 200
-    # When it writes, Then 403 naming the role it needs
-    refused = viewer.post("/stores", {"name": "x"})
-    assert refused.status_code == 403, refused.text
-    assert refused.json()["error"] == "forbidden" and refused.json()["needs"] == "editor"
-    # and it cannot manage keys
-    assert viewer.get("/api-keys").status_code == 403
-    # When the owner lists keys, Then the new one is there with no secret and no hash
-    listing = api.get("/api-keys")
-    assert listing.status_code == 200
-    mine = [k for k in listing.json()["api_keys"] if k["id"] == created["id"]]
-    assert mine and mine[0]["name"] == "dashboard screen" and mine[0]["created_by"] == "key:default"
-    assert mine[0]["last_used_at"] is not None  # its reads above
-    assert "key" not in mine[0] and created["key"] not in listing.text
-    assert "hash" not in listing.text
-    # When the owner revokes it
-    assert api.request("DELETE", f"/api-keys/{created['id']}").status_code == 204
-    # Then its very next request is refused (no cached authorizer answer)
-    assert viewer.get("/profiles").status_code == 401
-    # and revoking it again is a 404
-    assert api.request("DELETE", f"/api-keys/{created['id']}").status_code == 404
-    # and the trail says who created and revoked it, newest first
-    events = _audit(api)
-    mine_events = [e for e in events if e["target"] == created["id"]]
-    assert [(e["action"], e["actor"]) for e in mine_events] == [
-        ("api_key.revoked", "key:default"), ("api_key.created", "key:default"),
-    ]  # fmt: skip
-    stamps = [e["at"] for e in events]
-    assert stamps == sorted(stamps, reverse=True)
-
-
-def test_the_operator_creates_lists_replans_disables_and_enables_tenants(
-    serve: Served, api: Api
-) -> None:
-    # When the operator creates a tenant with an owner invitation on the starter plan
-    made = admin(serve, "tenants", "create", "--name", "Corner Shop",
-                 "--owner-email", "owner@corner.example", "--plan", "starter")  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    tenant = json.loads(made.stdout)
-    assert tenant["name"] == "Corner Shop" and tenant["status"] == "active"
-    assert tenant["owner"]["status"] == "invited" and tenant["owner"]["role"] == "owner"
-    # Then the list shows it with its plan, usage and one (invited) user
-    listed = admin(serve, "tenants", "list")
-    assert listed.returncode == 0, listed.stderr
-    lines = {t["id"]: t for t in json.loads(listed.stdout)["tenants"]}
-    assert lines[tenant["tenant_id"]]["plan"] == "starter"
-    assert (lines[tenant["tenant_id"]]["profiles"], lines[tenant["tenant_id"]]["users"]) == (0, 1)
-    assert "tenant-local" in lines  # serve's own tenant
-    # When its plan changes, Then the list says so
-    assert admin(serve, "tenants", "plan", tenant["tenant_id"], "pro").returncode == 0
-    after = {t["id"]: t for t in json.loads(admin(serve, "tenants", "list").stdout)["tenants"]}
-    assert after[tenant["tenant_id"]]["plan"] == "pro"
-    # When an unknown plan or tenant is named, Then exit code 2 with the reason
-    unknown = admin(serve, "tenants", "plan", tenant["tenant_id"], "platinum")
-    assert unknown.returncode == 2 and "starter, standard, pro" in unknown.stderr
-    missing = admin(serve, "tenants", "disable", "tenant_nope", "--reason", "x")
-    assert missing.returncode == 2 and "tenant_nope" in missing.stderr
-
-
-def test_a_disabled_tenant_reads_but_its_start_is_409_until_enabled(
-    serve: Served, api: Api
-) -> None:
-    # Given a profile of serve's tenant on the demo store
-    store = demo_store(api, serve)
-    feed = {"type": "url", "url": serve.info["demo"]["feed_url"]}
-    profile = api.create_profile(store["store_id"], feed, name="disabled tenant e2e")
-    # When the operator disables the tenant
-    off = admin(serve, "tenants", "disable", "tenant-local", "--reason", "invoice 7 unpaid")
-    assert off.returncode == 0, off.stderr
-    try:
-        # Then its key still reads, and a Start is 409 tenant_disabled with the reason
-        assert api.get(f"/profiles/{profile['profile_id']}").status_code == 200
-        refused = api.post(f"/profiles/{profile['profile_id']}/runs", {})
-        assert refused.status_code == 409, refused.text
-        assert refused.json()["error"] == "tenant_disabled"
-        assert "invoice 7 unpaid" in refused.json()["message"]
-    finally:
-        on = admin(serve, "tenants", "enable", "tenant-local")
-    assert on.returncode == 0, on.stderr
-    # When enabled again, Then the Start runs
-    run = api.start(profile["profile_id"])
-    assert api.wait_run(run["run_id"], timeout_s=120)["status"] in (
-        "succeeded",
-        "partially_applied",
-    )
-    # and the trail holds the operator's two changes
-    actions = [(e["action"], e["actor"]) for e in _audit(api)[:20]]
-    assert ("tenant.disabled", "operator") in actions and ("tenant.enabled", "operator") in actions
+    # Given the demo workspace's owner key inviting a viewer, who accepts
+    email = _email("vic")
+    invited = api.ok("POST", "/users", {"email": email, "role": "viewer"}, status=201)
+    assert (invited["status"], invited["role"]) == ("invited", "viewer")
+    viewer = Api(serve.api_url, cognito.accept_invitation(email))
+    # When the viewer reads, writes, and manages users
+    read = viewer.get(f"/stores/{store.created['store_id']}")
+    write = viewer.patch(f"/stores/{store.created['store_id']}", {"name": "renamed"})
+    manage = viewer.get("/users")
+    # Then reads pass, a write needs an editor, the users page an owner
+    assert read.status_code == 200
+    assert (write.status_code, write.json()["needs"]) == (403, "editor")
+    assert write.json()["message"] == "this needs the editor role; this user is a viewer"
+    assert (manage.status_code, manage.json()["needs"]) == (403, "owner")
+    listed = {u["email"]: u for u in api.ok("GET", "/users")["users"]}
+    assert listed[email]["status"] == "active"  # signed in since the invitation
+    # When the owner removes the viewer
+    gone = api.request("DELETE", f"/users/{invited['id']}")
+    # Then the viewer's very next call is refused
+    assert gone.status_code == 204
+    after: Any = viewer.get(f"/stores/{store.created['store_id']}")
+    assert (after.status_code, after.json()["error"]) == (403, "no_tenant")
