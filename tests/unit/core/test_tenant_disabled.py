@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from accounts_fakes import FakeAccounts
+from account_records_fakes import FakeAccountRecords
 from fakes import World, row, variant
 
 from feedsync.core import api, audit, review, tenants
@@ -24,7 +24,7 @@ REASON = "invoice 1042 unpaid"
 @pytest.fixture
 def disabled(world: World) -> World:
     """t1 with a ready store and profile, disabled by the operator."""
-    fake = FakeAccounts()
+    fake = FakeAccountRecords()
     world.deps.account_records = fake
     fake.put_tenant(TenantRecord(tenant_id="t1", name="Shop", created_at=world.clock()))
     world.profile(world.store([variant(1, 1, "A")]))
@@ -65,7 +65,7 @@ def test_a_disabled_tenants_start_and_upload_url_are_409_with_the_reason(disable
 
 def test_a_disabled_tenants_preview_cannot_be_applied(world: World) -> None:
     # Given a preview waiting to be applied, then the tenant disabled
-    fake = FakeAccounts()
+    fake = FakeAccountRecords()
     world.deps.account_records = fake
     fake.put_tenant(TenantRecord(tenant_id="t1", name="Shop", created_at=world.clock()))
     ref = world.run(world.profile(world.store([variant(1, 1, "A", price=1000)])))
