@@ -83,12 +83,18 @@ class LocalEnvironment:
             self.tick = SchedulerTick(schedules, self.stack.invoke_arn).start()
         return self
 
-    def new_tenant(self, tenant_id: str) -> str:
+    def new_tenant(self, tenant_id: str, name: str | None = None) -> str:
+        """The tenant's record and its owner key ``default`` (returned)."""
         from feedsync.core.api import register_api_key
-        from feedsync.wiring import deps
+        from feedsync.wiring import accounts, deps
 
+        wired, members = deps(), accounts().members
+        if members.get_tenant(tenant_id) is None:
+            members.create_tenant(
+                tenant_id, name or tenant_id, wired.clock().isoformat(), "feedsync"
+            )
         key = f"fsk_{secrets.token_urlsafe(24)}"
-        register_api_key(deps(), tenant_id, key)
+        register_api_key(wired, tenant_id, key)
         return key
 
     def new_user(self, tenant_id: str, email: str, role: str) -> str:
