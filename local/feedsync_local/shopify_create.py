@@ -143,7 +143,7 @@ def _quantities(
                 _error([*path, k, "name"], "Must be one of `available` or `on_hand`", code)
             )
             continue
-        out[location] = int(entry.get("quantity", entry.get("availableQuantity", 0)))
+        out[location] = int(entry.get("quantity") or entry.get("availableQuantity") or 0)
     return out
 
 
