@@ -63,7 +63,7 @@ def _unique(double: WooCommerceDouble, attr: str, value: str) -> int | None:
     return next((i.id for i in double._items.values() if getattr(i, attr) == value), None)
 
 
-def _product_attributes(raw: Any) -> list[JSON] | str:
+def product_attributes(raw: Any) -> list[JSON] | str:
     if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
         return "attributes is not of type array of objects."
     out: list[JSON] = []
@@ -140,7 +140,7 @@ def create_one(double: WooCommerceDouble, parent_id: int | None, kind: str, obj:
         attributes = (
             _variation_attributes(parent, obj.get("attributes") or [])
             if parent is not None
-            else _product_attributes(obj.get("attributes") or [])
+            else product_attributes(obj.get("attributes") or [])
         )
         if isinstance(attributes, str):
             if parent is not None:

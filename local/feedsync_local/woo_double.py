@@ -124,7 +124,7 @@ from typing import Any, Final, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from feedsync_local.httpserver import LoopbackService, QuietHandler
-from feedsync_local.woo_create import create_one, delete_one
+from feedsync_local.woo_create import create_one, delete_one, product_attributes
 
 API_PREFIX = "/wp-json/wc/v3"
 MAX_PER_PAGE = 100
@@ -819,9 +819,22 @@ class WooCommerceDouble(LoopbackService):
             rejection = self._rejections.get(item_id)
             if rejection is not None:
                 return {"id": raw_id, "error": _wp_error(rejection[0], rejection[1], 400)}
+            attributes: list[JSON] | None = None
+            if parent_id is None and obj.get("attributes") is not None:
+                parsed = product_attributes(obj["attributes"])
+                if isinstance(parsed, str):
+                    why = {"attributes": parsed}
+                    msg = "Invalid parameter(s): attributes"
+                    return {
+                        "id": raw_id,
+                        "error": _wp_error("rest_invalid_param", msg, 400, params=why),
+                    }
+                attributes = parsed
             error = self._write_fields(item, obj, parent_id, kind)
             if error is not None:
                 return {"id": raw_id, "error": error}
+            if attributes is not None:
+                item.attributes = attributes
             return self._item_json(item)
 
     def _write_fields(
