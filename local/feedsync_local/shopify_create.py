@@ -16,6 +16,9 @@ holds the store, the reads and the update mutations).
   ``compareAtPrice``, ``barcode``, ``inventoryItem.sku``, ``inventoryQuantities``, ``mediaSrc``
   naming one of ``media``; ``REMOVE_STANDALONE_VARIANT`` drops a product's lone default
   variant. All or nothing; more than 2,048 variants on the product is refused.
+* ``productVariantsBulkDelete`` removes variants of one product (all or nothing): a variant
+  of another product ``AT_LEAST_ONE_VARIANT_DOES_NOT_BELONG_TO_THE_PRODUCT``, the last one
+  ``CANNOT_DELETE_LAST_VARIANT``, an unknown product ``PRODUCT_DOES_NOT_EXIST``.
 * ``productDelete`` removes a product with its variants and media; an unknown id answers the
   ``["id"]`` "Product does not exist" userError.
 
@@ -49,6 +52,7 @@ def creation_mutations(double: ShopifyDouble) -> dict[str, Callable[..., JSON]]:
         "productSet": lambda info, **args: product_set(double, **args),
         "productVariantsBulkCreate": lambda info, **args: variants_bulk_create(double, **args),
         "productDelete": lambda info, **args: product_delete(double, info, **args),
+        "productVariantsBulkDelete": lambda info, **args: variants_bulk_delete(double, **args),
     }
 
 
@@ -519,3 +523,30 @@ def product_delete(double: ShopifyDouble, info: Any, input: JSON, synchronous: b
         "shop": shop,
         "userErrors": [],
     }
+
+
+def variants_bulk_delete(double: ShopifyDouble, productId: str, variantsIds: list[str]) -> JSON:
+    from feedsync_local.shopify_double import parse_gid
+
+    product = double._products.get(parse_gid(productId, "Product") or -1)
+    if product is None:
+        error = _error(["productId"], "Product does not exist", "PRODUCT_DOES_NOT_EXIST")
+        return {"product": None, "userErrors": [error]}
+    numbers = [parse_gid(v, "ProductVariant") for v in variantsIds]
+    if any(n is None or n not in product.variant_ids for n in numbers):
+        error = _error(
+            ["variantsIds"],
+            "At least one variant does not belong to the product",
+            "AT_LEAST_ONE_VARIANT_DOES_NOT_BELONG_TO_THE_PRODUCT",
+        )
+        return {"product": double._product_view(product), "userErrors": [error]}
+    if len(set(numbers)) >= len(product.variant_ids):
+        error = _error(
+            ["variantsIds"], "Cannot delete the last variant", "CANNOT_DELETE_LAST_VARIANT"
+        )
+        return {"product": double._product_view(product), "userErrors": [error]}
+    for number in set(numbers):
+        assert number is not None
+        product.variant_ids.remove(number)
+        double._drop_variant(number)
+    return {"product": double._product_view(product), "userErrors": []}

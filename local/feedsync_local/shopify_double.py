@@ -2029,9 +2029,13 @@ _TERM = re.compile(r"""(\w+):(>=|<=|>|<|=)?('[^']*'|"[^"]*"|\S+)""")
 
 
 def _search_filter(query: str | None) -> Callable[[_Product, ShopifyDouble], bool]:
-    """A predicate for Shopify's search syntax (AND of ``field:[op]value`` terms)."""
+    """A predicate for Shopify's search syntax (AND of ``field:[op]value`` terms; ``OR``
+    between such groups, without parentheses)."""
     if not query or not query.strip():
         return lambda p, shop: True
+    if " OR " in query:
+        either = [_search_filter(part) for part in query.split(" OR ")]
+        return lambda p, shop: any(test(p, shop) for test in either)
     tests: list[Callable[[_Product, ShopifyDouble], bool]] = []
     rest = _TERM.sub(" ", query).replace(" AND ", " ").strip()
     if rest:
