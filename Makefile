@@ -97,6 +97,7 @@ bench: $(STAMP) $(DASHBOARD)
 	$(PY) bench/bench_changes.py
 	$(PY) bench/bench_missing.py
 	$(PY) bench/bench_known_bad.py
+	$(PY) bench/bench_create_platforms.py
 	$(PY) bench/bench_dashboard.py
 
 ## cost: the cost model (bench/cost_model.py): on each platform's double, a store's setup, a
