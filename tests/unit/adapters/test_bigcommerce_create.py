@@ -85,7 +85,8 @@ def test_a_group_becomes_one_product_with_its_options_in_the_category(
     assert (product["sku"], product["is_visible"], product["categories"]) == ("TEE", True, [23])
     variants = {v["sku"]: v for v in sandbox.variants(store[0])}
     assert set(result.created.variants) == set(variants) == {"TEE-S-R", "TEE-M-R", "TEE-M-B"}
-    assert [(o["option_display_name"], o["label"]) for o in variants["TEE-M-B"]["option_values"]] == [
+    options = variants["TEE-M-B"]["option_values"]
+    assert [(o["option_display_name"], o["label"]) for o in options] == [
         ("Size", "M"), ("Colour", "Blue")]  # fmt: skip
     assert variants["TEE-M-B"]["inventory_level"] == 5
     # and the create request carried option_values by display name and label, as the spec says
