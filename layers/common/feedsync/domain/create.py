@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, NamedTuple, TypedDict
 
-from feedsync.domain.fields import GROUP, OPTION_VALUES, ROW_NO, ROW_POS
+from feedsync.domain.fields import CANONICAL_FIELDS, GROUP, OPTION_VALUES, ROW_NO, ROW_POS
 from feedsync.domain.writes import Change, Created, ItemResult, PlanItem, item_created
 
 # Fields of the product (its first row's), and of each variant (each row's own).
@@ -94,6 +94,25 @@ class Skipped(NamedTuple):
     row: int
     key: str | None
     reason: str
+
+
+def row_of(
+    row_no: int,
+    values: Mapping[str, Any],
+    *,
+    group: str | None = None,
+    options: tuple[str | None, ...] = (),
+    file_key: str | None = None,
+) -> tuple[Any, ...]:
+    """A parsed row in the create layout from canonical values by name (the layout the
+    parse step writes; tests and the reference parser build rows with it)."""
+    return (
+        row_no,
+        *(values.get(name) for name in CANONICAL_FIELDS),
+        file_key,
+        group,
+        tuple(options),
+    )
 
 
 def gather_creations(
