@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import NotRequired, TypedDict
 
-from feedsync.domain.capabilities import Capabilities, WriteOp
+from feedsync.domain.capabilities import CREATE_OP, Capabilities, WriteOp
 from feedsync.domain.content import same_feed_values
 from feedsync.domain.reconcile import CHANGED, Outcome
 from feedsync.domain.refusals import Refusal, RefusalKey, known_bad, skipped_message
@@ -281,6 +281,23 @@ def build_plan(
         if planner.done:
             yield from planner.drain()
     yield from planner.finish()
+
+
+def creation_shards(
+    items: list[PlanItem], caps: Capabilities, *, batches_per_shard: int = 20
+) -> Iterator[Shard]:
+    """Create mode's items (``domain/create.py``) in batches of the platform's ``create``
+    operation, shards of at most ``batches_per_shard`` batches."""
+    if not items:
+        return
+    op = caps.op(CREATE_OP)
+    per_shard = min(batches_per_shard, caps.batches_per_shard or batches_per_shard)
+    batches: list[Batch] = [
+        {"op": op.name, "items": items[start : start + op.max_batch]}
+        for start in range(0, len(items), op.max_batch)
+    ]
+    for start in range(0, len(batches), per_shard):
+        yield batches[start : start + per_shard]
 
 
 def shard_to_json(shard: Shard) -> bytes:

@@ -633,7 +633,7 @@ class Progress(BaseModel):
 
 COUNT_NAMES: tuple[str, ...] = (
     "rows", "matched", "not_found", "duplicates", "changed", "unchanged", "updated", "failed",
-    "gone", "row_errors", "stale", "pending", "conflicts", "missing", "invalid",
+    "gone", "row_errors", "stale", "pending", "conflicts", "missing", "invalid", "created",
 )  # fmt: skip
 
 
