@@ -11,6 +11,7 @@ from create_items import group, single
 from fake_sleep import FakeSleep
 
 from feedsync.domain.writes import PlanItem
+from feedsync.errors import StoreUnavailable
 from feedsync.platforms.shopify.connector import ShopifyConnector
 from feedsync_local.shopify_double import ShopifyDouble
 
@@ -199,3 +200,20 @@ def test_deleting_a_product_already_gone_reports_it_gone(
 
     # Then it is reported gone
     assert not result.ok and result.gone == "product"
+
+
+def test_a_create_whose_answer_is_lost_is_not_sent_again_blind(
+    double: ShopifyDouble, connector: ShopifyConnector
+) -> None:
+    # Given a create document Shopify carries out but whose answer never arrives
+    connector.shop.location_gid(None)  # (the primary location looked up before the fault)
+    double.fail_next("reset_after")
+
+    # When the batch is created
+    with pytest.raises(StoreUnavailable, match="not sent again blind"):
+        connector.apply("create", [single("MUG-1")], batch_key="b")
+
+    # Then the product exists once, and the look-up the retry makes finds it
+    assert len(double.product_ids()) == 1
+    [found] = connector.find_created([single("MUG-1")])
+    assert found is not None and found.product_id == double.product_ids()[0]

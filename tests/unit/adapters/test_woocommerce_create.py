@@ -194,3 +194,22 @@ def test_delete_removes_created_products_and_added_variations(
     assert all(r.ok for r in results), results
     assert [v["sku"] for v in double.variations(pid)] == ["TEE-S"]
     assert [p["sku"] for p in double.products()] == ["TEE"]
+
+
+def test_a_create_whose_answer_is_lost_is_resent_and_adopts_what_it_made(
+    double: WooCommerceDouble, connector: WooCommerceConnector
+) -> None:
+    # Given a products batch the shop carries out but whose answer never arrives
+    double.reset_next(after_apply=True)
+
+    # When a single item and a group are created (the transport sends the batch again)
+    results = connector.apply(
+        "create", [single("MUG-1"), group("TEE", {"Size": ["S", "M"]})], batch_key="b"
+    )
+
+    # Then each exists once, and the answers name them
+    assert all(r.ok for r in results), results
+    assert sorted(p["sku"] for p in double.products()) == ["MUG-1", "TEE"]
+    by_sku = {p["sku"]: p["id"] for p in double.products()}
+    assert [r.created.product_id for r in results if r.created] == [by_sku["MUG-1"], by_sku["TEE"]]
+    assert len(double.variations(by_sku["TEE"])) == 2

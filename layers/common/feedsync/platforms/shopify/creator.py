@@ -20,7 +20,9 @@ product's variants are made without a weight or a cost: the next run writes them
 updates. Each mutation is all or nothing, so an item's userErrors are its result. An image
 the shop cannot download leaves a media ``FAILED`` and the product made: the item says so.
 The variants' ids come back by SKU (pages of 250 past the first), so they enter the catalog
-index at once.
+index at once. A create document that gets no answer (a timeout, a reset) is not sent again by
+the transport: Shopify may have made the products, and a second ``productSet`` would make
+them twice; the batch fails ``StoreUnavailable`` and the update step's retry looks it up.
 
 ``find_created`` asks ``products(query: "sku:... OR sku:...")`` for the first SKU of each
 item (a mutation makes all its variants or none) and answers the variants found by SKU.
@@ -235,7 +237,11 @@ class ProductCreator:
         document = (
             f"mutation FeedsyncCreate({', '.join(declared)}) {{\n" + "\n".join(fields) + "\n}"
         )
-        data = self._client.graphql(document, variables, "FeedsyncCreate", 10 * len(items))
+        # Never sent again blind: a lost answer fails the batch, and the update step's retry
+        # looks its SKUs up first (find_created).
+        data = self._client.graphql(
+            document, variables, "FeedsyncCreate", 10 * len(items), resend_unanswered=False
+        )
         return [self._result(item, data.get(f"i{i}") or {}) for i, item in enumerate(items)]
 
     def _result(self, item: PlanItem, answer: JSON) -> ItemResult:
