@@ -7,15 +7,21 @@ when the run is retried."""
 
 from __future__ import annotations
 
+import itertools
 import random
+import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from integration_harness import Harness, Shop, simple_product
 from review_support import preview, wait_round
 
 from feedsync.core import api
 from feedsync.core.review import revert_run
+from feedsync.errors import StoreUnavailable
 from feedsync.models import ApplyBody, Run
 
 SINGLES = 50
@@ -133,3 +139,82 @@ def api_apply(h: Harness, shop: Shop, run: Run) -> Run:
     from feedsync.core.review import apply_run
 
     return apply_run(h.deps, shop.tenant, run.run_id, ApplyBody())
+
+
+class Crash(Exception):
+    """An unexpected crash (no named feedsync error): the run fails, nothing retries it."""
+
+
+@contextmanager
+def creates_hooked(h: Harness, hook: Callable[[int, Callable[[], Any]], Any]) -> Iterator[None]:
+    """Every create request of the run goes through ``hook(n, send)`` (n from 1, over all
+    its connectors); everything else (reads, look-ups) goes straight through."""
+    real = h.deps.connectors
+    count = itertools.count(1)
+    lock = threading.Lock()
+
+    class Hooked:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def apply(self, op: str, items: list[Any], **kw: Any) -> Any:
+            if op != "create":
+                return self.inner.apply(op, items, **kw)
+            with lock:
+                n = next(count)
+            return hook(n, lambda: self.inner.apply(op, items, **kw))
+
+    h.deps.connectors = lambda store, creds: Hooked(real(store, creds))  # type: ignore[assignment,return-value]
+    try:
+        yield
+    finally:
+        h.deps.connectors = real
+
+
+def _each_sku_once(h: Harness, shop: Shop) -> list[str]:
+    skus = [v["sku"] for v in h.sandbox.variants(shop.store_hash)]
+    assert len(skus) == len(set(skus)), Counter(skus).most_common(3)
+    return skus
+
+
+@pytest.mark.parametrize("retried_by", ["shard-retry", "next-run"])
+def test_a_crash_after_the_store_accepted_a_create_batch_creates_no_duplicate(
+    h: Harness, retried_by: str
+) -> None:
+    # Given a file of 6 new single items and 2 groups, and a connection that drops right
+    # after the store accepted the third create request: a transient error the update
+    # step's retry takes (shard-retry), or a crash that fails the run (next-run)
+    shop = _shop(h)
+    feed, shape = new_items_file(6, 2)
+    profile = h.url_profile(shop, feed, mapping=MAPPING, create=CREATE)
+    dropped = StoreUnavailable("the connection dropped") if retried_by == "shard-retry" else Crash()
+
+    def drop_third(n: int, send: Callable[[], Any]) -> Any:
+        answers = send()
+        if n == 3:
+            raise dropped
+        return answers
+
+    # When the run goes through the state machine (and, after a crash, the profile again)
+    with creates_hooked(h, drop_third):
+        run = h.run_to_end(shop.tenant, profile.profile_id)
+    created = 0
+    if retried_by == "next-run":
+        assert run.status == "failed", run.error
+        # the item the store accepted is logged created, read back from the store
+        created = run.counts.get("created", 0)
+        assert created >= 3, run.counts
+        run = h.run_to_end(shop.tenant, profile.profile_id)
+    # Then every item was created once: nothing refused as a duplicate, nothing sent twice
+    assert run.status == "succeeded", run.error
+    assert run.counts.get("failed", 0) == 0, run.counts
+    assert created + run.counts["created"] == sum(shape.values()), run.counts
+    posts = [r for r in h.puts_to(shop) if r[0] == "POST"]
+    assert len(posts) == len(shape), posts
+    # and every item exists exactly once, each product with its variants
+    skus = _each_sku_once(h, shop)
+    assert len(skus) == sum(shape.values()) + 1
+    assert set(_products(h, shop)) == {"KEEP-1", *shape}

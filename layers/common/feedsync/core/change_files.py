@@ -154,8 +154,8 @@ def settle_changes(
                 group = [answer(line) if line.status == SENDING else line for line in group]
             for line in group:
                 out.add(line)
-                if line.field == CREATE_FIELD and line.status == UPDATED:
-                    settled.created += 1
+                if line.field == CREATE_FIELD and line.status == UPDATED and line.new_value:
+                    settled.created += 1  # (a revert's lines have nothing new: deleted)
                 if updated_lines and line.status == UPDATED:
                     settled.updated_rows.add((line.row, line.field))
                     settled.updated_variants.add((line.variant_id, line.field))

@@ -22,6 +22,7 @@ from feedsync.core.blobcsv import csv_records, csv_to_blob
 from feedsync.core.deps import Deps
 from feedsync.core.in_flight import NOT_CREATED_MESSAGE, read_back_created, read_marker
 from feedsync.core.in_flight import read_back as read_back_items
+from feedsync.domain.capabilities import DELETE_OP
 from feedsync.domain.missing import MISSING
 from feedsync.domain.plan import Batch, shard_from_json
 from feedsync.domain.reconcile import NOT_FOUND
@@ -272,6 +273,13 @@ def gather(
                 for row in (*item.result_rows, *item.conflicts):
                     planned[(row, op_name)] = None
                 if item.new is not None:  # a create item: its ids are in ``created``
+                    continue
+                if op_name == DELETE_OP:  # a revert deleted what a run created
+                    if (item.row, op_name) in reached:
+                        if item.product_level:
+                            out.gone_products.add(item.product_id)
+                        else:
+                            out.gone_variants.add(item.variant_id)
                     continue
                     if (row, op_name) in moved_on:
                         out.stale.setdefault(row, set()).update(item.changes)

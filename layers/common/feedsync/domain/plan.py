@@ -284,17 +284,21 @@ def build_plan(
 
 
 def creation_shards(
-    items: list[PlanItem], caps: Capabilities, *, batches_per_shard: int = 20
+    items: list[PlanItem],
+    caps: Capabilities,
+    *,
+    batches_per_shard: int = 20,
+    op: str = CREATE_OP,
 ) -> Iterator[Shard]:
     """Create mode's items (``domain/create.py``) in batches of the platform's ``create``
-    operation, shards of at most ``batches_per_shard`` batches."""
+    operation (or a revert's of ``delete``), shards of at most ``batches_per_shard``."""
     if not items:
         return
-    op = caps.op(CREATE_OP)
+    write = caps.op(op)
     per_shard = min(batches_per_shard, caps.batches_per_shard or batches_per_shard)
     batches: list[Batch] = [
-        {"op": op.name, "items": items[start : start + op.max_batch]}
-        for start in range(0, len(items), op.max_batch)
+        {"op": write.name, "items": items[start : start + write.max_batch]}
+        for start in range(0, len(items), write.max_batch)
     ]
     for start in range(0, len(batches), per_shard):
         yield batches[start : start + per_shard]
