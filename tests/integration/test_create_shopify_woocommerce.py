@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 from integration_harness import Harness
+from review_support import wait_round
 
 from feedsync.core import api
+from feedsync.core.review import apply_run, revert_run
 from feedsync.errors import StoreUnavailable
-from feedsync.models import Run, Store
+from feedsync.models import ApplyBody, Run, Store
 from feedsync_local.shopify_double import ShopifyDouble
 from feedsync_local.woo_double import WooCommerceDouble
 
@@ -203,6 +205,42 @@ def test_a_file_of_new_items_creates_exactly_those_hidden_and_a_second_run_nothi
     assert again.counts["not_found"] == 0 and again.counts["changed"] == 0, again.counts
     assert shop.writes() == writes_before
     assert len(shop.products()) == len(shape) + 1
+
+
+def test_a_preview_shows_the_creations_and_sends_no_write_then_apply_and_revert(
+    h: Harness, shop: Shop
+) -> None:
+    # Given a store and a file of 4 new single items and 2 groups
+    feed, shape = new_items_file(4, 2)
+    profile_id = _profile(h, shop, feed)
+    writes_before = shop.writes()
+
+    # When it is previewed
+    started = api.start(h.deps, shop.tenant, profile_id, "manual", None, preview=True)
+    run = h.wait_run(shop.tenant, started.run_id)
+
+    # Then the creations are pending changes and nothing was written
+    assert run.status == "previewed", run.error
+    created = _created_changes(h, shop, run)
+    assert len(created) == sum(shape.values())
+    assert {c["status"] for c in created} == {"pending"}
+    assert shop.writes() == writes_before
+    assert set(shop.products()) == {"KEEP-1"}
+
+    # When the preview is applied
+    applied = wait_round(h, shop.tenant, apply_run(h.deps, shop.tenant, run.run_id, ApplyBody()))
+
+    # Then the items are created
+    assert applied.status == "succeeded", applied.error
+    _assert_created(shop, shape)
+
+    # When the run is reverted
+    reverted = revert_run(h.deps, shop.tenant, run.run_id)
+    done = h.wait_run(shop.tenant, reverted.run_id)
+
+    # Then exactly what it created is deleted, and the store's own item stays
+    assert done.status == "succeeded", done.error
+    assert set(shop.products()) == {"KEEP-1"}
 
 
 @contextmanager
