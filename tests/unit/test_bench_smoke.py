@@ -90,3 +90,12 @@ def test_the_amazon_benchmark_runs_on_a_small_plan_at_the_floor() -> None:
     assert "= 1.000" in runs[0] and "300 ok, 0 refused" in runs[0]
     assert "299 ok, 1 refused" in runs[1]
     assert "0 x 429" in runs[2] and "1 feeds" in runs[2]
+
+
+def test_the_create_benchmark_creates_a_small_file_at_the_platform_floor() -> None:
+    # Given the create benchmark on 200 new variants (100 singles, 20 groups of 5)
+    # When it runs for BigCommerce
+    done = _bench("bench_create.py", "--items", "200", "--only", "bigcommerce", timeout=120)
+    # Then every variant is created, one request per product: the platform's floor
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "create 200 variants (120 products): 120 requests / minimum 120 = 1.000" in done.stdout
