@@ -272,6 +272,10 @@ def gather(
             for item in batch["items"]:
                 for row in (*item.result_rows, *item.conflicts):
                     planned[(row, op_name)] = None
+                    if (row, op_name) in moved_on:
+                        out.stale.setdefault(row, set()).update(item.changes)
+                    if (row, op_name) in lost_to:
+                        out.conflicted.setdefault(row, set()).update(item.changes)
                 if item.new is not None:  # a create item: its ids are in ``created``
                     continue
                 if op_name == DELETE_OP:  # a revert deleted what a run created
@@ -281,10 +285,6 @@ def gather(
                         else:
                             out.gone_variants.add(item.variant_id)
                     continue
-                    if (row, op_name) in moved_on:
-                        out.stale.setdefault(row, set()).update(item.changes)
-                    if (row, op_name) in lost_to:
-                        out.conflicted.setdefault(row, set()).update(item.changes)
                 refusal = refusals.get((item.row, op_name)) if refusals else None
                 if refusal is not None:
                     why, shared = refusal
