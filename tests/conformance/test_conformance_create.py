@@ -51,7 +51,7 @@ def _items(harness: Harness) -> list[PlanItem]:
                 },
                 group="CFN-TEE",
                 options=(s,),
-            )  # fmt: skip
+            )
             for i, s in enumerate(SIZES)
         ),
     ]
