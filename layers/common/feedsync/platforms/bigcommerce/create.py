@@ -232,13 +232,7 @@ class ProductCreator:
         if len(items) > MAX_DELETE:
             raise ValueError(f"delete takes at most {MAX_DELETE} items, got {len(items)}")
         results: list[ItemResult | None] = [None] * len(items)
-        products = [i for i, item in enumerate(items) if item.product_level]
-        if products:
-            ids = ",".join(str(int(items[i].product_id)) for i in products)
-            reply = self._api.send("DELETE", PRODUCTS, refused=_REFUSED, params={"id:in": ids})
-            words = "" if reply.kind == "ok" else error_text(reply.response, reply.body)
-            for i in products:
-                results[i] = ItemResult(reply.kind == "ok", words)
+        # Variants first: a product deleted in the same batch takes its variants with it.
         for i, item in enumerate(items):
             if item.product_level:
                 continue
@@ -247,6 +241,13 @@ class ProductCreator:
             # Already gone is what a revert wants.
             ok = reply.kind in ("ok", "gone")
             results[i] = ItemResult(ok, "" if ok else error_text(reply.response, reply.body))
+        products = [i for i, item in enumerate(items) if item.product_level]
+        if products:
+            ids = ",".join(str(int(items[i].product_id)) for i in products)
+            reply = self._api.send("DELETE", PRODUCTS, refused=_REFUSED, params={"id:in": ids})
+            words = "" if reply.kind == "ok" else error_text(reply.response, reply.body)
+            for i in products:
+                results[i] = ItemResult(reply.kind == "ok", words)
         return [r if r is not None else ItemResult(False, "not sent") for r in results]
 
     # -- what an earlier attempt made ------------------------------------------------------
