@@ -163,13 +163,10 @@ class RunOutcome:
         stale = sum(1 for result in values if result.stale and not result.ok and not result.gone)
         failed = len(self.results) - updated - gone - stale
         created = len(self.created)
-        return {
-            "updated": updated - created,
-            "created": created,
-            "failed": failed,
-            "gone": gone,
-            "stale": stale,
-        }
+        counts = {"updated": updated - created, "failed": failed, "gone": gone, "stale": stale}
+        if created:  # (a run that creates nothing holds no such count)
+            counts["created"] = created
+        return counts
 
 
 def gather(

@@ -103,6 +103,9 @@ class Reply(NamedTuple):
 
     response: requests.Response
     outcome: Outcome
+    # Requests sent for it (more than one: an earlier one timed out or failed, and may have
+    # reached the store; a non-idempotent write learns it here).
+    attempts: int = 1
 
     @property
     def kind(self) -> OutcomeKind:
@@ -352,7 +355,7 @@ class HttpTransport:
                 assert outcome.error is not None
                 raise outcome.error
             if response is not None and kind in ("ok", "refused", "gone"):
-                return Reply(response, outcome)
+                return Reply(response, outcome, attempts)
             if kind == "throttle":
                 throttles += 1
                 if throttles > self.max_throttle_waits:

@@ -19,6 +19,10 @@ the store has, deleting what a run created, and finding what an earlier attempt 
 An image the platform cannot download makes it refuse the whole product (422): the item is
 sent once more without its images and, made, reported created with the platform's words
 for the image (whatever they were: their text is never matched).
+
+A POST is not idempotent: when the transport had to send one again (the first attempt
+timed out or failed, and may have reached the store) and the platform then refuses it,
+the item is looked up by its SKUs; found whole, it is the earlier attempt's product.
 """
 
 from __future__ import annotations
@@ -174,6 +178,12 @@ class ProductCreator:
             return ItemResult(False, problem)
         reply = self._post(PRODUCTS, body)
         note = ""
+        if reply.kind == "refused" and reply.attempts > 1:
+            # A retried POST the platform refuses (a duplicate) may be refusing what the
+            # earlier attempt made before its answer was lost: the store says which.
+            [have] = self.find_created([item])
+            if have is not None and len(have.variants) == len(item.new["variants"]):
+                return item_created(have.product_id, have.variants)
         if reply.kind == "refused":
             bare = _without_images(body)
             if bare is None:
@@ -222,13 +232,7 @@ class ProductCreator:
         if len(items) > MAX_DELETE:
             raise ValueError(f"delete takes at most {MAX_DELETE} items, got {len(items)}")
         results: list[ItemResult | None] = [None] * len(items)
-        products = [i for i, item in enumerate(items) if item.product_level]
-        if products:
-            ids = ",".join(str(int(items[i].product_id)) for i in products)
-            reply = self._api.send("DELETE", PRODUCTS, refused=_REFUSED, params={"id:in": ids})
-            words = "" if reply.kind == "ok" else error_text(reply.response, reply.body)
-            for i in products:
-                results[i] = ItemResult(reply.kind == "ok", words)
+        # Variants first: a product deleted in the same batch takes its variants with it.
         for i, item in enumerate(items):
             if item.product_level:
                 continue
@@ -237,6 +241,13 @@ class ProductCreator:
             # Already gone is what a revert wants.
             ok = reply.kind in ("ok", "gone")
             results[i] = ItemResult(ok, "" if ok else error_text(reply.response, reply.body))
+        products = [i for i, item in enumerate(items) if item.product_level]
+        if products:
+            ids = ",".join(str(int(items[i].product_id)) for i in products)
+            reply = self._api.send("DELETE", PRODUCTS, refused=_REFUSED, params={"id:in": ids})
+            words = "" if reply.kind == "ok" else error_text(reply.response, reply.body)
+            for i in products:
+                results[i] = ItemResult(reply.kind == "ok", words)
         return [r if r is not None else ItemResult(False, "not sent") for r in results]
 
     # -- what an earlier attempt made ------------------------------------------------------
