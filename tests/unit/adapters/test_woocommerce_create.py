@@ -213,3 +213,22 @@ def test_a_create_whose_answer_is_lost_is_resent_and_adopts_what_it_made(
     by_sku = {p["sku"]: p["id"] for p in double.products()}
     assert [r.created.product_id for r in results if r.created] == [by_sku["MUG-1"], by_sku["TEE"]]
     assert len(double.variations(by_sku["TEE"])) == 2
+
+
+def test_a_group_named_like_one_of_its_variants_keeps_that_sku_for_the_variant(
+    double: WooCommerceDouble, connector: WooCommerceConnector
+) -> None:
+    # Given a group whose parent code is its first variant's SKU (as some suppliers write it)
+    item = group("TEE", {"Size": ["S", "M"]})
+    assert item.new is not None
+    item.new["variants"][0]["key"] = "TEE"
+
+    # When it is created
+    [result] = connector.apply("create", [item], batch_key="b")
+
+    # Then the product has no SKU of its own, and both variations are made with theirs
+    assert result.ok and result.created is not None, result
+    assert set(result.created.variants) == {"TEE", "TEE-M"}
+    assert double.item(result.created.product_id)["sku"] == ""
+    skus = [v["sku"] for v in double.variations(result.created.product_id)]
+    assert skus == ["TEE", "TEE-M"]

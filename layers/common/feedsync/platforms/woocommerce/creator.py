@@ -4,7 +4,8 @@ One ``create`` batch (at most 100 plan items, one per product) is:
 
 * one ``POST /products/batch``: a ``create`` object per new product (``simple`` for a single
   item; ``variable`` for a group, with one ``attributes`` entry per option, ``variation:
-  true``, its values as ``options``, and the group value as the product's own SKU) and, for
+  true``, its values as ``options``, and the group value as the product's own SKU unless one
+  of its variants has that SKU) and, for
   a group the shop already has, an ``update`` of its attributes with the new values added
   (its attributes read first, one ``GET /products?include=``), so the variations' options
   are among the product's;
@@ -114,7 +115,8 @@ def _product_object(item: PlanItem) -> JSON:
         )
         return body
     body["type"] = "variable"
-    body["sku"] = str(item.key)
+    if str(item.key) not in {v["key"] for v in new["variants"]}:  # else a variation's SKU
+        body["sku"] = str(item.key)
     body["attributes"] = [
         {"name": name, "options": values, "variation": True, "visible": True, "position": i}
         for i, (name, values) in enumerate(_option_values(new).items())
@@ -145,13 +147,16 @@ def _variation_object(variant: JSON) -> JSON:
     }
 
 
-def _adopted(error: Any) -> int | None:
-    """The id of the item that already has the SKU a create sent (an earlier attempt's)."""
+def _adopted(error: Any, parent: int | None) -> int | None:
+    """The id of the item that already has the SKU a create sent (an earlier attempt's);
+    never the variation's own product (a product with that SKU is not the variation)."""
     if not isinstance(error, dict) or error.get("code") != _DUPLICATE_SKU:
         return None
     data = error.get("data")
     found = data.get("resource_id") if isinstance(data, dict) else None
-    return int(found) if isinstance(found, int) and found > 0 else None
+    if not isinstance(found, int) or found <= 0 or found == parent:
+        return None
+    return found
 
 
 class ProductCreator:
@@ -220,7 +225,7 @@ class ProductCreator:
         path = variations_batch(product_id)
         for start in range(0, len(variants), BATCH_LIMIT):
             chunk = variants[start : start + BATCH_LIMIT]
-            answers = self._send(path, [_variation_object(v) for v in chunk], [])
+            answers = self._send(path, [_variation_object(v) for v in chunk], [], product_id)
             for variant, (variation_id, message) in zip(chunk, answers, strict=True):
                 if variation_id is None:
                     notes.append(f"variant {variant['key']}: {message}")
@@ -231,11 +236,11 @@ class ProductCreator:
         return made
 
     def _send(
-        self, path: str, creates: list[JSON], updates: list[JSON]
+        self, path: str, creates: list[JSON], updates: list[JSON], parent: int | None = None
     ) -> list[tuple[int | None, str]]:
-        """POST ``creates`` (and ``updates``) to a batch endpoint: per create, the id made (or
-        adopted) and a note, or None and why not. Objects the shop refused for their image
-        alone are sent again without it."""
+        """POST ``creates`` (and ``updates``) to a batch endpoint (``parent``: the product of a
+        variations batch): per create, the id made (or adopted) and a note, or None and why
+        not. Objects the shop refused for their image alone are sent again without it."""
         if not creates and not updates:
             return []
         body: JSON = {}
@@ -266,7 +271,7 @@ class ProductCreator:
                 out.append((None, "WooCommerce's batch answer did not mention this item"))
             elif not error:
                 out.append((int(entry["id"]), ""))
-            elif (adopted := _adopted(error)) is not None:
+            elif (adopted := _adopted(error, parent)) is not None:
                 out.append((adopted, ""))
             elif isinstance(error, dict) and error.get("code") in _IMAGE_ERRORS:
                 out.append((None, item_error_text(error)))
@@ -278,7 +283,8 @@ class ProductCreator:
                 {k: v for k, v in creates[k].items() if k not in ("image", "images")}
                 for k in resend
             ]
-            for k, (made, message) in zip(resend, self._send(path, bare, []), strict=True):
+            again = self._send(path, bare, [], parent)
+            for k, (made, message) in zip(resend, again, strict=True):
                 image_error = out[k][1]
                 if made is not None:
                     out[k] = (made, f"created without its image ({image_error})")
