@@ -96,6 +96,7 @@ pytest: $(STAMP) $(DASHBOARD) $(CSVKIT_STAMP) test-servers
 ## then what missing: zero_stock / disable cost against a 1,000,000-variant index
 ## and known-bad items: a first run finds 1 refused per 1,000, the second sets them apart
 ## (requests / minimum at each double, first and second run),
+## create mode: 10,000 new variants created at each double (requests / minimum, target 1.05),
 ## then the dashboard's home page with 500 profiles in headless Chromium: API calls per
 ## refresh (target 1) and time to render every tile (median of 5)
 bench: $(STAMP) $(DASHBOARD)
@@ -110,6 +111,7 @@ bench: $(STAMP) $(DASHBOARD)
 	$(PY) bench/bench_changes.py
 	$(PY) bench/bench_missing.py
 	$(PY) bench/bench_known_bad.py
+	$(PY) bench/bench_create.py
 	$(PY) bench/bench_dashboard.py
 
 ## cost: the cost model (bench/cost_model.py): on each platform's double, a store's setup, a

@@ -116,6 +116,11 @@ MAX_BRAND_NAME = 255
 # Where the platform re-hosts images it was given by URL.
 CDN_BASE = "https://cdn11.bigcommerce.com"
 ERROR_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
+# product-variants_catalog.v3.yml, POST /catalog/products/{product_id}/variants: "600 SKUs
+# per product limit"; products_catalog.v3.yml, DELETE /catalog/products: "The maximum number
+# of products you can delete at one time is 250".
+MAX_VARIANTS = 600
+MAX_DELETE = 250
 VARIANT_MONEY = ("price", "sale_price", "retail_price", "cost_price")
 
 JSON = dict[str, Any]
@@ -228,6 +233,7 @@ class _Product:
     brand_id: int = 0  # 0: no brand
     images: list[JSON] = field(default_factory=list)  # productImage_Full, CDN URLs
     is_visible: bool = True  # shown on the storefront
+    categories: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -658,9 +664,18 @@ class SandboxStore(LoopbackService):
             if problem:
                 errors[f"images.{i}.image_url"] = problem
         thumbnail = any(isinstance(i, dict) and i.get("is_thumbnail") for i in raw_images)
+        categories = body.get("categories") or []
+        if not isinstance(categories, list) or not all(
+            isinstance(c, int) and not isinstance(c, bool) for c in categories
+        ):
+            errors["categories"] = "must be an array of category ids (integers)"
+            categories = []
         raw_variants = body.get("variants") or []
         if not isinstance(raw_variants, list):
             errors["variants"] = "must be an array"
+            raw_variants = []
+        if len(raw_variants) > MAX_VARIANTS:
+            errors["variants"] = f"a product has at most {MAX_VARIANTS} SKUs"
             raw_variants = []
         specs: list[JSON] = []
         for i, raw in enumerate(raw_variants):
@@ -705,6 +720,7 @@ class SandboxStore(LoopbackService):
             date_created=_now_iso(),
             description=description,
             is_visible=visible is not False,
+            categories=list(categories),
         )
         product.date_modified = product.date_created
         if isinstance(brand, str):
@@ -739,6 +755,67 @@ class SandboxStore(LoopbackService):
         store.names.add(name.lower())
         store.skus.update(seen)
         return product
+
+    def _add_variant(self, store: _Store, product_id: int, body: Any) -> tuple[int, JSON]:
+        """``POST /catalog/products/{id}/variants``: one variant (``productVariant_Post``:
+        ``sku`` and ``option_values`` required) added to a product the store has."""
+        product = store.products.get(product_id)
+        if product is None:
+            return 404, _error(404, "The requested product was not found.")
+        spec, errors = _parse_new_variant(body)
+        if isinstance(body, dict) and not body.get("option_values"):
+            errors["option_values"] = "required: the variant's option values"
+        if isinstance(body, dict) and body.get("product_id") not in (None, product_id):
+            errors["product_id"] = "must be the product of the path"
+        if errors:
+            return 422, _error(422, "The variant was not valid", errors)
+        if len(product.variant_ids) >= MAX_VARIANTS:
+            return 422, _error(
+                422, "The product has too many variants", {"variants": f"at most {MAX_VARIANTS}"}
+            )
+        if spec["sku"].lower() in store.skus:
+            return 409, _error(409, "The SKU is a duplicate", {"sku": f"{spec['sku']!r} is used"})
+        self._next_variant_id += 1
+        source = spec.pop("image_url", "")
+        variant = _Variant(id=self._next_variant_id, product_id=product.id, **spec)
+        if source:
+            variant.image_url = self._cdn_url(store, "attribute_rule_images", source)
+        store.variants[variant.id] = variant
+        product.variant_ids.append(variant.id)
+        product.has_options = True
+        product.date_modified = _now_iso()
+        store.skus.add(variant.sku.lower())
+        return 200, {"data": self._variant_json(store, variant), "meta": {}}
+
+    def _delete_variant(
+        self, store: _Store, product_id: int, variant_id: int
+    ) -> tuple[int, JSON | None]:
+        variant = store.variants.get(variant_id)
+        if variant is None or variant.product_id != product_id:
+            return 404, _error(404, "The requested variant was not found.")
+        try:
+            self.delete_variant(store.hash, variant_id)
+        except ValueError as exc:
+            return 422, _error(422, "The variant cannot be deleted", {"id": str(exc)})
+        store.products[product_id].date_modified = _now_iso()
+        return 204, None
+
+    def _delete_products(
+        self, store: _Store, query: dict[str, list[str]]
+    ) -> tuple[int, JSON | None]:
+        """``DELETE /catalog/products?id:in=``: a filter is required (the spec's guard
+        against deleting every product), at most 250 ids; ids the store lacks are ignored."""
+        raw = [i for v in query.get("id:in", []) for i in v.split(",") if i]
+        if not raw:
+            return 422, _error(422, "A filter is required", {"id:in": "required"})
+        if not all(i.isdigit() for i in raw) or len(raw) > MAX_DELETE:
+            return 422, _error(
+                422, "The filter is not valid", {"id:in": f"1 to {MAX_DELETE} product ids"}
+            )
+        for product_id in map(int, raw):
+            if product_id in store.products:
+                self.delete_product(store.hash, product_id)
+        return 204, None
 
     def _variant_json(self, store: _Store, v: _Variant) -> JSON:
         p = store.products[v.product_id]
@@ -800,7 +877,7 @@ class SandboxStore(LoopbackService):
             "sale_price": p.sale_price / 100,
             "map_price": 0,
             "calculated_price": (p.sale_price or p.price) / 100,
-            "categories": [],
+            "categories": list(p.categories),
             "brand_id": p.brand_id,
             "inventory_level": min(MAX_INVENTORY, sum(v.inventory_level for v in variants)),
             "inventory_warning_level": 0,
@@ -1091,6 +1168,17 @@ def _parse_new_variant(raw: Any) -> tuple[JSON, dict[str, str]]:
     if not isinstance(options, list) or not all(isinstance(o, dict) for o in options):
         errors["option_values"] = "must be an array of objects"
         options = []
+    for j, option in enumerate(options):
+        if "id" in option and "option_id" in option:
+            continue  # an existing option value, by its ids
+        # productVariantOptionValue_Full: both required on POST, 1 to 255 characters.
+        for key in ("option_display_name", "label"):
+            value = option.get(key)
+            if not isinstance(value, str) or not 1 <= len(value) <= 255:
+                errors[f"option_values.{j}.{key}"] = "required: a string of 1 to 255 characters"
+    names = [o.get("option_display_name") for o in options]
+    if len(set(map(str, names))) != len(names):
+        errors["option_values"] = "an option may be given once per variant"
     image_url = raw.get("image_url") or ""
     problem = _image_url_problem(image_url) if image_url else ""
     if problem:
@@ -1373,7 +1461,7 @@ class _Handler(QuietHandler):
 
     def _route(
         self, method: str, route: str, query: dict[str, list[str]], body: Any, store: _Store
-    ) -> tuple[int, JSON]:
+    ) -> tuple[int, JSON | None]:
         sandbox = self.store
         if route == "inventory/adjustments/absolute":
             if method != "PUT":
@@ -1381,6 +1469,18 @@ class _Handler(QuietHandler):
             with sandbox._lock:
                 return sandbox._adjust_inventory(store, body)
         parts = route.split("/")
+        if parts[:2] == ["catalog", "products"] and len(parts) in (4, 5) and parts[2].isdigit():
+            if parts[3] != "variants" or (len(parts) == 5 and not parts[4].isdigit()):
+                return 404, _error(404, f"The route /{route} is not found")
+            with sandbox._lock:
+                if len(parts) == 4 and method == "POST":
+                    return sandbox._add_variant(store, int(parts[2]), body)
+                if len(parts) == 5 and method == "DELETE":
+                    return sandbox._delete_variant(store, int(parts[2]), int(parts[4]))
+            return 405, _error(405, f"Method {method} is not allowed on /{route}")
+        if route == "catalog/products" and method == "DELETE":
+            with sandbox._lock:
+                return sandbox._delete_products(store, query)
         if len(parts) == 3 and parts[:2] == ["catalog", "products"] and parts[2].isdigit():
             if method != "GET":
                 return 405, _error(405, f"Method {method} is not allowed on /{route}")
@@ -1414,6 +1514,9 @@ class _Handler(QuietHandler):
                 wanted = {i for v in query.get("id:in", []) for i in v.split(",") if i}
                 if wanted:
                     products = [p for p in products if str(p.id) in wanted]
+                skus = {i.lower() for v in query.get("sku:in", []) for i in v.split(",") if i}
+                if skus:
+                    products = [p for p in products if p.sku.lower() in skus]
                 items = [
                     sandbox._product_json(
                         store, p, with_variants="variants" in include, include=frozenset(include)

@@ -113,6 +113,7 @@ from graphql import (
 )
 
 from feedsync_local.httpserver import LoopbackService, QuietHandler
+from feedsync_local.shopify_create import creation_mutations
 from feedsync_local.specs import specs_dir
 
 JSON = dict[str, Any]
@@ -122,7 +123,9 @@ MAX_QUERY_COST = 1000
 MAX_PAGE = 250
 MAX_BULK_VARIANTS = 250
 MUTATION_COST = 10
-BULK_MUTATIONS = frozenset({"productVariantsBulkUpdate", "productUpdate"})
+BULK_MUTATIONS = frozenset(
+    {"productVariantsBulkUpdate", "productUpdate", "productSet", "productDelete"}
+)
 WEIGHT_UNITS = frozenset({"GRAMS", "KILOGRAMS", "OUNCES", "POUNDS"})
 MAX_NAME_LENGTH = 255  # a product's title and vendor
 CDN_FILES = "https://cdn.shopify.com/s/files/1/0000/0001/files"
@@ -225,6 +228,7 @@ class _Variant:
     weight: Decimal = Decimal(0)
     weight_unit: str = "KILOGRAMS"
     media_id: int | None = None  # the variant's image
+    option_values: list[str] = field(default_factory=list)  # one per product option, in order
 
 
 @dataclass
@@ -238,6 +242,9 @@ class _Product:
     vendor: str = ""
     media_ids: list[int] = field(default_factory=list)
     status: str = "ACTIVE"  # ProductStatus: ACTIVE, ARCHIVED or DRAFT
+    # ProductOption name -> its values, in position order (Shopify's "Title" for one variant).
+    options: list[tuple[str, list[str]]] = field(default_factory=list)
+    collection_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -249,6 +256,8 @@ class _Media:
     source: str
     url: str
     alt: str | None = None
+    status: str = "READY"  # MediaStatus; FAILED when the source could not be downloaded
+    error: str | None = None  # MediaErrorCode of a FAILED one
 
 
 @dataclass
@@ -282,6 +291,12 @@ class _Fault:
 @dataclass
 class _Loc:
     id: int
+
+
+@dataclass
+class _Collection:
+    id: int
+    title: str
 
 
 class ShopifyDouble(LoopbackService):
@@ -333,6 +348,8 @@ class ShopifyDouble(LoopbackService):
         self._media: dict[int, _Media] = {}
         self._levels: dict[tuple[int, int], dict[str, int]] = {}
         self._locations: dict[int, str] = {}
+        self._collections: dict[int, _Collection] = {}
+        self._broken_images: dict[str, str] = {}
         self._primary_location = 0
         self._ids = itertools.count(1)
         self._uploads: dict[str, bytes] = {}
@@ -375,6 +392,7 @@ class ShopifyDouble(LoopbackService):
             "stagedUploadsCreate": self._m_staged_uploads,
             "bulkOperationRunMutation": self._m_bulk_run,
             "bulkOperationRunQuery": self._m_bulk_run_query,
+            **creation_mutations(self),
         }
         self.add_location("Shop location", primary=True)
 
@@ -405,6 +423,22 @@ class ShopifyDouble(LoopbackService):
             for item in self._item_variant:
                 self._levels.setdefault((item, number), {"available": 0, "on_hand": 0})
             return number
+
+    def add_collection(self, title: str) -> int:
+        """A manual collection products can join (``productSet``'s ``collections``)."""
+        with self._lock:
+            number = 480_000_000_000 + next(self._ids)
+            self._collections[number] = _Collection(number, title)
+            return number
+
+    def collection_members(self, collection_id: int) -> list[int]:
+        with self._lock:
+            return [p.id for p in self._products.values() if collection_id in p.collection_ids]
+
+    def break_image_url(self, url: str, code: str = "IMAGE_DOWNLOAD_FAILURE") -> None:
+        """Media created from ``url`` end FAILED with ``code`` (the product is kept)."""
+        with self._lock:
+            self._broken_images[url] = code
 
     @property
     def primary_location_id(self) -> int:
@@ -475,7 +509,18 @@ class ShopifyDouble(LoopbackService):
                 "weight_unit": v.weight_unit,
                 "image_url": None if v.media_id is None else self._media[v.media_id].url,
                 "image_source": None if v.media_id is None else self._media[v.media_id].source,
+                "options": dict(
+                    zip(
+                        [name for name, _ in self._products[v.product_id].options],
+                        v.option_values,
+                        strict=False,
+                    )
+                ),
             }
+
+    def product_ids(self) -> list[int]:
+        with self._lock:
+            return sorted(self._products)
 
     def product(self, product_id: int) -> JSON:
         """Snapshot of one product: its content and media (``{"id", "source", "url"}``)."""
@@ -489,8 +534,10 @@ class ShopifyDouble(LoopbackService):
                 "status": p.status,
                 "updated_at": p.updated_at,
                 "variant_ids": list(p.variant_ids),
+                "options": {name: list(values) for name, values in p.options},
+                "collection_ids": list(p.collection_ids),
                 "media": [
-                    {"id": m.id, "source": m.source, "url": m.url}
+                    {"id": m.id, "source": m.source, "url": m.url, "status": m.status}
                     for m in (self._media[i] for i in p.media_ids)
                 ],
             }
@@ -737,6 +784,7 @@ class ShopifyDouble(LoopbackService):
             )
             if vs.get("image"):
                 variant.media_id = self._create_media(product, str(vs["image"])).id
+            variant.option_values = [variant.title]
             self._variants[variant.id] = variant
             self._item_variant[variant.inventory_item_id] = variant.id
             product.variant_ids.append(variant.id)
@@ -757,6 +805,7 @@ class ShopifyDouble(LoopbackService):
                     ],
                 }
             )
+        product.options = [("Title", [self._variants[v].title for v in product.variant_ids])]
         return {"id": number, "title": product.title, "updated_at": stamp, "variants": out_variants}
 
     def _create_media(self, product: _Product, source: str) -> _Media:
@@ -764,6 +813,8 @@ class ShopifyDouble(LoopbackService):
         number = 30_000_000_000_000 + next(self._ids)
         name = urlsplit(source).path.rsplit("/", 1)[-1] or "image"
         media = _Media(number, product.id, source, f"{CDN_FILES}/{name}?v={number}")
+        if source in self._broken_images:  # created, then its download fails (asynchronously)
+            media.status, media.error = "FAILED", self._broken_images[source]
         self._media[number] = media
         product.media_ids.append(number)
         return media
@@ -793,7 +844,39 @@ class ShopifyDouble(LoopbackService):
             "media": lambda info, **args: self._connection(media, self._media_view, args),
             "mediaCount": {"count": len(media), "precision": "EXACT"},
             "featuredMedia": self._media_view(media[0]) if media else None,
+            "options": lambda info, first=None: [
+                self._option_view(p, position, name, values)
+                for position, (name, values) in enumerate(p.options[:first], start=1)
+            ],
+            "collections": lambda info, **args: self._connection(
+                [self._collections[c] for c in p.collection_ids if c in self._collections],
+                self._collection_view,
+                args,
+            ),
         }
+
+    def _option_view(self, p: _Product, position: int, name: str, values: list[str]) -> JSON:
+        used = {self._variants[v].option_values[position - 1] for v in p.variant_ids}
+        return {
+            "__typename": "ProductOption",
+            "id": gid("ProductOption", p.id * 10 + position),
+            "name": name,
+            "position": position,
+            "values": list(values),
+            "optionValues": [
+                {
+                    "__typename": "ProductOptionValue",
+                    "id": gid("ProductOptionValue", p.id * 10_000 + position * 1_000 + k),
+                    "name": value,
+                    "hasVariants": value in used,
+                }
+                for k, value in enumerate(values)
+            ],
+        }
+
+    @staticmethod
+    def _collection_view(c: _Collection) -> JSON:
+        return {"__typename": "Collection", "id": gid("Collection", c.id), "title": c.title}
 
     def _media_view(self, m: _Media) -> JSON:
         return {
@@ -801,8 +884,10 @@ class ShopifyDouble(LoopbackService):
             "id": gid("MediaImage", m.id),
             "alt": m.alt,
             "mediaContentType": "IMAGE",
-            "status": "READY",
-            "mediaErrors": [],
+            "status": m.status,
+            "mediaErrors": []
+            if m.error is None
+            else [{"code": m.error, "details": None, "message": "Image could not be downloaded"}],
             "mediaWarnings": [],
             "image": self._image_view(m),
             "preview": {"__typename": "MediaPreviewImage", "status": "READY"},
@@ -848,6 +933,12 @@ class ShopifyDouble(LoopbackService):
                 [] if v.media_id is None else [self._media[v.media_id]], self._media_view, args
             ),
             "inventoryItem": self._item_view(v),
+            "selectedOptions": [
+                {"name": name, "value": value, "optionValue": {"name": value}}
+                for (name, _), value in zip(
+                    self._products[v.product_id].options, v.option_values, strict=False
+                )
+            ],
             "product": lambda info, **args: self._product_view(self._products[v.product_id]),
         }
 
@@ -1938,9 +2029,13 @@ _TERM = re.compile(r"""(\w+):(>=|<=|>|<|=)?('[^']*'|"[^"]*"|\S+)""")
 
 
 def _search_filter(query: str | None) -> Callable[[_Product, ShopifyDouble], bool]:
-    """A predicate for Shopify's search syntax (AND of ``field:[op]value`` terms)."""
+    """A predicate for Shopify's search syntax (AND of ``field:[op]value`` terms; ``OR``
+    between such groups, without parentheses)."""
     if not query or not query.strip():
         return lambda p, shop: True
+    if " OR " in query:
+        either = [_search_filter(part) for part in query.split(" OR ")]
+        return lambda p, shop: any(test(p, shop) for test in either)
     tests: list[Callable[[_Product, ShopifyDouble], bool]] = []
     rest = _TERM.sub(" ", query).replace(" AND ", " ").strip()
     if rest:

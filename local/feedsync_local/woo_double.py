@@ -33,8 +33,9 @@ Platform behaviour reproduced (from WooCommerce's REST controllers and API docs)
   ``woocommerce_rest_request_entity_too_large``. Otherwise HTTP 200 whose ``update``
   list has, per object in order, the updated resource or
   ``{"id", "error": {"code", "message", "data": {"status": 400}}}``; a failing object
-  changes nothing, the others are applied. Only ``update`` is implemented here
-  (``create``/``delete`` entries answer a per-item error).
+  changes nothing, the others are applied. ``create`` and ``delete`` (products with
+  attributes and categories, variations with their options; deletes for good) are in
+  ``woo_create.py``, with what they refuse.
 * ``delete`` removes a product (with its variations) or a variation for good: it no
   longer lists, and a batch naming it answers the per-item error WooCommerce gives an id
   it does not have (``woocommerce_rest_product_invalid_id`` /
@@ -123,6 +124,7 @@ from typing import Any, Final, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from feedsync_local.httpserver import LoopbackService, QuietHandler
+from feedsync_local.woo_create import create_one, delete_one, product_attributes
 
 API_PREFIX = "/wp-json/wc/v3"
 MAX_PER_PAGE = 100
@@ -191,6 +193,10 @@ class _Item:
     date_created_gmt: datetime = field(default_factory=lambda: datetime.now(UTC))
     date_modified_gmt: datetime = field(default_factory=lambda: datetime.now(UTC))
     variation_ids: list[int] = field(default_factory=list)
+    # A product's: {"name", "position", "visible", "variation", "options"}; a variation's:
+    # {"name", "option"} (one per variation attribute of its parent).
+    attributes: list[JSON] = field(default_factory=list)
+    category_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -228,6 +234,7 @@ class WooCommerceDouble(LoopbackService):
         batch_limit: int = BATCH_LIMIT,
         bump_parent_on_variation_write: bool = False,
         store_wide_variations: bool = True,
+        max_variations: int | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
@@ -241,6 +248,8 @@ class WooCommerceDouble(LoopbackService):
         self.bump_parent_on_variation_write = bump_parent_on_variation_write
         # GET /variations as WooCommerce 10.3+ serves it; False: an older shop (404).
         self.store_wide_variations = store_wide_variations
+        # A shop's own cap on variations per product (WooCommerce sets none).
+        self.max_variations = max_variations
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
         self._items: dict[int, _Item] = {}
@@ -253,6 +262,7 @@ class WooCommerceDouble(LoopbackService):
         self._rejections: dict[int, tuple[str, str]] = {}
         self._attachments: dict[int, _Attachment] = {}
         self._broken_images: dict[str, str] = {}
+        self._categories: dict[int, str] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
     def handler_class(self) -> type[_Handler]:
@@ -355,6 +365,18 @@ class WooCommerceDouble(LoopbackService):
         """The media library: attachment id -> the shop's URL of the image."""
         with self._lock:
             return {a.id: a.src for a in self._attachments.values()}
+
+    def add_category(self, name: str) -> int:
+        """A product category (a ``product_cat`` term) created products may be put in."""
+        with self._lock:
+            self._next_id += 1
+            self._categories[self._next_id] = name
+            return self._next_id
+
+    def item_ids(self) -> list[int]:
+        """Every product and variation id, ascending."""
+        with self._lock:
+            return sorted(self._items)
 
     def set_modified(self, item_id: int, when: datetime) -> None:
         """Set ``date_modified_gmt`` (e.g. a variation changed by another app)."""
@@ -580,7 +602,7 @@ class WooCommerceDouble(LoopbackService):
             data["image"] = self._image_json(
                 parent.image_id if _php_empty(own_image) else own_image
             )
-            data["attributes"] = []
+            data["attributes"] = [{"id": 0, **a} for a in item.attributes]
         else:
             data["parent_id"] = 0
             data["description"] = (
@@ -590,6 +612,12 @@ class WooCommerceDouble(LoopbackService):
             ids = ([item.image_id] if item.image_id else []) + item.gallery_ids
             data["images"] = [j for j in map(self._image_json, ids) if j is not None]
             data["variations"] = list(item.variation_ids)
+            data["attributes"] = [{"id": 0, **a} for a in item.attributes]
+            data["categories"] = [
+                {"id": c, "name": self._categories[c], "slug": _slug(self._categories[c])}
+                for c in item.category_ids
+                if c in self._categories
+            ]
         return data
 
     def _record(self, method: str, target: str, template: str, status: int) -> None:
@@ -662,6 +690,8 @@ class WooCommerceDouble(LoopbackService):
                 "rest_invalid_param", "Invalid parameter(s): include", 400, params={"include": why}
             )
             return 400, err, {}
+        # sku: one or several, comma-separated (exact, case-sensitive as MySQL's default is not).
+        skus = {part.strip() for v in query.get("sku", []) for part in v.split(",") if part.strip()}
         wanted_type = one("type")
         orderby = one("orderby") or "date"
         descending = (one("order") or "desc").lower() == "desc"
@@ -679,6 +709,8 @@ class WooCommerceDouble(LoopbackService):
                 pool = [i for i in pool if i.type == wanted_type]
             if include:
                 pool = [i for i in pool if i.id in include]
+            if skus:
+                pool = [i for i in pool if i.sku in skus]
             after, before = bounds.get("modified_after"), bounds.get("modified_before")
             if after is not None:
                 pool = [i for i in pool if i.date_modified_gmt.replace(microsecond=0) > after]
@@ -724,19 +756,13 @@ class WooCommerceDouble(LoopbackService):
             return 413, _wp_error("woocommerce_rest_request_entity_too_large", msg, 413)
         kind = "product" if parent_id is None else "product_variation"
         out: JSON = {}
-        for key in ("create", "delete"):
-            if body.get(key):
-                msg = f"The WooCommerce double does not {key} {kind}s."
-                entries = body[key]
-                out[key] = [
-                    {
-                        "id": 0 if key == "create" else entry,
-                        "error": _wp_error("woocommerce_rest_not_implemented", msg, 400),
-                    }
-                    for entry in entries
-                ]
+        # WooCommerce's batch_items runs create, then update, then delete.
+        if "create" in body:
+            out["create"] = [create_one(self, parent_id, kind, obj) for obj in body["create"]]
         if "update" in body:
             out["update"] = [self._update_one(parent_id, kind, obj) for obj in body["update"]]
+        if "delete" in body:
+            out["delete"] = [delete_one(self, parent_id, kind, raw) for raw in body["delete"]]
         return 200, out
 
     def _set_images(self, images: list[JSON], *, variation: bool) -> tuple[list[int], JSON | None]:
@@ -793,36 +819,57 @@ class WooCommerceDouble(LoopbackService):
             rejection = self._rejections.get(item_id)
             if rejection is not None:
                 return {"id": raw_id, "error": _wp_error(rejection[0], rejection[1], 400)}
-            changes, problems = _parse_update(obj, item, is_variation=parent_id is not None)
-            if problems:
-                names = ", ".join(problems)
-                err = _wp_error(
-                    "rest_invalid_param", f"Invalid parameter(s): {names}", 400, params=problems
-                )
-                return {"id": raw_id, "error": err}
-            regular = changes.get("regular_price", item.regular_price)
-            sale = changes.get("sale_price", item.sale_price)
-            if regular is not None and sale is not None and sale > regular:
-                msg = "Please enter in a value less than the regular price."
-                err = _wp_error(f"woocommerce_rest_{kind}_invalid_sale_price", msg, 400)
-                return {"id": raw_id, "error": err}
-            if "images" in changes or "image" in changes:
-                entries = changes.pop("images") if "images" in changes else changes.pop("image")
-                ids, error = self._set_images(entries, variation=parent_id is not None)
-                if error is not None:
-                    return {"id": raw_id, "error": error}
-                changes["image_id"] = ids[0] if ids else 0
-                if parent_id is None:
-                    changes["gallery_ids"] = ids[1:]
-            for key, value in changes.items():
-                setattr(item, key, value)
-            if not item.manage_stock:
-                item.stock_quantity = None
-            now = self._clock()
-            item.date_modified_gmt = now
-            if item.parent_id and self.bump_parent_on_variation_write:
-                self._items[item.parent_id].date_modified_gmt = now
+            attributes: list[JSON] | None = None
+            if parent_id is None and obj.get("attributes") is not None:
+                parsed = product_attributes(obj["attributes"])
+                if isinstance(parsed, str):
+                    why = {"attributes": parsed}
+                    msg = "Invalid parameter(s): attributes"
+                    return {
+                        "id": raw_id,
+                        "error": _wp_error("rest_invalid_param", msg, 400, params=why),
+                    }
+                attributes = parsed
+            error = self._write_fields(item, obj, parent_id, kind)
+            if error is not None:
+                return {"id": raw_id, "error": error}
+            if attributes is not None:
+                item.attributes = attributes
             return self._item_json(item)
+
+    def _write_fields(
+        self, item: _Item, obj: JSON, parent_id: int | None, kind: str
+    ) -> JSON | None:
+        """Write an update (or create) object's fields into ``item``; the error that fails the
+        object instead (then nothing is changed)."""
+        changes, problems = _parse_update(obj, item, is_variation=parent_id is not None)
+        if problems:
+            names = ", ".join(problems)
+            return _wp_error(
+                "rest_invalid_param", f"Invalid parameter(s): {names}", 400, params=problems
+            )
+        regular = changes.get("regular_price", item.regular_price)
+        sale = changes.get("sale_price", item.sale_price)
+        if regular is not None and sale is not None and sale > regular:
+            msg = "Please enter in a value less than the regular price."
+            return _wp_error(f"woocommerce_rest_{kind}_invalid_sale_price", msg, 400)
+        if "images" in changes or "image" in changes:
+            entries = changes.pop("images") if "images" in changes else changes.pop("image")
+            ids, error = self._set_images(entries, variation=parent_id is not None)
+            if error is not None:
+                return error
+            changes["image_id"] = ids[0] if ids else 0
+            if parent_id is None:
+                changes["gallery_ids"] = ids[1:]
+        for key, value in changes.items():
+            setattr(item, key, value)
+        if not item.manage_stock:
+            item.stock_quantity = None
+        now = self._clock()
+        item.date_modified_gmt = now
+        if item.parent_id and self.bump_parent_on_variation_write:
+            self._items[item.parent_id].date_modified_gmt = now
+        return None
 
 
 # The REST schema's product (and variation) status enum ("future" is a scheduled product).
@@ -891,6 +938,10 @@ def _parse_update(obj: JSON, item: _Item, *, is_variation: bool) -> tuple[JSON, 
         # WooCommerce ignores a quantity unless stock is managed: keep that visible.
         changes.pop("stock_quantity")
     return changes, problems
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def _php_empty(value: Any) -> bool:

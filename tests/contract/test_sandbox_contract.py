@@ -11,7 +11,9 @@ BigCommerce means "nullable" (variant prices are null when inherited), so it is 
 item's ``id`` and also marks it ``readOnly``, which a request validator then refuses; the
 operation's description says the id is required, so ``readOnly`` is dropped there.
 ``application/problem+json`` (inventory errors) is deserialised as JSON. Servers: requests
-are validated as if sent to api.bigcommerce.com.
+are validated as if sent to api.bigcommerce.com. ``POST /catalog/products``'s ``variants``
+(``productVariant_Full``) require ``id`` and ``product_id``, which a variant created with its
+product cannot have yet: there only ``sku`` is required.
 
 ``GET /catalog/brands`` (brand names for the index) is described by BigCommerce's
 ``brands_catalog.v3.yml``, which ``../shared/specs`` does not hold: its exchanges are
@@ -37,6 +39,7 @@ import yaml
 from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
+from feedsync.domain.create import CreateSettings, gather_creations, row_of
 from feedsync.domain.writes import PlanItem
 from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
 from feedsync_local.bigcommerce_double import SandboxStore
@@ -86,6 +89,14 @@ class Contract:
         # The batch update requires ``id`` but the spec also marks it read-only.
         put_item = self.products_doc["components"]["schemas"]["product_Put_Collection"]["items"]
         put_item["allOf"][0]["properties"]["id"].pop("readOnly", None)
+        # ``POST /catalog/products`` creates a product's variants with it, so they have no
+        # ids yet; its ``variants`` share ``productVariant_Full``, which requires ``id`` and
+        # ``product_id`` (the ids the answer carries): a new product's variant needs ``sku``.
+        schemas = self.products_doc["components"]["schemas"]
+        post = schemas["product_Base_POST"]["properties"]["variants"]
+        new_variant = json.loads(json.dumps(schemas["productVariant_Full"]))
+        new_variant["required"] = ["sku"]
+        post["items"] = new_variant
         # Inventory errors are ``application/problem+json``: JSON, as far as schemas go.
         config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
         self.products = OpenAPI.from_dict(self.products_doc, config=config)
@@ -97,7 +108,7 @@ class Contract:
             raise AssertionError("no spec file for /catalog/brands: use check_brands")
         if path.endswith("/catalog/products") or re.search(r"/catalog/products/\d+$", path):
             return self.products
-        if path.endswith("/catalog/variants"):
+        if path.endswith("/catalog/variants") or re.search(r"/catalog/products/\d+/variants", path):
             return self.variants
         if path.endswith("/inventory/adjustments/absolute"):
             return self.inventory
@@ -126,6 +137,9 @@ class Contract:
         self, prepared: requests.PreparedRequest, resp: requests.Response
     ) -> None:
         request = self.to_openapi(prepared)
+        if resp.status_code == 204:  # no content, as HTTP says: the status must be declared
+            self.check_no_content(prepared, resp)
+            return
         response = MockResponse(
             resp.content,
             status_code=resp.status_code,
@@ -133,6 +147,21 @@ class Contract:
             content_type=resp.headers.get("Content-Type", ""),
         )
         self.spec_for(request.path).validate_response(request, response)
+
+    def check_no_content(self, prepared: requests.PreparedRequest, resp: requests.Response) -> None:
+        """A 204 has no body; openapi-core asks for one whatever the spec says, so the
+        operation is looked up by hand: it must declare 204 with no content."""
+        path = urlsplit(prepared.url or "").path.split("/v3", 1)[1]
+        docs = (self.products_doc, self.variants_doc)
+        for doc in docs:
+            for template, operations in doc["paths"].items():
+                pattern = re.sub(r"\{[^}]+\}", r"\\d+", template)
+                if re.fullmatch(pattern, path) and str(prepared.method).lower() in operations:
+                    declared = operations[str(prepared.method).lower()]["responses"]
+                    assert "204" in declared and not declared["204"].get("content"), template
+                    assert not resp.content, resp.content[:200]
+                    return
+        raise AssertionError(f"no operation {prepared.method} {path} in the specs")
 
     def check(self, exchanges: list[Exchange]) -> None:
         assert exchanges, "no traffic was recorded"
@@ -1119,3 +1148,59 @@ def test_content_answers_conform_for_refusals(
     # And every answer conforms
     for prepared, resp in seen:
         contract.validate_response(prepared, resp)
+
+
+def test_create_mode_requests_and_answers_follow_the_specs(
+    contract: Contract,
+    sandbox: SandboxStore,
+    store: tuple[str, str],
+    traffic: tuple[requests.Session, list[Exchange]],
+) -> None:
+    # Given the connector on a recording session, a new single item and a new group
+    session, seen = traffic
+    connector = BigCommerceConnector(
+        sandbox.api_url(store[0]), store[1], session=session, allow_private=True
+    )
+    settings = CreateSettings({"Size": "Size"}, "Parent", 600, "BigCommerce")
+    rows = [
+        row_of(2, {"sku": "NEW-1", "name": "New lamp", "price": 1999, "stock": 3,
+                   "barcode": "400638133393", "weight": "1.5", "description": "<p>Lamp</p>",
+                   "brand": "Acme", "image_url": "https://cdn.example.com/lamp.jpg"}),
+        row_of(3, {"sku": "TEE-S", "name": "New tee", "price": 1500, "stock": 1,
+                   "sale_price": 1200}, group="TEE", options=("S",)),
+        row_of(4, {"sku": "TEE-M", "name": "New tee", "price": 1500, "stock": 2},
+               group="TEE", options=("M",)),
+    ]  # fmt: skip
+    items, _ = gather_creations(rows, settings._replace(category="7"))
+    # When they are created, a variant is added to the group, all are looked up, and deleted
+    made = [connector.apply("create", [item], batch_key=f"c{n}")[0] for n, item in enumerate(items)]
+    tee = made[1].created
+    assert tee is not None
+    more, _ = gather_creations(
+        [row_of(5, {"sku": "TEE-L", "price": 1500}, group="TEE", options=("L",))],
+        settings,
+        existing={"TEE": tee.product_id},
+    )
+    [added] = connector.apply("create", more, batch_key="c9")
+    assert added.created is not None and all(r.ok for r in made)
+    assert all(found is not None for found in connector.find_created(items + more))
+    deletes = [
+        PlanItem(5, "TEE-L", tee.product_id, added.created.variants["TEE-L"], {}),
+        *(PlanItem(0, "p", r.created.product_id, 0, {}, product_level=True)
+          for r in made if r.created),
+    ]  # fmt: skip
+    assert all(r.ok for r in connector.apply("delete", deletes, batch_key="d"))
+    # Then every request the connector sent and every answer the sandbox gave is one the
+    # specs define (POST products with variants and option values, POST a product's variant,
+    # GET products by sku:in, GET a product with its variants, DELETE a variant, DELETE by id:in)
+    methods = {(p.method, re.sub(r"/\d+", "/{id}", urlsplit(p.url or "").path.split("/v3")[1]))
+               for p, _ in seen}  # fmt: skip
+    assert methods >= {
+        ("POST", "/catalog/products"),
+        ("POST", "/catalog/products/{id}/variants"),
+        ("GET", "/catalog/products"),
+        ("GET", "/catalog/products/{id}"),
+        ("DELETE", "/catalog/products/{id}/variants/{id}"),
+        ("DELETE", "/catalog/products"),
+    }, methods
+    contract.check(seen)

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -90,3 +92,32 @@ def test_the_amazon_benchmark_runs_on_a_small_plan_at_the_floor() -> None:
     assert "= 1.000" in runs[0] and "300 ok, 0 refused" in runs[0]
     assert "299 ok, 1 refused" in runs[1]
     assert "0 x 429" in runs[2] and "1 feeds" in runs[2]
+
+
+def test_the_create_benchmark_creates_a_small_file_at_the_platform_floor() -> None:
+    # Given the create benchmark on 200 new variants (100 singles, 20 groups of 5)
+    # When it runs for BigCommerce
+    done = _bench("bench_create.py", "--items", "200", "--only", "bigcommerce", timeout=120)
+    # Then every variant is created, one request per product: the platform's floor
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "create 200 variants (120 products): 120 requests / minimum 120 = 1.000" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("platform", "figures"),
+    [
+        # 120 products in create documents of 10, and the primary location looked up once
+        ("shopify", "13 requests / minimum 13 = 1.000"),
+        # 120 products in two products/batch (100 a request), and each group's variations
+        ("woocommerce", "22 requests / minimum 22 = 1.000"),
+    ],
+)
+def test_the_create_benchmark_reaches_the_floor_on_shopify_and_woocommerce(
+    platform: str, figures: str
+) -> None:
+    # Given the create benchmark on 200 new variants (100 singles, 20 groups of 5)
+    # When it runs for the platform
+    done = _bench("bench_create.py", "--items", "200", "--only", platform, timeout=120)
+    # Then every variant is created at the platform's floor
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"create 200 variants (120 products): {figures}" in done.stdout, done.stdout

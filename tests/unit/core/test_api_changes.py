@@ -11,8 +11,7 @@ import pytest
 from fakes import World
 
 from feedsync.core import api
-from feedsync.domain.changes import CHANGES_HEADER, STATUSES, ChangeLine, encode
-from feedsync.domain.fields import WRITABLE_FIELDS
+from feedsync.domain.changes import CHANGE_FIELDS, CHANGES_HEADER, STATUSES, ChangeLine, encode
 from feedsync.models import Run
 from feedsync.models.responses import Change, ChangeField, ChangeList, ChangeStatus
 from tests.unit.api_support import call, respond
@@ -216,5 +215,5 @@ def test_the_route_documents_its_parameters_and_its_change() -> None:
     assert set(doc["components"]["schemas"]["Change"]["properties"]) == set(CHANGES_HEADER)
     assert set(Change.model_fields) == set(CHANGES_HEADER)
     assert get_args(ChangeStatus) == STATUSES
-    assert get_args(ChangeField) == WRITABLE_FIELDS
+    assert get_args(ChangeField) == CHANGE_FIELDS
     assert "change_counts" in doc["components"]["schemas"]["RunView"]["properties"]

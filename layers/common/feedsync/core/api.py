@@ -52,6 +52,7 @@ from feedsync.models import (
     describe_error,
     parse_schedule,
 )
+from feedsync.models.create import CreateSettings
 from feedsync.platforms.registry import capabilities_for, platform
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -132,13 +133,22 @@ def import_store_catalog(
 
 
 def _check_writable(
-    store: Store, fields: list[str], location_id: str | None = None, missing: str = "ignore"
+    store: Store,
+    fields: list[str],
+    location_id: str | None = None,
+    missing: str = "ignore",
+    create: CreateSettings | None = None,
 ) -> None:
     caps = capabilities_for(store.platform, store.options.model_dump())
     try:
         caps.check_fields(fields)
     except ValueError as exc:
         raise InvalidRequest("fields", str(exc)) from None
+    if create is not None and create.enabled:
+        try:  # a platform whose spec cannot create is refused by name, with its reason
+            caps.check_create()
+        except ValueError as exc:
+            raise InvalidRequest("create", str(exc)) from None
     if missing == DISABLE and VISIBLE not in caps.writable_fields:
         raise InvalidRequest(
             "missing", f"{caps.platform} cannot hide a product: use zero_stock or ignore"
@@ -157,7 +167,7 @@ def list_profiles(deps: Deps, tenant_id: str) -> list[Profile]:
 
 def create_profile(deps: Deps, tenant_id: str, body: ProfileSettings) -> Profile:
     store = get_store_for_profile(deps, tenant_id, body.store_id)
-    _check_writable(store, body.fields, body.location_id, body.missing)
+    _check_writable(store, body.fields, body.location_id, body.missing, body.create)
     notify_api.check_webhooks(deps, body.webhooks)
     profile_id = deps.ids("prof")
     body = body.model_copy(
@@ -256,9 +266,11 @@ def patch_profile(deps: Deps, tenant_id: str, profile_id: str, body: PatchProfil
                 f"the plan holds this profile ({held.removeprefix(plans.PLAN_PREFIX)}): raise "
                 "the plan or remove other profiles, and it is enabled by itself",
             )
-    if {"fields", "store_id", "location_id", "missing"} & set(changes):
+    if {"fields", "store_id", "location_id", "missing", "create"} & set(changes):
         store = get_store_for_profile(deps, tenant_id, settings.store_id)
-        _check_writable(store, settings.fields, settings.location_id, settings.missing)
+        _check_writable(
+            store, settings.fields, settings.location_id, settings.missing, settings.create
+        )
     moving = settings.store_id != profile.store_id
     if moving and profile.current_run_id:
         raise _running_on_move(profile.current_run_id)

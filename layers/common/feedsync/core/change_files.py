@@ -33,6 +33,7 @@ from feedsync.domain.changes import (
     row_status,
     rows_of,
 )
+from feedsync.domain.create import CREATE_FIELD
 from feedsync.domain.runlog import GONE_MESSAGE, LOG_HEADER
 from feedsync.domain.validation import REFUSED
 
@@ -110,6 +111,7 @@ class Settled:
         # attempt's), as (row, field) and (variant id, field)
         self.updated_rows: set[tuple[int, str]] = set()
         self.updated_variants: set[tuple[int, str]] = set()
+        self.created = 0  # variants created (create mode), over the whole run
 
 
 def settle_changes(
@@ -122,8 +124,13 @@ def settle_changes(
     settled = Settled()
     results, read_back, partly = outcome.results, outcome.unsent, outcome.partly
     moved_on, lost_to = outcome.stale, outcome.conflicted
+    created = outcome.created
 
     def answer(line: ChangeLine) -> ChangeLine:
+        made = created.get(line.row) if line.field == CREATE_FIELD else None
+        if made is not None:  # the new ids, so a revert finds what to delete
+            pid, vid, note = made
+            return line._replace(status=UPDATED, product_id=pid, variant_id=vid, error=note)
         result = results.get(line.row)
         if result is None:
             return line._replace(status=PENDING, error=read_back.get(line.row, unsent))
@@ -147,6 +154,8 @@ def settle_changes(
                 group = [answer(line) if line.status == SENDING else line for line in group]
             for line in group:
                 out.add(line)
+                if line.field == CREATE_FIELD and line.status == UPDATED and line.new_value:
+                    settled.created += 1  # (a revert's lines have nothing new: deleted)
                 if updated_lines and line.status == UPDATED:
                     settled.updated_rows.add((line.row, line.field))
                     settled.updated_variants.add((line.variant_id, line.field))

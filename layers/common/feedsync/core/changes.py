@@ -22,6 +22,7 @@ from feedsync.core import keys
 from feedsync.core.blobcsv import csv_to_blob
 from feedsync.core.deps import Deps
 from feedsync.domain.changes import (
+    CHANGE_FIELDS,
     CHANGES_HEADER,
     STATUSES,
     ChangeLine,
@@ -31,7 +32,6 @@ from feedsync.domain.changes import (
     present,
     record_filter,
 )
-from feedsync.domain.fields import WRITABLE_FIELDS
 from feedsync.errors import Gone, InvalidRequest, NotFound
 from feedsync.models import Run
 
@@ -91,8 +91,8 @@ class ChangeFilter(NamedTuple):
         """The filter, or InvalidRequest naming the value refused (the API's 422)."""
         if self.status is not None and self.status not in STATUSES:
             raise InvalidRequest("status", f"expected one of {', '.join(STATUSES)}")
-        if self.field is not None and self.field not in WRITABLE_FIELDS:
-            raise InvalidRequest("field", f"expected one of {', '.join(WRITABLE_FIELDS)}")
+        if self.field is not None and self.field not in CHANGE_FIELDS:
+            raise InvalidRequest("field", f"expected one of {', '.join(CHANGE_FIELDS)}")
         return self
 
     def keep(self) -> Callable[[Sequence[str]], bool]:

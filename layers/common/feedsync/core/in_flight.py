@@ -14,15 +14,17 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from feedsync.core import keys
 from feedsync.core.catalog_import import CLOCK_SKEW_MARGIN
 from feedsync.core.deps import Deps
+from feedsync.core.ports import Creator
 from feedsync.core.steps.common import profile_of, stock_elsewhere, store_of
 from feedsync.domain.fields import VARIANT_ID, Variant
 from feedsync.domain.readback import IN_DOUBT, read_back_status
 from feedsync.domain.runlog import FAILED
-from feedsync.domain.writes import PlanItem
+from feedsync.domain.writes import ItemResult, PlanItem, item_created
 from feedsync.errors import FeedsyncError
 from feedsync.models import RunRef
 
@@ -89,6 +91,33 @@ def read_back(
         why = f"{IN_DOUBT}, and the store could not be read back ({exc.message}): check it there"
         return [(FAILED, why)] * len(items)
     return [read_back_status(item, held.get(item.variant_id), unreadable) for _op, item in items]
+
+
+NOT_CREATED_MESSAGE = f"{IN_DOUBT}; the store has none of it: it was not created"
+
+
+def read_back_created(deps: Deps, ref: RunRef, items: list[PlanItem]) -> list[ItemResult | None]:
+    """Create items of a batch in flight: what the store made of each, looked up by their
+    SKUs (``Creator.find_created``): ``item_created`` with the ids found (a variant not
+    found is not created), None when the store has nothing of it."""
+    store = store_of(deps, ref)
+    try:
+        connector = cast(Creator, deps.connectors(store, deps.secrets.get(store.secret_ref)))
+        found = connector.find_created(items)
+    except FeedsyncError as exc:
+        log.warning("could not look up %d in-flight creations: %s", len(items), exc.message)
+        why = f"{IN_DOUBT}, and the store could not be read back ({exc.message}): check it there"
+        return [ItemResult(False, why)] * len(items)
+    out: list[ItemResult | None] = []
+    for item, have in zip(items, found, strict=True):
+        if have is None or not have.variants:
+            out.append(None)
+            continue
+        assert item.new is not None
+        left = [v["key"] for v in item.new["variants"] if v["key"] not in have.variants]
+        note = f"{IN_DOUBT}; not in the store: {', '.join(left)}" if left else ""
+        out.append(item_created(have.product_id, have.variants, note))
+    return out
 
 
 def _listed(variants: Iterable[Variant], wanted: set[int]) -> dict[int, Variant]:

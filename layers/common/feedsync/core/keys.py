@@ -75,6 +75,11 @@ def selection_key(tenant_id: str, run_id: str, round_no: int) -> str:
     return f"{_round_prefix(tenant_id, run_id, round_no)}selection.json"
 
 
+def creations_key(tenant_id: str, run_id: str) -> str:
+    """Create mode: the run's create items, as the match step planned them (JSON)."""
+    return f"{run_prefix(tenant_id, run_id)}creations.json"
+
+
 def changes_key(tenant_id: str, run_id: str) -> str:
     """The run's changes: its plan and before-image (``domain/changes.py``)."""
     return f"{run_prefix(tenant_id, run_id)}changes.csv"

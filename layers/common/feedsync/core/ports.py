@@ -12,9 +12,11 @@ from feedsync.domain.fields import Variant
 from feedsync.domain.notifications import Claim, WebhookAnswer
 from feedsync.domain.source_state import ProbedSource
 from feedsync.domain.writes import (
+    Created,
     GoneScope,
     ItemResult,
     PlanItem,
+    item_created,
     item_gone,
     item_refused_together,
     item_stale,
@@ -245,8 +247,8 @@ class RemoteFileFetcher(Protocol):
 
 # Re-exported: adapters and connectors take them from the ports.
 __all__ = [
-    "GoneScope", "ItemResult", "PlanItem", "WebhookAnswer", "item_gone", "item_refused_together",
-    "item_stale",
+    "Created", "GoneScope", "ItemResult", "PlanItem", "WebhookAnswer", "item_created", "item_gone",
+    "item_refused_together", "item_stale",
 ]  # fmt: skip
 
 
@@ -281,6 +283,29 @@ class StoreConnector(Protocol):
         failed because its variant or product no longer exists is reported with
         ``item_gone`` (so the caller can drop it from the index).
         """
+        ...
+
+
+class Creator(StoreConnector, Protocol):
+    """A connector whose platform can create products (``capabilities.creation`` set,
+    operations ``create`` and, where the platform can, ``delete``).
+
+    ``apply("create", items, batch_key=...)`` sends create items (``PlanItem.new``,
+    ``domain/create.py``): one answer per item, ``item_created(product id, {SKU: variant
+    id})`` for what was made (an image the platform could not load leaves the item made
+    without it and says so in the message; a variant refused is left out of the ids and
+    named in the message), a failed ``ItemResult`` when nothing was made. An item with a
+    ``product_id`` adds its variants to that product. New products are hidden unless
+    ``new["visible"]``; ``new["category"]`` goes on each. ``apply("delete", items, ...)``
+    removes what a run created: the product for a ``product_level`` item, else the variant.
+    """
+
+    def find_created(self, items: list[PlanItem]) -> list[Created | None]:
+        """Per create item, what the store already has of it, looked up by its SKUs
+        (the product's key and its variants'): the product id and the variants found by
+        SKU, or None when nothing of it exists. The update step asks before sending again
+        a create batch an earlier attempt began (the store may have accepted it before the
+        attempt died), so no item is created twice (``domain/create.resume_creations``)."""
         ...
 
 

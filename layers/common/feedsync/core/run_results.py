@@ -20,10 +20,12 @@ from typing import Any, NamedTuple
 from feedsync.core import keys
 from feedsync.core.blobcsv import csv_records, csv_to_blob
 from feedsync.core.deps import Deps
+from feedsync.core.in_flight import NOT_CREATED_MESSAGE, read_back_created, read_marker
 from feedsync.core.in_flight import read_back as read_back_items
-from feedsync.core.in_flight import read_marker
+from feedsync.domain.capabilities import DELETE_OP
 from feedsync.domain.missing import MISSING
 from feedsync.domain.plan import Batch, shard_from_json
+from feedsync.domain.reconcile import NOT_FOUND
 from feedsync.domain.refusals import Refusal, RefusalKey, payload_of, refusal_key
 from feedsync.domain.runlog import (
     FAILED,
@@ -41,8 +43,11 @@ from feedsync.models import RunRef
 # ``kind`` of a failure: "stale" when the store refused to overwrite a value changed since it
 # was read, "conflict" for a row that wanted another value for its product than the row
 # that wrote it (never to be retried) (a
-# result file written before those columns existed has five or six).
-RESULT_HEADER = ("row", "variant_id", "op", "ok", "error", "gone", "kind")
+# result file written before those columns existed has five or six). ``product_id``: a
+# created variant's product (create mode; its ``variant_id`` is the created variant's).
+RESULT_HEADER = ("row", "variant_id", "op", "ok", "error", "gone", "kind", "product_id")
+# A row create mode made a new item of (the log's status).
+CREATED = "created"
 # The kind of a refusal in the platform's words for several items together.
 SHARED = "shared"
 
@@ -66,6 +71,9 @@ class ShardResults:
     def add(self, op: str, item: PlanItem, result: ItemResult, kind: str = "") -> None:
         """A line per feed row the item decides, then one per row it conflicted with
         (``kind``: ``KNOWN_BAD`` for an item skipped as known bad, never sent)."""
+        if item.new is not None:
+            self._add_created(op, item, result, kind)
+            return
         ok, error, scope = result.ok, result.message, result.gone
         if scope is not None and item.product_level:
             scope = "product"  # the item stands for its product
@@ -85,6 +93,23 @@ class ShardResults:
             write((row, item.variant_id, op, 0, why, "", "conflict"))
             self.lines += 1
             self.failed += 1
+
+    def _add_created(self, op: str, item: PlanItem, result: ItemResult, kind: str) -> None:
+        """A create item: a line per variant, ok with its new ids when it was created."""
+        assert item.new is not None
+        made = result.created
+        key_of = {v["row"]: v["key"] for v in item.new["variants"]}
+        scope = result.gone
+        for row in item.result_rows:
+            vid = made.variants.get(key_of.get(row, "")) if made is not None else None
+            ok = vid is not None
+            error = result.message or ("" if ok else "not created")
+            pid = made.product_id if made is not None and ok else ""
+            self._writer.writerow((row, vid or 0, op, int(ok), error, scope or "", kind, pid))
+            self.lines += 1
+            self.updated += ok
+            self.gone += scope is not None
+            self.failed += not ok and scope is None
 
     def data(self) -> bytes:
         return self._buf.getvalue().encode()
@@ -126,15 +151,22 @@ class RunOutcome:
     # items the platform refused (its words; not gone, stale, a conflict or in doubt);
     # their time is set when they are remembered
     refused: dict[RefusalKey, Refusal] = field(default_factory=dict)
+    # create mode: row -> the created variant (product id, variant id, what was left out)
+    created: dict[int, tuple[int, int, str]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        """Rows updated, failed and gone (a gone row is not a failure: nothing to fix)."""
+        """Rows updated (created apart), failed and gone (a gone row is not a failure:
+        nothing to fix)."""
         values = self.results.values()
         updated = sum(1 for result in values if result.ok)
         gone = sum(1 for result in values if result.gone)
         stale = sum(1 for result in values if result.stale and not result.ok and not result.gone)
         failed = len(self.results) - updated - gone - stale
-        return {"updated": updated, "failed": failed, "gone": gone, "stale": stale}
+        created = len(self.created)
+        counts = {"updated": updated - created, "failed": failed, "gone": gone, "stale": stale}
+        if created:  # (a run that creates nothing holds no such count)
+            counts["created"] = created
+        return counts
 
 
 def gather(
@@ -159,11 +191,20 @@ def gather(
     doubtful: list[tuple[str, PlanItem]] = []  # (op, item) of batches in flight
 
     def take(
-        row_text: str, op_name: str, ok_text: str, error: str, more: list[str], sent: bool = True
+        row_text: str,
+        op_name: str,
+        ok_text: str,
+        error: str,
+        more: list[str],
+        sent: bool = True,
+        variant: str = "0",
     ) -> None:
         """One result line (``sent`` False: a verdict read back, no platform answer)."""
         row, ok, scope = int(row_text), ok_text == "1", more[0] if more else ""
         kind = more[1] if len(more) > 1 else ""
+        if ok and len(more) > 2 and more[2]:  # a created variant
+            out.created[row] = (int(more[2]), int(variant), error)
+            error = ""
         if sent and not ok and not scope and kind in ("", SHARED):
             refusals[(row, op_name)] = (error, kind == SHARED)
         reported.add((row, op_name))
@@ -198,8 +239,20 @@ def gather(
                 if number < len(batches):
                     op = batches[number]["op"]
                     doubtful.extend((op, item) for item in batches[number]["items"])
-        for row_text, _variant, op_name, ok_text, error, *more in rows:
-            take(row_text, op_name, ok_text, error, more)
+        for row_text, variant, op_name, ok_text, error, *more in rows:
+            take(row_text, op_name, ok_text, error, more, variant=variant)
+    created_doubt = [(op, item) for op, item in doubtful if item.new is not None]
+    if created_doubt:  # what the store made of them is looked up by their SKUs
+        doubtful = [(op, item) for op, item in doubtful if item.new is None]
+        answers = read_back_created(deps, ref, [item for _op, item in created_doubt])
+        made = ShardResults()
+        for (op_name, item), answer in zip(created_doubt, answers, strict=True):
+            if answer is None:
+                out.unsent.update(dict.fromkeys(item.result_rows, NOT_CREATED_MESSAGE))
+            else:
+                made.add(op_name, item, answer)
+        for row_text, variant, op_name, ok_text, error, *more in made.records():
+            take(row_text, op_name, ok_text, error, more, sent=False, variant=variant)
     if doubtful:
         verdicts = read_back_items(deps, ref, since, doubtful)
         found = ShardResults()
@@ -208,8 +261,8 @@ def gather(
                 out.unsent.update(dict.fromkeys((*item.result_rows, *item.conflicts), message))
             else:
                 found.add(op_name, item, ItemResult(status == UPDATED, message))
-        for row_text, _variant, op_name, ok_text, error, *more in found.records():
-            take(row_text, op_name, ok_text, error, more, sent=False)
+        for row_text, variant, op_name, ok_text, error, *more in found.records():
+            take(row_text, op_name, ok_text, error, more, sent=False, variant=variant)
     for batches in shards:
         for batch in batches:
             op_name = batch["op"]
@@ -220,6 +273,15 @@ def gather(
                         out.stale.setdefault(row, set()).update(item.changes)
                     if (row, op_name) in lost_to:
                         out.conflicted.setdefault(row, set()).update(item.changes)
+                if item.new is not None:  # a create item: its ids are in ``created``
+                    continue
+                if op_name == DELETE_OP:  # a revert deleted what a run created
+                    if (item.row, op_name) in reached:
+                        if item.product_level:
+                            out.gone_products.add(item.product_id)
+                        else:
+                            out.gone_variants.add(item.variant_id)
+                    continue
                 refusal = refusals.get((item.row, op_name)) if refusals else None
                 if refusal is not None:
                     why, shared = refusal
@@ -303,6 +365,12 @@ def write_log(
                 rec[4], rec[6] = applied_status(results.get(row), rec[6], why)
                 if planned == MISSING and rec[4] == UPDATED:
                     rec[4] = MISSING  # the note says what was done
+            elif planned == NOT_FOUND and int(rec[0]) in results:  # create mode
+                row = int(rec[0])
+                rec[4], rec[6] = applied_status(results.get(row), rec[6])
+                made = outcome.created.get(row)
+                if made is not None:
+                    rec[2], rec[3], rec[4], rec[6] = str(made[0]), str(made[1]), CREATED, made[2]
             yield rec
 
     errors = csv_records(deps, keys.row_errors_key(ref.tenant_id, ref.run_id))

@@ -40,7 +40,7 @@ from feedsync.models import (
 RESYNC_ON_CHANGE = frozenset(
     {
         "store_id", "source", "format", "mapping", "constants", "match_by", "key_transform",
-        "fields", "mode", "location_id", "rules", "missing", "known_bad", "conflicts",
+        "fields", "mode", "location_id", "rules", "missing", "known_bad", "conflicts", "create",
     }
 )  # fmt: skip
 

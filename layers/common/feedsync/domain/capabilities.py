@@ -96,6 +96,20 @@ class FieldRule:
 
 
 @dataclass(frozen=True)
+class Creation:
+    """How a platform creates products (create mode): the ``create`` operation sends one
+    plan item per product (``domain/create.py``: its fields and variants); ``delete``, where
+    the platform has it, undoes a run's creations (else a revert hides them).
+
+    ``max_variants``: the most variants one product may have (a larger group is refused by
+    name with this limit); ``source``: where the platform's specification says so.
+    """
+
+    max_variants: int
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Capabilities:
     platform: str
     ops: tuple[WriteOp, ...]
@@ -110,6 +124,10 @@ class Capabilities:
     # At most this many batches in one update shard (None: the deployment's setting), for
     # platforms whose batch takes minutes (a feed processed asynchronously).
     batches_per_shard: int | None = None
+    # Create mode: how the platform creates products (None: it cannot, for the reason
+    # ``cannot_create`` gives the merchant).
+    creation: Creation | None = None
+    cannot_create: str = ""
 
     def __post_init__(self) -> None:
         names = [op.name for op in self.ops]
@@ -125,6 +143,17 @@ class Capabilities:
             for f in op.fields:
                 seen[f] = None
         return tuple(seen)
+
+    def check_create(self) -> Creation:
+        """The platform's ``Creation``; ValueError with the platform's reason when it has none."""
+        if self.creation is None or CREATE_OP not in {op.name for op in self.ops}:
+            raise ValueError(self.cannot_create or f"{self.platform}: create mode is not available")
+        return self.creation
+
+    @property
+    def can_delete(self) -> bool:
+        """A revert deletes what a run created (else it hides it)."""
+        return DELETE_OP in {op.name for op in self.ops}
 
     def op(self, name: str) -> WriteOp:
         for op in self.ops:
@@ -170,3 +199,8 @@ PRODUCT_CONTENT: Final = ("name", "description", "brand")
 # Whether the product is shown in the store (True) or hidden (False): never a feed column,
 # only written for items missing from the feed (``missing: disable``) and when they return.
 VISIBLE: Final = "visible"
+# Create mode's operations (``Creation``). Their ``fields`` are empty, so ``route`` never
+# sends an update through them: a create item carries ``PlanItem.new``, a delete item names
+# the product (``product_level``) or the variant a run created.
+CREATE_OP: Final = "create"
+DELETE_OP: Final = "delete"

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Final, NamedTuple
 
 from feedsync.domain import runlog
-from feedsync.domain.fields import MONEY_FIELDS
+from feedsync.domain.fields import MONEY_FIELDS, WRITABLE_FIELDS
 from feedsync.domain.money import format_money
 from feedsync.domain.runlog import GONE, GONE_MESSAGE, LogLine, outcome_log_row
 
@@ -47,6 +47,9 @@ REVERTED: Final = "reverted"  # a revert run put store_value back
 SENDING: Final = "sending"
 
 STATUSES: Final = (PENDING, UPDATED, FAILED, STALE, SKIPPED, REVERTED)
+# What a change can be about: a field written, or an item created (create mode: one line
+# per variant, ``domain/create.CREATE_FIELD``).
+CHANGE_FIELDS: Final = (*WRITABLE_FIELDS, "create")
 
 
 class ChangeLine(NamedTuple):

@@ -293,6 +293,9 @@ class RecordFeed:
         self._key: KeyTransform | None = None
         self._key_cells: list[tuple[int, str]] = []  # a template's (cell index, column)
         self._key_index: dict[str, int] = {}
+        # Create mode's columns (use_create_columns); None: not in create mode.
+        self._extra_idx: tuple[int, ...] | None = None
+        self._cells: tuple[list[str], int] = ([], 0)  # the record read last, its own width
         self._width = 0  # without a header: the widest of the first records
         check_mapping_fields(mapping, file_name)
         wanted = {f: col.strip() for f, col in mapping.items() if col and col.strip()}
@@ -463,8 +466,42 @@ class RecordFeed:
         self._parse_stock = with_decimal_comma(self._parse_stock, words=True)
         self.use_constants(self._constants)
 
+    def use_create_columns(self, group: list[str], options: list[str]) -> None:
+        """Create mode (``domain/create.py``), set before iterating: each row carries the
+        group column's text (None without one, or blank) and each option column's after
+        ``fields.FILE_KEY``. A column the file lacks is a file-level error naming it."""
+        columns = group + options
+        refs = {n: self.columns.index(n) if n in self.columns else None for n in columns}
+        if not self.has_header:
+            refs = {name: column_index(name) for name in columns}
+        missing = [name for name, idx in refs.items() if idx is None]
+        if missing:
+            raise MissingColumnsError(
+                self.file_name, missing, list(self.columns), named_by="create mode"
+            )
+        # Without a group column, an index past any record reads as None.
+        self._extra_idx = tuple(refs[n] or 0 for n in columns) if group else (1 << 30,)
+
+    def _tapped(self, records: Iterable[Record]) -> Iterator[Record]:
+        for record in records:
+            self._cells = (record[1], len(record[1]))  # (before constants extend it)
+            yield record
+
+    def _with_extras(self, rows: Iterator[Row]) -> Iterator[Row]:
+        """Create mode's cells after the file key (each row is yielded right after its
+        record is read, so the record read last is the row's)."""
+        keyed, idx = self._key is not None, self._extra_idx or ()
+        for row in rows:
+            cells, width = self._cells
+            extras = tuple((cells[i].strip() or None) if i < width else None for i in idx)
+            yield (*row, *extras) if keyed else (*row, None, *extras)  # type: ignore[misc]
+
     def __iter__(self) -> Iterator[Row]:
-        rows = self._rows()
+        if self._extra_idx is not None:
+            self._records = self._tapped(self._records)
+            rows = self._with_extras(self._rows())
+        else:
+            rows = self._rows()
         rules = self._rules
         if rules and (rules.money or rules.sku_case_insensitive or rules.match_barcodes):
             return self._ruled(rows, rules)

@@ -107,3 +107,9 @@ Variant = tuple[
     str | None,
     bool | None,
 ]
+
+# Create mode (``domain/create.py``): a profile that creates parses two more items after
+# ``FILE_KEY``: the row's group value (None for a single item) and its option values (a
+# tuple in the order of the profile's ``create.options``).
+GROUP: Final = FILE_KEY + 1
+OPTION_VALUES: Final = FILE_KEY + 2

@@ -26,6 +26,7 @@ class LimitRules:
     max_price_change_pct: float | None = 50
     max_zero_stock_share: float | None = 0.3
     min_rows_share: float | None = 0.5
+    max_created: int | None = 1000  # items one run creates (create mode)
 
 
 @dataclass(slots=True)

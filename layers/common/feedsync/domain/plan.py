@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import NotRequired, TypedDict
 
-from feedsync.domain.capabilities import Capabilities, WriteOp
+from feedsync.domain.capabilities import CREATE_OP, Capabilities, WriteOp
 from feedsync.domain.content import same_feed_values
 from feedsync.domain.reconcile import CHANGED, Outcome
 from feedsync.domain.refusals import Refusal, RefusalKey, known_bad, skipped_message
@@ -281,6 +281,27 @@ def build_plan(
         if planner.done:
             yield from planner.drain()
     yield from planner.finish()
+
+
+def creation_shards(
+    items: list[PlanItem],
+    caps: Capabilities,
+    *,
+    batches_per_shard: int = 20,
+    op: str = CREATE_OP,
+) -> Iterator[Shard]:
+    """Create mode's items (``domain/create.py``) in batches of the platform's ``create``
+    operation (or a revert's of ``delete``), shards of at most ``batches_per_shard``."""
+    if not items:
+        return
+    write = caps.op(op)
+    per_shard = min(batches_per_shard, caps.batches_per_shard or batches_per_shard)
+    batches: list[Batch] = [
+        {"op": write.name, "items": items[start : start + write.max_batch]}
+        for start in range(0, len(items), write.max_batch)
+    ]
+    for start in range(0, len(batches), per_shard):
+        yield batches[start : start + per_shard]
 
 
 def shard_to_json(shard: Shard) -> bytes:

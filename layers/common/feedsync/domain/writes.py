@@ -8,8 +8,12 @@ for it, one per item, in order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+if TYPE_CHECKING:
+    from feedsync.domain.create import NewProduct
 
 # One change: the store's value and the feed's, in canonical form (money in cents).
 Change = list[Any]  # [old, new]; a list because it travels as JSON
@@ -24,6 +28,14 @@ class PlanItem:
     row it carries and ``conflicts`` the rows that wanted another value for it.
     ``ref`` is the platform's own reference for the variant where it has one (e.g.
     an inventory item id).
+
+    A create item (operation ``create``, create mode) carries the product to create in
+    ``new`` (``domain/create.py``: its fields and variants, each with its row and key):
+    ``key`` is the product's key (its group, or a single item's SKU), ``rows`` its
+    variants' rows, ``product_id`` the store's product when the group already exists
+    there (only the new variants are added to it), else 0; ``variant_id`` is 0. A delete
+    item (operation ``delete``, a revert) names what a run created: the whole product
+    (``product_level``) or one variant it added to an existing product.
     """
 
     row: int
@@ -35,6 +47,7 @@ class PlanItem:
     rows: list[int] | None = None
     product_level: bool = False
     conflicts: list[int] = field(default_factory=list)
+    new: NewProduct | None = None
 
     @property
     def result_rows(self) -> list[int]:
@@ -57,6 +70,8 @@ class PlanItem:
             out["product_level"] = True
         if self.conflicts:
             out["conflicts"] = self.conflicts
+        if self.new is not None:
+            out["new"] = self.new
         return out
 
     @classmethod
@@ -71,6 +86,7 @@ class PlanItem:
             rows=data.get("rows"),
             product_level=bool(data.get("product_level")),
             conflicts=list(data.get("conflicts") or ()),
+            new=data.get("new"),
         )
 
 
@@ -106,6 +122,40 @@ class ItemResult(NamedTuple):
         """The message is the platform's words for several items refused together (it did
         not say whose are whose): ``item_refused_together``."""
         return False
+
+    @property
+    def created(self) -> Created | None:
+        """What a create item made in the store (``item_created``): None otherwise."""
+        return None
+
+
+class Created(NamedTuple):
+    """A create item's product id and its variants' ids by SKU: they enter the catalog
+    index at once, so the next run updates them instead of creating them again. A
+    variant of the item missing from ``variants`` was not created (the result's message
+    says why)."""
+
+    product_id: int
+    variants: Mapping[str, int]
+
+
+class _Created(ItemResult):
+    # No __slots__: the ids ride in the instance's __dict__ (a tuple's subclass cannot
+    # have slots of its own), so the result still unpacks as ``(ok, message)``.
+    _ids: Created
+
+    @property
+    def created(self) -> Created | None:
+        return self._ids
+
+
+def item_created(product_id: int, variants: Mapping[str, int], message: str = "") -> ItemResult:
+    """A create item's result: the product (new, or the existing one the variants were
+    added to) and each created variant's id by SKU. ``message``: what was left out (an
+    image the platform could not load, a variant it refused), else empty."""
+    result = _Created(True, message)
+    result._ids = Created(product_id, dict(variants))
+    return result
 
 
 class _Stale(ItemResult):

@@ -25,6 +25,7 @@ from pydantic import (
 from feedsync.domain.feed import parse_image_url, parse_weight
 from feedsync.domain.fields import CANONICAL_FIELDS, MONEY_FIELDS, WRITABLE_FIELDS
 from feedsync.domain.money import parse_money, parse_stock
+from feedsync.models.create import CreateSettings
 from feedsync.models.keys import KeyTransformSettings, check_key_transform
 from feedsync.models.limits import (
     ENTRIES_MAX,
@@ -399,6 +400,10 @@ class ProfileSettings(Strict):
         "profile's second successful run).",
     )
     webhooks: Webhooks = Field(default_factory=list)
+    create: CreateSettings = Field(
+        default_factory=CreateSettings,
+        description="Create mode: the supplier's items the store lacks become new items.",
+    )
 
     @field_validator("constants")
     @classmethod
@@ -510,6 +515,7 @@ class PatchProfile(Strict):
     missing: Literal["ignore", "zero_stock", "disable"] | None = None
     webhooks: Webhooks | None = None
     known_bad: KnownBad | None = None
+    create: CreateSettings | None = None
 
 
 class SchedulePreviewBody(Strict):
@@ -637,7 +643,7 @@ class Progress(BaseModel):
 
 COUNT_NAMES: tuple[str, ...] = (
     "rows", "matched", "not_found", "duplicates", "changed", "unchanged", "updated", "failed",
-    "gone", "row_errors", "stale", "pending", "conflicts", "missing", "invalid",
+    "gone", "row_errors", "stale", "pending", "conflicts", "missing", "invalid", "created",
 )  # fmt: skip
 
 

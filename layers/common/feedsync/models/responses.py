@@ -137,7 +137,11 @@ class RunView(BaseModel):
 
 class HeldReason(BaseModel):
     rule: Literal[
-        "max_changed_share", "max_price_change_pct", "max_zero_stock_share", "min_rows_share"
+        "max_changed_share",
+        "max_price_change_pct",
+        "max_zero_stock_share",
+        "min_rows_share",
+        "max_created",
     ]
     limit: float
     measured: float = Field(description="a share (0-1), or the largest price move in percent")
@@ -145,11 +149,11 @@ class HeldReason(BaseModel):
 
 
 # A change's status as shown, and the fields a change can be about (domain/changes.py's
-# STATUSES, domain/fields.py's WRITABLE_FIELDS: a test keeps them equal).
+# STATUSES, domain/changes.py's CHANGE_FIELDS: a test keeps them equal).
 ChangeStatus = Literal["pending", "updated", "failed", "stale", "skipped", "reverted"]
 ChangeField = Literal[
     "price", "sale_price", "retail_price", "cost_price", "stock", "name", "description",
-    "brand", "weight", "image_url",
+    "brand", "weight", "image_url", "create",
 ]  # fmt: skip
 
 

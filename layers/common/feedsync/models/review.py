@@ -64,6 +64,9 @@ class SafetyLimits(_Strict):
         le=1,
         description="this file's rows / the rows of the last successful run that read a file",
     )
+    max_created: int | None = Field(
+        default=1000, ge=0, description="items one run creates (create mode)"
+    )
 
     def rules(self) -> LimitRules:
         return LimitRules(**self.model_dump())

@@ -103,6 +103,9 @@ class Reply(NamedTuple):
 
     response: requests.Response
     outcome: Outcome
+    # Requests sent for it (more than one: an earlier one timed out or failed, and may have
+    # reached the store; a non-idempotent write learns it here).
+    attempts: int = 1
 
     @property
     def kind(self) -> OutcomeKind:
@@ -297,10 +300,14 @@ class HttpTransport:
         auth: tuple[str, str] | None = None,
         cost: float = 1.0,
         stream: bool = False,
+        resend_unanswered: bool = True,
     ) -> Reply:
         """One logical request (``what``: e.g. "PUT /catalog/variants", for messages).
 
         ``data``: a raw body, or a form's (name, value) fields (sent before ``files``).
+        ``resend_unanswered=False``: a request that got no answer (a timeout, a reset) is not
+        sent again but raises ``StoreUnavailable``: one the store may have carried out and
+        that must not be repeated blind (a create), so the caller's retry looks first.
         """
         failures = 0  # retries spent: 5xx, timeouts, resets, throttles without a wait
         throttles = 0  # throttles in a row
@@ -328,6 +335,11 @@ class HttpTransport:
             except TRANSIENT_EXCEPTIONS as exc:
                 self._checked.clear()  # the next attempt looks the host up (and checks) again
                 self.pacer.after_response(None, None)
+                if not resend_unanswered:
+                    raise StoreUnavailable(
+                        f"{self.where}: {what} got no answer ({type(exc).__name__}); not sent "
+                        "again blind, as the store may have carried it out"
+                    ) from exc
                 outcome = Outcome.retry(f"{type(exc).__name__} ({exc})")
             except BaseException:
                 self.pacer.after_response(None, None)  # the request still counts as spent
@@ -343,7 +355,7 @@ class HttpTransport:
                 assert outcome.error is not None
                 raise outcome.error
             if response is not None and kind in ("ok", "refused", "gone"):
-                return Reply(response, outcome)
+                return Reply(response, outcome, attempts)
             if kind == "throttle":
                 throttles += 1
                 if throttles > self.max_throttle_waits:

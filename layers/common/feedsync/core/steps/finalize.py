@@ -14,6 +14,7 @@ from feedsync.core import keys
 from feedsync.core.blobcsv import csv_records
 from feedsync.core.catalog_store import apply_to_catalog
 from feedsync.core.change_files import mark_reverted, settle_changes, write_changes_log
+from feedsync.core.creating import add_created_to_catalog
 from feedsync.core.deps import Deps
 from feedsync.core.run_events import announce
 from feedsync.core.run_results import RunOutcome, gather, write_log
@@ -201,11 +202,13 @@ def record(
     by_changes = run.preview or ref.round > 0 or run.trigger in CHANGES_ONLY
     extra: dict[str, object] = {}
     row_counts = {"updated": 0, "failed": 0, "gone": 0, "stale": 0, "pending": 0}
+    created: int | None = None
     if run.changes_key and deps.blobs.head(run.changes_key) is not None:
         follow_up = run.trigger in ("revert", "reapply")
         settled = settle_changes(deps, run.changes_key, outcome, unsent, updated_lines=follow_up)
         extra["change_counts"] = settled.counts.as_dict()
         row_counts.update(settled.rows)
+        created = settled.created
         if by_changes:
             _log_from_changes(deps, ref, run, log_key)
         # from every line it updated (not only this call's): a retried finalize still does it
@@ -248,6 +251,11 @@ def record(
         counts = {**run.counts, **outcome.counts(), **left}
         for name, more in moved.items():  # rows with a refused value are failed
             counts[name] += more
+    if created:  # create mode: rows that made a variant are counted apart from updates
+        counts["updated"] = max(0, counts.get("updated", 0) - (0 if not by_changes else created))
+        counts["created"] = created
+    if outcome.created:  # into the index at once: the next run updates them
+        add_created_to_catalog(deps, store, ref, outcome)
     deps.repo.update_run(ref.tenant_id, ref.run_id, counts=counts, log_key=log_key, **extra)
     return counts
 

@@ -7,7 +7,7 @@ import gc
 import json
 from typing import Any
 
-from feedsync.core import keys
+from feedsync.core import creating, keys
 from feedsync.core.blobcsv import csv_records, csv_to_blob, text_lines
 from feedsync.core.change_files import ChangesOut, changes_writer, rewrite_changes
 from feedsync.core.deps import Deps
@@ -20,7 +20,7 @@ from feedsync.domain.catalog import CatalogIndex
 from feedsync.domain.changes import FAILED, PENDING, SENDING, ChangeLine
 from feedsync.domain.conflicts import CONFLICT, Conflict, Key, split_conflicts, store_wins_fields
 from feedsync.domain.fields import REF, VARIANT_ID, VARIANT_POS, Variant
-from feedsync.domain.limits import LimitTally
+from feedsync.domain.limits import EXAMPLES, LimitTally
 from feedsync.domain.missing import (
     DISABLE,
     MISSING,
@@ -34,6 +34,7 @@ from feedsync.domain.reconcile import CHANGED, Counts, Outcome, ReconcileSpec, r
 from feedsync.domain.rules import normalize_sku
 from feedsync.domain.runlog import LOG_HEADER, outcome_log_row
 from feedsync.domain.validation import REFUSED, Validator
+from feedsync.domain.writes import PlanItem
 from feedsync.models import MatchInput, MatchOutput, Profile, Run, RunRef, Store
 from feedsync.platforms.registry import capabilities_for, platform
 
@@ -98,9 +99,15 @@ def _match(
         refusals = _Refusals(validator, plan_out, planned)
         check = refusals.validator.refused if refusals.validator.rules else None
         file_keys = FileKeySlot()  # the file's SKU of the row each outcome is about
+        create = creating.settings_of(profile, caps, platform(store.platform).label)
+        creations = creating.Collector(file_keys) if create is not None else None
         try:
             rows = read_rows(text_lines(raw), file_keys)
+            if creations is not None:  # (rows the store lacks are kept: create mode)
+                rows = creations.tap(rows)
             for outcome in reconcile(rows, index, spec, counts):
+                if creations is not None:
+                    creations.see(outcome)
                 if edits.store_wins_written and outcome[2] == "changed":
                     outcome = edits.resolve(outcome)
                 if listed is not None and outcome[4] is not None:
@@ -136,6 +143,14 @@ def _match(
                 into_plan((*outcome[:2], "changed", *outcome[3:]))
             edits.missing = sum(1 for outcome in gone_from_file if outcome[2] == MISSING)
             edits.shown_again = len(gone_from_file) - edits.missing
+        new_items: list[PlanItem] = []
+        to_create = 0
+        if creations is not None and create is not None:
+            new_items, skipped = creating.gather(creations, create)
+            to_create = creating.write_lines(
+                plan_out, new_items, skipped, planned, creations.file_keys
+            )
+            creating.save(deps, ref, new_items)
     totals = counts.as_dict()
     if refusals.rows:  # (the API answers 0 for a count a run does not hold)
         totals["changed"] -= refusals.whole  # planned rows only
@@ -151,6 +166,13 @@ def _match(
         last_rows=profile.last_file_rows,
         shares_apply=profile.last_sync_at is not None,
     )
+    max_created = profile.limits.max_created
+    if max_created is not None and to_create > max_created:
+        examples = [item.key for item in new_items[:EXAMPLES]]
+        held.append(
+            {"rule": "max_created", "limit": max_created, "measured": to_create,
+             "examples": examples}
+        )  # fmt: skip
     change_counts = plan_out.counts
     if held and not run.preview:  # nothing goes to the store until the merchant says so
         change_counts = rewrite_changes(deps, changes_key, _pending)
@@ -169,14 +191,14 @@ def _match(
             manifest_bucket=deps.blobs.bucket,
             manifest_key=mkey,
             shards=0,
-            items=len(changed),
+            items=len(changed) + len(new_items),
             concurrency=1,
             preview=run.preview,
             held=not run.preview,
         )
 
     refs = {v[VARIANT_ID]: v[REF] for v in index.variants if v[REF]} if changed else {}
-    manifest = write_plan(deps, ref, profile, changed, caps, refs)
+    manifest = write_plan(deps, ref, profile, changed, caps, refs, new_items)
     progress_total = sum(m["items"] for m in manifest)
     mkey = keys.manifest_key(ref.tenant_id, ref.run_id)
     deps.blobs.put_bytes(mkey, json.dumps(manifest).encode(), "application/json")
@@ -191,7 +213,7 @@ def _match(
         manifest_bucket=deps.blobs.bucket,
         manifest_key=mkey,
         shards=len(manifest),
-        items=len(changed),
+        items=len(changed) + len(new_items),
         concurrency=max(1, min(caps.concurrency, len(manifest))),
     )
 

@@ -48,8 +48,14 @@ def parse(deps: Deps, step: ParseInput) -> ParseOutput:
             )
             feed.use_key_transform(transform)
             feed.use_rules(_compiled_rules(profile))
+            create = profile.create
+            options = list(create.options) if create.enabled else None
+            if create.enabled:  # the group and option columns ride after the fields
+                feed.use_create_columns(
+                    [create.group] if create.group else [], list(create.options.values())
+                )
             with csv_to_blob(deps, rows_key) as out:
-                write_rows(out, feed, file_keys=transform is not None)
+                write_rows(out, feed, file_keys=transform is not None, options=options)
                 feed.require_rows()
                 _check_rows_within_plan(deps, profile, step.fetch.file_name, feed.rows_read)
     run = run_of(deps, ref)

@@ -11,6 +11,12 @@ value moved on is ``stale`` and is not sent.
 - ``retry``: the parent run's failed changes, with the values it meant to write;
 - ``revert``: the parent run's updated changes turned around: the value it wrote is the
   one expected in the store, the value it replaced the one to write.
+
+Create mode's lines (``field: "create"``) are not checked against the index (the item is
+new): an apply or retry sends the run's stored create items cut to the selected rows
+(``core/creating.py``); a revert deletes what the parent created (the whole product when
+every variant the store has of it is the parent's, else those variants), or, where the
+platform cannot delete, hides the products.
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ import gc
 import json
 from collections.abc import Callable, Iterator
 
-from feedsync.core import keys
+from feedsync.core import creating, keys
 from feedsync.core.change_files import changes_writer, read_changes
 from feedsync.core.deps import Deps
-from feedsync.core.steps.common import start_matching, stock_elsewhere
+from feedsync.core.steps.common import ref_of, start_matching, stock_elsewhere
 from feedsync.core.steps.planning import write_plan
 from feedsync.core.written import open_conflicts
+from feedsync.domain.capabilities import VISIBLE, Capabilities
 from feedsync.domain.changes import (
     FAILED,
     PENDING,
@@ -35,10 +42,12 @@ from feedsync.domain.changes import (
     ChangeLine,
 )
 from feedsync.domain.content import index_value
-from feedsync.domain.fields import REF, VARIANT_ID, VARIANT_POS, Variant
+from feedsync.domain.create import CREATE_FIELD
+from feedsync.domain.fields import PRODUCT_ID, REF, VARIANT_ID, VARIANT_POS, Variant
 from feedsync.domain.reconcile import CHANGED, Outcome
 from feedsync.domain.runlog import GONE_MESSAGE, value_text
 from feedsync.domain.validation import Validator
+from feedsync.domain.writes import PlanItem
 from feedsync.errors import NotFound
 from feedsync.models import MatchOutput, Run, SelectInput
 from feedsync.platforms.registry import capabilities_for, platform
@@ -60,9 +69,18 @@ def select(deps: Deps, step: SelectInput) -> MatchOutput:
         caps = capabilities_for(store.platform, store.options.model_dump())
         refused = Validator(platform(store.platform).label, caps, unchecked).line
         changed: list[Outcome] = []
+        create_rows: set[int] = set()
+        created_lines: list[ChangeLine] = []  # (a revert's) lines of created variants
         changes_key = keys.changes_key(ref.tenant_id, ref.run_id)
         with changes_writer(deps, changes_key) as out:
             for line in _candidates(deps, run, step.action):
+                if line.field == CREATE_FIELD:
+                    out.add(line)
+                    if line.status == SENDING and step.action == "revert":
+                        created_lines.append(line)
+                    elif line.status == SENDING:
+                        create_rows.add(line.row)
+                    continue
                 if line.status == SENDING:
                     line = _checked(line, held.get(line.variant_id), unchecked)
                 if line.status == SENDING:  # a value the platform would refuse is not sent
@@ -72,10 +90,26 @@ def select(deps: Deps, step: SelectInput) -> MatchOutput:
                 out.add(line)
                 if line.status == SENDING:
                     _add_to_outcomes(changed, line)
+        undo = _undo_creations(created_lines, held, caps) if created_lines else []
     finally:
         gc.unfreeze()
 
-    manifest = write_plan(deps, ref, profile, changed, caps, refs)
+    creations: list[PlanItem] = []
+    if create_rows:
+        source = run if step.action == "apply" else _parent(deps, run)
+        creations = creating.only_rows(creating.load(deps, ref_of(source)), create_rows)
+        if step.action != "apply":  # the retry's own items (its finalize indexes them)
+            creating.save(deps, ref, creations)
+    for item in undo:
+        if item.changes:  # a platform that cannot delete: the product is hidden
+            changed.append(
+                (item.row, item.key, CHANGED, item.product_id, item.variant_id,
+                 ((VISIBLE, True, False),), "")
+            )  # fmt: skip
+    deletes = [item for item in undo if not item.changes]
+    manifest = write_plan(
+        deps, ref, profile, changed, caps, refs, creations or None, deletes or None
+    )
     mkey = keys.manifest_key(ref.tenant_id, ref.run_id, ref.round)
     deps.blobs.put_bytes(mkey, json.dumps(manifest).encode(), "application/json")
     deps.repo.update_run(
@@ -90,7 +124,7 @@ def select(deps: Deps, step: SelectInput) -> MatchOutput:
         manifest_bucket=deps.blobs.bucket,
         manifest_key=mkey,
         shards=len(manifest),
-        items=len(changed),
+        items=len(changed) + len(creations) + len(deletes),
         concurrency=max(1, min(caps.concurrency, len(manifest))),
     )
 
@@ -115,6 +149,9 @@ def _candidates(deps: Deps, run: Run, action: str) -> Iterator[ChangeLine]:
         return
     for line in parent:  # revert
         if line.status != UPDATED:
+            continue
+        if line.field == CREATE_FIELD:  # undone by deleting (or hiding) what was made
+            yield line._replace(store_value=line.new_value, new_value=None, status=SENDING)
             continue
         expected = index_value(line.field, line.new_value)  # what the run left in the store
         back = line._replace(store_value=expected, new_value=line.store_value, error="")
@@ -160,11 +197,46 @@ def _reapplied(deps: Deps, run: Run) -> Iterator[ChangeLine]:
             )  # fmt: skip
 
 
-def _parent_changes(deps: Deps, run: Run) -> Iterator[ChangeLine]:
+def _parent(deps: Deps, run: Run) -> Run:
     parent = run.parent_run_id and deps.repo.get_run(run.tenant_id, run.parent_run_id)
     if not parent or not parent.changes_key:
         raise NotFound(f"run {run.parent_run_id} (the run to {run.trigger}) has no changes")
+    return parent
+
+
+def _parent_changes(deps: Deps, run: Run) -> Iterator[ChangeLine]:
+    parent = _parent(deps, run)
+    assert parent.changes_key is not None
     return read_changes(deps, parent.changes_key)
+
+
+def _undo_creations(
+    lines: list[ChangeLine], held: dict[int, Variant], caps: Capabilities
+) -> list[PlanItem]:
+    """What undoes a run's creations: per product, a delete of the product when every
+    variant the store has of it is one the run created, else of those variants; where the
+    platform cannot delete, one item per product hiding it (``changes`` set)."""
+    by_product: dict[int, list[ChangeLine]] = {}
+    for line in lines:
+        by_product.setdefault(line.product_id, []).append(line)
+    store_has: dict[int, set[int]] = {}
+    for vid, variant in held.items():
+        if variant[PRODUCT_ID] in by_product:
+            store_has.setdefault(variant[PRODUCT_ID], set()).add(vid)
+    items: list[PlanItem] = []
+    for pid, made in by_product.items():
+        rows = [line.row for line in made]
+        ours = {line.variant_id for line in made}
+        whole = store_has.get(pid, set()) <= ours
+        first = made[0]
+        if not caps.can_delete:
+            hide = {VISIBLE: [True, False]}
+            items.append(PlanItem(first.row, first.key, pid, first.variant_id, hide, rows=rows))
+        elif whole:
+            items.append(PlanItem(first.row, first.key, pid, 0, {}, rows=rows, product_level=True))
+        else:
+            items.extend(PlanItem(line.row, line.key, pid, line.variant_id, {}) for line in made)
+    return items
 
 
 def _checked(line: ChangeLine, variant: Variant | None, unchecked: tuple[str, ...]) -> ChangeLine:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from feedsync.core import keys
+from feedsync.core import creating, keys
 from feedsync.core.deps import Deps
 from feedsync.core.in_flight import InFlight, read_marker, write_marker
 from feedsync.core.ports import ItemResult, item_refused_together
 from feedsync.core.run_results import ShardResults
 from feedsync.core.steps.common import profile_of, run_of, store_of
+from feedsync.domain.capabilities import CREATE_OP
 from feedsync.domain.plan import shard_from_json
 from feedsync.domain.refusals import KNOWN_BAD
 from feedsync.errors import FeedsyncError, StoreRequestError
@@ -52,11 +53,11 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
     results = ShardResults()
     results_key = keys.result_key(ref.tenant_id, ref.run_id, index, ref.round)
     earlier = read_marker(deps, ref, index)
-    started = -1
+    started = resumed = -1
     if earlier is not None:
         # A retry starts over: what the earlier attempt sent stays in doubt (read back at
         # finalize) until this attempt records it again, so its results go.
-        started = earlier.started
+        started = resumed = earlier.started
         deps.blobs.put_bytes(results_key, results.data(), "text/csv")
     for number, batch in enumerate(batches):
         op, items = batch["op"], batch["items"]
@@ -72,7 +73,10 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
         # finalize reads these items back from the store instead of guessing.
         write_marker(deps, ref, index, InFlight(number, results.lines, started))
         batch_key = f"{ref.run_id}-{index}-{number}"
-        answers = connector.apply(op, items, batch_key=batch_key, location=location)
+        if op == CREATE_OP:  # one an earlier attempt began: what it made is not made again
+            answers = creating.send(connector, items, batch_key, resumed=number <= resumed)
+        else:
+            answers = connector.apply(op, items, batch_key=batch_key, location=location)
         if len(answers) != len(items):
             raise StoreRequestError(
                 f"{store.platform} connector answered {len(answers)} results for "

@@ -58,6 +58,10 @@ def capabilities() -> Capabilities:
         # A feed takes minutes at Amazon: one per update shard (one Lambda) at a time.
         batches_per_shard=1,
         constraints=CONSTRAINTS,
+        # listings-feed-message-schema-v2.json: an UPDATE needs a productType and its
+        # attributes; feedsync knows neither for a supplier's row.
+        cannot_create="Amazon: creating listings needs a product type; create mode is not "
+        "available",
         unwritable={
             "sale_price": "Amazon's sale price is a scheduled discount in purchasable_offer "
             "with start and end dates; feedsync writes our_price only",

@@ -58,6 +58,21 @@ class StoreApi:
         )
         return self._send("PUT", write.path, classify, json_body=body)
 
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        refused: tuple[int, ...] = (),
+        gone: tuple[int, ...] = (),
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> Reply:
+        """Any request (create mode's POST and DELETE): ``refused`` and ``gone`` are the
+        statuses that mean so for it; the answer's outcome says which came."""
+        classify = Classifier(self.where, f"{method} {path}", refused=refused, gone=gone)
+        return self._send(method, path, classify, params=params, json_body=json_body)
+
     def _send(
         self,
         method: str,

@@ -5,6 +5,8 @@ The class only composes the parts, each in its own module:
 * ``reader``: the catalog read (products with their variants, brands);
 * ``writer``: write batches, 422 isolation (the refusals' count), 413 halving, image resend;
 * ``gone``: the deletion look-up of an item refused for good;
+* ``create``: create mode's products and variants, their deletion (a revert) and the
+  look-up of what an earlier attempt made (``ports.Creator``);
 * ``endpoints``: paths, write payloads, money and weight conversions;
 * ``responses``: what each answer means (the shared transport's ``Outcome``), rate
   headers, the platform's error words;
@@ -28,10 +30,12 @@ from typing import Generic, Literal, TypeVar
 
 import requests
 
-from feedsync.core.ports import ItemResult, PlanItem, RateBudget
+from feedsync.core.ports import Created, ItemResult, PlanItem, RateBudget
+from feedsync.domain.capabilities import CREATE_OP, DELETE_OP
 from feedsync.domain.fields import Variant
 from feedsync.platforms.bigcommerce import reader
 from feedsync.platforms.bigcommerce.client import StoreApi
+from feedsync.platforms.bigcommerce.create import ProductCreator
 from feedsync.platforms.bigcommerce.endpoints import from_cents, to_cents, to_query_time
 from feedsync.platforms.bigcommerce.gone import GoneCheck
 from feedsync.platforms.bigcommerce.responses import window_headers
@@ -113,6 +117,7 @@ class BigCommerceConnector:
         )
         self._api = StoreApi(self.api_url, access_token, self.transport)
         self._writer = BatchWriter(self._api, self.capabilities, GoneCheck(self._api, clock))
+        self._creator = ProductCreator(self._api)
 
     @property
     def default_location(self) -> str | None:
@@ -151,4 +156,14 @@ class BigCommerceConnector:
         caller bug (ValueError, nothing sent). Items the platform refuses are
         reported, never raised; a store-wide failure raises a named error.
         """
+        if op == CREATE_OP:
+            if len(items) > self.capabilities.op(op).max_batch:
+                raise ValueError(f"{op} takes one product per request, got {len(items)}")
+            return self._creator.create(items)
+        if op == DELETE_OP:
+            return self._creator.delete(items)
         return self._writer.apply(op, items, batch_key=batch_key, location=location)
+
+    def find_created(self, items: list[PlanItem]) -> list[Created | None]:
+        """What the store already has of these create items (``ports.Creator``)."""
+        return self._creator.find_created(items)

@@ -7,11 +7,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from feedsync.domain.capabilities import (
+    CREATE_OP,
+    DELETE_OP,
     PRODUCT_CONTENT,
     VARIANT_CONTENT,
     VARIANT_MONEY,
     VISIBLE,
     Capabilities,
+    Creation,
     FieldRule,
     Quota,
     WriteOp,
@@ -73,12 +76,23 @@ def capabilities(inventory: Literal["variants", "adjustments"] = "variants") -> 
     ]
     if inventory == "adjustments":
         ops.append(WriteOp("inventory", 2000, ("stock",), serial=True, refusal_rejects_batch=True))
+    ops += [
+        # POST /catalog/products makes one product (with its variants) per request.
+        WriteOp(CREATE_OP, 1, (), product_level=True, refusal_rejects_batch=True),
+        # DELETE /catalog/products?id:in= takes 250 products per request.
+        WriteOp(DELETE_OP, 250, (), product_level=True),
+    ]
     return Capabilities(
         platform=NAME,
         ops=tuple(ops),
         quota=Quota("request_window", requests=150, window_s=30.0),
         concurrency=4,
         constraints=CONSTRAINTS,
+        creation=Creation(
+            max_variants=600,
+            source="product-variants_catalog.v3.yml, POST /catalog/products/{product_id}/variants:"
+            " 600 SKUs per product",
+        ),
     )
 
 

@@ -60,9 +60,19 @@ class AdminClient:
         self.api = HttpTransport(self.where, pacer=self.bucket, **patience)
         self.files = HttpTransport(self.where, pacer=NoPacing(), **patience)
 
-    def graphql(self, query: str, variables: JSON, operation: str, estimate: int) -> JSON:
+    def graphql(
+        self,
+        query: str,
+        variables: JSON,
+        operation: str,
+        estimate: int,
+        *,
+        resend_unanswered: bool = True,
+    ) -> JSON:
         """Send one document (``estimate``: its cost in points until Shopify says); its
-        ``data``. Anything but an answer with data raises a named error."""
+        ``data``. Anything but an answer with data raises a named error.
+        ``resend_unanswered=False``: a document that got no answer raises ``StoreUnavailable``
+        instead of going again (a create, which Shopify would carry out twice)."""
         body = {"query": query, "variables": variables, "operationName": operation}
         bucket = self.bucket
         bucket.sending(operation)
@@ -76,6 +86,7 @@ class AdminClient:
             json_body=body,
             headers=self._headers,
             cost=estimate,
+            resend_unanswered=resend_unanswered,
         )
         return dict(reply.body["data"])
 

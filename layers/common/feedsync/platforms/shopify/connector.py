@@ -4,6 +4,8 @@ The class composes the parts, one concern each:
 
 * ``reader``: catalog reads (a bulk query for a full read, pages for a range);
 * ``writer``: the write operations, userErrors per item, items gone from the shop;
+* ``creator``: create mode's new products and variants, their lookup by SKU, their
+  deletion on revert;
 * ``bulk``: staged uploads, bulk mutations run, polled and downloaded;
 * ``shop``: the primary location and the weight unit, looked up once;
 * ``client``: every exchange, over the shared HTTP transport (``platforms.transport``):
@@ -27,10 +29,12 @@ from typing import Any
 
 import requests
 
-from feedsync.core.ports import ItemResult, PlanItem
+from feedsync.core.ports import Created, ItemResult, PlanItem
+from feedsync.domain.capabilities import CREATE_OP, DELETE_OP
 from feedsync.domain.fields import Variant
 from feedsync.platforms.shopify.bulk import BulkOperations
 from feedsync.platforms.shopify.client import AdminClient
+from feedsync.platforms.shopify.creator import ProductCreator
 from feedsync.platforms.shopify.queries import API_VERSION
 from feedsync.platforms.shopify.reader import CatalogReader
 from feedsync.platforms.shopify.shop import ShopFacts
@@ -103,6 +107,7 @@ class ShopifyConnector:
         self.bulk = BulkOperations(self.client, self, sleep, clock)
         self.reader = CatalogReader(self.client, self.shop, self.bulk, self)
         self.writer = CatalogWriter(self.client, self.shop, self.bulk, self)
+        self.creator = ProductCreator(self.client, self.shop)
 
     def __repr__(self) -> str:  # never shows the token
         return f"ShopifyConnector({self.shop_url!r})"
@@ -150,7 +155,15 @@ class ShopifyConnector:
             raise ValueError(f"{op} takes at most {limit} items, got {len(items)}")
         if not items:
             return []
+        if op == CREATE_OP:
+            return self.creator.create(items, location or self.location)
+        if op == DELETE_OP:
+            return self.creator.delete(items)
         return self.writer.apply(op, items, batch_key, location)
+
+    def find_created(self, items: list[PlanItem]) -> list[Created | None]:
+        """Per create item, what the shop already has of it, by SKU (``Creator``)."""
+        return self.creator.find_created(items)
 
     def weight_unit(self) -> str:
         """The shop's ``weightUnit`` (feed weights are in it), looked up once."""

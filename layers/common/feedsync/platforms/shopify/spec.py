@@ -7,11 +7,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from feedsync.domain.capabilities import (
+    CREATE_OP,
+    DELETE_OP,
     PRODUCT_CONTENT,
     VARIANT_CONTENT,
     VISIBLE,
     BulkPath,
     Capabilities,
+    Creation,
     FieldRule,
     Quota,
     WriteOp,
@@ -22,6 +25,10 @@ if TYPE_CHECKING:
     from feedsync.core.ports import StoreConnector
 
 NAME = "shopify"
+# Create mode's sizes (platforms/shopify/creator.py keeps them with the documents).
+CREATE_BATCH: Final = 10
+DELETE_BATCH: Final = 25
+MAX_VARIANTS: Final = 2048
 
 _VARIANT: Final = ("price", "retail_price", "cost_price", *VARIANT_CONTENT)
 _PRODUCT: Final = (*PRODUCT_CONTENT, VISIBLE)
@@ -88,6 +95,17 @@ def capabilities() -> Capabilities:
                 product_level=True,
                 serial=True,
             ),
+            # productSet (a new product with its variants) or productVariantsBulkCreate (new
+            # variants of a product the shop has), one aliased field per product, 10 a
+            # document: platforms/shopify/creator.py.
+            WriteOp(CREATE_OP, CREATE_BATCH, (), product_level=True),
+            # productDelete / productVariantsBulkDelete (a revert), 25 a document.
+            WriteOp(DELETE_OP, DELETE_BATCH, (), product_level=True),
+        ),
+        creation=Creation(
+            max_variants=MAX_VARIANTS,
+            source=f"{_SCHEMA}: ProductSetUserErrorCode VARIANTS_OVER_LIMIT; Shopify allows "
+            "2,048 variants per product (API 2024-04 on)",
         ),
         quota=Quota("cost_bucket", points=2000, restore_per_s=100.0),
         concurrency=2,

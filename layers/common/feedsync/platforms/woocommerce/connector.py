@@ -16,7 +16,9 @@ The connector only composes the parts, each in its own module:
 * ``reader``: the catalog, whole or by modification range (the store-wide
   ``/variations`` refresh and its fallback for older shops);
 * ``writer``: batch posts, per-item errors, the image resend, the filtered-description
-  warning.
+  warning;
+* ``creator``: create mode's new products and variations, their lookup by SKU and their
+  deletion on revert.
 
 WooCommerce has no request quota of its own (the shop's server is the limit), so the
 transport paces nothing.
@@ -30,10 +32,12 @@ from datetime import datetime
 
 import requests
 
+from feedsync.domain.capabilities import CREATE_OP, DELETE_OP
 from feedsync.domain.fields import Variant
-from feedsync.domain.writes import ItemResult, PlanItem
+from feedsync.domain.writes import Created, ItemResult, PlanItem
 from feedsync.platforms.transport import HttpTransport, NoPacing
 from feedsync.platforms.woocommerce.client import ShopClient
+from feedsync.platforms.woocommerce.creator import ProductCreator
 from feedsync.platforms.woocommerce.endpoints import site_url as normalised_site_url
 from feedsync.platforms.woocommerce.reader import CatalogReader
 from feedsync.platforms.woocommerce.spec import capabilities as woocommerce_capabilities
@@ -84,6 +88,7 @@ class WooCommerceConnector:
         self._client = ShopClient(site, (consumer_key, consumer_secret), self._transport)
         self._reader = CatalogReader(self._client, self)
         self._writer = BatchWriter(self._client, self.capabilities)
+        self._creator = ProductCreator(self._client)
         self.site_url = site
         self.api_url = self._client.api_url
 
@@ -119,4 +124,12 @@ class WooCommerceConnector:
         location: str | None = None,
     ) -> list[ItemResult]:
         """One batch of one operation; ``(ok, message)`` per item, in order."""
+        if op == CREATE_OP:
+            return self._creator.create(items)
+        if op == DELETE_OP:
+            return self._creator.delete(items)
         return self._writer.apply(op, items)
+
+    def find_created(self, items: list[PlanItem]) -> list[Created | None]:
+        """Per create item, what the shop already has of it, by SKU (``Creator``)."""
+        return self._creator.find_created(items)

@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from feedsync.domain.capabilities import (
+    CREATE_OP,
+    DELETE_OP,
     VARIANT_CONTENT,
     VISIBLE,
     Capabilities,
+    Creation,
     FieldRule,
     Quota,
     WriteOp,
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
     from feedsync.core.ports import StoreConnector
 
 NAME = "woocommerce"
+MAX_VARIATIONS: Final = 1000
 
 _VARIANT: Final = ("price", "sale_price", "stock", *VARIANT_CONTENT)
 _MONEY: Final = FieldRule(
@@ -50,6 +54,17 @@ def capabilities() -> Capabilities:
             # its sibling variations share) report separately. visible: status publish or
             # private.
             WriteOp("product_fields", 100, ("name", "description", VISIBLE), product_level=True),
+            # products/batch create (a product each; a group's variations then go to its
+            # variations/batch, 100 a request): platforms/woocommerce/creator.py.
+            WriteOp(CREATE_OP, 100, (), product_level=True),
+            # products/batch delete (for good, with the variations), or a variation's product's
+            # variations/batch delete: a revert.
+            WriteOp(DELETE_OP, 100, (), product_level=True),
+        ),
+        creation=Creation(
+            max_variants=MAX_VARIATIONS,
+            source="WooCommerce REST v3 sets no cap on a product's variations; feedsync's own "
+            "(each 100 variations of a group cost one variations/batch request)",
         ),
         quota=Quota("none"),
         concurrency=2,
