@@ -300,5 +300,37 @@ def test_a_new_profiles_webhook_secret_is_shown_after_creating_it_at_phone_width
         assert watch.foreign_requests == []
 
 
+def test_the_stock_location_is_offered_where_the_platform_has_locations(
+    chromium: Browser, serve: Served, api: Api
+) -> None:
+    # Given a WooCommerce store (no stock locations) and a BigCommerce store set to location 3
+    suffix = uuid.uuid4().hex[:6]
+    woo = serve.info["woocommerce"]
+    woo_store = api.ok("POST", "/stores", {
+        "name": f"UI Woo {suffix}", "platform": "woocommerce", "api_url": woo["api_url"],
+        "credentials": {k: woo[k] for k in ("consumer_key", "consumer_secret")},
+    }, status=201)  # fmt: skip
+    located = api.ok("POST", "/stores", {
+        "name": f"UI located {suffix}", "platform": "bigcommerce", "api_url": serve.sandbox_url,
+        "credentials": {"access_token": serve.sandbox_token}, "options": {"location_id": "3"},
+    }, status=201)  # fmt: skip
+
+    with dashboard_page(chromium, serve.api_url, serve.api_key) as (page, _watch):
+        page.goto("/#/profiles/new")
+        store = page.get_by_label("Store", exact=True)
+
+        # When the new profile is for the WooCommerce store, Then no location is asked for
+        store.select_option(value=woo_store["store_id"])
+        expect(page.get_by_role("heading", name="What to update")).to_be_visible()
+        expect(page.get_by_label("Stock location ID")).to_have_count(0)
+
+        # When it is for the BigCommerce store, Then the location is asked for, and the store's
+        # own is named as what an empty one means
+        store.select_option(value=located["store_id"])
+        expect(page.get_by_label("Stock location ID")).to_have_accessible_description(
+            "Leave empty to use the store's own location (3)."
+        )
+
+
 def _starts_with(prefix: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(prefix)}\S+$")
