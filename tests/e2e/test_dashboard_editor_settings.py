@@ -99,7 +99,7 @@ def test_fixed_values_location_tiers_and_webhooks_are_saved_and_shown_again(
         secret = page.locator("#webhook-secret")
         expect(secret).to_have_text(_starts_with("whsec_"))
         shown_secret = secret.inner_text()
-        secret.scroll_into_view_if_needed()
+        page.get_by_role("heading", name="Notifications").evaluate("h => h.scrollIntoView()")
         screenshot(page, "editor-settings-secret", full_page=False)
 
         # And the API's profile holds every value
@@ -184,7 +184,7 @@ def test_the_apis_refusals_show_beside_the_fixed_value_tier_location_and_webhook
         # When the price also gets a fixed value and the profile is saved
         fixed.get_by_label("Price, fixed", exact=True).fill("5.00")
         expect(fixed.get_by_label("Price, fixed", exact=True)).to_have_accessible_description(
-            "Also has the column “Price”."
+            "Read from the column “Price”: leave this empty."
         )
         page.get_by_role("button", name="Save", exact=True).click()
 
@@ -211,7 +211,8 @@ def test_the_apis_refusals_show_beside_the_fixed_value_tier_location_and_webhook
         page.get_by_role("button", name="Save", exact=True).click()
 
         # Then the refusal shows beside the tier that overlaps
-        _refused_beside(page, "Prices from", "tier overlaps tiers[0]", second)
+        _refused_beside(page, "Prices from", "tier overlaps tier 1", second)
+        screenshot(page, "editor-settings-refused-tier", full_page=False)
         second.get_by_label("Prices from").fill("10")
 
         # When the stock location is not one the platform can have

@@ -29,7 +29,7 @@ export function ConstantFields({ constants, setConstants, mapping, problems }) {
           <${TextField} name=${`constants.${field}`} label=${`${label}, fixed`} value=${constants[field]}
             onValue=${(v) => change(field, v)} problems=${problems} autocomplete="off"
             placeholder=${EXAMPLES[field] ? `e.g. ${EXAMPLES[field]}` : undefined}
-            help=${mapping[field] ? `Also has the column “${mapping[field]}”.` : undefined} />`)}
+            help=${mapping[field] ? `Read from the column “${mapping[field]}”: leave this empty.` : undefined} />`)}
       </div>
     </fieldset>
   `;

@@ -31,7 +31,9 @@ const KEYED = new Set(["constants"]);
 
 function keyed(problem) {
   const found = KEYED.has(problem.field) && /^([a-z_]+): (.+)$/s.exec(problem.message);
-  return found ? { field: `${problem.field}.${found[1]}`, message: found[2] } : problem;
+  const named = found ? { field: `${problem.field}.${found[1]}`, message: found[2] } : problem;
+  // The API counts rows from 0 ("overlaps tiers[0]"); the page shows them from 1 ("Tier 1").
+  return { ...named, message: named.message.replace(/\btiers\[(\d+)\]/g, (_, n) => `tier ${Number(n) + 1}`) };
 }
 
 // The rendered field a problem is about: the longest data-field name that prefixes the

@@ -76,6 +76,11 @@ export function NotificationsSection({ webhooks, setWebhooks, problems, profile,
     <section class="card" aria-labelledby="notifications-heading">
       <h2 id="notifications-heading">Notifications</h2>
       <p class="help">Webhooks: feedsync POSTs a JSON event to each address when a run ends in one of its events.</p>
+      ${secret ? html`
+        <div class="notice secret" role="status">
+          <p><strong>Signing secret</strong> (copy it now; it is not shown again; see “Signed deliveries” below):</p>
+          <p><code id="webhook-secret" tabindex="-1">${secret}</code></p>
+        </div>` : null}
       <ol class="webhook-list">
         ${webhooks.map((hook, i) => html`
           <li>
@@ -98,11 +103,6 @@ export function NotificationsSection({ webhooks, setWebhooks, problems, profile,
           signing secret. Check it, and the timestamp's age, before you trust a delivery.</p>
         <p class="help">The secret is shown once: when you save the profile's first webhook, or when you make a new one here.
           feedsync keeps it, but never shows it again.</p>
-        ${secret ? html`
-          <div class="notice secret" role="status">
-            <p><strong>Signing secret</strong> (copy it now; it is not shown again):</p>
-            <p><code id="webhook-secret" tabindex="-1">${secret}</code></p>
-          </div>` : null}
         ${profile && hasSecret && !secret ? html`<p>This profile has a signing secret.</p>` : null}
         ${profile && hasSecret && !asking ? html`
           <button type="button" class="secondary" onClick=${() => { setAsking(true); focusLater("rotate-yes"); }}>

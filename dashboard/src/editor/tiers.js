@@ -47,7 +47,7 @@ export function PriceTiers({ price, setPrice, problems }) {
             <fieldset class="tier">
               <legend>Tier ${i + 1}</legend>
               <div class="row">
-                <${TextField} name=${`${TIERS}[${i}].min`} label="Prices from" inputmode="decimal"
+                <${TextField} name=${`${TIERS}[${i}].min`} label="Prices from" inputmode="decimal" placeholder="0.00"
                   value=${tier.min} onValue=${(min) => setTier(i, { min })} problems=${problems} />
                 <${TextField} name=${`${TIERS}[${i}].max`} label="Up to" inputmode="decimal"
                   value=${tier.max} onValue=${(max) => setTier(i, { max })} problems=${problems} />
