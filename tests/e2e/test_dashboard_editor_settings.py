@@ -94,7 +94,7 @@ def test_fixed_values_location_tiers_and_webhooks_are_saved_and_shown_again(
 
         # Then it is saved, and the signing secret is shown this once, as the status line says
         expect(page.get_by_role("status").filter(has_text="Saved.")).to_contain_text(
-            "signing secret under Notifications: it is shown this once"
+            "Copy the signing secret under Notifications: it is shown once."
         )
         secret = page.locator("#webhook-secret")
         expect(secret).to_have_text(_starts_with("whsec_"))

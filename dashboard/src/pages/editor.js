@@ -16,7 +16,7 @@ import { ConstantFields } from "../editor/constants.js";
 import { handOverSecret, LocationField, NotificationsSection, takeSecret } from "../editor/notifications.js";
 import { loadPlatforms } from "../stores/platforms.js";
 
-const SECRET_SHOWN = "Copy the webhooks' signing secret under Notifications: it is shown this once.";
+const SECRET_SHOWN = "Copy the signing secret under Notifications: it is shown once.";
 const STORE_WORDS = { setting_up: "setting up", ready: "ready", import_failed: "import failed" };
 
 export function EditorPage({ params, search }) {
