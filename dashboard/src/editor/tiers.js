@@ -40,7 +40,8 @@ export function PriceTiers({ price, setPrice, problems }) {
         leave it empty for no upper end.</p>
       ${tiers.length ? html`<${SelectField} name="rules.price_rules.tiers_by" label="Pick the tier by"
         value=${price.tiers_by || ""} problems=${problems} onValue=${(v) => setPrice({ tiers_by: v || undefined })}
-        options=${[["", "The price (after the currency factor, default)"], ["cost", "The cost price (when the row has one)"]]} />` : null}
+        help="The price is taken after the currency factor; a row with no cost price is tiered by its price."
+        options=${[["", "The price (default)"], ["cost", "The cost price"]]} />` : null}
       <ol class="tier-list">
         ${tiers.map((tier, i) => html`
           <li>
