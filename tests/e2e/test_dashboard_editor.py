@@ -236,7 +236,7 @@ def test_an_upload_profile_is_updated_with_a_new_file_then_started(
         # When the merchant clicks Start and confirms
         page.get_by_role("button", name="Start", exact=True).click()
         expect(page.get_by_text("This may take a few minutes")).to_be_visible()
-        ok = page.get_by_role("button", name="OK")
+        ok = page.get_by_role("button", name="OK", exact=True)
         expect(ok).to_be_focused()  # the keyboard goes on from the question
         page.keyboard.press("Enter")
 

@@ -19,6 +19,9 @@ export const CANONICAL_FIELDS = [
 ];
 export const WRITABLE_FIELDS = CANONICAL_FIELDS.slice(2);
 export const FIELD_LABEL = Object.fromEntries(CANONICAL_FIELDS);
+// The models' own caps (models/limits.py PRICE_TIERS_MAX, models/notifications.py WEBHOOKS_MAX).
+export const PRICE_TIERS_MAX = 100;
+export const WEBHOOKS_MAX = 5;
 
 // The safety limits (SafetyLimits): shares shown as percentages.
 export const LIMITS = [
@@ -46,12 +49,15 @@ export function newDraft(storeId = "") {
     conflicts: {},
     limits: Object.fromEntries(LIMITS.map(([name, , , value]) => [name, value])),
     enabled: true,
+    location_id: null,
+    webhooks: [],
   };
 }
 
 const EDITABLE = [
   "name", "store_id", "source", "format", "mapping", "constants", "match_by", "fields", "mode",
   "schedule", "rules", "missing", "known_bad", "conflicts", "limits", "enabled", "location_id",
+  "webhooks",
 ];
 
 // A profile from the API -> a draft (what the view adds is left out).
@@ -123,12 +129,14 @@ export function profileBody(draft, secrets, original = null) {
     fields: draft.fields,
     mode: draft.mode,
     schedule: scheduleBody(draft.schedule),
-    rules: pruned(draft.rules),
+    rules: rulesBody(draft.rules),
     missing: draft.missing,
     known_bad: draft.known_bad,
     conflicts: pruned(draft.conflicts),
     limits: draft.limits,
     enabled: draft.enabled,
+    location_id: draft.location_id || null,
+    webhooks: webhooksBody(draft.webhooks || []),
   };
   if (!original) return body;
   // What changed against the profile as loaded, both in body form (nulls and empties pruned).
@@ -138,6 +146,21 @@ export function profileBody(draft, secrets, original = null) {
     if (JSON.stringify(value) !== JSON.stringify(before[key])) changed[key] = value;
   }
   return changed;
+}
+
+// Price tiers left wholly empty are dropped (an empty row is not "from 0, no markup"); with
+// no tier left, no tier basis either.
+export function rulesBody(rules) {
+  const price = (rules && rules.price_rules) || {};
+  const tiers = (price.tiers || []).filter((t) => Object.keys(pruned(t)).length);
+  const { tiers: _all, tiers_by: tiersBy, ...rest } = price;
+  const kept = tiers.length ? { ...rest, tiers, tiers_by: tiersBy } : rest;
+  return pruned({ ...rules, price_rules: kept });
+}
+
+// Webhooks with an address; a row added and left empty is not sent.
+export function webhooksBody(webhooks) {
+  return webhooks.filter((w) => (w.url || "").trim() !== "").map((w) => ({ url: w.url.trim(), events: w.events || [] }));
 }
 
 export function scheduleBody(schedule) {

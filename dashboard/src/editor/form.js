@@ -18,18 +18,30 @@ export function problemFrom(error) {
       const message = (body.message || "").startsWith(prefix)
         ? body.message.slice(prefix.length)
         : body.message || "refused";
-      return { field: body.field, message };
+      return keyed({ field: body.field, message });
     }
     return { field: "", message: body.message || error.message };
   }
   return { field: "", message: String((error && error.message) || error) };
 }
 
+// Maps whose refusal names the key first ("constants" + "stock: expected a whole number"):
+// the problem is the key's own ("constants.stock"), so it shows beside that input.
+const KEYED = new Set(["constants"]);
+
+function keyed(problem) {
+  const found = KEYED.has(problem.field) && /^([a-z_]+): (.+)$/s.exec(problem.message);
+  const named = found ? { field: `${problem.field}.${found[1]}`, message: found[2] } : problem;
+  // The API counts rows from 0 ("overlaps tiers[0]"); the page shows them from 1 ("Tier 1").
+  return { ...named, message: named.message.replace(/\btiers\[(\d+)\]/g, (_, n) => `tier ${Number(n) + 1}`) };
+}
+
 // The rendered field a problem is about: the longest data-field name that prefixes the
 // API's path ("schedule.at" for "schedule.at"; "source" for "source.url" if no url input).
 export function targetOf(problem, root = document) {
   if (!problem || !problem.field) return "";
-  const path = problem.field.replace(/^body\.?/, "");
+  // "webhooks.0.url" (the core's names) and "webhooks[0].url" (pydantic's) are one field.
+  const path = problem.field.replace(/^body\.?/, "").replace(/\.(\d+)(?=\.|\[|$)/g, "[$1]");
   let best = "";
   for (const element of root.querySelectorAll("[data-field]")) {
     const name = element.dataset.field;

@@ -50,8 +50,9 @@ function samples(rows, columns, column) {
   return values.length ? values.join(", ") : "(empty in the first rows)";
 }
 
-// props: columns (null: no preview yet), rows, mapping, setMapping(next), problems
-export function MappingSection({ columns, rows, mapping, setMapping, problems }) {
+// props: columns (null: no preview yet), rows, mapping, setMapping(next), problems;
+// children: what goes beside the columns (the fixed values)
+export function MappingSection({ columns, rows, mapping, setMapping, problems, children }) {
   const message = problems.messageFor("mapping");
   const pick = (field, column) => {
     const next = { ...mapping };
@@ -87,6 +88,7 @@ export function MappingSection({ columns, rows, mapping, setMapping, problems })
         })}
       </div>
       ${message ? html`<p class="error field-error" id=${`${fieldId("mapping")}-error`}>${message}</p>` : null}
+      ${children}
     </section>
   `;
 }

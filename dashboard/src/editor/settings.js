@@ -3,9 +3,10 @@
 import { html, useState } from "../html.js";
 import { CheckField, fieldId, RadioField, SelectField, TextArea, TextField } from "./form.js";
 import { FIELD_LABEL, LIMITS, WRITABLE_FIELDS } from "./draft.js";
+import { PriceTiers } from "./tiers.js";
 
-// props: draft, set(patch), problems
-export function UpdateSection({ draft, set, problems }) {
+// props: draft, set(patch), problems; children: what goes after the fields (the stock location)
+export function UpdateSection({ draft, set, problems, children }) {
   const mapped = new Set([...Object.keys(draft.mapping || {}), ...Object.keys(draft.constants || {})]);
   const message = problems.messageFor("fields");
   const toggle = (field, on) => {
@@ -25,6 +26,7 @@ export function UpdateSection({ draft, set, problems }) {
           </div>`)}
         ${message ? html`<p class="error field-error" id=${`${fieldId("fields")}-error`}>${message}</p>` : null}
       </fieldset>
+      ${children}
       <${RadioField} name="match_by" legend="Find your products by" value=${draft.match_by} problems=${problems}
         onValue=${(match_by) => set({ match_by })} options=${[
           ["sku", "SKU"], ["barcode", "Barcode (UPC/EAN)"], ["sku_then_barcode", "SKU, then barcode"],
@@ -122,7 +124,7 @@ export function RulesSection({ rules, setRules, problems }) {
           <${TextField} name="rules.price_rules.max" label="Never above" inputmode="decimal"
             value=${price.max} onValue=${(v) => setPrice({ max: v })} problems=${problems} />
         </div>
-        ${price.tiers && price.tiers.length ? html`<p class="help">This profile also has ${price.tiers.length} price tiers; they are kept as they are.</p>` : null}
+        <${PriceTiers} price=${price} setPrice=${setPrice} problems=${problems} />
         <fieldset data-field="rules.price_rules.apply_to">
           <legend>Apply the price rules to</legend>
           ${[["price", "Price"], ["sale_price", "Sale price"], ["retail_price", "Retail price"]].map(([field, label]) => html`

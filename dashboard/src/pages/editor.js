@@ -12,7 +12,11 @@ import { autoPick, MappingSection } from "../editor/mapping.js";
 import { LimitsSection, RulesSection, UpdateSection } from "../editor/settings.js";
 import { ScheduleSection } from "../editor/schedule.js";
 import { FilePicker, STORED, storeFile, UploadUpdate } from "../editor/upload.js";
+import { ConstantFields } from "../editor/constants.js";
+import { handOverSecret, LocationField, NotificationsSection, takeSecret } from "../editor/notifications.js";
+import { loadPlatforms } from "../stores/platforms.js";
 
+const SECRET_SHOWN = "Copy the signing secret under Notifications: it is shown once.";
 const STORE_WORDS = { setting_up: "setting up", ready: "ready", import_failed: "import failed" };
 
 export function EditorPage({ params, search }) {
@@ -24,14 +28,26 @@ export function EditorPage({ params, search }) {
   const [file, setFile] = useState(null); // a new upload profile's first file
   const [saving, setSaving] = useState(false);
   const [saved, setSaved] = useState(search.get("saved") ? "Saved." : "") // the upload's own line says it was stored;
+  const [located, setLocated] = useState(null); // names of the platforms with stock locations
+  const [webhookSecret, setWebhookSecret] = useState(""); // shown once, as the API answered it
   const problems = useProblem();
   const preview = usePreview();
+
+  useEffect(() => {
+    loadPlatforms().then(
+      ({ platforms }) => setLocated(new Set(platforms.filter((p) => p.options.includes("location_id")).map((p) => p.name))),
+      () => setLocated(new Set()),
+    );
+  }, []);
 
   useEffect(() => {
     const wanted = [api.get("/stores"), api.get("/profiles"), profileId ? api.get(`/profiles/${encodeURIComponent(profileId)}`) : null];
     Promise.all(wanted).then(
       ([stores, profiles, profile]) => {
         setLoaded({ stores: stores.stores, profiles: profiles.profiles, profile });
+        const handed = profile ? takeSecret(profile.profile_id) : "";
+        setWebhookSecret(handed);
+        if (handed) setSaved(`Saved. ${SECRET_SHOWN}`);
         const ready = stores.stores.find((s) => s.status === "ready") || stores.stores[0];
         const first = profile ? draftFrom(profile) : newDraft(ready ? ready.store_id : "");
         setDraft(first);
@@ -81,6 +97,7 @@ export function EditorPage({ params, search }) {
     try {
       if (!profileId) {
         const created = await api.send("POST", "/profiles", profileBody(draft, secrets));
+        handOverSecret(created.profile_id, created.webhook_secret);
         let stored = false;
         if (draft.source.type === "upload" && file) {
           await storeFile(created.profile_id, file);
@@ -101,6 +118,10 @@ export function EditorPage({ params, search }) {
           words = `Saved. ${STORED}`;
         }
         setLoaded((l) => ({ ...l, profile: updated }));
+        if (updated.webhook_secret) {
+          setWebhookSecret(updated.webhook_secret);
+          words = `${words} ${SECRET_SHOWN}`;
+        }
         setDraft(draftFrom(updated));
         setSecrets({});
         setSaved(words);
@@ -113,6 +134,7 @@ export function EditorPage({ params, search }) {
   };
 
   const others = loaded.profiles.filter((p) => p.profile_id !== profileId);
+  const store = loaded.stores.find((s) => s.store_id === draft.store_id);
   const answer = preview.answer;
   return html`
     <section class="editor">
@@ -145,12 +167,20 @@ export function EditorPage({ params, search }) {
         <${FormatSection} format=${draft.format} setFormat=${(patch) => set({ format: pruned({ ...draft.format, ...patch }) })}
           preview=${preview} onPreview=${runPreview} problems=${problems} cannotPreview=${cannotPreview} />
         <${MappingSection} columns=${answer && answer.file_name ? answer.columns : null} rows=${answer ? answer.rows : []}
-          mapping=${draft.mapping} setMapping=${(mapping) => set({ mapping })} problems=${problems} />
-        <${UpdateSection} draft=${draft} set=${set} problems=${problems} />
+          mapping=${draft.mapping} setMapping=${(mapping) => set({ mapping })} problems=${problems}>
+          <${ConstantFields} constants=${draft.constants || {}} setConstants=${(constants) => set({ constants })}
+            mapping=${draft.mapping} problems=${problems} />
+        <//>
+        <${UpdateSection} draft=${draft} set=${set} problems=${problems}>
+          <${LocationField} store=${store} hasLocations=${Boolean(store && located && located.has(store.platform))}
+            value=${draft.location_id} onValue=${(location_id) => set({ location_id })} problems=${problems} />
+        <//>
         <${RulesSection} rules=${draft.rules} setRules=${(rules) => set({ rules })} problems=${problems} />
         <${LimitsSection} limits=${draft.limits} setLimits=${(limits) => set({ limits })} problems=${problems} />
         <${ScheduleSection} schedule=${draft.schedule} setSchedule=${(schedule) => set({ schedule })}
           problems=${problems} profiles=${others} />
+        <${NotificationsSection} webhooks=${draft.webhooks || []} setWebhooks=${(webhooks) => set({ webhooks })}
+          problems=${problems} profile=${profile} secret=${webhookSecret} setSecret=${setWebhookSecret} />
         <div class="actions sticky-actions">
           <button type="submit" disabled=${saving}>${saving ? "Saving…" : profileId ? "Save" : "Create profile"}</button>
           <a class="button secondary" href="#/">Back to profiles</a>
