@@ -152,7 +152,14 @@ def _event(query: dict[str, str]) -> dict[str, Any]:
             "resourcePath": "/{proxy+}", "httpMethod": "GET", "path": f"/v1{path}",
             "stage": "v1", "requestId": "bench", "accountId": "123456789012", "apiId": "local",
             "identity": {"sourceIp": "127.0.0.1"},
-            "authorizer": {"tenant_id": TENANT, "principalId": TENANT},
+            "authorizer": {
+                "tenant_id": TENANT,
+                "role": "owner",
+                "actor": "key:default",
+                "actor_kind": "key",
+                "actor_id": "key-1",
+                "principalId": "key-1",
+            },
         },
         "body": None, "isBase64Encoded": False,
     }  # fmt: skip

@@ -3,7 +3,8 @@
 Every operation documents every status it answers, each with its body's model
 (``feedsync.models.responses``): ``/openapi.json`` is checked against the running API by
 Schemathesis in ``make test``. The operations live in ``routes/``, one router per resource;
-here: the resolver, the refusals every operation shares and the entry point.
+here: the resolver, the refusals every operation shares and the entry point, which checks
+the caller's role (``routes/access.py``) before anything else.
 """
 
 import json
@@ -16,10 +17,13 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from routes import file_preview, profiles, review, runs, settings, stores
+from routes.access import ROUTE_ROLES
 from routes.common import ERRORS
 
-from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
+from feedsync.domain import access
+from feedsync.errors import Conflict, Forbidden, Gone, InvalidRequest, NoTenant, NotFound
 from feedsync.models import describe_error
+from feedsync.models.accounts import Principal
 from feedsync.models.limits import IDEMPOTENCY_KEY_MAX, MAX_BODY_BYTES, MAX_BODY_DEPTH
 from feedsync.models.responses import ValidationErrorBody
 
@@ -51,6 +55,22 @@ def _no_route(_exc: Exception) -> Response[Any]:
     event = app.current_event
     message = f"no operation {event.http_method} {event.path}; see GET /openapi.json"
     return _json(404, {"error": "not_found", "message": message})
+
+
+@app.exception_handler(Forbidden)  # type: ignore[untyped-decorator]
+def _forbidden(exc: Forbidden) -> Response[Any]:
+    return _json(403, _forbidden_body(exc))
+
+
+@app.exception_handler(NoTenant)  # type: ignore[untyped-decorator]
+def _no_tenant(exc: NoTenant) -> Response[Any]:
+    return _json(403, _forbidden_body(exc))
+
+
+def _forbidden_body(exc: Forbidden | NoTenant) -> dict[str, Any]:
+    if isinstance(exc, Forbidden):
+        return {"error": "forbidden", "message": exc.message, "needs": exc.needs}
+    return {"error": "no_tenant", "message": exc.message}
 
 
 @app.exception_handler(Gone)  # type: ignore[untyped-decorator]
@@ -146,11 +166,26 @@ for _router in (
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    refused = _refused_body(event.get("body")) or _refused_media_type(event)
+    refused = _refused_role(event) or _refused_body(event.get("body")) or _refused_media_type(event)
     if refused is not None:
         return refused
     _json_body_by_default(event)
     return app.resolve(event, context)
+
+
+def _refused_role(event: dict[str, Any]) -> dict[str, Any] | None:
+    """403 when the caller's role is below what the operation needs (``ROUTE_ROLES``), or
+    it is in no tenant yet; None when it may go on (or no operation is there: the 404)."""
+    method = str(event.get("httpMethod") or "").upper()
+    needs = access.needed(ROUTE_ROLES, method, str(event.get("path") or ""))
+    if needs is None:
+        return None
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    try:
+        access.check(Principal.from_context(authorizer), needs)
+    except (Forbidden, NoTenant) as exc:
+        return _refusal(403, _forbidden_body(exc))
+    return None
 
 
 def _refused_body(body: str | None) -> dict[str, Any] | None:

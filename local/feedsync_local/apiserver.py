@@ -17,7 +17,7 @@ from feedsync_local.dashboard_files import dashboard_file, is_dashboard_path
 from feedsync_local.httpserver import LoopbackServer
 from feedsync_local.stack import ACCOUNT, REGION, LocalStack
 
-PUBLIC_PATHS = frozenset({"/openapi.json"})
+PUBLIC_PATHS = frozenset({"/openapi.json", "/auth/config"})
 # What API Gateway's ANY method (the template's /{proxy+}) passes on to the function.
 ANY_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
@@ -112,10 +112,10 @@ class LocalApi:
             "identity": {"sourceIp": "127.0.0.1"},
         }
         if path not in PUBLIC_PATHS:
-            tenant = self._authorize(method, path, headers, query, context)
-            if tenant is None:
+            authorized = self._authorize(method, path, headers, query, context)
+            if authorized is None:
                 return _json(401, {"message": "Unauthorized"})
-            context["authorizer"] = {"tenant_id": tenant, "principalId": tenant}
+            context["authorizer"] = authorized
         try:
             text = body.decode("utf-8") if body else None
         except UnicodeDecodeError as exc:
@@ -153,7 +153,9 @@ class LocalApi:
         headers: dict[str, str],
         query: dict[str, str] | None,
         context: dict[str, Any],
-    ) -> str | None:
+    ) -> dict[str, str] | None:
+        """The authorizer's context as API Gateway hands it on (strings, plus principalId);
+        None for its 401."""
         event = {
             "type": "REQUEST",
             "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:local/v1/{method}{path}",
@@ -171,8 +173,8 @@ class LocalApi:
         statements = policy.get("policyDocument", {}).get("Statement", [])
         if not any(s.get("Effect") == "Allow" for s in statements):
             return None
-        tenant = (policy.get("context") or {}).get("tenant_id")
-        return str(tenant) if tenant else None
+        found = {str(k): str(v) for k, v in (policy.get("context") or {}).items()}
+        return {**found, "principalId": str(policy.get("principalId", ""))}
 
 
 def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:

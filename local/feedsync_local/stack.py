@@ -62,8 +62,22 @@ CREATED = frozenset(
         "AWS::Scheduler::ScheduleGroup",
         "AWS::Events::EventBus",
         "AWS::SNS::Topic",
+        "AWS::Cognito::UserPool",
+        "AWS::Cognito::UserPoolClient",
     }
 )
+# What moto's CreateUserPool / CreateUserPoolClient take of the template's properties
+# (EnabledMfas is SetUserPoolMfaConfig's, the token validities need no emulation here).
+_POOL_PROPS = (
+    "UsernameAttributes",
+    "AutoVerifiedAttributes",
+    "UsernameConfiguration",
+    "MfaConfiguration",
+    "AccountRecoverySetting",
+    "AdminCreateUserConfig",
+    "Policies",
+)
+_CLIENT_PROPS = ("GenerateSecret", "ExplicitAuthFlows", "PreventUserExistenceErrors")
 
 
 def unhandled_resources(resources: dict[str, Any]) -> list[str]:
@@ -493,6 +507,14 @@ class LocalStack:
                 # CloudFormation names a topic when TopicName is absent; Ref is its ARN.
                 name = bootstrap(props.get("TopicName", f"{self.stack_name}-{logical}"))
                 refs[logical] = arns[logical] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
+            elif kind == "AWS::Cognito::UserPool":
+                refs[logical] = self._create_user_pool(bootstrap(props["UserPoolName"]), props)
+                arns[logical] = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{refs[logical]}"
+            elif kind == "AWS::Cognito::UserPoolClient":
+                pool = refs[props["UserPoolId"]["Ref"]]  # the pool comes first in the template
+                refs[logical] = self._create_user_pool_client(
+                    pool, bootstrap(props["ClientName"]), props
+                )
             elif kind == "AWS::SQS::Queue":
                 # CloudFormation names a queue when QueueName is absent; Ref is its URL.
                 name = bootstrap(props.get("QueueName", f"{self.stack_name}-{logical}"))
@@ -506,6 +528,12 @@ class LocalStack:
 
         globals_env = self.template.get("Globals", {}).get("Function", {}).get("Environment", {})
         self.env = {k: str(v) for k, v in resolve(globals_env.get("Variables", {})).items()}
+        if "USER_POOL_ID" in self.env:
+            # Tokens are verified against moto's JWKS (moto's `iss` is AWS's own form), and
+            # the dashboard sends Cognito's JSON API calls to moto.
+            pool = self.env["USER_POOL_ID"]
+            self.env["COGNITO_JWKS_URL"] = f"{self.endpoint}/{pool}/.well-known/jwks.json"
+            self.env["COGNITO_ENDPOINT"] = f"{self.endpoint}/"
         self.env.update(self.extra_env)
 
         iam = self.client("iam")
@@ -590,6 +618,25 @@ class LocalStack:
                 PolicyName=policy["PolicyName"],
                 PolicyDocument=json.dumps(self.resolve(policy["PolicyDocument"])),
             )
+
+    def _create_user_pool(self, name: str, props: dict[str, Any]) -> str:
+        kwargs = {k: props[k] for k in _POOL_PROPS if k in props}
+        pool = self.client("cognito-idp").create_user_pool(PoolName=name, **kwargs)
+        pool_id = str(pool["UserPool"]["Id"])
+        if "EnabledMfas" in props:
+            self.client("cognito-idp").set_user_pool_mfa_config(
+                UserPoolId=pool_id,
+                SoftwareTokenMfaConfiguration={"Enabled": True},
+                MfaConfiguration=props.get("MfaConfiguration", "OFF"),
+            )
+        return pool_id
+
+    def _create_user_pool_client(self, pool_id: str, name: str, props: dict[str, Any]) -> str:
+        kwargs = {k: props[k] for k in _CLIENT_PROPS if k in props}
+        made = self.client("cognito-idp").create_user_pool_client(
+            UserPoolId=pool_id, ClientName=name, **kwargs
+        )
+        return str(made["UserPoolClient"]["ClientId"])
 
     def _create_table(self, name: str, props: dict[str, Any]) -> None:
         allowed = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")

@@ -8,6 +8,15 @@ from typing import Any
 
 from functions.api import app as api_app
 
+# The authorizer's context for tenant-1's owner key (feedsync serve's "default" key).
+OWNER = {
+    "tenant_id": "tenant-1",
+    "role": "owner",
+    "actor": "key:default",
+    "actor_kind": "key",
+    "actor_id": "key-1",
+}
+
 
 def _event(
     method: str,
@@ -15,6 +24,7 @@ def _event(
     body: str | None,
     headers: dict[str, str],
     query: dict[str, str] | None = None,
+    principal: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     headers = {"Content-Type": "application/json", **headers}
     return {
@@ -32,7 +42,7 @@ def _event(
             "path": f"/v1{path}",
             "stage": "v1",
             "requestId": "req-1",
-            "authorizer": {"tenant_id": "tenant-1", "principalId": "tenant-1"},
+            "authorizer": {**(OWNER if principal is None else principal), "principalId": "p-1"},
         },
         "body": body,
         "isBase64Encoded": False,
@@ -45,9 +55,11 @@ def call(
     body: str | None = None,
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
+    principal: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """One request through the API function's entry point; (status, JSON answer)."""
-    result = respond(method, path, body, headers, query)
+    """One request through the API function's entry point as ``principal`` (the authorizer's
+    context; tenant-1's owner key by default); (status, JSON answer)."""
+    result = respond(method, path, body, headers, query, principal)
     answer = json.loads(result["body"]) if result.get("body") else {}
     return int(result["statusCode"]), answer
 
@@ -58,6 +70,7 @@ def respond(
     body: str | None = None,
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
+    principal: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One request through the API function's entry point; its whole proxy answer."""
     context = SimpleNamespace(
@@ -66,4 +79,6 @@ def respond(
         invoked_function_arn="arn:aws:lambda:eu-central-1:000000000000:function:ApiFunction",
         aws_request_id="req-1",
     )
-    return api_app.lambda_handler(_event(method, path, body, headers or {}, query), context)
+    return api_app.lambda_handler(
+        _event(method, path, body, headers or {}, query, principal), context
+    )

@@ -1,7 +1,8 @@
 """``/openapi.json`` documents every status each operation answers, each with its real body.
 
 ``ANSWERS`` is the list of what each operation answers besides the statuses every operation
-has (401 from the authorizer, 422 from the validator) and those of a body (400, 413, 415, 422).
+has (401 from the authorizer, 403 from the role check, 422 from the validator) and those of a
+body (400, 413, 415, 422).
 A route added without its documentation, or documented without an entry here, fails.
 Schemathesis (tests/e2e/test_api_schemathesis.py) then checks the running API against it.
 """
@@ -57,7 +58,8 @@ ANSWERS: dict[tuple[str, str], set[int]] = {
 }
 PUBLIC = {("GET", "/openapi.json")}
 BODY_STATUSES = {400, 413, 415, 422}
-ERROR_MODELS = {401: "UnauthorizedBody", 422: "ValidationErrorBody"}  # the rest: ErrorBody
+# The rest: ErrorBody.
+ERROR_MODELS = {401: "UnauthorizedBody", 403: "ForbiddenBody", 422: "ValidationErrorBody"}
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +96,10 @@ def test_an_operation_documents_exactly_the_statuses_it_answers(
     op = _operations(doc)[operation]
     # When its documented statuses are read
     documented = {int(code) for code in op["responses"]}
-    # Then they are its own, the authorizer's 401, the validator's 422, and a body's refusals
-    expected = ANSWERS[operation] | {401, 422} | (BODY_STATUSES if "requestBody" in op else set())
+    # Then they are its own, the authorizer's 401, the role check's 403, the validator's 422,
+    # and a body's refusals
+    body = BODY_STATUSES if "requestBody" in op else set()
+    expected = ANSWERS[operation] | {401, 403, 422} | body
     assert documented == expected
 
 

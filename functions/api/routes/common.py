@@ -1,4 +1,4 @@
-"""What every route module shares: the documented answers, the tenant, JSON answers.
+"""What every route module shares: the documented answers, the caller, JSON answers.
 
 Routes reach the composition root through ``common.deps`` (one place a test replaces).
 """
@@ -11,7 +11,13 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from feedsync.core.deps import Deps
-from feedsync.models.responses import ErrorBody, UnauthorizedBody, ValidationErrorBody
+from feedsync.models.accounts import Principal
+from feedsync.models.responses import (
+    ErrorBody,
+    ForbiddenBody,
+    UnauthorizedBody,
+    ValidationErrorBody,
+)
 from feedsync.wiring import deps as _wired
 
 
@@ -23,8 +29,10 @@ def deps() -> Deps:
 ERRORS: dict[int, tuple[str, type[BaseModel]]] = {
     400: ("The body is nested too deep (`too_deep`) or is not UTF-8 text (`invalid_body`).",
           ErrorBody),
-    401: ("No valid API key in `Authorization: Bearer <key>`: API Gateway's own answer.",
-          UnauthorizedBody),
+    401: ("No valid API key or Cognito token in `Authorization: Bearer <key or token>`: "
+          "API Gateway's own answer.", UnauthorizedBody),
+    403: ("The caller's role is below what this needs (`forbidden`, `needs` names the role), "
+          "or the signed-in user belongs to no tenant yet (`no_tenant`).", ForbiddenBody),
     404: ("Nothing with this id for this API key's tenant (`not_found`).", ErrorBody),
     409: ("Refused in the resource's present state: `error` says why.", ErrorBody),
     410: ("It was kept for a while and is gone for good (`gone`).", ErrorBody),
@@ -41,16 +49,16 @@ BODY_ERRORS = (400, 413, 415, 422)
 def answers(
     status: int, description: str, model: Any = None, *errors: int, body: bool = False
 ) -> dict[int, OpenAPIResponse]:
-    """The documented answers of one operation: its success, 401 (every operation is behind
-    the API-key authorizer), 422 (the validator's, on every operation), the body refusals
-    when it takes a body, and ``errors``."""
+    """The documented answers of one operation: its success, 401 and 403 (every operation is
+    behind the authorizer and the role check), 422 (the validator's, on every operation),
+    the body refusals when it takes a body, and ``errors``."""
     success: OpenAPIResponse = {"description": description, "content": {}}  # {}: no body
     if isinstance(model, dict):
         success["content"] = {"application/json": {"schema": model}}
     elif model is not None:
         success["content"] = {"application/json": {"model": model}}
     documented: dict[int, OpenAPIResponse] = {status: success}
-    for code in sorted({401, 422, *errors, *(BODY_ERRORS if body else ())}):
+    for code in sorted({401, 403, 422, *errors, *(BODY_ERRORS if body else ())}):
         text, error_model = ERRORS[code]
         documented[code] = {
             "description": text,
@@ -59,10 +67,15 @@ def answers(
     return documented
 
 
-def tenant() -> str:
-    """Set by the API-key authorizer; never taken from the request itself."""
+def principal() -> Principal:
+    """The caller, as the authorizer proved it; never taken from the request itself."""
     event: Any = BaseRouter.current_event
-    return str(event.request_context.authorizer["tenant_id"])
+    return Principal.from_context(dict(event.request_context.authorizer or {}))
+
+
+def tenant() -> str:
+    """The caller's tenant (the role check let no call without one reach a route that asks)."""
+    return principal().tenant_id
 
 
 def json_answer(status: int, body: Any) -> Response[Any]:

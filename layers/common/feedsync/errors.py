@@ -199,3 +199,27 @@ class NotificationUnavailable(TransientError):
     """EventBridge or SNS could not take a notification now (throttled, internal error)."""
 
     code = "notification_unavailable"
+
+
+# -- access: API 403s ------------------------------------------------------------------
+class Forbidden(FeedsyncError):
+    """The caller's role is below what the operation needs: ``needs`` names that role."""
+
+    code = "forbidden"
+
+    def __init__(self, needs: str, role: str, actor_kind: str) -> None:
+        who = "key" if actor_kind == "key" else "user"
+        super().__init__(f"this needs the {needs} role; this {who} is a {role or 'non-member'}")
+        self.needs = needs
+
+
+class NoTenant(FeedsyncError):
+    """A signed-in user who belongs to no tenant yet: only ``GET /me`` and ``POST /tenants``."""
+
+    code = "no_tenant"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "you belong to no workspace yet: create one with POST /tenants, "
+            "or ask an owner to invite you"
+        )

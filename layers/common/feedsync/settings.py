@@ -7,6 +7,8 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from feedsync.domain import tokens
+
 
 class Settings(BaseSettings):
     """Required names have no default: a missing one fails at cold start, not mid-run."""
@@ -48,3 +50,34 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+class AccountSettings(BaseSettings):
+    """The Cognito user pool the authorizer and the accounts routes use (read by those two
+    functions only). The JWKS URL and the endpoint browsers call default to AWS's own;
+    the local stack points both at its moto server."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    region: str = Field(alias="AWS_REGION", min_length=1)
+    user_pool_id: str = Field(alias="USER_POOL_ID", min_length=1)
+    user_pool_client_id: str = Field(alias="USER_POOL_CLIENT_ID", min_length=1)
+    jwks_url: str | None = Field(default=None, alias="COGNITO_JWKS_URL")
+    cognito_endpoint: str | None = Field(default=None, alias="COGNITO_ENDPOINT")
+
+    @property
+    def issuer(self) -> str:
+        return tokens.issuer_for(self.region, self.user_pool_id)
+
+    @property
+    def signing_keys_url(self) -> str:
+        return self.jwks_url or f"{self.issuer}/.well-known/jwks.json"
+
+    @property
+    def browser_endpoint(self) -> str:
+        return self.cognito_endpoint or tokens.cognito_endpoint(self.region)
+
+
+@lru_cache(maxsize=1)
+def get_account_settings() -> AccountSettings:
+    return AccountSettings()

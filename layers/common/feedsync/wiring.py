@@ -6,8 +6,11 @@ from functools import lru_cache
 
 from feedsync.adapters.addresses import AddressRules
 from feedsync.adapters.aws_misc import LambdaInvoker, SecretsManagerSecrets, StepFunctionsExecutions
+from feedsync.adapters.cognito import CognitoDirectory
 from feedsync.adapters.dynamo import DynamoRepository
 from feedsync.adapters.http_source import HttpSourceFetcher
+from feedsync.adapters.jwks import HttpSigningKeys
+from feedsync.adapters.members import DynamoMembers
 from feedsync.adapters.notifications import (
     DynamoNotificationLog,
     EventBridgeRunEvents,
@@ -25,11 +28,13 @@ from feedsync.core.file_preview import (
     PREVIEW_READ_S,
     PREVIEW_TOTAL_S,
 )
+from feedsync.core.identity import Accounts
 from feedsync.core.ports import StoreConnector
+from feedsync.domain.tokens import TokenRules
 from feedsync.models import Plan, Store
 from feedsync.platforms.registry import platform
 from feedsync.platforms.spec import ConnectorSetup
-from feedsync.settings import get_settings
+from feedsync.settings import get_account_settings, get_settings
 
 
 def connector_for(store: Store, credentials: dict[str, str]) -> StoreConnector:
@@ -98,4 +103,19 @@ def deps() -> Deps:
         webhooks=RequestsWebhookPoster(allow_private=settings.allow_private_urls),
         notification_log=DynamoNotificationLog(settings.table_name),
         allow_http_webhooks=settings.allow_private_urls,
+    )
+
+
+@lru_cache(maxsize=1)
+def accounts() -> Accounts:
+    """Sign-in and the accounts routes (the authorizer and the API function only)."""
+    settings = get_account_settings()
+    return Accounts(
+        members=DynamoMembers(get_settings().table_name),
+        directory=CognitoDirectory(settings.user_pool_id),
+        signing_keys=HttpSigningKeys(settings.signing_keys_url),
+        rules=TokenRules(issuer=settings.issuer, client_id=settings.user_pool_client_id),
+        region=settings.region,
+        user_pool_id=settings.user_pool_id,
+        cognito_endpoint=settings.browser_endpoint,
     )

@@ -95,6 +95,9 @@ class FakeRepository:
         item = self._get(f"KEY#{key_hash}", "KEY")
         return str(item["tenant_id"]) if item else None
 
+    def api_key(self, key_hash: str) -> dict[str, Any] | None:
+        return self._get(f"KEY#{key_hash}", "KEY")
+
     def get_tenant_settings(self, tenant_id: str) -> TenantSettings | None:
         item = self._get(f"TENANT#{tenant_id}", "SETTINGS")
         return TenantSettings.model_validate(item) if item else None

@@ -123,6 +123,9 @@ class DynamoRepository:
         item = self._get(f"KEY#{key_hash}", "KEY")
         return str(item["tenant_id"]) if item else None
 
+    def api_key(self, key_hash: str) -> dict[str, Any] | None:
+        return self._get(f"KEY#{key_hash}", "KEY")
+
     # ---------------------------------------------------------------------- tenants
     def get_tenant_settings(self, tenant_id: str) -> TenantSettings | None:
         item = self._get(_tenant(tenant_id), "SETTINGS")

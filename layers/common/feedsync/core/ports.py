@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Protocol
 
@@ -32,6 +33,9 @@ from feedsync.models import (
 class Repository(Protocol):
     def put_api_key(self, key_hash: str, tenant_id: str) -> None: ...
     def tenant_for_key(self, key_hash: str) -> str | None: ...
+    def api_key(self, key_hash: str) -> dict[str, Any] | None:
+        """The stored key (tenant_id; role, name, key_id when it has them), or None."""
+        ...
 
     def get_tenant_settings(self, tenant_id: str) -> TenantSettings | None: ...
     def put_tenant_settings(self, settings: TenantSettings) -> None: ...
@@ -382,3 +386,59 @@ class NotificationLog(Protocol):
     def delete_address(self, email: str, version: int) -> bool:
         """Delete the record if it is still at ``version``; False otherwise."""
         ...
+
+
+# -- accounts: who may sign in, and where they belong ------------------------------------
+class SigningKeys(Protocol):
+    def key(self, kid: str) -> Any | None:
+        """The user pool's public key with this id (None: the pool has none by that id)."""
+        ...
+
+
+@dataclass(frozen=True)
+class DirectoryUser:
+    """A user of the Cognito pool: ``sub`` never changes; ``status`` is Cognito's
+    (FORCE_CHANGE_PASSWORD until an invited user first signs in, CONFIRMED after)."""
+
+    sub: str
+    email: str
+    status: str
+    enabled: bool = True
+
+
+class UserDirectory(Protocol):
+    def invite(self, email: str) -> DirectoryUser | None:
+        """Create the user and mail the invitation (a temporary password); None when a
+        user with this email exists already."""
+        ...
+
+    def find(self, email_or_sub: str) -> DirectoryUser | None: ...
+    def remove(self, sub: str) -> None:
+        """Delete the user from the pool (its tokens are refused from then on: the
+        authorizer finds no membership)."""
+        ...
+
+    def create_confirmed(self, email: str, password: str) -> DirectoryUser:
+        """A user who can sign in at once (the local stack's demo user, tests)."""
+        ...
+
+
+class Members(Protocol):
+    """Tenant records and memberships: one item per user (``USER#<sub>``)."""
+
+    def get_member(self, sub: str) -> dict[str, Any] | None: ...
+    def put_member(self, member: dict[str, Any], new: bool = True) -> bool:
+        """Write ``member`` (sub, tenant_id, role, email, status, created_at); with ``new``
+        only if the user has no membership yet (False when it has one)."""
+        ...
+
+    def list_members(self, tenant_id: str) -> list[dict[str, Any]]: ...
+    def update_member(self, sub: str, tenant_id: str, **fields: Any) -> bool:
+        """Update while the membership is still in ``tenant_id``; False when it is not."""
+        ...
+
+    def delete_member(self, sub: str, tenant_id: str) -> bool: ...
+    def create_tenant(
+        self, tenant_id: str, name: str, created_at: str, created_by: str
+    ) -> None: ...
+    def get_tenant(self, tenant_id: str) -> dict[str, Any] | None: ...

@@ -52,6 +52,15 @@ class ValidationErrorBody(BaseModel):
     detail: list[FieldProblem] | None = None
 
 
+class ForbiddenBody(BaseModel):
+    """A caller whose role is below what the operation needs (``forbidden``, ``needs`` the
+    role it needs), or a signed-in user in no tenant yet (``no_tenant``)."""
+
+    error: Literal["forbidden", "no_tenant"]
+    message: str
+    needs: str | None = Field(default=None, examples=["editor"])
+
+
 class UnauthorizedBody(BaseModel):
     """API Gateway's own answer when the authorizer refuses the key (missing, unknown)."""
 
