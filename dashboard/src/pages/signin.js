@@ -7,7 +7,8 @@ import { api, ApiError, signIn } from "../api.js";
 import { clientId, cognito, cognitoWords, CognitoError } from "../auth/cognito.js";
 import { signInWithTokens } from "../auth/session.js";
 
-const PASSWORD_HELP = "At least 8 characters, with upper- and lower-case letters, a number and a symbol.";
+// The user pool's PasswordPolicy (template.yaml); Cognito's own refusal is shown word for word.
+const PASSWORD_HELP = "At least 12 characters, with upper- and lower-case letters and a number.";
 
 function Field({ id, label, type = "text", value, onInput, autocomplete, help, error, inputmode }) {
   const described = [error ? `${id}-error` : null, help ? `${id}-help` : null].filter(Boolean).join(" ") || undefined;
