@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from routes import file_preview, profiles, review, runs, settings, stores
+from routes import accounts, file_preview, profiles, review, runs, settings, stores
 from routes.access import ROUTE_ROLES
 from routes.common import ERRORS
 
@@ -34,7 +34,10 @@ app.configure_openapi(
     title="feedsync",
     version="1.0.0",
     security_schemes={
-        BEARER: HTTPBearer(description="A tenant's API key: `Authorization: Bearer <key>`")
+        BEARER: HTTPBearer(
+            description="A tenant's API key, or a signed-in user's Cognito ID or access "
+            "token: `Authorization: Bearer <key or token>`"
+        )
     },
     security=[{BEARER: []}],
 )
@@ -154,6 +157,7 @@ def openapi() -> Response[Any]:
 
 
 for _router in (
+    accounts.router,
     settings.router,
     stores.router,
     profiles.router,

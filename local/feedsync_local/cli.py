@@ -147,6 +147,7 @@ def serve(args: argparse.Namespace) -> int:
     info: dict[str, Any] = {
         "api_url": env.api.url,
         "api_key": env.api_key,
+        "demo_user": {"email": env.demo_email, "password": env.demo_password},
         "sandbox": {"api_url": env.sandbox.api_url(store_hash), "access_token": token},
         "demo": {
             "api_url": env.sandbox.api_url(demo_hash),
@@ -163,9 +164,10 @@ def serve(args: argparse.Namespace) -> int:
         "amazon": amazon.info(),
     }
     _wait_ready(info)
-    print(f"dashboard        {info['api_url']}/  (open it and sign in with the API key below)")
+    print(f"dashboard        {info['api_url']}/  (sign in as the demo user, or with the API key)")
     print(f"feedsync API     {info['api_url']}  (OpenAPI: {info['api_url']}/openapi.json)")
-    print(f"API key          {info['api_key']}")
+    print(f"API key          {info['api_key']}  (the demo workspace's owner key 'default')")
+    print(f"demo user        {env.demo_email}  password {env.demo_password}  (owner)")
     demo = info["demo"]
     print(f"demo store       {demo['api_url']}  ({demo['variants']:,} variants)")
     print(f"demo token       {demo['access_token']}")

@@ -15,6 +15,8 @@ from feedsync_local.httpserver import LoopbackServer
 from feedsync_local.scheduler_tick import SchedulerTick, moto_schedules
 from feedsync_local.stack import LocalStack
 
+DEMO_EMAIL = "demo@feedsync.local"
+
 
 class _QuietFiles(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
@@ -62,6 +64,9 @@ class LocalEnvironment:
         self.files: FileServer | None = None
         self.api_key = ""
         self.tenant_id = "tenant-local"
+        # The demo tenant's owner, signed in to with email and password (Cognito on moto).
+        self.demo_email = DEMO_EMAIL
+        self.demo_password = ""
 
     def start(self) -> LocalEnvironment:
         self.stack.start()
@@ -70,6 +75,7 @@ class LocalEnvironment:
         if self.files_dir is not None:
             self.files = FileServer(self.files_dir, self.files_port)
         self.api_key = self.new_tenant(self.tenant_id)
+        self.demo_password = self.new_user(self.tenant_id, self.demo_email, "owner")
         if self.run_scheduler:
             schedules = moto_schedules(
                 self.stack.client("scheduler"), self.stack.env["SCHEDULE_GROUP"]
@@ -84,6 +90,16 @@ class LocalEnvironment:
         key = f"fsk_{secrets.token_urlsafe(24)}"
         register_api_key(deps(), tenant_id, key)
         return key
+
+    def new_user(self, tenant_id: str, email: str, role: str) -> str:
+        """A confirmed user of ``tenant_id`` with ``role``; its (random) password."""
+        from feedsync.core.accounts import add_ready_user
+        from feedsync.wiring import accounts, deps
+
+        # Cognito's policy (template.yaml): 12+ characters, upper and lower case, a digit.
+        password = f"Fs{secrets.token_urlsafe(12)}9z"
+        add_ready_user(deps(), accounts(), tenant_id, email, password, role)
+        return password
 
     def stop(self) -> None:
         if self.tick:

@@ -283,11 +283,13 @@ class LocalStack:
         self._server.start()
         self._create_resources()
         os.environ.update(self.env)
-        from feedsync.settings import get_settings
-        from feedsync.wiring import deps
+        from feedsync.settings import get_account_settings, get_settings
+        from feedsync.wiring import accounts, deps
 
         get_settings.cache_clear()
+        get_account_settings.cache_clear()
         deps.cache_clear()
+        accounts.cache_clear()
         return self
 
     def stop(self) -> None:

@@ -22,6 +22,12 @@ from feedsync.models.responses import ErrorBody, ValidationErrorBody
 # (method, path) -> the success status and the statuses the handler raises (404 NotFound,
 # 409 Conflict, 410 Gone, 302 the log's redirect).
 ANSWERS: dict[tuple[str, str], set[int]] = {
+    ("GET", "/me"): {200},
+    ("POST", "/tenants"): {201, 409},
+    ("GET", "/users"): {200},
+    ("POST", "/users"): {201, 409},
+    ("PATCH", "/users/{user_id}"): {200, 404, 409},
+    ("DELETE", "/users/{user_id}"): {204, 404, 409},
     ("GET", "/settings/schedule"): {200},
     ("PUT", "/settings/schedule"): {200},
     ("POST", "/schedule-preview"): {200},
@@ -56,7 +62,7 @@ ANSWERS: dict[tuple[str, str], set[int]] = {
     ("POST", "/profiles/{profile_id}/webhook-secret"): {201, 404},
     ("GET", "/profiles/{profile_id}/webhook-deliveries"): {200, 404},
 }
-PUBLIC = {("GET", "/openapi.json")}
+PUBLIC = {("GET", "/openapi.json"), ("GET", "/auth/config")}
 BODY_STATUSES = {400, 413, 415, 422}
 # The rest: ErrorBody.
 ERROR_MODELS = {401: "UnauthorizedBody", 403: "ForbiddenBody", 422: "ValidationErrorBody"}
@@ -149,7 +155,8 @@ def test_the_api_key_scheme_covers_every_operation_but_the_document_itself(
         "apiKey": {
             "type": "http",
             "scheme": "bearer",
-            "description": "A tenant's API key: `Authorization: Bearer <key>`",
+            "description": "A tenant's API key, or a signed-in user's Cognito ID or access "
+            "token: `Authorization: Bearer <key or token>`",
         }
     }
     assert doc["security"] == [{"apiKey": []}]

@@ -11,6 +11,14 @@ from feedsync.domain.access import Needs
 
 ROUTE_ROLES: Final[dict[tuple[str, str], Needs]] = {
     ("GET", "/openapi.json"): "public",
+    # accounts: the sign-in page's settings, who I am, a first workspace, the owner's users
+    ("GET", "/auth/config"): "public",
+    ("GET", "/me"): "signed_in",
+    ("POST", "/tenants"): "signed_in",
+    ("GET", "/users"): "owner",
+    ("POST", "/users"): "owner",
+    ("PATCH", "/users/{user_id}"): "owner",
+    ("DELETE", "/users/{user_id}"): "owner",
     # settings and plan
     ("GET", "/settings/schedule"): "viewer",
     ("PUT", "/settings/schedule"): "editor",

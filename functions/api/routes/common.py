@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 from feedsync.core.deps import Deps
+from feedsync.core.identity import Accounts
 from feedsync.models.accounts import Principal
 from feedsync.models.responses import (
     ErrorBody,
@@ -18,11 +19,17 @@ from feedsync.models.responses import (
     UnauthorizedBody,
     ValidationErrorBody,
 )
+from feedsync.wiring import accounts as _wired_accounts
 from feedsync.wiring import deps as _wired
 
 
 def deps() -> Deps:
     return _wired()
+
+
+def accounts() -> Accounts:
+    """Sign-in's user pool and the memberships (the accounts routes only)."""
+    return _wired_accounts()
 
 
 # What each refusal means; every operation lists the ones it can answer (see answers).
