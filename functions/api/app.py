@@ -16,7 +16,17 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from routes import accounts, file_preview, profiles, review, runs, settings, stores
+from routes import (
+    accounts,
+    api_keys,
+    audit,
+    file_preview,
+    profiles,
+    review,
+    runs,
+    settings,
+    stores,
+)
 from routes.access import ROUTE_ROLES
 from routes.common import ERRORS
 
@@ -164,6 +174,8 @@ for _router in (
     runs.router,
     review.router,
     file_preview.router,
+    api_keys.router,
+    audit.router,
 ):
     app.include_router(_router)
 

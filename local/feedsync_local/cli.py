@@ -16,6 +16,7 @@ from typing import Any
 import requests
 
 from feedsync.models import COUNT_NAMES
+from feedsync_local.admin_cli import main as admin_main
 from feedsync_local.amazon_double import AmazonDouble
 from feedsync_local.environment import LocalEnvironment
 from feedsync_local.loopback import confine_to_loopback
@@ -148,6 +149,7 @@ def serve(args: argparse.Namespace) -> int:
         "api_url": env.api.url,
         "api_key": env.api_key,
         "demo_user": {"email": env.demo_email, "password": env.demo_password},
+        "aws_endpoint": env.stack.endpoint,
         "sandbox": {"api_url": env.sandbox.api_url(store_hash), "access_token": token},
         "demo": {
             "api_url": env.sandbox.api_url(demo_hash),
@@ -168,6 +170,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"feedsync API     {info['api_url']}  (OpenAPI: {info['api_url']}/openapi.json)")
     print(f"API key          {info['api_key']}  (the demo workspace's owner key 'default')")
     print(f"demo user        {env.demo_email}  password {env.demo_password}  (owner)")
+    print(f"AWS endpoint     {info['aws_endpoint']}  (AWS_ENDPOINT_URL=... feedsync admin --local)")
     demo = info["demo"]
     print(f"demo store       {demo['api_url']}  ({demo['variants']:,} variants)")
     print(f"demo token       {demo['access_token']}")
@@ -219,12 +222,15 @@ LOCAL_COMMANDS = ("demo", "serve")
 
 def main(argv: list[str] | None = None) -> int:
     args_given = sys.argv[1:] if argv is None else argv
+    if args_given[:1] == ["admin"]:
+        return admin_main(args_given[1:])  # the operator's tenants commands
     if args_given and args_given[0] not in (*LOCAL_COMMANDS, "-h", "--help"):
         return merchant_main(args_given)  # stores, profiles, run, runs, log, upload
     parser = argparse.ArgumentParser(
         prog="feedsync",
         epilog="Against an API (FEEDSYNC_API_URL, FEEDSYNC_API_KEY): feedsync stores | "
-        "profiles | run | runs | log | upload (feedsync stores --help, ...)",
+        "profiles | run | runs | log | upload (feedsync stores --help, ...). The operator, "
+        "with AWS credentials: feedsync admin tenants ... (feedsync admin --help)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="run one sync of the bundled sample feed, locally")

@@ -83,12 +83,18 @@ class LocalEnvironment:
             self.tick = SchedulerTick(schedules, self.stack.invoke_arn).start()
         return self
 
-    def new_tenant(self, tenant_id: str) -> str:
+    def new_tenant(self, tenant_id: str, name: str | None = None) -> str:
+        """The tenant's record and its owner key ``default`` (returned)."""
         from feedsync.core.api import register_api_key
+        from feedsync.core.audit import records
+        from feedsync.models.accounts import TenantRecord
         from feedsync.wiring import deps
 
+        wired = deps()
+        record = TenantRecord(tenant_id=tenant_id, name=name or tenant_id, created_at=wired.clock())
+        records(wired).put_tenant(record)
         key = f"fsk_{secrets.token_urlsafe(24)}"
-        register_api_key(deps(), tenant_id, key)
+        register_api_key(wired, tenant_id, key)
         return key
 
     def new_user(self, tenant_id: str, email: str, role: str) -> str:

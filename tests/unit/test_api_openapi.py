@@ -61,6 +61,10 @@ ANSWERS: dict[tuple[str, str], set[int]] = {
     ("PUT", "/settings/notifications"): {200, 409},
     ("POST", "/profiles/{profile_id}/webhook-secret"): {201, 404},
     ("GET", "/profiles/{profile_id}/webhook-deliveries"): {200, 404},
+    ("POST", "/api-keys"): {201},
+    ("GET", "/api-keys"): {200},
+    ("DELETE", "/api-keys/{key_id}"): {204, 404},
+    ("GET", "/audit"): {200},
 }
 PUBLIC = {("GET", "/openapi.json"), ("GET", "/auth/config")}
 BODY_STATUSES = {400, 413, 415, 422}

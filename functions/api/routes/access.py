@@ -56,4 +56,9 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Needs]] = {
     ("POST", "/runs/{run_id}/apply"): "editor",
     ("POST", "/runs/{run_id}/retry"): "editor",
     ("POST", "/runs/{run_id}/revert"): "editor",
+    # API keys and the audit trail
+    ("POST", "/api-keys"): "owner",
+    ("GET", "/api-keys"): "owner",
+    ("DELETE", "/api-keys/{key_id}"): "owner",
+    ("GET", "/audit"): "owner",
 }

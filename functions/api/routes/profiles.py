@@ -13,6 +13,7 @@ from feedsync.models.limits import FILE_NAME_MAX
 from feedsync.models.notifications import WebhookDeliveryList, WebhookSecretView
 from feedsync.models.responses import ProfileList, ProfileView, UploadUrl
 from routes import common
+from routes.audit import recorded
 from routes.common import answers, json_answer, no_content, tenant
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -30,6 +31,7 @@ class UploadUrlBody(BaseModel):
 @router.post("/profiles", responses=answers(201, "Created.", ProfileView, body=True))
 def create_profile(body: Annotated[ProfileSettings, Body()]) -> Response[Any]:
     profile = api.create_profile(common.deps(), tenant(), body)
+    recorded("profile.created", profile.profile_id, profile.name)
     return json_answer(201, api.profile_views(common.deps(), tenant(), [profile])[0])
 
 
@@ -59,6 +61,7 @@ def get_profile(profile_id: str) -> dict[str, Any]:
 )
 def patch_profile(profile_id: str, body: Annotated[PatchProfile, Body()]) -> dict[str, Any]:
     profile = api.patch_profile(common.deps(), tenant(), profile_id, body)
+    recorded("profile.changed", profile_id, ", ".join(sorted(body.model_fields_set)))
     return api.profile_views(common.deps(), tenant(), [profile])[0]
 
 
@@ -68,6 +71,7 @@ def patch_profile(profile_id: str, body: Annotated[PatchProfile, Body()]) -> dic
 )
 def delete_profile(profile_id: str) -> Response[Any]:
     api.delete_profile(common.deps(), tenant(), profile_id)
+    recorded("profile.deleted", profile_id)
     return no_content()
 
 

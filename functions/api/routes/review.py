@@ -12,6 +12,7 @@ from feedsync.models import ApplyBody, RetryBody
 from feedsync.models.limits import APPLY_KEYS_MAX, KEY_MAX
 from feedsync.models.responses import ConflictList, ConflictsDismissed, RunStarted
 from routes import common
+from routes.audit import recorded
 from routes.common import answers, started, tenant
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -28,7 +29,9 @@ router = Router()  # type: ignore[no-untyped-call]
     ),
 )  # fmt: skip
 def apply_run(run_id: str, body: Annotated[ApplyBody | None, Body()] = None) -> Response[Any]:
-    return started(review.apply_run(common.deps(), tenant(), run_id, body or ApplyBody()))
+    run = review.apply_run(common.deps(), tenant(), run_id, body or ApplyBody())
+    recorded("run.applied", run.run_id, run.profile_id)
+    return started(run)
 
 
 @router.post(
@@ -41,7 +44,9 @@ def apply_run(run_id: str, body: Annotated[ApplyBody | None, Body()] = None) -> 
     ),
 )  # fmt: skip
 def retry_run(run_id: str, body: Annotated[RetryBody, Body()]) -> Response[Any]:
-    return started(review.retry_run(common.deps(), tenant(), run_id))
+    run = review.retry_run(common.deps(), tenant(), run_id)
+    recorded("run.retried", run.run_id, f"retries {run_id}")
+    return started(run)
 
 
 @router.post(
@@ -54,7 +59,9 @@ def retry_run(run_id: str, body: Annotated[RetryBody, Body()]) -> Response[Any]:
     ),
 )  # fmt: skip
 def revert_run(run_id: str) -> Response[Any]:
-    return started(review.revert_run(common.deps(), tenant(), run_id))
+    run = review.revert_run(common.deps(), tenant(), run_id)
+    recorded("run.reverted", run.run_id, f"reverts {run_id}")
+    return started(run)
 
 
 class ConflictKeys(BaseModel):
@@ -94,7 +101,9 @@ def reapply_conflicts(
     profile_id: str, body: Annotated[ConflictKeys | None, Body()] = None
 ) -> Response[Any]:
     wanted = body.keys if body else None
-    return started(review.reapply_conflicts(common.deps(), tenant(), profile_id, wanted))
+    run = review.reapply_conflicts(common.deps(), tenant(), profile_id, wanted)
+    recorded("run.started", run.run_id, f"{profile_id} (conflicts reapplied)")
+    return started(run)
 
 
 @router.post(

@@ -19,6 +19,7 @@ from feedsync.models.responses import (
     RunView,
 )
 from routes import common
+from routes.audit import recorded
 from routes.common import answers, json_answer, started, tenant
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -47,7 +48,9 @@ def start_run(
     mode = body.mode if body else None
     preview = body.preview if body else False
     deps = common.deps()
-    return started(api.start(deps, tenant(), profile_id, "manual", mode, idempotency_key, preview))
+    run = api.start(deps, tenant(), profile_id, "manual", mode, idempotency_key, preview)
+    recorded("run.started", run.run_id, f"{profile_id}{' (preview)' if preview else ''}")
+    return started(run)
 
 
 @router.get(
@@ -77,6 +80,7 @@ def get_run(run_id: str) -> dict[str, Any]:
 )
 def cancel_run(run_id: str) -> Response[Any]:
     run = api.cancel_run(common.deps(), tenant(), run_id)
+    recorded("run.cancelled", run.run_id, run.profile_id)
     return json_answer(202, {"run_id": run.run_id, "status": "cancelling"})
 
 

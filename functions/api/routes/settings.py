@@ -12,6 +12,7 @@ from feedsync.models.notifications import NotificationSettings, NotificationSett
 from feedsync.models.responses import PlanView, SchedulePreview
 from feedsync.models.schedules import TENANT_SCHEDULE
 from routes import common
+from routes.audit import recorded
 from routes.common import answers, tenant
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -54,7 +55,9 @@ def get_plan() -> dict[str, Any]:
     responses=answers(200, "The schedule as stored.", _SCHEDULE_SCHEMA, body=True),
 )
 def put_schedule_settings(body: Annotated[TenantSchedule, Body()]) -> dict[str, Any]:
-    return api.put_schedule_settings(common.deps(), tenant(), body)
+    stored = api.put_schedule_settings(common.deps(), tenant(), body)
+    recorded("settings.changed", "schedule", str(stored.get("type", "")))
+    return stored
 
 
 @router.get(
@@ -75,4 +78,6 @@ def get_notification_settings() -> dict[str, Any]:
     ),
 )  # fmt: skip
 def put_notification_settings(body: Annotated[NotificationSettings, Body()]) -> dict[str, Any]:
-    return notify_api.put_settings(common.deps(), tenant(), body).model_dump(mode="json")
+    answer = notify_api.put_settings(common.deps(), tenant(), body).model_dump(mode="json")
+    recorded("settings.changed", "notifications", "alert address set" if body.email else "unset")
+    return answer

@@ -11,6 +11,7 @@ from feedsync.models import CreateStore, ImportCatalogBody
 from feedsync.models.responses import StoreList, StoreView
 from feedsync.models.stores import PatchStore
 from routes import common
+from routes.audit import recorded
 from routes.common import answers, json_answer, no_content, tenant
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -22,7 +23,9 @@ router = Router()  # type: ignore[no-untyped-call]
                       body=True),
 )  # fmt: skip
 def create_store(body: Annotated[CreateStore, Body()]) -> Response[Any]:
-    return json_answer(201, api.create_store(common.deps(), tenant(), body).public())
+    store = api.create_store(common.deps(), tenant(), body)
+    recorded("store.created", store.store_id, store.name)
+    return json_answer(201, store.public())
 
 
 @router.get("/stores", responses=answers(200, "The tenant's stores.", StoreList))
@@ -48,7 +51,9 @@ def get_store(store_id: str) -> dict[str, Any]:
     ),
 )  # fmt: skip
 def patch_store(store_id: str, body: Annotated[PatchStore, Body()]) -> dict[str, Any]:
-    return store_edit.patch_store(common.deps(), tenant(), store_id, body).public()
+    store = store_edit.patch_store(common.deps(), tenant(), store_id, body)
+    recorded("store.changed", store_id, ", ".join(sorted(body.model_fields_set)))
+    return store.public()
 
 
 @router.delete(
@@ -57,6 +62,7 @@ def patch_store(store_id: str, body: Annotated[PatchStore, Body()]) -> dict[str,
 )
 def delete_store(store_id: str) -> Response[Any]:
     api.delete_store(common.deps(), tenant(), store_id)
+    recorded("store.deleted", store_id)
     return no_content()
 
 
@@ -67,4 +73,5 @@ def delete_store(store_id: str) -> Response[Any]:
 )  # fmt: skip
 def import_catalog(store_id: str, body: Annotated[ImportCatalogBody, Body()]) -> Response[Any]:
     store = api.import_store_catalog(common.deps(), tenant(), store_id, body)
+    recorded("store.changed", store_id, "catalog import")
     return json_answer(202, store.public())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from feedsync.adapters.accounts import DynamoAccounts
 from feedsync.adapters.addresses import AddressRules
 from feedsync.adapters.aws_misc import LambdaInvoker, SecretsManagerSecrets, StepFunctionsExecutions
 from feedsync.adapters.cognito import CognitoDirectory
@@ -103,6 +104,7 @@ def deps() -> Deps:
         webhooks=RequestsWebhookPoster(allow_private=settings.allow_private_urls),
         notification_log=DynamoNotificationLog(settings.table_name),
         allow_http_webhooks=settings.allow_private_urls,
+        account_records=DynamoAccounts(settings.table_name),
     )
 
 

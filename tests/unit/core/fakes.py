@@ -87,17 +87,7 @@ class FakeRepository:
             if p == pk and s.startswith(prefix)
         ]
 
-    # -- API keys and tenants
-    def put_api_key(self, key_hash: str, tenant_id: str) -> None:
-        self._put(f"KEY#{key_hash}", "KEY", {"tenant_id": tenant_id})
-
-    def tenant_for_key(self, key_hash: str) -> str | None:
-        item = self._get(f"KEY#{key_hash}", "KEY")
-        return str(item["tenant_id"]) if item else None
-
-    def api_key(self, key_hash: str) -> dict[str, Any] | None:
-        return self._get(f"KEY#{key_hash}", "KEY")
-
+    # -- tenants
     def get_tenant_settings(self, tenant_id: str) -> TenantSettings | None:
         item = self._get(f"TENANT#{tenant_id}", "SETTINGS")
         return TenantSettings.model_validate(item) if item else None

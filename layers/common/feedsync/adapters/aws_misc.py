@@ -127,3 +127,28 @@ class LambdaInvoker:
         self.client.invoke(
             FunctionName=function, InvocationType="Event", Payload=json.dumps(payload).encode()
         )
+
+
+def stack_function_environment(
+    function_logical_id: str, stack: str | None = None, function_name: str | None = None
+) -> dict[str, str]:
+    """A deployed function's environment: the stack's resource names as its code reads them
+    (the operator CLI works on the stack with these). ``stack`` finds the function by its
+    logical id in CloudFormation; ``function_name`` names it directly (the local stack)."""
+    if function_name is None:
+        if stack is None:
+            raise ValueError("name a stack or a function")
+        cloudformation: Any = boto3.client("cloudformation")
+        try:
+            found = cloudformation.describe_stack_resource(
+                StackName=stack, LogicalResourceId=function_logical_id
+            )
+        except ClientError as exc:
+            raise NotFound(f"stack {stack}: no {function_logical_id} ({exc})") from exc
+        function_name = str(found["StackResourceDetail"]["PhysicalResourceId"])
+    lam: LambdaClient = boto3.client("lambda")
+    try:
+        config = lam.get_function_configuration(FunctionName=function_name)
+    except ClientError as exc:
+        raise NotFound(f"function {function_name}: {exc}") from exc
+    return dict(config.get("Environment", {}).get("Variables", {}))

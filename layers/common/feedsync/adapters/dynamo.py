@@ -1,4 +1,5 @@
-"""DynamoDB single-table repository: stores, profiles, runs, run locks, API keys.
+"""DynamoDB single-table repository: stores, profiles, runs, run locks (API keys and
+accounts: adapters/accounts.py).
 
 Keys are scoped by tenant (PK ``TENANT#<id>``) so one tenant can never read
 another's items by guessing ids. Per-item catalog values never live here.
@@ -114,17 +115,6 @@ class DynamoRepository:
             "ConditionExpression": condition or "attribute_exists(PK)",
         }
         self.client.update_item(**kwargs)
-
-    # --------------------------------------------------------------------- API keys
-    def put_api_key(self, key_hash: str, tenant_id: str) -> None:
-        self._put(f"KEY#{key_hash}", "KEY", {"tenant_id": tenant_id, "kind": "api_key"})
-
-    def tenant_for_key(self, key_hash: str) -> str | None:
-        item = self._get(f"KEY#{key_hash}", "KEY")
-        return str(item["tenant_id"]) if item else None
-
-    def api_key(self, key_hash: str) -> dict[str, Any] | None:
-        return self._get(f"KEY#{key_hash}", "KEY")
 
     # ---------------------------------------------------------------------- tenants
     def get_tenant_settings(self, tenant_id: str) -> TenantSettings | None:

@@ -120,6 +120,11 @@ class DynamoMembers:
             "name": name,
             "created_at": created_at,
             "created_by": created_by,
+            # active until the operator disables it; listed by `feedsync admin tenants list`
+            # (adapters/accounts.py reads the same item)
+            "status": "active",
+            "GSI1PK": "TENANTS",
+            "GSI1SK": f"TENANT#{tenant_id}",
         }
         self.client.put_item(
             TableName=self.table, Item=_to_ddb(item), ConditionExpression="attribute_not_exists(PK)"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import io
 import re
 from collections.abc import Mapping
@@ -12,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from feedsync.core import changes, keys, notify_api, plans, schedules
+from feedsync.core import api_keys, changes, keys, notify_api, plans, schedules, tenants
 from feedsync.core.blobcsv import csv_to_blob, text_lines
 from feedsync.core.deps import Deps
 from feedsync.core.home import profile_views as profile_views
@@ -48,16 +47,14 @@ from feedsync.platforms.registry import capabilities_for, platform
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def hash_api_key(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode()).hexdigest()
-
-
 def tenant_for_api_key(deps: Deps, api_key: str) -> str | None:
-    return deps.repo.tenant_for_key(hash_api_key(api_key)) if api_key else None
+    key = api_keys.authenticate(deps, api_key)
+    return key.tenant_id if key else None
 
 
 def register_api_key(deps: Deps, tenant_id: str, api_key: str) -> None:
-    deps.repo.put_api_key(hash_api_key(api_key), tenant_id)
+    """The tenant's owner key ``default`` (the one ``feedsync serve`` prints)."""
+    api_keys.store_key(deps, tenant_id, api_key, "default", "owner", "operator")
 
 
 # ----------------------------------------------------------------------------- stores
@@ -362,6 +359,9 @@ def upload_url(
     profile = get_profile(deps, tenant_id, profile_id)
     if profile.source.type != "upload":
         raise Conflict("not_upload_source", "this profile reads from a URL, not an upload")
+    stopped = tenants.refusal(deps, tenant_id)
+    if stopped is not None:
+        raise stopped
     safe = _SAFE_NAME.sub("_", file_name).strip("._") or "feed.csv"
     key = keys.upload_key(tenant_id, profile_id, deps.ids("up"), safe, start)
     return {

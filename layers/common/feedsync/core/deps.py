@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from feedsync.core.ports import (
+    AccountRecords,
     AddressPolicy,
     BlobStore,
     ConnectorFactory,
@@ -67,6 +68,8 @@ class Deps:
     webhooks: WebhookPoster | None = None
     notification_log: NotificationLog | None = None
     allow_http_webhooks: bool = False
+    # API keys, the audit trail and tenants' records (None: not wired; every tenant runs).
+    account_records: AccountRecords | None = None
     work_dir: str = "/tmp"
     # The plan a tenant has until one is set (the local stack allows 1-minute intervals).
     default_plan: Plan = field(default_factory=Plan)

@@ -6,17 +6,13 @@ context; a credential it cannot prove is None (API Gateway's 401).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
+from feedsync.core import api_keys, audit
 from feedsync.core.deps import Deps
 from feedsync.core.ports import Members, SigningKeys, UserDirectory
 from feedsync.domain import tokens
 from feedsync.models.accounts import ROLES, Principal
-
-# A key stored before keys had roles and names (feedsync serve's) is its tenant's owner key.
-LEGACY_KEY_ROLE = "owner"
-LEGACY_KEY_NAME = "default"
 
 
 @dataclass(frozen=True)
@@ -32,10 +28,6 @@ class Accounts:
     cognito_endpoint: str
 
 
-def hash_api_key(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode()).hexdigest()
-
-
 def authenticate(deps: Deps, accounts: Accounts, credential: str) -> Principal | None:
     """The principal behind ``Authorization: Bearer <credential>``; None when unproven.
     A JWT is told from an API key by its shape (three base64url parts)."""
@@ -43,28 +35,25 @@ def authenticate(deps: Deps, accounts: Accounts, credential: str) -> Principal |
     if not credential:
         return None
     if tokens.looks_like_jwt(credential):
-        return _token_principal(accounts, credential)
+        return _token_principal(deps, accounts, credential)
     return api_key_principal(deps, credential)
 
 
 def api_key_principal(deps: Deps, api_key: str) -> Principal | None:
-    key_hash = hash_api_key(api_key)
-    item = deps.repo.api_key(key_hash)
-    if item is None or item.get("revoked_at"):
-        return None
-    role = str(item.get("role") or LEGACY_KEY_ROLE)
-    if role not in ROLES:
+    """The key's tenant and role (core/api_keys.py: a revoked key is not found)."""
+    key = api_keys.authenticate(deps, api_key)
+    if key is None or key.role not in ROLES:
         return None
     return Principal(
-        tenant_id=str(item["tenant_id"]),
-        role=role,
-        actor=f"key:{item.get('name') or LEGACY_KEY_NAME}",
+        tenant_id=key.tenant_id,
+        role=key.role,
+        actor=f"key:{key.name}",
         actor_kind="key",
-        actor_id=str(item.get("key_id") or key_hash[:16]),
+        actor_id=key.key_id,
     )
 
 
-def _token_principal(accounts: Accounts, token: str) -> Principal | None:
+def _token_principal(deps: Deps, accounts: Accounts, token: str) -> Principal | None:
     try:
         claims = tokens.verify(token, accounts.rules, accounts.signing_keys.key)
     except tokens.InvalidToken:
@@ -74,10 +63,13 @@ def _token_principal(accounts: Accounts, token: str) -> Principal | None:
     if member is None or member.get("status") == "disabled":
         # Signed in, in no tenant (yet, or any more): GET /me and POST /tenants only.
         return Principal("", "", email or claims.sub, "user", claims.sub)
-    return Principal(
+    principal = Principal(
         tenant_id=str(member["tenant_id"]),
         role=str(member["role"]),
         actor=email or claims.sub,
         actor_kind="user",
         actor_id=claims.sub,
     )
+    if deps.account_records is not None:
+        audit.sign_in(deps, principal, claims.sign_in)  # once per sign-in session
+    return principal

@@ -28,15 +28,10 @@ from feedsync.models import (
     Store,
     TenantSettings,
 )
+from feedsync.models.accounts import ApiKeyRecord, TenantRecord
 
 
 class Repository(Protocol):
-    def put_api_key(self, key_hash: str, tenant_id: str) -> None: ...
-    def tenant_for_key(self, key_hash: str) -> str | None: ...
-    def api_key(self, key_hash: str) -> dict[str, Any] | None:
-        """The stored key (tenant_id; role, name, key_id when it has them), or None."""
-        ...
-
     def get_tenant_settings(self, tenant_id: str) -> TenantSettings | None: ...
     def put_tenant_settings(self, settings: TenantSettings) -> None: ...
 
@@ -385,6 +380,50 @@ class NotificationLog(Protocol):
 
     def delete_address(self, email: str, version: int) -> bool:
         """Delete the record if it is still at ``version``; False otherwise."""
+        ...
+
+
+class AccountRecords(Protocol):
+    """A tenant's API keys, audit trail, sign-ins seen and own record (issue 18)."""
+
+    def put_api_key(self, record: ApiKeyRecord) -> None:
+        """The lookup item (``KEY#<hash>``) and the tenant's listing item, together."""
+        ...
+
+    def api_key(self, key_hash: str) -> ApiKeyRecord | None: ...
+    def list_api_keys(self, tenant_id: str) -> list[ApiKeyRecord]: ...
+    def delete_api_key(self, tenant_id: str, key_id: str) -> ApiKeyRecord | None:
+        """Revoke: the lookup item goes first (the authorizer refuses it at once); None when
+        the tenant has no such key."""
+        ...
+
+    def touch_api_key(self, key_hash: str, at: datetime) -> None:
+        """Set ``last_used_at`` (the caller decides how often)."""
+        ...
+
+    def put_audit(self, tenant_id: str, event: dict[str, Any], expires_at: int) -> None: ...
+    def audit_page(
+        self, tenant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Newest first; the cursor is opaque (None: the first page / no more)."""
+        ...
+
+    def claim_sign_in(self, tenant_id: str, session: str, expires_at: int) -> bool:
+        """Conditional put: True only for the first request of this sign-in session."""
+        ...
+
+    def put_tenant(self, record: TenantRecord) -> None: ...
+    def get_tenant(self, tenant_id: str) -> TenantRecord | None: ...
+    def list_tenants(self) -> list[TenantRecord]:
+        """Every tenant with a record (an index query, no scan)."""
+        ...
+
+    def set_tenant_status(self, tenant_id: str, status: str, reason: str | None) -> bool:
+        """False when the tenant has no record."""
+        ...
+
+    def count_runs_since(self, tenant_id: str, first_run_id: str) -> int:
+        """Runs whose (time-ordered) id sorts at or after ``first_run_id``, counted."""
         ...
 
 

@@ -33,6 +33,9 @@ class TokenClaims:
     sub: str
     token_use: str
     email: str | None  # ID tokens carry it; access tokens do not
+    # The sign-in the token comes from: ``origin_jti`` (shared by the ID and access tokens of
+    # one sign-in and their refreshes), else ``<sub>:<auth_time>`` (the audit's sign_in).
+    sign_in: str = ""
 
 
 def cognito_endpoint(region: str) -> str:
@@ -89,4 +92,7 @@ def verify(
     else:
         raise InvalidToken(f"token_use {use!r}: only id and access tokens are taken")
     email = claims.get("email") if use == "id" else None
-    return TokenClaims(sub=str(claims["sub"]), token_use=str(use), email=email)
+    sign_in = claims.get("origin_jti") or f"{claims['sub']}:{claims.get('auth_time', '')}"
+    return TokenClaims(
+        sub=str(claims["sub"]), token_use=str(use), email=email, sign_in=str(sign_in)
+    )
