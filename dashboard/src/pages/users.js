@@ -98,7 +98,7 @@ function UserRow({ user, self, onChanged, onRemove, removeError }) {
       <td data-label="Actions">
         <div class="actions tight">
           <button type="button" class="secondary" disabled=${busy || role === user.role} onClick=${change}
-            aria-label=${`Change the role of ${user.email}`}>Change role</button>
+            aria-label=${`Change role of ${user.email}`}>Change role</button>
           <button type="button" class="danger" onClick=${() => onRemove(user)}
             aria-label=${`Remove ${user.email}`}>Remove</button>
         </div>
