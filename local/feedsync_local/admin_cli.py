@@ -133,12 +133,10 @@ def tenants_create(op: Operator, name: str, owner_email: str, plan_name: str | N
 
     deps = op.deps()
     plan = _refusing(core.plan_named, plan_name) if plan_name else None
-    tenant = _refusing(core.create_tenant, deps, name, plan)
     people = accounts()
-    invited = _refusing(
-        core.invite_owner, deps, people.members, people.directory, tenant.tenant_id, owner_email
-    )
-    body = {**tenant.model_dump(mode="json"), "owner": invited}
+    tenant = _refusing(core.create_tenant, deps, people.members, name, plan)
+    invited = _refusing(core.invite_owner, deps, people, tenant.tenant_id, owner_email)
+    body = {**tenant.model_dump(mode="json"), "owner": invited.model_dump(mode="json")}
     op.emit(body, f"tenant {tenant.tenant_id} ({tenant.name}) created; {owner_email} invited")
 
 

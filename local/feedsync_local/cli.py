@@ -148,8 +148,8 @@ def serve(args: argparse.Namespace) -> int:
     info: dict[str, Any] = {
         "api_url": env.api.url,
         "api_key": env.api_key,
-        "demo_user": {"email": env.demo_email, "password": env.demo_password},
         "aws_endpoint": env.stack.endpoint,
+        "demo_user": {"email": env.demo_email, "password": env.demo_password},
         "sandbox": {"api_url": env.sandbox.api_url(store_hash), "access_token": token},
         "demo": {
             "api_url": env.sandbox.api_url(demo_hash),

@@ -86,13 +86,13 @@ class LocalEnvironment:
     def new_tenant(self, tenant_id: str, name: str | None = None) -> str:
         """The tenant's record and its owner key ``default`` (returned)."""
         from feedsync.core.api import register_api_key
-        from feedsync.core.audit import records
-        from feedsync.models.accounts import TenantRecord
-        from feedsync.wiring import deps
+        from feedsync.wiring import accounts, deps
 
-        wired = deps()
-        record = TenantRecord(tenant_id=tenant_id, name=name or tenant_id, created_at=wired.clock())
-        records(wired).put_tenant(record)
+        wired, members = deps(), accounts().members
+        if members.get_tenant(tenant_id) is None:
+            members.create_tenant(
+                tenant_id, name or tenant_id, wired.clock().isoformat(), "feedsync"
+            )
         key = f"fsk_{secrets.token_urlsafe(24)}"
         register_api_key(wired, tenant_id, key)
         return key

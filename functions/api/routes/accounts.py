@@ -1,12 +1,13 @@
 """Accounts: where to sign in, who I am, a new workspace, and the owner's users."""
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from feedsync.core import accounts
+from feedsync.core import accounts, audit
 from feedsync.models.accounts import (
     AuthConfig,
     ChangeRole,
@@ -19,6 +20,7 @@ from feedsync.models.accounts import (
 )
 from feedsync.models.responses import ValidationErrorBody
 from routes import common
+from routes.audit import recorded
 from routes.common import ERRORS, answers, json_answer, no_content, principal, tenant
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -58,7 +60,11 @@ def get_me() -> dict[str, Any]:
                       TenantCreated, 409, body=True),
 )  # fmt: skip
 def create_tenant(body: Annotated[CreateTenant, Body()]) -> Response[Any]:
-    made = accounts.create_tenant(common.deps(), common.accounts(), principal(), body.name)
+    caller = principal()
+    made = accounts.create_tenant(common.deps(), common.accounts(), caller, body.name)
+    # (the caller had no tenant until now: the event goes to the new one's trail)
+    owner = replace(caller, tenant_id=made.tenant_id, role="owner")
+    audit.record(common.deps(), owner, "tenant.created", made.tenant_id, made.name)
     return json_answer(201, made.model_dump(mode="json"))
 
 
@@ -74,6 +80,7 @@ def list_users() -> dict[str, Any]:
 )  # fmt: skip
 def invite_user(body: Annotated[InviteUser, Body()]) -> Response[Any]:
     user = accounts.invite_user(common.deps(), common.accounts(), tenant(), body.email, body.role)
+    recorded("user.invited", user.id, f"{user.email} ({user.role})")
     return json_answer(201, user.model_dump(mode="json"))
 
 
@@ -83,6 +90,7 @@ def invite_user(body: Annotated[InviteUser, Body()]) -> Response[Any]:
 )
 def change_role(user_id: str, body: Annotated[ChangeRole, Body()]) -> dict[str, Any]:
     user = accounts.change_role(common.accounts(), tenant(), user_id, body.role)
+    recorded("user.role_changed", user_id, f"{user.email} -> {user.role}")
     return user.model_dump(mode="json")
 
 
@@ -92,4 +100,5 @@ def change_role(user_id: str, body: Annotated[ChangeRole, Body()]) -> dict[str, 
 )
 def remove_user(user_id: str) -> Response[Any]:
     accounts.remove_user(common.accounts(), tenant(), user_id)
+    recorded("user.removed", user_id)
     return no_content()

@@ -11,13 +11,16 @@ from typing import Any
 import boto3
 import pytest
 
+from feedsync.adapters.accounts import DynamoAccounts
 from feedsync.adapters.cognito import CognitoDirectory
 from feedsync.adapters.dynamo import DynamoRepository
 from feedsync.adapters.jwks import HttpSigningKeys
 from feedsync.adapters.members import DynamoMembers
 from feedsync.core import accounts as core_accounts
+from feedsync.core import audit
+from feedsync.core.api_keys import hash_key as hash_api_key
 from feedsync.core.deps import Deps
-from feedsync.core.identity import Accounts, authenticate, hash_api_key
+from feedsync.core.identity import Accounts, authenticate
 from feedsync.domain.tokens import TokenRules, issuer_for
 from feedsync.errors import Conflict, NotFound
 from feedsync.models.accounts import Principal
@@ -108,6 +111,7 @@ def pool(table: tuple[str, Any]) -> Iterator[Pool]:
         connectors=unused,
         catalog_import_function="catalog-import",
         addresses=unused,
+        account_records=DynamoAccounts(name, client=dynamo),
     )
     yield Pool(accounts, World(deps, repo), idp, client_id)
 
@@ -154,7 +158,7 @@ def test_a_token_of_another_pool_client_or_a_tampered_one_is_not_a_caller(pool: 
 def test_api_keys_carry_their_role_and_old_keys_are_the_default_owner_key(pool: Pool) -> None:
     # Given a key stored before keys had roles, and one stored with a role and a name
     deps = pool.world.deps
-    pool.world.repo.put_api_key(hash_api_key("fsk_old"), "t-a")
+    pool.world.repo._put(f"KEY#{hash_api_key('fsk_old')}", "KEY", {"tenant_id": "t-a"})
     pool.world.repo._put(
         f"KEY#{hash_api_key('fsk_ci')}",
         "KEY",
@@ -264,3 +268,20 @@ def test_a_removed_user_is_refused_at_the_next_call_and_leaves_the_pool(pool: Po
     # and another workspace's owner cannot touch t-a's users: not found
     with pytest.raises(NotFound):
         core_accounts.remove_user(pool.accounts, "t-b", ed.actor_id)
+
+
+def test_a_sign_in_is_in_the_audit_once_however_many_requests_its_tokens_make(
+    pool: Pool,
+) -> None:
+    # Given an owner signed in twice (two sign-in sessions)
+    core_accounts.add_ready_user(pool.world.deps, pool.accounts, "t-s", "sam@s.example", PASSWORD)
+    first, second = pool.sign_in("sam@s.example"), pool.sign_in("sam@s.example")
+    # When the first session's ID and access tokens make 10 requests each, the second's 3
+    for _ in range(10):
+        pool.caller(first["IdToken"])
+        pool.caller(first["AccessToken"])
+    for _ in range(3):
+        pool.caller(second["AccessToken"])
+    # Then the trail holds two sign-ins by the owner, no more
+    trail = audit.page(pool.world.deps, "t-s").events
+    assert [(e.action, e.actor) for e in trail] == [("sign_in", "sam@s.example")] * 2

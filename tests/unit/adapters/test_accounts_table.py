@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from feedsync.adapters.accounts import DynamoAccounts
+from feedsync.adapters.members import DynamoMembers
 from feedsync.errors import InvalidRequest
-from feedsync.models.accounts import ApiKeyRecord, TenantRecord
+from feedsync.models.accounts import ApiKeyRecord
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -109,8 +110,9 @@ def test_tenants_are_listed_without_a_scan_and_disabled_with_a_reason(
 ) -> None:
     # Given two tenants
     accounts = DynamoAccounts(*table)
+    members = DynamoMembers(*table)  # (the tenant item's writer: sign-up and the operator)
     for n in (1, 2):
-        accounts.put_tenant(TenantRecord(tenant_id=f"t{n}", name=f"Shop {n}", created_at=T0))
+        members.create_tenant(f"t{n}", f"Shop {n}", T0.isoformat(), "operator")
     # When one is disabled
     assert accounts.set_tenant_status("t2", "disabled", "unpaid invoice") is True
     # Then both are listed (from the index), the second disabled with the reason

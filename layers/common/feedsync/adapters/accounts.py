@@ -7,7 +7,8 @@ Items (the single table, see ARCHITECTURE.md "Data"):
 - ``PK=TENANT#t, SK=AUDIT#<time>#<random>``: one event, read newest first; DynamoDB TTL on
   ``expires_at``.
 - ``PK=TENANT#t, SK=SIGNIN#<session>``: a Cognito sign-in already recorded (TTL).
-- ``PK=TENANT#t, SK=TENANT``: name, status; ``GSI1PK=TENANTS`` lists every tenant.
+- ``PK=TENANT#t, SK=TENANT``: name, status (written by adapters/members.py); its
+  ``GSI1PK=TENANTS`` lists every tenant.
 """
 
 from __future__ import annotations
@@ -195,12 +196,6 @@ class DynamoAccounts:
         return True
 
     # ---------------------------------------------------------------------- tenants
-    def put_tenant(self, record: TenantRecord) -> None:
-        body = record.model_dump(mode="json")
-        item = {**body, "PK": _tenant(record.tenant_id), "SK": "TENANT", "kind": "tenant"}
-        index = {"GSI1PK": TENANTS_INDEX_KEY, "GSI1SK": _tenant(record.tenant_id)}
-        self.client.put_item(TableName=self.table, Item=_to_ddb({**item, **index}))
-
     def get_tenant(self, tenant_id: str) -> TenantRecord | None:
         item = self._get(_tenant(tenant_id), "TENANT")
         return TenantRecord.model_validate(item) if item else None

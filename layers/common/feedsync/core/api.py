@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from feedsync.core import api_keys, changes, keys, notify_api, plans, schedules, tenants
+from feedsync.core import api_keys, changes, keys, notify_api, plans, schedules, tenant_guard
 from feedsync.core.blobcsv import csv_to_blob, text_lines
 from feedsync.core.deps import Deps
 from feedsync.core.home import profile_views as profile_views
@@ -359,7 +359,7 @@ def upload_url(
     profile = get_profile(deps, tenant_id, profile_id)
     if profile.source.type != "upload":
         raise Conflict("not_upload_source", "this profile reads from a URL, not an upload")
-    stopped = tenants.refusal(deps, tenant_id)
+    stopped = tenant_guard.refusal(deps, tenant_id)
     if stopped is not None:
         raise stopped
     safe = _SAFE_NAME.sub("_", file_name).strip("._") or "feed.csv"

@@ -6,7 +6,7 @@ import contextlib
 import json
 from datetime import datetime, timedelta
 
-from feedsync.core import keys, schedules, tenants
+from feedsync.core import keys, schedules, tenant_guard
 from feedsync.core.deps import Deps
 from feedsync.core.run_events import announce, announce_run
 from feedsync.core.source_check import stop_if_unchanged
@@ -39,7 +39,7 @@ def start_run(deps: Deps, cmd: StartCommand) -> Run:
     profile = deps.repo.get_profile(cmd.tenant_id, cmd.profile_id)
     if profile is None:
         raise NotFound(f"profile {cmd.profile_id} not found")
-    if cmd.trigger == "schedule" and tenants.refusal(deps, cmd.tenant_id) is None:
+    if cmd.trigger == "schedule" and tenant_guard.refusal(deps, cmd.tenant_id) is None:
         # An unchanged file records a check and raises SourceUnchanged: before the claim
         # (a retried fire checks again, recording nothing more than a check). A disabled
         # tenant's fire probes nothing: it is recorded skipped with the reason (_start).
@@ -82,7 +82,7 @@ def _first_run(deps: Deps, tenant_id: str, run_id: str) -> Run:
 
 def refusal(deps: Deps, tenant_id: str, profile: Profile) -> Conflict | None:
     """Why this profile cannot start (or apply) now, or None."""
-    stopped = tenants.refusal(deps, tenant_id)
+    stopped = tenant_guard.refusal(deps, tenant_id)
     if stopped is not None:
         return stopped  # (an operator disabled the tenant: core/tenants.py)
     if not profile.enabled:

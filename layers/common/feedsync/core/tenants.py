@@ -4,20 +4,22 @@ plan, disabled and enabled again.
 A disabled tenant keeps its data, and its keys and users can still read; nothing of it runs:
 a Start, apply, retry, revert, reapply or upload URL is refused (409 ``tenant_disabled``,
 with the reason) and a scheduled fire or an uploaded file is recorded as a ``skipped`` run
-with it (core/start.py). Its schedules keep firing (so enabling it needs no rescheduling).
+with it (core/tenant_guard.py, asked by core/start.py). Its schedules keep firing (so
+enabling it needs no rescheduling).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from feedsync.core import plans, schedules
+from feedsync.core import accounts, plans, schedules
 from feedsync.core.audit import Actor, Operator, record, records
 from feedsync.core.deps import Deps
-from feedsync.core.ports import Members, UserDirectory
-from feedsync.errors import Conflict, InvalidRequest, NotFound
+from feedsync.core.identity import Accounts
+from feedsync.core.ports import Members
+from feedsync.errors import InvalidRequest, NotFound
 from feedsync.models import Plan
-from feedsync.models.accounts import TenantRecord
+from feedsync.models.accounts import TenantRecord, UserView
 
 # The plans an operator names (the CLI's PLAN); any other plan is shown as its limits.
 NAMED_PLANS: dict[str, Plan] = {
@@ -46,37 +48,26 @@ def plan_name(plan: Plan) -> str:
     )
 
 
-def create_tenant(deps: Deps, name: str, plan: Plan | None = None) -> TenantRecord:
+def create_tenant(
+    deps: Deps, members: Members, name: str, plan: Plan | None = None
+) -> TenantRecord:
     """A new tenant on ``plan`` (the default plan when None), recorded by the operator."""
     if not name.strip():
         raise InvalidRequest("name", "a tenant needs a name")
-    tenant = TenantRecord(tenant_id=deps.ids("tenant"), name=name.strip(), created_at=deps.clock())
-    records(deps).put_tenant(tenant)
-    settings = schedules.tenant_settings(deps, tenant.tenant_id)
+    tenant_id = deps.ids("t")
+    members.create_tenant(tenant_id, name.strip(), deps.clock().isoformat(), "operator")
+    settings = schedules.tenant_settings(deps, tenant_id)
     deps.repo.put_tenant_settings(settings.model_copy(update={"plan": plan or deps.default_plan}))
-    record(deps, Operator(tenant.tenant_id), "tenant.created", tenant.tenant_id, tenant.name)
-    return tenant
+    record(deps, Operator(tenant_id), "tenant.created", tenant_id, name.strip())
+    return get_tenant(deps, tenant_id)
 
 
-def invite_owner(
-    deps: Deps, members: Members, directory: UserDirectory, tenant_id: str, email: str
-) -> dict[str, str]:
-    """The tenant's first owner: Cognito mails the invitation (a temporary password); the
-    membership says ``invited`` until they sign in. A user of another tenant is refused
-    (409 ``member_elsewhere``): a user belongs to one tenant."""
-    user = directory.invite(email) or directory.find(email)
-    if user is None:
-        raise Conflict("invite_failed", f"{email} could not be invited")
-    held = members.get_member(user.sub)
-    if held is not None and held.get("tenant_id") != tenant_id:
-        raise Conflict("member_elsewhere", f"{email} belongs to another tenant already")
-    member = {
-        "sub": user.sub, "tenant_id": tenant_id, "role": "owner", "email": email,
-        "status": "invited", "created_at": deps.clock().isoformat(),
-    }  # fmt: skip
-    members.put_member(member, new=held is None)
-    record(deps, Operator(tenant_id), "user.invited", user.sub, f"{email} (owner)")
-    return {"id": user.sub, "email": email, "role": "owner", "status": "invited"}
+def invite_owner(deps: Deps, people: Accounts, tenant_id: str, email: str) -> UserView:
+    """The tenant's first owner, invited as an owner invites users (core/accounts.py:
+    Cognito mails a temporary password; a user of another tenant: 409 member_elsewhere)."""
+    user = accounts.invite_user(deps, people, tenant_id, email, "owner")
+    record(deps, Operator(tenant_id), "user.invited", user.id, f"{user.email} (owner)")
+    return user
 
 
 def count_users(members: Members, tenant_id: str) -> int:
@@ -88,17 +79,6 @@ def get_tenant(deps: Deps, tenant_id: str) -> TenantRecord:
     if found is None:
         raise NotFound(f"tenant {tenant_id} not found")
     return found
-
-
-def refusal(deps: Deps, tenant_id: str) -> Conflict | None:
-    """409 ``tenant_disabled`` with the operator's reason when the tenant may not run."""
-    if deps.account_records is None:
-        return None  # (a world without accounts: every tenant runs)
-    found = deps.account_records.get_tenant(tenant_id)
-    if found is None or found.status == "active":
-        return None
-    why = found.disabled_reason or "disabled by the operator"
-    return Conflict("tenant_disabled", f"the tenant is disabled: {why}")
 
 
 def disable(deps: Deps, tenant_id: str, reason: str, actor: Actor | None = None) -> TenantRecord:
