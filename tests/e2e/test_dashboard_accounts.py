@@ -438,8 +438,9 @@ def test_an_owner_invites_changes_a_role_and_cannot_demote_the_last_owner(
         mine.get_by_label(f"Role of {owner_email}", exact=True).select_option("viewer")
         mine.get_by_role("button", name=f"Change role of {owner_email}").click()
 
-        # Then the refusal is shown beside that row's action
-        expect(mine.get_by_role("alert")).to_be_visible()
+        # Then the refusal is shown beside that row's action, and the role shown is still owner
+        expect(mine.get_by_role("alert")).to_contain_text("last owner")
+        expect(mine.get_by_label(f"Role of {owner_email}", exact=True)).to_have_value("owner")
         assert_accessible_at_both_widths(page, "accounts-users")
 
         # When they remove the invitee, confirming
@@ -465,6 +466,22 @@ def test_an_owner_invites_changes_a_role_and_cannot_demote_the_last_owner(
         order = [actions.index(a) for a in ("user.removed", "user.role_changed", "user.invited")]
         assert order == sorted(order), actions
         assert_accessible_at_both_widths(page, "accounts-audit")
+
+        # When the events are read two at a time
+        page.goto("/#/audit?limit=2")
+        pages = page.get_by_role("navigation", name="Audit pages")
+        expect(page.locator("td[data-label='What']")).to_have_count(2)
+        first = page.locator("td[data-label='What']").all_inner_texts()
+        pages.get_by_role("button", name="Next").click()
+
+        # Then the next page holds the older ones, and Previous goes back
+        expect(pages).to_contain_text("Page 2")
+        expect(page.locator("td[data-label='What']").first).not_to_have_text(first[0])
+        second = page.locator("td[data-label='What']").all_inner_texts()
+        assert actions[2:4] == second, (actions, second)
+        pages.get_by_role("button", name="Previous").click()
+        expect(pages).to_contain_text("Page 1")
+        expect(page.locator("td[data-label='What']").first).to_have_text(first[0])
 
 
 def totp_now(secret: str) -> str:

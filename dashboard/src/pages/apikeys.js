@@ -23,7 +23,7 @@ function NewKey({ created, onDismiss }) {
   return html`
     <div class="card new-key" role="region" aria-labelledby="new-key-title">
       <h2 id="new-key-title">Your new key "${created.name}"</h2>
-      <p class="notice" id="new-key-warning"><strong>Copy it now: it will not be shown again.</strong>
+      <p class="notice" id="new-key-warning"><strong>Copy it now: it will not be shown again.</strong>${" "}
         feedsync keeps only a fingerprint of it. If you lose it, revoke it and create another.</p>
       <label for="new-key-secret">API key (${created.role})</label>
       <input id="new-key-secret" ref=${field} readonly value=${created.key} aria-describedby="new-key-warning"

@@ -244,6 +244,6 @@ export function SignIn({ onSignedIn }) {
         links=${[["Forgot your password?", go("forgot")], ["Create an account", go("signup")], ["Sign in with an API key", go("key")]]}>
         ${emailField}
         <${Field} id="password" label="Password" type="password" value=${password} onInput=${setPassword} autocomplete="current-password" />
-        <p class="help">You stay signed in in this browser tab until you sign out or close it.</p><//>`;
+        <p class="help">You stay signed in on this browser tab until you sign out or close it.</p><//>`;
   }
 }

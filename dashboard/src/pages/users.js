@@ -78,6 +78,7 @@ function UserRow({ user, self, onChanged, onRemove, removeError }) {
       onChanged();
     } catch (e) {
       setError(problemText(e));
+      setRole(user.role); // the select shows the role the user still has
     } finally {
       setBusy(false);
     }
@@ -95,7 +96,7 @@ function UserRow({ user, self, onChanged, onRemove, removeError }) {
       </td>
       <td data-label="Status">${STATUS[user.status] || user.status}</td>
       <td data-label="Added">${when(user.created_at)}</td>
-      <td data-label="Actions">
+      <td data-label="Actions"><div>
         <div class="actions tight">
           <button type="button" class="secondary" disabled=${busy || role === user.role} onClick=${change}
             aria-label=${`Change role of ${user.email}`}>Change role</button>
@@ -103,7 +104,7 @@ function UserRow({ user, self, onChanged, onRemove, removeError }) {
             aria-label=${`Remove ${user.email}`}>Remove</button>
         </div>
         ${problem && html`<p id=${errorId} class="error" role="alert">${problem}</p>`}
-      </td>
+      </div></td>
     </tr>`;
 }
 
