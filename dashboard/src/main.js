@@ -97,8 +97,10 @@ function App() {
           })}
         </ul>
       </nav>
-      ${me.actor && html`<span class="who">${me.actor}${me.role ? html` <span class="role">(${me.role})</span>` : null}</span>`}
-      <button type="button" class="link" onClick=${leave}>Sign out</button>
+      <div class="account">
+        ${me.actor && html`<span class="who">${me.actor}${me.role ? html` <span class="role">(${me.role})</span>` : null}</span>`}
+        <button type="button" class="link" onClick=${leave}>Sign out</button>
+      </div>
     </header>
     <main id="main" tabindex="-1">
       <${Page} key=${path} params=${found ? found.params : {}} search=${found ? found.search : new URLSearchParams()} />
