@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from accounts_fakes import FakeAccounts
+from account_records_fakes import FakeAccountRecords
 from fakes import World
 
 from feedsync.core import api_keys, audit
@@ -20,14 +20,14 @@ class Who:
 
 
 @pytest.fixture
-def accounts(world: World) -> FakeAccounts:
-    fake = FakeAccounts()
+def accounts(world: World) -> FakeAccountRecords:
+    fake = FakeAccountRecords()
     world.deps.account_records = fake
     return fake
 
 
 def test_a_created_key_is_shown_once_and_authenticates_with_its_role(
-    world: World, accounts: FakeAccounts
+    world: World, accounts: FakeAccountRecords
 ) -> None:
     # When an owner creates a viewer key
     created = api_keys.create_key(world.deps, Who(), "nightly export", "viewer")
@@ -55,7 +55,9 @@ def test_a_created_key_is_shown_once_and_authenticates_with_its_role(
     )  # fmt: skip
 
 
-def test_last_used_is_written_at_most_once_a_minute(world: World, accounts: FakeAccounts) -> None:
+def test_last_used_is_written_at_most_once_a_minute(
+    world: World, accounts: FakeAccountRecords
+) -> None:
     # Given a key
     created = api_keys.create_key(world.deps, Who(), "script", "editor")
     # When a script uses it 50 times within a minute
@@ -71,7 +73,7 @@ def test_last_used_is_written_at_most_once_a_minute(world: World, accounts: Fake
 
 
 def test_a_revoked_key_is_refused_and_another_tenant_cannot_revoke_it(
-    world: World, accounts: FakeAccounts
+    world: World, accounts: FakeAccountRecords
 ) -> None:
     created = api_keys.create_key(world.deps, Who(), "script", "editor")
     # When another tenant's owner tries to revoke it, Then it is not found (404), still valid
@@ -87,7 +89,7 @@ def test_a_revoked_key_is_refused_and_another_tenant_cannot_revoke_it(
     ]  # fmt: skip
 
 
-def test_the_audit_pages_newest_first(world: World, accounts: FakeAccounts) -> None:
+def test_the_audit_pages_newest_first(world: World, accounts: FakeAccountRecords) -> None:
     # Given 5 events a second apart
     for n in range(5):
         audit.record(world.deps, Who(), "run.started", f"run_{n}", "p1")
@@ -105,7 +107,7 @@ def test_the_audit_pages_newest_first(world: World, accounts: FakeAccounts) -> N
 
 
 def test_a_limit_out_of_bounds_and_an_unknown_action_are_refused(
-    world: World, accounts: FakeAccounts
+    world: World, accounts: FakeAccountRecords
 ) -> None:
     with pytest.raises(InvalidRequest) as refused:
         audit.page(world.deps, "t1", limit=0)
@@ -115,7 +117,7 @@ def test_a_limit_out_of_bounds_and_an_unknown_action_are_refused(
 
 
 def test_a_sign_in_is_recorded_once_however_many_requests_follow(
-    world: World, accounts: FakeAccounts
+    world: World, accounts: FakeAccountRecords
 ) -> None:
     # When 20 requests come with the tokens of one sign-in, then 3 of a second sign-in
     recorded = [audit.sign_in(world.deps, Who(), "origin-jti-1") for _ in range(20)]
@@ -127,7 +129,7 @@ def test_a_sign_in_is_recorded_once_however_many_requests_follow(
 
 
 def test_a_trail_that_cannot_be_written_does_not_fail_the_action(
-    world: World, accounts: FakeAccounts, monkeypatch: pytest.MonkeyPatch
+    world: World, accounts: FakeAccountRecords, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a table that refuses the audit write
     def refuse(*_args: object) -> None:

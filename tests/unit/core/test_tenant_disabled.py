@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from accounts_fakes import FakeAccounts
+from account_records_fakes import FakeAccountRecords
 from fakes import World, row, variant
 
 from feedsync.core import api, audit, review, tenants
@@ -24,7 +24,7 @@ REASON = "invoice 1042 unpaid"
 @pytest.fixture
 def disabled(world: World) -> World:
     """t1 with a ready store and profile, disabled by the operator."""
-    fake = FakeAccounts()
+    fake = FakeAccountRecords()
     world.deps.account_records = fake
     fake.put_tenant(TenantRecord(tenant_id="t1", name="Shop", created_at=world.clock()))
     world.profile(world.store([variant(1, 1, "A")]))
@@ -65,7 +65,7 @@ def test_a_disabled_tenants_start_and_upload_url_are_409_with_the_reason(disable
 
 def test_a_disabled_tenants_preview_cannot_be_applied(world: World) -> None:
     # Given a preview waiting to be applied, then the tenant disabled
-    fake = FakeAccounts()
+    fake = FakeAccountRecords()
     world.deps.account_records = fake
     fake.put_tenant(TenantRecord(tenant_id="t1", name="Shop", created_at=world.clock()))
     ref = world.run(world.profile(world.store([variant(1, 1, "A", price=1000)])))
@@ -98,3 +98,22 @@ def test_enabling_the_tenant_lets_its_schedule_run_again(disabled: World) -> Non
 def test_disabling_needs_a_reason(disabled: World) -> None:
     with pytest.raises(Exception, match="say why"):
         tenants.disable(disabled.deps, "t1", "  ")
+
+
+def test_the_operators_line_counts_this_months_runs_and_names_the_plan(disabled: World) -> None:
+    # Given runs of last month and this month (ids start with their time in ms), on "pro"
+    fake = disabled.deps.account_records
+    assert isinstance(fake, FakeAccountRecords)
+    march = tenants.month_start_run_id(datetime(2026, 3, 2, tzinfo=UTC))
+    february = tenants.month_start_run_id(datetime(2026, 2, 27, tzinfo=UTC))
+    fake.runs["t1"] = [f"{february}aa", f"{march}aa", f"{march}bb"]
+    disabled.clock.now = datetime(2026, 3, 20, tzinfo=UTC)
+    tenants.change_plan(disabled.deps, "t1", tenants.plan_named("pro"))
+    # When the operator lists it
+    line = tenants.overview(disabled.deps, tenants.get_tenant(disabled.deps, "t1"))
+    # Then the plan is named, this month's two runs counted, the reason shown
+    assert (line["plan"], line["runs_this_month"], line["profiles"]) == ("pro", 2, 1)
+    assert (line["status"], line["disabled_reason"]) == ("disabled", REASON)
+    # and an unknown plan is refused naming the known ones
+    with pytest.raises(Exception, match="starter, standard, pro"):
+        tenants.plan_named("platinum")

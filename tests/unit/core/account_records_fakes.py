@@ -1,4 +1,4 @@
-"""The accounts port in memory, with DynamoAccounts' conditions (keys, audit, tenants)."""
+"""The account records port in memory, with DynamoAccounts' conditions (keys, audit, tenants)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from feedsync.errors import InvalidRequest
 from feedsync.models.accounts import ApiKeyRecord, TenantRecord
 
 
-class FakeAccounts:
+class FakeAccountRecords:
     def __init__(self) -> None:
         self.keys: dict[str, ApiKeyRecord] = {}  # hash -> record
         self.audit: dict[str, list[dict[str, Any]]] = {}  # tenant -> events, oldest first
