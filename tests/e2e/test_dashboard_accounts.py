@@ -8,8 +8,8 @@ Cognito is moto's (the local stack). Its ConfirmSignUp and ConfirmForgotPassword
 code (nothing is mailed), so the tests type a made-up code and then check through Cognito's
 admin API that the user really is confirmed. The invitation's temporary password is mailed on
 AWS; here the test sets a known one with AdminSetUserPassword (non-permanent) in its Given.
-The TOTP code is computed from the secret the page shows (moto checks it only with
-MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true; its secret is the same for everyone).
+The TOTP code is computed from the secret the page shows, and moto checks it (conftest starts
+serve with MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true; moto's secret is the same for everyone).
 """
 
 from __future__ import annotations
@@ -487,11 +487,17 @@ def test_an_owner_invites_changes_a_role_and_cannot_demote_the_last_owner(
 def totp_now(secret: str) -> str:
     """RFC 6238 (30 s, SHA-1, 6 digits) by hand: moto's fixed secret is shorter than the
     128 bits `cryptography`'s TOTP insists on."""
+    if time.time() % 30 > 27:  # moto takes the current step only: not one about to end
+        time.sleep(30 - time.time() % 30 + 0.1)
     key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
     digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
     number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
     return f"{number % 1_000_000:06d}"
+
+
+def wrong_code(code: str) -> str:
+    return f"{(int(code) + 500_000) % 1_000_000:06d}"
 
 
 def test_two_step_verification_is_set_up_and_then_asked_for_at_sign_in(
@@ -517,6 +523,11 @@ def test_two_step_verification_is_set_up_and_then_asked_for_at_sign_in(
         assert serious_accessibility_violations(page) == []
         screenshot(page, "accounts-two-step")
 
+        # When a wrong code is entered, then Cognito's refusal is shown in words
+        page.get_by_label("Code from your app").fill(wrong_code(totp_now(secret)))
+        page.get_by_role("button", name="Turn on").click()
+        expect(page.get_by_role("alert")).to_contain_text("not right")
+
         # When the app's current code is entered
         page.get_by_label("Code from your app").fill(totp_now(secret))
         page.get_by_role("button", name="Turn on").click()
@@ -531,6 +542,9 @@ def test_two_step_verification_is_set_up_and_then_asked_for_at_sign_in(
         sign_in(page, email, PASSWORD)
         expect(heading(page, "Enter your sign-in code")).to_be_visible()
         assert serious_accessibility_violations(page) == []
+        page.get_by_label("Code from your authenticator app").fill(wrong_code(totp_now(secret)))
+        page.get_by_role("button", name="Verify").click()
+        expect(page.get_by_role("alert")).to_contain_text("not right")
         page.get_by_label("Code from your authenticator app").fill(totp_now(secret))
         page.get_by_role("button", name="Verify").click()
         expect(heading(page, "Profiles")).to_be_visible()
