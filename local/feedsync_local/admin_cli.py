@@ -129,6 +129,7 @@ def _refusing(call: Any, *args: Any, **kwargs: Any) -> Any:
 @click.option("--plan", "plan_name", help="a named plan (default: the stack's default plan)")
 @pass_operator
 def tenants_create(op: Operator, name: str, owner_email: str, plan_name: str | None) -> None:
+    """A new tenant; its owner gets Cognito's invitation (a temporary password) by email."""
     from feedsync.core import tenants as core
 
     deps = op.deps()
@@ -143,6 +144,7 @@ def tenants_create(op: Operator, name: str, owner_email: str, plan_name: str | N
 @tenants.command("list")
 @pass_operator
 def tenants_list(op: Operator) -> None:
+    """Every tenant: plan, status, profiles, runs this month, users."""
     from feedsync.core import tenants as core
 
     deps = op.deps()

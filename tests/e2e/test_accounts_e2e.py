@@ -154,3 +154,27 @@ def test_an_invited_viewer_reads_but_cannot_write_and_is_out_when_removed(
     assert gone.status_code == 204
     after: Any = viewer.get(f"/stores/{store.created['store_id']}")
     assert (after.status_code, after.json()["error"]) == (403, "no_tenant")
+
+
+def test_a_forged_or_foreign_token_is_api_gateways_401(serve: Served, cognito: Cognito) -> None:
+    # Given the demo user's genuine token, and a second app client of the same pool
+    demo = serve.info["demo_user"]
+    genuine = cognito.sign_in(demo["email"], demo["password"])
+    other = cognito.idp.create_user_pool_client(
+        UserPoolId=cognito.config["user_pool_id"],
+        ClientName="not-the-dashboard",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    foreign = cognito.idp.initiate_auth(
+        ClientId=other,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": demo["email"], "PASSWORD": demo["password"]},
+    )["AuthenticationResult"]["IdToken"]
+    head, body, signature = genuine.split(".")
+    # When each is presented
+    answers = [
+        requests.get(f"{serve.api_url}/me", headers={"Authorization": f"Bearer {t}"}, timeout=30)
+        for t in (foreign, f"{head}.{body}x.{signature}", f"{head}.{body}.{signature[:-4]}AAAA")
+    ]
+    # Then API Gateway answers 401 for every one
+    assert [(a.status_code, a.json()) for a in answers] == [(401, {"message": "Unauthorized"})] * 3

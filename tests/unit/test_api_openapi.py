@@ -16,8 +16,8 @@ from api_support import call
 from pydantic import BaseModel
 from routes.common import ERRORS
 
-from feedsync.errors import Conflict, Gone, InvalidRequest, NotFound
-from feedsync.models.responses import ErrorBody, ValidationErrorBody
+from feedsync.errors import Conflict, Forbidden, Gone, InvalidRequest, NotFound
+from feedsync.models.responses import ErrorBody, ForbiddenBody, ValidationErrorBody
 
 # (method, path) -> the success status and the statuses the handler raises (404 NotFound,
 # 409 Conflict, 410 Gone, 302 the log's redirect).
@@ -201,6 +201,7 @@ def test_the_error_bodies_are_in_the_components(doc: dict[str, Any]) -> None:
         (Conflict("already_running", "this profile is already running"), 409, ErrorBody),
         (Gone("run r-1's log is no longer kept"), 410, ErrorBody),
         (InvalidRequest("api_url", "must be public"), 422, ValidationErrorBody),
+        (Forbidden("owner", "editor", "user"), 403, ForbiddenBody),
     ],
     ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
 )

@@ -207,7 +207,7 @@ class Forbidden(FeedsyncError):
 
     code = "forbidden"
 
-    def __init__(self, needs: str, role: str, actor_kind: str) -> None:
+    def __init__(self, needs: str, role: str = "", actor_kind: str = "user") -> None:
         who = "key" if actor_kind == "key" else "user"
         super().__init__(f"this needs the {needs} role; this {who} is a {role or 'non-member'}")
         self.needs = needs

@@ -22,7 +22,7 @@ from feedsync.core.api_keys import hash_key as hash_api_key
 from feedsync.core.deps import Deps
 from feedsync.core.identity import Accounts, authenticate
 from feedsync.domain.tokens import TokenRules, issuer_for
-from feedsync.errors import Conflict, NotFound
+from feedsync.errors import Conflict, InvalidRequest, NotFound
 from feedsync.models.accounts import Principal
 from feedsync_local.template import load_template
 
@@ -285,3 +285,14 @@ def test_a_sign_in_is_in_the_audit_once_however_many_requests_its_tokens_make(
     # Then the trail holds two sign-ins by the owner, no more
     trail = audit.page(pool.world.deps, "t-s").events
     assert [(e.action, e.actor) for e in trail] == [("sign_in", "sam@s.example")] * 2
+
+
+def test_an_address_the_pool_refuses_is_a_422_naming_the_email(pool: Pool) -> None:
+    # Given an address the form's pattern lets through but the pool does not take
+    # When an owner invites it
+    with pytest.raises(InvalidRequest) as refused:
+        core_accounts.invite_user(pool.world.deps, pool.accounts, "t-a", "zoë@a.example", "viewer")
+    # Then the refusal names the field and the address, and no membership was written
+    assert refused.value.field == "email"
+    assert "'zoë@a.example'" in refused.value.message
+    assert core_accounts.list_users(pool.accounts, "t-a").users == []

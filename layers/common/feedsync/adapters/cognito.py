@@ -8,6 +8,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from feedsync.core.ports import DirectoryUser
+from feedsync.errors import InvalidRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -48,6 +49,10 @@ class CognitoDirectory:
         except ClientError as exc:
             if _code(exc) == "UsernameExistsException":
                 return None
+            if _code(exc) == "InvalidParameterException":
+                raise InvalidRequest(
+                    "email", f"the user pool takes no such address as a user: {email!r}"
+                ) from exc
             raise
         return _user(
             created.get("Attributes", []),

@@ -47,11 +47,6 @@ from feedsync.platforms.registry import capabilities_for, platform
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def tenant_for_api_key(deps: Deps, api_key: str) -> str | None:
-    key = api_keys.authenticate(deps, api_key)
-    return key.tenant_id if key else None
-
-
 def register_api_key(deps: Deps, tenant_id: str, api_key: str) -> None:
     """The tenant's owner key ``default`` (the one ``feedsync serve`` prints)."""
     api_keys.store_key(deps, tenant_id, api_key, "default", "owner", "operator")

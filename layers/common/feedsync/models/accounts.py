@@ -23,8 +23,9 @@ ActorKind = Literal["user", "key"]
 AuditActorKind = Literal["user", "key", "operator"]
 TenantStatus = Literal["active", "disabled"]
 UserStatus = Literal["invited", "active", "disabled"]
-# One "@", something either side, a dot in the domain: Cognito checks the rest.
-EMAIL_PATTERN: Final = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# One "@", something before it, a domain ending in a 2+ letter top-level name: Cognito
+# checks the rest (an address it refuses is a 422 naming the email too).
+EMAIL_PATTERN: Final = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 
 
 @dataclass(frozen=True)
