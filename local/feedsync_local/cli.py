@@ -166,7 +166,7 @@ def serve(args: argparse.Namespace) -> int:
         "amazon": amazon.info(),
     }
     _wait_ready(info)
-    print(f"dashboard        {info['api_url']}/  (sign in as the demo user, or with the API key)")
+    print(f"dashboard        {info['api_url']}/  (sign in with the API key, or as the demo user)")
     print(f"feedsync API     {info['api_url']}  (OpenAPI: {info['api_url']}/openapi.json)")
     print(f"API key          {info['api_key']}  (the demo workspace's owner key 'default')")
     print(f"demo user        {env.demo_email}  password {env.demo_password}  (owner)")
