@@ -7,9 +7,10 @@ dashboard/dist, a sandbox store), gives a tenant a plan that allows ``--profiles
 profiles on one store, then opens the home page ``--repeats`` times in Debian's Chromium
 (Playwright) and prints:
 
-* API calls on the first load, and per refresh: the page's requests to API paths (all but
-  the page and /assets/*). A refresh is forced by hiding and showing the tab (the page asks
-  nothing while hidden, and refreshes when shown): target 1 (one GET /profiles).
+* API calls on the first load (GET /me, once per page load, then the list), and per refresh:
+  the page's requests to API paths (all but the page and /assets/*). A refresh is forced by
+  hiding and showing the tab (the page asks nothing while hidden, and refreshes when shown):
+  target 1 (one GET /profiles).
 * time to render: navigation start to ``--profiles`` tiles in the DOM (performance.now()
   in the page, whose origin is the navigation's start), median and spread of the repeats.
 

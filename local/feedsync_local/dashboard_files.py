@@ -18,8 +18,11 @@ DEFAULT_DIST = Path(__file__).resolve().parents[2] / "dashboard" / "dist"
 
 # Everything the page loads comes from feedsync itself: no CDN, no remote font, no inline script.
 # The one other place it talks to is where an upload URL points (the files bucket): the editor
-# PUTs a supplier file there (UPLOAD_ORIGIN_ENV, else the local stack's S3 endpoint).
+# PUTs a supplier file there (UPLOAD_ORIGIN_ENV, else the local stack's S3 endpoint). The
+# sign-in forms call Cognito's JSON API from the browser: its endpoint (COGNITO_ENDPOINT_ENV, as
+# `GET /auth/config` names it; locally moto's server, which answers the CORS preflight itself).
 UPLOAD_ORIGIN_ENV = "FEEDSYNC_UPLOAD_ORIGIN"
+COGNITO_ENDPOINT_ENV = "COGNITO_ENDPOINT"
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -27,18 +30,27 @@ SECURITY_HEADERS = {
 }
 
 
-def upload_origin() -> str | None:
-    url = os.environ.get(UPLOAD_ORIGIN_ENV) or os.environ.get("AWS_ENDPOINT_URL")
+def _origin(url: str | None) -> str | None:
     if not url:
         return None
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
-def content_security_policy(*upload_origins: str) -> str:
-    """The page's policy; the upload origins default to this process's (the template's
-    CloudFront policy names the files bucket's hosts instead: same policy otherwise)."""
-    origins = upload_origins or tuple(filter(None, (upload_origin(),)))
+def upload_origin() -> str | None:
+    return _origin(os.environ.get(UPLOAD_ORIGIN_ENV) or os.environ.get("AWS_ENDPOINT_URL"))
+
+
+def cognito_origin() -> str | None:
+    return _origin(os.environ.get(COGNITO_ENDPOINT_ENV) or os.environ.get("AWS_ENDPOINT_URL"))
+
+
+def content_security_policy(*other_origins: str) -> str:
+    """The page's policy; the other origins it may call default to this process's upload and
+    Cognito endpoints (the template's CloudFront policy names the files bucket's hosts and
+    cognito-idp.<region>.amazonaws.com instead: same policy otherwise)."""
+    found = other_origins or tuple(filter(None, (upload_origin(), cognito_origin())))
+    origins = tuple(dict.fromkeys(found))  # once each, in order
     connect = " ".join(("'self'", *origins))
     return (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

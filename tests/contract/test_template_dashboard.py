@@ -84,12 +84,14 @@ def test_the_page_and_its_assets_come_from_the_bucket_with_the_local_policy() ->
         "/assets/*": "dashboard",
     }
     # ... sent with the Content-Security-Policy feedsync serve sends, the files bucket (where
-    # uploads are PUT) the one other origin it may connect to
-    bucket_hosts = (
+    # uploads are PUT) and the region's Cognito (the sign-in forms) the other origins it may
+    # connect to
+    other_hosts = (
         "https://${Bucket}.s3.amazonaws.com",
         "https://${Bucket}.s3.${AWS::Region}.amazonaws.com",
+        "https://cognito-idp.${AWS::Region}.amazonaws.com",
     )
-    assert csp == {"Fn::Sub": content_security_policy(*bucket_hosts)}
+    assert csp == {"Fn::Sub": content_security_policy(*other_hosts)}
     cors = RESOURCES["Bucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
     assert {"GET", "PUT"} <= set(cors[0]["AllowedMethods"])
     for behaviour in behaviours.values():

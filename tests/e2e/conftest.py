@@ -75,7 +75,8 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "--info-file", str(info_file),
         "--sandbox-quota", "150/30",
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # moto's Cognito checks two-step codes against its authenticator secret only when asked.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true"}
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err, env=env)
     served: Served | None = None

@@ -242,4 +242,10 @@ def test_serve_prints_where_the_dashboard_is(serve: Served) -> None:
     # Then its first line is the dashboard's URL, the API's own origin
     first = printed.splitlines()[0]
     assert first.split()[:2] == ["dashboard", f"{serve.api_url}/"]
-    assert "sign in with the API key" in first
+    assert "sign in with the API key, or as the demo user" in first
+    # ... and the demo user it signs in as is printed with its password
+    demo = serve.info["demo_user"]
+    assert any(
+        line.split()[:2] == ["demo", "user"] and demo["email"] in line and demo["password"] in line
+        for line in printed.splitlines()
+    )

@@ -18,9 +18,14 @@ def test_sign_in_keeps_the_key_in_the_session_only(chromium: Browser, serve: Ser
         assert serious_accessibility_violations(page) == []
         screenshot(page, "signin")
 
+        # When the merchant chooses the API key instead of email and password
+        page.get_by_role("button", name="Sign in with an API key").click()
+        expect(page.get_by_role("heading", name="Sign in with an API key")).to_be_visible()
+        assert serious_accessibility_violations(page) == []
+
         # When a wrong key is tried
         page.get_by_label("API key").fill("not-a-key")
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
 
         # Then it is refused with a message, and nothing is kept
         expect(page.get_by_role("alert")).to_contain_text("not accepted")
@@ -28,7 +33,7 @@ def test_sign_in_keeps_the_key_in_the_session_only(chromium: Browser, serve: Ser
 
         # When the tenant's key is entered
         page.get_by_label("API key").fill(serve.api_key)
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
 
         # Then the profiles page shows, the key is in sessionStorage only, never in the URL
         expect(page.get_by_role("navigation", name="Main")).to_be_visible()

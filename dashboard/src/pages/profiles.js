@@ -7,6 +7,7 @@ import { HealthBadge, isActive, liveText, needsReview, statusLabel } from "../co
 import { Dialog } from "../components/dialog.js";
 import { DisclosureMenu } from "../components/menu.js";
 import { usePolling } from "../components/polling.js";
+import { lacks, needsWords, useMe } from "../auth/me.js";
 
 const FAST_MS = 3000;
 const SLOW_MS = 30000;
@@ -161,9 +162,11 @@ function Tile({ profile, stores, plan, started, onStart, refresh }) {
   const id = profile.profile_id;
   const last = lastRunOf(profile);
   const health = profile.health || { status: "yellow", reason: "" };
-  const blocked = !profile.can_start && profile.start_blocked;
+  // A viewer reads everything and changes nothing: Start and Edit Settings are not theirs.
+  const viewer = lacks(useMe(), "editor");
+  const blocked = viewer ? { reason: "role", message: needsWords("editor") } : !profile.can_start && profile.start_blocked;
   const blockedId = `blocked-${id}`;
-  const menuItems = [[`#/profiles/${id}/edit`, "Edit Settings"]];
+  const menuItems = viewer ? [] : [[`#/profiles/${id}/edit`, "Edit Settings"]];
   if (last) menuItems.push([`#/runs/${last.run_id}`, "View Logs"]);
   menuItems.push([`#/profiles/${id}/runs`, "History"]);
   const runLink = started ? started.run_id : profile.live ? profile.live.run_id : profile.current_run_id;
@@ -196,7 +199,7 @@ function Tile({ profile, stores, plan, started, onStart, refresh }) {
         ${profile.pending_upload.uploaded_at ? ` ${when(profile.pending_upload.uploaded_at)}` : ""}: click Start to sync it.</p>`}
       ${runLink && (started || profile.status === "running") && html`<p><a ref=${follow} href=${`#/runs/${runLink}`}>Follow this run</a></p>`}
       <div class="actions">
-        <button type="button" disabled=${!profile.can_start} aria-describedby=${blocked ? blockedId : undefined}
+        <button type="button" disabled=${viewer || !profile.can_start} aria-describedby=${blocked ? blockedId : undefined}
           onClick=${() => onStart(profile)}>Start</button>
         <${DisclosureMenu} label="More" id=${`menu-${id}`} items=${menuItems} />
       </div>
@@ -210,6 +213,7 @@ function Tile({ profile, stores, plan, started, onStart, refresh }) {
 }
 
 export function ProfilesPage() {
+  const viewer = lacks(useMe(), "editor");
   const [profiles, setProfiles] = useState(null);
   const [error, setError] = useState(null);
   const [stores, setStores] = useState({});
@@ -255,7 +259,9 @@ export function ProfilesPage() {
     <section>
       <div class="page-head">
         <h1>Profiles</h1>
-        <a class="button" href="#/profiles/new">New profile</a>
+        ${viewer
+          ? html`<span class="help" id="new-profile-blocked">New profile ${needsWords("editor")}</span>`
+          : html`<a class="button" href="#/profiles/new">New profile</a>`}
       </div>
       ${error && html`<p class="error" role="alert">Could not refresh: ${error}</p>`}
       ${profiles.length === 0 ? html`

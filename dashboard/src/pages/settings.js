@@ -3,6 +3,8 @@
 import { html, useEffect, useState } from "../html.js";
 import { ApiError, api } from "../api.js";
 import { count, minutes } from "../format.js";
+import { TwoStepVerification } from "./twostep.js";
+import { sessionKind } from "../auth/session.js";
 
 const KINDS = [
   ["interval", "At a regular interval"],
@@ -165,5 +167,10 @@ export function SettingsPage() {
         <h2>Notifications</h2>
         <${Notifications} />
       </div>
+      ${sessionKind() === "user" && html`
+        <div class="card">
+          <h2>Two-step verification</h2>
+          <${TwoStepVerification} />
+        </div>`}
     </section>`;
 }
