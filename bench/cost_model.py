@@ -1,11 +1,12 @@
 """The cost model: what feedsync's runs cost on AWS, counted on the local stack and priced.
 
     .venv/bin/python bench/cost_model.py [--sizes 10k,1M] [--platforms bigcommerce,shopify]
-                                         [--write]
+                                         [--write] [--state FILE [--from-state]]
 
 On the local stack with ``feedsync_local.metering`` switched on, for each size (10k: a
 10,000-row file with 1,000 changes; 1M: 1,000,000 rows with 100,000 changes) and each
-platform's double: the store's setup through the API (its catalog import), a real run of
+platform's double: the store's setup through the API (its catalog import; over 10,000 rows
+its reads of the store seeded in process, ``cost_seeding``, and not measured), a real run of
 an ``automatic`` profile fired by the scheduler, then the unchanged-file check (the next
 fire, the file the same). Printed per scenario: the counts (state transitions of the
 parent and the Distributed Map's children, Lambda invocations and GB-seconds, DynamoDB read
@@ -13,7 +14,9 @@ and write units, S3 requests by class and bytes, Secrets Manager calls, Schedule
 invocations, events put, SNS publishes, API requests, log bytes), the dollars by service
 at ``docs/aws_prices.toml``, each function's memory (measured and proposed), and the fleet
 (10,000 tenants x 10 profiles, checks every 15 minutes, 2 real runs a day). ``--write``
-replaces the generated section of ``docs/COSTS.md`` with the tables.
+replaces the generated section of ``docs/COSTS.md`` with the tables; ``--from-state`` runs
+nothing and prices the measurements kept in ``--state`` again (after a price or a memory
+change).
 """
 
 from __future__ import annotations
@@ -284,6 +287,12 @@ def main() -> None:
         help="a file keeping the measurements: read first, saved after each step (so runs "
         "of a size or a platform each add to the same tables)",
     )
+    parser.add_argument(
+        "--from-state",
+        action="store_true",
+        help="run nothing: print (and with --write, write) the tables of --state's measurements "
+        "priced as docs/aws_prices.toml and template.yaml are now",
+    )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     platforms = [p.strip() for p in args.platforms.split(",") if p.strip()]
@@ -302,9 +311,20 @@ def main() -> None:
     print("cost model: scenarios on the local stack, metered, priced at docs/aws_prices.toml")
     measured: list[Measured] = []
     traced: list[Measured] = []
+    kept: dict[str, float] = {}  # the handlers' baselines measured with the state's runs
     if args.state and args.state.exists():
-        measured, traced = pickle.loads(args.state.read_bytes())  # our own file
+        measured, traced, *rest = pickle.loads(args.state.read_bytes())  # our own file
+        kept = rest[0] if rest else {}
         print(f"  {len(measured)} scenarios read from {args.state}")
+    if args.from_state:
+        if not measured:
+            parser.error("--from-state needs a --state file with measurements")
+        report = Report(measured, traced, pricing, kept, Plan().max_rows)
+        if args.write:
+            write_docs(report.markdown())
+            print(f"    wrote {COSTS_MD.relative_to(ROOT)}")
+        print(report.markdown())
+        return
     with tempfile.TemporaryDirectory() as tmp:
         env = LocalEnvironment(files_dir=Path(tmp), run_scheduler=False)
         env.start()
@@ -328,7 +348,7 @@ def main() -> None:
             measured = [m for m in measured if (m.rows, m.platform) != (rows, platform)] + counted
             traced = [m for m in traced if (m.rows, m.platform) != (rows, platform)] + memory
             if args.state:
-                args.state.write_bytes(pickle.dumps((measured, traced)))
+                args.state.write_bytes(pickle.dumps((measured, traced, baselines)))
             print(f"    ({platform} {rows:,} rows: {time.perf_counter() - started:.0f} s)")
             report = Report(measured, traced, pricing, baselines, Plan().max_rows)
             pending = [f"{r:,} rows on {p}" for r, _c, p in steps[n:]]
