@@ -340,15 +340,28 @@ def main() -> None:
             # The next file's run traced for memory: every function up to 10,000 rows (and a
             # second store's setup), over that the functions whose peak grows with the file.
             tracer = Meter(memory=True, traced=None if rows <= SIZES["10k"][0] else TRACED)
+
+            def keep(
+                counted: list[Measured],
+                memory: list[Measured],
+                same: tuple[int, str] = (rows, platform),
+            ) -> None:
+                """The step's measurements in place of earlier ones of the same size and
+                platform; saved to --state at once."""
+                nonlocal measured, traced
+                measured = [m for m in measured if (m.rows, m.platform) != same] + counted
+                if memory:
+                    traced = [m for m in traced if (m.rows, m.platform) != same] + memory
+                if args.state:
+                    args.state.write_bytes(pickle.dumps((measured, traced, baselines)))
+
             # Over 10,000 rows the store's import reads the double in process (cost_seeding):
             # the doubles' HTTP paging is quadratic at 1,000,000 items.
             counted, memory = bench.platform(
-                platform, rows, changes, traced=tracer, seeded=rows > SIZES["10k"][0]
-            )
-            measured = [m for m in measured if (m.rows, m.platform) != (rows, platform)] + counted
-            traced = [m for m in traced if (m.rows, m.platform) != (rows, platform)] + memory
-            if args.state:
-                args.state.write_bytes(pickle.dumps((measured, traced, baselines)))
+                platform, rows, changes, traced=tracer, seeded=rows > SIZES["10k"][0],
+                counted=lambda counted: keep(counted, []),
+            )  # fmt: skip
+            keep(counted, memory)
             print(f"    ({platform} {rows:,} rows: {time.perf_counter() - started:.0f} s)")
             report = Report(measured, traced, pricing, baselines, Plan().max_rows)
             pending = [f"{r:,} rows on {p}" for r, _c, p in steps[n:]]

@@ -190,11 +190,13 @@ class CostBench:
         log: Callable[[str], None] = print,
         traced: Meter | None = None,
         seeded: bool = False,
+        counted: Callable[[list[Measured]], None] | None = None,
     ) -> tuple[list[Measured], list[Measured]]:
         """Setup, a real run of ``rows`` rows with ``changes`` changes, an unchanged check;
         with ``traced`` (a memory meter), then the next file (as many changes) under it, for
         the functions' memory (its durations are tracing's). ``seeded``: the store's import
-        reads the double in process (``cost_seeding``) and the setup is not measured."""
+        reads the double in process (``cost_seeding``) and the setup is not measured;
+        ``counted`` is given the counted scenarios before the (long) memory pass."""
         from feedsync.models import Plan, TenantSettings
         from feedsync.wiring import deps
 
@@ -233,6 +235,8 @@ class CostBench:
                 measured.append(Measured(scenario, platform, rows, changes, status, counts,
                                          secs, usage, execution))  # fmt: skip
                 log(f"    {scenario}: {status} {counts.get('updated', 0):,} updated, {secs:.1f} s")
+            if counted is not None:
+                counted(measured)
             if traced is None:
                 return measured, []
             with path.open("w", encoding="utf-8") as out:
