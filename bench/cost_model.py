@@ -288,6 +288,11 @@ def main() -> None:
         "of a size or a platform each add to the same tables)",
     )
     parser.add_argument(
+        "--no-memory",
+        action="store_true",
+        help="skip the memory pass (the traced run of the next file): counts and dollars only",
+    )
+    parser.add_argument(
         "--from-state",
         action="store_true",
         help="run nothing: print (and with --write, write) the tables of --state's measurements "
@@ -339,7 +344,11 @@ def main() -> None:
             started = time.perf_counter()
             # The next file's run traced for memory: every function up to 10,000 rows (and a
             # second store's setup), over that the functions whose peak grows with the file.
-            tracer = Meter(memory=True, traced=None if rows <= SIZES["10k"][0] else TRACED)
+            tracer = (
+                None
+                if args.no_memory
+                else Meter(memory=True, traced=None if rows <= SIZES["10k"][0] else TRACED)
+            )
 
             def keep(
                 counted: list[Measured],
