@@ -288,6 +288,14 @@ def main() -> None:
         "of a size or a platform each add to the same tables)",
     )
     parser.add_argument(
+        "--add-state",
+        type=Path,
+        action="append",
+        default=[],
+        help="another state file: its measurements of a size and platform --state lacks are "
+        "added (e.g. the 10,000-row steps measured on another day)",
+    )
+    parser.add_argument(
         "--no-memory",
         action="store_true",
         help="skip the memory pass (the traced run of the next file): counts and dollars only",
@@ -321,6 +329,14 @@ def main() -> None:
         measured, traced, *rest = pickle.loads(args.state.read_bytes())  # our own file
         kept = rest[0] if rest else {}
         print(f"  {len(measured)} scenarios read from {args.state}")
+    for extra in args.add_state:
+        more, more_traced, *rest = pickle.loads(extra.read_bytes())  # our own files
+        have = {(m.rows, m.platform) for m in measured}
+        measured += [m for m in more if (m.rows, m.platform) not in have]
+        have = {(m.rows, m.platform) for m in traced}
+        traced += [m for m in more_traced if (m.rows, m.platform) not in have]
+        kept = {**(rest[0] if rest else {}), **kept}
+        print(f"  {len(more)} scenarios in {extra}, those of other sizes or platforms added")
     if args.from_state:
         if not measured:
             parser.error("--from-state needs a --state file with measurements")
