@@ -95,10 +95,12 @@ class Report:
         baselines: dict[str, float],
         max_rows: int,
     ) -> None:
-        self.measured, self.pricing, self.baselines = measured, pricing, baselines
+        # by size, then platform; each platform's scenarios in the order they ran
+        self.measured = sorted(measured, key=lambda m: (m.rows, m.platform))
+        self.pricing, self.baselines = pricing, baselines
         self.traced = traced  # the memory pass (its durations are tracing's, not billed)
         self.max_rows = max_rows
-        self.runs = [m for m in measured if m.scenario != "store setup"]
+        self.runs = [m for m in self.measured if m.scenario != "store setup"]
 
     # ----------------------------------------------------------------- the counts
     def counts_table(self) -> list[str]:
