@@ -1,11 +1,12 @@
 """The cost model: what feedsync's runs cost on AWS, counted on the local stack and priced.
 
     .venv/bin/python bench/cost_model.py [--sizes 10k,1M] [--platforms bigcommerce,shopify]
-                                         [--write]
+                                         [--write] [--state FILE [--from-state]]
 
 On the local stack with ``feedsync_local.metering`` switched on, for each size (10k: a
 10,000-row file with 1,000 changes; 1M: 1,000,000 rows with 100,000 changes) and each
-platform's double: the store's setup through the API (its catalog import), a real run of
+platform's double: the store's setup through the API (its catalog import; over 10,000 rows
+its reads of the store seeded in process, ``cost_seeding``, and not measured), a real run of
 an ``automatic`` profile fired by the scheduler, then the unchanged-file check (the next
 fire, the file the same). Printed per scenario: the counts (state transitions of the
 parent and the Distributed Map's children, Lambda invocations and GB-seconds, DynamoDB read
@@ -13,7 +14,9 @@ and write units, S3 requests by class and bytes, Secrets Manager calls, Schedule
 invocations, events put, SNS publishes, API requests, log bytes), the dollars by service
 at ``docs/aws_prices.toml``, each function's memory (measured and proposed), and the fleet
 (10,000 tenants x 10 profiles, checks every 15 minutes, 2 real runs a day). ``--write``
-replaces the generated section of ``docs/COSTS.md`` with the tables.
+replaces the generated section of ``docs/COSTS.md`` with the tables; ``--from-state`` runs
+nothing and prices the measurements kept in ``--state`` again (after a price or a memory
+change).
 """
 
 from __future__ import annotations
@@ -92,10 +95,12 @@ class Report:
         baselines: dict[str, float],
         max_rows: int,
     ) -> None:
-        self.measured, self.pricing, self.baselines = measured, pricing, baselines
+        # by size, then platform; each platform's scenarios in the order they ran
+        self.measured = sorted(measured, key=lambda m: (m.rows, m.platform))
+        self.pricing, self.baselines = pricing, baselines
         self.traced = traced  # the memory pass (its durations are tracing's, not billed)
         self.max_rows = max_rows
-        self.runs = [m for m in measured if m.scenario != "store setup"]
+        self.runs = [m for m in self.measured if m.scenario != "store setup"]
 
     # ----------------------------------------------------------------- the counts
     def counts_table(self) -> list[str]:
@@ -284,6 +289,25 @@ def main() -> None:
         help="a file keeping the measurements: read first, saved after each step (so runs "
         "of a size or a platform each add to the same tables)",
     )
+    parser.add_argument(
+        "--add-state",
+        type=Path,
+        action="append",
+        default=[],
+        help="another state file: its measurements of a size and platform --state lacks are "
+        "added (e.g. the 10,000-row steps measured on another day)",
+    )
+    parser.add_argument(
+        "--no-memory",
+        action="store_true",
+        help="skip the memory pass (the traced run of the next file): counts and dollars only",
+    )
+    parser.add_argument(
+        "--from-state",
+        action="store_true",
+        help="run nothing: print (and with --write, write) the tables of --state's measurements "
+        "priced as docs/aws_prices.toml and template.yaml are now",
+    )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     platforms = [p.strip() for p in args.platforms.split(",") if p.strip()]
@@ -302,9 +326,28 @@ def main() -> None:
     print("cost model: scenarios on the local stack, metered, priced at docs/aws_prices.toml")
     measured: list[Measured] = []
     traced: list[Measured] = []
+    kept: dict[str, float] = {}  # the handlers' baselines measured with the state's runs
     if args.state and args.state.exists():
-        measured, traced = pickle.loads(args.state.read_bytes())  # our own file
+        measured, traced, *rest = pickle.loads(args.state.read_bytes())  # our own file
+        kept = rest[0] if rest else {}
         print(f"  {len(measured)} scenarios read from {args.state}")
+    for extra in args.add_state:
+        more, more_traced, *rest = pickle.loads(extra.read_bytes())  # our own files
+        have = {(m.rows, m.platform) for m in measured}
+        measured += [m for m in more if (m.rows, m.platform) not in have]
+        have = {(m.rows, m.platform) for m in traced}
+        traced += [m for m in more_traced if (m.rows, m.platform) not in have]
+        kept = {**(rest[0] if rest else {}), **kept}
+        print(f"  {len(more)} scenarios in {extra}, those of other sizes or platforms added")
+    if args.from_state:
+        if not measured:
+            parser.error("--from-state needs a --state file with measurements")
+        report = Report(measured, traced, pricing, kept, Plan().max_rows)
+        if args.write:
+            write_docs(report.markdown())
+            print(f"    wrote {COSTS_MD.relative_to(ROOT)}")
+        print(report.markdown())
+        return
     with tempfile.TemporaryDirectory() as tmp:
         env = LocalEnvironment(files_dir=Path(tmp), run_scheduler=False)
         env.start()
@@ -319,12 +362,33 @@ def main() -> None:
             started = time.perf_counter()
             # The next file's run traced for memory: every function up to 10,000 rows (and a
             # second store's setup), over that the functions whose peak grows with the file.
-            tracer = Meter(memory=True, traced=None if rows <= SIZES["10k"][0] else TRACED)
-            counted, memory = bench.platform(platform, rows, changes, traced=tracer)
-            measured = [m for m in measured if (m.rows, m.platform) != (rows, platform)] + counted
-            traced = [m for m in traced if (m.rows, m.platform) != (rows, platform)] + memory
-            if args.state:
-                args.state.write_bytes(pickle.dumps((measured, traced)))
+            tracer = (
+                None
+                if args.no_memory
+                else Meter(memory=True, traced=None if rows <= SIZES["10k"][0] else TRACED)
+            )
+
+            def keep(
+                counted: list[Measured],
+                memory: list[Measured],
+                same: tuple[int, str] = (rows, platform),
+            ) -> None:
+                """The step's measurements in place of earlier ones of the same size and
+                platform; saved to --state at once."""
+                nonlocal measured, traced
+                measured = [m for m in measured if (m.rows, m.platform) != same] + counted
+                if memory:
+                    traced = [m for m in traced if (m.rows, m.platform) != same] + memory
+                if args.state:
+                    args.state.write_bytes(pickle.dumps((measured, traced, baselines)))
+
+            # Over 10,000 rows the store's import reads the double in process (cost_seeding):
+            # the doubles' HTTP paging is quadratic at 1,000,000 items.
+            counted, memory = bench.platform(
+                platform, rows, changes, traced=tracer, seeded=rows > SIZES["10k"][0],
+                counted=lambda counted: keep(counted, []),
+            )  # fmt: skip
+            keep(counted, memory)
             print(f"    ({platform} {rows:,} rows: {time.perf_counter() - started:.0f} s)")
             report = Report(measured, traced, pricing, baselines, Plan().max_rows)
             pending = [f"{r:,} rows on {p}" for r, _c, p in steps[n:]]
