@@ -11,7 +11,7 @@ csvkit ships its examples without per-file expected rows (its tests assert what 
 print). It reads a CSV through agate, that is Python's csv module: UTF-8 with an optional
 BOM (``-e latin1`` where its tests say so; UTF-16 by its BOM), the delimiter sniffed from
 the first 1,024 characters among agate's , tab ; space : |. Each example's expected rows
-are what Python's csv module reads from it that way; ``dummy.csv.gz`` must read as its
+are what Python's csv module reads from it that way; ``dummy.csv.gz`` and ``dummy.csv.bz2`` must read as its
 tests say (``dummy.csv``'s rows).
 
 CPython: every literal reading case of ``test_csv.py``, found by parsing the file (never
@@ -28,6 +28,7 @@ test checks feedsync does what that reason says.
 from __future__ import annotations
 
 import ast
+import bz2
 import csv
 import gzip
 import io
@@ -114,6 +115,18 @@ def test_csvkit_gzip_example_reads_as_its_tests_say(tmp_path: Path) -> None:
     path = tmp_path / "dummy.csv.gz"
     path.write_bytes(_installed(CSVKIT / "dummy.csv.gz", CSVKIT_HOW).read_bytes())
     assert gzip.decompress(path.read_bytes()) == (CSVKIT / "dummy.csv").read_bytes()
+    # When feedsync reads it, Then it is unpacked and read as the CSV inside
+    assert _cells(path, {"header_row": 0}, [["a", "b", "c"]]) == (
+        [["a", "b", "c"], ["1", "2", "3"]],
+        [],
+    )
+
+
+def test_csvkit_bzip2_example_reads_as_its_tests_say(tmp_path: Path) -> None:
+    # Given dummy.csv.bz2, which csvkit's tests read as a, b, c / 1, 2, 3
+    path = tmp_path / "dummy.csv.bz2"
+    path.write_bytes(_installed(CSVKIT / "dummy.csv.bz2", CSVKIT_HOW).read_bytes())
+    assert bz2.decompress(path.read_bytes()) == (CSVKIT / "dummy.csv").read_bytes()
     # When feedsync reads it, Then it is unpacked and read as the CSV inside
     assert _cells(path, {"header_row": 0}, [["a", "b", "c"]]) == (
         [["a", "b", "c"], ["1", "2", "3"]],

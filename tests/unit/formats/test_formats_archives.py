@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import os
 import zipfile
@@ -152,3 +153,52 @@ def test_damaged_gzip_and_empty_inner_file(tmp_path: Path) -> None:
         run(broken)
     with pytest.raises(FeedFormatError, match=r"empty\.csv\.gz: the file is empty"):
         run(empty)
+
+
+def test_bzip2_csv_is_unpacked_like_gzip(tmp_path: Path) -> None:
+    # Given a bzip2-compressed semicolon CSV (csvkit's dummy.csv.bz2 kind of file)
+    path = tmp_path / "feed.csv.bz2"
+    path.write_bytes(bz2.compress(CSV))
+    work = tmp_path / "work"
+    work.mkdir()
+    # When opened
+    rows, info = run(path, work=work)
+    # Then it is unwrapped and read, not taken for text full of binary junk
+    assert [r[1] for r in rows] == ["A1", "B2"]
+    assert (info["compression"], info["type"], info["delimiter"]) == ("bzip2", "csv", ";")
+    assert os.listdir(work) == []
+
+
+def test_bzip2_bomb_and_damaged_bzip2_are_refused(tmp_path: Path) -> None:
+    # Given a bzip2 of 5 MB with a 1 MB limit, and a truncated bzip2
+    bomb = tmp_path / "feed.csv.bz2"
+    bomb.write_bytes(bz2.compress(b"SKU,Price\n" + b"A,1\n" * (5 << 18)))
+    broken = tmp_path / "broken.csv.bz2"
+    broken.write_bytes(bz2.compress(CSV * 50)[:40])
+    # When opened, Then the size limit stops the bomb and the damage is named
+    with pytest.raises(FeedFormatError, match=r"more than 1,048,576 bytes"):
+        run(bomb, {"max_uncompressed_bytes": 1 << 20})
+    with pytest.raises(FeedFormatError, match=r"broken\.csv\.bz2: the bzip2 data is damaged"):
+        run(broken)
+
+
+@pytest.mark.parametrize(
+    ("magic", "name"),
+    [
+        (b"\xfd7zXZ\x00\x00\x04", "xz"),
+        (b"7z\xbc\xaf\x27\x1c\x00\x04", "7-Zip"),
+        (b"Rar!\x1a\x07\x01\x00", "RAR"),
+        (b"\x28\xb5\x2f\xfd\x04\x58\x00\x00", "Zstandard"),
+    ],
+)
+def test_a_compression_feedsync_does_not_unpack_is_named(
+    tmp_path: Path, magic: bytes, name: str
+) -> None:
+    # Given a supplier file compressed in a way feedsync does not unpack
+    path = tmp_path / "stock.csv.x"
+    path.write_bytes(magic + os.urandom(200))
+    # When opened, Then it is refused naming the file and the compression, not read as text
+    with pytest.raises(
+        FeedFormatError, match=rf"stock\.csv\.x: the file is compressed with {name}"
+    ):
+        run(path)

@@ -1,4 +1,4 @@
-"""``.gz`` and ``.zip`` feeds: stream the inner file to a temp file, with a bomb guard.
+"""``.gz``, ``.bz2`` and ``.zip`` feeds: stream the inner file to a temp file, with a bomb guard.
 
 Decompression is streamed in 1 MB chunks to a temp file in ``work_dir`` (never into
 memory). It stops with FeedFormatError when the output exceeds
@@ -15,6 +15,7 @@ the only entry at all; anything ambiguous is a FeedFormatError listing the entri
 
 from __future__ import annotations
 
+import bz2
 import fnmatch
 import gzip
 import os
@@ -87,6 +88,20 @@ def extract_gzip(path: str, file_name: str, work_dir: str, limits: Limits) -> Ex
             )
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise FeedFormatError(f"{file_name}: the gzip data is damaged ({exc})") from exc
+    return Extracted(out, inner, size)
+
+
+def extract_bzip2(path: str, file_name: str, work_dir: str, limits: Limits) -> Extracted:
+    inner = file_name[:-4] if file_name.lower().endswith(".bz2") else file_name
+    if inner.lower().endswith(".tbz2"):
+        inner = inner[:-5] + ".tar"
+    try:
+        with bz2.open(path, "rb") as src:
+            out, size = _copy_limited(
+                src, os.path.getsize(path), work_dir, _suffix(inner), limits, file_name
+            )
+    except (OSError, EOFError, ValueError) as exc:  # bz2 reports bad data as OSError
+        raise FeedFormatError(f"{file_name}: the bzip2 data is damaged ({exc})") from exc
     return Extracted(out, inner, size)
 
 

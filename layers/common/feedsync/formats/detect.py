@@ -2,6 +2,7 @@
 
 =========  ==============================================================
 gzip       1F 8B
+bzip2      ``BZh`` and a block size digit
 xlsx       a zip (``PK\\x03\\x04``) holding ``xl/workbook.xml``
 zip        any other zip
 xls        OLE2 (D0 CF 11 E0 ...): an old Excel workbook (read with python-calamine)
@@ -29,17 +30,32 @@ from feedsync.errors import FeedFormatError
 from feedsync.formats.text import bom_encoding, read_sample
 
 FORMATS: Final = ("csv", "xlsx", "xls", "json", "jsonl", "xml")
-CONTAINERS: Final = ("gzip", "zip")
+CONTAINERS: Final = ("gzip", "bzip2", "zip")
+# Compressions feedsync does not unpack: named, rather than read as text full of junk.
+_UNREAD: Final = (
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip"),
+    (b"Rar!\x1a\x07", "RAR"),
+    (b"\x28\xb5\x2f\xfd", "Zstandard"),
+)
 _OLE: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HTML: Final = re.compile(r"(?:<\?xml[^>]*\?>\s*)?<(?:!doctype\s+html|html[\s>])", re.IGNORECASE)
 
 
 def detect(path: str, file_name: str) -> dict[str, str]:
-    """``{"type": <gzip|zip|xlsx|xls|json|jsonl|xml|csv>, "by": <magic|content>}``."""
+    """``{"type": <gzip|bzip2|zip|xlsx|xls|json|jsonl|xml|csv>, "by": <magic|content>}``."""
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head.startswith(b"\x1f\x8b"):
         return {"type": "gzip", "by": "magic"}
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[3:4] != b"0":
+        return {"type": "bzip2", "by": "magic"}
+    for magic, name in _UNREAD:
+        if head.startswith(magic):
+            raise FeedFormatError(
+                f"{file_name}: the file is compressed with {name}, which feedsync does not "
+                "unpack; ask the supplier for the file as it is, or as gzip, bzip2 or zip"
+            )
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         try:
             with zipfile.ZipFile(path) as zf:

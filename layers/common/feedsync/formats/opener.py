@@ -13,6 +13,7 @@ from feedsync.formats.archive import (
     DEFAULT_MAX_RATIO,
     DEFAULT_MAX_UNCOMPRESSED,
     Limits,
+    extract_bzip2,
     extract_gzip,
     extract_zip,
 )
@@ -169,6 +170,8 @@ def _open(
         kind = detect(cur_path, cur_name)["type"]
         if kind == "gzip":
             got = extract_gzip(cur_path, cur_name, work_dir, limits)
+        elif kind == "bzip2":
+            got = extract_bzip2(cur_path, cur_name, work_dir, limits)
         elif kind == "zip" and want != "xlsx":
             got = extract_zip(cur_path, cur_name, work_dir, fmt.get("entry"), limits)
             info["entry"] = got.name
