@@ -62,6 +62,13 @@ class Pool:
             UserAttributes=[{"Name": "email", "Value": email}],
         )
         self.idp.confirm_sign_up(ClientId=self.client_id, Username=email, ConfirmationCode="1")
+        # (Cognito marks the address verified by the confirmation, the pool auto-verifying
+        # email; moto does not)
+        self.idp.admin_update_user_attributes(
+            UserPoolId=self.accounts.user_pool_id,
+            Username=email,
+            UserAttributes=[{"Name": "email_verified", "Value": "true"}],
+        )
         return self.sign_in(email)
 
     def caller(self, token: str) -> Principal:
@@ -348,3 +355,33 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(pool: Pool) -> N
     assert refused.value.reason == "last_owner"
     roles = {u.email: u.role for u in core_accounts.list_users(pool.accounts, "t-a").users}
     assert roles == {"a@a.example": "owner", "b@a.example": "editor"}
+
+
+def test_only_a_pool_user_who_verified_the_address_is_adopted_by_an_invitation(
+    pool: Pool,
+) -> None:
+    # Given an owner; a user who signed up and confirmed (no workspace); one who signed up
+    # and never confirmed; and one who set their address to the CFO's without verifying it
+    _owner(pool)
+    deps, idp, pool_id = pool.world.deps, pool.idp, pool.accounts.user_pool_id
+    pool.sign_up("dan@d.example")
+    idp.sign_up(ClientId=pool.client_id, Username="una@u.example", Password=PASSWORD,
+                UserAttributes=[{"Name": "email", "Value": "una@u.example"}])  # fmt: skip
+    pool.sign_up("mallory@m.example")
+    idp.admin_update_user_attributes(
+        UserPoolId=pool_id, Username="mallory@m.example",
+        UserAttributes=[{"Name": "email", "Value": "cfo@victim.example"},
+                        {"Name": "email_verified", "Value": "false"}],
+    )  # fmt: skip
+    # When the owner invites the unconfirmed one and the CFO's address
+    for email in ("una@u.example", "cfo@victim.example"):
+        # Then each is 409 unverified_email naming the address, and nobody joined
+        with pytest.raises(Conflict) as refused:
+            core_accounts.invite_user(deps, pool.accounts, "t-a", email, "owner")
+        assert refused.value.reason == "unverified_email" and email in refused.value.message
+    assert [u.email for u in core_accounts.list_users(pool.accounts, "t-a").users] == [
+        "owner@a.example"
+    ]
+    # When the owner invites the confirmed, verified user, Then they join at once, active
+    joined = core_accounts.invite_user(deps, pool.accounts, "t-a", "dan@d.example", "viewer")
+    assert (joined.email, joined.role, joined.status) == ("dan@d.example", "viewer", "active")

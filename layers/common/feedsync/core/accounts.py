@@ -12,6 +12,7 @@ from typing import Any
 from feedsync.core import schedules
 from feedsync.core.deps import Deps
 from feedsync.core.identity import Accounts
+from feedsync.core.ports import DirectoryUser
 from feedsync.errors import Conflict, NotFound
 from feedsync.models.accounts import (
     AuthConfig,
@@ -97,7 +98,9 @@ def list_users(accounts: Accounts, tenant_id: str) -> UserList:
 
 def invite_user(deps: Deps, accounts: Accounts, tenant_id: str, email: str, role: str) -> UserView:
     """Cognito mails the invitation with a temporary password; someone already in the pool
-    without a workspace joins this one (one in another workspace: 409 member_elsewhere)."""
+    without a workspace joins this one, unmailed, but only when the pool has verified that
+    they hold the address (else 409 unverified_email; in another workspace: 409
+    member_elsewhere)."""
     email = email.strip().lower()
     user = accounts.directory.invite(email)
     status = "invited"
@@ -105,6 +108,12 @@ def invite_user(deps: Deps, accounts: Accounts, tenant_id: str, email: str, role
         user = accounts.directory.find(email)
         if user is None:
             raise Conflict("member_elsewhere", f"{email} cannot be invited now; try again")
+        if not _holds_the_address(user, email):
+            raise Conflict(
+                "unverified_email",
+                f"{email} has an account whose address is not verified: they must confirm it "
+                "(the code Cognito mails at sign-in) before they can be invited",
+            )
         status = "invited" if user.status == _NOT_SIGNED_IN_YET else "active"
     member = {
         "sub": user.sub,
@@ -139,6 +148,17 @@ def remove_user(accounts: Accounts, tenant_id: str, user_id: str) -> None:
     elif not accounts.members.delete_member(user_id, tenant_id):
         raise NotFound(f"user {user_id} not found")
     accounts.directory.remove(user_id)
+
+
+def _holds_the_address(user: DirectoryUser, email: str) -> bool:
+    """A pool user is adopted only with that very address verified, and either confirmed or
+    created by an administrator's invitation (which verified the address it was sent to)."""
+    return (
+        user.email_verified
+        and user.email.strip().lower() == email
+        and user.status in ("CONFIRMED", _NOT_SIGNED_IN_YET)
+        and user.enabled
+    )
 
 
 def _member(accounts: Accounts, tenant_id: str, user_id: str) -> dict[str, Any]:

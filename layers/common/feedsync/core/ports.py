@@ -482,6 +482,7 @@ class DirectoryUser:
     email: str
     status: str
     enabled: bool = True
+    email_verified: bool = False
 
 
 class UserDirectory(Protocol):
