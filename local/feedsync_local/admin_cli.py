@@ -204,6 +204,27 @@ def tenants_enable(op: Operator, tenant_id: str) -> None:
     op.emit(tenant.model_dump(mode="json"), f"tenant {tenant_id} enabled")
 
 
+@admin.group()
+def keys() -> None:
+    """API keys across tenants."""
+
+
+@keys.command("migrate")
+@pass_operator
+def keys_migrate(op: Operator) -> None:
+    """List every key from before keys had names and roles (each tenant's owner key
+    "default"), so each can be seen and revoked; those used since the upgrade already are."""
+    from feedsync.adapters.accounts import DynamoAccounts
+    from feedsync.settings import get_settings
+
+    op.deps()
+    store = DynamoAccounts(get_settings().table_name)
+    listed = [k for k in store.legacy_keys() if store.list_legacy_key(k)]
+    body = {"listed": [{"tenant_id": k.tenant_id, "id": k.key_id} for k in listed]}
+    lines = [f"{k.tenant_id}: {k.key_id} (default, owner)" for k in listed]
+    op.emit(body, "\n".join([f"{len(listed)} old key(s) listed", *lines]))
+
+
 def main(argv: list[str]) -> int:
     try:
         admin.main(args=argv, prog_name="feedsync admin", standalone_mode=False)

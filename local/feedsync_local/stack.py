@@ -72,6 +72,7 @@ _POOL_PROPS = (
     "UsernameAttributes",
     "AutoVerifiedAttributes",
     "UsernameConfiguration",
+    "UserAttributeUpdateSettings",
     "MfaConfiguration",
     "AccountRecoverySetting",
     "AdminCreateUserConfig",

@@ -3,6 +3,7 @@ the operator CLI (`feedsync admin --local tenants ...`) against `feedsync serve`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from e2e_support import Api, Served, demo_store
 
@@ -140,3 +142,32 @@ def test_a_disabled_tenant_reads_but_its_start_is_409_until_enabled(
     # and the trail holds the operator's two changes
     actions = [(e["action"], e["actor"]) for e in _audit(api)[:20]]
     assert ("tenant.disabled", "operator") in actions and ("tenant.enabled", "operator") in actions
+
+
+def test_the_operator_lists_a_key_of_the_previous_release_which_then_can_be_revoked(
+    serve: Served, api: Api
+) -> None:
+    # Given a key the previous release stored (only its tenant), unlisted
+    secret = f"fsk_before_upgrade_{os.getpid()}"
+    dynamo = boto3.client(
+        "dynamodb", endpoint_url=serve.info["aws_endpoint"], region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )  # fmt: skip
+    (table,) = dynamo.list_tables()["TableNames"]
+    key_hash = hashlib.sha256(secret.encode()).hexdigest()
+    dynamo.put_item(
+        TableName=table,
+        Item={"PK": {"S": f"KEY#{key_hash}"}, "SK": {"S": "KEY"},
+              "tenant_id": {"S": "tenant-local"}, "kind": {"S": "api_key"}},
+    )  # fmt: skip
+    key_id = f"key_{key_hash[:16]}"
+    assert key_id not in [k["id"] for k in api.ok("GET", "/api-keys")["api_keys"]]
+    # When the operator migrates the old keys
+    migrated = admin(serve, "keys", "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    # Then it is named, the owner sees it listed as "default", and revoking it ends it
+    assert {"tenant_id": "tenant-local", "id": key_id} in json.loads(migrated.stdout)["listed"]
+    listed = {k["id"]: k for k in api.ok("GET", "/api-keys")["api_keys"]}
+    assert (listed[key_id]["name"], listed[key_id]["role"]) == ("default", "owner")
+    assert api.request("DELETE", f"/api-keys/{key_id}").status_code == 204
+    assert Api(serve.api_url, secret).get("/profiles").status_code == 401

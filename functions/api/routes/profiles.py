@@ -86,7 +86,14 @@ def delete_profile(profile_id: str) -> Response[Any]:
 )  # fmt: skip
 def upload_url(profile_id: str, body: Annotated[UploadUrlBody | None, Body()] = None) -> Any:
     body = body or UploadUrlBody()
-    return api.upload_url(common.deps(), tenant(), profile_id, body.file_name, body.start)
+    issued = api.upload_url(common.deps(), tenant(), profile_id, body.file_name, body.start)
+    # The run starts when the file lands (no caller then): the caller who asked for the URL
+    # is its actor, recorded now.
+    if body.start:
+        recorded("run.started", profile_id, "upload")
+    else:
+        recorded("profile.changed", profile_id, "upload stored for a later start")
+    return issued
 
 
 @router.post(
@@ -97,9 +104,9 @@ def upload_url(profile_id: str, body: Annotated[UploadUrlBody | None, Body()] = 
     ),
 )  # fmt: skip
 def rotate_webhook_secret(profile_id: str) -> Response[Any]:
-    return json_answer(
-        201, {"secret": notify_api.rotate_secret(common.deps(), tenant(), profile_id)}
-    )
+    secret = notify_api.rotate_secret(common.deps(), tenant(), profile_id)
+    recorded("webhook_secret.rotated", profile_id)
+    return json_answer(201, {"secret": secret})
 
 
 @router.get(

@@ -117,4 +117,6 @@ def dismiss_conflicts(
     profile_id: str, body: Annotated[ConflictKeys | None, Body()] = None
 ) -> dict[str, Any]:
     wanted = body.keys if body else None
-    return {"dismissed": review.dismiss_conflicts(common.deps(), tenant(), profile_id, wanted)}
+    dismissed = review.dismiss_conflicts(common.deps(), tenant(), profile_id, wanted)
+    recorded("conflicts.dismissed", profile_id, f"{dismissed} dismissed")
+    return {"dismissed": dismissed}

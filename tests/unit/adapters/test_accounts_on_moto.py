@@ -4,7 +4,7 @@ pool's tokens verified against its JWKS, memberships in the app's table."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,13 @@ class Pool:
             UserAttributes=[{"Name": "email", "Value": email}],
         )
         self.idp.confirm_sign_up(ClientId=self.client_id, Username=email, ConfirmationCode="1")
+        # (Cognito marks the address verified by the confirmation, the pool auto-verifying
+        # email; moto does not)
+        self.idp.admin_update_user_attributes(
+            UserPoolId=self.accounts.user_pool_id,
+            Username=email,
+            UserAttributes=[{"Name": "email_verified", "Value": "true"}],
+        )
         return self.sign_in(email)
 
     def caller(self, token: str) -> Principal:
@@ -232,10 +239,10 @@ def test_an_invitation_adds_a_user_who_cannot_belong_to_two_workspaces(pool: Poo
 
 
 def test_the_last_owner_can_be_neither_demoted_nor_removed(pool: Pool) -> None:
-    # Given a workspace with one owner and one viewer
+    # Given a workspace with one owner and one viewer who has signed in
     owner = _owner(pool)
-    viewer = core_accounts.invite_user(
-        pool.world.deps, pool.accounts, "t-a", "vic@a.example", "viewer"
+    viewer = core_accounts.add_ready_user(
+        pool.world.deps, pool.accounts, "t-a", "vic@a.example", PASSWORD, "viewer"
     )
     # When the owner is demoted or removed, Then both are refused as last_owner
     for attempt in (
@@ -296,3 +303,85 @@ def test_an_address_the_pool_refuses_is_a_422_naming_the_email(pool: Pool) -> No
     assert refused.value.field == "email"
     assert "'zoë@a.example'" in refused.value.message
     assert core_accounts.list_users(pool.accounts, "t-a").users == []
+
+
+def test_an_owner_invited_but_never_signed_in_does_not_let_the_last_owner_step_down(
+    pool: Pool,
+) -> None:
+    # Given the sole owner, who invites a mistyped address as a second owner
+    owner = _owner(pool)
+    typo = core_accounts.invite_user(
+        pool.world.deps, pool.accounts, "t-a", "typo@a.exmple", "owner"
+    )
+    assert typo.status == "invited"
+    # When the first owner demotes or removes themself
+    for attempt in (
+        lambda: core_accounts.change_role(pool.accounts, "t-a", owner.actor_id, "editor"),
+        lambda: core_accounts.remove_user(pool.accounts, "t-a", owner.actor_id),
+    ):
+        # Then both are refused: no owner who can sign in would be left
+        with pytest.raises(Conflict) as refused:
+            attempt()
+        assert refused.value.reason == "last_owner"
+    assert pool.caller(pool.sign_in("owner@a.example")["IdToken"]).role == "owner"
+
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(pool: Pool) -> None:
+    # Given two active owners, A and B
+    a = _owner(pool, "t-a", "a@a.example")
+    core_accounts.add_ready_user(pool.world.deps, pool.accounts, "t-a", "b@a.example", PASSWORD)
+    b = pool.caller(pool.sign_in("b@a.example")["IdToken"])
+
+    class ReadThenRaced(DynamoMembers):
+        """The members as A's demotion reads them (B an owner); B steps down right after
+        that read, before A's write."""
+
+        raced = False
+
+        def list_members(self, tenant_id: str) -> list[dict[str, Any]]:
+            seen = super().list_members(tenant_id)
+            if not ReadThenRaced.raced:
+                ReadThenRaced.raced = True
+                core_accounts.change_role(pool.accounts, "t-a", b.actor_id, "editor")
+            return seen
+
+    plain = pool.accounts.members
+    assert isinstance(plain, DynamoMembers)
+    racing = replace(pool.accounts, members=ReadThenRaced(plain.table, client=plain.client))
+    # When A steps down on a read that still shows B an owner, while B steps down meanwhile
+    with pytest.raises(Conflict) as refused:
+        core_accounts.change_role(racing, "t-a", a.actor_id, "editor")
+    # Then only B's demotion passed: A is still the owner, and the workspace has one
+    assert refused.value.reason == "last_owner"
+    roles = {u.email: u.role for u in core_accounts.list_users(pool.accounts, "t-a").users}
+    assert roles == {"a@a.example": "owner", "b@a.example": "editor"}
+
+
+def test_only_a_pool_user_who_verified_the_address_is_adopted_by_an_invitation(
+    pool: Pool,
+) -> None:
+    # Given an owner; a user who signed up and confirmed (no workspace); one who signed up
+    # and never confirmed; and one who set their address to the CFO's without verifying it
+    _owner(pool)
+    deps, idp, pool_id = pool.world.deps, pool.idp, pool.accounts.user_pool_id
+    pool.sign_up("dan@d.example")
+    idp.sign_up(ClientId=pool.client_id, Username="una@u.example", Password=PASSWORD,
+                UserAttributes=[{"Name": "email", "Value": "una@u.example"}])  # fmt: skip
+    pool.sign_up("mallory@m.example")
+    idp.admin_update_user_attributes(
+        UserPoolId=pool_id, Username="mallory@m.example",
+        UserAttributes=[{"Name": "email", "Value": "cfo@victim.example"},
+                        {"Name": "email_verified", "Value": "false"}],
+    )  # fmt: skip
+    # When the owner invites the unconfirmed one and the CFO's address
+    for email in ("una@u.example", "cfo@victim.example"):
+        # Then each is 409 unverified_email naming the address, and nobody joined
+        with pytest.raises(Conflict) as refused:
+            core_accounts.invite_user(deps, pool.accounts, "t-a", email, "owner")
+        assert refused.value.reason == "unverified_email" and email in refused.value.message
+    assert [u.email for u in core_accounts.list_users(pool.accounts, "t-a").users] == [
+        "owner@a.example"
+    ]
+    # When the owner invites the confirmed, verified user, Then they join at once, active
+    joined = core_accounts.invite_user(deps, pool.accounts, "t-a", "dan@d.example", "viewer")
+    assert (joined.email, joined.role, joined.status) == ("dan@d.example", "viewer", "active")

@@ -134,3 +134,54 @@ def test_runs_since_a_run_id_are_counted(table: tuple[str, Any]) -> None:
     client.put_item(TableName=name, Item={"PK": {"S": "TENANT#t1"}, "SK": {"S": "STORE#s"}})
     # Then those from run_005 on are counted
     assert DynamoAccounts(*table).count_runs_since("t1", "run_005") == 2
+
+
+def test_a_key_of_the_previous_release_is_listed_from_its_first_use_and_revocable(
+    table: tuple[str, Any],
+) -> None:
+    # Given a key the previous release wrote: only its tenant and kind, no listing item
+    name, client = table
+    accounts = DynamoAccounts(name, client=client)
+    old_hash = f"{42:064x}"
+    client.put_item(
+        TableName=name,
+        Item={"PK": {"S": f"KEY#{old_hash}"}, "SK": {"S": "KEY"},
+              "tenant_id": {"S": "t1"}, "kind": {"S": "api_key"}},
+    )  # fmt: skip
+    assert accounts.list_api_keys("t1") == []
+    # When it is used
+    used = accounts.api_key(old_hash)
+    # Then it is the owner key "default", and from now on t1's list shows it
+    assert used is not None and (used.name, used.role) == ("default", "owner")
+    assert [(k.key_id, k.name, k.role) for k in accounts.list_api_keys("t1")] == [
+        (f"key_{old_hash[:16]}", "default", "owner")
+    ]
+    # and a second use lists it no second time
+    assert accounts.api_key(old_hash) == used
+    assert len(accounts.list_api_keys("t1")) == 1
+    # When t1's owner revokes it by its listed id, Then it no longer works
+    assert accounts.delete_api_key("t1", f"key_{old_hash[:16]}") is not None
+    assert accounts.api_key(old_hash) is None
+    assert accounts.list_api_keys("t1") == []
+
+
+def test_the_operator_migration_lists_every_old_key_once(table: tuple[str, Any]) -> None:
+    # Given two old keys of t1 and t2, and one key of this release
+    name, client = table
+    accounts = DynamoAccounts(name, client=client)
+    for n, tenant in ((51, "t1"), (52, "t2")):
+        client.put_item(
+            TableName=name,
+            Item={"PK": {"S": f"KEY#{n:064x}"}, "SK": {"S": "KEY"},
+                  "tenant_id": {"S": tenant}, "kind": {"S": "api_key"}},
+        )  # fmt: skip
+    accounts.put_api_key(_key(3))
+    # When the operator's scan finds the old ones and lists each
+    old = accounts.legacy_keys()
+    assert sorted(k.tenant_id for k in old) == ["t1", "t2"]
+    assert [accounts.list_legacy_key(k) for k in old] == [True, True]
+    # Then each tenant's list shows its old key, none is left to migrate, and a rerun does nothing
+    assert {k.name for k in accounts.list_api_keys("t1")} == {"default", "script 3"}
+    assert [k.name for k in accounts.list_api_keys("t2")] == ["default"]
+    assert accounts.legacy_keys() == []
+    assert accounts.list_legacy_key(old[0]) is False

@@ -89,19 +89,70 @@ class DynamoAccounts:
         item = self._get(f"KEY#{key_hash}", "KEY")
         if item is None:
             return None
-        # A key stored before keys had names and roles (the first local stack's) is the
-        # tenant's owner key "default".
-        return ApiKeyRecord.model_validate(
-            {
-                "key_id": f"key_{key_hash[:16]}",
-                "name": "default",
-                "role": "owner",
-                "created_at": "1970-01-01T00:00:00Z",
-                "created_by": "operator",
-                **item,
-                "key_hash": key_hash,
-            }
-        )
+        # A key stored before keys had names and roles (the previous release's) is the
+        # tenant's owner key "default": listed from its first use, so it can be revoked.
+        record = _legacy_record(key_hash, item)
+        if "key_id" not in item:
+            self.list_legacy_key(record)
+        return record
+
+    def list_legacy_key(self, record: ApiKeyRecord) -> bool:
+        """Give an old key its name, role and listing item (once: a concurrent use, or a
+        revocation meanwhile, makes this a no-op). True when this call listed it."""
+        body = record.model_dump(mode="json", exclude_none=True)
+        named = {k: body[k] for k in _LOOKUP_FIELDS if k != "tenant_id"}
+        listing = {k: v for k, v in body.items() if k != "last_used_at"}
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": _to_ddb({"PK": f"KEY#{record.key_hash}", "SK": "KEY"}),
+                            "UpdateExpression": "SET "
+                            + ", ".join(f"#{k} = :{k}" for k in named),
+                            "ConditionExpression": "attribute_exists(PK) AND "
+                            "attribute_not_exists(key_id)",
+                            "ExpressionAttributeNames": {f"#{k}": k for k in named},
+                            "ExpressionAttributeValues": _to_ddb(
+                                {f":{k}": v for k, v in named.items()}
+                            ),
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": _to_ddb(
+                                {**listing, "PK": _tenant(record.tenant_id),
+                                 "SK": f"APIKEY#{record.key_id}", "kind": "api_key_listing"}
+                            ),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                ]
+            )  # fmt: skip
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
+    def legacy_keys(self) -> list[ApiKeyRecord]:
+        """Every key still stored the old way (a scan: for the operator's one-off migration)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": "SK = :k AND begins_with(PK, :p) AND attribute_not_exists(key_id)",
+            "ExpressionAttributeValues": _to_ddb({":k": "KEY", ":p": "KEY#"}),
+        }
+        found: list[ApiKeyRecord] = []
+        while True:
+            page = self.client.scan(**kwargs)
+            for raw in page.get("Items", []):
+                item = _from_ddb(raw)
+                found.append(_legacy_record(str(item["PK"])[4:], item))
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def list_api_keys(self, tenant_id: str) -> list[ApiKeyRecord]:
         listed = self._query(_tenant(tenant_id), "APIKEY#")
@@ -261,6 +312,20 @@ class DynamoAccounts:
             if "LastEvaluatedKey" not in page:
                 return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _legacy_record(key_hash: str, item: dict[str, Any]) -> ApiKeyRecord:
+    return ApiKeyRecord.model_validate(
+        {
+            "key_id": f"key_{key_hash[:16]}",
+            "name": "default",
+            "role": "owner",
+            "created_at": "1970-01-01T00:00:00Z",
+            "created_by": "operator",
+            **{k: v for k, v in item.items() if k in (*_LOOKUP_FIELDS, "last_used_at")},
+            "key_hash": key_hash,
+        }
+    )
 
 
 def _cursor_of(sort_key: str) -> str:

@@ -25,6 +25,7 @@ def _user(attributes: list[Any], username: str, status: str, enabled: bool) -> D
         email=str(values.get("email", "")),
         status=status,
         enabled=enabled,
+        email_verified=values.get("email_verified") == "true",
     )
 
 

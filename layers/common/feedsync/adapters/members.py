@@ -111,6 +111,46 @@ class DynamoMembers:
             raise
         return True
 
+    def owner_steps_down(self, sub: str, tenant_id: str, keeper: str, role: str | None) -> bool:
+        # The keeper's condition and the change commit together: of two owners demoting each
+        # other at once, the second finds its keeper no longer an owner.
+        tenant = _to_ddb({":t": tenant_id})
+        keeper_check: dict[str, Any] = {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": _to_ddb({"PK": _pk(keeper), "SK": _SK}),
+                "ConditionExpression": "tenant_id = :t AND #r = :owner"
+                " AND (#s = :active OR attribute_not_exists(#s))",
+                "ExpressionAttributeNames": {"#r": "role", "#s": "status"},
+                "ExpressionAttributeValues": {
+                    **tenant, **_to_ddb({":owner": "owner", ":active": "active"})
+                },
+            }
+        }  # fmt: skip
+        change: dict[str, Any]
+        if role is None:
+            change = {"Delete": {"TableName": self.table,
+                                 "Key": _to_ddb({"PK": _pk(sub), "SK": _SK}),
+                                 "ConditionExpression": "tenant_id = :t",
+                                 "ExpressionAttributeValues": tenant}}  # fmt: skip
+        else:
+            change = {"Update": {"TableName": self.table,
+                                 "Key": _to_ddb({"PK": _pk(sub), "SK": _SK}),
+                                 "UpdateExpression": "SET #r = :role",
+                                 "ConditionExpression": "tenant_id = :t",
+                                 "ExpressionAttributeNames": {"#r": "role"},
+                                 "ExpressionAttributeValues": {
+                                     **tenant, **_to_ddb({":role": role})}}}  # fmt: skip
+        together: list[Any] = [keeper_check, change]
+        try:
+            self.client.transact_write_items(TransactItems=together)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code"))
+            if code in ("TransactionCanceledException", "TransactionConflictException"):
+                return False
+            raise
+        return True
+
     def create_tenant(self, tenant_id: str, name: str, created_at: str, created_by: str) -> None:
         item = {
             "PK": f"TENANT#{tenant_id}",

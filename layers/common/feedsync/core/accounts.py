@@ -12,6 +12,7 @@ from typing import Any
 from feedsync.core import schedules
 from feedsync.core.deps import Deps
 from feedsync.core.identity import Accounts
+from feedsync.core.ports import DirectoryUser
 from feedsync.errors import Conflict, NotFound
 from feedsync.models.accounts import (
     AuthConfig,
@@ -97,7 +98,9 @@ def list_users(accounts: Accounts, tenant_id: str) -> UserList:
 
 def invite_user(deps: Deps, accounts: Accounts, tenant_id: str, email: str, role: str) -> UserView:
     """Cognito mails the invitation with a temporary password; someone already in the pool
-    without a workspace joins this one (one in another workspace: 409 member_elsewhere)."""
+    without a workspace joins this one, unmailed, but only when the pool has verified that
+    they hold the address (else 409 unverified_email; in another workspace: 409
+    member_elsewhere)."""
     email = email.strip().lower()
     user = accounts.directory.invite(email)
     status = "invited"
@@ -105,6 +108,12 @@ def invite_user(deps: Deps, accounts: Accounts, tenant_id: str, email: str, role
         user = accounts.directory.find(email)
         if user is None:
             raise Conflict("member_elsewhere", f"{email} cannot be invited now; try again")
+        if not _holds_the_address(user, email):
+            raise Conflict(
+                "unverified_email",
+                f"{email} has an account whose address is not verified: they must confirm it "
+                "(the code Cognito mails at sign-in) before they can be invited",
+            )
         status = "invited" if user.status == _NOT_SIGNED_IN_YET else "active"
     member = {
         "sub": user.sub,
@@ -125,8 +134,8 @@ def invite_user(deps: Deps, accounts: Accounts, tenant_id: str, email: str, role
 def change_role(accounts: Accounts, tenant_id: str, user_id: str, role: str) -> UserView:
     member = _member(accounts, tenant_id, user_id)
     if member["role"] == "owner" and role != "owner":
-        _keep_an_owner(accounts, tenant_id, user_id, "demote")
-    if not accounts.members.update_member(user_id, tenant_id, role=role):
+        _step_down(accounts, tenant_id, user_id, "demote", role)
+    elif not accounts.members.update_member(user_id, tenant_id, role=role):
         raise NotFound(f"user {user_id} not found")
     return _view({**member, "role": role})
 
@@ -135,10 +144,21 @@ def remove_user(accounts: Accounts, tenant_id: str, user_id: str) -> None:
     """The membership goes first (access ends at the next call), then the pool's user."""
     member = _member(accounts, tenant_id, user_id)
     if member["role"] == "owner":
-        _keep_an_owner(accounts, tenant_id, user_id, "remove")
-    if not accounts.members.delete_member(user_id, tenant_id):
+        _step_down(accounts, tenant_id, user_id, "remove", None)
+    elif not accounts.members.delete_member(user_id, tenant_id):
         raise NotFound(f"user {user_id} not found")
     accounts.directory.remove(user_id)
+
+
+def _holds_the_address(user: DirectoryUser, email: str) -> bool:
+    """A pool user is adopted only with that very address verified, and either confirmed or
+    created by an administrator's invitation (which verified the address it was sent to)."""
+    return (
+        user.email_verified
+        and user.email.strip().lower() == email
+        and user.status in ("CONFIRMED", _NOT_SIGNED_IN_YET)
+        and user.enabled
+    )
 
 
 def _member(accounts: Accounts, tenant_id: str, user_id: str) -> dict[str, Any]:
@@ -148,17 +168,37 @@ def _member(accounts: Accounts, tenant_id: str, user_id: str) -> dict[str, Any]:
     return member
 
 
-def _keep_an_owner(accounts: Accounts, tenant_id: str, user_id: str, verb: str) -> None:
-    others = [
-        m
-        for m in accounts.members.list_members(tenant_id)
-        if m["role"] == "owner" and m["sub"] != user_id and m.get("status") != "disabled"
-    ]
-    if not others:
-        raise Conflict(
-            "last_owner",
-            f"cannot {verb} the workspace's last owner: make another user owner first",
-        )
+def _step_down(
+    accounts: Accounts, tenant_id: str, user_id: str, verb: str, role: str | None
+) -> None:
+    """Demote or remove an owner only while another owner who can sign in (``active``; an
+    invitation not yet taken does not count) stays one: checked in the same transaction
+    as the change, so two owners stepping down at once cannot both pass."""
+    for keeper in _other_active_owners(accounts, tenant_id, user_id):
+        if accounts.members.owner_steps_down(user_id, tenant_id, keeper, role):
+            return
+        _member(accounts, tenant_id, user_id)  # (removed meanwhile: 404)
+    raise Conflict(
+        "last_owner",
+        f"cannot {verb} the workspace's last owner: make another user owner first "
+        "(an invited owner counts once they have signed in)",
+    )
+
+
+def _other_active_owners(accounts: Accounts, tenant_id: str, user_id: str) -> list[str]:
+    keepers: list[str] = []
+    for member in accounts.members.list_members(tenant_id):
+        if member["role"] != "owner" or member["sub"] == user_id:
+            continue
+        if member.get("status") == "invited":  # signed in since? (as the Users page does)
+            found = accounts.directory.find(member["sub"])
+            if found is None or found.status in ("", _NOT_SIGNED_IN_YET):
+                continue
+            accounts.members.update_member(member["sub"], tenant_id, status="active")
+        elif member.get("status", "active") != "active":
+            continue
+        keepers.append(str(member["sub"]))
+    return keepers
 
 
 def _email_of(accounts: Accounts, principal: Principal) -> str | None:

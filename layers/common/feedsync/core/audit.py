@@ -43,6 +43,8 @@ ACTIONS = frozenset(
         "run.retried",
         "run.reverted",
         "run.cancelled",
+        "conflicts.dismissed",
+        "webhook_secret.rotated",
         "settings.changed",
         "plan.changed",
         "tenant.disabled",

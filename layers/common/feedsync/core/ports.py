@@ -482,6 +482,7 @@ class DirectoryUser:
     email: str
     status: str
     enabled: bool = True
+    email_verified: bool = False
 
 
 class UserDirectory(Protocol):
@@ -516,6 +517,11 @@ class Members(Protocol):
         ...
 
     def delete_member(self, sub: str, tenant_id: str) -> bool: ...
+    def owner_steps_down(self, sub: str, tenant_id: str, keeper: str, role: str | None) -> bool:
+        """Give owner ``sub`` ``role`` (None: remove the membership) only while ``keeper`` is
+        an active owner of ``tenant_id``, in one transaction; False when either fails."""
+        ...
+
     def create_tenant(
         self, tenant_id: str, name: str, created_at: str, created_by: str
     ) -> None: ...
