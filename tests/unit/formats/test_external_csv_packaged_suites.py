@@ -11,8 +11,8 @@ csvkit ships its examples without per-file expected rows (its tests assert what 
 print). It reads a CSV through agate, that is Python's csv module: UTF-8 with an optional
 BOM (``-e latin1`` where its tests say so; UTF-16 by its BOM), the delimiter sniffed from
 the first 1,024 characters among agate's , tab ; space : |. Each example's expected rows
-are what Python's csv module reads from it that way; ``dummy.csv.gz`` and ``dummy.csv.bz2`` must read as its
-tests say (``dummy.csv``'s rows).
+are what Python's csv module reads from it that way; ``dummy.csv.gz`` and ``dummy.csv.bz2``
+must read as its tests say (``dummy.csv``'s rows).
 
 CPython: every literal reading case of ``test_csv.py``, found by parsing the file (never
 run): ``self._read_test(lines, rows, **options)``, the same under ``assertRaises`` (the
