@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
-from feedsync.adapters.dynamo import _from_ddb, _to_ddb
+from feedsync.adapters.dynamo import _from_ddb, _to_ddb, query_prefix
 from feedsync.errors import InvalidRequest
 from feedsync.models.accounts import ApiKeyRecord, TenantRecord
 
@@ -300,18 +300,7 @@ class DynamoAccounts:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _query(self, pk: str, prefix: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
-            "ExpressionAttributeValues": _to_ddb({":pk": pk, ":p": prefix}),
-        }
-        while True:
-            page = self.client.query(**kwargs)
-            items.extend(_from_ddb(i) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return query_prefix(self.client, self.table, pk, prefix)
 
 
 def _legacy_record(key_hash: str, item: dict[str, Any]) -> ApiKeyRecord:

@@ -56,6 +56,22 @@ def _from_ddb(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _numbers(_de.deserialize(v)) for k, v in item.items()}
 
 
+def query_prefix(client: Any, table: str, pk: str, prefix: str) -> list[dict[str, Any]]:
+    """Every item of partition ``pk`` whose sort key starts with ``prefix``, all pages."""
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
+        "ExpressionAttributeValues": _to_ddb({":pk": pk, ":p": prefix}),
+    }
+    while True:
+        page = client.query(**kwargs)
+        items.extend(_from_ddb(i) for i in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def _numbers(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -87,18 +103,7 @@ class DynamoRepository:
         self.client.put_item(TableName=self.table, Item=_to_ddb(item))
 
     def _query(self, pk: str, prefix: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :p)",
-            "ExpressionAttributeValues": _to_ddb({":pk": pk, ":p": prefix}),
-        }
-        while True:
-            page = self.client.query(**kwargs)
-            items.extend(_from_ddb(i) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return query_prefix(self.client, self.table, pk, prefix)
 
     def _update(
         self, pk: str, sk: str, fields: dict[str, Any], condition: str | None = None

@@ -112,24 +112,14 @@ def _keyed_rows(reader: Iterator[list[str]], slot: FileKeySlot) -> Iterator[Row]
 
 
 def _create_rows(reader: Iterator[list[str]], slot: FileKeySlot) -> Iterator[Row]:
+    """A create profile's rows: the keyed rows, with each record's group and option cells
+    put in the slot before its row is handed on."""
     width = len(KEYED_HEADER)
-    for record in reader:
-        no, sku, bc, pr, sp, rp, cp, st, nm, ds, br, wt, im, file_key = record[:width]
-        slot.row, slot.key = int(no), file_key
-        slot.group = record[width] or None
-        slot.options = tuple(cell or None for cell in record[width + 1 :])
-        yield (
-            slot.row,
-            sku or None,
-            bc or None,
-            int(pr) if pr else None,
-            int(sp) if sp else None,
-            int(rp) if rp else None,
-            int(cp) if cp else None,
-            int(st) if st else None,
-            nm or None,
-            ds or None,
-            br or None,
-            wt or None,
-            im or None,
-        )
+
+    def keyed() -> Iterator[list[str]]:
+        for record in reader:
+            slot.group = record[width] or None
+            slot.options = tuple(cell or None for cell in record[width + 1 :])
+            yield record[:width]
+
+    yield from _keyed_rows(keyed(), slot)
