@@ -17,10 +17,13 @@ profile's category id goes in ``categories``. Brands are not written (WooCommerc
 terms the shop manages). An image the shop cannot download fails the whole object, so such an
 object is sent once more without it and the item says so.
 
-Sent twice (a lost answer the transport retries, or a batch the update step sends again),
-nothing is made twice: WooCommerce refuses a SKU another item has (``product_invalid_sku``)
-and names that item (``data.resource_id``); the SKU was in no product when the run matched,
-so that item is the earlier attempt's and is taken as made. ``find_created`` looks the SKUs
+Sent twice (a lost answer the transport retries), nothing is made twice: WooCommerce refuses
+a SKU another item has (``product_invalid_sku``) and names that item (``data.resource_id``);
+on a POST the transport sent more than once, a holder with exactly our SKU (where this create
+would have put it) is the earlier attempt's and is taken as made. Any other refusal (a first
+attempt, or a SKU held under another case: WooCommerce's uniqueness is case-insensitive) fails
+the item, "SKU already in the store (product N)": the merchant's product is never adopted, so
+a revert never deletes it. ``find_created`` looks the SKUs
 up (``GET /products?sku=``, ``GET /products/{id}/variations?sku=``) for the update step.
 
 ``delete`` (a revert) removes products (``products/batch`` ``delete``, for good, with their
@@ -147,16 +150,17 @@ def _variation_object(variant: JSON) -> JSON:
     }
 
 
-def _adopted(error: Any, parent: int | None) -> int | None:
-    """The id of the item that already has the SKU a create sent (an earlier attempt's);
-    never the variation's own product (a product with that SKU is not the variation)."""
+def _holder(error: Any) -> int | None:
+    """The id of the item that already has the SKU a create sent (a duplicate-SKU refusal)."""
     if not isinstance(error, dict) or error.get("code") != _DUPLICATE_SKU:
         return None
     data = error.get("data")
     found = data.get("resource_id") if isinstance(data, dict) else None
-    if not isinstance(found, int) or found <= 0 or found == parent:
-        return None
-    return found
+    return found if isinstance(found, int) and found > 0 else None
+
+
+def _already_there(holder: int) -> str:
+    return f"SKU already in the store (product {holder})"
 
 
 class ProductCreator:
@@ -254,6 +258,9 @@ class ProductCreator:
             reason = f"HTTP {status}: {error_text(reply.response, reply.body)}"
             return [(None, reason)] * len(creates)
         answer = json_dict(reply.body, status, self._client.where("POST", path))
+        # Only a POST the transport had to send again may be refused for what its own
+        # earlier attempt made; a first attempt refused a SKU someone else's item holds.
+        resent = reply.attempts > 1
         for entry in answer.get("update") or []:
             error = entry.get("error") if isinstance(entry, dict) else None
             if error:  # the product's attributes: its new variations may then be refused
@@ -271,8 +278,9 @@ class ProductCreator:
                 out.append((None, "WooCommerce's batch answer did not mention this item"))
             elif not error:
                 out.append((int(entry["id"]), ""))
-            elif (adopted := _adopted(error, parent)) is not None:
-                out.append((adopted, ""))
+            elif (holder := _holder(error)) is not None:
+                ours = resent and self._holds_exactly(holder, str(creates[k].get("sku")), parent)
+                out.append((holder, "") if ours else (None, _already_there(holder)))
             elif isinstance(error, dict) and error.get("code") in _IMAGE_ERRORS:
                 out.append((None, item_error_text(error)))
                 resend.append(k)
@@ -291,6 +299,15 @@ class ProductCreator:
                 else:
                     out[k] = (None, f"{image_error}; without the image: {message}")
         return out
+
+    def _holds_exactly(self, holder: int, sku: str, parent: int | None) -> bool:
+        """Whether ``holder`` is where this create would have put ``sku``: a product (a
+        variation of ``parent``) with exactly that SKU. WooCommerce's SKU uniqueness is
+        case-insensitive (MySQL's collation), so a merchant's ``mug-1`` refuses ``MUG-1``."""
+        if not sku or holder == parent:
+            return False
+        path = PRODUCTS if parent is None else product_variations(parent)
+        return self._skus(path, [sku]).get(sku) == holder
 
     # -- find (before a create batch is sent again) ---------------------------------------------
     def find_created(self, items: list[PlanItem]) -> list[Created | None]:
