@@ -129,8 +129,14 @@ def load(deps: Deps, ref: RunRef) -> list[PlanItem]:
     return [PlanItem.from_json(data) for data in json.loads(deps.blobs.get_bytes(key))]
 
 
-def only_rows(items: list[PlanItem], rows: set[int]) -> list[PlanItem]:
-    """The create items cut down to the variants of ``rows`` (an apply's selection)."""
+def only_rows(
+    items: list[PlanItem], rows: set[int], joined: dict[int, int] | None = None
+) -> list[PlanItem]:
+    """The create items cut down to the variants of ``rows`` (an apply's selection).
+
+    ``joined``: rows the store holds since the items were planned -> their product; a group
+    one of whose variants is there now gets its other variants added to that product."""
+    joined = joined or {}
     out: list[PlanItem] = []
     for item in items:
         new = item.new
@@ -138,12 +144,15 @@ def only_rows(items: list[PlanItem], rows: set[int]) -> list[PlanItem]:
         kept = [v for v in new["variants"] if v["row"] in rows]
         if not kept:
             continue
-        if len(kept) == len(new["variants"]):
+        product_id = item.product_id
+        if not product_id and new["group"] is not None:
+            product_id = next((joined[v["row"]] for v in new["variants"] if v["row"] in joined), 0)
+        if len(kept) == len(new["variants"]) and product_id == item.product_id:
             out.append(item)
             continue
         out.append(
             PlanItem(
-                kept[0]["row"], item.key, item.product_id, 0, {}, rows=[v["row"] for v in kept],
+                kept[0]["row"], item.key, product_id, 0, {}, rows=[v["row"] for v in kept],
                 product_level=True, new={**new, "variants": kept},
             )
         )  # fmt: skip
