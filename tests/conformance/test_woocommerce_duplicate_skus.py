@@ -1,7 +1,8 @@
 """WooCommerce create mode and SKUs the shop already holds: a duplicate-SKU refusal is taken
 as this create's own earlier attempt only on a POST the transport sent again and only for a
 holder with exactly the item's SKU; otherwise the item fails and the merchant's product is
-left alone (a revert would delete whatever was adopted)."""
+left alone (a revert would delete whatever was adopted). A group made without a SKU of its
+own (its value is one of its variants' SKUs) is found through its variations before a resend."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from harnesses.woocommerce import WooCommerceHarness
 from test_conformance_creations import _single
 
 from feedsync.domain.capabilities import CREATE_OP
+from feedsync.domain.create import NewProduct, NewVariant, resume_creations
+from feedsync.domain.writes import PlanItem
 
 
 @pytest.fixture
@@ -73,3 +76,42 @@ def test_a_resent_create_refused_for_a_product_under_another_case_fails(
     assert not result.ok
     assert result.message == f"SKU already in the store (product {theirs})"
     assert woo.double.item(theirs)["sku"] == "mug-1"
+
+
+def _group_named_after_a_variant() -> PlanItem:
+    """Group TEE-1 whose first variant's SKU is TEE-1 itself (so its product gets no SKU)."""
+    variants: list[NewVariant] = [
+        {"row": 2 + i, "key": key, "options": {"Size": size}, "fields": {"price": 1500}}
+        for i, (key, size) in enumerate([("TEE-1", "S"), ("TEE-1-M", "M")])
+    ]
+    new: NewProduct = {
+        "group": "TEE-1",
+        "fields": {"name": "Tee one"},
+        "option_names": ["Size"],
+        "variants": variants,
+        "visible": False,
+        "category": None,
+    }
+    return PlanItem(2, "TEE-1", 0, 0, {}, rows=[2, 3], product_level=True, new=new)
+
+
+@pytest.mark.parametrize("store_wide", [True, False], ids=["10.3+", "older shop"])
+def test_a_made_group_whose_value_is_a_variant_sku_is_found_before_a_resend(
+    woo: WooCommerceHarness, store_wide: bool
+) -> None:
+    # Given a create batch the shop accepted for such a group (its answer lost), and a decoy:
+    # an older variable product of the same name
+    woo.double.store_wide_variations = store_wide
+    woo.double.seed([{"name": "Tee one", "type": "variable", "variations": [{"sku": "OLD-S"}]}])
+    connector = woo.connector()
+    item = _group_named_after_a_variant()
+    [made] = connector.apply(CREATE_OP, [item], batch_key="c1")
+    assert made.created is not None
+
+    # When the batch is looked up before it is sent again
+    resume = resume_creations([item], connector.find_created([item]))
+
+    # Then nothing is sent again, and the answer names the product made and its variations
+    assert resume.send == []
+    assert resume.known[0].created == made.created
+    assert len([p for p in woo.double.products() if p["name"] == "Tee one"]) == 2

@@ -24,7 +24,10 @@ would have put it) is the earlier attempt's and is taken as made. Any other refu
 attempt, or a SKU held under another case: WooCommerce's uniqueness is case-insensitive) fails
 the item, "SKU already in the store (product N)": the merchant's product is never adopted, so
 a revert never deletes it. ``find_created`` looks the SKUs
-up (``GET /products?sku=``, ``GET /products/{id}/variations?sku=``) for the update step.
+up (``GET /products?sku=``, ``GET /products/{id}/variations?sku=``) for the update step; a
+group made without a SKU of its own (its value is a variant's SKU) is found through its
+variations (``GET /variations?sku=`` and their ``parent_id``, else the newest variable products
+of its name).
 
 ``delete`` (a revert) removes products (``products/batch`` ``delete``, for good, with their
 variations) and added variations (their product's ``variations/batch``).
@@ -41,6 +44,7 @@ from feedsync.platforms.woocommerce.endpoints import (
     PRODUCTS,
     PRODUCTS_BATCH,
     PUBLISHED,
+    STORE_VARIATIONS,
     money_text,
     product_variations,
     variations_batch,
@@ -58,6 +62,7 @@ JSON = dict[str, Any]
 
 BATCH_LIMIT: Final = 100  # objects per batch request (woocommerce_rest_batch_items_limit)
 _BATCH: Final = Expect(refusals=frozenset({400, 404, 413}))
+_OPTIONAL_ROUTE: Final = Expect(optional_route=True)  # GET /variations: WooCommerce 10.3+
 _DUPLICATE_SKU: Final = "product_invalid_sku"
 _IMAGE_ERRORS: Final = frozenset(
     {"woocommerce_product_image_upload_error", "woocommerce_variation_image_upload_error"}
@@ -328,17 +333,44 @@ class ProductCreator:
                 pid = by_sku.get(sku)
                 out.append(None if pid is None else Created(pid, {sku: pid}))
                 continue
+            wanted = [v["key"] for v in new["variants"]]
             pid = int(item.product_id) or by_sku.get(str(item.key))
+            if pid is None and str(item.key) in wanted:  # made without a SKU of its own
+                pid = self._parent_of(wanted, str(new["fields"].get("name") or item.key))
             if pid is None:
                 out.append(None)
                 continue
-            wanted = [v["key"] for v in new["variants"]]
             found = self._skus(product_variations(pid), wanted)
             if not found and item.product_id:
                 out.append(None)
             else:
                 out.append(Created(pid, found))
         return out
+
+    def _parent_of(self, skus: list[str], name: str) -> int | None:
+        """The product an earlier attempt made for a group whose value is one of its
+        variants' SKUs (so the product has no SKU to find it by), through its variations:
+        the store-wide ``GET /variations?sku=`` and their ``parent_id`` (WooCommerce
+        10.3+); on an older shop, the newest variable products of that name asked for
+        those SKUs."""
+        query = {"sku": ",".join(skus[:BATCH_LIMIT]), "per_page": BATCH_LIMIT}
+        query["_fields"] = "id,sku,parent_id"
+        reply = self._client.get(STORE_VARIATIONS, query, _OPTIONAL_ROUTE)
+        if reply.kind != "gone":
+            where = self._client.where("GET", STORE_VARIATIONS)
+            rows = json_list(reply.body, reply.response.status_code, where)
+            parents = {int(r["parent_id"]) for r in rows if r.get("sku") in skus}
+            parents.discard(0)
+            return parents.pop() if len(parents) == 1 else None
+        newest = {"type": "variable", "per_page": BATCH_LIMIT, "_fields": "id,name"}
+        reply = self._client.get(PRODUCTS, newest)
+        rows = json_list(
+            reply.body, reply.response.status_code, self._client.where("GET", PRODUCTS)
+        )
+        for row in rows:
+            if row.get("name") == name and self._skus(product_variations(int(row["id"])), skus):
+                return int(row["id"])
+        return None
 
     def _skus(self, path: str, skus: list[str]) -> dict[str, int]:
         found: dict[str, int] = {}
