@@ -33,10 +33,13 @@ from feedsync.domain.create import (
     merge_created,
     resume_creations,
 )
-from feedsync.domain.fields import PRODUCT_ID, VARIANT_ID, VARIANT_POS, VISIBLE_AT, Row
+from feedsync.domain.fields import PRODUCT_ID, ROW_POS, VARIANT_ID, VARIANT_POS, VISIBLE_AT, Row
 from feedsync.domain.reconcile import NOT_FOUND, Outcome
 from feedsync.domain.rules import barcode_key
 from feedsync.models import Profile, RunRef, Store
+
+SKU = VARIANT_POS["sku"]
+ROW_SKU = ROW_POS["sku"]
 
 
 class Collector:
@@ -84,8 +87,25 @@ def settings_of(profile: Profile, caps: Capabilities, label: str) -> CreateSetti
     )
 
 
-def gather(collector: Collector, settings: CreateSettings) -> tuple[list[PlanItem], list[Skipped]]:
-    return gather_creations(collector.rows, settings, collector.existing)
+def gather(
+    collector: Collector, settings: CreateSettings, index: CatalogIndex
+) -> tuple[list[PlanItem], list[Skipped]]:
+    """The create items of the rows that matched nothing, but for a row whose SKU the store
+    holds in any case: matched by barcode only, or under another case (WooCommerce's and
+    BigCommerce's SKUs are unique regardless of case), creating it would duplicate or adopt
+    the store's own item."""
+    held = {str(v[SKU]).casefold(): v[PRODUCT_ID] for v in index.variants if v[SKU]}
+    rows: list[tuple[Any, ...]] = []
+    taken: list[Skipped] = []
+    for row in collector.rows:
+        sku = row[ROW_SKU]
+        holder = held.get(str(sku).casefold()) if sku else None
+        if holder is None:
+            rows.append(row)
+        else:
+            taken.append(Skipped(row[0], sku, f"SKU already in the store (product {holder})"))
+    items, skipped = gather_creations(rows, settings, collector.existing)
+    return items, sorted([*skipped, *taken])
 
 
 def write_lines(
