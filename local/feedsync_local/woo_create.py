@@ -10,9 +10,10 @@ prices, stock, ``description``, ``weight``, ``images``, ``categories`` (``[{"id"
 (``[{"name", "option"}]``) and the same value fields. Each entry answers the created object or
 ``{"id": 0, "error": {...}}``; a failing entry creates nothing.
 
-As WooCommerce refuses them: a SKU another product or variation has (``product_invalid_sku``,
-"Invalid or duplicated SKU.", ``data.resource_id`` the holder, as ``wc_product_has_unique_sku``
-answers), a ``global_unique_id`` another has (``product_invalid_global_unique_id``), a type or
+As WooCommerce refuses them: a SKU another product or variation has, in any case as MySQL's
+collation compares (``product_invalid_sku``, "Invalid or duplicated SKU.", ``data.resource_id``
+the holder, as ``wc_product_has_unique_sku`` answers), a ``global_unique_id`` another has
+(``product_invalid_global_unique_id``), a type or
 status outside the schema's enum (``rest_invalid_param``), an entry with an ``id``
 (``woocommerce_rest_{kind}_exists``), an image the shop cannot download (the whole entry:
 ``woocommerce_product_image_upload_error``, as ``set_product_images`` throwing).
@@ -57,10 +58,14 @@ def _invalid_param(name: str, why: str) -> JSON:
 
 
 def _unique(double: WooCommerceDouble, attr: str, value: str) -> int | None:
-    """The id of the item that already has ``value`` (None: it is free)."""
+    """The id of the item that already has ``value`` (None: it is free), compared
+    case-insensitively as MySQL's default collation does (``mug-1`` holds ``MUG-1``)."""
     if not value:
         return None
-    return next((i.id for i in double._items.values() if getattr(i, attr) == value), None)
+    wanted = value.casefold()
+    return next(
+        (i.id for i in double._items.values() if getattr(i, attr).casefold() == wanted), None
+    )
 
 
 def product_attributes(raw: Any) -> list[JSON] | str:

@@ -33,10 +33,13 @@ from feedsync.domain.create import (
     merge_created,
     resume_creations,
 )
-from feedsync.domain.fields import PRODUCT_ID, VARIANT_ID, VARIANT_POS, VISIBLE_AT, Row
+from feedsync.domain.fields import PRODUCT_ID, ROW_POS, VARIANT_ID, VARIANT_POS, VISIBLE_AT, Row
 from feedsync.domain.reconcile import NOT_FOUND, Outcome
 from feedsync.domain.rules import barcode_key
 from feedsync.models import Profile, RunRef, Store
+
+SKU = VARIANT_POS["sku"]
+ROW_SKU = ROW_POS["sku"]
 
 
 class Collector:
@@ -84,8 +87,25 @@ def settings_of(profile: Profile, caps: Capabilities, label: str) -> CreateSetti
     )
 
 
-def gather(collector: Collector, settings: CreateSettings) -> tuple[list[PlanItem], list[Skipped]]:
-    return gather_creations(collector.rows, settings, collector.existing)
+def gather(
+    collector: Collector, settings: CreateSettings, index: CatalogIndex
+) -> tuple[list[PlanItem], list[Skipped]]:
+    """The create items of the rows that matched nothing, but for a row whose SKU the store
+    holds in any case: matched by barcode only, or under another case (WooCommerce's and
+    BigCommerce's SKUs are unique regardless of case), creating it would duplicate or adopt
+    the store's own item."""
+    held = {str(v[SKU]).casefold(): v[PRODUCT_ID] for v in index.variants if v[SKU]}
+    rows: list[tuple[Any, ...]] = []
+    taken: list[Skipped] = []
+    for row in collector.rows:
+        sku = row[ROW_SKU]
+        holder = held.get(str(sku).casefold()) if sku else None
+        if holder is None:
+            rows.append(row)
+        else:
+            taken.append(Skipped(row[0], sku, f"SKU already in the store (product {holder})"))
+    items, skipped = gather_creations(rows, settings, collector.existing)
+    return items, sorted([*skipped, *taken])
 
 
 def write_lines(
@@ -129,8 +149,14 @@ def load(deps: Deps, ref: RunRef) -> list[PlanItem]:
     return [PlanItem.from_json(data) for data in json.loads(deps.blobs.get_bytes(key))]
 
 
-def only_rows(items: list[PlanItem], rows: set[int]) -> list[PlanItem]:
-    """The create items cut down to the variants of ``rows`` (an apply's selection)."""
+def only_rows(
+    items: list[PlanItem], rows: set[int], joined: dict[int, int] | None = None
+) -> list[PlanItem]:
+    """The create items cut down to the variants of ``rows`` (an apply's selection).
+
+    ``joined``: rows the store holds since the items were planned -> their product; a group
+    one of whose variants is there now gets its other variants added to that product."""
+    joined = joined or {}
     out: list[PlanItem] = []
     for item in items:
         new = item.new
@@ -138,12 +164,15 @@ def only_rows(items: list[PlanItem], rows: set[int]) -> list[PlanItem]:
         kept = [v for v in new["variants"] if v["row"] in rows]
         if not kept:
             continue
-        if len(kept) == len(new["variants"]):
+        product_id = item.product_id
+        if not product_id and new["group"] is not None:
+            product_id = next((joined[v["row"]] for v in new["variants"] if v["row"] in joined), 0)
+        if len(kept) == len(new["variants"]) and product_id == item.product_id:
             out.append(item)
             continue
         out.append(
             PlanItem(
-                kept[0]["row"], item.key, item.product_id, 0, {}, rows=[v["row"] for v in kept],
+                kept[0]["row"], item.key, product_id, 0, {}, rows=[v["row"] for v in kept],
                 product_level=True, new={**new, "variants": kept},
             )
         )  # fmt: skip

@@ -146,7 +146,7 @@ def _match(
         new_items: list[PlanItem] = []
         to_create = 0
         if creations is not None and create is not None:
-            new_items, skipped = creating.gather(creations, create)
+            new_items, skipped = creating.gather(creations, create, index)
             to_create = creating.write_lines(
                 plan_out, new_items, skipped, planned, creations.file_keys
             )

@@ -12,9 +12,11 @@ value moved on is ``stale`` and is not sent.
 - ``revert``: the parent run's updated changes turned around: the value it wrote is the
   one expected in the store, the value it replaced the one to write.
 
-Create mode's lines (``field: "create"``) are not checked against the index (the item is
-new): an apply or retry sends the run's stored create items cut to the selected rows
-(``core/creating.py``); a revert deletes what the parent created (the whole product when
+Create mode's lines (``field: "create"``) are checked by SKU: one the refreshed index now
+holds (a later run made it) is ``stale``, "already in the store", and not sent; an apply or
+retry sends the run's stored create items cut to the other selected rows
+(``core/creating.py``), a group the store now has (one of its variants is there) as variants
+added to that product; a revert deletes what the parent created (the whole product when
 every variant the store has of it is the parent's, else those variants), or, where the
 platform cannot delete, hides the products.
 """
@@ -55,6 +57,7 @@ from feedsync.platforms.registry import capabilities_for, platform
 # The store keeps a digest of a description, never the text: there is nothing to put back.
 NOT_KEPT = {"description": "the store's earlier description is not kept (only its digest)"}
 NO_EARLIER_VALUE = "the store had no value here before the run: nothing to put back"
+SKU = VARIANT_POS["sku"]
 
 
 def select(deps: Deps, step: SelectInput) -> MatchOutput:
@@ -63,6 +66,7 @@ def select(deps: Deps, step: SelectInput) -> MatchOutput:
     gc.freeze()  # the index's tuples live for the whole step (see the match step)
     try:
         held = {v[VARIANT_ID]: v for v in index.variants}
+        in_store = {v[SKU]: v[PRODUCT_ID] for v in index.variants if v[SKU]}
         refs = {v[VARIANT_ID]: v[REF] for v in index.variants if v[REF]}
         del index
         unchecked = ("stock",) if stock_elsewhere(profile, store) else ()
@@ -70,16 +74,20 @@ def select(deps: Deps, step: SelectInput) -> MatchOutput:
         refused = Validator(platform(store.platform).label, caps, unchecked).line
         changed: list[Outcome] = []
         create_rows: set[int] = set()
+        joined: dict[int, int] = {}  # a create row the store now holds -> its product
         created_lines: list[ChangeLine] = []  # (a revert's) lines of created variants
         changes_key = keys.changes_key(ref.tenant_id, ref.run_id)
         with changes_writer(deps, changes_key) as out:
             for line in _candidates(deps, run, step.action):
                 if line.field == CREATE_FIELD:
-                    out.add(line)
                     if line.status == SENDING and step.action == "revert":
                         created_lines.append(line)
+                    elif line.status == SENDING and line.key in in_store:
+                        joined[line.row] = in_store[line.key]
+                        line = line._replace(status=STALE, error=_already_there(in_store[line.key]))
                     elif line.status == SENDING:
                         create_rows.add(line.row)
+                    out.add(line)
                     continue
                 if line.status == SENDING:
                     line = _checked(line, held.get(line.variant_id), unchecked)
@@ -97,7 +105,7 @@ def select(deps: Deps, step: SelectInput) -> MatchOutput:
     creations: list[PlanItem] = []
     if create_rows:
         source = run if step.action == "apply" else _parent(deps, run)
-        creations = creating.only_rows(creating.load(deps, ref_of(source)), create_rows)
+        creations = creating.only_rows(creating.load(deps, ref_of(source)), create_rows, joined)
         if step.action != "apply":  # the retry's own items (its finalize indexes them)
             creating.save(deps, ref, creations)
     for item in undo:
@@ -237,6 +245,10 @@ def _undo_creations(
         else:
             items.extend(PlanItem(line.row, line.key, pid, line.variant_id, {}) for line in made)
     return items
+
+
+def _already_there(product_id: int) -> str:
+    return f"already in the store (product {product_id}): not created again"
 
 
 def _checked(line: ChangeLine, variant: Variant | None, unchecked: tuple[str, ...]) -> ChangeLine:

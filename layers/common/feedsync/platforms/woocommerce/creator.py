@@ -17,11 +17,17 @@ profile's category id goes in ``categories``. Brands are not written (WooCommerc
 terms the shop manages). An image the shop cannot download fails the whole object, so such an
 object is sent once more without it and the item says so.
 
-Sent twice (a lost answer the transport retries, or a batch the update step sends again),
-nothing is made twice: WooCommerce refuses a SKU another item has (``product_invalid_sku``)
-and names that item (``data.resource_id``); the SKU was in no product when the run matched,
-so that item is the earlier attempt's and is taken as made. ``find_created`` looks the SKUs
-up (``GET /products?sku=``, ``GET /products/{id}/variations?sku=``) for the update step.
+Sent twice (a lost answer the transport retries), nothing is made twice: WooCommerce refuses
+a SKU another item has (``product_invalid_sku``) and names that item (``data.resource_id``);
+on a POST the transport sent more than once, a holder with exactly our SKU (where this create
+would have put it) is the earlier attempt's and is taken as made. Any other refusal (a first
+attempt, or a SKU held under another case: WooCommerce's uniqueness is case-insensitive) fails
+the item, "SKU already in the store (product N)": the merchant's product is never adopted, so
+a revert never deletes it. ``find_created`` looks the SKUs
+up (``GET /products?sku=``, ``GET /products/{id}/variations?sku=``) for the update step; a
+group made without a SKU of its own (its value is a variant's SKU) is found through its
+variations (``GET /variations?sku=`` and their ``parent_id``, else the newest variable products
+of its name).
 
 ``delete`` (a revert) removes products (``products/batch`` ``delete``, for good, with their
 variations) and added variations (their product's ``variations/batch``).
@@ -38,6 +44,7 @@ from feedsync.platforms.woocommerce.endpoints import (
     PRODUCTS,
     PRODUCTS_BATCH,
     PUBLISHED,
+    STORE_VARIATIONS,
     money_text,
     product_variations,
     variations_batch,
@@ -55,6 +62,7 @@ JSON = dict[str, Any]
 
 BATCH_LIMIT: Final = 100  # objects per batch request (woocommerce_rest_batch_items_limit)
 _BATCH: Final = Expect(refusals=frozenset({400, 404, 413}))
+_OPTIONAL_ROUTE: Final = Expect(optional_route=True)  # GET /variations: WooCommerce 10.3+
 _DUPLICATE_SKU: Final = "product_invalid_sku"
 _IMAGE_ERRORS: Final = frozenset(
     {"woocommerce_product_image_upload_error", "woocommerce_variation_image_upload_error"}
@@ -147,16 +155,17 @@ def _variation_object(variant: JSON) -> JSON:
     }
 
 
-def _adopted(error: Any, parent: int | None) -> int | None:
-    """The id of the item that already has the SKU a create sent (an earlier attempt's);
-    never the variation's own product (a product with that SKU is not the variation)."""
+def _holder(error: Any) -> int | None:
+    """The id of the item that already has the SKU a create sent (a duplicate-SKU refusal)."""
     if not isinstance(error, dict) or error.get("code") != _DUPLICATE_SKU:
         return None
     data = error.get("data")
     found = data.get("resource_id") if isinstance(data, dict) else None
-    if not isinstance(found, int) or found <= 0 or found == parent:
-        return None
-    return found
+    return found if isinstance(found, int) and found > 0 else None
+
+
+def _already_there(holder: int) -> str:
+    return f"SKU already in the store (product {holder})"
 
 
 class ProductCreator:
@@ -254,6 +263,9 @@ class ProductCreator:
             reason = f"HTTP {status}: {error_text(reply.response, reply.body)}"
             return [(None, reason)] * len(creates)
         answer = json_dict(reply.body, status, self._client.where("POST", path))
+        # Only a POST the transport had to send again may be refused for what its own
+        # earlier attempt made; a first attempt refused a SKU someone else's item holds.
+        resent = reply.attempts > 1
         for entry in answer.get("update") or []:
             error = entry.get("error") if isinstance(entry, dict) else None
             if error:  # the product's attributes: its new variations may then be refused
@@ -271,8 +283,9 @@ class ProductCreator:
                 out.append((None, "WooCommerce's batch answer did not mention this item"))
             elif not error:
                 out.append((int(entry["id"]), ""))
-            elif (adopted := _adopted(error, parent)) is not None:
-                out.append((adopted, ""))
+            elif (holder := _holder(error)) is not None:
+                ours = resent and self._holds_exactly(holder, str(creates[k].get("sku")), parent)
+                out.append((holder, "") if ours else (None, _already_there(holder)))
             elif isinstance(error, dict) and error.get("code") in _IMAGE_ERRORS:
                 out.append((None, item_error_text(error)))
                 resend.append(k)
@@ -291,6 +304,15 @@ class ProductCreator:
                 else:
                     out[k] = (None, f"{image_error}; without the image: {message}")
         return out
+
+    def _holds_exactly(self, holder: int, sku: str, parent: int | None) -> bool:
+        """Whether ``holder`` is where this create would have put ``sku``: a product (a
+        variation of ``parent``) with exactly that SKU. WooCommerce's SKU uniqueness is
+        case-insensitive (MySQL's collation), so a merchant's ``mug-1`` refuses ``MUG-1``."""
+        if not sku or holder == parent:
+            return False
+        path = PRODUCTS if parent is None else product_variations(parent)
+        return self._skus(path, [sku]).get(sku) == holder
 
     # -- find (before a create batch is sent again) ---------------------------------------------
     def find_created(self, items: list[PlanItem]) -> list[Created | None]:
@@ -311,17 +333,44 @@ class ProductCreator:
                 pid = by_sku.get(sku)
                 out.append(None if pid is None else Created(pid, {sku: pid}))
                 continue
+            wanted = [v["key"] for v in new["variants"]]
             pid = int(item.product_id) or by_sku.get(str(item.key))
+            if pid is None and str(item.key) in wanted:  # made without a SKU of its own
+                pid = self._parent_of(wanted, str(new["fields"].get("name") or item.key))
             if pid is None:
                 out.append(None)
                 continue
-            wanted = [v["key"] for v in new["variants"]]
             found = self._skus(product_variations(pid), wanted)
             if not found and item.product_id:
                 out.append(None)
             else:
                 out.append(Created(pid, found))
         return out
+
+    def _parent_of(self, skus: list[str], name: str) -> int | None:
+        """The product an earlier attempt made for a group whose value is one of its
+        variants' SKUs (so the product has no SKU to find it by), through its variations:
+        the store-wide ``GET /variations?sku=`` and their ``parent_id`` (WooCommerce
+        10.3+); on an older shop, the newest variable products of that name asked for
+        those SKUs."""
+        query = {"sku": ",".join(skus[:BATCH_LIMIT]), "per_page": BATCH_LIMIT}
+        query["_fields"] = "id,sku,parent_id"
+        reply = self._client.get(STORE_VARIATIONS, query, _OPTIONAL_ROUTE)
+        if reply.kind != "gone":
+            where = self._client.where("GET", STORE_VARIATIONS)
+            rows = json_list(reply.body, reply.response.status_code, where)
+            parents = {int(r["parent_id"]) for r in rows if r.get("sku") in skus}
+            parents.discard(0)
+            return parents.pop() if len(parents) == 1 else None
+        newest = {"type": "variable", "per_page": BATCH_LIMIT, "_fields": "id,name"}
+        reply = self._client.get(PRODUCTS, newest)
+        rows = json_list(
+            reply.body, reply.response.status_code, self._client.where("GET", PRODUCTS)
+        )
+        for row in rows:
+            if row.get("name") == name and self._skus(product_variations(int(row["id"])), skus):
+                return int(row["id"])
+        return None
 
     def _skus(self, path: str, skus: list[str]) -> dict[str, int]:
         found: dict[str, int] = {}
