@@ -73,3 +73,38 @@ def test_stock_for_the_indexed_location_named_by_number_is_compared(
     # Then the same stock is recognised as unchanged
     assert run.status == "succeeded", run.error
     assert run.counts["unchanged"] == 1 and run.counts["changed"] == 0, run.counts
+
+
+def test_items_created_for_a_profile_with_a_location_are_stocked_there(
+    h: Harness, shopify: ShopifyDouble
+) -> None:
+    # Given a shop with a warehouse, and a create profile that writes stock there
+    shopify.seed(
+        [{"title": "Old", "variants": [{"sku": "OLD-1", "price": "9.00", "available": 1}]}]
+    )
+    warehouse = shopify.add_location("Warehouse")
+    tenant = h.tenant()
+    store = _store(h, tenant, shopify)
+    feed = "SKU,Name,Price,Qty\nNEW-1,New mug,12.50,7\n"
+    profile = h.profile_for(
+        tenant,
+        store.store_id,
+        {"type": "url", "url": h.feed_url(feed)},
+        mapping={"sku": "SKU", "name": "Name", "price": "Price", "stock": "Qty"},
+        fields=["price", "stock"],
+        location_id=str(warehouse),
+        create={"enabled": True},
+    )
+
+    # When the run creates the new item
+    run = h.run_to_end(tenant, profile.profile_id)
+
+    # Then its stock of 7 is at the warehouse, not at the shop's primary location
+    assert run.status == "succeeded", run.error
+    assert run.counts["created"] == 1, run.counts
+    variants = [
+        shopify.variant(v) for p in shopify.product_ids() for v in shopify.product(p)["variant_ids"]
+    ]
+    [created] = [v for v in variants if v["sku"] == "NEW-1"]
+    assert shopify.available(created["inventory_item_id"], warehouse) == 7
+    assert created["available"] in (None, 0)

@@ -180,17 +180,23 @@ def only_rows(
 
 
 def send(
-    connector: StoreConnector, items: list[PlanItem], batch_key: str, resumed: bool
+    connector: StoreConnector,
+    items: list[PlanItem],
+    batch_key: str,
+    resumed: bool,
+    location: str | None = None,
 ) -> list[ItemResult]:
-    """Send a create batch; ``resumed``: an earlier attempt began it, so what the store
-    already has of it is looked up first and not sent again."""
+    """Send a create batch (new stock at ``location``, the profile's or the store's);
+    ``resumed``: an earlier attempt began it, so what the store already has of it is
+    looked up first and not sent again."""
     if not resumed:
-        return connector.apply(CREATE_OP, items, batch_key=batch_key)
+        return connector.apply(CREATE_OP, items, batch_key=batch_key, location=location)
     creator = cast(Creator, connector)
     resume = resume_creations(items, creator.find_created(items))
     answers: dict[int, ItemResult] = dict(resume.known)
     if resume.send:
-        sent = connector.apply(CREATE_OP, [item for _, item in resume.send], batch_key=batch_key)
+        again = [item for _, item in resume.send]
+        sent = connector.apply(CREATE_OP, again, batch_key=batch_key, location=location)
         for (index, _item), answer in zip(resume.send, sent, strict=True):
             answers[index] = merge_created(answer, resume.earlier.get(index))
     return [answers[i] for i in range(len(items))]

@@ -74,7 +74,9 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
         write_marker(deps, ref, index, InFlight(number, results.lines, started))
         batch_key = f"{ref.run_id}-{index}-{number}"
         if op == CREATE_OP:  # one an earlier attempt began: what it made is not made again
-            answers = creating.send(connector, items, batch_key, resumed=number <= resumed)
+            answers = creating.send(
+                connector, items, batch_key, resumed=number <= resumed, location=location
+            )
         else:
             answers = connector.apply(op, items, batch_key=batch_key, location=location)
         if len(answers) != len(items):
