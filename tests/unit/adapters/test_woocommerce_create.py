@@ -10,6 +10,7 @@ import pytest
 from create_items import group, single
 from fake_sleep import FakeSleep
 
+from feedsync.core import creating
 from feedsync.domain.writes import PlanItem
 from feedsync.platforms.woocommerce.connector import WooCommerceConnector
 from feedsync_local.woo_double import WooCommerceDouble
@@ -132,14 +133,31 @@ def test_a_batch_sent_again_makes_nothing_twice(
     items = [single("MUG-1"), group("TEE", {"Size": ["S", "M"]})]
     first = connector.apply("create", items, batch_key="b")
 
-    # When the same batch is sent again (its answer was lost)
-    again = connector.apply("create", items, batch_key="b")
+    # When the update step sends it again (its answer was lost): it looks the batch up first
+    again = creating.send(connector, items, "b", resumed=True)
 
     # Then the shop holds one of each, and the answers name the same ids
     assert [r.created for r in again] == [r.created for r in first]
     assert sorted(p["sku"] for p in double.products()) == ["MUG-1", "TEE"]
     [tee] = [p for p in double.products() if p["sku"] == "TEE"]
     assert len(double.variations(tee["id"])) == 2
+
+
+def test_a_batch_sent_again_blind_is_refused_not_taken_for_ours(
+    double: WooCommerceDouble, connector: WooCommerceConnector
+) -> None:
+    # Given a batch the shop accepted
+    items = [single("MUG-1")]
+    connector.apply("create", items, batch_key="b")
+
+    # When the same items are sent again without the look-up (a first POST, as far as the
+    # transport knows: the shop's duplicate-SKU refusal may name the merchant's own product)
+    [again] = connector.apply("create", items, batch_key="b")
+
+    # Then the item fails saying the SKU is in the store, and nothing is made twice
+    assert not again.ok and again.created is None
+    assert "already in the store" in again.message
+    assert [p["sku"] for p in double.products()] == ["MUG-1"]
 
 
 def test_find_created_looks_the_items_up_by_sku(
