@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Final
+from typing import Any
 
+from feedsync_local.router_state import per_thread_router_state
 from feedsync_local.template import Resolver, load_template
 
 REGION = "us-east-1"
@@ -164,13 +165,6 @@ class LambdaContextStub:
         return 900_000
 
 
-# Functions served one request at a time. Powertools' REST resolver keeps the current event
-# on its class (BaseRouter.current_event), shared by every instance in a process: on Lambda
-# each environment serves one request, but here concurrent API requests read each other's
-# event (100 concurrent Starts across 20 tenants: 3 to 5 took another tenant and got 404).
-ONE_AT_A_TIME: Final = frozenset({"ApiFunction"})
-
-
 @dataclass
 class LocalFunction:
     """A function as Lambda runs it: each concurrent invocation gets an instance of its own.
@@ -178,18 +172,16 @@ class LocalFunction:
     Lambda gives every concurrent request its own execution environment, so a handler
     module's globals (Powertools' resolver holds the current event) serve one request at a
     time. Here an idle instance (a separate import of the function's ``app.py``) is reused,
-    and a new one is imported when all are busy, so module globals stay per request; state a
-    library keeps on a class is shared by all instances, hence ``one_at_a_time``.
+    and a new one is imported when all are busy, so module globals stay per request; the
+    request state Powertools keeps on a class is made per thread (``router_state``).
     """
 
     logical_id: str
     name: str
     arn: str
     code_dir: Path
-    one_at_a_time: bool = False
     _idle: list[ModuleType] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _serving: threading.Lock = field(default_factory=threading.Lock)
     instances: int = 0
     # feedsync_local.metering.Meter while the cost model counts (None: no effect).
     meter: Any = None
@@ -208,12 +200,6 @@ class LocalFunction:
         return module
 
     def call(self, event: Any) -> Any:
-        if self.one_at_a_time:
-            with self._serving:
-                return self._call(event)
-        return self._call(event)
-
-    def _call(self, event: Any) -> Any:
         with self._lock:
             module = self._idle.pop() if self._idle else None
         if module is None:
@@ -280,6 +266,7 @@ class LocalStack:
         moto_config.default_user_config["stepfunctions"]["execute_state_machine"] = True
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._patch_lambda()
+        per_thread_router_state()  # concurrent API requests, each its own event
         self._server = moto_server("127.0.0.1", self.port)
         self._server.start()
         self._create_resources()
@@ -576,7 +563,6 @@ class LocalStack:
                     refs[logical],
                     arns[logical],
                     self.root / props["CodeUri"],
-                    one_at_a_time=logical in ONE_AT_A_TIME,
                 )
                 lam.create_function(
                     FunctionName=fn.name,

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from feedsync_local.stack import ONE_AT_A_TIME, LocalFunction
+from feedsync_local.stack import LocalFunction
 
 # A handler that keeps its request in a module global, as Powertools' resolver keeps the
 # current event, and waits for a second request before answering from that global.
@@ -55,43 +55,3 @@ def test_an_idle_instance_is_reused(tmp_path: Path) -> None:
     # When it is invoked again, Then the warm instance answers (no new import)
     assert function.call({"name": "second", "together": released}) == "second"
     assert function.instances == 1
-
-
-def test_a_function_served_one_at_a_time_never_has_two_requests_in_it(tmp_path: Path) -> None:
-    # Given a function served one request at a time (what the API function is, locally:
-    # Powertools' resolver keeps the current event on its class, shared by all instances)
-    (tmp_path / "app.py").write_text(COUNTING)
-    arn = "arn:aws:lambda:us-east-1:123456789012:function:api"
-    function = LocalFunction("Api", "api", arn, tmp_path, one_at_a_time=True)
-    inside = {"now": 0, "most": 0}
-    lock = threading.Lock()
-    # When 8 requests arrive at once
-    threads = [
-        threading.Thread(target=function.call, args=({"inside": inside, "lock": lock},))
-        for _ in range(8)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    # Then they were served one after another
-    assert inside["most"] == 1 and inside["now"] == 0
-
-
-def test_the_api_function_is_served_one_at_a_time() -> None:
-    # Given the local stack's list, Then the API function is on it
-    assert "ApiFunction" in ONE_AT_A_TIME
-
-
-# A handler that counts the requests inside it at once.
-COUNTING = """
-import time
-
-def lambda_handler(event, context):
-    with event["lock"]:
-        event["inside"]["now"] += 1
-        event["inside"]["most"] = max(event["inside"]["most"], event["inside"]["now"])
-    time.sleep(0.02)
-    with event["lock"]:
-        event["inside"]["now"] -= 1
-"""

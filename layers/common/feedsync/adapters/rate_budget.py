@@ -28,18 +28,13 @@ writes (Lambda shards in different processes). Both sleep through an injectable
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.exceptions import ClientError
-
-from feedsync.errors import StoreUnavailable
+from feedsync.adapters.versioned_item import Numbers, VersionedItem
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -203,28 +198,12 @@ _NUMBERS = ("quota", "window_s", "remaining", "window_end", "prev_end", "in_flig
 _INTS = ("quota", "remaining", "in_flight")
 
 
-TRANSIENT_DYNAMO_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
-)
-
-
 class DynamoRateBudget(_SharedBudget):
     """The same budget in one item of the app's table, for workers in different processes.
 
-    Item ``PK=BUDGET#<key>``, ``SK=BUDGET``: the ``BudgetState`` numbers plus a
-    ``version`` every write checks (read, decide, write-if-unchanged, retry on a
-    lost race) and ``expires_at`` (TTL, epoch seconds) so an idle store's item goes.
-    Time is wall-clock epoch seconds, the one clock every host shares.
+    Item ``PK=BUDGET#<key>``, ``SK=BUDGET``: the ``BudgetState`` numbers, changed by
+    conditional writes on its version (``versioned_item``).
     """
-
-    max_attempts = 100
-    ttl_s = 24 * 3600
 
     def __init__(
         self,
@@ -238,85 +217,44 @@ class DynamoRateBudget(_SharedBudget):
         poll_s: float = 0.02,
         stale_s: float = DEFAULT_STALE_S,
     ) -> None:
-        self.table = table_name
-        self.key = {"PK": {"S": f"BUDGET#{key}"}, "SK": {"S": "BUDGET"}}
-        self.client: DynamoDBClient = client or boto3.client("dynamodb")
+        pk = f"BUDGET#{key}"
+        self.item = VersionedItem(
+            table_name,
+            {"PK": {"S": pk}, "SK": {"S": "BUDGET"}},
+            f"store rate budget {pk}",
+            client,
+            clock=clock,
+            sleep=sleep,
+        )
         super().__init__(sleep, clock, margin_s, poll_s, stale_s)
-        self._random = random.Random()
 
     def __repr__(self) -> str:
-        return f"DynamoRateBudget({self.table!r}, {self.key['PK']['S']!r})"
+        return f"DynamoRateBudget({self.item.table!r}, {self.item.key['PK']['S']!r})"
 
     @property
     def state(self) -> BudgetState:
-        return self._load()[0]
-
-    def _unavailable(self, exc: ClientError) -> Exception:
-        """DynamoDB throttling or trouble is transient (the state machine retries it)."""
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in TRANSIENT_DYNAMO_CODES:
-            return StoreUnavailable(
-                f"store rate budget {self.key['PK']['S']}: DynamoDB answered {code}; retrying"
-            )
-        return exc
-
-    # -- storage ----------------------------------------------------------------------------
-    def _load(self) -> tuple[BudgetState, int | None]:
-        try:
-            got = self.client.get_item(TableName=self.table, Key=self.key, ConsistentRead=True)
-        except ClientError as exc:
-            raise self._unavailable(exc) from exc
-        item = got.get("Item")
-        if item is None:
-            return BudgetState(), None
-        values: dict[str, Any] = {}
-        for name in _NUMBERS:
-            raw = item.get(name, {}).get("N")
-            if raw is not None:
-                number = Decimal(raw)
-                values[name] = int(number) if name in _INTS else float(number)
-        return BudgetState(**values), int(item["version"]["N"])
+        return _budget(self.item.load()[0])
 
     def _update(self, change: Callable[[BudgetState, float], float]) -> float:
-        """Apply ``change`` to the stored state with a conditional write; its result."""
-        for _ in range(self.max_attempts):
-            state, version = self._load()
+        def apply(
+            numbers: Numbers | None, now: float
+        ) -> tuple[dict[str, float | int] | None, float]:
+            state = _budget(numbers)
             before = asdict(state)
-            now = self._clock()
             result = change(state, now)
-            if version is not None and asdict(state) == before:
-                return result  # only a wait: nothing to write
-            item: dict[str, Any] = dict(self.key)
-            for name, value in asdict(state).items():
-                if value is not None:
-                    item[name] = {"N": repr(value)}
-            item["version"] = {"N": str((version or 0) + 1)}
-            item["expires_at"] = {"N": str(int(now + self.ttl_s))}
-            if version is None:
-                condition = "attribute_not_exists(PK)"
-                values = None
-            else:
-                condition = "version = :v"
-                values = {":v": {"N": str(version)}}
-            try:
-                if values is None:
-                    self.client.put_item(
-                        TableName=self.table, Item=item, ConditionExpression=condition
-                    )
-                else:
-                    self.client.put_item(
-                        TableName=self.table,
-                        Item=item,
-                        ConditionExpression=condition,
-                        ExpressionAttributeValues=values,
-                    )
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise self._unavailable(exc) from exc
-                self._sleep(self._random.uniform(0, 0.005))  # lost the race: read again
-                continue
-            return result
-        raise StoreUnavailable(
-            f"store rate budget {self.key['PK']['S']}: gave up after {self.max_attempts} "
-            "conflicting writes"
-        )
+            if numbers is not None and asdict(state) == before:
+                return None, result  # only a wait: nothing to write
+            return {k: v for k, v in asdict(state).items() if v is not None}, result
+
+        return self.item.update(apply)
+
+
+def _budget(numbers: Numbers | None) -> BudgetState:
+    if numbers is None:
+        return BudgetState()
+    values: dict[str, Any] = {}
+    for name in _NUMBERS:
+        number = numbers.get(name)
+        if number is not None:
+            values[name] = int(number) if name in _INTS else float(number)
+    return BudgetState(**values)

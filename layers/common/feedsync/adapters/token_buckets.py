@@ -11,25 +11,21 @@ staggered waits from one write each, never a retry loop. A 429 empties the bucke
 everyone; a rate the platform reports replaces the spec's.
 
 ``LocalTokenBuckets`` keeps the buckets under a lock (threads of one process);
-``DynamoTokenBuckets`` keeps each bucket in an item of the app's table with a conditional
-write on its ``version`` (Lambda shards in different processes).
+``DynamoTokenBuckets`` keeps each bucket in an item of the app's table, changed by
+conditional writes on its version (Lambda shards in different processes).
 """
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import boto3
-from botocore.exceptions import ClientError
 
-from feedsync.adapters.rate_budget import TRANSIENT_DYNAMO_CODES
-from feedsync.errors import StoreUnavailable
+from feedsync.adapters.versioned_item import Numbers, VersionedItem
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -96,14 +92,10 @@ class LocalTokenBuckets:
 class DynamoTokenBuckets:
     """The same buckets in the app's table, for workers in different processes.
 
-    Item ``PK=BUCKET#<key>``, ``SK=<bucket name>``: the ``BucketState`` numbers plus a
-    ``version`` every write checks (read, decide, write-if-unchanged, again on a lost race)
-    and ``expires_at`` (TTL) so an idle account's items go. Time is wall-clock epoch
-    seconds, the one clock every host shares. One read and one write per request.
+    Item ``PK=BUCKET#<key>``, ``SK=<bucket name>``: the ``BucketState`` numbers, changed
+    by conditional writes on its version (``versioned_item``). One read and one write
+    per request.
     """
-
-    max_attempts = 100
-    ttl_s = 24 * 3600
 
     def __init__(
         self,
@@ -118,94 +110,43 @@ class DynamoTokenBuckets:
         self.pk = f"BUCKET#{key}"
         self.client: DynamoDBClient = client or boto3.client("dynamodb")
         self._clock = clock
-        self._sleep = sleep  # only between lost races, a few milliseconds
-        self._random = random.Random()
+        self._sleep = sleep
 
     def __repr__(self) -> str:
         return f"DynamoTokenBuckets({self.table!r}, {self.pk!r})"
 
-    def _key(self, name: str) -> dict[str, Any]:
-        return {"PK": {"S": self.pk}, "SK": {"S": name}}
+    def _item(self, name: str) -> VersionedItem:
+        key = {"PK": {"S": self.pk}, "SK": {"S": name}}
+        where = f"usage plan {self.pk}"
+        return VersionedItem(
+            self.table, key, where, self.client, clock=self._clock, sleep=self._sleep
+        )
 
     def state(self, name: str) -> BucketState | None:
-        return self._load(name)[0]
+        return _bucket(self._item(name).load()[0])
 
     def reserve(self, name: str, rate: float, burst: int) -> float:
-        def take(bucket: BucketState | None, now: float) -> tuple[BucketState, float]:
-            if bucket is None:
-                bucket = BucketState(rate, float(burst), float(burst), now)
+        def take(numbers: Numbers | None, now: float) -> tuple[dict[str, float] | None, float]:
+            bucket = _bucket(numbers) or BucketState(rate, float(burst), float(burst), now)
             bucket.burst = float(burst)
-            return bucket, bucket.reserve(now)
+            wait = bucket.reserve(now)
+            return asdict(bucket), wait
 
-        return self._update(name, take)
+        return self._item(name).update(take)
 
     def report(self, name: str, *, rate: float | None, throttled: bool) -> None:
-        def learn(bucket: BucketState | None, now: float) -> tuple[BucketState | None, float]:
-            if bucket is not None:
-                bucket.report(now, rate, throttled)
-            return bucket, 0.0
+        def learn(numbers: Numbers | None, now: float) -> tuple[dict[str, float] | None, None]:
+            bucket = _bucket(numbers)
+            if bucket is None:
+                return None, None
+            before = asdict(bucket)
+            bucket.report(now, rate, throttled)
+            return (None if asdict(bucket) == before else asdict(bucket)), None
 
-        self._update(name, learn)
+        self._item(name).update(learn)
 
-    # -- storage ----------------------------------------------------------------------------
-    def _unavailable(self, exc: ClientError) -> Exception:
-        """DynamoDB throttling or trouble is transient (the state machine retries it)."""
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code in TRANSIENT_DYNAMO_CODES:
-            return StoreUnavailable(f"usage plan {self.pk}: DynamoDB answered {code}; retrying")
-        return exc
 
-    def _load(self, name: str) -> tuple[BucketState | None, int | None]:
-        try:
-            got = self.client.get_item(
-                TableName=self.table, Key=self._key(name), ConsistentRead=True
-            )
-        except ClientError as exc:
-            raise self._unavailable(exc) from exc
-        item = got.get("Item")
-        if item is None:
-            return None, None
-        numbers = {f: float(Decimal(item[f]["N"])) for f in ("rate", "burst", "tokens", "at")}
-        return BucketState(**numbers), int(item["version"]["N"])
-
-    def _update(
-        self,
-        name: str,
-        change: Callable[[BucketState | None, float], tuple[BucketState | None, float]],
-    ) -> float:
-        """Apply ``change`` to the stored bucket with a conditional write; its result."""
-        for _ in range(self.max_attempts):
-            bucket, version = self._load(name)
-            before = None if bucket is None else asdict(bucket)
-            now = self._clock()
-            after, result = change(bucket, now)
-            if after is None or (before is not None and asdict(after) == before):
-                return result  # nothing to write
-            item: dict[str, Any] = self._key(name)
-            for field, value in asdict(after).items():
-                item[field] = {"N": repr(float(value))}
-            item["version"] = {"N": str((version or 0) + 1)}
-            item["expires_at"] = {"N": str(int(now + self.ttl_s))}
-            try:
-                if version is None:
-                    self.client.put_item(
-                        TableName=self.table,
-                        Item=item,
-                        ConditionExpression="attribute_not_exists(PK)",
-                    )
-                else:
-                    self.client.put_item(
-                        TableName=self.table,
-                        Item=item,
-                        ConditionExpression="version = :v",
-                        ExpressionAttributeValues={":v": {"N": str(version)}},
-                    )
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise self._unavailable(exc) from exc
-                self._sleep(self._random.uniform(0, 0.005))  # lost the race: read again
-                continue
-            return result
-        raise StoreUnavailable(
-            f"usage plan {self.pk}: gave up after {self.max_attempts} conflicting writes"
-        )
+def _bucket(numbers: Numbers | None) -> BucketState | None:
+    if numbers is None:
+        return None
+    return BucketState(**{f: float(numbers[f]) for f in ("rate", "burst", "tokens", "at")})
