@@ -59,7 +59,13 @@ from typing import Any, NamedTuple
 
 import requests
 
-from feedsync.core.ports import ItemResult, PlanItem, item_gone, item_refused_together
+from feedsync.core.ports import (
+    ItemResult,
+    PlanItem,
+    item_deferred,
+    item_gone,
+    item_refused_together,
+)
 from feedsync.domain.capabilities import Capabilities
 from feedsync.platforms.bigcommerce.client import StoreApi
 from feedsync.platforms.bigcommerce.endpoints import (
@@ -124,6 +130,8 @@ class _Batch:
         results: list[ItemResult | None],
         key: str,
         owners: list[Owner],
+        known_good: int = 0,
+        defer: bool = False,
     ) -> None:
         self.op = op
         self.payloads = payloads
@@ -133,6 +141,10 @@ class _Batch:
         # variant id is None where the item stands for its product.
         self.owners = owners
         self.refused: list[int] = []  # items refused for good: looked up together at the end
+        # The first ``known_good`` items were found good by an earlier call (a carried pile):
+        # never suspects. ``defer``: a pile left at the end is the caller's to send.
+        self.known_good = known_good
+        self.defer = defer
 
 
 class BatchWriter:
@@ -144,10 +156,20 @@ class BatchWriter:
         self._gone = gone
 
     def apply(
-        self, op: str, items: list[PlanItem], *, batch_key: str, location: str | None = None
+        self,
+        op: str,
+        items: list[PlanItem],
+        *,
+        batch_key: str,
+        location: str | None = None,
+        carried: int = 0,
+        defer: bool = False,
     ) -> list[ItemResult]:
         """Write one batch of ``op``; one ``(ok, platform message)`` per item, in order.
 
+        ``carried``: the first items are a pile an earlier call deferred (known good);
+        ``defer``: a pile left when the refused items are found is answered
+        ``item_deferred``, for the caller's next batch (``ports.PileCarrier``).
         More items than the operation takes, or a field it cannot write, is a
         caller bug (ValueError, nothing sent). Items the platform refuses are
         reported, never raised; a store-wide failure raises a named error.
@@ -161,6 +183,8 @@ class BatchWriter:
             ) from None
         if len(items) > spec.max_batch:
             raise ValueError(f"{op} takes at most {spec.max_batch} items, got {len(items)}")
+        if not 0 <= carried <= len(items):
+            raise ValueError(f"carried must be between 0 and {len(items)} items, got {carried}")
         for item in items:
             unknown = set(item.changes or {}) - set(spec.fields)
             if unknown:
@@ -179,7 +203,8 @@ class BatchWriter:
                 results[i] = ItemResult(False, problem)
             else:
                 send.append(i)
-        batch = _Batch(op, payloads, results, batch_key, [_owner(op, item) for item in items])
+        owners = [_owner(op, item) for item in items]
+        batch = _Batch(op, payloads, results, batch_key, owners, carried, defer)
         self._write(batch, send)
         if batch.refused:  # which of them the store no longer has: one look-up for all
             owners = [batch.owners[i] for i in batch.refused]
@@ -229,22 +254,32 @@ class BatchWriter:
             return
         # The whole batch was rejected (nothing applied) because of some item(s).
         count = len(rejections(reply.body or {}))
-        if counted and 1 <= count <= len(indexes):
-            self._find(batch, indexes, count, reply)
+        pile = [i for i in indexes if i < batch.known_good]  # carried: never suspects
+        suspects = indexes[len(pile) :] if pile == indexes[: len(pile)] else []
+        if counted and 1 <= count <= len(suspects):
+            self._find(batch, suspects, count, reply, pile)
         else:
             self._isolate(batch, indexes, reply)
 
-    def _find(self, batch: _Batch, indexes: list[int], count: int, rejection: Reply) -> None:
+    def _find(
+        self,
+        batch: _Batch,
+        indexes: list[int],
+        count: int,
+        rejection: Reply,
+        pile: list[int] | None = None,
+    ) -> None:
         """Isolate the ``count`` refused items among ``indexes``, writing every other one.
 
         Groups of candidates each hold a known number of refused items (and, where one
         answer named exactly those, that answer: their words). A test sends part of a
-        group with the pile (known-good items not yet written): through, all are
-        written; refused, its count splits the group. Everything is decided before
-        this returns (a batch's results are final for the in-flight marker).
+        group with the pile (known-good items not yet written, starting with the carried
+        ones): through, all are written; refused, its count splits the group. Everything
+        is decided before this returns (a batch's results are final for the in-flight
+        marker); with ``batch.defer`` the pile left at the end is deferred, not sent.
         """
         groups: list[tuple[list[int], int, _Words | None]] = [(indexes, count, _words(rejection))]
-        pile: list[int] = []
+        pile = list(pile or ())
         while groups:
             candidates, bad, words = groups.pop()
             if len(candidates) == bad:  # all of them: no request of their own
@@ -272,6 +307,10 @@ class BatchWriter:
             else:
                 groups.append((rest, bad - found, _remaining(words, answer)))
             groups.append((test, found, answer))
+        if batch.defer:  # the caller's next batch carries them
+            for i in pile:
+                batch.results[i] = item_deferred()
+            return
         self._write(batch, pile)
 
     def _all_refused(self, batch: _Batch, indexes: list[int], words: _Words | None) -> None:

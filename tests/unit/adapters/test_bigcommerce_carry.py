@@ -1,0 +1,141 @@
+"""A refused BigCommerce batch's known-good pile carried into the caller's next batch
+(``carried`` in, ``defer`` out), at the store double, which counts every request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fake_sleep import FakeSleep
+
+from feedsync.domain.writes import ItemResult, PlanItem
+from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
+from feedsync_local.bigcommerce_double import SandboxStore
+
+
+def _seeded(sandbox: SandboxStore, store_hash: str, n: int) -> list[dict[str, Any]]:
+    sandbox.set_quota(1_000_000, 30.0)  # counting requests, not waiting
+    sandbox.seed(
+        store_hash,
+        [
+            {"name": f"P{i}", "type": "physical", "weight": 1, "price": 10.0, "sku": f"P-{i}"}
+            for i in range(n)
+        ],
+    )
+    return sandbox.variants(store_hash)
+
+
+def _plan(variants: list[dict[str, Any]], cents: int) -> list[PlanItem]:
+    return [
+        PlanItem(i + 1, v["sku"], v["product_id"], v["id"], {"price": [1000, cents]})
+        for i, v in enumerate(variants)
+    ]
+
+
+def _connector(sandbox: SandboxStore, store: tuple[str, str]) -> BigCommerceConnector:
+    return BigCommerceConnector(
+        sandbox.api_url(store[0]), store[1], sleep=FakeSleep(), allow_private=True
+    )
+
+
+def _puts(sandbox: SandboxStore) -> int:
+    return sum(1 for method, _, _ in sandbox.requests_log if method == "PUT")
+
+
+def _written(sandbox: SandboxStore, store_hash: str, cents: int) -> list[bool]:
+    return [v["price"] == cents / 100 for v in sandbox.variants(store_hash)]
+
+
+def _state(results: list[ItemResult]) -> list[str]:
+    return ["deferred" if r.deferred else "ok" if r.ok else "failed" for r in results]
+
+
+def test_a_refused_batchs_pile_is_deferred_then_sent_with_the_next_batch(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given 60 variants, the 13th refused by the platform, and a first batch of 50
+    variants = _seeded(sandbox, store[0], 60)
+    sandbox.reject_variant(store[0], variants[12]["id"], "Variant is locked by PIM")
+    connector = _connector(sandbox, store)
+    plan = _plan(variants, 2000)
+    sandbox.reset_log()
+    # When the first batch is applied with defer
+    first = connector.apply("variants", plan[:50], batch_key="k-0", defer=True)
+    # Then the refused item failed, some items were written by the tests, and the pile
+    # left when it was found is deferred: not written, and no request of its own
+    states = _state(first)
+    assert states[12] == "failed" and "locked by PIM" in first[12].message
+    pile = [i for i, s in enumerate(states) if s == "deferred"]
+    assert len(pile) == 11 and states.count("ok") == 49 - len(pile)
+    written = _written(sandbox, store[0], 2000)
+    assert [written[i] for i in range(50)] == [s == "ok" for s in states]
+    tests = _puts(sandbox)
+    # When the caller sends the pile first in its next batch, with the last 10 items
+    sandbox.reset_log()
+    second = connector.apply(
+        "variants", [plan[i] for i in pile] + plan[50:], batch_key="k-1", carried=len(pile)
+    )
+    # Then one request wrote them all, and every item but the refused one is in the store
+    assert _puts(sandbox) == 1 and all(r.ok for r in second)
+    assert _written(sandbox, store[0], 2000) == [i != 12 for i in range(60)]
+    # and the first batch cost one request less than the same batch written whole
+    sandbox.clear_rejections(store[0])
+    sandbox.reject_variant(store[0], variants[12]["id"], "Variant is locked by PIM")
+    sandbox.reset_log()
+    whole = connector.apply("variants", _plan(variants, 2100)[:50], batch_key="k-2")
+    assert not any(r.deferred for r in whole)
+    assert _puts(sandbox) == tests + 1
+
+
+def test_carried_items_are_never_suspects(sandbox: SandboxStore, store: tuple[str, str]) -> None:
+    # Given a batch of 49 carried (known good) items and one new item the platform refuses
+    variants = _seeded(sandbox, store[0], 50)
+    sandbox.reject_variant(store[0], variants[49]["id"], "Variant is archived")
+    connector = _connector(sandbox, store)
+    sandbox.reset_log()
+    # When it is applied
+    results = connector.apply(
+        "variants", _plan(variants, 2000), batch_key="k", carried=49, defer=True
+    )
+    # Then the rejection's count names the one new item without a test: refused, and the
+    # 49 carried ones deferred again (one request in all; as suspects they would cost ~6)
+    assert _puts(sandbox) == 1
+    assert _state(results) == ["deferred"] * 49 + ["failed"]
+    assert "archived" in results[49].message
+
+
+def test_without_defer_everything_is_written_before_apply_returns(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given carried items and a refused one among the new ones
+    variants = _seeded(sandbox, store[0], 50)
+    sandbox.reject_variant(store[0], variants[30]["id"], "Variant is archived")
+    connector = _connector(sandbox, store)
+    # When the batch is applied without defer (a shard's last call)
+    results = connector.apply("variants", _plan(variants, 2000), batch_key="k", carried=20)
+    # Then nothing is deferred: every other item is written, the refused one failed
+    assert _state(results) == ["failed" if i == 30 else "ok" for i in range(50)]
+    assert _written(sandbox, store[0], 2000) == [i != 30 for i in range(50)]
+
+
+def test_one_and_two_refused_among_50_with_defer_leave_every_other_item_written_or_deferred(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    variants = _seeded(sandbox, store[0], 50)
+    connector = _connector(sandbox, store)
+    for n, bad in enumerate(([17], [3, 41])):
+        # Given a batch of 50 with one, then two, items refused
+        sandbox.clear_rejections(store[0])
+        for i in bad:
+            sandbox.reject_variant(store[0], variants[i]["id"], f"Variant {i} is archived")
+        cents = 3000 + n
+        # When it is applied with defer
+        results = connector.apply("variants", _plan(variants, cents), batch_key=f"k{n}", defer=True)
+        # Then exactly those failed, with their own words; each other item is written
+        # (the store holds it) or deferred (the store does not), none of them lost
+        states = _state(results)
+        assert [i for i, s in enumerate(states) if s == "failed"] == bad
+        for i in bad:
+            assert f"Variant {i} is archived" in results[i].message
+        written = _written(sandbox, store[0], cents)
+        assert [s == "ok" for s in states] == written
+        assert states.count("ok") + states.count("deferred") == 50 - len(bad)
