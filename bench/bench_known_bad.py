@@ -9,8 +9,8 @@ refused by the platform:
    by the update step's own loop (``core/shard_send.send_shard``: a refused batch's
    known-good pile carried into the next call where the platform carries piles, the
    in-flight marker before each call and the results after it); then finalize's part as
-   it is: ``run_results.gather`` reads the results beside the plan and ``written.remember_refused`` keeps the refused items in the
-   profile's ``refused.csv``;
+   it is: ``run_results.gather`` reads the results beside the plan and
+   ``written.remember_refused`` keeps the refused items in the profile's ``refused.csv``;
 2. **second run**: new values for every healthy item, the same payload for the refused
    ones; the match step's part as it is: ``written.load_refused`` and
    ``build_plan(known=...)`` (the profile's default, isolate).
