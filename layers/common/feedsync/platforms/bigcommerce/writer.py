@@ -26,10 +26,26 @@ One among n: the split that minimises the expected requests (``_one_bad``: 3.8 a
 after the rejection). That is the least any schedule can do within one batch: the items
 are alike, so every test is some subset with the pile, and ``_one_bad`` tries each size.
 So at one refused item per 1,000 in batches of 50, a first run costs at least 1 + 6.08 /
-20 = 1.304 write requests per minimum; less needs the refused batch's tests to carry
-items of later batches, which ``apply`` (one batch, its results final) does not see.
-Several: groups of about n / d (two among 50: 10.91, against 11.22 for tests left clean
-half the time, with each item found by subtraction sent again for its words).
+20 = 1.304 write requests per minimum. Several: groups of about n / d (two among 50:
+10.91, against 11.22 for tests left clean half the time, with each item found by
+subtraction sent again for its words).
+
+Carrying the pile (``carried`` / ``defer``, ``Capabilities.carries_pile``): with
+``defer`` the pile left when the refused items are found is answered ``item_deferred``
+and the caller (``core/shard_send.py``) sends it first in its next call of the
+operation, where the first ``carried`` items are known good: in the first request with
+the rest, never suspects when it is refused (one new item refused among 49 carried
+costs the rejection only). The pile then costs its share of a later request, but only
+where the caller's stream has room for it: a shard's batches of one operation are
+full but the last, so a pile that does not fit in the last one's room makes the stream
+one request longer, which is what writing it at once costs. ``_one_bad`` therefore
+keeps counting the last step as a whole request: priced at its share (pile / 50), the
+best split would be expected to cost 5.77 after the rejection but costs 6.14 in a full
+stream, against 6.08. What carrying saves is the piles that fit: in the last call's
+room, or joined to the pile of a later refusal in the same shard (one request for
+both). At one refused item in each shard of 1,000 items it saves nothing (1.309, as
+measured); less needs the refused batch's tests filled with the stream's next items
+(not yet known good: a test's count then mixes them with the suspects).
 
 Refused items cost a deletion look-up only when their refusal could mean the store no
 longer has them (``responses.names_values_only``: an entry whose ``errors`` name only
