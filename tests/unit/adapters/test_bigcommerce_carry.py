@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
+import pytest
 from fake_sleep import FakeSleep
 
+from feedsync.core.in_flight import InFlight
+from feedsync.core.run_results import ShardResults
+from feedsync.core.shard_send import send_shard
+from feedsync.domain.plan import Batch
 from feedsync.domain.writes import ItemResult, PlanItem
 from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
 from feedsync_local.bigcommerce_double import SandboxStore
@@ -139,3 +145,48 @@ def test_one_and_two_refused_among_50_with_defer_leave_every_other_item_written_
         written = _written(sandbox, store[0], cents)
         assert [s == "ok" for s in states] == written
         assert states.count("ok") + states.count("deferred") == 50 - len(bad)
+
+
+class _Sink:
+    """The loop's marks, kept: each marker and the result lines after each call."""
+
+    def __init__(self) -> None:
+        self.marks: list[InFlight] = []
+
+    def mark(self, marker: InFlight) -> None:
+        self.marks.append(marker)
+
+    def record(self, results: ShardResults) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_shard_sent_as_a_stream_writes_every_good_item_once_and_refuses_only_the_bad(
+    sandbox: SandboxStore, store: tuple[str, str], seed: int
+) -> None:
+    # Given a shard of 12 stored batches of 50 and a few refused items, placed at random:
+    # sometimes two in a batch, in neighbouring batches or in the shard's last batch
+    variants = _seeded(sandbox, store[0], 600)
+    rng = random.Random(seed)
+    bad = set(rng.sample(range(600), rng.randint(1, 6)))
+    for i in bad:
+        sandbox.reject_variant(store[0], variants[i]["id"], f"Variant {i} is archived")
+    plan = _plan(variants, 4000 + seed)
+    batches: list[Batch] = [
+        {"op": "variants", "items": plan[b : b + 50]} for b in range(0, 600, 50)
+    ]
+    sink = _Sink()
+    sandbox.reset_log()
+    # When the update step's loop sends it
+    results = send_shard(_connector(sandbox, store), batches, sink, key_prefix="r-0")
+    # Then each item has exactly one result: the refused ones failed with their words,
+    # every other one written, and the store holds exactly those
+    lines = {int(r[0]): r for r in results.records()}
+    assert len(results.records()) == len(lines) == 600
+    assert {row - 1 for row, r in lines.items() if r[3] == "0"} == bad
+    for i in bad:
+        assert f"Variant {i} is archived" in lines[i + 1][4]
+    assert _written(sandbox, store[0], 4000 + seed) == [i not in bad for i in range(600)]
+    # and no request carried more than 50 items
+    sizes = [len(body) for method, _, body in sandbox.write_bodies(store[0]) if method == "PUT"]
+    assert sizes and max(sizes) <= 50

@@ -545,11 +545,14 @@ class ScriptedConnector:
         location: str | None = None,
         carried: int = 0,
         defer: bool = False,
+        more: Callable[[int], list[PlanItem]] | None = None,
     ) -> list[ItemResult]:
         spec = self.capabilities.op(op)  # KeyError: the core sent an operation we lack
         assert 0 < len(items) <= spec.max_batch, f"{op}: {len(items)} items"
         assert all(isinstance(item, PlanItem) for item in items), "items must be PlanItem"
-        assert self.capabilities.carries_pile or not (carried or defer), "carried to a non-carrier"
+        carries = carried or defer or more
+        assert self.capabilities.carries_pile or not carries, "carried to a non-carrier"
+        assert defer or more is None, "more items are asked for only in a call that defers"
         self.calls.append(ApplyCall(op, list(items), batch_key, location, carried, defer))
         if self.script:
             answer = self.script.popleft()

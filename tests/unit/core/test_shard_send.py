@@ -5,6 +5,8 @@ every stored batch a call carries (so a crash or a cancel leaves log = store).""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fakes import ScriptedConnector, World
 from test_in_flight import (
@@ -173,3 +175,66 @@ def test_a_cancel_with_a_deferred_pile_stops_and_logs_it_not_applied(
     log = {r[1]: r for r in world.blobs.csv(keys.log_key("t1", "run_1"))[1:]}
     assert [log[sku][4] for sku in SKUS] == ["failed"] + ["not_applied"] * 5
     assert world.index().by_sku["S1"][4] == 1000
+
+
+class TakingConnector(ScriptedConnector):
+    """A store whose first call refuses its first item, asks for ``wanted`` of the
+    caller's next items and writes them with the rest (``crash``: dies right after the
+    store accepted that request)."""
+
+    def __init__(self, sink: Sink | None, wanted: int, crash: bool = False, **kw: Any) -> None:
+        super().__init__(capabilities_for("bigcommerce"), **kw)
+        self.sink, self.wanted, self.crash = sink, wanted, crash
+        self.marked_before: list[tuple[int, ...]] = []
+
+    def apply(self, op: str, items: list[PlanItem], **kw: Any) -> list[ItemResult]:
+        more = kw.pop("more", None)
+        if self.calls or more is None:
+            return super().apply(op, items, **kw)
+        super().apply(op, items, **kw)  # recorded, answered below
+        given = more(self.wanted)
+        if self.sink is not None:  # what the marker said when the items were handed over
+            last = self.sink.marks[-1]
+            self.marked_before.append(last.batches or (last.batch,))
+        if self.crash:
+            accepted = {item.variant_id for item in items[1:] + given}
+            self.modified += holding(1200, *(v for v in CATALOG if v[1] in accepted))
+            raise Crash("injected crash after the store took items handed over")
+        return [ItemResult(False, "refused")] + [ItemResult(True)] * (len(items) - 1 + len(given))
+
+
+def test_items_handed_over_from_later_batches_are_marked_first_and_never_sent_again() -> None:
+    # Given three stored batches of 4 and a store that, refusing the first call's first
+    # item, asks for 6 of the stream's next items to fill its requests
+    sink = Sink()
+    connector = TakingConnector(sink, 6)
+    batches: list[Batch] = [{"op": "variants", "items": items(2 + 4 * b, 4)} for b in range(3)]
+    # When the shard is sent
+    results = send_shard(connector, batches, sink, key_prefix="run-0")
+    # Then the marker named batches 0 to 2 before the items were handed over
+    assert connector.marked_before == [(0, 1, 2)]
+    # and the 6 handed over (rows 6 to 11) were not sent again: one more call, rows 12-13
+    assert [[i.row for i in c.items] for c in connector.calls] == [[2, 3, 4, 5], [12, 13]]
+    assert connector.calls[1].defer is False
+    # and each item has exactly one result line
+    assert sorted(int(r[0]) for r in results.records()) == list(range(2, 14))
+    assert (results.updated, results.failed) == (11, 1)
+
+
+def test_a_crash_after_the_store_took_handed_over_items_logs_what_it_holds(
+    world: World, ref: RunRef
+) -> None:
+    # Given six items in three stored batches of two, and a store that refuses S0, asks
+    # for two of the next items (S2, S3: batch 1) and dies right after accepting S1-S3
+    step = planned(world, ref)
+    store = world.connectors["s1"]
+    world.connectors["s1"] = taking = TakingConnector(None, 2, crash=True, variants=CATALOG)
+    assert store.capabilities.carries_pile
+    # When the run closes
+    log = close_after_crash(world, ref, step)
+    # Then the marker named batch 1 too, and the log is what the store holds: S1-S3
+    # updated (read back), S0 and the rest not applied (nothing of them changed)
+    marker = read_marker(world.deps, ref, 0)
+    assert marker is not None and marker.batches == (0, 1)
+    assert len(taking.calls) == 1
+    assert [log[sku][4] for sku in SKUS] == ["not_applied"] + ["updated"] * 3 + ["not_applied"] * 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Protocol
@@ -319,7 +319,10 @@ class PileCarrier(StoreConnector, Protocol):
     known good (deferred by an earlier call): they go in the first request with the rest
     and are never suspected when it is refused. With ``defer``, items found good but not
     yet written when the call ends are answered ``item_deferred`` (nothing of them was
-    written); without it everything is sent before the call returns.
+    written); without it everything is sent before the call returns. ``more(n)`` (with
+    ``defer``): up to ``n`` of the caller's next items, asked for to fill a request
+    that narrows a refusal down (the caller marks them in flight first); each one
+    handed over is answered after ``items``, in the order given.
     """
 
     def apply(
@@ -331,6 +334,7 @@ class PileCarrier(StoreConnector, Protocol):
         location: str | None = None,
         carried: int = 0,
         defer: bool = False,
+        more: Callable[[int], list[PlanItem]] | None = None,
     ) -> list[ItemResult]: ...
 
 

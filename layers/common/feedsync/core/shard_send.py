@@ -54,6 +54,11 @@ class _Entry:
     item: PlanItem
 
 
+# Spare items offered to a stream call, in requests' worth: enough to fill the tests
+# that find one refused item among a batch (about six).
+SPARES = 6
+
+
 class _Stop(Exception):
     """A cancel was requested with calls still to make."""
 
@@ -82,6 +87,8 @@ class ShardSender:
         self.results = ShardResults()
         self.calls = 0
         self._cancelled = False
+        # Items of later stored batches a call already sent (as spares): not queued again.
+        self._taken: set[tuple[int, int]] = set()
 
     def send(self) -> ShardResults:
         """Every batch, in order; the results (all of them unless a cancel stopped it)."""
@@ -109,27 +116,48 @@ class ShardSender:
                     self._stop_if_cancelled(number + 1 < len(self.batches))
                     continue
                 queue = queues.setdefault(op, [])
-                queue += entries
+                queue += [e for e in entries if (e.number, e.place) not in self._taken]
                 most = min(size[op], caps.op(op).max_batch)
                 k = 0
                 while len(queue) >= most or (number == last[op] and queue):
                     call, rest = queue[:most], queue[most:]
                     final = number == last[op] and not rest
+                    # The stream's next items, handed over to fill the tests of a refused call.
+                    supply = [] if final else (rest + self._later(op, number))[: SPARES * most]
                     key = f"{self.key_prefix}-{number}" + (f".{k}" if k else "")
-                    deferred = self._call(
-                        op, call, key, carried=carried.get(op, 0), defer=not final
+                    known = carried.get(op, 0)  # known-good items at the queue's front
+                    deferred, handed = self._call(
+                        op,
+                        call,
+                        key,
+                        carried=min(known, len(call)),
+                        defer=not final,
+                        supply=supply,
                     )
-                    queue[:] = deferred + rest
-                    carried[op] = len(deferred)
+                    queue[:] = deferred + rest[handed:]  # handed-over items came first
+                    carried[op] = len(deferred) + max(0, known - len(call) - handed)
                     k += 1
                     left = bool(queue) or number + 1 < len(self.batches)
                     self._stop_if_cancelled(left)
         except _Stop:
-            unsent = sum(len(q) for q in queues.values())
+            waiting = sum(len(q) for q in queues.values())
             log.info(
-                "cancelled: the shard stops after %d calls, %d items unsent", self.calls, unsent
+                "cancelled: the shard stops after %d calls, %d items unsent", self.calls, waiting
             )
         return self.results
+
+    def _later(self, op: str, number: int) -> list[_Entry]:
+        """The items of ``op``'s stream batches after ``number`` not yet taken, in order."""
+        out: list[_Entry] = []
+        for n in range(number + 1, len(self.batches)):
+            batch = self.batches[n]
+            if batch["op"] == op and self._streams(batch):
+                out += [
+                    _Entry(n, place, item)
+                    for place, item in enumerate(batch["items"])
+                    if (n, place) not in self._taken
+                ]
+        return out
 
     def _streams(self, batch: Batch) -> bool:
         caps = self.connector.capabilities
@@ -154,34 +182,36 @@ class ShardSender:
         *,
         carried: int = 0,
         defer: bool | None = None,
-    ) -> list[_Entry]:
-        """One connector call, marked before and recorded after; the entries deferred.
+        supply: list[_Entry] | None = None,
+    ) -> tuple[list[_Entry], int]:
+        """One connector call, marked before and recorded after; the entries deferred
+        (known good) and how many of ``supply`` the connector took.
 
         ``defer`` None: a stored batch sent as it is; else a stream call (``carried``
-        items first, a pile deferred unless ``defer`` is False)."""
-        numbers = sorted({e.number for e in entries})
-        self.started = max(self.started, numbers[-1])
-        stream = defer is not None
-        self.sink.mark(
-            InFlight(
-                numbers[0],
-                self.results.lines,
-                self.started,
-                tuple(numbers) if len(numbers) > 1 else (),
-                self.resumed,
-            )
-        )
+        items first, a pile deferred unless ``defer`` is False, the next items of the
+        stream handed over from ``supply`` when the connector asks, each marked in
+        flight before it is)."""
+        supply = supply or []
+        handed: list[_Entry] = []
+        self._mark(entries)
+
+        def more(n: int) -> list[PlanItem]:
+            given = supply[len(handed) : len(handed) + n]
+            if given:
+                handed.extend(given)
+                self._mark(entries + handed)
+            return [e.item for e in given]
+
         items = [e.item for e in entries]
         if op == CREATE_OP:  # one an earlier attempt began: what it made is not made again
-            number = numbers[0]
             answers = creating.send(
                 self.connector,
                 items,
                 batch_key,
-                resumed=number <= self.resumed,
+                resumed=entries[0].number <= self.resumed,
                 location=self.location,
             )
-        elif stream:
+        elif defer is not None:
             carrier = cast(PileCarrier, self.connector)
             answers = carrier.apply(
                 op,
@@ -189,15 +219,17 @@ class ShardSender:
                 batch_key=batch_key,
                 location=self.location,
                 carried=carried,
-                defer=bool(defer),
+                defer=defer,
+                more=more if defer and supply else None,
             )
         else:
             answers = self.connector.apply(op, items, batch_key=batch_key, location=self.location)
         self.calls += 1
-        if len(answers) != len(items):
+        entries = entries + handed
+        if len(answers) != len(entries):
             raise StoreRequestError(
                 f"{self.connector.capabilities.platform} connector answered {len(answers)} "
-                f"results for {len(items)} items of {op}"
+                f"results for {len(entries)} items of {op}"
             )
         deferred: list[_Entry] = []
         for entry, answer in zip(entries, answers, strict=True):
@@ -214,10 +246,26 @@ class ShardSender:
                 words = remembered[entry.place]
                 answer = item_refused_together(f"refused again, as before: {words}")
             self.results.add(op, entry.item, answer)
+        for entry in handed:  # taken from later batches: not queued when their turn comes
+            self._taken.add((entry.number, entry.place))
         # Results so far, after every call: a shard that dies part-way still tells
         # finalize (and the merchant's log) exactly which items reached the store.
         self._cancelled = self.sink.record(self.results)
-        return deferred
+        return deferred, len(handed)
+
+    def _mark(self, entries: list[_Entry]) -> None:
+        """In flight: every stored batch with an item in ``entries``."""
+        numbers = sorted({e.number for e in entries})
+        self.started = max(self.started, numbers[-1])
+        self.sink.mark(
+            InFlight(
+                numbers[0],
+                self.results.lines,
+                self.started,
+                tuple(numbers) if len(numbers) > 1 else (),
+                self.resumed,
+            )
+        )
 
 
 def send_shard(

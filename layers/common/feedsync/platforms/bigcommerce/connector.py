@@ -151,11 +151,13 @@ class BigCommerceConnector:
         location: str | None = None,
         carried: int = 0,
         defer: bool = False,
+        more: Callable[[int], list[PlanItem]] | None = None,
     ) -> list[ItemResult]:
         """Write one batch of ``op``; one ``(ok, platform message)`` per item, in order.
 
-        ``carried`` / ``defer``: a known-good pile in and out (``ports.PileCarrier``;
-        create and delete carry none). More items than the operation takes, or a field
+        ``carried`` / ``defer`` / ``more``: a known-good pile in and out, and the
+        caller's next items to fill requests with (``ports.PileCarrier``; create and
+        delete carry none). More items than the operation takes, or a field
         it cannot write, is a caller bug (ValueError, nothing sent). Items the platform
         refuses are reported, never raised; a store-wide failure raises a named error.
         """
@@ -166,7 +168,13 @@ class BigCommerceConnector:
         if op == DELETE_OP:
             return self._creator.delete(items)
         return self._writer.apply(
-            op, items, batch_key=batch_key, location=location, carried=carried, defer=defer
+            op,
+            items,
+            batch_key=batch_key,
+            location=location,
+            carried=carried,
+            defer=defer,
+            more=more,
         )
 
     def find_created(self, items: list[PlanItem]) -> list[Created | None]:
