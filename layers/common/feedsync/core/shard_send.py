@@ -9,7 +9,10 @@ known-good items left to the next call instead of a request of their own) gets a
 shard's plain batches of one operation as a stream: each call takes the deferred pile
 first, then the next stored items, never more than the operation's ``max_batch`` nor
 than the plan's largest batch of it (what does not fit waits for the next call), and
-defers again unless it is the operation's last call in the shard. Create, delete,
+defers again unless it is the operation's last call in the shard. When the connector
+narrows a refusal down it may ask for the stream's next items to fill its requests
+(``more``, up to ``SPARES`` requests' worth): their batches are marked in flight before
+they are handed over, and an item handed over is never queued again. Create, delete,
 per-product and known-bad batches are sent as stored, one call each, carrying nothing
 in or out.
 """
