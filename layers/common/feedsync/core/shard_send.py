@@ -126,7 +126,8 @@ class ShardSender:
                     call, rest = queue[:most], queue[most:]
                     final = number == last[op] and not rest
                     # The stream's next items, handed over to fill the tests of a refused call.
-                    supply = [] if final else (rest + self._later(op, number))[: SPARES * most]
+                    wanted = SPARES * most
+                    supply = [] if final else (rest + self._later(op, number, wanted))[:wanted]
                     key = f"{self.key_prefix}-{number}" + (f".{k}" if k else "")
                     known = carried.get(op, 0)  # known-good items at the queue's front
                     deferred, handed = self._call(
@@ -149,10 +150,13 @@ class ShardSender:
             )
         return self.results
 
-    def _later(self, op: str, number: int) -> list[_Entry]:
-        """The items of ``op``'s stream batches after ``number`` not yet taken, in order."""
+    def _later(self, op: str, number: int, limit: int) -> list[_Entry]:
+        """The items of ``op``'s stream batches after ``number`` not yet taken, in order
+        (``limit`` of them at least, when there are as many)."""
         out: list[_Entry] = []
         for n in range(number + 1, len(self.batches)):
+            if len(out) >= limit:
+                break
             batch = self.batches[n]
             if batch["op"] == op and self._streams(batch):
                 out += [

@@ -129,7 +129,8 @@ class Capabilities:
     creation: Creation | None = None
     cannot_create: str = ""
     # The connector can leave a refused batch's known-good items to the caller's next
-    # batch of the operation (``ports.PileCarrier``): the update step then sends a shard's
+    # batch of the operation and fill the requests that narrow a refusal down with the
+    # caller's next items (``ports.PileCarrier``): the update step then sends a shard's
     # plain batches of an operation as one stream (``core/shard_send.py``).
     carries_pile: bool = False
 
