@@ -190,3 +190,39 @@ def test_a_shard_sent_as_a_stream_writes_every_good_item_once_and_refuses_only_t
     # and no request carried more than 50 items
     sizes = [len(body) for method, _, body in sandbox.write_bodies(store[0]) if method == "PUT"]
     assert sizes and max(sizes) <= 50
+
+
+def test_tests_filled_with_the_callers_next_items_decide_a_refused_one_among_them_too(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a batch of 50 with its 21st item refused, and the caller's next 100 items,
+    # the 11th of which (item 60) is refused as well
+    variants = _seeded(sandbox, store[0], 150)
+    for i in (20, 60):
+        sandbox.reject_variant(store[0], variants[i]["id"], f"Variant {i} is archived")
+    connector = _connector(sandbox, store)
+    plan = _plan(variants, 5000)
+    handed: list[PlanItem] = []
+
+    def more(n: int) -> list[PlanItem]:
+        given = plan[50 + len(handed) : 50 + len(handed) + n]
+        handed.extend(given)
+        return given
+
+    sandbox.reset_log()
+    # When the batch is applied, its tests filled with the next items
+    results = connector.apply("variants", plan[:50], batch_key="k", defer=True, more=more)
+    # Then every next item was asked for (the tests took them all), and there is one
+    # answer per item of the batch and per item handed over, in that order
+    assert handed == plan[50:] and len(results) == 150
+    states = _state(results)
+    # and both refused items are found, each with its own words
+    assert [i for i, s in enumerate(states) if s == "failed"] == [20, 60]
+    assert "Variant 20 is archived" in results[20].message
+    assert "Variant 60 is archived" in results[60].message
+    # and every other item is written (the store holds it) or deferred (it does not)
+    assert _written(sandbox, store[0], 5000) == [s == "ok" for s in states]
+    assert states.count("ok") + states.count("deferred") == 148
+    # and no request carried more than the batch size
+    sizes = [len(body) for method, _, body in sandbox.write_bodies(store[0]) if method == "PUT"]
+    assert max(sizes) == 50
