@@ -379,11 +379,11 @@ class BatchWriter:
         Groups of candidates each hold a known number of refused items (and, where one
         answer named exactly those, that answer: their words). A test sends part of a
         group with the pile (known-good items not yet written, starting with the carried
-        ones), filled up with spare items (``batch.spares``: the caller's next ones):
-        through, all are written; refused, its count splits the group. A refused test
-        that held spares counts them with its part of the group, so that part and its
-        spares are a group of their own, and the rest of the group learns its count once
-        that one is decided (``_Later``). Everything is decided before this returns (a
+        ones), filled up with the caller's next items (``_Batch.take_spares``): through,
+        all are written; refused, its count splits the group. A refused test that took
+        items along counts them with its part of the group, so that part and those items
+        are a group of their own, and the rest of the group learns its count once that
+        one is decided (``_Later``). Everything is decided before this returns (a
         batch's results are final for the in-flight marker); with ``batch.defer`` the
         pile left at the end is deferred, not sent.
         """
