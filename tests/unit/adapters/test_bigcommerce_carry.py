@@ -92,8 +92,11 @@ def test_a_refused_batchs_pile_is_deferred_then_sent_with_the_next_batch(
     assert _puts(sandbox) == tests + 1
 
 
-def test_carried_items_are_never_suspects(sandbox: SandboxStore, store: tuple[str, str]) -> None:
-    # Given a batch of 49 carried (known good) items and one new item the platform refuses
+def test_carried_items_are_suspected_after_the_new_ones(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a batch of 49 carried items (good when an earlier call sent them) and one new
+    # item the platform refuses
     variants = _seeded(sandbox, store[0], 50)
     sandbox.reject_variant(store[0], variants[49]["id"], "Variant is archived")
     connector = _connector(sandbox, store)
@@ -102,11 +105,30 @@ def test_carried_items_are_never_suspects(sandbox: SandboxStore, store: tuple[st
     results = connector.apply(
         "variants", _plan(variants, 2000), batch_key="k", carried=49, defer=True
     )
-    # Then the rejection's count names the one new item without a test: refused, and the
-    # 49 carried ones deferred again (one request in all; as suspects they would cost ~6)
-    assert _puts(sandbox) == 1
-    assert _state(results) == ["deferred"] * 49 + ["failed"]
+    # Then the carried ones are tested together first (one request that writes them), and
+    # the count then names the new item: two requests in all, the refused one with its words
+    assert _puts(sandbox) == 2
+    assert _state(results) == ["ok"] * 49 + ["failed"]
     assert "archived" in results[49].message
+
+
+def test_a_carried_item_the_store_refuses_since_is_found_and_no_new_item_is_blamed(
+    sandbox: SandboxStore, store: tuple[str, str]
+) -> None:
+    # Given a batch of 20 carried items, one of which the merchant has locked since an
+    # earlier call found it good, and 30 new, healthy items
+    variants = _seeded(sandbox, store[0], 50)
+    sandbox.reject_variant(store[0], variants[7]["id"], "Variant is locked")
+    connector = _connector(sandbox, store)
+    # When it is applied
+    results = connector.apply(
+        "variants", _plan(variants, 2000), batch_key="k", carried=20, defer=True
+    )
+    # Then the locked carried item is the one refused, with its own words, and every new
+    # item is written or deferred, none blamed
+    states = _state(results)
+    assert states[7] == "failed" and "locked" in results[7].message
+    assert all(state in ("ok", "deferred") for n, state in enumerate(states) if n != 7)
 
 
 def test_without_defer_everything_is_written_before_apply_returns(
@@ -226,3 +248,61 @@ def test_tests_filled_with_the_callers_next_items_decide_a_refused_one_among_the
     # and no request carried more than the batch size
     sizes = [len(body) for method, _, body in sandbox.write_bodies(store[0]) if method == "PUT"]
     assert max(sizes) == 50
+
+
+def test_a_shrunk_batch_limit_with_a_refused_item_sends_smaller_tests(
+    sandbox: SandboxStore, store: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a platform whose variant batch limit shrank to 25 (413 above it) and one
+    # refused item among 200
+    import feedsync_local.bigcommerce_double as double
+
+    monkeypatch.setattr(double, "MAX_VARIANT_BATCH", 25)
+    variants = _seeded(sandbox, store[0], 200)
+    sandbox.reject_variant(store[0], variants[12]["id"], "Variant is locked", field="price")
+    plan = _plan(variants, 2000)
+    batches: list[Batch] = [
+        {"op": "variants", "items": plan[b : b + 50]} for b in range(0, 200, 50)
+    ]
+    # When the shard is sent
+    results = send_shard(_connector(sandbox, store), batches, _Sink(), key_prefix="r-0")
+    # Then the refused item is found and every other one written: no test larger than
+    # the limit once it was learnt (the run does not fail on a 413)
+    failed = [int(r[0]) - 1 for r in results.records() if r[3] == "0"]
+    assert failed == [12]
+    assert _written(sandbox, store[0], 2000) == [i != 12 for i in range(200)]
+
+
+def test_a_count_that_changes_with_the_request_size_ends_in_bisection(
+    sandbox: SandboxStore, store: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a platform that answers three entries for one refused item in a request of
+    # more than 10 items, and one entry in a smaller one (its counts do not add up)
+    from feedsync.platforms.bigcommerce import writer
+
+    counted = writer.rejections
+    sizes: list[int] = []
+    real_put = writer.BatchWriter._put
+
+    def put(self: Any, op: str, entries: list[Any], key: str) -> Any:
+        sizes.append(len(entries))
+        assert len(sizes) < 500, "runaway requests"
+        return real_put(self, op, entries, key)
+
+    def rejections(body: Any) -> list[Any]:
+        return [e for e in counted(body) for _ in range(3 if sizes[-1] > 10 else 1)]
+
+    monkeypatch.setattr(writer.BatchWriter, "_put", put)
+    monkeypatch.setattr(writer, "rejections", rejections)
+    variants = _seeded(sandbox, store[0], 1000)
+    sandbox.reject_variant(store[0], variants[12]["id"], "Variant is archived", field="price")
+    plan = _plan(variants, 2000)
+    batches: list[Batch] = [
+        {"op": "variants", "items": plan[b : b + 50]} for b in range(0, 1000, 50)
+    ]
+    # When the shard is sent
+    results = send_shard(_connector(sandbox, store), batches, _Sink(), key_prefix="r")
+    # Then the refused item is found, every other one written, and no request was empty
+    failed = [int(r[0]) - 1 for r in results.records() if r[3] == "0"]
+    assert failed == [12]
+    assert 0 not in sizes

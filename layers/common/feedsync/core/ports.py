@@ -316,8 +316,9 @@ class PileCarrier(StoreConnector, Protocol):
     anyway instead of one of their own.
 
     ``apply(op, items, batch_key=..., carried=n, defer=True)``: the first ``n`` items are
-    known good (deferred by an earlier call): they go in the first request with the rest
-    and are never suspected when it is refused. With ``defer``, items found good but not
+    a pile an earlier call deferred (good then): they go in the first request with the
+    rest and, when it is refused, are suspected after the new ones (the store may have
+    changed them since). With ``defer``, items found good but not
     yet written when the call ends are answered ``item_deferred`` (nothing of them was
     written); without it everything is sent before the call returns. ``more(n)`` (with
     ``defer``): up to ``n`` of the caller's next items, asked for to fill a request

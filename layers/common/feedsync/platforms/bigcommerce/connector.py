@@ -155,7 +155,7 @@ class BigCommerceConnector:
     ) -> list[ItemResult]:
         """Write one batch of ``op``; one ``(ok, platform message)`` per item, in order.
 
-        ``carried`` / ``defer`` / ``more``: a known-good pile in and out, and the
+        ``carried`` / ``defer`` / ``more``: a pile found good in and out, and the
         caller's next items to fill requests with (``ports.PileCarrier``; create and
         delete carry none). More items than the operation takes, or a field
         it cannot write, is a caller bug (ValueError, nothing sent). Items the platform

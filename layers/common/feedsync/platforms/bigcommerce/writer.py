@@ -33,9 +33,10 @@ subtraction sent again for its words).
 Less needs the tests to carry items of later batches, which the caller
 (``core/shard_send.py``, for a platform with ``Capabilities.carries_pile``) allows:
 
-* ``carried``: the call's first items are a pile an earlier call deferred: known good,
-  in the first request with the rest and never suspects (one new item refused among
-  49 carried costs the rejection only);
+* ``carried``: the call's first items are a pile an earlier call deferred: good then,
+  in the first request with the rest; when it is refused they are suspects still (the
+  store may have changed them since: a merchant's lock, a deletion), tested after the
+  new items as a group's extras, so a count never clears them by itself;
 * ``defer``: the pile left when the refused items are found is answered
   ``item_deferred`` and rides first in the caller's next call. Alone this saves
   nothing in a stream of full batches (the stream is one pile longer, a request at its
@@ -219,7 +220,7 @@ class _Batch:
         self.owners = owners
         self.refused: list[int] = []  # items refused for good: looked up together at the end
         # The first ``known_good`` items were found good by an earlier call (a carried pile):
-        # never suspects. ``defer``: a pile left at the end is the caller's to send.
+        # suspected after the new ones. ``defer``: a pile left at the end is the caller's.
         self.known_good = known_good
         self.defer = defer
         self.room = room  # items one request takes
@@ -267,7 +268,7 @@ class BatchWriter:
     ) -> list[ItemResult]:
         """Write one batch of ``op``; one ``(ok, platform message)`` per item, in order.
 
-        ``carried``: the first items are a pile an earlier call deferred (known good);
+        ``carried``: the first items are a pile an earlier call deferred (good then);
         ``defer``: a pile left when the refused items are found is answered
         ``item_deferred``, for the caller's next batch; ``more(n)`` (with ``defer``): up
         to ``n`` of the caller's next items, to fill the tests with, each answered after
@@ -354,15 +355,19 @@ class BatchWriter:
             return
         if status == 413:  # the platform's batch limit shrank: send halves
             middle = len(indexes) // 2
+            batch.room = max(1, min(batch.room, middle))  # and no test larger from now
             self._write(batch, indexes[:middle], counted)
             self._write(batch, indexes[middle:], counted)
             return
         # The whole batch was rejected (nothing applied) because of some item(s).
         count = len(rejections(reply.body or {}))
-        pile = [i for i in indexes if i < batch.known_good]  # carried: never suspects
-        suspects = indexes[len(pile) :] if pile == indexes[: len(pile)] else []
-        if counted and 1 <= count <= len(suspects):
-            self._find(batch, suspects, count, reply, pile)
+        # Carried items were good when an earlier call sent them, but the store may have
+        # changed them since (a merchant's lock, a deletion): suspects still, tested
+        # after the new ones (a group's extras), never cleared by the count alone.
+        carried = [i for i in indexes if i < batch.known_good]
+        new = [i for i in indexes if i >= batch.known_good]
+        if counted and 1 <= count <= len(indexes):
+            self._find(batch, new, count, reply, carried)
         else:
             self._isolate(batch, indexes, reply)
 
@@ -372,23 +377,26 @@ class BatchWriter:
         indexes: list[int],
         count: int,
         rejection: Reply,
-        pile: list[int] | None = None,
+        carried: list[int] | None = None,
     ) -> None:
         """Isolate the ``count`` refused items among ``indexes``, writing every other one.
 
         Groups of candidates each hold a known number of refused items (and, where one
         answer named exactly those, that answer: their words). A test sends part of a
-        group with the pile (known-good items not yet written, starting with the carried
-        ones), filled up with the caller's next items (``_Batch.take_spares``): through,
-        all are written; refused, its count splits the group. A refused test that took
-        items along counts them with its part of the group, so that part and those items
-        are a group of their own, and the rest of the group learns its count once that
-        one is decided (``_Later``). Everything is decided before this returns (a
-        batch's results are final for the in-flight marker); with ``batch.defer`` the
-        pile left at the end is deferred, not sent.
+        group with the pile (known-good items not yet written), filled up with the
+        caller's next items (``_Batch.take_spares``): through, all are written; refused,
+        its count splits the group. A group's extras (carried items, items taken along)
+        are less likely refused than its core: tested once the core is down to its count.
+        A refused test that took items along counts them with its part of the group, so
+        that part and those items are a group of their own, and the rest of the group
+        learns its count once that one is decided (``_Later``). Everything is decided
+        before this returns (a batch's results are final for the in-flight marker); with
+        ``batch.defer`` the pile left at the end is deferred, not sent.
         """
-        groups: list[_Group | _Later] = [_Group(indexes, [], count, _words(rejection))]
-        pile = list(pile or ())
+        groups: list[_Group | _Later] = [
+            _Group(indexes, list(carried or ()), count, _words(rejection))
+        ]
+        pile: list[int] = []
         while groups:
             group = groups.pop()
             if isinstance(group, _Later):
@@ -400,6 +408,9 @@ class BatchWriter:
             core, extra, bad, words = group
             if bad == 0:
                 pile += core + extra
+                continue
+            if bad > len(core) + len(extra):  # counted differently from one request to
+                self._bisect(batch, core + extra)  # the next: no count trusted for them
                 continue
             if len(core) + len(extra) == bad:  # all of them: no request of their own
                 self._all_refused(batch, core + extra, words)
@@ -421,12 +432,15 @@ class BatchWriter:
                 pile = pile[len(ride) :]
                 groups.append(_Group(rest_core, rest_extra, bad, words))
                 continue
-            if reply.response.status_code == 413:
-                raise self._too_large(batch, reply)
             answer = _words(reply)
             found = len(answer.entries)
             most = len(test) + len(fresh) if fresh else min(bad, len(test))
-            if not 1 <= found <= most:  # the count cannot be trusted: bisect the undecided
+            too_large = reply.response.status_code == 413
+            if too_large:  # the platform's batch limit shrank: smaller requests from now
+                if len(sent) == 1:
+                    raise self._too_large(batch, reply)
+                batch.room = max(1, min(batch.room, len(sent) // 2))
+            if too_large or not 1 <= found <= most:  # bisect the undecided, no count trusted
                 undecided = pile + test + fresh + rest_core + rest_extra
                 for other in groups:
                     undecided += other.candidates
