@@ -6,10 +6,11 @@ Per platform, at its double (the stores of ``bench_connectors.py``), 1 item in 1
 refused by the platform:
 
 1. **first run**: every item a new price and stock, planned by ``build_plan`` and applied
-   batch by batch through the connector, each shard's results recorded as the update step
-   does (``ShardResults``); then finalize's part as it is: ``run_results.gather`` reads the
-   results beside the plan and ``written.remember_refused`` keeps the refused items in the
-   profile's ``refused.csv``;
+   by the update step's own loop (``core/shard_send.send_shard``: a refused batch's
+   known-good pile carried into the next call where the platform carries piles, the
+   in-flight marker before each call and the results after it); then finalize's part as
+   it is: ``run_results.gather`` reads the results beside the plan and
+   ``written.remember_refused`` keeps the refused items in the profile's ``refused.csv``;
 2. **second run**: new values for every healthy item, the same payload for the refused
    ones; the match step's part as it is: ``written.load_refused`` and
    ``build_plan(known=...)`` (the profile's default, isolate).
@@ -47,7 +48,9 @@ from bench_connectors import (  # noqa: E402
 )
 
 from feedsync.core import keys  # noqa: E402
+from feedsync.core.in_flight import InFlight, write_marker  # noqa: E402
 from feedsync.core.run_results import RunOutcome, ShardResults, gather, result_lines  # noqa: E402
+from feedsync.core.shard_send import send_shard  # noqa: E402
 from feedsync.core.written import load_refused, remember_refused  # noqa: E402
 from feedsync.domain.plan import Shard, build_plan, shard_to_json  # noqa: E402
 from feedsync.domain.reconcile import Outcome  # noqa: E402
@@ -80,6 +83,22 @@ class MemoryBlobs:
 
     def head(self, key: str) -> dict[str, Any] | None:
         return {"size": len(self.data[key])} if key in self.data else None
+
+
+class MemorySink:
+    """The update step's marks (``shard_send.ShardSink``) in the in-memory storage; never a
+    cancel."""
+
+    def __init__(self, deps: Any, ref: RunRef, shard: int) -> None:
+        self.deps, self.ref, self.shard = deps, ref, shard
+
+    def mark(self, marker: InFlight) -> None:
+        write_marker(self.deps, self.ref, self.shard, marker)
+
+    def record(self, results: ShardResults) -> bool:
+        key = keys.result_key(self.ref.tenant_id, self.ref.run_id, self.shard)
+        self.deps.blobs.put_bytes(key, results.data())
+        return False
 
 
 class Store:
@@ -128,12 +147,8 @@ def run_once(
     for i, shard in enumerate(plan):
         key = keys.shard_key(ref.tenant_id, ref.run_id, i)
         deps.blobs.put_bytes(key, shard_to_json(shard))
-        results = ShardResults()
-        for b, batch in enumerate(shard):
-            answers = store.connector.apply(batch["op"], batch["items"], batch_key=f"{i}-{b}")
-            for item, answer in zip(batch["items"], answers, strict=True):
-                results.add(batch["op"], item, answer)
-        deps.blobs.put_bytes(keys.result_key(ref.tenant_id, ref.run_id, i), results.data())
+        # The update step's own loop (calls, carried piles, markers, results after each).
+        send_shard(store.connector, shard, MemorySink(deps, ref, i), key_prefix=f"{ref.run_id}-{i}")
         manifest.append({"index": i, "key": key, "items": result_lines(shard)})
     mkey = keys.manifest_key(ref.tenant_id, ref.run_id)
     deps.blobs.put_bytes(mkey, json.dumps(manifest).encode())

@@ -495,6 +495,8 @@ class ApplyCall:
     items: list[PlanItem]
     batch_key: str
     location: str | None
+    carried: int = 0  # a pile carried in (``ports.PileCarrier``)
+    defer: bool = False
 
 
 Answer = list[ItemResult] | Callable[[str, list[PlanItem]], list[ItemResult]] | BaseException
@@ -535,12 +537,23 @@ class ScriptedConnector:
         return iter(list(self.modified))
 
     def apply(
-        self, op: str, items: list[PlanItem], *, batch_key: str, location: str | None = None
+        self,
+        op: str,
+        items: list[PlanItem],
+        *,
+        batch_key: str,
+        location: str | None = None,
+        carried: int = 0,
+        defer: bool = False,
+        more: Callable[[int], list[PlanItem]] | None = None,
     ) -> list[ItemResult]:
         spec = self.capabilities.op(op)  # KeyError: the core sent an operation we lack
         assert 0 < len(items) <= spec.max_batch, f"{op}: {len(items)} items"
         assert all(isinstance(item, PlanItem) for item in items), "items must be PlanItem"
-        self.calls.append(ApplyCall(op, list(items), batch_key, location))
+        carries = carried or defer or more
+        assert self.capabilities.carries_pile or not carries, "carried to a non-carrier"
+        assert defer or more is None, "more items are asked for only in a call that defers"
+        self.calls.append(ApplyCall(op, list(items), batch_key, location, carried, defer))
         if self.script:
             answer = self.script.popleft()
             if isinstance(answer, BaseException):

@@ -122,12 +122,16 @@ def test_a_gone_variant_of_a_product_level_item_is_its_product(world: World, ref
 def test_a_wrong_number_of_results_is_a_named_error_and_recorded(world: World, ref: RunRef) -> None:
     # Given a connector that answers one result for a batch of two, after a good batch
     connector = world.connectors["s1"]
-    connector.script.extend([[ItemResult(True)], [ItemResult(True)]])
+    # (batches of two: a store that carries piles re-packs a shard's batches as a stream)
+    connector.script.extend([[ItemResult(True)] * 2, [ItemResult(True)]])
     step = _shard(
         world,
         ref,
         [
-            {"op": "variants", "items": [_item(2, 71, 7, price=[1, 2])]},
+            {
+                "op": "variants",
+                "items": [_item(2, 71, 7, price=[1, 2]), _item(5, 91, 9, price=[1, 2])],
+            },
             {
                 "op": "variants",
                 "items": [_item(3, 72, 7, price=[1, 2]), _item(4, 81, 8, price=[1, 2])],
@@ -143,8 +147,8 @@ def test_a_wrong_number_of_results_is_a_named_error_and_recorded(world: World, r
         "updating the store failed: bigcommerce connector answered 1 results for 2 items "
         "of variants"
     )
-    assert [r[0] for r in _results(world)[1:]] == ["2"]
-    assert run.progress.shards == {"0": 1}
+    assert [r[0] for r in _results(world)[1:]] == ["2", "5"]
+    assert run.progress.shards == {"0": 2}
 
 
 def test_a_store_wide_error_leaves_its_reason_on_the_run(world: World, ref: RunRef) -> None:

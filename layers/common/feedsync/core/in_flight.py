@@ -34,17 +34,29 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class InFlight:
     """A shard's marker: the batch being sent, the result lines recorded before it, and
-    the furthest batch any attempt of the shard began (a retried shard starts over)."""
+    the furthest batch any attempt of the shard began (a retried shard starts over).
+
+    A call that carries items of several stored batches (``core/shard_send.py``) names
+    them all in ``batches`` (``batch`` is the first); ``resumed``: the furthest batch an
+    earlier attempt began: up to it, items this attempt has not recorded stay in doubt
+    (a stream call leaves items of earlier batches unsent for a while).
+    """
 
     batch: int
     lines: int
     started: int
+    batches: tuple[int, ...] = ()
+    resumed: int = -1
 
-    def doubtful(self, recorded: int) -> range:
+    def doubtful(self, recorded: int) -> list[int]:
         """Batches that may have reached the store without a result line, given the
-        result lines the shard's file holds."""
-        first = self.batch if recorded <= self.lines else self.batch + 1
-        return range(first, self.started + 1)
+        result lines the shard's file holds (their recorded items are not in doubt)."""
+        covered = self.batches or (self.batch,)
+        first = self.batch if recorded <= self.lines else max(covered) + 1
+        out = set(range(first, self.started + 1)) | set(range(self.resumed + 1))
+        if recorded <= self.lines:  # the call's answers were never recorded
+            out.update(covered)
+        return sorted(out)
 
 
 def read_marker(deps: Deps, ref: RunRef, shard: int) -> InFlight | None:
@@ -52,11 +64,25 @@ def read_marker(deps: Deps, ref: RunRef, shard: int) -> InFlight | None:
     if deps.blobs.head(key) is None:
         return None
     data = json.loads(deps.blobs.get_bytes(key))
-    return InFlight(int(data["batch"]), int(data["lines"]), int(data["started"]))
+    return InFlight(
+        int(data["batch"]),
+        int(data["lines"]),
+        int(data["started"]),
+        tuple(int(b) for b in data.get("batches", ())),
+        int(data.get("resumed", -1)),
+    )
 
 
 def write_marker(deps: Deps, ref: RunRef, shard: int, marker: InFlight) -> None:
-    body = {"batch": marker.batch, "lines": marker.lines, "started": marker.started}
+    body: dict[str, object] = {
+        "batch": marker.batch,
+        "lines": marker.lines,
+        "started": marker.started,
+    }
+    if marker.batches:
+        body["batches"] = list(marker.batches)
+    if marker.resumed >= 0:
+        body["resumed"] = marker.resumed
     key = keys.in_flight_key(ref.tenant_id, ref.run_id, shard, ref.round)
     deps.blobs.put_bytes(key, json.dumps(body).encode(), "application/json")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Protocol
@@ -17,6 +17,7 @@ from feedsync.domain.writes import (
     ItemResult,
     PlanItem,
     item_created,
+    item_deferred,
     item_gone,
     item_refused_together,
     item_stale,
@@ -247,8 +248,8 @@ class RemoteFileFetcher(Protocol):
 
 # Re-exported: adapters and connectors take them from the ports.
 __all__ = [
-    "Created", "GoneScope", "ItemResult", "PlanItem", "WebhookAnswer", "item_created", "item_gone",
-    "item_refused_together", "item_stale",
+    "Created", "GoneScope", "ItemResult", "PlanItem", "WebhookAnswer", "item_created",
+    "item_deferred", "item_gone", "item_refused_together", "item_stale",
 ]  # fmt: skip
 
 
@@ -307,6 +308,35 @@ class Creator(StoreConnector, Protocol):
         a create batch an earlier attempt began (the store may have accepted it before the
         attempt died), so no item is created twice (``domain/create.resume_creations``)."""
         ...
+
+
+class PileCarrier(StoreConnector, Protocol):
+    """A connector that carries the known-good items a refused batch leaves over into the
+    caller's next batch (``capabilities.carries_pile``), so they fill a request that goes
+    anyway instead of one of their own.
+
+    ``apply(op, items, batch_key=..., carried=n, defer=True)``: the first ``n`` items are
+    a pile an earlier call deferred (good then): they go in the first request with the
+    rest and, when it is refused, are suspected after the new ones (the store may have
+    changed them since). With ``defer``, items found good but not
+    yet written when the call ends are answered ``item_deferred`` (nothing of them was
+    written); without it everything is sent before the call returns. ``more(n)`` (with
+    ``defer``): up to ``n`` of the caller's next items, asked for to fill a request
+    that narrows a refusal down (the caller marks them in flight first); each one
+    handed over is answered after ``items``, in the order given.
+    """
+
+    def apply(
+        self,
+        op: str,
+        items: list[PlanItem],
+        *,
+        batch_key: str,
+        location: str | None = None,
+        carried: int = 0,
+        defer: bool = False,
+        more: Callable[[int], list[PlanItem]] | None = None,
+    ) -> list[ItemResult]: ...
 
 
 class RateBudget(Protocol):

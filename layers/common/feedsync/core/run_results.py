@@ -241,6 +241,9 @@ def gather(
                     doubtful.extend((op, item) for item in batches[number]["items"])
         for row_text, variant, op_name, ok_text, error, *more in rows:
             take(row_text, op_name, ok_text, error, more, variant=variant)
+    # Items of a doubtful batch that a result line already decides are not in doubt (a
+    # call carrying several batches records some of their items before others).
+    doubtful = [(op, item) for op, item in doubtful if (item.result_rows[0], op) not in reported]
     created_doubt = [(op, item) for op, item in doubtful if item.new is not None]
     if created_doubt:  # what the store made of them is looked up by their SKUs
         doubtful = [(op, item) for op, item in doubtful if item.new is None]

@@ -128,6 +128,11 @@ class Capabilities:
     # ``cannot_create`` gives the merchant).
     creation: Creation | None = None
     cannot_create: str = ""
+    # The connector can leave a refused batch's known-good items to the caller's next
+    # batch of the operation and fill the requests that narrow a refusal down with the
+    # caller's next items (``ports.PileCarrier``): the update step then sends a shard's
+    # plain batches of an operation as one stream (``core/shard_send.py``).
+    carries_pile: bool = False
 
     def __post_init__(self) -> None:
         names = [op.name for op in self.ops]

@@ -128,6 +128,12 @@ class ItemResult(NamedTuple):
         """What a create item made in the store (``item_created``): None otherwise."""
         return None
 
+    @property
+    def deferred(self) -> bool:
+        """Known good but not sent yet (``item_deferred``): the caller sends it with its
+        next batch of the same operation; not a result to record."""
+        return False
+
 
 class Created(NamedTuple):
     """A create item's product id and its variants' ids by SKU: they enter the catalog
@@ -185,6 +191,20 @@ def item_refused_together(message: str) -> ItemResult:
     """A failed result whose ``message`` holds the platform's words for every item of a
     request it refused as a whole, not this item's alone."""
     return _Shared(False, message)
+
+
+class _Deferred(ItemResult):
+    __slots__ = ()
+
+    @property
+    def deferred(self) -> bool:
+        return True
+
+
+def item_deferred() -> ItemResult:
+    """An item the connector found good but left for the caller's next batch (a pile it
+    carries: ``Capabilities.carries_pile``); not ok, because nothing of it was written."""
+    return _Deferred(False, "")
 
 
 class _VariantGone(ItemResult):

@@ -1,20 +1,19 @@
-"""Update (updating): apply one shard of the plan (one Map item), batch by batch."""
+"""Update (updating): apply one shard of the plan (one Map item), batch by batch
+(``core/shard_send.py``: the calls, their in-flight markers and results)."""
 
 from __future__ import annotations
 
 import logging
 
-from feedsync.core import creating, keys
+from feedsync.core import keys
 from feedsync.core.deps import Deps
 from feedsync.core.in_flight import InFlight, read_marker, write_marker
-from feedsync.core.ports import ItemResult, item_refused_together
 from feedsync.core.run_results import ShardResults
+from feedsync.core.shard_send import send_shard
 from feedsync.core.steps.common import profile_of, run_of, store_of
-from feedsync.domain.capabilities import CREATE_OP
 from feedsync.domain.plan import shard_from_json
-from feedsync.domain.refusals import KNOWN_BAD
-from feedsync.errors import FeedsyncError, StoreRequestError
-from feedsync.models import UpdateInput, UpdateOutput
+from feedsync.errors import FeedsyncError
+from feedsync.models import RunRef, UpdateInput, UpdateOutput
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,6 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
     connector = deps.connectors(store, credentials)
     location = profile.location_id or store.options.location_id
     batches = shard_from_json(deps.blobs.get_bytes(step.shard.key))
-    results = ShardResults()
     results_key = keys.result_key(ref.tenant_id, ref.run_id, index, ref.round)
     earlier = read_marker(deps, ref, index)
     started = resumed = -1
@@ -58,44 +56,37 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
         # A retry starts over: what the earlier attempt sent stays in doubt (read back at
         # finalize) until this attempt records it again, so its results go.
         started = resumed = earlier.started
-        deps.blobs.put_bytes(results_key, results.data(), "text/csv")
-    for number, batch in enumerate(batches):
-        op, items = batch["op"], batch["items"]
-        skipped = batch.get("known_bad")
-        if skipped is not None:  # known bad, and the profile skips them: nothing to send
-            for item, why in zip(items, skipped, strict=True):
-                results.add(op, item, ItemResult(False, why), kind=KNOWN_BAD)
-            deps.blobs.put_bytes(results_key, results.data(), "text/csv")
-            deps.repo.set_shard_progress(ref.tenant_id, ref.run_id, index, results.lines)
-            continue
-        started = max(started, number)
-        # In flight before it is sent: if the shard stops before recording the answers,
-        # finalize reads these items back from the store instead of guessing.
-        write_marker(deps, ref, index, InFlight(number, results.lines, started))
-        batch_key = f"{ref.run_id}-{index}-{number}"
-        if op == CREATE_OP:  # one an earlier attempt began: what it made is not made again
-            answers = creating.send(
-                connector, items, batch_key, resumed=number <= resumed, location=location
-            )
-        else:
-            answers = connector.apply(op, items, batch_key=batch_key, location=location)
-        if len(answers) != len(items):
-            raise StoreRequestError(
-                f"{store.platform} connector answered {len(answers)} results for "
-                f"{len(items)} items of {op}"
-            )
-        remembered = batch.get("remembered")
-        for n, (item, answer) in enumerate(zip(items, answers, strict=True)):
-            if remembered and answer.shared:  # the item's own words, from when it was refused
-                answer = item_refused_together(f"refused again, as before: {remembered[n]}")
-            results.add(op, item, answer)
-        # Results so far, after every batch: a shard that dies part-way still tells
-        # finalize (and the merchant's log) exactly which items reached the store.
-        deps.blobs.put_bytes(results_key, results.data(), "text/csv")
-        cancelled = deps.repo.set_shard_progress(ref.tenant_id, ref.run_id, index, results.lines)
-        if cancelled and number + 1 < len(batches):
-            log.info("run %s cancelled: shard %d stops after batch %d", ref.run_id, index, number)
-            break
+        deps.blobs.put_bytes(results_key, ShardResults().data(), "text/csv")
+    sink = _StepSink(deps, ref, index, results_key)
+    results = send_shard(
+        connector,
+        batches,
+        sink,
+        key_prefix=f"{ref.run_id}-{index}",
+        location=location,
+        started=started,
+        resumed=resumed,
+    )
     return UpdateOutput(
         shard=index, updated=results.updated, failed=results.failed, gone=results.gone
     )
+
+
+class _StepSink:
+    """The shard's marks in the run's storage: the in-flight marker, the results file and
+    the run's progress (whose write answers whether a cancel was requested)."""
+
+    def __init__(self, deps: Deps, ref: RunRef, index: int, results_key: str) -> None:
+        self.deps, self.ref, self.index, self.results_key = deps, ref, index, results_key
+
+    def mark(self, marker: InFlight) -> None:
+        # In flight before it is sent: if the shard stops before recording the answers,
+        # finalize reads these items back from the store instead of guessing.
+        write_marker(self.deps, self.ref, self.index, marker)
+
+    def record(self, results: ShardResults) -> bool:
+        ref = self.ref
+        self.deps.blobs.put_bytes(self.results_key, results.data(), "text/csv")
+        return self.deps.repo.set_shard_progress(
+            ref.tenant_id, ref.run_id, self.index, results.lines
+        )

@@ -149,12 +149,17 @@ class BigCommerceConnector:
         *,
         batch_key: str,
         location: str | None = None,
+        carried: int = 0,
+        defer: bool = False,
+        more: Callable[[int], list[PlanItem]] | None = None,
     ) -> list[ItemResult]:
         """Write one batch of ``op``; one ``(ok, platform message)`` per item, in order.
 
-        More items than the operation takes, or a field it cannot write, is a
-        caller bug (ValueError, nothing sent). Items the platform refuses are
-        reported, never raised; a store-wide failure raises a named error.
+        ``carried`` / ``defer`` / ``more``: a pile found good in and out, and the
+        caller's next items to fill requests with (``ports.PileCarrier``; create and
+        delete carry none). More items than the operation takes, or a field
+        it cannot write, is a caller bug (ValueError, nothing sent). Items the platform
+        refuses are reported, never raised; a store-wide failure raises a named error.
         """
         if op == CREATE_OP:
             if len(items) > self.capabilities.op(op).max_batch:
@@ -162,7 +167,15 @@ class BigCommerceConnector:
             return self._creator.create(items)
         if op == DELETE_OP:
             return self._creator.delete(items)
-        return self._writer.apply(op, items, batch_key=batch_key, location=location)
+        return self._writer.apply(
+            op,
+            items,
+            batch_key=batch_key,
+            location=location,
+            carried=carried,
+            defer=defer,
+            more=more,
+        )
 
     def find_created(self, items: list[PlanItem]) -> list[Created | None]:
         """What the store already has of these create items (``ports.Creator``)."""

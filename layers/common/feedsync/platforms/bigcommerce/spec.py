@@ -88,6 +88,8 @@ def capabilities(inventory: Literal["variants", "adjustments"] = "variants") -> 
         quota=Quota("request_window", requests=150, window_s=30.0),
         concurrency=4,
         constraints=CONSTRAINTS,
+        # A refused batch's known-good items ride in the next batch (``writer.py``).
+        carries_pile=True,
         creation=Creation(
             max_variants=600,
             source="product-variants_catalog.v3.yml, POST /catalog/products/{product_id}/variants:"
