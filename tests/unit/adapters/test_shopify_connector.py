@@ -329,13 +329,23 @@ def test_inventory_set_whose_answer_was_lost_is_not_reported_as_a_conflict(
 
 # -- throttling -----------------------------------------------------------------------------------
 def test_throttled_answer_waits_for_the_restore_and_retries() -> None:
-    # Given a store whose bucket is empty (restoring in ~0.2 s: slow enough that the request
-    # surely arrives before it refills, fast enough for a unit test)
-    with ShopifyDouble(maximum_available=2000, restore_rate=5_000) as double:
+    # Given a store whose bucket is empty, restoring 100 points a second on a virtual
+    # clock that only the connector's waits move (so the request surely arrives first)
+    now = [1_000.0]
+
+    class ClockSleep(FakeSleep):
+        def __call__(self, seconds: float) -> None:
+            super().__call__(seconds)
+            now[0] += seconds
+
+    def clock() -> float:
+        return now[0]
+
+    with ShopifyDouble(maximum_available=2000, restore_rate=100, clock=clock) as double:
         double.seed([_product("T", 1)])
-        sleep = FakeSleep(real=True)
+        sleep = ClockSleep()
         connector = _connector(
-            double, sleep, bulk_reads=False, location=str(double.primary_location_id)
+            double, sleep, bulk_reads=False, location=str(double.primary_location_id), clock=clock
         )
         double.set_bucket(currently_available=0)
         # When the connector reads
@@ -346,7 +356,7 @@ def test_throttled_answer_waits_for_the_restore_and_retries() -> None:
         assert [e.get("code") for e in log] == ["THROTTLED", None]
         requested = log[0]["requested"]
         assert connector.throttled == 1
-        assert sleep.calls[0] == pytest.approx(requested / 5_000, rel=0.2, abs=0.02)
+        assert sum(sleep.calls) == pytest.approx(requested / 100, rel=0.2, abs=0.02)
 
 
 def test_an_injected_throttle_is_retried(double: ShopifyDouble) -> None:
