@@ -13,7 +13,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from browser_support import PHONE, dashboard_page, screenshot, serious_accessibility_violations
+from browser_support import (
+    PHONE,
+    SCREENSHOTS,
+    dashboard_page,
+    screenshot,
+    serious_accessibility_violations,
+)
 from e2e_support import Api, Served, StoreInfo, Supplier
 from playwright.sync_api import Browser, Locator, Page, expect
 
@@ -28,6 +34,20 @@ SHOTS = Path("/tmp/s26/shots")
 
 def _shot(page: Page, name: str, full_page: bool = True) -> None:
     path = screenshot(page, name, full_page=full_page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, SHOTS / path.name)
+
+
+def _section_shot(section: Locator, name: str) -> None:
+    """The whole section, however tall, beside the page's own screenshots."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    # The sticky Save bar left where it is, so it does not lie across the stitched capture
+    # (through the CSSOM: the page's CSP refuses an injected stylesheet).
+    bar = section.page.locator(".sticky-actions")
+    bar.evaluate("bar => { bar.style.position = 'static'; }")
+    section.screenshot(path=str(path))
+    bar.evaluate("bar => { bar.style.position = ''; }")
     SHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(path, SHOTS / path.name)
 
@@ -88,13 +108,12 @@ def test_an_editor_switches_create_mode_on_and_sees_it_again(
             options.get_by_label(f"Option {at} column").select_option(column)
         section.get_by_label("Category (optional)").fill("23")
         # (the profile was made with every safety limit off)
-        section.get_by_label("Hold the run when it would create more than a number of products").check()
+        section.get_by_label("Hold a run that would create too many products").check()
         limit = section.get_by_label("At most this many new products per run")
         expect(limit).to_have_value("1000")  # the model's default
         limit.fill("250")
         assert serious_accessibility_violations(page) == []
-        section.evaluate("s => s.scrollIntoView()")
-        _shot(page, "create-mode-desktop", full_page=False)
+        _section_shot(section, "create-mode-desktop")
         page.get_by_role("button", name="Save", exact=True).click()
 
         # Then it is saved, and the API's profile holds it
@@ -125,8 +144,7 @@ def test_an_editor_switches_create_mode_on_and_sees_it_again(
         expect(section.get_by_label("Option 2 column")).to_have_value("Colour")
         expect(section.get_by_label("At most this many new products per run")).to_have_value("250")
         assert serious_accessibility_violations(page) == []
-        section.evaluate("s => s.scrollIntoView()")
-        _shot(page, "create-mode-phone", full_page=False)
+        _section_shot(section, "create-mode-phone")
 
         # When they switch it off again and save
         section.get_by_label("Create products the store does not have yet").uncheck()

@@ -85,11 +85,11 @@ export function CreateSection({ create, setCreate, limits, setLimits, columns, c
   return html`
     <section class="card" aria-labelledby="create-heading">
       <h2 id="create-heading">New products</h2>
-      <p class="help">Items in your file that your store does not have yet are counted as not found,
-        unless feedsync creates them. Each new product is listed in the run's changes first.</p>
       <${CheckField} name="create" label="Create products the store does not have yet" checked=${create.enabled}
         disabled=${Boolean(cannotCreate) && !create.enabled} problems=${problems}
-        help=${cannotCreate ? `Not for this store: ${cannotCreate}.` : "Off: rows that match nothing are only counted."}
+        help=${cannotCreate ? `Not for this store: ${cannotCreate}.`
+          : create.enabled ? "Rows that match nothing in your store become new products. A preview lists them with the other changes and creates nothing."
+          : "Off: rows that match nothing in your store are only counted as not found."}
         onValue=${(enabled) => set({ enabled })} />
       ${create.enabled ? html`
         <${RadioField} name="create.visible" legend="A new product is created" value=${create.visible ? "visible" : "hidden"}
@@ -112,7 +112,7 @@ export function CreateSection({ create, setCreate, limits, setLimits, columns, c
         <${OptionRows} options=${create.options} setOptions=${(options) => set({ options })} columns=${columns}
           problems=${problems} />
         <div class="limit">
-          <${CheckField} name="limits.max_created.on" label="Hold the run when it would create more than a number of products"
+          <${CheckField} name="limits.max_created.on" label="Hold a run that would create too many products"
             checked=${limitOn} onValue=${(on) => setLimits({ ...limits, max_created: on ? MAX_CREATED : null })} />
           ${limitOn ? html`<${TextField} name="limits.max_created" label="At most this many new products per run"
             type="number" min="0" step="1" value=${String(limit)} problems=${problems}
