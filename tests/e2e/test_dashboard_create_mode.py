@@ -94,7 +94,15 @@ def test_an_editor_switches_create_mode_on_and_sees_it_again(
         # And the group column is picked from the file's columns
         group = section.get_by_label("Group rows into one product by")
         expect(group.locator("option")).to_have_text(
-            ["— each row is a product of its own —", "SKU", "Price", "Name", "Parent", "Size", "Colour"]
+            [
+                "— each row is a product of its own —",
+                "SKU",
+                "Price",
+                "Name",
+                "Parent",
+                "Size",
+                "Colour",
+            ]
         )
 
         # When they group by Parent, tell variants apart by Size and Colour, give a category,
@@ -150,9 +158,12 @@ def test_an_editor_switches_create_mode_on_and_sees_it_again(
         section.get_by_label("Create products the store does not have yet").uncheck()
         page.get_by_role("button", name="Save", exact=True).click()
 
-        # Then the profile keeps its settings but creates nothing
+        # Then the profile keeps its settings but creates nothing (create is sent whole)
         expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
-        assert api.ok("GET", f"/profiles/{profile['profile_id']}")["create"]["enabled"] is False
+        assert api.ok("GET", f"/profiles/{profile['profile_id']}")["create"] == {
+            **held["create"],
+            "enabled": False,
+        }
         assert watch.console_errors == []
 
 
@@ -247,10 +258,14 @@ def test_a_viewer_sees_the_write_controls_disabled_with_the_reason(
         with dashboard_page(chromium, serve.api_url, viewer, viewport) as (page, watch):
             # When the viewer opens the profile's settings
             page.goto(f"/#/profiles/{profile['profile_id']}/edit")
-            expect(page.get_by_role("heading", name=f"Edit settings: {profile['name']}")).to_be_visible()
+            expect(
+                page.get_by_role("heading", name=f"Edit settings: {profile['name']}")
+            ).to_be_visible()
 
             # Then they read the settings, but Save and every input are disabled, with the reason
-            expect(page.get_by_text("Changing these settings needs the editor role.")).to_be_visible()
+            expect(
+                page.get_by_text("Changing these settings needs the editor role.")
+            ).to_be_visible()
             save = page.get_by_role("button", name="Save", exact=True)
             expect(save).to_be_disabled()
             expect(save).to_have_accessible_description("Save needs the editor role")
@@ -284,6 +299,15 @@ def test_a_viewer_sees_the_write_controls_disabled_with_the_reason(
             page.goto("/#/stores")
             expect(page.get_by_role("button", name="Connect store")).to_be_disabled()
             expect(page.get_by_text("Connecting a store needs the editor role.")).to_be_visible()
+
+            # And in Settings, the global schedule and the alert address cannot be saved
+            page.goto("/#/settings")
+            for button, reason in (
+                ("Save schedule", "Changing the global schedule needs the editor role."),
+                ("Save address", "Changing the alert address needs the editor role."),
+            ):
+                expect(page.get_by_role("button", name=button)).to_be_disabled()
+                expect(page.get_by_text(reason)).to_be_visible()
 
             # And the viewer's pages asked the API for nothing it would refuse
             assert watch.console_errors == [], watch.console_errors
