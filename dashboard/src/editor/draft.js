@@ -22,6 +22,9 @@ export const FIELD_LABEL = Object.fromEntries(CANONICAL_FIELDS);
 // The models' own caps (models/limits.py PRICE_TIERS_MAX, models/notifications.py WEBHOOKS_MAX).
 export const PRICE_TIERS_MAX = 100;
 export const WEBHOOKS_MAX = 5;
+// models/create.py OPTIONS_MAX; models/review.py SafetyLimits.max_created's default.
+export const OPTIONS_MAX = 10;
+export const MAX_CREATED = 1000;
 
 // The safety limits (SafetyLimits): shares shown as percentages.
 export const LIMITS = [
@@ -47,17 +50,24 @@ export function newDraft(storeId = "") {
     missing: "ignore",
     known_bad: "isolate",
     conflicts: {},
-    limits: Object.fromEntries(LIMITS.map(([name, , , value]) => [name, value])),
+    limits: { ...Object.fromEntries(LIMITS.map(([name, , , value]) => [name, value])), max_created: MAX_CREATED },
     enabled: true,
     location_id: null,
     webhooks: [],
+    create: newCreate(),
   };
+}
+
+// Create mode as the editor holds it: options as rows (name, column), so a half-typed row
+// and the order typed survive; off, hidden and ungrouped by default (models/create.py).
+export function newCreate() {
+  return { enabled: false, visible: false, category: "", group: "", options: [] };
 }
 
 const EDITABLE = [
   "name", "store_id", "source", "format", "mapping", "constants", "match_by", "fields", "mode",
   "schedule", "rules", "missing", "known_bad", "conflicts", "limits", "enabled", "location_id",
-  "webhooks",
+  "webhooks", "create",
 ];
 
 // A profile from the API -> a draft (what the view adds is left out).
@@ -67,6 +77,7 @@ export function draftFrom(profile) {
   const { has_credentials: _shown, ...source } = draft.source;
   draft.source = source;
   draft.limits = { ...Object.fromEntries(LIMITS.map(([name]) => [name, null])), ...(profile.limits || {}) };
+  draft.create = createDraft(profile.create);
   return draft;
 }
 
@@ -137,6 +148,7 @@ export function profileBody(draft, secrets, original = null) {
     enabled: draft.enabled,
     location_id: draft.location_id || null,
     webhooks: webhooksBody(draft.webhooks || []),
+    create: createBody(draft.create),
   };
   if (!original) return body;
   // What changed against the profile as loaded, both in body form (nulls and empties pruned).
@@ -146,6 +158,36 @@ export function profileBody(draft, secrets, original = null) {
     if (JSON.stringify(value) !== JSON.stringify(before[key])) changed[key] = value;
   }
   return changed;
+}
+
+// A profile's `create` (absent on older profiles: off) -> the editor's.
+export function createDraft(create) {
+  const c = create || {};
+  return {
+    enabled: Boolean(c.enabled),
+    visible: Boolean(c.visible),
+    category: c.category || "",
+    group: c.group || "",
+    options: Object.entries(c.options || {}).map(([name, column]) => ({ name, column })),
+  };
+}
+
+// `create` is sent whole (the API replaces it): empty text is null, a wholly empty option
+// row is dropped; a half-filled one is sent, so the API names what it lacks.
+export function createBody(create) {
+  const c = create || newCreate();
+  const options = {};
+  for (const { name = "", column = "" } of c.options || []) {
+    if (name.trim() === "" && column.trim() === "") continue;
+    options[name.trim()] = column.trim();
+  }
+  return {
+    enabled: Boolean(c.enabled),
+    visible: Boolean(c.visible),
+    category: (c.category || "").trim() || null,
+    group: (c.group || "").trim() || null,
+    options,
+  };
 }
 
 // Price tiers left wholly empty are dropped (an empty row is not "from 0, no markup"); with

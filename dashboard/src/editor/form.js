@@ -27,7 +27,8 @@ export function problemFrom(error) {
 
 // Maps whose refusal names the key first ("constants" + "stock: expected a whole number"):
 // the problem is the key's own ("constants.stock"), so it shows beside that input.
-const KEYED = new Set(["constants"]);
+// `create`'s own checks name their key the same way ("options: name at least one ...").
+const KEYED = new Set(["constants", "create"]);
 
 function keyed(problem) {
   const found = KEYED.has(problem.field) && /^([a-z_]+): (.+)$/s.exec(problem.message);
@@ -142,12 +143,12 @@ export function SelectField({ name, label, value, options, onValue, problems, he
   `;
 }
 
-export function CheckField({ name, label, checked, onValue, problems, help }) {
+export function CheckField({ name, label, checked, onValue, problems, help, disabled }) {
   const id = fieldId(name);
   const message = problems ? problems.messageFor(name) : "";
   return html`
     <div class="field check" data-field=${name}>
-      <input id=${id} type="checkbox" checked=${Boolean(checked)}
+      <input id=${id} type="checkbox" checked=${Boolean(checked)} disabled=${disabled}
         aria-describedby=${described(id, help, message)}
         onChange=${(e) => { if (message) problems.clear(); onValue(e.currentTarget.checked); }} />
       <label for=${id}>${label}</label>

@@ -15,6 +15,8 @@ import { FilePicker, STORED, storeFile, UploadUpdate } from "../editor/upload.js
 import { ConstantFields } from "../editor/constants.js";
 import { handOverSecret, LocationField, NotificationsSection, takeSecret } from "../editor/notifications.js";
 import { loadPlatforms } from "../stores/platforms.js";
+import { CreateSection } from "../editor/create.js";
+import { useWriteGate, WriteGate } from "../components/gate.js";
 
 const SECRET_SHOWN = "Copy the signing secret under Notifications: it is shown once.";
 const STORE_WORDS = { setting_up: "setting up", ready: "ready", import_failed: "import failed" };
@@ -28,16 +30,14 @@ export function EditorPage({ params, search }) {
   const [file, setFile] = useState(null); // a new upload profile's first file
   const [saving, setSaving] = useState(false);
   const [saved, setSaved] = useState(search.get("saved") ? "Saved." : "") // the upload's own line says it was stored;
-  const [located, setLocated] = useState(null); // names of the platforms with stock locations
+  const [platforms, setPlatforms] = useState([]); // platforms.js: stock locations, create mode
   const [webhookSecret, setWebhookSecret] = useState(""); // shown once, as the API answered it
   const problems = useProblem();
   const preview = usePreview();
+  const gate = useWriteGate("editor"); // a viewer reads the settings; the preview is an editor's call too
 
   useEffect(() => {
-    loadPlatforms().then(
-      ({ platforms }) => setLocated(new Set(platforms.filter((p) => p.options.includes("location_id")).map((p) => p.name))),
-      () => setLocated(new Set()),
-    );
+    loadPlatforms().then(({ platforms: known }) => setPlatforms(known), () => setPlatforms([]));
   }, []);
 
   useEffect(() => {
@@ -51,7 +51,7 @@ export function EditorPage({ params, search }) {
         const ready = stores.stores.find((s) => s.status === "ready") || stores.stores[0];
         const first = profile ? draftFrom(profile) : newDraft(ready ? ready.store_id : "");
         setDraft(first);
-        if (profile && (profile.source.type !== "upload" || profile.uploaded_at || profile.pending_upload)) {
+        if (profile && !gate.disabled && (profile.source.type !== "upload" || profile.uploaded_at || profile.pending_upload)) {
           preview.run(previewRequest(first, {}, profileId));
         }
       },
@@ -135,12 +135,14 @@ export function EditorPage({ params, search }) {
 
   const others = loaded.profiles.filter((p) => p.profile_id !== profileId);
   const store = loaded.stores.find((s) => s.store_id === draft.store_id);
+  const platform = store ? platforms.find((p) => p.name === store.platform) : null;
   const answer = preview.answer;
   return html`
     <section class="editor">
       <p><a href="#/">← Profiles</a></p>
       <h1>${profileId ? `Edit settings: ${profile.name}` : "New profile"}</h1>
       <form onSubmit=${save} novalidate aria-label=${profileId ? "Profile settings" : "New profile"}>
+        <${WriteGate} what=${profileId ? "Changing these settings" : "A new profile"}>
         <${FormProblem} problems=${problems} />
         <section class="card" aria-labelledby="profile-heading">
           <h2 id="profile-heading">Profile</h2>
@@ -172,9 +174,12 @@ export function EditorPage({ params, search }) {
             mapping=${draft.mapping} problems=${problems} />
         <//>
         <${UpdateSection} draft=${draft} set=${set} problems=${problems}>
-          <${LocationField} store=${store} hasLocations=${Boolean(store && located && located.has(store.platform))}
+          <${LocationField} store=${store} hasLocations=${Boolean(platform && platform.options.includes("location_id"))}
             value=${draft.location_id} onValue=${(location_id) => set({ location_id })} problems=${problems} />
         <//>
+        <${CreateSection} create=${draft.create} setCreate=${(create) => set({ create })} limits=${draft.limits}
+          setLimits=${(limits) => set({ limits })} columns=${answer && answer.file_name ? answer.columns : null}
+          cannotCreate=${(platform && platform.cannotCreate) || ""} problems=${problems} />
         <${RulesSection} rules=${draft.rules} setRules=${(rules) => set({ rules })} problems=${problems} />
         <${LimitsSection} limits=${draft.limits} setLimits=${(limits) => set({ limits })} problems=${problems} />
         <${ScheduleSection} schedule=${draft.schedule} setSchedule=${(schedule) => set({ schedule })}
@@ -182,10 +187,13 @@ export function EditorPage({ params, search }) {
         <${NotificationsSection} webhooks=${draft.webhooks || []} setWebhooks=${(webhooks) => set({ webhooks })}
           problems=${problems} profile=${profile} secret=${webhookSecret} setSecret=${setWebhookSecret} />
         <div class="actions sticky-actions">
-          <button type="submit" disabled=${saving}>${saving ? "Saving…" : profileId ? "Save" : "Create profile"}</button>
+          <button type="submit" disabled=${saving || gate.disabled}
+            aria-describedby=${gate.disabled ? "save-blocked" : undefined}>${saving ? "Saving…" : profileId ? "Save" : "Create profile"}</button>
           <a class="button secondary" href="#/">Back to profiles</a>
+          ${gate.disabled ? html`<span class="help role-hint" id="save-blocked">Save ${gate.hint}</span>` : null}
           <${Status} text=${saved} />
         </div>
+        <//>
       </form>
     </section>
   `;

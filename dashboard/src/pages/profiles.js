@@ -7,7 +7,7 @@ import { HealthBadge, isActive, liveText, needsReview, statusLabel } from "../co
 import { Dialog } from "../components/dialog.js";
 import { DisclosureMenu } from "../components/menu.js";
 import { usePolling } from "../components/polling.js";
-import { lacks, needsWords, useMe } from "../auth/me.js";
+import { useWriteGate } from "../components/gate.js";
 
 const FAST_MS = 3000;
 const SLOW_MS = 30000;
@@ -163,8 +163,9 @@ function Tile({ profile, stores, plan, started, onStart, refresh }) {
   const last = lastRunOf(profile);
   const health = profile.health || { status: "yellow", reason: "" };
   // A viewer reads everything and changes nothing: Start and Edit Settings are not theirs.
-  const viewer = lacks(useMe(), "editor");
-  const blocked = viewer ? { reason: "role", message: needsWords("editor") } : !profile.can_start && profile.start_blocked;
+  const gate = useWriteGate("editor");
+  const viewer = gate.disabled;
+  const blocked = viewer ? { reason: "role", message: gate.hint } : !profile.can_start && profile.start_blocked;
   const blockedId = `blocked-${id}`;
   const menuItems = viewer ? [] : [[`#/profiles/${id}/edit`, "Edit Settings"]];
   if (last) menuItems.push([`#/runs/${last.run_id}`, "View Logs"]);
@@ -213,7 +214,7 @@ function Tile({ profile, stores, plan, started, onStart, refresh }) {
 }
 
 export function ProfilesPage() {
-  const viewer = lacks(useMe(), "editor");
+  const gate = useWriteGate("editor");
   const [profiles, setProfiles] = useState(null);
   const [error, setError] = useState(null);
   const [stores, setStores] = useState({});
@@ -259,8 +260,8 @@ export function ProfilesPage() {
     <section>
       <div class="page-head">
         <h1>Profiles</h1>
-        ${viewer
-          ? html`<span class="help" id="new-profile-blocked">New profile ${needsWords("editor")}</span>`
+        ${gate.disabled
+          ? html`<span class="help" id="new-profile-blocked">New profile ${gate.hint}</span>`
           : html`<a class="button" href="#/profiles/new">New profile</a>`}
       </div>
       ${error && html`<p class="error" role="alert">Could not refresh: ${error}</p>`}

@@ -9,6 +9,7 @@ import { Dialog } from "../components/dialog.js";
 import { Pager } from "../components/pager.js";
 import { usePolling } from "../components/polling.js";
 import { saveResponse } from "../components/csv.js";
+import { WriteGate } from "../components/gate.js";
 
 const POLL_MS = 2000;
 const LOG_PAGE = 50;
@@ -212,7 +213,9 @@ function Review({ run, onApplied }) {
             <td data-label="New value">${String(c.new_value ?? "(empty)")}</td></tr>`)}</tbody>
         </table></div>`}
       ${error && html`<p class="error" role="alert">${error}</p>`}
-      <div class="actions"><button type="button" disabled=${busy || pending === 0} onClick=${apply}>Apply all changes</button></div>
+      <${WriteGate} what="Applying changes">
+        <div class="actions"><button type="button" disabled=${busy || pending === 0} onClick=${apply}>Apply all changes</button></div>
+      <//>
     </section>`;
 }
 
@@ -272,7 +275,9 @@ export function RunPage({ params }) {
       ${run.error && html`<p class="error">Error: ${run.error}</p>`}
       ${run.reason && html`<p class="notice">${run.reason}</p>`}
       ${active && !run.cancel_requested_at && html`
-        <div class="actions"><button type="button" class="danger" onClick=${() => setConfirmCancel(true)}>Cancel run</button></div>`}
+        <${WriteGate} what="Cancelling a run">
+          <div class="actions"><button type="button" class="danger" onClick=${() => setConfirmCancel(true)}>Cancel run</button></div>
+        <//>`}
       <h2>Summary</h2>
       <${Summary} counts=${run.counts || {}} />
       ${needsReview(run.status) && html`<${Review} run=${run} onApplied=${refresh} />`}

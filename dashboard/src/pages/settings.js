@@ -5,6 +5,7 @@ import { ApiError, api } from "../api.js";
 import { count, minutes } from "../format.js";
 import { TwoStepVerification } from "./twostep.js";
 import { sessionKind } from "../auth/session.js";
+import { WriteGate } from "../components/gate.js";
 
 const KINDS = [
   ["interval", "At a regular interval"],
@@ -65,6 +66,7 @@ function ScheduleForm() {
   const described = (name) => (problem(name) ? `schedule-${name}-error` : undefined);
   return html`
     <form onSubmit=${save} novalidate>
+      <${WriteGate} what="Changing the global schedule">
       <label for="schedule-type">Run profiles</label>
       <select id="schedule-type" value=${form.type} onChange=${set("type")}>
         ${KINDS.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
@@ -93,6 +95,7 @@ function ScheduleForm() {
       ${error && !["every_minutes", "at", "expression", "timezone"].some(problem) && html`<p class="error" role="alert">${error.message}</p>`}
       <div class="actions"><button type="submit">Save schedule</button></div>
       <p class="help" aria-live="polite">${saved}</p>
+      <//>
     </form>`;
 }
 
@@ -140,6 +143,7 @@ function Notifications() {
   const words = { none: "No address yet", pending_confirmation: "Waiting for confirmation", confirmed: "Confirmed", unsubscribed: "Unsubscribed" };
   return html`
     <form onSubmit=${save} novalidate>
+      <${WriteGate} what="Changing the alert address">
       <p>Mail when a run fails, is held, or some items fail.${current ? ` Status: ${words[current.status] || current.status}.` : ""}</p>
       <label for="alert-email">Alert address</label>
       <input id="alert-email" type="email" value=${email} onInput=${(e) => setEmail(e.target.value)}
@@ -147,6 +151,7 @@ function Notifications() {
       ${error && html`<p id="alert-email-error" class="error">${error}</p>`}
       <div class="actions"><button type="submit">Save address</button></div>
       <p class="help" aria-live="polite">${saved}</p>
+      <//>
     </form>`;
 }
 

@@ -7,6 +7,7 @@ import { navigate } from "../router.js";
 import { count, when } from "../format.js";
 import { FormProblem, RadioField, SelectField, Status, TextField, useProblem } from "../editor/form.js";
 import { fieldLabel, loadPlatforms, platformLabel } from "../stores/platforms.js";
+import { WriteGate } from "../components/gate.js";
 
 const POLL_MS = 1000;
 const IDLE_MS = 3600000; // nothing running: asked again only when the merchant acts
@@ -175,6 +176,7 @@ function ConnectStore({ platforms }) {
   return html`
     <form class="card connect-store" onSubmit=${submit} aria-labelledby="connect-heading" novalidate>
       <h2 id="connect-heading">Connect a store</h2>
+      <${WriteGate} what="Connecting a store">
       <${FormProblem} problems=${problems} />
       <${SelectField} name="platform" label="Platform" value=${platformName}
         options=${choices.map((p) => [p.name, p.label])}
@@ -188,6 +190,7 @@ function ConnectStore({ platforms }) {
       <${OptionFields} platform=${platform} schemas=${platforms.options} values=${options} problems=${problems}
         setValue=${(k, v) => setOptions({ ...options, [k]: v })} />
       <div class="actions"><button type="submit" disabled=${busy}>${busy ? "Connecting…" : "Connect store"}</button></div>
+      <//>
     </form>
   `;
 }
@@ -264,6 +267,7 @@ function Reimport({ path, store, busy: importing, onChanged }) {
   return html`
     <form class="card" onSubmit=${submit} aria-labelledby="reimport-heading" novalidate>
       <h2 id="reimport-heading">Re-import the catalog</h2>
+      <${WriteGate} what="Re-importing">
       <${FormProblem} problems=${problems} />
       <${RadioField} name="mode" legend="What to read" value=${mode} onValue=${setMode} problems=${problems}
         options=${[
@@ -281,6 +285,7 @@ function Reimport({ path, store, busy: importing, onChanged }) {
       </div>
       ${importing || store.status === "setting_up" ? html`<p class="help">An import is running: wait for it to finish.</p>` : null}
       <${Status} text=${done} />
+      <//>
     </form>
   `;
 }
@@ -315,11 +320,13 @@ function ReplaceToken({ path, store, platform, onChanged }) {
       <p class="help">${rejected
         ? "Your store rejected the saved token. Paste a new one: it is checked with your store at once."
         : "After rotating the token in your store, paste the new one here. The saved one is never shown."}</p>
+      <${WriteGate} what="Replacing the token">
       <${FormProblem} problems=${problems} />
       <${CredentialFields} names=${platform.credentials} values=${credentials} problems=${problems}
         setValue=${(k, v) => setCredentials({ ...credentials, [k]: v })} />
       <div class="actions"><button type="submit" disabled=${busy}>Replace token</button></div>
       <${Status} text=${outcome} tone=${sent && store.status === "import_failed" ? "error" : ""} />
+      <//>
     </form>
   `;
 }
@@ -342,10 +349,12 @@ function Rename({ path, store, onChanged }) {
   return html`
     <form class="card" onSubmit=${submit} aria-labelledby="rename-heading" novalidate>
       <h2 id="rename-heading">Rename</h2>
+      <${WriteGate} what="Renaming">
       <${FormProblem} problems=${problems} />
       <${TextField} name="name" label="Store name" value=${name} onValue=${setName} problems=${problems} />
       <div class="actions"><button type="submit">Rename</button></div>
       <${Status} text=${saved} />
+      <//>
     </form>
   `;
 }
