@@ -7,40 +7,14 @@ import random
 from typing import Any
 
 import pytest
-from fake_sleep import FakeSleep
+from bigcommerce_items import counting_connector, price_plan, seeded
 
 from feedsync.core.in_flight import InFlight
 from feedsync.core.run_results import ShardResults
 from feedsync.core.shard_send import send_shard
 from feedsync.domain.plan import Batch
 from feedsync.domain.writes import ItemResult, PlanItem
-from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
 from feedsync_local.bigcommerce_double import SandboxStore
-
-
-def _seeded(sandbox: SandboxStore, store_hash: str, n: int) -> list[dict[str, Any]]:
-    sandbox.set_quota(1_000_000, 30.0)  # counting requests, not waiting
-    sandbox.seed(
-        store_hash,
-        [
-            {"name": f"P{i}", "type": "physical", "weight": 1, "price": 10.0, "sku": f"P-{i}"}
-            for i in range(n)
-        ],
-    )
-    return sandbox.variants(store_hash)
-
-
-def _plan(variants: list[dict[str, Any]], cents: int) -> list[PlanItem]:
-    return [
-        PlanItem(i + 1, v["sku"], v["product_id"], v["id"], {"price": [1000, cents]})
-        for i, v in enumerate(variants)
-    ]
-
-
-def _connector(sandbox: SandboxStore, store: tuple[str, str]) -> BigCommerceConnector:
-    return BigCommerceConnector(
-        sandbox.api_url(store[0]), store[1], sleep=FakeSleep(), allow_private=True
-    )
 
 
 def _puts(sandbox: SandboxStore) -> int:
@@ -59,10 +33,10 @@ def test_a_refused_batchs_pile_is_deferred_then_sent_with_the_next_batch(
     sandbox: SandboxStore, store: tuple[str, str]
 ) -> None:
     # Given 60 variants, the 13th refused by the platform, and a first batch of 50
-    variants = _seeded(sandbox, store[0], 60)
+    variants = seeded(sandbox, store[0], 60)
     sandbox.reject_variant(store[0], variants[12]["id"], "Variant is locked by PIM")
-    connector = _connector(sandbox, store)
-    plan = _plan(variants, 2000)
+    connector = counting_connector(sandbox, store)
+    plan = price_plan(variants, 2000)
     sandbox.reset_log()
     # When the first batch is applied with defer
     first = connector.apply("variants", plan[:50], batch_key="k-0", defer=True)
@@ -87,7 +61,7 @@ def test_a_refused_batchs_pile_is_deferred_then_sent_with_the_next_batch(
     sandbox.clear_rejections(store[0])
     sandbox.reject_variant(store[0], variants[12]["id"], "Variant is locked by PIM")
     sandbox.reset_log()
-    whole = connector.apply("variants", _plan(variants, 2100)[:50], batch_key="k-2")
+    whole = connector.apply("variants", price_plan(variants, 2100)[:50], batch_key="k-2")
     assert not any(r.deferred for r in whole)
     assert _puts(sandbox) == tests + 1
 
@@ -97,13 +71,13 @@ def test_carried_items_are_suspected_after_the_new_ones(
 ) -> None:
     # Given a batch of 49 carried items (good when an earlier call sent them) and one new
     # item the platform refuses
-    variants = _seeded(sandbox, store[0], 50)
+    variants = seeded(sandbox, store[0], 50)
     sandbox.reject_variant(store[0], variants[49]["id"], "Variant is archived")
-    connector = _connector(sandbox, store)
+    connector = counting_connector(sandbox, store)
     sandbox.reset_log()
     # When it is applied
     results = connector.apply(
-        "variants", _plan(variants, 2000), batch_key="k", carried=49, defer=True
+        "variants", price_plan(variants, 2000), batch_key="k", carried=49, defer=True
     )
     # Then the carried ones are tested together first (one request that writes them), and
     # the count then names the new item: two requests in all, the refused one with its words
@@ -117,12 +91,12 @@ def test_a_carried_item_the_store_refuses_since_is_found_and_no_new_item_is_blam
 ) -> None:
     # Given a batch of 20 carried items, one of which the merchant has locked since an
     # earlier call found it good, and 30 new, healthy items
-    variants = _seeded(sandbox, store[0], 50)
+    variants = seeded(sandbox, store[0], 50)
     sandbox.reject_variant(store[0], variants[7]["id"], "Variant is locked")
-    connector = _connector(sandbox, store)
+    connector = counting_connector(sandbox, store)
     # When it is applied
     results = connector.apply(
-        "variants", _plan(variants, 2000), batch_key="k", carried=20, defer=True
+        "variants", price_plan(variants, 2000), batch_key="k", carried=20, defer=True
     )
     # Then the locked carried item is the one refused, with its own words, and every new
     # item is written or deferred, none blamed
@@ -135,11 +109,11 @@ def test_without_defer_everything_is_written_before_apply_returns(
     sandbox: SandboxStore, store: tuple[str, str]
 ) -> None:
     # Given carried items and a refused one among the new ones
-    variants = _seeded(sandbox, store[0], 50)
+    variants = seeded(sandbox, store[0], 50)
     sandbox.reject_variant(store[0], variants[30]["id"], "Variant is archived")
-    connector = _connector(sandbox, store)
+    connector = counting_connector(sandbox, store)
     # When the batch is applied without defer (a shard's last call)
-    results = connector.apply("variants", _plan(variants, 2000), batch_key="k", carried=20)
+    results = connector.apply("variants", price_plan(variants, 2000), batch_key="k", carried=20)
     # Then nothing is deferred: every other item is written, the refused one failed
     assert _state(results) == ["failed" if i == 30 else "ok" for i in range(50)]
     assert _written(sandbox, store[0], 2000) == [i != 30 for i in range(50)]
@@ -148,8 +122,8 @@ def test_without_defer_everything_is_written_before_apply_returns(
 def test_one_and_two_refused_among_50_with_defer_leave_every_other_item_written_or_deferred(
     sandbox: SandboxStore, store: tuple[str, str]
 ) -> None:
-    variants = _seeded(sandbox, store[0], 50)
-    connector = _connector(sandbox, store)
+    variants = seeded(sandbox, store[0], 50)
+    connector = counting_connector(sandbox, store)
     for n, bad in enumerate(([17], [3, 41])):
         # Given a batch of 50 with one, then two, items refused
         sandbox.clear_rejections(store[0])
@@ -157,7 +131,9 @@ def test_one_and_two_refused_among_50_with_defer_leave_every_other_item_written_
             sandbox.reject_variant(store[0], variants[i]["id"], f"Variant {i} is archived")
         cents = 3000 + n
         # When it is applied with defer
-        results = connector.apply("variants", _plan(variants, cents), batch_key=f"k{n}", defer=True)
+        results = connector.apply(
+            "variants", price_plan(variants, cents), batch_key=f"k{n}", defer=True
+        )
         # Then exactly those failed, with their own words; each other item is written
         # (the store holds it) or deferred (the store does not), none of them lost
         states = _state(results)
@@ -188,19 +164,19 @@ def test_a_shard_sent_as_a_stream_writes_every_good_item_once_and_refuses_only_t
 ) -> None:
     # Given a shard of 12 stored batches of 50 and a few refused items, placed at random:
     # sometimes two in a batch, in neighbouring batches or in the shard's last batch
-    variants = _seeded(sandbox, store[0], 600)
+    variants = seeded(sandbox, store[0], 600)
     rng = random.Random(seed)
     bad = set(rng.sample(range(600), rng.randint(1, 6)))
     for i in bad:
         sandbox.reject_variant(store[0], variants[i]["id"], f"Variant {i} is archived")
-    plan = _plan(variants, 4000 + seed)
+    plan = price_plan(variants, 4000 + seed)
     batches: list[Batch] = [
         {"op": "variants", "items": plan[b : b + 50]} for b in range(0, 600, 50)
     ]
     sink = _Sink()
     sandbox.reset_log()
     # When the update step's loop sends it
-    results = send_shard(_connector(sandbox, store), batches, sink, key_prefix="r-0")
+    results = send_shard(counting_connector(sandbox, store), batches, sink, key_prefix="r-0")
     # Then each item has exactly one result: the refused ones failed with their words,
     # every other one written, and the store holds exactly those
     lines = {int(r[0]): r for r in results.records()}
@@ -219,11 +195,11 @@ def test_tests_filled_with_the_callers_next_items_decide_a_refused_one_among_the
 ) -> None:
     # Given a batch of 50 with its 21st item refused, and the caller's next 100 items,
     # the 11th of which (item 60) is refused as well
-    variants = _seeded(sandbox, store[0], 150)
+    variants = seeded(sandbox, store[0], 150)
     for i in (20, 60):
         sandbox.reject_variant(store[0], variants[i]["id"], f"Variant {i} is archived")
-    connector = _connector(sandbox, store)
-    plan = _plan(variants, 5000)
+    connector = counting_connector(sandbox, store)
+    plan = price_plan(variants, 5000)
     handed: list[PlanItem] = []
 
     def more(n: int) -> list[PlanItem]:
@@ -258,14 +234,14 @@ def test_a_shrunk_batch_limit_with_a_refused_item_sends_smaller_tests(
     import feedsync_local.bigcommerce_double as double
 
     monkeypatch.setattr(double, "MAX_VARIANT_BATCH", 25)
-    variants = _seeded(sandbox, store[0], 200)
+    variants = seeded(sandbox, store[0], 200)
     sandbox.reject_variant(store[0], variants[12]["id"], "Variant is locked", field="price")
-    plan = _plan(variants, 2000)
+    plan = price_plan(variants, 2000)
     batches: list[Batch] = [
         {"op": "variants", "items": plan[b : b + 50]} for b in range(0, 200, 50)
     ]
     # When the shard is sent
-    results = send_shard(_connector(sandbox, store), batches, _Sink(), key_prefix="r-0")
+    results = send_shard(counting_connector(sandbox, store), batches, _Sink(), key_prefix="r-0")
     # Then the refused item is found and every other one written: no test larger than
     # the limit once it was learnt (the run does not fail on a 413)
     failed = [int(r[0]) - 1 for r in results.records() if r[3] == "0"]
@@ -294,14 +270,14 @@ def test_a_count_that_changes_with_the_request_size_ends_in_bisection(
 
     monkeypatch.setattr(writer.BatchWriter, "_put", put)
     monkeypatch.setattr(writer, "rejections", rejections)
-    variants = _seeded(sandbox, store[0], 1000)
+    variants = seeded(sandbox, store[0], 1000)
     sandbox.reject_variant(store[0], variants[12]["id"], "Variant is archived", field="price")
-    plan = _plan(variants, 2000)
+    plan = price_plan(variants, 2000)
     batches: list[Batch] = [
         {"op": "variants", "items": plan[b : b + 50]} for b in range(0, 1000, 50)
     ]
     # When the shard is sent
-    results = send_shard(_connector(sandbox, store), batches, _Sink(), key_prefix="r")
+    results = send_shard(counting_connector(sandbox, store), batches, _Sink(), key_prefix="r")
     # Then the refused item is found, every other one written, and no request was empty
     failed = [int(r[0]) - 1 for r in results.records() if r[3] == "0"]
     assert failed == [12]

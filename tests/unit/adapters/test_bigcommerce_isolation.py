@@ -3,40 +3,11 @@ counts every request; the writer never reads the refusals' words to decide)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from fake_sleep import FakeSleep
+from bigcommerce_items import counting_connector, price_plan, seeded
 
-from feedsync.domain.writes import PlanItem
-from feedsync.platforms.bigcommerce.connector import BigCommerceConnector
 from feedsync.platforms.bigcommerce.writer import _one_bad
 from feedsync_local.bigcommerce_double import SandboxStore
-
-
-def _seeded(sandbox: SandboxStore, store_hash: str, n: int) -> list[dict[str, Any]]:
-    sandbox.set_quota(1_000_000, 30.0)  # counting requests, not waiting
-    sandbox.seed(
-        store_hash,
-        [
-            {"name": f"P{i}", "type": "physical", "weight": 1, "price": 10.0, "sku": f"P-{i}"}
-            for i in range(n)
-        ],
-    )
-    return sandbox.variants(store_hash)
-
-
-def _plan(variants: list[dict[str, Any]], cents: int) -> list[PlanItem]:
-    return [
-        PlanItem(i + 1, v["sku"], v["product_id"], v["id"], {"price": [1000, cents]})
-        for i, v in enumerate(variants)
-    ]
-
-
-def _connector(sandbox: SandboxStore, store: tuple[str, str]) -> BigCommerceConnector:
-    return BigCommerceConnector(
-        sandbox.api_url(store[0]), store[1], sleep=FakeSleep(), allow_private=True
-    )
 
 
 def _puts(sandbox: SandboxStore) -> list[int]:
@@ -47,15 +18,15 @@ def test_one_refused_item_costs_what_the_strategy_promises_wherever_it_is(
     sandbox: SandboxStore, store: tuple[str, str]
 ) -> None:
     # Given a batch of 50 variants and, in turn, each one of them refused by the platform
-    variants = _seeded(sandbox, store[0], 50)
-    connector = _connector(sandbox, store)
+    variants = seeded(sandbox, store[0], 50)
+    connector = counting_connector(sandbox, store)
     sent: list[int] = []
     for bad in range(50):
         sandbox.clear_rejections(store[0])
         sandbox.reject_variant(store[0], variants[bad]["id"], "Variant is locked by PIM")
         sandbox.reset_log()
         # When the batch is applied
-        results = connector.apply("variants", _plan(variants, 2000 + bad), batch_key="k")
+        results = connector.apply("variants", price_plan(variants, 2000 + bad), batch_key="k")
         # Then exactly that item failed, with the platform's words, and every other was
         # written
         assert [ok for ok, _ in results] == [i != bad for i in range(50)]
@@ -73,12 +44,14 @@ def test_two_refused_items_are_isolated_each_with_its_own_words(
     sandbox: SandboxStore, store: tuple[str, str]
 ) -> None:
     # Given a batch of 50 where the platform refuses items 10 and 40, for different reasons
-    variants = _seeded(sandbox, store[0], 50)
+    variants = seeded(sandbox, store[0], 50)
     sandbox.reject_variant(store[0], variants[10]["id"], "Variant is locked by PIM")
     sandbox.reject_variant(store[0], variants[40]["id"], "Variant is archived")
     sandbox.reset_log()
     # When it is applied
-    results = _connector(sandbox, store).apply("variants", _plan(variants, 1500), batch_key="k")
+    results = counting_connector(sandbox, store).apply(
+        "variants", price_plan(variants, 1500), batch_key="k"
+    )
     # Then exactly those two failed, each with its own words, and the 48 others are written
     assert [ok for ok, _ in results] == [i not in (10, 40) for i in range(50)]
     assert "locked by PIM" in results[10][1] and "archived" not in results[10][1]
@@ -97,12 +70,14 @@ def test_items_as_many_as_the_refusals_need_no_request_of_their_own(
     sandbox: SandboxStore, store: tuple[str, str]
 ) -> None:
     # Given a batch of 3 variants the platform refuses, all for the same reason
-    variants = _seeded(sandbox, store[0], 3)
+    variants = seeded(sandbox, store[0], 3)
     for v in variants:
         sandbox.reject_variant(store[0], v["id"], "Variant is locked by PIM")
     sandbox.reset_log()
     # When it is applied
-    results = _connector(sandbox, store).apply("variants", _plan(variants, 1500), batch_key="k")
+    results = counting_connector(sandbox, store).apply(
+        "variants", price_plan(variants, 1500), batch_key="k"
+    )
     # Then all three failed with the platform's words, after one write (3 refusals, 3
     # items) and one look-up of all three (the store still has them)
     assert [ok for ok, _ in results] == [False] * 3
@@ -118,12 +93,14 @@ def test_items_refused_together_for_different_reasons_are_told_every_reason(
     sandbox: SandboxStore, store: tuple[str, str]
 ) -> None:
     # Given a batch of 2 variants the platform refuses, for different reasons
-    variants = _seeded(sandbox, store[0], 2)
+    variants = seeded(sandbox, store[0], 2)
     sandbox.reject_variant(store[0], variants[0]["id"], "Variant is locked by PIM")
     sandbox.reject_variant(store[0], variants[1]["id"], "Variant is archived")
     sandbox.reset_log()
     # When it is applied
-    results = _connector(sandbox, store).apply("variants", _plan(variants, 1500), batch_key="k")
+    results = counting_connector(sandbox, store).apply(
+        "variants", price_plan(variants, 1500), batch_key="k"
+    )
     # Then both failed after one write, each told both reasons (the answer does not say
     # whose is whose)
     assert [ok for ok, _ in results] == [False, False]
@@ -139,11 +116,13 @@ def test_an_answer_without_a_count_falls_back_to_bisection(
 ) -> None:
     # Given 8 variants, none of them bad, and a 422 answer without batch_errors (nothing
     # to count) for the first request
-    variants = _seeded(sandbox, store[0], 8)
+    variants = seeded(sandbox, store[0], 8)
     sandbox.reset_log()
     sandbox.fail_next(422, route="/catalog/variants")
     # When the batch is applied
-    results = _connector(sandbox, store).apply("variants", _plan(variants, 1500), batch_key="k")
+    results = counting_connector(sandbox, store).apply(
+        "variants", price_plan(variants, 1500), batch_key="k"
+    )
     # Then it was bisected (halves that go through narrow the rest down) and every item
     # written in the end: 0-7 refused, 0-3 ok, 4-5 ok, 6 ok, 7 ok
     assert [ok for ok, _ in results] == [True] * 8
