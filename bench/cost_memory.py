@@ -76,8 +76,9 @@ def _values(rows: int) -> Iterator[tuple[str, str, int]]:
         yield f"RV-{i:07d}", f"{11 + i % 4}.{i % 100:02d}", 25 + i % 40
 
 
-def write_file(fmt: str, rows: int, path: Path) -> None:
-    """A supplier file of ``rows`` rows in ``fmt``."""
+def write_file(fmt: str, rows: int, path: Path, name_chars: int = 0) -> None:
+    """A supplier file of ``rows`` rows in ``fmt`` (JSON: with a ``Name`` of ``name_chars``
+    characters when that is not 0, to fill the format's cap)."""
     with path.open("w", encoding="utf-8", newline="") as out:
         if fmt == "csv":
             out.write("SKU,Price,Qty\n")
@@ -88,9 +89,10 @@ def write_file(fmt: str, rows: int, path: Path) -> None:
             )
         elif fmt == "json":
             out.write('{"products": [\n')
+            name = f', "Name": "{"n" * name_chars}"' if name_chars else ""
             out.write(
                 ",\n".join(
-                    f'{{"SKU": "{s}", "Price": {p}, "Qty": {q}}}' for s, p, q in _values(rows)
+                    f'{{"SKU": "{s}", "Price": {p}, "Qty": {q}{name}}}' for s, p, q in _values(rows)
                 )
             )
             out.write("\n]}\n")
@@ -227,6 +229,11 @@ def main() -> None:
     parser.add_argument("--rows", default="200000,2000000", help="supplier files' rows")
     parser.add_argument("--formats", default=",".join(FORMATS))
     parser.add_argument("--catalog", default="200000,1000000", help="catalogs' variants")
+    parser.add_argument(
+        "--json-cap",
+        action="store_true",
+        help="also a JSON file of the largest --rows filling the format's cap (256 MiB)",
+    )
     parser.add_argument("--state", type=Path, help="the cost model's state file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
@@ -257,6 +264,20 @@ def main() -> None:
                       f"{got.rss_peak_mb:>7,.0f} {got.seconds:>6,.1f}")  # fmt: skip
                 if args.state:
                     keep_in_state(args.state, results)
+        if args.json_cap and "json" in formats:
+            from feedsync.formats.structured import MAX_JSON_BYTES
+
+            rows = max(sizes)
+            record = len('{"SKU": "RV-0000000", "Price": 11.00, "Qty": 25, "Name": ""},\n')
+            path = Path(tmp) / f"feed-{rows}-cap.json"
+            write_file("json", rows, path, name_chars=int(MAX_JSON_BYTES * 0.98) // rows - record)
+            got = measure("ParseFunction", "parse:json", "JSON (256 MiB)", rows, path)
+            path.unlink()
+            results.append(got)
+            print(f"  {got.label:<34} {got.file_mb:>8,.0f} {got.peak_mb:>8,.0f} "
+                  f"{got.rss_peak_mb:>7,.0f} {got.seconds:>6,.1f}")  # fmt: skip
+            if args.state:
+                keep_in_state(args.state, results)
         for rows in catalogs:
             got = measure("CatalogImportFunction", f"catalog:{rows}", "catalog index", rows,
                           Path(tmp) / "none")  # fmt: skip
