@@ -1,7 +1,7 @@
 """The memory of the steps whose peak grows with the file, each measured alone.
 
     .venv/bin/python bench/cost_memory.py [--rows 200000,2000000] [--formats csv,xlsx,json,...]
-                                          [--catalog 200000,1000000] [--state FILE]
+                                          [--catalog 200000,2000000] [--state FILE]
 
 The cost model's traced runs go through the whole local stack, where tracing one step
 slows the doubles and moto beside it, and they read CSV only. This measures what the
@@ -228,7 +228,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="200000,2000000", help="supplier files' rows")
     parser.add_argument("--formats", default=",".join(FORMATS))
-    parser.add_argument("--catalog", default="200000,1000000", help="catalogs' variants")
+    parser.add_argument("--catalog", default="200000,2000000", help="catalogs' variants")
     parser.add_argument(
         "--json-cap",
         action="store_true",
