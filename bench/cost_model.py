@@ -151,7 +151,9 @@ class Report:
             if not measured:
                 continue
             largest = max(measured)
-            peak, overlapped = max(p for p in measured.values())
+            # An exact peak (the invocation ran alone) wins over an upper bound of any size.
+            exact = [p for p in measured.values() if not p[1]]
+            peak, overlapped = max(exact or measured.values())
             scaled = largest
             if len(measured) > 1:
                 small = min(measured)
