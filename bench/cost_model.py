@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 for _path in (ROOT, ROOT / "local", ROOT / "layers" / "common"):
     sys.path.insert(0, str(_path))
 
+from bench.cost_memory import Alone, alone_of  # noqa: E402
 from bench.cost_pricing import (  # noqa: E402
     SERVICES,
     Fleet,
@@ -62,9 +63,12 @@ SIZES = {"10k": (10_000, 1_000), "1M": (1_000_000, 100_000)}
 # What a traced run of a file over 10,000 rows traces: the functions whose peak grows with
 # the file. The doubles run in this process, so tracing an update shard traces the store's
 # side of 100,000 changes too (an hour); a shard's batches are bounded, 10,000 rows size it.
+# The notify function is traced too, alone (its event arrives while finalize still runs).
 TRACED = frozenset(
-    {"FetchFunction", "ParseFunction", "MatchFunction", "SelectFunction", "FinalizeFunction"}
-)
+    {"FetchFunction", "ParseFunction", "MatchFunction", "SelectFunction", "FinalizeFunction",
+     "NotifyFunction"}
+)  # fmt: skip
+ALONE = frozenset({"NotifyFunction"})
 COSTS_MD = ROOT / "docs" / "COSTS.md"
 BEGIN = "<!-- BEGIN GENERATED: make cost (bench/cost_model.py --write) -->"
 END = "<!-- END GENERATED -->"
@@ -94,6 +98,7 @@ class Report:
         pricing: Pricing,
         baselines: dict[str, float],
         max_rows: int,
+        alone: list[Alone] | None = None,
     ) -> None:
         # by size, then platform; each platform's scenarios in the order they ran
         self.measured = sorted(measured, key=lambda m: (m.rows, m.platform))
@@ -101,6 +106,7 @@ class Report:
         self.traced = traced  # the memory pass (its durations are tracing's, not billed)
         self.max_rows = max_rows
         self.runs = [m for m in self.measured if m.scenario != "store setup"]
+        self.alone = alone or []  # bench/cost_memory.py: steps measured alone
 
     # ----------------------------------------------------------------- the counts
     def counts_table(self) -> list[str]:
@@ -145,7 +151,9 @@ class Report:
             if not measured:
                 continue
             largest = max(measured)
-            peak, overlapped = max(p for p in measured.values())
+            # An exact peak (the invocation ran alone) wins over an upper bound of any size.
+            exact = [p for p in measured.values() if not p[1]]
+            peak, overlapped = max(exact or measured.values())
             scaled = largest
             if len(measured) > 1:
                 small = min(measured)
@@ -156,7 +164,26 @@ class Report:
                     peak, scaled = grown, self.max_rows
             needs.append(MemoryNeed(function, self.baselines.get(function, 0.0), peak,
                                     overlapped, scaled))  # fmt: skip
-        return needs
+        return [self._with_alone(need) for need in needs]
+
+    def _with_alone(self, need: MemoryNeed) -> MemoryNeed:
+        """The need with the function's largest peak measured alone, when that is larger."""
+        mine = [a for a in self.alone if a.function == need.function]
+        if not mine:
+            return need
+        top = max(mine, key=lambda a: a.peak_mb)
+        if top.peak_mb <= need.peak_mb:
+            return need
+        return MemoryNeed(need.function, need.baseline_mb, top.peak_mb, False, top.rows,
+                          top.label)  # fmt: skip
+
+    def alone_table(self) -> list[str]:
+        head = ["function", "case", "rows", "file MB", "peak MB (traced)",
+                "peak RSS MB (untraced, imports included)", "seconds (untraced)"]  # fmt: skip
+        rows = [[a.function, a.case, f"{a.rows:,}", f"{a.file_mb:,.0f}" if a.file_mb else "",
+                 f"{a.peak_mb:,.0f}", f"{a.rss_peak_mb:,.0f}", f"{a.seconds:,.1f}"]
+                for a in self.alone]  # fmt: skip
+        return _table(head, rows)
 
     def memory_table(self) -> list[str]:
         head = ["function", "invocations", "longest s", "baseline MB (imported)",
@@ -166,9 +193,12 @@ class Report:
             seconds = [i.seconds for m in self.measured for i in m.usage.invocations
                        if i.function == need.function] or [0.0]  # fmt: skip
             note = f" (file of {need.scaled_to_rows:,} rows"
-            if need.scaled_to_rows == self.max_rows:
-                note += ", extended from the sizes measured"
-            note += ", upper bound)" if need.peak_overlapped else ")"
+            if need.source:
+                note = f" ({need.source})"
+            else:
+                if need.scaled_to_rows == self.max_rows:
+                    note += ", extended from the sizes measured"
+                note += ", upper bound)" if need.peak_overlapped else ")"
             rows.append([need.function, len(seconds), f"{max(seconds):,.2f}",
                          f"{need.baseline_mb:,.0f}", f"{need.peak_mb:,.0f}{note}",
                          f"{need.need_mb:,.0f}", self.pricing.memory_mb[need.function],
@@ -252,6 +282,8 @@ class Report:
             "", "### Counts per scenario", "", *self.counts_table(),
             "", "### Dollars per scenario, by service", "", *self.dollars_table(),
             "", "### Lambda memory per function", "", *self.memory_table(),
+            *(["", "Measured alone (`bench/cost_memory.py`: each case in a fresh process, the "
+               "handler imported first):", "", *self.alone_table()] if self.alone else []),
             "", "GB-seconds of the runs measured, with the memory configured and proposed "
             "(the same durations):", "", *self.resizing_lines(),
             "", "### The fleet", "", *self.fleet_lines(), "",
@@ -327,9 +359,11 @@ def main() -> None:
     measured: list[Measured] = []
     traced: list[Measured] = []
     kept: dict[str, float] = {}  # the handlers' baselines measured with the state's runs
+    alone: list[dict[str, object]] = []  # bench/cost_memory.py's, kept as dicts
     if args.state and args.state.exists():
         measured, traced, *rest = pickle.loads(args.state.read_bytes())  # our own file
         kept = rest[0] if rest else {}
+        alone = rest[1] if len(rest) > 1 else []
         print(f"  {len(measured)} scenarios read from {args.state}")
     for extra in args.add_state:
         more, more_traced, *rest = pickle.loads(extra.read_bytes())  # our own files
@@ -342,7 +376,7 @@ def main() -> None:
     if args.from_state:
         if not measured:
             parser.error("--from-state needs a --state file with measurements")
-        report = Report(measured, traced, pricing, kept, Plan().max_rows)
+        report = Report(measured, traced, pricing, kept, Plan().max_rows, alone_of(alone))
         if args.write:
             write_docs(report.markdown())
             print(f"    wrote {COSTS_MD.relative_to(ROOT)}")
@@ -365,7 +399,11 @@ def main() -> None:
             tracer = (
                 None
                 if args.no_memory
-                else Meter(memory=True, traced=None if rows <= SIZES["10k"][0] else TRACED)
+                else Meter(
+                    memory=True,
+                    traced=None if rows <= SIZES["10k"][0] else TRACED,
+                    alone=ALONE,
+                )
             )
 
             def keep(
@@ -380,21 +418,36 @@ def main() -> None:
                 if memory:
                     traced = [m for m in traced if (m.rows, m.platform) != same] + memory
                 if args.state:
-                    args.state.write_bytes(pickle.dumps((measured, traced, baselines)))
+                    args.state.write_bytes(pickle.dumps((measured, traced, baselines, alone)))
+
+            def publish(pending: list[str]) -> Report:
+                """The tables so far; with --write in docs/COSTS.md (a long run that is
+                stopped keeps what it measured)."""
+                report = Report(
+                    measured, traced, pricing, baselines, Plan().max_rows, alone_of(alone)
+                )
+                if args.write:
+                    write_docs(report.markdown(pending))
+                    print(f"    wrote {COSTS_MD.relative_to(ROOT)}")
+                return report
+
+            def counted_first(
+                counted: list[Measured], step: int = n, platform: str = platform
+            ) -> None:
+                """The counts saved and written before the (long) memory pass."""
+                keep(counted, [])
+                memory_left = [] if args.no_memory else [f"the memory pass on {platform}"]
+                publish(memory_left + [f"{r:,} rows on {p}" for r, _c, p in steps[step:]])
 
             # Over 10,000 rows the store's import reads the double in process (cost_seeding):
             # the doubles' HTTP paging is quadratic at 1,000,000 items.
             counted, memory = bench.platform(
                 platform, rows, changes, traced=tracer, seeded=rows > SIZES["10k"][0],
-                counted=lambda counted: keep(counted, []),
+                counted=counted_first,
             )  # fmt: skip
             keep(counted, memory)
             print(f"    ({platform} {rows:,} rows: {time.perf_counter() - started:.0f} s)")
-            report = Report(measured, traced, pricing, baselines, Plan().max_rows)
-            pending = [f"{r:,} rows on {p}" for r, _c, p in steps[n:]]
-            if args.write:  # after each step: a long run that is stopped keeps what it measured
-                write_docs(report.markdown(pending))
-                print(f"    wrote {COSTS_MD.relative_to(ROOT)} ({n} of {len(steps)} measured)")
+            report = publish([f"{r:,} rows on {p}" for r, _c, p in steps[n:]])
         meter.detach()
     print(report.markdown())
     sys.stdout.flush()

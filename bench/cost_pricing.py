@@ -152,6 +152,7 @@ class MemoryNeed:
     peak_mb: float  # the largest traced peak of one invocation (alone when one ran alone)
     peak_overlapped: bool  # every measured invocation overlapped others: an upper bound
     scaled_to_rows: int | None = None  # the file size the peak stands for
+    source: str = ""  # where a peak measured alone comes from (bench/cost_memory.py)
 
     @property
     def need_mb(self) -> float:

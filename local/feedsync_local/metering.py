@@ -9,8 +9,10 @@ here runs (the stack's hooks are ``None``). While attached it counts:
 * Lambda: one invocation per in-process handler call, its wall time (minus the meter's own
   book-keeping), the bytes it logged and, with ``Meter(memory=True)``, its peak of traced
   Python memory (``tracemalloc``, on only while invocations run; exact when it ran alone,
-  an upper bound marked ``overlapped`` when others ran at the same time). Tracing slows
-  Python code several times over, so a memory pass's durations are not the ones to bill;
+  an upper bound marked ``overlapped`` when others ran at the same time; the functions in
+  ``alone`` wait until nothing else runs, so theirs is exact: the notify function's event
+  arrives while finalize is still running). Tracing slows Python code several times over,
+  so a memory pass's durations are not the ones to bill;
 * every AWS API call a handler makes (a patched ``BaseClient._make_api_call``, attributed
   to the invocation on the calling thread; calls outside an invocation, such as a bench
   polling its run, are not the product's and are not counted), priced by kind: DynamoDB
@@ -242,14 +244,19 @@ class Meter:
         *,
         memory: bool = False,
         traced: frozenset[str] | None = None,
+        alone: frozenset[str] = frozenset(),
         echo_logs: bool = False,
     ) -> None:
         self.memory = memory
         self.traced = traced  # the functions whose invocations are traced (None: all)
+        # With memory: functions whose invocations start only when nothing else runs (an
+        # asynchronous one, whose peak would otherwise hold its caller's allocations).
+        self.alone = alone
         self.echo_logs = echo_logs
         self.usage = Usage()
         self.tables = MotoTables()
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified when an invocation ends
         self._local = threading.local()
         self._running: list[list[bool]] = []  # one overlapped flag per running invocation
         self._tracing = False  # tracemalloc started by this meter, for the running ones
@@ -350,6 +357,9 @@ class Meter:
         local.function, local.overhead, local.logged = function, 0.0, 0
         overlapped = [False]
         with self._lock:
+            if self.memory and function in self.alone and outer is None:
+                while self._running:  # never nested in a call on this thread (no deadlock)
+                    self._idle.wait()
             if not self._running:
                 # Traced only while invocations run (tracing slows Python code several
                 # times over: a memory pass's durations are not billed).
@@ -376,6 +386,7 @@ class Meter:
                 if self._tracing:
                     peak = max(0, tracemalloc.get_traced_memory()[1] - self._peak_base)
                 self._running = [f for f in self._running if f is not overlapped]
+                self._idle.notify_all()
                 if self._tracing and not self._running:
                     tracemalloc.stop()
                     self._tracing = False

@@ -125,3 +125,44 @@ def test_the_generated_section_is_replaced_and_the_prose_kept(tmp_path: Path) ->
     assert size_of("200:20") == (200, 20)
     with pytest.raises(ValueError):
         size_of("20:200")
+
+
+def _traced(function: str, peak_mb: float, rows: int) -> object:
+    from bench.cost_scenarios import Measured
+
+    usage = Usage()
+    usage.invocations.append(Invocation(function, 1.0, int(peak_mb * 1024 * 1024), False, 0))
+    return Measured("traced run", "woocommerce", rows, rows // 10, "succeeded", {}, 1.0, usage)
+
+
+def test_a_step_measured_alone_sets_the_need_when_its_peak_is_the_larger() -> None:
+    from bench.cost_memory import Alone
+    from bench.cost_model import Report
+
+    # Given traced runs of parse and match at 10,000 and 1,000,000 rows (CSV)
+    traced = [
+        _traced("ParseFunction", 10, 10_000),
+        _traced("ParseFunction", 60, 1_000_000),
+        _traced("MatchFunction", 20, 10_000),
+        _traced("MatchFunction", 700, 1_000_000),
+    ]
+    # And parse measured alone on a JSON file whose peak is larger than the CSV line's
+    alone = [Alone("ParseFunction", "JSON", 2_000_000, 95.0, 900.0, 1_100.0, 30.0),
+             Alone("ParseFunction", "CSV", 2_000_000, 30.0, 50.0, 140.0, 10.0)]  # fmt: skip
+    pricing = Pricing(PRICES, {"ParseFunction": 1769, "MatchFunction": 1769}, "arm64", {})
+    baselines = {"ParseFunction": 82.0, "MatchFunction": 83.0}
+    report = Report([], traced, pricing, baselines, 2_000_000, alone)  # type: ignore[arg-type]
+    # When the memory each needs is read
+    needs = {n.function: n for n in report.memory()}
+    # Then parse's is the JSON file's, named as measured alone, and the rule sizes it
+    parse = needs["ParseFunction"]
+    assert (parse.peak_mb, parse.source) == (900.0, "JSON file of 2,000,000 rows, measured alone")
+    assert parse.proposed_mb == 1536  # (82 + 900) x 1.5 = 1,473, rounded up to 64 MB
+    # And match, with nothing measured alone, keeps its line through the two sizes
+    match = needs["MatchFunction"]
+    assert match.source == "" and match.scaled_to_rows == 2_000_000
+    assert match.peak_mb == pytest.approx(700 + 680 / 990_000 * 1_000_000)
+    # And the memory table says where each peak comes from
+    table = "\n".join(report.memory_table())
+    assert "900 (JSON file of 2,000,000 rows, measured alone)" in table
+    assert "(file of 2,000,000 rows, extended from the sizes measured)" in table

@@ -124,3 +124,44 @@ def test_invocations_that_ran_at_once_are_marked_overlapped(meter: Meter) -> Non
     # Then the two are each marked overlapped (their peaks are an upper bound), the third not
     flags = {i.function: i.overlapped for i in meter.reset().invocations}
     assert flags == {"UpdateFunction": True, "Other": True, "FinalizeFunction": False}
+
+
+def test_a_function_traced_alone_waits_for_the_running_invocation_and_is_exact() -> None:
+    # Given a memory meter that traces NotifyFunction alone, and finalize running
+    meter = Meter(memory=True, alone=frozenset({"NotifyFunction"})).attach(_Stack())
+    try:
+        finalizing, release, order = threading.Event(), threading.Event(), []
+
+        def finalize() -> None:
+            with meter.invocation("FinalizeFunction"):
+                finalizing.set()
+                keep = bytearray(4 * 1024 * 1024)  # finalize's own allocation
+                release.wait()
+                order.append("finalize ends")
+                del keep
+
+        def notify() -> None:
+            with meter.invocation("NotifyFunction"):
+                order.append("notify starts")
+
+        first = threading.Thread(target=finalize)
+        first.start()
+        finalizing.wait()
+        # When notify's event arrives while finalize runs
+        second = threading.Thread(target=notify)
+        second.start()
+        second.join(0.2)
+        # Then notify has not started yet, and starts once finalize ended
+        assert second.is_alive() and order == []
+        release.set()
+        first.join()
+        second.join()
+        assert order == ["finalize ends", "notify starts"]
+        # And neither is overlapped: notify's peak holds none of finalize's 4 MB
+        invocations = {i.function: i for i in meter.reset().invocations}
+        assert not invocations["NotifyFunction"].overlapped
+        assert not invocations["FinalizeFunction"].overlapped
+        assert (invocations["NotifyFunction"].peak_bytes or 0) < 1024 * 1024
+        assert (invocations["FinalizeFunction"].peak_bytes or 0) >= 4 * 1024 * 1024
+    finally:
+        meter.detach()
