@@ -120,13 +120,13 @@ bench: $(STAMP) $(DASHBOARD)
 ## 1,000,000 rows / 100,000 changes (the store's import read from the double in process, not
 ## measured): on BigCommerce with its memory pass (the next file traced: parse, match,
 ## finalize, notify alone; ~40 min on this 2-core machine), on COST_1M_PLATFORMS counts only
-## (WooCommerce ~40 min; Shopify's, imported over HTTP by its bulk query, has not been run here:
-## COST_1M_PLATFORMS=woocommerce,shopify); then bench/cost_memory.py (the parse step on every
+## (WooCommerce ~40 min; Shopify ~11 min, its store imported over HTTP by its bulk query);
+## then bench/cost_memory.py (the parse step on every
 ## format and the catalog index, each alone in a fresh process, ~10 min) into the same state.
 ## Metered on the local stack (state transitions, Lambda GB-s and memory, DynamoDB units, S3
 ## requests and bytes, calls), priced at docs/aws_prices.toml; rewrites docs/COSTS.md's tables
 ## after each step. Not in `make test`.
-COST_1M_PLATFORMS ?= woocommerce
+COST_1M_PLATFORMS ?= woocommerce,shopify
 COST_STATE := .feedsync/cost-state.pkl
 .PHONY: cost
 cost: $(STAMP)
