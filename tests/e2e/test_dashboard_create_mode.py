@@ -7,10 +7,8 @@ write control disabled with "needs the editor role". Screenshots at desktop and 
 from __future__ import annotations
 
 import re
-import shutil
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 from browser_support import (
@@ -28,14 +26,10 @@ GROUPED_FILE = (
     "NEW-TEE-S,12.00,New Tee,NEW-TEE,S,Red\n"
     "NEW-TEE-M,12.00,New Tee,NEW-TEE,M,Red\n"
 )
-# Copies for the people who look at them (the brief's folder), besides the CI artefacts.
-SHOTS = Path("/tmp/s26/shots")
 
 
 def _shot(page: Page, name: str, full_page: bool = True) -> None:
-    path = screenshot(page, name, full_page=full_page)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, SHOTS / path.name)
+    screenshot(page, name, full_page=full_page)
 
 
 def _section_shot(section: Locator, name: str) -> None:
@@ -48,8 +42,6 @@ def _section_shot(section: Locator, name: str) -> None:
     bar.evaluate("bar => { bar.style.position = 'static'; }")
     section.screenshot(path=str(path))
     bar.evaluate("bar => { bar.style.position = ''; }")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, SHOTS / path.name)
 
 
 def _grouped_profile(api: Api, store: StoreInfo, supplier: Supplier) -> dict[str, Any]:

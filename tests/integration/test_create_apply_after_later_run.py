@@ -6,14 +6,13 @@ has gets only its other variants, added to that product."""
 
 from __future__ import annotations
 
+from create_support import HEADER, new_items_file
 from integration_harness import Harness
 from review_support import wait_round
 from test_create_shopify_woocommerce import (
-    HEADER,
     Shop,
     _created_changes,
     _profile,
-    new_items_file,
     shop,  # noqa: F401  (the fixture: each test on Shopify and WooCommerce)
 )
 
