@@ -55,7 +55,13 @@ from bench.cost_pricing import (  # noqa: E402
     template,
     total,
 )
-from bench.cost_scenarios import PLATFORMS, CostBench, Measured, handler_baseline_mb  # noqa: E402
+from bench.cost_scenarios import (  # noqa: E402
+    MEMORY_PASSES,
+    PLATFORMS,
+    CostBench,
+    Measured,
+    handler_baseline_mb,
+)
 from feedsync_local.environment import LocalEnvironment  # noqa: E402
 from feedsync_local.metering import Meter  # noqa: E402
 
@@ -335,6 +341,17 @@ def main() -> None:
         help="skip the memory pass (the traced run of the next file): counts and dollars only",
     )
     parser.add_argument(
+        "--apply",
+        action="store_true",
+        help="also a preview of the next file and its apply (the select step's scenario)",
+    )
+    parser.add_argument(
+        "--memory",
+        default=",".join(MEMORY_PASSES),
+        help="the memory pass's runs: run (the next file's scheduled run), apply (a preview's "
+        "apply, traced; the preview not)",
+    )
+    parser.add_argument(
         "--from-state",
         action="store_true",
         help="run nothing: print (and with --write, write) the tables of --state's measurements "
@@ -347,9 +364,11 @@ def main() -> None:
         sizes = [size_of(s.strip()) for s in args.sizes.split(",") if s.strip()]
     except ValueError:
         sizes = []
-    if not sizes or set(platforms) - set(PLATFORMS):
+    passes = tuple(m for m in args.memory.split(",") if m)
+    if not sizes or set(platforms) - set(PLATFORMS) or set(passes) - set(MEMORY_PASSES):
         parser.error(f"sizes are {', '.join(SIZES)} or ROWS:CHANGES; platforms "
-                     f"{', '.join(PLATFORMS)}")  # fmt: skip
+                     f"{', '.join(PLATFORMS)}; memory passes "
+                     f"{', '.join(MEMORY_PASSES)}")  # fmt: skip
     from feedsync.models import Plan
 
     tmpl = template()
@@ -412,11 +431,12 @@ def main() -> None:
                 same: tuple[int, str] = (rows, platform),
             ) -> None:
                 """The step's measurements in place of earlier ones of the same size and
-                platform; saved to --state at once."""
+                platform (the memory pass's, of the same scenario); saved to --state at once."""
                 nonlocal measured, traced
                 measured = [m for m in measured if (m.rows, m.platform) != same] + counted
-                if memory:
-                    traced = [m for m in traced if (m.rows, m.platform) != same] + memory
+                new = {(m.rows, m.platform, m.scenario) for m in memory}
+                traced = [m for m in traced if (m.rows, m.platform, m.scenario) not in new]
+                traced += memory
                 if args.state:
                     args.state.write_bytes(pickle.dumps((measured, traced, baselines, alone)))
 
@@ -443,7 +463,7 @@ def main() -> None:
             # the doubles' HTTP paging is quadratic at 1,000,000 items.
             counted, memory = bench.platform(
                 platform, rows, changes, traced=tracer, seeded=rows > SIZES["10k"][0],
-                counted=counted_first,
+                counted=counted_first, apply=args.apply, memory=passes,
             )  # fmt: skip
             keep(counted, memory)
             print(f"    ({platform} {rows:,} rows: {time.perf_counter() - started:.0f} s)")

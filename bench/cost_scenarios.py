@@ -5,9 +5,11 @@ one store); the tenant creates the store and an ``automatic`` profile (every 15 
 the supplier file on a loopback web server) through the local API Gateway, as a merchant
 would; then EventBridge Scheduler's part (``SchedulerTick`` on a virtual clock) fires the
 profile's schedule: the first fire finds a new file and syncs its changes, the second finds
-the same file. Each of the three (setup, real run, unchanged check) is metered on its own
-and waited for until the product is quiet: the run final, its execution ended and every
-asynchronous invocation (the run's events, notifications) done.
+the same file. With ``apply``, then a merchant's review: a manual Start of the next file as
+a preview (``{"preview": true}``, it writes nothing) and ``POST /runs/{id}/apply`` of all its
+changes (the select step, then the update). Each scenario is metered on its own and waited
+for until the product is quiet: the run final, its execution ended and every asynchronous
+invocation (the run's events, notifications) done.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ from feedsync_local.scheduler_tick import SchedulerTick
 ROOT = Path(__file__).resolve().parent.parent
 FINAL = {"succeeded", "failed", "previewed", "partially_applied", "held", "skipped", "cancelled"}
 EVERY_15 = {"type": "automatic", "every_minutes": 15}
+# The memory pass's runs: the next file's scheduled run (fetch, parse, match, update,
+# finalize) and an apply of a preview (select, update, finalize).
+MEMORY_PASSES = ("run", "apply")
+PREVIEW, APPLY = "preview of the next file", "apply of the preview"
 __all__ = ["PLATFORMS", "CostBench", "Measured", "handler_baseline_mb"]
 
 
@@ -71,6 +77,14 @@ def feed_lines(skus: list[str], changes: int, edition: int = 0) -> list[str]:
         else:
             lines.append(f"{sku},{SEED_PRICE},{SEED_STOCK}\n")
     return lines
+
+
+def _rewrite(path: Path, lines: list[str]) -> None:
+    """The supplier's next file, with a newer Last-Modified: the next fire fetches it."""
+    with path.open("w", encoding="utf-8") as out:
+        out.writelines(lines)
+    stamp = time.time() + 60
+    os.utime(path, (stamp, stamp))
 
 
 class Fires:
@@ -191,11 +205,14 @@ class CostBench:
         traced: Meter | None = None,
         seeded: bool = False,
         counted: Callable[[list[Measured]], None] | None = None,
+        apply: bool = False,
+        memory: tuple[str, ...] = MEMORY_PASSES,
     ) -> tuple[list[Measured], list[Measured]]:
         """Setup, a real run of ``rows`` rows with ``changes`` changes, an unchanged check;
-        with ``traced`` (a memory meter), then the next file (as many changes) under it, for
-        the functions' memory (its durations are tracing's). ``seeded``: the store's import
-        reads the double in process (``cost_seeding``) and the setup is not measured;
+        with ``apply`` a preview of the next file and its apply. With ``traced`` (a memory
+        meter), the ``memory`` passes under it (their durations are tracing's): the next
+        file's scheduled run, and (the preview untraced) an apply. ``seeded``: the store's
+        import reads the double in process (``cost_seeding``) and the setup is not measured;
         ``counted`` is given the counted scenarios before the (long) memory pass."""
         from feedsync.models import Plan, TenantSettings
         from feedsync.wiring import deps
@@ -235,41 +252,84 @@ class CostBench:
                 measured.append(Measured(scenario, platform, rows, changes, status, counts,
                                          secs, usage, execution))  # fmt: skip
                 log(f"    {scenario}: {status} {counts.get('updated', 0):,} updated, {secs:.1f} s")
+            edition = 0
+
+            def next_file() -> None:
+                nonlocal edition
+                edition += 1
+                _rewrite(path, feed_lines(skus, changes, edition))
+
+            def counted_run(scenario: str, start: Callable[[], Any], ends: str) -> Measured:
+                """A run the API started, metered on its own: it must end ``ends``."""
+                t = time.perf_counter()
+                status, counts, execution = self._until_done(tenant, start(), 3600)
+                got = Measured(scenario, platform, rows, changes, status, counts,
+                               time.perf_counter() - t, self.meter.reset(), execution)  # fmt: skip
+                log(f"    {scenario}: {status} {counts.get('updated', 0):,} updated, "
+                    f"{got.seconds:.1f} s")  # fmt: skip
+                if status != ends:
+                    raise RuntimeError(f"{platform}: {scenario} ended {status}, not {ends}")
+                return got
+
+            previews: list[str] = []  # the preview's run, for its apply
+
+            def preview() -> Any:
+                answer = self._api(key, "POST", f"/profiles/{profile_id}/runs", {"preview": True})
+                previews.append(answer["run_id"])
+                return {"runs": [answer]}
+
+            def apply_it() -> Any:
+                answer = self._api(key, "POST", f"/runs/{previews[-1]}/apply", {})
+                return {"runs": [answer]}
+
+            if apply:
+                next_file()
+                measured.append(counted_run(PREVIEW, preview, "previewed"))
+                measured.append(counted_run(APPLY, apply_it, "succeeded"))
             if counted is not None:
                 counted(measured)
             if traced is None:
                 return measured, []
-            with path.open("w", encoding="utf-8") as out:
-                out.writelines(feed_lines(skus, changes, edition=1))
-            stamp = time.time() + 60  # a newer Last-Modified: the next fire fetches it
-            os.utime(path, (stamp, stamp))
-            memory = self._traced(traced, key, tenant, twin, path, fires, rows, changes, log)
-        return measured, memory
+            traces: list[Measured] = []
+            if "run" in memory:
+                next_file()
+                traces += self._traced(traced, "traced run", tenant, platform, fires.fire, rows,
+                                       changes, log, fires, (key, twin, path))  # fmt: skip
+            if "apply" in memory:
+                next_file()
+                counted_run(PREVIEW, preview, "previewed")  # untraced; its counts not kept
+                traces += self._traced(traced, "traced apply", tenant, platform, apply_it, rows,
+                                       changes, log, fires)  # fmt: skip
+        return measured, traces
 
     def _traced(
-        self, traced: Meter, key: str, tenant: str, twin: Twin, path: Path, fires: Fires,
-        rows: int, changes: int, log: Callable[[str], None],
+        self, traced: Meter, scenario: str, tenant: str, platform: str,
+        start: Callable[[], Any], rows: int, changes: int, log: Callable[[str], None],
+        fires: Fires,
+        setup: tuple[str, Twin, Path] | None = None,
     ) -> list[Measured]:  # fmt: skip
-        """The next file's run under the memory meter, and when it traces every function a
-        second store's setup too (its catalog import; skipped for large catalogs)."""
+        """A run ``start`` begins, under the memory meter; with ``setup`` (key, twin, file),
+        when the meter traces every function, a second store's setup first (its catalog
+        import; skipped for large catalogs)."""
         counting, self.meter = self.meter, traced
         counting.detach()
         traced.attach(self.env.stack)
         fires.tick.meter = traced
         out: list[Measured] = []
         try:
-            if traced.traced is None:
+            if setup is not None and traced.traced is None:
+                key, twin, path = setup
                 assert self.env.files is not None
                 url = f"{self.env.files.url}/{path.name}"
                 _profile, usage, secs = self._setup(key, tenant, twin, url)
                 out.append(Measured("traced setup", twin.platform, rows, 0, "ready", {}, secs,
                                     usage))  # fmt: skip
             t = time.perf_counter()
-            status, counts, execution = self._until_done(tenant, fires.fire(), 7200)
+            status, counts, execution = self._until_done(tenant, start(), 7200)
             secs = time.perf_counter() - t
-            out.append(Measured("traced run", twin.platform, rows, changes, status, counts,
-                                secs, traced.reset(), execution))  # fmt: skip
-            log(f"    traced run (memory): {status}, {secs:.1f} s")
+            out.append(Measured(scenario, platform, rows, changes, status,
+                                counts, secs, traced.reset(), execution))  # fmt: skip
+            log(f"    {scenario} (memory): {status}, {secs:.1f} s")
         finally:
             traced.detach()
             self.meter = fires.tick.meter = counting

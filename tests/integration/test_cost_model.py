@@ -130,10 +130,36 @@ def test_the_memory_pass_traces_every_function_of_a_second_setup_and_run(h: Harn
         counting.detach()
     # Then the counted invocations carry no peak (their durations are not tracing's) ...
     assert all(i.peak_bytes is None for m in counted for i in m.usage.invocations)
-    # ... and the traced ones do: a second store's setup and the next file's run, as many
-    # changes, each function of them with a peak above zero
-    assert [m.scenario for m in traced] == ["traced setup", "traced run"]
-    assert traced[1].status == "succeeded" and traced[1].counts["updated"] == CHANGES
+    # ... and the traced ones do: a second store's setup, the next file's run and an apply
+    # of a preview (the preview untraced), as many changes, each function with a peak
+    assert [m.scenario for m in traced] == ["traced setup", "traced run", "traced apply"]
+    for m in traced[1:]:
+        assert m.status == "succeeded" and m.counts["updated"] == CHANGES
     peaks = {i.function: i.peak_bytes for m in traced for i in m.usage.invocations}
-    assert {"CatalogImportFunction", "ParseFunction", "MatchFunction"} <= set(peaks)
+    assert {"CatalogImportFunction", "ParseFunction", "MatchFunction", "SelectFunction"} <= set(
+        peaks
+    )
+    assert "ParseFunction" not in {i.function for i in traced[2].usage.invocations}
     assert all(peak is not None and peak > 0 for peak in peaks.values())
+
+
+def test_a_preview_and_its_apply_are_counted_as_scenarios_of_their_own(
+    h: Harness, meter: Meter
+) -> None:
+    # Given the meter on the local stack and a WooCommerce store of 40 items
+    bench = CostBench(h.env, meter, h.files_dir)
+    # When, after the scheduled run and the unchanged check, the merchant previews the next
+    # file (8 changes) and applies all of it through the API
+    counted, _ = bench.platform("woocommerce", ROWS, CHANGES, log=_quiet, apply=True)
+    preview, applied = counted[-2:]
+    # Then the preview wrote nothing to the store and ran no select or update
+    assert (preview.scenario, preview.status) == ("preview of the next file", "previewed")
+    by_fn = Counter(i.function for i in preview.usage.invocations)
+    assert by_fn["ParseFunction"] == by_fn["MatchFunction"] == 1
+    assert by_fn["SelectFunction"] == by_fn["UpdateFunction"] == 0
+    # And the apply selected the stored changes (no fetch, no parse) and wrote all 8
+    assert (applied.status, applied.counts["updated"]) == ("succeeded", CHANGES)
+    by_fn = Counter(i.function for i in applied.usage.invocations)
+    assert by_fn["SelectFunction"] == 1 and by_fn["UpdateFunction"] >= 1
+    assert by_fn["FetchFunction"] == by_fn["ParseFunction"] == 0
+    assert applied.usage.api_requests == 1 and applied.usage.transitions_parent > 0
