@@ -143,6 +143,9 @@ class _NoMarks:
         del results
         return False
 
+    def cancelled(self) -> bool:
+        return False
+
 
 def send_plan(connector: Any, plan: list[Shard]) -> tuple[int, int, float]:
     """Send every shard through the update step's own loop (``core/shard_send.py``: a

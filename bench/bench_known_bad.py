@@ -100,6 +100,9 @@ class MemorySink:
         self.deps.blobs.put_bytes(key, results.data())
         return False
 
+    def cancelled(self) -> bool:
+        return False
+
 
 class Store:
     """One platform's double, seeded: the connector, its items and the request counter."""

@@ -157,6 +157,9 @@ class _Sink:
     def record(self, results: ShardResults) -> bool:
         return False
 
+    def cancelled(self) -> bool:
+        return False
+
 
 @pytest.mark.parametrize("seed", range(6))
 def test_a_shard_sent_as_a_stream_writes_every_good_item_once_and_refuses_only_the_bad(

@@ -239,6 +239,11 @@ class FakeRepository:
             item["progress"]["shards"][str(shard)] = done
             return item.get("cancel_requested_at") is not None
 
+    def cancel_requested(self, tenant_id: str, run_id: str) -> bool:
+        with self._mutex:
+            item = self.items.get((f"TENANT#{tenant_id}", f"RUN#{run_id}"))
+            return item is not None and item.get("cancel_requested_at") is not None
+
     def statuses(self, run_id: str) -> list[str]:
         """Every status written to the run, in order."""
         return [f["status"] for rid, f in self.run_writes if rid == run_id and "status" in f]

@@ -109,8 +109,11 @@ def close_after_crash(world: World, ref: RunRef, step: UpdateInput) -> dict[str,
     return {r[1]: r for r in world.blobs.csv(keys.log_key("t1", "run_1"))[1:]}
 
 
-def test_each_batch_is_marked_in_flight_before_it_is_sent(world: World, ref: RunRef) -> None:
-    # Given a shard of three batches and a store that looks at the marker as each arrives
+def test_each_batch_is_on_record_in_flight_before_it_is_sent(
+    world: World, ref: RunRef, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a shard of three batches, a store that looks at the marker as each arrives,
+    # and the blob writes counted
     step = planned(world, ref)
     seen: list[in_flight.InFlight | None] = []
     connector = world.connectors["s1"]
@@ -121,15 +124,66 @@ def test_each_batch_is_marked_in_flight_before_it_is_sent(world: World, ref: Run
                 or [ItemResult(True) for _ in items]
             )
         )
-    # When the shard is applied
+    writes: list[str] = []
+    put = world.blobs.put_bytes
+    monkeypatch.setattr(
+        world.blobs, "put_bytes", lambda key, *a, **kw: writes.append(key) or put(key, *a, **kw)
+    )
+    # When the shard is applied (the step records every 10 calls or 5 seconds)
     update(world.deps, step)
-    # Then every batch was on record as in flight (with the result lines before it) when
-    # the store got it: one marker write per batch
+    # Then every batch was on record as in flight when the store got it: the first alone,
+    # then, when the second went past it, a window looking ahead (nothing recorded yet)
     assert seen == [
         in_flight.InFlight(0, 0, 0),
-        in_flight.InFlight(1, 2, 1),
-        in_flight.InFlight(2, 4, 2),
+        in_flight.InFlight(0, 0, 2, (0, 1, 2)),
+        in_flight.InFlight(0, 0, 2, (0, 1, 2)),
     ]
+    # and the book-keeping was two marker writes and one results write, not one of each
+    # per batch
+    marker = keys.in_flight_key("t1", "run_1", 0, 0)
+    results = keys.result_key("t1", "run_1", 0, 0)
+    assert writes == [marker, marker, results]
+    assert world.run_record(ref).progress.shards == {"0": 6}
+
+
+class Killed(BaseException):
+    """The process dies (a Lambda timeout, out of memory): no code of the step runs on."""
+
+
+def test_a_kill_between_records_reads_back_every_unrecorded_call_of_the_window(
+    world: World, ref: RunRef
+) -> None:
+    # Given the step is killed right after the store accepted batch 2 (of 3), with batch 1
+    # accepted before it and nothing recorded since (the step records every 10 calls)
+    step = planned(world, ref)
+    connector = world.connectors["s1"]
+
+    def accept(op: str, items: list[PlanItem]) -> list[ItemResult]:
+        accepted = {item.variant_id for item in items}
+        connector.modified += holding(1200, *(v for v in CATALOG if v[1] in accepted))
+        return [ItemResult(True) for _ in items]
+
+    def killed(op: str, items: list[PlanItem]) -> list[ItemResult]:
+        accept(op, items)
+        raise Killed
+
+    connector.script.extend([accept, killed])
+    with pytest.raises(Killed):
+        update(world.deps, step)
+    assert world.blobs.head(keys.result_key("t1", "run_1", 0, 0)) is None
+    reads = len(connector.reads)
+    # When the run closes
+    with pytest.raises(ShardsIncomplete):
+        finalize(world.deps, FinalizeInput(run=ref))
+    finalize(world.deps, FinalizeInput(run=ref, error=MAP_FAILED))
+    # Then the log is what the store holds: both calls' items read back updated, the
+    # last batch (in the window's look-ahead) read back unchanged
+    log = {r[1]: r for r in world.blobs.csv(keys.log_key("t1", "run_1"))[1:]}
+    assert [log[sku][4] for sku in SKUS] == ["updated"] * 4 + ["not_applied"] * 2
+    assert "store shows no change to it" in log["S4"][6]
+    assert world.run_record(ref).counts["updated"] == 4
+    # and the store was read once for all of them
+    assert len(connector.reads) == reads + 1
 
 
 def test_a_crash_before_the_store_accepts_logs_the_batch_not_applied(

@@ -22,12 +22,13 @@ from test_in_flight import (
 from feedsync.core import keys
 from feedsync.core.in_flight import InFlight, read_marker
 from feedsync.core.run_results import ShardResults
-from feedsync.core.shard_send import send_shard
+from feedsync.core.shard_send import Pacing, send_shard
 from feedsync.core.steps import match as match_step
 from feedsync.core.steps.finalize import finalize
 from feedsync.core.steps.update import update
 from feedsync.domain.plan import Batch
 from feedsync.domain.writes import ItemResult, PlanItem, item_deferred
+from feedsync.errors import StoreRequestError
 from feedsync.models import FinalizeInput, RunRef
 from feedsync.platforms.registry import capabilities_for
 
@@ -238,3 +239,103 @@ def test_a_crash_after_the_store_took_handed_over_items_logs_what_it_holds(
     assert marker is not None and marker.batches == (0, 1)
     assert len(taking.calls) == 1
     assert [log[sku][4] for sku in SKUS] == ["not_applied"] + ["updated"] * 3 + ["not_applied"] * 2
+
+
+# ------------------------------------------------------------------ paced book-keeping
+class PacedSink(Sink):
+    """A sink whose cancel read answers ``cancel_after`` calls' worth of asks later."""
+
+    def __init__(self, cancel_at_ask: int = 0) -> None:
+        super().__init__()
+        self.asks = 0
+        self.cancel_at_ask = cancel_at_ask
+
+    def record(self, results: ShardResults) -> bool:
+        super().record(results)
+        return bool(self.cancel_at_ask) and self.asks >= self.cancel_at_ask
+
+    def cancelled(self) -> bool:
+        self.asks += 1
+        return bool(self.cancel_at_ask) and self.asks >= self.cancel_at_ask
+
+
+def woo_batches(n: int, size: int = 3) -> list[Batch]:
+    return [{"op": "products_batch", "items": items(2 + size * b, size)} for b in range(n)]
+
+
+def test_paced_book_keeping_records_every_few_calls_and_at_the_end() -> None:
+    # Given seven stored batches of 3 on a platform that carries nothing, recorded every
+    # 3 calls
+    connector = ScriptedConnector(capabilities_for("woocommerce"))
+    sink = PacedSink()
+    # When the shard is sent
+    results = send_shard(
+        connector, woo_batches(7), sink, key_prefix="run-0", pacing=Pacing(calls=3)
+    )
+    # Then the results were recorded after calls 3 and 6 and at the end, each time all of
+    # them so far; between records each call only asked about a cancel
+    assert sink.recorded == [9, 18, 21]
+    assert sink.asks == 5
+    assert results.updated == 21
+    # and every call was inside a marker written before it, fewer markers than calls
+    assert len(sink.marks) < len(connector.calls) == 7
+    for n in range(len(connector.calls)):
+        marker = next(m for m in sink.marks if m.batch <= n <= m.started)
+        assert n in marker.doubtful(marker.lines)
+
+
+def test_paced_book_keeping_records_after_the_seconds_when_calls_are_slow() -> None:
+    # Given calls that take 2 seconds each, recorded every 100 calls or 5 seconds
+    now = [0.0]
+    connector = ScriptedConnector(capabilities_for("woocommerce"))
+    for _ in range(5):
+        connector.script.append(
+            lambda op, sent: now.__setitem__(0, now[0] + 2) or [ItemResult(True)] * len(sent)
+        )
+    sink = PacedSink()
+    pacing = Pacing(calls=100, seconds=5.0, clock=lambda: now[0])
+    # When five batches are sent
+    send_shard(connector, woo_batches(5), sink, key_prefix="run-0", pacing=pacing)
+    # Then a record followed the call that passed 5 seconds (the third, at 6 s), and the end
+    assert sink.recorded == [9, 15]
+
+
+def test_a_cancel_between_records_is_seen_after_the_next_call_and_recorded_before_stopping() -> (
+    None
+):
+    # Given a shard of five batches, recorded every 10 calls, and a cancel that the read
+    # after the second call sees
+    connector = ScriptedConnector(capabilities_for("woocommerce"))
+    sink = PacedSink(cancel_at_ask=2)
+    # When the shard is sent
+    results = send_shard(
+        connector, woo_batches(5), sink, key_prefix="run-0", pacing=Pacing(calls=10)
+    )
+    # Then no call followed the second, and both calls' results were recorded once
+    assert len(connector.calls) == 2
+    assert sink.recorded == [6] and results.lines == 6
+
+
+def test_a_store_error_between_records_records_the_window_and_names_the_failed_call() -> None:
+    # Given a shard of four batches recorded every 10 calls, the second call refused an
+    # item and the third failing with the store's error
+    connector = ScriptedConnector(capabilities_for("woocommerce"))
+    connector.script.extend(
+        [
+            lambda op, sent: [ItemResult(True)] * len(sent),
+            lambda op, sent: [ItemResult(False, "SKU is invalid")] + [ItemResult(True)] * 2,
+            StoreRequestError("the store answered 503 three times"),
+        ]
+    )
+    sink = PacedSink()
+    # When the shard is sent, the error is raised
+    with pytest.raises(StoreRequestError):
+        send_shard(connector, woo_batches(4), sink, key_prefix="run-0", pacing=Pacing(calls=10))
+    # Then the two answered calls were recorded (the refusal's words with them), after a
+    # marker counting those lines over the whole window
+    assert sink.recorded == [6]
+    window, exact = sink.marks[-2:]
+    assert window.lines == 6 and window.doubtful(3) == [0, 1, 2]
+    # and then the marker names only the failed call's batch as in doubt
+    assert exact == InFlight(2, 6, 2)
+    assert exact.doubtful(6) == [2]

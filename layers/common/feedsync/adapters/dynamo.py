@@ -399,3 +399,12 @@ class DynamoRepository:
         )
         held = got.get("Attributes", {}).get("cancel_requested_at")
         return held is not None and "NULL" not in held
+
+    def cancel_requested(self, tenant_id: str, run_id: str) -> bool:
+        got = self.client.get_item(
+            TableName=self.table,
+            Key=_to_ddb({"PK": _tenant(tenant_id), "SK": f"RUN#{run_id}"}),
+            ProjectionExpression="cancel_requested_at",
+        )
+        held = got.get("Item", {}).get("cancel_requested_at")
+        return held is not None and "NULL" not in held

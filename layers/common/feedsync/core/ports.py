@@ -105,6 +105,11 @@ class Repository(Protocol):
         update step checks it between batches at no extra request)."""
         ...
 
+    def cancel_requested(self, tenant_id: str, run_id: str) -> bool:
+        """Whether the run has a cancel request: the update step asks between records
+        (an eventually consistent read: a cancel seen a call later is fine)."""
+        ...
+
 
 class BlobStore(Protocol):
     bucket: str

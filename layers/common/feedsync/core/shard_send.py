@@ -1,8 +1,19 @@
 """Sending one shard's batches to the store: the update step's loop (and the benchmark's).
 
-Each call is marked in flight before it goes (``core/in_flight.py``) and its answers are
-recorded after it (the shard's results file and progress), so a shard that dies
-part-way leaves finalize knowing what reached the store; a cancel stops between calls.
+Calls are marked in flight before they go (``core/in_flight.py``) and their answers are
+recorded after them (the shard's results file and progress), so a shard that dies
+part-way leaves finalize knowing what reached the store, or which items to read back;
+a cancel stops between calls.
+
+Book-keeping is paced (``Pacing``): the update step records after every few calls or
+seconds, not after each call (its two S3 writes and a DynamoDB write per call were half
+of a run's AWS cost). A marker then names a window: every stored batch from the first
+call since the last record up to a few batches ahead (as many as the last window
+began), and is written again only when a call goes past it; a crash reads back the
+window's items that have no result line (one read of the products modified since the
+run began, whatever the window's size). Between records each call asks only whether a
+cancel was requested (one eventually consistent read), and a cancel records before it
+stops.
 
 A connector that carries piles (``Capabilities.carries_pile``: a refused batch's
 known-good items left to the next call instead of a request of their own) gets a
@@ -20,6 +31,8 @@ in or out.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, cast
 
@@ -46,6 +59,23 @@ class ShardSink(Protocol):
     def record(self, results: ShardResults) -> bool:
         """After a call: every result so far; True when a cancel was requested."""
         ...
+
+    def cancelled(self) -> bool:
+        """Between records: whether a cancel was requested (a read, no write)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """When the loop records: after ``calls`` calls or ``seconds`` since the last record,
+    whichever comes first (and always at the end, on a cancel)."""
+
+    calls: int = 1
+    seconds: float = 0.0
+    clock: Callable[[], float] = time.monotonic
+
+
+EVERY_CALL = Pacing()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +109,7 @@ class ShardSender:
         location: str | None = None,
         started: int = -1,
         resumed: int = -1,
+        pacing: Pacing = EVERY_CALL,
     ) -> None:
         self.connector = connector
         self.batches = batches
@@ -92,6 +123,14 @@ class ShardSender:
         self._cancelled = False
         # Items of later stored batches a call already sent (as spares): not queued again.
         self._taken: set[tuple[int, int]] = set()
+        self.pacing = pacing
+        self._recorded_at = pacing.clock()
+        self._recorded_lines = 0  # the result lines the last record wrote
+        self._window: InFlight | None = None  # the marker written since the last record
+        self._window_calls = 0
+        self._ahead = 0  # batches a window's marker names beyond its call's
+        self._calling: tuple[int, ...] = ()  # the stored batches of the call being made
+        self._begun = started  # the furthest batch a call began (``started`` looks ahead)
 
     def send(self) -> ShardResults:
         """Every batch, in order; the results (all of them unless a cancel stopped it)."""
@@ -111,7 +150,7 @@ class ShardSender:
                 if skipped is not None:  # known bad, and the profile skips them: never sent
                     for item, why in zip(items, skipped, strict=True):
                         self.results.add(op, item, ItemResult(False, why), kind=KNOWN_BAD)
-                    self.sink.record(self.results)
+                    self._after_call()
                     continue
                 entries = [_Entry(number, n, item) for n, item in enumerate(items)]
                 if number not in streams:
@@ -148,6 +187,11 @@ class ShardSender:
             log.info(
                 "cancelled: the shard stops after %d calls, %d items unsent", self.calls, waiting
             )
+        except Exception:
+            self._record_before_failing()
+            raise
+        if self.results.lines != self._recorded_lines:
+            self._record()
         return self.results
 
     def _later(self, op: str, number: int, limit: int) -> list[_Entry]:
@@ -255,24 +299,80 @@ class ShardSender:
             self.results.add(op, entry.item, answer)
         for entry in handed:  # taken from later batches: not queued when their turn comes
             self._taken.add((entry.number, entry.place))
-        # Results so far, after every call: a shard that dies part-way still tells
-        # finalize (and the merchant's log) exactly which items reached the store.
-        self._cancelled = self.sink.record(self.results)
+        self._after_call()
         return deferred, len(handed)
 
-    def _mark(self, entries: list[_Entry]) -> None:
-        """In flight: every stored batch with an item in ``entries``."""
-        numbers = sorted({e.number for e in entries})
-        self.started = max(self.started, numbers[-1])
-        self.sink.mark(
-            InFlight(
-                numbers[0],
-                self.results.lines,
-                self.started,
-                tuple(numbers) if len(numbers) > 1 else (),
-                self.resumed,
-            )
+    def _after_call(self) -> None:
+        """Record the results so far when the pacing says so (a shard that dies part-way
+        then tells finalize exactly which items reached the store); else ask whether a
+        cancel was requested, and record before stopping if one was."""
+        self._window_calls += 1
+        pacing = self.pacing
+        due = self._window_calls >= pacing.calls or (
+            pacing.seconds > 0 and pacing.clock() - self._recorded_at >= pacing.seconds
         )
+        if due or self.sink.cancelled():
+            self._record()
+
+    def _record(self) -> None:
+        self._cancelled = self.sink.record(self.results) or self._cancelled
+        self._recorded_lines = self.results.lines
+        self._recorded_at = self.pacing.clock()
+        # The next window's marker looks as far ahead as this window went.
+        if self.pacing.calls > 1:
+            self._ahead = max(1, self._window_calls)
+        self._window, self._window_calls = None, 0
+
+    def _record_before_failing(self) -> None:
+        """A call failed (the store, the network): the window's answers so far are
+        recorded, so finalize reads back only what is in doubt (and keeps the store's own
+        words for the items it refused). The marker goes first, counting those lines: a
+        crash between the two writes leaves the whole window in doubt, never less."""
+        window, calling = self._window, self._calling
+        if window is None or not calling:
+            return
+        lines = self.results.lines
+        exact = InFlight(calling[0], lines, self._begun, calling if len(calling) > 1 else (),
+                         self.resumed)  # fmt: skip
+        try:
+            if lines != self._recorded_lines:
+                # The window, counting the lines about to be written: a crash before the
+                # record leaves all of it in doubt (the record says less than the marker).
+                self.sink.mark(
+                    InFlight(window.batch, lines, self.started, window.batches, self.resumed)
+                )
+                self.sink.record(self.results)
+            if exact != window:  # recorded: only the failed call's batches are in doubt
+                self.sink.mark(exact)
+        except Exception:  # the call's own error is the one to raise
+            log.exception("could not record the shard's results before it failed")
+
+    def _mark(self, entries: list[_Entry]) -> None:
+        """In flight: every stored batch with an item in ``entries``, within the window's
+        marker (written again, further ahead, when they go past it)."""
+        numbers = sorted({e.number for e in entries})
+        self._calling = tuple(numbers)
+        self._begun = max(self._begun, numbers[-1])
+        window = self._window
+        if window is not None and window.batch <= numbers[0] and numbers[-1] <= window.started:
+            return
+        first = numbers[0] if window is None else min(window.batch, numbers[0])
+        if self.pacing.calls > 1:  # a window: every batch from its first call on
+            if window is not None:  # gone past it: look further ahead
+                self._ahead = max(1, 2 * self._ahead)
+            ahead = min(len(self.batches) - 1, numbers[-1] + self._ahead)
+            covered = tuple(range(first, ahead + 1))
+        else:
+            ahead, covered = numbers[-1], tuple(numbers)
+        self.started = max(self.started, ahead)
+        self._window = InFlight(
+            first,
+            self._recorded_lines,
+            self.started,
+            covered if len(covered) > 1 else (),
+            self.resumed,
+        )
+        self.sink.mark(self._window)
 
 
 def send_shard(
@@ -284,6 +384,7 @@ def send_shard(
     location: str | None = None,
     started: int = -1,
     resumed: int = -1,
+    pacing: Pacing = EVERY_CALL,
 ) -> ShardResults:
     """Send one shard's batches (see the module docstring); its results."""
     sender = ShardSender(
@@ -294,5 +395,6 @@ def send_shard(
         location=location,
         started=started,
         resumed=resumed,
+        pacing=pacing,
     )
     return sender.send()
