@@ -75,3 +75,28 @@ def test_no_runs_asked_is_no_request(table: tuple[str, Any]) -> None:
     # Given a repository, When no run ids are asked for, Then nothing is read
     repo = DynamoRepository(table[0], table[1])
     assert repo.get_runs("t1", []) == {}
+
+
+def test_the_cancel_read_sees_a_cancel_request_and_reads_one_attribute(
+    table: tuple[str, Any],
+) -> None:
+    # Given a run, and the client's GetItem requests counted
+    repo = DynamoRepository(table[0], table[1])
+    _history(repo, 1)
+    asked: list[dict[str, Any]] = []
+    get_item = repo.client.get_item
+
+    def counted(**kwargs: Any) -> Any:
+        asked.append(kwargs)
+        return get_item(**kwargs)
+
+    repo.client.get_item = counted  # type: ignore[method-assign]
+    # When the update step asks before and after a cancel is requested
+    before = repo.cancel_requested("t1", "run_000")
+    repo.update_run("t1", "run_000", cancel_requested_at=datetime(2026, 1, 1, tzinfo=UTC))
+    after = repo.cancel_requested("t1", "run_000")
+    # Then it sees the request, each time with one read of that attribute only, and a
+    # run it does not find has none
+    assert (before, after) == (False, True)
+    assert [a["ProjectionExpression"] for a in asked] == ["cancel_requested_at"] * 2
+    assert repo.cancel_requested("t1", "run_nope") is False
