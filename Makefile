@@ -80,8 +80,12 @@ validate: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 test-servers:
 	bash scripts/test-servers.sh
 
+# The suite in parallel (pytest-xdist), one test file per worker at a time (a file's
+# module fixtures, such as its local stack, are set up once): a worker per core, at most 4
+# (each holds its own moto and browser).
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 pytest: $(STAMP) $(DASHBOARD) $(CSVKIT_STAMP) test-servers
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 ## bench: parse+match+diff of 1,000,000 rows against a 1,000,000-variant index (and what
 ## checking each changed row against the platform's constraints adds), then
