@@ -267,6 +267,10 @@ def test_a_viewer_sees_the_write_controls_disabled_with_the_reason(
             expect(
                 page.get_by_label("Create products the store does not have yet")
             ).to_be_disabled()
+            # and the schedule's run times are worked out for them too (a read)
+            expect(
+                page.get_by_text("It runs only when you click Start (or upload a file).")
+            ).to_be_visible()
             assert serious_accessibility_violations(page) == []
             _shot(page, f"viewer-editor-{suffix}", full_page=False)
 

@@ -5,7 +5,6 @@ import { html, useEffect, useState } from "../html.js";
 import { api } from "../api.js";
 import { fieldId, problemFrom, SelectField, TextField } from "./form.js";
 import { scheduleBody } from "./draft.js";
-import { useWriteGate } from "../components/gate.js";
 
 const KINDS = [
   ["default", "Your account's schedule (Settings)"],
@@ -127,9 +126,7 @@ function Blackouts({ windows, setWindows, problems }) {
 function NextRuns({ schedule }) {
   const [state, setState] = useState({ loading: true, answer: null, problem: "" });
   const body = JSON.stringify(scheduleBody(schedule));
-  const gate = useWriteGate("editor"); // POST /schedule-preview is an editor's call
   useEffect(() => {
-    if (gate.disabled) return undefined;
     let stale = false;
     setState((s) => ({ ...s, loading: true }));
     const timer = setTimeout(async () => {
@@ -146,8 +143,7 @@ function NextRuns({ schedule }) {
   }, [body]);
   const { answer } = state;
   let summary = "";
-  if (gate.disabled) summary = `Working out the run times ${gate.hint}.`;
-  else if (state.problem) summary = `No run times yet: ${state.problem}`;
+  if (state.problem) summary = `No run times yet: ${state.problem}`;
   else if (state.loading && !answer) summary = "Working out the next run times…";
   else if (answer && answer.next.length === 0) {
     summary = answer.type === "after" ? "It runs after the other profile, so there are no fixed times."
