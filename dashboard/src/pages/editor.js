@@ -179,7 +179,7 @@ export function EditorPage({ params, search }) {
         <//>
         <${CreateSection} create=${draft.create} setCreate=${(create) => set({ create })} limits=${draft.limits}
           setLimits=${(limits) => set({ limits })} columns=${answer && answer.file_name ? answer.columns : null}
-          cannotCreate=${(platform && platform.cannotCreate) || ""} problems=${problems} />
+          cannotCreate=${(store && store.cannot_create) || ""} problems=${problems} />
         <${RulesSection} rules=${draft.rules} setRules=${(rules) => set({ rules })} problems=${problems} />
         <${LimitsSection} limits=${draft.limits} setLimits=${(limits) => set({ limits })} problems=${problems} />
         <${ScheduleSection} schedule=${draft.schedule} setSchedule=${(schedule) => set({ schedule })}

@@ -4,8 +4,8 @@
 // (StoreCredentials, StoreOptions). Which fields each platform asks for is each platform's
 // spec (platforms/*/spec.py: credential_fields, options, required_options), which the
 // document does not break down per platform: FIELDS copies it. A platform FIELDS does not
-// know yet shows every credential field, so a new one can still be connected. `cannotCreate`:
-// why a platform has no create mode (its spec's cannot_create), shown in the editor.
+// know yet shows every credential field, so a new one can still be connected. (Whether a
+// store's profiles can create products is the store's own `cannot_create`, from the API.)
 import { api } from "../api.js";
 
 const FIELDS = {
@@ -16,8 +16,6 @@ const FIELDS = {
     credentials: ["client_id", "client_secret", "refresh_token"],
     options: ["seller_id", "marketplace_id", "token_url"],
     required: ["seller_id", "marketplace_id"],
-    // platforms/amazon/spec.py cannot_create (the API refuses create mode with these words).
-    cannotCreate: "Amazon: creating listings needs a product type; create mode is not available",
   },
 };
 

@@ -25,17 +25,17 @@ router = Router()  # type: ignore[no-untyped-call]
 def create_store(body: Annotated[CreateStore, Body()]) -> Response[Any]:
     store = api.create_store(common.deps(), tenant(), body)
     recorded("store.created", store.store_id, store.name)
-    return json_answer(201, store.public())
+    return json_answer(201, api.store_view(store))
 
 
 @router.get("/stores", responses=answers(200, "The tenant's stores.", StoreList))
 def list_stores() -> dict[str, Any]:
-    return {"stores": [s.public() for s in api.list_stores(common.deps(), tenant())]}
+    return {"stores": [api.store_view(s) for s in api.list_stores(common.deps(), tenant())]}
 
 
 @router.get("/stores/<store_id>", responses=answers(200, "The store.", StoreView, 404))
 def get_store(store_id: str) -> dict[str, Any]:
-    return api.get_store(common.deps(), tenant(), store_id).public()
+    return api.store_view(api.get_store(common.deps(), tenant(), store_id))
 
 
 @router.patch(
@@ -53,7 +53,7 @@ def get_store(store_id: str) -> dict[str, Any]:
 def patch_store(store_id: str, body: Annotated[PatchStore, Body()]) -> dict[str, Any]:
     store = store_edit.patch_store(common.deps(), tenant(), store_id, body)
     recorded("store.changed", store_id, ", ".join(sorted(body.model_fields_set)))
-    return store.public()
+    return api.store_view(store)
 
 
 @router.delete(
@@ -74,4 +74,4 @@ def delete_store(store_id: str) -> Response[Any]:
 def import_catalog(store_id: str, body: Annotated[ImportCatalogBody, Body()]) -> Response[Any]:
     store = api.import_store_catalog(common.deps(), tenant(), store_id, body)
     recorded("store.changed", store_id, "catalog import")
-    return json_answer(202, store.public())
+    return json_answer(202, api.store_view(store))

@@ -234,3 +234,29 @@ def test_a_failure_after_the_mark_puts_the_stores_state_back(
     after = world.repo.get_store(world.tenant, "s1")
     assert after is not None and after.status == "ready"
     assert world.invoker.calls == []
+
+
+@pytest.mark.parametrize(
+    ("platform", "options", "why"),
+    [
+        ("bigcommerce", {}, None),
+        ("shopify", {}, None),
+        ("woocommerce", {}, None),
+        (
+            "amazon",
+            {"seller_id": "A1B2C3D4E5", "marketplace_id": "ATVPDKIKX0DER"},
+            "Amazon: creating listings needs a product type; create mode is not available",
+        ),
+    ],
+)
+def test_the_store_as_the_api_shows_it_says_whether_its_profiles_can_create(
+    world: World, platform: str, options: dict[str, str], why: str | None
+) -> None:
+    # Given a store of each platform
+    store = world.store(CATALOG, platform=platform, options=options)
+    # When the API shows it
+    view = api.store_view(store)
+    # Then it says why create mode is not available there (null where it is), and the
+    # token's reference stays out of it
+    assert view["cannot_create"] == why
+    assert "secret_ref" not in view and view["store_id"] == "s1"

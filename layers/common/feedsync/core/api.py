@@ -105,6 +105,18 @@ def list_stores(deps: Deps, tenant_id: str) -> list[Store]:
     return deps.repo.list_stores(tenant_id)
 
 
+def store_view(store: Store) -> dict[str, object]:
+    """The store as the API shows it, with why its platform cannot create products (null
+    when it can), so a client need not know each platform's create support."""
+    caps = capabilities_for(store.platform, store.options.model_dump())
+    try:
+        caps.check_create()
+        why: str | None = None
+    except ValueError as exc:
+        why = str(exc)
+    return {**store.public(), "cannot_create": why}
+
+
 def delete_store(deps: Deps, tenant_id: str, store_id: str) -> None:
     """Remove a store with its token and catalog index; refused while profiles use it."""
     store = get_store(deps, tenant_id, store_id)

@@ -86,6 +86,10 @@ class StoreView(BaseModel):
         "its credentials (replace them with PATCH /stores/{id})",
     )
     created_at: datetime
+    cannot_create: str | None = Field(
+        description="why profiles of this store cannot create products (create mode), in the "
+        "words the API refuses it with; null: they can"
+    )
 
 
 class StoreList(BaseModel):
