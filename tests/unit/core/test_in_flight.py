@@ -17,7 +17,9 @@ from fakes import World, row, variant
 from feedsync.core import in_flight, keys
 from feedsync.core.catalog_import import CLOCK_SKEW_MARGIN
 from feedsync.core.ports import ItemResult
+from feedsync.core.shard_send import Pacing
 from feedsync.core.steps import match as match_step
+from feedsync.core.steps import update as update_step
 from feedsync.core.steps.finalize import finalize
 from feedsync.core.steps.match import match
 from feedsync.core.steps.update import update
@@ -284,6 +286,54 @@ def test_a_retried_shard_keeps_in_doubt_what_its_first_attempt_sent(
     assert world.run_record(ref).error == (
         "updating the store stopped on an unexpected error: injected crash in the retry"
     )
+
+
+def test_a_retry_that_dies_after_emptying_the_results_keeps_the_first_attempts_in_doubt(
+    world: World, ref: RunRef, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a first attempt recording every 2 calls, whose calls the store all accepted,
+    # killed during its third call (the first two recorded)
+    monkeypatch.setattr(update_step, "PACING", Pacing(calls=2))
+    step = planned(world, ref)
+    connector = world.connectors["s1"]
+
+    def accept(op: str, items: list[PlanItem]) -> list[ItemResult]:
+        accepted = {item.variant_id for item in items}
+        connector.modified += holding(1200, *(v for v in CATALOG if v[1] in accepted))
+        return [ItemResult(True) for _ in items]
+
+    def killed(op: str, items: list[PlanItem]) -> list[ItemResult]:
+        accept(op, items)
+        raise Killed
+
+    connector.script.extend([accept, accept, killed])
+    with pytest.raises(Killed):
+        update(world.deps, step)
+    # and a retry that dies right after emptying the results file, before its first
+    # marker (S3 refusing the write)
+    results = keys.result_key("t1", "run_1", 0, 0)
+    marker_key = keys.in_flight_key("t1", "run_1", 0, 0)
+    put = world.blobs.put_bytes
+    emptied: list[str] = []
+
+    def failing(key: str, *args: Any, **kwargs: Any) -> None:
+        if key == marker_key and emptied:
+            raise Crash("injected S3 failure")
+        put(key, *args, **kwargs)
+        if key == results:
+            emptied.append(key)
+
+    monkeypatch.setattr(world.blobs, "put_bytes", failing)
+    with pytest.raises(Crash):
+        update(world.deps, step)
+    monkeypatch.setattr(world.blobs, "put_bytes", put)
+    assert emptied and len(world.blobs.csv(results)) == 1  # the header only
+    # When the run closes
+    finalize(world.deps, FinalizeInput(run=ref, error=MAP_FAILED))
+    # Then every batch the first attempt sent is read back, not logged "not sent": all six
+    # are updated
+    log = {r[1]: r for r in world.blobs.csv(keys.log_key("t1", "run_1"))[1:]}
+    assert [log[sku][4] for sku in SKUS] == ["updated"] * 6
 
 
 def test_a_shard_that_left_no_error_is_named_stopped_not_a_guess(world: World, ref: RunRef) -> None:

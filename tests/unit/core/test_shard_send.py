@@ -339,3 +339,123 @@ def test_a_store_error_between_records_records_the_window_and_names_the_failed_c
     # and then the marker names only the failed call's batch as in doubt
     assert exact == InFlight(2, 6, 2)
     assert exact.doubtful(6) == [2]
+
+
+class OrderedSink:
+    """Marks, records and cancel reads in the order the loop made them."""
+
+    def __init__(self, cancel_at_ask: int = 0) -> None:
+        self.events: list[tuple[str, Any]] = []
+        self.cancel_at_ask = cancel_at_ask
+        self.asks = 0
+
+    def mark(self, marker: InFlight) -> None:
+        self.events.append(("mark", marker))
+
+    def record(self, results: ShardResults) -> bool:
+        self.events.append(("record", results.lines))
+        return bool(self.cancel_at_ask) and self.asks >= self.cancel_at_ask
+
+    def cancelled(self) -> bool:
+        self.asks += 1
+        return bool(self.cancel_at_ask) and self.asks >= self.cancel_at_ask
+
+    def last_mark(self) -> InFlight:
+        return next(m for kind, m in reversed(self.events) if kind == "mark")
+
+
+def test_a_store_error_on_a_call_carrying_a_pile_leaves_its_earlier_batch_in_doubt() -> None:
+    # Given BigCommerce's stream of three stored batches of 4, recorded every 10 calls: the
+    # first call refuses S0 and defers the rest; the second (the pile of batch 0 with
+    # batch 1's first item) fails after the store may have taken part of it
+    connector = ScriptedConnector(capabilities_for("bigcommerce"))
+    connector.script.extend(
+        [refuse_first_defer_rest, StoreRequestError("the store answered 503 three times")]
+    )
+    batches: list[Batch] = [{"op": "variants", "items": items(2 + 4 * b, 4)} for b in range(3)]
+    sink = OrderedSink()
+    # When the shard is sent, the error is raised
+    with pytest.raises(StoreRequestError):
+        send_shard(connector, batches, sink, key_prefix="r-0", pacing=Pacing(calls=10))
+    # Then the loop wrote, in this order: a marker counting the refusal's line over the
+    # whole window, the record of that line, then the exact marker of the failed call
+    kinds = [kind for kind, _ in sink.events]
+    assert kinds[-3:] == ["mark", "record", "mark"]
+    (_, window), (_, recorded), (_, exact) = sink.events[-3:]
+    assert window.lines == recorded == 1
+    # and a crash between any two of them leaves both batches the failed call carried in
+    # doubt (the record not yet written, or written)
+    assert {0, 1} <= set(window.doubtful(0)) and {0, 1} <= set(window.doubtful(1))
+    assert exact == InFlight(0, 1, 1, (0, 1))
+    assert exact.doubtful(1) == [0, 1]
+
+
+def test_each_call_is_inside_the_marker_on_record_when_it_goes() -> None:
+    # Given 25 single-item batches, recorded every 10 calls, and a store that looks at the
+    # last marker and record as each call arrives
+    sink = OrderedSink()
+    seen: list[tuple[int, InFlight, int]] = []
+    connector = ScriptedConnector(capabilities_for("woocommerce"))
+
+    def look(op: str, sent: list[PlanItem]) -> list[ItemResult]:
+        lines = [n for kind, n in sink.events if kind == "record"]
+        seen.append((sent[0].row - 2, sink.last_mark(), lines[-1] if lines else 0))
+        return [ItemResult(True)] * len(sent)
+
+    connector.script.extend([look] * 25)
+    # When the shard is sent
+    send_shard(connector, woo_batches(25, size=1), sink, key_prefix="r-0", pacing=Pacing(calls=10))
+    # Then had the step died during any call, its batch would have been in doubt
+    for number, marker, recorded in seen:
+        assert number in marker.doubtful(recorded), (number, marker, recorded)
+    # and the markers were few: the look-ahead grows to a window's worth of calls
+    assert sum(kind == "mark" for kind, _ in sink.events) <= 6
+
+
+def test_a_cancel_after_a_record_by_time_leaves_no_unsent_batch_in_doubt() -> None:
+    # Given 40 single-item batches recorded every 10 calls or 5 s: calls 11 and 12 are
+    # slow (a record by time after them), and a cancel is seen by the 13th cancel read
+    now = [0.0]
+    connector = ScriptedConnector(capabilities_for("woocommerce"))
+    for n in range(1, 41):
+        slow = n in (11, 12)
+        connector.script.append(
+            lambda op, sent, slow=slow: (
+                now.__setitem__(0, now[0] + (3 if slow else 0)) or [ItemResult(True)] * len(sent)
+            )
+        )
+    sink = OrderedSink(cancel_at_ask=13)
+    pacing = Pacing(calls=10, seconds=5.0, clock=lambda: now[0])
+    # When the shard is sent
+    send_shard(connector, woo_batches(40, size=1), sink, key_prefix="r-0", pacing=pacing)
+    # Then it stopped after the call the cancel was seen after, everything recorded, and
+    # the marker names no batch after the last one sent (an earlier window's look-ahead
+    # is not carried on): finalize logs the rest "cancelled before it was sent"
+    sent = len(connector.calls)
+    recorded = [n for kind, n in sink.events if kind == "record"]
+    assert recorded[-1] == sent < 40
+    assert max(sink.last_mark().doubtful(recorded[-1]), default=-1) < sent
+
+
+class Killed(BaseException):
+    """The process dies: no code of the loop runs on."""
+
+
+def test_a_windows_look_ahead_stops_before_a_create_batch_not_begun() -> None:
+    # Given two update batches, then a create batch, then another update batch, recorded
+    # every 10 calls, and the process killed during the second call
+    connector = ScriptedConnector(capabilities_for("woocommerce"))
+
+    def killed(op: str, sent: list[PlanItem]) -> list[ItemResult]:
+        raise Killed
+
+    connector.script.extend([lambda op, sent: [ItemResult(True)] * len(sent), killed])
+    batches = woo_batches(4)
+    batches[2] = {"op": "create", "items": items(100, 2)}
+    sink = OrderedSink()
+    # When the shard is sent
+    with pytest.raises(Killed):
+        send_shard(connector, batches, sink, key_prefix="r-0", pacing=Pacing(calls=10))
+    # Then the marker on record names batches 0 and 1 only: a retry (which takes every
+    # batch up to ``started`` as begun) does not take the create batch as begun
+    assert sink.last_mark().started == 1

@@ -1,10 +1,11 @@
 """Batches in flight: recorded by the update step before it sends one, read back at finalize.
 
-A shard writes its results after each batch. A shard that stops between sending a batch
-and recording its answers (a crash, a timeout, the store's connection dropping) leaves a
-batch nobody knows the fate of; the marker names it, and finalize asks the store what it
-holds for those items with one read of the products modified since the run began (the
-catalog refresh's own read: paged, never a request per item).
+A shard records its results every few calls (``core/shard_send.Pacing``). A shard that
+stops between sending a batch and recording its answers (a crash, a timeout, the store's
+connection dropping) leaves batches nobody knows the fate of; the marker names them, and
+finalize asks the store what it holds for those items with one read of the products
+modified since the run began (the catalog refresh's own read: paged, never a request per
+item).
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class InFlight:
-    """A shard's marker: the batch being sent, the result lines recorded before it, and
-    the furthest batch any attempt of the shard began (a retried shard starts over).
+    """A shard's marker: the first batch in flight, the result lines recorded before it,
+    and the furthest batch any attempt of the shard may have begun (a retried shard starts
+    over): with paced records, a window's marker looks ahead of the call it was written
+    for, never up to a create batch not begun.
 
     A call that carries items of several stored batches (``core/shard_send.py``) names
     them all in ``batches`` (``batch`` is the first); ``resumed``: the furthest batch an

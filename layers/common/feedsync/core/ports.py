@@ -102,7 +102,7 @@ class Repository(Protocol):
     def update_run(self, tenant_id: str, run_id: str, **fields: Any) -> None: ...
     def set_shard_progress(self, tenant_id: str, run_id: str, shard: int, done: int) -> bool:
         """Set one shard's absolute count; True when the run has a cancel request (the
-        update step checks it between batches at no extra request)."""
+        update step's records check it at no extra request)."""
         ...
 
     def cancel_requested(self, tenant_id: str, run_id: str) -> bool:

@@ -30,6 +30,7 @@ in or out.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import time
 from collections.abc import Callable
@@ -131,6 +132,7 @@ class ShardSender:
         self._ahead = 0  # batches a window's marker names beyond its call's
         self._calling: tuple[int, ...] = ()  # the stored batches of the call being made
         self._begun = started  # the furthest batch a call began (``started`` looks ahead)
+        self._creates = [n for n, b in enumerate(batches) if b["op"] == CREATE_OP]
 
     def send(self) -> ShardResults:
         """Every batch, in order; the results (all of them unless a cancel stopped it)."""
@@ -150,8 +152,7 @@ class ShardSender:
                 if skipped is not None:  # known bad, and the profile skips them: never sent
                     for item, why in zip(items, skipped, strict=True):
                         self.results.add(op, item, ItemResult(False, why), kind=KNOWN_BAD)
-                    self._after_call()
-                    continue
+                    continue  # recorded with the next record (nothing reached the store)
                 entries = [_Entry(number, n, item) for n, item in enumerate(items)]
                 if number not in streams:
                     self._call(op, entries, f"{self.key_prefix}-{number}")
@@ -361,10 +362,16 @@ class ShardSender:
             if window is not None:  # gone past it: look further ahead
                 self._ahead = max(1, 2 * self._ahead)
             ahead = min(len(self.batches) - 1, numbers[-1] + self._ahead)
+            # Never up to a create batch not begun: a retry takes every batch up to
+            # ``started`` as begun, and looks up a begun create batch's products first.
+            later = bisect.bisect_right(self._creates, numbers[-1])
+            if later < len(self._creates):
+                ahead = min(ahead, self._creates[later] - 1)
             covered = tuple(range(first, ahead + 1))
         else:
             ahead, covered = numbers[-1], tuple(numbers)
-        self.started = max(self.started, ahead)
+        # An earlier window's look-ahead is not carried on: it is recorded.
+        self.started = max(self._begun, ahead)
         self._window = InFlight(
             first,
             self._recorded_lines,

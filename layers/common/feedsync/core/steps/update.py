@@ -62,6 +62,9 @@ def _apply_shard(deps: Deps, step: UpdateInput) -> UpdateOutput:
         # A retry starts over: what the earlier attempt sent stays in doubt (read back at
         # finalize) until this attempt records it again, so its results go.
         started = resumed = earlier.started
+        # Every batch up to it in doubt before the earlier results go: dying in between
+        # must not leave a marker that counts result lines no longer there.
+        write_marker(deps, ref, index, InFlight(0, 0, started, (), resumed))
         deps.blobs.put_bytes(results_key, ShardResults().data(), "text/csv")
     sink = _StepSink(deps, ref, index, results_key)
     results = send_shard(
