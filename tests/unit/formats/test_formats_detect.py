@@ -14,7 +14,7 @@ from feedsync.formats import detect
 @pytest.mark.parametrize(
     ("name", "data", "expected"),
     [
-        ("f.gz", gzip.compress(b"a,b\n"), "gzip"),
+        ("f.gz", gzip.compress(b"a,b\n", mtime=0), "gzip"),
         ("f.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 8, "xls"),
         ("f.json", b'  [{"a": 1}]', "json"),
         ("f.json", b'{"data": [{"a": 1}]}', "json"),
