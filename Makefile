@@ -119,11 +119,13 @@ bench: $(STAMP) $(DASHBOARD)
 	$(PY) bench/bench_dashboard.py
 
 ## cost: the cost model (bench/cost_model.py): on each platform's double, a store's setup, a
-## 10,000-row / 1,000-change run of an automatic profile fired by the scheduler and the
-## unchanged-file check after it, each platform's next file traced for memory (~10 min); then
+## 10,000-row / 1,000-change run of an automatic profile fired by the scheduler, the
+## unchanged-file check after it, a preview of the next file and its apply (--apply), each
+## platform's next file traced for memory and an apply traced (select) (~15 min); then
 ## 1,000,000 rows / 100,000 changes (the store's import read from the double in process, not
-## measured): on BigCommerce with its memory pass (the next file traced: parse, match,
-## finalize, notify alone; ~40 min on this 2-core machine), on COST_1M_PLATFORMS counts only
+## measured): on BigCommerce with its review and memory pass (the next file traced: parse,
+## match, finalize, notify alone; an apply: select; ~90 min on this 2-core machine), on
+## COST_1M_PLATFORMS counts only
 ## (WooCommerce ~40 min; Shopify ~11 min, its store imported over HTTP by its bulk query);
 ## then bench/cost_memory.py (the parse step on every
 ## format and the catalog index, each alone in a fresh process, ~10 min) into the same state.
@@ -135,9 +137,9 @@ COST_STATE := .feedsync/cost-state.pkl
 .PHONY: cost
 cost: $(STAMP)
 	mkdir -p .feedsync && rm -f $(COST_STATE)
-	PYTHONPATH=layers/common:local:. $(PY) bench/cost_model.py --sizes 10k \
+	PYTHONPATH=layers/common:local:. $(PY) bench/cost_model.py --sizes 10k --apply \
 	  --state $(COST_STATE) --write
-	PYTHONPATH=layers/common:local:. $(PY) bench/cost_model.py --sizes 1M \
+	PYTHONPATH=layers/common:local:. $(PY) bench/cost_model.py --sizes 1M --apply \
 	  --platforms bigcommerce --state $(COST_STATE) --write
 	PYTHONPATH=layers/common:local:. $(PY) bench/cost_model.py --sizes 1M --no-memory \
 	  --platforms $(COST_1M_PLATFORMS) --state $(COST_STATE) --write
