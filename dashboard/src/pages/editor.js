@@ -17,6 +17,7 @@ import { handOverSecret, LocationField, NotificationsSection, takeSecret } from 
 import { loadPlatforms } from "../stores/platforms.js";
 import { CreateSection } from "../editor/create.js";
 import { useWriteGate, WriteGate } from "../components/gate.js";
+import { ConfirmDialog } from "../components/confirm.js";
 
 const SECRET_SHOWN = "Copy the signing secret under Notifications: it is shown once.";
 const STORE_WORDS = { setting_up: "setting up", ready: "ready", import_failed: "import failed" };
@@ -195,8 +196,30 @@ export function EditorPage({ params, search }) {
         </div>
         <//>
       </form>
+      ${profileId ? html`<${DeleteProfile} profile=${profile} />` : null}
     </section>
   `;
+}
+
+// Below the form, apart from Save: deleting asks first, naming the profile; the API refuses
+// it (409, shown in the dialog) while a run is active.
+function DeleteProfile({ profile }) {
+  const [asking, setAsking] = useState(false);
+  const path = `/profiles/${encodeURIComponent(profile.profile_id)}`;
+  return html`
+    <section class="card" aria-labelledby="delete-profile-heading">
+      <h2 id="delete-profile-heading">Delete this profile</h2>
+      <p class="help">It stops syncing for good: its settings, schedule and the source's saved sign-in are removed.
+        The store's products keep the values they have.</p>
+      <${WriteGate} what="Deleting the profile">
+        <div class="actions"><button type="button" class="danger" onClick=${() => setAsking(true)}>Delete profile</button></div>
+      <//>
+      <${ConfirmDialog} open=${asking} title="Delete profile" labelId="delete-profile-title"
+        action=${() => api.send("DELETE", path)} onDone=${() => navigate("/")} onClose=${() => setAsking(false)}>
+        <p>Delete <strong>${profile.name}</strong>? It will not run again, and its settings, schedule and the
+          source's saved sign-in are removed. The store's products keep the values they have.</p>
+      <//>
+    </section>`;
 }
 
 function previewRequest(draft, secrets, profileId) {

@@ -1,6 +1,7 @@
 // One run: its phases as they happen, progress with an ETA, the summary, the per-row log
-// (filtered by status at the API, searched by SKU here), CSV download, Cancel, and for a
-// previewed or held run its changes with Apply.
+// (filtered by status at the API, searched by SKU here), CSV download, Cancel, for a
+// previewed or held run its changes with Apply, and for a finished one Retry and Revert
+// (each a new run, whose page links back to this one).
 import { html, useCallback, useEffect, useRef, useState } from "../html.js";
 import { ApiError, api, query } from "../api.js";
 import { count, duration, when } from "../format.js";
@@ -10,6 +11,8 @@ import { Pager } from "../components/pager.js";
 import { usePolling } from "../components/polling.js";
 import { saveResponse } from "../components/csv.js";
 import { WriteGate } from "../components/gate.js";
+import { ConfirmDialog } from "../components/confirm.js";
+import { navigate } from "../router.js";
 
 const POLL_MS = 2000;
 const LOG_PAGE = 50;
@@ -24,6 +27,8 @@ const SUMMARY = [
   ["unchanged", "Unchanged"],
   ["rows", "Rows in the file"],
 ];
+// Runs that send stored changes rather than read a file (their log is written all the same).
+const FROM_CHANGES = ["retry", "revert", "reapply"];
 const LOG_STATUSES = [
   ["", "All rows"],
   ["failed", "Failed"],
@@ -66,10 +71,11 @@ function Phases({ run }) {
     </ol>`;
 }
 
-function Summary({ counts }) {
+// A run that sent stored changes read no file: its "rows in the file" (0) is not shown.
+function Summary({ counts, fromChanges }) {
   return html`
     <dl class="summary">
-      ${SUMMARY.filter(([key]) => key in counts).map(([key, label]) => html`
+      ${SUMMARY.filter(([key]) => key in counts && !(fromChanges && key === "rows")).map(([key, label]) => html`
         <div><dt>${label}</dt><dd>${count(counts[key])}</dd></div>`)}
     </dl>`;
 }
@@ -99,7 +105,8 @@ function RunLog({ run }) {
   const [error, setError] = useState(null);
   const [saving, setSaving] = useState(null);
   // A run that stopped before reading its file has no log: not asked for (the API's 404).
-  const readRows = run.counts && run.counts.rows > 0;
+  // A retry, revert or reapply reads no file: its log is that of the changes it sent.
+  const readRows = (run.counts && run.counts.rows > 0) || FROM_CHANGES.includes(run.trigger);
   useEffect(() => {
     const timer = setTimeout(() => setSearch(sku.trim()), SEARCH_DELAY_MS);
     return () => clearTimeout(timer);
@@ -219,6 +226,79 @@ function Review({ run, onApplied }) {
     </section>`;
 }
 
+function changeCount(run, status) {
+  return (run.change_counts && run.change_counts.status && run.change_counts.status[status]) || 0;
+}
+
+// Which of Retry and Revert the API would take for this run, read from the run itself (as
+// core/review.py decides): a finished run (not active, not waiting for review); Retry while
+// it has failed changes and its plan is kept, Revert while it updated values, is not itself
+// a revert and its before-image is kept. `expired` names what is offered no more, and why.
+export function undoOffers(run, now = Date.now()) {
+  const none = { retry: 0, revert: 0, expired: [] };
+  if (isActive(run.status) || needsReview(run.status)) return none;
+  const failed = changeCount(run, "failed");
+  const updated = run.trigger === "revert" ? 0 : changeCount(run, "updated");
+  const planKept = now < Date.parse(run.plan_expires_at);
+  const imageKept = now < Date.parse(run.before_image_expires_at);
+  const expired = [];
+  if (failed > 0 && !planKept) expired.push("Its failed changes can no longer be retried: a run's plan is kept 7 days.");
+  if (updated > 0 && !imageKept) expired.push("It can no longer be reverted: what a run replaced is kept 30 days.");
+  return { retry: planKept ? failed : 0, revert: imageKept ? updated : 0, expired };
+}
+
+function plural(n, one, many) {
+  return `${count(n)} ${n === 1 ? one : many}`;
+}
+
+// The run a retry or revert started from.
+function ParentLink({ run }) {
+  if (!run.parent_run_id) return null;
+  const link = html`<a href=${`#/runs/${run.parent_run_id}`}>run ${run.parent_run_id}</a>`;
+  const words = run.trigger === "revert" ? html`This run puts back what ${link} replaced.`
+    : run.trigger === "retry" ? html`This run sends again the failed changes of ${link}.`
+      : html`Started from ${link}.`;
+  return html`<p class="parent-run">${words}</p>`;
+}
+
+// Retry and Revert: each asks first, then starts a new run and opens its page.
+function UndoActions({ run }) {
+  const [asking, setAsking] = useState(null); // "retry" | "revert" | null
+  const offers = undoOffers(run);
+  if (!offers.retry && !offers.revert && offers.expired.length === 0) return null;
+  const opened = (started) => navigate(`/runs/${started.run_id}`);
+  const base = `/runs/${encodeURIComponent(run.run_id)}`;
+  return html`
+    <section aria-labelledby="undo-title" class="undo">
+      <h2 id="undo-title">Retry or revert</h2>
+      ${offers.expired.map((words) => html`<p class="help">${words}</p>`)}
+      ${(offers.retry > 0 || offers.revert > 0) && html`<p class="help">${[
+        offers.retry > 0 && `Retry sends the ${plural(offers.retry, "failed change", "failed changes")} again`,
+        offers.revert > 0 && `Revert puts back the ${plural(offers.revert, "value", "values")} this run replaced`,
+      ].filter(Boolean).join("; ")}.</p>`}
+      ${(offers.retry > 0 || offers.revert > 0) && html`
+        <${WriteGate} what="Retrying or reverting a run">
+          <div class="actions">
+            ${offers.retry > 0 && html`<button type="button" onClick=${() => setAsking("retry")}>Retry failed changes</button>`}
+            ${offers.revert > 0 && html`<button type="button" class="secondary" onClick=${() => setAsking("revert")}>Revert this run</button>`}
+          </div>
+        <//>`}
+      <${ConfirmDialog} open=${asking === "retry"} title="Retry failed changes" labelId="retry-title" danger=${false}
+        confirmText="Retry failed changes" keepText="Not now"
+        action=${() => api.send("POST", `${base}/retry`, { only: "failed" })} onDone=${opened} onClose=${() => setAsking(null)}>
+        <p>A new run sends the ${plural(offers.retry, "change", "changes")} that failed in this run again, with the values
+          this run meant to write. Each is checked against the store as it is now: a value changed in the store since is
+          left as it is.</p>
+      <//>
+      <${ConfirmDialog} open=${asking === "revert"} title="Revert this run" labelId="revert-title"
+        confirmText="Revert this run" keepText="Keep its changes"
+        action=${() => api.send("POST", `${base}/revert`)} onDone=${opened} onClose=${() => setAsking(null)}>
+        <p>A new run puts back the ${plural(offers.revert, "value", "values")} this run replaced, where the store still
+          holds what this run wrote. A value changed in the store since is left as it is, and descriptions are not put back.</p>
+      <//>
+    </section>`;
+}
+
 export function RunPage({ params }) {
   const runId = params.run_id;
   const [run, setRun] = useState(null);
@@ -267,6 +347,7 @@ export function RunPage({ params }) {
       <h1>Run ${run.run_id}</h1>
       <p class="help">${run.trigger} · ${run.mode} · started ${when(run.started_at || run.created_at)}
         ${took !== null ? ` · took ${duration(took)}` : ""}</p>
+      <${ParentLink} run=${run} />
       <div aria-live="polite">
         <p class=${`status-text status-${run.status}`}>Status: ${statusLabel(run.status)}${run.cancel_requested_at && active ? " (cancelling)" : ""}</p>
         <${Phases} run=${run} />
@@ -279,8 +360,9 @@ export function RunPage({ params }) {
           <div class="actions"><button type="button" class="danger" onClick=${() => setConfirmCancel(true)}>Cancel run</button></div>
         <//>`}
       <h2>Summary</h2>
-      <${Summary} counts=${run.counts || {}} />
+      <${Summary} counts=${run.counts || {}} fromChanges=${FROM_CHANGES.includes(run.trigger)} />
       ${needsReview(run.status) && html`<${Review} run=${run} onApplied=${refresh} />`}
+      <${UndoActions} run=${run} />
       ${!active && html`<${RunLog} run=${run} />`}
       <${Dialog} open=${confirmCancel} title="Cancel this run?" labelId="cancel-title" onClose=${() => setConfirmCancel(false)}>
         <p>The run stops at its next step or batch. What was already sent to the store stays.</p>

@@ -1,5 +1,6 @@
 // Stores: the list, connecting a store and watching its catalog import, re-importing,
-// replacing a rejected or rotated token, renaming. Routes #/stores and #/stores/:store_id.
+// replacing a rejected or rotated token, renaming, deleting. Routes #/stores and
+// #/stores/:store_id.
 import { html, useEffect, useState } from "../html.js";
 import { api } from "../api.js";
 import { usePolling } from "../components/polling.js";
@@ -8,6 +9,7 @@ import { count, when } from "../format.js";
 import { FormProblem, RadioField, SelectField, Status, TextField, useProblem } from "../editor/form.js";
 import { fieldLabel, loadPlatforms, platformLabel } from "../stores/platforms.js";
 import { WriteGate } from "../components/gate.js";
+import { ConfirmDialog } from "../components/confirm.js";
 
 const POLL_MS = 1000;
 const IDLE_MS = 3600000; // nothing running: asked again only when the merchant acts
@@ -233,6 +235,7 @@ function StoreDetail({ storeId }) {
       <${Reimport} path=${path} store=${store} busy=${Boolean(running)} onChanged=${changed} />
       ${platform ? html`<${ReplaceToken} path=${path} store=${store} platform=${platform} onChanged=${changed} />` : null}
       <${Rename} path=${path} store=${store} onChanged=${setStore} />
+      <${DeleteStore} path=${path} store=${store} />
     </section>
   `;
 }
@@ -357,4 +360,24 @@ function Rename({ path, store, onChanged }) {
       <//>
     </form>
   `;
+}
+
+// Deleting asks first, naming the store; the API refuses it (409, its words shown in the
+// dialog) while profiles sync to it.
+function DeleteStore({ path, store }) {
+  const [asking, setAsking] = useState(false);
+  return html`
+    <section class="card" aria-labelledby="delete-store-heading">
+      <h2 id="delete-store-heading">Delete this store</h2>
+      <p class="help">feedsync forgets the store: its token and its catalog index are removed. The store itself and
+        its products are not touched. A store that profiles sync to cannot be deleted.</p>
+      <${WriteGate} what="Deleting the store">
+        <div class="actions"><button type="button" class="danger" onClick=${() => setAsking(true)}>Delete store</button></div>
+      <//>
+      <${ConfirmDialog} open=${asking} title="Delete store" labelId="delete-store-title"
+        action=${() => api.send("DELETE", path)} onDone=${() => navigate("/stores")} onClose=${() => setAsking(false)}>
+        <p>Delete <strong>${store.name}</strong> from feedsync? Its token and catalog index are removed; the store and
+          its products stay as they are.</p>
+      <//>
+    </section>`;
 }
