@@ -120,7 +120,8 @@ bench: $(STAMP) $(DASHBOARD)
 
 ## cost: the cost model (bench/cost_model.py): on each platform's double, a store's setup, a
 ## 10,000-row / 1,000-change run of an automatic profile fired by the scheduler, the
-## unchanged-file check after it, a preview of the next file and its apply (--apply), each
+## unchanged-file check after it, the next file's run (--repeat: the fleet prices these), a
+## preview of the file after and its apply (--apply), each
 ## platform's next file traced for memory and an apply traced (select) (~15 min); then
 ## 1,000,000 rows / 100,000 changes (the store's import read from the double in process, not
 ## measured): on BigCommerce with its review and memory pass (the next file traced: parse,
@@ -137,7 +138,7 @@ COST_STATE := .feedsync/cost-state.pkl
 .PHONY: cost
 cost: $(STAMP)
 	mkdir -p .feedsync && rm -f $(COST_STATE)
-	PYTHONPATH=layers/common:local:. $(PY) bench/cost_model.py --sizes 10k --apply \
+	PYTHONPATH=layers/common:local:. $(PY) bench/cost_model.py --sizes 10k --apply --repeat \
 	  --state $(COST_STATE) --write
 	PYTHONPATH=layers/common:local:. $(PY) bench/cost_model.py --sizes 1M --apply \
 	  --platforms bigcommerce --state $(COST_STATE) --write

@@ -39,6 +39,9 @@ EVERY_15 = {"type": "automatic", "every_minutes": 15}
 # finalize) and an apply of a preview (select, update, finalize).
 MEMORY_PASSES = ("run", "apply")
 PREVIEW, APPLY = "preview of the next file", "apply of the preview"
+# The next file's scheduled run: what a profile's runs are after its first (its catalog
+# refresh reads back the products the run before wrote).
+REPEAT = "repeat run: the next file"
 __all__ = ["PLATFORMS", "CostBench", "Measured", "handler_baseline_mb"]
 
 
@@ -207,9 +210,11 @@ class CostBench:
         counted: Callable[[list[Measured]], None] | None = None,
         apply: bool = False,
         memory: tuple[str, ...] = MEMORY_PASSES,
+        repeat: bool = False,
     ) -> tuple[list[Measured], list[Measured]]:
         """Setup, a real run of ``rows`` rows with ``changes`` changes, an unchanged check;
-        with ``apply`` a preview of the next file and its apply. With ``traced`` (a memory
+        with ``repeat`` the next file's scheduled run (``REPEAT``); with ``apply`` a preview
+        of the next file and its apply. With ``traced`` (a memory
         meter), the ``memory`` passes under it (their durations are tracing's): the next
         file's scheduled run, and (the preview untraced) an apply. ``seeded``: the store's
         import reads the double in process (``cost_seeding``) and the setup is not measured;
@@ -282,6 +287,9 @@ class CostBench:
                 answer = self._api(key, "POST", f"/runs/{previews[-1]}/apply", {})
                 return {"runs": [answer]}
 
+            if repeat:
+                next_file()
+                measured.append(counted_run(REPEAT, fires.fire, "succeeded"))
             if apply:
                 next_file()
                 measured.append(counted_run(PREVIEW, preview, "previewed"))

@@ -143,15 +143,19 @@ def test_the_memory_pass_traces_every_function_of_a_second_setup_and_run(h: Harn
     assert all(peak is not None and peak > 0 for peak in peaks.values())
 
 
-def test_a_preview_and_its_apply_are_counted_as_scenarios_of_their_own(
+def test_a_repeat_run_a_preview_and_its_apply_are_counted_as_scenarios_of_their_own(
     h: Harness, meter: Meter
 ) -> None:
     # Given the meter on the local stack and a WooCommerce store of 40 items
     bench = CostBench(h.env, meter, h.files_dir)
-    # When, after the scheduled run and the unchanged check, the merchant previews the next
-    # file (8 changes) and applies all of it through the API
-    counted, _ = bench.platform("woocommerce", ROWS, CHANGES, log=_quiet, apply=True)
-    preview, applied = counted[-2:]
+    # When, after the scheduled run and the unchanged check, the scheduler fires the next
+    # file (a repeat run), then the merchant previews another (8 changes) and applies all
+    # of it through the API
+    counted, _ = bench.platform("woocommerce", ROWS, CHANGES, log=_quiet, apply=True, repeat=True)
+    repeat, preview, applied = counted[-3:]
+    # Then the repeat run is a scheduled run of its own, with its changes written
+    assert (repeat.scenario, repeat.status) == ("repeat run: the next file", "succeeded")
+    assert repeat.counts["updated"] == CHANGES and repeat.usage.scheduler_invocations == 1
     # Then the preview wrote nothing to the store and ran no select or update
     assert (preview.scenario, preview.status) == ("preview of the next file", "previewed")
     by_fn = Counter(i.function for i in preview.usage.invocations)

@@ -166,3 +166,42 @@ def test_a_step_measured_alone_sets_the_need_when_its_peak_is_the_larger() -> No
     table = "\n".join(report.memory_table())
     assert "900 (JSON file of 2,000,000 rows, measured alone)" in table
     assert "(file of 2,000,000 rows, extended from the sizes measured)" in table
+
+
+def _counted(scenario: str, platform: str, lambda_s: float) -> object:
+    from bench.cost_scenarios import Measured
+
+    usage = Usage()
+    usage.invocations.append(Invocation("MatchFunction", lambda_s, None, False, 0))
+    return Measured(scenario, platform, 10_000, 1_000, "succeeded", {}, lambda_s, usage)
+
+
+def test_the_fleet_prices_repeat_runs_where_every_platform_has_one() -> None:
+    from bench.cost_model import Report
+    from bench.cost_scenarios import REPEAT
+
+    # Given two platforms' first runs (1 s of Lambda), unchanged checks and setups, and
+    # their repeat runs (100 s: the refresh reads back what the run before wrote)
+    measured = [
+        m
+        for p in ("shopify", "woocommerce")
+        for m in (
+            _counted("store setup", p, 0.0),
+            _counted("10,000 rows, 1,000 changes", p, 1.0),
+            _counted("unchanged-file check", p, 0.01),
+            _counted(REPEAT, p, 100.0),
+        )
+    ]
+    pricing = Pricing(PRICES, {"MatchFunction": 1024}, "arm64", {})
+    # When the fleet is priced with and without the repeat runs
+    with_repeat = Report(measured, [], pricing, {}, 2_000_000).fleet()  # type: ignore[arg-type]
+    first_only = [m for m in measured if m.scenario != REPEAT]  # type: ignore[attr-defined]
+    without = Report(first_only, [], pricing, {}, 2_000_000).fleet()  # type: ignore[arg-type]
+    # Then the fleet's real runs are the repeat runs when every platform has them
+    assert with_repeat is not None and without is not None
+    assert with_repeat[1].tenant_month > without[1].tenant_month
+    assert "repeat run" in "\n".join(Report(measured, [], pricing, {}, 2_000_000).fleet_lines())  # type: ignore[arg-type]
+    # and the first runs when one platform lacks them
+    mixed = [m for m in measured if not (m.scenario == REPEAT and m.platform == "shopify")]  # type: ignore[attr-defined]
+    partial = Report(mixed, [], pricing, {}, 2_000_000).fleet()  # type: ignore[arg-type]
+    assert partial is not None and partial[1].tenant_month == without[1].tenant_month
