@@ -82,10 +82,13 @@ test-servers:
 
 # The suite in parallel (pytest-xdist), one test file per worker at a time (a file's
 # module fixtures, such as its local stack, are set up once): a worker per core, at most 4
-# (each holds its own moto and browser).
+# (each holds its own moto and browser). Two runs: the unit tests' `mock_aws` resets moto's
+# in-process backends when it ends, which would wipe the tables of a local stack that a
+# worker's integration session holds in the same process.
 PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 pytest: $(STAMP) $(DASHBOARD) $(CSVKIT_STAMP) test-servers
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile tests/unit
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile --ignore=tests/unit
 
 ## bench: parse+match+diff of 1,000,000 rows against a 1,000,000-variant index (and what
 ## checking each changed row against the platform's constraints adds), then

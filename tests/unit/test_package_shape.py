@@ -99,3 +99,17 @@ def test_the_shipped_package_imports_no_server_double_or_local_stack() -> None:
             ]
     # Then none of them is a server, the local stack, moto or a double
     assert found == []
+
+
+def test_moto_s_mock_aws_is_used_by_unit_tests_only() -> None:
+    # Given the tests outside tests/unit, which share a process with a local stack's moto
+    # (make test runs tests/unit in a pytest run of its own)
+    tests = Path(__file__).resolve().parents[1]
+    others = [
+        p
+        for p in tests.rglob("*.py")
+        if tests / "unit" not in p.parents and "mock_aws" in p.read_text(encoding="utf-8")
+    ]
+    # Then none of them uses mock_aws, whose end resets moto's in-process backends (and
+    # with them the local stack's tables)
+    assert others == []
