@@ -249,12 +249,11 @@ class StoreInfo:
         return str(self.store["store_id"])
 
 
-def demo_store(api: Api, serve: Served) -> dict[str, Any]:
-    """A store on the demo sandbox store `feedsync serve` seeds, ready (catalog imported)."""
-    demo = serve.info["demo"]
+def ready_store(api: Api, name: str, api_url: str, token: str) -> dict[str, Any]:
+    """A BigCommerce store connected through the API, once its catalog import is done."""
     created = api.ok("POST", "/stores", {
-        "name": "Demo", "platform": "bigcommerce", "api_url": demo["api_url"],
-        "credentials": {"access_token": demo["access_token"]},
+        "name": name, "platform": "bigcommerce", "api_url": api_url,
+        "credentials": {"access_token": token},
     }, status=201)  # fmt: skip
     deadline = time.monotonic() + 60
     while (store := api.ok("GET", f"/stores/{created['store_id']}"))["status"] == "setting_up":
@@ -262,3 +261,9 @@ def demo_store(api: Api, serve: Served) -> dict[str, Any]:
         time.sleep(0.2)
     assert store["status"] == "ready", store
     return store  # type: ignore[no-any-return]
+
+
+def demo_store(api: Api, serve: Served) -> dict[str, Any]:
+    """A store on the demo sandbox store `feedsync serve` seeds, ready (catalog imported)."""
+    demo = serve.info["demo"]
+    return ready_store(api, "Demo", demo["api_url"], demo["access_token"])

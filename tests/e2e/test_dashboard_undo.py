@@ -13,7 +13,6 @@ them, so the store ends as it began.
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from typing import Any
 
@@ -32,6 +31,7 @@ from e2e_support import (
     StoreInfo,
     Supplier,
     csv_text,
+    ready_store,
     seed_price,
     seed_stock,
     sku,
@@ -208,16 +208,8 @@ def test_a_run_is_reverted_from_its_page_and_the_store_holds_the_old_values_agai
 
 def _new_store(api: Api, serve: Served) -> dict[str, Any]:
     """A store of this test's own on the e2e sandbox, ready."""
-    created = api.ok("POST", "/stores", {
-        "name": f"Undo store {uuid.uuid4().hex[:6]}", "platform": "bigcommerce",
-        "api_url": serve.sandbox_url, "credentials": {"access_token": serve.sandbox_token},
-    }, status=201)  # fmt: skip
-    deadline = time.monotonic() + 60
-    while (got := api.ok("GET", f"/stores/{created['store_id']}"))["status"] == "setting_up":
-        assert time.monotonic() < deadline, got
-        time.sleep(0.2)
-    assert got["status"] == "ready", got
-    return got  # type: ignore[no-any-return]
+    name = f"Undo store {uuid.uuid4().hex[:6]}"
+    return ready_store(api, name, serve.sandbox_url, serve.sandbox_token)
 
 
 def test_a_store_in_use_is_refused_then_deleted_once_its_profile_is(

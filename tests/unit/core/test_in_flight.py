@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -152,12 +153,12 @@ class Killed(BaseException):
     """The process dies (a Lambda timeout, out of memory): no code of the step runs on."""
 
 
-def test_a_kill_between_records_reads_back_every_unrecorded_call_of_the_window(
-    world: World, ref: RunRef
-) -> None:
-    # Given the step is killed right after the store accepted batch 2 (of 3), with batch 1
-    # accepted before it and nothing recorded since (the step records every 10 calls)
-    step = planned(world, ref)
+Answer = Callable[[str, list[PlanItem]], list[ItemResult]]
+
+
+def accepting(world: World) -> tuple[Answer, Answer]:
+    """Store answers: one that accepts a batch (a modified-since read then finds it at the
+    new price), and one that accepts it and then kills the step."""
     connector = world.connectors["s1"]
 
     def accept(op: str, items: list[PlanItem]) -> list[ItemResult]:
@@ -168,6 +169,18 @@ def test_a_kill_between_records_reads_back_every_unrecorded_call_of_the_window(
     def killed(op: str, items: list[PlanItem]) -> list[ItemResult]:
         accept(op, items)
         raise Killed
+
+    return accept, killed
+
+
+def test_a_kill_between_records_reads_back_every_unrecorded_call_of_the_window(
+    world: World, ref: RunRef
+) -> None:
+    # Given the step is killed right after the store accepted batch 2 (of 3), with batch 1
+    # accepted before it and nothing recorded since (the step records every 10 calls)
+    step = planned(world, ref)
+    connector = world.connectors["s1"]
+    accept, killed = accepting(world)
 
     connector.script.extend([accept, killed])
     with pytest.raises(Killed):
@@ -296,15 +309,7 @@ def test_a_retry_that_dies_after_emptying_the_results_keeps_the_first_attempts_i
     monkeypatch.setattr(update_step, "PACING", Pacing(calls=2))
     step = planned(world, ref)
     connector = world.connectors["s1"]
-
-    def accept(op: str, items: list[PlanItem]) -> list[ItemResult]:
-        accepted = {item.variant_id for item in items}
-        connector.modified += holding(1200, *(v for v in CATALOG if v[1] in accepted))
-        return [ItemResult(True) for _ in items]
-
-    def killed(op: str, items: list[PlanItem]) -> list[ItemResult]:
-        accept(op, items)
-        raise Killed
+    accept, killed = accepting(world)
 
     connector.script.extend([accept, accept, killed])
     with pytest.raises(Killed):
