@@ -252,6 +252,17 @@ def main() -> None:
     head = f"  {'case':<34} {'file MB':>8} {'peak MB':>8} {'RSS MB':>7} {'s':>6}"
     print("steps measured alone (traced peak above the imports; untraced peak RSS, seconds)")
     print(head)
+
+    def kept(got: Alone) -> None:
+        """One case's result: printed, and saved to --state at once (a long run that is
+        stopped keeps what it measured)."""
+        results.append(got)
+        size = f"{got.file_mb:>8,.0f}" if got.file_mb else f"{'':>8}"
+        print(f"  {got.label:<34} {size} {got.peak_mb:>8,.0f} {got.rss_peak_mb:>7,.0f} "
+              f"{got.seconds:>6,.1f}")  # fmt: skip
+        if args.state:
+            keep_in_state(args.state, results)
+
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in formats:
             for rows in sorted({min(n, XLSX_MAX_ROWS) if fmt == "xlsx" else n for n in sizes}):
@@ -259,11 +270,7 @@ def main() -> None:
                 write_file(fmt, rows, path)
                 got = measure("ParseFunction", f"parse:{fmt}", fmt.upper(), rows, path)
                 path.unlink()
-                results.append(got)
-                print(f"  {got.label:<34} {got.file_mb:>8,.0f} {got.peak_mb:>8,.0f} "
-                      f"{got.rss_peak_mb:>7,.0f} {got.seconds:>6,.1f}")  # fmt: skip
-                if args.state:
-                    keep_in_state(args.state, results)
+                kept(got)
         if args.json_cap and "json" in formats:
             from feedsync.formats.structured import MAX_JSON_BYTES
 
@@ -273,19 +280,10 @@ def main() -> None:
             write_file("json", rows, path, name_chars=int(MAX_JSON_BYTES * 0.98) // rows - record)
             got = measure("ParseFunction", "parse:json", "JSON (256 MiB)", rows, path)
             path.unlink()
-            results.append(got)
-            print(f"  {got.label:<34} {got.file_mb:>8,.0f} {got.peak_mb:>8,.0f} "
-                  f"{got.rss_peak_mb:>7,.0f} {got.seconds:>6,.1f}")  # fmt: skip
-            if args.state:
-                keep_in_state(args.state, results)
+            kept(got)
         for rows in catalogs:
-            got = measure("CatalogImportFunction", f"catalog:{rows}", "catalog index", rows,
-                          Path(tmp) / "none")  # fmt: skip
-            results.append(got)
-            print(f"  {got.label:<34} {'':>8} {got.peak_mb:>8,.0f} {got.rss_peak_mb:>7,.0f} "
-                  f"{got.seconds:>6,.1f}")  # fmt: skip
-            if args.state:
-                keep_in_state(args.state, results)
+            kept(measure("CatalogImportFunction", f"catalog:{rows}", "catalog index", rows,
+                         Path(tmp) / "none"))  # fmt: skip
     print(json.dumps([asdict(a) for a in results]))
 
 

@@ -213,13 +213,18 @@ class Report:
         return _table(head, rows)
 
     # ------------------------------------------------------------------- the fleet
-    def fleet(self) -> tuple[Fleet, FleetCost, int] | None:
-        # A profile's real runs are repeat runs (each after another run): where measured,
-        # those, else its first run after the store's setup.
+    def _real_runs(self) -> tuple[list[Measured], bool]:
+        """The 10,000-row runs the fleet prices, and whether they are repeat runs: a
+        profile's real runs are (each after another run), where every platform has one
+        measured; else each store's first run."""
         sized = [m for m in self.runs if m.rows == SIZES["10k"][0]]
-        real = [m for m in sized if m.scenario == REPEAT]
-        if len({m.platform for m in real}) < len({m.platform for m in sized}):
-            real = [m for m in sized if "changes" in m.scenario and m.scenario != REPEAT]
+        repeats = [m for m in sized if m.scenario == REPEAT]
+        if repeats and {m.platform for m in repeats} == {m.platform for m in sized}:
+            return repeats, True
+        return [m for m in sized if "changes" in m.scenario and m.scenario != REPEAT], False
+
+    def fleet(self) -> tuple[Fleet, FleetCost, int] | None:
+        real, _repeats = self._real_runs()
         checks = [m for m in self.runs if m.rows == SIZES["10k"][0] and "unchanged" in m.scenario]
         if not real or not checks:
             return None
@@ -234,22 +239,20 @@ class Report:
         )
         return fleet, cost, len(real)
 
-    def _real_kind(self) -> str:
-        if any(m.scenario == REPEAT for m in self.runs if m.rows == SIZES["10k"][0]):
-            return "repeat run (the next file's, after a run)"
-        return "scenario (a store's first run)"
-
     def fleet_lines(self) -> list[str]:
         got = self.fleet()
         if got is None:
             return ["(the fleet needs the 10k scenario and its unchanged check)"]
         fleet, cost, platforms = got
+        kind = "scenario (a store's first run)"
+        if self._real_runs()[1]:
+            kind = "repeat run (the next file's, after a run)"
         service, share = dominant(cost.per_tenant_month)
         runs = fleet.profiles_per_tenant * 30
         lines = [
             f"{fleet.tenants:,} tenants x {fleet.profiles_per_tenant} profiles, a check every "
             f"15 minutes ({fleet.checks_per_day} a day): {fleet.real_runs_per_day} real runs "
-            f"(the 10,000-row / 1,000-change {self._real_kind()}) and "
+            f"(the 10,000-row / 1,000-change {kind}) and "
             f"{fleet.unchanged_per_day} unchanged "
             f"checks per profile a day, 30 days; an equal mix of the {platforms} platforms "
             f"measured (the mean of their figures); {fleet.secrets_per_tenant} secret per "

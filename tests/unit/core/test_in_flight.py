@@ -55,13 +55,19 @@ def small_batches(name: str, options: Any = None) -> Any:
     )
 
 
-@pytest.fixture
-def ref(world: World, monkeypatch: pytest.MonkeyPatch) -> RunRef:
+def small_batch_run(world: World, monkeypatch: pytest.MonkeyPatch) -> RunRef:
+    """A run of a profile on a store of ``CATALOG`` whose batches hold two items, three a
+    shard, started now."""
     monkeypatch.setattr(match_step, "capabilities_for", small_batches)
     world.deps.shard_batches = 3
     run = world.run(world.profile(world.store(CATALOG)))
     world.repo.update_run("t1", "run_1", started_at=world.clock())
     return run
+
+
+@pytest.fixture
+def ref(world: World, monkeypatch: pytest.MonkeyPatch) -> RunRef:
+    return small_batch_run(world, monkeypatch)
 
 
 def planned(world: World, ref: RunRef) -> UpdateInput:

@@ -16,14 +16,13 @@ from test_in_flight import (
     close_after_crash,
     holding,
     planned,
-    small_batches,
+    small_batch_run,
 )
 
 from feedsync.core import keys
 from feedsync.core.in_flight import InFlight, read_marker
 from feedsync.core.run_results import ShardResults
 from feedsync.core.shard_send import Pacing, send_shard
-from feedsync.core.steps import match as match_step
 from feedsync.core.steps.finalize import finalize
 from feedsync.core.steps.update import update
 from feedsync.domain.plan import Batch
@@ -113,11 +112,7 @@ def test_a_platform_that_carries_nothing_gets_each_stored_batch_as_it_is() -> No
 
 @pytest.fixture
 def ref(world: World, monkeypatch: pytest.MonkeyPatch) -> RunRef:
-    monkeypatch.setattr(match_step, "capabilities_for", small_batches)
-    world.deps.shard_batches = 3
-    run = world.run(world.profile(world.store(CATALOG)))
-    world.repo.update_run("t1", "run_1", started_at=world.clock())
-    return run
+    return small_batch_run(world, monkeypatch)
 
 
 def test_a_crash_with_a_carried_pile_in_flight_logs_what_the_store_holds(
